@@ -1,0 +1,77 @@
+"""The exceptions reminder raises on purpose.
+
+Everything the user can cause derives from one root, so the CLI can turn any of
+them into a one-line message and an exit status (2 for bad input or config,
+1 for an operation that failed)::
+
+    ReminderError
+    ├── ConfigError          the config file or the environment is wrong   → exit 2
+    ├── InputError           a bad value on the command line or via the API → exit 2
+    │   ├── UnknownCountry   names the closest valid codes
+    │   └── NotFound         an unknown case id, evidence entry, …
+    ├── StoreError           the database could not be read or written      → exit 1
+    │   └── AlreadyRunning   a second daemon on the same data directory     → exit 1
+    └── DeliveryError        a notifier could not deliver                   → exit 1
+
+Library code raises these; only ``cli.py`` maps them to exit codes.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AlreadyRunning",
+    "ConfigError",
+    "DeliveryError",
+    "InputError",
+    "NotFound",
+    "ReminderError",
+    "StoreError",
+    "UnknownCountry",
+]
+
+
+class ReminderError(Exception):
+    """Root of every error reminder raises for the user to read."""
+
+    exit_code = 1
+
+
+class ConfigError(ReminderError):
+    """The configuration is invalid; the message names the file, the key and the problem."""
+
+    exit_code = 2
+
+
+class InputError(ReminderError):
+    """A value given on the command line or through the API is invalid."""
+
+    exit_code = 2
+
+
+class UnknownCountry(InputError):
+    """An unknown country or subdivision code."""
+
+
+class NotFound(InputError):
+    """A case, evidence entry or other record that does not exist."""
+
+
+class StoreError(ReminderError):
+    """The database could not be opened, migrated, read or written."""
+
+
+class AlreadyRunning(StoreError):
+    """Another daemon holds the lock on this data directory."""
+
+    def __init__(self, pid: int | None) -> None:
+        self.pid = pid
+        super().__init__(f"a reminder daemon is already running (pid {pid if pid is not None else '?'})")
+
+
+class DeliveryError(ReminderError):
+    """A notifier failed to deliver a message."""
+
+    def __init__(self, message: str, *, notifier: str | None = None, case_id: str | None = None) -> None:
+        self.notifier = notifier
+        self.case_id = case_id
+        super().__init__(message)
