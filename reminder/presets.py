@@ -1,0 +1,246 @@
+"""Escalation presets: what to do after a deadline passes, and when.
+
+A :class:`Preset` is a named list of :class:`PresetStep` rules ("8 weeks after
+the complaint, take it to an ADR scheme"). :func:`escalation_steps` turns a
+preset into dated :class:`EscalationStep` objects for one case, and
+:func:`current_step` says which of them applies on a given day. Everything
+here is pure: the calendar and the dates come in as arguments.
+
+:data:`DEFAULT_PRESETS` are the shipped presets, so ``--preset gdpr`` works
+without a config file; ``config/reminder.example.toml`` repeats them with
+their sources.
+"""
+
+from __future__ import annotations
+
+import calendar as _stdcal
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal, Protocol, get_args
+
+__all__ = [
+    "DEFAULT_PRESETS",
+    "Anchor",
+    "BusinessCalendar",
+    "DelayUnit",
+    "EscalationStep",
+    "Preset",
+    "PresetStep",
+    "add_months",
+    "current_step",
+    "escalation_steps",
+]
+
+DelayUnit = Literal["business_days", "calendar_days", "weeks", "months"]
+# What a delay counts from: the review deadline, or the day the request or
+# complaint was made (GDPR's month and Ofcom's weeks run from the request).
+Anchor = Literal["deadline", "submitted"]
+
+_UNIT_WORDS: dict[str, tuple[str, str]] = {
+    "business_days": ("business day", "business days"),
+    "calendar_days": ("day", "days"),
+    "weeks": ("week", "weeks"),
+    "months": ("month", "months"),
+}
+_ANCHOR_WORDS: dict[str, str] = {"deadline": "the deadline", "submitted": "submission"}
+
+
+class BusinessCalendar(Protocol):
+    """The part of ``calendar.py``'s calendar that presets need."""
+
+    def add_business_days(self, d: date, n: int) -> date: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PresetStep:
+    """One rule: ``delay`` ``unit`` after the ``anchor``, do ``step``.
+
+    ``valid_from``/``valid_until`` (until exclusive) limit the rule to requests
+    made in that period, for rules that change on a known date.
+    """
+
+    delay: int
+    unit: DelayUnit
+    step: str
+    anchor: Anchor = "deadline"
+    valid_from: date | None = None
+    valid_until: date | None = None
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.delay < 0:
+            raise ValueError(f"a delay cannot be negative (got {self.delay})")
+        if self.unit not in get_args(DelayUnit):
+            raise ValueError(f"unknown delay unit {self.unit!r}; use one of {', '.join(get_args(DelayUnit))}")
+        if self.anchor not in get_args(Anchor):
+            raise ValueError(f"unknown anchor {self.anchor!r}; use one of {', '.join(get_args(Anchor))}")
+        if not self.step.strip():
+            raise ValueError("a step needs a text saying what to do")
+        if self.valid_from and self.valid_until and self.valid_from >= self.valid_until:
+            raise ValueError("valid_from must be before valid_until")
+
+    def applies_to(self, request_day: date) -> bool:
+        if self.valid_from is not None and request_day < self.valid_from:
+            return False
+        return self.valid_until is None or request_day < self.valid_until
+
+    def describe(self) -> str:
+        singular, plural = _UNIT_WORDS[self.unit]
+        return f"{self.delay} {singular if self.delay == 1 else plural} after {_ANCHOR_WORDS[self.anchor]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    """A named set of escalation rules, e.g. ``gdpr`` or ``telecom-uk``."""
+
+    name: str
+    steps: tuple[PresetStep, ...]
+    title: str = ""
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.steps:
+            raise ValueError(f"preset {self.name!r} has no steps")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class EscalationStep:
+    """A dated step for one case: on ``due``, do ``step`` (``after`` says why that day)."""
+
+    due: date
+    step: str
+    after: str
+
+
+def add_months(d: date, n: int) -> date:
+    """``d`` plus ``n`` calendar months, clamped to the end of a shorter month (31 Jan + 1 → 28/29 Feb)."""
+    index = d.year * 12 + (d.month - 1) + n
+    year, month = divmod(index, 12)
+    month += 1
+    last = _stdcal.monthrange(year, month)[1]
+    return date(year, month, min(d.day, last))
+
+
+def _add(start: date, step: PresetStep, calendar: BusinessCalendar) -> date:
+    if step.unit == "business_days":
+        return calendar.add_business_days(start, step.delay)
+    if step.unit == "calendar_days":
+        return start + timedelta(days=step.delay)
+    if step.unit == "weeks":
+        return start + timedelta(weeks=step.delay)
+    return add_months(start, step.delay)
+
+
+def escalation_steps(
+    preset: Preset,
+    deadline: date,
+    calendar: BusinessCalendar,
+    *,
+    submitted: date | None = None,
+) -> list[EscalationStep]:
+    """The preset's steps for a case with this ``deadline``, in date order.
+
+    Steps anchored on the submission count from ``submitted``; without it they
+    fall back to the deadline (later, never earlier, than the rule allows).
+    A rule limited to a period applies when the request was made in it.
+    """
+    request_day = submitted if submitted is not None else deadline
+    out: list[EscalationStep] = []
+    for rule in preset.steps:
+        if not rule.applies_to(request_day):
+            continue
+        start = request_day if rule.anchor == "submitted" else deadline
+        out.append(EscalationStep(due=_add(start, rule, calendar), step=rule.step, after=rule.describe()))
+    out.sort()
+    return out
+
+
+def current_step(steps: Iterable[EscalationStep], today: date) -> EscalationStep | None:
+    """The latest step already due on ``today`` (``None`` before the first)."""
+    due = [s for s in steps if s.due <= today]
+    return max(due) if due else None
+
+
+# --- shipped presets: sources in config/reminder.example.toml -----------------------------------
+
+_OFCOM_CHANGE = date(2026, 4, 8)
+_OFCOM_SOURCE = (
+    "Ofcom, Statement: Review of ADR in the telecoms sector (8 July 2025): access to ADR after "
+    "6 weeks instead of 8, in force from 8 April 2026"
+)
+_GDPR_SOURCE = "GDPR Art. 12(3): within one month of receipt, extendable by two further months; Art. 77"
+_TRA_SOURCE = (
+    "TRA Bahrain, consumer disputes (consumer.tra.org.bh): unresolved with the operator → dispute to the "
+    "TRA within 12 months of the complaint, call centre 81188"
+)
+
+DEFAULT_PRESETS: Mapping[str, Preset] = {
+    "telecom-uk": Preset(
+        name="telecom-uk",
+        title="UK phone/broadband complaint → ADR scheme (Ofcom)",
+        source=_OFCOM_SOURCE,
+        steps=(
+            PresetStep(
+                0, "calendar_days", "Ask the provider for a deadlock letter (it lets you go to ADR at once)"
+            ),
+            PresetStep(
+                8,
+                "weeks",
+                "Take the complaint to the provider's ADR scheme (Communications Ombudsman or CISAS)",
+                anchor="submitted",
+                valid_until=_OFCOM_CHANGE,
+                source=_OFCOM_SOURCE,
+            ),
+            PresetStep(
+                6,
+                "weeks",
+                "Take the complaint to the provider's ADR scheme (Communications Ombudsman or CISAS)",
+                anchor="submitted",
+                valid_from=_OFCOM_CHANGE,
+                source=_OFCOM_SOURCE,
+            ),
+        ),
+    ),
+    "gdpr": Preset(
+        name="gdpr",
+        title="Data-protection request (GDPR Art. 12(3))",
+        source=_GDPR_SOURCE,
+        steps=(
+            PresetStep(
+                1,
+                "months",
+                "Ask for the response and remind the controller of GDPR Art. 12(3): one month, "
+                "or an extension explained within that month",
+                anchor="submitted",
+                source=_GDPR_SOURCE,
+            ),
+            PresetStep(
+                3,
+                "months",
+                "Complain to the data-protection authority (GDPR Art. 77)",
+                anchor="submitted",
+                source=_GDPR_SOURCE,
+            ),
+        ),
+    ),
+    "telecom": Preset(
+        name="telecom",
+        title="Telecom complaint → the operator, then the regulator (e.g. Bahrain's TRA)",
+        source=_TRA_SOURCE,
+        steps=(
+            PresetStep(
+                3,
+                "business_days",
+                "Call the operator again; ask for a written answer and a complaint reference number",
+            ),
+            PresetStep(
+                10,
+                "business_days",
+                "Take the dispute to the telecom regulator with your evidence "
+                "(Bahrain: TRA, consumer.tra.org.bh or 81188)",
+                source=_TRA_SOURCE,
+            ),
+        ),
+    ),
+}
