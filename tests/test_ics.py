@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import dataclasses
+import stat
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from icalendar import Calendar
+
+from reminder.ics import IcsEntry, deadline_uid, render_ics, window_uid, write_ics_if_changed
+from reminder.models import Case, ReviewWindow, TentativeDay
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+LATER = NOW + timedelta(days=3)
+
+
+def entry(case_id: str = "c1", *, tentative: bool = False, deadline: date = date(2026, 3, 22)) -> IcsEntry:
+    case = Case(
+        id=case_id,
+        title="Cancel roaming eSIM",
+        organisation="Batelco; Bahrain, \"BH\"",
+        submitted=date(2026, 3, 1),
+        country="BH",
+        timezone="Asia/Bahrain",
+        reference="REF-42",
+    )
+    window = ReviewWindow(
+        country="BH",
+        subdivision=None,
+        submitted=date(2026, 3, 1),
+        opens=date(2026, 3, 10),
+        deadline=deadline,
+        min_days=7,
+        max_days=15,
+        tentative=tentative,
+        tentative_because=(TentativeDay(date(2026, 3, 20), "Eid al-Fitr"),) if tentative else (),
+        holidays_version="holidays 0.109",
+    )
+    return IcsEntry(case, window)
+
+
+def events(data: bytes) -> dict[str, Calendar]:
+    cal = Calendar.from_ical(data)
+    return {str(ev["UID"]): ev for ev in cal.walk("VEVENT")}
+
+
+def test_window_and_deadline_events_round_trip() -> None:
+    evs = events(render_ics([entry()], now=NOW))
+    assert set(evs) == {window_uid("c1"), deadline_uid("c1")}
+    win, dl = evs[window_uid("c1")], evs[deadline_uid("c1")]
+    assert win.decoded("DTSTART") == date(2026, 3, 10)
+    assert win.decoded("DTEND") == date(2026, 3, 23)  # exclusive end: the deadline is inside
+    assert dl.decoded("DTSTART") == date(2026, 3, 22)
+    assert dl.decoded("DTEND") == date(2026, 3, 23)
+    assert str(dl["SUMMARY"]) == 'Deadline: Batelco; Bahrain, "BH": Cancel roaming eSIM'
+    assert str(dl["STATUS"]) == "CONFIRMED"
+    assert "REF-42" in str(dl["DESCRIPTION"])
+    triggers = [a.decoded("TRIGGER") for a in dl.walk("VALARM")]
+    assert triggers == [-timedelta(days=2, hours=15), timedelta(hours=9)]
+    assert dl.decoded("DTSTAMP") == NOW
+    assert int(dl["SEQUENCE"]) == 0
+
+
+def test_tentative_is_marked_in_status_and_summary() -> None:
+    evs = events(render_ics([entry(tentative=True)], now=NOW))
+    for ev in evs.values():
+        assert str(ev["STATUS"]) == "TENTATIVE"
+        assert str(ev["SUMMARY"]).endswith("(tentative)")
+        assert "Eid al-Fitr (2026-03-20)" in str(ev["DESCRIPTION"])
+
+
+def test_unchanged_export_is_identical_and_a_change_bumps_sequence() -> None:
+    first = render_ics([entry("c1"), entry("c2")], now=NOW)
+    again = render_ics([entry("c1"), entry("c2")], now=LATER, previous=first)
+    assert again == first  # same UIDs, same SEQUENCE and DTSTAMP: a re-import changes nothing
+
+    moved = render_ics([entry("c1", deadline=date(2026, 3, 24)), entry("c2")], now=LATER, previous=first)
+    old, new = events(first), events(moved)
+    assert set(old) == set(new)
+    assert int(new[deadline_uid("c1")]["SEQUENCE"]) == 1
+    assert new[deadline_uid("c1")].decoded("DTSTAMP") == LATER
+    assert int(new[deadline_uid("c2")]["SEQUENCE"]) == 0
+    assert new[deadline_uid("c2")].decoded("DTSTAMP") == NOW
+
+
+def test_write_if_changed(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "reminder.ics"
+    assert write_ics_if_changed(path, [entry()], now=NOW) is True
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    mtime = path.stat().st_mtime_ns
+    assert write_ics_if_changed(path, [entry()], now=LATER) is False
+    assert path.stat().st_mtime_ns == mtime
+    assert write_ics_if_changed(path, [entry(tentative=True)], now=LATER) is True
+    assert str(events(path.read_bytes())[window_uid("c1")]["STATUS"]) == "TENTATIVE"
+    assert [p.name for p in path.parent.iterdir()] == ["reminder.ics"]  # no temp file left behind
+
+
+def test_a_closed_case_simply_leaves_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "r.ics"
+    write_ics_if_changed(path, [entry("c1"), entry("c2")], now=NOW)
+    write_ics_if_changed(path, [entry("c2")], now=LATER)
+    assert set(events(path.read_bytes())) == {window_uid("c2"), deadline_uid("c2")}
+
+
+def test_garbage_previous_file_is_ignored() -> None:
+    data = render_ics([entry()], now=NOW, previous=b"not a calendar")
+    assert int(events(data)[deadline_uid("c1")]["SEQUENCE"]) == 0
+
+
+def test_empty_calendar_is_valid() -> None:
+    cal = Calendar.from_ical(render_ics([], now=NOW))
+    assert cal.walk("VEVENT") == []
+    assert str(cal["VERSION"]) == "2.0"
+
+
+def test_case_fields_changed_elsewhere_change_the_event() -> None:
+    e = entry()
+    renamed = IcsEntry(dataclasses.replace(e.case, title="Cancel the eSIM"), e.window)
+    first = render_ics([e], now=NOW)
+    second = render_ics([renamed], now=LATER, previous=first)
+    assert int(events(second)[window_uid("c1")]["SEQUENCE"]) == 1
