@@ -152,6 +152,7 @@ class Reminder:
     due: datetime
     key: str
     sequence: int = 0
+    note: str | None = None  # what to do, for an escalation preset's step
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +170,7 @@ class Delivery:
     next_attempt_at: datetime | None = None
     last_error: str | None = None
     sent_at: datetime | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
