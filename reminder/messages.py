@@ -109,7 +109,10 @@ def render_message(
 
     lines = [f"{case.title} — {headline}.", ""]
     if missed:
-        lines += [f"(This replaces {missed} earlier reminder(s) that fell due while reminder was not running.)", ""]
+        lines += [
+            f"(This replaces {missed} earlier reminder(s) that fell due while reminder was not running.)",
+            "",
+        ]
     lines += [f"{label}: {value}" for label, value in facts]
     lines += ["", "Next step:", step]
     if kind in ("opened", "before_deadline", "before_open"):
@@ -119,7 +122,9 @@ def render_message(
     lines += ["", f"When you have the decision: reminder close {case.id} --resolution '…'"]
     text = "\n".join(lines) + "\n"
 
-    rows = "".join(f"<tr><th align='left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in facts)
+    rows = "".join(
+        f"<tr><th align='left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in facts
+    )
     evidence_html = "".join(f"<li>{html.escape(row)}</li>" for row in log) or "<li>none yet</li>"
     body_html = (
         f"<h2>{html.escape(case.title)}</h2><p><strong>{html.escape(headline)}</strong></p>"
