@@ -1,0 +1,193 @@
+"""The notifier registry: built-in channels plus plugins, and building them from config.
+
+Built-ins are listed here explicitly (name → ``module:Class``, imported only when
+used, so start-up never pays for smtplib or D-Bus). Other packages add notifiers
+through the ``reminder.notifiers`` entry-point group, scanned lazily — only when a
+configured name is not a built-in, or when all notifiers are listed::
+
+    [project.entry-points."reminder.notifiers"]
+    pager = "reminder_pager:PagerNotifier"
+
+``build_notifiers`` turns the raw ``[notifiers.<name>]`` tables into notifier
+objects: the table name is the notifier type, or a table sets ``type = "email"``
+so two of a kind can coexist (``[notifiers.work-mail]``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import ConfigError
+from .base import Clock, DeliveryResult, Notifier, NotifierContext, NotifierOptions
+from .messages import render_test_message
+
+__all__ = [
+    "BUILTIN_NOTIFIERS",
+    "ENTRY_POINT_GROUP",
+    "DeliveryResult",
+    "Notifier",
+    "NotifierContext",
+    "NotifierOptions",
+    "NotifierSpec",
+    "available_notifier_classes",
+    "build_notifier",
+    "build_notifiers",
+    "notifier_class",
+    "parse_notifier_tables",
+    "render_test_message",
+]
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "reminder.notifiers"
+
+BUILTIN_NOTIFIERS: dict[str, str] = {
+    "log": "reminder.notifiers.log:LogNotifier",
+    "email": "reminder.notifiers.email:EmailNotifier",
+    "desktop": "reminder.notifiers.desktop:DesktopNotifier",
+    "apprise": "reminder.notifiers.apprise:AppriseNotifier",
+    "command": "reminder.notifiers.command:CommandNotifier",
+}
+
+
+def _import(target: str) -> type[Notifier]:
+    module_name, _, attr = target.partition(":")
+    cls = getattr(importlib.import_module(module_name), attr)
+    if not (isinstance(cls, type) and issubclass(cls, Notifier)):
+        raise TypeError(f"{target} is not a Notifier subclass")
+    return cls
+
+
+def _plugin_classes() -> dict[str, type[Notifier]]:
+    from importlib.metadata import entry_points
+
+    found: dict[str, type[Notifier]] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in BUILTIN_NOTIFIERS:
+            # Our own package may register the built-ins too; a plugin cannot replace one.
+            if not ep.value.startswith("reminder.notifiers."):
+                log.warning("notifier plugin %r (%s) ignored: the name is a built-in", ep.name, ep.value)
+            continue
+        try:
+            cls = ep.load()
+        except Exception as exc:  # a broken plugin must not stop the daemon
+            log.warning("notifier plugin %r (%s) could not be loaded: %s", ep.name, ep.value, exc)
+            continue
+        if not (isinstance(cls, type) and issubclass(cls, Notifier)):
+            log.warning("notifier plugin %r (%s) is not a Notifier subclass; ignored", ep.name, ep.value)
+            continue
+        if ep.name in found:
+            log.warning("notifier plugin %r registered twice; keeping %s", ep.name, found[ep.name])
+            continue
+        found[ep.name] = cls
+    return found
+
+
+def available_notifier_classes() -> dict[str, type[Notifier]]:
+    """Every known notifier type: the built-ins, then plugins from entry points."""
+    classes = {name: _import(target) for name, target in BUILTIN_NOTIFIERS.items()}
+    classes.update(_plugin_classes())
+    return classes
+
+
+def notifier_class(kind: str) -> type[Notifier] | None:
+    """The class for a notifier type, or None; scans entry points only for non-built-ins."""
+    if kind in BUILTIN_NOTIFIERS:
+        return _import(BUILTIN_NOTIFIERS[kind])
+    return _plugin_classes().get(kind)
+
+
+def _where(config_file: Path | None) -> str:
+    return f"{config_file}: " if config_file is not None else ""
+
+
+def _format_validation(error: ValidationError, prefix: str) -> str:
+    parts = []
+    for item in error.errors(include_url=False):
+        loc = ".".join(str(p) for p in item["loc"])
+        parts.append(f"{prefix}{'.' + loc if loc else ''}: {item['msg']}")
+    return "; ".join(parts)
+
+
+class NotifierSpec:
+    """One validated ``[notifiers.<label>]`` table: its class and options (not yet built)."""
+
+    __slots__ = ("cls", "label", "options")
+
+    def __init__(self, label: str, cls: type[Notifier], options: NotifierOptions) -> None:
+        self.label = label
+        self.cls = cls
+        self.options = options
+
+    def __repr__(self) -> str:
+        return f"NotifierSpec({self.label!r}, {self.cls.name!r}, enabled={self.options.enabled})"
+
+
+def parse_notifier_tables(
+    tables: Mapping[str, Mapping[str, Any]], *, config_file: Path | None = None
+) -> list[NotifierSpec]:
+    """Validate every table (enabled or not); raise ConfigError naming file, key and problem."""
+    specs: list[NotifierSpec] = []
+    where = _where(config_file)
+    for label, table in tables.items():
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{where}notifiers.{label}: expected a table, got {type(table).__name__}")
+        raw = dict(table)
+        kind = raw.pop("type", label)
+        if not isinstance(kind, str):
+            raise ConfigError(f"{where}notifiers.{label}.type: expected a notifier name")
+        cls = notifier_class(kind)
+        if cls is None:
+            valid = ", ".join(sorted(available_notifier_classes()))
+            key = f"notifiers.{label}.type" if "type" in table else f"notifiers.{label}"
+            raise ConfigError(f"{where}{key}: unknown notifier {kind!r}; valid: {valid}")
+        try:
+            options = cls.Options.model_validate(raw)
+        except ValidationError as exc:
+            raise ConfigError(where + _format_validation(exc, f"notifiers.{label}")) from None
+        specs.append(NotifierSpec(label, cls, options))
+    return specs
+
+
+def build_notifier(
+    spec: NotifierSpec, *, context: NotifierContext | None = None, clock: Clock | None = None
+) -> Notifier:
+    """Instantiate one notifier; a ConfigError from its constructor names the table."""
+    try:
+        return spec.cls(spec.options, label=spec.label, clock=clock, context=context)
+    except ConfigError as exc:
+        where = _where(context.config_file if context else None)
+        message = str(exc)
+        if not message.startswith(where) or not where:
+            message = f"{where}notifiers.{spec.label}: {message}"
+        raise ConfigError(message) from None
+
+
+def build_notifiers(
+    tables: Mapping[str, Mapping[str, Any]],
+    *,
+    config_file: Path | None = None,
+    log_file: Path | None = None,
+    clock: Clock | None = None,
+) -> list[Notifier]:
+    """The enabled notifiers of ``[notifiers.*]``; with no table at all, just the log notifier.
+
+    Raises ConfigError for an unknown notifier or invalid options (disabled tables are
+    validated too, so a typo shows before the day it matters).
+    """
+    context = NotifierContext(config_file=config_file, log_file=log_file)
+    if not tables:
+        from .log import LogNotifier
+
+        return [LogNotifier(LogNotifier.Options(), clock=clock, context=context)]
+    specs = parse_notifier_tables(tables, config_file=config_file)
+    notifiers = [build_notifier(s, context=context, clock=clock) for s in specs if s.options.enabled]
+    if not notifiers:
+        log.warning("every configured notifier is disabled: reminders will not be delivered anywhere")
+    return notifiers

@@ -1,0 +1,161 @@
+"""The notifier interface: what every channel (built-in or plugin) implements.
+
+A notifier is built once from its ``[notifiers.<name>]`` table (validated by its
+pydantic ``Options`` model — bad options raise :class:`~reminder.errors.ConfigError`
+at load time), then asked to ``send`` messages. ``send`` never raises for a
+delivery failure: it returns a :class:`DeliveryResult` saying what went wrong and
+whether a retry could help, so one broken channel never holds the others back.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import ClassVar, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from ..models import REMINDER_KINDS, Message
+
+__all__ = [
+    "PROBLEMS",
+    "Clock",
+    "DeliveryResult",
+    "Notifier",
+    "NotifierContext",
+    "NotifierOptions",
+    "Problem",
+    "utc_now",
+]
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+# What kind of problem a failed delivery had, so `notify test` can name it.
+Problem = Literal[
+    "", "config", "dns", "connection", "timeout", "tls", "auth", "recipient", "no-bus", "rejected", "error"
+]
+PROBLEMS: tuple[str, ...] = tuple(p for p in get_args(Problem) if p)
+
+
+def utc_now() -> datetime:
+    """The default clock: the current time in UTC (aware)."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    """The outcome of one send.
+
+    ``retryable`` is False when retrying cannot help (authentication refused, a
+    secret missing): the outbox then marks the delivery failed at once.
+    ``problem`` classifies a failure (``"dns"``, ``"tls"``, ``"auth"``, …).
+    """
+
+    ok: bool
+    detail: str = ""
+    retryable: bool = True
+    problem: Problem = ""
+
+    @classmethod
+    def success(cls, detail: str = "") -> DeliveryResult:
+        return cls(ok=True, detail=detail, retryable=False)
+
+    @classmethod
+    def failure(cls, detail: str, *, problem: Problem = "error", retryable: bool = True) -> DeliveryResult:
+        return cls(ok=False, detail=detail, retryable=retryable, problem=problem)
+
+
+class NotifierOptions(BaseModel):
+    """Options every notifier has; a notifier's ``Options`` subclasses this."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    # Reminder kinds this notifier receives; None = every kind.
+    kinds: list[str] | None = None
+
+    @field_validator("kinds")
+    @classmethod
+    def _known_kinds(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        unknown = [k for k in value if k not in REMINDER_KINDS]
+        if unknown:
+            raise ValueError(f"unknown reminder kind {unknown[0]!r}; valid: {', '.join(REMINDER_KINDS)}")
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class NotifierContext:
+    """Where a notifier's configuration came from, for paths and warnings."""
+
+    config_file: Path | None = None
+    log_file: Path | None = None
+
+    def resolve(self, path: Path) -> Path:
+        """A path from the config, relative to the config file's directory."""
+        path = path.expanduser()
+        if path.is_absolute() or self.config_file is None:
+            return path
+        return self.config_file.parent / path
+
+
+class Notifier(ABC):
+    """One delivery channel.
+
+    ``name`` is the notifier type ("email"); ``label`` is this instance's table
+    name, which differs only when a table sets ``type`` (``[notifiers.work-mail]``
+    with ``type = "email"``) — the outbox should key deliveries on ``label``.
+    """
+
+    name: ClassVar[str]
+    Options: ClassVar[type[NotifierOptions]] = NotifierOptions
+    # One line for `reminder notifiers`.
+    summary: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        options: NotifierOptions,
+        *,
+        label: str | None = None,
+        clock: Clock | None = None,
+        context: NotifierContext | None = None,
+    ) -> None:
+        self.options = options
+        self.label = label or self.name
+        self.clock: Clock = clock or utc_now
+        self.context = context or NotifierContext()
+
+    def accepts(self, kind: str) -> bool:
+        """Whether this notifier receives reminders of ``kind``."""
+        kinds = self.options.kinds
+        return kinds is None or kind in kinds
+
+    def availability(self) -> tuple[bool, str]:
+        """Whether the channel can be used right now, and if not, why."""
+        return True, ""
+
+    @abstractmethod
+    def send(self, message: Message) -> DeliveryResult:
+        """Deliver one message; never raises for a delivery failure."""
+
+    def send_batch(self, messages: Sequence[Message]) -> list[DeliveryResult]:
+        """Deliver several messages, one result each, in order."""
+        return [self.send(m) for m in messages]
+
+    def close(self) -> None:  # noqa: B027 - most notifiers hold nothing open
+        """Release anything the notifier holds open."""
+
+    def describe(self) -> dict[str, object]:
+        """The configuration for display; secrets are redacted."""
+        data = self.options.model_dump(mode="json")
+        return {"name": self.label, "type": self.name, **data}
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.label!r}>"

@@ -1,0 +1,62 @@
+"""Message helpers shared by the notifiers: the test message, HTML from plain text, flat fields.
+
+The lead's plan renders each reminder's text; notifiers only adapt it to their
+channel. What lives here is channel-neutral.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+from ..models import Message
+
+__all__ = ["html_from_text", "message_fields", "render_test_message"]
+
+
+def render_test_message(now: datetime) -> Message:
+    """The message ``reminder notify test`` sends; its key is unique per second."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    stamp = now.strftime("%Y%m%dT%H%M%S%z")
+    text = (
+        "This is a test from reminder.\n"
+        "\n"
+        f"Sent at {now.isoformat(timespec='seconds')}.\n"
+        "If you can read this, reminders for your cases will reach you here."
+    )
+    return Message(
+        key=f"test:{stamp}",
+        case_id="test",
+        kind="test",
+        subject="reminder: test notification",
+        text=text,
+        urgency="normal",
+        data={"test": True, "sent_at": now.isoformat(timespec="seconds")},
+    )
+
+
+def html_from_text(text: str, *, title: str | None = None) -> str:
+    """A minimal HTML document for a plain-text body: escaped, paragraphs kept, lines broken."""
+    paragraphs = [p for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    body = "\n".join(
+        "<p>" + "<br>\n".join(html.escape(line) for line in p.split("\n")) + "</p>" for p in paragraphs
+    )
+    head = f"<title>{html.escape(title)}</title>" if title else ""
+    return (
+        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8">{head}</head>\n<body>\n{body}\n</body></html>\n'
+    )
+
+
+def message_fields(message: Message) -> dict[str, object]:
+    """The message as a JSON-ready dict (the command notifier's stdin)."""
+    return {
+        "key": message.key,
+        "case_id": message.case_id,
+        "kind": message.kind,
+        "subject": message.subject,
+        "text": message.text,
+        "html": message.html,
+        "urgency": message.urgency,
+        "data": dict(message.data),
+    }
