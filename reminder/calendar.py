@@ -1,0 +1,580 @@
+"""Business days of a country: weekends, public holidays, make-up working days, closures.
+
+:func:`get_calendar` returns a cached :class:`BusinessCalendar` for an ISO 3166
+country code and optional subdivision. It is built from the ``holidays`` package
+(the country's own weekend, its holidays and its make-up working days), the
+curated official closures of :mod:`reminder.overrides` on top, and the user's
+closures on top of both.
+
+Each year is turned once into a bytes flag per day; the loaded years form one
+contiguous run with a cumulative count of business days, so counting and adding
+business days is a bisect, not a day-by-day walk. Neighbouring years load lazily
+when a computation crosses a year end.
+
+A holiday on an estimated date (lunar calendars) and a closure predicted by a rule
+rather than announced are *tentative*; :meth:`BusinessCalendar.tentative_days`
+lists those a span crosses. Years the ``holidays`` package has no (or incomplete)
+data for are reported by :meth:`BusinessCalendar.warnings`.
+
+Pure: no clock, no I/O beyond reading package data.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import logging
+import re
+import threading
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import lru_cache
+from itertools import accumulate
+from typing import Any
+
+import holidays as _holidays
+from holidays.version import __version__ as _holidays_version
+
+from .errors import InputError, UnknownCountry
+from .models import Closure, DayInfo, TentativeDay
+from .overrides import HolidayDay, OverrideEntry, entries_for_year, load_overrides
+
+__all__ = [
+    "HOLIDAYS_VERSION",
+    "BusinessCalendar",
+    "CountryInfo",
+    "get_calendar",
+    "list_countries",
+    "parse_closure",
+]
+
+log = logging.getLogger(__name__)
+
+HOLIDAYS_VERSION: str = _holidays_version
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+LIST_HINT = "run 'reminder countries' to list them all"
+MAKE_UP_REASON = "make-up working day"
+
+# A year holidays 0.109 covers completely for the countries it knows; a later year that
+# lacks one of its holidays most likely ran past the package's tables (lunar dates,
+# China's yearly arrangement), which the result must say rather than count as work days.
+_REFERENCE_YEAR = 2026
+_MIN_YEAR, _MAX_YEAR = 1, 9998
+
+
+@dataclass(frozen=True, slots=True)
+class CountryInfo:
+    """A country ``reminder window`` supports."""
+
+    code: str
+    name: str
+    weekend: tuple[str, ...]
+    subdivisions: Mapping[str, str] = field(default_factory=dict)
+
+
+# --- holidays, one year at a time -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Year:
+    """One year of one country/subdivision, before user closures."""
+
+    year: int
+    business: bytes  # 1 = business day, one byte per day from 1 January
+    reasons: Mapping[int, str]  # ordinal → why not a business day (or why one despite a weekend)
+    tentative: Mapping[int, str]  # ordinal → estimated holiday / predicted closure name
+    overrides: tuple[tuple[int, str], ...]  # (ordinal of start, description) of entries applied
+    warning: str | None
+
+
+def _holiday_class(country: str) -> type[Any]:
+    return type(_holidays.country_holidays(country))
+
+
+def _show_estimated_options(cls: type[Any]) -> dict[str, Any]:
+    # Each lunar-calendar mixin has its own "<calendar>_show_estimated" switch, some off by
+    # default (Chinese); switch them all on so every estimated date is labelled as such.
+    options: dict[str, Any] = {}
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        try:
+            params = inspect.signature(init).parameters
+        except (TypeError, ValueError):
+            continue
+        options.update({name: True for name in params if name.endswith("_show_estimated")})
+    return options
+
+
+def _label_pattern(label: str) -> re.Pattern[str] | None:
+    if "%s" not in label:
+        return None
+    return re.compile(re.escape(label).replace(re.escape("%s"), "(.+)", 1) + r"\Z")
+
+
+def _norm_name(name: str) -> str:
+    return re.sub(r"\s*\(.*?\)", "", name).strip()
+
+
+@lru_cache(maxsize=64)
+def _country_names(country: str, subdivision: str | None, year: int) -> frozenset[str]:
+    """Normalised holiday names of a year: what a complete year of this country has."""
+    cls = _holiday_class(country)
+    if not cls.start_year <= year <= cls.end_year:
+        return frozenset()
+    obj = _holidays.country_holidays(country, subdiv=subdivision, years=year, language=_language(cls))
+    return frozenset(_norm_name(n) for d in obj for n in obj.get_list(d))
+
+
+def _language(cls: type[Any]) -> str | None:
+    langs = getattr(cls, "supported_languages", ())
+    for lang in ("en_US", "en_GB", "en"):
+        if lang in langs:
+            return lang
+    return None
+
+
+@lru_cache(maxsize=512)
+def _load_year(country: str, subdivision: str | None, year: int) -> _Year:
+    cls = _holiday_class(country)
+    obj = _holidays.country_holidays(
+        country,
+        subdiv=subdivision,
+        years=year,
+        language=_language(cls),
+        **_show_estimated_options(cls),
+    )
+    patterns = [
+        p
+        for label in (getattr(obj, "estimated_label", None), getattr(obj, "observed_estimated_label", None))
+        if label
+        for p in [_label_pattern(obj.tr(label))]
+        if p is not None
+    ]
+
+    def is_estimated(name: str) -> bool:
+        return any(p.match(name) for p in patterns)
+
+    first = date(year, 1, 1)
+    n_days = (date(year + 1, 1, 1) - first).days
+    get_weekend = getattr(obj, "_get_weekend", None)  # date-dependent weekends (Gulf states' changes)
+
+    holiday_days: list[HolidayDay] = []
+    for d in sorted(obj):
+        if d.year != year:
+            continue
+        for name in obj.get_list(d):
+            holiday_days.append(HolidayDay(d, name, is_estimated(name)))
+
+    def weekend_of(d: date) -> frozenset[int]:
+        return frozenset(get_weekend(d) if get_weekend is not None else obj.weekend)
+
+    mid_weekend = weekend_of(date(year, 7, 1))
+    overrides = load_overrides(country)
+    entries: list[OverrideEntry] = (
+        entries_for_year(overrides, year, holiday_days, mid_weekend) if overrides is not None else []
+    )
+    added = {
+        o: e for e in entries if e.action == "add" for o in range(e.start.toordinal(), e.end.toordinal() + 1)
+    }
+    removed = {
+        o: e
+        for e in entries
+        if e.action == "remove"
+        for o in range(e.start.toordinal(), e.end.toordinal() + 1)
+    }
+    names: dict[int, list[HolidayDay]] = {}
+    for h in holiday_days:
+        names.setdefault(h.date.toordinal(), []).append(h)
+    make_up = {d.toordinal() for d in obj.weekend_workdays if d.year == year}
+
+    business = bytearray(n_days)
+    reasons: dict[int, str] = {}
+    tentative: dict[int, str] = {}
+    for i in range(n_days):
+        d = first + timedelta(days=i)
+        o = d.toordinal()
+        entry = added.get(o)
+        if entry is not None:
+            reasons[o] = entry.name
+            if entry.tentative:
+                tentative[o] = entry.name
+            continue
+        hols = names.get(o)
+        if hols and o not in removed:
+            reasons[o] = "; ".join(h.name for h in hols)
+            estimated = [h.name for h in hols if h.estimated]
+            if estimated:
+                tentative[o] = "; ".join(estimated)
+            continue
+        if hols:
+            # A removed holiday may still have been estimated; the removal is what counts.
+            pass
+        if d.weekday() in weekend_of(d):
+            if o in make_up:
+                business[i] = 1
+                reasons[o] = MAKE_UP_REASON
+            else:
+                reasons[o] = f"weekend ({WEEKDAY_NAMES[d.weekday()]})"
+            continue
+        business[i] = 1
+
+    warning = _year_warning(country, subdivision, year, cls)
+    return _Year(
+        year=year,
+        business=bytes(business),
+        reasons=reasons,
+        tentative=tentative,
+        overrides=tuple((e.start.toordinal(), e.describe()) for e in entries),
+        warning=warning,
+    )
+
+
+def _year_warning(country: str, subdivision: str | None, year: int, cls: type[Any]) -> str | None:
+    where = country + (f"-{subdivision}" if subdivision else "")
+    if year < cls.start_year or year > cls.end_year:
+        span = f"{cls.start_year}–{cls.end_year}"
+        return (
+            f"holidays {HOLIDAYS_VERSION} has no public holidays for {where} in {year} (it covers {span}); "
+            "only weekends were left out"
+        )
+    if year > _REFERENCE_YEAR:
+        missing = _country_names(country, subdivision, _REFERENCE_YEAR) - _country_names(
+            country, subdivision, year
+        )
+        if missing:
+            return (
+                f"holidays {HOLIDAYS_VERSION} has no {year} date for {', '.join(sorted(missing))} in {where} "
+                "(not yet published or past its tables); those days were counted as business days"
+            )
+    return None
+
+
+# --- the calendar ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """Contiguous loaded years: flags, cumulative counts and what explains them."""
+
+    first_year: int
+    last_year: int
+    base: int  # ordinal of 1 January of first_year
+    flags: bytes
+    cum: list[int]  # cum[i] = business days among base..base+i inclusive
+    reasons: Mapping[int, str]
+    tentative_ordinals: list[int]
+    tentative_names: Mapping[int, str]
+    override_ordinals: list[int]
+    override_texts: list[str]
+
+
+class BusinessCalendar:
+    """Business days of one country (and subdivision), with closures applied."""
+
+    __slots__ = ("_closures", "_lock", "_run", "_years", "country", "subdivision")
+
+    def __init__(
+        self, country: str, subdivision: str | None = None, closures: Sequence[Closure] = ()
+    ) -> None:
+        self.country = country
+        self.subdivision = subdivision
+        self._closures = tuple(closures)
+        self._years: dict[int, _Year] = {}
+        self._lock = threading.Lock()
+        self._run: _Run | None = None
+
+    def __repr__(self) -> str:
+        sub = f", subdivision={self.subdivision!r}" if self.subdivision else ""
+        return f"BusinessCalendar({self.country!r}{sub}, closures={len(self._closures)})"
+
+    # -- loading --
+
+    def _ensure(self, first_year: int, last_year: int) -> _Run:
+        run = self._run
+        if run is not None and run.first_year <= first_year and last_year <= run.last_year:
+            return run
+        if first_year < _MIN_YEAR or last_year > _MAX_YEAR:
+            raise InputError(f"dates must lie between {_MIN_YEAR} and {_MAX_YEAR}")
+        with self._lock:
+            run = self._run
+            if run is not None:
+                first_year = min(first_year, run.first_year)
+                last_year = max(last_year, run.last_year)
+            for year in range(first_year, last_year + 1):
+                if year not in self._years:
+                    self._years[year] = _load_year(self.country, self.subdivision, year)
+            self._run = run = self._build(first_year, last_year)
+        return run
+
+    def _build(self, first_year: int, last_year: int) -> _Run:
+        years = [self._years[y] for y in range(first_year, last_year + 1)]
+        base = date(first_year, 1, 1).toordinal()
+        flags = bytearray(b"".join(y.business for y in years))
+        reasons: dict[int, str] = {}
+        tentative: dict[int, str] = {}
+        overrides: list[tuple[int, str]] = []
+        for y in years:
+            reasons.update(y.reasons)
+            tentative.update(y.tentative)
+            overrides.extend(y.overrides)
+        end = base + len(flags)
+        for closure in self._closures:
+            lo = max(closure.start.toordinal(), base)
+            hi = min(closure.end.toordinal(), end - 1)
+            for o in range(lo, hi + 1):
+                flags[o - base] = 0
+                reasons[o] = closure.label
+        overrides.sort()
+        t_ord = sorted(tentative)
+        return _Run(
+            first_year=first_year,
+            last_year=last_year,
+            base=base,
+            flags=bytes(flags),
+            cum=list(accumulate(flags)),
+            reasons=reasons,
+            tentative_ordinals=t_ord,
+            tentative_names=tentative,
+            override_ordinals=[o for o, _ in overrides],
+            override_texts=[t for _, t in overrides],
+        )
+
+    def _run_for(self, d: date) -> _Run:
+        run = self._run
+        if run is not None and run.first_year <= d.year <= run.last_year:
+            return run
+        return self._ensure(d.year, d.year)
+
+    # -- queries --
+
+    def is_business_day(self, d: date) -> bool:
+        run = self._run_for(d)
+        return run.flags[d.toordinal() - run.base] == 1
+
+    def add_business_days(self, d: date, n: int) -> date:
+        """The ``n``-th business day after ``d`` (before it if ``n`` < 0); ``d`` itself never counts.
+
+        ``n == 0`` returns ``d`` unchanged.
+        """
+        if n == 0:
+            return d
+        o = d.toordinal()
+        run = self._run
+        if run is None or not run.first_year <= d.year <= run.last_year:
+            run = self._ensure(d.year, d.year)
+        while True:
+            i = o - run.base
+            cum = run.cum
+            if n > 0:
+                target = cum[i] + n
+                if target <= cum[-1]:
+                    return date.fromordinal(run.base + bisect_left(cum, target, i))
+                # Roughly how many more years are needed, at ≥ 1 business day a week.
+                more = max(1, (target - cum[-1]) // 52 + 1)
+                run = self._ensure(run.first_year, min(run.last_year + more, _MAX_YEAR + 1))
+            else:
+                before = cum[i - 1] if i > 0 else 0
+                target = before + n + 1
+                if i > 0 and target >= 1:
+                    return date.fromordinal(run.base + bisect_left(cum, target, 0, i))
+                more = max(1, (1 - target) // 52 + 1)
+                run = self._ensure(max(run.first_year - more, _MIN_YEAR - 1), run.last_year)
+
+    def business_days_between(self, start: date, end: date) -> int:
+        """Business days in ``(start, end]`` (negative when ``end`` is before ``start``)."""
+        if end < start:
+            return -self.business_days_between(end, start)
+        run = self._ensure(start.year, end.year)
+        return run.cum[end.toordinal() - run.base] - run.cum[start.toordinal() - run.base]
+
+    def day_reason(self, d: date) -> str | None:
+        """Why ``d`` is not a business day, why it is one despite a weekend, or ``None``."""
+        run = self._run_for(d)
+        return run.reasons.get(d.toordinal())
+
+    def explain(self, start: date, end: date) -> list[DayInfo]:
+        """Every day in ``(start, end]``: business or not, its count from ``start``, and why."""
+        if end <= start:
+            return []
+        run = self._ensure(start.year, end.year)
+        base, flags, reasons, tentative = run.base, run.flags, run.reasons, run.tentative_names
+        out: list[DayInfo] = []
+        count = 0
+        for o in range(start.toordinal() + 1, end.toordinal() + 1):
+            business = flags[o - base] == 1
+            if business:
+                count += 1
+            out.append(
+                DayInfo(
+                    date=date.fromordinal(o),
+                    business=business,
+                    count=count if business else None,
+                    reason=reasons.get(o),
+                    tentative=o in tentative,
+                )
+            )
+        return out
+
+    def tentative_days(self, start: date, end: date) -> list[TentativeDay]:
+        """Estimated holidays and predicted closures in ``(start, end]``."""
+        if end <= start:
+            return []
+        run = self._ensure(start.year, end.year)
+        ords = run.tentative_ordinals
+        lo = bisect_right(ords, start.toordinal())
+        hi = bisect_right(ords, end.toordinal())
+        if lo == hi:
+            return []
+        names = run.tentative_names
+        return [TentativeDay(date.fromordinal(o), names[o]) for o in ords[lo:hi]]
+
+    def overrides_used(self, start: date, end: date) -> list[str]:
+        """The curated override entries (described) that start in ``(start, end]``."""
+        if end <= start:
+            return []
+        run = self._ensure(start.year, end.year)
+        lo = bisect_right(run.override_ordinals, start.toordinal())
+        hi = bisect_right(run.override_ordinals, end.toordinal())
+        return run.override_texts[lo:hi]
+
+    def warnings(self, start: date, end: date) -> list[str]:
+        """What the data behind ``[start, end]`` lacks (years ``holidays`` does not cover)."""
+        lo, hi = min(start, end).year, max(start, end).year
+        self._ensure(lo, hi)
+        return [w for y in range(lo, hi + 1) if (w := self._years[y].warning) is not None]
+
+
+# --- construction and validation -------------------------------------------------------------------
+
+
+def _camel_to_words(name: str) -> str:
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)
+
+
+@lru_cache(maxsize=1)
+def _supported() -> dict[str, tuple[str, ...]]:
+    return {
+        code: tuple(subs) for code, subs in _holidays.list_supported_countries(include_aliases=False).items()
+    }
+
+
+@lru_cache(maxsize=1)
+def _all_codes() -> frozenset[str]:
+    return frozenset(_holidays.list_supported_countries(include_aliases=True))
+
+
+def _country_name(code: str) -> str:
+    cls = _holiday_class(code)
+    for klass in cls.__mro__:
+        if klass.__name__ != code and len(klass.__name__) > 3 and "Holiday" not in klass.__name__:
+            return _camel_to_words(klass.__name__)
+    return code
+
+
+def _closest(value: str, choices: Iterable[str], names: Mapping[str, str] | None = None) -> list[str]:
+    choices = list(choices)
+    found = difflib.get_close_matches(value.upper(), choices, n=5, cutoff=0.5)
+    if names:
+        by_name = {n.lower(): c for c, n in names.items()}
+        for n in difflib.get_close_matches(value.lower(), list(by_name), n=3, cutoff=0.6):
+            if by_name[n] not in found:
+                found.append(by_name[n])
+    return found[:5]
+
+
+def _validate(country: str, subdivision: str | None) -> tuple[str, str | None]:
+    code = country.strip().upper()
+    if subdivision is None and "-" in code:
+        code, subdivision = code.split("-", 1)
+    supported = _supported()
+    if code not in supported and code not in _all_codes():
+        names = {c: _country_name(c) for c in supported}
+        by_name = {n.lower(): c for c, n in names.items()}
+        if country.strip().lower() in by_name:
+            code = by_name[country.strip().lower()]
+        else:
+            close = _closest(country, supported, names)
+            hint = f"closest: {', '.join(close)}; " if close else ""
+            raise UnknownCountry(f"unknown country {country!r} ({hint}{LIST_HINT})")
+    if code not in supported:
+        # An alias such as "UK" or "GBR": use the canonical code so caches and output agree.
+        code = str(_holiday_class(code).country)
+    if subdivision is None or subdivision == "":
+        return code, None
+    cls = _holiday_class(code)
+    valid = tuple(cls.subdivisions)
+    sub = subdivision.strip()
+    if sub.upper() in valid:
+        return code, sub.upper()
+    aliases: Mapping[str, str] = getattr(cls, "subdivisions_aliases", {})
+    for alias, target in aliases.items():
+        if alias.lower() == sub.lower():
+            return code, target
+    if not valid:
+        raise UnknownCountry(f"country {code} has no subdivisions, got {subdivision!r} ({LIST_HINT})")
+    close = _closest(sub, valid, {v: a for a, v in aliases.items()})
+    hint = f"closest: {', '.join(close)}" if close else f"valid: {', '.join(valid[:12])}"
+    raise UnknownCountry(f"unknown subdivision {subdivision!r} of {code} ({hint}; {LIST_HINT})")
+
+
+@lru_cache(maxsize=256)
+def _cached_calendar(
+    country: str, subdivision: str | None, closures: tuple[Closure, ...]
+) -> BusinessCalendar:
+    return BusinessCalendar(country, subdivision, closures)
+
+
+@lru_cache(maxsize=1024)
+def _validated(country: str, subdivision: str | None) -> tuple[str, str | None]:
+    return _validate(country, subdivision)
+
+
+def get_calendar(
+    country: str, subdivision: str | None = None, closures: Sequence[Closure] = ()
+) -> BusinessCalendar:
+    """The business calendar of ``country`` (ISO code) and ``subdivision``, with ``closures``.
+
+    Raises :class:`~reminder.errors.UnknownCountry` naming the closest valid codes.
+    """
+    code, sub = _validated(country, subdivision)
+    return _cached_calendar(code, sub, closures if isinstance(closures, tuple) else tuple(closures))
+
+
+def list_countries() -> list[CountryInfo]:
+    """Every country the calendar supports, with its name, weekend and subdivisions."""
+    out: list[CountryInfo] = []
+    for code in sorted(_supported()):
+        cls = _holiday_class(code)
+        aliases: Mapping[str, str] = getattr(cls, "subdivisions_aliases", {})
+        names = {target: alias for alias, target in aliases.items()}
+        weekend = tuple(WEEKDAY_NAMES[d] for d in sorted(getattr(cls, "weekend", ())))
+        subs = {s: names.get(s, s) for s in cls.subdivisions}
+        out.append(CountryInfo(code=code, name=_country_name(code), weekend=weekend, subdivisions=subs))
+    return out
+
+
+# --- closures from text ----------------------------------------------------------------------------
+
+
+def parse_closure(text: str) -> Closure:
+    """``2026-03-10``, ``2026-03-10..2026-03-12`` or either with ``=label`` → a :class:`Closure`."""
+    raw = text.strip()
+    spec, _, label = raw.partition("=")
+    label = label.strip()
+    first, dots, last = spec.strip().partition("..")
+    try:
+        start = date.fromisoformat(first.strip())
+        end = date.fromisoformat(last.strip()) if dots else start
+    except ValueError:
+        raise InputError(
+            f"bad closure {text!r}: use YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, optionally =label"
+        ) from None
+    if end < start:
+        raise InputError(f"bad closure {text!r}: the range ends before it starts")
+    if not label:
+        label = "closure" if start == end else f"closure {start}..{end}"
+    return Closure(start=start, end=end, label=label)

@@ -1,0 +1,118 @@
+"""The review window: when a decision may come (``opens``) and must come (``deadline``).
+
+Day 0 is the submission date and never counts. In business days (the default) the
+window opens on the ``min_days``-th business day after submission and the deadline
+is the ``max_days``-th, in the calendar of :mod:`reminder.calendar`; in calendar days
+both are plain day offsets. A window that counted across an estimated holiday or a
+predicted closure is tentative, and says which days made it so.
+
+Pure: the caller passes the submission date; nothing here reads the clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+from .calendar import HOLIDAYS_VERSION, get_calendar
+from .errors import InputError
+from .models import Closure, DayInfo, ReviewWindow, Unit
+
+__all__ = ["compute_window", "window_to_dict"]
+
+_UNITS = ("business", "calendar")
+
+
+def compute_window(
+    submitted: date,
+    *,
+    country: str,
+    subdivision: str | None = None,
+    min_days: int = 7,
+    max_days: int = 15,
+    unit: Unit = "business",
+    closures: Sequence[Closure] = (),
+    explain: bool = False,
+) -> ReviewWindow:
+    """The review window of a submission on ``submitted`` in ``country``.
+
+    Raises :class:`~reminder.errors.UnknownCountry` for an unknown country or
+    subdivision and :class:`~reminder.errors.InputError` for impossible day counts.
+    """
+    if not 0 <= min_days <= max_days:
+        raise InputError(
+            f"the window needs 0 <= min-days <= max-days, got min-days {min_days} and max-days {max_days}"
+        )
+    if unit not in _UNITS:
+        raise InputError(f"unknown unit {unit!r}; use business or calendar")
+    cal = get_calendar(country, subdivision, closures)
+    if unit == "business":
+        opens = cal.add_business_days(submitted, min_days)
+        deadline = cal.add_business_days(submitted, max_days)
+        because = tuple(cal.tentative_days(submitted, deadline))
+    else:
+        try:
+            opens = submitted + timedelta(days=min_days)
+            deadline = submitted + timedelta(days=max_days)
+        except OverflowError:
+            raise InputError(f"{max_days} days after {submitted} is past the last supported date") from None
+        # In calendar days no holiday can move the dates, so nothing is tentative.
+        because = ()
+    days: tuple[DayInfo, ...] = ()
+    if explain:
+        info = cal.explain(submitted, deadline)
+        if unit == "calendar":
+            # Every day counts in calendar days; business/reason still help a person check it.
+            info = [
+                DayInfo(date=d.date, business=d.business, count=i, reason=d.reason, tentative=d.tentative)
+                for i, d in enumerate(info, start=1)
+            ]
+        days = tuple(info)
+    return ReviewWindow(
+        country=cal.country,
+        subdivision=cal.subdivision,
+        submitted=submitted,
+        opens=opens,
+        deadline=deadline,
+        min_days=min_days,
+        max_days=max_days,
+        unit=unit,
+        tentative=bool(because),
+        tentative_because=because,
+        days=days,
+        holidays_version=HOLIDAYS_VERSION,
+        overrides=tuple(cal.overrides_used(submitted, deadline)),
+        warnings=tuple(cal.warnings(submitted, deadline)),
+    )
+
+
+def window_to_dict(w: ReviewWindow) -> dict[str, object]:
+    """The ``--json`` shape of a window (``days`` only when it was explained)."""
+    out: dict[str, object] = {
+        "country": w.country,
+        "subdivision": w.subdivision,
+        "submitted": w.submitted.isoformat(),
+        "opens": w.opens.isoformat(),
+        "deadline": w.deadline.isoformat(),
+        "min_days": w.min_days,
+        "max_days": w.max_days,
+        "unit": w.unit,
+        "tentative": w.tentative,
+        "tentative_because": [{"date": t.date.isoformat(), "name": t.name} for t in w.tentative_because],
+        "holidays_version": w.holidays_version,
+        "overrides": list(w.overrides),
+        "warnings": list(w.warnings),
+    }
+    if w.days:
+        out["days"] = [
+            {
+                "date": d.date.isoformat(),
+                "weekday": d.date.strftime("%a"),
+                "business": d.business,
+                "count": d.count,
+                "reason": d.reason,
+                "tentative": d.tentative,
+            }
+            for d in w.days
+        ]
+    return out
