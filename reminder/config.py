@@ -1,0 +1,373 @@
+"""Settings: one TOML file plus ``REMINDER_<SECTION>__<KEY>`` environment variables.
+
+``load_settings`` finds the file (``--config``, ``$REMINDER_CONFIG``, then the user
+config directory — see ``paths.py``), parses it with tomllib and validates it into
+:class:`Settings`. Environment variables override the file's keys, the
+pydantic-settings way. No file means the embedded defaults below, which work out
+of the box (Bahrain, the seed use case: a roaming SIM cancellation reviewed in 7 to
+15 business days). Every problem becomes one :class:`~reminder.errors.ConfigError`
+line naming the file, the dotted key and what is wrong.
+
+Nothing else in reminder reads the environment or the config file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import os
+from collections.abc import Mapping
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from .errors import ConfigError, UnknownCountry
+from .models import Closure, Unit
+from .paths import ENV_PREFIX, ConfigLocation, config_location, default_store_path, read_toml
+
+__all__ = [
+    "DEFAULT_COUNTRY",
+    "DEFAULT_HOUR",
+    "DEFAULT_MAX_DAYS",
+    "DEFAULT_MIN_DAYS",
+    "DEFAULT_TEMPLATES",
+    "DEFAULT_TIMEZONE",
+    "ClosureSettings",
+    "ConfigLocation",
+    "DaemonSettings",
+    "DefaultsSettings",
+    "RemindersSettings",
+    "Settings",
+    "StoreSettings",
+    "Template",
+    "config_path",
+    "example_config_text",
+    "load_settings",
+    "settings_as_dict",
+]
+
+log = logging.getLogger(__name__)
+
+# The seed use case: a roaming SIM bought in Bahrain, "reviewed in 7 to 15 business days".
+DEFAULT_COUNTRY = "BH"
+DEFAULT_TIMEZONE = "Asia/Bahrain"
+DEFAULT_MIN_DAYS = 7
+DEFAULT_MAX_DAYS = 15
+DEFAULT_UNIT: Unit = "business"
+DEFAULT_HOUR = 9
+DEFAULT_MINUTE = 0
+
+DEFAULT_BEFORE_DEADLINE = 2
+DEFAULT_ESCALATION_EVERY = 3
+DEFAULT_ESCALATION_MAX = 5
+DEFAULT_MAX_ATTEMPTS = 8
+DEFAULT_RETRY_BASE_SECONDS = 30.0
+DEFAULT_RETRY_MAX_SECONDS = 3600.0
+DEFAULT_MAX_SLEEP_SECONDS = 60.0
+
+EXAMPLE_RESOURCE = "data/reminder.example.toml"
+
+_SECRET_WORDS = ("password", "token", "secret")
+MASK = "********"
+
+
+class _Section(BaseModel):
+    # An unknown key is almost always a typo; say so instead of ignoring it.
+    model_config = ConfigDict(extra="forbid")
+
+
+class DefaultsSettings(_Section):
+    """What a new case gets unless the command line says otherwise."""
+
+    country: str = DEFAULT_COUNTRY
+    subdivision: str | None = None
+    timezone: str = DEFAULT_TIMEZONE
+    min_days: int = Field(default=DEFAULT_MIN_DAYS, ge=0)
+    max_days: int = Field(default=DEFAULT_MAX_DAYS, ge=1)
+    unit: Unit = DEFAULT_UNIT
+    hour: int = Field(default=DEFAULT_HOUR, ge=0, le=23)
+    minute: int = Field(default=DEFAULT_MINUTE, ge=0, le=59)
+
+    @field_validator("country")
+    @classmethod
+    def _upper_country(cls, value: str) -> str:
+        return value.strip().upper()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as 'Asia/Bahrain')"
+            ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _min_before_max(self) -> DefaultsSettings:
+        if self.min_days > self.max_days:
+            raise ValueError(f"min_days ({self.min_days}) is greater than max_days ({self.max_days})")
+        return self
+
+
+class StoreSettings(_Section):
+    """Where the SQLite database lives."""
+
+    path: Path = Field(default_factory=default_store_path)
+
+    @field_validator("path")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+
+class ClosureSettings(_Section):
+    """A day or an inclusive range of days on which offices are shut (applies to every case)."""
+
+    start: date
+    end: date | None = None
+    label: str = "closure"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ClosureSettings:
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        return self
+
+    def to_closure(self) -> Closure:
+        return Closure(start=self.start, end=self.end or self.start, label=self.label, source="config")
+
+
+class RemindersSettings(_Section):
+    """The reminder policy: which reminders a case gets and how delivery is retried."""
+
+    before_open: int | None = Field(default=None, ge=1)  # business days before the window opens; None: none
+    opened: bool = True
+    before_deadline: int | None = Field(default=DEFAULT_BEFORE_DEADLINE, ge=1)
+    deadline: bool = True
+    escalation_every: int = Field(default=DEFAULT_ESCALATION_EVERY, ge=1)  # business days
+    escalation_max: int = Field(default=DEFAULT_ESCALATION_MAX, ge=0)
+    max_attempts: int = Field(default=DEFAULT_MAX_ATTEMPTS, ge=1)
+    retry_base_seconds: float = Field(default=DEFAULT_RETRY_BASE_SECONDS, gt=0)
+    retry_max_seconds: float = Field(default=DEFAULT_RETRY_MAX_SECONDS, gt=0)
+
+
+class DaemonSettings(_Section):
+    max_sleep_seconds: float = Field(default=DEFAULT_MAX_SLEEP_SECONDS, gt=0)
+    log_file: Path | None = None
+
+
+class Template(_Section):
+    """A checklist a case of this kind starts with, and a warning shown beside it."""
+
+    title: str | None = None
+    items: list[str] = Field(default_factory=list)
+    warning: str | None = None
+
+
+SIM_CANCELLATION = Template(
+    title="Before and while cancelling a SIM / eSIM",
+    items=[
+        "Use up or transfer the remaining balance (it is usually forfeited)",
+        "Unlink the number from bank accounts and payment services",
+        "Back up contacts and messages",
+        "Keep the confirmation letter",
+    ],
+    warning=(
+        "Fraudsters call people who are waiting on exactly this kind of request: "
+        "never give a verification code to someone who calls you."
+    ),
+)
+
+DEFAULT_TEMPLATES: Mapping[str, Template] = {"sim-cancellation": SIM_CANCELLATION}
+
+
+def _default_templates() -> dict[str, Template]:
+    return {name: t.model_copy(deep=True) for name, t in DEFAULT_TEMPLATES.items()}
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Sections mirror the TOML file's tables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    defaults: DefaultsSettings = Field(default_factory=DefaultsSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    closures: list[ClosureSettings] = Field(default_factory=list)
+    reminders: RemindersSettings = Field(default_factory=RemindersSettings)
+    daemon: DaemonSettings = Field(default_factory=DaemonSettings)
+    # Raw [notifiers.<name>] tables; each notifier validates its own (notifiers/__init__.py).
+    # Empty means "the built-in log notifier only".
+    notifiers: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    templates: dict[str, Template] = Field(default_factory=_default_templates)
+
+    _source: Path | None = PrivateAttr(default=None)
+
+    @field_validator("templates", mode="after")
+    @classmethod
+    def _keep_builtin_templates(cls, value: dict[str, Template]) -> dict[str, Template]:
+        # A config that adds its own templates should not lose the shipped ones.
+        merged = _default_templates()
+        merged.update(value)
+        return merged
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The file's table arrives as init kwargs; the environment must win over it.
+        return (env_settings, init_settings)
+
+    @property
+    def source(self) -> Path | None:
+        """The config file these settings came from (None: embedded defaults)."""
+        return self._source
+
+    def closure_list(self) -> tuple[Closure, ...]:
+        """The ``[[closures]]`` as calendar closures, applied to every case's window."""
+        return tuple(c.to_closure() for c in self.closures)
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+def config_path(explicit: Path | None = None) -> ConfigLocation:
+    """Where the config is read from (``--config``, ``$REMINDER_CONFIG`` or the user's) and if it exists."""
+    return config_location(explicit)
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read, validate and return the settings; raise ConfigError with one line naming file and key."""
+    location = config_location(path)
+    raw = read_toml(location)
+    origin = str(location.path) if location.exists else "embedded defaults"
+    try:
+        settings = Settings(**raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{origin}: {_describe(exc)}") from None
+    settings._source = location.path if location.exists else None
+    _check_country(settings, origin)
+    log.debug("settings loaded from %s", origin)
+    return settings
+
+
+def _check_country(settings: Settings, origin: str) -> None:
+    from .calendar import get_calendar
+
+    d = settings.defaults
+    try:
+        cal = get_calendar(d.country, None)
+    except UnknownCountry as exc:
+        raise ConfigError(f"{origin}: defaults.country: {exc}") from None
+    if d.subdivision is not None:
+        try:
+            cal = get_calendar(d.country, d.subdivision)
+        except UnknownCountry as exc:
+            raise ConfigError(f"{origin}: defaults.subdivision: {exc}") from None
+    # Aliases ("UK", "Bavaria") become canonical codes, so cases store what the calendar uses.
+    d.country, d.subdivision = cal.country, cal.subdivision
+
+
+def _key(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _describe(exc: ValidationError) -> str:
+    """All problems on one line: ``defaults.hour: Input should be ... (got 25); …``."""
+    parts = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        key = _key(loc)
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key" + _suggest(loc)
+        elif "input" in err and not isinstance(err["input"], dict | list):
+            msg += f" (got {err['input']!r})"
+        env = ENV_PREFIX + "__".join(str(p) for p in loc).upper()
+        if env in os.environ:  # the environment wins over the file, so the value came from there
+            msg += f" (from ${env})"
+        parts.append(f"{key}: {msg}")
+    return "; ".join(parts)
+
+
+def _suggest(loc: tuple[int | str, ...]) -> str:
+    """The " (did you mean 'max_days'?)" hint for a misspelt key in a known section."""
+    model: type[BaseModel] | None = Settings
+    for part in loc[:-1]:
+        if model is None or isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        ann = field.annotation if field is not None else None
+        model = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+        if ann is not None and model is None and part == "closures":
+            model = ClosureSettings
+    if model is None:
+        return ""
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+# --- presenting ----------------------------------------------------------------------------------
+
+
+def settings_as_dict(settings: Settings, *, mask_secrets: bool = True) -> dict[str, Any]:
+    """The effective settings as plain JSON-able data, secrets masked (for ``config check``)."""
+    data = settings.model_dump(mode="python")
+    out: dict[str, Any] = _plain(data, mask_secrets=mask_secrets, secret_key=False)
+    return out
+
+
+def _plain(value: Any, *, mask_secrets: bool, secret_key: bool) -> Any:
+    if isinstance(value, SecretStr):
+        return MASK if mask_secrets else value.get_secret_value()
+    if isinstance(value, Mapping):
+        return {
+            str(k): _plain(
+                v,
+                mask_secrets=mask_secrets,
+                secret_key=any(w in str(k).lower() for w in _SECRET_WORDS),
+            )
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_plain(v, mask_secrets=mask_secrets, secret_key=secret_key) for v in value]
+    if mask_secrets and secret_key and value not in (None, ""):
+        return MASK
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def example_config_text() -> str:
+    """The shipped example config (also ``config/reminder.example.toml`` in the repository)."""
+    return resources.files("reminder").joinpath(EXAMPLE_RESOURCE).read_text(encoding="utf-8")

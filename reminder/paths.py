@@ -1,0 +1,115 @@
+"""Where reminder's files live, and reading the config file's TOML — without pydantic.
+
+``config.py`` validates settings with pydantic-settings, which costs a quarter of a
+second to import. Commands that only need to find the database (``reminder list``)
+use this module instead, so they stay fast; everything else goes through
+``config.load_settings``, which builds on the same search order defined here.
+
+Search order for the config file: ``--config PATH``, ``$REMINDER_CONFIG``, then
+``$XDG_CONFIG_HOME/reminder/config.toml`` (platformdirs' user config directory).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import ConfigError
+
+__all__ = [
+    "APP_NAME",
+    "CONFIG_ENV",
+    "CONFIG_FILENAME",
+    "DB_FILENAME",
+    "ENV_PREFIX",
+    "ConfigLocation",
+    "config_location",
+    "default_store_path",
+    "read_toml",
+    "store_path_fast",
+    "user_config_path",
+]
+
+APP_NAME = "reminder"
+CONFIG_ENV = "REMINDER_CONFIG"
+CONFIG_FILENAME = "config.toml"
+DB_FILENAME = "reminder.db"
+ENV_PREFIX = "REMINDER_"
+
+ConfigSource = Literal["--config", "$REMINDER_CONFIG", "user config directory"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigLocation:
+    """The config file reminder reads, why that one, and whether it exists yet."""
+
+    path: Path
+    source: ConfigSource
+    exists: bool
+
+
+def user_config_path() -> Path:
+    """``$XDG_CONFIG_HOME/reminder/config.toml`` (or the platform's equivalent)."""
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir(APP_NAME)) / CONFIG_FILENAME
+
+
+def default_store_path() -> Path:
+    """``$XDG_DATA_HOME/reminder/reminder.db`` (or the platform's equivalent)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME)) / DB_FILENAME
+
+
+def config_location(explicit: Path | None = None) -> ConfigLocation:
+    """Resolve which config file applies: ``--config``, then ``$REMINDER_CONFIG``, then the user's."""
+    if explicit is not None:
+        path, source = Path(explicit).expanduser(), "--config"
+    elif os.environ.get(CONFIG_ENV):
+        path, source = Path(os.environ[CONFIG_ENV]).expanduser(), "$REMINDER_CONFIG"
+    else:
+        path, source = user_config_path(), "user config directory"
+    src: ConfigSource = source  # type: ignore[assignment]
+    return ConfigLocation(path=path, source=src, exists=path.is_file())
+
+
+def read_toml(location: ConfigLocation) -> dict[str, Any]:
+    """The raw TOML table of the config file ({} when there is none).
+
+    A file named with ``--config`` must exist: a typo there should not silently fall
+    back to the defaults. The search path's files are optional.
+    """
+    if not location.exists:
+        if location.source == "--config":
+            raise ConfigError(
+                f"{location.path}: config file not found (create one with 'reminder config init')"
+            )
+        return {}
+    try:
+        text = location.path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{location.path}: cannot read the config file: {exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # The message already carries "(at line L, column C)".
+        raise ConfigError(f"{location.path}: TOML syntax error: {exc}") from None
+
+
+def store_path_fast(explicit: Path | None = None) -> Path:
+    """The database path without validating the rest of the config (for fast read-only commands).
+
+    Honours, in order: ``$REMINDER_STORE__PATH``, the file's ``[store] path``, the default.
+    """
+    env = os.environ.get(f"{ENV_PREFIX}STORE__PATH")
+    if env:
+        return Path(env).expanduser()
+    raw = read_toml(config_location(explicit))
+    store = raw.get("store")
+    if isinstance(store, dict) and isinstance(store.get("path"), str):
+        return Path(store["path"]).expanduser()
+    return default_store_path()

@@ -1,0 +1,105 @@
+"""Shared fixtures: an isolated environment, a real store in it, and the CLI as a subprocess.
+
+``tmp_env`` points every path reminder uses (config file, XDG config/data/state
+directories) into ``tmp_path`` and removes any ``REMINDER_*`` variables, so tests
+never touch the real user's files. ``store`` opens the database the CLI would use
+in that environment. ``run_cli`` runs ``python -m reminder …`` with that
+environment, the way a user (or systemd) would.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from reminder.store import Store
+
+REPO = Path(__file__).resolve().parent.parent
+
+RunCli = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+@dataclass(frozen=True)
+class TmpEnv:
+    """Paths of an isolated reminder environment; ``env`` is the full environment for subprocesses."""
+
+    root: Path
+    env: dict[str, str]
+    config_path: Path  # $REMINDER_CONFIG (not created: write it, or run `reminder config init`)
+    config_home: Path  # $XDG_CONFIG_HOME
+    data_home: Path  # $XDG_DATA_HOME
+    db_path: Path  # the default store path in this environment
+
+    def write_config(self, text: str) -> Path:
+        self.config_path.parent.mkdir(parents=True, exist_ok=True)
+        self.config_path.write_text(text, encoding="utf-8")
+        return self.config_path
+
+
+@pytest.fixture
+def tmp_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TmpEnv:
+    for name in list(os.environ):
+        if name.startswith("REMINDER_"):
+            monkeypatch.delenv(name)
+    homes = {
+        "XDG_CONFIG_HOME": tmp_path / "xdg-config",
+        "XDG_DATA_HOME": tmp_path / "xdg-data",
+        "XDG_STATE_HOME": tmp_path / "xdg-state",
+        "XDG_CACHE_HOME": tmp_path / "xdg-cache",
+    }
+    for name, path in homes.items():
+        monkeypatch.setenv(name, str(path))
+    config_path = tmp_path / "reminder.toml"
+    monkeypatch.setenv("REMINDER_CONFIG", str(config_path))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    # Rich would otherwise wrap tables at 80 columns and colour them in a CI log.
+    env.setdefault("COLUMNS", "200")
+    env["NO_COLOR"] = "1"
+    return TmpEnv(
+        root=tmp_path,
+        env=env,
+        config_path=config_path,
+        config_home=homes["XDG_CONFIG_HOME"],
+        data_home=homes["XDG_DATA_HOME"],
+        db_path=homes["XDG_DATA_HOME"] / "reminder" / "reminder.db",
+    )
+
+
+@pytest.fixture
+def store(tmp_env: TmpEnv) -> Iterator[Store]:
+    with Store(tmp_env.db_path) as s:
+        yield s
+
+
+@pytest.fixture
+def now() -> datetime:
+    """A fixed "now" (2026-03-01 06:00 UTC, a Sunday: a working day in Bahrain)."""
+    return datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def run_cli(tmp_env: TmpEnv) -> RunCli:
+    """``run_cli("list", "--json", input=None, env={...}, timeout=60)`` → CompletedProcess (text)."""
+
+    def run(
+        *args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "reminder", *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            env={**tmp_env.env, **(env or {})},
+            cwd=tmp_env.root,
+            timeout=timeout,
+        )
+
+    return run

@@ -1,0 +1,171 @@
+"""Settings: search order, embedded defaults, environment overrides and one-line errors."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from conftest import REPO, TmpEnv
+
+from reminder.config import (
+    DEFAULT_TEMPLATES,
+    Settings,
+    config_path,
+    example_config_text,
+    load_settings,
+    settings_as_dict,
+)
+from reminder.errors import ConfigError
+from reminder.paths import store_path_fast
+
+
+def test_no_file_gives_working_defaults(tmp_env: TmpEnv) -> None:
+    s = load_settings()
+    assert s.source is None
+    assert (s.defaults.country, s.defaults.timezone) == ("BH", "Asia/Bahrain")
+    assert (s.defaults.min_days, s.defaults.max_days, s.defaults.hour) == (7, 15, 9)
+    assert s.store.path == tmp_env.data_home / "reminder" / "reminder.db"
+    assert s.reminders.before_deadline == 2 and s.reminders.before_open is None
+    assert s.notifiers == {}
+    assert "sim-cancellation" in s.templates
+
+
+def test_example_is_shipped_identically_and_equals_the_defaults(tmp_env: TmpEnv) -> None:
+    shipped = example_config_text()
+    assert (REPO / "config" / "reminder.example.toml").read_text(encoding="utf-8") == shipped
+    from_example = load_settings(tmp_env.write_config(shipped))
+    assert from_example.source == tmp_env.config_path
+    assert from_example.model_dump() == Settings().model_dump()
+
+
+def test_example_documents_every_key() -> None:
+    text = example_config_text()
+    section_models = {name: f.annotation for name, f in Settings.model_fields.items()}
+    for section, ann in section_models.items():
+        assert f"[{section}" in text, f"section [{section}] is not documented"
+        fields = getattr(ann, "model_fields", None)
+        for key in fields or ():
+            assert re.search(rf"^#?\s*{key} =", text, re.M), f"{section}.{key} is not documented"
+
+
+def test_search_order(tmp_env: TmpEnv, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    user = tmp_env.config_home / "reminder" / "config.toml"
+    user.parent.mkdir(parents=True)
+    user.write_text('[defaults]\ncountry = "DE"\n')
+    monkeypatch.delenv("REMINDER_CONFIG")
+    assert config_path().path == user and config_path().source == "user config directory"
+    assert load_settings().defaults.country == "DE"
+
+    tmp_env.write_config('[defaults]\ncountry = "GB"\n')
+    monkeypatch.setenv("REMINDER_CONFIG", str(tmp_env.config_path))
+    assert config_path().source == "$REMINDER_CONFIG"
+    assert load_settings().defaults.country == "GB"
+
+    explicit = tmp_path / "explicit.toml"
+    explicit.write_text('[defaults]\ncountry = "US"\n')
+    assert config_path(explicit).source == "--config"
+    assert load_settings(explicit).defaults.country == "US"
+
+
+def test_missing_env_file_means_defaults_but_missing_explicit_file_is_an_error(tmp_env: TmpEnv) -> None:
+    assert not config_path().exists
+    assert load_settings().defaults.country == "BH"
+    with pytest.raises(ConfigError, match=r"nope\.toml: config file not found"):
+        load_settings(tmp_env.root / "nope.toml")
+
+
+def test_environment_overrides_the_file(tmp_env: TmpEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_env.write_config('[defaults]\nhour = 10\ncountry = "DE"\n[store]\npath = "/tmp/from-file.db"\n')
+    monkeypatch.setenv("REMINDER_DEFAULTS__HOUR", "11")
+    monkeypatch.setenv("REMINDER_STORE__PATH", str(tmp_env.root / "env.db"))
+    s = load_settings()
+    assert s.defaults.hour == 11
+    assert s.defaults.country == "DE"  # the rest of the section still comes from the file
+    assert s.store.path == tmp_env.root / "env.db"
+    assert store_path_fast() == tmp_env.root / "env.db"
+
+
+def test_store_path_fast_agrees_with_settings(tmp_env: TmpEnv) -> None:
+    assert store_path_fast() == load_settings().store.path == tmp_env.db_path
+    tmp_env.write_config('[store]\npath = "~/r.db"\n')
+    assert store_path_fast() == load_settings().store.path == Path("~/r.db").expanduser()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[defaults\nhour = 1\n", r"TOML syntax error: .*\(at line 1, column \d+\)"),
+        ("[defaults]\nmax_dayz = 3\n", r"defaults\.max_dayz: unknown key \(did you mean 'max_days'\?\)"),
+        ("[colsures]\n", r"colsures: unknown key"),
+        ("[defaults]\nhour = 25\n", r"defaults\.hour: Input should be less than or equal to 23 \(got 25\)"),
+        (
+            '[reminders]\nescalation_every = "often"\n',
+            r"reminders\.escalation_every: Input should be a valid",
+        ),
+        ('[defaults]\ncountry = "XX"\n', r"defaults\.country: unknown country 'XX'"),
+        ('[defaults]\ncountry = "DE"\nsubdivision = "QQ"\n', r"defaults\.subdivision: unknown subdivision"),
+        ('[defaults]\ntimezone = "Mars/Base"\n', r"defaults\.timezone: unknown time zone 'Mars/Base'"),
+        ("[defaults]\nmin_days = 9\nmax_days = 3\n", r"defaults: min_days \(9\) is greater than max_days"),
+        ('[[closures]]\nstart = "2026-03-12"\nend = "2026-03-10"\n', r"closures\[0\]: end .* is before"),
+        ("[templates.x]\nitems = 3\n", r"templates\.x\.items: Input should be a valid list"),
+    ],
+)
+def test_broken_config_is_one_line_naming_file_and_key(tmp_env: TmpEnv, text: str, expected: str) -> None:
+    path = tmp_env.write_config(text)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    message = str(info.value)
+    assert message.startswith(f"{path}: ")
+    assert re.search(expected, message), message
+    assert "\n" not in message
+
+
+def test_an_error_from_the_environment_names_the_variable(
+    tmp_env: TmpEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REMINDER_DEFAULTS__HOUR", "99")
+    with pytest.raises(ConfigError, match=r"embedded defaults: defaults\.hour: .*\$REMINDER_DEFAULTS__HOUR"):
+        load_settings()
+
+
+def test_aliases_become_canonical_codes(tmp_env: TmpEnv) -> None:
+    tmp_env.write_config('[defaults]\ncountry = "uk"\n')
+    assert load_settings().defaults.country == "GB"
+
+
+def test_closures_and_templates(tmp_env: TmpEnv) -> None:
+    tmp_env.write_config(
+        '[[closures]]\nstart = "2026-03-10"\nend = "2026-03-12"\nlabel = "office move"\n'
+        '[[closures]]\nstart = "2026-04-01"\n'
+        '[templates.refund]\nitems = ["Keep the receipt"]\n'
+    )
+    s = load_settings()
+    move, single = s.closure_list()
+    assert (move.start, move.end, move.label) == (date(2026, 3, 10), date(2026, 3, 12), "office move")
+    assert single.start == single.end == date(2026, 4, 1)
+    assert s.templates["refund"].items == ["Keep the receipt"]
+    # Adding a template keeps the built-in one.
+    assert s.templates["sim-cancellation"] == DEFAULT_TEMPLATES["sim-cancellation"]
+    assert "verification code" in (s.templates["sim-cancellation"].warning or "")
+
+
+def test_settings_as_dict_masks_secrets(tmp_env: TmpEnv) -> None:
+    tmp_env.write_config(
+        "[notifiers.email]\n"
+        'host = "127.0.0.1"\npassword = "hunter2"\napi_token = "t0k"\nclient_secret = "s3"\n'
+    )
+    data = settings_as_dict(load_settings())
+    email = data["notifiers"]["email"]
+    assert email == {
+        "host": "127.0.0.1",
+        "password": "********",
+        "api_token": "********",
+        "client_secret": "********",
+    }
+    assert "hunter2" not in repr(data)
+    assert (
+        settings_as_dict(load_settings(), mask_secrets=False)["notifiers"]["email"]["password"] == "hunter2"
+    )
+    assert data["store"]["path"] == str(tmp_env.db_path)

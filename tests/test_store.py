@@ -1,0 +1,270 @@
+"""The SQLite store on real files: modes, pragmas, transactions, migrations, concurrency."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+import textwrap
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import REPO, TmpEnv
+
+import reminder.store as store_mod
+from reminder.errors import InputError, NotFound, StoreError
+from reminder.models import Case, ChecklistItem, Closure, ReviewWindow, TentativeDay
+from reminder.store import CASE_ID_ALPHABET, CASE_ID_LENGTH, MIGRATIONS, Store
+
+NOW = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
+
+
+def make_case(**kw: object) -> Case:
+    fields: dict[str, object] = {
+        "id": "",
+        "title": "Cancel roaming eSIM",
+        "organisation": "Batelco",
+        "submitted": date(2026, 3, 1),
+        "country": "BH",
+        "timezone": "Asia/Bahrain",
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
+    fields.update(kw)
+    return Case(**fields)  # type: ignore[arg-type]
+
+
+def make_window(case: Case, opens: date, deadline: date, **kw: object) -> ReviewWindow:
+    return ReviewWindow(
+        country=case.country,
+        subdivision=case.subdivision,
+        submitted=case.submitted,
+        opens=opens,
+        deadline=deadline,
+        min_days=case.min_days,
+        max_days=case.max_days,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_file_is_private_and_directories_are_created(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "reminder.db"
+    with Store(path) as s:
+        s.add_case(make_case())
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    for sidecar in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if sidecar.exists():
+            assert stat.S_IMODE(sidecar.stat().st_mode) & 0o077 == 0
+
+
+def test_existing_file_gets_mode_0600(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    sqlite3.connect(path).close()
+    os.chmod(path, 0o644)
+    Store(path).close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_pragmas(store: Store) -> None:
+    c = store.conn
+    assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert c.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+    assert c.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert store.schema_version == len(MIGRATIONS)
+
+
+def test_round_trip_keeps_every_field(store: Store) -> None:
+    case = make_case(
+        kind="cancellation",
+        filed="cancel roaming eSIM",
+        reference="REF-123",
+        channels=("hotline", "e-mail"),
+        subdivision=None,
+        submitted_time=time(14, 30),
+        min_days=5,
+        max_days=10,
+        notes="asked for the balance refund",
+        preset="telecom",
+        remind={"before_deadline": 3},
+        closures=(Closure(date(2026, 3, 5), date(2026, 3, 6), "office move", "case"),),
+        checklist=(ChecklistItem(1, "Back up contacts"), ChecklistItem(2, "Keep the letter")),
+    )
+    because = (TentativeDay(date(2026, 3, 20), "Eid al-Fitr (estimated)"),)
+    window = make_window(
+        case,
+        date(2026, 3, 8),
+        date(2026, 3, 15),
+        tentative=True,
+        tentative_because=because,
+        holidays_version="0.109",
+        warnings=("w",),
+    )
+    stored = store.add_case(case, window)
+    assert len(stored.id) == CASE_ID_LENGTH and set(stored.id) <= set(CASE_ID_ALPHABET)
+    assert store.get_case(stored.id) == stored
+    assert store.get_case(stored.id.upper() + " ") == stored  # ids are forgiving
+    assert store.get_window(stored.id) == window
+
+
+def test_unknown_id_is_not_found_with_a_hint(store: Store) -> None:
+    with pytest.raises(NotFound, match=r"no case with id 'zzzzzz'.*reminder list"):
+        store.get_case("zzzzzz")
+    with pytest.raises(NotFound):
+        store.delete_case("zzzzzz")
+    with pytest.raises(NotFound):
+        store.update_case(make_case(id="zzzzzz"))
+
+
+def test_duplicate_explicit_id_is_refused(store: Store) -> None:
+    store.add_case(make_case(id="abc234"))
+    with pytest.raises(InputError, match="already exists"):
+        store.add_case(make_case(id="abc234"))
+    assert store.count_cases() == 1
+
+
+def test_list_sorted_by_deadline_with_filters(store: Store) -> None:
+    ids = {}
+    for n, deadline in [("late", 25), ("early", 10), ("mid", 17)]:
+        c = make_case(title=n)
+        ids[n] = store.add_case(c, make_window(c, date(2026, 3, 5), date(2026, 3, deadline))).id
+    undated = store.add_case(make_case(title="no window"))
+    closed = make_case(title="closed", status="closed", resolution="done", closed_at=NOW)
+    store.add_case(closed, make_window(closed, date(2026, 3, 2), date(2026, 3, 3)))
+
+    assert [c.title for c in store.list_cases()] == ["early", "mid", "late", "no window"]
+    assert [c.title for c in store.list_cases("closed")] == ["closed"]
+    assert store.list_cases("all")[0].title == "closed"
+    assert [c.title for c in store.list_cases(due_before=date(2026, 3, 17))] == ["early", "mid"]
+    pairs = store.list_cases_with_windows()
+    assert pairs[-1] == (store.get_case(undated.id), None)
+    assert pairs[0][1] is not None and pairs[0][1].deadline == date(2026, 3, 10)
+    with pytest.raises(InputError):
+        store.list_cases("pending")  # type: ignore[arg-type]
+
+
+def test_update_and_delete(store: Store) -> None:
+    case = store.add_case(make_case(checklist=(ChecklistItem(1, "x"),)))
+    w = make_window(case, date(2026, 3, 10), date(2026, 3, 20))
+    later = NOW + timedelta(days=1)
+    store.update_case(replace(case, title="new", status="closed", closed_at=later, updated_at=later), w)
+    got = store.get_case(case.id)
+    assert (got.title, got.status, got.closed_at, got.updated_at) == ("new", "closed", later, later)
+    assert got.checklist == case.checklist
+    assert store.get_window(case.id) == w
+    store.update_case(replace(got, title="again"))  # no window given: the stored one stays
+    assert store.get_window(case.id) == w
+    store.delete_case(case.id)
+    assert store.count_cases() == 0
+    assert store.conn.execute("SELECT count(*) FROM checklist_items").fetchone()[0] == 0  # cascaded
+
+
+def test_checklist_tick_and_untick(store: Store) -> None:
+    case = store.add_case(make_case())
+    items = store.add_checklist_items(case.id, ["one", "two"])
+    assert [(i.position, i.text) for i in items] == [(1, "one"), (2, "two")]
+    item = store.set_item_done(case.id, 2, done=True, at=NOW)
+    assert item.done and item.done_at == NOW
+    assert not store.set_item_done(case.id, 2, done=False, at=NOW).done_at
+    with pytest.raises(NotFound, match="no checklist item 3"):
+        store.set_item_done(case.id, 3, done=True, at=NOW)
+
+
+def test_atomic_nests_with_savepoints(store: Store) -> None:
+    with store.atomic():
+        store.add_case(make_case(title="kept"))
+        with pytest.raises(RuntimeError), store.atomic():
+            store.add_case(make_case(title="rolled back"))
+            raise RuntimeError
+    assert [c.title for c in store.list_cases()] == ["kept"]
+    with pytest.raises(RuntimeError), store.atomic():
+        store.add_case(make_case(title="outer rolled back"))
+        raise RuntimeError
+    assert [c.title for c in store.list_cases()] == ["kept"]
+    assert not store.conn.in_transaction
+
+
+def test_migrations_apply_to_an_existing_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "r.db"
+    with Store(path) as s:
+        kept = s.add_case(make_case())
+        assert s.schema_version == len(MIGRATIONS)
+
+    def m999_extra(conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TABLE extra (case_id TEXT REFERENCES cases (id))")
+
+    monkeypatch.setattr(store_mod, "MIGRATIONS", [*MIGRATIONS, m999_extra])
+    with Store(path) as s:
+        assert s.schema_version == len(MIGRATIONS) + 1
+        assert s.get_case(kept.id) == kept
+        s.conn.execute("SELECT * FROM extra").fetchall()
+
+
+def test_failing_migration_leaves_the_database_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "r.db"
+    Store(path).close()
+
+    def m999_broken(conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TABLE half (x)")
+        conn.execute("THIS IS NOT SQL")
+
+    monkeypatch.setattr(store_mod, "MIGRATIONS", [*MIGRATIONS, m999_broken])
+    with pytest.raises(StoreError):
+        Store(path)
+    monkeypatch.setattr(store_mod, "MIGRATIONS", MIGRATIONS)
+    with Store(path) as s:
+        assert s.schema_version == len(MIGRATIONS)
+        assert s.conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'half'").fetchone()[0] == 0
+
+
+def test_a_newer_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    Store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
+    conn.close()
+    with pytest.raises(StoreError, match="newer"):
+        Store(path)
+
+
+def test_unwritable_location_is_a_store_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(StoreError, match="cannot create"):
+        Store(blocker / "sub" / "r.db")
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from datetime import UTC, date, datetime
+    from reminder.models import Case
+    from reminder.store import Store
+
+    path, tag, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    with Store(path) as s:
+        for i in range(n):
+            s.add_case(Case(id="", title=f"{tag}-{i}", organisation="o", submitted=date(2026, 3, 1),
+                            country="BH", timezone="Asia/Bahrain", created_at=now, updated_at=now))
+    """
+)
+
+
+def test_two_processes_adding_500_cases_each_lose_nothing(tmp_env: TmpEnv) -> None:
+    # A fresh file: both processes also race to create and migrate it.
+    path = tmp_env.root / "shared.db"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(path), tag, "500"], env=tmp_env.env, cwd=REPO)
+        for tag in ("a", "b")
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    with Store(path) as s:
+        titles = {c.title for c in s.list_cases("all")}
+        assert s.count_cases() == 1000
+    assert titles == {f"{t}-{i}" for t in "ab" for i in range(500)}
