@@ -270,6 +270,7 @@ class _Run:
     tentative_names: Mapping[int, str]
     override_ordinals: list[int]
     override_texts: list[str]
+    warnings: Mapping[int, str]  # year → what holidays lacks for it
 
 
 class BusinessCalendar:
@@ -330,6 +331,7 @@ class BusinessCalendar:
                 reasons[o] = closure.label
         overrides.sort()
         t_ord = sorted(tentative)
+        warnings = {y.year: y.warning for y in years if y.warning is not None}
         return _Run(
             first_year=first_year,
             last_year=last_year,
@@ -341,6 +343,7 @@ class BusinessCalendar:
             tentative_names=tentative,
             override_ordinals=[o for o, _ in overrides],
             override_texts=[t for _, t in overrides],
+            warnings=warnings,
         )
 
     def _run_for(self, d: date) -> _Run:
@@ -444,8 +447,42 @@ class BusinessCalendar:
     def warnings(self, start: date, end: date) -> list[str]:
         """What the data behind ``[start, end]`` lacks (years ``holidays`` does not cover)."""
         lo, hi = min(start, end).year, max(start, end).year
-        self._ensure(lo, hi)
-        return [w for y in range(lo, hi + 1) if (w := self._years[y].warning) is not None]
+        run = self._ensure(lo, hi)
+        if not run.warnings:
+            return []
+        return [w for y in range(lo, hi + 1) if (w := run.warnings.get(y)) is not None]
+
+    def span(
+        self, start: date, first: int, last: int
+    ) -> tuple[date, date, tuple[TentativeDay, ...], tuple[str, ...], tuple[str, ...]]:
+        """The ``first``-th and ``last``-th business days after ``start`` (``0 < first <= last``),
+        with the tentative days, override entries and warnings of ``(start, last-th]``.
+
+        One call for what a review window needs, so computing windows in bulk stays cheap.
+        """
+        opens = self.add_business_days(start, first)
+        end = self.add_business_days(opens, last - first) if last != first else opens
+        run = self._run
+        assert run is not None  # add_business_days loaded every year of the span
+        lo_o, hi_o = start.toordinal(), end.toordinal()
+        ords = run.tentative_ordinals
+        lo = bisect_right(ords, lo_o)
+        hi = bisect_right(ords, hi_o)
+        tentative: tuple[TentativeDay, ...] = ()
+        if lo != hi:
+            names = run.tentative_names
+            tentative = tuple(TentativeDay(date.fromordinal(o), names[o]) for o in ords[lo:hi])
+        ov: tuple[str, ...] = ()
+        oo = run.override_ordinals
+        if oo:
+            a = bisect_right(oo, lo_o)
+            b = bisect_right(oo, hi_o)
+            if a != b:
+                ov = tuple(run.override_texts[a:b])
+        warn: tuple[str, ...] = ()
+        if run.warnings:
+            warn = tuple(w for y in range(start.year, end.year + 1) if (w := run.warnings.get(y)) is not None)
+        return opens, end, tentative, ov, warn
 
 
 # --- construction and validation -------------------------------------------------------------------
@@ -540,8 +577,14 @@ def get_calendar(
 
     Raises :class:`~reminder.errors.UnknownCountry` naming the closest valid codes.
     """
+    return _calendar_for(country, subdivision, closures if isinstance(closures, tuple) else tuple(closures))
+
+
+@lru_cache(maxsize=1024)
+def _calendar_for(country: str, subdivision: str | None, closures: tuple[Closure, ...]) -> BusinessCalendar:
+    # Keyed on the caller's spelling; "bh" and "BH" share one calendar through _cached_calendar.
     code, sub = _validated(country, subdivision)
-    return _cached_calendar(code, sub, closures if isinstance(closures, tuple) else tuple(closures))
+    return _cached_calendar(code, sub, closures)
 
 
 def list_countries() -> list[CountryInfo]:

@@ -124,10 +124,9 @@ def _bh_rule(year: int, holidays: Sequence[HolidayDay], weekend: frozenset[int])
             off.add(arafat)
 
     for holiday in _BH_COMPENSATED:
+        # Arafat Day itself is not compensated: in 2014 and 2022 Arafat fell on a Friday and
+        # only the Saturday Eid day got a day in lieu.
         days = sorted(d for d, h in by_date.items() if _base_name(h.name) == holiday)
-        if holiday == "Eid al-Adha" and adha and entries and entries[0].start == adha[0] - timedelta(days=1):
-            # Arafat Day is part of the same block: a weekend Arafat is compensated like Eid.
-            days = [entries[0].start, *days]
         lost = [d for d in days if d.weekday() in weekend]
         if not lost:
             continue

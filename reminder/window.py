@@ -39,6 +39,25 @@ def compute_window(
     Raises :class:`~reminder.errors.UnknownCountry` for an unknown country or
     subdivision and :class:`~reminder.errors.InputError` for impossible day counts.
     """
+    if 0 < min_days <= max_days and unit == "business" and not explain:
+        # The common case, kept lean: the daemon recomputes windows for every case on each plan.
+        cal = get_calendar(country, subdivision, closures)
+        opens, deadline, because, overrides, warnings = cal.span(submitted, min_days, max_days)
+        return ReviewWindow(
+            country=cal.country,
+            subdivision=cal.subdivision,
+            submitted=submitted,
+            opens=opens,
+            deadline=deadline,
+            min_days=min_days,
+            max_days=max_days,
+            unit=unit,
+            tentative=bool(because),
+            tentative_because=because,
+            holidays_version=HOLIDAYS_VERSION,
+            overrides=overrides,
+            warnings=warnings,
+        )
     if not 0 <= min_days <= max_days:
         raise InputError(
             f"the window needs 0 <= min-days <= max-days, got min-days {min_days} and max-days {max_days}"
