@@ -43,12 +43,14 @@ class _Calendar(Protocol):
     def add_business_days(self, d: date, n: int) -> date: ...
 
 
-@dataclass(frozen=True, slots=True)
-class EscalationStep:
-    """A preset's step after the deadline: when, and what to do (e.g. contact the regulator)."""
+class EscalationStep(Protocol):
+    """A dated step of an escalation preset (``presets.EscalationStep``): when, and what to do."""
 
-    due: date
-    step: str
+    @property
+    def due(self) -> date: ...
+
+    @property
+    def step(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,5 +177,3 @@ def plan_reminders(
     ]
     reminders.sort(key=lambda r: (r.due, r.key))
     return reminders
-
-

@@ -1,0 +1,260 @@
+"""The outbox: one durable row per planned reminder × notifier — the source of truth for what is due.
+
+States::
+
+    planned ──claim──▶ sending ──accepted──▶ sent
+       ▲                  │
+       └──retry (backoff)─┤──attempts exhausted──▶ failed
+    planned ──case closed / reminder no longer planned / superseded──▶ cancelled
+
+A row is marked ``sending`` in its own commit before the notifier is called and
+``sent`` in another right after the notifier accepts it. A crash between the two
+leaves the row ``sending``; the next pass sends it again with the same key (the
+e-mail Message-ID), which is the one gap that cannot be closed without the
+receiver's help. A crash anywhere else loses nothing and repeats nothing.
+
+APScheduler only decides *when* to look; this table decides *what* is due.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from .models import Delivery, Reminder
+
+if TYPE_CHECKING:
+    from .store import Store
+
+__all__ = [
+    "RetryPolicy",
+    "backoff_delay",
+    "cancel_case",
+    "claim",
+    "counts",
+    "due",
+    "list_deliveries",
+    "mark_sent",
+    "next_due_at",
+    "record_failure",
+    "supersede",
+    "sync_plan",
+]
+
+ACTIVE = ("planned", "sending")
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    base_seconds: float = 30.0
+    max_seconds: float = 3600.0
+
+
+def backoff_delay(attempts: int, policy: RetryPolicy, rng: random.Random | None = None) -> float:
+    """Seconds before attempt ``attempts + 1``: exponential, capped, with ±25 % jitter.
+
+    The jitter keeps several failing notifiers (or several machines) from
+    retrying in lock-step against a server that is just coming back.
+    """
+    raw = min(policy.max_seconds, policy.base_seconds * (2 ** max(0, attempts - 1)))
+    return raw * (rng or random).uniform(0.75, 1.25)
+
+
+def _ts(dt: datetime) -> float:
+    return dt.timestamp()
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return None if dt is None else dt.isoformat()
+
+
+def _row_to_delivery(row: Sequence[object]) -> Delivery:
+    (id_, case_id, key, kind, notifier, due_s, status, attempts, next_ts, last_error, sent_at, note) = row
+    return Delivery(
+        id=int(id_),  # type: ignore[call-overload]
+        case_id=str(case_id),
+        key=str(key),
+        kind=str(kind),
+        notifier=str(notifier),
+        due=datetime.fromisoformat(str(due_s)),
+        status=str(status),
+        attempts=int(attempts),  # type: ignore[call-overload]
+        next_attempt_at=None if next_ts is None else datetime.fromtimestamp(float(next_ts), UTC),  # type: ignore[arg-type]
+        last_error=None if last_error is None else str(last_error),
+        sent_at=None if sent_at is None else datetime.fromisoformat(str(sent_at)),
+        note=None if note is None else str(note),
+    )
+
+
+_COLUMNS = (
+    "id, case_id, key, kind, notifier, due, status, attempts, next_attempt_ts, last_error, sent_at, note"
+)
+
+
+def sync_plan(
+    store: Store, case_id: str, wanted: Iterable[tuple[Reminder, str]], now: datetime
+) -> dict[str, int]:
+    """Make the outbox match the plan for one case; call inside the case write's transaction.
+
+    ``wanted`` pairs each planned reminder with a notifier name. Sent, sending and
+    failed rows are history and stay as they are; planned rows follow the plan
+    (new due time), rows the plan dropped are cancelled, and cancelled rows the
+    plan wants again (a reopened case) come back as planned.
+    """
+    conn = store.conn
+    existing = {
+        (key, notifier): (id_, status)
+        for id_, key, notifier, status in conn.execute(
+            "SELECT id, key, notifier, status FROM deliveries WHERE case_id = ?", (case_id,)
+        )
+    }
+    stamp = now.isoformat()
+    seen: set[tuple[str, str]] = set()
+    stats = {"added": 0, "updated": 0, "cancelled": 0}
+    for reminder, notifier in wanted:
+        pair = (reminder.key, notifier)
+        seen.add(pair)
+        found = existing.get(pair)
+        if found is None:
+            conn.execute(
+                "INSERT INTO deliveries (case_id, key, kind, notifier, due, due_ts, status, attempts,"
+                " note, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'planned', 0, ?, ?)",
+                (
+                    case_id,
+                    reminder.key,
+                    reminder.kind,
+                    notifier,
+                    reminder.due.isoformat(),
+                    _ts(reminder.due),
+                    reminder.note,
+                    stamp,
+                ),
+            )
+            stats["added"] += 1
+        elif found[1] in ("planned", "cancelled"):
+            conn.execute(
+                "UPDATE deliveries SET kind = ?, due = ?, due_ts = ?, note = ?, status = 'planned',"
+                " next_attempt_ts = NULL, updated_at = ? WHERE id = ?",
+                (reminder.kind, reminder.due.isoformat(), _ts(reminder.due), reminder.note, stamp, found[0]),
+            )
+            stats["updated"] += 1
+    for pair, (id_, status) in existing.items():
+        if pair not in seen and status == "planned":
+            conn.execute(
+                "UPDATE deliveries SET status = 'cancelled', last_error = 'no longer planned', updated_at = ?"
+                " WHERE id = ?",
+                (stamp, id_),
+            )
+            stats["cancelled"] += 1
+    return stats
+
+
+def cancel_case(store: Store, case_id: str, now: datetime, reason: str = "case closed") -> int:
+    """Cancel every unsent reminder of a case (closing it)."""
+    cur = store.conn.execute(
+        "UPDATE deliveries SET status = 'cancelled', last_error = ?, updated_at = ?"
+        " WHERE case_id = ? AND status = 'planned'",
+        (reason, now.isoformat(), case_id),
+    )
+    return cur.rowcount
+
+
+def due(store: Store, now: datetime, limit: int | None = None) -> list[Delivery]:
+    """Rows whose time has come: planned ones past due or past their retry time, and rows left
+    ``sending`` by a process that died mid-send."""
+    sql = (
+        f"SELECT {_COLUMNS} FROM deliveries WHERE status IN ('planned', 'sending')"
+        " AND COALESCE(next_attempt_ts, due_ts) <= ? ORDER BY due_ts, id"
+    )
+    params: tuple[object, ...] = (_ts(now),)
+    if limit is not None:
+        sql += " LIMIT ?"
+        params += (limit,)
+    return [_row_to_delivery(r) for r in store.conn.execute(sql, params)]
+
+
+def next_due_at(store: Store) -> datetime | None:
+    row = store.conn.execute(
+        "SELECT MIN(COALESCE(next_attempt_ts, due_ts)) FROM deliveries WHERE status IN ('planned', 'sending')"
+    ).fetchone()
+    return None if row is None or row[0] is None else datetime.fromtimestamp(float(row[0]), UTC)
+
+
+def claim(store: Store, ids: Sequence[int], now: datetime) -> None:
+    """Mark rows ``sending`` (committed before the notifier is called)."""
+    with store.atomic():
+        store.conn.executemany(
+            "UPDATE deliveries SET status = 'sending', updated_at = ? WHERE id = ?",
+            [(now.isoformat(), i) for i in ids],
+        )
+
+
+def mark_sent(store: Store, delivery_id: int, now: datetime) -> None:
+    with store.atomic():
+        store.conn.execute(
+            "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL,"
+            " next_attempt_ts = NULL, updated_at = ? WHERE id = ?",
+            (now.isoformat(), now.isoformat(), delivery_id),
+        )
+
+
+def record_failure(
+    store: Store,
+    delivery_id: int,
+    error: str,
+    now: datetime,
+    policy: RetryPolicy,
+    *,
+    retryable: bool = True,
+    rng: random.Random | None = None,
+) -> str:
+    """Count a failed attempt: schedule a retry with backoff, or mark the row failed.
+
+    Returns the row's new status.
+    """
+    with store.atomic():
+        row = store.conn.execute("SELECT attempts FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
+        attempts = (int(row[0]) if row else 0) + 1
+        if not retryable or attempts >= policy.max_attempts:
+            store.conn.execute(
+                "UPDATE deliveries SET status = 'failed', attempts = ?, last_error = ?,"
+                " next_attempt_ts = NULL, updated_at = ? WHERE id = ?",
+                (attempts, error, now.isoformat(), delivery_id),
+            )
+            return "failed"
+        retry_at = now + timedelta(seconds=backoff_delay(attempts, policy, rng))
+        store.conn.execute(
+            "UPDATE deliveries SET status = 'planned', attempts = ?, last_error = ?, next_attempt_ts = ?,"
+            " updated_at = ? WHERE id = ?",
+            (attempts, error, _ts(retry_at), now.isoformat(), delivery_id),
+        )
+        return "planned"
+
+
+def supersede(store: Store, ids: Sequence[int], by_key: str, now: datetime) -> None:
+    """Cancel rows folded into a later reminder of the same case (catch-up after downtime)."""
+    if not ids:
+        return
+    with store.atomic():
+        store.conn.executemany(
+            "UPDATE deliveries SET status = 'cancelled', last_error = ?, updated_at = ? WHERE id = ?",
+            [(f"superseded by {by_key}", now.isoformat(), i) for i in ids],
+        )
+
+
+def list_deliveries(store: Store, case_id: str) -> list[Delivery]:
+    rows = store.conn.execute(
+        f"SELECT {_COLUMNS} FROM deliveries WHERE case_id = ? ORDER BY due_ts, key, notifier", (case_id,)
+    )
+    return [_row_to_delivery(r) for r in rows]
+
+
+def counts(store: Store) -> dict[str, int]:
+    out = {status: 0 for status in ("planned", "sending", "sent", "failed", "cancelled")}
+    for status, n in store.conn.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status"):
+        out[str(status)] = int(n)
+    return out
