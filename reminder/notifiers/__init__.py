@@ -43,7 +43,7 @@ __all__ = [
     "render_test_message",
 ]
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "reminder.notifiers"
 
@@ -72,18 +72,18 @@ def _plugin_classes() -> dict[str, type[Notifier]]:
         if ep.name in BUILTIN_NOTIFIERS:
             # Our own package may register the built-ins too; a plugin cannot replace one.
             if not ep.value.startswith("reminder.notifiers."):
-                log.warning("notifier plugin %r (%s) ignored: the name is a built-in", ep.name, ep.value)
+                logger.warning("notifier plugin %r (%s) ignored: the name is a built-in", ep.name, ep.value)
             continue
         try:
             cls = ep.load()
         except Exception as exc:  # a broken plugin must not stop the daemon
-            log.warning("notifier plugin %r (%s) could not be loaded: %s", ep.name, ep.value, exc)
+            logger.warning("notifier plugin %r (%s) could not be loaded: %s", ep.name, ep.value, exc)
             continue
         if not (isinstance(cls, type) and issubclass(cls, Notifier)):
-            log.warning("notifier plugin %r (%s) is not a Notifier subclass; ignored", ep.name, ep.value)
+            logger.warning("notifier plugin %r (%s) is not a Notifier subclass; ignored", ep.name, ep.value)
             continue
         if ep.name in found:
-            log.warning("notifier plugin %r registered twice; keeping %s", ep.name, found[ep.name])
+            logger.warning("notifier plugin %r registered twice; keeping %s", ep.name, found[ep.name])
             continue
         found[ep.name] = cls
     return found
@@ -189,5 +189,5 @@ def build_notifiers(
     specs = parse_notifier_tables(tables, config_file=config_file)
     notifiers = [build_notifier(s, context=context, clock=clock) for s in specs if s.options.enabled]
     if not notifiers:
-        log.warning("every configured notifier is disabled: reminders will not be delivered anywhere")
+        logger.warning("every configured notifier is disabled: reminders will not be delivered anywhere")
     return notifiers

@@ -1,0 +1,134 @@
+"""The ``command`` notifier: run the user's program with the reminder as JSON on stdin.
+
+``[notifiers.command]`` ``argv = ["notify-send-wrapper", "--urgent"]`` (a list: no
+shell, no quoting surprises), ``timeout`` in seconds, extra ``env``. The program
+also gets ``REMINDER_KEY``, ``REMINDER_CASE_ID``, ``REMINDER_KIND``,
+``REMINDER_SUBJECT``, ``REMINDER_URGENCY``, ``REMINDER_TEXT`` and
+``REMINDER_NOTIFIER``. Exit status 0 is success; anything else is a failure whose
+detail is the last line the program wrote to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+from pydantic import Field
+
+from ..models import Message
+from .base import DeliveryResult, Notifier, NotifierOptions
+from .messages import message_fields
+
+__all__ = ["CommandNotifier", "CommandOptions", "command_env"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 30.0
+
+
+class CommandOptions(NotifierOptions):
+    """``[notifiers.command]``."""
+
+    argv: list[str] = Field(min_length=1)
+    timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0)
+    env: dict[str, str] = Field(default_factory=dict)
+    cwd: Path | None = None
+
+
+def command_env(message: Message, label: str) -> dict[str, str]:
+    """The ``REMINDER_*`` variables describing ``message``."""
+    return {
+        "REMINDER_KEY": message.key,
+        "REMINDER_CASE_ID": message.case_id,
+        "REMINDER_KIND": message.kind,
+        "REMINDER_SUBJECT": message.subject,
+        "REMINDER_URGENCY": message.urgency,
+        "REMINDER_TEXT": message.text,
+        "REMINDER_NOTIFIER": label,
+    }
+
+
+def _last_line(data: bytes) -> str:
+    lines = [line.strip() for line in data.decode("utf-8", "replace").splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""
+
+
+class CommandNotifier(Notifier):
+    """Runs a program per reminder."""
+
+    name = "command"
+    Options = CommandOptions
+    summary = "runs your program with the reminder as JSON on stdin"
+
+    @property
+    def opts(self) -> CommandOptions:
+        assert isinstance(self.options, CommandOptions)
+        return self.options
+
+    def _program(self) -> str | None:
+        program = self.opts.argv[0]
+        if os.sep in program:
+            path = self.context.resolve(Path(program))
+            return str(path) if path.is_file() and os.access(path, os.X_OK) else None
+        return shutil.which(program)
+
+    def availability(self) -> tuple[bool, str]:
+        if self._program() is None:
+            return False, f"{self.opts.argv[0]!r} is not an executable program (or not on PATH)"
+        return True, ""
+
+    def send(self, message: Message) -> DeliveryResult:
+        opts = self.opts
+        program = self._program()
+        if program is None:
+            return DeliveryResult.failure(
+                f"command not found: {opts.argv[0]!r}", problem="config", retryable=False
+            )
+        argv = [program, *opts.argv[1:]]
+        env = {**os.environ, **command_env(message, self.label), **opts.env}
+        payload = json.dumps(message_fields(message), ensure_ascii=False, default=str).encode()
+        cwd = self.context.resolve(opts.cwd) if opts.cwd else None
+        try:
+            # A session of its own, so a timeout kills the program's children too.
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                cwd=cwd,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            return DeliveryResult.failure(
+                f"cannot run {opts.argv[0]!r}: {exc.strerror or exc}", problem="config", retryable=False
+            )
+        try:
+            _out, err = proc.communicate(payload, timeout=opts.timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            log.warning("command %s: %s timed out after %ss", self.label, opts.argv[0], opts.timeout)
+            return DeliveryResult.failure(
+                f"timeout: {opts.argv[0]} did not finish within {opts.timeout:g}s", problem="timeout"
+            )
+        if proc.returncode != 0:
+            why = _last_line(err) or "(no output on stderr)"
+            status = (
+                f"killed by signal {-proc.returncode}" if proc.returncode < 0 else f"exit {proc.returncode}"
+            )
+            log.warning("command %s: %s %s: %s", self.label, opts.argv[0], status, why)
+            return DeliveryResult.failure(f"{opts.argv[0]} {status}: {why}", problem="error")
+        return DeliveryResult.success(f"{opts.argv[0]} exit 0")
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
+    proc.communicate()

@@ -1,0 +1,402 @@
+"""The ``email`` notifier: SMTP with STARTTLS (default), implicit TLS or, for loopback relays, none.
+
+``[notifiers.email]`` keys: ``host``, ``port``, ``security``, ``username``,
+``password_env`` / ``password_file``, ``sender``, ``recipients``, ``timeout``,
+``tls_verify``, ``ca_file``. The password is read once into a ``SecretStr`` and
+never appears in logs, ``describe()`` or results.
+
+Each message is sent as plain text with an HTML alternative and a Message-ID
+derived from the reminder's key, so a resend of the same reminder carries the
+same Message-ID and mail clients can recognise it. ``send_batch`` delivers over
+one SMTP connection. Failures are classified (DNS, connection, timeout, TLS,
+authentication, recipient) so ``reminder notify test`` can name the problem.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import smtplib
+import socket
+import ssl
+import stat
+from collections.abc import Sequence
+from datetime import datetime
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import format_datetime, getaddresses, parseaddr
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from ..errors import ConfigError
+from ..models import Message
+from .base import Clock, DeliveryResult, Notifier, NotifierContext, NotifierOptions, Problem
+from .messages import html_from_text
+
+__all__ = [
+    "DEFAULT_PORTS",
+    "EmailNotifier",
+    "EmailOptions",
+    "build_mime",
+    "classify_smtp_error",
+    "is_loopback",
+    "message_id",
+]
+
+log = logging.getLogger(__name__)
+
+Security = Literal["starttls", "tls", "none"]
+DEFAULT_PORTS: dict[str, int] = {"starttls": 587, "tls": 465, "none": 25}
+DEFAULT_TIMEOUT = 30.0
+_ATEXT = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/?^_`{|}~-")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine (``localhost``, 127.0.0.0/8, ::1)."""
+    name = host.strip("[]").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _address(value: str) -> str:
+    _name, addr = parseaddr(value)
+    if "@" not in addr or addr.startswith("@") or addr.endswith("@") or " " in addr:
+        raise ValueError(f"{value!r} is not an e-mail address")
+    return value
+
+
+class EmailOptions(NotifierOptions):
+    """``[notifiers.email]``."""
+
+    host: str = Field(min_length=1)
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: Security = "starttls"
+    username: str | None = None
+    password_env: str | None = None
+    password_file: Path | None = None
+    sender: str
+    recipients: list[str] = Field(min_length=1)
+    timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0)
+    tls_verify: bool = True
+    ca_file: Path | None = None
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        return _address(value)
+
+    @field_validator("recipients")
+    @classmethod
+    def _recipients(cls, value: list[str]) -> list[str]:
+        return [_address(v) for v in value]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EmailOptions:
+        if self.security == "none" and not is_loopback(self.host):
+            raise ValueError(
+                f'security = "none" sends mail unencrypted; it is only allowed for a loopback relay '
+                f"(localhost, 127.0.0.1, ::1), not {self.host!r}: use starttls or tls"
+            )
+        if self.password_env and self.password_file:
+            raise ValueError("set password_env or password_file, not both")
+        if (self.password_env or self.password_file) and not self.username:
+            raise ValueError("a password needs a username")
+        return self
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or DEFAULT_PORTS[self.security]
+
+
+def message_id(key: str) -> str:
+    """``<key@reminder>`` with the key made a valid RFC 5322 dot-atom; same key, same id, no collisions."""
+    # '=' escapes every other byte (and itself), so distinct keys never map to one id.
+    left = "".join(ch if ch in _ATEXT else "".join(f"={b:02X}" for b in ch.encode()) for ch in key)
+    return f"<{left or '=00'}@reminder>"
+
+
+def _html_document(message: Message) -> str:
+    if message.html is None:
+        return html_from_text(message.text, title=message.subject)
+    if "<html" in message.html[:200].lower():
+        return message.html
+    head = '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head>\n<body>\n'
+    return f"{head}{message.html}\n</body></html>\n"
+
+
+def build_mime(message: Message, *, sender: str, recipients: Sequence[str], now: datetime) -> EmailMessage:
+    """The e-mail for ``message``: plain text with an HTML alternative and a deterministic Message-ID."""
+    mime = EmailMessage(policy=SMTP_POLICY)
+    mime["Subject"] = message.subject
+    mime["From"] = sender
+    mime["To"] = ", ".join(recipients)
+    mime["Date"] = format_datetime(now)
+    mime["Message-ID"] = message_id(message.key)
+    # RFC 3834: keeps vacation responders from answering a reminder.
+    mime["Auto-Submitted"] = "auto-generated"
+    mime["X-Reminder-Key"] = message.key
+    mime["X-Reminder-Case"] = message.case_id
+    mime["X-Reminder-Kind"] = message.kind
+    if message.urgency == "critical":
+        mime["Importance"] = "high"
+        mime["X-Priority"] = "1"
+    mime.set_content(message.text)
+    mime.add_alternative(_html_document(message), subtype="html")
+    return mime
+
+
+def _retryable_code(code: int) -> bool:
+    return 400 <= code < 500
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return f"{code} {' '.join(text.split())}".strip()
+
+
+def classify_smtp_error(exc: BaseException, *, host: str, port: int) -> DeliveryResult:
+    """Turn an exception from connecting or sending into a failure that names the problem."""
+    where = f"{host}:{port}"
+    problem: Problem
+    if isinstance(exc, socket.gaierror):
+        return DeliveryResult.failure(f"DNS: cannot resolve {host!r}: {exc.strerror or exc}", problem="dns")
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        reason = exc.verify_message or getattr(exc, "reason", None) or str(exc)
+        return DeliveryResult.failure(
+            f"TLS: certificate of {where} not trusted: {reason} "
+            "(set ca_file, or fix the server's certificate)",
+            problem="tls",
+        )
+    if isinstance(exc, ssl.SSLError):
+        return DeliveryResult.failure(
+            f"TLS: handshake with {where} failed: {getattr(exc, 'reason', None) or exc}", problem="tls"
+        )
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return DeliveryResult.failure(
+            f"authentication: {where} refused the username or password: "
+            + _reply(exc.smtp_code, exc.smtp_error),
+            problem="auth",
+            retryable=False,
+        )
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        text = str(exc)
+        problem = "tls" if "STARTTLS" in text.upper() else "auth" if "AUTH" in text.upper() else "rejected"
+        return DeliveryResult.failure(f"{where}: {text}", problem=problem, retryable=False)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        refused = "; ".join(f"{rcpt}: {_reply(code, msg)}" for rcpt, (code, msg) in exc.recipients.items())
+        retry = all(_retryable_code(code) for code, _ in exc.recipients.values())
+        return DeliveryResult.failure(f"recipient refused: {refused}", problem="recipient", retryable=retry)
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return DeliveryResult.failure(
+            f"sender {exc.sender} refused: {_reply(exc.smtp_code, exc.smtp_error)}",
+            problem="rejected",
+            retryable=_retryable_code(exc.smtp_code),
+        )
+    if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(exc.__context__, TimeoutError):
+        # smtplib turns a read timeout into "connection unexpectedly closed".
+        return DeliveryResult.failure(f"timeout: no answer from {where}", problem="timeout")
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return DeliveryResult.failure(
+            f"connection: {where} closed the connection: {exc}", problem="connection"
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return DeliveryResult.failure(
+            f"{where} rejected the message: {_reply(exc.smtp_code, exc.smtp_error)}",
+            problem="rejected",
+            retryable=_retryable_code(exc.smtp_code),
+        )
+    if isinstance(exc, TimeoutError):
+        return DeliveryResult.failure(f"timeout: no answer from {where}", problem="timeout")
+    if isinstance(exc, ConnectionRefusedError):
+        return DeliveryResult.failure(f"connection: {where} refused the connection", problem="connection")
+    if isinstance(exc, OSError):
+        return DeliveryResult.failure(f"connection: {where}: {exc.strerror or exc}", problem="connection")
+    return DeliveryResult.failure(f"{where}: {type(exc).__name__}: {exc}", problem="error")
+
+
+def _readable_by_others(path: Path) -> bool:
+    try:
+        return bool(path.stat().st_mode & (stat.S_IRGRP | stat.S_IROTH))
+    except OSError:
+        return False
+
+
+class EmailNotifier(Notifier):
+    """Sends reminders by SMTP."""
+
+    name = "email"
+    Options = EmailOptions
+    summary = "e-mail over SMTP (STARTTLS, TLS or a loopback relay)"
+
+    def __init__(
+        self,
+        options: NotifierOptions,
+        *,
+        label: str | None = None,
+        clock: Clock | None = None,
+        context: NotifierContext | None = None,
+    ) -> None:
+        super().__init__(options, label=label, clock=clock, context=context)
+        if not isinstance(options, EmailOptions):
+            raise ConfigError(f"email notifier needs EmailOptions, got {type(options).__name__}")
+        self.opts = options
+        self._password: SecretStr | None = None
+        self._secret_problem = ""
+        self._load_password(self.context)
+        if options.ca_file is not None:
+            ca = self.context.resolve(options.ca_file)
+            if not ca.is_file():
+                raise ConfigError(f"ca_file: {ca} does not exist")
+
+    # --- configuration ---------------------------------------------------------------------------
+
+    def _load_password(self, context: NotifierContext) -> None:
+        opts = self.opts
+        if opts.password_env:
+            value = os.environ.get(opts.password_env)
+            if not value:
+                self._secret_problem = f"the password variable ${opts.password_env} is not set"
+                return
+            self._password = SecretStr(value)
+        elif opts.password_file:
+            path = context.resolve(opts.password_file)
+            try:
+                value = path.read_text(encoding="utf-8").rstrip("\r\n")
+            except OSError as exc:
+                self._secret_problem = f"cannot read password_file {path}: {exc.strerror or exc}"
+                return
+            if _readable_by_others(path):
+                log.warning("password_file %s is readable by other users: chmod 600 %s", path, path)
+            if not value:
+                self._secret_problem = f"password_file {path} is empty"
+                return
+            self._password = SecretStr(value)
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        opts = self.opts
+        cafile = str(self.context.resolve(opts.ca_file)) if opts.ca_file else None
+        context = ssl.create_default_context(cafile=cafile)
+        if not opts.tls_verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+    # --- delivery ---------------------------------------------------------------------------------
+
+    def availability(self) -> tuple[bool, str]:
+        if self._secret_problem:
+            return False, self._secret_problem
+        return True, ""
+
+    def _connect(self) -> smtplib.SMTP:
+        opts = self.opts
+        port = opts.effective_port
+        smtp: smtplib.SMTP
+        if opts.security == "tls":
+            smtp = smtplib.SMTP_SSL(opts.host, port, timeout=opts.timeout, context=self._ssl_context())
+        else:
+            smtp = smtplib.SMTP(opts.host, port, timeout=opts.timeout)
+        try:
+            smtp.ehlo()
+            if opts.security == "starttls":
+                if not smtp.has_extn("starttls"):
+                    raise smtplib.SMTPNotSupportedError(
+                        'the server does not offer STARTTLS (set security = "tls" for port 465)'
+                    )
+                smtp.starttls(context=self._ssl_context())
+                smtp.ehlo()
+            if opts.username:
+                if self._password is None:
+                    raise smtplib.SMTPNotSupportedError("no password for AUTH")
+                smtp.login(opts.username, self._password.get_secret_value())
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def _fail(self, exc: BaseException) -> DeliveryResult:
+        result = classify_smtp_error(exc, host=self.opts.host, port=self.opts.effective_port)
+        log.warning("email %s: %s", self.label, result.detail)
+        log.debug("email %s: %r", self.label, exc)
+        return result
+
+    def _send_one(self, smtp: smtplib.SMTP, message: Message) -> DeliveryResult:
+        opts = self.opts
+        mime = build_mime(message, sender=opts.sender, recipients=opts.recipients, now=self.clock())
+        envelope_to = [addr for _name, addr in getaddresses(opts.recipients)]
+        refused = smtp.send_message(mime, from_addr=parseaddr(opts.sender)[1], to_addrs=envelope_to)
+        if refused:
+            # Some recipients have it: a retry would send them a duplicate, so it counts as sent.
+            parts = "; ".join(f"{rcpt}: {_reply(code, text)}" for rcpt, (code, text) in refused.items())
+            log.warning("email %s: some recipients refused %s: %s", self.label, message.key, parts)
+            return DeliveryResult.success(f"sent; refused {parts}")
+        return DeliveryResult.success(f"sent to {len(envelope_to)} recipient(s) via {opts.host}")
+
+    def send(self, message: Message) -> DeliveryResult:
+        return self.send_batch([message])[0]
+
+    def send_batch(self, messages: Sequence[Message]) -> list[DeliveryResult]:
+        if not messages:
+            return []
+        if self._secret_problem:
+            failed = DeliveryResult.failure(self._secret_problem, problem="config", retryable=False)
+            return [failed for _ in messages]
+        results: list[DeliveryResult] = []
+        smtp: smtplib.SMTP | None = None
+        try:
+            for i, message in enumerate(messages):
+                reconnected = False
+                while True:
+                    if smtp is None:
+                        try:
+                            smtp = self._connect()
+                        except Exception as exc:
+                            # Connecting failed: every message left fails the same way.
+                            failed = self._fail(exc)
+                            results.extend(failed for _ in messages[i:])
+                            return results
+                    try:
+                        results.append(self._send_one(smtp, message))
+                        break
+                    except smtplib.SMTPServerDisconnected as exc:
+                        smtp = None
+                        # The server may cap messages per connection: reconnect once and retry.
+                        if reconnected:
+                            results.append(self._fail(exc))
+                            break
+                        reconnected = True
+                    except (smtplib.SMTPException, OSError) as exc:
+                        results.append(self._fail(exc))
+                        # An SMTP reply keeps the session (smtplib sent RSET); a socket error ends it.
+                        if not isinstance(exc, smtplib.SMTPException):
+                            _discard(smtp)
+                            smtp = None
+                        break
+        finally:
+            if smtp is not None:
+                try:
+                    smtp.quit()
+                except (smtplib.SMTPException, OSError):
+                    smtp.close()
+        return results
+
+    def describe(self) -> dict[str, object]:
+        data = super().describe()
+        data["port"] = self.opts.effective_port
+        data["password"] = "********" if self._password is not None else None
+        if self._secret_problem:
+            data["problem"] = self._secret_problem
+        return data
+
+
+def _discard(smtp: smtplib.SMTP | None) -> None:
+    if smtp is not None:
+        smtp.close()

@@ -1,0 +1,481 @@
+"""The email notifier against a real SMTP server (aiosmtpd) on 127.0.0.1.
+
+Covers plain delivery to a loopback relay, STARTTLS and implicit TLS with a
+self-signed certificate, AUTH, a server that refuses and then accepts, one
+connection per batch, a deterministic Message-ID, and that the password never
+leaks into logs, describe() or results.
+"""
+
+from __future__ import annotations
+
+import email
+import logging
+import os
+import socket
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from reminder.errors import ConfigError
+from reminder.models import Message
+from reminder.notifiers import build_notifiers
+from reminder.notifiers.base import NotifierContext
+from reminder.notifiers.email import (
+    EmailNotifier,
+    EmailOptions,
+    build_mime,
+    classify_smtp_error,
+    is_loopback,
+    message_id,
+)
+
+NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+PASSWORD = "s3cr3t-Pa55-xyzzy"
+USER = "alice"
+
+
+def fixed_clock() -> datetime:
+    return NOW
+
+
+def msg(
+    i: int = 1, *, kind: str = "deadline", html: str | None = None, subject: str | None = None
+) -> Message:
+    return Message(
+        key=f"case-{i}:{kind}:0",
+        case_id=f"case-{i}",
+        kind=kind,
+        subject=subject or f"Cancel roaming eSIM {i}: today is the deadline",
+        text=f"Cancel roaming eSIM — today is the deadline.\n\nReference: R-{i} <&>\n",
+        html=html,
+        urgency="critical" if kind == "deadline" else "normal",
+    )
+
+
+# --- a recording SMTP server -------------------------------------------------------------------------
+
+
+@dataclass
+class Recorder:
+    """An aiosmtpd handler that records messages; can refuse DATA or a recipient."""
+
+    refuse_data: list[str] = field(default_factory=list)  # replies for the next DATA commands
+    refuse_rcpt: dict[str, str] = field(default_factory=dict)
+    messages: list[EmailMessage] = field(default_factory=list)
+    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    sessions: set[Any] = field(default_factory=set)
+    logins: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in self.refuse_rcpt:
+            return self.refuse_rcpt[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.lock:
+            if self.refuse_data:
+                return self.refuse_data.pop(0)
+            self.sessions.add(session.peer)
+            parsed = email.message_from_bytes(envelope.content, policy=default_policy)
+            assert isinstance(parsed, EmailMessage)
+            self.messages.append(parsed)
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 Message accepted"
+
+    def authenticator(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        ok = (
+            isinstance(data, LoginPassword)
+            and data.login == USER.encode()
+            and data.password == PASSWORD.encode()
+        )
+        if ok:
+            self.logins.append(data.login.decode())
+        return AuthResult(success=ok, handled=False)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    host: str
+    port: int
+    recorder: Recorder
+
+
+@pytest.fixture(scope="session")
+def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    d = tmp_path_factory.mktemp("tls")
+    key, crt = d / "key.pem", d / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(crt),
+         "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return crt, key
+
+
+def server_tls(cert: tuple[Path, Path]) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(str(cert[0]), str(cert[1]))
+    return ctx
+
+
+@pytest.fixture
+def smtp_server(request: pytest.FixtureRequest, cert: tuple[Path, Path]) -> Iterator[Server]:
+    """A server; ``@pytest.mark.parametrize("smtp_server", [mode], indirect=True)`` picks the flavour."""
+    mode = getattr(request, "param", "plain")
+    recorder = Recorder()
+    kwargs: dict[str, Any] = {}
+    if mode in ("starttls", "auth"):
+        kwargs["tls_context"] = server_tls(cert)
+        kwargs["require_starttls"] = True
+    if mode == "tls":
+        kwargs["ssl_context"] = server_tls(cert)
+    if mode in ("auth", "auth-plain"):
+        kwargs["authenticator"] = recorder.authenticator
+        kwargs["auth_required"] = True
+        kwargs["auth_require_tls"] = mode == "auth"
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port(), **kwargs)
+    controller.start()
+    try:
+        yield Server("127.0.0.1", controller.port, recorder)
+    finally:
+        controller.stop()
+
+
+def notifier(server: Server, security: str = "none", **options: Any) -> EmailNotifier:
+    opts = EmailOptions(
+        host=server.host,
+        port=server.port,
+        security=security,  # type: ignore[arg-type]
+        sender="Reminder <reminder@example.org>",
+        recipients=["me@example.org"],
+        **{"timeout": 5, **options},
+    )
+    return EmailNotifier(opts, clock=fixed_clock)
+
+
+# --- delivery ----------------------------------------------------------------------------------------
+
+
+def test_plain_delivery_to_a_loopback_relay(smtp_server: Server) -> None:
+    result = notifier(smtp_server).send(msg(1))
+    assert result.ok, result.detail
+    (received,) = smtp_server.recorder.messages
+    assert smtp_server.recorder.envelopes == [("reminder@example.org", ["me@example.org"])]
+    assert received["Message-ID"] == "<case-1=3Adeadline=3A0@reminder>"
+    assert received["Subject"] == "Cancel roaming eSIM 1: today is the deadline"
+    assert received["From"] == "Reminder <reminder@example.org>"
+    assert received["To"] == "me@example.org"
+    assert received["Date"] == "Tue, 10 Mar 2026 09:00:00 +0000"
+    assert received["Auto-Submitted"] == "auto-generated"
+    assert received["Importance"] == "high"
+    assert received.get_content_type() == "multipart/alternative"
+    plain = received.get_body(("plain",))
+    html = received.get_body(("html",))
+    assert plain is not None and html is not None
+    assert "Reference: R-1 <&>" in plain.get_content()
+    # Built from the text, escaped, when the message has no HTML.
+    assert "Reference: R-1 &lt;&amp;&gt;" in html.get_content()
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        (None, "<p>Cancel roaming eSIM"),
+        ("<h2>Title</h2><p>body</p>", "<body>\n<h2>Title</h2><p>body</p>"),
+        ("<html><body>whole</body></html>", "<html><body>whole</body></html>"),
+    ],
+)
+def test_html_alternative(html: str | None, expected: str) -> None:
+    mime = build_mime(msg(1, html=html), sender="a@b.c", recipients=["x@y.z"], now=NOW)
+    body = mime.get_body(("html",))
+    assert body is not None and expected in body.get_content()
+
+
+@pytest.mark.parametrize("smtp_server", ["starttls"], indirect=True)
+@pytest.mark.parametrize(
+    ("options", "ok", "problem", "detail"),
+    [
+        ({"ca_file": "CERT"}, True, "", "sent"),
+        ({}, False, "tls", "certificate of 127.0.0.1:{port} not trusted: self-signed certificate"),
+        ({"tls_verify": False}, True, "", "sent"),
+    ],
+)
+def test_starttls_with_a_self_signed_certificate(
+    smtp_server: Server, cert: tuple[Path, Path], options: dict[str, Any], ok: bool, problem: str, detail: str
+) -> None:
+    options = {k: (cert[0] if v == "CERT" else v) for k, v in options.items()}
+    result = notifier(smtp_server, "starttls", **options).send(msg(1))
+    assert (result.ok, result.problem) == (ok, problem), result.detail
+    assert detail.format(port=smtp_server.port) in result.detail
+    assert len(smtp_server.recorder.messages) == int(ok)
+
+
+@pytest.mark.parametrize("smtp_server", ["tls"], indirect=True)
+def test_implicit_tls(smtp_server: Server, cert: tuple[Path, Path]) -> None:
+    result = notifier(smtp_server, "tls", ca_file=cert[0]).send(msg(1))
+    assert result.ok, result.detail
+    assert len(smtp_server.recorder.messages) == 1
+
+
+@pytest.mark.parametrize("smtp_server", ["plain"], indirect=True)
+def test_starttls_required_but_not_offered(smtp_server: Server) -> None:
+    result = notifier(smtp_server, "starttls").send(msg(1))
+    assert (result.ok, result.problem, result.retryable) == (False, "tls", False)
+    assert "does not offer STARTTLS" in result.detail
+
+
+@pytest.mark.parametrize("smtp_server", ["auth"], indirect=True)
+@pytest.mark.parametrize(
+    ("password", "ok", "problem", "retryable"),
+    [(PASSWORD, True, "", False), ("wrong-password", False, "auth", False)],
+)
+def test_auth_over_starttls(
+    smtp_server: Server,
+    cert: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    password: str,
+    ok: bool,
+    problem: str,
+    retryable: bool,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", password)
+    n = notifier(smtp_server, "starttls", ca_file=cert[0], username=USER, password_env="TEST_SMTP_PASSWORD")
+    result = n.send(msg(1))
+    assert (result.ok, result.problem, result.retryable) == (ok, problem, retryable), result.detail
+    assert smtp_server.recorder.logins == ([USER] if ok else [])
+    if not ok:
+        assert result.detail.startswith("authentication: 127.0.0.1:")
+        assert "535" in result.detail
+    # The password never leaks.
+    shown = repr(n.describe()) + result.detail + caplog.text + repr(n.options) + repr(n)
+    assert password not in shown
+    assert n.describe()["password"] == "********"
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+@pytest.mark.parametrize("smtp_server", ["auth-plain"], indirect=True)
+def test_auth_with_password_file(
+    smtp_server: Server, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = tmp_path / "smtp-password"
+    secret.write_text(PASSWORD + "\n")
+    secret.chmod(0o644)
+    config = tmp_path / "reminder.toml"
+    config.write_text("")
+    table = {
+        "host": "localhost", "port": smtp_server.port, "security": "none", "username": USER,
+        "password_file": "smtp-password",  # relative to the config file
+        "sender": "r@example.org", "recipients": ["me@example.org"],
+    }  # fmt: skip
+    (n,) = build_notifiers({"email": table}, config_file=config)
+    assert "smtp-password is readable by other users" in caplog.text
+    result = n.send(msg(1))
+    assert result.ok, result.detail
+    assert smtp_server.recorder.logins == [USER]
+    assert PASSWORD not in caplog.text + repr(n.describe())
+
+
+def test_missing_password_variable_makes_it_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NOPE_PASSWORD", raising=False)
+    n = EmailNotifier(
+        EmailOptions(host="smtp.example.org", sender="a@b.cd", recipients=["x@y.zz"], username="u",
+                     password_env="NOPE_PASSWORD")
+    )  # fmt: skip
+    assert n.availability() == (False, "the password variable $NOPE_PASSWORD is not set")
+    result = n.send(msg(1))
+    assert (result.ok, result.problem, result.retryable) == (False, "config", False)
+
+
+def test_refuses_then_accepts(smtp_server: Server) -> None:
+    smtp_server.recorder.refuse_data = ["451 4.3.0 Try again later"]
+    n = notifier(smtp_server)
+    first = n.send(msg(1))
+    assert (first.ok, first.problem, first.retryable) == (False, "rejected", True)
+    assert "451 4.3.0 Try again later" in first.detail
+    second = n.send(msg(1))
+    assert second.ok, second.detail
+    (received,) = smtp_server.recorder.messages
+    # The resend carries the same Message-ID, so clients can recognise it.
+    assert received["Message-ID"] == message_id("case-1:deadline:0")
+
+
+def test_permanent_refusal_is_not_retryable(smtp_server: Server) -> None:
+    smtp_server.recorder.refuse_data = ["554 5.7.1 Spam detected"]
+    result = notifier(smtp_server).send(msg(1))
+    assert (result.ok, result.retryable) == (False, False)
+
+
+def test_recipient_refused(smtp_server: Server) -> None:
+    smtp_server.recorder.refuse_rcpt = {"me@example.org": "550 5.1.1 No such user"}
+    result = notifier(smtp_server).send(msg(1))
+    assert (result.ok, result.problem, result.retryable) == (False, "recipient", False)
+    assert result.detail == "recipient refused: me@example.org: 550 5.1.1 No such user"
+
+
+def test_batch_uses_one_connection_and_isolates_failures(smtp_server: Server) -> None:
+    n = notifier(smtp_server)
+    smtp_server.recorder.refuse_data = []
+    messages = [msg(i) for i in range(5)]
+    # The third DATA is refused once: only that message fails.
+    original = smtp_server.recorder.handle_DATA
+    calls = {"n": 0}
+
+    async def flaky(server: Any, session: Any, envelope: Any) -> str:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            return "452 4.3.1 Insufficient system storage"
+        return await original(server, session, envelope)
+
+    smtp_server.recorder.handle_DATA = flaky  # type: ignore[method-assign]
+    results = n.send_batch(messages)
+    assert [r.ok for r in results] == [True, True, False, True, True]
+    assert results[2].retryable
+    assert len(smtp_server.recorder.sessions) == 1
+    # One connection per send without batching.
+    for m in messages[:2]:
+        assert n.send(m).ok
+    assert len(smtp_server.recorder.sessions) == 3
+
+
+def test_connection_refused_fails_every_message_of_the_batch() -> None:
+    server = Server("127.0.0.1", free_port(), Recorder())
+    results = notifier(server).send_batch([msg(1), msg(2)])
+    assert [(r.ok, r.problem, r.retryable) for r in results] == [(False, "connection", True)] * 2
+    assert results[0].detail == f"connection: 127.0.0.1:{server.port} refused the connection"
+
+
+def test_timeout_when_the_server_never_answers() -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        n = notifier(Server("127.0.0.1", port, Recorder()), timeout=0.3)
+        result = n.send(msg(1))
+    assert (result.ok, result.problem, result.retryable) == (False, "timeout", True)
+    assert result.detail == f"timeout: no answer from 127.0.0.1:{port}"
+
+
+# --- classification, ids and options as tables ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("exc", "problem", "retryable", "detail"),
+    [
+        (socket.gaierror(-2, "Name or service not known"), "dns", True,
+         "DNS: cannot resolve 'mail.example.org': Name or service not known"),
+        (TimeoutError(), "timeout", True, "timeout: no answer from mail.example.org:587"),
+        (ConnectionRefusedError(111, "Connection refused"), "connection", True,
+         "connection: mail.example.org:587 refused the connection"),
+        (OSError(101, "Network is unreachable"), "connection", True,
+         "connection: mail.example.org:587: Network is unreachable"),
+        (ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number"), "tls", True, "TLS: handshake"),
+    ],
+)  # fmt: skip
+def test_classify(exc: BaseException, problem: str, retryable: bool, detail: str) -> None:
+    result = classify_smtp_error(exc, host="mail.example.org", port=587)
+    assert (result.ok, result.problem, result.retryable) == (False, problem, retryable)
+    assert result.detail.startswith(detail)
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("case-1:deadline:0", "<case-1=3Adeadline=3A0@reminder>"),
+        ("a.b", "<a=2Eb@reminder>"),
+        ("a=3A", "<a=3D3A@reminder>"),  # '=' is escaped too: no collision with "a:"
+        ("a:", "<a=3A@reminder>"),
+        ("café 1", "<caf=C3=A9=201@reminder>"),
+        ("<x>@y", "<=3Cx=3E=40y@reminder>"),
+        ("", "<=00@reminder>"),
+    ],
+)
+def test_message_id_is_deterministic_and_valid(key: str, expected: str) -> None:
+    assert message_id(key) == expected == message_id(key)
+    parsed = email.message_from_string(f"Message-ID: {expected}\n\n", policy=default_policy)
+    assert parsed["Message-ID"] == expected
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [("localhost", True), ("127.0.0.1", True), ("127.1.2.3", True), ("::1", True), ("[::1]", True),
+     ("mail.example.org", False), ("10.0.0.1", False), ("localhost.example.org", False)],
+)  # fmt: skip
+def test_is_loopback(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+
+
+BASE = {"host": "mail.example.org", "sender": "a@example.org", "recipients": ["b@example.org"]}
+
+
+@pytest.mark.parametrize(
+    ("table", "error"),
+    [
+        ({**BASE, "security": "none"}, 'security = "none" sends mail unencrypted'),
+        (
+            {**BASE, "security": "ssl"},
+            "notifiers.email.security: Input should be 'starttls', 'tls' or 'none'",
+        ),
+        ({**BASE, "port": "abc"}, "notifiers.email.port: Input should be a valid integer"),
+        ({**BASE, "port": 70000}, "notifiers.email.port: Input should be less than or equal to 65535"),
+        ({**BASE, "recipients": []}, "notifiers.email.recipients: List should have at least 1 item"),
+        (
+            {**BASE, "recipients": ["nobody"]},
+            "notifiers.email.recipients: Value error, 'nobody' is not an e-mail",
+        ),
+        ({**BASE, "sender": "x"}, "notifiers.email.sender: Value error, 'x' is not an e-mail address"),
+        ({**BASE, "username": "u", "password_env": "A", "password_file": "f"}, "not both"),
+        ({**BASE, "password_env": "A"}, "a password needs a username"),
+        ({**BASE, "password": "inline"}, "notifiers.email.password: Extra inputs are not permitted"),
+        ({**BASE, "timeout": 0}, "notifiers.email.timeout: Input should be greater than 0"),
+        ({"sender": "a@b.cd", "recipients": ["x@y.zz"]}, "notifiers.email.host: Field required"),
+        (
+            {**BASE, "ca_file": "/nonexistent/ca.pem"},
+            "notifiers.email: ca_file: /nonexistent/ca.pem does not exist",
+        ),
+    ],
+)
+def test_option_errors(table: dict[str, Any], error: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        build_notifiers({"email": table}, config_file=Path("/home/u/.config/reminder/config.toml"))
+    assert error in str(info.value)
+    assert str(info.value).startswith("/home/u/.config/reminder/config.toml: notifiers.email")
+
+
+def test_defaults_and_describe() -> None:
+    (n,) = build_notifiers({"email": BASE})
+    d = n.describe()
+    assert d["security"] == "starttls" and d["port"] == 587 and d["timeout"] == 30.0
+    assert d["password"] is None and d["tls_verify"] is True
+    assert n.availability() == (True, "")
+
+
+def test_context_resolves_relative_ca_file(tmp_path: Path, cert: tuple[Path, Path]) -> None:
+    (tmp_path / "ca.pem").write_bytes(cert[0].read_bytes())
+    n = EmailNotifier(
+        EmailOptions(**BASE, ca_file=Path("ca.pem")), context=NotifierContext(config_file=tmp_path / "c.toml")
+    )
+    assert n.availability()[0]
+    assert os.path.exists(tmp_path / "ca.pem")
