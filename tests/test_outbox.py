@@ -1,0 +1,151 @@
+"""The outbox on a real SQLite file: re-planning, claiming, retries with backoff, supersession."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from reminder import outbox
+from reminder.models import Case, Reminder
+from reminder.outbox import RetryPolicy, backoff_delay
+from reminder.store import Store
+from reminder.window import compute_window
+
+NOW = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Store:
+    store = Store(tmp_path / "reminder.db")
+    case = Case(
+        id="abc123",
+        title="t",
+        organisation="o",
+        submitted=date(2026, 3, 1),
+        country="BH",
+        timezone="Asia/Bahrain",
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    store.add_case(case, compute_window(case.submitted, country="BH"))
+    return store
+
+
+def rem(kind: str, day: int, n: int = 1) -> Reminder:
+    return Reminder(
+        case_id="abc123",
+        kind=kind,
+        due=datetime(2026, 3, day, 6, 0, tzinfo=UTC),
+        key=f"abc123:{kind}:{n}",
+        sequence=n,
+    )
+
+
+def statuses(store: Store) -> dict[tuple[str, str], str]:
+    return {(d.key, d.notifier): d.status for d in outbox.list_deliveries(store, "abc123")}
+
+
+def test_sync_adds_updates_and_cancels(db: Store) -> None:
+    with db.atomic():
+        stats = outbox.sync_plan(
+            db,
+            "abc123",
+            [(rem("opened", 10), "log"), (rem("deadline", 20), "log"), (rem("deadline", 20), "email")],
+            NOW,
+        )
+    assert stats == {"added": 3, "updated": 0, "cancelled": 0}
+    # The opened reminder went out; then the case is edited and its plan moves.
+    (opened,) = [d for d in outbox.list_deliveries(db, "abc123") if d.kind == "opened"]
+    outbox.claim(db, [opened.id], NOW)
+    outbox.mark_sent(db, opened.id, NOW)
+    with db.atomic():
+        stats = outbox.sync_plan(
+            db, "abc123", [(rem("opened", 12), "log"), (rem("deadline", 22), "log")], NOW
+        )
+    assert stats == {"added": 0, "updated": 1, "cancelled": 1}
+    rows = {(d.key, d.notifier): d for d in outbox.list_deliveries(db, "abc123")}
+    assert rows[("abc123:opened:1", "log")].status == "sent"  # history is never re-sent
+    assert rows[("abc123:opened:1", "log")].due.day == 10
+    assert rows[("abc123:deadline:1", "log")].due.day == 22
+    assert rows[("abc123:deadline:1", "email")].status == "cancelled"
+    # Planning it again (a reopened case) revives the cancelled row rather than adding a duplicate.
+    with db.atomic():
+        outbox.sync_plan(db, "abc123", [(rem("deadline", 22), "email")], NOW)
+    assert statuses(db)[("abc123:deadline:1", "email")] == "planned"
+    assert len(outbox.list_deliveries(db, "abc123")) == 3
+
+
+def test_due_and_next_due(db: Store) -> None:
+    with db.atomic():
+        outbox.sync_plan(db, "abc123", [(rem("opened", 10), "log"), (rem("deadline", 20), "log")], NOW)
+    assert outbox.due(db, NOW) == []
+    assert outbox.next_due_at(db) == datetime(2026, 3, 10, 6, 0, tzinfo=UTC)
+    later = datetime(2026, 3, 15, tzinfo=UTC)
+    assert [d.kind for d in outbox.due(db, later)] == ["opened"]
+    # A row left 'sending' by a crashed process is due again.
+    (row,) = outbox.due(db, later)
+    outbox.claim(db, [row.id], later)
+    assert [d.status for d in outbox.due(db, later)] == ["sending"]
+    with db.atomic():
+        assert outbox.cancel_case(db, "abc123", later) == 1
+    assert outbox.counts(db) == {"planned": 0, "sending": 1, "sent": 0, "failed": 0, "cancelled": 1}
+
+
+def test_retry_with_backoff_then_failed(db: Store) -> None:
+    with db.atomic():
+        outbox.sync_plan(db, "abc123", [(rem("opened", 1), "email")], NOW)
+    policy = RetryPolicy(max_attempts=3, base_seconds=10, max_seconds=100)
+    now = datetime(2026, 3, 2, tzinfo=UTC)
+    (row,) = outbox.due(db, now)
+    assert (
+        outbox.record_failure(db, row.id, "connection refused", now, policy, rng=random.Random(1))
+        == "planned"
+    )
+    (after,) = outbox.list_deliveries(db, "abc123")
+    assert after.attempts == 1 and after.last_error == "connection refused"
+    assert after.next_attempt_at is not None
+    assert 7.5 <= (after.next_attempt_at - now).total_seconds() <= 12.5
+    assert outbox.due(db, now) == []  # waits for its retry time
+    assert outbox.next_due_at(db) == after.next_attempt_at
+    outbox.record_failure(db, row.id, "again", now, policy)
+    assert outbox.record_failure(db, row.id, "and again", now, policy) == "failed"
+    (final,) = outbox.list_deliveries(db, "abc123")
+    assert (final.status, final.attempts, final.last_error) == ("failed", 3, "and again")
+    assert outbox.next_due_at(db) is None
+
+
+def test_non_retryable_failure_fails_at_once(db: Store) -> None:
+    with db.atomic():
+        outbox.sync_plan(db, "abc123", [(rem("opened", 1), "email")], NOW)
+    (row,) = outbox.due(db, NOW + timedelta(days=1))
+    assert outbox.record_failure(
+        db, row.id, "535 authentication failed", NOW, RetryPolicy(), retryable=False
+    ) == ("failed")
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    policy = RetryPolicy(max_attempts=10, base_seconds=30, max_seconds=600)
+    rng = random.Random(7)
+    delays = [backoff_delay(n, policy, rng) for n in range(1, 9)]
+    assert 22.5 <= delays[0] <= 37.5
+    assert all(d <= 600 * 1.25 for d in delays)
+    assert delays[4] > delays[0] * 8  # 30·2⁴ = 480 against 30, jitter ±25 %
+
+
+def test_supersede(db: Store) -> None:
+    with db.atomic():
+        outbox.sync_plan(db, "abc123", [(rem("opened", 1), "log"), (rem("deadline", 2), "log")], NOW)
+    rows = outbox.due(db, NOW + timedelta(days=5))
+    outbox.supersede(db, [rows[0].id], rows[1].key, NOW)
+    first = outbox.list_deliveries(db, "abc123")[0]
+    assert first.status == "cancelled" and first.last_error == "superseded by abc123:deadline:1"
+
+
+def test_deleting_a_case_removes_its_rows(db: Store) -> None:
+    with db.atomic():
+        outbox.sync_plan(db, "abc123", [(rem("opened", 1), "log")], NOW)
+    db.delete_case("abc123")
+    assert outbox.counts(db)["planned"] == 0
