@@ -161,3 +161,168 @@ def main() -> None:
 
 
 # --- commands are added below, one section per area ------------------------------------------------
+
+
+# --- calendar and review window (issue #3: `window`, `countries`) ----------------------------------
+
+if TYPE_CHECKING:
+    from .models import ReviewWindow
+
+
+def _window_summary(w: ReviewWindow) -> list[str]:
+    unit = "business day" if w.unit == "business" else "day"
+    sub = f"-{w.subdivision}" if w.subdivision else ""
+    lines = [
+        f"{w.country}{sub} · submitted {w.submitted:%a %Y-%m-%d} · review {w.min_days}–{w.max_days} {unit}s",
+        f"Opens {w.opens:%a %Y-%m-%d} ({unit} {w.min_days}) · "
+        f"Deadline {w.deadline:%a %Y-%m-%d} ({unit} {w.max_days})",
+    ]
+    if w.tentative:
+        because = "; ".join(f"{t.date:%a %Y-%m-%d} {t.name}" for t in w.tentative_because)
+        lines.append(f"Tentative: the count crosses dates not yet official — {because}")
+    lines += [f"Warning: {text}" for text in w.warnings]
+    if w.overrides:
+        lines.append(f"Official closures added to holidays {w.holidays_version}:")
+        lines += [f"  {text}" for text in w.overrides]
+    return lines
+
+
+def _window_table(w: ReviewWindow) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=None, show_edge=False, pad_edge=False)
+    for name, justify in (("Date", "left"), ("Day", "left"), ("Business", "center"), ("Count", "right")):
+        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    table.add_column("Why", overflow="fold")
+    milestones = {w.opens: "opens", w.deadline: "deadline"}
+    for d in w.days:
+        why = d.reason or ""
+        if d.tentative:
+            why = f"{why} (tentative)"
+        mark = milestones.get(d.date)
+        if mark and d.count is not None:
+            why = f"{why} ← {mark}".strip()
+        table.add_row(
+            d.date.isoformat(),
+            f"{d.date:%a}",
+            "yes" if d.business else "no",
+            "" if d.count is None else str(d.count),
+            why,
+        )
+    Console(soft_wrap=False).print(table)
+
+
+@cli.command("window")
+@click.option("--country", help="ISO 3166 country code, e.g. BH (default: [defaults] country in the config).")
+@click.option("--subdivision", help="State, province or nation within the country, e.g. BY for Bavaria.")
+@click.option("--submitted", type=ISO_DATE, required=True, help="Day you submitted (day 0, never counted).")
+@click.option("--min-days", type=click.IntRange(min=0), help="The window opens on this day (default 7).")
+@click.option("--max-days", type=click.IntRange(min=0), help="The deadline falls on this day (default 15).")
+@click.option("--unit", type=click.Choice(["business", "calendar"]), help="Count business or calendar days.")
+@click.option(
+    "--closure",
+    "closures",
+    multiple=True,
+    metavar="DATE[..DATE][=LABEL]",
+    help="A day or range on which the office is shut (repeatable), on top of the config's closures.",
+)
+@click.option("--explain", is_flag=True, help="List every day up to the deadline and why it counted or not.")
+@json_option
+@click.pass_context
+def window_command(
+    ctx: click.Context,
+    country: str | None,
+    subdivision: str | None,
+    submitted: date,
+    min_days: int | None,
+    max_days: int | None,
+    unit: str | None,
+    closures: tuple[str, ...],
+    explain: bool,
+    as_json: bool,
+) -> None:
+    """Work out when a review opens and when its deadline falls.
+
+    Counts business days after the submission day in the country's calendar:
+    its weekend, public holidays, make-up working days, official closures
+    and your closures. A window that crosses a holiday whose date is only
+    estimated (a lunar holiday not yet announced) is marked tentative.
+
+    \b
+    Example:
+      reminder window --country BH --submitted 2026-03-01
+      reminder window --country CN --submitted 2026-09-15 --explain
+      reminder window --country DE --subdivision BY --submitted 2026-05-06 --json
+    """
+    from .calendar import parse_closure
+    from .window import compute_window, window_to_dict
+
+    settings = settings_from(ctx)
+    d = settings.defaults
+    if country is None:
+        country, subdivision = d.country, subdivision if subdivision is not None else d.subdivision
+    extra = tuple(parse_closure(text) for text in closures)
+    w = compute_window(
+        submitted,
+        country=country,
+        subdivision=subdivision,
+        min_days=d.min_days if min_days is None else min_days,
+        max_days=d.max_days if max_days is None else max_days,
+        unit="calendar" if (unit or d.unit) == "calendar" else "business",
+        closures=settings.closure_list() + extra,
+        explain=explain,
+    )
+    if as_json:
+        echo_json(window_to_dict(w))
+        return
+    for line in _window_summary(w):
+        click.echo(line)
+    if explain:
+        click.echo()
+        _window_table(w)
+
+
+@cli.command("countries")
+@click.argument("codes", nargs=-1, metavar="[COUNTRY]...")
+@json_option
+def countries_command(codes: tuple[str, ...], as_json: bool) -> None:
+    """List the countries reminder can count business days for.
+
+    Each with its name, weekend and subdivisions (for --subdivision). Name
+    one or more codes to see only those, with their subdivisions' names.
+
+    \b
+    Example:
+      reminder countries
+      reminder countries BH DE --json
+    """
+    from .calendar import get_calendar, list_countries
+
+    infos = list_countries()
+    if codes:
+        wanted = {get_calendar(code).country for code in codes}
+        infos = [i for i in infos if i.code in wanted]
+    if as_json:
+        echo_json(
+            [
+                {
+                    "code": i.code,
+                    "name": i.name,
+                    "weekend": list(i.weekend),
+                    "subdivisions": dict(i.subdivisions),
+                }
+                for i in infos
+            ]
+        )
+        return
+    for i in infos:
+        weekend = "–".join(day[:3] for day in i.weekend) or "none"
+        line = f"{i.code}  {i.name}  (weekend {weekend})"
+        if i.subdivisions and codes:
+            click.echo(line)
+            for code, name in i.subdivisions.items():
+                click.echo(f"    {code:<6} {name}" if name != code else f"    {code}")
+        else:
+            subs = f"  subdivisions: {', '.join(i.subdivisions)}" if i.subdivisions else ""
+            click.echo(line + subs)
