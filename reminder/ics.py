@@ -32,6 +32,7 @@ __all__ = [
     "deadline_uid",
     "render_ics",
     "window_uid",
+    "write_bytes_atomic",
     "write_ics_if_changed",
 ]
 
@@ -209,6 +210,29 @@ def render_ics(
     return data
 
 
+def write_bytes_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Write ``data`` to ``path`` via a synced temporary file in the same directory and a rename.
+
+    A reader (a calendar app, a mail client) sees the old file or the new one, never half of one.
+    Mode 0600 by default: what reminder exports is personal.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, mode)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
 def write_ics_if_changed(
     path: Path,
     entries: Iterable[IcsEntry],
@@ -217,11 +241,7 @@ def write_ics_if_changed(
     deadline_alarms: Sequence[timedelta] = DEFAULT_DEADLINE_ALARMS,
     window_alarms: Sequence[timedelta] = DEFAULT_WINDOW_ALARMS,
 ) -> bool:
-    """Keep the calendar file at ``path`` current; ``True`` if it was (re)written.
-
-    The new content goes to a temporary file in the same directory and is
-    renamed over the old one, so a calendar app never reads half a file.
-    """
+    """Keep the calendar file at ``path`` current; ``True`` if it was (re)written (atomically)."""
     try:
         previous = path.read_bytes()
     except FileNotFoundError:
@@ -233,20 +253,6 @@ def write_ics_if_changed(
     )
     if data == previous:
         return False
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o600)  # case details are personal
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    write_bytes_atomic(path, data)
     log.info("calendar written to %s", path)
     return True
