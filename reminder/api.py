@@ -1,0 +1,442 @@
+"""The use cases: what the CLI and the daemon do with cases, each a single function.
+
+Every write runs in one ``store.atomic()`` and, for a case that still exists, ends by
+calling :func:`_after_case_change` inside that same transaction — the one place
+where the reminder plan is brought up to date, so a case and its reminders never
+disagree. Deleting calls :func:`_after_case_delete` instead.
+
+The caller reads the clock once and passes ``now`` (an aware datetime) down; "today"
+for a case is ``now`` in the case's own time zone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import InputError
+from .models import CASE_KINDS, Case, ChecklistItem, Closure, ReviewWindow, Unit
+from .store import StatusFilter, Store
+
+if TYPE_CHECKING:
+    from .config import Settings
+
+__all__ = [
+    "CaseView",
+    "add_case",
+    "case_today",
+    "check_item",
+    "close_case",
+    "delete_case",
+    "edit_case",
+    "get_case_view",
+    "list_cases",
+    "refresh_windows",
+    "reopen_case",
+]
+
+log = logging.getLogger(__name__)
+
+EDITABLE_FIELDS = frozenset(
+    {
+        "title",
+        "organisation",
+        "kind",
+        "filed",
+        "reference",
+        "channels",
+        "country",
+        "subdivision",
+        "timezone",
+        "submitted",
+        "submitted_time",
+        "min_days",
+        "max_days",
+        "unit",
+        "notes",
+        "preset",
+        "remind",
+        "closures",
+    }
+)
+# Fields that move the review window when they change.
+_WINDOW_FIELDS = frozenset(
+    {"country", "subdivision", "submitted", "min_days", "max_days", "unit", "closures"}
+)
+_OPTIONAL_TEXT = ("filed", "reference", "notes", "preset", "subdivision")
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    """A case as ``show``/``list`` present it: the case, its window and the day it is for the user."""
+
+    case: Case
+    window: ReviewWindow | None
+    today: date
+    warning: str | None = None  # the kind's template warning (e.g. fraudsters asking for codes)
+
+    @property
+    def days_left(self) -> int | None:
+        """Calendar days from today to the deadline (negative once it has passed)."""
+        return None if self.window is None else (self.window.deadline - self.today).days
+
+
+# --- hooks -----------------------------------------------------------------------------------------
+
+
+def _after_case_change(store: Store, settings: Settings, case: Case, now: datetime) -> None:
+    """Called inside the write's transaction after a case was added or changed.
+
+    Where the reminder plan is recomputed for the case (plan.py + outbox.py). Does
+    nothing yet.
+    """
+
+
+def _after_case_delete(store: Store, settings: Settings, case_id: str, now: datetime) -> None:
+    """Called inside the transaction that deleted a case (its rows cascade). Does nothing yet."""
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def case_today(case: Case, now: datetime) -> date:
+    """The date it is for the case's organisation: ``now`` in the case's time zone."""
+    return now.astimezone(_zone(case.timezone)).date()
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        _zone(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"unknown time zone {name!r}; use an IANA name such as 'Asia/Bahrain'") from None
+    return name
+
+
+@lru_cache(maxsize=1)
+def _country_zones() -> dict[str, str]:
+    """The first (principal) time zone of each country, from the tz database's zone.tab."""
+    from importlib import resources
+    from pathlib import Path
+    from zoneinfo import TZPATH
+
+    text = None
+    for base in TZPATH:
+        path = Path(base) / "zone.tab"
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            break
+    if text is None:
+        try:
+            text = resources.files("tzdata").joinpath("zoneinfo/zone.tab").read_text(encoding="utf-8")
+        except (ModuleNotFoundError, OSError):
+            return {}
+    zones: dict[str, str] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            parts = line.split("\t")
+            if len(parts) >= 3:
+                zones.setdefault(parts[0], parts[2])
+    return zones
+
+
+def _default_timezone(settings: Settings, country: str) -> str:
+    # The configured zone belongs to the configured country; a case in another country
+    # gets that country's principal zone so its reminders go out in office hours there.
+    if country == settings.defaults.country:
+        return settings.defaults.timezone
+    return _country_zones().get(country, settings.defaults.timezone)
+
+
+def _template_for(settings: Settings, kind: str) -> tuple[str | None, Sequence[str]]:
+    template = settings.templates.get(kind)
+    return (template.warning, template.items) if template is not None else (None, ())
+
+
+def _check_kind(settings: Settings, kind: str) -> str:
+    kind = kind.strip().lower()
+    if kind in CASE_KINDS or kind in settings.templates:
+        return kind
+    valid = ", ".join([*CASE_KINDS, *sorted(settings.templates)])
+    raise InputError(f"unknown kind {kind!r}; use one of {valid} (or add [templates.{kind}] to the config)")
+
+
+def _check_preset(settings: Settings, name: str | None) -> str | None:
+    if name is None:
+        return None
+    from .presets import DEFAULT_PRESETS
+
+    known = {*DEFAULT_PRESETS, *(getattr(settings, "presets", None) or {})}
+    if name not in known:
+        raise InputError(f"unknown escalation preset {name!r}; use one of {', '.join(sorted(known))}")
+    return name
+
+
+def _text(value: object, name: str, *, required: bool = False) -> str | None:
+    if value is None:
+        text = None
+    elif isinstance(value, str):
+        text = value.strip() or None
+    else:
+        raise InputError(f"{name} must be text, got {value!r}")
+    if required and text is None:
+        raise InputError(f"{name} must not be empty")
+    return text
+
+
+def _compute(settings: Settings, case: Case, *, explain: bool = False) -> ReviewWindow:
+    from .window import compute_window
+
+    return compute_window(
+        case.submitted,
+        country=case.country,
+        subdivision=case.subdivision,
+        min_days=case.min_days,
+        max_days=case.max_days,
+        unit=case.unit,
+        closures=(*settings.closure_list(), *case.closures),
+        explain=explain,
+    )
+
+
+def _with_window(settings: Settings, case: Case) -> tuple[Case, ReviewWindow]:
+    """Compute the window and adopt the calendar's canonical country/subdivision codes."""
+    window = _compute(settings, case)
+    if (window.country, window.subdivision) != (case.country, case.subdivision):
+        case = replace(case, country=window.country, subdivision=window.subdivision)
+    return case, window
+
+
+# --- use cases -------------------------------------------------------------------------------------
+
+
+def add_case(
+    store: Store,
+    settings: Settings,
+    *,
+    now: datetime,
+    title: str,
+    organisation: str,
+    submitted: date,
+    country: str | None = None,
+    subdivision: str | None = None,
+    timezone: str | None = None,
+    kind: str = "other",
+    filed: str | None = None,
+    reference: str | None = None,
+    channels: Iterable[str] = (),
+    submitted_time: time | None = None,
+    min_days: int | None = None,
+    max_days: int | None = None,
+    unit: Unit | None = None,
+    notes: str | None = None,
+    preset: str | None = None,
+    remind: Mapping[str, object] | None = None,
+    closures: Iterable[Closure] = (),
+) -> Case:
+    """Record a submission, compute its window and attach its kind's checklist."""
+    d = settings.defaults
+    kind = _check_kind(settings, kind)
+    case_country = (country or d.country).strip().upper()
+    if subdivision is not None:
+        case_subdivision = _text(subdivision, "subdivision")
+    else:
+        # The configured subdivision belongs to the configured country only.
+        case_subdivision = d.subdivision if case_country == d.country else None
+    _, items = _template_for(settings, kind)
+    case = Case(
+        id="",
+        title=_text(title, "title", required=True) or "",
+        organisation=_text(organisation, "organisation", required=True) or "",
+        submitted=submitted,
+        country=case_country,
+        subdivision=case_subdivision,
+        timezone=_check_timezone(timezone) if timezone else d.timezone,
+        kind=kind,
+        filed=_text(filed, "filed"),
+        reference=_text(reference, "reference"),
+        channels=tuple(c.strip() for c in channels if c.strip()),
+        submitted_time=submitted_time,
+        min_days=d.min_days if min_days is None else min_days,
+        max_days=d.max_days if max_days is None else max_days,
+        unit=unit or d.unit,
+        notes=_text(notes, "notes"),
+        preset=_check_preset(settings, _text(preset, "preset")),
+        remind=dict(remind or {}),
+        closures=tuple(closures),
+        created_at=now,
+        updated_at=now,
+        checklist=tuple(ChecklistItem(position=i, text=t) for i, t in enumerate(items, start=1)),
+    )
+    case, window = _with_window(settings, case)
+    if not timezone and case.country != d.country:
+        case = replace(case, timezone=_default_timezone(settings, case.country))
+        log.info("case in %s: using time zone %s", case.country, case.timezone)
+    with store.atomic():
+        stored = store.add_case(case, window)
+        _after_case_change(store, settings, stored, now)
+    return stored
+
+
+def edit_case(store: Store, settings: Settings, case_id: str, *, now: datetime, **changes: Any) -> Case:
+    """Change some fields of a case; the window is recomputed. ``None`` leaves a field as it is,
+    an empty string clears an optional text field."""
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise InputError(
+            f"cannot edit {', '.join(sorted(unknown))}; editable: {', '.join(sorted(EDITABLE_FIELDS))}"
+        )
+    given = {k: v for k, v in changes.items() if v is not None}
+    if not given:
+        raise InputError("nothing to change: give at least one field to edit")
+    for name in ("title", "organisation"):
+        if name in given:
+            given[name] = _text(given[name], name, required=True)
+    for name in _OPTIONAL_TEXT:
+        if name in given:
+            given[name] = _text(given[name], name)
+    if "kind" in given:
+        given["kind"] = _check_kind(settings, given["kind"])
+    if "country" in given:
+        given["country"] = str(given["country"]).strip().upper()
+    if "timezone" in given:
+        given["timezone"] = _check_timezone(given["timezone"])
+    if given.get("preset"):
+        given["preset"] = _check_preset(settings, given["preset"])
+    for name in ("channels", "closures"):
+        if name in given:
+            given[name] = tuple(given[name])
+    if "remind" in given:
+        given["remind"] = dict(given["remind"])
+    with store.atomic():
+        old = store.get_case(case_id)
+        case = replace(old, **given, updated_at=now)
+        if "country" in given and "subdivision" not in given and case.country != old.country:
+            case = replace(case, subdivision=None)  # a subdivision belongs to its country
+        if set(given) & _WINDOW_FIELDS:
+            case, window = _with_window(settings, case)
+            store.update_case(case, window)
+        else:
+            store.update_case(case)
+        if "kind" in given and not old.checklist:
+            _, items = _template_for(settings, case.kind)
+            if items:
+                store.add_checklist_items(case.id, list(items))
+                case = replace(case, checklist=store.get_checklist(case.id))
+        _after_case_change(store, settings, case, now)
+    return case
+
+
+def close_case(
+    store: Store, settings: Settings, case_id: str, *, now: datetime, resolution: str | None = None
+) -> Case:
+    """Mark a case closed (the organisation decided, or you gave up), with what happened."""
+    with store.atomic():
+        old = store.get_case(case_id)
+        if old.status == "closed":
+            when = old.closed_at.date().isoformat() if old.closed_at else "earlier"
+            raise InputError(f"case {old.id} is already closed ({when}); 'reminder reopen {old.id}' first")
+        case = replace(
+            old, status="closed", resolution=_text(resolution, "resolution"), closed_at=now, updated_at=now
+        )
+        store.update_case(case)
+        _after_case_change(store, settings, case, now)
+    return case
+
+
+def reopen_case(store: Store, settings: Settings, case_id: str, *, now: datetime) -> Case:
+    """Reopen a closed case: its reminders resume."""
+    with store.atomic():
+        old = store.get_case(case_id)
+        if old.status == "open":
+            raise InputError(f"case {old.id} is already open")
+        case = replace(old, status="open", resolution=None, closed_at=None, updated_at=now)
+        store.update_case(case)
+        _after_case_change(store, settings, case, now)
+    return case
+
+
+def delete_case(store: Store, settings: Settings, case_id: str, *, now: datetime) -> Case:
+    """Delete a case and everything stored with it; returns what was deleted."""
+    with store.atomic():
+        case = store.get_case(case_id)
+        store.delete_case(case.id)
+        _after_case_delete(store, settings, case.id, now)
+    return case
+
+
+def list_cases(
+    store: Store, *, now: datetime, status: StatusFilter = "open", due_before: date | None = None
+) -> list[CaseView]:
+    """Cases sorted by deadline, with their stored windows (no holiday data needed)."""
+    return [
+        CaseView(case=case, window=window, today=case_today(case, now))
+        for case, window in store.list_cases_with_windows(status, due_before)
+    ]
+
+
+def get_case_view(
+    store: Store, settings: Settings, case_id: str, *, now: datetime, explain: bool = False
+) -> CaseView:
+    """Everything about one case. ``explain`` recomputes the window day by day."""
+    case = store.get_case(case_id)
+    window = _compute(settings, case, explain=True) if explain else store.get_window(case.id)
+    warning, _ = _template_for(settings, case.kind)
+    return CaseView(case=case, window=window, today=case_today(case, now), warning=warning)
+
+
+def check_item(store: Store, case_id: str, item: str, *, now: datetime, undo: bool = False) -> ChecklistItem:
+    """Tick (or with ``undo`` untick) a checklist item given by its number or the start of its text."""
+    with store.atomic():
+        case = store.get_case(case_id)
+        if not case.checklist:
+            raise InputError(f"case {case.id} has no checklist")
+        position = _find_item(case, item)
+        ticked = store.set_item_done(case.id, position, done=not undo, at=now)
+        store.touch(case.id, now)
+    return ticked
+
+
+def _find_item(case: Case, item: str) -> int:
+    wanted = item.strip()
+    if wanted.isdigit():
+        position = int(wanted)
+        if any(i.position == position for i in case.checklist):
+            return position
+        raise InputError(f"case {case.id} has no checklist item {position} (items 1–{len(case.checklist)})")
+    matches = [i for i in case.checklist if i.text.lower().startswith(wanted.lower())] if wanted else []
+    if not matches:
+        matches = [i for i in case.checklist if wanted.lower() in i.text.lower()] if wanted else []
+    if len(matches) == 1:
+        return matches[0].position
+    if not matches:
+        raise InputError(f"no checklist item of case {case.id} matches {item!r}; give its number")
+    listed = ", ".join(f"{i.position} ({i.text[:30]})" for i in matches)
+    raise InputError(f"{item!r} matches several items: {listed}; give its number")
+
+
+def refresh_windows(store: Store, settings: Settings, *, now: datetime) -> list[Case]:
+    """Recompute the stored window of every open case (after the config's closures or the
+    holiday data changed); returns the cases whose window moved."""
+    moved: list[Case] = []
+    with store.atomic():
+        for case, stored in store.list_cases_with_windows("open"):
+            _, window = _with_window(settings, case)
+            if stored is None or (stored.opens, stored.deadline, stored.tentative) != (
+                window.opens,
+                window.deadline,
+                window.tentative,
+            ):
+                store.update_case(case, window)
+                _after_case_change(store, settings, case, now)
+                moved.append(case)
+    return moved
