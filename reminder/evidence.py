@@ -57,7 +57,6 @@ __all__ = [
     "entry_to_dict",
     "get_entry",
     "list_entries",
-    "m003_evidence",
     "verify",
 ]
 
@@ -129,37 +128,7 @@ def _file_sha256(path: Path) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
-# --- the database ---------------------------------------------------------------------------------
-
-
-def m003_evidence(conn: sqlite3.Connection) -> None:
-    """The evidence table; triggers refuse UPDATE and DELETE, so the log stays append-only.
-
-    The cascade meets the delete trigger: a case with evidence cannot be deleted, only closed.
-    """
-    # One statement per execute(): executescript() would COMMIT the migration's transaction.
-    conn.execute(
-        """
-        CREATE TABLE evidence (
-            case_id     TEXT    NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
-            seq         INTEGER NOT NULL CHECK (seq >= 1),
-            kind        TEXT    NOT NULL,
-            summary     TEXT    NOT NULL,
-            at          TEXT    NOT NULL,
-            recorded_at TEXT    NOT NULL,
-            attachments TEXT    NOT NULL DEFAULT '[]',  -- JSON list of {sha256, name, size}
-            corrects    INTEGER,
-            prev_hash   TEXT    NOT NULL,
-            hash        TEXT    NOT NULL,
-            PRIMARY KEY (case_id, seq)
-        )
-        """
-    )
-    for action in ("UPDATE", "DELETE"):
-        conn.execute(
-            f"CREATE TRIGGER evidence_append_only_{action.lower()} BEFORE {action} ON evidence "
-            "BEGIN SELECT RAISE(ABORT, 'the evidence log is append-only'); END"
-        )
+# --- the database (table: store.m003_evidence) --------------------------------------------------
 
 
 _COLUMNS = "case_id, seq, kind, summary, at, recorded_at, attachments, corrects, prev_hash, hash"

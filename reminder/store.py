@@ -38,6 +38,7 @@ __all__ = [
     "StatusFilter",
     "Store",
     "m001_cases",
+    "m003_evidence",
     "new_case_id",
     "normalize_case_id",
 ]
@@ -150,12 +151,43 @@ def m002_outbox(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX deliveries_case ON deliveries (case_id)")
 
 
+def m003_evidence(conn: sqlite3.Connection) -> None:
+    """The evidence table; triggers refuse UPDATE and DELETE, so the log stays append-only.
+
+    The cascade meets the delete trigger: a case with evidence cannot be deleted, only closed.
+    """
+    # One statement per execute(): executescript() would COMMIT the migration's transaction.
+    conn.execute(
+        """
+        CREATE TABLE evidence (
+            case_id     TEXT    NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+            seq         INTEGER NOT NULL CHECK (seq >= 1),
+            kind        TEXT    NOT NULL,
+            summary     TEXT    NOT NULL,
+            at          TEXT    NOT NULL,
+            recorded_at TEXT    NOT NULL,
+            attachments TEXT    NOT NULL DEFAULT '[]',  -- JSON list of {sha256, name, size}
+            corrects    INTEGER,
+            prev_hash   TEXT    NOT NULL,
+            hash        TEXT    NOT NULL,
+            PRIMARY KEY (case_id, seq)
+        )
+        """
+    )
+    for action in ("UPDATE", "DELETE"):
+        conn.execute(
+            f"CREATE TRIGGER evidence_append_only_{action.lower()} BEFORE {action} ON evidence "
+            "BEGIN SELECT RAISE(ABORT, 'the evidence log is append-only'); END"
+        )
+
+
 # Applied in order on open; PRAGMA user_version counts how many have run. Never edit or
 # reorder an entry that has shipped: append a new function instead. Reserved so far:
 # m002 — the outbox (outbox.py, the lead), m003 — the evidence log (evidence.py).
 MIGRATIONS: list[Migration] = [
     m001_cases,
     m002_outbox,
+    m003_evidence,
 ]
 
 

@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from reminder import store as store_module
 from reminder.calendar import get_calendar
 from reminder.dossier import SECTION_IDS, Dossier, render_html, render_markdown, write_zip, zip_bytes
-from reminder.evidence import add_entry, attachment_path, list_entries, m003_evidence, verify
+from reminder.evidence import add_entry, attachment_path, list_entries, verify
 from reminder.models import Case, Delivery
 from reminder.presets import DEFAULT_PRESETS, current_step, escalation_steps
 from reminder.store import Store
@@ -59,9 +58,7 @@ class Outline(HTMLParser):
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
-    if m003_evidence not in store_module.MIGRATIONS:
-        monkeypatch.setattr(store_module, "MIGRATIONS", [*store_module.MIGRATIONS, m003_evidence])
+def store(tmp_path: Path) -> Iterator[Store]:
     with Store(tmp_path / "data" / "reminder.db") as s:
         yield s
 

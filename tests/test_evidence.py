@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from reminder import store as store_module
 from reminder.errors import InputError, NotFound, StoreError
 from reminder.evidence import (
     add_entry,
@@ -22,7 +21,6 @@ from reminder.evidence import (
     entry_to_dict,
     get_entry,
     list_entries,
-    m003_evidence,
     verify,
 )
 from reminder.models import Case
@@ -32,9 +30,7 @@ NOW = datetime(2026, 3, 5, 10, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
-    if m003_evidence not in store_module.MIGRATIONS:
-        monkeypatch.setattr(store_module, "MIGRATIONS", [*store_module.MIGRATIONS, m003_evidence])
+def store(tmp_path: Path) -> Iterator[Store]:
     with Store(tmp_path / "data" / "reminder.db") as s:
         s.add_case(
             Case(
