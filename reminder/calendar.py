@@ -57,10 +57,16 @@ WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturd
 LIST_HINT = "run 'reminder countries' to list them all"
 MAKE_UP_REASON = "make-up working day"
 
-# A year holidays 0.109 covers completely for the countries it knows; a later year that
-# lacks one of its holidays most likely ran past the package's tables (lunar dates,
-# China's yearly arrangement), which the result must say rather than count as work days.
-_REFERENCE_YEAR = 2026
+# Years holidays 0.109 covers completely for the countries it knows. A holiday present in
+# every one of them but missing from a later year most likely ran past the package's
+# tables (lunar dates, China's yearly arrangement), which a result must say rather than
+# count as work days. Requiring all three keeps out holidays that only occur some years
+# (Korea's substitute holidays, Japan's bridge day, election days).
+_REFERENCE_YEARS = (2024, 2025, 2026)
+_REFERENCE_YEAR = _REFERENCE_YEARS[-1]
+# Days in lieu that exist only when a holiday meets a weekend (Japan's "Substitute Holiday")
+# come and go by weekday, so their absence says nothing about missing data.
+_IRREGULAR = re.compile(r"substitute|alternative|observed|in lieu|bridge", re.IGNORECASE)
 _MIN_YEAR, _MAX_YEAR = 1, 9998
 
 
@@ -242,9 +248,10 @@ def _year_warning(country: str, subdivision: str | None, year: int, cls: type[An
             "only weekends were left out"
         )
     if year > _REFERENCE_YEAR:
-        missing = _country_names(country, subdivision, _REFERENCE_YEAR) - _country_names(
-            country, subdivision, year
-        )
+        usual = frozenset.intersection(*(_country_names(country, subdivision, y) for y in _REFERENCE_YEARS))
+        missing = {
+            name for name in usual - _country_names(country, subdivision, year) if not _IRREGULAR.search(name)
+        }
         if missing:
             return (
                 f"holidays {HOLIDAYS_VERSION} has no {year} date for {', '.join(sorted(missing))} in {where} "
