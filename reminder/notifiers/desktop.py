@@ -1,0 +1,283 @@
+"""The ``desktop`` notifier: desktop-notifier over D-Bus (org.freedesktop.Notifications).
+
+desktop-notifier never raises: with no bus or no notification server it logs a
+warning and still returns an id. So a send counts as delivered only when the
+notification's ``on_dispatched`` callback fires (within ``timeout`` seconds);
+otherwise the warning it logged is captured and becomes the failure's detail.
+
+The library is asyncio-based and the daemon is not, so each batch runs in a
+private event loop with its own bus connection. The session bus is found from
+``DBUS_SESSION_BUS_ADDRESS`` or, for a daemon started by systemd without it,
+``$XDG_RUNTIME_DIR/bus`` (``/run/user/<uid>/bus``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import os
+import platform
+import threading
+from collections.abc import Coroutine, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import Field, field_validator
+
+from ..models import REMINDER_KINDS, Message
+from .base import DeliveryResult, Notifier, NotifierOptions, Problem
+
+__all__ = ["DesktopNotifier", "DesktopOptions", "find_session_bus"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+NOTIFICATIONS = "org.freedesktop.Notifications"
+DEFAULT_CRITICAL_KINDS = ["deadline", "escalation", "catch_up"]
+_BODY_LIMIT = 600
+# os.environ is process-wide: one batch at a time may point it at the bus.
+_ENV_LOCK = threading.Lock()
+
+
+class DesktopOptions(NotifierOptions):
+    """``[notifiers.desktop]``."""
+
+    app_name: str = "reminder"
+    # Seconds to wait for the notification server to take a notification.
+    timeout: float = Field(default=10.0, gt=0)
+    # Seconds the notification stays on screen; -1 = the server's default.
+    expire: int = Field(default=-1, ge=-1)
+    # Kinds shown as critical (at and after the deadline, by default).
+    critical_kinds: list[str] = Field(default_factory=lambda: list(DEFAULT_CRITICAL_KINDS))
+
+    @field_validator("critical_kinds")
+    @classmethod
+    def _known_critical_kinds(cls, value: list[str]) -> list[str]:
+        unknown = [k for k in value if k not in REMINDER_KINDS]
+        if unknown:
+            raise ValueError(f"unknown reminder kind {unknown[0]!r}; valid: {', '.join(REMINDER_KINDS)}")
+        return value
+
+
+def find_session_bus(env: dict[str, str] | None = None) -> tuple[str | None, str]:
+    """The session bus address and where it came from, or (None, why not)."""
+    env = dict(os.environ) if env is None else env
+    address = env.get("DBUS_SESSION_BUS_ADDRESS")
+    if address:
+        path = _unix_path(address)
+        if path is not None and not Path(path).exists():
+            return (
+                None,
+                f"no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS points to {path}, which does not exist",
+            )
+        return address, "DBUS_SESSION_BUS_ADDRESS"
+    runtime = env.get("XDG_RUNTIME_DIR") or f"/run/user/{os.getuid()}"
+    socket_path = Path(runtime) / "bus"
+    if socket_path.exists():
+        return f"unix:path={socket_path}", str(socket_path)
+    return None, (
+        f"no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is not set and {socket_path} does not exist "
+        "(is a desktop session running for this user?)"
+    )
+
+
+def _unix_path(address: str) -> str | None:
+    first = address.split(";", 1)[0]
+    if not first.startswith("unix:"):
+        return None
+    for part in first[5:].split(","):
+        key, _, value = part.partition("=")
+        if key == "path":
+            return value
+    return None
+
+
+@contextmanager
+def _bus_env(address: str) -> Iterator[None]:
+    with _ENV_LOCK:
+        before = os.environ.get("DBUS_SESSION_BUS_ADDRESS")
+        os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
+            else:
+                os.environ["DBUS_SESSION_BUS_ADDRESS"] = before
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` in a private event loop, in a helper thread if this one already has a loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+class _Capture(logging.Handler):
+    """Keeps the warnings desktop-notifier logs instead of raising."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def take(self) -> logging.LogRecord | None:
+        record = self.records[-1] if self.records else None
+        self.records.clear()
+        return record
+
+
+def _explain(record: logging.LogRecord | None, address: str) -> tuple[str, Problem]:
+    if record is None:
+        return "the notification server did not take the notification", "error"
+    exc = record.exc_info[1] if record.exc_info else None
+    if exc is None:
+        return record.getMessage(), "error"
+    name = getattr(exc, "type", None)  # dbus_fast.errors.DBusError carries the D-Bus error name
+    if name in ("org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.NameHasNoOwner"):
+        return f"no notification server ({NOTIFICATIONS}) on the session bus {address}", "no-bus"
+    if isinstance(exc, OSError):
+        return f"no D-Bus session bus: cannot connect to {address}: {exc.strerror or exc}", "no-bus"
+    if type(exc).__name__ == "InvalidAddressError":
+        return f"invalid D-Bus address {address!r}: {exc}", "config"
+    if type(exc).__name__ == "AuthError":
+        return f"the session bus {address} refused us: {exc}", "no-bus"
+    return f"{type(exc).__name__}: {exc}", "error"
+
+
+class DesktopNotifier(Notifier):
+    """Shows reminders as desktop notifications."""
+
+    name = "desktop"
+    Options = DesktopOptions
+    summary = "desktop notifications over D-Bus (org.freedesktop.Notifications)"
+
+    @property
+    def opts(self) -> DesktopOptions:
+        assert isinstance(self.options, DesktopOptions)
+        return self.options
+
+    def _urgency(self, message: Message) -> str:
+        if message.kind in self.opts.critical_kinds:
+            return "critical"
+        return message.urgency
+
+    @staticmethod
+    def _body(message: Message) -> str:
+        text = message.text.strip()
+        if len(text) <= _BODY_LIMIT:
+            return text
+        return text[: _BODY_LIMIT - 1].rsplit("\n", 1)[0] + "\n…"
+
+    def availability(self) -> tuple[bool, str]:
+        if platform.system() != "Linux":
+            return True, ""
+        address, why = find_session_bus()
+        if address is None:
+            return False, why
+        try:
+            return _run(asyncio.wait_for(_probe(address), self.opts.timeout))
+        except TimeoutError:
+            return False, f"the session bus {address} did not answer within {self.opts.timeout:g}s"
+
+    def send(self, message: Message) -> DeliveryResult:
+        return self.send_batch([message])[0]
+
+    def send_batch(self, messages: Sequence[Message]) -> list[DeliveryResult]:
+        if not messages:
+            return []
+        if platform.system() != "Linux":
+            return _run(self._send_all(messages, "the system notification center"))
+        address, why = find_session_bus()
+        if address is None:
+            log.warning("desktop %s: %s", self.label, why)
+            return [DeliveryResult.failure(why, problem="no-bus") for _ in messages]
+        with _bus_env(address):
+            return _run(self._send_all(messages, address))
+
+    async def _send_all(self, messages: Sequence[Message], address: str) -> list[DeliveryResult]:
+        from desktop_notifier import DesktopNotifier as Backend
+        from desktop_notifier import Notification, Urgency
+
+        opts = self.opts
+        capture = _Capture()
+        library_log = logging.getLogger("desktop_notifier")
+        library_log.addHandler(capture)
+        backend = Backend(app_name=opts.app_name, app_icon=None)
+        results: list[DeliveryResult] = []
+        try:
+            for i, message in enumerate(messages):
+                dispatched = asyncio.Event()
+                notification = Notification(
+                    title=message.subject,
+                    message=self._body(message),
+                    urgency=Urgency(self._urgency(message)),
+                    on_dispatched=dispatched.set,
+                    timeout=opts.expire,
+                )
+                try:
+                    await asyncio.wait_for(backend.send_notification(notification), opts.timeout)
+                except TimeoutError:
+                    # A server that hangs once will hang again: fail the rest now.
+                    detail = f"timeout: the notification server did not answer within {opts.timeout:g}s"
+                    log.warning("desktop %s: %s", self.label, detail)
+                    results.extend(DeliveryResult.failure(detail, problem="timeout") for _ in messages[i:])
+                    break
+                if dispatched.is_set():
+                    capture.take()
+                    results.append(DeliveryResult.success(f"dispatched to {address}"))
+                else:
+                    detail, problem = _explain(capture.take(), address)
+                    log.warning("desktop %s: %s", self.label, detail)
+                    results.append(DeliveryResult.failure(detail, problem=problem))
+        finally:
+            library_log.removeHandler(capture)
+            bus = getattr(getattr(backend, "_backend", None), "bus", None)
+            if bus is not None:
+                bus.disconnect()
+        return results
+
+    def describe(self) -> dict[str, object]:
+        address, why = find_session_bus()
+        return {**super().describe(), "bus": address or why}
+
+
+async def _probe(address: str) -> tuple[bool, str]:
+    """Whether a notification server owns (or can be started for) the Notifications name."""
+    from dbus_fast import Message as DBusMessage
+    from dbus_fast import MessageType
+    from dbus_fast.aio import MessageBus
+
+    try:
+        bus = await MessageBus(bus_address=address).connect()
+    except Exception as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return False, f"no D-Bus session bus: cannot connect to {address}: {why}"
+    try:
+        for method, args in (("NameHasOwner", [NOTIFICATIONS]), ("ListActivatableNames", [])):
+            reply = await bus.call(
+                DBusMessage(
+                    destination="org.freedesktop.DBus",
+                    path="/org/freedesktop/DBus",
+                    interface="org.freedesktop.DBus",
+                    member=method,
+                    signature="s" if args else "",
+                    body=args,
+                )
+            )
+            if reply is None or reply.message_type != MessageType.METHOD_RETURN:
+                continue
+            value = reply.body[0]
+            if value is True or (isinstance(value, list) and NOTIFICATIONS in value):
+                return True, ""
+        return False, f"no notification server ({NOTIFICATIONS}) on the session bus {address}"
+    finally:
+        bus.disconnect()
