@@ -18,8 +18,8 @@ from typing import Annotated, Any
 
 import pytest
 from dbus_fast import DBusError
-from dbus_fast.annotations import DBusSignature
 from dbus_fast.aio import MessageBus
+from dbus_fast.annotations import DBusSignature
 from dbus_fast.service import ServiceInterface, dbus_method, dbus_signal
 
 from reminder.models import Message
@@ -72,7 +72,7 @@ class FakeNotifications(ServiceInterface):  # type: ignore[misc]
         self.next_id = 0
 
     @dbus_method()
-    async def Notify(  # noqa: N802 - D-Bus member names
+    async def Notify(
         self, app_name: Str, replaces_id: U32, icon: Str, summary: Str, body: Str, actions: StrList,
         hints: Hints, expire: I32,
     ) -> U32:  # fmt: skip
@@ -88,23 +88,23 @@ class FakeNotifications(ServiceInterface):  # type: ignore[misc]
         return self.next_id
 
     @dbus_method()
-    def GetCapabilities(self) -> StrList:  # noqa: N802
+    def GetCapabilities(self) -> StrList:
         return ["body", "actions"]
 
     @dbus_method()
-    def GetServerInformation(self) -> Info:  # noqa: N802
+    def GetServerInformation(self) -> Info:
         return ["fake", "reminder-tests", "1.0", "1.2"]
 
     @dbus_method()
-    def CloseNotification(self, nid: U32):  # type: ignore[no-untyped-def]  # noqa: N802
+    def CloseNotification(self, nid: U32):  # type: ignore[no-untyped-def]
         return None
 
     @dbus_signal()
-    def NotificationClosed(self) -> Annotated[list[int], DBusSignature("uu")]:  # noqa: N802
+    def NotificationClosed(self) -> Annotated[list[int], DBusSignature("uu")]:
         return [0, 0]
 
     @dbus_signal()
-    def ActionInvoked(self) -> Annotated[list[Any], DBusSignature("us")]:  # noqa: N802
+    def ActionInvoked(self) -> Annotated[list[Any], DBusSignature("us")]:
         return [0, ""]
 
 
@@ -248,7 +248,8 @@ def test_hanging_server_times_out(server: Behaviour, on_bus: str) -> None:
     [
         (
             {},
-            "no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is not set and {tmp}/bus does not exist (is a desktop session running for this user?)",
+            "no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is not set and {tmp}/bus does not exist "
+            "(is a desktop session running for this user?)",
         ),
         (
             {"DBUS_SESSION_BUS_ADDRESS": "unix:path={tmp}/gone"},
