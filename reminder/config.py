@@ -38,6 +38,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from .errors import ConfigError, UnknownCountry
 from .models import Closure, Unit
 from .paths import ENV_PREFIX, ConfigLocation, config_location, default_store_path, read_toml
+from .presets import DEFAULT_PRESETS, Preset
 
 __all__ = [
     "DEFAULT_COUNTRY",
@@ -50,6 +51,7 @@ __all__ = [
     "ConfigLocation",
     "DaemonSettings",
     "DefaultsSettings",
+    "ExportSettings",
     "RemindersSettings",
     "Settings",
     "StoreSettings",
@@ -172,6 +174,22 @@ class DaemonSettings(_Section):
     log_file: Path | None = None
 
 
+class ExportSettings(_Section):
+    """Exports the daemon keeps current."""
+
+    # An iCalendar file of every open case's window and deadline, rewritten when it changes.
+    ics_path: Path | None = None
+
+    @field_validator("ics_path")
+    @classmethod
+    def _expand(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+
+def _default_presets() -> dict[str, Preset]:
+    return dict(DEFAULT_PRESETS)
+
+
 class Template(_Section):
     """A checklist a case of this kind starts with, and a warning shown beside it."""
 
@@ -220,6 +238,9 @@ class Settings(BaseSettings):
     # Empty means "the built-in log notifier only".
     notifiers: dict[str, dict[str, Any]] = Field(default_factory=dict)
     templates: dict[str, Template] = Field(default_factory=_default_templates)
+    # [presets.<name>] escalation rules (presets.py); the shipped ones stay unless redefined.
+    presets: dict[str, Preset] = Field(default_factory=_default_presets)
+    export: ExportSettings = Field(default_factory=ExportSettings)
 
     _source: Path | None = PrivateAttr(default=None)
 
@@ -230,6 +251,19 @@ class Settings(BaseSettings):
         merged = _default_templates()
         merged.update(value)
         return merged
+
+    @field_validator("presets", mode="before")
+    @classmethod
+    def _name_presets(cls, value: Any) -> Any:
+        # The table's key is the preset's name; the file does not repeat it.
+        if isinstance(value, Mapping):
+            return {k: {**v, "name": k} if isinstance(v, Mapping) else v for k, v in value.items()}
+        return value
+
+    @field_validator("presets", mode="after")
+    @classmethod
+    def _keep_builtin_presets(cls, value: dict[str, Preset]) -> dict[str, Preset]:
+        return {**DEFAULT_PRESETS, **value}
 
     @classmethod
     def settings_customise_sources(

@@ -17,7 +17,7 @@ import calendar as _stdcal
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal, Protocol, get_args
+from typing import ClassVar, Literal, Protocol, get_args
 
 __all__ = [
     "DEFAULT_PRESETS",
@@ -33,6 +33,8 @@ __all__ = [
 ]
 
 DelayUnit = Literal["business_days", "calendar_days", "weeks", "months"]
+# config.py validates these dataclasses from TOML; an unknown key there is a typo, so say so.
+_FORBID_EXTRA: dict[str, str] = {"extra": "forbid"}
 # What a delay counts from: the review deadline, or the day the request or
 # complaint was made (GDPR's month and Ofcom's weeks run from the request).
 Anchor = Literal["deadline", "submitted"]
@@ -59,6 +61,8 @@ class PresetStep:
     ``valid_from``/``valid_until`` (until exclusive) limit the rule to requests
     made in that period, for rules that change on a known date.
     """
+
+    __pydantic_config__: ClassVar[dict[str, str]] = _FORBID_EXTRA
 
     delay: int
     unit: DelayUnit
@@ -93,6 +97,8 @@ class PresetStep:
 @dataclass(frozen=True, slots=True)
 class Preset:
     """A named set of escalation rules, e.g. ``gdpr`` or ``telecom-uk``."""
+
+    __pydantic_config__: ClassVar[dict[str, str]] = _FORBID_EXTRA
 
     name: str
     steps: tuple[PresetStep, ...]
@@ -190,7 +196,6 @@ DEFAULT_PRESETS: Mapping[str, Preset] = {
                 "Take the complaint to the provider's ADR scheme (Communications Ombudsman or CISAS)",
                 anchor="submitted",
                 valid_until=_OFCOM_CHANGE,
-                source=_OFCOM_SOURCE,
             ),
             PresetStep(
                 6,
@@ -198,7 +203,6 @@ DEFAULT_PRESETS: Mapping[str, Preset] = {
                 "Take the complaint to the provider's ADR scheme (Communications Ombudsman or CISAS)",
                 anchor="submitted",
                 valid_from=_OFCOM_CHANGE,
-                source=_OFCOM_SOURCE,
             ),
         ),
     ),
@@ -213,14 +217,12 @@ DEFAULT_PRESETS: Mapping[str, Preset] = {
                 "Ask for the response and remind the controller of GDPR Art. 12(3): one month, "
                 "or an extension explained within that month",
                 anchor="submitted",
-                source=_GDPR_SOURCE,
             ),
             PresetStep(
                 3,
                 "months",
                 "Complain to the data-protection authority (GDPR Art. 77)",
                 anchor="submitted",
-                source=_GDPR_SOURCE,
             ),
         ),
     ),
@@ -239,7 +241,6 @@ DEFAULT_PRESETS: Mapping[str, Preset] = {
                 "business_days",
                 "Take the dispute to the telecom regulator with your evidence "
                 "(Bahrain: TRA, consumer.tra.org.bh or 81188)",
-                source=_TRA_SOURCE,
             ),
         ),
     ),

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -120,3 +122,51 @@ def test_bad_rules_are_refused(kwargs: dict[str, object]) -> None:
 def test_a_preset_needs_steps() -> None:
     with pytest.raises(ValueError, match="no steps"):
         Preset(name="empty", steps=())
+
+
+def test_config_adds_presets_and_keeps_the_shipped_ones(tmp_path: Path) -> None:
+    from reminder.config import load_settings
+
+    path = tmp_path / "c.toml"
+    path.write_text(
+        '[presets.water]\ntitle = "Water utility"\n'
+        '[[presets.water.steps]]\ndelay = 10\nunit = "business_days"\nstep = "Write to the regulator"\n'
+        '[[presets.gdpr.steps]]\ndelay = 2\nunit = "months"\nstep = "Our own rule"\n'
+        '[export]\nics_path = "~/r.ics"\n',
+        encoding="utf-8",
+    )
+    s = load_settings(path)
+    assert set(s.presets) == {"water", "gdpr", "telecom", "telecom-uk"}
+    assert s.presets["water"] == Preset(
+        name="water",
+        title="Water utility",
+        steps=(PresetStep(10, "business_days", "Write to the regulator"),),
+    )
+    assert [st.step for st in s.presets["gdpr"].steps] == ["Our own rule"]  # replaced, not merged
+    assert s.presets["telecom"] == DEFAULT_PRESETS["telecom"]
+    assert s.export.ics_path == Path("~/r.ics").expanduser()
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        (
+            '[presets.x]\n[[presets.x.steps]]\ndelay = 1\nunit = "fortnights"\nstep = "s"\n',
+            "presets.x.steps[0].unit",
+        ),
+        (
+            '[presets.x]\n[[presets.x.steps]]\ndelay = 1\nunit = "weeks"\nstep = "s"\nwhen = 1\n',
+            "steps[0].when",
+        ),
+        ('[presets.x]\n[[presets.x.steps]]\ndelay = -2\nunit = "weeks"\nstep = "s"\n', "cannot be negative"),
+        ('[presets.x]\ntitle = "no steps"\n', "presets.x"),
+    ],
+)
+def test_bad_presets_in_config_name_the_key(tmp_path: Path, toml: str, message: str) -> None:
+    from reminder.config import load_settings
+    from reminder.errors import ConfigError
+
+    path = tmp_path / "c.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_settings(path)
