@@ -1,0 +1,126 @@
+"""The `reminder window` and `reminder countries` contract, through a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Run:
+    config = tmp_path / "reminder.toml"
+    config.write_text('[[closures]]\nstart = 2026-12-24\nlabel = "office party"\n', encoding="utf-8")
+    env = {
+        **os.environ,
+        "REMINDER_CONFIG": str(config),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+    }
+
+    def _run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "reminder", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+
+    return _run
+
+
+def test_window_json(run: Run) -> None:
+    p = run("window", "--country", "BH", "--submitted", "2027-03-01", "--json")
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["country"] == "BH" and out["subdivision"] is None
+    assert (out["submitted"], out["opens"], out["deadline"]) == ("2027-03-01", "2027-03-15", "2027-03-25")
+    assert out["tentative"] is True
+    assert out["tentative_because"][0] == {"date": "2027-03-09", "name": "Eid al-Fitr (estimated)"}
+    assert "days" not in out
+
+
+def test_window_json_explain_and_closures(run: Run) -> None:
+    p = run(
+        "window", "--country", "DE-BY", "--submitted", "2026-12-17",
+        "--closure", "2026-12-28..2026-12-30=works shut", "--explain", "--json",
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert (out["country"], out["subdivision"]) == ("DE", "BY")
+    days = {d["date"]: d for d in out["days"]}
+    assert days["2026-12-24"]["reason"] == "office party"  # from the config file
+    assert days["2026-12-29"]["reason"] == "works shut" and days["2026-12-29"]["business"] is False
+    assert days["2026-12-25"]["count"] is None
+    counts = [d["count"] for d in out["days"] if d["business"]]
+    assert counts == list(range(1, 16)) and out["days"][-1]["date"] == out["deadline"]
+
+
+def test_window_text_and_table(run: Run) -> None:
+    p = run("window", "--country", "CN", "--submitted", "2026-02-13", "--explain")
+    assert p.returncode == 0, p.stderr
+    assert "Opens Mon 2026-03-02 (business day 7) · Deadline Thu 2026-03-12 (business day 15)" in p.stdout
+    assert "make-up working day" in p.stdout and "Spring Festival" in p.stdout
+    assert "2026-02-14" in p.stdout and "← deadline" in p.stdout
+
+
+def test_window_text_marks_tentative(run: Run) -> None:
+    p = run("window", "--country", "BH", "--submitted", "2027-03-01")
+    assert p.returncode == 0, p.stderr
+    assert "Tentative" in p.stdout and "Eid al-Fitr (estimated)" in p.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["--country", "XX", "--submitted", "2026-03-01"], ["'XX'", "closest", "reminder countries"]),
+        (
+            ["--country", "DE", "--subdivision", "BZ", "--submitted", "2026-03-01"],
+            ["'BZ'", "BY", "reminder countries"],
+        ),
+        (["--country", "BH", "--submitted", "2026-02-30"], ["2026-02-30", "YYYY-MM-DD"]),
+        (
+            ["--country", "BH", "--submitted", "2026-03-01", "--closure", "2026-03-1"],
+            ["2026-03-1", "closure"],
+        ),
+        (
+            ["--country", "BH", "--submitted", "2026-03-01", "--min-days", "9", "--max-days", "3"],
+            ["min-days"],
+        ),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(run: Run, args: list[str], needles: list[str]) -> None:
+    p = run("window", *args)
+    assert p.returncode == 2
+    assert p.stdout == ""
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), p.stderr
+    for needle in needles:
+        assert needle in lines[0]
+
+
+def test_bad_input_with_json_is_an_error_object(run: Run) -> None:
+    p = run("window", "--country", "XX", "--submitted", "2026-03-01", "--json")
+    assert p.returncode == 2
+    assert "closest" in json.loads(p.stderr)["error"]
+
+
+def test_countries(run: Run) -> None:
+    p = run("countries", "--json")
+    assert p.returncode == 0, p.stderr
+    by_code = {c["code"]: c for c in json.loads(p.stdout)}
+    assert by_code["BH"]["weekend"] == ["Friday", "Saturday"] and by_code["BH"]["name"] == "Bahrain"
+    assert by_code["DE"]["subdivisions"]["BY"] == "Bayern"
+    text = run("countries", "GB")
+    assert text.returncode == 0 and "United Kingdom" in text.stdout and "England" in text.stdout
