@@ -1,0 +1,139 @@
+"""The command notifier: a real subprocess gets the reminder as JSON on stdin and REMINDER_* variables."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reminder.errors import ConfigError
+from reminder.models import Message
+from reminder.notifiers import build_notifiers
+from reminder.notifiers.command import CommandNotifier
+
+SCRIPT = """\
+import json, os, sys, time
+mode = sys.argv[1]
+payload = json.load(sys.stdin)
+env = {k: v for k, v in os.environ.items() if k.startswith(("REMINDER_", "EXTRA_"))}
+with open(sys.argv[2], "a") as out:
+    out.write(json.dumps({"payload": payload, "env": env, "cwd": os.getcwd()}) + "\\n")
+if mode == "fail":
+    print("some progress", file=sys.stderr)
+    print("ntfy: 403 forbidden", file=sys.stderr)
+    sys.exit(3)
+if mode == "sleep":
+    time.sleep(30)
+"""
+
+
+@pytest.fixture
+def script(tmp_path: Path) -> Path:
+    path = tmp_path / "hook.py"
+    path.write_text(SCRIPT)
+    return path
+
+
+def msg() -> Message:
+    return Message(
+        key="c1:opened:0",
+        case_id="c1",
+        kind="opened",
+        subject="Cancel roaming eSIM: the review window is open",
+        text="Check the status.\nReference: R-1",
+        html="<p>Check</p>",
+        urgency="normal",
+        data={"deadline": "2026-03-22", "tentative": False},
+    )
+
+
+def command(script: Path, out: Path, mode: str = "ok", **options: Any) -> CommandNotifier:
+    table = {"argv": [sys.executable, str(script), mode, str(out)], **options}
+    (n,) = build_notifiers({"hook": {"type": "command", **table}})
+    assert isinstance(n, CommandNotifier)
+    return n
+
+
+def test_runs_with_json_on_stdin_and_env(script: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    n = command(script, out, env={"EXTRA_TOKEN": "t"}, cwd=str(tmp_path))
+    assert n.availability() == (True, "")
+    result = n.send(msg())
+    assert result.ok, result.detail
+    record = json.loads(out.read_text())
+    assert record["payload"] == {
+        "key": "c1:opened:0",
+        "case_id": "c1",
+        "kind": "opened",
+        "subject": "Cancel roaming eSIM: the review window is open",
+        "text": "Check the status.\nReference: R-1",
+        "html": "<p>Check</p>",
+        "urgency": "normal",
+        "data": {"deadline": "2026-03-22", "tentative": False},
+    }
+    assert record["env"] == {
+        "REMINDER_KEY": "c1:opened:0",
+        "REMINDER_CASE_ID": "c1",
+        "REMINDER_KIND": "opened",
+        "REMINDER_SUBJECT": "Cancel roaming eSIM: the review window is open",
+        "REMINDER_URGENCY": "normal",
+        "REMINDER_TEXT": "Check the status.\nReference: R-1",
+        "REMINDER_NOTIFIER": "hook",
+        "EXTRA_TOKEN": "t",
+    } | {k: v for k, v in record["env"].items() if k.startswith("REMINDER_") and k not in _OURS}
+    assert record["cwd"] == str(tmp_path)
+
+
+_OURS = {
+    "REMINDER_KEY", "REMINDER_CASE_ID", "REMINDER_KIND", "REMINDER_SUBJECT", "REMINDER_URGENCY",
+    "REMINDER_TEXT", "REMINDER_NOTIFIER",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("mode", "options", "problem", "detail"),
+    [
+        ("fail", {}, "error", "exit 3: ntfy: 403 forbidden"),
+        ("sleep", {"timeout": 0.5}, "timeout", "did not finish within 0.5s"),
+    ],
+)
+def test_failures(
+    script: Path, tmp_path: Path, mode: str, options: dict[str, Any], problem: str, detail: str
+) -> None:
+    result = command(script, tmp_path / "out", mode, **options).send(msg())
+    assert (result.ok, result.problem, result.retryable) == (False, problem, True)
+    assert result.detail.endswith(detail), result.detail
+
+
+def test_missing_program(tmp_path: Path) -> None:
+    (n,) = build_notifiers({"command": {"argv": ["no-such-program-xyz"]}})
+    assert n.availability() == (False, "'no-such-program-xyz' is not an executable program (or not on PATH)")
+    result = n.send(msg())
+    assert (result.ok, result.problem, result.retryable) == (False, "config", False)
+
+
+def test_relative_program_resolves_against_the_config(tmp_path: Path) -> None:
+    hook = tmp_path / "bin" / "hook.sh"
+    hook.parent.mkdir()
+    hook.write_text('#!/bin/sh\ncat > "$(dirname "$0")/got.json"\n')
+    hook.chmod(0o755)
+    (n,) = build_notifiers({"command": {"argv": ["./bin/hook.sh"]}}, config_file=tmp_path / "config.toml")
+    assert n.send(msg()).ok
+    assert json.loads((tmp_path / "bin" / "got.json").read_text())["key"] == "c1:opened:0"
+
+
+@pytest.mark.parametrize(
+    ("table", "error"),
+    [
+        ({}, "notifiers.command.argv: Field required"),
+        ({"argv": []}, "notifiers.command.argv: List should have at least 1 item"),
+        ({"argv": "notify-send hi"}, "notifiers.command.argv: Input should be a valid list"),
+        ({"argv": ["x"], "timeout": -1}, "notifiers.command.timeout: Input should be greater than 0"),
+    ],
+)
+def test_option_errors(table: dict[str, Any], error: str) -> None:
+    with pytest.raises(ConfigError, match=error):
+        build_notifiers({"command": table})
