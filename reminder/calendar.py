@@ -30,7 +30,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import accumulate
 from typing import Any
 
@@ -95,15 +95,17 @@ class _Year:
     warning: str | None
 
 
+@cache
 def _holiday_class(country: str) -> type[Any]:
     return type(_holidays.country_holidays(country))
 
 
-def _show_estimated_options(cls: type[Any]) -> dict[str, Any]:
+@cache
+def _show_estimated_options(country: str) -> dict[str, Any]:
     # Each lunar-calendar mixin has its own "<calendar>_show_estimated" switch, some off by
     # default (Chinese); switch them all on so every estimated date is labelled as such.
     options: dict[str, Any] = {}
-    for klass in cls.__mro__:
+    for klass in _holiday_class(country).__mro__:
         init = klass.__dict__.get("__init__")
         if init is None:
             continue
@@ -151,7 +153,7 @@ def _load_year(country: str, subdivision: str | None, year: int) -> _Year:
         subdiv=subdivision,
         years=year,
         language=_language(cls),
-        **_show_estimated_options(cls),
+        **_show_estimated_options(country),
     )
     patterns = [
         p
@@ -228,7 +230,8 @@ def _load_year(country: str, subdivision: str | None, year: int) -> _Year:
             continue
         business[i] = 1
 
-    warning = _year_warning(country, subdivision, year, cls)
+    names_this_year = frozenset(_norm_name(h.name) for h in holiday_days)
+    warning = _year_warning(country, subdivision, year, cls, names_this_year)
     return _Year(
         year=year,
         business=bytes(business),
@@ -239,7 +242,9 @@ def _load_year(country: str, subdivision: str | None, year: int) -> _Year:
     )
 
 
-def _year_warning(country: str, subdivision: str | None, year: int, cls: type[Any]) -> str | None:
+def _year_warning(
+    country: str, subdivision: str | None, year: int, cls: type[Any], names: frozenset[str]
+) -> str | None:
     where = country + (f"-{subdivision}" if subdivision else "")
     if year < cls.start_year or year > cls.end_year:
         span = f"{cls.start_year}–{cls.end_year}"
@@ -249,9 +254,7 @@ def _year_warning(country: str, subdivision: str | None, year: int, cls: type[An
         )
     if year > _REFERENCE_YEAR:
         usual = frozenset.intersection(*(_country_names(country, subdivision, y) for y in _REFERENCE_YEARS))
-        missing = {
-            name for name in usual - _country_names(country, subdivision, year) if not _IRREGULAR.search(name)
-        }
+        missing = {name for name in usual - names if not _IRREGULAR.search(name)}
         if missing:
             return (
                 f"holidays {HOLIDAYS_VERSION} has no {year} date for {', '.join(sorted(missing))} in {where} "
