@@ -91,7 +91,7 @@ class _Year:
     business: bytes  # 1 = business day, one byte per day from 1 January
     reasons: Mapping[int, str]  # ordinal → why not a business day (or why one despite a weekend)
     tentative: Mapping[int, str]  # ordinal → estimated holiday / predicted closure name
-    overrides: tuple[tuple[int, str], ...]  # (ordinal of start, description) of entries applied
+    overrides: tuple[tuple[int, int, str], ...]  # (first, last ordinal, description) of entries applied
     warning: str | None
 
 
@@ -237,7 +237,7 @@ def _load_year(country: str, subdivision: str | None, year: int) -> _Year:
         business=bytes(business),
         reasons=reasons,
         tentative=tentative,
-        overrides=tuple((e.start.toordinal(), e.describe()) for e in entries),
+        overrides=tuple((e.start.toordinal(), e.end.toordinal(), e.describe()) for e in entries),
         warning=warning,
     )
 
@@ -278,8 +278,10 @@ class _Run:
     reasons: Mapping[int, str]
     tentative_ordinals: list[int]
     tentative_names: Mapping[int, str]
-    override_ordinals: list[int]
+    override_starts: list[int]
+    override_ends: list[int]
     override_texts: list[str]
+    override_longest: int  # days of the longest entry, so a bisect on starts finds overlaps
     warnings: Mapping[int, str]  # year → what holidays lacks for it
 
 
@@ -327,7 +329,7 @@ class BusinessCalendar:
         flags = bytearray(b"".join(y.business for y in years))
         reasons: dict[int, str] = {}
         tentative: dict[int, str] = {}
-        overrides: list[tuple[int, str]] = []
+        overrides: list[tuple[int, int, str]] = []
         for y in years:
             reasons.update(y.reasons)
             tentative.update(y.tentative)
@@ -351,8 +353,10 @@ class BusinessCalendar:
             reasons=reasons,
             tentative_ordinals=t_ord,
             tentative_names=tentative,
-            override_ordinals=[o for o, _ in overrides],
-            override_texts=[t for _, t in overrides],
+            override_starts=[o for o, _, _ in overrides],
+            override_ends=[e for _, e, _ in overrides],
+            override_texts=[t for _, _, t in overrides],
+            override_longest=max((e - o + 1 for o, e, _ in overrides), default=0),
             warnings=warnings,
         )
 
@@ -446,13 +450,11 @@ class BusinessCalendar:
         return [TentativeDay(date.fromordinal(o), names[o]) for o in ords[lo:hi]]
 
     def overrides_used(self, start: date, end: date) -> list[str]:
-        """The curated override entries (described) that start in ``(start, end]``."""
+        """The curated override entries (described) with a day in ``(start, end]``."""
         if end <= start:
             return []
         run = self._ensure(start.year, end.year)
-        lo = bisect_right(run.override_ordinals, start.toordinal())
-        hi = bisect_right(run.override_ordinals, end.toordinal())
-        return run.override_texts[lo:hi]
+        return list(_overrides_in(run, start.toordinal(), end.toordinal()))
 
     def warnings(self, start: date, end: date) -> list[str]:
         """What the data behind ``[start, end]`` lacks (years ``holidays`` does not cover)."""
@@ -482,17 +484,22 @@ class BusinessCalendar:
         if lo != hi:
             names = run.tentative_names
             tentative = tuple(TentativeDay(date.fromordinal(o), names[o]) for o in ords[lo:hi])
-        ov: tuple[str, ...] = ()
-        oo = run.override_ordinals
-        if oo:
-            a = bisect_right(oo, lo_o)
-            b = bisect_right(oo, hi_o)
-            if a != b:
-                ov = tuple(run.override_texts[a:b])
+        ov = _overrides_in(run, lo_o, hi_o) if run.override_starts else ()
         warn: tuple[str, ...] = ()
         if run.warnings:
             warn = tuple(w for y in range(start.year, end.year + 1) if (w := run.warnings.get(y)) is not None)
         return opens, end, tentative, ov, warn
+
+
+def _overrides_in(run: _Run, lo: int, hi: int) -> tuple[str, ...]:
+    """Descriptions of the override entries with a day in ``(lo, hi]`` (ordinals)."""
+    starts = run.override_starts
+    a = bisect_right(starts, lo - run.override_longest)
+    b = bisect_right(starts, hi)
+    if a == b:
+        return ()
+    ends, texts = run.override_ends, run.override_texts
+    return tuple(texts[i] for i in range(a, b) if ends[i] > lo)
 
 
 # --- construction and validation -------------------------------------------------------------------

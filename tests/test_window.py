@@ -156,3 +156,10 @@ def test_window_to_dict_shape() -> None:
     days = explained["days"]
     assert isinstance(days, list) and len(days) == (w.deadline - w.submitted).days
     assert set(days[0]) >= {"date", "business", "count", "reason"}
+
+
+def test_an_override_range_that_began_before_submission_is_listed() -> None:
+    # Submitted on the first of the two 2026 Eid al-Fitr days in lieu: the second still counts.
+    w = compute_window(date(2026, 3, 23), country="BH")
+    assert any("2026-03-23..2026-03-24" in o for o in w.overrides)
+    assert not compute_window(date(2026, 3, 24), country="BH").overrides
