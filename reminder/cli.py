@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from .errors import ReminderError
+from .models import EVIDENCE_KINDS
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -137,7 +138,6 @@ class ReminderGroup(click.Group):
     "--config",
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    envvar="REMINDER_CONFIG",
     help="Config file to read (default: $REMINDER_CONFIG, then the user config directory).",
 )
 @click.version_option(package_name="reminder")
@@ -326,3 +326,1139 @@ def countries_command(codes: tuple[str, ...], as_json: bool) -> None:
         else:
             subs = f"  subdivisions: {', '.join(i.subdivisions)}" if i.subdivisions else ""
             click.echo(line + subs)
+
+
+# --- daemon, status and the systemd service (issue #4: `daemon`, `status`, `service`) ------------------
+
+
+def _setup_logging(verbose: int) -> None:
+    import logging
+
+    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose == 1 else logging.WARNING
+    # journald stamps each line itself; a bare format keeps `journalctl --user -u reminder` readable.
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    # APScheduler narrates every job run at INFO: four lines a minute of noise in the journal.
+    logging.getLogger("apscheduler").setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
+
+
+@cli.command("daemon")
+@click.option("--once", is_flag=True, help="Send what is due now, then exit (for cron and tests).")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@json_option
+@click.pass_context
+def daemon_command(ctx: click.Context, once: bool, verbose: int, as_json: bool) -> None:
+    """Run the reminder daemon in the foreground (systemd runs it this way).
+
+    It sends each reminder when it falls due, through every configured notifier,
+    and sleeps in between. Signals: SIGTERM/SIGINT stop it after the send in
+    flight; SIGHUP reloads the config file and re-plans every case. Only one
+    daemon runs per data directory.
+
+    \b
+    Example:
+      reminder daemon            # until stopped; `reminder service install` runs it under systemd
+      reminder daemon --once     # send what is due now and exit (cron)
+    """
+    from .config import load_settings
+    from .daemon import Daemon
+
+    _setup_logging(max(verbose, 0 if once else 1))
+    config_path = ctx.find_root().ensure_object(dict).get("config_path")
+    daemon = Daemon(lambda: load_settings(config_path))
+    if once:
+        report = daemon.run_once()
+        if as_json:
+            echo_json(
+                {
+                    "sent": report.sent,
+                    "retried": report.retried,
+                    "failed": report.failed,
+                    "superseded": report.superseded,
+                }
+            )
+        else:
+            click.echo(
+                f"{report.sent} sent, {report.retried} to retry, {report.failed} failed, "
+                f"{report.superseded} folded into catch-up messages"
+            )
+        if report.failed:
+            sys.exit(1)
+        return
+    sys.exit(daemon.run())
+
+
+@cli.command("status")
+@json_option
+@click.pass_context
+def status_command(ctx: click.Context, as_json: bool) -> None:
+    """Show whether the daemon runs, the next reminder due, and reminders by status.
+
+    \b
+    Example:
+      reminder status
+      reminder status --json | jq .next_due
+    """
+    from . import api
+    from .store import Store
+
+    settings = settings_from(ctx)
+    path = Path(settings.store.path).expanduser()
+    with Store(path) as store:
+        info = api.reminder_status(store, path.parent)
+    if as_json:
+        echo_json(info)
+        return
+    running = f"running (pid {info['pid']})" if info["running"] else "not running"
+    click.echo(f"daemon:    {running}")
+    click.echo(f"next due:  {info['next_due'] or 'nothing planned'}")
+    counts = info["counts"]
+    assert isinstance(counts, dict)
+    click.echo("reminders: " + ", ".join(f"{n} {status}" for status, n in counts.items()))
+    if counts.get("failed"):
+        click.echo("Some reminders failed for good; see `reminder show ID` and `reminder notify test`.")
+
+
+@cli.group("service")
+def service_group() -> None:
+    """Install, remove or inspect the systemd user service that runs the daemon.
+
+    \b
+    Example:
+      reminder service install     # writes ~/.config/systemd/user/reminder.service and starts it
+      reminder service status
+    """
+
+
+def _service_output(st: object, as_json: bool, done: str) -> None:
+    from dataclasses import asdict
+
+    data = asdict(st)  # type: ignore[call-overload]
+    if as_json:
+        echo_json(data)
+        return
+    click.echo(done.format(path=data["unit_path"]))
+    if data["systemd"]:
+        click.echo(f"active: {data['active']}   enabled: {data['enabled']}")
+    elif data["commands"]:
+        click.echo("No systemd user manager answers here; run these where it does:")
+        for cmd in data["commands"]:
+            click.echo(f"  {cmd}")
+
+
+@service_group.command("install")
+@click.option("--no-start", is_flag=True, help="Only write the unit file; do not enable or start it.")
+@json_option
+@click.pass_context
+def service_install(ctx: click.Context, no_start: bool, as_json: bool) -> None:
+    """Write the user unit (ExecStart = this reminder), enable it and start it.
+
+    \b
+    Example:
+      reminder service install
+      reminder --config ~/work-reminder.toml service install
+    """
+    from . import systemd
+
+    config_path = ctx.find_root().ensure_object(dict).get("config_path")
+    st = systemd.install(config_path=Path(config_path).resolve() if config_path else None, start=not no_start)
+    _service_output(st, as_json, "unit written: {path}")
+
+
+@service_group.command("uninstall")
+@json_option
+def service_uninstall(as_json: bool) -> None:
+    """Stop and disable the service and remove its unit file.
+
+    \b
+    Example:
+      reminder service uninstall
+    """
+    from . import systemd
+
+    _service_output(systemd.uninstall(), as_json, "unit removed: {path}")
+
+
+@service_group.command("status")
+@json_option
+def service_status(as_json: bool) -> None:
+    """Whether the unit is installed, enabled and active.
+
+    \b
+    Example:
+      reminder service status --json
+    """
+    from . import systemd
+
+    st = systemd.status()
+    _service_output(st, as_json, "unit: {path}" + ("" if st.installed else " (not installed)"))
+
+
+# --- cases, checklists and the config file (issue #7: add, list, show, edit, close, reopen, delete,
+# --- check, config) ---------------------------------------------------------------------------------
+
+if TYPE_CHECKING:
+    from .api import CaseView
+    from .store import Store
+
+
+class SubmittedType(click.ParamType):  # type: ignore[type-arg]
+    """A submission date, optionally with a time: 2026-03-01 or 2026-03-01T14:30."""
+
+    name = "DATE[THH:MM]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        text = str(value).strip()
+        try:
+            if "T" in text or " " in text:
+                dt = datetime.fromisoformat(text)
+                return (dt.date(), dt.time().replace(tzinfo=None))
+            return (date.fromisoformat(text), None)
+        except ValueError:
+            self.fail(f"{value!r} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM", param, ctx)
+
+
+SUBMITTED = SubmittedType()
+
+
+def _now() -> datetime:
+    from datetime import UTC
+
+    return datetime.now(UTC)
+
+
+def _config_arg(ctx: click.Context) -> Path | None:
+    path: Path | None = ctx.find_root().ensure_object(dict).get("config_path")
+    return path
+
+
+def _open_store(ctx: click.Context, path: Path | None = None) -> Store:
+    """The store for this invocation, closed when the command ends."""
+    from .store import Store
+
+    store = Store(path if path is not None else settings_from(ctx).store.path)
+    baseline = store.conn.total_changes
+
+    def close() -> None:
+        changed = store.conn.total_changes != baseline
+        store.close()
+        if changed:
+            # After the commit, so the daemon re-reads what this command wrote (within 2 s,
+            # not at its next minute-long wake-up). No daemon running: nothing to do.
+            from .daemon import poke
+
+            poke(store.path.parent)
+
+    ctx.call_on_close(close)
+    return store
+
+
+def _case_json(view: CaseView) -> dict[str, Any]:
+    from .export import case_to_dict
+
+    data = case_to_dict(view.case, view.window, today=view.today)
+    if view.warning:
+        data["warning"] = view.warning
+    if view.reminders is not None:
+        data["reminders"] = [dict(r) for r in view.reminders]
+    return data
+
+
+def _days_left_text(days: int | None) -> str:
+    if days is None:
+        return "—"
+    if days > 1:
+        return f"{days} days left"
+    if days == 1:
+        return "1 day left"
+    if days == 0:
+        return "due today"
+    return f"{-days} day{'s' if days < -1 else ''} overdue"
+
+
+def _print_case(view: CaseView, *, explain: bool = False) -> None:
+    c, w = view.case, view.window
+    click.echo(f"{c.id}  {c.title}  [{c.status}]")
+    click.echo(f"  organisation: {c.organisation}")
+    click.echo(f"  kind:         {c.kind}" + (f" — {c.filed}" if c.filed else ""))
+    if c.reference:
+        click.echo(f"  reference:    {c.reference}")
+    if c.channels:
+        click.echo(f"  channels:     {', '.join(c.channels)}")
+    at = f" {c.submitted_time:%H:%M}" if c.submitted_time else ""
+    place = c.country + (f"-{c.subdivision}" if c.subdivision else "")
+    click.echo(f"  submitted:    {c.submitted:%a %Y-%m-%d}{at} ({place}, {c.timezone})")
+    if w is not None:
+        unit = "business days" if w.unit == "business" else "days"
+        click.echo(
+            f"  window:       opens {w.opens:%a %Y-%m-%d} · deadline {w.deadline:%a %Y-%m-%d} "
+            f"({w.min_days}–{w.max_days} {unit}) · {_days_left_text(view.days_left)}"
+        )
+        if w.tentative:
+            because = "; ".join(f"{t.date:%Y-%m-%d} {t.name}" for t in w.tentative_because)
+            click.echo(f"  tentative:    counts across dates not yet official — {because}")
+        for text in w.warnings:
+            click.echo(f"  warning:      {text}")
+    for cl in c.closures:
+        span = f"{cl.start}" if cl.start == cl.end else f"{cl.start}..{cl.end}"
+        click.echo(f"  closure:      {span} {cl.label}")
+    if c.preset:
+        click.echo(f"  escalation:   {c.preset}")
+    if c.status == "closed":
+        when = f"{c.closed_at:%Y-%m-%d}" if c.closed_at else "?"
+        click.echo(f"  closed:       {when}" + (f" — {c.resolution}" if c.resolution else ""))
+    if c.notes:
+        click.echo(f"  notes:        {c.notes}")
+    if c.checklist:
+        click.echo("  checklist:")
+        for item in c.checklist:
+            click.echo(f"    [{'x' if item.done else ' '}] {item.position}. {item.text}")
+    if view.warning:
+        click.echo(f"  ⚠ {view.warning}")
+    if view.reminders:
+        click.echo("  reminders:")
+        for r in view.reminders:
+            sent = f" at {str(r['sent_at'])[:16]}" if r.get("sent_at") else ""
+            why = f" ({r['last_error']})" if r.get("last_error") and r["status"] != "sent" else ""
+            due = str(r["due"])[:16]
+            click.echo(f"    {due}  {r['kind']:<15} {r['notifier']:<8} {r['status']}{sent}{why}")
+    if explain and w is not None and w.days:
+        _window_table(w)
+
+
+def _emit(view: CaseView, as_json: bool, message: str | None = None) -> None:
+    if as_json:
+        echo_json(_case_json(view))
+        return
+    if message:
+        click.echo(message)
+    _print_case(view)
+
+
+def _view_after_write(ctx: click.Context, store: Store, case_id: str, now: datetime) -> CaseView:
+    from . import api
+
+    return api.get_case_view(store, settings_from(ctx), case_id, now=now)
+
+
+def _case_options(f: F) -> F:
+    """Options shared by ``add`` and ``edit``: every field of a case but title/org/submitted."""
+    options = [
+        click.option("--country", help="ISO 3166 code of the country whose business days count."),
+        click.option("--subdivision", help="State or region whose holidays also apply, e.g. BY for Bavaria."),
+        click.option("--timezone", help="IANA time zone for reminders (default: the country's / config's)."),
+        click.option(
+            "--kind",
+            help="cancellation, refund, permit, visa, data-request, complaint, other — or a checklist "
+            "template such as sim-cancellation.",
+        ),
+        click.option("--filed", help="What you filed, e.g. 'cancel roaming eSIM'."),
+        click.option("--reference", help="Reference or ticket number the organisation gave you."),
+        click.option(
+            "--channel",
+            "channels",
+            multiple=True,
+            help="How you filed or can reach them (repeatable): hotline, e-mail, web form, shop…",
+        ),
+        click.option("--min-days", type=click.IntRange(min=0), help="The window opens on this day (7)."),
+        click.option("--max-days", type=click.IntRange(min=0), help="The deadline falls on this day (15)."),
+        click.option(
+            "--unit", type=click.Choice(["business", "calendar"]), help="Count business or calendar days."
+        ),
+        click.option(
+            "--closure",
+            "closures",
+            multiple=True,
+            metavar="DATE[..DATE][=LABEL]",
+            help="A day or range on which this organisation is shut (repeatable).",
+        ),
+        click.option("--preset", help="Escalation preset after the deadline, e.g. telecom, gdpr."),
+        click.option("--notes", help="Free text: who you spoke to, what they said."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _parse_closures(texts: Sequence[str]) -> tuple[Any, ...]:
+    from .calendar import parse_closure
+
+    return tuple(parse_closure(t) for t in texts)
+
+
+@cli.command("add")
+@click.option("--title", required=True, help="A name you will recognise, e.g. 'Cancel roaming eSIM'.")
+@click.option("--org", "organisation", required=True, help="The organisation handling it, e.g. Batelco.")
+@click.option("--submitted", type=SUBMITTED, required=True, help="When you submitted (day 0, never counted).")
+@_case_options
+@json_option
+@click.pass_context
+def add_command(
+    ctx: click.Context,
+    /,
+    title: str,
+    organisation: str,
+    submitted: tuple[date, Any],
+    channels: tuple[str, ...],
+    closures: tuple[str, ...],
+    kind: str | None,
+    unit: str | None,
+    as_json: bool,
+    **fields: Any,
+) -> None:
+    """Record a submission; prints the case with its review window.
+
+    The window opens on business day --min-days and the deadline is business day
+    --max-days after the submission, in the country's calendar. A --kind with a
+    checklist template (sim-cancellation) attaches its checklist.
+
+    \b
+    Example:
+      reminder add --title "Cancel roaming eSIM" --org Batelco --submitted 2026-03-01 \\
+          --kind sim-cancellation --reference BT-48213 --channel hotline
+      reminder add --title "Refund" --org DB --country DE --subdivision BY --submitted 2026-03-02 --json
+    """
+    from . import api
+
+    now = _now()
+    settings = settings_from(ctx)
+    store = _open_store(ctx)
+    case = api.add_case(
+        store,
+        settings,
+        now=now,
+        title=title,
+        organisation=organisation,
+        submitted=submitted[0],
+        submitted_time=submitted[1],
+        channels=channels,
+        closures=_parse_closures(closures),
+        kind=kind or "other",
+        unit=unit,  # type: ignore[arg-type]
+        **fields,
+    )
+    _emit(_view_after_write(ctx, store, case.id, now), as_json, f"Added case {case.id}.")
+
+
+@cli.command("list")
+@click.option(
+    "--status",
+    type=click.Choice(["open", "closed", "all"]),
+    default="open",
+    show_default=True,
+    help="Which cases to list.",
+)
+@click.option("--due-before", type=ISO_DATE, help="Only cases whose deadline is on or before this date.")
+@json_option
+@click.pass_context
+def list_command(ctx: click.Context, status: str, due_before: date | None, as_json: bool) -> None:
+    """List cases by deadline, with the days left.
+
+    \b
+    Example:
+      reminder list
+      reminder list --status all --due-before 2026-04-01 --json
+    """
+    # Reads only the store path from the config: listing must stay fast over many cases.
+    from . import api
+    from .paths import store_path_fast
+
+    obj = ctx.find_root().ensure_object(dict)
+    path = obj["settings"].store.path if "settings" in obj else store_path_fast(_config_arg(ctx))
+    store = _open_store(ctx, path)
+    filters: dict[str, Any] = {"status": status, "due_before": due_before}
+    if as_json:
+        click.echo(api.list_cases_json(store, now=_now(), **filters))
+        return
+    views = api.list_cases(store, now=_now(), **filters)
+    if not views:
+        hint = "" if status == "closed" else " Add one with 'reminder add'."
+        click.echo(f"No {'' if status == 'all' else status + ' '}cases.{hint}")
+        return
+    _cases_table(views)
+
+
+def _cases_table(views: Sequence[CaseView]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_edge=False, pad_edge=False)
+    for name in ("ID", "Title", "Organisation", "Opens", "Deadline", "Left", "Status"):
+        table.add_column(name, no_wrap=name not in ("Title", "Organisation"))
+    for v in views:
+        w = v.window
+        deadline = "" if w is None else f"{w.deadline:%a %Y-%m-%d}" + ("?" if w.tentative else "")
+        left = "" if v.case.status == "closed" else _days_left_text(v.days_left)
+        table.add_row(
+            v.case.id,
+            v.case.title,
+            v.case.organisation,
+            "" if w is None else f"{w.opens:%a %Y-%m-%d}",
+            deadline,
+            left,
+            v.case.status,
+        )
+    console = Console(soft_wrap=False)
+    console.print(table)
+    if any(v.window is not None and v.window.tentative for v in views):
+        console.print(
+            "? tentative: counts across a holiday not yet announced ('reminder show ID' says which)"
+        )
+
+
+@cli.command("show")
+@click.argument("case_id", metavar="ID")
+@click.option("--explain", is_flag=True, help="Also list every day of the window and why it counted or not.")
+@json_option
+@click.pass_context
+def show_command(ctx: click.Context, case_id: str, explain: bool, as_json: bool) -> None:
+    """Show everything about a case: its window, checklist and status.
+
+    \b
+    Example:
+      reminder show k7m2qx
+      reminder show k7m2qx --explain
+      reminder show k7m2qx --json
+    """
+    from . import api
+
+    view = api.get_case_view(_open_store(ctx), settings_from(ctx), case_id, now=_now(), explain=explain)
+    if as_json:
+        data = _case_json(view)
+        if explain and view.window is not None:
+            from .window import window_to_dict
+
+            data["window"]["days"] = window_to_dict(view.window).get("days", [])
+        echo_json(data)
+        return
+    _print_case(view, explain=explain)
+
+
+@cli.command("edit")
+@click.argument("case_id", metavar="ID")
+@click.option("--title", help="New title.")
+@click.option("--org", "organisation", help="New organisation.")
+@click.option("--submitted", type=SUBMITTED, help="Corrected submission date (and time).")
+@_case_options
+@json_option
+@click.pass_context
+def edit_command(
+    ctx: click.Context,
+    /,
+    case_id: str,
+    submitted: tuple[date, Any] | None,
+    channels: tuple[str, ...],
+    closures: tuple[str, ...],
+    as_json: bool,
+    **changes: Any,
+) -> None:
+    """Correct a case; the window is recomputed. An empty value clears a field.
+
+    --channel and --closure replace the case's list when given.
+
+    \b
+    Example:
+      reminder edit k7m2qx --submitted 2026-03-02 --reference BT-48213
+      reminder edit k7m2qx --notes ""        # clear the notes
+    """
+    from . import api
+
+    if submitted is not None:
+        changes["submitted"], changes["submitted_time"] = submitted
+    if channels:
+        changes["channels"] = tuple(c for c in channels if c.strip())
+    if closures:
+        changes["closures"] = _parse_closures([c for c in closures if c.strip()])
+    now = _now()
+    store = _open_store(ctx)
+    case = api.edit_case(store, settings_from(ctx), case_id, now=now, **changes)
+    _emit(_view_after_write(ctx, store, case.id, now), as_json, f"Updated case {case.id}.")
+
+
+@cli.command("close")
+@click.argument("case_id", metavar="ID")
+@click.option("--resolution", help="What happened, e.g. 'cancelled, confirmation letter received'.")
+@json_option
+@click.pass_context
+def close_command(ctx: click.Context, case_id: str, resolution: str | None, as_json: bool) -> None:
+    """Close a case: its reminders stop.
+
+    \b
+    Example:
+      reminder close k7m2qx --resolution "cancelled; letter BT-48213 received"
+    """
+    from . import api
+
+    now = _now()
+    store = _open_store(ctx)
+    case = api.close_case(store, settings_from(ctx), case_id, now=now, resolution=resolution)
+    _emit(_view_after_write(ctx, store, case.id, now), as_json, f"Closed case {case.id}.")
+
+
+@cli.command("reopen")
+@click.argument("case_id", metavar="ID")
+@json_option
+@click.pass_context
+def reopen_command(ctx: click.Context, case_id: str, as_json: bool) -> None:
+    """Reopen a closed case: its reminders resume.
+
+    \b
+    Example:
+      reminder reopen k7m2qx
+    """
+    from . import api
+
+    now = _now()
+    store = _open_store(ctx)
+    case = api.reopen_case(store, settings_from(ctx), case_id, now=now)
+    _emit(_view_after_write(ctx, store, case.id, now), as_json, f"Reopened case {case.id}.")
+
+
+@cli.command("delete")
+@click.argument("case_id", metavar="ID")
+@click.option("--yes", is_flag=True, help="Really delete: the case and everything stored with it.")
+@json_option
+@click.pass_context
+def delete_command(ctx: click.Context, case_id: str, yes: bool, as_json: bool) -> None:
+    """Delete a case for good (to keep its record, close it instead).
+
+    \b
+    Example:
+      reminder delete k7m2qx --yes
+    """
+    from . import api
+
+    if not yes:
+        raise click.UsageError("refusing to delete without --yes (to keep the record, use 'reminder close')")
+    case = api.delete_case(_open_store(ctx), settings_from(ctx), case_id, now=_now())
+    if as_json:
+        echo_json({"deleted": case.id, "title": case.title})
+    else:
+        click.echo(f"Deleted case {case.id} ({case.title}).")
+
+
+@cli.command("check")
+@click.argument("case_id", metavar="ID")
+@click.argument("item")
+@click.option("--undo", is_flag=True, help="Untick the item instead.")
+@json_option
+@click.pass_context
+def check_command(ctx: click.Context, case_id: str, item: str, undo: bool, as_json: bool) -> None:
+    """Tick a checklist item, by its number or the start of its text.
+
+    \b
+    Example:
+      reminder check k7m2qx 2
+      reminder check k7m2qx "back up"
+      reminder check k7m2qx 2 --undo
+    """
+    from . import api
+
+    now = _now()
+    store = _open_store(ctx)
+    ticked = api.check_item(store, case_id, item, now=now, undo=undo)
+    view = _view_after_write(ctx, store, case_id, now)
+    if as_json:
+        echo_json(_case_json(view))
+        return
+    click.echo(f"{'Unticked' if undo else 'Ticked'} {ticked.position}. {ticked.text}")
+    left = [i for i in view.case.checklist if not i.done]
+    click.echo(f"{len(left)} of {len(view.case.checklist)} items left." if left else "Checklist complete.")
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Create, check and locate the config file.
+
+    \b
+    Example:
+      reminder config init && reminder config check
+    """
+
+
+@config_group.command("path")
+@json_option
+@click.pass_context
+def config_path_command(ctx: click.Context, as_json: bool) -> None:
+    """Print the config file reminder reads (--config, $REMINDER_CONFIG or the user's).
+
+    \b
+    Example:
+      $EDITOR "$(reminder config path)"
+    """
+    from .paths import config_location
+
+    loc = config_location(_config_arg(ctx))
+    if as_json:
+        echo_json({"path": loc.path, "source": loc.source, "exists": loc.exists})
+        return
+    click.echo(str(loc.path))
+    if not loc.exists:
+        click.echo(
+            "(not there yet: the embedded defaults apply; 'reminder config init' creates it)", err=True
+        )
+
+
+@config_group.command("init")
+@json_option
+@click.pass_context
+def config_init_command(ctx: click.Context, as_json: bool) -> None:
+    """Write the documented example config to the config path (never overwrites).
+
+    \b
+    Example:
+      reminder config init
+      REMINDER_CONFIG=~/reminder.toml reminder config init
+    """
+    import os
+
+    from .config import example_config_text
+    from .errors import InputError
+    from .paths import config_location
+
+    loc = config_location(_config_arg(ctx))
+    if loc.path.exists():
+        raise InputError(f"{loc.path} already exists; not overwriting it (edit it, or move it away first)")
+    loc.path.parent.mkdir(parents=True, exist_ok=True)
+    # 0600: the file will likely hold notifier passwords or tokens.
+    fd = os.open(loc.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(example_config_text())
+    if as_json:
+        echo_json({"path": loc.path, "created": True})
+    else:
+        click.echo(f"Wrote {loc.path}; edit it, then run 'reminder config check'.")
+
+
+@config_group.command("check")
+@json_option
+@click.pass_context
+def config_check_command(ctx: click.Context, as_json: bool) -> None:
+    """Validate the config and print the effective settings (secrets masked).
+
+    Environment variables REMINDER_<SECTION>__<KEY> override the file and are
+    included. Exit status 2 and one line naming the file and key if it is broken.
+
+    \b
+    Example:
+      reminder config check
+      REMINDER_DEFAULTS__HOUR=8 reminder config check --json
+    """
+    from .config import settings_as_dict
+
+    settings = settings_from(ctx)
+    data = settings_as_dict(settings)
+    source = str(settings.source) if settings.source else "embedded defaults (no config file)"
+    if as_json:
+        echo_json({"source": source, "valid": True, "settings": data})
+        return
+    click.echo(f"# OK: {source}")
+    for line in _flatten(data):
+        click.echo(line)
+
+
+def _flatten(data: Any, prefix: str = "") -> list[str]:
+    if isinstance(data, dict) and data:
+        out: list[str] = []
+        for key, value in data.items():
+            out += _flatten(value, f"{prefix}.{key}" if prefix else str(key))
+        return out
+    return [f"{prefix} = {json.dumps(data, ensure_ascii=False)}"]
+
+
+# --- evidence log, dossier and calendar export (issue #6: `evidence add|list|show|verify`, `export`) -----
+
+
+class EvidenceTime(click.ParamType):  # type: ignore[type-arg]
+    """When something happened: ISO 8601, e.g. 2026-03-05T14:30 or 2026-03-05T14:30+03:00.
+
+    Without an offset it is this computer's local time; a date alone means its start (00:00).
+    """
+
+    name = "DATETIME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            dt = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(f"{value!r} is not a date and time; use e.g. 2026-03-05T14:30", param, ctx)
+        return dt if dt.tzinfo is not None else dt.astimezone()
+
+
+def _evidence_line(e: Any, fixes: dict[int, list[int]]) -> str:
+    links = []
+    if e.corrects is not None:
+        links.append(f"corrects #{e.corrects}")
+    if e.seq in fixes:
+        links.append("corrected by " + ", ".join(f"#{n}" for n in fixes[e.seq]))
+    files = len(e.attachments)
+    extra = ([f"{files} file{'' if files == 1 else 's'}"] if files else []) + links
+    return f"#{e.seq:<3} {e.at:%Y-%m-%d %H:%M%z}  {e.kind:<10} {e.summary}" + (
+        f"  ({'; '.join(extra)})" if extra else ""
+    )
+
+
+@cli.group("evidence")
+def evidence_group() -> None:
+    """Keep a tamper-evident log of what you did: calls, e-mails, letters, codes.
+
+    Entries are never edited or deleted: to fix one, add a new entry with
+    --corrects N. Files are copied into the data directory and hashed.
+
+    \b
+    Example:
+      reminder evidence add q7k2mp --kind call --summary "Called 196, ref 77"
+      reminder evidence verify q7k2mp
+    """
+
+
+@evidence_group.command("add")
+@click.argument("case_id", metavar="ID")
+@click.option(
+    "--kind",
+    required=True,
+    type=click.Choice(EVIDENCE_KINDS),
+    help="What it was (code: a verification check).",
+)
+@click.option("--summary", required=True, help="What happened, in a sentence.")
+@click.option("--at", "at", type=EvidenceTime(), help="When it happened (default: now).")
+@click.option(
+    "--file",
+    "files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Attach a file (a screenshot, a letter, an e-mail); repeat for more.",
+)
+@click.option("--corrects", type=click.IntRange(min=1), help="This entry corrects entry N.")
+@json_option
+@click.pass_context
+def evidence_add_command(
+    ctx: click.Context,
+    case_id: str,
+    kind: str,
+    summary: str,
+    at: datetime | None,
+    files: tuple[Path, ...],
+    corrects: int | None,
+    as_json: bool,
+) -> None:
+    """Add an entry to a case's evidence log.
+
+    \b
+    Example:
+      reminder evidence add q7k2mp --kind email --summary "Asked for the status" --file mail.eml
+      reminder evidence add q7k2mp --kind code --summary "SMS code for identity check" --at 2026-03-02T10:15
+      reminder evidence add q7k2mp --kind note --summary "The call was on Tuesday" --corrects 1
+    """
+    from .api import log_evidence
+    from .evidence import CODE_WARNING, entry_to_dict
+
+    store = _open_store(ctx)
+    entry = log_evidence(
+        store, case_id, kind=kind, summary=summary, now=_now(), at=at, files=files, corrects=corrects
+    )
+    warning = CODE_WARNING if kind == "code" else None
+    if as_json:
+        echo_json({"version": 1, "entry": entry_to_dict(entry, store.path.parent), "warning": warning})
+        return
+    files_note = f", {len(entry.attachments)} file(s) stored" if entry.attachments else ""
+    click.echo(f"Recorded evidence #{entry.seq} for case {entry.case_id} ({entry.kind}{files_note}).")
+    if warning:
+        click.echo(f"Warning: {warning}")
+
+
+@evidence_group.command("list")
+@click.argument("case_id", metavar="ID")
+@json_option
+@click.pass_context
+def evidence_list_command(ctx: click.Context, case_id: str, as_json: bool) -> None:
+    """List a case's evidence, oldest first, with corrections linked.
+
+    \b
+    Example:
+      reminder evidence list q7k2mp
+    """
+    from .api import list_evidence
+    from .evidence import corrections_of, entry_to_dict
+
+    store = _open_store(ctx)
+    entries = list_evidence(store, case_id)
+    fixes = corrections_of(entries)
+    if as_json:
+        items = [
+            {**entry_to_dict(e, store.path.parent), "corrected_by": fixes.get(e.seq, [])} for e in entries
+        ]
+        echo_json({"version": 1, "case_id": store.get_case(case_id).id, "entries": items})
+        return
+    if not entries:
+        click.echo(f"No evidence yet. Add some with: reminder evidence add {case_id} --kind call --summary …")
+        return
+    for e in entries:
+        click.echo(_evidence_line(e, fixes))
+
+
+@evidence_group.command("show")
+@click.argument("case_id", metavar="ID")
+@click.argument("seq", metavar="N", type=click.IntRange(min=1))
+@json_option
+@click.pass_context
+def evidence_show_command(ctx: click.Context, case_id: str, seq: int, as_json: bool) -> None:
+    """Show one entry: its text, files (with where they are kept) and hashes.
+
+    \b
+    Example:
+      reminder evidence show q7k2mp 2
+    """
+    from .api import get_evidence, list_evidence
+    from .evidence import corrections_of, entry_to_dict
+
+    store = _open_store(ctx)
+    entry = get_evidence(store, case_id, seq)
+    fixed_by = corrections_of(list_evidence(store, case_id)).get(seq, [])
+    data = {**entry_to_dict(entry, store.path.parent), "corrected_by": fixed_by}
+    if as_json:
+        echo_json({"version": 1, "entry": data})
+        return
+    click.echo(f"Evidence #{entry.seq} of case {entry.case_id}")
+    click.echo(f"  kind:      {entry.kind}")
+    click.echo(f"  at:        {entry.at.isoformat()}")
+    click.echo(f"  recorded:  {entry.recorded_at.isoformat()}")
+    click.echo(f"  summary:   {entry.summary}")
+    if entry.corrects is not None:
+        click.echo(f"  corrects:  #{entry.corrects}")
+    if fixed_by:
+        click.echo("  corrected by: " + ", ".join(f"#{n}" for n in fixed_by))
+    for a in data["attachments"]:
+        click.echo(f"  file:      {a['name']} ({a['size']} bytes)")
+        click.echo(f"             sha256 {a['sha256']}")
+        click.echo(f"             kept at {a['path']}")
+    click.echo(f"  hash:      {entry.hash}")
+    click.echo(f"  previous:  {entry.prev_hash or '(first entry)'}")
+
+
+@evidence_group.command("verify")
+@click.argument("case_id", metavar="ID")
+@json_option
+@click.pass_context
+def evidence_verify_command(ctx: click.Context, case_id: str, as_json: bool) -> None:
+    """Check that a case's evidence log and files are unchanged (exit 1 if not).
+
+    Recomputes every entry's hash, the chain linking them and each file's
+    SHA-256, and names the first entry or file that changed.
+
+    \b
+    Example:
+      reminder evidence verify q7k2mp
+    """
+    from .api import verify_evidence
+
+    report = verify_evidence(_open_store(ctx), case_id)
+    if as_json:
+        echo_json(
+            {
+                "version": 1,
+                "case_id": report.case_id,
+                "ok": report.ok,
+                "entries": report.entries,
+                "attachments": report.attachments,
+                "head_hash": report.head_hash,
+                "problems": [
+                    {"entry": p.seq, "attachment": p.attachment, "problem": p.problem, "message": str(p)}
+                    for p in report.problems
+                ],
+            }
+        )
+    elif report.ok:
+        click.echo(f"OK: {report.entries} entries and {report.attachments} files are intact.")
+        if report.head_hash:
+            click.echo(f"Chain head: {report.head_hash}")
+    else:
+        click.echo(f"NOT INTACT: {report.first}", err=True)
+        for p in report.problems[1:]:
+            click.echo(f"  also: {p}", err=True)
+    if not report.ok:
+        ctx.exit(1)
+
+
+@cli.command("export")
+@click.argument("case_id", metavar="[ID]", required=False)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "html", "zip"]),
+    default="html",
+    show_default=True,
+    help="Dossier format: Markdown, one HTML file, or a zip with both and the attachments.",
+)
+@click.option("--ics", is_flag=True, help="Export open cases' windows and deadlines as iCalendar instead.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Where to write ('-' for stdout; default: a file in the current directory, or [export] ics_path).",
+)
+@json_option
+@click.pass_context
+def export_command(
+    ctx: click.Context, case_id: str | None, fmt: str, ics: bool, output: Path | None, as_json: bool
+) -> None:
+    """Export a case's complaint dossier, or a calendar of open cases (--ics).
+
+    The dossier holds the case, the review window with its day-by-day
+    explanation, the timeline of evidence and reminders sent, the files with
+    their hashes, the holiday data used, and the escalation step that applies now.
+
+    \b
+    Example:
+      reminder export q7k2mp --format zip
+      reminder export q7k2mp --format md --output -
+      reminder export --ics --output ~/calendar/reminder.ics
+    """
+    from .api import export_dossier, export_ics, write_ics
+    from .ics import write_bytes_atomic
+
+    settings = settings_from(ctx)
+    store = _open_store(ctx)
+    now = _now()
+    if ics:
+        target = output or settings.export.ics_path or Path("reminder.ics")
+        if str(target) == "-":
+            click.echo(export_ics(store, settings, now=now, case_id=case_id).decode("utf-8"), nl=False)
+            return
+        changed = write_ics(store, settings, target, now=now, case_id=case_id)
+        _report_written(target, as_json, changed=changed, kind="calendar")
+        return
+    if case_id is None:
+        raise click.UsageError("give a case ID to export its dossier, or --ics for the calendar")
+    if str(output) == "-" and fmt == "zip":
+        raise click.BadParameter("a zip cannot go to stdout; give a file name", param_hint="'--output'")
+    data = export_dossier(store, settings, case_id, now=now, fmt=fmt)
+    if str(output) == "-":
+        click.echo(data.decode("utf-8"), nl=False)
+        return
+    target = output or Path(f"dossier-{store.get_case(case_id).id}.{fmt}")
+    write_bytes_atomic(target, data)
+    _report_written(target, as_json, changed=True, kind=f"{fmt} dossier")
+
+
+def _report_written(path: Path, as_json: bool, *, changed: bool, kind: str) -> None:
+    if as_json:
+        echo_json({"version": 1, "path": path.resolve(), "written": changed})
+    elif changed:
+        click.echo(f"Wrote the {kind} to {path}")
+    else:
+        click.echo(f"{path} is up to date; nothing changed")
+
+
+# --- notifiers (issue #5: `notifiers`, `notify test`) ----------------------------------------------
+
+
+def _notifier_warnings() -> None:
+    """Print notifier warnings (a secret readable by others, …) as one line each on stderr.
+
+    Failed deliveries are left out: the command reports those itself.
+    """
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    handler.addFilter(lambda record: not getattr(record, "delivery_failure", False))
+    handler.setLevel(logging.WARNING)
+    logging.getLogger("reminder").addHandler(handler)
+
+
+def _notifier_sources(ctx: click.Context) -> tuple[dict[str, dict[str, Any]], Path | None, Path | None]:
+    _notifier_warnings()
+    settings = settings_from(ctx)
+    return settings.notifiers, settings.source, settings.daemon.log_file
+
+
+@cli.command("notifiers")
+@json_option
+@click.pass_context
+def notifiers_command(ctx: click.Context, as_json: bool) -> None:
+    """List every notifier (built-in and plugin): configured, enabled, available, and why not.
+
+    A notifier is configured by a [notifiers.<name>] table in the config file;
+    with none at all, reminders go to the log notifier. Plugins come from other
+    installed packages (entry-point group "reminder.notifiers").
+
+    \b
+    Example:
+      reminder notifiers
+      reminder notifiers --json | jq '.[] | select(.available | not)'
+    """
+    from .notifiers.check import list_notifiers
+
+    tables, config_file, log_file = _notifier_sources(ctx)
+    rows = list_notifiers(tables, config_file=config_file, log_file=log_file)
+    if as_json:
+        echo_json([row.to_dict() for row in rows])
+        return
+    width = max(len(r.name) for r in rows)
+    for row in rows:
+        if row.configured:
+            state = "enabled" if row.enabled else "disabled"
+        elif row.name == "log" and row.enabled:
+            state = "default"
+        else:
+            state = "not configured"
+        ready = "available" if row.available else "unavailable"
+        line = f"{row.name:<{width}}  {row.type:<8} {state:<15} {ready:<12}"
+        if row.reason:
+            line += f" {row.reason}"
+        elif not row.configured and row.summary:
+            line += f" {row.summary}"
+        if row.source != "built-in":
+            line += f" [plugin: {row.source}]"
+        click.echo(line.rstrip())
+
+
+@cli.group("notify")
+def notify_group() -> None:
+    """Check that reminders reach you.
+
+    \b
+    Example:
+      reminder notify test
+    """
+
+
+@notify_group.command("test")
+@click.option("--notifier", "name", metavar="NAME", help="Test only this notifier (a table name or a type).")
+@json_option
+@click.pass_context
+def notify_test_command(ctx: click.Context, name: str | None, as_json: bool) -> None:
+    """Send a test message through each configured notifier and report OK or the exact problem.
+
+    Problems are named: DNS, connection, timeout, TLS (certificate), authentication,
+    recipient refused, no D-Bus session bus. Exit status 1 if any notifier failed,
+    2 for an unknown notifier name or a broken config.
+
+    \b
+    Example:
+      reminder notify test
+      reminder notify test --notifier email --json
+    """
+    from datetime import UTC
+
+    from .notifiers.check import test_notifiers
+
+    tables, config_file, log_file = _notifier_sources(ctx)
+    outcomes = test_notifiers(
+        tables, now=datetime.now(UTC), only=name, config_file=config_file, log_file=log_file
+    )
+    if as_json:
+        echo_json([o.to_dict() for o in outcomes])
+    else:
+        width = max((len(o.name) for o in outcomes), default=0)
+        for o in outcomes:
+            status = "OK" if o.ok else f"FAILED ({o.problem})" if o.problem else "FAILED"
+            click.echo(f"{o.name:<{width}}  {status:<20} {o.detail}".rstrip())
+        if not outcomes:
+            click.echo("No notifier is enabled: every [notifiers.*] table has enabled = false.")
+    if not outcomes or not all(o.ok for o in outcomes):
+        sys.exit(1)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, SecretStr, field_validator
 
 from ..models import Message
-from .base import Clock, DeliveryResult, Notifier, NotifierContext, NotifierOptions, Problem
+from .base import DELIVERY_FAILURE, Clock, DeliveryResult, Notifier, NotifierContext, NotifierOptions, Problem
 
 if TYPE_CHECKING:
     from apprise import Apprise
@@ -121,11 +121,18 @@ class AppriseNotifier(Notifier):
         client = apprise.Apprise(asset=asset)
         return client if client.add(url) else None
 
-    def availability(self) -> tuple[bool, str]:
+    @classmethod
+    def environment(cls) -> tuple[bool, str]:
         try:
             import apprise  # noqa: F401
         except ImportError:
             return False, INSTALL_HINT
+        return True, ""
+
+    def availability(self) -> tuple[bool, str]:
+        installed, why = self.environment()
+        if not installed:
+            return False, why
         invalid = [
             f"urls[{i}] ({redact_url(u)})" for i, u in enumerate(self._urls()) if self._build(u) is None
         ]
@@ -156,6 +163,8 @@ class AppriseNotifier(Notifier):
             capture = _Capture()
             library_log = logging.getLogger("apprise")
             library_log.addHandler(capture)
+            # Its warnings become our one-line detail instead of reaching stderr.
+            propagate, library_log.propagate = library_log.propagate, False
             try:
                 kwargs: dict[str, Any] = {}
                 if self.opts.timeout is not None:
@@ -174,6 +183,7 @@ class AppriseNotifier(Notifier):
                 capture.messages.append(f"{type(exc).__name__}: {exc}")
             finally:
                 library_log.removeHandler(capture)
+                library_log.propagate = propagate
             if ok:
                 self._remember(message.key, i)
                 continue
@@ -182,7 +192,7 @@ class AppriseNotifier(Notifier):
         if not failures:
             return DeliveryResult.success(f"sent to {len(self.opts.urls)} URL(s)")
         detail = "; ".join(f for f, _p, _r in failures)
-        log.warning("apprise %s: %s", self.label, detail)
+        log.warning("apprise %s: %s", self.label, detail, extra=DELIVERY_FAILURE)
         return DeliveryResult.failure(
             detail, problem=failures[0][1], retryable=any(r for _f, _p, r in failures)
         )

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from ..models import REMINDER_KINDS, Message
 
 __all__ = [
+    "DELIVERY_FAILURE",
     "PROBLEMS",
     "Clock",
     "DeliveryResult",
@@ -41,6 +42,11 @@ Problem = Literal[
     "", "config", "dns", "connection", "timeout", "tls", "auth", "recipient", "no-bus", "rejected", "error"
 ]
 PROBLEMS: tuple[str, ...] = tuple(p for p in get_args(Problem) if p)
+
+
+# `extra=` for the log line of a failed delivery: the caller reports the failure itself
+# (`notify test` prints it), so a front end may filter these out to avoid saying it twice.
+DELIVERY_FAILURE: dict[str, object] = {"delivery_failure": True}
 
 
 def utc_now() -> datetime:
@@ -131,6 +137,11 @@ class Notifier(ABC):
         self.label = label or self.name
         self.clock: Clock = clock or utc_now
         self.context = context or NotifierContext()
+
+    @classmethod
+    def environment(cls) -> tuple[bool, str]:
+        """Whether this machine could run the notifier at all (before any options), and if not, why."""
+        return True, ""
 
     def accepts(self, kind: str) -> bool:
         """Whether this notifier receives reminders of ``kind``."""

@@ -21,7 +21,7 @@ from pathlib import Path
 from pydantic import Field
 
 from ..models import Message
-from .base import DeliveryResult, Notifier, NotifierOptions
+from .base import DELIVERY_FAILURE, DeliveryResult, Notifier, NotifierOptions
 from .messages import message_fields
 
 __all__ = ["CommandNotifier", "CommandOptions", "command_env"]
@@ -112,7 +112,13 @@ class CommandNotifier(Notifier):
             _out, err = proc.communicate(payload, timeout=opts.timeout)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
-            log.warning("command %s: %s timed out after %ss", self.label, opts.argv[0], opts.timeout)
+            log.warning(
+                "command %s: %s timed out after %ss",
+                self.label,
+                opts.argv[0],
+                opts.timeout,
+                extra=DELIVERY_FAILURE,
+            )
             return DeliveryResult.failure(
                 f"timeout: {opts.argv[0]} did not finish within {opts.timeout:g}s", problem="timeout"
             )
@@ -121,7 +127,9 @@ class CommandNotifier(Notifier):
             status = (
                 f"killed by signal {-proc.returncode}" if proc.returncode < 0 else f"exit {proc.returncode}"
             )
-            log.warning("command %s: %s %s: %s", self.label, opts.argv[0], status, why)
+            log.warning(
+                "command %s: %s %s: %s", self.label, opts.argv[0], status, why, extra=DELIVERY_FAILURE
+            )
             return DeliveryResult.failure(f"{opts.argv[0]} {status}: {why}", problem="error")
         return DeliveryResult.success(f"{opts.argv[0]} exit 0")
 

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from pydantic import Field, field_validator
 
 from ..models import REMINDER_KINDS, Message
-from .base import DeliveryResult, Notifier, NotifierOptions, Problem
+from .base import DELIVERY_FAILURE, DeliveryResult, Notifier, NotifierOptions, Problem
 
 __all__ = ["DesktopNotifier", "DesktopOptions", "find_session_bus"]
 
@@ -177,16 +177,12 @@ class DesktopNotifier(Notifier):
             return text
         return text[: _BODY_LIMIT - 1].rsplit("\n", 1)[0] + "\n…"
 
+    @classmethod
+    def environment(cls) -> tuple[bool, str]:
+        return _check(DesktopOptions.model_fields["timeout"].default)
+
     def availability(self) -> tuple[bool, str]:
-        if platform.system() != "Linux":
-            return True, ""
-        address, why = find_session_bus()
-        if address is None:
-            return False, why
-        try:
-            return _run(asyncio.wait_for(_probe(address), self.opts.timeout))
-        except TimeoutError:
-            return False, f"the session bus {address} did not answer within {self.opts.timeout:g}s"
+        return _check(self.opts.timeout)
 
     def send(self, message: Message) -> DeliveryResult:
         return self.send_batch([message])[0]
@@ -198,7 +194,7 @@ class DesktopNotifier(Notifier):
             return _run(self._send_all(messages, "the system notification center"))
         address, why = find_session_bus()
         if address is None:
-            log.warning("desktop %s: %s", self.label, why)
+            log.warning("desktop %s: %s", self.label, why, extra=DELIVERY_FAILURE)
             return [DeliveryResult.failure(why, problem="no-bus") for _ in messages]
         with _bus_env(address):
             return _run(self._send_all(messages, address))
@@ -211,6 +207,8 @@ class DesktopNotifier(Notifier):
         capture = _Capture()
         library_log = logging.getLogger("desktop_notifier")
         library_log.addHandler(capture)
+        # Its warnings (with tracebacks) become our one-line detail instead of reaching stderr.
+        propagate, library_log.propagate = library_log.propagate, False
         backend = Backend(app_name=opts.app_name, app_icon=None)
         results: list[DeliveryResult] = []
         try:
@@ -228,7 +226,7 @@ class DesktopNotifier(Notifier):
                 except TimeoutError:
                     # A server that hangs once will hang again: fail the rest now.
                     detail = f"timeout: the notification server did not answer within {opts.timeout:g}s"
-                    log.warning("desktop %s: %s", self.label, detail)
+                    log.warning("desktop %s: %s", self.label, detail, extra=DELIVERY_FAILURE)
                     results.extend(DeliveryResult.failure(detail, problem="timeout") for _ in messages[i:])
                     break
                 if dispatched.is_set():
@@ -236,10 +234,11 @@ class DesktopNotifier(Notifier):
                     results.append(DeliveryResult.success(f"dispatched to {address}"))
                 else:
                     detail, problem = _explain(capture.take(), address)
-                    log.warning("desktop %s: %s", self.label, detail)
+                    log.warning("desktop %s: %s", self.label, detail, extra=DELIVERY_FAILURE)
                     results.append(DeliveryResult.failure(detail, problem=problem))
         finally:
             library_log.removeHandler(capture)
+            library_log.propagate = propagate
             bus = getattr(getattr(backend, "_backend", None), "bus", None)
             if bus is not None:
                 bus.disconnect()
@@ -248,6 +247,18 @@ class DesktopNotifier(Notifier):
     def describe(self) -> dict[str, object]:
         address, why = find_session_bus()
         return {**super().describe(), "bus": address or why}
+
+
+def _check(timeout: float) -> tuple[bool, str]:
+    if platform.system() != "Linux":
+        return True, ""
+    address, why = find_session_bus()
+    if address is None:
+        return False, why
+    try:
+        return _run(asyncio.wait_for(_probe(address), timeout))
+    except TimeoutError:
+        return False, f"the session bus {address} did not answer within {timeout:g}s"
 
 
 async def _probe(address: str) -> tuple[bool, str]:

@@ -33,7 +33,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from ..errors import ConfigError
 from ..models import Message
-from .base import Clock, DeliveryResult, Notifier, NotifierContext, NotifierOptions, Problem
+from .base import DELIVERY_FAILURE, Clock, DeliveryResult, Notifier, NotifierContext, NotifierOptions, Problem
 from .messages import html_from_text
 
 __all__ = [
@@ -324,7 +324,7 @@ class EmailNotifier(Notifier):
 
     def _fail(self, exc: BaseException) -> DeliveryResult:
         result = classify_smtp_error(exc, host=self.opts.host, port=self.opts.effective_port)
-        log.warning("email %s: %s", self.label, result.detail)
+        log.warning("email %s: %s", self.label, result.detail, extra=DELIVERY_FAILURE)
         log.debug("email %s: %r", self.label, exc)
         return result
 

@@ -1,0 +1,204 @@
+"""What ``reminder notifiers`` and ``reminder notify test`` report, computed without click.
+
+:func:`list_notifiers` lists every known notifier type (built-in and plugin) and
+every configured table: configured, enabled, available and why not.
+:func:`test_notifiers` sends the test message through the configured (or one
+named) notifier and returns, per notifier, OK or the exact problem.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, InputError
+from . import (
+    NotifierSpec,
+    available_notifier_classes,
+    build_notifier,
+    notifier_class,
+    parse_notifier_tables,
+)
+from .base import Clock, DeliveryResult, Notifier, NotifierContext
+from .messages import render_test_message
+
+__all__ = ["NotifierRow", "TestOutcome", "list_notifiers", "test_notifiers"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class NotifierRow:
+    """One line of ``reminder notifiers``."""
+
+    name: str
+    type: str
+    source: str  # "built-in" or the plugin's module
+    configured: bool
+    enabled: bool
+    available: bool
+    reason: str = ""
+    summary: str = ""
+    settings: Mapping[str, object] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class TestOutcome:
+    """One notifier's answer to ``reminder notify test``."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    name: str
+    type: str
+    ok: bool
+    detail: str
+    problem: str = ""
+    retryable: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _source(cls: type[Notifier]) -> str:
+    return "built-in" if cls.__module__.startswith("reminder.notifiers.") else cls.__module__
+
+
+def _row_for(
+    label: str, table: Mapping[str, Any], context: NotifierContext, config_file: Path | None
+) -> NotifierRow:
+    kind = str(table.get("type", label))
+    try:
+        (spec,) = parse_notifier_tables({label: table}, config_file=config_file)
+    except ConfigError as exc:
+        cls = notifier_class(kind)
+        return NotifierRow(
+            label, kind, _source(cls) if cls else "?", True, bool(table.get("enabled", True)), False, str(exc)
+        )
+    enabled = spec.options.enabled
+    try:
+        notifier = build_notifier(spec, context=context)
+    except ConfigError as exc:
+        return NotifierRow(
+            label, spec.cls.name, _source(spec.cls), True, enabled, False, str(exc), spec.cls.summary
+        )
+    try:
+        available, reason = notifier.availability()
+        settings = notifier.describe()
+    finally:
+        notifier.close()
+    return NotifierRow(
+        label, spec.cls.name, _source(spec.cls), True, enabled, available, reason, spec.cls.summary, settings
+    )
+
+
+def list_notifiers(
+    tables: Mapping[str, Mapping[str, Any]],
+    *,
+    config_file: Path | None = None,
+    log_file: Path | None = None,
+) -> list[NotifierRow]:
+    """Every configured notifier, then every known type that is not configured."""
+    context = NotifierContext(config_file=config_file, log_file=log_file)
+    rows: list[NotifierRow] = []
+    configured_types: set[str] = set()
+    for label, table in tables.items():
+        if not isinstance(table, Mapping):
+            rows.append(
+                NotifierRow(label, label, "?", True, False, False, f"notifiers.{label}: expected a table")
+            )
+            continue
+        row = _row_for(label, table, context, config_file)
+        configured_types.add(row.type)
+        rows.append(row)
+    for name, cls in available_notifier_classes().items():
+        if name in configured_types:
+            continue
+        if name == "log" and not tables:
+            # The default when nothing is configured.
+            notifier = build_notifier(NotifierSpec("log", cls, cls.Options()), context=context)
+            available, reason = notifier.availability()
+            rows.append(
+                NotifierRow("log", "log", "built-in", False, True, available, reason or "the default: no "
+                            "[notifiers] table in the config", cls.summary, notifier.describe())
+            )  # fmt: skip
+            continue
+        available, reason = cls.environment()
+        rows.append(NotifierRow(name, name, _source(cls), False, False, available, reason, cls.summary))
+    return rows
+
+
+def _select(
+    tables: Mapping[str, Mapping[str, Any]], only: str | None, config_file: Path | None
+) -> list[NotifierSpec]:
+    if not tables and only in (None, "log"):
+        # Nothing configured: the log notifier is the default.
+        from .log import LogNotifier
+
+        return [NotifierSpec("log", LogNotifier, LogNotifier.Options())]
+    if only is None:
+        return [s for s in parse_notifier_tables(tables, config_file=config_file) if s.options.enabled]
+    if only in tables:
+        # Asked for by name: tested even when disabled.
+        return parse_notifier_tables({only: tables[only]}, config_file=config_file)
+    cls = notifier_class(only)
+    if cls is None:
+        known = sorted({*tables, *available_notifier_classes()})
+        raise InputError(f"unknown notifier {only!r}; known: {', '.join(known)}")
+    # A type with no table: try it on its defaults (desktop and log need none).
+    try:
+        return parse_notifier_tables({only: {}}, config_file=config_file)
+    except ConfigError:
+        where = str(config_file) if config_file else "the config file"
+        raise ConfigError(f"{only} is not configured: add a [notifiers.{only}] table to {where}") from None
+
+
+def _outcome(notifier: Notifier, result: DeliveryResult) -> TestOutcome:
+    return TestOutcome(
+        notifier.label,
+        notifier.name,
+        result.ok,
+        result.detail,
+        result.problem,
+        result.retryable and not result.ok,
+    )
+
+
+def test_notifiers(
+    tables: Mapping[str, Mapping[str, Any]],
+    *,
+    now: datetime,
+    only: str | None = None,
+    config_file: Path | None = None,
+    log_file: Path | None = None,
+    clock: Clock | None = None,
+) -> list[TestOutcome]:
+    """Send the test message through each enabled configured notifier (or the one named ``only``).
+
+    Raises InputError for an unknown name and ConfigError for invalid options.
+    """
+    specs = _select(tables, only, config_file)
+    context = NotifierContext(config_file=config_file, log_file=log_file)
+    message = render_test_message(now)
+    outcomes: list[TestOutcome] = []
+    for spec in specs:
+        try:
+            notifier = build_notifier(spec, context=context, clock=clock)
+        except ConfigError as exc:
+            outcomes.append(TestOutcome(spec.label, spec.cls.name, False, str(exc), "config"))
+            continue
+        try:
+            result = notifier.send(message)
+        except Exception as exc:  # a plugin that breaks the contract still gets reported
+            log.debug("notifier %s raised", spec.label, exc_info=True)
+            result = DeliveryResult.failure(f"{type(exc).__name__}: {exc}", problem="error")
+        finally:
+            notifier.close()
+        outcomes.append(_outcome(notifier, result))
+    return outcomes
