@@ -124,3 +124,13 @@ def test_countries(run: Run) -> None:
     assert by_code["DE"]["subdivisions"]["BY"] == "Bayern"
     text = run("countries", "GB")
     assert text.returncode == 0 and "United Kingdom" in text.stdout and "England" in text.stdout
+
+
+def test_window_defaults_come_from_the_config(run: Run, tmp_path: Path) -> None:
+    config = tmp_path / "reminder.toml"
+    config.write_text('[defaults]\ncountry = "US"\nmin_days = 3\nmax_days = 5\n', encoding="utf-8")
+    p = run("window", "--submitted", "2026-06-26", "--json")
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    # Fri 26 Jun: Mon 29=1, Tue 30=2, Wed 1=3, Thu 2=4, (Fri 3 observed holiday) Mon 6=5.
+    assert (out["country"], out["opens"], out["deadline"]) == ("US", "2026-07-01", "2026-07-06")
