@@ -218,9 +218,6 @@ def _load_year(country: str, subdivision: str | None, year: int) -> _Year:
             if estimated:
                 tentative[o] = "; ".join(estimated)
             continue
-        if hols:
-            # A removed holiday may still have been estimated; the removal is what counts.
-            pass
         if d.weekday() in weekend_of(d):
             if o in make_up:
                 business[i] = 1
@@ -333,7 +330,8 @@ class BusinessCalendar:
         for y in years:
             reasons.update(y.reasons)
             tentative.update(y.tentative)
-            overrides.extend(y.overrides)
+            # An entry spanning New Year belongs to both years; list it once.
+            overrides.extend(o for o in y.overrides if o not in overrides)
         end = base + len(flags)
         for closure in self._closures:
             lo = max(closure.start.toordinal(), base)

@@ -145,8 +145,9 @@ def _bh_rule(year: int, holidays: Sequence[HolidayDay], weekend: frozenset[int])
 
 
 _RULE_SOURCES = {
-    "BH": "Civil Service Bureau practice: Arafat Day off; Eid/Ashura/National Day days on Fri/Sat "
-    "compensated on the next working day (PM circulars 2024–2026)",
+    "BH": "practice of the Prime Minister's holiday circulars (Eid al-Adha 2014, 2022, 2025; Ashura 2017, "
+    "2023, 2025; Eid al-Fitr 2016, 2026): Arafat Day off, each Eid/Ashura/National Day day on Fri/Sat "
+    "made up on the next working day",
 }
 _RULES: dict[str, Rule] = {"BH": _bh_rule}
 
