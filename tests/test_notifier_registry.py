@@ -175,3 +175,22 @@ def test_render_test_message() -> None:
     json.dumps(dict(m.data))
     with pytest.raises(ValueError):
         render_test_message(datetime(2026, 3, 10))
+
+
+def test_example_config_notifier_tables_are_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tomllib
+
+    from reminder.notifiers import parse_notifier_tables
+
+    example = Path(__file__).parent.parent / "config" / "reminder.example.toml"
+    lines = example.read_text().splitlines()
+    start = lines.index("# [notifiers.email]")
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("#"):
+            break
+        block.append(line[2:] if line.startswith("# ") else line[1:])
+    tables = tomllib.loads("\n".join(block))["notifiers"]
+    assert set(tables) == {"email", "desktop", "apprise", "command", "log"}
+    specs = parse_notifier_tables(tables)
+    assert [s.cls.name for s in specs] == ["email", "desktop", "apprise", "command", "log"]
