@@ -194,3 +194,15 @@ def test_example_config_notifier_tables_are_valid(monkeypatch: pytest.MonkeyPatc
     assert set(tables) == {"email", "desktop", "apprise", "command", "log"}
     specs = parse_notifier_tables(tables)
     assert [s.cls.name for s in specs] == ["email", "desktop", "apprise", "command", "log"]
+
+
+def test_our_own_entry_points_for_builtins_are_quietly_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # pyproject.toml registers the built-ins in the group too; the explicit registry wins, silently.
+    site = install_plugin(tmp_path / "site", name="email", value="reminder.notifiers.email:EmailNotifier")
+    monkeypatch.syspath_prepend(str(site))
+    from reminder.notifiers.email import EmailNotifier
+
+    assert available_notifier_classes()["email"] is EmailNotifier
+    assert caplog.text == ""
