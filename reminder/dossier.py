@@ -226,7 +226,7 @@ def _timeline_section(d: Dossier) -> Section:
         files = [a.name for a in attachments_of(e)]
         if files:
             notes.append("files: " + ", ".join(files))
-        detail = e.summary + (f" [{'; '.join(notes)}]" if notes else "")
+        detail = e.summary + (f" ({'; '.join(notes)})" if notes else "")
         items.append((e.at, 0, (_when(e.at, zone), f"Evidence #{e.seq}: {e.kind}", detail)))
     for r in d.deliveries:
         if r.status != "sent" or r.sent_at is None:
@@ -330,7 +330,8 @@ def _title(d: Dossier) -> str:
 def _md(text: str) -> str:
     """Escape what Markdown would otherwise interpret in user-supplied text."""
     out = text.replace("\\", "\\\\")
-    for ch in "`*_[]<>#|":
+    # "#" only matters at the start of a line, where user text never is.
+    for ch in "`*_[]<>|":
         out = out.replace(ch, "\\" + ch)
     return out.replace("\r\n", "\n").replace("\n", "<br>")
 

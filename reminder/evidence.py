@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, NotFound, StoreError
-from .models import EvidenceEntry
+from .models import EVIDENCE_KINDS, EvidenceEntry
 
 if TYPE_CHECKING:
     from .store import Store
@@ -62,7 +62,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-EVIDENCE_KINDS = ("call", "email", "letter", "screenshot", "chat", "visit", "note", "code")
 CODE_WARNING = (
     "Fraudsters call people who are waiting on exactly this kind of request: never give a "
     "verification code to someone who calls you — the organisation will not ask for it by phone."
@@ -409,7 +408,7 @@ def verify(store: Store, data_dir: Path, case_id: str) -> VerifyReport:
     head = entries[-1].hash if entries else ""
     report = VerifyReport(case_id, len(entries), n_files, head, tuple(problems))
     if problems:
-        log.warning("evidence of case %s: %s", case_id, problems[0])
+        log.info("evidence of case %s does not verify: %s", case_id, problems[0])
     return report
 
 

@@ -18,6 +18,7 @@ __all__ = [
     "CASE_KINDS",
     "CASE_STATUSES",
     "DELIVERY_STATUSES",
+    "EVIDENCE_KINDS",
     "REMINDER_KINDS",
     "Case",
     "ChecklistItem",
@@ -38,6 +39,8 @@ CASE_KINDS = ("cancellation", "refund", "permit", "visa", "data-request", "compl
 CASE_STATUSES = ("open", "closed")
 REMINDER_KINDS = ("before_open", "opened", "before_deadline", "deadline", "escalation", "catch_up")
 DELIVERY_STATUSES = ("planned", "sending", "sent", "failed", "cancelled")
+# What an evidence entry records; "code" is a verification code check (SMS, e-mail, video call).
+EVIDENCE_KINDS = ("call", "email", "letter", "screenshot", "chat", "visit", "note", "code")
 
 
 @dataclass(frozen=True, slots=True)
