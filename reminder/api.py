@@ -16,28 +16,42 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import InputError
-from .models import CASE_KINDS, Case, ChecklistItem, Closure, ReviewWindow, Unit
+from .models import CASE_KINDS, Case, ChecklistItem, Closure, EvidenceEntry, ReviewWindow, Unit
 from .store import StatusFilter, Store
 
 if TYPE_CHECKING:
     from .config import Settings
+    from .dossier import Dossier
+    from .evidence import VerifyReport
+    from .ics import IcsEntry
+    from .presets import EscalationStep
 
 __all__ = [
     "CaseView",
     "add_case",
+    "build_dossier",
     "case_today",
     "check_item",
     "close_case",
     "delete_case",
     "edit_case",
+    "export_dossier",
+    "export_ics",
     "get_case_view",
+    "get_evidence",
     "list_cases",
+    "list_evidence",
+    "log_evidence",
     "refresh_windows",
     "reopen_case",
+    "sync_ics",
+    "verify_evidence",
+    "write_ics",
 ]
 
 log = logging.getLogger(__name__)
@@ -440,3 +454,129 @@ def refresh_windows(store: Store, settings: Settings, *, now: datetime) -> list[
                 _after_case_change(store, settings, case, now)
                 moved.append(case)
     return moved
+
+
+# --- evidence, dossier and calendar export (issue #6: evidence.py, dossier.py, ics.py) ----------------
+
+
+def log_evidence(
+    store: Store,
+    case_id: str,
+    *,
+    kind: str,
+    summary: str,
+    now: datetime,
+    at: datetime | None = None,
+    files: Sequence[Path] = (),
+    corrects: int | None = None,
+) -> EvidenceEntry:
+    """Append an entry to the case's evidence log; attachments go under the store's directory."""
+    from .evidence import add_entry
+
+    data_dir = store.path.parent
+    return add_entry(
+        store, data_dir, case_id, kind=kind, summary=summary, now=now, at=at, files=files, corrects=corrects
+    )
+
+
+def list_evidence(store: Store, case_id: str) -> list[EvidenceEntry]:
+    from .evidence import list_entries
+
+    return list_entries(store, case_id)
+
+
+def get_evidence(store: Store, case_id: str, seq: int) -> EvidenceEntry:
+    from .evidence import get_entry
+
+    return get_entry(store, case_id, seq)
+
+
+def verify_evidence(store: Store, case_id: str) -> VerifyReport:
+    """Recompute the case's hash chain and attachment hashes (see evidence.verify)."""
+    from .evidence import verify
+
+    return verify(store, store.path.parent, case_id)
+
+
+def build_dossier(store: Store, settings: Settings, case_id: str, *, now: datetime) -> Dossier:
+    """Everything the dossier shows, as of ``now``: the window is recomputed with its explanation."""
+    from . import outbox
+    from .calendar import get_calendar
+    from .dossier import Dossier
+    from .presets import current_step, escalation_steps
+
+    case = store.get_case(case_id)
+    window = _compute(settings, case, explain=True)
+    preset = settings.presets.get(case.preset) if case.preset else None
+    steps: list[EscalationStep] = []
+    if preset is not None:
+        calendar = get_calendar(case.country, case.subdivision, (*settings.closure_list(), *case.closures))
+        steps = escalation_steps(preset, window.deadline, calendar, submitted=case.submitted)
+    return Dossier(
+        case=case,
+        window=window,
+        generated_at=now,
+        entries=list_evidence(store, case.id),
+        deliveries=outbox.list_deliveries(store, case.id),
+        preset=preset,
+        steps=steps,
+        current=current_step(steps, case_today(case, now)),
+        verification=verify_evidence(store, case.id),
+    )
+
+
+def export_dossier(store: Store, settings: Settings, case_id: str, *, now: datetime, fmt: str) -> bytes:
+    """The dossier as ``md``, ``html`` (UTF-8) or ``zip`` bytes."""
+    from .dossier import render_html, render_markdown, zip_bytes
+
+    dossier = build_dossier(store, settings, case_id, now=now)
+    if fmt == "md":
+        return render_markdown(dossier).encode("utf-8")
+    if fmt == "html":
+        return render_html(dossier).encode("utf-8")
+    if fmt == "zip":
+        return zip_bytes(dossier, store.path.parent)
+    raise InputError(f"unknown dossier format {fmt!r}; use md, html or zip")
+
+
+def _ics_entries(store: Store, settings: Settings, case_id: str | None) -> list[IcsEntry]:
+    from .ics import IcsEntry
+
+    if case_id is not None:
+        case = store.get_case(case_id)
+        pairs = [(case, store.get_window(case.id))]
+    else:
+        pairs = store.list_cases_with_windows("open")
+    return [IcsEntry(case, window or _compute(settings, case)) for case, window in pairs]
+
+
+def export_ics(
+    store: Store,
+    settings: Settings,
+    *,
+    now: datetime,
+    case_id: str | None = None,
+    previous: bytes | None = None,
+) -> bytes:
+    """An iCalendar file of every open case (or just ``case_id``): window and deadline events.
+
+    Pass the file written last time as ``previous`` so unchanged events keep their SEQUENCE.
+    """
+    from .ics import render_ics
+
+    return render_ics(_ics_entries(store, settings, case_id), now=now, previous=previous)
+
+
+def write_ics(
+    store: Store, settings: Settings, path: Path, *, now: datetime, case_id: str | None = None
+) -> bool:
+    """Write the calendar to ``path`` if it changed (atomically); True when written."""
+    from .ics import write_ics_if_changed
+
+    return write_ics_if_changed(path, _ics_entries(store, settings, case_id), now=now)
+
+
+def sync_ics(store: Store, settings: Settings, *, now: datetime) -> bool:
+    """For the daemon: keep ``[export] ics_path`` current (no-op when it is not configured)."""
+    path = settings.export.ics_path
+    return False if path is None else write_ics(store, settings, path, now=now)
