@@ -13,8 +13,6 @@ private event loop with its own bus connection. The session bus is found from
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import logging
 import os
 import platform
@@ -38,6 +36,7 @@ T = TypeVar("T")
 NOTIFICATIONS = "org.freedesktop.Notifications"
 DEFAULT_CRITICAL_KINDS = ["deadline", "escalation", "catch_up"]
 _BODY_LIMIT = 600
+# asyncio is imported where used: parsing [notifiers.desktop] at start-up should not pay for it.
 # os.environ is process-wide: one batch at a time may point it at the bus.
 _ENV_LOCK = threading.Lock()
 
@@ -111,6 +110,9 @@ def _bus_env(address: str) -> Iterator[None]:
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
     """Run ``coro`` in a private event loop, in a helper thread if this one already has a loop."""
+    import asyncio
+    import concurrent.futures
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -200,6 +202,8 @@ class DesktopNotifier(Notifier):
             return _run(self._send_all(messages, address))
 
     async def _send_all(self, messages: Sequence[Message], address: str) -> list[DeliveryResult]:
+        import asyncio
+
         from desktop_notifier import DesktopNotifier as Backend
         from desktop_notifier import Notification, Urgency
 
@@ -250,6 +254,8 @@ class DesktopNotifier(Notifier):
 
 
 def _check(timeout: float) -> tuple[bool, str]:
+    import asyncio
+
     if platform.system() != "Linux":
         return True, ""
     address, why = find_session_bus()
