@@ -137,3 +137,10 @@ def test_relative_program_resolves_against_the_config(tmp_path: Path) -> None:
 def test_option_errors(table: dict[str, Any], error: str) -> None:
     with pytest.raises(ConfigError, match=error):
         build_notifiers({"command": table})
+
+
+def test_nul_byte_is_a_failure_not_an_exception(script: Path, tmp_path: Path) -> None:
+    bad = Message(key="k", case_id="c1", kind="opened", subject="a\x00b", text="t")
+    result = command(script, tmp_path / "out").send(bad)
+    assert (result.ok, result.problem, result.retryable) == (False, "config", False)
+    assert "null byte" in result.detail

@@ -479,3 +479,19 @@ def test_context_resolves_relative_ca_file(tmp_path: Path, cert: tuple[Path, Pat
     )
     assert n.availability()[0]
     assert os.path.exists(tmp_path / "ca.pem")
+
+
+def test_header_injection_and_line_breaks_are_flattened(smtp_server: Server) -> None:
+    evil = Message(
+        key="k\r\nBcc: victim@example.org",
+        case_id="c1",
+        kind="deadline",
+        subject="Title pasted\nwith a line break\r\nBcc: victim@example.org",
+        text="body",
+    )
+    result = notifier(smtp_server).send(evil)
+    assert result.ok, result.detail
+    (received,) = smtp_server.recorder.messages
+    assert received["Subject"] == "Title pasted with a line break Bcc: victim@example.org"
+    assert received["Bcc"] is None
+    assert smtp_server.recorder.envelopes == [("reminder@example.org", ["me@example.org"])]

@@ -104,9 +104,10 @@ class CommandNotifier(Notifier):
                 cwd=cwd,
                 start_new_session=True,
             )
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in an argument or variable
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             return DeliveryResult.failure(
-                f"cannot run {opts.argv[0]!r}: {exc.strerror or exc}", problem="config", retryable=False
+                f"cannot run {opts.argv[0]!r}: {why}", problem="config", retryable=False
             )
         try:
             _out, err = proc.communicate(payload, timeout=opts.timeout)

@@ -131,19 +131,24 @@ def _html_document(message: Message) -> str:
     return f"{head}{message.html}\n</body></html>\n"
 
 
+def _one_line(value: str) -> str:
+    # A header value may not contain line breaks (a case title pasted with one, say).
+    return " ".join(value.split())
+
+
 def build_mime(message: Message, *, sender: str, recipients: Sequence[str], now: datetime) -> EmailMessage:
     """The e-mail for ``message``: plain text with an HTML alternative and a deterministic Message-ID."""
     mime = EmailMessage(policy=SMTP_POLICY)
-    mime["Subject"] = message.subject
+    mime["Subject"] = _one_line(message.subject)
     mime["From"] = sender
     mime["To"] = ", ".join(recipients)
     mime["Date"] = format_datetime(now)
     mime["Message-ID"] = message_id(message.key)
     # RFC 3834: keeps vacation responders from answering a reminder.
     mime["Auto-Submitted"] = "auto-generated"
-    mime["X-Reminder-Key"] = message.key
-    mime["X-Reminder-Case"] = message.case_id
-    mime["X-Reminder-Kind"] = message.kind
+    mime["X-Reminder-Key"] = _one_line(message.key)
+    mime["X-Reminder-Case"] = _one_line(message.case_id)
+    mime["X-Reminder-Kind"] = _one_line(message.kind)
     if message.urgency == "critical":
         mime["Importance"] = "high"
         mime["X-Priority"] = "1"
@@ -379,6 +384,14 @@ class EmailNotifier(Notifier):
                         if not isinstance(exc, smtplib.SMTPException):
                             _discard(smtp)
                             smtp = None
+                        break
+                    except Exception as exc:  # a message that cannot be built fails alone
+                        log.debug("email %s: cannot send %s", self.label, message.key, exc_info=True)
+                        results.append(
+                            DeliveryResult.failure(
+                                f"cannot build the e-mail: {type(exc).__name__}: {exc}", retryable=False
+                            )
+                        )
                         break
         finally:
             if smtp is not None:
