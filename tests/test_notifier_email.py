@@ -448,7 +448,10 @@ BASE = {"host": "mail.example.org", "sender": "a@example.org", "recipients": ["b
         ({**BASE, "sender": "x"}, "notifiers.email.sender: Value error, 'x' is not an e-mail address"),
         ({**BASE, "username": "u", "password_env": "A", "password_file": "f"}, "not both"),
         ({**BASE, "password_env": "A"}, "a password needs a username"),
-        ({**BASE, "password": "inline"}, "notifiers.email.password: Extra inputs are not permitted"),
+        (
+            {**BASE, "password": "inline"},
+            "password: the password does not go in the config file; set password_env",
+        ),
         ({**BASE, "timeout": 0}, "notifiers.email.timeout: Input should be greater than 0"),
         ({"sender": "a@b.cd", "recipients": ["x@y.zz"]}, "notifiers.email.host: Field required"),
         (

@@ -27,7 +27,7 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, getaddresses, parseaddr
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
@@ -96,6 +96,16 @@ class EmailOptions(NotifierOptions):
     @classmethod
     def _recipients(cls, value: list[str]) -> list[str]:
         return [_address(v) for v in value]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_inline_password(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "password" in data:
+            raise ValueError(
+                "password: the password does not go in the config file; "
+                "set password_env (an environment variable) or password_file (a chmod 600 file)"
+            )
+        return data
 
     @model_validator(mode="after")
     def _consistent(self) -> EmailOptions:
