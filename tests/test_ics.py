@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import stat
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 from icalendar import Calendar
@@ -119,3 +119,10 @@ def test_case_fields_changed_elsewhere_change_the_event() -> None:
     first = render_ics([e], now=NOW)
     second = render_ics([renamed], now=LATER, previous=first)
     assert int(events(second)[window_uid("c1")]["SEQUENCE"]) == 1
+
+
+def test_dtstamp_is_utc_whatever_the_clock_zone() -> None:
+    bahrain = timezone(timedelta(hours=3))
+    first = render_ics([entry()], now=NOW.astimezone(bahrain))
+    assert b"DTSTAMP:20260302T090000Z" in first
+    assert render_ics([entry()], now=LATER.astimezone(bahrain), previous=first) == first
