@@ -331,7 +331,7 @@ def countries_command(codes: tuple[str, ...], as_json: bool) -> None:
 # --- notifiers (issue #5: `notifiers`, `notify test`) ----------------------------------------------
 
 
-def _notifier_warnings() -> None:
+def _notifier_warnings(ctx: click.Context) -> None:
     """Print notifier warnings (a secret readable by others, …) as one line each on stderr.
 
     Failed deliveries are left out: the command reports those itself.
@@ -342,11 +342,13 @@ def _notifier_warnings() -> None:
     handler.setFormatter(logging.Formatter("warning: %(message)s"))
     handler.addFilter(lambda record: not getattr(record, "delivery_failure", False))
     handler.setLevel(logging.WARNING)
-    logging.getLogger("reminder").addHandler(handler)
+    logger = logging.getLogger("reminder")
+    logger.addHandler(handler)
+    ctx.call_on_close(lambda: logger.removeHandler(handler))
 
 
 def _notifier_sources(ctx: click.Context) -> tuple[dict[str, dict[str, Any]], Path | None, Path | None]:
-    _notifier_warnings()
+    _notifier_warnings(ctx)
     settings = settings_from(ctx)
     return settings.notifiers, settings.source, settings.daemon.log_file
 
