@@ -437,7 +437,9 @@ def zip_bytes(d: Dossier, data_dir: Path) -> bytes:
         def write(arcname: str, data: bytes) -> None:
             # A fixed timestamp (generation time) instead of the clock: the same dossier, the same zip.
             info = zipfile.ZipInfo(arcname, date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            # Screenshots and PDFs are compressed already; deflating them only costs time.
+            attached = arcname.startswith("attachments/")
+            info.compress_type = zipfile.ZIP_STORED if attached else zipfile.ZIP_DEFLATED
             info.external_attr = 0o600 << 16
             zf.writestr(info, data)
 
