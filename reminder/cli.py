@@ -137,7 +137,6 @@ class ReminderGroup(click.Group):
     "--config",
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    envvar="REMINDER_CONFIG",
     help="Config file to read (default: $REMINDER_CONFIG, then the user config directory).",
 )
 @click.version_option(package_name="reminder")
@@ -439,3 +438,556 @@ def notify_test_command(ctx: click.Context, name: str | None, as_json: bool) -> 
             click.echo("No notifier is enabled: every [notifiers.*] table has enabled = false.")
     if not outcomes or not all(o.ok for o in outcomes):
         sys.exit(1)
+
+
+# --- cases, checklists and the config file (issue #7: add, list, show, edit, close, reopen, delete,
+# --- check, config) ---------------------------------------------------------------------------------
+
+if TYPE_CHECKING:
+    from .api import CaseView
+    from .store import Store
+
+
+class SubmittedType(click.ParamType):  # type: ignore[type-arg]
+    """A submission date, optionally with a time: 2026-03-01 or 2026-03-01T14:30."""
+
+    name = "DATE[THH:MM]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        text = str(value).strip()
+        try:
+            if "T" in text or " " in text:
+                dt = datetime.fromisoformat(text)
+                return (dt.date(), dt.time().replace(tzinfo=None))
+            return (date.fromisoformat(text), None)
+        except ValueError:
+            self.fail(f"{value!r} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM", param, ctx)
+
+
+SUBMITTED = SubmittedType()
+
+
+def _now() -> datetime:
+    from datetime import UTC
+
+    return datetime.now(UTC)
+
+
+def _config_arg(ctx: click.Context) -> Path | None:
+    path: Path | None = ctx.find_root().ensure_object(dict).get("config_path")
+    return path
+
+
+def _open_store(ctx: click.Context, path: Path | None = None) -> Store:
+    """The store for this invocation, closed when the command ends."""
+    from .store import Store
+
+    store = Store(path if path is not None else settings_from(ctx).store.path)
+    ctx.call_on_close(store.close)
+    return store
+
+
+def _case_json(view: CaseView) -> dict[str, Any]:
+    from .export import case_to_dict
+
+    data = case_to_dict(view.case, view.window, today=view.today)
+    if view.warning:
+        data["warning"] = view.warning
+    return data
+
+
+def _days_left_text(days: int | None) -> str:
+    if days is None:
+        return "—"
+    if days > 1:
+        return f"{days} days left"
+    if days == 1:
+        return "1 day left"
+    if days == 0:
+        return "due today"
+    return f"{-days} day{'s' if days < -1 else ''} overdue"
+
+
+def _print_case(view: CaseView, *, explain: bool = False) -> None:
+    c, w = view.case, view.window
+    click.echo(f"{c.id}  {c.title}  [{c.status}]")
+    click.echo(f"  organisation: {c.organisation}")
+    click.echo(f"  kind:         {c.kind}" + (f" — {c.filed}" if c.filed else ""))
+    if c.reference:
+        click.echo(f"  reference:    {c.reference}")
+    if c.channels:
+        click.echo(f"  channels:     {', '.join(c.channels)}")
+    at = f" {c.submitted_time:%H:%M}" if c.submitted_time else ""
+    place = c.country + (f"-{c.subdivision}" if c.subdivision else "")
+    click.echo(f"  submitted:    {c.submitted:%a %Y-%m-%d}{at} ({place}, {c.timezone})")
+    if w is not None:
+        unit = "business days" if w.unit == "business" else "days"
+        click.echo(
+            f"  window:       opens {w.opens:%a %Y-%m-%d} · deadline {w.deadline:%a %Y-%m-%d} "
+            f"({w.min_days}–{w.max_days} {unit}) · {_days_left_text(view.days_left)}"
+        )
+        if w.tentative:
+            because = "; ".join(f"{t.date:%Y-%m-%d} {t.name}" for t in w.tentative_because)
+            click.echo(f"  tentative:    counts across dates not yet official — {because}")
+        for text in w.warnings:
+            click.echo(f"  warning:      {text}")
+    for cl in c.closures:
+        span = f"{cl.start}" if cl.start == cl.end else f"{cl.start}..{cl.end}"
+        click.echo(f"  closure:      {span} {cl.label}")
+    if c.preset:
+        click.echo(f"  escalation:   {c.preset}")
+    if c.status == "closed":
+        when = f"{c.closed_at:%Y-%m-%d}" if c.closed_at else "?"
+        click.echo(f"  closed:       {when}" + (f" — {c.resolution}" if c.resolution else ""))
+    if c.notes:
+        click.echo(f"  notes:        {c.notes}")
+    if c.checklist:
+        click.echo("  checklist:")
+        for item in c.checklist:
+            click.echo(f"    [{'x' if item.done else ' '}] {item.position}. {item.text}")
+    if view.warning:
+        click.echo(f"  ⚠ {view.warning}")
+    if explain and w is not None and w.days:
+        _window_table(w)
+
+
+def _emit(view: CaseView, as_json: bool, message: str | None = None) -> None:
+    if as_json:
+        echo_json(_case_json(view))
+        return
+    if message:
+        click.echo(message)
+    _print_case(view)
+
+
+def _view_after_write(ctx: click.Context, store: Store, case_id: str, now: datetime) -> CaseView:
+    from . import api
+
+    return api.get_case_view(store, settings_from(ctx), case_id, now=now)
+
+
+def _case_options(f: F) -> F:
+    """Options shared by ``add`` and ``edit``: every field of a case but title/org/submitted."""
+    options = [
+        click.option("--country", help="ISO 3166 code of the country whose business days count."),
+        click.option("--subdivision", help="State or region whose holidays also apply, e.g. BY for Bavaria."),
+        click.option("--timezone", help="IANA time zone for reminders (default: the country's / config's)."),
+        click.option(
+            "--kind",
+            help="cancellation, refund, permit, visa, data-request, complaint, other — or a checklist "
+            "template such as sim-cancellation.",
+        ),
+        click.option("--filed", help="What you filed, e.g. 'cancel roaming eSIM'."),
+        click.option("--reference", help="Reference or ticket number the organisation gave you."),
+        click.option(
+            "--channel",
+            "channels",
+            multiple=True,
+            help="How you filed or can reach them (repeatable): hotline, e-mail, web form, shop…",
+        ),
+        click.option("--min-days", type=click.IntRange(min=0), help="The window opens on this day (7)."),
+        click.option("--max-days", type=click.IntRange(min=0), help="The deadline falls on this day (15)."),
+        click.option(
+            "--unit", type=click.Choice(["business", "calendar"]), help="Count business or calendar days."
+        ),
+        click.option(
+            "--closure",
+            "closures",
+            multiple=True,
+            metavar="DATE[..DATE][=LABEL]",
+            help="A day or range on which this organisation is shut (repeatable).",
+        ),
+        click.option("--preset", help="Escalation preset after the deadline, e.g. telecom, gdpr."),
+        click.option("--notes", help="Free text: who you spoke to, what they said."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _parse_closures(texts: Sequence[str]) -> tuple[Any, ...]:
+    from .calendar import parse_closure
+
+    return tuple(parse_closure(t) for t in texts)
+
+
+@cli.command("add")
+@click.option("--title", required=True, help="A name you will recognise, e.g. 'Cancel roaming eSIM'.")
+@click.option("--org", "organisation", required=True, help="The organisation handling it, e.g. Batelco.")
+@click.option("--submitted", type=SUBMITTED, required=True, help="When you submitted (day 0, never counted).")
+@_case_options
+@json_option
+@click.pass_context
+def add_command(
+    ctx: click.Context,
+    /,
+    title: str,
+    organisation: str,
+    submitted: tuple[date, Any],
+    channels: tuple[str, ...],
+    closures: tuple[str, ...],
+    kind: str | None,
+    unit: str | None,
+    as_json: bool,
+    **fields: Any,
+) -> None:
+    """Record a submission; prints the case with its review window.
+
+    The window opens on business day --min-days and the deadline is business day
+    --max-days after the submission, in the country's calendar. A --kind with a
+    checklist template (sim-cancellation) attaches its checklist.
+
+    \b
+    Example:
+      reminder add --title "Cancel roaming eSIM" --org Batelco --submitted 2026-03-01 \\
+          --kind sim-cancellation --reference BT-48213 --channel hotline
+      reminder add --title "Refund" --org DB --country DE --subdivision BY --submitted 2026-03-02 --json
+    """
+    from . import api
+
+    now = _now()
+    settings = settings_from(ctx)
+    store = _open_store(ctx)
+    case = api.add_case(
+        store,
+        settings,
+        now=now,
+        title=title,
+        organisation=organisation,
+        submitted=submitted[0],
+        submitted_time=submitted[1],
+        channels=channels,
+        closures=_parse_closures(closures),
+        kind=kind or "other",
+        unit=unit,  # type: ignore[arg-type]
+        **fields,
+    )
+    _emit(_view_after_write(ctx, store, case.id, now), as_json, f"Added case {case.id}.")
+
+
+@cli.command("list")
+@click.option(
+    "--status",
+    type=click.Choice(["open", "closed", "all"]),
+    default="open",
+    show_default=True,
+    help="Which cases to list.",
+)
+@click.option("--due-before", type=ISO_DATE, help="Only cases whose deadline is on or before this date.")
+@json_option
+@click.pass_context
+def list_command(ctx: click.Context, status: str, due_before: date | None, as_json: bool) -> None:
+    """List cases by deadline, with the days left.
+
+    \b
+    Example:
+      reminder list
+      reminder list --status all --due-before 2026-04-01 --json
+    """
+    # Reads only the store path from the config: listing must stay fast over many cases.
+    from . import api
+    from .paths import store_path_fast
+
+    obj = ctx.find_root().ensure_object(dict)
+    path = obj["settings"].store.path if "settings" in obj else store_path_fast(_config_arg(ctx))
+    store = _open_store(ctx, path)
+    filters: dict[str, Any] = {"status": status, "due_before": due_before}
+    if as_json:
+        click.echo(api.list_cases_json(store, now=_now(), **filters))
+        return
+    views = api.list_cases(store, now=_now(), **filters)
+    if not views:
+        hint = "" if status == "closed" else " Add one with 'reminder add'."
+        click.echo(f"No {'' if status == 'all' else status + ' '}cases.{hint}")
+        return
+    _cases_table(views)
+
+
+def _cases_table(views: Sequence[CaseView]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_edge=False, pad_edge=False)
+    for name in ("ID", "Title", "Organisation", "Opens", "Deadline", "Left", "Status"):
+        table.add_column(name, no_wrap=name not in ("Title", "Organisation"))
+    for v in views:
+        w = v.window
+        deadline = "" if w is None else f"{w.deadline:%a %Y-%m-%d}" + ("?" if w.tentative else "")
+        left = "" if v.case.status == "closed" else _days_left_text(v.days_left)
+        table.add_row(
+            v.case.id,
+            v.case.title,
+            v.case.organisation,
+            "" if w is None else f"{w.opens:%a %Y-%m-%d}",
+            deadline,
+            left,
+            v.case.status,
+        )
+    console = Console(soft_wrap=False)
+    console.print(table)
+    if any(v.window is not None and v.window.tentative for v in views):
+        console.print(
+            "? tentative: counts across a holiday not yet announced ('reminder show ID' says which)"
+        )
+
+
+@cli.command("show")
+@click.argument("case_id", metavar="ID")
+@click.option("--explain", is_flag=True, help="Also list every day of the window and why it counted or not.")
+@json_option
+@click.pass_context
+def show_command(ctx: click.Context, case_id: str, explain: bool, as_json: bool) -> None:
+    """Show everything about a case: its window, checklist and status.
+
+    \b
+    Example:
+      reminder show k7m2qx
+      reminder show k7m2qx --explain
+      reminder show k7m2qx --json
+    """
+    from . import api
+
+    view = api.get_case_view(_open_store(ctx), settings_from(ctx), case_id, now=_now(), explain=explain)
+    if as_json:
+        data = _case_json(view)
+        if explain and view.window is not None:
+            from .window import window_to_dict
+
+            data["window"]["days"] = window_to_dict(view.window).get("days", [])
+        echo_json(data)
+        return
+    _print_case(view, explain=explain)
+
+
+@cli.command("edit")
+@click.argument("case_id", metavar="ID")
+@click.option("--title", help="New title.")
+@click.option("--org", "organisation", help="New organisation.")
+@click.option("--submitted", type=SUBMITTED, help="Corrected submission date (and time).")
+@_case_options
+@json_option
+@click.pass_context
+def edit_command(
+    ctx: click.Context,
+    /,
+    case_id: str,
+    submitted: tuple[date, Any] | None,
+    channels: tuple[str, ...],
+    closures: tuple[str, ...],
+    as_json: bool,
+    **changes: Any,
+) -> None:
+    """Correct a case; the window is recomputed. An empty value clears a field.
+
+    --channel and --closure replace the case's list when given.
+
+    \b
+    Example:
+      reminder edit k7m2qx --submitted 2026-03-02 --reference BT-48213
+      reminder edit k7m2qx --notes ""        # clear the notes
+    """
+    from . import api
+
+    if submitted is not None:
+        changes["submitted"], changes["submitted_time"] = submitted
+    if channels:
+        changes["channels"] = tuple(c for c in channels if c.strip())
+    if closures:
+        changes["closures"] = _parse_closures([c for c in closures if c.strip()])
+    now = _now()
+    store = _open_store(ctx)
+    case = api.edit_case(store, settings_from(ctx), case_id, now=now, **changes)
+    _emit(_view_after_write(ctx, store, case.id, now), as_json, f"Updated case {case.id}.")
+
+
+@cli.command("close")
+@click.argument("case_id", metavar="ID")
+@click.option("--resolution", help="What happened, e.g. 'cancelled, confirmation letter received'.")
+@json_option
+@click.pass_context
+def close_command(ctx: click.Context, case_id: str, resolution: str | None, as_json: bool) -> None:
+    """Close a case: its reminders stop.
+
+    \b
+    Example:
+      reminder close k7m2qx --resolution "cancelled; letter BT-48213 received"
+    """
+    from . import api
+
+    now = _now()
+    store = _open_store(ctx)
+    case = api.close_case(store, settings_from(ctx), case_id, now=now, resolution=resolution)
+    _emit(_view_after_write(ctx, store, case.id, now), as_json, f"Closed case {case.id}.")
+
+
+@cli.command("reopen")
+@click.argument("case_id", metavar="ID")
+@json_option
+@click.pass_context
+def reopen_command(ctx: click.Context, case_id: str, as_json: bool) -> None:
+    """Reopen a closed case: its reminders resume.
+
+    \b
+    Example:
+      reminder reopen k7m2qx
+    """
+    from . import api
+
+    now = _now()
+    store = _open_store(ctx)
+    case = api.reopen_case(store, settings_from(ctx), case_id, now=now)
+    _emit(_view_after_write(ctx, store, case.id, now), as_json, f"Reopened case {case.id}.")
+
+
+@cli.command("delete")
+@click.argument("case_id", metavar="ID")
+@click.option("--yes", is_flag=True, help="Really delete: the case and everything stored with it.")
+@json_option
+@click.pass_context
+def delete_command(ctx: click.Context, case_id: str, yes: bool, as_json: bool) -> None:
+    """Delete a case for good (to keep its record, close it instead).
+
+    \b
+    Example:
+      reminder delete k7m2qx --yes
+    """
+    from . import api
+
+    if not yes:
+        raise click.UsageError("refusing to delete without --yes (to keep the record, use 'reminder close')")
+    case = api.delete_case(_open_store(ctx), settings_from(ctx), case_id, now=_now())
+    if as_json:
+        echo_json({"deleted": case.id, "title": case.title})
+    else:
+        click.echo(f"Deleted case {case.id} ({case.title}).")
+
+
+@cli.command("check")
+@click.argument("case_id", metavar="ID")
+@click.argument("item")
+@click.option("--undo", is_flag=True, help="Untick the item instead.")
+@json_option
+@click.pass_context
+def check_command(ctx: click.Context, case_id: str, item: str, undo: bool, as_json: bool) -> None:
+    """Tick a checklist item, by its number or the start of its text.
+
+    \b
+    Example:
+      reminder check k7m2qx 2
+      reminder check k7m2qx "back up"
+      reminder check k7m2qx 2 --undo
+    """
+    from . import api
+
+    now = _now()
+    store = _open_store(ctx)
+    ticked = api.check_item(store, case_id, item, now=now, undo=undo)
+    view = _view_after_write(ctx, store, case_id, now)
+    if as_json:
+        echo_json(_case_json(view))
+        return
+    click.echo(f"{'Unticked' if undo else 'Ticked'} {ticked.position}. {ticked.text}")
+    left = [i for i in view.case.checklist if not i.done]
+    click.echo(f"{len(left)} of {len(view.case.checklist)} items left." if left else "Checklist complete.")
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Create, check and locate the config file.
+
+    \b
+    Example:
+      reminder config init && reminder config check
+    """
+
+
+@config_group.command("path")
+@json_option
+@click.pass_context
+def config_path_command(ctx: click.Context, as_json: bool) -> None:
+    """Print the config file reminder reads (--config, $REMINDER_CONFIG or the user's).
+
+    \b
+    Example:
+      $EDITOR "$(reminder config path)"
+    """
+    from .paths import config_location
+
+    loc = config_location(_config_arg(ctx))
+    if as_json:
+        echo_json({"path": loc.path, "source": loc.source, "exists": loc.exists})
+        return
+    click.echo(str(loc.path))
+    if not loc.exists:
+        click.echo(
+            "(not there yet: the embedded defaults apply; 'reminder config init' creates it)", err=True
+        )
+
+
+@config_group.command("init")
+@json_option
+@click.pass_context
+def config_init_command(ctx: click.Context, as_json: bool) -> None:
+    """Write the documented example config to the config path (never overwrites).
+
+    \b
+    Example:
+      reminder config init
+      REMINDER_CONFIG=~/reminder.toml reminder config init
+    """
+    import os
+
+    from .config import example_config_text
+    from .errors import InputError
+    from .paths import config_location
+
+    loc = config_location(_config_arg(ctx))
+    if loc.path.exists():
+        raise InputError(f"{loc.path} already exists; not overwriting it (edit it, or move it away first)")
+    loc.path.parent.mkdir(parents=True, exist_ok=True)
+    # 0600: the file will likely hold notifier passwords or tokens.
+    fd = os.open(loc.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(example_config_text())
+    if as_json:
+        echo_json({"path": loc.path, "created": True})
+    else:
+        click.echo(f"Wrote {loc.path}; edit it, then run 'reminder config check'.")
+
+
+@config_group.command("check")
+@json_option
+@click.pass_context
+def config_check_command(ctx: click.Context, as_json: bool) -> None:
+    """Validate the config and print the effective settings (secrets masked).
+
+    Environment variables REMINDER_<SECTION>__<KEY> override the file and are
+    included. Exit status 2 and one line naming the file and key if it is broken.
+
+    \b
+    Example:
+      reminder config check
+      REMINDER_DEFAULTS__HOUR=8 reminder config check --json
+    """
+    from .config import settings_as_dict
+
+    settings = settings_from(ctx)
+    data = settings_as_dict(settings)
+    source = str(settings.source) if settings.source else "embedded defaults (no config file)"
+    if as_json:
+        echo_json({"source": source, "valid": True, "settings": data})
+        return
+    click.echo(f"# OK: {source}")
+    for line in _flatten(data):
+        click.echo(line)
+
+
+def _flatten(data: Any, prefix: str = "") -> list[str]:
+    if isinstance(data, dict) and data:
+        out: list[str] = []
+        for key, value in data.items():
+            out += _flatten(value, f"{prefix}.{key}" if prefix else str(key))
+        return out
+    return [f"{prefix} = {json.dumps(data, ensure_ascii=False)}"]

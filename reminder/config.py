@@ -39,6 +39,7 @@ from .errors import ConfigError, UnknownCountry
 from .models import Closure, Unit
 from .paths import ENV_PREFIX, ConfigLocation, config_location, default_store_path, read_toml
 from .presets import DEFAULT_PRESETS, Preset
+from .tz import country_timezone
 
 __all__ = [
     "DEFAULT_COUNTRY",
@@ -325,6 +326,9 @@ def _check_country(settings: Settings, origin: str) -> None:
             raise ConfigError(f"{origin}: defaults.subdivision: {exc}") from None
     # Aliases ("UK", "Bavaria") become canonical codes, so cases store what the calendar uses.
     d.country, d.subdivision = cal.country, cal.subdivision
+    if "timezone" not in d.model_fields_set and d.country != DEFAULT_COUNTRY:
+        # Asia/Bahrain is the default for Bahrain only; another country keeps its own hours.
+        d.timezone = country_timezone(d.country) or d.timezone
 
 
 def _key(loc: tuple[int | str, ...]) -> str:

@@ -169,3 +169,12 @@ def test_settings_as_dict_masks_secrets(tmp_env: TmpEnv) -> None:
         settings_as_dict(load_settings(), mask_secrets=False)["notifiers"]["email"]["password"] == "hunter2"
     )
     assert data["store"]["path"] == str(tmp_env.db_path)
+
+
+def test_timezone_follows_the_country_unless_given(tmp_env: TmpEnv) -> None:
+    tmp_env.write_config('[defaults]\ncountry = "DE"\n')
+    assert load_settings().defaults.timezone == "Europe/Berlin"
+    tmp_env.write_config('[defaults]\ncountry = "DE"\ntimezone = "UTC"\n')
+    assert load_settings().defaults.timezone == "UTC"
+    tmp_env.write_config('[defaults]\ncountry = "BH"\n')
+    assert load_settings().defaults.timezone == "Asia/Bahrain"

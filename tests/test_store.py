@@ -268,3 +268,88 @@ def test_two_processes_adding_500_cases_each_lose_nothing(tmp_env: TmpEnv) -> No
         titles = {c.title for c in s.list_cases("all")}
         assert s.count_cases() == 1000
     assert titles == {f"{t}-{i}" for t in "ab" for i in range(500)}
+
+
+def _expected_json(store: Store, today: dict[str, date], status: str = "open") -> list[dict[str, object]]:
+    from reminder.export import case_to_dict
+
+    return [
+        case_to_dict(c, w, today=today[c.timezone])
+        for c, w in store.list_cases_with_windows(status)  # type: ignore[arg-type]
+    ]
+
+
+def test_list_json_equals_case_to_dict(store: Store) -> None:
+    import json
+
+    tricky = make_case(
+        title='Quote "days_left":null and ünïcödé \\ backslash',
+        timezone="Europe/Berlin",
+        country="DE",
+        subdivision="BY",
+        channels=("e-mail",),
+        remind={"before_deadline": 3},
+        closures=(Closure(date(2026, 3, 5), date(2026, 3, 6), "move"),),
+        checklist=(ChecklistItem(1, "a"), ChecklistItem(2, "b")),
+        submitted_time=time(9, 5),
+    )
+    because = (TentativeDay(date(2026, 3, 20), "Eid"),)
+    store.add_case(
+        tricky,
+        make_window(tricky, date(2026, 3, 8), date(2026, 3, 15), tentative=True, tentative_because=because),
+    )
+    plain = make_case()
+    store.add_case(plain, make_window(plain, date(2026, 3, 10), date(2026, 3, 25), holidays_version="0.109"))
+    store.add_case(make_case(title="no window"))
+    done = store.add_case(make_case(title="ticked", checklist=(ChecklistItem(1, "x"),)))
+    store.set_item_done(done.id, 1, done=True, at=NOW)
+    today = {"Europe/Berlin": date(2026, 3, 2), "Asia/Bahrain": date(2026, 3, 1)}
+
+    got = json.loads(store.list_cases_json("open", today=today))
+    assert got == _expected_json(store, today)
+    assert [c["window"]["days_left"] if c["window"] else None for c in got] == [13, 24, None, None]
+    assert got[0]["title"] == tricky.title
+    assert json.loads(store.list_cases_json("closed", today=today)) == []
+    assert json.loads(store.list_cases_json("open", date(2026, 3, 16), today=today))[0]["id"] == got[0]["id"]
+
+
+def test_stored_docs_follow_every_change(store: Store) -> None:
+    import json
+
+    case = store.add_case(make_case(checklist=(ChecklistItem(1, "x"),)))
+    today = {"Asia/Bahrain": date(2026, 3, 1)}
+    store.update_case(replace(case, title="renamed"), make_window(case, date(2026, 3, 9), date(2026, 3, 19)))
+    store.set_item_done(case.id, 1, done=True, at=NOW)
+    store.add_checklist_items(case.id, ["y"])
+    store.touch(case.id, NOW + timedelta(hours=1))
+    assert json.loads(store.list_cases_json(today=today)) == _expected_json(store, today)
+
+
+def test_docs_are_rerendered_when_missing_or_stale(tmp_path: Path) -> None:
+    import json
+
+    path = tmp_path / "r.db"
+    today = {"Asia/Bahrain": date(2026, 3, 1)}
+    with Store(path) as s:
+        a = s.add_case(make_case(title="a"))
+        s.add_case(make_case(title="b"))
+        s.conn.execute("UPDATE cases SET doc = NULL WHERE id = ?", (a.id,))
+        # A missing doc (a row written before m004) is rendered on the fly.
+        assert json.loads(s.list_cases_json(today=today)) == _expected_json(s, today)
+        # Code that renders cases differently: the old docs are redone on open.
+        s.conn.execute("UPDATE cases SET doc = '{}'")
+        s.conn.execute("UPDATE meta SET value = 'old shape' WHERE key = 'case_doc_shape'")
+    with Store(path) as s:
+        assert json.loads(s.list_cases_json(today=today)) == _expected_json(s, today)
+
+
+def test_deleting_a_case_with_evidence_says_close_it(store: Store) -> None:
+    case = store.add_case(make_case())
+    store.conn.execute(
+        "INSERT INTO evidence (case_id, seq, kind, summary, at, recorded_at, prev_hash, hash) "
+        "VALUES (?, 1, 'note', 's', 'x', 'x', '', 'h')",
+        (case.id,),
+    )
+    with pytest.raises(InputError, match="close the case instead"):
+        store.delete_case(case.id)
+    assert store.get_case(case.id) == case

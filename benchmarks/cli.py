@@ -1,0 +1,108 @@
+"""CLI start-up and listing speed: ``reminder --help`` and ``reminder list --json`` over 10,000 cases.
+
+Run: ``.venv/bin/python benchmarks/cli.py [--runs N] [--cases N]``. Prints the median
+wall time of N runs of each command beside a bare ``python -c pass`` and checks the
+targets of issue #7: ``--help`` at most 2.5x the bare interpreter, ``list --json``
+over 10,000 cases at most 150 ms. Exit status 1 if a target is missed.
+
+Everything runs in a temporary directory (its own config, data and database).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+HELP_FACTOR = 2.5
+LIST_MS = 150.0
+
+
+def populate(db: Path, n: int) -> float:
+    """Add ``n`` cases through the library API (windows computed as ``reminder add`` does)."""
+    from reminder import api
+    from reminder.config import load_settings
+    from reminder.store import Store
+
+    settings = load_settings()
+    now = datetime(2026, 3, 1, 6, tzinfo=UTC)
+    kinds = ["sim-cancellation", "refund", "permit", "visa", "other"]
+    started = time.perf_counter()
+    with Store(db) as store, store.atomic():
+        for i in range(n):
+            api.add_case(
+                store,
+                settings,
+                now=now,
+                title=f"Case {i}",
+                organisation=f"Org {i % 97}",
+                submitted=date(2026, 1, 1) + timedelta(days=i % 300),
+                kind=kinds[i % len(kinds)],
+                reference=f"REF-{i}",
+                channels=("hotline",),
+            )
+    return time.perf_counter() - started
+
+
+def median_ms(cmd: list[str], env: dict[str, str], runs: int) -> tuple[float, int]:
+    times = []
+    size = 0
+    subprocess.run(cmd, env=env, capture_output=True, check=True)  # warm the page cache and .pyc files
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        out = subprocess.run(cmd, env=env, capture_output=True, check=True).stdout
+        times.append((time.perf_counter() - t0) * 1000)
+        size = len(out)
+    return statistics.median(times), size
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15, help="runs per command (median reported)")
+    parser.add_argument("--cases", type=int, default=10_000, help="cases in the database for `list`")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="reminder-bench-") as tmp:
+        root = Path(tmp)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("REMINDER_")}
+        env.update(
+            XDG_CONFIG_HOME=str(root / "config"),
+            XDG_DATA_HOME=str(root / "data"),
+            REMINDER_CONFIG=str(root / "reminder.toml"),
+        )
+        os.environ.update(env)
+        db = root / "data" / "reminder" / "reminder.db"
+        fill = populate(db, args.cases)
+
+        py = sys.executable
+        bare, _ = median_ms([py, "-c", "pass"], env, args.runs)
+        help_ms, _ = median_ms([py, "-m", "reminder", "--help"], env, args.runs)
+        list_ms, size = median_ms([py, "-m", "reminder", "list", "--json"], env, args.runs)
+        listed = json.loads(subprocess.run([py, "-m", "reminder", "list", "--json"], env=env,
+                                           capture_output=True, check=True).stdout)
+
+    help_ok = help_ms <= HELP_FACTOR * bare
+    list_ok = list_ms <= LIST_MS and len(listed) == args.cases
+    print(f"reminder CLI benchmark — median of {args.runs} runs, Python {sys.version.split()[0]}")
+    print(f"  setup: {args.cases} cases added through api.add_case in {fill:.1f} s")
+    print(f"  python -c pass                 {bare:7.1f} ms")
+    print(
+        f"  reminder --help                {help_ms:7.1f} ms  = {help_ms / bare:.2f}x bare "
+        f"(target <= {HELP_FACTOR}x)  {'OK' if help_ok else 'MISSED'}"
+    )
+    print(
+        f"  reminder list --json ({len(listed)} cases) {list_ms:7.1f} ms  "
+        f"({size / 1e6:.1f} MB; target <= {LIST_MS:.0f} ms)  {'OK' if list_ok else 'MISSED'}"
+    )
+    return 0 if help_ok and list_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""Case use cases on a real store: defaults, windows, edits, closing, checklists, the change hook."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from conftest import TmpEnv
+
+from reminder import api
+from reminder.config import ClosureSettings, Settings, load_settings
+from reminder.errors import InputError, NotFound, UnknownCountry
+from reminder.models import Case
+from reminder.store import Store
+
+NOW = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def settings(tmp_env: TmpEnv) -> Settings:
+    return load_settings()
+
+
+def add(store: Store, settings: Settings, **kw: object) -> Case:
+    fields: dict[str, object] = {"title": "Cancel roaming eSIM", "organisation": "Batelco"}
+    fields.setdefault("submitted", date(2026, 3, 1))
+    fields.update(kw)
+    return api.add_case(store, settings, now=NOW, **fields)  # type: ignore[arg-type]
+
+
+def test_add_uses_the_configured_defaults_and_stores_the_window(store: Store, settings: Settings) -> None:
+    case = add(store, settings, kind="sim-cancellation", channels=["hotline", " "], reference=" BT-1 ")
+    assert (case.country, case.timezone, case.min_days, case.max_days) == ("BH", "Asia/Bahrain", 7, 15)
+    assert case.reference == "BT-1" and case.channels == ("hotline",)
+    assert case.created_at == case.updated_at == NOW
+    assert [i.text for i in case.checklist] == settings.templates["sim-cancellation"].items
+    window = store.get_window(case.id)
+    assert window is not None
+    # Bahrain: Friday–Saturday weekend; business day 7 after Sun 2026-03-01 is Tue 03-10.
+    assert window.opens == date(2026, 3, 10)
+    assert store.get_case(case.id) == case
+
+
+def test_another_country_gets_its_own_time_zone_and_canonical_code(store: Store, settings: Settings) -> None:
+    de = add(store, settings, country="de", subdivision="by")
+    assert (de.country, de.subdivision, de.timezone) == ("DE", "BY", "Europe/Berlin")
+    uk = add(store, settings, country="UK")
+    assert (uk.country, uk.timezone) == ("GB", "Europe/London")
+    assert add(store, settings, country="DE", timezone="UTC").timezone == "UTC"
+
+
+@pytest.mark.parametrize(
+    ("fields", "error", "match"),
+    [
+        ({"title": "  "}, InputError, "title must not be empty"),
+        ({"kind": "parking"}, InputError, "unknown kind 'parking'.*sim-cancellation"),
+        ({"country": "XX"}, UnknownCountry, "unknown country 'XX'"),
+        ({"timezone": "Mars/Base"}, InputError, "unknown time zone"),
+        ({"min_days": 9, "max_days": 3}, InputError, "min-days"),
+        ({"preset": "nope"}, InputError, "unknown escalation preset 'nope'"),
+    ],
+)
+def test_add_rejects_bad_input(
+    store: Store, settings: Settings, fields: dict[str, object], error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        add(store, settings, **fields)
+    assert store.count_cases() == 0
+
+
+def test_config_closures_move_every_window(tmp_env: TmpEnv, store: Store) -> None:
+    plain = load_settings()
+    shut = plain.model_copy(
+        update={"closures": [ClosureSettings(start=date(2026, 3, 2), end=date(2026, 3, 4))]}
+    )
+    a = add(store, plain)
+    b = add(store, shut)
+    wa, wb = store.get_window(a.id), store.get_window(b.id)
+    assert wa is not None and wb is not None
+    assert (wb.opens - wa.opens).days >= 3
+    # refresh_windows brings stored windows in line with changed settings.
+    moved = api.refresh_windows(store, shut, now=NOW)
+    assert [c.id for c in moved] == [a.id]
+    assert store.get_window(a.id) == store.get_window(b.id)
+
+
+def test_edit_recomputes_the_window_and_clears_fields(store: Store, settings: Settings) -> None:
+    case = add(store, settings, reference="R1", notes="n")
+    before = store.get_window(case.id)
+    later = NOW + timedelta(days=1)
+    edited = api.edit_case(
+        store, settings, case.id, now=later, submitted=date(2026, 3, 8), notes="", title=None
+    )
+    after = store.get_window(case.id)
+    assert before is not None and after is not None and after.deadline > before.deadline
+    assert (edited.notes, edited.reference, edited.title, edited.updated_at) == (
+        None,
+        "R1",
+        case.title,
+        later,
+    )
+    assert store.get_case(case.id) == edited
+
+
+def test_edit_rules(store: Store, settings: Settings) -> None:
+    case = add(store, settings, country="DE", subdivision="BY")
+    moved = api.edit_case(store, settings, case.id, now=NOW, country="AT")
+    assert moved.subdivision is None  # a subdivision belongs to its country
+    with pytest.raises(InputError, match="nothing to change"):
+        api.edit_case(store, settings, case.id, now=NOW)
+    with pytest.raises(InputError, match="cannot edit status"):
+        api.edit_case(store, settings, case.id, now=NOW, status="closed")
+    with pytest.raises(InputError, match="title must not be empty"):
+        api.edit_case(store, settings, case.id, now=NOW, title="")
+    with pytest.raises(NotFound):
+        api.edit_case(store, settings, "zzzzzz", now=NOW, title="x")
+    # Switching to a kind with a template attaches its checklist.
+    sim = api.edit_case(store, settings, case.id, now=NOW, kind="sim-cancellation")
+    assert len(sim.checklist) == len(settings.templates["sim-cancellation"].items)
+
+
+def test_close_and_reopen(store: Store, settings: Settings) -> None:
+    case = add(store, settings)
+    closed = api.close_case(store, settings, case.id, now=NOW, resolution="cancelled")
+    assert (closed.status, closed.resolution, closed.closed_at) == ("closed", "cancelled", NOW)
+    with pytest.raises(InputError, match="already closed"):
+        api.close_case(store, settings, case.id, now=NOW)
+    assert api.list_cases(store, now=NOW) == []
+    reopened = api.reopen_case(store, settings, case.id, now=NOW)
+    assert (reopened.status, reopened.resolution, reopened.closed_at) == ("open", None, None)
+    with pytest.raises(InputError, match="already open"):
+        api.reopen_case(store, settings, case.id, now=NOW)
+
+
+def test_delete(store: Store, settings: Settings) -> None:
+    case = add(store, settings)
+    assert api.delete_case(store, settings, case.id, now=NOW).id == case.id
+    with pytest.raises(NotFound):
+        api.get_case_view(store, settings, case.id, now=NOW)
+
+
+def test_check_item_by_number_or_text(store: Store, settings: Settings) -> None:
+    case = add(store, settings, kind="sim-cancellation")
+    assert api.check_item(store, case.id, "3", now=NOW).text == "Back up contacts and messages"
+    assert api.check_item(store, case.id, "keep", now=NOW).position == 4
+    assert api.check_item(store, case.id, "BANK", now=NOW).position == 2  # substring, any case
+    assert not api.check_item(store, case.id, "3", now=NOW, undo=True).done
+    assert [i.done for i in store.get_case(case.id).checklist] == [False, True, False, True]
+    with pytest.raises(InputError, match="no checklist item 9"):
+        api.check_item(store, case.id, "9", now=NOW)
+    with pytest.raises(InputError, match="matches several items"):
+        api.check_item(store, case.id, "the", now=NOW)
+    with pytest.raises(InputError, match="has no checklist"):
+        api.check_item(store, add(store, settings).id, "1", now=NOW)
+
+
+def test_days_left_is_counted_in_the_case_time_zone(store: Store, settings: Settings) -> None:
+    bh = add(store, settings)
+    de = add(store, settings, country="DE")
+    late = datetime(2026, 3, 1, 22, 30, tzinfo=UTC)  # already Mar 2 in Bahrain, still Mar 1 in Berlin
+    views = {v.case.id: v for v in api.list_cases(store, now=late)}
+    assert views[bh.id].today == date(2026, 3, 2)
+    assert views[de.id].today == date(2026, 3, 1)
+    window = store.get_window(bh.id)
+    assert window is not None and views[bh.id].days_left == (window.deadline - date(2026, 3, 2)).days
+
+
+def test_show_explains_and_warns(store: Store, settings: Settings) -> None:
+    case = add(store, settings, kind="sim-cancellation")
+    view = api.get_case_view(store, settings, case.id, now=NOW, explain=True)
+    assert view.window is not None and view.window.days[0].date == date(2026, 3, 2)
+    assert view.warning is not None and "verification code" in view.warning
+    assert api.get_case_view(store, settings, case.id, now=NOW).window == store.get_window(case.id)
+
+
+def test_every_write_calls_the_change_hook_inside_its_transaction(
+    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[str, str, bool]] = []
+
+    def hook(s: Store, _settings: Settings, case: Case, now: datetime) -> None:
+        calls.append((case.id, case.status, s.conn.in_transaction))
+
+    monkeypatch.setattr(api, "_after_case_change", hook)
+    case = add(store, settings)
+    api.edit_case(store, settings, case.id, now=NOW, title="t")
+    api.close_case(store, settings, case.id, now=NOW)
+    api.reopen_case(store, settings, case.id, now=NOW)
+    assert calls == [
+        (case.id, "open", True),
+        (case.id, "open", True),
+        (case.id, "closed", True),
+        (case.id, "open", True),
+    ]
+
+
+def test_a_failing_hook_rolls_the_write_back(
+    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(*_: object) -> None:
+        raise RuntimeError("plan failed")
+
+    monkeypatch.setattr(api, "_after_case_change", boom)
+    with pytest.raises(RuntimeError):
+        add(store, settings)
+    assert store.count_cases() == 0

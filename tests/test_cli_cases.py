@@ -1,0 +1,243 @@
+"""The CLI contract for cases and the config file, through real subprocesses.
+
+Exit status 0 on success, 2 for bad input or configuration with one line on stderr
+(``{"error": …}`` with ``--json``), never a traceback; ``--json`` shapes.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+
+import pytest
+from conftest import RunCli, TmpEnv
+
+CASE_KEYS = {
+    "id", "title", "organisation", "kind", "filed", "reference", "channels", "country", "subdivision",
+    "timezone", "submitted", "status", "resolution", "closed_at", "created_at", "updated_at", "notes",
+    "checklist", "window",
+}  # fmt: skip
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], code: int = 2) -> str:
+    assert result.returncode == code, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def add_json(run_cli: RunCli, *args: str) -> dict[str, object]:
+    data: dict[str, object] = json.loads(
+        ok(run_cli("add", "--title", "Cancel roaming eSIM", "--org", "Batelco", *args, "--json")).stdout
+    )
+    return data
+
+
+def test_add_list_show_json(run_cli: RunCli) -> None:
+    case = add_json(
+        run_cli, "--submitted", "2026-03-01T14:30", "--kind", "sim-cancellation", "--channel", "hotline",
+        "--channel", "web form", "--reference", "BT-48213",
+    )  # fmt: skip
+    assert set(case) >= CASE_KEYS
+    assert case["country"] == "BH" and case["status"] == "open" and case["submitted"] == "2026-03-01"
+    assert case["submitted_time"] == "14:30:00" and case["channels"] == ["hotline", "web form"]
+    window = case["window"]
+    assert isinstance(window, dict) and {"opens", "deadline", "tentative", "days_left"} <= set(window)
+    assert window["opens"] == "2026-03-10"
+    assert len(case["checklist"]) == 4  # type: ignore[arg-type]
+    assert "verification code" in str(case["warning"])
+
+    other = add_json(run_cli, "--submitted", "2026-02-01", "--country", "DE")
+    listed = json.loads(ok(run_cli("list", "--json")).stdout)
+    assert [c["id"] for c in listed] == [other["id"], case["id"]]  # sorted by deadline
+    # list --json and add --json agree on every key a case has (show/add may add more).
+    assert listed[1] == {k: v for k, v in case.items() if k in listed[1]}
+    shown = json.loads(ok(run_cli("show", str(case["id"]), "--json")).stdout)
+    assert shown["id"] == case["id"] and shown["window"]["deadline"] == window["deadline"]
+    explained = json.loads(ok(run_cli("show", str(case["id"]), "--explain", "--json")).stdout)
+    assert explained["window"]["days"][0]["date"] == "2026-03-02"
+    due = json.loads(ok(run_cli("list", "--due-before", "2026-02-28", "--json")).stdout)
+    assert [c["id"] for c in due] == [other["id"]]
+
+
+def test_people_output(run_cli: RunCli) -> None:
+    out = ok(
+        run_cli("add", "--title", "Cancel eSIM", "--org", "Batelco", "--submitted", "2026-03-01",
+                "--kind", "sim-cancellation")
+    ).stdout  # fmt: skip
+    assert out.startswith("Added case ")
+    assert "opens Tue 2026-03-10" in out and "[ ] 1. Use up or transfer" in out
+    assert "never give a verification code" in out
+    table = ok(run_cli("list")).stdout
+    assert "Cancel eSIM" in table and "Batelco" in table and "Deadline" in table
+    assert "No closed cases." in ok(run_cli("list", "--status", "closed")).stdout
+
+
+def test_edit_close_reopen_check_delete(run_cli: RunCli) -> None:
+    case = add_json(run_cli, "--submitted", "2026-03-01", "--kind", "sim-cancellation", "--notes", "x")
+    cid = str(case["id"])
+    edited = json.loads(ok(run_cli("edit", cid, "--submitted", "2026-03-08", "--notes", "", "--json")).stdout)
+    assert edited["window"]["deadline"] > case["window"]["deadline"]  # type: ignore[index]
+    assert edited["notes"] is None
+
+    ticked = json.loads(ok(run_cli("check", cid, "back up", "--json")).stdout)
+    assert [i["done"] for i in ticked["checklist"]] == [False, False, True, False]
+    assert "Unticked 3." in ok(run_cli("check", cid, "3", "--undo")).stdout
+
+    closed = json.loads(ok(run_cli("close", cid, "--resolution", "cancelled", "--json")).stdout)
+    assert (closed["status"], closed["resolution"]) == ("closed", "cancelled") and closed["closed_at"]
+    assert json.loads(ok(run_cli("list", "--json")).stdout) == []
+    assert [c["id"] for c in json.loads(ok(run_cli("list", "--status", "closed", "--json")).stdout)] == [cid]
+    assert "already closed" in one_line_error(run_cli("close", cid))
+    assert json.loads(ok(run_cli("reopen", cid, "--json")).stdout)["status"] == "open"
+
+    assert "refusing to delete without --yes" in one_line_error(run_cli("delete", cid))
+    assert json.loads(ok(run_cli("delete", cid, "--yes", "--json")).stdout) == {
+        "deleted": cid,
+        "title": "Cancel roaming eSIM",
+    }
+    assert json.loads(ok(run_cli("list", "--status", "all", "--json")).stdout) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["show", "zzzzzz"],
+        ["edit", "zzzzzz", "--title", "x"],
+        ["close", "zzzzzz"],
+        ["reopen", "zzzzzz"],
+        ["delete", "zzzzzz", "--yes"],
+        ["check", "zzzzzz", "1"],
+    ],
+)
+def test_unknown_id_is_exit_2_one_line(run_cli: RunCli, args: list[str]) -> None:
+    assert "no case with id 'zzzzzz'" in one_line_error(run_cli(*args))
+    error = json.loads(one_line_error(run_cli(*args, "--json")))
+    assert "zzzzzz" in error["error"]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["add", "--title", "t", "--org", "o", "--submitted", "2026-02-30"], "'2026-02-30' is not a date"),
+        (["add", "--title", "t", "--org", "o"], "Missing option '--submitted'"),
+        (
+            ["add", "--title", "t", "--org", "o", "--submitted", "2026-03-01", "--country", "XX"],
+            "unknown country",
+        ),
+        (
+            ["add", "--title", "t", "--org", "o", "--submitted", "2026-03-01", "--kind", "x"],
+            "unknown kind 'x'",
+        ),
+        (
+            ["add", "--title", "t", "--org", "o", "--submitted", "2026-03-01", "--closure", "soon"],
+            "bad closure",
+        ),
+        (["list", "--due-before", "tomorrow"], "'tomorrow' is not a date"),
+        (["list", "--status", "pending"], "'pending' is not one of"),
+    ],
+)
+def test_bad_input_is_exit_2_one_line(run_cli: RunCli, args: list[str], expected: str) -> None:
+    assert expected in one_line_error(run_cli(*args))
+
+
+def test_environment_overrides_reach_the_cli(run_cli: RunCli) -> None:
+    data = json.loads(
+        ok(
+            run_cli(
+                "add", "--title", "t", "--org", "o", "--submitted", "2026-03-02", "--json",
+                env={"REMINDER_DEFAULTS__COUNTRY": "DE", "REMINDER_DEFAULTS__MAX_DAYS": "20"},
+            )
+        ).stdout
+    )  # fmt: skip
+    assert (data["country"], data["timezone"], data["max_days"]) == ("DE", "Europe/Berlin", 20)
+
+
+def test_config_init_path_check(run_cli: RunCli, tmp_env: TmpEnv) -> None:
+    path = ok(run_cli("config", "path"))
+    assert path.stdout.strip() == str(tmp_env.config_path) and "config init" in path.stderr
+    created = ok(run_cli("config", "init"))
+    assert str(tmp_env.config_path) in created.stdout
+    assert stat.S_IMODE(tmp_env.config_path.stat().st_mode) == 0o600
+    assert "[templates.sim-cancellation]" in tmp_env.config_path.read_text()
+    assert "not overwriting" in one_line_error(run_cli("config", "init"))
+    info = json.loads(ok(run_cli("config", "path", "--json")).stdout)
+    assert info == {"path": str(tmp_env.config_path), "source": "$REMINDER_CONFIG", "exists": True}
+
+    with tmp_env.config_path.open("a") as fh:
+        fh.write('\n[notifiers.hook]\ntype = "command"\nargv = ["/bin/true"]\napi_token = "s3cret"\n')
+    check = ok(run_cli("config", "check"))
+    assert check.stdout.startswith(f"# OK: {tmp_env.config_path}")
+    assert 'defaults.country = "BH"' in check.stdout
+    checked = json.loads(ok(run_cli("config", "check", "--json")).stdout)
+    assert checked["settings"]["notifiers"]["hook"]["api_token"] == "********"
+    assert "s3cret" not in check.stdout + json.dumps(checked)
+
+
+def test_explicit_config_file_is_used(run_cli: RunCli, tmp_env: TmpEnv) -> None:
+    other = tmp_env.root / "other.toml"
+    other.write_text('[defaults]\ncountry = "GB"\n')
+    data = json.loads(
+        ok(
+            run_cli(
+                "--config",
+                str(other),
+                "add",
+                "--title",
+                "t",
+                "--org",
+                "o",
+                "--submitted",
+                "2026-03-02",
+                "--json",
+            )
+        ).stdout
+    )
+    assert data["country"] == "GB"
+    assert "config file not found" in one_line_error(
+        run_cli("--config", str(tmp_env.root / "no.toml"), "list")
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[defaults\ncountry = 'BH'\n", "line 1, column"),
+        ("[defaults]\ncolour = 'red'\n", "defaults.colour: unknown key"),
+        ("[reminders]\nescalation_max = 'many'\n", "reminders.escalation_max"),
+        ("[defaults]\ncountry = 'XX'\n", "defaults.country: unknown country 'XX'"),
+    ],
+)
+def test_broken_config_is_exit_2_naming_file_and_key(
+    run_cli: RunCli, tmp_env: TmpEnv, text: str, key: str
+) -> None:
+    tmp_env.write_config(text)
+    for args in (["config", "check"], ["add", "--title", "t", "--org", "o", "--submitted", "2026-03-01"]):
+        line = one_line_error(run_cli(*args))
+        assert str(tmp_env.config_path) in line and key in line
+    error = json.loads(one_line_error(run_cli("config", "check", "--json")))
+    assert key in error["error"]
+
+
+def test_every_command_has_help_with_an_example(run_cli: RunCli) -> None:
+    for command in (
+        "add",
+        "list",
+        "show",
+        "edit",
+        "close",
+        "reopen",
+        "delete",
+        "check",
+        "config",
+        "config init",
+    ):
+        out = ok(run_cli(*command.split(), "--help")).stdout
+        assert "Example:" in out, command
