@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from .errors import ReminderError
+from .models import EVIDENCE_KINDS
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -991,3 +992,290 @@ def _flatten(data: Any, prefix: str = "") -> list[str]:
             out += _flatten(value, f"{prefix}.{key}" if prefix else str(key))
         return out
     return [f"{prefix} = {json.dumps(data, ensure_ascii=False)}"]
+
+
+# --- evidence log, dossier and calendar export (issue #6: `evidence add|list|show|verify`, `export`) -----
+
+
+class EvidenceTime(click.ParamType):  # type: ignore[type-arg]
+    """When something happened: ISO 8601, e.g. 2026-03-05T14:30 or 2026-03-05T14:30+03:00.
+
+    Without an offset it is this computer's local time; a date alone means its start (00:00).
+    """
+
+    name = "DATETIME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            dt = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(f"{value!r} is not a date and time; use e.g. 2026-03-05T14:30", param, ctx)
+        return dt if dt.tzinfo is not None else dt.astimezone()
+
+
+def _evidence_line(e: Any, fixes: dict[int, list[int]]) -> str:
+    links = []
+    if e.corrects is not None:
+        links.append(f"corrects #{e.corrects}")
+    if e.seq in fixes:
+        links.append("corrected by " + ", ".join(f"#{n}" for n in fixes[e.seq]))
+    files = len(e.attachments)
+    extra = ([f"{files} file{'' if files == 1 else 's'}"] if files else []) + links
+    # In this computer's time zone: the user reads the log where they are.
+    return f"#{e.seq:<3} {e.at.astimezone():%Y-%m-%d %H:%M}  {e.kind:<10} {e.summary}" + (
+        f"  ({'; '.join(extra)})" if extra else ""
+    )
+
+
+@cli.group("evidence")
+def evidence_group() -> None:
+    """Keep a tamper-evident log of what you did: calls, e-mails, letters, codes.
+
+    Entries are never edited or deleted: to fix one, add a new entry with
+    --corrects N. Files are copied into the data directory and hashed.
+
+    \b
+    Example:
+      reminder evidence add q7k2mp --kind call --summary "Called 196, ref 77"
+      reminder evidence verify q7k2mp
+    """
+
+
+@evidence_group.command("add")
+@click.argument("case_id", metavar="ID")
+@click.option(
+    "--kind",
+    required=True,
+    type=click.Choice(EVIDENCE_KINDS),
+    help="What it was (code: a verification check).",
+)
+@click.option("--summary", required=True, help="What happened, in a sentence.")
+@click.option("--at", "at", type=EvidenceTime(), help="When it happened (default: now).")
+@click.option(
+    "--file",
+    "files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Attach a file (a screenshot, a letter, an e-mail); repeat for more.",
+)
+@click.option("--corrects", type=click.IntRange(min=1), help="This entry corrects entry N.")
+@json_option
+@click.pass_context
+def evidence_add_command(
+    ctx: click.Context,
+    case_id: str,
+    kind: str,
+    summary: str,
+    at: datetime | None,
+    files: tuple[Path, ...],
+    corrects: int | None,
+    as_json: bool,
+) -> None:
+    """Add an entry to a case's evidence log.
+
+    \b
+    Example:
+      reminder evidence add q7k2mp --kind email --summary "Asked for the status" --file mail.eml
+      reminder evidence add q7k2mp --kind code --summary "SMS code for identity check" --at 2026-03-02T10:15
+      reminder evidence add q7k2mp --kind note --summary "The call was on Tuesday" --corrects 1
+    """
+    from .api import log_evidence
+    from .evidence import CODE_WARNING, entry_to_dict
+
+    store = _open_store(ctx)
+    entry = log_evidence(
+        store, case_id, kind=kind, summary=summary, now=_now(), at=at, files=files, corrects=corrects
+    )
+    warning = CODE_WARNING if kind == "code" else None
+    if as_json:
+        echo_json({"version": 1, "entry": entry_to_dict(entry, store.path.parent), "warning": warning})
+        return
+    files_note = f", {len(entry.attachments)} file(s) stored" if entry.attachments else ""
+    click.echo(f"Recorded evidence #{entry.seq} for case {entry.case_id} ({entry.kind}{files_note}).")
+    if warning:
+        click.echo(f"Warning: {warning}")
+
+
+@evidence_group.command("list")
+@click.argument("case_id", metavar="ID")
+@json_option
+@click.pass_context
+def evidence_list_command(ctx: click.Context, case_id: str, as_json: bool) -> None:
+    """List a case's evidence, oldest first, with corrections linked.
+
+    \b
+    Example:
+      reminder evidence list q7k2mp
+    """
+    from .api import list_evidence
+    from .evidence import corrections_of, entry_to_dict
+
+    store = _open_store(ctx)
+    entries = list_evidence(store, case_id)
+    fixes = corrections_of(entries)
+    if as_json:
+        items = [
+            {**entry_to_dict(e, store.path.parent), "corrected_by": fixes.get(e.seq, [])} for e in entries
+        ]
+        echo_json({"version": 1, "case_id": store.get_case(case_id).id, "entries": items})
+        return
+    if not entries:
+        click.echo(f"No evidence yet. Add some with: reminder evidence add {case_id} --kind call --summary …")
+        return
+    for e in entries:
+        click.echo(_evidence_line(e, fixes))
+
+
+@evidence_group.command("show")
+@click.argument("case_id", metavar="ID")
+@click.argument("seq", metavar="N", type=click.IntRange(min=1))
+@json_option
+@click.pass_context
+def evidence_show_command(ctx: click.Context, case_id: str, seq: int, as_json: bool) -> None:
+    """Show one entry: its text, files (with where they are kept) and hashes.
+
+    \b
+    Example:
+      reminder evidence show q7k2mp 2
+    """
+    from .api import get_evidence, list_evidence
+    from .evidence import corrections_of, entry_to_dict
+
+    store = _open_store(ctx)
+    entry = get_evidence(store, case_id, seq)
+    fixed_by = corrections_of(list_evidence(store, case_id)).get(seq, [])
+    data = {**entry_to_dict(entry, store.path.parent), "corrected_by": fixed_by}
+    if as_json:
+        echo_json({"version": 1, "entry": data})
+        return
+    click.echo(f"Evidence #{entry.seq} of case {entry.case_id}")
+    click.echo(f"  kind:      {entry.kind}")
+    click.echo(f"  at:        {entry.at.isoformat()}")
+    click.echo(f"  recorded:  {entry.recorded_at.isoformat()}")
+    click.echo(f"  summary:   {entry.summary}")
+    if entry.corrects is not None:
+        click.echo(f"  corrects:  #{entry.corrects}")
+    if fixed_by:
+        click.echo("  corrected by: " + ", ".join(f"#{n}" for n in fixed_by))
+    for a in data["attachments"]:
+        click.echo(f"  file:      {a['name']} ({a['size']} bytes)")
+        click.echo(f"             sha256 {a['sha256']}")
+        click.echo(f"             kept at {a['path']}")
+    click.echo(f"  hash:      {entry.hash}")
+    click.echo(f"  previous:  {entry.prev_hash or '(first entry)'}")
+
+
+@evidence_group.command("verify")
+@click.argument("case_id", metavar="ID")
+@json_option
+@click.pass_context
+def evidence_verify_command(ctx: click.Context, case_id: str, as_json: bool) -> None:
+    """Check that a case's evidence log and files are unchanged (exit 1 if not).
+
+    Recomputes every entry's hash, the chain linking them and each file's
+    SHA-256, and names the first entry or file that changed.
+
+    \b
+    Example:
+      reminder evidence verify q7k2mp
+    """
+    from .api import verify_evidence
+
+    report = verify_evidence(_open_store(ctx), case_id)
+    if as_json:
+        echo_json(
+            {
+                "version": 1,
+                "case_id": report.case_id,
+                "ok": report.ok,
+                "entries": report.entries,
+                "attachments": report.attachments,
+                "head_hash": report.head_hash,
+                "problems": [
+                    {"entry": p.seq, "attachment": p.attachment, "problem": p.problem, "message": str(p)}
+                    for p in report.problems
+                ],
+            }
+        )
+    elif report.ok:
+        click.echo(f"OK: {report.entries} entries and {report.attachments} files are intact.")
+        if report.head_hash:
+            click.echo(f"Chain head: {report.head_hash}")
+    else:
+        click.echo(f"NOT INTACT: {report.first}", err=True)
+        for p in report.problems[1:]:
+            click.echo(f"  also: {p}", err=True)
+    if not report.ok:
+        sys.exit(1)
+
+
+@cli.command("export")
+@click.argument("case_id", metavar="[ID]", required=False)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "html", "zip"]),
+    default="html",
+    show_default=True,
+    help="Dossier format: Markdown, one HTML file, or a zip with both and the attachments.",
+)
+@click.option("--ics", is_flag=True, help="Export open cases' windows and deadlines as iCalendar instead.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Where to write ('-' for stdout; default: a file in the current directory, or [export] ics_path).",
+)
+@json_option
+@click.pass_context
+def export_command(
+    ctx: click.Context, case_id: str | None, fmt: str, ics: bool, output: Path | None, as_json: bool
+) -> None:
+    """Export a case's complaint dossier, or a calendar of open cases (--ics).
+
+    The dossier holds the case, the review window with its day-by-day
+    explanation, the timeline of evidence and reminders sent, the files with
+    their hashes, the holiday data used, and the escalation step that applies now.
+
+    \b
+    Example:
+      reminder export q7k2mp --format zip
+      reminder export q7k2mp --format md --output -
+      reminder export --ics --output ~/calendar/reminder.ics
+    """
+    from .api import export_dossier, export_ics, write_ics
+    from .ics import write_bytes_atomic
+
+    settings = settings_from(ctx)
+    store = _open_store(ctx)
+    now = _now()
+    if ics:
+        target = output or settings.export.ics_path or Path("reminder.ics")
+        if str(target) == "-":
+            click.echo(export_ics(store, settings, now=now, case_id=case_id).decode("utf-8"), nl=False)
+            return
+        changed = write_ics(store, settings, target, now=now, case_id=case_id)
+        _report_written(target, as_json, changed=changed, kind="calendar")
+        return
+    if case_id is None:
+        raise click.UsageError("give a case ID to export its dossier, or --ics for the calendar")
+    if str(output) == "-" and fmt == "zip":
+        raise click.BadParameter("a zip cannot go to stdout; give a file name", param_hint="'--output'")
+    data = export_dossier(store, settings, case_id, now=now, fmt=fmt)
+    if str(output) == "-":
+        click.echo(data.decode("utf-8"), nl=False)
+        return
+    target = output or Path(f"dossier-{store.get_case(case_id).id}.{fmt}")
+    write_bytes_atomic(target, data)
+    _report_written(target, as_json, changed=True, kind=f"{fmt} dossier")
+
+
+def _report_written(path: Path, as_json: bool, *, changed: bool, kind: str) -> None:
+    if as_json:
+        echo_json({"version": 1, "path": path.resolve(), "written": changed})
+    elif changed:
+        click.echo(f"Wrote the {kind} to {path}")
+    else:
+        click.echo(f"{path} is up to date; nothing changed")

@@ -178,7 +178,7 @@ def test_the_log_refuses_updates_and_deletes(store: Store, data_dir: Path) -> No
     add_entry(store, data_dir, "abc234", kind="call", summary="Called", now=NOW)
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         store.conn.execute("UPDATE evidence SET summary = 'x'")
-    with pytest.raises(StoreError, match="append-only"):
+    with pytest.raises(InputError, match="close the case instead"):
         store.delete_case("abc234")  # a case with evidence can be closed, not deleted
 
 

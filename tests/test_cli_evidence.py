@@ -1,0 +1,255 @@
+"""The evidence and export commands as a user runs them: real files and database.
+
+Setup steps run the CLI in-process (``invoke``, click's runner: same parsing, same
+exit codes, a tenth of the time); the checks the issue names — verify after
+tampering, the exported calendar and dossier — run it as a real subprocess
+(``run_cli``), the way a user does.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import stat
+import subprocess
+import zipfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from conftest import RunCli, TmpEnv
+from icalendar import Calendar
+
+from reminder.dossier import SECTION_IDS
+
+
+@pytest.fixture
+def invoke(tmp_env: TmpEnv, monkeypatch: pytest.MonkeyPatch) -> RunCli:
+    from click.testing import CliRunner
+
+    from reminder.cli import cli
+
+    monkeypatch.chdir(tmp_env.root)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        r = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+        return subprocess.CompletedProcess(list(args), r.exit_code, r.stdout, r.stderr)
+
+    return run
+
+
+def add_case(run_cli: RunCli, submitted: str = "2026-03-01", *extra: str) -> str:
+    r = run_cli("add", "--title", "Cancel roaming eSIM", "--org", "Batelco", "--submitted", submitted,
+                *extra, "--json")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    case_id: str = json.loads(r.stdout)["id"]
+    return case_id
+
+
+def one_error_line(r: object) -> str:
+    stderr: str = r.stderr  # type: ignore[attr-defined]
+    assert stderr.count("\n") == 1 and "Traceback" not in stderr, stderr
+    return stderr
+
+
+@pytest.fixture
+def case_id(invoke: RunCli) -> str:
+    return add_case(invoke, "2026-03-01", "--preset", "telecom")
+
+
+@pytest.fixture
+def attachments(tmp_env: TmpEnv) -> Path:
+    return tmp_env.db_path.parent / "attachments"
+
+
+def test_add_list_show_verify(
+    invoke: RunCli, run_cli: RunCli, tmp_env: TmpEnv, case_id: str, attachments: Path
+) -> None:
+    shot = tmp_env.root / "status page.png"
+    shot.write_bytes(b"\x89PNG the status page")
+    r = invoke("evidence", "add", case_id, "--kind", "call", "--summary", "Called 196, ref 77",
+                "--at", "2026-03-02T10:00:00+03:00")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(f"Recorded evidence #1 for case {case_id}")
+    r = invoke("evidence", "add", case_id, "--kind", "screenshot", "--summary", "Status: pending",
+                "--file", str(shot), "--json")  # fmt: skip
+    entry = json.loads(r.stdout)["entry"]
+    assert entry["seq"] == 2 and entry["attachments"][0]["name"] == "status page.png"
+    blob = Path(entry["attachments"][0]["path"])
+    assert blob.parent.parent == attachments and blob.read_bytes() == shot.read_bytes()
+    assert stat.S_IMODE(blob.stat().st_mode) == 0o600
+    invoke("evidence", "add", case_id, "--kind", "note", "--summary", "It was 11:00", "--corrects", "1")
+
+    listed = json.loads(invoke("evidence", "list", case_id, "--json").stdout)
+    assert listed["version"] == 1
+    assert [(e["seq"], e["corrects"], e["corrected_by"]) for e in listed["entries"]] == [
+        (1, None, [3]), (2, None, []), (3, 1, []),
+    ]  # fmt: skip
+    text = invoke("evidence", "list", case_id).stdout.splitlines()
+    assert "corrected by #3" in text[0] and "corrects #1" in text[2] and "1 file" in text[1]
+
+    shown = invoke("evidence", "show", case_id, "2")
+    assert "status page.png" in shown.stdout and entry["attachments"][0]["sha256"] in shown.stdout
+
+    ok = run_cli("evidence", "verify", case_id)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("OK: 3 entries and 1 files are intact.")
+
+
+def test_verify_names_the_changed_attachment(
+    invoke: RunCli, run_cli: RunCli, tmp_env: TmpEnv, case_id: str
+) -> None:
+    letter = tmp_env.root / "letter.pdf"
+    letter.write_bytes(b"%PDF-1.4 confirmation letter")
+    invoke("evidence", "add", case_id, "--kind", "call", "--summary", "Called")
+    r = invoke("evidence", "add", case_id, "--kind", "letter", "--summary", "Letter", "--file", str(letter),
+                "--json")  # fmt: skip
+    blob = Path(json.loads(r.stdout)["entry"]["attachments"][0]["path"])
+    data = bytearray(blob.read_bytes())
+    data[-1] ^= 0xFF  # one byte
+    blob.write_bytes(bytes(data))
+
+    r = run_cli("evidence", "verify", case_id)
+    assert r.returncode == 1
+    assert one_error_line(r).startswith("NOT INTACT: attachment letter.pdf of entry 2: changed")
+    report = json.loads(invoke("evidence", "verify", case_id, "--json").stdout)
+    assert report["ok"] is False
+    assert [(p["entry"], p["attachment"]) for p in report["problems"]] == [(2, "letter.pdf")]
+
+
+def test_verify_names_a_row_changed_behind_the_cli(
+    invoke: RunCli, run_cli: RunCli, tmp_env: TmpEnv, case_id: str
+) -> None:
+    for n in range(1, 4):
+        invoke("evidence", "add", case_id, "--kind", "email", "--summary", f"Mail {n}")
+    conn = sqlite3.connect(tmp_env.db_path, isolation_level=None)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute("UPDATE evidence SET summary = 'No mail' WHERE seq = 2")
+    conn.execute("DROP TRIGGER evidence_append_only_update")
+    conn.execute("UPDATE evidence SET summary = 'No mail' WHERE seq = 2")
+    conn.close()
+
+    r = run_cli("evidence", "verify", case_id)
+    assert r.returncode == 1
+    assert one_error_line(r) == (
+        "NOT INTACT: entry 2: hash mismatch (the entry was changed after it was recorded)\n"
+    )
+
+
+def test_bad_input_is_one_line_and_writes_nothing(
+    invoke: RunCli, tmp_env: TmpEnv, case_id: str, attachments: Path
+) -> None:
+    good = tmp_env.root / "good.txt"
+    good.write_text("good")
+    cases = [
+        (["--kind", "call", "--summary", "x", "--file", str(good), "--file", "missing.pdf"], "no such file"),
+        (["--kind", "fax", "--summary", "x"], "'fax' is not one of"),
+        (["--kind", "call", "--summary", "x", "--at", "last tuesday"], "is not a date and time"),
+        (["--kind", "call", "--summary", "x", "--at", "2999-01-01T00:00Z"], "in the future"),
+        (["--kind", "call", "--summary", "x", "--corrects", "4"], "no evidence entry 4"),
+    ]
+    for args, message in cases:
+        r = invoke("evidence", "add", case_id, *args)
+        assert r.returncode == 2, (args, r.stderr)
+        assert message in one_error_line(r)
+    r = invoke("evidence", "add", "nosuch", "--kind", "call", "--summary", "x", "--json")
+    assert r.returncode == 2 and "no case with id 'nosuch'" in json.loads(r.stderr)["error"]
+    assert invoke("evidence", "show", case_id, "1").returncode == 2
+    assert json.loads(invoke("evidence", "list", case_id, "--json").stdout)["entries"] == []
+    assert not attachments.exists()
+
+
+def test_code_evidence_warns_about_fraudsters(invoke: RunCli, case_id: str) -> None:
+    r = invoke("evidence", "add", case_id, "--kind", "code", "--summary", "SMS code for the identity check")
+    assert r.returncode == 0
+    assert "never give a verification code to someone who calls you" in r.stdout
+    r = invoke("evidence", "add", case_id, "--kind", "code", "--summary", "E-mail code", "--json")
+    assert "fraudsters" in json.loads(r.stdout)["warning"].lower()
+    r = invoke("evidence", "add", case_id, "--kind", "call", "--summary", "Called", "--json")
+    assert json.loads(r.stdout)["warning"] is None
+
+
+class Sections(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "section":
+            self.ids.append(dict(attrs).get("id") or "")
+
+
+def test_export_dossier_formats(invoke: RunCli, run_cli: RunCli, tmp_env: TmpEnv, case_id: str) -> None:
+    shot = tmp_env.root / "shot.png"
+    shot.write_bytes(b"png")
+    invoke(
+        "evidence", "add", case_id, "--kind", "screenshot", "--summary", "<b>pending</b>", "--file", str(shot)
+    )
+
+    md = run_cli("export", case_id, "--format", "md", "--output", "-")
+    assert md.returncode == 0, md.stderr
+    assert "## Review window" in md.stdout and "Applies now" in md.stdout and "\\<b\\>pending" in md.stdout
+
+    r = invoke("export", case_id)  # default: HTML in the current directory
+    assert r.returncode == 0, r.stderr
+    page = (tmp_env.root / f"dossier-{case_id}.html").read_text(encoding="utf-8")
+    parser = Sections()
+    parser.feed(page)
+    assert parser.ids == list(SECTION_IDS)
+    assert "&lt;b&gt;pending&lt;/b&gt;" in page
+
+    out = tmp_env.root / "out" / "d.zip"
+    r = invoke("export", case_id, "--format", "zip", "--output", str(out), "--json")
+    assert json.loads(r.stdout)["path"] == str(out)
+    with zipfile.ZipFile(out) as zf:
+        assert "attachments/001-shot.png" in zf.namelist()
+        assert json.loads(zf.read("manifest.json"))["verified"] is True
+
+    r = invoke("export", case_id, "--format", "zip", "--output", "-")
+    assert r.returncode == 2 and "cannot go to stdout" in one_error_line(r)
+    r = invoke("export", "--format", "md")
+    assert r.returncode == 2 and "give a case ID" in one_error_line(r)
+    assert invoke("export", "nosuch").returncode == 2
+
+
+def test_export_ics_is_stable_and_marks_tentative(
+    invoke: RunCli, run_cli: RunCli, tmp_env: TmpEnv, case_id: str
+) -> None:
+    tentative_id = add_case(invoke, "2027-03-01")  # counts across Eid al-Fitr 2027, not yet announced
+    path = tmp_env.root / "cal" / "reminder.ics"
+    first = run_cli("export", "--ics", "--output", str(path))
+    assert first.returncode == 0, first.stderr
+    before = path.read_bytes()
+    again = invoke("export", "--ics", "--output", str(path))
+    assert "up to date" in again.stdout
+    assert path.read_bytes() == before
+
+    events = {str(e["UID"]): e for e in Calendar.from_ical(before).walk("VEVENT")}
+    assert set(events) == {
+        f"{c}-{k}@reminder" for c in (case_id, tentative_id) for k in ("window", "deadline")
+    }
+    tentative = events[f"{tentative_id}-deadline@reminder"]
+    assert str(tentative["STATUS"]) == "TENTATIVE" and "(tentative)" in str(tentative["SUMMARY"])
+    assert str(events[f"{case_id}-deadline@reminder"]["STATUS"]) == "CONFIRMED"
+    assert tentative.walk("VALARM")
+
+    # Closing a case takes it out of the calendar; the other keeps its UID and SEQUENCE.
+    assert invoke("close", case_id).returncode == 0
+    invoke("export", "--ics", "--output", str(path))
+    after = {str(e["UID"]): e for e in Calendar.from_ical(path.read_bytes()).walk("VEVENT")}
+    assert set(after) == {f"{tentative_id}-window@reminder", f"{tentative_id}-deadline@reminder"}
+    assert int(after[f"{tentative_id}-deadline@reminder"]["SEQUENCE"]) == 0
+
+
+def test_export_ics_to_the_configured_path(invoke: RunCli, tmp_env: TmpEnv, case_id: str) -> None:
+    target = tmp_env.root / "configured.ics"
+    tmp_env.write_config(f'[export]\nics_path = "{target}"\n')
+    r = invoke("export", "--ics")
+    assert r.returncode == 0, r.stderr
+    assert str(target) in r.stdout and target.exists()
+
+
+def test_add_validates_the_preset_name(invoke: RunCli) -> None:
+    r = invoke("add", "--title", "t", "--org", "o", "--submitted", "2026-03-01", "--preset", "nope")
+    assert r.returncode == 2
+    assert "gdpr, telecom, telecom-uk" in one_error_line(r)
