@@ -50,7 +50,8 @@ class Counter:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
             self.count += 1
-            self.sessions.add(session.peer)
+            # The session objects themselves (kept alive): client ports may repeat over 1,000 connections.
+            self.sessions.add(session)
         return "250 OK"
 
 
