@@ -12,7 +12,6 @@ Search order for the config file: ``--config PATH``, ``$REMINDER_CONFIG``, then
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -93,6 +92,8 @@ def read_toml(location: ConfigLocation) -> dict[str, Any]:
         text = location.path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{location.path}: cannot read the config file: {exc}") from None
+    import tomllib  # only when there is a file: keeps `reminder list` on defaults lean
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

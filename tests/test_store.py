@@ -333,11 +333,11 @@ def test_docs_are_rerendered_when_missing_or_stale(tmp_path: Path) -> None:
     with Store(path) as s:
         a = s.add_case(make_case(title="a"))
         s.add_case(make_case(title="b"))
-        s.conn.execute("UPDATE cases SET doc = NULL WHERE id = ?", (a.id,))
+        s.conn.execute("UPDATE cases SET doc_head = NULL, doc_tail = NULL WHERE id = ?", (a.id,))
         # A missing doc (a row written before m004) is rendered on the fly.
         assert json.loads(s.list_cases_json(today=today)) == _expected_json(s, today)
         # Code that renders cases differently: the old docs are redone on open.
-        s.conn.execute("UPDATE cases SET doc = '{}'")
+        s.conn.execute("UPDATE cases SET doc_head = '{}', doc_tail = NULL")
         s.conn.execute("UPDATE meta SET value = 'old shape' WHERE key = 'case_doc_shape'")
     with Store(path) as s:
         assert json.loads(s.list_cases_json(today=today)) == _expected_json(s, today)
@@ -353,3 +353,27 @@ def test_deleting_a_case_with_evidence_says_close_it(store: Store) -> None:
     with pytest.raises(InputError, match="close the case instead"):
         store.delete_case(case.id)
     assert store.get_case(case.id) == case
+
+
+def test_a_version_4_database_is_upgraded_with_its_cases(tmp_path: Path) -> None:
+    import json
+
+    path = tmp_path / "v4.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for migration in MIGRATIONS[:4]:
+        migration(conn)
+    case = make_case(id="abc234", checklist=(ChecklistItem(1, "x"),))
+    window = make_window(case, date(2026, 3, 10), date(2026, 3, 25))
+    values = store_mod._case_values(case) + store_mod._window_values(window)
+    conn.execute(f"INSERT INTO cases ({store_mod._CASE_COLUMNS}) VALUES ({', '.join('?' * 28)})", values)
+    conn.execute("INSERT INTO checklist_items (case_id, position, text) VALUES ('abc234', 1, 'x')")
+    conn.execute("UPDATE cases SET doc = '{\"stale\": true}'")
+    conn.execute("INSERT INTO meta VALUES ('case_doc_shape', 'old')")
+    conn.execute("PRAGMA user_version = 4")
+    conn.close()
+    with Store(path) as s:
+        assert s.schema_version == len(MIGRATIONS)
+        assert s.get_case("abc234") == case and s.get_window("abc234") == window
+        today = {"Asia/Bahrain": date(2026, 3, 1)}
+        listed = json.loads(s.list_cases_json(today=today))
+        assert listed == _expected_json(s, today) and listed[0]["window"]["days_left"] == 24
