@@ -219,7 +219,11 @@ def test_broken_config_is_exit_2_naming_file_and_key(
     run_cli: RunCli, tmp_env: TmpEnv, text: str, key: str
 ) -> None:
     tmp_env.write_config(text)
-    for args in (["config", "check"], ["add", "--title", "t", "--org", "o", "--submitted", "2026-03-01"]):
+    for args in (
+        ["config", "check"],
+        ["list"],
+        ["add", "--title", "t", "--org", "o", "--submitted", "2026-03-01"],
+    ):
         line = one_line_error(run_cli(*args))
         assert str(tmp_env.config_path) in line and key in line
     error = json.loads(one_line_error(run_cli("config", "check", "--json")))
