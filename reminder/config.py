@@ -21,7 +21,6 @@ from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -39,7 +38,7 @@ from .errors import ConfigError, UnknownCountry
 from .models import Closure, Unit
 from .paths import ENV_PREFIX, ConfigLocation, config_location, default_store_path, read_toml
 from .presets import DEFAULT_PRESETS, Preset
-from .tz import country_timezone
+from .tz import country_timezone, is_timezone
 
 __all__ = [
     "DEFAULT_COUNTRY",
@@ -113,12 +112,8 @@ class DefaultsSettings(_Section):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {value!r} (use an IANA name such as 'Asia/Bahrain')"
-            ) from None
+        if not is_timezone(value):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as 'Asia/Bahrain')")
         return value
 
     @model_validator(mode="after")

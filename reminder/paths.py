@@ -66,14 +66,14 @@ def default_store_path() -> Path:
 
 def config_location(explicit: Path | None = None) -> ConfigLocation:
     """Resolve which config file applies: ``--config``, then ``$REMINDER_CONFIG``, then the user's."""
+    source: ConfigSource
     if explicit is not None:
         path, source = Path(explicit).expanduser(), "--config"
     elif os.environ.get(CONFIG_ENV):
         path, source = Path(os.environ[CONFIG_ENV]).expanduser(), "$REMINDER_CONFIG"
     else:
         path, source = user_config_path(), "user config directory"
-    src: ConfigSource = source  # type: ignore[assignment]
-    return ConfigLocation(path=path, source=src, exists=path.is_file())
+    return ConfigLocation(path=path, source=source, exists=path.is_file())
 
 
 def read_toml(location: ConfigLocation) -> dict[str, Any]:

@@ -21,6 +21,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from pathlib import Path
@@ -597,8 +598,6 @@ class Store:
 
     def add_case(self, case: Case, window: ReviewWindow | None = None) -> Case:
         """Insert a case (and its checklist); an empty ``case.id`` gets a fresh one. Returns it stored."""
-        from dataclasses import replace
-
         with self.atomic():
             for _ in range(_ID_RETRIES):
                 stored = case if case.id else replace(case, id=new_case_id())
