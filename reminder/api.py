@@ -15,15 +15,14 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import InputError
 from .models import CASE_KINDS, Case, ChecklistItem, Closure, EvidenceEntry, ReviewWindow, Unit
 from .store import StatusFilter, Store
-from .tz import country_timezone
+from .tz import country_timezone, is_timezone
+from .tz import zone as _zone
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -125,16 +124,9 @@ def case_today(case: Case, now: datetime) -> date:
     return now.astimezone(_zone(case.timezone)).date()
 
 
-@lru_cache(maxsize=64)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
-
-
 def _check_timezone(name: str) -> str:
-    try:
-        _zone(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InputError(f"unknown time zone {name!r}; use an IANA name such as 'Asia/Bahrain'") from None
+    if not is_timezone(name):
+        raise InputError(f"unknown time zone {name!r}; use an IANA name such as 'Asia/Bahrain'")
     return name
 
 
