@@ -12,14 +12,26 @@ for a case is ``now`` in the case's own time zone.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import InputError
-from .models import CASE_KINDS, Case, ChecklistItem, Closure, EvidenceEntry, ReviewWindow, Unit
+from .errors import InputError, ReminderError
+from .models import (
+    CASE_KINDS,
+    Case,
+    ChecklistItem,
+    Closure,
+    Delivery,
+    EvidenceEntry,
+    Message,
+    Reminder,
+    ReviewWindow,
+    Unit,
+)
 from .store import StatusFilter, Store
 from .tz import country_timezone, is_timezone
 from .tz import zone as _zone
@@ -29,27 +41,39 @@ if TYPE_CHECKING:
     from .dossier import Dossier
     from .evidence import VerifyReport
     from .ics import IcsEntry
+    from .notifiers.base import Notifier
+    from .outbox import RetryPolicy
+    from .plan import Policy
     from .presets import EscalationStep
 
 __all__ = [
     "CaseView",
+    "DispatchReport",
     "add_case",
     "build_dossier",
     "case_today",
     "check_item",
     "close_case",
     "delete_case",
+    "deliver_due",
     "edit_case",
     "export_dossier",
     "export_ics",
     "get_case_view",
     "get_evidence",
+    "housekeeping",
     "list_cases",
     "list_cases_json",
     "list_evidence",
+    "list_reminders",
     "log_evidence",
+    "notifier_routes",
+    "plan_case",
+    "policy_for",
     "refresh_windows",
+    "reminder_status",
     "reopen_case",
+    "replan_all",
     "sync_ics",
     "verify_evidence",
     "write_ics",
@@ -94,6 +118,8 @@ class CaseView:
     window: ReviewWindow | None
     today: date
     warning: str | None = None  # the kind's template warning (e.g. fraudsters asking for codes)
+    # The case's outbox rows (see list_reminders); None where they were not looked up (list).
+    reminders: tuple[Mapping[str, object], ...] | None = None
 
     @property
     def days_left(self) -> int | None:
@@ -107,9 +133,10 @@ class CaseView:
 def _after_case_change(store: Store, settings: Settings, case: Case, now: datetime) -> None:
     """Called inside the write's transaction after a case was added or changed.
 
-    Where the reminder plan is recomputed for the case (plan.py + outbox.py). Does
-    nothing yet.
+    Re-plans the case's reminders into the outbox in the same transaction, so a case
+    and its reminders never disagree (closing cancels what is unsent).
     """
+    plan_case(store, settings, case, now=now)
 
 
 def _after_case_delete(store: Store, settings: Settings, case_id: str, now: datetime) -> None:
@@ -380,7 +407,13 @@ def get_case_view(
     case = store.get_case(case_id)
     window = _compute(settings, case, explain=True) if explain else store.get_window(case.id)
     warning, _ = _template_for(settings, case.kind)
-    return CaseView(case=case, window=window, today=case_today(case, now), warning=warning)
+    return CaseView(
+        case=case,
+        window=window,
+        today=case_today(case, now),
+        warning=warning,
+        reminders=tuple(list_reminders(store, case.id)),
+    )
 
 
 def check_item(store: Store, case_id: str, item: str, *, now: datetime, undo: bool = False) -> ChecklistItem:
@@ -429,6 +462,302 @@ def refresh_windows(store: Store, settings: Settings, *, now: datetime) -> list[
                 _after_case_change(store, settings, case, now)
                 moved.append(case)
     return moved
+
+
+# --- reminders: plan, outbox and delivery (the daemon's use cases) --------------------------------
+
+
+@dataclass
+class DispatchReport:
+    """What one delivery pass did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    superseded: int = 0
+    stopped_early: bool = False
+    errors: list[str] = field(default_factory=list)
+
+
+def policy_for(settings: Settings, case: Case) -> Policy:
+    """The ``[reminders]`` policy with the case's own ``--remind`` overrides applied."""
+    from .plan import Policy
+
+    r = settings.reminders
+    base = Policy(
+        hour=settings.defaults.hour,
+        minute=settings.defaults.minute,
+        before_open=r.before_open,
+        opened=r.opened,
+        before_deadline=r.before_deadline,
+        deadline=r.deadline,
+        escalation_every=r.escalation_every,
+        escalation_max=r.escalation_max,
+    )
+    return base.with_overrides(case.remind)
+
+
+def notifier_routes(settings: Settings) -> list[tuple[str, frozenset[str] | None]]:
+    """(label, kinds it receives) for every enabled notifier, without building them.
+
+    Building would import SMTP and D-Bus code; planning needs only names and kinds.
+    """
+    if not settings.notifiers:
+        return [("log", None)]
+    from .notifiers import parse_notifier_tables
+
+    specs = parse_notifier_tables(settings.notifiers, config_file=settings.source)
+    return [
+        (s.label, None if s.options.kinds is None else frozenset(s.options.kinds))
+        for s in specs
+        if s.options.enabled
+    ]
+
+
+def plan_case(
+    store: Store,
+    settings: Settings,
+    case: Case,
+    *,
+    now: datetime,
+    routes: list[tuple[str, frozenset[str] | None]] | None = None,
+) -> list[Reminder]:
+    """Re-plan one case's reminders into the outbox (inside the caller's transaction)."""
+    from . import outbox
+    from .calendar import get_calendar
+    from .plan import plan_reminders
+
+    if case.status != "open":
+        outbox.cancel_case(store, case.id, now)
+        return []
+    window = store.get_window(case.id) or _window_for(settings, case)
+    calendar = get_calendar(case.country, case.subdivision, _closures_for(settings, case))
+    reminders = plan_reminders(
+        case, window, policy_for(settings, case), calendar, _preset_steps(settings, case, window, calendar)
+    )
+    routes = routes if routes is not None else notifier_routes(settings)
+    wanted = [
+        (reminder, label)
+        for reminder in reminders
+        for label, kinds in routes
+        if kinds is None or reminder.kind in kinds
+    ]
+    outbox.sync_plan(store, case.id, wanted, now)
+    return reminders
+
+
+def replan_all(store: Store, settings: Settings, *, now: datetime) -> int:
+    """Re-plan every open case (after a config change or at start-up). Returns how many."""
+    routes = notifier_routes(settings)
+    cases = store.list_cases("open")
+    with store.atomic():
+        for case in cases:
+            plan_case(store, settings, case, now=now, routes=routes)
+    return len(cases)
+
+
+def list_reminders(store: Store, case_id: str) -> list[dict[str, object]]:
+    """The case's outbox rows for ``show --json``: kind, due, status, notifier, attempts, sent_at."""
+    from . import outbox
+
+    return [
+        {
+            "kind": d.kind,
+            "key": d.key,
+            "due": d.due.isoformat(),
+            "status": d.status,
+            "notifier": d.notifier,
+            "attempts": d.attempts,
+            "sent_at": d.sent_at.isoformat() if d.sent_at else None,
+            "last_error": d.last_error,
+        }
+        for d in outbox.list_deliveries(store, case_id)
+    ]
+
+
+def deliver_due(
+    store: Store,
+    settings: Settings,
+    notifiers: Sequence[Notifier],
+    *,
+    now: datetime,
+    clock: Callable[[], datetime] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> DispatchReport:
+    """Send everything the outbox says is due at ``now``.
+
+    Per case and notifier, only the latest due reminder goes out — as one message
+    that says where things stand — and the earlier ones are marked superseded: after
+    30 days off, one message per case, not a flood. Each notifier runs in its own
+    thread with its own connection to the database, so a slow or failing channel
+    never delays the others. A row is committed ``sending`` before the notifier is
+    called and ``sent`` right after it accepts.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from . import outbox
+
+    clock = clock or (lambda: now)
+    report = DispatchReport()
+    rows = outbox.due(store, now)
+    if not rows:
+        return report
+    by_label = {n.label: n for n in notifiers}
+    groups: dict[tuple[str, str], list[Delivery]] = {}
+    for row in rows:
+        groups.setdefault((row.case_id, row.notifier), []).append(row)
+    work: dict[str, list[tuple[Delivery, int]]] = {}
+    for (_case_id, label), items in groups.items():
+        items.sort(key=lambda d: (d.due, d.key))
+        latest, earlier = items[-1], items[:-1]
+        if label not in by_label:
+            # The notifier was removed from the config: nothing can send these.
+            for d in items:
+                outbox.record_failure(
+                    store,
+                    d.id,
+                    f"notifier {label!r} is not configured",
+                    now,
+                    _retry_policy(settings),
+                    retryable=False,
+                )
+                report.failed += 1
+            continue
+        outbox.supersede(store, [d.id for d in earlier], latest.key, now)
+        report.superseded += len(earlier)
+        work.setdefault(label, []).append((latest, len(earlier)))
+
+    retry = _retry_policy(settings)
+    lock = threading.Lock()
+
+    def run(label: str, items: list[tuple[Delivery, int]]) -> None:
+        notifier = by_label[label]
+        # Each thread gets its own connection: sqlite3 connections are not shared across threads.
+        with type(store)(store.path) as own:
+            for delivery, missed in items:
+                if should_stop():
+                    with lock:
+                        report.stopped_early = True
+                    return
+                try:
+                    message = _message_for(own, delivery, missed, clock())
+                except ReminderError as exc:
+                    outbox.record_failure(own, delivery.id, str(exc), clock(), retry, retryable=False)
+                    with lock:
+                        report.failed += 1
+                    continue
+                outbox.claim(own, [delivery.id], clock())
+                try:
+                    result = notifier.send(message)
+                except Exception as exc:  # a plugin that breaks the contract must not stop the pass
+                    from .notifiers.base import DeliveryResult
+
+                    result = DeliveryResult.failure(f"{type(exc).__name__}: {exc}")
+                if result.ok:
+                    outbox.mark_sent(own, delivery.id, clock())
+                    with lock:
+                        report.sent += 1
+                    continue
+                status = outbox.record_failure(
+                    own, delivery.id, result.detail, clock(), retry, retryable=result.retryable
+                )
+                log.warning(
+                    "%s: %s for case %s failed (%s)", label, delivery.kind, delivery.case_id, result.detail
+                )
+                with lock:
+                    if status == "failed":
+                        report.failed += 1
+                    else:
+                        report.retried += 1
+                    report.errors.append(f"{label}: {result.detail}")
+
+    if len(work) == 1:
+        (only,) = work.items()
+        run(*only)
+    else:
+        with ThreadPoolExecutor(max_workers=len(work), thread_name_prefix="notify") as pool:
+            for future in [pool.submit(run, name, batch) for name, batch in work.items()]:
+                future.result()
+    return report
+
+
+def _retry_policy(settings: Settings) -> RetryPolicy:
+    from .outbox import RetryPolicy
+
+    r = settings.reminders
+    return RetryPolicy(
+        max_attempts=r.max_attempts, base_seconds=r.retry_base_seconds, max_seconds=r.retry_max_seconds
+    )
+
+
+def _message_for(store: Store, delivery: Delivery, missed: int, now: datetime) -> Message:
+    from .messages import render_message
+
+    case = store.get_case(delivery.case_id)
+    window = store.get_window(case.id)
+    if window is None:
+        raise InputError(f"case {case.id} has no review window")
+    return render_message(
+        case,
+        window,
+        kind=delivery.kind,
+        key=delivery.key,
+        now=now,
+        evidence=_evidence_for(store, case.id),
+        note=delivery.note,
+        missed=missed,
+    )
+
+
+def housekeeping(store: Store, settings: Settings, *, now: datetime) -> None:
+    """Hourly upkeep riding on a daemon pass: fold the WAL back into the database."""
+    store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def reminder_status(store: Store, data_dir: Path) -> dict[str, object]:
+    """For ``reminder status``: is the daemon running, what is due next, counts by status."""
+    from . import outbox
+    from .daemon import running_pid
+
+    pid = running_pid(data_dir)
+    next_due = outbox.next_due_at(store)
+    return {
+        "running": pid is not None,
+        "pid": pid,
+        "next_due": next_due.isoformat() if next_due else None,
+        "counts": outbox.counts(store),
+        "database": str(store.path),
+    }
+
+
+def _closures_for(settings: Settings, case: Case) -> tuple[Closure, ...]:
+    return (*settings.closure_list(), *case.closures)
+
+
+def _window_for(settings: Settings, case: Case) -> ReviewWindow:
+    return _compute(settings, case)
+
+
+def _preset_steps(settings: Settings, case: Case, window: ReviewWindow, calendar: Any) -> list[Any]:
+    """The dated steps of the case's escalation preset (none without a preset)."""
+    if not case.preset:
+        return []
+    from .presets import DEFAULT_PRESETS, escalation_steps
+
+    presets = {**DEFAULT_PRESETS, **dict(getattr(settings, "presets", {}) or {})}
+    preset = presets.get(case.preset)
+    if preset is None:
+        log.warning("case %s names unknown preset %r; no preset escalations planned", case.id, case.preset)
+        return []
+    return escalation_steps(preset, window.deadline, calendar, submitted=case.submitted)
+
+
+def _evidence_for(store: Store, case_id: str) -> list[EvidenceEntry]:
+    try:
+        from .evidence import list_entries
+    except ImportError:  # pragma: no cover - the evidence log is part of the package
+        return []
+    return list_entries(store, case_id)
 
 
 # --- evidence, dossier and calendar export (issue #6: evidence.py, dossier.py, ics.py) ----------------

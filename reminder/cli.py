@@ -356,117 +356,169 @@ def countries_command(codes: tuple[str, ...], as_json: bool) -> None:
             click.echo(line + subs)
 
 
-# --- notifiers (issue #5: `notifiers`, `notify test`) ----------------------------------------------
+# --- daemon, status and the systemd service (issue #4: `daemon`, `status`, `service`) ------------------
 
 
-def _notifier_warnings(ctx: click.Context) -> None:
-    """Print notifier warnings (a secret readable by others, …) as one line each on stderr.
-
-    Failed deliveries are left out: the command reports those itself.
-    """
+def _setup_logging(verbose: int) -> None:
     import logging
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("warning: %(message)s"))
-    handler.addFilter(lambda record: not getattr(record, "delivery_failure", False))
-    handler.setLevel(logging.WARNING)
-    logger = logging.getLogger("reminder")
-    logger.addHandler(handler)
-    ctx.call_on_close(lambda: logger.removeHandler(handler))
+    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose == 1 else logging.WARNING
+    # journald stamps each line itself; a bare format keeps `journalctl --user -u reminder` readable.
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    # APScheduler narrates every job run at INFO: four lines a minute of noise in the journal.
+    logging.getLogger("apscheduler").setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
 
 
-def _notifier_sources(ctx: click.Context) -> tuple[dict[str, dict[str, Any]], Path | None, Path | None]:
-    _notifier_warnings(ctx)
-    settings = settings_from(ctx)
-    return settings.notifiers, settings.source, settings.daemon.log_file
-
-
-@cli.command("notifiers")
+@cli.command("daemon")
+@click.option("--once", is_flag=True, help="Send what is due now, then exit (for cron and tests).")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @json_option
 @click.pass_context
-def notifiers_command(ctx: click.Context, as_json: bool) -> None:
-    """List every notifier (built-in and plugin): configured, enabled, available, and why not.
+def daemon_command(ctx: click.Context, once: bool, verbose: int, as_json: bool) -> None:
+    """Run the reminder daemon in the foreground (systemd runs it this way).
 
-    A notifier is configured by a [notifiers.<name>] table in the config file;
-    with none at all, reminders go to the log notifier. Plugins come from other
-    installed packages (entry-point group "reminder.notifiers").
+    It sends each reminder when it falls due, through every configured notifier,
+    and sleeps in between. Signals: SIGTERM/SIGINT stop it after the send in
+    flight; SIGHUP reloads the config file and re-plans every case. Only one
+    daemon runs per data directory.
 
     \b
     Example:
-      reminder notifiers
-      reminder notifiers --json | jq '.[] | select(.available | not)'
+      reminder daemon            # until stopped; `reminder service install` runs it under systemd
+      reminder daemon --once     # send what is due now and exit (cron)
     """
-    from .notifiers.check import list_notifiers
+    from .config import load_settings
+    from .daemon import Daemon
 
-    tables, config_file, log_file = _notifier_sources(ctx)
-    rows = list_notifiers(tables, config_file=config_file, log_file=log_file)
-    if as_json:
-        echo_json([row.to_dict() for row in rows])
-        return
-    width = max(len(r.name) for r in rows)
-    for row in rows:
-        if row.configured:
-            state = "enabled" if row.enabled else "disabled"
-        elif row.name == "log" and row.enabled:
-            state = "default"
+    _setup_logging(max(verbose, 0 if once else 1))
+    config_path = ctx.find_root().ensure_object(dict).get("config_path")
+    daemon = Daemon(lambda: load_settings(config_path))
+    if once:
+        report = daemon.run_once()
+        if as_json:
+            echo_json(
+                {
+                    "sent": report.sent,
+                    "retried": report.retried,
+                    "failed": report.failed,
+                    "superseded": report.superseded,
+                }
+            )
         else:
-            state = "not configured"
-        ready = "available" if row.available else "unavailable"
-        line = f"{row.name:<{width}}  {row.type:<8} {state:<15} {ready:<12}"
-        if row.reason:
-            line += f" {row.reason}"
-        elif not row.configured and row.summary:
-            line += f" {row.summary}"
-        if row.source != "built-in":
-            line += f" [plugin: {row.source}]"
-        click.echo(line.rstrip())
+            click.echo(
+                f"{report.sent} sent, {report.retried} to retry, {report.failed} failed, "
+                f"{report.superseded} folded into catch-up messages"
+            )
+        if report.failed:
+            sys.exit(1)
+        return
+    sys.exit(daemon.run())
 
 
-@cli.group("notify")
-def notify_group() -> None:
-    """Check that reminders reach you.
-
-    \b
-    Example:
-      reminder notify test
-    """
-
-
-@notify_group.command("test")
-@click.option("--notifier", "name", metavar="NAME", help="Test only this notifier (a table name or a type).")
+@cli.command("status")
 @json_option
 @click.pass_context
-def notify_test_command(ctx: click.Context, name: str | None, as_json: bool) -> None:
-    """Send a test message through each configured notifier and report OK or the exact problem.
-
-    Problems are named: DNS, connection, timeout, TLS (certificate), authentication,
-    recipient refused, no D-Bus session bus. Exit status 1 if any notifier failed,
-    2 for an unknown notifier name or a broken config.
+def status_command(ctx: click.Context, as_json: bool) -> None:
+    """Show whether the daemon runs, the next reminder due, and reminders by status.
 
     \b
     Example:
-      reminder notify test
-      reminder notify test --notifier email --json
+      reminder status
+      reminder status --json | jq .next_due
     """
-    from datetime import UTC
+    from . import api
+    from .store import Store
 
-    from .notifiers.check import test_notifiers
-
-    tables, config_file, log_file = _notifier_sources(ctx)
-    outcomes = test_notifiers(
-        tables, now=datetime.now(UTC), only=name, config_file=config_file, log_file=log_file
-    )
+    settings = settings_from(ctx)
+    path = Path(settings.store.path).expanduser()
+    with Store(path) as store:
+        info = api.reminder_status(store, path.parent)
     if as_json:
-        echo_json([o.to_dict() for o in outcomes])
-    else:
-        width = max((len(o.name) for o in outcomes), default=0)
-        for o in outcomes:
-            status = "OK" if o.ok else f"FAILED ({o.problem})" if o.problem else "FAILED"
-            click.echo(f"{o.name:<{width}}  {status:<20} {o.detail}".rstrip())
-        if not outcomes:
-            click.echo("No notifier is enabled: every [notifiers.*] table has enabled = false.")
-    if not outcomes or not all(o.ok for o in outcomes):
-        sys.exit(1)
+        echo_json(info)
+        return
+    running = f"running (pid {info['pid']})" if info["running"] else "not running"
+    click.echo(f"daemon:    {running}")
+    click.echo(f"next due:  {info['next_due'] or 'nothing planned'}")
+    counts = info["counts"]
+    assert isinstance(counts, dict)
+    click.echo("reminders: " + ", ".join(f"{n} {status}" for status, n in counts.items()))
+    if counts.get("failed"):
+        click.echo("Some reminders failed for good; see `reminder show ID` and `reminder notify test`.")
+
+
+@cli.group("service")
+def service_group() -> None:
+    """Install, remove or inspect the systemd user service that runs the daemon.
+
+    \b
+    Example:
+      reminder service install     # writes ~/.config/systemd/user/reminder.service and starts it
+      reminder service status
+    """
+
+
+def _service_output(st: object, as_json: bool, done: str) -> None:
+    from dataclasses import asdict
+
+    data = asdict(st)  # type: ignore[call-overload]
+    if as_json:
+        echo_json(data)
+        return
+    click.echo(done.format(path=data["unit_path"]))
+    if data["systemd"]:
+        click.echo(f"active: {data['active']}   enabled: {data['enabled']}")
+    elif data["commands"]:
+        click.echo("No systemd user manager answers here; run these where it does:")
+        for cmd in data["commands"]:
+            click.echo(f"  {cmd}")
+
+
+@service_group.command("install")
+@click.option("--no-start", is_flag=True, help="Only write the unit file; do not enable or start it.")
+@json_option
+@click.pass_context
+def service_install(ctx: click.Context, no_start: bool, as_json: bool) -> None:
+    """Write the user unit (ExecStart = this reminder), enable it and start it.
+
+    \b
+    Example:
+      reminder service install
+      reminder --config ~/work-reminder.toml service install
+    """
+    from . import systemd
+
+    config_path = ctx.find_root().ensure_object(dict).get("config_path")
+    st = systemd.install(config_path=Path(config_path).resolve() if config_path else None, start=not no_start)
+    _service_output(st, as_json, "unit written: {path}")
+
+
+@service_group.command("uninstall")
+@json_option
+def service_uninstall(as_json: bool) -> None:
+    """Stop and disable the service and remove its unit file.
+
+    \b
+    Example:
+      reminder service uninstall
+    """
+    from . import systemd
+
+    _service_output(systemd.uninstall(), as_json, "unit removed: {path}")
+
+
+@service_group.command("status")
+@json_option
+def service_status(as_json: bool) -> None:
+    """Whether the unit is installed, enabled and active.
+
+    \b
+    Example:
+      reminder service status --json
+    """
+    from . import systemd
+
+    st = systemd.status()
+    _service_output(st, as_json, "unit: {path}" + ("" if st.installed else " (not installed)"))
 
 
 # --- cases, checklists and the config file (issue #7: add, list, show, edit, close, reopen, delete,
@@ -514,7 +566,19 @@ def _open_store(ctx: click.Context, path: Path | None = None) -> Store:
     from .store import Store
 
     store = Store(path if path is not None else settings_from(ctx).store.path)
-    ctx.call_on_close(store.close)
+    baseline = store.conn.total_changes
+
+    def close() -> None:
+        changed = store.conn.total_changes != baseline
+        store.close()
+        if changed:
+            # After the commit, so the daemon re-reads what this command wrote (within 2 s,
+            # not at its next minute-long wake-up). No daemon running: nothing to do.
+            from .daemon import poke
+
+            poke(store.path.parent)
+
+    ctx.call_on_close(close)
     return store
 
 
@@ -524,6 +588,8 @@ def _case_json(view: CaseView) -> dict[str, Any]:
     data = case_to_dict(view.case, view.window, today=view.today)
     if view.warning:
         data["warning"] = view.warning
+    if view.reminders is not None:
+        data["reminders"] = [dict(r) for r in view.reminders]
     return data
 
 
@@ -578,6 +644,13 @@ def _print_case(view: CaseView, *, explain: bool = False) -> None:
             click.echo(f"    [{'x' if item.done else ' '}] {item.position}. {item.text}")
     if view.warning:
         click.echo(f"  ⚠ {view.warning}")
+    if view.reminders:
+        click.echo("  reminders:")
+        for r in view.reminders:
+            sent = f" at {str(r['sent_at'])[:16]}" if r.get("sent_at") else ""
+            why = f" ({r['last_error']})" if r.get("last_error") and r["status"] != "sent" else ""
+            due = str(r["due"])[:16]
+            click.echo(f"    {due}  {r['kind']:<15} {r['notifier']:<8} {r['status']}{sent}{why}")
     if explain and w is not None and w.days:
         _window_table(w)
 
@@ -1310,3 +1383,116 @@ def _report_written(path: Path, as_json: bool, *, changed: bool, kind: str) -> N
         click.echo(f"Wrote the {kind} to {path}")
     else:
         click.echo(f"{path} is up to date; nothing changed")
+
+
+# --- notifiers (issue #5: `notifiers`, `notify test`) ----------------------------------------------
+
+
+def _notifier_warnings(ctx: click.Context) -> None:
+    """Print notifier warnings (a secret readable by others, …) as one line each on stderr.
+
+    Failed deliveries are left out: the command reports those itself.
+    """
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    handler.addFilter(lambda record: not getattr(record, "delivery_failure", False))
+    handler.setLevel(logging.WARNING)
+    logger = logging.getLogger("reminder")
+    logger.addHandler(handler)
+    ctx.call_on_close(lambda: logger.removeHandler(handler))
+
+
+def _notifier_sources(ctx: click.Context) -> tuple[dict[str, dict[str, Any]], Path | None, Path | None]:
+    _notifier_warnings(ctx)
+    settings = settings_from(ctx)
+    return settings.notifiers, settings.source, settings.daemon.log_file
+
+
+@cli.command("notifiers")
+@json_option
+@click.pass_context
+def notifiers_command(ctx: click.Context, as_json: bool) -> None:
+    """List every notifier (built-in and plugin): configured, enabled, available, and why not.
+
+    A notifier is configured by a [notifiers.<name>] table in the config file;
+    with none at all, reminders go to the log notifier. Plugins come from other
+    installed packages (entry-point group "reminder.notifiers").
+
+    \b
+    Example:
+      reminder notifiers
+      reminder notifiers --json | jq '.[] | select(.available | not)'
+    """
+    from .notifiers.check import list_notifiers
+
+    tables, config_file, log_file = _notifier_sources(ctx)
+    rows = list_notifiers(tables, config_file=config_file, log_file=log_file)
+    if as_json:
+        echo_json([row.to_dict() for row in rows])
+        return
+    width = max(len(r.name) for r in rows)
+    for row in rows:
+        if row.configured:
+            state = "enabled" if row.enabled else "disabled"
+        elif row.name == "log" and row.enabled:
+            state = "default"
+        else:
+            state = "not configured"
+        ready = "available" if row.available else "unavailable"
+        line = f"{row.name:<{width}}  {row.type:<8} {state:<15} {ready:<12}"
+        if row.reason:
+            line += f" {row.reason}"
+        elif not row.configured and row.summary:
+            line += f" {row.summary}"
+        if row.source != "built-in":
+            line += f" [plugin: {row.source}]"
+        click.echo(line.rstrip())
+
+
+@cli.group("notify")
+def notify_group() -> None:
+    """Check that reminders reach you.
+
+    \b
+    Example:
+      reminder notify test
+    """
+
+
+@notify_group.command("test")
+@click.option("--notifier", "name", metavar="NAME", help="Test only this notifier (a table name or a type).")
+@json_option
+@click.pass_context
+def notify_test_command(ctx: click.Context, name: str | None, as_json: bool) -> None:
+    """Send a test message through each configured notifier and report OK or the exact problem.
+
+    Problems are named: DNS, connection, timeout, TLS (certificate), authentication,
+    recipient refused, no D-Bus session bus. Exit status 1 if any notifier failed,
+    2 for an unknown notifier name or a broken config.
+
+    \b
+    Example:
+      reminder notify test
+      reminder notify test --notifier email --json
+    """
+    from datetime import UTC
+
+    from .notifiers.check import test_notifiers
+
+    tables, config_file, log_file = _notifier_sources(ctx)
+    outcomes = test_notifiers(
+        tables, now=datetime.now(UTC), only=name, config_file=config_file, log_file=log_file
+    )
+    if as_json:
+        echo_json([o.to_dict() for o in outcomes])
+    else:
+        width = max((len(o.name) for o in outcomes), default=0)
+        for o in outcomes:
+            status = "OK" if o.ok else f"FAILED ({o.problem})" if o.problem else "FAILED"
+            click.echo(f"{o.name:<{width}}  {status:<20} {o.detail}".rstrip())
+        if not outcomes:
+            click.echo("No notifier is enabled: every [notifiers.*] table has enabled = false.")
+    if not outcomes or not all(o.ok for o in outcomes):
+        sys.exit(1)

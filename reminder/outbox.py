@@ -44,7 +44,8 @@ __all__ = [
     "sync_plan",
 ]
 
-ACTIVE = ("planned", "sending")
+
+SUPERSEDED = "superseded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +61,8 @@ def backoff_delay(attempts: int, policy: RetryPolicy, rng: random.Random | None 
     The jitter keeps several failing notifiers (or several machines) from
     retrying in lock-step against a server that is just coming back.
     """
-    raw = min(policy.max_seconds, policy.base_seconds * (2 ** max(0, attempts - 1)))
-    return raw * (rng or random).uniform(0.75, 1.25)
+    raw = min(policy.max_seconds, policy.base_seconds * 2.0 ** max(0, attempts - 1))
+    return float(raw * (rng or random).uniform(0.75, 1.25))
 
 
 def _ts(dt: datetime) -> float:
@@ -107,9 +108,9 @@ def sync_plan(
     """
     conn = store.conn
     existing = {
-        (key, notifier): (id_, status)
-        for id_, key, notifier, status in conn.execute(
-            "SELECT id, key, notifier, status FROM deliveries WHERE case_id = ?", (case_id,)
+        (key, notifier): (id_, status, reason or "")
+        for id_, key, notifier, status, reason in conn.execute(
+            "SELECT id, key, notifier, status, last_error FROM deliveries WHERE case_id = ?", (case_id,)
         )
     }
     stamp = now.isoformat()
@@ -135,14 +136,16 @@ def sync_plan(
                 ),
             )
             stats["added"] += 1
-        elif found[1] in ("planned", "cancelled"):
+        elif found[1] == "planned" or (found[1] == "cancelled" and not found[2].startswith(SUPERSEDED)):
+            # A superseded row was folded into a catch-up message that did go out: it stays
+            # history. Other cancelled rows (case closed, then reopened) are wanted again.
             conn.execute(
                 "UPDATE deliveries SET kind = ?, due = ?, due_ts = ?, note = ?, status = 'planned',"
                 " next_attempt_ts = NULL, updated_at = ? WHERE id = ?",
                 (reminder.kind, reminder.due.isoformat(), _ts(reminder.due), reminder.note, stamp, found[0]),
             )
             stats["updated"] += 1
-    for pair, (id_, status) in existing.items():
+    for pair, (id_, status, _reason) in existing.items():
         if pair not in seen and status == "planned":
             conn.execute(
                 "UPDATE deliveries SET status = 'cancelled', last_error = 'no longer planned', updated_at = ?"
@@ -242,7 +245,7 @@ def supersede(store: Store, ids: Sequence[int], by_key: str, now: datetime) -> N
     with store.atomic():
         store.conn.executemany(
             "UPDATE deliveries SET status = 'cancelled', last_error = ?, updated_at = ? WHERE id = ?",
-            [(f"superseded by {by_key}", now.isoformat(), i) for i in ids],
+            [(f"{SUPERSEDED} by {by_key}", now.isoformat(), i) for i in ids],
         )
 
 

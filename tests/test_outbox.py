@@ -142,6 +142,10 @@ def test_supersede(db: Store) -> None:
     outbox.supersede(db, [rows[0].id], rows[1].key, NOW)
     first = outbox.list_deliveries(db, "abc123")[0]
     assert first.status == "cancelled" and first.last_error == "superseded by abc123:deadline:1"
+    # Re-planning (daemon start, SIGHUP) must not bring a folded reminder back to life.
+    with db.atomic():
+        outbox.sync_plan(db, "abc123", [(rem("opened", 1), "log"), (rem("deadline", 2), "log")], NOW)
+    assert outbox.list_deliveries(db, "abc123")[0].status == "cancelled"
 
 
 def test_deleting_a_case_removes_its_rows(db: Store) -> None:

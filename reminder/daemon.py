@@ -1,0 +1,366 @@
+"""The daemon: a wait/wake-up loop around ``api.deliver_due(now)``, and its signals.
+
+No business rules live here. One *pass* re-plans if asked, sends what the outbox
+says is due, and returns when to look next. APScheduler (3.11, the stable line)
+does the timing: a single date-triggered job is re-armed after every pass at the
+next due time, capped at ``daemon.max_sleep_seconds`` (60 s by default). The cap
+exists because waits run on the monotonic clock, which stops while the machine is
+suspended: a reminder that fell due during a suspend goes out within one cap of
+resume. The job store is never where reminders live (``outbox.py`` is), so
+APScheduler's own pitfalls cannot lose or repeat one: ``misfire_grace_time`` is
+None (a late pass still runs), runs coalesce, and one worker thread runs passes
+one at a time.
+
+Signals are taken synchronously by the main thread (blocked everywhere, read with
+``sigwaitinfo``), so no handler ever runs inside a pass:
+
+- SIGTERM / SIGINT: stop after the send in flight; exit 0.
+- SIGHUP: reload the config file and re-plan every open case.
+- SIGUSR1: look now — the CLI sends it after it adds, edits or closes a case, so a
+  running daemon picks the change up at once without polling the database.
+
+One daemon per data directory: ``daemon.lock`` there is held with ``flock`` for the
+daemon's lifetime and holds its pid; a second daemon exits with "already running".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import fcntl
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import AlreadyRunning, ConfigError, ReminderError
+
+if TYPE_CHECKING:
+    from .api import DispatchReport
+    from .config import Settings
+    from .notifiers import Notifier
+
+__all__ = ["Daemon", "DaemonState", "PidLock", "poke", "running_pid"]
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = "daemon.lock"
+_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1)
+# A failing store (disk full, locked too long) is retried after this long rather than spinning.
+STORE_RETRY_SECONDS = 30.0
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DaemonState(enum.Enum):
+    NEW = "new"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+
+
+class PidLock:
+    """An exclusive ``flock`` on ``<data dir>/daemon.lock`` that also records the holder's pid."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / LOCK_NAME
+        self._fd: int | None = None
+
+    def acquire(self, wait_seconds: float = 2.0) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                # `reminder status` takes a shared lock for an instant to look; wait that out.
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise AlreadyRunning(_read_pid(self.path)) from None
+                # An Event wait, not time.sleep: libfaketime (the tests' clock) breaks
+                # clock_nanosleep when the monotonic clock is left real.
+                threading.Event().wait(0.05)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        os.fsync(fd)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            os.close(self._fd)
+            self._fd = None
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def running_pid(data_dir: Path) -> int | None:
+    """The pid of the daemon running on ``data_dir``, or None."""
+    path = data_dir / LOCK_NAME
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _read_pid(path)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def poke(data_dir: Path) -> bool:
+    """Ask a running daemon to look at the outbox now (after the CLI changed a case)."""
+    pid = running_pid(data_dir)
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, signal.SIGUSR1)
+    except OSError:
+        return False
+    return True
+
+
+@dataclass
+class _Flags:
+    reload: bool = False  # SIGHUP: read the config file again (and re-plan)
+    replan: bool = False  # re-plan every open case (start-up: the policy may have changed while off)
+    wake: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Daemon:
+    """The reminder daemon. ``run()`` blocks until SIGTERM/SIGINT; ``run_once()`` does one pass."""
+
+    def __init__(
+        self,
+        load_settings: Callable[[], Settings],
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+        notifiers: list[Notifier] | None = None,
+    ) -> None:
+        self._load_settings = load_settings
+        self.settings = load_settings()
+        self.clock = clock
+        self._notifiers = notifiers
+        self._injected_notifiers = notifiers is not None
+        self.state = DaemonState.NEW
+        self._flags = _Flags(replan=True)
+        self._stop = threading.Event()
+        self._scheduler: Any = None
+        self._last_housekeeping: datetime | None = None
+        self.passes = 0
+
+    # --- paths and parts -----------------------------------------------------------------------
+
+    @property
+    def store_path(self) -> Path:
+        return Path(self.settings.store.path).expanduser()
+
+    @property
+    def data_dir(self) -> Path:
+        return self.store_path.parent
+
+    def notifiers(self) -> list[Notifier]:
+        if self._notifiers is None:
+            from .notifiers import build_notifiers
+
+            self._notifiers = build_notifiers(
+                self.settings.notifiers,
+                config_file=self.settings.source,
+                log_file=self.settings.daemon.log_file,
+            )
+        return self._notifiers
+
+    def _close_notifiers(self) -> None:
+        if self._notifiers is not None and not self._injected_notifiers:
+            for notifier in self._notifiers:
+                try:
+                    notifier.close()
+                except Exception:  # closing must never stop a reload or shutdown
+                    log.debug("closing %r failed", notifier, exc_info=True)
+            self._notifiers = None
+
+    # --- one pass ------------------------------------------------------------------------------
+
+    def tick(self, now: datetime | None = None) -> DispatchReport:
+        """One pass: reload/re-plan if asked, send what is due, compute the next wake-up."""
+        from . import api
+        from .store import Store
+
+        now = now or self.clock()
+        with self._flags.lock:
+            reload, replan = self._flags.reload, self._flags.replan or self._flags.reload
+            self._flags.reload = self._flags.replan = self._flags.wake = False
+        if reload:
+            self._reload()
+        with Store(self.store_path) as store:
+            if replan:
+                planned = api.replan_all(store, self.settings, now=now)
+                log.info("planned reminders for %d open case(s)", planned)
+            report = api.deliver_due(
+                store,
+                self.settings,
+                self.notifiers(),
+                now=now,
+                clock=self.clock,
+                should_stop=self._stop.is_set,
+            )
+            if self._housekeeping_due(now):
+                api.housekeeping(store, self.settings, now=now)
+                self._last_housekeeping = now
+        self.passes += 1
+        return report
+
+    def _housekeeping_due(self, now: datetime) -> bool:
+        # Rides on a pass rather than a job of its own, so an idle hour costs no extra wake-up.
+        return self._last_housekeeping is None or now - self._last_housekeeping >= timedelta(hours=1)
+
+    def _reload(self) -> None:
+        try:
+            settings = self._load_settings()
+        except ConfigError as exc:
+            # A broken edit must not take the daemon down: keep running on what worked.
+            log.error("config reload failed, keeping the previous settings: %s", exc)
+            return
+        self.settings = settings
+        self._close_notifiers()
+        log.info("config reloaded")
+
+    def next_wake(self, now: datetime) -> datetime:
+        from . import outbox
+        from .store import Store
+
+        cap = now + timedelta(seconds=float(self.settings.daemon.max_sleep_seconds))
+        with Store(self.store_path) as store:
+            due = outbox.next_due_at(store)
+        return cap if due is None else max(now, min(due, cap))
+
+    def run_once(self) -> DispatchReport:
+        lock = PidLock(self.data_dir)
+        lock.acquire()
+        try:
+            return self.tick()
+        finally:
+            self._close_notifiers()
+            lock.release()
+
+    # --- the loop ------------------------------------------------------------------------------
+
+    def _pass_job(self) -> None:
+        from . import systemd
+
+        now = self.clock()
+        try:
+            report = self.tick(now)
+            if report.sent or report.failed or report.retried:
+                log.info(
+                    "pass: %d sent, %d to retry, %d failed, %d folded into catch-up",
+                    report.sent,
+                    report.retried,
+                    report.failed,
+                    report.superseded,
+                )
+            wake = self.next_wake(self.clock())
+        except ReminderError as exc:
+            log.error("pass failed, retrying in %.0f s: %s", STORE_RETRY_SECONDS, exc)
+            wake = self.clock() + timedelta(seconds=STORE_RETRY_SECONDS)
+        except Exception:
+            # One bad case or notifier must never stop the daemon; the outbox keeps what is due.
+            log.exception("pass failed, retrying in %.0f s", STORE_RETRY_SECONDS)
+            wake = self.clock() + timedelta(seconds=STORE_RETRY_SECONDS)
+        systemd.notify("WATCHDOG=1")
+        with self._flags.lock:
+            if self._flags.wake or self._flags.reload or self._flags.replan:
+                wake = self.clock()
+            if not self._stop.is_set():
+                self._arm(wake)
+
+    def _arm(self, when: datetime) -> None:
+        from apscheduler.triggers.date import DateTrigger
+
+        self._scheduler.add_job(
+            self._pass_job, trigger=DateTrigger(run_date=when), id="pass", replace_existing=True
+        )
+
+    def _request_pass(self, *, reload: bool = False) -> None:
+        from apscheduler.jobstores.base import JobLookupError
+
+        with self._flags.lock:
+            self._flags.wake = True
+            self._flags.reload = self._flags.reload or reload
+            # A pass that is running has no job to modify: it sees the flag and re-arms at once.
+            with contextlib.suppress(JobLookupError):
+                self._scheduler.modify_job("pass", next_run_time=self.clock())
+
+    def run(self) -> int:
+        """Run until SIGTERM/SIGINT. Returns the exit status."""
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        from . import systemd
+
+        # Blocked before any thread starts, so every thread inherits the mask and only
+        # sigwaitinfo below ever sees these signals; and before the lock names our pid, so a
+        # SIGHUP sent as soon as `reminder status` shows us running is queued, not fatal.
+        signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+        lock = PidLock(self.data_dir)
+        try:
+            lock.acquire()
+        except BaseException:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+            raise
+        self._scheduler = BackgroundScheduler(
+            timezone=UTC,
+            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            # Two instances, one worker: a pass re-arms itself before it returns, and with
+            # max_instances=1 a re-arm for "now" would be skipped as still running (and lost).
+            # The single worker still runs passes one after the other.
+            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 2},
+        )
+        try:
+            self._scheduler.start()
+            self._arm(self.clock())
+            self.state = DaemonState.RUNNING
+            systemd.notify("READY=1")
+            log.info("reminder daemon running (pid %d, data in %s)", os.getpid(), self.data_dir)
+            while True:
+                info = signal.sigwaitinfo(_SIGNALS)
+                if info.si_signo in (signal.SIGTERM, signal.SIGINT):
+                    log.info("%s: stopping after the send in flight", signal.Signals(info.si_signo).name)
+                    break
+                if info.si_signo == signal.SIGHUP:
+                    log.info("SIGHUP: reloading the config")
+                    self._request_pass(reload=True)
+                else:
+                    self._request_pass()
+        finally:
+            self.state = DaemonState.STOPPING
+            systemd.notify("STOPPING=1")
+            self._stop.set()
+            self._scheduler.shutdown(wait=True)
+            self._close_notifiers()
+            lock.release()
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+            self.state = DaemonState.STOPPED
+        log.info("reminder daemon stopped")
+        return 0
