@@ -104,13 +104,16 @@ def sync_plan(
     ``wanted`` pairs each planned reminder with a notifier name. Sent, sending and
     failed rows are history and stay as they are; planned rows follow the plan
     (new due time), rows the plan dropped are cancelled, and cancelled rows the
-    plan wants again (a reopened case) come back as planned.
+    plan wants again (a reopened case) come back as planned. Rows that already
+    match are not written at all, so re-planning 100,000 unchanged cases at start-up
+    is reads only.
     """
     conn = store.conn
     existing = {
-        (key, notifier): (id_, status, reason or "")
-        for id_, key, notifier, status, reason in conn.execute(
-            "SELECT id, key, notifier, status, last_error FROM deliveries WHERE case_id = ?", (case_id,)
+        (key, notifier): (id_, status, reason or "", (kind, due, note))
+        for id_, key, notifier, status, reason, kind, due, note in conn.execute(
+            "SELECT id, key, notifier, status, last_error, kind, due, note FROM deliveries WHERE case_id = ?",
+            (case_id,),
         )
     }
     stamp = now.isoformat()
@@ -120,32 +123,38 @@ def sync_plan(
         pair = (reminder.key, notifier)
         seen.add(pair)
         found = existing.get(pair)
+        due_iso, due_ts = reminder.due.isoformat(), _ts(reminder.due)
         if found is None:
             conn.execute(
-                "INSERT INTO deliveries (case_id, key, kind, notifier, due, due_ts, status, attempts,"
-                " note, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'planned', 0, ?, ?)",
+                "INSERT INTO deliveries (case_id, key, kind, notifier, due, due_ts, wake_ts, status,"
+                " attempts, note, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', 0, ?, ?)",
                 (
                     case_id,
                     reminder.key,
                     reminder.kind,
                     notifier,
-                    reminder.due.isoformat(),
-                    _ts(reminder.due),
+                    due_iso,
+                    due_ts,
+                    due_ts,
                     reminder.note,
                     stamp,
                 ),
             )
             stats["added"] += 1
-        elif found[1] == "planned" or (found[1] == "cancelled" and not found[2].startswith(SUPERSEDED)):
-            # A superseded row was folded into a catch-up message that did go out: it stays
-            # history. Other cancelled rows (case closed, then reopened) are wanted again.
+            continue
+        id_, status, reason, current = found
+        if status == "planned" and current == (reminder.kind, due_iso, reminder.note):
+            continue
+        # A superseded row was folded into a catch-up message that did go out: it stays
+        # history. Other cancelled rows (case closed, then reopened) are wanted again.
+        if status == "planned" or (status == "cancelled" and not reason.startswith(SUPERSEDED)):
             conn.execute(
-                "UPDATE deliveries SET kind = ?, due = ?, due_ts = ?, note = ?, status = 'planned',"
-                " next_attempt_ts = NULL, updated_at = ? WHERE id = ?",
-                (reminder.kind, reminder.due.isoformat(), _ts(reminder.due), reminder.note, stamp, found[0]),
+                "UPDATE deliveries SET kind = ?, due = ?, due_ts = ?, wake_ts = ?, note = ?,"
+                " status = 'planned', next_attempt_ts = NULL, updated_at = ? WHERE id = ?",
+                (reminder.kind, due_iso, due_ts, due_ts, reminder.note, stamp, id_),
             )
             stats["updated"] += 1
-    for pair, (id_, status, _reason) in existing.items():
+    for pair, (id_, status, _reason, _current) in existing.items():
         if pair not in seen and status == "planned":
             conn.execute(
                 "UPDATE deliveries SET status = 'cancelled', last_error = 'no longer planned', updated_at = ?"
@@ -171,7 +180,7 @@ def due(store: Store, now: datetime, limit: int | None = None) -> list[Delivery]
     ``sending`` by a process that died mid-send."""
     sql = (
         f"SELECT {_COLUMNS} FROM deliveries WHERE status IN ('planned', 'sending')"
-        " AND COALESCE(next_attempt_ts, due_ts) <= ? ORDER BY due_ts, id"
+        " AND wake_ts <= ? ORDER BY wake_ts, id"
     )
     params: tuple[object, ...] = (_ts(now),)
     if limit is not None:
@@ -181,8 +190,9 @@ def due(store: Store, now: datetime, limit: int | None = None) -> list[Delivery]
 
 
 def next_due_at(store: Store) -> datetime | None:
+    """When the next row becomes actionable (None: nothing planned)."""
     row = store.conn.execute(
-        "SELECT MIN(COALESCE(next_attempt_ts, due_ts)) FROM deliveries WHERE status IN ('planned', 'sending')"
+        "SELECT MIN(wake_ts) FROM deliveries WHERE status IN ('planned', 'sending')"
     ).fetchone()
     return None if row is None or row[0] is None else datetime.fromtimestamp(float(row[0]), UTC)
 
@@ -232,8 +242,8 @@ def record_failure(
         retry_at = now + timedelta(seconds=backoff_delay(attempts, policy, rng))
         store.conn.execute(
             "UPDATE deliveries SET status = 'planned', attempts = ?, last_error = ?, next_attempt_ts = ?,"
-            " updated_at = ? WHERE id = ?",
-            (attempts, error, _ts(retry_at), now.isoformat(), delivery_id),
+            " wake_ts = ?, updated_at = ? WHERE id = ?",
+            (attempts, error, _ts(retry_at), _ts(retry_at), now.isoformat(), delivery_id),
         )
         return "planned"
 
