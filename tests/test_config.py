@@ -178,3 +178,20 @@ def test_timezone_follows_the_country_unless_given(tmp_env: TmpEnv) -> None:
     assert load_settings().defaults.timezone == "UTC"
     tmp_env.write_config('[defaults]\ncountry = "BH"\n')
     assert load_settings().defaults.timezone == "Asia/Bahrain"
+
+
+@pytest.mark.parametrize("xdg", [None, "", "relative/dir", "/abs/xdg"])
+@pytest.mark.parametrize("home", ["/home/someone", "relative-home", ""])
+def test_paths_match_platformdirs(monkeypatch: pytest.MonkeyPatch, xdg: str | None, home: str) -> None:
+    import platformdirs
+
+    from reminder.paths import default_store_path, user_config_path
+
+    for variable in ("XDG_DATA_HOME", "XDG_CONFIG_HOME"):
+        if xdg is None:
+            monkeypatch.delenv(variable, raising=False)
+        else:
+            monkeypatch.setenv(variable, xdg)
+    monkeypatch.setenv("HOME", home)
+    assert default_store_path() == Path(platformdirs.user_data_dir("reminder")) / "reminder.db"
+    assert user_config_path() == Path(platformdirs.user_config_dir("reminder")) / "config.toml"
