@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from .api import DispatchReport
     from .config import Settings
     from .notifiers import Notifier
+    from .store import Store
 
 __all__ = ["Daemon", "DaemonState", "PidLock", "poke", "running_pid"]
 
@@ -210,6 +211,8 @@ class Daemon:
         now = now or self.clock()
         with self._flags.lock:
             reload, replan = self._flags.reload, self._flags.replan or self._flags.reload
+            # A wake-up from the CLI means a case changed: the calendar file may need rewriting.
+            changed = replan or self._flags.wake
             self._flags.reload = self._flags.replan = self._flags.wake = False
         if reload:
             self._reload()
@@ -225,11 +228,24 @@ class Daemon:
                 clock=self.clock,
                 should_stop=self._stop.is_set,
             )
-            if self._housekeeping_due(now):
+            housekeeping = self._housekeeping_due(now)
+            if housekeeping:
                 api.housekeeping(store, self.settings, now=now)
                 self._last_housekeeping = now
+            if changed or housekeeping:
+                self._sync_ics(store, now)
         self.passes += 1
         return report
+
+    def _sync_ics(self, store: Store, now: datetime) -> None:
+        from . import api
+
+        try:
+            if api.sync_ics(store, self.settings, now=now):
+                log.info("calendar file updated: %s", self.settings.export.ics_path)
+        except (ReminderError, OSError) as exc:
+            # A calendar file that cannot be written must not hold back a reminder.
+            log.warning("cannot update the calendar file %s: %s", self.settings.export.ics_path, exc)
 
     def _housekeeping_due(self, now: datetime) -> bool:
         # Rides on a pass rather than a job of its own, so an idle hour costs no extra wake-up.

@@ -302,3 +302,13 @@ def test_reminder_due_during_a_suspend_goes_out_soon_after_resume(tmp_env: TmpEn
 
 def _libfaketime() -> str:
     return LIBFAKETIME[0]
+
+
+def test_daemon_keeps_the_calendar_file_current(tmp_env: TmpEnv) -> None:
+    ics = tmp_env.root / "cal" / "reminder.ics"
+    write_config(tmp_env, f'[export]\nics_path = "{ics}"\n')
+    (case_id,) = add_cases(tmp_env, 1, date(2026, 3, 1))
+    run = subprocess.run(daemon_cmd("--once"), env=tmp_env.env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    text = ics.read_text()
+    assert f"UID:{case_id}-deadline@reminder" in text
