@@ -702,6 +702,13 @@ def _case_options(f: F) -> F:
             help="A day or range on which this organisation is shut (repeatable).",
         ),
         click.option("--preset", help="Escalation preset after the deadline, e.g. telecom, gdpr."),
+        click.option(
+            "--remind",
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="Override the [reminders] policy for this case (repeatable), e.g. before_deadline=3, "
+            "opened=no, escalation_every=5, hour=8; on edit it replaces earlier overrides ('reset' clears).",
+        ),
         click.option("--notes", help="Free text: who you spoke to, what they said."),
     ]
     for option in reversed(options):
@@ -748,7 +755,9 @@ def add_command(
       reminder add --title "Refund" --org DB --country DE --subdivision BY --submitted 2026-03-02 --json
     """
     from . import api
+    from .plan import parse_remind_overrides
 
+    fields["remind"] = parse_remind_overrides(fields.get("remind") or ())
     now = _now()
     settings = settings_from(ctx)
     store = _open_store(ctx)
@@ -899,6 +908,11 @@ def edit_command(
         changes["channels"] = tuple(c for c in channels if c.strip())
     if closures:
         changes["closures"] = _parse_closures([c for c in closures if c.strip()])
+    remind = changes.pop("remind", ())
+    if remind:
+        from .plan import parse_remind_overrides
+
+        changes["remind"] = {} if list(remind) == ["reset"] else parse_remind_overrides(remind)
     now = _now()
     store = _open_store(ctx)
     case = api.edit_case(store, settings_from(ctx), case_id, now=now, **changes)

@@ -1,0 +1,105 @@
+"""The reminder side of the CLI contract: show's reminders, --remind, close/reopen, status, service."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+from conftest import TmpEnv
+
+from reminder.calendar import get_calendar
+
+
+def cli(tmp_env: TmpEnv, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "reminder", *args], env=env or tmp_env.env, capture_output=True, text=True
+    )
+
+
+def ok_json(proc: subprocess.CompletedProcess[str]) -> Any:
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_show_lists_planned_reminders_with_remind_overrides(tmp_env: TmpEnv) -> None:
+    case = ok_json(
+        cli(
+            tmp_env,
+            "add",
+            "--title",
+            "Cancel eSIM",
+            "--org",
+            "Batelco",
+            "--submitted",
+            "2026-03-01",
+            "--remind",
+            "before_deadline=4",
+            "--remind",
+            "hour=8",
+            "--json",
+        )
+    )
+    shown = ok_json(cli(tmp_env, "show", case["id"], "--json"))
+    reminders = shown["reminders"]
+    assert reminders, "a new case has planned reminders"
+    for r in reminders:
+        assert set(r) >= {"kind", "due", "status", "notifier", "attempts", "sent_at"}
+        assert r["status"] == "planned" and r["notifier"] == "log" and r["attempts"] == 0
+        due = datetime.fromisoformat(r["due"])
+        assert due.utcoffset() is not None and due.hour == 8
+    by_kind = {
+        r["kind"]: datetime.fromisoformat(r["due"]).date() for r in reminders if r["kind"] != "escalation"
+    }
+    deadline = date.fromisoformat(shown["window"]["deadline"])
+    assert by_kind["deadline"] == deadline
+    assert by_kind["before_deadline"] == get_calendar("BH").add_business_days(deadline, -4)
+
+    closed = ok_json(cli(tmp_env, "close", case["id"], "--resolution", "cancelled", "--json"))
+    assert {r["status"] for r in closed["reminders"]} == {"cancelled"}
+    reopened = ok_json(cli(tmp_env, "reopen", case["id"], "--json"))
+    assert {r["status"] for r in reopened["reminders"]} == {"planned"}
+    assert len(reopened["reminders"]) == len(reminders), "reopening revives rows, it does not duplicate them"
+
+    bad = cli(tmp_env, "edit", case["id"], "--remind", "hour=25", "--json")
+    assert bad.returncode == 2
+    assert "hour" in json.loads(bad.stderr)["error"]
+
+
+def test_status_json_shape(tmp_env: TmpEnv) -> None:
+    ok_json(cli(tmp_env, "add", "--title", "Refund", "--org", "Zain", "--submitted", "2026-03-01", "--json"))
+    info = ok_json(cli(tmp_env, "status", "--json"))
+    assert info["running"] is False and info["pid"] is None
+    assert info["counts"]["planned"] > 0
+    assert datetime.fromisoformat(info["next_due"]).tzinfo is not None
+
+
+def test_service_install_writes_a_unit_that_systemd_accepts(tmp_env: TmpEnv) -> None:
+    env = {**tmp_env.env, "PATH": os.environ.get("PATH", "")}
+    out = ok_json(cli(tmp_env, "service", "install", "--no-start", "--json", env=env))
+    unit = tmp_env.config_home / "systemd" / "user" / "reminder.service"
+    assert out["unit_path"] == str(unit) and out["installed"] is True
+    text = unit.read_text()
+    assert "Type=notify" in text and "@EXEC_START@" not in text
+    exec_start = next(line for line in text.splitlines() if line.startswith("ExecStart="))
+    assert exec_start.endswith(" daemon")
+    assert os.path.exists(exec_start.removeprefix("ExecStart=").split()[0])
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed")
+    runtime = tmp_env.root / "runtime"
+    runtime.mkdir(mode=0o700)
+    check = subprocess.run(
+        [analyze, "--user", "verify", str(unit)],
+        env={**env, "XDG_RUNTIME_DIR": str(runtime)},
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 0, check.stderr
+    removed = ok_json(cli(tmp_env, "service", "uninstall", "--json", env=env))
+    assert removed["installed"] is False and not unit.exists()
