@@ -209,7 +209,9 @@ _reference_cache: dict[str, tuple[str, list[date]]] = {}
 
 def _numpy_reference(country: str) -> tuple[str, list[date]]:
     if country not in _reference_cache:
-        h = holidays.country_holidays(country, years=range(START.year - 1, END.year + 3))
+        # ±300 business days reach over a year either side of START..END: load two more years
+        # each way, or the reference itself would count 2014's Christmas as a working day.
+        h = holidays.country_holidays(country, years=range(START.year - 2, END.year + 3))
         assert not [d for d in h.weekend_workdays if START.year <= d.year <= END.year], country
         _reference_cache[country] = (_weekmask(set(h.weekend)), sorted(h))
     return _reference_cache[country]
