@@ -18,8 +18,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from reminder.store import Store
+
+# The same examples on every run: a property test that finds a bug should fail every run,
+# not one CI run in fifty. Explore new examples with `pytest --hypothesis-profile explore`.
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile("repeatable")
 
 REPO = Path(__file__).resolve().parent.parent
 
