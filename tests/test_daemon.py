@@ -8,6 +8,7 @@ and resume does; the library calls in the test pass ``now`` explicitly.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -312,3 +313,27 @@ def test_daemon_keeps_the_calendar_file_current(tmp_env: TmpEnv) -> None:
     assert run.returncode == 0, run.stderr
     text = ics.read_text()
     assert f"UID:{case_id}-deadline@reminder" in text
+
+
+def test_daemon_speaks_sd_notify(tmp_env: TmpEnv) -> None:
+    """Type=notify: READY when serving, WATCHDOG on every pass, STOPPING on SIGTERM (a real socket)."""
+    import socket
+
+    write_config(tmp_env)
+    path = tmp_env.root / "notify.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(str(path))
+        sock.settimeout(20)
+        proc = start_daemon({**tmp_env.env, "NOTIFY_SOCKET": str(path)}, *daemon_cmd())
+        try:
+            seen = [sock.recv(256).decode(), sock.recv(256).decode()]
+            assert "READY=1" in seen and "WATCHDOG=1" in seen
+        finally:
+            code, err = stop(proc)
+        assert code == 0, err
+        states = []
+        with contextlib.suppress(TimeoutError):
+            sock.settimeout(0.5)
+            while True:
+                states.append(sock.recv(256).decode())
+        assert states[-1] == "STOPPING=1"
