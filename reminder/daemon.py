@@ -33,7 +33,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -169,6 +169,7 @@ class Daemon:
         self._stop = threading.Event()
         self._scheduler: Any = None
         self._last_housekeeping: datetime | None = None
+        self._store: Store | None = None
         self.passes = 0
 
     # --- paths and parts -----------------------------------------------------------------------
@@ -192,6 +193,29 @@ class Daemon:
             )
         return self._notifiers
 
+    @contextlib.contextmanager
+    def _open_store(self) -> Iterator[Store]:
+        """The store every pass shares, kept open: opening one (WAL mode, PRAGMAs, the schema
+        check) costs more CPU than a whole idle pass. After an error it is dropped, and the
+        next pass opens a fresh one."""
+        from .store import Store
+
+        if self._store is not None and self._store.path != self.store_path:
+            self._close_store()  # a reload moved the database
+        if self._store is None:
+            self._store = Store(self.store_path, any_thread=True)
+        try:
+            yield self._store
+        except BaseException:
+            self._close_store()
+            raise
+
+    def _close_store(self) -> None:
+        if self._store is not None:
+            store, self._store = self._store, None
+            with contextlib.suppress(Exception):
+                store.close()
+
     def _close_notifiers(self) -> None:
         if self._notifiers is not None and not self._injected_notifiers:
             for notifier in self._notifiers:
@@ -206,7 +230,6 @@ class Daemon:
     def tick(self, now: datetime | None = None) -> DispatchReport:
         """One pass: reload/re-plan if asked, send what is due, compute the next wake-up."""
         from . import api
-        from .store import Store
 
         now = now or self.clock()
         with self._flags.lock:
@@ -216,7 +239,7 @@ class Daemon:
             self._flags.reload = self._flags.replan = self._flags.wake = False
         if reload:
             self._reload()
-        with Store(self.store_path) as store:
+        with self._open_store() as store:
             if replan:
                 planned = api.replan_all(store, self.settings, now=now)
                 log.info("planned reminders for %d open case(s)", planned)
@@ -264,10 +287,9 @@ class Daemon:
 
     def next_wake(self, now: datetime) -> datetime:
         from . import outbox
-        from .store import Store
 
         cap = now + timedelta(seconds=float(self.settings.daemon.max_sleep_seconds))
-        with Store(self.store_path) as store:
+        with self._open_store() as store:
             due = outbox.next_due_at(store)
         return cap if due is None else max(now, min(due, cap))
 
@@ -277,6 +299,7 @@ class Daemon:
         try:
             return self.tick()
         finally:
+            self._close_store()
             self._close_notifiers()
             lock.release()
 
@@ -374,6 +397,7 @@ class Daemon:
             systemd.notify("STOPPING=1")
             self._stop.set()
             self._scheduler.shutdown(wait=True)
+            self._close_store()
             self._close_notifiers()
             lock.release()
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)

@@ -458,11 +458,11 @@ class Store:
     opens it in WAL mode and applies pending :data:`MIGRATIONS`.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, any_thread: bool = False) -> None:
         self.path = Path(path).expanduser()
         self._depth = 0
         try:
-            self.conn = self._connect()
+            self.conn = self._connect(any_thread)
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot open the database: {exc}") from None
         try:
@@ -471,7 +471,7 @@ class Store:
             self.conn.close()
             raise
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, any_thread: bool = False) -> sqlite3.Connection:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # Create it 0600 before sqlite does (sqlite would honour the umask, often 0644).
@@ -481,7 +481,11 @@ class Store:
                 os.chmod(self.path, FILE_MODE)
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot create the database file: {exc.strerror}") from None
-        conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        # any_thread: the daemon keeps one store across passes, which run on a worker thread
+        # one at a time, and closes it from the main thread; it never uses it from two at once.
+        conn = sqlite3.connect(
+            self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=not any_thread
+        )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         _enable_wal(conn)
         conn.execute("PRAGMA foreign_keys = ON")
