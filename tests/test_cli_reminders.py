@@ -103,3 +103,11 @@ def test_service_install_writes_a_unit_that_systemd_accepts(tmp_env: TmpEnv) -> 
     assert check.returncode == 0, check.stderr
     removed = ok_json(cli(tmp_env, "service", "uninstall", "--json", env=env))
     assert removed["installed"] is False and not unit.exists()
+
+
+def test_shipped_unit_is_the_one_in_config() -> None:
+    from conftest import REPO
+
+    assert (REPO / "config" / "reminder.service").read_text() == (
+        REPO / "reminder" / "data" / "reminder.service"
+    ).read_text()
