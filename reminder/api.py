@@ -521,8 +521,12 @@ def plan_case(
     *,
     now: datetime,
     routes: list[tuple[str, frozenset[str] | None]] | None = None,
+    window: ReviewWindow | None = None,
 ) -> list[Reminder]:
-    """Re-plan one case's reminders into the outbox (inside the caller's transaction)."""
+    """Re-plan one case's reminders into the outbox (inside the caller's transaction).
+
+    ``window``: the case's stored window when the caller has already read it.
+    """
     from . import outbox
     from .calendar import get_calendar
     from .plan import plan_reminders
@@ -530,7 +534,7 @@ def plan_case(
     if case.status != "open":
         outbox.cancel_case(store, case.id, now)
         return []
-    window = store.get_window(case.id) or _window_for(settings, case)
+    window = window or store.get_window(case.id) or _window_for(settings, case)
     calendar = get_calendar(case.country, case.subdivision, _closures_for(settings, case))
     reminders = plan_reminders(
         case, window, policy_for(settings, case), calendar, _preset_steps(settings, case, window, calendar)
@@ -546,14 +550,27 @@ def plan_case(
     return reminders
 
 
+REPLAN_BATCH = 500
+
+
 def replan_all(store: Store, settings: Settings, *, now: datetime) -> int:
-    """Re-plan every open case (after a config change or at start-up). Returns how many."""
+    """Re-plan every open case (after a config change or at start-up). Returns how many.
+
+    A batch of cases at a time, each batch in its own transaction: the daemon holds
+    one batch in memory, not 100,000 cases, and never holds the write lock long
+    enough for a CLI command to time out waiting. Each case's plan is written whole.
+    """
     routes = notifier_routes(settings)
-    cases = store.list_cases("open")
-    with store.atomic():
-        for case in cases:
-            plan_case(store, settings, case, now=now, routes=routes)
-    return len(cases)
+    count, after = 0, ""
+    while True:
+        with store.atomic():
+            batch = store.case_batch("open", after=after, limit=REPLAN_BATCH)
+            for case, window in batch:
+                plan_case(store, settings, case, now=now, routes=routes, window=window)
+        if not batch:
+            return count
+        count += len(batch)
+        after = batch[-1][0].id
 
 
 def list_reminders(store: Store, case_id: str) -> list[dict[str, object]]:

@@ -667,6 +667,32 @@ class Store:
                 items.setdefault(r[0], []).append(_item_from_row(r[1:]))
         return [(_case_from_row(row, tuple(items.get(row[0], ()))), _window_from_row(row)) for row in rows]
 
+    def case_batch(
+        self, status: StatusFilter = "open", *, after: str = "", limit: int = 1000
+    ) -> list[tuple[Case, ReviewWindow | None]]:
+        """The next ``limit`` cases in id order after the id ``after``, each with its stored window.
+
+        For walking every case a batch at a time (the daemon re-plans 100,000 of them)
+        without holding them all in memory: pass the last id of a batch as ``after``.
+        """
+        # "+status": walk the primary key in order; SQLite would otherwise take the status
+        # index and sort every open case again for each batch (quadratic at 100,000 cases).
+        where, params = self._filter(status, None, alias="+")
+        where = f"{where} AND id > ?" if where else " WHERE id > ?"
+        rows = self.conn.execute(
+            f"SELECT {_CASE_COLUMNS} FROM cases{where} ORDER BY id LIMIT ?", (*params, after, limit)
+        ).fetchall()
+        items: dict[str, list[ChecklistItem]] = {}
+        if rows:
+            # A range of the primary key: no parameter per case, and other cases' items are ignored.
+            for r in self.conn.execute(
+                "SELECT case_id, position, text, done, done_at FROM checklist_items"
+                " WHERE case_id BETWEEN ? AND ? ORDER BY case_id, position",
+                (rows[0][0], rows[-1][0]),
+            ):
+                items.setdefault(r[0], []).append(_item_from_row(r[1:]))
+        return [(_case_from_row(row, tuple(items.get(row[0], ()))), _window_from_row(row)) for row in rows]
+
     def list_cases_json(
         self, status: StatusFilter = "open", due_before: date | None = None, *, today: Mapping[str, date]
     ) -> str:

@@ -204,3 +204,28 @@ def test_a_failing_hook_rolls_the_write_back(
     with pytest.raises(RuntimeError):
         add(store, settings)
     assert store.count_cases() == 0
+
+
+def test_replan_all_walks_the_open_cases_in_batches(
+    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cases = [add(store, settings, kind="sim-cancellation", submitted=date(2026, 3, d)) for d in range(1, 8)]
+    for case in cases[1::3]:
+        api.close_case(store, settings, case.id, now=NOW)
+    open_ids = sorted(c.id for c in cases if c not in cases[1::3])
+
+    def planned() -> set[tuple[object, ...]]:
+        sql = "SELECT case_id, key, notifier, due FROM deliveries WHERE status = 'planned'"
+        return set(store.conn.execute(sql))
+
+    before = planned()
+    assert {row[0] for row in before} == set(open_ids)
+    store.conn.execute("DELETE FROM deliveries")
+    monkeypatch.setattr(api, "REPLAN_BATCH", 2)
+    assert api.replan_all(store, settings, now=NOW) == len(open_ids)
+    assert planned() == before
+    # A batch carries each case's checklist and window, in id order.
+    first = store.case_batch("open", limit=2)
+    assert [c.id for c, _ in first] == open_ids[:2]
+    assert all(c.checklist and w is not None for c, w in first)
+    assert [c.id for c, _ in store.case_batch("open", after=open_ids[1], limit=9)] == open_ids[2:]
