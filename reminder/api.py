@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from .dossier import Dossier
     from .evidence import VerifyReport
     from .ics import IcsEntry
-    from .notifiers.base import Notifier
+    from .notifiers.base import DeliveryResult, Notifier, OnResult
     from .outbox import RetryPolicy
     from .plan import Policy
     from .presets import EscalationStep
@@ -592,6 +592,14 @@ def list_reminders(store: Store, case_id: str) -> list[dict[str, object]]:
     ]
 
 
+# Messages rendered and claimed at a time; one batch (one SMTP connection) per chunk.
+SEND_CHUNK = 200
+
+
+class _Stopped(Exception):
+    """Raised from a batch's ``on_result`` to end it early: the daemon was asked to stop."""
+
+
 def deliver_due(
     store: Store,
     settings: Settings,
@@ -607,8 +615,10 @@ def deliver_due(
     that says where things stand — and the earlier ones are marked superseded: after
     30 days off, one message per case, not a flood. Each notifier runs in its own
     thread with its own connection to the database, so a slow or failing channel
-    never delays the others. A row is committed ``sending`` before the notifier is
-    called and ``sent`` right after it accepts.
+    never delays the others. Rows are committed ``sending`` a chunk at a time before
+    the notifier is called, and each ``sent`` right after the notifier accepts it
+    (``Notifier.send_batch``'s ``on_result``): a batch reuses one connection (SMTP),
+    yet a crash can repeat only the message in flight.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -624,69 +634,125 @@ def deliver_due(
     for row in rows:
         groups.setdefault((row.case_id, row.notifier), []).append(row)
     work: dict[str, list[tuple[Delivery, int]]] = {}
-    for (_case_id, label), items in groups.items():
-        items.sort(key=lambda d: (d.due, d.key))
-        latest, earlier = items[-1], items[:-1]
-        if label not in by_label:
-            # The notifier was removed from the config: nothing can send these.
-            for d in items:
-                outbox.record_failure(
-                    store,
-                    d.id,
-                    f"notifier {label!r} is not configured",
-                    now,
-                    _retry_policy(settings),
-                    retryable=False,
-                )
-                report.failed += 1
-            continue
-        outbox.supersede(store, [d.id for d in earlier], latest.key, now)
-        report.superseded += len(earlier)
-        work.setdefault(label, []).append((latest, len(earlier)))
+    with store.atomic():  # one commit for the whole catch-up, not one per case
+        for (_case_id, label), items in groups.items():
+            items.sort(key=lambda d: (d.due, d.key))
+            latest, earlier = items[-1], items[:-1]
+            if label not in by_label:
+                # The notifier was removed from the config: nothing can send these.
+                for d in items:
+                    outbox.record_failure(
+                        store,
+                        d.id,
+                        f"notifier {label!r} is not configured",
+                        now,
+                        _retry_policy(settings),
+                        retryable=False,
+                    )
+                    report.failed += 1
+                continue
+            outbox.supersede(store, [d.id for d in earlier], latest.key, now)
+            report.superseded += len(earlier)
+            work.setdefault(label, []).append((latest, len(earlier)))
 
     retry = _retry_policy(settings)
     lock = threading.Lock()
+    # A case due on several notifiers is read once; each entry goes when its last notifier took it.
+    uses: dict[str, int] = {}
+    for batch in work.values():
+        for delivery, _missed in batch:
+            uses[delivery.case_id] = uses.get(delivery.case_id, 0) + 1
+    cache: dict[str, tuple[Case, ReviewWindow, list[EvidenceEntry]]] = {}
+
+    def message_for(own: Store, delivery: Delivery, missed: int) -> Message:
+        key = delivery.case_id
+        if uses[key] == 1:
+            return _message_for(own, delivery, missed, clock())
+        entry = cache.get(key) or _case_for_message(own, key)
+        with lock:
+            uses[key] -= 1
+            if uses[key]:
+                cache[key] = entry
+            else:
+                cache.pop(key, None)
+        return _message_for(own, delivery, missed, clock(), entry)
+
+    def settle(own: Store, label: str, delivery: Delivery, result: DeliveryResult) -> None:
+        if result.ok:
+            outbox.mark_sent(own, delivery.id, clock())
+            with lock:
+                report.sent += 1
+            return
+        status = outbox.record_failure(
+            own, delivery.id, result.detail, clock(), retry, retryable=result.retryable
+        )
+        log.warning("%s: %s for case %s failed (%s)", label, delivery.kind, delivery.case_id, result.detail)
+        with lock:
+            if status == "failed":
+                report.failed += 1
+            else:
+                report.retried += 1
+            report.errors.append(f"{label}: {result.detail}")
+
+    def send(own: Store, label: str, ready: list[tuple[Delivery, Message]]) -> bool:
+        """Claim and send a chunk, settling each result as it comes; False if told to stop."""
+        from .notifiers.base import DeliveryResult
+
+        notifier = by_label[label]
+        batch = _batch_sender(notifier)
+        outbox.claim(own, [d.id for d, _ in ready], clock())
+        done = 0
+        own_error: list[BaseException] = []
+
+        def on_result(i: int, result: DeliveryResult) -> None:
+            nonlocal done
+            try:
+                settle(own, label, ready[done][0], result)
+            except BaseException as exc:
+                own_error.append(exc)
+                raise
+            done += 1
+            if done < len(ready) and should_stop():
+                raise _Stopped
+
+        while done < len(ready):
+            try:
+                batch([m for _, m in ready[done:]], on_result)
+            except _Stopped:
+                outbox.release(own, [d.id for d, _ in ready[done:]], clock())
+                return False
+            except Exception as exc:  # a plugin that breaks the contract must not stop the pass
+                if own_error:
+                    raise
+                settle(own, label, ready[done][0], DeliveryResult.failure(f"{type(exc).__name__}: {exc}"))
+                done += 1
+                continue
+            if done < len(ready):  # a notifier that did not report every result: the rest were not sent
+                outbox.release(own, [d.id for d, _ in ready[done:]], clock())
+                log.warning("%s: %d message(s) not sent; retrying next pass", label, len(ready) - done)
+                break
+        return True
 
     def run(label: str, items: list[tuple[Delivery, int]]) -> None:
-        notifier = by_label[label]
         # Each thread gets its own connection: sqlite3 connections are not shared across threads.
         with type(store)(store.path) as own:
-            for delivery, missed in items:
+            for start in range(0, len(items), SEND_CHUNK):
                 if should_stop():
                     with lock:
                         report.stopped_early = True
                     return
-                try:
-                    message = _message_for(own, delivery, missed, clock())
-                except ReminderError as exc:
-                    outbox.record_failure(own, delivery.id, str(exc), clock(), retry, retryable=False)
+                ready: list[tuple[Delivery, Message]] = []
+                for delivery, missed in items[start : start + SEND_CHUNK]:
+                    try:
+                        ready.append((delivery, message_for(own, delivery, missed)))
+                    except ReminderError as exc:
+                        outbox.record_failure(own, delivery.id, str(exc), clock(), retry, retryable=False)
+                        with lock:
+                            report.failed += 1
+                if ready and not send(own, label, ready):
                     with lock:
-                        report.failed += 1
-                    continue
-                outbox.claim(own, [delivery.id], clock())
-                try:
-                    result = notifier.send(message)
-                except Exception as exc:  # a plugin that breaks the contract must not stop the pass
-                    from .notifiers.base import DeliveryResult
-
-                    result = DeliveryResult.failure(f"{type(exc).__name__}: {exc}")
-                if result.ok:
-                    outbox.mark_sent(own, delivery.id, clock())
-                    with lock:
-                        report.sent += 1
-                    continue
-                status = outbox.record_failure(
-                    own, delivery.id, result.detail, clock(), retry, retryable=result.retryable
-                )
-                log.warning(
-                    "%s: %s for case %s failed (%s)", label, delivery.kind, delivery.case_id, result.detail
-                )
-                with lock:
-                    if status == "failed":
-                        report.failed += 1
-                    else:
-                        report.retried += 1
-                    report.errors.append(f"{label}: {result.detail}")
+                        report.stopped_early = True
+                    return
 
     if len(work) == 1:
         (only,) = work.items()
@@ -698,6 +764,22 @@ def deliver_due(
     return report
 
 
+def _batch_sender(notifier: Notifier) -> Callable[[Sequence[Message], OnResult], object]:
+    """``notifier.send_batch`` — or, for a plugin whose ``send_batch`` predates ``on_result``,
+    the base class's, which calls its ``send`` once per message."""
+    import inspect
+
+    from .notifiers.base import Notifier as Base
+
+    try:
+        streams = "on_result" in inspect.signature(notifier.send_batch).parameters
+    except (TypeError, ValueError):
+        streams = False
+    if streams:
+        return notifier.send_batch
+    return lambda messages, on_result: Base.send_batch(notifier, messages, on_result)
+
+
 def _retry_policy(settings: Settings) -> RetryPolicy:
     from .outbox import RetryPolicy
 
@@ -707,20 +789,31 @@ def _retry_policy(settings: Settings) -> RetryPolicy:
     )
 
 
-def _message_for(store: Store, delivery: Delivery, missed: int, now: datetime) -> Message:
-    from .messages import render_message
-
-    case = store.get_case(delivery.case_id)
+def _case_for_message(store: Store, case_id: str) -> tuple[Case, ReviewWindow, list[EvidenceEntry]]:
+    case = store.get_case(case_id)
     window = store.get_window(case.id)
     if window is None:
         raise InputError(f"case {case.id} has no review window")
+    return case, window, _evidence_for(store, case.id)
+
+
+def _message_for(
+    store: Store,
+    delivery: Delivery,
+    missed: int,
+    now: datetime,
+    read: tuple[Case, ReviewWindow, list[EvidenceEntry]] | None = None,
+) -> Message:
+    from .messages import render_message
+
+    case, window, evidence = read or _case_for_message(store, delivery.case_id)
     return render_message(
         case,
         window,
         kind=delivery.kind,
         key=delivery.key,
         now=now,
-        evidence=_evidence_for(store, case.id),
+        evidence=evidence,
         note=delivery.note,
         missed=missed,
     )

@@ -40,6 +40,7 @@ __all__ = [
     "mark_sent",
     "next_due_at",
     "record_failure",
+    "release",
     "supersede",
     "sync_plan",
 ]
@@ -202,6 +203,15 @@ def claim(store: Store, ids: Sequence[int], now: datetime) -> None:
     with store.atomic():
         store.conn.executemany(
             "UPDATE deliveries SET status = 'sending', updated_at = ? WHERE id = ?",
+            [(now.isoformat(), i) for i in ids],
+        )
+
+
+def release(store: Store, ids: Sequence[int], now: datetime) -> None:
+    """Put claimed rows that no notifier was handed back to ``planned`` (a batch stopped early)."""
+    with store.atomic():
+        store.conn.executemany(
+            "UPDATE deliveries SET status = 'planned', updated_at = ? WHERE id = ? AND status = 'sending'",
             [(now.isoformat(), i) for i in ids],
         )
 

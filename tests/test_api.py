@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from conftest import TmpEnv
 
-from reminder import api
+from reminder import api, outbox
 from reminder.config import ClosureSettings, Settings, load_settings
 from reminder.errors import InputError, NotFound, UnknownCountry
-from reminder.models import Case
+from reminder.models import Case, Message
+from reminder.notifiers.base import DeliveryResult, Notifier, NotifierOptions
 from reminder.store import Store
 
 NOW = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
@@ -229,3 +232,67 @@ def test_replan_all_walks_the_open_cases_in_batches(
     assert [c.id for c, _ in first] == open_ids[:2]
     assert all(c.checklist and w is not None for c, w in first)
     assert [c.id for c, _ in store.case_batch("open", after=open_ids[1], limit=9)] == open_ids[2:]
+
+
+class _Recorder(Notifier):
+    """Checks, as each message is handed over, that every earlier one is already committed sent."""
+
+    name = "recorder"
+
+    def __init__(self, db: Path, *, fail_on: str = "") -> None:
+        super().__init__(NotifierOptions(), label="log")
+        self.db, self.fail_on = db, fail_on
+        self.sent: list[str] = []
+        self.seen_sending: list[bool] = []
+
+    def send(self, message: Message) -> DeliveryResult:
+        with Store(self.db) as other:  # another connection sees only what was committed
+            status = dict(other.conn.execute("SELECT key, status FROM deliveries"))
+        assert all(status[key] == "sent" for key in self.sent)
+        self.seen_sending.append(status[message.key] == "sending")
+        if message.case_id == self.fail_on:
+            raise RuntimeError("plugin bug")
+        self.sent.append(message.key)
+        return DeliveryResult.success()
+
+
+class _OldPlugin(_Recorder):
+    def send_batch(self, messages: Sequence[Message]) -> list[DeliveryResult]:  # type: ignore[override]
+        raise AssertionError("a send_batch without on_result is never given a batch")
+
+
+def _due_cases(store: Store, settings: Settings, n: int) -> list[str]:
+    return [add(store, settings, submitted=date(2026, 1, 4 + i)).id for i in range(n)]
+
+
+LATER = datetime(2026, 6, 1, 12, tzinfo=UTC)
+
+
+def test_deliver_due_commits_each_message_before_the_next_and_stops_between_them(
+    store: Store, settings: Settings
+) -> None:
+    ids = _due_cases(store, settings, 4)
+    recorder = _Recorder(store.path)
+    report = api.deliver_due(
+        store, settings, [recorder], now=LATER, should_stop=lambda: len(recorder.sent) >= 2
+    )
+    assert (report.sent, report.stopped_early) == (2, True)
+    assert all(recorder.seen_sending)
+    counts = outbox.counts(store)
+    # The two never handed over are planned again, not left "sending".
+    assert (counts["sent"], counts["sending"]) == (2, 0)
+    assert len(outbox.due(store, LATER)) == 2
+    report = api.deliver_due(store, settings, [recorder], now=LATER)
+    assert report.sent == 2 and not report.stopped_early
+    assert sorted(key.split(":")[0] for key in recorder.sent) == sorted(ids)
+
+
+def test_deliver_due_survives_a_plugin_that_raises_or_predates_on_result(
+    store: Store, settings: Settings
+) -> None:
+    ids = _due_cases(store, settings, 3)
+    plugin = _OldPlugin(store.path, fail_on=ids[1])
+    report = api.deliver_due(store, settings, [plugin], now=LATER)
+    assert (report.sent, report.retried) == (2, 1)
+    assert "RuntimeError: plugin bug" in report.errors[0]
+    assert outbox.counts(store)["sending"] == 0

@@ -22,7 +22,16 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, SecretStr, field_validator
 
 from ..models import Message
-from .base import DELIVERY_FAILURE, Clock, DeliveryResult, Notifier, NotifierContext, NotifierOptions, Problem
+from .base import (
+    DELIVERY_FAILURE,
+    Clock,
+    DeliveryResult,
+    Notifier,
+    NotifierContext,
+    NotifierOptions,
+    OnResult,
+    Problem,
+)
 
 if TYPE_CHECKING:
     from apprise import Apprise
@@ -202,8 +211,10 @@ class AppriseNotifier(Notifier):
             self._delivered.clear()
         self._delivered.add((key, index))
 
-    def send_batch(self, messages: Sequence[Message]) -> list[DeliveryResult]:
-        return [self.send(m) for m in messages]
+    def send_batch(
+        self, messages: Sequence[Message], on_result: OnResult | None = None
+    ) -> list[DeliveryResult]:
+        return super().send_batch(messages, on_result)
 
     def describe(self) -> dict[str, object]:
         data = super().describe()

@@ -29,6 +29,7 @@ __all__ = [
     "Notifier",
     "NotifierContext",
     "NotifierOptions",
+    "OnResult",
     "Problem",
     "utc_now",
 ]
@@ -36,6 +37,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+# Told each message's outcome as soon as it is known: (index in the batch, result).
+OnResult = Callable[[int, "DeliveryResult"], None]
 
 # What kind of problem a failed delivery had, so `notify test` can name it.
 Problem = Literal[
@@ -156,9 +159,22 @@ class Notifier(ABC):
     def send(self, message: Message) -> DeliveryResult:
         """Deliver one message; never raises for a delivery failure."""
 
-    def send_batch(self, messages: Sequence[Message]) -> list[DeliveryResult]:
-        """Deliver several messages, one result each, in order."""
-        return [self.send(m) for m in messages]
+    def send_batch(
+        self, messages: Sequence[Message], on_result: OnResult | None = None
+    ) -> list[DeliveryResult]:
+        """Deliver several messages, one result each, in order.
+
+        ``on_result(i, result)`` is called as soon as message ``i`` has its outcome,
+        before the next one is sent: the outbox commits each delivery there, so a crash
+        in the middle of a batch can repeat only the message in flight. An exception it
+        raises ends the batch and propagates (an override must not swallow it).
+        """
+        results: list[DeliveryResult] = []
+        for i, message in enumerate(messages):
+            results.append(self.send(message))
+            if on_result is not None:
+                on_result(i, results[-1])
+        return results
 
     def close(self) -> None:  # noqa: B027 - most notifiers hold nothing open
         """Release anything the notifier holds open."""

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from pydantic import Field, field_validator
 
 from ..models import REMINDER_KINDS, Message
-from .base import DELIVERY_FAILURE, DeliveryResult, Notifier, NotifierOptions, Problem
+from .base import DELIVERY_FAILURE, DeliveryResult, Notifier, NotifierOptions, OnResult, Problem
 
 __all__ = ["DesktopNotifier", "DesktopOptions", "find_session_bus"]
 
@@ -189,9 +189,14 @@ class DesktopNotifier(Notifier):
     def send(self, message: Message) -> DeliveryResult:
         return self.send_batch([message])[0]
 
-    def send_batch(self, messages: Sequence[Message]) -> list[DeliveryResult]:
+    def send_batch(
+        self, messages: Sequence[Message], on_result: OnResult | None = None
+    ) -> list[DeliveryResult]:
         if not messages:
             return []
+        if on_result is not None:
+            # One bus session per message (send), so each outcome is known, and committed, before the next.
+            return super().send_batch(messages, on_result)
         if platform.system() != "Linux":
             return _run(self._send_all(messages, "the system notification center"))
         address, why = find_session_bus()

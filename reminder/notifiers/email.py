@@ -33,7 +33,16 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from ..errors import ConfigError
 from ..models import Message
-from .base import DELIVERY_FAILURE, Clock, DeliveryResult, Notifier, NotifierContext, NotifierOptions, Problem
+from .base import (
+    DELIVERY_FAILURE,
+    Clock,
+    DeliveryResult,
+    Notifier,
+    NotifierContext,
+    NotifierOptions,
+    OnResult,
+    Problem,
+)
 from .messages import html_from_text
 
 __all__ = [
@@ -358,51 +367,59 @@ class EmailNotifier(Notifier):
     def send(self, message: Message) -> DeliveryResult:
         return self.send_batch([message])[0]
 
-    def send_batch(self, messages: Sequence[Message]) -> list[DeliveryResult]:
+    def send_batch(
+        self, messages: Sequence[Message], on_result: OnResult | None = None
+    ) -> list[DeliveryResult]:
+        results: list[DeliveryResult] = []
+
+        def emit(result: DeliveryResult) -> None:
+            # Outside every try below: what on_result raises must end the batch, not count as a failure.
+            results.append(result)
+            if on_result is not None:
+                on_result(len(results) - 1, result)
+
         if not messages:
             return []
         if self._secret_problem:
             failed = DeliveryResult.failure(self._secret_problem, problem="config", retryable=False)
-            return [failed for _ in messages]
-        results: list[DeliveryResult] = []
+            for _ in messages:
+                emit(failed)
+            return results
         smtp: smtplib.SMTP | None = None
         try:
             for i, message in enumerate(messages):
                 reconnected = False
-                while True:
+                result: DeliveryResult | None = None
+                while result is None:
                     if smtp is None:
                         try:
                             smtp = self._connect()
                         except Exception as exc:
                             # Connecting failed: every message left fails the same way.
                             failed = self._fail(exc)
-                            results.extend(failed for _ in messages[i:])
+                            for _ in messages[i:]:
+                                emit(failed)
                             return results
                     try:
-                        results.append(self._send_one(smtp, message))
-                        break
+                        result = self._send_one(smtp, message)
                     except smtplib.SMTPServerDisconnected as exc:
                         smtp = None
                         # The server may cap messages per connection: reconnect once and retry.
                         if reconnected:
-                            results.append(self._fail(exc))
-                            break
+                            result = self._fail(exc)
                         reconnected = True
                     except (smtplib.SMTPException, OSError) as exc:
-                        results.append(self._fail(exc))
+                        result = self._fail(exc)
                         # An SMTP reply keeps the session (smtplib sent RSET); a socket error ends it.
                         if not isinstance(exc, smtplib.SMTPException):
                             _discard(smtp)
                             smtp = None
-                        break
                     except Exception as exc:  # a message that cannot be built fails alone
                         log.debug("email %s: cannot send %s", self.label, message.key, exc_info=True)
-                        results.append(
-                            DeliveryResult.failure(
-                                f"cannot build the e-mail: {type(exc).__name__}: {exc}", retryable=False
-                            )
+                        result = DeliveryResult.failure(
+                            f"cannot build the e-mail: {type(exc).__name__}: {exc}", retryable=False
                         )
-                        break
+                emit(result)
         finally:
             if smtp is not None:
                 try:

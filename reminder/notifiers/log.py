@@ -17,7 +17,7 @@ from pathlib import Path
 from pydantic import field_validator
 
 from ..models import Message
-from .base import DeliveryResult, Notifier, NotifierOptions
+from .base import DeliveryResult, Notifier, NotifierOptions, OnResult
 
 __all__ = ["LogNotifier", "LogOptions", "default_log_file"]
 
@@ -98,16 +98,27 @@ class LogNotifier(Notifier):
     def send(self, message: Message) -> DeliveryResult:
         return self.send_batch([message])[0]
 
-    def send_batch(self, messages: Sequence[Message]) -> list[DeliveryResult]:
+    def send_batch(
+        self, messages: Sequence[Message], on_result: OnResult | None = None
+    ) -> list[DeliveryResult]:
         if not messages:
             return []
+        results: list[DeliveryResult] = []
         try:
             fd = self._open()
         except OSError as exc:
             failed = DeliveryResult.failure(f"cannot open {self.path}: {exc.strerror or exc}")
-            return [failed for _ in messages]
+            for i, _ in enumerate(messages):
+                results.append(failed)
+                if on_result is not None:
+                    on_result(i, failed)
+            return results
         try:
-            return [self._write(fd, m) for m in messages]
+            for i, message in enumerate(messages):
+                results.append(self._write(fd, message))
+                if on_result is not None:
+                    on_result(i, results[-1])
+            return results
         finally:
             os.close(fd)
 
