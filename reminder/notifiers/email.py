@@ -23,6 +23,7 @@ import ssl
 import stat
 from collections.abc import Sequence
 from datetime import datetime
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, getaddresses, parseaddr
@@ -60,6 +61,29 @@ log = logging.getLogger(__name__)
 Security = Literal["starttls", "tls", "none"]
 DEFAULT_PORTS: dict[str, int] = {"starttls": 587, "tls": 465, "none": 25}
 DEFAULT_TIMEOUT = 30.0
+
+
+class _HeaderClasses(HeaderRegistry):
+    """The standard registry, making each header class once.
+
+    The stdlib one builds a new class on every lookup (~20 µs, and garbage for the
+    cycle collector), some 40 times per e-mail: a third of the CPU of a catch-up of
+    10,000 reminders. The classes, and so the messages, are the same.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = super().__getitem__(name)
+        return made
+
+
+_POLICY = SMTP_POLICY.clone(header_factory=_HeaderClasses())
 _ATEXT = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/?^_`{|}~-")
 
 
@@ -157,7 +181,7 @@ def _one_line(value: str) -> str:
 
 def build_mime(message: Message, *, sender: str, recipients: Sequence[str], now: datetime) -> EmailMessage:
     """The e-mail for ``message``: plain text with an HTML alternative and a deterministic Message-ID."""
-    mime = EmailMessage(policy=SMTP_POLICY)
+    mime = EmailMessage(policy=_POLICY)
     mime["Subject"] = _one_line(message.subject)
     mime["From"] = sender
     mime["To"] = ", ".join(recipients)
