@@ -634,6 +634,7 @@ def deliver_due(
     for row in rows:
         groups.setdefault((row.case_id, row.notifier), []).append(row)
     work: dict[str, list[tuple[Delivery, int]]] = {}
+    folded: list[tuple[list[int], str]] = []
     with store.atomic():  # one commit for the whole catch-up, not one per case
         for (_case_id, label), items in groups.items():
             items.sort(key=lambda d: (d.due, d.key))
@@ -651,9 +652,10 @@ def deliver_due(
                     )
                     report.failed += 1
                 continue
-            outbox.supersede(store, [d.id for d in earlier], latest.key, now)
+            folded.append(([d.id for d in earlier], latest.key))
             report.superseded += len(earlier)
             work.setdefault(label, []).append((latest, len(earlier)))
+        outbox.supersede_all(store, folded, now)
 
     retry = _retry_policy(settings)
     lock = threading.Lock()
