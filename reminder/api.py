@@ -659,25 +659,6 @@ def deliver_due(
 
     retry = _retry_policy(settings)
     lock = threading.Lock()
-    # A case due on several notifiers is read once; each entry goes when its last notifier took it.
-    uses: dict[str, int] = {}
-    for batch in work.values():
-        for delivery, _missed in batch:
-            uses[delivery.case_id] = uses.get(delivery.case_id, 0) + 1
-    cache: dict[str, tuple[Case, ReviewWindow, list[EvidenceEntry]]] = {}
-
-    def message_for(own: Store, delivery: Delivery, missed: int) -> Message:
-        key = delivery.case_id
-        if uses[key] == 1:
-            return _message_for(own, delivery, missed, clock())
-        entry = cache.get(key) or _case_for_message(own, key)
-        with lock:
-            uses[key] -= 1
-            if uses[key]:
-                cache[key] = entry
-            else:
-                cache.pop(key, None)
-        return _message_for(own, delivery, missed, clock(), entry)
 
     def settle(own: Store, label: str, delivery: Delivery, result: DeliveryResult) -> None:
         if result.ok:
@@ -743,10 +724,14 @@ def deliver_due(
                     with lock:
                         report.stopped_early = True
                     return
+                chunk = items[start : start + SEND_CHUNK]
+                # The chunk's cases, windows and evidence in a few queries, not six per message.
+                read = _read_for_messages(own, [d.case_id for d, _ in chunk])
                 ready: list[tuple[Delivery, Message]] = []
-                for delivery, missed in items[start : start + SEND_CHUNK]:
+                for delivery, missed in chunk:
                     try:
-                        ready.append((delivery, message_for(own, delivery, missed)))
+                        message = _message_for(own, delivery, missed, clock(), read.get(delivery.case_id))
+                        ready.append((delivery, message))
                     except ReminderError as exc:
                         outbox.record_failure(own, delivery.id, str(exc), clock(), retry, retryable=False)
                         with lock:
@@ -789,6 +774,21 @@ def _retry_policy(settings: Settings) -> RetryPolicy:
     return RetryPolicy(
         max_attempts=r.max_attempts, base_seconds=r.retry_base_seconds, max_seconds=r.retry_max_seconds
     )
+
+
+def _read_for_messages(
+    store: Store, case_ids: Sequence[str]
+) -> dict[str, tuple[Case, ReviewWindow, list[EvidenceEntry]]]:
+    """What the messages of several cases need, read in bulk; a case without a window is left
+    to :func:`_case_for_message`, which says what is wrong with it."""
+    from .evidence import entries_by_case
+
+    evidence = entries_by_case(store, case_ids)
+    return {
+        case_id: (case, window, evidence.get(case_id, []))
+        for case_id, (case, window) in store.cases_with_windows(case_ids).items()
+        if window is not None
+    }
 
 
 def _case_for_message(store: Store, case_id: str) -> tuple[Case, ReviewWindow, list[EvidenceEntry]]:

@@ -53,6 +53,7 @@ __all__ = [
     "attachments_of",
     "canonical_json",
     "corrections_of",
+    "entries_by_case",
     "entry_hash",
     "entry_to_dict",
     "get_entry",
@@ -178,6 +179,21 @@ def list_entries(store: Store, case_id: str) -> list[EvidenceEntry]:
     case_id = store.get_case(case_id).id
     rows = _rows(store, f"SELECT {_COLUMNS} FROM evidence WHERE case_id = ? ORDER BY seq", (case_id,))
     return [_row_to_entry(r) for r in rows]
+
+
+def entries_by_case(store: Store, case_ids: Sequence[str]) -> dict[str, list[EvidenceEntry]]:
+    """The entries of several cases in one query (a case without entries has no key).
+
+    For the daemon's catch-up, which renders a message for each of thousands of cases.
+    """
+    out: dict[str, list[EvidenceEntry]] = {}
+    for start in range(0, len(case_ids), 500):  # well below SQLite's limit on parameters
+        chunk = list(case_ids[start : start + 500])
+        marks = ", ".join("?" * len(chunk))
+        sql = f"SELECT {_COLUMNS} FROM evidence WHERE case_id IN ({marks}) ORDER BY case_id, seq"
+        for row in _rows(store, sql, chunk):
+            out.setdefault(row[0], []).append(_row_to_entry(row))
+    return out
 
 
 def get_entry(store: Store, case_id: str, seq: int) -> EvidenceEntry:

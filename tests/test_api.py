@@ -244,12 +244,14 @@ class _Recorder(Notifier):
         self.db, self.fail_on = db, fail_on
         self.sent: list[str] = []
         self.seen_sending: list[bool] = []
+        self.messages: list[Message] = []
 
     def send(self, message: Message) -> DeliveryResult:
         with Store(self.db) as other:  # another connection sees only what was committed
             status = dict(other.conn.execute("SELECT key, status FROM deliveries"))
         assert all(status[key] == "sent" for key in self.sent)
         self.seen_sending.append(status[message.key] == "sending")
+        self.messages.append(message)
         if message.case_id == self.fail_on:
             raise RuntimeError("plugin bug")
         self.sent.append(message.key)
@@ -296,3 +298,17 @@ def test_deliver_due_survives_a_plugin_that_raises_or_predates_on_result(
     assert (report.sent, report.retried) == (2, 1)
     assert "RuntimeError: plugin bug" in report.errors[0]
     assert outbox.counts(store)["sending"] == 0
+
+
+def test_catch_up_messages_carry_each_cases_checklist_window_and_evidence(
+    store: Store, settings: Settings
+) -> None:
+    first, second = _due_cases(store, settings, 2)
+    api.log_evidence(store, second, kind="call", summary="hotline: still in review", now=NOW)
+    recorder = _Recorder(store.path)
+    assert api.deliver_due(store, settings, [recorder], now=LATER).sent == 2
+    texts = {m.case_id: m.text for m in recorder.messages}
+    assert "Evidence so far: 0 entries" in texts[first]
+    assert "Evidence so far: 1 entry" in texts[second] and "hotline: still in review" in texts[second]
+    deadline = store.get_window(second).deadline  # type: ignore[union-attr]
+    assert deadline.isoformat() in texts[second]
