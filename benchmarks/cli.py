@@ -21,9 +21,6 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-# Other scripts here (benchmarks/email.py) would shadow standard modules for our imports.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
 HELP_FACTOR = 2.5
 LIST_MS = 150.0
 

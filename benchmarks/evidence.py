@@ -22,9 +22,6 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-# benchmarks/email.py would shadow the standard library's email package for a script run from here.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
 VERIFY_S_PER_1000 = 1.0
 ICS_S_PER_1000 = 3.0
 

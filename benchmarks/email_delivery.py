@@ -1,6 +1,6 @@
 """E-mail throughput: 1,000 reminders to a loopback aiosmtpd, with and without connection reuse, in one run.
 
-    .venv/bin/python benchmarks/email.py [--n 1000] [--security none|starttls] [--json]
+    .venv/bin/python benchmarks/email_delivery.py [--n 1000] [--security none|starttls] [--json]
 
 * reuse: ``EmailNotifier.send_batch`` — one SMTP connection (EHLO, STARTTLS, …) for the batch;
 * no reuse: ``EmailNotifier.send`` per message — a new connection for each.
@@ -11,26 +11,19 @@ missing. With ``--security starttls`` a self-signed certificate is made with
 openssl and trusted through ``ca_file``. Figures depend on the machine.
 """
 
-# ruff: noqa: E402
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-# This file is named email.py (as issue #5 asks); run as a script, its directory comes first
-# on sys.path and would shadow the standard library's email package that smtplib needs.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 import argparse
 import json
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
