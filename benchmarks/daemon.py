@@ -23,8 +23,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# benchmarks/email.py sits beside this file; run as a script, this directory comes first on
-# sys.path and that file would shadow the standard library's email package that smtplib needs.
+# Run as a script, this directory comes first on sys.path, and a benchmark here named like a
+# standard module (email.py) would shadow the package that smtplib and aiosmtpd need.
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
