@@ -18,16 +18,7 @@ The real clock is used throughout (no faketime), so the cases are dated around t
 is printed beside its target; the run exits 1 if any target is missed. Figures depend on the machine.
 """
 
-# ruff: noqa: E402
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-# Run as a script, this directory comes first on sys.path, and a benchmark here named like a
-# standard module (email.py) would shadow the package that smtplib and aiosmtpd need.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 import argparse
 import json
@@ -37,11 +28,13 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
