@@ -38,6 +38,7 @@ from reminder.notifiers.email import (
     classify_smtp_error,
     is_loopback,
     message_id,
+    render_bytes,
 )
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -498,3 +499,51 @@ def test_header_injection_and_line_breaks_are_flattened(smtp_server: Server) -> 
     assert received["Subject"] == "Title pasted with a line break Bcc: victim@example.org"
     assert received["Bcc"] is None
     assert smtp_server.recorder.envelopes == [("reminder@example.org", ["me@example.org"])]
+
+
+@pytest.mark.parametrize(
+    ("subject", "sender", "recipients"),
+    [
+        ("Cancel roaming eSIM: today is the deadline", "reminder@example.org", ["me@example.org"]),
+        (
+            "Refund — the deadline passed 12 days ago (Wed 2026-03-25) — escalate " * 3,
+            "r@example.org",
+            ["a@example.org", "Bee <b@example.org>"],
+        ),
+        ("Injected\r\nBcc: victim@example.org", "r@example.org", ["me@example.org"]),
+        ("Visa", "Bahraïn Reminder <r@example.org>", ["Zoë <z@example.org>"]),  # via build_mime
+    ],
+)
+def test_fast_rendering_reads_back_like_build_mime(subject: str, sender: str, recipients: list[str]) -> None:
+    """render_bytes (what is sent) parses to the same e-mail as the standard library's build_mime."""
+    m = replace_subject(msg(3), subject)
+    fast = email.message_from_bytes(
+        render_bytes(m, sender=sender, recipients=recipients, now=NOW), policy=default_policy
+    )
+    slow = email.message_from_bytes(
+        build_mime(m, sender=sender, recipients=recipients, now=NOW).as_bytes(), policy=default_policy
+    )
+    for name in (
+        "Subject",
+        "From",
+        "To",
+        "Date",
+        "Message-ID",
+        "Auto-Submitted",
+        "X-Reminder-Key",
+        "X-Reminder-Kind",
+        "Importance",
+    ):
+        assert str(fast[name]) == str(slow[name]), name
+    assert fast["Bcc"] is None
+    assert fast.get_content_type() == "multipart/alternative"
+    for subtype in ("plain", "html"):
+        a, b = fast.get_body((subtype,)), slow.get_body((subtype,))
+        assert a is not None and b is not None
+        assert a.get_content().replace("\r\n", "\n") == b.get_content().replace("\r\n", "\n")
+
+
+def replace_subject(m: Message, subject: str) -> Message:
+    from dataclasses import replace
+
+    return replace(m, subject=subject)

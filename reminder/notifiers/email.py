@@ -14,6 +14,8 @@ authentication, recipient) so ``reminder notify test`` can name the problem.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import ipaddress
 import logging
 import os
@@ -54,6 +56,7 @@ __all__ = [
     "classify_smtp_error",
     "is_loopback",
     "message_id",
+    "render_bytes",
 ]
 
 log = logging.getLogger(__name__)
@@ -198,6 +201,73 @@ def build_mime(message: Message, *, sender: str, recipients: Sequence[str], now:
     mime.set_content(message.text)
     mime.add_alternative(_html_document(message), subtype="html")
     return mime
+
+
+def _header_text(value: str) -> str:
+    """A header value on one line; RFC 2047 base64 encoded-words, folded, when it is not plain ASCII."""
+    value = _one_line(value)
+    if value.isascii():
+        return value
+    # Encoded-words of at most 45 bytes (60 base64 characters, 75 with the wrapper) that never
+    # split a character, as RFC 2047 section 5 requires.
+    words: list[str] = []
+    chunk = b""
+    for ch in value:
+        b = ch.encode()
+        if len(chunk) + len(b) > 45:
+            words.append(chunk.decode())
+            chunk = b""
+        chunk += b
+    words.append(chunk.decode())
+    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w.encode()).decode()}?=" for w in words)
+
+
+def _base64_body(text: str) -> str:
+    encoded = base64.b64encode(text.encode()).decode()
+    return "\r\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
+
+
+def render_bytes(message: Message, *, sender: str, recipients: Sequence[str], now: datetime) -> bytes:
+    """The same e-mail as :func:`build_mime`, written out directly.
+
+    The standard library's e-mail objects cost ~2.5 ms to build and flatten per message, which made
+    catching up 10,000 reminders take over a minute; the shape of a reminder never varies, so it is
+    written here in ~0.1 ms. Addresses that are not plain ASCII go through :func:`build_mime`.
+    """
+    if not (sender.isascii() and all(r.isascii() for r in recipients)):
+        mime = build_mime(message, sender=sender, recipients=recipients, now=now)
+        return mime.as_bytes(policy=_POLICY)
+    # Deterministic per message; base64 lines can never contain "=_" so it cannot clash.
+    boundary = "=_reminder_" + hashlib.sha256(message.key.encode()).hexdigest()[:24]
+    headers = [
+        f"Subject: {_header_text(message.subject)}",
+        f"From: {_one_line(sender)}",
+        f"To: {_one_line(', '.join(recipients))}",
+        f"Date: {format_datetime(now)}",
+        f"Message-ID: {message_id(message.key)}",
+        "Auto-Submitted: auto-generated",
+        f"X-Reminder-Key: {_header_text(message.key)}",
+        f"X-Reminder-Case: {_header_text(message.case_id)}",
+        f"X-Reminder-Kind: {_header_text(message.kind)}",
+    ]
+    if message.urgency == "critical":
+        headers += ["Importance: high", "X-Priority: 1"]
+    headers += ["MIME-Version: 1.0", f'Content-Type: multipart/alternative; boundary="{boundary}"']
+    parts = [
+        ("plain", message.text),
+        ("html", _html_document(message)),
+    ]
+    lines = [*headers, ""]
+    for subtype, body in parts:
+        lines += [
+            f"--{boundary}",
+            f'Content-Type: text/{subtype}; charset="utf-8"',
+            "Content-Transfer-Encoding: base64",
+            "",
+            _base64_body(body),
+        ]
+    lines += [f"--{boundary}--", ""]
+    return "\r\n".join(lines).encode("ascii")
 
 
 def _retryable_code(code: int) -> bool:
@@ -378,9 +448,9 @@ class EmailNotifier(Notifier):
 
     def _send_one(self, smtp: smtplib.SMTP, message: Message) -> DeliveryResult:
         opts = self.opts
-        mime = build_mime(message, sender=opts.sender, recipients=opts.recipients, now=self.clock())
+        data = render_bytes(message, sender=opts.sender, recipients=opts.recipients, now=self.clock())
         envelope_to = [addr for _name, addr in getaddresses(opts.recipients)]
-        refused = smtp.send_message(mime, from_addr=parseaddr(opts.sender)[1], to_addrs=envelope_to)
+        refused = smtp.sendmail(parseaddr(opts.sender)[1], envelope_to, data)
         if refused:
             # Some recipients have it: a retry would send them a duplicate, so it counts as sent.
             parts = "; ".join(f"{rcpt}: {_reply(code, text)}" for rcpt, (code, text) in refused.items())
