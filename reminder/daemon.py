@@ -241,8 +241,11 @@ class Daemon:
             self._reload()
         with self._open_store() as store:
             if replan:
-                planned = api.replan_all(store, self.settings, now=now)
-                log.info("planned reminders for %d open case(s)", planned)
+                planned = api.replan_if_changed(store, self.settings, now=now)
+                if planned is None:
+                    log.info("reminder plans are current (nothing they depend on changed)")
+                else:
+                    log.info("planned reminders for %d open case(s)", planned)
             report = api.deliver_due(
                 store,
                 self.settings,

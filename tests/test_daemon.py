@@ -293,8 +293,13 @@ def test_reminder_due_during_a_suspend_goes_out_soon_after_resume(tmp_env: TmpEn
         time.sleep(1.5)
         assert sink_lines(sink) == []
         # "Resume" ten minutes after the reminder fell due.
-        stamp.write_text(f"@{(opened.due + timedelta(minutes=10)).astimezone(UTC):%Y-%m-%d %H:%M:%S}\n")
-        assert wait_for(lambda: len(sink_lines(sink)) == 1, 10)
+        # Replaced atomically: libfaketime re-reads the file on every clock call.
+        resumed = stamp.with_suffix(".new")
+        resumed.write_text(f"@{(opened.due + timedelta(minutes=10)).astimezone(UTC):%Y-%m-%d %H:%M:%S}\n")
+        resumed.replace(stamp)
+        if not wait_for(lambda: len(sink_lines(sink)) == 1, 10):
+            code, err = stop(proc)
+            pytest.fail(f"not sent after resume: {sink_lines(sink)}; daemon exit {code}; stderr:\n{err}")
         assert sink_lines(sink)[0]["key"] == opened.key
     finally:
         code, err = stop(proc)
@@ -337,3 +342,21 @@ def test_daemon_speaks_sd_notify(tmp_env: TmpEnv) -> None:
             while True:
                 states.append(sock.recv(256).decode())
         assert states[-1] == "STOPPING=1"
+
+
+def test_start_up_replans_only_when_what_plans_depend_on_changed(tmp_env: TmpEnv) -> None:
+    write_config(tmp_env)
+    add_cases(tmp_env, 3, date(2026, 3, 1))
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    with Store(tmp_env.db_path) as store:
+        assert api.replan_if_changed(store, load_settings(), now=now) == 3
+        assert api.replan_if_changed(store, load_settings(), now=now) is None
+        write_config(tmp_env, "[defaults]\nhour = 17\n")
+        assert api.replan_if_changed(store, load_settings(), now=now) == 3
+        hours = {
+            d.due.hour for case in store.list_cases("open") for d in outbox.list_deliveries(store, case.id)
+        }
+        assert hours == {17}
+        write_config(tmp_env, '[defaults]\nhour = 17\n[notifiers.work]\ntype = "log"\n')
+        assert api.replan_if_changed(store, load_settings(), now=now) == 3
+        assert api.replan_if_changed(store, load_settings(), now=now) is None
