@@ -26,11 +26,9 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -38,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from email_delivery import Counter, free_port  # the SMTP sink of the e-mail benchmark beside this file
 
 from reminder import api
 from reminder.config import Settings, load_settings
@@ -359,23 +358,6 @@ def bench_latency(env: Env, daemon: DaemonProcess, samples: int) -> dict[str, An
     }
 
 
-class SmtpCounter:
-    def __init__(self) -> None:
-        self.count = 0
-        self.sessions: set[Any] = set()
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        with self.lock:
-            self.count += 1
-            self.sessions.add(session)
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def bench_catch_up(root: Path, n: int, now: datetime) -> dict[str, Any]:
@@ -393,7 +375,7 @@ def bench_catch_up(root: Path, n: int, now: datetime) -> dict[str, Any]:
     shutil.copyfile(env.db, planned)
     out: dict[str, Any] = {"cases": n, "replan_unchanged_seconds": round(replan_s, 2)}
 
-    counter = SmtpCounter()
+    counter = Counter()
     controller = Controller(counter, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
