@@ -183,11 +183,11 @@ def _check_kind(settings: Settings, kind: str) -> str:
 def _check_preset(settings: Settings, name: str | None) -> str | None:
     if name is None:
         return None
-    from .presets import DEFAULT_PRESETS
-
-    known = {*DEFAULT_PRESETS, *(getattr(settings, "presets", None) or {})}
-    if name not in known:
-        raise InputError(f"unknown escalation preset {name!r}; use one of {', '.join(sorted(known))}")
+    # settings.presets already holds the shipped presets beside the config's own.
+    if name not in settings.presets:
+        raise InputError(
+            f"unknown escalation preset {name!r}; use one of {', '.join(sorted(settings.presets))}"
+        )
     return name
 
 
@@ -213,7 +213,7 @@ def _compute(settings: Settings, case: Case, *, explain: bool = False) -> Review
         min_days=case.min_days,
         max_days=case.max_days,
         unit=case.unit,
-        closures=(*settings.closure_list(), *case.closures),
+        closures=_closures_for(settings, case),
         explain=explain,
     )
 
@@ -536,8 +536,10 @@ def plan_case(
     if case.status != "open":
         outbox.cancel_case(store, case.id, now)
         return []
-    window = window or store.get_window(case.id) or _window_for(settings, case)
+    window = window or store.get_window(case.id) or _compute(settings, case)
     calendar = get_calendar(case.country, case.subdivision, _closures_for(settings, case))
+    if case.preset and case.preset not in settings.presets:
+        log.warning("case %s names unknown preset %r; no preset escalations planned", case.id, case.preset)
     reminders = plan_reminders(
         case, window, policy_for(settings, case), calendar, _preset_steps(settings, case, window, calendar)
     )
@@ -858,7 +860,9 @@ def _case_for_message(store: Store, case_id: str) -> tuple[Case, ReviewWindow, l
     window = store.get_window(case.id)
     if window is None:
         raise InputError(f"case {case.id} has no review window")
-    return case, window, _evidence_for(store, case.id)
+    from .evidence import list_entries
+
+    return case, window, list_entries(store, case.id)
 
 
 def _message_for(
@@ -905,33 +909,20 @@ def reminder_status(store: Store, data_dir: Path) -> dict[str, object]:
 
 
 def _closures_for(settings: Settings, case: Case) -> tuple[Closure, ...]:
+    """The config's closures and the case's own: every window and plan of the case counts with both."""
     return (*settings.closure_list(), *case.closures)
 
 
-def _window_for(settings: Settings, case: Case) -> ReviewWindow:
-    return _compute(settings, case)
+def _preset_steps(
+    settings: Settings, case: Case, window: ReviewWindow, calendar: Any
+) -> list[EscalationStep]:
+    """The dated steps of the case's escalation preset (none without one, or for an unknown name)."""
+    from .presets import escalation_steps
 
-
-def _preset_steps(settings: Settings, case: Case, window: ReviewWindow, calendar: Any) -> list[Any]:
-    """The dated steps of the case's escalation preset (none without a preset)."""
-    if not case.preset:
-        return []
-    from .presets import DEFAULT_PRESETS, escalation_steps
-
-    presets = {**DEFAULT_PRESETS, **dict(getattr(settings, "presets", {}) or {})}
-    preset = presets.get(case.preset)
+    preset = settings.presets.get(case.preset) if case.preset else None
     if preset is None:
-        log.warning("case %s names unknown preset %r; no preset escalations planned", case.id, case.preset)
         return []
     return escalation_steps(preset, window.deadline, calendar, submitted=case.submitted)
-
-
-def _evidence_for(store: Store, case_id: str) -> list[EvidenceEntry]:
-    try:
-        from .evidence import list_entries
-    except ImportError:  # pragma: no cover - the evidence log is part of the package
-        return []
-    return list_entries(store, case_id)
 
 
 # --- evidence, dossier and calendar export (issue #6: evidence.py, dossier.py, ics.py) ----------------
@@ -981,15 +972,13 @@ def build_dossier(store: Store, settings: Settings, case_id: str, *, now: dateti
     from . import outbox
     from .calendar import get_calendar
     from .dossier import Dossier
-    from .presets import current_step, escalation_steps
+    from .presets import current_step
 
     case = store.get_case(case_id)
     window = _compute(settings, case, explain=True)
     preset = settings.presets.get(case.preset) if case.preset else None
-    steps: list[EscalationStep] = []
-    if preset is not None:
-        calendar = get_calendar(case.country, case.subdivision, (*settings.closure_list(), *case.closures))
-        steps = escalation_steps(preset, window.deadline, calendar, submitted=case.submitted)
+    calendar = get_calendar(case.country, case.subdivision, _closures_for(settings, case))
+    steps = _preset_steps(settings, case, window, calendar)
     return Dossier(
         case=case,
         window=window,

@@ -228,7 +228,7 @@ class Daemon:
     # --- one pass ------------------------------------------------------------------------------
 
     def tick(self, now: datetime | None = None) -> DispatchReport:
-        """One pass: reload/re-plan if asked, send what is due, compute the next wake-up."""
+        """One pass: reload/re-plan if asked, send what is due, upkeep when it is time."""
         from . import api
 
         now = now or self.clock()

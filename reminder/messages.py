@@ -21,6 +21,9 @@ FRAUD_WARNING = (
     "code to someone who calls you."
 )
 
+# While the request is under review: when fraudsters call, posing as the organisation.
+_WARN_KINDS = frozenset({"before_open", "opened", "before_deadline"})
+
 _URGENCY = {
     "before_open": "low",
     "opened": "normal",
@@ -115,7 +118,7 @@ def render_message(
         ]
     lines += [f"{label}: {value}" for label, value in facts]
     lines += ["", "Next step:", step]
-    if kind in ("opened", "before_deadline", "before_open"):
+    if kind in _WARN_KINDS:
         lines += ["", FRAUD_WARNING]
     lines += ["", f"Evidence so far: {len(evidence)} entr{'y' if len(evidence) == 1 else 'ies'}"]
     lines += [f"  - {row}" for row in log]
@@ -129,7 +132,7 @@ def render_message(
     body_html = (
         f"<h2>{html.escape(case.title)}</h2><p><strong>{html.escape(headline)}</strong></p>"
         f"<table>{rows}</table><h3>Next step</h3><p>{html.escape(step).replace(chr(10), '<br>')}</p>"
-        + (f"<p><em>{html.escape(FRAUD_WARNING)}</em></p>" if kind in ("opened", "before_deadline") else "")
+        + (f"<p><em>{html.escape(FRAUD_WARNING)}</em></p>" if kind in _WARN_KINDS else "")
         + f"<h3>Evidence so far ({len(evidence)})</h3><ul>{evidence_html}</ul>"
     )
     urgency = "critical" if today >= window.deadline else _URGENCY.get(kind, "normal")

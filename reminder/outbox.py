@@ -41,7 +41,6 @@ __all__ = [
     "next_due_at",
     "record_failure",
     "release",
-    "supersede",
     "supersede_all",
     "sync_plan",
 ]
@@ -259,14 +258,12 @@ def record_failure(
         return "planned"
 
 
-def supersede(store: Store, ids: Sequence[int], by_key: str, now: datetime) -> None:
-    """Cancel rows folded into a later reminder of the same case (catch-up after downtime)."""
-    supersede_all(store, [(ids, by_key)], now)
-
-
 def supersede_all(store: Store, folded: Iterable[tuple[Sequence[int], str]], now: datetime) -> None:
-    """:func:`supersede` for many cases at once — (ids, the key they were folded into) each —
-    in one statement: a catch-up of 10,000 cases is one write, not 10,000."""
+    """Cancel rows folded into a later reminder of their case (catch-up after downtime).
+
+    ``folded`` gives, per case, the ids and the key they were folded into; all go in one
+    statement, so a catch-up of 10,000 cases is one write, not 10,000.
+    """
     stamp = now.isoformat()
     params = [(f"{SUPERSEDED} by {by_key}", stamp, i) for ids, by_key in folded for i in ids]
     if not params:

@@ -139,7 +139,7 @@ def test_supersede(db: Store) -> None:
     with db.atomic():
         outbox.sync_plan(db, "abc123", [(rem("opened", 1), "log"), (rem("deadline", 2), "log")], NOW)
     rows = outbox.due(db, NOW + timedelta(days=5))
-    outbox.supersede(db, [rows[0].id], rows[1].key, NOW)
+    outbox.supersede_all(db, [([rows[0].id], rows[1].key)], NOW)
     first = outbox.list_deliveries(db, "abc123")[0]
     assert first.status == "cancelled" and first.last_error == "superseded by abc123:deadline:1"
     # Re-planning (daemon start, SIGHUP) must not bring a folded reminder back to life.

@@ -1,0 +1,58 @@
+"""What a reminder says, as of the moment it is sent."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from reminder.messages import FRAUD_WARNING, render_message
+from reminder.models import Case
+from reminder.window import compute_window
+
+CASE = Case(
+    id="k7m2qx",
+    title="Cancel roaming eSIM",
+    organisation="Batelco",
+    submitted=date(2026, 3, 1),
+    country="BH",
+    timezone="Asia/Bahrain",
+    reference="BT-48213",
+    channels=("hotline 196",),
+)
+WINDOW = compute_window(CASE.submitted, country="BH")
+
+
+def at(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 6, 0, tzinfo=UTC)  # 09:00 in Bahrain
+
+
+@pytest.mark.parametrize(
+    ("day", "headline", "urgency"),
+    [
+        (date(2026, 3, 3), "the review window opens in", "normal"),
+        (WINDOW.opens, "the review window is open; the deadline is in", "normal"),
+        (WINDOW.deadline, "is the deadline", "critical"),
+        (date(2026, 4, 20), "the deadline passed", "critical"),
+    ],
+)
+def test_headline_and_urgency_follow_the_sending_day(day: date, headline: str, urgency: str) -> None:
+    m = render_message(CASE, WINDOW, kind="opened", key="k7m2qx:opened:1", now=at(day))
+    assert headline in m.subject and m.subject.startswith("Cancel roaming eSIM: ")
+    assert m.urgency == urgency
+    assert "BT-48213" in m.text and "hotline 196" in m.text
+
+
+@pytest.mark.parametrize(("kind", "warned"), [("opened", True), ("before_open", True), ("deadline", False)])
+def test_fraud_warning_while_under_review(kind: str, warned: bool) -> None:
+    m = render_message(CASE, WINDOW, kind=kind, key=f"k7m2qx:{kind}:1", now=at(WINDOW.opens))
+    assert (FRAUD_WARNING in m.text) is warned
+    assert m.html is not None and ("never give a verification" in m.html) is warned
+
+
+def test_catch_up_says_how_many_it_replaces() -> None:
+    m = render_message(
+        CASE, WINDOW, kind="escalation", key="k7m2qx:escalation:2", now=at(date(2026, 5, 1)), missed=4
+    )
+    assert "replaces 4 earlier reminder(s)" in m.text
+    assert m.data["missed"] == 4 and m.key == "k7m2qx:escalation:2"
