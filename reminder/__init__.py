@@ -7,11 +7,14 @@ for pydantic, sqlite or even the dataclasses of ``models`` until they are used.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from .errors import ReminderError
 
+# Not ``from typing import TYPE_CHECKING``: every command imports this package first, and
+# ``typing`` costs the start-up fast path (entry.py) a few milliseconds it does not have.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .config import Settings
     from .models import Case, ReviewWindow
     from .store import Store

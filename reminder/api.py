@@ -398,8 +398,9 @@ def list_cases_json(
     store: Store, *, now: datetime, status: StatusFilter = "open", due_before: date | None = None
 ) -> str:
     """``list_cases`` as the JSON text ``reminder list --json`` prints (built in SQL, for speed)."""
-    today = {tz: now.astimezone(_zone(tz)).date() for tz in store.timezones()}
-    return store.list_cases_json(status, due_before, today=today)
+    from .listing import todays
+
+    return store.list_cases_json(status, due_before, today=todays(store.conn, now))
 
 
 def get_case_view(

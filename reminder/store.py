@@ -29,6 +29,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from .errors import InputError, NotFound, StoreError
+from .listing import case_docs, code_stamp, status_filter
 from .models import Case, ChecklistItem, Closure, ReviewWindow, TentativeDay
 
 __all__ = [
@@ -382,7 +383,6 @@ def _item_from_row(row: Sequence[Any]) -> ChecklistItem:
 
 
 _DAYS_LEFT_NULL = '"days_left":null'
-_JULIAN_OFFSET = 1721424.5  # julianday('0001-01-01') - date(1, 1, 1).toordinal()
 
 
 def _doc(case: Case, window: ReviewWindow | None) -> tuple[str, str | None]:
@@ -573,24 +573,24 @@ class Store:
                 self.conn.execute(f"PRAGMA user_version = {version + 1}")
 
     def _check_docs(self) -> None:
-        shape = _doc_shape()
-        row = self.conn.execute("SELECT value FROM meta WHERE key = 'case_doc_shape'").fetchone()
-        if row is not None and row[0] == shape:
+        shape, stamp = _doc_shape(), code_stamp()
+        query = "SELECT key, value FROM meta WHERE key IN ('case_doc_shape', 'case_doc_code')"
+        if dict(self.conn.execute(query).fetchall()) == {"case_doc_shape": shape, "case_doc_code": stamp}:
             return
         with self.atomic():
-            row = self.conn.execute("SELECT value FROM meta WHERE key = 'case_doc_shape'").fetchone()
-            if row is not None and row[0] == shape:
-                return
-            ids = [r[0] for r in self.conn.execute("SELECT id FROM cases")]
-            for case_id in ids:
-                self._refresh_doc(case_id)
-            self.conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('case_doc_shape', ?) "
+            recorded = dict(self.conn.execute(query).fetchall())
+            if recorded.get("case_doc_shape") != shape:
+                ids = [r[0] for r in self.conn.execute("SELECT id FROM cases")]
+                for case_id in ids:
+                    self._refresh_doc(case_id)
+                if ids:
+                    log.info("%s: re-rendered %d case documents", self.path, len(ids))
+            # The stamp tells `list --json`'s fast path (listing.docs_current) these docs are current.
+            self.conn.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (shape,),
+                [("case_doc_shape", shape), ("case_doc_code", stamp)],
             )
-            if ids:
-                log.info("%s: re-rendered %d case documents", self.path, len(ids))
 
     def _refresh_doc(self, case_id: str) -> None:
         """Re-render a case's stored JSON after any change to it or its checklist."""
@@ -716,43 +716,22 @@ class Store:
         """The JSON array ``reminder list --json`` prints: the stored docs with ``days_left`` filled in.
 
         The same objects as ``export.case_to_dict`` (a test holds them equal), but no
-        Python object is made per case, so listing 10,000 cases fits the CLI's 150 ms.
-        ``today`` maps each case time zone to its current date (see :meth:`timezones`).
+        Python object is made per case (see ``listing.py``). ``today`` maps each case
+        time zone to its current date (``listing.todays``).
         """
-        where, params = self._filter(status, due_before, alias="c.")
-        # julianday() differences are exact for dates; one CASE arm per time zone in use.
-        arms = " ".join("WHEN ? THEN ?" for _ in today)
-        arm_params = tuple(v for tz, d in today.items() for v in (tz, d.toordinal() + _JULIAN_OFFSET))
-        days_left = (
-            f"CAST(julianday(c.deadline) - CASE c.timezone {arms} END AS INTEGER)" if today else "NULL"
+        rows = case_docs(self.conn, status, due_before, today)
+        return (
+            "[" + ",".join(doc if doc is not None else self.case_doc(cid, today) for cid, doc in rows) + "]"
         )
-        select = (
-            f"SELECT c.id, CASE WHEN c.doc_tail IS NULL THEN c.doc_head "
-            f"ELSE c.doc_head || coalesce({days_left}, 'null') || c.doc_tail END FROM cases AS c"
-        )
-        dated = " AND ".join(filter(None, [where.removeprefix(" WHERE "), "c.deadline IS NOT NULL"]))
-        rows = self.conn.execute(
-            f"{select} WHERE {dated} ORDER BY c.deadline, c.id", arm_params + params
-        ).fetchall()
-        if due_before is None:  # undated cases sort last, and no deadline is "before" anything
-            undated = " AND ".join(filter(None, [where.removeprefix(" WHERE "), "c.deadline IS NULL"]))
-            rows += self.conn.execute(
-                f"{select} WHERE {undated} ORDER BY c.id", arm_params + params
-            ).fetchall()
-        docs = [r[1] if r[1] is not None else self._doc_now(r[0], today) for r in rows]
-        return "[" + ",".join(docs) + "]"
 
-    def _doc_now(self, case_id: str, today: Mapping[str, date]) -> str:
+    def case_doc(self, case_id: str, today: Mapping[str, date]) -> str:
+        """One case's ``list --json`` object rendered now, for a row without a stored document."""
         # A row written by code that did not render docs yet (see m005); rare, so slow is fine.
         from .export import case_to_dict
 
         case = self.get_case(case_id)
         data = case_to_dict(case, self.get_window(case_id), today=today.get(case.timezone))
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-
-    def timezones(self) -> list[str]:
-        """The distinct time zones of the stored cases."""
-        return [r[0] for r in self.conn.execute("SELECT DISTINCT timezone FROM cases")]
 
     def count_cases(self, status: StatusFilter = "all") -> int:
         where, params = self._filter(status, None)
@@ -763,17 +742,7 @@ class Store:
     def _filter(
         status: StatusFilter | None, due_before: date | None, alias: str = ""
     ) -> tuple[str, tuple[Any, ...]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if status not in (None, "all"):
-            if status not in ("open", "closed"):
-                raise InputError(f"unknown status {status!r}; use open, closed or all")
-            clauses.append(f"{alias}status = ?")
-            params.append(status)
-        if due_before is not None:
-            clauses.append(f"{alias}deadline <= ?")
-            params.append(due_before.isoformat())
-        return (" WHERE " + " AND ".join(clauses) if clauses else "", tuple(params))
+        return status_filter(status, due_before, alias)
 
     def update_case(self, case: Case, window: ReviewWindow | None = None) -> Case:
         """Overwrite a stored case's fields (not its checklist); a given window replaces the stored one."""

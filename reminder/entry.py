@@ -1,0 +1,245 @@
+"""The ``reminder`` command's entry point: its most-run invocations answered without click.
+
+Importing click takes longer (about 60 ms on a small machine) than everything else that
+the two invocations run most often need: ``reminder list --json``, which scripts and
+status bars poll, and ``reminder --help``, which a newcomer types first. Those two (and
+``--version``) are served here from the standard library and ``sqlite3``:
+
+- ``reminder --help`` / ``-h``: click's own help text, rendered by click once and cached
+  under ``$XDG_CACHE_HOME/reminder``, keyed by reminder's version, ``cli.py``'s size and
+  modification time, and the help width — so any change to any of them re-renders it;
+- ``reminder --version``: click's ``version_option`` line;
+- ``reminder [--config PATH] list --json [--status S] [--due-before DATE]``: the stored
+  case documents straight from SQLite (``listing.py``).
+
+Anything else — another option, a value click would reject, a config error, a database
+that does not exist yet or needs migrating — goes to ``cli.main`` untouched, so every
+error message and exit status stays click's. Tests hold both paths' output equal.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False  # not typing's: importing typing is a tenth of this module's budget
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from datetime import date
+    from pathlib import Path
+
+__all__ = ["help_cache_file", "help_width", "main"]
+
+
+def main() -> None:
+    """Run ``reminder`` with ``sys.argv``."""
+    try:
+        code = _serve(sys.argv[1:])
+    except BrokenPipeError:
+        # `reminder list --json | head`: the reader left; say nothing more (Python's own advice).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    if code is None:
+        from .cli import main as cli_main
+
+        cli_main()
+        return
+    sys.exit(code)
+
+
+def _serve(argv: Sequence[str]) -> int | None:
+    """Answer ``argv`` here and return the exit status, or None to hand it to click."""
+    if list(argv) in (["--help"], ["-h"]):
+        return _help()
+    if list(argv) == ["--version"]:
+        from . import __version__
+
+        sys.stdout.write(f"reminder, version {__version__}\n")
+        return 0
+    request = _parse_list_json(argv)
+    return None if request is None else _list_json(*request)
+
+
+# --- reminder --help ---------------------------------------------------------------------------------
+
+
+def help_width() -> int:
+    """The width click wraps help to: ``shutil.get_terminal_size`` capped at 80, less 2.
+
+    Computed as click.formatting.HelpFormatter does, without importing shutil (which
+    imports three compression modules).
+    """
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+        columns = columns or 80
+    return max(min(columns, 80) - 2, 50)
+
+
+def help_cache_file(width: int, cli_file: str | None = None) -> str | None:
+    """Where the help for this width is cached, or None where there is no cache directory."""
+    from . import __version__
+
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        home = os.environ.get("HOME", "")
+        if not sys.platform.startswith("linux") or not os.path.isabs(home):
+            return None  # elsewhere, platformdirs would know; the help is then always click's
+        base = os.path.join(home, ".cache")
+    try:
+        st = os.stat(cli_file or os.path.join(os.path.dirname(__file__), "cli.py"))
+    except OSError:
+        return None
+    stamp = f"{__version__}-{st.st_size:x}-{st.st_mtime_ns:x}-{width}"
+    return os.path.join(base, "reminder", f"help-{stamp}.txt")
+
+
+def _help() -> int:
+    width = help_width()
+    cache = help_cache_file(width)
+    text: str | None = None
+    if cache is not None:
+        try:
+            with open(cache, encoding="utf-8") as f:
+                text = f.read()
+        except (OSError, UnicodeDecodeError):
+            text = None
+    if text is None:
+        text = render_help(width)
+        if cache is not None:
+            _save(cache, text)
+    sys.stdout.write(text)
+    return 0
+
+
+def render_help(width: int) -> str:
+    """``reminder --help`` as click prints it at this width."""
+    import click
+
+    from .cli import cli
+
+    with click.Context(cli, info_name="reminder", terminal_width=width, **cli.context_settings) as ctx:
+        return cli.get_help(ctx) + "\n"
+
+
+def _save(cache: str, text: str) -> None:
+    """Write the cache atomically and drop this width's stale entries; an unwritable cache is skipped."""
+    folder, keep = os.path.split(cache)
+    width_suffix = "-" + keep.rsplit("-", 1)[1]
+    try:
+        os.makedirs(folder, exist_ok=True)
+        partial = f"{cache}.{os.getpid()}.tmp"
+        with open(partial, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(partial, cache)
+        for name in os.listdir(folder):
+            if name.startswith("help-") and name.endswith(width_suffix) and name != keep:
+                os.unlink(os.path.join(folder, name))
+    except OSError:
+        pass
+
+
+# --- reminder list --json ------------------------------------------------------------------------------
+
+
+def _parse_list_json(argv: Sequence[str]) -> tuple[str | None, str, date | None] | None:
+    """``(config, status, due_before)`` for exactly the ``list --json`` forms click accepts, else None."""
+    from datetime import date
+
+    config: str | None = None
+    i = 0
+    while i < len(argv) and argv[i] != "list":
+        name, eq, value = argv[i].partition("=")
+        if name != "--config":
+            return None
+        if not eq:
+            if i + 1 >= len(argv):
+                return None
+            value = argv[i + 1]
+            i += 1
+        config, i = value, i + 1
+    status, due_before, as_json = "open", None, False
+    rest = argv[i + 1 :]
+    j = 0
+    while j < len(rest):
+        if rest[j] == "--json":
+            as_json, j = True, j + 1
+            continue
+        name, eq, value = rest[j].partition("=")
+        if name not in ("--status", "--due-before"):
+            return None
+        if not eq:
+            if j + 1 >= len(rest):
+                return None
+            value = rest[j + 1]
+            j += 1
+        j += 1
+        if name == "--status":
+            if value not in ("open", "closed", "all"):
+                return None
+            status = value
+        else:
+            try:
+                due_before = date.fromisoformat(value)
+            except ValueError:
+                return None
+    if i >= len(argv) or not as_json or config == "":
+        return None
+    return config, status, due_before
+
+
+def _list_json(config: str | None, status: str, due_before: date | None) -> int | None:
+    import sqlite3
+    from datetime import UTC, datetime
+
+    from .errors import ReminderError
+    from .listing import case_docs, docs_current, todays
+    from .paths import store_path_fast
+
+    if (sys.stdout.encoding or "").lower().replace("-", "") != "utf8":
+        return None  # the stored documents are UTF-8; click's path re-encodes for other locales
+    try:
+        from pathlib import Path
+
+        path = store_path_fast(Path(config) if config is not None else None)
+        if not path.is_file():
+            return None  # first use: the full path creates the database
+        conn = sqlite3.connect(path, timeout=5.0)
+        if not docs_current(conn):
+            conn.close()
+            return None  # the full path migrates the database or re-renders its documents
+        today = todays(conn, datetime.now(UTC))
+    except (ReminderError, sqlite3.Error, OSError, ValueError, KeyError):
+        return None  # the full path reports it properly (a config error, a bad time zone, …)
+    conn.text_factory = bytes  # the documents go out as stored, never decoded
+    sys.stdout.flush()
+    # Each document is written as it is read, through one buffer: 10,000 cases are 8 MB,
+    # and holding them all (then joining them) costs more than reading them.
+    with conn, open(sys.stdout.fileno(), "wb", buffering=1 << 18, closefd=False) as out:
+        write = out.write
+        separator = b"["
+        try:
+            for case_id, doc in case_docs(conn, status, due_before, today):
+                write(separator)
+                write(doc if doc is not None else _render_doc(path, case_id.decode(), today))
+                separator = b","
+        except sqlite3.Error as exc:  # mid-stream: too late to hand over; say so, exit 1
+            out.flush()
+            sys.stderr.write(f"Error: {path}: reading the cases failed: {exc}\n")
+            return 1
+        write(b"[]\n" if separator == b"[" else b"]\n")
+    return 0
+
+
+def _render_doc(path: Path, case_id: str, today: Mapping[str, date]) -> bytes:
+    """A row without a stored document (see store migration m005): render it the slow way."""
+    from .store import Store
+
+    with Store(path) as store:
+        return store.case_doc(case_id, today).encode()

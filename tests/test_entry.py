@@ -1,0 +1,245 @@
+"""The start-up fast paths (``reminder/entry.py``): the same output as click, without click.
+
+Each test runs the real command twice — through ``python -m reminder`` (the entry point
+users get) and through ``reminder.cli.main`` alone — and holds the two equal. Whether
+the fast path really served a run is read from ``python -X importtime``: click must not
+have been imported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import TmpEnv
+
+from reminder import api, entry, listing
+from reminder.config import load_settings
+from reminder.store import MIGRATIONS, Store
+
+CLICK_ONLY = "import sys; from reminder.cli import main; sys.argv[0] = 'reminder'; main()"
+
+
+def run(
+    tmp_env: TmpEnv,
+    *args: str,
+    click_only: bool = False,
+    env: dict[str, str] | None = None,
+    drop: tuple[str, ...] = (),
+) -> subprocess.CompletedProcess[str]:
+    cmd = (
+        [sys.executable, "-c", CLICK_ONLY]
+        if click_only
+        else [sys.executable, "-X", "importtime", "-m", "reminder"]
+    )
+    full = {k: v for k, v in {**tmp_env.env, **(env or {})}.items() if k not in drop}
+    return subprocess.run(
+        [*cmd, *args], capture_output=True, text=True, env=full, cwd=tmp_env.root, timeout=60
+    )
+
+
+def imported_click(result: subprocess.CompletedProcess[str]) -> bool:
+    """From ``-X importtime``'s lines on stderr: was click imported at all?"""
+    return any(line.rsplit("|", 1)[-1].strip() == "click" for line in result.stderr.splitlines())
+
+
+def errors(result: subprocess.CompletedProcess[str]) -> str:
+    return "\n".join(line for line in result.stderr.splitlines() if not line.startswith("import time:"))
+
+
+@pytest.fixture
+def cases(tmp_env: TmpEnv) -> list[str]:
+    """Cases in three time zones, one closed and one without a deadline."""
+    settings = load_settings()
+    now = datetime(2026, 3, 1, 6, tzinfo=UTC)
+    ids = []
+    with Store(tmp_env.db_path) as store:
+        for i, (country, tz) in enumerate(
+            [("BH", "Asia/Bahrain"), ("DE", "Europe/Berlin"), ("US", None)] * 3
+        ):
+            case = api.add_case(
+                store,
+                settings,
+                now=now,
+                title=f'Case {i} — ünïcödé "quoted"',
+                organisation=f"Org {i}",
+                submitted=date(2026, 1, 5) + timedelta(days=9 * i),
+                country=country,
+                timezone=tz,
+                kind="sim-cancellation" if i % 2 else "refund",
+                reference=f"R-{i}",
+            )
+            ids.append(case.id)
+        api.close_case(store, settings, ids[1], now=now, resolution="refunded")
+        store.conn.execute("UPDATE cases SET opens = NULL, deadline = NULL WHERE id = ?", (ids[2],))
+    return ids
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["--status", "all"],
+        ["--status=closed"],
+        ["--due-before", "2026-03-20"],
+        ["--due-before=2026-03-20", "--status", "all"],
+        ["--status", "open", "--status", "all"],  # click keeps the last
+    ],
+)
+def test_list_json_prints_what_click_prints_without_importing_click(
+    tmp_env: TmpEnv, cases: list[str], args: list[str]
+) -> None:
+    fast = run(tmp_env, "list", "--json", *args)
+    slow = run(tmp_env, "list", *args, "--json", click_only=True)
+    assert fast.returncode == slow.returncode == 0, errors(fast) + slow.stderr
+    assert not imported_click(fast)
+    assert fast.stdout == slow.stdout
+    assert isinstance(json.loads(fast.stdout), list)
+
+
+def test_list_json_through_an_explicit_config_file(tmp_env: TmpEnv, cases: list[str]) -> None:
+    moved = tmp_env.root / "elsewhere.db"
+    tmp_env.db_path.rename(moved)
+    config = tmp_env.root / "other.toml"
+    config.write_text(f'[store]\npath = "{moved}"\n', encoding="utf-8")
+    fast = run(tmp_env, "--config", str(config), "list", "--json", "--status", "all")
+    slow = run(tmp_env, f"--config={config}", "list", "--json", "--status", "all", click_only=True)
+    assert not imported_click(fast) and fast.returncode == 0
+    assert fast.stdout == slow.stdout and len(json.loads(fast.stdout)) == len(cases)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list", "--json", "--bogus"],
+        ["list", "--json", "--due-before", "2026-13-01"],
+        ["list", "--json", "--status", "pending"],
+        ["list", "--json", "--status"],
+        ["--config", "missing.toml", "list", "--json"],
+        ["--config"],
+    ],
+)
+def test_anything_else_gets_clicks_own_error(tmp_env: TmpEnv, cases: list[str], args: list[str]) -> None:
+    fast = run(tmp_env, *args)
+    slow = run(tmp_env, *args, click_only=True)
+    assert fast.returncode == slow.returncode == 2
+    assert errors(fast) == slow.stderr.strip() and slow.stderr.strip()
+    assert imported_click(fast)
+
+
+def test_first_use_goes_to_click_which_creates_the_database(tmp_env: TmpEnv) -> None:
+    first = run(tmp_env, "list", "--json")
+    assert first.returncode == 0 and first.stdout == "[]\n" and imported_click(first)
+    assert tmp_env.db_path.is_file()
+    again = run(tmp_env, "list", "--json")
+    assert again.stdout == "[]\n" and not imported_click(again)
+
+
+def test_documents_from_other_code_go_through_the_store_and_are_restamped(
+    tmp_env: TmpEnv, cases: list[str]
+) -> None:
+    with Store(tmp_env.db_path) as store:
+        expected = run(tmp_env, "list", "--json", "--status", "all", click_only=True).stdout
+        store.conn.execute("UPDATE meta SET value = 'another build' WHERE key = 'case_doc_code'")
+    stale = run(tmp_env, "list", "--json", "--status", "all")
+    assert imported_click(stale) and stale.stdout == expected
+    # Opening the store re-stamped them, so the next listing is fast again.
+    fresh = run(tmp_env, "list", "--json", "--status", "all")
+    assert not imported_click(fresh) and fresh.stdout == expected
+
+
+def test_a_row_without_its_document_is_rendered(tmp_env: TmpEnv, cases: list[str]) -> None:
+    with sqlite3.connect(tmp_env.db_path) as conn:
+        conn.execute("UPDATE cases SET doc_head = NULL, doc_tail = NULL WHERE id = ?", (cases[3],))
+    fast = run(tmp_env, "list", "--json", "--status", "all")
+    slow = run(tmp_env, "list", "--json", "--status", "all", click_only=True)
+    assert not imported_click(fast) and fast.stdout == slow.stdout
+    assert cases[3] in {c["id"] for c in json.loads(fast.stdout)}
+
+
+def test_a_closed_pipe_ends_quietly(tmp_env: TmpEnv) -> None:
+    settings = load_settings()
+    now = datetime(2026, 3, 1, 6, tzinfo=UTC)
+    with Store(tmp_env.db_path) as store, store.atomic():
+        for i in range(300):  # about 240 kB: more than a pipe holds
+            api.add_case(
+                store, settings, now=now, title=f"c{i}", organisation="o", submitted=date(2026, 2, 1)
+            )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reminder", "list", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=tmp_env.env,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(10).startswith(b"[{")
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=30)
+    assert "Traceback" not in err and proc.returncode == 1
+
+
+@pytest.mark.parametrize("columns", ["40", "100", None])
+def test_help_is_clicks_text_rendered_once_then_cached(tmp_env: TmpEnv, columns: str | None) -> None:
+    env, drop = ({"COLUMNS": columns}, ()) if columns else ({}, ("COLUMNS",))
+    expected = run(tmp_env, "--help", click_only=True, env=env, drop=drop)
+    first = run(tmp_env, "--help", env=env, drop=drop)
+    cached = list((tmp_env.root / "xdg-cache" / "reminder").glob("help-*.txt"))
+    second = run(tmp_env, "-h", env=env, drop=drop)
+    assert expected.returncode == first.returncode == second.returncode == 0
+    assert first.stdout == second.stdout == expected.stdout and "Usage: reminder" in expected.stdout
+    assert imported_click(first) and not imported_click(second)
+    assert len(cached) == 1 and cached[0].read_text(encoding="utf-8") == expected.stdout
+
+
+def test_a_stale_help_of_the_same_width_is_replaced(tmp_env: TmpEnv) -> None:
+    folder = tmp_env.root / "xdg-cache" / "reminder"
+    folder.mkdir(parents=True)
+    (folder / "help-0.0.1-1-1-78.txt").write_text("old help\n")
+    (folder / "help-0.0.1-1-1-50.txt").write_text("narrow old help\n")
+    shown = run(tmp_env, "--help", env={"COLUMNS": "200"})
+    assert "old help" not in shown.stdout
+    assert sorted(p.name.split("-")[-1] for p in folder.iterdir()) == ["50.txt", "78.txt"]
+    assert not (folder / "help-0.0.1-1-1-78.txt").exists()
+
+
+def test_the_help_cache_key_follows_the_cli_module_and_width(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    cli_file = tmp_path / "cli.py"
+    cli_file.write_text("a")
+    os.utime(cli_file, ns=(1, 1))
+    first = entry.help_cache_file(78, str(cli_file))
+    assert first is not None and first.startswith(str(tmp_path / "cache" / "reminder"))
+    assert entry.help_cache_file(50, str(cli_file)) != first
+    os.utime(cli_file, ns=(2, 2))
+    assert entry.help_cache_file(78, str(cli_file)) not in (None, first)
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative")
+    monkeypatch.setenv("HOME", "")
+    assert entry.help_cache_file(78, str(cli_file)) is None
+
+
+def test_help_width_is_clicks(monkeypatch: pytest.MonkeyPatch) -> None:
+    import click
+
+    for columns in ("30", "60", "79", "80", "81", "200"):
+        monkeypatch.setenv("COLUMNS", columns)
+        assert entry.help_width() == click.formatting.HelpFormatter().width
+
+
+def test_version_is_clicks(tmp_env: TmpEnv) -> None:
+    fast = run(tmp_env, "--version")
+    slow = run(tmp_env, "--version", click_only=True)
+    assert fast.stdout == slow.stdout and fast.stdout.startswith("reminder, version ")
+    assert not imported_click(fast)
+
+
+def test_the_fast_path_knows_the_stores_schema() -> None:
+    assert len(MIGRATIONS) == listing.SCHEMA_VERSION
