@@ -659,6 +659,10 @@ def list_reminders(store: Store, case_id: str) -> list[dict[str, object]]:
 
 # Messages rendered and claimed at a time; one batch (one SMTP connection) per chunk.
 SEND_CHUNK = 200
+# A notifier that can send over several connections at once (``Notifier.connections``) gets one
+# more for every this many due messages: a catch-up uses them all, a few reminders due at 09:00
+# go over one.
+PER_CONNECTION = 25
 
 
 class _Stopped(Exception):
@@ -683,7 +687,10 @@ def deliver_due(
     never delays the others. Rows are committed ``sending`` a chunk at a time before
     the notifier is called, and each ``sent`` right after the notifier accepts it
     (``Notifier.send_batch``'s ``on_result``): a batch reuses one connection (SMTP),
-    yet a crash can repeat only the message in flight.
+    yet a crash can repeat only the message in flight. A notifier whose ``connections``
+    is above 1 gets that many threads (lanes) for a large batch, each with its own
+    database connection taking the next chunk: then a crash can repeat the message in
+    flight on each lane.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -724,16 +731,21 @@ def deliver_due(
 
     retry = _retry_policy(settings)
     lock = threading.Lock()
+    # The lanes' commits queue here, in this process, rather than in SQLite's busy handler,
+    # which sleeps (1 ms, then 2, 5, 10, ...) before it looks at the lock again.
+    writes = threading.Lock()
 
     def settle(own: Store, label: str, delivery: Delivery, result: DeliveryResult) -> None:
         if result.ok:
-            outbox.mark_sent(own, delivery.id, clock())
+            with writes:
+                outbox.mark_sent(own, delivery.id, clock())
             with lock:
                 report.sent += 1
             return
-        status = outbox.record_failure(
-            own, delivery.id, result.detail, clock(), retry, retryable=result.retryable
-        )
+        with writes:
+            status = outbox.record_failure(
+                own, delivery.id, result.detail, clock(), retry, retryable=result.retryable
+            )
         log.warning("%s: %s for case %s failed (%s)", label, delivery.kind, delivery.case_id, result.detail)
         with lock:
             if status == "failed":
@@ -748,7 +760,8 @@ def deliver_due(
 
         notifier = by_label[label]
         batch = _batch_sender(notifier)
-        outbox.claim(own, [d.id for d, _ in ready], clock())
+        with writes:
+            outbox.claim(own, [d.id for d, _ in ready], clock())
         done = 0
         own_error: list[BaseException] = []
 
@@ -767,7 +780,8 @@ def deliver_due(
             try:
                 batch([m for _, m in ready[done:]], on_result)
             except _Stopped:
-                outbox.release(own, [d.id for d, _ in ready[done:]], clock())
+                with writes:
+                    outbox.release(own, [d.id for d, _ in ready[done:]], clock())
                 return False
             except Exception as exc:  # a plugin that breaks the contract must not stop the pass
                 if own_error:
@@ -776,20 +790,37 @@ def deliver_due(
                 done += 1
                 continue
             if done < len(ready):  # a notifier that did not report every result: the rest were not sent
-                outbox.release(own, [d.id for d, _ in ready[done:]], clock())
+                with writes:
+                    outbox.release(own, [d.id for d, _ in ready[done:]], clock())
                 log.warning("%s: %d message(s) not sent; retrying next pass", label, len(ready) - done)
                 break
         return True
 
     def run(label: str, items: list[tuple[Delivery, int]]) -> None:
+        lanes = max(1, min(by_label[label].connections, -(-len(items) // PER_CONNECTION)))
+        size = min(SEND_CHUNK, -(-len(items) // lanes))
+        chunks = iter([items[start : start + size] for start in range(0, len(items), size)])
+        taking = threading.Lock()
+
+        def take() -> list[tuple[Delivery, int]] | None:
+            with taking:
+                return next(chunks, None)
+
+        if lanes == 1:
+            lane(label, take)
+            return
+        with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix=f"notify-{label}") as pool:
+            for future in [pool.submit(lane, label, take) for _ in range(lanes)]:
+                future.result()
+
+    def lane(label: str, take: Callable[[], list[tuple[Delivery, int]] | None]) -> None:
         # Each thread gets its own connection: sqlite3 connections are not shared across threads.
         with type(store)(store.path) as own:
-            for start in range(0, len(items), SEND_CHUNK):
+            while (chunk := take()) is not None:
                 if should_stop():
                     with lock:
                         report.stopped_early = True
                     return
-                chunk = items[start : start + SEND_CHUNK]
                 # The chunk's cases, windows and evidence in a few queries, not six per message.
                 read = _read_for_messages(own, [d.case_id for d, _ in chunk])
                 ready: list[tuple[Delivery, Message]] = []
@@ -798,7 +829,8 @@ def deliver_due(
                         message = _message_for(own, delivery, missed, clock(), read.get(delivery.case_id))
                         ready.append((delivery, message))
                     except ReminderError as exc:
-                        outbox.record_failure(own, delivery.id, str(exc), clock(), retry, retryable=False)
+                        with writes:
+                            outbox.record_failure(own, delivery.id, str(exc), clock(), retry, retryable=False)
                         with lock:
                             report.failed += 1
                 if ready and not send(own, label, ready):

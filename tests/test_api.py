@@ -312,3 +312,48 @@ def test_catch_up_messages_carry_each_cases_checklist_window_and_evidence(
     assert "Evidence so far: 1 entry" in texts[second] and "hotline: still in review" in texts[second]
     deadline = store.get_window(second).deadline  # type: ignore[union-attr]
     assert deadline.isoformat() in texts[second]
+
+
+class _Lanes(Notifier):
+    """Accepts everything, from up to three threads at once, and records which thread sent what."""
+
+    name = "lanes"
+
+    def __init__(self) -> None:
+        super().__init__(NotifierOptions(), label="log")
+        self.sent: list[tuple[str, str]] = []
+
+    @property
+    def connections(self) -> int:
+        return 3
+
+    def send(self, message: Message) -> DeliveryResult:
+        import threading
+        import time
+
+        time.sleep(0.001)  # a round trip: lets the other lanes run
+        self.sent.append((threading.current_thread().name, message.key))
+        return DeliveryResult.success()
+
+
+def test_deliver_due_sends_over_the_notifiers_lanes_and_stops_them_all(
+    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(api, "PER_CONNECTION", 4)
+    for i in range(30):
+        add(store, settings, submitted=date(2026, 1, 4) + timedelta(days=i % 20))
+    lanes = _Lanes()
+    report = api.deliver_due(store, settings, [lanes], now=LATER, should_stop=lambda: len(lanes.sent) >= 12)
+    assert report.stopped_early and report.sent == len(lanes.sent) >= 12
+    assert len({thread for thread, _ in lanes.sent}) == 3
+    counts = outbox.counts(store)
+    # What each lane was handed and did not send is planned again; nothing is left "sending".
+    assert (counts["sent"], counts["sending"], counts["planned"] >= 30 - report.sent) == (
+        report.sent,
+        0,
+        True,
+    )
+    sent = {key for (key,) in store.conn.execute("SELECT key FROM deliveries WHERE status = 'sent'")}
+    assert sent == {key for _, key in lanes.sent}
+    report = api.deliver_due(store, settings, [lanes], now=LATER)
+    assert report.sent + len(sent) == 30 and len(lanes.sent) == len({key for _, key in lanes.sent}) == 30

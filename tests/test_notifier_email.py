@@ -454,6 +454,14 @@ BASE = {"host": "mail.example.org", "sender": "a@example.org", "recipients": ["b
             "password: the password does not go in the config file; set password_env",
         ),
         ({**BASE, "timeout": 0}, "notifiers.email.timeout: Input should be greater than 0"),
+        (
+            {**BASE, "connections": 0},
+            "notifiers.email.connections: Input should be greater than or equal to 1",
+        ),
+        (
+            {**BASE, "connections": 17},
+            "notifiers.email.connections: Input should be less than or equal to 16",
+        ),
         ({"sender": "a@b.cd", "recipients": ["x@y.zz"]}, "notifiers.email.host: Field required"),
         (
             {**BASE, "ca_file": "/nonexistent/ca.pem"},
@@ -473,6 +481,7 @@ def test_defaults_and_describe() -> None:
     d = n.describe()
     assert d["security"] == "starttls" and d["port"] == 587 and d["timeout"] == 30.0
     assert d["password"] is None and d["tls_verify"] is True
+    assert d["connections"] == n.connections == 4
     assert n.availability() == (True, "")
 
 
@@ -547,3 +556,101 @@ def replace_subject(m: Message, subject: str) -> Message:
     from dataclasses import replace
 
     return replace(m, subject=subject)
+
+
+# --- a catch-up over parallel connections (api.deliver_due with a real server) ---------------------
+
+
+class _Overlapping(Recorder):
+    """Holds each session's first DATA until another session has reached DATA too (or 5 s pass):
+    connections used one after the other would each wait out the 5 s, and ``waited_out`` says so.
+    ``fail_session`` (1-based, in order of first DATA) has every DATA of that session refused."""
+
+    def __init__(self, fail_session: int = 0) -> None:
+        super().__init__()
+        self.order: list[Any] = []  # sessions, in the order of their first DATA
+        self.waited_out = 0
+        self.fail_session = fail_session
+        self.refused: list[str] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        import asyncio
+
+        if session not in self.order:
+            self.order.append(session)
+            for _ in range(500):
+                if len(self.order) > 1:
+                    break
+                await asyncio.sleep(0.01)
+            else:
+                self.waited_out += 1
+        if self.order.index(session) + 1 == self.fail_session:
+            parsed = email.message_from_bytes(envelope.content, policy=default_policy)
+            self.refused.append(str(parsed["Message-ID"]))
+            return "451 4.3.0 this connection is having a bad day"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def _catch_up(tmp_env: Any, handler: _Overlapping, n: int, connections: int) -> tuple[Any, Any, Any]:
+    from datetime import date, timedelta
+
+    from reminder import api, outbox
+    from reminder.config import load_settings
+    from reminder.store import Store
+
+    settings = load_settings()
+    created = datetime(2026, 1, 1, tzinfo=UTC)
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        with Store(tmp_env.db_path) as store:
+            for i in range(n):
+                api.add_case(
+                    store, settings, now=created, title=f"case {i}", organisation="Batelco",
+                    submitted=date(2026, 1, 4) + timedelta(days=i % 20),
+                )  # fmt: skip
+            email_notifier = EmailNotifier(
+                EmailOptions(
+                    host="127.0.0.1", port=controller.port, security="none", sender="r@example.org",
+                    recipients=["me@example.org"], timeout=10, connections=connections,
+                ),
+                label="log",  # the outbox rows of the default settings are the log notifier's
+                clock=fixed_clock,
+            )  # fmt: skip
+            later = datetime(2026, 6, 1, 12, tzinfo=UTC)
+            report = api.deliver_due(store, settings, [email_notifier], now=later)
+            rows = {d.key: d for d in outbox.due(store, datetime(2027, 1, 1, tzinfo=UTC))}
+            sent = {
+                key: status
+                for key, status in store.conn.execute("SELECT key, status FROM deliveries")
+                if status in ("sent", "sending")
+            }
+    finally:
+        controller.stop()
+    return report, rows, sent
+
+
+def test_catch_up_over_parallel_connections_delivers_each_message_once(tmp_env: Any) -> None:
+    handler = _Overlapping()
+    report, retry, sent = _catch_up(tmp_env, handler, 120, connections=4)
+    assert (report.sent, report.failed, report.retried) == (120, 0, 0)
+    ids = [str(m["Message-ID"]) for m in handler.messages]
+    assert len(ids) == len(set(ids)) == 120  # every case's catch-up message, none twice
+    assert set(ids) == {message_id(key) for key in sent}
+    assert set(sent.values()) == {"sent"} and not retry
+    # Four connections, and they were open at the same time (no session waited out the others).
+    assert len(handler.order) == 4 and handler.waited_out == 0
+
+
+def test_a_failing_connection_loses_nothing_the_others_sent(tmp_env: Any) -> None:
+    handler = _Overlapping(fail_session=2)
+    report, retry, sent = _catch_up(tmp_env, handler, 100, connections=4)
+    refused = set(handler.refused)
+    delivered = {str(m["Message-ID"]) for m in handler.messages}
+    assert refused and delivered and not refused & delivered
+    assert len(refused) + len(delivered) == 100
+    assert (report.sent, report.retried, report.failed) == (len(delivered), len(refused), 0)
+    # The others' results are committed; the refused ones wait for their retry, and only they.
+    assert {message_id(key) for key in sent} == delivered and set(sent.values()) == {"sent"}
+    assert {message_id(key) for key in retry} == refused
+    assert all(d.attempts == 1 and d.status == "planned" for d in retry.values())

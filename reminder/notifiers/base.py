@@ -146,6 +146,13 @@ class Notifier(ABC):
         """Whether this machine could run the notifier at all (before any options), and if not, why."""
         return True, ""
 
+    @property
+    def connections(self) -> int:
+        """How many batches the outbox may send through this notifier at once, each from its own
+        thread (the e-mail notifier: one SMTP connection each). 1 unless the notifier says its
+        ``send_batch`` is safe to call from several threads at a time."""
+        return 1
+
     def accepts(self, kind: str) -> bool:
         """Whether this notifier receives reminders of ``kind``."""
         kinds = self.options.kinds

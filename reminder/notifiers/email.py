@@ -2,14 +2,16 @@
 
 ``[notifiers.email]`` keys: ``host``, ``port``, ``security``, ``username``,
 ``password_env`` / ``password_file``, ``sender``, ``recipients``, ``timeout``,
-``tls_verify``, ``ca_file``. The password is read once into a ``SecretStr`` and
-never appears in logs, ``describe()`` or results.
+``tls_verify``, ``ca_file``, ``connections``. The password is read once into a
+``SecretStr`` and never appears in logs, ``describe()`` or results.
 
 Each message is sent as plain text with an HTML alternative and a Message-ID
 derived from the reminder's key, so a resend of the same reminder carries the
 same Message-ID and mail clients can recognise it. ``send_batch`` delivers over
-one SMTP connection. Failures are classified (DNS, connection, timeout, TLS,
-authentication, recipient) so ``reminder notify test`` can name the problem.
+one SMTP connection; it keeps no state between calls, so the outbox may run up to
+``connections`` batches at once (a catch-up after downtime), one connection each.
+Failures are classified (DNS, connection, timeout, TLS, authentication, recipient)
+so ``reminder notify test`` can name the problem.
 """
 
 from __future__ import annotations
@@ -64,6 +66,11 @@ log = logging.getLogger(__name__)
 Security = Literal["starttls", "tls", "none"]
 DEFAULT_PORTS: dict[str, int] = {"starttls": 587, "tls": 465, "none": 25}
 DEFAULT_TIMEOUT = 30.0
+# SMTP connections a large batch (a catch-up after downtime) may use at once. Each message costs
+# a few round trips that wait on the server; several connections overlap those waits. Small
+# enough for providers' limits on concurrent connections (Gmail allows ~10 per account).
+DEFAULT_CONNECTIONS = 4
+MAX_CONNECTIONS = 16
 
 
 class _HeaderClasses(HeaderRegistry):
@@ -122,6 +129,7 @@ class EmailOptions(NotifierOptions):
     timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0)
     tls_verify: bool = True
     ca_file: Path | None = None
+    connections: int = Field(default=DEFAULT_CONNECTIONS, ge=1, le=MAX_CONNECTIONS)
 
     @field_validator("sender")
     @classmethod
@@ -373,6 +381,10 @@ class EmailNotifier(Notifier):
             ca = self.context.resolve(options.ca_file)
             if not ca.is_file():
                 raise ConfigError(f"ca_file: {ca} does not exist")
+
+    @property
+    def connections(self) -> int:
+        return self.opts.connections
 
     # --- configuration ---------------------------------------------------------------------------
 
