@@ -152,46 +152,42 @@ def _parse_list_json(argv: Sequence[str]) -> tuple[str | None, str, date | None]
     """``(config, status, due_before)`` for exactly the ``list --json`` forms click accepts, else None."""
     from datetime import date
 
-    config: str | None = None
-    i = 0
-    while i < len(argv) and argv[i] != "list":
-        name, eq, value = argv[i].partition("=")
-        if name != "--config":
-            return None
-        if not eq:
-            if i + 1 >= len(argv):
-                return None
-            value = argv[i + 1]
-            i += 1
-        config, i = value, i + 1
-    status, due_before, as_json = "open", None, False
-    rest = argv[i + 1 :]
-    j = 0
-    while j < len(rest):
-        if rest[j] == "--json":
-            as_json, j = True, j + 1
-            continue
-        name, eq, value = rest[j].partition("=")
-        if name not in ("--status", "--due-before"):
-            return None
-        if not eq:
-            if j + 1 >= len(rest):
-                return None
-            value = rest[j + 1]
-            j += 1
-        j += 1
-        if name == "--status":
-            if value not in ("open", "closed", "all"):
-                return None
-            status = value
-        else:
-            try:
-                due_before = date.fromisoformat(value)
-            except ValueError:
-                return None
-    if i >= len(argv) or not as_json or config == "":
+    if "list" not in argv:
         return None
-    return config, status, due_before
+    at = list(argv).index("list")  # a "--config list" value lands in the group's options: not ours
+    group = _options(argv[:at], flags=(), valued=("--config",))
+    command = _options(argv[at + 1 :], flags=("--json",), valued=("--status", "--due-before"))
+    if group is None or command is None or "--json" not in command or group.get("--config") == "":
+        return None
+    status = command.get("--status", "open")
+    if status not in ("open", "closed", "all"):
+        return None
+    try:
+        due_before = date.fromisoformat(command["--due-before"]) if "--due-before" in command else None
+    except ValueError:
+        return None
+    return group.get("--config"), status, due_before
+
+
+def _options(args: Sequence[str], flags: tuple[str, ...], valued: tuple[str, ...]) -> dict[str, str] | None:
+    """``{option: value}`` (flags map to "") when ``args`` hold only these options, else None.
+
+    ``--name value`` and ``--name=value`` both count, and the last one wins — as in click.
+    """
+    found: dict[str, str] = {}
+    i = 0
+    while i < len(args):
+        name, eq, value = args[i].partition("=")
+        if args[i] in flags:
+            found[args[i]] = ""
+        elif name in valued and eq:
+            found[name] = value
+        elif name in valued and i + 1 < len(args):
+            found[name], i = args[i + 1], i + 1
+        else:
+            return None
+        i += 1
+    return found
 
 
 def _list_json(config: str | None, status: str, due_before: date | None) -> int | None:

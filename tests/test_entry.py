@@ -243,3 +243,26 @@ def test_version_is_clicks(tmp_env: TmpEnv) -> None:
 
 def test_the_fast_path_knows_the_stores_schema() -> None:
     assert len(MIGRATIONS) == listing.SCHEMA_VERSION
+
+
+@pytest.mark.parametrize(
+    ("argv", "parsed"),
+    [
+        (["list", "--json"], (None, "open", None)),
+        (["--config", "c.toml", "list", "--status=all", "--json"], ("c.toml", "all", None)),
+        (
+            ["--config=c.toml", "list", "--json", "--due-before", "2026-04-01"],
+            ("c.toml", "open", date(2026, 4, 1)),
+        ),
+        (["list"], None),  # a table for people: click and rich
+        (["list", "--json", "-h"], None),
+        (["list", "--json=yes"], None),
+        (["list", "--json", "--status", "Open"], None),
+        (["--config", "list", "list", "--json"], None),  # odd, but click's to judge
+        (["--config=", "list", "--json"], None),
+        (["show", "list", "--json"], None),
+        (["list", "--json", "--", "--status"], None),
+    ],
+)
+def test_only_the_exact_list_json_forms_are_taken(argv: list[str], parsed: object) -> None:
+    assert entry._parse_list_json(argv) == parsed
