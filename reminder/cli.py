@@ -147,6 +147,10 @@ class ReminderGroup(click.Group):
             return super().main(args=argv, prog_name=prog_name, standalone_mode=False, **extra)
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            # `reminder` (or `reminder evidence`) alone asks what there is: the help, not an error.
+            click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
+            sys.exit(0)
         except click.exceptions.Abort:
             _fail("aborted", 1, as_json)
         except click.ClickException as exc:
@@ -821,28 +825,36 @@ def _cases_table(views: Sequence[CaseView]) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    console = Console(soft_wrap=False)
+    # Titles are what people scan for: at 80 columns the window's opening goes into "Left"
+    # ("opens in 3 days") instead of a column of its own, which would leave titles 5 wide.
+    with_opens = console.width >= 110
     table = Table(show_edge=False, pad_edge=False)
-    for name in ("ID", "Title", "Organisation", "Opens", "Deadline", "Left", "Status"):
-        table.add_column(name, no_wrap=name not in ("Title", "Organisation"))
+    for name in ("ID", "Title", "Organisation", *(("Opens",) if with_opens else ()), "Deadline", "Left"):
+        table.add_column(
+            name, no_wrap=name not in ("Title", "Organisation"), ratio=2 if name == "Title" else None
+        )
     for v in views:
         w = v.window
+        opens = [] if not with_opens else ["" if w is None else f"{w.opens:%a %Y-%m-%d}"]
         deadline = "" if w is None else f"{w.deadline:%a %Y-%m-%d}" + ("?" if w.tentative else "")
-        left = "" if v.case.status == "closed" else _days_left_text(v.days_left)
-        table.add_row(
-            v.case.id,
-            v.case.title,
-            v.case.organisation,
-            "" if w is None else f"{w.opens:%a %Y-%m-%d}",
-            deadline,
-            left,
-            v.case.status,
-        )
-    console = Console(soft_wrap=False)
+        table.add_row(v.case.id, v.case.title, v.case.organisation, *opens, deadline, _left_text(v))
     console.print(table)
     if any(v.window is not None and v.window.tentative for v in views):
         console.print(
             "? tentative: counts across a holiday not yet announced ('reminder show ID' says which)"
         )
+
+
+def _left_text(view: CaseView) -> str:
+    """The list's "Left" column: closed, before the window opens, or the days to the deadline."""
+    w = view.window
+    if view.case.status == "closed":
+        return "closed"
+    if w is not None and view.today < w.opens:
+        days = (w.opens - view.today).days
+        return "opens tomorrow" if days == 1 else f"opens in {days} days"
+    return _days_left_text(view.days_left)
 
 
 @cli.command("show")

@@ -5,7 +5,7 @@ the two invocations run most often need: ``reminder list --json``, which scripts
 status bars poll, and ``reminder --help``, which a newcomer types first. Those two (and
 ``--version``) are served here from the standard library and ``sqlite3``:
 
-- ``reminder --help`` / ``-h``: click's own help text, rendered by click once and cached
+- ``reminder``, ``reminder --help`` / ``-h``: click's own help text, rendered by click once and cached
   under ``$XDG_CACHE_HOME/reminder``, keyed by reminder's version, ``cli.py``'s size and
   modification time, and the help width — so any change to any of them re-renders it;
 - ``reminder --version``: click's ``version_option`` line;
@@ -49,7 +49,7 @@ def main() -> None:
 
 def _serve(argv: Sequence[str]) -> int | None:
     """Answer ``argv`` here and return the exit status, or None to hand it to click."""
-    if list(argv) in (["--help"], ["-h"]):
+    if list(argv) in ([], ["--help"], ["-h"]):
         return _help()
     if list(argv) == ["--version"]:
         from . import __version__

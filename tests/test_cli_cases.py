@@ -80,6 +80,29 @@ def test_people_output(run_cli: RunCli) -> None:
     assert "No closed cases." in ok(run_cli("list", "--status", "closed")).stdout
 
 
+def test_the_list_fits_80_columns_and_says_what_is_next(run_cli: RunCli) -> None:
+    from datetime import date, timedelta
+
+    today = date.today()  # the CLI counts from the real clock
+    waiting = add_json(run_cli, "--submitted", today.isoformat(), "--title", "Waiting for the window")
+    late = add_json(run_cli, "--submitted", (today - timedelta(days=60)).isoformat(), "--title", "Late")
+    done = add_json(run_cli, "--submitted", (today - timedelta(days=5)).isoformat(), "--title", "Done")
+    ok(run_cli("close", str(done["id"])))
+    window = waiting["window"]
+    assert isinstance(window, dict)
+    opens_in = (date.fromisoformat(window["opens"]) - today).days
+
+    narrow = ok(run_cli("list", "--status", "all", env={"COLUMNS": "80"})).stdout
+    rows = {line.split()[0]: line for line in narrow.splitlines()}
+    assert all(len(line) <= 80 for line in narrow.splitlines())
+    assert "Opens" not in narrow and "Waiting for the" in rows[str(waiting["id"])]  # titles keep room
+    assert rows[str(waiting["id"])].rstrip().endswith(f"opens in {opens_in} days")
+    assert rows[str(late["id"])].rstrip().endswith("days overdue")
+    assert rows[str(done["id"])].rstrip().endswith("closed")
+    wide = ok(run_cli("list", env={"COLUMNS": "140"})).stdout
+    assert "Opens" in wide and f"{date.fromisoformat(window['opens']):%a %Y-%m-%d}" in wide
+
+
 def test_edit_close_reopen_check_delete(run_cli: RunCli) -> None:
     case = add_json(run_cli, "--submitted", "2026-03-01", "--kind", "sim-cancellation", "--notes", "x")
     cid = str(case["id"])

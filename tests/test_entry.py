@@ -266,3 +266,12 @@ def test_the_fast_path_knows_the_stores_schema() -> None:
 )
 def test_only_the_exact_list_json_forms_are_taken(argv: list[str], parsed: object) -> None:
     assert entry._parse_list_json(argv) == parsed
+
+
+@pytest.mark.parametrize("argv", [[], ["evidence"]])
+def test_a_command_alone_prints_its_help_not_an_error(tmp_env: TmpEnv, argv: list[str]) -> None:
+    shown = run(tmp_env, *argv)
+    slow = run(tmp_env, *argv, click_only=True)
+    assert shown.returncode == slow.returncode == 0
+    assert shown.stdout == slow.stdout and shown.stdout.startswith(f"Usage: {' '.join(['reminder', *argv])} ")
+    assert "Error" not in errors(shown) + slow.stderr
