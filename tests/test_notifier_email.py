@@ -654,3 +654,38 @@ def test_a_failing_connection_loses_nothing_the_others_sent(tmp_env: Any) -> Non
     assert {message_id(key) for key in sent} == delivered and set(sent.values()) == {"sent"}
     assert {message_id(key) for key in retry} == refused
     assert all(d.attempts == 1 and d.status == "planned" for d in retry.values())
+
+
+def test_envelope_parsed_once_speaks_like_smtplib_sendmail(smtp_server: Server) -> None:
+    """The notifier's own MAIL/RCPT/DATA (addresses parsed once) against smtplib.sendmail's."""
+    import smtplib
+
+    from reminder.notifiers.email import _sendmail
+
+    recorder = smtp_server.recorder
+    recorder.refuse_rcpt = {"gone@example.org": "550 5.1.1 No such user"}
+    options: list[list[str]] = []
+    original = recorder.handle_DATA
+
+    async def record_options(server: Any, session: Any, envelope: Any) -> str:
+        options.append(list(envelope.mail_options))
+        return await original(server, session, envelope)
+
+    recorder.handle_DATA = record_options  # type: ignore[method-assign]
+    data = b"Subject: x\r\n\r\nbody\r\n"
+    for send in (smtplib.SMTP.sendmail, _sendmail):
+        with smtplib.SMTP(smtp_server.host, smtp_server.port, timeout=5) as smtp:
+            refused = send(smtp, "r@example.org", ["me@example.org", "gone@example.org"], data)
+            assert refused == {"gone@example.org": (550, b"5.1.1 No such user")}
+            with pytest.raises(smtplib.SMTPRecipientsRefused):
+                send(smtp, "r@example.org", ["gone@example.org"], data)
+            # The session is reset after the refusal and carries on.
+            assert send(smtp, "r@example.org", ["me@example.org"], data) == {}
+    assert options[:2] == options[2:] == [[f"SIZE={len(data)}"]] * 2
+    assert recorder.envelopes[:2] == recorder.envelopes[2:]
+    two = EmailOptions(
+        host=smtp_server.host, port=smtp_server.port, security="none", sender="Me <r@example.org>",
+        recipients=["me@example.org", "Gone <gone@example.org>"], timeout=5,
+    )  # fmt: skip
+    result = EmailNotifier(two, clock=fixed_clock).send(msg(1))
+    assert result.ok and "refused gone@example.org: 550 5.1.1 No such user" in result.detail
