@@ -698,36 +698,36 @@ def deliver_due(
 
     clock = clock or (lambda: now)
     report = DispatchReport()
-    rows = outbox.due(store, now)
-    if not rows:
+    due = outbox.due_folded(store, now)
+    if not due:
         return report
     by_label = {n.label: n for n in notifiers}
-    groups: dict[tuple[str, str], list[Delivery]] = {}
-    for row in rows:
-        groups.setdefault((row.case_id, row.notifier), []).append(row)
+    # Per notifier: each case's latest due row and how many earlier ones were folded into it
+    # (marked superseded, all in one commit before anything is sent).
     work: dict[str, list[tuple[Delivery, int]]] = {}
     folded: list[tuple[list[int], str]] = []
+    unconfigured: list[tuple[Delivery, list[int]]] = []
+    for latest, earlier in due:
+        if latest.notifier in by_label:
+            work.setdefault(latest.notifier, []).append((latest, len(earlier)))
+            if earlier:
+                folded.append((earlier, latest.key))
+        else:
+            unconfigured.append((latest, earlier))
     with store.atomic():  # one commit for the whole catch-up, not one per case
-        for (_case_id, label), items in groups.items():
-            items.sort(key=lambda d: (d.due, d.key))
-            latest, earlier = items[-1], items[:-1]
-            if label not in by_label:
-                # The notifier was removed from the config: nothing can send these.
-                for d in items:
-                    outbox.record_failure(
-                        store,
-                        d.id,
-                        f"notifier {label!r} is not configured",
-                        now,
-                        _retry_policy(settings),
-                        retryable=False,
-                    )
-                    report.failed += 1
-                continue
-            folded.append(([d.id for d in earlier], latest.key))
-            report.superseded += len(earlier)
-            work.setdefault(label, []).append((latest, len(earlier)))
-        outbox.supersede_all(store, folded, now)
+        report.superseded = outbox.supersede_all(store, folded, now)
+        for latest, earlier in unconfigured:
+            # The notifier was removed from the config: nothing can send these.
+            for delivery_id in [*earlier, latest.id]:
+                outbox.record_failure(
+                    store,
+                    delivery_id,
+                    f"notifier {latest.notifier!r} is not configured",
+                    now,
+                    _retry_policy(settings),
+                    retryable=False,
+                )
+                report.failed += 1
 
     retry = _retry_policy(settings)
     lock = threading.Lock()
@@ -761,7 +761,9 @@ def deliver_due(
         notifier = by_label[label]
         batch = _batch_sender(notifier)
         with writes:
-            outbox.claim(own, [d.id for d, _ in ready], clock())
+            claimed = outbox.claim(own, [d.id for d, _ in ready], clock())
+        # A row cancelled since it was read as due (its case was closed meanwhile) is not sent.
+        ready = [item for item in ready if item[0].id in claimed]
         done = 0
         own_error: list[BaseException] = []
 

@@ -36,6 +36,7 @@ __all__ = [
     "claim",
     "counts",
     "due",
+    "due_folded",
     "list_deliveries",
     "mark_sent",
     "next_due_at",
@@ -190,6 +191,27 @@ def due(store: Store, now: datetime, limit: int | None = None) -> list[Delivery]
     return [_row_to_delivery(r) for r in store.conn.execute(sql, params)]
 
 
+def due_folded(store: Store, now: datetime) -> list[tuple[Delivery, list[int]]]:
+    """:func:`due`, folded for sending: per case and notifier, its latest due row (by due time,
+    then key) and the ids of its earlier due rows, which a catch-up message replaces; in the
+    order :func:`due` gives the groups' first rows. Only the latest rows become
+    :class:`Delivery` objects: after a month off, 10,000 of some 60,000 due rows.
+    """
+    groups: dict[tuple[object, object], list[Sequence[object]]] = {}
+    sql = (
+        f"SELECT {_COLUMNS}, due_ts FROM deliveries WHERE status IN ('planned', 'sending')"
+        " AND wake_ts <= ? ORDER BY wake_ts, id"
+    )
+    for row in store.conn.execute(sql, (_ts(now),)):
+        groups.setdefault((row[1], row[4]), []).append(row)
+    folded = []
+    for rows in groups.values():
+        latest = rows[0] if len(rows) == 1 else max(rows, key=lambda r: (r[12], r[2]))
+        earlier = [int(r[0]) for r in rows if r is not latest]  # type: ignore[call-overload]
+        folded.append((_row_to_delivery(latest[:12]), earlier))
+    return folded
+
+
 def next_due_at(store: Store) -> datetime | None:
     """When the next row becomes actionable (None: nothing planned)."""
     row = store.conn.execute(
@@ -198,13 +220,26 @@ def next_due_at(store: Store) -> datetime | None:
     return None if row is None or row[0] is None else datetime.fromtimestamp(float(row[0]), UTC)
 
 
-def claim(store: Store, ids: Sequence[int], now: datetime) -> None:
-    """Mark rows ``sending`` (committed before the notifier is called)."""
+def claim(store: Store, ids: Sequence[int], now: datetime) -> set[int]:
+    """Mark rows ``sending`` (committed before the notifier is called); returns the ids claimed.
+
+    Only rows still ``planned`` or ``sending`` are: one that was cancelled since it was read
+    as due (its case closed meanwhile, during a long catch-up) is left alone and not sent.
+    """
     with store.atomic():
+        live = {
+            int(i)
+            for (i,) in store.conn.execute(
+                f"SELECT id FROM deliveries WHERE status IN ('planned', 'sending')"
+                f" AND id IN ({', '.join('?' * len(ids))})",
+                tuple(ids),
+            )
+        }
         store.conn.executemany(
             "UPDATE deliveries SET status = 'sending', updated_at = ? WHERE id = ?",
-            [(now.isoformat(), i) for i in ids],
+            [(now.isoformat(), i) for i in ids if i in live],
         )
+    return live
 
 
 def release(store: Store, ids: Sequence[int], now: datetime) -> None:
@@ -258,20 +293,24 @@ def record_failure(
         return "planned"
 
 
-def supersede_all(store: Store, folded: Iterable[tuple[Sequence[int], str]], now: datetime) -> None:
+def supersede_all(store: Store, folded: Iterable[tuple[Sequence[int], str]], now: datetime) -> int:
     """Cancel rows folded into a later reminder of their case (catch-up after downtime).
 
     ``folded`` gives, per case, the ids and the key they were folded into; all go in one
-    statement, so a catch-up of 10,000 cases is one write, not 10,000.
+    statement, so a catch-up of 10,000 cases is one write, not 10,000. Rows no longer
+    ``planned`` or ``sending`` are left as they are. Returns how many were cancelled.
     """
     stamp = now.isoformat()
     params = [(f"{SUPERSEDED} by {by_key}", stamp, i) for ids, by_key in folded for i in ids]
     if not params:
-        return
+        return 0
     with store.atomic():
-        store.conn.executemany(
-            "UPDATE deliveries SET status = 'cancelled', last_error = ?, updated_at = ? WHERE id = ?", params
+        cur = store.conn.executemany(
+            "UPDATE deliveries SET status = 'cancelled', last_error = ?, updated_at = ?"
+            " WHERE id = ? AND status IN ('planned', 'sending')",
+            params,
         )
+    return int(cur.rowcount)
 
 
 def list_deliveries(store: Store, case_id: str) -> list[Delivery]:

@@ -153,3 +153,31 @@ def test_deleting_a_case_removes_its_rows(db: Store) -> None:
         outbox.sync_plan(db, "abc123", [(rem("opened", 1), "log")], NOW)
     db.delete_case("abc123")
     assert outbox.counts(db)["planned"] == 0
+
+
+def test_due_folded_keeps_the_latest_per_case_and_notifier(db: Store) -> None:
+    with db.atomic():
+        outbox.sync_plan(
+            db,
+            "abc123",
+            [(rem("opened", 1), "log"), (rem("deadline", 2), "log"), (rem("opened", 1), "mail")],
+            NOW,
+        )
+    rows = outbox.due(db, NOW + timedelta(days=5))
+    folded = outbox.due_folded(db, NOW + timedelta(days=5))
+    by_key = {(d.key, d.notifier): d for d in rows}
+    assert folded == [
+        (by_key[("abc123:deadline:1", "log")], [by_key[("abc123:opened:1", "log")].id]),
+        (by_key[("abc123:opened:1", "mail")], []),
+    ]
+
+
+def test_claim_and_supersede_leave_rows_cancelled_meanwhile_alone(db: Store) -> None:
+    with db.atomic():
+        outbox.sync_plan(db, "abc123", [(rem("opened", 1), "log"), (rem("deadline", 2), "log")], NOW)
+    first, second = outbox.due(db, NOW + timedelta(days=5))
+    outbox.cancel_case(db, "abc123", NOW)  # the case is closed while a catch-up is under way
+    assert outbox.claim(db, [first.id, second.id], NOW) == set()
+    assert outbox.supersede_all(db, [([first.id], second.key)], NOW) == 0
+    assert {d.status for d in outbox.list_deliveries(db, "abc123")} == {"cancelled"}
+    assert {d.last_error for d in outbox.list_deliveries(db, "abc123")} == {"case closed"}
