@@ -928,16 +928,33 @@ def housekeeping(store: Store, settings: Settings, *, now: datetime) -> None:
 
 
 def reminder_status(store: Store, data_dir: Path) -> dict[str, object]:
-    """For ``reminder status``: is the daemon running, what is due next, counts by status."""
+    """For ``reminder status``: is the daemon running, what is due next, counts by status.
+
+    ``next`` names the reminder behind ``next_due``: its case, kind and notifier, and the
+    time in the case's own zone (``next_due`` itself is UTC; a retry's time when it failed).
+    """
     from . import outbox
     from .daemon import running_pid
 
     pid = running_pid(data_dir)
     next_due = outbox.next_due_at(store)
+    upcoming = outbox.next_delivery(store)
+    nxt: dict[str, object] | None = None
+    if upcoming is not None and next_due is not None:
+        case = store.get_case(upcoming.case_id)
+        nxt = {
+            "case": case.id,
+            "title": case.title,
+            "kind": upcoming.kind,
+            "notifier": upcoming.notifier,
+            "at": next_due.astimezone(_zone(case.timezone)).isoformat(),
+            "timezone": case.timezone,
+        }
     return {
         "running": pid is not None,
         "pid": pid,
         "next_due": next_due.isoformat() if next_due else None,
+        "next": nxt,
         "counts": outbox.counts(store),
         "database": str(store.path),
     }

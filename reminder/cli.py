@@ -442,7 +442,17 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
         return
     running = f"running (pid {info['pid']})" if info["running"] else "not running"
     click.echo(f"daemon:    {running}")
-    click.echo(f"next due:  {info['next_due'] or 'nothing planned'}")
+    nxt = info["next"]
+    if isinstance(nxt, dict):
+        at = datetime.fromisoformat(str(nxt["at"]))
+        click.echo(
+            f"next due:  {at:%a %Y-%m-%d %H:%M} {nxt['timezone']} — {nxt['kind']} for {nxt['case']} "
+            f"({nxt['title']}) by {nxt['notifier']}"
+        )
+        if not info["running"] and at <= _now():
+            click.echo("           already due, and no daemon runs: 'reminder service install'")
+    else:
+        click.echo("next due:  nothing planned")
     counts = info["counts"]
     assert isinstance(counts, dict)
     click.echo("reminders: " + ", ".join(f"{n} {status}" for status, n in counts.items()))

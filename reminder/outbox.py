@@ -220,6 +220,15 @@ def next_due_at(store: Store) -> datetime | None:
     return None if row is None or row[0] is None else datetime.fromtimestamp(float(row[0]), UTC)
 
 
+def next_delivery(store: Store) -> Delivery | None:
+    """The row that becomes actionable next (None: nothing planned)."""
+    row = store.conn.execute(
+        f"SELECT {_COLUMNS} FROM deliveries WHERE status IN ('planned', 'sending')"
+        " ORDER BY wake_ts, id LIMIT 1"
+    ).fetchone()
+    return None if row is None else _row_to_delivery(row)
+
+
 def claim(store: Store, ids: Sequence[int], now: datetime) -> set[int]:
     """Mark rows ``sending`` (committed before the notifier is called); returns the ids claimed.
 

@@ -77,6 +77,13 @@ def test_status_json_shape(tmp_env: TmpEnv) -> None:
     assert info["running"] is False and info["pid"] is None
     assert info["counts"]["planned"] > 0
     assert datetime.fromisoformat(info["next_due"]).tzinfo is not None
+    nxt = info["next"]  # the same instant, in the case's zone, and what it is
+    assert datetime.fromisoformat(nxt["at"]) == datetime.fromisoformat(info["next_due"])
+    assert nxt["at"].endswith("+03:00") and nxt["timezone"] == "Asia/Bahrain"
+    assert (nxt["kind"], nxt["title"], nxt["notifier"]) == ("opened", "Refund", "log")
+    text = cli(tmp_env, "status").stdout  # opened on 2026-03-10: long due, and no daemon
+    assert f"next due:  Tue 2026-03-10 09:00 Asia/Bahrain — opened for {nxt['case']} (Refund) by log" in text
+    assert "already due, and no daemon runs" in text
 
 
 def test_service_install_writes_a_unit_that_systemd_accepts(tmp_env: TmpEnv) -> None:
