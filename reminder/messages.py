@@ -30,7 +30,6 @@ _URGENCY = {
     "before_deadline": "normal",
     "deadline": "critical",
     "escalation": "critical",
-    "catch_up": "critical",
 }
 
 

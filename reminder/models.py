@@ -37,7 +37,7 @@ Unit = Literal["business", "calendar"]
 
 CASE_KINDS = ("cancellation", "refund", "permit", "visa", "data-request", "complaint", "other")
 CASE_STATUSES = ("open", "closed")
-REMINDER_KINDS = ("before_open", "opened", "before_deadline", "deadline", "escalation", "catch_up")
+REMINDER_KINDS = ("before_open", "opened", "before_deadline", "deadline", "escalation")
 DELIVERY_STATUSES = ("planned", "sending", "sent", "failed", "cancelled")
 # What an evidence entry records; "code" is a verification code check (SMS, e-mail, video call).
 EVIDENCE_KINDS = ("call", "email", "letter", "screenshot", "chat", "visit", "note", "code")

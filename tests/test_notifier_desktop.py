@@ -203,7 +203,6 @@ def test_delivers_to_the_notification_server(server: Behaviour, on_bus: str) -> 
         ("before_deadline", "normal", 1),
         ("deadline", "normal", 2),  # critical at and after the deadline, whatever the message says
         ("escalation", "low", 2),
-        ("catch_up", "normal", 2),
         ("opened", "critical", 2),
     ],
 )

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 NOTIFICATIONS = "org.freedesktop.Notifications"
-DEFAULT_CRITICAL_KINDS = ["deadline", "escalation", "catch_up"]
+DEFAULT_CRITICAL_KINDS = ["deadline", "escalation"]
 _BODY_LIMIT = 600
 # asyncio is imported where used: parsing [notifiers.desktop] at start-up should not pay for it.
 # os.environ is process-wide: one batch at a time may point it at the bus.
