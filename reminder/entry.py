@@ -5,9 +5,9 @@ the two invocations run most often need: ``reminder list --json``, which scripts
 status bars poll, and ``reminder --help``, which a newcomer types first. Those two (and
 ``--version``) are served here from the standard library and ``sqlite3``:
 
-- ``reminder``, ``reminder --help`` / ``-h``: click's own help text, rendered by click once and cached
-  under ``$XDG_CACHE_HOME/reminder``, keyed by reminder's version, ``cli.py``'s size and
-  modification time, and the help width — so any change to any of them re-renders it;
+- ``reminder``, ``reminder --help`` / ``-h``: click's own help text, rendered by click once
+  and cached under ``$XDG_CACHE_HOME/reminder``, keyed by reminder's version, ``cli.py``'s
+  size and modification time, and the help width — a change to any of them re-renders it;
 - ``reminder --version``: click's ``version_option`` line;
 - ``reminder [--config PATH] list --json [--status S] [--due-before DATE]``: the stored
   case documents straight from SQLite (``listing.py``).
