@@ -18,7 +18,7 @@ def entry(case_id: str = "c1", *, tentative: bool = False, deadline: date = date
     case = Case(
         id=case_id,
         title="Cancel roaming eSIM",
-        organisation="Batelco; Bahrain, \"BH\"",
+        organisation='Batelco; Bahrain, "BH"',
         submitted=date(2026, 3, 1),
         country="BH",
         timezone="Asia/Bahrain",
