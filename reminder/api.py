@@ -937,16 +937,17 @@ def reminder_status(store: Store, data_dir: Path) -> dict[str, object]:
     from .daemon import running_pid
 
     pid = running_pid(data_dir)
-    next_due = outbox.next_due_at(store)
     upcoming = outbox.next_delivery(store)
+    next_due: datetime | None = None
     nxt: dict[str, object] | None = None
-    if upcoming is not None and next_due is not None:
-        case = store.get_case(upcoming.case_id)
+    if upcoming is not None:
+        next_due, delivery = upcoming
+        case = store.get_case(delivery.case_id)
         nxt = {
             "case": case.id,
             "title": case.title,
-            "kind": upcoming.kind,
-            "notifier": upcoming.notifier,
+            "kind": delivery.kind,
+            "notifier": delivery.notifier,
             "at": next_due.astimezone(_zone(case.timezone)).isoformat(),
             "timezone": case.timezone,
         }

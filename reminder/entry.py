@@ -160,7 +160,9 @@ def _parse_list_json(argv: Sequence[str]) -> tuple[str | None, str, date | None]
     if group is None or command is None or "--json" not in command or group.get("--config") == "":
         return None
     status = command.get("--status", "open")
-    if status not in ("open", "closed", "all"):
+    from .listing import STATUSES  # light: sqlite3 and zoneinfo load only when used
+
+    if status not in STATUSES:
         return None
     try:
         due_before = date.fromisoformat(command["--due-before"]) if "--due-before" in command else None

@@ -220,13 +220,13 @@ def next_due_at(store: Store) -> datetime | None:
     return None if row is None or row[0] is None else datetime.fromtimestamp(float(row[0]), UTC)
 
 
-def next_delivery(store: Store) -> Delivery | None:
-    """The row that becomes actionable next (None: nothing planned)."""
+def next_delivery(store: Store) -> tuple[datetime, Delivery] | None:
+    """The row that becomes actionable next, and when (:func:`next_due_at`); None: nothing planned."""
     row = store.conn.execute(
-        f"SELECT {_COLUMNS} FROM deliveries WHERE status IN ('planned', 'sending')"
+        f"SELECT wake_ts, {_COLUMNS} FROM deliveries WHERE status IN ('planned', 'sending')"
         " ORDER BY wake_ts, id LIMIT 1"
     ).fetchone()
-    return None if row is None else _row_to_delivery(row)
+    return None if row is None else (datetime.fromtimestamp(float(row[0]), UTC), _row_to_delivery(row[1:]))
 
 
 def claim(store: Store, ids: Sequence[int], now: datetime) -> set[int]:

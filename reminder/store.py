@@ -653,7 +653,7 @@ class Store:
         self, status: StatusFilter = "open", due_before: date | None = None
     ) -> list[tuple[Case, ReviewWindow | None]]:
         """Like :meth:`list_cases`, each with its stored window — one query, no recomputation."""
-        where, params = self._filter(status, due_before)
+        where, params = status_filter(status, due_before)
         rows = self.conn.execute(
             f"SELECT {_CASE_COLUMNS} FROM cases{where} ORDER BY deadline IS NULL, deadline, id", params
         ).fetchall()
@@ -677,7 +677,7 @@ class Store:
         """
         # "+status": walk the primary key in order; SQLite would otherwise take the status
         # index and sort every open case again for each batch (quadratic at 100,000 cases).
-        where, params = self._filter(status, None, alias="+")
+        where, params = status_filter(status, None, alias="+")
         where = f"{where} AND id > ?" if where else " WHERE id > ?"
         rows = self.conn.execute(
             f"SELECT {_CASE_COLUMNS} FROM cases{where} ORDER BY id LIMIT ?", (*params, after, limit)
@@ -734,15 +734,9 @@ class Store:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     def count_cases(self, status: StatusFilter = "all") -> int:
-        where, params = self._filter(status, None)
+        where, params = status_filter(status, None)
         count: int = self.conn.execute(f"SELECT count(*) FROM cases{where}", params).fetchone()[0]
         return count
-
-    @staticmethod
-    def _filter(
-        status: StatusFilter | None, due_before: date | None, alias: str = ""
-    ) -> tuple[str, tuple[Any, ...]]:
-        return status_filter(status, due_before, alias)
 
     def update_case(self, case: Case, window: ReviewWindow | None = None) -> Case:
         """Overwrite a stored case's fields (not its checklist); a given window replaces the stored one."""

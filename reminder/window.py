@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from .calendar import HOLIDAYS_VERSION, get_calendar
+from .calendar import HOLIDAYS_VERSION, BusinessCalendar, get_calendar
 from .errors import InputError
-from .models import Closure, DayInfo, ReviewWindow, Unit
+from .models import Closure, DayInfo, ReviewWindow, TentativeDay, Unit
 
 __all__ = ["compute_window", "window_to_dict"]
 
@@ -42,22 +42,7 @@ def compute_window(
     if 0 < min_days <= max_days and unit == "business" and not explain:
         # The common case, kept lean: the daemon recomputes windows for every case on each plan.
         cal = get_calendar(country, subdivision, closures)
-        opens, deadline, because, overrides, warnings = cal.span(submitted, min_days, max_days)
-        return ReviewWindow(
-            country=cal.country,
-            subdivision=cal.subdivision,
-            submitted=submitted,
-            opens=opens,
-            deadline=deadline,
-            min_days=min_days,
-            max_days=max_days,
-            unit=unit,
-            tentative=bool(because),
-            tentative_because=because,
-            holidays_version=HOLIDAYS_VERSION,
-            overrides=overrides,
-            warnings=warnings,
-        )
+        return _window(cal, submitted, min_days, max_days, unit, *cal.span(submitted, min_days, max_days))
     if not 0 <= min_days <= max_days:
         raise InputError(
             f"the window needs 0 <= min-days <= max-days, got min-days {min_days} and max-days {max_days}"
@@ -87,6 +72,26 @@ def compute_window(
                 for i, d in enumerate(info, start=1)
             ]
         days = tuple(info)
+    overrides = tuple(cal.overrides_used(submitted, deadline))
+    warnings = tuple(cal.warnings(submitted, deadline))
+    return _window(
+        cal, submitted, min_days, max_days, unit, opens, deadline, because, overrides, warnings, days=days
+    )
+
+
+def _window(
+    cal: BusinessCalendar,
+    submitted: date,
+    min_days: int,
+    max_days: int,
+    unit: Unit,
+    opens: date,
+    deadline: date,
+    because: tuple[TentativeDay, ...],
+    overrides: tuple[str, ...],
+    warnings: tuple[str, ...],
+    days: tuple[DayInfo, ...] = (),
+) -> ReviewWindow:
     return ReviewWindow(
         country=cal.country,
         subdivision=cal.subdivision,
@@ -100,8 +105,8 @@ def compute_window(
         tentative_because=because,
         days=days,
         holidays_version=HOLIDAYS_VERSION,
-        overrides=tuple(cal.overrides_used(submitted, deadline)),
-        warnings=tuple(cal.warnings(submitted, deadline)),
+        overrides=overrides,
+        warnings=warnings,
     )
 
 
