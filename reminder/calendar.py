@@ -509,14 +509,24 @@ def _camel_to_words(name: str) -> str:
 
 @lru_cache(maxsize=1)
 def _supported() -> dict[str, tuple[str, ...]]:
+    # Imports every country's module (about 250, 0.1-0.2 s): only for listing and for errors.
     return {
         code: tuple(subs) for code, subs in _holidays.list_supported_countries(include_aliases=False).items()
     }
 
 
 @lru_cache(maxsize=1)
-def _all_codes() -> frozenset[str]:
-    return frozenset(_holidays.list_supported_countries(include_aliases=True))
+def _canonical_codes() -> dict[str, str]:
+    """Every country code and alias ("UK", "GBR") to its ISO alpha-2 code ("GB"), read from
+    holidays' registry without importing any country's module."""
+    from holidays.registry import COUNTRIES
+
+    out: dict[str, str] = {}
+    for _class_name, alpha2, *aliases in COUNTRIES.values():
+        for code in (alpha2, *aliases):
+            if 2 <= len(code) <= 3:  # the rest are class-name aliases ("HolidaysAX")
+                out.setdefault(code, alpha2)
+    return out
 
 
 def _country_name(code: str) -> str:
@@ -542,8 +552,9 @@ def _validate(country: str, subdivision: str | None) -> tuple[str, str | None]:
     code = country.strip().upper()
     if subdivision is None and "-" in code:
         code, subdivision = code.split("-", 1)
-    supported = _supported()
-    if code not in supported and code not in _all_codes():
+    canonical = _canonical_codes()
+    if code not in canonical:
+        supported = _supported()
         names = {c: _country_name(c) for c in supported}
         by_name = {n.lower(): c for c, n in names.items()}
         if country.strip().lower() in by_name:
@@ -552,9 +563,8 @@ def _validate(country: str, subdivision: str | None) -> tuple[str, str | None]:
             close = _closest(country, supported, names)
             hint = f"closest: {', '.join(close)}; " if close else ""
             raise UnknownCountry(f"unknown country {country!r} ({hint}{LIST_HINT})")
-    if code not in supported:
-        # An alias such as "UK" or "GBR": use the canonical code so caches and output agree.
-        code = str(_holiday_class(code).country)
+    # An alias such as "UK" or "GBR": the canonical code, so caches and output agree.
+    code = canonical.get(code, code)
     if subdivision is None or subdivision == "":
         return code, None
     cls = _holiday_class(code)
