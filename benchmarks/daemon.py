@@ -12,7 +12,9 @@
 4. latency: cases added through the CLI to the running daemon, each with a reminder due at the start of
    a coming minute (``--remind hour=H --remind minute=M``); the log sink's ``sent_at`` minus the due time;
 5. catch-up: ``reminder daemon --once`` over a second database whose cases all have a reminder due,
-   to a loopback aiosmtpd (``[notifiers.email]``, security = "none") and to the log sink.
+   to a loopback aiosmtpd (``[notifiers.email]``, security = "none") and to the log sink; then
+   the floor under that figure: the same server fed by ``smtp_floor.py``, a bare smtplib client
+   with no database and the same number of connections, messages rendered beforehand.
 
 ``--only catch-up`` runs the last part alone (a minute rather than several), e.g. while working on it.
 
@@ -424,11 +426,13 @@ def bench_catch_up(root: Path, n: int, now: datetime) -> dict[str, Any]:
             "server_cpu_seconds": round(server, 2),
             "sent": report.get("sent"),
             "received": counter.count,
+            "mean_bytes": counter.bytes // max(1, counter.count),
             "connections": len(counter.sessions),
             "exit_status": result.returncode,
         }
         if result.returncode != 0:
             out["email"]["stderr"] = result.stderr[-500:]
+        out["floor"] = smtp_floor(counter, controller.port, n, connections=4)
     finally:
         controller.stop()
 
@@ -449,6 +453,26 @@ def bench_catch_up(root: Path, n: int, now: datetime) -> dict[str, Any]:
         "exit_status": run.returncode,
     }
     return out
+
+
+def smtp_floor(counter: Counter, port: int, n: int, connections: int) -> dict[str, Any]:
+    """The same server and connection count, a bare client with no database (smtp_floor.py)."""
+    counter.count = counter.bytes = 0
+    script = Path(__file__).with_name("smtp_floor.py")
+    cmd = [sys.executable, str(script), "127.0.0.1", str(port), "--n", str(n)]
+    cmd += ["--connections", str(connections)]
+    server = time.process_time()
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    server = time.process_time() - server
+    report = json.loads(run.stdout) if run.returncode == 0 and run.stdout else {}
+    return {
+        "seconds": report.get("seconds"),
+        "server_cpu_seconds": round(server, 2),
+        "received": counter.count,
+        "mean_bytes": counter.bytes // max(1, counter.count),
+        "exit_status": run.returncode,
+        **({"stderr": run.stderr[-500:]} if run.returncode else {}),
+    }
 
 
 # --- report --------------------------------------------------------------------------------------
@@ -535,6 +559,19 @@ def table_catch_up(c: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]
             None,
         ),
         ("  their start-up re-plan alone (in-process)", f"{c['replan_unchanged_seconds']} s", "", None),
+        (
+            f"  floor: bare smtplib, no database, 4 conn. ({c['floor']['received']:,} received)",
+            f"{c['floor']['seconds']} s",
+            "",
+            None,
+        ),
+        (
+            "  floor's server CPU; mean message bytes, daemon / floor",
+            f"{c['floor']['server_cpu_seconds']} s; "
+            f"{c['email']['mean_bytes']:,} / {c['floor']['mean_bytes']:,}",
+            "",
+            None,
+        ),
     ]  # fmt: skip
 
 

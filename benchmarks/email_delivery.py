@@ -37,12 +37,14 @@ NOW = datetime(2026, 3, 22, 9, 0, tzinfo=UTC)
 class Counter:
     def __init__(self) -> None:
         self.count = 0
+        self.bytes = 0
         self.sessions: set[Any] = set()
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
             self.count += 1
+            self.bytes += len(envelope.content)
             # The session objects themselves (kept alive): client ports may repeat over 1,000 connections.
             self.sessions.add(session)
         return "250 OK"
