@@ -12,7 +12,9 @@ import contextlib
 import json
 import os
 import random
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -179,6 +181,70 @@ def test_thirty_days_off_sends_one_message_per_case(tmp_env: TmpEnv) -> None:
         for r in rows
         if r.status != "sent"
     )
+
+
+class _MessageIds:
+    """An SMTP sink that keeps the Message-ID of every message it accepts, in order."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        found = re.search(rb"^Message-ID: (<[^>]+>)", envelope.content, re.MULTILINE | re.IGNORECASE)
+        self.ids.append(found.group(1).decode() if found else "")
+        return "250 OK"
+
+
+@needs_faketime
+def test_kill_9_during_an_smtp_catch_up_over_four_connections(tmp_env: TmpEnv) -> None:
+    """What README promises for e-mail: a kill can repeat only the message in flight on each
+    connection, and the repeat carries the same Message-ID. A real aiosmtpd counts them."""
+    from aiosmtpd.controller import Controller
+
+    from reminder.notifiers.email import message_id
+
+    sink = _MessageIds()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        write_config(
+            tmp_env,
+            f'[notifiers.email]\nsecurity = "none"\nhost = "127.0.0.1"\nport = {port}\n'
+            'sender = "reminder@example.org"\nrecipients = ["me@example.org"]\nconnections = 4\n',
+        )
+        ids = add_cases(tmp_env, 200, date(2026, 1, 4))
+        env = fake_env(tmp_env, "2026-06-01 12:00:00")
+        rng = random.Random(20261125)
+        kills = 0
+        for _ in range(40):
+            before = len(sink.ids)
+            if len(set(sink.ids)) == len(ids):
+                break
+            proc = start_daemon(env, *daemon_cmd())
+            wait_for(lambda: len(sink.ids) > before or proc.poll() is not None, 20, 0.002)  # noqa: B023
+            time.sleep(rng.uniform(0, 0.03))
+            proc.kill()
+            proc.wait(timeout=10)
+            kills += 1
+        done = subprocess.run(daemon_cmd("--once"), env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    finally:
+        controller.stop()
+
+    with Store(tmp_env.db_path) as store:
+        rows = store.conn.execute("SELECT key, status FROM deliveries WHERE notifier = 'email'").fetchall()
+    sent = {message_id(key) for key, status in rows if status == "sent"}
+    assert len(sent) == len(ids), "one catch-up message per case, each recorded sent"
+    assert not [key for key, status in rows if status == "sending"]
+    # Every message the server accepted is one the outbox records sent: a repeat is the same
+    # message (same Message-ID), never a second reminder of the same case.
+    assert set(sink.ids) == sent
+    repeats = len(sink.ids) - len(set(sink.ids))
+    assert repeats <= 4 * kills, f"{repeats} repeats in {kills} kills over 4 connections"
+    assert kills >= 3, "the daemon was killed mid-dispatch several times"
 
 
 def test_one_daemon_per_data_directory_and_sigterm_exits_0(tmp_env: TmpEnv) -> None:
