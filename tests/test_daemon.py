@@ -30,14 +30,18 @@ from reminder import api, outbox
 from reminder.config import load_settings
 from reminder.store import Store
 
+# The thread-safe build first: the daemon reads the clock from several threads, and the plain
+# one can race parsing FAKETIME_TIMESTAMP_FILE and hand a thread the real time (libfaketime
+# issues #151 and #547), which made the suspend test send a reminder months early, once.
 LIBFAKETIME = [
-    p
-    for p in (
-        "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
-        "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
-        "/usr/lib/faketime/libfaketime.so.1",
+    f"{directory}/{name}"
+    for name in ("libfaketimeMT.so.1", "libfaketime.so.1")
+    for directory in (
+        "/usr/lib/x86_64-linux-gnu/faketime",
+        "/usr/lib/aarch64-linux-gnu/faketime",
+        "/usr/lib/faketime",
     )
-    if os.path.exists(p)
+    if os.path.exists(f"{directory}/{name}")
 ]
 needs_faketime = pytest.mark.skipif(
     not LIBFAKETIME, reason="libfaketime is not installed (Debian package faketime; .ci/run installs it)"
