@@ -20,12 +20,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import default as default_policy
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reminder.errors import ConfigError
 from reminder.models import Message
@@ -550,6 +553,25 @@ def test_fast_rendering_reads_back_like_build_mime(subject: str, sender: str, re
         a, b = fast.get_body((subtype,)), slow.get_body((subtype,))
         assert a is not None and b is not None
         assert a.get_content().replace("\r\n", "\n") == b.get_content().replace("\r\n", "\n")
+
+
+@given(st.text(min_size=1, max_size=200).filter(lambda v: not v.isascii()))
+def test_encoded_words_hold_whole_characters_and_decode_back(value: str) -> None:
+    from email.header import decode_header
+
+    from reminder.notifiers.email import _header_text, _one_line
+
+    encoded = _header_text(value)
+    words = encoded.split("\r\n ")
+    assert all(len(w) <= 75 for w in words)
+    # Each word decodes on its own (no character cut in two) and together they are the value.
+    parts = [decode_header(w)[0][0] for w in words]
+    assert all(len(p) <= 45 for p in parts)  # type: ignore[arg-type]
+    assert "".join(p.decode("utf-8") for p in parts) == _one_line(value)  # type: ignore[union-attr]
+    # Greedy: a word ends short of 45 bytes only where the next character would not fit.
+    for part, following in pairwise(parts):
+        first = following.decode("utf-8")[0].encode()  # type: ignore[union-attr]
+        assert len(part) + len(first) > 45  # type: ignore[arg-type]
 
 
 def replace_subject(m: Message, subject: str) -> Message:

@@ -218,17 +218,18 @@ def _header_text(value: str) -> str:
     if value.isascii():
         return value
     # Encoded-words of at most 45 bytes (60 base64 characters, 75 with the wrapper) that never
-    # split a character, as RFC 2047 section 5 requires.
-    words: list[str] = []
-    chunk = b""
-    for ch in value:
-        b = ch.encode()
-        if len(chunk) + len(b) > 45:
-            words.append(chunk.decode())
-            chunk = b""
-        chunk += b
-    words.append(chunk.decode())
-    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w.encode()).decode()}?=" for w in words)
+    # split a character, as RFC 2047 section 5 requires: each cut is moved back off UTF-8
+    # continuation bytes (10xxxxxx) to the start of the character.
+    data = value.encode()
+    words: list[bytes] = []
+    start = 0
+    while start < len(data):
+        end = start + 45
+        while end < len(data) and data[end] & 0xC0 == 0x80:
+            end -= 1
+        words.append(data[start:end])
+        start = end
+    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w).decode()}?=" for w in words)
 
 
 def _base64_body(text: str) -> str:
