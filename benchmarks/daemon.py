@@ -1,7 +1,7 @@
 """The daemon over 100,000 open cases: plan time, RSS, idle wake-ups, latency and catch-up, in one run.
 
     .venv/bin/python benchmarks/daemon.py [--cases 100000] [--idle-seconds 180] [--catch-up 10000]
-                                          [--latency-samples 3] [--only catch-up] [--json]
+                                          [--latency-samples 3] [--only catch-up] [--repeat 1] [--json]
 
 1. plan: ``api.replan_all`` of the open cases into an empty outbox, then again with nothing changed;
 2. RSS: a real ``reminder daemon`` process over that database, read from /proc after its start-up pass;
@@ -17,6 +17,8 @@
    with no database and the same number of connections, messages rendered beforehand.
 
 ``--only catch-up`` runs the last part alone (a minute rather than several), e.g. while working on it.
+``--repeat N`` runs the e-mail catch-up and its floor N times from the same planned database and
+judges the median: on a shared VM one run's figure moves by a third with the machine's speed.
 
 The real clock is used throughout (no faketime), so the cases are dated around today. Each figure
 is printed beside its target; the run exits 1 if any target is missed. Figures depend on the machine.
@@ -388,8 +390,9 @@ def bench_latency(env: Env, daemon: DaemonProcess, samples: int) -> dict[str, An
     }
 
 
-def bench_catch_up(root: Path, n: int, now: datetime) -> dict[str, Any]:
-    """``n`` cases submitted 20-60 days ago, planned; each has one catch-up message due."""
+def bench_catch_up(root: Path, n: int, now: datetime, repeat: int = 1) -> dict[str, Any]:
+    """``n`` cases submitted 20-60 days ago, planned; each has one catch-up message due. The
+    e-mail catch-up (and its floor) runs ``repeat`` times from the same planned database."""
     env = Env(root, "catch-up")
     insert_cases(env.db, n, now.date() - timedelta(days=60), 40, now, seed=5)
     settings = env.settings()
@@ -406,39 +409,23 @@ def bench_catch_up(root: Path, n: int, now: datetime) -> dict[str, Any]:
     counter = Counter()
     controller = Controller(counter, hostname="127.0.0.1", port=free_port())
     controller.start()
+    runs: list[tuple[dict[str, Any], dict[str, Any]]] = []
     try:
-        env.write(
-            f'[notifiers.email]\nsecurity = "none"\nhost = "127.0.0.1"\nport = {controller.port}\n'
-            'sender = "reminder@example.org"\nrecipients = ["me@example.org"]\n'
-        )
-        # The daemon ran with this notifier before the downtime: its plans are already in place.
-        with Store(env.db) as store:
-            api.replan_if_changed(store, env.settings(), now=now)
-        children, server = children_cpu_seconds(), time.process_time()
-        seconds, result = timed(lambda: env.cli("daemon", "--once", "--json", timeout=600))
-        # This process only waits meanwhile: its CPU is the SMTP server's (aiosmtpd's thread).
-        server, children = time.process_time() - server, children_cpu_seconds() - children
-        assert isinstance(result, subprocess.CompletedProcess)
-        report = json.loads(result.stdout) if result.returncode in (0, 1) and result.stdout else {}
-        out["email"] = {
-            "seconds": round(seconds, 2),
-            "daemon_cpu_seconds": round(children, 2),
-            "server_cpu_seconds": round(server, 2),
-            "sent": report.get("sent"),
-            "received": counter.count,
-            "mean_bytes": counter.bytes // max(1, counter.count),
-            "connections": len(counter.sessions),
-            "exit_status": result.returncode,
-        }
-        if result.returncode != 0:
-            out["email"]["stderr"] = result.stderr[-500:]
-        out["floor"] = smtp_floor(counter, controller.port, n, connections=4)
+        for _ in range(repeat):
+            restore(planned, env.db)
+            counter.count = counter.bytes = 0
+            counter.sessions.clear()
+            runs.append((email_catch_up(env, counter, controller.port, now), {}))
+            runs[-1][1].update(smtp_floor(counter, controller.port, n, connections=4))
     finally:
         controller.stop()
+    # The median run by the daemon's time, with the floor measured right after it.
+    runs.sort(key=lambda run: float(run[0]["seconds"]))
+    out["email"], out["floor"] = runs[len(runs) // 2]
+    out["email_runs"] = [email["seconds"] for email, _ in runs]
+    out["floor_runs"] = [floor["seconds"] for _, floor in runs]
 
-    for suffix in ("-wal", "-shm"):
-        Path(f"{env.db}{suffix}").unlink(missing_ok=True)
-    shutil.copyfile(planned, env.db)
+    restore(planned, env.db)
     env.write()
     children = children_cpu_seconds()
     seconds, run = timed(lambda: env.cli("daemon", "--once", "--json", timeout=600))
@@ -452,6 +439,42 @@ def bench_catch_up(root: Path, n: int, now: datetime) -> dict[str, Any]:
         "received": len(env.sink_lines()),
         "exit_status": run.returncode,
     }
+    return out
+
+
+def restore(planned: Path, db: Path) -> None:
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(planned, db)
+
+
+def email_catch_up(env: Env, counter: Counter, port: int, now: datetime) -> dict[str, Any]:
+    """``reminder daemon --once`` to the loopback server, its plans already made for it."""
+    env.write(
+        f'[notifiers.email]\nsecurity = "none"\nhost = "127.0.0.1"\nport = {port}\n'
+        'sender = "reminder@example.org"\nrecipients = ["me@example.org"]\n'
+    )
+    # The daemon ran with this notifier before the downtime: its plans are already in place.
+    with Store(env.db) as store:
+        api.replan_if_changed(store, env.settings(), now=now)
+    children, server = children_cpu_seconds(), time.process_time()
+    seconds, result = timed(lambda: env.cli("daemon", "--once", "--json", timeout=600))
+    # This process only waits meanwhile: its CPU is the SMTP server's (aiosmtpd's thread).
+    server, children = time.process_time() - server, children_cpu_seconds() - children
+    assert isinstance(result, subprocess.CompletedProcess)
+    report = json.loads(result.stdout) if result.returncode in (0, 1) and result.stdout else {}
+    out = {
+        "seconds": round(seconds, 2),
+        "daemon_cpu_seconds": round(children, 2),
+        "server_cpu_seconds": round(server, 2),
+        "sent": report.get("sent"),
+        "received": counter.count,
+        "mean_bytes": counter.bytes // max(1, counter.count),
+        "connections": len(counter.sessions),
+        "exit_status": result.returncode,
+    }
+    if result.returncode != 0:
+        out["stderr"] = result.stderr[-500:]
     return out
 
 
@@ -540,7 +563,8 @@ def table_catch_up(c: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]
     return [
         (
             f"catch-up {c['cases']:,} due -> loopback SMTP ({c['email']['received']:,} received, "
-            f"{c['email']['connections']} conn.)",
+            f"{c['email']['connections']} conn.)"
+            + (f", median of {', '.join(map(str, c['email_runs']))}" if len(c["email_runs"]) > 1 else ""),
             f"{c['email']['seconds']} s",
             "<= 10 s",
             c["email"]["received"] == c["cases"] and c["email"]["seconds"] <= TARGET_CATCH_UP_S,
@@ -560,7 +584,8 @@ def table_catch_up(c: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]
         ),
         ("  their start-up re-plan alone (in-process)", f"{c['replan_unchanged_seconds']} s", "", None),
         (
-            f"  floor: bare smtplib, no database, 4 conn. ({c['floor']['received']:,} received)",
+            f"  floor: bare smtplib, no database, 4 conn. ({c['floor']['received']:,} received)"
+            + (f"; runs {', '.join(map(str, c['floor_runs']))}" if len(c["floor_runs"]) > 1 else ""),
             f"{c['floor']['seconds']} s",
             "",
             None,
@@ -587,6 +612,9 @@ def main() -> int:
     parser.add_argument(
         "--only", choices=["catch-up"], help="run only this part (catch-up: no 100,000-case database)"
     )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="e-mail catch-up runs; the median is judged (default 1)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
@@ -601,7 +629,7 @@ def main() -> int:
             results["idle_pass"] = bench_idle_pass(env, now, args.reps)
             results["daemon"] = bench_daemon(env, args.idle_seconds, args.latency_samples)
             results["quiet"] = bench_quiet_pass_cpu(env)
-        results["catch_up"] = bench_catch_up(root, args.catch_up, datetime.now(UTC))
+        results["catch_up"] = bench_catch_up(root, args.catch_up, datetime.now(UTC), args.repeat)
     finally:
         if args.keep:
             print(f"kept {root}", file=sys.stderr)
