@@ -430,3 +430,57 @@ def test_start_up_replans_only_when_what_plans_depend_on_changed(tmp_env: TmpEnv
         write_config(tmp_env, '[defaults]\nhour = 17\n[notifiers.work]\ntype = "log"\n')
         assert api.replan_if_changed(store, load_settings(), now=now) == 3
         assert api.replan_if_changed(store, load_settings(), now=now) is None
+
+
+def test_stopping_while_a_pass_re_arms_does_not_hang(
+    tmp_env: TmpEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM's stop racing a pass that has checked the stop and is about to re-arm.
+
+    In-process and without signals, because the window is a few microseconds wide: the
+    pass is held inside that window (``_arm`` waits until the stop has been asked for) and
+    the stop must still return. Before the fix, shutdown held APScheduler's job-store lock
+    waiting for the pass, and the pass waited in ``add_job`` for that lock, forever.
+    """
+    import threading
+
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from reminder.api import DispatchReport
+    from reminder.daemon import Daemon
+
+    write_config(tmp_env)
+    now = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    daemon = Daemon(load_settings, clock=lambda: now)
+    # The pass's own work (store, notifiers) is not what is tested: it finds nothing to do.
+    monkeypatch.setattr(daemon, "tick", lambda now=None: DispatchReport())
+    monkeypatch.setattr(daemon, "next_wake", lambda now: now + timedelta(seconds=60))
+    daemon._scheduler = BackgroundScheduler(
+        timezone=UTC,
+        executors={"default": ThreadPoolExecutor(max_workers=1)},
+        job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 2},
+    )
+    real_arm = daemon._arm
+    in_window, stop_asked = threading.Event(), threading.Event()
+
+    def arm(when: datetime) -> None:
+        if threading.current_thread() is not threading.main_thread() and not in_window.is_set():
+            in_window.set()
+            stop_asked.wait(5)
+            time.sleep(0.2)  # let the stop go as far as it can meanwhile
+        real_arm(when)
+
+    monkeypatch.setattr(daemon, "_arm", arm)
+    daemon._scheduler.start()
+    try:
+        daemon._arm(now - timedelta(seconds=1))  # due: the worker runs the pass at once
+        assert in_window.wait(10), "the pass did not run"
+        stopper = threading.Thread(target=daemon._stop_scheduler, daemon=True)
+        stopper.start()
+        stop_asked.set()
+        stopper.join(10)
+        assert not stopper.is_alive(), "stopping hung while a pass re-armed"
+    finally:
+        if daemon._scheduler.running:
+            daemon._scheduler.shutdown(wait=False)
