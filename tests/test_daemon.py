@@ -114,7 +114,13 @@ def lock_pid(tmp_env: TmpEnv) -> int | None:
 
 def stop(proc: subprocess.Popen[str], sig: int = signal.SIGTERM) -> tuple[int, str]:
     proc.send_signal(sig)
-    _, err = proc.communicate(timeout=30)
+    try:
+        _, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        # Fail, but leave no daemon behind to outlive the test run.
+        proc.kill()
+        _, err = proc.communicate()
+        pytest.fail(f"the daemon did not exit within 30 s of {signal.Signals(sig).name}:\n{err}")
     return proc.returncode, err
 
 
