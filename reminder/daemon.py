@@ -343,7 +343,7 @@ class Daemon:
         The stop is set under the lock a pass holds while it checks the stop and re-arms.
         Otherwise a pass could see no stop, then wait in ``add_job`` for the job-store lock
         that ``shutdown`` holds while it waits for that very pass to end: a daemon that
-        never exits on SIGTERM (seen once in 10 runs of the suspend test).
+        never exits on SIGTERM (seen once, in the test suite).
         """
         with self._flags.lock:
             self._stop.set()
