@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -124,27 +125,41 @@ def stop(proc: subprocess.Popen[str], sig: int = signal.SIGTERM) -> tuple[int, s
     return proc.returncode, err
 
 
+def kill_until_delivered(
+    env: dict[str, str], *, received: Callable[[], int], complete: Callable[[], bool], poll: float, pause: float
+) -> int:
+    """Start the daemon and SIGKILL it at a random moment mid-dispatch, again and again until
+    ``complete()``; then one last, uninterrupted ``--once`` run. Returns the number of kills."""
+    rng = random.Random(20261125)
+    kills = 0
+    for _ in range(40):
+        before = received()
+        if complete():
+            break
+        proc = start_daemon(env, *daemon_cmd())
+        # Wait for the first delivery of this run (so each kill lands mid-dispatch), then a bit more.
+        wait_for(lambda: received() > before or proc.poll() is not None, 20, poll)  # noqa: B023
+        time.sleep(rng.uniform(0, pause))
+        proc.kill()
+        proc.wait(timeout=10)
+        kills += 1
+    done = subprocess.run(daemon_cmd("--once"), env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return kills
+
+
 @needs_faketime
 def test_kill_9_at_random_moments_delivers_each_reminder_exactly_once(tmp_env: TmpEnv) -> None:
     sink = write_config(tmp_env)
     ids = add_cases(tmp_env, 200, date(2026, 1, 4))
     env = fake_env(tmp_env, "2026-06-01 12:00:00")
-    rng = random.Random(20261125)
-    kills = 0
-    for _ in range(40):
-        before = len(sink_lines(sink))
-        if len({line["case_id"] for line in sink_lines(sink)}) == len(ids):
-            break
-        proc = start_daemon(env, *daemon_cmd())
-        # Wait for the first delivery of this run (so each kill lands mid-dispatch), then a bit more.
-        wait_for(lambda: len(sink_lines(sink)) > before or proc.poll() is not None, 20, 0.005)  # noqa: B023
-        time.sleep(rng.uniform(0, 0.05))
-        proc.kill()
-        proc.wait(timeout=10)
-        kills += 1
-    # Whatever is left goes out in one last, uninterrupted run.
-    done = subprocess.run(daemon_cmd("--once"), env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    kills = kill_until_delivered(
+        env,
+        received=lambda: len(sink_lines(sink)),
+        complete=lambda: len({line["case_id"] for line in sink_lines(sink)}) == len(ids),
+        poll=0.005,
+        pause=0.05,
+    )
 
     lines = sink_lines(sink)
     per_case = Counter(line["case_id"] for line in lines)
@@ -227,20 +242,13 @@ def test_kill_9_during_an_smtp_catch_up_over_four_connections(tmp_env: TmpEnv) -
         )
         ids = add_cases(tmp_env, 200, date(2026, 1, 4))
         env = fake_env(tmp_env, "2026-06-01 12:00:00")
-        rng = random.Random(20261125)
-        kills = 0
-        for _ in range(40):
-            before = len(sink.ids)
-            if len(set(sink.ids)) == len(ids):
-                break
-            proc = start_daemon(env, *daemon_cmd())
-            wait_for(lambda: len(sink.ids) > before or proc.poll() is not None, 20, 0.002)  # noqa: B023
-            time.sleep(rng.uniform(0, 0.03))
-            proc.kill()
-            proc.wait(timeout=10)
-            kills += 1
-        done = subprocess.run(daemon_cmd("--once"), env=env, capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr
+        kills = kill_until_delivered(
+            env,
+            received=lambda: len(sink.ids),
+            complete=lambda: len(set(sink.ids)) == len(ids),
+            poll=0.002,
+            pause=0.03,
+        )
     finally:
         controller.stop()
 
