@@ -126,7 +126,12 @@ def stop(proc: subprocess.Popen[str], sig: int = signal.SIGTERM) -> tuple[int, s
 
 
 def kill_until_delivered(
-    env: dict[str, str], *, received: Callable[[], int], complete: Callable[[], bool], poll: float, pause: float
+    env: dict[str, str],
+    *,
+    received: Callable[[], int],
+    complete: Callable[[], bool],
+    poll: float,
+    pause: float,
 ) -> int:
     """Start the daemon and SIGKILL it at a random moment mid-dispatch, again and again until
     ``complete()``; then one last, uninterrupted ``--once`` run. Returns the number of kills."""
