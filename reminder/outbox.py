@@ -197,19 +197,32 @@ def due_folded(store: Store, now: datetime) -> list[tuple[Delivery, list[int]]]:
     order :func:`due` gives the groups' first rows. Only the latest rows become
     :class:`Delivery` objects: after a month off, 10,000 of some 60,000 due rows.
     """
-    groups: dict[tuple[object, object], list[Sequence[object]]] = {}
+    # Two reads: the few columns the fold needs for every due row, then whole rows for the
+    # latest of each group only. Looking the rows up by id in rowid order (the IN subquery)
+    # reads the table front to back instead of jumping around it in wake_ts order: 0.40 s
+    # instead of 0.65 s for 64,000 due rows.
+    groups: dict[tuple[object, object], list[tuple[int, float, float, str]]] = {}
     sql = (
-        f"SELECT {_COLUMNS}, due_ts FROM deliveries WHERE status IN ('planned', 'sending')"
-        " AND wake_ts <= ? ORDER BY wake_ts, id"
+        "SELECT id, case_id, notifier, wake_ts, due_ts, key FROM deliveries WHERE id IN"
+        " (SELECT id FROM deliveries WHERE status IN ('planned', 'sending') AND wake_ts <= ?)"
     )
-    for row in store.conn.execute(sql, (_ts(now),)):
-        groups.setdefault((row[1], row[4]), []).append(row)
-    folded = []
+    for id_, case_id, notifier, wake_ts, due_ts, key in store.conn.execute(sql, (_ts(now),)):
+        groups.setdefault((case_id, notifier), []).append((id_, wake_ts, due_ts, key))
+    picked: list[tuple[tuple[float, int], int, list[int]]] = []
     for rows in groups.values():
-        latest = rows[0] if len(rows) == 1 else max(rows, key=lambda r: (r[12], r[2]))
-        earlier = [int(r[0]) for r in rows if r is not latest]  # type: ignore[call-overload]
-        folded.append((_row_to_delivery(latest[:12]), earlier))
-    return folded
+        latest = rows[0] if len(rows) == 1 else max(rows, key=lambda r: (r[2], r[3]))
+        first = min((r[1], r[0]) for r in rows)
+        picked.append((first, latest[0], [r[0] for r in rows if r is not latest]))
+    picked.sort()
+    latest_ids = [latest for _, latest, _ in picked]
+    full: dict[int, Delivery] = {}
+    for start in range(0, len(latest_ids), 500):  # well below SQLite's limit on parameters
+        chunk = latest_ids[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        for row in store.conn.execute(f"SELECT {_COLUMNS} FROM deliveries WHERE id IN ({marks})", chunk):
+            full[int(row[0])] = _row_to_delivery(row)
+    # The two reads are separate snapshots: a row deleted in between (its case removed) is skipped.
+    return [(full[latest], earlier) for _, latest, earlier in picked if latest in full]
 
 
 def next_due_at(store: Store) -> datetime | None:
@@ -236,11 +249,14 @@ def claim(store: Store, ids: Sequence[int], now: datetime) -> set[int]:
     as due (its case closed meanwhile, during a long catch-up) is left alone and not sent.
     """
     with store.atomic():
+        # The unary + keeps SQLite from answering this through deliveries_active, which it
+        # otherwise prefers: that walks every planned row (16 ms at 64,000, with the write
+        # lock held and the other lanes waiting) instead of looking up the given ids (0.3 ms).
         live = {
             int(i)
             for (i,) in store.conn.execute(
-                f"SELECT id FROM deliveries WHERE status IN ('planned', 'sending')"
-                f" AND id IN ({', '.join('?' * len(ids))})",
+                f"SELECT id FROM deliveries WHERE id IN ({', '.join('?' * len(ids))})"
+                " AND +status IN ('planned', 'sending')",
                 tuple(ids),
             )
         }
