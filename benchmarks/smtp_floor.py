@@ -41,22 +41,25 @@ def main() -> int:
     shares = [data[k :: args.connections] for k in range(args.connections)]
     errors: list[BaseException] = []
 
-    def lane(share: list[bytes]) -> None:
+    sent = [0] * args.connections
+
+    def lane(k: int, share: list[bytes]) -> None:
         try:
             with smtplib.SMTP(args.host, args.port) as smtp:
                 for item in share:
                     smtp.sendmail(SENDER, RECIPIENTS, item)
+                    sent[k] += 1
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=lane, args=(share,)) for share in shares]
+    threads = [threading.Thread(target=lane, args=(k, share)) for k, share in enumerate(shares)]
     started = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": round(seconds, 2), "sent": args.n, "errors": [repr(e) for e in errors]}))
+    print(json.dumps({"seconds": round(seconds, 2), "sent": sum(sent), "errors": [repr(e) for e in errors]}))
     return 1 if errors else 0
 
 
