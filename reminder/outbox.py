@@ -19,11 +19,13 @@ APScheduler only decides *when* to look; this table decides *what* is due.
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from .errors import StoreError
 from .models import Delivery, Reminder
 
 if TYPE_CHECKING:
@@ -277,12 +279,19 @@ def release(store: Store, ids: Sequence[int], now: datetime) -> None:
 
 
 def mark_sent(store: Store, delivery_id: int, now: datetime) -> None:
-    with store.atomic():
+    # One statement, so no BEGIN IMMEDIATE ... COMMIT around it: outside a transaction it is
+    # its own, inside one (a caller's atomic()) it joins it. This runs once per message sent,
+    # and each of the two extra statements costs a trip into SQLite that gives up the GIL
+    # the lanes of a catch-up contend for.
+    stamp = now.isoformat()
+    try:
         store.conn.execute(
             "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL,"
             " next_attempt_ts = NULL, updated_at = ? WHERE id = ?",
-            (now.isoformat(), now.isoformat(), delivery_id),
+            (stamp, stamp, delivery_id),
         )
+    except sqlite3.Error as exc:
+        raise StoreError(f"{store.path}: cannot record a sent reminder: {exc}") from exc
 
 
 def record_failure(

@@ -245,3 +245,18 @@ def test_claim_looks_rows_up_by_id(db: Store) -> None:
     (read,) = [s for s in statements if s.startswith("SELECT")]
     plan = " ".join(str(r[-1]) for r in db.conn.execute(f"EXPLAIN QUERY PLAN {read}"))
     assert "INTEGER PRIMARY KEY" in plan and "deliveries_active" not in plan, plan
+
+
+def test_mark_sent_commits_alone_or_with_the_callers_transaction(db: Store, tmp_path: Path) -> None:
+    # mark_sent is one statement without BEGIN/COMMIT of its own; it must still be durable on
+    # its own and still roll back with a transaction it was called in.
+    with db.atomic():
+        outbox.sync_plan(db, "abc123", [(rem("opened", 1), "log"), (rem("deadline", 2), "log")], NOW)
+    first, second = outbox.due(db, NOW + timedelta(days=5))
+    outbox.mark_sent(db, first.id, NOW)
+    with Store(tmp_path / "reminder.db") as other:  # another connection sees it committed
+        assert statuses(other)[(first.key, "log")] == "sent"
+    with pytest.raises(RuntimeError), db.atomic():
+        outbox.mark_sent(db, second.id, NOW)
+        raise RuntimeError("the caller's transaction fails")
+    assert statuses(db)[(second.key, "log")] == "planned"
