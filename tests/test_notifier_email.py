@@ -11,6 +11,7 @@ from __future__ import annotations
 import email
 import logging
 import os
+import smtplib
 import socket
 import ssl
 import subprocess
@@ -112,6 +113,20 @@ class Recorder:
         return AuthResult(success=ok, handled=False)
 
 
+class PipeliningRecorder(Recorder):
+    """A Recorder whose server advertises RFC 2920 PIPELINING, as Postfix, Exim and Gmail do.
+
+    aiosmtpd reads commands one line at a time whether or not they came in one write, so
+    only the advertisement is missing for the notifier to take its pipelined path.
+    """
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname  # what aiosmtpd does itself when no hook is set
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -147,7 +162,7 @@ def server_tls(cert: tuple[Path, Path]) -> ssl.SSLContext:
 def smtp_server(request: pytest.FixtureRequest, cert: tuple[Path, Path]) -> Iterator[Server]:
     """A server; ``@pytest.mark.parametrize("smtp_server", [mode], indirect=True)`` picks the flavour."""
     mode = getattr(request, "param", "plain")
-    recorder = Recorder()
+    recorder = PipeliningRecorder() if mode == "pipelining" else Recorder()
     kwargs: dict[str, Any] = {}
     if mode in ("starttls", "auth"):
         kwargs["tls_context"] = server_tls(cert)
@@ -181,6 +196,7 @@ def notifier(server: Server, security: str = "none", **options: Any) -> EmailNot
 # --- delivery ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("smtp_server", ["plain", "pipelining"], indirect=True)
 def test_plain_delivery_to_a_loopback_relay(smtp_server: Server) -> None:
     result = notifier(smtp_server).send(msg(1))
     assert result.ok, result.detail
@@ -313,6 +329,7 @@ def test_missing_password_variable_makes_it_unavailable(monkeypatch: pytest.Monk
     assert (result.ok, result.problem, result.retryable) == (False, "config", False)
 
 
+@pytest.mark.parametrize("smtp_server", ["plain", "pipelining"], indirect=True)
 def test_refuses_then_accepts(smtp_server: Server) -> None:
     smtp_server.recorder.refuse_data = ["451 4.3.0 Try again later"]
     n = notifier(smtp_server)
@@ -326,12 +343,14 @@ def test_refuses_then_accepts(smtp_server: Server) -> None:
     assert received["Message-ID"] == message_id("case-1:deadline:0")
 
 
+@pytest.mark.parametrize("smtp_server", ["plain", "pipelining"], indirect=True)
 def test_permanent_refusal_is_not_retryable(smtp_server: Server) -> None:
     smtp_server.recorder.refuse_data = ["554 5.7.1 Spam detected"]
     result = notifier(smtp_server).send(msg(1))
     assert (result.ok, result.retryable) == (False, False)
 
 
+@pytest.mark.parametrize("smtp_server", ["plain", "pipelining"], indirect=True)
 def test_recipient_refused(smtp_server: Server) -> None:
     smtp_server.recorder.refuse_rcpt = {"me@example.org": "550 5.1.1 No such user"}
     result = notifier(smtp_server).send(msg(1))
@@ -339,6 +358,7 @@ def test_recipient_refused(smtp_server: Server) -> None:
     assert result.detail == "recipient refused: me@example.org: 550 5.1.1 No such user"
 
 
+@pytest.mark.parametrize("smtp_server", ["plain", "pipelining"], indirect=True)
 def test_batch_uses_one_connection_and_isolates_failures(smtp_server: Server) -> None:
     n = notifier(smtp_server)
     smtp_server.recorder.refuse_data = []
@@ -678,6 +698,7 @@ def test_a_failing_connection_loses_nothing_the_others_sent(tmp_env: Any) -> Non
     assert all(d.attempts == 1 and d.status == "planned" for d in retry.values())
 
 
+@pytest.mark.parametrize("smtp_server", ["plain", "pipelining"], indirect=True)
 def test_envelope_parsed_once_speaks_like_smtplib_sendmail(smtp_server: Server) -> None:
     """The notifier's own MAIL/RCPT/DATA (addresses parsed once) against smtplib.sendmail's."""
     import smtplib
@@ -711,3 +732,99 @@ def test_envelope_parsed_once_speaks_like_smtplib_sendmail(smtp_server: Server) 
     )  # fmt: skip
     result = EmailNotifier(two, clock=fixed_clock).send(msg(1))
     assert result.ok and "refused gone@example.org: 550 5.1.1 No such user" in result.detail
+
+
+@pytest.mark.parametrize("smtp_server", ["pipelining"], indirect=True)
+def test_pipelining_server_gets_the_envelope_in_one_write(
+    smtp_server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Against a server that offers PIPELINING, MAIL, RCPT and DATA leave in one write: two round
+    trips per message instead of four, which is what a distant server makes each message wait."""
+    from reminder.notifiers import email as email_mod
+
+    writes: list[bytes] = []
+    original_send = smtplib.SMTP.send
+
+    def spy(self: smtplib.SMTP, s: str | bytes) -> None:
+        writes.append(s.encode() if isinstance(s, str) else s)
+        original_send(self, s)
+
+    monkeypatch.setattr(smtplib.SMTP, "send", spy)
+    pipelined = {"n": 0}
+    original = email_mod._sendmail_pipelined
+
+    def counting(*args: Any) -> Any:
+        pipelined["n"] += 1
+        return original(*args)
+
+    monkeypatch.setattr(email_mod, "_sendmail_pipelined", counting)
+    results = notifier(smtp_server).send_batch([msg(1), msg(9), msg(2)])
+    assert [r.ok for r in results] == [True, True, True], [r.detail for r in results]
+    assert pipelined["n"] == 3
+    envelopes = [w for w in writes if w.lower().startswith(b"mail from:")]
+    assert len(envelopes) == 3
+    assert all(w.lower().endswith(b"rcpt to:<me@example.org>\r\ndata\r\n") for w in envelopes)
+    received = smtp_server.recorder.messages
+    assert [m["Message-ID"] for m in received] == [
+        message_id(k) for k in ("case-1:deadline:0", "case-9:deadline:0", "case-2:deadline:0")
+    ]
+
+
+@pytest.mark.parametrize("smtp_server", ["plain", "pipelining"], indirect=True)
+def test_lines_starting_with_a_dot_arrive_as_written(smtp_server: Server) -> None:
+    # Rendered reminders are base64 and never have such lines; a plugin's raw bytes may.
+    from reminder.notifiers.email import _sendmail
+
+    data = b"Subject: dots\r\n\r\n.starts with a dot\r\n..and two\r\n.\r\nend\r\n"
+    with smtplib.SMTP(smtp_server.host, smtp_server.port, timeout=5) as smtp:
+        assert _sendmail(smtp, "r@example.org", ["me@example.org"], data) == {}
+    (received,) = smtp_server.recorder.messages
+    assert received.get_content().replace("\r\n", "\n") == ".starts with a dot\n..and two\n.\nend\n"
+
+
+@pytest.mark.parametrize("smtp_server", ["pipelining"], indirect=True)
+def test_pipelined_sender_refusal_resets_and_the_next_message_goes(
+    smtp_server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # MAIL refused: the pipelined RCPT and DATA are refused after it (503), the session is reset,
+    # and the batch carries on with the next message on the same connection.
+    recorder = smtp_server.recorder
+    calls = {"n": 0}
+
+    async def refuse_first(server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return "451 4.3.2 Sender temporarily refused"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    recorder.handle_MAIL = refuse_first  # type: ignore[attr-defined]
+    n = notifier(smtp_server)
+    results = n.send_batch([msg(1), msg(2)])
+    assert (results[0].ok, results[0].retryable) == (False, True)
+    assert "451 4.3.2" in results[0].detail
+    assert results[1].ok, results[1].detail
+    assert [m["Message-ID"] for m in recorder.messages] == [message_id("case-2:deadline:0")]
+    assert len(recorder.sessions) == 1
+
+
+@pytest.mark.parametrize("smtp_server", ["pipelining"], indirect=True)
+def test_pipelined_data_accepted_after_every_recipient_was_refused(smtp_server: Server) -> None:
+    # The DATA went out before the RCPT replies were read. A server that answers it with 354 all
+    # the same gets an empty message to end the transaction, and the reminder is not counted sent.
+    recorder = smtp_server.recorder
+    refused = {"n": 0}
+
+    async def refuse_but_keep(server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        refused["n"] += 1
+        envelope.rcpt_tos.append(address)  # inconsistent on purpose: DATA will be accepted
+        return "550 5.1.1 No such user" if refused["n"] == 1 else "250 OK"
+
+    recorder.handle_RCPT = refuse_but_keep  # type: ignore[method-assign]
+    results = notifier(smtp_server).send_batch([msg(1), msg(2)])
+    assert (results[0].ok, results[0].problem) == (False, "recipient")
+    assert results[1].ok, results[1].detail
+    # The empty message that closed the first transaction, then the second reminder.
+    assert [m["Message-ID"] for m in recorder.messages] == [None, message_id("case-2:deadline:0")]
+    assert len(recorder.sessions) == 1

@@ -10,6 +10,8 @@ derived from the reminder's key, so a resend of the same reminder carries the
 same Message-ID and mail clients can recognise it. ``send_batch`` delivers over
 one SMTP connection; it keeps no state between calls, so the outbox may run up to
 ``connections`` batches at once (a catch-up after downtime), one connection each.
+A server that offers PIPELINING (RFC 2920; Postfix, Exim and the big providers do)
+gets MAIL, RCPT and DATA in one write: two round trips per message instead of four.
 Failures are classified (DNS, connection, timeout, TLS, authentication, recipient)
 so ``reminder notify test`` can name the problem.
 """
@@ -22,6 +24,7 @@ import hashlib
 import ipaddress
 import logging
 import os
+import re
 import smtplib
 import socket
 import ssl
@@ -553,6 +556,9 @@ class EmailNotifier(Notifier):
         return data
 
 
+_DOT = re.compile(rb"(?m)^\.")
+
+
 def _sendmail(
     smtp: smtplib.SMTP, sender: str, recipients: Sequence[str], data: bytes
 ) -> dict[str, tuple[int, bytes]]:
@@ -561,6 +567,8 @@ def _sendmail(
     again for every message."""
     smtp.ehlo_or_helo_if_needed()
     size = f" size={len(data)}" if smtp.does_esmtp and smtp.has_extn("size") else ""
+    if smtp.does_esmtp and smtp.has_extn("pipelining"):
+        return _sendmail_pipelined(smtp, sender, recipients, data, size)
     code, resp = smtp.docmd("mail", f"from:<{sender}>{size}")
     if code != 250:
         _reset_after(smtp, code)
@@ -577,6 +585,47 @@ def _sendmail(
         _reset_after(smtp, 0)
         raise smtplib.SMTPRecipientsRefused(refused)
     code, resp = smtp.data(data)
+    if code != 250:
+        _reset_after(smtp, code)
+        raise smtplib.SMTPDataError(code, resp)
+    return refused
+
+
+def _sendmail_pipelined(
+    smtp: smtplib.SMTP, sender: str, recipients: Sequence[str], data: bytes, size: str
+) -> dict[str, tuple[int, bytes]]:
+    """RFC 2920: MAIL, every RCPT and DATA in one write, their replies read in order; then
+    the body. Two round trips per message instead of three plus one per recipient."""
+    smtp.send(
+        "".join([f"mail from:<{sender}>{size}\r\n", *(f"rcpt to:<{r}>\r\n" for r in recipients), "data\r\n"])
+    )
+    mail = smtp.getreply()
+    rcpts = [smtp.getreply() for _ in recipients]
+    code, resp = smtp.getreply()
+    refused = {
+        rcpt: reply for rcpt, reply in zip(recipients, rcpts, strict=True) if reply[0] not in (250, 251)
+    }
+    if code == 354 and (mail[0] != 250 or len(refused) == len(recipients)):
+        # A server that accepted DATA after refusing the envelope: end it with an empty message.
+        smtp.send(".\r\n")
+        smtp.getreply()
+        code = 0
+    if 421 in (mail[0], code, *(c for c, _ in rcpts)):
+        smtp.close()
+    if mail[0] != 250:
+        _reset_after(smtp, mail[0])
+        raise smtplib.SMTPSenderRefused(mail[0], mail[1], sender)
+    if len(refused) == len(recipients):
+        _reset_after(smtp, 0)
+        raise smtplib.SMTPRecipientsRefused(refused)
+    if code != 354:
+        _reset_after(smtp, code)
+        raise smtplib.SMTPDataError(code, resp)
+    body = _DOT.sub(b"..", data)
+    if not body.endswith(b"\r\n"):
+        body += b"\r\n"
+    smtp.send(body + b".\r\n")
+    code, resp = smtp.getreply()
     if code != 250:
         _reset_after(smtp, code)
         raise smtplib.SMTPDataError(code, resp)
