@@ -7,6 +7,7 @@ deadline passed 12 days ago — escalate", never a stale "the window opens today
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -37,7 +38,9 @@ def _days(n: int) -> str:
     return f"{n} day" if n == 1 else f"{n} days"
 
 
+@functools.lru_cache(maxsize=1024)
 def _fmt(d: date) -> str:
+    # A catch-up formats five dates per message, most of them shared across cases.
     return d.strftime("%a %Y-%m-%d")
 
 
