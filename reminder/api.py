@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from .dossier import Dossier
     from .evidence import VerifyReport
     from .ics import IcsEntry
-    from .notifiers.base import DeliveryResult, Notifier, OnResult
+    from .notifiers.base import DeliveryResult, Notifier
     from .outbox import RetryPolicy
     from .plan import Policy
     from .presets import EscalationStep
@@ -659,10 +660,34 @@ def list_reminders(store: Store, case_id: str) -> list[dict[str, object]]:
 
 # Messages rendered and claimed at a time; one batch (one SMTP connection) per chunk.
 SEND_CHUNK = 200
-# A notifier that can send over several connections at once (``Notifier.connections``) gets one
-# more for every this many due messages: a catch-up uses them all, a few reminders due at 09:00
-# go over one.
-PER_CONNECTION = 25
+
+
+class _Handover(Iterator[Message]):
+    """The messages handed to one ``send_stream`` call, numbered as the notifier sees them.
+
+    ``pending`` holds what was handed over and has no result yet, by that number; messages
+    in ``again`` go first. ``operator.length_hint`` (PEP 424) says how many more may come:
+    the e-mail notifier opens connections by it.
+    """
+
+    def __init__(
+        self,
+        source: Iterator[tuple[Delivery, Message]],
+        again: deque[tuple[Delivery, Message]],
+        untaken: Callable[[], int],
+    ) -> None:
+        self.source, self.again, self.untaken = source, again, untaken
+        self.pending: dict[int, tuple[Delivery, Message]] = {}
+        self.count = 0
+
+    def __next__(self) -> Message:
+        item = self.again.popleft() if self.again else next(self.source)
+        self.pending[self.count] = item
+        self.count += 1
+        return item[1]
+
+    def __length_hint__(self) -> int:
+        return len(self.again) + self.untaken()
 
 
 class _Stopped(Exception):
@@ -684,13 +709,11 @@ def deliver_due(
     that says where things stand — and the earlier ones are marked superseded: after
     30 days off, one message per case, not a flood. Each notifier runs in its own
     thread with its own connection to the database, so a slow or failing channel
-    never delays the others. Rows are committed ``sending`` a chunk at a time before
-    the notifier is called, and each ``sent`` right after the notifier accepts it
-    (``Notifier.send_batch``'s ``on_result``): a batch reuses one connection (SMTP),
-    yet a crash can repeat only the message in flight. A notifier whose ``connections``
-    is above 1 gets that many threads (lanes) for a large batch, each with its own
-    database connection taking the next chunk: then a crash can repeat the message in
-    flight on each lane.
+    never delays the others. It is streamed its messages (``Notifier.send_stream``):
+    rows are read and committed ``sending`` a chunk at a time as it takes them, the
+    earlier rows of those cases superseded in the same commit, and each ``sent`` as
+    soon as the notifier reports it accepted (``on_result``). So a crash can repeat
+    only the messages in flight: one, or one per connection for e-mail over several.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -702,20 +725,16 @@ def deliver_due(
     if not due:
         return report
     by_label = {n.label: n for n in notifiers}
-    # Per notifier: each case's latest due row and how many earlier ones were folded into it
-    # (marked superseded, all in one commit before anything is sent).
-    work: dict[str, list[tuple[Delivery, int]]] = {}
-    folded: list[tuple[list[int], str]] = []
+    # Per notifier: each case's latest due row and the earlier ones folded into it, superseded
+    # when that chunk is claimed: a catch-up starts sending without a first long write.
+    work: dict[str, list[tuple[Delivery, list[int]]]] = {}
     unconfigured: list[tuple[Delivery, list[int]]] = []
     for latest, earlier in due:
         if latest.notifier in by_label:
-            work.setdefault(latest.notifier, []).append((latest, len(earlier)))
-            if earlier:
-                folded.append((earlier, latest.key))
+            work.setdefault(latest.notifier, []).append((latest, earlier))
         else:
             unconfigured.append((latest, earlier))
-    with store.atomic():  # one commit for the whole catch-up, not one per case
-        report.superseded = outbox.supersede_all(store, folded, now)
+    with store.atomic():
         for latest, earlier in unconfigured:
             # The notifier was removed from the config: nothing can send these.
             for delivery_id in [*earlier, latest.id]:
@@ -731,7 +750,7 @@ def deliver_due(
 
     retry = _retry_policy(settings)
     lock = threading.Lock()
-    # The lanes' commits queue here, in this process, rather than in SQLite's busy handler,
+    # The notifier threads' commits queue here, in this process, rather than in SQLite's busy handler,
     # which sleeps (1 ms, then 2, 5, 10, ...) before it looks at the lock again.
     writes = threading.Lock()
 
@@ -754,91 +773,99 @@ def deliver_due(
                 report.retried += 1
             report.errors.append(f"{label}: {result.detail}")
 
-    def send(own: Store, label: str, ready: list[tuple[Delivery, Message]]) -> bool:
-        """Claim and send a chunk, settling each result as it comes; False if told to stop."""
+    def run(label: str, items: list[tuple[Delivery, list[int]]]) -> None:
+        """Stream a notifier its messages: rows are read, rendered and claimed a chunk at a time
+        as the notifier takes them, and each is settled as soon as its result comes."""
         from .notifiers.base import DeliveryResult
 
-        notifier = by_label[label]
-        batch = _batch_sender(notifier)
-        with writes:
-            claimed = outbox.claim(own, [d.id for d, _ in ready], clock())
-        # A row cancelled since it was read as due (its case was closed meanwhile) is not sent.
-        ready = [item for item in ready if item[0].id in claimed]
-        done = 0
-        own_error: list[BaseException] = []
-
-        def on_result(i: int, result: DeliveryResult) -> None:
-            nonlocal done
-            try:
-                settle(own, label, ready[done][0], result)
-            except BaseException as exc:
-                own_error.append(exc)
-                raise
-            done += 1
-            if done < len(ready) and should_stop():
-                raise _Stopped
-
-        while done < len(ready):
-            try:
-                batch([m for _, m in ready[done:]], on_result)
-            except _Stopped:
-                with writes:
-                    outbox.release(own, [d.id for d, _ in ready[done:]], clock())
-                return False
-            except Exception as exc:  # a plugin that breaks the contract must not stop the pass
-                if own_error:
-                    raise
-                settle(own, label, ready[done][0], DeliveryResult.failure(f"{type(exc).__name__}: {exc}"))
-                done += 1
-                continue
-            if done < len(ready):  # a notifier that did not report every result: the rest were not sent
-                with writes:
-                    outbox.release(own, [d.id for d, _ in ready[done:]], clock())
-                log.warning("%s: %d message(s) not sent; retrying next pass", label, len(ready) - done)
-                break
-        return True
-
-    def run(label: str, items: list[tuple[Delivery, int]]) -> None:
-        lanes = max(1, min(by_label[label].connections, -(-len(items) // PER_CONNECTION)))
-        size = min(SEND_CHUNK, -(-len(items) // lanes))
-        chunks = iter([items[start : start + size] for start in range(0, len(items), size)])
-        taking = threading.Lock()
-
-        def take() -> list[tuple[Delivery, int]] | None:
-            with taking:
-                return next(chunks, None)
-
-        if lanes == 1:
-            lane(label, take)
-            return
-        with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix=f"notify-{label}") as pool:
-            for future in [pool.submit(lane, label, take) for _ in range(lanes)]:
-                future.result()
-
-    def lane(label: str, take: Callable[[], list[tuple[Delivery, int]] | None]) -> None:
-        # Each thread gets its own connection: sqlite3 connections are not shared across threads.
+        # Its own connection: sqlite3 connections are not shared across threads.
         with type(store)(store.path) as own:
-            while (chunk := take()) is not None:
-                if should_stop():
+            unsent: deque[Delivery] = deque()  # claimed, not handed to the notifier yet
+            own_error: list[BaseException] = []
+            untaken = len(items)  # neither handed over nor failed nor found cancelled
+
+            def claimed() -> Generator[tuple[Delivery, Message], None, None]:
+                nonlocal untaken
+                for start in range(0, len(items), SEND_CHUNK):
+                    if should_stop():
+                        return
+                    chunk = items[start : start + SEND_CHUNK]
+                    # The chunk's cases, windows and evidence in a few queries, not six per message.
+                    read = _read_for_messages(own, [d.case_id for d, _ in chunk])
+                    ready: list[tuple[Delivery, Message]] = []
+                    for delivery, earlier in chunk:
+                        try:
+                            missed = len(earlier)
+                            message = _message_for(own, delivery, missed, clock(), read.get(delivery.case_id))
+                            ready.append((delivery, message))
+                        except ReminderError as exc:
+                            with writes:
+                                outbox.record_failure(
+                                    own, delivery.id, str(exc), clock(), retry, retryable=False
+                                )
+                            with lock:
+                                report.failed += 1
+                    folded = [(earlier, d.key) for d, earlier in chunk if earlier]
+                    with writes, own.atomic():
+                        live = outbox.claim(own, [d.id for d, _ in ready], clock())
+                        superseded = outbox.supersede_all(own, folded, now)
                     with lock:
-                        report.stopped_early = True
-                    return
-                # The chunk's cases, windows and evidence in a few queries, not six per message.
-                read = _read_for_messages(own, [d.case_id for d, _ in chunk])
-                ready: list[tuple[Delivery, Message]] = []
-                for delivery, missed in chunk:
+                        report.superseded += superseded
+                    # A row cancelled since it was read as due (its case closed meanwhile) is not sent.
+                    untaken -= len(chunk) - len(live)
+                    ready = [item for item in ready if item[0].id in live]
+                    unsent.extend(d for d, _ in ready)
+                    for item in ready:
+                        if should_stop():
+                            return
+                        unsent.popleft()
+                        untaken -= 1
+                        yield item
+
+            source = claimed()
+            again: deque[tuple[Delivery, Message]] = deque()  # taken by a notifier that then broke
+            handover = _Handover(source, again, lambda: untaken)
+
+            def on_result(i: int, result: DeliveryResult) -> None:
+                try:
+                    settle(own, label, handover.pending.pop(i)[0], result)
+                except BaseException as exc:
+                    own_error.append(exc)
+                    raise
+                if (untaken or handover.pending or again) and should_stop():
+                    raise _Stopped
+
+            notifier = by_label[label]
+            try:
+                while True:
                     try:
-                        message = _message_for(own, delivery, missed, clock(), read.get(delivery.case_id))
-                        ready.append((delivery, message))
-                    except ReminderError as exc:
-                        with writes:
-                            outbox.record_failure(own, delivery.id, str(exc), clock(), retry, retryable=False)
-                        with lock:
-                            report.failed += 1
-                if ready and not send(own, label, ready):
+                        notifier.send_stream(handover, on_result)
+                    except _Stopped:
+                        pass
+                    except Exception as exc:  # a plugin that breaks the contract must not stop the pass
+                        if own_error or not handover.pending:
+                            raise
+                        # The message it was sending fails; those it took but never sent go again.
+                        taken = handover.pending
+                        failure = DeliveryResult.failure(f"{type(exc).__name__}: {exc}")
+                        settle(own, label, taken.pop(min(taken))[0], failure)
+                        again.extend(taken[i] for i in sorted(taken))
+                        handover = _Handover(source, again, lambda: untaken)
+                        continue
+                    break
+            finally:
+                source.close()
+                if handover.pending:  # a notifier that did not report every result: not sent
+                    log.warning(
+                        "%s: %d message(s) not sent; retrying next pass", label, len(handover.pending)
+                    )
+                left = [d.id for d, _ in [*handover.pending.values(), *again]] + [d.id for d in unsent]
+                if left:
+                    with writes:
+                        outbox.release(own, left, clock())
+                if left and should_stop():
                     with lock:
                         report.stopped_early = True
-                    return
 
     if len(work) == 1:
         (only,) = work.items()
@@ -848,22 +875,6 @@ def deliver_due(
             for future in [pool.submit(run, name, batch) for name, batch in work.items()]:
                 future.result()
     return report
-
-
-def _batch_sender(notifier: Notifier) -> Callable[[Sequence[Message], OnResult], object]:
-    """``notifier.send_batch`` — or, for a plugin whose ``send_batch`` predates ``on_result``,
-    the base class's, which calls its ``send`` once per message."""
-    import inspect
-
-    from .notifiers.base import Notifier as Base
-
-    try:
-        streams = "on_result" in inspect.signature(notifier.send_batch).parameters
-    except (TypeError, ValueError):
-        streams = False
-    if streams:
-        return notifier.send_batch
-    return lambda messages, on_result: Base.send_batch(notifier, messages, on_result)
 
 
 def _retry_policy(settings: Settings) -> RetryPolicy:

@@ -504,7 +504,7 @@ def test_defaults_and_describe() -> None:
     d = n.describe()
     assert d["security"] == "starttls" and d["port"] == 587 and d["timeout"] == 30.0
     assert d["password"] is None and d["tls_verify"] is True
-    assert d["connections"] == n.connections == 4
+    assert d["connections"] == n.opts.connections == 4
     assert n.availability() == (True, "")
 
 
@@ -698,12 +698,33 @@ def test_a_failing_connection_loses_nothing_the_others_sent(tmp_env: Any) -> Non
     assert all(d.attempts == 1 and d.status == "planned" for d in retry.values())
 
 
+def sendmail(smtp: smtplib.SMTP, sender: str, recipients: list[str], data: bytes) -> dict[str, Any]:
+    """One transaction over an open smtplib connection, driven by the notifier's own
+    :class:`Sessions` (as ``send_stream`` drives them): what smtplib's ``sendmail`` returns or raises."""
+    from reminder.notifiers.smtp import Session, Sessions, transaction
+
+    outcome: list[object] = []
+    sessions = Sessions(5, lambda _session, _token, result: outcome.append(result))
+    session = Session.over(smtp)
+    sessions.add(session)
+    step = transaction(
+        sender, recipients, data, pipelining=session.pipelining, size=session.size, smtputf8=session.smtputf8
+    )
+    sessions.start(session, "the message", step)
+    while sessions.busy:
+        sessions.poll()
+    sessions.selector.close()  # the connection stays the caller's: smtplib closes it
+    (result,) = outcome
+    if isinstance(result, BaseException):
+        raise result
+    assert isinstance(result, dict)
+    return result
+
+
 @pytest.mark.parametrize("smtp_server", ["plain", "pipelining"], indirect=True)
 def test_envelope_parsed_once_speaks_like_smtplib_sendmail(smtp_server: Server) -> None:
     """The notifier's own MAIL/RCPT/DATA (addresses parsed once) against smtplib.sendmail's."""
     import smtplib
-
-    from reminder.notifiers.email import _sendmail
 
     recorder = smtp_server.recorder
     recorder.refuse_rcpt = {"gone@example.org": "550 5.1.1 No such user"}
@@ -716,7 +737,7 @@ def test_envelope_parsed_once_speaks_like_smtplib_sendmail(smtp_server: Server) 
 
     recorder.handle_DATA = record_options  # type: ignore[method-assign]
     data = b"Subject: x\r\n\r\nbody\r\n"
-    for send in (smtplib.SMTP.sendmail, _sendmail):
+    for send in (smtplib.SMTP.sendmail, sendmail):
         with smtplib.SMTP(smtp_server.host, smtp_server.port, timeout=5) as smtp:
             refused = send(smtp, "r@example.org", ["me@example.org", "gone@example.org"], data)
             assert refused == {"gone@example.org": (550, b"5.1.1 No such user")}
@@ -740,27 +761,18 @@ def test_pipelining_server_gets_the_envelope_in_one_write(
 ) -> None:
     """Against a server that offers PIPELINING, MAIL, RCPT and DATA leave in one write: two round
     trips per message instead of four, which is what a distant server makes each message wait."""
-    from reminder.notifiers import email as email_mod
+    import socket
 
     writes: list[bytes] = []
-    original_send = smtplib.SMTP.send
+    original_send = socket.socket.sendall
 
-    def spy(self: smtplib.SMTP, s: str | bytes) -> None:
-        writes.append(s.encode() if isinstance(s, str) else s)
-        original_send(self, s)
+    def spy(self: socket.socket, data: Any, *args: Any) -> None:
+        writes.append(bytes(data))
+        original_send(self, data, *args)
 
-    monkeypatch.setattr(smtplib.SMTP, "send", spy)
-    pipelined = {"n": 0}
-    original = email_mod._sendmail_pipelined
-
-    def counting(*args: Any) -> Any:
-        pipelined["n"] += 1
-        return original(*args)
-
-    monkeypatch.setattr(email_mod, "_sendmail_pipelined", counting)
+    monkeypatch.setattr(socket.socket, "sendall", spy)
     results = notifier(smtp_server).send_batch([msg(1), msg(9), msg(2)])
     assert [r.ok for r in results] == [True, True, True], [r.detail for r in results]
-    assert pipelined["n"] == 3
     envelopes = [w for w in writes if w.lower().startswith(b"mail from:")]
     assert len(envelopes) == 3
     assert all(w.lower().endswith(b"rcpt to:<me@example.org>\r\ndata\r\n") for w in envelopes)
@@ -773,11 +785,9 @@ def test_pipelining_server_gets_the_envelope_in_one_write(
 @pytest.mark.parametrize("smtp_server", ["plain", "pipelining"], indirect=True)
 def test_lines_starting_with_a_dot_arrive_as_written(smtp_server: Server) -> None:
     # Rendered reminders are base64 and never have such lines; a plugin's raw bytes may.
-    from reminder.notifiers.email import _sendmail
-
     data = b"Subject: dots\r\n\r\n.starts with a dot\r\n..and two\r\n.\r\nend\r\n"
     with smtplib.SMTP(smtp_server.host, smtp_server.port, timeout=5) as smtp:
-        assert _sendmail(smtp, "r@example.org", ["me@example.org"], data) == {}
+        assert sendmail(smtp, "r@example.org", ["me@example.org"], data) == {}
     (received,) = smtp_server.recorder.messages
     assert received.get_content().replace("\r\n", "\n") == ".starts with a dot\n..and two\n.\nend\n"
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import ClassVar, Literal, get_args
 
@@ -50,6 +51,11 @@ PROBLEMS: tuple[str, ...] = tuple(p for p in get_args(Problem) if p)
 # `extra=` for the log line of a failed delivery: the caller reports the failure itself
 # (`notify test` prints it), so a front end may filter these out to avoid saying it twice.
 DELIVERY_FAILURE: dict[str, object] = {"delivery_failure": True}
+
+
+# Messages the default ``send_stream`` takes at a time: enough to share a batch's set-up (a
+# file opened, a bus connected), few enough that a stop waits for little.
+STREAM_BATCH = 25
 
 
 def utc_now() -> datetime:
@@ -146,13 +152,6 @@ class Notifier(ABC):
         """Whether this machine could run the notifier at all (before any options), and if not, why."""
         return True, ""
 
-    @property
-    def connections(self) -> int:
-        """How many batches the outbox may send through this notifier at once, each from its own
-        thread (the e-mail notifier: one SMTP connection each). 1 unless the notifier says its
-        ``send_batch`` is safe to call from several threads at a time."""
-        return 1
-
     def accepts(self, kind: str) -> bool:
         """Whether this notifier receives reminders of ``kind``."""
         kinds = self.options.kinds
@@ -183,6 +182,31 @@ class Notifier(ABC):
                 on_result(i, results[-1])
         return results
 
+    def send_stream(self, messages: Iterable[Message], on_result: OnResult) -> None:
+        """Deliver messages as ``messages`` yields them, calling ``on_result(i, result)`` for
+        the ``i``-th as soon as it has its outcome.
+
+        This is how the outbox sends: it claims each row as the iterable reaches it and
+        commits each result in ``on_result``, so a notifier takes a message only when it is
+        about to send it, and a crash can repeat only the messages in flight. An exception
+        ``on_result`` raises ends the stream: nothing new is started, what is in flight
+        finishes and is reported, then the exception propagates.
+
+        The default hands ``send_batch`` up to ``STREAM_BATCH`` messages at a time, in order.
+        A notifier that sends several messages at once overrides this (the e-mail notifier,
+        over several connections) and may report them out of order.
+        """
+        batch = _batch_sender(self)
+        it = iter(messages)
+        done = 0
+
+        def shifted(offset: int) -> OnResult:
+            return lambda i, result: on_result(offset + i, result)
+
+        while chunk := list(islice(it, STREAM_BATCH)):
+            batch(chunk, shifted(done))
+            done += len(chunk)
+
     def close(self) -> None:  # noqa: B027 - most notifiers hold nothing open
         """Release anything the notifier holds open."""
 
@@ -193,3 +217,17 @@ class Notifier(ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.label!r}>"
+
+
+def _batch_sender(notifier: Notifier) -> Callable[[Sequence[Message], OnResult], object]:
+    """``notifier.send_batch`` — or, for a plugin whose ``send_batch`` predates ``on_result``,
+    the base class's, which calls its ``send`` once per message."""
+    import inspect
+
+    try:
+        streams = "on_result" in inspect.signature(notifier.send_batch).parameters
+    except (TypeError, ValueError):
+        streams = False
+    if streams:
+        return notifier.send_batch
+    return lambda messages, on_result: Notifier.send_batch(notifier, messages, on_result)

@@ -7,9 +7,9 @@
 
 Each message is sent as plain text with an HTML alternative and a Message-ID
 derived from the reminder's key, so a resend of the same reminder carries the
-same Message-ID and mail clients can recognise it. ``send_batch`` delivers over
-one SMTP connection; it keeps no state between calls, so the outbox may run up to
-``connections`` batches at once (a catch-up after downtime), one connection each.
+same Message-ID and mail clients can recognise it. ``send_stream`` (how the outbox
+sends) drives up to ``connections`` SMTP connections at once from one thread (:mod:`.smtp`),
+so a catch-up after downtime overlaps the server's work on one with ours on another.
 A server that offers PIPELINING (RFC 2920; Postfix, Exim and the big providers do)
 gets MAIL, RCPT and DATA in one write: two round trips per message instead of four.
 Failures are classified (DNS, connection, timeout, TLS, authentication, recipient)
@@ -19,24 +19,22 @@ so ``reminder notify test`` can name the problem.
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import ipaddress
 import logging
 import os
-import re
 import smtplib
 import socket
 import ssl
 import stat
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, getaddresses, parseaddr
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
@@ -53,6 +51,7 @@ from .base import (
     Problem,
 )
 from .messages import html_from_text
+from .smtp import Session, Sessions, Transaction, transaction
 
 __all__ = [
     "DEFAULT_PORTS",
@@ -74,6 +73,9 @@ DEFAULT_TIMEOUT = 30.0
 # a few round trips that wait on the server; several connections overlap those waits. Small
 # enough for providers' limits on concurrent connections (Gmail allows ~10 per account).
 DEFAULT_CONNECTIONS = 4
+# A stream opens one more connection (up to ``connections``) for every this many messages: a
+# catch-up uses them all, a few reminders due at 09:00 go over one.
+MESSAGES_PER_CONNECTION = 25
 MAX_CONNECTIONS = 16
 
 
@@ -397,10 +399,6 @@ class EmailNotifier(Notifier):
             if not ca.is_file():
                 raise ConfigError(f"ca_file: {ca} does not exist")
 
-    @property
-    def connections(self) -> int:
-        return self.opts.connections
-
     # --- configuration ---------------------------------------------------------------------------
 
     def _load_password(self, context: NotifierContext) -> None:
@@ -473,84 +471,134 @@ class EmailNotifier(Notifier):
         log.debug("email %s: %r", self.label, exc)
         return result
 
-    def _send_one(self, smtp: smtplib.SMTP, message: Message) -> DeliveryResult:
-        opts = self.opts
-        data = render_bytes(message, sender=opts.sender, recipients=opts.recipients, now=self.clock())
-        envelope_to = self._rcpt_to
-        if self._plain_envelope:
-            refused = _sendmail(smtp, self._mail_from, envelope_to, data)
-        else:
-            refused = smtp.sendmail(self._mail_from, envelope_to, data)
-        if refused:
-            # Some recipients have it: a retry would send them a duplicate, so it counts as sent.
-            parts = "; ".join(f"{rcpt}: {_reply(code, text)}" for rcpt, (code, text) in refused.items())
-            log.warning("email %s: some recipients refused %s: %s", self.label, message.key, parts)
-            return DeliveryResult.success(f"sent; refused {parts}")
-        return DeliveryResult.success(f"sent to {len(envelope_to)} recipient(s) via {opts.host}")
-
     def send(self, message: Message) -> DeliveryResult:
         return self.send_batch([message])[0]
 
     def send_batch(
         self, messages: Sequence[Message], on_result: OnResult | None = None
     ) -> list[DeliveryResult]:
-        results: list[DeliveryResult] = []
+        results: list[DeliveryResult | None] = [None] * len(messages)
 
-        def emit(result: DeliveryResult) -> None:
-            # Outside every try below: what on_result raises must end the batch, not count as a failure.
-            results.append(result)
+        def record(i: int, result: DeliveryResult) -> None:
+            results[i] = result
             if on_result is not None:
-                on_result(len(results) - 1, result)
+                on_result(i, result)
 
-        if not messages:
-            return []
+        self.send_stream(messages, record)
+        return [r for r in results if r is not None]
+
+    def send_stream(self, messages: Iterable[Message], on_result: OnResult) -> None:
+        """Send over up to ``connections`` SMTP connections at once, all driven from this thread
+        (:mod:`.smtp`): one connection per ``MESSAGES_PER_CONNECTION`` messages the iterable
+        says it holds (``len`` or ``__length_hint__``), so a few reminders go over one.
+
+        Results come as each transaction ends, so out of order across connections. A message
+        whose connection closed before its reply is sent once more over a new one, with the
+        same Message-ID. What ``on_result`` raises ends the stream: no new message starts,
+        those in flight finish and are reported, then the first exception propagates.
+        """
+        from collections import deque
+        from operator import length_hint
+
         if self._secret_problem:
             failed = DeliveryResult.failure(self._secret_problem, problem="config", retryable=False)
-            for _ in messages:
-                emit(failed)
-            return results
-        smtp: smtplib.SMTP | None = None
+            for i, _ in enumerate(messages):
+                on_result(i, failed)
+            return
+        width = min(self.opts.connections, max(1, -(-length_hint(messages, 1) // MESSAGES_PER_CONNECTION)))
+        source = enumerate(messages)
+        # Pulled from ``source`` but not sent yet: (index, message, already retried once).
+        waiting: deque[tuple[int, Message, bool]] = deque()
+        raised: list[BaseException] = []
+
+        def report(i: int, result: DeliveryResult) -> None:
+            # Outside the transaction's error handling: a raise here is the caller's, not a failure.
+            try:
+                on_result(i, result)
+            except BaseException as exc:
+                if not raised:
+                    raised.append(exc)
+                else:
+                    log.debug("email %s: on_result raised again: %r", self.label, exc)
+
+        def finished(_session: Session, token: object, outcome: object) -> None:
+            i, message, retried = cast("tuple[int, Message, bool]", token)
+            if isinstance(outcome, smtplib.SMTPServerDisconnected) and not retried:
+                # The server may cap messages per connection: once more over a new one.
+                waiting.appendleft((i, message, True))
+            elif isinstance(outcome, dict):
+                report(i, self._accepted(message, outcome))
+            else:
+                assert isinstance(outcome, BaseException)
+                report(i, self._fail(outcome))
+
+        def take() -> tuple[int, Message, bool] | None:
+            if waiting:
+                return waiting.popleft()
+            item = next(source, None)
+            return None if item is None else (*item, False)
+
+        sessions = Sessions(self.opts.timeout, finished)
         try:
-            for i, message in enumerate(messages):
-                reconnected = False
-                result: DeliveryResult | None = None
-                while result is None:
-                    if smtp is None:
+            while not raised:
+                # Give every idle connection a message, opening more up to ``width``.
+                while not raised and (sessions.idle() is not None or len(sessions.open) < width):
+                    item = take()
+                    if item is None:
+                        break
+                    session = sessions.idle()
+                    if session is None:
                         try:
-                            smtp = self._connect()
+                            session = Session.over(self._connect())
                         except Exception as exc:
+                            if sessions.open:  # the ones open carry on; no more are opened
+                                log.debug("email %s: another connection failed: %r", self.label, exc)
+                                width = len(sessions.open)
+                                waiting.appendleft(item)
+                                break
                             # Connecting failed: every message left fails the same way.
                             failed = self._fail(exc)
-                            for _ in messages[i:]:
-                                emit(failed)
-                            return results
-                    try:
-                        result = self._send_one(smtp, message)
-                    except smtplib.SMTPServerDisconnected as exc:
-                        smtp = None
-                        # The server may cap messages per connection: reconnect once and retry.
-                        if reconnected:
-                            result = self._fail(exc)
-                        reconnected = True
-                    except (smtplib.SMTPException, OSError) as exc:
-                        result = self._fail(exc)
-                        # An SMTP reply keeps the session (smtplib sent RSET); a socket error ends it.
-                        if not isinstance(exc, smtplib.SMTPException):
-                            _discard(smtp)
-                            smtp = None
-                    except Exception as exc:  # a message that cannot be built fails alone
-                        log.debug("email %s: cannot send %s", self.label, message.key, exc_info=True)
-                        result = DeliveryResult.failure(
-                            f"cannot build the e-mail: {type(exc).__name__}: {exc}", retryable=False
-                        )
-                emit(result)
+                            while item is not None and not raised:
+                                report(item[0], failed)
+                                item = take()
+                            return
+                        sessions.add(session)
+                    step = self._transaction(item[1], session)
+                    if isinstance(step, DeliveryResult):
+                        report(item[0], step)
+                    else:
+                        sessions.start(session, item, step)
+                if not sessions.busy:
+                    break  # nothing in flight and nothing left to start
+                sessions.poll()
         finally:
-            if smtp is not None:
-                try:
-                    smtp.quit()
-                except (smtplib.SMTPException, OSError):
-                    smtp.close()
-        return results
+            while sessions.busy:  # what is in flight finishes and is reported
+                sessions.poll()
+            sessions.close_all()
+        if raised:
+            raise raised[0]
+
+    def _transaction(self, message: Message, session: Session) -> Transaction | DeliveryResult:
+        opts = self.opts
+        try:
+            data = render_bytes(message, sender=opts.sender, recipients=opts.recipients, now=self.clock())
+        except Exception as exc:  # a message that cannot be built fails alone
+            log.debug("email %s: cannot send %s", self.label, message.key, exc_info=True)
+            return DeliveryResult.failure(
+                f"cannot build the e-mail: {type(exc).__name__}: {exc}", retryable=False
+            )
+        return transaction(
+            self._mail_from, self._rcpt_to, data,
+            pipelining=session.pipelining, size=session.size, smtputf8=session.smtputf8,
+        )  # fmt: skip
+
+    def _accepted(self, message: Message, refused: dict[str, tuple[int, bytes]]) -> DeliveryResult:
+        if refused:
+            # Some recipients have it: a retry would send them a duplicate, so it counts as sent.
+            parts = "; ".join(f"{rcpt}: {_reply(code, text)}" for rcpt, (code, text) in refused.items())
+            log.warning("email %s: some recipients refused %s: %s", self.label, message.key, parts)
+            return DeliveryResult.success(f"sent; refused {parts}")
+        return DeliveryResult.success(f"sent to {len(self._rcpt_to)} recipient(s) via {self.opts.host}")
 
     def describe(self) -> dict[str, object]:
         data = super().describe()
@@ -559,93 +607,3 @@ class EmailNotifier(Notifier):
         if self._secret_problem:
             data["problem"] = self._secret_problem
         return data
-
-
-_DOT = re.compile(rb"(?m)^\.")
-
-
-def _sendmail(
-    smtp: smtplib.SMTP, sender: str, recipients: Sequence[str], data: bytes
-) -> dict[str, tuple[int, bytes]]:
-    """``smtp.sendmail(sender, recipients, data)`` for bare ASCII addresses parsed beforehand:
-    the same commands, replies, exceptions and session resets, without parsing each address
-    again for every message."""
-    smtp.ehlo_or_helo_if_needed()
-    size = f" size={len(data)}" if smtp.does_esmtp and smtp.has_extn("size") else ""
-    if smtp.does_esmtp and smtp.has_extn("pipelining"):
-        return _sendmail_pipelined(smtp, sender, recipients, data, size)
-    code, resp = smtp.docmd("mail", f"from:<{sender}>{size}")
-    if code != 250:
-        _reset_after(smtp, code)
-        raise smtplib.SMTPSenderRefused(code, resp, sender)
-    refused: dict[str, tuple[int, bytes]] = {}
-    for rcpt in recipients:
-        code, resp = smtp.docmd("rcpt", f"to:<{rcpt}>")
-        if code not in (250, 251):
-            refused[rcpt] = (code, resp)
-        if code == 421:
-            smtp.close()
-            raise smtplib.SMTPRecipientsRefused(refused)
-    if len(refused) == len(recipients):
-        _reset_after(smtp, 0)
-        raise smtplib.SMTPRecipientsRefused(refused)
-    code, resp = smtp.data(data)
-    if code != 250:
-        _reset_after(smtp, code)
-        raise smtplib.SMTPDataError(code, resp)
-    return refused
-
-
-def _sendmail_pipelined(
-    smtp: smtplib.SMTP, sender: str, recipients: Sequence[str], data: bytes, size: str
-) -> dict[str, tuple[int, bytes]]:
-    """RFC 2920: MAIL, every RCPT and DATA in one write, their replies read in order; then
-    the body. Two round trips per message instead of three plus one per recipient."""
-    smtp.send(
-        "".join([f"mail from:<{sender}>{size}\r\n", *(f"rcpt to:<{r}>\r\n" for r in recipients), "data\r\n"])
-    )
-    mail = smtp.getreply()
-    rcpts = [smtp.getreply() for _ in recipients]
-    code, resp = smtp.getreply()
-    refused = {
-        rcpt: reply for rcpt, reply in zip(recipients, rcpts, strict=True) if reply[0] not in (250, 251)
-    }
-    if code == 354 and (mail[0] != 250 or len(refused) == len(recipients)):
-        # A server that accepted DATA after refusing the envelope: end it with an empty message.
-        smtp.send(".\r\n")
-        smtp.getreply()
-        code = 0
-    if 421 in (mail[0], code, *(c for c, _ in rcpts)):
-        smtp.close()
-    if mail[0] != 250:
-        _reset_after(smtp, mail[0])
-        raise smtplib.SMTPSenderRefused(mail[0], mail[1], sender)
-    if len(refused) == len(recipients):
-        _reset_after(smtp, 0)
-        raise smtplib.SMTPRecipientsRefused(refused)
-    if code != 354:
-        _reset_after(smtp, code)
-        raise smtplib.SMTPDataError(code, resp)
-    body = _DOT.sub(b"..", data)
-    if not body.endswith(b"\r\n"):
-        body += b"\r\n"
-    smtp.send(body + b".\r\n")
-    code, resp = smtp.getreply()
-    if code != 250:
-        _reset_after(smtp, code)
-        raise smtplib.SMTPDataError(code, resp)
-    return refused
-
-
-def _reset_after(smtp: smtplib.SMTP, code: int) -> None:
-    # What smtplib does after a refusal: 421 closes the session, anything else resets it.
-    if code == 421:
-        smtp.close()
-        return
-    with contextlib.suppress(smtplib.SMTPServerDisconnected):
-        smtp.rset()
-
-
-def _discard(smtp: smtplib.SMTP | None) -> None:
-    if smtp is not None:
-        smtp.close()
