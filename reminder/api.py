@@ -750,8 +750,8 @@ def deliver_due(
 
     retry = _retry_policy(settings)
     lock = threading.Lock()
-    # The notifier threads' commits queue here, in this process, rather than in SQLite's busy handler,
-    # which sleeps (1 ms, then 2, 5, 10, ...) before it looks at the lock again.
+    # The notifier threads' commits queue here, in this process, rather than in SQLite's busy
+    # handler, which sleeps (1 ms, then 2, 5, 10, ...) before it looks at the lock again.
     writes = threading.Lock()
 
     def settle(own: Store, label: str, delivery: Delivery, result: DeliveryResult) -> None:

@@ -253,7 +253,7 @@ def claim(store: Store, ids: Sequence[int], now: datetime) -> set[int]:
     with store.atomic():
         # The unary + keeps SQLite from answering this through deliveries_active, which it
         # otherwise prefers: that walks every planned row (16 ms at 64,000, with the write
-        # lock held and the other lanes waiting) instead of looking up the given ids (0.3 ms).
+        # lock held and other writers waiting) instead of looking up the given ids (0.3 ms).
         live = {
             int(i)
             for (i,) in store.conn.execute(
@@ -281,8 +281,7 @@ def release(store: Store, ids: Sequence[int], now: datetime) -> None:
 def mark_sent(store: Store, delivery_id: int, now: datetime) -> None:
     # One statement, so no BEGIN IMMEDIATE ... COMMIT around it: outside a transaction it is
     # its own, inside one (a caller's atomic()) it joins it. This runs once per message sent,
-    # and each of the two extra statements costs a trip into SQLite that gives up the GIL
-    # the lanes of a catch-up contend for.
+    # on the thread that drives the sending: the two extra statements cost ~20 µs each time.
     stamp = now.isoformat()
     try:
         store.conn.execute(
