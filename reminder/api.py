@@ -658,7 +658,7 @@ def list_reminders(store: Store, case_id: str) -> list[dict[str, object]]:
     ]
 
 
-# Messages rendered and claimed at a time; one batch (one SMTP connection) per chunk.
+# Rows read, rendered and claimed at a time, as a notifier takes their messages.
 SEND_CHUNK = 200
 
 
@@ -794,8 +794,8 @@ def deliver_due(
                     read = _read_for_messages(own, [d.case_id for d, _ in chunk])
                     ready: list[tuple[Delivery, Message]] = []
                     for delivery, earlier in chunk:
+                        missed = len(earlier)
                         try:
-                            missed = len(earlier)
                             message = _message_for(own, delivery, missed, clock(), read.get(delivery.case_id))
                             ready.append((delivery, message))
                         except ReminderError as exc:

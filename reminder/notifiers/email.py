@@ -390,7 +390,6 @@ class EmailNotifier(Notifier):
         # address again: ~40 µs a message, 0.4 s of a catch-up of 10,000).
         self._mail_from = parseaddr(options.sender)[1]
         self._rcpt_to = [addr for _name, addr in getaddresses(options.recipients)]
-        self._plain_envelope = all(a.isascii() for a in (self._mail_from, *self._rcpt_to))
         self._password: SecretStr | None = None
         self._secret_problem = ""
         self._load_password(self.context)

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["CLOSE", "Reply", "Session", "Transaction", "quote_periods", "transaction"]
+__all__ = ["CLOSE", "Reply", "Session", "Sessions", "Transaction", "quote_periods", "transaction"]
 
 Reply = tuple[int, bytes]
 
@@ -154,7 +154,6 @@ class Session:
     smtputf8: bool
     buffer: bytearray = field(default_factory=bytearray)
     step: Transaction | None = None
-    waiting: bool = False  # the step waits for a reply
     token: object = None  # the caller's: which message the step carries
     deadline: float = 0.0
     closing: bool = False
@@ -284,7 +283,7 @@ class Sessions:
         session.buffer += data
         session.deadline = time.monotonic() + self.timeout
         for reply in session.replies():
-            if session.step is None or not session.waiting:
+            if session.step is None:
                 break  # more replies than the transaction waits for: the session is confused
             self._advance(session, reply)
             if session not in self.open:
@@ -311,11 +310,10 @@ class Sessions:
         except OSError as exc:
             self._fail(session, exc)
             return
-        session.waiting = True
 
     def _end(self, session: Session, outcome: object) -> None:
         token = session.token
-        session.step, session.token, session.waiting = None, None, False
+        session.step, session.token = None, None
         if session.closing:
             self.close(session, quit=False)
         self.finished(session, token, outcome)
@@ -324,7 +322,7 @@ class Sessions:
         # The connection is gone or stuck: whatever it carried ends with this error, unless the
         # transaction was resetting after a refusal, which keeps that refusal as its outcome.
         token, step = session.token, session.step
-        session.step, session.token, session.waiting = None, None, False
+        session.step, session.token = None, None
         outcome: object = exc
         if step is not None:
             try:
