@@ -838,3 +838,70 @@ def test_pipelined_data_accepted_after_every_recipient_was_refused(smtp_server: 
     # The empty message that closed the first transaction, then the second reminder.
     assert [m["Message-ID"] for m in recorder.messages] == [None, message_id("case-2:deadline:0")]
     assert len(recorder.sessions) == 1
+
+
+# --- send_stream: several connections from one thread ----------------------------------------------
+
+
+def test_a_server_that_ends_each_session_after_two_messages_gets_each_message_once(
+    smtp_server: Server,
+) -> None:
+    # Some servers cap messages per connection by closing it: the message whose MAIL met the
+    # closed connection goes once more over a new one, and no message arrives twice.
+    recorder = smtp_server.recorder
+    per_session: dict[Any, int] = {}
+
+    async def capped(server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if per_session.get(session.peer, 0) == 2:
+            server.transport.close()  # no reply: the client sees the connection end
+            return "421 closing"
+        per_session[session.peer] = per_session.get(session.peer, 0) + 1
+        envelope.mail_from = address
+        return "250 OK"
+
+    recorder.handle_MAIL = capped  # type: ignore[attr-defined]
+    results = notifier(smtp_server).send_batch([msg(i) for i in range(7)])
+    assert [r.ok for r in results] == [True] * 7, [r.detail for r in results]
+    ids = [str(m["Message-ID"]) for m in recorder.messages]
+    assert sorted(ids) == sorted(message_id(f"case-{i}:deadline:0") for i in range(7))
+    assert len(recorder.sessions) == 4  # 2 + 2 + 2 + 1
+
+
+def test_what_on_result_raises_ends_the_stream_after_the_messages_in_flight(smtp_server: Server) -> None:
+    # The outbox raises from on_result to stop (SIGTERM): nothing new may start, and the messages
+    # already handed to the server on the other connections must still be reported, or their
+    # rows would stay "sending" and go out again.
+    reported: list[int] = []
+
+    def on_result(i: int, result: Any) -> None:
+        assert result.ok, result.detail
+        reported.append(i)
+        raise RuntimeError("stop")
+
+    n = notifier(smtp_server, connections=4)
+    with pytest.raises(RuntimeError, match="stop"):
+        n.send_stream([msg(i) for i in range(100)], on_result)
+    received = sorted(str(m["Message-ID"]) for m in smtp_server.recorder.messages)
+    assert 1 <= len(reported) <= 4 and len(set(reported)) == len(reported)
+    assert received == sorted(message_id(f"case-{i}:deadline:0") for i in reported)
+
+
+def test_a_second_connection_that_cannot_open_leaves_the_stream_on_the_first(
+    smtp_server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # aiosmtpd cannot be told to refuse only a second connection, so _connect fails it here.
+    n = notifier(smtp_server, connections=4)
+    original = EmailNotifier._connect
+    opened = {"n": 0}
+
+    def connect_once(self: EmailNotifier) -> smtplib.SMTP:
+        opened["n"] += 1
+        if opened["n"] > 1:
+            raise ConnectionRefusedError(111, "Connection refused")
+        return original(self)
+
+    monkeypatch.setattr(EmailNotifier, "_connect", connect_once)
+    results = n.send_batch([msg(i) for i in range(60)])
+    assert [r.ok for r in results] == [True] * 60
+    assert opened["n"] == 2 and len(smtp_server.recorder.sessions) == 1
+    assert len(smtp_server.recorder.messages) == 60
