@@ -11,6 +11,7 @@ for a case is ``now`` in the case's own time zone.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections import deque
@@ -662,6 +663,16 @@ def list_reminders(store: Store, case_id: str) -> list[dict[str, object]]:
 SEND_CHUNK = 200
 
 
+# From this many due messages (a catch-up), the WAL is checkpointed from another thread.
+CHECKPOINT_ASIDE_FROM = 100
+
+
+def _checkpoints_aside(store: Store, messages: int) -> contextlib.AbstractContextManager[None]:
+    if messages >= CHECKPOINT_ASIDE_FROM:
+        return store.checkpoints_aside()
+    return contextlib.nullcontext()
+
+
 class _Handover(Iterator[Message]):
     """The messages handed to one ``send_stream`` call, numbered as the notifier sees them.
 
@@ -779,7 +790,7 @@ def deliver_due(
         from .notifiers.base import DeliveryResult
 
         # Its own connection: sqlite3 connections are not shared across threads.
-        with type(store)(store.path) as own:
+        with type(store)(store.path) as own, _checkpoints_aside(own, len(items)):
             unsent: deque[Delivery] = deque()  # claimed, not handed to the notifier yet
             own_error: list[BaseException] = []
             untaken = len(items)  # neither handed over nor failed nor found cancelled

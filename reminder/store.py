@@ -50,6 +50,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+# SQLite's own default: a checkpoint in the commit that takes the log past this many pages.
+WAL_AUTOCHECKPOINT = 1000
 FILE_MODE = 0o600
 
 # Case ids are 6 random characters from an alphabet without look-alikes (no 0/o, 1/l/i):
@@ -506,6 +508,51 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+
+    @contextmanager
+    def checkpoints_aside(self, *, every: float = 0.05, restart_frames: int = 2000) -> Iterator[None]:
+        """Checkpoint the WAL from another thread while this connection makes many small commits.
+
+        SQLite's automatic checkpoint runs inside the commit that takes the log past 1,000
+        pages and waits there for its fsyncs: on average ~90 µs of every commit in a catch-up,
+        spent on the one thread that drives the sending, while the mail server waits for it.
+        Here a thread with its own connection checkpoints PASSIVE every ``every`` seconds,
+        which never blocks this connection's writes, and RESTART once the log holds more than
+        ``restart_frames`` frames: a log written to every millisecond is never copied to its
+        end by a passive checkpoint, so without the restart it would grow without bound (to
+        ~100 MB over 10,000 messages). RESTART waits for the commit in progress, and the
+        next one starts the log from its beginning. At the end the log is truncated.
+        """
+        import threading
+
+        self.conn.execute("PRAGMA wal_autocheckpoint = 0")
+        stop = threading.Event()
+
+        def checkpoint() -> None:
+            try:
+                conn = self._connect()
+                try:
+                    while not stop.wait(every):
+                        _busy, frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                        if frames > restart_frames:
+                            conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+                finally:
+                    conn.close()
+            except (sqlite3.Error, StoreError) as exc:  # the log grows until the truncate below
+                log.warning("%s: checkpointing aside stopped: %s", self.path, exc)
+
+        thread = threading.Thread(target=checkpoint, name="checkpoint", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+            try:
+                self.conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT}")
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            except sqlite3.Error as exc:  # the next commit's automatic checkpoint will do it
+                log.warning("%s: cannot checkpoint the log: %s", self.path, exc)
 
     # transactions and schema
 

@@ -11,6 +11,7 @@ import textwrap
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from time import sleep
 
 import pytest
 from conftest import REPO, TmpEnv
@@ -377,3 +378,23 @@ def test_a_version_4_database_is_upgraded_with_its_cases(tmp_path: Path) -> None
         today = {"Asia/Bahrain": date(2026, 3, 1)}
         listed = json.loads(s.list_cases_json(today=today))
         assert listed == _expected_json(s, today) and listed[0]["window"]["days_left"] == 24
+
+
+def test_checkpoints_aside_keep_the_log_small_while_commits_run_and_truncate_it(tmp_path: Path) -> None:
+    # 2,000 one-row commits about a millisecond apart, as a catch-up makes them: with the
+    # automatic checkpoint off and none aside, the log would hold every one of them (~11 MB).
+    path = tmp_path / "r.db"
+    wal = Path(f"{path}-wal")
+    with Store(path) as store:
+        store.conn.execute("CREATE TABLE t (n INTEGER PRIMARY KEY, pad TEXT)")
+        largest = 0
+        with store.checkpoints_aside(every=0.005, restart_frames=100):
+            assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+            for n in range(2000):
+                store.conn.execute("INSERT INTO t VALUES (?, ?)", (n, "x" * 3000))
+                largest = max(largest, wal.stat().st_size)
+                sleep(0.0005)  # the mail server's reply
+        assert largest < 3_000_000, f"the log reached {largest:,} bytes"
+        assert wal.stat().st_size == 0  # truncated at the end
+        assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (store_mod.WAL_AUTOCHECKPOINT,)
+        assert store.conn.execute("SELECT COUNT(*) FROM t").fetchone() == (2000,)
