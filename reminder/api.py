@@ -721,10 +721,10 @@ def deliver_due(
     30 days off, one message per case, not a flood. Each notifier runs in its own
     thread with its own connection to the database, so a slow or failing channel
     never delays the others. It is streamed its messages (``Notifier.send_stream``):
-    rows are read and committed ``sending`` a chunk at a time as it takes them, the
-    earlier rows of those cases superseded in the same commit, and each ``sent`` as
-    soon as the notifier reports it accepted (``on_result``). So a crash can repeat
-    only the messages in flight: one, or one per connection for e-mail over several.
+    rows are read and committed ``sending`` a chunk at a time as it takes them, and
+    each ``sent`` as soon as the notifier reports it accepted (``on_result``). So a
+    crash can repeat only the messages in flight: one, or one per connection for
+    e-mail over several.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -736,16 +736,22 @@ def deliver_due(
     if not due:
         return report
     by_label = {n.label: n for n in notifiers}
-    # Per notifier: each case's latest due row and the earlier ones folded into it, superseded
-    # when that chunk is claimed: a catch-up starts sending without a first long write.
-    work: dict[str, list[tuple[Delivery, list[int]]]] = {}
+    # Per notifier: each case's latest due row and how many earlier ones were folded into it
+    # (marked superseded, all in one commit before anything is sent: spread over the chunks'
+    # claims instead, the same pages went to the log again and again, and a catch-up to
+    # smtp-sink took 8.3-9.0 s instead of 6.9-8.4 s).
+    work: dict[str, list[tuple[Delivery, int]]] = {}
+    folded: list[tuple[list[int], str]] = []
     unconfigured: list[tuple[Delivery, list[int]]] = []
     for latest, earlier in due:
         if latest.notifier in by_label:
-            work.setdefault(latest.notifier, []).append((latest, earlier))
+            work.setdefault(latest.notifier, []).append((latest, len(earlier)))
+            if earlier:
+                folded.append((earlier, latest.key))
         else:
             unconfigured.append((latest, earlier))
-    with store.atomic():
+    with store.atomic():  # one commit for the whole catch-up, not one per case
+        report.superseded = outbox.supersede_all(store, folded, now)
         for latest, earlier in unconfigured:
             # The notifier was removed from the config: nothing can send these.
             for delivery_id in [*earlier, latest.id]:
@@ -784,7 +790,7 @@ def deliver_due(
                 report.retried += 1
             report.errors.append(f"{label}: {result.detail}")
 
-    def run(label: str, items: list[tuple[Delivery, list[int]]]) -> None:
+    def run(label: str, items: list[tuple[Delivery, int]]) -> None:
         """Stream a notifier its messages: rows are read, rendered and claimed a chunk at a time
         as the notifier takes them, and each is settled as soon as its result comes."""
         from .notifiers.base import DeliveryResult
@@ -804,8 +810,7 @@ def deliver_due(
                     # The chunk's cases, windows and evidence in a few queries, not six per message.
                     read = _read_for_messages(own, [d.case_id for d, _ in chunk])
                     ready: list[tuple[Delivery, Message]] = []
-                    for delivery, earlier in chunk:
-                        missed = len(earlier)
+                    for delivery, missed in chunk:
                         try:
                             message = _message_for(own, delivery, missed, clock(), read.get(delivery.case_id))
                             ready.append((delivery, message))
@@ -816,12 +821,8 @@ def deliver_due(
                                 )
                             with lock:
                                 report.failed += 1
-                    folded = [(earlier, d.key) for d, earlier in chunk if earlier]
-                    with writes, own.atomic():
+                    with writes:
                         live = outbox.claim(own, [d.id for d, _ in ready], clock())
-                        superseded = outbox.supersede_all(own, folded, now)
-                    with lock:
-                        report.superseded += superseded
                     # A row cancelled since it was read as due (its case closed meanwhile) is not sent.
                     untaken -= len(chunk) - len(live)
                     ready = [item for item in ready if item[0].id in live]
