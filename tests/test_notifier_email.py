@@ -504,8 +504,15 @@ def test_defaults_and_describe() -> None:
     d = n.describe()
     assert d["security"] == "starttls" and d["port"] == 587 and d["timeout"] == 30.0
     assert d["password"] is None and d["tls_verify"] is True
-    assert d["connections"] == n.opts.connections == 4
+    assert d["connections"] == n.opts.effective_connections == 4
     assert n.availability() == (True, "")
+    # A relay on this machine gets more connections unless the config says how many.
+    (local,) = build_notifiers({"email": {**BASE, "host": "127.0.0.1", "security": "none"}})
+    assert local.describe()["connections"] == 8
+    (chosen,) = build_notifiers(
+        {"email": {**BASE, "host": "localhost", "security": "none", "connections": 2}}
+    )
+    assert chosen.describe()["connections"] == 2
 
 
 def test_context_resolves_relative_ca_file(tmp_path: Path, cert: tuple[Path, Path]) -> None:
