@@ -446,6 +446,8 @@ def bench_catch_up(root: Path, n: int, now: datetime, repeat: int = 1) -> dict[s
     runs.sort(key=lambda run: float(run[0]["seconds"]))
     out["email"], out["floor"] = runs[len(runs) // 2]
     out["email_runs"] = [email["seconds"] for email, _ in runs]
+    # Not judged on time (see the docstring), but every run must still deliver every message.
+    out["email_all_received"] = all(email["received"] == n for email, _ in runs)
     out["floor_runs"] = [floor["seconds"] for _, floor in runs]
 
     restore(planned, env.db)
@@ -681,8 +683,8 @@ def table_catch_up(c: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]
             f"{c['email']['connections']} conn.)"
             + (f", median of {', '.join(map(str, c['email_runs']))}" if len(c["email_runs"]) > 1 else ""),
             f"{c['email']['seconds']} s",
-            "",
-            None,
+            "all received",
+            c["email_all_received"],
         ),
         (
             "  CPU: daemon / aiosmtpd",
@@ -750,9 +752,9 @@ def main() -> int:
         if args.only is None:
             print(f"reminder daemon over {args.cases:,} open cases ({', '.join(c for c, _ in COUNTRIES)})")
         width = max(len(r[0]) for r in rows) + 2
-        print(f"{'figure':<{width}}{'measured':>16}{'target':>12}{'':>6}")
+        print(f"{'figure':<{width}}{'measured':>16}{'target':>14}{'':>6}")
         for label, value, target, ok in rows:
-            print(f"{label:<{width}}{value:>16}{target:>12}{verdict(ok):>6}")
+            print(f"{label:<{width}}{value:>16}{target:>14}{verdict(ok):>6}")
     return 0 if all(ok is not False for *_, ok in rows) else 1
 
 
