@@ -10,6 +10,18 @@ A case's review window is stored beside it (``opens``, ``deadline``, ``tentative
 and the rest as JSON) and recomputed by ``api.py`` whenever the case changes, so
 listing and sorting by deadline are plain SQL and never need the holiday data.
 
+**The rule for the store's files.** Only SQLite opens, closes, renames, truncates or
+deletes the database, its ``-wal`` and its ``-shm``. No code of ours calls ``open``,
+``os.open``, ``os.close``, ``os.replace``, ``os.truncate``, ``unlink`` or ``shutil.copy``
+on them while this process may hold a connection — and a process that imports this module
+may, from any thread. The reason is POSIX advisory locking, which SQLite relies on: a
+process's locks on a file are dropped when it closes *any* descriptor of that file, so one
+stray ``os.close`` lets another process think it is the last user and delete the log that
+our connections still write to (how a running daemon corrupted the database, issue 15).
+What is allowed: ``stat`` and ``chmod`` by path (they open nothing); copies through
+SQLite's own backup API; and new connections through :class:`Store`. Files beside the
+database (attachments, the daemon's lock) are ours; they never share its name's stem.
+
 This module never imports click or pydantic and never prints.
 """
 
@@ -450,6 +462,26 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
             _time.sleep(0.01)
 
 
+def _make_private(path: Path) -> None:
+    """Give the database file mode 0600 (SQLite creates it with the umask's, often 0644).
+
+    By path, never through a descriptor of our own: POSIX advisory locks belong to a process
+    and an inode, and closing ANY descriptor of a file drops all of the process's locks on it
+    ("How To Corrupt An SQLite Database File", §2.2). The store used to create the file with
+    ``os.open`` and ``os.close`` before every connect; while the daemon held connections from
+    other threads, that close dropped their locks, the next CLI process believed it was the
+    last user and deleted the ``-wal`` and ``-shm`` the daemon still wrote to: a malformed
+    database within minutes (issue 15). ``chmod`` opens nothing. The moment between SQLite
+    creating the empty file and this call is covered by the directory, which is 0700.
+    SQLite gives the ``-wal`` and ``-shm`` it creates later the database file's mode.
+    """
+    try:
+        if (path.stat().st_mode & 0o777) != FILE_MODE:
+            os.chmod(path, FILE_MODE)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot set the database file's mode: {exc.strerror}") from None
+
+
 # --- the store -----------------------------------------------------------------------------------
 
 
@@ -475,25 +507,25 @@ class Store:
 
     def _connect(self, any_thread: bool = False) -> sqlite3.Connection:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # Create it 0600 before sqlite does (sqlite would honour the umask, often 0644).
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
-            os.close(fd)
-            if (self.path.stat().st_mode & 0o777) != FILE_MODE:
-                os.chmod(self.path, FILE_MODE)
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
-            raise StoreError(f"{self.path}: cannot create the database file: {exc.strerror}") from None
+            raise StoreError(f"{self.path.parent}: cannot create the directory: {exc.strerror}") from None
         # any_thread: the daemon keeps one store across passes, which run on a worker thread
         # one at a time, and closes it from the main thread; it never uses it from two at once.
         conn = sqlite3.connect(
             self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=not any_thread
         )
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        _enable_wal(conn)
-        conn.execute("PRAGMA foreign_keys = ON")
-        # WAL makes NORMAL durable against application crashes; only a power cut can lose
-        # the last transaction, never corrupt the file.
-        conn.execute("PRAGMA synchronous = NORMAL")
+        try:
+            _make_private(self.path)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            _enable_wal(conn)
+            conn.execute("PRAGMA foreign_keys = ON")
+            # WAL makes NORMAL durable against application crashes; only a power cut can lose
+            # the last transaction, never corrupt the file.
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except BaseException:
+            conn.close()  # a connection that failed to set up (locked at start-up) is not leaked
+            raise
         return conn
 
     # context management
