@@ -19,6 +19,13 @@ Signals are taken synchronously by the main thread (blocked everywhere, read wit
 - SIGUSR1: look now — the CLI sends it after it adds, edits or closes a case, so a
   running daemon picks the change up at once without polling the database.
 
+Before each pass the daemon checks that its open store still sees the database file at
+its path (``Store.lost``). If the file was deleted or replaced, or its ``-wal``/``-shm``
+deleted while open, it logs why and exits with :data:`EXIT_STORE_LOST` for systemd to
+start a fresh one, rather than keep running blind. A pass that fails (the database locked
+at start-up, a full disk) keeps what was asked of it — a re-plan stays asked (``_Flags``)
+— and the store it opened is closed; the next pass runs ``STORE_RETRY_SECONDS`` later.
+
 One daemon per data directory: ``daemon.lock`` there is held with ``flock`` for the
 daemon's lifetime and holds its pid; a second daemon exits with "already running".
 """
@@ -37,9 +44,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from .errors import AlreadyRunning, ConfigError, ReminderError
+from .errors import AlreadyRunning, ConfigError, ReminderError, StoreLost
 
 if TYPE_CHECKING:
     from .api import DispatchReport
@@ -55,6 +62,12 @@ LOCK_NAME = "daemon.lock"
 _SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1)
 # A failing store (disk full, locked too long) is retried after this long rather than spinning.
 STORE_RETRY_SECONDS = 30.0
+# The exit status when the database file the daemon has open was deleted or replaced (EX_TEMPFAIL).
+# The daemon cannot reopen it in place: closing a connection whose files were swapped lets SQLite
+# checkpoint the stale log and then delete "<db>-wal" by path, which is now the live file's log.
+# So the process ends without closing anything, and systemd's Restart=on-failure starts a fresh
+# daemon, which opens whatever file is at the path now.
+EXIT_STORE_LOST = 75
 
 
 def _utc_now() -> datetime:
@@ -143,9 +156,19 @@ def poke(data_dir: Path) -> bool:
 
 @dataclass
 class _Flags:
+    """What has been asked of the passes; read and written under ``lock``.
+
+    A re-plan is a request number, not a boolean: a pass carries out the requests it saw
+    when it started, and only a pass that succeeds marks them done. A locked database at
+    start-up, or a disk full, therefore leaves the re-plan asked for the next pass, and a
+    SIGHUP that arrives during a pass is not cleared by that pass.
+    """
+
     reload: bool = False  # SIGHUP: read the config file again (and re-plan)
-    replan: bool = False  # re-plan every open case (start-up: the policy may have changed while off)
-    wake: bool = False
+    replan_asked: int = 1  # start-up asks for one: the policy may have changed while off
+    replan_done: int = 0  # the highest request a successful pass carried out
+    changed: bool = False  # a case changed (the CLI's poke): the calendar file may need rewriting
+    requests: int = 0  # every request counted, so a pass can tell one that came while it ran
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -165,7 +188,7 @@ class Daemon:
         self._notifiers = notifiers
         self._injected_notifiers = notifiers is not None
         self.state = DaemonState.NEW
-        self._flags = _Flags(replan=True)
+        self._flags = _Flags()
         self._stop = threading.Event()
         self._scheduler: Any = None
         self._last_housekeeping: datetime | None = None
@@ -197,13 +220,21 @@ class Daemon:
     def _open_store(self) -> Iterator[Store]:
         """The store every pass shares, kept open: opening one (WAL mode, PRAGMAs, the schema
         check) costs more CPU than a whole idle pass. After an error it is dropped, and the
-        next pass opens a fresh one."""
+        next pass opens a fresh one.
+
+        Each use first asks the store whether it still sees the database file at its path
+        (``Store.lost``): a daemon that kept sending from a deleted or replaced file would
+        look alive to ``reminder status`` while never seeing a case the CLI adds.
+        """
         from .store import Store
 
         if self._store is not None and self._store.path != self.store_path:
             self._close_store()  # a reload moved the database
         if self._store is None:
             self._store = Store(self.store_path, any_thread=True)
+        lost = self._store.lost()
+        if lost is not None:
+            raise StoreLost(lost)
         try:
             yield self._store
         except BaseException:
@@ -213,6 +244,9 @@ class Daemon:
     def _close_store(self) -> None:
         if self._store is not None:
             store, self._store = self._store, None
+            lost = store.lost()
+            if lost is not None:
+                self._lost(lost)  # closing it could delete the live file's log (EXIT_STORE_LOST)
             with contextlib.suppress(Exception):
                 store.close()
 
@@ -228,38 +262,49 @@ class Daemon:
     # --- one pass ------------------------------------------------------------------------------
 
     def tick(self, now: datetime | None = None) -> DispatchReport:
-        """One pass: reload/re-plan if asked, send what is due, upkeep when it is time."""
+        """One pass: reload/re-plan if asked, send what is due, upkeep when it is time.
+
+        What was asked of it stays asked if it fails (see :class:`_Flags`).
+        """
         from . import api
 
         now = now or self.clock()
-        with self._flags.lock:
-            reload, replan = self._flags.reload, self._flags.replan or self._flags.reload
-            # A wake-up from the CLI means a case changed: the calendar file may need rewriting.
-            changed = replan or self._flags.wake
-            self._flags.reload = self._flags.replan = self._flags.wake = False
-        if reload:
-            self._reload()
-        with self._open_store() as store:
-            if replan:
-                planned = api.replan_if_changed(store, self.settings, now=now)
-                if planned is None:
-                    log.info("reminder plans are current (nothing they depend on changed)")
-                else:
-                    log.info("planned reminders for %d open case(s)", planned)
-            report = api.deliver_due(
-                store,
-                self.settings,
-                self.notifiers(),
-                now=now,
-                clock=self.clock,
-                should_stop=self._stop.is_set,
-            )
-            housekeeping = self._housekeeping_due(now)
-            if housekeeping:
-                api.housekeeping(store, self.settings, now=now)
-                self._last_housekeeping = now
-            if changed or housekeeping:
-                self._sync_ics(store, now)
+        flags = self._flags
+        with flags.lock:
+            reload, flags.reload = flags.reload, False
+            asked = flags.replan_asked
+            replan = asked > flags.replan_done
+            changed, flags.changed = flags.changed or replan, False
+        try:
+            if reload:
+                self._reload()
+            with self._open_store() as store:
+                if replan:
+                    planned = api.replan_if_changed(store, self.settings, now=now)
+                    if planned is None:
+                        log.info("reminder plans are current (nothing they depend on changed)")
+                    else:
+                        log.info("planned reminders for %d open case(s)", planned)
+                    with flags.lock:
+                        flags.replan_done = max(flags.replan_done, asked)
+                report = api.deliver_due(
+                    store,
+                    self.settings,
+                    self.notifiers(),
+                    now=now,
+                    clock=self.clock,
+                    should_stop=self._stop.is_set,
+                )
+                housekeeping = self._housekeeping_due(now)
+                if housekeeping:
+                    api.housekeeping(store, self.settings, now=now)
+                    self._last_housekeeping = now
+                if changed or housekeeping:
+                    self._sync_ics(store, now)
+        except BaseException:
+            with flags.lock:  # the calendar file is rewritten by the next pass that succeeds
+                flags.changed = flags.changed or changed
+            raise
         self.passes += 1
         return report
 
@@ -312,6 +357,8 @@ class Daemon:
         from . import systemd
 
         now = self.clock()
+        with self._flags.lock:
+            seen = self._flags.requests
         try:
             report = self.tick(now)
             if report.sent or report.failed or report.retried:
@@ -323,6 +370,8 @@ class Daemon:
                     report.superseded,
                 )
             wake = self.next_wake(self.clock())
+        except StoreLost as exc:
+            self._lost(str(exc))
         except ReminderError as exc:
             log.error("pass failed, retrying in %.0f s: %s", STORE_RETRY_SECONDS, exc)
             wake = self.clock() + timedelta(seconds=STORE_RETRY_SECONDS)
@@ -332,10 +381,25 @@ class Daemon:
             wake = self.clock() + timedelta(seconds=STORE_RETRY_SECONDS)
         systemd.notify("WATCHDOG=1")
         with self._flags.lock:
-            if self._flags.wake or self._flags.reload or self._flags.replan:
+            if self._flags.requests != seen:  # asked for while this pass ran: look again now
                 wake = self.clock()
             if not self._stop.is_set():
                 self._arm(wake)
+
+    def _lost(self, reason: str) -> NoReturn:
+        """End the process at once, without closing the store: see :data:`EXIT_STORE_LOST`."""
+        from . import systemd
+
+        log.critical(
+            "lost the database: %s; exiting with status %d so that a fresh daemon opens the file "
+            "at %s (systemd restarts it; otherwise start 'reminder daemon' again)",
+            reason,
+            EXIT_STORE_LOST,
+            self.store_path,
+        )
+        systemd.notify(f"STATUS=lost the database: {reason}")
+        logging.shutdown()  # flush the log: os._exit skips every handler
+        os._exit(EXIT_STORE_LOST)
 
     def _stop_scheduler(self) -> None:
         """Stop passes: the one running finishes, and none is armed after it.
@@ -360,9 +424,12 @@ class Daemon:
         from apscheduler.jobstores.base import JobLookupError
 
         with self._flags.lock:
-            self._flags.wake = True
-            self._flags.reload = self._flags.reload or reload
-            # A pass that is running has no job to modify: it sees the flag and re-arms at once.
+            self._flags.changed = True
+            self._flags.requests += 1
+            if reload:
+                self._flags.reload = True
+                self._flags.replan_asked += 1
+            # A pass that is running has no job to modify: it sees the request and re-arms at once.
             with contextlib.suppress(JobLookupError):
                 self._scheduler.modify_job("pass", next_run_time=self.clock())
 

@@ -10,7 +10,8 @@ them into a one-line message and an exit status (2 for bad input or config,
     │   ├── UnknownCountry   names the closest valid codes
     │   └── NotFound         an unknown case id, evidence entry, …
     ├── StoreError           the database could not be read or written      → exit 1
-    │   └── AlreadyRunning   a second daemon on the same data directory     → exit 1
+    │   ├── AlreadyRunning   a second daemon on the same data directory     → exit 1
+    │   └── StoreLost        the open database file was deleted or replaced → exit 1
     └── DeliveryError        a notifier could not deliver                   → exit 1
 
 Library code raises these; only ``cli.py`` maps them to exit codes.
@@ -26,6 +27,7 @@ __all__ = [
     "NotFound",
     "ReminderError",
     "StoreError",
+    "StoreLost",
     "UnknownCountry",
 ]
 
@@ -66,6 +68,10 @@ class AlreadyRunning(StoreError):
     def __init__(self, pid: int | None) -> None:
         self.pid = pid
         super().__init__(f"a reminder daemon is already running (pid {pid if pid is not None else '?'})")
+
+
+class StoreLost(StoreError):
+    """The database file an open store reads was deleted, moved or replaced (``Store.lost``)."""
 
 
 class DeliveryError(ReminderError):

@@ -462,6 +462,32 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
             _time.sleep(0.01)
 
 
+def _file_identity(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_dev, st.st_ino
+
+
+def _deleted_open_files(path: Path) -> list[str]:
+    """The database's files (itself, ``-wal``, ``-shm``) this process holds open although
+    they were deleted; Linux names such a descriptor's target "... (deleted)". Empty where
+    there is no /proc to ask."""
+    stem = os.path.realpath(path)
+    names = {f"{stem}{suffix} (deleted)" for suffix in ("", "-wal", "-shm", "-journal")}
+    found: list[str] = []
+    try:
+        fds = os.listdir("/proc/self/fd")
+    except OSError:
+        return found
+    for fd in fds:
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:  # closed since the listing
+            continue
+        if target in names:
+            found.append(os.path.basename(target.removesuffix(" (deleted)")))
+    return sorted(set(found))
+
+
 def _make_private(path: Path) -> None:
     """Give the database file mode 0600 (SQLite creates it with the umask's, often 0644).
 
@@ -497,6 +523,7 @@ class Store:
         self._depth = 0
         try:
             self.conn = self._connect(any_thread)
+            self._identity = _file_identity(self.path)
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot open the database: {exc}") from None
         try:
@@ -540,6 +567,27 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+
+    def lost(self) -> str | None:
+        """Why this store no longer sees the database file at its path; None while it does.
+
+        A connection keeps the files it opened. If the database at ``path`` is deleted,
+        moved or replaced (a backup restored over it), or its ``-wal``/``-shm`` deleted while
+        open (what the os.close bug did, see :func:`_make_private`), the connection still
+        works — on files no other process reads or writes. It is then blind: cases the CLI
+        adds are never seen, and what it writes is lost. The daemon asks before each pass.
+        """
+        try:
+            if _file_identity(self.path) != self._identity:
+                return f"{self.path} was replaced by another file since it was opened"
+        except FileNotFoundError:
+            return f"{self.path} was deleted or moved since it was opened"
+        except OSError as exc:
+            return f"{self.path}: cannot look at the database file: {exc.strerror}"
+        deleted = _deleted_open_files(self.path)
+        if deleted:
+            return f"this process still has {', '.join(deleted)} open, deleted by someone else"
+        return None
 
     @contextmanager
     def checkpoints_aside(self, *, every: float = 0.05, restart_frames: int = 2000) -> Iterator[None]:

@@ -1,0 +1,177 @@
+"""The daemon never goes blind, and a failed pass loses no work (issue 15, points 2 and 3).
+
+The daemon runs as a real process on the real clock where it must see another process's
+files; the failed-pass tests drive ``Daemon.tick`` in this process, with the database
+locked by another connection as a running ``sqlite3`` shell or a stuck CLI would lock it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from conftest import TmpEnv
+from test_daemon import wait_for
+
+from reminder import api
+from reminder.config import load_settings
+from reminder.daemon import EXIT_STORE_LOST, Daemon, running_pid
+from reminder.models import Case
+from reminder.store import Store
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _daemon(tmp_env: TmpEnv) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "reminder", "daemon"],
+        env=tmp_env.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _started(proc: subprocess.Popen[str], tmp_env: TmpEnv) -> None:
+    assert wait_for(lambda: running_pid(tmp_env.db_path.parent) == proc.pid, 30), proc.stderr
+    # The first pass has opened the store once the overdue case's reminder reached the sink.
+    sink = tmp_env.root / "sink.jsonl"
+    assert wait_for(lambda: sink.exists() and sink.stat().st_size > 0, 30)
+
+
+def _exit_of(proc: subprocess.Popen[str], timeout: float = 30) -> tuple[int | None, str]:
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+        return None, err
+    return proc.returncode, err
+
+
+def _config(tmp_env: TmpEnv) -> None:
+    sink = tmp_env.root / "sink.jsonl"
+    tmp_env.write_config(f'[daemon]\nlog_file = "{sink}"\nmax_sleep_seconds = 60\n')
+
+
+@pytest.mark.parametrize("how", ["replaced", "wal deleted"])
+def test_a_daemon_that_lost_its_database_file_says_so_and_exits(
+    tmp_env: TmpEnv, run_cli: object, how: str
+) -> None:
+    """Before the fix it ran on, blind: `status` said running while it never saw a new case."""
+    _config(tmp_env)
+    cli = run_cli  # type: ignore[assignment]
+    assert cli("add", "--title", "t", "--org", "o", "--submitted", "2026-03-01").returncode == 0  # type: ignore[operator]
+    proc = _daemon(tmp_env)
+    try:
+        _started(proc, tmp_env)
+        db = tmp_env.db_path
+        if how == "replaced":
+            # A backup restored over the live file, as `cp` or a file manager does it.
+            moved = db.with_name("old.db")
+            os.rename(db, moved)
+            with sqlite3.connect(moved) as src, sqlite3.connect(db) as dst:
+                src.backup(dst)
+        else:
+            # What the os.close bug caused: someone else deletes the log the daemon has open.
+            assert wait_for(lambda: Path(f"{db}-wal").exists(), 10)
+            os.unlink(f"{db}-wal")
+        os.kill(proc.pid, signal.SIGUSR1)  # the CLI's poke: look now
+        code, err = _exit_of(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert code == EXIT_STORE_LOST, err
+    assert "lost the database" in err, err
+
+
+def _locked(db: Path) -> sqlite3.Connection:
+    """Another connection holding the write lock, as a long transaction elsewhere would."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    return conn
+
+
+def _db_files_open() -> int:
+    return sum(
+        "reminder.db" in os.readlink(f"/proc/self/fd/{fd}")
+        for fd in os.listdir("/proc/self/fd")
+        if os.path.exists(f"/proc/self/fd/{fd}")
+    )
+
+
+def test_a_replan_asked_at_start_up_survives_a_pass_that_failed(tmp_env: TmpEnv) -> None:
+    """Before the fix the first pass cleared the request before it ran: with the database
+    locked at start-up the re-plan was dropped for good, and a case never got reminders."""
+    _config(tmp_env)
+    now = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
+    with Store(tmp_env.db_path) as store:
+        # A case whose plan is missing (stored by an older version, or a crash before planning).
+        store.add_case(
+            Case(
+                id="",
+                title="t",
+                organisation="o",
+                submitted=date(2026, 3, 1),
+                country="BH",
+                timezone="Asia/Bahrain",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    daemon = Daemon(load_settings, clock=lambda: now)
+    daemon._notifiers = []  # nothing is due at this `now`; no notifier is needed
+
+    def planned() -> int:
+        with Store(tmp_env.db_path) as store:
+            return int(store.conn.execute("SELECT count(*) FROM deliveries").fetchone()[0])
+
+    before = _db_files_open()
+    lock = _locked(tmp_env.db_path)
+    try:
+        for _ in range(2):
+            with pytest.raises(Exception, match="locked"):
+                daemon.tick(now)
+    finally:
+        lock.close()
+    # The failed passes left no connection open behind them.
+    assert _db_files_open() <= before
+    assert planned() == 0
+    daemon.tick(now)
+    assert planned() > 0, "the re-plan asked at start-up was carried out once the store worked"
+    daemon._close_store()
+
+
+def test_a_sighup_during_a_pass_is_not_cleared_by_that_pass(tmp_env: TmpEnv) -> None:
+    _config(tmp_env)
+    now = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
+    daemon = Daemon(load_settings, clock=lambda: now)
+    daemon._notifiers = []
+    asked: list[int] = []
+
+    real = api.replan_if_changed
+
+    def replan_and_hup(store: Store, settings: object, *, now: datetime) -> int | None:
+        if not asked:
+            # SIGHUP arrives while this pass re-plans: it must be carried out by the next one.
+            with daemon._flags.lock:
+                daemon._flags.replan_asked += 1
+                daemon._flags.reload = True
+        asked.append(1)
+        return real(store, settings, now=now)  # type: ignore[arg-type]
+
+    api.replan_if_changed = replan_and_hup  # type: ignore[assignment]
+    try:
+        daemon.tick(now)
+        daemon.tick(now)
+        daemon.tick(now)
+    finally:
+        api.replan_if_changed = real  # type: ignore[assignment]
+        daemon._close_store()
+    assert len(asked) == 2, "the start-up re-plan, then the one SIGHUP asked for; no third"
