@@ -1,6 +1,6 @@
 """The soak test (issue 15): daemon and CLI together on a real clock, kill -9 now and then.
 
-See ``tests/soak.py`` for what runs and how a run is judged; ``benchmarks/soak.py`` runs the
+See ``tests/soak_harness.py`` for what runs and how a run is judged; ``benchmarks/soak.py`` runs the
 same soak for longer and prints its figures. No part is faked: the daemon and the CLI are
 real processes on the machine's clock, the store a real file, the sink a real SMTP server.
 """
@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
-from soak import run_soak  # tests/ is on sys.path (pytest prepends it)
+from soak_harness import run_soak  # tests/ is on sys.path (pytest prepends it)
 
 SOAK_SECONDS = float(os.environ.get("REMINDER_SOAK_SECONDS", "60"))
 
