@@ -21,6 +21,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .dates import Moment, check_not_future
 from .errors import InputError, ReminderError
 from .models import (
     CASE_KINDS,
@@ -155,6 +156,15 @@ def case_today(case: Case, now: datetime) -> date:
     return now.astimezone(_zone(case.timezone)).date()
 
 
+def _placed(
+    submitted: date | Moment, submitted_time: time | None, now: datetime, zone_name: str
+) -> tuple[date, time | None]:
+    """The submission's day and time in the case's zone (a plain date is taken as it is)."""
+    if isinstance(submitted, Moment):
+        return submitted.on_day(now=now, zone=_zone(zone_name))
+    return submitted, submitted_time
+
+
 def _check_timezone(name: str) -> str:
     if not is_timezone(name):
         raise InputError(f"unknown time zone {name!r}; use an IANA name such as 'Asia/Bahrain'")
@@ -238,7 +248,7 @@ def add_case(
     now: datetime,
     title: str,
     organisation: str,
-    submitted: date,
+    submitted: date | Moment,
     country: str | None = None,
     subdivision: str | None = None,
     timezone: str | None = None,
@@ -254,8 +264,14 @@ def add_case(
     preset: str | None = None,
     remind: Mapping[str, object] | None = None,
     closures: Iterable[Closure] = (),
+    refuse_future: bool = False,
 ) -> Case:
-    """Record a submission, compute its window and attach its kind's checklist."""
+    """Record a submission, compute its window and attach its kind's checklist.
+
+    A :class:`~reminder.dates.Moment` for ``submitted`` ("today", a time with an offset) is
+    placed in the case's time zone. ``refuse_future``: a submission after today there is an
+    InputError (the CLI's default: a typo there silently pushes every reminder out).
+    """
     d = settings.defaults
     kind = _check_kind(settings, kind)
     case_country = (country or d.country).strip().upper()
@@ -265,19 +281,21 @@ def add_case(
         # The configured subdivision belongs to the configured country only.
         case_subdivision = d.subdivision if case_country == d.country else None
     _, items = _template_for(settings, kind)
+    zone_name = _check_timezone(timezone) if timezone else d.timezone
+    day, day_time = _placed(submitted, submitted_time, now, zone_name)
     case = Case(
         id="",
         title=_text(title, "title", required=True) or "",
         organisation=_text(organisation, "organisation", required=True) or "",
-        submitted=submitted,
+        submitted=day,
         country=case_country,
         subdivision=case_subdivision,
-        timezone=_check_timezone(timezone) if timezone else d.timezone,
+        timezone=zone_name,
         kind=kind,
         filed=_text(filed, "filed"),
         reference=_text(reference, "reference"),
         channels=tuple(c.strip() for c in channels if c.strip()),
-        submitted_time=submitted_time,
+        submitted_time=day_time,
         min_days=d.min_days if min_days is None else min_days,
         max_days=d.max_days if max_days is None else max_days,
         unit=unit or d.unit,
@@ -293,15 +311,29 @@ def add_case(
     if not timezone and case.country != d.country:
         case = replace(case, timezone=_default_timezone(settings, case.country))
         log.info("case in %s: using time zone %s", case.country, case.timezone)
+        placed = _placed(submitted, submitted_time, now, case.timezone)
+        if placed != (case.submitted, case.submitted_time):  # "today" is the case's today
+            case = replace(case, submitted=placed[0], submitted_time=placed[1])
+            case, window = _with_window(settings, case)
+    if refuse_future:
+        check_not_future(case.submitted, now=now, zone=_zone(case.timezone))
     with store.atomic():
         stored = store.add_case(case, window)
         _after_case_change(store, settings, stored, now)
     return stored
 
 
-def edit_case(store: Store, settings: Settings, case_id: str, *, now: datetime, **changes: Any) -> Case:
+def edit_case(
+    store: Store,
+    settings: Settings,
+    case_id: str,
+    *,
+    now: datetime,
+    refuse_future: bool = False,
+    **changes: Any,
+) -> Case:
     """Change some fields of a case; the window is recomputed. ``None`` leaves a field as it is,
-    an empty string clears an optional text field."""
+    an empty string clears an optional text field. ``submitted`` as in :func:`add_case`."""
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise InputError(
@@ -331,7 +363,12 @@ def edit_case(store: Store, settings: Settings, case_id: str, *, now: datetime, 
         given["remind"] = dict(given["remind"])
     with store.atomic():
         old = store.get_case(case_id)
+        if isinstance(given.get("submitted"), Moment):  # a new day and time, in the case's zone
+            zone_name = given.get("timezone") or old.timezone
+            given["submitted"], given["submitted_time"] = _placed(given["submitted"], None, now, zone_name)
         case = replace(old, **given, updated_at=now)
+        if "submitted" in given and refuse_future:
+            check_not_future(case.submitted, now=now, zone=_zone(case.timezone))
         if "country" in given and "subdivision" not in given and case.country != old.country:
             case = replace(case, subdivision=None)  # a subdivision belongs to its country
         if set(given) & _WINDOW_FIELDS:
@@ -1011,13 +1048,21 @@ def log_evidence(
     kind: str,
     summary: str,
     now: datetime,
-    at: datetime | None = None,
+    at: datetime | Moment | None = None,
     files: Sequence[Path] = (),
     corrects: int | None = None,
 ) -> EvidenceEntry:
-    """Append an entry to the case's evidence log; attachments go under the store's directory."""
+    """Append an entry to the case's evidence log; attachments go under the store's directory.
+
+    ``at`` without an offset (a Moment or a naive datetime) is the case's wall clock.
+    """
     from .evidence import add_entry
 
+    if isinstance(at, Moment) or (at is not None and at.tzinfo is None):
+        case = store.get_case(case_id)
+        zone = _zone(case.timezone)
+        at = at.instant(now=now, zone=zone) if isinstance(at, Moment) else at.replace(tzinfo=zone)
+        case_id = case.id
     data_dir = store.path.parent
     return add_entry(
         store, data_dir, case_id, kind=kind, summary=summary, now=now, at=at, files=files, corrects=corrects

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from .errors import ReminderError
+from .errors import InputError, ReminderError
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -68,17 +68,19 @@ def echo_json(obj: object) -> None:
 
 
 class IsoDate(click.ParamType):  # type: ignore[type-arg]
-    """An ISO 8601 date (2026-03-01) on the command line."""
+    """A date on the command line: 2026-03-01, 2026-3-1 or 2026/3/1."""
 
     name = "DATE"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
         if isinstance(value, date):
             return value
+        from .dates import parse_date
+
         try:
-            return date.fromisoformat(str(value))
-        except ValueError:
-            self.fail(f"{value!r} is not a date; use YYYY-MM-DD, e.g. 2026-03-01", param, ctx)
+            return parse_date(str(value))
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 ISO_DATE = IsoDate()
@@ -540,28 +542,39 @@ def service_status(as_json: bool) -> None:
 
 if TYPE_CHECKING:
     from .api import CaseView
+    from .dates import Moment
     from .store import Store
 
 
-class SubmittedType(click.ParamType):  # type: ignore[type-arg]
-    """A submission date, optionally with a time: 2026-03-01 or 2026-03-01T14:30."""
+class MomentType(click.ParamType):  # type: ignore[type-arg]
+    """A date with an optional time and UTC offset, as ``dates.parse_moment`` reads it; the
+    command places it in the case's time zone once the case is known."""
 
     name = "DATE[THH:MM]"
 
+    def __init__(self, noun: str = "a date") -> None:
+        self.noun = noun
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, tuple):
+        from .dates import Moment, parse_moment
+
+        if isinstance(value, Moment):
             return value
-        text = str(value).strip()
         try:
-            if "T" in text or " " in text:
-                dt = datetime.fromisoformat(text)
-                return (dt.date(), dt.time().replace(tzinfo=None))
-            return (date.fromisoformat(text), None)
-        except ValueError:
-            self.fail(f"{value!r} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM", param, ctx)
+            return parse_moment(str(value), noun=self.noun)
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
 
 
-SUBMITTED = SubmittedType()
+SUBMITTED = MomentType()
+SUBMITTED_HELP = (
+    "When you submitted (day 0, never counted): 2026-03-01, 2026-3-1, 2026/3/1, today or yesterday, "
+    "optionally with a time (2026-03-01T14:30). Without an offset it is the case's local time; with "
+    "one (T14:30+05:00) it is converted to the case's time zone."
+)
+FUTURE_OPTION = click.option(
+    "--future", is_flag=True, help="Accept a submission date after today (in the case's time zone)."
+)
 
 
 def _now() -> datetime:
@@ -739,7 +752,8 @@ def _parse_closures(texts: Sequence[str]) -> tuple[Any, ...]:
 @cli.command("add")
 @click.option("--title", required=True, help="A name you will recognise, e.g. 'Cancel roaming eSIM'.")
 @click.option("--org", "organisation", required=True, help="The organisation handling it, e.g. Batelco.")
-@click.option("--submitted", type=SUBMITTED, required=True, help="When you submitted (day 0, never counted).")
+@click.option("--submitted", type=SUBMITTED, required=True, help=SUBMITTED_HELP)
+@FUTURE_OPTION
 @_case_options
 @json_option
 @click.pass_context
@@ -748,7 +762,8 @@ def add_command(
     /,
     title: str,
     organisation: str,
-    submitted: tuple[date, Any],
+    submitted: Moment,
+    future: bool,
     channels: tuple[str, ...],
     closures: tuple[str, ...],
     kind: str | None,
@@ -781,8 +796,8 @@ def add_command(
         now=now,
         title=title,
         organisation=organisation,
-        submitted=submitted[0],
-        submitted_time=submitted[1],
+        submitted=submitted,
+        refuse_future=not future,
         channels=channels,
         closures=_parse_closures(closures),
         kind=kind or "other",
@@ -899,7 +914,8 @@ def show_command(ctx: click.Context, case_id: str, explain: bool, as_json: bool)
 @click.argument("case_id", metavar="ID")
 @click.option("--title", help="New title.")
 @click.option("--org", "organisation", help="New organisation.")
-@click.option("--submitted", type=SUBMITTED, help="Corrected submission date (and time).")
+@click.option("--submitted", type=SUBMITTED, help="Corrected submission date (and time), as for add.")
+@FUTURE_OPTION
 @_case_options
 @json_option
 @click.pass_context
@@ -907,9 +923,10 @@ def edit_command(
     ctx: click.Context,
     /,
     case_id: str,
-    submitted: tuple[date, Any] | None,
+    submitted: Moment | None,
     channels: tuple[str, ...],
     closures: tuple[str, ...],
+    future: bool,
     as_json: bool,
     **changes: Any,
 ) -> None:
@@ -925,7 +942,7 @@ def edit_command(
     from . import api
 
     if submitted is not None:
-        changes["submitted"], changes["submitted_time"] = submitted
+        changes["submitted"] = submitted
     if channels:
         changes["channels"] = tuple(c for c in channels if c.strip())
     if closures:
@@ -937,7 +954,7 @@ def edit_command(
         changes["remind"] = {} if list(remind) == ["reset"] else parse_remind_overrides(remind)
     now = _now()
     store = _open_store(ctx)
-    case = api.edit_case(store, settings_from(ctx), case_id, now=now, **changes)
+    case = api.edit_case(store, settings_from(ctx), case_id, now=now, refuse_future=not future, **changes)
     _emit(_view_after_write(ctx, store, case.id, now), as_json, f"Updated case {case.id}.")
 
 
@@ -1137,24 +1154,6 @@ def _flatten(data: Any, prefix: str = "") -> list[str]:
 # --- evidence log, dossier and calendar export (issue #6: `evidence add|list|show|verify`, `export`) -----
 
 
-class EvidenceTime(click.ParamType):  # type: ignore[type-arg]
-    """When something happened: ISO 8601, e.g. 2026-03-05T14:30 or 2026-03-05T14:30+03:00.
-
-    Without an offset it is this computer's local time; a date alone means its start (00:00).
-    """
-
-    name = "DATETIME"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
-        if isinstance(value, datetime):
-            return value
-        try:
-            dt = datetime.fromisoformat(str(value).strip())
-        except ValueError:
-            self.fail(f"{value!r} is not a date and time; use e.g. 2026-03-05T14:30", param, ctx)
-        return dt if dt.tzinfo is not None else dt.astimezone()
-
-
 def _evidence_line(e: Any, fixes: dict[int, list[int]]) -> str:
     links = []
     if e.corrects is not None:
@@ -1192,7 +1191,14 @@ def evidence_group() -> None:
     help="What it was (code: a verification check).",
 )
 @click.option("--summary", required=True, help="What happened, in a sentence.")
-@click.option("--at", "at", type=EvidenceTime(), help="When it happened (default: now).")
+@click.option(
+    "--at",
+    "at",
+    type=MomentType("a date and time"),
+    metavar="DATETIME",
+    help="When it happened (default: now), e.g. 2026-03-05T14:30, in the case's time zone unless it "
+    "carries an offset (2026-03-05T14:30+03:00); a date alone is its start (00:00).",
+)
 @click.option(
     "--file",
     "files",
@@ -1208,7 +1214,7 @@ def evidence_add_command(
     case_id: str,
     kind: str,
     summary: str,
-    at: datetime | None,
+    at: Moment | None,
     files: tuple[Path, ...],
     corrects: int | None,
     as_json: bool,

@@ -215,7 +215,8 @@ def test_export_dossier_formats(invoke: RunCli, run_cli: RunCli, tmp_env: TmpEnv
 def test_export_ics_is_stable_and_marks_tentative(
     invoke: RunCli, run_cli: RunCli, tmp_env: TmpEnv, case_id: str
 ) -> None:
-    tentative_id = add_case(invoke, "2027-03-01")  # counts across Eid al-Fitr 2027, not yet announced
+    # Counts across Eid al-Fitr 2027, not yet announced; --future as long as 2027-03-01 is ahead.
+    tentative_id = add_case(invoke, "2027-03-01", "--future")
     path = tmp_env.root / "cal" / "reminder.ics"
     first = run_cli("export", "--ics", "--output", str(path))
     assert first.returncode == 0, first.stderr

@@ -1,0 +1,122 @@
+"""Dates and times as people type them, placed in a case's time zone.
+
+Parsing (:func:`parse_moment`, :func:`parse_date`) reads text only. Placing a
+:class:`Moment` (:meth:`Moment.on_day`, :meth:`Moment.instant`) takes ``now`` and the
+case's zone as arguments: "today" is the organisation's today, and a time without an
+offset is its wall clock, not the computer's — a traveller's laptop is often in
+another zone than the case. No clock is read here.
+
+Accepted, case-insensitive::
+
+    2026-03-01   2026-3-1   2026/3/1   today   yesterday
+    … then optionally T or a blank and a time:  14:30   9:05   14:30:15
+    … and after the time optionally an offset:  Z   +05:00   +0500   -03
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+
+from .errors import InputError
+
+__all__ = ["FORMS", "Moment", "check_not_future", "parse_date", "parse_moment"]
+
+# What the help texts and error messages show as the accepted forms.
+FORMS = "YYYY-MM-DD (or 2026-3-1, 2026/3/1, today, yesterday)"
+
+_DAY = r"(?:(?P<y>\d{4})(?P<sep>[-/])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})|(?P<word>today|yesterday))"
+_TIME = r"(?:[T ]\s*(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.(?P<f>\d{1,6}))?)?)"
+_OFFSET = r"(?:\s*(?P<z>Z)|\s*(?P<sign>[+-])(?P<oh>\d{2})(?::?(?P<om>\d{2}))?)"
+_MOMENT = re.compile(rf"{_DAY}(?:{_TIME}{_OFFSET}?)?", re.IGNORECASE)
+_DAYS_BACK = {"today": 0, "yesterday": 1}
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """A day, maybe a time of day, maybe a UTC offset, as typed; not yet placed in a zone.
+
+    ``day`` is None for "today"/"yesterday" (``days_back`` 0 or 1), which only mean
+    something once the zone and the clock are known.
+    """
+
+    text: str
+    day: date | None = None
+    days_back: int = 0
+    time_of_day: time | None = None
+    offset: timezone | None = None
+
+    def local_day(self, *, now: datetime, zone: tzinfo) -> date:
+        """The day as written, with today/yesterday taken in ``zone`` at ``now``."""
+        if self.day is not None:
+            return self.day
+        return now.astimezone(zone).date() - timedelta(days=self.days_back)
+
+    def on_day(self, *, now: datetime, zone: tzinfo) -> tuple[date, time | None]:
+        """The local date and wall-clock time in ``zone``: a time with an offset is converted
+        there (so the date can move), a time without one is already ``zone``'s."""
+        day = self.local_day(now=now, zone=zone)
+        if self.time_of_day is None or self.offset is None:
+            return day, self.time_of_day
+        local = _convert(self.text, datetime.combine(day, self.time_of_day, self.offset), zone)
+        return local.date(), local.time()
+
+    def instant(self, *, now: datetime, zone: tzinfo) -> datetime:
+        """An aware datetime: with an offset as typed, otherwise ``zone``'s wall clock (a date
+        alone is its start, 00:00)."""
+        day = self.local_day(now=now, zone=zone)
+        moment = datetime.combine(day, self.time_of_day or time(0), self.offset or zone)
+        _convert(self.text, moment, UTC)  # refuses 0001-01-01T00:00+05:00, which is year 0 in UTC
+        return moment
+
+
+def parse_moment(text: str, *, noun: str = "a date") -> Moment:
+    """Read a date with an optional time and offset (see the module docstring); InputError if not."""
+    cleaned = text.strip()
+    match = _MOMENT.fullmatch(cleaned)
+    bad = InputError(f"{text!r} is not {noun}; use {FORMS}, with an optional time as in 2026-03-01T14:30")
+    if match is None:
+        raise bad
+    g = match.groupdict()
+    try:
+        day = date(int(g["y"]), int(g["m"]), int(g["d"])) if g["y"] else None
+        at = None
+        if g["H"] is not None:
+            micro = int((g["f"] or "0").ljust(6, "0"))
+            at = time(int(g["H"]), int(g["M"]), int(g["S"] or 0), micro)
+        offset = None
+        if g["z"]:
+            offset = UTC
+        elif g["sign"]:
+            delta = timedelta(hours=int(g["oh"]), minutes=int(g["om"] or 0))
+            offset = timezone(-delta if g["sign"] == "-" else delta)
+    except ValueError:
+        raise bad from None
+    days_back = _DAYS_BACK[g["word"].lower()] if g["word"] else 0
+    return Moment(text=cleaned, day=day, days_back=days_back, time_of_day=at, offset=offset)
+
+
+def parse_date(text: str) -> date:
+    """A calendar date without a clock: 2026-03-01, 2026-3-1 or 2026/3/1 (not today/yesterday)."""
+    moment = parse_moment(text)
+    if moment.day is None or moment.time_of_day is not None:
+        raise InputError(f"{text!r} is not a date; use YYYY-MM-DD (or 2026-3-1, 2026/3/1), e.g. 2026-03-01")
+    return moment.day
+
+
+def check_not_future(day: date, *, now: datetime, zone: tzinfo, what: str = "submission date") -> None:
+    """Refuse a date after today in ``zone``: a typo there would silently push every reminder out."""
+    today = now.astimezone(zone).date()
+    if day > today:
+        raise InputError(
+            f"the {what} {day.isoformat()} is in the future (today is {today.isoformat()} in {zone}); "
+            "pass --future if that is right"
+        )
+
+
+def _convert(text: str, moment: datetime, zone: tzinfo) -> datetime:
+    try:
+        return moment.astimezone(zone)
+    except (OverflowError, ValueError):
+        raise InputError(f"{text!r} is out of range once converted to {zone}") from None

@@ -1,0 +1,138 @@
+"""What a user types, as they type it: dates and times, case ids, output paths, a busy database.
+
+Every check runs the CLI as a real subprocess against a real database file. The clock is
+moved with libfaketime (the computer's clock and its time zone are what a traveller's
+laptop gets wrong), never mocked inside the process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+from datetime import UTC, date, datetime
+
+import pytest
+from conftest import RunCli, TmpEnv
+
+from reminder.models import Case
+from reminder.store import Store
+from reminder.window import compute_window
+
+LIBFAKETIME = [
+    f"{directory}/{name}"
+    for name in ("libfaketimeMT.so.1", "libfaketime.so.1")
+    for directory in (
+        "/usr/lib/x86_64-linux-gnu/faketime",
+        "/usr/lib/aarch64-linux-gnu/faketime",
+        "/usr/lib/faketime",
+    )
+    if os.path.exists(f"{directory}/{name}")
+]
+needs_faketime = pytest.mark.skipif(
+    not LIBFAKETIME, reason="libfaketime is not installed (Debian package faketime; .ci/run installs it)"
+)
+
+# The laptop is in New York; the cases are in Bahrain (UTC+3, no DST). At 17:30 on Thursday
+# 5 March in New York it is already 01:30 on Friday 6 March in Bahrain.
+LAPTOP = {"TZ": "America/New_York"}
+THURSDAY_EVENING = "2026-03-05 17:30:00"
+
+
+def at(when: str) -> dict[str, str]:
+    """The environment of a CLI whose clock reads ``when`` in New York (libfaketime, wall clock only)."""
+    return {**LAPTOP, "LD_PRELOAD": LIBFAKETIME[0] if LIBFAKETIME else "", "FAKETIME": f"@{when}"}
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], code: int = 2) -> str:
+    assert result.returncode == code, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def add(run_cli: RunCli, submitted: str, *extra: str, env: dict[str, str] | None = None) -> dict[str, object]:
+    r = run_cli(
+        "add", "--title", "t", "--org", "Batelco", "--submitted", submitted, *extra, "--json", env=env
+    )
+    data: dict[str, object] = json.loads(ok(r).stdout)
+    return data
+
+
+# --- --submitted ---------------------------------------------------------------------------------
+
+
+def test_submitted_with_an_offset_is_converted_to_the_case_zone(run_cli: RunCli) -> None:
+    # 01:00 at UTC+5 is 23:00 the day before in Bahrain: day 0 is 28 February, not 1 March.
+    case = add(run_cli, "2026-03-01T01:00+05:00")
+    assert (case["submitted"], case["submitted_time"]) == ("2026-02-28", "23:00:00")
+    case = add(run_cli, "2026-03-01T09:00Z")
+    assert (case["submitted"], case["submitted_time"]) == ("2026-03-01", "12:00:00")
+
+
+def test_submitted_short_dates_are_accepted(run_cli: RunCli) -> None:
+    assert add(run_cli, "2026-3-1")["submitted"] == "2026-03-01"
+    assert add(run_cli, "2026/3/1")["submitted"] == "2026-03-01"
+    assert add(run_cli, "2026-3-1T9:05")["submitted_time"] == "09:05:00"
+
+
+@needs_faketime
+def test_submitted_today_and_yesterday_are_the_case_zones(run_cli: RunCli) -> None:
+    env = at(THURSDAY_EVENING)
+    assert add(run_cli, "today", env=env)["submitted"] == "2026-03-06"
+    assert add(run_cli, "yesterday", env=env)["submitted"] == "2026-03-05"
+    assert add(run_cli, "Today", "--timezone", "America/New_York", env=env)["submitted"] == "2026-03-05"
+
+
+@needs_faketime
+def test_a_future_submission_needs_future(run_cli: RunCli) -> None:
+    env = at(THURSDAY_EVENING)
+    args = ("add", "--title", "t", "--org", "o", "--submitted")
+    line = one_line_error(run_cli(*args, "2026-03-07", env=env))
+    assert "2026-03-07 is in the future" in line and "2026-03-06" in line and "--future" in line
+    assert json.loads(ok(run_cli("list", "--json", env=env)).stdout) == []  # nothing written
+    case = add(run_cli, "2026-03-07", "--future", env=env)
+    assert case["submitted"] == "2026-03-07"
+    assert "--future" in one_line_error(
+        run_cli("edit", str(case["id"]), "--submitted", "2026-03-09", env=env)
+    )
+    edited = ok(run_cli("edit", str(case["id"]), "--submitted", "2026-03-09", "--future", "--json", env=env))
+    assert json.loads(edited.stdout)["submitted"] == "2026-03-09"
+    # Today in Bahrain (Friday) is not the future, although New York is still on Thursday.
+    assert add(run_cli, "2026-03-06", env=env)["submitted"] == "2026-03-06"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-02-30", "'2026-02-30' is not a date"),
+        ("tomorrow", "'tomorrow' is not a date"),
+        ("2026-03-01T25:00", "'2026-03-01T25:00' is not a date"),
+        ("0001-01-01T00:00+05:00", "out of range"),
+    ],
+)
+def test_bad_submitted_is_one_line(run_cli: RunCli, text: str, expected: str) -> None:
+    assert expected in one_line_error(run_cli("add", "--title", "t", "--org", "o", "--submitted", text))
+
+
+# --- evidence add --at -----------------------------------------------------------------------------
+
+
+@needs_faketime
+def test_evidence_at_without_offset_is_the_case_zones(run_cli: RunCli) -> None:
+    env = at(THURSDAY_EVENING)
+    case_id = str(add(run_cli, "2026-03-01", env=env)["id"])
+    r = run_cli("evidence", "add", case_id, "--kind", "call", "--summary", "Called 196",
+                "--at", "2026-03-02T10:15", "--json", env=env)  # fmt: skip
+    assert json.loads(ok(r).stdout)["entry"]["at"] == "2026-03-02T10:15:00+03:00"
+    r = run_cli("evidence", "add", case_id, "--kind", "call", "--summary", "Called again",
+                "--at", "2026-03-02T10:15-05:00", "--json", env=env)  # fmt: skip
+    assert json.loads(ok(r).stdout)["entry"]["at"] == "2026-03-02T10:15:00-05:00"
+    assert "case's time zone" in " ".join(ok(run_cli("evidence", "add", "--help")).stdout.split())
