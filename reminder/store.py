@@ -48,6 +48,7 @@ __all__ = [
     "CASE_ID_ALPHABET",
     "CASE_ID_LENGTH",
     "MIGRATIONS",
+    "MIN_ID_PREFIX",
     "Migration",
     "StatusFilter",
     "Store",
@@ -73,6 +74,9 @@ FILE_MODE = 0o600
 CASE_ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 CASE_ID_LENGTH = 6
 _ID_RETRIES = 20
+# The shortest prefix that stands for an id: one or two characters match some case in most
+# stores, and `delete k --yes` acting on whichever that is would be a trap.
+MIN_ID_PREFIX = 3
 
 StatusFilter = Literal["open", "closed", "all"]
 Migration = Callable[[sqlite3.Connection], None]
@@ -440,8 +444,9 @@ def _doc_shape() -> str:
     return "".join(p or "" for p in _doc(sample, window))
 
 
-def _not_found(case_id: str) -> NotFound:
-    return NotFound(f"no case with id {case_id!r} (see 'reminder list --status all' for the ids)")
+def _not_found(case_id: str, close: Sequence[str] = ()) -> NotFound:
+    guess = f"; did you mean {' or '.join(close)}?" if close else ""
+    return NotFound(f"no case with id {case_id!r}{guess} (see 'reminder list --status all' for the ids)")
 
 
 def _enable_wal(conn: sqlite3.Connection) -> None:
@@ -756,12 +761,44 @@ class Store:
                 return stored
         raise StoreError(f"{self.path}: could not find a free case id")  # pragma: no cover
 
+    def resolve_id(self, text: str) -> str:
+        """The id of the one case ``text`` names: its id, or a unique prefix of at least
+        :data:`MIN_ID_PREFIX` characters (any case, blanks around ignored).
+
+        Raises NotFound naming up to three close ids for an id that matches none, and
+        InputError naming the matches for a prefix that is ambiguous or too short: a command
+        never acts on a guess.
+        """
+        case_id = normalize_case_id(text)
+        if self.conn.execute("SELECT 1 FROM cases WHERE id = ?", (case_id,)).fetchone() is not None:
+            return case_id
+        # A range, not LIKE: it uses the primary key's index and needs no escaping of % and _.
+        rows = self.conn.execute(
+            "SELECT id FROM cases WHERE id > ? AND id < ? ORDER BY id LIMIT 6",
+            (case_id, case_id + "\U0010ffff"),
+        )
+        matches = [str(row[0]) for row in rows] if case_id else []
+        listed = ", ".join(matches[:5]) + (", …" if len(matches) > 5 else "")
+        if len(matches) == 1 and len(case_id) >= MIN_ID_PREFIX:
+            return matches[0]
+        if matches and len(case_id) < MIN_ID_PREFIX:
+            raise InputError(
+                f"case id {case_id!r} is too short: give at least {MIN_ID_PREFIX} characters ({listed})"
+            )
+        if matches:
+            raise InputError(f"case id {case_id!r} is ambiguous: it matches {listed}; give more of the id")
+        import difflib  # here: only a mistyped id needs it
+
+        ids = [row[0] for row in self.conn.execute("SELECT id FROM cases")]
+        raise _not_found(case_id, difflib.get_close_matches(case_id, ids, n=3))
+
     def get_case(self, case_id: str) -> Case:
-        """The case with this id, or NotFound."""
+        """The case with this id (or unique prefix, see :meth:`resolve_id`), or NotFound."""
         case_id = normalize_case_id(case_id)
         row = self.conn.execute(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = ?", (case_id,)).fetchone()
         if row is None:
-            raise _not_found(case_id)
+            case_id = self.resolve_id(case_id)
+            row = self.conn.execute(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = ?", (case_id,)).fetchone()
         return _case_from_row(row, self.get_checklist(case_id))
 
     def get_window(self, case_id: str) -> ReviewWindow | None:
@@ -769,7 +806,8 @@ class Store:
         case_id = normalize_case_id(case_id)
         row = self.conn.execute(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = ?", (case_id,)).fetchone()
         if row is None:
-            raise _not_found(case_id)
+            case_id = self.resolve_id(case_id)
+            row = self.conn.execute(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = ?", (case_id,)).fetchone()
         return _window_from_row(row)
 
     def list_cases(self, status: StatusFilter = "open", due_before: date | None = None) -> list[Case]:

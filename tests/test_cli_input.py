@@ -136,3 +136,65 @@ def test_evidence_at_without_offset_is_the_case_zones(run_cli: RunCli) -> None:
                 "--at", "2026-03-02T10:15-05:00", "--json", env=env)  # fmt: skip
     assert json.loads(ok(r).stdout)["entry"]["at"] == "2026-03-02T10:15:00-05:00"
     assert "case's time zone" in " ".join(ok(run_cli("evidence", "add", "--help")).stdout.split())
+
+
+# --- case ids ---------------------------------------------------------------------------------------
+
+
+def _case(case_id: str, title: str) -> Case:
+    now = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
+    return Case(id=case_id, title=title, organisation="Batelco", submitted=date(2026, 3, 1), country="BH",
+                timezone="Asia/Bahrain", created_at=now, updated_at=now)  # fmt: skip
+
+
+@pytest.fixture
+def ids(tmp_env: TmpEnv) -> tuple[str, str, str]:
+    """Three cases whose ids a user could mix up: two share the prefix ``k7m``."""
+    with Store(tmp_env.db_path) as store:
+        for case_id in ("k7m2qx", "k7mrz4", "q7k2mp"):
+            case = _case(case_id, f"case {case_id}")
+            store.add_case(case, compute_window(case.submitted, country="BH"))
+    return ("k7m2qx", "k7mrz4", "q7k2mp")
+
+
+def test_a_mistyped_id_suggests_the_closest(run_cli: RunCli, ids: tuple[str, ...]) -> None:
+    line = one_line_error(run_cli("show", "k7m2qz"))
+    assert "no case with id 'k7m2qz'" in line and "did you mean k7m2qx" in line
+    assert "q7k2mp" in one_line_error(run_cli("evidence", "list", "q7k2pm"))
+    assert "did you mean" not in one_line_error(run_cli("show", "zzzzzz"))
+
+
+PREFIX_COMMANDS = [
+    ["show", "{}"],
+    ["edit", "{}", "--notes", "n"],
+    ["check", "{}", "1", "--json"],
+    ["close", "{}"],
+    ["evidence", "add", "{}", "--kind", "call", "--summary", "s"],
+    ["evidence", "list", "{}", "--json"],
+    ["evidence", "verify", "{}", "--json"],
+    ["export", "{}", "--format", "md", "--output", "-"],
+    ["export", "--ics", "{}", "--output", "-"],
+]
+
+
+def test_a_unique_prefix_works_everywhere(run_cli: RunCli, tmp_env: TmpEnv, ids: tuple[str, ...]) -> None:
+    ok(run_cli("edit", "q7k2mp", "--kind", "sim-cancellation"))  # gives it a checklist to tick
+    for args in PREFIX_COMMANDS:
+        r = ok(run_cli(*[a.format("q7k") for a in args]))
+        assert "q7k2mp" in r.stdout, (args, r.stdout)
+    ok(run_cli("reopen", "Q7K2"))
+    ok(run_cli("evidence", "show", "q7k", "1"))
+    ok(run_cli("delete", "k7m2", "--yes"))
+    remaining = [c["id"] for c in json.loads(ok(run_cli("list", "--status", "all", "--json")).stdout)]
+    assert sorted(remaining) == ["k7mrz4", "q7k2mp"]
+
+
+def test_an_ambiguous_prefix_is_refused_and_deletes_nothing(
+    run_cli: RunCli, tmp_env: TmpEnv, ids: tuple[str, ...]
+) -> None:
+    line = one_line_error(run_cli("delete", "k7m", "--yes"))
+    assert "ambiguous" in line and "k7m2qx" in line and "k7mrz4" in line
+    assert "ambiguous" in one_line_error(run_cli("show", "k7m"))
+    assert "at least 3" in one_line_error(run_cli("delete", "q7", "--yes"))
+    remaining = [c["id"] for c in json.loads(ok(run_cli("list", "--status", "all", "--json")).stdout)]
+    assert sorted(remaining) == sorted(ids)
