@@ -1371,13 +1371,16 @@ def evidence_verify_command(ctx: click.Context, case_id: str, as_json: bool) -> 
 @click.option(
     "--output",
     "-o",
-    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
-    help="Where to write ('-' for stdout; default: a file in the current directory, or [export] ics_path).",
+    "output_text",
+    metavar="PATH",
+    help="Where to write ('-' for stdout; default: a file in the current directory, or [export] ics_path). "
+    "Its directory must exist; a symlink is written through (the file it points to is replaced, the "
+    "link stays).",
 )
 @json_option
 @click.pass_context
 def export_command(
-    ctx: click.Context, case_id: str | None, fmt: str, ics: bool, output: Path | None, as_json: bool
+    ctx: click.Context, case_id: str | None, fmt: str, ics: bool, output_text: str | None, as_json: bool
 ) -> None:
     """Export a case's complaint dossier, or a calendar of open cases (--ics).
 
@@ -1393,7 +1396,10 @@ def export_command(
     """
     from .api import export_dossier, export_ics, write_ics
     from .ics import write_bytes_atomic
+    from .outfile import output_path
 
+    # Checked before anything is rendered, so a bad path costs nothing and leaves nothing behind.
+    output = None if output_text is None else Path("-") if output_text == "-" else output_path(output_text)
     settings = settings_from(ctx)
     store = _open_store(ctx)
     now = _now()

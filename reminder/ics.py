@@ -262,8 +262,12 @@ def write_bytes_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Write ``data`` to ``path`` via a synced temporary file in the same directory and a rename.
 
     A reader (a calendar app, a mail client) sees the old file or the new one, never half of one.
-    Mode 0600 by default: what reminder exports is personal.
+    Mode 0600 by default: what reminder exports is personal. A symlink is written through:
+    the file it points to is replaced and the link stays (see outfile.py).
     """
+    from .outfile import follow_links
+
+    path = follow_links(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

@@ -199,6 +199,7 @@ def test_export_dossier_formats(invoke: RunCli, run_cli: RunCli, tmp_env: TmpEnv
     assert "&lt;b&gt;pending&lt;/b&gt;" in page
 
     out = tmp_env.root / "out" / "d.zip"
+    out.parent.mkdir()  # -o never creates directories
     r = invoke("export", case_id, "--format", "zip", "--output", str(out), "--json")
     assert json.loads(r.stdout)["path"] == str(out)
     with zipfile.ZipFile(out) as zf:
@@ -218,6 +219,7 @@ def test_export_ics_is_stable_and_marks_tentative(
     # Counts across Eid al-Fitr 2027, not yet announced; --future as long as 2027-03-01 is ahead.
     tentative_id = add_case(invoke, "2027-03-01", "--future")
     path = tmp_env.root / "cal" / "reminder.ics"
+    path.parent.mkdir()
     first = run_cli("export", "--ics", "--output", str(path))
     assert first.returncode == 0, first.stderr
     before = path.read_bytes()

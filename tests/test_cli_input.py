@@ -198,3 +198,42 @@ def test_an_ambiguous_prefix_is_refused_and_deletes_nothing(
     assert "at least 3" in one_line_error(run_cli("delete", "q7", "--yes"))
     remaining = [c["id"] for c in json.loads(ok(run_cli("list", "--status", "all", "--json")).stdout)]
     assert sorted(remaining) == sorted(ids)
+
+
+# --- export --output ----------------------------------------------------------------------------------
+
+
+def test_export_to_an_empty_path_is_refused(run_cli: RunCli, ids: tuple[str, ...]) -> None:
+    assert "empty output path" in one_line_error(run_cli("export", "q7k2mp", "-o", ""))
+    assert "empty output path" in one_line_error(run_cli("export", "--ics", "-o", ""))
+
+
+def test_export_into_a_missing_directory_creates_nothing(
+    run_cli: RunCli, tmp_env: TmpEnv, ids: tuple[str, ...]
+) -> None:
+    missing = tmp_env.root / "nonexistent" / "dir"
+    for args in (["q7k2mp"], ["--ics"]):
+        line = one_line_error(run_cli("export", *args, "-o", str(missing / "x.out")))
+        assert str(missing) in line and "no such directory" in line
+        assert not (tmp_env.root / "nonexistent").exists()
+
+
+def test_export_through_a_symlink_writes_the_file_it_points_to(
+    run_cli: RunCli, tmp_env: TmpEnv, ids: tuple[str, ...]
+) -> None:
+    (tmp_env.root / "synced").mkdir()
+    for args, name in ((["q7k2mp", "--format", "html"], "dossier.html"), (["--ics"], "reminder.ics")):
+        target = tmp_env.root / "synced" / name
+        target.write_text("old")
+        link = tmp_env.root / f"link-{name}"
+        link.symlink_to(target)
+        ok(run_cli("export", *args, "-o", str(link)))
+        assert link.is_symlink() and os.readlink(link) == str(target)
+        assert target.read_text() != "old" and "q7k2mp" in target.read_text()
+    loop = tmp_env.root / "loop.html"
+    loop.symlink_to(loop)
+    assert "symlink" in one_line_error(run_cli("export", "q7k2mp", "-o", str(loop)))
+    dangling = tmp_env.root / "dangling.html"
+    dangling.symlink_to(tmp_env.root / "gone" / "x.html")
+    assert str(tmp_env.root / "gone") in one_line_error(run_cli("export", "q7k2mp", "-o", str(dangling)))
+    assert "symlink" in ok(run_cli("export", "--help")).stdout  # the choice is documented
