@@ -11,6 +11,7 @@ them into a one-line message and an exit status (2 for bad input or config,
     │   └── NotFound         an unknown case id, evidence entry, …
     ├── StoreError           the database could not be read or written      → exit 1
     │   ├── AlreadyRunning   a second daemon on the same data directory     → exit 1
+    │   ├── DatabaseLocked   another connection kept the write lock too long → exit 1
     │   └── StoreLost        the open database file was deleted or replaced → exit 1
     └── DeliveryError        a notifier could not deliver                   → exit 1
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 __all__ = [
     "AlreadyRunning",
     "ConfigError",
+    "DatabaseLocked",
     "DeliveryError",
     "InputError",
     "NotFound",
@@ -68,6 +70,19 @@ class AlreadyRunning(StoreError):
     def __init__(self, pid: int | None) -> None:
         self.pid = pid
         super().__init__(f"a reminder daemon is already running (pid {pid if pid is not None else '?'})")
+
+
+class DatabaseLocked(StoreError):
+    """Another connection held the database's write lock past the busy timeout."""
+
+    def __init__(self, path: object, waited: float) -> None:
+        self.path = path
+        super().__init__(
+            f"{path}: the database is locked: another process has held its write lock for over {waited:g} s "
+            "(another reminder command, the daemon, or a sqlite3 shell left inside a transaction); "
+            "try again in a moment, see 'reminder status' for the daemon, and end any open sqlite3 "
+            "transaction (COMMIT or ROLLBACK)"
+        )
 
 
 class StoreLost(StoreError):

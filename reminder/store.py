@@ -40,7 +40,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-from .errors import InputError, NotFound, StoreError
+from .errors import DatabaseLocked, InputError, NotFound, StoreError
 from .listing import case_docs, code_stamp, status_filter
 from .models import Case, ChecklistItem, Closure, ReviewWindow, TentativeDay
 
@@ -449,6 +449,14 @@ def _not_found(case_id: str, close: Sequence[str] = ()) -> NotFound:
     return NotFound(f"no case with id {case_id!r}{guess} (see 'reminder list --status all' for the ids)")
 
 
+def _store_error(path: Path, exc: sqlite3.Error, doing: str = "") -> StoreError:
+    """The StoreError for a failed SQLite call. SQLite reports a write lock held past the busy
+    timeout as a bare "database is locked", which tells the user neither who nor what to do."""
+    if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
+        return DatabaseLocked(path, BUSY_TIMEOUT_MS / 1000)
+    return StoreError(f"{path}: {doing}{exc}")
+
+
 def _enable_wal(conn: sqlite3.Connection) -> None:
     # Two processes opening a brand-new file race to switch it to WAL, and SQLite answers
     # the loser "database is locked" at once, without its busy handler: retry until the
@@ -530,7 +538,7 @@ class Store:
             self.conn = self._connect(any_thread)
             self._identity = _file_identity(self.path)
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot open the database: {exc}") from None
+            raise _store_error(self.path, exc, "cannot open the database: ") from None
         try:
             self.migrate()
         except BaseException:
@@ -653,7 +661,7 @@ class Store:
         try:
             self.conn.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT {savepoint}")
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot start a transaction: {exc}") from None
+            raise _store_error(self.path, exc, "cannot start a transaction: ") from None
         self._depth += 1
         try:
             yield self.conn
@@ -665,7 +673,7 @@ class Store:
                 self.conn.execute(f"ROLLBACK TO {savepoint}")
                 self.conn.execute(f"RELEASE {savepoint}")
             if isinstance(exc, sqlite3.Error):
-                raise StoreError(f"{self.path}: {exc}") from exc
+                raise _store_error(self.path, exc) from exc
             raise
         else:
             self._depth -= 1
@@ -674,7 +682,7 @@ class Store:
             except sqlite3.Error as exc:
                 if depth == 0 and self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
-                raise StoreError(f"{self.path}: cannot commit: {exc}") from exc
+                raise _store_error(self.path, exc, "cannot commit: ") from exc
 
     @property
     def schema_version(self) -> int:

@@ -237,3 +237,21 @@ def test_export_through_a_symlink_writes_the_file_it_points_to(
     dangling.symlink_to(tmp_env.root / "gone" / "x.html")
     assert str(tmp_env.root / "gone") in one_line_error(run_cli("export", "q7k2mp", "-o", str(dangling)))
     assert "symlink" in ok(run_cli("export", "--help")).stdout  # the choice is documented
+
+
+# --- a busy database ----------------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(120)
+def test_a_locked_database_says_who_holds_it_and_what_to_do(run_cli: RunCli, tmp_env: TmpEnv) -> None:
+    Store(tmp_env.db_path).close()  # created and migrated
+    holder = sqlite3.connect(tmp_env.db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # what a sqlite3 shell in a transaction, or another writer, does
+    try:
+        r = run_cli("add", "--title", "t", "--org", "o", "--submitted", "2026-03-01")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    line = one_line_error(r, code=1)
+    assert "another" in line and "reminder status" in line and "try again" in line
+    ok(run_cli("add", "--title", "t", "--org", "o", "--submitted", "2026-03-01"))
