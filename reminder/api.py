@@ -363,9 +363,11 @@ def edit_case(
         given["remind"] = dict(given["remind"])
     with store.atomic():
         old = store.get_case(case_id)
-        if isinstance(given.get("submitted"), Moment):  # a new day and time, in the case's zone
+        if isinstance(given.get("submitted"), Moment):  # placed in the case's (new) zone
             zone_name = given.get("timezone") or old.timezone
-            given["submitted"], given["submitted_time"] = _placed(given["submitted"], None, now, zone_name)
+            given["submitted"], at = _placed(given["submitted"], None, now, zone_name)
+            if at is not None:  # a date alone keeps the time of day recorded before, as it always did
+                given["submitted_time"] = at
         case = replace(old, **given, updated_at=now)
         if "submitted" in given and refuse_future:
             check_not_future(case.submitted, now=now, zone=_zone(case.timezone))

@@ -75,6 +75,11 @@ def test_submitted_with_an_offset_is_converted_to_the_case_zone(run_cli: RunCli)
     assert (case["submitted"], case["submitted_time"]) == ("2026-02-28", "23:00:00")
     case = add(run_cli, "2026-03-01T09:00Z")
     assert (case["submitted"], case["submitted_time"]) == ("2026-03-01", "12:00:00")
+    edit = ("edit", str(case["id"]), "--json", "--submitted")
+    edited = json.loads(ok(run_cli(*edit, "2026-03-03T01:00+05:00")).stdout)
+    assert (edited["submitted"], edited["submitted_time"]) == ("2026-03-02", "23:00:00")
+    edited = json.loads(ok(run_cli(*edit, "2026-3-1")).stdout)  # a date alone keeps the time
+    assert (edited["submitted"], edited["submitted_time"]) == ("2026-03-01", "23:00:00")
 
 
 def test_submitted_short_dates_are_accepted(run_cli: RunCli) -> None:
