@@ -1096,14 +1096,18 @@ def export_dossier_checked(
     if fmt not in ("md", "html", "zip"):
         raise InputError(f"unknown dossier format {fmt!r}; use md, html or zip")
     dossier = build_dossier(store, settings, case_id, now=now)
-    assert dossier.verification is not None  # build_dossier always verifies
+    report = dossier.verification
+    if report is None:  # pragma: no cover - build_dossier always verifies
+        from .errors import StoreError
+
+        raise StoreError(f"the evidence log of case {case_id} was not checked")
     if fmt == "md":
         data = render_markdown(dossier).encode("utf-8")
     elif fmt == "html":
         data = render_html(dossier).encode("utf-8")
     else:
         data = zip_bytes(dossier, store.path.parent)
-    return data, dossier.verification
+    return data, report
 
 
 def _ics_entries(store: Store, settings: Settings, case_id: str | None) -> list[IcsEntry]:
