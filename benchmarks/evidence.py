@@ -42,6 +42,8 @@ def main() -> int:
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
+        # The evidence key and heads file go in the temporary directory too, not the user's state directory.
+        os.environ["XDG_STATE_HOME"] = str(root / "state")
         settings = Settings(store={"path": root / "data" / "reminder.db"})
         with Store(settings.store.path) as store:
             case = api.add_case(

@@ -42,7 +42,7 @@ from .tz import zone as _zone
 if TYPE_CHECKING:
     from .config import Settings
     from .dossier import Dossier
-    from .evidence import VerifyReport
+    from .evidence_verify import VerifyReport
     from .ics import IcsEntry
     from .notifiers.base import DeliveryResult, Notifier
     from .outbox import RetryPolicy
@@ -61,6 +61,7 @@ __all__ = [
     "deliver_due",
     "edit_case",
     "export_dossier",
+    "export_dossier_checked",
     "export_ics",
     "get_case_view",
     "get_evidence",
@@ -1054,11 +1055,13 @@ def log_evidence(
     files: Sequence[Path] = (),
     corrects: int | None = None,
 ) -> EvidenceEntry:
-    """Append an entry to the case's evidence log; attachments go under the store's directory.
+    """Append an entry to the case's evidence log; attachments go under the store's directory,
+    the key and the heads file under the user's state directory (see evidence.py).
 
     ``at`` without an offset (a Moment or a naive datetime) is the case's wall clock.
     """
     from .evidence import add_entry
+    from .evidence_key import KeyDir
 
     if isinstance(at, Moment) or (at is not None and at.tzinfo is None):
         case = store.get_case(case_id)
@@ -1067,7 +1070,16 @@ def log_evidence(
         case_id = case.id
     data_dir = store.path.parent
     return add_entry(
-        store, data_dir, case_id, kind=kind, summary=summary, now=now, at=at, files=files, corrects=corrects
+        store,
+        data_dir,
+        case_id,
+        keys=KeyDir.default(),
+        kind=kind,
+        summary=summary,
+        now=now,
+        at=at,
+        files=files,
+        corrects=corrects,
     )
 
 
@@ -1083,11 +1095,13 @@ def get_evidence(store: Store, case_id: str, seq: int) -> EvidenceEntry:
     return get_entry(store, case_id, seq)
 
 
-def verify_evidence(store: Store, case_id: str) -> VerifyReport:
-    """Recompute the case's hash chain and attachment hashes (see evidence.verify)."""
-    from .evidence import verify
+def verify_evidence(store: Store, case_id: str, *, head: str | None = None) -> VerifyReport:
+    """Recompute the case's chain and attachment hashes, and check the log against its heads
+    (and ``head``, a MAC prefix from a witness such as an old e-mail; see evidence_verify.verify)."""
+    from .evidence_key import KeyDir
+    from .evidence_verify import verify
 
-    return verify(store, store.path.parent, case_id)
+    return verify(store, store.path.parent, case_id, keys=KeyDir.default(), head=head)
 
 
 def build_dossier(store: Store, settings: Settings, case_id: str, *, now: datetime) -> Dossier:
@@ -1117,16 +1131,30 @@ def build_dossier(store: Store, settings: Settings, case_id: str, *, now: dateti
 
 def export_dossier(store: Store, settings: Settings, case_id: str, *, now: datetime, fmt: str) -> bytes:
     """The dossier as ``md``, ``html`` (UTF-8) or ``zip`` bytes."""
+    return export_dossier_checked(store, settings, case_id, now=now, fmt=fmt)[0]
+
+
+def export_dossier_checked(
+    store: Store, settings: Settings, case_id: str, *, now: datetime, fmt: str
+) -> tuple[bytes, VerifyReport]:
+    """The dossier's bytes and the check of the evidence log it reports (one pass over the files)."""
     from .dossier import render_html, render_markdown, zip_bytes
 
+    if fmt not in ("md", "html", "zip"):
+        raise InputError(f"unknown dossier format {fmt!r}; use md, html or zip")
     dossier = build_dossier(store, settings, case_id, now=now)
+    report = dossier.verification
+    if report is None:  # pragma: no cover - build_dossier always verifies
+        from .errors import StoreError
+
+        raise StoreError(f"the evidence log of case {case_id} was not checked")
     if fmt == "md":
-        return render_markdown(dossier).encode("utf-8")
-    if fmt == "html":
-        return render_html(dossier).encode("utf-8")
-    if fmt == "zip":
-        return zip_bytes(dossier, store.path.parent)
-    raise InputError(f"unknown dossier format {fmt!r}; use md, html or zip")
+        data = render_markdown(dossier).encode("utf-8")
+    elif fmt == "html":
+        data = render_html(dossier).encode("utf-8")
+    else:
+        data = zip_bytes(dossier, store.path.parent)
+    return data, report
 
 
 def _ics_entries(store: Store, settings: Settings, case_id: str | None) -> list[IcsEntry]:

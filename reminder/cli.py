@@ -1313,23 +1313,44 @@ def evidence_show_command(ctx: click.Context, case_id: str, seq: int, as_json: b
     click.echo(f"  previous:  {entry.prev_hash or '(first entry)'}")
 
 
+def _head_prefix(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    import re
+
+    if value is None:
+        return None
+    value = value.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{8,64}", value):
+        raise click.BadParameter(f"{value!r}: give 8 to 64 hex digits of a head, e.g. from a reminder e-mail")
+    return value
+
+
 @evidence_group.command("verify")
 @click.argument("case_id", metavar="ID")
+@click.option(
+    "--head",
+    metavar="HEX",
+    callback=_head_prefix,
+    help="Also check that the log still holds the entry with this head (8+ hex digits, from an "
+    "old reminder e-mail or dossier): that nothing up to it was cut or changed.",
+)
 @json_option
 @click.pass_context
-def evidence_verify_command(ctx: click.Context, case_id: str, as_json: bool) -> None:
+def evidence_verify_command(ctx: click.Context, case_id: str, head: str | None, as_json: bool) -> None:
     """Check that a case's evidence log and files are unchanged (exit 1 if not).
 
-    Recomputes every entry's hash, the chain linking them and each file's
-    SHA-256, and names the first entry or file that changed.
+    Recomputes every entry's hash (keyed with the evidence key in the state
+    directory), the chain linking them and each file's SHA-256, checks the log
+    against its recorded head, and names each entry or file that is wrong.
 
     \b
     Example:
       reminder evidence verify q7k2mp
+      reminder evidence verify q7k2mp --head 3f9a0c1d2e4b5a69
     """
     from .api import verify_evidence
+    from .evidence import HEAD_PREFIX
 
-    report = verify_evidence(_open_store(ctx), case_id)
+    report = verify_evidence(_open_store(ctx), case_id, head=head)
     if as_json:
         echo_json(
             {
@@ -1339,16 +1360,31 @@ def evidence_verify_command(ctx: click.Context, case_id: str, as_json: bool) -> 
                 "entries": report.entries,
                 "attachments": report.attachments,
                 "head_hash": report.head_hash,
+                "head_entry": report.head_seq,
+                "witnessed_entries": report.witnessed,
+                "head_checked": report.head_checked,
                 "problems": [
-                    {"entry": p.seq, "attachment": p.attachment, "problem": p.problem, "message": str(p)}
+                    {
+                        "entry": p.seq,
+                        "through": p.through,
+                        "attachment": p.attachment,
+                        "problem": p.problem,
+                        "message": str(p),
+                    }
                     for p in report.problems
                 ],
             }
         )
     elif report.ok:
         click.echo(f"OK: {report.entries} entries and {report.attachments} files are intact.")
+        if head is not None:
+            click.echo(
+                f"The head {head} is entry {report.head_checked}: the log still holds it and all before it."
+            )
         if report.head_hash:
-            click.echo(f"Chain head: {report.head_hash}")
+            click.echo(f"Head: entry {report.head_seq}, {report.head_hash}")
+            prefix = report.head_hash[:HEAD_PREFIX]
+            click.echo(f"Check it later with: reminder evidence verify {report.case_id} --head {prefix}")
     else:
         click.echo(f"NOT INTACT: {report.first}", err=True)
         for p in report.problems[1:]:
@@ -1394,7 +1430,7 @@ def export_command(
       reminder export q7k2mp --format md --output -
       reminder export --ics --output ~/calendar/reminder.ics
     """
-    from .api import export_dossier, export_ics, write_ics
+    from .api import export_dossier_checked, export_ics, write_ics
     from .ics import write_bytes_atomic
     from .outfile import output_path
 
@@ -1415,13 +1451,23 @@ def export_command(
         raise click.UsageError("give a case ID to export its dossier, or --ics for the calendar")
     if str(output) == "-" and fmt == "zip":
         raise click.BadParameter("a zip cannot go to stdout; give a file name", param_hint="'--output'")
-    data = export_dossier(store, settings, case_id, now=now, fmt=fmt)
+    data, report = export_dossier_checked(store, settings, case_id, now=now, fmt=fmt)
     if str(output) == "-":
         click.echo(data.decode("utf-8"), nl=False)
-        return
-    target = output or Path(f"dossier-{store.get_case(case_id).id}.{fmt}")
-    write_bytes_atomic(target, data)
-    _report_written(target, as_json, changed=True, kind=f"{fmt} dossier")
+        where = "the dossier above says so"
+    else:
+        target = output or Path(f"dossier-{store.get_case(case_id).id}.{fmt}")
+        write_bytes_atomic(target, data)
+        _report_written(target, as_json, changed=True, kind=f"{fmt} dossier")
+        where = f"the dossier in {target} says so"
+    if not report.ok:
+        # Written all the same (it is the record, and says so inside); the exit status must not hide it.
+        more = f" (and {len(report.problems) - 1} more)" if len(report.problems) > 1 else ""
+        _fail(
+            f"the evidence log of case {report.case_id} does not verify: {report.first}{more}; {where}",
+            1,
+            as_json,
+        )
 
 
 def _report_written(path: Path, as_json: bool, *, changed: bool, kind: str) -> None:

@@ -25,7 +25,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .evidence import VerifyReport, attachment_path, attachments_of, corrections_of
+from .evidence import attachments_of, corrections_of, head_witness
+from .evidence_files import TamperedFile, read_blob
+from .evidence_verify import VerifyReport
 from .ics import write_bytes_atomic
 from .models import Case, Delivery, EvidenceEntry, ReviewWindow
 from .presets import EscalationStep, Preset
@@ -282,9 +284,9 @@ def _integrity_section(d: Dossier) -> Section:
         blocks.append(Para("The evidence log does NOT verify:", strong=True))
         blocks.append(Bullets(tuple(str(p) for p in v.problems)))
     if v.head_hash:
-        blocks.append(
-            Table(("Chain head (SHA-256 of the last entry)",), ((v.head_hash,),), mono=frozenset({0}))
-        )
+        # A witness: whoever keeps this dossier can later show that the log still reaches this entry.
+        blocks.append(Para(f"Head: entry {v.head_seq}, {v.head_hash}"))
+        blocks.append(Para(head_witness(d.case.id, v.head_seq, v.head_hash)))
     blocks.append(
         Para(
             "Each entry's hash covers its content, its files' hashes and the previous entry's hash; "
@@ -459,9 +461,12 @@ def zip_bytes(d: Dossier, data_dir: Path) -> bytes:
                 prefix = f"{e.seq:03d}-{pos}-" if len(files_of_entry) > 1 else f"{e.seq:03d}-"
                 arc = f"attachments/{prefix}{_safe_name(a.name)}"
                 try:
-                    data = attachment_path(data_dir, a.sha256).read_bytes()
-                except OSError:
-                    missing.append({"entry": e.seq, "name": a.name, "sha256": a.sha256})
+                    data = read_blob(data_dir, a.sha256)  # never follows a link or blocks on a FIFO
+                except OSError as exc:
+                    problem = str(exc) if isinstance(exc, TamperedFile) else "missing"
+                    if not isinstance(exc, TamperedFile | FileNotFoundError):
+                        problem = f"unreadable ({exc.strerror or exc})"
+                    missing.append({"entry": e.seq, "name": a.name, "sha256": a.sha256, "problem": problem})
                     continue
                 # The file's current hash goes in the manifest; "recorded" is what the log says.
                 put(arc, data, entry=e.seq, name=a.name, recorded_sha256=a.sha256)

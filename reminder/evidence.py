@@ -1,64 +1,105 @@
-"""The evidence log: an append-only, hash-chained record of what was done on a case.
+"""The evidence log: an append-only, keyed hash chain of what was done on a case.
 
-Each entry (a call, an e-mail, a letter, a screenshot, a verification code…)
-gets the next sequence number of its case and a SHA-256 over a canonical JSON
-of its fields, its attachments' hashes and the previous entry's hash
-(:func:`entry_hash`). Nothing is edited or deleted in place: a correction is a
-new entry with ``corrects = N``. :func:`verify` recomputes the chain and every
-attachment's file hash and names the first entry or file that changed.
+Each entry (a call, an e-mail, a letter, a screenshot, a verification code…) gets
+the next number of its case and a MAC over a canonical JSON of its fields, its
+attachments' hashes and the previous entry's MAC (:func:`canonical_json`). Nothing
+is edited or deleted in place: a correction is a new entry with ``corrects = N``.
+:func:`evidence_verify.verify` recomputes the chain and every attachment's hash and
+names exactly what no longer matches. Attachments are stored and read back by
+``evidence_files.py``; the key and the heads file live in ``evidence_key.py``.
 
-Attachments are copied into ``<data dir>/attachments/<sha256[:2]>/<sha256>``
-(mode 0600), content-addressed, and never moved or altered; the original file
-name stays in the entry. Files are copied *before* the database transaction:
-if the transaction fails, the copied blobs are orphans — harmless, since a
-blob is only reachable through an entry and identical content maps to the
-same name — and no entry is visible.
+What the record must withstand, and how
+---------------------------------------
+The log is what a person takes to a regulator, so "the database says so" is not
+enough. Three guards, each against a stronger editor of the database file:
 
-The chain makes accidental or casual edits evident; someone who can rewrite
-the database could recompute every hash, which is why the dossier prints the
-head hash: a copy kept elsewhere pins the log as it was.
+1. **Triggers** (m003, m006) refuse UPDATE and DELETE on ``evidence`` and on
+   ``evidence_heads``: casual edits and bugs cannot change the log.
+
+2. **A keyed chain.** A plain SHA-256 chain only shows *accidental* change:
+   whoever can write the file can recompute every hash with ``hashlib`` (they are
+   public functions of the rows). Since scheme 2 each entry's ``hash`` is an
+   HMAC-SHA256 under a 32-byte key kept *outside* the database, in the user's
+   state directory (``$XDG_STATE_HOME/reminder/evidence.key``, 0600, created on
+   first use). Not in the data directory: that directory is what gets copied —
+   ``[store] path`` on a synced or shared folder, a backup, a copy sent to a
+   helper — and a key beside the database would travel with it, leaving every
+   holder of a copy able to forge entries that verify. Rows written before the key
+   existed keep scheme 1 and verify as before; an unkeyed row *after* a keyed one
+   is reported, and a log rewritten entirely as unkeyed rows is caught by the
+   heads below.
+
+3. **The head, kept where deleting rows cannot move it.** A chain cannot show that
+   its *last* entries were removed: what remains is a valid, shorter chain. So
+   the head — entry count and newest MAC — is kept three times:
+
+   - ``evidence_heads`` in the database, written in the same transaction as each
+     entry; its triggers refuse DELETE and allow only moves forward to the newest
+     entry. This catches rows deleted by anyone who did not also drop the
+     triggers and rewind the head;
+   - the heads file beside the key (``evidence-heads``), one line appended per
+     entry after the transaction commits (a crash in between leaves the file one
+     entry behind — a weaker witness, never a false one). Someone who can only
+     write the database cannot touch it;
+   - every reminder e-mail and every dossier prints the head (entry number, the
+     first 16 hex digits of its MAC and ``reminder evidence verify ID --head …``),
+     so the user's mailbox holds independent, dated witnesses that no one on this
+     machine can reach. ``--head`` takes a prefix of 8 or more hex digits and
+     checks that the log still holds that entry (and so everything before it).
+
+What this cannot do: someone who can read the key (the same user account, or
+root) can rewrite the log, recompute every MAC, rewind both heads and verify
+clean. Against them only the witnesses sent away — the e-mails, an exported
+dossier — still show the log as it was. Losing the key makes the keyed entries
+uncheckable (``verify`` says so); it is one small file to back up with the data.
+
+Verify names only what is wrong: a deleted middle entry is "entry N: missing",
+and the entry after it is not also called missing or broken (its own MAC pins its
+link to the deleted one); an entry whose MAC fails is named, and the link of the
+next one to it is then not reported a second time.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import logging
-import os
 import sqlite3
-import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, NotFound, StoreError
+from .evidence_files import attachment_path, check_readable, store_blob
 from .models import EVIDENCE_KINDS, EvidenceEntry
 
 if TYPE_CHECKING:
+    from .evidence_key import KeyDir
     from .store import Store
 
 __all__ = [
     "CODE_WARNING",
     "EVIDENCE_KINDS",
     "FUTURE_TOLERANCE",
+    "HEAD_PREFIX",
     "JSON_VERSION",
+    "MIN_HEAD_PREFIX",
+    "SCHEME_HMAC",
+    "SCHEME_SHA256",
     "Attachment",
-    "Problem",
-    "VerifyReport",
     "add_entry",
     "attachment_path",
     "attachments_of",
     "canonical_json",
     "corrections_of",
+    "db_head",
     "entries_by_case",
     "entry_hash",
     "entry_to_dict",
     "get_entry",
+    "head_witness",
     "list_entries",
-    "verify",
 ]
 
 log = logging.getLogger(__name__)
@@ -70,8 +111,11 @@ CODE_WARNING = (
 # An entry may be stamped a little ahead of the clock (two devices); more is a typo.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 JSON_VERSION = 1
-ATTACHMENTS_DIR = "attachments"
-_CHUNK = 1 << 20
+SCHEME_SHA256 = 1  # rows written before the key existed: SHA-256 of the canonical JSON
+SCHEME_HMAC = 2  # HMAC-SHA256 under the evidence key; the scheme and key id are in the MAC'd JSON
+# The head as witnesses print it: 16 hex digits (64 bits) cannot be forged by trying, and fit a line.
+HEAD_PREFIX = 16
+MIN_HEAD_PREFIX = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,16 +134,23 @@ def attachments_of(entry: EvidenceEntry) -> list[Attachment]:
     return [Attachment(a["sha256"], a["name"], int(a["size"])) for a in entry.attachments]
 
 
-def attachment_path(data_dir: Path, sha256: str) -> Path:
-    """Where the blob with this hash lives under the data directory."""
-    return data_dir / ATTACHMENTS_DIR / sha256[:2] / sha256
+def head_witness(case_id: str, seq: int, mac: str) -> str:
+    """The head as reminders and dossiers print it, with the command that checks the log against it."""
+    return (
+        f"Evidence log head: entry {seq}, {mac[:HEAD_PREFIX]} (keep this; check the log against it "
+        f"with: reminder evidence verify {case_id} --head {mac[:HEAD_PREFIX]})"
+    )
 
 
 # --- hashing -------------------------------------------------------------------------------------
 
 
 def canonical_json(entry: EvidenceEntry) -> bytes:
-    """The bytes an entry's hash is computed over: sorted keys, no whitespace, UTF-8."""
+    """The bytes an entry's hash or MAC is computed over: sorted keys, no whitespace, UTF-8.
+
+    Scheme 1 rows keep exactly the document they were hashed over; scheme 2 adds the
+    scheme and the key id, so a keyed row cannot pass for an unkeyed one or another key's.
+    """
     doc: dict[str, Any] = {
         "case_id": entry.case_id,
         "seq": entry.seq,
@@ -111,31 +162,31 @@ def canonical_json(entry: EvidenceEntry) -> bytes:
         "corrects": entry.corrects,
         "prev_hash": entry.prev_hash,
     }
+    if entry.scheme != SCHEME_SHA256:
+        doc["scheme"] = entry.scheme
+        doc["key_id"] = entry.key_id
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def entry_hash(entry: EvidenceEntry) -> str:
+    """The unkeyed SHA-256 of an entry (scheme 1)."""
+    import hashlib
+
     return hashlib.sha256(canonical_json(entry)).hexdigest()
 
 
-def _file_sha256(path: Path) -> tuple[str, int]:
-    h = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            h.update(chunk)
-            size += len(chunk)
-    return h.hexdigest(), size
+# --- the database (tables: store.m003_evidence, store.m006_evidence_keyed) -------------------------
 
 
-# --- the database (table: store.m003_evidence) --------------------------------------------------
-
-
-_COLUMNS = "case_id, seq, kind, summary, at, recorded_at, attachments, corrects, prev_hash, hash"
+_COLUMNS = (
+    "case_id, seq, kind, summary, at, recorded_at, attachments, corrects, prev_hash, hash, scheme, key_id"
+)
 
 
 def _row_to_entry(row: Sequence[Any]) -> EvidenceEntry:
-    case_id, seq, kind, summary, at, recorded_at, attachments, corrects, prev_hash, digest = row
+    case_id, seq, kind, summary, at, recorded_at, attachments, corrects, prev_hash, digest, scheme, key_id = (
+        row
+    )
     try:
         files = tuple(
             {"sha256": str(a["sha256"]), "name": str(a["name"]), "size": str(a["size"])}
@@ -152,6 +203,8 @@ def _row_to_entry(row: Sequence[Any]) -> EvidenceEntry:
             corrects=None if corrects is None else int(corrects),
             prev_hash=prev_hash,
             hash=digest,
+            scheme=int(scheme),
+            key_id=key_id,
         )
     except (ValueError, TypeError, KeyError) as exc:
         # A row nobody could have written through reminder: show it as tampered, don't crash.
@@ -163,7 +216,8 @@ def _row_to_entry(row: Sequence[Any]) -> EvidenceEntry:
             at=datetime.min.replace(tzinfo=UTC),
             recorded_at=datetime.min.replace(tzinfo=UTC),
             prev_hash=str(prev_hash),
-            hash="",
+            hash=str(digest),
+            scheme=-1,
         )
 
 
@@ -204,6 +258,11 @@ def get_entry(store: Store, case_id: str, seq: int) -> EvidenceEntry:
     return _row_to_entry(rows[0])
 
 
+def db_head(store: Store, case_id: str) -> tuple[int, str] | None:
+    rows = _rows(store, "SELECT entries, head FROM evidence_heads WHERE case_id = ?", (case_id,))
+    return (int(rows[0][0]), str(rows[0][1])) if rows else None
+
+
 def corrections_of(entries: Iterable[EvidenceEntry]) -> dict[int, list[int]]:
     """Entry number → the entries that correct it."""
     out: dict[int, list[int]] = {}
@@ -216,62 +275,18 @@ def corrections_of(entries: Iterable[EvidenceEntry]) -> dict[int, list[int]]:
 # --- adding ---------------------------------------------------------------------------------------
 
 
-def _check_readable(files: Sequence[Path]) -> list[tuple[Path, str, int]]:
-    """Hash every file first, so a bad one stops the command before anything is written."""
-    out = []
-    for path in files:
-        if not path.exists():
-            raise InputError(f"{path}: no such file")
-        if not path.is_file():
-            raise InputError(f"{path}: not a regular file")
-        try:
-            digest, size = _file_sha256(path)
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read it ({exc.strerror or exc})") from exc
-        out.append((path, digest, size))
-    return out
+def _next_link(head: tuple[int, str] | None, last: tuple[int, str] | None) -> tuple[int, str]:
+    """The new entry's number and the hash it chains to.
 
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some filesystems refuse fsync on a directory; the file itself is synced
-    finally:
-        os.close(fd)
-
-
-def _store_blob(data_dir: Path, source: Path, digest: str) -> None:
-    """Copy ``source`` to its content address unless a blob with that hash is already there."""
-    dest = attachment_path(data_dir, digest)
-    if dest.exists():
-        return  # same content, same name: the existing blob is never touched
-    dest.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", dir=dest.parent)
-    tmp = Path(tmp_name)
-    try:
-        h = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, source.open("rb") as src:
-            while chunk := src.read(_CHUNK):
-                h.update(chunk)
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        if h.hexdigest() != digest:
-            raise InputError(f"{source}: the file changed while it was being copied; try again")
-        os.chmod(tmp, 0o600)
-        # link() refuses to replace: a blob that appeared meanwhile stays as it is.
-        with contextlib.suppress(FileExistsError):
-            os.link(tmp, dest)
-        _fsync_dir(dest.parent)
-    except OSError as exc:
-        raise StoreError(f"cannot store the attachment {source.name}: {exc.strerror or exc}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
+    Normally the head and the newest row agree. If rows at the end were deleted behind
+    reminder's back, the new entry continues after the head (chained to the deleted
+    entry's MAC), so the gap stays visible instead of being filled by a new entry N.
+    """
+    head_n = head[0] if head else 0
+    last_n = last[0] if last else 0
+    if head is not None and head_n > last_n:
+        return head_n + 1, head[1]
+    return last_n + 1, last[1] if last else ""
 
 
 def add_entry(
@@ -279,6 +294,7 @@ def add_entry(
     data_dir: Path,
     case_id: str,
     *,
+    keys: KeyDir,
     kind: str,
     summary: str,
     now: datetime,
@@ -286,10 +302,11 @@ def add_entry(
     files: Sequence[Path] = (),
     corrects: int | None = None,
 ) -> EvidenceEntry:
-    """Append an entry to a case's log and return it (with its number and hash).
+    """Append an entry to a case's log and return it (with its number and MAC).
 
-    Order matters for "nothing half-written": validate everything, copy the
-    attachments, then insert the row in one transaction.
+    Order matters for "nothing half-written": validate everything, load (or create)
+    the key, copy the attachments, insert the row and move the head in one
+    transaction, and only then add the witness line to the heads file.
     """
     if kind not in EVIDENCE_KINDS:
         raise InputError(f"unknown evidence kind {kind!r}; use one of: {', '.join(EVIDENCE_KINDS)}")
@@ -304,19 +321,20 @@ def add_entry(
     if corrects is not None and corrects < 1:
         raise InputError("--corrects takes the number of an earlier entry (1, 2, …)")
     case_id = store.get_case(case_id).id
-    checked = _check_readable(files)
+    checked = check_readable(files)
+    key = keys.load_or_create()
 
     for path, digest, _size in checked:
-        _store_blob(data_dir, path, digest)
+        store_blob(data_dir, path, digest)
     attachments = tuple(Attachment(d, p.name, s).as_mapping() for p, d, s in checked)
 
     try:
         with store.atomic():
+            head = db_head(store, case_id)
             last = store.conn.execute(
                 "SELECT seq, hash FROM evidence WHERE case_id = ? ORDER BY seq DESC LIMIT 1", (case_id,)
             ).fetchone()
-            seq = 1 if last is None else int(last[0]) + 1
-            prev_hash = "" if last is None else str(last[1])
+            seq, prev_hash = _next_link(head, None if last is None else (int(last[0]), str(last[1])))
             if corrects is not None and corrects >= seq:
                 raise NotFound(f"case {case_id} has no evidence entry {corrects} to correct")
             entry = EvidenceEntry(
@@ -329,10 +347,12 @@ def add_entry(
                 attachments=attachments,
                 corrects=corrects,
                 prev_hash=prev_hash,
+                scheme=SCHEME_HMAC,
+                key_id=key.key_id,
             )
-            entry = replace(entry, hash=entry_hash(entry))
+            entry = replace(entry, hash=key.mac(canonical_json(entry)))
             store.conn.execute(
-                f"INSERT INTO evidence ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO evidence ({_COLUMNS}) VALUES ({', '.join('?' * 12)})",
                 (
                     entry.case_id,
                     entry.seq,
@@ -347,85 +367,33 @@ def add_entry(
                     entry.corrects,
                     entry.prev_hash,
                     entry.hash,
+                    entry.scheme,
+                    entry.key_id,
                 ),
             )
+            if head is None:
+                store.conn.execute(
+                    "INSERT INTO evidence_heads (case_id, entries, head) VALUES (?, ?, ?)",
+                    (case_id, seq, entry.hash),
+                )
+            else:
+                store.conn.execute(
+                    "UPDATE evidence_heads SET entries = ?, head = ? WHERE case_id = ?",
+                    (seq, entry.hash, case_id),
+                )
     except sqlite3.Error as exc:
         raise StoreError(f"cannot record the evidence entry: {exc}") from exc
+    try:
+        keys.record_head(case_id, seq, entry.hash, now)
+    except OSError as exc:
+        # The entry is committed; only this witness is lost (the database head and the next
+        # line still guard the log), so say so rather than report the entry as not recorded.
+        why = exc.strerror or exc
+        log.warning(
+            "evidence entry %s/%d recorded, but not its head in %s: %s", case_id, seq, keys.heads_path, why
+        )
     log.info("evidence entry %s/%d recorded (%d attachment(s))", case_id, entry.seq, len(attachments))
     return entry
-
-
-# --- verifying ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing ``verify`` found wrong: an entry, or one attachment of an entry."""
-
-    seq: int
-    problem: str
-    attachment: str | None = None
-
-    def __str__(self) -> str:
-        if self.attachment is not None:
-            return f"attachment {self.attachment} of entry {self.seq}: {self.problem}"
-        return f"entry {self.seq}: {self.problem}"
-
-
-@dataclass(frozen=True, slots=True)
-class VerifyReport:
-    case_id: str
-    entries: int
-    attachments: int
-    head_hash: str
-    problems: tuple[Problem, ...] = field(default_factory=tuple)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def first(self) -> Problem | None:
-        return self.problems[0] if self.problems else None
-
-
-def verify(store: Store, data_dir: Path, case_id: str) -> VerifyReport:
-    """Recompute the chain and every attachment's hash; list what no longer matches, in log order."""
-    case_id = store.get_case(case_id).id
-    entries = list_entries(store, case_id)
-    problems: list[Problem] = []
-    expected_prev = ""
-    n_files = 0
-    for index, entry in enumerate(entries, start=1):
-        if entry.seq != index:
-            problems.append(Problem(index, f"missing (the log jumps from {index - 1} to {entry.seq})"))
-        if entry.prev_hash != expected_prev:
-            problems.append(Problem(entry.seq, "does not follow the previous entry (the chain is broken)"))
-        if not entry.hash or entry_hash(entry) != entry.hash:
-            problems.append(Problem(entry.seq, "hash mismatch (the entry was changed after it was recorded)"))
-        if entry.corrects is not None and not 1 <= entry.corrects < entry.seq:
-            problems.append(
-                Problem(entry.seq, f"corrects entry {entry.corrects}, which is not an earlier entry")
-            )
-        expected_prev = entry.hash
-        for att in attachments_of(entry):
-            n_files += 1
-            path = attachment_path(data_dir, att.sha256)
-            try:
-                digest, size = _file_sha256(path)
-            except FileNotFoundError:
-                problems.append(Problem(entry.seq, f"missing (expected at {path})", att.name))
-                continue
-            except OSError as exc:
-                problems.append(Problem(entry.seq, f"unreadable ({exc.strerror or exc})", att.name))
-                continue
-            if digest != att.sha256 or size != att.size:
-                problems.append(Problem(entry.seq, f"changed (sha256 is now {digest[:16]}…)", att.name))
-    head = entries[-1].hash if entries else ""
-    report = VerifyReport(case_id, len(entries), n_files, head, tuple(problems))
-    if problems:
-        log.info("evidence of case %s does not verify: %s", case_id, problems[0])
-    return report
 
 
 # --- JSON ------------------------------------------------------------------------------------------
@@ -450,4 +418,6 @@ def entry_to_dict(entry: EvidenceEntry, data_dir: Path | None = None) -> dict[st
         "corrects": entry.corrects,
         "prev_hash": entry.prev_hash,
         "hash": entry.hash,
+        "scheme": entry.scheme,
+        "key_id": entry.key_id,
     }

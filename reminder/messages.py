@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from .evidence import head_witness
 from .models import Case, EvidenceEntry, Message, ReviewWindow
 
 __all__ = ["FRAUD_WARNING", "render_message", "situation"]
@@ -124,6 +125,10 @@ def render_message(
         lines += ["", FRAUD_WARNING]
     lines += ["", f"Evidence so far: {len(evidence)} entr{'y' if len(evidence) == 1 else 'ies'}"]
     lines += [f"  - {row}" for row in log]
+    # A dated witness of the log's head in the user's mailbox, out of reach of this machine.
+    head = head_witness(case.id, evidence[-1].seq, evidence[-1].hash) if evidence else ""
+    if head:
+        lines += ["", head]
     lines += ["", f"When you have the decision: reminder close {case.id} --resolution '…'"]
     text = "\n".join(lines) + "\n"
 
@@ -136,6 +141,7 @@ def render_message(
         f"<table>{rows}</table><h3>Next step</h3><p>{html.escape(step).replace(chr(10), '<br>')}</p>"
         + (f"<p><em>{html.escape(FRAUD_WARNING)}</em></p>" if kind in _WARN_KINDS else "")
         + f"<h3>Evidence so far ({len(evidence)})</h3><ul>{evidence_html}</ul>"
+        + (f"<p><small>{html.escape(head)}</small></p>" if head else "")
     )
     urgency = "critical" if today >= window.deadline else _URGENCY.get(kind, "normal")
     return Message(

@@ -204,4 +204,6 @@ class EvidenceEntry:
     attachments: tuple[Mapping[str, str], ...] = ()
     corrects: int | None = None
     prev_hash: str = ""
-    hash: str = ""
+    hash: str = ""  # scheme 1: SHA-256; scheme 2: HMAC-SHA256 under the evidence key (evidence.py)
+    scheme: int = 1
+    key_id: str | None = None  # scheme 2: which evidence key (never the key itself)

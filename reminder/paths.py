@@ -36,6 +36,7 @@ __all__ = [
     "read_toml",
     "store_path_fast",
     "user_config_path",
+    "user_state_dir",
 ]
 
 APP_NAME = "reminder"
@@ -81,6 +82,17 @@ def default_store_path() -> Path:
 
         return Path(user_data_dir(APP_NAME)) / DB_FILENAME
     return base / APP_NAME / DB_FILENAME
+
+
+def user_state_dir() -> Path:
+    """``$XDG_STATE_HOME/reminder`` (or the platform's equivalent): this machine's own state, kept
+    apart from the data directory that holds the database (the evidence key lives here)."""
+    base = _linux_xdg("XDG_STATE_HOME", ".local/state")
+    if base is None:
+        from platformdirs import user_state_dir as platform_state_dir
+
+        return Path(platform_state_dir(APP_NAME))
+    return base / APP_NAME
 
 
 def _linux_xdg(variable: str, default: str) -> Path | None:

@@ -56,6 +56,7 @@ __all__ = [
     "m003_evidence",
     "m004_case_docs",
     "m005_case_doc_split",
+    "m006_evidence_keyed",
     "new_case_id",
     "normalize_case_id",
 ]
@@ -232,15 +233,61 @@ def m005_case_doc_split(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM meta WHERE key = 'case_doc_shape'")  # Store re-renders every doc on open
 
 
+def m006_evidence_keyed(conn: sqlite3.Connection) -> None:
+    """Keyed evidence entries, and each log's head in a table that only moves forward.
+
+    ``scheme`` 1 is the plain SHA-256 chain every existing row keeps; new rows are
+    scheme 2, an HMAC under a key kept outside the database (``key_id`` names it).
+    ``evidence_heads`` holds each log's entry count and newest hash, written in the
+    same transaction as each entry; existing logs start at their newest entry. Its
+    triggers refuse deleting a head and moving one anywhere but forward to the newest
+    entry, so deleting the last rows shows. Why and against whom: see evidence.py.
+    """
+    conn.execute("ALTER TABLE evidence ADD COLUMN scheme INTEGER NOT NULL DEFAULT 1")
+    conn.execute("ALTER TABLE evidence ADD COLUMN key_id TEXT")
+    conn.execute(
+        """
+        CREATE TABLE evidence_heads (
+            case_id TEXT    PRIMARY KEY REFERENCES cases (id) ON DELETE CASCADE,
+            entries INTEGER NOT NULL CHECK (entries >= 1),
+            head    TEXT    NOT NULL                       -- the hash of entry number `entries`
+        )
+        """
+    )
+    conn.execute(
+        "INSERT INTO evidence_heads (case_id, entries, head) SELECT e.case_id, e.seq, e.hash FROM evidence e "
+        "WHERE e.seq = (SELECT max(seq) FROM evidence WHERE case_id = e.case_id)"
+    )
+    # The head names an entry that exists, and none comes after it.
+    not_newest = (
+        "NEW.head IS NOT (SELECT hash FROM evidence WHERE case_id = NEW.case_id AND seq = NEW.entries) "
+        "OR EXISTS (SELECT 1 FROM evidence WHERE case_id = NEW.case_id AND seq > NEW.entries)"
+    )
+    conn.execute(
+        f"CREATE TRIGGER evidence_heads_insert BEFORE INSERT ON evidence_heads WHEN {not_newest} "
+        "BEGIN SELECT RAISE(ABORT, 'an evidence head must name the newest entry'); END"
+    )
+    conn.execute(
+        "CREATE TRIGGER evidence_heads_forward BEFORE UPDATE ON evidence_heads "
+        f"WHEN NEW.case_id IS NOT OLD.case_id OR NEW.entries <= OLD.entries OR {not_newest} "
+        "BEGIN SELECT RAISE(ABORT, 'an evidence head only moves forward, to the newest entry'); END"
+    )
+    conn.execute(
+        "CREATE TRIGGER evidence_heads_delete BEFORE DELETE ON evidence_heads "
+        "BEGIN SELECT RAISE(ABORT, 'the evidence log is append-only'); END"
+    )
+
+
 # Applied in order on open; PRAGMA user_version counts how many have run. Never edit or
 # reorder an entry that has shipped: append a new function instead. Reserved so far:
-# m002 — the outbox (outbox.py, the lead), m003 — the evidence log (evidence.py).
+# m002 — the outbox (outbox.py, the lead), m003 and m006 — the evidence log (evidence.py).
 MIGRATIONS: list[Migration] = [
     m001_cases,
     m002_outbox,
     m003_evidence,
     m004_case_docs,
     m005_case_doc_split,
+    m006_evidence_keyed,
 ]
 
 

@@ -50,6 +50,13 @@ class TmpEnv:
         return self.config_path
 
 
+@pytest.fixture(autouse=True)
+def _state_dir_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test keeps the evidence key and heads file (``$XDG_STATE_HOME/reminder``) in its own
+    temporary directory, never the real user's, whether or not it asks for ``tmp_env``."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+
+
 @pytest.fixture
 def tmp_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TmpEnv:
     for name in list(os.environ):

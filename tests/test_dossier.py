@@ -10,16 +10,31 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from reminder.calendar import get_calendar
 from reminder.dossier import SECTION_IDS, Dossier, render_html, render_markdown, write_zip, zip_bytes
-from reminder.evidence import add_entry, attachment_path, list_entries, verify
-from reminder.models import Case, Delivery
+from reminder.evidence import add_entry as _add_entry
+from reminder.evidence import attachment_path, list_entries
+from reminder.evidence_key import KeyDir
+from reminder.evidence_verify import VerifyReport
+from reminder.evidence_verify import verify as _verify
+from reminder.models import Case, Delivery, EvidenceEntry
 from reminder.presets import DEFAULT_PRESETS, current_step, escalation_steps
 from reminder.store import Store
 from reminder.window import compute_window
+
+
+def add_entry(store: Store, data_dir: Path, case_id: str, **kwargs: Any) -> EvidenceEntry:
+    """``evidence.add_entry`` with the key in this test's state directory (see conftest)."""
+    return _add_entry(store, data_dir, case_id, keys=KeyDir.default(), **kwargs)
+
+
+def verify(store: Store, data_dir: Path, case_id: str, head: str | None = None) -> VerifyReport:
+    return _verify(store, data_dir, case_id, keys=KeyDir.default(), head=head)
+
 
 SUBMITTED = date(2026, 3, 1)
 NOW = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)

@@ -8,12 +8,13 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from reminder.errors import InputError, NotFound, StoreError
+from reminder.evidence import add_entry as _add_entry
 from reminder.evidence import (
-    add_entry,
     attachment_path,
     canonical_json,
     corrections_of,
@@ -21,10 +22,22 @@ from reminder.evidence import (
     entry_to_dict,
     get_entry,
     list_entries,
-    verify,
 )
-from reminder.models import Case
+from reminder.evidence_key import KeyDir
+from reminder.evidence_verify import VerifyReport
+from reminder.evidence_verify import verify as _verify
+from reminder.models import Case, EvidenceEntry
 from reminder.store import Store
+
+
+def add_entry(store: Store, data_dir: Path, case_id: str, **kwargs: Any) -> EvidenceEntry:
+    """``evidence.add_entry`` with the key in this test's state directory (see conftest)."""
+    return _add_entry(store, data_dir, case_id, keys=KeyDir.default(), **kwargs)
+
+
+def verify(store: Store, data_dir: Path, case_id: str, head: str | None = None) -> VerifyReport:
+    return _verify(store, data_dir, case_id, keys=KeyDir.default(), head=head)
+
 
 NOW = datetime(2026, 3, 5, 10, 30, tzinfo=UTC)
 
@@ -66,7 +79,9 @@ def test_entries_chain_and_hash(store: Store, data_dir: Path) -> None:
     assert (first.seq, second.seq) == (1, 2)
     assert first.prev_hash == ""
     assert second.prev_hash == first.hash
-    assert second.hash == entry_hash(second)
+    key = KeyDir.default().load()
+    assert key is not None and (second.scheme, second.key_id) == (2, key.key_id)
+    assert second.hash == key.mac(canonical_json(second)) != entry_hash(second)
     stored = list_entries(store, "abc234")
     assert stored == [first, second]
     assert get_entry(store, "abc234", 2) == second
@@ -78,9 +93,20 @@ def test_canonical_json_is_sorted_and_compact(store: Store, data_dir: Path) -> N
     doc = json.loads(raw)
     assert list(doc) == sorted(doc)
     assert b" " not in raw.replace(b"caf\xc3\xa9", b"")
-    assert set(doc) == {
-        "case_id", "seq", "kind", "summary", "at", "recorded_at", "attachments", "corrects", "prev_hash",
-    }  # fmt: skip
+    legacy = {
+        "case_id",
+        "seq",
+        "kind",
+        "summary",
+        "at",
+        "recorded_at",
+        "attachments",
+        "corrects",
+        "prev_hash",
+    }
+    assert set(doc) == legacy | {"scheme", "key_id"}
+    # Rows hashed before the key keep exactly the document they were hashed over.
+    assert set(json.loads(canonical_json(replace(entry, scheme=1, key_id=None)))) == legacy
 
 
 def test_attachments_are_content_addressed_0600_and_keep_their_name(
@@ -140,8 +166,8 @@ def test_verify_names_a_missing_attachment(store: Store, data_dir: Path, tmp_pat
 def _tamper(store: Store, sql: str, params: tuple[object, ...]) -> None:
     # What someone editing the file behind reminder's back would do, triggers and all.
     conn = sqlite3.connect(store.path, isolation_level=None)
-    conn.execute("DROP TRIGGER evidence_append_only_update")
-    conn.execute("DROP TRIGGER evidence_append_only_delete")
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        conn.execute(f'DROP TRIGGER "{name}"')
     conn.execute(sql, params)
     conn.close()
 
@@ -164,14 +190,67 @@ def test_verify_names_a_deleted_row(store: Store, data_dir: Path) -> None:
     assert str(report.first).startswith("entry 2: missing")
 
 
-def test_rewritten_hash_still_breaks_the_chain(store: Store, data_dir: Path) -> None:
+def test_a_hash_recomputed_without_the_key_names_the_forged_entry_only(store: Store, data_dir: Path) -> None:
     for i in range(2):
         add_entry(store, data_dir, "abc234", kind="call", summary=f"call {i + 1}", now=NOW)
     first = get_entry(store, "abc234", 1)
     forged = replace(first, summary="forged")
     _tamper(store, "UPDATE evidence SET summary = ?, hash = ? WHERE seq = 1", ("forged", entry_hash(forged)))
     report = verify(store, data_dir, "abc234")
-    assert str(report.first) == "entry 2: does not follow the previous entry (the chain is broken)"
+    # Entry 2's link to the old entry 1 is the consequence, not a second problem.
+    assert [str(p) for p in report.problems] == [
+        "entry 1: hash mismatch (the entry was changed after it was recorded)"
+    ]
+
+
+def test_an_unkeyed_chain_names_the_break_where_it_is(store: Store, data_dir: Path) -> None:
+    # Rows as reminder wrote them before the key (scheme 1), then one rewritten with its hash recomputed.
+    for i in range(2):
+        add_entry(store, data_dir, "abc234", kind="call", summary=f"call {i + 1}", now=NOW)
+    prev = ""
+    for e in list_entries(store, "abc234"):
+        old = replace(e, scheme=1, key_id=None, prev_hash=prev)
+        prev = entry_hash(old)
+        _tamper(store, "UPDATE evidence SET scheme = 1, key_id = NULL, prev_hash = ?, hash = ? WHERE seq = ?",
+                (old.prev_hash, prev, e.seq))  # fmt: skip
+    _tamper(store, "DELETE FROM evidence_heads", ())
+    _tamper(store, "INSERT INTO evidence_heads VALUES ('abc234', 2, ?)", (prev,))
+    KeyDir.default().heads_path.unlink()  # as if written before the heads file existed
+    assert verify(store, data_dir, "abc234").ok
+    first = replace(get_entry(store, "abc234", 1), summary="forged")
+    _tamper(store, "UPDATE evidence SET summary = 'forged', hash = ? WHERE seq = 1", (entry_hash(first),))
+    report = verify(store, data_dir, "abc234")
+    assert [str(p) for p in report.problems] == [
+        "entry 2: does not follow the previous entry (the chain is broken)"
+    ]
+
+
+def test_the_head_only_moves_forward_and_is_never_deleted(store: Store, data_dir: Path) -> None:
+    add_entry(store, data_dir, "abc234", kind="call", summary="one", now=NOW)
+    second = add_entry(store, data_dir, "abc234", kind="call", summary="two", now=NOW)
+    assert store.conn.execute("SELECT entries, head FROM evidence_heads").fetchall() == [(2, second.hash)]
+    first = get_entry(store, "abc234", 1)
+    for sql, params in [
+        ("DELETE FROM evidence_heads", ()),
+        ("UPDATE evidence_heads SET entries = 1, head = ?", (first.hash,)),  # backwards
+        ("UPDATE evidence_heads SET entries = 3, head = ?", (second.hash,)),  # past the newest
+        ("INSERT INTO evidence_heads VALUES ('zzzzzz', 1, 'x')", ()),  # names no entry
+    ]:
+        with pytest.raises(sqlite3.IntegrityError):
+            store.conn.execute(sql, params)
+
+
+def test_an_entry_added_after_a_cut_keeps_the_gap_visible(store: Store, data_dir: Path) -> None:
+    for i in range(3):
+        add_entry(store, data_dir, "abc234", kind="call", summary=f"call {i + 1}", now=NOW)
+    cut = get_entry(store, "abc234", 3)
+    _tamper(store, "DELETE FROM evidence WHERE seq = 3", ())
+    fourth = add_entry(store, data_dir, "abc234", kind="note", summary="after the cut", now=NOW)
+    # Not a new entry 3 filling the hole: the chain goes on from the deleted entry's MAC.
+    assert (fourth.seq, fourth.prev_hash) == (4, cut.hash)
+    assert [str(p) for p in verify(store, data_dir, "abc234").problems] == [
+        "entry 3: missing (deleted from the database)"
+    ]
 
 
 def test_the_log_refuses_updates_and_deletes(store: Store, data_dir: Path) -> None:
@@ -261,3 +340,43 @@ def test_entry_to_dict(store: Store, data_dir: Path, tmp_path: Path) -> None:
     assert d["attachments"][0]["size"] == 1
     assert Path(d["attachments"][0]["path"]).read_bytes() == b"A"
     assert d["at"] == NOW.isoformat()
+
+
+def test_without_the_key_keyed_entries_are_named_as_unchecked(store: Store, data_dir: Path) -> None:
+    for i in range(2):
+        add_entry(store, data_dir, "abc234", kind="call", summary=f"call {i + 1}", now=NOW)
+    keys = KeyDir.default()
+    keys.key_path.unlink()
+    (problem,) = verify(store, data_dir, "abc234").problems
+    assert str(problem).startswith(
+        f"cannot check entries 1 to 2: keyed, and the evidence key {keys.key_path}"
+    )
+    assert not keys.key_path.exists()  # verifying never creates a key
+
+
+def test_entries_of_another_key_are_told_apart(store: Store, data_dir: Path) -> None:
+    add_entry(store, data_dir, "abc234", kind="call", summary="on the old laptop", now=NOW)
+    keys = KeyDir.default()
+    old = keys.load()
+    keys.key_path.unlink()
+    keys.heads_path.unlink()  # a new machine: a fresh state directory
+    add_entry(store, data_dir, "abc234", kind="call", summary="on the new one", now=NOW)
+    new = keys.load()
+    assert old is not None and new is not None and old.key_id != new.key_id
+    (problem,) = verify(store, data_dir, "abc234").problems
+    assert str(problem).startswith(
+        f"entry 1: hash mismatch, recorded with evidence key {old.key_id}, not this machine's"
+    )
+
+
+def test_the_key_is_made_private_and_a_bad_key_file_is_refused(tmp_path: Path) -> None:
+    keys = KeyDir(tmp_path / "state")
+    key = keys.load_or_create()
+    assert stat.S_IMODE(keys.key_path.stat().st_mode) == 0o600
+    assert keys.key_path.read_text().strip() not in repr(key)
+    keys.key_path.chmod(0o644)
+    assert keys.load() is not None and keys.load().key_id == key.key_id  # type: ignore[union-attr]
+    assert stat.S_IMODE(keys.key_path.stat().st_mode) == 0o600
+    keys.key_path.write_text("not a key\n")
+    with pytest.raises(StoreError, match="not an evidence key"):
+        keys.load()

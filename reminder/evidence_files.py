@@ -1,0 +1,195 @@
+"""Evidence attachments on disk: storing them content-addressed, and reading them back safely.
+
+Attachments are copied into ``<data dir>/attachments/<sha256[:2]>/<sha256>`` (mode
+0600), content-addressed, and never moved or altered; the original file name stays
+in the entry. Files are copied *before* the database transaction: if the
+transaction fails, the copied blobs are orphans — harmless, since a blob is only
+reachable through an entry and identical content maps to the same name — and no
+entry is visible.
+
+Reading a blob back (``verify``, every export) never trusts what is at its place:
+it is opened without following a symbolic link and without blocking
+(``O_NOFOLLOW | O_NONBLOCK``), then ``fstat`` must say "regular file". A blob
+replaced by a link to ``/dev/zero``, a FIFO, a device or a directory is reported as
+:class:`TamperedFile` at once, instead of reading forever or waiting for a writer
+that never comes. The name is checked too: the hash comes from the database, and a
+"hash" such as ``../../x`` must not walk out of the attachments directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import re
+import stat
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+from .errors import InputError, StoreError
+
+__all__ = [
+    "ATTACHMENTS_DIR",
+    "TamperedFile",
+    "attachment_path",
+    "blob_sha256",
+    "check_readable",
+    "file_sha256",
+    "read_blob",
+    "store_blob",
+]
+
+log = logging.getLogger(__name__)
+
+ATTACHMENTS_DIR = "attachments"
+_CHUNK = 1 << 20
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+# O_CLOEXEC: a blob opened while a notifier starts a child must not leak into it.
+_OPEN_BLOB = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+class TamperedFile(OSError):
+    """What is stored where an attachment should be is not the regular file reminder wrote."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+    def __str__(self) -> str:
+        return self.problem
+
+
+def attachment_path(data_dir: Path, sha256: str) -> Path:
+    """Where the blob with this hash lives under the data directory."""
+    return data_dir / ATTACHMENTS_DIR / sha256[:2] / sha256
+
+
+def _what(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    return "not a file"
+
+
+def _open_blob(data_dir: Path, sha256: str) -> int:
+    """An fd on the blob, which is a regular file; TamperedFile or FileNotFoundError otherwise."""
+    if not _SHA256.fullmatch(sha256):
+        raise TamperedFile("tampered: the recorded SHA-256 is not a SHA-256 hash")
+    path = attachment_path(data_dir, sha256)
+    try:
+        fd = os.open(path, _OPEN_BLOB)
+    except OSError as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        # ELOOP is what O_NOFOLLOW answers for a link; say what is there if we can tell.
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            raise exc from None
+        if stat.S_ISREG(mode):
+            raise
+        raise TamperedFile(f"tampered: not a regular file ({_what(mode)})") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise TamperedFile(f"tampered: not a regular file ({_what(mode)})")
+    return fd
+
+
+def blob_sha256(data_dir: Path, sha256: str) -> tuple[str, int]:
+    """The current SHA-256 and size of the blob stored under ``sha256`` (see :func:`_open_blob`)."""
+    fd = _open_blob(data_dir, sha256)
+    with os.fdopen(fd, "rb") as fh:
+        return _digest(fh)
+
+
+def read_blob(data_dir: Path, sha256: str) -> bytes:
+    """The bytes of the blob stored under ``sha256`` (see :func:`_open_blob`)."""
+    fd = _open_blob(data_dir, sha256)
+    with os.fdopen(fd, "rb") as fh:
+        return fh.read()
+
+
+def _digest(fh: IO[bytes]) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    while chunk := fh.read(_CHUNK):
+        h.update(chunk)
+        size += len(chunk)
+    return h.hexdigest(), size
+
+
+def file_sha256(path: Path) -> tuple[str, int]:
+    """SHA-256 and size of a file the user names (``evidence add --file``)."""
+    with path.open("rb") as fh:
+        return _digest(fh)
+
+
+def check_readable(files: Sequence[Path]) -> list[tuple[Path, str, int]]:
+    """Hash every file first, so a bad one stops the command before anything is written."""
+    out = []
+    for path in files:
+        if not path.exists():
+            raise InputError(f"{path}: no such file")
+        if not path.is_file():
+            raise InputError(f"{path}: not a regular file")
+        try:
+            digest, size = file_sha256(path)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read it ({exc.strerror or exc})") from exc
+        out.append((path, digest, size))
+    return out
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems refuse fsync on a directory; the file itself is synced
+    finally:
+        os.close(fd)
+
+
+def store_blob(data_dir: Path, source: Path, digest: str) -> None:
+    """Copy ``source`` to its content address unless a blob with that hash is already there."""
+    dest = attachment_path(data_dir, digest)
+    if dest.exists():
+        return  # same content, same name: the existing blob is never touched
+    dest.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", dir=dest.parent)
+    tmp = Path(tmp_name)
+    try:
+        h = hashlib.sha256()
+        with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+            while chunk := src.read(_CHUNK):
+                h.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        if h.hexdigest() != digest:
+            raise InputError(f"{source}: the file changed while it was being copied; try again")
+        os.chmod(tmp, 0o600)
+        # link() refuses to replace: a blob that appeared meanwhile stays as it is.
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, dest)
+        _fsync_dir(dest.parent)
+    except OSError as exc:
+        raise StoreError(f"cannot store the attachment {source.name}: {exc.strerror or exc}") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
