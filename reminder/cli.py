@@ -117,10 +117,18 @@ def settings_from(ctx: click.Context) -> Settings:
     root = ctx.find_root()
     obj = root.ensure_object(dict)
     if "settings" not in obj:
-        from .config import load_settings
-
-        obj["settings"] = load_settings(obj.get("config_path"))
+        obj["settings"] = _load_settings(obj.get("config_path"))
     settings: Settings = obj["settings"]
+    return settings
+
+
+def _load_settings(path: Path | None) -> Settings:
+    """Load the settings and speak their language from now on ([defaults] language, else the locale)."""
+    from .config import load_settings
+    from .i18n import set_language
+
+    settings = load_settings(path)
+    set_language(settings.defaults.language)
     return settings
 
 
@@ -393,12 +401,11 @@ def daemon_command(ctx: click.Context, once: bool, verbose: int, as_json: bool) 
       reminder daemon            # until stopped; `reminder service install` runs it under systemd
       reminder daemon --once     # send what is due now and exit (cron)
     """
-    from .config import load_settings
     from .daemon import Daemon
 
     _setup_logging(max(verbose, 0 if once else 1))
     config_path = ctx.find_root().ensure_object(dict).get("config_path")
-    daemon = Daemon(lambda: load_settings(config_path))
+    daemon = Daemon(lambda: _load_settings(config_path))
     if once:
         report = daemon.run_once()
         if as_json:

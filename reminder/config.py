@@ -35,6 +35,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .errors import ConfigError, UnknownCountry
+from .i18n import LANGUAGES, language_error, normalise_language
 from .models import Closure, Unit
 from .paths import ENV_PREFIX, ConfigLocation, config_location, default_store_path, read_toml
 from .presets import DEFAULT_PRESETS, Preset
@@ -92,6 +93,16 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _language(value: str | None) -> str | None:
+    """A language of :data:`~reminder.i18n.LANGUAGES`, in its canonical spelling ("zh-CN" → "zh_CN")."""
+    if value is None:
+        return None
+    found = normalise_language(value, LANGUAGES)
+    if found is None:
+        raise ValueError(language_error(value, LANGUAGES))
+    return found
+
+
 class DefaultsSettings(_Section):
     """What a new case gets unless the command line says otherwise."""
 
@@ -103,6 +114,8 @@ class DefaultsSettings(_Section):
     unit: Unit = DEFAULT_UNIT
     hour: int = Field(default=DEFAULT_HOUR, ge=0, le=23)
     minute: int = Field(default=DEFAULT_MINUTE, ge=0, le=59)
+    # The language reminder speaks (i18n.py); None: the locale's (LANGUAGE, LC_ALL, …), else English.
+    language: str | None = None
 
     @field_validator("country")
     @classmethod
@@ -115,6 +128,11 @@ class DefaultsSettings(_Section):
         if not is_timezone(value):
             raise ValueError(f"unknown time zone {value!r} (use an IANA name such as 'Asia/Bahrain')")
         return value
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        return _language(value)
 
     @model_validator(mode="after")
     def _min_before_max(self) -> DefaultsSettings:

@@ -57,6 +57,21 @@ def _state_dir_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
 
 
+@pytest.fixture(autouse=True)
+def _english_by_default(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Tests expect English whatever the machine's locale says (a Chinese desktop sets
+    LANGUAGE=zh_CN:zh); a test about languages sets its own. The process's language, which
+    the CLI fixes when it loads settings (i18n.set_language), is restored after each test."""
+    from reminder import i18n
+
+    for name in i18n.LOCALE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    saved = i18n._process_language
+    yield
+    i18n._process_language = saved
+
+
 @pytest.fixture
 def tmp_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TmpEnv:
     for name in list(os.environ):

@@ -20,6 +20,7 @@ from typing import ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from ..i18n import LANGUAGES, language_error, normalise_language
 from ..models import REMINDER_KINDS, Message
 
 __all__ = [
@@ -94,6 +95,19 @@ class NotifierOptions(BaseModel):
     enabled: bool = True
     # Reminder kinds this notifier receives; None = every kind.
     kinds: list[str] | None = None
+    # The language of what this notifier sends (someone else in the family reads it);
+    # None: the user's ([defaults] language or the locale).
+    language: str | None = None
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        found = normalise_language(value, LANGUAGES)
+        if found is None:
+            raise ValueError(language_error(value, LANGUAGES))
+        return found
 
     @field_validator("kinds")
     @classmethod

@@ -1,0 +1,150 @@
+"""Holiday names in the reader's language.
+
+The calendar names holidays in English (the ``holidays`` package's en_US names, and the
+labels of :mod:`reminder.overrides`). :func:`holiday_name` gives the name in another
+language:
+
+1. from the ``holidays`` package itself where it translates that country into the language
+   (China into zh_CN; Bahrain into ar): the same day's holidays in both languages, paired
+   in order — which needs the ``day``;
+2. else from reminder's own catalogue, ``data/holiday_names/<lang>.toml``: English name →
+   name, per country, with patterns for the variants ("Eid al-Adha (estimated)", "Ashura
+   day in lieu (not yet announced)");
+3. else the English name. Never another script: a name the catalogue lacks does not fall
+   back to the country's own language (Arabic for Bahrain) for a reader of Chinese.
+
+Pure: package data read once, and the ``holidays`` package.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from functools import cache, lru_cache
+from importlib import resources
+
+from .i18n import SOURCE_LANGUAGE
+
+__all__ = ["NAME_SEPARATOR", "HolidayNames", "holiday_name", "load_names"]
+
+# The calendar joins the names of a day with several holidays this way (calendar.py).
+NAME_SEPARATOR = "; "
+_SEPARATORS = {"zh_CN": "；"}
+
+
+@dataclass(frozen=True, slots=True)
+class HolidayNames:
+    """One language's catalogue: exact names per country ("*": any) and patterns."""
+
+    lang: str
+    names: dict[str, dict[str, str]]
+    patterns: tuple[tuple[re.Pattern[str], str], ...]
+
+    def lookup(self, name: str, country: str) -> str | None:
+        """``name`` in this language, or None when the catalogue cannot say it."""
+        for table in (self.names.get(country.upper(), {}), self.names.get("*", {})):
+            if name in table:
+                return table[name]
+        for pattern, template in self.patterns:
+            m = pattern.fullmatch(name)
+            if m is not None:
+                inner = self.lookup(m.group(1), country)
+                if inner is not None:
+                    return template.replace("%s", inner, 1)
+        return None
+
+
+@cache
+def load_names(lang: str) -> HolidayNames | None:
+    """The catalogue for ``lang``, or None where reminder ships none."""
+    resource = resources.files("reminder").joinpath("data", "holiday_names", f"{lang}.toml")
+    if not resource.is_file():
+        return None
+    data = tomllib.loads(resource.read_text(encoding="utf-8"))
+    raw_patterns: dict[str, str] = data.get("patterns", {})
+    # The longest pattern first: "%s (observed, estimated)" before "%s (estimated)".
+    ordered = sorted(raw_patterns.items(), key=lambda kv: len(kv[0]), reverse=True)
+    patterns = tuple(
+        (re.compile(re.escape(key).replace(re.escape("%s"), "(.+)", 1)), value) for key, value in ordered
+    )
+    names = {country.upper(): dict(table) for country, table in data["names"].items()}
+    return HolidayNames(lang=lang, names=names, patterns=patterns)
+
+
+def holiday_name(
+    name: str,
+    country: str,
+    lang: str,
+    *,
+    day: date | None = None,
+    subdivision: str | None = None,
+) -> str:
+    """``name`` (English, as the calendar gives it) in ``lang``; the English name when
+    neither the ``holidays`` package nor reminder's catalogue has it in ``lang``.
+
+    ``day`` lets the ``holidays`` package's own translation be used (its names for a
+    day are paired in order); several names joined by ``"; "`` are translated one by one.
+    """
+    if lang == SOURCE_LANGUAGE or not name:
+        return name
+    translated = [_one(part, country, lang, day, subdivision) for part in _split(name)]
+    return _SEPARATORS.get(lang, NAME_SEPARATOR).join(translated)
+
+
+def _split(joined: str) -> list[str]:
+    """The names the calendar joined with "; ", leaving a "; " inside brackets alone
+    ("Arafat Day (estimated; not yet announced)" is one name)."""
+    parts: list[str] = []
+    depth = start = 0
+    for i, ch in enumerate(joined):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0 and joined.startswith(NAME_SEPARATOR, i):
+            parts.append(joined[start:i])
+            start = i + len(NAME_SEPARATOR)
+    parts.append(joined[start:])
+    return parts
+
+
+def _one(name: str, country: str, lang: str, day: date | None, subdivision: str | None) -> str:
+    if day is not None:
+        paired = _paired(country.upper(), subdivision, day.year, lang).get((day, name))
+        if paired is not None:
+            return paired
+    names = load_names(lang)
+    found = names.lookup(name, country) if names is not None else None
+    return found if found is not None else name
+
+
+@lru_cache(maxsize=64)
+def _paired(country: str, subdivision: str | None, year: int, lang: str) -> dict[tuple[date, str], str]:
+    """{(day, English name): name in ``lang``} for a year, where ``holidays`` translates the
+    country into ``lang``; empty elsewhere."""
+    import holidays
+
+    # The calendar's own choices (its English, every estimated date labelled), so the
+    # English side is exactly the names the calendar produced.
+    from .calendar import _holiday_class, _language, _show_estimated_options
+
+    try:
+        cls = _holiday_class(country)
+    except (KeyError, NotImplementedError):
+        return {}
+    english = _language(cls)
+    if lang not in getattr(cls, "supported_languages", ()) or english is None:
+        return {}
+    options = _show_estimated_options(country)
+    try:
+        source = holidays.country_holidays(
+            country, subdiv=subdivision, years=year, language=english, **options
+        )
+        target = holidays.country_holidays(country, subdiv=subdivision, years=year, language=lang, **options)
+    except (KeyError, NotImplementedError):
+        return {}
+    out: dict[tuple[date, str], str] = {}
+    for d in source:
+        here, there = source.get_list(d), target.get_list(d)
+        if len(here) == len(there):  # the same holidays in the same order; else do not guess
+            out.update({(d, a): b for a, b in zip(here, there, strict=True)})
+    return out
