@@ -30,6 +30,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from hypothesis import given
 from hypothesis import strategies as st
+from trickle_smtp import trickling_smtp
 
 from reminder.errors import ConfigError
 from reminder.models import Message
@@ -912,3 +913,88 @@ def test_a_second_connection_that_cannot_open_leaves_the_stream_on_the_first(
     assert [r.ok for r in results] == [True] * 60
     assert opened["n"] == 2 and len(smtp_server.recorder.sessions) == 1
     assert len(smtp_server.recorder.messages) == 60
+
+
+# --- a server that answers one byte at a time (issue 15: no notifier can hold the daemon) ---------
+
+
+def bounded(call: Any, seconds: float = 30) -> Any:
+    """``call()`` in a thread: its value, or a failure if it is still running after ``seconds``
+    (far beyond any deadline the tests set: it is held, and would be forever)."""
+    out: list[Any] = []
+    thread = threading.Thread(target=lambda: out.append(call()), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        pytest.fail(f"still sending after {seconds} s: held by a server that trickles its answer")
+    assert out, "the call raised (see the thread's traceback above)"
+    return out[0]
+
+
+@pytest.mark.parametrize("step", ["greeting", "ehlo", "data"])
+def test_a_trickling_server_fails_the_message_at_the_exchange_deadline(step: str) -> None:
+    # One byte every 0.2 s keeps a per-read timeout of 0.6 s from ever firing; only a deadline
+    # for the whole exchange (connecting and greeting, or one message) ends it.
+    with trickling_smtp(step, interval=0.2) as server:
+        n = notifier(Server("127.0.0.1", server.port, Recorder()), timeout=0.6, exchange_timeout=1)
+        result = bounded(lambda: n.send(msg(1)))
+        assert server.trickling.is_set()
+    assert (result.ok, result.problem, result.retryable) == (False, "timeout", True)
+    assert result.detail == f"timeout: 127.0.0.1:{server.port} did not finish an exchange within 1 s"
+
+
+def test_a_trickling_answer_to_quit_does_not_hold_a_message_that_was_sent() -> None:
+    with trickling_smtp("quit", interval=0.2) as server:
+        n = notifier(Server("127.0.0.1", server.port, Recorder()), timeout=0.6, exchange_timeout=1)
+        result = bounded(lambda: n.send(msg(1)))
+        assert server.trickling.is_set()
+    assert result.ok, result.detail
+    assert server.message_ids(server.accepted) == [message_id("case-1:deadline:0")]
+
+
+def test_a_trickling_server_leaves_the_row_for_a_retry_with_the_same_message_id(tmp_env: Any) -> None:
+    """Through the outbox: the message abandoned at the deadline is a retryable failure, its row
+    is planned again with a retry time, and the retry (the server now answers) carries the same
+    Message-ID, so a server that had in fact accepted the first copy shows a repeat, not a new mail."""
+    from datetime import date, timedelta
+
+    from reminder import api, outbox
+    from reminder.config import load_settings
+    from reminder.store import Store
+
+    settings = load_settings()
+    later = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    with Store(tmp_env.db_path) as store:
+        api.add_case(
+            store, settings, now=datetime(2026, 1, 1, tzinfo=UTC), title="case", organisation="Batelco",
+            submitted=date(2026, 1, 4),
+        )  # fmt: skip
+
+    def deliver(port: int, now: datetime) -> Any:
+        email_notifier = EmailNotifier(
+            EmailOptions(
+                host="127.0.0.1", port=port, security="none", sender="r@example.org",
+                recipients=["me@example.org"], timeout=0.6, exchange_timeout=1,
+            ),
+            label="log",  # the outbox rows of the default settings are the log notifier's
+            clock=fixed_clock,
+        )  # fmt: skip
+        with Store(tmp_env.db_path) as own:  # in the calling thread: sqlite3 connections stay in theirs
+            return api.deliver_due(own, settings, [email_notifier], now=now)
+
+    with trickling_smtp("data", interval=0.2) as server:
+        report = bounded(lambda: deliver(server.port, later))
+        assert (report.sent, report.retried, report.failed) == (0, 1, 0)
+        with Store(tmp_env.db_path) as store:
+            assert outbox.due(store, later) == []
+            (row,) = [
+                d for d in outbox.due(store, later + timedelta(days=1)) if d.status in ("planned", "sending")
+            ]
+        assert row.status == "planned" and row.attempts == 1
+        assert row.next_attempt_at is not None and row.next_attempt_at > later
+        assert (row.last_error or "").startswith("timeout:")
+        server.trickle = False
+        report = bounded(lambda: deliver(server.port, row.next_attempt_at))
+    assert (report.sent, report.retried, report.failed) == (1, 0, 0)
+    assert server.message_ids(server.received) == [message_id(row.key)] * 2
+    assert server.message_ids(server.accepted) == [message_id(row.key)]

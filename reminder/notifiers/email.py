@@ -2,7 +2,7 @@
 
 ``[notifiers.email]`` keys: ``host``, ``port``, ``security``, ``username``,
 ``password_env`` / ``password_file``, ``sender``, ``recipients``, ``timeout``,
-``tls_verify``, ``ca_file``, ``connections``. The password is read once into a
+``exchange_timeout``, ``tls_verify``, ``ca_file``, ``connections``. The password is read once into a
 ``SecretStr`` and never appears in logs, ``describe()`` or results.
 
 Each message is sent as plain text with an HTML alternative and a Message-ID
@@ -14,6 +14,11 @@ A server that offers PIPELINING (RFC 2920; Postfix, Exim and the big providers d
 gets MAIL, RCPT and DATA in one write: two round trips per message instead of four.
 Failures are classified (DNS, connection, timeout, TLS, authentication, recipient)
 so ``reminder notify test`` can name the problem.
+
+``timeout`` bounds each wait for the server; ``exchange_timeout`` each exchange as a whole
+(opening a connection through AUTH, one message from MAIL to the reply to its end, QUIT),
+so a server that answers a byte at a time fails the message (a retryable timeout) instead
+of holding the sender for ever.
 """
 
 from __future__ import annotations
@@ -52,7 +57,7 @@ from .base import (
     Problem,
 )
 from .messages import html_from_text
-from .smtp import Session, Sessions, Transaction, transaction
+from .smtp import ExchangeTimeout, Session, Sessions, Transaction, deadline, transaction
 
 __all__ = [
     "DEFAULT_PORTS",
@@ -70,6 +75,9 @@ log = logging.getLogger(__name__)
 Security = Literal["starttls", "tls", "none"]
 DEFAULT_PORTS: dict[str, int] = {"starttls": 587, "tls": 465, "none": 25}
 DEFAULT_TIMEOUT = 30.0
+# A whole exchange: generous for a slow server (a greylisting relay, a big message on a poor
+# line), short enough that a server trickling its answer costs a minute, then a retry.
+DEFAULT_EXCHANGE_TIMEOUT = 60.0
 # SMTP connections a large batch (a catch-up after downtime) may use at once. Each message costs
 # a few round trips that wait on the server; several connections overlap those waits. Small
 # enough for providers' limits on concurrent connections (Gmail allows ~10 per account).
@@ -140,6 +148,7 @@ class EmailOptions(NotifierOptions):
     sender: str
     recipients: list[str] = Field(min_length=1)
     timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0)
+    exchange_timeout: float = Field(default=DEFAULT_EXCHANGE_TIMEOUT, gt=0)
     tls_verify: bool = True
     ca_file: Path | None = None
     connections: int | None = Field(default=None, ge=1, le=MAX_CONNECTIONS)
@@ -362,6 +371,10 @@ def classify_smtp_error(exc: BaseException, *, host: str, port: int) -> Delivery
             problem="rejected",
             retryable=_retryable_code(exc.smtp_code),
         )
+    if isinstance(exc, ExchangeTimeout):
+        return DeliveryResult.failure(
+            f"timeout: {where} did not finish an exchange within {exc.seconds:g} s", problem="timeout"
+        )
     if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(exc.__context__, TimeoutError):
         # smtplib turns a read timeout into "connection unexpectedly closed".
         return DeliveryResult.failure(f"timeout: no answer from {where}", problem="timeout")
@@ -466,27 +479,39 @@ class EmailNotifier(Notifier):
         opts = self.opts
         port = opts.effective_port
         smtp: smtplib.SMTP
+        # Made unconnected, so that the greeting too is read under the deadline; connect()
+        # does not set the host TLS checks the certificate against, the constructor would.
         if opts.security == "tls":
-            smtp = smtplib.SMTP_SSL(opts.host, port, timeout=opts.timeout, context=self._ssl_context())
+            smtp = smtplib.SMTP_SSL(timeout=opts.timeout, context=self._ssl_context())
         else:
-            smtp = smtplib.SMTP(opts.host, port, timeout=opts.timeout)
+            smtp = smtplib.SMTP(timeout=opts.timeout)
+        smtp._host = opts.host  # type: ignore[attr-defined]
         try:
-            smtp.ehlo()
-            if opts.security == "starttls":
-                if not smtp.has_extn("starttls"):
-                    raise smtplib.SMTPNotSupportedError(
-                        'the server does not offer STARTTLS (set security = "tls" for port 465)'
-                    )
-                smtp.starttls(context=self._ssl_context())
-                smtp.ehlo()
-            if opts.username:
-                if self._password is None:
-                    raise smtplib.SMTPNotSupportedError("no password for AUTH")
-                smtp.login(opts.username, self._password.get_secret_value())
+            with deadline(smtp, opts.exchange_timeout):
+                self._open(smtp, port)
         except BaseException:
             smtp.close()
             raise
         return smtp
+
+    def _open(self, smtp: smtplib.SMTP, port: int) -> None:
+        """Connect, greet, STARTTLS and AUTH, as ``smtplib.SMTP(host, port)`` and the rest would."""
+        opts = self.opts
+        code, text = smtp.connect(opts.host, port)
+        if code != 220:
+            raise smtplib.SMTPConnectError(code, text)
+        smtp.ehlo()
+        if opts.security == "starttls":
+            if not smtp.has_extn("starttls"):
+                raise smtplib.SMTPNotSupportedError(
+                    'the server does not offer STARTTLS (set security = "tls" for port 465)'
+                )
+            smtp.starttls(context=self._ssl_context())
+            smtp.ehlo()
+        if opts.username:
+            if self._password is None:
+                raise smtplib.SMTPNotSupportedError("no password for AUTH")
+            smtp.login(opts.username, self._password.get_secret_value())
 
     def _fail(self, exc: BaseException) -> DeliveryResult:
         result = classify_smtp_error(exc, host=self.opts.host, port=self.opts.effective_port)
@@ -563,7 +588,7 @@ class EmailNotifier(Notifier):
             item = next(source, None)
             return None if item is None else (*item, False)
 
-        sessions = Sessions(self.opts.timeout, finished)
+        sessions = Sessions(self.opts.timeout, finished, exchange_timeout=self.opts.exchange_timeout)
         try:
             while not raised:
                 # Give every idle connection a message, opening more up to ``width``.

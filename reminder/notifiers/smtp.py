@@ -11,6 +11,11 @@ write and receives each reply it waits for, so the same steps serve a server wit
 PIPELINING (RFC 2920). :class:`Sessions` drives any number of them, one per connection.
 smtplib still opens each connection (TLS, EHLO, STARTTLS, AUTH) and closes it (QUIT); only
 the transactions in between are ours.
+
+Every exchange has a deadline as a whole, not only a timeout per read: a server that answers
+one byte every few seconds resets any per-read timeout forever (and held the daemon so, past
+SIGTERM). A transaction's deadline is kept by :class:`Sessions`; smtplib's blocking steps run
+under :func:`deadline`, which shuts the socket down when time is up.
 """
 
 from __future__ import annotations
@@ -21,11 +26,22 @@ import selectors
 import smtplib
 import socket
 import ssl
+import threading
 import time
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["CLOSE", "Reply", "Session", "Sessions", "Transaction", "quote_periods", "transaction"]
+__all__ = [
+    "CLOSE",
+    "ExchangeTimeout",
+    "Reply",
+    "Session",
+    "Sessions",
+    "Transaction",
+    "deadline",
+    "quote_periods",
+    "transaction",
+]
 
 Reply = tuple[int, bytes]
 
@@ -42,6 +58,64 @@ CLOSE = _Close()
 Transaction = Generator[bytes | _Close | None, Reply | None, dict[str, Reply]]
 
 _DOT = re.compile(rb"(?m)^\.")
+
+
+class ExchangeTimeout(TimeoutError):
+    """An exchange (opening a connection, one message, QUIT) ran past its deadline."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the exchange did not finish within {seconds:g} s")
+        self.seconds = seconds
+
+
+@contextlib.contextmanager
+def deadline(smtp: smtplib.SMTP, seconds: float) -> Iterator[None]:
+    """Run smtplib's blocking steps on ``smtp`` for at most ``seconds`` in all.
+
+    smtplib's socket timeout bounds each read, and a server that trickles resets it with every
+    byte. So a timer thread shuts the socket down (both ways: a read blocked in another thread
+    returns at once) when the time is up, and what the steps then raise becomes
+    :class:`ExchangeTimeout`; so does a step that happened to finish in that instant, since its
+    connection is gone. The socket may not exist yet (the TCP connect, which smtplib's timeout
+    bounds); the timer then looks again until it does or the block has ended.
+    """
+    lock = threading.Lock()
+    done = False
+    expired = False
+
+    def expire() -> None:
+        nonlocal expired
+        with lock:
+            if done:
+                return
+            expired = True
+            sock = smtp.sock
+            if sock is None:
+                again = threading.Timer(0.05, expire)
+                again.daemon = True
+                again.start()
+                return
+            # socket.socket's own shutdown on an SSLSocket too: SSLSocket.shutdown also drops
+            # the TLS object that a read in the other thread is using.
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    except (OSError, EOFError) as exc:
+        # A refusal that came before the deadline stays what it is.
+        if expired and not isinstance(exc, smtplib.SMTPResponseException):
+            raise ExchangeTimeout(seconds) from exc
+        raise
+    finally:
+        with lock:
+            done = True
+        timer.cancel()
+    if expired:
+        raise ExchangeTimeout(seconds)
 
 
 def quote_periods(data: bytes) -> bytes:
@@ -155,7 +229,8 @@ class Session:
     buffer: bytearray = field(default_factory=bytearray)
     step: Transaction | None = None
     token: object = None  # the caller's: which message the step carries
-    deadline: float = 0.0
+    deadline: float = 0.0  # the next reply is due by then (per-read timeout or the end, if sooner)
+    ends: float = 0.0  # the transaction as a whole must be over by then (monotonic)
     closing: bool = False
 
     @classmethod
@@ -203,10 +278,21 @@ class Sessions:
     ``finished(session, token, outcome)`` for each one that ends, where the outcome is the
     dict of refused recipients or the exception the transaction (or the connection) raised.
     A session whose connection failed is dropped (closed) before ``finished`` hears of it.
+
+    ``timeout`` bounds the wait for each reply; ``exchange_timeout`` (default: no more than
+    that) a whole transaction, MAIL to the reply to the end of DATA, and a QUIT. A transaction
+    past either ends with a ``TimeoutError`` (:class:`ExchangeTimeout` for the second).
     """
 
-    def __init__(self, timeout: float, finished: Callable[[Session, object, object], None]) -> None:
+    def __init__(
+        self,
+        timeout: float,
+        finished: Callable[[Session, object, object], None],
+        *,
+        exchange_timeout: float | None = None,
+    ) -> None:
         self.timeout = timeout
+        self.exchange_timeout = timeout if exchange_timeout is None else exchange_timeout
         self.finished = finished
         self.selector = selectors.DefaultSelector()
         self.open: list[Session] = []
@@ -224,7 +310,9 @@ class Sessions:
 
     def start(self, session: Session, token: object, step: Transaction) -> None:
         session.step, session.token = step, token
-        session.deadline = time.monotonic() + self.timeout
+        now = time.monotonic()
+        session.ends = now + self.exchange_timeout
+        session.deadline = min(now + self.timeout, session.ends)
         self._advance(session, None)
 
     def poll(self) -> None:
@@ -239,7 +327,10 @@ class Sessions:
                 self._read(session)
         now = time.monotonic()
         for session in [s for s in self.open if s.step is not None and s.deadline <= now]:
-            self._fail(session, TimeoutError("timed out"))
+            if session.ends <= now:
+                self._fail(session, ExchangeTimeout(self.exchange_timeout))
+            else:
+                self._fail(session, TimeoutError("timed out"))
 
     def close(self, session: Session, *, quit: bool) -> None:
         """Drop a session: QUIT first if it is healthy and idle."""
@@ -249,7 +340,8 @@ class Sessions:
         self.selector.unregister(session.sock)
         if quit and session.step is None and not session.closing:
             try:
-                session.smtp.quit()
+                with deadline(session.smtp, self.exchange_timeout):
+                    session.smtp.quit()
                 return
             except (smtplib.SMTPException, OSError):
                 pass
@@ -281,7 +373,9 @@ class Sessions:
             self.close(session, quit=False)
             return
         session.buffer += data
-        session.deadline = time.monotonic() + self.timeout
+        # Each reply restarts the wait for the next, never past the transaction's end: a server
+        # that sends a byte at a time must not keep it going for ever.
+        session.deadline = min(time.monotonic() + self.timeout, session.ends)
         for reply in session.replies():
             if session.step is None:
                 break  # more replies than the transaction waits for: the session is confused
@@ -299,7 +393,7 @@ class Sessions:
                     session.closing = True
                 else:
                     assert isinstance(out, bytes)
-                    session.sock.sendall(out)
+                    self._write(session, out)
                 out = step.send(None)
         except StopIteration as stop:
             self._end(session, stop.value)
@@ -310,6 +404,24 @@ class Sessions:
         except OSError as exc:
             self._fail(session, exc)
             return
+
+    def _write(self, session: Session, data: bytes) -> None:
+        # sendall is bounded by the socket's timeout as a whole (Python 3.5+); near the
+        # transaction's end, by what is left of it instead.
+        left = session.ends - time.monotonic()
+        limit = session.sock.gettimeout()
+        if limit is None or left >= limit:
+            session.sock.sendall(data)
+            return
+        if left <= 0:
+            raise ExchangeTimeout(self.exchange_timeout)
+        session.sock.settimeout(left)
+        try:
+            session.sock.sendall(data)
+        except TimeoutError as exc:
+            raise ExchangeTimeout(self.exchange_timeout) from exc
+        finally:
+            session.sock.settimeout(limit)
 
     def _end(self, session: Session, outcome: object) -> None:
         token = session.token
