@@ -818,6 +818,21 @@ def deliver_due(
             with lock:
                 report.sent += 1
             return
+        if result.retryable and should_stop():
+            # Most likely cut short by the stop itself (Notifier.cancel): back to planned for
+            # the next start, without counting an attempt against the reminder.
+            with writes:
+                outbox.release(own, [delivery.id], clock())
+            log.info(
+                "%s: %s for case %s not sent (%s); next start",
+                label,
+                delivery.kind,
+                delivery.case_id,
+                result.detail,
+            )
+            with lock:
+                report.stopped_early = True
+            return
         with writes:
             status = outbox.record_failure(
                 own, delivery.id, result.detail, clock(), retry, retryable=result.retryable

@@ -392,9 +392,9 @@ def daemon_command(ctx: click.Context, once: bool, verbose: int, as_json: bool) 
     """Run the reminder daemon in the foreground (systemd runs it this way).
 
     It sends each reminder when it falls due, through every configured notifier,
-    and sleeps in between. Signals: SIGTERM/SIGINT stop it after the send in
-    flight; SIGHUP reloads the config file and re-plans every case. Only one
-    daemon runs per data directory.
+    and sleeps in between. Signals: SIGTERM/SIGINT stop it within 10 s (the send
+    in flight finishes, or goes again at the next start); SIGHUP reloads the
+    config file and re-plans every case. Only one daemon runs per data directory.
 
     \b
     Example:
@@ -425,7 +425,7 @@ def daemon_command(ctx: click.Context, once: bool, verbose: int, as_json: bool) 
         if report.failed:
             sys.exit(1)
         return
-    sys.exit(daemon.run())
+    daemon.serve()
 
 
 @cli.command("status")

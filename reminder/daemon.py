@@ -14,7 +14,8 @@ one at a time.
 Signals are taken synchronously by the main thread (blocked everywhere, read with
 ``sigwaitinfo``), so no handler ever runs inside a pass:
 
-- SIGTERM / SIGINT: stop after the send in flight; exit 0.
+- SIGTERM / SIGINT: stop within ``STOP_DEADLINE_SECONDS`` (10 s), whatever a notifier
+  does; exit 0 (see "Stopping" below).
 - SIGHUP: reload the config file and re-plan every open case.
 - SIGUSR1: look now — the CLI sends it after it adds, edits or closes a case, so a
   running daemon picks the change up at once without polling the database.
@@ -25,6 +26,31 @@ deleted while open, it logs why and exits with :data:`EXIT_STORE_LOST` for syste
 start a fresh one, rather than keep running blind. A pass that fails (the database locked
 at start-up, a full disk) keeps what was asked of it — a re-plan stays asked (``_Flags``)
 — and the store it opened is closed; the next pass runs ``STORE_RETRY_SECONDS`` later.
+
+Stopping. A pass runs on a worker thread and calls notifiers, which may be plugins: any
+of them can block (a server that answers a byte at a time, a program that never exits, a
+D-Bus call nobody answers), and a thread cannot be interrupted from outside. So the main
+thread never waits for a pass without a bound. On SIGTERM it arms no more passes and gives
+the one running ``STOP_GRACE_SECONDS`` to finish: the send in flight completes and is
+recorded, and no new one starts (``deliver_due``'s ``should_stop``). Past that it calls
+every notifier's ``cancel()`` (the command notifier kills its program) and waits
+``CANCEL_GRACE_SECONDS`` more; a send cut short that way reports a failure and its row goes
+back to ``planned``, uncounted. A pass still running then is abandoned: the main thread puts
+every row left ``sending`` back to ``planned`` through a connection of its own (this daemon
+holds the one daemon lock, so those rows are its own or a dead daemon's), and ``serve()``
+ends the process with ``os._exit(0)``, because a normal exit would wait for the stuck thread
+(Python joins worker threads at exit). Ending a process mid-transaction is what SQLite's
+journal is for; the pass's writes are each one transaction. A message abandoned after the
+server had it (the end of DATA sent, the answer never read) goes again at the next start,
+with the same key, which is the e-mail's Message-ID: README's guarantees say so.
+
+The alternatives were worse: ``os._exit`` at once loses the send that would have finished
+in a second; waiting for notifiers' own timeouts is no bound at all for a plugin (or for a
+server that trickles, which resets a per-read timeout forever); and a pass in a child
+process would cost a fork and a new database connection on every pass.
+
+Signals stay blocked to the end of ``serve()``, so a second SIGTERM or SIGINT during the
+stop is read and logged, never delivered: no exit 143, no KeyboardInterrupt.
 
 One daemon per data directory: ``daemon.lock`` there is held with ``flock`` for the
 daemon's lifetime and holds its pid; a second daemon exits with "already running".
@@ -38,6 +64,7 @@ import fcntl
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -68,6 +95,15 @@ STORE_RETRY_SECONDS = 30.0
 # So the process ends without closing anything, and systemd's Restart=on-failure starts a fresh
 # daemon, which opens whatever file is at the path now.
 EXIT_STORE_LOST = 75
+# What SIGTERM/SIGINT promise (systemd's TimeoutStopSec is longer): the process has ended by then.
+STOP_DEADLINE_SECONDS = 10.0
+# After SIGTERM, the pass in flight may finish on its own for this long ...
+STOP_GRACE_SECONDS = 6.0
+# ... then notifiers are told to cancel (Notifier.cancel) and it gets this much more ...
+CANCEL_GRACE_SECONDS = 1.5
+# ... then it is abandoned; putting its rows back waits at most this long for the database.
+# Together 8.5 s: the rest of STOP_DEADLINE_SECONDS is for the process to end.
+RELEASE_BUSY_SECONDS = 1.0
 
 
 def _utc_now() -> datetime:
@@ -190,6 +226,10 @@ class Daemon:
         self.state = DaemonState.NEW
         self._flags = _Flags()
         self._stop = threading.Event()
+        # Held while a pass runs: the stop waits for it, for a bounded time.
+        self._passing = threading.Lock()
+        # A pass was still running when the daemon stopped; serve() then does not wait for it.
+        self.abandoned = False
         self._scheduler: Any = None
         self._last_housekeeping: datetime | None = None
         self._store: Store | None = None
@@ -401,23 +441,72 @@ class Daemon:
         logging.shutdown()  # flush the log: os._exit skips every handler
         os._exit(EXIT_STORE_LOST)
 
-    def _stop_scheduler(self) -> None:
-        """Stop passes: the one running finishes, and none is armed after it.
+    def _guarded_pass(self) -> None:
+        """What the scheduler runs: a pass, unless the daemon is stopping (a pass queued behind
+        the one the stop waited for must not start), holding ``_passing`` while it runs."""
+        with self._passing:
+            if not self._stop.is_set():
+                self._pass_job()
 
-        The stop is set under the lock a pass holds while it checks the stop and re-arms.
-        Otherwise a pass could see no stop, then wait in ``add_job`` for the job-store lock
-        that ``shutdown`` holds while it waits for that very pass to end: a daemon that
-        never exits on SIGTERM (seen once, in the test suite).
+    def _stop_scheduler(self) -> bool:
+        """Stop passes: none is armed after the one running, which gets a bounded grace.
+
+        Returns True when no pass is running any more; False when one still is after
+        ``STOP_GRACE_SECONDS`` and, notifiers cancelled, ``CANCEL_GRACE_SECONDS`` more (the
+        module docstring says why the main thread never waits longer).
+
+        The stop is set under the lock a pass holds while it checks the stop and re-arms, so
+        no pass re-arms after it; and the scheduler shuts down without waiting for the pass,
+        which once deadlocked: ``shutdown(wait=True)`` held the job-store lock while waiting
+        for a pass that waited in ``add_job`` for that lock (seen once, in the test suite).
         """
         with self._flags.lock:
             self._stop.set()
-        self._scheduler.shutdown(wait=True)
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        if self._passing.acquire(timeout=STOP_GRACE_SECONDS):
+            self._passing.release()
+            return True
+        log.warning("a notifier is still sending %g s after the stop: cancelling it", STOP_GRACE_SECONDS)
+        for notifier in list(self._notifiers or ()):
+            try:
+                notifier.cancel()
+            except Exception:  # a plugin's broken cancel must not hold the stop either
+                log.warning("cancelling %r failed", notifier, exc_info=True)
+        if self._passing.acquire(timeout=CANCEL_GRACE_SECONDS):
+            self._passing.release()
+            return True
+        return False
+
+    def _abandon_pass(self) -> None:
+        """Leave the stuck pass to the end of the process; its rows go back to ``planned``."""
+        import sqlite3
+
+        from . import outbox
+        from .store import Store
+
+        self.abandoned = True
+        log.error(
+            "a pass is still running %g s after the stop (a notifier that does not return): abandoning it",
+            STOP_GRACE_SECONDS + CANCEL_GRACE_SECONDS,
+        )
+        try:
+            # A connection of its own: the pass's may be in the middle of anything.
+            with Store(self.store_path) as store:
+                store.conn.execute(f"PRAGMA busy_timeout = {int(RELEASE_BUSY_SECONDS * 1000)}")
+                released = outbox.release_sending(store, self.clock())
+        except (ReminderError, sqlite3.Error) as exc:
+            # Left `sending`, they are still due: the next start sends them all the same.
+            log.error("cannot put the reminders in flight back to planned: %s", exc)
+            return
+        if released:
+            log.warning("%d reminder(s) in flight put back to planned: the next start sends them", released)
 
     def _arm(self, when: datetime) -> None:
         from apscheduler.triggers.date import DateTrigger
 
         self._scheduler.add_job(
-            self._pass_job, trigger=DateTrigger(run_date=when), id="pass", replace_existing=True
+            self._guarded_pass, trigger=DateTrigger(run_date=when), id="pass", replace_existing=True
         )
 
     def _request_pass(self, *, reload: bool = False) -> None:
@@ -433,8 +522,27 @@ class Daemon:
             with contextlib.suppress(JobLookupError):
                 self._scheduler.modify_job("pass", next_run_time=self.clock())
 
-    def run(self) -> int:
-        """Run until SIGTERM/SIGINT. Returns the exit status."""
+    def serve(self) -> NoReturn:
+        """``run()`` as the whole life of this process (``reminder daemon``), then exit.
+
+        Signals stay blocked until the process is gone, so one that comes during the stop
+        cannot end it with 143 or a KeyboardInterrupt. After an abandoned pass, ``os._exit``:
+        a normal exit would join the stuck thread (the logging handlers flush each line).
+        """
+        status = self.run(restore_signals=False)
+        if self.abandoned:
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):
+                    stream.flush()
+            os._exit(status)
+        sys.exit(status)
+
+    def run(self, *, restore_signals: bool = True) -> int:
+        """Run until SIGTERM/SIGINT. Returns the exit status.
+
+        ``restore_signals``: unblock the signals at the end (after reading any that came
+        during the stop), for a caller that goes on; ``serve()`` keeps them blocked.
+        """
         from apscheduler.executors.pool import ThreadPoolExecutor
         from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -467,7 +575,11 @@ class Daemon:
             while True:
                 info = signal.sigwaitinfo(_SIGNALS)
                 if info.si_signo in (signal.SIGTERM, signal.SIGINT):
-                    log.info("%s: stopping after the send in flight", signal.Signals(info.si_signo).name)
+                    log.info(
+                        "%s: stopping (the send in flight has up to %g s)",
+                        signal.Signals(info.si_signo).name,
+                        STOP_GRACE_SECONDS + CANCEL_GRACE_SECONDS,
+                    )
                     break
                 if info.si_signo == signal.SIGHUP:
                     log.info("SIGHUP: reloading the config")
@@ -477,11 +589,22 @@ class Daemon:
         finally:
             self.state = DaemonState.STOPPING
             systemd.notify("STOPPING=1")
-            self._stop_scheduler()
-            self._close_store()
-            self._close_notifiers()
+            if self._stop_scheduler():
+                self._close_store()
+                self._close_notifiers()
+            else:
+                # The stuck pass may be using both: they end with the process.
+                self._abandon_pass()
             lock.release()
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+            _drain_signals()
+            if restore_signals:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
             self.state = DaemonState.STOPPED
         log.info("reminder daemon stopped")
         return 0
+
+
+def _drain_signals() -> None:
+    """Read the signals that came during the stop (still pending: they are blocked)."""
+    while (info := signal.sigtimedwait(_SIGNALS, 0)) is not None:
+        log.info("%s during the stop: already stopping", signal.Signals(info.si_signo).name)

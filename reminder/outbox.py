@@ -44,6 +44,7 @@ __all__ = [
     "next_due_at",
     "record_failure",
     "release",
+    "release_sending",
     "supersede_all",
     "sync_plan",
 ]
@@ -276,6 +277,21 @@ def release(store: Store, ids: Sequence[int], now: datetime) -> None:
             "UPDATE deliveries SET status = 'planned', updated_at = ? WHERE id = ? AND status = 'sending'",
             [(now.isoformat(), i) for i in ids],
         )
+
+
+def release_sending(store: Store, now: datetime) -> int:
+    """Put every row left ``sending`` back to ``planned``; returns how many.
+
+    For the daemon that abandons a send stuck past its stop: it holds the one daemon lock,
+    so every such row is its own or was left by a daemon that died. Either way it was not
+    recorded sent, and ``planned`` says so (the next start sends it, as it would anyway).
+    """
+    with store.atomic():
+        cur = store.conn.execute(
+            "UPDATE deliveries SET status = 'planned', updated_at = ? WHERE status = 'sending'",
+            (now.isoformat(),),
+        )
+    return int(cur.rowcount)
 
 
 def mark_sent(store: Store, delivery_id: int, now: datetime) -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -144,3 +148,50 @@ def test_nul_byte_is_a_failure_not_an_exception(script: Path, tmp_path: Path) ->
     result = command(script, tmp_path / "out").send(bad)
     assert (result.ok, result.problem, result.retryable) == (False, "config", False)
     assert "null byte" in result.detail
+
+
+def test_cancel_kills_the_running_program_and_its_children_and_runs_no_more(tmp_path: Path) -> None:
+    """What the daemon calls when a send outlasts its stop's grace: the program (and what it
+    started) must not outlive the daemon, and the send reports a retryable failure."""
+    pids = tmp_path / "pids"
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f'#!/bin/sh\nsleep 1000 &\necho "$$ $!" > {pids}.new && mv {pids}.new {pids}\nwait\n')
+    hook.chmod(0o755)
+    (n,) = build_notifiers({"hook": {"type": "command", "argv": [str(hook)], "timeout": 5000}})
+    results: list[Any] = []
+    sending = threading.Thread(target=lambda: results.append(n.send(msg())), daemon=True)
+    sending.start()
+    end = time.monotonic() + 30
+    while not pids.exists() and time.monotonic() < end:
+        time.sleep(0.02)
+    started = [int(p) for p in pids.read_text().split()]
+    try:
+        n.cancel()
+        sending.join(30)
+        assert not sending.is_alive(), "the send did not return after cancel()"
+        (result,) = results
+        assert (result.ok, result.retryable) == (False, True)
+        assert result.detail == "stopped: the daemon is shutting down"
+        assert all(_gone(pid) for pid in started), "the program and its child were killed"
+        # Nothing new starts after the cancel.
+        pids.unlink()
+        assert n.send(msg()).detail == "stopped: the daemon is shutting down"
+        assert not pids.exists()
+    finally:
+        for pid in started:
+            with contextlib.suppress(OSError):
+                os.kill(pid, 9)
+
+
+def _gone(pid: int) -> bool:
+    """Not running: reaped, or a zombie nobody has reaped yet (the sleep's parent was killed)."""
+    deadline = time.monotonic() + 10  # SIGKILL is asynchronous: the kernel takes a moment
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True
+        if state in ("Z", "X"):
+            return True
+        time.sleep(0.02)
+    return False

@@ -5,6 +5,9 @@ pydantic ``Options`` model — bad options raise :class:`~reminder.errors.Config
 at load time), then asked to ``send`` messages. ``send`` never raises for a
 delivery failure: it returns a :class:`DeliveryResult` saying what went wrong and
 whether a retry could help, so one broken channel never holds the others back.
+Every wait a send makes should be bounded by a timeout of the notifier's own; when the
+daemon stops it waits only a few seconds, then calls :meth:`Notifier.cancel`, then
+abandons the send (see ``daemon.py``).
 """
 
 from __future__ import annotations
@@ -220,6 +223,17 @@ class Notifier(ABC):
         while chunk := list(islice(it, STREAM_BATCH)):
             batch(chunk, shifted(done))
             done += len(chunk)
+
+    def cancel(self) -> None:  # noqa: B027 - most notifiers leave nothing behind when abandoned
+        """End what is in flight now and start nothing new; called from another thread.
+
+        The daemon calls it when it is stopping and a send has outlasted the stop's grace.
+        The send in flight should then return soon, a retryable failure (its row goes back
+        to ``planned`` without counting an attempt), and later sends fail at once. A notifier
+        that leaves something running outside the process (the command notifier's program)
+        must end it here. The default does nothing: a send that does not return is abandoned
+        when the daemon exits, and its row is put back to ``planned`` by the daemon itself.
+        """
 
     def close(self) -> None:  # noqa: B027 - most notifiers hold nothing open
         """Release anything the notifier holds open."""

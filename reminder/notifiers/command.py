@@ -6,22 +6,28 @@ also gets ``REMINDER_KEY``, ``REMINDER_CASE_ID``, ``REMINDER_KIND``,
 ``REMINDER_SUBJECT``, ``REMINDER_URGENCY``, ``REMINDER_TEXT`` and
 ``REMINDER_NOTIFIER``. Exit status 0 is success; anything else is a failure whose
 detail is the last line the program wrote to stderr.
+
+The program runs in a session (process group) of its own: a timeout kills it and its
+children, and so does :meth:`CommandNotifier.cancel` when the daemon stops, so no program
+outlives the daemon that started it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import shutil
 import signal
 import subprocess
+import threading
 from pathlib import Path
 
 from pydantic import Field
 
 from ..models import Message
-from .base import DELIVERY_FAILURE, DeliveryResult, Notifier, NotifierOptions
+from .base import DELIVERY_FAILURE, Clock, DeliveryResult, Notifier, NotifierContext, NotifierOptions
 from .messages import message_fields
 
 __all__ = ["CommandNotifier", "CommandOptions", "command_env"]
@@ -65,6 +71,20 @@ class CommandNotifier(Notifier):
     Options = CommandOptions
     summary = "runs your program with the reminder as JSON on stdin"
 
+    def __init__(
+        self,
+        options: NotifierOptions,
+        *,
+        label: str | None = None,
+        clock: Clock | None = None,
+        context: NotifierContext | None = None,
+    ) -> None:
+        super().__init__(options, label=label, clock=clock, context=context)
+        # The programs running now, so that cancel() (another thread) can kill them.
+        self._running: set[subprocess.Popen[bytes]] = set()
+        self._lock = threading.Lock()
+        self._cancelled = False
+
     @property
     def opts(self) -> CommandOptions:
         assert isinstance(self.options, CommandOptions)
@@ -93,22 +113,27 @@ class CommandNotifier(Notifier):
         env = {**os.environ, **command_env(message, self.label), **opts.env}
         payload = json.dumps(message_fields(message), ensure_ascii=False, default=str).encode()
         cwd = self.context.resolve(opts.cwd) if opts.cwd else None
-        try:
-            # A session of its own, so a timeout kills the program's children too.
-            proc = subprocess.Popen(
-                argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=env,
-                cwd=cwd,
-                start_new_session=True,
-            )
-        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in an argument or variable
-            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            return DeliveryResult.failure(
-                f"cannot run {opts.argv[0]!r}: {why}", problem="config", retryable=False
-            )
+        # Started under the lock cancel() takes, so that none starts after it has killed the rest.
+        with self._lock:
+            if self._cancelled:
+                return _STOPPED
+            try:
+                # A session of its own, so a timeout kills the program's children too.
+                proc = subprocess.Popen(
+                    argv,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env=env,
+                    cwd=cwd,
+                    start_new_session=True,
+                )
+            except (OSError, ValueError) as exc:  # ValueError: a NUL byte in an argument or variable
+                why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                return DeliveryResult.failure(
+                    f"cannot run {opts.argv[0]!r}: {why}", problem="config", retryable=False
+                )
+            self._running.add(proc)
         try:
             _out, err = proc.communicate(payload, timeout=opts.timeout)
         except subprocess.TimeoutExpired:
@@ -123,6 +148,11 @@ class CommandNotifier(Notifier):
             return DeliveryResult.failure(
                 f"timeout: {opts.argv[0]} did not finish within {opts.timeout:g}s", problem="timeout"
             )
+        finally:
+            with self._lock:
+                self._running.discard(proc)
+        if self._cancelled and proc.returncode != 0:
+            return _STOPPED
         if proc.returncode != 0:
             why = _last_line(err) or "(no output on stderr)"
             status = (
@@ -134,10 +164,33 @@ class CommandNotifier(Notifier):
             return DeliveryResult.failure(f"{opts.argv[0]} {status}: {why}", problem="error")
         return DeliveryResult.success(f"{opts.argv[0]} exit 0")
 
+    def cancel(self) -> None:
+        """Kill the programs running now (and their children), and run no more."""
+        with self._lock:
+            self._cancelled = True
+            for proc in self._running:
+                log.warning(
+                    "command %s: killing %s (pid %d): the daemon is stopping",
+                    self.label,
+                    self.opts.argv[0],
+                    proc.pid,
+                )
+                _signal_group(proc, signal.SIGKILL)
+
+
+# What a send cut short by cancel() returns: not the program's fault, so retryable.
+_STOPPED = DeliveryResult.failure("stopped: the daemon is shutting down", problem="error")
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        # The group is gone (or was never ours): the program itself, if it is still there.
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(sig)
+
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        proc.kill()
+    _signal_group(proc, signal.SIGKILL)
     proc.communicate()
