@@ -161,8 +161,18 @@ class _Daemon:
         self.report.kills += 1
 
     def terminate(self) -> tuple[int | None, str]:
+        from reminder.daemon import running_pid
+
         assert self.proc is not None
         self._watching.set()
+        # A daemon restarted a moment ago may still be starting Python, before it blocks the
+        # signals it reads: SIGTERM would then kill it (-15) instead of stopping it. It holds
+        # the lock, with our pid in it, only after that.
+        until = time.monotonic() + 60
+        while running_pid(self.db.parent) != self.proc.pid and time.monotonic() < until:
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
         self.proc.send_signal(signal.SIGTERM)
         try:
             code: int | None = self.proc.wait(timeout=30)
