@@ -17,7 +17,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -756,9 +756,10 @@ def deliver_due(
 ) -> DispatchReport:
     """Send everything the outbox says is due at ``now``.
 
-    Per case and notifier, only the latest due reminder goes out — as one message
-    that says where things stand — and the earlier ones are marked superseded: after
-    30 days off, one message per case, not a flood. Each notifier runs in its own
+    Per case and notifier, the reminders that fell due while no daemon ran are folded into
+    the latest due one — one message that says where things stand — and marked superseded:
+    after 30 days off, one message per case, not a flood. Reminders due now (two at the same
+    minute) each go out. Each notifier runs in its own
     thread with its own connection to the database, so a slow or failing channel
     never delays the others. It is streamed its messages (``Notifier.send_stream``):
     rows are read and committed ``sending`` a chunk at a time as it takes them, and
@@ -772,7 +773,9 @@ def deliver_due(
 
     clock = clock or (lambda: now)
     report = DispatchReport()
-    due = outbox.due_folded(store, now)
+    # Fold only what fell due while no daemon ran (outbox.FOLD_MARGIN says why this grace).
+    grace = timedelta(seconds=settings.daemon.max_sleep_seconds) + outbox.FOLD_MARGIN
+    due = outbox.due_folded(store, now, grace=grace)
     if not due:
         return report
     by_label = {n.label: n for n in notifiers}

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from .store import Store
 
 __all__ = [
+    "DEFAULT_FOLD_GRACE",
+    "FOLD_MARGIN",
     "RetryPolicy",
     "backoff_delay",
     "cancel_case",
@@ -194,14 +196,31 @@ def due(store: Store, now: datetime, limit: int | None = None) -> list[Delivery]
     return [_row_to_delivery(r) for r in store.conn.execute(sql, params)]
 
 
-def due_folded(store: Store, now: datetime) -> list[tuple[Delivery, list[int]]]:
-    """:func:`due`, folded for sending: per case and notifier, its latest due row (by due time,
-    then key) and the ids of its earlier due rows, which a catch-up message replaces; in the
-    order :func:`due` gives the groups' first rows. Only the latest rows become
-    :class:`Delivery` objects: after a month off, 10,000 of some 60,000 due rows.
+# How long a row may have been due before a pass and still count as current rather than missed.
+# A running daemon looks at the outbox when a row falls due and at least every
+# max_sleep_seconds (60 s by default; the cap also covers a suspend, since the sleep runs on the
+# monotonic clock); the margin covers the pass itself (a catch-up of 10,000 e-mails takes
+# ~13 s, an SMTP timeout 30 s). A row due longer ago than that fell due while no daemon ran
+# (stopped, machine off or asleep): that is what a catch-up folds. Rows due at the same
+# minute while the daemon runs are each sent. deliver_due passes max_sleep_seconds + margin.
+FOLD_MARGIN = timedelta(minutes=5)
+DEFAULT_FOLD_GRACE = timedelta(seconds=60) + FOLD_MARGIN
+
+
+def due_folded(
+    store: Store, now: datetime, *, grace: timedelta = DEFAULT_FOLD_GRACE
+) -> list[tuple[Delivery, list[int]]]:
+    """:func:`due`, folded for sending: per case and notifier, the rows missed while no daemon
+    ran go into its latest due row (by due time, then key), and every row that is still current
+    is sent on its own. Each item is a row to send and the ids of the missed rows it replaces;
+    the items come in the order :func:`due` gives their groups' first rows. Only the rows sent
+    become :class:`Delivery` objects: after a month off, 10,000 of some 60,000 due rows.
+
+    A row is missed when the time it should have been acted on (its due time, or its retry
+    time after a failure) is more than ``grace`` before ``now``: see :data:`FOLD_MARGIN`.
     """
     # Two reads: the few columns the fold needs for every due row, then whole rows for the
-    # latest of each group only. Looking the rows up by id in rowid order (the IN subquery)
+    # ones sent only. Looking the rows up by id in rowid order (the IN subquery)
     # reads the table front to back instead of jumping around it in wake_ts order: 0.40 s
     # instead of 0.65 s for 64,000 due rows.
     groups: dict[tuple[object, object], list[tuple[int, float, float, str]]] = {}
@@ -211,21 +230,29 @@ def due_folded(store: Store, now: datetime) -> list[tuple[Delivery, list[int]]]:
     )
     for id_, case_id, notifier, wake_ts, due_ts, key in store.conn.execute(sql, (_ts(now),)):
         groups.setdefault((case_id, notifier), []).append((id_, wake_ts, due_ts, key))
-    picked: list[tuple[tuple[float, int], int, list[int]]] = []
+    missed_before = _ts(now - grace)
+    picked: list[tuple[tuple[float, int], tuple[float, int], int, list[int]]] = []
     for rows in groups.values():
-        latest = rows[0] if len(rows) == 1 else max(rows, key=lambda r: (r[2], r[3]))
         first = min((r[1], r[0]) for r in rows)
-        picked.append((first, latest[0], [r[0] for r in rows if r is not latest]))
+        if len(rows) == 1:
+            picked.append((first, first, rows[0][0], []))
+            continue
+        latest = max(rows, key=lambda r: (r[2], r[3]))
+        earlier = [r[0] for r in rows if r is not latest and r[1] < missed_before]
+        picked.append((first, (latest[1], latest[0]), latest[0], earlier))
+        picked.extend(
+            (first, (r[1], r[0]), r[0], []) for r in rows if r is not latest and r[1] >= missed_before
+        )
     picked.sort()
-    latest_ids = [latest for _, latest, _ in picked]
+    sent_ids = [row_id for _, _, row_id, _ in picked]
     full: dict[int, Delivery] = {}
-    for start in range(0, len(latest_ids), 500):  # well below SQLite's limit on parameters
-        chunk = latest_ids[start : start + 500]
+    for start in range(0, len(sent_ids), 500):  # well below SQLite's limit on parameters
+        chunk = sent_ids[start : start + 500]
         marks = ", ".join("?" * len(chunk))
         for row in store.conn.execute(f"SELECT {_COLUMNS} FROM deliveries WHERE id IN ({marks})", chunk):
             full[int(row[0])] = _row_to_delivery(row)
     # The two reads are separate snapshots: a row deleted in between (its case removed) is skipped.
-    return [(full[latest], earlier) for _, latest, earlier in picked if latest in full]
+    return [(full[row_id], earlier) for _, _, row_id, earlier in picked if row_id in full]
 
 
 def next_due_at(store: Store) -> datetime | None:

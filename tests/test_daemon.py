@@ -732,3 +732,34 @@ def test_a_plugin_send_that_never_returns_is_cancelled_then_abandoned(
         if daemon._scheduler.running:
             daemon._scheduler.shutdown(wait=False)
         daemon._close_store()
+
+
+@needs_faketime
+def test_reminders_due_at_the_same_minute_are_each_sent_and_never_called_missed(tmp_env: TmpEnv) -> None:
+    # telecom-uk's first step falls on the deadline, at the same 09:00 as the deadline reminder.
+    sink = write_config(tmp_env)
+    (case_id,) = add_cases(tmp_env, 1, date(2026, 3, 1), preset="telecom-uk")
+    with Store(tmp_env.db_path) as store:
+        rows = outbox.list_deliveries(store, case_id)
+    due = {r.key: r.due for r in rows}
+    assert due[f"{case_id}:deadline:1"] == due[f"{case_id}:preset:1"]
+    # The daemon's pass two days earlier (reminder was not running when the window opened).
+    before = due[f"{case_id}:before_deadline:1"].astimezone(UTC)
+    first = subprocess.run(
+        daemon_cmd("--once"),
+        env=fake_env(tmp_env, f"{before:%Y-%m-%d %H:%M}:10"),
+        capture_output=True,
+        text=True,
+    )
+    assert first.returncode == 0, first.stderr
+    (caught_up,) = sink_lines(sink)
+    assert "replaces 1 earlier reminder(s) that fell due while reminder was not running" in caught_up["text"]
+    # At the deadline, 20 s after 09:00: nothing was missed.
+    at = due[f"{case_id}:deadline:1"].astimezone(UTC)
+    run = subprocess.run(
+        daemon_cmd("--once"), env=fake_env(tmp_env, f"{at:%Y-%m-%d %H:%M}:20"), capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    sent = sink_lines(sink)[1:]
+    assert sorted(line["key"] for line in sent) == [f"{case_id}:deadline:1", f"{case_id}:preset:1"]
+    assert not any("not running" in line["text"] or "replaces" in line["text"] for line in sent)

@@ -260,3 +260,50 @@ def test_mark_sent_commits_alone_or_with_the_callers_transaction(db: Store, tmp_
         outbox.mark_sent(db, second.id, NOW)
         raise RuntimeError("the caller's transaction fails")
     assert statuses(db)[(second.key, "log")] == "planned"
+
+
+def test_rows_due_at_the_same_minute_while_running_are_not_folded(db: Store) -> None:
+    # A deadline and a preset step due at the same 09:00, looked at 20 s later by a running
+    # daemon: nothing was missed, so each goes out on its own.
+    deadline = dataclasses.replace(rem("deadline", 20), due=datetime(2026, 3, 20, 6, 0, tzinfo=UTC))
+    step = dataclasses.replace(deadline, kind="escalation", key="abc123:preset:1")
+    with db.atomic():
+        outbox.sync_plan(db, "abc123", [(deadline, "log"), (step, "log")], NOW)
+    folded = outbox.due_folded(db, datetime(2026, 3, 20, 6, 0, 20, tzinfo=UTC))
+    assert sorted((d.key, earlier) for d, earlier in folded) == [
+        ("abc123:deadline:1", []),
+        ("abc123:preset:1", []),
+    ]
+
+
+def test_only_rows_missed_longer_than_the_grace_are_folded(db: Store) -> None:
+    # The window opened ten days ago with no daemon running; today's two reminders are current.
+    opened = rem("opened", 10)
+    deadline = rem("deadline", 20)
+    step = dataclasses.replace(deadline, kind="escalation", key="abc123:preset:1")
+    with db.atomic():
+        outbox.sync_plan(db, "abc123", [(opened, "log"), (deadline, "log"), (step, "log")], NOW)
+    ids = {d.key: d.id for d in outbox.due(db, datetime(2026, 3, 21, tzinfo=UTC))}
+    at = deadline.due + timedelta(seconds=30)
+    folded = {d.key: earlier for d, earlier in outbox.due_folded(db, at, grace=timedelta(minutes=6))}
+    # The missed one goes into the latest (by due time, then key); the other current one alone.
+    assert folded == {"abc123:preset:1": [ids["abc123:opened:1"]], "abc123:deadline:1": []}
+    # Seen an hour late (the machine was suspended), all three were missed: one message.
+    late = {
+        d.key: sorted(e)
+        for d, e in outbox.due_folded(db, at + timedelta(hours=1), grace=timedelta(minutes=6))
+    }
+    assert late == {"abc123:preset:1": sorted([ids["abc123:opened:1"], ids["abc123:deadline:1"]])}
+
+
+def test_a_retry_that_comes_due_now_is_not_called_missed(db: Store) -> None:
+    # A reminder that failed yesterday and is retried now was not missed by a stopped daemon.
+    with db.atomic():
+        outbox.sync_plan(db, "abc123", [(rem("opened", 10), "log"), (rem("deadline", 20), "log")], NOW)
+    opened = outbox.due(db, datetime(2026, 3, 10, 6, 0, tzinfo=UTC))[0]
+    at = datetime(2026, 3, 20, 6, 0, 10, tzinfo=UTC)
+    outbox.record_failure(
+        db, opened.id, "421 try later", at - timedelta(seconds=40), RetryPolicy(base_seconds=30)
+    )
+    folded = {d.key: e for d, e in outbox.due_folded(db, at + timedelta(seconds=30))}
+    assert folded == {"abc123:opened:1": [], "abc123:deadline:1": []}
