@@ -870,7 +870,9 @@ def deliver_due(
                     ready: list[tuple[Delivery, Message]] = []
                     for delivery, missed in chunk:
                         try:
-                            message = _message_for(own, delivery, missed, clock(), read.get(delivery.case_id))
+                            message = _message_for(
+                                own, settings, delivery, missed, clock(), read.get(delivery.case_id)
+                            )
                             ready.append((delivery, message))
                         except ReminderError as exc:
                             with writes:
@@ -983,6 +985,7 @@ def _case_for_message(store: Store, case_id: str) -> tuple[Case, ReviewWindow, l
 
 def _message_for(
     store: Store,
+    settings: Settings,
     delivery: Delivery,
     missed: int,
     now: datetime,
@@ -991,6 +994,8 @@ def _message_for(
     from .messages import render_message
 
     case, window, evidence = read or _case_for_message(store, delivery.case_id)
+    # The warning as configured now: editing the template changes the next message too.
+    warning, _ = _template_for(settings, case.kind)
     return render_message(
         case,
         window,
@@ -1000,6 +1005,7 @@ def _message_for(
         evidence=evidence,
         note=delivery.note,
         missed=missed,
+        warning=warning,
     )
 
 

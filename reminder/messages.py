@@ -16,15 +16,7 @@ from zoneinfo import ZoneInfo
 from .evidence import head_witness
 from .models import Case, EvidenceEntry, Message, ReviewWindow
 
-__all__ = ["FRAUD_WARNING", "render_message", "situation"]
-
-FRAUD_WARNING = (
-    "Fraudsters call people who are waiting on exactly this kind of request: never give a verification "
-    "code to someone who calls you."
-)
-
-# While the request is under review: when fraudsters call, posing as the organisation.
-_WARN_KINDS = frozenset({"before_open", "opened", "before_deadline"})
+__all__ = ["render_message", "situation"]
 
 _URGENCY = {
     "before_open": "low",
@@ -86,11 +78,15 @@ def render_message(
     evidence: Sequence[EvidenceEntry] = (),
     note: str | None = None,
     missed: int = 0,
+    warning: str | None = None,
 ) -> Message:
     """The message for one reminder of ``case``, as of ``now``.
 
     ``missed`` counts earlier reminders of the same case that fell due while
     nothing could send them (the machine was off); they are folded into this one.
+    ``warning`` is the case's template warning (the config's ``[templates.<kind>] warning``),
+    shown right under the headline of every kind: fraudsters call while a request is under
+    review and after its deadline alike, and a warning at the bottom is read too late.
     """
     today = now.astimezone(ZoneInfo(case.timezone)).date()
     headline, step = situation(window, today)
@@ -114,6 +110,8 @@ def render_message(
     log = [f"{e.at.date().isoformat()} {e.kind}: {e.summary}" for e in evidence][-5:]
 
     lines = [f"{case.title} — {headline}.", ""]
+    if warning:
+        lines += [f"⚠ {warning}", ""]
     if missed:
         lines += [
             f"(This replaces {missed} earlier reminder(s) that fell due while reminder was not running.)",
@@ -121,8 +119,6 @@ def render_message(
         ]
     lines += [f"{label}: {value}" for label, value in facts]
     lines += ["", "Next step:", step]
-    if kind in _WARN_KINDS:
-        lines += ["", FRAUD_WARNING]
     lines += ["", f"Evidence so far: {len(evidence)} entr{'y' if len(evidence) == 1 else 'ies'}"]
     lines += [f"  - {row}" for row in log]
     # A dated witness of the log's head in the user's mailbox, out of reach of this machine.
@@ -138,8 +134,8 @@ def render_message(
     evidence_html = "".join(f"<li>{html.escape(row)}</li>" for row in log) or "<li>none yet</li>"
     body_html = (
         f"<h2>{html.escape(case.title)}</h2><p><strong>{html.escape(headline)}</strong></p>"
-        f"<table>{rows}</table><h3>Next step</h3><p>{html.escape(step).replace(chr(10), '<br>')}</p>"
-        + (f"<p><em>{html.escape(FRAUD_WARNING)}</em></p>" if kind in _WARN_KINDS else "")
+        + (f"<p><strong>⚠ {html.escape(warning)}</strong></p>" if warning else "")
+        + f"<table>{rows}</table><h3>Next step</h3><p>{html.escape(step).replace(chr(10), '<br>')}</p>"
         + f"<h3>Evidence so far ({len(evidence)})</h3><ul>{evidence_html}</ul>"
         + (f"<p><small>{html.escape(head)}</small></p>" if head else "")
     )
@@ -164,5 +160,6 @@ def render_message(
             "headline": headline,
             "next_step": step,
             "missed": missed,
+            "warning": warning,
         },
     )

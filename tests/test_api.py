@@ -364,3 +364,22 @@ def test_deliver_due_takes_results_out_of_order_and_a_stop_lets_those_in_flight_
     report = api.deliver_due(store, settings, [several], now=LATER)
     assert report.sent == 21 and not report.stopped_early
     assert len(several.sent) == len(set(several.sent)) == 30
+
+
+def test_every_reminder_carries_the_templates_warning_as_configured(tmp_env: TmpEnv, store: Store) -> None:
+    tmp_env.write_config('[templates.sim-cancellation]\nwarning = "Batelco never phones you for a code."\n')
+    settings = load_settings()
+    case = add(store, settings, kind="sim-cancellation")
+    recorder = _Recorder(store.path)
+    rows = [r for r in outbox.list_deliveries(store, case.id) if r.status == "planned"]
+    for row in rows[:-1]:  # each at its own time, as a running daemon sends them
+        api.deliver_due(store, settings, [recorder], now=row.due + timedelta(seconds=10))
+    kinds = {m.kind for m in recorder.messages}
+    assert kinds == {"opened", "before_deadline", "deadline", "escalation"}
+    for m in recorder.messages:
+        assert m.text.splitlines()[2] == "⚠ Batelco never phones you for a code.", m.kind
+        assert m.html is not None and "Batelco never phones you for a code." in m.html
+    # Editing the template changes the messages, not only `show`.
+    tmp_env.write_config('[templates.sim-cancellation]\nwarning = "Hang up on anyone asking for a code."\n')
+    api.deliver_due(store, load_settings(), [recorder], now=rows[-1].due + timedelta(seconds=10))
+    assert recorder.messages[-1].text.splitlines()[2] == "⚠ Hang up on anyone asking for a code."

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from reminder.messages import FRAUD_WARNING, render_message
+from reminder.messages import render_message
 from reminder.models import Case
 from reminder.window import compute_window
 
@@ -43,11 +43,25 @@ def test_headline_and_urgency_follow_the_sending_day(day: date, headline: str, u
     assert "BT-48213" in m.text and "hotline 196" in m.text
 
 
-@pytest.mark.parametrize(("kind", "warned"), [("opened", True), ("before_open", True), ("deadline", False)])
-def test_fraud_warning_while_under_review(kind: str, warned: bool) -> None:
-    m = render_message(CASE, WINDOW, kind=kind, key=f"k7m2qx:{kind}:1", now=at(WINDOW.opens))
-    assert (FRAUD_WARNING in m.text) is warned
-    assert m.html is not None and ("never give a verification" in m.html) is warned
+WARNING = "Batelco never phones about a cancellation: hang up and call 196 yourself."
+
+
+@pytest.mark.parametrize("kind", ["before_open", "opened", "before_deadline", "deadline", "escalation"])
+def test_the_templates_warning_is_near_the_top_of_every_kind(kind: str) -> None:
+    m = render_message(
+        CASE, WINDOW, kind=kind, key=f"k7m2qx:{kind}:1", now=at(WINDOW.deadline), warning=WARNING
+    )
+    lines = m.text.splitlines()
+    # Right under the headline, before the facts: a fraudster's call comes before any reading.
+    assert lines[2] == f"⚠ {WARNING}"
+    assert m.html is not None and m.html.index(WARNING) < m.html.index("<table>")
+    assert m.data["warning"] == WARNING
+
+
+def test_no_template_warning_no_warning() -> None:
+    m = render_message(CASE, WINDOW, kind="opened", key="k7m2qx:opened:1", now=at(WINDOW.opens))
+    assert "Fraudsters" not in m.text and "⚠" not in m.text
+    assert m.html is not None and "Fraudsters" not in m.html
 
 
 def test_catch_up_says_how_many_it_replaces() -> None:
