@@ -1570,8 +1570,8 @@ def notify_test_command(ctx: click.Context, name: str | None, as_json: bool) -> 
     """Send a test message through each configured notifier and report OK or the exact problem.
 
     Problems are named: DNS, connection, timeout, TLS (certificate), authentication,
-    recipient refused, no D-Bus session bus. Exit status 1 if any notifier failed,
-    2 for an unknown notifier name or a broken config.
+    recipient refused, no D-Bus session bus, no notification server on the bus. Exit
+    status 1 if any notifier failed, 2 for an unknown notifier name or a broken config.
 
     \b
     Example:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from .evidence import head_witness
 from .models import Case, EvidenceEntry, Message, ReviewWindow
 
-__all__ = ["render_message", "situation"]
+__all__ = ["render_message", "short_body", "situation"]
 
 _URGENCY = {
     "before_open": "low",
@@ -66,6 +66,34 @@ def situation(window: ReviewWindow, today: date) -> tuple[str, str]:
         "reference and the dates; if that does not move it, go to the regulator or ombudsman with your "
         "evidence (reminder export).",
     )
+
+
+# A desktop notification shows a few lines; longer ones are cut where the server likes.
+_SHORT_LINE = 200
+
+
+def _one_line(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= _SHORT_LINE else flat[: _SHORT_LINE - 1].rstrip() + "…"
+
+
+def _due_line(window: ReviewWindow, today: date) -> str:
+    """What is due and how many days are left, in a few words."""
+    if today < window.opens:
+        return f"Review window opens {_fmt(window.opens)}: in {_days((window.opens - today).days)}"
+    if today < window.deadline:
+        return f"Deadline {_fmt(window.deadline)}: {_days((window.deadline - today).days)} left"
+    if today == window.deadline:
+        return f"Deadline today, {_fmt(window.deadline)}"
+    return f"Deadline {_fmt(window.deadline)} passed {_days((today - window.deadline).days)} ago"
+
+
+def short_body(window: ReviewWindow, today: date, step: str, warning: str | None) -> str:
+    """The body of a notification on a small screen: due and days left, next step, warning."""
+    lines = [_due_line(window, today), _one_line("Next: " + step.splitlines()[0])]
+    if warning:
+        lines.append(_one_line(f"⚠ {warning}"))
+    return "\n".join(lines)
 
 
 def render_message(
@@ -148,6 +176,7 @@ def render_message(
         text=text,
         html=body_html,
         urgency=urgency,  # type: ignore[arg-type]
+        short=short_body(window, today, step, warning),
         data={
             "case_id": case.id,
             "title": case.title,

@@ -189,6 +189,9 @@ class Message:
     urgency: Literal["low", "normal", "critical"] = "normal"
     # Structured facts for machine consumers (the command notifier's JSON).
     data: Mapping[str, object] = field(default_factory=dict)
+    # A few lines for a small screen (a desktop notification): what is due and how many days
+    # are left, the next step, the warning. Empty: the notifier shortens ``text`` itself.
+    short: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
+from conftest import RunCli
 from dbus_fast import DBusError
 from dbus_fast.aio import MessageBus
 from dbus_fast.annotations import DBusSignature
@@ -225,7 +226,17 @@ def test_bus_without_a_notification_server(on_bus: str) -> None:
     assert why == f"no notification server (org.freedesktop.Notifications) on the session bus {on_bus}"
     result = n.send(msg())
     # desktop-notifier returned an id, but on_dispatched never fired: not delivered.
-    assert (result.ok, result.problem, result.detail) == (False, "no-bus", why)
+    # There is a bus: what is missing is the server, and saying "no bus" sends people looking
+    # for the wrong thing.
+    assert (result.ok, result.problem, result.detail) == (False, "no-server", why)
+
+
+def test_notify_test_names_a_bus_without_a_notification_server(bus_address: str, run_cli: RunCli) -> None:
+    result = run_cli("notify", "test", "--notifier", "desktop", env={"DBUS_SESSION_BUS_ADDRESS": bus_address})
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.split()[:3] == ["desktop", "FAILED", "(no-server)"], result.stdout
+    assert "no notification server (org.freedesktop.Notifications) on the session bus" in result.stdout
+    assert "no-bus" not in result.stdout
 
 
 def test_server_error_is_reported(server: Behaviour, on_bus: str) -> None:
@@ -306,3 +317,34 @@ def test_options_from_config() -> None:
         ConfigError, match=r"notifiers.desktop.critical_kinds: Value error, unknown reminder kind"
     ):
         build_notifiers({"desktop": {"critical_kinds": ["soon"]}})
+
+
+def test_a_reminder_shows_a_short_body_with_the_warning_in_one_line(server: Behaviour, on_bus: str) -> None:
+    from datetime import UTC, date, datetime
+
+    from reminder.messages import render_message
+    from reminder.models import Case
+    from reminder.window import compute_window
+
+    case = Case(
+        id="k7m2qx", title="Cancel roaming eSIM", organisation="Batelco", submitted=date(2026, 3, 1),
+        country="BH", timezone="Asia/Bahrain", reference="BT-48213", channels=("hotline 196",),
+    )  # fmt: skip
+    window = compute_window(case.submitted, country="BH")
+    warning = "Fraudsters call people who are waiting on exactly this kind of request:\nnever give a code."
+    before = datetime(2026, 3, 22, 6, 0, tzinfo=UTC)  # 09:00 in Bahrain; the deadline is 2026-03-25
+    message = render_message(
+        case, window, kind="before_deadline", key="k7m2qx:before_deadline:1", now=before, warning=warning
+    )
+    assert desktop().send(message).ok
+    (call,) = server.calls
+    lines = call.body.splitlines()
+    # What is due and the days left, the next step, and the warning on one line: not the e-mail.
+    assert lines[0] == "Deadline Wed 2026-03-25: 3 days left"
+    assert lines[1].startswith("Next: A decision may come any day now")
+    assert (
+        lines[2]
+        == "⚠ Fraudsters call people who are waiting on exactly this kind of request: never give a code."
+    )
+    assert len(lines) == 3
+    assert "Organisation" not in call.body and "Evidence so far" not in call.body

@@ -47,7 +47,18 @@ OnResult = Callable[[int, "DeliveryResult"], None]
 
 # What kind of problem a failed delivery had, so `notify test` can name it.
 Problem = Literal[
-    "", "config", "dns", "connection", "timeout", "tls", "auth", "recipient", "no-bus", "rejected", "error"
+    "",
+    "config",
+    "dns",
+    "connection",
+    "timeout",
+    "tls",
+    "auth",
+    "recipient",
+    "no-bus",  # no D-Bus session bus to talk to
+    "no-server",  # a bus, but no notification server on it
+    "rejected",
+    "error",
 ]
 PROBLEMS: tuple[str, ...] = tuple(p for p in get_args(Problem) if p)
 

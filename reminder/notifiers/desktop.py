@@ -145,7 +145,7 @@ def _explain(record: logging.LogRecord | None, address: str) -> tuple[str, Probl
         return record.getMessage(), "error"
     name = getattr(exc, "type", None)  # dbus_fast.errors.DBusError carries the D-Bus error name
     if name in ("org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.NameHasNoOwner"):
-        return f"no notification server ({NOTIFICATIONS}) on the session bus {address}", "no-bus"
+        return f"no notification server ({NOTIFICATIONS}) on the session bus {address}", "no-server"
     if isinstance(exc, OSError):
         return f"no D-Bus session bus: cannot connect to {address}: {exc.strerror or exc}", "no-bus"
     if type(exc).__name__ == "InvalidAddressError":
@@ -174,6 +174,10 @@ class DesktopNotifier(Notifier):
 
     @staticmethod
     def _body(message: Message) -> str:
+        # A notification is read in a glance: the message's short form (what is due, days left,
+        # the next step, the warning), not the e-mail, which servers cut off after a few lines.
+        if message.short:
+            return message.short
         text = message.text.strip()
         if len(text) <= _BODY_LIMIT:
             return text
