@@ -573,19 +573,14 @@ def plan_case(
     ``window``: the case's stored window when the caller has already read it.
     """
     from . import outbox
-    from .calendar import get_calendar
-    from .plan import plan_reminders
 
     if case.status != "open":
         outbox.cancel_case(store, case.id, now)
         return []
     window = window or store.get_window(case.id) or _compute(settings, case)
-    calendar = get_calendar(case.country, case.subdivision, _closures_for(settings, case))
     if case.preset and case.preset not in settings.presets:
         log.warning("case %s names unknown preset %r; no preset escalations planned", case.id, case.preset)
-    reminders = plan_reminders(
-        case, window, policy_for(settings, case), calendar, _preset_steps(settings, case, window, calendar)
-    )
+    reminders = _plan(settings, case, window)
     routes = routes if routes is not None else notifier_routes(settings)
     wanted = [
         (reminder, label)
@@ -595,6 +590,17 @@ def plan_case(
     ]
     outbox.sync_plan(store, case.id, wanted, now)
     return reminders
+
+
+def _plan(settings: Settings, case: Case, window: ReviewWindow) -> list[Reminder]:
+    """The case's reminders: what the outbox holds and the calendar's alarms show (one plan)."""
+    from .calendar import get_calendar
+    from .plan import plan_reminders
+
+    calendar = get_calendar(case.country, case.subdivision, _closures_for(settings, case))
+    return plan_reminders(
+        case, window, policy_for(settings, case), calendar, _preset_steps(settings, case, window, calendar)
+    )
 
 
 REPLAN_BATCH = 500
@@ -1189,7 +1195,12 @@ def _ics_entries(store: Store, settings: Settings, case_id: str | None) -> list[
         pairs = [(case, store.get_window(case.id))]
     else:
         pairs = store.list_cases_with_windows("open")
-    return [IcsEntry(case, window or _compute(settings, case)) for case, window in pairs]
+    entries = []
+    for case, stored in pairs:
+        window = stored or _compute(settings, case)
+        # The alarms are the planned reminders themselves: the calendar never disagrees with them.
+        entries.append(IcsEntry(case, window, tuple(_plan(settings, case, window))))
+    return entries
 
 
 def export_ics(

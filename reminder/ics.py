@@ -1,9 +1,14 @@
-"""iCalendar export: each open case's review window and deadline as all-day events.
+"""iCalendar export: each open case's review window, deadline and preset steps as all-day events.
 
 Every case gives two events with stable UIDs (``<case id>-window@reminder`` and
-``<case id>-deadline@reminder``), so importing a newer file updates the events
-instead of duplicating them. SEQUENCE and DTSTAMP only move when an event's
-content changes: :func:`render_ics` reads them from the previous file, which
+``<case id>-deadline@reminder``), plus one per step of its escalation preset
+(``<case id>-preset-<n>@reminder``), so importing a newer file updates the events
+instead of duplicating them. The alarms are the case's planned reminders (``plan.py``,
+the same plan the daemon sends from): the window's at ``opened`` (and ``before_open``),
+the deadline's at ``before_deadline`` and ``deadline``, each step's on its day — so the
+calendar and the reminders never disagree, whatever the policy and the country's weekend.
+SEQUENCE and DTSTAMP only move when an event's content changes: :func:`render_ics`
+reads them from the previous file, which
 makes an unchanged export byte-identical and lets :func:`write_ics_if_changed`
 (called by ``reminder export --ics`` and by the daemon for ``export.ics_path``)
 leave the file alone when nothing changed.
@@ -16,21 +21,21 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from .errors import InputError, StoreError
-from .models import Case, ReviewWindow
+from .models import Case, Reminder, ReviewWindow
 
 __all__ = [
-    "DEFAULT_DEADLINE_ALARMS",
-    "DEFAULT_WINDOW_ALARMS",
     "PRODID",
     "IcsEntry",
     "deadline_uid",
+    "preset_uid",
     "render_ics",
     "window_uid",
     "write_bytes_atomic",
@@ -40,19 +45,20 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PRODID = "-//reminder//deadline reminders//EN"
-# Triggers are relative to the all-day event's start (midnight, local time):
-# 09:00 three days before, and 09:00 on the day.
-DEFAULT_DEADLINE_ALARMS: tuple[timedelta, ...] = (-timedelta(days=2, hours=15), timedelta(hours=9))
-DEFAULT_WINDOW_ALARMS: tuple[timedelta, ...] = (timedelta(hours=9),)
 _HASH_PROP = "X-REMINDER-HASH"
+# Which planned reminders ring on which event.
+_WINDOW_KINDS = frozenset({"before_open", "opened"})
+_DEADLINE_KINDS = frozenset({"before_deadline", "deadline"})
 
 
 @dataclass(frozen=True, slots=True)
 class IcsEntry:
-    """One case with its computed window."""
+    """One case with its computed window and its planned reminders (``plan.plan_reminders``);
+    without reminders (a closed case) its events have no alarms."""
 
     case: Case
     window: ReviewWindow
+    reminders: tuple[Reminder, ...] = ()
 
 
 def window_uid(case_id: str) -> str:
@@ -61,6 +67,20 @@ def window_uid(case_id: str) -> str:
 
 def deadline_uid(case_id: str) -> str:
     return f"{case_id}-deadline@reminder"
+
+
+def preset_uid(case_id: str, n: int) -> str:
+    return f"{case_id}-preset-{n}@reminder"
+
+
+def _trigger(reminder: Reminder, start: date, zone: tzinfo) -> timedelta:
+    """The reminder's time as an alarm trigger relative to an all-day event starting on ``start``.
+
+    An all-day event starts at midnight local time, so the trigger is the reminder's wall time in
+    the case's zone minus that midnight: Sunday 09:00 before a Tuesday deadline is -P1DT15H.
+    """
+    wall = reminder.due.astimezone(zone).replace(tzinfo=None)
+    return wall - datetime.combine(start, time())
 
 
 def _unfold(data: bytes) -> list[str]:
@@ -179,12 +199,15 @@ class _EventSpec:
         return ev
 
 
-def _specs(
-    entry: IcsEntry, deadline_alarms: Sequence[timedelta], window_alarms: Sequence[timedelta]
-) -> list[_EventSpec]:
+def _specs(entry: IcsEntry) -> list[_EventSpec]:
     case, window = entry.case, entry.window
     name = f"{case.organisation}: {case.title}"
-    return [
+    zone = ZoneInfo(case.timezone)
+
+    def alarms(kinds: frozenset[str], start: date) -> tuple[timedelta, ...]:
+        return tuple(_trigger(r, start, zone) for r in entry.reminders if r.kind in kinds)
+
+    specs = [
         _EventSpec(
             window_uid(case.id),
             f"Review window: {name}",
@@ -192,7 +215,7 @@ def _specs(
             window.deadline,
             _description(entry, "The decision may come from the first day and must come by the last."),
             window.tentative,
-            tuple(window_alarms),
+            alarms(_WINDOW_KINDS, window.opens),
             f"Review window opens: check the status of {name}",
         ),
         _EventSpec(
@@ -202,10 +225,30 @@ def _specs(
             window.deadline,
             _description(entry, "Last day of the review: if nothing has come, follow up and escalate."),
             window.tentative,
-            tuple(deadline_alarms),
+            alarms(_DEADLINE_KINDS, window.deadline),
             f"Review deadline for {name}",
         ),
     ]
+    # The escalation preset's steps: the plan keys them <case>:preset:<n>, with the step as note.
+    for r in entry.reminders:
+        if ":preset:" not in r.key:
+            continue
+        day = r.due.astimezone(zone).date()
+        step = r.note or "escalation step"
+        what = f"Escalation step ({case.preset}): {step}" if case.preset else f"Escalation step: {step}"
+        specs.append(
+            _EventSpec(
+                preset_uid(case.id, r.sequence),
+                f"{step} — {name}",
+                day,
+                day,
+                _description(entry, what),
+                window.tentative,
+                (_trigger(r, day, zone),),
+                f"{step} ({name})",
+            )
+        )
+    return specs
 
 
 def _unchanged(state: dict[str, tuple[str, int, datetime | None]], uid: str, digest: str) -> bool:
@@ -218,8 +261,6 @@ def render_ics(
     *,
     now: datetime,
     previous: bytes | None = None,
-    deadline_alarms: Sequence[timedelta] = DEFAULT_DEADLINE_ALARMS,
-    window_alarms: Sequence[timedelta] = DEFAULT_WINDOW_ALARMS,
 ) -> bytes:
     """The calendar for ``entries`` as iCalendar bytes.
 
@@ -233,7 +274,7 @@ def render_ics(
     specs = [
         spec
         for entry in sorted(entries, key=lambda e: (e.window.deadline, e.case.id))
-        for spec in _specs(entry, deadline_alarms, window_alarms)
+        for spec in _specs(entry)
     ]
     digests = [spec.digest for spec in specs]
     kept = [_unchanged(state, spec.uid, digest) for spec, digest in zip(specs, digests, strict=True)]
@@ -290,8 +331,6 @@ def write_ics_if_changed(
     entries: Iterable[IcsEntry],
     *,
     now: datetime,
-    deadline_alarms: Sequence[timedelta] = DEFAULT_DEADLINE_ALARMS,
-    window_alarms: Sequence[timedelta] = DEFAULT_WINDOW_ALARMS,
 ) -> bool:
     """Keep the calendar file at ``path`` current; ``True`` if it was (re)written (atomically)."""
     try:
@@ -300,9 +339,7 @@ def write_ics_if_changed(
         previous = None
     except OSError as exc:
         raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    data = render_ics(
-        entries, now=now, previous=previous, deadline_alarms=deadline_alarms, window_alarms=window_alarms
-    )
+    data = render_ics(entries, now=now, previous=previous)
     if data == previous:
         return False
     write_bytes_atomic(path, data)

@@ -230,7 +230,7 @@ def test_export_ics_is_stable_and_marks_tentative(
     events = {str(e["UID"]): e for e in Calendar.from_ical(before).walk("VEVENT")}
     assert set(events) == {
         f"{c}-{k}@reminder" for c in (case_id, tentative_id) for k in ("window", "deadline")
-    }
+    } | {f"{case_id}-preset-{n}@reminder" for n in (1, 2)}  # its telecom preset's two steps
     tentative = events[f"{tentative_id}-deadline@reminder"]
     assert str(tentative["STATUS"]) == "TENTATIVE" and "(tentative)" in str(tentative["SUMMARY"])
     assert str(events[f"{case_id}-deadline@reminder"]["STATUS"]) == "CONFIRMED"

@@ -4,11 +4,16 @@ import dataclasses
 import stat
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from conftest import TmpEnv
 from icalendar import Calendar
 
+from reminder import api, outbox
+from reminder.config import load_settings
 from reminder.ics import IcsEntry, deadline_uid, render_ics, window_uid, write_ics_if_changed
 from reminder.models import Case, ReviewWindow, TentativeDay
+from reminder.store import Store
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=3)
@@ -55,8 +60,7 @@ def test_window_and_deadline_events_round_trip() -> None:
     assert str(dl["SUMMARY"]) == 'Deadline: Batelco; Bahrain, "BH": Cancel roaming eSIM'
     assert str(dl["STATUS"]) == "CONFIRMED"
     assert "REF-42" in str(dl["DESCRIPTION"])
-    triggers = [a.decoded("TRIGGER") for a in dl.walk("VALARM")]
-    assert triggers == [-timedelta(days=2, hours=15), timedelta(hours=9)]
+    assert dl.walk("VALARM") == []  # no planned reminders given, no alarms
     assert dl.decoded("DTSTAMP") == NOW
     assert int(dl["SEQUENCE"]) == 0
 
@@ -126,3 +130,66 @@ def test_dtstamp_is_utc_whatever_the_clock_zone() -> None:
     first = render_ics([entry()], now=NOW.astimezone(bahrain))
     assert b"DTSTAMP:20260302T090000Z" in first
     assert render_ics([entry()], now=LATER.astimezone(bahrain), previous=first) == first
+
+
+def _alarm_times(event: Calendar) -> list[datetime]:
+    """Each alarm of an all-day event as local wall time (the trigger counts from its midnight)."""
+    start = datetime.combine(event.decoded("DTSTART"), datetime.min.time())
+    return [start + alarm.decoded("TRIGGER") for alarm in event.walk("VALARM")]
+
+
+def test_alarms_follow_the_reminder_policy_in_business_days(tmp_env: TmpEnv, store: Store) -> None:
+    # Bahrain's weekend is Friday-Saturday: two business days before a Tuesday deadline is the
+    # Sunday, not the Saturday that "three calendar days before, 09:00" gave.
+    tmp_env.write_config("[defaults]\nhour = 8\nminute = 30\n[reminders]\nbefore_deadline = 2\n")
+    settings = load_settings()
+    case = api.add_case(
+        store,
+        settings,
+        now=NOW,
+        title="Cancel roaming eSIM",
+        organisation="Batelco",
+        submitted=date(2026, 4, 14),
+    )
+    window = store.get_window(case.id)
+    assert window is not None and window.deadline == date(2026, 5, 5) and window.deadline.weekday() == 1
+    evs = events(api.export_ics(store, settings, now=NOW))
+    before, at = _alarm_times(evs[deadline_uid(case.id)])
+    assert before == datetime(2026, 5, 3, 8, 30)  # Sunday, the configured hour
+    assert before.weekday() not in (4, 5)
+    assert at == datetime(2026, 5, 5, 8, 30)
+    # The calendar and the reminders never disagree: the same days and hours as the outbox.
+    planned = {
+        r.kind: r.due.astimezone(ZoneInfo("Asia/Bahrain")).replace(tzinfo=None)
+        for r in outbox.list_deliveries(store, case.id)
+    }
+    assert [before, at] == [planned["before_deadline"], planned["deadline"]]
+    assert _alarm_times(evs[window_uid(case.id)]) == [planned["opened"]]
+
+
+def test_preset_steps_are_in_the_calendar(tmp_env: TmpEnv, store: Store) -> None:
+    settings = load_settings()
+    case = api.add_case(
+        store,
+        settings,
+        now=NOW,
+        title="Cancel roaming eSIM",
+        organisation="Batelco",
+        submitted=date(2026, 4, 14),
+        preset="telecom",
+    )
+    evs = events(api.export_ics(store, settings, now=NOW))
+    steps = [ev for uid, ev in evs.items() if uid.startswith(f"{case.id}-preset-")]
+    planned = sorted(
+        (r.due.astimezone(ZoneInfo("Asia/Bahrain")).replace(tzinfo=None), r.note or "")
+        for r in outbox.list_deliveries(store, case.id)
+        if ":preset:" in r.key
+    )
+    assert len(steps) == len(planned) == 2
+    got = sorted((_alarm_times(ev)[0], str(ev["SUMMARY"])) for ev in steps)
+    assert [when for when, _ in got] == [when for when, _ in planned]
+    assert all(
+        ev.decoded("DTSTART") == when.date()
+        for ev, (when, _) in zip(sorted(steps, key=lambda e: e.decoded("DTSTART")), planned, strict=True)
+    )
+    assert "Call the operator again" in got[0][1] and "telecom regulator" in got[1][1]
