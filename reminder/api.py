@@ -126,6 +126,20 @@ class CaseView:
     warning: str | None = None  # the kind's template warning (e.g. fraudsters asking for codes)
     # The case's outbox rows (see list_reminders); None where they were not looked up (list).
     reminders: tuple[Mapping[str, object], ...] | None = None
+    # How many evidence entries the case has, and the latest few (show); None in list.
+    evidence_count: int | None = None
+    evidence: tuple[EvidenceEntry, ...] = ()
+    preset_title: str | None = None
+
+    @property
+    def preset_steps(self) -> list[dict[str, object]]:
+        """The escalation preset's dated steps, from the planned reminders (one per step)."""
+        steps: dict[str, dict[str, object]] = {}
+        for r in self.reminders or ():
+            key = str(r["key"])
+            if ":preset:" in key and key not in steps:
+                steps[key] = {"n": int(key.rsplit(":", 1)[1]), "due": r["due"], "step": r.get("step")}
+        return sorted(steps.values(), key=lambda s: (str(s["due"]), int(str(s["n"]))))
 
     @property
     def days_left(self) -> int | None:
@@ -449,16 +463,27 @@ def get_case_view(
     store: Store, settings: Settings, case_id: str, *, now: datetime, explain: bool = False
 ) -> CaseView:
     """Everything about one case. ``explain`` recomputes the window day by day."""
+    from .evidence import list_entries
+
     case = store.get_case(case_id)
     window = _compute(settings, case, explain=True) if explain else store.get_window(case.id)
     warning, _ = _template_for(settings, case.kind)
+    entries = list_entries(store, case.id)
+    preset = settings.presets.get(case.preset) if case.preset else None
     return CaseView(
         case=case,
         window=window,
         today=case_today(case, now),
         warning=warning,
         reminders=tuple(list_reminders(store, case.id)),
+        evidence_count=len(entries),
+        evidence=tuple(entries[-SHOW_EVIDENCE:]),
+        preset_title=preset.title if preset is not None else None,
     )
+
+
+# Evidence entries `show` lists (the latest); `evidence list` has them all.
+SHOW_EVIDENCE = 3
 
 
 def check_item(store: Store, case_id: str, item: str, *, now: datetime, undo: bool = False) -> ChecklistItem:
@@ -700,6 +725,7 @@ def list_reminders(store: Store, case_id: str) -> list[dict[str, object]]:
             "attempts": d.attempts,
             "sent_at": d.sent_at.isoformat() if d.sent_at else None,
             "last_error": d.last_error,
+            "step": d.note,  # what an escalation preset's step says to do
         }
         for d in outbox.list_deliveries(store, case_id)
     ]

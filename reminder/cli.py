@@ -624,6 +624,12 @@ def _case_json(view: CaseView) -> dict[str, Any]:
         data["warning"] = view.warning
     if view.reminders is not None:
         data["reminders"] = [dict(r) for r in view.reminders]
+        if view.case.preset:
+            data["preset_steps"] = view.preset_steps
+    if view.evidence_count is not None:
+        from .evidence import entry_to_dict
+
+        data["evidence"] = {"count": view.evidence_count, "latest": [entry_to_dict(e) for e in view.evidence]}
     return data
 
 
@@ -655,7 +661,8 @@ def _print_case(view: CaseView, *, explain: bool = False) -> None:
         unit = "business days" if w.unit == "business" else "days"
         click.echo(
             f"  window:       opens {w.opens:%a %Y-%m-%d} · deadline {w.deadline:%a %Y-%m-%d} "
-            f"({w.min_days}–{w.max_days} {unit}) · {_days_left_text(view.days_left)}"
+            f"({w.min_days}–{w.max_days} {unit}) · "
+            + ("closed" if c.status == "closed" else _days_left_text(view.days_left))
         )
         if w.tentative:
             because = "; ".join(f"{t.date:%Y-%m-%d} {t.name}" for t in w.tentative_because)
@@ -666,7 +673,10 @@ def _print_case(view: CaseView, *, explain: bool = False) -> None:
         span = f"{cl.start}" if cl.start == cl.end else f"{cl.start}..{cl.end}"
         click.echo(f"  closure:      {span} {cl.label}")
     if c.preset:
-        click.echo(f"  escalation:   {c.preset}")
+        click.echo(f"  escalation:   {c.preset}" + (f" — {view.preset_title}" if view.preset_title else ""))
+        for step in view.preset_steps:
+            day = datetime.fromisoformat(str(step["due"]))
+            click.echo(f"    step {step['n']}  {day:%a %Y-%m-%d}  {step['step']}")
     if c.status == "closed":
         when = f"{c.closed_at:%Y-%m-%d}" if c.closed_at else "?"
         click.echo(f"  closed:       {when}" + (f" — {c.resolution}" if c.resolution else ""))
@@ -678,13 +688,22 @@ def _print_case(view: CaseView, *, explain: bool = False) -> None:
             click.echo(f"    [{'x' if item.done else ' '}] {item.position}. {item.text}")
     if view.warning:
         click.echo(f"  ⚠ {view.warning}")
+    if view.evidence_count is not None:
+        n = view.evidence_count
+        more = f" (all: reminder evidence list {c.id})" if n > len(view.evidence) else ""
+        click.echo(f"  evidence:     {n} entr{'y' if n == 1 else 'ies'}{more}")
+        for e in view.evidence:
+            click.echo("    " + _evidence_line(e, {}))
     if view.reminders:
         click.echo("  reminders:")
         for r in view.reminders:
             sent = f" at {str(r['sent_at'])[:16]}" if r.get("sent_at") else ""
             why = f" ({r['last_error']})" if r.get("last_error") and r["status"] != "sent" else ""
             due = str(r["due"])[:16]
-            click.echo(f"    {due}  {r['kind']:<15} {r['notifier']:<8} {r['status']}{sent}{why}")
+            key = str(r["key"])
+            # A preset's step by its name, not as one more "escalation".
+            kind = f"{c.preset or 'preset'} step {key.rsplit(':', 1)[1]}" if ":preset:" in key else r["kind"]
+            click.echo(f"    {due}  {kind:<15} {r['notifier']:<8} {r['status']}{sent}{why}")
     if explain and w is not None and w.days:
         _window_table(w)
 
@@ -915,6 +934,41 @@ def show_command(ctx: click.Context, case_id: str, explain: bool, as_json: bool)
         echo_json(data)
         return
     _print_case(view, explain=explain)
+
+
+@cli.command("presets")
+@json_option
+@click.pass_context
+def presets_command(ctx: click.Context, as_json: bool) -> None:
+    """List the escalation presets (built in and the config's) with their steps and sources.
+
+    A case takes one with `reminder add … --preset NAME`; after its deadline its reminders
+    include the preset's steps.
+
+    \b
+    Example:
+      reminder presets
+      reminder presets --json
+    """
+    from .presets import presets_listing
+
+    listing = presets_listing(settings_from(ctx).presets)
+    if as_json:
+        echo_json(listing)
+        return
+    for i, p in enumerate(listing):
+        click.echo(("\n" if i else "") + str(p["name"]) + (f" — {p['title']}" if p["title"] else ""))
+        for rule in p["steps"]:  # type: ignore[attr-defined]
+            period = ""
+            if rule["valid_from"]:
+                period += f" (for requests from {rule['valid_from']})"
+            if rule["valid_until"]:
+                period += f" (for requests before {rule['valid_until']})"
+            click.echo(f"  {rule['after']}: {rule['step']}{period}")
+            if rule["source"]:
+                click.echo(f"    source: {rule['source']}")
+        if p["source"]:
+            click.echo(f"  source: {p['source']}")
 
 
 @cli.command("edit")

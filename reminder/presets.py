@@ -30,6 +30,7 @@ __all__ = [
     "add_months",
     "current_step",
     "escalation_steps",
+    "presets_listing",
 ]
 
 DelayUnit = Literal["business_days", "calendar_days", "weeks", "months"]
@@ -160,6 +161,36 @@ def escalation_steps(
         out.append(EscalationStep(due=_add(start, rule, calendar), step=rule.step, after=rule.describe()))
     out.sort()
     return out
+
+
+def presets_listing(presets: Mapping[str, Preset]) -> list[dict[str, object]]:
+    """Every preset with its rules and sources, by name, as plain data (``reminder presets``).
+
+    ``builtin`` says whether it is one of :data:`DEFAULT_PRESETS` as shipped (not redefined
+    by the config); each rule's ``after`` is how it reads ("8 weeks after submission").
+    """
+    return [
+        {
+            "name": name,
+            "title": preset.title,
+            "source": preset.source,
+            "builtin": DEFAULT_PRESETS.get(name) == preset,
+            "steps": [
+                {
+                    "delay": rule.delay,
+                    "unit": rule.unit,
+                    "anchor": rule.anchor,
+                    "step": rule.step,
+                    "after": rule.describe(),
+                    "valid_from": rule.valid_from.isoformat() if rule.valid_from else None,
+                    "valid_until": rule.valid_until.isoformat() if rule.valid_until else None,
+                    "source": rule.source,
+                }
+                for rule in preset.steps
+            ],
+        }
+        for name, preset in sorted(presets.items())
+    ]
 
 
 def current_step(steps: Iterable[EscalationStep], today: date) -> EscalationStep | None:

@@ -268,3 +268,76 @@ def test_every_command_has_help_with_an_example(run_cli: RunCli) -> None:
     ):
         out = ok(run_cli(*command.split(), "--help")).stdout
         assert "Example:" in out, command
+
+
+def test_show_a_closed_case_says_closed_not_days_left(run_cli: RunCli) -> None:
+    case = add_json(run_cli, "--submitted", "2026-03-01")
+    ok(run_cli("close", str(case["id"]), "--resolution", "cancelled"))
+    shown = ok(run_cli("show", str(case["id"]))).stdout
+    (window_line,) = [line for line in shown.splitlines() if line.strip().startswith("window:")]
+    assert window_line.endswith("· closed"), window_line
+    assert "left" not in window_line and "overdue" not in window_line and "due today" not in window_line
+
+
+def test_show_includes_the_evidence_and_names_preset_steps(run_cli: RunCli) -> None:
+    case = add_json(run_cli, "--submitted", "2026-03-01", "--preset", "telecom")
+    case_id = str(case["id"])
+    for n, summary in enumerate(["Called 196, ref 77", "E-mail from Batelco", "Status page: pending"]):
+        ok(
+            run_cli(
+                "evidence",
+                "add",
+                case_id,
+                "--kind",
+                "note",
+                "--summary",
+                summary,
+                "--at",
+                f"2026-03-0{n + 2}T10:00",
+            )
+        )
+    shown = ok(run_cli("show", case_id)).stdout
+    assert "evidence:     3 entries" in shown
+    # The latest entries, newest last, as in `evidence list`.
+    lines = shown.splitlines()
+    latest = [line.split() for line in lines if line.strip().startswith("#")]
+    assert [(row[0], row[-1]) for row in latest] == [("#1", "77"), ("#2", "Batelco"), ("#3", "pending")]
+    # The preset's steps by what they say, with their dates, and its reminders named after them.
+    assert "Call the operator again; ask for a written answer" in shown
+    assert "Take the dispute to the telecom regulator" in shown
+    step_rows = [line for line in shown.splitlines() if "telecom step" in line]
+    assert len(step_rows) == 2 and "escalation " not in step_rows[0]
+    data = json.loads(ok(run_cli("show", case_id, "--json")).stdout)
+    assert data["evidence"]["count"] == 3
+    assert [e["summary"] for e in data["evidence"]["latest"]][-1] == "Status page: pending"
+    assert [s["step"][:24] for s in data["preset_steps"]] == [
+        "Call the operator again;",
+        "Take the dispute to the ",
+    ]
+    preset_rows = [r for r in data["reminders"] if ":preset:" in r["key"]]
+    assert [r["step"][:10] for r in preset_rows] == ["Call the o", "Take the d"]
+
+
+def test_presets_lists_steps_and_sources(run_cli: RunCli, tmp_env: TmpEnv) -> None:
+    tmp_env.write_config(
+        '[presets.refund]\ntitle = "Shop refund"\nsource = "Consumer Rights Act 2015 s.20"\n'
+        '[[presets.refund.steps]]\ndelay = 14\nunit = "calendar_days"\nanchor = "submitted"\n'
+        'step = "Write to the shop again"\n'
+    )
+    text = ok(run_cli("presets")).stdout
+    for name in ("gdpr", "telecom", "telecom-uk", "refund"):
+        assert f"\n{name}" in "\n" + text
+    assert "14 days after submission: Write to the shop again" in text
+    assert "source: Consumer Rights Act 2015 s.20" in text
+    assert "8 weeks after submission" in text and "(for requests before 2026-04-08)" in text
+    data = json.loads(ok(run_cli("presets", "--json")).stdout)
+    by_name = {p["name"]: p for p in data}
+    assert set(by_name) == {"gdpr", "telecom", "telecom-uk", "refund"}
+    assert by_name["refund"] == {
+        "name": "refund", "title": "Shop refund", "source": "Consumer Rights Act 2015 s.20", "builtin": False,
+        "steps": [{
+            "delay": 14, "unit": "calendar_days", "anchor": "submitted", "step": "Write to the shop again",
+            "after": "14 days after submission", "valid_from": None, "valid_until": None, "source": None,
+        }],
+    }  # fmt: skip
+    assert by_name["telecom-uk"]["steps"][1]["valid_until"] == "2026-04-08"
