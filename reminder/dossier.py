@@ -17,6 +17,7 @@ import hashlib
 import html
 import io
 import json
+import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -67,8 +68,16 @@ class Dossier:
 
 
 @dataclass(frozen=True, slots=True)
-class Para:
+class Code:
+    """A command or file name inside a paragraph: ``code`` in HTML, a code span in Markdown."""
+
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Para:
+    # Plain text, or text and Code pieces in a row.
+    text: str | tuple[str | Code, ...]
     strong: bool = False
 
 
@@ -173,7 +182,7 @@ def _window_section(d: Dossier) -> Section:
                 )
             )
         blocks.append(Para("Day by day:"))
-        blocks.append(Table(("Date", "Day no.", "Why", ""), tuple(rows)))
+        blocks.append(Table(("Date", "Day no.", "Why", "Milestone"), tuple(rows)))
     return Section("window", "Review window", tuple(blocks))
 
 
@@ -198,7 +207,7 @@ def _escalation_section(d: Dossier) -> Section:
     if d.steps:
         blocks.append(
             Table(
-                ("Due", "When", "Step", ""),
+                ("Due", "When", "Step", "Status"),
                 tuple(
                     (
                         _day(s.due),
@@ -263,7 +272,13 @@ def _attachments_section(d: Dossier) -> Section:
         "attachments",
         "Attachments",
         (
-            Para("SHA-256 of each file as recorded when it was attached; check one with `sha256sum FILE`."),
+            Para(
+                (
+                    "SHA-256 of each file as recorded when it was attached; check one with ",
+                    Code("sha256sum FILE"),
+                    ".",
+                )
+            ),
             Table(("Entry", "File", "Size", "SHA-256"), tuple(rows), mono=frozenset({3})),
         ),
     )
@@ -289,8 +304,12 @@ def _integrity_section(d: Dossier) -> Section:
         blocks.append(Para(head_witness(d.case.id, v.head_seq, v.head_hash)))
     blocks.append(
         Para(
-            "Each entry's hash covers its content, its files' hashes and the previous entry's hash; "
-            f"re-check with `reminder evidence verify {d.case.id}`."
+            (
+                "Each entry's hash covers its content, its files' hashes and the previous entry's hash; "
+                "re-check with ",
+                Code(f"reminder evidence verify {d.case.id}"),
+                ".",
+            )
         )
     )
     return Section("integrity", "Integrity", tuple(blocks))
@@ -338,8 +357,21 @@ def _md(text: str) -> str:
     return out.replace("\r\n", "\n").replace("\n", "<br>")
 
 
+def _md_code(text: str) -> str:
+    """A Markdown code span, fenced by more backticks than any run of them inside it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _md_para(text: str | tuple[str | Code, ...]) -> str:
+    parts = (text,) if isinstance(text, str) else text
+    return "".join(_md_code(p.text) if isinstance(p, Code) else _md(p) for p in parts)
+
+
 def _md_cell(text: str, mono: bool) -> str:
-    return f"`{text}`" if mono and text else _md(text)
+    return _md_code(text) if mono and text else _md(text)
 
 
 def render_markdown(d: Dossier) -> str:
@@ -348,7 +380,7 @@ def render_markdown(d: Dossier) -> str:
         lines += [f"## {s.title}", ""]
         for b in s.blocks:
             if isinstance(b, Para):
-                lines += [f"**{_md(b.text)}**" if b.strong else _md(b.text), ""]
+                lines += [f"**{_md_para(b.text)}**" if b.strong else _md_para(b.text), ""]
             elif isinstance(b, Bullets):
                 lines += [f"- {_md(i)}" for i in b.items] + [""]
             else:
@@ -382,6 +414,11 @@ def _h(text: str) -> str:
     return html.escape(text, quote=True).replace("\n", "<br>")
 
 
+def _h_para(text: str | tuple[str | Code, ...]) -> str:
+    parts = (text,) if isinstance(text, str) else text
+    return "".join(f"<code>{_h(p.text)}</code>" if isinstance(p, Code) else _h(p) for p in parts)
+
+
 def render_html(d: Dossier) -> str:
     out = [
         "<!DOCTYPE html>",
@@ -401,7 +438,9 @@ def render_html(d: Dossier) -> str:
         out.append(f"<h2>{_h(s.title)}</h2>")
         for b in s.blocks:
             if isinstance(b, Para):
-                out.append(f'<p class="strong">{_h(b.text)}</p>' if b.strong else f"<p>{_h(b.text)}</p>")
+                out.append(
+                    f'<p class="strong">{_h_para(b.text)}</p>' if b.strong else f"<p>{_h_para(b.text)}</p>"
+                )
             elif isinstance(b, Bullets):
                 out.append("<ul>" + "".join(f"<li>{_h(i)}</li>" for i in b.items) + "</ul>")
             else:

@@ -279,3 +279,25 @@ def test_a_tampered_log_shows_in_the_dossier(dossier: Dossier, store: Store) -> 
     md = render_markdown(replace(dossier, verification=report))
     assert "The evidence log does NOT verify:" in md
     assert "attachment status page.png of entry 3: changed" in md
+
+
+def test_commands_are_code_not_literal_backticks(dossier: Dossier) -> None:
+    page = render_html(dossier)
+    assert "`" not in page  # the case's own text has none: every backtick was markup
+    assert f"<code>reminder evidence verify {dossier.case.id}</code>" in page
+    assert "<code>sha256sum FILE</code>" in page
+    md = render_markdown(dossier)
+    assert "\\`" not in md  # escaped backticks render as literal ones
+    assert f"`reminder evidence verify {dossier.case.id}`" in md and "`sha256sum FILE`" in md
+
+
+def test_every_table_column_has_a_heading(dossier: Dossier) -> None:
+    assert "<th></th>" not in render_html(dossier)
+    headers = [
+        rows[0]
+        for block in render_markdown(dossier).split("\n\n")
+        if len(rows := block.splitlines()) > 1 and rows[1].startswith("|---")
+    ]
+    assert len(headers) >= 4  # the case, the day-by-day window, the preset's steps, the timeline
+    for header in headers:
+        assert all(cell.strip() for cell in header.strip("|").split("|")), header
