@@ -488,12 +488,16 @@ def _service_output(st: object, as_json: bool, done: str) -> None:
         echo_json(data)
         return
     click.echo(done.format(path=data["unit_path"]))
+    if data.get("config_path"):
+        click.echo(f"config: {data['config_path']}")
     if data["systemd"]:
         click.echo(f"active: {data['active']}   enabled: {data['enabled']}")
     elif data["commands"]:
         click.echo("No systemd user manager answers here; run these where it does:")
         for cmd in data["commands"]:
             click.echo(f"  {cmd}")
+    for note in data.get("notes", []):
+        click.echo(f"Note: {note}")
 
 
 @service_group.command("install")
@@ -510,9 +514,20 @@ def service_install(ctx: click.Context, no_start: bool, as_json: bool) -> None:
     """
     from . import systemd
 
-    config_path = ctx.find_root().ensure_object(dict).get("config_path")
-    st = systemd.install(config_path=Path(config_path).resolve() if config_path else None, start=not no_start)
+    # The config in use, however it was found (--config, $REMINDER_CONFIG, the user's): the
+    # service sees neither the flag nor the variable.
+    settings = settings_from(ctx)
+    st = systemd.install(settings.source, start=not no_start, notifier_tables=settings.notifiers)
     _service_output(st, as_json, "unit written: {path}")
+    if st.errors:
+        _fail("; ".join(st.errors), 1, as_json)
+    if not no_start and not st.systemd:
+        _fail(
+            "the unit is written, but no systemd user manager answers here to enable and start it "
+            "(run the commands above where one does, or pass --no-start to only write it)",
+            1,
+            as_json,
+        )
 
 
 @service_group.command("uninstall")

@@ -16,12 +16,16 @@ import shutil
 import socket
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
+from .paths import CONFIG_ENV, ENV_PREFIX, user_config_path
+
 __all__ = [
     "ServiceStatus",
+    "environment_file",
     "install",
     "notify",
     "render_unit",
@@ -35,6 +39,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 UNIT_NAME = "reminder.service"
+ENVIRONMENT_FILE_NAME = "service.env"
 
 
 def notify(state: str) -> bool:
@@ -82,12 +87,34 @@ def _executable() -> str:
     return f"{sys.executable} -m reminder"
 
 
-def render_unit(exec_start: str | None = None, config_path: Path | None = None) -> str:
+def environment_file() -> Path:
+    """The unit's ``EnvironmentFile=``: ``$XDG_CONFIG_HOME/reminder/service.env``."""
+    return user_config_path().parent / ENVIRONMENT_FILE_NAME
+
+
+def _specifiers(text: str) -> str:
+    # systemd expands %-specifiers and $VARIABLES in unit settings: a literal one is doubled.
+    return text.replace("%", "%%").replace("$", "$$")
+
+
+def _quote(arg: str) -> str:
+    """One ExecStart argument, quoted the way systemd splits its command lines."""
+    text = _specifiers(arg)
+    if text and not any(c in text for c in " \t\n\"'\\;"):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render_unit(
+    exec_start: str | None = None, config_path: Path | None = None, env_file: Path | None = None
+) -> str:
     template = resources.files("reminder").joinpath("data/reminder.service").read_text(encoding="utf-8")
     command = exec_start or _executable()
     if config_path is not None:
-        command += f" --config {config_path}"
-    return template.replace("@EXEC_START@", command)
+        command += f" --config {_quote(str(config_path))}"
+    return template.replace("@EXEC_START@", command).replace(
+        "@ENVIRONMENT_FILE@", _specifiers(str(env_file or environment_file()))
+    )
 
 
 def systemd_available() -> bool:
@@ -116,6 +143,10 @@ class ServiceStatus:
     active: str | None = None
     enabled: str | None = None
     commands: list[str] = field(default_factory=list)
+    config_path: Path | None = None  # the config the unit's daemon reads (--config)
+    environment_file: Path | None = None  # the unit's EnvironmentFile=
+    notes: list[str] = field(default_factory=list)  # what the user still has to do
+    errors: list[str] = field(default_factory=list)  # systemctl commands that failed
 
 
 def _systemctl(*args: str) -> subprocess.CompletedProcess[str]:
@@ -124,21 +155,81 @@ def _systemctl(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def install(config_path: Path | None = None, *, start: bool = True) -> ServiceStatus:
-    """Write the unit; enable and start it where a user manager runs, else say what to run."""
+def install(
+    config_path: Path | None = None,
+    *,
+    start: bool = True,
+    notifier_tables: Mapping[str, object] | None = None,
+) -> ServiceStatus:
+    """Write the unit; enable and start it where a user manager runs, else say what to run.
+
+    ``config_path`` is the config file in use (``--config`` or ``$REMINDER_CONFIG`` or the
+    user's): the unit passes it on, since a service sees neither the flag nor the variable.
+    Nor does it see the variable a notifier's ``password_env`` names: ``notes`` says which
+    ones go in the unit's environment file (or to use ``password_file``).
+    """
     path = unit_path()
+    env_file = environment_file()
+    config = config_path.expanduser().resolve() if config_path is not None else None
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(render_unit(config_path=config_path), encoding="utf-8")
+    tmp.write_text(render_unit(config_path=config, env_file=env_file), encoding="utf-8")
     os.replace(tmp, path)
+    notes = _environment_notes(env_file, notifier_tables or {})
     commands = ["systemctl --user daemon-reload", "systemctl --user enable --now reminder.service"]
     if start and systemd_available():
+        errors = []
         for cmd in commands:
             proc = _systemctl(*cmd.split()[2:])
             if proc.returncode != 0:
-                log.warning("%s failed: %s", cmd, proc.stderr.strip())
-        return status()
-    return ServiceStatus(unit_path=path, installed=True, systemd=False, commands=commands)
+                errors.append(f"{cmd} failed: {proc.stderr.strip() or f'exit status {proc.returncode}'}")
+                break
+        return replace(status(), config_path=config, environment_file=env_file, notes=notes, errors=errors)
+    return ServiceStatus(
+        unit_path=path,
+        installed=True,
+        systemd=False,
+        commands=commands,
+        config_path=config,
+        environment_file=env_file,
+        notes=notes,
+    )
+
+
+def _environment_notes(env_file: Path, tables: Mapping[str, object]) -> list[str]:
+    """What the service will miss from this shell's environment, and where to put it."""
+    try:
+        defined = {
+            line.split("=", 1)[0].strip()
+            for line in env_file.read_text(encoding="utf-8").splitlines()
+            if "=" in line and not line.lstrip().startswith("#")
+        }
+    except (OSError, ValueError):
+        defined = set()
+    notes = []
+    try:
+        if env_file.stat().st_mode & 0o077:
+            notes.append(f"{env_file} holds secrets but others can read it: chmod 600 {env_file}")
+    except OSError:
+        pass
+    for label, table in tables.items():
+        if not isinstance(table, Mapping):
+            continue
+        for key, name in table.items():
+            if not (str(key).endswith("_env") and isinstance(name, str)) or name in defined:
+                continue
+            notes.append(
+                f"notifiers.{label}.{key} = {name!r}: the service does not see this shell's variables; "
+                f"put {name}=… in {env_file} (one NAME=value per line, chmod 600), or set password_file "
+                "(a chmod 600 file holding only the password) instead"
+            )
+    overrides = sorted(n for n in os.environ if n.startswith(ENV_PREFIX) and n != CONFIG_ENV)
+    notes += [
+        f"${n} is set here but not for the service: put it in {env_file} or the config file"
+        for n in overrides
+        if n not in defined
+    ]
+    return notes
 
 
 def uninstall() -> ServiceStatus:
