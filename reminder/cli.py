@@ -1469,6 +1469,42 @@ def evidence_verify_command(ctx: click.Context, case_id: str, head: str | None, 
         sys.exit(1)
 
 
+@cli.command("backup")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@json_option
+@click.pass_context
+def backup_command(ctx: click.Context, path: Path | None, as_json: bool) -> None:
+    """Copy the database (consistently, even while the daemon runs) and the attachments.
+
+    PATH is a new directory (default: ./reminder-backup-YYYYmmdd-HHMMSS). To restore, stop
+    the daemon and point the config's [store] path (or $REMINDER_STORE__PATH) at the
+    backup's reminder.db, or copy reminder.db and attachments/ back into the data directory.
+
+    \b
+    Example:
+      reminder backup
+      reminder backup /media/usb/reminder-2026-03 --json
+    """
+    from .backup import backup
+
+    report = backup(settings_from(ctx).store.path, path, now=_now())
+    if as_json:
+        from dataclasses import asdict
+
+        echo_json(asdict(report))
+        return
+    click.echo(f"Backed up to {report.path}")
+    click.echo(f"  {report.database.name}: {report.cases} cases, {report.evidence} evidence entries, "
+               f"integrity {report.integrity}")  # fmt: skip
+    click.echo(f"  attachments/: {report.attachments} files, {report.attachment_bytes:,} bytes")
+    for name in report.skipped:
+        click.echo(f"  skipped attachments/{name}: not a regular file")
+    click.echo(f'Restore: stop the daemon, set [store] path = "{report.database}" in the config')
+    click.echo(
+        "(or REMINDER_STORE__PATH), or copy reminder.db and attachments/ back into the data directory."
+    )
+
+
 @cli.command("export")
 @click.argument("case_id", metavar="[ID]", required=False)
 @click.option(
