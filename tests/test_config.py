@@ -195,3 +195,47 @@ def test_paths_match_platformdirs(monkeypatch: pytest.MonkeyPatch, xdg: str | No
     monkeypatch.setenv("HOME", home)
     assert default_store_path() == Path(platformdirs.user_data_dir("reminder")) / "reminder.db"
     assert user_config_path() == Path(platformdirs.user_config_dir("reminder")) / "config.toml"
+
+
+# What the example's e-mail section must tell a newcomer, per provider: (port, security).
+PROVIDERS = {
+    "Gmail": ("smtp.gmail.com", 587, "starttls"),
+    "Outlook.com": ("smtp-mail.outlook.com", 587, "starttls"),
+    "iCloud Mail": ("smtp.mail.me.com", 587, "starttls"),
+    "QQ Mail": ("smtp.qq.com", 465, "tls"),
+    "163 Mail": ("smtp.163.com", 465, "tls"),
+}
+
+
+def test_example_walks_a_newcomer_through_e_mail(tmp_env: TmpEnv) -> None:
+    from reminder.notifiers import build_notifiers
+    from reminder.notifiers.email import EmailNotifier, EmailOptions
+
+    text = example_config_text()
+    # The provider table: "#   Gmail   smtp.gmail.com   587   starttls   …".
+    rows = {}
+    for line in text.splitlines():
+        for name, (host, _port, _security) in PROVIDERS.items():
+            if line.startswith(f"#   {name} ") and host in line:
+                cells = line.removeprefix(f"#   {name} ").split()
+                rows[name] = (cells[0], int(cells[1]), cells[2])
+    assert rows == PROVIDERS
+    for host, port, security in rows.values():  # each row is a valid [notifiers.email] table
+        EmailOptions(host=host, port=port, security=security, username="me@example.org",
+                     password_file="pw", sender="me@example.org", recipients=["me@example.org"])  # fmt: skip
+    lowered = text.lower()
+    for words in ("app password", "2-step verification", "two-factor", "授权码", "password_file"):
+        assert words in lowered, words
+    # The worked example, uncommented, is a notifier that loads (its password file beside the config).
+    start = text.index("# [notifiers.email]")
+    block = []
+    for line in text[start:].splitlines():
+        if not line.startswith("# ") or (block and line.startswith("# [") and "email" not in line):
+            break
+        block.append(line.removeprefix("# ").split("  #", 1)[0])
+    (tmp_env.config_path.parent / "smtp-password").write_text("abcd efgh ijkl mnop\n")
+    (tmp_env.config_path.parent / "smtp-password").chmod(0o600)
+    settings = load_settings(tmp_env.write_config("\n".join(block) + "\n"))
+    (notifier,) = build_notifiers(settings.notifiers, config_file=settings.source)
+    assert isinstance(notifier, EmailNotifier)
+    assert notifier.options.password_file is not None  # type: ignore[attr-defined]
