@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TmpEnv
-from test_daemon import wait_for
+from test_daemon import add_cases, fake_env, needs_faketime, wait_for
 
 from reminder import api
 from reminder.config import load_settings
@@ -175,3 +175,32 @@ def test_a_sighup_during_a_pass_is_not_cleared_by_that_pass(tmp_env: TmpEnv) -> 
         api.replan_if_changed = real  # type: ignore[assignment]
         daemon._close_store()
     assert len(asked) == 2, "the start-up re-plan, then the one SIGHUP asked for; no third"
+
+
+@needs_faketime
+def test_a_command_that_closes_its_output_before_it_exits_is_sent_under_libfaketime(
+    tmp_env: TmpEnv,
+) -> None:
+    """The command notifier waited with Popen.wait(timeout), which polls with time.sleep; under
+    libfaketime (how the daemon tests set its clock) that sleep fails with EINVAL, so a program
+    still exiting after its output closed "failed" with OSError and was retried."""
+    script = tmp_env.root / "slow-exit.sh"
+    script.write_text("#!/bin/sh\ncat >/dev/null\nexec 1>&- 2>&-\nsleep 0.5\n")
+    script.chmod(0o700)
+    tmp_env.write_config(f'[notifiers.run]\ntype = "command"\nargv = ["{script}"]\n')
+    add_cases(tmp_env, 1, date(2026, 3, 1))
+    done = subprocess.run(
+        [sys.executable, "-m", "reminder", "daemon", "--once"],
+        env=fake_env(tmp_env, "2026-06-01 12:00:00"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Errno 22" not in done.stderr, done.stderr
+    with Store(tmp_env.db_path) as store:
+        rows = store.conn.execute(
+            "SELECT status, last_error FROM deliveries WHERE notifier = 'run'"
+        ).fetchall()
+    assert any(status == "sent" for status, _ in rows), rows
+    assert not [error for _, error in rows if error and "Errno" in error], rows

@@ -134,10 +134,25 @@ class CommandNotifier(Notifier):
                     f"cannot run {opts.argv[0]!r}: {why}", problem="config", retryable=False
                 )
             self._running.add(proc)
+        # The timeout is a timer that kills the program's group, not communicate(timeout=):
+        # Popen.wait(timeout) polls with time.sleep, whose clock_nanosleep libfaketime (the
+        # daemon tests' clock) fails with EINVAL, and a send then "failed" with OSError.
+        timed_out = threading.Event()
+
+        def time_out() -> None:
+            timed_out.set()
+            _signal_group(proc, signal.SIGKILL)
+
+        timer = threading.Timer(opts.timeout, time_out)
+        timer.daemon = True
+        timer.start()
         try:
-            _out, err = proc.communicate(payload, timeout=opts.timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
+            _out, err = proc.communicate(payload)
+        finally:
+            timer.cancel()
+            with self._lock:
+                self._running.discard(proc)
+        if timed_out.is_set():
             log.warning(
                 "command %s: %s timed out after %ss",
                 self.label,
@@ -148,9 +163,6 @@ class CommandNotifier(Notifier):
             return DeliveryResult.failure(
                 f"timeout: {opts.argv[0]} did not finish within {opts.timeout:g}s", problem="timeout"
             )
-        finally:
-            with self._lock:
-                self._running.discard(proc)
         if self._cancelled and proc.returncode != 0:
             return _STOPPED
         if proc.returncode != 0:
@@ -189,8 +201,3 @@ def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
         # The group is gone (or was never ours): the program itself, if it is still there.
         with contextlib.suppress(ProcessLookupError):
             proc.send_signal(sig)
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    _signal_group(proc, signal.SIGKILL)
-    proc.communicate()
