@@ -508,6 +508,7 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
     # Two processes opening a brand-new file race to switch it to WAL, and SQLite answers
     # the loser "database is locked" at once, without its busy handler: retry until the
     # busy timeout instead.
+    import threading
     import time as _time
 
     deadline = _time.monotonic() + BUSY_TIMEOUT_MS / 1000
@@ -519,7 +520,8 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
             contended = "locked" in str(exc) or "busy" in str(exc)
             if not contended or _time.monotonic() > deadline:
                 raise
-            _time.sleep(0.01)
+            # Not time.sleep: under libfaketime (the daemon tests' clock) it fails with EINVAL.
+            threading.Event().wait(0.01)
 
 
 def _file_identity(path: Path) -> tuple[int, int]:
