@@ -1165,6 +1165,7 @@ def build_dossier(store: Store, settings: Settings, case_id: str, *, now: dateti
     from . import outbox
     from .calendar import get_calendar
     from .dossier import Dossier
+    from .exhibits import load_exhibits
     from .presets import current_step
 
     case = store.get_case(case_id)
@@ -1172,21 +1173,23 @@ def build_dossier(store: Store, settings: Settings, case_id: str, *, now: dateti
     preset = settings.presets.get(case.preset) if case.preset else None
     calendar = get_calendar(case.country, case.subdivision, _closures_for(settings, case))
     steps = _preset_steps(settings, case, window, calendar)
+    entries = list_evidence(store, case.id)
     return Dossier(
         case=case,
         window=window,
         generated_at=now,
-        entries=list_evidence(store, case.id),
+        entries=entries,
         deliveries=outbox.list_deliveries(store, case.id),
         preset=preset,
         steps=steps,
         current=current_step(steps, case_today(case, now)),
         verification=verify_evidence(store, case.id),
+        exhibits=load_exhibits(entries, store.path.parent),
     )
 
 
 def export_dossier(store: Store, settings: Settings, case_id: str, *, now: datetime, fmt: str) -> bytes:
-    """The dossier as ``md``, ``html`` (UTF-8) or ``zip`` bytes."""
+    """The dossier as ``md``, ``html`` (UTF-8), ``zip`` or ``pdf`` bytes."""
     return export_dossier_checked(store, settings, case_id, now=now, fmt=fmt)[0]
 
 
@@ -1196,8 +1199,8 @@ def export_dossier_checked(
     """The dossier's bytes and the check of the evidence log it reports (one pass over the files)."""
     from .dossier import render_html, render_markdown, zip_bytes
 
-    if fmt not in ("md", "html", "zip"):
-        raise InputError(f"unknown dossier format {fmt!r}; use md, html or zip")
+    if fmt not in ("md", "html", "zip", "pdf"):
+        raise InputError(f"unknown dossier format {fmt!r}; use md, html, zip or pdf")
     dossier = build_dossier(store, settings, case_id, now=now)
     report = dossier.verification
     if report is None:  # pragma: no cover - build_dossier always verifies
@@ -1208,6 +1211,11 @@ def export_dossier_checked(
         data = render_markdown(dossier).encode("utf-8")
     elif fmt == "html":
         data = render_html(dossier).encode("utf-8")
+    elif fmt == "pdf":
+        from .pdf import html_to_pdf
+
+        # No base URL: the dossier's images are data: URIs, so the renderer may read no file at all.
+        data = html_to_pdf(render_html(dossier), lang="en")
     else:
         data = zip_bytes(dossier, store.path.parent)
     return data, report

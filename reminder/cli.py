@@ -1510,10 +1510,11 @@ def backup_command(ctx: click.Context, path: Path | None, as_json: bool) -> None
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["md", "html", "zip"]),
+    type=click.Choice(["md", "html", "zip", "pdf"]),
     default="html",
     show_default=True,
-    help="Dossier format: Markdown, one HTML file, or a zip with both and the attachments.",
+    help="Dossier format: Markdown, one HTML file, a zip with both and the attachments, or PDF "
+    "(needs pip install 'reminder[pdf]').",
 )
 @click.option("--ics", is_flag=True, help="Export open cases' windows and deadlines as iCalendar instead.")
 @click.option(
@@ -1539,6 +1540,7 @@ def export_command(
     \b
     Example:
       reminder export q7k2mp --format zip
+      reminder export q7k2mp --format pdf -o dossier.pdf
       reminder export q7k2mp --format md --output -
       reminder export --ics --output ~/calendar/reminder.ics
     """
@@ -1561,8 +1563,8 @@ def export_command(
         return
     if case_id is None:
         raise click.UsageError("give a case ID to export its dossier, or --ics for the calendar")
-    if str(output) == "-" and fmt == "zip":
-        raise click.BadParameter("a zip cannot go to stdout; give a file name", param_hint="'--output'")
+    if str(output) == "-" and fmt in ("zip", "pdf"):
+        raise click.BadParameter(f"a {fmt} cannot go to stdout; give a file name", param_hint="'--output'")
     data, report = export_dossier_checked(store, settings, case_id, now=now, fmt=fmt)
     if str(output) == "-":
         click.echo(data.decode("utf-8"), nl=False)

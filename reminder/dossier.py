@@ -6,13 +6,15 @@ self-contained file, inline CSS, every value escaped) and :func:`write_zip`
 (both renderings, the attachments and a manifest with hashes). Sections, in
 order: the case, the review window with its day-by-day explanation, the
 escalation step that applies now, a timeline of evidence and reminders sent,
-the attachments with their hashes, the integrity check, and where the dates
-came from. Both text renderings come from one section list, so they cannot
-drift apart.
+the attachments with their hashes, the screenshots (embedded) and e-mails
+(rendered as text) among them, the integrity check, and where the dates came
+from. Both text renderings come from one section list, so they cannot drift
+apart; the PDF is the HTML through :func:`reminder.pdf.html_to_pdf`.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
 import io
@@ -29,8 +31,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .evidence import attachments_of, corrections_of, head_witness
 from .evidence_files import TamperedFile, read_blob
 from .evidence_verify import VerifyReport
+from .exhibits import Exhibit
 from .ics import write_bytes_atomic
 from .models import Case, Delivery, EvidenceEntry, ReviewWindow
+from .pdf import font_stack
 from .presets import EscalationStep, Preset
 
 __all__ = [
@@ -46,7 +50,7 @@ __all__ = [
 ]
 
 MANIFEST_VERSION = 1
-SECTION_IDS = ("case", "window", "escalation", "timeline", "attachments", "integrity", "sources")
+SECTION_IDS = ("case", "window", "escalation", "timeline", "attachments", "exhibits", "integrity", "sources")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,7 @@ class Dossier:
     steps: Sequence[EscalationStep] = ()
     current: EscalationStep | None = None
     verification: VerifyReport | None = None
+    exhibits: Sequence[Exhibit] = ()  # screenshots and e-mails among the files (exhibits.load_exhibits)
 
 
 # --- a tiny document model: paragraphs, bullet lists and tables -------------------------------------
@@ -93,7 +98,23 @@ class Table:
     mono: frozenset[int] = frozenset()  # columns shown in a fixed-width font (hashes)
 
 
-Block = Para | Bullets | Table
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """An image shown in HTML (a data: URI) and named in Markdown."""
+
+    media_type: str
+    data: bytes
+    caption: str
+
+
+@dataclass(frozen=True, slots=True)
+class Pre:
+    """Text shown as it is, line breaks and all (an e-mail's body)."""
+
+    text: str
+
+
+Block = Para | Bullets | Table | Figure | Pre
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +305,53 @@ def _attachments_section(d: Dossier) -> Section:
     )
 
 
+def _exhibit_blocks(x: Exhibit) -> list[Block]:
+    blocks: list[Block] = [
+        Para(f"Evidence #{x.entry}: {x.name} ({x.size:,} bytes, SHA-256 {x.sha256})", strong=True)
+    ]
+    if x.note is not None:
+        blocks.append(Para(x.note))
+    elif x.data is not None and x.media_type is not None:
+        blocks.append(Figure(x.media_type, x.data, f"{x.name} · SHA-256 {x.sha256}"))
+    elif x.mail is not None:
+        m = x.mail
+        blocks.append(Table(("Header", "Value"), m.headers or (("Headers", "none"),)))
+        if m.body_from == "html":
+            blocks.append(
+                Para("It has no plain-text part: its HTML part as plain text (the HTML is not shown).")
+            )
+        if m.body:
+            blocks.append(Pre(m.body))
+        else:
+            blocks.append(Para("The message has no text body."))
+        if m.truncated:
+            blocks.append(Para("The body is cut here; the whole message is the attached file."))
+        if m.attachments:
+            rows = tuple(
+                (p.name, p.content_type, f"{p.size:,} bytes" if p.size is not None else "unknown size")
+                for p in m.attachments
+            )
+            blocks.append(Para(f"Files attached to this e-mail: {len(m.attachments) + m.more_attachments}"))
+            blocks.append(Table(("File", "Type", "Size"), rows))
+            if m.more_attachments:
+                blocks.append(Para(f"… and {m.more_attachments} more, not listed."))
+        else:
+            blocks.append(Para("No files are attached to this e-mail."))
+    return blocks
+
+
+def _exhibits_section(d: Dossier) -> Section:
+    title = "Screenshots and e-mails"
+    if not d.exhibits:
+        return Section("exhibits", title, (Para("No screenshots or e-mails among the files."),))
+    blocks: list[Block] = [
+        Para("Screenshots as recorded, under their SHA-256; e-mails as their headers, text and files.")
+    ]
+    for x in d.exhibits:
+        blocks.extend(_exhibit_blocks(x))
+    return Section("exhibits", title, tuple(blocks))
+
+
 def _integrity_section(d: Dossier) -> Section:
     v = d.verification
     if v is None:
@@ -336,6 +404,7 @@ def build_sections(d: Dossier) -> list[Section]:
         _escalation_section(d),
         _timeline_section(d),
         _attachments_section(d),
+        _exhibits_section(d),
         _integrity_section(d),
         _sources_section(d),
     ]
@@ -374,6 +443,12 @@ def _md_cell(text: str, mono: bool) -> str:
     return _md_code(text) if mono and text else _md(text)
 
 
+def _fence(text: str) -> str:
+    # A fence longer than any run of backticks in the text, so the text cannot close it.
+    longest = max((len(r) for r in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
+
+
 def render_markdown(d: Dossier) -> str:
     lines = [f"# {_md(_title(d))}", ""]
     for s in build_sections(d):
@@ -383,6 +458,11 @@ def render_markdown(d: Dossier) -> str:
                 lines += [f"**{_md_para(b.text)}**" if b.strong else _md_para(b.text), ""]
             elif isinstance(b, Bullets):
                 lines += [f"- {_md(i)}" for i in b.items] + [""]
+            elif isinstance(b, Figure):
+                lines += [f"*{_md('Image (shown in the HTML and PDF dossier): ' + b.caption)}*", ""]
+            elif isinstance(b, Pre):
+                fence = _fence(b.text)
+                lines += [fence + "text", b.text.replace("\r\n", "\n"), fence, ""]
             else:
                 lines.append("| " + " | ".join(_md(h) or " " for h in b.headers) + " |")
                 lines.append("|" + "---|" * len(b.headers))
@@ -406,8 +486,13 @@ text-align:left;vertical-align:top}th{background:#f3f3f3}
 tr:nth-child(even) td{background:#fafafa}.mono{font-family:ui-monospace,monospace;font-size:.85em;
 word-break:break-all}
 .strong{font-weight:600}.meta{color:#555}
-@media print{body{margin:0;max-width:none}h2{break-after:avoid}tr{break-inside:avoid}}
-""".strip()
+figure{margin:.5rem 0 1rem;break-inside:avoid}figure img{max-width:100%;max-height:80vh;
+border:1px solid #ccc}figcaption{font-size:.85em;color:#555;word-break:break-all}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f6f6;border:1px solid #ddd;padding:.5rem;
+font:.9em/1.4 ui-monospace,monospace}
+@media print{body{margin:0;max-width:none;font-family:@FONTS@}h2{break-after:avoid}tr{break-inside:avoid}
+pre{font-family:"DejaVu Sans Mono",@FONTS@}}
+""".strip().replace("@FONTS@", font_stack("en"))
 
 
 def _h(text: str) -> str:
@@ -443,6 +528,15 @@ def render_html(d: Dossier) -> str:
                 )
             elif isinstance(b, Bullets):
                 out.append("<ul>" + "".join(f"<li>{_h(i)}</li>" for i in b.items) + "</ul>")
+            elif isinstance(b, Figure):
+                # Only the four raster types exhibits.image_type admits get here: nothing that can run.
+                uri = f"data:{b.media_type};base64,{base64.b64encode(b.data).decode('ascii')}"
+                out.append(
+                    f'<figure><img src="{uri}" alt="{_h(b.caption)}">'
+                    f"<figcaption>{_h(b.caption)}</figcaption></figure>"
+                )
+            elif isinstance(b, Pre):
+                out.append(f'<pre dir="auto">{html.escape(b.text, quote=True)}</pre>')
             else:
                 out.append("<table>")
                 out.append("<thead><tr>" + "".join(f"<th>{_h(h)}</th>" for h in b.headers) + "</tr></thead>")

@@ -115,11 +115,12 @@ def blob_sha256(data_dir: Path, sha256: str) -> tuple[str, int]:
         return _digest(fh)
 
 
-def read_blob(data_dir: Path, sha256: str) -> bytes:
-    """The bytes of the blob stored under ``sha256`` (see :func:`_open_blob`)."""
+def read_blob(data_dir: Path, sha256: str, limit: int | None = None) -> bytes:
+    """The bytes of the blob stored under ``sha256`` (see :func:`_open_blob`); the first ``limit`` only
+    when given (enough to tell a file's type without reading a large one whole)."""
     fd = _open_blob(data_dir, sha256)
     with os.fdopen(fd, "rb") as fh:
-        return fh.read()
+        return fh.read() if limit is None else fh.read(limit)
 
 
 def _digest(fh: IO[bytes]) -> tuple[str, int]:

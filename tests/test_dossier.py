@@ -177,6 +177,7 @@ def test_html_is_one_file_with_every_section_and_escaped_text(dossier: Dossier) 
         "Escalation",
         "Timeline",
         "Attachments",
+        "Screenshots and e-mails",
         "Integrity",
         "Where the dates come from",
     ]
