@@ -150,7 +150,7 @@ class _TextOnly(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in self._SKIP:
             self._skip = max(0, self._skip - 1)
-        elif tag in self._BLOCK:
+        elif tag in self._BLOCK and tag != "li":  # the next item's "- " starts its line
             self.out.append("\n")
 
     def handle_data(self, data: str) -> None:
@@ -247,7 +247,7 @@ def read_mail(data: bytes, *, body_limit: int = MAIL_BODY_LIMIT) -> Mail:
 
 
 def _mb(n: int) -> str:
-    return f"{n / (1024 * 1024):.0f} MB"
+    return f"{n / (1024 * 1024):.0f} MB" if n >= 1024 * 1024 else f"{n:,} bytes"
 
 
 def load_exhibits(entries: Sequence[EvidenceEntry], data_dir: Path) -> tuple[Exhibit, ...]:
