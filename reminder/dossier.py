@@ -486,12 +486,13 @@ text-align:left;vertical-align:top}th{background:#f3f3f3}
 tr:nth-child(even) td{background:#fafafa}.mono{font-family:ui-monospace,monospace;font-size:.85em;
 word-break:break-all}
 .strong{font-weight:600}.meta{color:#555}
-figure{margin:.5rem 0 1rem;break-inside:avoid}figure img{max-width:100%;max-height:80vh;
-border:1px solid #ccc}figcaption{font-size:.85em;color:#555;word-break:break-all}
+p,li{overflow-wrap:anywhere}figure{margin:.5rem 0 1rem;break-inside:avoid}
+figure img{max-width:100%;max-height:80vh;border:1px solid #ccc}
+figcaption{font-size:.85em;color:#555;word-break:break-all}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f6f6;border:1px solid #ddd;padding:.5rem;
 font:.9em/1.4 ui-monospace,monospace}
-@media print{body{margin:0;max-width:none;font-family:@FONTS@}h2{break-after:avoid}tr{break-inside:avoid}
-pre{font-family:"DejaVu Sans Mono",@FONTS@}}
+@media print{body{margin:0;max-width:none;font-family:@FONTS@}h2,.strong{break-after:avoid}
+tr{break-inside:avoid}pre{font-family:"DejaVu Sans Mono",@FONTS@}}
 """.strip().replace("@FONTS@", font_stack("en"))
 
 
