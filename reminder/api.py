@@ -107,6 +107,9 @@ EDITABLE_FIELDS = frozenset(
         "preset",
         "remind",
         "closures",
+        "account",
+        "org_email",
+        "letter_language",
     }
 )
 # Fields that move the review window when they change.
@@ -280,6 +283,9 @@ def add_case(
     remind: Mapping[str, object] | None = None,
     closures: Iterable[Closure] = (),
     refuse_future: bool = False,
+    account: str | None = None,
+    org_email: str | None = None,
+    letter_language: str | None = None,
 ) -> Case:
     """Record a submission, compute its window and attach its kind's checklist.
 
@@ -287,8 +293,11 @@ def add_case(
     placed in the case's time zone. ``refuse_future``: a submission after today there is an
     InputError (the CLI's default: a typo there silently pushes every reminder out).
     """
+    from .letters import letter_fields
+
     d = settings.defaults
     kind = _check_kind(settings, kind)
+    letter = letter_fields(account=account, org_email=org_email, letter_language=letter_language)
     case_country = (country or d.country).strip().upper()
     if subdivision is not None:
         case_subdivision = _text(subdivision, "subdivision")
@@ -321,6 +330,9 @@ def add_case(
         created_at=now,
         updated_at=now,
         checklist=tuple(ChecklistItem(position=i, text=t) for i, t in enumerate(items, start=1)),
+        account=letter["account"],
+        org_email=letter["org_email"],
+        letter_language=letter["letter_language"],
     )
     case, window = _with_window(settings, case)
     if not timezone and case.country != d.country:
@@ -376,6 +388,9 @@ def edit_case(
             given[name] = tuple(given[name])
     if "remind" in given:
         given["remind"] = dict(given["remind"])
+    from .letters import LETTER_FIELDS, letter_fields
+
+    given.update(letter_fields(**{k: given[k] for k in LETTER_FIELDS if k in given}))
     with store.atomic():
         old = store.get_case(case_id)
         if isinstance(given.get("submitted"), Moment):  # placed in the case's (new) zone
@@ -1185,6 +1200,7 @@ def build_dossier(store: Store, settings: Settings, case_id: str, *, now: dateti
         current=current_step(steps, case_today(case, now)),
         verification=verify_evidence(store, case.id),
         exhibits=load_exhibits(entries, store.path.parent),
+        complainant=settings.me.person(),
     )
 
 

@@ -669,6 +669,15 @@ def _print_case(view: CaseView, *, explain: bool = False) -> None:
         click.echo(f"  reference:    {c.reference}")
     if c.channels:
         click.echo(f"  channels:     {', '.join(c.channels)}")
+    if c.account:
+        click.echo(f"  account:      {c.account}")
+    if c.org_email:
+        click.echo(f"  org e-mail:   {c.org_email}")
+    if c.letter_language or c.account or c.org_email:
+        from .regulators import country_language
+
+        lang = c.letter_language or f"{country_language(c.country)} (the default for {c.country})"
+        click.echo(f"  letters in:   {lang}")
     at = f" {c.submitted_time:%H:%M}" if c.submitted_time else ""
     place = c.country + (f"-{c.subdivision}" if c.subdivision else "")
     click.echo(f"  submitted:    {c.submitted:%a %Y-%m-%d}{at} ({place}, {c.timezone})")
@@ -778,6 +787,22 @@ def _case_options(f: F) -> F:
             "opened=no, escalation_every=5, hour=8; on edit it replaces earlier overrides ('reset' clears).",
         ),
         click.option("--notes", help="Free text: who you spoke to, what they said."),
+        click.option(
+            "--account",
+            help="The customer, account, phone or SIM number the organisation knows you by (for letters).",
+        ),
+        click.option(
+            "--org-email",
+            "org_email",
+            metavar="ADDRESS",
+            help="Where the organisation takes written complaints (the To: of 'reminder letter --send').",
+        ),
+        click.option(
+            "--lang",
+            "letter_language",
+            metavar="LANG",
+            help="The language of letters to the organisation: en, ar or zh_CN (default: its country's).",
+        ),
     ]
     for option in reversed(options):
         f = option(f)
@@ -1591,6 +1616,210 @@ def _report_written(path: Path, as_json: bool, *, changed: bool, kind: str) -> N
         click.echo(f"Wrote the {kind} to {path}")
     else:
         click.echo(f"{path} is up to date; nothing changed")
+
+
+# --- letters (issue 18: `letter`) ------------------------------------------------------------------
+
+
+def _letter_formats() -> Sequence[str]:
+    from .letter_render import FORMATS
+
+    return FORMATS
+
+
+def _letter_report(letter: Any, *, strict: bool, as_json: bool) -> None:
+    """The blanks and notes, one line each on stderr, in the user's language; --strict refuses blanks."""
+    from .i18n import _
+
+    if letter.missing:
+        if strict:
+            names = ", ".join(_(letter.field_hint(k)[0]) for k in letter.missing)
+            _fail(_("the letter would have blanks ([____]) for: %(names)s", names=names), 2, as_json)
+        click.echo(_("Missing in the letter, left as [____] to fill in:"), err=True)
+        for key in letter.missing:
+            what, how = letter.field_hint(key)
+            how = _(how, id=letter.case.id) if "%(id)s" in how else _(how)
+            click.echo(_("  - %(what)s: %(how)s", what=_(what), how=how), err=True)
+    for note in letter.notes:
+        click.echo(_("note: %(note)s", note=note), err=True)
+
+
+def _letter_preview(letter: Any) -> None:
+    from .i18n import _
+    from .letter_render import to_text
+
+    msg = letter.message
+    click.echo(_("About to send this e-mail:"))
+    for header in ("From", "To", "Subject", "Date", "Message-ID"):
+        click.echo(f"  {header}: {msg[header]}")
+    for name in letter.attachments:
+        click.echo(_("  Attachment: %(name)s", name=name))
+    click.echo("")
+    click.echo(to_text(letter.rendered))
+
+
+@cli.command("letter")
+@click.argument("case_id", metavar="ID")
+@click.option(
+    "--to",
+    "to",
+    type=click.Choice(["organisation", "regulator"]),
+    required=True,
+    help="A follow-up to the organisation, or a complaint to the regulator.",
+)
+@click.option(
+    "--lang",
+    metavar="LANG",
+    help="The recipient's language: en, ar or zh_CN (default: the regulator's; else the case's --lang; "
+    "else its country's).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=LazyChoice(_letter_formats),
+    help="txt (the default), md, html, eml (an e-mail a mail client opens as a draft) or pdf.",
+)
+@click.option(
+    "--output",
+    "-o",
+    "output_text",
+    metavar="PATH",
+    help="Where to write ('-' for stdout; default: stdout for txt, md and html, letter-ID-TO-LANG.FMT for "
+    "eml and pdf). Its directory must exist; a symlink is written through.",
+)
+@click.option(
+    "--regulator",
+    "regulator_id",
+    metavar="ID",
+    help="The regulator to write to, e.g. bh-tra, gb-cisas, cn-miit, ie-dpc (default: the one that fits "
+    "the case's country and preset or kind).",
+)
+@click.option(
+    "--attach-dossier", is_flag=True, help="Attach the case's HTML dossier to the e-mail (eml, --send)."
+)
+@click.option(
+    "--send",
+    is_flag=True,
+    help="Send the e-mail through [notifiers.email] after showing it, and record it in the evidence log.",
+)
+@click.option("--yes", is_flag=True, help="With --send: send without asking (for scripts).")
+@click.option("--strict", is_flag=True, help="Refuse (exit 2) to write or send a letter that has blanks.")
+@json_option
+@click.pass_context
+def letter_command(
+    ctx: click.Context,
+    case_id: str,
+    to: str,
+    lang: str | None,
+    fmt: str | None,
+    output_text: str | None,
+    regulator_id: str | None,
+    attach_dossier: bool,
+    send: bool,
+    yes: bool,
+    strict: bool,
+    as_json: bool,
+) -> None:
+    """Write a letter from a case: a follow-up to the organisation, or a complaint to the regulator.
+
+    The letter states what reminder holds — the request as filed, the period promised and
+    the deadline it gave, the evidence with its dates and hashes — in the recipient's
+    language (en, ar, zh_CN). What it does not hold is left as a visible blank [____], and
+    the missing fields are listed on stderr (exit 0; --strict: exit 2). Templates can be
+    overridden in <config dir>/templates/letters/<lang>/<to>.html.j2 (README: Letters).
+
+    \b
+    Example:
+      reminder letter k7m2qx --to organisation
+      reminder letter k7m2qx --to organisation --lang ar --format html -o letter.html
+      reminder letter k7m2qx --to organisation --send --attach-dossier
+      reminder letter k7m2qx --to regulator --format pdf
+    """
+    from .config import config_path
+    from .i18n import _
+    from .ics import write_bytes_atomic
+    from .letter_api import compose_letter, send_letter
+    from .letter_render import USER_TEMPLATE_DIR
+    from .outfile import output_path
+
+    fmt = fmt or ("eml" if send else "txt")
+    if send and fmt != "eml":
+        raise click.UsageError(_("--send sends the e-mail: use --format eml, or leave --format out"))
+    if send and not yes and not sys.stdin.isatty():
+        raise InputError(
+            _("not sending without a confirmation, and there is no terminal to ask on: add --yes to send")
+        )
+    # Checked before anything is rendered, so a bad path costs nothing and leaves nothing behind.
+    output = None if output_text is None else Path("-") if output_text == "-" else output_path(output_text)
+    settings = settings_from(ctx)
+    store = _open_store(ctx)
+    now = _now()
+    letter = compose_letter(
+        store,
+        settings,
+        case_id,
+        to=to,
+        now=now,
+        fmt=fmt,
+        lang=lang,
+        regulator_id=regulator_id,
+        attach_dossier=attach_dossier,
+        user_dir=config_path(_config_arg(ctx)).path.parent / USER_TEMPLATE_DIR,
+    )
+    _letter_report(letter, strict=strict, as_json=as_json)
+    report: dict[str, Any] = {
+        "version": 1,
+        "case_id": letter.case.id,
+        "to": to,
+        "lang": letter.lang,
+        "format": fmt,
+        "subject": letter.rendered.subject,
+        "template": letter.rendered.template,
+        "regulator": letter.regulator.id if letter.regulator is not None else None,
+        "missing": list(letter.missing),
+        "notes": list(letter.notes),
+        "path": None,
+        "message_id": letter.message_id,
+        "sent": None,
+    }
+    if send:
+        if not as_json:
+            _letter_preview(letter)
+        if not yes:
+            click.confirm(
+                _("Send it to %(to)s?", to=letter.recipient or "?"), default=False, abort=True, err=True
+            )
+        entry = send_letter(store, settings, letter, now=now)
+        report["sent"] = {"to": letter.recipient, "evidence": entry.seq}
+        if not as_json:
+            click.echo(
+                _(
+                    "Sent to %(to)s (Message-ID %(id)s); recorded as evidence #%(seq)s of case %(case)s.",
+                    to=letter.recipient,
+                    id=letter.message_id,
+                    seq=entry.seq,
+                    case=letter.case.id,
+                )
+            )
+        if output is None:
+            if as_json:
+                echo_json(report)
+            return
+    if output is None and (as_json or fmt in ("eml", "pdf")):
+        output = Path(f"letter-{letter.case.id}-{to}-{letter.lang}.{fmt}")
+    if output is None or str(output) == "-":
+        if fmt in ("eml", "pdf"):
+            sys.stdout.buffer.write(letter.data)
+            sys.stdout.buffer.flush()
+        else:
+            click.echo(letter.data.decode("utf-8"), nl=False)
+        return
+    write_bytes_atomic(output, letter.data)
+    report["path"] = output.resolve()
+    if as_json:
+        echo_json(report)
+    elif not send:
+        click.echo(_("Wrote the letter to %(path)s", path=output), err=fmt not in ("eml", "pdf"))
 
 
 # --- notifiers (issue #5: `notifiers`, `notify test`) ----------------------------------------------

@@ -34,9 +34,10 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from .addresses import check_email_address
 from .errors import ConfigError, UnknownCountry
 from .i18n import LANGUAGES, language_error, normalise_language
-from .models import Closure, Unit
+from .models import Closure, Person, Unit
 from .paths import ENV_PREFIX, ConfigLocation, config_location, default_store_path, read_toml
 from .presets import DEFAULT_PRESETS, Preset
 from .tz import country_timezone, is_timezone
@@ -53,6 +54,7 @@ __all__ = [
     "DaemonSettings",
     "DefaultsSettings",
     "ExportSettings",
+    "MeSettings",
     "RemindersSettings",
     "Settings",
     "StoreSettings",
@@ -200,6 +202,29 @@ class ExportSettings(_Section):
         return value.expanduser() if value is not None else None
 
 
+class MeSettings(_Section):
+    """``[me]``: who writes the letters (``reminder letter``). Every key is optional: a letter
+    leaves a visible blank for what is not set, and says which."""
+
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None  # postal, one string; "\n" or ", " between its lines
+
+    @field_validator("name", "phone", "address")
+    @classmethod
+    def _text(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return check_email_address(value) if value is not None and value.strip() else None
+
+    def person(self) -> Person:
+        return Person(name=self.name, email=self.email, phone=self.phone, address=self.address)
+
+
 def _default_presets() -> dict[str, Preset]:
     return dict(DEFAULT_PRESETS)
 
@@ -255,6 +280,7 @@ class Settings(BaseSettings):
     # [presets.<name>] escalation rules (presets.py); the shipped ones stay unless redefined.
     presets: dict[str, Preset] = Field(default_factory=_default_presets)
     export: ExportSettings = Field(default_factory=ExportSettings)
+    me: MeSettings = Field(default_factory=MeSettings)
 
     _source: Path | None = PrivateAttr(default=None)
 

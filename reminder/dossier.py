@@ -33,7 +33,7 @@ from .evidence_files import TamperedFile, read_blob
 from .evidence_verify import VerifyReport
 from .exhibits import Exhibit
 from .ics import write_bytes_atomic
-from .models import Case, Delivery, EvidenceEntry, ReviewWindow
+from .models import Case, Delivery, EvidenceEntry, Person, ReviewWindow
 from .pdf import font_stack
 from .presets import EscalationStep, Preset
 
@@ -67,6 +67,7 @@ class Dossier:
     current: EscalationStep | None = None
     verification: VerifyReport | None = None
     exhibits: Sequence[Exhibit] = ()  # screenshots and e-mails among the files (exhibits.load_exhibits)
+    complainant: Person | None = None  # the config's [me]: who the dossier is for
 
 
 # --- a tiny document model: paragraphs, bullet lists and tables -------------------------------------
@@ -145,12 +146,16 @@ def _day(d: date) -> str:
 def _case_section(d: Dossier) -> Section:
     c = d.case
     place = c.country + (f"-{c.subdivision}" if c.subdivision else "")
+    me = d.complainant or Person()
+    who = ", ".join(v for v in (me.name, me.email, me.phone) if v) or "— (set [me] in the config)"
     rows = [
-        ("Case id", c.id),
-        ("Organisation", c.organisation),
+        ("Complainant", who + (f"\n{me.address}" if me.address else "")),
+        ("Account", c.account or "—"),
         ("Request", c.title),
-        ("Kind", c.kind),
+        ("Case id", c.id),
+        ("Organisation", c.organisation + (f" <{c.org_email}>" if c.org_email else "")),
         ("What was filed", c.filed or "—"),
+        ("Kind", c.kind),
         ("Reference number", c.reference or "—"),
         ("Channels used", ", ".join(c.channels) or "—"),
         (

@@ -27,6 +27,7 @@ __all__ = [
     "Delivery",
     "EvidenceEntry",
     "Message",
+    "Person",
     "Reminder",
     "ReviewWindow",
     "TentativeDay",
@@ -140,6 +141,22 @@ class Case:
     remind: Mapping[str, object] = field(default_factory=dict)
     closures: tuple[Closure, ...] = ()
     checklist: tuple[ChecklistItem, ...] = ()
+    # For letters (letters.py): the customer, account, phone or SIM number the organisation
+    # knows the person by, where it takes written complaints, and the language it reads
+    # (None: the default for the case's country, data/letters.toml).
+    account: str | None = None
+    org_email: str | None = None
+    letter_language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Who writes a letter: the config's ``[me]`` (any field may be unknown)."""
+
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,7 @@ __all__ = [
     "m004_case_docs",
     "m005_case_doc_split",
     "m006_evidence_keyed",
+    "m007_case_letters",
     "new_case_id",
     "normalize_case_id",
 ]
@@ -278,9 +279,18 @@ def m006_evidence_keyed(conn: sqlite3.Connection) -> None:
     )
 
 
+def m007_case_letters(conn: sqlite3.Connection) -> None:
+    """What letters to the organisation need (letters.py): the account it knows the person by,
+    the address it takes written complaints at, and the language it reads (NULL: the country's)."""
+    for column in ("account", "org_email", "letter_language"):
+        conn.execute(f"ALTER TABLE cases ADD COLUMN {column} TEXT")
+    conn.execute("DELETE FROM meta WHERE key = 'case_doc_shape'")  # the docs gain these keys
+
+
 # Applied in order on open; PRAGMA user_version counts how many have run. Never edit or
 # reorder an entry that has shipped: append a new function instead. Reserved so far:
-# m002 — the outbox (outbox.py, the lead), m003 and m006 — the evidence log (evidence.py).
+# m002 — the outbox (outbox.py, the lead), m003 and m006 — the evidence log (evidence.py),
+# m007 — letters (letters.py).
 MIGRATIONS: list[Migration] = [
     m001_cases,
     m002_outbox,
@@ -288,6 +298,7 @@ MIGRATIONS: list[Migration] = [
     m004_case_docs,
     m005_case_doc_split,
     m006_evidence_keyed,
+    m007_case_letters,
 ]
 
 
@@ -344,8 +355,11 @@ def _window_extra(window: ReviewWindow) -> str:
 _CASE_COLUMNS = (
     "id, title, organisation, kind, filed, reference, channels, country, subdivision, timezone, "
     "submitted, submitted_time, min_days, max_days, unit, status, resolution, closed_at, created_at, "
-    "updated_at, notes, preset, remind, closures, opens, deadline, tentative, window_extra"
+    "updated_at, notes, preset, remind, closures, opens, deadline, tentative, window_extra, "
+    "account, org_email, letter_language"
 )
+# The columns after the window's (m007), written by _letter_values; rows index them from 28.
+_LETTER_COLUMNS = ("account", "org_email", "letter_language")
 
 
 def _case_values(case: Case) -> tuple[Any, ...]:
@@ -377,6 +391,10 @@ def _case_values(case: Case) -> tuple[Any, ...]:
         json.dumps(dict(case.remind), sort_keys=True) if case.remind else "{}",
         _closures_json(case.closures),
     )
+
+
+def _letter_values(case: Case) -> tuple[Any, ...]:
+    return (case.account, case.org_email, case.letter_language)
 
 
 def _window_values(window: ReviewWindow | None) -> tuple[Any, ...]:
@@ -417,6 +435,9 @@ def _case_from_row(row: sqlite3.Row | tuple[Any, ...], checklist: tuple[Checklis
         remind=json.loads(row[22]) if row[22] != "{}" else {},
         closures=_closures_from(row[23]),
         checklist=checklist,
+        account=row[28],
+        org_email=row[29],
+        letter_language=row[30],
     )
 
 
@@ -801,8 +822,8 @@ class Store:
                 try:
                     with self.atomic():
                         self.conn.execute(
-                            f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES ({', '.join('?' * 28)})",
-                            _case_values(stored) + _window_values(window),
+                            f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES ({', '.join('?' * 31)})",
+                            _case_values(stored) + _window_values(window) + _letter_values(stored),
                         )
                 except StoreError as exc:
                     if not isinstance(exc.__cause__, sqlite3.IntegrityError):
@@ -963,7 +984,8 @@ class Store:
     def update_case(self, case: Case, window: ReviewWindow | None = None) -> Case:
         """Overwrite a stored case's fields (not its checklist); a given window replaces the stored one."""
         sets = [c.strip() + " = ?" for c in _CASE_COLUMNS.split(",")[1:24]]
-        values = _case_values(case)[1:]
+        sets += [f"{c} = ?" for c in _LETTER_COLUMNS]
+        values = _case_values(case)[1:] + _letter_values(case)
         if window is not None:
             sets += ["opens = ?", "deadline = ?", "tentative = ?", "window_extra = ?"]
             values += _window_values(window)

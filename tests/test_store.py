@@ -366,7 +366,9 @@ def test_a_version_4_database_is_upgraded_with_its_cases(tmp_path: Path) -> None
     case = make_case(id="abc234", checklist=(ChecklistItem(1, "x"),))
     window = make_window(case, date(2026, 3, 10), date(2026, 3, 25))
     values = store_mod._case_values(case) + store_mod._window_values(window)
-    conn.execute(f"INSERT INTO cases ({store_mod._CASE_COLUMNS}) VALUES ({', '.join('?' * 28)})", values)
+    # The columns a version 4 database has: the case's and its window's (m007 added the letters').
+    v4_columns = ", ".join(store_mod._CASE_COLUMNS.split(", ")[:28])
+    conn.execute(f"INSERT INTO cases ({v4_columns}) VALUES ({', '.join('?' * 28)})", values)
     conn.execute("INSERT INTO checklist_items (case_id, position, text) VALUES ('abc234', 1, 'x')")
     conn.execute("UPDATE cases SET doc = '{\"stale\": true}'")
     conn.execute("INSERT INTO meta VALUES ('case_doc_shape', 'old')")

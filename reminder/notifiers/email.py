@@ -24,6 +24,7 @@ of holding the sender for ever.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import ipaddress
 import logging
@@ -627,6 +628,30 @@ class EmailNotifier(Notifier):
             sessions.close_all()
         if raised:
             raise raised[0]
+
+    def send_raw(self, data: bytes, recipients: Sequence[str]) -> DeliveryResult:
+        """Send one complete message, as it is (a letter built elsewhere), to ``recipients``
+        instead of the configured ones, over a connection made as for reminders (TLS, AUTH).
+
+        The envelope sender is the configured ``sender``, the account the server knows; the
+        message's own From: may differ (the person the letter is from).
+        """
+        if self._secret_problem:
+            return DeliveryResult.failure(self._secret_problem, problem="config", retryable=False)
+        rcpt = [addr for _name, addr in getaddresses(list(recipients))]
+        try:
+            smtp = self._connect()
+            try:
+                refused = smtp.sendmail(self._mail_from, rcpt, data)
+            finally:
+                with contextlib.suppress(smtplib.SMTPException, OSError):
+                    smtp.quit()
+        except Exception as exc:
+            return self._fail(exc)
+        if refused:
+            parts = "; ".join(f"{r}: {_reply(code, text)}" for r, (code, text) in refused.items())
+            return DeliveryResult.success(f"sent; refused {parts}")
+        return DeliveryResult.success(f"sent to {', '.join(rcpt)} via {self.opts.host}")
 
     def _transaction(self, message: Message, session: Session) -> Transaction | DeliveryResult:
         opts = self.opts

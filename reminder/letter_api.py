@@ -1,0 +1,351 @@
+"""The letter use cases: write a letter from a case, and send it by e-mail with its record.
+
+:func:`compose_letter` reads the case, its window and evidence log, the writer (``[me]``)
+and the regulator that fits the case, builds the letter's facts (``letters.py``) and
+renders them in the format asked for (``letter_render.py``). :func:`send_letter` sends the
+e-mail version through the configured e-mail notifier and records it in the evidence log as
+an ``email`` entry, with its Message-ID in the summary and the ``.eml`` attached, so the
+regulator letter written later finds it as the follow-up sent to the organisation.
+
+The same layer as ``api.py`` (which it calls for the case and the log); the CLI's ``letter``
+command calls these two functions and nothing else.
+"""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from .errors import ConfigError, DeliveryError, InputError, StoreError
+from .i18n import N_, _
+from .letter_render import FORMATS, EmailAttachment, Rendered
+from .letters import RECIPIENTS
+from .models import Case, EvidenceEntry
+from .regulators import Regulator
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .notifiers.email import EmailNotifier
+    from .store import Store
+
+__all__ = ["Letter", "compose_letter", "send_letter"]
+
+# How the missing fields are named to the user, and how each is filled in (translated where shown).
+_FIELD_HINTS: dict[str, tuple[str, str]] = {
+    "me.name": (N_("your name"), N_("set [me] name in the config")),
+    "me.email": (N_("your e-mail address"), N_("set [me] email in the config")),
+    "me.phone": (N_("your phone number"), N_("set [me] phone in the config")),
+    "me.address": (N_("your postal address"), N_("set [me] address in the config")),
+    "case.account": (
+        N_("the account or number the organisation knows you by"),
+        N_("reminder edit %(id)s --account …"),
+    ),
+    "case.org_email": (
+        N_("the organisation's e-mail address for complaints"),
+        N_("reminder edit %(id)s --org-email …"),
+    ),
+    "case.reference": (N_("the organisation's reference number"), N_("reminder edit %(id)s --reference …")),
+    "case.channels": (N_("how you made the request"), N_("reminder edit %(id)s --channel …")),
+    "case.org_address": (N_("the organisation's postal address"), N_("fill it in by hand")),
+    "follow_up": (
+        N_("the follow-up sent to the organisation"),
+        N_(
+            "send it with 'reminder letter %(id)s --to organisation --send', or log one sent otherwise "
+            "with 'reminder evidence add %(id)s --kind letter --summary …'"
+        ),
+    ),
+    "regulator.name": (N_("the regulator's name"), N_("fill it in by hand")),
+    "regulator.postal": (
+        N_("the regulator's postal address"),
+        N_("not verified by reminder: see its web site"),
+    ),
+    "regulator.web": (N_("the regulator's web site"), N_("fill it in by hand")),
+    "regulator.phone": (N_("the regulator's phone number"), N_("not verified by reminder: see its web site")),
+    "regulator.email": (
+        N_("the regulator's e-mail address"),
+        N_("not verified by reminder: see its web site"),
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Letter:
+    """A letter written from a case, in one format, and what the person must know about it."""
+
+    case: Case
+    to: str
+    fmt: str
+    rendered: Rendered
+    data: bytes
+    recipient_name: str
+    recipient: str | None  # the e-mail address it goes to, when known
+    sender: str | None
+    regulator: Regulator | None
+    message: EmailMessage | None = None  # the e-mail (fmt "eml")
+    attachments: tuple[str, ...] = ()  # file names attached to the e-mail
+    notes: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()  # field keys, see field_hint()
+
+    @property
+    def lang(self) -> str:
+        return self.rendered.lang
+
+    @property
+    def message_id(self) -> str | None:
+        return None if self.message is None else str(self.message["Message-ID"])
+
+    def field_hint(self, key: str) -> tuple[str, str]:
+        """(what the blank is, how to fill it) for a missing field's key, untranslated: the how
+        takes the case id as ``%(id)s``."""
+        return _FIELD_HINTS.get(key, (key, N_("fill it in by hand")))
+
+
+def _regulator_for(case: Case, to: str, regulator_id: str | None) -> Regulator | None:
+    from .regulators import choose, sector_of
+
+    sector = sector_of(case.preset, case.kind)
+    if to == "regulator" or regulator_id is not None:
+        return choose(case.country, sector, case.organisation, regulator_id=regulator_id)
+    try:  # the follow-up names the regulator when one fits; otherwise "the competent regulator"
+        return choose(case.country, sector, case.organisation)
+    except InputError:
+        return None
+
+
+def _language(case: Case, to: str, lang: str | None, regulator: Regulator | None) -> str:
+    from .letters import letter_language
+    from .regulators import country_language
+
+    if lang:
+        return letter_language(lang)
+    if to == "regulator" and regulator is not None and regulator.language:
+        return regulator.language
+    return case.letter_language or country_language(case.country)
+
+
+def _notes(letter_to: str, regulator: Regulator | None) -> list[str]:
+    """What the person must know before sending a complaint to ``regulator`` (from its data)."""
+    notes: list[str] = []
+    if letter_to == "regulator" and regulator is not None:
+        name = regulator.short or regulator.name or regulator.id
+        if regulator.requires_first:
+            notes.append(_("%(name)s requires first: %(text)s", name=name, text=regulator.requires_first))
+        if regulator.time_limit:
+            notes.append(_("%(name)s time limit: %(text)s", name=name, text=regulator.time_limit))
+        notes.extend(regulator.notes)
+        notes.append(
+            _("where these facts about %(name)s come from: %(url)s", name=name, url=regulator.source)
+        )
+    return notes
+
+
+def compose_letter(
+    store: Store,
+    settings: Settings,
+    case_id: str,
+    *,
+    to: str,
+    now: datetime,
+    fmt: str = "txt",
+    lang: str | None = None,
+    regulator_id: str | None = None,
+    attach_dossier: bool = False,
+    user_dir: Path | None = None,
+) -> Letter:
+    """The letter to ``to`` ("organisation" or "regulator") for a case, rendered as ``fmt``.
+
+    ``lang``: the recipient's language (default: the regulator's, else the case's --lang,
+    else its country's). ``attach_dossier``: the e-mail carries the case's HTML dossier.
+    ``user_dir``: where the user's template overrides are (``<config dir>/templates/letters``).
+    """
+    from . import api
+    from .calendar import get_calendar
+    from .evidence import db_head
+    from .letter_render import render, to_email, to_html, to_markdown, to_pdf, to_text
+    from .letters import build_facts
+    from .regulators import letter_defaults
+
+    if to not in RECIPIENTS:
+        raise InputError(f"a letter goes to {' or '.join(RECIPIENTS)}, not {to!r}")
+    if fmt not in FORMATS:
+        raise InputError(f"unknown letter format {fmt!r}; use one of {', '.join(FORMATS)}")
+    if attach_dossier and fmt != "eml":
+        raise InputError(
+            _("--attach-dossier attaches the dossier to the e-mail: use it with --format eml or --send")
+        )
+    case = store.get_case(case_id)
+    window = store.get_window(case.id)
+    if window is None:  # pragma: no cover - every stored case has its window (api.add_case)
+        raise StoreError(
+            f"case {case.id} has no review window stored; run 'reminder edit {case.id}' to compute it"
+        )
+    regulator = _regulator_for(case, to, regulator_id)
+    language = _language(case, to, lang, regulator)
+    today = now.astimezone(ZoneInfo(case.timezone)).date()
+    calendar = get_calendar(case.country, case.subdivision, (*settings.closure_list(), *case.closures))
+    reply_by = calendar.add_business_days(today, letter_defaults().reply_business_days)
+    dossier: tuple[str, bytes] | None = None
+    if attach_dossier:
+        dossier = (
+            f"dossier-{case.id}.html",
+            api.export_dossier(store, settings, case.id, now=now, fmt="html"),
+        )
+    facts = build_facts(
+        to=to,
+        lang=language,
+        case=case,
+        window=window,
+        entries=api.list_evidence(store, case.id),
+        me=settings.me.person(),
+        regulator=regulator,
+        now=now,
+        reply_by=reply_by,
+        dossier=dossier[0] if dossier else None,
+        head=db_head(store, case.id),
+    )
+    rendered = render(facts, user_dir=user_dir)
+    missing = list(rendered.missing)
+    notes = _notes(to, regulator)
+    if not facts.window.passed:
+        notes.insert(0, _("the deadline (%(day)s) has not passed yet", day=window.deadline.isoformat()))
+    me = settings.me
+    if to == "organisation":
+        recipient_name, recipient = case.organisation, case.org_email
+    else:
+        assert regulator is not None
+        recipient_name = regulator.name_in(language) or regulator.short or regulator.id
+        recipient = regulator.email
+    message: EmailMessage | None = None
+    attachments: tuple[str, ...] = ()
+    if fmt == "eml":
+        files = [EmailAttachment(dossier[0], dossier[1], "text/html")] if dossier else []
+        message = to_email(
+            rendered,
+            sender_name=me.name,
+            sender=me.email,
+            recipient_name=recipient_name,
+            recipient=recipient,
+            now=now,
+            case_id=case.id,
+            to=to,
+            attachments=files,
+        )
+        attachments = tuple(f.filename for f in files)
+        # The headers need these too, even where the letter's text did not print them.
+        for key, value in (
+            ("me.email", me.email),
+            ("case.org_email" if to == "organisation" else "regulator.email", recipient),
+        ):
+            if not value and key not in missing:
+                missing.append(key)
+        data = message.as_bytes()
+    elif fmt == "pdf":
+        data = to_pdf(rendered)
+    else:
+        text = {"txt": to_text, "md": to_markdown, "html": to_html}[fmt](rendered)
+        data = text.encode("utf-8")
+    return Letter(
+        case=case,
+        to=to,
+        fmt=fmt,
+        rendered=rendered,
+        data=data,
+        recipient_name=recipient_name,
+        recipient=recipient,
+        sender=me.email,
+        regulator=regulator,
+        message=message,
+        attachments=attachments,
+        notes=tuple(notes),
+        missing=tuple(missing),
+    )
+
+
+def _email_notifier(settings: Settings) -> EmailNotifier:
+    from .notifiers import build_notifier, parse_notifier_tables
+    from .notifiers.base import NotifierContext
+    from .notifiers.email import EmailNotifier
+
+    context = NotifierContext(config_file=settings.source)
+    for spec in parse_notifier_tables(settings.notifiers, config_file=settings.source):
+        if spec.cls is EmailNotifier and spec.options.enabled:
+            notifier = build_notifier(spec, context=context)
+            assert isinstance(notifier, EmailNotifier)
+            return notifier
+    raise ConfigError(
+        _(
+            "sending a letter needs an e-mail notifier: add a [notifiers.email] table to the config "
+            "(host, sender, …; see 'reminder config init'), or write the letter with --format eml "
+            "and send it yourself"
+        )
+    )
+
+
+def send_letter(store: Store, settings: Settings, letter: Letter, *, now: datetime) -> EvidenceEntry:
+    """Send ``letter`` (composed as ``eml``) through the configured e-mail notifier, then record
+    it in the case's evidence log as an ``email`` entry with its Message-ID and the .eml attached.
+
+    Raises InputError when it has no recipient or sender address, ConfigError without an
+    e-mail notifier, DeliveryError when the server does not take it (nothing is recorded
+    then). Returns the evidence entry.
+    """
+    from . import api
+
+    message = letter.message
+    if message is None:
+        raise InputError("only the e-mail form of a letter can be sent (--format eml)")
+    if not letter.recipient:
+        if letter.to == "organisation":
+            why = _("set it with: reminder edit %(id)s --org-email ADDRESS", id=letter.case.id)
+        else:
+            where = letter.regulator.web if letter.regulator is not None and letter.regulator.web else None
+            why = (
+                _("file the complaint through its web form: %(url)s", url=where)
+                if where
+                else _("fill in its address by hand")
+            )
+        raise InputError(_("no e-mail address to send the letter to: %(why)s", why=why))
+    if not letter.sender:
+        raise InputError(_("no sender address: set [me] email in the config (the letter is from you)"))
+    notifier = _email_notifier(settings)
+    outgoing = copy.deepcopy(message)
+    del outgoing["X-Unsent"]  # the draft marker does not go out
+    data = outgoing.as_bytes()
+    try:
+        result = notifier.send_raw(data, [letter.recipient])
+    finally:
+        notifier.close()
+    if not result.ok:
+        raise DeliveryError(
+            _("the letter was not sent: %(why)s", why=result.detail),
+            notifier=notifier.label,
+            case_id=letter.case.id,
+        )
+    message_id = str(message["Message-ID"])
+    summary = (
+        f"Letter to the {letter.to} sent by e-mail to {letter.recipient_name} <{letter.recipient}>: "
+        f"{letter.rendered.subject} (Message-ID {message_id})"
+    )
+    with tempfile.TemporaryDirectory(prefix="reminder-letter-") as tmp:
+        eml = Path(tmp) / f"letter-{letter.case.id}-{letter.to}-{now.date().isoformat()}.eml"
+        eml.write_bytes(data)
+        try:
+            return api.log_evidence(
+                store, letter.case.id, kind="email", summary=summary, now=now, files=[eml]
+            )
+        except Exception as exc:
+            raise StoreError(
+                _(
+                    "the letter was sent (Message-ID %(id)s) but could not be recorded: %(why)s; "
+                    "record it with: reminder evidence add %(case)s --kind email --summary …",
+                    id=message_id,
+                    why=exc,
+                    case=letter.case.id,
+                )
+            ) from exc

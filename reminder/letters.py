@@ -1,0 +1,387 @@
+"""The facts a letter states, built from a case: who writes, to whom, what was asked and when.
+
+Two letters are written from a case (``reminder letter``): a follow-up **to the
+organisation** (the request as filed, the period it promised and the deadline that gave,
+what happened since, what is asked now and by when, and that a complaint to the regulator
+follows otherwise) and a complaint **to the regulator** (the complainant, the operator, the
+account, the request and its dates, the evidence with each entry's date and hash, the
+follow-up sent, the prior complaint's reference, the attachments).
+
+:func:`build_facts` gathers those facts for a template (``letter_render.py`` renders them).
+It never invents one: a fact reminder does not hold — an account number never given, a
+phone number not in ``[me]``, a regulator's address not verified — is a :class:`Blank`,
+which prints as a visible ``[____]`` to fill in and notes that it was printed, so the
+command can say exactly which blanks the letter has (:meth:`LetterFacts.missing`).
+
+Pure: the case, its window, its evidence, the writer and ``now`` come in as arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .errors import InputError
+from .i18n import KNOWN_LANGUAGES, language_error, normalise_language
+from .models import Case, EvidenceEntry, Person, ReviewWindow
+from .regulators import Regulator
+
+__all__ = [
+    "BLANK",
+    "LETTER_FIELDS",
+    "RECIPIENTS",
+    "RTL_LANGUAGES",
+    "Blank",
+    "CaseFacts",
+    "EntryFacts",
+    "FileFacts",
+    "LetterFacts",
+    "PersonFacts",
+    "RegulatorFacts",
+    "WindowFacts",
+    "build_facts",
+    "follow_up_entry",
+    "letter_fields",
+    "letter_language",
+]
+
+RECIPIENTS = ("organisation", "regulator")
+BLANK = "[____]"
+RTL_LANGUAGES = frozenset({"ar"})
+# The case's own letter fields (add/edit --account, --org-email, --lang).
+LETTER_FIELDS = ("account", "org_email", "letter_language")
+# Evidence kinds that are something sent to the organisation: the follow-up is the latest of them.
+_SENT_KINDS = ("letter", "email")
+
+
+class Blank:
+    """A fact reminder does not hold. Prints as ``[____]`` (in HTML a marked span), is false in
+    ``{% if %}``, and records its ``field`` each time it is printed, so the blanks a letter
+    really shows — whatever its template — are known."""
+
+    __slots__ = ("_seen", "field")
+
+    def __init__(self, field: str, seen: list[str]) -> None:
+        self.field = field
+        self._seen = seen
+
+    def _note(self) -> None:
+        if self.field not in self._seen:
+            self._seen.append(self.field)
+
+    def __str__(self) -> str:
+        self._note()
+        return BLANK
+
+    def __html__(self) -> str:
+        self._note()
+        return f'<span class="blank" data-field="{self.field}">{BLANK}</span>'
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"Blank({self.field!r})"
+
+
+Text = str | Blank
+
+
+@dataclass(frozen=True, slots=True)
+class PersonFacts:
+    name: Text
+    email: Text
+    phone: Text
+    address: Text | None  # None: not asked for and not given (the letter leaves the line out)
+
+
+@dataclass(frozen=True, slots=True)
+class FileFacts:
+    name: str
+    sha256: str
+    size: int
+    entry: int  # the evidence entry it is attached to
+
+
+@dataclass(frozen=True, slots=True)
+class EntryFacts:
+    seq: int
+    kind: str
+    summary: str
+    at: datetime  # in the case's time zone
+    date: date
+    hash: str
+    corrects: int | None
+    corrected_by: tuple[int, ...]
+    files: tuple[FileFacts, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFacts:
+    id: str
+    title: str
+    request: str  # what was filed (the title when --filed was not given)
+    kind: str
+    organisation: str
+    org_email: Text
+    reference: Text
+    account: Text
+    channels: tuple[str, ...]
+    channel: Text  # the channels in one string ("hotline, web form")
+    submitted: date
+    submitted_time: time | None
+    country: str
+
+
+@dataclass(frozen=True, slots=True)
+class WindowFacts:
+    min_days: int
+    max_days: int
+    unit: str  # "business" or "calendar"
+    opens: date
+    deadline: date
+    tentative: bool
+    passed: bool  # the deadline is before the letter's date
+    days_overdue: int  # calendar days since the deadline (0 until it has passed)
+
+
+@dataclass(frozen=True, slots=True)
+class RegulatorFacts:
+    id: str
+    name: Text  # in the letter's language where the regulator has a name in it
+    name_en: Text
+    name_local: str | None
+    short: str | None
+    web: Text
+    phone: Text
+    email: Text
+    postal: Text
+    requires_first: str | None
+    time_limit: str | None
+    form: tuple[str, ...]
+    asks_address: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LetterFacts:
+    """Everything a letter template sees (its variables, by these names)."""
+
+    to: str  # "organisation" or "regulator"
+    lang: str
+    dir: str  # "rtl" or "ltr"
+    today: date  # the letter's date, in the case's time zone
+    now: datetime
+    me: PersonFacts
+    case: CaseFacts
+    window: WindowFacts
+    entries: tuple[EntryFacts, ...]
+    follow_up: EntryFacts | Blank
+    regulator: RegulatorFacts | None
+    reply_by: date
+    files: tuple[FileFacts, ...]
+    dossier: str | None  # the attached dossier's file name
+    head: tuple[int, str] | None  # the evidence log's head: entry count and hash
+    _seen: list[str] = field(default_factory=list, repr=False)
+
+    def missing(self) -> list[str]:
+        """The blanks printed so far, by field name ("me.phone", "case.account", …), in order."""
+        return list(self._seen)
+
+    def blank(self, field: str) -> Blank:
+        """A blank for a fact reminder does not keep at all (a template's ``{{ blank("…") }}``)."""
+        return Blank(str(field), self._seen)
+
+    def variables(self) -> dict[str, Any]:
+        """The template's variables (and ``blank``)."""
+        return {**{name: getattr(self, name) for name in _VARIABLES}, "blank": self.blank}
+
+
+_VARIABLES = (
+    "to",
+    "lang",
+    "dir",
+    "today",
+    "now",
+    "me",
+    "case",
+    "window",
+    "entries",
+    "follow_up",
+    "regulator",
+    "reply_by",
+    "files",
+    "dossier",
+    "head",
+)
+
+
+def letter_language(value: str) -> str:
+    """A language letters are written in (``en``, ``ar``, ``zh_CN``, any spelling), canonical; else
+    InputError."""
+    found = normalise_language(value, KNOWN_LANGUAGES)
+    if found is None:
+        raise InputError(language_error(value, KNOWN_LANGUAGES))
+    return found
+
+
+def letter_fields(**given: str | None) -> dict[str, str | None]:
+    """``account``, ``org_email`` and ``letter_language`` as given to add/edit, checked: blanks
+    stripped, "" → None (edit clears a field), the address and the language validated."""
+    from .addresses import check_email_address
+
+    out: dict[str, str | None] = {}
+    for name, value in given.items():
+        if name not in LETTER_FIELDS:
+            raise TypeError(f"not a letter field: {name}")
+        text = value.strip() if isinstance(value, str) else None
+        if not text:
+            out[name] = None
+        elif name == "org_email":
+            try:
+                out[name] = check_email_address(text)
+            except ValueError as exc:
+                raise InputError(f"--org-email: {exc}") from None
+        elif name == "letter_language":
+            out[name] = letter_language(text)
+        else:
+            out[name] = text
+    return out
+
+
+def follow_up_entry(
+    entries: Sequence[EvidenceEntry], submitted: date, zone: ZoneInfo
+) -> EvidenceEntry | None:
+    """The follow-up sent to the organisation: the latest ``letter``/``email`` entry after the day of
+    the request (one on that day is the request itself)."""
+    sent = [e for e in entries if e.kind in _SENT_KINDS and e.at.astimezone(zone).date() > submitted]
+    return max(sent, key=lambda e: (e.at, e.seq)) if sent else None
+
+
+def _text(value: str | None, name: str, seen: list[str]) -> Text:
+    return value if value else Blank(name, seen)
+
+
+def _corrections(entries: Sequence[EvidenceEntry]) -> dict[int, list[int]]:
+    # As evidence.corrections_of, without importing the store's side of the log into the core.
+    fixes: dict[int, list[int]] = {}
+    for e in entries:
+        if e.corrects is not None:
+            fixes.setdefault(e.corrects, []).append(e.seq)
+    return fixes
+
+
+def _entry(e: EvidenceEntry, zone: ZoneInfo, fixes: Mapping[int, list[int]]) -> EntryFacts:
+    at = e.at.astimezone(zone)
+    return EntryFacts(
+        seq=e.seq,
+        kind=e.kind,
+        summary=e.summary,
+        at=at,
+        date=at.date(),
+        hash=e.hash,
+        corrects=e.corrects,
+        corrected_by=tuple(fixes.get(e.seq, ())),
+        files=tuple(FileFacts(a["name"], a["sha256"], int(a["size"]), e.seq) for a in e.attachments),
+    )
+
+
+def _regulator(r: Regulator, lang: str, seen: list[str]) -> RegulatorFacts:
+    return RegulatorFacts(
+        id=r.id,
+        name=_text(r.name_in(lang), "regulator.name", seen),
+        name_en=_text(r.name, "regulator.name", seen),
+        name_local=r.name_local,
+        short=r.short,
+        web=_text(r.web, "regulator.web", seen),
+        phone=_text(r.phone, "regulator.phone", seen),
+        email=_text(r.email, "regulator.email", seen),
+        postal=_text(r.postal, "regulator.postal", seen),
+        requires_first=r.requires_first,
+        time_limit=r.time_limit,
+        form=r.form,
+        asks_address=r.asks_address,
+    )
+
+
+def build_facts(
+    *,
+    to: str,
+    lang: str,
+    case: Case,
+    window: ReviewWindow,
+    entries: Sequence[EvidenceEntry],
+    me: Person,
+    regulator: Regulator | None,
+    now: datetime,
+    reply_by: date,
+    dossier: str | None = None,
+    head: tuple[int, str] | None = None,
+) -> LetterFacts:
+    """The facts of the letter to ``to`` ("organisation" or "regulator") in ``lang``, as of ``now``."""
+    if to not in RECIPIENTS:
+        raise InputError(f"a letter goes to {' or '.join(RECIPIENTS)}, not {to!r}")
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    lang = letter_language(lang)
+    seen: list[str] = []
+    zone = ZoneInfo(case.timezone)
+    today = now.astimezone(zone).date()
+    fixes = _corrections(entries)
+    facts_entries = tuple(_entry(e, zone, fixes) for e in sorted(entries, key=lambda e: e.seq))
+    follow = follow_up_entry(entries, case.submitted, zone)
+    follow_up: EntryFacts | Blank = (
+        next(f for f in facts_entries if f.seq == follow.seq)
+        if follow is not None
+        else Blank("follow_up", seen)
+    )
+    asks_address = to == "regulator" and regulator is not None and regulator.asks_address
+    person = PersonFacts(
+        name=_text(me.name, "me.name", seen),
+        email=_text(me.email, "me.email", seen),
+        phone=_text(me.phone, "me.phone", seen),
+        address=me.address or (Blank("me.address", seen) if asks_address else None),
+    )
+    return LetterFacts(
+        to=to,
+        lang=lang,
+        dir="rtl" if lang in RTL_LANGUAGES else "ltr",
+        today=today,
+        now=now,
+        me=person,
+        case=CaseFacts(
+            id=case.id,
+            title=case.title,
+            request=case.filed or case.title,
+            kind=case.kind,
+            organisation=case.organisation,
+            org_email=_text(case.org_email, "case.org_email", seen),
+            reference=_text(case.reference, "case.reference", seen),
+            account=_text(case.account, "case.account", seen),
+            channels=case.channels,
+            channel=", ".join(case.channels) or Blank("case.channels", seen),
+            submitted=case.submitted,
+            submitted_time=case.submitted_time,
+            country=case.country,
+        ),
+        window=WindowFacts(
+            min_days=window.min_days,
+            max_days=window.max_days,
+            unit=window.unit,
+            opens=window.opens,
+            deadline=window.deadline,
+            tentative=window.tentative,
+            passed=today > window.deadline,
+            days_overdue=max(0, (today - window.deadline).days),
+        ),
+        entries=facts_entries,
+        follow_up=follow_up,
+        regulator=_regulator(regulator, lang, seen) if regulator is not None else None,
+        reply_by=reply_by,
+        files=tuple(f for e in facts_entries for f in e.files),
+        dossier=dossier,
+        head=head,
+        _seen=seen,
+    )
