@@ -1738,7 +1738,7 @@ def letter_command(
     from .config import config_path
     from .i18n import _
     from .ics import write_bytes_atomic
-    from .letter_api import compose_letter, send_letter
+    from .letter_api import check_sendable, compose_letter, send_letter
     from .letter_render import USER_TEMPLATE_DIR
     from .outfile import output_path
 
@@ -1766,6 +1766,8 @@ def letter_command(
         attach_dossier=attach_dossier,
         user_dir=config_path(_config_arg(ctx)).path.parent / USER_TEMPLATE_DIR,
     )
+    if send:  # what would stop the sending is said first, alone
+        check_sendable(settings, letter).close()
     _letter_report(letter, strict=strict, as_json=as_json)
     report: dict[str, Any] = {
         "version": 1,

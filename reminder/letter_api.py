@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .notifiers.email import EmailNotifier
     from .store import Store
 
-__all__ = ["Letter", "compose_letter", "send_letter"]
+__all__ = ["Letter", "check_sendable", "compose_letter", "send_letter"]
 
 # How the missing fields are named to the user, and how each is filled in (translated where shown).
 _FIELD_HINTS: dict[str, tuple[str, str]] = {
@@ -287,18 +287,11 @@ def _email_notifier(settings: Settings) -> EmailNotifier:
     )
 
 
-def send_letter(store: Store, settings: Settings, letter: Letter, *, now: datetime) -> EvidenceEntry:
-    """Send ``letter`` (composed as ``eml``) through the configured e-mail notifier, then record
-    it in the case's evidence log as an ``email`` entry with its Message-ID and the .eml attached.
-
-    Raises InputError when it has no recipient or sender address, ConfigError without an
-    e-mail notifier, DeliveryError when the server does not take it (nothing is recorded
-    then). Returns the evidence entry.
-    """
-    from . import api
-
-    message = letter.message
-    if message is None:
+def check_sendable(settings: Settings, letter: Letter) -> EmailNotifier:
+    """The e-mail notifier ``letter`` would go through, once it is known that it can: an e-mail
+    with a recipient and a sender address. InputError or ConfigError (one line) otherwise —
+    before anything is shown or sent."""
+    if letter.message is None:
         raise InputError("only the e-mail form of a letter can be sent (--format eml)")
     if not letter.recipient:
         if letter.to == "organisation":
@@ -313,7 +306,22 @@ def send_letter(store: Store, settings: Settings, letter: Letter, *, now: dateti
         raise InputError(_("no e-mail address to send the letter to: %(why)s", why=why))
     if not letter.sender:
         raise InputError(_("no sender address: set [me] email in the config (the letter is from you)"))
-    notifier = _email_notifier(settings)
+    return _email_notifier(settings)
+
+
+def send_letter(store: Store, settings: Settings, letter: Letter, *, now: datetime) -> EvidenceEntry:
+    """Send ``letter`` (composed as ``eml``) through the configured e-mail notifier, then record
+    it in the case's evidence log as an ``email`` entry with its Message-ID and the .eml attached.
+
+    Raises InputError when it has no recipient or sender address, ConfigError without an
+    e-mail notifier, DeliveryError when the server does not take it (nothing is recorded
+    then). Returns the evidence entry.
+    """
+    from . import api
+
+    message = letter.message
+    notifier = check_sendable(settings, letter)
+    assert message is not None and letter.recipient is not None
     outgoing = copy.deepcopy(message)
     del outgoing["X-Unsent"]  # the draft marker does not go out
     data = outgoing.as_bytes()

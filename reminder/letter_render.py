@@ -213,6 +213,7 @@ class _Inline:
     plain: list[str] = field(default_factory=list)
     md: list[str] = field(default_factory=list)
     space: bool = False  # whitespace seen and not yet written
+    newline: bool = False  # ... and it held a line break
     mono: bool = False
     header: bool = False
 
@@ -222,21 +223,24 @@ class _Inline:
         lead, body, trail = data[: len(data) - len(data.lstrip())], data.strip(), data[len(data.rstrip()) :]
         if lead:
             self.space = True
+            self.newline = self.newline or "\n" in lead
         if body:
-            words = _join(body.split())
+            words = _join(body)
             previous = self.plain[-1][-1:] if self.plain else ""
-            if self.space and previous not in ("", "\n") and not (_wide(previous) and _wide(words[0])):
+            cjk_break = self.newline and _wide(previous or " ") and _wide(words[0])
+            if self.space and previous not in ("", "\n") and not cjk_break:
                 # A line break in the template between two Chinese characters is no space.
                 self.plain.append(" ")
                 self.md.append(" ")
             self.plain.append(words)
             self.md.append(_md_escape(words))
-            self.space = False
+            self.space = self.newline = False
         if trail:
             self.space = True
+            self.newline = "\n" in trail
 
     def raw_md(self, mark: str) -> None:
-        if self.space and self.plain and not self.plain[-1].endswith("\n") and mark in ("**", "_", "`"):
+        if self.space and self.plain and not self.plain[-1].endswith("\n") and mark in ("**", "_", "`", "["):
             # "word **bold**": the space belongs before the opening mark.
             self.plain.append(" ")
             self.md.append(" ")
@@ -421,12 +425,14 @@ def _wide(ch: str) -> bool:
     return unicodedata.east_asian_width(ch) in "WF"
 
 
-def _join(words: Sequence[str]) -> str:
-    """Words split at whitespace, joined again by one space — except between two Chinese
-    characters, which are written without one (a line break in a template is no space)."""
-    out = words[0] if words else ""
-    for word in words[1:]:
-        out += word if _wide(out[-1]) and _wide(word[0]) else " " + word
+def _join(text: str) -> str:
+    """Whitespace collapsed to one space, as HTML does — except a line break between two Chinese
+    characters, which is no space at all (a template's line break inside a sentence)."""
+    parts = re.split(r"(\s+)", text)
+    out = parts[0]
+    for gap, word in zip(parts[1::2], parts[2::2], strict=True):
+        joined = "\n" in gap and bool(out) and bool(word) and _wide(out[-1]) and _wide(word[0])
+        out += word if joined else " " + word
     return out
 
 
@@ -624,7 +630,10 @@ def to_email(
     msg.add_alternative(to_html(rendered), subtype="html", charset="utf-8")
     for a in attachments:
         maintype, _, subtype = a.mime.partition("/")
-        msg.add_attachment(a.data, maintype=maintype, subtype=subtype, filename=a.filename)
+        if maintype == "text":  # with its charset, so a mail client shows the dossier's Chinese or Arabic
+            msg.add_attachment(a.data.decode("utf-8"), subtype=subtype, charset="utf-8", filename=a.filename)
+        else:
+            msg.add_attachment(a.data, maintype=maintype, subtype=subtype, filename=a.filename)
     # After the attachments: making the message multipart/mixed moves Content-* headers inward.
     msg["Content-Language"] = _bcp47(rendered.lang)
     return msg

@@ -344,6 +344,41 @@ def test_docs_are_rerendered_when_missing_or_stale(tmp_path: Path) -> None:
         assert json.loads(s.list_cases_json(today=today)) == _expected_json(s, today)
 
 
+def test_a_version_6_database_gains_the_letter_fields_and_its_docs_are_redone(tmp_path: Path) -> None:
+    """m007: the cases keep everything, gain account/org_email/letter_language, and the stored
+    ``list --json`` documents — which the fast path serves as they are — show the new keys."""
+    import json
+
+    from reminder import listing
+
+    path = tmp_path / "v6.db"
+    with Store(path) as s:
+        case = s.add_case(
+            make_case(id="abc234"), make_window(make_case(), date(2026, 3, 10), date(2026, 3, 25))
+        )
+    conn = sqlite3.connect(path, isolation_level=None)
+    # Back to what version 6 had: no letter columns, documents without their keys, its stamp.
+    for column in ("account", "org_email", "letter_language"):
+        conn.execute(f"ALTER TABLE cases DROP COLUMN {column}")
+    (head,) = conn.execute("SELECT doc_head FROM cases").fetchone()
+    old_head = head.replace('"account":null,"org_email":null,"letter_language":null,', "")
+    assert old_head != head
+    conn.execute("UPDATE cases SET doc_head = ?", (old_head,))
+    conn.execute("PRAGMA user_version = 6")
+    conn.close()
+    with Store(path) as s:
+        assert s.schema_version == len(MIGRATIONS) == listing.SCHEMA_VERSION == 7
+        assert s.get_case("abc234") == case and case.account is None
+        assert listing.docs_current(s.conn)  # the fast path may serve them again
+        today = {"Asia/Bahrain": date(2026, 3, 1)}
+        listed = json.loads(s.list_cases_json(today=today))
+        assert listed == _expected_json(s, today)
+        assert {"account", "org_email", "letter_language"} <= set(listed[0])
+        s.update_case(replace(case, account="3900 4242", org_email="c@b.example", letter_language="ar"))
+        assert json.loads(s.list_cases_json(today=today))[0]["account"] == "3900 4242"
+        assert s.get_case("abc234").letter_language == "ar"
+
+
 def test_deleting_a_case_with_evidence_says_close_it(store: Store) -> None:
     case = store.add_case(make_case())
     store.conn.execute(

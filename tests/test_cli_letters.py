@@ -1,0 +1,341 @@
+"""`reminder letter` as a user runs it: real processes, a real database, and a real SMTP server
+(aiosmtpd on 127.0.0.1) for --send.
+
+Setting a case up runs the CLI in-process (click's runner, the same parsing and exit codes);
+every letter is written by ``python -m reminder`` in a subprocess.
+"""
+
+from __future__ import annotations
+
+import email
+import importlib.util
+import json
+import shutil
+import stat
+import subprocess
+from collections.abc import Iterator
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from conftest import RunCli, TmpEnv
+from test_notifier_email import Recorder, free_port
+
+ME = '[me]\nname = "李雷"\nemail = "li.lei@example.com"\nphone = "+973 3600 0000"\n'
+
+
+@pytest.fixture
+def invoke(tmp_env: TmpEnv, monkeypatch: pytest.MonkeyPatch) -> RunCli:
+    from click.testing import CliRunner
+
+    from reminder.cli import cli
+
+    monkeypatch.chdir(tmp_env.root)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        r = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+        return subprocess.CompletedProcess(list(args), r.exit_code, r.stdout, r.stderr)
+
+    return run
+
+
+def ok(r: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    return r
+
+
+def one_error_line(r: subprocess.CompletedProcess[str], code: int = 2) -> str:
+    assert r.returncode == code, (r.stdout, r.stderr)
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
+    return r.stderr
+
+
+def add_case(invoke: RunCli, *extra: str) -> str:
+    r = ok(invoke("add", "--title", "Cancel roaming eSIM", "--org", "Batelco", "--submitted", "2026-03-01",
+                  "--filed", "cancellation of roaming eSIM", "--reference", "BT-48213",
+                  "--channel", "hotline", "--preset", "telecom", *extra, "--json"))  # fmt: skip
+    case_id: str = json.loads(r.stdout)["id"]
+    ok(invoke("evidence", "add", case_id, "--kind", "call", "--summary", "Called 196: agent says wait",
+              "--at", "2026-03-02T10:00"))  # fmt: skip
+    return case_id
+
+
+@pytest.fixture
+def case_id(tmp_env: TmpEnv, invoke: RunCli) -> str:
+    tmp_env.write_config(ME)
+    return add_case(invoke, "--account", "+973 3900 4242", "--org-email", "complaints@batelco.example")
+
+
+def hashes(run: RunCli, case_id: str) -> list[str]:
+    entries = json.loads(ok(run("evidence", "list", case_id, "--json")).stdout)["entries"]
+    return [e["hash"] for e in entries]
+
+
+# --- the case's letter fields ------------------------------------------------------------------------
+
+
+def test_add_edit_show_and_json_carry_the_letter_fields(
+    invoke: RunCli, run_cli: RunCli, case_id: str
+) -> None:
+    shown = json.loads(ok(run_cli("show", case_id, "--json")).stdout)
+    assert (shown["account"], shown["org_email"], shown["letter_language"]) == (
+        "+973 3900 4242",
+        "complaints@batelco.example",
+        None,
+    )
+    listed = json.loads(ok(run_cli("list", "--json")).stdout)  # the stored documents (fast path)
+    assert listed[0]["account"] == "+973 3900 4242" and listed[0]["letter_language"] is None
+    text = ok(run_cli("show", case_id)).stdout
+    assert "account:      +973 3900 4242" in text and "letters in:   en (the default for BH)" in text
+    ok(invoke("edit", case_id, "--lang", "AR", "--account", ""))
+    shown = json.loads(ok(run_cli("show", case_id, "--json")).stdout)
+    assert shown["letter_language"] == "ar" and shown["account"] is None
+    assert json.loads(ok(run_cli("list", "--json")).stdout)[0]["letter_language"] == "ar"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--org-email", "batelco"), "--org-email: 'batelco' is not an e-mail address"),
+        (("--org-email", "a@b.example\nBcc: x@y.example"), "is not an e-mail address (it has a line break)"),
+        (("--lang", "fr"), "unknown language 'fr'; use one of: en, zh_CN, ar"),
+    ],
+)
+def test_bad_letter_fields_are_one_line_and_exit_2(
+    run_cli: RunCli, args: tuple[str, str], message: str
+) -> None:
+    r = run_cli("add", "--title", "t", "--org", "o", "--submitted", "2026-03-01", *args)
+    assert message in one_error_line(r)
+
+
+# --- letters -----------------------------------------------------------------------------------------
+
+
+def test_the_organisation_letter_in_english_is_complete_and_quiet(run_cli: RunCli, case_id: str) -> None:
+    r = ok(run_cli("letter", case_id, "--to", "organisation"))
+    assert r.stderr == ""  # nothing missing, nothing to note: the deadline has passed
+    for fact in ("李雷", "+973 3600 0000", "li.lei@example.com", "Batelco", "complaints@batelco.example",
+                 "BT-48213", "+973 3900 4242", "cancellation of roaming eSIM", "Sun 2026-03-01",
+                 "7 to 15 business days", "Wed 2026-03-25", "Called 196: agent says wait",
+                 "the Telecommunications Regulatory Authority (TRA)"):  # fmt: skip
+        assert fact in r.stdout, fact
+    assert "[____]" not in r.stdout
+
+
+def test_arabic_and_chinese_letters_to_files(run_cli: RunCli, tmp_env: TmpEnv, case_id: str) -> None:
+    ok(
+        run_cli(
+            "letter", case_id, "--to", "organisation", "--lang", "ar", "--format", "html", "-o", "ar.html"
+        )
+    )
+    html = (tmp_env.root / "ar.html").read_text(encoding="utf-8")
+    assert '<html lang="ar" dir="rtl">' in html and "تحية طيبة وبعد" in html and "<bdi>BT-48213</bdi>" in html
+    assert stat.S_IMODE((tmp_env.root / "ar.html").stat().st_mode) == 0o600
+    r = ok(run_cli("letter", case_id, "--to", "organisation", "--lang", "zh_CN", "--format", "md"))
+    assert "尊敬的 Batelco：" in r.stdout and "2026年3月25日 星期三（2026-03-25）" in r.stdout
+    # The case's own language is the default for its letters.
+    ok(run_cli("edit", case_id, "--lang", "zh_CN"))
+    assert "此致" in ok(run_cli("letter", case_id, "--to", "organisation")).stdout
+
+
+def test_the_regulator_letter_for_bahrain_names_the_tra(run_cli: RunCli, case_id: str) -> None:
+    r = ok(run_cli("letter", case_id, "--to", "regulator"))
+    assert "Telecommunications Regulatory Authority (TRA)" in r.stdout
+    assert "https://consumer.tra.org.bh/en-US/Consumer/index.html" in r.stdout
+    for h in hashes(run_cli, case_id):
+        assert h in r.stdout
+    # Its postal address was not verified: a blank, said so, with what the TRA requires first.
+    assert "[____]" in r.stdout
+    assert "the regulator's postal address: not verified by reminder: see its web site" in r.stderr
+    assert "the follow-up sent to the organisation: send it with 'reminder letter" in r.stderr
+    assert "note: TRA requires first: A complaint to the service provider first." in r.stderr
+    assert "note: where these facts about TRA come from: https://consumer.tra.org.bh/" in r.stderr
+    ar = ok(run_cli("letter", case_id, "--to", "regulator", "--lang", "ar")).stdout
+    assert "السادة/ هيئة تنظيم الاتصالات (TRA) المحترمين" in ar
+
+
+def test_missing_fields_are_blanks_listed_in_the_users_language_and_strict_refuses(
+    run_cli: RunCli, invoke: RunCli, tmp_env: TmpEnv
+) -> None:
+    case_id = add_case(invoke)  # no [me], no --account, no --org-email
+    r = ok(run_cli("letter", case_id, "--to", "organisation"))
+    assert r.stdout.count("[____]") >= 5 and "+973" not in r.stdout
+    assert "Missing in the letter, left as [____] to fill in:" in r.stderr
+    assert "  - your name: set [me] name in the config" in r.stderr
+    assert (
+        f"  - the account or number the organisation knows you by: reminder edit {case_id} --account …"
+        in (r.stderr)
+    )
+    zh = ok(run_cli("letter", case_id, "--to", "organisation", env={"REMINDER_DEFAULTS__LANGUAGE": "zh_CN"}))
+    assert "信函中缺少以下信息，已留空 [____] 待填写：" in zh.stderr and "你的姓名" in zh.stderr
+    assert "Dear Sir or Madam" in zh.stdout  # the letter is in the recipient's language, not the user's
+    target = tmp_env.root / "strict.txt"
+    r = run_cli("letter", case_id, "--to", "organisation", "--strict", "-o", str(target))
+    assert "the letter would have blanks ([____]) for: your name" in one_error_line(r)
+    assert not target.exists()
+
+
+def test_output_paths_are_checked_first_and_a_symlink_is_written_through(
+    run_cli: RunCli, tmp_env: TmpEnv, case_id: str
+) -> None:
+    assert "empty output path" in one_error_line(run_cli("letter", case_id, "--to", "organisation", "-o", ""))
+    missing = tmp_env.root / "no" / "such" / "letter.txt"
+    r = run_cli("letter", case_id, "--to", "organisation", "-o", str(missing))
+    assert "no such directory" in one_error_line(r) and not missing.parent.exists()
+    real = tmp_env.root / "real.txt"
+    real.write_text("old")
+    link = tmp_env.root / "link.txt"
+    link.symlink_to(real)
+    r = ok(run_cli("letter", case_id, "--to", "organisation", "-o", str(link)))
+    assert link.is_symlink() and "BT-48213" in real.read_text(encoding="utf-8")
+    assert r.stdout == "" and f"Wrote the letter to {link}" in r.stderr
+
+
+def test_the_eml_parses_back_as_a_draft_with_the_dossier(
+    run_cli: RunCli, tmp_env: TmpEnv, case_id: str
+) -> None:
+    r = ok(run_cli("letter", case_id, "--to", "organisation", "--format", "eml", "--attach-dossier"))
+    path = tmp_env.root / f"letter-{case_id}-organisation-en.eml"
+    assert f"Wrote the letter to {path.name}" in r.stdout
+    raw = path.read_bytes()
+    assert raw.isascii()  # every header encoded (RFC 2047), the bodies base64 or quoted-printable
+    msg = email.message_from_bytes(raw, policy=default_policy)
+    assert isinstance(msg, EmailMessage)
+    assert msg["From"].addresses[0].display_name == "李雷"
+    assert msg["From"].addresses[0].addr_spec == "li.lei@example.com"
+    assert str(msg["To"]) == "Batelco <complaints@batelco.example>"
+    assert "BT-48213" in msg["Subject"] and msg["Date"] and msg["X-Unsent"] == "1"
+    assert msg["Message-ID"].startswith("<") and msg["Message-ID"].endswith("@example.com>")
+    plain = msg.get_body(("plain",))
+    assert plain is not None and plain.get_content_charset() == "utf-8"
+    assert "李雷" in plain.get_content() and "+973 3900 4242" in plain.get_content()
+    html = msg.get_body(("html",))
+    assert html is not None and "<bdi>" not in html.get_content() and 'lang="en"' in html.get_content()
+    (dossier,) = list(msg.iter_attachments())
+    assert dossier.get_filename() == f"dossier-{case_id}.html" and dossier.get_content_type() == "text/html"
+    assert case_id in dossier.get_content() and "李雷" in dossier.get_content()  # the complainant at its top
+    r = run_cli("letter", case_id, "--to", "organisation", "--attach-dossier")
+    assert "--attach-dossier attaches the dossier to the e-mail" in one_error_line(r)
+
+
+def test_a_user_template_overrides_the_shipped_one(run_cli: RunCli, tmp_env: TmpEnv, case_id: str) -> None:
+    mine = tmp_env.config_path.parent / "templates" / "letters" / "en" / "organisation.html.j2"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("<p>Dear {{ case.organisation }}: where is {{ case.reference }}?</p>", encoding="utf-8")
+    assert (
+        ok(run_cli("letter", case_id, "--to", "organisation")).stdout == "Dear Batelco: where is BT-48213?\n"
+    )
+    assert "Complaint against Batelco" in ok(run_cli("letter", case_id, "--to", "regulator")).stdout
+    info = json.loads(ok(run_cli("letter", case_id, "--to", "organisation", "-o", "x.txt", "--json")).stdout)
+    assert info["template"] == str(mine) and info["missing"] == [] and info["path"].endswith("x.txt")
+
+
+@pytest.mark.parametrize("escape", ["{{ ''.__class__.__mro__ }}", "{{ cycler.__init__.__globals__ }}"])
+def test_a_template_reaching_python_internals_is_refused(
+    run_cli: RunCli, tmp_env: TmpEnv, case_id: str, escape: str
+) -> None:
+    mine = tmp_env.config_path.parent / "templates" / "letters" / "en" / "organisation.html.j2"
+    mine.parent.mkdir(parents=True)
+    mine.write_text(f"<p>{escape}</p>", encoding="utf-8")
+    r = run_cli("letter", case_id, "--to", "organisation", "-o", "x.txt")
+    assert f"{mine}: refused: the template tried to reach Python internals" in one_error_line(r)
+    assert not (tmp_env.root / "x.txt").exists()
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("reminder.pdf") is None, reason="reminder.pdf is not on this branch yet"
+)
+def test_a_pdf_letter(run_cli: RunCli, tmp_env: TmpEnv, case_id: str) -> None:
+    ok(run_cli("letter", case_id, "--to", "organisation", "--lang", "ar", "--format", "pdf", "-o", "l.pdf"))
+    pdf = tmp_env.root / "l.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF")
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        assert "BT-48213" in text and "تحية طيبة" in text
+
+
+# --- sending ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def smtp(tmp_env: TmpEnv) -> Iterator[Recorder]:
+    """A real SMTP server on loopback, and the config's e-mail notifier pointing at it."""
+    recorder = Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    tmp_env.write_config(
+        ME + f'[notifiers.email]\nhost = "127.0.0.1"\nport = {controller.port}\nsecurity = "none"\n'
+        'sender = "reminder@example.org"\nrecipients = ["li.lei@example.com"]\ntimeout = 10\n'
+    )
+    try:
+        yield recorder
+    finally:
+        controller.stop()
+
+
+def test_send_delivers_it_and_records_it_as_evidence(
+    run_cli: RunCli, invoke: RunCli, tmp_env: TmpEnv, smtp: Recorder
+) -> None:
+    case_id = add_case(invoke, "--account", "+973 3900 4242", "--org-email", "complaints@batelco.example")
+    r = ok(run_cli("letter", case_id, "--to", "organisation", "--send", "--yes", "--attach-dossier"))
+    assert "About to send this e-mail:" in r.stdout and "To: Batelco <complaints@batelco.example>" in r.stdout
+    (sent,) = smtp.messages
+    message_id = sent["Message-ID"]
+    assert (
+        f"Sent to complaints@batelco.example (Message-ID {message_id}); recorded as evidence #2" in r.stdout
+    )
+    # The envelope: from the notifier's account, to the organisation (not the reminder recipients).
+    assert smtp.envelopes == [("reminder@example.org", ["complaints@batelco.example"])]
+    assert sent["From"].addresses[0].addr_spec == "li.lei@example.com" and "X-Unsent" not in sent
+    assert [a.get_filename() for a in sent.iter_attachments()] == [f"dossier-{case_id}.html"]
+    # In the evidence log: an e-mail with the Message-ID, the .eml as it went out attached.
+    entries = json.loads(ok(run_cli("evidence", "list", case_id, "--json")).stdout)["entries"]
+    last = entries[-1]
+    assert last["kind"] == "email" and message_id in last["summary"]
+    (eml,) = last["attachments"]
+    assert eml["name"].endswith(".eml")
+    kept = email.message_from_bytes(Path(eml["path"]).read_bytes(), policy=default_policy)
+    assert kept["Message-ID"] == message_id and "X-Unsent" not in kept
+    verified = ok(run_cli("evidence", "verify", case_id))
+    assert verified.stdout.startswith("OK: 2 entries and 1 files are intact.")
+    # The complaint to the regulator now cites that e-mail as the follow-up.
+    r = ok(run_cli("letter", case_id, "--to", "regulator"))
+    assert "(e-mail, entry 2 of my records): Letter to the organisation sent by e-mail" in r.stdout
+    assert "follow-up" not in r.stderr and last["hash"] in r.stdout
+
+
+def test_no_terminal_and_no_yes_sends_nothing(
+    run_cli: RunCli, invoke: RunCli, tmp_env: TmpEnv, smtp: Recorder
+) -> None:
+    case_id = add_case(invoke, "--org-email", "complaints@batelco.example")
+    r = run_cli("letter", case_id, "--to", "organisation", "--send", input="y\n")
+    assert "no terminal to ask on: add --yes to send" in one_error_line(r)
+    assert smtp.messages == [] and len(hashes(run_cli, case_id)) == 1
+
+
+def test_a_refused_message_is_not_recorded(run_cli: RunCli, invoke: RunCli, smtp: Recorder) -> None:
+    case_id = add_case(invoke, "--org-email", "complaints@batelco.example")
+    smtp.refuse_data.append("554 5.7.1 rejected as spam")
+    r = run_cli("letter", case_id, "--to", "organisation", "--send", "--yes")
+    assert r.returncode == 1 and "Error: the letter was not sent:" in r.stderr and "554" in r.stderr
+    assert len(hashes(run_cli, case_id)) == 1  # nothing recorded
+
+
+def test_send_needs_an_address_a_sender_and_a_notifier(
+    run_cli: RunCli, invoke: RunCli, tmp_env: TmpEnv
+) -> None:
+    case_id = add_case(invoke)
+    r = run_cli("letter", case_id, "--to", "organisation", "--send", "--yes")
+    assert f"no e-mail address to send the letter to: set it with: reminder edit {case_id}" in one_error_line(
+        r
+    )
+    ok(run_cli("edit", case_id, "--org-email", "complaints@batelco.example"))
+    r = run_cli("letter", case_id, "--to", "organisation", "--send", "--yes")
+    assert "no sender address: set [me] email in the config" in one_error_line(r)
+    tmp_env.write_config(ME)
+    r = run_cli("letter", case_id, "--to", "organisation", "--send", "--yes")
+    assert "sending a letter needs an e-mail notifier" in one_error_line(r)
+    r = run_cli("letter", case_id, "--to", "regulator", "--send", "--yes")
+    assert "file the complaint through its web form: https://consumer.tra.org.bh/" in one_error_line(r)

@@ -1,0 +1,356 @@
+"""Letters from a case: the facts they state (and the blanks for those reminder does not hold),
+in English, Arabic and Chinese, rendered by the shipped templates or a user's, in a sandbox.
+
+The CLI's side (files, e-mail, sending to a real SMTP server) is in test_cli_letters.py.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from reminder.errors import InputError
+from reminder.i18n import gettext_for
+from reminder.letter_render import (
+    Rendered,
+    _space_cjk,
+    render,
+    to_email,
+    to_html,
+    to_markdown,
+    to_text,
+)
+from reminder.letters import BLANK, RECIPIENTS, build_facts, follow_up_entry, letter_fields
+from reminder.models import Case, EvidenceEntry, Person, ReviewWindow
+from reminder.regulators import choose, load_regulators
+
+NOW = datetime(2026, 3, 25, 6, 0, tzinfo=UTC)  # 09:00 in Bahrain, six days after the deadline
+LANGS = ("en", "ar", "zh_CN")
+ME = Person(name="Li Lei", email="li.lei@example.com", phone="+973 3600 0000")
+H1, H2, H3 = ("1f" * 32, "2e" * 32, "3d" * 32)
+
+
+def case(**kw: object) -> Case:
+    fields: dict[str, object] = {
+        "id": "k7m2qx",
+        "title": "Cancel roaming eSIM",
+        "organisation": "Batelco",
+        "submitted": date(2026, 3, 1),
+        "country": "BH",
+        "timezone": "Asia/Bahrain",
+        "filed": "cancellation of roaming eSIM",
+        "reference": "BT-48213",
+        "channels": ("hotline",),
+        "account": "+973 3900 4242",
+        "org_email": "complaints@batelco.example",
+        "preset": "telecom",
+    }
+    fields.update(kw)
+    return Case(**fields)  # type: ignore[arg-type]
+
+
+WINDOW = ReviewWindow(
+    country="BH",
+    subdivision=None,
+    submitted=date(2026, 3, 1),
+    opens=date(2026, 3, 10),
+    deadline=date(2026, 3, 19),
+    min_days=7,
+    max_days=15,
+)
+
+
+def entry(seq: int, kind: str, summary: str, at: datetime, digest: str, **kw: object) -> EvidenceEntry:
+    return EvidenceEntry(
+        case_id="k7m2qx", seq=seq, kind=kind, summary=summary, at=at, recorded_at=at, hash=digest, **kw
+    )  # type: ignore[arg-type]
+
+
+ENTRIES = (
+    entry(1, "call", "Called 196: agent says wait", datetime(2026, 3, 2, 7, 0, tzinfo=UTC), H1),
+    entry(
+        2,
+        "screenshot",
+        "Status page: pending",
+        datetime(2026, 3, 10, 8, 30, tzinfo=UTC),
+        H2,
+        attachments=({"name": "status.png", "sha256": "ab" * 32, "size": "2048"},),
+    ),
+    entry(3, "email", "Asked for the decision", datetime(2026, 3, 21, 5, 0, tzinfo=UTC), H3),
+)
+
+
+def facts(to: str, lang: str, *, c: Case | None = None, me: Person = ME, entries=ENTRIES, **kw: object):  # type: ignore[no-untyped-def]
+    c = c or case()
+    return build_facts(
+        to=to,
+        lang=lang,
+        case=c,
+        window=WINDOW,
+        entries=entries,
+        me=me,
+        regulator=choose(c.country, "telecom", c.organisation),
+        now=NOW,
+        reply_by=date(2026, 4, 1),
+        head=(3, H3),
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def rendered(to: str, lang: str, **kw: object) -> Rendered:
+    return render(facts(to, lang, **kw))  # type: ignore[arg-type]
+
+
+# --- the facts each letter states ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("to", RECIPIENTS)
+def test_each_letter_carries_the_facts_of_the_case(to: str, lang: str) -> None:
+    r = rendered(to, lang)
+    text, html = to_text(r), to_html(r)
+    day = gettext_for(lang).format_date
+    for fact in ("Li Lei", "+973 3900 4242", "BT-48213", "cancellation of roaming eSIM", "Batelco"):
+        assert fact in text and fact in html, (fact, lang, to)
+    # The submission and the deadline, as the language writes them and in ISO for copying.
+    for d in (date(2026, 3, 1), date(2026, 3, 19)):
+        assert d.isoformat() in text and day(d) in text, (d, lang, to)
+    assert date(2026, 4, 1).isoformat() in text or to == "regulator"  # what is asked, and by when
+    tra = load_regulators()["bh-tra"]
+    assert (
+        tra.name_local if lang == "ar" else tra.name
+    ) in text  # the regulator, by its name in the letter's language
+    for e in ENTRIES:  # every evidence entry, with its date
+        local = e.at.astimezone(r_zone()).date()
+        assert e.summary in text and (day(local) in text or local.isoformat() in text), (e.seq, lang, to)
+        if to == "regulator":
+            assert e.hash in text and e.hash in html  # and, to the regulator, with its hash
+    if to == "regulator":
+        assert "status.png" in text and "ab" * 32 in text  # the attachments listed with their SHA-256
+        assert "li.lei@example.com" in text and "+973 3600 0000" in text  # the complainant
+        assert "Asked for the decision" in text  # the follow-up sent to the organisation
+    assert r.missing == ("regulator.postal",) if to == "regulator" else r.missing == ()
+    assert "None" not in text and "null" not in text
+
+
+def r_zone():  # type: ignore[no-untyped-def]
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Asia/Bahrain")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("to", RECIPIENTS)
+def test_a_fact_reminder_does_not_hold_is_a_visible_blank_never_invented(to: str, lang: str) -> None:
+    c = case(account=None, reference=None, org_email=None)
+    r = render(facts(to, lang, c=c, me=Person(name="Li Lei")))
+    text = to_text(r)
+    assert BLANK in text
+    for key in ("case.account", "case.reference", "me.phone", "me.email"):
+        assert key in r.missing, (key, r.missing)
+    # No number stands where the account would be: the only digits left are dates, days and hashes.
+    assert "+973" not in text and "3900" not in text and "BT-" not in text
+    assert '<span class="blank" data-field="case.account">[____]</span>' in r.body
+
+
+def test_the_organisation_letter_says_what_is_asked_by_when_and_what_follows() -> None:
+    text = to_text(rendered("organisation", "en"))
+    assert "within 7 to 15 business days" in text
+    assert "day 15 was Thu 2026-03-19" in text and "6 days ago" in text
+    assert "by Wed 2026-04-01" in text
+    assert "to the Telecommunications Regulatory Authority (TRA)" in text
+    zh = to_text(rendered("organisation", "zh_CN"))
+    assert "尊敬的 Batelco：" in zh and "此致\n敬礼！" in zh and "第 15 个工作日" in zh
+    assert "2026年4月1日 星期三（2026-04-01）前" in zh
+    ar = to_text(rendered("organisation", "ar"))
+    assert "تحية طيبة وبعد" in ar and "هيئة تنظيم الاتصالات" in ar and "وتفضّلوا بقبول فائق الاحترام" in ar
+
+
+def test_without_a_regulator_the_follow_up_names_none() -> None:
+    c = case(country="US", timezone="America/New_York")
+    f = build_facts(
+        to="organisation", lang="en", case=c, window=WINDOW, entries=(), me=ME, regulator=None,
+        now=NOW, reply_by=date(2026, 4, 1),
+    )  # fmt: skip
+    assert "to the competent regulator" in to_text(render(f))
+
+
+def test_the_regulator_letter_follows_the_order_of_the_regulators_form() -> None:
+    text = to_text(
+        rendered("regulator", "en", c=case(country="CN", timezone="Asia/Shanghai", organisation="中国移动"))
+    )
+    # MIIT's form (电信用户申诉处理办法 art. 12): the complainant, the operator, then what is asked.
+    order = [text.index(h) for h in ("Complainant", "Operator complained about", "Account", "What I ask",
+                                     "The request and its dates", "Timeline of my records")]  # fmt: skip
+    assert order == sorted(order)
+    zh = render(facts("regulator", "zh_CN", c=case(country="CN", timezone="Asia/Shanghai")))
+    assert "尊敬的工业和信息化部电信用户申诉受理中心：" in to_text(zh)
+    assert "me.address" in zh.missing and "case.org_address" in zh.missing  # art. 12 asks for both
+
+
+def test_the_follow_up_is_the_latest_letter_or_email_after_the_request() -> None:
+    zone = r_zone()
+    on_the_day = entry(1, "email", "The request itself", datetime(2026, 3, 1, 9, 0, tzinfo=UTC), H1)
+    later = entry(2, "letter", "Letter asking for the decision", datetime(2026, 3, 22, 9, 0, tzinfo=UTC), H2)
+    call = entry(3, "call", "Called again", datetime(2026, 3, 23, 9, 0, tzinfo=UTC), H3)
+    assert follow_up_entry([on_the_day], date(2026, 3, 1), zone) is None
+    assert follow_up_entry([on_the_day, later, call], date(2026, 3, 1), zone) == later
+    r = render(facts("regulator", "en", entries=(on_the_day,)))
+    assert "follow_up" in r.missing and "Date and content of my follow-up: [____]" in to_text(r)
+
+
+def test_letter_fields_are_checked_and_an_empty_one_clears() -> None:
+    assert letter_fields(account=" 3900 ", org_email="Batelco <c@b.example>", letter_language="zh-CN") == {
+        "account": "3900",
+        "org_email": "c@b.example",
+        "letter_language": "zh_CN",
+    }
+    assert letter_fields(account="", letter_language=None) == {"account": None, "letter_language": None}
+    with pytest.raises(InputError, match="--org-email: 'nope' is not an e-mail address"):
+        letter_fields(org_email="nope")
+    with pytest.raises(InputError, match="unknown language 'fr'; use one of: en, zh_CN, ar"):
+        letter_fields(letter_language="fr")
+
+
+# --- Arabic: right to left, in logical order -------------------------------------------------------------
+
+_BIDI_CONTROLS = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"}
+
+
+@pytest.mark.parametrize("to", RECIPIENTS)
+def test_arabic_html_is_right_to_left_with_its_text_in_logical_order(to: str) -> None:
+    html = to_html(rendered(to, "ar"))
+    assert '<html lang="ar" dir="rtl">' in html and 'dir="rtl"' in html.split("<body>")[1]
+    # Logical order: the letters as typed and read, first to last; no visual-order tricks (bidi
+    # overrides, or presentation forms that hard-code the shapes a renderer picks itself).
+    assert not _BIDI_CONTROLS & set(html)
+    assert not [c for c in html if "ARABIC" in unicodedata.name(c, "") and "FORM" in unicodedata.name(c, "")]
+    greeting, closing = "تحية طيبة وبعد", "وتفضّلوا بقبول فائق الاحترام والتقدير"
+    assert html.index(greeting) < html.index(closing)  # read from the start: greeting first
+    assert greeting[0] == "ت" and "\u062a\u062d\u064a\u0629" in html  # ت ح ي ة: the word in reading order
+    # Latin and digits inside Arabic are isolated, so "BT-48213" stays one left-to-right run.
+    assert "<bdi>BT-48213</bdi>" in html
+
+
+# --- templates: a user's override, and the sandbox -------------------------------------------------------
+
+
+def test_a_user_template_overrides_the_shipped_one(tmp_path: Path) -> None:
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "organisation.html.j2").write_text(
+        '{% set subject = "Where is my cancellation, " ~ case.reference ~ "?" %}'
+        "<p>Mine: {{ case.request }} of {{ case.submitted | dated }}, due {{ window.deadline | iso }}.</p>",
+        encoding="utf-8",
+    )
+    r = render(facts("organisation", "en"), user_dir=tmp_path)
+    assert r.template == str(tmp_path / "en" / "organisation.html.j2")
+    assert r.subject == "Where is my cancellation, BT-48213?"
+    assert to_text(r) == "Mine: cancellation of roaming eSIM of Sun 2026-03-01, due 2026-03-19.\n"
+    assert r.missing == ()  # it printed no blank, so none is reported
+    # The other letters still come from the shipped templates.
+    assert render(facts("regulator", "en"), user_dir=tmp_path).template.endswith("en/regulator.html.j2")
+    assert "reminder/templates/letters" in render(facts("regulator", "en"), user_dir=tmp_path).template
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ ''.__class__.__mro__ }}",
+        "{{ cycler.__init__.__globals__ }}",
+        "{{ case.__class__.__init__.__globals__['os'] }}",
+        "{{ blank.__self__._seen }}",
+        "{% for c in ().__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}",
+    ],
+)
+def test_a_template_reaching_for_python_internals_is_refused(tmp_path: Path, source: str) -> None:
+    (tmp_path / "en").mkdir()
+    path = tmp_path / "en" / "organisation.html.j2"
+    path.write_text(source, encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        render(facts("organisation", "en"), user_dir=tmp_path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: refused: the template tried to reach Python internals")
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("{{ case.nope }}", r"organisation\.html\.j2: the template failed: .*nope"),
+        ("{% if %}", r"organisation\.html\.j2:1: template syntax error"),
+        ("{{ 'x' | day }}", r"organisation\.html\.j2: the template failed: AttributeError"),
+    ],
+)
+def test_a_broken_user_template_is_one_line_naming_the_file(
+    tmp_path: Path, source: str, message: str
+) -> None:
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "organisation.html.j2").write_text(source, encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        render(facts("organisation", "en"), user_dir=tmp_path)
+
+
+# --- the body read back as text and Markdown -------------------------------------------------------------
+
+
+def _r(body: str, lang: str = "en") -> Rendered:
+    return Rendered(subject="s", body=body, lang=lang, dir="ltr", template="t")
+
+
+def test_text_and_markdown_from_the_neutral_html() -> None:
+    body = (
+        "<p>Dear <strong>Sir</strong> or Madam,\n  see <a href='https://x.example/f'>the form</a>.</p>"
+        "<h2>1. Request</h2><table><tr><td>Reference</td><td>A|B *x* &lt;y&gt;</td></tr>"
+        "<tr><td>Made on</td><td>Sun 2026-03-01</td></tr></table>"
+        "<table><tr><th>No.</th><th>Hash</th></tr><tr><td>1</td><td class='mono'>abc</td></tr></table>"
+        "<ul><li>one</li><li>two<br>lines</li></ul><p>Li<br>Lei</p><style>p{}</style>"
+    )
+    assert to_text(_r(body)) == (
+        "Dear Sir or Madam, see the form <https://x.example/f>.\n\n"
+        "1. Request\n----------\n\n"
+        "Reference: A|B *x* <y>\nMade on:   Sun 2026-03-01\n\n"
+        "- 1\n  Hash: abc\n\n"
+        "- one\n- two\n   lines\n\n"
+        "Li\nLei\n"
+    )
+    md = to_markdown(_r(body))
+    assert "Dear **Sir** or Madam, see [the form](https://x.example/f)." in md
+    assert "## 1\\. Request" not in md and "## 1. Request" in md
+    assert "| Reference | A\\|B \\*x\\* \\<y\\> |" in md
+    assert "| No. | Hash |\n|---|---|\n| 1 | `abc` |" in md
+    assert "- two<br>lines" in md and "Li\\\nLei" in md and "p{}" not in md
+
+
+def test_chinese_is_spaced_as_the_glossary_writes_it() -> None:
+    assert _space_cjk("本人于2026年3月1日通过hotline向贵方") == "本人于 2026年3月1日通过 hotline 向贵方"
+    assert _space_cjk("第15个工作日，编号：BT-48213") == "第 15 个工作日，编号：BT-48213"
+    assert _space_cjk('<td class="x1">第15个</td>') == '<td class="x1">第 15 个</td>'
+    # A line break in a template between two Chinese characters is no space in the text.
+    assert (
+        to_text(_r("<p>期限已届满。\n本人至今未收到结果。</p>", "zh_CN"))
+        == "期限已届满。本人至今未收到结果。\n"
+    )
+
+
+def test_the_email_is_a_draft_with_the_text_and_the_html() -> None:
+    import email
+    from email.policy import default
+
+    r = rendered("organisation", "zh_CN")
+    msg = to_email(
+        r, sender_name="李雷", sender="li.lei@example.com", recipient_name="Batelco",
+        recipient="complaints@batelco.example", now=NOW, case_id="k7m2qx", to="organisation",
+    )  # fmt: skip
+    raw = msg.as_bytes()
+    assert raw.isascii() and b"\r\n" in raw  # 7-bit, CRLF: any server, any client
+    back = email.message_from_bytes(raw, policy=default)
+    assert str(back["From"]) == "李雷 <li.lei@example.com>" and back["X-Unsent"] == "1"
+    assert back["Subject"] == r.subject and "BT-48213" in back["Subject"]
+    assert re.fullmatch(r"<[^<>@\s]+@example\.com>", back["Message-ID"])
+    assert back["Content-Language"] == "zh-CN"
+    assert back.get_body(("plain",)).get_content().replace("\r\n", "\n") == to_text(r)
+    assert 'lang="zh-CN"' in back.get_body(("html",)).get_content()
