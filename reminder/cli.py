@@ -1769,21 +1769,7 @@ def letter_command(
     if send:  # what would stop the sending is said first, alone
         check_sendable(settings, letter).close()
     _letter_report(letter, strict=strict, as_json=as_json)
-    report: dict[str, Any] = {
-        "version": 1,
-        "case_id": letter.case.id,
-        "to": to,
-        "lang": letter.lang,
-        "format": fmt,
-        "subject": letter.rendered.subject,
-        "template": letter.rendered.template,
-        "regulator": letter.regulator.id if letter.regulator is not None else None,
-        "missing": list(letter.missing),
-        "notes": list(letter.notes),
-        "path": None,
-        "message_id": letter.message_id,
-        "sent": None,
-    }
+    report = letter.as_dict()
     if send:
         if not as_json:
             _letter_preview(letter)
@@ -1808,7 +1794,7 @@ def letter_command(
                 echo_json(report)
             return
     if output is None and (as_json or fmt in ("eml", "pdf")):
-        output = Path(f"letter-{letter.case.id}-{to}-{letter.lang}.{fmt}")
+        output = Path(letter.file_name)
     if output is None or str(output) == "-":
         if fmt in ("eml", "pdf"):
             sys.stdout.buffer.write(letter.data)
@@ -1817,7 +1803,7 @@ def letter_command(
             click.echo(letter.data.decode("utf-8"), nl=False)
         return
     write_bytes_atomic(output, letter.data)
-    report["path"] = output.resolve()
+    report["path"] = str(output.resolve())
     if as_json:
         echo_json(report)
     elif not send:

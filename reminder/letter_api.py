@@ -100,6 +100,29 @@ class Letter:
     def message_id(self) -> str | None:
         return None if self.message is None else str(self.message["Message-ID"])
 
+    @property
+    def file_name(self) -> str:
+        """Where the letter goes when no -o says: ``letter-ID-TO-LANG.FMT`` in the current directory."""
+        return f"letter-{self.case.id}-{self.to}-{self.lang}.{self.fmt}"
+
+    def as_dict(self) -> dict[str, object]:
+        """What ``letter --json`` reports ("path" and "sent" are filled in by the caller)."""
+        return {
+            "version": 1,
+            "case_id": self.case.id,
+            "to": self.to,
+            "lang": self.lang,
+            "format": self.fmt,
+            "subject": self.rendered.subject,
+            "template": self.rendered.template,
+            "regulator": self.regulator.id if self.regulator is not None else None,
+            "missing": list(self.missing),
+            "notes": list(self.notes),
+            "path": None,
+            "message_id": self.message_id,
+            "sent": None,
+        }
+
     def field_hint(self, key: str) -> tuple[str, str]:
         """(what the blank is, how to fill it) for a missing field's key, untranslated: the how
         takes the case id as ``%(id)s``."""

@@ -10,9 +10,11 @@ from __future__ import annotations
 import email
 import importlib.util
 import json
+import os
 import shutil
 import stat
 import subprocess
+import sys
 from collections.abc import Iterator
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -313,6 +315,38 @@ def test_no_terminal_and_no_yes_sends_nothing(
     r = run_cli("letter", case_id, "--to", "organisation", "--send", input="y\n")
     assert "no terminal to ask on: add --yes to send" in one_error_line(r)
     assert smtp.messages == [] and len(hashes(run_cli, case_id)) == 1
+
+
+def _on_a_terminal(tmp_env: TmpEnv, args: list[str], answer: str) -> subprocess.CompletedProcess[str]:
+    """Run the CLI with its stdin on a pseudo-terminal (a person at the keyboard) and type ``answer``."""
+    import pty
+
+    main, secondary = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "reminder", *args],
+            stdin=secondary, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=tmp_env.env, cwd=tmp_env.root,
+        )  # fmt: skip
+        os.write(main, answer.encode())
+        out, err = proc.communicate(timeout=60)
+    finally:
+        os.close(main)
+        os.close(secondary)
+    return subprocess.CompletedProcess(args, proc.returncode, out, err)
+
+
+def test_on_a_terminal_it_asks_first(
+    run_cli: RunCli, invoke: RunCli, tmp_env: TmpEnv, smtp: Recorder
+) -> None:
+    case_id = add_case(invoke, "--org-email", "complaints@batelco.example")
+    args = ["letter", case_id, "--to", "organisation", "--send"]
+    r = _on_a_terminal(tmp_env, args, "n\n")
+    assert r.returncode == 1 and "Send it to complaints@batelco.example? [y/N]" in r.stderr
+    assert "Error: aborted" in r.stderr and smtp.messages == [] and len(hashes(run_cli, case_id)) == 1
+    r = _on_a_terminal(tmp_env, args, "y\n")
+    assert r.returncode == 0, r.stderr
+    assert len(smtp.messages) == 1 and len(hashes(run_cli, case_id)) == 2
 
 
 def test_a_refused_message_is_not_recorded(run_cli: RunCli, invoke: RunCli, smtp: Recorder) -> None:

@@ -56,6 +56,13 @@ def test_the_wheel_carries_the_compiled_catalogue_and_not_its_sources(wheel: Pat
     assert not [n for n in names if n.endswith((".po", ".pot"))]
     assert "reminder/data/holiday_names/zh_CN.toml" in names
     assert "reminder/data/overrides/BH.toml" in names
+    assert {"reminder/data/regulators.toml", "reminder/data/letters.toml"} <= names
+    templates = {n for n in names if n.startswith("reminder/templates/letters/")}
+    assert templates == {
+        f"reminder/templates/letters/{lang}/{to}.html.j2"
+        for lang in ("en", "ar", "zh_CN")
+        for to in ("organisation", "regulator")
+    }
 
 
 def test_the_installed_package_translates(wheel: Path, tmp_path: Path) -> None:
