@@ -998,3 +998,29 @@ def test_a_trickling_server_leaves_the_row_for_a_retry_with_the_same_message_id(
     assert (report.sent, report.retried, report.failed) == (1, 0, 0)
     assert server.message_ids(server.received) == [message_id(row.key)] * 2
     assert server.message_ids(server.accepted) == [message_id(row.key)]
+
+
+@pytest.mark.parametrize("smtp_server", ["auth"], indirect=True)
+def test_send_raw_sends_a_whole_message_to_its_own_recipients_over_the_same_tls_and_auth(
+    smtp_server: Server, cert: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A letter (reminder letter --send): built elsewhere, sent as it is, not to the reminder recipients.
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", PASSWORD)
+    n = notifier(smtp_server, "starttls", ca_file=cert[0], username=USER, password_env="TEST_SMTP_PASSWORD")
+    letter = EmailMessage()
+    letter["From"] = "Li Lei <li.lei@example.com>"
+    letter["To"] = "complaints@batelco.example"
+    letter["Subject"] = "Follow-up: BT-48213"
+    letter["Message-ID"] = "<letter.1@example.com>"
+    letter.set_content("Dear Sir or Madam,\n")
+    result = n.send_raw(letter.as_bytes(), ["Batelco <complaints@batelco.example>"])
+    assert result.ok, result.detail
+    assert smtp_server.recorder.logins == [USER]
+    assert smtp_server.recorder.envelopes == [("reminder@example.org", ["complaints@batelco.example"])]
+    (got,) = smtp_server.recorder.messages
+    assert got["Message-ID"] == "<letter.1@example.com>" and got["From"] == "Li Lei <li.lei@example.com>"
+    smtp_server.recorder.refuse_rcpt["gone@batelco.example"] = "550 5.1.1 no such mailbox"
+    refused = n.send_raw(letter.as_bytes(), ["gone@batelco.example"])
+    assert (refused.ok, refused.problem, refused.retryable) == (False, "recipient", False)
+    assert "550" in refused.detail and len(smtp_server.recorder.messages) == 1
+    assert n.send_raw(b"x", ["nobody@"]).problem == "recipient"

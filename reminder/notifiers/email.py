@@ -639,10 +639,17 @@ class EmailNotifier(Notifier):
         if self._secret_problem:
             return DeliveryResult.failure(self._secret_problem, problem="config", retryable=False)
         rcpt = [addr for _name, addr in getaddresses(list(recipients))]
+        if not rcpt or not all("@" in r.strip("@") for r in rcpt):
+            return DeliveryResult.failure(
+                f"recipient: not an e-mail address: {', '.join(recipients)}",
+                problem="recipient",
+                retryable=False,
+            )
         try:
             smtp = self._connect()
             try:
-                refused = smtp.sendmail(self._mail_from, rcpt, data)
+                with deadline(smtp, self.opts.exchange_timeout):  # as every exchange of the notifier
+                    refused = smtp.sendmail(self._mail_from, rcpt, data)
             finally:
                 with contextlib.suppress(smtplib.SMTPException, OSError):
                     smtp.quit()
