@@ -34,8 +34,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, InputError
+from .errors import InputError
 from .i18n import _, gettext_for
+from .pdf import font_stack
 
 if TYPE_CHECKING:
     from .letters import LetterFacts
@@ -536,17 +537,17 @@ def _md_table(rows: list[list[_Inline]]) -> str:
 
 # --- HTML, e-mail, PDF --------------------------------------------------------------------------------
 
+# The font stack is the PDF renderer's (pdf.font_stack): it covers Latin, Chinese and Arabic, ordered
+# for the letter's language; page size and numbers come from its page stylesheet.
 _CSS = """
-body{font:15px/1.55 system-ui,-apple-system,"Segoe UI","Noto Sans","Noto Sans CJK SC","Noto Naskh Arabic",
-"Noto Sans Arabic",sans-serif;color:#1b1b1b;max-width:46rem;margin:2rem auto;padding:0 1rem}
+body{font:15px/1.55 %(fonts)s;color:#1b1b1b;max-width:46rem;margin:2rem auto;padding:0 1rem}
 h1{font-size:1.35rem}h2{font-size:1.1rem;margin-top:1.6rem}
-table{border-collapse:collapse;width:100%;margin:.5rem 0}
+table{border-collapse:collapse;width:100%%;margin:.5rem 0}
 th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:start;vertical-align:top}th{background:#f3f3f3}
 .mono{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:.8em;word-break:break-all}
 .blank{background:#fff1a8;padding:0 .15em}
 .signature,.date{margin-top:1.5rem}
-@page{size:A4;margin:2cm}
-@media print{body{margin:0;max-width:none}tr{break-inside:avoid}}
+@media print{body{margin:0;max-width:none;font-size:11pt}tr,h2{break-inside:avoid}h2{break-after:avoid}}
 """.strip()
 
 
@@ -560,7 +561,7 @@ def to_html(rendered: Rendered) -> str:
         '<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(rendered.subject)}</title>\n"
-        f"<style>{_CSS}</style>\n"
+        f"<style>{_CSS % {'fonts': font_stack(rendered.lang)}}</style>\n"
         "</head>\n"
         "<body>\n"
         f'<article class="letter" lang="{lang}" dir="{rendered.dir}">\n'
@@ -572,16 +573,11 @@ def to_html(rendered: Rendered) -> str:
 
 
 def to_pdf(rendered: Rendered) -> bytes:
-    """The letter as PDF, through ``reminder.pdf`` (the optional PDF renderer)."""
-    try:
-        from .pdf import html_to_pdf  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        raise ConfigError(
-            "PDF output needs reminder's PDF support (reminder.pdf and WeasyPrint): "
-            "pip install 'reminder[pdf]'"
-        ) from None
-    data: bytes = html_to_pdf(to_html(rendered), lang=rendered.lang, base_url=None)
-    return data
+    """The letter as PDF, through ``reminder.pdf`` (WeasyPrint, an optional extra: ConfigError with
+    what to install when it is missing)."""
+    from .pdf import html_to_pdf
+
+    return html_to_pdf(to_html(rendered), lang=rendered.lang, base_url=None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,6 @@ every letter is written by ``python -m reminder`` in a subprocess.
 from __future__ import annotations
 
 import email
-import importlib.util
 import json
 import os
 import shutil
@@ -246,16 +245,40 @@ def test_a_template_reaching_python_internals_is_refused(
     assert not (tmp_env.root / "x.txt").exists()
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("reminder.pdf") is None, reason="reminder.pdf is not on this branch yet"
-)
-def test_a_pdf_letter(run_cli: RunCli, tmp_env: TmpEnv, case_id: str) -> None:
-    ok(run_cli("letter", case_id, "--to", "organisation", "--lang", "ar", "--format", "pdf", "-o", "l.pdf"))
-    pdf = tmp_env.root / "l.pdf"
-    assert pdf.read_bytes().startswith(b"%PDF")
-    if shutil.which("pdftotext"):
-        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-        assert "BT-48213" in text and "تحية طيبة" in text
+def _pdf_tools() -> None:
+    # As tests/test_pdf.py: skip where WeasyPrint or poppler is missing, fail under CI.
+    from test_pdf import TOOLS, _weasyprint_loads
+
+    missing = [t for t in TOOLS if shutil.which(t) is None] + ([] if _weasyprint_loads() else ["weasyprint"])
+    if missing:
+        message = "PDF letters need: " + ", ".join(missing)
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def _arabic_only(text: str) -> bool:
+    # A line of Arabic (perhaps with digits or a blank), not the page number or a Latin-led line.
+    arabic = any("\u0600" <= c <= "\u06ff" for c in text)
+    return arabic and not any(c.isascii() and c.isalpha() for c in text)
+
+
+def test_pdf_letters_in_arabic_and_chinese(run_cli: RunCli, tmp_env: TmpEnv, case_id: str) -> None:
+    from test_pdf import blocks, fonts_in, pdftotext
+
+    _pdf_tools()
+    ok(run_cli("letter", case_id, "--to", "organisation", "--lang", "ar", "--format", "pdf", "-o", "ar.pdf"))
+    ar = tmp_env.root / "ar.pdf"
+    assert ar.read_bytes().startswith(b"%PDF") and stat.S_IMODE(ar.stat().st_mode) == 0o600
+    text = pdftotext(ar)
+    assert "تحية طيبة وبعد" in text and "BT-48213" in text  # the text layer in logical order
+    assert fonts_in(ar)[0].startswith("Noto-Naskh-Arabic")
+    arabic = [x1 for _x0, x1, t in blocks(ar) if _arabic_only(t)]
+    assert arabic and all(x1 > 595.28 * 0.8 for x1 in arabic)  # laid out from the right
+    ok(run_cli("letter", case_id, "--to", "regulator", "--lang", "zh_CN", "--format", "pdf"))
+    zh = pdftotext(tmp_env.root / f"letter-{case_id}-regulator-zh_CN.pdf")
+    assert "申诉书" in zh and "此致" in zh
+    assert any("CJK-SC" in f for f in fonts_in(tmp_env.root / f"letter-{case_id}-regulator-zh_CN.pdf"))
 
 
 # --- sending ---------------------------------------------------------------------------------------------
