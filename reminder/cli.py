@@ -470,7 +470,8 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
 
 
 @cli.group("service")
-def service_group() -> None:
+@click.pass_context
+def service_group(ctx: click.Context) -> None:
     """Install, remove or inspect the systemd user service that runs the daemon.
 
     \b
@@ -478,6 +479,12 @@ def service_group() -> None:
       reminder service install     # writes ~/.config/systemd/user/reminder.service and starts it
       reminder service status
     """
+    # Loaded for the secrets its notifiers name, which the systemctl these commands run must
+    # not inherit (childenv.py); a broken config does not stop `service uninstall`.
+    import contextlib
+
+    with contextlib.suppress(ReminderError):
+        settings_from(ctx)
 
 
 def _service_output(st: object, as_json: bool, done: str) -> None:

@@ -35,6 +35,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .addresses import check_email_address
+from .childenv import note_secret_env, secret_env_names
 from .errors import ConfigError, UnknownCountry
 from .i18n import LANGUAGES, language_error, normalise_language
 from .models import Closure, Person, Unit
@@ -345,6 +346,8 @@ def load_settings(path: Path | None = None) -> Settings:
     except ValidationError as exc:
         raise ConfigError(f"{origin}: {_describe(exc)}") from None
     settings._source = location.path if location.exists else None
+    # Known from here on, so no child process started later inherits a notifier's secret.
+    note_secret_env(secret_env_names(settings.notifiers))
     _check_country(settings, origin)
     log.debug("settings loaded from %s", origin)
     return settings

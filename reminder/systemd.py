@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
+from .childenv import child_environ
 from .paths import CONFIG_ENV, ENV_PREFIX, user_config_path
 
 __all__ = [
@@ -128,6 +129,7 @@ def systemd_available() -> bool:
             text=True,
             timeout=5,
             check=False,
+            env=child_environ(),
         )
     except (OSError, subprocess.SubprocessError):
         return False
@@ -151,7 +153,12 @@ class ServiceStatus:
 
 def _systemctl(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["systemctl", "--user", *args], capture_output=True, text=True, timeout=30, check=False
+        ["systemctl", "--user", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        env=child_environ(),  # without any notifier's secret
     )
 
 

@@ -76,6 +76,7 @@ def write_config(env: dict[str, str], text: str) -> Path:
 
 
 def test_no_config_tests_the_default_log_notifier(env: dict[str, str], tmp_path: Path) -> None:
+    env = {k: v for k, v in env.items() if k != "REMINDER_CONFIG"}  # nor one in $XDG_CONFIG_HOME
     result = run(env, "notify", "test")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("log  OK ")
@@ -227,3 +228,31 @@ enabled = false
     assert text.returncode == 0
     assert "echo" in text.stdout and "[plugin: reminder_echo]" in text.stdout
     assert PASSWORD not in text.stdout + text.stderr
+
+
+def test_a_notifiers_secret_never_reaches_a_child_process(env: dict[str, str], tmp_path: Path) -> None:
+    environ = tmp_path / "environ"
+    write_config(
+        env,
+        f"""
+[notifiers.email]
+enabled = false
+host = "smtp.example.org"
+username = "me"
+password_env = "SMTP_PW"
+sender = "reminder@example.org"
+recipients = ["me@example.org"]
+
+[notifiers.hook]
+type = "command"
+argv = ["/bin/sh", "-c", "cat /proc/self/environ > '{environ}'"]
+""",
+    )
+    result = run({**env, "REMINDER_NOTIFIERS__EMAIL__TIMEOUT": "20"}, "notify", "test", "--notifier", "hook")
+    assert result.returncode == 0, result.stdout + result.stderr
+    # As the child sees it: the kernel's copy of its environment.
+    seen = dict(item.split(b"=", 1) for item in environ.read_bytes().split(b"\0") if item)
+    assert PASSWORD.encode() not in environ.read_bytes()
+    assert b"SMTP_PW" not in seen
+    assert b"REMINDER_NOTIFIERS__EMAIL__TIMEOUT" not in seen  # a notifier's settings are not the child's
+    assert seen[b"REMINDER_NOTIFIER"] == b"hook" and seen[b"PATH"]  # the rest is inherited as before

@@ -195,3 +195,45 @@ def _gone(pid: int) -> bool:
             return True
         time.sleep(0.02)
     return False
+
+
+def test_no_variable_any_notifier_names_as_a_secret_reaches_the_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SMTP_PASSWORD", "hunter2-smtp")
+    monkeypatch.setenv("BACKUP_PASSWORD", "hunter3-backup")
+    monkeypatch.setenv("OTHER_PLUGIN_TOKEN", "tok-123")
+    out = tmp_path / "environ"
+    mail = {
+        "host": "smtp.example.org",
+        "sender": "a@example.org",
+        "recipients": ["b@example.org"],
+        "username": "a",
+    }
+    tables: dict[str, dict[str, Any]] = {
+        "mail": {"type": "email", **mail, "password_env": "SMTP_PASSWORD"},
+        "backup": {"type": "email", **mail, "password_env": "BACKUP_PASSWORD", "enabled": False},
+        "hook": {"type": "command", "argv": ["/bin/sh", "-c", f"cat /proc/self/environ > '{out}'"]},
+    }
+    hook = next(n for n in build_notifiers(tables) if n.label == "hook")
+    assert hook.send(msg()).ok
+    raw = out.read_bytes()
+    seen = dict(item.split(b"=", 1) for item in raw.split(b"\0") if item)
+    assert b"hunter2" not in raw and b"hunter3" not in raw
+    assert b"SMTP_PASSWORD" not in seen and b"BACKUP_PASSWORD" not in seen
+    assert seen[b"OTHER_PLUGIN_TOKEN"] == b"tok-123"  # named by no notifier: inherited as before
+    assert seen[b"REMINDER_CASE_ID"] == b"c1"
+
+
+def test_a_secret_the_user_hands_the_command_on_purpose_still_reaches_it(tmp_path: Path) -> None:
+    out = tmp_path / "environ"
+    tables: dict[str, dict[str, Any]] = {
+        "hook": {
+            "type": "command",
+            "argv": ["/bin/sh", "-c", f"cat /proc/self/environ > '{out}'"],
+            "env": {"NTFY_TOKEN": "given"},
+        },
+    }
+    (hook,) = build_notifiers(tables)
+    assert hook.send(msg()).ok
+    assert b"NTFY_TOKEN=given" in out.read_bytes()

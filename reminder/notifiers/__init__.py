@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..childenv import note_secret_env, secret_env_names
 from ..errors import ConfigError
 from .base import Clock, DeliveryResult, Notifier, NotifierContext, NotifierOptions
 from .messages import render_test_message
@@ -135,6 +136,8 @@ def parse_notifier_tables(
     """Validate every table (enabled or not); raise ConfigError naming file, key and problem."""
     specs: list[NotifierSpec] = []
     where = _where(config_file)
+    # Before any table can fail: whatever it names as a secret is kept from child processes.
+    note_secret_env(secret_env_names(tables))
     for label, table in tables.items():
         if not isinstance(table, Mapping):
             raise ConfigError(f"{where}notifiers.{label}: expected a table, got {type(table).__name__}")

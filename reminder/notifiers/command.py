@@ -4,8 +4,10 @@
 shell, no quoting surprises), ``timeout`` in seconds, extra ``env``. The program
 also gets ``REMINDER_KEY``, ``REMINDER_CASE_ID``, ``REMINDER_KIND``,
 ``REMINDER_SUBJECT``, ``REMINDER_URGENCY``, ``REMINDER_TEXT`` and
-``REMINDER_NOTIFIER``. Exit status 0 is success; anything else is a failure whose
-detail is the last line the program wrote to stderr.
+``REMINDER_NOTIFIER``, and the rest of reminder's environment except the variables
+that hold a notifier's secret (``password_env`` and the like: see ``childenv.py``).
+Exit status 0 is success; anything else is a failure whose detail is the last line
+the program wrote to stderr.
 
 The program runs in a session (process group) of its own: a timeout kills it and its
 children, and so does :meth:`CommandNotifier.cancel` when the daemon stops, so no program
@@ -26,6 +28,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from ..childenv import child_environ
 from ..models import Message
 from .base import DELIVERY_FAILURE, Clock, DeliveryResult, Notifier, NotifierContext, NotifierOptions
 from .messages import message_fields
@@ -110,7 +113,8 @@ class CommandNotifier(Notifier):
                 f"command not found: {opts.argv[0]!r}", problem="config", retryable=False
             )
         argv = [program, *opts.argv[1:]]
-        env = {**os.environ, **command_env(message, self.label), **opts.env}
+        # Our environment without any notifier's secret (childenv.py), then what the program is for.
+        env = child_environ({**command_env(message, self.label), **opts.env})
         payload = json.dumps(message_fields(message), ensure_ascii=False, default=str).encode()
         cwd = self.context.resolve(opts.cwd) if opts.cwd else None
         # Started under the lock cancel() takes, so that none starts after it has killed the rest.
