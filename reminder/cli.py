@@ -1201,20 +1201,23 @@ def config_init_command(ctx: click.Context, as_json: bool) -> None:
       reminder config init
       REMINDER_CONFIG=~/reminder.toml reminder config init
     """
-    import os
-
     from .config import example_config_text
-    from .errors import InputError
+    from .errors import InputError, StoreError
+    from .files import private_dir, write_file_atomic
     from .paths import config_location
 
     loc = config_location(_config_arg(ctx))
+    exists = f"{loc.path} already exists; not overwriting it (edit it, or move it away first)"
     if loc.path.exists():
-        raise InputError(f"{loc.path} already exists; not overwriting it (edit it, or move it away first)")
-    loc.path.parent.mkdir(parents=True, exist_ok=True)
-    # 0600: the file will likely hold notifier passwords or tokens.
-    fd = os.open(loc.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(example_config_text())
+        raise InputError(exists)
+    try:
+        private_dir(loc.path.parent)
+        # 0600: the file will likely hold notifier passwords or tokens. All or nothing: a full
+        # disk must not leave an empty file that every later command would read as the config.
+        if not write_file_atomic(loc.path, example_config_text().encode("utf-8"), overwrite=False):
+            raise InputError(exists)
+    except OSError as exc:
+        raise StoreError(f"{loc.path}: cannot write the config file: {exc.strerror or exc}") from None
     if as_json:
         echo_json({"path": loc.path, "created": True})
     else:

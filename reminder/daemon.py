@@ -73,7 +73,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from .errors import AlreadyRunning, ConfigError, ReminderError, StoreLost
+from .errors import AlreadyRunning, ConfigError, ReminderError, StoreError, StoreLost
+from .files import open_private, private_dir
 
 if TYPE_CHECKING:
     from .api import DispatchReport
@@ -125,8 +126,11 @@ class PidLock:
         self._fd: int | None = None
 
     def acquire(self, wait_seconds: float = 2.0) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            private_dir(self.path.parent)
+            fd = open_private(self.path, os.O_RDWR)
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot open the daemon lock: {exc.strerror or exc}") from None
         deadline = time.monotonic() + wait_seconds
         while True:
             try:
@@ -140,9 +144,15 @@ class PidLock:
                 # An Event wait, not time.sleep: libfaketime (the tests' clock) breaks
                 # clock_nanosleep when the monotonic clock is left real.
                 threading.Event().wait(0.05)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        os.fsync(fd)
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            os.fsync(fd)
+        except OSError as exc:  # a full disk: say so, and leave no half-written pid behind
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+            os.close(fd)
+            raise StoreError(f"{self.path}: cannot write the daemon's pid: {exc.strerror or exc}") from None
         self._fd = fd
 
     def release(self) -> None:

@@ -132,12 +132,11 @@ def _save(cache: str, text: str) -> None:
     """Write the cache atomically and drop this width's stale entries; an unwritable cache is skipped."""
     folder, keep = os.path.split(cache)
     width_suffix = "-" + keep.rsplit("-", 1)[1]
+    from .files import private_dir, write_file_atomic
+
     try:
-        os.makedirs(folder, exist_ok=True)
-        partial = f"{cache}.{os.getpid()}.tmp"
-        with open(partial, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(partial, cache)
+        private_dir(folder)
+        write_file_atomic(cache, text.encode("utf-8"))
         for name in os.listdir(folder):
             if name.startswith("help-") and name.endswith(width_suffix) and name != keep:
                 os.unlink(os.path.join(folder, name))

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO
 
 from .errors import InputError, StoreError
+from .files import private_dir
 
 __all__ = [
     "ATTACHMENTS_DIR",
@@ -172,7 +173,7 @@ def store_blob(data_dir: Path, source: Path, digest: str) -> None:
     dest = attachment_path(data_dir, digest)
     if dest.exists():
         return  # same content, same name: the existing blob is never touched
-    dest.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(dest.parent)  # attachments/ and its fan-out directories: 0700 (files.py)
     fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", dir=dest.parent)
     tmp = Path(tmp_name)
     try:

@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import StoreError
+from .files import private_dir
 
 __all__ = [
     "DIR_MODE",
@@ -187,7 +188,7 @@ class KeyDir:
 
     def _ensure_directory(self) -> None:
         try:
-            self.directory.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+            private_dir(self.directory)  # its missing parents 0700 too (files.py)
             # mkdir's mode passes through the umask, and the directory may predate us.
             if stat.S_IMODE(self.directory.stat().st_mode) != DIR_MODE:
                 os.chmod(self.directory, DIR_MODE)

@@ -29,6 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .errors import InputError, StoreError
+from .files import private_dir
 from .models import Case, Reminder, ReviewWindow
 
 __all__ = [
@@ -310,7 +311,7 @@ def write_bytes_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
 
     path = follow_links(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:

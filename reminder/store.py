@@ -41,6 +41,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from .errors import DatabaseLocked, InputError, NotFound, StoreError
+from .files import private_dir
 from .listing import case_docs, code_stamp, status_filter
 from .models import Case, ChecklistItem, Closure, ReviewWindow, TentativeDay
 
@@ -617,7 +618,7 @@ class Store:
 
     def _connect(self, any_thread: bool = False) -> sqlite3.Connection:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private_dir(self.path.parent)  # 0700, its missing parents too (files.py)
         except OSError as exc:
             raise StoreError(f"{self.path.parent}: cannot create the directory: {exc.strerror}") from None
         # any_thread: the daemon keeps one store across passes, which run on a worker thread

@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 
 from .childenv import child_environ
+from .files import private_dir, write_file_atomic
 from .paths import CONFIG_ENV, ENV_PREFIX, user_config_path
 
 __all__ = [
@@ -178,10 +179,8 @@ def install(
     path = unit_path()
     env_file = environment_file()
     config = config_path.expanduser().resolve() if config_path is not None else None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(render_unit(config_path=config, env_file=env_file), encoding="utf-8")
-    os.replace(tmp, path)
+    private_dir(path.parent)
+    write_file_atomic(path, render_unit(config_path=config, env_file=env_file).encode("utf-8"))
     notes = _environment_notes(env_file, notifier_tables or {})
     commands = ["systemctl --user daemon-reload", "systemctl --user enable --now reminder.service"]
     if start and systemd_available():

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pydantic import field_validator
 
+from ..files import open_private, private_dir
 from ..models import Message
 from .base import DeliveryResult, Notifier, NotifierOptions, OnResult
 
@@ -92,8 +93,8 @@ class LogNotifier(Notifier):
 
     def _open(self) -> int:
         path = self.path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        private_dir(path.parent)
+        return open_private(path, os.O_WRONLY | os.O_APPEND)
 
     def send(self, message: Message) -> DeliveryResult:
         return self.send_batch([message])[0]

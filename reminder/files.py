@@ -1,0 +1,106 @@
+"""Creating reminder's directories and files: its owner's alone, whatever the umask.
+
+What reminder keeps is personal (cases, evidence, passwords in a config file), and the
+machine may be shared: a directory another user can write to lets them swap the database
+or plant a ``-wal`` file beside it. So every directory reminder creates is 0700 and every
+file 0600, in one place — here — rather than at each ``mkdir`` and ``open``:
+
+- :func:`private_dir` creates a directory and its missing parents 0700 (``mkdir``'s mode
+  alone is filtered through the umask, and ``Path.mkdir(parents=True)`` ignores it for the
+  parents). A directory that already exists is left as it is: it is the user's.
+- :func:`open_private` opens (creating) a file 0600; an existing file keeps its mode.
+- :func:`write_file_atomic` writes a whole file through a synced temporary file and a
+  rename, or a link when it must not replace one: a reader, or a full disk, never leaves
+  half a file behind.
+
+SQLite creates ``-wal`` and ``-shm`` with the database file's own mode, so a 0600 database
+keeps those 0600 too. Only ``os``: the start-up fast path (``entry.py``) uses this.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+__all__ = ["PRIVATE_DIR_MODE", "PRIVATE_FILE_MODE", "open_private", "private_dir", "write_file_atomic"]
+
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def private_dir(path: str | os.PathLike[str]) -> None:
+    """Create ``path`` and any missing parents as 0700 directories.
+
+    Raises OSError (``NotADirectoryError`` when something other than a directory is there).
+    """
+    missing = []
+    current = os.path.abspath(os.fspath(path))
+    while not os.path.isdir(current):
+        missing.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, PRIVATE_DIR_MODE)
+        except FileExistsError:
+            if os.path.isdir(directory):
+                continue  # made by someone else meanwhile: theirs, left as it is
+            raise NotADirectoryError(20, "Not a directory", directory) from None
+        # mkdir's mode passed through the umask; this one does not.
+        os.chmod(directory, PRIVATE_DIR_MODE)
+
+
+def open_private(path: str | os.PathLike[str], flags: int) -> int:
+    """``os.open(path, flags)``, creating the file 0600 if it is not there (close-on-exec)."""
+    # The umask can only take bits away from 0600, never add group or other access.
+    return os.open(path, flags | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE_MODE)
+
+
+def write_file_atomic(path: str | os.PathLike[str], data: bytes, *, overwrite: bool = True) -> bool:
+    """Write ``data`` as the whole of ``path`` (0600), all or nothing; True if it was written.
+
+    The bytes go to a temporary file beside ``path``, are synced, then renamed over it —
+    or, with ``overwrite=False``, hard-linked to it, which fails if ``path`` exists (then
+    False, and nothing changes). The parent directory must exist. Raises OSError; the
+    temporary file never stays behind.
+    """
+    target = os.fspath(path)
+    folder, name = os.path.split(os.path.abspath(target))
+    tmp = os.path.join(folder, f".{name}.{os.urandom(4).hex()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_FILE_MODE)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if overwrite:
+            os.replace(tmp, target)
+        else:
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                return False
+        _fsync_dir(folder)
+        return True
+    finally:
+        # Gone after a rename; the second name after a link; else the debris of a failure.
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def _fsync_dir(folder: str) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems refuse fsync on a directory; the file itself is synced
+    finally:
+        os.close(fd)
