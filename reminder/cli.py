@@ -376,11 +376,10 @@ def countries_command(codes: tuple[str, ...], as_json: bool) -> None:
 def _setup_logging(verbose: int) -> None:
     import logging
 
+    from .logs import setup_daemon_logging
+
     level = logging.DEBUG if verbose > 1 else logging.INFO if verbose == 1 else logging.WARNING
-    # journald stamps each line itself; a bare format keeps `journalctl --user -u reminder` readable.
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-    # APScheduler narrates every job run at INFO: four lines a minute of noise in the journal.
-    logging.getLogger("apscheduler").setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
+    setup_daemon_logging(level, apscheduler_level=logging.DEBUG if verbose > 1 else logging.WARNING)
 
 
 @cli.command("daemon")
@@ -406,6 +405,14 @@ def daemon_command(ctx: click.Context, once: bool, verbose: int, as_json: bool) 
     _setup_logging(max(verbose, 0 if once else 1))
     config_path = ctx.find_root().ensure_object(dict).get("config_path")
     daemon = Daemon(lambda: _load_settings(config_path))
+    log_file, source = daemon.settings.daemon.log_file, daemon.settings.source
+    if log_file is not None:
+        from .logs import add_log_file
+
+        log_file = log_file.expanduser()
+        if not log_file.is_absolute() and source is not None:
+            log_file = source.parent / log_file  # as notifiers' paths: relative to the config file
+        add_log_file(log_file, key=f"{source}: daemon.log_file" if source else "daemon.log_file")
     if once:
         report = daemon.run_once()
         if as_json:
@@ -1839,10 +1846,10 @@ def _notifier_warnings(ctx: click.Context) -> None:
     ctx.call_on_close(lambda: logger.removeHandler(handler))
 
 
-def _notifier_sources(ctx: click.Context) -> tuple[dict[str, dict[str, Any]], Path | None, Path | None]:
+def _notifier_sources(ctx: click.Context) -> tuple[dict[str, dict[str, Any]], Path | None]:
     _notifier_warnings(ctx)
     settings = settings_from(ctx)
-    return settings.notifiers, settings.source, settings.daemon.log_file
+    return settings.notifiers, settings.source
 
 
 @cli.command("notifiers")
@@ -1862,8 +1869,8 @@ def notifiers_command(ctx: click.Context, as_json: bool) -> None:
     """
     from .notifiers.check import list_notifiers
 
-    tables, config_file, log_file = _notifier_sources(ctx)
-    rows = list_notifiers(tables, config_file=config_file, log_file=log_file)
+    tables, config_file = _notifier_sources(ctx)
+    rows = list_notifiers(tables, config_file=config_file)
     if as_json:
         echo_json([row.to_dict() for row in rows])
         return
@@ -1916,10 +1923,8 @@ def notify_test_command(ctx: click.Context, name: str | None, as_json: bool) -> 
 
     from .notifiers.check import test_notifiers
 
-    tables, config_file, log_file = _notifier_sources(ctx)
-    outcomes = test_notifiers(
-        tables, now=datetime.now(UTC), only=name, config_file=config_file, log_file=log_file
-    )
+    tables, config_file = _notifier_sources(ctx)
+    outcomes = test_notifiers(tables, now=datetime.now(UTC), only=name, config_file=config_file)
     if as_json:
         echo_json([o.to_dict() for o in outcomes])
     else:

@@ -262,7 +262,6 @@ class Daemon:
             self._notifiers = build_notifiers(
                 self.settings.notifiers,
                 config_file=self.settings.source,
-                log_file=self.settings.daemon.log_file,
             )
         return self._notifiers
 

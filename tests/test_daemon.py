@@ -52,9 +52,10 @@ pytestmark = pytest.mark.timeout(180)
 
 
 def write_config(tmp_env: TmpEnv, extra: str = "", max_sleep: float = 60) -> Path:
-    sink = tmp_env.root / "sink.jsonl"
-    tmp_env.write_config(f'[daemon]\nlog_file = "{sink}"\nmax_sleep_seconds = {max_sleep}\n{extra}')
-    return sink
+    """The config, and the log notifier's JSON-lines file (its default, beside the database)."""
+    log = tmp_env.root / "daemon.log"
+    tmp_env.write_config(f'[daemon]\nlog_file = "{log}"\nmax_sleep_seconds = {max_sleep}\n{extra}')
+    return tmp_env.db_path.parent / "reminders.log"
 
 
 def add_cases(tmp_env: TmpEnv, n: int, submitted: date, **kw: Any) -> list[str]:
