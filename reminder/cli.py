@@ -1192,9 +1192,9 @@ def config_path_command(ctx: click.Context, as_json: bool) -> None:
         return
     click.echo(str(loc.path))
     if not loc.exists:
-        click.echo(
-            "(not there yet: the embedded defaults apply; 'reminder config init' creates it)", err=True
-        )
+        # A file named by --config or $REMINDER_CONFIG must be there: other commands refuse to run.
+        defaults = "the embedded defaults apply; " if loc.source == "user config directory" else ""
+        click.echo(f"(not there yet: {defaults}'reminder config init' creates it)", err=True)
 
 
 @config_group.command("init")
@@ -1238,7 +1238,8 @@ def config_check_command(ctx: click.Context, as_json: bool) -> None:
     """Validate the config and print the effective settings (secrets masked).
 
     Environment variables REMINDER_<SECTION>__<KEY> override the file and are
-    included. Exit status 2 and one line naming the file and key if it is broken.
+    included. Notifier tables are checked by the daemon's own code (nothing is
+    sent). Exit status 2 and one line naming the file and key if it is broken.
 
     \b
     Example:
@@ -1246,8 +1247,12 @@ def config_check_command(ctx: click.Context, as_json: bool) -> None:
       REMINDER_DEFAULTS__HOUR=8 reminder config check --json
     """
     from .config import settings_as_dict
+    from .notifiers.check import check_notifiers
 
+    _notifier_warnings(ctx)
     settings = settings_from(ctx)
+    # What the daemon and `add` refuse, refused here by the same code.
+    check_notifiers(settings.notifiers, config_file=settings.source)
     data = settings_as_dict(settings)
     source = str(settings.source) if settings.source else "embedded defaults (no config file)"
     if as_json:

@@ -122,19 +122,15 @@ def config_location(explicit: Path | None = None) -> ConfigLocation:
 def read_toml(location: ConfigLocation) -> dict[str, Any]:
     """The raw TOML table of the config file ({} when there is none).
 
-    A file named with ``--config`` must exist: a typo there should not silently fall
-    back to the defaults. The search path's files are optional.
+    A file named with ``--config`` or ``$REMINDER_CONFIG`` must be there: a typo should
+    not silently fall back to the defaults. The user config directory's file is optional.
+    Whatever is at the path must be a regular file: a directory, a FIFO (which would
+    block the read for ever), a device or a symlink loop is an error, with the reason.
     """
-    if not location.exists:
-        if location.source == "--config":
-            raise ConfigError(
-                f"{location.path}: config file not found (create one with 'reminder config init')"
-            )
+    path, named = location.path, location.source != "user config directory"
+    text = _read_config_file(path, f" (named by {location.source})" if named else "", optional=not named)
+    if text is None:
         return {}
-    try:
-        text = location.path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{location.path}: cannot read the config file: {exc}") from None
     import tomllib  # only when there is a file: keeps `reminder list` on defaults lean
 
     try:
@@ -142,6 +138,41 @@ def read_toml(location: ConfigLocation) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         # The message already carries "(at line L, column C)".
         raise ConfigError(f"{location.path}: TOML syntax error: {exc}") from None
+
+
+def _read_config_file(path: Path, named_by: str, *, optional: bool) -> str | None:
+    """The file's text; None if it is not there and ``optional``; else ConfigError saying why."""
+    import errno
+    import stat
+
+    try:
+        # Non-blocking: opening a FIFO to read would otherwise wait for a writer.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        if optional:
+            return None
+        raise ConfigError(
+            f"{path}: config file not found{named_by}; create it with 'reminder config init'"
+        ) from None
+    except OSError as exc:
+        why = "a symlink loop" if exc.errno == errno.ELOOP else exc.strerror or str(exc)
+        raise ConfigError(f"{path}: cannot read the config file{named_by}: {why}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise ConfigError(f"{path}: is a directory, not a config file{named_by}")
+        if not stat.S_ISREG(mode):
+            raise ConfigError(f"{path}: is not a regular file (a FIFO, socket or device){named_by}")
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file{named_by}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: the config file is not UTF-8 text: {exc}") from None
 
 
 def store_path_fast(explicit: Path | None = None) -> Path:

@@ -1,8 +1,8 @@
 """Shared fixtures: an isolated environment, a real store in it, and the CLI as a subprocess.
 
-``tmp_env`` points every path reminder uses (config file, XDG config/data/state
-directories) into ``tmp_path`` and removes any ``REMINDER_*`` variables, so tests
-never touch the real user's files. ``store`` opens the database the CLI would use
+``tmp_env`` points every path reminder uses (XDG config/data/state/cache directories,
+so the config file too) into ``tmp_path`` and removes any ``REMINDER_*`` variables, so
+tests never touch the real user's files. ``store`` opens the database the CLI would use
 in that environment. ``run_cli`` runs ``python -m reminder …`` with that
 environment, the way a user (or systemd) would.
 """
@@ -39,7 +39,9 @@ class TmpEnv:
 
     root: Path
     env: dict[str, str]
-    config_path: Path  # $REMINDER_CONFIG (not created: write it, or run `reminder config init`)
+    # The user config directory's config.toml (not created: write it, or run `reminder config
+    # init`). Not $REMINDER_CONFIG: a variable naming a file that is not there is an error.
+    config_path: Path
     config_home: Path  # $XDG_CONFIG_HOME
     data_home: Path  # $XDG_DATA_HOME
     db_path: Path  # the default store path in this environment
@@ -85,8 +87,7 @@ def tmp_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TmpEnv:
     }
     for name, path in homes.items():
         monkeypatch.setenv(name, str(path))
-    config_path = tmp_path / "reminder.toml"
-    monkeypatch.setenv("REMINDER_CONFIG", str(config_path))
+    config_path = homes["XDG_CONFIG_HOME"] / "reminder" / "config.toml"
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     # Rich would otherwise wrap tables at 80 columns and colour them in a CI log.

@@ -192,7 +192,7 @@ def test_config_init_path_check(run_cli: RunCli, tmp_env: TmpEnv) -> None:
     assert "[templates.sim-cancellation]" in tmp_env.config_path.read_text()
     assert "not overwriting" in one_line_error(run_cli("config", "init"))
     info = json.loads(ok(run_cli("config", "path", "--json")).stdout)
-    assert info == {"path": str(tmp_env.config_path), "source": "$REMINDER_CONFIG", "exists": True}
+    assert info == {"path": str(tmp_env.config_path), "source": "user config directory", "exists": True}
 
     with tmp_env.config_path.open("a") as fh:
         fh.write('\n[notifiers.hook]\ntype = "command"\nargv = ["/bin/true"]\napi_token = "s3cret"\n')

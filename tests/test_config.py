@@ -54,12 +54,12 @@ def test_search_order(tmp_env: TmpEnv, monkeypatch: pytest.MonkeyPatch, tmp_path
     user = tmp_env.config_home / "reminder" / "config.toml"
     user.parent.mkdir(parents=True)
     user.write_text('[defaults]\ncountry = "DE"\n')
-    monkeypatch.delenv("REMINDER_CONFIG")
     assert config_path().path == user and config_path().source == "user config directory"
     assert load_settings().defaults.country == "DE"
 
-    tmp_env.write_config('[defaults]\ncountry = "GB"\n')
-    monkeypatch.setenv("REMINDER_CONFIG", str(tmp_env.config_path))
+    from_env = tmp_path / "env.toml"
+    from_env.write_text('[defaults]\ncountry = "GB"\n')
+    monkeypatch.setenv("REMINDER_CONFIG", str(from_env))
     assert config_path().source == "$REMINDER_CONFIG"
     assert load_settings().defaults.country == "GB"
 
@@ -69,11 +69,16 @@ def test_search_order(tmp_env: TmpEnv, monkeypatch: pytest.MonkeyPatch, tmp_path
     assert load_settings(explicit).defaults.country == "US"
 
 
-def test_missing_env_file_means_defaults_but_missing_explicit_file_is_an_error(tmp_env: TmpEnv) -> None:
+def test_missing_user_file_means_defaults_but_a_named_file_must_be_there(
+    tmp_env: TmpEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert not config_path().exists
     assert load_settings().defaults.country == "BH"
-    with pytest.raises(ConfigError, match=r"nope\.toml: config file not found"):
+    with pytest.raises(ConfigError, match=r"nope\.toml: config file not found \(named by --config\)"):
         load_settings(tmp_env.root / "nope.toml")
+    monkeypatch.setenv("REMINDER_CONFIG", str(tmp_env.root / "gone.toml"))
+    with pytest.raises(ConfigError, match=r"gone\.toml: config file not found \(named by \$REMINDER_CONFIG\)"):
+        load_settings()
 
 
 def test_environment_overrides_the_file(tmp_env: TmpEnv, monkeypatch: pytest.MonkeyPatch) -> None:

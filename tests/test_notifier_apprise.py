@@ -145,7 +145,7 @@ def test_invalid_url_is_reported(hook: Hook) -> None:
     [
         ({}, "notifiers.apprise.urls: Field required"),
         ({"urls": []}, "notifiers.apprise.urls: List should have at least 1 item"),
-        ({"urls": ["not a url"]}, "notifiers.apprise.urls: Value error, urls[0] is not an apprise URL"),
+        ({"urls": ["not a url"]}, "notifiers.apprise.urls: urls[0] is not an apprise URL"),
         ({"urls": "json://x/"}, "notifiers.apprise.urls: Input should be a valid list"),
     ],
 )

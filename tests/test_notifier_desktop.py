@@ -314,7 +314,7 @@ def test_options_from_config() -> None:
     from reminder.errors import ConfigError
 
     with pytest.raises(
-        ConfigError, match=r"notifiers.desktop.critical_kinds: Value error, unknown reminder kind"
+        ConfigError, match=r"notifiers.desktop.critical_kinds: unknown reminder kind"
     ):
         build_notifiers({"desktop": {"critical_kinds": ["soon"]}})
 

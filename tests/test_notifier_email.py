@@ -468,9 +468,9 @@ BASE = {"host": "mail.example.org", "sender": "a@example.org", "recipients": ["b
         ({**BASE, "recipients": []}, "notifiers.email.recipients: List should have at least 1 item"),
         (
             {**BASE, "recipients": ["nobody"]},
-            "notifiers.email.recipients: Value error, 'nobody' is not an e-mail",
+            "notifiers.email.recipients: 'nobody' is not an e-mail",
         ),
-        ({**BASE, "sender": "x"}, "notifiers.email.sender: Value error, 'x' is not an e-mail address"),
+        ({**BASE, "sender": "x"}, "notifiers.email.sender: 'x' is not an e-mail address"),
         ({**BASE, "username": "u", "password_env": "A", "password_file": "f"}, "not both"),
         ({**BASE, "password_env": "A"}, "a password needs a username"),
         (

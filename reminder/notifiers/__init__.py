@@ -15,9 +15,10 @@ so two of a kind can coexist (``[notifiers.work-mail]``).
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -108,11 +109,17 @@ def _where(config_file: Path | None) -> str:
     return f"{config_file}: " if config_file is not None else ""
 
 
-def _format_validation(error: ValidationError, prefix: str) -> str:
+def _format_validation(error: ValidationError, prefix: str, keys: Iterable[str] = ()) -> str:
+    """One line: ``notifiers.mail.port: Input should be …; notifiers.mail.hots: unknown key …``."""
     parts = []
     for item in error.errors(include_url=False):
         loc = ".".join(str(p) for p in item["loc"])
-        parts.append(f"{prefix}{'.' + loc if loc else ''}: {item['msg']}")
+        message = item["msg"].removeprefix("Value error, ")  # pydantic's wording, not the user's
+        if item["type"] == "extra_forbidden":
+            # As for the rest of the config (config.py): a misspelt key gets its likely intent.
+            close = difflib.get_close_matches(str(item["loc"][-1]), list(keys), n=1)
+            message = "unknown key" + (f" (did you mean '{close[0]}'?)" if close else "")
+        parts.append(f"{prefix}{'.' + loc if loc else ''}: {message}")
     return "; ".join(parts)
 
 
@@ -153,7 +160,8 @@ def parse_notifier_tables(
         try:
             options = cls.Options.model_validate(raw)
         except ValidationError as exc:
-            raise ConfigError(where + _format_validation(exc, f"notifiers.{label}")) from None
+            message = _format_validation(exc, f"notifiers.{label}", cls.Options.model_fields)
+            raise ConfigError(where + message) from None
         specs.append(NotifierSpec(label, cls, options))
     return specs
 

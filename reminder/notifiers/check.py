@@ -20,13 +20,14 @@ from . import (
     NotifierSpec,
     available_notifier_classes,
     build_notifier,
+    build_notifiers,
     notifier_class,
     parse_notifier_tables,
 )
 from .base import Clock, DeliveryResult, Notifier, NotifierContext
 from .messages import render_test_message
 
-__all__ = ["NotifierRow", "TestOutcome", "list_notifiers", "test_notifiers"]
+__all__ = ["NotifierRow", "TestOutcome", "check_notifiers", "list_notifiers", "test_notifiers"]
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,14 @@ class TestOutcome:
 
 def _source(cls: type[Notifier]) -> str:
     return "built-in" if cls.__module__.startswith("reminder.notifiers.") else cls.__module__
+
+
+def check_notifiers(tables: Mapping[str, Mapping[str, Any]], *, config_file: Path | None = None) -> None:
+    """Validate ``[notifiers.*]`` exactly as the daemon does, by the daemon's own code: every
+    table parsed, every enabled notifier built (a missing ``ca_file`` shows only then), then
+    closed. Raises ConfigError naming the file, the table and the key; sends nothing."""
+    for notifier in build_notifiers(tables, config_file=config_file):
+        notifier.close()
 
 
 def _row_for(

@@ -1,0 +1,184 @@
+"""The config file's contract at the edges: `config check` refuses what the daemon refuses, a
+$REMINDER_CONFIG that names no readable file is an error, and `[daemon] log_file` is the daemon's log.
+
+All through real subprocesses: exit 2 and one line naming the file, the table and the key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import RunCli, TmpEnv
+
+MAIL = '[notifiers.mail]\ntype = "email"\nsender = "me@example.org"\n'
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], code: int = 2) -> str:
+    assert result.returncode == code, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("table", "where", "key"),
+    [
+        (
+            MAIL + 'host = "smtp.example.org"\nrecipients = ["me@example.org"]\n'
+            'username = "me"\npassword = "hunter2"\n',
+            "notifiers.mail",
+            "password",
+        ),
+        (MAIL + 'hots = "smtp.example.org"\nrecipients = ["me@example.org"]\n', "notifiers.mail", "hots"),
+        (
+            MAIL + 'host = "smtp.example.org"\nport = "8125x"\nrecipients = ["me@example.org"]\n',
+            "notifiers.mail",
+            "port",
+        ),
+        (MAIL + 'host = "smtp.example.org"\n', "notifiers.mail", "recipients"),
+        ('[notifiers.hook]\ntype = "command"\nargv = []\n', "notifiers.hook", "argv"),
+        (
+            MAIL
+            + 'host = "smtp.example.org"\nrecipients = ["me@example.org"]\nca_file = "/nonexistent/ca.pem"\n',
+            "notifiers.mail",
+            "ca_file",
+        ),
+    ],
+)
+def test_config_check_refuses_the_notifier_tables_the_daemon_refuses(
+    run_cli: RunCli, tmp_env: TmpEnv, table: str, where: str, key: str
+) -> None:
+    tmp_env.write_config(table)
+    for args in (["config", "check"], ["daemon", "--once"]):
+        line = one_line_error(run_cli(*args))
+        assert str(tmp_env.config_path) in line and where in line and key in line, (args, line)
+    error = json.loads(one_line_error(run_cli("config", "check", "--json")))["error"]
+    assert where in error and key in error
+
+
+def test_config_check_suggests_the_key_a_typo_meant(run_cli: RunCli, tmp_env: TmpEnv) -> None:
+    tmp_env.write_config(MAIL + 'hots = "smtp.example.org"\nrecipients = ["me@example.org"]\n')
+    line = one_line_error(run_cli("config", "check"))
+    assert "notifiers.mail.hots: unknown key (did you mean 'host'?)" in line
+
+
+def test_config_check_passes_a_good_notifier_table(run_cli: RunCli, tmp_env: TmpEnv) -> None:
+    tmp_env.write_config(
+        MAIL + 'host = "smtp.example.org"\nrecipients = ["me@example.org"]\n'
+        'username = "me"\npassword_env = "NOT_SET_HERE"\n'
+    )
+    result = run_cli("config", "check")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"# OK: {tmp_env.config_path}")
+
+
+def _not_a_file(path: Path, kind: str) -> str:
+    """Make ``path`` a ``kind`` of thing that is not a config file; the reason the error gives."""
+    if kind == "directory":
+        path.mkdir()
+        return "is a directory"
+    if kind == "fifo":
+        os.mkfifo(path)
+        return "is not a regular file"
+    if kind == "loop":
+        path.symlink_to(path)
+        return "symlink loop"
+    return "config file not found"
+
+
+@pytest.mark.parametrize("kind", ["missing", "directory", "fifo", "loop"])
+def test_reminder_config_naming_no_readable_file_is_exit_2(
+    run_cli: RunCli, tmp_env: TmpEnv, kind: str
+) -> None:
+    path = tmp_env.root / "named.toml"
+    why = _not_a_file(path, kind)
+    env = {"REMINDER_CONFIG": str(path)}
+    for args in (
+        ["list"],
+        ["list", "--json"],
+        ["config", "check"],
+        ["add", "--title", "t", "--org", "o", "--submitted", "2026-03-01"],
+    ):
+        line = one_line_error(run_cli(*args, env=env, timeout=30))
+        assert str(path) in line and "$REMINDER_CONFIG" in line and why in line, (args, line)
+    assert not tmp_env.db_path.exists()  # nothing ran on the defaults instead
+
+
+@pytest.mark.parametrize("kind", ["fifo", "loop"])
+def test_config_option_naming_no_readable_file_says_why(run_cli: RunCli, tmp_env: TmpEnv, kind: str) -> None:
+    path = tmp_env.root / "named.toml"
+    why = _not_a_file(path, kind)
+    line = one_line_error(run_cli("--config", str(path), "list", timeout=30))
+    assert str(path) in line and why in line
+
+
+def test_config_path_and_init_still_work_for_a_missing_reminder_config(
+    run_cli: RunCli, tmp_env: TmpEnv
+) -> None:
+    path = tmp_env.root / "new" / "reminder.toml"
+    env = {"REMINDER_CONFIG": str(path)}
+    shown = run_cli("config", "path", env=env)
+    assert shown.returncode == 0 and shown.stdout.strip() == str(path)
+    assert run_cli("config", "init", env=env).returncode == 0
+    assert run_cli("config", "check", env=env).returncode == 0
+
+
+STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d ")
+
+
+def _daemon(tmp_env: TmpEnv, stderr: Path, env: dict[str, str] | None = None) -> tuple[int, Path]:
+    log = tmp_env.root / "state" / "reminder" / "daemon.log"
+    tmp_env.write_config(f'[daemon]\nlog_file = "{log}"\n')
+    with stderr.open("w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "reminder", "daemon"],
+            env={**tmp_env.env, **(env or {})},
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while "reminder daemon running" not in stderr.read_text():
+                assert proc.poll() is None and time.monotonic() < deadline, stderr.read_text()
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return code, log
+
+
+def test_log_file_gets_the_daemons_own_log_lines_with_timestamps(tmp_env: TmpEnv) -> None:
+    stderr = tmp_env.root / "stderr.txt"
+    code, log = _daemon(tmp_env, stderr)
+    assert code == 0
+    lines = log.read_text().splitlines()
+    assert any("reminder daemon running" in line for line in lines), lines
+    assert any("reminder daemon stopped" in line for line in lines), lines
+    assert all(STAMP.match(line) for line in lines), lines
+    # Not under journald: stderr is stamped as well.
+    err = [line for line in stderr.read_text().splitlines() if line]
+    assert err and all(STAMP.match(line) for line in err), err
+
+
+def test_under_journald_stderr_is_left_to_the_journals_stamps(tmp_env: TmpEnv) -> None:
+    stderr = tmp_env.root / "stderr.txt"
+    stderr.touch()
+    st = stderr.stat()
+    # systemd sets JOURNAL_STREAM to the device and inode of the stream it connected to stderr.
+    code, log = _daemon(tmp_env, stderr, env={"JOURNAL_STREAM": f"{st.st_dev}:{st.st_ino}"})
+    assert code == 0
+    err = [line for line in stderr.read_text().splitlines() if line]
+    assert err and not any(STAMP.match(line) for line in err), err
+    assert all(STAMP.match(line) for line in log.read_text().splitlines())
