@@ -145,6 +145,25 @@ def _fail(message: str, code: int, as_json: bool) -> NoReturn:
     sys.exit(code)
 
 
+def _not_utf8(argv: Sequence[str]) -> str | None:
+    """The error for the first argument that is not valid UTF-8, or None.
+
+    Python hands such bytes over as lone surrogates (U+DC80–U+DCFF, "surrogateescape"),
+    which no database, file or terminal can take as text.
+    """
+    for i, arg in enumerate(argv):
+        if any("\udc80" <= ch <= "\udcff" for ch in arg):
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            before = argv[i - 1] if i else ""
+            where = (
+                f"the value of {before}"
+                if before.startswith("-") and "=" not in before
+                else f"argument {i + 1}"
+            )
+            return f"'{shown}' ({where}) is not valid UTF-8; reminder takes text and file names in UTF-8"
+    return None
+
+
 class ReminderGroup(click.Group):
     """A click group that turns every expected error into one line and an exit status."""
 
@@ -153,6 +172,10 @@ class ReminderGroup(click.Group):
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         as_json = "--json" in argv
+        bad = _not_utf8(argv)
+        if bad is not None:
+            # Refused before anything runs: such a title would fail half-way into the database.
+            _fail(bad, 2, as_json)
         try:
             return super().main(args=argv, prog_name=prog_name, standalone_mode=False, **extra)
         except click.exceptions.Exit as exc:

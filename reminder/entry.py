@@ -56,6 +56,8 @@ def _serve(argv: Sequence[str]) -> int | None:
 
         sys.stdout.write(f"reminder, version {__version__}\n")
         return 0
+    if any("\udc80" <= ch <= "\udcff" for arg in argv for ch in arg):
+        return None  # bytes that are not UTF-8: click's path refuses them, in one line
     request = _parse_list_json(argv)
     return None if request is None else _list_json(*request)
 

@@ -32,7 +32,7 @@ STAMPED_FORMAT = "%(asctime)s " + BARE_FORMAT
 class _Formatter(logging.Formatter):
     """ISO 8601 local times with the offset, and control characters escaped."""
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         return datetime.fromtimestamp(record.created).astimezone().isoformat(timespec="milliseconds")
 
     def format(self, record: logging.LogRecord) -> str:

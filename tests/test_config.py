@@ -77,7 +77,8 @@ def test_missing_user_file_means_defaults_but_a_named_file_must_be_there(
     with pytest.raises(ConfigError, match=r"nope\.toml: config file not found \(named by --config\)"):
         load_settings(tmp_env.root / "nope.toml")
     monkeypatch.setenv("REMINDER_CONFIG", str(tmp_env.root / "gone.toml"))
-    with pytest.raises(ConfigError, match=r"gone\.toml: config file not found \(named by \$REMINDER_CONFIG\)"):
+    named = r"gone\.toml: config file not found \(named by \$REMINDER_CONFIG\)"
+    with pytest.raises(ConfigError, match=named):
         load_settings()
 
 

@@ -313,9 +313,7 @@ def test_options_from_config() -> None:
     assert n.accepts("deadline") and not n.accepts("opened")
     from reminder.errors import ConfigError
 
-    with pytest.raises(
-        ConfigError, match=r"notifiers.desktop.critical_kinds: unknown reminder kind"
-    ):
+    with pytest.raises(ConfigError, match=r"notifiers.desktop.critical_kinds: unknown reminder kind"):
         build_notifiers({"desktop": {"critical_kinds": ["soon"]}})
 
 
