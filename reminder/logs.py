@@ -11,6 +11,7 @@ so ``tail -f`` on the file cannot be made to rewrite the terminal.
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import os
@@ -43,10 +44,10 @@ class _Formatter(logging.Formatter):
 class LogFileHandler(logging.handlers.WatchedFileHandler):
     """Appends to a file created 0600 in 0700 directories (``files.py``), reopened after a rotation."""
 
-    def _open(self) -> TextIO:
+    def _open(self) -> io.TextIOWrapper:
         private_dir(os.path.dirname(os.path.abspath(self.baseFilename)))
         fd = open_private(self.baseFilename, os.O_WRONLY | os.O_APPEND)
-        return os.fdopen(fd, "a", encoding=self.encoding or "utf-8", errors=self.errors)
+        return open(fd, "a", encoding=self.encoding or "utf-8", errors=self.errors)
 
 
 def under_journald(stream: TextIO) -> bool:
