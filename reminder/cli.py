@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from .errors import InputError, ReminderError
+from .terminal import escape_controls as _t
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -141,7 +142,8 @@ def _fail(message: str, code: int, as_json: bool) -> NoReturn:
 
         click.echo(json.dumps({"error": message}, ensure_ascii=False), err=True)
     else:
-        click.echo(f"Error: {message}", err=True)
+        # The message may quote what the user typed, or a file name: shown, never obeyed.
+        click.echo(f"Error: {_t(message)}", err=True)
     sys.exit(code)
 
 
@@ -255,6 +257,7 @@ def _window_summary(w: ReviewWindow) -> list[str]:
 def _window_table(w: ReviewWindow) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=None, show_edge=False, pad_edge=False)
     for name, justify in (("Date", "left"), ("Day", "left"), ("Business", "center"), ("Count", "right")):
@@ -273,7 +276,7 @@ def _window_table(w: ReviewWindow) -> None:
             f"{d.date:%a}",
             "yes" if d.business else "no",
             "" if d.count is None else str(d.count),
-            why,
+            Text(_t(why)),  # a closure's label is the user's: no markup, no control characters
         )
     Console(soft_wrap=False).print(table)
 
@@ -342,7 +345,7 @@ def window_command(
         echo_json(window_to_dict(w))
         return
     for line in _window_summary(w):
-        click.echo(line)
+        click.echo(_t(line))  # closure labels are the user's
     if explain:
         click.echo()
         _window_table(w)
@@ -486,7 +489,7 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
         at = datetime.fromisoformat(str(nxt["at"]))
         click.echo(
             f"next due:  {at:%a %Y-%m-%d %H:%M} {nxt['timezone']} — {nxt['kind']} for {nxt['case']} "
-            f"({nxt['title']}) by {nxt['notifier']}"
+            f"({_t(str(nxt['title']))}) by {nxt['notifier']}"
         )
         if not info["running"] and at <= _now():
             click.echo("           already due, and no daemon runs: 'reminder service install'")
@@ -698,23 +701,24 @@ def _days_left_text(days: int | None) -> str:
 
 
 def _print_case(view: CaseView, *, explain: bool = False) -> None:
+    # Every field the user typed goes through _t: its control characters are shown, not obeyed.
     c, w = view.case, view.window
-    click.echo(f"{c.id}  {c.title}  [{c.status}]")
-    click.echo(f"  organisation: {c.organisation}")
-    click.echo(f"  kind:         {c.kind}" + (f" — {c.filed}" if c.filed else ""))
+    click.echo(f"{c.id}  {_t(c.title)}  [{c.status}]")
+    click.echo(f"  organisation: {_t(c.organisation)}")
+    click.echo(f"  kind:         {_t(c.kind)}" + (f" — {_t(c.filed)}" if c.filed else ""))
     if c.reference:
-        click.echo(f"  reference:    {c.reference}")
+        click.echo(f"  reference:    {_t(c.reference)}")
     if c.channels:
-        click.echo(f"  channels:     {', '.join(c.channels)}")
+        click.echo(f"  channels:     {_t(', '.join(c.channels))}")
     if c.account:
-        click.echo(f"  account:      {c.account}")
+        click.echo(f"  account:      {_t(c.account)}")
     if c.org_email:
-        click.echo(f"  org e-mail:   {c.org_email}")
+        click.echo(f"  org e-mail:   {_t(c.org_email)}")
     if c.letter_language or c.account or c.org_email:
         from .regulators import country_language
 
         lang = c.letter_language or f"{country_language(c.country)} (the default for {c.country})"
-        click.echo(f"  letters in:   {lang}")
+        click.echo(f"  letters in:   {_t(lang)}")
     at = f" {c.submitted_time:%H:%M}" if c.submitted_time else ""
     place = c.country + (f"-{c.subdivision}" if c.subdivision else "")
     click.echo(f"  submitted:    {c.submitted:%a %Y-%m-%d}{at} ({place}, {c.timezone})")
@@ -727,28 +731,29 @@ def _print_case(view: CaseView, *, explain: bool = False) -> None:
         )
         if w.tentative:
             because = "; ".join(f"{t.date:%Y-%m-%d} {t.name}" for t in w.tentative_because)
-            click.echo(f"  tentative:    counts across dates not yet official — {because}")
+            click.echo(f"  tentative:    counts across dates not yet official — {_t(because)}")
         for text in w.warnings:
-            click.echo(f"  warning:      {text}")
+            click.echo(f"  warning:      {_t(text)}")
     for cl in c.closures:
         span = f"{cl.start}" if cl.start == cl.end else f"{cl.start}..{cl.end}"
-        click.echo(f"  closure:      {span} {cl.label}")
+        click.echo(f"  closure:      {span} {_t(cl.label)}")
     if c.preset:
-        click.echo(f"  escalation:   {c.preset}" + (f" — {view.preset_title}" if view.preset_title else ""))
+        title = f" — {_t(view.preset_title)}" if view.preset_title else ""
+        click.echo(f"  escalation:   {_t(c.preset)}{title}")
         for step in view.preset_steps:
             day = datetime.fromisoformat(str(step["due"]))
-            click.echo(f"    step {step['n']}  {day:%a %Y-%m-%d}  {step['step']}")
+            click.echo(f"    step {step['n']}  {day:%a %Y-%m-%d}  {_t(str(step['step']))}")
     if c.status == "closed":
         when = f"{c.closed_at:%Y-%m-%d}" if c.closed_at else "?"
-        click.echo(f"  closed:       {when}" + (f" — {c.resolution}" if c.resolution else ""))
+        click.echo(f"  closed:       {when}" + (f" — {_t(c.resolution)}" if c.resolution else ""))
     if c.notes:
-        click.echo(f"  notes:        {c.notes}")
+        click.echo(f"  notes:        {_t(c.notes, keep_newlines=True)}")
     if c.checklist:
         click.echo("  checklist:")
         for item in c.checklist:
-            click.echo(f"    [{'x' if item.done else ' '}] {item.position}. {item.text}")
+            click.echo(f"    [{'x' if item.done else ' '}] {item.position}. {_t(item.text)}")
     if view.warning:
-        click.echo(f"  ⚠ {view.warning}")
+        click.echo(f"  ⚠ {_t(view.warning)}")
     if view.evidence_count is not None:
         n = view.evidence_count
         more = f" (all: reminder evidence list {c.id})" if n > len(view.evidence) else ""
@@ -759,7 +764,8 @@ def _print_case(view: CaseView, *, explain: bool = False) -> None:
         click.echo("  reminders:")
         for r in view.reminders:
             sent = f" at {str(r['sent_at'])[:16]}" if r.get("sent_at") else ""
-            why = f" ({r['last_error']})" if r.get("last_error") and r["status"] != "sent" else ""
+            # A notifier's error can quote a remote server: shown, not obeyed.
+            why = f" ({_t(str(r['last_error']))})" if r.get("last_error") and r["status"] != "sent" else ""
             due = str(r["due"])[:16]
             key = str(r["key"])
             # A preset's step by its name, not as one more "escalation".
@@ -952,6 +958,7 @@ def list_command(ctx: click.Context, status: str, due_before: date | None, as_js
 def _cases_table(views: Sequence[CaseView]) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console(soft_wrap=False)
     # Titles are what people scan for: at 80 columns the window's opening goes into "Left"
@@ -966,7 +973,9 @@ def _cases_table(views: Sequence[CaseView]) -> None:
         w = v.window
         opens = [] if not with_opens else ["" if w is None else f"{w.opens:%a %Y-%m-%d}"]
         deadline = "" if w is None else f"{w.deadline:%a %Y-%m-%d}" + ("?" if w.tentative else "")
-        table.add_row(v.case.id, v.case.title, v.case.organisation, *opens, deadline, _left_text(v))
+        # Text, not str: a title is shown as typed, with neither rich markup nor control characters.
+        title, organisation = Text(_t(v.case.title)), Text(_t(v.case.organisation))
+        table.add_row(v.case.id, title, organisation, *opens, deadline, _left_text(v))
     console.print(table)
     if any(v.window is not None and v.window.tentative for v in views):
         console.print(
@@ -1155,7 +1164,7 @@ def delete_command(ctx: click.Context, case_id: str, yes: bool, as_json: bool) -
     if as_json:
         echo_json({"deleted": case.id, "title": case.title})
     else:
-        click.echo(f"Deleted case {case.id} ({case.title}).")
+        click.echo(f"Deleted case {case.id} ({_t(case.title)}).")
 
 
 @cli.command("check")
@@ -1182,7 +1191,7 @@ def check_command(ctx: click.Context, case_id: str, item: str, undo: bool, as_js
     if as_json:
         echo_json(_case_json(view))
         return
-    click.echo(f"{'Unticked' if undo else 'Ticked'} {ticked.position}. {ticked.text}")
+    click.echo(f"{'Unticked' if undo else 'Ticked'} {ticked.position}. {_t(ticked.text)}")
     left = [i for i in view.case.checklist if not i.done]
     click.echo(f"{len(left)} of {len(view.case.checklist)} items left." if left else "Checklist complete.")
 
@@ -1213,7 +1222,7 @@ def config_path_command(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         echo_json({"path": loc.path, "source": loc.source, "exists": loc.exists})
         return
-    click.echo(str(loc.path))
+    click.echo(_t(str(loc.path)))
     if not loc.exists:
         # A file named by --config or $REMINDER_CONFIG must be there: other commands refuse to run.
         defaults = "the embedded defaults apply; " if loc.source == "user config directory" else ""
@@ -1281,9 +1290,9 @@ def config_check_command(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         echo_json({"source": source, "valid": True, "settings": data})
         return
-    click.echo(f"# OK: {source}")
+    click.echo(f"# OK: {_t(source)}")
     for line in _flatten(data):
-        click.echo(line)
+        click.echo(_t(line))  # JSON escapes C0 controls, but not DEL or C1
 
 
 def _flatten(data: Any, prefix: str = "") -> list[str]:
@@ -1309,7 +1318,7 @@ def _evidence_line(e: Any, fixes: dict[int, list[int]]) -> str:
     files = len(e.attachments)
     extra = ([f"{files} file{'' if files == 1 else 's'}"] if files else []) + links
     # In this computer's time zone: the user reads the log where they are.
-    return f"#{e.seq:<3} {e.at.astimezone():%Y-%m-%d %H:%M}  {e.kind:<10} {e.summary}" + (
+    return f"#{e.seq:<3} {e.at.astimezone():%Y-%m-%d %H:%M}  {e.kind:<10} {_t(e.summary)}" + (
         f"  ({'; '.join(extra)})" if extra else ""
     )
 
@@ -1414,7 +1423,9 @@ def evidence_list_command(ctx: click.Context, case_id: str, as_json: bool) -> No
         echo_json({"version": 1, "case_id": store.get_case(case_id).id, "entries": items})
         return
     if not entries:
-        click.echo(f"No evidence yet. Add some with: reminder evidence add {case_id} --kind call --summary …")
+        click.echo(
+            f"No evidence yet. Add some with: reminder evidence add {_t(case_id)} --kind call --summary …"
+        )
         return
     for e in entries:
         click.echo(_evidence_line(e, fixes))
@@ -1446,15 +1457,15 @@ def evidence_show_command(ctx: click.Context, case_id: str, seq: int, as_json: b
     click.echo(f"  kind:      {entry.kind}")
     click.echo(f"  at:        {entry.at.isoformat()}")
     click.echo(f"  recorded:  {entry.recorded_at.isoformat()}")
-    click.echo(f"  summary:   {entry.summary}")
+    click.echo(f"  summary:   {_t(entry.summary)}")
     if entry.corrects is not None:
         click.echo(f"  corrects:  #{entry.corrects}")
     if fixed_by:
         click.echo("  corrected by: " + ", ".join(f"#{n}" for n in fixed_by))
     for a in data["attachments"]:
-        click.echo(f"  file:      {a['name']} ({a['size']} bytes)")
+        click.echo(f"  file:      {_t(a['name'])} ({a['size']} bytes)")
         click.echo(f"             sha256 {a['sha256']}")
-        click.echo(f"             kept at {a['path']}")
+        click.echo(f"             kept at {_t(str(a['path']))}")
     click.echo(f"  hash:      {entry.hash}")
     click.echo(f"  previous:  {entry.prev_hash or '(first entry)'}")
 
@@ -1532,9 +1543,9 @@ def evidence_verify_command(ctx: click.Context, case_id: str, head: str | None, 
             prefix = report.head_hash[:HEAD_PREFIX]
             click.echo(f"Check it later with: reminder evidence verify {report.case_id} --head {prefix}")
     else:
-        click.echo(f"NOT INTACT: {report.first}", err=True)
+        click.echo(f"NOT INTACT: {_t(str(report.first))}", err=True)  # may name an attachment
         for p in report.problems[1:]:
-            click.echo(f"  also: {p}", err=True)
+            click.echo(f"  also: {_t(str(p))}", err=True)
     if not report.ok:
         sys.exit(1)
 
@@ -1658,9 +1669,9 @@ def _report_written(path: Path, as_json: bool, *, changed: bool, kind: str) -> N
     if as_json:
         echo_json({"version": 1, "path": path.resolve(), "written": changed})
     elif changed:
-        click.echo(f"Wrote the {kind} to {path}")
+        click.echo(f"Wrote the {kind} to {_t(str(path))}")
     else:
-        click.echo(f"{path} is up to date; nothing changed")
+        click.echo(f"{_t(str(path))} is up to date; nothing changed")
 
 
 # --- letters (issue 18: `letter`) ------------------------------------------------------------------
@@ -1918,7 +1929,7 @@ def notifiers_command(ctx: click.Context, as_json: bool) -> None:
             line += f" {row.summary}"
         if row.source != "built-in":
             line += f" [plugin: {row.source}]"
-        click.echo(line.rstrip())
+        click.echo(_t(line.rstrip()))  # a reason can quote a path or a server
 
 
 @cli.group("notify")
@@ -1959,7 +1970,7 @@ def notify_test_command(ctx: click.Context, name: str | None, as_json: bool) -> 
         width = max((len(o.name) for o in outcomes), default=0)
         for o in outcomes:
             status = "OK" if o.ok else f"FAILED ({o.problem})" if o.problem else "FAILED"
-            click.echo(f"{o.name:<{width}}  {status:<20} {o.detail}".rstrip())
+            click.echo(_t(f"{o.name:<{width}}  {status:<20} {o.detail}".rstrip()))  # a server's words
         if not outcomes:
             click.echo("No notifier is enabled: every [notifiers.*] table has enabled = false.")
     if not outcomes or not all(o.ok for o in outcomes):

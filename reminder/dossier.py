@@ -36,6 +36,7 @@ from .ics import write_bytes_atomic
 from .models import Case, Delivery, EvidenceEntry, Person, ReviewWindow
 from .pdf import font_stack
 from .presets import EscalationStep, Preset
+from .terminal import escape_controls
 
 __all__ = [
     "MANIFEST_VERSION",
@@ -428,11 +429,14 @@ def _md(text: str) -> str:
     # "#" only matters at the start of a line, where user text never is.
     for ch in "`*_[]<>|":
         out = out.replace(ch, "\\" + ch)
-    return out.replace("\r\n", "\n").replace("\n", "<br>")
+    # Control characters are shown as \xNN (terminal.py): `cat dossier.md` must not obey them.
+    out = escape_controls(out.replace("\r\n", "\n"), keep_newlines=True)
+    return out.replace("\n", "<br>")
 
 
 def _md_code(text: str) -> str:
     """A Markdown code span, fenced by more backticks than any run of them inside it."""
+    text = escape_controls(text)  # as in _md: shown, never obeyed
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
@@ -502,7 +506,8 @@ tr{break-inside:avoid}pre{font-family:"DejaVu Sans Mono",@FONTS@}}
 
 
 def _h(text: str) -> str:
-    return html.escape(text, quote=True).replace("\n", "<br>")
+    shown = escape_controls(text.replace("\r\n", "\n"), keep_newlines=True)  # as in Markdown
+    return html.escape(shown, quote=True).replace("\n", "<br>")
 
 
 def _h_para(text: str | tuple[str | Code, ...]) -> str:

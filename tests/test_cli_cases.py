@@ -195,12 +195,13 @@ def test_config_init_path_check(run_cli: RunCli, tmp_env: TmpEnv) -> None:
     assert info == {"path": str(tmp_env.config_path), "source": "user config directory", "exists": True}
 
     with tmp_env.config_path.open("a") as fh:
-        fh.write('\n[notifiers.hook]\ntype = "command"\nargv = ["/bin/true"]\napi_token = "s3cret"\n')
+        fh.write('\n[notifiers.hook]\ntype = "command"\nargv = ["/bin/true"]\n')
+        fh.write('env = { API_TOKEN = "s3cret" }\n')
     check = ok(run_cli("config", "check"))
     assert check.stdout.startswith(f"# OK: {tmp_env.config_path}")
     assert 'defaults.country = "BH"' in check.stdout
     checked = json.loads(ok(run_cli("config", "check", "--json")).stdout)
-    assert checked["settings"]["notifiers"]["hook"]["api_token"] == "********"
+    assert checked["settings"]["notifiers"]["hook"]["env"]["API_TOKEN"] == "********"
     assert "s3cret" not in check.stdout + json.dumps(checked)
 
 

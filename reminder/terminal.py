@@ -1,0 +1,28 @@
+"""Making text from users safe to print: control characters shown, never obeyed.
+
+A title, note or file name can carry bytes a terminal acts on — ``ESC [ 2 J`` clears the
+screen, ``ESC ] 0 ; … BEL`` retitles the window, ``CR`` overwrites what was printed, and
+the C1 range (``\\x9b`` is a one-byte ``ESC [``) does the same on some terminals. Human
+output shows each such character as ``\\xNN`` (two lowercase hex digits) instead, in the
+CLI and in the Markdown and HTML dossiers. The stored text is unchanged, and ``--json``
+carries it exactly (JSON escapes control characters itself).
+
+Escaped: every C0 control (U+0000–U+001F, the newline too unless ``keep_newlines``), DEL
+(U+007F) and every C1 control (U+0080–U+009F). A backslash already in the text is left as
+it is, so ``\\x1b`` typed literally looks the same as an escaped ESC: this is for showing,
+not for round-tripping. Only the standard library; cheap enough for ``reminder --help``'s
+import path.
+"""
+
+from __future__ import annotations
+
+__all__ = ["escape_controls"]
+
+_CONTROLS = (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0))
+_ESCAPES = {code: f"\\x{code:02x}" for code in _CONTROLS}
+_ESCAPES_KEEP_NEWLINES = {code: text for code, text in _ESCAPES.items() if code != 0x0A}
+
+
+def escape_controls(text: str, *, keep_newlines: bool = False) -> str:
+    """``text`` with each control character written as ``\\xNN`` (``keep_newlines``: not ``\\n``)."""
+    return text.translate(_ESCAPES_KEEP_NEWLINES if keep_newlines else _ESCAPES)
