@@ -81,9 +81,8 @@ def main() -> int:
         }
         env.update(
             XDG_CACHE_HOME=str(root / "cache"),  # starts empty: the first --help renders and caches
-            XDG_CONFIG_HOME=str(root / "config"),
+            XDG_CONFIG_HOME=str(root / "config"),  # no config file there: the embedded defaults
             XDG_DATA_HOME=str(root / "data"),
-            REMINDER_CONFIG=str(root / "reminder.toml"),
         )
         os.environ.update(env)
         db = root / "data" / "reminder" / "reminder.db"

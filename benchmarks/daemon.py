@@ -85,7 +85,8 @@ class Env:
         self.root = root / name
         self.root.mkdir(parents=True)
         self.db = self.root / "data" / "reminder.db"
-        self.sink = self.root / "sink.jsonl"
+        # The log notifier's JSON lines (its default file); the daemon's own log goes to daemon.log.
+        self.sink = self.root / "xdg-data" / "reminder" / "reminders.log"
         self.config = self.root / "reminder.toml"
         self.write(extra, max_sleep)
         self.env = {
@@ -99,7 +100,7 @@ class Env:
 
     def write(self, extra: str = "", max_sleep: float = 60) -> None:
         self.config.write_text(
-            f'[store]\npath = "{self.db}"\n\n[daemon]\nlog_file = "{self.sink}"\n'
+            f'[store]\npath = "{self.db}"\n\n[daemon]\nlog_file = "{self.root / "daemon.log"}"\n'
             f"max_sleep_seconds = {max_sleep}\n\n{extra}",
             encoding="utf-8",
         )

@@ -41,7 +41,7 @@ def _daemon(tmp_env: TmpEnv) -> subprocess.Popen[str]:
 def _started(proc: subprocess.Popen[str], tmp_env: TmpEnv) -> None:
     assert wait_for(lambda: running_pid(tmp_env.db_path.parent) == proc.pid, 30), proc.stderr
     # The first pass has opened the store once the overdue case's reminder reached the sink.
-    sink = tmp_env.root / "sink.jsonl"
+    sink = tmp_env.db_path.parent / "reminders.log"  # the log notifier's file
     assert wait_for(lambda: sink.exists() and sink.stat().st_size > 0, 30)
 
 
@@ -56,8 +56,8 @@ def _exit_of(proc: subprocess.Popen[str], timeout: float = 30) -> tuple[int | No
 
 
 def _config(tmp_env: TmpEnv) -> None:
-    sink = tmp_env.root / "sink.jsonl"
-    tmp_env.write_config(f'[daemon]\nlog_file = "{sink}"\nmax_sleep_seconds = 60\n')
+    log = tmp_env.root / "daemon.log"
+    tmp_env.write_config(f'[daemon]\nlog_file = "{log}"\nmax_sleep_seconds = 60\n')
 
 
 @pytest.mark.parametrize("how", ["replaced", "wal deleted"])
