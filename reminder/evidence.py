@@ -110,6 +110,7 @@ CODE_WARNING = (
 )
 # An entry may be stamped a little ahead of the clock (two devices); more is a typo.
 FUTURE_TOLERANCE = timedelta(minutes=5)
+EARLIEST_YEAR = 1900  # an --at before this is a typo
 JSON_VERSION = 1
 SCHEME_SHA256 = 1  # rows written before the key existed: SHA-256 of the canonical JSON
 SCHEME_HMAC = 2  # HMAC-SHA256 under the evidence key; the scheme and key id are in the MAC'd JSON
@@ -318,6 +319,8 @@ def add_entry(
     at = at or now
     if at > now + FUTURE_TOLERANCE:
         raise InputError(f"--at {at.isoformat()} is in the future")
+    if at.year < EARLIEST_YEAR:  # a typo; year 1 would also crash showing it in a zone west of UTC
+        raise InputError(f"--at {at.isoformat()} is before {EARLIEST_YEAR}: give when it happened")
     if corrects is not None and corrects < 1:
         raise InputError("--corrects takes the number of an earlier entry (1, 2, …)")
     case_id = store.get_case(case_id).id

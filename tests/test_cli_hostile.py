@@ -76,8 +76,7 @@ def test_evidence_summary_that_is_not_utf8_records_nothing(tmp_env: TmpEnv, run_
 )
 def test_evidence_at_the_start_of_time_is_refused(run_cli: RunCli, at: str) -> None:
     case_id = _add(run_cli)
-    line = one_line_error(run_cli("evidence", "add", case_id, "--kind", "call", "--summary", "s", "--at", at))
-    assert "--at" in line
+    one_line_error(run_cli("evidence", "add", case_id, "--kind", "call", "--summary", "s", "--at", at))
     assert json.loads(run_cli("evidence", "list", case_id, "--json").stdout)["entries"] == []
 
 
