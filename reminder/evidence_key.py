@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import StoreError
-from .files import private_dir
+from .files import open_private, private_dir
 
 __all__ = [
     "DIR_MODE",
@@ -203,8 +203,7 @@ class KeyDir:
             raise ValueError(f"case id {case_id!r} cannot go into the heads file")
         line = f"{now.astimezone(UTC).isoformat(timespec='seconds')} {case_id} {entries} {mac}\n"
         self._ensure_directory()
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-        fd = os.open(self.heads_path, flags, FILE_MODE)
+        fd = open_private(self.heads_path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK)
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise OSError(f"{self.heads_path} is not a regular file")
