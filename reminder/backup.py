@@ -32,14 +32,14 @@ from pathlib import Path
 
 from .errors import InputError, StoreError
 from .evidence_files import ATTACHMENTS_DIR
+from .files import PRIVATE_DIR_MODE, open_private
 
 __all__ = ["BackupReport", "backup", "default_backup_path"]
 
 log = logging.getLogger(__name__)
 
 DB_NAME = "reminder.db"
-_DIR_MODE = 0o700
-_FILE_MODE = 0o600
+_DIR_MODE = PRIVATE_DIR_MODE  # os.mkdir here, not files.private_dir: a new directory, never an existing one
 _CHUNK = 1 << 20
 # How long the copy waits for a writer holding the database (a long catch-up commit).
 _BUSY_TIMEOUT_S = 30.0
@@ -106,7 +106,7 @@ def backup(store_path: Path, dest: Path | None, *, now: datetime) -> BackupRepor
 
 def _copy_database(source: Path, target: Path) -> tuple[str, int, int]:
     """The online backup into ``target`` (0600), checked; (integrity, cases, evidence entries)."""
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _FILE_MODE)
+    fd = open_private(target, os.O_WRONLY | os.O_EXCL)
     os.close(fd)
     try:
         # mode=rw: never create a database where there was none.
@@ -172,7 +172,7 @@ def _copy_blob(blob: Path, out_dir: Path) -> int | None:
             return None
         if not out_dir.exists():
             os.mkdir(out_dir, _DIR_MODE)
-        out_fd = os.open(out_dir / blob.name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _FILE_MODE)
+        out_fd = open_private(out_dir / blob.name, os.O_WRONLY | os.O_EXCL)
         digest = hashlib.sha256()
         written = 0
         with os.fdopen(out_fd, "wb") as out:

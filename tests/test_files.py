@@ -65,6 +65,7 @@ def test_every_directory_is_0700_and_every_file_0600_whatever_the_umask(tmp_env:
     _run(tmp_env, umask, "export", case_id, "--format", "md", "-o", str(root / "dossier.md"))
     _run(tmp_env, umask, "export", "--ics")
     _run(tmp_env, umask, "daemon", "--once", "-v")  # the pid lock, the log file, the log notifier's file
+    _run(tmp_env, umask, "backup", str(root / "backup"))  # made whole, then renamed into place
 
     expected_dirs = {
         initialised.parent,
@@ -74,6 +75,7 @@ def test_every_directory_is_0700_and_every_file_0600_whatever_the_umask(tmp_env:
         state,
         root / "calendars" / "mine",
         root / "deliveries",
+        root / "backup" / "attachments",
     }
     seen_dirs = set()
     wrong = []
