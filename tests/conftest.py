@@ -39,8 +39,8 @@ class TmpEnv:
 
     root: Path
     env: dict[str, str]
-    # The user config directory's config.toml (not created: write it, or run `reminder config
-    # init`). Not $REMINDER_CONFIG: a variable naming a file that is not there is an error.
+    # The user config directory's config.toml (the directory exists, the file not: write it, or
+    # run `reminder config init`). Not $REMINDER_CONFIG: a variable naming a missing file is an error.
     config_path: Path
     config_home: Path  # $XDG_CONFIG_HOME
     data_home: Path  # $XDG_DATA_HOME
@@ -88,6 +88,7 @@ def tmp_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TmpEnv:
     for name, path in homes.items():
         monkeypatch.setenv(name, str(path))
     config_path = homes["XDG_CONFIG_HOME"] / "reminder" / "config.toml"
+    config_path.parent.mkdir(parents=True)  # beside it go files a config names (a password file)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     # Rich would otherwise wrap tables at 80 columns and colour them in a CI log.

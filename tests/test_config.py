@@ -52,7 +52,7 @@ def test_example_documents_every_key() -> None:
 
 def test_search_order(tmp_env: TmpEnv, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     user = tmp_env.config_home / "reminder" / "config.toml"
-    user.parent.mkdir(parents=True)
+    user.parent.mkdir(parents=True, exist_ok=True)
     user.write_text('[defaults]\ncountry = "DE"\n')
     assert config_path().path == user and config_path().source == "user config directory"
     assert load_settings().defaults.country == "DE"
