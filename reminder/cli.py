@@ -747,7 +747,7 @@ def _print_case(view: CaseView, *, explain: bool = False) -> None:
         when = f"{c.closed_at:%Y-%m-%d}" if c.closed_at else "?"
         click.echo(f"  closed:       {when}" + (f" — {_t(c.resolution)}" if c.resolution else ""))
     if c.notes:
-        click.echo(f"  notes:        {_t(c.notes, keep_newlines=True)}")
+        click.echo(f"  notes:        {_t(c.notes, multiline=True)}")
     if c.checklist:
         click.echo("  checklist:")
         for item in c.checklist:

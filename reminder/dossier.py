@@ -430,7 +430,7 @@ def _md(text: str) -> str:
     for ch in "`*_[]<>|":
         out = out.replace(ch, "\\" + ch)
     # Control characters are shown as \xNN (terminal.py): `cat dossier.md` must not obey them.
-    out = escape_controls(out.replace("\r\n", "\n"), keep_newlines=True)
+    out = escape_controls(out.replace("\r\n", "\n"), multiline=True)
     return out.replace("\n", "<br>")
 
 
@@ -470,8 +470,10 @@ def render_markdown(d: Dossier) -> str:
             elif isinstance(b, Figure):
                 lines += [f"*{_md('Image (shown in the HTML and PDF dossier): ' + b.caption)}*", ""]
             elif isinstance(b, Pre):
-                fence = _fence(b.text)
-                lines += [fence + "text", b.text.replace("\r\n", "\n"), fence, ""]
+                # An e-mail's body: its control characters are shown, not obeyed (terminal.py).
+                text = escape_controls(b.text.replace("\r\n", "\n"), multiline=True)
+                fence = _fence(text)
+                lines += [fence + "text", text, fence, ""]
             else:
                 lines.append("| " + " | ".join(_md(h) or " " for h in b.headers) + " |")
                 lines.append("|" + "---|" * len(b.headers))
@@ -506,7 +508,7 @@ tr{break-inside:avoid}pre{font-family:"DejaVu Sans Mono",@FONTS@}}
 
 
 def _h(text: str) -> str:
-    shown = escape_controls(text.replace("\r\n", "\n"), keep_newlines=True)  # as in Markdown
+    shown = escape_controls(text.replace("\r\n", "\n"), multiline=True)  # as in Markdown
     return html.escape(shown, quote=True).replace("\n", "<br>")
 
 
@@ -547,7 +549,8 @@ def render_html(d: Dossier) -> str:
                     f"<figcaption>{_h(b.caption)}</figcaption></figure>"
                 )
             elif isinstance(b, Pre):
-                out.append(f'<pre dir="auto">{html.escape(b.text, quote=True)}</pre>')
+                text = escape_controls(b.text.replace("\r\n", "\n"), multiline=True)
+                out.append(f'<pre dir="auto">{html.escape(text, quote=True)}</pre>')
             else:
                 out.append("<table>")
                 out.append("<thead><tr>" + "".join(f"<th>{_h(h)}</th>" for h in b.headers) + "</tr></thead>")

@@ -38,7 +38,7 @@ class _Formatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         # Newlines stay: a traceback is several lines, each a line of the log.
-        return escape_controls(super().format(record), keep_newlines=True)
+        return escape_controls(super().format(record), multiline=True)
 
 
 class LogFileHandler(logging.handlers.WatchedFileHandler):

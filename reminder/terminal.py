@@ -7,8 +7,9 @@ output shows each such character as ``\\xNN`` (two lowercase hex digits) instead
 CLI and in the Markdown and HTML dossiers. The stored text is unchanged, and ``--json``
 carries it exactly (JSON escapes control characters itself).
 
-Escaped: every C0 control (U+0000–U+001F, the newline too unless ``keep_newlines``), DEL
-(U+007F) and every C1 control (U+0080–U+009F). A backslash already in the text is left as
+Escaped: every C0 control (U+0000–U+001F; with ``multiline``, all but the line feed and
+the tab, the layout of notes or an e-mail body), DEL (U+007F) and every C1 control
+(U+0080–U+009F). A backslash already in the text is left as
 it is, so ``\\x1b`` typed literally looks the same as an escaped ESC: this is for showing,
 not for round-tripping. Only the standard library; cheap enough for ``reminder --help``'s
 import path.
@@ -20,9 +21,9 @@ __all__ = ["escape_controls"]
 
 _CONTROLS = (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0))
 _ESCAPES = {code: f"\\x{code:02x}" for code in _CONTROLS}
-_ESCAPES_KEEP_NEWLINES = {code: text for code, text in _ESCAPES.items() if code != 0x0A}
+_ESCAPES_MULTILINE = {code: text for code, text in _ESCAPES.items() if code not in (0x09, 0x0A)}
 
 
-def escape_controls(text: str, *, keep_newlines: bool = False) -> str:
-    """``text`` with each control character written as ``\\xNN`` (``keep_newlines``: not ``\\n``)."""
-    return text.translate(_ESCAPES_KEEP_NEWLINES if keep_newlines else _ESCAPES)
+def escape_controls(text: str, *, multiline: bool = False) -> str:
+    """``text`` with each control character written as ``\\xNN`` (``multiline``: not ``\\n`` or ``\\t``)."""
+    return text.translate(_ESCAPES_MULTILINE if multiline else _ESCAPES)

@@ -44,8 +44,8 @@ def test_escape_controls(text: str, shown: str) -> None:
     assert escape_controls(text) == shown
 
 
-def test_escape_controls_can_keep_newlines() -> None:
-    assert escape_controls("a\nb\r\n\x1b", keep_newlines=True) == "a\nb\\x0d\n\\x1b"
+def test_escape_controls_can_keep_the_layout_of_multiline_text() -> None:
+    assert escape_controls("a\nb\r\n\tc\x1b", multiline=True) == "a\nb\\x0d\n\tc\\x1b"
 
 
 def _ok(result: subprocess.CompletedProcess[str]) -> str:
@@ -127,3 +127,27 @@ def test_list_shows_a_title_that_looks_like_rich_markup_as_typed(run_cli: RunCli
     _ok(run_cli("add", "--title", title, "--org", "[red]o", "--submitted", "2026-03-01"))
     out = _ok(run_cli("list"))
     assert title in out and "[red]o" in out
+
+
+def test_an_email_bodys_control_characters_are_escaped_in_the_dossiers(
+    run_cli: RunCli, tmp_env: TmpEnv
+) -> None:
+    case_id = json.loads(
+        _ok(run_cli("add", "--title", "t", "--org", "o", "--submitted", "2026-03-01", "--json"))
+    )["id"]
+    mail = tmp_env.root / "reply.eml"
+    mail.write_bytes(
+        b"From: support@example.org\r\nTo: me@example.org\r\nSubject: Your request\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        b"Dear customer,\r\n\tyour request is \x1b[2J\x1b]0;pwned\x07pending.\r\n"
+    )
+    _ok(
+        run_cli(
+            "evidence", "add", case_id, "--kind", "email", "--summary", "their reply", "--file", str(mail)
+        )
+    )
+    for fmt in ("md", "html"):
+        out = _ok(run_cli("export", case_id, "--format", fmt, "-o", "-"))
+        _clean(out.replace("\t", " "), where=f"{fmt} dossier")
+        assert "\\x1b[2J\\x1b]0;pwned\\x07pending." in out, fmt
+        assert "\tyour request" in out  # the body keeps its layout
