@@ -80,6 +80,7 @@ __all__ = [
     "reopen_case",
     "replan_all",
     "replan_if_changed",
+    "save_dossier",
     "sync_ics",
     "verify_evidence",
     "write_ics",
@@ -1057,15 +1058,20 @@ def _message_for(
 
 
 def housekeeping(store: Store, settings: Settings, *, now: datetime) -> None:
-    """Hourly upkeep riding on a daemon pass: fold the WAL back into the database."""
+    """Hourly upkeep riding on a daemon pass (its first pass too): fold the WAL back into the
+    database, and remove temporary files that killed writers left behind."""
+    from .leftovers import sweep
+
     store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    sweep(store.path.parent, now=now)
 
 
 def reminder_status(store: Store, data_dir: Path) -> dict[str, object]:
     """For ``reminder status``: is the daemon running, what is due next, counts by status.
 
-    ``next`` names the reminder behind ``next_due``: its case, kind and notifier, and the
-    time in the case's own zone (``next_due`` itself is UTC; a retry's time when it failed).
+    ``next`` names the reminder behind ``next_due``: its case, kind, notifier and status, and
+    the time in the case's own zone (``next_due`` itself is UTC; a retry's time when it failed,
+    the time it fell due for one being sent).
     """
     from . import outbox
     from .daemon import running_pid
@@ -1084,6 +1090,7 @@ def reminder_status(store: Store, data_dir: Path) -> dict[str, object]:
             "notifier": delivery.notifier,
             "at": next_due.astimezone(_zone(case.timezone)).isoformat(),
             "timezone": case.timezone,
+            "status": delivery.status,  # "sending": in flight, or left so by a crash
         }
     return {
         "running": pid is not None,
@@ -1213,8 +1220,31 @@ def export_dossier_checked(
     store: Store, settings: Settings, case_id: str, *, now: datetime, fmt: str
 ) -> tuple[bytes, VerifyReport]:
     """The dossier's bytes and the check of the evidence log it reports (one pass over the files)."""
-    from .dossier import render_html, render_markdown, zip_bytes
+    dossier, report = _checked_dossier(store, settings, case_id, now=now, fmt=fmt)
+    return _dossier_bytes(dossier, fmt, store.path.parent), report
 
+
+def save_dossier(
+    store: Store, settings: Settings, case_id: str, path: Path, *, now: datetime, fmt: str
+) -> VerifyReport:
+    """Write the dossier to ``path`` atomically and return the check of the evidence log it
+    reports. A zip streams its attachments from disk instead of holding them in memory."""
+    from .dossier import write_zip
+    from .ics import write_bytes_atomic
+    from .leftovers import journal_dir
+
+    dossier, report = _checked_dossier(store, settings, case_id, now=now, fmt=fmt)
+    data_dir = store.path.parent
+    if fmt == "zip":
+        write_zip(dossier, data_dir, path)
+    else:
+        write_bytes_atomic(path, _dossier_bytes(dossier, fmt, data_dir), journal=journal_dir(data_dir))
+    return report
+
+
+def _checked_dossier(
+    store: Store, settings: Settings, case_id: str, *, now: datetime, fmt: str
+) -> tuple[Dossier, VerifyReport]:
     if fmt not in ("md", "html", "zip", "pdf"):
         raise InputError(f"unknown dossier format {fmt!r}; use md, html, zip or pdf")
     dossier = build_dossier(store, settings, case_id, now=now)
@@ -1223,18 +1253,22 @@ def export_dossier_checked(
         from .errors import StoreError
 
         raise StoreError(f"the evidence log of case {case_id} was not checked")
+    return dossier, report
+
+
+def _dossier_bytes(dossier: Dossier, fmt: str, data_dir: Path) -> bytes:
+    from .dossier import render_html, render_markdown, zip_bytes
+
     if fmt == "md":
-        data = render_markdown(dossier).encode("utf-8")
-    elif fmt == "html":
-        data = render_html(dossier).encode("utf-8")
-    elif fmt == "pdf":
+        return render_markdown(dossier).encode("utf-8")
+    if fmt == "html":
+        return render_html(dossier).encode("utf-8")
+    if fmt == "pdf":
         from .pdf import html_to_pdf
 
         # No base URL: the dossier's images are data: URIs, so the renderer may read no file at all.
-        data = html_to_pdf(render_html(dossier), lang="en")
-    else:
-        data = zip_bytes(dossier, store.path.parent)
-    return data, report
+        return html_to_pdf(render_html(dossier), lang="en")
+    return zip_bytes(dossier, data_dir)
 
 
 def _ics_entries(store: Store, settings: Settings, case_id: str | None) -> list[IcsEntry]:
@@ -1275,8 +1309,10 @@ def write_ics(
 ) -> bool:
     """Write the calendar to ``path`` if it changed (atomically); True when written."""
     from .ics import write_ics_if_changed
+    from .leftovers import journal_dir
 
-    return write_ics_if_changed(path, _ics_entries(store, settings, case_id), now=now)
+    entries = _ics_entries(store, settings, case_id)
+    return write_ics_if_changed(path, entries, now=now, journal=journal_dir(store.path.parent))
 
 
 def sync_ics(store: Store, settings: Settings, *, now: datetime) -> bool:

@@ -491,7 +491,13 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
             f"next due:  {at:%a %Y-%m-%d %H:%M} {nxt['timezone']} — {nxt['kind']} for {nxt['case']} "
             f"({_t(str(nxt['title']))}) by {nxt['notifier']}"
         )
-        if not info["running"] and at <= _now():
+        if nxt.get("status") == "sending":
+            click.echo(
+                "           being sent by the daemon"
+                if info["running"]
+                else "           left sending when a daemon stopped: it goes again when the daemon starts"
+            )
+        elif not info["running"] and at <= _now():
             click.echo("           already due, and no daemon runs: 'reminder service install'")
     else:
         click.echo("next due:  nothing planned")
@@ -1625,8 +1631,7 @@ def export_command(
       reminder export q7k2mp --format md --output -
       reminder export --ics --output ~/calendar/reminder.ics
     """
-    from .api import export_dossier_checked, export_ics, write_ics
-    from .ics import write_bytes_atomic
+    from .api import export_dossier_checked, export_ics, save_dossier, write_ics
     from .outfile import output_path
 
     # Checked before anything is rendered, so a bad path costs nothing and leaves nothing behind.
@@ -1646,13 +1651,13 @@ def export_command(
         raise click.UsageError("give a case ID to export its dossier, or --ics for the calendar")
     if str(output) == "-" and fmt in ("zip", "pdf"):
         raise click.BadParameter(f"a {fmt} cannot go to stdout; give a file name", param_hint="'--output'")
-    data, report = export_dossier_checked(store, settings, case_id, now=now, fmt=fmt)
     if str(output) == "-":
+        data, report = export_dossier_checked(store, settings, case_id, now=now, fmt=fmt)
         click.echo(data.decode("utf-8"), nl=False)
         where = "the dossier above says so"
     else:
         target = output or Path(f"dossier-{store.get_case(case_id).id}.{fmt}")
-        write_bytes_atomic(target, data)
+        report = save_dossier(store, settings, case_id, target, now=now, fmt=fmt)
         _report_written(target, as_json, changed=True, kind=f"{fmt} dossier")
         where = f"the dossier in {target} says so"
     if not report.ok:

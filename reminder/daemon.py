@@ -73,6 +73,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from . import leftovers
 from .errors import AlreadyRunning, ConfigError, ReminderError, StoreError, StoreLost
 from .files import open_private, private_dir
 
@@ -567,6 +568,7 @@ class Daemon:
         except BaseException:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
             raise
+        leftovers.sweep(self.data_dir, now=self.clock())  # what a killed writer left (and hourly)
         self._scheduler = BackgroundScheduler(
             timezone=UTC,
             executors={"default": ThreadPoolExecutor(max_workers=1)},

@@ -19,20 +19,22 @@ import hashlib
 import html
 import io
 import json
+import os
 import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO, Any, BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .errors import StoreError
 from .evidence import attachments_of, corrections_of, head_witness
-from .evidence_files import TamperedFile, read_blob
+from .evidence_files import TamperedFile, open_blob
 from .evidence_verify import VerifyReport
 from .exhibits import Exhibit
-from .ics import write_bytes_atomic
+from .leftovers import atomic_file, journal_dir
 from .models import Case, Delivery, EvidenceEntry, Person, ReviewWindow
 from .pdf import font_stack
 from .presets import EscalationStep, Preset
@@ -51,6 +53,7 @@ __all__ = [
 ]
 
 MANIFEST_VERSION = 1
+_CHUNK = 1 << 20
 SECTION_IDS = ("case", "window", "escalation", "timeline", "attachments", "exhibits", "integrity", "sources")
 
 
@@ -577,26 +580,51 @@ def _safe_name(name: str) -> str:
 
 
 def zip_bytes(d: Dossier, data_dir: Path) -> bytes:
-    """The dossier as a zip: dossier.md, dossier.html, attachments/, manifest.json and SHA256SUMS."""
+    """The dossier as a zip in memory (:func:`write_zip` writes the same bytes to a file)."""
+    buf = io.BytesIO()
+    _write_zip(d, data_dir, buf)
+    return buf.getvalue()
+
+
+def write_zip(d: Dossier, data_dir: Path, path: Path) -> None:
+    """Write the dossier's zip to ``path`` atomically, the attachments streamed a chunk at a time.
+
+    dossier.md, dossier.html, attachments/, manifest.json and SHA256SUMS. Memory stays flat
+    whatever the attachments weigh. The temporary file is journalled under ``data_dir``, so
+    a crash mid-write leaves nothing the daemon's sweep cannot find (leftovers.py). A
+    symlink is written through, as by ``ics.write_bytes_atomic``.
+    """
+    from .outfile import follow_links
+
+    path = follow_links(path)
+    try:
+        with atomic_file(path, journal=journal_dir(data_dir)) as fh:
+            _write_zip(d, data_dir, fh)
+    except OSError as exc:
+        raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _write_zip(d: Dossier, data_dir: Path, out: IO[bytes]) -> None:
     stamp = d.generated_at.astimezone(_zone(d.case)).timetuple()[:6]
     files: list[dict[str, Any]] = []
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+
+    def info_for(arcname: str) -> zipfile.ZipInfo:
+        # A fixed timestamp (generation time) instead of the clock: the same dossier, the same zip.
+        info = zipfile.ZipInfo(arcname, date_time=stamp)
+        # Screenshots and PDFs are compressed already; deflating them only costs time.
+        attached = arcname.startswith("attachments/")
+        info.compress_type = zipfile.ZIP_STORED if attached else zipfile.ZIP_DEFLATED
+        info.external_attr = 0o600 << 16
+        return info
+
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
 
         def write(arcname: str, data: bytes) -> None:
-            # A fixed timestamp (generation time) instead of the clock: the same dossier, the same zip.
-            info = zipfile.ZipInfo(arcname, date_time=stamp)
-            # Screenshots and PDFs are compressed already; deflating them only costs time.
-            attached = arcname.startswith("attachments/")
-            info.compress_type = zipfile.ZIP_STORED if attached else zipfile.ZIP_DEFLATED
-            info.external_attr = 0o600 << 16
-            zf.writestr(info, data)
+            zf.writestr(info_for(arcname), data)
 
-        def put(arcname: str, data: bytes, **extra: Any) -> None:
+        def put(arcname: str, data: bytes) -> None:
             write(arcname, data)
-            files.append(
-                {"path": arcname, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data), **extra}
-            )
+            files.append({"path": arcname, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
 
         put("dossier.md", render_markdown(d).encode("utf-8"))
         put("dossier.html", render_html(d).encode("utf-8"))
@@ -608,15 +636,26 @@ def zip_bytes(d: Dossier, data_dir: Path) -> bytes:
                 prefix = f"{e.seq:03d}-{pos}-" if len(files_of_entry) > 1 else f"{e.seq:03d}-"
                 arc = f"attachments/{prefix}{_safe_name(a.name)}"
                 try:
-                    data = read_blob(data_dir, a.sha256)  # never follows a link or blocks on a FIFO
+                    src = open_blob(data_dir, a.sha256)  # never follows a link or blocks on a FIFO
                 except OSError as exc:
                     problem = str(exc) if isinstance(exc, TamperedFile) else "missing"
                     if not isinstance(exc, TamperedFile | FileNotFoundError):
                         problem = f"unreadable ({exc.strerror or exc})"
                     missing.append({"entry": e.seq, "name": a.name, "sha256": a.sha256, "problem": problem})
                     continue
+                with src:
+                    digest, size = _copy_into(zf, info_for(arc), src)
                 # The file's current hash goes in the manifest; "recorded" is what the log says.
-                put(arc, data, entry=e.seq, name=a.name, recorded_sha256=a.sha256)
+                files.append(
+                    {
+                        "path": arc,
+                        "sha256": digest,
+                        "size": size,
+                        "entry": e.seq,
+                        "name": a.name,
+                        "recorded_sha256": a.sha256,
+                    }
+                )
         manifest = {
             "version": MANIFEST_VERSION,
             "case_id": d.case.id,
@@ -629,9 +668,17 @@ def zip_bytes(d: Dossier, data_dir: Path) -> bytes:
         sums = "".join(f"{f['sha256']}  {f['path']}\n" for f in files)
         write("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
         write("SHA256SUMS", sums.encode("utf-8"))
-    return buf.getvalue()
 
 
-def write_zip(d: Dossier, data_dir: Path, path: Path) -> None:
-    """Write :func:`zip_bytes` to ``path`` atomically."""
-    write_bytes_atomic(path, zip_bytes(d, data_dir))
+def _copy_into(zf: zipfile.ZipFile, info: zipfile.ZipInfo, src: BinaryIO) -> tuple[str, int]:
+    """Stream ``src`` into the zip as ``info``, a chunk at a time; its sha256 and size."""
+    h = hashlib.sha256()
+    size = 0
+    # Zip64 headers only where a member needs them, so small dossiers keep their bytes.
+    big = os.fstat(src.fileno()).st_size >= zipfile.ZIP64_LIMIT
+    with zf.open(info, "w", force_zip64=big) as dst:
+        while chunk := src.read(_CHUNK):
+            h.update(chunk)
+            dst.write(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size

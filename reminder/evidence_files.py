@@ -24,13 +24,13 @@ import logging
 import os
 import re
 import stat
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, BinaryIO
 
 from .errors import InputError, StoreError
 from .files import private_dir
+from .leftovers import INCOMING_PREFIX, temp_file
 
 __all__ = [
     "ATTACHMENTS_DIR",
@@ -39,6 +39,7 @@ __all__ = [
     "blob_sha256",
     "check_readable",
     "file_sha256",
+    "open_blob",
     "read_blob",
     "store_blob",
 ]
@@ -119,9 +120,13 @@ def blob_sha256(data_dir: Path, sha256: str) -> tuple[str, int]:
 def read_blob(data_dir: Path, sha256: str, limit: int | None = None) -> bytes:
     """The bytes of the blob stored under ``sha256`` (see :func:`_open_blob`); the first ``limit`` only
     when given (enough to tell a file's type without reading a large one whole)."""
-    fd = _open_blob(data_dir, sha256)
-    with os.fdopen(fd, "rb") as fh:
+    with open_blob(data_dir, sha256) as fh:
         return fh.read() if limit is None else fh.read(limit)
+
+
+def open_blob(data_dir: Path, sha256: str) -> BinaryIO:
+    """The blob stored under ``sha256``, open for reading in chunks (see :func:`_open_blob`)."""
+    return os.fdopen(_open_blob(data_dir, sha256), "rb")
 
 
 def _digest(fh: IO[bytes]) -> tuple[str, int]:
@@ -169,29 +174,29 @@ def _fsync_dir(path: Path) -> None:
 
 
 def store_blob(data_dir: Path, source: Path, digest: str) -> None:
-    """Copy ``source`` to its content address unless a blob with that hash is already there."""
+    """Copy ``source`` to its content address unless a blob with that hash is already there.
+
+    Through ``.incoming-*`` beside it, held locked until linked into place: a copy killed
+    half-way is swept later, never one still being written (leftovers.py).
+    """
     dest = attachment_path(data_dir, digest)
     if dest.exists():
         return  # same content, same name: the existing blob is never touched
-    private_dir(dest.parent)  # attachments/ and its fan-out directories: 0700 (files.py)
-    fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", dir=dest.parent)
-    tmp = Path(tmp_name)
     try:
-        h = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, source.open("rb") as src:
-            while chunk := src.read(_CHUNK):
-                h.update(chunk)
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        if h.hexdigest() != digest:
-            raise InputError(f"{source}: the file changed while it was being copied; try again")
-        os.chmod(tmp, 0o600)
-        # link() refuses to replace: a blob that appeared meanwhile stays as it is.
-        with contextlib.suppress(FileExistsError):
-            os.link(tmp, dest)
-        _fsync_dir(dest.parent)
+        private_dir(dest.parent)  # attachments/ and its fan-out directories: 0700 (files.py)
+        with temp_file(dest.parent, prefix=INCOMING_PREFIX) as (fd, tmp):
+            h = hashlib.sha256()
+            with os.fdopen(os.dup(fd), "wb") as out, source.open("rb") as src:
+                while chunk := src.read(_CHUNK):
+                    h.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            if h.hexdigest() != digest:
+                raise InputError(f"{source}: the file changed while it was being copied; try again")
+            # link() refuses to replace: a blob that appeared meanwhile stays as it is.
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, dest)
+            _fsync_dir(dest.parent)
     except OSError as exc:
         raise StoreError(f"cannot store the attachment {source.name}: {exc.strerror or exc}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)

@@ -19,8 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -29,7 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .errors import InputError, StoreError
-from .files import private_dir
+from .leftovers import atomic_file
 from .models import Case, Reminder, ReviewWindow
 
 __all__ = [
@@ -300,29 +298,21 @@ def render_ics(
     return data
 
 
-def write_bytes_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
+def write_bytes_atomic(path: Path, data: bytes, mode: int = 0o600, *, journal: Path | None = None) -> None:
     """Write ``data`` to ``path`` via a synced temporary file in the same directory and a rename.
 
     A reader (a calendar app, a mail client) sees the old file or the new one, never half of one.
     Mode 0600 by default: what reminder exports is personal. A symlink is written through:
-    the file it points to is replaced and the link stays (see outfile.py).
+    the file it points to is replaced and the link stays (see outfile.py). ``journal``
+    (:func:`leftovers.journal_dir`) records the temporary file, so that one a crash leaves
+    behind is swept (leftovers.py).
     """
     from .outfile import follow_links
 
     path = follow_links(path)
     try:
-        private_dir(path.parent)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, mode)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_file(path, mode=mode, journal=journal) as fh:
+            fh.write(data)
     except OSError as exc:
         raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
@@ -332,6 +322,7 @@ def write_ics_if_changed(
     entries: Iterable[IcsEntry],
     *,
     now: datetime,
+    journal: Path | None = None,
 ) -> bool:
     """Keep the calendar file at ``path`` current; ``True`` if it was (re)written (atomically)."""
     try:
@@ -343,6 +334,6 @@ def write_ics_if_changed(
     data = render_ics(entries, now=now, previous=previous)
     if data == previous:
         return False
-    write_bytes_atomic(path, data)
+    write_bytes_atomic(path, data, journal=journal)
     log.info("calendar written to %s", path)
     return True

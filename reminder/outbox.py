@@ -264,12 +264,22 @@ def next_due_at(store: Store) -> datetime | None:
 
 
 def next_delivery(store: Store) -> tuple[datetime, Delivery] | None:
-    """The row that becomes actionable next, and when (:func:`next_due_at`); None: nothing planned."""
+    """The row that becomes actionable next, and when (:func:`next_due_at`); None: nothing planned.
+
+    A ``sending`` row is being sent, or was left so by a process that died mid-send and goes
+    again at the next pass: its wake time is not a time anything happens, so the time given
+    is the one it fell due at (not whatever the crash left in ``wake_ts``, such as 1970).
+    """
     row = store.conn.execute(
         f"SELECT wake_ts, {_COLUMNS} FROM deliveries WHERE status IN ('planned', 'sending')"
         " ORDER BY wake_ts, id LIMIT 1"
     ).fetchone()
-    return None if row is None else (datetime.fromtimestamp(float(row[0]), UTC), _row_to_delivery(row[1:]))
+    if row is None:
+        return None
+    delivery = _row_to_delivery(row[1:])
+    if delivery.status == "sending":
+        return delivery.due, delivery
+    return datetime.fromtimestamp(float(row[0]), UTC), delivery
 
 
 def claim(store: Store, ids: Sequence[int], now: datetime) -> set[int]:

@@ -256,3 +256,51 @@ def test_add_validates_the_preset_name(invoke: RunCli) -> None:
     r = invoke("add", "--title", "t", "--org", "o", "--submitted", "2026-03-01", "--preset", "nope")
     assert r.returncode == 2
     assert "gdpr, telecom, telecom-uk" in one_error_line(r)
+
+
+def test_zip_export_streams_a_large_attachment(run_cli: RunCli, tmp_env: TmpEnv, case_id: str) -> None:
+    """Peak memory of the export process stays far below the attachment's size (it read the
+    whole file, and copied it twice more, before), and the zip holds the very same bytes."""
+    import hashlib
+    import os
+    import random
+    import sys
+
+    size = 200 << 20
+    big = tmp_env.root / "scan.pdf"
+    block = random.Random(15).randbytes(1 << 20)
+    digest = hashlib.sha256()
+    with big.open("wb") as fh:
+        for i in range(size >> 20):
+            chunk = i.to_bytes(8, "big") + block[8:]  # every megabyte differs
+            digest.update(chunk)
+            fh.write(chunk)
+    r = run_cli("evidence", "add", case_id, "--kind", "letter", "--summary", "scan", "--file", str(big))
+    assert r.returncode == 0, r.stderr
+
+    out = tmp_env.root / "d.zip"
+    err = tmp_env.root / "export.err"
+    with err.open("wb") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "reminder", "export", case_id, "--format", "zip", "--output", str(out)],
+            env=tmp_env.env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        # wait4, not getrusage(RUSAGE_CHILDREN): the latter is the largest of every child
+        # this test process ever waited for, earlier tests' included.
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.returncode == 0, err.read_text()
+    peak = usage.ru_maxrss * 1024  # kilobytes on Linux
+    assert peak < size // 2, f"the export peaked at {peak >> 20} MiB for a {size >> 20} MiB attachment"
+    with zipfile.ZipFile(out) as zf:
+        (name,) = [n for n in zf.namelist() if n.startswith("attachments/")]
+        copied = hashlib.sha256()
+        with zf.open(name) as fh:
+            while chunk := fh.read(1 << 20):
+                copied.update(chunk)
+        manifest = json.loads(zf.read("manifest.json"))
+    assert copied.hexdigest() == digest.hexdigest()
+    (entry,) = [f for f in manifest["files"] if f["path"] == name]
+    assert entry["sha256"] == digest.hexdigest() and entry["size"] == size

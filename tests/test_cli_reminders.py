@@ -118,3 +118,30 @@ def test_shipped_unit_is_the_one_in_config() -> None:
     assert (REPO / "config" / "reminder.service").read_text() == (
         REPO / "reminder" / "data" / "reminder.service"
     ).read_text()
+
+
+def test_status_shows_no_1970_date_for_a_row_left_sending(tmp_env: TmpEnv) -> None:
+    """A crash between "sending" and "sent" leaves the row ``sending`` (outbox.py). Its wake
+    time is no time anything happens: the row goes again at the next pass. Written here with
+    sqlite3, wake_ts zeroed, so that a status that still read a time from it would say 1970."""
+    case = ok_json(
+        cli(tmp_env, "add", "--title", "Refund", "--org", "Zain", "--submitted", "2026-03-01", "--json")
+    )
+    subprocess.run(
+        [
+            "sqlite3",
+            str(tmp_env.db_path),
+            "UPDATE deliveries SET status = 'sending', wake_ts = 0 WHERE id ="
+            " (SELECT id FROM deliveries WHERE kind = 'opened')",
+        ],
+        check=True,
+    )
+    info = ok_json(cli(tmp_env, "status", "--json"))
+    assert info["counts"]["sending"] == 1
+    assert not info["next_due"].startswith("1970") and not info["next"]["at"].startswith("1970")
+    assert datetime.fromisoformat(info["next"]["at"]) == datetime.fromisoformat("2026-03-10T09:00:00+03:00")
+    assert info["next"]["status"] == "sending"
+    text = cli(tmp_env, "status").stdout
+    assert "1970" not in text
+    assert f"next due:  Tue 2026-03-10 09:00 Asia/Bahrain — opened for {case['id']} (Refund) by log" in text
+    assert "left sending when a daemon stopped: it goes again when the daemon starts" in text
