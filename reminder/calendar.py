@@ -11,6 +11,12 @@ contiguous run with a cumulative count of business days, so counting and adding
 business days is a bisect, not a day-by-day walk. Neighbouring years load lazily
 when a computation crosses a year end.
 
+Closures are kept as sorted runs of days, never expanded day by day: each is clipped
+to the years loaded, a computation that runs into one jumps to its end, and a year a
+closure covers whole is not looked up in ``holidays`` at all. So a closure costs what
+it covers inside the span a computation reaches, whatever its length: one from
+0001-01-01 to 9999-12-31 is an immediate "no business day", not a walk to year 9998.
+
 A holiday on an estimated date (lunar calendars) and a closure predicted by a rule
 rather than announced are *tentative*; :meth:`BusinessCalendar.tentative_days`
 lists those a span crosses. Years the ``holidays`` package has no (or incomplete)
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import itertools
 import logging
 import re
 import threading
@@ -68,6 +75,7 @@ _REFERENCE_YEAR = _REFERENCE_YEARS[-1]
 # come and go by weekday, so their absence says nothing about missing data.
 _IRREGULAR = re.compile(r"substitute|alternative|observed|in lieu|bridge", re.IGNORECASE)
 _MIN_YEAR, _MAX_YEAR = 1, 9998
+_FIRST_DAY, _LAST_DAY = date(_MIN_YEAR, 1, 1).toordinal(), date(_MAX_YEAR, 12, 31).toordinal()
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +247,16 @@ def _load_year(country: str, subdivision: str | None, year: int) -> _Year:
     )
 
 
+def _closed_year(year: int) -> _Year:
+    """A year a closure covers whole: no business day, and no need for its holidays.
+
+    Its estimated holidays are not listed as tentative: a holiday that moves by a few
+    days stays inside the closure, so its date cannot move a window.
+    """
+    n_days = (date(year + 1, 1, 1) - date(year, 1, 1)).days
+    return _Year(year=year, business=bytes(n_days), reasons={}, tentative={}, overrides=(), warning=None)
+
+
 def _year_warning(
     country: str, subdivision: str | None, year: int, cls: type[Any], names: frozenset[str]
 ) -> str | None:
@@ -258,6 +276,79 @@ def _year_warning(
                 "(not yet published or past its tables); those days were counted as business days"
             )
     return None
+
+
+# --- closures as runs of days ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Closed:
+    """A calendar's closures as ordinal runs, sorted and disjoint.
+
+    ``starts/ends/labels``: where closures overlap, the one given later names the day (as
+    when each closure's days were written over the previous ones). ``spans``: the same days
+    with touching runs merged, for "how far does the closed stretch from here reach".
+    """
+
+    starts: list[int]
+    ends: list[int]
+    labels: list[str]
+    span_starts: list[int]
+    span_ends: list[int]
+
+    def label(self, o: int) -> str | None:
+        i = bisect_right(self.starts, o) - 1
+        return self.labels[i] if i >= 0 and self.ends[i] >= o else None
+
+    def stretch(self, o: int) -> tuple[int, int] | None:
+        """The first and last day of the closed stretch that holds day ``o``, or None."""
+        i = bisect_right(self.span_starts, o) - 1
+        return (self.span_starts[i], self.span_ends[i]) if i >= 0 and self.span_ends[i] >= o else None
+
+    def overlapping(self, lo: int, hi: int) -> Iterable[tuple[int, int]]:
+        """The runs' parts inside ``[lo, hi]``."""
+        for i in range(max(0, bisect_left(self.span_ends, lo)), len(self.span_starts)):
+            if self.span_starts[i] > hi:
+                break
+            yield max(lo, self.span_starts[i]), min(hi, self.span_ends[i])
+
+
+def _closed_runs(closures: Sequence[Closure]) -> _Closed:
+    """Sweep the closures' ends in order, O(k log k) for k closures, whatever their lengths."""
+    import heapq
+
+    points = sorted({p for c in closures for p in (c.start.toordinal(), c.end.toordinal() + 1)})
+    by_start = sorted(range(len(closures)), key=lambda i: closures[i].start)
+    active: list[tuple[int, int]] = []  # (-index, end + 1): the latest closure on top
+    starts: list[int] = []
+    ends: list[int] = []
+    labels: list[str] = []
+    nxt = 0
+    for here, there in itertools.pairwise(points):
+        while nxt < len(by_start) and closures[by_start[nxt]].start.toordinal() <= here:
+            i = by_start[nxt]
+            heapq.heappush(active, (-i, closures[i].end.toordinal() + 1))
+            nxt += 1
+        while active and active[0][1] <= here:
+            heapq.heappop(active)
+        if not active:
+            continue
+        label = closures[-active[0][0]].label
+        if ends and ends[-1] == here - 1 and labels[-1] == label:
+            ends[-1] = there - 1
+        else:
+            starts.append(here)
+            ends.append(there - 1)
+            labels.append(label)
+    span_starts: list[int] = []
+    span_ends: list[int] = []
+    for a, b in zip(starts, ends, strict=True):
+        if span_ends and span_ends[-1] == a - 1:
+            span_ends[-1] = b
+        else:
+            span_starts.append(a)
+            span_ends.append(b)
+    return _Closed(starts, ends, labels, span_starts, span_ends)
 
 
 # --- the calendar ----------------------------------------------------------------------------------
@@ -285,7 +376,7 @@ class _Run:
 class BusinessCalendar:
     """Business days of one country (and subdivision), with closures applied."""
 
-    __slots__ = ("_closures", "_lock", "_run", "_years", "country", "subdivision")
+    __slots__ = ("_closed", "_closures", "_lock", "_run", "_years", "country", "subdivision")
 
     def __init__(
         self, country: str, subdivision: str | None = None, closures: Sequence[Closure] = ()
@@ -293,6 +384,7 @@ class BusinessCalendar:
         self.country = country
         self.subdivision = subdivision
         self._closures = tuple(closures)
+        self._closed = _closed_runs(self._closures)
         self._years: dict[int, _Year] = {}
         self._lock = threading.Lock()
         self._run: _Run | None = None
@@ -316,7 +408,11 @@ class BusinessCalendar:
                 last_year = max(last_year, run.last_year)
             for year in range(first_year, last_year + 1):
                 if year not in self._years:
-                    self._years[year] = _load_year(self.country, self.subdivision, year)
+                    self._years[year] = (
+                        _closed_year(year)
+                        if self._closed_whole(year)
+                        else _load_year(self.country, self.subdivision, year)
+                    )
             self._run = run = self._build(first_year, last_year)
         return run
 
@@ -332,13 +428,10 @@ class BusinessCalendar:
             tentative.update(y.tentative)
             # An entry spanning New Year belongs to both years; list it once.
             overrides.extend(o for o in y.overrides if o not in overrides)
-        end = base + len(flags)
-        for closure in self._closures:
-            lo = max(closure.start.toordinal(), base)
-            hi = min(closure.end.toordinal(), end - 1)
-            for o in range(lo, hi + 1):
-                flags[o - base] = 0
-                reasons[o] = closure.label
+        # Only the closed days inside the loaded years are written; their labels are looked
+        # up in self._closed, never stored per day.
+        for lo, hi in self._closed.overlapping(base, base + len(flags) - 1):
+            flags[lo - base : hi - base + 1] = bytes(hi - lo + 1)
         overrides.sort()
         t_ord = sorted(tentative)
         warnings = {y.year: y.warning for y in years if y.warning is not None}
@@ -357,6 +450,47 @@ class BusinessCalendar:
             override_longest=max((e - o + 1 for o, e, _ in overrides), default=0),
             warnings=warnings,
         )
+
+    def _closed_whole(self, year: int) -> bool:
+        stretch = self._closed.stretch(date(year, 1, 1).toordinal())
+        return stretch is not None and stretch[1] >= date(year, 12, 31).toordinal()
+
+    def _past_closures(self, run: _Run, d: date, n: int) -> int:
+        """The year to load up to (``n`` > 0) or back to (``n`` < 0) for ``n`` business days from
+        ``d`` that the loaded run does not hold: past a closed stretch at its edge in one step.
+
+        Raises InputError when closures cover every day from there to the calendar's end.
+        """
+        cum, i = run.cum, d.toordinal() - run.base
+        if n > 0:
+            edge = run.base + len(run.flags)  # the first day after the run
+            have, more = cum[-1] - cum[i], n - (cum[-1] - cum[i])
+            stretch = self._closed.stretch(edge)
+            if stretch is not None and stretch[1] >= _LAST_DAY:
+                self._raise_shut(d, n, have, max(stretch[0], d.toordinal() + 1))
+            beyond = edge if stretch is None else stretch[1] + 1
+            # Roughly how many more years are needed, at ≥ 1 business day a week.
+            return min(date.fromordinal(beyond).year + max(1, more // 52 + 1) - 1, _MAX_YEAR + 1)
+        edge = run.base - 1  # the last day before the run
+        have = cum[i - 1] if i > 0 else 0
+        more = -n - have
+        stretch = self._closed.stretch(edge) if edge >= _FIRST_DAY else None
+        if stretch is not None and stretch[0] <= _FIRST_DAY:
+            self._raise_shut(d, n, have, min(stretch[1], d.toordinal() - 1))
+        beyond = edge if stretch is None else stretch[0] - 1
+        if beyond < _FIRST_DAY:
+            return _MIN_YEAR - 1
+        return max(date.fromordinal(beyond).year - max(1, more // 52 + 1) + 1, _MIN_YEAR - 1)
+
+    @staticmethod
+    def _raise_shut(d: date, n: int, have: int, shut: int) -> None:
+        way, span = (
+            ("after", f"from {date.fromordinal(shut)} on")
+            if n > 0
+            else ("before", f"up to {date.fromordinal(shut)}")
+        )
+        found = "no business day" if have == 0 else f"only {have} of {abs(n)} business days"
+        raise InputError(f"{found} {way} {d}: closures cover every day {span}")
 
     def _run_for(self, d: date) -> _Run:
         run = self._run
@@ -388,16 +522,13 @@ class BusinessCalendar:
                 target = cum[i] + n
                 if target <= cum[-1]:
                     return date.fromordinal(run.base + bisect_left(cum, target, i))
-                # Roughly how many more years are needed, at ≥ 1 business day a week.
-                more = max(1, (target - cum[-1]) // 52 + 1)
-                run = self._ensure(run.first_year, min(run.last_year + more, _MAX_YEAR + 1))
+                run = self._ensure(run.first_year, self._past_closures(run, d, n))
             else:
                 before = cum[i - 1] if i > 0 else 0
                 target = before + n + 1
                 if i > 0 and target >= 1:
                     return date.fromordinal(run.base + bisect_left(cum, target, 0, i))
-                more = max(1, (1 - target) // 52 + 1)
-                run = self._ensure(max(run.first_year - more, _MIN_YEAR - 1), run.last_year)
+                run = self._ensure(self._past_closures(run, d, n), run.last_year)
 
     def business_days_between(self, start: date, end: date) -> int:
         """Business days in ``(start, end]`` (negative when ``end`` is before ``start``)."""
@@ -409,7 +540,8 @@ class BusinessCalendar:
     def day_reason(self, d: date) -> str | None:
         """Why ``d`` is not a business day, why it is one despite a weekend, or ``None``."""
         run = self._run_for(d)
-        return run.reasons.get(d.toordinal())
+        o = d.toordinal()
+        return self._closed.label(o) or run.reasons.get(o)
 
     def explain(self, start: date, end: date) -> list[DayInfo]:
         """Every day in ``(start, end]``: business or not, its count from ``start``, and why."""
@@ -417,6 +549,7 @@ class BusinessCalendar:
             return []
         run = self._ensure(start.year, end.year)
         base, flags, reasons, tentative = run.base, run.flags, run.reasons, run.tentative_names
+        closed = self._closed.label if self._closed.starts else lambda _o: None
         out: list[DayInfo] = []
         count = 0
         for o in range(start.toordinal() + 1, end.toordinal() + 1):
@@ -428,7 +561,7 @@ class BusinessCalendar:
                     date=date.fromordinal(o),
                     business=business,
                     count=count if business else None,
-                    reason=reasons.get(o),
+                    reason=closed(o) or reasons.get(o),
                     tentative=o in tentative,
                 )
             )

@@ -296,3 +296,62 @@ def test_explanation_agrees_with_the_result(country: str, start: date, n: int) -
     assert cal.business_days_between(start, end) == n
     if cal.is_business_day(start):
         assert cal.add_business_days(end, -n) == start
+
+
+# --- closures: clipped to what a computation reaches, the same answer as closing day by day ------
+
+_closures = st.lists(
+    st.builds(
+        lambda start, days, label: Closure(start, start + timedelta(days=days), label),
+        st.dates(date(2025, 10, 1), date(2027, 6, 30)),
+        st.integers(0, 60),
+        st.sampled_from(["strike", "move", "flood"]),
+    ),
+    max_size=4,
+)
+
+
+def _closed_day_by_day(closures: list[Closure]) -> dict[date, str]:
+    """Every closed day and its label, the later closure's where two overlap."""
+    out: dict[date, str] = {}
+    for c in closures:
+        d = c.start
+        while d <= c.end:
+            out[d] = c.label
+            d += timedelta(days=1)
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    country=st.sampled_from(["BH", "DE", "CN"]),
+    start=st.dates(date(2025, 12, 1), date(2027, 3, 31)),
+    n=st.integers(-40, 40).filter(bool),
+    closures=_closures,
+)
+def test_closures_agree_with_a_day_by_day_count(
+    country: str, start: date, n: int, closures: list[Closure]
+) -> None:
+    plain = get_calendar(country)
+    closed = _closed_day_by_day(closures)
+    d, left, step = start, abs(n), 1 if n > 0 else -1
+    while left:
+        d += timedelta(days=step)
+        if plain.is_business_day(d) and d not in closed:
+            left -= 1
+    cal = get_calendar(country, closures=tuple(closures))
+    assert cal.add_business_days(start, n) == d
+    lo, hi = sorted((start, d))
+    for info in cal.explain(lo, hi):
+        assert info.business == (plain.is_business_day(info.date) and info.date not in closed)
+        want = closed.get(info.date) or plain.day_reason(info.date)
+        assert info.reason == want and cal.day_reason(info.date) == want
+
+
+def test_closures_over_every_day_are_an_error_not_a_search() -> None:
+    shut = get_calendar("BH", closures=(Closure(date(1, 1, 1), date(9999, 12, 31), "shut"),))
+    with pytest.raises(InputError, match="no business day after 2026-03-01"):
+        shut.add_business_days(date(2026, 3, 1), 1)
+    with pytest.raises(InputError, match="no business day before 2026-03-01"):
+        shut.add_business_days(date(2026, 3, 1), -1)
+    assert not shut.is_business_day(date(2026, 3, 1)) and shut.day_reason(date(5000, 1, 1)) == "shut"

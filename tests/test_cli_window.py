@@ -134,3 +134,72 @@ def test_window_defaults_come_from_the_config(run: Run, tmp_path: Path) -> None:
     out = json.loads(p.stdout)
     # Fri 26 Jun: Mon 29=1, Tue 30=2, Wed 1=3, Thu 2=4, (Fri 3 observed holiday) Mon 6=5.
     assert (out["country"], out["opens"], out["deadline"]) == ("US", "2026-07-01", "2026-07-06")
+
+
+# --- closures of any length (issue 15: cost grows with the work, not with hostile input) ----------
+# The 20 s timeouts only stop a hang (before the fix: over ten minutes); nothing here is timed.
+
+
+def _reminder(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "reminder", *args], capture_output=True, text=True, env=env, timeout=20
+    )
+
+
+def _env(tmp_path: Path, config: str) -> dict[str, str]:
+    path = tmp_path / "reminder.toml"
+    path.write_text(config, encoding="utf-8")
+    return {
+        **os.environ,
+        "REMINDER_CONFIG": str(path),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+    }
+
+
+ALL_SHUT = "Error: no business day after 2026-03-01: closures cover every day from 2026-03-02 on\n"
+
+
+def test_a_closure_over_every_day_is_answered_at_once(tmp_path: Path) -> None:
+    env = _env(tmp_path, "")
+    args = ["--country", "BH", "--submitted", "2026-03-01", "--closure", "0001-01-01..9999-12-31"]
+    p = _reminder(env, "window", *args)
+    assert p.returncode == 2, p.stderr
+    assert p.stderr == ALL_SHUT
+
+
+def test_a_closure_of_centuries_moves_the_window_past_its_end(tmp_path: Path) -> None:
+    from datetime import date
+
+    from reminder.calendar import get_calendar
+
+    env = _env(tmp_path, "")
+    args = ["--country", "BH", "--submitted", "2026-03-01", "--closure", "2026-03-02..2999-12-31=x"]
+    p = _reminder(env, "window", *args, "--json")
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    bh = get_calendar("BH")
+    last_closed = date(2999, 12, 31)
+    assert out["opens"] == bh.add_business_days(last_closed, 7).isoformat()
+    assert out["deadline"] == bh.add_business_days(last_closed, 15).isoformat()
+
+
+def test_a_config_closure_over_every_day_fails_add_and_replan_at_once(tmp_path: Path) -> None:
+    env = _env(tmp_path, "")
+    added = _reminder(env, "add", "--title", "t", "--org", "o", "--submitted", "2026-03-01", "--json")
+    assert added.returncode == 0, added.stderr
+    env = _env(tmp_path, "[[closures]]\nstart = 0001-01-01\nend = 9999-12-31\nlabel = 'shut'\n")
+    p = _reminder(env, "add", "--title", "u", "--org", "o", "--submitted", "2026-03-01")
+    assert p.returncode == 2
+    assert p.stderr == ALL_SHUT
+    listed = _reminder(env, "list", "--json")
+    assert listed.returncode == 0 and len(json.loads(listed.stdout)) == 1
+    # The daemon re-plans every open case with the new closures (reminders count business
+    # days back from the deadline): one pass, one clear line.
+    once = _reminder(env, "daemon", "--once")
+    assert once.returncode == 2
+    assert (
+        once.stderr == "Error: no business day before 2026-03-25: closures cover every day up to 2026-03-24\n"
+    )
