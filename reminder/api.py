@@ -821,6 +821,12 @@ def deliver_due(
 
     clock = clock or (lambda: now)
     report = DispatchReport()
+    retry = _retry_policy(settings)
+    # A retry planned before the wall clock went back must not wait months: it is planned
+    # again from now (one read of meta when the clock did not go back).
+    moved = outbox.bound_retries(store, now, retry)
+    if moved:
+        log.warning("the clock went back: %d retry time(s) planned again from now", moved)
     # Fold only what fell due while no daemon ran (outbox.FOLD_MARGIN says why this grace).
     grace = timedelta(seconds=settings.daemon.max_sleep_seconds) + outbox.FOLD_MARGIN
     due = outbox.due_folded(store, now, grace=grace)
@@ -851,12 +857,11 @@ def deliver_due(
                     delivery_id,
                     f"notifier {latest.notifier!r} is not configured",
                     now,
-                    _retry_policy(settings),
+                    retry,
                     retryable=False,
                 )
                 report.failed += 1
 
-    retry = _retry_policy(settings)
     lock = threading.Lock()
     # The notifier threads' commits queue here, in this process, rather than in SQLite's busy
     # handler, which sleeps (1 ms, then 2, 5, 10, ...) before it looks at the lock again.

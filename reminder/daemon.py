@@ -63,10 +63,10 @@ import enum
 import fcntl
 import logging
 import os
+import select
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -106,6 +106,9 @@ CANCEL_GRACE_SECONDS = 1.5
 # ... then it is abandoned; putting its rows back waits at most this long for the database.
 # Together 8.5 s: the rest of STOP_DEADLINE_SECONDS is for the process to end.
 RELEASE_BUSY_SECONDS = 1.0
+# Taking the pid lock while `reminder status` holds it shared: up to 40 tries 50 ms apart.
+LOCK_ATTEMPTS = 40
+LOCK_PAUSE_SECONDS = 0.05
 
 
 def _utc_now() -> datetime:
@@ -126,25 +129,32 @@ class PidLock:
         self.path = data_dir / LOCK_NAME
         self._fd: int | None = None
 
-    def acquire(self, wait_seconds: float = 2.0) -> None:
+    def acquire(self, attempts: int = LOCK_ATTEMPTS) -> None:
+        """Take the lock, or raise AlreadyRunning.
+
+        Bounded in attempts, not in time: under libfaketime the monotonic clock may be
+        faked, even frozen, so a deadline on it never came, and an ``Event.wait`` (an
+        absolute deadline on that clock) never returned — a second daemon hung, with its
+        signals blocked. A daemon holding the lock is told apart from ``reminder status``
+        holding a shared lock for an instant without waiting at all.
+        """
         try:
             private_dir(self.path.parent)
             fd = open_private(self.path, os.O_RDWR)
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot open the daemon lock: {exc.strerror or exc}") from None
-        deadline = time.monotonic() + wait_seconds
-        while True:
+        for _ in range(max(1, attempts)):
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                # `reminder status` takes a shared lock for an instant to look; wait that out.
-                if time.monotonic() >= deadline:
+                if not _only_readers(fd):
                     os.close(fd)
                     raise AlreadyRunning(_read_pid(self.path)) from None
-                # An Event wait, not time.sleep: libfaketime (the tests' clock) breaks
-                # clock_nanosleep when the monotonic clock is left real.
-                threading.Event().wait(0.05)
+                _pause(LOCK_PAUSE_SECONDS)  # `reminder status` looks for an instant: wait that out
+        else:
+            os.close(fd)
+            raise AlreadyRunning(_read_pid(self.path))
         try:
             os.ftruncate(fd, 0)
             os.write(fd, f"{os.getpid()}\n".encode())
@@ -161,6 +171,24 @@ class PidLock:
             os.ftruncate(self._fd, 0)
             os.close(self._fd)
             self._fd = None
+
+
+def _only_readers(fd: int) -> bool:
+    """Whether the lock is held only shared (readers such as ``reminder status``), not by a daemon."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    return True
+
+
+def _pause(seconds: float) -> None:
+    # select() takes a relative timeout, which libfaketime passes on (scaled by its rate);
+    # time.sleep and Event.wait turn it into a deadline on a clock libfaketime may fake.
+    # At rate 0 it refuses the call (EINVAL): then no pause, and the attempts still end.
+    with contextlib.suppress(OSError, ValueError):
+        select.select([], [], [], seconds)
 
 
 def _read_pid(path: Path) -> int | None:

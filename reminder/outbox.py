@@ -14,6 +14,13 @@ e-mail Message-ID), which is the one gap that cannot be closed without the
 receiver's help. A crash anywhere else loses nothing and repeats nothing.
 
 APScheduler only decides *when* to look; this table decides *what* is due.
+
+A retry's time is fixed when the attempt fails, on the wall clock of that moment. If
+that clock was ahead (months, before NTP set it right), the retry would wait as long.
+So :func:`bound_retries` runs before each pass: a retry planned further ahead than the
+policy's longest delay is planned again from now. To keep an idle pass free of a scan
+of every planned row, ``meta.retry_horizon`` holds the latest retry time ever planned;
+only when it lies beyond that bound can any row need it.
 """
 
 from __future__ import annotations
@@ -36,12 +43,14 @@ __all__ = [
     "FOLD_MARGIN",
     "RetryPolicy",
     "backoff_delay",
+    "bound_retries",
     "cancel_case",
     "claim",
     "counts",
     "due",
     "due_folded",
     "list_deliveries",
+    "longest_delay",
     "mark_sent",
     "next_due_at",
     "record_failure",
@@ -53,6 +62,8 @@ __all__ = [
 
 
 SUPERSEDED = "superseded"
+RETRY_HORIZON = "retry_horizon"  # meta key: the latest retry time planned (epoch seconds)
+_JITTER = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +80,12 @@ def backoff_delay(attempts: int, policy: RetryPolicy, rng: random.Random | None 
     retrying in lock-step against a server that is just coming back.
     """
     raw = min(policy.max_seconds, policy.base_seconds * 2.0 ** max(0, attempts - 1))
-    return float(raw * (rng or random).uniform(0.75, 1.25))
+    return float(raw * (rng or random).uniform(1 - _JITTER, 1 + _JITTER))
+
+
+def longest_delay(policy: RetryPolicy) -> float:
+    """The longest wait :func:`backoff_delay` can give, jitter included (seconds)."""
+    return policy.max_seconds * (1 + _JITTER)
 
 
 def _ts(dt: datetime) -> float:
@@ -376,7 +392,47 @@ def record_failure(
             " wake_ts = ?, updated_at = ? WHERE id = ?",
             (attempts, error, _ts(retry_at), _ts(retry_at), now.isoformat(), delivery_id),
         )
+        store.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
+            " SET value = excluded.value WHERE CAST(excluded.value AS REAL) > CAST(meta.value AS REAL)",
+            (RETRY_HORIZON, repr(_ts(retry_at))),
+        )
         return "planned"
+
+
+def bound_retries(
+    store: Store, now: datetime, policy: RetryPolicy, *, rng: random.Random | None = None
+) -> int:
+    """Plan again, from ``now``, every retry planned further ahead than the policy allows.
+
+    That happens only when the wall clock went back since the retry was planned. Returns
+    how many rows moved. Costs one read of ``meta`` when none can have (every pass).
+    """
+    bound = _ts(now) + longest_delay(policy)
+    row = store.conn.execute("SELECT value FROM meta WHERE key = ?", (RETRY_HORIZON,)).fetchone()
+    if row is None:
+        return 0
+    try:
+        if float(row[0]) <= bound:
+            return 0
+    except ValueError:
+        pass  # not a number: look, and write a good one
+    stamp = now.isoformat()
+    with store.atomic():
+        rows = store.conn.execute(
+            "SELECT id, attempts FROM deliveries WHERE status = 'planned' AND wake_ts > ?"
+            " AND next_attempt_ts > ?",
+            (bound, bound),
+        ).fetchall()
+        for delivery_id, attempts in rows:
+            retry_ts = _ts(now + timedelta(seconds=backoff_delay(int(attempts), policy, rng)))
+            store.conn.execute(
+                "UPDATE deliveries SET next_attempt_ts = ?, wake_ts = ?, updated_at = ? WHERE id = ?",
+                (retry_ts, retry_ts, stamp, delivery_id),
+            )
+        # Every retry now lies within the bound: the horizon comes back to it.
+        store.conn.execute("UPDATE meta SET value = ? WHERE key = ?", (repr(bound), RETRY_HORIZON))
+    return len(rows)
 
 
 def supersede_all(store: Store, folded: Iterable[tuple[Sequence[int], str]], now: datetime) -> int:

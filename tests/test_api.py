@@ -383,3 +383,30 @@ def test_every_reminder_carries_the_templates_warning_as_configured(tmp_env: Tmp
     tmp_env.write_config('[templates.sim-cancellation]\nwarning = "Hang up on anyone asking for a code."\n')
     api.deliver_due(store, load_settings(), [recorder], now=rows[-1].due + timedelta(seconds=10))
     assert recorder.messages[-1].text.splitlines()[2] == "⚠ Hang up on anyone asking for a code."
+
+
+class _Refused(Notifier):
+    """A server that answers 421 (try later) to everything."""
+
+    name = "refused"
+
+    def __init__(self) -> None:
+        super().__init__(NotifierOptions(), label="log")
+
+    def send(self, message: Message) -> DeliveryResult:
+        return DeliveryResult.failure("421 try again later")
+
+
+def test_a_retry_planned_before_the_clock_went_back_waits_no_longer_than_the_policy_allows(
+    store: Store, settings: Settings
+) -> None:
+    _due_cases(store, settings, 1)
+    assert api.deliver_due(store, settings, [_Refused()], now=LATER).retried == 1
+    before = outbox.next_due_at(store)
+    assert before is not None and before > LATER
+    back = LATER - timedelta(days=120)  # the wall clock was months ahead, and is set right
+    report = api.deliver_due(store, settings, [_Refused()], now=back)
+    assert report.sent == report.retried == 0
+    longest = timedelta(seconds=settings.reminders.retry_max_seconds * 1.25)
+    after = outbox.next_due_at(store)
+    assert after is not None and back < after <= back + longest, f"retry at {after}, now {back}"

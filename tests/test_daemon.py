@@ -764,3 +764,104 @@ def test_reminders_due_at_the_same_minute_are_each_sent_and_never_called_missed(
     sent = sink_lines(sink)[1:]
     assert sorted(line["key"] for line in sent) == [f"{case_id}:deadline:1", f"{case_id}:preset:1"]
     assert not any("not running" in line["text"] or "replaces" in line["text"] for line in sent)
+
+
+# --- clock jumps (issue 15, point 7) --------------------------------------------------------------
+
+
+@needs_faketime
+def test_a_second_daemon_under_a_faked_clock_says_already_running(tmp_env: TmpEnv) -> None:
+    """libfaketime as a user runs it (``faketime '2026-03-10 08:59' reminder daemon``): the
+    monotonic clock is faked too, and frozen here. The lock's wait loop timed itself on that
+    clock and paused on it, so the second daemon hung, with SIGTERM blocked, for good."""
+    write_config(tmp_env)
+    proc = start_daemon(tmp_env.env, *daemon_cmd())
+    try:
+        assert wait_for(lambda: lock_pid(tmp_env) == proc.pid, 20), "daemon did not start"
+        for clock in ("2026-03-10 08:59:00", "@2026-03-10 08:59:00"):  # frozen, then running
+            env = {**tmp_env.env, "LD_PRELOAD": _libfaketime(), "FAKETIME": clock}
+            # The timeout only stops a hang: run() kills the child with SIGKILL on expiry.
+            second = subprocess.run(daemon_cmd(), env=env, capture_output=True, text=True, timeout=30)
+            assert second.returncode == 1, second.stderr
+            assert second.stderr.strip() == f"Error: a reminder daemon is already running (pid {proc.pid})"
+    finally:
+        code, err = stop(proc)
+    assert code == 0, err
+
+
+def _set_clock(stamp: Path, at: datetime) -> None:
+    # Replaced atomically: libfaketime re-reads the file on every clock call.
+    new = stamp.with_suffix(".new")
+    new.write_text(f"@{at.astimezone(UTC):%Y-%m-%d %H:%M:%S}\n")
+    new.replace(stamp)
+
+
+@needs_faketime
+def test_a_retry_planned_before_the_clock_went_back_is_not_left_months_ahead(tmp_env: TmpEnv) -> None:
+    """A server refuses a reminder (retry in ~10 minutes); then the wall clock, three months
+    fast, is set right and the daemon restarts. The retry must come within the policy's
+    longest delay of the corrected time, not three months later."""
+    refused = tmp_env.root / "refuse"
+    refused.touch()
+    sink = tmp_env.root / "sink.txt"
+    script = f'test ! -e "{refused}" && echo "$REMINDER_KEY" >> "{sink}"'
+    tmp_env.write_config(
+        "[daemon]\nmax_sleep_seconds = 1\n"
+        "[reminders]\nretry_base_seconds = 600\nretry_max_seconds = 600\n"
+        f"[notifiers.command]\nargv = {json.dumps(['/bin/sh', '-c', script])}\n"
+    )
+    (case_id,) = add_cases(tmp_env, 1, date(2026, 3, 1))
+    with Store(tmp_env.db_path) as store:
+        opened = next(d for d in outbox.list_deliveries(store, case_id) if d.kind == "opened")
+
+    def row() -> Any:
+        with Store(tmp_env.db_path) as store:
+            return next(d for d in outbox.list_deliveries(store, case_id) if d.key == opened.key)
+
+    fast = opened.due + timedelta(minutes=1)
+    stamp = tmp_env.root / "faketime.rc"
+    _set_clock(stamp, fast)
+    env = fake_env(tmp_env, FAKETIME_TIMESTAMP_FILE=str(stamp), FAKETIME_NO_CACHE="1")
+    proc = start_daemon(env, *daemon_cmd())
+    try:
+        assert wait_for(lambda: row().attempts == 1, 20), "the refused reminder was not retried"
+    finally:
+        code, err = stop(proc)
+    assert code == 0, err
+    assert row().next_attempt_at > fast
+
+    right = fast - timedelta(days=90)
+    _set_clock(stamp, right)
+    refused.unlink()
+    proc = start_daemon(env, *daemon_cmd())
+    try:
+        assert wait_for(lambda: lock_pid(tmp_env) == proc.pid, 20)
+        longest = timedelta(seconds=600 * 1.25)
+        assert wait_for(lambda: row().next_attempt_at <= right + longest, 10), row()
+        _set_clock(stamp, right + longest + timedelta(seconds=5))
+        assert wait_for(lambda: sink.exists() and opened.key in sink.read_text(), 20), row()
+    finally:
+        code, err = stop(proc)
+    assert code == 0, err
+    assert row().status == "sent"
+
+
+def test_the_pid_lock_waits_out_a_reader_but_not_forever(tmp_path: Path) -> None:
+    import fcntl
+
+    from reminder.daemon import LOCK_NAME, PidLock
+    from reminder.errors import AlreadyRunning
+
+    path = tmp_path / LOCK_NAME
+    path.write_text("")
+    with path.open("rb") as reader:
+        fcntl.flock(reader.fileno(), fcntl.LOCK_SH)  # what `reminder status` holds for an instant
+        with pytest.raises(AlreadyRunning):
+            PidLock(tmp_path).acquire(attempts=3)  # a reader that never lets go: give up, don't hang
+        fcntl.flock(reader.fileno(), fcntl.LOCK_UN)
+    lock = PidLock(tmp_path)
+    lock.acquire()
+    try:
+        assert path.read_text() == f"{os.getpid()}\n"
+    finally:
+        lock.release()

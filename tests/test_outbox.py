@@ -307,3 +307,28 @@ def test_a_retry_that_comes_due_now_is_not_called_missed(db: Store) -> None:
     )
     folded = {d.key: e for d, e in outbox.due_folded(db, at + timedelta(seconds=30))}
     assert folded == {"abc123:opened:1": [], "abc123:deadline:1": []}
+
+
+def test_a_retry_planned_before_the_clock_went_back_is_bounded_by_the_new_now(db: Store) -> None:
+    with db.atomic():
+        outbox.sync_plan(db, "abc123", [(rem("opened", 1), "email"), (rem("deadline", 20), "email")], NOW)
+    policy = RetryPolicy(base_seconds=600, max_seconds=3600)
+    (row,) = outbox.due(db, NOW)
+    outbox.record_failure(db, row.id, "421 try later", NOW, policy, rng=random.Random(1))
+    longest = timedelta(seconds=policy.max_seconds * 1.25)  # the backoff's cap, jitter included
+
+    # The clock as it was: nothing to bound, and nothing written.
+    changes = db.conn.total_changes
+    assert outbox.bound_retries(db, NOW + timedelta(minutes=5), policy) == 0
+    assert db.conn.total_changes == changes
+
+    back = NOW - timedelta(days=90)  # NTP corrects a clock that ran three months ahead
+    assert outbox.bound_retries(db, back, policy, rng=random.Random(2)) == 1
+    retry = next(d for d in outbox.list_deliveries(db, "abc123") if d.kind == "opened")
+    assert retry.next_attempt_at is not None and back < retry.next_attempt_at <= back + longest
+    assert (retry.status, retry.attempts) == ("planned", 1)
+    assert outbox.next_due_at(db) == retry.next_attempt_at
+    # The planned reminder that is not a retry keeps its due time, months ahead or not.
+    deadline = next(d for d in outbox.list_deliveries(db, "abc123") if d.kind == "deadline")
+    assert deadline.next_attempt_at is None and deadline.due == datetime(2026, 3, 20, 6, 0, tzinfo=UTC)
+    assert outbox.bound_retries(db, back, policy) == 0
