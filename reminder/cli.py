@@ -1799,6 +1799,7 @@ def letter_command(
     from .config import config_path
     from .i18n import _
     from .ics import write_bytes_atomic
+    from .leftovers import journal_dir
     from .letter_api import check_sendable, compose_letter, send_letter
     from .letter_render import USER_TEMPLATE_DIR
     from .outfile import output_path
@@ -1863,7 +1864,8 @@ def letter_command(
         else:
             click.echo(letter.data.decode("utf-8"), nl=False)
         return
-    write_bytes_atomic(output, letter.data)
+    # Journalled like every export, so a letter cut off mid-write is swept (leftovers.py).
+    write_bytes_atomic(output, letter.data, journal=journal_dir(store.path.parent))
     report["path"] = str(output.resolve())
     if as_json:
         echo_json(report)
