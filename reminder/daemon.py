@@ -97,6 +97,9 @@ STORE_RETRY_SECONDS = 30.0
 # So the process ends without closing anything, and systemd's Restart=on-failure starts a fresh
 # daemon, which opens whatever file is at the path now.
 EXIT_STORE_LOST = 75
+# How far beyond max_sleep_seconds the armed pass may lie before the wall clock is taken to
+# have gone back (APScheduler's own bookkeeping takes a few milliseconds).
+CLOCK_SLACK_SECONDS = 5.0
 # What SIGTERM/SIGINT promise (systemd's TimeoutStopSec is longer): the process has ended by then.
 STOP_DEADLINE_SECONDS = 10.0
 # After SIGTERM, the pass in flight may finish on its own for this long ...
@@ -398,7 +401,28 @@ class Daemon:
 
     def _housekeeping_due(self, now: datetime) -> bool:
         # Rides on a pass rather than a job of its own, so an idle hour costs no extra wake-up.
-        return self._last_housekeeping is None or now - self._last_housekeeping >= timedelta(hours=1)
+        # abs(): after the wall clock went back, an hour is still an hour, not months.
+        return self._last_housekeeping is None or abs(now - self._last_housekeeping) >= timedelta(hours=1)
+
+    def _watch_seconds(self) -> float:
+        return float(self.settings.daemon.max_sleep_seconds)
+
+    def _check_clock(self) -> None:
+        """Look now if the next pass is armed further ahead than any pass is ever armed.
+
+        A pass is armed at a wall-clock time at most ``max_sleep_seconds`` ahead, and
+        APScheduler waits for the wall clock to reach it. When the wall clock goes back (a
+        wrong time corrected, a VM restored), that time is suddenly months away, and the
+        daemon would do nothing until then. The main thread checks on every quiet wait.
+        """
+        job = self._scheduler.get_job("pass") if self._scheduler is not None else None
+        if job is None or job.next_run_time is None:
+            return  # a pass is running; it re-arms from the clock as it is now
+        now = self.clock()
+        ahead = (job.next_run_time - now).total_seconds()
+        if ahead > self._watch_seconds() + CLOCK_SLACK_SECONDS:
+            log.warning("the wall clock went back (the next pass was armed %.0f s ahead); looking now", ahead)
+            self._request_pass()
 
     def _reload(self) -> None:
         try:
@@ -612,7 +636,10 @@ class Daemon:
             systemd.notify("READY=1")
             log.info("reminder daemon running (pid %d, data in %s)", os.getpid(), self.data_dir)
             while True:
-                info = signal.sigwaitinfo(_SIGNALS)
+                info = signal.sigtimedwait(_SIGNALS, self._watch_seconds())
+                if info is None:
+                    self._check_clock()
+                    continue
                 if info.si_signo in (signal.SIGTERM, signal.SIGINT):
                     log.info(
                         "%s: stopping (the send in flight has up to %g s)",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TmpEnv
-from test_daemon import add_cases, fake_env, needs_faketime, wait_for
+from test_daemon import add_cases, fake_env, needs_faketime, wait_for, write_config
 
 from reminder import api
 from reminder.config import load_settings
@@ -204,3 +204,31 @@ def test_a_command_that_closes_its_output_before_it_exits_is_sent_under_libfaket
         ).fetchall()
     assert any(status == "sent" for status, _ in rows), rows
     assert not [error for _, error in rows if error and "Errno" in error], rows
+
+
+@needs_faketime
+def test_a_running_daemon_looks_again_soon_after_the_wall_clock_goes_back(tmp_env: TmpEnv) -> None:
+    """The pass is armed at a wall-clock time: after the clock went back eight months, APScheduler
+    waited for the wall clock to reach it again (its waits are capped at 49 days). Before the fix
+    nothing ran until a signal or a restart; now the main thread notices within max_sleep_seconds."""
+    sink = write_config(tmp_env, max_sleep=1)
+    stamp = tmp_env.root / "faketime.rc"
+    stamp.write_text("@2026-09-01 12:00:00\n")
+    env = fake_env(tmp_env, FAKETIME_TIMESTAMP_FILE=str(stamp), FAKETIME_NO_CACHE="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reminder", "daemon"], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert wait_for(lambda: running_pid(tmp_env.db_path.parent) == proc.pid, 30)
+        wait_for(lambda: False, 2.0)  # the start-up pass has run and armed the next one
+        back = stamp.with_suffix(".new")
+        back.write_text("@2026-01-20 12:00:00\n")
+        back.replace(stamp)  # atomically: libfaketime re-reads the file on every clock call
+        # A case written straight into the store, as a second machine's CLI would (no poke).
+        add_cases(tmp_env, 1, date(2026, 1, 4))
+        sent = wait_for(lambda: sink.exists() and sink.stat().st_size > 0, 20)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert sent, f"nothing sent after the clock went back; stderr:\n{err}"
+    assert "wall clock" in err, err
