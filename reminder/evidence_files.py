@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import IO, BinaryIO
 
 from .errors import InputError, StoreError
-from .files import private_dir
+from .files import fsync_dir, private_dir
 from .leftovers import INCOMING_PREFIX, temp_file
 
 __all__ = [
@@ -160,19 +160,6 @@ def check_readable(files: Sequence[Path]) -> list[tuple[Path, str, int]]:
     return out
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some filesystems refuse fsync on a directory; the file itself is synced
-    finally:
-        os.close(fd)
-
-
 def store_blob(data_dir: Path, source: Path, digest: str) -> None:
     """Copy ``source`` to its content address unless a blob with that hash is already there.
 
@@ -197,6 +184,6 @@ def store_blob(data_dir: Path, source: Path, digest: str) -> None:
             # link() refuses to replace: a blob that appeared meanwhile stays as it is.
             with contextlib.suppress(FileExistsError):
                 os.link(tmp, dest)
-            _fsync_dir(dest.parent)
+            fsync_dir(dest.parent)
     except OSError as exc:
         raise StoreError(f"cannot store the attachment {source.name}: {exc.strerror or exc}") from exc

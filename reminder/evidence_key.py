@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import StoreError
-from .files import open_private, private_dir
+from .files import fsync_dir, open_private, private_dir
 
 __all__ = [
     "DIR_MODE",
@@ -175,7 +175,7 @@ class KeyDir:
                 os.fsync(out.fileno())
             with contextlib.suppress(FileExistsError):  # another process won: its key stands
                 os.link(tmp, self.key_path)
-            _fsync_dir(self.directory)
+            fsync_dir(self.directory)
         except OSError as exc:
             raise StoreError(f"{self.key_path}: cannot create the evidence key: {exc.strerror}") from None
         finally:
@@ -236,16 +236,3 @@ class KeyDir:
                 continue
             out.append(Witness(case_id, int(m.group(3)), m.group(4), m.group(1)))
         return out
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some filesystems refuse fsync on a directory
-    finally:
-        os.close(fd)

@@ -22,7 +22,14 @@ from __future__ import annotations
 import contextlib
 import os
 
-__all__ = ["PRIVATE_DIR_MODE", "PRIVATE_FILE_MODE", "open_private", "private_dir", "write_file_atomic"]
+__all__ = [
+    "PRIVATE_DIR_MODE",
+    "PRIVATE_FILE_MODE",
+    "fsync_dir",
+    "open_private",
+    "private_dir",
+    "write_file_atomic",
+]
 
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
@@ -85,7 +92,7 @@ def write_file_atomic(path: str | os.PathLike[str], data: bytes, *, overwrite: b
                 os.link(tmp, target)
             except FileExistsError:
                 return False
-        _fsync_dir(folder)
+        fsync_dir(folder)
         return True
     finally:
         # Gone after a rename; the second name after a link; else the debris of a failure.
@@ -93,7 +100,8 @@ def write_file_atomic(path: str | os.PathLike[str], data: bytes, *, overwrite: b
             os.unlink(tmp)
 
 
-def _fsync_dir(folder: str) -> None:
+def fsync_dir(folder: str | os.PathLike[str]) -> None:
+    """Make a rename or a new file in ``folder`` durable (where the filesystem allows it)."""
     try:
         fd = os.open(folder, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
