@@ -521,9 +521,14 @@ def _find_item(case: Case, item: str) -> int:
         if any(i.position == position for i in case.checklist):
             return position
         raise InputError(f"case {case.id} has no checklist item {position} (items 1–{len(case.checklist)})")
-    matches = [i for i in case.checklist if i.text.lower().startswith(wanted.lower())] if wanted else []
+    from .shipped import localised
+
+    # An item reminder shipped matches as the user reads it too (用完 as well as "Use up").
+    texts = [(i, {i.text.lower(), localised(i.text).lower()}) for i in case.checklist]
+    low = wanted.lower()
+    matches = [i for i, names in texts if any(n.startswith(low) for n in names)] if wanted else []
     if not matches:
-        matches = [i for i in case.checklist if wanted.lower() in i.text.lower()] if wanted else []
+        matches = [i for i, names in texts if any(low in n for n in names)] if wanted else []
     if len(matches) == 1:
         return matches[0].position
     if not matches:
@@ -904,8 +909,12 @@ def deliver_due(
     def run(label: str, items: list[tuple[Delivery, int]]) -> None:
         """Stream a notifier its messages: rows are read, rendered and claimed a chunk at a time
         as the notifier takes them, and each is settled as soon as its result comes."""
+        from .i18n import using_language
         from .notifiers.base import DeliveryResult
 
+        # The notifier's own language (a table's `language`), else the user's: each notifier's
+        # messages are rendered on its own thread, once each, so none costs another a render.
+        language = getattr(by_label[label].options, "language", None)
         # Its own connection: sqlite3 connections are not shared across threads.
         with type(store)(store.path) as own, _checkpoints_aside(own, len(items)):
             unsent: deque[Delivery] = deque()  # claimed, not handed to the notifier yet
@@ -923,9 +932,10 @@ def deliver_due(
                     ready: list[tuple[Delivery, Message]] = []
                     for delivery, missed in chunk:
                         try:
-                            message = _message_for(
-                                own, settings, delivery, missed, clock(), read.get(delivery.case_id)
-                            )
+                            with using_language(language):
+                                message = _message_for(
+                                    own, settings, delivery, missed, clock(), read.get(delivery.case_id)
+                                )
                             ready.append((delivery, message))
                         except ReminderError as exc:
                             with writes:

@@ -45,7 +45,8 @@ import holidays as _holidays
 from holidays.version import __version__ as _holidays_version
 
 from .errors import InputError, UnknownCountry
-from .models import Closure, DayInfo, TentativeDay
+from .i18n import N_
+from .models import Closure, DayInfo, ReasonCode, TentativeDay
 from .overrides import HolidayDay, OverrideEntry, entries_for_year, load_overrides
 
 __all__ = [
@@ -63,6 +64,16 @@ HOLIDAYS_VERSION: str = _holidays_version
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 LIST_HINT = "run 'reminder countries' to list them all"
 MAKE_UP_REASON = "make-up working day"
+# What the data behind a result lacks (BusinessCalendar.warnings), in English: the words are
+# marked for translation, and explain.warning_text says them in the reader's language.
+NO_HOLIDAYS_WARNING = N_(
+    "holidays %(version)s has no public holidays for %(where)s in %(year)s (it covers %(span)s); "
+    "only weekends were left out"
+)
+MISSING_HOLIDAYS_WARNING = N_(
+    "holidays %(version)s has no %(year)s date for %(names)s in %(where)s "
+    "(not yet published or past its tables); those days were counted as business days"
+)
 
 # Years holidays 0.109 covers completely for the countries it knows. A holiday present in
 # every one of them but missing from a later year most likely ran past the package's
@@ -98,6 +109,7 @@ class _Year:
     year: int
     business: bytes  # 1 = business day, one byte per day from 1 January
     reasons: Mapping[int, str]  # ordinal → why not a business day (or why one despite a weekend)
+    codes: Mapping[int, ReasonCode]  # ordinal → what kind of reason (explain.py words it)
     tentative: Mapping[int, str]  # ordinal → estimated holiday / predicted closure name
     overrides: tuple[tuple[int, int, str], ...]  # (first, last ordinal, description) of entries applied
     warning: str | None
@@ -209,6 +221,7 @@ def _load_year(country: str, subdivision: str | None, year: int) -> _Year:
 
     business = bytearray(n_days)
     reasons: dict[int, str] = {}
+    codes: dict[int, ReasonCode] = {}
     tentative: dict[int, str] = {}
     for i in range(n_days):
         d = first + timedelta(days=i)
@@ -216,12 +229,14 @@ def _load_year(country: str, subdivision: str | None, year: int) -> _Year:
         entry = added.get(o)
         if entry is not None:
             reasons[o] = entry.name
+            codes[o] = "official_closure"
             if entry.tentative:
                 tentative[o] = entry.name
             continue
         hols = names.get(o)
         if hols and o not in removed:
             reasons[o] = "; ".join(h.name for h in hols)
+            codes[o] = "holiday"
             estimated = [h.name for h in hols if h.estimated]
             if estimated:
                 tentative[o] = "; ".join(estimated)
@@ -230,8 +245,10 @@ def _load_year(country: str, subdivision: str | None, year: int) -> _Year:
             if o in make_up:
                 business[i] = 1
                 reasons[o] = MAKE_UP_REASON
+                codes[o] = "make_up"
             else:
                 reasons[o] = f"weekend ({WEEKDAY_NAMES[d.weekday()]})"
+                codes[o] = "weekend"
             continue
         business[i] = 1
 
@@ -241,6 +258,7 @@ def _load_year(country: str, subdivision: str | None, year: int) -> _Year:
         year=year,
         business=bytes(business),
         reasons=reasons,
+        codes=codes,
         tentative=tentative,
         overrides=tuple((e.start.toordinal(), e.end.toordinal(), e.describe()) for e in entries),
         warning=warning,
@@ -254,7 +272,9 @@ def _closed_year(year: int) -> _Year:
     days stays inside the closure, so its date cannot move a window.
     """
     n_days = (date(year + 1, 1, 1) - date(year, 1, 1)).days
-    return _Year(year=year, business=bytes(n_days), reasons={}, tentative={}, overrides=(), warning=None)
+    return _Year(
+        year=year, business=bytes(n_days), reasons={}, codes={}, tentative={}, overrides=(), warning=None
+    )
 
 
 def _year_warning(
@@ -263,18 +283,17 @@ def _year_warning(
     where = country + (f"-{subdivision}" if subdivision else "")
     if year < cls.start_year or year > cls.end_year:
         span = f"{cls.start_year}–{cls.end_year}"
-        return (
-            f"holidays {HOLIDAYS_VERSION} has no public holidays for {where} in {year} (it covers {span}); "
-            "only weekends were left out"
-        )
+        return NO_HOLIDAYS_WARNING % {"version": HOLIDAYS_VERSION, "where": where, "year": year, "span": span}
     if year > _REFERENCE_YEAR:
         usual = frozenset.intersection(*(_country_names(country, subdivision, y) for y in _REFERENCE_YEARS))
         missing = {name for name in usual - names if not _IRREGULAR.search(name)}
         if missing:
-            return (
-                f"holidays {HOLIDAYS_VERSION} has no {year} date for {', '.join(sorted(missing))} in {where} "
-                "(not yet published or past its tables); those days were counted as business days"
-            )
+            return MISSING_HOLIDAYS_WARNING % {
+                "version": HOLIDAYS_VERSION,
+                "year": year,
+                "names": ", ".join(sorted(missing)),
+                "where": where,
+            }
     return None
 
 
@@ -364,6 +383,7 @@ class _Run:
     flags: bytes
     cum: list[int]  # cum[i] = business days among base..base+i inclusive
     reasons: Mapping[int, str]
+    codes: Mapping[int, ReasonCode]
     tentative_ordinals: list[int]
     tentative_names: Mapping[int, str]
     override_starts: list[int]
@@ -421,10 +441,12 @@ class BusinessCalendar:
         base = date(first_year, 1, 1).toordinal()
         flags = bytearray(b"".join(y.business for y in years))
         reasons: dict[int, str] = {}
+        codes: dict[int, ReasonCode] = {}
         tentative: dict[int, str] = {}
         overrides: list[tuple[int, int, str]] = []
         for y in years:
             reasons.update(y.reasons)
+            codes.update(y.codes)
             tentative.update(y.tentative)
             # An entry spanning New Year belongs to both years; list it once.
             overrides.extend(o for o in y.overrides if o not in overrides)
@@ -442,6 +464,7 @@ class BusinessCalendar:
             flags=bytes(flags),
             cum=list(accumulate(flags)),
             reasons=reasons,
+            codes=codes,
             tentative_ordinals=t_ord,
             tentative_names=tentative,
             override_starts=[o for o, _, _ in overrides],
@@ -550,19 +573,22 @@ class BusinessCalendar:
         run = self._ensure(start.year, end.year)
         base, flags, reasons, tentative = run.base, run.flags, run.reasons, run.tentative_names
         closed = self._closed.label if self._closed.starts else lambda _o: None
+        codes = run.codes
         out: list[DayInfo] = []
         count = 0
         for o in range(start.toordinal() + 1, end.toordinal() + 1):
             business = flags[o - base] == 1
             if business:
                 count += 1
+            label = closed(o)
             out.append(
                 DayInfo(
                     date=date.fromordinal(o),
                     business=business,
                     count=count if business else None,
-                    reason=closed(o) or reasons.get(o),
+                    reason=label or reasons.get(o),
                     tentative=o in tentative,
+                    code="closure" if label else codes.get(o),
                 )
             )
         return out

@@ -263,20 +263,15 @@ def _window_table(w: ReviewWindow) -> None:
     for name, justify in (("Date", "left"), ("Day", "left"), ("Business", "center"), ("Count", "right")):
         table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     table.add_column("Why", overflow="fold")
-    milestones = {w.opens: "opens", w.deadline: "deadline"}
+    from .explain import day_why  # the day's reason, "tentative" and the milestones, in the user's language
+
     for d in w.days:
-        why = d.reason or ""
-        if d.tentative:
-            why = f"{why} (tentative)"
-        mark = milestones.get(d.date)
-        if mark and d.count is not None:
-            why = f"{why} ← {mark}".strip()
         table.add_row(
             d.date.isoformat(),
             f"{d.date:%a}",
             "yes" if d.business else "no",
             "" if d.count is None else str(d.count),
-            Text(_t(why)),  # a closure's label is the user's: no markup, no control characters
+            Text(_t(day_why(w, d))),  # a closure's label is the user's: no markup, no control characters
         )
     Console(soft_wrap=False).print(table)
 

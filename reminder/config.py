@@ -41,6 +41,7 @@ from .i18n import LANGUAGES, language_error, normalise_language
 from .models import Closure, Person, Unit
 from .paths import ENV_PREFIX, ConfigLocation, config_location, default_store_path, read_toml
 from .presets import DEFAULT_PRESETS, Preset
+from .shipped import SIM_CANCELLATION_ITEMS, SIM_CANCELLATION_TITLE, SIM_CANCELLATION_WARNING
 from .tz import country_timezone, is_timezone
 
 __all__ = [
@@ -238,18 +239,12 @@ class Template(_Section):
     warning: str | None = None
 
 
+# Its texts are in shipped.py, where they are marked for translation: a person reads them in
+# their language (shipped.localised), while the config and the database keep the English.
 SIM_CANCELLATION = Template(
-    title="Before and while cancelling a SIM / eSIM",
-    items=[
-        "Use up or transfer the remaining balance (it is usually forfeited)",
-        "Unlink the number from bank accounts and payment services",
-        "Back up contacts and messages",
-        "Keep the confirmation letter",
-    ],
-    warning=(
-        "Fraudsters call people who are waiting on exactly this kind of request: "
-        "never give a verification code to someone who calls you."
-    ),
+    title=SIM_CANCELLATION_TITLE,
+    items=list(SIM_CANCELLATION_ITEMS),
+    warning=SIM_CANCELLATION_WARNING,
 )
 
 DEFAULT_TEMPLATES: Mapping[str, Template] = {"sim-cancellation": SIM_CANCELLATION}

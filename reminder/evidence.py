@@ -72,6 +72,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, NotFound, StoreError
 from .evidence_files import attachment_path, check_readable, store_blob
+from .i18n import _
 from .models import EVIDENCE_KINDS, EvidenceEntry
 
 if TYPE_CHECKING:
@@ -136,10 +137,14 @@ def attachments_of(entry: EvidenceEntry) -> list[Attachment]:
 
 
 def head_witness(case_id: str, seq: int, mac: str) -> str:
-    """The head as reminders and dossiers print it, with the command that checks the log against it."""
-    return (
-        f"Evidence log head: entry {seq}, {mac[:HEAD_PREFIX]} (keep this; check the log against it "
-        f"with: reminder evidence verify {case_id} --head {mac[:HEAD_PREFIX]})"
+    """The head as reminders and dossiers print it, with the command that checks the log against it
+    (in the current language)."""
+    return _(
+        "Evidence log head: entry %(seq)d, %(head)s (keep this; check the log against it "
+        "with: reminder evidence verify %(case)s --head %(head)s)",
+        seq=seq,
+        head=mac[:HEAD_PREFIX],
+        case=case_id,
     )
 
 

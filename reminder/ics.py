@@ -20,15 +20,19 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from .errors import InputError, StoreError
+from .explain import tentative_name
+from .i18n import _, pgettext
+from .labels import join
 from .leftovers import atomic_file
 from .models import Case, Reminder, ReviewWindow
+from .shipped import localised
 
 __all__ = [
     "PRODID",
@@ -122,29 +126,53 @@ def _parse_stamp(value: str) -> datetime | None:
         return None
 
 
+# The event texts are in the user's language (the daemon's and the CLI's, i18n.set_language);
+# ISO dates stay, as a person copies them into a form. A language change rewrites the file:
+# each event's digest covers its text.
+
+
 def _tentative_note(window: ReviewWindow) -> str:
-    days = ", ".join(f"{t.name} ({t.date.isoformat()})" for t in window.tentative_because)
-    return f"Tentative: counted across holidays on estimated dates: {days}." if days else "Tentative."
+    days = join(
+        _("%(name)s (%(day)s)", name=tentative_name(window, t), day=t.date.isoformat())
+        for t in window.tentative_because
+    )
+    if not days:
+        return _("Tentative.")
+    return _("Tentative: counted across holidays on estimated dates: %(days)s.", days=days)
+
+
+def _field(label: str, value: str) -> str:
+    return _("%(label)s: %(value)s", label=label, value=value)
 
 
 def _description(entry: IcsEntry, what: str) -> str:
     case, window = entry.case, entry.window
-    lines = [what, f"Organisation: {case.organisation}"]
+    lines = [what, _field(pgettext("calendar field", "Organisation"), case.organisation)]
     if case.filed:
-        lines.append(f"Filed: {case.filed}")
+        lines.append(_field(pgettext("calendar field", "Filed"), case.filed))
     if case.reference:
-        lines.append(f"Reference: {case.reference}")
-    lines.append(f"Submitted: {window.submitted.isoformat()}")
-    unit = "business days" if window.unit == "business" else "days"
-    lines.append(
-        f"Window: {window.opens.isoformat()} to {window.deadline.isoformat()} ({window.min_days}–"
-        f"{window.max_days} {unit}, {window.country}{'-' + window.subdivision if window.subdivision else ''})"
-    )
+        lines.append(_field(pgettext("calendar field", "Reference"), case.reference))
+    lines.append(_field(pgettext("calendar field", "Submitted"), window.submitted.isoformat()))
+    place = f"{window.country}{'-' + window.subdivision if window.subdivision else ''}"
+    span = {"opens": window.opens.isoformat(), "deadline": window.deadline.isoformat()}
+    counts = {"min": window.min_days, "max": window.max_days, "place": place}
+    if window.unit == "business":
+        lines.append(
+            _(
+                "Window: %(opens)s to %(deadline)s (%(min)d–%(max)d business days, %(place)s)",
+                **span,
+                **counts,
+            )
+        )
+    else:
+        lines.append(
+            _("Window: %(opens)s to %(deadline)s (%(min)d–%(max)d days, %(place)s)", **span, **counts)
+        )
     if window.tentative:
         lines.append(_tentative_note(window))
     if window.holidays_version:
-        lines.append(f"Holiday data: {window.holidays_version}")
-    lines.append(f"Case id: {case.id}")
+        lines.append(_field(pgettext("calendar field", "Holiday data"), window.holidays_version))
+    lines.append(_field(pgettext("calendar field", "Case id"), case.id))
     return "\n".join(lines)
 
 
@@ -160,6 +188,8 @@ class _EventSpec:
     tentative: bool
     alarms: tuple[timedelta, ...]
     alarm_text: str
+    # The summary as the calendar shows it: with "(tentative)" when the event is, in the user's language.
+    shown_summary: str = ""
 
     @property
     def digest(self) -> str:
@@ -180,7 +210,7 @@ class _EventSpec:
 
         ev = Event()
         ev.add("UID", self.uid)
-        ev.add("SUMMARY", f"{self.summary} (tentative)" if self.tentative else self.summary)
+        ev.add("SUMMARY", self.shown_summary or self.summary)
         ev.add("DTSTART", self.start)
         ev.add("DTEND", self.end_inclusive + timedelta(days=1))  # DTEND of an all-day event is exclusive
         ev.add("DESCRIPTION", self.description)
@@ -209,23 +239,23 @@ def _specs(entry: IcsEntry) -> list[_EventSpec]:
     specs = [
         _EventSpec(
             window_uid(case.id),
-            f"Review window: {name}",
+            _("Review window: %(name)s", name=name),
             window.opens,
             window.deadline,
-            _description(entry, "The decision may come from the first day and must come by the last."),
+            _description(entry, _("The decision may come from the first day and must come by the last.")),
             window.tentative,
             alarms(_WINDOW_KINDS, window.opens),
-            f"Review window opens: check the status of {name}",
+            _("Review window opens: check the status of %(name)s", name=name),
         ),
         _EventSpec(
             deadline_uid(case.id),
-            f"Deadline: {name}",
+            _("Deadline: %(name)s", name=name),
             window.deadline,
             window.deadline,
-            _description(entry, "Last day of the review: if nothing has come, follow up and escalate."),
+            _description(entry, _("Last day of the review: if nothing has come, follow up and escalate.")),
             window.tentative,
             alarms(_DEADLINE_KINDS, window.deadline),
-            f"Review deadline for {name}",
+            _("Review deadline for %(name)s", name=name),
         ),
     ]
     # The escalation preset's steps: the plan keys them <case>:preset:<n>, with the step as note.
@@ -233,20 +263,27 @@ def _specs(entry: IcsEntry) -> list[_EventSpec]:
         if ":preset:" not in r.key:
             continue
         day = r.due.astimezone(zone).date()
-        step = r.note or "escalation step"
-        what = f"Escalation step ({case.preset}): {step}" if case.preset else f"Escalation step: {step}"
+        step = localised(r.note) if r.note else _("escalation step")
+        if case.preset:
+            what = _("Escalation step (%(preset)s): %(step)s", preset=case.preset, step=step)
+        else:
+            what = _("Escalation step: %(step)s", step=step)
         specs.append(
             _EventSpec(
                 preset_uid(case.id, r.sequence),
-                f"{step} — {name}",
+                _("%(step)s — %(name)s", step=step, name=name),
                 day,
                 day,
                 _description(entry, what),
                 window.tentative,
                 (_trigger(r, day, zone),),
-                f"{step} ({name})",
+                _("%(step)s (%(name)s)", step=step, name=name),
             )
         )
+    if window.tentative:
+        return [
+            replace(spec, shown_summary=_("%(summary)s (tentative)", summary=spec.summary)) for spec in specs
+        ]
     return specs
 
 
@@ -286,10 +323,10 @@ def render_ics(
     cal.add("PRODID", PRODID)
     cal.add("VERSION", "2.0")
     cal.add("CALSCALE", "GREGORIAN")
-    cal.add("X-WR-CALNAME", "reminder: review windows")
+    cal.add("X-WR-CALNAME", _("reminder: review windows"))
     stamp_now = now.astimezone(UTC)  # DTSTAMP is UTC (RFC 5545)
     for spec, digest, same in zip(specs, digests, kept, strict=True):
-        _, old_seq, old_stamp = state.get(spec.uid, ("", -1, None))
+        _digest, old_seq, old_stamp = state.get(spec.uid, ("", -1, None))
         if same and old_stamp is not None:
             cal.add_component(spec.build(old_seq, old_stamp, digest))
         else:

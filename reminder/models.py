@@ -28,6 +28,7 @@ __all__ = [
     "EvidenceEntry",
     "Message",
     "Person",
+    "ReasonCode",
     "Reminder",
     "ReviewWindow",
     "TentativeDay",
@@ -35,6 +36,11 @@ __all__ = [
 ]
 
 Unit = Literal["business", "calendar"]
+# Why a day of a window's explanation is what it is (DayInfo.code), for scripts (--json) and for
+# saying it in the reader's language (explain.py): a weekend day, a public holiday, an official
+# closure reminder adds (overrides.py), a closure of the user's or the config's, a weekend day
+# worked in exchange for a day off (China's 调休).
+ReasonCode = Literal["weekend", "holiday", "official_closure", "closure", "make_up"]
 
 CASE_KINDS = ("cancellation", "refund", "permit", "visa", "data-request", "complaint", "other")
 CASE_STATUSES = ("open", "closed")
@@ -63,7 +69,8 @@ class DayInfo:
 
     ``count`` is the business-day number when the day counted (1 = first day after
     submission), else ``None``; ``reason`` says why it did not count (weekend,
-    a holiday's name, a closure's label) or why it counted despite a weekend.
+    a holiday's name, a closure's label) or why it counted despite a weekend, in English;
+    ``code`` says which of these it is (``explain.day_reason`` words it for a reader).
     """
 
     date: date
@@ -71,6 +78,7 @@ class DayInfo:
     count: int | None
     reason: str | None
     tentative: bool = False
+    code: ReasonCode | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +217,9 @@ class Message:
     # A few lines for a small screen (a desktop notification): what is due and how many days
     # are left, the next step, the warning. Empty: the notifier shortens ``text`` itself.
     short: str = ""
+    # The language the text is written in (i18n.LANGUAGES): an e-mail says so to the mail client,
+    # which then picks fonts for the script (Chinese and Japanese share code points).
+    language: str = "en"
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import ClassVar, Literal, Protocol, get_args
 
+from .i18n import N_, _, ngettext
+
 __all__ = [
     "DEFAULT_PRESETS",
     "Anchor",
@@ -91,8 +93,24 @@ class PresetStep:
         return self.valid_until is None or request_day < self.valid_until
 
     def describe(self) -> str:
+        """How the rule reads in English ("8 weeks after submission"): ``--json``, the config."""
         singular, plural = _UNIT_WORDS[self.unit]
         return f"{self.delay} {singular if self.delay == 1 else plural} after {_ANCHOR_WORDS[self.anchor]}"
+
+    def describe_for_people(self) -> str:
+        """:meth:`describe` in the current language ("提交后 8 周")."""
+        n = self.delay
+        if self.unit == "business_days":
+            delay = ngettext("%(n)d business day", "%(n)d business days", n)
+        elif self.unit == "calendar_days":
+            delay = ngettext("%(n)d day", "%(n)d days", n)
+        elif self.unit == "weeks":
+            delay = ngettext("%(n)d week", "%(n)d weeks", n)
+        else:
+            delay = ngettext("%(n)d month", "%(n)d months", n)
+        if self.anchor == "deadline":
+            return _("%(delay)s after the deadline", delay=delay)
+        return _("%(delay)s after submission", delay=delay)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,36 +220,41 @@ def current_step(steps: Iterable[EscalationStep], today: date) -> EscalationStep
 # --- shipped presets: sources in config/reminder.example.toml -----------------------------------
 
 _OFCOM_CHANGE = date(2026, 4, 8)
-_OFCOM_SOURCE = (
+# Titles, steps and sources are marked for translation (N_): they stay English here, in the
+# config and in the database, and a person reads them in their language (shipped.localised).
+_OFCOM_SOURCE = N_(
     "Ofcom, Statement: Review of ADR in the telecoms sector (8 July 2025): access to ADR after "
     "6 weeks instead of 8, in force from 8 April 2026"
 )
-_GDPR_SOURCE = "GDPR Art. 12(3): within one month of receipt, extendable by two further months; Art. 77"
-_TRA_SOURCE = (
+_GDPR_SOURCE = N_("GDPR Art. 12(3): within one month of receipt, extendable by two further months; Art. 77")
+_TRA_SOURCE = N_(
     "TRA Bahrain, consumer disputes (consumer.tra.org.bh): unresolved with the operator → dispute to the "
     "TRA within 12 months of the complaint, call centre 81188"
 )
+_ADR_STEP = N_("Take the complaint to the provider's ADR scheme (Communications Ombudsman or CISAS)")
 
 DEFAULT_PRESETS: Mapping[str, Preset] = {
     "telecom-uk": Preset(
         name="telecom-uk",
-        title="UK phone/broadband complaint → ADR scheme (Ofcom)",
+        title=N_("UK phone/broadband complaint → ADR scheme (Ofcom)"),
         source=_OFCOM_SOURCE,
         steps=(
             PresetStep(
-                0, "calendar_days", "Ask the provider for a deadlock letter (it lets you go to ADR at once)"
+                0,
+                "calendar_days",
+                N_("Ask the provider for a deadlock letter (it lets you go to ADR at once)"),
             ),
             PresetStep(
                 8,
                 "weeks",
-                "Take the complaint to the provider's ADR scheme (Communications Ombudsman or CISAS)",
+                _ADR_STEP,
                 anchor="submitted",
                 valid_until=_OFCOM_CHANGE,
             ),
             PresetStep(
                 6,
                 "weeks",
-                "Take the complaint to the provider's ADR scheme (Communications Ombudsman or CISAS)",
+                _ADR_STEP,
                 anchor="submitted",
                 valid_from=_OFCOM_CHANGE,
             ),
@@ -239,39 +262,43 @@ DEFAULT_PRESETS: Mapping[str, Preset] = {
     ),
     "gdpr": Preset(
         name="gdpr",
-        title="Data-protection request (GDPR Art. 12(3))",
+        title=N_("Data-protection request (GDPR Art. 12(3))"),
         source=_GDPR_SOURCE,
         steps=(
             PresetStep(
                 1,
                 "months",
-                "Ask for the response and remind the controller of GDPR Art. 12(3): one month, "
-                "or an extension explained within that month",
+                N_(
+                    "Ask for the response and remind the controller of GDPR Art. 12(3): one month, "
+                    "or an extension explained within that month"
+                ),
                 anchor="submitted",
             ),
             PresetStep(
                 3,
                 "months",
-                "Complain to the data-protection authority (GDPR Art. 77)",
+                N_("Complain to the data-protection authority (GDPR Art. 77)"),
                 anchor="submitted",
             ),
         ),
     ),
     "telecom": Preset(
         name="telecom",
-        title="Telecom complaint → the operator, then the regulator (e.g. Bahrain's TRA)",
+        title=N_("Telecom complaint → the operator, then the regulator (e.g. Bahrain's TRA)"),
         source=_TRA_SOURCE,
         steps=(
             PresetStep(
                 3,
                 "business_days",
-                "Call the operator again; ask for a written answer and a complaint reference number",
+                N_("Call the operator again; ask for a written answer and a complaint reference number"),
             ),
             PresetStep(
                 10,
                 "business_days",
-                "Take the dispute to the telecom regulator with your evidence "
-                "(Bahrain: TRA, consumer.tra.org.bh or 81188)",
+                N_(
+                    "Take the dispute to the telecom regulator with your evidence "
+                    "(Bahrain: TRA, consumer.tra.org.bh or 81188)"
+                ),
             ),
         ),
     ),

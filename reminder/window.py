@@ -68,7 +68,14 @@ def compute_window(
         if unit == "calendar":
             # Every day counts in calendar days; business/reason still help a person check it.
             info = [
-                DayInfo(date=d.date, business=d.business, count=i, reason=d.reason, tentative=d.tentative)
+                DayInfo(
+                    date=d.date,
+                    business=d.business,
+                    count=i,
+                    reason=d.reason,
+                    tentative=d.tentative,
+                    code=d.code,
+                )
                 for i, d in enumerate(info, start=1)
             ]
         days = tuple(info)
@@ -135,6 +142,7 @@ def window_to_dict(w: ReviewWindow) -> dict[str, object]:
                 "business": d.business,
                 "count": d.count,
                 "reason": d.reason,
+                "reason_code": d.code,
                 "tentative": d.tentative,
             }
             for d in w.days

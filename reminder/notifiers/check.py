@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, InputError
+from ..i18n import using_language
+from ..models import Message
 from . import (
     NotifierSpec,
     available_notifier_classes,
@@ -194,7 +196,8 @@ def test_notifiers(
     """
     specs = _select(tables, only, config_file)
     context = NotifierContext(config_file=config_file, log_file=log_file)
-    message = render_test_message(now)
+    # One message per language the notifiers read (a table's own `language`, else the user's).
+    messages: dict[str | None, Message] = {}
     outcomes: list[TestOutcome] = []
     for spec in specs:
         try:
@@ -202,8 +205,12 @@ def test_notifiers(
         except ConfigError as exc:
             outcomes.append(TestOutcome(spec.label, spec.cls.name, False, str(exc), "config"))
             continue
+        language = getattr(notifier.options, "language", None)
+        if language not in messages:
+            with using_language(language):
+                messages[language] = render_test_message(now)
         try:
-            result = notifier.send(message)
+            result = notifier.send(messages[language])
         except Exception as exc:  # a plugin that breaks the contract still gets reported
             log.debug("notifier %s raised", spec.label, exc_info=True)
             result = DeliveryResult.failure(f"{type(exc).__name__}: {exc}", problem="error")

@@ -9,30 +9,34 @@ from __future__ import annotations
 import html
 from datetime import datetime
 
+from ..i18n import _, current_language
 from ..models import Message
 
 __all__ = ["html_from_text", "message_fields", "render_test_message"]
 
 
 def render_test_message(now: datetime) -> Message:
-    """The message ``reminder notify test`` sends; its key is unique per second."""
+    """The message ``reminder notify test`` sends, in the current language; its key is unique
+    per second."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     stamp = now.strftime("%Y%m%dT%H%M%S%z")
-    text = (
+    text = _(
         "This is a test from reminder.\n"
         "\n"
-        f"Sent at {now.isoformat(timespec='seconds')}.\n"
-        "If you can read this, reminders for your cases will reach you here."
+        "Sent at %(at)s.\n"
+        "If you can read this, reminders for your cases will reach you here.",
+        at=now.isoformat(timespec="seconds"),
     )
     return Message(
         key=f"test:{stamp}",
         case_id="test",
         kind="test",
-        subject="reminder: test notification",
+        subject=_("reminder: test notification"),
         text=text,
         urgency="normal",
         data={"test": True, "sent_at": now.isoformat(timespec="seconds")},
+        language=current_language(),
     )
 
 
