@@ -20,7 +20,7 @@ import re
 from functools import cache
 
 from .calendar import MISSING_HOLIDAYS_WARNING, NO_HOLIDAYS_WARNING
-from .holiday_names import holiday_name
+from .holiday_names import holiday_name, usual_name
 from .i18n import SOURCE_LANGUAGE, _, current_language, format_date, using_language
 from .labels import join
 from .models import DayInfo, ReviewWindow, TentativeDay
@@ -123,7 +123,7 @@ def warning_text(text: str, country: str, lang: str | None = None) -> str:
         m = _pattern(MISSING_HOLIDAYS_WARNING).fullmatch(text)
         if m is not None:
             values = m.groupdict()
-            names = [holiday_name(n, country, lang) for n in values["names"].split(", ")]
+            names = [usual_name(n, country, lang) for n in values["names"].split(", ")]
             return _(MISSING_HOLIDAYS_WARNING, **{**values, "names": join(names, lang)})
     return text
 

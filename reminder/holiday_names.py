@@ -13,6 +13,9 @@ language:
 3. else the English name. Never another script: a name the catalogue lacks does not fall
    back to the country's own language (Arabic for Bahrain) for a reader of Chinese.
 
+:func:`usual_name` says a holiday named without a date (a data warning) the same way, with
+the ``holidays`` package's name for it in the years it covers completely before English.
+
 Pure: package data read once, and the ``holidays`` package.
 """
 
@@ -27,7 +30,7 @@ from importlib import resources
 
 from .i18n import SOURCE_LANGUAGE
 
-__all__ = ["NAME_SEPARATOR", "HolidayNames", "holiday_name", "load_names"]
+__all__ = ["NAME_SEPARATOR", "HolidayNames", "holiday_name", "load_names", "usual_name"]
 
 # The calendar joins the names of a day with several holidays this way (calendar.py).
 NAME_SEPARATOR = "; "
@@ -115,6 +118,38 @@ def _one(name: str, country: str, lang: str, day: date | None, subdivision: str 
     names = load_names(lang)
     found = names.lookup(name, country) if names is not None else None
     return found if found is not None else name
+
+
+def usual_name(name: str, country: str, lang: str, *, subdivision: str | None = None) -> str:
+    """A holiday named without a date (a data warning: "no 2027 date for Day off") in ``lang``:
+    reminder's catalogue, else the ``holidays`` package's own name for it in the years it
+    covers completely, else the English name."""
+    if lang == SOURCE_LANGUAGE or not name:
+        return name
+    names = load_names(lang)
+    found = names.lookup(name, country) if names is not None else None
+    if found is None:
+        found = _by_name(country.upper(), subdivision, lang).get(name)
+    return found if found is not None else name
+
+
+def _bare(name: str) -> str:
+    """A name without what its brackets say: "Day off (substituted from …)" → "Day off"."""
+    return re.sub(r"\s*[(（][^()（）]*[)）]", "", name).strip()
+
+
+@lru_cache(maxsize=64)
+def _by_name(country: str, subdivision: str | None, lang: str) -> dict[str, str]:
+    """{English name: name in ``lang``} of the holidays the ``holidays`` package translates,
+    as named in the reference years, with and without their brackets; empty elsewhere."""
+    from .calendar import _REFERENCE_YEARS
+
+    out: dict[str, str] = {}
+    for year in _REFERENCE_YEARS:
+        for (_day, english), translated in _paired(country, subdivision, year, lang).items():
+            out.setdefault(english, translated)
+            out.setdefault(_bare(english), _bare(translated))
+    return out
 
 
 @lru_cache(maxsize=64)

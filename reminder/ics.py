@@ -230,7 +230,7 @@ class _EventSpec:
 
 def _specs(entry: IcsEntry) -> list[_EventSpec]:
     case, window = entry.case, entry.window
-    name = f"{case.organisation}: {case.title}"
+    name = _("%(organisation)s: %(title)s", organisation=case.organisation, title=case.title)
     zone = ZoneInfo(case.timezone)
 
     def alarms(kinds: frozenset[str], start: date) -> tuple[timedelta, ...]:

@@ -16,7 +16,6 @@ English is answered without a catalogue, so the English output is the data itsel
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from functools import cache
 
@@ -41,10 +40,10 @@ def _evidence_kinds(lang: str) -> dict[str, str]:
 
 
 @cache
-def _channels(lang: str) -> dict[str, str]:
-    # Lower-case keys: "Hotline" and "hotline" are the same channel.
+def _channels(lang: str) -> tuple[tuple[str, str], ...]:
+    """(name, as ``lang`` says it), the longest name first ("call centre" before a "call")."""
     with using_language(lang):
-        return {
+        said = {
             "hotline": pgettext("channel", "hotline"),
             "phone": pgettext("channel", "phone"),
             "call centre": pgettext("channel", "call centre"),
@@ -59,6 +58,8 @@ def _channels(lang: str) -> dict[str, str]:
             "letter": pgettext("channel", "letter"),
             "post": pgettext("channel", "letter"),
         }
+    # Lower-case names: "Hotline" and "hotline" are the same channel.
+    return tuple(sorted(said.items(), key=lambda item: len(item[0]), reverse=True))
 
 
 @cache
@@ -67,8 +68,8 @@ def _separator(lang: str) -> str:
         return pgettext("list separator", ", ")
 
 
-# A channel word, then what follows it (a number, an address): "hotline 196", "e-mail: x@y".
-_CHANNEL = re.compile(r"(?P<word>[A-Za-z][A-Za-z -]*?)(?P<rest>(?:[\s:]+.*)?)", re.DOTALL)
+# What may follow a channel's name: a number, an address ("hotline 196", "e-mail: x@y.org").
+_AFTER_NAME = " \t:：,，"
 
 
 def evidence_kind(kind: str, lang: str | None = None) -> str:
@@ -85,12 +86,15 @@ def channel(text: str, lang: str | None = None) -> str:
     lang = lang or current_language()
     if lang == SOURCE_LANGUAGE:
         return text
-    m = _CHANNEL.fullmatch(text.strip())
-    found = _channels(lang).get(m.group("word").strip().lower()) if m is not None else None
-    if m is None or found is None:
-        return text
-    rest = m.group("rest").strip(" :")
-    return f"{found} {rest}" if rest else found
+    written = text.strip()
+    lower = written.lower()
+    for name, said in _channels(lang):
+        if lower == name:
+            return said
+        if lower.startswith(name) and lower[len(name)] in _AFTER_NAME:
+            rest = written[len(name) :].strip(_AFTER_NAME)
+            return f"{said} {rest}" if rest else said
+    return text
 
 
 def join(items: Iterable[str], lang: str | None = None) -> str:

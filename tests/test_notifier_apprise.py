@@ -175,3 +175,30 @@ def test_apprise_logs_do_not_leak(hook: Hook, caplog: pytest.LogCaptureFixture) 
     apprise_notifier(f"json://user:pw-XYZ@127.0.0.1:{hook.port}/").send(msg())
     reminder_lines = [r.getMessage() for r in caplog.records if r.name.startswith("reminder")]
     assert reminder_lines and not any("pw-XYZ" in line for line in reminder_lines)
+
+
+def test_delivers_a_chinese_reminder_as_its_title_and_body(hook: Hook) -> None:
+    from datetime import UTC, date, datetime
+
+    from english_leaks import assert_no_english
+
+    from reminder import i18n
+    from reminder.messages import render_message
+    from reminder.models import Case
+    from reminder.window import compute_window
+
+    case = Case(
+        id="k7m2qx", title="注销漫游 eSIM", organisation="Batelco", submitted=date(2026, 3, 1),
+        country="BH", timezone="Asia/Bahrain", reference="BT-48213",
+    )  # fmt: skip
+    window = compute_window(case.submitted, country="BH")
+    with i18n.using_language("zh_CN"):
+        message = render_message(
+            case, window, kind="deadline", key="k7m2qx:deadline:1", now=datetime(2026, 3, 25, 6, tzinfo=UTC)
+        )
+    assert apprise_notifier(f"json://127.0.0.1:{hook.port}/").send(message).ok
+    (body,) = hook.bodies
+    assert body["title"] == "注销漫游 eSIM：今天（2026年3月25日 星期三）是截止日期" == message.subject
+    assert body["message"] == message.text.rstrip("\n")  # apprise drops the final line break
+    assert "下一步：\n如果还没有收到处理结果" in body["message"]
+    assert_no_english(body["title"] + "\n" + body["message"], allow={"Batelco"}, what="the apprise body")

@@ -346,3 +346,36 @@ def test_a_reminder_shows_a_short_body_with_the_warning_in_one_line(server: Beha
     )
     assert len(lines) == 3
     assert "Organisation" not in call.body and "Evidence so far" not in call.body
+
+
+def test_a_reminder_in_chinese_shows_its_chinese_short_body(server: Behaviour, on_bus: str) -> None:
+    from datetime import UTC, date, datetime
+
+    from english_leaks import assert_no_english
+
+    from reminder import i18n
+    from reminder.messages import render_message
+    from reminder.models import Case
+    from reminder.shipped import SIM_CANCELLATION_WARNING
+    from reminder.window import compute_window
+
+    case = Case(
+        id="k7m2qx", title="注销漫游 eSIM", organisation="Batelco", submitted=date(2026, 3, 1),
+        country="BH", timezone="Asia/Bahrain", reference="BT-48213", channels=("hotline 196",),
+    )  # fmt: skip
+    window = compute_window(case.submitted, country="BH")
+    with i18n.using_language("zh_CN"):
+        message = render_message(
+            case, window, kind="before_deadline", key="k7m2qx:before_deadline:1",
+            now=datetime(2026, 3, 22, 6, 0, tzinfo=UTC), warning=SIM_CANCELLATION_WARNING,
+        )  # fmt: skip
+    assert desktop().send(message).ok
+    (call,) = server.calls
+    assert call.summary == "注销漫游 eSIM：审核期已开始，距截止日期（2026年3月25日 星期三）还有 3 天"
+    assert call.body.splitlines() == [
+        "截止日期：2026年3月25日 星期三，还剩 3 天",
+        "下一步：处理结果随时可能出来：请向机构查询办理进度，"
+        "并把对方的答复记为证据（reminder evidence add）。",
+        "⚠ 骗子专找正在等待此类申请结果的人打电话：无论来电者自称是谁，都不要把验证码告诉对方。",
+    ]
+    assert_no_english(call.summary + "\n" + call.body, what="the notification")
