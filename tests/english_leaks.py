@@ -55,11 +55,12 @@ def english_leaks(text: str, allow: Iterable[str] = ()) -> list[str]:
     """The English words of ``text`` (three letters or more) outside what may stay Latin,
     each with a little of the text around it."""
     allowed = DEFAULT_ALLOW | UNITS | frozenset(allow)
-    # Multi-word names ("Communications Ombudsman") are taken out whole, longest first.
-    phrases = sorted((a for a in allowed if " " in a), key=len, reverse=True)
+    # The caller's names and ids are taken out first, whole ("Communications Ombudsman"), the
+    # longest first, as digits: an id in a command ("reminder close kxcukc --resolution") reads
+    # as one, and the command's options after it are recognised.
     masked = text
-    for phrase in phrases:
-        masked = masked.replace(phrase, " " * len(phrase))
+    for name in sorted(frozenset(allow), key=len, reverse=True):
+        masked = re.sub(_A + re.escape(name) + _Z, "0" * len(name), masked)
     for span in _SPANS:
         masked = span.sub(lambda m: " " * len(m.group(0)), masked)
     found = []

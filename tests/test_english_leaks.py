@@ -59,3 +59,11 @@ def test_html_is_read_as_its_text() -> None:
     text = html_text(markup)
     assert "serif" not in text and "class" not in text and "Next step & more" in text
     assert [leak.split(" in ")[0] for leak in english_leaks(text)] == ["'Next'", "'step'", "'more'"]
+
+
+def test_an_allowed_id_without_digits_still_reads_as_part_of_its_command() -> None:
+    text = "收到处理结果后，运行：reminder close kxcukc --resolution '…'"
+    assert english_leaks(text) != []  # an id of letters only looks like a word
+    assert english_leaks(text, allow={"kxcukc"}) == []
+    # A name inside a longer word is not taken out.
+    assert english_leaks("预设 telecommunications", allow={"telecom"}) != []
