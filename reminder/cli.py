@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
+from .cli_labels import case_kind, case_status, days_left_text, evidence_kind, reminder_kind, reminder_status
 from .errors import InputError, ReminderError
+from .i18n import _, format_date, ngettext, pgettext
 from .terminal import escape_controls as _t
 
 if TYPE_CHECKING:
@@ -143,7 +145,7 @@ def _fail(message: str, code: int, as_json: bool) -> NoReturn:
         click.echo(json.dumps({"error": message}, ensure_ascii=False), err=True)
     else:
         # The message may quote what the user typed, or a file name: shown, never obeyed.
-        click.echo(f"Error: {_t(message)}", err=True)
+        click.echo(_("Error: %(message)s", message=_t(message)), err=True)
     sys.exit(code)
 
 
@@ -187,17 +189,17 @@ class ReminderGroup(click.Group):
             click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
             sys.exit(0)
         except click.exceptions.Abort:
-            _fail("aborted", 1, as_json)
+            _fail(_("aborted"), 1, as_json)
         except click.ClickException as exc:
             # Usage errors get a pointer to --help, still on one line.
             hint = ""
             if isinstance(exc, click.UsageError) and exc.ctx is not None:
-                hint = f" (see '{exc.ctx.command_path} --help')"
+                hint = _(" (see '%(command)s --help')", command=exc.ctx.command_path)
             _fail(exc.format_message() + hint, exc.exit_code, as_json)
         except ReminderError as exc:
             _fail(str(exc), exc.exit_code, as_json)
         except KeyboardInterrupt:
-            _fail("interrupted", 130, as_json)
+            _fail(_("interrupted"), 130, as_json)
 
 
 @click.group(cls=ReminderGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -236,20 +238,46 @@ if TYPE_CHECKING:
     from .models import ReviewWindow
 
 
+def _holiday(w: ReviewWindow, name: str, day: date) -> str:
+    """A holiday's name (as the calendar gives it, in English) in the user's language."""
+    from .holiday_names import holiday_name
+    from .i18n import current_language
+
+    return holiday_name(name, w.country, current_language(), day=day, subdivision=w.subdivision)
+
+
 def _window_summary(w: ReviewWindow) -> list[str]:
-    unit = "business day" if w.unit == "business" else "day"
-    sub = f"-{w.subdivision}" if w.subdivision else ""
-    lines = [
-        f"{w.country}{sub} · submitted {w.submitted:%a %Y-%m-%d} · review {w.min_days}–{w.max_days} {unit}s",
-        f"Opens {w.opens:%a %Y-%m-%d} ({unit} {w.min_days}) · "
-        f"Deadline {w.deadline:%a %Y-%m-%d} ({unit} {w.max_days})",
-    ]
+    place = w.country + (f"-{w.subdivision}" if w.subdivision else "")
+    # Whole sentences per unit, not "day" + "s": a translation words each its own way.
+    numbers = {"place": place, "min": w.min_days, "max": w.max_days}
+    days = {"submitted": format_date(w.submitted), "opens": format_date(w.opens)}
+    days["deadline"] = format_date(w.deadline)
+    if w.unit == "business":
+        lines = [
+            _(
+                "%(place)s · submitted %(submitted)s · review %(min)d–%(max)d business days",
+                **numbers,
+                **days,
+            ),
+            _(
+                "Opens %(opens)s (business day %(min)d) · Deadline %(deadline)s (business day %(max)d)",
+                **numbers,
+                **days,
+            ),
+        ]
+    else:
+        lines = [
+            _("%(place)s · submitted %(submitted)s · review %(min)d–%(max)d days", **numbers, **days),
+            _("Opens %(opens)s (day %(min)d) · Deadline %(deadline)s (day %(max)d)", **numbers, **days),
+        ]
     if w.tentative:
-        because = "; ".join(f"{t.date:%a %Y-%m-%d} {t.name}" for t in w.tentative_because)
-        lines.append(f"Tentative: the count crosses dates not yet official — {because}")
-    lines += [f"Warning: {text}" for text in w.warnings]
+        because = "; ".join(
+            f"{format_date(t.date)} {_holiday(w, t.name, t.date)}" for t in w.tentative_because
+        )
+        lines.append(_("Tentative: the count crosses dates not yet official — %(dates)s", dates=because))
+    lines += [_("Warning: %(text)s", text=text) for text in w.warnings]
     if w.overrides:
-        lines.append(f"Official closures added to holidays {w.holidays_version}:")
+        lines.append(_("Official closures added to holidays %(version)s:", version=w.holidays_version))
         lines += [f"  {text}" for text in w.overrides]
     return lines
 
@@ -260,16 +288,22 @@ def _window_table(w: ReviewWindow) -> None:
     from rich.text import Text
 
     table = Table(title=None, show_edge=False, pad_edge=False)
-    for name, justify in (("Date", "left"), ("Day", "left"), ("Business", "center"), ("Count", "right")):
+    columns = (
+        (pgettext("column", "Date"), "left"),
+        (pgettext("column", "Day"), "left"),
+        (pgettext("column", "Business"), "center"),
+        (pgettext("column", "Count"), "right"),
+    )
+    for name, justify in columns:
         table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
-    table.add_column("Why", overflow="fold")
+    table.add_column(pgettext("column", "Why"), overflow="fold")
     from .explain import day_why  # the day's reason, "tentative" and the milestones, in the user's language
 
     for d in w.days:
         table.add_row(
             d.date.isoformat(),
-            f"{d.date:%a}",
-            "yes" if d.business else "no",
+            format_date(d.date, style="weekday"),
+            pgettext("business day", "yes") if d.business else pgettext("business day", "no"),
             "" if d.count is None else str(d.count),
             Text(_t(day_why(w, d))),  # a closure's label is the user's: no markup, no control characters
         )
@@ -477,30 +511,42 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         echo_json(info)
         return
-    running = f"running (pid {info['pid']})" if info["running"] else "not running"
-    click.echo(f"daemon:    {running}")
+    if info["running"]:
+        click.echo(_("daemon:    running (pid %(pid)s)", pid=info["pid"]))
+    else:
+        click.echo(_("daemon:    not running"))
     nxt = info["next"]
     if isinstance(nxt, dict):
         at = datetime.fromisoformat(str(nxt["at"]))
         click.echo(
-            f"next due:  {at:%a %Y-%m-%d %H:%M} {nxt['timezone']} — {nxt['kind']} for {nxt['case']} "
-            f"({_t(str(nxt['title']))}) by {nxt['notifier']}"
+            _(
+                "next due:  %(at)s %(timezone)s — %(kind)s for %(case)s (%(title)s) by %(notifier)s",
+                at=format_date(at, style="datetime"),
+                timezone=nxt["timezone"],
+                kind=reminder_kind(str(nxt["kind"])),
+                case=nxt["case"],
+                title=_t(str(nxt["title"])),
+                notifier=nxt["notifier"],
+            )
         )
         if nxt.get("status") == "sending":
             click.echo(
-                "           being sent by the daemon"
+                _("           being sent by the daemon")
                 if info["running"]
-                else "           left sending when a daemon stopped: it goes again when the daemon starts"
+                else _("           left sending when a daemon stopped: it goes again when the daemon starts")
             )
         elif not info["running"] and at <= _now():
-            click.echo("           already due, and no daemon runs: 'reminder service install'")
+            click.echo(_("           already due, and no daemon runs: 'reminder service install'"))
     else:
-        click.echo("next due:  nothing planned")
+        click.echo(_("next due:  nothing planned"))
     counts = info["counts"]
     assert isinstance(counts, dict)
-    click.echo("reminders: " + ", ".join(f"{n} {status}" for status, n in counts.items()))
+    shown = ", ".join(
+        _("%(n)d %(status)s", n=n, status=reminder_status(status)) for status, n in counts.items()
+    )
+    click.echo(_("reminders: %(counts)s", counts=shown))
     if counts.get("failed"):
-        click.echo("Some reminders failed for good; see `reminder show ID` and `reminder notify test`.")
+        click.echo(_("Some reminders failed for good; see `reminder show ID` and `reminder notify test`."))
 
 
 @cli.group("service")
@@ -689,91 +735,141 @@ def _case_json(view: CaseView) -> dict[str, Any]:
     return data
 
 
-def _days_left_text(days: int | None) -> str:
-    if days is None:
-        return "—"
-    if days > 1:
-        return f"{days} days left"
-    if days == 1:
-        return "1 day left"
-    if days == 0:
-        return "due today"
-    return f"{-days} day{'s' if days < -1 else ''} overdue"
-
-
 def _print_case(view: CaseView, *, explain: bool = False) -> None:
+    # Each line is one message (label and value), so a translation aligns its own labels.
     # Every field the user typed goes through _t: its control characters are shown, not obeyed.
     c, w = view.case, view.window
-    click.echo(f"{c.id}  {_t(c.title)}  [{c.status}]")
-    click.echo(f"  organisation: {_t(c.organisation)}")
-    click.echo(f"  kind:         {_t(c.kind)}" + (f" — {_t(c.filed)}" if c.filed else ""))
+    click.echo(_("%(id)s  %(title)s  [%(status)s]", id=c.id, title=_t(c.title), status=case_status(c.status)))
+    click.echo(_("  organisation: %(value)s", value=_t(c.organisation)))
+    kind = _t(case_kind(c.kind))
+    if c.filed:
+        click.echo(_("  kind:         %(kind)s — %(filed)s", kind=kind, filed=_t(c.filed)))
+    else:
+        click.echo(_("  kind:         %(kind)s", kind=kind))
     if c.reference:
-        click.echo(f"  reference:    {_t(c.reference)}")
+        click.echo(_("  reference:    %(value)s", value=_t(c.reference)))
     if c.channels:
-        click.echo(f"  channels:     {_t(', '.join(c.channels))}")
+        channels = pgettext("list separator", ", ").join(c.channels)
+        click.echo(_("  channels:     %(value)s", value=_t(channels)))
     if c.account:
-        click.echo(f"  account:      {_t(c.account)}")
+        click.echo(_("  account:      %(value)s", value=_t(c.account)))
     if c.org_email:
-        click.echo(f"  org e-mail:   {_t(c.org_email)}")
+        click.echo(_("  org e-mail:   %(value)s", value=_t(c.org_email)))
     if c.letter_language or c.account or c.org_email:
         from .regulators import country_language
 
-        lang = c.letter_language or f"{country_language(c.country)} (the default for {c.country})"
-        click.echo(f"  letters in:   {_t(lang)}")
-    at = f" {c.submitted_time:%H:%M}" if c.submitted_time else ""
+        if c.letter_language:
+            click.echo(_("  letters in:   %(value)s", value=_t(c.letter_language)))
+        else:
+            click.echo(
+                _(
+                    "  letters in:   %(lang)s (the default for %(country)s)",
+                    lang=country_language(c.country),
+                    country=c.country,
+                )
+            )
     place = c.country + (f"-{c.subdivision}" if c.subdivision else "")
-    click.echo(f"  submitted:    {c.submitted:%a %Y-%m-%d}{at} ({place}, {c.timezone})")
+    day = format_date(c.submitted) + (f" {c.submitted_time:%H:%M}" if c.submitted_time else "")
+    click.echo(
+        _("  submitted:    %(day)s (%(place)s, %(timezone)s)", day=day, place=place, timezone=c.timezone)
+    )
     if w is not None:
-        unit = "business days" if w.unit == "business" else "days"
-        click.echo(
-            f"  window:       opens {w.opens:%a %Y-%m-%d} · deadline {w.deadline:%a %Y-%m-%d} "
-            f"({w.min_days}–{w.max_days} {unit}) · "
-            + ("closed" if c.status == "closed" else _days_left_text(view.days_left))
-        )
+        left = case_status("closed") if c.status == "closed" else days_left_text(view.days_left)
+        line = {"opens": format_date(w.opens), "deadline": format_date(w.deadline), "left": left}
+        if w.unit == "business":
+            text = _(
+                "  window:       opens %(opens)s · deadline %(deadline)s "
+                "(%(min)d–%(max)d business days) · %(left)s",
+                min=w.min_days,
+                max=w.max_days,
+                **line,
+            )
+        else:
+            text = _(
+                "  window:       opens %(opens)s · deadline %(deadline)s (%(min)d–%(max)d days) · %(left)s",
+                min=w.min_days,
+                max=w.max_days,
+                **line,
+            )
+        click.echo(text)
         if w.tentative:
-            because = "; ".join(f"{t.date:%Y-%m-%d} {t.name}" for t in w.tentative_because)
-            click.echo(f"  tentative:    counts across dates not yet official — {_t(because)}")
+            because = "; ".join(
+                f"{t.date:%Y-%m-%d} {_holiday(w, t.name, t.date)}" for t in w.tentative_because
+            )
+            click.echo(
+                _("  tentative:    counts across dates not yet official — %(dates)s", dates=_t(because))
+            )
         for text in w.warnings:
-            click.echo(f"  warning:      {_t(text)}")
+            click.echo(_("  warning:      %(text)s", text=_t(text)))
     for cl in c.closures:
         span = f"{cl.start}" if cl.start == cl.end else f"{cl.start}..{cl.end}"
-        click.echo(f"  closure:      {span} {_t(cl.label)}")
+        click.echo(_("  closure:      %(span)s %(label)s", span=span, label=_t(cl.label)))
     if c.preset:
-        title = f" — {_t(view.preset_title)}" if view.preset_title else ""
-        click.echo(f"  escalation:   {_t(c.preset)}{title}")
+        preset = _t(c.preset)
+        if view.preset_title:
+            title = _t(view.preset_title)
+            click.echo(_("  escalation:   %(preset)s — %(title)s", preset=preset, title=title))
+        else:
+            click.echo(_("  escalation:   %(preset)s", preset=preset))
         for step in view.preset_steps:
-            day = datetime.fromisoformat(str(step["due"]))
-            click.echo(f"    step {step['n']}  {day:%a %Y-%m-%d}  {_t(str(step['step']))}")
+            due = format_date(datetime.fromisoformat(str(step["due"])))
+            text = _t(str(step["step"]))
+            click.echo(_("    step %(n)s  %(day)s  %(step)s", n=step["n"], day=due, step=text))
     if c.status == "closed":
         when = f"{c.closed_at:%Y-%m-%d}" if c.closed_at else "?"
-        click.echo(f"  closed:       {when}" + (f" — {_t(c.resolution)}" if c.resolution else ""))
+        if c.resolution:
+            click.echo(_("  closed:       %(day)s — %(resolution)s", day=when, resolution=_t(c.resolution)))
+        else:
+            click.echo(_("  closed:       %(day)s", day=when))
     if c.notes:
-        click.echo(f"  notes:        {_t(c.notes, multiline=True)}")
+        click.echo(_("  notes:        %(value)s", value=_t(c.notes, multiline=True)))
     if c.checklist:
-        click.echo("  checklist:")
+        click.echo(_("  checklist:"))
         for item in c.checklist:
             click.echo(f"    [{'x' if item.done else ' '}] {item.position}. {_t(item.text)}")
     if view.warning:
         click.echo(f"  ⚠ {_t(view.warning)}")
     if view.evidence_count is not None:
         n = view.evidence_count
-        more = f" (all: reminder evidence list {c.id})" if n > len(view.evidence) else ""
-        click.echo(f"  evidence:     {n} entr{'y' if n == 1 else 'ies'}{more}")
+        if n > len(view.evidence):
+            click.echo(
+                ngettext(
+                    "  evidence:     %(n)d entry (all: reminder evidence list %(id)s)",
+                    "  evidence:     %(n)d entries (all: reminder evidence list %(id)s)",
+                    n,
+                    id=c.id,
+                )
+            )
+        else:
+            click.echo(ngettext("  evidence:     %(n)d entry", "  evidence:     %(n)d entries", n))
         for e in view.evidence:
             click.echo("    " + _evidence_line(e, {}))
     if view.reminders:
-        click.echo("  reminders:")
+        click.echo(_("  reminders:"))
         for r in view.reminders:
-            sent = f" at {str(r['sent_at'])[:16]}" if r.get("sent_at") else ""
+            sent = _(" at %(time)s", time=str(r["sent_at"])[:16]) if r.get("sent_at") else ""
             # A notifier's error can quote a remote server: shown, not obeyed.
             why = f" ({_t(str(r['last_error']))})" if r.get("last_error") and r["status"] != "sent" else ""
             due = str(r["due"])[:16]
             key = str(r["key"])
             # A preset's step by its name, not as one more "escalation".
-            kind = f"{c.preset or 'preset'} step {key.rsplit(':', 1)[1]}" if ":preset:" in key else r["kind"]
-            click.echo(f"    {due}  {kind:<15} {r['notifier']:<8} {r['status']}{sent}{why}")
+            if ":preset:" in key:
+                kind = _("%(preset)s step %(n)s", preset=c.preset or "preset", n=key.rsplit(":", 1)[1])
+            else:
+                kind = reminder_kind(str(r["kind"]))
+            kind_cell = _pad(kind, 15)
+            status = reminder_status(str(r["status"]))
+            click.echo(f"    {due}  {kind_cell} {_pad(str(r['notifier']), 8)} {status}{sent}{why}")
     if explain and w is not None and w.days:
         _window_table(w)
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal columns: a Chinese character takes two."""
+    from unicodedata import east_asian_width
+
+    used = sum(2 if east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(width - used, 0)
 
 
 def _emit(view: CaseView, as_json: bool, message: str | None = None) -> None:
@@ -914,7 +1010,7 @@ def add_command(
         unit=unit,  # type: ignore[arg-type]
         **fields,
     )
-    _emit(_view_after_write(ctx, store, case.id, now), as_json, f"Added case {case.id}.")
+    _emit(_view_after_write(ctx, store, case.id, now), as_json, _("Added case %(id)s.", id=case.id))
 
 
 @cli.command("list")
@@ -950,8 +1046,12 @@ def list_command(ctx: click.Context, status: str, due_before: date | None, as_js
         return
     views = api.list_cases(store, now=_now(), **filters)
     if not views:
-        hint = "" if status == "closed" else " Add one with 'reminder add'."
-        click.echo(f"No {'' if status == 'all' else status + ' '}cases.{hint}")
+        if status == "closed":
+            click.echo(_("No closed cases."))
+        elif status == "open":
+            click.echo(_("No open cases. Add one with 'reminder add'."))
+        else:
+            click.echo(_("No cases. Add one with 'reminder add'."))
         return
     _cases_table(views)
 
@@ -966,21 +1066,28 @@ def _cases_table(views: Sequence[CaseView]) -> None:
     # ("opens in 3 days") instead of a column of its own, which would leave titles 5 wide.
     with_opens = console.width >= 110
     table = Table(show_edge=False, pad_edge=False)
-    for name in ("ID", "Title", "Organisation", *(("Opens",) if with_opens else ()), "Deadline", "Left"):
+    columns = [("ID", pgettext("column", "ID")), ("Title", pgettext("column", "Title"))]
+    columns.append(("Organisation", pgettext("column", "Organisation")))
+    if with_opens:
+        columns.append(("Opens", pgettext("column", "Opens")))
+    columns += [("Deadline", pgettext("column", "Deadline")), ("Left", pgettext("column", "Left"))]
+    for name, header in columns:
         table.add_column(
-            name, no_wrap=name not in ("Title", "Organisation"), ratio=2 if name == "Title" else None
+            header, no_wrap=name not in ("Title", "Organisation"), ratio=2 if name == "Title" else None
         )
     for v in views:
         w = v.window
-        opens = [] if not with_opens else ["" if w is None else f"{w.opens:%a %Y-%m-%d}"]
-        deadline = "" if w is None else f"{w.deadline:%a %Y-%m-%d}" + ("?" if w.tentative else "")
+        opens = [] if not with_opens else ["" if w is None else format_date(w.opens, style="compact")]
+        deadline = (
+            "" if w is None else format_date(w.deadline, style="compact") + ("?" if w.tentative else "")
+        )
         # Text, not str: a title is shown as typed, with neither rich markup nor control characters.
         title, organisation = Text(_t(v.case.title)), Text(_t(v.case.organisation))
         table.add_row(v.case.id, title, organisation, *opens, deadline, _left_text(v))
     console.print(table)
     if any(v.window is not None and v.window.tentative for v in views):
         console.print(
-            "? tentative: counts across a holiday not yet announced ('reminder show ID' says which)"
+            _("? tentative: counts across a holiday not yet announced ('reminder show ID' says which)")
         )
 
 
@@ -988,11 +1095,13 @@ def _left_text(view: CaseView) -> str:
     """The list's "Left" column: closed, before the window opens, or the days to the deadline."""
     w = view.window
     if view.case.status == "closed":
-        return "closed"
+        return case_status("closed")
     if w is not None and view.today < w.opens:
         days = (w.opens - view.today).days
-        return "opens tomorrow" if days == 1 else f"opens in {days} days"
-    return _days_left_text(view.days_left)
+        return (
+            _("opens tomorrow") if days == 1 else ngettext("opens in %(n)d day", "opens in %(n)d days", days)
+        )
+    return days_left_text(view.days_left)
 
 
 @cli.command("show")
@@ -1103,7 +1212,7 @@ def edit_command(
     now = _now()
     store = _open_store(ctx)
     case = api.edit_case(store, settings_from(ctx), case_id, now=now, refuse_future=not future, **changes)
-    _emit(_view_after_write(ctx, store, case.id, now), as_json, f"Updated case {case.id}.")
+    _emit(_view_after_write(ctx, store, case.id, now), as_json, _("Updated case %(id)s.", id=case.id))
 
 
 @cli.command("close")
@@ -1123,7 +1232,7 @@ def close_command(ctx: click.Context, case_id: str, resolution: str | None, as_j
     now = _now()
     store = _open_store(ctx)
     case = api.close_case(store, settings_from(ctx), case_id, now=now, resolution=resolution)
-    _emit(_view_after_write(ctx, store, case.id, now), as_json, f"Closed case {case.id}.")
+    _emit(_view_after_write(ctx, store, case.id, now), as_json, _("Closed case %(id)s.", id=case.id))
 
 
 @cli.command("reopen")
@@ -1142,7 +1251,7 @@ def reopen_command(ctx: click.Context, case_id: str, as_json: bool) -> None:
     now = _now()
     store = _open_store(ctx)
     case = api.reopen_case(store, settings_from(ctx), case_id, now=now)
-    _emit(_view_after_write(ctx, store, case.id, now), as_json, f"Reopened case {case.id}.")
+    _emit(_view_after_write(ctx, store, case.id, now), as_json, _("Reopened case %(id)s.", id=case.id))
 
 
 @cli.command("delete")
@@ -1160,12 +1269,14 @@ def delete_command(ctx: click.Context, case_id: str, yes: bool, as_json: bool) -
     from . import api
 
     if not yes:
-        raise click.UsageError("refusing to delete without --yes (to keep the record, use 'reminder close')")
+        raise click.UsageError(
+            _("refusing to delete without --yes (to keep the record, use 'reminder close')")
+        )
     case = api.delete_case(_open_store(ctx), settings_from(ctx), case_id, now=_now())
     if as_json:
         echo_json({"deleted": case.id, "title": case.title})
     else:
-        click.echo(f"Deleted case {case.id} ({_t(case.title)}).")
+        click.echo(_("Deleted case %(id)s (%(title)s).", id=case.id, title=_t(case.title)))
 
 
 @cli.command("check")
@@ -1192,9 +1303,17 @@ def check_command(ctx: click.Context, case_id: str, item: str, undo: bool, as_js
     if as_json:
         echo_json(_case_json(view))
         return
-    click.echo(f"{'Unticked' if undo else 'Ticked'} {ticked.position}. {_t(ticked.text)}")
+    if undo:
+        click.echo(_("Unticked %(n)d. %(text)s", n=ticked.position, text=_t(ticked.text)))
+    else:
+        click.echo(_("Ticked %(n)d. %(text)s", n=ticked.position, text=_t(ticked.text)))
     left = [i for i in view.case.checklist if not i.done]
-    click.echo(f"{len(left)} of {len(view.case.checklist)} items left." if left else "Checklist complete.")
+    total = len(view.case.checklist)
+    click.echo(
+        ngettext("%(n)d of %(total)d items left.", "%(n)d of %(total)d items left.", len(left), total=total)
+        if left
+        else _("Checklist complete.")
+    )
 
 
 @cli.group("config")
@@ -1313,15 +1432,16 @@ def _flatten(data: Any, prefix: str = "") -> list[str]:
 def _evidence_line(e: Any, fixes: dict[int, list[int]]) -> str:
     links = []
     if e.corrects is not None:
-        links.append(f"corrects #{e.corrects}")
+        links.append(_("corrects #%(n)d", n=e.corrects))
     if e.seq in fixes:
-        links.append("corrected by " + ", ".join(f"#{n}" for n in fixes[e.seq]))
+        links.append(_("corrected by %(entries)s", entries=", ".join(f"#{n}" for n in fixes[e.seq])))
     files = len(e.attachments)
-    extra = ([f"{files} file{'' if files == 1 else 's'}"] if files else []) + links
+    extra = ([ngettext("%(n)d file", "%(n)d files", files)] if files else []) + links
     # In this computer's time zone: the user reads the log where they are.
-    return f"#{e.seq:<3} {e.at.astimezone():%Y-%m-%d %H:%M}  {e.kind:<10} {_t(e.summary)}" + (
-        f"  ({'; '.join(extra)})" if extra else ""
+    line = (
+        f"#{e.seq:<3} {e.at.astimezone():%Y-%m-%d %H:%M}  {_pad(evidence_kind(e.kind), 10)} {_t(e.summary)}"
     )
+    return line + (_("  (%(notes)s)", notes="; ".join(extra)) if extra else "")
 
 
 @cli.group("evidence")
@@ -1394,10 +1514,28 @@ def evidence_add_command(
     if as_json:
         echo_json({"version": 1, "entry": entry_to_dict(entry, store.path.parent), "warning": warning})
         return
-    files_note = f", {len(entry.attachments)} file(s) stored" if entry.attachments else ""
-    click.echo(f"Recorded evidence #{entry.seq} for case {entry.case_id} ({entry.kind}{files_note}).")
+    kind_text = evidence_kind(entry.kind)
+    if entry.attachments:
+        click.echo(
+            _(
+                "Recorded evidence #%(seq)d for case %(case)s (%(kind)s, %(files)d file(s) stored).",
+                seq=entry.seq,
+                case=entry.case_id,
+                kind=kind_text,
+                files=len(entry.attachments),
+            )
+        )
+    else:
+        click.echo(
+            _(
+                "Recorded evidence #%(seq)d for case %(case)s (%(kind)s).",
+                seq=entry.seq,
+                case=entry.case_id,
+                kind=kind_text,
+            )
+        )
     if warning:
-        click.echo(f"Warning: {warning}")
+        click.echo(_("Warning: %(text)s", text=_(warning)))
 
 
 @evidence_group.command("list")
@@ -1425,7 +1563,10 @@ def evidence_list_command(ctx: click.Context, case_id: str, as_json: bool) -> No
         return
     if not entries:
         click.echo(
-            f"No evidence yet. Add some with: reminder evidence add {_t(case_id)} --kind call --summary …"
+            _(
+                "No evidence yet. Add some with: reminder evidence add %(id)s --kind call --summary …",
+                id=_t(case_id),
+            )
         )
         return
     for e in entries:
@@ -1454,21 +1595,21 @@ def evidence_show_command(ctx: click.Context, case_id: str, seq: int, as_json: b
     if as_json:
         echo_json({"version": 1, "entry": data})
         return
-    click.echo(f"Evidence #{entry.seq} of case {entry.case_id}")
-    click.echo(f"  kind:      {entry.kind}")
-    click.echo(f"  at:        {entry.at.isoformat()}")
-    click.echo(f"  recorded:  {entry.recorded_at.isoformat()}")
-    click.echo(f"  summary:   {_t(entry.summary)}")
+    click.echo(_("Evidence #%(seq)d of case %(case)s", seq=entry.seq, case=entry.case_id))
+    click.echo(_("  kind:      %(value)s", value=evidence_kind(entry.kind)))
+    click.echo(_("  at:        %(value)s", value=entry.at.isoformat()))
+    click.echo(_("  recorded:  %(value)s", value=entry.recorded_at.isoformat()))
+    click.echo(_("  summary:   %(value)s", value=_t(entry.summary)))
     if entry.corrects is not None:
-        click.echo(f"  corrects:  #{entry.corrects}")
+        click.echo(_("  corrects:  #%(n)d", n=entry.corrects))
     if fixed_by:
-        click.echo("  corrected by: " + ", ".join(f"#{n}" for n in fixed_by))
+        click.echo(_("  corrected by: %(entries)s", entries=", ".join(f"#{n}" for n in fixed_by)))
     for a in data["attachments"]:
-        click.echo(f"  file:      {_t(a['name'])} ({a['size']} bytes)")
-        click.echo(f"             sha256 {a['sha256']}")
-        click.echo(f"             kept at {_t(str(a['path']))}")
-    click.echo(f"  hash:      {entry.hash}")
-    click.echo(f"  previous:  {entry.prev_hash or '(first entry)'}")
+        click.echo(_("  file:      %(name)s (%(size)d bytes)", name=_t(a["name"]), size=a["size"]))
+        click.echo(_("             sha256 %(hash)s", hash=a["sha256"]))
+        click.echo(_("             kept at %(path)s", path=_t(str(a["path"]))))
+    click.echo(_("  hash:      %(value)s", value=entry.hash))
+    click.echo(_("  previous:  %(value)s", value=entry.prev_hash or _("(first entry)")))
 
 
 def _head_prefix(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -1478,7 +1619,9 @@ def _head_prefix(ctx: click.Context, param: click.Parameter, value: str | None) 
         return None
     value = value.strip().lower()
     if not re.fullmatch(r"[0-9a-f]{8,64}", value):
-        raise click.BadParameter(f"{value!r}: give 8 to 64 hex digits of a head, e.g. from a reminder e-mail")
+        raise click.BadParameter(
+            _("%(value)s: give 8 to 64 hex digits of a head, e.g. from a reminder e-mail", value=repr(value))
+        )
     return value
 
 
@@ -1534,19 +1677,36 @@ def evidence_verify_command(ctx: click.Context, case_id: str, head: str | None, 
             }
         )
     elif report.ok:
-        click.echo(f"OK: {report.entries} entries and {report.attachments} files are intact.")
+        click.echo(
+            _(
+                "OK: %(entries)d entries and %(files)d files are intact.",
+                entries=report.entries,
+                files=report.attachments,
+            )
+        )
         if head is not None:
             click.echo(
-                f"The head {head} is entry {report.head_checked}: the log still holds it and all before it."
+                _(
+                    "The head %(head)s is entry %(n)s: the log still holds it and all before it.",
+                    head=head,
+                    n=report.head_checked,
+                )
             )
         if report.head_hash:
-            click.echo(f"Head: entry {report.head_seq}, {report.head_hash}")
+            click.echo(_("Head: entry %(n)s, %(hash)s", n=report.head_seq, hash=report.head_hash))
             prefix = report.head_hash[:HEAD_PREFIX]
-            click.echo(f"Check it later with: reminder evidence verify {report.case_id} --head {prefix}")
+            click.echo(
+                _(
+                    "Check it later with: reminder evidence verify %(id)s --head %(prefix)s",
+                    id=report.case_id,
+                    prefix=prefix,
+                )
+            )
     else:
-        click.echo(f"NOT INTACT: {_t(str(report.first))}", err=True)  # may name an attachment
+        # A problem may name an attachment: shown, not obeyed.
+        click.echo(_("NOT INTACT: %(problem)s", problem=_t(str(report.first))), err=True)
         for p in report.problems[1:]:
-            click.echo(f"  also: {_t(str(p))}", err=True)
+            click.echo(_("  also: %(problem)s", problem=_t(str(p))), err=True)
     if not report.ok:
         sys.exit(1)
 
@@ -1918,19 +2078,19 @@ def notifiers_command(ctx: click.Context, as_json: bool) -> None:
     width = max(len(r.name) for r in rows)
     for row in rows:
         if row.configured:
-            state = "enabled" if row.enabled else "disabled"
+            state = pgettext("notifier", "enabled") if row.enabled else pgettext("notifier", "disabled")
         elif row.name == "log" and row.enabled:
-            state = "default"
+            state = pgettext("notifier", "default")
         else:
-            state = "not configured"
-        ready = "available" if row.available else "unavailable"
-        line = f"{row.name:<{width}}  {row.type:<8} {state:<15} {ready:<12}"
+            state = pgettext("notifier", "not configured")
+        ready = pgettext("notifier", "available") if row.available else pgettext("notifier", "unavailable")
+        line = f"{row.name:<{width}}  {row.type:<8} {_pad(state, 15)} {_pad(ready, 12)}"
         if row.reason:
             line += f" {row.reason}"
         elif not row.configured and row.summary:
             line += f" {row.summary}"
         if row.source != "built-in":
-            line += f" [plugin: {row.source}]"
+            line += _(" [plugin: %(source)s]", source=row.source)
         click.echo(_t(line.rstrip()))  # a reason can quote a path or a server
 
 
@@ -1971,9 +2131,14 @@ def notify_test_command(ctx: click.Context, name: str | None, as_json: bool) -> 
     else:
         width = max((len(o.name) for o in outcomes), default=0)
         for o in outcomes:
-            status = "OK" if o.ok else f"FAILED ({o.problem})" if o.problem else "FAILED"
-            click.echo(_t(f"{o.name:<{width}}  {status:<20} {o.detail}".rstrip()))  # a server's words
+            if o.ok:
+                status = pgettext("notifier test", "OK")
+            elif o.problem:
+                status = _("FAILED (%(problem)s)", problem=o.problem)
+            else:
+                status = pgettext("notifier test", "FAILED")
+            click.echo(_t(f"{o.name:<{width}}  {_pad(status, 20)} {o.detail}".rstrip()))  # a server's words
         if not outcomes:
-            click.echo("No notifier is enabled: every [notifiers.*] table has enabled = false.")
+            click.echo(_("No notifier is enabled: every [notifiers.*] table has enabled = false."))
     if not outcomes or not all(o.ok for o in outcomes):
         sys.exit(1)

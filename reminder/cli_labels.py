@@ -1,0 +1,114 @@
+"""The words the command line shows for reminder's own values, in the user's language.
+
+The data keeps its English values (a reminder's kind is ``before_deadline``, its status
+``sent``, a case's ``open``); ``--json`` keeps them. Where a person reads them in the
+command's text output they go through here. English gives back the value itself, so
+the English output is byte for byte what it always was.
+"""
+
+from __future__ import annotations
+
+from .i18n import SOURCE_LANGUAGE, _, current_language, ngettext, pgettext
+
+__all__ = [
+    "case_kind",
+    "case_status",
+    "days_left_text",
+    "evidence_kind",
+    "reminder_kind",
+    "reminder_status",
+]
+
+
+def _lookup(value: str, table: dict[str, str]) -> str:
+    return table.get(value, value)
+
+
+def reminder_kind(kind: str) -> str:
+    """A reminder's kind (``before_deadline``) as the user reads it; an unknown one as stored."""
+    if current_language() == SOURCE_LANGUAGE:
+        return kind
+    return _lookup(
+        kind,
+        {
+            "before_open": pgettext("reminder kind", "before_open"),
+            "opened": pgettext("reminder kind", "opened"),
+            "before_deadline": pgettext("reminder kind", "before_deadline"),
+            "deadline": pgettext("reminder kind", "deadline"),
+            "escalation": pgettext("reminder kind", "escalation"),
+        },
+    )
+
+
+def reminder_status(status: str) -> str:
+    """A reminder's delivery status (``planned``, ``sent`` …)."""
+    if current_language() == SOURCE_LANGUAGE:
+        return status
+    return _lookup(
+        status,
+        {
+            "planned": pgettext("reminder status", "planned"),
+            "sending": pgettext("reminder status", "sending"),
+            "sent": pgettext("reminder status", "sent"),
+            "failed": pgettext("reminder status", "failed"),
+            "cancelled": pgettext("reminder status", "cancelled"),
+        },
+    )
+
+
+def case_status(status: str) -> str:
+    """A case's status, ``open`` or ``closed``."""
+    if current_language() == SOURCE_LANGUAGE:
+        return status
+    return _lookup(
+        status, {"open": pgettext("case status", "open"), "closed": pgettext("case status", "closed")}
+    )
+
+
+def case_kind(kind: str) -> str:
+    """A case's kind: the built-in ones translated; a checklist template's name
+    (``sim-cancellation``) is what the user types on the command line, so it stays."""
+    if current_language() == SOURCE_LANGUAGE:
+        return kind
+    return _lookup(
+        kind,
+        {
+            "cancellation": pgettext("case kind", "cancellation"),
+            "refund": pgettext("case kind", "refund"),
+            "permit": pgettext("case kind", "permit"),
+            "visa": pgettext("case kind", "visa"),
+            "data-request": pgettext("case kind", "data-request"),
+            "complaint": pgettext("case kind", "complaint"),
+            "other": pgettext("case kind", "other"),
+        },
+    )
+
+
+def evidence_kind(kind: str) -> str:
+    """An evidence entry's kind (``call``), as the reminders name it."""
+    if current_language() == SOURCE_LANGUAGE:
+        return kind
+    return _lookup(
+        kind,
+        {
+            "call": pgettext("evidence kind", "call"),
+            "email": pgettext("evidence kind", "email"),
+            "letter": pgettext("evidence kind", "letter"),
+            "screenshot": pgettext("evidence kind", "screenshot"),
+            "chat": pgettext("evidence kind", "chat"),
+            "visit": pgettext("evidence kind", "visit"),
+            "note": pgettext("evidence kind", "note"),
+            "code": pgettext("evidence kind", "code"),
+        },
+    )
+
+
+def days_left_text(days: int | None) -> str:
+    """The days to a deadline: "3 days left", "due today", "2 days overdue"."""
+    if days is None:
+        return "—"
+    if days > 0:
+        return ngettext("%(n)d day left", "%(n)d days left", days)
+    if days == 0:
+        return _("due today")
+    return ngettext("%(n)d day overdue", "%(n)d days overdue", -days)
