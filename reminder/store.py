@@ -42,6 +42,7 @@ from typing import Any, Literal
 
 from .errors import DatabaseLocked, InputError, NotFound, StoreError
 from .files import private_dir
+from .i18n import _, pgettext
 from .listing import case_docs, code_stamp, status_filter
 from .models import Case, ChecklistItem, Closure, ReviewWindow, TentativeDay
 
@@ -514,8 +515,18 @@ def _doc_shape() -> str:
 
 
 def _not_found(case_id: str, close: Sequence[str] = ()) -> NotFound:
-    guess = f"; did you mean {' or '.join(close)}?" if close else ""
-    return NotFound(f"no case with id {case_id!r}{guess} (see 'reminder list --status all' for the ids)")
+    if close:
+        return NotFound(
+            _(
+                "no case with id %(id)s; did you mean %(guesses)s? "
+                "(see 'reminder list --status all' for the ids)",
+                id=repr(case_id),
+                guesses=pgettext("alternatives", " or ").join(close),
+            )
+        )
+    return NotFound(
+        _("no case with id %(id)s (see 'reminder list --status all' for the ids)", id=repr(case_id))
+    )
 
 
 def _store_error(path: Path, exc: sqlite3.Error, doing: str = "") -> StoreError:
@@ -862,10 +873,21 @@ class Store:
             return matches[0]
         if matches and len(case_id) < MIN_ID_PREFIX:
             raise InputError(
-                f"case id {case_id!r} is too short: give at least {MIN_ID_PREFIX} characters ({listed})"
+                _(
+                    "case id %(id)s is too short: give at least %(n)d characters (%(matches)s)",
+                    id=repr(case_id),
+                    n=MIN_ID_PREFIX,
+                    matches=listed,
+                )
             )
         if matches:
-            raise InputError(f"case id {case_id!r} is ambiguous: it matches {listed}; give more of the id")
+            raise InputError(
+                _(
+                    "case id %(id)s is ambiguous: it matches %(matches)s; give more of the id",
+                    id=repr(case_id),
+                    matches=listed,
+                )
+            )
         import difflib  # here: only a mistyped id needs it
 
         ids = [row[0] for row in self.conn.execute("SELECT id FROM cases")]
