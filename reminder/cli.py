@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
+from .cli_help import TranslatedHelp, install_click_translations
 from .cli_labels import case_kind, case_status, days_left_text, evidence_kind, reminder_kind, reminder_status
 from .errors import InputError, ReminderError
 from .i18n import _, format_date, ngettext, pgettext
@@ -168,14 +169,36 @@ def _not_utf8(argv: Sequence[str]) -> str | None:
     return None
 
 
-class ReminderGroup(click.Group):
-    """A click group that turns every expected error into one line and an exit status."""
+def _config_in(argv: Sequence[str]) -> Path | None:
+    """The group's ``--config`` value in ``argv`` (before the command's name), if given."""
+    for i, arg in enumerate(argv):
+        if arg == "--config" and i + 1 < len(argv):
+            return Path(argv[i + 1])
+        if arg.startswith("--config="):
+            return Path(arg.partition("=")[2])
+        if not arg.startswith("-"):
+            break
+    return None
+
+
+class ReminderGroup(TranslatedHelp, click.Group):
+    """A click group that turns every expected error into one line and an exit status, and
+    whose commands' help and click's own messages speak the user's language."""
+
+    command_class = TranslatedHelp
+    group_class = type  # subgroups are ReminderGroups too
 
     def main(  # type: ignore[override]
         self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         as_json = "--json" in argv
+        # Until the settings load (a command loads them, then speaks [defaults] language): the
+        # language of the config read as plain TOML, for --help, usage errors and a broken config.
+        from .i18n import language_before_settings, set_language
+
+        if set_language(language_before_settings(_config_in(argv))) != "en":
+            install_click_translations()
         bad = _not_utf8(argv)
         if bad is not None:
             # Refused before anything runs: such a title would fail half-way into the database.

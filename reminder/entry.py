@@ -7,7 +7,8 @@ status bars poll, and ``reminder --help``, which a newcomer types first. Those t
 
 - ``reminder``, ``reminder --help`` / ``-h``: click's own help text, rendered by click once
   and cached under ``$XDG_CACHE_HOME/reminder``, keyed by reminder's version, ``cli.py``'s
-  size and modification time, and the help width — a change to any of them re-renders it;
+  size and modification time, the help width and the language (with its catalogue's
+  modification time) — a change to any of them re-renders it;
 - ``reminder --version``: click's ``version_option`` line;
 - ``reminder [--config PATH] list --json [--status S] [--due-before DATE]``: the stored
   case documents straight from SQLite (``listing.py``).
@@ -19,6 +20,7 @@ error message and exit status stays click's. Tests hold both paths' output equal
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -84,8 +86,9 @@ def help_width() -> int:
     return max(min(columns, 80) - 2, 50)
 
 
-def help_cache_file(width: int, cli_file: str | None = None) -> str | None:
-    """Where the help for this width is cached, or None where there is no cache directory."""
+def help_cache_file(width: int, cli_file: str | None = None, lang: str = "en") -> str | None:
+    """Where the help for this width and language is cached, or None where there is no cache
+    directory."""
     from . import __version__
 
     base = os.environ.get("XDG_CACHE_HOME", "")
@@ -99,12 +102,31 @@ def help_cache_file(width: int, cli_file: str | None = None) -> str | None:
     except OSError:
         return None
     stamp = f"{__version__}-{st.st_size:x}-{st.st_mtime_ns:x}-{width}"
+    if lang != "en":
+        # Another language's help starts with its name and its catalogue's time: a translation
+        # changes without cli.py changing. English keeps the names it always had.
+        folder = os.path.join(os.path.dirname(__file__), "locale", lang, "LC_MESSAGES")
+        times = [0]
+        for name in ("reminder.po", "reminder.mo"):
+            with contextlib.suppress(OSError):
+                times.append(os.stat(os.path.join(folder, name)).st_mtime_ns)
+        stamp = f"{lang}-{max(times):x}-{stamp}"
     return os.path.join(base, "reminder", f"help-{stamp}.txt")
 
 
+def _cache_language(name: str) -> str:
+    """The language of a cached help file's name (see help_cache_file)."""
+    second = name.split("-")[1] if name.count("-") > 1 else ""
+    return second if second[:1].isalpha() else "en"  # English names go on with the version
+
+
 def _help() -> int:
+    from .i18n import language_before_settings
+
     width = help_width()
-    cache = help_cache_file(width)
+    # The settings are not loaded here: [defaults] language is read from the config as plain TOML.
+    lang = language_before_settings()
+    cache = help_cache_file(width, lang=lang)
     text: str | None = None
     if cache is not None:
         try:
@@ -113,19 +135,21 @@ def _help() -> int:
         except (OSError, UnicodeDecodeError):
             text = None
     if text is None:
-        text = render_help(width)
+        text = render_help(width, lang)
         if cache is not None:
             _save(cache, text)
     sys.stdout.write(text)
     return 0
 
 
-def render_help(width: int) -> str:
-    """``reminder --help`` as click prints it at this width."""
+def render_help(width: int, lang: str = "en") -> str:
+    """``reminder --help`` as click prints it at this width, in ``lang``."""
     import click
 
     from .cli import cli
+    from .i18n import set_language
 
+    set_language(lang)
     with click.Context(cli, info_name="reminder", terminal_width=width, **cli.context_settings) as ctx:
         return cli.get_help(ctx) + "\n"
 
@@ -134,13 +158,15 @@ def _save(cache: str, text: str) -> None:
     """Write the cache atomically and drop this width's stale entries; an unwritable cache is skipped."""
     folder, keep = os.path.split(cache)
     width_suffix = "-" + keep.rsplit("-", 1)[1]
+    lang = _cache_language(keep)
     from .files import private_dir, write_file_atomic
 
     try:
         private_dir(folder)
         write_file_atomic(cache, text.encode("utf-8"))
         for name in os.listdir(folder):
-            if name.startswith("help-") and name.endswith(width_suffix) and name != keep:
+            same = name.startswith("help-") and name.endswith(width_suffix) and _cache_language(name) == lang
+            if same and name != keep:
                 os.unlink(os.path.join(folder, name))
     except OSError:
         pass

@@ -55,6 +55,7 @@ __all__ = [
     "locale_language",
     "ngettext",
     "normalise_language",
+    "npgettext",
     "pgettext",
     "resolve_language",
     "set_language",
@@ -329,6 +330,12 @@ def _pgettext(lang: str, context: str, msgid: str) -> str:
     return msgid if lang == SOURCE_LANGUAGE else translation(lang).pgettext(context, msgid)
 
 
+def _npgettext(lang: str, context: str, singular: str, plural: str, n: int) -> str:
+    if lang == SOURCE_LANGUAGE:
+        return singular if n == 1 else plural
+    return translation(lang).npgettext(context, singular, plural, n)
+
+
 def _(msgid: str, /, **named: object) -> str:
     """``msgid`` in the current language, its ``%(name)s`` placeholders filled from ``named``."""
     return _fill(_gettext(current_language(), msgid), named)
@@ -343,6 +350,12 @@ def ngettext(singular: str, plural: str, n: int, /, **named: object) -> str:
 def pgettext(context: str, msgid: str, /, **named: object) -> str:
     """``msgid`` in ``context`` (a column header "Case" vs. the noun in a sentence)."""
     return _fill(_pgettext(current_language(), context, msgid), named)
+
+
+def npgettext(context: str, singular: str, plural: str, n: int, /, **named: object) -> str:
+    """The form for ``n`` of a message in ``context``, as :func:`ngettext` does."""
+    named.setdefault("n", n)
+    return _fill(_npgettext(current_language(), context, singular, plural, n), named)
 
 
 # --- dates ------------------------------------------------------------------------------------------
