@@ -162,7 +162,7 @@ def wrap(text: str, width: int) -> str:
     its own wrapping would run Chinese lines twice as wide as the terminal."""
     from unicodedata import east_asian_width
 
-    width = max(width, 20)
+    width = max(width, 20) - 2  # room for the closing punctuation a line keeps
     out = []
     for paragraph in text.split("\n\n"):
         if paragraph.startswith("\b\n"):
@@ -228,7 +228,16 @@ def _lent(command: click.Command, ctx: click.Context) -> Iterator[None]:
         records = [r for r in (p.get_help_record(ctx) for p in command.get_params(ctx)) if r]
         first = min(max((len(r[0]) for r in records), default=0), 30) + 2
         for param in helped:
-            lend(param, "help", wrap(str(getattr(param, "help", "")), max(width - first - 2, 10)))
+            # Wrapped with what click appends to it ("  [必填]", "  [默认：open]"), which click
+            # would otherwise add past the end of the last line.
+            text = str(getattr(param, "help", ""))
+            record = param.get_help_record(ctx)
+            full = record[1] if record else text
+            extra = full[len(text) :].strip()
+            wrapped = wrap(full, max(width - first - 2, 10))
+            if extra and wrapped.endswith(extra):
+                wrapped = wrapped[: -len(extra)].rstrip(" ")
+            lend(param, "help", wrapped)
         if isinstance(command, click.Group):
             for sub in command.commands.values():
                 if sub.help and not sub.short_help:

@@ -165,3 +165,89 @@ def test_english_stays_english(zh: RunCli) -> None:
     p = zh("show", "nosuch", lang=EN)
     assert p.returncode == 2
     assert p.stderr.startswith("Error: no case with id 'nosuch'")
+
+
+def test_command_help_and_clicks_words_in_chinese(zh: RunCli) -> None:
+    p = zh("add", "--help")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("用法: reminder add [OPTIONS]\n")
+    assert "\n选项:\n" in p.stdout and "记录一次提交；显示该事项及其审核期。" in p.stdout
+    assert "一个你认得出的名称" in p.stdout and "[必填]" in p.stdout and "显示本帮助后退出。" in p.stdout
+    assert "  示例：\n" in p.stdout  # the examples themselves are commands, kept as typed
+    # Wrapped by terminal columns, not characters: no line wider than click's 80 - 2.
+    assert max(_columns(line) for line in p.stdout.splitlines() if "reminder add" not in line) <= 78
+    prose = p.stdout.split("  示例：")[0] + p.stdout.split("\n选项:\n")[1]
+    # Values a person types stay as typed: kinds, channels, --remind names, presets, choices.
+    typed = {"cancellation", "refund", "permit", "visa", "data-request", "complaint", "other"}
+    typed |= {"hotline", "e-mail", "web", "form", "shop", "before", "deadline", "opened", "escalation"}
+    typed |= {
+        "every",
+        "hour",
+        "reset",
+        "edit",
+        "telecom",
+        "gdpr",
+        "business",
+        "calendar",
+        "today",
+        "yesterday",
+    }
+    assert_chinese(prose, "add --help", allow=typed | {"IANA"})
+
+    p = zh("add", "--title", "x")
+    assert p.returncode == 2
+    assert p.stderr == "错误：缺少选项 '--org'.（参见 'reminder add --help'）\n"
+
+
+def _columns(text: str) -> int:
+    from unicodedata import east_asian_width
+
+    return sum(2 if east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def test_the_help_cache_keeps_each_language_apart(zh: RunCli, tmp_env: TmpEnv) -> None:
+    cache = tmp_env.root / "xdg-cache" / "reminder"
+    first = zh("--help")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("用法: reminder [OPTIONS] COMMAND [ARGS]...")
+    assert "\n命令:\n" in first.stdout and "  list       按截止日期列出事项，以及剩余天数\n" in first.stdout
+    cached = sorted(p.name for p in cache.iterdir())
+    assert len(cached) == 1 and cached[0].startswith("help-zh_CN-")
+    assert (cache / cached[0]).read_text(encoding="utf-8") == first.stdout
+    assert zh("--help").stdout == first.stdout  # from the cache
+
+    english = zh("--help", lang=EN)
+    assert english.stdout.startswith("Usage: reminder [OPTIONS] COMMAND [ARGS]...")
+    assert "Options:" in english.stdout and not re.search(r"[\u4e00-\u9fff]", english.stdout)
+    assert zh("--help", lang=EN).stdout == english.stdout  # English from its own cache entry
+    assert len(list(cache.iterdir())) == 2
+    assert zh("--help").stdout == first.stdout  # and Chinese still Chinese
+
+    # [defaults] language in the config decides too, before any settings are loaded.
+    tmp_env.write_config('[defaults]\nlanguage = "zh_CN"\n')
+    assert zh("--help", lang=EN).stdout == first.stdout
+
+
+def test_clicks_messages_are_still_clicks() -> None:
+    # The messages cli_help.click_messages() translates must be click's own, word for word:
+    # a click release that rewords one would otherwise leave it English without a sign.
+    import ast
+    import inspect
+    from pathlib import Path
+
+    import click
+
+    from reminder import cli_help
+
+    source = "".join(p.read_text(encoding="utf-8") for p in Path(click.__file__).parent.glob("*.py"))
+    tree = ast.parse(inspect.getsource(cli_help.click_messages))
+    texts = [
+        node.value
+        for call in ast.walk(tree)
+        if isinstance(call, ast.Call)
+        for node in call.args[1:]
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    ]
+    assert len(texts) > 30
+    missing = [t for t in texts if repr(t)[1:-1] not in source and t not in source]
+    assert missing == []
