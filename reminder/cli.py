@@ -437,18 +437,26 @@ def countries_command(codes: tuple[str, ...], as_json: bool) -> None:
         )
         return
     for i in infos:
-        weekend = "–".join(day[:3] for day in i.weekend) or "none"
-        line = f"{i.code}  {i.name}  (weekend {weekend})"
+        weekend = "–".join(_weekday_short(day) for day in i.weekend) or pgettext("weekend", "none")
+        line = _("%(code)s  %(name)s  (weekend %(weekend)s)", code=i.code, name=i.name, weekend=weekend)
         if i.subdivisions and codes:
             click.echo(line)
             for code, name in i.subdivisions.items():
                 click.echo(f"    {code:<6} {name}" if name != code else f"    {code}")
         else:
-            subs = f"  subdivisions: {', '.join(i.subdivisions)}" if i.subdivisions else ""
+            subs = _("  subdivisions: %(codes)s", codes=", ".join(i.subdivisions)) if i.subdivisions else ""
             click.echo(line + subs)
 
 
 # --- daemon, status and the systemd service (issue #4: `daemon`, `status`, `service`) ------------------
+
+
+def _weekday_short(name: str) -> str:
+    """A weekday's English name ("Friday") shortened as the language does ("Fri", "周五")."""
+    days = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    if name not in days:
+        return name[:3]
+    return format_date(date(2024, 1, 1 + days.index(name)), style="weekday")  # 2024-01-01 is a Monday
 
 
 def _setup_logging(verbose: int) -> None:
@@ -504,8 +512,14 @@ def daemon_command(ctx: click.Context, once: bool, verbose: int, as_json: bool) 
             )
         else:
             click.echo(
-                f"{report.sent} sent, {report.retried} to retry, {report.failed} failed, "
-                f"{report.superseded} folded into catch-up messages"
+                _(
+                    "%(sent)d sent, %(retried)d to retry, %(failed)d failed, "
+                    "%(superseded)d folded into catch-up messages",
+                    sent=report.sent,
+                    retried=report.retried,
+                    failed=report.failed,
+                    superseded=report.superseded,
+                )
             )
         if report.failed:
             sys.exit(1)
@@ -597,17 +611,19 @@ def _service_output(st: object, as_json: bool, done: str) -> None:
     if as_json:
         echo_json(data)
         return
-    click.echo(done.format(path=data["unit_path"]))
+    click.echo(done % {"path": data["unit_path"]})
     if data.get("config_path"):
-        click.echo(f"config: {data['config_path']}")
+        click.echo(_("config: %(path)s", path=data["config_path"]))
     if data["systemd"]:
-        click.echo(f"active: {data['active']}   enabled: {data['enabled']}")
+        click.echo(
+            _("active: %(active)s   enabled: %(enabled)s", active=data["active"], enabled=data["enabled"])
+        )
     elif data["commands"]:
-        click.echo("No systemd user manager answers here; run these where it does:")
+        click.echo(_("No systemd user manager answers here; run these where it does:"))
         for cmd in data["commands"]:
             click.echo(f"  {cmd}")
     for note in data.get("notes", []):
-        click.echo(f"Note: {note}")
+        click.echo(_("Note: %(note)s", note=note))
 
 
 @service_group.command("install")
@@ -628,13 +644,15 @@ def service_install(ctx: click.Context, no_start: bool, as_json: bool) -> None:
     # service sees neither the flag nor the variable.
     settings = settings_from(ctx)
     st = systemd.install(settings.source, start=not no_start, notifier_tables=settings.notifiers)
-    _service_output(st, as_json, "unit written: {path}")
+    _service_output(st, as_json, _("unit written: %(path)s"))
     if st.errors:
         _fail("; ".join(st.errors), 1, as_json)
     if not no_start and not st.systemd:
         _fail(
-            "the unit is written, but no systemd user manager answers here to enable and start it "
-            "(run the commands above where one does, or pass --no-start to only write it)",
+            _(
+                "the unit is written, but no systemd user manager answers here to enable and start it "
+                "(run the commands above where one does, or pass --no-start to only write it)"
+            ),
             1,
             as_json,
         )
@@ -651,7 +669,7 @@ def service_uninstall(as_json: bool) -> None:
     """
     from . import systemd
 
-    _service_output(systemd.uninstall(), as_json, "unit removed: {path}")
+    _service_output(systemd.uninstall(), as_json, _("unit removed: %(path)s"))
 
 
 @service_group.command("status")
@@ -666,7 +684,7 @@ def service_status(as_json: bool) -> None:
     from . import systemd
 
     st = systemd.status()
-    _service_output(st, as_json, "unit: {path}" + ("" if st.installed else " (not installed)"))
+    _service_output(st, as_json, _("unit: %(path)s") if st.installed else _("unit: %(path)s (not installed)"))
 
 
 # --- cases, checklists and the config file (issue #7: add, list, show, edit, close, reopen, delete,
@@ -1180,14 +1198,14 @@ def presets_command(ctx: click.Context, as_json: bool) -> None:
         for rule in p["steps"]:  # type: ignore[attr-defined]
             period = ""
             if rule["valid_from"]:
-                period += f" (for requests from {rule['valid_from']})"
+                period += _(" (for requests from %(day)s)", day=rule["valid_from"])
             if rule["valid_until"]:
-                period += f" (for requests before {rule['valid_until']})"
+                period += _(" (for requests before %(day)s)", day=rule["valid_until"])
             click.echo(f"  {rule['after']}: {rule['step']}{period}")
             if rule["source"]:
-                click.echo(f"    source: {rule['source']}")
+                click.echo(_("    source: %(source)s", source=rule["source"]))
         if p["source"]:
-            click.echo(f"  source: {p['source']}")
+            click.echo(_("  source: %(source)s", source=p["source"]))
 
 
 @cli.command("edit")
@@ -1368,8 +1386,12 @@ def config_path_command(ctx: click.Context, as_json: bool) -> None:
     click.echo(_t(str(loc.path)))
     if not loc.exists:
         # A file named by --config or $REMINDER_CONFIG must be there: other commands refuse to run.
-        defaults = "the embedded defaults apply; " if loc.source == "user config directory" else ""
-        click.echo(f"(not there yet: {defaults}'reminder config init' creates it)", err=True)
+        if loc.source == "user config directory":
+            click.echo(
+                _("(not there yet: the embedded defaults apply; 'reminder config init' creates it)"), err=True
+            )
+        else:
+            click.echo(_("(not there yet: 'reminder config init' creates it)"), err=True)
 
 
 @config_group.command("init")
@@ -1403,7 +1425,7 @@ def config_init_command(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         echo_json({"path": loc.path, "created": True})
     else:
-        click.echo(f"Wrote {loc.path}; edit it, then run 'reminder config check'.")
+        click.echo(_("Wrote %(path)s; edit it, then run 'reminder config check'.", path=loc.path))
 
 
 @config_group.command("check")
@@ -1433,7 +1455,8 @@ def config_check_command(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         echo_json({"source": source, "valid": True, "settings": data})
         return
-    click.echo(f"# OK: {_t(source)}")
+    shown = _t(str(settings.source)) if settings.source else _("embedded defaults (no config file)")
+    click.echo(_("# OK: %(source)s", source=shown))
     for line in _flatten(data):
         click.echo(_t(line))  # JSON escapes C0 controls, but not DEL or C1
 
@@ -1758,15 +1781,28 @@ def backup_command(ctx: click.Context, path: Path | None, as_json: bool) -> None
 
         echo_json(asdict(report))
         return
-    click.echo(f"Backed up to {report.path}")
-    click.echo(f"  {report.database.name}: {report.cases} cases, {report.evidence} evidence entries, "
-               f"integrity {report.integrity}")  # fmt: skip
-    click.echo(f"  attachments/: {report.attachments} files, {report.attachment_bytes:,} bytes")
-    for name in report.skipped:
-        click.echo(f"  skipped attachments/{name}: not a regular file")
-    click.echo(f'Restore: stop the daemon, set [store] path = "{report.database}" in the config')
+    click.echo(_("Backed up to %(path)s", path=report.path))
     click.echo(
-        "(or REMINDER_STORE__PATH), or copy reminder.db and attachments/ back into the data directory."
+        _(
+            "  %(name)s: %(cases)d cases, %(evidence)d evidence entries, integrity %(integrity)s",
+            name=report.database.name,
+            cases=report.cases,
+            evidence=report.evidence,
+            integrity=report.integrity,
+        )
+    )
+    click.echo(
+        _(
+            "  attachments/: %(files)d files, %(size)s bytes",
+            files=report.attachments,
+            size=f"{report.attachment_bytes:,}",
+        )
+    )
+    for name in report.skipped:
+        click.echo(_("  skipped attachments/%(name)s: not a regular file", name=name))
+    click.echo(_('Restore: stop the daemon, set [store] path = "%(db)s" in the config', db=report.database))
+    click.echo(
+        _("(or REMINDER_STORE__PATH), or copy reminder.db and attachments/ back into the data directory.")
     )
 
 
@@ -1823,26 +1859,34 @@ def export_command(
             click.echo(export_ics(store, settings, now=now, case_id=case_id).decode("utf-8"), nl=False)
             return
         changed = write_ics(store, settings, target, now=now, case_id=case_id)
-        _report_written(target, as_json, changed=changed, kind="calendar")
+        _report_written(target, as_json, changed=changed, kind=_("calendar"))
         return
     if case_id is None:
-        raise click.UsageError("give a case ID to export its dossier, or --ics for the calendar")
+        raise click.UsageError(_("give a case ID to export its dossier, or --ics for the calendar"))
     if str(output) == "-" and fmt in ("zip", "pdf"):
-        raise click.BadParameter(f"a {fmt} cannot go to stdout; give a file name", param_hint="'--output'")
+        raise click.BadParameter(
+            _("a %(format)s cannot go to stdout; give a file name", format=fmt), param_hint="'--output'"
+        )
     if str(output) == "-":
         data, report = export_dossier_checked(store, settings, case_id, now=now, fmt=fmt)
         click.echo(data.decode("utf-8"), nl=False)
-        where = "the dossier above says so"
+        where = _("the dossier above says so")
     else:
         target = output or Path(f"dossier-{store.get_case(case_id).id}.{fmt}")
         report = save_dossier(store, settings, case_id, target, now=now, fmt=fmt)
-        _report_written(target, as_json, changed=True, kind=f"{fmt} dossier")
-        where = f"the dossier in {target} says so"
+        _report_written(target, as_json, changed=True, kind=_("%(format)s dossier", format=fmt))
+        where = _("the dossier in %(path)s says so", path=target)
     if not report.ok:
         # Written all the same (it is the record, and says so inside); the exit status must not hide it.
-        more = f" (and {len(report.problems) - 1} more)" if len(report.problems) > 1 else ""
+        more = _(" (and %(n)d more)", n=len(report.problems) - 1) if len(report.problems) > 1 else ""
         _fail(
-            f"the evidence log of case {report.case_id} does not verify: {report.first}{more}; {where}",
+            _(
+                "the evidence log of case %(id)s does not verify: %(problem)s%(more)s; %(where)s",
+                id=report.case_id,
+                problem=report.first,
+                more=more,
+                where=where,
+            ),
             1,
             as_json,
         )
@@ -1852,9 +1896,9 @@ def _report_written(path: Path, as_json: bool, *, changed: bool, kind: str) -> N
     if as_json:
         echo_json({"version": 1, "path": path.resolve(), "written": changed})
     elif changed:
-        click.echo(f"Wrote the {kind} to {_t(str(path))}")
+        click.echo(_("Wrote the %(what)s to %(path)s", what=kind, path=_t(str(path))))
     else:
-        click.echo(f"{_t(str(path))} is up to date; nothing changed")
+        click.echo(_("%(path)s is up to date; nothing changed", path=_t(str(path))))
 
 
 # --- letters (issue 18: `letter`) ------------------------------------------------------------------
