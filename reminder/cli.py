@@ -21,6 +21,7 @@ from .cli_help import TranslatedHelp, install_click_translations
 from .cli_labels import case_kind, case_status, days_left_text, evidence_kind, reminder_kind, reminder_status
 from .errors import InputError, ReminderError
 from .i18n import _, format_date, ngettext, pgettext
+from .shipped import localised
 from .terminal import escape_controls as _t
 
 if TYPE_CHECKING:
@@ -261,14 +262,6 @@ if TYPE_CHECKING:
     from .models import ReviewWindow
 
 
-def _holiday(w: ReviewWindow, name: str, day: date) -> str:
-    """A holiday's name (as the calendar gives it, in English) in the user's language."""
-    from .holiday_names import holiday_name
-    from .i18n import current_language
-
-    return holiday_name(name, w.country, current_language(), day=day, subdivision=w.subdivision)
-
-
 def _window_summary(w: ReviewWindow) -> list[str]:
     place = w.country + (f"-{w.subdivision}" if w.subdivision else "")
     # Whole sentences per unit, not "day" + "s": a translation words each its own way.
@@ -293,15 +286,15 @@ def _window_summary(w: ReviewWindow) -> list[str]:
             _("%(place)s · submitted %(submitted)s · review %(min)d–%(max)d days", **numbers, **days),
             _("Opens %(opens)s (day %(min)d) · Deadline %(deadline)s (day %(max)d)", **numbers, **days),
         ]
+    from .explain import override_text, tentative_name, warning_text  # the core's English, worded
+
     if w.tentative:
-        because = "; ".join(
-            f"{format_date(t.date)} {_holiday(w, t.name, t.date)}" for t in w.tentative_because
-        )
+        because = "; ".join(f"{format_date(t.date)} {tentative_name(w, t)}" for t in w.tentative_because)
         lines.append(_("Tentative: the count crosses dates not yet official — %(dates)s", dates=because))
-    lines += [_("Warning: %(text)s", text=text) for text in w.warnings]
+    lines += [_("Warning: %(text)s", text=warning_text(text, w.country)) for text in w.warnings]
     if w.overrides:
         lines.append(_("Official closures added to holidays %(version)s:", version=w.holidays_version))
-        lines += [f"  {text}" for text in w.overrides]
+        lines += [f"  {override_text(text)}" for text in w.overrides]
     return lines
 
 
@@ -790,7 +783,9 @@ def _print_case(view: CaseView, *, explain: bool = False) -> None:
     if c.reference:
         click.echo(_("  reference:    %(value)s", value=_t(c.reference)))
     if c.channels:
-        channels = pgettext("list separator", ", ").join(c.channels)
+        from .labels import channels as channel_names
+
+        channels = channel_names(c.channels)
         click.echo(_("  channels:     %(value)s", value=_t(channels)))
     if c.account:
         click.echo(_("  account:      %(value)s", value=_t(c.account)))
@@ -834,27 +829,29 @@ def _print_case(view: CaseView, *, explain: bool = False) -> None:
             )
         click.echo(text)
         if w.tentative:
-            because = "; ".join(
-                f"{t.date:%Y-%m-%d} {_holiday(w, t.name, t.date)}" for t in w.tentative_because
-            )
+            from .explain import tentative_name
+
+            because = "; ".join(f"{t.date:%Y-%m-%d} {tentative_name(w, t)}" for t in w.tentative_because)
             click.echo(
                 _("  tentative:    counts across dates not yet official — %(dates)s", dates=_t(because))
             )
+        from .explain import warning_text
+
         for text in w.warnings:
-            click.echo(_("  warning:      %(text)s", text=_t(text)))
+            click.echo(_("  warning:      %(text)s", text=_t(warning_text(text, w.country))))
     for cl in c.closures:
         span = f"{cl.start}" if cl.start == cl.end else f"{cl.start}..{cl.end}"
         click.echo(_("  closure:      %(span)s %(label)s", span=span, label=_t(cl.label)))
     if c.preset:
         preset = _t(c.preset)
         if view.preset_title:
-            title = _t(view.preset_title)
+            title = _t(localised(view.preset_title))
             click.echo(_("  escalation:   %(preset)s — %(title)s", preset=preset, title=title))
         else:
             click.echo(_("  escalation:   %(preset)s", preset=preset))
         for step in view.preset_steps:
             due = format_date(datetime.fromisoformat(str(step["due"])))
-            text = _t(str(step["step"]))
+            text = _t(localised(str(step["step"])))
             click.echo(_("    step %(n)s  %(day)s  %(step)s", n=step["n"], day=due, step=text))
     if c.status == "closed":
         when = f"{c.closed_at:%Y-%m-%d}" if c.closed_at else "?"
@@ -867,9 +864,9 @@ def _print_case(view: CaseView, *, explain: bool = False) -> None:
     if c.checklist:
         click.echo(_("  checklist:"))
         for item in c.checklist:
-            click.echo(f"    [{'x' if item.done else ' '}] {item.position}. {_t(item.text)}")
+            click.echo(f"    [{'x' if item.done else ' '}] {item.position}. {_t(localised(item.text))}")
     if view.warning:
-        click.echo(f"  ⚠ {_t(view.warning)}")
+        click.echo(f"  ⚠ {_t(localised(view.warning))}")
     if view.evidence_count is not None:
         n = view.evidence_count
         if n > len(view.evidence):
@@ -1345,9 +1342,9 @@ def check_command(ctx: click.Context, case_id: str, item: str, undo: bool, as_js
         echo_json(_case_json(view))
         return
     if undo:
-        click.echo(_("Unticked %(n)d. %(text)s", n=ticked.position, text=_t(ticked.text)))
+        click.echo(_("Unticked %(n)d. %(text)s", n=ticked.position, text=_t(localised(ticked.text))))
     else:
-        click.echo(_("Ticked %(n)d. %(text)s", n=ticked.position, text=_t(ticked.text)))
+        click.echo(_("Ticked %(n)d. %(text)s", n=ticked.position, text=_t(localised(ticked.text))))
     left = [i for i in view.case.checklist if not i.done]
     total = len(view.case.checklist)
     click.echo(

@@ -72,7 +72,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, NotFound, StoreError
 from .evidence_files import attachment_path, check_readable, store_blob
-from .i18n import _
+from .i18n import N_, _
 from .models import EVIDENCE_KINDS, EvidenceEntry
 
 if TYPE_CHECKING:
@@ -105,7 +105,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-CODE_WARNING = (
+# English in --json; the command line shows it in the user's language.
+CODE_WARNING = N_(
     "Fraudsters call people who are waiting on exactly this kind of request: never give a "
     "verification code to someone who calls you — the organisation will not ask for it by phone."
 )
