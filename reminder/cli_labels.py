@@ -9,6 +9,7 @@ the English output is byte for byte what it always was.
 from __future__ import annotations
 
 from .i18n import SOURCE_LANGUAGE, _, current_language, ngettext, pgettext
+from .labels import evidence_kind  # one table of evidence kinds, shared with the reminders
 
 __all__ = [
     "case_kind",
@@ -80,25 +81,6 @@ def case_kind(kind: str) -> str:
             "data-request": pgettext("case kind", "data-request"),
             "complaint": pgettext("case kind", "complaint"),
             "other": pgettext("case kind", "other"),
-        },
-    )
-
-
-def evidence_kind(kind: str) -> str:
-    """An evidence entry's kind (``call``), as the reminders name it."""
-    if current_language() == SOURCE_LANGUAGE:
-        return kind
-    return _lookup(
-        kind,
-        {
-            "call": pgettext("evidence kind", "call"),
-            "email": pgettext("evidence kind", "email"),
-            "letter": pgettext("evidence kind", "letter"),
-            "screenshot": pgettext("evidence kind", "screenshot"),
-            "chat": pgettext("evidence kind", "chat"),
-            "visit": pgettext("evidence kind", "visit"),
-            "note": pgettext("evidence kind", "note"),
-            "code": pgettext("evidence kind", "code"),
         },
     )
 
