@@ -10,29 +10,16 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import subprocess
 from datetime import UTC, date, datetime
 
 import pytest
 from conftest import RunCli, TmpEnv
+from test_cli_cases import ok, one_line_error
+from test_daemon import LIBFAKETIME, needs_faketime
 
 from reminder.models import Case
 from reminder.store import Store
 from reminder.window import compute_window
-
-LIBFAKETIME = [
-    f"{directory}/{name}"
-    for name in ("libfaketimeMT.so.1", "libfaketime.so.1")
-    for directory in (
-        "/usr/lib/x86_64-linux-gnu/faketime",
-        "/usr/lib/aarch64-linux-gnu/faketime",
-        "/usr/lib/faketime",
-    )
-    if os.path.exists(f"{directory}/{name}")
-]
-needs_faketime = pytest.mark.skipif(
-    not LIBFAKETIME, reason="libfaketime is not installed (Debian package faketime; .ci/run installs it)"
-)
 
 # The laptop is in New York; the cases are in Bahrain (UTC+3, no DST). At 17:30 on Thursday
 # 5 March in New York it is already 01:30 on Friday 6 March in Bahrain.
@@ -43,19 +30,6 @@ THURSDAY_EVENING = "2026-03-05 17:30:00"
 def at(when: str) -> dict[str, str]:
     """The environment of a CLI whose clock reads ``when`` in New York (libfaketime, wall clock only)."""
     return {**LAPTOP, "LD_PRELOAD": LIBFAKETIME[0] if LIBFAKETIME else "", "FAKETIME": f"@{when}"}
-
-
-def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
-    assert result.returncode == 0, result.stderr
-    return result
-
-
-def one_line_error(result: subprocess.CompletedProcess[str], code: int = 2) -> str:
-    assert result.returncode == code, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 def add(run_cli: RunCli, submitted: str, *extra: str, env: dict[str, str] | None = None) -> dict[str, object]:
