@@ -52,7 +52,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from email_delivery import Counter, free_port  # the SMTP sink of the e-mail benchmark beside this file
 
-from reminder import api
+from reminder import api, planning
 from reminder.config import Settings, load_settings
 from reminder.daemon import Daemon
 from reminder.models import Case
@@ -300,7 +300,7 @@ def bench_daemon(env: Env, idle_seconds: float, latency_samples: int) -> dict[st
     the plan fingerprint is cleared first), then idles, then measures latency."""
     out: dict[str, Any] = {}
     with Store(env.db) as store:
-        store.conn.execute("DELETE FROM meta WHERE key = ?", (api._PLAN_FINGERPRINT,))
+        store.conn.execute("DELETE FROM meta WHERE key = ?", (planning._PLAN_FINGERPRINT,))
     started = time.monotonic()
     daemon = DaemonProcess(env)
     try:

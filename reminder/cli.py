@@ -744,7 +744,7 @@ def _open_store(ctx: click.Context, path: Path | None = None) -> Store:
         if changed:
             # After the commit, so the daemon re-reads what this command wrote (within 2 s,
             # not at its next minute-long wake-up). No daemon running: nothing to do.
-            from .daemon import poke
+            from .pidlock import poke
 
             poke(store.path.parent)
 

@@ -1,4 +1,4 @@
-"""The daemon: a wait/wake-up loop around ``api.deliver_due(now)``, and its signals.
+"""The daemon: a wait/wake-up loop around ``delivery.deliver_due(now)``, and its signals.
 
 No business rules live here. One *pass* re-plans if asked, sends what the outbox
 says is due, and returns when to look next. APScheduler (3.11, the stable line)
@@ -53,17 +53,15 @@ Signals stay blocked to the end of ``serve()``, so a second SIGTERM or SIGINT du
 stop is read and logged, never delivered: no exit 143, no KeyboardInterrupt.
 
 One daemon per data directory: ``daemon.lock`` there is held with ``flock`` for the
-daemon's lifetime and holds its pid; a second daemon exits with "already running".
+daemon's lifetime and holds its pid; a second daemon exits with "already running" (``pidlock.py``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import enum
-import fcntl
 import logging
 import os
-import select
 import signal
 import sys
 import threading
@@ -74,20 +72,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import leftovers
-from .errors import AlreadyRunning, ConfigError, ReminderError, StoreError, StoreLost
-from .files import open_private, private_dir
+from .errors import ConfigError, ReminderError, StoreLost
+from .pidlock import LOCK_NAME, PidLock, poke, running_pid
 
 if TYPE_CHECKING:
-    from .api import DispatchReport
     from .config import Settings
+    from .delivery import DispatchReport
     from .notifiers import Notifier
     from .store import Store
 
-__all__ = ["Daemon", "DaemonState", "PidLock", "poke", "running_pid"]
+# PidLock, poke and running_pid live in pidlock.py (``reminder status`` needs them, not the daemon).
+__all__ = ["LOCK_NAME", "Daemon", "DaemonState", "PidLock", "poke", "running_pid"]
 
 log = logging.getLogger(__name__)
 
-LOCK_NAME = "daemon.lock"
 _SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1)
 # A failing store (disk full, locked too long) is retried after this long rather than spinning.
 STORE_RETRY_SECONDS = 30.0
@@ -109,9 +107,6 @@ CANCEL_GRACE_SECONDS = 1.5
 # ... then it is abandoned; putting its rows back waits at most this long for the database.
 # Together 8.5 s: the rest of STOP_DEADLINE_SECONDS is for the process to end.
 RELEASE_BUSY_SECONDS = 1.0
-# Taking the pid lock while `reminder status` holds it shared: up to 40 tries 50 ms apart.
-LOCK_ATTEMPTS = 40
-LOCK_PAUSE_SECONDS = 0.05
 
 
 def _utc_now() -> datetime:
@@ -123,113 +118,6 @@ class DaemonState(enum.Enum):
     RUNNING = "running"
     STOPPING = "stopping"
     STOPPED = "stopped"
-
-
-class PidLock:
-    """An exclusive ``flock`` on ``<data dir>/daemon.lock`` that also records the holder's pid."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.path = data_dir / LOCK_NAME
-        self._fd: int | None = None
-
-    def acquire(self, attempts: int = LOCK_ATTEMPTS) -> None:
-        """Take the lock, or raise AlreadyRunning.
-
-        Bounded in attempts, not in time: under libfaketime the monotonic clock may be
-        faked, even frozen, so a deadline on it never came, and an ``Event.wait`` (an
-        absolute deadline on that clock) never returned — a second daemon hung, with its
-        signals blocked. A daemon holding the lock is told apart from ``reminder status``
-        holding a shared lock for an instant without waiting at all.
-        """
-        try:
-            private_dir(self.path.parent)
-            fd = open_private(self.path, os.O_RDWR)
-        except OSError as exc:
-            raise StoreError(f"{self.path}: cannot open the daemon lock: {exc.strerror or exc}") from None
-        for _ in range(max(1, attempts)):
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if not _only_readers(fd):
-                    os.close(fd)
-                    raise AlreadyRunning(_read_pid(self.path)) from None
-                _pause(LOCK_PAUSE_SECONDS)  # `reminder status` looks for an instant: wait that out
-        else:
-            os.close(fd)
-            raise AlreadyRunning(_read_pid(self.path))
-        try:
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())
-            os.fsync(fd)
-        except OSError as exc:  # a full disk: say so, and leave no half-written pid behind
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, 0)
-            os.close(fd)
-            raise StoreError(f"{self.path}: cannot write the daemon's pid: {exc.strerror or exc}") from None
-        self._fd = fd
-
-    def release(self) -> None:
-        if self._fd is not None:
-            os.ftruncate(self._fd, 0)
-            os.close(self._fd)
-            self._fd = None
-
-
-def _only_readers(fd: int) -> bool:
-    """Whether the lock is held only shared (readers such as ``reminder status``), not by a daemon."""
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    fcntl.flock(fd, fcntl.LOCK_UN)
-    return True
-
-
-def _pause(seconds: float) -> None:
-    # select() takes a relative timeout, which libfaketime passes on (scaled by its rate);
-    # time.sleep and Event.wait turn it into a deadline on a clock libfaketime may fake.
-    # At rate 0 it refuses the call (EINVAL): then no pause, and the attempts still end.
-    with contextlib.suppress(OSError, ValueError):
-        select.select([], [], [], seconds)
-
-
-def _read_pid(path: Path) -> int | None:
-    try:
-        text = path.read_text().strip()
-    except OSError:
-        return None
-    return int(text) if text.isdigit() else None
-
-
-def running_pid(data_dir: Path) -> int | None:
-    """The pid of the daemon running on ``data_dir``, or None."""
-    path = data_dir / LOCK_NAME
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return _read_pid(path)
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return None
-    finally:
-        os.close(fd)
-
-
-def poke(data_dir: Path) -> bool:
-    """Ask a running daemon to look at the outbox now (after the CLI changed a case)."""
-    pid = running_pid(data_dir)
-    if pid is None:
-        return False
-    try:
-        os.kill(pid, signal.SIGUSR1)
-    except OSError:
-        return False
-    return True
 
 
 @dataclass
@@ -347,7 +235,9 @@ class Daemon:
 
         What was asked of it stays asked if it fails (see :class:`_Flags`).
         """
-        from . import api
+        from .delivery import deliver_due
+        from .housekeeping import housekeeping as upkeep
+        from .planning import replan_if_changed
 
         now = now or self.clock()
         flags = self._flags
@@ -361,14 +251,14 @@ class Daemon:
                 self._reload()
             with self._open_store() as store:
                 if replan:
-                    planned = api.replan_if_changed(store, self.settings, now=now)
+                    planned = replan_if_changed(store, self.settings, now=now)
                     if planned is None:
                         log.info("reminder plans are current (nothing they depend on changed)")
                     else:
                         log.info("planned reminders for %d open case(s)", planned)
                     with flags.lock:
                         flags.replan_done = max(flags.replan_done, asked)
-                report = api.deliver_due(
+                report = deliver_due(
                     store,
                     self.settings,
                     self.notifiers(),
@@ -378,7 +268,7 @@ class Daemon:
                 )
                 housekeeping = self._housekeeping_due(now)
                 if housekeeping:
-                    api.housekeeping(store, self.settings, now=now)
+                    upkeep(store, self.settings, now=now)
                     self._last_housekeeping = now
                 if changed or housekeeping:
                     self._sync_ics(store, now)
@@ -390,10 +280,10 @@ class Daemon:
         return report
 
     def _sync_ics(self, store: Store, now: datetime) -> None:
-        from . import api
+        from .ics_api import sync_ics
 
         try:
-            if api.sync_ics(store, self.settings, now=now):
+            if sync_ics(store, self.settings, now=now):
                 log.info("calendar file updated: %s", self.settings.export.ics_path)
         except (ReminderError, OSError) as exc:
             # A calendar file that cannot be written must not hold back a reminder.

@@ -7,8 +7,8 @@ e-mail version through the configured e-mail notifier and records it in the evid
 an ``email`` entry, with its Message-ID in the summary and the ``.eml`` attached, so the
 regulator letter written later finds it as the follow-up sent to the organisation.
 
-The same layer as ``api.py`` (which it calls for the case and the log); the CLI's ``letter``
-command calls these two functions and nothing else.
+The same layer as ``api.py``'s use cases (it calls ``dossier_api`` and ``evidence_api`` for the
+dossier and the log); the CLI's ``letter`` command calls these two functions and nothing else.
 """
 
 from __future__ import annotations
@@ -187,9 +187,10 @@ def compose_letter(
     else its country's). ``attach_dossier``: the e-mail carries the case's HTML dossier.
     ``user_dir``: where the user's template overrides are (``<config dir>/templates/letters``).
     """
-    from . import api
     from .calendar import get_calendar
+    from .dossier_api import export_dossier
     from .evidence import db_head
+    from .evidence_api import list_evidence
     from .letter_render import render, to_email, to_html, to_markdown, to_pdf, to_text
     from .letters import build_facts
     from .regulators import letter_defaults
@@ -217,14 +218,14 @@ def compose_letter(
     if attach_dossier:
         dossier = (
             f"dossier-{case.id}.html",
-            api.export_dossier(store, settings, case.id, now=now, fmt="html"),
+            export_dossier(store, settings, case.id, now=now, fmt="html"),
         )
     facts = build_facts(
         to=to,
         lang=language,
         case=case,
         window=window,
-        entries=api.list_evidence(store, case.id),
+        entries=list_evidence(store, case.id),
         me=settings.me.person(),
         regulator=regulator,
         now=now,
@@ -340,7 +341,7 @@ def send_letter(store: Store, settings: Settings, letter: Letter, *, now: dateti
     e-mail notifier, DeliveryError when the server does not take it (nothing is recorded
     then). Returns the evidence entry.
     """
-    from . import api
+    from .evidence_api import log_evidence
 
     message = letter.message
     notifier = check_sendable(settings, letter)
@@ -367,9 +368,7 @@ def send_letter(store: Store, settings: Settings, letter: Letter, *, now: dateti
         eml = Path(tmp) / f"letter-{letter.case.id}-{letter.to}-{now.date().isoformat()}.eml"
         eml.write_bytes(data)
         try:
-            return api.log_evidence(
-                store, letter.case.id, kind="email", summary=summary, now=now, files=[eml]
-            )
+            return log_evidence(store, letter.case.id, kind="email", summary=summary, now=now, files=[eml])
         except Exception as exc:
             raise StoreError(
                 _(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import TmpEnv
 
-from reminder import api, outbox
+from reminder import api, cases, outbox, planning
 from reminder.config import ClosureSettings, Settings, load_settings
 from reminder.errors import InputError, NotFound, UnknownCountry
 from reminder.models import Case, Message
@@ -185,7 +185,7 @@ def test_every_write_calls_the_change_hook_inside_its_transaction(
     def hook(s: Store, _settings: Settings, case: Case, now: datetime) -> None:
         calls.append((case.id, case.status, s.conn.in_transaction))
 
-    monkeypatch.setattr(api, "_after_case_change", hook)
+    monkeypatch.setattr(cases, "_after_case_change", hook)
     case = add(store, settings)
     api.edit_case(store, settings, case.id, now=NOW, title="t")
     api.close_case(store, settings, case.id, now=NOW)
@@ -204,7 +204,7 @@ def test_a_failing_hook_rolls_the_write_back(
     def boom(*_: object) -> None:
         raise RuntimeError("plan failed")
 
-    monkeypatch.setattr(api, "_after_case_change", boom)
+    monkeypatch.setattr(cases, "_after_case_change", boom)
     with pytest.raises(RuntimeError):
         add(store, settings)
     assert store.count_cases() == 0
@@ -225,7 +225,7 @@ def test_replan_all_walks_the_open_cases_in_batches(
     before = planned()
     assert {row[0] for row in before} == set(open_ids)
     store.conn.execute("DELETE FROM deliveries")
-    monkeypatch.setattr(api, "REPLAN_BATCH", 2)
+    monkeypatch.setattr(planning, "REPLAN_BATCH", 2)
     assert api.replan_all(store, settings, now=NOW) == len(open_ids)
     assert planned() == before
     # A batch carries each case's checklist and window, in id order.

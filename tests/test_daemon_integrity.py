@@ -19,7 +19,7 @@ import pytest
 from conftest import TmpEnv
 from test_daemon import add_cases, fake_env, needs_faketime, wait_for, write_config
 
-from reminder import api
+from reminder import planning
 from reminder.config import load_settings
 from reminder.daemon import EXIT_STORE_LOST, Daemon, running_pid
 from reminder.models import Case
@@ -155,7 +155,7 @@ def test_a_sighup_during_a_pass_is_not_cleared_by_that_pass(tmp_env: TmpEnv) -> 
     daemon._notifiers = []
     asked: list[int] = []
 
-    real = api.replan_if_changed
+    real = planning.replan_if_changed
 
     def replan_and_hup(store: Store, settings: object, *, now: datetime) -> int | None:
         if not asked:
@@ -166,13 +166,13 @@ def test_a_sighup_during_a_pass_is_not_cleared_by_that_pass(tmp_env: TmpEnv) -> 
         asked.append(1)
         return real(store, settings, now=now)  # type: ignore[arg-type]
 
-    api.replan_if_changed = replan_and_hup  # type: ignore[assignment]
+    planning.replan_if_changed = replan_and_hup  # type: ignore[assignment]
     try:
         daemon.tick(now)
         daemon.tick(now)
         daemon.tick(now)
     finally:
-        api.replan_if_changed = real  # type: ignore[assignment]
+        planning.replan_if_changed = real  # type: ignore[assignment]
         daemon._close_store()
     assert len(asked) == 2, "the start-up re-plan, then the one SIGHUP asked for; no third"
 

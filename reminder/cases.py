@@ -1,0 +1,489 @@
+"""The case use cases: add, edit, close, reopen, delete, list and show a case, tick its checklist.
+
+Every write runs in one ``store.atomic()`` and, for a case that still exists, ends by
+calling :func:`_after_case_change` inside that same transaction — the one place
+where the reminder plan is brought up to date (``planning.py``), so a case and its
+reminders never disagree. Deleting calls :func:`_after_case_delete` instead.
+
+The caller reads the clock once and passes ``now`` (an aware datetime) down; "today"
+for a case is ``now`` in the case's own time zone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING, Any
+
+from .case_config import case_today, template_for, window_for
+from .dates import Moment, check_not_future
+from .errors import InputError
+from .models import CASE_KINDS, Case, ChecklistItem, Closure, EvidenceEntry, ReviewWindow, Unit
+from .planning import list_reminders, plan_case
+from .store import StatusFilter, Store
+from .tz import country_timezone, is_timezone
+from .tz import zone as _zone
+
+if TYPE_CHECKING:
+    from .config import Settings
+
+__all__ = [
+    "EDITABLE_FIELDS",
+    "SHOW_EVIDENCE",
+    "CaseView",
+    "add_case",
+    "check_item",
+    "close_case",
+    "delete_case",
+    "edit_case",
+    "get_case_view",
+    "list_cases",
+    "list_cases_json",
+    "refresh_windows",
+    "reopen_case",
+]
+
+log = logging.getLogger(__name__)
+
+EDITABLE_FIELDS = frozenset(
+    {
+        "title",
+        "organisation",
+        "kind",
+        "filed",
+        "reference",
+        "channels",
+        "country",
+        "subdivision",
+        "timezone",
+        "submitted",
+        "submitted_time",
+        "min_days",
+        "max_days",
+        "unit",
+        "notes",
+        "preset",
+        "remind",
+        "closures",
+        "account",
+        "org_email",
+        "letter_language",
+    }
+)
+# Fields that move the review window when they change.
+_WINDOW_FIELDS = frozenset(
+    {"country", "subdivision", "submitted", "min_days", "max_days", "unit", "closures"}
+)
+_OPTIONAL_TEXT = ("filed", "reference", "notes", "preset", "subdivision")
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    """A case as ``show``/``list`` present it: the case, its window and the day it is for the user."""
+
+    case: Case
+    window: ReviewWindow | None
+    today: date
+    warning: str | None = None  # the kind's template warning (e.g. fraudsters asking for codes)
+    # The case's outbox rows (see list_reminders); None where they were not looked up (list).
+    reminders: tuple[Mapping[str, object], ...] | None = None
+    # How many evidence entries the case has, and the latest few (show); None in list.
+    evidence_count: int | None = None
+    evidence: tuple[EvidenceEntry, ...] = ()
+    preset_title: str | None = None
+
+    @property
+    def preset_steps(self) -> list[dict[str, object]]:
+        """The escalation preset's dated steps, from the planned reminders (one per step)."""
+        steps: dict[str, dict[str, object]] = {}
+        for r in self.reminders or ():
+            key = str(r["key"])
+            if ":preset:" in key and key not in steps:
+                steps[key] = {"n": int(key.rsplit(":", 1)[1]), "due": r["due"], "step": r.get("step")}
+        return sorted(steps.values(), key=lambda s: (str(s["due"]), int(str(s["n"]))))
+
+    @property
+    def days_left(self) -> int | None:
+        """Calendar days from today to the deadline (negative once it has passed)."""
+        return None if self.window is None else (self.window.deadline - self.today).days
+
+
+# --- hooks -----------------------------------------------------------------------------------------
+
+
+def _after_case_change(store: Store, settings: Settings, case: Case, now: datetime) -> None:
+    """Called inside the write's transaction after a case was added or changed.
+
+    Re-plans the case's reminders into the outbox in the same transaction, so a case
+    and its reminders never disagree (closing cancels what is unsent).
+    """
+    plan_case(store, settings, case, now=now)
+
+
+def _after_case_delete(store: Store, settings: Settings, case_id: str, now: datetime) -> None:
+    """Called inside the transaction that deleted a case (its rows cascade). Does nothing yet."""
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def _placed(
+    submitted: date | Moment, submitted_time: time | None, now: datetime, zone_name: str
+) -> tuple[date, time | None]:
+    """The submission's day and time in the case's zone (a plain date is taken as it is)."""
+    if isinstance(submitted, Moment):
+        return submitted.on_day(now=now, zone=_zone(zone_name))
+    return submitted, submitted_time
+
+
+def _check_timezone(name: str) -> str:
+    if not is_timezone(name):
+        raise InputError(f"unknown time zone {name!r}; use an IANA name such as 'Asia/Bahrain'")
+    return name
+
+
+def _default_timezone(settings: Settings, country: str) -> str:
+    # The configured zone belongs to the configured country; a case in another country
+    # gets that country's principal zone so its reminders go out in office hours there.
+    if country == settings.defaults.country:
+        return settings.defaults.timezone
+    return country_timezone(country) or settings.defaults.timezone
+
+
+def _check_kind(settings: Settings, kind: str) -> str:
+    kind = kind.strip().lower()
+    if kind in CASE_KINDS or kind in settings.templates:
+        return kind
+    valid = ", ".join([*CASE_KINDS, *sorted(settings.templates)])
+    raise InputError(f"unknown kind {kind!r}; use one of {valid} (or add [templates.{kind}] to the config)")
+
+
+def _check_preset(settings: Settings, name: str | None) -> str | None:
+    if name is None:
+        return None
+    # settings.presets already holds the shipped presets beside the config's own.
+    if name not in settings.presets:
+        raise InputError(
+            f"unknown escalation preset {name!r}; use one of {', '.join(sorted(settings.presets))}"
+        )
+    return name
+
+
+def _text(value: object, name: str, *, required: bool = False) -> str | None:
+    if value is None:
+        text = None
+    elif isinstance(value, str):
+        text = value.strip() or None
+    else:
+        raise InputError(f"{name} must be text, got {value!r}")
+    if required and text is None:
+        raise InputError(f"{name} must not be empty")
+    return text
+
+
+def _with_window(settings: Settings, case: Case) -> tuple[Case, ReviewWindow]:
+    """Compute the window and adopt the calendar's canonical country/subdivision codes."""
+    window = window_for(settings, case)
+    if (window.country, window.subdivision) != (case.country, case.subdivision):
+        case = replace(case, country=window.country, subdivision=window.subdivision)
+    return case, window
+
+
+# --- use cases -------------------------------------------------------------------------------------
+
+
+def add_case(
+    store: Store,
+    settings: Settings,
+    *,
+    now: datetime,
+    title: str,
+    organisation: str,
+    submitted: date | Moment,
+    country: str | None = None,
+    subdivision: str | None = None,
+    timezone: str | None = None,
+    kind: str = "other",
+    filed: str | None = None,
+    reference: str | None = None,
+    channels: Iterable[str] = (),
+    submitted_time: time | None = None,
+    min_days: int | None = None,
+    max_days: int | None = None,
+    unit: Unit | None = None,
+    notes: str | None = None,
+    preset: str | None = None,
+    remind: Mapping[str, object] | None = None,
+    closures: Iterable[Closure] = (),
+    refuse_future: bool = False,
+    account: str | None = None,
+    org_email: str | None = None,
+    letter_language: str | None = None,
+) -> Case:
+    """Record a submission, compute its window and attach its kind's checklist.
+
+    A :class:`~reminder.dates.Moment` for ``submitted`` ("today", a time with an offset) is
+    placed in the case's time zone. ``refuse_future``: a submission after today there is an
+    InputError (the CLI's default: a typo there silently pushes every reminder out).
+    """
+    from .letters import letter_fields
+
+    d = settings.defaults
+    kind = _check_kind(settings, kind)
+    letter = letter_fields(account=account, org_email=org_email, letter_language=letter_language)
+    case_country = (country or d.country).strip().upper()
+    if subdivision is not None:
+        case_subdivision = _text(subdivision, "subdivision")
+    else:
+        # The configured subdivision belongs to the configured country only.
+        case_subdivision = d.subdivision if case_country == d.country else None
+    _, items = template_for(settings, kind)
+    zone_name = _check_timezone(timezone) if timezone else d.timezone
+    day, day_time = _placed(submitted, submitted_time, now, zone_name)
+    case = Case(
+        id="",
+        title=_text(title, "title", required=True) or "",
+        organisation=_text(organisation, "organisation", required=True) or "",
+        submitted=day,
+        country=case_country,
+        subdivision=case_subdivision,
+        timezone=zone_name,
+        kind=kind,
+        filed=_text(filed, "filed"),
+        reference=_text(reference, "reference"),
+        channels=tuple(c.strip() for c in channels if c.strip()),
+        submitted_time=day_time,
+        min_days=d.min_days if min_days is None else min_days,
+        max_days=d.max_days if max_days is None else max_days,
+        unit=unit or d.unit,
+        notes=_text(notes, "notes"),
+        preset=_check_preset(settings, _text(preset, "preset")),
+        remind=dict(remind or {}),
+        closures=tuple(closures),
+        created_at=now,
+        updated_at=now,
+        checklist=tuple(ChecklistItem(position=i, text=t) for i, t in enumerate(items, start=1)),
+        account=letter["account"],
+        org_email=letter["org_email"],
+        letter_language=letter["letter_language"],
+    )
+    case, window = _with_window(settings, case)
+    if not timezone and case.country != d.country:
+        case = replace(case, timezone=_default_timezone(settings, case.country))
+        log.info("case in %s: using time zone %s", case.country, case.timezone)
+        placed = _placed(submitted, submitted_time, now, case.timezone)
+        if placed != (case.submitted, case.submitted_time):  # "today" is the case's today
+            case = replace(case, submitted=placed[0], submitted_time=placed[1])
+            case, window = _with_window(settings, case)
+    if refuse_future:
+        check_not_future(case.submitted, now=now, zone=_zone(case.timezone))
+    with store.atomic():
+        stored = store.add_case(case, window)
+        _after_case_change(store, settings, stored, now)
+    return stored
+
+
+def edit_case(
+    store: Store,
+    settings: Settings,
+    case_id: str,
+    *,
+    now: datetime,
+    refuse_future: bool = False,
+    **changes: Any,
+) -> Case:
+    """Change some fields of a case; the window is recomputed. ``None`` leaves a field as it is,
+    an empty string clears an optional text field. ``submitted`` as in :func:`add_case`."""
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise InputError(
+            f"cannot edit {', '.join(sorted(unknown))}; editable: {', '.join(sorted(EDITABLE_FIELDS))}"
+        )
+    given = {k: v for k, v in changes.items() if v is not None}
+    if not given:
+        raise InputError("nothing to change: give at least one field to edit")
+    for name in ("title", "organisation"):
+        if name in given:
+            given[name] = _text(given[name], name, required=True)
+    for name in _OPTIONAL_TEXT:
+        if name in given:
+            given[name] = _text(given[name], name)
+    if "kind" in given:
+        given["kind"] = _check_kind(settings, given["kind"])
+    if "country" in given:
+        given["country"] = str(given["country"]).strip().upper()
+    if "timezone" in given:
+        given["timezone"] = _check_timezone(given["timezone"])
+    if given.get("preset"):
+        given["preset"] = _check_preset(settings, given["preset"])
+    for name in ("channels", "closures"):
+        if name in given:
+            given[name] = tuple(given[name])
+    if "remind" in given:
+        given["remind"] = dict(given["remind"])
+    from .letters import LETTER_FIELDS, letter_fields
+
+    given.update(letter_fields(**{k: given[k] for k in LETTER_FIELDS if k in given}))
+    with store.atomic():
+        old = store.get_case(case_id)
+        if isinstance(given.get("submitted"), Moment):  # placed in the case's (new) zone
+            zone_name = given.get("timezone") or old.timezone
+            given["submitted"], at = _placed(given["submitted"], None, now, zone_name)
+            if at is not None:  # a date alone keeps the time of day recorded before, as it always did
+                given["submitted_time"] = at
+        case = replace(old, **given, updated_at=now)
+        if "submitted" in given and refuse_future:
+            check_not_future(case.submitted, now=now, zone=_zone(case.timezone))
+        if "country" in given and "subdivision" not in given and case.country != old.country:
+            case = replace(case, subdivision=None)  # a subdivision belongs to its country
+        if set(given) & _WINDOW_FIELDS:
+            case, window = _with_window(settings, case)
+            store.update_case(case, window)
+        else:
+            store.update_case(case)
+        if "kind" in given and not old.checklist:
+            _, items = template_for(settings, case.kind)
+            if items:
+                store.add_checklist_items(case.id, list(items))
+                case = replace(case, checklist=store.get_checklist(case.id))
+        _after_case_change(store, settings, case, now)
+    return case
+
+
+def close_case(
+    store: Store, settings: Settings, case_id: str, *, now: datetime, resolution: str | None = None
+) -> Case:
+    """Mark a case closed (the organisation decided, or you gave up), with what happened."""
+    with store.atomic():
+        old = store.get_case(case_id)
+        if old.status == "closed":
+            when = old.closed_at.date().isoformat() if old.closed_at else "earlier"
+            raise InputError(f"case {old.id} is already closed ({when}); 'reminder reopen {old.id}' first")
+        case = replace(
+            old, status="closed", resolution=_text(resolution, "resolution"), closed_at=now, updated_at=now
+        )
+        store.update_case(case)
+        _after_case_change(store, settings, case, now)
+    return case
+
+
+def reopen_case(store: Store, settings: Settings, case_id: str, *, now: datetime) -> Case:
+    """Reopen a closed case: its reminders resume."""
+    with store.atomic():
+        old = store.get_case(case_id)
+        if old.status == "open":
+            raise InputError(f"case {old.id} is already open")
+        case = replace(old, status="open", resolution=None, closed_at=None, updated_at=now)
+        store.update_case(case)
+        _after_case_change(store, settings, case, now)
+    return case
+
+
+def delete_case(store: Store, settings: Settings, case_id: str, *, now: datetime) -> Case:
+    """Delete a case and everything stored with it; returns what was deleted."""
+    with store.atomic():
+        case = store.get_case(case_id)
+        store.delete_case(case.id)
+        _after_case_delete(store, settings, case.id, now)
+    return case
+
+
+def list_cases(
+    store: Store, *, now: datetime, status: StatusFilter = "open", due_before: date | None = None
+) -> list[CaseView]:
+    """Cases sorted by deadline, with their stored windows (no holiday data needed)."""
+    return [
+        CaseView(case=case, window=window, today=case_today(case, now))
+        for case, window in store.list_cases_with_windows(status, due_before)
+    ]
+
+
+def list_cases_json(
+    store: Store, *, now: datetime, status: StatusFilter = "open", due_before: date | None = None
+) -> str:
+    """``list_cases`` as the JSON text ``reminder list --json`` prints (built in SQL, for speed)."""
+    from .listing import todays
+
+    return store.list_cases_json(status, due_before, today=todays(store.conn, now))
+
+
+def get_case_view(
+    store: Store, settings: Settings, case_id: str, *, now: datetime, explain: bool = False
+) -> CaseView:
+    """Everything about one case. ``explain`` recomputes the window day by day."""
+    from .evidence import list_entries
+
+    case = store.get_case(case_id)
+    window = window_for(settings, case, explain=True) if explain else store.get_window(case.id)
+    warning, _ = template_for(settings, case.kind)
+    entries = list_entries(store, case.id)
+    preset = settings.presets.get(case.preset) if case.preset else None
+    return CaseView(
+        case=case,
+        window=window,
+        today=case_today(case, now),
+        warning=warning,
+        reminders=tuple(list_reminders(store, case.id)),
+        evidence_count=len(entries),
+        evidence=tuple(entries[-SHOW_EVIDENCE:]),
+        preset_title=preset.title if preset is not None else None,
+    )
+
+
+# Evidence entries `show` lists (the latest); `evidence list` has them all.
+SHOW_EVIDENCE = 3
+
+
+def check_item(store: Store, case_id: str, item: str, *, now: datetime, undo: bool = False) -> ChecklistItem:
+    """Tick (or with ``undo`` untick) a checklist item given by its number or the start of its text."""
+    with store.atomic():
+        case = store.get_case(case_id)
+        if not case.checklist:
+            raise InputError(f"case {case.id} has no checklist")
+        position = _find_item(case, item)
+        ticked = store.set_item_done(case.id, position, done=not undo, at=now)
+        store.touch(case.id, now)
+    return ticked
+
+
+def _find_item(case: Case, item: str) -> int:
+    wanted = item.strip()
+    if wanted.isdigit():
+        position = int(wanted)
+        if any(i.position == position for i in case.checklist):
+            return position
+        raise InputError(f"case {case.id} has no checklist item {position} (items 1–{len(case.checklist)})")
+    from .shipped import localised
+
+    # An item reminder shipped matches as the user reads it too (用完 as well as "Use up").
+    texts = [(i, {i.text.lower(), localised(i.text).lower()}) for i in case.checklist]
+    low = wanted.lower()
+    matches = [i for i, names in texts if any(n.startswith(low) for n in names)] if wanted else []
+    if not matches:
+        matches = [i for i, names in texts if any(low in n for n in names)] if wanted else []
+    if len(matches) == 1:
+        return matches[0].position
+    if not matches:
+        raise InputError(f"no checklist item of case {case.id} matches {item!r}; give its number")
+    listed = ", ".join(f"{i.position} ({i.text[:30]})" for i in matches)
+    raise InputError(f"{item!r} matches several items: {listed}; give its number")
+
+
+def refresh_windows(store: Store, settings: Settings, *, now: datetime) -> list[Case]:
+    """Recompute the stored window of every open case (after the config's closures or the
+    holiday data changed); returns the cases whose window moved."""
+    moved: list[Case] = []
+    with store.atomic():
+        for case, stored in store.list_cases_with_windows("open"):
+            _, window = _with_window(settings, case)
+            if stored is None or (stored.opens, stored.deadline, stored.tentative) != (
+                window.opens,
+                window.deadline,
+                window.tentative,
+            ):
+                store.update_case(case, window)
+                _after_case_change(store, settings, case, now)
+                moved.append(case)
+    return moved

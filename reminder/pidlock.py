@@ -1,0 +1,131 @@
+"""One daemon per data directory: ``daemon.lock`` there, held with ``flock``, holding the daemon's pid.
+
+The daemon takes it for its lifetime (:class:`PidLock`); ``reminder status`` and the CLI's
+:func:`poke` only read it (:func:`running_pid`), so they need none of the daemon's code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import select
+import signal
+from pathlib import Path
+
+from .errors import AlreadyRunning, StoreError
+from .files import open_private, private_dir
+
+__all__ = ["LOCK_ATTEMPTS", "LOCK_NAME", "LOCK_PAUSE_SECONDS", "PidLock", "poke", "running_pid"]
+
+LOCK_NAME = "daemon.lock"
+# Taking the pid lock while `reminder status` holds it shared: up to 40 tries 50 ms apart.
+LOCK_ATTEMPTS = 40
+LOCK_PAUSE_SECONDS = 0.05
+
+
+class PidLock:
+    """An exclusive ``flock`` on ``<data dir>/daemon.lock`` that also records the holder's pid."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / LOCK_NAME
+        self._fd: int | None = None
+
+    def acquire(self, attempts: int = LOCK_ATTEMPTS) -> None:
+        """Take the lock, or raise AlreadyRunning.
+
+        Bounded in attempts, not in time: under libfaketime the monotonic clock may be
+        faked, even frozen, so a deadline on it never came, and an ``Event.wait`` (an
+        absolute deadline on that clock) never returned — a second daemon hung, with its
+        signals blocked. A daemon holding the lock is told apart from ``reminder status``
+        holding a shared lock for an instant without waiting at all.
+        """
+        try:
+            private_dir(self.path.parent)
+            fd = open_private(self.path, os.O_RDWR)
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot open the daemon lock: {exc.strerror or exc}") from None
+        for _ in range(max(1, attempts)):
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not _only_readers(fd):
+                    os.close(fd)
+                    raise AlreadyRunning(_read_pid(self.path)) from None
+                _pause(LOCK_PAUSE_SECONDS)  # `reminder status` looks for an instant: wait that out
+        else:
+            os.close(fd)
+            raise AlreadyRunning(_read_pid(self.path))
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            os.fsync(fd)
+        except OSError as exc:  # a full disk: say so, and leave no half-written pid behind
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+            os.close(fd)
+            raise StoreError(f"{self.path}: cannot write the daemon's pid: {exc.strerror or exc}") from None
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            os.close(self._fd)
+            self._fd = None
+
+
+def _only_readers(fd: int) -> bool:
+    """Whether the lock is held only shared (readers such as ``reminder status``), not by a daemon."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    return True
+
+
+def _pause(seconds: float) -> None:
+    # select() takes a relative timeout, which libfaketime passes on (scaled by its rate);
+    # time.sleep and Event.wait turn it into a deadline on a clock libfaketime may fake.
+    # At rate 0 it refuses the call (EINVAL): then no pause, and the attempts still end.
+    with contextlib.suppress(OSError, ValueError):
+        select.select([], [], [], seconds)
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def running_pid(data_dir: Path) -> int | None:
+    """The pid of the daemon running on ``data_dir``, or None."""
+    path = data_dir / LOCK_NAME
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _read_pid(path)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def poke(data_dir: Path) -> bool:
+    """Ask a running daemon to look at the outbox now (after the CLI changed a case)."""
+    pid = running_pid(data_dir)
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, signal.SIGUSR1)
+    except OSError:
+        return False
+    return True
