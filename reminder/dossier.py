@@ -29,15 +29,20 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any, BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .cli_labels import case_kind, case_status, reminder_kind
 from .errors import StoreError
 from .evidence import attachments_of, corrections_of, head_witness
 from .evidence_files import TamperedFile, open_blob
 from .evidence_verify import VerifyReport
-from .exhibits import Exhibit
+from .exhibits import Exhibit, Mail
+from .explain import closure_label, day_reason, override_text, tentative_name, warning_text
+from .i18n import SOURCE_LANGUAGE, _, current_language, format_date, ngettext, pgettext
+from .labels import channels, evidence_kind, join
 from .leftovers import atomic_file, journal_dir
-from .models import Case, Delivery, EvidenceEntry, Person, ReviewWindow
+from .models import Case, DayInfo, Delivery, EvidenceEntry, Person, ReviewWindow
 from .pdf import font_stack
 from .presets import EscalationStep, Preset
+from .shipped import localised
 from .terminal import escape_controls
 
 __all__ = [
@@ -140,118 +145,234 @@ def _when(dt: datetime | None, zone: tzinfo) -> str:
     if dt is None:
         return "—"
     local = dt.astimezone(zone)
-    return local.strftime("%Y-%m-%d %H:%M (UTC%z)").replace("(UTC+0000)", "(UTC)")
+    offset = local.strftime("%z")
+    return _(
+        "%(time)s (%(zone)s)",
+        time=local.strftime("%Y-%m-%d %H:%M"),
+        zone="UTC" if offset == "+0000" else f"UTC{offset}",
+    )
 
 
 def _day(d: date) -> str:
-    return f"{d.isoformat()} ({d.strftime('%a')})"
+    """A date in a table: ISO, as a person copies it into a form, with its weekday."""
+    return format_date(d, style="iso_weekday")
+
+
+def _in_text(d: date) -> str:
+    """A date in a sentence, as the reader's language writes it (English keeps the ISO form)."""
+    return _day(d) if current_language() == SOURCE_LANGUAGE else format_date(d)
+
+
+def _iso_in_text(d: date) -> str:
+    """A date in a sentence where English has always written the bare ISO date."""
+    return d.isoformat() if current_language() == SOURCE_LANGUAGE else format_date(d)
+
+
+def _entry(seq: int) -> str:
+    return _("#%(seq)d", seq=seq)
+
+
+def _bytes(size: int) -> str:
+    return _("%(size)s bytes", size=f"{size:,}")
+
+
+def _with_code(text: str, code: str) -> tuple[str | Code, ...]:
+    """A translated sentence whose ``%(command)s`` is shown as code: the pieces of a :class:`Para`."""
+    before, _sep, after = text.partition(_CODE_MARK)
+    return (before, Code(code), after)
+
+
+_CODE_MARK = "\x00"
 
 
 def _case_section(d: Dossier) -> Section:
     c = d.case
     place = c.country + (f"-{c.subdivision}" if c.subdivision else "")
     me = d.complainant or Person()
-    who = ", ".join(v for v in (me.name, me.email, me.phone) if v) or "— (set [me] in the config)"
+    who = join(v for v in (me.name, me.email, me.phone) if v) or _("— (set [me] in the config)")
+    submitted = _day(c.submitted) + (f" {c.submitted_time.strftime('%H:%M')}" if c.submitted_time else "")
+    status = case_status(c.status)
     rows = [
-        ("Complainant", who + (f"\n{me.address}" if me.address else "")),
-        ("Account", c.account or "—"),
-        ("Request", c.title),
-        ("Case id", c.id),
-        ("Organisation", c.organisation + (f" <{c.org_email}>" if c.org_email else "")),
-        ("What was filed", c.filed or "—"),
-        ("Kind", c.kind),
-        ("Reference number", c.reference or "—"),
-        ("Channels used", ", ".join(c.channels) or "—"),
+        (pgettext("dossier field", "Complainant"), who + (f"\n{me.address}" if me.address else "")),
+        (pgettext("dossier field", "Account"), c.account or "—"),
+        (pgettext("dossier field", "Request"), c.title),
+        (pgettext("dossier field", "Case id"), c.id),
         (
-            "Submitted",
-            _day(c.submitted) + (f" {c.submitted_time.strftime('%H:%M')}" if c.submitted_time else ""),
+            pgettext("dossier field", "Organisation"),
+            c.organisation + (f" <{c.org_email}>" if c.org_email else ""),
         ),
-        ("Country (calendar)", f"{place}, time zone {c.timezone}"),
-        ("Status", c.status + (f": {c.resolution}" if c.resolution else "")),
+        (pgettext("dossier field", "What was filed"), c.filed or "—"),
+        (pgettext("dossier field", "Kind"), case_kind(c.kind)),
+        (pgettext("dossier field", "Reference number"), c.reference or "—"),
+        (pgettext("dossier field", "Channels used"), channels(c.channels) or "—"),
+        (pgettext("dossier field", "Submitted"), submitted),
+        (
+            pgettext("dossier field", "Country (calendar)"),
+            _("%(place)s, time zone %(zone)s", place=place, zone=c.timezone),
+        ),
+        (
+            pgettext("dossier field", "Status"),
+            _("%(status)s: %(resolution)s", status=status, resolution=c.resolution)
+            if c.resolution
+            else status,
+        ),
     ]
     if c.notes:
-        rows.append(("Notes", c.notes))
-    return Section("case", "Case", (Table(("Field", "Value"), tuple(rows)),))
+        rows.append((pgettext("dossier field", "Notes"), c.notes))
+    headers = (pgettext("dossier column", "Field"), pgettext("dossier column", "Value"))
+    return Section("case", pgettext("dossier section", "Case"), (Table(headers, tuple(rows)),))
+
+
+def _why(w: ReviewWindow, info: DayInfo) -> str:
+    """Why a day of the window counted or not, in the reader's language."""
+    why = day_reason(info, w.country, w.subdivision)
+    if why is None:
+        why = pgettext("dossier day", "counted") if info.business else pgettext("dossier day", "not counted")
+    return _("%(reason)s (estimated date)", reason=why) if info.tentative else why
 
 
 def _window_section(d: Dossier) -> Section:
     w = d.window
-    unit = "business days" if w.unit == "business" else "calendar days"
-    blocks: list[Block] = [
-        Para(
-            f"Submitted on {_day(w.submitted)} (day 0, not counted). The decision may come from "
-            f"{_day(w.opens)} (day {w.min_days}) and must come by {_day(w.deadline)} (day {w.max_days}), "
-            f"counting {unit} in {w.country}{'-' + w.subdivision if w.subdivision else ''}.",
-            strong=True,
+    place = f"{w.country}{'-' + w.subdivision if w.subdivision else ''}"
+    dates = {
+        "submitted": _in_text(w.submitted),
+        "opens": _in_text(w.opens),
+        "deadline": _in_text(w.deadline),
+        "min": w.min_days,
+        "max": w.max_days,
+        "place": place,
+    }
+    if w.unit == "business":
+        summary = _(
+            "Submitted on %(submitted)s (day 0, not counted). The decision may come from %(opens)s "
+            "(day %(min)d) and must come by %(deadline)s (day %(max)d), counting business days in %(place)s.",
+            **dates,
         )
-    ]
+    else:
+        summary = _(
+            "Submitted on %(submitted)s (day 0, not counted). The decision may come from %(opens)s "
+            "(day %(min)d) and must come by %(deadline)s (day %(max)d), counting calendar days in %(place)s.",
+            **dates,
+        )
+    blocks: list[Block] = [Para(summary, strong=True)]
     if w.tentative:
-        because = ", ".join(f"{t.name} ({t.date.isoformat()})" for t in w.tentative_because)
+        because = join(
+            _("%(name)s (%(day)s)", name=tentative_name(w, t), day=t.date.isoformat())
+            for t in w.tentative_because
+        )
         blocks.append(
             Para(
-                f"Tentative: the count crosses holidays whose dates are estimated until announced: {because}."
+                _(
+                    "Tentative: the count crosses holidays whose dates are estimated until announced: "
+                    "%(days)s.",
+                    days=because,
+                )
             )
         )
     if w.warnings:
-        blocks.append(Bullets(tuple(w.warnings)))
+        blocks.append(Bullets(tuple(warning_text(text, w.country) for text in w.warnings)))
     if w.days:
         rows = []
         for info in w.days:
             mark = ""
             if info.date == w.opens:
-                mark = "window opens"
+                mark = pgettext("dossier milestone", "window opens")
             if info.date == w.deadline:
-                mark = "deadline"
+                mark = pgettext("dossier milestone", "deadline")
             rows.append(
-                (
-                    _day(info.date),
-                    str(info.count) if info.count is not None else "—",
-                    (info.reason or ("counted" if info.business else "not counted"))
-                    + (" (estimated date)" if info.tentative else ""),
-                    mark,
-                )
+                (_day(info.date), str(info.count) if info.count is not None else "—", _why(w, info), mark)
             )
-        blocks.append(Para("Day by day:"))
-        blocks.append(Table(("Date", "Day no.", "Why", "Milestone"), tuple(rows)))
-    return Section("window", "Review window", tuple(blocks))
+        blocks.append(Para(_("Day by day:")))
+        headers = (
+            pgettext("dossier column", "Date"),
+            pgettext("dossier column", "Day no."),
+            pgettext("dossier column", "Why"),
+            pgettext("dossier column", "Milestone"),
+        )
+        blocks.append(Table(headers, tuple(rows)))
+    return Section("window", pgettext("dossier section", "Review window"), tuple(blocks))
 
 
 def _escalation_section(d: Dossier) -> Section:
     zone = _zone(d.case)
     today = d.generated_at.astimezone(zone).date()
+    title = pgettext("dossier section", "Escalation")
     if d.preset is None:
-        return Section("escalation", "Escalation", (Para("No escalation preset was chosen for this case."),))
+        return Section("escalation", title, (Para(_("No escalation preset was chosen for this case.")),))
     p = d.preset
-    blocks: list[Block] = [Para(f"Preset: {p.name}" + (f" — {p.title}" if p.title else ""))]
+    if p.title:
+        blocks: list[Block] = [Para(_("Preset: %(name)s — %(title)s", name=p.name, title=localised(p.title)))]
+    else:
+        blocks = [Para(_("Preset: %(name)s", name=p.name))]
     if d.current is not None:
-        blocks.append(Para(f"Applies now (as of {today.isoformat()}): {d.current.step}", strong=True))
+        blocks.append(
+            Para(
+                _(
+                    "Applies now (as of %(today)s): %(step)s",
+                    today=_iso_in_text(today),
+                    step=localised(d.current.step),
+                ),
+                strong=True,
+            )
+        )
     elif d.steps:
         first = min(d.steps)
         blocks.append(
             Para(
-                f"Nothing applies yet (as of {today.isoformat()}); the first step is due on "
-                f"{first.due.isoformat()}.",
+                _(
+                    "Nothing applies yet (as of %(today)s); the first step is due on %(due)s.",
+                    today=_iso_in_text(today),
+                    due=_iso_in_text(first.due),
+                ),
                 strong=True,
             )
         )
     if d.steps:
+        headers = (
+            pgettext("dossier column", "Due"),
+            pgettext("dossier column", "When"),
+            pgettext("dossier column", "Step"),
+            pgettext("dossier column", "Status"),
+        )
+        now, done = pgettext("escalation step", "now"), pgettext("escalation step", "done")
         blocks.append(
             Table(
-                ("Due", "When", "Step", "Status"),
+                headers,
                 tuple(
                     (
                         _day(s.due),
-                        s.after,
-                        s.step,
-                        "now" if s == d.current else ("done" if s.due <= today else ""),
+                        s.after_for_people(),
+                        localised(s.step),
+                        now if s == d.current else (done if s.due <= today else ""),
                     )
                     for s in d.steps
                 ),
             )
         )
     if p.source:
-        blocks.append(Para(f"Source: {p.source}"))
-    return Section("escalation", "Escalation", tuple(blocks))
+        blocks.append(Para(_("Source: %(source)s", source=localised(p.source))))
+    return Section("escalation", title, tuple(blocks))
+
+
+def _entry_detail(e: EvidenceEntry, fixes: dict[int, list[int]]) -> str:
+    notes = []
+    if e.corrects is not None:
+        notes.append(pgettext("dossier", "corrects %(entry)s", entry=_entry(e.corrects)))
+    if e.seq in fixes:
+        notes.append(
+            pgettext("dossier", "corrected by %(entries)s", entries=join(_entry(n) for n in fixes[e.seq]))
+        )
+    files = [a.name for a in attachments_of(e)]
+    if files:
+        notes.append(_("files: %(files)s", files=join(files)))
+    if not notes:
+        return e.summary
+    return _("%(summary)s (%(notes)s)", summary=e.summary, notes=pgettext("note separator", "; ").join(notes))
+
+
+def _reminder_kind(kind: str) -> str:
+    said = reminder_kind(kind)
+    return kind.replace("_", " ") if said == kind else said
 
 
 def _timeline_section(d: Dossier) -> Section:
@@ -259,102 +380,124 @@ def _timeline_section(d: Dossier) -> Section:
     fixes = corrections_of(d.entries)
     items: list[tuple[datetime, int, tuple[str, str, str]]] = []
     for e in d.entries:
-        notes = []
-        if e.corrects is not None:
-            notes.append(f"corrects #{e.corrects}")
-        if e.seq in fixes:
-            notes.append("corrected by " + ", ".join(f"#{n}" for n in fixes[e.seq]))
-        files = [a.name for a in attachments_of(e)]
-        if files:
-            notes.append("files: " + ", ".join(files))
-        detail = e.summary + (f" ({'; '.join(notes)})" if notes else "")
-        items.append((e.at, 0, (_when(e.at, zone), f"Evidence #{e.seq}: {e.kind}", detail)))
+        what = _("Evidence %(entry)s: %(kind)s", entry=_entry(e.seq), kind=evidence_kind(e.kind))
+        items.append((e.at, 0, (_when(e.at, zone), what, _entry_detail(e, fixes))))
     for r in d.deliveries:
         if r.status != "sent" or r.sent_at is None:
             continue
+        what = _("Reminder sent: %(kind)s", kind=_reminder_kind(r.kind))
         items.append(
-            (
-                r.sent_at,
-                1,
-                (_when(r.sent_at, zone), f"Reminder sent: {r.kind.replace('_', ' ')}", f"via {r.notifier}"),
-            )
+            (r.sent_at, 1, (_when(r.sent_at, zone), what, _("via %(notifier)s", notifier=r.notifier)))
         )
     items.sort(key=lambda t: (t[0], t[1]))
+    title = pgettext("dossier section", "Timeline")
     if not items:
-        return Section("timeline", "Timeline", (Para("No evidence recorded and no reminder sent yet."),))
+        return Section("timeline", title, (Para(_("No evidence recorded and no reminder sent yet.")),))
     n_sent = sum(1 for t in items if t[1] == 1)
     summary = Para(
-        f"{len(d.entries)} evidence entr{'y' if len(d.entries) == 1 else 'ies'}, "
-        f"{n_sent} reminder{'' if n_sent == 1 else 's'} sent. Times in {d.case.timezone}."
+        _(
+            "%(entries)s, %(sent)s. Times in %(zone)s.",
+            entries=ngettext("%(n)d evidence entry", "%(n)d evidence entries", len(d.entries)),
+            sent=ngettext("%(n)d reminder sent", "%(n)d reminders sent", n_sent),
+            zone=d.case.timezone,
+        )
     )
-    return Section(
-        "timeline", "Timeline", (summary, Table(("When", "What", "Details"), tuple(t[2] for t in items)))
+    headers = (
+        pgettext("dossier column", "When"),
+        pgettext("dossier column", "What"),
+        pgettext("dossier column", "Details"),
     )
+    return Section("timeline", title, (summary, Table(headers, tuple(t[2] for t in items))))
 
 
 def _attachments_section(d: Dossier) -> Section:
-    rows = [
-        (f"#{e.seq}", a.name, f"{a.size:,} bytes", a.sha256) for e in d.entries for a in attachments_of(e)
-    ]
+    title = pgettext("dossier section", "Attachments")
+    rows = [(_entry(e.seq), a.name, _bytes(a.size), a.sha256) for e in d.entries for a in attachments_of(e)]
     if not rows:
-        return Section("attachments", "Attachments", (Para("No files attached."),))
+        return Section("attachments", title, (Para(_("No files attached.")),))
+    check = _(
+        "SHA-256 of each file as recorded when it was attached; check one with %(command)s.",
+        command=_CODE_MARK,
+    )
+    headers = (
+        pgettext("dossier column", "Entry"),
+        pgettext("dossier column", "File"),
+        pgettext("dossier column", "Size"),
+        "SHA-256",
+    )
     return Section(
         "attachments",
-        "Attachments",
+        title,
         (
-            Para(
-                (
-                    "SHA-256 of each file as recorded when it was attached; check one with ",
-                    Code("sha256sum FILE"),
-                    ".",
-                )
-            ),
-            Table(("Entry", "File", "Size", "SHA-256"), tuple(rows), mono=frozenset({3})),
+            Para(_with_code(check, "sha256sum " + pgettext("metavar", "FILE"))),
+            Table(headers, tuple(rows), mono=frozenset({3})),
         ),
     )
 
 
+def _mail_blocks(m: Mail) -> list[Block]:
+    blocks: list[Block] = []
+    none = ((pgettext("e-mail", "Headers"), pgettext("e-mail", "none")),)
+    headers = (pgettext("e-mail", "Header"), pgettext("dossier column", "Value"))
+    blocks.append(Table(headers, m.headers or none))
+    if m.body_from == "html":
+        blocks.append(
+            Para(_("It has no plain-text part: its HTML part as plain text (the HTML is not shown)."))
+        )
+    if m.body:
+        blocks.append(Pre(m.body))
+    else:
+        blocks.append(Para(_("The message has no text body.")))
+    if m.truncated:
+        blocks.append(Para(_("The body is cut here; the whole message is the attached file.")))
+    if m.attachments:
+        rows = tuple(
+            (p.name, p.content_type, _bytes(p.size) if p.size is not None else _("unknown size"))
+            for p in m.attachments
+        )
+        total = len(m.attachments) + m.more_attachments
+        blocks.append(Para(_("Files attached to this e-mail: %(n)d", n=total)))
+        columns = (
+            pgettext("dossier column", "File"),
+            pgettext("dossier column", "Type"),
+            pgettext("dossier column", "Size"),
+        )
+        blocks.append(Table(columns, rows))
+        if m.more_attachments:
+            blocks.append(Para(_("… and %(n)d more, not listed.", n=m.more_attachments)))
+    else:
+        blocks.append(Para(_("No files are attached to this e-mail.")))
+    return blocks
+
+
 def _exhibit_blocks(x: Exhibit) -> list[Block]:
     blocks: list[Block] = [
-        Para(f"Evidence #{x.entry}: {x.name} ({x.size:,} bytes, SHA-256 {x.sha256})", strong=True)
+        Para(
+            _(
+                "Evidence %(entry)s: %(name)s (%(size)s, SHA-256 %(hash)s)",
+                entry=_entry(x.entry),
+                name=x.name,
+                size=_bytes(x.size),
+                hash=x.sha256,
+            ),
+            strong=True,
+        )
     ]
     if x.note is not None:
         blocks.append(Para(x.note))
     elif x.data is not None and x.media_type is not None:
         blocks.append(Figure(x.media_type, x.data, f"{x.name} · SHA-256 {x.sha256}"))
     elif x.mail is not None:
-        m = x.mail
-        blocks.append(Table(("Header", "Value"), m.headers or (("Headers", "none"),)))
-        if m.body_from == "html":
-            blocks.append(
-                Para("It has no plain-text part: its HTML part as plain text (the HTML is not shown).")
-            )
-        if m.body:
-            blocks.append(Pre(m.body))
-        else:
-            blocks.append(Para("The message has no text body."))
-        if m.truncated:
-            blocks.append(Para("The body is cut here; the whole message is the attached file."))
-        if m.attachments:
-            rows = tuple(
-                (p.name, p.content_type, f"{p.size:,} bytes" if p.size is not None else "unknown size")
-                for p in m.attachments
-            )
-            blocks.append(Para(f"Files attached to this e-mail: {len(m.attachments) + m.more_attachments}"))
-            blocks.append(Table(("File", "Type", "Size"), rows))
-            if m.more_attachments:
-                blocks.append(Para(f"… and {m.more_attachments} more, not listed."))
-        else:
-            blocks.append(Para("No files are attached to this e-mail."))
+        blocks.extend(_mail_blocks(x.mail))
     return blocks
 
 
 def _exhibits_section(d: Dossier) -> Section:
-    title = "Screenshots and e-mails"
+    title = pgettext("dossier section", "Screenshots and e-mails")
     if not d.exhibits:
-        return Section("exhibits", title, (Para("No screenshots or e-mails among the files."),))
+        return Section("exhibits", title, (Para(_("No screenshots or e-mails among the files.")),))
     blocks: list[Block] = [
-        Para("Screenshots as recorded, under their SHA-256; e-mails as their headers, text and files.")
+        Para(_("Screenshots as recorded, under their SHA-256; e-mails as their headers, text and files."))
     ]
     for x in d.exhibits:
         blocks.extend(_exhibit_blocks(x))
@@ -363,47 +506,57 @@ def _exhibits_section(d: Dossier) -> Section:
 
 def _integrity_section(d: Dossier) -> Section:
     v = d.verification
+    title = pgettext("dossier section", "Integrity")
     if v is None:
-        return Section(
-            "integrity", "Integrity", (Para("The evidence log was not checked for this dossier."),)
-        )
+        return Section("integrity", title, (Para(_("The evidence log was not checked for this dossier.")),))
     blocks: list[Block] = []
     if v.ok:
         blocks.append(
-            Para(f"Verified: {v.entries} entries and {v.attachments} files are intact.", strong=True)
+            Para(
+                _(
+                    "Verified: %(entries)d entries and %(files)d files are intact.",
+                    entries=v.entries,
+                    files=v.attachments,
+                ),
+                strong=True,
+            )
         )
     else:
-        blocks.append(Para("The evidence log does NOT verify:", strong=True))
+        blocks.append(Para(_("The evidence log does NOT verify:"), strong=True))
         blocks.append(Bullets(tuple(str(p) for p in v.problems)))
     if v.head_hash:
         # A witness: whoever keeps this dossier can later show that the log still reaches this entry.
-        blocks.append(Para(f"Head: entry {v.head_seq}, {v.head_hash}"))
+        blocks.append(Para(_("Head: entry %(seq)d, %(hash)s", seq=v.head_seq, hash=v.head_hash)))
         blocks.append(Para(head_witness(d.case.id, v.head_seq, v.head_hash)))
-    blocks.append(
-        Para(
-            (
-                "Each entry's hash covers its content, its files' hashes and the previous entry's hash; "
-                "re-check with ",
-                Code(f"reminder evidence verify {d.case.id}"),
-                ".",
-            )
-        )
+    recheck = _(
+        "Each entry's hash covers its content, its files' hashes and the previous entry's hash; "
+        "re-check with %(command)s.",
+        command=_CODE_MARK,
     )
-    return Section("integrity", "Integrity", tuple(blocks))
+    blocks.append(Para(_with_code(recheck, f"reminder evidence verify {d.case.id}")))
+    return Section("integrity", title, tuple(blocks))
 
 
 def _sources_section(d: Dossier) -> Section:
     w = d.window
-    items = [f"Holiday data: {w.holidays_version or 'unknown'}"]
+    items = [_("Holiday data: %(version)s", version=w.holidays_version or _("unknown"))]
     if w.overrides:
-        items.extend(f"Override used: {o}" for o in w.overrides)
+        items.extend(_("Override used: %(override)s", override=override_text(o)) for o in w.overrides)
     else:
-        items.append("No local holiday overrides were used.")
+        items.append(_("No local holiday overrides were used."))
     items.extend(
-        f"Office closure: {c.label} ({c.start.isoformat()} to {c.end.isoformat()})" for c in d.case.closures
+        _(
+            "Office closure: %(label)s (%(start)s to %(end)s)",
+            label=closure_label(c.label),
+            start=c.start.isoformat(),
+            end=c.end.isoformat(),
+        )
+        for c in d.case.closures
     )
-    items.append(f"Generated by reminder on {_when(d.generated_at, _zone(d.case))}.")
-    return Section("sources", "Where the dates come from", (Bullets(tuple(items)),))
+    items.append(_("Generated by reminder on %(when)s.", when=_when(d.generated_at, _zone(d.case))))
+    return Section(
+        "sources", pgettext("dossier section", "Where the dates come from"), (Bullets(tuple(items)),)
+    )
 
 
 def build_sections(d: Dossier) -> list[Section]:
@@ -420,7 +573,7 @@ def build_sections(d: Dossier) -> list[Section]:
 
 
 def _title(d: Dossier) -> str:
-    return f"Dossier: {d.case.title} — {d.case.organisation}"
+    return _("Dossier: %(title)s — %(organisation)s", title=d.case.title, organisation=d.case.organisation)
 
 
 # --- Markdown --------------------------------------------------------------------------------------
@@ -471,7 +624,8 @@ def render_markdown(d: Dossier) -> str:
             elif isinstance(b, Bullets):
                 lines += [f"- {_md(i)}" for i in b.items] + [""]
             elif isinstance(b, Figure):
-                lines += [f"*{_md('Image (shown in the HTML and PDF dossier): ' + b.caption)}*", ""]
+                shown = _("Image (shown in the HTML and PDF dossier): %(caption)s", caption=b.caption)
+                lines += [f"*{_md(shown)}*", ""]
             elif isinstance(b, Pre):
                 # An e-mail's body: its control characters are shown, not obeyed (terminal.py).
                 text = escape_controls(b.text.replace("\r\n", "\n"), multiline=True)
@@ -507,7 +661,12 @@ pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f6f6;border:1px so
 font:.9em/1.4 ui-monospace,monospace}
 @media print{body{margin:0;max-width:none;font-family:@FONTS@}h2,.strong{break-after:avoid}
 tr{break-inside:avoid}pre{font-family:"DejaVu Sans Mono",@FONTS@}}
-""".strip().replace("@FONTS@", font_stack("en"))
+""".strip()
+
+
+def _css(lang: str) -> str:
+    # The printed fonts in the reader's language's order: Chinese text takes the mainland's Han forms.
+    return _CSS.replace("@FONTS@", font_stack(lang))
 
 
 def _h(text: str) -> str:
@@ -521,18 +680,20 @@ def _h_para(text: str | tuple[str | Code, ...]) -> str:
 
 
 def render_html(d: Dossier) -> str:
+    lang = current_language()
+    meta = _("Case %(id)s · generated %(when)s", id=d.case.id, when=_when(d.generated_at, _zone(d.case)))
     out = [
         "<!DOCTYPE html>",
-        '<html lang="en">',
+        f'<html lang="{lang.replace("_", "-")}">',
         "<head>",
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_h(_title(d))}</title>",
-        f"<style>{_CSS}</style>",
+        f"<style>{_css(lang)}</style>",
         "</head>",
         "<body>",
         f"<h1>{_h(_title(d))}</h1>",
-        f'<p class="meta">Case {_h(d.case.id)} · generated {_h(_when(d.generated_at, _zone(d.case)))}</p>',
+        f'<p class="meta">{_h(meta)}</p>',
     ]
     for s in build_sections(d):
         out.append(f'<section id="{s.id}">')

@@ -32,6 +32,7 @@ from typing import Literal
 
 from .evidence import attachments_of
 from .evidence_files import read_blob
+from .i18n import _
 from .models import EvidenceEntry
 
 __all__ = [
@@ -247,7 +248,7 @@ def read_mail(data: bytes, *, body_limit: int = MAIL_BODY_LIMIT) -> Mail:
 
 
 def _mb(n: int) -> str:
-    return f"{n / (1024 * 1024):.0f} MB" if n >= 1024 * 1024 else f"{n:,} bytes"
+    return f"{n / (1024 * 1024):.0f} MB" if n >= 1024 * 1024 else _("%(size)s bytes", size=f"{n:,}")
 
 
 def load_exhibits(entries: Sequence[EvidenceEntry], data_dir: Path) -> tuple[Exhibit, ...]:
@@ -274,18 +275,25 @@ def load_exhibits(entries: Sequence[EvidenceEntry], data_dir: Path) -> tuple[Exh
             base = Exhibit(e.seq, a.name, a.sha256, a.size, kind, media_type=media)
             limit = IMAGE_LIMIT if media else MAIL_LIMIT
             if a.size > limit:
-                what = "embedded" if media else "rendered"
-                out.append(replace(base, note=f"not {what}: {a.size:,} bytes, over the {_mb(limit)} limit"))
+                values = {"size": f"{a.size:,}", "limit": _mb(limit)}
+                if media:
+                    note = _("not embedded: %(size)s bytes, over the %(limit)s limit", **values)
+                else:
+                    note = _("not rendered: %(size)s bytes, over the %(limit)s limit", **values)
+                out.append(replace(base, note=note))
                 continue
             if media and embedded + a.size > IMAGE_TOTAL_LIMIT:
-                out.append(replace(base, note=f"not embedded: the images reach {_mb(IMAGE_TOTAL_LIMIT)}"))
+                note = _("not embedded: the images reach %(limit)s", limit=_mb(IMAGE_TOTAL_LIMIT))
+                out.append(replace(base, note=note))
                 continue
             try:
                 data = read_blob(data_dir, a.sha256)
             except OSError:
                 continue
             if hashlib.sha256(data).hexdigest() != a.sha256:
-                out.append(replace(base, note="not shown: the file no longer matches its recorded SHA-256"))
+                out.append(
+                    replace(base, note=_("not shown: the file no longer matches its recorded SHA-256"))
+                )
                 continue
             if media:
                 embedded += len(data)
@@ -295,7 +303,7 @@ def load_exhibits(entries: Sequence[EvidenceEntry], data_dir: Path) -> tuple[Exh
                 mail = read_mail(data)
             except Exception as exc:  # the stdlib parser has raised assorted types on hostile input
                 log.debug("cannot parse %s as e-mail: %r", a.name, exc)
-                out.append(replace(base, note="not readable as an e-mail; the file is in the dossier zip"))
+                out.append(replace(base, note=_("not readable as an e-mail; the file is in the dossier zip")))
                 continue
             out.append(replace(base, mail=mail))
     return tuple(out)

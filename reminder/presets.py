@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import calendar as _stdcal
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import ClassVar, Literal, Protocol, get_args
 
@@ -136,6 +136,12 @@ class EscalationStep:
     due: date
     step: str
     after: str
+    # The rule it came from, to say ``after`` in the reader's language; not compared.
+    rule: PresetStep | None = field(default=None, compare=False)
+
+    def after_for_people(self) -> str:
+        """``after`` in the current language ("提交后 1 个月"); English as ``after``."""
+        return self.rule.describe_for_people() if self.rule is not None else self.after
 
 
 def add_months(d: date, n: int) -> date:
@@ -176,7 +182,9 @@ def escalation_steps(
         if not rule.applies_to(request_day):
             continue
         start = request_day if rule.anchor == "submitted" else deadline
-        out.append(EscalationStep(due=_add(start, rule, calendar), step=rule.step, after=rule.describe()))
+        out.append(
+            EscalationStep(due=_add(start, rule, calendar), step=rule.step, after=rule.describe(), rule=rule)
+        )
     out.sort()
     return out
 
