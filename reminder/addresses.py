@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from email.utils import parseaddr
 
+from .i18n import _
+
 __all__ = ["check_email_address"]
 
 
@@ -17,9 +19,11 @@ def check_email_address(value: str) -> str:
     letter names its recipient itself); ValueError naming ``value`` if it is not one address."""
     text = value.strip()
     if "\n" in text or "\r" in text:
-        raise ValueError(f"{value!r} is not an e-mail address (it has a line break)")
+        raise ValueError(_("%(value)s is not an e-mail address (it has a line break)", value=repr(value)))
     _name, addr = parseaddr(text)
     local, at, domain = addr.rpartition("@")
     if not at or not local or not domain or any(c.isspace() for c in addr) or "," in text:
-        raise ValueError(f"{value!r} is not an e-mail address (expected name@example.com)")
+        raise ValueError(
+            _("%(value)s is not an e-mail address (expected name@example.com)", value=repr(value))
+        )
     return addr

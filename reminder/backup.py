@@ -33,6 +33,7 @@ from pathlib import Path
 from .errors import InputError, StoreError
 from .evidence_files import ATTACHMENTS_DIR
 from .files import PRIVATE_DIR_MODE, open_private
+from .i18n import _
 
 __all__ = ["BackupReport", "backup", "default_backup_path"]
 
@@ -69,15 +70,19 @@ def backup(store_path: Path, dest: Path | None, *, now: datetime) -> BackupRepor
     store_path = store_path.expanduser()
     dest = (dest or default_backup_path(now)).expanduser().absolute()
     if not store_path.is_file():
-        raise StoreError(f"{store_path}: no database there, nothing to back up")
+        raise StoreError(_("%(path)s: no database there, nothing to back up", path=store_path))
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise InputError(f"{dest} already exists and is not an empty directory; give a new path")
+        raise InputError(
+            _("%(path)s already exists and is not an empty directory; give a new path", path=dest)
+        )
     if not dest.parent.is_dir():
-        raise InputError(f"{dest.parent} is not a directory")
+        raise InputError(_("%(path)s is not a directory", path=dest.parent))
     try:
         work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))  # mode 0700
     except OSError as exc:
-        raise StoreError(f"cannot create the backup in {dest.parent}: {exc.strerror or exc}") from exc
+        raise StoreError(
+            _("cannot create the backup in %(path)s: %(why)s", path=dest.parent, why=exc.strerror or exc)
+        ) from exc
     try:
         database = work / DB_NAME
         integrity, cases, evidence = _copy_database(store_path, database)
@@ -88,7 +93,9 @@ def backup(store_path: Path, dest: Path | None, *, now: datetime) -> BackupRepor
         _fsync_dir(dest.parent)
     except OSError as exc:
         shutil.rmtree(work, ignore_errors=True)
-        raise StoreError(f"cannot write the backup {dest}: {exc.strerror or exc}") from exc
+        raise StoreError(
+            _("cannot write the backup %(path)s: %(why)s", path=dest, why=exc.strerror or exc)
+        ) from exc
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -112,7 +119,7 @@ def _copy_database(source: Path, target: Path) -> tuple[str, int, int]:
         # mode=rw: never create a database where there was none.
         src = sqlite3.connect(f"file:{source}?mode=rw", uri=True, timeout=_BUSY_TIMEOUT_S)
     except sqlite3.Error as exc:
-        raise StoreError(f"{source}: cannot open the database: {exc}") from None
+        raise StoreError(_("%(path)s: cannot open the database: %(error)s", path=source, error=exc)) from None
     try:
         dst = sqlite3.connect(target, isolation_level=None)
         try:
@@ -126,11 +133,17 @@ def _copy_database(source: Path, target: Path) -> tuple[str, int, int]:
         finally:
             dst.close()
     except sqlite3.Error as exc:
-        raise StoreError(f"{source}: the backup failed: {exc}") from None
+        raise StoreError(_("%(path)s: the backup failed: %(error)s", path=source, error=exc)) from None
     finally:
         src.close()
     if integrity != "ok":
-        raise StoreError(f"{target}: the copy does not pass PRAGMA integrity_check: {integrity}")
+        raise StoreError(
+            _(
+                "%(path)s: the copy does not pass PRAGMA integrity_check: %(result)s",
+                path=target,
+                result=integrity,
+            )
+        )
     with open(target, "rb+") as fh:
         os.fsync(fh.fileno())
     return integrity, cases, evidence

@@ -45,7 +45,7 @@ import holidays as _holidays
 from holidays.version import __version__ as _holidays_version
 
 from .errors import InputError, UnknownCountry
-from .i18n import N_
+from .i18n import N_, _, pgettext
 from .models import Closure, DayInfo, ReasonCode, TentativeDay
 from .overrides import HolidayDay, OverrideEntry, entries_for_year, load_overrides
 
@@ -62,7 +62,7 @@ log = logging.getLogger(__name__)
 
 HOLIDAYS_VERSION: str = _holidays_version
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-LIST_HINT = "run 'reminder countries' to list them all"
+LIST_HINT = N_("run 'reminder countries' to list them all")
 MAKE_UP_REASON = "make-up working day"
 # What the data behind a result lacks (BusinessCalendar.warnings), in English: the words are
 # marked for translation, and explain.warning_text says them in the reader's language.
@@ -420,7 +420,9 @@ class BusinessCalendar:
         if run is not None and run.first_year <= first_year and last_year <= run.last_year:
             return run
         if first_year < _MIN_YEAR or last_year > _MAX_YEAR:
-            raise InputError(f"dates must lie between {_MIN_YEAR} and {_MAX_YEAR}")
+            raise InputError(
+                _("dates must lie between %(first)d and %(last)d", first=_MIN_YEAR, last=_MAX_YEAR)
+            )
         with self._lock:
             run = self._run
             if run is not None:
@@ -507,13 +509,24 @@ class BusinessCalendar:
 
     @staticmethod
     def _raise_shut(d: date, n: int, have: int, shut: int) -> None:
-        way, span = (
-            ("after", f"from {date.fromordinal(shut)} on")
-            if n > 0
-            else ("before", f"up to {date.fromordinal(shut)}")
-        )
-        found = "no business day" if have == 0 else f"only {have} of {abs(n)} business days"
-        raise InputError(f"{found} {way} {d}: closures cover every day {span}")
+        values = {"day": d, "shut": date.fromordinal(shut), "have": have, "n": abs(n)}
+        if n > 0 and have == 0:
+            text = _("no business day after %(day)s: closures cover every day from %(shut)s on", **values)
+        elif n > 0:
+            text = _(
+                "only %(have)d of %(n)d business days after %(day)s: closures cover every day "
+                "from %(shut)s on",
+                **values,
+            )
+        elif have == 0:
+            text = _("no business day before %(day)s: closures cover every day up to %(shut)s", **values)
+        else:
+            text = _(
+                "only %(have)d of %(n)d business days before %(day)s: closures cover every day "
+                "up to %(shut)s",
+                **values,
+            )
+        raise InputError(text)
 
     def _run_for(self, d: date) -> _Run:
         run = self._run
@@ -720,8 +733,18 @@ def _validate(country: str, subdivision: str | None) -> tuple[str, str | None]:
             code = by_name[country.strip().lower()]
         else:
             close = _closest(country, supported, names)
-            hint = f"closest: {', '.join(close)}; " if close else ""
-            raise UnknownCountry(f"unknown country {country!r} ({hint}{LIST_HINT})")
+            if close:
+                raise UnknownCountry(
+                    _(
+                        "unknown country %(value)s (closest: %(codes)s; %(hint)s)",
+                        value=repr(country),
+                        codes=pgettext("list separator", ", ").join(close),
+                        hint=_(LIST_HINT),
+                    )
+                )
+            raise UnknownCountry(
+                _("unknown country %(value)s (%(hint)s)", value=repr(country), hint=_(LIST_HINT))
+            )
     # An alias such as "UK" or "GBR": the canonical code, so caches and output agree.
     code = canonical.get(code, code)
     if subdivision is None or subdivision == "":
@@ -736,10 +759,28 @@ def _validate(country: str, subdivision: str | None) -> tuple[str, str | None]:
         if alias.lower() == sub.lower():
             return code, target
     if not valid:
-        raise UnknownCountry(f"country {code} has no subdivisions, got {subdivision!r} ({LIST_HINT})")
+        raise UnknownCountry(
+            _(
+                "country %(code)s has no subdivisions, got %(value)s (%(hint)s)",
+                code=code,
+                value=repr(subdivision),
+                hint=_(LIST_HINT),
+            )
+        )
     close = _closest(sub, valid, {v: a for a, v in aliases.items()})
-    hint = f"closest: {', '.join(close)}" if close else f"valid: {', '.join(valid[:12])}"
-    raise UnknownCountry(f"unknown subdivision {subdivision!r} of {code} ({hint}; {LIST_HINT})")
+    values = {
+        "value": repr(subdivision),
+        "code": code,
+        "codes": pgettext("list separator", ", ").join(close or valid[:12]),
+        "hint": _(LIST_HINT),
+    }
+    if close:
+        raise UnknownCountry(
+            _("unknown subdivision %(value)s of %(code)s (closest: %(codes)s; %(hint)s)", **values)
+        )
+    raise UnknownCountry(
+        _("unknown subdivision %(value)s of %(code)s (valid: %(codes)s; %(hint)s)", **values)
+    )
 
 
 @lru_cache(maxsize=256)
@@ -790,7 +831,7 @@ def list_countries() -> list[CountryInfo]:
 def parse_closure(text: str) -> Closure:
     """``2026-03-10``, ``2026-03-10..2026-03-12`` or either with ``=label`` → a :class:`Closure`."""
     raw = text.strip()
-    spec, _, label = raw.partition("=")
+    spec, _sep, label = raw.partition("=")
     label = label.strip()
     first, dots, last = spec.strip().partition("..")
     try:
@@ -798,10 +839,13 @@ def parse_closure(text: str) -> Closure:
         end = date.fromisoformat(last.strip()) if dots else start
     except ValueError:
         raise InputError(
-            f"bad closure {text!r}: use YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, optionally =label"
+            _(
+                "bad closure %(text)s: use YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, optionally =label",
+                text=repr(text),
+            )
         ) from None
     if end < start:
-        raise InputError(f"bad closure {text!r}: the range ends before it starts")
+        raise InputError(_("bad closure %(text)s: the range ends before it starts", text=repr(text)))
     if not label:
         label = "closure" if start == end else f"closure {start}..{end}"
     return Closure(start=start, end=end, label=label)

@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from .cli_help import TranslatedHelp, install_click_translations
-from .cli_labels import case_kind, case_status, days_left_text, evidence_kind, reminder_kind, reminder_status
+from .cli_labels import (
+    case_kind,
+    case_status,
+    days_left_text,
+    delivery_problem,
+    evidence_kind,
+    reminder_kind,
+    reminder_status,
+)
 from .errors import InputError, ReminderError
 from .i18n import _, format_date, ngettext, pgettext
 from .shipped import localised
@@ -161,12 +169,15 @@ def _not_utf8(argv: Sequence[str]) -> str | None:
         if any("\udc80" <= ch <= "\udcff" for ch in arg):
             shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
             before = argv[i - 1] if i else ""
-            where = (
-                f"the value of {before}"
-                if before.startswith("-") and "=" not in before
-                else f"argument {i + 1}"
+            if before.startswith("-") and "=" not in before:
+                where = _("the value of %(option)s", option=before)
+            else:
+                where = _("argument %(n)d", n=i + 1)
+            return _(
+                "'%(shown)s' (%(where)s) is not valid UTF-8; reminder takes text and file names in UTF-8",
+                shown=shown,
+                where=where,
             )
-            return f"'{shown}' ({where}) is not valid UTF-8; reminder takes text and file names in UTF-8"
     return None
 
 
@@ -411,6 +422,7 @@ def countries_command(codes: tuple[str, ...], as_json: bool) -> None:
       reminder countries BH DE --json
     """
     from .calendar import get_calendar, list_countries
+    from .labels import country_name
 
     infos = list_countries()
     if codes:
@@ -431,7 +443,8 @@ def countries_command(codes: tuple[str, ...], as_json: bool) -> None:
         return
     for i in infos:
         weekend = "–".join(_weekday_short(day) for day in i.weekend) or pgettext("weekend", "none")
-        line = _("%(code)s  %(name)s  (weekend %(weekend)s)", code=i.code, name=i.name, weekend=weekend)
+        name = country_name(i.code, i.name)
+        line = _("%(code)s  %(name)s  (weekend %(weekend)s)", code=i.code, name=name, weekend=weekend)
         if i.subdivisions and codes:
             click.echo(line)
             for code, name in i.subdivisions.items():
@@ -1408,7 +1421,7 @@ def config_init_command(ctx: click.Context, as_json: bool) -> None:
     from .paths import config_location
 
     loc = config_location(_config_arg(ctx))
-    exists = f"{loc.path} already exists; not overwriting it (edit it, or move it away first)"
+    exists = _("%(path)s already exists; not overwriting it (edit it, or move it away first)", path=loc.path)
     if loc.path.exists():
         raise InputError(exists)
     try:
@@ -1418,7 +1431,9 @@ def config_init_command(ctx: click.Context, as_json: bool) -> None:
         if not write_file_atomic(loc.path, example_config_text().encode("utf-8"), overwrite=False):
             raise InputError(exists)
     except OSError as exc:
-        raise StoreError(f"{loc.path}: cannot write the config file: {exc.strerror or exc}") from None
+        raise StoreError(
+            _("%(path)s: cannot write the config file: %(why)s", path=loc.path, why=exc.strerror or exc)
+        ) from None
     if as_json:
         echo_json({"path": loc.path, "created": True})
     else:
@@ -2152,7 +2167,7 @@ def notifiers_command(ctx: click.Context, as_json: bool) -> None:
         if row.reason:
             line += f" {row.reason}"
         elif not row.configured and row.summary:
-            line += f" {row.summary}"
+            line += f" {_(row.summary)}"  # a built-in's is marked for translation (N_)
         if row.source != "built-in":
             line += _(" [plugin: %(source)s]", source=row.source)
         click.echo(_t(line.rstrip()))  # a reason can quote a path or a server
@@ -2198,7 +2213,7 @@ def notify_test_command(ctx: click.Context, name: str | None, as_json: bool) -> 
             if o.ok:
                 status = pgettext("notifier test", "OK")
             elif o.problem:
-                status = _("FAILED (%(problem)s)", problem=o.problem)
+                status = _("FAILED (%(problem)s)", problem=delivery_problem(o.problem))
             else:
                 status = pgettext("notifier test", "FAILED")
             click.echo(_t(f"{o.name:<{width}}  {_pad(status, 20)} {o.detail}".rstrip()))  # a server's words

@@ -15,6 +15,7 @@ __all__ = [
     "case_kind",
     "case_status",
     "days_left_text",
+    "delivery_problem",
     "evidence_kind",
     "reminder_kind",
     "reminder_status",
@@ -81,6 +82,29 @@ def case_kind(kind: str) -> str:
             "data-request": pgettext("case kind", "data-request"),
             "complaint": pgettext("case kind", "complaint"),
             "other": pgettext("case kind", "other"),
+        },
+    )
+
+
+def delivery_problem(problem: str) -> str:
+    """What kind of problem a failed delivery had (``connection``, ``no-bus`` …); ``--json``
+    keeps the code."""
+    if current_language() == SOURCE_LANGUAGE:
+        return problem
+    return _lookup(
+        problem,
+        {
+            "config": pgettext("delivery problem", "config"),
+            "dns": pgettext("delivery problem", "dns"),
+            "connection": pgettext("delivery problem", "connection"),
+            "timeout": pgettext("delivery problem", "timeout"),
+            "tls": pgettext("delivery problem", "tls"),
+            "auth": pgettext("delivery problem", "auth"),
+            "recipient": pgettext("delivery problem", "recipient"),
+            "no-bus": pgettext("delivery problem", "no-bus"),
+            "no-server": pgettext("delivery problem", "no-server"),
+            "rejected": pgettext("delivery problem", "rejected"),
+            "error": pgettext("delivery problem", "error"),
         },
     )
 

@@ -37,12 +37,13 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from .addresses import check_email_address
 from .childenv import note_secret_env, secret_env_names
 from .errors import ConfigError, UnknownCountry
-from .i18n import LANGUAGES, language_error, normalise_language
+from .i18n import LANGUAGES, _, language_error, normalise_language
 from .models import Closure, Person, Unit
 from .paths import ENV_PREFIX, ConfigLocation, config_location, default_store_path, read_toml
 from .presets import DEFAULT_PRESETS, Preset
 from .shipped import SIM_CANCELLATION_ITEMS, SIM_CANCELLATION_TITLE, SIM_CANCELLATION_WARNING
 from .tz import country_timezone, is_timezone
+from .validation_text import got, join_problems, problem, unknown_key
 
 __all__ = [
     "DEFAULT_COUNTRY",
@@ -130,7 +131,9 @@ class DefaultsSettings(_Section):
     @classmethod
     def _known_timezone(cls, value: str) -> str:
         if not is_timezone(value):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as 'Asia/Bahrain')")
+            raise ValueError(
+                _("unknown time zone %(value)s (use an IANA name such as 'Asia/Bahrain')", value=repr(value))
+            )
         return value
 
     @field_validator("language")
@@ -141,7 +144,13 @@ class DefaultsSettings(_Section):
     @model_validator(mode="after")
     def _min_before_max(self) -> DefaultsSettings:
         if self.min_days > self.max_days:
-            raise ValueError(f"min_days ({self.min_days}) is greater than max_days ({self.max_days})")
+            raise ValueError(
+                _(
+                    "min_days (%(min)d) is greater than max_days (%(max)d)",
+                    min=self.min_days,
+                    max=self.max_days,
+                )
+            )
         return self
 
 
@@ -166,7 +175,7 @@ class ClosureSettings(_Section):
     @model_validator(mode="after")
     def _ordered(self) -> ClosureSettings:
         if self.end is not None and self.end < self.start:
-            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+            raise ValueError(_("end (%(end)s) is before start (%(start)s)", end=self.end, start=self.start))
         return self
 
     def to_closure(self) -> Closure:
@@ -335,7 +344,7 @@ def load_settings(path: Path | None = None) -> Settings:
     """Read, validate and return the settings; raise ConfigError with one line naming file and key."""
     location = config_location(path)
     raw = read_toml(location)
-    origin = str(location.path) if location.exists else "embedded defaults"
+    origin = str(location.path) if location.exists else _("embedded defaults")
     try:
         settings = Settings(**raw)
     except ValidationError as exc:
@@ -381,20 +390,20 @@ def _describe(exc: ValidationError) -> str:
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
         key = _key(loc)
-        msg = err["msg"].removeprefix("Value error, ")
+        msg = problem(err)
         if err["type"] == "extra_forbidden":
-            msg = "unknown key" + _suggest(loc)
+            msg = unknown_key(_suggest(loc))
         elif "input" in err and not isinstance(err["input"], dict | list):
-            msg += f" (got {err['input']!r})"
+            msg = got(msg, err["input"])
         env = ENV_PREFIX + "__".join(str(p) for p in loc).upper()
         if env in os.environ:  # the environment wins over the file, so the value came from there
-            msg += f" (from ${env})"
+            msg = _("%(problem)s (from $%(variable)s)", problem=msg, variable=env)
         parts.append(f"{key}: {msg}")
-    return "; ".join(parts)
+    return join_problems(parts)
 
 
-def _suggest(loc: tuple[int | str, ...]) -> str:
-    """The " (did you mean 'max_days'?)" hint for a misspelt key in a known section."""
+def _suggest(loc: tuple[int | str, ...]) -> str | None:
+    """The key a misspelt one in a known section probably meant ("max_days"), if any."""
     model: type[BaseModel] | None = Settings
     for part in loc[:-1]:
         if model is None or isinstance(part, int):
@@ -405,9 +414,9 @@ def _suggest(loc: tuple[int | str, ...]) -> str:
         if ann is not None and model is None and part == "closures":
             model = ClosureSettings
     if model is None:
-        return ""
+        return None
     close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return close[0] if close else None
 
 
 # --- presenting ----------------------------------------------------------------------------------

@@ -20,11 +20,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 
 from .errors import InputError
+from .i18n import N_, _
 
 __all__ = ["FORMS", "Moment", "check_not_future", "parse_date", "parse_moment"]
 
 # What the help texts and error messages show as the accepted forms.
-FORMS = "YYYY-MM-DD (or 2026-3-1, 2026/3/1, today, yesterday)"
+FORMS = N_("YYYY-MM-DD (or 2026-3-1, 2026/3/1, today, yesterday)")
+# The nouns the command line names a date by (cli.MomentType), said in the reader's language.
+_NOUNS = frozenset({N_("a date"), N_("a date and time"), N_("submission date")})
 
 _DAY = r"(?:(?P<y>\d{4})(?P<sep>[-/])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})|(?P<word>today|yesterday))"
 _TIME = r"(?:[T ]\s*(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.(?P<f>\d{1,6}))?)?)"
@@ -75,7 +78,14 @@ def parse_moment(text: str, *, noun: str = "a date") -> Moment:
     """Read a date with an optional time and offset (see the module docstring); InputError if not."""
     cleaned = text.strip()
     match = _MOMENT.fullmatch(cleaned)
-    bad = InputError(f"{text!r} is not {noun}; use {FORMS}, with an optional time as in 2026-03-01T14:30")
+    bad = InputError(
+        _(
+            "%(text)s is not %(noun)s; use %(forms)s, with an optional time as in 2026-03-01T14:30",
+            text=repr(text),
+            noun=_(noun) if noun in _NOUNS else noun,
+            forms=_(FORMS),
+        )
+    )
     if match is None:
         raise bad
     g = match.groupdict()
@@ -101,7 +111,12 @@ def parse_date(text: str) -> date:
     """A calendar date without a clock: 2026-03-01, 2026-3-1 or 2026/3/1 (not today/yesterday)."""
     moment = parse_moment(text)
     if moment.day is None or moment.time_of_day is not None:
-        raise InputError(f"{text!r} is not a date; use YYYY-MM-DD (or 2026-3-1, 2026/3/1), e.g. 2026-03-01")
+        raise InputError(
+            _(
+                "%(text)s is not a date; use YYYY-MM-DD (or 2026-3-1, 2026/3/1), e.g. 2026-03-01",
+                text=repr(text),
+            )
+        )
     return moment.day
 
 
@@ -110,8 +125,14 @@ def check_not_future(day: date, *, now: datetime, zone: tzinfo, what: str = "sub
     today = now.astimezone(zone).date()
     if day > today:
         raise InputError(
-            f"the {what} {day.isoformat()} is in the future (today is {today.isoformat()} in {zone}); "
-            "pass --future if that is right"
+            _(
+                "the %(what)s %(day)s is in the future (today is %(today)s in %(zone)s); "
+                "pass --future if that is right",
+                what=_(what) if what in _NOUNS else what,
+                day=day.isoformat(),
+                today=today.isoformat(),
+                zone=zone,
+            )
         )
 
 
@@ -119,4 +140,6 @@ def _convert(text: str, moment: datetime, zone: tzinfo) -> datetime:
     try:
         return moment.astimezone(zone)
     except (OverflowError, ValueError):
-        raise InputError(f"{text!r} is out of range once converted to {zone}") from None
+        raise InputError(
+            _("%(text)s is out of range once converted to %(zone)s", text=repr(text), zone=zone)
+        ) from None

@@ -762,7 +762,7 @@ def write_zip(d: Dossier, data_dir: Path, path: Path) -> None:
         with atomic_file(path, journal=journal_dir(data_dir)) as fh:
             _write_zip(d, data_dir, fh)
     except OSError as exc:
-        raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise StoreError(_("cannot write %(path)s: %(why)s", path=path, why=exc.strerror or exc)) from exc
 
 
 def _write_zip(d: Dossier, data_dir: Path, out: IO[bytes]) -> None:

@@ -69,19 +69,29 @@ class AlreadyRunning(StoreError):
 
     def __init__(self, pid: int | None) -> None:
         self.pid = pid
-        super().__init__(f"a reminder daemon is already running (pid {pid if pid is not None else '?'})")
+        from .i18n import _
+
+        super().__init__(
+            _("a reminder daemon is already running (pid %(pid)s)", pid=pid if pid is not None else "?")
+        )
 
 
 class DatabaseLocked(StoreError):
     """Another connection held the database's write lock past the busy timeout."""
 
     def __init__(self, path: object, waited: float) -> None:
+        from .i18n import _
+
         self.path = path
         super().__init__(
-            f"{path}: the database is locked: another process has held its write lock for over {waited:g} s "
-            "(another reminder command, the daemon, or a sqlite3 shell left inside a transaction); "
-            "try again in a moment, see 'reminder status' for the daemon, and end any open sqlite3 "
-            "transaction (COMMIT or ROLLBACK)"
+            _(
+                "%(path)s: the database is locked: another process has held its write lock for over "
+                "%(seconds)s s (another reminder command, the daemon, or a sqlite3 shell left inside a "
+                "transaction); try again in a moment, see 'reminder status' for the daemon, and end any "
+                "open sqlite3 transaction (COMMIT or ROLLBACK)",
+                path=path,
+                seconds=f"{waited:g}",
+            )
         )
 
 

@@ -232,7 +232,7 @@ def _rows(store: Store, sql: str, params: Sequence[Any]) -> list[Any]:
     try:
         return list(store.conn.execute(sql, params).fetchall())
     except sqlite3.Error as exc:
-        raise StoreError(f"cannot read the evidence log: {exc}") from exc
+        raise StoreError(_("cannot read the evidence log: %(error)s", error=exc)) from exc
 
 
 def list_entries(store: Store, case_id: str) -> list[EvidenceEntry]:
@@ -261,7 +261,7 @@ def get_entry(store: Store, case_id: str, seq: int) -> EvidenceEntry:
     case_id = store.get_case(case_id).id
     rows = _rows(store, f"SELECT {_COLUMNS} FROM evidence WHERE case_id = ? AND seq = ?", (case_id, seq))
     if not rows:
-        raise NotFound(f"case {case_id} has no evidence entry {seq}")
+        raise NotFound(_("case %(id)s has no evidence entry %(seq)s", id=case_id, seq=seq))
     return _row_to_entry(rows[0])
 
 
@@ -316,19 +316,27 @@ def add_entry(
     transaction, and only then add the witness line to the heads file.
     """
     if kind not in EVIDENCE_KINDS:
-        raise InputError(f"unknown evidence kind {kind!r}; use one of: {', '.join(EVIDENCE_KINDS)}")
+        raise InputError(
+            _(
+                "unknown evidence kind %(kind)s; use one of: %(choices)s",
+                kind=repr(kind),
+                choices=", ".join(EVIDENCE_KINDS),
+            )
+        )
     summary = summary.strip()
     if not summary:
-        raise InputError("the summary is empty: say in a few words what happened")
+        raise InputError(_("the summary is empty: say in a few words what happened"))
     if now.tzinfo is None or (at is not None and at.tzinfo is None):
-        raise InputError("times must carry a time zone")
+        raise InputError(_("times must carry a time zone"))
     at = at or now
     if at > now + FUTURE_TOLERANCE:
-        raise InputError(f"--at {at.isoformat()} is in the future")
+        raise InputError(_("--at %(at)s is in the future", at=at.isoformat()))
     if at.year < EARLIEST_YEAR:  # a typo; year 1 would also crash showing it in a zone west of UTC
-        raise InputError(f"--at {at.isoformat()} is before {EARLIEST_YEAR}: give when it happened")
+        raise InputError(
+            _("--at %(at)s is before %(year)d: give when it happened", at=at.isoformat(), year=EARLIEST_YEAR)
+        )
     if corrects is not None and corrects < 1:
-        raise InputError("--corrects takes the number of an earlier entry (1, 2, …)")
+        raise InputError(_("--corrects takes the number of an earlier entry (1, 2, …)"))
     case_id = store.get_case(case_id).id
     checked = check_readable(files)
     key = keys.load_or_create()
@@ -345,7 +353,9 @@ def add_entry(
             ).fetchone()
             seq, prev_hash = _next_link(head, None if last is None else (int(last[0]), str(last[1])))
             if corrects is not None and corrects >= seq:
-                raise NotFound(f"case {case_id} has no evidence entry {corrects} to correct")
+                raise NotFound(
+                    _("case %(id)s has no evidence entry %(seq)d to correct", id=case_id, seq=corrects)
+                )
             entry = EvidenceEntry(
                 case_id=case_id,
                 seq=seq,
@@ -391,7 +401,7 @@ def add_entry(
                     (seq, entry.hash, case_id),
                 )
     except sqlite3.Error as exc:
-        raise StoreError(f"cannot record the evidence entry: {exc}") from exc
+        raise StoreError(_("cannot record the evidence entry: %(error)s", error=exc)) from exc
     try:
         keys.record_head(case_id, seq, entry.hash, now)
     except OSError as exc:

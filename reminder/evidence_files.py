@@ -30,6 +30,7 @@ from typing import IO, BinaryIO
 
 from .errors import InputError, StoreError
 from .files import fsync_dir, private_dir
+from .i18n import _
 from .leftovers import INCOMING_PREFIX, temp_file
 
 __all__ = [
@@ -149,13 +150,15 @@ def check_readable(files: Sequence[Path]) -> list[tuple[Path, str, int]]:
     out = []
     for path in files:
         if not path.exists():
-            raise InputError(f"{path}: no such file")
+            raise InputError(_("%(path)s: no such file", path=path))
         if not path.is_file():
-            raise InputError(f"{path}: not a regular file")
+            raise InputError(_("%(path)s: not a regular file", path=path))
         try:
             digest, size = file_sha256(path)
         except OSError as exc:
-            raise InputError(f"{path}: cannot read it ({exc.strerror or exc})") from exc
+            raise InputError(
+                _("%(path)s: cannot read it (%(why)s)", path=path, why=exc.strerror or exc)
+            ) from exc
         out.append((path, digest, size))
     return out
 
@@ -180,10 +183,14 @@ def store_blob(data_dir: Path, source: Path, digest: str) -> None:
                 out.flush()
                 os.fsync(out.fileno())
             if h.hexdigest() != digest:
-                raise InputError(f"{source}: the file changed while it was being copied; try again")
+                raise InputError(
+                    _("%(path)s: the file changed while it was being copied; try again", path=source)
+                )
             # link() refuses to replace: a blob that appeared meanwhile stays as it is.
             with contextlib.suppress(FileExistsError):
                 os.link(tmp, dest)
             fsync_dir(dest.parent)
     except OSError as exc:
-        raise StoreError(f"cannot store the attachment {source.name}: {exc.strerror or exc}") from exc
+        raise StoreError(
+            _("cannot store the attachment %(name)s: %(why)s", name=source.name, why=exc.strerror or exc)
+        ) from exc

@@ -38,6 +38,7 @@ from pathlib import Path
 
 from .errors import StoreError
 from .files import fsync_dir, open_private, private_dir
+from .i18n import N_, _
 
 __all__ = [
     "DIR_MODE",
@@ -55,6 +56,7 @@ log = logging.getLogger(__name__)
 KEY_FILENAME = "evidence.key"
 HEADS_FILENAME = "evidence-heads"
 KEY_BYTES = 32
+_CANNOT_CREATE = N_("%(path)s: cannot create the evidence key: %(why)s")
 KEY_ID_LENGTH = 16
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -132,19 +134,25 @@ class KeyDir:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise StoreError(f"{path}: cannot read the evidence key: {exc.strerror or exc}") from None
+            raise StoreError(
+                _("%(path)s: cannot read the evidence key: %(why)s", path=path, why=exc.strerror or exc)
+            ) from None
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
-                raise StoreError(f"{path}: the evidence key is not a regular file")
+                raise StoreError(_("%(path)s: the evidence key is not a regular file", path=path))
             if st.st_mode & 0o077:
                 # Anyone who read it could forge entries: close the door, and say so.
                 try:
                     os.fchmod(fd, FILE_MODE)
                 except OSError as exc:
                     raise StoreError(
-                        f"{path}: the evidence key is readable by others and cannot be made private: "
-                        f"{exc.strerror or exc}"
+                        _(
+                            "%(path)s: the evidence key is readable by others and cannot be made private: "
+                            "%(why)s",
+                            path=path,
+                            why=exc.strerror or exc,
+                        )
                     ) from None
                 log.warning("%s was readable by other users; it is 0600 now", path)
             text = os.read(fd, 2 * KEY_BYTES + 2).decode("ascii", "replace")
@@ -152,8 +160,12 @@ class KeyDir:
             os.close(fd)
         if not _KEY_TEXT.fullmatch(text):
             raise StoreError(
-                f"{path}: not an evidence key (expected {2 * KEY_BYTES} hex digits); "
-                "restore the file from a backup"
+                _(
+                    "%(path)s: not an evidence key (expected %(n)d hex digits); "
+                    "restore the file from a backup",
+                    path=path,
+                    n=2 * KEY_BYTES,
+                )
             )
         return EvidenceKey(bytes.fromhex(text.strip()), path)
 
@@ -166,7 +178,7 @@ class KeyDir:
         try:
             fd, tmp_name = tempfile.mkstemp(prefix=".evidence.key-", dir=self.directory)
         except OSError as exc:
-            raise StoreError(f"{self.directory}: cannot create the evidence key: {exc.strerror}") from None
+            raise StoreError(_(_CANNOT_CREATE, path=self.directory, why=exc.strerror)) from None
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "w", encoding="ascii") as out:
@@ -177,12 +189,12 @@ class KeyDir:
                 os.link(tmp, self.key_path)
             fsync_dir(self.directory)
         except OSError as exc:
-            raise StoreError(f"{self.key_path}: cannot create the evidence key: {exc.strerror}") from None
+            raise StoreError(_(_CANNOT_CREATE, path=self.key_path, why=exc.strerror)) from None
         finally:
             tmp.unlink(missing_ok=True)
         key = self.load()
         if key is None:  # pragma: no cover - removed between link and load
-            raise StoreError(f"{self.key_path}: the evidence key vanished as it was created")
+            raise StoreError(_("%(path)s: the evidence key vanished as it was created", path=self.key_path))
         log.info("created the evidence key %s (id %s)", self.key_path, key.key_id)
         return key
 
@@ -193,7 +205,9 @@ class KeyDir:
             if stat.S_IMODE(self.directory.stat().st_mode) != DIR_MODE:
                 os.chmod(self.directory, DIR_MODE)
         except OSError as exc:
-            raise StoreError(f"{self.directory}: cannot create the directory: {exc.strerror}") from None
+            raise StoreError(
+                _("%(path)s: cannot create the directory: %(why)s", path=self.directory, why=exc.strerror)
+            ) from None
 
     # --- the heads file -----------------------------------------------------------------------------
 
@@ -220,10 +234,12 @@ class KeyDir:
         except FileNotFoundError:
             return []
         except OSError as exc:
-            raise StoreError(f"{path}: cannot read the evidence heads: {exc.strerror or exc}") from None
+            raise StoreError(
+                _("%(path)s: cannot read the evidence heads: %(why)s", path=path, why=exc.strerror or exc)
+            ) from None
         with os.fdopen(fd, "rb") as fh:
             if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                raise StoreError(f"{path}: the evidence heads file is not a regular file")
+                raise StoreError(_("%(path)s: the evidence heads file is not a regular file", path=path))
             data = fh.read()
         out = []
         needle = f" {case_id} ".encode("ascii", "replace")

@@ -351,7 +351,7 @@ def write_bytes_atomic(path: Path, data: bytes, mode: int = 0o600, *, journal: P
         with atomic_file(path, mode=mode, journal=journal) as fh:
             fh.write(data)
     except OSError as exc:
-        raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise StoreError(_("cannot write %(path)s: %(why)s", path=path, why=exc.strerror or exc)) from exc
 
 
 def write_ics_if_changed(
@@ -367,7 +367,7 @@ def write_ics_if_changed(
     except FileNotFoundError:
         previous = None
     except OSError as exc:
-        raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise StoreError(_("cannot read %(path)s: %(why)s", path=path, why=exc.strerror or exc)) from exc
     data = render_ics(entries, now=now, previous=previous)
     if data == previous:
         return False

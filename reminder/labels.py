@@ -8,6 +8,7 @@ them — a reminder, the calendar file, the command line — they go through her
 - :func:`channel`: the channels the ``--channel`` help suggests (``hotline``, ``e-mail``,
   ``web form``, ``shop`` …), also with a number after them (``hotline 196`` → 热线 196); any
   other channel is the user's own text, shown as written;
+- :func:`country_name`: a country's name, CLDR's for its code (Babel's territories);
 - :func:`join`: a list as the language writes one (``a, b`` / ``a、b``); :func:`channels`
   the channels so.
 
@@ -21,7 +22,7 @@ from functools import cache
 
 from .i18n import SOURCE_LANGUAGE, current_language, pgettext, using_language
 
-__all__ = ["channel", "channels", "evidence_kind", "join"]
+__all__ = ["channel", "channels", "country_name", "evidence_kind", "join"]
 
 
 @cache
@@ -111,3 +112,19 @@ def channels(items: Iterable[str], lang: str | None = None) -> str:
     if lang == SOURCE_LANGUAGE:
         return ", ".join(items)
     return join((channel(c, lang) for c in items), lang)
+
+
+@cache
+def _territories(lang: str) -> dict[str, str]:
+    from babel import Locale  # only for a language other than English
+
+    return dict(Locale.parse(lang).territories)
+
+
+def country_name(code: str, name: str, lang: str | None = None) -> str:
+    """The country ``code`` (``BH``) as ``lang`` names it (巴林), from CLDR; ``name`` (the
+    calendar's English name) in English or where CLDR has none."""
+    lang = lang or current_language()
+    if lang == SOURCE_LANGUAGE:
+        return name
+    return _territories(lang).get(code.upper(), name)

@@ -196,9 +196,17 @@ def compose_letter(
     from .regulators import letter_defaults
 
     if to not in RECIPIENTS:
-        raise InputError(f"a letter goes to {' or '.join(RECIPIENTS)}, not {to!r}")
+        raise InputError(
+            _("a letter goes to %(choices)s, not %(to)s", choices=" or ".join(RECIPIENTS), to=repr(to))
+        )
     if fmt not in FORMATS:
-        raise InputError(f"unknown letter format {fmt!r}; use one of {', '.join(FORMATS)}")
+        raise InputError(
+            _(
+                "unknown letter format %(format)s; use one of %(choices)s",
+                format=repr(fmt),
+                choices=", ".join(FORMATS),
+            )
+        )
     if attach_dossier and fmt != "eml":
         raise InputError(
             _("--attach-dossier attaches the dossier to the e-mail: use it with --format eml or --send")
@@ -207,7 +215,7 @@ def compose_letter(
     window = store.get_window(case.id)
     if window is None:  # pragma: no cover - every stored case has its window (api.add_case)
         raise StoreError(
-            f"case {case.id} has no review window stored; run 'reminder edit {case.id}' to compute it"
+            _("case %(id)s has no review window stored; run 'reminder edit %(id)s' to compute it", id=case.id)
         )
     regulator = _regulator_for(case, to, regulator_id)
     language = _language(case, to, lang, regulator)
@@ -316,7 +324,7 @@ def check_sendable(settings: Settings, letter: Letter) -> EmailNotifier:
     with a recipient and a sender address. InputError or ConfigError (one line) otherwise —
     before anything is shown or sent."""
     if letter.message is None:
-        raise InputError("only the e-mail form of a letter can be sent (--format eml)")
+        raise InputError(_("only the e-mail form of a letter can be sent (--format eml)"))
     if not letter.recipient:
         if letter.to == "organisation":
             why = _("set it with: reminder edit %(id)s --org-email ADDRESS", id=letter.case.id)

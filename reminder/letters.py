@@ -25,7 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .errors import InputError
-from .i18n import KNOWN_LANGUAGES, language_error, normalise_language
+from .i18n import KNOWN_LANGUAGES, _, language_error, normalise_language
 from .models import Case, EvidenceEntry, Person, ReviewWindow
 from .regulators import Regulator
 
@@ -243,7 +243,7 @@ def letter_fields(**given: str | None) -> dict[str, str | None]:
             try:
                 out[name] = check_email_address(text)
             except ValueError as exc:
-                raise InputError(f"--org-email: {exc}") from None
+                raise InputError(_("--org-email: %(problem)s", problem=exc)) from None
         elif name == "letter_language":
             out[name] = letter_language(text)
         else:
@@ -322,7 +322,9 @@ def build_facts(
 ) -> LetterFacts:
     """The facts of the letter to ``to`` ("organisation" or "regulator") in ``lang``, as of ``now``."""
     if to not in RECIPIENTS:
-        raise InputError(f"a letter goes to {' or '.join(RECIPIENTS)}, not {to!r}")
+        raise InputError(
+            _("a letter goes to %(choices)s, not %(to)s", choices=" or ".join(RECIPIENTS), to=repr(to))
+        )
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     lang = letter_language(lang)

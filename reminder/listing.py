@@ -41,8 +41,9 @@ def status_filter(
     if status not in (None, "all"):
         if status not in STATUSES:
             from .errors import InputError
+            from .i18n import _
 
-            raise InputError(f"unknown status {status!r}; use open, closed or all")
+            raise InputError(_("unknown status %(status)s; use open, closed or all", status=repr(status)))
         clauses.append(f"{alias}status = ?")
         params.append(status)
     if due_before is not None:

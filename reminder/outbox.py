@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from .errors import StoreError
+from .i18n import _
 from .models import Delivery, Reminder
 
 if TYPE_CHECKING:
@@ -359,7 +360,9 @@ def mark_sent(store: Store, delivery_id: int, now: datetime) -> None:
             (stamp, stamp, delivery_id),
         )
     except sqlite3.Error as exc:
-        raise StoreError(f"{store.path}: cannot record a sent reminder: {exc}") from exc
+        raise StoreError(
+            _("%(path)s: cannot record a sent reminder: %(error)s", path=store.path, error=exc)
+        ) from exc
 
 
 def record_failure(

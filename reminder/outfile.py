@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import InputError
+from .i18n import _
 
 __all__ = ["follow_links", "output_path"]
 
@@ -20,14 +21,21 @@ def output_path(text: str) -> Path:
     """The path ``-o TEXT`` names, checked: not empty, not a directory, in a directory that
     exists (after following symlinks); InputError otherwise."""
     if not text.strip():
-        raise InputError("empty output path: give a file name, or '-' for standard output")
+        raise InputError(_("empty output path: give a file name, or '-' for standard output"))
     path = Path(text).expanduser()
     target = follow_links(path)
     if target.is_dir():
-        raise InputError(f"{path} is a directory; give a file name")
+        raise InputError(_("%(path)s is a directory; give a file name", path=path))
     if not target.parent.is_dir():
-        through = f" (where the symlink {path} points)" if target != path else ""
-        raise InputError(f"{target.parent}: no such directory{through}; create it first")
+        if target != path:
+            raise InputError(
+                _(
+                    "%(dir)s: no such directory (where the symlink %(path)s points); create it first",
+                    dir=target.parent,
+                    path=path,
+                )
+            )
+        raise InputError(_("%(dir)s: no such directory; create it first", dir=target.parent))
     return path
 
 
@@ -41,4 +49,4 @@ def follow_links(path: Path) -> Path:
     except FileNotFoundError:
         return path.resolve()  # a dangling link: the file it names is created
     except (RuntimeError, OSError) as exc:  # RuntimeError: Python 3.11's "Symlink loop"
-        raise InputError(f"{path}: cannot follow the symlink ({exc})") from None
+        raise InputError(_("%(path)s: cannot follow the symlink (%(why)s)", path=path, why=exc)) from None

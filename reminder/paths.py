@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from .errors import ConfigError
+from .i18n import N_, _
 
 TYPE_CHECKING = False  # not typing's: importing typing costs the start-up fast path (see entry.py)
 
@@ -128,7 +129,8 @@ def read_toml(location: ConfigLocation) -> dict[str, Any]:
     block the read for ever), a device or a symlink loop is an error, with the reason.
     """
     path, named = location.path, location.source != "user config directory"
-    text = _read_config_file(path, f" (named by {location.source})" if named else "", optional=not named)
+    named_by = _(" (named by %(source)s)", source=location.source) if named else ""
+    text = _read_config_file(path, named_by, optional=not named)
     if text is None:
         return {}
     import tomllib  # only when there is a file: keeps `reminder list` on defaults lean
@@ -137,7 +139,28 @@ def read_toml(location: ConfigLocation) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         # The message already carries "(at line L, column C)".
-        raise ConfigError(f"{location.path}: TOML syntax error: {exc}") from None
+        raise ConfigError(
+            _("%(path)s: TOML syntax error: %(error)s", path=location.path, error=_toml_error(exc))
+        ) from None
+
+
+def _toml_error(exc: Exception) -> str:
+    """tomllib's message (Python's own words), its "(at line L, column C)" in the reader's language."""
+    import re
+
+    text = str(exc)
+    m = re.fullmatch(r"(.*) \(at line (\d+), column (\d+)\)", text, re.DOTALL)
+    if m is None:
+        return text
+    return _(
+        "%(problem)s (at line %(line)s, column %(column)s)",
+        problem=m.group(1),
+        line=m.group(2),
+        column=m.group(3),
+    )
+
+
+_CANNOT_READ = N_("%(path)s: cannot read the config file%(named_by)s: %(why)s")
 
 
 def _read_config_file(path: Path, named_by: str, *, optional: bool) -> str | None:
@@ -152,27 +175,41 @@ def _read_config_file(path: Path, named_by: str, *, optional: bool) -> str | Non
         if optional:
             return None
         raise ConfigError(
-            f"{path}: config file not found{named_by}; create it with 'reminder config init'"
+            _(
+                "%(path)s: config file not found%(named_by)s; create it with 'reminder config init'",
+                path=path,
+                named_by=named_by,
+            )
         ) from None
     except OSError as exc:
-        why = "a symlink loop" if exc.errno == errno.ELOOP else exc.strerror or str(exc)
-        raise ConfigError(f"{path}: cannot read the config file{named_by}: {why}") from None
+        why = _("a symlink loop") if exc.errno == errno.ELOOP else exc.strerror or str(exc)
+        raise ConfigError(_(_CANNOT_READ, path=path, named_by=named_by, why=why)) from None
     try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):
-            raise ConfigError(f"{path}: is a directory, not a config file{named_by}")
+            raise ConfigError(
+                _("%(path)s: is a directory, not a config file%(named_by)s", path=path, named_by=named_by)
+            )
         if not stat.S_ISREG(mode):
-            raise ConfigError(f"{path}: is not a regular file (a FIFO, socket or device){named_by}")
+            raise ConfigError(
+                _(
+                    "%(path)s: is not a regular file (a FIFO, socket or device)%(named_by)s",
+                    path=path,
+                    named_by=named_by,
+                )
+            )
         with os.fdopen(os.dup(fd), "rb") as fh:
             data = fh.read()
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the config file{named_by}: {exc.strerror or exc}") from None
+        raise ConfigError(_(_CANNOT_READ, path=path, named_by=named_by, why=exc.strerror or exc)) from None
     finally:
         os.close(fd)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: the config file is not UTF-8 text: {exc}") from None
+        raise ConfigError(
+            _("%(path)s: the config file is not UTF-8 text: %(error)s", path=path, error=exc)
+        ) from None
 
 
 def store_path_fast(explicit: Path | None = None) -> Path:

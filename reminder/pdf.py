@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from .errors import ConfigError
+from .i18n import N_, _
 
 __all__ = ["DEBIAN_PACKAGES", "INSTALL_HINT", "font_stack", "html_to_pdf"]
 
@@ -48,10 +49,11 @@ DEBIAN_PACKAGES = (
     "fonts-noto-cjk",
     "fonts-dejavu-core",
 )
-INSTALL_HINT = (
+_INSTALL_HINT = N_(
     "PDF output needs WeasyPrint and Pango: pip install 'reminder[pdf]', and on Debian/Ubuntu "
-    "apt-get install " + " ".join(DEBIAN_PACKAGES)
+    "apt-get install %(packages)s"
 )
+INSTALL_HINT = _INSTALL_HINT % {"packages": " ".join(DEBIAN_PACKAGES)}
 
 _LATIN = ('"Noto Sans"',)
 _ARABIC = ('"Noto Naskh Arabic"', '"Noto Sans Arabic"')
@@ -93,6 +95,10 @@ def _page_css(lang: str) -> str:
     )
 
 
+def _install_hint() -> str:
+    return _(_INSTALL_HINT, packages=" ".join(DEBIAN_PACKAGES))
+
+
 def _import_weasyprint() -> Any:
     """The weasyprint module, or ConfigError when it or the libraries it loads are missing."""
     try:
@@ -103,10 +109,10 @@ def _import_weasyprint() -> Any:
             import weasyprint
     except ImportError as exc:
         log.debug("cannot import weasyprint: %s", exc)
-        raise ConfigError(INSTALL_HINT) from None
+        raise ConfigError(_install_hint()) from None
     except OSError as exc:  # cffi could not dlopen pango, harfbuzz or fontconfig
         log.debug("weasyprint cannot load its libraries: %s", exc)
-        raise ConfigError(INSTALL_HINT) from None
+        raise ConfigError(_install_hint()) from None
     return weasyprint
 
 

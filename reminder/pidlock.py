@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .errors import AlreadyRunning, StoreError
 from .files import open_private, private_dir
+from .i18n import _
 
 __all__ = ["LOCK_ATTEMPTS", "LOCK_NAME", "LOCK_PAUSE_SECONDS", "PidLock", "poke", "running_pid"]
 
@@ -44,8 +45,10 @@ class PidLock:
             private_dir(self.path.parent)
             fd = open_private(self.path, os.O_RDWR)
         except OSError as exc:
-            raise StoreError(f"{self.path}: cannot open the daemon lock: {exc.strerror or exc}") from None
-        for _ in range(max(1, attempts)):
+            raise StoreError(
+                _("%(path)s: cannot open the daemon lock: %(why)s", path=self.path, why=exc.strerror or exc)
+            ) from None
+        for _attempt in range(max(1, attempts)):
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
@@ -65,7 +68,9 @@ class PidLock:
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, 0)
             os.close(fd)
-            raise StoreError(f"{self.path}: cannot write the daemon's pid: {exc.strerror or exc}") from None
+            raise StoreError(
+                _("%(path)s: cannot write the daemon's pid: %(why)s", path=self.path, why=exc.strerror or exc)
+            ) from None
         self._fd = fd
 
     def release(self) -> None:

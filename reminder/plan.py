@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from .errors import InputError
+from .i18n import _
 from .models import Case, Reminder, ReviewWindow
 
 __all__ = [
@@ -73,7 +74,13 @@ class Policy:
         known = {f.name for f in fields(self)}
         unknown = sorted(set(overrides) - known)
         if unknown:
-            raise InputError(f"unknown reminder setting {unknown[0]!r}; valid: {', '.join(sorted(known))}")
+            raise InputError(
+                _(
+                    "unknown reminder setting %(name)s; valid: %(valid)s",
+                    name=repr(unknown[0]),
+                    valid=", ".join(sorted(known)),
+                )
+            )
         return replace(self, **dict(overrides))  # type: ignore[arg-type]
 
 
@@ -89,12 +96,18 @@ def parse_remind_overrides(items: Sequence[str]) -> dict[str, Any]:
         name = name.strip().replace("-", "_")
         if not sep or name not in defaults:
             raise InputError(
-                f"bad --remind {item!r}: use NAME=VALUE with NAME one of {', '.join(sorted(defaults))}"
+                _(
+                    "bad --remind %(item)s: use NAME=VALUE with NAME one of %(names)s",
+                    item=repr(item),
+                    names=", ".join(sorted(defaults)),
+                )
             )
         value = raw.strip().lower()
         if name in ("opened", "deadline"):
             if value not in ("yes", "no", "true", "false", "on", "off", "1", "0"):
-                raise InputError(f"bad --remind {item!r}: {name} takes yes or no")
+                raise InputError(
+                    _("bad --remind %(item)s: %(name)s takes yes or no", item=repr(item), name=name)
+                )
             out[name] = value in ("yes", "true", "on", "1")
         elif value in ("off", "none", "no") and name in ("before_open", "before_deadline"):
             out[name] = None
@@ -102,11 +115,21 @@ def parse_remind_overrides(items: Sequence[str]) -> dict[str, Any]:
             try:
                 number = int(value)
             except ValueError:
-                raise InputError(f"bad --remind {item!r}: {name} takes a whole number") from None
+                raise InputError(
+                    _("bad --remind %(item)s: %(name)s takes a whole number", item=repr(item), name=name)
+                ) from None
             limits = {"hour": (0, 23), "minute": (0, 59)}
             low, high = limits.get(name, (0 if name == "escalation_max" else 1, 365))
             if not low <= number <= high:
-                raise InputError(f"bad --remind {item!r}: {name} must be between {low} and {high}")
+                raise InputError(
+                    _(
+                        "bad --remind %(item)s: %(name)s must be between %(low)d and %(high)d",
+                        item=repr(item),
+                        name=name,
+                        low=low,
+                        high=high,
+                    )
+                )
             out[name] = number
     return out
 

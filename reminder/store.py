@@ -534,7 +534,7 @@ def _store_error(path: Path, exc: sqlite3.Error, doing: str = "") -> StoreError:
     timeout as a bare "database is locked", which tells the user neither who nor what to do."""
     if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
         return DatabaseLocked(path, BUSY_TIMEOUT_MS / 1000)
-    return StoreError(f"{path}: {doing}{exc}")
+    return StoreError(_("%(path)s: %(doing)s%(error)s", path=path, doing=doing, error=exc))
 
 
 def _enable_wal(conn: sqlite3.Connection) -> None:
@@ -600,7 +600,9 @@ def _make_private(path: Path) -> None:
         if (path.stat().st_mode & 0o777) != FILE_MODE:
             os.chmod(path, FILE_MODE)
     except OSError as exc:
-        raise StoreError(f"{path}: cannot set the database file's mode: {exc.strerror}") from None
+        raise StoreError(
+            _("%(path)s: cannot set the database file's mode: %(why)s", path=path, why=exc.strerror)
+        ) from None
 
 
 # --- the store -----------------------------------------------------------------------------------
@@ -620,7 +622,7 @@ class Store:
             self.conn = self._connect(any_thread)
             self._identity = _file_identity(self.path)
         except sqlite3.Error as exc:
-            raise _store_error(self.path, exc, "cannot open the database: ") from None
+            raise _store_error(self.path, exc, _("cannot open the database: ")) from None
         try:
             self.migrate()
         except BaseException:
@@ -631,7 +633,9 @@ class Store:
         try:
             private_dir(self.path.parent)  # 0700, its missing parents too (files.py)
         except OSError as exc:
-            raise StoreError(f"{self.path.parent}: cannot create the directory: {exc.strerror}") from None
+            raise StoreError(
+                _("%(path)s: cannot create the directory: %(why)s", path=self.path.parent, why=exc.strerror)
+            ) from None
         # any_thread: the daemon keeps one store across passes, which run on a worker thread
         # one at a time, and closes it from the main thread; it never uses it from two at once.
         conn = sqlite3.connect(
@@ -743,7 +747,7 @@ class Store:
         try:
             self.conn.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT {savepoint}")
         except sqlite3.Error as exc:
-            raise _store_error(self.path, exc, "cannot start a transaction: ") from None
+            raise _store_error(self.path, exc, _("cannot start a transaction: ")) from None
         self._depth += 1
         try:
             yield self.conn
@@ -764,7 +768,7 @@ class Store:
             except sqlite3.Error as exc:
                 if depth == 0 and self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
-                raise _store_error(self.path, exc, "cannot commit: ") from exc
+                raise _store_error(self.path, exc, _("cannot commit: ")) from exc
 
     @property
     def schema_version(self) -> int:
@@ -784,8 +788,13 @@ class Store:
                 version = self.schema_version
                 if version > len(MIGRATIONS):
                     raise StoreError(
-                        f"{self.path}: the database has schema version {version}, newer than this "
-                        f"reminder knows ({len(MIGRATIONS)}); upgrade reminder"
+                        _(
+                            "%(path)s: the database has schema version %(version)s, newer than this "
+                            "reminder knows (%(known)d); upgrade reminder",
+                            path=self.path,
+                            version=version,
+                            known=len(MIGRATIONS),
+                        )
                     )
                 if version == len(MIGRATIONS):
                     return
@@ -829,7 +838,7 @@ class Store:
     def add_case(self, case: Case, window: ReviewWindow | None = None) -> Case:
         """Insert a case (and its checklist); an empty ``case.id`` gets a fresh one. Returns it stored."""
         with self.atomic():
-            for _ in range(_ID_RETRIES):
+            for _attempt in range(_ID_RETRIES):
                 stored = case if case.id else replace(case, id=new_case_id())
                 try:
                     with self.atomic():
@@ -841,7 +850,9 @@ class Store:
                     if not isinstance(exc.__cause__, sqlite3.IntegrityError):
                         raise
                     if case.id:
-                        raise InputError(f"a case with id {case.id!r} already exists") from None
+                        raise InputError(
+                            _("a case with id %(id)s already exists", id=repr(case.id))
+                        ) from None
                     continue
                 self._insert_items(stored.id, stored.checklist)
                 self.conn.execute(
@@ -849,7 +860,7 @@ class Store:
                     (*_doc(stored, window), stored.id),
                 )
                 return stored
-        raise StoreError(f"{self.path}: could not find a free case id")  # pragma: no cover
+        raise StoreError(_("%(path)s: could not find a free case id", path=self.path))  # pragma: no cover
 
     def resolve_id(self, text: str) -> str:
         """The id of the one case ``text`` names: its id, or a unique prefix of at least
@@ -1030,8 +1041,11 @@ class Store:
         except StoreError as exc:
             if "append-only" in str(exc.__cause__ or ""):
                 raise InputError(
-                    f"case {case_id} has evidence, which is never deleted; close the case instead "
-                    f"('reminder close {case_id}')"
+                    _(
+                        "case %(id)s has evidence, which is never deleted; close the case instead "
+                        "('reminder close %(id)s')",
+                        id=case_id,
+                    )
                 ) from None
             raise
 
@@ -1069,7 +1083,7 @@ class Store:
             )
             if cur.rowcount == 0:
                 self.get_case(case_id)  # raises NotFound for an unknown case
-                raise NotFound(f"case {case_id} has no checklist item {position}")
+                raise NotFound(_("case %(id)s has no checklist item %(n)s", id=case_id, n=position))
             self._refresh_doc(case_id)
             row = self.conn.execute(
                 "SELECT position, text, done, done_at FROM checklist_items"

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 
 from .calendar import HOLIDAYS_VERSION, BusinessCalendar, get_calendar
 from .errors import InputError
+from .i18n import _
 from .models import Closure, DayInfo, ReviewWindow, TentativeDay, Unit
 
 __all__ = ["compute_window", "window_to_dict"]
@@ -45,10 +46,14 @@ def compute_window(
         return _window(cal, submitted, min_days, max_days, unit, *cal.span(submitted, min_days, max_days))
     if not 0 <= min_days <= max_days:
         raise InputError(
-            f"the window needs 0 <= min-days <= max-days, got min-days {min_days} and max-days {max_days}"
+            _(
+                "the window needs 0 <= min-days <= max-days, got min-days %(min)d and max-days %(max)d",
+                min=min_days,
+                max=max_days,
+            )
         )
     if unit not in _UNITS:
-        raise InputError(f"unknown unit {unit!r}; use business or calendar")
+        raise InputError(_("unknown unit %(unit)s; use business or calendar", unit=repr(unit)))
     cal = get_calendar(country, subdivision, closures)
     if unit == "business":
         opens = cal.add_business_days(submitted, min_days)
@@ -59,7 +64,9 @@ def compute_window(
             opens = submitted + timedelta(days=min_days)
             deadline = submitted + timedelta(days=max_days)
         except OverflowError:
-            raise InputError(f"{max_days} days after {submitted} is past the last supported date") from None
+            raise InputError(
+                _("%(n)d days after %(day)s is past the last supported date", n=max_days, day=submitted)
+            ) from None
         # In calendar days no holiday can move the dates, so nothing is tentative.
         because = ()
     days: tuple[DayInfo, ...] = ()

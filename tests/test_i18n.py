@@ -142,8 +142,9 @@ def test_cli_errors_in_the_locale_language_before_the_settings_load(tmp_env: Tmp
     assert english.stderr == f"Error: {tmp_env.config_path}: defaults.language: {EN} (got 'fr')\n"
     chinese = run_cli("config", "check", env={"LANG": "zh_CN.UTF-8"})
     assert (chinese.returncode, chinese.stdout) == (2, "")
-    # The "Error:" prefix too is the user's language now (the command line in Chinese, issue 17).
-    assert chinese.stderr == f"错误：{tmp_env.config_path}: defaults.language: {ZH} (got 'fr')\n"
+    # The "Error:" prefix and the whole message are the user's language now (issue 17); the
+    # file, the key and the value stay as written.
+    assert chinese.stderr == f"错误：{tmp_env.config_path}: defaults.language: {ZH}（实际为 'fr'）\n"
 
 
 def test_cli_speaks_the_configured_language_once_the_settings_load(tmp_env: TmpEnv, run_cli: RunCli) -> None:

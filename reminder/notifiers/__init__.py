@@ -26,6 +26,8 @@ from pydantic import ValidationError
 
 from ..childenv import note_secret_env, secret_env_names
 from ..errors import ConfigError
+from ..i18n import _
+from ..validation_text import join_problems, problem, unknown_key
 from .base import Clock, DeliveryResult, Notifier, NotifierContext, NotifierOptions
 from .messages import render_test_message
 
@@ -114,13 +116,13 @@ def _format_validation(error: ValidationError, prefix: str, keys: Iterable[str] 
     parts = []
     for item in error.errors(include_url=False):
         loc = ".".join(str(p) for p in item["loc"])
-        message = item["msg"].removeprefix("Value error, ")  # pydantic's wording, not the user's
+        message = problem(item)  # pydantic's wording in English, the reader's language otherwise
         if item["type"] == "extra_forbidden":
             # As for the rest of the config (config.py): a misspelt key gets its likely intent.
             close = difflib.get_close_matches(str(item["loc"][-1]), list(keys), n=1)
-            message = "unknown key" + (f" (did you mean '{close[0]}'?)" if close else "")
+            message = unknown_key(close[0] if close else None)
         parts.append(f"{prefix}{'.' + loc if loc else ''}: {message}")
-    return "; ".join(parts)
+    return join_problems(parts)
 
 
 class NotifierSpec:
@@ -147,16 +149,31 @@ def parse_notifier_tables(
     note_secret_env(secret_env_names(tables))
     for label, table in tables.items():
         if not isinstance(table, Mapping):
-            raise ConfigError(f"{where}notifiers.{label}: expected a table, got {type(table).__name__}")
+            raise ConfigError(
+                where
+                + _(
+                    "notifiers.%(label)s: expected a table, got %(type)s",
+                    label=label,
+                    type=type(table).__name__,
+                )
+            )
         raw = dict(table)
         kind = raw.pop("type", label)
         if not isinstance(kind, str):
-            raise ConfigError(f"{where}notifiers.{label}.type: expected a notifier name")
+            raise ConfigError(where + _("notifiers.%(label)s.type: expected a notifier name", label=label))
         cls = notifier_class(kind)
         if cls is None:
             valid = ", ".join(sorted(available_notifier_classes()))
             key = f"notifiers.{label}.type" if "type" in table else f"notifiers.{label}"
-            raise ConfigError(f"{where}{key}: unknown notifier {kind!r}; valid: {valid}")
+            raise ConfigError(
+                where
+                + _(
+                    "%(key)s: unknown notifier %(kind)s; valid: %(valid)s",
+                    key=key,
+                    kind=repr(kind),
+                    valid=valid,
+                )
+            )
         try:
             options = cls.Options.model_validate(raw)
         except ValidationError as exc:

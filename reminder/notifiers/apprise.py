@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, SecretStr, field_validator
 
+from ..i18n import N_, _
 from ..models import Message
 from .base import (
     DELIVERY_FAILURE,
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _MAX_REMEMBERED = 10_000
-INSTALL_HINT = "apprise is not installed: pip install 'reminder[apprise]'"
+INSTALL_HINT = N_("apprise is not installed: pip install 'reminder[apprise]'")
 
 
 def redact_url(url: str) -> str:
@@ -89,7 +90,7 @@ class AppriseNotifier(Notifier):
 
     name = "apprise"
     Options = AppriseOptions
-    summary = "any apprise URL: ntfy, Telegram, Matrix, Slack, … (needs reminder[apprise])"
+    summary = N_("any apprise URL: ntfy, Telegram, Matrix, Slack, … (needs reminder[apprise])")
 
     def __init__(
         self,
@@ -135,7 +136,7 @@ class AppriseNotifier(Notifier):
         try:
             import apprise  # noqa: F401
         except ImportError:
-            return False, INSTALL_HINT
+            return False, _(INSTALL_HINT)
         return True, ""
 
     def availability(self) -> tuple[bool, str]:
@@ -146,14 +147,14 @@ class AppriseNotifier(Notifier):
             f"urls[{i}] ({redact_url(u)})" for i, u in enumerate(self._urls()) if self._build(u) is None
         ]
         if invalid:
-            return False, f"apprise does not accept {', '.join(invalid)}"
+            return False, _("apprise does not accept %(urls)s", urls=", ".join(invalid))
         return True, ""
 
     def send(self, message: Message) -> DeliveryResult:
         try:
             import apprise
         except ImportError:
-            return DeliveryResult.failure(INSTALL_HINT, problem="config", retryable=False)
+            return DeliveryResult.failure(_(INSTALL_HINT), problem="config", retryable=False)
         notify_type = {
             "low": apprise.NotifyType.INFO,
             "normal": apprise.NotifyType.WARNING,
@@ -196,10 +197,10 @@ class AppriseNotifier(Notifier):
             if ok:
                 self._remember(message.key, i)
                 continue
-            why = capture.messages[-1] if capture.messages else "apprise reported a failure"
+            why = capture.messages[-1] if capture.messages else _("apprise reported a failure")
             failures.append((f"urls[{i}] ({redact_url(url)}): {why}", _problem(why), True))
         if not failures:
-            return DeliveryResult.success(f"sent to {len(self.opts.urls)} URL(s)")
+            return DeliveryResult.success(_("sent to %(n)d URL(s)", n=len(self.opts.urls)))
         detail = "; ".join(f for f, _p, _r in failures)
         log.warning("apprise %s: %s", self.label, detail, extra=DELIVERY_FAILURE)
         return DeliveryResult.failure(

@@ -29,6 +29,7 @@ from pathlib import Path
 from pydantic import Field
 
 from ..childenv import child_environ
+from ..i18n import N_, _
 from ..models import Message
 from .base import DELIVERY_FAILURE, Clock, DeliveryResult, Notifier, NotifierContext, NotifierOptions
 from .messages import message_fields
@@ -72,7 +73,7 @@ class CommandNotifier(Notifier):
 
     name = "command"
     Options = CommandOptions
-    summary = "runs your program with the reminder as JSON on stdin"
+    summary = N_("runs your program with the reminder as JSON on stdin")
 
     def __init__(
         self,
@@ -102,7 +103,9 @@ class CommandNotifier(Notifier):
 
     def availability(self) -> tuple[bool, str]:
         if self._program() is None:
-            return False, f"{self.opts.argv[0]!r} is not an executable program (or not on PATH)"
+            return False, _(
+                "%(program)s is not an executable program (or not on PATH)", program=repr(self.opts.argv[0])
+            )
         return True, ""
 
     def send(self, message: Message) -> DeliveryResult:
@@ -110,7 +113,9 @@ class CommandNotifier(Notifier):
         program = self._program()
         if program is None:
             return DeliveryResult.failure(
-                f"command not found: {opts.argv[0]!r}", problem="config", retryable=False
+                _("command not found: %(program)s", program=repr(opts.argv[0])),
+                problem="config",
+                retryable=False,
             )
         argv = [program, *opts.argv[1:]]
         # Our environment without any notifier's secret (childenv.py), then what the program is for.
@@ -135,7 +140,9 @@ class CommandNotifier(Notifier):
             except (OSError, ValueError) as exc:  # ValueError: a NUL byte in an argument or variable
                 why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
                 return DeliveryResult.failure(
-                    f"cannot run {opts.argv[0]!r}: {why}", problem="config", retryable=False
+                    _("cannot run %(program)s: %(why)s", program=repr(opts.argv[0]), why=why),
+                    problem="config",
+                    retryable=False,
                 )
             self._running.add(proc)
         # The timeout is a timer that kills the program's group, not communicate(timeout=):
@@ -165,20 +172,29 @@ class CommandNotifier(Notifier):
                 extra=DELIVERY_FAILURE,
             )
             return DeliveryResult.failure(
-                f"timeout: {opts.argv[0]} did not finish within {opts.timeout:g}s", problem="timeout"
+                _(
+                    "timeout: %(program)s did not finish within %(seconds)ss",
+                    program=opts.argv[0],
+                    seconds=f"{opts.timeout:g}",
+                ),
+                problem="timeout",
             )
         if self._cancelled and proc.returncode != 0:
             return _STOPPED
         if proc.returncode != 0:
-            why = _last_line(err) or "(no output on stderr)"
-            status = (
-                f"killed by signal {-proc.returncode}" if proc.returncode < 0 else f"exit {proc.returncode}"
-            )
+            why = _last_line(err) or _("(no output on stderr)")
+            if proc.returncode < 0:
+                status = _("killed by signal %(n)d", n=-proc.returncode)
+            else:
+                status = _("exit %(n)d", n=proc.returncode)
             log.warning(
                 "command %s: %s %s: %s", self.label, opts.argv[0], status, why, extra=DELIVERY_FAILURE
             )
-            return DeliveryResult.failure(f"{opts.argv[0]} {status}: {why}", problem="error")
-        return DeliveryResult.success(f"{opts.argv[0]} exit 0")
+            return DeliveryResult.failure(
+                _("%(program)s %(status)s: %(why)s", program=opts.argv[0], status=status, why=why),
+                problem="error",
+            )
+        return DeliveryResult.success(_("%(program)s exit 0", program=opts.argv[0]))
 
     def cancel(self) -> None:
         """Kill the programs running now (and their children), and run no more."""

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from pydantic import Field, field_validator
 
+from ..i18n import N_, _
 from ..models import REMINDER_KINDS, Message
 from .base import DELIVERY_FAILURE, DeliveryResult, Notifier, NotifierOptions, OnResult, Problem
 
@@ -57,7 +58,13 @@ class DesktopOptions(NotifierOptions):
     def _known_critical_kinds(cls, value: list[str]) -> list[str]:
         unknown = [k for k in value if k not in REMINDER_KINDS]
         if unknown:
-            raise ValueError(f"unknown reminder kind {unknown[0]!r}; valid: {', '.join(REMINDER_KINDS)}")
+            raise ValueError(
+                _(
+                    "unknown reminder kind %(kind)s; valid: %(valid)s",
+                    kind=repr(unknown[0]),
+                    valid=", ".join(REMINDER_KINDS),
+                )
+            )
         return value
 
 
@@ -70,16 +77,20 @@ def find_session_bus(env: dict[str, str] | None = None) -> tuple[str | None, str
         if path is not None and not Path(path).exists():
             return (
                 None,
-                f"no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS points to {path}, which does not exist",
+                _(
+                    "no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS points to %(path)s, which does not exist",
+                    path=path,
+                ),
             )
         return address, "DBUS_SESSION_BUS_ADDRESS"
     runtime = env.get("XDG_RUNTIME_DIR") or f"/run/user/{os.getuid()}"
     socket_path = Path(runtime) / "bus"
     if socket_path.exists():
         return f"unix:path={socket_path}", str(socket_path)
-    return None, (
-        f"no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is not set and {socket_path} does not exist "
-        "(is a desktop session running for this user?)"
+    return None, _(
+        "no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is not set and %(path)s does not exist "
+        "(is a desktop session running for this user?)",
+        path=socket_path,
     )
 
 
@@ -88,7 +99,7 @@ def _unix_path(address: str) -> str | None:
     if not first.startswith("unix:"):
         return None
     for part in first[5:].split(","):
-        key, _, value = part.partition("=")
+        key, _sep, value = part.partition("=")
         if key == "path":
             return value
     return None
@@ -137,21 +148,25 @@ class _Capture(logging.Handler):
         return record
 
 
+_NO_SERVER = N_("no notification server (%(name)s) on the session bus %(address)s")
+_NO_BUS = N_("no D-Bus session bus: cannot connect to %(address)s: %(why)s")
+
+
 def _explain(record: logging.LogRecord | None, address: str) -> tuple[str, Problem]:
     if record is None:
-        return "the notification server did not take the notification", "error"
+        return _("the notification server did not take the notification"), "error"
     exc = record.exc_info[1] if record.exc_info else None
     if exc is None:
         return record.getMessage(), "error"
     name = getattr(exc, "type", None)  # dbus_fast.errors.DBusError carries the D-Bus error name
     if name in ("org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.NameHasNoOwner"):
-        return f"no notification server ({NOTIFICATIONS}) on the session bus {address}", "no-server"
+        return _(_NO_SERVER, name=NOTIFICATIONS, address=address), "no-server"
     if isinstance(exc, OSError):
-        return f"no D-Bus session bus: cannot connect to {address}: {exc.strerror or exc}", "no-bus"
+        return _(_NO_BUS, address=address, why=exc.strerror or exc), "no-bus"
     if type(exc).__name__ == "InvalidAddressError":
-        return f"invalid D-Bus address {address!r}: {exc}", "config"
+        return _("invalid D-Bus address %(address)s: %(why)s", address=repr(address), why=exc), "config"
     if type(exc).__name__ == "AuthError":
-        return f"the session bus {address} refused us: {exc}", "no-bus"
+        return _("the session bus %(address)s refused us: %(why)s", address=address, why=exc), "no-bus"
     return f"{type(exc).__name__}: {exc}", "error"
 
 
@@ -160,7 +175,7 @@ class DesktopNotifier(Notifier):
 
     name = "desktop"
     Options = DesktopOptions
-    summary = "desktop notifications over D-Bus (org.freedesktop.Notifications)"
+    summary = N_("desktop notifications over D-Bus (org.freedesktop.Notifications)")
 
     @property
     def opts(self) -> DesktopOptions:
@@ -206,7 +221,7 @@ class DesktopNotifier(Notifier):
         address, why = find_session_bus()
         if address is None:
             log.warning("desktop %s: %s", self.label, why, extra=DELIVERY_FAILURE)
-            return [DeliveryResult.failure(why, problem="no-bus") for _ in messages]
+            return [DeliveryResult.failure(why, problem="no-bus") for _message in messages]
         with _bus_env(address):
             return _run(self._send_all(messages, address))
 
@@ -238,13 +253,18 @@ class DesktopNotifier(Notifier):
                     await asyncio.wait_for(backend.send_notification(notification), opts.timeout)
                 except TimeoutError:
                     # A server that hangs once will hang again: fail the rest now.
-                    detail = f"timeout: the notification server did not answer within {opts.timeout:g}s"
+                    detail = _(
+                        "timeout: the notification server did not answer within %(seconds)ss",
+                        seconds=f"{opts.timeout:g}",
+                    )
                     log.warning("desktop %s: %s", self.label, detail, extra=DELIVERY_FAILURE)
-                    results.extend(DeliveryResult.failure(detail, problem="timeout") for _ in messages[i:])
+                    results.extend(
+                        DeliveryResult.failure(detail, problem="timeout") for _message in messages[i:]
+                    )
                     break
                 if dispatched.is_set():
                     capture.take()
-                    results.append(DeliveryResult.success(f"dispatched to {address}"))
+                    results.append(DeliveryResult.success(_("dispatched to %(address)s", address=address)))
                 else:
                     detail, problem = _explain(capture.take(), address)
                     log.warning("desktop %s: %s", self.label, detail, extra=DELIVERY_FAILURE)
@@ -273,7 +293,11 @@ def _check(timeout: float) -> tuple[bool, str]:
     try:
         return _run(asyncio.wait_for(_probe(address), timeout))
     except TimeoutError:
-        return False, f"the session bus {address} did not answer within {timeout:g}s"
+        return False, _(
+            "the session bus %(address)s did not answer within %(seconds)ss",
+            address=address,
+            seconds=f"{timeout:g}",
+        )
 
 
 async def _probe(address: str) -> tuple[bool, str]:
@@ -286,7 +310,7 @@ async def _probe(address: str) -> tuple[bool, str]:
         bus = await MessageBus(bus_address=address).connect()
     except Exception as exc:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return False, f"no D-Bus session bus: cannot connect to {address}: {why}"
+        return False, _(_NO_BUS, address=address, why=why)
     try:
         for method, args in (("NameHasOwner", [NOTIFICATIONS]), ("ListActivatableNames", [])):
             reply = await bus.call(
@@ -304,6 +328,6 @@ async def _probe(address: str) -> tuple[bool, str]:
             value = reply.body[0]
             if value is True or (isinstance(value, list) and NOTIFICATIONS in value):
                 return True, ""
-        return False, f"no notification server ({NOTIFICATIONS}) on the session bus {address}"
+        return False, _(_NO_SERVER, name=NOTIFICATIONS, address=address)
     finally:
         bus.disconnect()

@@ -46,7 +46,7 @@ from typing import Any, Literal, cast
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from ..errors import ConfigError
-from ..i18n import SOURCE_LANGUAGE
+from ..i18n import N_, SOURCE_LANGUAGE, _
 from ..models import Message
 from .base import (
     DELIVERY_FAILURE,
@@ -352,27 +352,42 @@ def _reply(code: int, text: bytes | str) -> str:
     return f"{code} {' '.join(text.split())}".strip()
 
 
+_NO_ANSWER = N_("timeout: no answer from %(where)s")
+_REFUSED = N_("sent; refused %(parts)s")
+
+
 def classify_smtp_error(exc: BaseException, *, host: str, port: int) -> DeliveryResult:
     """Turn an exception from connecting or sending into a failure that names the problem."""
     where = f"{host}:{port}"
     problem: Problem
     if isinstance(exc, socket.gaierror):
-        return DeliveryResult.failure(f"DNS: cannot resolve {host!r}: {exc.strerror or exc}", problem="dns")
+        return DeliveryResult.failure(
+            _("DNS: cannot resolve %(host)s: %(why)s", host=repr(host), why=exc.strerror or exc),
+            problem="dns",
+        )
     if isinstance(exc, ssl.SSLCertVerificationError):
         reason = exc.verify_message or getattr(exc, "reason", None) or str(exc)
         return DeliveryResult.failure(
-            f"TLS: certificate of {where} not trusted: {reason} "
-            "(set ca_file, or fix the server's certificate)",
+            _(
+                "TLS: certificate of %(where)s not trusted: %(why)s "
+                "(set ca_file, or fix the server's certificate)",
+                where=where,
+                why=reason,
+            ),
             problem="tls",
         )
     if isinstance(exc, ssl.SSLError):
+        why = getattr(exc, "reason", None) or exc
         return DeliveryResult.failure(
-            f"TLS: handshake with {where} failed: {getattr(exc, 'reason', None) or exc}", problem="tls"
+            _("TLS: handshake with %(where)s failed: %(why)s", where=where, why=why), problem="tls"
         )
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return DeliveryResult.failure(
-            f"authentication: {where} refused the username or password: "
-            + _reply(exc.smtp_code, exc.smtp_error),
+            _(
+                "authentication: %(where)s refused the username or password: %(reply)s",
+                where=where,
+                reply=_reply(exc.smtp_code, exc.smtp_error),
+            ),
             problem="auth",
             retryable=False,
         )
@@ -382,37 +397,57 @@ def classify_smtp_error(exc: BaseException, *, host: str, port: int) -> Delivery
         return DeliveryResult.failure(f"{where}: {text}", problem=problem, retryable=False)
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         refused = "; ".join(f"{rcpt}: {_reply(code, msg)}" for rcpt, (code, msg) in exc.recipients.items())
-        retry = all(_retryable_code(code) for code, _ in exc.recipients.values())
-        return DeliveryResult.failure(f"recipient refused: {refused}", problem="recipient", retryable=retry)
+        retry = all(_retryable_code(code) for code, _text in exc.recipients.values())
+        return DeliveryResult.failure(
+            _("recipient refused: %(refused)s", refused=refused), problem="recipient", retryable=retry
+        )
     if isinstance(exc, smtplib.SMTPSenderRefused):
         return DeliveryResult.failure(
-            f"sender {exc.sender} refused: {_reply(exc.smtp_code, exc.smtp_error)}",
+            _(
+                "sender %(sender)s refused: %(reply)s",
+                sender=exc.sender,
+                reply=_reply(exc.smtp_code, exc.smtp_error),
+            ),
             problem="rejected",
             retryable=_retryable_code(exc.smtp_code),
         )
     if isinstance(exc, ExchangeTimeout):
         return DeliveryResult.failure(
-            f"timeout: {where} did not finish an exchange within {exc.seconds:g} s", problem="timeout"
+            _(
+                "timeout: %(where)s did not finish an exchange within %(seconds)s s",
+                where=where,
+                seconds=f"{exc.seconds:g}",
+            ),
+            problem="timeout",
         )
     if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(exc.__context__, TimeoutError):
         # smtplib turns a read timeout into "connection unexpectedly closed".
-        return DeliveryResult.failure(f"timeout: no answer from {where}", problem="timeout")
+        return DeliveryResult.failure(_(_NO_ANSWER, where=where), problem="timeout")
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return DeliveryResult.failure(
-            f"connection: {where} closed the connection: {exc}", problem="connection"
+            _("connection: %(where)s closed the connection: %(why)s", where=where, why=exc),
+            problem="connection",
         )
     if isinstance(exc, smtplib.SMTPResponseException):
         return DeliveryResult.failure(
-            f"{where} rejected the message: {_reply(exc.smtp_code, exc.smtp_error)}",
+            _(
+                "%(where)s rejected the message: %(reply)s",
+                where=where,
+                reply=_reply(exc.smtp_code, exc.smtp_error),
+            ),
             problem="rejected",
             retryable=_retryable_code(exc.smtp_code),
         )
     if isinstance(exc, TimeoutError):
-        return DeliveryResult.failure(f"timeout: no answer from {where}", problem="timeout")
+        return DeliveryResult.failure(_(_NO_ANSWER, where=where), problem="timeout")
     if isinstance(exc, ConnectionRefusedError):
-        return DeliveryResult.failure(f"connection: {where} refused the connection", problem="connection")
+        return DeliveryResult.failure(
+            _("connection: %(where)s refused the connection", where=where), problem="connection"
+        )
     if isinstance(exc, OSError):
-        return DeliveryResult.failure(f"connection: {where}: {exc.strerror or exc}", problem="connection")
+        return DeliveryResult.failure(
+            _("connection: %(where)s: %(why)s", where=where, why=exc.strerror or exc), problem="connection"
+        )
     return DeliveryResult.failure(f"{where}: {type(exc).__name__}: {exc}", problem="error")
 
 
@@ -428,7 +463,7 @@ class EmailNotifier(Notifier):
 
     name = "email"
     Options = EmailOptions
-    summary = "e-mail over SMTP (STARTTLS, TLS or a loopback relay)"
+    summary = N_("e-mail over SMTP (STARTTLS, TLS or a loopback relay)")
 
     def __init__(
         self,
@@ -452,7 +487,7 @@ class EmailNotifier(Notifier):
         if options.ca_file is not None:
             ca = self.context.resolve(options.ca_file)
             if not ca.is_file():
-                raise ConfigError(f"ca_file: {ca} does not exist")
+                raise ConfigError(_("ca_file: %(path)s does not exist", path=ca))
 
     # --- configuration ---------------------------------------------------------------------------
 
@@ -461,7 +496,7 @@ class EmailNotifier(Notifier):
         if opts.password_env:
             value = os.environ.get(opts.password_env)
             if not value:
-                self._secret_problem = f"the password variable ${opts.password_env} is not set"
+                self._secret_problem = _("the password variable $%(name)s is not set", name=opts.password_env)
                 return
             self._password = SecretStr(value)
         elif opts.password_file:
@@ -469,12 +504,14 @@ class EmailNotifier(Notifier):
             try:
                 value = path.read_text(encoding="utf-8").rstrip("\r\n")
             except OSError as exc:
-                self._secret_problem = f"cannot read password_file {path}: {exc.strerror or exc}"
+                self._secret_problem = _(
+                    "cannot read password_file %(path)s: %(why)s", path=path, why=exc.strerror or exc
+                )
                 return
             if _readable_by_others(path):
                 log.warning("password_file %s is readable by other users: chmod 600 %s", path, path)
             if not value:
-                self._secret_problem = f"password_file {path} is empty"
+                self._secret_problem = _("password_file %(path)s is empty", path=path)
                 return
             self._password = SecretStr(value)
 
@@ -569,7 +606,7 @@ class EmailNotifier(Notifier):
 
         if self._secret_problem:
             failed = DeliveryResult.failure(self._secret_problem, problem="config", retryable=False)
-            for i, _ in enumerate(messages):
+            for i, _message in enumerate(messages):
                 on_result(i, failed)
             return
         width = min(
@@ -659,7 +696,7 @@ class EmailNotifier(Notifier):
         rcpt = [addr for _name, addr in getaddresses(list(recipients))]
         if not rcpt or not all("@" in r.strip("@") for r in rcpt):
             return DeliveryResult.failure(
-                f"recipient: not an e-mail address: {', '.join(recipients)}",
+                _("recipient: not an e-mail address: %(addresses)s", addresses=", ".join(recipients)),
                 problem="recipient",
                 retryable=False,
             )
@@ -675,8 +712,10 @@ class EmailNotifier(Notifier):
             return self._fail(exc)
         if refused:
             parts = "; ".join(f"{r}: {_reply(code, text)}" for r, (code, text) in refused.items())
-            return DeliveryResult.success(f"sent; refused {parts}")
-        return DeliveryResult.success(f"sent to {', '.join(rcpt)} via {self.opts.host}")
+            return DeliveryResult.success(_(_REFUSED, parts=parts))
+        return DeliveryResult.success(
+            _("sent to %(addresses)s via %(host)s", addresses=", ".join(rcpt), host=self.opts.host)
+        )
 
     def _transaction(self, message: Message, session: Session) -> Transaction | DeliveryResult:
         opts = self.opts
@@ -685,7 +724,7 @@ class EmailNotifier(Notifier):
         except Exception as exc:  # a message that cannot be built fails alone
             log.debug("email %s: cannot send %s", self.label, message.key, exc_info=True)
             return DeliveryResult.failure(
-                f"cannot build the e-mail: {type(exc).__name__}: {exc}", retryable=False
+                _("cannot build the e-mail: %(error)s", error=f"{type(exc).__name__}: {exc}"), retryable=False
             )
         return transaction(
             self._mail_from, self._rcpt_to, data,
@@ -697,8 +736,10 @@ class EmailNotifier(Notifier):
             # Some recipients have it: a retry would send them a duplicate, so it counts as sent.
             parts = "; ".join(f"{rcpt}: {_reply(code, text)}" for rcpt, (code, text) in refused.items())
             log.warning("email %s: some recipients refused %s: %s", self.label, message.key, parts)
-            return DeliveryResult.success(f"sent; refused {parts}")
-        return DeliveryResult.success(f"sent to {len(self._rcpt_to)} recipient(s) via {self.opts.host}")
+            return DeliveryResult.success(_(_REFUSED, parts=parts))
+        return DeliveryResult.success(
+            _("sent to %(n)d recipient(s) via %(host)s", n=len(self._rcpt_to), host=self.opts.host)
+        )
 
     def describe(self) -> dict[str, object]:
         data = super().describe()

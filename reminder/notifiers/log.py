@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import field_validator
 
 from ..files import open_private, private_dir
+from ..i18n import N_, _
 from ..models import Message
 from .base import DeliveryResult, Notifier, NotifierOptions, OnResult
 
@@ -53,7 +54,7 @@ class LogNotifier(Notifier):
 
     name = "log"
     Options = LogOptions
-    summary = "a line on stderr and a JSON line in a file (the default)"
+    summary = N_("a line on stderr and a JSON line in a file (the default)")
 
     @property
     def path(self) -> Path:
@@ -82,10 +83,19 @@ class LogNotifier(Notifier):
             # One write of the whole line: O_APPEND makes it atomic against other writers.
             written = os.write(fd, line)
             if written != len(line):
-                return DeliveryResult.failure(f"short write to {self.path} ({written}/{len(line)} bytes)")
+                return DeliveryResult.failure(
+                    _(
+                        "short write to %(path)s (%(written)d/%(size)d bytes)",
+                        path=self.path,
+                        written=written,
+                        size=len(line),
+                    )
+                )
             os.fsync(fd)
         except OSError as exc:
-            return DeliveryResult.failure(f"cannot write {self.path}: {exc.strerror or exc}")
+            return DeliveryResult.failure(
+                _("cannot write %(path)s: %(why)s", path=self.path, why=exc.strerror or exc)
+            )
         opts = self.options
         assert isinstance(opts, LogOptions)
         log.log(_LEVELS[opts.level], "reminder %s [%s] %s", message.case_id, message.kind, message.subject)
@@ -108,8 +118,10 @@ class LogNotifier(Notifier):
         try:
             fd = self._open()
         except OSError as exc:
-            failed = DeliveryResult.failure(f"cannot open {self.path}: {exc.strerror or exc}")
-            for i, _ in enumerate(messages):
+            failed = DeliveryResult.failure(
+                _("cannot open %(path)s: %(why)s", path=self.path, why=exc.strerror or exc)
+            )
+            for i, _message in enumerate(messages):
                 results.append(failed)
                 if on_result is not None:
                     on_result(i, failed)
@@ -130,7 +142,7 @@ class LogNotifier(Notifier):
             directory = directory.parent
         target = path if path.exists() else directory
         if not os.access(target, os.W_OK):
-            return False, f"{target} is not writable"
+            return False, _("%(path)s is not writable", path=target)
         return True, ""
 
     def describe(self) -> dict[str, object]:
