@@ -27,6 +27,7 @@ from .evidence import (
     list_entries,
 )
 from .evidence_files import TamperedFile, attachment_path, blob_sha256
+from .i18n import N_, _
 from .models import EvidenceEntry
 
 if TYPE_CHECKING:
@@ -52,10 +53,20 @@ class Problem:
         if self.seq is None:
             return self.problem
         if self.attachment is not None:
-            return f"attachment {self.attachment} of entry {self.seq}: {self.problem}"
+            return _(
+                "attachment %(name)s of entry %(seq)d: %(problem)s",
+                name=self.attachment,
+                seq=self.seq,
+                problem=self.problem,
+            )
         if self.through is not None:
-            return f"entries {self.seq} to {self.through}: {self.problem}"
-        return f"entry {self.seq}: {self.problem}"
+            return _(
+                "entries %(first)d to %(last)d: %(problem)s",
+                first=self.seq,
+                last=self.through,
+                problem=self.problem,
+            )
+        return _("entry %(seq)d: %(problem)s", seq=self.seq, problem=self.problem)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +95,14 @@ def _span(first: int, last: int, problem: str) -> Problem:
 
 def _numbers(seqs: Sequence[int]) -> str:
     if len(seqs) == 1:
-        return f"entry {seqs[0]}"
+        return _("entry %(seq)d", seq=seqs[0])
     if seqs[-1] - seqs[0] == len(seqs) - 1:
-        return f"entries {seqs[0]} to {seqs[-1]}"
+        return _("entries %(first)d to %(last)d", first=seqs[0], last=seqs[-1])
     shown = ", ".join(str(n) for n in seqs[:10])
-    return f"entries {shown}{', …' if len(seqs) > 10 else ''}"
+    return _("entries %(list)s", list=shown + (", …" if len(seqs) > 10 else ""))
+
+
+_CHANGED = N_("hash mismatch (the entry was changed after it was recorded)")
 
 
 class _Chain:
@@ -108,9 +122,9 @@ class _Chain:
     def own(self, e: EvidenceEntry) -> None:
         if e.scheme == SCHEME_SHA256:
             if self.keyed:
-                self.fail(e.seq, "unkeyed hash after keyed entries (the entry was rewritten)")
+                self.fail(e.seq, _("unkeyed hash after keyed entries (the entry was rewritten)"))
             elif e.hash != entry_hash(e):
-                self.fail(e.seq, "hash mismatch (the entry was changed after it was recorded)")
+                self.fail(e.seq, _(_CHANGED))
         elif e.scheme == SCHEME_HMAC:
             self.keyed = True
             if self.key is None:
@@ -120,16 +134,20 @@ class _Chain:
                     self.foreign.setdefault(str(e.key_id), []).append(e.seq)
                     self.bad.add(e.seq)
                 elif self.recorded.get(e.seq) == mac:
-                    self.fail(e.seq, "hash overwritten (the content is as recorded, the stored hash is not)")
+                    self.fail(
+                        e.seq, _("hash overwritten (the content is as recorded, the stored hash is not)")
+                    )
                 else:
-                    self.fail(e.seq, "hash mismatch (the entry was changed after it was recorded)")
+                    self.fail(e.seq, _(_CHANGED))
         else:
-            self.fail(e.seq, "unreadable or unknown hash scheme (the row was written behind reminder's back)")
+            self.fail(
+                e.seq, _("unreadable or unknown hash scheme (the row was written behind reminder's back)")
+            )
 
     def link(self, e: EvidenceEntry, prev: EvidenceEntry | None) -> None:
         if e.seq == 1:
             if e.prev_hash != "":
-                self.fail(e.seq, "names a previous entry, but it is the first (the chain is broken)")
+                self.fail(e.seq, _("names a previous entry, but it is the first (the chain is broken)"))
         # Only against a previous entry that is present and intact, and from an entry that is
         # intact itself: a missing or changed entry is named already, and a changed entry's link
         # proves nothing.
@@ -139,10 +157,12 @@ class _Chain:
             and not {prev.seq, e.seq} & self.bad
             and e.prev_hash != prev.hash
         ):
-            self.problems.append(Problem(e.seq, "does not follow the previous entry (the chain is broken)"))
+            self.problems.append(
+                Problem(e.seq, _("does not follow the previous entry (the chain is broken)"))
+            )
         if e.corrects is not None and not 1 <= e.corrects < e.seq:
             self.problems.append(
-                Problem(e.seq, f"corrects entry {e.corrects}, which is not an earlier entry")
+                Problem(e.seq, _("corrects entry %(seq)d, which is not an earlier entry", seq=e.corrects))
             )
 
     def attachments(self, e: EvidenceEntry) -> None:
@@ -152,16 +172,22 @@ class _Chain:
                 digest, size = blob_sha256(self.data_dir, att.sha256)
             except FileNotFoundError:
                 where = attachment_path(self.data_dir, att.sha256)
-                self.problems.append(Problem(e.seq, f"missing (expected at {where})", att.name))
+                self.problems.append(
+                    Problem(e.seq, _("missing (expected at %(path)s)", path=where), att.name)
+                )
                 continue
             except TamperedFile as exc:
                 self.problems.append(Problem(e.seq, exc.problem, att.name))
                 continue
             except OSError as exc:
-                self.problems.append(Problem(e.seq, f"unreadable ({exc.strerror or exc})", att.name))
+                self.problems.append(
+                    Problem(e.seq, _("unreadable (%(why)s)", why=exc.strerror or exc), att.name)
+                )
                 continue
             if digest != att.sha256 or size != att.size:
-                self.problems.append(Problem(e.seq, f"changed (sha256 is now {digest[:16]}…)", att.name))
+                self.problems.append(
+                    Problem(e.seq, _("changed (sha256 is now %(hash)s…)", hash=digest[:16]), att.name)
+                )
 
     def fail(self, seq: int, problem: str) -> None:
         self.bad.add(seq)
@@ -172,9 +198,9 @@ def _known_heads(
     db_head: tuple[int, str] | None, witnesses: Sequence[Witness], heads_file: Path
 ) -> list[tuple[int, str, str]]:
     """(entries, MAC of the last, where it was recorded) for every head recorded for the log."""
-    known = [(w.entries, w.mac, f"the heads file {heads_file}") for w in witnesses]
+    known = [(w.entries, w.mac, _("the heads file %(path)s", path=heads_file)) for w in witnesses]
     if db_head is not None:
-        known.append((db_head[0], db_head[1], "the database's head"))
+        known.append((db_head[0], db_head[1], _("the database's head")))
     return known
 
 
@@ -191,20 +217,30 @@ def _heads_problems(
     last = entries[-1].seq if entries else 0
     if db_head is None and entries:
         problems.append(
-            Problem(None, "the log's head is missing from the database (deleted behind reminder's back)")
+            Problem(None, _("the log's head is missing from the database (deleted behind reminder's back)"))
         )
     if known:
         furthest, _mac, source = max(known, key=lambda k: k[0])
         if furthest > last:
             if last:
-                why = f"missing (the log was cut after entry {last}: {source} records {furthest} entries)"
+                why = _(
+                    "missing (the log was cut after entry %(last)d: %(source)s records %(n)d entries)",
+                    last=last,
+                    source=source,
+                    n=furthest,
+                )
             else:
-                why = f"missing (every entry was deleted: {source} records {furthest} entries)"
+                why = _(
+                    "missing (every entry was deleted: %(source)s records %(n)d entries)",
+                    source=source,
+                    n=furthest,
+                )
             problems.append(_span(last + 1, furthest, why))
     if db_head is not None and db_head[0] < last:
-        why = (
-            f"not in the log's head, which ends at entry {db_head[0]} "
-            "(added, or the head moved back, behind reminder's back)"
+        why = _(
+            "not in the log's head, which ends at entry %(seq)d "
+            "(added, or the head moved back, behind reminder's back)",
+            seq=db_head[0],
         )
         problems.append(_span(db_head[0] + 1, last, why))
     named: set[int] = set()
@@ -218,9 +254,13 @@ def _heads_problems(
             key is not None
             and key.mac(canonical_json(replace(e, scheme=SCHEME_HMAC, key_id=key.key_id))) == mac
         ):
-            why = "keyed hash replaced by an unkeyed one (the content is as recorded)"
+            why = _("keyed hash replaced by an unkeyed one (the content is as recorded)")
         else:
-            why = f"changed after it was recorded ({source} recorded its hash as {mac[:HEAD_PREFIX]})"
+            why = _(
+                "changed after it was recorded (%(source)s recorded its hash as %(hash)s)",
+                source=source,
+                hash=mac[:HEAD_PREFIX],
+            )
         problems.append(Problem(n, why))
     return problems
 
@@ -229,19 +269,30 @@ def _key_problems(chain: _Chain, key: EvidenceKey | None, keys: KeyDir) -> list[
     """Keyed entries that cannot be checked here: no key, or another machine's key."""
     problems = []
     if chain.unchecked:
-        why = (
-            f"cannot check {_numbers(chain.unchecked)}: keyed, and the evidence key "
-            f"{keys.key_path} is missing (restore it from a backup of that directory)"
+        why = _(
+            "cannot check %(entries)s: keyed, and the evidence key %(path)s is missing "
+            "(restore it from a backup of that directory)",
+            entries=_numbers(chain.unchecked),
+            path=keys.key_path,
         )
         problems.append(Problem(None, why))
     mine = key.key_id if key is not None else "none"
     for other, seqs in chain.foreign.items():
-        them = "it" if len(seqs) == 1 else "them"
-        why = (
-            f"{_numbers(seqs)}: hash mismatch, recorded with evidence key {other}, not this machine's "
-            f"({mine}, {keys.key_path}): if another machine recorded {them}, check {them} there or copy "
-            f"its key here; otherwise {them} changed"
-        )
+        values = {"entries": _numbers(seqs), "other": other, "mine": mine, "path": keys.key_path}
+        if len(seqs) == 1:
+            why = _(
+                "%(entries)s: hash mismatch, recorded with evidence key %(other)s, not this machine's "
+                "(%(mine)s, %(path)s): if another machine recorded it, check it there or copy "
+                "its key here; otherwise it changed",
+                **values,
+            )
+        else:
+            why = _(
+                "%(entries)s: hash mismatch, recorded with evidence key %(other)s, not this machine's "
+                "(%(mine)s, %(path)s): if another machine recorded them, check them there or copy "
+                "its key here; otherwise them changed",
+                **values,
+            )
         problems.append(Problem(None, why))
     return problems
 
@@ -263,7 +314,7 @@ def verify(
     for e in entries:
         expected = prev.seq + 1 if prev is not None else 1
         if e.seq > expected:
-            chain.problems.append(_span(expected, e.seq - 1, "missing (deleted from the database)"))
+            chain.problems.append(_span(expected, e.seq - 1, _("missing (deleted from the database)")))
         chain.own(e)
         chain.link(e, prev)
         chain.attachments(e)
@@ -278,7 +329,10 @@ def verify(
         if found:
             checked = found[-1]
         else:
-            why = f"no entry has the head {head.lower()}: the log was cut or rewritten after it was recorded"
+            why = _(
+                "no entry has the head %(head)s: the log was cut or rewritten after it was recorded",
+                head=head.lower(),
+            )
             problems.append(Problem(None, why))
     last = entries[-1] if entries else None
     report = VerifyReport(

@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 from .errors import ConfigError
-from .i18n import N_, _
 
 TYPE_CHECKING = False  # not typing's: importing typing costs the start-up fast path (see entry.py)
 
@@ -129,8 +128,7 @@ def read_toml(location: ConfigLocation) -> dict[str, Any]:
     block the read for ever), a device or a symlink loop is an error, with the reason.
     """
     path, named = location.path, location.source != "user config directory"
-    named_by = _(" (named by %(source)s)", source=location.source) if named else ""
-    text = _read_config_file(path, named_by, optional=not named)
+    text = _read_config_file(path, _NamedBy(location.source if named else None), optional=not named)
     if text is None:
         return {}
     import tomllib  # only when there is a file: keeps `reminder list` on defaults lean
@@ -142,6 +140,18 @@ def read_toml(location: ConfigLocation) -> dict[str, Any]:
         raise ConfigError(
             _("%(path)s: TOML syntax error: %(error)s", path=location.path, error=_toml_error(exc))
         ) from None
+
+
+def _(msgid: str, /, **named: object) -> str:
+    # i18n is imported here, on the error paths only: `reminder list --json` reads the config
+    # through this module on its start-up budget (entry.py) and never needs a translation.
+    from .i18n import _ as translate
+
+    return translate(msgid, **named)
+
+
+def N_(msgid: str) -> str:
+    return msgid  # marked for extraction, translated where shown (as i18n.N_)
 
 
 def _toml_error(exc: Exception) -> str:
@@ -160,10 +170,22 @@ def _toml_error(exc: Exception) -> str:
     )
 
 
+class _NamedBy:
+    """ " (named by --config)" in an error, said only when an error is (see _ above)."""
+
+    __slots__ = ("source",)
+
+    def __init__(self, source: str | None) -> None:
+        self.source = source
+
+    def __str__(self) -> str:
+        return _(" (named by %(source)s)", source=self.source) if self.source else ""
+
+
 _CANNOT_READ = N_("%(path)s: cannot read the config file%(named_by)s: %(why)s")
 
 
-def _read_config_file(path: Path, named_by: str, *, optional: bool) -> str | None:
+def _read_config_file(path: Path, named_by: _NamedBy, *, optional: bool) -> str | None:
     """The file's text; None if it is not there and ``optional``; else ConfigError saying why."""
     import errno
     import stat

@@ -140,3 +140,20 @@ def test_pdf_dossier_in_chinese_uses_the_simplified_chinese_font(
     assert "CJK-SC" in fonts or "CJKsc" in fonts, fonts  # the mainland's Han forms, not boxes
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
     assert "投诉材料" in text and "审核期" in text and "日期依据" in text
+
+
+def test_a_tampered_log_is_reported_in_chinese(run_cli: RunCli, case_id: str, tmp_env: TmpEnv) -> None:
+    from test_evidence_integrity import attack
+
+    attack(
+        tmp_env.db_path,
+        ("UPDATE evidence SET summary = '从未打过电话' WHERE case_id = ? AND seq = 1", (case_id,)),
+    )
+    result = run_cli("export", case_id, "--format", "md", "--output", "-", env=ZH)
+    assert result.returncode == 1  # written all the same: it is the record, and says so inside
+    assert "**证据记录未通过核对：**" in result.stdout
+    assert "- 第 1 条：哈希值不符（该条目在记录之后被改动过）" in result.stdout
+    assert result.stderr.startswith(f"错误：事项 {case_id} 的证据记录未通过核对：第 1 条：哈希值不符")
+    verify = run_cli("evidence", "verify", case_id, env=ZH)
+    assert verify.returncode == 1
+    assert "第 1 条：哈希值不符（该条目在记录之后被改动过）" in verify.stderr
