@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .case_config import case_today, template_for, window_for
 from .dates import Moment, check_not_future
 from .errors import InputError
+from .i18n import _
 from .models import CASE_KINDS, Case, ChecklistItem, Closure, EvidenceEntry, ReviewWindow, Unit
 from .planning import list_reminders, plan_case
 from .store import StatusFilter, Store
@@ -140,7 +141,9 @@ def _placed(
 
 def _check_timezone(name: str) -> str:
     if not is_timezone(name):
-        raise InputError(f"unknown time zone {name!r}; use an IANA name such as 'Asia/Bahrain'")
+        raise InputError(
+            _("unknown time zone %(value)s; use an IANA name such as 'Asia/Bahrain'", value=repr(name))
+        )
     return name
 
 
@@ -157,7 +160,14 @@ def _check_kind(settings: Settings, kind: str) -> str:
     if kind in CASE_KINDS or kind in settings.templates:
         return kind
     valid = ", ".join([*CASE_KINDS, *sorted(settings.templates)])
-    raise InputError(f"unknown kind {kind!r}; use one of {valid} (or add [templates.{kind}] to the config)")
+    raise InputError(
+        _(
+            "unknown kind %(kind)s; use one of %(valid)s (or add [templates.%(name)s] to the config)",
+            kind=repr(kind),
+            valid=valid,
+            name=kind,
+        )
+    )
 
 
 def _check_preset(settings: Settings, name: str | None) -> str | None:
@@ -166,7 +176,11 @@ def _check_preset(settings: Settings, name: str | None) -> str | None:
     # settings.presets already holds the shipped presets beside the config's own.
     if name not in settings.presets:
         raise InputError(
-            f"unknown escalation preset {name!r}; use one of {', '.join(sorted(settings.presets))}"
+            _(
+                "unknown escalation preset %(name)s; use one of %(valid)s",
+                name=repr(name),
+                valid=", ".join(sorted(settings.presets)),
+            )
         )
     return name
 
@@ -177,9 +191,9 @@ def _text(value: object, name: str, *, required: bool = False) -> str | None:
     elif isinstance(value, str):
         text = value.strip() or None
     else:
-        raise InputError(f"{name} must be text, got {value!r}")
+        raise InputError(_("%(name)s must be text, got %(value)s", name=name, value=repr(value)))
     if required and text is None:
-        raise InputError(f"{name} must not be empty")
+        raise InputError(_("%(name)s must not be empty", name=name))
     return text
 
 
@@ -239,7 +253,7 @@ def add_case(
     else:
         # The configured subdivision belongs to the configured country only.
         case_subdivision = d.subdivision if case_country == d.country else None
-    _, items = template_for(settings, kind)
+    _warning, items = template_for(settings, kind)
     zone_name = _check_timezone(timezone) if timezone else d.timezone
     day, day_time = _placed(submitted, submitted_time, now, zone_name)
     case = Case(
@@ -299,11 +313,15 @@ def edit_case(
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise InputError(
-            f"cannot edit {', '.join(sorted(unknown))}; editable: {', '.join(sorted(EDITABLE_FIELDS))}"
+            _(
+                "cannot edit %(fields)s; editable: %(editable)s",
+                fields=", ".join(sorted(unknown)),
+                editable=", ".join(sorted(EDITABLE_FIELDS)),
+            )
         )
     given = {k: v for k, v in changes.items() if v is not None}
     if not given:
-        raise InputError("nothing to change: give at least one field to edit")
+        raise InputError(_("nothing to change: give at least one field to edit"))
     for name in ("title", "organisation"):
         if name in given:
             given[name] = _text(given[name], name, required=True)
@@ -344,7 +362,7 @@ def edit_case(
         else:
             store.update_case(case)
         if "kind" in given and not old.checklist:
-            _, items = template_for(settings, case.kind)
+            _warning, items = template_for(settings, case.kind)
             if items:
                 store.add_checklist_items(case.id, list(items))
                 case = replace(case, checklist=store.get_checklist(case.id))
@@ -359,8 +377,14 @@ def close_case(
     with store.atomic():
         old = store.get_case(case_id)
         if old.status == "closed":
-            when = old.closed_at.date().isoformat() if old.closed_at else "earlier"
-            raise InputError(f"case {old.id} is already closed ({when}); 'reminder reopen {old.id}' first")
+            when = old.closed_at.date().isoformat() if old.closed_at else _("earlier")
+            raise InputError(
+                _(
+                    "case %(id)s is already closed (%(when)s); 'reminder reopen %(id)s' first",
+                    id=old.id,
+                    when=when,
+                )
+            )
         case = replace(
             old, status="closed", resolution=_text(resolution, "resolution"), closed_at=now, updated_at=now
         )
@@ -374,7 +398,7 @@ def reopen_case(store: Store, settings: Settings, case_id: str, *, now: datetime
     with store.atomic():
         old = store.get_case(case_id)
         if old.status == "open":
-            raise InputError(f"case {old.id} is already open")
+            raise InputError(_("case %(id)s is already open", id=old.id))
         case = replace(old, status="open", resolution=None, closed_at=None, updated_at=now)
         store.update_case(case)
         _after_case_change(store, settings, case, now)
@@ -417,7 +441,7 @@ def get_case_view(
 
     case = store.get_case(case_id)
     window = window_for(settings, case, explain=True) if explain else store.get_window(case.id)
-    warning, _ = template_for(settings, case.kind)
+    warning, _items = template_for(settings, case.kind)
     entries = list_entries(store, case.id)
     preset = settings.presets.get(case.preset) if case.preset else None
     return CaseView(
@@ -441,7 +465,7 @@ def check_item(store: Store, case_id: str, item: str, *, now: datetime, undo: bo
     with store.atomic():
         case = store.get_case(case_id)
         if not case.checklist:
-            raise InputError(f"case {case.id} has no checklist")
+            raise InputError(_("case %(id)s has no checklist", id=case.id))
         position = _find_item(case, item)
         ticked = store.set_item_done(case.id, position, done=not undo, at=now)
         store.touch(case.id, now)
@@ -454,7 +478,14 @@ def _find_item(case: Case, item: str) -> int:
         position = int(wanted)
         if any(i.position == position for i in case.checklist):
             return position
-        raise InputError(f"case {case.id} has no checklist item {position} (items 1–{len(case.checklist)})")
+        raise InputError(
+            _(
+                "case %(id)s has no checklist item %(n)d (items 1–%(last)d)",
+                id=case.id,
+                n=position,
+                last=len(case.checklist),
+            )
+        )
     from .shipped import localised
 
     # An item reminder shipped matches as the user reads it too (用完 as well as "Use up").
@@ -466,9 +497,17 @@ def _find_item(case: Case, item: str) -> int:
     if len(matches) == 1:
         return matches[0].position
     if not matches:
-        raise InputError(f"no checklist item of case {case.id} matches {item!r}; give its number")
+        raise InputError(
+            _(
+                "no checklist item of case %(id)s matches %(item)s; give its number",
+                id=case.id,
+                item=repr(item),
+            )
+        )
     listed = ", ".join(f"{i.position} ({i.text[:30]})" for i in matches)
-    raise InputError(f"{item!r} matches several items: {listed}; give its number")
+    raise InputError(
+        _("%(item)s matches several items: %(listed)s; give its number", item=repr(item), listed=listed)
+    )
 
 
 def refresh_windows(store: Store, settings: Settings, *, now: datetime) -> list[Case]:
@@ -477,7 +516,7 @@ def refresh_windows(store: Store, settings: Settings, *, now: datetime) -> list[
     moved: list[Case] = []
     with store.atomic():
         for case, stored in store.list_cases_with_windows("open"):
-            _, window = _with_window(settings, case)
+            _case, window = _with_window(settings, case)
             if stored is None or (stored.opens, stored.deadline, stored.tentative) != (
                 window.opens,
                 window.deadline,

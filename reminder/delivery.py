@@ -245,13 +245,15 @@ def _take_due(shared: _Pass, now: datetime, labels: set[str]) -> dict[str, list[
             unconfigured.append((latest, earlier))
     with store.atomic():  # one commit for the whole catch-up, not one per case
         report.superseded = outbox.supersede_all(store, folded, now)
+        from .i18n import _
+
         for latest, earlier in unconfigured:
             # The notifier was removed from the config: nothing can send these.
             for delivery_id in [*earlier, latest.id]:
                 outbox.record_failure(
                     store,
                     delivery_id,
-                    f"notifier {latest.notifier!r} is not configured",
+                    _("notifier %(name)s is not configured", name=repr(latest.notifier)),
                     now,
                     retry,
                     retryable=False,
@@ -400,7 +402,9 @@ def _case_for_message(store: Store, case_id: str) -> tuple[Case, ReviewWindow, l
     case = store.get_case(case_id)
     window = store.get_window(case.id)
     if window is None:
-        raise InputError(f"case {case.id} has no review window")
+        from .i18n import _
+
+        raise InputError(_("case %(id)s has no review window", id=case.id))
     from .evidence import list_entries
 
     return case, window, list_entries(store, case.id)

@@ -88,7 +88,9 @@ def _checked_dossier(
     store: Store, settings: Settings, case_id: str, *, now: datetime, fmt: str
 ) -> tuple[Dossier, VerifyReport]:
     if fmt not in ("md", "html", "zip", "pdf"):
-        raise InputError(f"unknown dossier format {fmt!r}; use md, html, zip or pdf")
+        from .i18n import _
+
+        raise InputError(_("unknown dossier format %(format)s; use md, html, zip or pdf", format=repr(fmt)))
     dossier = build_dossier(store, settings, case_id, now=now)
     report = dossier.verification
     if report is None:  # pragma: no cover - build_dossier always verifies
@@ -106,8 +108,10 @@ def _dossier_bytes(dossier: Dossier, fmt: str, data_dir: Path) -> bytes:
     if fmt == "html":
         return render_html(dossier).encode("utf-8")
     if fmt == "pdf":
+        from .i18n import current_language
         from .pdf import html_to_pdf
 
         # No base URL: the dossier's images are data: URIs, so the renderer may read no file at all.
-        return html_to_pdf(render_html(dossier), lang="en")
+        # The dossier speaks the user's language: the PDF's fonts and shaping follow it.
+        return html_to_pdf(render_html(dossier), lang=current_language())
     return zip_bytes(dossier, data_dir)

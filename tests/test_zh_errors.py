@@ -16,6 +16,8 @@ from conftest import RunCli, TmpEnv
 from english_leaks import english_leaks
 
 ZH = {"LANG": "zh_CN.UTF-8"}
+# The kinds a person types after --kind, listed in the error as typed.
+KINDS = {"cancellation", "refund", "permit", "visa", "data-request", "complaint", "other", "sim-cancellation"}
 KEYS = {"defaults.unit", "defaults.hour", "defaults.max_dayz", "defaults.timezone", "defaults.country"}
 EN = {"LANG": "C.UTF-8"}
 
@@ -70,6 +72,11 @@ def one_chinese_error(result: object, code: int = 2, allow: set[str] | None = No
          {"YYYY-MM-DD"}),
         ("", ("add", "--title", "x", "--org", "y", "--submitted", "2026-01-01", "--remind", "hour=30"),
          ["--remind 'hour=30' 有误：hour 必须在 0 到 23 之间"], {"hour"}),
+        ("", ("add", "--title", "x", "--org", "y", "--submitted", "2026-01-01", "--kind", "sim"),
+         ["未知的类型 'sim'；请使用以下之一：", "（或在配置文件中添加 [templates.sim]）"],
+         {"sim", "templates.sim", *KINDS}),
+        ("", ("add", "--title", "x", "--org", "y", "--submitted", "2026-01-01", "--preset", "telco"),
+         ["未知的升级处理预设 'telco'；请使用以下之一："], {"telco", "gdpr", "telecom", "telecom-uk"}),
         ("", ("add", "--title", "x", "--org", "y", "--submitted", "2099-01-01"),
          ["提交日期 2099-01-01 晚于今天（Asia/Bahrain 的今天是 ", "如果确实如此，请加上 --future"],
          {"Asia", "Bahrain"}),
