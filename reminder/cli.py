@@ -207,7 +207,8 @@ class ReminderGroup(TranslatedHelp, click.Group):
         as_json = "--json" in argv
         # Until the settings load (a command loads them, then speaks [defaults] language): the
         # language of the config read as plain TOML, for --help, usage errors and a broken config.
-        from .i18n import language_before_settings, set_language
+        from .i18n import set_language
+        from .paths import language_before_settings
 
         if set_language(language_before_settings(_config_in(argv))) != "en":
             install_click_translations()

@@ -121,7 +121,7 @@ def _cache_language(name: str) -> str:
 
 
 def _help() -> int:
-    from .i18n import language_before_settings
+    from .paths import language_before_settings
 
     width = help_width()
     # The settings are not loaded here: [defaults] language is read from the config as plain TOML.

@@ -21,6 +21,8 @@ Library code raises these; only ``cli.py`` maps them to exit codes.
 from __future__ import annotations
 
 __all__ = [
+    "ALREADY_RUNNING",
+    "DATABASE_LOCKED",
     "AlreadyRunning",
     "ConfigError",
     "DatabaseLocked",
@@ -32,6 +34,21 @@ __all__ = [
     "StoreLost",
     "UnknownCountry",
 ]
+
+
+def N_(msgid: str) -> str:
+    return msgid  # marked for translation (as i18n.N_); errors.py imports nothing of reminder
+
+
+# The messages of the errors that build their own; the raiser passes them translated
+# (``AlreadyRunning(pid, _(ALREADY_RUNNING, pid=pid))``), as every message is.
+ALREADY_RUNNING = N_("a reminder daemon is already running (pid %(pid)s)")
+DATABASE_LOCKED = N_(
+    "%(path)s: the database is locked: another process has held its write lock for over "
+    "%(seconds)s s (another reminder command, the daemon, or a sqlite3 shell left inside a "
+    "transaction); try again in a moment, see 'reminder status' for the daemon, and end any "
+    "open sqlite3 transaction (COMMIT or ROLLBACK)"
+)
 
 
 class ReminderError(Exception):
@@ -67,32 +84,17 @@ class StoreError(ReminderError):
 class AlreadyRunning(StoreError):
     """Another daemon holds the lock on this data directory."""
 
-    def __init__(self, pid: int | None) -> None:
+    def __init__(self, pid: int | None, message: str | None = None) -> None:
         self.pid = pid
-        from .i18n import _
-
-        super().__init__(
-            _("a reminder daemon is already running (pid %(pid)s)", pid=pid if pid is not None else "?")
-        )
+        super().__init__(message or ALREADY_RUNNING % {"pid": pid if pid is not None else "?"})
 
 
 class DatabaseLocked(StoreError):
     """Another connection held the database's write lock past the busy timeout."""
 
-    def __init__(self, path: object, waited: float) -> None:
-        from .i18n import _
-
+    def __init__(self, path: object, waited: float, message: str | None = None) -> None:
         self.path = path
-        super().__init__(
-            _(
-                "%(path)s: the database is locked: another process has held its write lock for over "
-                "%(seconds)s s (another reminder command, the daemon, or a sqlite3 shell left inside a "
-                "transaction); try again in a moment, see 'reminder status' for the daemon, and end any "
-                "open sqlite3 transaction (COMMIT or ROLLBACK)",
-                path=path,
-                seconds=f"{waited:g}",
-            )
-        )
+        super().__init__(message or DATABASE_LOCKED % {"path": path, "seconds": f"{waited:g}"})
 
 
 class StoreLost(StoreError):

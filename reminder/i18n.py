@@ -4,7 +4,8 @@ Two languages are in play, and they are kept apart:
 
 - the **user's language**, for everything reminder shows the person running it (the
   CLI, reminders, the dossier). :func:`set_language` fixes it once per process from
-  ``[defaults] language`` (or ``$REMINDER_DEFAULTS__LANGUAGE``); without it the locale
+  ``[defaults] language`` (or ``$REMINDER_DEFAULTS__LANGUAGE``; before the settings load,
+  :func:`reminder.paths.language_before_settings` reads it); without it the locale
   variables decide (:func:`locale_language`), else English. :func:`_`, :func:`ngettext`
   and :func:`pgettext` translate into it.
 - an **explicit language**, for text someone else reads: a notifier table's own
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     import gettext
     from collections.abc import Mapping
     from datetime import date, datetime
-    from pathlib import Path
     from types import TracebackType
 
 __all__ = [
@@ -50,7 +50,6 @@ __all__ = [
     "format_date",
     "format_datetime",
     "gettext_for",
-    "language_before_settings",
     "language_error",
     "locale_language",
     "ngettext",
@@ -152,27 +151,6 @@ def resolve_language(configured: str | None = None, environ: Mapping[str, str] |
         if found is not None:
             return found
     return locale_language(environ)
-
-
-def language_before_settings(config: Path | None = None) -> str:
-    """The user's language before the settings are validated: for the start-up fast paths and
-    for the errors of a config that does not load.
-
-    ``$REMINDER_DEFAULTS__LANGUAGE``, else ``[defaults] language`` of the config file read as
-    plain TOML (no pydantic), else the locale. A value that is not a language is passed over
-    here: loading the settings reports it.
-    """
-    value: object = os.environ.get("REMINDER_DEFAULTS__LANGUAGE")
-    if not value:
-        from .errors import ReminderError
-        from .paths import config_location, read_toml
-
-        try:
-            defaults = read_toml(config_location(config)).get("defaults")
-        except ReminderError:
-            defaults = None
-        value = defaults.get("language") if isinstance(defaults, dict) else None
-    return resolve_language(value if isinstance(value, str) else None)
 
 
 def set_language(configured: str | None) -> str:

@@ -33,6 +33,7 @@ __all__ = [
     "ConfigLocation",
     "config_location",
     "default_store_path",
+    "language_before_settings",
     "read_toml",
     "store_path_fast",
     "user_config_path",
@@ -247,3 +248,25 @@ def store_path_fast(explicit: Path | None = None) -> Path:
     if isinstance(store, dict) and isinstance(store.get("path"), str):
         return Path(store["path"]).expanduser()
     return default_store_path()
+
+
+def language_before_settings(config: Path | None = None) -> str:
+    """The user's language before the settings are validated: for the start-up fast paths and
+    for the errors of a config that does not load.
+
+    ``$REMINDER_DEFAULTS__LANGUAGE``, else ``[defaults] language`` of the config file read as
+    plain TOML (no pydantic), else the locale. A value that is not a language is passed over
+    here: loading the settings reports it.
+    """
+    value: object = os.environ.get("REMINDER_DEFAULTS__LANGUAGE")
+    if not value:
+        from .errors import ReminderError
+
+        try:
+            defaults = read_toml(config_location(config)).get("defaults")
+        except ReminderError:
+            defaults = None
+        value = defaults.get("language") if isinstance(defaults, dict) else None
+    from .i18n import resolve_language
+
+    return resolve_language(value if isinstance(value, str) else None)

@@ -13,7 +13,7 @@ import select
 import signal
 from pathlib import Path
 
-from .errors import AlreadyRunning, StoreError
+from .errors import ALREADY_RUNNING, AlreadyRunning, StoreError
 from .files import open_private, private_dir
 from .i18n import _
 
@@ -55,11 +55,11 @@ class PidLock:
             except BlockingIOError:
                 if not _only_readers(fd):
                     os.close(fd)
-                    raise AlreadyRunning(_read_pid(self.path)) from None
+                    raise _already_running(self.path) from None
                 _pause(LOCK_PAUSE_SECONDS)  # `reminder status` looks for an instant: wait that out
         else:
             os.close(fd)
-            raise AlreadyRunning(_read_pid(self.path))
+            raise _already_running(self.path)
         try:
             os.ftruncate(fd, 0)
             os.write(fd, f"{os.getpid()}\n".encode())
@@ -134,3 +134,8 @@ def poke(data_dir: Path) -> bool:
     except OSError:
         return False
     return True
+
+
+def _already_running(path: Path) -> AlreadyRunning:
+    pid = _read_pid(path)
+    return AlreadyRunning(pid, _(ALREADY_RUNNING, pid=pid if pid is not None else "?"))

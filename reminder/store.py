@@ -40,7 +40,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-from .errors import DatabaseLocked, InputError, NotFound, StoreError
+from .errors import DATABASE_LOCKED, DatabaseLocked, InputError, NotFound, StoreError
 from .files import private_dir
 from .i18n import _, pgettext
 from .listing import case_docs, code_stamp, status_filter
@@ -533,7 +533,8 @@ def _store_error(path: Path, exc: sqlite3.Error, doing: str = "") -> StoreError:
     """The StoreError for a failed SQLite call. SQLite reports a write lock held past the busy
     timeout as a bare "database is locked", which tells the user neither who nor what to do."""
     if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
-        return DatabaseLocked(path, BUSY_TIMEOUT_MS / 1000)
+        waited = BUSY_TIMEOUT_MS / 1000
+        return DatabaseLocked(path, waited, _(DATABASE_LOCKED, path=path, seconds=f"{waited:g}"))
     return StoreError(_("%(path)s: %(doing)s%(error)s", path=path, doing=doing, error=exc))
 
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from conftest import REPO, RunCli, TmpEnv
 
-from reminder import i18n
+from reminder import i18n, paths
 from reminder.config import load_settings
 from reminder.errors import ConfigError, InputError
 
@@ -87,14 +87,14 @@ def test_config_beats_the_locale_and_the_environment_beats_the_file(
     tmp_env.write_config('[defaults]\nlanguage = "en"\n')
     assert load_settings().defaults.language == "en"
     assert i18n.resolve_language(load_settings().defaults.language) == "en"  # the file beats the locale
-    assert i18n.language_before_settings() == "en"
+    assert paths.language_before_settings() == "en"
 
     # REMINDER_DEFAULTS__LANGUAGE overrides the file, as every REMINDER_<SECTION>__<KEY> does.
     monkeypatch.setenv("REMINDER_DEFAULTS__LANGUAGE", "zh-CN")
     monkeypatch.setenv("LANG", "en_US.UTF-8")
     monkeypatch.delenv("LANGUAGE")
     assert load_settings().defaults.language == "zh_CN"  # stored in its canonical spelling
-    assert i18n.language_before_settings() == "zh_CN"
+    assert paths.language_before_settings() == "zh_CN"
 
 
 def test_language_before_settings_passes_over_a_bad_value(
@@ -102,13 +102,13 @@ def test_language_before_settings_passes_over_a_bad_value(
 ) -> None:
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
     tmp_env.write_config('[defaults]\nlanguage = "fr"\n')
-    assert i18n.language_before_settings() == "zh_CN"  # loading the settings reports "fr"
+    assert paths.language_before_settings() == "zh_CN"  # loading the settings reports "fr"
     tmp_env.write_config("[defaults\n")
-    assert i18n.language_before_settings() == "zh_CN"
+    assert paths.language_before_settings() == "zh_CN"
     tmp_env.write_config('[defaults]\nlanguage = "zh_CN"\n')
     monkeypatch.setenv("LANG", "C.UTF-8")
-    assert i18n.language_before_settings() == "zh_CN"
-    assert i18n.language_before_settings(tmp_env.root / "missing.toml") == "en"
+    assert paths.language_before_settings() == "zh_CN"
+    assert paths.language_before_settings(tmp_env.root / "missing.toml") == "en"
 
 
 @pytest.mark.parametrize(
