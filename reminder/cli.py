@@ -1200,23 +1200,25 @@ def presets_command(ctx: click.Context, as_json: bool) -> None:
     """
     from .presets import presets_listing
 
-    listing = presets_listing(settings_from(ctx).presets)
+    presets = settings_from(ctx).presets
     if as_json:
-        echo_json(listing)
+        echo_json(presets_listing(presets))
         return
-    for i, p in enumerate(listing):
-        click.echo(("\n" if i else "") + str(p["name"]) + (f" — {p['title']}" if p["title"] else ""))
-        for rule in p["steps"]:  # type: ignore[attr-defined]
+    # For people: the shipped texts in their language, the config's own as written.
+    for i, (name, preset) in enumerate(sorted(presets.items())):
+        click.echo(("\n" if i else "") + name + (f" — {localised(preset.title)}" if preset.title else ""))
+        for rule in preset.steps:
             period = ""
-            if rule["valid_from"]:
-                period += _(" (for requests from %(day)s)", day=rule["valid_from"])
-            if rule["valid_until"]:
-                period += _(" (for requests before %(day)s)", day=rule["valid_until"])
-            click.echo(f"  {rule['after']}: {rule['step']}{period}")
-            if rule["source"]:
-                click.echo(_("    source: %(source)s", source=rule["source"]))
-        if p["source"]:
-            click.echo(_("  source: %(source)s", source=p["source"]))
+            if rule.valid_from:
+                period += _(" (for requests from %(day)s)", day=rule.valid_from.isoformat())
+            if rule.valid_until:
+                period += _(" (for requests before %(day)s)", day=rule.valid_until.isoformat())
+            step = _("%(when)s: %(step)s", when=rule.describe_for_people(), step=localised(rule.step))
+            click.echo(f"  {step}{period}")
+            if rule.source:
+                click.echo(_("    source: %(source)s", source=localised(rule.source)))
+        if preset.source:
+            click.echo(_("  source: %(source)s", source=localised(preset.source)))
 
 
 @cli.command("edit")

@@ -174,3 +174,14 @@ def test_notifier_reports_in_chinese(run_cli: RunCli, tmp_env: TmpEnv) -> None:
     assert any("通过 SMTP 发送电子邮件" in line for line in summaries), result.stdout
     english = run_cli("notify", "test", env=EN)
     assert english.stdout == "cmd  FAILED (error)       false exit 1: (no output on stderr)\n"
+
+
+def test_presets_in_chinese(run_cli: RunCli) -> None:
+    result = run_cli("presets", env=ZH)
+    assert result.returncode == 0, result.stderr
+    assert "telecom — 电信投诉 → 先找运营商，再找监管机构（如巴林 TRA）\n" in result.stdout
+    assert "  截止日期后 3 个工作日：再次致电运营商，要求书面答复并索取投诉编号\n" in result.stdout
+    english = run_cli("presets", env=EN)
+    assert "  3 business days after the deadline: Call the operator again;" in english.stdout
+    # Scripts read the rules as the config writes them, in either language.
+    assert run_cli("presets", "--json", env=ZH).stdout == run_cli("presets", "--json", env=EN).stdout
