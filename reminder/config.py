@@ -21,6 +21,7 @@ from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -35,6 +36,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .addresses import check_email_address
+from .backends import is_postgres_url, redact_url
 from .childenv import note_secret_env, secret_env_names
 from .errors import ConfigError, UnknownCountry
 from .i18n import LANGUAGES, _, language_error, normalise_language
@@ -155,14 +157,62 @@ class DefaultsSettings(_Section):
 
 
 class StoreSettings(_Section):
-    """Where the SQLite database lives."""
+    """Where the database lives: the SQLite file at ``path`` (the default), or the PostgreSQL
+    database at ``url``, whose password comes from ``password_env``/``password_file`` or from
+    libpq's own ``PGPASSWORD`` and ``~/.pgpass``. ``path``'s directory still holds the local
+    files (the daemon's lock, temporary files) when the database is PostgreSQL."""
 
     path: Path = Field(default_factory=default_store_path)
+    url: str | None = None
+    password_env: str | None = None
+    password_file: Path | None = None
 
-    @field_validator("path")
+    @field_validator("path", "password_file")
     @classmethod
-    def _expand(cls, value: Path) -> Path:
-        return value.expanduser()
+    def _expand(cls, value: Path | None) -> Path | None:
+        return None if value is None else value.expanduser()
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        from .backends import POSTGRES_SCHEMES, redact_url
+
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        parts = urlsplit(value)
+        if parts.scheme not in POSTGRES_SCHEMES:
+            raise ValueError(f"{redact_url(value)!r} is not a PostgreSQL URL; use postgresql://user@host:5432/dbname")
+        if not parts.path.strip("/") and "dbname=" not in parts.query:
+            raise ValueError(f"{redact_url(value)!r} names no database; end it with /dbname")
+        try:
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError:
+            raise ValueError(f"{redact_url(value)!r} has a bad port number") from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_password_source(self) -> StoreSettings:
+        if self.password_env and self.password_file:
+            raise ValueError("set password_env or password_file, not both")
+        return self
+
+    def password(self) -> str | None:
+        """The database password from ``password_env`` or ``password_file``; None leaves it to
+        libpq (``PGPASSWORD``, ``~/.pgpass``, or none). Raises ConfigError naming what is missing."""
+        if self.password_env:
+            value = os.environ.get(self.password_env)
+            if value is None:
+                raise ConfigError(f"[store] password_env: the variable ${self.password_env} is not set")
+            return value
+        if self.password_file:
+            try:
+                return self.password_file.read_text(encoding="utf-8").rstrip("\r\n")
+            except OSError as exc:
+                raise ConfigError(
+                    f"[store] password_file: cannot read {self.password_file}: {exc.strerror or exc}"
+                ) from None
+        return None
 
 
 class ClosureSettings(_Section):
@@ -352,6 +402,8 @@ def load_settings(path: Path | None = None) -> Settings:
     settings._source = location.path if location.exists else None
     # Known from here on, so no child process started later inherits a notifier's secret.
     note_secret_env(secret_env_names(settings.notifiers))
+    if settings.store.url is not None:  # the database's password, and a URL that may carry one
+        note_secret_env(filter(None, [settings.store.password_env, "PGPASSWORD", f"{ENV_PREFIX}STORE__URL"]))
     _check_country(settings, origin)
     log.debug("settings loaded from %s", origin)
     return settings
@@ -432,6 +484,8 @@ def settings_as_dict(settings: Settings, *, mask_secrets: bool = True) -> dict[s
 def _plain(value: Any, *, mask_secrets: bool, secret_key: bool) -> Any:
     if isinstance(value, SecretStr):
         return MASK if mask_secrets else value.get_secret_value()
+    if mask_secrets and isinstance(value, str) and is_postgres_url(value):
+        return redact_url(value)  # a password written into the URL
     if isinstance(value, Mapping):
         return {
             str(k): _plain(

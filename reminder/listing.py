@@ -104,13 +104,14 @@ def case_docs(
     connection's ``text_factory`` makes them: ``str``, or ``bytes`` to write unchanged.
     """
     where, params = status_filter(status, due_before, alias="c.")
-    # julianday() differences are exact for dates; one CASE arm per time zone in use.
+    # julianday() differences are exact for dates; one CASE arm per time zone in use. (PostgreSQL
+    # has a julianday() of the same meaning, see backends/postgres.py, and wants the TEXT cast.)
     arms = " ".join("WHEN ? THEN ?" for _ in today)
     arm_params = tuple(v for tz, d in today.items() for v in (tz, d.toordinal() + _JULIAN_OFFSET))
     days_left = f"CAST(julianday(c.deadline) - CASE c.timezone {arms} END AS INTEGER)" if today else "NULL"
     select = (
         f"SELECT c.id, CASE WHEN c.doc_tail IS NULL THEN c.doc_head "
-        f"ELSE c.doc_head || coalesce({days_left}, 'null') || c.doc_tail END FROM cases AS c"
+        f"ELSE c.doc_head || coalesce(CAST({days_left} AS TEXT), 'null') || c.doc_tail END FROM cases AS c"
     )
     condition = where.removeprefix(" WHERE ")
     dated = " AND ".join(filter(None, [condition, "c.deadline IS NOT NULL"]))

@@ -29,32 +29,53 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import DATABASE_LOCKED, DatabaseLocked, InputError, NotFound, StoreError
-from .files import private_dir
+from .backends import Connection, is_postgres_url
+from .backends.sqlite import (
+    BUSY_TIMEOUT_MS,
+    FILE_MODE,
+    MIGRATIONS,
+    WAL_AUTOCHECKPOINT,
+    Migration,
+    SqliteBackend,
+    m001_cases,
+    m002_outbox,
+    m003_evidence,
+    m004_case_docs,
+    m005_case_doc_split,
+    m006_evidence_keyed,
+    m007_case_letters,
+)
+from .errors import InputError, NotFound, StoreError
 from .i18n import _, pgettext
 from .listing import case_docs, code_stamp, status_filter
 from .models import Case, ChecklistItem, Closure, ReviewWindow, TentativeDay
 
+if TYPE_CHECKING:
+    from .backends.postgres import PgBlobs, PostgresBackend
+    from .config import StoreSettings
+
 __all__ = [
+    "BUSY_TIMEOUT_MS",
     "CASE_ID_ALPHABET",
     "CASE_ID_LENGTH",
     "MIGRATIONS",
     "MIN_ID_PREFIX",
     "Migration",
     "StatusFilter",
+    "FILE_MODE",
+    "WAL_AUTOCHECKPOINT",
     "Store",
     "m001_cases",
+    "m002_outbox",
     "m003_evidence",
     "m004_case_docs",
     "m005_case_doc_split",
@@ -62,14 +83,10 @@ __all__ = [
     "m007_case_letters",
     "new_case_id",
     "normalize_case_id",
+    "open_store",
 ]
 
 log = logging.getLogger(__name__)
-
-BUSY_TIMEOUT_MS = 5000
-# SQLite's own default: a checkpoint in the commit that takes the log past this many pages.
-WAL_AUTOCHECKPOINT = 1000
-FILE_MODE = 0o600
 
 # Case ids are 6 random characters from an alphabet without look-alikes (no 0/o, 1/l/i):
 # short enough to type from a phone screen, random so that two processes adding cases
@@ -83,7 +100,6 @@ _ID_RETRIES = 20
 MIN_ID_PREFIX = 3
 
 StatusFilter = Literal["open", "closed", "all"]
-Migration = Callable[[sqlite3.Connection], None]
 
 
 def new_case_id() -> str:
@@ -95,213 +111,6 @@ def new_case_id() -> str:
 def normalize_case_id(case_id: str) -> str:
     """Ids are case-insensitive and forgiving of surrounding blanks."""
     return case_id.strip().lower()
-
-
-# --- migrations ----------------------------------------------------------------------------------
-
-
-def m001_cases(conn: sqlite3.Connection) -> None:
-    """Cases with their stored review window, and their checklists."""
-    conn.execute(
-        """
-        CREATE TABLE cases (
-            id             TEXT PRIMARY KEY,
-            title          TEXT NOT NULL,
-            organisation   TEXT NOT NULL,
-            kind           TEXT NOT NULL DEFAULT 'other',
-            filed          TEXT,
-            reference      TEXT,
-            channels       TEXT NOT NULL DEFAULT '[]',   -- JSON list of strings
-            country        TEXT NOT NULL,
-            subdivision    TEXT,
-            timezone       TEXT NOT NULL,
-            submitted      TEXT NOT NULL,                -- ISO date
-            submitted_time TEXT,                         -- ISO time, optional
-            min_days       INTEGER NOT NULL,
-            max_days       INTEGER NOT NULL,
-            unit           TEXT NOT NULL DEFAULT 'business',
-            status         TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
-            resolution     TEXT,
-            closed_at      TEXT,                         -- ISO datetime, UTC
-            created_at     TEXT NOT NULL,
-            updated_at     TEXT NOT NULL,
-            notes          TEXT,
-            preset         TEXT,
-            remind         TEXT NOT NULL DEFAULT '{}',   -- JSON object: per-case policy overrides
-            closures       TEXT NOT NULL DEFAULT '[]',   -- JSON list of the case's own closures
-            opens          TEXT,                         -- the window, as last computed
-            deadline       TEXT,
-            tentative      INTEGER NOT NULL DEFAULT 0,
-            window_extra   TEXT NOT NULL DEFAULT '{}'    -- JSON: tentative_because, versions, warnings
-        )
-        """
-    )
-    conn.execute("CREATE INDEX cases_status_deadline ON cases (status, deadline)")
-    conn.execute(
-        """
-        CREATE TABLE checklist_items (
-            case_id  TEXT NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
-            position INTEGER NOT NULL,
-            text     TEXT NOT NULL,
-            done     INTEGER NOT NULL DEFAULT 0,
-            done_at  TEXT,
-            PRIMARY KEY (case_id, position)
-        )
-        """
-    )
-
-
-def m002_outbox(conn: sqlite3.Connection) -> None:
-    """The outbox: one row per planned reminder × notifier (see outbox.py for the states)."""
-    conn.execute(
-        """
-        CREATE TABLE deliveries (
-            id              INTEGER PRIMARY KEY,
-            case_id         TEXT NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
-            key             TEXT NOT NULL,                -- <case>:<kind>:<n>, stable across re-plans
-            kind            TEXT NOT NULL,
-            notifier        TEXT NOT NULL,
-            due             TEXT NOT NULL,                -- ISO datetime in the case's timezone
-            due_ts          REAL NOT NULL,                -- the same instant, epoch seconds, for ordering
-            status          TEXT NOT NULL DEFAULT 'planned'
-                            CHECK (status IN ('planned', 'sending', 'sent', 'failed', 'cancelled')),
-            attempts        INTEGER NOT NULL DEFAULT 0,
-            next_attempt_ts REAL,                         -- retry time after a failure (epoch seconds)
-            wake_ts         REAL NOT NULL,                -- when the row is next actionable: due_ts,
-                                                          -- or next_attempt_ts after a failure
-            last_error      TEXT,
-            sent_at         TEXT,
-            note            TEXT,
-            updated_at      TEXT NOT NULL,
-            UNIQUE (key, notifier)
-        )
-        """
-    )
-    # "What is due" and "when is the next one" are both range scans of this index: an idle
-    # daemon pass over 100,000 cases reads a handful of index pages, not the table.
-    conn.execute("CREATE INDEX deliveries_active ON deliveries (status, wake_ts)")
-    conn.execute("CREATE INDEX deliveries_case ON deliveries (case_id)")
-
-
-def m003_evidence(conn: sqlite3.Connection) -> None:
-    """The evidence table; triggers refuse UPDATE and DELETE, so the log stays append-only.
-
-    The cascade meets the delete trigger: a case with evidence cannot be deleted, only closed.
-    """
-    # One statement per execute(): executescript() would COMMIT the migration's transaction.
-    conn.execute(
-        """
-        CREATE TABLE evidence (
-            case_id     TEXT    NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
-            seq         INTEGER NOT NULL CHECK (seq >= 1),
-            kind        TEXT    NOT NULL,
-            summary     TEXT    NOT NULL,
-            at          TEXT    NOT NULL,
-            recorded_at TEXT    NOT NULL,
-            attachments TEXT    NOT NULL DEFAULT '[]',  -- JSON list of {sha256, name, size}
-            corrects    INTEGER,
-            prev_hash   TEXT    NOT NULL,
-            hash        TEXT    NOT NULL,
-            PRIMARY KEY (case_id, seq)
-        )
-        """
-    )
-    for action in ("UPDATE", "DELETE"):
-        conn.execute(
-            f"CREATE TRIGGER evidence_append_only_{action.lower()} BEFORE {action} ON evidence "
-            "BEGIN SELECT RAISE(ABORT, 'the evidence log is append-only'); END"
-        )
-
-
-def m004_case_docs(conn: sqlite3.Connection) -> None:
-    """Each case's ``--json`` object, kept beside it so listing needs no Python per case."""
-    conn.execute("ALTER TABLE cases ADD COLUMN doc TEXT")  # NULL: not rendered yet
-    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-
-
-def m005_case_doc_split(conn: sqlite3.Connection) -> None:
-    """Split the stored doc where ``days_left`` goes, and index listing's order.
-
-    The object is ``doc_head || days_left || doc_tail``, so listing fills in the day's
-    value by concatenation instead of searching each document. A case without a window
-    has its whole object in ``doc_head`` and a NULL tail; a NULL head is not rendered yet.
-    """
-    conn.execute("ALTER TABLE cases DROP COLUMN doc")
-    conn.execute("ALTER TABLE cases ADD COLUMN doc_head TEXT")
-    conn.execute("ALTER TABLE cases ADD COLUMN doc_tail TEXT")
-    # Listing walks these in deadline order instead of sorting 10,000 documents.
-    conn.execute("CREATE INDEX cases_by_status_deadline ON cases (status, deadline, id)")
-    conn.execute("CREATE INDEX cases_by_deadline ON cases (deadline, id)")
-    conn.execute("CREATE INDEX cases_by_timezone ON cases (timezone)")  # DISTINCT without a table scan
-    conn.execute("DELETE FROM meta WHERE key = 'case_doc_shape'")  # Store re-renders every doc on open
-
-
-def m006_evidence_keyed(conn: sqlite3.Connection) -> None:
-    """Keyed evidence entries, and each log's head in a table that only moves forward.
-
-    ``scheme`` 1 is the plain SHA-256 chain every existing row keeps; new rows are
-    scheme 2, an HMAC under a key kept outside the database (``key_id`` names it).
-    ``evidence_heads`` holds each log's entry count and newest hash, written in the
-    same transaction as each entry; existing logs start at their newest entry. Its
-    triggers refuse deleting a head and moving one anywhere but forward to the newest
-    entry, so deleting the last rows shows. Why and against whom: see evidence.py.
-    """
-    conn.execute("ALTER TABLE evidence ADD COLUMN scheme INTEGER NOT NULL DEFAULT 1")
-    conn.execute("ALTER TABLE evidence ADD COLUMN key_id TEXT")
-    conn.execute(
-        """
-        CREATE TABLE evidence_heads (
-            case_id TEXT    PRIMARY KEY REFERENCES cases (id) ON DELETE CASCADE,
-            entries INTEGER NOT NULL CHECK (entries >= 1),
-            head    TEXT    NOT NULL                       -- the hash of entry number `entries`
-        )
-        """
-    )
-    conn.execute(
-        "INSERT INTO evidence_heads (case_id, entries, head) SELECT e.case_id, e.seq, e.hash FROM evidence e "
-        "WHERE e.seq = (SELECT max(seq) FROM evidence WHERE case_id = e.case_id)"
-    )
-    # The head names an entry that exists, and none comes after it.
-    not_newest = (
-        "NEW.head IS NOT (SELECT hash FROM evidence WHERE case_id = NEW.case_id AND seq = NEW.entries) "
-        "OR EXISTS (SELECT 1 FROM evidence WHERE case_id = NEW.case_id AND seq > NEW.entries)"
-    )
-    conn.execute(
-        f"CREATE TRIGGER evidence_heads_insert BEFORE INSERT ON evidence_heads WHEN {not_newest} "
-        "BEGIN SELECT RAISE(ABORT, 'an evidence head must name the newest entry'); END"
-    )
-    conn.execute(
-        "CREATE TRIGGER evidence_heads_forward BEFORE UPDATE ON evidence_heads "
-        f"WHEN NEW.case_id IS NOT OLD.case_id OR NEW.entries <= OLD.entries OR {not_newest} "
-        "BEGIN SELECT RAISE(ABORT, 'an evidence head only moves forward, to the newest entry'); END"
-    )
-    conn.execute(
-        "CREATE TRIGGER evidence_heads_delete BEFORE DELETE ON evidence_heads "
-        "BEGIN SELECT RAISE(ABORT, 'the evidence log is append-only'); END"
-    )
-
-
-def m007_case_letters(conn: sqlite3.Connection) -> None:
-    """What letters to the organisation need (letters.py): the account it knows the person by,
-    the address it takes written complaints at, and the language it reads (NULL: the country's)."""
-    for column in ("account", "org_email", "letter_language"):
-        conn.execute(f"ALTER TABLE cases ADD COLUMN {column} TEXT")
-    conn.execute("DELETE FROM meta WHERE key = 'case_doc_shape'")  # the docs gain these keys
-
-
-# Applied in order on open; PRAGMA user_version counts how many have run. Never edit or
-# reorder an entry that has shipped: append a new function instead. Reserved so far:
-# m002 — the outbox (outbox.py, the lead), m003 and m006 — the evidence log (evidence.py),
-# m007 — letters (letters.py).
-MIGRATIONS: list[Migration] = [
-    m001_cases,
-    m002_outbox,
-    m003_evidence,
-    m004_case_docs,
-    m005_case_doc_split,
-    m006_evidence_keyed,
-    m007_case_letters,
-]
 
 
 # --- conversions ---------------------------------------------------------------------------------
@@ -410,7 +219,7 @@ def _window_values(window: ReviewWindow | None) -> tuple[Any, ...]:
     )
 
 
-def _case_from_row(row: sqlite3.Row | tuple[Any, ...], checklist: tuple[ChecklistItem, ...]) -> Case:
+def _case_from_row(row: Sequence[Any], checklist: tuple[ChecklistItem, ...]) -> Case:
     return Case(
         id=row[0],
         title=row[1],
@@ -443,7 +252,7 @@ def _case_from_row(row: sqlite3.Row | tuple[Any, ...], checklist: tuple[Checklis
     )
 
 
-def _window_from_row(row: sqlite3.Row | tuple[Any, ...]) -> ReviewWindow | None:
+def _window_from_row(row: Sequence[Any]) -> ReviewWindow | None:
     if row[24] is None:
         return None
     extra: dict[str, Any] = json.loads(row[27]) if row[27] != "{}" else {}
@@ -529,131 +338,86 @@ def _not_found(case_id: str, close: Sequence[str] = ()) -> NotFound:
     )
 
 
-def _store_error(path: Path, exc: sqlite3.Error, doing: str = "") -> StoreError:
-    """The StoreError for a failed SQLite call. SQLite reports a write lock held past the busy
-    timeout as a bare "database is locked", which tells the user neither who nor what to do."""
-    if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
-        waited = BUSY_TIMEOUT_MS / 1000
-        return DatabaseLocked(path, waited, _(DATABASE_LOCKED, path=path, seconds=f"{waited:g}"))
-    return StoreError(_("%(path)s: %(doing)s%(error)s", path=path, doing=doing, error=exc))
-
-
-def _enable_wal(conn: sqlite3.Connection) -> None:
-    # Two processes opening a brand-new file race to switch it to WAL, and SQLite answers
-    # the loser "database is locked" at once, without its busy handler: retry until the
-    # busy timeout instead.
-    import threading
-    import time as _time
-
-    deadline = _time.monotonic() + BUSY_TIMEOUT_MS / 1000
-    while True:
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            contended = "locked" in str(exc) or "busy" in str(exc)
-            if not contended or _time.monotonic() > deadline:
-                raise
-            # Not time.sleep: under libfaketime (the daemon tests' clock) it fails with EINVAL.
-            threading.Event().wait(0.01)
-
-
-def _file_identity(path: Path) -> tuple[int, int]:
-    st = path.stat()
-    return st.st_dev, st.st_ino
-
-
-def _deleted_open_files(path: Path) -> list[str]:
-    """The database's files (itself, ``-wal``, ``-shm``) this process holds open although
-    they were deleted; Linux names such a descriptor's target "... (deleted)". Empty where
-    there is no /proc to ask."""
-    stem = os.path.realpath(path)
-    names = {f"{stem}{suffix} (deleted)" for suffix in ("", "-wal", "-shm", "-journal")}
-    found: list[str] = []
-    try:
-        fds = os.listdir("/proc/self/fd")
-    except OSError:
-        return found
-    for fd in fds:
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:  # closed since the listing
-            continue
-        if target in names:
-            found.append(os.path.basename(target.removesuffix(" (deleted)")))
-    return sorted(set(found))
-
-
-def _make_private(path: Path) -> None:
-    """Give the database file mode 0600 (SQLite creates it with the umask's, often 0644).
-
-    By path, never through a descriptor of our own: POSIX advisory locks belong to a process
-    and an inode, and closing ANY descriptor of a file drops all of the process's locks on it
-    ("How To Corrupt An SQLite Database File", §2.2). The store used to create the file with
-    ``os.open`` and ``os.close`` before every connect; while the daemon held connections from
-    other threads, that close dropped their locks, the next CLI process believed it was the
-    last user and deleted the ``-wal`` and ``-shm`` the daemon still wrote to: a malformed
-    database within minutes (issue 15). ``chmod`` opens nothing. The moment between SQLite
-    creating the empty file and this call is covered by the directory, which is 0700.
-    SQLite gives the ``-wal`` and ``-shm`` it creates later the database file's mode.
-    """
-    try:
-        if (path.stat().st_mode & 0o777) != FILE_MODE:
-            os.chmod(path, FILE_MODE)
-    except OSError as exc:
-        raise StoreError(
-            _("%(path)s: cannot set the database file's mode: %(why)s", path=path, why=exc.strerror)
-        ) from None
-
-
 # --- the store -----------------------------------------------------------------------------------
 
 
 class Store:
-    """A reminder database file. Use as a context manager; writes go through :meth:`atomic`.
+    """A reminder database. Use as a context manager; writes go through :meth:`atomic`.
 
-    ``Store(path)`` creates the parent directories and the file (mode 0600) if needed,
-    opens it in WAL mode and applies pending :data:`MIGRATIONS`.
+    ``Store(path)`` is the SQLite file at ``path``: it creates the parent directories and
+    the file (mode 0600) if needed, opens it in WAL mode and applies pending
+    :data:`MIGRATIONS`. ``Store(path, url="postgresql://…")`` is that PostgreSQL database
+    instead (``path`` still names the local data directory, for the daemon's lock and
+    temporary files); see :mod:`reminder.backends`.
     """
 
-    def __init__(self, path: Path | str, *, any_thread: bool = False) -> None:
+    backend: SqliteBackend | PostgresBackend
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        url: str | None = None,
+        password: str | None = None,
+        any_thread: bool = False,
+    ) -> None:
         self.path = Path(path).expanduser()
+        self.url = url
+        self._password = password
+        self._any_thread = any_thread
         self._depth = 0
+        if url is not None and is_postgres_url(url):
+            from .backends.postgres import PostgresBackend  # psycopg loads only for a PostgreSQL URL
+
+            self.backend = PostgresBackend(url, password)
+        elif url is not None:
+            raise StoreError(f"{url.split(':', 1)[0]}: not a store URL; use postgresql://…")
+        else:
+            self.backend = SqliteBackend(self.path)
         try:
-            self.conn = self._connect(any_thread)
-            self._identity = _file_identity(self.path)
-        except sqlite3.Error as exc:
-            raise _store_error(self.path, exc, _("cannot open the database: ")) from None
+            self.conn: Connection = self.backend.connect(any_thread=any_thread)
+            self.backend.opened()
+        except StoreError:
+            raise
+        except Exception as exc:
+            error = self.backend.error(exc, _("cannot open the database: "))
+            if error is None:
+                raise
+            raise error from None
         try:
             self.migrate()
         except BaseException:
             self.conn.close()
             raise
 
-    def _connect(self, any_thread: bool = False) -> sqlite3.Connection:
-        try:
-            private_dir(self.path.parent)  # 0700, its missing parents too (files.py)
-        except OSError as exc:
-            raise StoreError(
-                _("%(path)s: cannot create the directory: %(why)s", path=self.path.parent, why=exc.strerror)
-            ) from None
-        # any_thread: the daemon keeps one store across passes, which run on a worker thread
-        # one at a time, and closes it from the main thread; it never uses it from two at once.
-        conn = sqlite3.connect(
-            self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=not any_thread
-        )
-        try:
-            _make_private(self.path)
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            _enable_wal(conn)
-            conn.execute("PRAGMA foreign_keys = ON")
-            # WAL makes NORMAL durable against application crashes; only a power cut can lose
-            # the last transaction, never corrupt the file.
-            conn.execute("PRAGMA synchronous = NORMAL")
-        except BaseException:
-            conn.close()  # a connection that failed to set up (locked at start-up) is not leaked
-            raise
-        return conn
+    @property
+    def location(self) -> str:
+        """The database as messages name it: the file's path, or the URL without its password."""
+        return self.backend.location
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.backend.name
+
+    def reopen(self, *, any_thread: bool = False) -> Store:
+        """Another connection to the same database (a notifier's thread sends on its own)."""
+        return Store(self.path, url=self.url, password=self._password, any_thread=any_thread)
+
+    @property
+    def attachments(self) -> Path | PgBlobs:
+        """Where evidence attachments live: files under the data directory (SQLite), or the
+        database itself (PostgreSQL). See evidence_files.py."""
+        return self.attachments_at(self.path.parent)
+
+    def attachments_at(self, data_dir: Path) -> Path | PgBlobs:
+        """:attr:`attachments`, with the files under ``data_dir`` for SQLite."""
+        if self.backend.name == "sqlite":
+            return data_dir
+        from .backends.postgres import PgBlobs, PgConnection
+
+        assert isinstance(self.conn, PgConnection)
+        return PgBlobs(self.conn, self.atomic)
 
     # context management
 
@@ -669,86 +433,42 @@ class Store:
         self.conn.close()
 
     def lost(self) -> str | None:
-        """Why this store no longer sees the database file at its path; None while it does.
+        """Why this store no longer sees its database; None while it does (see the backends:
+        a SQLite file deleted or replaced under an open connection)."""
+        return self.backend.lost()
 
-        A connection keeps the files it opened. If the database at ``path`` is deleted,
-        moved or replaced (a backup restored over it), or its ``-wal``/``-shm`` deleted while
-        open (what the os.close bug did, see :func:`_make_private`), the connection still
-        works — on files no other process reads or writes. It is then blind: cases the CLI
-        adds are never seen, and what it writes is lost. The daemon asks before each pass.
-        """
+    def checkpoints_aside(self, *, every: float = 0.05, restart_frames: int = 2000) -> AbstractContextManager[None]:
+        """Checkpoint the WAL from another thread while this connection makes many small commits
+        (SQLite; see ``SqliteBackend.checkpoints_aside``). Nothing to do on PostgreSQL."""
+        return self.backend.checkpoints_aside(self.conn, every=every, restart_frames=restart_frames)  # type: ignore[arg-type]
+
+    def checkpoint(self) -> None:
+        """Hourly upkeep of the database's log (SQLite's WAL); nothing on PostgreSQL."""
         try:
-            if _file_identity(self.path) != self._identity:
-                return f"{self.path} was replaced by another file since it was opened"
-        except FileNotFoundError:
-            return f"{self.path} was deleted or moved since it was opened"
-        except OSError as exc:
-            return f"{self.path}: cannot look at the database file: {exc.strerror}"
-        deleted = _deleted_open_files(self.path)
-        if deleted:
-            return f"this process still has {', '.join(deleted)} open, deleted by someone else"
-        return None
-
-    @contextmanager
-    def checkpoints_aside(self, *, every: float = 0.05, restart_frames: int = 2000) -> Iterator[None]:
-        """Checkpoint the WAL from another thread while this connection makes many small commits.
-
-        SQLite's automatic checkpoint runs inside the commit that takes the log past 1,000
-        pages and waits there for its fsyncs: on average ~90 µs of every commit in a catch-up,
-        spent on the one thread that drives the sending, while the mail server waits for it.
-        Here a thread with its own connection checkpoints PASSIVE every ``every`` seconds,
-        which never blocks this connection's writes, and RESTART once the log holds more than
-        ``restart_frames`` frames: a log written to every millisecond is never copied to its
-        end by a passive checkpoint, so without the restart it would grow without bound (to
-        ~100 MB over 10,000 messages). RESTART waits for the commit in progress, and the
-        next one starts the log from its beginning. At the end the log is truncated.
-        """
-        import threading
-
-        self.conn.execute("PRAGMA wal_autocheckpoint = 0")
-        stop = threading.Event()
-
-        def checkpoint() -> None:
-            try:
-                conn = self._connect()
-                try:
-                    while not stop.wait(every):
-                        _busy, frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                        if frames > restart_frames:
-                            conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
-                finally:
-                    conn.close()
-            except (sqlite3.Error, StoreError) as exc:  # the log grows until the truncate below
-                log.warning("%s: checkpointing aside stopped: %s", self.path, exc)
-
-        thread = threading.Thread(target=checkpoint, name="checkpoint", daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            thread.join()
-            try:
-                self.conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT}")
-                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            except sqlite3.Error as exc:  # the next commit's automatic checkpoint will do it
-                log.warning("%s: cannot checkpoint the log: %s", self.path, exc)
+            self.backend.checkpoint(self.conn)
+        except StoreError:
+            raise
+        except Exception as exc:
+            error = self.backend.error(exc, "cannot checkpoint: ")
+            if error is None:
+                raise
+            raise error from None
 
     # transactions and schema
 
     @contextmanager
-    def atomic(self) -> Iterator[sqlite3.Connection]:
-        """A transaction (BEGIN IMMEDIATE), or a SAVEPOINT inside an enclosing one.
+    def atomic(self) -> Iterator[Connection]:
+        """A transaction, or a SAVEPOINT inside an enclosing one.
 
-        IMMEDIATE takes the write lock up front, so a read-then-write never fails half
-        way with "database is locked"; another writer waits up to the busy timeout.
+        On SQLite BEGIN IMMEDIATE takes the write lock up front, so a read-then-write never
+        fails half way with "database is locked"; another writer waits up to the busy timeout.
         """
         depth = self._depth
         savepoint = f"sp_{depth}"
         try:
-            self.conn.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT {savepoint}")
-        except sqlite3.Error as exc:
-            raise _store_error(self.path, exc, _("cannot start a transaction: ")) from None
+            self.conn.execute(self.backend.begin if depth == 0 else f"SAVEPOINT {savepoint}")
+        except Exception as exc:
+            raise self._error(exc, _("cannot start a transaction: ")) from None
         self._depth += 1
         try:
             yield self.conn
@@ -759,50 +479,63 @@ class Store:
             else:
                 self.conn.execute(f"ROLLBACK TO {savepoint}")
                 self.conn.execute(f"RELEASE {savepoint}")
-            if isinstance(exc, sqlite3.Error):
-                raise _store_error(self.path, exc) from exc
+            mapped = None if isinstance(exc, StoreError) else self.backend.error(exc)
+            if mapped is not None:
+                raise mapped from exc
             raise
         else:
             self._depth -= 1
             try:
                 self.conn.execute("COMMIT" if depth == 0 else f"RELEASE {savepoint}")
-            except sqlite3.Error as exc:
+            except Exception as exc:
                 if depth == 0 and self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
-                raise _store_error(self.path, exc, _("cannot commit: ")) from exc
+                raise self._error(exc, _("cannot commit: ")) from exc
+
+    def _error(self, exc: Exception, doing: str) -> Exception:
+        if isinstance(exc, StoreError):
+            return exc
+        mapped = self.backend.error(exc, doing)
+        return exc if mapped is None else mapped
 
     @property
     def schema_version(self) -> int:
-        version: int = self.conn.execute("PRAGMA user_version").fetchone()[0]
-        return version
+        return self.backend.schema_version(self.conn)
+
+    def _migrations(self) -> Sequence[Migration]:
+        # SQLite's are this module's MIGRATIONS (looked up here, so a test can add one).
+        return MIGRATIONS if self.backend.name == "sqlite" else self.backend.migrations  # type: ignore[union-attr]
 
     def migrate(self) -> None:
         """Apply pending migrations, each in its own transaction; then re-render stale case docs."""
-        if self.schema_version != len(MIGRATIONS):
+        if self.schema_version != len(self._migrations()):
             self._apply_migrations()
         self._check_docs()
 
     def _apply_migrations(self) -> None:
+        migrations = self._migrations()
         while True:
             with self.atomic():
-                # Re-read under the write lock: another process may have migrated meanwhile.
+                # Under the lock (SQLite's write lock, PostgreSQL's advisory lock): another
+                # process may have migrated meanwhile, so the version is read again here.
+                self.backend.lock_for_migration(self.conn)
                 version = self.schema_version
-                if version > len(MIGRATIONS):
+                if version > len(migrations):
                     raise StoreError(
                         _(
                             "%(path)s: the database has schema version %(version)s, newer than this "
                             "reminder knows (%(known)d); upgrade reminder",
-                            path=self.path,
+                            path=self.location,
                             version=version,
-                            known=len(MIGRATIONS),
+                            known=len(migrations),
                         )
                     )
-                if version == len(MIGRATIONS):
+                if version == len(migrations):
                     return
-                migration = MIGRATIONS[version]
-                log.info("migrating %s: %s", self.path, migration.__name__)
-                migration(self.conn)
-                self.conn.execute(f"PRAGMA user_version = {version + 1}")
+                migration = migrations[version]
+                log.info("migrating %s: %s", self.location, migration.__name__)
+                migration(self.conn)  # type: ignore[arg-type]
+                self.backend.set_schema_version(self.conn, version + 1)
 
     def _check_docs(self) -> None:
         shape, stamp = _doc_shape(), code_stamp()
@@ -816,7 +549,7 @@ class Store:
                 for case_id in ids:
                     self._refresh_doc(case_id)
                 if ids:
-                    log.info("%s: re-rendered %d case documents", self.path, len(ids))
+                    log.info("%s: re-rendered %d case documents", self.location, len(ids))
             # The stamp tells `list --json`'s fast path (listing.docs_current) these docs are current.
             self.conn.executemany(
                 "INSERT INTO meta (key, value) VALUES (?, ?) "
@@ -848,7 +581,7 @@ class Store:
                             _case_values(stored) + _window_values(window) + _letter_values(stored),
                         )
                 except StoreError as exc:
-                    if not isinstance(exc.__cause__, sqlite3.IntegrityError):
+                    if not self.backend.is_conflict(exc.__cause__):
                         raise
                     if case.id:
                         raise InputError(
@@ -861,7 +594,7 @@ class Store:
                     (*_doc(stored, window), stored.id),
                 )
                 return stored
-        raise StoreError(_("%(path)s: could not find a free case id", path=self.path))  # pragma: no cover
+        raise StoreError(_("%(path)s: could not find a free case id", path=self.location))  # pragma: no cover
 
     def resolve_id(self, text: str) -> str:
         """The id of the one case ``text`` names: its id, or a unique prefix of at least
@@ -955,7 +688,7 @@ class Store:
         """
         # "+status": walk the primary key in order; SQLite would otherwise take the status
         # index and sort every open case again for each batch (quadratic at 100,000 cases).
-        where, params = status_filter(status, None, alias="+")
+        where, params = status_filter(status, None, alias=self.backend.unindexed)
         where = f"{where} AND id > ?" if where else " WHERE id > ?"
         rows = self.conn.execute(
             f"SELECT {_CASE_COLUMNS} FROM cases{where} ORDER BY id LIMIT ?", (*params, after, limit)
@@ -1106,3 +839,10 @@ class Store:
         with self.atomic():
             self.conn.execute("UPDATE cases SET updated_at = ? WHERE id = ?", (_ts(now), case_id))
             self._refresh_doc(case_id)
+
+
+def open_store(settings: StoreSettings, *, any_thread: bool = False) -> Store:
+    """The store ``[store]`` names: the PostgreSQL database at ``url``, else the SQLite file at ``path``."""
+    if settings.url is None:
+        return Store(settings.path, any_thread=any_thread)
+    return Store(settings.path, url=settings.url, password=settings.password(), any_thread=any_thread)

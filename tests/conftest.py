@@ -110,6 +110,54 @@ def store(tmp_env: TmpEnv) -> Iterator[Store]:
         yield s
 
 
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[object]:
+    """A PostgreSQL server for the session (tests/pg_cluster.py), or the reason there is none."""
+    from pg_cluster import server
+
+    with server() as found:
+        yield found
+
+
+@pytest.fixture
+def pg_url(pg_server: object) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test, as a ``postgresql://`` URL. Skips
+    (with the reason) where PostgreSQL is missing; fails instead under REMINDER_TEST_POSTGRES=require."""
+    from pg_cluster import PgServer
+
+    if not isinstance(pg_server, PgServer):
+        if os.environ.get("REMINDER_TEST_POSTGRES") == "require":
+            pytest.fail(f"PostgreSQL is required here: {pg_server}")
+        pytest.skip(f"no PostgreSQL: {pg_server}")
+    name, url = pg_server.create_database()
+    yield url
+    pg_server.drop_database(name)
+
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Run the test on each backend (``db_store`` opens the matching store)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(backend: str, request: pytest.FixtureRequest) -> str | None:
+    """None for SQLite, a fresh PostgreSQL database's URL for PostgreSQL."""
+    if backend == "sqlite":
+        return None
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def db_store(tmp_env: TmpEnv, db_url: str | None) -> Iterator[Store]:
+    """The store on each backend in turn: the SQLite file, then a fresh PostgreSQL database."""
+    with Store(tmp_env.db_path, url=db_url) as s:
+        yield s
+
+
 @pytest.fixture
 def now() -> datetime:
     """A fixed "now" (2026-03-01 06:00 UTC, a Sunday: a working day in Bahrain)."""

@@ -1,0 +1,80 @@
+"""The store's backends: SQLite (one file, the default) and PostgreSQL (a shared server).
+
+``store.Store`` talks to either through a :class:`Backend`, and its callers (store.py,
+outbox.py, evidence.py, listing.py) write their SQL once, in the dialect both accept:
+``?`` placeholders, ``ON CONFLICT … DO UPDATE``, ``CAST(… AS DOUBLE PRECISION)``. What
+differs lives in one module per backend:
+
+- ``sqlite.py`` — the file and its mode, the PRAGMAs, ``BEGIN IMMEDIATE``,
+  ``PRAGMA user_version``, the migrations' DDL, WAL checkpoints, a file replaced under us;
+- ``postgres.py`` — psycopg (imported only there, only for a ``postgresql://`` URL), the
+  ``?`` → ``%s`` adapter, a schema-version table and an advisory lock around migrating,
+  the migrations' DDL (identity columns, PL/pgSQL triggers, ``COLLATE "C"`` text),
+  reconnecting after a lost connection, and attachments stored in the database.
+
+This module imports neither driver: ``reminder --help`` never loads psycopg.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+__all__ = ["POSTGRES_SCHEMES", "Connection", "Cursor", "is_postgres_url", "redact_url"]
+
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+class Cursor(Protocol):
+    """What the store's callers use of a cursor (``sqlite3.Cursor`` is one)."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """What the store's callers use of a connection (``sqlite3.Connection`` is one)."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Cursor: ...
+
+    def executemany(self, sql: str, parameters: Any, /) -> Cursor: ...
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+    @property
+    def total_changes(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def is_postgres_url(text: str | None) -> bool:
+    return bool(text) and urlsplit(str(text)).scheme in POSTGRES_SCHEMES
+
+
+def redact_url(url: str) -> str:
+    """The URL as messages may show it: a password in it becomes ``***``, and so does a
+    ``password=`` query parameter."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable URL>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        if ":" in userinfo:
+            userinfo = userinfo.split(":", 1)[0] + ":***"
+        netloc = f"{userinfo}@{host}"
+    query = "&".join(
+        f"{k}=***" if k.lower() == "password" else f"{k}={v}" if sep else k
+        for k, sep, v in (item.partition("=") for item in parts.query.split("&") if item)
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+

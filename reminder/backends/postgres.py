@@ -1,0 +1,573 @@
+"""The PostgreSQL backend: a shared database that several machines' CLIs and daemons use at once.
+
+Imported only when ``[store] url`` is a ``postgresql://`` URL, and it alone imports psycopg 3.
+
+- **One dialect for the callers.** The store's SQL is written with ``?`` placeholders (what
+  sqlite3 takes); :class:`PgConnection` turns them into psycopg's ``%s`` (and a literal
+  ``%`` into ``%%``) outside quotes and comments, once per distinct statement. Its
+  ``execute``/``executemany``/``in_transaction``/``total_changes`` are the part of
+  ``sqlite3.Connection`` the callers use, so outbox.py and evidence.py need no second copy.
+- **Errors.** Every driver error becomes a :class:`~reminder.errors.StoreError` naming the
+  database by its URL without the password, with the driver's error as ``__cause__``.
+- **A lost connection** (a server restart, a network cut) fails the operation in progress
+  with a StoreError; the next operation connects again. A transaction cut short is rolled
+  back by the server, so nothing half-written remains.
+- **Migrations** mirror SQLite's one for one (same names and count, so the schema version
+  means the same on both) and run under ``pg_advisory_xact_lock``: two machines starting
+  at once never migrate together, and the second finds the work done.
+- **Text columns are** ``COLLATE "C"``: ids and ISO dates sort by their bytes, as in SQLite,
+  whatever the database's default collation.
+- **Attachments** live in the database, content-addressed by SHA-256 in 1 MiB chunks
+  (:class:`PgBlobs`), so every machine reads them; written and read a chunk at a time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import IO, Any, BinaryIO
+
+import psycopg
+import psycopg.errors
+
+from ..errors import StoreError
+from . import redact_url
+
+__all__ = [
+    "CHUNK_SIZE",
+    "MIGRATIONS",
+    "MIGRATION_LOCK",
+    "PgBlobs",
+    "PgConnection",
+    "PostgresBackend",
+    "translate",
+]
+
+log = logging.getLogger(__name__)
+
+CHUNK_SIZE = 1 << 20  # one attachment_chunks row: big enough to stream fast, small enough to hold
+# pg_advisory_xact_lock's key for migrating: any constant, the same in every reminder.
+MIGRATION_LOCK = 0x72656D696E646572  # "reminder"
+CONNECT_TIMEOUT_S = 10
+_T = 'TEXT COLLATE "C"'  # every text column: byte order, as SQLite compares
+
+
+# --- the ? dialect ---------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=512)
+def translate(sql: str) -> str:
+    """``sql`` with ``?`` placeholders as psycopg's ``%s`` and a literal ``%`` as ``%%``.
+
+    Quoted strings, quoted identifiers, dollar-quoted bodies and comments are left alone.
+    """
+    out: list[str] = []
+    i, n = 0, len(sql)
+    while i < n:
+        ch = sql[i]
+        if ch in "'\"":
+            end = sql.find(ch, i + 1)
+            while end != -1 and end + 1 < n and sql[end + 1] == ch:  # '' inside a string
+                end = sql.find(ch, end + 2)
+            end = n if end == -1 else end + 1
+            out.append(sql[i:end].replace("%", "%%"))
+            i = end
+        elif sql.startswith("$$", i):
+            end = sql.find("$$", i + 2)
+            end = n if end == -1 else end + 2
+            out.append(sql[i:end].replace("%", "%%"))
+            i = end
+        elif sql.startswith("--", i):
+            end = sql.find("\n", i)
+            end = n if end == -1 else end
+            out.append(sql[i:end].replace("%", "%%"))
+            i = end
+        elif ch == "?":
+            out.append("%s")
+            i += 1
+        elif ch == "%":
+            out.append("%%")
+            i += 1
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+class _Cursor:
+    """The rows of one statement, fetched already (``sqlite3.Cursor``'s reading part)."""
+
+    def __init__(self, rows: list[Any], rowcount: int) -> None:
+        self._rows = rows
+        self._next = 0
+        self._rowcount = rowcount
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    def fetchone(self) -> Any:
+        if self._next >= len(self._rows):
+            return None
+        self._next += 1
+        return self._rows[self._next - 1]
+
+    def fetchall(self) -> list[Any]:
+        rest = self._rows[self._next :]
+        self._next = len(self._rows)
+        return rest
+
+    def __iter__(self) -> Iterator[Any]:
+        while (row := self.fetchone()) is not None:
+            yield row
+
+
+_TX_END = ("ROLLBACK", "RELEASE")
+
+
+class PgConnection:
+    """A psycopg connection that takes the store's ``?`` SQL and reconnects after a loss.
+
+    In autocommit mode: the store's ``atomic()`` issues BEGIN/SAVEPOINT/COMMIT itself, as
+    it does on SQLite, and a statement outside it is its own transaction.
+    """
+
+    def __init__(self, backend: PostgresBackend) -> None:
+        self._backend = backend
+        self._conn: psycopg.Connection[Any] | None = None
+        self._changes = 0
+        self._lock = threading.Lock()
+        self._live()
+
+    def _live(self) -> psycopg.Connection[Any]:
+        conn = self._conn
+        if conn is not None and not conn.closed and not conn.broken:
+            return conn
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+            log.warning("%s: the connection was lost; connecting again", self._backend.location)
+        self._conn = None
+        self._conn = self._backend.raw_connect()
+        return self._conn
+
+    def _run(self, sql: str, parameters: Any, many: bool) -> _Cursor:
+        if self._conn is not None and self._conn.broken and sql.upper().startswith(_TX_END):
+            # The server already dropped the transaction with the connection: nothing to end.
+            return _Cursor([], -1)
+        conn = self._live()
+        try:
+            with conn.cursor() as cur:
+                if many:
+                    cur.executemany(translate(sql), list(parameters))
+                elif parameters:
+                    cur.execute(translate(sql), tuple(parameters))
+                else:
+                    cur.execute(sql)
+                rows = cur.fetchall() if cur.description is not None else []
+                count = cur.rowcount
+        except psycopg.Error as exc:
+            raise self._backend.wrap(exc) from exc
+        if count > 0 and cur.description is None:
+            self._changes += count
+        return _Cursor(rows, count)
+
+    def execute(self, sql: str, parameters: Any = (), /) -> _Cursor:
+        return self._run(sql, parameters, many=False)
+
+    def executemany(self, sql: str, parameters: Any, /) -> _Cursor:
+        return self._run(sql, parameters, many=True)
+
+    @property
+    def in_transaction(self) -> bool:
+        conn = self._conn
+        if conn is None or conn.closed:
+            return False
+        return conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+
+    @property
+    def total_changes(self) -> int:
+        """Rows written through this connection so far (as ``sqlite3.Connection.total_changes``)."""
+        return self._changes
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+
+    def raw(self) -> psycopg.Connection[Any]:
+        """The psycopg connection itself, for what only PostgreSQL has (LISTEN, COPY)."""
+        return self._live()
+
+
+# --- migrations (each mirrors store.py's SQLite one of the same name) --------------------------------
+
+Migration = Callable[[Any], None]
+
+
+def m001_cases(conn: Any) -> None:
+    conn.execute(
+        f"""
+        CREATE TABLE cases (
+            id             {_T} PRIMARY KEY,
+            title          {_T} NOT NULL,
+            organisation   {_T} NOT NULL,
+            kind           {_T} NOT NULL DEFAULT 'other',
+            filed          {_T},
+            reference      {_T},
+            channels       {_T} NOT NULL DEFAULT '[]',
+            country        {_T} NOT NULL,
+            subdivision    {_T},
+            timezone       {_T} NOT NULL,
+            submitted      {_T} NOT NULL,
+            submitted_time {_T},
+            min_days       INTEGER NOT NULL,
+            max_days       INTEGER NOT NULL,
+            unit           {_T} NOT NULL DEFAULT 'business',
+            status         {_T} NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+            resolution     {_T},
+            closed_at      {_T},
+            created_at     {_T} NOT NULL,
+            updated_at     {_T} NOT NULL,
+            notes          {_T},
+            preset         {_T},
+            remind         {_T} NOT NULL DEFAULT '{{}}',
+            closures       {_T} NOT NULL DEFAULT '[]',
+            opens          {_T},
+            deadline       {_T},
+            tentative      INTEGER NOT NULL DEFAULT 0,
+            window_extra   {_T} NOT NULL DEFAULT '{{}}'
+        )
+        """
+    )
+    conn.execute("CREATE INDEX cases_status_deadline ON cases (status, deadline)")
+    conn.execute(
+        f"""
+        CREATE TABLE checklist_items (
+            case_id  {_T} NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            text     {_T} NOT NULL,
+            done     INTEGER NOT NULL DEFAULT 0,
+            done_at  {_T},
+            PRIMARY KEY (case_id, position)
+        )
+        """
+    )
+    # listing.py computes days_left with SQLite's julianday(); the same function here.
+    conn.execute(
+        "CREATE FUNCTION julianday(text) RETURNS double precision LANGUAGE sql IMMUTABLE STRICT "
+        "AS $$ SELECT (($1::date - DATE '0001-01-01') + 1721425.5)::double precision $$"
+    )
+
+
+def m002_outbox(conn: Any) -> None:
+    conn.execute(
+        f"""
+        CREATE TABLE deliveries (
+            id              BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+            case_id         {_T} NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+            key             {_T} NOT NULL,
+            kind            {_T} NOT NULL,
+            notifier        {_T} NOT NULL,
+            due             {_T} NOT NULL,
+            due_ts          DOUBLE PRECISION NOT NULL,
+            status          {_T} NOT NULL DEFAULT 'planned'
+                            CHECK (status IN ('planned', 'sending', 'sent', 'failed', 'cancelled')),
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            next_attempt_ts DOUBLE PRECISION,
+            wake_ts         DOUBLE PRECISION NOT NULL,
+            last_error      {_T},
+            sent_at         {_T},
+            note            {_T},
+            updated_at      {_T} NOT NULL,
+            UNIQUE (key, notifier)
+        )
+        """
+    )
+    conn.execute("CREATE INDEX deliveries_active ON deliveries (status, wake_ts)")
+    conn.execute("CREATE INDEX deliveries_case ON deliveries (case_id)")
+
+
+def _refuse(name: str, message: str, when: str = "") -> str:
+    return (
+        f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        + (f"IF {when} THEN RAISE EXCEPTION '{message}'; END IF; RETURN NEW; " if when else "")
+        + (f"RAISE EXCEPTION '{message}'; " if not when else "")
+        + "END $$"
+    )
+
+
+def m003_evidence(conn: Any) -> None:
+    """The evidence table (append-only by trigger), and the attachments' chunks."""
+    conn.execute(
+        f"""
+        CREATE TABLE evidence (
+            case_id     {_T}    NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+            seq         INTEGER NOT NULL CHECK (seq >= 1),
+            kind        {_T}    NOT NULL,
+            summary     {_T}    NOT NULL,
+            at          {_T}    NOT NULL,
+            recorded_at {_T}    NOT NULL,
+            attachments {_T}    NOT NULL DEFAULT '[]',
+            corrects    INTEGER,
+            prev_hash   {_T}    NOT NULL,
+            hash        {_T}    NOT NULL,
+            PRIMARY KEY (case_id, seq)
+        )
+        """
+    )
+    conn.execute(_refuse("evidence_append_only", "the evidence log is append-only"))
+    for action in ("UPDATE", "DELETE"):
+        conn.execute(
+            f"CREATE TRIGGER evidence_append_only_{action.lower()} BEFORE {action} ON evidence "
+            "FOR EACH ROW EXECUTE FUNCTION evidence_append_only()"
+        )
+    # Content-addressed like the files under SQLite: a blob is complete once its row in
+    # `attachments` exists (written last, in the chunks' transaction).
+    conn.execute(
+        f"CREATE TABLE attachments (sha256 {_T} PRIMARY KEY, size BIGINT NOT NULL,"
+        f" chunks INTEGER NOT NULL, stored_at {_T} NOT NULL)"
+    )
+    conn.execute(
+        f"CREATE TABLE attachment_chunks (sha256 {_T} NOT NULL, n INTEGER NOT NULL,"
+        " data BYTEA NOT NULL, PRIMARY KEY (sha256, n))"
+    )
+    conn.execute("ALTER TABLE attachment_chunks ALTER COLUMN data SET STORAGE EXTERNAL")  # often compressed already
+
+
+def m004_case_docs(conn: Any) -> None:
+    conn.execute("ALTER TABLE cases ADD COLUMN doc TEXT")
+    conn.execute(f"CREATE TABLE meta (key {_T} PRIMARY KEY, value {_T} NOT NULL)")
+
+
+def m005_case_doc_split(conn: Any) -> None:
+    conn.execute("ALTER TABLE cases DROP COLUMN doc")
+    conn.execute(f"ALTER TABLE cases ADD COLUMN doc_head {_T}")
+    conn.execute(f"ALTER TABLE cases ADD COLUMN doc_tail {_T}")
+    conn.execute("CREATE INDEX cases_by_status_deadline ON cases (status, deadline, id)")
+    conn.execute("CREATE INDEX cases_by_deadline ON cases (deadline, id)")
+    conn.execute("CREATE INDEX cases_by_timezone ON cases (timezone)")
+    conn.execute("DELETE FROM meta WHERE key = 'case_doc_shape'")
+
+
+def m006_evidence_keyed(conn: Any) -> None:
+    conn.execute("ALTER TABLE evidence ADD COLUMN scheme INTEGER NOT NULL DEFAULT 1")
+    conn.execute(f"ALTER TABLE evidence ADD COLUMN key_id {_T}")
+    conn.execute(
+        f"""
+        CREATE TABLE evidence_heads (
+            case_id {_T}    PRIMARY KEY REFERENCES cases (id) ON DELETE CASCADE,
+            entries INTEGER NOT NULL CHECK (entries >= 1),
+            head    {_T}    NOT NULL
+        )
+        """
+    )
+    conn.execute(
+        "INSERT INTO evidence_heads (case_id, entries, head) SELECT e.case_id, e.seq, e.hash FROM evidence e "
+        "WHERE e.seq = (SELECT max(seq) FROM evidence WHERE case_id = e.case_id)"
+    )
+    not_newest = (
+        "NEW.head IS DISTINCT FROM (SELECT hash FROM evidence WHERE case_id = NEW.case_id AND seq = NEW.entries) "
+        "OR EXISTS (SELECT 1 FROM evidence WHERE case_id = NEW.case_id AND seq > NEW.entries)"
+    )
+    conn.execute(_refuse("evidence_heads_insert", "an evidence head must name the newest entry", not_newest))
+    conn.execute(
+        "CREATE TRIGGER evidence_heads_insert BEFORE INSERT ON evidence_heads "
+        "FOR EACH ROW EXECUTE FUNCTION evidence_heads_insert()"
+    )
+    forward = f"NEW.case_id IS DISTINCT FROM OLD.case_id OR NEW.entries <= OLD.entries OR {not_newest}"
+    conn.execute(
+        _refuse("evidence_heads_forward", "an evidence head only moves forward, to the newest entry", forward)
+    )
+    conn.execute(
+        "CREATE TRIGGER evidence_heads_forward BEFORE UPDATE ON evidence_heads "
+        "FOR EACH ROW EXECUTE FUNCTION evidence_heads_forward()"
+    )
+    conn.execute(
+        "CREATE TRIGGER evidence_heads_delete BEFORE DELETE ON evidence_heads "
+        "FOR EACH ROW EXECUTE FUNCTION evidence_append_only()"
+    )
+
+
+def m007_case_letters(conn: Any) -> None:
+    for column in ("account", "org_email", "letter_language"):
+        conn.execute(f"ALTER TABLE cases ADD COLUMN {column} {_T}")
+    conn.execute("DELETE FROM meta WHERE key = 'case_doc_shape'")
+
+
+MIGRATIONS: list[Migration] = [
+    m001_cases,
+    m002_outbox,
+    m003_evidence,
+    m004_case_docs,
+    m005_case_doc_split,
+    m006_evidence_keyed,
+    m007_case_letters,
+]
+
+
+# --- attachments ---------------------------------------------------------------------------------------
+
+
+class _ChunkReader(io.RawIOBase):
+    """An attachment read a chunk (one row) at a time."""
+
+    def __init__(self, conn: PgConnection, sha256: str, chunks: int) -> None:
+        self._conn, self._sha, self._chunks = conn, sha256, chunks
+        self._n, self._buf = 0, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        while not self._buf and self._n < self._chunks:
+            row = self._conn.execute(
+                "SELECT data FROM attachment_chunks WHERE sha256 = ? AND n = ?", (self._sha, self._n)
+            ).fetchone()
+            if row is None:
+                raise OSError(f"attachment {self._sha}: chunk {self._n} is missing")
+            self._buf, self._n = bytes(row[0]), self._n + 1
+        size = min(len(b), len(self._buf))
+        b[:size] = self._buf[:size]
+        self._buf = self._buf[size:]
+        return size
+
+
+class PgBlobs:
+    """Attachments in the database: ``attachments`` (one row per blob, written last) and
+    ``attachment_chunks`` (its bytes, :data:`CHUNK_SIZE` per row)."""
+
+    def __init__(self, conn: PgConnection, atomic: Callable[[], contextlib.AbstractContextManager[Any]]) -> None:
+        self._conn = conn
+        self._atomic = atomic
+
+    def has(self, sha256: str) -> bool:
+        return self._conn.execute("SELECT 1 FROM attachments WHERE sha256 = ?", (sha256,)).fetchone() is not None
+
+    def put(self, source: Path | IO[bytes], digest: str, *, name: str = "") -> None:
+        """Store the bytes of ``source`` (a path or an open binary file) under ``digest`` unless
+        a blob with that hash is there already; refused if the bytes do not hash to it."""
+        if self.has(digest):
+            return
+        h, size, n = hashlib.sha256(), 0, 0
+        with contextlib.ExitStack() as stack:
+            src = stack.enter_context(source.open("rb")) if isinstance(source, Path) else source
+            with self._atomic():
+                while chunk := src.read(CHUNK_SIZE):
+                    h.update(chunk)
+                    size += len(chunk)
+                    self._conn.execute(
+                        "INSERT INTO attachment_chunks (sha256, n, data) VALUES (?, ?, ?)"
+                        " ON CONFLICT DO NOTHING",
+                        (digest, n, chunk),
+                    )
+                    n += 1
+                if h.hexdigest() != digest:
+                    from ..errors import InputError
+
+                    raise InputError(f"{name or digest}: the file changed while it was being copied; try again")
+                self._conn.execute(
+                    "INSERT INTO attachments (sha256, size, chunks, stored_at) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT DO NOTHING",
+                    (digest, size, n, datetime.now(UTC).isoformat()),
+                )
+
+    def open(self, sha256: str) -> BinaryIO:
+        """The blob, for reading in chunks; FileNotFoundError if it was never stored."""
+        row = self._conn.execute("SELECT chunks FROM attachments WHERE sha256 = ?", (sha256,)).fetchone()
+        if row is None:
+            raise FileNotFoundError(f"attachment {sha256} is not in the database")
+        return io.BufferedReader(_ChunkReader(self._conn, sha256, int(row[0])), CHUNK_SIZE)  # type: ignore[return-value]
+
+    def describe(self, sha256: str) -> str:
+        return f"attachment {sha256[:16]}… in the database"
+
+
+# --- the backend ---------------------------------------------------------------------------------------
+
+
+class PostgresBackend:
+    """A PostgreSQL database named by a URL; the password comes from ``password`` or libpq's own
+    places (``PGPASSWORD``, ``~/.pgpass``), never from a message."""
+
+    name = "postgresql"
+    begin = "BEGIN"  # row locks and constraints do what BEGIN IMMEDIATE does for SQLite
+    unindexed = ""
+    migrations = MIGRATIONS
+
+    def __init__(self, url: str, password: str | None = None) -> None:
+        self.url = url
+        self.location = redact_url(url)
+        self._password = password
+
+    def raw_connect(self) -> psycopg.Connection[Any]:
+        kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S}
+        if self._password is not None:
+            kwargs["password"] = self._password
+        try:
+            conn = psycopg.connect(self.url, **kwargs)
+        except psycopg.Error as exc:
+            raise self.wrap(exc, "cannot connect: ") from None
+        except psycopg.ProgrammingError as exc:  # pragma: no cover - a URL libpq cannot parse
+            raise StoreError(f"{self.location}: {_first_line(exc)}") from None
+        conn.execute("SET TIME ZONE 'UTC'")
+        return conn
+
+    def connect(self, *, any_thread: bool = False) -> PgConnection:
+        return PgConnection(self)
+
+    def error(self, exc: BaseException, doing: str = "") -> StoreError | None:
+        """The StoreError for a driver error; None for anything else."""
+        return self.wrap(exc, doing) if isinstance(exc, psycopg.Error) else None
+
+    def wrap(self, exc: BaseException, doing: str = "") -> StoreError:
+        text = _first_line(exc)
+        if self._password:
+            text = text.replace(self._password, "***")
+        if isinstance(exc, psycopg.OperationalError) and not doing:
+            doing = "the database connection failed: "
+        return StoreError(f"{self.location}: {doing}{text}")
+
+    def is_conflict(self, exc: BaseException | None) -> bool:
+        return isinstance(exc, psycopg.errors.IntegrityError)
+
+    def opened(self) -> None:
+        """Nothing to remember: a server cannot be replaced under an open connection the way a file can."""
+
+    def lost(self) -> str | None:
+        return None
+
+    @contextlib.contextmanager
+    def checkpoints_aside(self, conn: Any, **_: Any) -> Iterator[None]:
+        yield  # the server checkpoints on its own
+
+    def schema_version(self, conn: Any) -> int:
+        row = conn.execute("SELECT to_regclass('reminder_schema') IS NOT NULL").fetchone()
+        if not row[0]:
+            return 0
+        found = conn.execute("SELECT version FROM reminder_schema").fetchone()
+        return 0 if found is None else int(found[0])
+
+    def set_schema_version(self, conn: Any, version: int) -> None:
+        conn.execute("UPDATE reminder_schema SET version = ?", (version,))
+
+    def lock_for_migration(self, conn: Any) -> None:
+        """Hold the migration lock until this transaction ends; create the version table under it."""
+        conn.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
+        conn.execute("CREATE TABLE IF NOT EXISTS reminder_schema (version INTEGER NOT NULL)")
+        if conn.execute("SELECT count(*) FROM reminder_schema").fetchone()[0] == 0:
+            conn.execute("INSERT INTO reminder_schema (version) VALUES (0)")
+
+    def checkpoint(self, conn: Any) -> None:
+        """Nothing to do: the server folds its log back on its own."""
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
