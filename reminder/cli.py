@@ -546,12 +546,11 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
       reminder status --json | jq .next_due
     """
     from . import api
-    from .store import Store
+    from .store import open_store
 
     settings = settings_from(ctx)
-    path = Path(settings.store.path).expanduser()
-    with Store(path) as store:
-        info = api.reminder_status(store, path.parent)
+    with open_store(settings.store) as store:
+        info = api.reminder_status(store, store.path.parent)
     if as_json:
         echo_json(info)
         return
@@ -747,9 +746,9 @@ def _config_arg(ctx: click.Context) -> Path | None:
 
 def _open_store(ctx: click.Context, path: Path | None = None) -> Store:
     """The store for this invocation, closed when the command ends."""
-    from .store import Store
+    from .store import Store, open_store
 
-    store = Store(path if path is not None else settings_from(ctx).store.path)
+    store = Store(path) if path is not None else open_store(settings_from(ctx).store)
     baseline = store.conn.total_changes
 
     def close() -> None:
@@ -1089,7 +1088,7 @@ def list_command(ctx: click.Context, status: str, due_before: date | None, as_js
 
     # For scripts, only the store's path is read from the config (validating it all would cost
     # more than listing 10,000 cases); people get the whole config checked.
-    path = store_path_fast(_config_arg(ctx)) if as_json else settings_from(ctx).store.path
+    path = store_path_fast(_config_arg(ctx)) if as_json else None  # None: as the settings say
     store = _open_store(ctx, path)
     filters: dict[str, Any] = {"status": status, "due_before": due_before}
     if as_json:
@@ -1573,7 +1572,7 @@ def evidence_add_command(
     )
     warning = CODE_WARNING if kind == "code" else None
     if as_json:
-        echo_json({"version": 1, "entry": entry_to_dict(entry, store.path.parent), "warning": warning})
+        echo_json({"version": 1, "entry": entry_to_dict(entry, store.attachments), "warning": warning})
         return
     kind_text = evidence_kind(entry.kind)
     if entry.attachments:
@@ -1618,7 +1617,7 @@ def evidence_list_command(ctx: click.Context, case_id: str, as_json: bool) -> No
     fixes = corrections_of(entries)
     if as_json:
         items = [
-            {**entry_to_dict(e, store.path.parent), "corrected_by": fixes.get(e.seq, [])} for e in entries
+            {**entry_to_dict(e, store.attachments), "corrected_by": fixes.get(e.seq, [])} for e in entries
         ]
         echo_json({"version": 1, "case_id": store.get_case(case_id).id, "entries": items})
         return
@@ -1652,7 +1651,7 @@ def evidence_show_command(ctx: click.Context, case_id: str, seq: int, as_json: b
     store = _open_store(ctx)
     entry = get_evidence(store, case_id, seq)
     fixed_by = corrections_of(list_evidence(store, case_id)).get(seq, [])
-    data = {**entry_to_dict(entry, store.path.parent), "corrected_by": fixed_by}
+    data = {**entry_to_dict(entry, store.attachments), "corrected_by": fixed_by}
     if as_json:
         echo_json({"version": 1, "entry": data})
         return
@@ -1789,8 +1788,14 @@ def backup_command(ctx: click.Context, path: Path | None, as_json: bool) -> None
       reminder backup /media/usb/reminder-2026-03 --json
     """
     from .backup import backup
+    from .errors import InputError
 
-    report = backup(settings_from(ctx).store.path, path, now=_now())
+    settings = settings_from(ctx)
+    if settings.store.url is not None:
+        raise InputError(
+            _("backup copies a SQLite store; a PostgreSQL store is backed up with pg_dump (see the README)")
+        )
+    report = backup(settings.store.path, path, now=_now())
     if as_json:
         from dataclasses import asdict
 

@@ -195,12 +195,15 @@ class Daemon:
         (``Store.lost``): a daemon that kept sending from a deleted or replaced file would
         look alive to ``reminder status`` while never seeing a case the CLI adds.
         """
-        from .store import Store
+        from .store import open_store
 
-        if self._store is not None and self._store.path != self.store_path:
+        if self._store is not None and (self._store.path, self._store.url) != (
+            self.store_path,
+            self.settings.store.url,
+        ):
             self._close_store()  # a reload moved the database
         if self._store is None:
-            self._store = Store(self.store_path, any_thread=True)
+            self._store = open_store(self.settings.store, any_thread=True)
         lost = self._store.lost()
         if lost is not None:
             raise StoreLost(lost)
@@ -435,7 +438,7 @@ class Daemon:
         import sqlite3
 
         from . import outbox
-        from .store import Store
+        from .store import open_store
 
         self.abandoned = True
         log.error(
@@ -444,8 +447,9 @@ class Daemon:
         )
         try:
             # A connection of its own: the pass's may be in the middle of anything.
-            with Store(self.store_path) as store:
-                store.conn.execute(f"PRAGMA busy_timeout = {int(RELEASE_BUSY_SECONDS * 1000)}")
+            with open_store(self.settings.store) as store:
+                if store.dialect == "sqlite":
+                    store.conn.execute(f"PRAGMA busy_timeout = {int(RELEASE_BUSY_SECONDS * 1000)}")
                 released = outbox.release_sending(store, self.clock())
         except (ReminderError, sqlite3.Error) as exc:
             # Left `sending`, they are still due: the next start sends them all the same.

@@ -266,7 +266,7 @@ def _stream_to(shared: _Pass, label: str, notifier: Notifier, items: list[tuple[
     """One notifier's share of the pass, on a connection of its own (sqlite3 connections are
     not shared across threads)."""
     store = shared.store
-    with type(store)(store.path) as own, _checkpoints_aside(own, len(items)):
+    with store.reopen() as own, _checkpoints_aside(own, len(items)):
         _Stream(shared, own, label, notifier, items).run()
 
 

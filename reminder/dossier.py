@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .cli_labels import case_kind, case_status, reminder_kind
 from .errors import StoreError
 from .evidence import attachments_of, corrections_of, head_witness
-from .evidence_files import TamperedFile, open_blob
+from .evidence_files import Attachments, TamperedFile, open_blob
 from .evidence_verify import VerifyReport
 from .exhibits import Exhibit, Mail
 from .explain import closure_label, day_reason, override_text, tentative_name, warning_text
@@ -740,32 +740,33 @@ def _safe_name(name: str) -> str:
     return "".join(ch if ch.isprintable() and ch not in '<>:"|?*' else "_" for ch in base)
 
 
-def zip_bytes(d: Dossier, data_dir: Path) -> bytes:
+def zip_bytes(d: Dossier, data_dir: Attachments) -> bytes:
     """The dossier as a zip in memory (:func:`write_zip` writes the same bytes to a file)."""
     buf = io.BytesIO()
     _write_zip(d, data_dir, buf)
     return buf.getvalue()
 
 
-def write_zip(d: Dossier, data_dir: Path, path: Path) -> None:
+def write_zip(d: Dossier, data_dir: Path, path: Path, attachments: Attachments | None = None) -> None:
     """Write the dossier's zip to ``path`` atomically, the attachments streamed a chunk at a time.
 
     dossier.md, dossier.html, attachments/, manifest.json and SHA256SUMS. Memory stays flat
     whatever the attachments weigh. The temporary file is journalled under ``data_dir``, so
     a crash mid-write leaves nothing the daemon's sweep cannot find (leftovers.py). A
-    symlink is written through, as by ``ics.write_bytes_atomic``.
+    symlink is written through, as by ``ics.write_bytes_atomic``. The attachments come from
+    ``attachments`` when given (the database's, on PostgreSQL), else from ``data_dir``.
     """
     from .outfile import follow_links
 
     path = follow_links(path)
     try:
         with atomic_file(path, journal=journal_dir(data_dir)) as fh:
-            _write_zip(d, data_dir, fh)
+            _write_zip(d, data_dir if attachments is None else attachments, fh)
     except OSError as exc:
         raise StoreError(_("cannot write %(path)s: %(why)s", path=path, why=exc.strerror or exc)) from exc
 
 
-def _write_zip(d: Dossier, data_dir: Path, out: IO[bytes]) -> None:
+def _write_zip(d: Dossier, data_dir: Attachments, out: IO[bytes]) -> None:
     stamp = d.generated_at.astimezone(_zone(d.case)).timetuple()[:6]
     files: list[dict[str, Any]] = []
 

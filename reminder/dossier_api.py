@@ -19,6 +19,7 @@ from .store import Store
 if TYPE_CHECKING:
     from .config import Settings
     from .dossier import Dossier
+    from .evidence_files import Attachments
     from .evidence_verify import VerifyReport
 
 __all__ = ["build_dossier", "export_dossier", "export_dossier_checked", "save_dossier"]
@@ -48,7 +49,7 @@ def build_dossier(store: Store, settings: Settings, case_id: str, *, now: dateti
         steps=steps,
         current=current_step(steps, case_today(case, now)),
         verification=verify_evidence(store, case.id),
-        exhibits=load_exhibits(entries, store.path.parent),
+        exhibits=load_exhibits(entries, store.attachments),
         complainant=settings.me.person(),
     )
 
@@ -63,7 +64,7 @@ def export_dossier_checked(
 ) -> tuple[bytes, VerifyReport]:
     """The dossier's bytes and the check of the evidence log it reports (one pass over the files)."""
     dossier, report = _checked_dossier(store, settings, case_id, now=now, fmt=fmt)
-    return _dossier_bytes(dossier, fmt, store.path.parent), report
+    return _dossier_bytes(dossier, fmt, store.attachments), report
 
 
 def save_dossier(
@@ -78,9 +79,10 @@ def save_dossier(
     dossier, report = _checked_dossier(store, settings, case_id, now=now, fmt=fmt)
     data_dir = store.path.parent
     if fmt == "zip":
-        write_zip(dossier, data_dir, path)
+        write_zip(dossier, data_dir, path, attachments=store.attachments)
     else:
-        write_bytes_atomic(path, _dossier_bytes(dossier, fmt, data_dir), journal=journal_dir(data_dir))
+        data = _dossier_bytes(dossier, fmt, store.attachments)
+        write_bytes_atomic(path, data, journal=journal_dir(data_dir))
     return report
 
 
@@ -100,7 +102,7 @@ def _checked_dossier(
     return dossier, report
 
 
-def _dossier_bytes(dossier: Dossier, fmt: str, data_dir: Path) -> bytes:
+def _dossier_bytes(dossier: Dossier, fmt: str, data_dir: Attachments) -> bytes:
     from .dossier import render_html, render_markdown, zip_bytes
 
     if fmt == "md":

@@ -233,7 +233,7 @@ def _list_json(config: str | None, status: str, due_before: date | None) -> int 
         from pathlib import Path
 
         path = store_path_fast(Path(config) if config is not None else None)
-        if not path.is_file():
+        if path is None or not path.is_file():  # a PostgreSQL store, or first use
             return None  # first use: the full path creates the database
         conn = sqlite3.connect(path, timeout=5.0)
         if not docs_current(conn):

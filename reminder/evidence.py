@@ -71,7 +71,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, NotFound, StoreError
-from .evidence_files import attachment_path, check_readable, store_blob
+from .evidence_files import Attachments, attachment_path, blob_location, check_readable, store_blob
 from .i18n import N_, _
 from .models import EVIDENCE_KINDS, EvidenceEntry
 
@@ -231,7 +231,7 @@ def _row_to_entry(row: Sequence[Any]) -> EvidenceEntry:
 def _rows(store: Store, sql: str, params: Sequence[Any]) -> list[Any]:
     try:
         return list(store.conn.execute(sql, params).fetchall())
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, StoreError) as exc:
         raise StoreError(_("cannot read the evidence log: %(error)s", error=exc)) from exc
 
 
@@ -341,8 +341,9 @@ def add_entry(
     checked = check_readable(files)
     key = keys.load_or_create()
 
+    where = store.attachments_at(data_dir)
     for path, digest, _size in checked:
-        store_blob(data_dir, path, digest)
+        store_blob(where, path, digest)
     attachments = tuple(Attachment(d, p.name, s).as_mapping() for p, d, s in checked)
 
     try:
@@ -418,13 +419,13 @@ def add_entry(
 # --- JSON ------------------------------------------------------------------------------------------
 
 
-def entry_to_dict(entry: EvidenceEntry, data_dir: Path | None = None) -> dict[str, Any]:
+def entry_to_dict(entry: EvidenceEntry, data_dir: Attachments | None = None) -> dict[str, Any]:
     """An entry as plain data for ``--json`` (attachment paths when the data directory is given)."""
     files: list[dict[str, Any]] = []
     for a in attachments_of(entry):
         item: dict[str, Any] = {"name": a.name, "sha256": a.sha256, "size": a.size}
         if data_dir is not None:
-            item["path"] = str(attachment_path(data_dir, a.sha256))
+            item["path"] = blob_location(data_dir, a.sha256)
         files.append(item)
     return {
         "case_id": entry.case_id,

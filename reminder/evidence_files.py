@@ -14,6 +14,11 @@ replaced by a link to ``/dev/zero``, a FIFO, a device or a directory is reported
 :class:`TamperedFile` at once, instead of reading forever or waiting for a writer
 that never comes. The name is checked too: the hash comes from the database, and a
 "hash" such as ``../../x`` must not walk out of the attachments directory.
+
+On PostgreSQL the attachments live in the database instead, so that every machine reads
+them (``backends/postgres.py``, :class:`Blobs`): the functions here take ``where`` — the
+data directory (files, SQLite) or the store's blobs (``Store.attachments``) — and do the
+same with either: content-addressed, streamed a chunk at a time, hash checked on the way in.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import re
 import stat
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, BinaryIO, Protocol, TypeAlias
 
 from .errors import InputError, StoreError
 from .files import fsync_dir, private_dir
@@ -35,8 +40,11 @@ from .leftovers import INCOMING_PREFIX, temp_file
 
 __all__ = [
     "ATTACHMENTS_DIR",
+    "Attachments",
+    "Blobs",
     "TamperedFile",
     "attachment_path",
+    "blob_location",
     "blob_sha256",
     "check_readable",
     "file_sha256",
@@ -54,6 +62,20 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 _OPEN_BLOB = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
+class Blobs(Protocol):
+    """Attachments kept somewhere other than files (the PostgreSQL database)."""
+
+    def put(self, source: Path, digest: str, *, name: str = "") -> None: ...
+
+    def open(self, sha256: str) -> BinaryIO: ...
+
+    def describe(self, sha256: str) -> str: ...
+
+
+# Where attachments live: the data directory (its attachments/ holds the files), or Blobs.
+Attachments: TypeAlias = Path | Blobs
+
+
 class TamperedFile(OSError):
     """What is stored where an attachment should be is not the regular file reminder wrote."""
 
@@ -68,6 +90,13 @@ class TamperedFile(OSError):
 def attachment_path(data_dir: Path, sha256: str) -> Path:
     """Where the blob with this hash lives under the data directory."""
     return data_dir / ATTACHMENTS_DIR / sha256[:2] / sha256
+
+
+def blob_location(where: Attachments, sha256: str) -> str:
+    """Where the blob with this hash is, for a message or ``--json``."""
+    if isinstance(where, Path):
+        return str(attachment_path(where, sha256))
+    return where.describe(sha256)
 
 
 def _what(mode: int) -> str:
@@ -111,23 +140,26 @@ def _open_blob(data_dir: Path, sha256: str) -> int:
     return fd
 
 
-def blob_sha256(data_dir: Path, sha256: str) -> tuple[str, int]:
+def blob_sha256(where: Attachments, sha256: str) -> tuple[str, int]:
     """The current SHA-256 and size of the blob stored under ``sha256`` (see :func:`_open_blob`)."""
-    fd = _open_blob(data_dir, sha256)
-    with os.fdopen(fd, "rb") as fh:
+    with open_blob(where, sha256) as fh:
         return _digest(fh)
 
 
-def read_blob(data_dir: Path, sha256: str, limit: int | None = None) -> bytes:
+def read_blob(where: Attachments, sha256: str, limit: int | None = None) -> bytes:
     """The bytes of the blob stored under ``sha256`` (see :func:`_open_blob`); the first ``limit`` only
     when given (enough to tell a file's type without reading a large one whole)."""
-    with open_blob(data_dir, sha256) as fh:
+    with open_blob(where, sha256) as fh:
         return fh.read() if limit is None else fh.read(limit)
 
 
-def open_blob(data_dir: Path, sha256: str) -> BinaryIO:
+def open_blob(where: Attachments, sha256: str) -> BinaryIO:
     """The blob stored under ``sha256``, open for reading in chunks (see :func:`_open_blob`)."""
-    return os.fdopen(_open_blob(data_dir, sha256), "rb")
+    if not isinstance(where, Path):
+        if not _SHA256.fullmatch(sha256):
+            raise TamperedFile("tampered: the recorded SHA-256 is not a SHA-256 hash")
+        return where.open(sha256)
+    return os.fdopen(_open_blob(where, sha256), "rb")
 
 
 def _digest(fh: IO[bytes]) -> tuple[str, int]:
@@ -163,13 +195,20 @@ def check_readable(files: Sequence[Path]) -> list[tuple[Path, str, int]]:
     return out
 
 
-def store_blob(data_dir: Path, source: Path, digest: str) -> None:
+def store_blob(where: Attachments, source: Path, digest: str) -> None:
     """Copy ``source`` to its content address unless a blob with that hash is already there.
 
     Through ``.incoming-*`` beside it, held locked until linked into place: a copy killed
-    half-way is swept later, never one still being written (leftovers.py).
+    half-way is swept later, never one still being written (leftovers.py). Into the
+    database, in its own transaction, for :class:`Blobs`.
     """
-    dest = attachment_path(data_dir, digest)
+    if not isinstance(where, Path):
+        try:
+            where.put(source, digest, name=source.name)
+        except OSError as exc:
+            raise StoreError(f"cannot store the attachment {source.name}: {exc.strerror or exc}") from exc
+        return
+    dest = attachment_path(where, digest)
     if dest.exists():
         return  # same content, same name: the existing blob is never touched
     try:

@@ -26,7 +26,7 @@ from .evidence import (
     entry_hash,
     list_entries,
 )
-from .evidence_files import TamperedFile, attachment_path, blob_sha256
+from .evidence_files import Attachments, TamperedFile, blob_location, blob_sha256
 from .i18n import N_, _
 from .models import EvidenceEntry
 
@@ -108,7 +108,7 @@ _CHANGED = N_("hash mismatch (the entry was changed after it was recorded)")
 class _Chain:
     """The per-entry checks of :func:`verify`: own hash, link, corrections, attachments."""
 
-    def __init__(self, key: EvidenceKey | None, data_dir: Path, recorded: dict[int, str]) -> None:
+    def __init__(self, key: EvidenceKey | None, data_dir: Attachments, recorded: dict[int, str]) -> None:
         self.key = key
         self.data_dir = data_dir
         self.recorded = recorded  # entry → its MAC as a head recorded it when it was added
@@ -171,7 +171,7 @@ class _Chain:
             try:
                 digest, size = blob_sha256(self.data_dir, att.sha256)
             except FileNotFoundError:
-                where = attachment_path(self.data_dir, att.sha256)
+                where = blob_location(self.data_dir, att.sha256)
                 self.problems.append(
                     Problem(e.seq, _("missing (expected at %(path)s)", path=where), att.name)
                 )
@@ -309,7 +309,7 @@ def verify(
     known = _known_heads(head_row, witnesses, keys.heads_path)
     # Unkeyed entries alone need no key, unless the heads file says the log was keyed once.
     key = keys.load() if witnesses or any(e.scheme == SCHEME_HMAC for e in entries) else None
-    chain = _Chain(key, data_dir, {n: mac for n, mac, _source in known})
+    chain = _Chain(key, store.attachments_at(data_dir), {n: mac for n, mac, _source in known})
     prev: EvidenceEntry | None = None
     for e in entries:
         expected = prev.seq + 1 if prev is not None else 1

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Literal
 
 from .evidence import attachments_of
-from .evidence_files import read_blob
+from .evidence_files import Attachments, read_blob
 from .i18n import _
 from .models import EvidenceEntry
 
@@ -251,7 +251,7 @@ def _mb(n: int) -> str:
     return f"{n / (1024 * 1024):.0f} MB" if n >= 1024 * 1024 else _("%(size)s bytes", size=f"{n:,}")
 
 
-def load_exhibits(entries: Sequence[EvidenceEntry], data_dir: Path) -> tuple[Exhibit, ...]:
+def load_exhibits(entries: Sequence[EvidenceEntry], data_dir: Attachments) -> tuple[Exhibit, ...]:
     """The screenshots and e-mails among the entries' files, read from the attachments directory.
 
     A file that is missing, unreadable or tampered with is left out here: the integrity

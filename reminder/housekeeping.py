@@ -18,5 +18,5 @@ def housekeeping(store: Store, settings: Settings, *, now: datetime) -> None:
     database, and remove temporary files that killed writers left behind."""
     from .leftovers import sweep
 
-    store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    store.checkpoint()
     sweep(store.path.parent, now=now)

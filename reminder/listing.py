@@ -17,10 +17,11 @@ import os
 TYPE_CHECKING = False  # not typing's: importing typing costs the start-up fast path (see entry.py)
 
 if TYPE_CHECKING:
-    import sqlite3
     from collections.abc import Iterator, Mapping
     from datetime import date, datetime
     from typing import Any
+
+    from .backends import Connection
 
 __all__ = ["SCHEMA_VERSION", "STATUSES", "case_docs", "code_stamp", "docs_current", "status_filter", "todays"]
 
@@ -74,7 +75,7 @@ def code_stamp() -> str:
     return "-".join(parts)
 
 
-def docs_current(conn: sqlite3.Connection) -> bool:
+def docs_current(conn: Connection) -> bool:
     """Whether the database is at this code's schema and its documents were rendered by this code."""
     if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
         return False
@@ -83,7 +84,7 @@ def docs_current(conn: sqlite3.Connection) -> bool:
     return bool(stamp) and row is not None and row[0] == stamp
 
 
-def todays(conn: sqlite3.Connection, now: datetime) -> dict[str, date]:
+def todays(conn: Connection, now: datetime) -> dict[str, date]:
     """Today's date in each time zone the stored cases use: ``days_left`` counts from it."""
     from zoneinfo import ZoneInfo
 
@@ -92,7 +93,7 @@ def todays(conn: sqlite3.Connection, now: datetime) -> dict[str, date]:
 
 
 def case_docs(
-    conn: sqlite3.Connection, status: str, due_before: date | None, today: Mapping[str, date]
+    conn: Connection, status: str, due_before: date | None, today: Mapping[str, date]
 ) -> Iterator[tuple[Any, Any]]:
     """``(id, document)`` per case, by deadline then id, undated cases last, as SQLite reads them.
 

@@ -313,7 +313,7 @@ def claim(store: Store, ids: Sequence[int], now: datetime) -> set[int]:
             int(i)
             for (i,) in store.conn.execute(
                 f"SELECT id FROM deliveries WHERE id IN ({', '.join('?' * len(ids))})"
-                " AND +status IN ('planned', 'sending')",
+                f" AND {store.backend.unindexed}status IN ('planned', 'sending')",
                 tuple(ids),
             )
         }
@@ -361,7 +361,7 @@ def mark_sent(store: Store, delivery_id: int, now: datetime) -> None:
         )
     except sqlite3.Error as exc:
         raise StoreError(
-            _("%(path)s: cannot record a sent reminder: %(error)s", path=store.path, error=exc)
+            _("%(path)s: cannot record a sent reminder: %(error)s", path=store.location, error=exc)
         ) from exc
 
 
@@ -397,7 +397,8 @@ def record_failure(
         )
         store.conn.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
-            " SET value = excluded.value WHERE CAST(excluded.value AS REAL) > CAST(meta.value AS REAL)",
+            " SET value = excluded.value"
+            " WHERE CAST(excluded.value AS DOUBLE PRECISION) > CAST(meta.value AS DOUBLE PRECISION)",
             (RETRY_HORIZON, repr(_ts(retry_at))),
         )
         return "planned"

@@ -235,16 +235,21 @@ def _read_config_file(path: Path, named_by: _NamedBy, *, optional: bool) -> str 
         ) from None
 
 
-def store_path_fast(explicit: Path | None = None) -> Path:
+def store_path_fast(explicit: Path | None = None) -> Path | None:
     """The database path without validating the rest of the config (for fast read-only commands).
 
     Honours, in order: ``$REMINDER_STORE__PATH``, the file's ``[store] path``, the default.
+    None when the store is a server (``[store] url``, ``$REMINDER_STORE__URL``): no fast path.
     """
+    if os.environ.get(f"{ENV_PREFIX}STORE__URL"):
+        return None
     env = os.environ.get(f"{ENV_PREFIX}STORE__PATH")
-    if env:
-        return Path(env).expanduser()
     raw = read_toml(config_location(explicit))
     store = raw.get("store")
+    if isinstance(store, dict) and store.get("url"):
+        return None
+    if env:
+        return Path(env).expanduser()
     if isinstance(store, dict) and isinstance(store.get("path"), str):
         return Path(store["path"]).expanduser()
     return default_store_path()

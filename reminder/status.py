@@ -43,5 +43,5 @@ def reminder_status(store: Store, data_dir: Path) -> dict[str, object]:
         "next_due": next_due.isoformat() if next_due else None,
         "next": nxt,
         "counts": outbox.counts(store),
-        "database": str(store.path),
+        "database": store.location,
     }

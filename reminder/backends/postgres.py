@@ -483,7 +483,7 @@ class PgBlobs:
         row = self._conn.execute("SELECT chunks FROM attachments WHERE sha256 = ?", (sha256,)).fetchone()
         if row is None:
             raise FileNotFoundError(f"attachment {sha256} is not in the database")
-        return io.BufferedReader(_ChunkReader(self._conn, sha256, int(row[0])), CHUNK_SIZE)  # type: ignore[return-value]
+        return io.BufferedReader(_ChunkReader(self._conn, sha256, int(row[0])), CHUNK_SIZE)
 
     def describe(self, sha256: str) -> str:
         return f"attachment {sha256[:16]}… in the database"
