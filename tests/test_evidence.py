@@ -43,8 +43,9 @@ NOW = datetime(2026, 3, 5, 10, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(tmp_path / "data" / "reminder.db") as s:
+def store(tmp_path: Path, db_url: str | None) -> Iterator[Store]:
+    """The store on each backend: SQLite (attachments as files) and PostgreSQL (in the database)."""
+    with Store(tmp_path / "data" / "reminder.db", url=db_url) as s:
         s.add_case(
             Case(
                 id="abc234",
@@ -63,6 +64,34 @@ def store(tmp_path: Path) -> Iterator[Store]:
 @pytest.fixture
 def data_dir(store: Store) -> Path:
     return store.path.parent
+
+
+def sqlite_only(store: Store) -> None:
+    if store.dialect != "sqlite":
+        pytest.skip("about SQLite's files and triggers")
+
+
+def damage_blob(store: Store, data_dir: Path, sha256: str, *, delete: bool = False) -> None:
+    """Change one byte of a stored attachment (or delete it), behind reminder's back."""
+    if store.dialect == "sqlite":
+        blob = attachment_path(data_dir, sha256)
+        if delete:
+            blob.unlink()
+            return
+        os.chmod(blob, 0o600)
+        data = bytearray(blob.read_bytes())
+        data[9] ^= 0x01
+        blob.write_bytes(bytes(data))
+    elif delete:
+        _tamper(store, "DELETE FROM attachments WHERE sha256 = ?", (sha256,))
+    else:
+        _tamper(
+            store,
+            "UPDATE attachment_chunks SET data = overlay(data placing"
+            " set_byte(substring(data from 10 for 1), 0, get_byte(data, 9) # 1) from 10 for 1)"
+            " WHERE sha256 = ? AND n = 0",
+            (sha256,),
+        )
 
 
 def make_file(tmp_path: Path, name: str, content: bytes) -> Path:
@@ -112,6 +141,7 @@ def test_canonical_json_is_sorted_and_compact(store: Store, data_dir: Path) -> N
 def test_attachments_are_content_addressed_0600_and_keep_their_name(
     store: Store, data_dir: Path, tmp_path: Path
 ) -> None:
+    sqlite_only(store)
     shot = make_file(tmp_path, "Screenshot 2026-03-05.png", b"\x89PNG fake image")
     entry = add_entry(
         store, data_dir, "abc234", kind="screenshot", summary="status page", now=NOW, files=[shot]
@@ -146,11 +176,7 @@ def test_verify_names_a_changed_attachment_byte(store: Store, data_dir: Path, tm
     add_entry(store, data_dir, "abc234", kind="call", summary="Called", now=NOW)
     f = make_file(tmp_path, "mail.eml", b"Subject: your request\n\nWe received it.")
     entry = add_entry(store, data_dir, "abc234", kind="email", summary="Receipt", now=NOW, files=[f])
-    blob = attachment_path(data_dir, entry.attachments[0]["sha256"])
-    os.chmod(blob, 0o600)
-    data = bytearray(blob.read_bytes())
-    data[9] ^= 0x01
-    blob.write_bytes(bytes(data))
+    damage_blob(store, data_dir, entry.attachments[0]["sha256"])
     report = verify(store, data_dir, "abc234")
     assert not report.ok
     assert str(report.first).startswith("attachment mail.eml of entry 2: changed")
@@ -159,12 +185,17 @@ def test_verify_names_a_changed_attachment_byte(store: Store, data_dir: Path, tm
 def test_verify_names_a_missing_attachment(store: Store, data_dir: Path, tmp_path: Path) -> None:
     f = make_file(tmp_path, "a.txt", b"A")
     entry = add_entry(store, data_dir, "abc234", kind="note", summary="x", now=NOW, files=[f])
-    attachment_path(data_dir, entry.attachments[0]["sha256"]).unlink()
+    damage_blob(store, data_dir, entry.attachments[0]["sha256"], delete=True)
     assert str(verify(store, data_dir, "abc234").first).startswith("attachment a.txt of entry 1: missing")
 
 
 def _tamper(store: Store, sql: str, params: tuple[object, ...]) -> None:
-    # What someone editing the file behind reminder's back would do, triggers and all.
+    # What someone editing the database behind reminder's back would do, triggers and all.
+    if store.dialect != "sqlite":
+        with store.reopen() as other:  # a superuser's session that fires no triggers
+            other.conn.execute("SET session_replication_role = replica")
+            other.conn.execute(sql, params)
+        return
     conn = sqlite3.connect(store.path, isolation_level=None)
     for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
         conn.execute(f'DROP TRIGGER "{name}"')
@@ -236,7 +267,7 @@ def test_the_head_only_moves_forward_and_is_never_deleted(store: Store, data_dir
         ("UPDATE evidence_heads SET entries = 3, head = ?", (second.hash,)),  # past the newest
         ("INSERT INTO evidence_heads VALUES ('zzzzzz', 1, 'x')", ()),  # names no entry
     ]:
-        with pytest.raises(sqlite3.IntegrityError):
+        with pytest.raises((sqlite3.IntegrityError, StoreError)):
             store.conn.execute(sql, params)
 
 
@@ -255,7 +286,7 @@ def test_an_entry_added_after_a_cut_keeps_the_gap_visible(store: Store, data_dir
 
 def test_the_log_refuses_updates_and_deletes(store: Store, data_dir: Path) -> None:
     add_entry(store, data_dir, "abc234", kind="call", summary="Called", now=NOW)
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises((sqlite3.IntegrityError, StoreError), match="append-only"):
         store.conn.execute("UPDATE evidence SET summary = 'x'")
     with pytest.raises(InputError, match="close the case instead"):
         store.delete_case("abc234")  # a case with evidence can be closed, not deleted
@@ -318,6 +349,7 @@ def test_missing_or_unreadable_file_writes_nothing(store: Store, data_dir: Path,
 
 
 def test_failed_transaction_leaves_no_entry(store: Store, data_dir: Path, tmp_path: Path) -> None:
+    sqlite_only(store)
     f = make_file(tmp_path, "orphan.txt", b"orphan")
     store.conn.execute(
         "CREATE TRIGGER fail_insert BEFORE INSERT ON evidence BEGIN SELECT RAISE(ABORT, 'disk full'); END"
@@ -335,10 +367,13 @@ def test_failed_transaction_leaves_no_entry(store: Store, data_dir: Path, tmp_pa
 def test_entry_to_dict(store: Store, data_dir: Path, tmp_path: Path) -> None:
     f = make_file(tmp_path, "a.txt", b"A")
     entry = add_entry(store, data_dir, "abc234", kind="code", summary="SMS code checked", now=NOW, files=[f])
-    d = entry_to_dict(entry, data_dir)
+    d = entry_to_dict(entry, store.attachments)
     assert d["kind"] == "code"
     assert d["attachments"][0]["size"] == 1
-    assert Path(d["attachments"][0]["path"]).read_bytes() == b"A"
+    if store.dialect == "sqlite":
+        assert Path(d["attachments"][0]["path"]).read_bytes() == b"A"
+    else:  # where it is, for a person: in the database
+        assert d["attachments"][0]["path"].startswith("attachment 559aead08264d579")
     assert d["at"] == NOW.isoformat()
 
 

@@ -1,4 +1,6 @@
-"""The SQLite store on real files: modes, pragmas, transactions, migrations, concurrency."""
+"""The store on real files and a real PostgreSQL server: modes, pragmas, transactions,
+migrations, concurrency. Tests taking ``store`` run on both backends (see conftest's
+``db_store``); the SQLite file's own behaviour is tested on SQLite alone."""
 
 from __future__ import annotations
 
@@ -22,6 +24,17 @@ from reminder.models import Case, ChecklistItem, Closure, ReviewWindow, Tentativ
 from reminder.store import CASE_ID_ALPHABET, CASE_ID_LENGTH, MIGRATIONS, Store
 
 NOW = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(db_store: Store) -> Store:
+    """Every test here that takes ``store`` runs on SQLite and on PostgreSQL."""
+    return db_store
+
+
+def sqlite_only(store: Store) -> None:
+    if store.dialect != "sqlite":
+        pytest.skip("about the SQLite file itself")
 
 
 def make_case(**kw: object) -> Case:
@@ -71,6 +84,7 @@ def test_existing_file_gets_mode_0600(tmp_path: Path) -> None:
 
 
 def test_pragmas(store: Store) -> None:
+    sqlite_only(store)
     c = store.conn
     assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert c.execute("PRAGMA busy_timeout").fetchone()[0] == 5000

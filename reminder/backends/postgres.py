@@ -171,11 +171,12 @@ class PgConnection:
                     cur.execute(translate(sql), tuple(parameters))
                 else:
                     cur.execute(sql)
-                rows = cur.fetchall() if cur.description is not None else []
+                wrote = cur.description is None
+                rows = [] if wrote else cur.fetchall()
                 count = cur.rowcount
         except psycopg.Error as exc:
             raise self._backend.wrap(exc) from exc
-        if count > 0 and cur.description is None:
+        if wrote and count > 0:
             self._changes += count
         return _Cursor(rows, count)
 
