@@ -446,7 +446,10 @@ def _describe(exc: ValidationError) -> str:
         if err["type"] == "extra_forbidden":
             msg = unknown_key(_suggest(loc))
         elif "input" in err and not isinstance(err["input"], dict | list):
-            msg = got(msg, err["input"])
+            shown = err["input"]
+            if isinstance(shown, str) and is_postgres_url(shown):
+                shown = redact_url(shown)  # a store URL may carry its password
+            msg = got(msg, shown)
         env = ENV_PREFIX + "__".join(str(p) for p in loc).upper()
         if env in os.environ:  # the environment wins over the file, so the value came from there
             msg = _("%(problem)s (from $%(variable)s)", problem=msg, variable=env)

@@ -837,7 +837,11 @@ def _copy_into(zf: zipfile.ZipFile, info: zipfile.ZipInfo, src: BinaryIO) -> tup
     h = hashlib.sha256()
     size = 0
     # Zip64 headers only where a member needs them, so small dossiers keep their bytes.
-    big = os.fstat(src.fileno()).st_size >= zipfile.ZIP64_LIMIT
+    try:
+        length = os.fstat(src.fileno()).st_size
+    except OSError:  # a blob read from the database (backends/postgres.py) knows its size
+        length = int(getattr(getattr(src, "raw", None), "size", zipfile.ZIP64_LIMIT))
+    big = length >= zipfile.ZIP64_LIMIT
     with zf.open(info, "w", force_zip64=big) as dst:
         while chunk := src.read(_CHUNK):
             h.update(chunk)

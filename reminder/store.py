@@ -360,6 +360,7 @@ class Store:
         url: str | None = None,
         password: str | None = None,
         any_thread: bool = False,
+        migrate: bool = True,
     ) -> None:
         self.path = Path(path).expanduser()
         self.url = url
@@ -384,6 +385,8 @@ class Store:
             if error is None:
                 raise
             raise error from None
+        if not migrate:  # `reminder db migrate` says what it does
+            return
         try:
             self.migrate()
         except BaseException:
@@ -841,8 +844,10 @@ class Store:
             self._refresh_doc(case_id)
 
 
-def open_store(settings: StoreSettings, *, any_thread: bool = False) -> Store:
+def open_store(settings: StoreSettings, *, any_thread: bool = False, migrate: bool = True) -> Store:
     """The store ``[store]`` names: the PostgreSQL database at ``url``, else the SQLite file at ``path``."""
     if settings.url is None:
-        return Store(settings.path, any_thread=any_thread)
-    return Store(settings.path, url=settings.url, password=settings.password(), any_thread=any_thread)
+        return Store(settings.path, any_thread=any_thread, migrate=migrate)
+    return Store(
+        settings.path, url=settings.url, password=settings.password(), any_thread=any_thread, migrate=migrate
+    )

@@ -419,9 +419,10 @@ MIGRATIONS: list[Migration] = [
 class _ChunkReader(io.RawIOBase):
     """An attachment read a chunk (one row) at a time."""
 
-    def __init__(self, conn: PgConnection, sha256: str, chunks: int) -> None:
+    def __init__(self, conn: PgConnection, sha256: str, chunks: int, size: int) -> None:
         self._conn, self._sha, self._chunks = conn, sha256, chunks
         self._n, self._buf = 0, b""
+        self.size = size  # what the dossier's zip needs to know before it streams
 
     def readable(self) -> bool:
         return True
@@ -448,14 +449,13 @@ class PgBlobs:
         self._conn = conn
         self._atomic = atomic
 
-    def has(self, sha256: str) -> bool:
-        return self._conn.execute("SELECT 1 FROM attachments WHERE sha256 = ?", (sha256,)).fetchone() is not None
-
-    def put(self, source: Path | IO[bytes], digest: str, *, name: str = "") -> None:
+    def put(self, source: Path | IO[bytes], digest: str, *, name: str = "") -> int:
         """Store the bytes of ``source`` (a path or an open binary file) under ``digest`` unless
-        a blob with that hash is there already; refused if the bytes do not hash to it."""
-        if self.has(digest):
-            return
+        a blob with that hash is there already; refused if the bytes do not hash to it.
+        Returns the blob's size."""
+        row = self._conn.execute("SELECT size FROM attachments WHERE sha256 = ?", (digest,)).fetchone()
+        if row is not None:
+            return int(row[0])
         h, size, n = hashlib.sha256(), 0, 0
         with contextlib.ExitStack() as stack:
             src = stack.enter_context(source.open("rb")) if isinstance(source, Path) else source
@@ -478,13 +478,14 @@ class PgBlobs:
                     " ON CONFLICT DO NOTHING",
                     (digest, size, n, datetime.now(UTC).isoformat()),
                 )
+        return size
 
     def open(self, sha256: str) -> BinaryIO:
         """The blob, for reading in chunks; FileNotFoundError if it was never stored."""
-        row = self._conn.execute("SELECT chunks FROM attachments WHERE sha256 = ?", (sha256,)).fetchone()
+        row = self._conn.execute("SELECT chunks, size FROM attachments WHERE sha256 = ?", (sha256,)).fetchone()
         if row is None:
             raise FileNotFoundError(f"attachment {sha256} is not in the database")
-        return io.BufferedReader(_ChunkReader(self._conn, sha256, int(row[0])), CHUNK_SIZE)
+        return io.BufferedReader(_ChunkReader(self._conn, sha256, int(row[0]), int(row[1])), CHUNK_SIZE)
 
     def describe(self, sha256: str) -> str:
         return f"attachment {sha256[:16]}… in the database"
@@ -567,6 +568,13 @@ class PostgresBackend:
 
     def checkpoint(self, conn: Any) -> None:
         """Nothing to do: the server folds its log back on its own."""
+
+    def ids_follow(self, conn: Any, table: str, column: str) -> None:
+        """After rows were inserted with their ids (a copy), new rows' ids continue after them."""
+        conn.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), coalesce(max({column}), 0) + 1, false)"
+            f" FROM {table}"
+        )
 
 
 def _first_line(exc: BaseException) -> str:

@@ -470,3 +470,6 @@ class SqliteBackend:
     def checkpoint(self, conn: Any) -> None:
         """Fold the WAL back into the database (hourly housekeeping)."""
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def ids_follow(self, conn: Any, table: str, column: str) -> None:
+        """Nothing to do: an INTEGER PRIMARY KEY continues after the largest id by itself."""

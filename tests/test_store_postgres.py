@@ -1,0 +1,366 @@
+"""The store on PostgreSQL through the CLI and on its own: the same commands as on SQLite,
+``db migrate`` and ``db copy``, bad URLs and dead servers, secrets, reconnecting, attachments."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from conftest import REPO, RunCli, TmpEnv
+
+from reminder.backends import redact_url
+from reminder.backends.postgres import CHUNK_SIZE, translate
+from reminder.errors import StoreError
+from reminder.models import Case
+from reminder.store import MIGRATIONS, Store
+
+pytestmark = pytest.mark.timeout(300)
+
+NOW = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def one_line(result: subprocess.CompletedProcess[str]) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def make_case(**kw: object) -> Case:
+    fields: dict[str, object] = {
+        "id": "",
+        "title": "Cancel roaming eSIM",
+        "organisation": "Batelco",
+        "submitted": date(2026, 3, 1),
+        "country": "BH",
+        "timezone": "Asia/Bahrain",
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
+    fields.update(kw)
+    return Case(**fields)  # type: ignore[arg-type]
+
+
+# --- the ? dialect and secrets ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT 1 WHERE a = ? AND b = ?", "SELECT 1 WHERE a = %s AND b = %s"),
+        ("SELECT '?', \"q?\" FROM t WHERE x LIKE '5%' AND y = ?", "SELECT '?', \"q?\" FROM t WHERE x LIKE '5%%' AND y = %s"),
+        ("SELECT 'it''s ?' WHERE z = ?", "SELECT 'it''s ?' WHERE z = %s"),
+        ("SELECT 1 -- a comment?\nWHERE a = ?", "SELECT 1 -- a comment?\nWHERE a = %s"),
+        ("SELECT 10 % 3 WHERE a = ?", "SELECT 10 %% 3 WHERE a = %s"),
+    ],
+)
+def test_question_marks_become_psycopg_placeholders_outside_quotes(sql: str, expected: str) -> None:
+    assert translate(sql) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://u:s3cret@h:5432/db", "postgresql://u:***@h:5432/db"),
+        ("postgresql://u@h/db?password=s3cret&sslmode=require", "postgresql://u@h/db?password=***&sslmode=require"),
+        ("postgresql://h/db", "postgresql://h/db"),
+    ],
+)
+def test_urls_are_shown_without_their_password(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
+
+
+def test_help_does_not_import_psycopg(tmp_env: TmpEnv) -> None:
+    code = "import sys, runpy; sys.argv = ['reminder', '--help']\ntry:\n    runpy.run_module('reminder', run_name='__main__')\nexcept SystemExit:\n    pass\nassert 'psycopg' not in sys.modules, 'psycopg loaded'"
+    result = subprocess.run([sys.executable, "-c", code], env=tmp_env.env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+# --- the CLI on both backends ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_env(tmp_env: TmpEnv, db_url: str | None) -> dict[str, str]:
+    """What points the CLI at this test's backend."""
+    return {"REMINDER_STORE__URL": db_url} if db_url else {}
+
+
+def test_every_case_and_evidence_command_works_on_both_backends(
+    run_cli: RunCli, tmp_env: TmpEnv, cli_env: dict[str, str], backend: str
+) -> None:
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return ok(run_cli(*args, env=cli_env))
+
+    case = json.loads(cli("add", "--title", "Cancel roaming eSIM", "--org", "Batelco", "--submitted", "2026-03-01", "--json").stdout)
+    other = json.loads(cli("add", "--title", "Refund", "--org", "Zain", "--submitted", "2026-03-02", "--json").stdout)
+    listed = json.loads(cli("list", "--json").stdout)
+    assert [c["id"] for c in listed] == [case["id"], other["id"]]
+    assert "Cancel roaming eSIM" in cli("list").stdout
+    shown = json.loads(cli("show", case["id"][:4], "--json").stdout)
+    assert shown["id"] == case["id"] and shown["window"]["deadline"] == case["window"]["deadline"]
+
+    letter = tmp_env.root / "letter.pdf"
+    letter.write_bytes(b"%PDF-1.4 " + os.urandom(CHUNK_SIZE + 1000))  # two chunks on PostgreSQL
+    cli("evidence", "add", case["id"], "--kind", "letter", "--summary", "Letter sent", "--file", str(letter))
+    cli("evidence", "add", case["id"], "--kind", "call", "--summary", "Called 196, ref 77")
+    entries = json.loads(cli("evidence", "list", case["id"], "--json").stdout)
+    assert [e["seq"] for e in entries["entries"]] == [1, 2]
+    verified = json.loads(cli("evidence", "verify", case["id"], "--json").stdout)
+    assert verified["ok"] and verified["attachments"] == 1, verified
+    out = tmp_env.root / "dossier.zip"
+    cli("export", case["id"], "--format", "zip", "--output", str(out))
+    import zipfile
+
+    with zipfile.ZipFile(out) as zf:
+        (name,) = [n for n in zf.namelist() if n.startswith("attachments/")]
+        assert zf.read(name) == letter.read_bytes()
+
+    cli("close", other["id"], "--resolution", "cancelled")
+    assert [c["id"] for c in json.loads(cli("list", "--json").stdout)] == [case["id"]]
+    status = json.loads(cli("status", "--json").stdout)
+    assert status["counts"]["cancelled"] >= 1 or status["counts"]["planned"] >= 1, status
+    if backend == "postgresql":
+        assert status["database"].startswith("postgresql://")
+        assert not tmp_env.db_path.exists()  # nothing went to the SQLite file
+        assert not (tmp_env.db_path.parent / "attachments").exists()
+
+
+# --- db migrate and db copy ------------------------------------------------------------------------------
+
+
+def test_db_migrate_on_both_backends(run_cli: RunCli, cli_env: dict[str, str]) -> None:
+    first = json.loads(ok(run_cli("db", "migrate", "--json", env=cli_env)).stdout)
+    assert (first["schema_before"], first["schema"]) == (0, len(MIGRATIONS))
+    again = ok(run_cli("db", "migrate", env=cli_env)).stdout
+    assert f"schema version {len(MIGRATIONS)}, up to date" in again
+
+
+def test_db_copy_moves_everything_and_the_evidence_verifies_on_the_copy(
+    run_cli: RunCli, tmp_env: TmpEnv, pg_url: str
+) -> None:
+    ids = []
+    for title, day in (("Cancel roaming eSIM", "2026-03-01"), ("Refund", "2026-03-02"), ("Port number", "2026-03-03")):
+        out = ok(run_cli("add", "--title", title, "--org", "Batelco", "--submitted", day, "--kind", "sim-cancellation", "--json"))
+        ids.append(json.loads(out.stdout)["id"])
+    ok(run_cli("check", ids[0], "1"))  # a ticked checklist item
+    shot = tmp_env.root / "shot.png"
+    shot.write_bytes(os.urandom(3 * CHUNK_SIZE // 2))
+    ok(run_cli("evidence", "add", ids[0], "--kind", "screenshot", "--summary", "status", "--file", str(shot)))
+    ok(run_cli("evidence", "add", ids[0], "--kind", "call", "--summary", "Called 196"))
+    ok(run_cli("evidence", "add", ids[1], "--kind", "letter", "--summary", "same file", "--file", str(shot)))
+    ok(run_cli("close", ids[2]))
+    before = {
+        "list": json.loads(ok(run_cli("list", "--status", "all", "--json")).stdout),
+        "show": json.loads(ok(run_cli("show", ids[0], "--json")).stdout),
+        "evidence": json.loads(ok(run_cli("evidence", "list", ids[0], "--json")).stdout),
+    }
+
+    report = json.loads(ok(run_cli("db", "copy", "--to", pg_url, "--json")).stdout)
+    assert report["rows"]["cases"] == 3
+    assert report["rows"]["evidence"] == 3 and report["rows"]["evidence_heads"] == 2
+    assert report["rows"]["deliveries"] > 0 and report["rows"]["checklist_items"] > 0
+    assert (report["attachments"], report["attachment_bytes"]) == (1, shot.stat().st_size)
+    assert report["verified"] == 2 and report["problems"] == []
+
+    on_pg = {"REMINDER_STORE__URL": pg_url}
+    after = {
+        "list": json.loads(ok(run_cli("list", "--status", "all", "--json", env=on_pg)).stdout),
+        "show": json.loads(ok(run_cli("show", ids[0], "--json", env=on_pg)).stdout),
+        "evidence": json.loads(ok(run_cli("evidence", "list", ids[0], "--json", env=on_pg)).stdout),
+    }
+    for e in after["evidence"]["entries"] + before["evidence"]["entries"]:
+        for a in e["attachments"]:
+            a.pop("path")  # a file before, the database after
+    assert after == before
+    for case_id in ids[:2]:
+        assert json.loads(ok(run_cli("evidence", "verify", case_id, "--json", env=on_pg)).stdout)["ok"]
+    # A new outbox row after the copy does not collide with a copied id.
+    ok(run_cli("add", "--title", "After the copy", "--org", "Zain", "--submitted", "2026-03-04", env=on_pg))
+
+    # Not into a database that holds cases, unless told.
+    refused = run_cli("db", "copy", "--to", pg_url)
+    assert refused.returncode == 2 and "is not empty (4 cases" in one_line(refused)
+    again = json.loads(ok(run_cli("db", "copy", "--to", pg_url, "--force", "--json")).stdout)
+    assert again["rows"]["cases"] == 0 and again["verified"] == 2
+
+
+# --- bad URLs, dead servers, passwords --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://u@h/db", "is not a PostgreSQL URL"),
+        ("postgresql://u:hunter2@h:5432", "names no database"),
+        ("postgresql://u:hunter2@h:port/db", "bad port number"),
+    ],
+)
+def test_a_bad_url_is_one_line_exit_2_without_the_password(run_cli: RunCli, url: str, message: str) -> None:
+    result = run_cli("list", env={"REMINDER_STORE__URL": url})
+    assert result.returncode == 2
+    line = one_line(result)
+    assert message in line and "hunter2" not in line
+
+
+def test_an_unreachable_server_is_one_line_exit_1_without_the_password(run_cli: RunCli, tmp_env: TmpEnv) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there once closed
+    url = f"postgresql://reminder:hunter2@127.0.0.1:{port}/reminder"
+    for args in (["list"], ["list", "--json"], ["status", "--json"]):
+        result = run_cli(*args, env={"REMINDER_STORE__URL": url})
+        assert result.returncode == 1, result.stderr
+        line = one_line(result)
+        assert "hunter2" not in line and "127.0.0.1" in line and "cannot connect" in line, line
+
+
+def test_the_password_comes_from_password_env_or_file_and_is_never_shown(
+    run_cli: RunCli, tmp_env: TmpEnv, pg_url: str, pg_server: object
+) -> None:
+    from pg_cluster import PgServer
+
+    assert isinstance(pg_server, PgServer)
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE ROLE alice LOGIN PASSWORD 'hunter2'")
+        conn.execute(f"GRANT ALL ON DATABASE {pg_url.rsplit('/', 1)[1]} TO alice")
+        conn.execute("GRANT ALL ON SCHEMA public TO alice")
+    url = pg_url.replace("postgres@", "alice@")
+    secret_file = tmp_env.config_path.parent / "db-password"
+    secret_file.write_text("hunter2\n")
+    secret_file.chmod(0o600)
+    tmp_env.write_config(f'[store]\nurl = "{url}"\npassword_file = "{secret_file}"\n')
+    ok(run_cli("add", "--title", "t", "--org", "o", "--submitted", "2026-03-01"))
+    checked = ok(run_cli("config", "check", "--json"))
+    assert "hunter2" not in checked.stdout + checked.stderr
+    tmp_env.write_config(f'[store]\nurl = "{url}"\npassword_env = "DB_PASSWORD"\n')
+    assert len(json.loads(ok(run_cli("list", "--json", env={"DB_PASSWORD": "hunter2"})).stdout)) == 1
+    missing = run_cli("list")
+    assert missing.returncode == 2 and "$DB_PASSWORD is not set" in one_line(missing)
+    # Trust is for the cluster's superuser only in this test's pg_hba: a wrong password is refused
+    # only where the server asks for one, so only the message's secrecy is checked here.
+    wrong = run_cli("list", env={"DB_PASSWORD": "wrong-password"})
+    assert "wrong-password" not in wrong.stdout + wrong.stderr
+
+
+# --- the store itself -------------------------------------------------------------------------------------
+
+
+def test_two_processes_opening_a_new_database_migrate_it_once(tmp_env: TmpEnv, pg_url: str) -> None:
+    code = (
+        "import sys; from reminder.store import Store\n"
+        "with Store(sys.argv[1], url=sys.argv[2]) as s: print(s.schema_version)"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(tmp_env.root / f"{n}.db"), pg_url],
+            env={**tmp_env.env, "PYTHONPATH": str(REPO)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(4)
+    ]
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        assert out.strip() == str(len(MIGRATIONS))
+
+
+def test_a_newer_database_is_refused(tmp_env: TmpEnv, pg_url: str) -> None:
+    with Store(tmp_env.db_path, url=pg_url) as s:
+        s.conn.execute("UPDATE reminder_schema SET version = ?", (len(MIGRATIONS) + 3,))
+    with pytest.raises(StoreError, match="newer than this reminder knows"):
+        Store(tmp_env.db_path, url=pg_url)
+
+
+def test_the_store_reconnects_after_its_connection_is_killed(tmp_env: TmpEnv, pg_url: str) -> None:
+    import psycopg
+
+    with Store(tmp_env.db_path, url=pg_url) as s:
+        s.add_case(make_case())
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        with pytest.raises(StoreError, match="connection"):
+            s.count_cases()
+        assert s.count_cases() == 1  # the next operation connects again
+        s.add_case(make_case(title="after"))
+        assert s.count_cases() == 2
+
+
+def test_a_transaction_cut_by_a_lost_connection_writes_nothing(tmp_env: TmpEnv, pg_url: str) -> None:
+    import psycopg
+
+    with Store(tmp_env.db_path, url=pg_url) as s:
+        with pytest.raises(StoreError), s.atomic():
+            s.add_case(make_case(title="lost"))
+            with psycopg.connect(pg_url, autocommit=True) as admin:
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            s.add_case(make_case(title="never"))
+        assert not s.conn.in_transaction
+        assert s.count_cases() == 0
+        assert s._depth == 0
+
+
+def test_attachments_stream_in_chunks_and_identical_content_is_stored_once(
+    tmp_env: TmpEnv, pg_url: str, tmp_path: Path
+) -> None:
+    import hashlib
+
+    from reminder.evidence_files import open_blob, store_blob
+
+    data = os.urandom(2 * CHUNK_SIZE + 123)
+    src = tmp_path / "big.bin"
+    src.write_bytes(data)
+    digest = hashlib.sha256(data).hexdigest()
+    with Store(tmp_env.db_path, url=pg_url) as s:
+        store_blob(s.attachments, src, digest)
+        store_blob(s.attachments, src, digest)
+        rows = s.conn.execute("SELECT n, length(data) FROM attachment_chunks ORDER BY n").fetchall()
+        assert rows == [(0, CHUNK_SIZE), (1, CHUNK_SIZE), (2, 123)]
+        with open_blob(s.attachments, digest) as fh:
+            assert fh.read(10) == data[:10]
+            assert fh.read() == data[10:]
+        with pytest.raises(FileNotFoundError):
+            open_blob(s.attachments, "0" * 64)
+
+
+def test_threads_share_nothing_but_the_database(tmp_env: TmpEnv, pg_url: str) -> None:
+    with Store(tmp_env.db_path, url=pg_url) as s:
+        errors: list[BaseException] = []
+
+        def add(n: int) -> None:
+            try:
+                with s.reopen() as own:
+                    for i in range(20):
+                        own.add_case(make_case(title=f"{n}-{i}"))
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=add, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert s.count_cases() == 80
