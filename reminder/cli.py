@@ -1873,7 +1873,9 @@ def db_migrate_command(ctx: click.Context, as_json: bool) -> None:
     metavar="NAME",
     help="The environment variable holding the target's password (else PGPASSWORD or ~/.pgpass).",
 )
-@click.option("--force", is_flag=True, help="Copy into a database that is not empty, adding only what is missing.")
+@click.option(
+    "--force", is_flag=True, help="Copy into a database that is not empty, adding only what is missing."
+)
 @json_option
 @click.pass_context
 def db_copy_command(
@@ -1896,7 +1898,9 @@ def db_copy_command(
     from .store import Store, open_store
 
     if not is_postgres_url(target):
-        raise click.BadParameter(_("%(url)s is not a postgresql:// URL", url=redact_url(target)), param_hint="--to")
+        raise click.BadParameter(
+            _("%(url)s is not a postgresql:// URL", url=redact_url(target)), param_hint="--to"
+        )
     password = None
     if password_env:
         password = os.environ.get(password_env)

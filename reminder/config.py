@@ -182,7 +182,9 @@ class StoreSettings(_Section):
         value = value.strip()
         parts = urlsplit(value)
         if parts.scheme not in POSTGRES_SCHEMES:
-            raise ValueError(f"{redact_url(value)!r} is not a PostgreSQL URL; use postgresql://user@host:5432/dbname")
+            raise ValueError(
+                f"{redact_url(value)!r} is not a PostgreSQL URL; use postgresql://user@host:5432/dbname"
+            )
         if not parts.path.strip("/") and "dbname=" not in parts.query:
             raise ValueError(f"{redact_url(value)!r} names no database; end it with /dbname")
         try:

@@ -56,12 +56,14 @@ def target_counts(target: Store) -> dict[str, int]:
     return {t: int(target.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in TABLES[:-1]}
 
 
-def copy_store(source: Store, target: Store, *, data_dir: Path, keys: KeyDir, force: bool = False) -> CopyReport:
+def copy_store(
+    source: Store, target: Store, *, data_dir: Path, keys: KeyDir, force: bool = False
+) -> CopyReport:
     """Copy everything in ``source`` (SQLite) into ``target`` (a migrated, empty database)."""
     if source.dialect != "sqlite":
         raise InputError("db copy reads a SQLite store; the configured store is not one")
     if source.schema_version != target.schema_version:  # pragma: no cover - both migrated on open
-        raise StoreError("the source and the target are at different schema versions; run 'reminder db migrate'")
+        raise StoreError("the source and the target are at different schema versions")
     there = {t: n for t, n in target_counts(target).items() if n}
     if there and not force:
         listed = ", ".join(f"{n} {t}" for t, n in there.items())

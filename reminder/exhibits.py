@@ -27,7 +27,6 @@ from email import policy
 from email.message import EmailMessage, Message, MIMEPart
 from email.parser import BytesParser
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Literal
 
 from .evidence import attachments_of

@@ -67,12 +67,12 @@ __all__ = [
     "BUSY_TIMEOUT_MS",
     "CASE_ID_ALPHABET",
     "CASE_ID_LENGTH",
+    "FILE_MODE",
     "MIGRATIONS",
     "MIN_ID_PREFIX",
+    "WAL_AUTOCHECKPOINT",
     "Migration",
     "StatusFilter",
-    "FILE_MODE",
-    "WAL_AUTOCHECKPOINT",
     "Store",
     "m001_cases",
     "m002_outbox",
@@ -440,7 +440,9 @@ class Store:
         a SQLite file deleted or replaced under an open connection)."""
         return self.backend.lost()
 
-    def checkpoints_aside(self, *, every: float = 0.05, restart_frames: int = 2000) -> AbstractContextManager[None]:
+    def checkpoints_aside(
+        self, *, every: float = 0.05, restart_frames: int = 2000
+    ) -> AbstractContextManager[None]:
         """Checkpoint the WAL from another thread while this connection makes many small commits
         (SQLite; see ``SqliteBackend.checkpoints_aside``). Nothing to do on PostgreSQL."""
         return self.backend.checkpoints_aside(self.conn, every=every, restart_frames=restart_frames)  # type: ignore[arg-type]

@@ -59,7 +59,10 @@ def make_case(**kw: object) -> Case:
     ("sql", "expected"),
     [
         ("SELECT 1 WHERE a = ? AND b = ?", "SELECT 1 WHERE a = %s AND b = %s"),
-        ("SELECT '?', \"q?\" FROM t WHERE x LIKE '5%' AND y = ?", "SELECT '?', \"q?\" FROM t WHERE x LIKE '5%%' AND y = %s"),
+        (
+            "SELECT '?', \"q?\" FROM t WHERE x LIKE '5%' AND y = ?",
+            "SELECT '?', \"q?\" FROM t WHERE x LIKE '5%%' AND y = %s",
+        ),
         ("SELECT 'it''s ?' WHERE z = ?", "SELECT 'it''s ?' WHERE z = %s"),
         ("SELECT 1 -- a comment?\nWHERE a = ?", "SELECT 1 -- a comment?\nWHERE a = %s"),
         ("SELECT 10 % 3 WHERE a = ?", "SELECT 10 %% 3 WHERE a = %s"),
@@ -73,7 +76,10 @@ def test_question_marks_become_psycopg_placeholders_outside_quotes(sql: str, exp
     ("url", "shown"),
     [
         ("postgresql://u:s3cret@h:5432/db", "postgresql://u:***@h:5432/db"),
-        ("postgresql://u@h/db?password=s3cret&sslmode=require", "postgresql://u@h/db?password=***&sslmode=require"),
+        (
+            "postgresql://u@h/db?password=s3cret&sslmode=require",
+            "postgresql://u@h/db?password=***&sslmode=require",
+        ),
         ("postgresql://h/db", "postgresql://h/db"),
     ],
 )
@@ -82,7 +88,13 @@ def test_urls_are_shown_without_their_password(url: str, shown: str) -> None:
 
 
 def test_help_does_not_import_psycopg(tmp_env: TmpEnv) -> None:
-    code = "import sys, runpy; sys.argv = ['reminder', '--help']\ntry:\n    runpy.run_module('reminder', run_name='__main__')\nexcept SystemExit:\n    pass\nassert 'psycopg' not in sys.modules, 'psycopg loaded'"
+    code = (
+        "import sys, runpy\n"
+        "sys.argv = ['reminder', '--help']\n"
+        "try:\n    runpy.run_module('reminder', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "assert 'psycopg' not in sys.modules, 'psycopg loaded'"
+    )
     result = subprocess.run([sys.executable, "-c", code], env=tmp_env.env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 
@@ -102,11 +114,15 @@ def test_every_case_and_evidence_command_works_on_both_backends(
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return ok(run_cli(*args, env=cli_env))
 
-    case = json.loads(cli("add", "--title", "Cancel roaming eSIM", "--org", "Batelco", "--submitted", "2026-03-01", "--json").stdout)
-    other = json.loads(cli("add", "--title", "Refund", "--org", "Zain", "--submitted", "2026-03-02", "--json").stdout)
+    case = json.loads(
+        cli("add", "--title", "Cancel eSIM", "--org", "Batelco", "--submitted", "2026-03-01", "--json").stdout
+    )
+    other = json.loads(
+        cli("add", "--title", "Refund", "--org", "Zain", "--submitted", "2026-03-02", "--json").stdout
+    )
     listed = json.loads(cli("list", "--json").stdout)
     assert [c["id"] for c in listed] == [case["id"], other["id"]]
-    assert "Cancel roaming eSIM" in cli("list").stdout
+    assert "Cancel eSIM" in cli("list").stdout
     shown = json.loads(cli("show", case["id"][:4], "--json").stdout)
     assert shown["id"] == case["id"] and shown["window"]["deadline"] == case["window"]["deadline"]
 
@@ -150,8 +166,9 @@ def test_db_copy_moves_everything_and_the_evidence_verifies_on_the_copy(
     run_cli: RunCli, tmp_env: TmpEnv, pg_url: str
 ) -> None:
     ids = []
-    for title, day in (("Cancel roaming eSIM", "2026-03-01"), ("Refund", "2026-03-02"), ("Port number", "2026-03-03")):
-        out = ok(run_cli("add", "--title", title, "--org", "Batelco", "--submitted", day, "--kind", "sim-cancellation", "--json"))
+    for title, day in (("Cancel roaming eSIM", "01"), ("Refund", "02"), ("Port number", "03")):
+        args = ("--org", "Batelco", "--submitted", f"2026-03-{day}", "--kind", "sim-cancellation", "--json")
+        out = ok(run_cli("add", "--title", title, *args))
         ids.append(json.loads(out.stdout)["id"])
     ok(run_cli("check", ids[0], "1"))  # a ticked checklist item
     shot = tmp_env.root / "shot.png"
@@ -213,7 +230,7 @@ def test_a_bad_url_is_one_line_exit_2_without_the_password(run_cli: RunCli, url:
     assert message in line and "hunter2" not in line
 
 
-def test_an_unreachable_server_is_one_line_exit_1_without_the_password(run_cli: RunCli, tmp_env: TmpEnv) -> None:
+def test_an_unreachable_server_is_one_line_exit_1_without_the_password(run_cli: RunCli) -> None:
     import socket
 
     with socket.socket() as s:

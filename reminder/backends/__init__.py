@@ -77,4 +77,3 @@ def redact_url(url: str) -> str:
         for k, sep, v in (item.partition("=") for item in parts.query.split("&") if item)
     )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-

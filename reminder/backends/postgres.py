@@ -339,7 +339,8 @@ def m003_evidence(conn: Any) -> None:
         f"CREATE TABLE attachment_chunks (sha256 {_T} NOT NULL, n INTEGER NOT NULL,"
         " data BYTEA NOT NULL, PRIMARY KEY (sha256, n))"
     )
-    conn.execute("ALTER TABLE attachment_chunks ALTER COLUMN data SET STORAGE EXTERNAL")  # often compressed already
+    # Screenshots and PDFs are compressed already: store the chunks as they are.
+    conn.execute("ALTER TABLE attachment_chunks ALTER COLUMN data SET STORAGE EXTERNAL")
 
 
 def m004_case_docs(conn: Any) -> None:
@@ -374,7 +375,8 @@ def m006_evidence_keyed(conn: Any) -> None:
         "WHERE e.seq = (SELECT max(seq) FROM evidence WHERE case_id = e.case_id)"
     )
     not_newest = (
-        "NEW.head IS DISTINCT FROM (SELECT hash FROM evidence WHERE case_id = NEW.case_id AND seq = NEW.entries) "
+        "NEW.head IS DISTINCT FROM"
+        " (SELECT hash FROM evidence WHERE case_id = NEW.case_id AND seq = NEW.entries) "
         "OR EXISTS (SELECT 1 FROM evidence WHERE case_id = NEW.case_id AND seq > NEW.entries)"
     )
     conn.execute(_refuse("evidence_heads_insert", "an evidence head must name the newest entry", not_newest))
@@ -445,7 +447,9 @@ class PgBlobs:
     """Attachments in the database: ``attachments`` (one row per blob, written last) and
     ``attachment_chunks`` (its bytes, :data:`CHUNK_SIZE` per row)."""
 
-    def __init__(self, conn: PgConnection, atomic: Callable[[], contextlib.AbstractContextManager[Any]]) -> None:
+    def __init__(
+        self, conn: PgConnection, atomic: Callable[[], contextlib.AbstractContextManager[Any]]
+    ) -> None:
         self._conn = conn
         self._atomic = atomic
 
@@ -472,7 +476,9 @@ class PgBlobs:
                 if h.hexdigest() != digest:
                     from ..errors import InputError
 
-                    raise InputError(f"{name or digest}: the file changed while it was being copied; try again")
+                    raise InputError(
+                        f"{name or digest}: the file changed while it was being copied; try again"
+                    )
                 self._conn.execute(
                     "INSERT INTO attachments (sha256, size, chunks, stored_at) VALUES (?, ?, ?, ?)"
                     " ON CONFLICT DO NOTHING",
@@ -482,7 +488,9 @@ class PgBlobs:
 
     def open(self, sha256: str) -> BinaryIO:
         """The blob, for reading in chunks; FileNotFoundError if it was never stored."""
-        row = self._conn.execute("SELECT chunks, size FROM attachments WHERE sha256 = ?", (sha256,)).fetchone()
+        row = self._conn.execute(
+            "SELECT chunks, size FROM attachments WHERE sha256 = ?", (sha256,)
+        ).fetchone()
         if row is None:
             raise FileNotFoundError(f"attachment {sha256} is not in the database")
         return io.BufferedReader(_ChunkReader(self._conn, sha256, int(row[0]), int(row[1])), CHUNK_SIZE)
@@ -572,8 +580,8 @@ class PostgresBackend:
     def ids_follow(self, conn: Any, table: str, column: str) -> None:
         """After rows were inserted with their ids (a copy), new rows' ids continue after them."""
         conn.execute(
-            f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), coalesce(max({column}), 0) + 1, false)"
-            f" FROM {table}"
+            f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"
+            f" coalesce(max({column}), 0) + 1, false) FROM {table}"
         )
 
 

@@ -337,8 +337,6 @@ def _make_private(path: Path) -> None:
         ) from None
 
 
-
-
 class SqliteBackend:
     """A database file: how to connect to it, lock it, version it, and notice it is gone."""
 
