@@ -1,10 +1,13 @@
-"""The SQLite store: connection, migrations, transactions, and the case tables.
+"""The store: connection, migrations, transactions, and the case tables.
 
-One file holds everything (cases and their checklists here; the outbox and the
-evidence log add their own tables through :data:`MIGRATIONS`). The file is opened
-in WAL mode with a busy timeout, so the CLI can write while the daemon runs, and
-created with mode 0600 because it holds personal data. Every write happens inside
-:meth:`Store.atomic`.
+One database holds everything (cases and their checklists here; the outbox and the
+evidence log add their own tables through :data:`MIGRATIONS`). By default it is a
+SQLite file, opened in WAL mode with a busy timeout, so the CLI can write while the
+daemon runs, and created with mode 0600 because it holds personal data; with
+``[store] url`` it is a shared PostgreSQL database. The SQL here is written once for
+both; what differs (connecting, locking, the schema version, the migrations' DDL) is in
+``backends/sqlite.py`` and ``backends/postgres.py`` (see :mod:`reminder.backends`).
+Every write happens inside :meth:`Store.atomic`.
 
 A case's review window is stored beside it (``opens``, ``deadline``, ``tentative``
 and the rest as JSON) and recomputed by ``api.py`` whenever the case changes, so
@@ -368,7 +371,15 @@ class Store:
         self._any_thread = any_thread
         self._depth = 0
         if url is not None and is_postgres_url(url):
-            from .backends.postgres import PostgresBackend  # psycopg loads only for a PostgreSQL URL
+            try:
+                from .backends.postgres import PostgresBackend  # psycopg loads only for a PostgreSQL URL
+            except ImportError as exc:
+                from .errors import ConfigError
+
+                raise ConfigError(
+                    f"[store] url is a PostgreSQL database, which needs psycopg ({exc.name} is missing):"
+                    " pip install 'reminder[postgresql]'"
+                ) from None
 
             self.backend = PostgresBackend(url, password)
         elif url is not None:

@@ -27,7 +27,6 @@ import contextlib
 import hashlib
 import io
 import logging
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -143,7 +142,7 @@ class PgConnection:
         self._backend = backend
         self._conn: psycopg.Connection[Any] | None = None
         self._changes = 0
-        self._lock = threading.Lock()
+        self._open_tx = False  # a BEGIN was sent and no COMMIT or ROLLBACK yet
         self._live()
 
     def _live(self) -> psycopg.Connection[Any]:
@@ -159,9 +158,14 @@ class PgConnection:
         return self._conn
 
     def _run(self, sql: str, parameters: Any, many: bool) -> _Cursor:
-        if self._conn is not None and self._conn.broken and sql.upper().startswith(_TX_END):
-            # The server already dropped the transaction with the connection: nothing to end.
-            return _Cursor([], -1)
+        head = sql.lstrip()[:10].upper()
+        if self._conn is not None and self._conn.broken and self._open_tx:
+            if head.startswith(_TX_END):
+                # The server dropped the transaction with the connection: nothing left to end.
+                self._open_tx = not head.startswith("ROLLBACK") or head.startswith("ROLLBACK T")
+                return _Cursor([], -1)
+            # Never carry on a transaction's later statements on a new connection, each on its own.
+            raise StoreError(f"{self._backend.location}: the connection was lost inside a transaction")
         conn = self._live()
         try:
             with conn.cursor() as cur:
@@ -178,6 +182,10 @@ class PgConnection:
             raise self._backend.wrap(exc) from exc
         if wrote and count > 0:
             self._changes += count
+        if head.startswith("BEGIN"):
+            self._open_tx = True
+        elif head.startswith(("COMMIT", "ROLLBACK")) and not head.startswith("ROLLBACK T"):
+            self._open_tx = False
         return _Cursor(rows, count)
 
     def execute(self, sql: str, parameters: Any = (), /) -> _Cursor:
@@ -189,7 +197,7 @@ class PgConnection:
     @property
     def in_transaction(self) -> bool:
         conn = self._conn
-        if conn is None or conn.closed:
+        if conn is None or conn.closed or conn.broken:
             return False
         return conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
