@@ -348,6 +348,7 @@ def add_entry(
 
     try:
         with store.atomic():
+            store.lock_case(case_id)  # the next number and the head, read then written
             head = db_head(store, case_id)
             last = store.conn.execute(
                 "SELECT seq, hash FROM evidence WHERE case_id = ? ORDER BY seq DESC LIMIT 1", (case_id,)

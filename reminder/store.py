@@ -812,7 +812,7 @@ class Store:
         """Append items to a case's checklist; returns the whole checklist."""
         case_id = normalize_case_id(case_id)
         with self.atomic():
-            if self.conn.execute("SELECT 1 FROM cases WHERE id = ?", (case_id,)).fetchone() is None:
+            if not self.lock_case(case_id):
                 raise _not_found(case_id)
             last = self.conn.execute(
                 "SELECT coalesce(max(position), 0) FROM checklist_items WHERE case_id = ?", (case_id,)
@@ -827,6 +827,7 @@ class Store:
         """Tick (or untick) one checklist item by its position (1-based)."""
         case_id = normalize_case_id(case_id)
         with self.atomic():
+            self.lock_case(case_id)
             cur = self.conn.execute(
                 "UPDATE checklist_items SET done = ?, done_at = ? WHERE case_id = ? AND position = ?",
                 (int(done), _ts(at) if done else None, case_id, position),
@@ -841,6 +842,16 @@ class Store:
                 (case_id, position),
             ).fetchone()
         return _item_from_row(row)
+
+    def lock_case(self, case_id: str) -> bool:
+        """Inside :meth:`atomic`: hold the case until the transaction ends (False: no such case).
+
+        A read-then-write of a case (its next checklist position or evidence number, the
+        document re-rendered from its rows) must not interleave with another's. SQLite's
+        BEGIN IMMEDIATE already holds the one write lock; on PostgreSQL this locks the case's row.
+        """
+        row = self.conn.execute(f"SELECT 1 FROM cases WHERE id = ?{self.backend.for_update}", (case_id,))
+        return row.fetchone() is not None
 
     def _insert_items(self, case_id: str, items: Iterable[ChecklistItem]) -> None:
         self.conn.executemany(

@@ -517,6 +517,7 @@ class PostgresBackend:
     name = "postgresql"
     begin = "BEGIN"  # row locks and constraints do what BEGIN IMMEDIATE does for SQLite
     unindexed = ""
+    for_update = " FOR UPDATE"  # a row lock where SQLite's transaction holds the whole database
     migrations = MIGRATIONS
 
     def __init__(self, url: str, password: str | None = None) -> None:

@@ -343,7 +343,7 @@ class SqliteBackend:
     name = "sqlite"
     begin = "BEGIN IMMEDIATE"  # takes the write lock up front: a read-then-write never fails half way
     unindexed = "+"  # a unary plus keeps SQLite's planner off a column's index
-    migrations_table = None
+    for_update = ""  # BEGIN IMMEDIATE holds the only write lock already
 
     def __init__(self, path: Path) -> None:
         self.path = path
