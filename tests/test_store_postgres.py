@@ -415,3 +415,33 @@ def test_concurrent_writers_to_one_case_are_serialised_by_its_row(tmp_env: TmpEn
     assert [e.seq for e in list_entries(db_store, case.id)] == list(range(1, 41))
     assert [i.position for i in db_store.get_checklist(case.id)] == list(range(1, 41))
     assert verify(db_store, tmp_env.db_path.parent, case.id, keys=KeyDir.default()).ok
+
+
+def test_the_migrations_of_both_backends_go_in_step() -> None:
+    from reminder import listing
+    from reminder.backends import postgres
+
+    assert [m.__name__ for m in postgres.MIGRATIONS] == [m.__name__ for m in MIGRATIONS]
+    assert len(postgres.MIGRATIONS) == listing.SCHEMA_VERSION
+
+
+def test_a_failing_migration_leaves_the_database_as_it_was(
+    tmp_env: TmpEnv, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reminder.backends import postgres
+
+    with Store(tmp_env.db_path, url=pg_url) as s:
+        s.add_case(make_case())
+
+    def m999_broken(conn: object) -> None:
+        conn.execute("CREATE TABLE half (x INTEGER)")  # type: ignore[attr-defined]
+        conn.execute("THIS IS NOT SQL")  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(postgres.PostgresBackend, "migrations", [*postgres.MIGRATIONS, m999_broken])
+    with pytest.raises(StoreError, match="syntax error"):
+        Store(tmp_env.db_path, url=pg_url)
+    monkeypatch.undo()
+    with Store(tmp_env.db_path, url=pg_url) as s:
+        assert s.schema_version == len(MIGRATIONS)
+        assert s.conn.execute("SELECT to_regclass('half')").fetchone() == (None,)
+        assert s.count_cases() == 1
