@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
@@ -41,7 +41,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
-from .backends import Connection, is_postgres_url
+from .backends import Backend, Connection, is_postgres_url
 from .backends.sqlite import (
     BUSY_TIMEOUT_MS,
     FILE_MODE,
@@ -63,7 +63,7 @@ from .listing import case_docs, code_stamp, status_filter
 from .models import Case, ChecklistItem, Closure, ReviewWindow, TentativeDay
 
 if TYPE_CHECKING:
-    from .backends.postgres import PgBlobs, PostgresBackend
+    from .backends.postgres import PgBlobs
     from .config import StoreSettings
 
 __all__ = [
@@ -354,7 +354,7 @@ class Store:
     temporary files); see :mod:`reminder.backends`.
     """
 
-    backend: SqliteBackend | PostgresBackend
+    backend: Backend
 
     def __init__(
         self,
@@ -456,7 +456,7 @@ class Store:
     ) -> AbstractContextManager[None]:
         """Checkpoint the WAL from another thread while this connection makes many small commits
         (SQLite; see ``SqliteBackend.checkpoints_aside``). Nothing to do on PostgreSQL."""
-        return self.backend.checkpoints_aside(self.conn, every=every, restart_frames=restart_frames)  # type: ignore[arg-type]
+        return self.backend.checkpoints_aside(self.conn, every=every, restart_frames=restart_frames)
 
     def checkpoint(self) -> None:
         """Hourly upkeep of the database's log (SQLite's WAL); nothing on PostgreSQL."""
@@ -518,9 +518,9 @@ class Store:
     def schema_version(self) -> int:
         return self.backend.schema_version(self.conn)
 
-    def _migrations(self) -> Sequence[Migration]:
-        # SQLite's are this module's MIGRATIONS (looked up here, so a test can add one).
-        return MIGRATIONS if self.backend.name == "sqlite" else self.backend.migrations  # type: ignore[union-attr]
+    def _migrations(self) -> Sequence[Callable[[Any], None]]:
+        # SQLite's are this module's MIGRATIONS, looked up here so that a test can add one.
+        return MIGRATIONS if self.backend.name == "sqlite" else self.backend.migrations
 
     def migrate(self) -> None:
         """Apply pending migrations, each in its own transaction; then re-render stale case docs."""
@@ -550,7 +550,7 @@ class Store:
                     return
                 migration = migrations[version]
                 log.info("migrating %s: %s", self.location, migration.__name__)
-                migration(self.conn)  # type: ignore[arg-type]
+                migration(self.conn)
                 self.backend.set_schema_version(self.conn, version + 1)
 
     def _check_docs(self) -> None:

@@ -17,11 +17,15 @@ This module imports neither driver: ``reminder --help`` never loads psycopg.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["POSTGRES_SCHEMES", "Connection", "Cursor", "is_postgres_url", "redact_url"]
+if TYPE_CHECKING:
+    from ..errors import StoreError
+
+__all__ = ["POSTGRES_SCHEMES", "Backend", "Connection", "Cursor", "is_postgres_url", "redact_url"]
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 
@@ -77,3 +81,42 @@ def redact_url(url: str) -> str:
         for k, sep, v in (item.partition("=") for item in parts.query.split("&") if item)
     )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+class Backend(Protocol):
+    """What ``store.Store`` needs of a backend; ``SqliteBackend`` and ``PostgresBackend`` are one."""
+
+    name: str  # "sqlite" or "postgresql" (Store.dialect)
+    location: str  # the database as messages name it: a path, or a URL without its password
+    begin: str  # the statement that opens a transaction
+    unindexed: str  # put before a column to keep the planner off its index ("+" on SQLite)
+    for_update: str  # appended to a SELECT that locks the rows it reads until the transaction ends
+
+    @property
+    def migrations(self) -> Sequence[Callable[[Any], None]]:
+        """Applied in order; the same names and count on every backend."""
+        ...
+
+    def connect(self, *, any_thread: bool = False) -> Connection: ...
+
+    def opened(self) -> None: ...
+
+    def lost(self) -> str | None: ...
+
+    def error(self, exc: BaseException, doing: str = "") -> StoreError | None: ...
+
+    def is_conflict(self, exc: BaseException | None) -> bool: ...
+
+    def schema_version(self, conn: Any) -> int: ...
+
+    def set_schema_version(self, conn: Any, version: int) -> None: ...
+
+    def lock_for_migration(self, conn: Any) -> None: ...
+
+    def checkpoints_aside(
+        self, conn: Any, *, every: float = ..., restart_frames: int = ...
+    ) -> AbstractContextManager[None]: ...
+
+    def checkpoint(self, conn: Any) -> None: ...
+
+    def ids_follow(self, conn: Any, table: str, column: str) -> None: ...

@@ -344,6 +344,7 @@ class SqliteBackend:
     begin = "BEGIN IMMEDIATE"  # takes the write lock up front: a read-then-write never fails half way
     unindexed = "+"  # a unary plus keeps SQLite's planner off a column's index
     for_update = ""  # BEGIN IMMEDIATE holds the only write lock already
+    migrations = MIGRATIONS
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -410,7 +411,7 @@ class SqliteBackend:
 
     @contextmanager
     def checkpoints_aside(
-        self, conn: sqlite3.Connection, *, every: float = 0.05, restart_frames: int = 2000
+        self, conn: Any, *, every: float = 0.05, restart_frames: int = 2000
     ) -> Iterator[None]:
         """Checkpoint the WAL from another thread while this connection makes many small commits.
 
