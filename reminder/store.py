@@ -63,7 +63,7 @@ from .listing import case_docs, code_stamp, status_filter
 from .models import Case, ChecklistItem, Closure, ReviewWindow, TentativeDay
 
 if TYPE_CHECKING:
-    from .backends.postgres import PgBlobs
+    from .backends.postgres_blobs import PgBlobs
     from .config import StoreSettings
 
 __all__ = [
@@ -428,7 +428,8 @@ class Store:
         """:attr:`attachments`, with the files under ``data_dir`` for SQLite."""
         if self.backend.name == "sqlite":
             return data_dir
-        from .backends.postgres import PgBlobs, PgConnection
+        from .backends.postgres import PgConnection
+        from .backends.postgres_blobs import PgBlobs
 
         assert isinstance(self.conn, PgConnection)
         return PgBlobs(self.conn, self.atomic)

@@ -15,7 +15,8 @@ import pytest
 from conftest import REPO, RunCli, TmpEnv
 
 from reminder.backends import redact_url
-from reminder.backends.postgres import CHUNK_SIZE, translate
+from reminder.backends.postgres import translate
+from reminder.backends.postgres_blobs import CHUNK_SIZE
 from reminder.errors import StoreError
 from reminder.models import Case
 from reminder.store import MIGRATIONS, Store

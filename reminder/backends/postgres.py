@@ -18,20 +18,16 @@ Imported only when ``[store] url`` is a ``postgresql://`` URL, and it alone impo
 - **Text columns are** ``COLLATE "C"``: ids and ISO dates sort by their bytes, as in SQLite,
   whatever the database's default collation.
 - **Attachments** live in the database, content-addressed by SHA-256 in 1 MiB chunks
-  (:class:`PgBlobs`), so every machine reads them; written and read a chunk at a time.
+  (``postgres_blobs.py``), so every machine reads them; written and read a chunk at a time.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import io
 import logging
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from functools import lru_cache
-from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import Any
 
 import psycopg
 import psycopg.errors
@@ -40,10 +36,8 @@ from ..errors import StoreError
 from . import redact_url
 
 __all__ = [
-    "CHUNK_SIZE",
     "MIGRATIONS",
     "MIGRATION_LOCK",
-    "PgBlobs",
     "PgConnection",
     "PostgresBackend",
     "translate",
@@ -51,7 +45,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-CHUNK_SIZE = 1 << 20  # one attachment_chunks row: big enough to stream fast, small enough to hold
 # pg_advisory_xact_lock's key for migrating: any constant, the same in every reminder.
 MIGRATION_LOCK = 0x72656D696E646572  # "reminder"
 CONNECT_TIMEOUT_S = 10
@@ -421,90 +414,6 @@ MIGRATIONS: list[Migration] = [
     m006_evidence_keyed,
     m007_case_letters,
 ]
-
-
-# --- attachments ---------------------------------------------------------------------------------------
-
-
-class _ChunkReader(io.RawIOBase):
-    """An attachment read a chunk (one row) at a time."""
-
-    def __init__(self, conn: PgConnection, sha256: str, chunks: int, size: int) -> None:
-        self._conn, self._sha, self._chunks = conn, sha256, chunks
-        self._n, self._buf = 0, b""
-        self.size = size  # what the dossier's zip needs to know before it streams
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        while not self._buf and self._n < self._chunks:
-            row = self._conn.execute(
-                "SELECT data FROM attachment_chunks WHERE sha256 = ? AND n = ?", (self._sha, self._n)
-            ).fetchone()
-            if row is None:
-                raise OSError(f"attachment {self._sha}: chunk {self._n} is missing")
-            self._buf, self._n = bytes(row[0]), self._n + 1
-        size = min(len(b), len(self._buf))
-        b[:size] = self._buf[:size]
-        self._buf = self._buf[size:]
-        return size
-
-
-class PgBlobs:
-    """Attachments in the database: ``attachments`` (one row per blob, written last) and
-    ``attachment_chunks`` (its bytes, :data:`CHUNK_SIZE` per row)."""
-
-    def __init__(
-        self, conn: PgConnection, atomic: Callable[[], contextlib.AbstractContextManager[Any]]
-    ) -> None:
-        self._conn = conn
-        self._atomic = atomic
-
-    def put(self, source: Path | IO[bytes], digest: str, *, name: str = "") -> int:
-        """Store the bytes of ``source`` (a path or an open binary file) under ``digest`` unless
-        a blob with that hash is there already; refused if the bytes do not hash to it.
-        Returns the blob's size."""
-        row = self._conn.execute("SELECT size FROM attachments WHERE sha256 = ?", (digest,)).fetchone()
-        if row is not None:
-            return int(row[0])
-        h, size, n = hashlib.sha256(), 0, 0
-        with contextlib.ExitStack() as stack:
-            src = stack.enter_context(source.open("rb")) if isinstance(source, Path) else source
-            with self._atomic():
-                while chunk := src.read(CHUNK_SIZE):
-                    h.update(chunk)
-                    size += len(chunk)
-                    self._conn.execute(
-                        "INSERT INTO attachment_chunks (sha256, n, data) VALUES (?, ?, ?)"
-                        " ON CONFLICT DO NOTHING",
-                        (digest, n, chunk),
-                    )
-                    n += 1
-                if h.hexdigest() != digest:
-                    from ..errors import InputError
-
-                    raise InputError(
-                        f"{name or digest}: the file changed while it was being copied; try again"
-                    )
-                self._conn.execute(
-                    "INSERT INTO attachments (sha256, size, chunks, stored_at) VALUES (?, ?, ?, ?)"
-                    " ON CONFLICT DO NOTHING",
-                    (digest, size, n, datetime.now(UTC).isoformat()),
-                )
-        return size
-
-    def open(self, sha256: str) -> BinaryIO:
-        """The blob, for reading in chunks; FileNotFoundError if it was never stored."""
-        row = self._conn.execute(
-            "SELECT chunks, size FROM attachments WHERE sha256 = ?", (sha256,)
-        ).fetchone()
-        if row is None:
-            raise FileNotFoundError(f"attachment {sha256} is not in the database")
-        return io.BufferedReader(_ChunkReader(self._conn, sha256, int(row[0]), int(row[1])), CHUNK_SIZE)
-
-    def describe(self, sha256: str) -> str:
-        return f"attachment {sha256[:16]}… in the database"
 
 
 # --- the backend ---------------------------------------------------------------------------------------
