@@ -43,9 +43,19 @@ def _free_port() -> int:
 class PgServer:
     """A running server: ``admin_url`` reaches its ``postgres`` database as a superuser."""
 
-    def __init__(self, admin_url: str, base_url: str) -> None:
+    def __init__(self, admin_url: str, base_url: str, restart: list[str] | None = None) -> None:
         self.admin_url = admin_url
         self.base_url = base_url  # without the database name
+        self._restart = restart  # the command that restarts it, when this session started it
+
+    @property
+    def can_restart(self) -> bool:
+        return self._restart is not None
+
+    def restart(self) -> None:
+        """Stop the server (dropping every connection) and start it again."""
+        assert self._restart is not None
+        subprocess.run(self._restart, check=True, capture_output=True)
 
     def create_database(self) -> tuple[str, str]:
         import psycopg
@@ -85,13 +95,13 @@ def server() -> Iterator[PgServer | str]:
         os.chown(root, *_nobody())
         as_user = ["runuser", "-u", "nobody", "--"]
     data, port = root / "data", _free_port()
+    opts = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
     try:
         subprocess.run(
             [*as_user, initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"],
             check=True,
             capture_output=True,
         )
-        opts = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
         subprocess.run(
             [*as_user, pg_ctl, "-D", str(data), "-o", opts, "-l", str(root / "log"), "-w", "start"],
             check=True,
@@ -103,7 +113,8 @@ def server() -> Iterator[PgServer | str]:
         return
     base = f"postgresql://postgres@127.0.0.1:{port}"
     try:
-        yield PgServer(f"{base}/postgres", base)
+        restart = [*as_user, pg_ctl, "-D", str(data), "-m", "fast", "-w", "-o", opts, "-l", str(root / "log")]
+        yield PgServer(f"{base}/postgres", base, [*restart, "restart"])
     finally:
         subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)

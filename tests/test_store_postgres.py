@@ -270,6 +270,13 @@ def test_the_password_comes_from_password_env_or_file_and_is_never_shown(
     assert len(json.loads(ok(run_cli("list", "--json", env={"DB_PASSWORD": "hunter2"})).stdout)) == 1
     missing = run_cli("list")
     assert missing.returncode == 2 and "$DB_PASSWORD is not set" in one_line(missing)
+    # Written into the URL (not advised), it is still never shown.
+    inline = url.replace("alice@", "alice:hunter2@")
+    tmp_env.write_config(f'[store]\nurl = "{inline}"\n')
+    for args in (["config", "check", "--json"], ["config", "check"], ["status", "--json"]):
+        shown = ok(run_cli(*args))
+        assert "hunter2" not in shown.stdout + shown.stderr, args
+    assert "alice:***@" in ok(run_cli("status", "--json")).stdout
     # Trust is for the cluster's superuser only in this test's pg_hba: a wrong password is refused
     # only where the server asks for one, so only the message's secrecy is checked here.
     wrong = run_cli("list", env={"DB_PASSWORD": "wrong-password"})
@@ -446,3 +453,22 @@ def test_a_failing_migration_leaves_the_database_as_it_was(
         assert s.schema_version == len(MIGRATIONS)
         assert s.conn.execute("SELECT to_regclass('half')").fetchone() == (None,)
         assert s.count_cases() == 1
+
+
+def test_the_store_carries_on_after_the_server_restarts(
+    tmp_env: TmpEnv, pg_url: str, pg_server: object
+) -> None:
+    from pg_cluster import PgServer
+
+    assert isinstance(pg_server, PgServer)
+    if not pg_server.can_restart:
+        pytest.skip("the server was given ($REMINDER_TEST_PG_URL), not started here")
+    with Store(tmp_env.db_path, url=pg_url) as s:
+        s.add_case(make_case())
+        pg_server.restart()
+        with pytest.raises(StoreError) as lost:
+            s.count_cases()  # the operation under way when the server went away fails, in one line
+        assert "\n" not in str(lost.value)
+        assert s.count_cases() == 1  # and the next one connects again
+        s.add_case(make_case(title="after the restart"))
+        assert s.count_cases() == 2
