@@ -74,11 +74,19 @@ def _english_by_default(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     i18n._process_language = saved
 
 
+# REMINDER_TEST_BACKEND=postgresql runs every test's CLI (run_cli, tmp_env.env) on a fresh
+# PostgreSQL database instead of the SQLite file: a survey of what behaves the same. Tests that
+# open the SQLite file themselves do not follow, so not every test passes that way.
+_SURVEY_BACKEND = os.environ.get("REMINDER_TEST_BACKEND", "sqlite")
+
+
 @pytest.fixture
-def tmp_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TmpEnv:
+def tmp_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> TmpEnv:
     for name in list(os.environ):
         if name.startswith("REMINDER_"):
             monkeypatch.delenv(name)
+    if _SURVEY_BACKEND == "postgresql":
+        monkeypatch.setenv("REMINDER_STORE__URL", str(request.getfixturevalue("pg_url")))
     homes = {
         "XDG_CONFIG_HOME": tmp_path / "xdg-config",
         "XDG_DATA_HOME": tmp_path / "xdg-data",
