@@ -10,7 +10,7 @@ both; what differs (connecting, locking, the schema version, the migrations' DDL
 Every write happens inside :meth:`Store.atomic`.
 
 A case's review window is stored beside it (``opens``, ``deadline``, ``tentative``
-and the rest as JSON) and recomputed by ``api.py`` whenever the case changes, so
+and the rest as JSON) and recomputed by ``cases.py`` whenever the case changes, so
 listing and sorting by deadline are plain SQL and never need the holiday data.
 
 **The rule for the store's files.** Only SQLite opens, closes, renames, truncates or
@@ -24,6 +24,8 @@ our connections still write to (how a running daemon corrupted the database, iss
 What is allowed: ``stat`` and ``chmod`` by path (they open nothing); copies through
 SQLite's own backup API; and new connections through :class:`Store`. Files beside the
 database (attachments, the daemon's lock) are ours; they never share its name's stem.
+The code that connects, sets the file's mode and watches for it being replaced is in
+``backends/sqlite.py``, under the same rule.
 
 This module never imports click or pydantic and never prints.
 """

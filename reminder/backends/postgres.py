@@ -208,7 +208,7 @@ class PgConnection:
         return self._live()
 
 
-# --- migrations (each mirrors store.py's SQLite one of the same name) --------------------------------
+# --- migrations (each mirrors sqlite.py's one of the same name) ----------------------------------------
 
 Migration = Callable[[Any], None]
 
