@@ -74,9 +74,10 @@ def _english_by_default(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     i18n._process_language = saved
 
 
-# REMINDER_TEST_BACKEND=postgresql runs every test's CLI (run_cli, tmp_env.env) on a fresh
-# PostgreSQL database instead of the SQLite file: a survey of what behaves the same. Tests that
-# open the SQLite file themselves do not follow, so not every test passes that way.
+# REMINDER_TEST_BACKEND=postgresql runs every test's CLI (run_cli, tmp_env.env) and its own
+# Store(tmp_env.db_path) on a fresh PostgreSQL database instead of the SQLite file: a survey of
+# what behaves the same. Tests that read the SQLite file or the attachment files themselves
+# (sqlite3, PRAGMA, attachments/) cannot follow, so not every test passes that way.
 _SURVEY_BACKEND = os.environ.get("REMINDER_TEST_BACKEND", "sqlite")
 
 
@@ -85,8 +86,6 @@ def tmp_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fix
     for name in list(os.environ):
         if name.startswith("REMINDER_"):
             monkeypatch.delenv(name)
-    if _SURVEY_BACKEND == "postgresql":
-        monkeypatch.setenv("REMINDER_STORE__URL", str(request.getfixturevalue("pg_url")))
     homes = {
         "XDG_CONFIG_HOME": tmp_path / "xdg-config",
         "XDG_DATA_HOME": tmp_path / "xdg-data",
@@ -95,6 +94,20 @@ def tmp_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fix
     }
     for name, path in homes.items():
         monkeypatch.setenv(name, str(path))
+    if _SURVEY_BACKEND == "postgresql":
+        url = str(request.getfixturevalue("pg_url"))
+        monkeypatch.setenv("REMINDER_STORE__URL", url)
+        # The test's own Store(tmp_env.db_path) opens the same database as its CLI.
+        plain = Store.__init__
+
+        default_db = homes["XDG_DATA_HOME"] / "reminder" / "reminder.db"
+
+        def on_postgres(self: Store, path: Path | str, **kw: object) -> None:
+            if kw.get("url") is None and Path(path).expanduser() == default_db:
+                kw["url"] = url
+            plain(self, path, **kw)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(Store, "__init__", on_postgres)
     config_path = homes["XDG_CONFIG_HOME"] / "reminder" / "config.toml"
     config_path.parent.mkdir(parents=True)  # beside it go files a config names (a password file)
     env = dict(os.environ)
