@@ -181,22 +181,23 @@ class StoreSettings(_Section):
             return None
         value = value.strip()
         parts = urlsplit(value)
+        shown = repr(redact_url(value))
         if parts.scheme not in POSTGRES_SCHEMES:
             raise ValueError(
-                f"{redact_url(value)!r} is not a PostgreSQL URL; use postgresql://user@host:5432/dbname"
+                _("%(url)s is not a PostgreSQL URL; use postgresql://user@host:5432/dbname", url=shown)
             )
         if not parts.path.strip("/") and "dbname=" not in parts.query:
-            raise ValueError(f"{redact_url(value)!r} names no database; end it with /dbname")
+            raise ValueError(_("%(url)s names no database; end it with /dbname", url=shown))
         try:
             parts.port  # noqa: B018 - raises ValueError for a port that is not a number
         except ValueError:
-            raise ValueError(f"{redact_url(value)!r} has a bad port number") from None
+            raise ValueError(_("%(url)s has a bad port number", url=shown)) from None
         return value
 
     @model_validator(mode="after")
     def _one_password_source(self) -> StoreSettings:
         if self.password_env and self.password_file:
-            raise ValueError("set password_env or password_file, not both")
+            raise ValueError(_("set password_env or password_file, not both"))
         return self
 
     def password(self) -> str | None:
@@ -205,15 +206,19 @@ class StoreSettings(_Section):
         if self.password_env:
             value = os.environ.get(self.password_env)
             if value is None:
-                raise ConfigError(f"[store] password_env: the variable ${self.password_env} is not set")
+                why = _("the password variable $%(name)s is not set", name=self.password_env)
+                raise ConfigError(f"[store] password_env: {why}")
             return value
         if self.password_file:
             try:
                 return self.password_file.read_text(encoding="utf-8").rstrip("\r\n")
             except OSError as exc:
-                raise ConfigError(
-                    f"[store] password_file: cannot read {self.password_file}: {exc.strerror or exc}"
-                ) from None
+                why = _(
+                    "cannot read password_file %(path)s: %(why)s",
+                    path=self.password_file,
+                    why=exc.strerror or exc,
+                )
+                raise ConfigError(f"[store] {why}") from None
         return None
 
 

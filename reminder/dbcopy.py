@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from .errors import InputError, StoreError
 from .evidence_files import open_blob
+from .i18n import _
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -61,15 +62,19 @@ def copy_store(
 ) -> CopyReport:
     """Copy everything in ``source`` (SQLite) into ``target`` (a migrated, empty database)."""
     if source.dialect != "sqlite":
-        raise InputError("db copy reads a SQLite store; the configured store is not one")
+        raise InputError(_("db copy reads a SQLite store; the configured store is not one"))
     if source.schema_version != target.schema_version:  # pragma: no cover - both migrated on open
-        raise StoreError("the source and the target are at different schema versions")
+        raise StoreError(_("the source and the target are at different schema versions"))
     there = {t: n for t, n in target_counts(target).items() if n}
     if there and not force:
         listed = ", ".join(f"{n} {t}" for t, n in there.items())
         raise InputError(
-            f"{target.location} is not empty ({listed}); copy into an empty database, "
-            "or pass --force to add only what is missing"
+            _(
+                "%(db)s is not empty (%(rows)s); copy into an empty database, "
+                "or pass --force to add only what is missing",
+                db=target.location,
+                rows=listed,
+            )
         )
     report = CopyReport(source=source.location, target=target.location)
     _copy_attachments(source, target, data_dir, report)
@@ -101,7 +106,7 @@ def _copy_attachments(source: Store, target: Store, data_dir: Path, report: Copy
 
     into = target.attachments_at(data_dir)
     if isinstance(into, Path):
-        raise InputError("db copy writes into a PostgreSQL database")
+        raise InputError(_("db copy writes into a PostgreSQL database"))
     seen: set[str] = set()
     for (text,) in source.conn.execute("SELECT attachments FROM evidence WHERE attachments != '[]'"):
         for item in json.loads(text):
@@ -114,7 +119,8 @@ def _copy_attachments(source: Store, target: Store, data_dir: Path, report: Copy
                     size = into.put(fh, digest, name=str(item.get("name", "")))
             except (OSError, InputError) as exc:
                 # Missing or altered at the source: verify names it on the copy, as it would there.
-                report.problems.append(f"attachment {item.get('name', digest)}: not copied ({exc})")
+                name = item.get("name", digest)
+                report.problems.append(_("attachment %(name)s: not copied (%(why)s)", name=name, why=exc))
                 continue
             report.attachments += 1
             report.attachment_bytes += size
@@ -129,4 +135,4 @@ def _verify(source: Store, target: Store, data_dir: Path, keys: KeyDir, report: 
         if result.ok:
             report.verified += 1
         else:
-            report.problems.append(f"case {case_id}: {result.first}")
+            report.problems.append(_("case %(id)s: %(problem)s", id=case_id, problem=result.first))

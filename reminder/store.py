@@ -379,13 +379,16 @@ class Store:
                 from .errors import ConfigError
 
                 raise ConfigError(
-                    f"[store] url is a PostgreSQL database, which needs psycopg ({exc.name} is missing):"
-                    " pip install 'reminder[postgresql]'"
+                    _(
+                        "[store] url is a PostgreSQL database, which needs psycopg (%(missing)s is missing):"
+                        " pip install 'reminder[postgresql]'",
+                        missing=exc.name,
+                    )
                 ) from None
 
             self.backend = PostgresBackend(url, password)
         elif url is not None:
-            raise StoreError(f"{url.split(':', 1)[0]}: not a store URL; use postgresql://…")
+            raise StoreError(_("%(url)s is not a postgresql:// URL", url=url.split(":", 1)[0]))
         else:
             self.backend = SqliteBackend(self.path)
         try:

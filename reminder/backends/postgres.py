@@ -33,6 +33,7 @@ import psycopg
 import psycopg.errors
 
 from ..errors import StoreError
+from ..i18n import _
 from . import redact_url
 
 __all__ = [
@@ -158,7 +159,9 @@ class PgConnection:
                 self._open_tx = not head.startswith("ROLLBACK") or head.startswith("ROLLBACK T")
                 return _Cursor([], -1)
             # Never carry on a transaction's later statements on a new connection, each on its own.
-            raise StoreError(f"{self._backend.location}: the connection was lost inside a transaction")
+            raise StoreError(
+                _("%(path)s: the connection was lost inside a transaction", path=self._backend.location)
+            )
         conn = self._live()
         try:
             with conn.cursor() as cur:
@@ -440,11 +443,9 @@ class PostgresBackend:
             kwargs["password"] = self._password
         try:
             conn = psycopg.connect(self.url, **kwargs)
+            conn.execute("SET TIME ZONE 'UTC'")
         except psycopg.Error as exc:
-            raise self.wrap(exc, "cannot connect: ") from None
-        except psycopg.ProgrammingError as exc:  # pragma: no cover - a URL libpq cannot parse
-            raise StoreError(f"{self.location}: {_first_line(exc)}") from None
-        conn.execute("SET TIME ZONE 'UTC'")
+            raise self.wrap(exc, _("cannot connect: ")) from None
         return conn
 
     def connect(self, *, any_thread: bool = False) -> PgConnection:
@@ -459,8 +460,8 @@ class PostgresBackend:
         if self._password:
             text = text.replace(self._password, "***")
         if isinstance(exc, psycopg.OperationalError) and not doing:
-            doing = "the database connection failed: "
-        return StoreError(f"{self.location}: {doing}{text}")
+            doing = _("the database connection failed: ")
+        return StoreError(_("%(path)s: %(doing)s%(error)s", path=self.location, doing=doing, error=text))
 
     def is_conflict(self, exc: BaseException | None) -> bool:
         return isinstance(exc, psycopg.errors.IntegrityError)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from ..errors import InputError
+from ..i18n import _
 
 if TYPE_CHECKING:
     from .postgres import PgConnection
@@ -84,7 +85,10 @@ class PgBlobs:
                     n += 1
                 if h.hexdigest() != digest:
                     raise InputError(
-                        f"{name or digest}: the file changed while it was being copied; try again"
+                        _(
+                            "%(path)s: the file changed while it was being copied; try again",
+                            path=name or digest,
+                        )
                     )
                 self._conn.execute(
                     "INSERT INTO attachments (sha256, size, chunks, stored_at) VALUES (?, ?, ?, ?)"
