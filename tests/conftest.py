@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from pg_cluster import REQUIRE_ENV, PgCluster, PgUnavailable, start_cluster
 
 from reminder.store import Store
 
@@ -131,30 +132,6 @@ def store(tmp_env: TmpEnv) -> Iterator[Store]:
         yield s
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[object]:
-    """A PostgreSQL server for the session (tests/pg_cluster.py), or the reason there is none."""
-    from pg_cluster import server
-
-    with server() as found:
-        yield found
-
-
-@pytest.fixture
-def pg_url(pg_server: object) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for this test, as a ``postgresql://`` URL. Skips
-    (with the reason) where PostgreSQL is missing; fails instead under REMINDER_TEST_POSTGRES=require."""
-    from pg_cluster import PgServer
-
-    if not isinstance(pg_server, PgServer):
-        if os.environ.get("REMINDER_TEST_POSTGRES") == "require":
-            pytest.fail(f"PostgreSQL is required here: {pg_server}")
-        pytest.skip(f"no PostgreSQL: {pg_server}")
-    name, url = pg_server.create_database()
-    yield url
-    pg_server.drop_database(name)
-
-
 BACKENDS = ["sqlite", "postgresql"]
 
 
@@ -203,6 +180,39 @@ def run_cli(tmp_env: TmpEnv) -> RunCli:
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """A throw-away PostgreSQL server for the session (tests/pg_cluster.py), started by the first test
+    that asks for it and removed at the end, also when tests fail. Without PostgreSQL here the test
+    skips with the reason; with REMINDER_TEST_POSTGRES=require (CI) it fails instead."""
+    try:
+        cluster = start_cluster()
+    except PgUnavailable as exc:
+        if os.environ.get(REQUIRE_ENV) == "require":
+            pytest.fail(f"{REQUIRE_ENV}=require but PostgreSQL is unavailable: {exc}", pytrace=False)
+        pytest.skip(f"PostgreSQL unavailable: {exc}")
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+@pytest.fixture(scope="session")
+def pg_server(pg_cluster: PgCluster) -> PgCluster:
+    """The session's PostgreSQL server under its other name (``restart()``, ``can_restart``)."""
+    return pg_cluster
+
+
+@pytest.fixture
+def pg_url(pg_cluster: PgCluster) -> Iterator[str]:
+    """A fresh, empty database on the session's PostgreSQL server: its ``postgresql://`` URL (no password).
+    A test that stopped the server gets it started again before the next test."""
+    if not pg_cluster.running:
+        pg_cluster.start()
+    with pg_cluster.database() as url:
+        yield url
 
 
 def png_bytes(width: int = 4, height: int = 3, rgb: tuple[int, int, int] = (200, 30, 30)) -> bytes:
