@@ -88,6 +88,12 @@ DEFAULT_MAX_ATTEMPTS = 8
 DEFAULT_RETRY_BASE_SECONDS = 30.0
 DEFAULT_RETRY_MAX_SECONDS = 3600.0
 DEFAULT_MAX_SLEEP_SECONDS = 60.0
+# How long a daemon's claim on the rows it is sending holds on a shared (PostgreSQL) store
+# before another daemon may take them over. A claim is a chunk of 200 rows (api.SEND_CHUNK),
+# renewed with each next claim; over 4 SMTP connections to a relay taking 1 s a message that is
+# ~50 s, plus one exchange stuck for the e-mail notifier's exchange_timeout (60 s): 300 s
+# leaves more than twice that. README ("Several daemons on one database") says how to size it.
+DEFAULT_LEASE_SECONDS = 300.0
 
 EXAMPLE_RESOURCE = "data/reminder.example.toml"
 
@@ -255,6 +261,8 @@ class RemindersSettings(_Section):
 
 class DaemonSettings(_Section):
     max_sleep_seconds: float = Field(default=DEFAULT_MAX_SLEEP_SECONDS, gt=0)
+    # Shared stores only: see DEFAULT_LEASE_SECONDS (SQLite's single daemon needs no lease).
+    lease_seconds: float = Field(default=DEFAULT_LEASE_SECONDS, gt=0)
     log_file: Path | None = None
 
 

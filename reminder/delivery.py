@@ -147,7 +147,11 @@ class _Pass:
     ) -> None:
         self.store, self.settings, self.clock, self.should_stop = store, settings, clock, should_stop
         self.report = DispatchReport()
+        from . import outbox
+
         self.retry = _retry_policy(settings)
+        # Zero on SQLite (one daemon, the pid lock); on a shared store other daemons respect it.
+        self.lease = outbox.lease_for(store, settings.daemon.lease_seconds)
         self.lock = threading.Lock()  # around the report
         # The notifier threads' commits queue here, in this process, rather than in SQLite's busy
         # handler, which sleeps (1 ms, then 2, 5, 10, ...) before it looks at the lock again.
@@ -305,6 +309,15 @@ class _Stream:
             if shared.should_stop():
                 return
             chunk = items[start : start + SEND_CHUNK]
+            # Claimed before they are rendered: on a shared store other daemons claim part of
+            # each chunk, and rendering their rows too would cost every daemon every message.
+            claimed_at = shared.clock()
+            with shared.writes:
+                live = outbox.claim(own, [d.id for d, _ in chunk], claimed_at, lease=shared.lease)
+            # A row cancelled since it was read as due (its case closed meanwhile), or being sent
+            # by another daemon, is not sent.
+            self.untaken -= len(chunk) - len(live)
+            chunk = [item for item in chunk if item[0].id in live]
             # The chunk's cases, windows and evidence in a few queries, not six per message.
             read = _read_for_messages(own, [d.case_id for d, _ in chunk])
             ready: list[tuple[Delivery, Message]] = []
@@ -317,18 +330,35 @@ class _Stream:
                     ready.append((delivery, message))
                 except ReminderError as exc:
                     shared.unrenderable(own, delivery, str(exc))
-            with shared.writes:
-                live = outbox.claim(own, [d.id for d, _ in ready], shared.clock())
-            # A row cancelled since it was read as due (its case closed meanwhile) is not sent.
-            self.untaken -= len(chunk) - len(live)
-            ready = [item for item in ready if item[0].id in live]
+                    self.untaken -= 1
             self.unsent.extend(d for d, _ in ready)
-            for item in ready:
+            for n, item in enumerate(ready):
                 if shared.should_stop():
                     return
+                if shared.lease and shared.clock() >= claimed_at + shared.lease:
+                    # This process was paused or held up past its lease: another daemon may be
+                    # sending these rows now. Hand over no more of them (the next claim takes
+                    # back whatever is still free), so the repeats stay the few in flight.
+                    self._expired([d for d, _ in ready[n:]])
+                    break
                 self.unsent.popleft()
                 self.untaken -= 1
                 yield item
+
+    def _expired(self, rows: list[Delivery]) -> None:
+        """Put back the claimed rows whose lease ran out before they were handed over."""
+        from . import outbox
+
+        for _ in rows:
+            self.unsent.popleft()
+        self.untaken -= len(rows)
+        with self.shared.writes:
+            outbox.release(self.own, [d.id for d in rows], self.shared.clock())
+        log.warning(
+            "%s: the lease on %d claimed reminder(s) ran out before they were sent; put back for any daemon",
+            self.label,
+            len(rows),
+        )
 
     def on_result(self, i: int, result: DeliveryResult) -> None:
         """The notifier's report on the ``i``-th message it took; ends its batch on a stop."""

@@ -15,6 +15,19 @@ receiver's help. A crash anywhere else loses nothing and repeats nothing.
 
 APScheduler only decides *when* to look; this table decides *what* is due.
 
+Leases. A claim records who took the row (``lease_owner``: the daemon's
+:func:`process_owner`, host:pid:random) and until when the claim holds (``lease_until``).
+While it holds, no other daemon claims the row; once it has expired, a ``sending`` row is
+due again and the next daemon to claim it takes it over — that is how a dead daemon's rows
+are sent. Only the owner records the outcome: :func:`mark_sent`, :func:`record_failure` and
+:func:`release` by anyone else (a daemon whose lease expired while it was still sending,
+and whose row was since taken over) change nothing and are logged. A repeat is the same row,
+so it carries the same key, hence the same e-mail Message-ID. Every claim also renews the
+claiming daemon's other leases (a heartbeat per chunk). On SQLite one daemon runs per
+database (the pid lock), so :func:`lease_for` gives it a zero-length lease: a row left
+``sending`` is due at once, as it always was. The guarantees and how to size the lease are
+in the README ("Several daemons on one database").
+
 A retry's time is fixed when the attempt fails, on the wall clock of that moment. If
 that clock was ahead (months, before NTP set it right), the retry would wait as long.
 So :func:`bound_retries` runs before each pass: a retry planned further ahead than the
@@ -25,7 +38,11 @@ only when it lies beyond that bound can any row need it.
 
 from __future__ import annotations
 
+import logging
+import os
 import random
+import secrets
+import socket
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -35,6 +52,7 @@ from typing import TYPE_CHECKING
 from .errors import StoreError
 from .i18n import _
 from .models import Delivery, Reminder
+from .wakeups import notify
 
 if TYPE_CHECKING:
     from .store import Store
@@ -50,17 +68,23 @@ __all__ = [
     "counts",
     "due",
     "due_folded",
+    "lease_for",
     "list_deliveries",
     "longest_delay",
     "mark_sent",
     "next_due_at",
+    "process_owner",
     "record_failure",
     "release",
     "release_sending",
+    "rows_by_case",
+    "shared",
     "supersede_all",
     "sync_plan",
 ]
 
+
+log = logging.getLogger(__name__)
 
 SUPERSEDED = "superseded"
 RETRY_HORIZON = "retry_horizon"  # meta key: the latest retry time planned (epoch seconds)
@@ -93,6 +117,39 @@ def _ts(dt: datetime) -> float:
     return dt.timestamp()
 
 
+_owner: tuple[int, str] | None = None
+
+
+def process_owner() -> str:
+    """This process's name on the leases it takes: ``host:pid:random``.
+
+    The random part tells a daemon apart from an earlier one that had the same pid (on another
+    boot, or in a container that always starts at pid 1); made again in a forked child.
+    """
+    global _owner
+    pid = os.getpid()
+    if _owner is None or _owner[0] != pid:
+        _owner = (pid, f"{socket.gethostname()}:{pid}:{secrets.token_hex(4)}")
+    return _owner[1]
+
+
+def lease_for(store: Store, seconds: float) -> timedelta:
+    """The lease a claim takes on ``store``: ``seconds`` on a store several daemons share, zero
+    on SQLite, where the pid lock lets one daemon run and a row left ``sending`` by a daemon
+    that died is due again at once (the next start sends it), as before leases existed."""
+    return timedelta(seconds=seconds) if shared(store) else timedelta(0)
+
+
+def shared(store: Store) -> bool:
+    """Whether several daemons may use ``store`` at once (PostgreSQL; SQLite has the pid lock)."""
+    return store.dialect != "sqlite"
+
+
+# A row can be claimed now: planned, or sending under no lease or one that has expired.
+# (The owner's own rows are claimable again too: a pass that stopped early left them.)
+_CLAIMABLE = "(status = 'planned' OR lease_until IS NULL OR lease_until <= ? OR lease_owner = ?)"
+
+
 def _iso(dt: datetime | None) -> str | None:
     return None if dt is None else dt.isoformat()
 
@@ -121,7 +178,13 @@ _COLUMNS = (
 
 
 def sync_plan(
-    store: Store, case_id: str, wanted: Iterable[tuple[Reminder, str]], now: datetime
+    store: Store,
+    case_id: str,
+    wanted: Iterable[tuple[Reminder, str]],
+    now: datetime,
+    *,
+    wake_daemons: bool = True,
+    existing_rows: Sequence[Sequence[object]] | None = None,
 ) -> dict[str, int]:
     """Make the outbox match the plan for one case; call inside the case write's transaction.
 
@@ -130,41 +193,35 @@ def sync_plan(
     (new due time), rows the plan dropped are cancelled, and cancelled rows the
     plan wants again (a reopened case) come back as planned. Rows that already
     match are not written at all, so re-planning 100,000 unchanged cases at start-up
-    is reads only.
+    is reads only. The writes go as one ``executemany`` each (on PostgreSQL, one round
+    trip for a case's inserts rather than one per row).
+
+    On a shared store a change wakes the daemons (:func:`wakeups.notify`), unless
+    ``wake_daemons`` is False: a re-plan of every case wakes them once per batch instead.
+    ``existing_rows``: the case's rows as :func:`rows_by_case` read them for a batch of cases
+    (in the same transaction), instead of one read per case.
     """
     conn = store.conn
+    if existing_rows is None:
+        existing_rows = conn.execute(
+            f"SELECT {_PLAN_COLUMNS} FROM deliveries WHERE case_id = ?", (case_id,)
+        ).fetchall()
     existing = {
-        (key, notifier): (id_, status, reason or "", (kind, due, note))
-        for id_, key, notifier, status, reason, kind, due, note in conn.execute(
-            "SELECT id, key, notifier, status, last_error, kind, due, note FROM deliveries WHERE case_id = ?",
-            (case_id,),
-        )
+        (key, notifier): (id_, status, str(reason or ""), (kind, due, note))
+        for _case, id_, key, notifier, status, reason, kind, due, note in existing_rows
     }
     stamp = now.isoformat()
     seen: set[tuple[str, str]] = set()
-    stats = {"added": 0, "updated": 0, "cancelled": 0}
+    inserts: list[tuple[object, ...]] = []
+    updates: list[tuple[object, ...]] = []
     for reminder, notifier in wanted:
         pair = (reminder.key, notifier)
         seen.add(pair)
         found = existing.get(pair)
         due_iso, due_ts = reminder.due.isoformat(), _ts(reminder.due)
         if found is None:
-            conn.execute(
-                "INSERT INTO deliveries (case_id, key, kind, notifier, due, due_ts, wake_ts, status,"
-                " attempts, note, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', 0, ?, ?)",
-                (
-                    case_id,
-                    reminder.key,
-                    reminder.kind,
-                    notifier,
-                    due_iso,
-                    due_ts,
-                    due_ts,
-                    reminder.note,
-                    stamp,
-                ),
-            )
-            stats["added"] += 1
+            row = (case_id, reminder.key, reminder.kind, notifier, due_iso, due_ts, due_ts, reminder.note)
+            inserts.append((*row, stamp))
             continue
         id_, status, reason, current = found
         if status == "planned" and current == (reminder.kind, due_iso, reminder.note):
@@ -172,21 +229,51 @@ def sync_plan(
         # A superseded row was folded into a catch-up message that did go out: it stays
         # history. Other cancelled rows (case closed, then reopened) are wanted again.
         if status == "planned" or (status == "cancelled" and not reason.startswith(SUPERSEDED)):
-            conn.execute(
-                "UPDATE deliveries SET kind = ?, due = ?, due_ts = ?, wake_ts = ?, note = ?,"
-                " status = 'planned', next_attempt_ts = NULL, updated_at = ? WHERE id = ?",
-                (reminder.kind, due_iso, due_ts, due_ts, reminder.note, stamp, id_),
-            )
-            stats["updated"] += 1
-    for pair, (id_, status, _reason, _current) in existing.items():
-        if pair not in seen and status == "planned":
-            conn.execute(
-                "UPDATE deliveries SET status = 'cancelled', last_error = 'no longer planned', updated_at = ?"
-                " WHERE id = ?",
-                (stamp, id_),
-            )
-            stats["cancelled"] += 1
-    return stats
+            updates.append((reminder.kind, due_iso, due_ts, due_ts, reminder.note, stamp, id_))
+    cancels = [
+        (stamp, id_)
+        for pair, (id_, status, _reason, _current) in existing.items()
+        if pair not in seen and status == "planned"
+    ]
+    if inserts:
+        conn.executemany(
+            "INSERT INTO deliveries (case_id, key, kind, notifier, due, due_ts, wake_ts, status,"
+            " attempts, note, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', 0, ?, ?)",
+            inserts,
+        )
+    if updates:
+        conn.executemany(
+            "UPDATE deliveries SET kind = ?, due = ?, due_ts = ?, wake_ts = ?, note = ?,"
+            " status = 'planned', next_attempt_ts = NULL, updated_at = ? WHERE id = ?",
+            updates,
+        )
+    if cancels:
+        conn.executemany(
+            "UPDATE deliveries SET status = 'cancelled', last_error = 'no longer planned', updated_at = ?"
+            " WHERE id = ?",
+            cancels,
+        )
+    if (inserts or updates) and wake_daemons:
+        notify(store)  # daemons sharing the store look now (a hint: they also look every minute)
+    return {"added": len(inserts), "updated": len(updates), "cancelled": len(cancels)}
+
+
+# What sync_plan compares a case's plan with, per row.
+_PLAN_COLUMNS = "case_id, id, key, notifier, status, last_error, kind, due, note"
+
+
+def rows_by_case(store: Store, case_ids: Sequence[str]) -> dict[str, list[Sequence[object]]]:
+    """The outbox rows of many cases in one read, for :func:`sync_plan`'s ``existing_rows``
+    (every id given gets a list, empty for a case without rows)."""
+    out: dict[str, list[Sequence[object]]] = {case_id: [] for case_id in case_ids}
+    for start in range(0, len(case_ids), 500):  # well below SQLite's limit on parameters
+        chunk = case_ids[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        for row in store.conn.execute(
+            f"SELECT {_PLAN_COLUMNS} FROM deliveries WHERE case_id IN ({marks})", chunk
+        ):
+            out[str(row[0])].append(row)
+    return out
 
 
 def cancel_case(store: Store, case_id: str, now: datetime, reason: str = "case closed") -> int:
@@ -204,9 +291,9 @@ def due(store: Store, now: datetime, limit: int | None = None) -> list[Delivery]
     ``sending`` by a process that died mid-send."""
     sql = (
         f"SELECT {_COLUMNS} FROM deliveries WHERE status IN ('planned', 'sending')"
-        " AND wake_ts <= ? ORDER BY wake_ts, id"
+        f" AND wake_ts <= ? AND {_CLAIMABLE} ORDER BY wake_ts, id"
     )
-    params: tuple[object, ...] = (_ts(now),)
+    params: tuple[object, ...] = (_ts(now), _ts(now), process_owner())
     if limit is not None:
         sql += " LIMIT ?"
         params += (limit,)
@@ -243,9 +330,11 @@ def due_folded(
     groups: dict[tuple[object, object], list[tuple[int, float, float, str]]] = {}
     sql = (
         "SELECT id, case_id, notifier, wake_ts, due_ts, key FROM deliveries WHERE id IN"
-        " (SELECT id FROM deliveries WHERE status IN ('planned', 'sending') AND wake_ts <= ?)"
+        " (SELECT id FROM deliveries WHERE status IN ('planned', 'sending') AND wake_ts <= ?"
+        f" AND {_CLAIMABLE})"
     )
-    for id_, case_id, notifier, wake_ts, due_ts, key in store.conn.execute(sql, (_ts(now),)):
+    params = (_ts(now), _ts(now), process_owner())
+    for id_, case_id, notifier, wake_ts, due_ts, key in store.conn.execute(sql, params):
         groups.setdefault((case_id, notifier), []).append((id_, wake_ts, due_ts, key))
     missed_before = _ts(now - grace)
     picked: list[tuple[tuple[float, int], tuple[float, int], int, list[int]]] = []
@@ -273,11 +362,20 @@ def due_folded(
 
 
 def next_due_at(store: Store) -> datetime | None:
-    """When the next row becomes actionable (None: nothing planned)."""
-    row = store.conn.execute(
-        "SELECT MIN(wake_ts) FROM deliveries WHERE status IN ('planned', 'sending')"
+    """When the next row becomes actionable (None: nothing planned).
+
+    A ``sending`` row under another daemon's lease becomes actionable when the lease
+    expires (if that daemon died, this one takes it over then). Two reads, so the planned
+    rows' minimum stays one probe of the (status, wake_ts) index; sending rows are few.
+    """
+    planned = store.conn.execute("SELECT MIN(wake_ts) FROM deliveries WHERE status = 'planned'").fetchone()
+    sending = store.conn.execute(
+        "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > wake_ts AND lease_owner <> ?"
+        " THEN lease_until ELSE wake_ts END) FROM deliveries WHERE status = 'sending'",
+        (process_owner(),),
     ).fetchone()
-    return None if row is None or row[0] is None else datetime.fromtimestamp(float(row[0]), UTC)
+    times = [float(r[0]) for r in (planned, sending) if r is not None and r[0] is not None]
+    return datetime.fromtimestamp(min(times), UTC) if times else None
 
 
 def next_delivery(store: Store) -> tuple[datetime, Delivery] | None:
@@ -299,70 +397,147 @@ def next_delivery(store: Store) -> tuple[datetime, Delivery] | None:
     return datetime.fromtimestamp(float(row[0]), UTC), delivery
 
 
-def claim(store: Store, ids: Sequence[int], now: datetime) -> set[int]:
-    """Mark rows ``sending`` (committed before the notifier is called); returns the ids claimed.
+def claim(
+    store: Store,
+    ids: Sequence[int],
+    now: datetime,
+    *,
+    lease: timedelta = timedelta(0),
+    owner: str | None = None,
+) -> set[int]:
+    """Mark rows ``sending`` under a lease (committed before the notifier is called); returns
+    the ids claimed.
 
-    Only rows still ``planned`` or ``sending`` are: one that was cancelled since it was read
-    as due (its case closed meanwhile, during a long catch-up) is left alone and not sent.
+    Only rows still ``planned``, or ``sending`` under no live lease of another daemon, are:
+    one cancelled or sent since it was read as due (its case closed meanwhile, or another
+    daemon got there first) is left alone and not sent. The claim also renews the lease on
+    every row this owner still has in flight. On PostgreSQL the rows are locked with
+    ``FOR UPDATE SKIP LOCKED``: a row another daemon is claiming at this instant is skipped,
+    not waited for.
     """
+    owner = owner or process_owner()
+    if not ids:
+        return set()
+    stamp, now_ts, until = now.isoformat(), _ts(now), _ts(now + lease)
     with store.atomic():
-        # The unary + keeps SQLite from answering this through deliveries_active, which it
-        # otherwise prefers: that walks every planned row (16 ms at 64,000, with the write
-        # lock held and other writers waiting) instead of looking up the given ids (0.3 ms).
-        live = {
-            int(i)
-            for (i,) in store.conn.execute(
-                f"SELECT id FROM deliveries WHERE id IN ({', '.join('?' * len(ids))})"
-                f" AND {store.backend.unindexed}status IN ('planned', 'sending')",
-                tuple(ids),
+        if shared(store):
+            live = _claim_shared(store, ids, now_ts, owner)
+        else:
+            # The unary + keeps SQLite from answering this through deliveries_active, which it
+            # otherwise prefers: that walks every planned row (16 ms at 64,000, with the write
+            # lock held and other writers waiting) instead of looking up the given ids (0.3 ms).
+            live = {
+                int(i)
+                for (i,) in store.conn.execute(
+                    f"SELECT id FROM deliveries WHERE id IN ({', '.join('?' * len(ids))})"
+                    f" AND {store.backend.unindexed}status IN ('planned', 'sending') AND {_CLAIMABLE}",
+                    (*ids, now_ts, owner),
+                )
+            }
+        if lease > timedelta(0):
+            store.conn.execute(
+                "UPDATE deliveries SET lease_until = ? WHERE status = 'sending' AND lease_owner = ?",
+                (until, owner),
             )
-        }
         store.conn.executemany(
-            "UPDATE deliveries SET status = 'sending', updated_at = ? WHERE id = ?",
-            [(now.isoformat(), i) for i in ids if i in live],
+            "UPDATE deliveries SET status = 'sending', lease_owner = ?, lease_until = ?, updated_at = ?"
+            " WHERE id = ?",
+            [(owner, until, stamp, i) for i in ids if i in live],
         )
     return live
 
 
-def release(store: Store, ids: Sequence[int], now: datetime) -> None:
-    """Put claimed rows that no notifier was handed back to ``planned`` (a batch stopped early)."""
+def _claim_shared(store: Store, ids: Sequence[int], now_ts: float, owner: str) -> set[int]:
+    """The claim's read on PostgreSQL: lock the claimable rows, skipping those another
+    transaction has locked (it is claiming them), in id order so two claims never deadlock."""
+    marks = ", ".join("?" * len(ids))
+    rows = store.conn.execute(
+        f"SELECT id FROM deliveries WHERE id IN ({marks}) AND status IN ('planned', 'sending')"
+        f" AND {_CLAIMABLE} ORDER BY id FOR UPDATE SKIP LOCKED",
+        (*ids, now_ts, owner),
+    )
+    return {int(i) for (i,) in rows}
+
+
+def _lost(store: Store, delivery_id: int, owner: str, what: str) -> None:
+    """Log that ``owner`` no longer holds the row's lease, so ``what`` was not recorded."""
+    row = store.conn.execute(
+        "SELECT status, lease_owner FROM deliveries WHERE id = ?", (delivery_id,)
+    ).fetchone()
+    if row is None:
+        return  # its case was deleted meanwhile
+    log.warning(
+        "reminder #%d: %s not recorded: its lease passed to %s (now %s); this daemon held it too long",
+        delivery_id,
+        what,
+        row[1],
+        row[0],
+    )
+
+
+# Whose outcome counts: the lease owner's. NULL: nobody claimed the row since it was last
+# settled (or a test records an outcome without a claim).
+_OWNED = "(lease_owner IS NULL OR lease_owner = ?)"
+
+
+def release(store: Store, ids: Sequence[int], now: datetime, *, owner: str | None = None) -> None:
+    """Put claimed rows that no notifier was handed back to ``planned`` (a batch stopped early).
+    Rows this owner no longer holds (taken over) stay as they are."""
+    owner = owner or process_owner()
     with store.atomic():
         store.conn.executemany(
-            "UPDATE deliveries SET status = 'planned', updated_at = ? WHERE id = ? AND status = 'sending'",
-            [(now.isoformat(), i) for i in ids],
+            "UPDATE deliveries SET status = 'planned', lease_owner = NULL, lease_until = NULL,"
+            f" updated_at = ? WHERE id = ? AND status = 'sending' AND {_OWNED}",
+            [(now.isoformat(), i, owner) for i in ids],
         )
+        notify(store)  # another daemon may send them before this one passes again
 
 
-def release_sending(store: Store, now: datetime) -> int:
-    """Put every row left ``sending`` back to ``planned``; returns how many.
+def release_sending(store: Store, now: datetime, *, owner: str | None = None) -> int:
+    """Put rows left ``sending`` back to ``planned``: every one, or ``owner``'s only; returns how many.
 
-    For the daemon that abandons a send stuck past its stop: it holds the one daemon lock,
-    so every such row is its own or was left by a daemon that died. Either way it was not
-    recorded sent, and ``planned`` says so (the next start sends it, as it would anyway).
+    For the daemon that abandons a send stuck past its stop. On SQLite it holds the one daemon
+    lock, so every such row is its own or was left by a daemon that died; on a shared store it
+    passes its ``owner`` and leaves the other daemons' rows alone. Either way a row put back
+    was not recorded sent, and ``planned`` says so (the next pass sends it, as it would anyway).
     """
+    where, params = "status = 'sending'", [now.isoformat()]
+    if owner is not None:
+        where, params = "status = 'sending' AND lease_owner = ?", [*params, owner]
     with store.atomic():
         cur = store.conn.execute(
-            "UPDATE deliveries SET status = 'planned', updated_at = ? WHERE status = 'sending'",
-            (now.isoformat(),),
+            "UPDATE deliveries SET status = 'planned', lease_owner = NULL, lease_until = NULL,"
+            f" updated_at = ? WHERE {where}",
+            params,
         )
     return int(cur.rowcount)
 
 
-def mark_sent(store: Store, delivery_id: int, now: datetime) -> None:
+def mark_sent(store: Store, delivery_id: int, now: datetime, *, owner: str | None = None) -> bool:
+    """Record the row sent, if ``owner`` (this process) still holds its lease; returns whether it did.
+
+    A daemon whose lease expired mid-send and whose row another daemon took over records
+    nothing: the row is the other's now, and the message went out twice with one Message-ID.
+    """
     # One statement, so no BEGIN IMMEDIATE ... COMMIT around it: outside a transaction it is
     # its own, inside one (a caller's atomic()) it joins it. This runs once per message sent,
     # on the thread that drives the sending: the two extra statements cost ~20 µs each time.
+    owner = owner or process_owner()
     stamp = now.isoformat()
     try:
-        store.conn.execute(
+        cur = store.conn.execute(
             "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL,"
-            " next_attempt_ts = NULL, updated_at = ? WHERE id = ?",
-            (stamp, stamp, delivery_id),
+            f" next_attempt_ts = NULL, lease_until = NULL, updated_at = ? WHERE id = ? AND {_OWNED}",
+            (stamp, stamp, delivery_id, owner),
         )
     except sqlite3.Error as exc:
         raise StoreError(
             _("%(path)s: cannot record a sent reminder: %(error)s", path=store.location, error=exc)
         ) from exc
+    if cur.rowcount == 0:
+        _lost(store, delivery_id, owner, "sent")
+        return False
+    return True
 
 
 def record_failure(
@@ -374,25 +549,33 @@ def record_failure(
     *,
     retryable: bool = True,
     rng: random.Random | None = None,
+    owner: str | None = None,
 ) -> str:
     """Count a failed attempt: schedule a retry with backoff, or mark the row failed.
 
-    Returns the row's new status.
+    Returns the row's new status, or ``"lost"`` when another daemon has taken the row over
+    since ``owner`` (this process) claimed it: then nothing is recorded.
     """
+    owner = owner or process_owner()
     with store.atomic():
-        row = store.conn.execute("SELECT attempts FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
+        row = store.conn.execute(
+            "SELECT attempts, lease_owner FROM deliveries WHERE id = ?", (delivery_id,)
+        ).fetchone()
+        if row is not None and row[1] is not None and row[1] != owner:
+            _lost(store, delivery_id, owner, "a failed attempt")
+            return "lost"
         attempts = (int(row[0]) if row else 0) + 1
         if not retryable or attempts >= policy.max_attempts:
             store.conn.execute(
                 "UPDATE deliveries SET status = 'failed', attempts = ?, last_error = ?,"
-                " next_attempt_ts = NULL, updated_at = ? WHERE id = ?",
+                " next_attempt_ts = NULL, lease_until = NULL, updated_at = ? WHERE id = ?",
                 (attempts, error, now.isoformat(), delivery_id),
             )
             return "failed"
         retry_at = now + timedelta(seconds=backoff_delay(attempts, policy, rng))
         store.conn.execute(
             "UPDATE deliveries SET status = 'planned', attempts = ?, last_error = ?, next_attempt_ts = ?,"
-            " wake_ts = ?, updated_at = ? WHERE id = ?",
+            " wake_ts = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?",
             (attempts, error, _ts(retry_at), _ts(retry_at), now.isoformat(), delivery_id),
         )
         store.conn.execute(
@@ -439,21 +622,25 @@ def bound_retries(
     return len(rows)
 
 
-def supersede_all(store: Store, folded: Iterable[tuple[Sequence[int], str]], now: datetime) -> int:
+def supersede_all(
+    store: Store, folded: Iterable[tuple[Sequence[int], str]], now: datetime, *, owner: str | None = None
+) -> int:
     """Cancel rows folded into a later reminder of their case (catch-up after downtime).
 
     ``folded`` gives, per case, the ids and the key they were folded into; all go in one
     statement, so a catch-up of 10,000 cases is one write, not 10,000. Rows no longer
-    ``planned`` or ``sending`` are left as they are. Returns how many were cancelled.
+    ``planned`` or ``sending``, or being sent under another daemon's lease, are left as they
+    are. Returns how many were cancelled.
     """
-    stamp = now.isoformat()
-    params = [(f"{SUPERSEDED} by {by_key}", stamp, i) for ids, by_key in folded for i in ids]
+    owner = owner or process_owner()
+    stamp, now_ts = now.isoformat(), _ts(now)
+    params = [(f"{SUPERSEDED} by {by_key}", stamp, i, now_ts, owner) for ids, by_key in folded for i in ids]
     if not params:
         return 0
     with store.atomic():
         cur = store.conn.executemany(
             "UPDATE deliveries SET status = 'cancelled', last_error = ?, updated_at = ?"
-            " WHERE id = ? AND status IN ('planned', 'sending')",
+            f" WHERE id = ? AND status IN ('planned', 'sending') AND {_CLAIMABLE}",
             params,
         )
     return int(cur.rowcount)

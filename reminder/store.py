@@ -58,6 +58,7 @@ from .backends.sqlite import (
     m005_case_doc_split,
     m006_evidence_keyed,
     m007_case_letters,
+    m008_outbox_leases,
 )
 from .errors import InputError, NotFound, StoreError
 from .i18n import _, pgettext
@@ -86,6 +87,7 @@ __all__ = [
     "m005_case_doc_split",
     "m006_evidence_keyed",
     "m007_case_letters",
+    "m008_outbox_leases",
     "new_case_id",
     "normalize_case_id",
     "open_store",

@@ -408,6 +408,11 @@ def m007_case_letters(conn: Any) -> None:
     conn.execute("DELETE FROM meta WHERE key = 'case_doc_shape'")
 
 
+def m008_outbox_leases(conn: Any) -> None:
+    conn.execute(f"ALTER TABLE deliveries ADD COLUMN lease_owner {_T}")
+    conn.execute("ALTER TABLE deliveries ADD COLUMN lease_until DOUBLE PRECISION")
+
+
 MIGRATIONS: list[Migration] = [
     m001_cases,
     m002_outbox,
@@ -416,6 +421,7 @@ MIGRATIONS: list[Migration] = [
     m005_case_doc_split,
     m006_evidence_keyed,
     m007_case_letters,
+    m008_outbox_leases,
 ]
 
 

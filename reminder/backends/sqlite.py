@@ -38,6 +38,7 @@ __all__ = [
     "m005_case_doc_split",
     "m006_evidence_keyed",
     "m007_case_letters",
+    "m008_outbox_leases",
 ]
 
 log = logging.getLogger(__name__)
@@ -242,10 +243,17 @@ def m007_case_letters(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM meta WHERE key = 'case_doc_shape'")  # the docs gain these keys
 
 
+def m008_outbox_leases(conn: sqlite3.Connection) -> None:
+    """Who is sending a ``sending`` row, and until when that claim holds (outbox.py: leases), so
+    several daemons on one shared store never send a row at once and take over a dead one's."""
+    conn.execute("ALTER TABLE deliveries ADD COLUMN lease_owner TEXT")  # host:pid:random of the sender
+    conn.execute("ALTER TABLE deliveries ADD COLUMN lease_until REAL")  # epoch seconds; NULL: no lease
+
+
 # Applied in order on open; PRAGMA user_version counts how many have run. Never edit or
 # reorder an entry that has shipped: append a new function instead. Reserved so far:
 # m002 — the outbox (outbox.py, the lead), m003 and m006 — the evidence log (evidence.py),
-# m007 — letters (letters.py).
+# m007 — letters (letters.py), m008 — outbox leases (outbox.py).
 MIGRATIONS: list[Migration] = [
     m001_cases,
     m002_outbox,
@@ -254,6 +262,7 @@ MIGRATIONS: list[Migration] = [
     m005_case_doc_split,
     m006_evidence_keyed,
     m007_case_letters,
+    m008_outbox_leases,
 ]
 
 

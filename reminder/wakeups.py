@@ -1,0 +1,121 @@
+"""Daemons sharing a PostgreSQL store: wake-ups through LISTEN/NOTIFY, and the lock for chores.
+
+Wake-ups. Whoever plans or changes outbox rows on a shared store (the CLI adding a case on
+one machine, a daemon putting rows back) sends ``NOTIFY reminder_outbox`` in the same
+transaction (:func:`notify`); PostgreSQL delivers it at commit, to every daemon listening,
+on every machine. A notification is a hint only: it makes a daemon look sooner, never
+decides what is due (the outbox does), and a lost one costs at most the daemon's capped
+sleep (``[daemon] max_sleep_seconds``), which stays. :class:`Listener` runs on a thread of
+its own with a connection of its own and reconnects after losing it (a server restart).
+
+Chores. Re-planning every open case and the hourly housekeeping need doing once, not once per
+daemon: :func:`chores_lock` takes a session-level advisory lock without waiting, and the
+daemon that gets it does them; the others leave them asked for, and try again next pass.
+A connection lost mid-chore releases the lock with it.
+
+On SQLite none of this is used: one daemon per database (the pid lock), and the CLI wakes it
+with SIGUSR1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import select
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .store import Store
+
+__all__ = ["CHANNEL", "CHORES_LOCK", "Listener", "chores_lock", "notify"]
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "reminder_outbox"
+# pg_try_advisory_lock's key for re-plans and housekeeping: any constant, the same in every
+# reminder, and not the migrations' (backends/postgres.py MIGRATION_LOCK, "reminder").
+CHORES_LOCK = 0x72656D696E646573  # "remindes"
+# How long one wait for notifications lasts before the listener checks whether to stop.
+POLL_SECONDS = 1.0
+# After the connection is lost: wait this long before connecting again.
+RECONNECT_SECONDS = 2.0
+
+
+def notify(store: Store) -> None:
+    """Tell every daemon on a shared store that outbox rows changed (at commit); a no-op on SQLite."""
+    if store.dialect != "sqlite":
+        store.conn.execute(f"NOTIFY {CHANNEL}")
+
+
+@contextlib.contextmanager
+def chores_lock(store: Store) -> Iterator[bool]:
+    """Yield whether this daemon holds the chores lock for the block (always True on SQLite,
+    where the pid lock already makes it the only daemon)."""
+    if store.dialect == "sqlite":
+        yield True
+        return
+    (held,) = store.conn.execute("SELECT pg_try_advisory_lock(?)", (CHORES_LOCK,)).fetchone()
+    try:
+        yield bool(held)
+    finally:
+        if held:
+            # The connection may be gone (then so is the lock): nothing to release.
+            with contextlib.suppress(Exception):
+                store.conn.execute("SELECT pg_advisory_unlock(?)", (CHORES_LOCK,))
+
+
+def _pause(seconds: float) -> None:
+    # As daemon.py's: select() rather than time.sleep, which libfaketime can break.
+    with contextlib.suppress(OSError, ValueError):
+        select.select([], [], [], seconds)
+
+
+class Listener:
+    """A thread that calls ``wake()`` for every notification on :data:`CHANNEL`.
+
+    ``connect`` returns a new psycopg connection in autocommit mode (the store backend's).
+    """
+
+    def __init__(self, connect: Callable[[], Any], wake: Callable[[], None]) -> None:
+        self._connect = connect
+        self._wake = wake
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="reminder-listen", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = POLL_SECONDS * 2) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        lost = False
+        while not self._stop.is_set():
+            try:
+                conn = self._connect()
+            except Exception as exc:  # the server is down: the capped sleep covers the gap
+                if not lost:
+                    log.warning("cannot listen for outbox changes (%s); retrying", exc)
+                lost = True
+                _pause(RECONNECT_SECONDS)
+                continue
+            try:
+                conn.execute(f"LISTEN {CHANNEL}")
+                if lost:
+                    log.info("listening for outbox changes again")
+                    self._wake()  # whatever changed while we were deaf
+                lost = False
+                while not self._stop.is_set():
+                    # One notification is enough to look: the pass sees every change committed.
+                    for _ in conn.notifies(timeout=POLL_SECONDS, stop_after=1):
+                        self._wake()
+            except Exception as exc:
+                if not self._stop.is_set():
+                    log.warning("lost the connection listening for outbox changes (%s); reconnecting", exc)
+                lost = True
+            finally:
+                with contextlib.suppress(Exception):
+                    conn.close()

@@ -1,0 +1,254 @@
+"""Outbox leases: a claim holds a row for its owner until the lease expires; then another daemon
+takes it over, and only the row's current owner records its outcome. On a real SQLite file here
+and on PostgreSQL (where the claim also locks rows, FOR UPDATE SKIP LOCKED); the multi-daemon
+tests in test_daemon_shared.py run real daemons on PostgreSQL."""
+
+from __future__ import annotations
+
+import logging
+import random
+import sqlite3
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from reminder import api, outbox
+from reminder.config import load_settings
+from reminder.models import Case, Message, Reminder
+from reminder.notifiers.base import DeliveryResult, Notifier, NotifierOptions, OnResult
+from reminder.outbox import RetryPolicy
+from reminder.store import MIGRATIONS, Store
+from reminder.window import compute_window
+
+NOW = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
+LEASE = timedelta(minutes=5)
+A, B = "host-a:100:aaaa", "host-b:200:bbbb"
+
+
+@pytest.fixture
+def db(tmp_path: Path, db_url: str | None) -> Iterator[Store]:
+    """The store on each backend: a SQLite file, then a fresh PostgreSQL database."""
+    store = Store(tmp_path / "reminder.db", url=db_url)
+    case = Case(
+        id="abc123",
+        title="t",
+        organisation="o",
+        submitted=date(2026, 3, 1),
+        country="BH",
+        timezone="Asia/Bahrain",
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    store.add_case(case, compute_window(case.submitted, country="BH"))
+    yield store
+    store.close()
+
+
+def due_rows(db: Store, n: int = 3) -> list[int]:
+    """``n`` reminders of the case, all due a day before NOW; their ids."""
+    wanted = [
+        (
+            Reminder(
+                case_id="abc123",
+                kind="deadline",
+                due=NOW - timedelta(days=1) + timedelta(minutes=i),
+                key=f"abc123:deadline:{i}",
+                sequence=i,
+            ),
+            "log",
+        )
+        for i in range(1, n + 1)
+    ]
+    with db.atomic():
+        outbox.sync_plan(db, "abc123", wanted, NOW - timedelta(days=2))
+    return [d.id for d in outbox.list_deliveries(db, "abc123")]
+
+
+def row(db: Store, delivery_id: int) -> tuple[str, str | None, float | None, int, str]:
+    found = db.conn.execute(
+        "SELECT status, lease_owner, lease_until, attempts, key FROM deliveries WHERE id = ?", (delivery_id,)
+    ).fetchone()
+    return (str(found[0]), found[1], found[2], int(found[3]), str(found[4]))
+
+
+def test_a_live_lease_keeps_the_row_from_other_daemons(db: Store) -> None:
+    first, second, third = due_rows(db)
+    assert outbox.claim(db, [first, second], NOW, lease=LEASE, owner=A) == {first, second}
+    assert row(db, first)[:3] == ("sending", A, (NOW + LEASE).timestamp())
+    # B sees only the row nobody holds, and can claim only that.
+    assert [d.id for d in outbox.due(db, NOW + timedelta(minutes=1))] != []
+    assert outbox.claim(db, [first, second, third], NOW + timedelta(minutes=1), lease=LEASE, owner=B) == {
+        third
+    }
+    assert row(db, first)[1] == A and row(db, third)[1] == B
+
+
+def test_an_expired_lease_is_taken_over_and_only_the_new_owner_records(
+    db: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    (first,) = due_rows(db, 1)
+    key = row(db, first)[4]
+    outbox.claim(db, [first], NOW, lease=LEASE, owner=A)
+    later = NOW + LEASE + timedelta(seconds=1)
+    # A's lease ran out (A died, or hangs): the row is due again, for B.
+    assert [d.id for d in outbox.due(db, later)] == [first]
+    assert [d.id for d, _ in outbox.due_folded(db, later)] == [first]
+    assert outbox.claim(db, [first], later, lease=LEASE, owner=B) == {first}
+    # A comes back and reports: nothing is recorded, and the log says why.
+    with caplog.at_level(logging.WARNING, logger="reminder.outbox"):
+        assert outbox.mark_sent(db, first, later, owner=A) is False
+        assert outbox.record_failure(db, first, "421", later, RetryPolicy(), owner=A) == "lost"
+        outbox.release(db, [first], later, owner=A)
+    assert row(db, first)[:2] == ("sending", B)
+    assert "lease passed to " + B in caplog.text
+    # B's outcome counts. The repeat is the same row, so the same key (the e-mail's Message-ID).
+    assert outbox.mark_sent(db, first, later, owner=B) is True
+    status, owner, until, attempts, same_key = row(db, first)
+    assert (status, owner, until, attempts, same_key) == ("sent", B, None, 1, key)
+
+
+def test_the_owner_records_failures_and_releases(db: Store) -> None:
+    first, second = due_rows(db, 2)
+    outbox.claim(db, [first, second], NOW, lease=LEASE, owner=A)
+    policy = RetryPolicy()
+    assert outbox.record_failure(db, first, "421", NOW, policy, owner=A, rng=random.Random(1)) == "planned"
+    outbox.release(db, [second], NOW, owner=A)
+    assert row(db, first)[:4] == ("planned", None, None, 1)
+    assert row(db, second)[:4] == ("planned", None, None, 0)
+    # Released rows are anyone's again at once.
+    assert outbox.claim(db, [second], NOW, lease=LEASE, owner=B) == {second}
+
+
+def test_each_claim_renews_the_owners_leases(db: Store) -> None:
+    first, second = due_rows(db, 2)
+    outbox.claim(db, [first], NOW, lease=LEASE, owner=A)
+    later = NOW + timedelta(minutes=4)
+    outbox.claim(db, [second], later, lease=LEASE, owner=A)
+    assert row(db, first)[2] == row(db, second)[2] == (later + LEASE).timestamp()
+    # So at NOW + LEASE, when the first claim alone would have expired, B still cannot take it.
+    assert outbox.claim(db, [first], NOW + LEASE + timedelta(seconds=1), lease=LEASE, owner=B) == set()
+
+
+def test_the_next_wake_up_is_when_a_foreign_lease_expires(db: Store) -> None:
+    (first,) = due_rows(db, 1)
+    outbox.claim(db, [first], NOW, lease=LEASE, owner=A)
+    assert outbox.next_due_at(db) == NOW + LEASE  # a daemon other than A wakes to take it over
+
+
+def test_abandoning_releases_only_the_owners_rows(db: Store) -> None:
+    first, second = due_rows(db, 2)
+    outbox.claim(db, [first], NOW, lease=LEASE, owner=A)
+    outbox.claim(db, [second], NOW, lease=LEASE, owner=B)
+    assert outbox.release_sending(db, NOW, owner=A) == 1
+    assert row(db, first)[0] == "planned" and row(db, second)[:2] == ("sending", B)
+    assert outbox.release_sending(db, NOW) == 1  # SQLite under the pid lock: every row left sending
+
+
+def test_a_catch_up_does_not_cancel_a_row_another_daemon_is_sending(db: Store) -> None:
+    first, second = due_rows(db, 2)
+    outbox.claim(db, [first], NOW, lease=LEASE, owner=A)
+    assert outbox.supersede_all(db, [([first, second], "abc123:deadline:3")], NOW, owner=B) == 1
+    assert row(db, first)[0] == "sending" and row(db, second)[0] == "cancelled"
+
+
+def test_sqlite_takes_a_zero_lease_so_a_crashed_send_goes_again_at_once(db: Store) -> None:
+    """One daemon per SQLite file (the pid lock): no lease to wait out, as before leases."""
+    if db.dialect != "sqlite":
+        assert outbox.lease_for(db, 300) == timedelta(seconds=300)
+        return
+    assert outbox.lease_for(db, 300) == timedelta(0)
+    (first,) = due_rows(db, 1)
+    outbox.claim(db, [first], NOW, lease=outbox.lease_for(db, 300), owner=A)
+    # The daemon died mid-send; the next one starts at once and sends the row again.
+    assert [d.id for d in outbox.due(db, NOW)] == [first]
+    assert outbox.claim(db, [first], NOW, owner=B) == {first}
+
+
+def test_process_owner_names_host_pid_and_a_random_part() -> None:
+    import os
+    import socket
+
+    host, pid, token = outbox.process_owner().rsplit(":", 2)
+    assert (host, pid) == (socket.gethostname(), str(os.getpid())) and len(token) == 8
+    assert outbox.process_owner() == outbox.process_owner()
+
+
+def test_a_version_7_database_gains_the_lease_columns(tmp_path: Path) -> None:
+    path = tmp_path / "v7.db"
+    with Store(path) as s:
+        s.conn.execute(
+            "INSERT INTO cases (id, title, organisation, country, timezone, submitted, min_days,"
+            " max_days, created_at, updated_at)"
+            " VALUES ('x', 't', 'o', 'BH', 'Asia/Bahrain', '2026-03-01', 1, 2, 'n', 'n')"
+        )
+    conn = sqlite3.connect(path, isolation_level=None)
+    for column in ("lease_owner", "lease_until"):
+        conn.execute(f"ALTER TABLE deliveries DROP COLUMN {column}")
+    conn.execute("PRAGMA user_version = 7")
+    conn.close()
+    with Store(path) as s:
+        assert s.schema_version == len(MIGRATIONS) == 8
+        columns = {r[1] for r in s.conn.execute("PRAGMA table_info(deliveries)")}
+        assert {"lease_owner", "lease_until"} <= columns
+        assert s.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_a_claim_skips_rows_another_claim_has_locked(db: Store, tmp_path: Path) -> None:
+    """PostgreSQL: two daemons claiming at the same instant split the rows instead of waiting."""
+    if db.dialect == "sqlite":
+        pytest.skip("SQLite has one writer at a time and one daemon per file")
+    first, second = due_rows(db, 2)
+    other = db.reopen()
+    try:
+        with db.atomic():
+            # A claim in progress elsewhere holds the first row's lock until it commits.
+            db.conn.execute("SELECT id FROM deliveries WHERE id = ? FOR UPDATE", (first,))
+            assert outbox.claim(other, [first, second], NOW, lease=LEASE, owner=B) == {second}
+        assert outbox.claim(other, [first], NOW, lease=LEASE, owner=B) == {first}
+    finally:
+        other.close()
+
+
+class _Pausing(Notifier):
+    """Takes messages one at a time; after the first, this process 'pauses' past its lease
+    (the wall clock the pass reads jumps), as a stopped VM or a long GC would."""
+
+    name = "pausing"
+
+    def __init__(self, jump: list[timedelta], by: timedelta) -> None:
+        super().__init__(NotifierOptions(), label="log")
+        self.jump, self.by = jump, by
+        self.sent: list[str] = []
+
+    def send(self, message: Message) -> DeliveryResult:  # pragma: no cover - send_stream is used
+        raise AssertionError
+
+    def send_stream(self, messages: Iterable[Message], on_result: OnResult) -> None:
+        for i, message in enumerate(messages):
+            self.sent.append(message.key)
+            on_result(i, DeliveryResult.success())
+            self.jump[0] = self.by
+
+
+def test_a_daemon_held_up_past_its_lease_hands_over_no_more_of_its_claim(
+    tmp_path: Path, pg_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = tmp_path / "reminder.toml"
+    config.write_text(f'[store]\nurl = "{pg_url}"\n[daemon]\nlease_seconds = 60\n', encoding="utf-8")
+    settings = load_settings(config)
+    later = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    with Store(tmp_path / "reminder.db", url=pg_url) as store:
+        for day in range(4, 8):
+            api.add_case(store, settings, now=NOW, title="t", organisation="o", submitted=date(2026, 1, day))
+        jump = [timedelta(0)]
+        notifier = _Pausing(jump, timedelta(seconds=61))
+        with caplog.at_level(logging.WARNING, logger="reminder.delivery"):
+            report = api.deliver_due(store, settings, [notifier], now=later, clock=lambda: later + jump[0])
+        # One message went before the pause; the three claimed with it were put back, not sent
+        # by a daemon whose claim on them had run out.
+        assert report.sent == len(notifier.sent) == 1
+        assert outbox.counts(store)["sending"] == 0
+        assert len(outbox.due(store, later + jump[0])) == 3
+        assert "ran out before they were sent" in caplog.text
