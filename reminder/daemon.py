@@ -54,6 +54,14 @@ stop is read and logged, never delivered: no exit 143, no KeyboardInterrupt.
 
 One daemon per data directory: ``daemon.lock`` there is held with ``flock`` for the
 daemon's lifetime and holds its pid; a second daemon exits with "already running" (``pidlock.py``).
+
+A shared store (``[store] url``, PostgreSQL) is different: several daemons, on one machine or
+many, run on one database, so the pid lock is not taken. The outbox's leases keep two of them
+from sending one row at once and let the others take over a dead one's rows (outbox.py);
+re-plans and housekeeping run on one daemon at a time, under an advisory lock; and a daemon
+wakes when another process commits outbox changes, through LISTEN/NOTIFY (wakeups.py), as a
+hint on top of the capped sleep. A lost connection fails the pass, which is retried
+``STORE_RETRY_SECONDS`` later on a fresh connection.
 """
 
 from __future__ import annotations
@@ -80,6 +88,7 @@ if TYPE_CHECKING:
     from .delivery import DispatchReport
     from .notifiers import Notifier
     from .store import Store
+    from .wakeups import Listener
 
 # PidLock, poke and running_pid live in pidlock.py (``reminder status`` needs them, not the daemon).
 __all__ = ["LOCK_NAME", "Daemon", "DaemonState", "PidLock", "poke", "running_pid"]
@@ -175,6 +184,11 @@ class Daemon:
     def data_dir(self) -> Path:
         return self.store_path.parent
 
+    @property
+    def shared(self) -> bool:
+        """Whether the store is shared with other daemons (PostgreSQL): no pid lock then."""
+        return self.settings.store.url is not None
+
     def notifiers(self) -> list[Notifier]:
         if self._notifiers is None:
             from .notifiers import build_notifiers
@@ -241,6 +255,7 @@ class Daemon:
         from .delivery import deliver_due
         from .housekeeping import housekeeping as upkeep
         from .planning import replan_if_changed
+        from .wakeups import chores_lock
 
         now = now or self.clock()
         flags = self._flags
@@ -254,13 +269,21 @@ class Daemon:
                 self._reload()
             with self._open_store() as store:
                 if replan:
-                    planned = replan_if_changed(store, self.settings, now=now)
-                    if planned is None:
-                        log.info("reminder plans are current (nothing they depend on changed)")
-                    else:
-                        log.info("planned reminders for %d open case(s)", planned)
-                    with flags.lock:
-                        flags.replan_done = max(flags.replan_done, asked)
+                    # On a shared store one daemon re-plans at a time; the others find the plans
+                    # current when their turn comes (the fingerprint), or re-plan then.
+                    with chores_lock(store) as ours:
+                        if ours:
+                            planned = replan_if_changed(store, self.settings, now=now)
+                            if planned is None:
+                                log.info("reminder plans are current (nothing they depend on changed)")
+                            else:
+                                log.info("planned reminders for %d open case(s)", planned)
+                            with flags.lock:
+                                flags.replan_done = max(flags.replan_done, asked)
+                        else:
+                            log.info(
+                                "another daemon holds the re-plan lock; this one checks the plans next pass"
+                            )
                 report = deliver_due(
                     store,
                     self.settings,
@@ -271,7 +294,11 @@ class Daemon:
                 )
                 housekeeping = self._housekeeping_due(now)
                 if housekeeping:
-                    upkeep(store, self.settings, now=now)
+                    with chores_lock(store) as ours:
+                        if ours:
+                            upkeep(store, self.settings, now=now)
+                        else:  # another daemon upkeeps the database; this machine's files are ours
+                            leftovers.sweep(self.data_dir, now=now)
                     self._last_housekeeping = now
                 if changed or housekeeping:
                     self._sync_ics(store, now)
@@ -336,15 +363,21 @@ class Daemon:
             due = outbox.next_due_at(store)
         return cap if due is None else max(now, min(due, cap))
 
+    def _pid_lock(self) -> PidLock | None:
+        """The one-daemon lock for SQLite; None on a shared store, where daemons run side by side."""
+        return None if self.shared else PidLock(self.data_dir)
+
     def run_once(self) -> DispatchReport:
-        lock = PidLock(self.data_dir)
-        lock.acquire()
+        lock = self._pid_lock()
+        if lock is not None:
+            lock.acquire()
         try:
             return self.tick()
         finally:
             self._close_store()
             self._close_notifiers()
-            lock.release()
+            if lock is not None:
+                lock.release()
 
     # --- the loop ------------------------------------------------------------------------------
 
@@ -450,7 +483,9 @@ class Daemon:
             with open_store(self.settings.store) as store:
                 if store.dialect == "sqlite":
                     store.conn.execute(f"PRAGMA busy_timeout = {int(RELEASE_BUSY_SECONDS * 1000)}")
-                released = outbox.release_sending(store, self.clock())
+                # Shared: only this daemon's rows; the others' are theirs to send.
+                owner = outbox.process_owner() if self.shared else None
+                released = outbox.release_sending(store, self.clock(), owner=owner)
         except (ReminderError, sqlite3.Error) as exc:
             # Left `sending`, they are still due: the next start sends them all the same.
             log.error("cannot put the reminders in flight back to planned: %s", exc)
@@ -477,6 +512,18 @@ class Daemon:
             # A pass that is running has no job to modify: it sees the request and re-arms at once.
             with contextlib.suppress(JobLookupError):
                 self._scheduler.modify_job("pass", next_run_time=self.clock())
+
+    def _listener(self) -> Listener | None:
+        """On a shared store: the thread that turns other processes' outbox changes into a pass."""
+        if not self.shared:
+            return None
+        from .backends.postgres import PostgresBackend
+        from .wakeups import Listener
+
+        url = self.settings.store.url
+        assert url is not None
+        backend = PostgresBackend(url, self.settings.store.password())
+        return Listener(backend.raw_connect, self._request_pass)
 
     def serve(self) -> NoReturn:
         """``run()`` as the whole life of this process (``reminder daemon``), then exit.
@@ -508,9 +555,10 @@ class Daemon:
         # sigwaitinfo below ever sees these signals; and before the lock names our pid, so a
         # SIGHUP sent as soon as `reminder status` shows us running is queued, not fatal.
         signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
-        lock = PidLock(self.data_dir)
+        lock = self._pid_lock()
         try:
-            lock.acquire()
+            if lock is not None:
+                lock.acquire()
         except BaseException:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
             raise
@@ -523,9 +571,12 @@ class Daemon:
             # The single worker still runs passes one after the other.
             job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 2},
         )
+        listener = self._listener()
         try:
             self._scheduler.start()
             self._arm(self.clock())
+            if listener is not None:
+                listener.start()
             self.state = DaemonState.RUNNING
             systemd.notify("READY=1")
             log.info("reminder daemon running (pid %d, data in %s)", os.getpid(), self.data_dir)
@@ -549,13 +600,16 @@ class Daemon:
         finally:
             self.state = DaemonState.STOPPING
             systemd.notify("STOPPING=1")
+            if listener is not None:
+                listener.stop()
             if self._stop_scheduler():
                 self._close_store()
                 self._close_notifiers()
             else:
                 # The stuck pass may be using both: they end with the process.
                 self._abandon_pass()
-            lock.release()
+            if lock is not None:
+                lock.release()
             _drain_signals()
             if restore_signals:
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
