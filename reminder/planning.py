@@ -15,8 +15,11 @@ from typing import TYPE_CHECKING
 from .case_config import closures_for, preset_steps_for, window_for
 from .models import Case, Reminder, ReviewWindow
 from .store import Store
+from .wakeups import notify
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from .config import Settings
     from .plan import Policy
 
@@ -78,10 +81,13 @@ def plan_case(
     now: datetime,
     routes: list[tuple[str, frozenset[str] | None]] | None = None,
     window: ReviewWindow | None = None,
+    wake_daemons: bool = True,
+    existing_rows: Sequence[Sequence[object]] | None = None,
 ) -> list[Reminder]:
     """Re-plan one case's reminders into the outbox (inside the caller's transaction).
 
     ``window``: the case's stored window when the caller has already read it.
+    ``wake_daemons``, ``existing_rows``: see :func:`outbox.sync_plan`.
     """
     from . import outbox
 
@@ -99,7 +105,7 @@ def plan_case(
         for label, kinds in routes
         if kinds is None or reminder.kind in kinds
     ]
-    outbox.sync_plan(store, case.id, wanted, now)
+    outbox.sync_plan(store, case.id, wanted, now, wake_daemons=wake_daemons, existing_rows=existing_rows)
     return reminders
 
 
@@ -184,13 +190,28 @@ def replan_all(store: Store, settings: Settings, *, now: datetime) -> int:
     one batch in memory, not 100,000 cases, and never holds the write lock long
     enough for a CLI command to time out waiting. Each case's plan is written whole.
     """
+    from . import outbox
+
     routes = notifier_routes(settings)
     count, after = 0, ""
     while True:
         with store.atomic():
             batch = store.case_batch("open", after=after, limit=REPLAN_BATCH)
+            # The batch's outbox rows in one read, not one per case (a round trip each on PostgreSQL).
+            rows = outbox.rows_by_case(store, [case.id for case, _ in batch])
             for case, window in batch:
-                plan_case(store, settings, case, now=now, routes=routes, window=window)
+                plan_case(
+                    store,
+                    settings,
+                    case,
+                    now=now,
+                    routes=routes,
+                    window=window,
+                    wake_daemons=False,
+                    existing_rows=rows[case.id],
+                )
+            if batch:
+                notify(store)  # once a batch, not once a case (a shared store's daemons look now)
         if not batch:
             return count
         count += len(batch)
