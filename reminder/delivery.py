@@ -117,7 +117,7 @@ def deliver_due(
 
     shared = _Pass(store, settings, clock or (lambda: now), should_stop)
     work = _take_due(shared, now, {n.label for n in notifiers})
-    if work is None:
+    if not work:  # nothing due, or only rows of notifiers no longer configured (failed above)
         return shared.report
     by_label = {n.label: n for n in notifiers}
     if len(work) == 1:

@@ -410,3 +410,16 @@ def test_a_retry_planned_before_the_clock_went_back_waits_no_longer_than_the_pol
     longest = timedelta(seconds=settings.reminders.retry_max_seconds * 1.25)
     after = outbox.next_due_at(store)
     assert after is not None and back < after <= back + longest, f"retry at {after}, now {back}"
+
+
+def test_a_pass_whose_due_rows_all_belong_to_a_removed_notifier_fails_them_and_carries_on(
+    store: Store, settings: Settings
+) -> None:
+    # The rows were planned for "log"; the only notifier configured now is another one.
+    _due_cases(store, settings, 2)
+    other = _Recorder(store.path)
+    other.label = "email"
+    report = api.deliver_due(store, settings, [other], now=LATER)
+    assert report.sent == 0 and report.failed > 0 and other.messages == []
+    assert outbox.counts(store)["failed"] == report.failed
+    assert outbox.due(store, LATER) == []
