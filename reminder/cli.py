@@ -125,22 +125,33 @@ def _evidence_kinds() -> Sequence[str]:
     return EVIDENCE_KINDS
 
 
-def settings_from(ctx: click.Context) -> Settings:
-    """The settings for this invocation, loaded once (``--config`` or the usual search path)."""
+def settings_from(ctx: click.Context, *, model: bool = False) -> Settings:
+    """The settings for this invocation, loaded once (``--config`` or the usual search path).
+
+    Validated once per config and environment (settings_cache.py); ``model``: the pydantic
+    model itself, for what reads more of it than its fields (``config check``).
+    """
     root = ctx.find_root()
     obj = root.ensure_object(dict)
-    if "settings" not in obj:
-        obj["settings"] = _load_settings(obj.get("config_path"))
+    if "settings" not in obj or (model and obj.get("restored")):
+        obj["settings"] = _load_settings(obj.get("config_path"), cached=not model)
+        obj["restored"] = not model and type(obj["settings"]).__name__ == "RestoredSettings"
     settings: Settings = obj["settings"]
     return settings
 
 
-def _load_settings(path: Path | None) -> Settings:
+def _load_settings(path: Path | None, *, cached: bool = False) -> Settings:
     """Load the settings and speak their language from now on ([defaults] language, else the locale)."""
-    from .config import load_settings
     from .i18n import set_language
 
-    settings = load_settings(path)
+    if cached:
+        from .settings_cache import cached_settings
+
+        settings = cached_settings(path)
+    else:
+        from .config import load_settings
+
+        settings = load_settings(path)
     set_language(settings.defaults.language)
     return settings
 
@@ -1461,7 +1472,7 @@ def config_check_command(ctx: click.Context, as_json: bool) -> None:
     from .notifiers.check import check_notifiers
 
     _notifier_warnings(ctx)
-    settings = settings_from(ctx)
+    settings = settings_from(ctx, model=True)
     # What the daemon and `add` refuse, refused here by the same code.
     check_notifiers(settings.notifiers, config_file=settings.source)
     data = settings_as_dict(settings)

@@ -34,8 +34,10 @@ __all__ = [
     "config_location",
     "default_store_path",
     "language_before_settings",
+    "read_config_text",
     "read_toml",
     "store_path_fast",
+    "user_cache_dir",
     "user_config_path",
     "user_state_dir",
 ]
@@ -96,6 +98,13 @@ def user_state_dir() -> Path:
     return base / APP_NAME
 
 
+def user_cache_dir() -> str | None:
+    """``$XDG_CACHE_HOME/reminder``; None where that is not known without platformdirs (then
+    nothing is cached)."""
+    base = _linux_xdg("XDG_CACHE_HOME", ".cache")
+    return None if base is None else os.path.join(base, APP_NAME)
+
+
 def _linux_xdg(variable: str, default: str) -> Path | None:
     """platformdirs' answer on Linux in the common case, without its import (a tenth of
     ``reminder list``'s time); None sends anything unusual to platformdirs itself."""
@@ -128,8 +137,7 @@ def read_toml(location: ConfigLocation) -> dict[str, Any]:
     Whatever is at the path must be a regular file: a directory, a FIFO (which would
     block the read for ever), a device or a symlink loop is an error, with the reason.
     """
-    path, named = location.path, location.source != "user config directory"
-    text = _read_config_file(path, _NamedBy(location.source if named else None), optional=not named)
+    text = read_config_text(location)
     if text is None:
         return {}
     import tomllib  # only when there is a file: keeps `reminder list` on defaults lean
@@ -184,6 +192,12 @@ class _NamedBy:
 
 
 _CANNOT_READ = N_("%(path)s: cannot read the config file%(named_by)s: %(why)s")
+
+
+def read_config_text(location: ConfigLocation) -> str | None:
+    """The config file's text (None when the user's is not there); ConfigError as read_toml says."""
+    named = location.source != "user config directory"
+    return _read_config_file(location.path, _NamedBy(location.source if named else None), optional=not named)
 
 
 def _read_config_file(path: Path, named_by: _NamedBy, *, optional: bool) -> str | None:

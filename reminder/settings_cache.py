@@ -1,0 +1,322 @@
+"""The validated settings, kept between commands: pydantic-settings validates a config once.
+
+``config.load_settings`` validates the file and the environment with pydantic-settings,
+which costs more to import and build (~150 ms) than the rest of an everyday command. Its
+result depends only on what :func:`_key` hashes: reminder's version and the source of the
+schema (``config.py``, ``presets.py``, this module), which file is read and its bytes, the
+``REMINDER_*`` variables that override it, and the variables the defaults come from
+(``HOME``, ``XDG_*``). :func:`cached_settings` looks that key up under
+``$XDG_CACHE_HOME/reminder`` (a 0700 directory, 0600 files); on a hit it restores the
+settings as plain objects — no pydantic — and on a miss it calls ``load_settings`` and
+keeps the result for next time.
+
+What is kept:
+
+- only settings that validated: a broken config is read by ``load_settings`` every time
+  and reported exactly as before (exit 2 naming file, key and value);
+- no secret: the environment's values are in the key only as a hash; the notifier tables
+  are not written (they are read back from the config file's text when a command asks
+  for them, which is what validation would have given: they are checked by each
+  notifier, not by the settings), and settings that override a notifier from the
+  environment, or hold a ``SecretStr`` or a URL with a password, are not kept at all.
+
+The restored objects answer what the code reads of a ``Settings`` (its sections' fields,
+``closure_list()``, ``source``, a section's ``model_dump(mode="json")``, a closure's
+``to_closure()``, ``me.person()``); ``config check`` and the daemon load the full model.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from .paths import ENV_PREFIX, config_location, read_config_text, user_cache_dir
+
+TYPE_CHECKING = False  # not typing's: every command's start-up pays for what this module imports
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
+    from .config import Settings
+    from .models import Closure, Person
+    from .paths import ConfigLocation
+
+__all__ = ["CACHE_FORMAT", "cached_settings", "settings_cache_file"]
+
+# Bumped when the file's layout changes (the schema's own changes are in the key already).
+CACHE_FORMAT = 1
+_PREFIX = "settings-"
+# The environment the defaults come from (paths.py), besides REMINDER_*.
+_DEFAULTS_ENV = ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME")
+_SCHEMA_FILES = ("config.py", "presets.py", "settings_cache.py")
+_NOTIFIERS_ENV = ENV_PREFIX + "NOTIFIERS__"
+
+
+class _Uncacheable(Exception):
+    """The settings hold something that must not be written to a cache file."""
+
+
+def cached_settings(path: Path | None = None) -> Settings:
+    """The settings ``config.load_settings(path)`` returns, validated once per config and
+    environment; raises ConfigError as it does."""
+    from .childenv import note_secret_env
+
+    location = config_location(path)
+    # The same read, with the same errors, as load_settings: a missing named file, a FIFO, bad UTF-8.
+    text = read_config_text(location)
+    cache = settings_cache_file(location, text)
+    if cache is not None:
+        try:
+            with open(cache, "rb") as f:
+                data = f.read()
+        except OSError:
+            data = None
+        if data is not None:
+            restored = _restore(data, location, text)
+            if restored is not None:
+                note_secret_env(restored.secret_env)
+                return restored  # type: ignore[return-value]  # the restored form of Settings (see above)
+    from .config import load_settings
+
+    settings = load_settings(path)
+    if cache is not None and read_config_text(location) == text:  # not changed while it was validated
+        _save(cache, settings)
+    return settings
+
+
+def settings_cache_file(location: ConfigLocation, text: str | None) -> str | None:
+    """The cache file for this config and environment, or None when it must not be cached
+    (no cache directory, or a notifier set from the environment)."""
+    if any(name.startswith(_NOTIFIERS_ENV) for name in os.environ):
+        return None  # such a value may well be a secret: not even restored settings hold it
+    folder = user_cache_dir()
+    if folder is None:
+        return None
+    key = _key(location, text)
+    return None if key is None else os.path.join(folder, f"{_PREFIX}{key}.json")
+
+
+def _key(location: ConfigLocation, text: str | None) -> str | None:
+    import hashlib
+
+    from . import __version__
+
+    h = hashlib.sha256()
+
+    def add(*parts: object) -> None:
+        for part in parts:
+            h.update(str(part).encode("utf-8", "surrogateescape") + b"\0")
+
+    add(CACHE_FORMAT, __version__, sys.platform)
+    here = os.path.dirname(__file__)
+    for name in _SCHEMA_FILES:
+        try:
+            st = os.stat(os.path.join(here, name))
+        except OSError:
+            return None
+        add(name, st.st_size, st.st_mtime_ns)
+    add(location.path, location.source, text is not None, text or "")
+    for name in sorted(os.environ):
+        if name.startswith(ENV_PREFIX) or name in _DEFAULTS_ENV:
+            add(name, os.environ[name])
+    return h.hexdigest()[:40]
+
+
+# --- writing (after a full load: pydantic is imported already) -----------------------------------
+
+
+def _save(cache: str, settings: Settings) -> None:
+    """Keep ``settings`` in ``cache`` (and drop the files of other keys); skipped when they
+    hold something secret or the cache cannot be written."""
+    import json
+
+    from .childenv import secret_env_names
+    from .files import private_dir, write_file_atomic
+
+    try:
+        fields = {
+            name: _encode(getattr(settings, name))
+            for name in type(settings).model_fields
+            if name != "notifiers"
+        }
+    except _Uncacheable:
+        return
+    doc = {
+        "format": CACHE_FORMAT,
+        "settings": fields,
+        "has_notifiers": bool(settings.notifiers),
+        "secret_env": sorted(secret_env_names(settings.notifiers)),
+    }
+    folder, keep = os.path.split(cache)
+    try:
+        private_dir(folder)
+        write_file_atomic(cache, json.dumps(doc, ensure_ascii=False).encode("utf-8"))
+        for name in os.listdir(folder):
+            if name.startswith(_PREFIX) and name != keep:
+                os.unlink(os.path.join(folder, name))
+    except OSError:
+        pass  # an unwritable cache: the next command validates again
+
+
+def _encode(value: Any) -> Any:
+    from dataclasses import fields, is_dataclass
+    from datetime import date
+    from pathlib import Path
+
+    from pydantic import BaseModel, SecretBytes, SecretStr
+
+    if isinstance(value, BaseModel):
+        return {
+            "$model": type(value).__name__,
+            **{k: _encode(getattr(value, k)) for k in type(value).model_fields},
+        }
+    if is_dataclass(value) and not isinstance(value, type):
+        return {
+            "$dataclass": type(value).__name__,
+            **{f.name: _encode(getattr(value, f.name)) for f in fields(value)},
+        }
+    if isinstance(value, SecretStr | SecretBytes):
+        raise _Uncacheable
+    if isinstance(value, Path):
+        return {"$path": str(value)}
+    if isinstance(value, date):
+        if type(value) is not date:
+            raise _Uncacheable  # a datetime: not in the schema today; kept out rather than guessed
+        return {"$date": value.isoformat()}
+    if isinstance(value, dict):
+        return {"$dict": {str(k): _encode(v) for k, v in value.items()}}
+    if isinstance(value, list | tuple):
+        return {"$" + type(value).__name__: [_encode(v) for v in value]}
+    if isinstance(value, str) and "://" in value and "@" in value.partition("://")[2].partition("/")[0]:
+        raise _Uncacheable  # a URL with user information may carry a password
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    raise _Uncacheable
+
+
+# --- reading (no pydantic) -------------------------------------------------------------------------
+
+
+class _Section:
+    """A section of the settings, restored: its fields as attributes."""
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        self.__dict__.update(fields)
+        self._fields = tuple(fields)
+
+    def model_dump(self, mode: str = "json") -> dict[str, Any]:
+        """As pydantic's ``model_dump(mode="json")`` (what plan_fingerprint hashes)."""
+        return {name: _dump(getattr(self, name)) for name in self._fields}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={getattr(self, k)!r}' for k in self._fields)})"
+
+
+class _ClosureSection(_Section):
+    def to_closure(self) -> Closure:
+        from .models import Closure
+
+        start, end, label = self.__dict__["start"], self.__dict__["end"], self.__dict__["label"]
+        return Closure(start=start, end=end or start, label=label, source="config")
+
+
+class _MeSection(_Section):
+    def person(self) -> Person:
+        from .models import Person
+
+        d = self.__dict__
+        return Person(name=d["name"], email=d["email"], phone=d["phone"], address=d["address"])
+
+
+_SECTIONS: dict[str, type[_Section]] = {"ClosureSettings": _ClosureSection, "MeSettings": _MeSection}
+
+
+class RestoredSettings(_Section):
+    """``Settings`` as kept by the cache; the notifier tables are read from the file when asked for."""
+
+    def __init__(
+        self, fields: dict[str, Any], source: Path | None, text: str | None, doc: dict[str, Any]
+    ) -> None:
+        super().__init__(fields)
+        self._source = source
+        self._text = text
+        self._has_notifiers = bool(doc.get("has_notifiers"))
+        self.secret_env: tuple[str, ...] = tuple(doc.get("secret_env", ()))
+        self._notifiers: dict[str, dict[str, Any]] | None = None
+
+    @property
+    def source(self) -> Path | None:
+        return self._source
+
+    @property
+    def notifiers(self) -> dict[str, dict[str, Any]]:
+        if self._notifiers is None:
+            tables: Any = {}
+            if self._has_notifiers and self._text is not None:
+                import tomllib
+
+                tables = tomllib.loads(self._text).get("notifiers", {})
+            self._notifiers = {str(k): dict(v) for k, v in tables.items()}
+        return self._notifiers
+
+    def closure_list(self) -> tuple[Closure, ...]:
+        return tuple(c.to_closure() for c in self.__dict__["closures"])
+
+
+def _restore(data: bytes, location: ConfigLocation, text: str | None) -> RestoredSettings | None:
+    import json
+
+    try:
+        doc = json.loads(data)
+        if doc.get("format") != CACHE_FORMAT:
+            return None
+        fields = {k: _decode(v) for k, v in doc["settings"].items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None  # a damaged or foreign file: validate again, and overwrite it
+    return RestoredSettings(fields, location.path if location.exists else None, text, doc)
+
+
+def _decode(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    if "$model" in value:
+        cls = _SECTIONS.get(value["$model"], _Section)
+        return cls({k: _decode(v) for k, v in value.items() if k != "$model"})
+    if "$dataclass" in value:
+        from . import presets
+
+        klass = {"Preset": presets.Preset, "PresetStep": presets.PresetStep}[value["$dataclass"]]
+        return klass(**{k: _decode(v) for k, v in value.items() if k != "$dataclass"})
+    if "$path" in value:
+        from pathlib import Path
+
+        return Path(value["$path"])
+    if "$date" in value:
+        from datetime import date
+
+        return date.fromisoformat(value["$date"])
+    if "$dict" in value:
+        return {k: _decode(v) for k, v in value["$dict"].items()}
+    if "$list" in value:
+        return [_decode(v) for v in value["$list"]]
+    if "$tuple" in value:
+        return tuple(_decode(v) for v in value["$tuple"])
+    raise ValueError(f"unknown cache entry {sorted(value)}")
+
+
+def _dump(value: Any) -> Any:
+    """A restored value as pydantic's JSON mode gives it."""
+    from datetime import date
+    from pathlib import Path
+
+    if isinstance(value, _Section):
+        return value.model_dump(mode="json")
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _dump(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_dump(v) for v in value]
+    return value

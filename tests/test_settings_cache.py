@@ -1,0 +1,96 @@
+"""The validated settings kept between commands (settings_cache.py), through real processes.
+
+A command after the first restores the settings instead of validating them again; these
+tests hold that it answers as the first did, that every input of the settings (the file,
+the environment) is in the key, that a broken config is still reported in one line, and
+that the cache files are private and hold no secret.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+from pathlib import Path
+
+from conftest import RunCli, TmpEnv
+
+WINDOW = ("window", "--submitted", "2026-03-15")
+
+
+def _ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    return result.stdout
+
+
+def _cache_files(tmp_env: TmpEnv) -> list[Path]:
+    return sorted((Path(tmp_env.env["XDG_CACHE_HOME"]) / "reminder").glob("settings-*.json"))
+
+
+def test_a_restored_config_answers_as_the_validated_one(run_cli: RunCli, tmp_env: TmpEnv) -> None:
+    tmp_env.write_config(
+        '[defaults]\ncountry = "de"\nsubdivision = "by"\nmin_days = 3\n'
+        '[[closures]]\nstart = 2026-03-17\nlabel = "office move"\n'
+        '[templates.visa]\ntitle = "Visa"\nitems = ["passport"]\n'
+        '[presets.mine]\nsteps = [{delay = 1, unit = "weeks", step = "call them"}]\n'
+    )
+    first = _ok(run_cli(*WINDOW, "--explain"))
+    assert len(_cache_files(tmp_env)) == 1
+    assert _ok(run_cli(*WINDOW, "--explain")) == first
+    assert "DE-BY" in first and "office move" in first
+    added = _ok(
+        run_cli("add", "--title", "T", "--org", "O", "--submitted", "2026-03-15", "--kind", "visa", "--json")
+    )
+    case_id = json.loads(added)["id"]
+    shown = _ok(run_cli("show", case_id))
+    assert "passport" in shown
+
+
+def test_each_input_is_in_the_key(run_cli: RunCli, tmp_env: TmpEnv) -> None:
+    bh = _ok(run_cli(*WINDOW))
+    assert _ok(run_cli(*WINDOW, env={"REMINDER_DEFAULTS__COUNTRY": "DE"})).startswith("DE ·")
+    assert _ok(run_cli(*WINDOW)) == bh
+    tmp_env.write_config('[defaults]\ncountry = "AE"\n')
+    assert _ok(run_cli(*WINDOW)).startswith("AE ·")
+    tmp_env.write_config('[defaults]\ncountry = "BH"\nmax_days = 20\n')
+    assert "7–20" in _ok(run_cli(*WINDOW))
+    assert len(_cache_files(tmp_env)) == 1  # the last key's file only
+
+
+def test_a_broken_config_is_reported_after_a_good_one(run_cli: RunCli, tmp_env: TmpEnv) -> None:
+    tmp_env.write_config("[defaults]\nhour = 8\n")
+    _ok(run_cli(*WINDOW))
+    path = tmp_env.write_config("[defaults]\nhour = 25\n")
+    for _ in range(2):
+        result = run_cli(*WINDOW)
+        assert result.returncode == 2
+        assert result.stderr.splitlines() == [
+            f"Error: {path}: defaults.hour: Input should be less than or equal to 23 (got 25)"
+        ]
+    result = run_cli(*WINDOW, env={"REMINDER_DEFAULTS__HOUR": "x"})
+    assert (
+        result.returncode == 2
+        and "defaults.hour" in result.stderr
+        and "REMINDER_DEFAULTS__HOUR" in result.stderr
+    )
+
+
+def test_the_cache_is_private_and_holds_no_secret(run_cli: RunCli, tmp_env: TmpEnv) -> None:
+    tmp_env.write_config(
+        '[notifiers.hook]\ntype = "command"\nargv = ["/bin/true", "https://hooks.example/T0KEN-s3cret"]\n'
+    )
+    listed = _ok(run_cli("notifiers"))
+    (cache,) = _cache_files(tmp_env)
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o600
+    assert stat.S_IMODE(cache.parent.stat().st_mode) == 0o700
+    assert "s3cret" not in cache.read_text(encoding="utf-8")
+    assert _ok(run_cli("notifiers")) == listed  # the tables come back from the file
+
+    # A notifier set from the environment may be a secret: such settings are not kept at all.
+    cache.unlink()
+    env = {"REMINDER_NOTIFIERS__HOOK__ARGV": '["/bin/true", "env-s3cret"]'}
+    _ok(run_cli("notifiers", env=env))
+    assert _cache_files(tmp_env) == []
+    # Other variables are in the key as a hash only.
+    _ok(run_cli(*WINDOW, env={"REMINDER_ME__PHONE": "+973 5555 0199"}))
+    assert all("5555" not in f.name for f in _cache_files(tmp_env))
