@@ -1123,30 +1123,46 @@ def _cases_table(views: Sequence[CaseView]) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from .fast_table import table_lines
+
     console = Console(soft_wrap=False)
     # Titles are what people scan for: at 80 columns the window's opening goes into "Left"
     # ("opens in 3 days") instead of a column of its own, which would leave titles 5 wide.
     with_opens = console.width >= 110
-    table = Table(show_edge=False, pad_edge=False)
     columns = [("ID", pgettext("column", "ID")), ("Title", pgettext("column", "Title"))]
     columns.append(("Organisation", pgettext("column", "Organisation")))
     if with_opens:
         columns.append(("Opens", pgettext("column", "Opens")))
     columns += [("Deadline", pgettext("column", "Deadline")), ("Left", pgettext("column", "Left"))]
-    for name, header in columns:
-        table.add_column(
-            header, no_wrap=name not in ("Title", "Organisation"), ratio=2 if name == "Title" else None
-        )
+
+    def make_table() -> Table:
+        table = Table(show_edge=False, pad_edge=False)
+        for name, header in columns:
+            table.add_column(
+                header, no_wrap=name not in ("Title", "Organisation"), ratio=2 if name == "Title" else None
+            )
+        return table
+
+    rows = []
     for v in views:
         w = v.window
         opens = [] if not with_opens else ["" if w is None else format_date(w.opens, style="compact")]
         deadline = (
             "" if w is None else format_date(w.deadline, style="compact") + ("?" if w.tentative else "")
         )
-        # Text, not str: a title is shown as typed, with neither rich markup nor control characters.
-        title, organisation = Text(_t(v.case.title)), Text(_t(v.case.organisation))
-        table.add_row(v.case.id, title, organisation, *opens, deadline, _left_text(v))
-    console.print(table)
+        # A title is shown as typed, with neither rich markup nor control characters (Text, not str).
+        rows.append([v.case.id, _t(v.case.title), _t(v.case.organisation), *opens, deadline, _left_text(v)])
+    str_columns = frozenset(
+        i for i, (name, _h) in enumerate(columns) if name not in ("Title", "Organisation")
+    )
+    lines = table_lines(console, make_table, rows, str_columns)
+    if lines is not None:
+        click.echo("\n".join(lines))
+    else:
+        table = make_table()
+        for row in rows:
+            table.add_row(*(cell if i in str_columns else Text(cell) for i, cell in enumerate(row)))
+        console.print(table)
     if any(v.window is not None and v.window.tentative for v in views):
         console.print(
             _("? tentative: counts across a holiday not yet announced ('reminder show ID' says which)")
