@@ -41,9 +41,6 @@ from functools import cache, lru_cache
 from itertools import accumulate
 from typing import Any
 
-import holidays as _holidays
-from holidays.version import __version__ as _holidays_version
-
 from .errors import InputError, UnknownCountry
 from .i18n import N_, _, pgettext
 from .models import Closure, DayInfo, ReasonCode, TentativeDay
@@ -60,7 +57,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-HOLIDAYS_VERSION: str = _holidays_version
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 LIST_HINT = N_("run 'reminder countries' to list them all")
 MAKE_UP_REASON = "make-up working day"
@@ -115,9 +111,71 @@ class _Year:
     warning: str | None
 
 
+# ``import holidays`` (its package, not a country) costs ~40 ms: imported where a calendar is
+# built, not where this module is only read for its constants (explain.py, show, list).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    HOLIDAYS_VERSION: str
+
+
+def __getattr__(name: str) -> Any:
+    if name == "HOLIDAYS_VERSION":  # the data a result comes from; read from the package once asked for
+        return _holidays_version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@cache
+def _holidays_version() -> str:
+    from holidays.version import __version__
+
+    return str(__version__)
+
+
+def _holidays() -> ModuleType:
+    import holidays
+
+    return holidays
+
+
 @cache
 def _holiday_class(country: str) -> type[Any]:
-    return type(_holidays.country_holidays(country))
+    _load_country(country)
+    return type(_holidays().country_holidays(country))
+
+
+def _load_country(country: str) -> None:
+    """Import the one module that defines ``country``'s holidays.
+
+    ``holidays.countries``' ``__init__`` imports all of them (~250 modules, 0.1 s), and
+    importing ``holidays.countries.<name>`` runs it first; loaded by its file instead, under
+    its own name, the module is the one holidays' lazy loader and a later import of the whole
+    package find in ``sys.modules``.
+    """
+    import importlib.util
+    import os
+    import sys
+
+    from holidays.registry import COUNTRIES
+
+    modules = [module for module, (_class, alpha2, *_aliases) in COUNTRIES.items() if alpha2 == country]
+    if not modules:
+        return  # not a code holidays knows: its own lookup says so
+    name = f"holidays.countries.{modules[0]}"
+    if name in sys.modules or "holidays.countries" in sys.modules:
+        return
+    path = os.path.join(os.path.dirname(str(_holidays().__file__)), "countries", f"{modules[0]}.py")
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        return
+    loaded = importlib.util.module_from_spec(spec)
+    sys.modules[name] = loaded
+    try:
+        spec.loader.exec_module(loaded)
+    except BaseException:
+        del sys.modules[name]
+        raise
 
 
 @cache
@@ -153,7 +211,7 @@ def _country_names(country: str, subdivision: str | None, year: int) -> frozense
     cls = _holiday_class(country)
     if not cls.start_year <= year <= cls.end_year:
         return frozenset()
-    obj = _holidays.country_holidays(country, subdiv=subdivision, years=year, language=_language(cls))
+    obj = _holidays().country_holidays(country, subdiv=subdivision, years=year, language=_language(cls))
     return frozenset(_norm_name(n) for d in obj for n in obj.get_list(d))
 
 
@@ -168,7 +226,7 @@ def _language(cls: type[Any]) -> str | None:
 @lru_cache(maxsize=512)
 def _load_year(country: str, subdivision: str | None, year: int) -> _Year:
     cls = _holiday_class(country)
-    obj = _holidays.country_holidays(
+    obj = _holidays().country_holidays(
         country,
         subdiv=subdivision,
         years=year,
@@ -283,13 +341,18 @@ def _year_warning(
     where = country + (f"-{subdivision}" if subdivision else "")
     if year < cls.start_year or year > cls.end_year:
         span = f"{cls.start_year}–{cls.end_year}"
-        return NO_HOLIDAYS_WARNING % {"version": HOLIDAYS_VERSION, "where": where, "year": year, "span": span}
+        return NO_HOLIDAYS_WARNING % {
+            "version": _holidays_version(),
+            "where": where,
+            "year": year,
+            "span": span,
+        }
     if year > _REFERENCE_YEAR:
         usual = frozenset.intersection(*(_country_names(country, subdivision, y) for y in _REFERENCE_YEARS))
         missing = {name for name in usual - names if not _IRREGULAR.search(name)}
         if missing:
             return MISSING_HOLIDAYS_WARNING % {
-                "version": HOLIDAYS_VERSION,
+                "version": _holidays_version(),
                 "year": year,
                 "names": ", ".join(sorted(missing)),
                 "where": where,
@@ -683,7 +746,8 @@ def _camel_to_words(name: str) -> str:
 def _supported() -> dict[str, tuple[str, ...]]:
     # Imports every country's module (about 250, 0.1-0.2 s): only for listing and for errors.
     return {
-        code: tuple(subs) for code, subs in _holidays.list_supported_countries(include_aliases=False).items()
+        code: tuple(subs)
+        for code, subs in _holidays().list_supported_countries(include_aliases=False).items()
     }
 
 
