@@ -18,35 +18,109 @@ module stays cheap: the modules above import their heavy dependencies inside fun
 
 from __future__ import annotations
 
-from .case_config import case_today
-from .cases import (
-    CaseView,
-    add_case,
-    check_item,
-    close_case,
-    delete_case,
-    edit_case,
-    get_case_view,
-    list_cases,
-    list_cases_json,
-    refresh_windows,
-    reopen_case,
-)
-from .delivery import DispatchReport, deliver_due
-from .dossier_api import build_dossier, export_dossier, export_dossier_checked, save_dossier
-from .evidence_api import get_evidence, list_evidence, log_evidence, verify_evidence
-from .housekeeping import housekeeping
-from .ics_api import export_ics, sync_ics, write_ics
-from .planning import (
-    list_reminders,
-    notifier_routes,
-    plan_case,
-    plan_fingerprint,
-    policy_for,
-    replan_all,
-    replan_if_changed,
-)
-from .status import reminder_status
+# Each name loads its module when first used: `reminder show` needs cases.py, not the
+# dossier's PDF code or the daemon's delivery (the modules import their own heavy parts late too).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from .case_config import case_today
+    from .cases import (
+        CaseView,
+        add_case,
+        check_item,
+        close_case,
+        delete_case,
+        edit_case,
+        get_case_view,
+        list_cases,
+        list_cases_json,
+        refresh_windows,
+        reopen_case,
+    )
+    from .delivery import DispatchReport, deliver_due
+    from .dossier_api import build_dossier, export_dossier, export_dossier_checked, save_dossier
+    from .evidence_api import get_evidence, list_evidence, log_evidence, verify_evidence
+    from .housekeeping import housekeeping
+    from .ics_api import export_ics, sync_ics, write_ics
+    from .planning import (
+        list_reminders,
+        notifier_routes,
+        plan_case,
+        plan_fingerprint,
+        policy_for,
+        replan_all,
+        replan_if_changed,
+    )
+    from .status import reminder_status
+
+_HOMES = {
+    "CaseView": "cases",
+    "DispatchReport": "delivery",
+    "add_case": "cases",
+    "build_dossier": "dossier_api",
+    "case_today": "case_config",
+    "check_item": "cases",
+    "close_case": "cases",
+    "delete_case": "cases",
+    "deliver_due": "delivery",
+    "edit_case": "cases",
+    "export_dossier": "dossier_api",
+    "export_dossier_checked": "dossier_api",
+    "export_ics": "ics_api",
+    "get_case_view": "cases",
+    "get_evidence": "evidence_api",
+    "housekeeping": "housekeeping",
+    "list_cases": "cases",
+    "list_cases_json": "cases",
+    "list_evidence": "evidence_api",
+    "list_reminders": "planning",
+    "log_evidence": "evidence_api",
+    "notifier_routes": "planning",
+    "plan_case": "planning",
+    "plan_fingerprint": "planning",
+    "policy_for": "planning",
+    "refresh_windows": "cases",
+    "reminder_status": "status",
+    "reopen_case": "cases",
+    "replan_all": "planning",
+    "replan_if_changed": "planning",
+    "save_dossier": "dossier_api",
+    "sync_ics": "ics_api",
+    "verify_evidence": "evidence_api",
+    "write_ics": "ics_api",
+}
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module: ModuleType
+    if home == "case_config":
+        from . import case_config as module
+    elif home == "cases":
+        from . import cases as module
+    elif home == "delivery":
+        from . import delivery as module
+    elif home == "dossier_api":
+        from . import dossier_api as module
+    elif home == "evidence_api":
+        from . import evidence_api as module
+    elif home == "housekeeping":
+        from . import housekeeping as module
+    elif home == "ics_api":
+        from . import ics_api as module
+    elif home == "planning":
+        from . import planning as module
+    elif home == "status":
+        from . import status as module
+    else:  # pragma: no cover - _HOMES names only the modules above
+        raise AttributeError(name)
+    value = getattr(module, name)
+    globals()[name] = value  # once: the next lookup is a plain global
+    return value
+
 
 __all__ = [
     "CaseView",

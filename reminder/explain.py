@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from .calendar import MISSING_HOLIDAYS_WARNING, NO_HOLIDAYS_WARNING
 from .holiday_names import holiday_name, usual_name
 from .i18n import SOURCE_LANGUAGE, _, current_language, format_date, using_language
 from .labels import join
@@ -116,6 +115,9 @@ def warning_text(text: str, country: str, lang: str | None = None) -> str:
     lang = lang or current_language()
     if lang == SOURCE_LANGUAGE:
         return text
+    # Here, not at the top: show and list read this module, and only a warning needs calendar's words.
+    from .calendar import MISSING_HOLIDAYS_WARNING, NO_HOLIDAYS_WARNING
+
     with using_language(lang):
         m = _pattern(NO_HOLIDAYS_WARNING).fullmatch(text)
         if m is not None:
