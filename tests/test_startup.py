@@ -1,0 +1,71 @@
+"""What an everyday command imports (issue #20): read from ``python -X importtime``, not timed.
+
+The validated settings are kept after the first command (settings_cache.py), so the next
+ones load neither pydantic-settings nor pydantic; commands that read the stored window
+load no holiday data; one that computes a window loads the one country it needs.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import TmpEnv
+
+
+def imports(tmp_env: TmpEnv, *args: str) -> set[str]:
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "reminder", *args],
+        capture_output=True,
+        text=True,
+        env=tmp_env.env,
+        cwd=tmp_env.root,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return {
+        line.rsplit("|", 1)[-1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+
+
+def _add(tmp_env: TmpEnv) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "reminder", "add", "--title", "SIM", "--org", "Batelco", "--submitted",
+         "2026-03-01", "--kind", "sim-cancellation", "--json"],
+        capture_output=True, text=True, env=tmp_env.env, cwd=tmp_env.root, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    case_id: str = json.loads(result.stdout)["id"]
+    return case_id
+
+
+def test_reading_commands_load_neither_pydantic_nor_holidays(tmp_env: TmpEnv) -> None:
+    case_id = _add(tmp_env)
+    for args in (
+        ["show", case_id],
+        ["list"],
+        ["status"],
+        ["evidence", "list", case_id],
+        ["check", case_id, "1"],
+    ):
+        loaded = imports(tmp_env, *args)
+        assert "reminder.settings_cache" in loaded, args
+        assert not {"pydantic", "pydantic_settings", "holidays"} & loaded, (args, sorted(loaded))
+
+
+def test_a_window_loads_one_countrys_holidays(tmp_env: TmpEnv) -> None:
+    code = (
+        "import sys\n"
+        "from datetime import date\n"
+        "from reminder.window import compute_window\n"
+        "w = compute_window(date(2026, 3, 15), country='BH', subdivision=None, min_days=7, max_days=15)\n"
+        "print(w.deadline, sorted(m for m in sys.modules if m.startswith('holidays.countries')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=tmp_env.env, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split(" ", 1) == ["2026-04-08", "['holidays.countries.bahrain']\n"]
