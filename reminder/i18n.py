@@ -237,9 +237,18 @@ def translation(lang: str) -> gettext.NullTranslations:
 
 
 def _compile_in_memory(po: str) -> gettext.NullTranslations:
+    """The catalogue compiled from ``po``: once per version of the file, kept under
+    ``$XDG_CACHE_HOME/reminder`` (compiling takes babel ~60 ms, more than a command's own work)."""
     import gettext
     import io
 
+    cache = _compiled_cache_file(po)
+    if cache is not None:
+        try:
+            with open(cache, "rb") as f:
+                return gettext.GNUTranslations(f)
+        except (OSError, ValueError):  # none yet, or damaged (gettext raises OSError or ValueError)
+            pass
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
@@ -247,8 +256,43 @@ def _compile_in_memory(po: str) -> gettext.NullTranslations:
         catalog = read_po(f)
     buffer = io.BytesIO()
     write_mo(buffer, catalog)  # fuzzy entries left out, as the build leaves them out
+    if cache is not None:
+        from .files import private_dir, write_file_atomic
+
+        try:
+            folder, keep = os.path.split(cache)
+            private_dir(folder)
+            write_file_atomic(cache, buffer.getvalue())
+            prefix = keep.split("-", 2)[0] + "-" + keep.split("-", 2)[1] + "-"  # this language's older ones
+            for name in os.listdir(folder):
+                if name.startswith(prefix) and name.endswith(".mo") and name != keep:
+                    os.unlink(os.path.join(folder, name))
+        except OSError:
+            pass  # an unwritable cache: compiled again next time
     buffer.seek(0)
     return gettext.GNUTranslations(buffer)
+
+
+def _compiled_cache_file(po: str) -> str | None:
+    """Where the .mo compiled from this version of ``po`` is kept (None: no cache directory)."""
+    import zlib
+
+    from .paths import user_cache_dir
+
+    folder = user_cache_dir()
+    try:
+        st = os.stat(po)
+    except OSError:
+        return None
+    if folder is None:
+        return None
+    stamp = f"{os.path.abspath(po)}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}".encode(
+        "utf-8", "surrogateescape"
+    )
+    lang = os.path.basename(os.path.dirname(os.path.dirname(po)))
+    return os.path.join(
+        folder, f"catalogue-{lang}-{zlib.crc32(stamp):08x}-{st.st_size:x}-{st.st_mtime_ns:x}.mo"
+    )
 
 
 class Translator:
