@@ -39,20 +39,24 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache, lru_cache
 from itertools import accumulate
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, get_args
 
 from .errors import InputError, UnknownCountry
 from .i18n import N_, _, pgettext
 from .models import Closure, DayInfo, ReasonCode, TentativeDay
-from .overrides import HolidayDay, OverrideEntry, entries_for_year, load_overrides
+
+if TYPE_CHECKING:
+    from .overrides import HolidayDay, OverrideEntry
 
 __all__ = [
     "HOLIDAYS_VERSION",
     "BusinessCalendar",
     "CountryInfo",
+    "HolidayCache",
     "get_calendar",
     "list_countries",
     "parse_closure",
+    "use_holiday_cache",
 ]
 
 log = logging.getLogger(__name__)
@@ -113,7 +117,6 @@ class _Year:
 
 # ``import holidays`` (its package, not a country) costs ~40 ms: imported where a calendar is
 # built, not where this module is only read for its constants (explain.py, show, list).
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from types import ModuleType
 
@@ -128,9 +131,43 @@ def __getattr__(name: str) -> Any:
 
 @cache
 def _holidays_version() -> str:
+    cache = _cache
+    found = cache.get("version") if cache is not None else None
+    if isinstance(found, str):
+        return found
     from holidays.version import __version__
 
+    if cache is not None:
+        cache.put("version", str(__version__))
     return str(__version__)
+
+
+class HolidayCache(Protocol):
+    """Where what the holidays package computed (a year's days, a valid code, its version) is
+    kept between processes, keyed by strings; the caller owns its storage (holiday_cache.py)
+    and its key's validity (the package's and reminder's files)."""
+
+    def get(self, key: str) -> Any: ...
+
+    def put(self, key: str, value: Any) -> None: ...
+
+
+_cache: HolidayCache | None = None
+_REASON_CODES = frozenset(get_args(ReasonCode))
+
+
+def use_holiday_cache(cache: HolidayCache | None) -> None:
+    """Keep the holidays package's results in ``cache`` from now on (None: compute them each time).
+
+    With every year a command needs in it, the package is not even imported (~60 ms).
+    """
+    global _cache
+    _cache = cache
+    _holidays_version.cache_clear()
+    _load_year.cache_clear()
+    _validated.cache_clear()
+    _calendar_for.cache_clear()
+    _cached_calendar.cache_clear()
 
 
 def _holidays() -> ModuleType:
@@ -225,6 +262,56 @@ def _language(cls: type[Any]) -> str | None:
 
 @lru_cache(maxsize=512)
 def _load_year(country: str, subdivision: str | None, year: int) -> _Year:
+    cache, key = _cache, f"year {country} {subdivision or ''} {year}"
+    if cache is not None:
+        found = _year_from_data(cache.get(key), year)
+        if found is not None:
+            return found
+    computed = _compute_year(country, subdivision, year)
+    if cache is not None:
+        cache.put(key, _year_to_data(computed))
+    return computed
+
+
+def _year_to_data(y: _Year) -> dict[str, Any]:
+    return {
+        "business": y.business.hex(),
+        "reasons": {str(o): r for o, r in y.reasons.items()},
+        "codes": {str(o): c for o, c in y.codes.items()},
+        "tentative": {str(o): t for o, t in y.tentative.items()},
+        "overrides": [list(o) for o in y.overrides],
+        "warning": y.warning,
+    }
+
+
+def _year_from_data(data: Any, year: int) -> _Year | None:
+    """A year as the cache kept it; None for anything else (then it is computed again)."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        business = bytes.fromhex(data["business"])
+        if len(business) != date(year + 1, 1, 1).toordinal() - date(year, 1, 1).toordinal():
+            return None
+        codes = {int(o): c for o, c in data["codes"].items()}
+        if not set(codes.values()) <= _REASON_CODES:
+            return None
+        warning = data["warning"]
+        return _Year(
+            year=year,
+            business=business,
+            reasons={int(o): str(r) for o, r in data["reasons"].items()},
+            codes=codes,
+            tentative={int(o): str(t) for o, t in data["tentative"].items()},
+            overrides=tuple((int(a), int(b), str(t)) for a, b, t in data["overrides"]),
+            warning=None if warning is None else str(warning),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def _compute_year(country: str, subdivision: str | None, year: int) -> _Year:
+    from .overrides import HolidayDay, entries_for_year, load_overrides  # tomllib and resources: here
+
     cls = _holiday_class(country)
     obj = _holidays().country_holidays(
         country,
@@ -856,7 +943,14 @@ def _cached_calendar(
 
 @lru_cache(maxsize=1024)
 def _validated(country: str, subdivision: str | None) -> tuple[str, str | None]:
-    return _validate(country, subdivision)
+    cache, key = _cache, f"valid {country}" + ("" if subdivision is None else f" {subdivision}")
+    found = cache.get(key) if cache is not None else None
+    if isinstance(found, list) and len(found) == 2 and isinstance(found[0], str):
+        return found[0], None if found[1] is None else str(found[1])
+    code, sub = _validate(country, subdivision)  # only a valid pair is kept
+    if cache is not None:
+        cache.put(key, [code, sub])
+    return code, sub
 
 
 def get_calendar(

@@ -156,6 +156,13 @@ def _load_settings(path: Path | None, *, cached: bool = False) -> Settings:
     return settings
 
 
+def _use_holiday_cache() -> None:
+    """For a command that computes windows: keep the holiday data between commands (holiday_cache.py)."""
+    from .holiday_cache import install
+
+    install()
+
+
 # --- error handling ------------------------------------------------------------------------------
 
 
@@ -391,6 +398,7 @@ def window_command(
       reminder window --country CN --submitted 2026-09-15 --explain
       reminder window --country DE --subdivision BY --submitted 2026-05-06 --json
     """
+    _use_holiday_cache()
     from .calendar import parse_closure
     from .window import compute_window, window_to_dict
 
@@ -1051,6 +1059,7 @@ def add_command(
           --kind sim-cancellation --reference BT-48213 --channel hotline
       reminder add --title "Refund" --org DB --country DE --subdivision BY --submitted 2026-03-02 --json
     """
+    _use_holiday_cache()
     from . import api
     from .plan import parse_remind_overrides
 
@@ -1276,6 +1285,7 @@ def edit_command(
       reminder edit k7m2qx --submitted 2026-03-02 --reference BT-48213
       reminder edit k7m2qx --notes ""        # clear the notes
     """
+    _use_holiday_cache()
     from . import api
 
     if submitted is not None:
@@ -1326,6 +1336,7 @@ def reopen_command(ctx: click.Context, case_id: str, as_json: bool) -> None:
     Example:
       reminder reopen k7m2qx
     """
+    _use_holiday_cache()
     from . import api
 
     now = _now()

@@ -21,13 +21,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from .errors import InputError
 from .i18n import KNOWN_LANGUAGES, _, language_error, normalise_language
 from .models import Case, EvidenceEntry, Person, ReviewWindow
-from .regulators import Regulator
+
+if TYPE_CHECKING:  # regulators.py reads its data files: add and edit check a letter's fields without it
+    from .regulators import Regulator
 
 __all__ = [
     "BLANK",
@@ -230,8 +232,6 @@ def letter_language(value: str) -> str:
 def letter_fields(**given: str | None) -> dict[str, str | None]:
     """``account``, ``org_email`` and ``letter_language`` as given to add/edit, checked: blanks
     stripped, "" → None (edit clears a field), the address and the language validated."""
-    from .addresses import check_email_address
-
     out: dict[str, str | None] = {}
     for name, value in given.items():
         if name not in LETTER_FIELDS:
@@ -240,6 +240,8 @@ def letter_fields(**given: str | None) -> dict[str, str | None]:
         if not text:
             out[name] = None
         elif name == "org_email":
+            from .addresses import check_email_address  # email.utils: only for an address
+
             try:
                 out[name] = check_email_address(text)
             except ValueError as exc:

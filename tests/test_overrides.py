@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 import reminder.calendar as calendar_mod
+import reminder.overrides as overrides_mod
 from reminder.errors import ConfigError
 from reminder.overrides import (
     CountryOverrides,
@@ -108,7 +109,8 @@ name = "Independence Day (observed) not observed"
 source = "test"
 """
     parsed = _parse_file("US", text, "US.toml")
-    monkeypatch.setattr(calendar_mod, "load_overrides", lambda c: parsed if c == "US" else None)
+    # The calendar imports overrides.py when it computes a year: patched where it is defined.
+    monkeypatch.setattr(overrides_mod, "load_overrides", lambda c: parsed if c == "US" else None)
     calendar_mod._load_year.cache_clear()
     calendar_mod._cached_calendar.cache_clear()
     calendar_mod._calendar_for.cache_clear()

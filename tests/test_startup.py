@@ -8,8 +8,10 @@ load no holiday data; one that computes a window loads the one country it needs.
 from __future__ import annotations
 
 import json
+import stat
 import subprocess
 import sys
+from pathlib import Path
 
 from conftest import TmpEnv
 
@@ -69,3 +71,30 @@ def test_a_window_loads_one_countrys_holidays(tmp_env: TmpEnv) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split(" ", 1) == ["2026-04-08", "['holidays.countries.bahrain']\n"]
+
+
+def test_the_holiday_data_is_computed_once(tmp_env: TmpEnv) -> None:
+    args = ("window", "--country", "DE", "--subdivision", "BY", "--submitted", "2026-12-10", "--explain")
+    first = subprocess.run(
+        [sys.executable, "-m", "reminder", *args], capture_output=True, text=True, env=tmp_env.env, timeout=60
+    )
+    assert first.returncode == 0, first.stderr
+    (cache,) = (Path(tmp_env.env["XDG_CACHE_HOME"]) / "reminder").glob("holidays-*.json")
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o600
+    loaded = imports(tmp_env, *args)
+    assert not {name for name in loaded if name.startswith("holidays")}, sorted(loaded)
+    again = subprocess.run(
+        [sys.executable, "-m", "reminder", *args], capture_output=True, text=True, env=tmp_env.env, timeout=60
+    )
+    assert again.stdout == first.stdout and "Christmas" in first.stdout
+    # A damaged file, or one from other holiday data, is not read: computed again, same answer.
+    data = json.loads(cache.read_text(encoding="utf-8"))
+    data["stamp"] = "another installation"
+    data["year DE BY 2026"]["business"] = "00" * 365
+    cache.write_text(json.dumps(data), encoding="utf-8")
+    assert "holidays" in imports(tmp_env, *args)
+    cache.write_text("{not json", encoding="utf-8")
+    third = subprocess.run(
+        [sys.executable, "-m", "reminder", *args], capture_output=True, text=True, env=tmp_env.env, timeout=60
+    )
+    assert third.stdout == first.stdout

@@ -1,0 +1,133 @@
+"""The holidays package's results, kept between commands (``calendar.use_holiday_cache``).
+
+``reminder add`` and ``reminder window`` need a year or two of one country's business days.
+Computing them imports the holidays package and that country's module and runs its rules
+(~60 ms, more than the rest of the command); the answer depends only on the package's
+files, reminder's calendar code and its official-closure data. This cache keeps what the
+calendar computed — each year's days, each valid country code, the package's version — in
+one JSON file under ``$XDG_CACHE_HOME/reminder`` whose name is a hash of those files'
+sizes and times, so an upgrade of either starts a new file (and removes the old one).
+
+It holds only public holiday data: no setting, no case.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .paths import user_cache_dir
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = ["FileHolidayCache", "holiday_cache_file", "install"]
+
+_PREFIX = "holidays-"
+_FORMAT = 1
+
+
+class FileHolidayCache:
+    """A ``calendar.HolidayCache`` in one JSON file, read once, written once at exit if it grew."""
+
+    def __init__(self, path: str, stamp: str) -> None:
+        self.path = path
+        self.stamp = stamp  # what the file name hashes, kept inside and compared: never a collision
+        self._data: dict[str, Any] | None = None
+        self._new: dict[str, Any] = {}
+
+    def _loaded(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = self._read()
+        return self._data
+
+    def _read(self) -> dict[str, Any]:
+        import json
+
+        try:
+            with open(self.path, "rb") as f:
+                data = json.loads(f.read())
+        except (OSError, ValueError):
+            return {}
+        ok = isinstance(data, dict) and data.get("format") == _FORMAT and data.get("stamp") == self.stamp
+        return data if ok else {}
+
+    def get(self, key: str) -> Any:
+        return self._loaded().get(key)
+
+    def put(self, key: str, value: Any) -> None:
+        if not self._new:
+            import atexit
+
+            atexit.register(self.save)
+        self._new[key] = value
+        self._loaded()[key] = value
+
+    def save(self) -> None:
+        """Write what this process added (merged with what others wrote meanwhile); a cache
+        that cannot be written is skipped."""
+        if not self._new:
+            return
+        import json
+
+        from .files import private_dir, write_file_atomic
+
+        data = {**self._read(), **self._new, "format": _FORMAT, "stamp": self.stamp}
+        folder, keep = os.path.split(self.path)
+        try:
+            private_dir(folder)
+            write_file_atomic(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+            for name in os.listdir(folder):
+                if name.startswith(_PREFIX) and name.endswith(".json") and name != keep:
+                    os.unlink(os.path.join(folder, name))
+        except OSError:
+            pass
+        self._new = {}
+
+
+def holiday_cache_file() -> tuple[str, str] | None:
+    """This installation's cache file and the stamp of the files it depends on, or None (no
+    cache directory, or holidays not found)."""
+    import importlib.util
+    import zlib
+
+    from . import __version__
+
+    folder = user_cache_dir()
+    spec = importlib.util.find_spec("holidays")
+    if folder is None or spec is None or spec.origin is None:
+        return None
+    holidays_dir = os.path.dirname(spec.origin)
+    here = os.path.dirname(__file__)
+    overrides = os.path.join(here, "data", "overrides")
+    try:
+        data_files = sorted(os.path.join(overrides, n) for n in os.listdir(overrides))
+    except OSError:
+        data_files = []
+    stamp = [__version__]
+    for path in (
+        os.path.join(holidays_dir, "__init__.py"),
+        os.path.join(holidays_dir, "registry.py"),
+        os.path.join(holidays_dir, "version.py"),
+        os.path.join(here, "calendar.py"),
+        os.path.join(here, "overrides.py"),
+        os.path.join(here, "holiday_cache.py"),
+        *data_files,
+    ):
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        stamp.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
+    text = "\0".join(stamp)
+    key = zlib.crc32(text.encode("utf-8", "surrogateescape"))
+    return os.path.join(folder, f"{_PREFIX}{key:08x}.json"), text
+
+
+def install() -> None:
+    """Keep the calendar's holiday results in this installation's cache file (if there is one)."""
+    from .calendar import use_holiday_cache
+
+    found = holiday_cache_file()
+    if found is not None:
+        use_holiday_cache(FileHolidayCache(*found))
