@@ -225,9 +225,10 @@ class ReminderGroup(TranslatedHelp, click.Group):
         as_json = "--json" in argv
         # Until the settings load (a command loads them, then speaks [defaults] language): the
         # language of the config read as plain TOML, for --help, usage errors and a broken config.
-        from .i18n import set_language
-        from .paths import language_before_settings
+        from .i18n import keep_in_cache, set_language
+        from .paths import language_before_settings, user_cache_dir
 
+        keep_in_cache(user_cache_dir())
         if set_language(language_before_settings(_config_in(argv))) != "en":
             install_click_translations()
         bad = _not_utf8(argv)

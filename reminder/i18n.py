@@ -50,6 +50,7 @@ __all__ = [
     "format_date",
     "format_datetime",
     "gettext_for",
+    "keep_in_cache",
     "language_error",
     "locale_language",
     "ngettext",
@@ -273,13 +274,25 @@ def _compile_in_memory(po: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(buffer)
 
 
+_cache_folder: str | None = None
+
+
+def keep_in_cache(folder: str | None) -> None:
+    """Keep the compiled catalogue and the weekday names in ``folder`` between processes (the
+    command line passes ``$XDG_CACHE_HOME/reminder``; a library caller's process keeps nothing)."""
+    global _cache_folder
+    _cache_folder = folder
+
+
+def _cache_dir() -> str | None:
+    return _cache_folder
+
+
 def _compiled_cache_file(po: str) -> str | None:
     """Where the .mo compiled from this version of ``po`` is kept (None: no cache directory)."""
     import zlib
 
-    from .paths import user_cache_dir
-
-    folder = user_cache_dir()
+    folder = _cache_dir()
     try:
         st = os.stat(po)
     except OSError:
@@ -435,9 +448,13 @@ def _format(value: date, lang: str, style: str) -> str:
         raise ValueError(f"unknown date style {style!r}; use one of {', '.join(DATE_STYLES)}")
     if lang == SOURCE_LANGUAGE:
         return value.strftime(_ENGLISH_FORMATS[style])
+    pattern = _CLDR_PATTERNS.get(lang, {}).get(style)
+    if pattern is not None:
+        names = _weekday_names(lang)
+        if names is not None:
+            return _render_pattern(pattern, value, names)
     from babel import dates
 
-    pattern = _CLDR_PATTERNS.get(lang, {}).get(style)
     is_datetime = hasattr(value, "hour")
     if pattern is None and style in _SKELETONS:
         return str(dates.format_skeleton(_SKELETONS[style], value, locale=lang))
@@ -445,3 +462,91 @@ def _format(value: date, lang: str, style: str) -> str:
     if is_datetime:
         return str(dates.format_datetime(value, pattern, locale=lang))
     return str(dates.format_date(value, pattern, locale=lang))
+
+
+# Babel loads a language's whole CLDR data to write a date (~20 ms for Chinese, at every
+# command). The patterns above need only the weekday's names from it, so those are kept under
+# $XDG_CACHE_HOME/reminder (named by Babel's files) and the numbers are written here.
+def _render_pattern(pattern: str, value: date, names: dict[str, list[str]]) -> str:
+    """``pattern`` (the letters of _CLDR_PATTERNS only: y M d E H m) as Babel writes it."""
+    import re
+
+    def field(m: re.Match[str]) -> str:
+        letters = m.group()
+        kind, width = letters[0], len(letters)
+        if kind == "E":
+            return names["wide" if width == 4 else "abbreviated"][value.weekday()]
+        number = {"y": value.year, "M": value.month, "d": value.day}.get(kind)
+        if number is None:
+            number = getattr(value, "hour" if kind == "H" else "minute")
+        return str(number).zfill(width)
+
+    return re.sub(r"y+|M+|d+|E+|H+|m+", field, pattern)
+
+
+_weekdays: dict[str, dict[str, list[str]] | None] = {}
+
+
+def _weekday_names(lang: str) -> dict[str, list[str]] | None:
+    """``{"abbreviated": [Mon…Sun], "wide": […]}`` in ``lang``, as Babel has them (format
+    context); None when they cannot be kept (then Babel writes the date itself)."""
+    if lang not in _weekdays:
+        _weekdays[lang] = _load_weekday_names(lang)
+    return _weekdays[lang]
+
+
+def _load_weekday_names(lang: str) -> dict[str, list[str]] | None:
+    import json
+
+    folder = _cache_dir()
+    try:
+        import importlib.util
+
+        spec = importlib.util.find_spec("babel")
+        origin = spec.origin if spec is not None else None
+        if folder is None or origin is None:
+            return None
+        # Babel's version (its __init__) and its shared data: an upgrade starts new names.
+        stamp = [origin, os.path.join(os.path.dirname(origin), "locale-data", "root.dat")]
+        sts = [os.stat(path) for path in stamp]
+    except (OSError, ImportError, ValueError):
+        return None
+    key = _crc32("\0".join([lang, *(f"{st.st_size}:{st.st_mtime_ns}" for st in sts), *stamp]))
+    path = os.path.join(folder, f"weekdays-{lang}-{key:08x}.json")
+    try:
+        with open(path, encoding="utf-8") as f:
+            kept = json.load(f)
+        if _names_ok(kept):
+            return dict(kept)
+    except (OSError, ValueError):
+        pass
+    from babel import dates
+
+    names = {
+        width: [str(dates.get_day_names(width, context="format", locale=lang)[i]) for i in range(7)]
+        for width in ("abbreviated", "wide")
+    }
+    from .files import private_dir, write_file_atomic
+
+    try:
+        private_dir(folder)
+        write_file_atomic(path, json.dumps(names, ensure_ascii=False).encode("utf-8"))
+    except OSError:
+        pass
+    return names
+
+
+def _names_ok(kept: object) -> bool:
+    return (
+        isinstance(kept, dict)
+        and set(kept) == {"abbreviated", "wide"}
+        and all(
+            isinstance(v, list) and len(v) == 7 and all(isinstance(n, str) for n in v) for v in kept.values()
+        )
+    )
+
+
+def _crc32(text: str) -> int:
+    import zlib
+
+    return zlib.crc32(text.encode("utf-8", "surrogateescape"))

@@ -359,3 +359,26 @@ def test_languages_and_dates_on_many_threads_at_once() -> None:
     finally:
         i18n._translations.update(monkey)
     assert results == [(EN, "Sun 2026-12-20"), (ZH, "2026年12月20日 星期日")] * 4
+
+
+def test_dates_written_without_babel_are_babels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The Chinese patterns are written from the weekday names Babel gave once (kept in the cache).
+    from babel import dates as babel_dates
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(i18n, "_cache_folder", str(tmp_path / "reminder"))
+    i18n._weekdays.clear()
+    day, times = date(2024, 1, 1), [datetime(2026, 3, 1, 0, 0, tzinfo=UTC), datetime(2026, 12, 31, 23, 59)]
+    for n in range(3 * 366):
+        d = day + timedelta(days=n)
+        for style, pattern in i18n._CLDR_PATTERNS["zh_CN"].items():
+            value: date = (
+                d if style != "datetime" else times[n % 2].replace(year=d.year, month=d.month, day=d.day)
+            )
+            format_babel = babel_dates.format_datetime if style == "datetime" else babel_dates.format_date
+            assert i18n.format_date(value, "zh_CN", style) == format_babel(value, pattern, locale="zh_CN")
+    assert i18n._weekdays["zh_CN"] is not None
+    assert len(list((tmp_path / "reminder").glob("weekdays-zh_CN-*.json"))) == 1
+    i18n._weekdays.clear()  # the next process: the names from the file
+    assert i18n.format_date(date(2026, 3, 1), "zh_CN", "day") == "2026年3月1日 星期日"
+    i18n._weekdays.clear()
