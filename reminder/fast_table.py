@@ -55,28 +55,31 @@ def table_lines(
     headers = [str(c.header) for c in table.columns]
     if not table.show_header or any(c.justify != "left" or c.width is not None for c in table.columns):
         return None
-    widest: list[tuple[int, str]] = [(-1, "")] * ncols
-    widest_word: list[tuple[int, str]] = [(-1, "")] * ncols
-    lengths: list[list[int]] = []
-    for row in [headers, *rows]:
-        if len(row) != ncols:
+    all_rows = [headers, *rows]
+    if any(len(row) != ncols for row in all_rows):
+        return None
+
+    widest: list[str] = []
+    widest_word: list[str] = []
+    columns: list[list[int]] = []  # each column's cell widths, header first
+    for i in range(ncols):
+        cells = [row[i] for row in all_rows]
+        joined = " ".join(cells)
+        if not joined.isprintable() or (i in str_columns and any(m in joined for m in _MARKUP)):
             return None
-        lens = []
-        for i, cell in enumerate(row):
-            if not cell.isprintable() or (i in str_columns and any(m in cell for m in _MARKUP)):
-                return None
-            n = cell_len(cell)
-            lens.append(n)
-            if n > widest[i][0]:
-                widest[i] = (n, cell)
-            word = max((cell_len(w) for w in cell.split()), default=n)
-            if word > widest_word[i][0]:
-                widest_word[i] = (word, cell)
-        lengths.append(lens)
+        lens = [len(c) if c.isascii() else cell_len(c) for c in cells]
+        columns.append(lens)
+        widest.append(cells[max(range(len(cells)), key=lens.__getitem__)])
+        # The longest word stands for the cell that holds it: rich measures a cell's minimum
+        # as its longest word (printable text has no whitespace but " ").
+        words = joined.split()
+        word_lens = [len(w) for w in words] if joined.isascii() else [cell_len(w) for w in words]
+        widest_word.append(words[max(range(len(words)), key=word_lens.__getitem__)] if words else "")
+    lengths = [list(row_lens) for row_lens in zip(*columns, strict=True)]
     # A table that measures as the whole one: rich's own widths for it.
     probe = make_table()
-    probe.add_row(*(Text(cell) for _, cell in widest))
-    probe.add_row(*(Text(cell) for _, cell in widest_word))
+    probe.add_row(*(Text(cell) for cell in widest))
+    probe.add_row(*(Text(cell) for cell in widest_word))
     options = console.options
     widths = probe._calculate_column_widths(
         console, options.update_width(options.max_width - probe._extra_width)
