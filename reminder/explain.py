@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from .holiday_names import holiday_name, usual_name
 from .i18n import SOURCE_LANGUAGE, _, current_language, format_date, using_language
 from .labels import join
 from .models import DayInfo, ReviewWindow, TentativeDay
@@ -68,6 +67,8 @@ def day_reason(
         if day.code == "closure":
             return closure_label(day.reason, lang)
         if day.code in ("holiday", "official_closure"):
+            from .holiday_names import holiday_name  # its TOML data: read when a name is shown
+
             return holiday_name(day.reason, country, lang, day=day.date, subdivision=subdivision)
     return day.reason
 
@@ -96,6 +97,8 @@ def day_why(window: ReviewWindow, day: DayInfo, lang: str | None = None) -> str:
 
 def tentative_name(window: ReviewWindow, day: TentativeDay, lang: str | None = None) -> str:
     """The name of a holiday on an estimated date that ``window`` counted across, in ``lang``."""
+    from .holiday_names import holiday_name
+
     lang = lang or current_language()
     return holiday_name(day.name, window.country, lang, day=day.date, subdivision=window.subdivision)
 
@@ -125,6 +128,8 @@ def warning_text(text: str, country: str, lang: str | None = None) -> str:
         m = _pattern(MISSING_HOLIDAYS_WARNING).fullmatch(text)
         if m is not None:
             values = m.groupdict()
+            from .holiday_names import usual_name
+
             names = [usual_name(n, country, lang) for n in values["names"].split(", ")]
             return _(MISSING_HOLIDAYS_WARNING, **{**values, "names": join(names, lang)})
     return text
@@ -147,6 +152,8 @@ def override_text(text: str, lang: str | None = None) -> str:
     m = _OVERRIDE.fullmatch(text)
     if m is None:
         return text
+    from .holiday_names import holiday_name
+
     with using_language(lang):
         name = holiday_name(m.group("name"), m.group("country"), lang)
         status = _("announced") if m.group("status") == "announced" else _("not yet announced")
