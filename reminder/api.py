@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from .case_config import case_today
     from .cases import (
+        CaseLine,
         CaseView,
         add_case,
         check_item,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
         delete_case,
         edit_case,
         get_case_view,
+        list_case_lines,
         list_cases,
         list_cases_json,
         refresh_windows,
@@ -55,6 +57,7 @@ if TYPE_CHECKING:
     from .status import reminder_status
 
 _HOMES = {
+    "CaseLine": "cases",
     "CaseView": "cases",
     "DispatchReport": "delivery",
     "add_case": "cases",
@@ -71,6 +74,7 @@ _HOMES = {
     "get_case_view": "cases",
     "get_evidence": "evidence_api",
     "housekeeping": "housekeeping",
+    "list_case_lines": "cases",
     "list_cases": "cases",
     "list_cases_json": "cases",
     "list_evidence": "evidence_api",
@@ -123,6 +127,7 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "CaseLine",
     "CaseView",
     "DispatchReport",
     "add_case",
@@ -139,6 +144,7 @@ __all__ = [
     "get_case_view",
     "get_evidence",
     "housekeeping",
+    "list_case_lines",
     "list_cases",
     "list_cases_json",
     "list_evidence",

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EDITABLE_FIELDS",
     "SHOW_EVIDENCE",
+    "CaseLine",
     "CaseView",
     "add_case",
     "check_item",
@@ -40,6 +41,7 @@ __all__ = [
     "delete_case",
     "edit_case",
     "get_case_view",
+    "list_case_lines",
     "list_cases",
     "list_cases_json",
     "refresh_windows",
@@ -109,6 +111,25 @@ class CaseView:
     def days_left(self) -> int | None:
         """Calendar days from today to the deadline (negative once it has passed)."""
         return None if self.window is None else (self.window.deadline - self.today).days
+
+
+@dataclass(frozen=True, slots=True)
+class CaseLine:
+    """A case as one line of ``reminder list``: only what the table shows, read without the rest."""
+
+    id: str
+    title: str
+    organisation: str
+    status: str
+    opens: date | None  # None: no stored window
+    deadline: date | None
+    tentative: bool
+    today: date  # the date it is in the case's time zone
+
+    @property
+    def days_left(self) -> int | None:
+        """Calendar days from today to the deadline (negative once it has passed), as CaseView's."""
+        return None if self.deadline is None else (self.deadline - self.today).days
 
 
 # --- hooks -----------------------------------------------------------------------------------------
@@ -422,6 +443,34 @@ def list_cases(
         CaseView(case=case, window=window, today=case_today(case, now))
         for case, window in store.list_cases_with_windows(status, due_before)
     ]
+
+
+def list_case_lines(
+    store: Store, *, now: datetime, status: StatusFilter = "open", due_before: date | None = None
+) -> list[CaseLine]:
+    """``list_cases``' cases, in its order, as the lines ``reminder list`` shows."""
+    todays: dict[str, date] = {}
+    lines = []
+    for case_id, title, organisation, case_status, timezone, opens, deadline, tentative in store.list_lines(
+        status, due_before
+    ):
+        today = todays.get(timezone)
+        if today is None:
+            today = todays[timezone] = now.astimezone(_zone(timezone)).date()
+        windowed = opens is not None  # as the stored window: none without its opening day
+        lines.append(
+            CaseLine(
+                id=case_id,
+                title=title,
+                organisation=organisation,
+                status=case_status,
+                opens=date.fromisoformat(opens) if opens is not None else None,
+                deadline=date.fromisoformat(deadline) if windowed and deadline is not None else None,
+                tentative=windowed and bool(tentative),
+                today=today,
+            )
+        )
+    return lines
 
 
 def list_cases_json(

@@ -717,7 +717,7 @@ def service_status(as_json: bool) -> None:
 # --- check, config) ---------------------------------------------------------------------------------
 
 if TYPE_CHECKING:
-    from .api import CaseView
+    from .api import CaseLine, CaseView
     from .dates import Moment
     from .store import Store
 
@@ -1116,8 +1116,8 @@ def list_command(ctx: click.Context, status: str, due_before: date | None, as_js
         # Megabytes for 10,000 cases: straight to stdout, without click.echo's per-line work.
         sys.stdout.write(api.list_cases_json(store, now=_now(), **filters) + "\n")
         return
-    views = api.list_cases(store, now=_now(), **filters)
-    if not views:
+    lines = api.list_case_lines(store, now=_now(), **filters)
+    if not lines:
         if status == "closed":
             click.echo(_("No closed cases."))
         elif status == "open":
@@ -1125,10 +1125,10 @@ def list_command(ctx: click.Context, status: str, due_before: date | None, as_js
         else:
             click.echo(_("No cases. Add one with 'reminder add'."))
         return
-    _cases_table(views)
+    _cases_table(lines)
 
 
-def _cases_table(views: Sequence[CaseView]) -> None:
+def _cases_table(cases: Sequence[CaseLine]) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -1154,14 +1154,12 @@ def _cases_table(views: Sequence[CaseView]) -> None:
         return table
 
     rows = []
-    for v in views:
-        w = v.window
-        opens = [] if not with_opens else ["" if w is None else format_date(w.opens, style="compact")]
-        deadline = (
-            "" if w is None else format_date(w.deadline, style="compact") + ("?" if w.tentative else "")
-        )
+    for c in cases:
+        opens = [] if not with_opens else ["" if c.opens is None else format_date(c.opens, style="compact")]
+        deadline = "" if c.deadline is None else format_date(c.deadline, style="compact")
+        deadline += "?" if c.tentative else ""
         # A title is shown as typed, with neither rich markup nor control characters (Text, not str).
-        rows.append([v.case.id, _t(v.case.title), _t(v.case.organisation), *opens, deadline, _left_text(v)])
+        rows.append([c.id, _t(c.title), _t(c.organisation), *opens, deadline, _left_text(c)])
     str_columns = frozenset(
         i for i, (name, _h) in enumerate(columns) if name not in ("Title", "Organisation")
     )
@@ -1173,23 +1171,22 @@ def _cases_table(views: Sequence[CaseView]) -> None:
         for row in rows:
             table.add_row(*(cell if i in str_columns else Text(cell) for i, cell in enumerate(row)))
         console.print(table)
-    if any(v.window is not None and v.window.tentative for v in views):
+    if any(c.tentative for c in cases):
         console.print(
             _("? tentative: counts across a holiday not yet announced ('reminder show ID' says which)")
         )
 
 
-def _left_text(view: CaseView) -> str:
+def _left_text(line: CaseLine) -> str:
     """The list's "Left" column: closed, before the window opens, or the days to the deadline."""
-    w = view.window
-    if view.case.status == "closed":
+    if line.status == "closed":
         return case_status("closed")
-    if w is not None and view.today < w.opens:
-        days = (w.opens - view.today).days
+    if line.opens is not None and line.today < line.opens:
+        days = (line.opens - line.today).days
         return (
             _("opens tomorrow") if days == 1 else ngettext("opens in %(n)d day", "opens in %(n)d days", days)
         )
-    return days_left_text(view.days_left)
+    return days_left_text(line.days_left)
 
 
 @cli.command("show")

@@ -702,6 +702,23 @@ class Store:
                 items.setdefault(r[0], []).append(_item_from_row(r[1:]))
         return [(_case_from_row(row, tuple(items.get(row[0], ()))), _window_from_row(row)) for row in rows]
 
+    def list_lines(
+        self, status: StatusFilter = "open", due_before: date | None = None
+    ) -> list[tuple[str, str, str, str, str, str | None, str | None, int | None]]:
+        """What ``reminder list`` shows of each case, in the same order as :meth:`list_cases`:
+        ``(id, title, organisation, status, timezone, opens, deadline, tentative)`` as stored.
+
+        No checklist to join and no JSON to parse: at 10,000 cases a whole Case per row
+        costs more than writing the table.
+        """
+        where, params = status_filter(status, due_before)
+        rows: list[tuple[str, str, str, str, str, str | None, str | None, int | None]] = self.conn.execute(
+            "SELECT id, title, organisation, status, timezone, opens, deadline, tentative"
+            f" FROM cases{where} ORDER BY deadline IS NULL, deadline, id",
+            params,
+        ).fetchall()
+        return rows
+
     def case_batch(
         self, status: StatusFilter = "open", *, after: str = "", limit: int = 1000
     ) -> list[tuple[Case, ReviewWindow | None]]:

@@ -423,3 +423,35 @@ def test_a_pass_whose_due_rows_all_belong_to_a_removed_notifier_fails_them_and_c
     assert report.sent == 0 and report.failed > 0 and other.messages == []
     assert outbox.counts(store)["failed"] == report.failed
     assert outbox.due(store, LATER) == []
+
+
+@pytest.mark.parametrize(
+    ("status", "due_before"), [("open", None), ("all", None), ("closed", None), ("all", date(2026, 4, 1))]
+)
+def test_list_lines_are_what_list_cases_shows(
+    store: Store, settings: Settings, status: cases.StatusFilter, due_before: date | None
+) -> None:
+    now = datetime(2026, 3, 1, 22, 30, tzinfo=UTC)  # already 2 March in Bahrain, still 1 March in Berlin
+    ids = []
+    for i, (country, tz) in enumerate(
+        [("BH", None), ("DE", "Europe/Berlin"), ("CN", None), ("US", None)] * 2
+    ):
+        case = api.add_case(
+            store, settings, now=now, title=f"Case {i}", organisation=f"Org {i}", country=country,
+            timezone=tz, submitted=date(2026, 1, 20) + timedelta(days=11 * i),
+        )  # fmt: skip
+        ids.append(case.id)
+    api.close_case(store, settings, ids[3], now=now, resolution="done")
+    store.conn.execute("UPDATE cases SET opens = NULL, deadline = NULL WHERE id = ?", (ids[5],))
+    views = api.list_cases(store, now=now, status=status, due_before=due_before)
+    lines = api.list_case_lines(store, now=now, status=status, due_before=due_before)
+    assert views and [c.id for c in lines] == [v.case.id for v in views]
+    for line, v in zip(lines, views, strict=True):
+        w = v.window
+        assert (line.title, line.organisation, line.status, line.today) == (
+            v.case.title, v.case.organisation, v.case.status, v.today,
+        )  # fmt: skip
+        assert (line.opens, line.deadline, line.tentative) == (
+            (None, None, False) if w is None else (w.opens, w.deadline, w.tentative)
+        )
+        assert line.days_left == v.days_left
