@@ -134,7 +134,7 @@ def settings_from(ctx: click.Context, *, model: bool = False) -> Settings:
     root = ctx.find_root()
     obj = root.ensure_object(dict)
     if "settings" not in obj or (model and obj.get("restored")):
-        obj["settings"] = _load_settings(obj.get("config_path"), cached=not model)
+        obj["settings"] = _load_settings(obj.get("config_path"), cached=not model and bool(obj.get(_PROGRAM)))
         obj["restored"] = not model and type(obj["settings"]).__name__ == "RestoredSettings"
     settings: Settings = obj["settings"]
     return settings
@@ -156,11 +156,12 @@ def _load_settings(path: Path | None, *, cached: bool = False) -> Settings:
     return settings
 
 
-def _use_holiday_cache() -> None:
+def _use_holiday_cache(ctx: click.Context) -> None:
     """For a command that computes windows: keep the holiday data between commands (holiday_cache.py)."""
-    from .holiday_cache import install
+    if ctx.find_root().ensure_object(dict).get(_PROGRAM):
+        from .holiday_cache import install
 
-    install()
+        install()
 
 
 # --- error handling ------------------------------------------------------------------------------
@@ -225,10 +226,9 @@ class ReminderGroup(TranslatedHelp, click.Group):
         as_json = "--json" in argv
         # Until the settings load (a command loads them, then speaks [defaults] language): the
         # language of the config read as plain TOML, for --help, usage errors and a broken config.
-        from .i18n import keep_in_cache, set_language
-        from .paths import language_before_settings, user_cache_dir
+        from .i18n import set_language
+        from .paths import language_before_settings
 
-        keep_in_cache(user_cache_dir())
         if set_language(language_before_settings(_config_in(argv))) != "en":
             install_click_translations()
         bad = _not_utf8(argv)
@@ -280,8 +280,18 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
     ctx.ensure_object(dict)["config_path"] = config_path
 
 
+# In ctx.obj when the process is the command itself (main), not a caller of cli in its own process
+# (a test's CliRunner): only then are validated settings and holiday data kept under
+# $XDG_CACHE_HOME/reminder and read back, so nothing a caller patches in its process outlives it.
+_PROGRAM = "reminder.program"
+
+
 def main() -> None:
-    cli.main(prog_name="reminder")
+    from .i18n import keep_in_cache
+    from .paths import user_cache_dir
+
+    keep_in_cache(user_cache_dir())
+    cli.main(prog_name="reminder", obj={_PROGRAM: True})
 
 
 # --- commands are added below, one section per area ------------------------------------------------
@@ -399,7 +409,7 @@ def window_command(
       reminder window --country CN --submitted 2026-09-15 --explain
       reminder window --country DE --subdivision BY --submitted 2026-05-06 --json
     """
-    _use_holiday_cache()
+    _use_holiday_cache(ctx)
     from .calendar import parse_closure
     from .window import compute_window, window_to_dict
 
@@ -1060,7 +1070,7 @@ def add_command(
           --kind sim-cancellation --reference BT-48213 --channel hotline
       reminder add --title "Refund" --org DB --country DE --subdivision BY --submitted 2026-03-02 --json
     """
-    _use_holiday_cache()
+    _use_holiday_cache(ctx)
     from . import api
     from .plan import parse_remind_overrides
 
@@ -1283,7 +1293,7 @@ def edit_command(
       reminder edit k7m2qx --submitted 2026-03-02 --reference BT-48213
       reminder edit k7m2qx --notes ""        # clear the notes
     """
-    _use_holiday_cache()
+    _use_holiday_cache(ctx)
     from . import api
 
     if submitted is not None:
@@ -1334,7 +1344,7 @@ def reopen_command(ctx: click.Context, case_id: str, as_json: bool) -> None:
     Example:
       reminder reopen k7m2qx
     """
-    _use_holiday_cache()
+    _use_holiday_cache(ctx)
     from . import api
 
     now = _now()
