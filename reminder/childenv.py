@@ -24,7 +24,7 @@ import os
 import threading
 from collections.abc import Iterable, Mapping
 
-__all__ = ["child_environ", "note_secret_env", "secret_env_names"]
+__all__ = ["child_environ", "note_secret_env", "noted_secret_env", "secret_env_names"]
 
 NOTIFIER_SETTINGS_PREFIX = "REMINDER_NOTIFIERS__"
 SECRET_KEY_SUFFIX = "_env"
@@ -49,6 +49,12 @@ def note_secret_env(names: Iterable[str]) -> None:
     """Remember ``names`` as secrets no child process may inherit."""
     with _lock:
         _secret_names.update(names)
+
+
+def noted_secret_env() -> frozenset[str]:
+    """The names :func:`note_secret_env` was given so far in this process."""
+    with _lock:
+        return frozenset(_secret_names)
 
 
 def child_environ(extra: Mapping[str, str] | None = None) -> dict[str, str]:

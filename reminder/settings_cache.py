@@ -76,11 +76,15 @@ def cached_settings(path: Path | None = None) -> Settings:
             if restored is not None:
                 note_secret_env(restored.secret_env)
                 return restored  # type: ignore[return-value]  # the restored form of Settings (see above)
+    from .childenv import noted_secret_env
     from .config import load_settings
 
+    noted = noted_secret_env()
     settings = load_settings(path)
     if cache is not None and read_config_text(location) == text:  # not changed while it was validated
-        _save(cache, settings)
+        # What load_settings noted as secret variables (a notifier's, the database password's):
+        # their names are kept, to be noted again when the settings are restored.
+        _save(cache, settings, noted_secret_env() - noted)
     return settings
 
 
@@ -126,7 +130,7 @@ def _key(location: ConfigLocation, text: str | None) -> str | None:
 # --- writing (after a full load: pydantic is imported already) -----------------------------------
 
 
-def _save(cache: str, settings: Settings) -> None:
+def _save(cache: str, settings: Settings, secret_env: frozenset[str]) -> None:
     """Keep ``settings`` in ``cache`` (and drop the files of other keys); skipped when they
     hold something secret or the cache cannot be written."""
     import json
@@ -146,7 +150,7 @@ def _save(cache: str, settings: Settings) -> None:
         "format": CACHE_FORMAT,
         "settings": fields,
         "has_notifiers": bool(settings.notifiers),
-        "secret_env": sorted(secret_env_names(settings.notifiers)),
+        "secret_env": sorted(secret_env | secret_env_names(settings.notifiers)),
     }
     folder, keep = os.path.split(cache)
     try:
@@ -188,22 +192,44 @@ def _encode(value: Any) -> Any:
         return {"$dict": {str(k): _encode(v) for k, v in value.items()}}
     if isinstance(value, list | tuple):
         return {"$" + type(value).__name__: [_encode(v) for v in value]}
-    if isinstance(value, str) and "://" in value and "@" in value.partition("://")[2].partition("/")[0]:
-        raise _Uncacheable  # a URL with user information may carry a password
+    if isinstance(value, str) and "://" in value and _url_password(value):
+        raise _Uncacheable
     if value is None or isinstance(value, bool | int | float | str):
         return value
     raise _Uncacheable
+
+
+def _url_password(url: str) -> bool:
+    """Whether a URL carries a password (``user:secret@host`` or ``?password=``)."""
+    userinfo = url.partition("://")[2].partition("/")[0].rpartition("@")[0]
+    return ":" in userinfo or "password=" in url.lower()
 
 
 # --- reading (no pydantic) -------------------------------------------------------------------------
 
 
 class _Section:
-    """A section of the settings, restored: its fields as attributes."""
+    """A section of the settings, restored: its fields as attributes; its model's other methods
+    (``StoreSettings.password()``…) run on them, from config.py, when one is called."""
 
-    def __init__(self, fields: dict[str, Any]) -> None:
+    _model = "Settings"
+
+    def __init__(self, fields: dict[str, Any], model: str | None = None) -> None:
         self.__dict__.update(fields)
         self._fields = tuple(fields)
+        if model is not None:
+            self._model = model
+
+    def __getattr__(self, name: str) -> Any:
+        # Only for what is not a field: a method of the model (which imports pydantic, once).
+        if name.startswith("__"):
+            raise AttributeError(name)
+        from . import config
+
+        method = getattr(getattr(config, self._model, None), name, None)
+        if not callable(method) or isinstance(method, type):
+            raise AttributeError(f"{self._model!r} restored from the cache has no {name!r}")
+        return method.__get__(self)
 
     def model_dump(self, mode: str = "json") -> dict[str, Any]:
         """As pydantic's ``model_dump(mode="json")`` (what plan_fingerprint hashes)."""
@@ -282,7 +308,7 @@ def _decode(value: Any) -> Any:
         return value
     if "$model" in value:
         cls = _SECTIONS.get(value["$model"], _Section)
-        return cls({k: _decode(v) for k, v in value.items() if k != "$model"})
+        return cls({k: _decode(v) for k, v in value.items() if k != "$model"}, str(value["$model"]))
     if "$dataclass" in value:
         from . import presets
 

@@ -13,6 +13,7 @@ import stat
 import subprocess
 from pathlib import Path
 
+import pytest
 from conftest import RunCli, TmpEnv
 
 WINDOW = ("window", "--submitted", "2026-03-15")
@@ -94,3 +95,28 @@ def test_the_cache_is_private_and_holds_no_secret(run_cli: RunCli, tmp_env: TmpE
     # Other variables are in the key as a hash only.
     _ok(run_cli(*WINDOW, env={"REMINDER_ME__PHONE": "+973 5555 0199"}))
     assert all("5555" not in f.name for f in _cache_files(tmp_env))
+
+
+def test_restored_sections_answer_their_models_methods(
+    tmp_env: TmpEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reminder import config, settings_cache
+
+    monkeypatch.setattr(config.MeSettings, "greeting", lambda self: f"Dear {self.name}", raising=False)
+    tmp_env.write_config('[me]\nname = "Sara"\n')
+    validated = settings_cache.cached_settings()
+    restored = settings_cache.cached_settings()
+    assert type(validated) is config.Settings and type(restored) is settings_cache.RestoredSettings
+    assert restored.me.greeting() == validated.me.greeting() == "Dear Sara"  # type: ignore[attr-defined]
+    assert restored.me.person() == validated.me.person()
+    with pytest.raises(AttributeError):
+        restored.me.no_such_thing  # noqa: B018
+
+
+def test_urls_with_a_password_are_not_kept() -> None:
+    from reminder.settings_cache import _url_password
+
+    assert _url_password("postgresql://me:s3cret@db/reminder")
+    assert _url_password("postgresql://db/reminder?password=s3cret")
+    assert not _url_password("postgresql://me@db:5432/reminder")
+    assert not _url_password("https://hooks.example/T0KEN")
