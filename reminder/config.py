@@ -209,23 +209,9 @@ class StoreSettings(_Section):
     def password(self) -> str | None:
         """The database password from ``password_env`` or ``password_file``; None leaves it to
         libpq (``PGPASSWORD``, ``~/.pgpass``, or none). Raises ConfigError naming what is missing."""
-        if self.password_env:
-            value = os.environ.get(self.password_env)
-            if value is None:
-                why = _("the password variable $%(name)s is not set", name=self.password_env)
-                raise ConfigError(f"[store] password_env: {why}")
-            return value
-        if self.password_file:
-            try:
-                return self.password_file.read_text(encoding="utf-8").rstrip("\r\n")
-            except OSError as exc:
-                why = _(
-                    "cannot read password_file %(path)s: %(why)s",
-                    path=self.password_file,
-                    why=exc.strerror or exc,
-                )
-                raise ConfigError(f"[store] {why}") from None
-        return None
+        from .backends import store_password
+
+        return store_password(self.password_env, self.password_file)
 
 
 class ClosureSettings(_Section):

@@ -255,7 +255,19 @@ class _MeSection(_Section):
         return Person(name=d["name"], email=d["email"], phone=d["phone"], address=d["address"])
 
 
-_SECTIONS: dict[str, type[_Section]] = {"ClosureSettings": _ClosureSection, "MeSettings": _MeSection}
+class _StoreSection(_Section):
+    def password(self) -> str | None:
+        from .backends import store_password
+
+        d = self.__dict__
+        return store_password(d.get("password_env"), d.get("password_file"))
+
+
+_SECTIONS: dict[str, type[_Section]] = {
+    "ClosureSettings": _ClosureSection,
+    "MeSettings": _MeSection,
+    "StoreSettings": _StoreSection,
+}
 
 
 class RestoredSettings(_Section):

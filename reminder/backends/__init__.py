@@ -17,6 +17,7 @@ This module imports neither driver: ``reminder --help`` never loads psycopg.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
@@ -25,7 +26,15 @@ from urllib.parse import urlsplit, urlunsplit
 if TYPE_CHECKING:
     from ..errors import StoreError
 
-__all__ = ["POSTGRES_SCHEMES", "Backend", "Connection", "Cursor", "is_postgres_url", "redact_url"]
+__all__ = [
+    "POSTGRES_SCHEMES",
+    "Backend",
+    "Connection",
+    "Cursor",
+    "is_postgres_url",
+    "redact_url",
+    "store_password",
+]
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 
@@ -120,3 +129,30 @@ class Backend(Protocol):
     def checkpoint(self, conn: Any) -> None: ...
 
     def ids_follow(self, conn: Any, table: str, column: str) -> None: ...
+
+
+def store_password(password_env: str | None, password_file: str | os.PathLike[str] | None) -> str | None:
+    """The database password ``[store] password_env`` or ``password_file`` names; None leaves it
+    to libpq (``PGPASSWORD``, ``~/.pgpass``, or none). Raises ConfigError naming what is missing.
+
+    Here, not on the settings model, so that settings restored without pydantic read it the same way.
+    """
+    from ..errors import ConfigError
+    from ..i18n import _
+
+    if password_env:
+        value = os.environ.get(password_env)
+        if value is None:
+            why = _("the password variable $%(name)s is not set", name=password_env)
+            raise ConfigError(f"[store] password_env: {why}")
+        return value
+    if password_file:
+        try:
+            with open(password_file, encoding="utf-8") as f:
+                return f.read().rstrip("\r\n")
+        except OSError as exc:
+            why = _(
+                "cannot read password_file %(path)s: %(why)s", path=password_file, why=exc.strerror or exc
+            )
+            raise ConfigError(f"[store] {why}") from None
+    return None
