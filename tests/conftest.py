@@ -78,8 +78,24 @@ def _english_by_default(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 # REMINDER_TEST_BACKEND=postgresql runs every test's CLI (run_cli, tmp_env.env) and its own
 # Store(tmp_env.db_path) on a fresh PostgreSQL database instead of the SQLite file: a survey of
 # what behaves the same. Tests that read the SQLite file or the attachment files themselves
-# (sqlite3, PRAGMA, attachments/) cannot follow, so not every test passes that way.
+# (sqlite3, PRAGMA, attachments/) or wait on the SQLite-only pid lock cannot follow.
 _SURVEY_BACKEND = os.environ.get("REMINDER_TEST_BACKEND", "sqlite")
+# Those tests carry `@pytest.mark.sqlite_only("why")` and skip in that mode, with the reason,
+# so CI can run the CLI and daemon tests there too and every failure is a real one.
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "sqlite_only(reason): tests SQLite-only behaviour; skipped when REMINDER_TEST_BACKEND=postgresql",
+    )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    marker = item.get_closest_marker("sqlite_only")
+    if marker is not None and _SURVEY_BACKEND == "postgresql":
+        reason = marker.args[0] if marker.args else "SQLite-only behaviour"
+        pytest.skip(f"SQLite only: {reason}")
 
 
 @pytest.fixture

@@ -62,6 +62,7 @@ def attachments(tmp_env: TmpEnv) -> Path:
     return tmp_env.db_path.parent / "attachments"
 
 
+@pytest.mark.sqlite_only("reads or tampers with the attachment files (in the database on PostgreSQL)")
 def test_add_list_show_verify(
     invoke: RunCli, run_cli: RunCli, tmp_env: TmpEnv, case_id: str, attachments: Path
 ) -> None:
@@ -96,6 +97,7 @@ def test_add_list_show_verify(
     assert ok.stdout.startswith("OK: 3 entries and 1 files are intact.")
 
 
+@pytest.mark.sqlite_only("reads or tampers with the attachment files (in the database on PostgreSQL)")
 def test_verify_names_the_changed_attachment(
     invoke: RunCli, run_cli: RunCli, tmp_env: TmpEnv, case_id: str
 ) -> None:
@@ -117,6 +119,7 @@ def test_verify_names_the_changed_attachment(
     assert [(p["entry"], p["attachment"]) for p in report["problems"]] == [(2, "letter.pdf")]
 
 
+@pytest.mark.sqlite_only("reads or tampers with the SQLite file itself")
 def test_verify_names_a_row_changed_behind_the_cli(
     invoke: RunCli, run_cli: RunCli, tmp_env: TmpEnv, case_id: str
 ) -> None:

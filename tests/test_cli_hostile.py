@@ -142,6 +142,7 @@ def test_config_init_on_a_full_disk_leaves_no_empty_config_behind(tmp_env: TmpEn
 
 
 @needs_mount
+@pytest.mark.sqlite_only("the pid lock file, which only a SQLite store has")
 def test_daemon_lock_on_a_full_disk_is_one_line_and_exit_1(tmp_env: TmpEnv) -> None:
     disk = tmp_env.root / "disk"
     code, _out, err, _listing = on_full_disk(

@@ -222,6 +222,7 @@ def test_export_through_a_symlink_writes_the_file_it_points_to(
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.sqlite_only("locks the SQLite file with sqlite3")
 def test_a_locked_database_says_who_holds_it_and_what_to_do(run_cli: RunCli, tmp_env: TmpEnv) -> None:
     Store(tmp_env.db_path).close()  # created and migrated
     holder = sqlite3.connect(tmp_env.db_path, isolation_level=None)

@@ -300,6 +300,7 @@ def smtp(tmp_env: TmpEnv) -> Iterator[Recorder]:
         controller.stop()
 
 
+@pytest.mark.sqlite_only("reads or tampers with the attachment files (in the database on PostgreSQL)")
 def test_send_delivers_it_and_records_it_as_evidence(
     run_cli: RunCli, invoke: RunCli, tmp_env: TmpEnv, smtp: Recorder
 ) -> None:

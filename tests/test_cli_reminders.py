@@ -120,6 +120,7 @@ def test_shipped_unit_is_the_one_in_config() -> None:
     ).read_text()
 
 
+@pytest.mark.sqlite_only("reads or tampers with the SQLite file itself")
 def test_status_shows_no_1970_date_for_a_row_left_sending(tmp_env: TmpEnv) -> None:
     """A crash between "sending" and "sent" leaves the row ``sending`` (outbox.py). Its wake
     time is no time anything happens: the row goes again at the next pass. Written here with

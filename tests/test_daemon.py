@@ -155,6 +155,9 @@ def kill_until_delivered(
 
 
 @needs_faketime
+@pytest.mark.sqlite_only(
+    "SIGKILL under a frozen clock: on PostgreSQL its rows wait out their lease (test_daemon_shared)"
+)
 def test_kill_9_at_random_moments_delivers_each_reminder_exactly_once(tmp_env: TmpEnv) -> None:
     sink = write_config(tmp_env)
     ids = add_cases(tmp_env, 200, date(2026, 1, 4))
@@ -227,6 +230,9 @@ class _MessageIds:
 
 
 @needs_faketime
+@pytest.mark.sqlite_only(
+    "SIGKILL under a frozen clock: on PostgreSQL its rows wait out their lease (test_daemon_shared)"
+)
 def test_kill_9_during_an_smtp_catch_up_over_four_connections(tmp_env: TmpEnv) -> None:
     """What README promises for e-mail: a kill can repeat only the message in flight on each
     connection, and the repeat carries the same Message-ID. A real aiosmtpd counts them."""
@@ -271,6 +277,9 @@ def test_kill_9_during_an_smtp_catch_up_over_four_connections(tmp_env: TmpEnv) -
     assert kills >= 3, "the daemon was killed mid-dispatch several times"
 
 
+@pytest.mark.sqlite_only(
+    "waits on the pid lock, which only a SQLite store has (shared daemons: test_daemon_shared.py)"
+)
 def test_one_daemon_per_data_directory_and_sigterm_exits_0(tmp_env: TmpEnv) -> None:
     write_config(tmp_env)
     proc = start_daemon(tmp_env.env, *daemon_cmd())
@@ -295,6 +304,9 @@ def test_one_daemon_per_data_directory_and_sigterm_exits_0(tmp_env: TmpEnv) -> N
     assert lock_pid(tmp_env) is None
 
 
+@pytest.mark.sqlite_only(
+    "waits on the pid lock, which only a SQLite store has (shared daemons: test_daemon_shared.py)"
+)
 def test_case_added_with_the_cli_is_picked_up_by_a_running_daemon(tmp_env: TmpEnv) -> None:
     sink = write_config(tmp_env)
     proc = start_daemon(tmp_env.env, *daemon_cmd())
@@ -333,6 +345,9 @@ def test_case_added_with_the_cli_is_picked_up_by_a_running_daemon(tmp_env: TmpEn
 
 
 @needs_faketime
+@pytest.mark.sqlite_only(
+    "waits on the pid lock, which only a SQLite store has (shared daemons: test_daemon_shared.py)"
+)
 def test_sighup_reloads_the_config_and_replans(tmp_env: TmpEnv) -> None:
     write_config(tmp_env)
     (case_id,) = add_cases(tmp_env, 1, date(2026, 3, 1))
@@ -371,6 +386,9 @@ def test_sighup_reloads_the_config_and_replans(tmp_env: TmpEnv) -> None:
 
 
 @needs_faketime
+@pytest.mark.sqlite_only(
+    "waits on the pid lock, which only a SQLite store has (shared daemons: test_daemon_shared.py)"
+)
 def test_reminder_due_during_a_suspend_goes_out_soon_after_resume(tmp_env: TmpEnv) -> None:
     """The wall clock jumps while the monotonic one does not: what a suspend looks like.
 
@@ -560,6 +578,7 @@ EMAIL_TABLE = (
 
 
 @needs_faketime
+@pytest.mark.sqlite_only("reads or tampers with the SQLite file itself")
 def test_sigterm_while_an_smtp_server_trickles_its_answer_to_data(tmp_env: TmpEnv) -> None:
     """The server has the whole message and answers one byte every 2 s (the per-read timeout
     never fires, the exchange deadline is a minute off): SIGTERM still ends the daemon within
@@ -623,6 +642,7 @@ def started(proc: subprocess.Popen[str], script: Path) -> list[int]:
 
 
 @needs_faketime
+@pytest.mark.sqlite_only("reads or tampers with the SQLite file itself")
 def test_sigterm_while_a_command_notifier_runs_for_1000_s(tmp_env: TmpEnv) -> None:
     script = slow_command(tmp_env, 1000)
     proc = start_daemon(fake_env(tmp_env, "2026-06-01 12:00:00"), *daemon_cmd())
@@ -647,6 +667,7 @@ def test_sigterm_while_a_command_notifier_runs_for_1000_s(tmp_env: TmpEnv) -> No
 
 @needs_faketime
 @pytest.mark.parametrize("second", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.sqlite_only("reads or tampers with the SQLite file itself")
 def test_a_second_signal_while_the_send_in_flight_finishes(tmp_env: TmpEnv, second: int) -> None:
     """The send takes 2 s and finishes within the stop's grace; the second signal arrives meanwhile.
     It used to stay pending until the daemon unblocked signals on its way out, then killed it
@@ -770,6 +791,9 @@ def test_reminders_due_at_the_same_minute_are_each_sent_and_never_called_missed(
 
 
 @needs_faketime
+@pytest.mark.sqlite_only(
+    "waits on the pid lock, which only a SQLite store has (shared daemons: test_daemon_shared.py)"
+)
 def test_a_second_daemon_under_a_faked_clock_says_already_running(tmp_env: TmpEnv) -> None:
     """libfaketime as a user runs it (``faketime '2026-03-10 08:59' reminder daemon``): the
     monotonic clock is faked too, and frozen here. The lock's wait loop timed itself on that
@@ -797,6 +821,9 @@ def _set_clock(stamp: Path, at: datetime) -> None:
 
 
 @needs_faketime
+@pytest.mark.sqlite_only(
+    "waits on the pid lock, which only a SQLite store has (shared daemons: test_daemon_shared.py)"
+)
 def test_a_retry_planned_before_the_clock_went_back_is_not_left_months_ahead(tmp_env: TmpEnv) -> None:
     """A server refuses a reminder (retry in ~10 minutes); then the wall clock, three months
     fast, is set right and the daemon restarts. The retry must come within the policy's

@@ -61,6 +61,7 @@ def _config(tmp_env: TmpEnv) -> None:
 
 
 @pytest.mark.parametrize("how", ["replaced", "wal deleted"])
+@pytest.mark.sqlite_only("reads or tampers with the SQLite file itself")
 def test_a_daemon_that_lost_its_database_file_says_so_and_exits(
     tmp_env: TmpEnv, run_cli: object, how: str
 ) -> None:
@@ -106,6 +107,7 @@ def _db_files_open() -> int:
     )
 
 
+@pytest.mark.sqlite_only("locks the SQLite file and counts its open descriptors")
 def test_a_replan_asked_at_start_up_survives_a_pass_that_failed(tmp_env: TmpEnv) -> None:
     """Before the fix the first pass cleared the request before it ran: with the database
     locked at start-up the re-plan was dropped for good, and a case never got reminders."""
@@ -207,6 +209,9 @@ def test_a_command_that_closes_its_output_before_it_exits_is_sent_under_libfaket
 
 
 @needs_faketime
+@pytest.mark.sqlite_only(
+    "waits on the pid lock, which only a SQLite store has (shared daemons: test_daemon_shared.py)"
+)
 def test_a_running_daemon_looks_again_soon_after_the_wall_clock_goes_back(tmp_env: TmpEnv) -> None:
     """The pass is armed at a wall-clock time: after the clock went back eight months, APScheduler
     waited for the wall clock to reach it again (its waits are capped at 49 days). Before the fix
