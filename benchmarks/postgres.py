@@ -34,7 +34,7 @@ import tempfile
 import threading
 import time
 from contextlib import ExitStack
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ from pg_cluster import PgCluster, start_cluster
 from shared_daemons import (
     DaemonProcess,
     daemon_config,
+    insert_cases,
     outcome,
     running_sink,
     seed,
@@ -53,9 +54,7 @@ from shared_daemons import (
 
 from reminder import api
 from reminder.config import load_settings
-from reminder.models import Case
 from reminder.store import Store
-from reminder.window import compute_window
 
 BATCH = 5000
 
@@ -87,27 +86,9 @@ def bench_plan(url: str, root: Path, n: int, now: datetime) -> dict[str, Any]:
     # The log notifier only (no [notifiers] table): one outbox row per reminder.
     config.write_text(f'[store]\nurl = "{url}"\npath = "{root / "data" / "reminder.db"}"\n', encoding="utf-8")
     settings = load_settings(config)
-    windows: dict[Any, Any] = {}
     started = time.perf_counter()
     with Store(settings.store.path, url=url) as store:
-        for start in range(0, n, BATCH):
-            with store.atomic():
-                for i in range(start, min(n, start + BATCH)):
-                    submitted = (now - timedelta(days=i % 60)).date()
-                    if submitted not in windows:
-                        windows[submitted] = compute_window(submitted, country="BH")
-                    case = Case(
-                        id=f"p{i:07d}",
-                        title=f"Cancel roaming eSIM #{i}",
-                        organisation="Batelco",
-                        submitted=submitted,
-                        country="BH",
-                        timezone="Asia/Bahrain",
-                        reference=f"R-{i:07d}",
-                        created_at=now,
-                        updated_at=now,
-                    )
-                    store.add_case(case, windows[submitted])
+        insert_cases(store, n, now=now, days_ago=lambda i: i % 60, prefix="p", batch=BATCH)
         insert_s = time.perf_counter() - started
         started = time.perf_counter()
         api.replan_all(store, settings, now=now)

@@ -28,15 +28,28 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reminder.models import ReviewWindow
+    from reminder.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 
-__all__ = ["DaemonProcess", "Outcome", "Sink", "daemon_config", "outcome", "running_sink", "seed"]
+__all__ = [
+    "DaemonProcess",
+    "Outcome",
+    "Sink",
+    "daemon_config",
+    "insert_cases",
+    "outcome",
+    "running_sink",
+    "seed",
+]
 
 
 class Sink:
@@ -134,39 +147,48 @@ def environment(root: Path, config: Path) -> dict[str, str]:
     return env
 
 
+def insert_cases(
+    store: Store, n: int, *, now: datetime, days_ago: Callable[[int], int], prefix: str, batch: int
+) -> None:
+    """``n`` open Bahrain cases with their windows, case ``i`` submitted ``days_ago(i)`` days
+    before ``now``, ``batch`` to a transaction (windows computed once per submission day)."""
+    from reminder.models import Case
+    from reminder.window import compute_window
+
+    windows: dict[date, ReviewWindow] = {}
+    for start in range(0, n, batch):
+        with store.atomic():
+            for i in range(start, min(n, start + batch)):
+                submitted = (now - timedelta(days=days_ago(i))).date()
+                if submitted not in windows:
+                    windows[submitted] = compute_window(submitted, country="BH")
+                case = Case(
+                    id=f"{prefix}{i:07d}",
+                    title=f"Cancel roaming eSIM #{i}",
+                    organisation="Batelco",
+                    submitted=submitted,
+                    country="BH",
+                    timezone="Asia/Bahrain",
+                    reference=f"R-{i:07d}",
+                    created_at=now,
+                    updated_at=now,
+                )
+                store.add_case(case, windows[submitted])
+
+
 def seed(url: str, config: Path, n: int, *, now: datetime, batch: int = 5000) -> dict[str, float]:
     """``n`` open cases submitted 40-60 days before ``now``, planned for ``config``'s notifiers;
     returns the seconds each step took. The plans' fingerprint is recorded, so a daemon starting
     on them finds them current and goes straight to sending."""
     from reminder import api
     from reminder.config import load_settings
-    from reminder.models import Case
     from reminder.store import Store
-    from reminder.window import compute_window
 
     settings = load_settings(config)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     with Store(Path(settings.store.path), url=url) as store:
-        windows = {}
-        for start in range(0, n, batch):
-            with store.atomic():
-                for i in range(start, min(n, start + batch)):
-                    submitted = (now - timedelta(days=40 + i % 20)).date()
-                    if submitted not in windows:
-                        windows[submitted] = compute_window(submitted, country="BH")
-                    case = Case(
-                        id=f"c{i:07d}",
-                        title=f"Cancel roaming eSIM #{i}",
-                        organisation="Batelco",
-                        submitted=submitted,
-                        country="BH",
-                        timezone="Asia/Bahrain",
-                        reference=f"R-{i:07d}",
-                        created_at=now,
-                        updated_at=now,
-                    )
-                    store.add_case(case, windows[submitted])
+        insert_cases(store, n, now=now, days_ago=lambda i: 40 + i % 20, prefix="c", batch=batch)
         timings["insert_seconds"] = time.perf_counter() - started
         started = time.perf_counter()
         api.replan_all(store, settings, now=now)

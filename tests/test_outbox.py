@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sample_cases import add_one_case
 
 from reminder import outbox
-from reminder.models import Case, Reminder
+from reminder.models import Reminder
 from reminder.outbox import RetryPolicy, backoff_delay
 from reminder.store import Store
 from reminder.window import compute_window
@@ -22,17 +23,7 @@ NOW = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
 @pytest.fixture
 def db(tmp_path: Path, db_url: str | None) -> Store:
     store = Store(tmp_path / "reminder.db", url=db_url)
-    case = Case(
-        id="abc123",
-        title="t",
-        organisation="o",
-        submitted=date(2026, 3, 1),
-        country="BH",
-        timezone="Asia/Bahrain",
-        created_at=NOW,
-        updated_at=NOW,
-    )
-    store.add_case(case, compute_window(case.submitted, country="BH"))
+    add_one_case(store)
     return store
 
 

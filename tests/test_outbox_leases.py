@@ -13,14 +13,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sample_cases import add_one_case
 
 from reminder import api, outbox
 from reminder.config import load_settings
-from reminder.models import Case, Message, Reminder
+from reminder.models import Message, Reminder
 from reminder.notifiers.base import DeliveryResult, Notifier, NotifierOptions, OnResult
 from reminder.outbox import RetryPolicy
 from reminder.store import MIGRATIONS, Store
-from reminder.window import compute_window
 
 NOW = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -31,17 +31,7 @@ A, B = "host-a:100:aaaa", "host-b:200:bbbb"
 def db(tmp_path: Path, db_url: str | None) -> Iterator[Store]:
     """The store on each backend: a SQLite file, then a fresh PostgreSQL database."""
     store = Store(tmp_path / "reminder.db", url=db_url)
-    case = Case(
-        id="abc123",
-        title="t",
-        organisation="o",
-        submitted=date(2026, 3, 1),
-        country="BH",
-        timezone="Asia/Bahrain",
-        created_at=NOW,
-        updated_at=NOW,
-    )
-    store.add_case(case, compute_window(case.submitted, country="BH"))
+    add_one_case(store)
     yield store
     store.close()
 

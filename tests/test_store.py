@@ -17,6 +17,7 @@ from time import sleep
 
 import pytest
 from conftest import REPO, TmpEnv
+from sample_cases import make_case
 
 import reminder.store as store_mod
 from reminder.errors import InputError, NotFound, StoreError
@@ -35,21 +36,6 @@ def store(db_store: Store) -> Store:
 def sqlite_only(store: Store) -> None:
     if store.dialect != "sqlite":
         pytest.skip("about the SQLite file itself")
-
-
-def make_case(**kw: object) -> Case:
-    fields: dict[str, object] = {
-        "id": "",
-        "title": "Cancel roaming eSIM",
-        "organisation": "Batelco",
-        "submitted": date(2026, 3, 1),
-        "country": "BH",
-        "timezone": "Asia/Bahrain",
-        "created_at": NOW,
-        "updated_at": NOW,
-    }
-    fields.update(kw)
-    return Case(**fields)  # type: ignore[arg-type]
 
 
 def make_window(case: Case, opens: date, deadline: date, **kw: object) -> ReviewWindow:

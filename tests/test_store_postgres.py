@@ -8,17 +8,17 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from conftest import REPO, RunCli, TmpEnv
+from sample_cases import make_case
 
 from reminder.backends import redact_url
 from reminder.backends.postgres import translate
 from reminder.backends.postgres_blobs import CHUNK_SIZE
 from reminder.errors import StoreError
-from reminder.models import Case
 from reminder.store import MIGRATIONS, Store
 
 pytestmark = pytest.mark.timeout(300)
@@ -36,21 +36,6 @@ def one_line(result: subprocess.CompletedProcess[str]) -> str:
     assert len(lines) == 1, result.stderr
     assert "Traceback" not in result.stderr
     return lines[0]
-
-
-def make_case(**kw: object) -> Case:
-    fields: dict[str, object] = {
-        "id": "",
-        "title": "Cancel roaming eSIM",
-        "organisation": "Batelco",
-        "submitted": date(2026, 3, 1),
-        "country": "BH",
-        "timezone": "Asia/Bahrain",
-        "created_at": NOW,
-        "updated_at": NOW,
-    }
-    fields.update(kw)
-    return Case(**fields)  # type: ignore[arg-type]
 
 
 # --- the ? dialect and secrets ----------------------------------------------------------------------

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sample_cases import add_one_case
 
 from reminder import outbox, wakeups
-from reminder.models import Case, Reminder
+from reminder.models import Reminder
 from reminder.store import Store
-from reminder.window import compute_window
 
 NOW = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
 
@@ -47,17 +47,7 @@ def test_planning_a_reminder_wakes_a_listening_daemon(shared: Store, pg_url: str
     listener = wakeups.Listener(lambda: psycopg.connect(pg_url, autocommit=True), woken.set)
     listener.start()
     try:
-        case = Case(
-            id="abc123",
-            title="t",
-            organisation="o",
-            submitted=date(2026, 3, 1),
-            country="BH",
-            timezone="Asia/Bahrain",
-            created_at=NOW,
-            updated_at=NOW,
-        )
-        shared.add_case(case, compute_window(case.submitted, country="BH"))
+        add_one_case(shared)
         reminder = Reminder(case_id="abc123", kind="deadline", due=NOW, key="abc123:deadline:1", sequence=1)
         # The listener may still be connecting: plan again until it hears one (each plan notifies).
         for n in range(50):
