@@ -182,7 +182,7 @@ def entry_hash(entry: EvidenceEntry) -> str:
     return hashlib.sha256(canonical_json(entry)).hexdigest()
 
 
-# --- the database (tables: store.m003_evidence, store.m006_evidence_keyed) -------------------------
+# --- the database (tables: backends/sqlite.py's m003_evidence and m006_evidence_keyed) -----------
 
 
 _COLUMNS = (
