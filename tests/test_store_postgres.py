@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, RunCli, TmpEnv
 from sample_cases import make_case
+from test_cli_cases import ok, one_line_error
 
 from reminder.backends import redact_url
 from reminder.backends.postgres import translate
@@ -24,18 +25,6 @@ from reminder.store import MIGRATIONS, Store
 pytestmark = pytest.mark.timeout(300)
 
 NOW = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
-
-
-def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
-    assert result.returncode == 0, result.stderr
-    return result
-
-
-def one_line(result: subprocess.CompletedProcess[str]) -> str:
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    return lines[0]
 
 
 # --- the ? dialect and secrets ----------------------------------------------------------------------
@@ -194,7 +183,7 @@ def test_db_copy_moves_everything_and_the_evidence_verifies_on_the_copy(
 
     # Not into a database that holds cases, unless told.
     refused = run_cli("db", "copy", "--to", pg_url)
-    assert refused.returncode == 2 and "is not empty (4 cases" in one_line(refused)
+    assert "is not empty (4 cases" in one_line_error(refused, 2)
     again = json.loads(ok(run_cli("db", "copy", "--to", pg_url, "--force", "--json")).stdout)
     assert again["rows"]["cases"] == 0 and again["verified"] == 2
 
@@ -211,9 +200,7 @@ def test_db_copy_moves_everything_and_the_evidence_verifies_on_the_copy(
     ],
 )
 def test_a_bad_url_is_one_line_exit_2_without_the_password(run_cli: RunCli, url: str, message: str) -> None:
-    result = run_cli("list", env={"REMINDER_STORE__URL": url})
-    assert result.returncode == 2
-    line = one_line(result)
+    line = one_line_error(run_cli("list", env={"REMINDER_STORE__URL": url}), 2)
     assert message in line and "hunter2" not in line
 
 
@@ -225,9 +212,7 @@ def test_an_unreachable_server_is_one_line_exit_1_without_the_password(run_cli: 
         port = s.getsockname()[1]  # nothing listens there once closed
     url = f"postgresql://reminder:hunter2@127.0.0.1:{port}/reminder"
     for args in (["list"], ["list", "--json"], ["status", "--json"]):
-        result = run_cli(*args, env={"REMINDER_STORE__URL": url})
-        assert result.returncode == 1, result.stderr
-        line = one_line(result)
+        line = one_line_error(run_cli(*args, env={"REMINDER_STORE__URL": url}), 1)
         assert "hunter2" not in line and "127.0.0.1" in line and "cannot connect" in line, line
 
 
@@ -254,7 +239,7 @@ def test_the_password_comes_from_password_env_or_file_and_is_never_shown(
     tmp_env.write_config(f'[store]\nurl = "{url}"\npassword_env = "DB_PASSWORD"\n')
     assert len(json.loads(ok(run_cli("list", "--json", env={"DB_PASSWORD": "hunter2"})).stdout)) == 1
     missing = run_cli("list")
-    assert missing.returncode == 2 and "$DB_PASSWORD is not set" in one_line(missing)
+    assert "$DB_PASSWORD is not set" in one_line_error(missing, 2)
     # Written into the URL (not advised), it is still never shown.
     inline = url.replace("alice@", "alice:hunter2@")
     tmp_env.write_config(f'[store]\nurl = "{inline}"\n')
