@@ -727,7 +727,7 @@ def service_status(as_json: bool) -> None:
 # --- check, config) ---------------------------------------------------------------------------------
 
 if TYPE_CHECKING:
-    from .api import CaseLine, CaseView
+    from .api import CaseView
     from .dates import Moment
     from .store import Store
 
@@ -1115,6 +1115,7 @@ def list_command(ctx: click.Context, status: str, due_before: date | None, as_js
       reminder list --status all --due-before 2026-04-01 --json
     """
     from . import api
+    from .case_table import cases_table
     from .paths import store_path_fast
 
     # For scripts, only the store's path is read from the config (validating it all would cost
@@ -1135,68 +1136,7 @@ def list_command(ctx: click.Context, status: str, due_before: date | None, as_js
         else:
             click.echo(_("No cases. Add one with 'reminder add'."))
         return
-    _cases_table(lines)
-
-
-def _cases_table(cases: Sequence[CaseLine]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    from .fast_table import table_lines
-
-    console = Console(soft_wrap=False)
-    # Titles are what people scan for: at 80 columns the window's opening goes into "Left"
-    # ("opens in 3 days") instead of a column of its own, which would leave titles 5 wide.
-    with_opens = console.width >= 110
-    columns = [("ID", pgettext("column", "ID")), ("Title", pgettext("column", "Title"))]
-    columns.append(("Organisation", pgettext("column", "Organisation")))
-    if with_opens:
-        columns.append(("Opens", pgettext("column", "Opens")))
-    columns += [("Deadline", pgettext("column", "Deadline")), ("Left", pgettext("column", "Left"))]
-
-    def make_table() -> Table:
-        table = Table(show_edge=False, pad_edge=False)
-        for name, header in columns:
-            table.add_column(
-                header, no_wrap=name not in ("Title", "Organisation"), ratio=2 if name == "Title" else None
-            )
-        return table
-
-    rows = []
-    for c in cases:
-        opens = [] if not with_opens else ["" if c.opens is None else format_date(c.opens, style="compact")]
-        deadline = "" if c.deadline is None else format_date(c.deadline, style="compact")
-        deadline += "?" if c.tentative else ""
-        # A title is shown as typed, with neither rich markup nor control characters (Text, not str).
-        rows.append([c.id, _t(c.title), _t(c.organisation), *opens, deadline, _left_text(c)])
-    str_columns = frozenset(
-        i for i, (name, _h) in enumerate(columns) if name not in ("Title", "Organisation")
-    )
-    lines = table_lines(console, make_table, rows, str_columns)
-    if lines is not None:
-        click.echo("\n".join(lines))
-    else:
-        table = make_table()
-        for row in rows:
-            table.add_row(*(cell if i in str_columns else Text(cell) for i, cell in enumerate(row)))
-        console.print(table)
-    if any(c.tentative for c in cases):
-        console.print(
-            _("? tentative: counts across a holiday not yet announced ('reminder show ID' says which)")
-        )
-
-
-def _left_text(line: CaseLine) -> str:
-    """The list's "Left" column: closed, before the window opens, or the days to the deadline."""
-    if line.status == "closed":
-        return case_status("closed")
-    if line.opens is not None and line.today < line.opens:
-        days = (line.opens - line.today).days
-        return (
-            _("opens tomorrow") if days == 1 else ngettext("opens in %(n)d day", "opens in %(n)d days", days)
-        )
-    return days_left_text(line.days_left)
+    sys.stdout.write(cases_table(lines))
 
 
 @cli.command("show")

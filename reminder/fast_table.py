@@ -1,128 +1,233 @@
-"""What ``rich`` prints for a table of plain one-line cells, without its work per cell.
+"""What ``rich`` prints for a table of plain one-line cells, without importing rich.
 
 rich lays a table out in two passes over every cell (measure, then render through
 padding, segments and line splitting): about 0.2 ms a cell, seconds for ``reminder list``
-over 10,000 cases. For a table printed without colours (not a terminal, ``NO_COLOR``…),
-whose cells are printable one-line text, most of that work changes nothing: each row is
-its cells padded to the column widths and joined by the box's bar. So :func:`table_lines`
-asks rich for the column widths only (its own algorithm, over a table that measures the
-same: per column the cell with the widest text and the cell with the widest word), writes
-the rows that fit their columns itself, and lets rich render any row that wraps, with
-the same widths. It answers None when the table needs rich whole (colours, markup).
+over 10,000 cases, and importing ``rich.console`` alone costs more than the rest of the
+command. For the tables ``reminder list`` prints — rich's defaults (``HEAVY_HEAD`` box,
+padding ``(0, 1)``, header shown in the theme's bold) with ``show_edge=False`` and
+``pad_edge=False``, left-justified columns without fixed widths, printable one-line
+cells — that work reduces to a little arithmetic per column: :func:`column_widths` is
+rich's width algorithm over each column's widest text and widest word, and
+:func:`table_lines` writes the header (with the SGR codes rich emits when colours are on)
+and every row whose cells fit their columns. A row with a cell that wraps or is cut is
+the one thing left to rich (:func:`rich_row`; its word wrap is not ported), and callers
+give the whole table to rich where :func:`table_lines` answers None (a header that wraps).
+
+Ported from rich 15 (MIT licence, copyright Will McGugan): ``Table._calculate_column_widths``,
+``Table._collapse_widths``, ``Table._measure_column`` with ``Measurement.get``,
+``Padding.__rich_measure__`` and ``Text.__rich_measure__``, and ``_ratio.ratio_reduce`` —
+only the branches these tables take (no ``expand``, ``width``, ``min_width`` or ratios,
+which rich reads only when expanding). ``tests/test_fast_table.py`` holds the output equal
+to rich's own on random tables, with and without colours, at widths 40 to 200, with CJK.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
-if TYPE_CHECKING:
+__all__ = ["BOLD", "RESET", "cell_len", "column_widths", "content_widths", "rich_row", "table_text"]
+
+# rich.box.HEAVY_HEAD's characters for the header, the line under it and the body.
+HEAD_VERTICAL = "┃"
+HEAD_ROW_HORIZONTAL = "━"
+HEAD_ROW_CROSS = "╇"
+MID_VERTICAL = "│"
+
+BOLD = "\x1b[1m"  # the theme's "table.header" (bold) in every colour system, NO_COLOR included
+RESET = "\x1b[0m"
+
+
+def cell_len(text: str) -> int:
+    """The cells ``text`` takes on a terminal, as rich counts them (printable text)."""
+    if text.isascii():
+        return len(text)
+    from rich.cells import cell_len as rich_cell_len  # its table of wide and zero-width characters
+
+    return rich_cell_len(text)
+
+
+def _padding(index: int, ncols: int) -> tuple[int, int]:
+    """A column's (left, right) padding: (0, 1) inside, none at the table's edges (pad_edge=False)."""
+    return (0 if index == 0 else 1, 0 if index == ncols - 1 else 1)
+
+
+def _measure(widest_word: int, widest: int, padding: int, max_width: int) -> tuple[int, int]:
+    """A column's (minimum, maximum) width at ``max_width``, padding included, from its
+    widest word and widest text: rich's Measurement of each padded cell, then of the column."""
+    if max_width < 1:
+        return (0, 0)
+    if max_width - padding < 1:
+        return (max_width, max_width)
+    low, high = min(widest_word, max_width), min(widest, max_width)
+    if high < 1:
+        low = high = 0
+    return (min(low + padding, max_width), min(high + padding, max_width))
+
+
+def _ratio_reduce(total: int, ratios: list[int], maximums: list[int], values: list[int]) -> list[int]:
+    """rich's ``_ratio.ratio_reduce``: take ``total`` from ``values`` in proportion to ``ratios``."""
+    ratios = [ratio if maximum else 0 for ratio, maximum in zip(ratios, maximums, strict=True)]
+    total_ratio = sum(ratios)
+    if not total_ratio:
+        return values[:]
+    total_remaining = total
+    result: list[int] = []
+    for ratio, maximum, value in zip(ratios, maximums, values, strict=True):
+        if ratio and total_ratio > 0:
+            distributed = min(maximum, round(ratio * total_remaining / total_ratio))
+            result.append(value - distributed)
+            total_remaining -= distributed
+            total_ratio -= ratio
+        else:
+            result.append(value)
+    return result
+
+
+def _collapse(widths: list[int], wrapable: Sequence[bool], max_width: int) -> list[int]:
+    """rich's ``Table._collapse_widths``: narrow the widest wrapable columns first."""
+    total_width = sum(widths)
+    excess_width = total_width - max_width
+    if any(wrapable):
+        while total_width and excess_width > 0:
+            max_column = max(width for width, wrap in zip(widths, wrapable, strict=True) if wrap)
+            second_max_column = max(
+                width if wrap and width != max_column else 0
+                for width, wrap in zip(widths, wrapable, strict=True)
+            )
+            column_difference = max_column - second_max_column
+            ratios = [
+                1 if (width == max_column and wrap) else 0
+                for width, wrap in zip(widths, wrapable, strict=True)
+            ]
+            if not any(ratios) or not column_difference:
+                break
+            max_reduce = [min(excess_width, column_difference)] * len(widths)
+            widths = _ratio_reduce(excess_width, ratios, max_reduce, widths)
+            total_width = sum(widths)
+            excess_width = total_width - max_width
+    return widths
+
+
+def column_widths(
+    widest_words: Sequence[int], widest: Sequence[int], wrapable: Sequence[bool], console_width: int
+) -> list[int]:
+    """Each column's width, padding included, as rich lays the table out at ``console_width``.
+
+    ``widest_words[i]`` and ``widest[i]`` are the cell counts of column i's longest word and
+    longest text (header included; a cell without words counts whole as its own word),
+    ``wrapable[i]`` whether the column may wrap (not ``no_wrap``).
+    """
+    ncols = len(widest)
+    pads = [sum(_padding(i, ncols)) for i in range(ncols)]
+    max_width = console_width - (ncols - 1)  # the bars between columns
+    ranges = [_measure(widest_words[i], widest[i], pads[i], max_width) for i in range(ncols)]
+    widths = [high or 1 for _low, high in ranges]
+    table_width = sum(widths)
+    if table_width > max_width:
+        widths = _collapse(widths, wrapable, max_width)
+        table_width = sum(widths)
+        if table_width > max_width:  # rich's last resort: narrow every column alike
+            widths = _ratio_reduce(table_width - max_width, [1] * ncols, widths, widths)
+        widths = [_measure(widest_words[i], widest[i], pads[i], widths[i])[1] for i in range(ncols)]
+    return widths
+
+
+def content_widths(widths: Sequence[int]) -> list[int]:
+    """The text's width in each column: its width less its padding."""
+    return [w - sum(_padding(i, len(widths))) for i, w in enumerate(widths)]
+
+
+def table_text(
+    headers: Sequence[str],
+    columns: Sequence[Sequence[str]],
+    wrapable: Sequence[bool],
+    console_width: int,
+    *,
+    styled: bool,
+) -> str | None:
+    """The table's lines as rich prints them at ``console_width`` (each ending in a newline),
+    the header in bold when ``styled`` (a terminal with colours); None when a header wraps.
+
+    ``columns`` holds each column's body cells, all columns of the same length. Cells must be
+    printable text (``str.isprintable``) that rich reads literally (no markup).
+    """
+    ncols = len(headers)
+    nrows = len(columns[0]) if columns else 0
+    lens: list[list[int] | None] = []  # each column's cell widths; None: len() of every cell
+    head_lens = [cell_len(h) for h in headers]
+    widest = list(head_lens)
+    widest_words = [max(map(cell_len, h.split()), default=n) for h, n in zip(headers, head_lens, strict=True)]
+    for i, cells in enumerate(columns):
+        joined = " ".join(cells)
+        ascii_only = joined.isascii()
+        if ascii_only:
+            lens.append(None)
+            widest[i] = max(widest[i], max(map(len, cells), default=0))
+        else:
+            known = {c: cell_len(c) for c in set(cells)}
+            column_lens = [known[c] for c in cells]
+            lens.append(column_lens)
+            widest[i] = max(widest[i], max(column_lens, default=0))
+        # The longest word stands for the cell that holds it (printable text has no
+        # whitespace but " "); a cell of spaces only measures whole, as its own word.
+        words = set(joined.split())
+        longest = max(map(len, words) if ascii_only else map(cell_len, words), default=0)
+        if " " * (longest + 1) in joined:
+            longest = max(longest, max((len(c) for c in cells if c.isspace()), default=0))
+        widest_words[i] = max(widest_words[i], longest)
+    widths = column_widths(widest_words, widest, wrapable, console_width)
+    content = content_widths(widths)
+    if any(n > content[i] for i, n in enumerate(head_lens)):
+        return None
+    padded: list[list[str]] = []
+    too_wide: set[int] = set()  # the rows with a cell wider than its column
+    for i, cells in enumerate(columns):
+        width = content[i]
+        measured = lens[i]
+        if measured is None:
+            padded.append([c.ljust(width) for c in cells])
+            if widest[i] > width:
+                too_wide.update(r for r, c in enumerate(cells) if len(c) > width)
+        else:
+            padded.append([c + " " * (width - n) for c, n in zip(cells, measured, strict=True)])
+            if widest[i] > width:
+                too_wide.update(r for r, n in enumerate(measured) if n > width)
+    if styled:
+        head = HEAD_VERTICAL.join(
+            (f"{BOLD} {RESET}" if i else "")
+            + f"{BOLD}{h}{' ' * (content[i] - n)}{RESET}"
+            + (f"{BOLD} {RESET}" if i < ncols - 1 else "")
+            for i, (h, n) in enumerate(zip(headers, head_lens, strict=True))
+        )
+    else:
+        head = f" {HEAD_VERTICAL} ".join(
+            h + " " * (content[i] - n) for i, (h, n) in enumerate(zip(headers, head_lens, strict=True))
+        )
+    rule = HEAD_ROW_CROSS.join(HEAD_ROW_HORIZONTAL * w for w in widths)
+    body = list(map(f" {MID_VERTICAL} ".join, zip(*padded, strict=True))) if nrows else []
+    for r in sorted(too_wide):
+        body[r] = "\n".join(rich_row([cells[r] for cells in columns], wrapable, content, console_width))
+    return "\n".join([head, rule, *body]) + "\n"
+
+
+def rich_row(
+    row: Sequence[str], wrapable: Sequence[bool], content: Sequence[int], console_width: int
+) -> list[str]:
+    """One body row as rich renders it with these content widths (a cell that wraps or is cut).
+
+    Body cells carry no style, so the lines are the same with colours on or off. rich's
+    word wrap and cropping are not ported: this is the one place the table imports rich.
+    """
+    from rich.box import HEAVY_HEAD
     from rich.console import Console
     from rich.table import Table
-
-__all__ = ["table_lines"]
-
-_MARKUP = ("[", ":")  # what console.render_str would read as markup or an emoji code in a str cell
-
-
-def table_lines(
-    console: Console,
-    make_table: Callable[[], Table],
-    rows: Sequence[Sequence[str]],
-    str_columns: frozenset[int] = frozenset(),
-) -> list[str] | None:
-    """The lines ``console.print(table)`` prints for ``make_table()`` (its columns and headers,
-    no rows) with ``rows`` added — as ``Text``, except the columns in ``str_columns``, added
-    as ``str`` — or None when that takes rich itself."""
-    from rich.cells import cell_len
     from rich.text import Text
 
-    table = make_table()
-    if console.options.ascii_only or console.legacy_windows:
-        return None  # rich substitutes the box's characters
-    if console.color_system is not None or table.box is None or table.show_edge or table.show_lines:
-        return None
-    if (
-        table.title
-        or table.caption
-        or table.show_footer
-        or table.expand
-        or table.width is not None
-        or table.collapse_padding
-    ):
-        return None
-    ncols = len(table.columns)
-    headers = [str(c.header) for c in table.columns]
-    if not table.show_header or any(c.justify != "left" or c.width is not None for c in table.columns):
-        return None
-    all_rows = [headers, *rows]
-    if any(len(row) != ncols for row in all_rows):
-        return None
-
-    widest: list[str] = []
-    widest_word: list[str] = []
-    columns: list[list[int]] = []  # each column's cell widths, header first
-    for i in range(ncols):
-        cells = [row[i] for row in all_rows]
-        joined = " ".join(cells)
-        if not joined.isprintable() or (i in str_columns and any(m in joined for m in _MARKUP)):
-            return None
-        lens = [len(c) if c.isascii() else cell_len(c) for c in cells]
-        columns.append(lens)
-        widest.append(cells[max(range(len(cells)), key=lens.__getitem__)])
-        # The longest word stands for the cell that holds it: rich measures a cell's minimum
-        # as its longest word (printable text has no whitespace but " ").
-        words = joined.split()
-        word_lens = [len(w) for w in words] if joined.isascii() else [cell_len(w) for w in words]
-        widest_word.append(words[max(range(len(words)), key=word_lens.__getitem__)] if words else "")
-    lengths = [list(row_lens) for row_lens in zip(*columns, strict=True)]
-    # A table that measures as the whole one: rich's own widths for it.
-    probe = make_table()
-    probe.add_row(*(Text(cell) for cell in widest))
-    probe.add_row(*(Text(cell) for cell in widest_word))
-    options = console.options
-    widths = probe._calculate_column_widths(
-        console, options.update_width(options.max_width - probe._extra_width)
-    )
-    pads = []
-    for i in range(ncols):
-        left = 0 if i == 0 else table.padding[3]
-        right = 0 if i == ncols - 1 else table.padding[1]
-        pads.append((left, right))
-    content = [w - left - right for w, (left, right) in zip(widths, pads, strict=True)]
-    if any(n > content[i] for i, n in enumerate(lengths[0])):
-        return None  # a header that wraps
-    box = table.box
-
-    def line(cells: Sequence[str], lens: Sequence[int], bar: str) -> str:
-        return bar.join(
-            " " * left + cell + " " * (width - n + right)
-            for cell, n, width, (left, right) in zip(cells, lens, content, pads, strict=True)
-        )
-
-    out = [line(headers, lengths[0], box.head_vertical)]
-    out.append(box.head_row_cross.join(box.head_row_horizontal * w for w in widths))
-    for row, lens in zip(rows, lengths[1:], strict=True):
-        if all(n <= width for n, width in zip(lens, content, strict=True)):
-            out.append(line(row, lens, box.mid_vertical))
-        else:
-            out += _rich_row(console, table, row, content, str_columns)
-    return out
-
-
-def _rich_row(
-    console: Console, like: Table, row: Sequence[str], content: Sequence[int], str_columns: frozenset[int]
-) -> list[str]:
-    """One row as rich renders it in ``like`` with these content widths (a cell that wraps)."""
-    from rich.table import Table
-    from rich.text import Text
-
-    one = Table(
-        show_header=False, show_edge=False, pad_edge=like.pad_edge, box=like.box, padding=like.padding
-    )
-    for column, width in zip(like.columns, content, strict=True):
-        one.add_column(width=width, no_wrap=column.no_wrap, overflow=column.overflow)
-    one.add_row(*(cell if i in str_columns else Text(cell) for i, cell in enumerate(row)))
+    one = Table(show_header=False, show_edge=False, pad_edge=False, box=HEAVY_HEAD)
+    for wrap, width in zip(wrapable, content, strict=True):
+        one.add_column(width=width, no_wrap=not wrap)
+    one.add_row(*(Text(cell) for cell in row))
+    console = Console(width=console_width, color_system=None, soft_wrap=False)
     with console.capture() as capture:
         console.print(one)
     return capture.get().split("\n")[:-1]
