@@ -696,11 +696,18 @@ class Store:
         costs more than writing the table.
         """
         where, params = status_filter(status, due_before)
+        select = (
+            "SELECT id, title, organisation, status, timezone, opens, deadline, tentative FROM cases WHERE "
+        )
+        condition = where.removeprefix(" WHERE ")
+        # Two queries rather than ORDER BY deadline IS NULL: each then reads in index order, unsorted.
+        dated = " AND ".join(filter(None, [condition, "deadline IS NOT NULL"]))
         rows: list[tuple[str, str, str, str, str, str | None, str | None, int | None]] = self.conn.execute(
-            "SELECT id, title, organisation, status, timezone, opens, deadline, tentative"
-            f" FROM cases{where} ORDER BY deadline IS NULL, deadline, id",
-            params,
+            f"{select}{dated} ORDER BY deadline, id", params
         ).fetchall()
+        if due_before is None:  # undated cases sort last, and no deadline is "before" anything
+            undated = " AND ".join(filter(None, [condition, "deadline IS NULL"]))
+            rows += self.conn.execute(f"{select}{undated} ORDER BY id", params).fetchall()
         return rows
 
     def case_batch(
