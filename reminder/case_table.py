@@ -16,7 +16,9 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Callable, Hashable
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from .cli_labels import case_status, days_left_text
 from .i18n import _, format_date, ngettext, pgettext
@@ -113,13 +115,6 @@ def left_text(line: CaseLine) -> str:
     return days_left_text(line.days_left)
 
 
-def _compact(d: date | None, cache: dict[date | None, str]) -> str:
-    text = cache.get(d)
-    if text is None:
-        text = cache[d] = "" if d is None else format_date(d, style="compact")
-    return text
-
-
 def cases_table(cases: Sequence[CaseLine]) -> str:
     """``reminder list``'s table (and its footnote on tentative deadlines), as text to write."""
     from .fast_paragraph import paragraph, plain_enough
@@ -132,24 +127,24 @@ def cases_table(cases: Sequence[CaseLine]) -> str:
     with_opens = width >= 110
     names = ["ID", "Title", "Organisation", *(["Opens"] if with_opens else []), "Deadline", "Left"]
     headers = [_header(name) for name in names]
-    dates: dict[date | None, str] = {}
-    lefts: dict[tuple[str, date | None, date | None, date], str] = {}
-    ids, titles, organisations, opens, deadlines, left = [], [], [], [], [], []
-    for c in cases:
-        ids.append(c.id)
-        # A title is shown as typed, with neither rich markup nor control characters.
-        titles.append(escape_controls(c.title))
-        organisations.append(escape_controls(c.organisation))
-        if with_opens:
-            opens.append(_compact(c.opens, dates))
-        deadline = _compact(c.deadline, dates)
-        deadlines.append(deadline + "?" if c.tentative else deadline)
-        key = (c.status, c.opens, c.deadline, c.today)
-        text = lefts.get(key)
-        if text is None:
-            text = lefts[key] = left_text(c)
-        left.append(text)
-    columns = [ids, titles, organisations, *([opens] if with_opens else []), deadlines, left]
+
+    # Column by column, and each distinct date or days-left value written once: per case
+    # that is a few list and dict look-ups in C.
+    def column(*fields: str) -> list[Any]:
+        return list(map(attrgetter(*fields), cases))
+
+    def compact(d: date | None) -> str:
+        return "" if d is None else format_date(d, style="compact")
+
+    columns = [column("id"), _shown(column("title")), _shown(column("organisation"))]
+    if with_opens:
+        columns.append(_each(column("opens"), compact))
+    columns.append(
+        _each(column("deadline", "tentative"), lambda key: compact(key[0]) + ("?" if key[1] else ""))
+    )
+    left_keys = column("status", "opens", "deadline", "today")
+    by_key = dict(zip(left_keys, cases, strict=True))
+    columns.append(_each(left_keys, lambda key: left_text(by_key[key])))
     wrapable = [name in ("Title", "Organisation") for name in names]
     # Title and Organisation are rich Text, read literally; the other cells were str, which
     # rich reads as markup (and emoji codes): those are left to rich.
@@ -163,18 +158,33 @@ def cases_table(cases: Sequence[CaseLine]) -> str:
     )
     footnote = (
         _("? tentative: counts across a holiday not yet announced ('reminder show ID' says which)")
-        if any(c.tentative for c in cases)
+        if any(column("tentative"))
         else None
     )
     text = None
     if setup is not None and literal and (footnote is None or plain_enough(footnote)):
         text = table_text(headers, columns, wrapable, width, styled=setup.color_system is not None)
-    if text is None:
+    if text is None or setup is None:
         return _rich_table(headers, columns, wrapable, footnote)
     if footnote is not None:
-        styled = setup is not None and setup.color_system is not None
-        text += paragraph(footnote, width, styled=styled, colours=setup is not None and not setup.no_color)
+        text += paragraph(footnote, width, styled=setup.color_system is not None, colours=not setup.no_color)
     return text
+
+
+def _shown(texts: list[str]) -> list[str]:
+    """Text typed by the user, as the table shows it: control characters escaped (rarely any)."""
+    if "".join(texts).isprintable():
+        return texts
+    return [escape_controls(t) for t in texts]
+
+
+_K = TypeVar("_K", bound=Hashable)
+
+
+def _each(keys: list[_K], write: Callable[[_K], str]) -> list[str]:
+    """``write(key)`` for each key, called once per distinct key."""
+    written = {key: write(key) for key in set(keys)}
+    return list(map(written.__getitem__, keys))
 
 
 def _header(name: str) -> str:

@@ -154,9 +154,8 @@ def _highlight(text: str) -> list[Span]:
     return spans
 
 
-def _lines(text: str, width: int) -> Iterator[tuple[str, list[Span]]]:
+def _lines(text: str, width: int, spans: list[Span]) -> Iterator[tuple[str, list[Span]]]:
     """``Text.wrap`` at ``width`` (justify "default", overflow "fold"): each line with its spans."""
-    spans = _highlight(text)
     offsets = [0, *_divide_line(text, width), len(text)]
     for start, end in pairwise(offsets):
         line = text[start:end]
@@ -227,6 +226,8 @@ def paragraph(text: str, width: int, *, styled: bool, colours: bool = True) -> s
     """``text`` as ``Console(width=width).print(text)`` writes it, ending in a newline: wrapped,
     and highlighted when ``styled`` (a terminal), without colours where ``colours`` is false
     (``NO_COLOR``: bold and italic stay). ``text`` must be :func:`plain_enough`."""
+    if not styled:  # rich highlights only what it writes with escape codes
+        return "".join(line + "\n" for line, _spans in _lines(text, width, []))
     return "".join(
-        (_render(line, spans, colours) if styled else line) + "\n" for line, spans in _lines(text, width)
+        _render(line, spans, colours) + "\n" for line, spans in _lines(text, width, _highlight(text))
     )

@@ -7,7 +7,7 @@ command. For the tables ``reminder list`` prints — rich's defaults (``HEAVY_HE
 padding ``(0, 1)``, header shown in the theme's bold) with ``show_edge=False`` and
 ``pad_edge=False``, left-justified columns without fixed widths, printable one-line
 cells — that work reduces to a little arithmetic per column: :func:`column_widths` is
-rich's width algorithm over each column's widest text and widest word, and
+rich's width algorithm over each column's widest text, and
 :func:`table_lines` writes the header (with the SGR codes rich emits when colours are on)
 and every row whose cells fit their columns. A row with a cell that wraps or is cut is
 the one thing left to rich (:func:`rich_row`; its word wrap is not ported), and callers
@@ -24,6 +24,7 @@ to rich's own on random tables, with and without colours, at widths 40 to 200, w
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import repeat
 
 __all__ = ["BOLD", "RESET", "cell_len", "column_widths", "content_widths", "rich_row", "table_text"]
 
@@ -51,17 +52,15 @@ def _padding(index: int, ncols: int) -> tuple[int, int]:
     return (0 if index == 0 else 1, 0 if index == ncols - 1 else 1)
 
 
-def _measure(widest_word: int, widest: int, padding: int, max_width: int) -> tuple[int, int]:
-    """A column's (minimum, maximum) width at ``max_width``, padding included, from its
-    widest word and widest text: rich's Measurement of each padded cell, then of the column."""
+def _maximum(widest: int, padding: int, max_width: int) -> int:
+    """A column's maximum width at ``max_width``, padding included, from its widest text:
+    rich's Measurement of each padded cell, then of the column. (Its minimum, the widest
+    word, is read only when a table expands to fill the console, which these never do.)"""
     if max_width < 1:
-        return (0, 0)
+        return 0
     if max_width - padding < 1:
-        return (max_width, max_width)
-    low, high = min(widest_word, max_width), min(widest, max_width)
-    if high < 1:
-        low = high = 0
-    return (min(low + padding, max_width), min(high + padding, max_width))
+        return max_width
+    return min(min(widest, max_width) + padding, max_width)
 
 
 def _ratio_reduce(total: int, ratios: list[int], maximums: list[int], values: list[int]) -> list[int]:
@@ -108,27 +107,23 @@ def _collapse(widths: list[int], wrapable: Sequence[bool], max_width: int) -> li
     return widths
 
 
-def column_widths(
-    widest_words: Sequence[int], widest: Sequence[int], wrapable: Sequence[bool], console_width: int
-) -> list[int]:
+def column_widths(widest: Sequence[int], wrapable: Sequence[bool], console_width: int) -> list[int]:
     """Each column's width, padding included, as rich lays the table out at ``console_width``.
 
-    ``widest_words[i]`` and ``widest[i]`` are the cell counts of column i's longest word and
-    longest text (header included; a cell without words counts whole as its own word),
+    ``widest[i]`` is the cell count of column i's widest text (header included),
     ``wrapable[i]`` whether the column may wrap (not ``no_wrap``).
     """
     ncols = len(widest)
     pads = [sum(_padding(i, ncols)) for i in range(ncols)]
     max_width = console_width - (ncols - 1)  # the bars between columns
-    ranges = [_measure(widest_words[i], widest[i], pads[i], max_width) for i in range(ncols)]
-    widths = [high or 1 for _low, high in ranges]
+    widths = [_maximum(widest[i], pads[i], max_width) or 1 for i in range(ncols)]
     table_width = sum(widths)
     if table_width > max_width:
         widths = _collapse(widths, wrapable, max_width)
         table_width = sum(widths)
         if table_width > max_width:  # rich's last resort: narrow every column alike
             widths = _ratio_reduce(table_width - max_width, [1] * ncols, widths, widths)
-        widths = [_measure(widest_words[i], widest[i], pads[i], widths[i])[1] for i in range(ncols)]
+        widths = [_maximum(widest[i], pads[i], widths[i]) for i in range(ncols)]
     return widths
 
 
@@ -156,11 +151,8 @@ def table_text(
     lens: list[list[int] | None] = []  # each column's cell widths; None: len() of every cell
     head_lens = [cell_len(h) for h in headers]
     widest = list(head_lens)
-    widest_words = [max(map(cell_len, h.split()), default=n) for h, n in zip(headers, head_lens, strict=True)]
     for i, cells in enumerate(columns):
-        joined = " ".join(cells)
-        ascii_only = joined.isascii()
-        if ascii_only:
+        if "".join(cells).isascii():
             lens.append(None)
             widest[i] = max(widest[i], max(map(len, cells), default=0))
         else:
@@ -168,14 +160,7 @@ def table_text(
             column_lens = [known[c] for c in cells]
             lens.append(column_lens)
             widest[i] = max(widest[i], max(column_lens, default=0))
-        # The longest word stands for the cell that holds it (printable text has no
-        # whitespace but " "); a cell of spaces only measures whole, as its own word.
-        words = set(joined.split())
-        longest = max(map(len, words) if ascii_only else map(cell_len, words), default=0)
-        if " " * (longest + 1) in joined:
-            longest = max(longest, max((len(c) for c in cells if c.isspace()), default=0))
-        widest_words[i] = max(widest_words[i], longest)
-    widths = column_widths(widest_words, widest, wrapable, console_width)
+    widths = column_widths(widest, wrapable, console_width)
     content = content_widths(widths)
     if any(n > content[i] for i, n in enumerate(head_lens)):
         return None
@@ -185,7 +170,7 @@ def table_text(
         width = content[i]
         measured = lens[i]
         if measured is None:
-            padded.append([c.ljust(width) for c in cells])
+            padded.append(list(map(str.ljust, cells, repeat(width, len(cells)))))
             if widest[i] > width:
                 too_wide.update(r for r, c in enumerate(cells) if len(c) > width)
         else:
