@@ -1,4 +1,10 @@
-"""fast_table.table_lines prints what rich prints for the same table, or leaves it to rich."""
+"""fast_table.table_text prints what rich prints for the same table, or leaves it to rich.
+
+Random tables, each compared byte for byte with rich's own rendering: without colours (a
+pipe), and on a terminal with colours (the header's bold), at widths 40 to 200, with CJK
+cells and headers, cells that wrap or are cut (the rows left to rich) and headers that wrap
+(the tables left to rich).
+"""
 
 from __future__ import annotations
 
@@ -10,69 +16,93 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from reminder.fast_table import table_lines
+from reminder.fast_table import column_widths, table_text
 
 WORDS = [
     "Cancel", "roaming", "eSIM", "退款申请", "Batelco", "Ministry of Interior", "x" * 40, "Ünïcödé",
     "a", "bb", "中文标题很长很长很长很长很长很长", "refund-request-number-12345678901234567890",
+    "日本語テキスト", "ｆｕｌｌｗｉｄｔｈ", "e\u0301", "   ", "",
 ]  # fmt: skip
-LEFT = ["3 days left", "opens in 12 days", "还剩 3 天", "overdue by 4 days", "closed"]
+LEFT = ["3 days left", "opens in 12 days", "还剩 3 天", "overdue by 4 days", "closed", "已逾期 300 天", "—"]
+HEADERS = {
+    "en": ["ID", "Title", "Organisation", "Opens", "Deadline", "Left"],
+    "zh": ["编号", "标题", "机构", "开始", "截止日期", "剩余"],
+}
+MODES = {
+    "pipe": {"color_system": None},
+    "standard": {"force_terminal": True, "color_system": "standard"},
+    "truecolor": {"force_terminal": True, "color_system": "truecolor"},
+    "no_color": {"force_terminal": True, "color_system": "256", "no_color": True},
+}
 
 
 def _case(rng: random.Random) -> tuple[int, list[str], list[list[str]]]:
-    width = rng.choice([50, 60, 80, 100, 120, 200])
-    columns = ["ID", "Title", "Organisation", *(["Opens"] if width >= 110 else []), "Deadline", "Left"]
+    width = rng.choice([40, 41, 50, 60, 79, 80, 100, 109, 110, 120, 150, 200, rng.randint(40, 200)])
+    names = HEADERS[rng.choice(["en", "zh"])]
+    with_opens = width >= 110
+    headers = [h for i, h in enumerate(names) if i != 3 or with_opens]
     rows = []
+    words = WORDS[: rng.choice([6, len(WORDS)])]  # some tables of short words, which fit whole
+    title_words, org_words = rng.choice([(2, 1), (8, 4)])
     for i in range(rng.choice([1, 2, 5, 30])):
-        title = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 8)))
-        org = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 4)))
-        opens = ["3 Mar"] if width >= 110 else []
-        rows.append(
-            [f"id{i:04d}", title, org, *opens, "2026-03-01" + rng.choice(["", "?"]), rng.choice(LEFT)]
-        )
-    return width, columns, rows
+        title = " ".join(rng.choice(words) for _ in range(rng.randint(1, title_words)))
+        org = " ".join(rng.choice(words) for _ in range(rng.randint(1, org_words)))
+        opens = [rng.choice(["Tue 2026-03-03", "", "2026年3月3日"])] if with_opens else []
+        deadline = rng.choice(["Thu 2026-03-01", "", "3月1日 周四"]) + rng.choice(["", "?"])
+        rows.append([f"id{i:04d}", title, org, *opens, deadline, rng.choice(LEFT)])
+    return width, headers, rows
 
 
-@pytest.mark.parametrize("seed", range(120))
-def test_the_lines_are_richs_own(seed: int) -> None:
-    width, columns, rows = _case(random.Random(seed))
-    str_columns = frozenset(i for i, c in enumerate(columns) if c not in ("Title", "Organisation"))
-
-    def make() -> Table:
-        table = Table(show_edge=False, pad_edge=False)
-        for c in columns:
-            table.add_column(c, no_wrap=c not in ("Title", "Organisation"), ratio=2 if c == "Title" else None)
-        return table
-
-    def console(out: io.StringIO) -> Console:
-        return Console(file=out, width=width, soft_wrap=False, color_system=None)
-
-    want = io.StringIO()
-    table = make()
+def _rich(width: int, mode: str, headers: list[str], rows: list[list[str]]) -> str:
+    """What reminder printed through rich: Title and Organisation as Text, the rest as str."""
+    table = Table(show_edge=False, pad_edge=False)
+    for i, header in enumerate(headers):
+        table.add_column(header, no_wrap=i not in (1, 2), ratio=2 if i == 1 else None)
     for row in rows:
-        table.add_row(*(c if i in str_columns else Text(c) for i, c in enumerate(row)))
-    console(want).print(table)
-    got = io.StringIO()
-    lines = table_lines(console(got), make, rows, str_columns)
-    if lines is None:  # left to rich: a header that would wrap
-        assert any(len(c) > 6 for c in columns) and width <= 80
+        table.add_row(*(Text(c) if i in (1, 2) else c for i, c in enumerate(row)))
+    console = Console(file=io.StringIO(), width=width, soft_wrap=False, **MODES[mode])  # type: ignore[arg-type]
+    with console.capture() as capture:
+        console.print(table)
+    return capture.get()
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("seed", range(120))
+def test_the_lines_are_richs_own(seed: int, mode: str) -> None:
+    width, headers, rows = _case(random.Random(seed))
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    wrapable = [i in (1, 2) for i in range(len(headers))]
+    want = _rich(width, mode, headers, rows)
+    got = table_text(headers, columns, wrapable, width, styled=mode != "pipe")
+    if got is None:  # left to rich: a header that wraps (or is cut), so not whole on the first line
+        assert not all(h in want.splitlines()[0] for h in headers)
         return
-    assert "\n".join(lines) + "\n" + got.getvalue() == want.getvalue()
+    assert got == want
 
 
-def test_colours_and_markup_are_left_to_rich() -> None:
-    def make() -> Table:
-        table = Table(show_edge=False, pad_edge=False)
-        table.add_column("ID")
-        table.add_column("Title")
-        return table
+def test_some_tables_leave_rows_and_headers_to_rich() -> None:
+    """The random tables do reach both of rich's remaining jobs."""
+    outcomes = set()
+    for seed in range(120):
+        width, headers, rows = _case(random.Random(seed))
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        wrapable = [i in (1, 2) for i in range(len(headers))]
+        widths = column_widths(
+            [max(len(c) for c in (h, *col)) for h, col in zip(headers, columns, strict=True)], wrapable, width
+        )
+        text = table_text(headers, columns, wrapable, width, styled=False)
+        outcomes.add("header wraps" if text is None else "fits")
+        if text is not None and len(text.splitlines()) > len(rows) + 2:
+            outcomes.add("a row wraps")
+        assert len(widths) == len(headers)
+    assert outcomes == {"header wraps", "fits", "a row wraps"}
 
-    assert table_lines(Console(file=io.StringIO(), color_system="truecolor"), make, [["a", "b"]]) is None
-    plain = Console(file=io.StringIO(), color_system=None, width=80)
-    assert table_lines(plain, make, [["[bold]a", "b"]], frozenset({0})) is None
-    assert table_lines(plain, make, [["a", "tab\there"]]) is None
-    assert table_lines(plain, make, [["[bold]a", "b"]]) == [
-        "ID      ┃ Title",
-        "━━━━━━━━╇━━━━━━",
-        "[bold]a │ b    ",
-    ]
+
+def test_the_header_is_bold_on_a_terminal() -> None:
+    text = table_text(["ID", "Title"], [["a"], ["b"]], [False, True], 80, styled=True)
+    assert (
+        text == "\x1b[1mID\x1b[0m\x1b[1m \x1b[0m┃\x1b[1m \x1b[0m\x1b[1mTitle\x1b[0m\n━━━╇━━━━━━\na  │ b    \n"
+    )
+    assert table_text(["ID", "Title"], [["a"], ["b"]], [False, True], 80, styled=False) == (
+        "ID ┃ Title\n━━━╇━━━━━━\na  │ b    \n"
+    )

@@ -1,0 +1,105 @@
+"""case_table: what rich's Console would find in the environment, and the whole list as rich printed it.
+
+Each test holds the fast path equal to rich itself: ``console_setup`` to ``rich.console.Console``
+under the same environment, and ``cases_table`` to its own rich path (taken when
+``console_setup`` answers None) for random cases — tentative, closed, not yet open,
+undated, CJK and control characters in titles — in English and Chinese, piped and on
+terminals with and without colours, at several widths.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+import pytest
+from rich.console import Console
+
+from reminder import case_table
+from reminder.cases import CaseLine
+from reminder.i18n import using_language
+
+ENVIRONMENTS: list[dict[str, str]] = [
+    {},
+    {"COLUMNS": "100"},
+    {"COLUMNS": "120", "LINES": "40"},
+    {"FORCE_COLOR": "1"},
+    {"FORCE_COLOR": ""},
+    {"FORCE_COLOR": "1", "TERM": "xterm-256color"},
+    {"FORCE_COLOR": "1", "TERM": "xterm-kitty", "COLUMNS": "150"},
+    {"FORCE_COLOR": "1", "COLORTERM": "truecolor"},
+    {"FORCE_COLOR": "1", "COLORTERM": "24bit", "NO_COLOR": "1"},
+    {"FORCE_COLOR": "1", "TERM": "dumb", "COLUMNS": "120"},
+    {"FORCE_COLOR": "1", "TERM": "dumb", "COLUMNS": "120", "LINES": "30"},
+    {"FORCE_COLOR": "1", "TERM": "unknown"},
+    {"TTY_COMPATIBLE": "1", "COLUMNS": "60"},
+    {"TTY_COMPATIBLE": "0", "FORCE_COLOR": "1"},
+    {"NO_COLOR": "1", "COLUMNS": "abc"},
+    {"COLUMNS": "10"},
+]
+CONSOLE_VARIABLES = ("COLUMNS", "LINES", "FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR", "TERM", "COLORTERM")
+
+
+def _set(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    for name in CONSOLE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_console_is_what_rich_finds(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    _set(monkeypatch, env)
+    setup = case_table.console_setup()
+    console = Console(soft_wrap=False)
+    if setup is None:
+        assert console.width < 20
+        return
+    assert setup == (console.width, console.color_system, console.no_color)
+
+
+TITLES = [
+    "Cancel roaming eSIM",
+    "退款申请 中文标题很长很长很长",
+    "bell\x07 and\x1b[2J escape",
+    "x" * 50,
+    "a",
+    "Case 12",
+]
+
+
+def _lines(rng: random.Random, today: date) -> list[CaseLine]:
+    lines = []
+    for i in range(rng.choice([1, 3, 20, 60])):
+        kind = rng.choice(["open", "open", "tentative", "closed", "not yet", "undated"])
+        opens = today + timedelta(days=rng.choice([-20, -3, 1, 2, 9]) if kind == "not yet" else -10)
+        deadline = today + timedelta(days=rng.randint(-400, 400))
+        lines.append(
+            CaseLine(
+                f"c{i:05d}",
+                rng.choice(TITLES),
+                rng.choice(["Batelco", "电信管理局", "Ministry of Interior"]),
+                "closed" if kind == "closed" else "open",
+                None if kind == "undated" else opens,
+                None if kind == "undated" else deadline,
+                kind == "tentative",
+                today,
+            )
+        )
+    return lines
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+@pytest.mark.parametrize("env", [e for e in ENVIRONMENTS if e.get("COLUMNS") != "10"])
+@pytest.mark.parametrize("seed", range(4))
+def test_the_table_is_richs_own(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], lang: str, seed: int
+) -> None:
+    _set(monkeypatch, env)
+    lines = _lines(random.Random(seed), date(2026, 3, 1))
+    with using_language(lang):
+        fast = case_table.cases_table(lines)
+        monkeypatch.setattr(case_table, "console_setup", lambda: None)
+        assert fast == case_table.cases_table(lines)
+    assert "\x1b[2J" not in fast  # a title's escape codes are shown, not obeyed
