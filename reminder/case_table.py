@@ -14,7 +14,6 @@ width under 20 columns, a header that wraps, text rich would read as markup.
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Callable, Hashable
 from operator import attrgetter
@@ -32,7 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ConsoleSetup", "cases_table", "console_setup", "left_text"]
 
-_EMOJI = re.compile(r":\S*?:")  # what rich's emoji replacement would look at in a str cell
 # rich.console._TERM_COLORS: the colour system a $TERM suffix names (anything else: standard).
 _TERM_COLORS = {"kitty": "256", "256color": "256", "16color": "standard"}
 
@@ -117,7 +115,7 @@ def left_text(line: CaseLine) -> str:
 
 def cases_table(cases: Sequence[CaseLine]) -> str:
     """``reminder list``'s table (and its footnote on tentative deadlines), as text to write."""
-    from .fast_paragraph import paragraph, plain_enough
+    from .fast_paragraph import has_emoji_code, paragraph, plain_enough
     from .fast_table import table_text
 
     setup = console_setup()
@@ -149,7 +147,7 @@ def cases_table(cases: Sequence[CaseLine]) -> str:
     # Title and Organisation are rich Text, read literally; the other cells were str, which
     # rich reads as markup (and emoji codes): those are left to rich.
     literal = all("".join(column).isprintable() for column in (headers, *columns)) and not any(
-        "[" in joined or _EMOJI.search(joined) is not None
+        "[" in joined or has_emoji_code(joined)
         for joined in (
             " ".join(column)
             for column, wrap in zip((headers, *columns), (False, *wrapable), strict=True)

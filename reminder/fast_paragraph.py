@@ -19,11 +19,10 @@ the output equal to rich's.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from itertools import pairwise
 
-__all__ = ["paragraph", "plain_enough"]
+__all__ = ["has_emoji_code", "paragraph", "plain_enough"]
 
 # ReprHighlighter.highlights, in order (rich/highlighter.py).
 _HIGHLIGHTS = (
@@ -81,17 +80,19 @@ _STYLES: dict[str, tuple[int, int, str | None]] = {
     "filename": (0, 0, "95"),
 }
 
-_WORD = re.compile(r"\s*\S+\s*")
-_TRAILING_SPACE = re.compile(r"\s+$")
-_EMOJI = re.compile(r":\S*?:")
-
 Span = tuple[int, int, str]
 
 
 def plain_enough(text: str) -> bool:
     """Whether :func:`paragraph` prints ``text`` as rich does: one printable line without
     markup or an emoji code (each of which rich reads)."""
-    return text.isprintable() and "[" not in text and _EMOJI.search(text) is None
+    return text.isprintable() and "[" not in text and not has_emoji_code(text)
+
+
+def has_emoji_code(text: str) -> bool:
+    """Whether rich's emoji replacement (``:\\S*?:``) could find a code in ``text``: two colons
+    with no whitespace between them. (Without ``re``, which the piped list never imports.)"""
+    return ":" in text and any(word.count(":") > 1 for word in text.split())
 
 
 def _cell_len(text: str) -> int:
@@ -118,12 +119,31 @@ def _set_cell_size(text: str, width: int) -> str:
     return set_cell_size(text, width)
 
 
+def _words(text: str) -> Iterator[tuple[int, str]]:
+    """rich's ``_wrap.words`` for printable text (whose only whitespace is " "): each word
+    with the spaces after it (and, for the first, those before it), and where it starts."""
+    start = 0
+    end = len(text)
+    while start < end:
+        position = start
+        while position < end and text[position] == " ":
+            position += 1
+        if position == end:
+            return  # only spaces left: no word
+        position = text.find(" ", position)
+        if position == -1:
+            position = end
+        while position < end and text[position] == " ":
+            position += 1
+        yield start, text[start:position]
+        start = position
+
+
 def _divide_line(text: str, width: int) -> list[int]:
     """rich's ``_wrap.divide_line`` with ``fold=True``: where to break ``text`` into lines."""
     breaks: list[int] = []
     offset = 0
-    for match in _WORD.finditer(text):
-        start, word = match.start(), match.group(0)
+    for start, word in _words(text):
         word_length = _cell_len(word.rstrip())
         if width - offset >= word_length:
             offset += _cell_len(word)
@@ -144,6 +164,8 @@ def _divide_line(text: str, width: int) -> list[int]:
 
 def _highlight(text: str) -> list[Span]:
     """``Text.highlight_regex`` for each of ReprHighlighter's expressions: the spans, in order."""
+    import re
+
     spans: list[Span] = []
     for expression in _HIGHLIGHTS:
         for match in re.finditer(expression, text):
@@ -167,9 +189,8 @@ def _lines(text: str, width: int, spans: list[Span]) -> Iterator[tuple[str, list
         # Text.rstrip_end: trailing whitespace beyond the width (counted in characters), then
         # Text.truncate: what is still wider than the width (in cells).
         if len(line) > width:
-            trailing = _TRAILING_SPACE.search(line)
-            if trailing is not None:
-                line = line[: len(line) - min(len(trailing.group(0)), len(line) - width)]
+            trailing = len(line) - len(line.rstrip())
+            line = line[: len(line) - min(trailing, len(line) - width)]
         if _cell_len(line) > width:
             line = _set_cell_size(line, width)
         line_spans = [(s, min(e, len(line)), name) for s, e, name in line_spans if s < len(line)]

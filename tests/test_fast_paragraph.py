@@ -14,7 +14,7 @@ import random
 import pytest
 from rich.console import Console
 
-from reminder.fast_paragraph import paragraph, plain_enough
+from reminder.fast_paragraph import has_emoji_code, paragraph, plain_enough
 from reminder.i18n import _, using_language
 
 PIECES = [
@@ -71,3 +71,12 @@ def test_markup_emoji_and_line_breaks_are_left_to_rich() -> None:
     assert not plain_enough("two\nlines")
     assert not plain_enough("a\ttab")
     assert plain_enough("? 暂定：计算（'reminder show ID' 会说明）")
+
+
+def test_the_emoji_check_is_richs_expression() -> None:
+    import re
+
+    rng = random.Random(0)
+    for _n in range(2000):
+        text = "".join(rng.choice(" :a中\u3000") for _c in range(rng.randint(0, 12)))
+        assert has_emoji_code(text) == (re.search(r":\S*?:", text) is not None), repr(text)
