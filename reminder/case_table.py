@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from .cases import CaseLine
 
+
 __all__ = ["ConsoleSetup", "cases_table", "console_setup", "left_text"]
 
 # rich.console._TERM_COLORS: the colour system a $TERM suffix names (anything else: standard).
@@ -42,6 +43,9 @@ class ConsoleSetup(NamedTuple):
     width: int
     color_system: str | None
     no_color: bool
+
+
+_K = TypeVar("_K", bound=Hashable)
 
 
 def console_setup(environ: dict[str, str] | None = None) -> ConsoleSetup | None:
@@ -115,6 +119,7 @@ def left_text(line: CaseLine) -> str:
 
 def cases_table(cases: Sequence[CaseLine]) -> str:
     """``reminder list``'s table (and its footnote on tentative deadlines), as text to write."""
+    from .cases import CaseLine
     from .fast_paragraph import has_emoji_code, paragraph, plain_enough
     from .fast_table import table_text
 
@@ -134,26 +139,34 @@ def cases_table(cases: Sequence[CaseLine]) -> str:
     def compact(d: date | None) -> str:
         return "" if d is None else format_date(d, style="compact")
 
-    columns = [column("id"), _shown(column("title")), _shown(column("organisation"))]
+    titles, organisations = _shown(column("title")), _shown(column("organisation"))
+    written: list[str] = []  # the distinct texts of the columns below
+
+    def each(keys: list[_K], write: Callable[[_K], str]) -> list[str]:
+        """``write(key)`` for each key, called once per distinct key."""
+        texts = {key: write(key) for key in set(keys)}
+        written.extend(texts.values())
+        return list(map(texts.__getitem__, keys))
+
+    columns = [column("id"), titles, organisations]
     if with_opens:
-        columns.append(_each(column("opens"), compact))
+        columns.append(each(column("opens"), compact))
     columns.append(
-        _each(column("deadline", "tentative"), lambda key: compact(key[0]) + ("?" if key[1] else ""))
+        each(column("deadline", "tentative"), lambda key: compact(key[0]) + ("?" if key[1] else ""))
     )
-    left_keys = column("status", "opens", "deadline", "today")
-    by_key = dict(zip(left_keys, cases, strict=True))
-    columns.append(_each(left_keys, lambda key: left_text(by_key[key])))
-    wrapable = [name in ("Title", "Organisation") for name in names]
-    # Title and Organisation are rich Text, read literally; the other cells were str, which
-    # rich reads as markup (and emoji codes): those are left to rich.
-    literal = all("".join(column).isprintable() for column in (headers, *columns)) and not any(
-        "[" in joined or has_emoji_code(joined)
-        for joined in (
-            " ".join(column)
-            for column, wrap in zip((headers, *columns), (False, *wrapable), strict=True)
-            if not wrap
+    columns.append(
+        each(
+            column("status", "opens", "deadline", "today"),
+            lambda key: left_text(CaseLine("", "", "", key[0], key[1], key[2], False, key[3])),
         )
     )
+    wrapable = [name in ("Title", "Organisation") for name in names]
+    # Title and Organisation are rich Text, read literally; the other cells were str, which
+    # rich reads as markup (and emoji codes): those are left to rich, as is what is not printable.
+    literal = "".join(titles).isprintable() and "".join(organisations).isprintable()
+    for texts in (headers, columns[0], written):
+        joined = " ".join(texts)
+        literal = literal and joined.isprintable() and "[" not in joined and not has_emoji_code(joined)
     footnote = (
         _("? tentative: counts across a holiday not yet announced ('reminder show ID' says which)")
         if any(column("tentative"))
@@ -174,15 +187,6 @@ def _shown(texts: list[str]) -> list[str]:
     if "".join(texts).isprintable():
         return texts
     return [escape_controls(t) for t in texts]
-
-
-_K = TypeVar("_K", bound=Hashable)
-
-
-def _each(keys: list[_K], write: Callable[[_K], str]) -> list[str]:
-    """``write(key)`` for each key, called once per distinct key."""
-    written = {key: write(key) for key in set(keys)}
-    return list(map(written.__getitem__, keys))
 
 
 def _header(name: str) -> str:

@@ -15,7 +15,8 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING, Any, NamedTuple
+from itertools import repeat
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from .case_config import case_today, template_for, window_for
 from .dates import Moment, check_not_future
@@ -452,31 +453,33 @@ def list_case_lines(
     store: Store, *, now: datetime, status: StatusFilter = "open", due_before: date | None = None
 ) -> list[CaseLine]:
     """``list_cases``' cases, in its order, as the lines ``reminder list`` shows."""
-    todays: dict[str, date] = {}
-    days: dict[str, date] = {}  # each distinct stored date parsed once
-    lines: list[CaseLine] = []
-    append = lines.append
-    for case_id, title, organisation, case_status, timezone, opens, deadline, tentative in store.list_lines(
-        status, due_before
-    ):
-        today = todays.get(timezone)
-        if today is None:
-            today = todays[timezone] = now.astimezone(_zone(timezone)).date()
-        if opens is None:  # as the stored window: none without its opening day
-            append(CaseLine(case_id, title, organisation, case_status, None, None, False, today))
-            continue
-        opens_day = days.get(opens)
-        if opens_day is None:
-            opens_day = days[opens] = date.fromisoformat(opens)
-        deadline_day = None if deadline is None else days.get(deadline)
-        if deadline is not None and deadline_day is None:
-            deadline_day = days[deadline] = date.fromisoformat(deadline)
-        append(
-            CaseLine(
-                case_id, title, organisation, case_status, opens_day, deadline_day, bool(tentative), today
-            )
-        )
-    return lines
+    rows = store.list_lines(status, due_before)
+    if not rows:
+        return []
+    # Column by column, each distinct time zone's today and each distinct stored date
+    # worked out once, and the lines made by tuple.__new__ itself: at 10,000 cases a
+    # Python-level step per case is what the time goes on.
+    ids, titles, organisations, statuses, zones, opens, deadlines, tentatives = zip(*rows, strict=True)
+    todays = {tz: now.astimezone(_zone(tz)).date() for tz in set(zones)}
+    days: dict[str | None, date | None] = {
+        d: date.fromisoformat(d) for d in {*opens, *deadlines} if d is not None
+    }
+    days[None] = None
+    if None in opens:  # as the stored window: no deadline and nothing tentative without its opening day
+        deadlines = tuple(None if o is None else d for o, d in zip(opens, deadlines, strict=True))
+        tentatives = tuple(o is not None and t for o, t in zip(opens, tentatives, strict=True))
+    columns = zip(
+        ids,
+        titles,
+        organisations,
+        statuses,
+        map(days.__getitem__, opens),
+        map(days.__getitem__, deadlines),
+        map(bool, tentatives),
+        map(todays.__getitem__, zones),
+        strict=True,
+    )
+    return cast("list[CaseLine]", list(map(tuple.__new__, repeat(CaseLine), columns)))
 
 
 def list_cases_json(

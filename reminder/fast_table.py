@@ -24,7 +24,6 @@ to rich's own on random tables, with and without colours, at widths 40 to 200, w
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import repeat
 
 __all__ = ["BOLD", "RESET", "cell_len", "column_widths", "content_widths", "rich_row", "table_text"]
 
@@ -164,17 +163,22 @@ def table_text(
     content = content_widths(widths)
     if any(n > content[i] for i, n in enumerate(head_lens)):
         return None
-    padded: list[list[str]] = []
+    # Each row is one %-format of its cells: "%-6s │ %-9s │ …", where "%-Ns" pads an ASCII
+    # column's cells by their length; a column with wider characters is padded beforehand.
+    formats: list[str] = []
+    cells_by_column: list[Sequence[str]] = []
     too_wide: set[int] = set()  # the rows with a cell wider than its column
     for i, cells in enumerate(columns):
         width = content[i]
         measured = lens[i]
         if measured is None:
-            padded.append(list(map(str.ljust, cells, repeat(width, len(cells)))))
+            formats.append(f"%-{width}s")
+            cells_by_column.append(cells)
             if widest[i] > width:
                 too_wide.update(r for r, c in enumerate(cells) if len(c) > width)
         else:
-            padded.append([c + " " * (width - n) for c, n in zip(cells, measured, strict=True)])
+            formats.append("%s")
+            cells_by_column.append([c + " " * (width - n) for c, n in zip(cells, measured, strict=True)])
             if widest[i] > width:
                 too_wide.update(r for r, n in enumerate(measured) if n > width)
     if styled:
@@ -189,7 +193,8 @@ def table_text(
             h + " " * (content[i] - n) for i, (h, n) in enumerate(zip(headers, head_lens, strict=True))
         )
     rule = HEAD_ROW_CROSS.join(HEAD_ROW_HORIZONTAL * w for w in widths)
-    body = list(map(f" {MID_VERTICAL} ".join, zip(*padded, strict=True))) if nrows else []
+    row_format = f" {MID_VERTICAL} ".join(formats)
+    body = list(map(row_format.__mod__, zip(*cells_by_column, strict=True))) if nrows else []
     for r in sorted(too_wide):
         body[r] = "\n".join(rich_row([cells[r] for cells in columns], wrapable, content, console_width))
     return "\n".join([head, rule, *body]) + "\n"
