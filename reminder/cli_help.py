@@ -287,10 +287,10 @@ def extract(
     }
     # A help text kept in a constant for several modules' options (common.SUBMITTED_HELP) is
     # taken where it is defined: the modules that use it name it, and only this file holds it.
-    for name, text in constants.items():
-        if name.endswith("_HELP"):
-            line = next(n.lineno for n in tree.body if isinstance(n, ast.Assign) and _assigns(n, name))
-            yield line, "pgettext", ["help", text], []
+    for const, help_text in constants.items():
+        if const.endswith("_HELP"):
+            line = next(n.lineno for n in tree.body if isinstance(n, ast.Assign) and _assigns(n, const))
+            yield line, "pgettext", ["help", help_text], []
     example = False
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef) and node.decorator_list:

@@ -11,6 +11,7 @@ from ..cli_labels import (
     case_kind,
     case_status,
     days_left_text,
+    evidence_kind,
     reminder_kind,
     reminder_status,
 )
@@ -27,8 +28,20 @@ from .common import (
     pad,
     settings_from,
 )
-from .evidence import evidence_line
-from .window import window_table
+
+
+def evidence_line(e: Any, fixes: dict[int, list[int]]) -> str:
+    """One entry of the evidence log as ``show`` and ``evidence list`` print it."""
+    links = []
+    if e.corrects is not None:
+        links.append(_("corrects #%(n)d", n=e.corrects))
+    if e.seq in fixes:
+        links.append(_("corrected by %(entries)s", entries=", ".join(f"#{n}" for n in fixes[e.seq])))
+    files = len(e.attachments)
+    extra = ([ngettext("%(n)d file", "%(n)d files", files)] if files else []) + links
+    # In this computer's time zone: the user reads the log where they are.
+    line = f"#{e.seq:<3} {e.at.astimezone():%Y-%m-%d %H:%M}  {pad(evidence_kind(e.kind), 10)} {_t(e.summary)}"
+    return line + (_("  (%(notes)s)", notes="; ".join(extra)) if extra else "")
 
 
 def case_json(view: CaseView) -> dict[str, Any]:
@@ -178,6 +191,8 @@ def print_case(view: CaseView, *, explain: bool = False) -> None:
             status = reminder_status(str(r["status"]))
             click.echo(f"    {due}  {kind_cell} {pad(str(r['notifier']), 8)} {status}{sent}{why}")
     if explain and w is not None and w.days:
+        from .window import window_table  # only with --explain
+
         window_table(w)
 
 

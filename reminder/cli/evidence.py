@@ -5,25 +5,25 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from ..cli_labels import (
     evidence_kind,
 )
-from ..i18n import _, ngettext
+from ..i18n import _
 from ..terminal import escape_controls as _t
 
 if TYPE_CHECKING:
     from ..dates import Moment
 
+from .case_view import evidence_line
 from .common import (
     LazyChoice,
     MomentType,
     echo_json,
     json_option,
-    pad,
     store_for,
     utc_now,
 )
@@ -34,19 +34,6 @@ def _evidence_kinds() -> Sequence[str]:
     from ..models import EVIDENCE_KINDS
 
     return EVIDENCE_KINDS
-
-
-def evidence_line(e: Any, fixes: dict[int, list[int]]) -> str:
-    links = []
-    if e.corrects is not None:
-        links.append(_("corrects #%(n)d", n=e.corrects))
-    if e.seq in fixes:
-        links.append(_("corrected by %(entries)s", entries=", ".join(f"#{n}" for n in fixes[e.seq])))
-    files = len(e.attachments)
-    extra = ([ngettext("%(n)d file", "%(n)d files", files)] if files else []) + links
-    # In this computer's time zone: the user reads the log where they are.
-    line = f"#{e.seq:<3} {e.at.astimezone():%Y-%m-%d %H:%M}  {pad(evidence_kind(e.kind), 10)} {_t(e.summary)}"
-    return line + (_("  (%(notes)s)", notes="; ".join(extra)) if extra else "")
 
 
 @click.group("evidence", cls=ReminderGroup)
