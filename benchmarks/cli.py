@@ -5,8 +5,9 @@ Run: ``.venv/bin/python benchmarks/cli.py [--runs N] [--cases N] [--markdown]``.
 Fills a store with 10,000 cases (through the library, as ``reminder add`` would), then runs
 every everyday command — ``add``, ``edit``, ``close``, ``list``, ``show``, ``status``,
 ``window``, ``check``, ``evidence add``, ``evidence list``, ``notifiers``, and ``--help`` and
-``list --json`` — as whole processes, in turns with ``python -c pass`` so that a machine
-whose speed drifts slows them all alike. Each row gives the median wall time of N runs and
+``list --json`` — as whole processes, ``list`` a second time on a pseudo-terminal (as a person
+runs it: colours on, 120 columns), in turns with ``python -c pass`` so that a machine whose
+speed drifts slows them all alike. Each row gives the median wall time of N runs and
 its ratio to the bare interpreter's median, once with ``LANG=C.UTF-8`` and once with
 ``LANG=zh_CN.UTF-8``. The goal (issue #20): every row within 4x the bare interpreter.
 Exit status 1 when a row misses it (a benchmark's verdict, not a test's).
@@ -83,6 +84,7 @@ def commands(ids: list[str], runs: int) -> dict[str, Argv]:
         "close": lambda run: ["close", *own(ids[len(ids) // 2 :], 0)(run)],
         "list": lambda run: ["list"],
         "list --json": lambda run: ["list", "--json"],
+        "list (terminal)": lambda run: ["list"],  # run on a pseudo-terminal: what a person sees
         "show": lambda run: ["show", ids[0]],
         "status": lambda run: ["status"],
         "window": lambda run: ["window", "--country", "BH", "--submitted", "2026-03-15"],
@@ -94,6 +96,45 @@ def commands(ids: list[str], runs: int) -> dict[str, Argv]:
         "notifiers": lambda run: ["notifiers"],
         "_per_lang": lambda run: [str(per_lang)],
     }
+
+
+# Rows whose command writes to a pseudo-terminal, as in a person's terminal (colours on, its width).
+TERMINAL = frozenset({"list (terminal)"})
+
+
+def _on_terminal(argv: Sequence[str], env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
+    """Run ``argv`` with its stdout on a pseudo-terminal of 120 columns, read as it is written."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+    import threading
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 120, 0, 0))
+    out = bytearray()
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(leader, 1 << 16)
+            except OSError:  # EIO: the terminal's last writer closed it
+                return
+            if not chunk:
+                return
+            out.extend(chunk)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    try:
+        proc = subprocess.run(
+            argv, env={**env, "TERM": "xterm-256color"}, stdout=follower, stderr=subprocess.PIPE
+        )
+    finally:
+        os.close(follower)
+        reader.join()
+        os.close(leader)
+    return subprocess.CompletedProcess(argv, proc.returncode, bytes(out), proc.stderr)
 
 
 def run_all(cmds: dict[str, Argv], env: dict[str, str], runs: int, lang_no: int) -> dict[str, list[float]]:
@@ -109,7 +150,11 @@ def run_all(cmds: dict[str, Argv], env: dict[str, str], runs: int, lang_no: int)
             own_run = lang_no * per_lang + run
             argv = bare if name == "python -c pass" else [py, "-m", "reminder", *cmds[name](own_run)]
             t0 = time.perf_counter()
-            done = subprocess.run(argv, env=env, capture_output=True)
+            done = (
+                _on_terminal(argv, env)
+                if name in TERMINAL
+                else subprocess.run(argv, env=env, capture_output=True)
+            )
             elapsed = (time.perf_counter() - t0) * 1000
             if done.returncode != 0:
                 err = done.stderr.decode(errors="replace").strip().splitlines()

@@ -7,7 +7,7 @@ Two things click prints are not reminder's strings:
   in the code (the English is the msgid) and are translated when the help is rendered:
   :class:`TranslatedHelp` lends each command, option and subcommand its translated help
   for the time :meth:`click.Command.get_help` runs. :func:`extract` puts them into the
-  catalogue (``babel.cfg`` runs it on cli.py).
+  catalogue (``babel.cfg`` runs it on the cli package).
 - **click's messages** — "Usage:", "Options", "Missing option", "Show this message and
   exit." click calls ``gettext.gettext``/``gettext.ngettext`` with the "messages" domain,
   imported into each of its modules as the module globals ``_`` and ``ngettext`` and looked
@@ -239,8 +239,10 @@ def _lent(command: click.Command, ctx: click.Context) -> Iterator[None]:
                 wrapped = wrapped[: -len(extra)].rstrip(" ")
             lend(param, "help", wrapped)
         if isinstance(command, click.Group):
-            for sub in command.commands.values():
-                if sub.help and not sub.short_help:
+            # Through get_command: a lazy group's commands are not in .commands until asked for.
+            subs = (command.get_command(ctx, name) for name in command.list_commands(ctx))
+            for sub in subs:
+                if sub is not None and sub.help and not sub.short_help:
                     lend(sub, "short_help", _short_help(translate_help(sub.help)))
         yield
     finally:
@@ -283,6 +285,12 @@ def extract(
         for target in node.targets
         if isinstance(target, ast.Name) and isinstance(node.value.value, str)
     }
+    # A help text kept in a constant for several modules' options (common.SUBMITTED_HELP) is
+    # taken where it is defined: the modules that use it name it, and only this file holds it.
+    for const, help_text in constants.items():
+        if const.endswith("_HELP"):
+            line = next(n.lineno for n in tree.body if isinstance(n, ast.Assign) and _assigns(n, const))
+            yield line, "pgettext", ["help", help_text], []
     example = False
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef) and node.decorator_list:
@@ -310,3 +318,7 @@ def extract(
                 yield value.lineno, "pgettext", ["help", text], []
     if example:
         yield 1, "pgettext", ["help", "Example:"], []
+
+
+def _assigns(node: Any, name: str) -> bool:
+    return any(getattr(target, "id", None) == name for target in node.targets)

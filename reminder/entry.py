@@ -6,8 +6,8 @@ status bars poll, and ``reminder --help``, which a newcomer types first. Those t
 ``--version``) are served here from the standard library and ``sqlite3``:
 
 - ``reminder``, ``reminder --help`` / ``-h``: click's own help text, rendered by click once
-  and cached under ``$XDG_CACHE_HOME/reminder``, keyed by reminder's version, ``cli.py``'s
-  size and modification time, the help width and the language (with its catalogue's
+  and cached under ``$XDG_CACHE_HOME/reminder``, keyed by reminder's version, the ``cli``
+  package's size and newest modification time, the help width and the language (with its catalogue's
   modification time) — a change to any of them re-renders it;
 - ``reminder --version``: click's ``version_option`` line;
 - ``reminder [--config PATH] list --json [--status S] [--due-before DATE]``: the stored
@@ -86,7 +86,7 @@ def help_width() -> int:
     return max(min(columns, 80) - 2, 50)
 
 
-def help_cache_file(width: int, cli_file: str | None = None, lang: str = "en") -> str | None:
+def help_cache_file(width: int, cli_dir: str | None = None, lang: str = "en") -> str | None:
     """Where the help for this width and language is cached, or None where there is no cache
     directory."""
     from . import __version__
@@ -97,14 +97,23 @@ def help_cache_file(width: int, cli_file: str | None = None, lang: str = "en") -
         if not sys.platform.startswith("linux") or not os.path.isabs(home):
             return None  # elsewhere, platformdirs would know; the help is then always click's
         base = os.path.join(home, ".cache")
+    # The help is read from every command module of the cli package: any of them changing
+    # (its size or its time) gives another name.
+    folder = cli_dir or os.path.join(os.path.dirname(__file__), "cli")
+    size = mtime = 0
     try:
-        st = os.stat(cli_file or os.path.join(os.path.dirname(__file__), "cli.py"))
+        for name in os.listdir(folder):
+            if name.endswith(".py"):
+                st = os.stat(os.path.join(folder, name))
+                size, mtime = size + st.st_size, max(mtime, st.st_mtime_ns)
     except OSError:
         return None
-    stamp = f"{__version__}-{st.st_size:x}-{st.st_mtime_ns:x}-{width}"
+    if not mtime:
+        return None
+    stamp = f"{__version__}-{size:x}-{mtime:x}-{width}"
     if lang != "en":
         # Another language's help starts with its name and its catalogue's time: a translation
-        # changes without cli.py changing. English keeps the names it always had.
+        # changes without the cli package changing. English keeps the names it always had.
         folder = os.path.join(os.path.dirname(__file__), "locale", lang, "LC_MESSAGES")
         times = [0]
         for name in ("reminder.po", "reminder.mo"):

@@ -15,7 +15,7 @@ them into a one-line message and an exit status (2 for bad input or config,
     │   └── StoreLost        the open database file was deleted or replaced → exit 1
     └── DeliveryError        a notifier could not deliver                   → exit 1
 
-Library code raises these; only ``cli.py`` maps them to exit codes.
+Library code raises these; only the command line (``cli/group.py``) maps them to exit codes.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Renderers for output: the JSON shape of a case (and, later, dossiers and other exports).
 
 Everything here turns model objects into plain JSON-able data (ISO 8601 strings for
-dates and times); ``cli.py`` prints it. No I/O, no clock: "today" is passed in.
+dates and times); the command line prints it. No I/O, no clock: "today" is passed in.
 """
 
 from __future__ import annotations

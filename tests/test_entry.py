@@ -209,21 +209,27 @@ def test_a_stale_help_of_the_same_width_is_replaced(tmp_env: TmpEnv) -> None:
     assert not (folder / "help-0.0.1-1-1-78.txt").exists()
 
 
-def test_the_help_cache_key_follows_the_cli_module_and_width(
+def test_the_help_cache_key_follows_the_cli_modules_and_width(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    cli_file = tmp_path / "cli.py"
-    cli_file.write_text("a")
-    os.utime(cli_file, ns=(1, 1))
-    first = entry.help_cache_file(78, str(cli_file))
+    package = tmp_path / "cli"
+    package.mkdir()
+    for name in ("__init__.py", "cases.py"):
+        (package / name).write_text("a")
+        os.utime(package / name, ns=(1, 1))
+    first = entry.help_cache_file(78, str(package))
     assert first is not None and first.startswith(str(tmp_path / "cache" / "reminder"))
-    assert entry.help_cache_file(50, str(cli_file)) != first
-    os.utime(cli_file, ns=(2, 2))
-    assert entry.help_cache_file(78, str(cli_file)) not in (None, first)
+    assert entry.help_cache_file(50, str(package)) != first
+    os.utime(package / "cases.py", ns=(2, 2))  # one command module changed
+    second = entry.help_cache_file(78, str(package))
+    assert second not in (None, first)
+    (package / "cases.py").write_text("ab")  # same time, another size
+    os.utime(package / "cases.py", ns=(2, 2))
+    assert entry.help_cache_file(78, str(package)) not in (None, first, second)
     monkeypatch.setenv("XDG_CACHE_HOME", "relative")
     monkeypatch.setenv("HOME", "")
-    assert entry.help_cache_file(78, str(cli_file)) is None
+    assert entry.help_cache_file(78, str(package)) is None
 
 
 def test_help_width_is_clicks(monkeypatch: pytest.MonkeyPatch) -> None:

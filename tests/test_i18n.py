@@ -312,7 +312,7 @@ def test_chinese_dates() -> None:
 
 
 def test_english_dates_are_the_formats_reminder_prints_today() -> None:
-    """The English branch reproduces, byte for byte, what messages.py, cli.py and dossier.py
+    """The English branch reproduces, byte for byte, what messages.py, the cli package and dossier.py
     print now, so moving them onto format_date changes no English output."""
     from reminder.messages import _fmt
 

@@ -350,7 +350,9 @@ def test_the_email_is_a_draft_with_the_text_and_the_html() -> None:
     back = email.message_from_bytes(raw, policy=default)
     assert str(back["From"]) == "李雷 <li.lei@example.com>" and back["X-Unsent"] == "1"
     assert back["Subject"] == r.subject and "BT-48213" in back["Subject"]
-    assert re.fullmatch(r"<[^<>@\s]+@example\.com>", back["Message-ID"])
+    # make_msgid's length varies with the pid and its random part: past 78 columns the header is
+    # folded before the id (legal, RFC 5322 3.6.4), and the parsed value keeps the fold's space.
+    assert re.fullmatch(r"<[^<>@\s]+@example\.com>", back["Message-ID"].strip())
     assert back["Content-Language"] == "zh-CN"
     assert back.get_body(("plain",)).get_content().replace("\r\n", "\n") == to_text(r)
     assert 'lang="zh-CN"' in back.get_body(("html",)).get_content()

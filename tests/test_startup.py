@@ -98,3 +98,33 @@ def test_the_holiday_data_is_computed_once(tmp_env: TmpEnv) -> None:
         [sys.executable, "-m", "reminder", *args], capture_output=True, text=True, env=tmp_env.env, timeout=60
     )
     assert third.stdout == first.stdout
+
+
+def test_a_command_loads_its_own_area_of_the_command_line_only(tmp_env: TmpEnv) -> None:
+    """The cli package's modules load when one of their commands runs (cli/__init__.py's table).
+
+    Read from sys.modules at exit: -X importtime does not list what importlib.import_module loads.
+    """
+    case_id = _add(tmp_env)
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print(' '.join(sorted(m.rpartition('.')[2] for m in sys.modules\n"
+        "    if m.startswith('reminder.cli.'))), file=sys.stderr))\n"
+        "from reminder.entry import main\n"
+        "sys.argv = ['reminder', *sys.argv[1:]]\n"
+        "main()\n"
+    )
+    areas = {
+        ("show", case_id): {"cases", "case_view"},
+        ("status",): {"daemon"},
+        ("evidence", "list", case_id): {"evidence", "case_view"},
+        ("window", "--country", "BH", "--submitted", "2026-03-01"): {"window"},
+        ("notifiers",): {"notify"},
+    }
+    for args, expected in areas.items():
+        result = subprocess.run(
+            [sys.executable, "-c", code, *args], capture_output=True, text=True, env=tmp_env.env, timeout=60
+        )
+        assert result.returncode == 0, result.stderr
+        loaded = set(result.stderr.split())
+        assert loaded == {"common", "group", *expected}, (args, sorted(loaded))

@@ -1,9 +1,9 @@
 """The notifier registry: built-in channels plus plugins, and building them from config.
 
-Built-ins are listed here explicitly (name → ``module:Class``, imported only when
-used, so start-up never pays for smtplib or D-Bus). Other packages add notifiers
-through the ``reminder.notifiers`` entry-point group, scanned lazily — only when a
-configured name is not a built-in, or when all notifiers are listed::
+Built-ins are listed explicitly (``catalogue.py``: name → ``module:Class``, imported
+only when used, so start-up never pays for smtplib or D-Bus). Other packages add notifiers
+through the ``reminder.notifiers`` entry-point group (``plugins.py``), scanned lazily —
+only when a configured name is not a built-in, or when all notifiers are listed::
 
     [project.entry-points."reminder.notifiers"]
     pager = "reminder_pager:PagerNotifier"
@@ -11,25 +11,31 @@ configured name is not a built-in, or when all notifiers are listed::
 ``build_notifiers`` turns the raw ``[notifiers.<name>]`` tables into notifier
 objects: the table name is the notifier type, or a table sets ``type = "email"``
 so two of a kind can coexist (``[notifiers.work-mail]``).
+
+Importing this package is cheap: pydantic (the options models, in ``base.py`` and each
+notifier's module) is imported when a table is validated or a class is asked for, so
+``reminder notifiers`` on the defaults never loads it (``catalogue.py`` answers for the
+built-ins). The classes this package re-exports from ``base.py`` are loaded on first use.
 """
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
-from ..childenv import note_secret_env, secret_env_names
 from ..errors import ConfigError
 from ..i18n import _
-from ..validation_text import join_problems, problem, unknown_key
-from .base import Clock, DeliveryResult, Notifier, NotifierContext, NotifierOptions
-from .messages import render_test_message
+from .catalogue import BUILTIN_NOTIFIERS
+from .plugins import ENTRY_POINT_GROUP, plugin_classes
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from .base import Clock, DeliveryResult, Notifier, NotifierContext, NotifierOptions
+    from .messages import render_test_message
 
 __all__ = [
     "BUILTIN_NOTIFIERS",
@@ -49,18 +55,28 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-ENTRY_POINT_GROUP = "reminder.notifiers"
-
-BUILTIN_NOTIFIERS: dict[str, str] = {
-    "log": "reminder.notifiers.log:LogNotifier",
-    "email": "reminder.notifiers.email:EmailNotifier",
-    "desktop": "reminder.notifiers.desktop:DesktopNotifier",
-    "apprise": "reminder.notifiers.apprise:AppriseNotifier",
-    "command": "reminder.notifiers.command:CommandNotifier",
+# Re-exported names, imported on first use (module __getattr__): base.py imports pydantic.
+_LAZY = {
+    "DeliveryResult": ".base",
+    "Notifier": ".base",
+    "NotifierContext": ".base",
+    "NotifierOptions": ".base",
+    "render_test_message": ".messages",
 }
 
 
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
 def _import(target: str) -> type[Notifier]:
+    from .base import Notifier
+
     module_name, _, attr = target.partition(":")
     cls = getattr(importlib.import_module(module_name), attr)
     if not (isinstance(cls, type) and issubclass(cls, Notifier)):
@@ -68,35 +84,10 @@ def _import(target: str) -> type[Notifier]:
     return cls
 
 
-def _plugin_classes() -> dict[str, type[Notifier]]:
-    from importlib.metadata import entry_points
-
-    found: dict[str, type[Notifier]] = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name in BUILTIN_NOTIFIERS:
-            # Our own package may register the built-ins too; a plugin cannot replace one.
-            if not ep.value.startswith("reminder.notifiers."):
-                logger.warning("notifier plugin %r (%s) ignored: the name is a built-in", ep.name, ep.value)
-            continue
-        try:
-            cls = ep.load()
-        except Exception as exc:  # a broken plugin must not stop the daemon
-            logger.warning("notifier plugin %r (%s) could not be loaded: %s", ep.name, ep.value, exc)
-            continue
-        if not (isinstance(cls, type) and issubclass(cls, Notifier)):
-            logger.warning("notifier plugin %r (%s) is not a Notifier subclass; ignored", ep.name, ep.value)
-            continue
-        if ep.name in found:
-            logger.warning("notifier plugin %r registered twice; keeping %s", ep.name, found[ep.name])
-            continue
-        found[ep.name] = cls
-    return found
-
-
 def available_notifier_classes() -> dict[str, type[Notifier]]:
     """Every known notifier type: the built-ins, then plugins from entry points."""
     classes = {name: _import(target) for name, target in BUILTIN_NOTIFIERS.items()}
-    classes.update(_plugin_classes())
+    classes.update(plugin_classes())
     return classes
 
 
@@ -104,7 +95,7 @@ def notifier_class(kind: str) -> type[Notifier] | None:
     """The class for a notifier type, or None; scans entry points only for non-built-ins."""
     if kind in BUILTIN_NOTIFIERS:
         return _import(BUILTIN_NOTIFIERS[kind])
-    return _plugin_classes().get(kind)
+    return plugin_classes().get(kind)
 
 
 def _where(config_file: Path | None) -> str:
@@ -113,6 +104,10 @@ def _where(config_file: Path | None) -> str:
 
 def _format_validation(error: ValidationError, prefix: str, keys: Iterable[str] = ()) -> str:
     """One line: ``notifiers.mail.port: Input should be …; notifiers.mail.hots: unknown key …``."""
+    import difflib
+
+    from ..validation_text import join_problems, problem, unknown_key
+
     parts = []
     for item in error.errors(include_url=False):
         loc = ".".join(str(p) for p in item["loc"])
@@ -143,6 +138,10 @@ def parse_notifier_tables(
     tables: Mapping[str, Mapping[str, Any]], *, config_file: Path | None = None
 ) -> list[NotifierSpec]:
     """Validate every table (enabled or not); raise ConfigError naming file, key and problem."""
+    from pydantic import ValidationError
+
+    from ..childenv import note_secret_env, secret_env_names
+
     specs: list[NotifierSpec] = []
     where = _where(config_file)
     # Before any table can fail: whatever it names as a secret is kept from child processes.
@@ -209,6 +208,8 @@ def build_notifiers(
     Raises ConfigError for an unknown notifier or invalid options (disabled tables are
     validated too, so a typo shows before the day it matters).
     """
+    from .base import NotifierContext
+
     context = NotifierContext(config_file=config_file, log_file=log_file)
     if not tables:
         from .log import LogNotifier

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, SecretStr, field_validator
 
-from ..i18n import N_, _
+from ..i18n import _
 from ..models import Message
 from .base import (
     DELIVERY_FAILURE,
@@ -33,6 +33,8 @@ from .base import (
     OnResult,
     Problem,
 )
+from .catalogue import APPRISE_INSTALL_HINT as INSTALL_HINT
+from .catalogue import APPRISE_SUMMARY, apprise_environment
 
 if TYPE_CHECKING:
     from apprise import Apprise
@@ -43,7 +45,6 @@ log = logging.getLogger(__name__)
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _MAX_REMEMBERED = 10_000
-INSTALL_HINT = N_("apprise is not installed: pip install 'reminder[apprise]'")
 
 
 def redact_url(url: str) -> str:
@@ -90,7 +91,7 @@ class AppriseNotifier(Notifier):
 
     name = "apprise"
     Options = AppriseOptions
-    summary = N_("any apprise URL: ntfy, Telegram, Matrix, Slack, … (needs reminder[apprise])")
+    summary = APPRISE_SUMMARY
 
     def __init__(
         self,
@@ -133,13 +134,7 @@ class AppriseNotifier(Notifier):
 
     @classmethod
     def environment(cls) -> tuple[bool, str]:
-        # Found, not imported: importing apprise costs `reminder notifiers` ~40 ms, and a
-        # configured instance's availability() builds its URLs (so imports it) anyway.
-        from importlib.util import find_spec
-
-        if find_spec("apprise") is None:
-            return False, _(INSTALL_HINT)
-        return True, ""
+        return apprise_environment()
 
     def availability(self) -> tuple[bool, str]:
         installed, why = self.environment()

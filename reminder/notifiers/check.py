@@ -13,11 +13,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, InputError
 from ..i18n import using_language
-from ..models import Message
 from . import (
     NotifierSpec,
     available_notifier_classes,
@@ -26,8 +25,19 @@ from . import (
     notifier_class,
     parse_notifier_tables,
 )
-from .base import Clock, DeliveryResult, Notifier, NotifierContext
-from .messages import render_test_message
+from .catalogue import (
+    BUILTIN_NOTIFIERS,
+    builtin_environment,
+    builtin_summary,
+    default_log_file,
+    default_log_settings,
+    log_file_availability,
+)
+from .plugins import plugin_classes
+
+if TYPE_CHECKING:
+    from ..models import Message
+    from .base import Clock, DeliveryResult, Notifier, NotifierContext
 
 __all__ = ["NotifierRow", "TestOutcome", "check_notifiers", "list_notifiers", "test_notifiers"]
 
@@ -115,30 +125,43 @@ def list_notifiers(
     config_file: Path | None = None,
     log_file: Path | None = None,
 ) -> list[NotifierRow]:
-    """Every configured notifier, then every known type that is not configured."""
-    context = NotifierContext(config_file=config_file, log_file=log_file)
+    """Every configured notifier, then every known type that is not configured.
+
+    The built-ins' rows come from ``catalogue.py``, without importing them (or pydantic):
+    only a configured table is validated and built, by the daemon's own code.
+    """
     rows: list[NotifierRow] = []
     configured_types: set[str] = set()
-    for label, table in tables.items():
-        if not isinstance(table, Mapping):
-            rows.append(
-                NotifierRow(label, label, "?", True, False, False, f"notifiers.{label}: expected a table")
-            )
-            continue
-        row = _row_for(label, table, context, config_file)
-        configured_types.add(row.type)
-        rows.append(row)
-    for name, cls in available_notifier_classes().items():
+    if tables:
+        from .base import NotifierContext
+
+        context = NotifierContext(config_file=config_file, log_file=log_file)
+        for label, table in tables.items():
+            if not isinstance(table, Mapping):
+                rows.append(
+                    NotifierRow(label, label, "?", True, False, False, f"notifiers.{label}: expected a table")
+                )
+                continue
+            row = _row_for(label, table, context, config_file)
+            configured_types.add(row.type)
+            rows.append(row)
+    for name in BUILTIN_NOTIFIERS:
         if name in configured_types:
             continue
+        summary = builtin_summary(name)
         if name == "log" and not tables:
-            # The default when nothing is configured.
-            notifier = build_notifier(NotifierSpec("log", cls, cls.Options()), context=context)
-            available, reason = notifier.availability()
+            # The default when nothing is configured: LogNotifier(LogOptions()), described.
+            path = log_file or default_log_file()
+            available, reason = log_file_availability(path)
             rows.append(
                 NotifierRow("log", "log", "built-in", False, True, available, reason or "the default: no "
-                            "[notifiers] table in the config", cls.summary, notifier.describe())
+                            "[notifiers] table in the config", summary, default_log_settings(path))
             )  # fmt: skip
+            continue
+        available, reason = builtin_environment(name)
+        rows.append(NotifierRow(name, name, "built-in", False, False, available, reason, summary))
+    for name, cls in plugin_classes().items():
+        if name in configured_types:
             continue
         available, reason = cls.environment()
         rows.append(NotifierRow(name, name, _source(cls), False, False, available, reason, cls.summary))
@@ -194,6 +217,9 @@ def test_notifiers(
 
     Raises InputError for an unknown name and ConfigError for invalid options.
     """
+    from .base import DeliveryResult, NotifierContext
+    from .messages import render_test_message
+
     specs = _select(tables, only, config_file)
     context = NotifierContext(config_file=config_file, log_file=log_file)
     # One message per language the notifiers read (a table's own `language`, else the user's).

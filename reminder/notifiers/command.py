@@ -29,9 +29,10 @@ from pathlib import Path
 from pydantic import Field
 
 from ..childenv import child_environ
-from ..i18n import N_, _
+from ..i18n import _
 from ..models import Message
 from .base import DELIVERY_FAILURE, Clock, DeliveryResult, Notifier, NotifierContext, NotifierOptions
+from .catalogue import COMMAND_SUMMARY
 from .messages import message_fields
 
 __all__ = ["CommandNotifier", "CommandOptions", "command_env"]
@@ -73,7 +74,7 @@ class CommandNotifier(Notifier):
 
     name = "command"
     Options = CommandOptions
-    summary = N_("runs your program with the reminder as JSON on stdin")
+    summary = COMMAND_SUMMARY
 
     def __init__(
         self,

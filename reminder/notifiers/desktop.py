@@ -6,9 +6,8 @@ notification's ``on_dispatched`` callback fires (within ``timeout`` seconds);
 otherwise the warning it logged is captured and becomes the failure's detail.
 
 The library is asyncio-based and the daemon is not, so each batch runs in a
-private event loop with its own bus connection. The session bus is found from
-``DBUS_SESSION_BUS_ADDRESS`` or, for a daemon started by systemd without it,
-``$XDG_RUNTIME_DIR/bus`` (``/run/user/<uid>/bus``).
+private event loop with its own bus connection. Finding the session bus and asking it
+for a notification server is ``session_bus.py``'s job.
 """
 
 from __future__ import annotations
@@ -17,24 +16,21 @@ import logging
 import os
 import platform
 import threading
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any, TypeVar
 
 from pydantic import Field, field_validator
 
-from ..i18n import N_, _
+from ..i18n import _
 from ..models import REMINDER_KINDS, Message
 from .base import DELIVERY_FAILURE, DeliveryResult, Notifier, NotifierOptions, OnResult, Problem
+from .catalogue import DESKTOP_SUMMARY, desktop_environment
+from .session_bus import DEFAULT_TIMEOUT, NO_BUS, NO_SERVER, NOTIFICATIONS, check, find_session_bus, run
 
 __all__ = ["DesktopNotifier", "DesktopOptions", "find_session_bus"]
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
-NOTIFICATIONS = "org.freedesktop.Notifications"
 DEFAULT_CRITICAL_KINDS = ["deadline", "escalation"]
 _BODY_LIMIT = 600
 # asyncio is imported where used: parsing [notifiers.desktop] at start-up should not pay for it.
@@ -47,7 +43,7 @@ class DesktopOptions(NotifierOptions):
 
     app_name: str = "reminder"
     # Seconds to wait for the notification server to take a notification.
-    timeout: float = Field(default=10.0, gt=0)
+    timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0)
     # Seconds the notification stays on screen; -1 = the server's default.
     expire: int = Field(default=-1, ge=-1)
     # Kinds shown as critical (at and after the deadline, by default).
@@ -68,43 +64,6 @@ class DesktopOptions(NotifierOptions):
         return value
 
 
-def find_session_bus(env: dict[str, str] | None = None) -> tuple[str | None, str]:
-    """The session bus address and where it came from, or (None, why not)."""
-    env = dict(os.environ) if env is None else env
-    address = env.get("DBUS_SESSION_BUS_ADDRESS")
-    if address:
-        path = _unix_path(address)
-        if path is not None and not Path(path).exists():
-            return (
-                None,
-                _(
-                    "no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS points to %(path)s, which does not exist",
-                    path=path,
-                ),
-            )
-        return address, "DBUS_SESSION_BUS_ADDRESS"
-    runtime = env.get("XDG_RUNTIME_DIR") or f"/run/user/{os.getuid()}"
-    socket_path = Path(runtime) / "bus"
-    if socket_path.exists():
-        return f"unix:path={socket_path}", str(socket_path)
-    return None, _(
-        "no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is not set and %(path)s does not exist "
-        "(is a desktop session running for this user?)",
-        path=socket_path,
-    )
-
-
-def _unix_path(address: str) -> str | None:
-    first = address.split(";", 1)[0]
-    if not first.startswith("unix:"):
-        return None
-    for part in first[5:].split(","):
-        key, _sep, value = part.partition("=")
-        if key == "path":
-            return value
-    return None
-
-
 @contextmanager
 def _bus_env(address: str) -> Iterator[None]:
     with _ENV_LOCK:
@@ -117,19 +76,6 @@ def _bus_env(address: str) -> Iterator[None]:
                 os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
             else:
                 os.environ["DBUS_SESSION_BUS_ADDRESS"] = before
-
-
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    """Run ``coro`` in a private event loop, in a helper thread if this one already has a loop."""
-    import asyncio
-    import concurrent.futures
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
 
 
 class _Capture(logging.Handler):
@@ -148,10 +94,6 @@ class _Capture(logging.Handler):
         return record
 
 
-_NO_SERVER = N_("no notification server (%(name)s) on the session bus %(address)s")
-_NO_BUS = N_("no D-Bus session bus: cannot connect to %(address)s: %(why)s")
-
-
 def _explain(record: logging.LogRecord | None, address: str) -> tuple[str, Problem]:
     if record is None:
         return _("the notification server did not take the notification"), "error"
@@ -160,9 +102,9 @@ def _explain(record: logging.LogRecord | None, address: str) -> tuple[str, Probl
         return record.getMessage(), "error"
     name = getattr(exc, "type", None)  # dbus_fast.errors.DBusError carries the D-Bus error name
     if name in ("org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.NameHasNoOwner"):
-        return _(_NO_SERVER, name=NOTIFICATIONS, address=address), "no-server"
+        return _(NO_SERVER, name=NOTIFICATIONS, address=address), "no-server"
     if isinstance(exc, OSError):
-        return _(_NO_BUS, address=address, why=exc.strerror or exc), "no-bus"
+        return _(NO_BUS, address=address, why=exc.strerror or exc), "no-bus"
     if type(exc).__name__ == "InvalidAddressError":
         return _("invalid D-Bus address %(address)s: %(why)s", address=repr(address), why=exc), "config"
     if type(exc).__name__ == "AuthError":
@@ -175,7 +117,7 @@ class DesktopNotifier(Notifier):
 
     name = "desktop"
     Options = DesktopOptions
-    summary = N_("desktop notifications over D-Bus (org.freedesktop.Notifications)")
+    summary = DESKTOP_SUMMARY
 
     @property
     def opts(self) -> DesktopOptions:
@@ -200,10 +142,10 @@ class DesktopNotifier(Notifier):
 
     @classmethod
     def environment(cls) -> tuple[bool, str]:
-        return _check(DesktopOptions.model_fields["timeout"].default)
+        return desktop_environment()
 
     def availability(self) -> tuple[bool, str]:
-        return _check(self.opts.timeout)
+        return check(self.opts.timeout)
 
     def send(self, message: Message) -> DeliveryResult:
         return self.send_batch([message])[0]
@@ -217,13 +159,13 @@ class DesktopNotifier(Notifier):
             # One bus session per message (send), so each outcome is known, and committed, before the next.
             return super().send_batch(messages, on_result)
         if platform.system() != "Linux":
-            return _run(self._send_all(messages, "the system notification center"))
+            return run(self._send_all(messages, "the system notification center"))
         address, why = find_session_bus()
         if address is None:
             log.warning("desktop %s: %s", self.label, why, extra=DELIVERY_FAILURE)
             return [DeliveryResult.failure(why, problem="no-bus") for _message in messages]
         with _bus_env(address):
-            return _run(self._send_all(messages, address))
+            return run(self._send_all(messages, address))
 
     async def _send_all(self, messages: Sequence[Message], address: str) -> list[DeliveryResult]:
         import asyncio
@@ -280,54 +222,3 @@ class DesktopNotifier(Notifier):
     def describe(self) -> dict[str, object]:
         address, why = find_session_bus()
         return {**super().describe(), "bus": address or why}
-
-
-def _check(timeout: float) -> tuple[bool, str]:
-    import asyncio
-
-    if platform.system() != "Linux":
-        return True, ""
-    address, why = find_session_bus()
-    if address is None:
-        return False, why
-    try:
-        return _run(asyncio.wait_for(_probe(address), timeout))
-    except TimeoutError:
-        return False, _(
-            "the session bus %(address)s did not answer within %(seconds)ss",
-            address=address,
-            seconds=f"{timeout:g}",
-        )
-
-
-async def _probe(address: str) -> tuple[bool, str]:
-    """Whether a notification server owns (or can be started for) the Notifications name."""
-    from dbus_fast import Message as DBusMessage
-    from dbus_fast import MessageType
-    from dbus_fast.aio import MessageBus
-
-    try:
-        bus = await MessageBus(bus_address=address).connect()
-    except Exception as exc:
-        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return False, _(_NO_BUS, address=address, why=why)
-    try:
-        for method, args in (("NameHasOwner", [NOTIFICATIONS]), ("ListActivatableNames", [])):
-            reply = await bus.call(
-                DBusMessage(
-                    destination="org.freedesktop.DBus",
-                    path="/org/freedesktop/DBus",
-                    interface="org.freedesktop.DBus",
-                    member=method,
-                    signature="s" if args else "",
-                    body=args,
-                )
-            )
-            if reply is None or reply.message_type != MessageType.METHOD_RETURN:
-                continue
-            value = reply.body[0]
-            if value is True or (isinstance(value, list) and NOTIFICATIONS in value):
-                return True, ""
-        return False, _(_NO_SERVER, name=NOTIFICATIONS, address=address)
-    finally:
-        bus.disconnect()

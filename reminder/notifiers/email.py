@@ -58,6 +58,7 @@ from .base import (
     OnResult,
     Problem,
 )
+from .catalogue import EMAIL_SUMMARY
 from .messages import html_from_text
 from .smtp import ExchangeTimeout, Session, Sessions, Transaction, deadline, transaction
 
@@ -463,7 +464,7 @@ class EmailNotifier(Notifier):
 
     name = "email"
     Options = EmailOptions
-    summary = N_("e-mail over SMTP (STARTTLS, TLS or a loopback relay)")
+    summary = EMAIL_SUMMARY
 
     def __init__(
         self,

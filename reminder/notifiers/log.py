@@ -17,9 +17,10 @@ from pathlib import Path
 from pydantic import field_validator
 
 from ..files import open_private, private_dir
-from ..i18n import N_, _
+from ..i18n import _
 from ..models import Message
 from .base import DeliveryResult, Notifier, NotifierOptions, OnResult
+from .catalogue import LOG_DEFAULT_LEVEL, LOG_SUMMARY, default_log_file, log_file_availability
 
 __all__ = ["LogNotifier", "LogOptions", "default_log_file"]
 
@@ -28,18 +29,11 @@ log = logging.getLogger(__name__)
 _LEVELS = {"DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARNING": logging.WARNING}
 
 
-def default_log_file() -> Path:
-    """``<user data dir>/reminders.log``."""
-    from platformdirs import user_data_path
-
-    return user_data_path("reminder") / "reminders.log"
-
-
 class LogOptions(NotifierOptions):
     """``[notifiers.log]``: ``path`` of the JSON-lines file, ``level`` of the log line."""
 
     path: Path | None = None
-    level: str = "INFO"
+    level: str = LOG_DEFAULT_LEVEL
 
     @field_validator("level")
     @classmethod
@@ -54,7 +48,7 @@ class LogNotifier(Notifier):
 
     name = "log"
     Options = LogOptions
-    summary = N_("a line on stderr and a JSON line in a file (the default)")
+    summary = LOG_SUMMARY
 
     @property
     def path(self) -> Path:
@@ -136,14 +130,7 @@ class LogNotifier(Notifier):
             os.close(fd)
 
     def availability(self) -> tuple[bool, str]:
-        path = self.path
-        directory = path.parent
-        while not directory.exists() and directory != directory.parent:
-            directory = directory.parent
-        target = path if path.exists() else directory
-        if not os.access(target, os.W_OK):
-            return False, _("%(path)s is not writable", path=target)
-        return True, ""
+        return log_file_availability(self.path)
 
     def describe(self) -> dict[str, object]:
         return {**super().describe(), "path": str(self.path)}

@@ -1,0 +1,211 @@
+"""A case as ``show``, ``add`` and ``edit`` print it: people's text or ``--json``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ..cli_labels import (
+    case_kind,
+    case_status,
+    days_left_text,
+    evidence_kind,
+    reminder_kind,
+    reminder_status,
+)
+from ..i18n import _, format_date, ngettext
+from ..shipped import localised
+from ..terminal import escape_controls as _t
+
+if TYPE_CHECKING:
+    from ..api import CaseView
+    from ..store import Store
+
+from .common import (
+    echo_json,
+    pad,
+    settings_from,
+)
+
+
+def evidence_line(e: Any, fixes: dict[int, list[int]]) -> str:
+    """One entry of the evidence log as ``show`` and ``evidence list`` print it."""
+    links = []
+    if e.corrects is not None:
+        links.append(_("corrects #%(n)d", n=e.corrects))
+    if e.seq in fixes:
+        links.append(_("corrected by %(entries)s", entries=", ".join(f"#{n}" for n in fixes[e.seq])))
+    files = len(e.attachments)
+    extra = ([ngettext("%(n)d file", "%(n)d files", files)] if files else []) + links
+    # In this computer's time zone: the user reads the log where they are.
+    line = f"#{e.seq:<3} {e.at.astimezone():%Y-%m-%d %H:%M}  {pad(evidence_kind(e.kind), 10)} {_t(e.summary)}"
+    return line + (_("  (%(notes)s)", notes="; ".join(extra)) if extra else "")
+
+
+def case_json(view: CaseView) -> dict[str, Any]:
+    from ..export import case_to_dict
+
+    data = case_to_dict(view.case, view.window, today=view.today)
+    if view.warning:
+        data["warning"] = view.warning
+    if view.reminders is not None:
+        data["reminders"] = [dict(r) for r in view.reminders]
+        if view.case.preset:
+            data["preset_steps"] = view.preset_steps
+    if view.evidence_count is not None:
+        from ..evidence import entry_to_dict
+
+        data["evidence"] = {"count": view.evidence_count, "latest": [entry_to_dict(e) for e in view.evidence]}
+    return data
+
+
+def print_case(view: CaseView, *, explain: bool = False) -> None:
+    # Each line is one message (label and value), so a translation aligns its own labels.
+    # Every field the user typed goes through _t: its control characters are shown, not obeyed.
+    c, w = view.case, view.window
+    click.echo(_("%(id)s  %(title)s  [%(status)s]", id=c.id, title=_t(c.title), status=case_status(c.status)))
+    click.echo(_("  organisation: %(value)s", value=_t(c.organisation)))
+    kind = _t(case_kind(c.kind))
+    if c.filed:
+        click.echo(_("  kind:         %(kind)s — %(filed)s", kind=kind, filed=_t(c.filed)))
+    else:
+        click.echo(_("  kind:         %(kind)s", kind=kind))
+    if c.reference:
+        click.echo(_("  reference:    %(value)s", value=_t(c.reference)))
+    if c.channels:
+        from ..labels import channels as channel_names
+
+        channels = channel_names(c.channels)
+        click.echo(_("  channels:     %(value)s", value=_t(channels)))
+    if c.account:
+        click.echo(_("  account:      %(value)s", value=_t(c.account)))
+    if c.org_email:
+        click.echo(_("  org e-mail:   %(value)s", value=_t(c.org_email)))
+    if c.letter_language or c.account or c.org_email:
+        from ..regulators import country_language
+
+        if c.letter_language:
+            click.echo(_("  letters in:   %(value)s", value=_t(c.letter_language)))
+        else:
+            click.echo(
+                _(
+                    "  letters in:   %(lang)s (the default for %(country)s)",
+                    lang=country_language(c.country),
+                    country=c.country,
+                )
+            )
+    place = c.country + (f"-{c.subdivision}" if c.subdivision else "")
+    day = format_date(c.submitted) + (f" {c.submitted_time:%H:%M}" if c.submitted_time else "")
+    click.echo(
+        _("  submitted:    %(day)s (%(place)s, %(timezone)s)", day=day, place=place, timezone=c.timezone)
+    )
+    if w is not None:
+        left = case_status("closed") if c.status == "closed" else days_left_text(view.days_left)
+        line = {"opens": format_date(w.opens), "deadline": format_date(w.deadline), "left": left}
+        if w.unit == "business":
+            text = _(
+                "  window:       opens %(opens)s · deadline %(deadline)s "
+                "(%(min)d–%(max)d business days) · %(left)s",
+                min=w.min_days,
+                max=w.max_days,
+                **line,
+            )
+        else:
+            text = _(
+                "  window:       opens %(opens)s · deadline %(deadline)s (%(min)d–%(max)d days) · %(left)s",
+                min=w.min_days,
+                max=w.max_days,
+                **line,
+            )
+        click.echo(text)
+        if w.tentative:
+            from ..explain import tentative_name
+
+            because = "; ".join(f"{t.date:%Y-%m-%d} {tentative_name(w, t)}" for t in w.tentative_because)
+            click.echo(
+                _("  tentative:    counts across dates not yet official — %(dates)s", dates=_t(because))
+            )
+        from ..explain import warning_text
+
+        for text in w.warnings:
+            click.echo(_("  warning:      %(text)s", text=_t(warning_text(text, w.country))))
+    for cl in c.closures:
+        span = f"{cl.start}" if cl.start == cl.end else f"{cl.start}..{cl.end}"
+        click.echo(_("  closure:      %(span)s %(label)s", span=span, label=_t(cl.label)))
+    if c.preset:
+        preset = _t(c.preset)
+        if view.preset_title:
+            title = _t(localised(view.preset_title))
+            click.echo(_("  escalation:   %(preset)s — %(title)s", preset=preset, title=title))
+        else:
+            click.echo(_("  escalation:   %(preset)s", preset=preset))
+        for step in view.preset_steps:
+            due = format_date(datetime.fromisoformat(str(step["due"])))
+            text = _t(localised(str(step["step"])))
+            click.echo(_("    step %(n)s  %(day)s  %(step)s", n=step["n"], day=due, step=text))
+    if c.status == "closed":
+        when = f"{c.closed_at:%Y-%m-%d}" if c.closed_at else "?"
+        if c.resolution:
+            click.echo(_("  closed:       %(day)s — %(resolution)s", day=when, resolution=_t(c.resolution)))
+        else:
+            click.echo(_("  closed:       %(day)s", day=when))
+    if c.notes:
+        click.echo(_("  notes:        %(value)s", value=_t(c.notes, multiline=True)))
+    if c.checklist:
+        click.echo(_("  checklist:"))
+        for item in c.checklist:
+            click.echo(f"    [{'x' if item.done else ' '}] {item.position}. {_t(localised(item.text))}")
+    if view.warning:
+        click.echo(f"  ⚠ {_t(localised(view.warning))}")
+    if view.evidence_count is not None:
+        n = view.evidence_count
+        if n > len(view.evidence):
+            click.echo(
+                ngettext(
+                    "  evidence:     %(n)d entry (all: reminder evidence list %(id)s)",
+                    "  evidence:     %(n)d entries (all: reminder evidence list %(id)s)",
+                    n,
+                    id=c.id,
+                )
+            )
+        else:
+            click.echo(ngettext("  evidence:     %(n)d entry", "  evidence:     %(n)d entries", n))
+        for e in view.evidence:
+            click.echo("    " + evidence_line(e, {}))
+    if view.reminders:
+        click.echo(_("  reminders:"))
+        for r in view.reminders:
+            sent = _(" at %(time)s", time=str(r["sent_at"])[:16]) if r.get("sent_at") else ""
+            # A notifier's error can quote a remote server: shown, not obeyed.
+            why = f" ({_t(str(r['last_error']))})" if r.get("last_error") and r["status"] != "sent" else ""
+            due = str(r["due"])[:16]
+            key = str(r["key"])
+            # A preset's step by its name, not as one more "escalation".
+            if ":preset:" in key:
+                kind = _("%(preset)s step %(n)s", preset=c.preset or "preset", n=key.rsplit(":", 1)[1])
+            else:
+                kind = reminder_kind(str(r["kind"]))
+            kind_cell = pad(kind, 15)
+            status = reminder_status(str(r["status"]))
+            click.echo(f"    {due}  {kind_cell} {pad(str(r['notifier']), 8)} {status}{sent}{why}")
+    if explain and w is not None and w.days:
+        from .window import window_table  # only with --explain
+
+        window_table(w)
+
+
+def emit_case(view: CaseView, as_json: bool, message: str | None = None) -> None:
+    if as_json:
+        echo_json(case_json(view))
+        return
+    if message:
+        click.echo(message)
+    print_case(view)
+
+
+def view_after_write(ctx: click.Context, store: Store, case_id: str, now: datetime) -> CaseView:
+    from .. import api
+
+    return api.get_case_view(store, settings_from(ctx), case_id, now=now)

@@ -1,0 +1,421 @@
+"""The commands that record and change cases: add, list, show, presets, edit, close, reopen, delete, check."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ..cli_help import TranslatedHelp
+from ..i18n import _, ngettext
+from ..shipped import localised
+from ..terminal import escape_controls as _t
+from .case_view import case_json, emit_case, print_case, view_after_write
+
+if TYPE_CHECKING:
+    from ..dates import Moment
+
+from .common import (
+    FUTURE_OPTION,
+    ISO_DATE,
+    SUBMITTED,
+    SUBMITTED_HELP,
+    F,
+    config_arg,
+    echo_json,
+    json_option,
+    settings_from,
+    store_for,
+    use_holiday_cache,
+    utc_now,
+)
+
+
+def _case_options(f: F) -> F:
+    """Options shared by ``add`` and ``edit``: every field of a case but title/org/submitted."""
+    options = [
+        click.option("--country", help="ISO 3166 code of the country whose business days count."),
+        click.option("--subdivision", help="State or region whose holidays also apply, e.g. BY for Bavaria."),
+        click.option("--timezone", help="IANA time zone for reminders (default: the country's / config's)."),
+        click.option(
+            "--kind",
+            help="cancellation, refund, permit, visa, data-request, complaint, other — or a checklist "
+            "template such as sim-cancellation.",
+        ),
+        click.option("--filed", help="What you filed, e.g. 'cancel roaming eSIM'."),
+        click.option("--reference", help="Reference or ticket number the organisation gave you."),
+        click.option(
+            "--channel",
+            "channels",
+            multiple=True,
+            help="How you filed or can reach them (repeatable): hotline, e-mail, web form, shop…",
+        ),
+        click.option("--min-days", type=click.IntRange(min=0), help="The window opens on this day (7)."),
+        click.option("--max-days", type=click.IntRange(min=0), help="The deadline falls on this day (15)."),
+        click.option(
+            "--unit", type=click.Choice(["business", "calendar"]), help="Count business or calendar days."
+        ),
+        click.option(
+            "--closure",
+            "closures",
+            multiple=True,
+            metavar="DATE[..DATE][=LABEL]",
+            help="A day or range on which this organisation is shut (repeatable).",
+        ),
+        click.option("--preset", help="Escalation preset after the deadline, e.g. telecom, gdpr."),
+        click.option(
+            "--remind",
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="Override the [reminders] policy for this case (repeatable), e.g. before_deadline=3, "
+            "opened=no, escalation_every=5, hour=8; on edit it replaces earlier overrides ('reset' clears).",
+        ),
+        click.option("--notes", help="Free text: who you spoke to, what they said."),
+        click.option(
+            "--account",
+            help="The customer, account, phone or SIM number the organisation knows you by (for letters).",
+        ),
+        click.option(
+            "--org-email",
+            "org_email",
+            metavar="ADDRESS",
+            help="Where the organisation takes written complaints (the To: of 'reminder letter --send').",
+        ),
+        click.option(
+            "--lang",
+            "letter_language",
+            metavar="LANG",
+            help="The language of letters to the organisation: en, ar or zh_CN (default: its country's).",
+        ),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _parse_closures(texts: Sequence[str]) -> tuple[Any, ...]:
+    from ..calendar import parse_closure
+
+    return tuple(parse_closure(t) for t in texts)
+
+
+@click.command("add", cls=TranslatedHelp)
+@click.option("--title", required=True, help="A name you will recognise, e.g. 'Cancel roaming eSIM'.")
+@click.option("--org", "organisation", required=True, help="The organisation handling it, e.g. Batelco.")
+@click.option("--submitted", type=SUBMITTED, required=True, help=SUBMITTED_HELP)
+@FUTURE_OPTION
+@_case_options
+@json_option
+@click.pass_context
+def add_command(
+    ctx: click.Context,
+    /,
+    title: str,
+    organisation: str,
+    submitted: Moment,
+    future: bool,
+    channels: tuple[str, ...],
+    closures: tuple[str, ...],
+    kind: str | None,
+    unit: str | None,
+    as_json: bool,
+    **fields: Any,
+) -> None:
+    """Record a submission; prints the case with its review window.
+
+    The window opens on business day --min-days and the deadline is business day
+    --max-days after the submission, in the country's calendar. A --kind with a
+    checklist template (sim-cancellation) attaches its checklist.
+
+    \b
+    Example:
+      reminder add --title "Cancel roaming eSIM" --org Batelco --submitted 2026-03-01 \\
+          --kind sim-cancellation --reference BT-48213 --channel hotline
+      reminder add --title "Refund" --org DB --country DE --subdivision BY --submitted 2026-03-02 --json
+    """
+    use_holiday_cache(ctx)
+    from .. import api
+    from ..plan import parse_remind_overrides
+
+    fields["remind"] = parse_remind_overrides(fields.get("remind") or ())
+    now = utc_now()
+    settings = settings_from(ctx)
+    store = store_for(ctx)
+    case = api.add_case(
+        store,
+        settings,
+        now=now,
+        title=title,
+        organisation=organisation,
+        submitted=submitted,
+        refuse_future=not future,
+        channels=channels,
+        closures=_parse_closures(closures),
+        kind=kind or "other",
+        unit=unit,  # type: ignore[arg-type]
+        **fields,
+    )
+    emit_case(view_after_write(ctx, store, case.id, now), as_json, _("Added case %(id)s.", id=case.id))
+
+
+@click.command("list", cls=TranslatedHelp)
+@click.option(
+    "--status",
+    type=click.Choice(["open", "closed", "all"]),
+    default="open",
+    show_default=True,
+    help="Which cases to list.",
+)
+@click.option("--due-before", type=ISO_DATE, help="Only cases whose deadline is on or before this date.")
+@json_option
+@click.pass_context
+def list_command(ctx: click.Context, status: str, due_before: date | None, as_json: bool) -> None:
+    """List cases by deadline, with the days left.
+
+    \b
+    Example:
+      reminder list
+      reminder list --status all --due-before 2026-04-01 --json
+    """
+    from .. import api
+    from ..case_table import cases_table
+    from ..paths import store_path_fast
+
+    # For scripts, only the store's path is read from the config (validating it all would cost
+    # more than listing 10,000 cases); people get the whole config checked.
+    path = store_path_fast(config_arg(ctx)) if as_json else None  # None: as the settings say
+    store = store_for(ctx, path)
+    filters: dict[str, Any] = {"status": status, "due_before": due_before}
+    if as_json:
+        # Megabytes for 10,000 cases: straight to stdout, without click.echo's per-line work.
+        sys.stdout.write(api.list_cases_json(store, now=utc_now(), **filters) + "\n")
+        return
+    lines = api.list_case_lines(store, now=utc_now(), **filters)
+    if not lines:
+        if status == "closed":
+            click.echo(_("No closed cases."))
+        elif status == "open":
+            click.echo(_("No open cases. Add one with 'reminder add'."))
+        else:
+            click.echo(_("No cases. Add one with 'reminder add'."))
+        return
+    sys.stdout.write(cases_table(lines))
+
+
+@click.command("show", cls=TranslatedHelp)
+@click.argument("case_id", metavar="ID")
+@click.option("--explain", is_flag=True, help="Also list every day of the window and why it counted or not.")
+@json_option
+@click.pass_context
+def show_command(ctx: click.Context, case_id: str, explain: bool, as_json: bool) -> None:
+    """Show everything about a case: its window, checklist and status.
+
+    \b
+    Example:
+      reminder show k7m2qx
+      reminder show k7m2qx --explain
+      reminder show k7m2qx --json
+    """
+    from .. import api
+
+    view = api.get_case_view(store_for(ctx), settings_from(ctx), case_id, now=utc_now(), explain=explain)
+    if as_json:
+        data = case_json(view)
+        if explain and view.window is not None:
+            from ..window import window_to_dict
+
+            data["window"]["days"] = window_to_dict(view.window).get("days", [])
+        echo_json(data)
+        return
+    print_case(view, explain=explain)
+
+
+@click.command("presets", cls=TranslatedHelp)
+@json_option
+@click.pass_context
+def presets_command(ctx: click.Context, as_json: bool) -> None:
+    """List the escalation presets (built in and the config's) with their steps and sources.
+
+    A case takes one with `reminder add … --preset NAME`; after its deadline its reminders
+    include the preset's steps.
+
+    \b
+    Example:
+      reminder presets
+      reminder presets --json
+    """
+    from ..presets import presets_listing
+
+    presets = settings_from(ctx).presets
+    if as_json:
+        echo_json(presets_listing(presets))
+        return
+    # For people: the shipped texts in their language, the config's own as written.
+    for i, (name, preset) in enumerate(sorted(presets.items())):
+        click.echo(("\n" if i else "") + name + (f" — {localised(preset.title)}" if preset.title else ""))
+        for rule in preset.steps:
+            period = ""
+            if rule.valid_from:
+                period += _(" (for requests from %(day)s)", day=rule.valid_from.isoformat())
+            if rule.valid_until:
+                period += _(" (for requests before %(day)s)", day=rule.valid_until.isoformat())
+            step = _("%(when)s: %(step)s", when=rule.describe_for_people(), step=localised(rule.step))
+            click.echo(f"  {step}{period}")
+            if rule.source:
+                click.echo(_("    source: %(source)s", source=localised(rule.source)))
+        if preset.source:
+            click.echo(_("  source: %(source)s", source=localised(preset.source)))
+
+
+@click.command("edit", cls=TranslatedHelp)
+@click.argument("case_id", metavar="ID")
+@click.option("--title", help="New title.")
+@click.option("--org", "organisation", help="New organisation.")
+@click.option("--submitted", type=SUBMITTED, help="Corrected submission date (and time), as for add.")
+@FUTURE_OPTION
+@_case_options
+@json_option
+@click.pass_context
+def edit_command(
+    ctx: click.Context,
+    /,
+    case_id: str,
+    submitted: Moment | None,
+    channels: tuple[str, ...],
+    closures: tuple[str, ...],
+    future: bool,
+    as_json: bool,
+    **changes: Any,
+) -> None:
+    """Correct a case; the window is recomputed. An empty value clears a field.
+
+    --channel and --closure replace the case's list when given.
+
+    \b
+    Example:
+      reminder edit k7m2qx --submitted 2026-03-02 --reference BT-48213
+      reminder edit k7m2qx --notes ""        # clear the notes
+    """
+    use_holiday_cache(ctx)
+    from .. import api
+
+    if submitted is not None:
+        changes["submitted"] = submitted
+    if channels:
+        changes["channels"] = tuple(c for c in channels if c.strip())
+    if closures:
+        changes["closures"] = _parse_closures([c for c in closures if c.strip()])
+    remind = changes.pop("remind", ())
+    if remind:
+        from ..plan import parse_remind_overrides
+
+        changes["remind"] = {} if list(remind) == ["reset"] else parse_remind_overrides(remind)
+    now = utc_now()
+    store = store_for(ctx)
+    case = api.edit_case(store, settings_from(ctx), case_id, now=now, refuse_future=not future, **changes)
+    emit_case(view_after_write(ctx, store, case.id, now), as_json, _("Updated case %(id)s.", id=case.id))
+
+
+@click.command("close", cls=TranslatedHelp)
+@click.argument("case_id", metavar="ID")
+@click.option("--resolution", help="What happened, e.g. 'cancelled, confirmation letter received'.")
+@json_option
+@click.pass_context
+def close_command(ctx: click.Context, case_id: str, resolution: str | None, as_json: bool) -> None:
+    """Close a case: its reminders stop.
+
+    \b
+    Example:
+      reminder close k7m2qx --resolution "cancelled; letter BT-48213 received"
+    """
+    from .. import api
+
+    now = utc_now()
+    store = store_for(ctx)
+    case = api.close_case(store, settings_from(ctx), case_id, now=now, resolution=resolution)
+    emit_case(view_after_write(ctx, store, case.id, now), as_json, _("Closed case %(id)s.", id=case.id))
+
+
+@click.command("reopen", cls=TranslatedHelp)
+@click.argument("case_id", metavar="ID")
+@json_option
+@click.pass_context
+def reopen_command(ctx: click.Context, case_id: str, as_json: bool) -> None:
+    """Reopen a closed case: its reminders resume.
+
+    \b
+    Example:
+      reminder reopen k7m2qx
+    """
+    use_holiday_cache(ctx)
+    from .. import api
+
+    now = utc_now()
+    store = store_for(ctx)
+    case = api.reopen_case(store, settings_from(ctx), case_id, now=now)
+    emit_case(view_after_write(ctx, store, case.id, now), as_json, _("Reopened case %(id)s.", id=case.id))
+
+
+@click.command("delete", cls=TranslatedHelp)
+@click.argument("case_id", metavar="ID")
+@click.option("--yes", is_flag=True, help="Really delete: the case and everything stored with it.")
+@json_option
+@click.pass_context
+def delete_command(ctx: click.Context, case_id: str, yes: bool, as_json: bool) -> None:
+    """Delete a case for good (to keep its record, close it instead).
+
+    \b
+    Example:
+      reminder delete k7m2qx --yes
+    """
+    from .. import api
+
+    if not yes:
+        raise click.UsageError(
+            _("refusing to delete without --yes (to keep the record, use 'reminder close')")
+        )
+    case = api.delete_case(store_for(ctx), settings_from(ctx), case_id, now=utc_now())
+    if as_json:
+        echo_json({"deleted": case.id, "title": case.title})
+    else:
+        click.echo(_("Deleted case %(id)s (%(title)s).", id=case.id, title=_t(case.title)))
+
+
+@click.command("check", cls=TranslatedHelp)
+@click.argument("case_id", metavar="ID")
+@click.argument("item")
+@click.option("--undo", is_flag=True, help="Untick the item instead.")
+@json_option
+@click.pass_context
+def check_command(ctx: click.Context, case_id: str, item: str, undo: bool, as_json: bool) -> None:
+    """Tick a checklist item, by its number or the start of its text.
+
+    \b
+    Example:
+      reminder check k7m2qx 2
+      reminder check k7m2qx "back up"
+      reminder check k7m2qx 2 --undo
+    """
+    from .. import api
+
+    now = utc_now()
+    store = store_for(ctx)
+    ticked = api.check_item(store, case_id, item, now=now, undo=undo)
+    view = view_after_write(ctx, store, case_id, now)
+    if as_json:
+        echo_json(case_json(view))
+        return
+    if undo:
+        click.echo(_("Unticked %(n)d. %(text)s", n=ticked.position, text=_t(localised(ticked.text))))
+    else:
+        click.echo(_("Ticked %(n)d. %(text)s", n=ticked.position, text=_t(localised(ticked.text))))
+    left = [i for i in view.case.checklist if not i.done]
+    total = len(view.case.checklist)
+    click.echo(
+        ngettext("%(n)d of %(total)d items left.", "%(n)d of %(total)d items left.", len(left), total=total)
+        if left
+        else _("Checklist complete.")
+    )

@@ -1,0 +1,255 @@
+"""What the commands share: options, parameter types, settings and the store of one invocation, errors."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+import click
+
+from ..errors import InputError
+from ..i18n import _
+from ..terminal import escape_controls as _t
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..store import Store
+
+
+__all__ = [
+    "FUTURE_OPTION",
+    "ISO_DATE",
+    "PROGRAM",
+    "SUBMITTED",
+    "SUBMITTED_HELP",
+    "F",
+    "IsoDate",
+    "LazyChoice",
+    "MomentType",
+    "config_arg",
+    "echo_json",
+    "fail",
+    "json_option",
+    "load_settings_for",
+    "pad",
+    "settings_from",
+    "store_for",
+    "use_holiday_cache",
+    "utc_now",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_JSON_META = "reminder.json"
+
+
+# --- shared options and output -------------------------------------------------------------------
+
+
+def _remember_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.meta[_JSON_META] = True
+    return value
+
+
+def json_option(f: F) -> F:
+    """``--json``: machine-readable output (and errors as ``{"error": …}`` on stderr)."""
+    return click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        callback=_remember_json,
+        expose_value=True,
+        is_eager=True,
+        help="Print JSON for scripts instead of text.",
+    )(f)
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def echo_json(obj: object) -> None:
+    import json  # here, not at the top: every import counts against `reminder --help`
+
+    click.echo(json.dumps(obj, default=_json_default, ensure_ascii=False, indent=2))
+
+
+class IsoDate(click.ParamType):  # type: ignore[type-arg]
+    """A date on the command line: 2026-03-01, 2026-3-1 or 2026/3/1."""
+
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        from ..dates import parse_date
+
+        try:
+            return parse_date(str(value))
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+ISO_DATE = IsoDate()
+
+
+class LazyChoice(click.Choice):  # type: ignore[type-arg]
+    """A ``click.Choice`` whose choices load when first needed: ``lambda: models.EVIDENCE_KINDS``
+    keeps ``reminder --help`` from importing modules only one command needs."""
+
+    def __init__(self, load: Callable[[], Sequence[str]], case_sensitive: bool = True) -> None:
+        self._load = load
+        self._choices: tuple[str, ...] | None = None
+        self.case_sensitive = case_sensitive
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        if self._choices is None:
+            self._choices = tuple(self._load())
+        return self._choices
+
+    @choices.setter
+    def choices(self, value: Sequence[str]) -> None:
+        self._choices = tuple(value)
+
+
+def settings_from(ctx: click.Context, *, model: bool = False) -> Settings:
+    """The settings for this invocation, loaded once (``--config`` or the usual search path).
+
+    Validated once per config and environment (settings_cache.py); ``model``: the pydantic
+    model itself, for what reads more of it than its fields (``config check``).
+    """
+    root = ctx.find_root()
+    obj = root.ensure_object(dict)
+    if "settings" not in obj or (model and obj.get("restored")):
+        obj["settings"] = load_settings_for(
+            obj.get("config_path"), cached=not model and bool(obj.get(PROGRAM))
+        )
+        obj["restored"] = not model and type(obj["settings"]).__name__ == "RestoredSettings"
+    settings: Settings = obj["settings"]
+    return settings
+
+
+def load_settings_for(path: Path | None, *, cached: bool = False) -> Settings:
+    """Load the settings and speak their language from now on ([defaults] language, else the locale)."""
+    from ..i18n import set_language
+
+    if cached:
+        from ..settings_cache import cached_settings
+
+        settings = cached_settings(path)
+    else:
+        from ..config import load_settings
+
+        settings = load_settings(path)
+    set_language(settings.defaults.language)
+    return settings
+
+
+def use_holiday_cache(ctx: click.Context) -> None:
+    """For a command that computes windows: keep the holiday data between commands (holiday_cache.py)."""
+    if ctx.find_root().ensure_object(dict).get(PROGRAM):
+        from ..holiday_cache import install
+
+        install()
+
+
+# --- error handling ------------------------------------------------------------------------------
+
+
+def fail(message: str, code: int, as_json: bool) -> NoReturn:
+    if as_json:
+        import json
+
+        click.echo(json.dumps({"error": message}, ensure_ascii=False), err=True)
+    else:
+        # The message may quote what the user typed, or a file name: shown, never obeyed.
+        click.echo(_("Error: %(message)s", message=_t(message)), err=True)
+    sys.exit(code)
+
+
+# In ctx.obj when the process is the command itself (main), not a caller of cli in its own process
+# (a test's CliRunner): only then are validated settings and holiday data kept under
+# $XDG_CACHE_HOME/reminder and read back, so nothing a caller patches in its process outlives it.
+PROGRAM = "reminder.program"
+
+
+class MomentType(click.ParamType):  # type: ignore[type-arg]
+    """A date with an optional time and UTC offset, as ``dates.parse_moment`` reads it; the
+    command places it in the case's time zone once the case is known."""
+
+    name = "DATE[THH:MM]"
+
+    def __init__(self, noun: str = "a date") -> None:
+        self.noun = noun
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from ..dates import Moment, parse_moment
+
+        if isinstance(value, Moment):
+            return value
+        try:
+            return parse_moment(str(value), noun=self.noun)
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+SUBMITTED = MomentType()
+SUBMITTED_HELP = (
+    "When you submitted (day 0, never counted): 2026-03-01, 2026-3-1, 2026/3/1, today or yesterday, "
+    "optionally with a time (2026-03-01T14:30). Without an offset it is the case's local time; with "
+    "one (T14:30+05:00) it is converted to the case's time zone."
+)
+FUTURE_OPTION = click.option(
+    "--future", is_flag=True, help="Accept a submission date after today (in the case's time zone)."
+)
+
+
+def utc_now() -> datetime:
+    from datetime import UTC
+
+    return datetime.now(UTC)
+
+
+def config_arg(ctx: click.Context) -> Path | None:
+    path: Path | None = ctx.find_root().ensure_object(dict).get("config_path")
+    return path
+
+
+def store_for(ctx: click.Context, path: Path | None = None) -> Store:
+    """The store for this invocation, closed when the command ends."""
+    from ..store import Store, open_store
+
+    store = Store(path) if path is not None else open_store(settings_from(ctx).store)
+    baseline = store.conn.total_changes
+
+    def close() -> None:
+        changed = store.conn.total_changes != baseline
+        store.close()
+        if changed:
+            # After the commit, so the daemon re-reads what this command wrote (within 2 s,
+            # not at its next minute-long wake-up). No daemon running: nothing to do.
+            from ..pidlock import poke
+
+            poke(store.path.parent)
+
+    ctx.call_on_close(close)
+    return store
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal columns: a Chinese character takes two."""
+    from unicodedata import east_asian_width
+
+    used = sum(2 if east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(width - used, 0)

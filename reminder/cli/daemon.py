@@ -1,0 +1,253 @@
+"""``reminder daemon``, ``status`` and ``service``: the background sender and its systemd unit."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+
+import click
+
+from ..cli_help import TranslatedHelp
+from ..cli_labels import (
+    reminder_kind,
+    reminder_status,
+)
+from ..errors import ReminderError
+from ..i18n import _, format_date
+from ..terminal import escape_controls as _t
+from .common import (
+    echo_json,
+    fail,
+    json_option,
+    load_settings_for,
+    settings_from,
+    utc_now,
+)
+from .group import ReminderGroup
+
+
+def _setup_logging(verbose: int) -> None:
+    import logging
+
+    from ..logs import setup_daemon_logging
+
+    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose == 1 else logging.WARNING
+    setup_daemon_logging(level, apscheduler_level=logging.DEBUG if verbose > 1 else logging.WARNING)
+
+
+@click.command("daemon", cls=TranslatedHelp)
+@click.option("--once", is_flag=True, help="Send what is due now, then exit (for cron and tests).")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@json_option
+@click.pass_context
+def daemon_command(ctx: click.Context, once: bool, verbose: int, as_json: bool) -> None:
+    """Run the reminder daemon in the foreground (systemd runs it this way).
+
+    It sends each reminder when it falls due, through every configured notifier,
+    and sleeps in between. Signals: SIGTERM/SIGINT stop it within 10 s (the send
+    in flight finishes, or goes again at the next start); SIGHUP reloads the
+    config file and re-plans every case. Only one daemon runs per data directory.
+
+    \b
+    Example:
+      reminder daemon            # until stopped; `reminder service install` runs it under systemd
+      reminder daemon --once     # send what is due now and exit (cron)
+    """
+    from ..daemon import Daemon
+
+    _setup_logging(max(verbose, 0 if once else 1))
+    config_path = ctx.find_root().ensure_object(dict).get("config_path")
+    daemon = Daemon(lambda: load_settings_for(config_path))
+    log_file, source = daemon.settings.daemon.log_file, daemon.settings.source
+    if log_file is not None:
+        from ..logs import add_log_file
+
+        log_file = log_file.expanduser()
+        if not log_file.is_absolute() and source is not None:
+            log_file = source.parent / log_file  # as notifiers' paths: relative to the config file
+        add_log_file(log_file, key=f"{source}: daemon.log_file" if source else "daemon.log_file")
+    if once:
+        report = daemon.run_once()
+        if as_json:
+            echo_json(
+                {
+                    "sent": report.sent,
+                    "retried": report.retried,
+                    "failed": report.failed,
+                    "superseded": report.superseded,
+                }
+            )
+        else:
+            click.echo(
+                _(
+                    "%(sent)d sent, %(retried)d to retry, %(failed)d failed, "
+                    "%(superseded)d folded into catch-up messages",
+                    sent=report.sent,
+                    retried=report.retried,
+                    failed=report.failed,
+                    superseded=report.superseded,
+                )
+            )
+        if report.failed:
+            sys.exit(1)
+        return
+    daemon.serve()
+
+
+@click.command("status", cls=TranslatedHelp)
+@json_option
+@click.pass_context
+def status_command(ctx: click.Context, as_json: bool) -> None:
+    """Show whether the daemon runs, the next reminder due, and reminders by status.
+
+    \b
+    Example:
+      reminder status
+      reminder status --json | jq .next_due
+    """
+    from .. import api
+    from ..store import open_store
+
+    settings = settings_from(ctx)
+    with open_store(settings.store) as store:
+        info = api.reminder_status(store, store.path.parent)
+    if as_json:
+        echo_json(info)
+        return
+    if info["running"]:
+        click.echo(_("daemon:    running (pid %(pid)s)", pid=info["pid"]))
+    else:
+        click.echo(_("daemon:    not running"))
+    nxt = info["next"]
+    if isinstance(nxt, dict):
+        at = datetime.fromisoformat(str(nxt["at"]))
+        click.echo(
+            _(
+                "next due:  %(at)s %(timezone)s — %(kind)s for %(case)s (%(title)s) by %(notifier)s",
+                at=format_date(at, style="datetime"),
+                timezone=nxt["timezone"],
+                kind=reminder_kind(str(nxt["kind"])),
+                case=nxt["case"],
+                title=_t(str(nxt["title"])),
+                notifier=nxt["notifier"],
+            )
+        )
+        if nxt.get("status") == "sending":
+            click.echo(
+                _("           being sent by the daemon")
+                if info["running"]
+                else _("           left sending when a daemon stopped: it goes again when the daemon starts")
+            )
+        elif not info["running"] and at <= utc_now():
+            click.echo(_("           already due, and no daemon runs: 'reminder service install'"))
+    else:
+        click.echo(_("next due:  nothing planned"))
+    counts = info["counts"]
+    assert isinstance(counts, dict)
+    shown = ", ".join(
+        _("%(n)d %(status)s", n=n, status=reminder_status(status)) for status, n in counts.items()
+    )
+    click.echo(_("reminders: %(counts)s", counts=shown))
+    if counts.get("failed"):
+        click.echo(_("Some reminders failed for good; see `reminder show ID` and `reminder notify test`."))
+
+
+@click.group("service", cls=ReminderGroup)
+@click.pass_context
+def service_group(ctx: click.Context) -> None:
+    """Install, remove or inspect the systemd user service that runs the daemon.
+
+    \b
+    Example:
+      reminder service install     # writes ~/.config/systemd/user/reminder.service and starts it
+      reminder service status
+    """
+    # Loaded for the secrets its notifiers name, which the systemctl these commands run must
+    # not inherit (childenv.py); a broken config does not stop `service uninstall`.
+    import contextlib
+
+    with contextlib.suppress(ReminderError):
+        settings_from(ctx)
+
+
+def _service_output(st: object, as_json: bool, done: str) -> None:
+    from dataclasses import asdict
+
+    data = asdict(st)  # type: ignore[call-overload]
+    if as_json:
+        echo_json(data)
+        return
+    click.echo(done % {"path": data["unit_path"]})
+    if data.get("config_path"):
+        click.echo(_("config: %(path)s", path=data["config_path"]))
+    if data["systemd"]:
+        click.echo(
+            _("active: %(active)s   enabled: %(enabled)s", active=data["active"], enabled=data["enabled"])
+        )
+    elif data["commands"]:
+        click.echo(_("No systemd user manager answers here; run these where it does:"))
+        for cmd in data["commands"]:
+            click.echo(f"  {cmd}")
+    for note in data.get("notes", []):
+        click.echo(_("Note: %(note)s", note=note))
+
+
+@service_group.command("install")
+@click.option("--no-start", is_flag=True, help="Only write the unit file; do not enable or start it.")
+@json_option
+@click.pass_context
+def service_install(ctx: click.Context, no_start: bool, as_json: bool) -> None:
+    """Write the user unit (ExecStart = this reminder), enable it and start it.
+
+    \b
+    Example:
+      reminder service install
+      reminder --config ~/work-reminder.toml service install
+    """
+    from .. import systemd
+
+    # The config in use, however it was found (--config, $REMINDER_CONFIG, the user's): the
+    # service sees neither the flag nor the variable.
+    settings = settings_from(ctx)
+    st = systemd.install(settings.source, start=not no_start, notifier_tables=settings.notifiers)
+    _service_output(st, as_json, _("unit written: %(path)s"))
+    if st.errors:
+        fail("; ".join(st.errors), 1, as_json)
+    if not no_start and not st.systemd:
+        fail(
+            _(
+                "the unit is written, but no systemd user manager answers here to enable and start it "
+                "(run the commands above where one does, or pass --no-start to only write it)"
+            ),
+            1,
+            as_json,
+        )
+
+
+@service_group.command("uninstall")
+@json_option
+def service_uninstall(as_json: bool) -> None:
+    """Stop and disable the service and remove its unit file.
+
+    \b
+    Example:
+      reminder service uninstall
+    """
+    from .. import systemd
+
+    _service_output(systemd.uninstall(), as_json, _("unit removed: %(path)s"))
+
+
+@service_group.command("status")
+@json_option
+def service_status(as_json: bool) -> None:
+    """Whether the unit is installed, enabled and active.
+
+    \b
+    Example:
+      reminder service status --json
+    """
+    from .. import systemd
+
+    st = systemd.status()
+    _service_output(st, as_json, _("unit: %(path)s") if st.installed else _("unit: %(path)s (not installed)"))

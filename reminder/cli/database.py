@@ -1,0 +1,178 @@
+"""``reminder backup`` and ``reminder db``: copies and the schema of the store."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..cli_help import TranslatedHelp
+from ..errors import InputError
+from ..i18n import _
+from .common import (
+    echo_json,
+    json_option,
+    settings_from,
+    utc_now,
+)
+from .group import ReminderGroup
+
+
+@click.command("backup", cls=TranslatedHelp)
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@json_option
+@click.pass_context
+def backup_command(ctx: click.Context, path: Path | None, as_json: bool) -> None:
+    """Copy the database (consistently, even while the daemon runs) and the attachments.
+
+    PATH is a new directory (default: ./reminder-backup-YYYYmmdd-HHMMSS). To restore, stop
+    the daemon and point the config's [store] path (or $REMINDER_STORE__PATH) at the
+    backup's reminder.db, or copy reminder.db and attachments/ back into the data directory.
+
+    \b
+    Example:
+      reminder backup
+      reminder backup /media/usb/reminder-2026-03 --json
+    """
+    from ..backup import backup
+
+    settings = settings_from(ctx)
+    if settings.store.url is not None:
+        raise InputError(
+            _("backup copies a SQLite store; a PostgreSQL store is backed up with pg_dump (see the README)")
+        )
+    report = backup(settings.store.path, path, now=utc_now())
+    if as_json:
+        from dataclasses import asdict
+
+        echo_json(asdict(report))
+        return
+    click.echo(_("Backed up to %(path)s", path=report.path))
+    click.echo(
+        _(
+            "  %(name)s: %(cases)d cases, %(evidence)d evidence entries, integrity %(integrity)s",
+            name=report.database.name,
+            cases=report.cases,
+            evidence=report.evidence,
+            integrity=report.integrity,
+        )
+    )
+    click.echo(
+        _(
+            "  attachments/: %(files)d files, %(size)s bytes",
+            files=report.attachments,
+            size=f"{report.attachment_bytes:,}",
+        )
+    )
+    for name in report.skipped:
+        click.echo(_("  skipped attachments/%(name)s: not a regular file", name=name))
+    click.echo(_('Restore: stop the daemon, set [store] path = "%(db)s" in the config', db=report.database))
+    click.echo(
+        _("(or REMINDER_STORE__PATH), or copy reminder.db and attachments/ back into the data directory.")
+    )
+
+
+@click.group("db", cls=ReminderGroup)
+def db_group() -> None:
+    """Bring the database's schema up to date, or copy a SQLite store into PostgreSQL.
+
+    \b
+    Example:
+      reminder db migrate
+      reminder db copy --to postgresql://reminder@db.example:5432/reminder
+    """
+
+
+@db_group.command("migrate")
+@json_option
+@click.pass_context
+def db_migrate_command(ctx: click.Context, as_json: bool) -> None:
+    """Apply the schema migrations the database still needs (every command does it on its
+    own; this does it on purpose, say after an upgrade, before the daemons start again).
+    On PostgreSQL it runs under a lock, so two machines never migrate at once.
+
+    \b
+    Example:
+      reminder db migrate
+      REMINDER_STORE__URL=postgresql://reminder@db/reminder reminder db migrate --json
+    """
+    from ..store import open_store
+
+    with open_store(settings_from(ctx).store, migrate=False) as store:
+        before = store.schema_version
+        store.migrate()
+        after = store.schema_version
+        where = store.location
+    if as_json:
+        echo_json({"version": 1, "database": where, "schema_before": before, "schema": after})
+        return
+    if before == after:
+        click.echo(_("%(db)s: schema version %(n)d, up to date", db=where, n=after))
+    else:
+        click.echo(_("%(db)s: migrated from schema version %(a)d to %(b)d", db=where, a=before, b=after))
+
+
+@db_group.command("copy")
+@click.option("--to", "target", required=True, metavar="URL", help="The PostgreSQL database to copy into.")
+@click.option(
+    "--password-env",
+    metavar="NAME",
+    help="The environment variable holding the target's password (else PGPASSWORD or ~/.pgpass).",
+)
+@click.option(
+    "--force", is_flag=True, help="Copy into a database that is not empty, adding only what is missing."
+)
+@json_option
+@click.pass_context
+def db_copy_command(
+    ctx: click.Context, target: str, password_env: str | None, force: bool, as_json: bool
+) -> None:
+    """Copy the configured SQLite store into a PostgreSQL database: every case, checklist,
+    outbox row, evidence entry and attachment. The evidence chains are verified on the copy
+    and the counts printed. Then set [store] url to the new database on every machine.
+
+    \b
+    Example:
+      reminder db copy --to postgresql://reminder@db.example:5432/reminder
+    """
+    import os
+
+    from ..backends import is_postgres_url, redact_url
+    from ..dbcopy import copy_store
+    from ..errors import ConfigError
+    from ..evidence_key import KeyDir
+    from ..store import Store, open_store
+
+    if not is_postgres_url(target):
+        raise click.BadParameter(
+            _("%(url)s is not a postgresql:// URL", url=redact_url(target)), param_hint="--to"
+        )
+    password = None
+    if password_env:
+        password = os.environ.get(password_env)
+        if password is None:
+            raise ConfigError(_("--password-env: the variable $%(name)s is not set", name=password_env))
+    settings = settings_from(ctx)
+    with open_store(settings.store) as source, Store(source.path, url=target, password=password) as into:
+        report = copy_store(source, into, data_dir=source.path.parent, keys=KeyDir.default(), force=force)
+    if as_json:
+        from dataclasses import asdict
+
+        echo_json({"version": 1, **asdict(report)})
+    else:
+        click.echo(_("Copied %(source)s into %(target)s:", source=report.source, target=report.target))
+        for table, count in report.rows.items():
+            click.echo(f"  {table}: {count}")
+        click.echo(
+            _(
+                "  attachments: %(files)d files, %(size)s bytes",
+                files=report.attachments,
+                size=f"{report.attachment_bytes:,}",
+            )
+        )
+        click.echo(_("  evidence logs verified on the copy: %(n)d", n=report.verified))
+        for problem in report.problems:
+            click.echo(_("  problem: %(problem)s", problem=problem), err=True)
+    if report.problems:
+        sys.exit(1)

@@ -1,0 +1,314 @@
+"""``reminder export`` and ``reminder letter``: the dossier, the calendar and the letters."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..cli_help import TranslatedHelp
+from ..errors import InputError
+from ..i18n import _
+from ..terminal import escape_controls as _t
+from .common import (
+    LazyChoice,
+    config_arg,
+    echo_json,
+    fail,
+    json_option,
+    settings_from,
+    store_for,
+    utc_now,
+)
+
+
+@click.command("export", cls=TranslatedHelp)
+@click.argument("case_id", metavar="[ID]", required=False)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "html", "zip", "pdf"]),
+    default="html",
+    show_default=True,
+    help="Dossier format: Markdown, one HTML file, a zip with both and the attachments, or PDF "
+    "(needs pip install 'reminder[pdf]').",
+)
+@click.option("--ics", is_flag=True, help="Export open cases' windows and deadlines as iCalendar instead.")
+@click.option(
+    "--output",
+    "-o",
+    "output_text",
+    metavar="PATH",
+    help="Where to write ('-' for stdout; default: a file in the current directory, or [export] ics_path). "
+    "Its directory must exist; a symlink is written through (the file it points to is replaced, the "
+    "link stays).",
+)
+@json_option
+@click.pass_context
+def export_command(
+    ctx: click.Context, case_id: str | None, fmt: str, ics: bool, output_text: str | None, as_json: bool
+) -> None:
+    """Export a case's complaint dossier, or a calendar of open cases (--ics).
+
+    The dossier holds the case, the review window with its day-by-day
+    explanation, the timeline of evidence and reminders sent, the files with
+    their hashes, the holiday data used, and the escalation step that applies now.
+
+    \b
+    Example:
+      reminder export q7k2mp --format zip
+      reminder export q7k2mp --format pdf -o dossier.pdf
+      reminder export q7k2mp --format md --output -
+      reminder export --ics --output ~/calendar/reminder.ics
+    """
+    from ..api import export_dossier_checked, export_ics, save_dossier, write_ics
+    from ..outfile import output_path
+
+    # Checked before anything is rendered, so a bad path costs nothing and leaves nothing behind.
+    output = None if output_text is None else Path("-") if output_text == "-" else output_path(output_text)
+    settings = settings_from(ctx)
+    store = store_for(ctx)
+    now = utc_now()
+    if ics:
+        target = output or settings.export.ics_path or Path("reminder.ics")
+        if str(target) == "-":
+            click.echo(export_ics(store, settings, now=now, case_id=case_id).decode("utf-8"), nl=False)
+            return
+        changed = write_ics(store, settings, target, now=now, case_id=case_id)
+        _report_written(target, as_json, changed=changed, kind=_("calendar"))
+        return
+    if case_id is None:
+        raise click.UsageError(_("give a case ID to export its dossier, or --ics for the calendar"))
+    if str(output) == "-" and fmt in ("zip", "pdf"):
+        raise click.BadParameter(
+            _("a %(format)s cannot go to stdout; give a file name", format=fmt), param_hint="'--output'"
+        )
+    if str(output) == "-":
+        data, report = export_dossier_checked(store, settings, case_id, now=now, fmt=fmt)
+        click.echo(data.decode("utf-8"), nl=False)
+        where = _("the dossier above says so")
+    else:
+        target = output or Path(f"dossier-{store.get_case(case_id).id}.{fmt}")
+        report = save_dossier(store, settings, case_id, target, now=now, fmt=fmt)
+        _report_written(target, as_json, changed=True, kind=_("%(format)s dossier", format=fmt))
+        where = _("the dossier in %(path)s says so", path=target)
+    if not report.ok:
+        # Written all the same (it is the record, and says so inside); the exit status must not hide it.
+        more = _(" (and %(n)d more)", n=len(report.problems) - 1) if len(report.problems) > 1 else ""
+        fail(
+            _(
+                "the evidence log of case %(id)s does not verify: %(problem)s%(more)s; %(where)s",
+                id=report.case_id,
+                problem=report.first,
+                more=more,
+                where=where,
+            ),
+            1,
+            as_json,
+        )
+
+
+def _report_written(path: Path, as_json: bool, *, changed: bool, kind: str) -> None:
+    if as_json:
+        echo_json({"version": 1, "path": path.resolve(), "written": changed})
+    elif changed:
+        click.echo(_("Wrote the %(what)s to %(path)s", what=kind, path=_t(str(path))))
+    else:
+        click.echo(_("%(path)s is up to date; nothing changed", path=_t(str(path))))
+
+
+# --- letters (issue 18: `letter`) ------------------------------------------------------------------
+
+
+def _letter_formats() -> Sequence[str]:
+    from ..letter_render import FORMATS
+
+    return FORMATS
+
+
+def _letter_report(letter: Any, *, strict: bool, as_json: bool) -> None:
+    """The blanks and notes, one line each on stderr, in the user's language; --strict refuses blanks."""
+    from ..i18n import _
+
+    if letter.missing:
+        if strict:
+            names = ", ".join(_(letter.field_hint(k)[0]) for k in letter.missing)
+            fail(_("the letter would have blanks ([____]) for: %(names)s", names=names), 2, as_json)
+        click.echo(_("Missing in the letter, left as [____] to fill in:"), err=True)
+        for key in letter.missing:
+            what, how = letter.field_hint(key)
+            how = _(how, id=letter.case.id) if "%(id)s" in how else _(how)
+            click.echo(_("  - %(what)s: %(how)s", what=_(what), how=how), err=True)
+    for note in letter.notes:
+        click.echo(_("note: %(note)s", note=note), err=True)
+
+
+def _letter_preview(letter: Any) -> None:
+    from ..i18n import _
+    from ..letter_render import to_text
+
+    msg = letter.message
+    click.echo(_("About to send this e-mail:"))
+    for header in ("From", "To", "Subject", "Date", "Message-ID"):
+        click.echo(f"  {header}: {msg[header]}")
+    for name in letter.attachments:
+        click.echo(_("  Attachment: %(name)s", name=name))
+    click.echo("")
+    click.echo(to_text(letter.rendered))
+
+
+@click.command("letter", cls=TranslatedHelp)
+@click.argument("case_id", metavar="ID")
+@click.option(
+    "--to",
+    "to",
+    type=click.Choice(["organisation", "regulator"]),
+    required=True,
+    help="A follow-up to the organisation, or a complaint to the regulator.",
+)
+@click.option(
+    "--lang",
+    metavar="LANG",
+    help="The recipient's language: en, ar or zh_CN (default: the regulator's; else the case's --lang; "
+    "else its country's).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=LazyChoice(_letter_formats),
+    help="txt (the default), md, html, eml (an e-mail a mail client opens as a draft) or pdf.",
+)
+@click.option(
+    "--output",
+    "-o",
+    "output_text",
+    metavar="PATH",
+    help="Where to write ('-' for stdout; default: stdout for txt, md and html, letter-ID-TO-LANG.FMT for "
+    "eml and pdf). Its directory must exist; a symlink is written through.",
+)
+@click.option(
+    "--regulator",
+    "regulator_id",
+    metavar="ID",
+    help="The regulator to write to, e.g. bh-tra, gb-cisas, cn-miit, ie-dpc (default: the one that fits "
+    "the case's country and preset or kind).",
+)
+@click.option(
+    "--attach-dossier", is_flag=True, help="Attach the case's HTML dossier to the e-mail (eml, --send)."
+)
+@click.option(
+    "--send",
+    is_flag=True,
+    help="Send the e-mail through [notifiers.email] after showing it, and record it in the evidence log.",
+)
+@click.option("--yes", is_flag=True, help="With --send: send without asking (for scripts).")
+@click.option("--strict", is_flag=True, help="Refuse (exit 2) to write or send a letter that has blanks.")
+@json_option
+@click.pass_context
+def letter_command(
+    ctx: click.Context,
+    case_id: str,
+    to: str,
+    lang: str | None,
+    fmt: str | None,
+    output_text: str | None,
+    regulator_id: str | None,
+    attach_dossier: bool,
+    send: bool,
+    yes: bool,
+    strict: bool,
+    as_json: bool,
+) -> None:
+    """Write a letter from a case: a follow-up to the organisation, or a complaint to the regulator.
+
+    The letter states what reminder holds — the request as filed, the period promised and
+    the deadline it gave, the evidence with its dates and hashes — in the recipient's
+    language (en, ar, zh_CN). What it does not hold is left as a visible blank [____], and
+    the missing fields are listed on stderr (exit 0; --strict: exit 2). Templates can be
+    overridden in <config dir>/templates/letters/<lang>/<to>.html.j2 (README: Letters).
+
+    \b
+    Example:
+      reminder letter k7m2qx --to organisation
+      reminder letter k7m2qx --to organisation --lang ar --format html -o letter.html
+      reminder letter k7m2qx --to organisation --send --attach-dossier
+      reminder letter k7m2qx --to regulator --format pdf
+    """
+    from ..config import config_path
+    from ..i18n import _
+    from ..ics import write_bytes_atomic
+    from ..leftovers import journal_dir
+    from ..letter_api import check_sendable, compose_letter, send_letter
+    from ..letter_render import USER_TEMPLATE_DIR
+    from ..outfile import output_path
+
+    fmt = fmt or ("eml" if send else "txt")
+    if send and fmt != "eml":
+        raise click.UsageError(_("--send sends the e-mail: use --format eml, or leave --format out"))
+    if send and not yes and not sys.stdin.isatty():
+        raise InputError(
+            _("not sending without a confirmation, and there is no terminal to ask on: add --yes to send")
+        )
+    # Checked before anything is rendered, so a bad path costs nothing and leaves nothing behind.
+    output = None if output_text is None else Path("-") if output_text == "-" else output_path(output_text)
+    settings = settings_from(ctx)
+    store = store_for(ctx)
+    now = utc_now()
+    letter = compose_letter(
+        store,
+        settings,
+        case_id,
+        to=to,
+        now=now,
+        fmt=fmt,
+        lang=lang,
+        regulator_id=regulator_id,
+        attach_dossier=attach_dossier,
+        user_dir=config_path(config_arg(ctx)).path.parent / USER_TEMPLATE_DIR,
+    )
+    if send:  # what would stop the sending is said first, alone
+        check_sendable(settings, letter).close()
+    _letter_report(letter, strict=strict, as_json=as_json)
+    report = letter.as_dict()
+    if send:
+        if not as_json:
+            _letter_preview(letter)
+        if not yes:
+            click.confirm(
+                _("Send it to %(to)s?", to=letter.recipient or "?"), default=False, abort=True, err=True
+            )
+        entry = send_letter(store, settings, letter, now=now)
+        report["sent"] = {"to": letter.recipient, "evidence": entry.seq}
+        if not as_json:
+            click.echo(
+                _(
+                    "Sent to %(to)s (Message-ID %(id)s); recorded as evidence #%(seq)s of case %(case)s.",
+                    to=letter.recipient,
+                    id=letter.message_id,
+                    seq=entry.seq,
+                    case=letter.case.id,
+                )
+            )
+        if output is None:
+            if as_json:
+                echo_json(report)
+            return
+    if output is None and (as_json or fmt in ("eml", "pdf")):
+        output = Path(letter.file_name)
+    if output is None or str(output) == "-":
+        if fmt in ("eml", "pdf"):
+            sys.stdout.buffer.write(letter.data)
+            sys.stdout.buffer.flush()
+        else:
+            click.echo(letter.data.decode("utf-8"), nl=False)
+        return
+    # Journalled like every export, so a letter cut off mid-write is swept (leftovers.py).
+    write_bytes_atomic(output, letter.data, journal=journal_dir(store.path.parent))
+    report["path"] = str(output.resolve())
+    if as_json:
+        echo_json(report)
+    elif not send:
+        click.echo(_("Wrote the letter to %(path)s", path=output), err=fmt not in ("eml", "pdf"))

@@ -1,0 +1,303 @@
+"""``reminder evidence``: the tamper-evident log of what you did."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from ..cli_labels import (
+    evidence_kind,
+)
+from ..i18n import _
+from ..terminal import escape_controls as _t
+
+if TYPE_CHECKING:
+    from ..dates import Moment
+
+from .case_view import evidence_line
+from .common import (
+    LazyChoice,
+    MomentType,
+    echo_json,
+    json_option,
+    store_for,
+    utc_now,
+)
+from .group import ReminderGroup
+
+
+def _evidence_kinds() -> Sequence[str]:
+    from ..models import EVIDENCE_KINDS
+
+    return EVIDENCE_KINDS
+
+
+@click.group("evidence", cls=ReminderGroup)
+def evidence_group() -> None:
+    """Keep a tamper-evident log of what you did: calls, e-mails, letters, codes.
+
+    Entries are never edited or deleted: to fix one, add a new entry with
+    --corrects N. Files are copied into the data directory and hashed.
+
+    \b
+    Example:
+      reminder evidence add q7k2mp --kind call --summary "Called 196, ref 77"
+      reminder evidence verify q7k2mp
+    """
+
+
+@evidence_group.command("add")
+@click.argument("case_id", metavar="ID")
+@click.option(
+    "--kind",
+    required=True,
+    type=LazyChoice(_evidence_kinds),
+    help="What it was (code: a verification check).",
+)
+@click.option("--summary", required=True, help="What happened, in a sentence.")
+@click.option(
+    "--at",
+    "at",
+    type=MomentType("a date and time"),
+    metavar="DATETIME",
+    help="When it happened (default: now), e.g. 2026-03-05T14:30, in the case's time zone unless it "
+    "carries an offset (2026-03-05T14:30+03:00); a date alone is its start (00:00).",
+)
+@click.option(
+    "--file",
+    "files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Attach a file (a screenshot, a letter, an e-mail); repeat for more.",
+)
+@click.option("--corrects", type=click.IntRange(min=1), help="This entry corrects entry N.")
+@json_option
+@click.pass_context
+def evidence_add_command(
+    ctx: click.Context,
+    case_id: str,
+    kind: str,
+    summary: str,
+    at: Moment | None,
+    files: tuple[Path, ...],
+    corrects: int | None,
+    as_json: bool,
+) -> None:
+    """Add an entry to a case's evidence log.
+
+    \b
+    Example:
+      reminder evidence add q7k2mp --kind email --summary "Asked for the status" --file mail.eml
+      reminder evidence add q7k2mp --kind code --summary "SMS code for identity check" --at 2026-03-02T10:15
+      reminder evidence add q7k2mp --kind note --summary "The call was on Tuesday" --corrects 1
+    """
+    from ..api import log_evidence
+    from ..evidence import CODE_WARNING, entry_to_dict
+
+    store = store_for(ctx)
+    entry = log_evidence(
+        store, case_id, kind=kind, summary=summary, now=utc_now(), at=at, files=files, corrects=corrects
+    )
+    warning = CODE_WARNING if kind == "code" else None
+    if as_json:
+        echo_json({"version": 1, "entry": entry_to_dict(entry, store.attachments), "warning": warning})
+        return
+    kind_text = evidence_kind(entry.kind)
+    if entry.attachments:
+        click.echo(
+            _(
+                "Recorded evidence #%(seq)d for case %(case)s (%(kind)s, %(files)d file(s) stored).",
+                seq=entry.seq,
+                case=entry.case_id,
+                kind=kind_text,
+                files=len(entry.attachments),
+            )
+        )
+    else:
+        click.echo(
+            _(
+                "Recorded evidence #%(seq)d for case %(case)s (%(kind)s).",
+                seq=entry.seq,
+                case=entry.case_id,
+                kind=kind_text,
+            )
+        )
+    if warning:
+        click.echo(_("Warning: %(text)s", text=_(warning)))
+
+
+@evidence_group.command("list")
+@click.argument("case_id", metavar="ID")
+@json_option
+@click.pass_context
+def evidence_list_command(ctx: click.Context, case_id: str, as_json: bool) -> None:
+    """List a case's evidence, oldest first, with corrections linked.
+
+    \b
+    Example:
+      reminder evidence list q7k2mp
+    """
+    from ..api import list_evidence
+    from ..evidence import corrections_of, entry_to_dict
+
+    store = store_for(ctx)
+    entries = list_evidence(store, case_id)
+    fixes = corrections_of(entries)
+    if as_json:
+        items = [
+            {**entry_to_dict(e, store.attachments), "corrected_by": fixes.get(e.seq, [])} for e in entries
+        ]
+        echo_json({"version": 1, "case_id": store.get_case(case_id).id, "entries": items})
+        return
+    if not entries:
+        click.echo(
+            _(
+                "No evidence yet. Add some with: reminder evidence add %(id)s --kind call --summary …",
+                id=_t(case_id),
+            )
+        )
+        return
+    for e in entries:
+        click.echo(evidence_line(e, fixes))
+
+
+@evidence_group.command("show")
+@click.argument("case_id", metavar="ID")
+@click.argument("seq", metavar="N", type=click.IntRange(min=1))
+@json_option
+@click.pass_context
+def evidence_show_command(ctx: click.Context, case_id: str, seq: int, as_json: bool) -> None:
+    """Show one entry: its text, files (with where they are kept) and hashes.
+
+    \b
+    Example:
+      reminder evidence show q7k2mp 2
+    """
+    from ..api import get_evidence, list_evidence
+    from ..evidence import corrections_of, entry_to_dict
+
+    store = store_for(ctx)
+    entry = get_evidence(store, case_id, seq)
+    fixed_by = corrections_of(list_evidence(store, case_id)).get(seq, [])
+    data = {**entry_to_dict(entry, store.attachments), "corrected_by": fixed_by}
+    if as_json:
+        echo_json({"version": 1, "entry": data})
+        return
+    click.echo(_("Evidence #%(seq)d of case %(case)s", seq=entry.seq, case=entry.case_id))
+    click.echo(_("  kind:      %(value)s", value=evidence_kind(entry.kind)))
+    click.echo(_("  at:        %(value)s", value=entry.at.isoformat()))
+    click.echo(_("  recorded:  %(value)s", value=entry.recorded_at.isoformat()))
+    click.echo(_("  summary:   %(value)s", value=_t(entry.summary)))
+    if entry.corrects is not None:
+        click.echo(_("  corrects:  #%(n)d", n=entry.corrects))
+    if fixed_by:
+        click.echo(_("  corrected by: %(entries)s", entries=", ".join(f"#{n}" for n in fixed_by)))
+    for a in data["attachments"]:
+        click.echo(_("  file:      %(name)s (%(size)d bytes)", name=_t(a["name"]), size=a["size"]))
+        click.echo(_("             sha256 %(hash)s", hash=a["sha256"]))
+        click.echo(_("             kept at %(path)s", path=_t(str(a["path"]))))
+    click.echo(_("  hash:      %(value)s", value=entry.hash))
+    click.echo(_("  previous:  %(value)s", value=entry.prev_hash or _("(first entry)")))
+
+
+def _head_prefix(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    import re
+
+    if value is None:
+        return None
+    value = value.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{8,64}", value):
+        raise click.BadParameter(
+            _("%(value)s: give 8 to 64 hex digits of a head, e.g. from a reminder e-mail", value=repr(value))
+        )
+    return value
+
+
+@evidence_group.command("verify")
+@click.argument("case_id", metavar="ID")
+@click.option(
+    "--head",
+    metavar="HEX",
+    callback=_head_prefix,
+    help="Also check that the log still holds the entry with this head (8+ hex digits, from an "
+    "old reminder e-mail or dossier): that nothing up to it was cut or changed.",
+)
+@json_option
+@click.pass_context
+def evidence_verify_command(ctx: click.Context, case_id: str, head: str | None, as_json: bool) -> None:
+    """Check that a case's evidence log and files are unchanged (exit 1 if not).
+
+    Recomputes every entry's hash (keyed with the evidence key in the state
+    directory), the chain linking them and each file's SHA-256, checks the log
+    against its recorded head, and names each entry or file that is wrong.
+
+    \b
+    Example:
+      reminder evidence verify q7k2mp
+      reminder evidence verify q7k2mp --head 3f9a0c1d2e4b5a69
+    """
+    from ..api import verify_evidence
+    from ..evidence import HEAD_PREFIX
+
+    report = verify_evidence(store_for(ctx), case_id, head=head)
+    if as_json:
+        echo_json(
+            {
+                "version": 1,
+                "case_id": report.case_id,
+                "ok": report.ok,
+                "entries": report.entries,
+                "attachments": report.attachments,
+                "head_hash": report.head_hash,
+                "head_entry": report.head_seq,
+                "witnessed_entries": report.witnessed,
+                "head_checked": report.head_checked,
+                "problems": [
+                    {
+                        "entry": p.seq,
+                        "through": p.through,
+                        "attachment": p.attachment,
+                        "problem": p.problem,
+                        "message": str(p),
+                    }
+                    for p in report.problems
+                ],
+            }
+        )
+    elif report.ok:
+        click.echo(
+            _(
+                "OK: %(entries)d entries and %(files)d files are intact.",
+                entries=report.entries,
+                files=report.attachments,
+            )
+        )
+        if head is not None:
+            click.echo(
+                _(
+                    "The head %(head)s is entry %(n)s: the log still holds it and all before it.",
+                    head=head,
+                    n=report.head_checked,
+                )
+            )
+        if report.head_hash:
+            click.echo(_("Head: entry %(n)s, %(hash)s", n=report.head_seq, hash=report.head_hash))
+            prefix = report.head_hash[:HEAD_PREFIX]
+            click.echo(
+                _(
+                    "Check it later with: reminder evidence verify %(id)s --head %(prefix)s",
+                    id=report.case_id,
+                    prefix=prefix,
+                )
+            )
+    else:
+        # A problem may name an attachment: shown, not obeyed.
+        click.echo(_("NOT INTACT: %(problem)s", problem=_t(str(report.first))), err=True)
+        for p in report.problems[1:]:
+            click.echo(_("  also: %(problem)s", problem=_t(str(p))), err=True)
+    if not report.ok:
+        sys.exit(1)

@@ -1,0 +1,137 @@
+"""``reminder notifiers`` and ``reminder notify test``: which channels reach you."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..cli_help import TranslatedHelp
+from ..cli_labels import (
+    delivery_problem,
+)
+from ..i18n import _, pgettext
+from ..terminal import escape_controls as _t
+from .common import (
+    echo_json,
+    json_option,
+    pad,
+    settings_from,
+)
+from .group import ReminderGroup
+
+
+def notifier_warnings(ctx: click.Context) -> None:
+    """Print notifier warnings (a secret readable by others, …) as one line each on stderr.
+
+    Failed deliveries are left out: the command reports those itself.
+    """
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    handler.addFilter(lambda record: not getattr(record, "delivery_failure", False))
+    handler.setLevel(logging.WARNING)
+    logger = logging.getLogger("reminder")
+    logger.addHandler(handler)
+    ctx.call_on_close(lambda: logger.removeHandler(handler))
+
+
+def _notifier_sources(ctx: click.Context) -> tuple[dict[str, dict[str, Any]], Path | None]:
+    notifier_warnings(ctx)
+    settings = settings_from(ctx)
+    return settings.notifiers, settings.source
+
+
+@click.command("notifiers", cls=TranslatedHelp)
+@json_option
+@click.pass_context
+def notifiers_command(ctx: click.Context, as_json: bool) -> None:
+    """List every notifier (built-in and plugin): configured, enabled, available, and why not.
+
+    A notifier is configured by a [notifiers.<name>] table in the config file;
+    with none at all, reminders go to the log notifier. Plugins come from other
+    installed packages (entry-point group "reminder.notifiers").
+
+    \b
+    Example:
+      reminder notifiers
+      reminder notifiers --json | jq '.[] | select(.available | not)'
+    """
+    from ..notifiers.check import list_notifiers
+
+    tables, config_file = _notifier_sources(ctx)
+    rows = list_notifiers(tables, config_file=config_file)
+    if as_json:
+        echo_json([row.to_dict() for row in rows])
+        return
+    width = max(len(r.name) for r in rows)
+    for row in rows:
+        if row.configured:
+            state = pgettext("notifier", "enabled") if row.enabled else pgettext("notifier", "disabled")
+        elif row.name == "log" and row.enabled:
+            state = pgettext("notifier", "default")
+        else:
+            state = pgettext("notifier", "not configured")
+        ready = pgettext("notifier", "available") if row.available else pgettext("notifier", "unavailable")
+        line = f"{row.name:<{width}}  {row.type:<8} {pad(state, 15)} {pad(ready, 12)}"
+        if row.reason:
+            line += f" {row.reason}"
+        elif not row.configured and row.summary:
+            line += f" {_(row.summary)}"  # a built-in's is marked for translation (N_)
+        if row.source != "built-in":
+            line += _(" [plugin: %(source)s]", source=row.source)
+        click.echo(_t(line.rstrip()))  # a reason can quote a path or a server
+
+
+@click.group("notify", cls=ReminderGroup)
+def notify_group() -> None:
+    """Check that reminders reach you.
+
+    \b
+    Example:
+      reminder notify test
+    """
+
+
+@notify_group.command("test")
+@click.option("--notifier", "name", metavar="NAME", help="Test only this notifier (a table name or a type).")
+@json_option
+@click.pass_context
+def notify_test_command(ctx: click.Context, name: str | None, as_json: bool) -> None:
+    """Send a test message through each configured notifier and report OK or the exact problem.
+
+    Problems are named: DNS, connection, timeout, TLS (certificate), authentication,
+    recipient refused, no D-Bus session bus, no notification server on the bus. Exit
+    status 1 if any notifier failed, 2 for an unknown notifier name or a broken config.
+
+    \b
+    Example:
+      reminder notify test
+      reminder notify test --notifier email --json
+    """
+    from datetime import UTC
+
+    from ..notifiers.check import test_notifiers
+
+    tables, config_file = _notifier_sources(ctx)
+    outcomes = test_notifiers(tables, now=datetime.now(UTC), only=name, config_file=config_file)
+    if as_json:
+        echo_json([o.to_dict() for o in outcomes])
+    else:
+        width = max((len(o.name) for o in outcomes), default=0)
+        for o in outcomes:
+            if o.ok:
+                status = pgettext("notifier test", "OK")
+            elif o.problem:
+                status = _("FAILED (%(problem)s)", problem=delivery_problem(o.problem))
+            else:
+                status = pgettext("notifier test", "FAILED")
+            click.echo(_t(f"{o.name:<{width}}  {pad(status, 20)} {o.detail}".rstrip()))  # a server's words
+        if not outcomes:
+            click.echo(_("No notifier is enabled: every [notifiers.*] table has enabled = false."))
+    if not outcomes or not all(o.ok for o in outcomes):
+        sys.exit(1)
