@@ -13,9 +13,10 @@ width under 20 columns, a header that wraps, text rich would read as markup.
 
 from __future__ import annotations
 
+import builtins
 import os
 import sys
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
@@ -48,12 +49,10 @@ class ConsoleSetup(NamedTuple):
 _K = TypeVar("_K", bound=Hashable)
 
 
-def console_setup(environ: dict[str, str] | None = None) -> ConsoleSetup | None:
+def console_setup(environ: Mapping[str, str] | None = None) -> ConsoleSetup | None:
     """``Console(soft_wrap=False)``'s width and colours for stdout, or None where only rich
     knows (Windows, Jupyter, IDLE, a stdout that is not UTF-8, a width under 20)."""
     env = os.environ if environ is None else environ
-    import builtins
-
     if sys.platform == "win32" or hasattr(builtins, "get_ipython"):
         return None
     stdin_module = getattr(sys.stdin, "__module__", None)
