@@ -10,9 +10,12 @@ terminals with and without colours, at several widths.
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from datetime import date, timedelta
 
 import pytest
+from conftest import TmpEnv
 from rich.console import Console
 
 from reminder import case_table
@@ -103,3 +106,31 @@ def test_the_table_is_richs_own(
         monkeypatch.setattr(case_table, "console_setup", lambda: None)
         assert fast == case_table.cases_table(lines)
     assert "\x1b[2J" not in fast  # a title's escape codes are shown, not obeyed
+
+
+@pytest.mark.parametrize("lang", ["C.UTF-8", "zh_CN.UTF-8"])
+@pytest.mark.parametrize("terminal", [False, True])
+def test_the_list_imports_no_rich_console(tmp_env: TmpEnv, lang: str, terminal: bool) -> None:
+    """rich's console and table stay unimported (Chinese reads rich.cells' table of widths)."""
+    env = {**tmp_env.env, "LANG": lang, **({"FORCE_COLOR": "1"} if terminal else {})}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "reminder", *args],
+            capture_output=True, text=True, env=env, cwd=tmp_env.root, timeout=60,
+        )  # fmt: skip
+
+    for title in ("SIM", "Refund"):
+        added = run("add", "--title", title, "--org", "Batelco", "--submitted", "2026-03-01")
+        assert added.returncode == 0, added.stderr
+    listed = run("list", "--status", "all")
+    assert listed.returncode == 0, listed.stderr
+    assert "Batelco" in listed.stdout and ("\x1b[1m" in listed.stdout) == terminal
+    loaded = {
+        line.rsplit("|", 1)[-1].strip() for line in listed.stderr.splitlines() if "import time:" in line
+    }
+    rich = {name for name in loaded if name == "rich" or name.startswith("rich.")}
+    if lang.startswith("zh"):
+        assert not {"rich.console", "rich.table", "rich.text", "rich.segment"} & rich, rich
+    else:
+        assert not rich, rich

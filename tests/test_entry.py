@@ -260,7 +260,7 @@ def test_the_fast_path_knows_the_stores_schema() -> None:
             ["--config=c.toml", "list", "--json", "--due-before", "2026-04-01"],
             ("c.toml", "open", date(2026, 4, 1)),
         ),
-        (["list"], None),  # a table for people: click and rich
+        (["list"], None),  # a table for people: through click
         (["list", "--json", "-h"], None),
         (["list", "--json=yes"], None),
         (["list", "--json", "--status", "Open"], None),
