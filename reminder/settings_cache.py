@@ -3,9 +3,10 @@
 ``config.load_settings`` validates the file and the environment with pydantic-settings,
 which costs more to import and build (~150 ms) than the rest of an everyday command. Its
 result depends only on what :func:`_key` hashes: reminder's version and the source of the
-schema (``config.py``, ``presets.py``, this module), which file is read and its bytes, the
-``REMINDER_*`` variables that override it, and the variables the defaults come from
-(``HOME``, ``XDG_*``). :func:`cached_settings` looks that key up under
+schema (``config.py``, ``presets.py``, ``settings_methods.py``, this module), the holidays
+package's release and place (validation asks it which country codes exist and normalises
+them), which file is read and its bytes, the ``REMINDER_*`` variables that override it, and
+the variables the defaults come from (``HOME``, ``XDG_*``). :func:`cached_settings` looks that key up under
 ``$XDG_CACHE_HOME/reminder`` (a 0700 directory, 0600 files); on a hit it restores the
 settings as plain objects — no pydantic — and on a miss it calls ``load_settings`` and
 keeps the result for next time.
@@ -31,6 +32,7 @@ import os
 import sys
 
 from .paths import ENV_PREFIX, config_location, read_config_text, user_cache_dir
+from .settings_methods import ClosureMethods, MeMethods, SettingsMethods, StoreMethods
 
 TYPE_CHECKING = False  # not typing's: every command's start-up pays for what this module imports
 if TYPE_CHECKING:
@@ -38,7 +40,6 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .config import Settings
-    from .models import Closure, Person
     from .paths import ConfigLocation
 
 __all__ = ["CACHE_FORMAT", "cached_settings", "settings_cache_file"]
@@ -48,7 +49,7 @@ CACHE_FORMAT = 1
 _PREFIX = "settings-"
 # The environment the defaults come from (paths.py), besides REMINDER_*.
 _DEFAULTS_ENV = ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME")
-_SCHEMA_FILES = ("config.py", "presets.py", "settings_cache.py")
+_SCHEMA_FILES = ("config.py", "presets.py", "settings_cache.py", "settings_methods.py")
 _NOTIFIERS_ENV = ENV_PREFIX + "NOTIFIERS__"
 
 
@@ -105,6 +106,7 @@ def _key(location: ConfigLocation, text: str | None) -> str | None:
     from _blake2 import blake2b
 
     from . import __version__
+    from .holiday_cache import holidays_release
 
     h = blake2b(digest_size=20)
 
@@ -113,6 +115,9 @@ def _key(location: ConfigLocation, text: str | None) -> str | None:
             h.update(str(part).encode("utf-8", "surrogateescape") + b"\0")
 
     add(CACHE_FORMAT, __version__, sys.platform)
+    # Validation asks the holidays package which countries and subdivisions exist and how
+    # they are spelt ("UK" -> "GB"): another release may answer otherwise.
+    add(holidays_release())
     here = os.path.dirname(__file__)
     for name in _SCHEMA_FILES:
         try:
@@ -209,8 +214,9 @@ def _url_password(url: str) -> bool:
 
 
 class _Section:
-    """A section of the settings, restored: its fields as attributes; its model's other methods
-    (``StoreSettings.password()``…) run on them, from config.py, when one is called."""
+    """A section of the settings, restored: its fields as attributes. The methods both forms
+    share are settings_methods.py's mixins (below); any other method of its model runs on it,
+    from config.py, when one is called."""
 
     _model = "Settings"
 
@@ -239,28 +245,16 @@ class _Section:
         return f"{type(self).__name__}({', '.join(f'{k}={getattr(self, k)!r}' for k in self._fields)})"
 
 
-class _ClosureSection(_Section):
-    def to_closure(self) -> Closure:
-        from .models import Closure
-
-        start, end, label = self.__dict__["start"], self.__dict__["end"], self.__dict__["label"]
-        return Closure(start=start, end=end or start, label=label, source="config")
+class _ClosureSection(ClosureMethods, _Section):
+    pass
 
 
-class _MeSection(_Section):
-    def person(self) -> Person:
-        from .models import Person
-
-        d = self.__dict__
-        return Person(name=d["name"], email=d["email"], phone=d["phone"], address=d["address"])
+class _MeSection(MeMethods, _Section):
+    pass
 
 
-class _StoreSection(_Section):
-    def password(self) -> str | None:
-        from .backends import store_password
-
-        d = self.__dict__
-        return store_password(d.get("password_env"), d.get("password_file"))
+class _StoreSection(StoreMethods, _Section):
+    pass
 
 
 _SECTIONS: dict[str, type[_Section]] = {
@@ -270,7 +264,7 @@ _SECTIONS: dict[str, type[_Section]] = {
 }
 
 
-class RestoredSettings(_Section):
+class RestoredSettings(SettingsMethods, _Section):
     """``Settings`` as kept by the cache; the notifier tables are read from the file when asked for."""
 
     def __init__(
@@ -297,9 +291,6 @@ class RestoredSettings(_Section):
                 tables = tomllib.loads(self._text).get("notifiers", {})
             self._notifiers = {str(k): dict(v) for k, v in tables.items()}
         return self._notifiers
-
-    def closure_list(self) -> tuple[Closure, ...]:
-        return tuple(c.to_closure() for c in self.__dict__["closures"])
 
 
 def _restore(data: bytes, location: ConfigLocation, text: str | None) -> RestoredSettings | None:
