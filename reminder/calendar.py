@@ -30,7 +30,6 @@ from __future__ import annotations
 import difflib
 import inspect
 import itertools
-import logging
 import re
 import threading
 from bisect import bisect_left, bisect_right
@@ -43,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Protocol, get_args
 
 from .errors import InputError, UnknownCountry
 from .i18n import N_, _, pgettext
+from .lazylog import get_logger
 from .models import Closure, DayInfo, ReasonCode, TentativeDay
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ __all__ = [
     "use_holiday_cache",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 LIST_HINT = N_("run 'reminder countries' to list them all")

@@ -11,7 +11,6 @@ for a case is ``now`` in the case's own time zone.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
@@ -21,6 +20,7 @@ from .case_config import case_today, template_for, window_for
 from .dates import Moment, check_not_future
 from .errors import InputError
 from .i18n import _
+from .lazylog import get_logger
 from .models import CASE_KINDS, Case, ChecklistItem, Closure, EvidenceEntry, ReviewWindow, Unit
 from .planning import list_reminders, plan_case
 from .store import StatusFilter, Store
@@ -48,7 +48,7 @@ __all__ = [
     "reopen_case",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 EDITABLE_FIELDS = frozenset(
     {

@@ -14,7 +14,6 @@ Nothing else in reminder reads the environment or the config file.
 from __future__ import annotations
 
 import difflib
-import logging
 import os
 from collections.abc import Mapping
 from datetime import date
@@ -40,6 +39,7 @@ from .backends import is_postgres_url, redact_url
 from .childenv import note_secret_env, secret_env_names
 from .errors import ConfigError, UnknownCountry
 from .i18n import LANGUAGES, _, language_error, normalise_language
+from .lazylog import get_logger
 from .models import Unit
 from .paths import ENV_PREFIX, ConfigLocation, config_location, default_store_path, read_toml
 from .presets import DEFAULT_PRESETS, Preset
@@ -71,7 +71,7 @@ __all__ = [
     "settings_as_dict",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # The seed use case: a roaming SIM bought in Bahrain, "reviewed in 7 to 15 business days".
 DEFAULT_COUNTRY = "BH"

@@ -62,7 +62,6 @@ next one to it is then not reported a second time.
 from __future__ import annotations
 
 import json
-import logging
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -73,6 +72,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import InputError, NotFound, StoreError
 from .evidence_files import Attachments, attachment_path, blob_location, check_readable, store_blob
 from .i18n import N_, _
+from .lazylog import get_logger
 from .models import EVIDENCE_KINDS, EvidenceEntry
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ __all__ = [
     "list_entries",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # English in --json; the command line shows it in the user's language.
 CODE_WARNING = N_(

@@ -24,8 +24,6 @@ same with either: content-addressed, streamed a chunk at a time, hash checked on
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import logging
 import os
 import re
 import stat
@@ -36,6 +34,7 @@ from typing import IO, BinaryIO, Protocol, TypeAlias
 from .errors import InputError, StoreError
 from .files import fsync_dir, private_dir
 from .i18n import _
+from .lazylog import get_logger
 from .leftovers import INCOMING_PREFIX, temp_file
 
 __all__ = [
@@ -53,7 +52,7 @@ __all__ = [
     "store_blob",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 ATTACHMENTS_DIR = "attachments"
 _CHUNK = 1 << 20
@@ -163,6 +162,8 @@ def open_blob(where: Attachments, sha256: str) -> BinaryIO:
 
 
 def _digest(fh: IO[bytes]) -> tuple[str, int]:
+    import hashlib  # here: a command that only lists evidence need not load OpenSSL (~3 ms)
+
     h = hashlib.sha256()
     size = 0
     while chunk := fh.read(_CHUNK):
@@ -211,6 +212,8 @@ def store_blob(where: Attachments, source: Path, digest: str) -> None:
     dest = attachment_path(where, digest)
     if dest.exists():
         return  # same content, same name: the existing blob is never touched
+    import hashlib
+
     try:
         private_dir(dest.parent)  # attachments/ and its fan-out directories: 0700 (files.py)
         with temp_file(dest.parent, prefix=INCOMING_PREFIX) as (fd, tmp):

@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
-import logging
 import os
 import re
 import secrets
@@ -39,6 +38,7 @@ from pathlib import Path
 from .errors import StoreError
 from .files import fsync_dir, open_private, private_dir
 from .i18n import N_, _
+from .lazylog import get_logger
 
 __all__ = [
     "DIR_MODE",
@@ -51,7 +51,7 @@ __all__ = [
     "Witness",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 KEY_FILENAME = "evidence.key"
 HEADS_FILENAME = "evidence-heads"

@@ -38,7 +38,6 @@ only when it lies beyond that bound can any row need it.
 
 from __future__ import annotations
 
-import logging
 import os
 import random
 import sqlite3
@@ -49,6 +48,7 @@ from typing import TYPE_CHECKING
 
 from .errors import StoreError
 from .i18n import _
+from .lazylog import get_logger
 from .models import Delivery, Reminder
 from .wakeups import notify
 
@@ -82,7 +82,7 @@ __all__ = [
 ]
 
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 SUPERSEDED = "superseded"
 RETRY_HORIZON = "retry_horizon"  # meta key: the latest retry time planned (epoch seconds)

@@ -16,7 +16,6 @@ Everything here is pure: the TOML files are package data read once.
 
 from __future__ import annotations
 
-import logging
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from importlib import resources
 from typing import Literal
 
 from .errors import ConfigError
+from .lazylog import get_logger
 
 __all__ = [
     "CountryOverrides",
@@ -35,7 +35,7 @@ __all__ = [
     "load_overrides",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 Action = Literal["add", "remove"]
 Status = Literal["announced", "rule"]
