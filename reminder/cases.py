@@ -263,7 +263,7 @@ def add_case(
     placed in the case's time zone. ``refuse_future``: a submission after today there is an
     InputError (the CLI's default: a typo there silently pushes every reminder out).
     """
-    from .letters import letter_fields
+    from .letter_fields import letter_fields
 
     d = settings.defaults
     kind = _check_kind(settings, kind)
@@ -362,7 +362,7 @@ def edit_case(
             given[name] = tuple(given[name])
     if "remind" in given:
         given["remind"] = dict(given["remind"])
-    from .letters import LETTER_FIELDS, letter_fields
+    from .letter_fields import LETTER_FIELDS, letter_fields
 
     given.update(letter_fields(**{k: given[k] for k in LETTER_FIELDS if k in given}))
     with store.atomic():

@@ -56,7 +56,7 @@ log = get_logger(__name__)
 
 ATTACHMENTS_DIR = "attachments"
 _CHUNK = 1 << 20
-_SHA256 = re.compile(r"[0-9a-f]{64}")
+_SHA256 = r"[0-9a-f]{64}"  # compiled when first matched (re keeps it), not at import
 # O_CLOEXEC: a blob opened while a notifier starts a child must not leak into it.
 _OPEN_BLOB = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
@@ -116,7 +116,7 @@ def _what(mode: int) -> str:
 
 def _open_blob(data_dir: Path, sha256: str) -> int:
     """An fd on the blob, which is a regular file; TamperedFile or FileNotFoundError otherwise."""
-    if not _SHA256.fullmatch(sha256):
+    if not re.fullmatch(_SHA256, sha256):
         raise TamperedFile("tampered: the recorded SHA-256 is not a SHA-256 hash")
     path = attachment_path(data_dir, sha256)
     try:
@@ -155,7 +155,7 @@ def read_blob(where: Attachments, sha256: str, limit: int | None = None) -> byte
 def open_blob(where: Attachments, sha256: str) -> BinaryIO:
     """The blob stored under ``sha256``, open for reading in chunks (see :func:`_open_blob`)."""
     if not isinstance(where, Path):
-        if not _SHA256.fullmatch(sha256):
+        if not re.fullmatch(_SHA256, sha256):
             raise TamperedFile("tampered: the recorded SHA-256 is not a SHA-256 hash")
         return where.open(sha256)
     return os.fdopen(_open_blob(where, sha256), "rb")

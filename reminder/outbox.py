@@ -39,7 +39,6 @@ only when it lies beyond that bound can any row need it.
 from __future__ import annotations
 
 import os
-import random
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -53,6 +52,8 @@ from .models import Delivery, Reminder
 from .wakeups import notify
 
 if TYPE_CHECKING:
+    import random
+
     from .store import Store
 
 __all__ = [
@@ -103,7 +104,11 @@ def backoff_delay(attempts: int, policy: RetryPolicy, rng: random.Random | None 
     retrying in lock-step against a server that is just coming back.
     """
     raw = min(policy.max_seconds, policy.base_seconds * 2.0 ** max(0, attempts - 1))
-    return float(raw * (rng or random).uniform(1 - _JITTER, 1 + _JITTER))
+    if rng is None:
+        import random  # here: only a failed delivery draws a jitter; `show` and `add` need none
+
+        return float(raw * random.uniform(1 - _JITTER, 1 + _JITTER))
+    return float(raw * rng.uniform(1 - _JITTER, 1 + _JITTER))
 
 
 def longest_delay(policy: RetryPolicy) -> float:

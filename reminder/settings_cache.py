@@ -265,12 +265,22 @@ _SECTIONS: dict[str, type[_Section]] = {
 
 
 class RestoredSettings(SettingsMethods, _Section):
-    """``Settings`` as kept by the cache; the notifier tables are read from the file when asked for."""
+    """``Settings`` as kept by the cache; the notifier tables are read from the file when asked
+    for, and the presets decoded when first read: only a case with a preset, ``add --preset``
+    and ``presets`` read them, and their classes (presets.py) take a command ~3 ms to import."""
 
     def __init__(
-        self, fields: dict[str, Any], source: Path | None, text: str | None, doc: dict[str, Any]
+        self,
+        fields: dict[str, Any],
+        source: Path | None,
+        text: str | None,
+        doc: dict[str, Any],
+        presets: dict[str, Any],
     ) -> None:
         super().__init__(fields)
+        self._fields = tuple(doc["settings"])  # in the model's order, with the presets
+        self._kept_presets = presets
+        self._presets: dict[str, Any] | None = None
         self._source = source
         self._text = text
         self._has_notifiers = bool(doc.get("has_notifiers"))
@@ -292,6 +302,12 @@ class RestoredSettings(SettingsMethods, _Section):
             self._notifiers = {str(k): dict(v) for k, v in tables.items()}
         return self._notifiers
 
+    @property
+    def presets(self) -> dict[str, Any]:
+        if self._presets is None:
+            self._presets = _decode(self._kept_presets)
+        return self._presets
+
 
 def _restore(data: bytes, location: ConfigLocation, text: str | None) -> RestoredSettings | None:
     import json
@@ -300,10 +316,16 @@ def _restore(data: bytes, location: ConfigLocation, text: str | None) -> Restore
         doc = json.loads(data)
         if doc.get("format") != CACHE_FORMAT:
             return None
-        fields = {k: _decode(v) for k, v in doc["settings"].items()}
+        fields = {k: _decode(v) for k, v in doc["settings"].items() if k != "presets"}
+        presets = doc["settings"]["presets"]
+        # Decoded later (RestoredSettings.presets), so their shape is checked now.
+        if not all(
+            isinstance(v, dict) and v.get("$dataclass") == "Preset" for v in presets["$dict"].values()
+        ):
+            return None
     except (ValueError, KeyError, TypeError, AttributeError):
         return None  # a damaged or foreign file: validate again, and overwrite it
-    return RestoredSettings(fields, location.path if location.exists else None, text, doc)
+    return RestoredSettings(fields, location.path if location.exists else None, text, doc, presets)
 
 
 def _decode(value: Any) -> Any:
