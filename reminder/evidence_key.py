@@ -28,9 +28,7 @@ import hashlib
 import hmac
 import os
 import re
-import secrets
 import stat
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -175,6 +173,11 @@ class KeyDir:
         if key is not None:
             return key
         self._ensure_directory()
+        # Here, not at the top: only the first entry ever needs them (tempfile imports shutil,
+        # random and three compression modules, secrets OpenSSL's hashlib: ~4 ms).
+        import secrets
+        import tempfile
+
         try:
             fd, tmp_name = tempfile.mkstemp(prefix=".evidence.key-", dir=self.directory)
         except OSError as exc:
