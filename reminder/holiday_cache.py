@@ -111,7 +111,8 @@ def holidays_release() -> tuple[str, str] | None:
 def holiday_cache_file() -> tuple[str, str] | None:
     """This installation's cache file and the stamp of the files it depends on, or None (no
     cache directory, or holidays not found)."""
-    import zlib
+    # The builtin module, not zlib: settings_cache.py has loaded it already.
+    from _blake2 import blake2b
 
     from . import __version__
 
@@ -142,8 +143,8 @@ def holiday_cache_file() -> tuple[str, str] | None:
             return None
         stamp.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
     text = "\0".join(stamp)
-    key = zlib.crc32(text.encode("utf-8", "surrogateescape"))
-    return os.path.join(folder, f"{_PREFIX}{key:08x}.json"), text
+    key = blake2b(text.encode("utf-8", "surrogateescape"), digest_size=4).hexdigest()
+    return os.path.join(folder, f"{_PREFIX}{key}.json"), text
 
 
 def install() -> None:
