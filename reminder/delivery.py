@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 from .case_config import template_for
 from .errors import InputError, ReminderError
 from .lazylog import get_logger
-from .models import Case, Delivery, EvidenceEntry, Message, ReviewWindow
+from .message import Message
+from .models import Case, Delivery, EvidenceEntry, ReviewWindow
 from .store import Store
 
 if TYPE_CHECKING:

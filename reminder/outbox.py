@@ -92,6 +92,9 @@ _JITTER = 0.25
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
+    """How a failed delivery is retried: up to ``max_attempts`` sends, waits doubling from
+    ``base_seconds`` up to ``max_seconds`` (:func:`backoff_delay`)."""
+
     max_attempts: int = 8
     base_seconds: float = 30.0
     max_seconds: float = 3600.0
