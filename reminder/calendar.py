@@ -53,6 +53,7 @@ __all__ = [
     "CountryInfo",
     "HolidayCache",
     "get_calendar",
+    "holiday_cache",
     "list_countries",
     "parse_closure",
     "use_holiday_cache",
@@ -153,6 +154,11 @@ class HolidayCache(Protocol):
 
 _cache: HolidayCache | None = None
 _REASON_CODES = frozenset(get_args(ReasonCode))
+
+
+def holiday_cache() -> HolidayCache | None:
+    """The cache :func:`use_holiday_cache` installed (holiday_names.py keeps its names there too)."""
+    return _cache
 
 
 def use_holiday_cache(cache: HolidayCache | None) -> None:

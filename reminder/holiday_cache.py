@@ -3,9 +3,10 @@
 ``reminder add`` and ``reminder window`` need a year or two of one country's business days.
 Computing them imports the holidays package and that country's module and runs its rules
 (~60 ms, more than the rest of the command); the answer depends only on the package's
-files, reminder's calendar code and its official-closure data. This cache keeps what the
-calendar computed — each year's days, each valid country code, the package's version — in
-one JSON file under ``$XDG_CACHE_HOME/reminder`` whose name is a hash of the package's
+files, reminder's calendar and holiday-name code and its official-closure data. This cache
+keeps what the calendar computed — each year's days, each valid country code, the package's
+version — and the package's own names for a year's holidays in another language
+(``holiday_names.py``, for ``window --explain`` in Chinese) in one JSON file under ``$XDG_CACHE_HOME/reminder`` whose name is a hash of the package's
 release and of those files' sizes and times, so an upgrade of either starts a new file (and
 removes the old one).
 
@@ -133,6 +134,7 @@ def holiday_cache_file() -> tuple[str, str] | None:
         os.path.join(holidays_dir, "registry.py"),
         os.path.join(holidays_dir, "version.py"),
         os.path.join(here, "calendar.py"),
+        os.path.join(here, "holiday_names.py"),
         os.path.join(here, "overrides.py"),
         os.path.join(here, "holiday_cache.py"),
         *data_files,

@@ -158,7 +158,28 @@ def _by_name(country: str, subdivision: str | None, lang: str) -> dict[str, str]
 @lru_cache(maxsize=64)
 def _paired(country: str, subdivision: str | None, year: int, lang: str) -> dict[tuple[date, str], str]:
     """{(day, English name): name in ``lang``} for a year, where ``holidays`` translates the
-    country into ``lang``; empty elsewhere."""
+    country into ``lang``; empty elsewhere. Kept in the calendar's holiday cache, as the days
+    are: ``window --explain`` in Chinese need not import the package every time (~60 ms)."""
+    from .calendar import holiday_cache
+
+    cache, key = holiday_cache(), f"names {country} {subdivision or ''} {year} {lang}"
+    kept = cache.get(key) if cache is not None else None
+    if isinstance(kept, list) and all(
+        isinstance(row, list) and len(row) == 3 and all(isinstance(v, str) for v in row) for row in kept
+    ):
+        try:
+            return {(date.fromisoformat(d), a): b for d, a, b in kept}
+        except ValueError:
+            pass  # damaged: computed again below
+    out = _compute_paired(country, subdivision, year, lang)
+    if cache is not None:
+        cache.put(key, [[d.isoformat(), a, b] for (d, a), b in out.items()])
+    return out
+
+
+def _compute_paired(
+    country: str, subdivision: str | None, year: int, lang: str
+) -> dict[tuple[date, str], str]:
     import holidays
 
     # The calendar's own choices (its English, every estimated date labelled), so the
