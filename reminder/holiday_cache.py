@@ -6,9 +6,9 @@ Computing them imports the holidays package and that country's module and runs i
 files, reminder's calendar and holiday-name code and its official-closure data. This cache
 keeps what the calendar computed — each year's days, each valid country code, the package's
 version — and the package's own names for a year's holidays in another language
-(``holiday_names.py``, for ``window --explain`` in Chinese) in one JSON file under ``$XDG_CACHE_HOME/reminder`` whose name is a hash of the package's
-release and of those files' sizes and times, so an upgrade of either starts a new file (and
-removes the old one).
+(``holiday_names.py``, for ``window --explain`` in Chinese) in one JSON file under
+``$XDG_CACHE_HOME/reminder`` whose name is a hash of the package's release and of those
+files' sizes and times, so an upgrade of either starts a new file (and removes the old one).
 
 It holds only public holiday data: no setting, no case.
 """
