@@ -175,3 +175,26 @@ def test_everyday_commands_leave_out_what_they_do_not_use(tmp_env: TmpEnv) -> No
             # An evidence entry's HMAC (evidence_key.py) needs hmac, and hmac OpenSSL's hashlib.
             expected = {"hashlib", "_hashlib"} if args[:2] == ["evidence", "add"] else set()
             assert NOT_EVERYDAY & loaded == expected, (lang, args, sorted(NOT_EVERYDAY & loaded))
+
+
+def test_the_garbage_collector_does_not_run_in_an_everyday_command(tmp_env: TmpEnv) -> None:
+    # entry.py raises the collector's first threshold: a command's imports make tens of
+    # thousands of long-lived objects, which the default threshold had it walk 25-80 times.
+    case_id = _add(tmp_env)
+    code = (
+        "import gc, runpy, sys\n"
+        "from reminder.entry import GC_THRESHOLD\n"
+        "runs = []\n"
+        "gc.callbacks.append(lambda phase, info: phase == 'start' and runs.append(gc.get_threshold()[0]))\n"
+        "sys.argv = ['reminder', *sys.argv[1:]]\n"
+        "try:\n"
+        "    runpy.run_module('reminder', run_name='__main__')\n"
+        "finally:\n"
+        "    print('collections', sum(t == GC_THRESHOLD for t in runs), file=sys.stderr)\n"
+    )
+    for args in (["show", case_id], [*ADD, "--reference", "R-9"]):
+        result = subprocess.run(
+            [sys.executable, "-c", code, *args], capture_output=True, text=True, env=tmp_env.env, timeout=60
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.splitlines()[-1] == "collections 0", (args, result.stderr)
