@@ -6,10 +6,10 @@ result depends only on what :func:`_key` hashes: reminder's version and the sour
 schema (``config.py``, ``presets.py``, ``settings_methods.py``, this module), the holidays
 package's release and place (validation asks it which country codes exist and normalises
 them), which file is read and its bytes, the ``REMINDER_*`` variables that override it, and
-the variables the defaults come from (``HOME``, ``XDG_*``). :func:`cached_settings` looks that key up under
-``$XDG_CACHE_HOME/reminder`` (a 0700 directory, 0600 files); on a hit it restores the
-settings as plain objects — no pydantic — and on a miss it calls ``load_settings`` and
-keeps the result for next time.
+the variables the defaults come from (``HOME``, ``XDG_*``). :func:`cached_settings` looks
+that key up under ``$XDG_CACHE_HOME/reminder`` (a 0700 directory, 0600 files); on a hit it
+restores the settings as plain objects — no pydantic — and on a miss it calls
+``load_settings`` and keeps the result for next time.
 
 What is kept:
 
