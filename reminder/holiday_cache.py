@@ -16,6 +16,7 @@ It holds only public holiday data: no setting, no case.
 from __future__ import annotations
 
 import os
+from functools import cache
 
 from .paths import user_cache_dir
 
@@ -87,6 +88,7 @@ class FileHolidayCache:
         self._new = {}
 
 
+@cache  # asked twice by a command that computes a window (settings_cache.py's key, then here)
 def holidays_release() -> tuple[str, str] | None:
     """The installed holidays package's directory and release ("0.62"), found without importing
     it (its import costs more than a command); None when it is not installed. The release is
