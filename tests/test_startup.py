@@ -125,7 +125,7 @@ def test_holiday_names_in_chinese_are_computed_once(tmp_env: TmpEnv) -> None:
 # OpenSSL's hashlib, loaded by hashlib and secrets, only to hash an attachment or an evidence
 # entry; zlib, tempfile and shutil, importlib.resources (zipfile), difflib, signal;
 # click's _termui_impl (shlex, tty, termios) for a translation none of its messages needs; the
-# letters' and the presets' classes, and the notifiers' Message.
+# letters' and the presets' classes, the notifiers' Message, the evidence log's file handling.
 NOT_EVERYDAY = {
     "logging",
     "hashlib",
@@ -143,6 +143,7 @@ NOT_EVERYDAY = {
     "reminder.letters",
     "reminder.presets",
     "reminder.message",
+    "reminder.evidence_files",
 }
 
 
@@ -172,8 +173,10 @@ def test_everyday_commands_leave_out_what_they_do_not_use(tmp_env: TmpEnv) -> No
         ):
             loaded = imports(tmp_env, *args, lang=lang)
             assert "reminder.cli" in loaded, args  # the whole command ran, through click
-            # An evidence entry's HMAC (evidence_key.py) needs hmac, and hmac OpenSSL's hashlib.
-            expected = {"hashlib", "_hashlib"} if args[:2] == ["evidence", "add"] else set()
+            # An evidence entry's HMAC (evidence_key.py) needs hmac, and hmac OpenSSL's hashlib;
+            # only adding an entry handles attachment files (reading the log does not).
+            adding = args[:2] == ["evidence", "add"]
+            expected = {"hashlib", "_hashlib", "reminder.evidence_files"} if adding else set()
             assert NOT_EVERYDAY & loaded == expected, (lang, args, sorted(NOT_EVERYDAY & loaded))
 
 
