@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import logging
 import os
 import shutil
 import sqlite3
@@ -34,10 +33,11 @@ from .errors import InputError, StoreError
 from .evidence_files import ATTACHMENTS_DIR
 from .files import PRIVATE_DIR_MODE, open_private
 from .i18n import _
+from .lazylog import get_logger
 
 __all__ = ["BackupReport", "backup", "default_backup_path"]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 DB_NAME = "reminder.db"
 _DIR_MODE = PRIVATE_DIR_MODE  # os.mkdir here, not files.private_dir: a new directory, never an existing one

@@ -27,10 +27,8 @@ Pure: no clock, no I/O beyond reading package data.
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import itertools
-import logging
 import re
 import threading
 from bisect import bisect_left, bisect_right
@@ -43,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Protocol, get_args
 
 from .errors import InputError, UnknownCountry
 from .i18n import N_, _, pgettext
+from .lazylog import get_logger
 from .models import Closure, DayInfo, ReasonCode, TentativeDay
 
 if TYPE_CHECKING:
@@ -54,12 +53,13 @@ __all__ = [
     "CountryInfo",
     "HolidayCache",
     "get_calendar",
+    "holiday_cache",
     "list_countries",
     "parse_closure",
     "use_holiday_cache",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 LIST_HINT = N_("run 'reminder countries' to list them all")
@@ -84,7 +84,7 @@ _REFERENCE_YEARS = (2024, 2025, 2026)
 _REFERENCE_YEAR = _REFERENCE_YEARS[-1]
 # Days in lieu that exist only when a holiday meets a weekend (Japan's "Substitute Holiday")
 # come and go by weekday, so their absence says nothing about missing data.
-_IRREGULAR = re.compile(r"substitute|alternative|observed|in lieu|bridge", re.IGNORECASE)
+_IRREGULAR = r"substitute|alternative|observed|in lieu|bridge"  # compiled when first used (re keeps it)
 _MIN_YEAR, _MAX_YEAR = 1, 9998
 _FIRST_DAY, _LAST_DAY = date(_MIN_YEAR, 1, 1).toordinal(), date(_MAX_YEAR, 12, 31).toordinal()
 
@@ -154,6 +154,11 @@ class HolidayCache(Protocol):
 
 _cache: HolidayCache | None = None
 _REASON_CODES = frozenset(get_args(ReasonCode))
+
+
+def holiday_cache() -> HolidayCache | None:
+    """The cache :func:`use_holiday_cache` installed (holiday_names.py keeps its names there too)."""
+    return _cache
 
 
 def use_holiday_cache(cache: HolidayCache | None) -> None:
@@ -436,7 +441,7 @@ def _year_warning(
         }
     if year > _REFERENCE_YEAR:
         usual = frozenset.intersection(*(_country_names(country, subdivision, y) for y in _REFERENCE_YEARS))
-        missing = {name for name in usual - names if not _IRREGULAR.search(name)}
+        missing = {name for name in usual - names if not re.search(_IRREGULAR, name, re.IGNORECASE)}
         if missing:
             return MISSING_HOLIDAYS_WARNING % {
                 "version": _holidays_version(),
@@ -861,6 +866,8 @@ def _country_name(code: str) -> str:
 
 
 def _closest(value: str, choices: Iterable[str], names: Mapping[str, str] | None = None) -> list[str]:
+    import difflib  # here: only a code that is not a country's needs suggestions
+
     choices = list(choices)
     found = difflib.get_close_matches(value.upper(), choices, n=5, cutoff=0.5)
     if names:

@@ -55,9 +55,9 @@ def preset_steps_for(
     settings: Settings, case: Case, window: ReviewWindow, calendar: Any
 ) -> list[EscalationStep]:
     """The dated steps of the case's escalation preset (none without one, or for an unknown name)."""
-    from .presets import escalation_steps
-
     preset = settings.presets.get(case.preset) if case.preset else None
     if preset is None:
         return []
+    from .presets import escalation_steps  # here: a case without a preset need not load them
+
     return escalation_steps(preset, window.deadline, calendar, submitted=case.submitted)

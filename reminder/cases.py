@@ -11,7 +11,6 @@ for a case is ``now`` in the case's own time zone.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
@@ -22,6 +21,7 @@ from .case_config import case_today, template_for, window_for
 from .dates import Moment, check_not_future
 from .errors import InputError
 from .i18n import _
+from .lazylog import get_logger
 from .models import CASE_KINDS, Case, ChecklistItem, Closure, EvidenceEntry, ReviewWindow, Unit
 from .planning import list_reminders, plan_case
 from .store import StatusFilter, Store
@@ -49,7 +49,7 @@ __all__ = [
     "reopen_case",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 EDITABLE_FIELDS = frozenset(
     {
@@ -267,7 +267,7 @@ def add_case(
     placed in the case's time zone. ``refuse_future``: a submission after today there is an
     InputError (the CLI's default: a typo there silently pushes every reminder out).
     """
-    from .letters import letter_fields
+    from .letter_fields import letter_fields
 
     d = settings.defaults
     kind = _check_kind(settings, kind)
@@ -366,7 +366,7 @@ def edit_case(
             given[name] = tuple(given[name])
     if "remind" in given:
         given["remind"] = dict(given["remind"])
-    from .letters import LETTER_FIELDS, letter_fields
+    from .letter_fields import LETTER_FIELDS, letter_fields
 
     given.update(letter_fields(**{k: given[k] for k in LETTER_FIELDS if k in given}))
     with store.atomic():

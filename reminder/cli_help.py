@@ -117,12 +117,14 @@ def _click_ngettext(singular: str, plural: str, n: int) -> str:
 def install_click_translations() -> None:
     """Make click's messages speak the current language (see the module's docstring)."""
     import gettext
-    import importlib
+    import sys
 
     for name in CLICK_MODULES:
-        try:
-            module = importlib.import_module(f"click.{name}")
-        except ImportError:  # pragma: no cover - a click without this module
+        # Only the modules click has loaded: importing the others here would cost every command
+        # in another language their imports (_termui_impl: shlex, tty, termios), and none of
+        # their messages is one that click_messages() lists, so they would print the same.
+        module = sys.modules.get(f"click.{name}")
+        if module is None:
             continue
         if getattr(module, "_", None) in (gettext.gettext, _click_gettext):
             module._ = _click_gettext  # type: ignore[attr-defined]

@@ -14,7 +14,6 @@ Nothing else in reminder reads the environment or the config file.
 from __future__ import annotations
 
 import difflib
-import logging
 import os
 from collections.abc import Mapping
 from datetime import date
@@ -40,9 +39,11 @@ from .backends import is_postgres_url, redact_url
 from .childenv import note_secret_env, secret_env_names
 from .errors import ConfigError, UnknownCountry
 from .i18n import LANGUAGES, _, language_error, normalise_language
-from .models import Closure, Person, Unit
+from .lazylog import get_logger
+from .models import Unit
 from .paths import ENV_PREFIX, ConfigLocation, config_location, default_store_path, read_toml
 from .presets import DEFAULT_PRESETS, Preset
+from .settings_methods import ClosureMethods, MeMethods, SettingsMethods, StoreMethods
 from .shipped import SIM_CANCELLATION_ITEMS, SIM_CANCELLATION_TITLE, SIM_CANCELLATION_WARNING
 from .tz import country_timezone, is_timezone
 from .validation_text import got, join_problems, problem, unknown_key
@@ -70,7 +71,7 @@ __all__ = [
     "settings_as_dict",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # The seed use case: a roaming SIM bought in Bahrain, "reviewed in 7 to 15 business days".
 DEFAULT_COUNTRY = "BH"
@@ -162,7 +163,7 @@ class DefaultsSettings(_Section):
         return self
 
 
-class StoreSettings(_Section):
+class StoreSettings(StoreMethods, _Section):
     """Where the database lives: the SQLite file at ``path`` (the default), or the PostgreSQL
     database at ``url``, whose password comes from ``password_env``/``password_file`` or from
     libpq's own ``PGPASSWORD`` and ``~/.pgpass``. ``path``'s directory still holds the local
@@ -206,15 +207,8 @@ class StoreSettings(_Section):
             raise ValueError(_("set password_env or password_file, not both"))
         return self
 
-    def password(self) -> str | None:
-        """The database password from ``password_env`` or ``password_file``; None leaves it to
-        libpq (``PGPASSWORD``, ``~/.pgpass``, or none). Raises ConfigError naming what is missing."""
-        from .backends import store_password
 
-        return store_password(self.password_env, self.password_file)
-
-
-class ClosureSettings(_Section):
+class ClosureSettings(ClosureMethods, _Section):
     """A day or an inclusive range of days on which offices are shut (applies to every case)."""
 
     start: date
@@ -226,9 +220,6 @@ class ClosureSettings(_Section):
         if self.end is not None and self.end < self.start:
             raise ValueError(_("end (%(end)s) is before start (%(start)s)", end=self.end, start=self.start))
         return self
-
-    def to_closure(self) -> Closure:
-        return Closure(start=self.start, end=self.end or self.start, label=self.label, source="config")
 
 
 class RemindersSettings(_Section):
@@ -264,7 +255,7 @@ class ExportSettings(_Section):
         return value.expanduser() if value is not None else None
 
 
-class MeSettings(_Section):
+class MeSettings(MeMethods, _Section):
     """``[me]``: who writes the letters (``reminder letter``). Every key is optional: a letter
     leaves a visible blank for what is not set, and says which."""
 
@@ -282,9 +273,6 @@ class MeSettings(_Section):
     @classmethod
     def _email(cls, value: str | None) -> str | None:
         return check_email_address(value) if value is not None and value.strip() else None
-
-    def person(self) -> Person:
-        return Person(name=self.name, email=self.email, phone=self.phone, address=self.address)
 
 
 def _default_presets() -> dict[str, Preset]:
@@ -314,7 +302,7 @@ def _default_templates() -> dict[str, Template]:
     return {name: t.model_copy(deep=True) for name, t in DEFAULT_TEMPLATES.items()}
 
 
-class Settings(BaseSettings):
+class Settings(SettingsMethods, BaseSettings):
     """Everything configurable. Sections mirror the TOML file's tables."""
 
     model_config = SettingsConfigDict(
@@ -377,10 +365,6 @@ class Settings(BaseSettings):
     def source(self) -> Path | None:
         """The config file these settings came from (None: embedded defaults)."""
         return self._source
-
-    def closure_list(self) -> tuple[Closure, ...]:
-        """The ``[[closures]]`` as calendar closures, applied to every case's window."""
-        return tuple(c.to_closure() for c in self.closures)
 
 
 # --- loading -------------------------------------------------------------------------------------

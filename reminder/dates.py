@@ -32,7 +32,8 @@ _NOUNS = frozenset({N_("a date"), N_("a date and time"), N_("submission date")})
 _DAY = r"(?:(?P<y>\d{4})(?P<sep>[-/])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})|(?P<word>today|yesterday))"
 _TIME = r"(?:[T ]\s*(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.(?P<f>\d{1,6}))?)?)"
 _OFFSET = r"(?:\s*(?P<z>Z)|\s*(?P<sign>[+-])(?P<oh>\d{2})(?::?(?P<om>\d{2}))?)"
-_MOMENT = re.compile(rf"{_DAY}(?:{_TIME}{_OFFSET}?)?", re.IGNORECASE)
+# Compiled when first matched (re keeps it), not at import: most commands parse no date.
+_MOMENT = rf"{_DAY}(?:{_TIME}{_OFFSET}?)?"
 _DAYS_BACK = {"today": 0, "yesterday": 1}
 
 
@@ -77,7 +78,7 @@ class Moment:
 def parse_moment(text: str, *, noun: str = "a date") -> Moment:
     """Read a date with an optional time and offset (see the module docstring); InputError if not."""
     cleaned = text.strip()
-    match = _MOMENT.fullmatch(cleaned)
+    match = re.fullmatch(_MOMENT, cleaned, re.IGNORECASE)
     bad = InputError(
         _(
             "%(text)s is not %(noun)s; use %(forms)s, with an optional time as in 2026-03-01T14:30",

@@ -17,7 +17,6 @@ then rows already there are kept and only the missing ones are added.
 from __future__ import annotations
 
 import json
-import logging
 import sqlite3
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING
 from .errors import InputError, StoreError
 from .evidence_files import open_blob
 from .i18n import _
+from .lazylog import get_logger
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["TABLES", "CopyReport", "copy_store", "target_counts"]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # In the order their foreign keys need; evidence before the heads (a head names its newest entry).
 TABLES = ("cases", "checklist_items", "deliveries", "evidence", "evidence_heads", "meta")

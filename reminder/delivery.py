@@ -10,7 +10,6 @@ the messages are ``messages.py``'s; the notifiers are ``notifiers/``.
 from __future__ import annotations
 
 import contextlib
-import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -20,7 +19,9 @@ from typing import TYPE_CHECKING
 
 from .case_config import template_for
 from .errors import InputError, ReminderError
-from .models import Case, Delivery, EvidenceEntry, Message, ReviewWindow
+from .lazylog import get_logger
+from .message import Message
+from .models import Case, Delivery, EvidenceEntry, ReviewWindow
 from .store import Store
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CHECKPOINT_ASIDE_FROM", "SEND_CHUNK", "DispatchReport", "deliver_due"]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 @dataclass

@@ -21,6 +21,7 @@ error message and exit status stays click's. Tests hold both paths' output equal
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 
@@ -30,11 +31,21 @@ if TYPE_CHECKING:
     from datetime import date
     from pathlib import Path
 
-__all__ = ["help_cache_file", "help_width", "main"]
+__all__ = ["GC_THRESHOLD", "help_cache_file", "help_width", "main"]
+
+
+# The cyclic garbage collector's first threshold for the process. A command's imports make tens
+# of thousands of objects that live until it exits (modules, classes, functions); at Python's
+# default (700 new container objects) the collector walks them some 25 to 80 times, 3 to 8 ms of
+# an everyday command. At this one it does not run in an everyday command at all. The daemon,
+# which runs for months and whose start-up nobody waits for, keeps Python's own thresholds.
+GC_THRESHOLD = 50_000
 
 
 def main() -> None:
     """Run ``reminder`` with ``sys.argv``."""
+    if "daemon" not in sys.argv[1:]:
+        gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
     try:
         code = _serve(sys.argv[1:])
     except BrokenPipeError:

@@ -62,7 +62,6 @@ next one to it is then not reported a second time.
 from __future__ import annotations
 
 import json
-import logging
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -71,11 +70,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, NotFound, StoreError
-from .evidence_files import Attachments, attachment_path, blob_location, check_readable, store_blob
 from .i18n import N_, _
+from .lazylog import get_logger
 from .models import EVIDENCE_KINDS, EvidenceEntry
 
 if TYPE_CHECKING:
+    from .evidence_files import Attachments
     from .evidence_key import KeyDir
     from .store import Store
 
@@ -103,7 +103,7 @@ __all__ = [
     "list_entries",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # English in --json; the command line shows it in the user's language.
 CODE_WARNING = N_(
@@ -337,6 +337,9 @@ def add_entry(
         )
     if corrects is not None and corrects < 1:
         raise InputError(_("--corrects takes the number of an earlier entry (1, 2, …)"))
+    # Here, not at the top: reading the log (show, evidence list) needs none of the file handling.
+    from .evidence_files import check_readable, store_blob
+
     case_id = store.get_case(case_id).id
     checked = check_readable(files)
     key = keys.load_or_create()
@@ -417,6 +420,13 @@ def add_entry(
     return entry
 
 
+def attachment_path(data_dir: Path, sha256: str) -> Path:
+    """Where the blob ``sha256`` lives under ``data_dir`` (``evidence_files.attachment_path``)."""
+    from .evidence_files import attachment_path as path
+
+    return path(data_dir, sha256)
+
+
 # --- JSON ------------------------------------------------------------------------------------------
 
 
@@ -426,6 +436,8 @@ def entry_to_dict(entry: EvidenceEntry, data_dir: Attachments | None = None) -> 
     for a in attachments_of(entry):
         item: dict[str, Any] = {"name": a.name, "sha256": a.sha256, "size": a.size}
         if data_dir is not None:
+            from .evidence_files import blob_location
+
             item["path"] = blob_location(data_dir, a.sha256)
         files.append(item)
     return {

@@ -24,8 +24,6 @@ same with either: content-addressed, streamed a chunk at a time, hash checked on
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import logging
 import os
 import re
 import stat
@@ -36,6 +34,7 @@ from typing import IO, BinaryIO, Protocol, TypeAlias
 from .errors import InputError, StoreError
 from .files import fsync_dir, private_dir
 from .i18n import _
+from .lazylog import get_logger
 from .leftovers import INCOMING_PREFIX, temp_file
 
 __all__ = [
@@ -53,11 +52,11 @@ __all__ = [
     "store_blob",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 ATTACHMENTS_DIR = "attachments"
 _CHUNK = 1 << 20
-_SHA256 = re.compile(r"[0-9a-f]{64}")
+_SHA256 = r"[0-9a-f]{64}"  # compiled when first matched (re keeps it), not at import
 # O_CLOEXEC: a blob opened while a notifier starts a child must not leak into it.
 _OPEN_BLOB = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
@@ -117,7 +116,7 @@ def _what(mode: int) -> str:
 
 def _open_blob(data_dir: Path, sha256: str) -> int:
     """An fd on the blob, which is a regular file; TamperedFile or FileNotFoundError otherwise."""
-    if not _SHA256.fullmatch(sha256):
+    if not re.fullmatch(_SHA256, sha256):
         raise TamperedFile("tampered: the recorded SHA-256 is not a SHA-256 hash")
     path = attachment_path(data_dir, sha256)
     try:
@@ -156,13 +155,15 @@ def read_blob(where: Attachments, sha256: str, limit: int | None = None) -> byte
 def open_blob(where: Attachments, sha256: str) -> BinaryIO:
     """The blob stored under ``sha256``, open for reading in chunks (see :func:`_open_blob`)."""
     if not isinstance(where, Path):
-        if not _SHA256.fullmatch(sha256):
+        if not re.fullmatch(_SHA256, sha256):
             raise TamperedFile("tampered: the recorded SHA-256 is not a SHA-256 hash")
         return where.open(sha256)
     return os.fdopen(_open_blob(where, sha256), "rb")
 
 
 def _digest(fh: IO[bytes]) -> tuple[str, int]:
+    import hashlib  # here: a command that only lists evidence need not load OpenSSL (~3 ms)
+
     h = hashlib.sha256()
     size = 0
     while chunk := fh.read(_CHUNK):
@@ -211,6 +212,8 @@ def store_blob(where: Attachments, source: Path, digest: str) -> None:
     dest = attachment_path(where, digest)
     if dest.exists():
         return  # same content, same name: the existing blob is never touched
+    import hashlib
+
     try:
         private_dir(dest.parent)  # attachments/ and its fan-out directories: 0700 (files.py)
         with temp_file(dest.parent, prefix=INCOMING_PREFIX) as (fd, tmp):

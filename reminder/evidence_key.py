@@ -26,12 +26,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
-import logging
 import os
 import re
-import secrets
 import stat
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +36,7 @@ from pathlib import Path
 from .errors import StoreError
 from .files import fsync_dir, open_private, private_dir
 from .i18n import N_, _
+from .lazylog import get_logger
 
 __all__ = [
     "DIR_MODE",
@@ -51,7 +49,7 @@ __all__ = [
     "Witness",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 KEY_FILENAME = "evidence.key"
 HEADS_FILENAME = "evidence-heads"
@@ -175,6 +173,11 @@ class KeyDir:
         if key is not None:
             return key
         self._ensure_directory()
+        # Here, not at the top: only the first entry ever needs them (tempfile imports shutil,
+        # random and three compression modules, secrets OpenSSL's hashlib: ~4 ms).
+        import secrets
+        import tempfile
+
         try:
             fd, tmp_name = tempfile.mkstemp(prefix=".evidence.key-", dir=self.directory)
         except OSError as exc:

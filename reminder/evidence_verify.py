@@ -10,7 +10,6 @@ broken link in the next; a changed entry is "changed", not also the next one's l
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,6 +27,7 @@ from .evidence import (
 )
 from .evidence_files import Attachments, TamperedFile, blob_location, blob_sha256
 from .i18n import N_, _
+from .lazylog import get_logger
 from .models import EvidenceEntry
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Problem", "VerifyReport", "verify"]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)

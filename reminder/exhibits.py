@@ -19,7 +19,6 @@ section names it): the picture under a hash must be the one the hash is of.
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -32,6 +31,7 @@ from typing import Literal
 from .evidence import attachments_of
 from .evidence_files import Attachments, read_blob
 from .i18n import _
+from .lazylog import get_logger
 from .models import EvidenceEntry
 
 __all__ = [
@@ -49,7 +49,7 @@ __all__ = [
     "read_mail",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # Base64 adds a third: a 4 MiB screenshot is 5.3 MB of HTML. Phone screenshots are well under it.
 IMAGE_LIMIT = 4 * 1024 * 1024

@@ -34,7 +34,8 @@ __all__ = [
 
 # The labels calendar.parse_closure gives a closure given without one.
 _DEFAULT_CLOSURE = "closure"
-_DEFAULT_CLOSURE_SPAN = re.compile(r"closure (\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})")
+# The patterns here are compiled when first matched (re keeps them), not at import.
+_DEFAULT_CLOSURE_SPAN = r"closure (\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})"
 
 
 def closure_label(label: str, lang: str | None = None) -> str:
@@ -46,7 +47,7 @@ def closure_label(label: str, lang: str | None = None) -> str:
     with using_language(lang):
         if label == _DEFAULT_CLOSURE:
             return _("closure")
-        m = _DEFAULT_CLOSURE_SPAN.fullmatch(label)
+        m = re.fullmatch(_DEFAULT_CLOSURE_SPAN, label)
         if m is not None:
             return _("closure %(first)s..%(last)s", first=m.group(1), last=m.group(2))
     return label
@@ -136,10 +137,9 @@ def warning_text(text: str, country: str, lang: str | None = None) -> str:
 
 
 # OverrideEntry.describe(): "BH +2026-05-26 Arafat Day [announced: <source>]"
-_OVERRIDE = re.compile(
+_OVERRIDE = (
     r"(?P<country>\S+) (?P<sign>[+-])(?P<span>\S+) (?P<name>.+?) "
-    r"\[(?P<status>announced|rule): (?P<source>.*)\]",
-    re.DOTALL,
+    r"\[(?P<status>announced|rule): (?P<source>.*)\]"
 )
 
 
@@ -149,7 +149,7 @@ def override_text(text: str, lang: str | None = None) -> str:
     lang = lang or current_language()
     if lang == SOURCE_LANGUAGE:
         return text
-    m = _OVERRIDE.fullmatch(text)
+    m = re.fullmatch(_OVERRIDE, text, re.DOTALL)
     if m is None:
         return text
     from .holiday_names import holiday_name

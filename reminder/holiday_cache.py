@@ -3,10 +3,12 @@
 ``reminder add`` and ``reminder window`` need a year or two of one country's business days.
 Computing them imports the holidays package and that country's module and runs its rules
 (~60 ms, more than the rest of the command); the answer depends only on the package's
-files, reminder's calendar code and its official-closure data. This cache keeps what the
-calendar computed — each year's days, each valid country code, the package's version — in
-one JSON file under ``$XDG_CACHE_HOME/reminder`` whose name is a hash of those files'
-sizes and times, so an upgrade of either starts a new file (and removes the old one).
+files, reminder's calendar and holiday-name code and its official-closure data. This cache
+keeps what the calendar computed — each year's days, each valid country code, the package's
+version — and the package's own names for a year's holidays in another language
+(``holiday_names.py``, for ``window --explain`` in Chinese) in one JSON file under
+``$XDG_CACHE_HOME/reminder`` whose name is a hash of the package's release and of those
+files' sizes and times, so an upgrade of either starts a new file (and removes the old one).
 
 It holds only public holiday data: no setting, no case.
 """
@@ -14,6 +16,7 @@ It holds only public holiday data: no setting, no case.
 from __future__ import annotations
 
 import os
+from functools import cache
 
 from .paths import user_cache_dir
 
@@ -21,7 +24,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["FileHolidayCache", "holiday_cache_file", "install"]
+__all__ = ["FileHolidayCache", "holiday_cache_file", "holidays_release", "install"]
 
 _PREFIX = "holidays-"
 _FORMAT = 1
@@ -85,31 +88,55 @@ class FileHolidayCache:
         self._new = {}
 
 
+@cache  # asked twice by a command that computes a window (settings_cache.py's key, then here)
+def holidays_release() -> tuple[str, str] | None:
+    """The installed holidays package's directory and release ("0.62"), found without importing
+    it (its import costs more than a command); None when it is not installed. The release is
+    read from the name of its ``.dist-info`` directory beside it ("" when there is none, as in a
+    source checkout): an upgrade that keeps every file's size and time still changes it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("holidays")
+    if spec is None or spec.origin is None:
+        return None
+    package = os.path.dirname(spec.origin)
+    try:
+        names = os.listdir(os.path.dirname(package))
+    except OSError:
+        names = []
+    prefix, suffix = "holidays-", ".dist-info"
+    found = sorted(
+        n[len(prefix) : -len(suffix)] for n in names if n.startswith(prefix) and n.endswith(suffix)
+    )
+    return package, ",".join(found)
+
+
 def holiday_cache_file() -> tuple[str, str] | None:
     """This installation's cache file and the stamp of the files it depends on, or None (no
     cache directory, or holidays not found)."""
-    import importlib.util
-    import zlib
+    # The builtin module, not zlib: settings_cache.py has loaded it already.
+    from _blake2 import blake2b
 
     from . import __version__
 
     folder = user_cache_dir()
-    spec = importlib.util.find_spec("holidays")
-    if folder is None or spec is None or spec.origin is None:
+    release = holidays_release()
+    if folder is None or release is None:
         return None
-    holidays_dir = os.path.dirname(spec.origin)
+    holidays_dir, holidays_version = release
     here = os.path.dirname(__file__)
     overrides = os.path.join(here, "data", "overrides")
     try:
         data_files = sorted(os.path.join(overrides, n) for n in os.listdir(overrides))
     except OSError:
         data_files = []
-    stamp = [__version__]
+    stamp = [__version__, f"holidays {holidays_version}"]
     for path in (
         os.path.join(holidays_dir, "__init__.py"),
         os.path.join(holidays_dir, "registry.py"),
         os.path.join(holidays_dir, "version.py"),
         os.path.join(here, "calendar.py"),
+        os.path.join(here, "holiday_names.py"),
         os.path.join(here, "overrides.py"),
         os.path.join(here, "holiday_cache.py"),
         *data_files,
@@ -120,8 +147,8 @@ def holiday_cache_file() -> tuple[str, str] | None:
             return None
         stamp.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
     text = "\0".join(stamp)
-    key = zlib.crc32(text.encode("utf-8", "surrogateescape"))
-    return os.path.join(folder, f"{_PREFIX}{key:08x}.json"), text
+    key = blake2b(text.encode("utf-8", "surrogateescape"), digest_size=4).hexdigest()
+    return os.path.join(folder, f"{_PREFIX}{key}.json"), text
 
 
 def install() -> None:

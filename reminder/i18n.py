@@ -290,8 +290,6 @@ def _cache_dir() -> str | None:
 
 def _compiled_cache_file(po: str) -> str | None:
     """Where the .mo compiled from this version of ``po`` is kept (None: no cache directory)."""
-    import zlib
-
     folder = _cache_dir()
     try:
         st = os.stat(po)
@@ -299,13 +297,9 @@ def _compiled_cache_file(po: str) -> str | None:
         return None
     if folder is None:
         return None
-    stamp = f"{os.path.abspath(po)}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}".encode(
-        "utf-8", "surrogateescape"
-    )
+    stamp = f"{os.path.abspath(po)}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}"
     lang = os.path.basename(os.path.dirname(os.path.dirname(po)))
-    return os.path.join(
-        folder, f"catalogue-{lang}-{zlib.crc32(stamp):08x}-{st.st_size:x}-{st.st_mtime_ns:x}.mo"
-    )
+    return os.path.join(folder, f"catalogue-{lang}-{_short_hash(stamp)}-{st.st_size:x}-{st.st_mtime_ns:x}.mo")
 
 
 class Translator:
@@ -511,8 +505,8 @@ def _load_weekday_names(lang: str) -> dict[str, list[str]] | None:
         sts = [os.stat(path) for path in stamp]
     except (OSError, ImportError, ValueError):
         return None
-    key = _crc32("\0".join([lang, *(f"{st.st_size}:{st.st_mtime_ns}" for st in sts), *stamp]))
-    path = os.path.join(folder, f"weekdays-{lang}-{key:08x}.json")
+    key = _short_hash("\0".join([lang, *(f"{st.st_size}:{st.st_mtime_ns}" for st in sts), *stamp]))
+    path = os.path.join(folder, f"weekdays-{lang}-{key}.json")
     try:
         with open(path, encoding="utf-8") as f:
             kept = json.load(f)
@@ -546,7 +540,9 @@ def _names_ok(kept: object) -> bool:
     )
 
 
-def _crc32(text: str) -> int:
-    import zlib
+def _short_hash(text: str) -> str:
+    """Eight hex digits naming a cache file. The builtin blake2b, not zlib's crc32: settings_cache.py
+    has loaded it already, and zlib costs a command in Chinese its import."""
+    from _blake2 import blake2b
 
-    return zlib.crc32(text.encode("utf-8", "surrogateescape"))
+    return blake2b(text.encode("utf-8", "surrogateescape"), digest_size=4).hexdigest()

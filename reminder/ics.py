@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -30,6 +29,7 @@ from .errors import InputError, StoreError
 from .explain import tentative_name
 from .i18n import _, pgettext
 from .labels import join
+from .lazylog import get_logger
 from .leftovers import atomic_file
 from .models import Case, Reminder, ReviewWindow
 from .shipped import localised
@@ -45,7 +45,7 @@ __all__ = [
     "write_ics_if_changed",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 PRODID = "-//reminder//deadline reminders//EN"
 _HASH_PROP = "X-REMINDER-HASH"

@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import logging
 import os
-import secrets
 import stat
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -38,6 +36,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .files import open_private, private_dir
+from .lazylog import get_logger
 
 __all__ = [
     "INCOMING_PREFIX",
@@ -49,7 +48,7 @@ __all__ = [
     "temp_file",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # A leftover must be this old before the sweep looks at it: the lock is what proves its
 # writer dead, the age only covers the instant before a new writer has taken that lock.
@@ -77,7 +76,8 @@ def temp_file(
     be deleted here. ``journal`` (see :func:`journal_dir`) records the file first, for a
     file outside the data directory, so that a crash before the rename cannot hide it.
     """
-    token = secrets.token_hex(8)
+    # secrets.token_hex(8), without importing secrets (hmac, hashlib and OpenSSL with it).
+    token = os.urandom(8).hex()
     path = directory / f"{prefix}{token}{suffix}"
     marker: Path | None = None
     if journal is not None:

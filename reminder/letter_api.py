@@ -142,7 +142,7 @@ def _regulator_for(case: Case, to: str, regulator_id: str | None) -> Regulator |
 
 
 def _language(case: Case, to: str, lang: str | None, regulator: Regulator | None) -> str:
-    from .letters import letter_language
+    from .letter_fields import letter_language
     from .regulators import country_language
 
     if lang:

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from .errors import InputError
-from .i18n import KNOWN_LANGUAGES, _, language_error, normalise_language
+from .i18n import _
+from .letter_fields import LETTER_FIELDS, letter_fields, letter_language
 from .models import Case, EvidenceEntry, Person, ReviewWindow
 
 if TYPE_CHECKING:  # regulators.py reads its data files: add and edit check a letter's fields without it
@@ -53,8 +54,6 @@ __all__ = [
 RECIPIENTS = ("organisation", "regulator")
 BLANK = "[____]"
 RTL_LANGUAGES = frozenset({"ar"})
-# The case's own letter fields (add/edit --account, --org-email, --lang).
-LETTER_FIELDS = ("account", "org_email", "letter_language")
 # Evidence kinds that are something sent to the organisation: the follow-up is the latest of them.
 _SENT_KINDS = ("letter", "email")
 
@@ -218,39 +217,6 @@ _VARIABLES = (
     "dossier",
     "head",
 )
-
-
-def letter_language(value: str) -> str:
-    """A language letters are written in (``en``, ``ar``, ``zh_CN``, any spelling), canonical; else
-    InputError."""
-    found = normalise_language(value, KNOWN_LANGUAGES)
-    if found is None:
-        raise InputError(language_error(value, KNOWN_LANGUAGES))
-    return found
-
-
-def letter_fields(**given: str | None) -> dict[str, str | None]:
-    """``account``, ``org_email`` and ``letter_language`` as given to add/edit, checked: blanks
-    stripped, "" → None (edit clears a field), the address and the language validated."""
-    out: dict[str, str | None] = {}
-    for name, value in given.items():
-        if name not in LETTER_FIELDS:
-            raise TypeError(f"not a letter field: {name}")
-        text = value.strip() if isinstance(value, str) else None
-        if not text:
-            out[name] = None
-        elif name == "org_email":
-            from .addresses import check_email_address  # email.utils: only for an address
-
-            try:
-                out[name] = check_email_address(text)
-            except ValueError as exc:
-                raise InputError(_("--org-email: %(problem)s", problem=exc)) from None
-        elif name == "letter_language":
-            out[name] = letter_language(text)
-        else:
-            out[name] = text
-    return out
 
 
 def follow_up_entry(

@@ -18,7 +18,8 @@ from .evidence import head_witness
 from .explain import tentative_name
 from .i18n import _, pgettext
 from .labels import channels, evidence_kind, join
-from .models import Case, EvidenceEntry, Message, ReviewWindow
+from .message import Message
+from .models import Case, EvidenceEntry, ReviewWindow
 from .shipped import localised
 
 __all__ = ["render_message", "short_body", "situation"]

@@ -3,8 +3,9 @@
 Read in this order: a :class:`Case` is what the user submitted; its
 :class:`ReviewWindow` comes from ``window.py``; ``plan.py`` turns both into
 :class:`Reminder` objects; the outbox keeps one :class:`Delivery` per reminder
-and notifier; a notifier receives a :class:`Message`. :class:`EvidenceEntry`
-is one line of a case's evidence log.
+and notifier; a notifier receives a :class:`~reminder.message.Message` (in its own module, loaded
+with the notifiers: no everyday command builds one; ``models.Message`` still names it).
+:class:`EvidenceEntry` is one line of a case's evidence log.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from .message import Message
 
 __all__ = [
     "CASE_KINDS",
@@ -113,6 +117,8 @@ class ReviewWindow:
 
 @dataclass(frozen=True, slots=True)
 class ChecklistItem:
+    """One line of a case's checklist: its number, its text, and whether and when it was ticked."""
+
     position: int
     text: str
     done: bool = False
@@ -202,27 +208,6 @@ class Delivery:
 
 
 @dataclass(frozen=True, slots=True)
-class Message:
-    """What a notifier sends. ``key`` is the idempotency key (email: the Message-ID)."""
-
-    key: str
-    case_id: str
-    kind: str
-    subject: str
-    text: str
-    html: str | None = None
-    urgency: Literal["low", "normal", "critical"] = "normal"
-    # Structured facts for machine consumers (the command notifier's JSON).
-    data: Mapping[str, object] = field(default_factory=dict)
-    # A few lines for a small screen (a desktop notification): what is due and how many days
-    # are left, the next step, the warning. Empty: the notifier shortens ``text`` itself.
-    short: str = ""
-    # The language the text is written in (i18n.LANGUAGES): an e-mail says so to the mail client,
-    # which then picks fonts for the script (Chinese and Japanese share code points).
-    language: str = "en"
-
-
-@dataclass(frozen=True, slots=True)
 class EvidenceEntry:
     """One append-only line of a case's evidence log."""
 
@@ -238,3 +223,12 @@ class EvidenceEntry:
     hash: str = ""  # scheme 1: SHA-256; scheme 2: HMAC-SHA256 under the evidence key (evidence.py)
     scheme: int = 1
     key_id: str | None = None  # scheme 2: which evidence key (never the key itself)
+
+
+def __getattr__(name: str) -> object:
+    # Message lives in message.py, imported only where one is sent (see the docstring).
+    if name == "Message":
+        from .message import Message
+
+        return Message
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

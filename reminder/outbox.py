@@ -38,9 +38,7 @@ only when it lies beyond that bound can any row need it.
 
 from __future__ import annotations
 
-import logging
 import os
-import random
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -49,10 +47,13 @@ from typing import TYPE_CHECKING
 
 from .errors import StoreError
 from .i18n import _
+from .lazylog import get_logger
 from .models import Delivery, Reminder
 from .wakeups import notify
 
 if TYPE_CHECKING:
+    import random
+
     from .store import Store
 
 __all__ = [
@@ -82,7 +83,7 @@ __all__ = [
 ]
 
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 SUPERSEDED = "superseded"
 RETRY_HORIZON = "retry_horizon"  # meta key: the latest retry time planned (epoch seconds)
@@ -91,6 +92,9 @@ _JITTER = 0.25
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
+    """How a failed delivery is retried: up to ``max_attempts`` sends, waits doubling from
+    ``base_seconds`` up to ``max_seconds`` (:func:`backoff_delay`)."""
+
     max_attempts: int = 8
     base_seconds: float = 30.0
     max_seconds: float = 3600.0
@@ -103,7 +107,11 @@ def backoff_delay(attempts: int, policy: RetryPolicy, rng: random.Random | None 
     retrying in lock-step against a server that is just coming back.
     """
     raw = min(policy.max_seconds, policy.base_seconds * 2.0 ** max(0, attempts - 1))
-    return float(raw * (rng or random).uniform(1 - _JITTER, 1 + _JITTER))
+    if rng is None:
+        import random  # here: only a failed delivery draws a jitter; `show` and `add` need none
+
+        return float(raw * random.uniform(1 - _JITTER, 1 + _JITTER))
+    return float(raw * rng.uniform(1 - _JITTER, 1 + _JITTER))
 
 
 def longest_delay(policy: RetryPolicy) -> float:

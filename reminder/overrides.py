@@ -16,16 +16,16 @@ Everything here is pure: the TOML files are package data read once.
 
 from __future__ import annotations
 
-import logging
+import os
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
-from importlib import resources
 from typing import Literal
 
 from .errors import ConfigError
+from .lazylog import get_logger
 
 __all__ = [
     "CountryOverrides",
@@ -35,7 +35,7 @@ __all__ = [
     "load_overrides",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 Action = Literal["add", "remove"]
 Status = Literal["announced", "rule"]
@@ -196,9 +196,13 @@ def _parse_file(country: str, text: str, where: str) -> CountryOverrides:
 def load_overrides(country: str) -> CountryOverrides | None:
     """The curated layer for ``country`` (ISO code), or ``None`` when there is none."""
     country = country.upper()
-    resource = resources.files("reminder").joinpath("data", "overrides", f"{country}.toml")
-    if resource.is_file():
-        return _parse_file(country, resource.read_text(encoding="utf-8"), f"overrides/{country}.toml")
+    # The package's own file, found as i18n.py finds the catalogues (importlib.resources would
+    # import zipfile, tempfile and shutil first).
+    path = os.path.join(os.path.dirname(__file__), "data", "overrides", f"{country}.toml")
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        return _parse_file(country, text, f"overrides/{country}.toml")
     if country in _RULES:
         return CountryOverrides(country, frozenset(), (), _RULES[country], _RULE_SOURCES[country])
     return None

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import logging
 import mimetypes
 import os
 import stat
@@ -35,10 +34,11 @@ from urllib.parse import unquote, urlsplit
 
 from .errors import ConfigError
 from .i18n import N_, _
+from .lazylog import get_logger
 
 __all__ = ["DEBIAN_PACKAGES", "INSTALL_HINT", "font_stack", "html_to_pdf"]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # What `.ci/run` installs and README names; weasyprint loads the libraries with dlopen.
 DEBIAN_PACKAGES = (

@@ -10,7 +10,6 @@ import contextlib
 import fcntl
 import os
 import select
-import signal
 from pathlib import Path
 
 from .errors import ALREADY_RUNNING, AlreadyRunning, StoreError
@@ -129,6 +128,8 @@ def poke(data_dir: Path) -> bool:
     pid = running_pid(data_dir)
     if pid is None:
         return False
+    import signal  # here: with no daemon running (the usual case) a command need not import it
+
     try:
         os.kill(pid, signal.SIGUSR1)
     except OSError:

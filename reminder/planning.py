@@ -8,11 +8,11 @@ plan depends on besides the case changed (:func:`plan_fingerprint`). What the pl
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from .case_config import closures_for, preset_steps_for, window_for
+from .lazylog import get_logger
 from .models import Case, Reminder, ReviewWindow
 from .store import Store
 from .wakeups import notify
@@ -35,7 +35,7 @@ __all__ = [
     "replan_if_changed",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def policy_for(settings: Settings, case: Case) -> Policy:

@@ -13,7 +13,6 @@ their sources.
 
 from __future__ import annotations
 
-import calendar as _stdcal
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -149,7 +148,9 @@ def add_months(d: date, n: int) -> date:
     index = d.year * 12 + (d.month - 1) + n
     year, month = divmod(index, 12)
     month += 1
-    last = _stdcal.monthrange(year, month)[1]
+    import calendar  # here: the standard library's, only for a preset counting in months
+
+    last = calendar.monthrange(year, month)[1]
     return date(year, month, min(d.day, last))
 
 

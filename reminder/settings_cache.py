@@ -3,12 +3,13 @@
 ``config.load_settings`` validates the file and the environment with pydantic-settings,
 which costs more to import and build (~150 ms) than the rest of an everyday command. Its
 result depends only on what :func:`_key` hashes: reminder's version and the source of the
-schema (``config.py``, ``presets.py``, this module), which file is read and its bytes, the
-``REMINDER_*`` variables that override it, and the variables the defaults come from
-(``HOME``, ``XDG_*``). :func:`cached_settings` looks that key up under
-``$XDG_CACHE_HOME/reminder`` (a 0700 directory, 0600 files); on a hit it restores the
-settings as plain objects — no pydantic — and on a miss it calls ``load_settings`` and
-keeps the result for next time.
+schema (``config.py``, ``presets.py``, ``settings_methods.py``, this module), the holidays
+package's release and place (validation asks it which country codes exist and normalises
+them), which file is read and its bytes, the ``REMINDER_*`` variables that override it, and
+the variables the defaults come from (``HOME``, ``XDG_*``). :func:`cached_settings` looks
+that key up under ``$XDG_CACHE_HOME/reminder`` (a 0700 directory, 0600 files); on a hit it
+restores the settings as plain objects — no pydantic — and on a miss it calls
+``load_settings`` and keeps the result for next time.
 
 What is kept:
 
@@ -31,6 +32,7 @@ import os
 import sys
 
 from .paths import ENV_PREFIX, config_location, read_config_text, user_cache_dir
+from .settings_methods import ClosureMethods, MeMethods, SettingsMethods, StoreMethods
 
 TYPE_CHECKING = False  # not typing's: every command's start-up pays for what this module imports
 if TYPE_CHECKING:
@@ -38,7 +40,6 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .config import Settings
-    from .models import Closure, Person
     from .paths import ConfigLocation
 
 __all__ = ["CACHE_FORMAT", "cached_settings", "settings_cache_file"]
@@ -48,7 +49,7 @@ CACHE_FORMAT = 1
 _PREFIX = "settings-"
 # The environment the defaults come from (paths.py), besides REMINDER_*.
 _DEFAULTS_ENV = ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME")
-_SCHEMA_FILES = ("config.py", "presets.py", "settings_cache.py")
+_SCHEMA_FILES = ("config.py", "presets.py", "settings_cache.py", "settings_methods.py")
 _NOTIFIERS_ENV = ENV_PREFIX + "NOTIFIERS__"
 
 
@@ -105,6 +106,7 @@ def _key(location: ConfigLocation, text: str | None) -> str | None:
     from _blake2 import blake2b
 
     from . import __version__
+    from .holiday_cache import holidays_release
 
     h = blake2b(digest_size=20)
 
@@ -113,6 +115,9 @@ def _key(location: ConfigLocation, text: str | None) -> str | None:
             h.update(str(part).encode("utf-8", "surrogateescape") + b"\0")
 
     add(CACHE_FORMAT, __version__, sys.platform)
+    # Validation asks the holidays package which countries and subdivisions exist and how
+    # they are spelt ("UK" -> "GB"): another release may answer otherwise.
+    add(holidays_release())
     here = os.path.dirname(__file__)
     for name in _SCHEMA_FILES:
         try:
@@ -209,8 +214,9 @@ def _url_password(url: str) -> bool:
 
 
 class _Section:
-    """A section of the settings, restored: its fields as attributes; its model's other methods
-    (``StoreSettings.password()``…) run on them, from config.py, when one is called."""
+    """A section of the settings, restored: its fields as attributes. The methods both forms
+    share are settings_methods.py's mixins (below); any other method of its model runs on it,
+    from config.py, when one is called."""
 
     _model = "Settings"
 
@@ -239,28 +245,16 @@ class _Section:
         return f"{type(self).__name__}({', '.join(f'{k}={getattr(self, k)!r}' for k in self._fields)})"
 
 
-class _ClosureSection(_Section):
-    def to_closure(self) -> Closure:
-        from .models import Closure
-
-        start, end, label = self.__dict__["start"], self.__dict__["end"], self.__dict__["label"]
-        return Closure(start=start, end=end or start, label=label, source="config")
+class _ClosureSection(ClosureMethods, _Section):
+    pass
 
 
-class _MeSection(_Section):
-    def person(self) -> Person:
-        from .models import Person
-
-        d = self.__dict__
-        return Person(name=d["name"], email=d["email"], phone=d["phone"], address=d["address"])
+class _MeSection(MeMethods, _Section):
+    pass
 
 
-class _StoreSection(_Section):
-    def password(self) -> str | None:
-        from .backends import store_password
-
-        d = self.__dict__
-        return store_password(d.get("password_env"), d.get("password_file"))
+class _StoreSection(StoreMethods, _Section):
+    pass
 
 
 _SECTIONS: dict[str, type[_Section]] = {
@@ -270,13 +264,23 @@ _SECTIONS: dict[str, type[_Section]] = {
 }
 
 
-class RestoredSettings(_Section):
-    """``Settings`` as kept by the cache; the notifier tables are read from the file when asked for."""
+class RestoredSettings(SettingsMethods, _Section):
+    """``Settings`` as kept by the cache; the notifier tables are read from the file when asked
+    for, and the presets decoded when first read: only a case with a preset, ``add --preset``
+    and ``presets`` read them, and their classes (presets.py) take a command ~3 ms to import."""
 
     def __init__(
-        self, fields: dict[str, Any], source: Path | None, text: str | None, doc: dict[str, Any]
+        self,
+        fields: dict[str, Any],
+        source: Path | None,
+        text: str | None,
+        doc: dict[str, Any],
+        presets: dict[str, Any],
     ) -> None:
         super().__init__(fields)
+        self._fields = tuple(doc["settings"])  # in the model's order, with the presets
+        self._kept_presets = presets
+        self._presets: dict[str, Any] | None = None
         self._source = source
         self._text = text
         self._has_notifiers = bool(doc.get("has_notifiers"))
@@ -298,8 +302,11 @@ class RestoredSettings(_Section):
             self._notifiers = {str(k): dict(v) for k, v in tables.items()}
         return self._notifiers
 
-    def closure_list(self) -> tuple[Closure, ...]:
-        return tuple(c.to_closure() for c in self.__dict__["closures"])
+    @property
+    def presets(self) -> dict[str, Any]:
+        if self._presets is None:
+            self._presets = _decode(self._kept_presets)
+        return self._presets
 
 
 def _restore(data: bytes, location: ConfigLocation, text: str | None) -> RestoredSettings | None:
@@ -309,10 +316,16 @@ def _restore(data: bytes, location: ConfigLocation, text: str | None) -> Restore
         doc = json.loads(data)
         if doc.get("format") != CACHE_FORMAT:
             return None
-        fields = {k: _decode(v) for k, v in doc["settings"].items()}
+        fields = {k: _decode(v) for k, v in doc["settings"].items() if k != "presets"}
+        presets = doc["settings"]["presets"]
+        # Decoded later (RestoredSettings.presets), so their shape is checked now.
+        if not all(
+            isinstance(v, dict) and v.get("$dataclass") == "Preset" for v in presets["$dict"].values()
+        ):
+            return None
     except (ValueError, KeyError, TypeError, AttributeError):
         return None  # a damaged or foreign file: validate again, and overwrite it
-    return RestoredSettings(fields, location.path if location.exists else None, text, doc)
+    return RestoredSettings(fields, location.path if location.exists else None, text, doc, presets)
 
 
 def _decode(value: Any) -> Any:

@@ -40,12 +40,16 @@ SIM_CANCELLATION_WARNING = N_(
 )
 
 
+_TEMPLATE_TEXTS = frozenset({SIM_CANCELLATION_TITLE, SIM_CANCELLATION_WARNING, *SIM_CANCELLATION_ITEMS})
+
+
 @cache
-def _shipped() -> frozenset[str]:
-    # The presets' texts are marked in presets.py, where they are defined.
+def _preset_texts() -> frozenset[str]:
+    # The presets' texts are marked in presets.py, where they are defined; looked at only for
+    # a text that is not the template's, so that showing a checklist does not import presets.py.
     from .presets import DEFAULT_PRESETS
 
-    texts = {SIM_CANCELLATION_TITLE, SIM_CANCELLATION_WARNING, *SIM_CANCELLATION_ITEMS}
+    texts: set[str] = set()
     for preset in DEFAULT_PRESETS.values():
         texts.add(preset.title)
         if preset.source:
@@ -59,12 +63,12 @@ def _shipped() -> frozenset[str]:
 
 def is_shipped(text: str) -> bool:
     """Whether ``text`` is one of reminder's own texts (not one the user wrote)."""
-    return text in _shipped()
+    return text in _TEMPLATE_TEXTS or text in _preset_texts()
 
 
 def localised(text: str, lang: str | None = None) -> str:
     """``text`` in ``lang`` (default: the current language) if reminder ships it, else as written."""
     lang = lang or current_language()
-    if lang == SOURCE_LANGUAGE or text not in _shipped():
+    if lang == SOURCE_LANGUAGE or not is_shipped(text):
         return text
     return gettext_for(lang).gettext(text)

@@ -10,7 +10,6 @@ WATCHDOG) without linking libsystemd: it is one datagram on a Unix socket.
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import socket
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from .childenv import child_environ
 from .files import private_dir, write_file_atomic
+from .lazylog import get_logger
 from .paths import CONFIG_ENV, ENV_PREFIX, user_config_path
 
 __all__ = [
@@ -38,7 +38,7 @@ __all__ = [
     "watchdog_interval",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 UNIT_NAME = "reminder.service"
 ENVIRONMENT_FILE_NAME = "service.env"

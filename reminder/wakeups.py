@@ -20,18 +20,19 @@ with SIGUSR1.
 from __future__ import annotations
 
 import contextlib
-import logging
 import select
 import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
+
+from .lazylog import get_logger
 
 if TYPE_CHECKING:
     from .store import Store
 
 __all__ = ["CHANNEL", "CHORES_LOCK", "Listener", "chores_lock", "notify"]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 CHANNEL = "reminder_outbox"
 # pg_try_advisory_lock's key for re-plans and housekeeping: any constant, the same in every

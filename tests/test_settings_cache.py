@@ -103,12 +103,28 @@ def test_restored_sections_answer_their_models_methods(
     from reminder import config, settings_cache
 
     monkeypatch.setattr(config.MeSettings, "greeting", lambda self: f"Dear {self.name}", raising=False)
-    tmp_env.write_config('[me]\nname = "Sara"\n')
+    tmp_env.write_config(
+        '[me]\nname = "Sara"\n[store]\npassword_env = "DB_PW"\n'
+        '[[closures]]\nstart = 2026-03-17\nlabel = "office move"\n'
+        "[[closures]]\nstart = 2026-04-01\nend = 2026-04-03\n"
+    )
+    monkeypatch.setenv("DB_PW", "s3cret")
     validated = settings_cache.cached_settings()
     restored = settings_cache.cached_settings()
     assert type(validated) is config.Settings and type(restored) is settings_cache.RestoredSettings
     assert restored.me.greeting() == validated.me.greeting() == "Dear Sara"  # type: ignore[attr-defined]
     assert restored.me.person() == validated.me.person()
+    assert restored.closure_list() == validated.closure_list() and len(validated.closure_list()) == 2
+    assert restored.store.password() == validated.store.password() == "s3cret"
+    # One code for both forms (settings_methods.py), not a copy beside each.
+    pairs = {
+        "closure_list": (validated, restored),
+        "person": (validated.me, restored.me),
+        "password": (validated.store, restored.store),
+        "to_closure": (validated.closures[0], restored.closures[0]),
+    }
+    for method, (model, kept) in pairs.items():
+        assert getattr(type(model), method) is getattr(type(kept), method), method
     with pytest.raises(AttributeError):
         restored.me.no_such_thing  # noqa: B018
 
@@ -120,3 +136,20 @@ def test_urls_with_a_password_are_not_kept() -> None:
     assert _url_password("postgresql://db/reminder?password=s3cret")
     assert not _url_password("postgresql://me@db:5432/reminder")
     assert not _url_password("https://hooks.example/T0KEN")
+
+
+def test_a_holidays_release_is_in_both_keys(tmp_env: TmpEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Validation asks the holidays package which country codes exist, and the holiday cache
+    # keeps its days: another release must start new files even if its files' times are the same.
+    from reminder import holiday_cache
+    from reminder.paths import config_location
+    from reminder.settings_cache import settings_cache_file
+
+    location = config_location(None)
+    found = holiday_cache.holidays_release()
+    assert found is not None and found[1]  # the installed release, read without importing holidays
+    before = (settings_cache_file(location, None), holiday_cache.holiday_cache_file())
+    monkeypatch.setattr(holiday_cache, "holidays_release", lambda: (found[0], found[1] + ".post1"))
+    after = (settings_cache_file(location, None), holiday_cache.holiday_cache_file())
+    assert None not in before and None not in after
+    assert before[0] != after[0] and before[1] != after[1]

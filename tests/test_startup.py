@@ -2,7 +2,9 @@
 
 The validated settings are kept after the first command (settings_cache.py), so the next
 ones load neither pydantic-settings nor pydantic; commands that read the stored window
-load no holiday data; one that computes a window loads the one country it needs.
+load no holiday data; one that computes a window loads the one country it needs. Nor do
+they load, in either language, what only another command or a rarer path uses (logging,
+OpenSSL's hashlib, the letters, the presets, the notifiers' Message…).
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ from pathlib import Path
 from conftest import TmpEnv
 
 
-def imports(tmp_env: TmpEnv, *args: str) -> set[str]:
+def imports(tmp_env: TmpEnv, *args: str, lang: str | None = None) -> set[str]:
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "reminder", *args],
         capture_output=True,
         text=True,
-        env=tmp_env.env,
+        env=tmp_env.env if lang is None else {**tmp_env.env, "LANG": lang},
         cwd=tmp_env.root,
         timeout=60,
     )
@@ -33,10 +35,12 @@ def imports(tmp_env: TmpEnv, *args: str) -> set[str]:
     }
 
 
+ADD = ("add", "--title", "SIM", "--org", "Batelco", "--submitted", "2026-03-01", "--kind", "sim-cancellation")
+
+
 def _add(tmp_env: TmpEnv) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "reminder", "add", "--title", "SIM", "--org", "Batelco", "--submitted",
-         "2026-03-01", "--kind", "sim-cancellation", "--json"],
+        [sys.executable, "-m", "reminder", *ADD, "--json"],
         capture_output=True, text=True, env=tmp_env.env, cwd=tmp_env.root, timeout=60,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -98,6 +102,105 @@ def test_the_holiday_data_is_computed_once(tmp_env: TmpEnv) -> None:
         [sys.executable, "-m", "reminder", *args], capture_output=True, text=True, env=tmp_env.env, timeout=60
     )
     assert third.stdout == first.stdout
+
+
+def test_holiday_names_in_chinese_are_computed_once(tmp_env: TmpEnv) -> None:
+    # The holidays package's own Chinese names for China's holidays: asked for once, then kept
+    # in the same cache as the days (holiday_names.py).
+    args = ("window", "--country", "CN", "--submitted", "2026-02-10", "--explain")
+    zh = {**tmp_env.env, "LANG": "zh_CN.UTF-8"}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-m", "reminder", *args], capture_output=True, text=True, env=zh, timeout=60
+        )
+        for _ in range(2)
+    ]
+    assert runs[0].returncode == 0, runs[0].stderr
+    assert runs[1].stdout == runs[0].stdout and "春节" in runs[0].stdout
+    assert not {name for name in imports(tmp_env, *args, lang="zh_CN.UTF-8") if name.startswith("holidays")}
+
+
+# Modules no everyday command needs (in English or Chinese), with what each one used to cost it:
+# logging (and traceback, string, textwrap) only when a warning is logged (lazylog.py);
+# OpenSSL's hashlib, loaded by hashlib and secrets, only to hash an attachment or an evidence
+# entry; zlib, tempfile and shutil, importlib.resources (zipfile), difflib, signal;
+# click's _termui_impl (shlex, tty, termios) for a translation none of its messages needs; the
+# letters' and the presets' classes, the notifiers' Message, the evidence log's file handling.
+NOT_EVERYDAY = {
+    "logging",
+    "hashlib",
+    "_hashlib",
+    "secrets",
+    "zlib",
+    "tempfile",
+    "shutil",
+    "importlib.resources",
+    "difflib",
+    "signal",
+    "click._termui_impl",
+    "shlex",
+    "termios",
+    "reminder.letters",
+    "reminder.presets",
+    "reminder.message",
+    "reminder.evidence_files",
+}
+
+
+WINDOW_EXPLAINED = ["window", "--country", "BH", "--submitted", "2026-03-15", "--explain"]
+
+
+def test_everyday_commands_leave_out_what_they_do_not_use(tmp_env: TmpEnv) -> None:
+    case_id = _add(tmp_env)
+    # The first entry ever creates the evidence key (tempfile, secrets): once, not every time.
+    imports(tmp_env, "evidence", "add", case_id, "--kind", "call", "--summary", "Called")
+    for lang in ("C.UTF-8", "zh_CN.UTF-8"):
+        to_close = _add(tmp_env)
+        # In a source checkout the first command in Chinese compiles the catalogue with babel
+        # (i18n.py), once per version of the .po (an installed reminder ships it compiled); the
+        # first explanation in Chinese asks the holidays package for its names, then keeps them.
+        imports(tmp_env, *WINDOW_EXPLAINED, lang=lang)
+        for args in (
+            ["show", case_id],
+            ["status"],
+            ["check", case_id, "1"],
+            ["evidence", "list", case_id],
+            ["evidence", "add", case_id, "--kind", "call", "--summary", "Called again"],
+            [*ADD, "--reference", "R-1"],
+            ["edit", case_id, "--reference", "R-2"],
+            ["close", to_close],
+            WINDOW_EXPLAINED,
+        ):
+            loaded = imports(tmp_env, *args, lang=lang)
+            assert "reminder.cli" in loaded, args  # the whole command ran, through click
+            # An evidence entry's HMAC (evidence_key.py) needs hmac, and hmac OpenSSL's hashlib;
+            # only adding an entry handles attachment files (reading the log does not).
+            adding = args[:2] == ["evidence", "add"]
+            expected = {"hashlib", "_hashlib", "reminder.evidence_files"} if adding else set()
+            assert NOT_EVERYDAY & loaded == expected, (lang, args, sorted(NOT_EVERYDAY & loaded))
+
+
+def test_the_garbage_collector_does_not_run_in_an_everyday_command(tmp_env: TmpEnv) -> None:
+    # entry.py raises the collector's first threshold: a command's imports make tens of
+    # thousands of long-lived objects, which the default threshold had it walk 25-80 times.
+    case_id = _add(tmp_env)
+    code = (
+        "import gc, runpy, sys\n"
+        "from reminder.entry import GC_THRESHOLD\n"
+        "runs = []\n"
+        "gc.callbacks.append(lambda phase, info: phase == 'start' and runs.append(gc.get_threshold()[0]))\n"
+        "sys.argv = ['reminder', *sys.argv[1:]]\n"
+        "try:\n"
+        "    runpy.run_module('reminder', run_name='__main__')\n"
+        "finally:\n"
+        "    print('collections', sum(t == GC_THRESHOLD for t in runs), file=sys.stderr)\n"
+    )
+    for args in (["show", case_id], [*ADD, "--reference", "R-9"]):
+        result = subprocess.run(
+            [sys.executable, "-c", code, *args], capture_output=True, text=True, env=tmp_env.env, timeout=60
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.splitlines()[-1] == "collections 0", (args, result.stderr)
 
 
 def test_a_command_loads_its_own_area_of_the_command_line_only(tmp_env: TmpEnv) -> None:

@@ -24,7 +24,6 @@ Imported only when ``[store] url`` is a ``postgresql://`` URL, and it alone impo
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
@@ -34,6 +33,7 @@ import psycopg.errors
 
 from ..errors import StoreError
 from ..i18n import _
+from ..lazylog import get_logger
 from . import redact_url
 
 __all__ = [
@@ -44,7 +44,7 @@ __all__ = [
     "translate",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # pg_advisory_xact_lock's key for migrating: any constant, the same in every reminder.
 MIGRATION_LOCK = 0x72656D696E646572  # "reminder"

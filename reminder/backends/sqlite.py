@@ -12,7 +12,6 @@ opens, closes, renames, truncates or deletes the database, its ``-wal`` and its 
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -23,6 +22,7 @@ from typing import Any
 from ..errors import DATABASE_LOCKED, DatabaseLocked, StoreError
 from ..files import private_dir
 from ..i18n import _
+from ..lazylog import get_logger
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
@@ -41,7 +41,7 @@ __all__ = [
     "m008_outbox_leases",
 ]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
 # SQLite's own default: a checkpoint in the commit that takes the log past this many pages.

@@ -1,0 +1,86 @@
+"""What a settings section answers besides its fields, written once for both of its forms.
+
+A section is a pydantic model when the config is validated (``config.py``) and a plain
+object when it is restored from the cache (``settings_cache.py``), which must not import
+pydantic. Both take these mixins, so ``to_closure()``, ``person()``, ``password()`` and
+``closure_list()`` are the same code whichever form a command got. The mixins declare their
+fields for the type checker only: at run time a pydantic model would take an annotation of a
+base class as a field of its own.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # not typing's: every command's start-up imports this module
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import date
+    from pathlib import Path
+
+    from .models import Closure, Person
+
+__all__ = ["ClosureMethods", "MeMethods", "SettingsMethods", "StoreMethods"]
+
+
+class ClosureMethods:
+    """``[[closures]]``: a day or an inclusive range of days on which offices are shut."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        start: date
+        end: date | None
+        label: str
+
+    def to_closure(self) -> Closure:
+        from .models import Closure
+
+        return Closure(start=self.start, end=self.end or self.start, label=self.label, source="config")
+
+
+class MeMethods:
+    """``[me]``: who writes the letters."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        name: str | None
+        email: str | None
+        phone: str | None
+        address: str | None
+
+    def person(self) -> Person:
+        from .models import Person
+
+        return Person(name=self.name, email=self.email, phone=self.phone, address=self.address)
+
+
+class StoreMethods:
+    """``[store]``: where the database lives."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        password_env: str | None
+        password_file: Path | None
+
+    def password(self) -> str | None:
+        """The database password from ``password_env`` or ``password_file``; None leaves it to
+        libpq (``PGPASSWORD``, ``~/.pgpass``, or none). Raises ConfigError naming what is missing."""
+        from .backends import store_password
+
+        return store_password(self.password_env, self.password_file)
+
+
+class SettingsMethods:
+    """The whole settings."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+
+        @property
+        def closures(self) -> Sequence[ClosureMethods]: ...
+
+    def closure_list(self) -> tuple[Closure, ...]:
+        """The ``[[closures]]`` as calendar closures, applied to every case's window."""
+        return tuple(c.to_closure() for c in self.closures)
