@@ -369,7 +369,7 @@ def test_a_version_6_database_gains_the_letter_fields_and_its_docs_are_redone(tm
     conn.execute("PRAGMA user_version = 6")
     conn.close()
     with Store(path) as s:
-        assert s.schema_version == len(MIGRATIONS) == listing.SCHEMA_VERSION == 8
+        assert s.schema_version == len(MIGRATIONS) == listing.SCHEMA_VERSION == 9
         assert s.get_case("abc234") == case and case.account is None
         assert listing.docs_current(s.conn)  # the fast path may serve them again
         today = {"Asia/Bahrain": date(2026, 3, 1)}
@@ -437,3 +437,25 @@ def test_checkpoints_aside_keep_the_log_small_while_commits_run_and_truncate_it(
         assert wal.stat().st_size == 0  # truncated at the end
         assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (store_mod.WAL_AUTOCHECKPOINT,)
         assert store.conn.execute("SELECT COUNT(*) FROM t").fetchone() == (2000,)
+
+
+def test_the_listing_reads_one_index_and_no_case_row(tmp_path: Path) -> None:
+    # m009: `reminder list` (and --status closed) takes its columns from cases_listing, in its
+    # order, without visiting the rows that hold each case's JSON document. (--status all walks
+    # cases_by_deadline and reads the rows: less asked for, and a second wide index costs writes.)
+    with Store(tmp_path / "r.db") as s:
+        s.add_case(make_case())
+        seen = []
+        real = s.conn
+
+        class Spy:
+            def execute(self, sql: str, params: object = ()) -> sqlite3.Cursor:
+                seen.append(real.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall())
+                return real.execute(sql, params)
+
+        s.conn = Spy()  # type: ignore[assignment]
+        for status in ("open", "closed"):
+            assert len(s.list_lines(status)) == (1 if status == "open" else 0)
+        s.conn = real
+    plans = [" ".join(str(step[3]) for step in plan) for plan in seen]
+    assert plans and all("COVERING INDEX cases_listing" in p and "TEMP B-TREE" not in p for p in plans), plans
