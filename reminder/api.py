@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from .case_config import case_today
     from .cases import (
+        CaseColumns,
         CaseLine,
         CaseView,
         add_case,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
         delete_case,
         edit_case,
         get_case_view,
+        list_case_columns,
         list_case_lines,
         list_cases,
         list_cases_json,
@@ -57,6 +59,7 @@ if TYPE_CHECKING:
     from .status import reminder_status
 
 _HOMES = {
+    "CaseColumns": "cases",
     "CaseLine": "cases",
     "CaseView": "cases",
     "DispatchReport": "delivery",
@@ -74,6 +77,7 @@ _HOMES = {
     "get_case_view": "cases",
     "get_evidence": "evidence_api",
     "housekeeping": "housekeeping",
+    "list_case_columns": "cases",
     "list_case_lines": "cases",
     "list_cases": "cases",
     "list_cases_json": "cases",
@@ -127,6 +131,7 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "CaseColumns",
     "CaseLine",
     "CaseView",
     "DispatchReport",
@@ -144,6 +149,7 @@ __all__ = [
     "get_case_view",
     "get_evidence",
     "housekeeping",
+    "list_case_columns",
     "list_case_lines",
     "list_cases",
     "list_cases_json",

@@ -16,9 +16,8 @@ from __future__ import annotations
 import builtins
 import os
 import sys
-from collections.abc import Callable, Hashable, Mapping
-from operator import attrgetter
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from .cli_labels import case_status, days_left_text
 from .i18n import _, format_date, ngettext, pgettext
@@ -28,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import date
 
-    from .cases import CaseLine
+    from .cases import CaseColumns, CaseLine
 
 
 __all__ = ["ConsoleSetup", "cases_table", "console_setup", "left_text"]
@@ -116,7 +115,7 @@ def left_text(line: CaseLine) -> str:
     return days_left_text(line.days_left)
 
 
-def cases_table(cases: Sequence[CaseLine]) -> str:
+def cases_table(cases: CaseColumns) -> str:
     """``reminder list``'s table (and its footnote on tentative deadlines), as text to write."""
     from .cases import CaseLine
     from .fast_paragraph import has_emoji_code, paragraph, plain_enough
@@ -130,32 +129,32 @@ def cases_table(cases: Sequence[CaseLine]) -> str:
     names = ["ID", "Title", "Organisation", *(["Opens"] if with_opens else []), "Deadline", "Left"]
     headers = [_header(name) for name in names]
 
-    # Column by column, and each distinct date or days-left value written once: per case
-    # that is a few list and dict look-ups in C.
-    def column(*fields: str) -> list[Any]:
-        return list(map(attrgetter(*fields), cases))
-
     def compact(d: date | None) -> str:
         return "" if d is None else format_date(d, style="compact")
 
-    titles, organisations = _shown(column("title")), _shown(column("organisation"))
+    titles, organisations = _shown(cases.titles), _shown(cases.organisations)
     written: list[str] = []  # the distinct texts of the columns below
 
-    def each(keys: list[_K], write: Callable[[_K], str]) -> list[str]:
+    # Each distinct date or days-left value written once: per case that is a dict look-up in C.
+    def each(keys: Iterable[_K], write: Callable[[_K], str]) -> list[str]:
         """``write(key)`` for each key, called once per distinct key."""
+        keys = list(keys)
         texts = {key: write(key) for key in set(keys)}
         written.extend(texts.values())
         return list(map(texts.__getitem__, keys))
 
-    columns = [column("id"), titles, organisations]
+    columns: list[Sequence[str]] = [cases.ids, titles, organisations]
     if with_opens:
-        columns.append(each(column("opens"), compact))
+        columns.append(each(cases.opens, compact))
     columns.append(
-        each(column("deadline", "tentative"), lambda key: compact(key[0]) + ("?" if key[1] else ""))
+        each(
+            zip(cases.deadlines, cases.tentatives, strict=True),
+            lambda key: compact(key[0]) + ("?" if key[1] else ""),
+        )
     )
     columns.append(
         each(
-            column("status", "opens", "deadline", "today"),
+            zip(cases.statuses, cases.opens, cases.deadlines, cases.todays, strict=True),
             lambda key: left_text(CaseLine("", "", "", key[0], key[1], key[2], False, key[3])),
         )
     )
@@ -168,7 +167,7 @@ def cases_table(cases: Sequence[CaseLine]) -> str:
         literal = literal and joined.isprintable() and "[" not in joined and not has_emoji_code(joined)
     footnote = (
         _("? tentative: counts across a holiday not yet announced ('reminder show ID' says which)")
-        if any(column("tentative"))
+        if any(cases.tentatives)
         else None
     )
     text = None
@@ -181,7 +180,7 @@ def cases_table(cases: Sequence[CaseLine]) -> str:
     return text
 
 
-def _shown(texts: list[str]) -> list[str]:
+def _shown(texts: Sequence[str]) -> Sequence[str]:
     """Text typed by the user, as the table shows it: control characters escaped (rarely any)."""
     if "".join(texts).isprintable():
         return texts

@@ -11,7 +11,7 @@ for a case is ``now`` in the case's own time zone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from itertools import repeat
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EDITABLE_FIELDS",
     "SHOW_EVIDENCE",
+    "CaseColumns",
     "CaseLine",
     "CaseView",
     "add_case",
@@ -42,6 +43,7 @@ __all__ = [
     "delete_case",
     "edit_case",
     "get_case_view",
+    "list_case_columns",
     "list_case_lines",
     "list_cases",
     "list_cases_json",
@@ -134,6 +136,30 @@ class CaseLine(NamedTuple):
     def days_left(self) -> int | None:
         """Calendar days from today to the deadline (negative once it has passed), as CaseView's."""
         return None if self.deadline is None else (self.deadline - self.today).days
+
+
+class CaseColumns(NamedTuple):
+    """The cases of ``reminder list``, column by column: each field one tuple, an entry per
+    case in the list's order. The table is written a column at a time, and making 10,000
+    CaseLines only to take them apart again cost about a tenth of the command."""
+
+    ids: tuple[str, ...]
+    titles: tuple[str, ...]
+    organisations: tuple[str, ...]
+    statuses: tuple[str, ...]
+    opens: tuple[date | None, ...]
+    deadlines: tuple[date | None, ...]
+    tentatives: tuple[bool, ...]
+    todays: tuple[date, ...]
+
+    @classmethod
+    def of(cls, lines: Sequence[CaseLine]) -> CaseColumns:
+        """The columns of these lines."""
+        return cls(*(zip(*lines, strict=True) if lines else [()] * len(cls._fields)))
+
+    def lines(self) -> list[CaseLine]:
+        """The cases as lines, in order."""
+        return cast("list[CaseLine]", list(map(tuple.__new__, repeat(CaseLine), zip(*self, strict=True))))
 
 
 # --- hooks -----------------------------------------------------------------------------------------
@@ -449,16 +475,15 @@ def list_cases(
     ]
 
 
-def list_case_lines(
+def list_case_columns(
     store: Store, *, now: datetime, status: StatusFilter = "open", due_before: date | None = None
-) -> list[CaseLine]:
-    """``list_cases``' cases, in its order, as the lines ``reminder list`` shows."""
+) -> CaseColumns:
+    """``list_cases``' cases, in its order, as the columns of ``reminder list``'s table."""
     rows = store.list_lines(status, due_before)
     if not rows:
-        return []
+        return CaseColumns.of([])
     # Column by column, each distinct time zone's today and each distinct stored date
-    # worked out once, and the lines made by tuple.__new__ itself: at 10,000 cases a
-    # Python-level step per case is what the time goes on.
+    # worked out once: at 10,000 cases a Python-level step per case is what the time goes on.
     ids, titles, organisations, statuses, zones, opens, deadlines, tentatives = zip(*rows, strict=True)
     todays = {tz: now.astimezone(_zone(tz)).date() for tz in set(zones)}
     days: dict[str | None, date | None] = {
@@ -468,18 +493,23 @@ def list_case_lines(
     if None in opens:  # as the stored window: no deadline and nothing tentative without its opening day
         deadlines = tuple(None if o is None else d for o, d in zip(opens, deadlines, strict=True))
         tentatives = tuple(o is not None and t for o, t in zip(opens, tentatives, strict=True))
-    columns = zip(
+    return CaseColumns(
         ids,
         titles,
         organisations,
         statuses,
-        map(days.__getitem__, opens),
-        map(days.__getitem__, deadlines),
-        map(bool, tentatives),
-        map(todays.__getitem__, zones),
-        strict=True,
+        tuple(map(days.__getitem__, opens)),
+        tuple(map(days.__getitem__, deadlines)),
+        tuple(map(bool, tentatives)),
+        tuple(map(todays.__getitem__, zones)),
     )
-    return cast("list[CaseLine]", list(map(tuple.__new__, repeat(CaseLine), columns)))
+
+
+def list_case_lines(
+    store: Store, *, now: datetime, status: StatusFilter = "open", due_before: date | None = None
+) -> list[CaseLine]:
+    """``list_cases``' cases, in its order, as the lines ``reminder list`` shows."""
+    return list_case_columns(store, now=now, status=status, due_before=due_before).lines()
 
 
 def list_cases_json(

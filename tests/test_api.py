@@ -445,6 +445,7 @@ def test_list_lines_are_what_list_cases_shows(
     store.conn.execute("UPDATE cases SET opens = NULL, deadline = NULL WHERE id = ?", (ids[5],))
     views = api.list_cases(store, now=now, status=status, due_before=due_before)
     lines = api.list_case_lines(store, now=now, status=status, due_before=due_before)
+    assert api.list_case_columns(store, now=now, status=status, due_before=due_before).lines() == lines
     assert views and [c.id for c in lines] == [v.case.id for v in views]
     for line, v in zip(lines, views, strict=True):
         w = v.window

@@ -19,7 +19,7 @@ from conftest import TmpEnv
 from rich.console import Console
 
 from reminder import case_table
-from reminder.cases import CaseLine
+from reminder.cases import CaseColumns, CaseLine
 from reminder.i18n import using_language
 
 ENVIRONMENTS: list[dict[str, str]] = [
@@ -100,11 +100,12 @@ def test_the_table_is_richs_own(
     monkeypatch: pytest.MonkeyPatch, env: dict[str, str], lang: str, seed: int
 ) -> None:
     _set(monkeypatch, env)
-    lines = _lines(random.Random(seed), date(2026, 3, 1))
+    cases = CaseColumns.of(_lines(random.Random(seed), date(2026, 3, 1)))
+    assert CaseColumns.of(cases.lines()) == cases
     with using_language(lang):
-        fast = case_table.cases_table(lines)
+        fast = case_table.cases_table(cases)
         monkeypatch.setattr(case_table, "console_setup", lambda: None)
-        assert fast == case_table.cases_table(lines)
+        assert fast == case_table.cases_table(cases)
     assert "\x1b[2J" not in fast  # a title's escape codes are shown, not obeyed
 
 

@@ -193,8 +193,8 @@ def list_command(ctx: click.Context, status: str, due_before: date | None, as_js
         # Megabytes for 10,000 cases: straight to stdout, without click.echo's per-line work.
         sys.stdout.write(api.list_cases_json(store, now=utc_now(), **filters) + "\n")
         return
-    lines = api.list_case_lines(store, now=utc_now(), **filters)
-    if not lines:
+    cases = api.list_case_columns(store, now=utc_now(), **filters)
+    if not cases.ids:
         if status == "closed":
             click.echo(_("No closed cases."))
         elif status == "open":
@@ -202,7 +202,7 @@ def list_command(ctx: click.Context, status: str, due_before: date | None, as_js
         else:
             click.echo(_("No cases. Add one with 'reminder add'."))
         return
-    sys.stdout.write(cases_table(lines))
+    sys.stdout.write(cases_table(cases))
 
 
 @click.command("show", cls=TranslatedHelp)
