@@ -25,9 +25,8 @@ if TYPE_CHECKING:
     from types import ModuleType
 
     from .case_config import case_today
+    from .case_lines import CaseColumns, CaseLine, list_case_columns, list_case_lines, list_cases_json
     from .cases import (
-        CaseColumns,
-        CaseLine,
         CaseView,
         add_case,
         check_item,
@@ -35,10 +34,7 @@ if TYPE_CHECKING:
         delete_case,
         edit_case,
         get_case_view,
-        list_case_columns,
-        list_case_lines,
         list_cases,
-        list_cases_json,
         refresh_windows,
         reopen_case,
     )
@@ -59,8 +55,8 @@ if TYPE_CHECKING:
     from .status import reminder_status
 
 _HOMES = {
-    "CaseColumns": "cases",
-    "CaseLine": "cases",
+    "CaseColumns": "case_lines",
+    "CaseLine": "case_lines",
     "CaseView": "cases",
     "DispatchReport": "delivery",
     "add_case": "cases",
@@ -77,10 +73,10 @@ _HOMES = {
     "get_case_view": "cases",
     "get_evidence": "evidence_api",
     "housekeeping": "housekeeping",
-    "list_case_columns": "cases",
-    "list_case_lines": "cases",
+    "list_case_columns": "case_lines",
+    "list_case_lines": "case_lines",
     "list_cases": "cases",
-    "list_cases_json": "cases",
+    "list_cases_json": "case_lines",
     "list_evidence": "evidence_api",
     "list_reminders": "planning",
     "log_evidence": "evidence_api",
@@ -107,6 +103,8 @@ def __getattr__(name: str) -> object:
     module: ModuleType
     if home == "case_config":
         from . import case_config as module
+    elif home == "case_lines":
+        from . import case_lines as module
     elif home == "cases":
         from . import cases as module
     elif home == "delivery":

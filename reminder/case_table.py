@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import date
 
-    from .cases import CaseColumns, CaseLine
+    from .case_lines import CaseColumns, CaseLine
 
 
 __all__ = ["ConsoleSetup", "cases_table", "console_setup", "left_text"]
@@ -117,7 +117,7 @@ def left_text(line: CaseLine) -> str:
 
 def cases_table(cases: CaseColumns) -> str:
     """``reminder list``'s table (and its footnote on tentative deadlines), as text to write."""
-    from .cases import CaseLine
+    from .case_lines import CaseLine
     from .fast_paragraph import has_emoji_code, paragraph, plain_enough
     from .fast_table import table_text
 

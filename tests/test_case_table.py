@@ -19,7 +19,7 @@ from conftest import TmpEnv
 from rich.console import Console
 
 from reminder import case_table
-from reminder.cases import CaseColumns, CaseLine
+from reminder.case_lines import CaseColumns, CaseLine
 from reminder.i18n import using_language
 
 ENVIRONMENTS: list[dict[str, str]] = [
