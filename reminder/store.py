@@ -11,7 +11,9 @@ Every write happens inside :meth:`Store.atomic`.
 
 A case's review window is stored beside it (``opens``, ``deadline``, ``tentative``
 and the rest as JSON) and recomputed by ``cases.py`` whenever the case changes, so
-listing and sorting by deadline are plain SQL and never need the holiday data.
+listing and sorting by deadline are plain SQL and never need the holiday data. How a
+case maps to its row's columns is in ``case_rows.py``, imported where a case is read or
+written (``reminder list`` and the outbox need no case model).
 
 **The rule for the store's files.** Only SQLite opens, closes, renames, truncates or
 deletes the database, its ``-wal`` and its ``-shm``. No code of ours calls ``open``,
@@ -36,8 +38,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
-from datetime import UTC, date, datetime, time
-from functools import lru_cache
+from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
@@ -55,11 +56,11 @@ from .errors import InputError, NotFound, StoreError
 from .i18n import _, pgettext
 from .lazylog import get_logger
 from .listing import case_docs, code_stamp, status_filter
-from .models import Case, ChecklistItem, Closure, ReviewWindow, TentativeDay
 
 if TYPE_CHECKING:
     from .backends.postgres_blobs import PgBlobs
     from .config import StoreSettings
+    from .models import Case, ChecklistItem, ReviewWindow
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
@@ -105,216 +106,6 @@ def new_case_id() -> str:
 def normalize_case_id(case_id: str) -> str:
     """Ids are case-insensitive and forgiving of surrounding blanks."""
     return case_id.strip().lower()
-
-
-# --- conversions ---------------------------------------------------------------------------------
-
-
-def _ts(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to the store; pass an aware one")
-    return value.astimezone(UTC).isoformat()
-
-
-def _parse_ts(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
-
-
-def _closures_json(closures: Iterable[Closure]) -> str:
-    items = [
-        {"start": c.start.isoformat(), "end": c.end.isoformat(), "label": c.label, "source": c.source}
-        for c in closures
-    ]
-    return json.dumps(items) if items else "[]"
-
-
-def _closures_from(text: str) -> tuple[Closure, ...]:
-    if text == "[]":
-        return ()
-    return tuple(
-        Closure(
-            start=date.fromisoformat(c["start"]),
-            end=date.fromisoformat(c["end"]),
-            label=c["label"],
-            source=c.get("source"),
-        )
-        for c in json.loads(text)
-    )
-
-
-def _window_extra(window: ReviewWindow) -> str:
-    extra: dict[str, Any] = {}
-    if window.tentative_because:
-        extra["tentative_because"] = [[t.date.isoformat(), t.name] for t in window.tentative_because]
-    if window.holidays_version:
-        extra["holidays_version"] = window.holidays_version
-    if window.overrides:
-        extra["overrides"] = list(window.overrides)
-    if window.warnings:
-        extra["warnings"] = list(window.warnings)
-    return json.dumps(extra) if extra else "{}"
-
-
-_CASE_COLUMNS = (
-    "id, title, organisation, kind, filed, reference, channels, country, subdivision, timezone, "
-    "submitted, submitted_time, min_days, max_days, unit, status, resolution, closed_at, created_at, "
-    "updated_at, notes, preset, remind, closures, opens, deadline, tentative, window_extra, "
-    "account, org_email, letter_language"
-)
-# The columns after the window's (m007), written by _letter_values; rows index them from 28.
-_LETTER_COLUMNS = ("account", "org_email", "letter_language")
-
-
-def _case_values(case: Case) -> tuple[Any, ...]:
-    if case.created_at is None or case.updated_at is None:
-        raise ValueError("a stored case needs created_at and updated_at")
-    return (
-        case.id,
-        case.title,
-        case.organisation,
-        case.kind,
-        case.filed,
-        case.reference,
-        json.dumps(list(case.channels)) if case.channels else "[]",
-        case.country,
-        case.subdivision,
-        case.timezone,
-        case.submitted.isoformat(),
-        case.submitted_time.isoformat() if case.submitted_time else None,
-        case.min_days,
-        case.max_days,
-        case.unit,
-        case.status,
-        case.resolution,
-        _ts(case.closed_at),
-        _ts(case.created_at),
-        _ts(case.updated_at),
-        case.notes,
-        case.preset,
-        json.dumps(dict(case.remind), sort_keys=True) if case.remind else "{}",
-        _closures_json(case.closures),
-    )
-
-
-def _letter_values(case: Case) -> tuple[Any, ...]:
-    return (case.account, case.org_email, case.letter_language)
-
-
-def _window_values(window: ReviewWindow | None) -> tuple[Any, ...]:
-    if window is None:
-        return (None, None, 0, "{}")
-    return (
-        window.opens.isoformat(),
-        window.deadline.isoformat(),
-        int(window.tentative),
-        _window_extra(window),
-    )
-
-
-def _case_from_row(row: Sequence[Any], checklist: tuple[ChecklistItem, ...]) -> Case:
-    return Case(
-        id=row[0],
-        title=row[1],
-        organisation=row[2],
-        kind=row[3],
-        filed=row[4],
-        reference=row[5],
-        channels=tuple(json.loads(row[6])) if row[6] != "[]" else (),
-        country=row[7],
-        subdivision=row[8],
-        timezone=row[9],
-        submitted=date.fromisoformat(row[10]),
-        submitted_time=time.fromisoformat(row[11]) if row[11] else None,
-        min_days=row[12],
-        max_days=row[13],
-        unit=row[14],
-        status=row[15],
-        resolution=row[16],
-        closed_at=_parse_ts(row[17]),
-        created_at=_parse_ts(row[18]),
-        updated_at=_parse_ts(row[19]),
-        notes=row[20],
-        preset=row[21],
-        remind=json.loads(row[22]) if row[22] != "{}" else {},
-        closures=_closures_from(row[23]),
-        checklist=checklist,
-        account=row[28],
-        org_email=row[29],
-        letter_language=row[30],
-    )
-
-
-def _window_from_row(row: Sequence[Any]) -> ReviewWindow | None:
-    if row[24] is None:
-        return None
-    extra: dict[str, Any] = json.loads(row[27]) if row[27] != "{}" else {}
-    return ReviewWindow(
-        country=row[7],
-        subdivision=row[8],
-        submitted=date.fromisoformat(row[10]),
-        opens=date.fromisoformat(row[24]),
-        deadline=date.fromisoformat(row[25]),
-        min_days=row[12],
-        max_days=row[13],
-        unit=row[14],
-        tentative=bool(row[26]),
-        tentative_because=tuple(
-            TentativeDay(date=date.fromisoformat(d), name=n) for d, n in extra.get("tentative_because", ())
-        ),
-        holidays_version=extra.get("holidays_version", ""),
-        overrides=tuple(extra.get("overrides", ())),
-        warnings=tuple(extra.get("warnings", ())),
-    )
-
-
-def _item_from_row(row: Sequence[Any]) -> ChecklistItem:
-    return ChecklistItem(position=row[0], text=row[1], done=bool(row[2]), done_at=_parse_ts(row[3]))
-
-
-_DAYS_LEFT_NULL = '"days_left":null'
-
-
-def _doc(case: Case, window: ReviewWindow | None) -> tuple[str, str | None]:
-    """The case's JSON as ``list --json`` prints it, split where ``days_left`` goes (see m005)."""
-    from .export import case_to_dict
-
-    text = json.dumps(case_to_dict(case, window), ensure_ascii=False, separators=(",", ":"))
-    if window is None:
-        return text, None
-    # Escaped inside strings, so this exact text only occurs as the real key.
-    head, found, tail = text.partition(_DAYS_LEFT_NULL)
-    if not found:
-        raise StoreError("export.case_to_dict no longer has window.days_left; update store._doc")
-    return head + '"days_left":', tail
-
-
-@lru_cache(maxsize=1)
-def _doc_shape() -> str:
-    """A sample case's doc: when the code renders cases differently, the stored docs are redone."""
-    day = date(2000, 1, 1)
-    sample = Case(
-        id="x",
-        title="x",
-        organisation="x",
-        submitted=day,
-        country="x",
-        timezone="UTC",
-        checklist=(ChecklistItem(1, "x"),),
-        closures=(Closure(day, day, "x"),),
-    )
-    window = ReviewWindow(
-        country="x",
-        subdivision=None,
-        submitted=day,
-        opens=day,
-        deadline=day,
-        min_days=0,
-        max_days=0,
-        tentative_because=(TentativeDay(day, "x"),),
-    )
-    return "".join(p or "" for p in _doc(sample, window))
 
 
 def _not_found(case_id: str, close: Sequence[str] = ()) -> NotFound:
@@ -549,9 +340,18 @@ class Store:
                 self.backend.set_schema_version(self.conn, version + 1)
 
     def _check_docs(self) -> None:
-        shape, stamp = _doc_shape(), code_stamp()
         query = "SELECT key, value FROM meta WHERE key IN ('case_doc_shape', 'case_doc_code')"
-        if dict(self.conn.execute(query).fetchall()) == {"case_doc_shape": shape, "case_doc_code": stamp}:
+        stamp = code_stamp()
+        recorded = dict(self.conn.execute(query).fetchall())
+        if stamp and recorded.get("case_doc_code") == stamp and "case_doc_shape" in recorded:
+            # Rendered by this very code (its files' sizes and times): the documents are what it
+            # would render, as `list --json`'s fast path trusts too, without importing the models
+            # to render the sample case.
+            return
+        from .case_rows import doc_shape
+
+        shape = doc_shape()
+        if recorded == {"case_doc_shape": shape, "case_doc_code": stamp}:
             return
         with self.atomic():
             recorded = dict(self.conn.execute(query).fetchall())
@@ -570,26 +370,30 @@ class Store:
 
     def _refresh_doc(self, case_id: str) -> None:
         """Re-render a case's stored JSON after any change to it or its checklist."""
-        row = self.conn.execute(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = ?", (case_id,)).fetchone()
+        from .case_rows import CASE_COLUMNS, case_from_row, doc, window_from_row
+
+        row = self.conn.execute(f"SELECT {CASE_COLUMNS} FROM cases WHERE id = ?", (case_id,)).fetchone()
         if row is not None:
-            case = _case_from_row(row, self.get_checklist(case_id))
+            case = case_from_row(row, self.get_checklist(case_id))
             self.conn.execute(
                 "UPDATE cases SET doc_head = ?, doc_tail = ? WHERE id = ?",
-                (*_doc(case, _window_from_row(row)), case_id),
+                (*doc(case, window_from_row(row)), case_id),
             )
 
     # cases
 
     def add_case(self, case: Case, window: ReviewWindow | None = None) -> Case:
         """Insert a case (and its checklist); an empty ``case.id`` gets a fresh one. Returns it stored."""
+        from .case_rows import CASE_COLUMNS, case_values, doc, letter_values, window_values
+
         with self.atomic():
             for _attempt in range(_ID_RETRIES):
                 stored = case if case.id else replace(case, id=new_case_id())
                 try:
                     with self.atomic():
                         self.conn.execute(
-                            f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES ({', '.join('?' * 31)})",
-                            _case_values(stored) + _window_values(window) + _letter_values(stored),
+                            f"INSERT INTO cases ({CASE_COLUMNS}) VALUES ({', '.join('?' * 31)})",
+                            case_values(stored) + window_values(window) + letter_values(stored),
                         )
                 except StoreError as exc:
                     if not self.backend.is_conflict(exc.__cause__):
@@ -602,7 +406,7 @@ class Store:
                 self._insert_items(stored.id, stored.checklist)
                 self.conn.execute(
                     "UPDATE cases SET doc_head = ?, doc_tail = ? WHERE id = ?",
-                    (*_doc(stored, window), stored.id),
+                    (*doc(stored, window), stored.id),
                 )
                 return stored
         raise StoreError(_("%(path)s: could not find a free case id", path=self.location))  # pragma: no cover
@@ -651,21 +455,25 @@ class Store:
 
     def get_case(self, case_id: str) -> Case:
         """The case with this id (or unique prefix, see :meth:`resolve_id`), or NotFound."""
+        from .case_rows import CASE_COLUMNS, case_from_row
+
         case_id = normalize_case_id(case_id)
-        row = self.conn.execute(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = ?", (case_id,)).fetchone()
+        row = self.conn.execute(f"SELECT {CASE_COLUMNS} FROM cases WHERE id = ?", (case_id,)).fetchone()
         if row is None:
             case_id = self.resolve_id(case_id)
-            row = self.conn.execute(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = ?", (case_id,)).fetchone()
-        return _case_from_row(row, self.get_checklist(case_id))
+            row = self.conn.execute(f"SELECT {CASE_COLUMNS} FROM cases WHERE id = ?", (case_id,)).fetchone()
+        return case_from_row(row, self.get_checklist(case_id))
 
     def get_window(self, case_id: str) -> ReviewWindow | None:
         """The window stored with the case (None if it was never computed)."""
+        from .case_rows import CASE_COLUMNS, window_from_row
+
         case_id = normalize_case_id(case_id)
-        row = self.conn.execute(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = ?", (case_id,)).fetchone()
+        row = self.conn.execute(f"SELECT {CASE_COLUMNS} FROM cases WHERE id = ?", (case_id,)).fetchone()
         if row is None:
             case_id = self.resolve_id(case_id)
-            row = self.conn.execute(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = ?", (case_id,)).fetchone()
-        return _window_from_row(row)
+            row = self.conn.execute(f"SELECT {CASE_COLUMNS} FROM cases WHERE id = ?", (case_id,)).fetchone()
+        return window_from_row(row)
 
     def list_cases(self, status: StatusFilter = "open", due_before: date | None = None) -> list[Case]:
         """Cases sorted by deadline (then id), optionally only those due on or before a date."""
@@ -675,9 +483,11 @@ class Store:
         self, status: StatusFilter = "open", due_before: date | None = None
     ) -> list[tuple[Case, ReviewWindow | None]]:
         """Like :meth:`list_cases`, each with its stored window — one query, no recomputation."""
+        from .case_rows import CASE_COLUMNS, case_from_row, item_from_row, window_from_row
+
         where, params = status_filter(status, due_before)
         rows = self.conn.execute(
-            f"SELECT {_CASE_COLUMNS} FROM cases{where} ORDER BY deadline IS NULL, deadline, id", params
+            f"SELECT {CASE_COLUMNS} FROM cases{where} ORDER BY deadline IS NULL, deadline, id", params
         ).fetchall()
         items: dict[str, list[ChecklistItem]] = {}
         if rows:
@@ -686,8 +496,8 @@ class Store:
             if where:
                 item_sql += f" WHERE case_id IN (SELECT id FROM cases{where})"
             for r in self.conn.execute(item_sql + " ORDER BY case_id, position", params):
-                items.setdefault(r[0], []).append(_item_from_row(r[1:]))
-        return [(_case_from_row(row, tuple(items.get(row[0], ()))), _window_from_row(row)) for row in rows]
+                items.setdefault(r[0], []).append(item_from_row(r[1:]))
+        return [(case_from_row(row, tuple(items.get(row[0], ()))), window_from_row(row)) for row in rows]
 
     def list_lines(
         self, status: StatusFilter = "open", due_before: date | None = None
@@ -721,12 +531,14 @@ class Store:
         For walking every case a batch at a time (the daemon re-plans 100,000 of them)
         without holding them all in memory: pass the last id of a batch as ``after``.
         """
+        from .case_rows import CASE_COLUMNS, case_from_row, item_from_row, window_from_row
+
         # "+status": walk the primary key in order; SQLite would otherwise take the status
         # index and sort every open case again for each batch (quadratic at 100,000 cases).
         where, params = status_filter(status, None, alias=self.backend.unindexed)
         where = f"{where} AND id > ?" if where else " WHERE id > ?"
         rows = self.conn.execute(
-            f"SELECT {_CASE_COLUMNS} FROM cases{where} ORDER BY id LIMIT ?", (*params, after, limit)
+            f"SELECT {CASE_COLUMNS} FROM cases{where} ORDER BY id LIMIT ?", (*params, after, limit)
         ).fetchall()
         items: dict[str, list[ChecklistItem]] = {}
         if rows:
@@ -736,24 +548,26 @@ class Store:
                 " WHERE case_id BETWEEN ? AND ? ORDER BY case_id, position",
                 (rows[0][0], rows[-1][0]),
             ):
-                items.setdefault(r[0], []).append(_item_from_row(r[1:]))
-        return [(_case_from_row(row, tuple(items.get(row[0], ()))), _window_from_row(row)) for row in rows]
+                items.setdefault(r[0], []).append(item_from_row(r[1:]))
+        return [(case_from_row(row, tuple(items.get(row[0], ()))), window_from_row(row)) for row in rows]
 
     def cases_with_windows(self, case_ids: Sequence[str]) -> dict[str, tuple[Case, ReviewWindow | None]]:
         """Several cases by id, each with its stored window, in two queries; unknown ids are left out."""
+        from .case_rows import CASE_COLUMNS, case_from_row, item_from_row, window_from_row
+
         out: dict[str, tuple[Case, ReviewWindow | None]] = {}
         ids = sorted({normalize_case_id(i) for i in case_ids})
         for start in range(0, len(ids), 500):  # well below SQLite's limit on parameters
             chunk = ids[start : start + 500]
             marks = ", ".join("?" * len(chunk))
-            sql = f"SELECT {_CASE_COLUMNS} FROM cases WHERE id IN ({marks})"
+            sql = f"SELECT {CASE_COLUMNS} FROM cases WHERE id IN ({marks})"
             rows = self.conn.execute(sql, chunk).fetchall()
             items: dict[str, list[ChecklistItem]] = {}
             item_sql = "SELECT case_id, position, text, done, done_at FROM checklist_items"
             for r in self.conn.execute(f"{item_sql} WHERE case_id IN ({marks}) ORDER BY position", chunk):
-                items.setdefault(r[0], []).append(_item_from_row(r[1:]))
+                items.setdefault(r[0], []).append(item_from_row(r[1:]))
             for row in rows:
-                out[row[0]] = (_case_from_row(row, tuple(items.get(row[0], ()))), _window_from_row(row))
+                out[row[0]] = (case_from_row(row, tuple(items.get(row[0], ()))), window_from_row(row))
         return out
 
     def list_cases_json(
@@ -786,12 +600,14 @@ class Store:
 
     def update_case(self, case: Case, window: ReviewWindow | None = None) -> Case:
         """Overwrite a stored case's fields (not its checklist); a given window replaces the stored one."""
-        sets = [c.strip() + " = ?" for c in _CASE_COLUMNS.split(",")[1:24]]
-        sets += [f"{c} = ?" for c in _LETTER_COLUMNS]
-        values = _case_values(case)[1:] + _letter_values(case)
+        from .case_rows import CASE_COLUMNS, LETTER_COLUMNS, case_values, letter_values, window_values
+
+        sets = [c.strip() + " = ?" for c in CASE_COLUMNS.split(",")[1:24]]
+        sets += [f"{c} = ?" for c in LETTER_COLUMNS]
+        values = case_values(case)[1:] + letter_values(case)
         if window is not None:
             sets += ["opens = ?", "deadline = ?", "tentative = ?", "window_extra = ?"]
-            values += _window_values(window)
+            values += window_values(window)
         with self.atomic():
             cur = self.conn.execute(f"UPDATE cases SET {', '.join(sets)} WHERE id = ?", (*values, case.id))
             if cur.rowcount == 0:
@@ -821,11 +637,13 @@ class Store:
     # checklists
 
     def get_checklist(self, case_id: str) -> tuple[ChecklistItem, ...]:
+        from .case_rows import item_from_row
+
         rows = self.conn.execute(
             "SELECT position, text, done, done_at FROM checklist_items WHERE case_id = ? ORDER BY position",
             (normalize_case_id(case_id),),
         ).fetchall()
-        return tuple(_item_from_row(r) for r in rows)
+        return tuple(item_from_row(r) for r in rows)
 
     def add_checklist_items(self, case_id: str, texts: Sequence[str]) -> tuple[ChecklistItem, ...]:
         """Append items to a case's checklist; returns the whole checklist."""
@@ -836,6 +654,8 @@ class Store:
             last = self.conn.execute(
                 "SELECT coalesce(max(position), 0) FROM checklist_items WHERE case_id = ?", (case_id,)
             ).fetchone()[0]
+            from .models import ChecklistItem
+
             self._insert_items(
                 case_id, [ChecklistItem(position=last + i, text=t) for i, t in enumerate(texts, start=1)]
             )
@@ -844,12 +664,14 @@ class Store:
 
     def set_item_done(self, case_id: str, position: int, *, done: bool, at: datetime | None) -> ChecklistItem:
         """Tick (or untick) one checklist item by its position (1-based)."""
+        from .case_rows import item_from_row, ts
+
         case_id = normalize_case_id(case_id)
         with self.atomic():
             self.lock_case(case_id)
             cur = self.conn.execute(
                 "UPDATE checklist_items SET done = ?, done_at = ? WHERE case_id = ? AND position = ?",
-                (int(done), _ts(at) if done else None, case_id, position),
+                (int(done), ts(at) if done else None, case_id, position),
             )
             if cur.rowcount == 0:
                 self.get_case(case_id)  # raises NotFound for an unknown case
@@ -860,7 +682,7 @@ class Store:
                 " WHERE case_id = ? AND position = ?",
                 (case_id, position),
             ).fetchone()
-        return _item_from_row(row)
+        return item_from_row(row)
 
     def lock_case(self, case_id: str) -> bool:
         """Inside :meth:`atomic`: hold the case until the transaction ends (False: no such case).
@@ -873,17 +695,21 @@ class Store:
         return row.fetchone() is not None
 
     def _insert_items(self, case_id: str, items: Iterable[ChecklistItem]) -> None:
+        from .case_rows import ts
+
         self.conn.executemany(
             "INSERT INTO checklist_items (case_id, position, text, done, done_at) VALUES (?, ?, ?, ?, ?)",
-            [(case_id, i.position, i.text, int(i.done), _ts(i.done_at)) for i in items],
+            [(case_id, i.position, i.text, int(i.done), ts(i.done_at)) for i in items],
         )
 
     # misc
 
     def touch(self, case_id: str, now: datetime) -> None:
         """Record that a case changed (e.g. its checklist) without rewriting it."""
+        from .case_rows import ts
+
         with self.atomic():
-            self.conn.execute("UPDATE cases SET updated_at = ? WHERE id = ?", (_ts(now), case_id))
+            self.conn.execute("UPDATE cases SET updated_at = ? WHERE id = ?", (ts(now), case_id))
             self._refresh_doc(case_id)
 
 

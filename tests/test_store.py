@@ -20,6 +20,7 @@ from conftest import REPO, TmpEnv
 from sample_cases import make_case
 
 import reminder.store as store_mod
+from reminder import case_rows
 from reminder.errors import InputError, NotFound, StoreError
 from reminder.models import Case, ChecklistItem, Closure, ReviewWindow, TentativeDay
 from reminder.store import CASE_ID_ALPHABET, CASE_ID_LENGTH, MIGRATIONS, Store
@@ -337,9 +338,12 @@ def test_docs_are_rerendered_when_missing_or_stale(tmp_path: Path) -> None:
         s.conn.execute("UPDATE cases SET doc_head = NULL, doc_tail = NULL WHERE id = ?", (a.id,))
         # A missing doc (a row written before m004) is rendered on the fly.
         assert json.loads(s.list_cases_json(today=today)) == _expected_json(s, today)
-        # Code that renders cases differently: the old docs are redone on open.
+        # Other code (its stamp: the rendering files' sizes and times) that renders cases
+        # differently: the old docs are redone on open. (With this code's stamp the documents
+        # are trusted as they are, as list --json's fast path trusts them.)
         s.conn.execute("UPDATE cases SET doc_head = '{}', doc_tail = NULL")
         s.conn.execute("UPDATE meta SET value = 'old shape' WHERE key = 'case_doc_shape'")
+        s.conn.execute("UPDATE meta SET value = 'old code' WHERE key = 'case_doc_code'")
     with Store(path) as s:
         assert json.loads(s.list_cases_json(today=today)) == _expected_json(s, today)
 
@@ -402,9 +406,9 @@ def test_a_version_4_database_is_upgraded_with_its_cases(tmp_path: Path) -> None
         migration(conn)
     case = make_case(id="abc234", checklist=(ChecklistItem(1, "x"),))
     window = make_window(case, date(2026, 3, 10), date(2026, 3, 25))
-    values = store_mod._case_values(case) + store_mod._window_values(window)
+    values = case_rows.case_values(case) + case_rows.window_values(window)
     # The columns a version 4 database has: the case's and its window's (m007 added the letters').
-    v4_columns = ", ".join(store_mod._CASE_COLUMNS.split(", ")[:28])
+    v4_columns = ", ".join(case_rows.CASE_COLUMNS.split(", ")[:28])
     conn.execute(f"INSERT INTO cases ({v4_columns}) VALUES ({', '.join('?' * 28)})", values)
     conn.execute("INSERT INTO checklist_items (case_id, position, text) VALUES ('abc234', 1, 'x')")
     conn.execute("UPDATE cases SET doc = '{\"stale\": true}'")
