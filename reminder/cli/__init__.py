@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from .common import PROGRAM
+from .common import PROGRAM, writes_utf8
 from .group import ReminderGroup
 
 __all__ = ["COMMANDS", "cli", "main"]
@@ -76,8 +76,16 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 
 
 def main() -> None:
+    import sys
+
     from ..i18n import keep_in_cache
     from ..paths import user_cache_dir
 
+    for stream in (sys.stdout, sys.stderr):
+        if not writes_utf8(stream) and hasattr(stream, "reconfigure"):
+            # A terminal or PYTHONIOENCODING that is not UTF-8 (latin-1, ascii): a character it
+            # cannot show ("–", a Chinese title) is written as \u2013 instead of ending the
+            # command in a traceback half-way through its output.
+            stream.reconfigure(errors="backslashreplace")
     keep_in_cache(user_cache_dir())
     cli.main(prog_name="reminder", obj={PROGRAM: True})

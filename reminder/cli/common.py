@@ -39,6 +39,7 @@ __all__ = [
     "store_for",
     "use_holiday_cache",
     "utc_now",
+    "writes_utf8",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -81,7 +82,16 @@ def _json_default(value: object) -> object:
 def echo_json(obj: object) -> None:
     import json  # here, not at the top: every import counts against `reminder --help`
 
-    click.echo(json.dumps(obj, default=_json_default, ensure_ascii=False, indent=2))
+    # Where stdout is not UTF-8, \u escapes: the JSON a script reads is then the same data.
+    ascii_only = not writes_utf8(sys.stdout)
+    click.echo(json.dumps(obj, default=_json_default, ensure_ascii=ascii_only, indent=2))
+
+
+def writes_utf8(stream: object) -> bool:
+    """Whether text written to ``stream`` is encoded as UTF-8 (as it is unless a terminal, the
+    locale or PYTHONIOENCODING says otherwise)."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    return str(encoding).lower().replace("-", "").replace("_", "") == "utf8"
 
 
 class IsoDate(click.ParamType):  # type: ignore[type-arg]
