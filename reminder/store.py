@@ -13,7 +13,7 @@ A case's review window is stored beside it (``opens``, ``deadline``, ``tentative
 and the rest as JSON) and recomputed by ``cases.py`` whenever the case changes, so
 listing and sorting by deadline are plain SQL and never need the holiday data. How a
 case maps to its row's columns is in ``case_rows.py``, imported where a case is read or
-written (``reminder list`` and the outbox need no case model).
+written (``reminder list`` needs no model at all).
 
 **The rule for the store's files.** Only SQLite opens, closes, renames, truncates or
 deletes the database, its ``-wal`` and its ``-shm``. No code of ours calls ``open``,
