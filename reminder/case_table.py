@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import date
 
-    from .case_lines import CaseColumns, CaseLine
+    from .case_lines import CaseColumns
 
 
 __all__ = ["ConsoleSetup", "cases_table", "console_setup", "left_text"]
@@ -103,21 +103,20 @@ def console_setup(environ: Mapping[str, str] | None = None) -> ConsoleSetup | No
     return ConsoleSetup(width, color_system, env.get("NO_COLOR", "") != "")
 
 
-def left_text(line: CaseLine) -> str:
+def left_text(status: str, opens: date | None, deadline: date | None, today: date) -> str:
     """The list's "Left" column: closed, before the window opens, or the days to the deadline."""
-    if line.status == "closed":
+    if status == "closed":
         return case_status("closed")
-    if line.opens is not None and line.today < line.opens:
-        days = (line.opens - line.today).days
+    if opens is not None and today < opens:
+        days = (opens - today).days
         return (
             _("opens tomorrow") if days == 1 else ngettext("opens in %(n)d day", "opens in %(n)d days", days)
         )
-    return days_left_text(line.days_left)
+    return days_left_text(None if deadline is None else (deadline - today).days)  # as CaseLine.days_left
 
 
 def cases_table(cases: CaseColumns) -> str:
     """``reminder list``'s table (and its footnote on tentative deadlines), as text to write."""
-    from .case_lines import CaseLine
     from .fast_paragraph import has_emoji_code, paragraph, plain_enough
     from .fast_table import table_text
 
@@ -155,7 +154,7 @@ def cases_table(cases: CaseColumns) -> str:
     columns.append(
         each(
             zip(cases.statuses, cases.opens, cases.deadlines, cases.todays, strict=True),
-            lambda key: left_text(CaseLine("", "", "", key[0], key[1], key[2], False, key[3])),
+            lambda key: left_text(*key),
         )
     )
     wrapable = [name in ("Title", "Organisation") for name in names]
