@@ -246,8 +246,9 @@ def _list_json(config: str | None, status: str, due_before: date | None) -> int 
     from .errors import ReminderError
     from .listing import case_docs, docs_current, todays
     from .paths import store_path_fast
+    from .terminal import writes_utf8
 
-    if (sys.stdout.encoding or "").lower().replace("-", "") != "utf8":
+    if not writes_utf8(sys.stdout):
         return None  # the stored documents are UTF-8; click's path re-encodes for other locales
     try:
         from pathlib import Path

@@ -17,7 +17,7 @@ import path.
 
 from __future__ import annotations
 
-__all__ = ["escape_controls"]
+__all__ = ["escape_controls", "writes_utf8"]
 
 _CONTROLS = (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0))
 _ESCAPES = {code: f"\\x{code:02x}" for code in _CONTROLS}
@@ -27,3 +27,10 @@ _ESCAPES_MULTILINE = {code: text for code, text in _ESCAPES.items() if code not 
 def escape_controls(text: str, *, multiline: bool = False) -> str:
     """``text`` with each control character written as ``\\xNN`` (``multiline``: not ``\\n`` or ``\\t``)."""
     return text.translate(_ESCAPES_MULTILINE if multiline else _ESCAPES)
+
+
+def writes_utf8(stream: object) -> bool:
+    """Whether text written to ``stream`` is encoded as UTF-8 (as it is unless a terminal, the
+    locale or PYTHONIOENCODING says otherwise)."""
+    encoding = getattr(stream, "encoding", None) or ""
+    return str(encoding).lower().replace("-", "").replace("_", "") == "utf8"

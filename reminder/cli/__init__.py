@@ -18,7 +18,8 @@ from pathlib import Path
 
 import click
 
-from .common import PROGRAM, writes_utf8
+from ..terminal import writes_utf8
+from .common import PROGRAM
 from .group import ReminderGroup
 
 __all__ = ["COMMANDS", "cli", "main"]

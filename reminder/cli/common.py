@@ -13,6 +13,7 @@ import click
 from ..errors import InputError
 from ..i18n import _
 from ..terminal import escape_controls as _t
+from ..terminal import writes_utf8
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -39,7 +40,6 @@ __all__ = [
     "store_for",
     "use_holiday_cache",
     "utc_now",
-    "writes_utf8",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -85,13 +85,6 @@ def echo_json(obj: object) -> None:
     # Where stdout is not UTF-8, \u escapes: the JSON a script reads is then the same data.
     ascii_only = not writes_utf8(sys.stdout)
     click.echo(json.dumps(obj, default=_json_default, ensure_ascii=ascii_only, indent=2))
-
-
-def writes_utf8(stream: object) -> bool:
-    """Whether text written to ``stream`` is encoded as UTF-8 (as it is unless a terminal, the
-    locale or PYTHONIOENCODING says otherwise)."""
-    encoding = getattr(stream, "encoding", None) or "utf-8"
-    return str(encoding).lower().replace("-", "").replace("_", "") == "utf8"
 
 
 class IsoDate(click.ParamType):  # type: ignore[type-arg]
