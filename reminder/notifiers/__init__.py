@@ -32,6 +32,8 @@ from .catalogue import BUILTIN_NOTIFIERS
 from .plugins import ENTRY_POINT_GROUP, plugin_classes
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from pydantic import ValidationError
 
     from .base import Clock, DeliveryResult, Notifier, NotifierContext, NotifierOptions
@@ -57,19 +59,25 @@ logger = logging.getLogger(__name__)
 
 # Re-exported names, imported on first use (module __getattr__): base.py imports pydantic.
 _LAZY = {
-    "DeliveryResult": ".base",
-    "Notifier": ".base",
-    "NotifierContext": ".base",
-    "NotifierOptions": ".base",
-    "render_test_message": ".messages",
+    "DeliveryResult": "base",
+    "Notifier": "base",
+    "NotifierContext": "base",
+    "NotifierOptions": "base",
+    "render_test_message": "messages",
 }
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
+    home = _LAZY.get(name)
+    if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
+    # Plain imports, as api.py's facade has them: tests/test_layers.py sees what they load.
+    module: ModuleType
+    if home == "base":
+        from . import base as module
+    else:
+        from . import messages as module
+    value = getattr(module, name)
     globals()[name] = value
     return value
 
