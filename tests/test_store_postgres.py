@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -343,22 +344,13 @@ def test_attachments_stream_in_chunks_and_identical_content_is_stored_once(
 
 def test_threads_share_nothing_but_the_database(tmp_env: TmpEnv, pg_url: str) -> None:
     with Store(tmp_env.db_path, url=pg_url) as s:
-        errors: list[BaseException] = []
 
         def add(n: int) -> None:
-            try:
-                with s.reopen() as own:
-                    for i in range(20):
-                        own.add_case(make_case(title=f"{n}-{i}"))
-            except BaseException as exc:  # pragma: no cover - reported below
-                errors.append(exc)
+            with s.reopen() as own:
+                for i in range(20):
+                    own.add_case(make_case(title=f"{n}-{i}"))
 
-        threads = [threading.Thread(target=add, args=(n,)) for n in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert errors == []
+        assert _in_threads(add, 4) == []
         assert s.count_cases() == 80
 
 
@@ -370,26 +362,17 @@ def test_concurrent_writers_to_one_case_are_serialised_by_its_row(tmp_env: TmpEn
     from reminder.evidence_verify import verify
 
     case = db_store.add_case(make_case())
-    errors: list[BaseException] = []
 
     def write(n: int) -> None:
-        try:
-            with db_store.reopen() as own:
-                for i in range(10):
-                    add_entry(
-                        own, tmp_env.db_path.parent, case.id, keys=KeyDir.default(),
-                        kind="note", summary=f"{n}-{i}", now=NOW,
-                    )  # fmt: skip
-                    own.add_checklist_items(case.id, [f"{n}-{i}"])
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        with db_store.reopen() as own:
+            for i in range(10):
+                add_entry(
+                    own, tmp_env.db_path.parent, case.id, keys=KeyDir.default(),
+                    kind="note", summary=f"{n}-{i}", now=NOW,
+                )  # fmt: skip
+                own.add_checklist_items(case.id, [f"{n}-{i}"])
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert _in_threads(write, 4) == []
     assert [e.seq for e in list_entries(db_store, case.id)] == list(range(1, 41))
     assert [i.position for i in db_store.get_checklist(case.id)] == list(range(1, 41))
     assert verify(db_store, tmp_env.db_path.parent, case.id, keys=KeyDir.default()).ok
@@ -442,3 +425,21 @@ def test_the_store_carries_on_after_the_server_restarts(
         assert s.count_cases() == 1  # and the next one connects again
         s.add_case(make_case(title="after the restart"))
         assert s.count_cases() == 2
+
+
+def _in_threads(work: Callable[[int], None], n: int) -> list[BaseException]:
+    """``work(0)`` … ``work(n - 1)``, each in a thread of its own, at once; what they raised."""
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            work(i)
+        except BaseException as exc:  # pragma: no cover - returned to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
