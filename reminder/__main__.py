@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from .entry import main
+from .entry import run
 
-main()
+run()

@@ -20,6 +20,7 @@ error message and exit status stays click's. Tests hold both paths' output equal
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
 import os
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from datetime import date
     from pathlib import Path
 
-__all__ = ["GC_THRESHOLD", "help_cache_file", "help_width", "main"]
+__all__ = ["GC_THRESHOLD", "help_cache_file", "help_width", "main", "run"]
 
 
 # The cyclic garbage collector's first threshold for the process. A command's imports make tens
@@ -40,6 +41,58 @@ __all__ = ["GC_THRESHOLD", "help_cache_file", "help_width", "main"]
 # an everyday command. At this one it does not run in an everyday command at all. The daemon,
 # which runs for months and whose start-up nobody waits for, keeps Python's own thresholds.
 GC_THRESHOLD = 50_000
+
+
+def run() -> None:
+    """The ``reminder`` process (its script and ``python -m reminder``): :func:`main`, then the
+    process ends without tearing the interpreter down.
+
+    Once a command has answered, Python would go on to collect every object the command's
+    imports made and empty and free each module, one by one: 10 to 25 ms on a small machine,
+    a fifth of ``reminder show``, for memory the system takes back whole the moment the
+    process ends. So the process ends as soon as Python has done all that a program can
+    observe: non-daemon threads joined, every ``atexit`` callback run (logging's flush among
+    them), stdout and stderr flushed. What a command's objects would have done as they were
+    freed is not done; the store is closed by its ``with`` block (and one left open loses
+    nothing: what it committed is in its log, which the next connection reads). Anything
+    else — an uncaught exception (its traceback, Ctrl-C's SIGINT status), output that cannot
+    be flushed, coverage measuring the process, the daemon — ends as Python always does.
+
+    For the process only: called in-process (a test, another program), ``main`` is the one.
+    """
+    atexit.register(_end_now)  # registered first, so called last: atexit calls in reverse order
+    try:
+        main()
+    except SystemExit as exc:
+        _ended.append(_exit_status(exc.code))
+        raise
+    _ended.append(0)
+
+
+# The exit status main ended with (once it has), for _end_now.
+_ended: list[int | None] = []
+
+
+def _exit_status(code: object) -> int | None:
+    """The status Python exits with for ``SystemExit(code)``; None: leave it to Python."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code if 0 <= code <= 255 else None
+    return 1  # Python has written the message to stderr already
+
+
+def _end_now() -> None:
+    """The last ``atexit`` callback: flush the standard streams and end the process there."""
+    if len(_ended) != 1 or _ended[0] is None or "daemon" in sys.argv[1:] or "coverage" in sys.modules:
+        return
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):
+        return  # Python reports an output it cannot flush ("Exception ignored …", status 120)
+    os._exit(_ended[0])
 
 
 def main() -> None:
