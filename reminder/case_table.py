@@ -16,8 +16,8 @@ from __future__ import annotations
 import builtins
 import os
 import sys
-from collections.abc import Callable, Hashable, Iterable, Mapping
-from typing import TYPE_CHECKING, NamedTuple, TypeVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, NamedTuple
 
 from .cli_labels import case_status, days_left_text
 from .i18n import _, format_date, ngettext, pgettext
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from datetime import date
 
     from .case_lines import CaseColumns
+    from .fast_table import Column
 
 
 __all__ = ["ConsoleSetup", "cases_table", "console_setup", "left_text"]
@@ -43,9 +44,6 @@ class ConsoleSetup(NamedTuple):
     width: int
     color_system: str | None
     no_color: bool
-
-
-_K = TypeVar("_K", bound=Hashable)
 
 
 def console_setup(environ: Mapping[str, str] | None = None) -> ConsoleSetup | None:
@@ -118,7 +116,7 @@ def left_text(status: str, opens: date | None, deadline: date | None, today: dat
 def cases_table(cases: CaseColumns) -> str:
     """``reminder list``'s table (and its footnote on tentative deadlines), as text to write."""
     from .fast_paragraph import has_emoji_code, paragraph, plain_enough
-    from .fast_table import table_text
+    from .fast_table import Keyed, distinct_texts, table_text
 
     setup = console_setup()
     width = setup.width if setup is not None else _rich_width()
@@ -128,45 +126,37 @@ def cases_table(cases: CaseColumns) -> str:
     names = ["ID", "Title", "Organisation", *(["Opens"] if with_opens else []), "Deadline", "Left"]
     headers = [_header(name) for name in names]
 
+    # The dates and days left are written once per state of a case (its key), each
+    # distinct date once: a few hundred over 10,000 cases.
+    dates: dict[date | None, str] = {None: ""}
+
     def compact(d: date | None) -> str:
-        return "" if d is None else format_date(d, style="compact")
+        text = dates.get(d)
+        if text is None:
+            text = dates[d] = format_date(d, style="compact")  # type: ignore[arg-type]
+        return text
 
+    states = cases.states.items()
     titles, organisations = _shown(cases.titles), _shown(cases.organisations)
-    written: list[str] = []  # the distinct texts of the columns below
-
-    # Each distinct date or days-left value written once: per case that is a dict look-up in C.
-    def each(keys: Iterable[_K], write: Callable[[_K], str]) -> list[str]:
-        """``write(key)`` for each key, called once per distinct key."""
-        keys = list(keys)
-        texts = {key: write(key) for key in set(keys)}
-        written.extend(texts.values())
-        return list(map(texts.__getitem__, keys))
-
-    columns: list[Sequence[str]] = [cases.ids, titles, organisations]
+    columns: list[Column] = [cases.ids, titles, organisations]
     if with_opens:
-        columns.append(each(cases.opens, compact))
+        columns.append(Keyed(cases.keys, {key: compact(s.opens) for key, s in states}))
     columns.append(
-        each(
-            zip(cases.deadlines, cases.tentatives, strict=True),
-            lambda key: compact(key[0]) + ("?" if key[1] else ""),
-        )
+        Keyed(cases.keys, {key: compact(s.deadline) + ("?" if s.tentative else "") for key, s in states})
     )
     columns.append(
-        each(
-            zip(cases.statuses, cases.opens, cases.deadlines, cases.todays, strict=True),
-            lambda key: left_text(*key),
-        )
+        Keyed(cases.keys, {key: left_text(s.status, s.opens, s.deadline, s.today) for key, s in states})
     )
     wrapable = [name in ("Title", "Organisation") for name in names]
     # Title and Organisation are rich Text, read literally; the other cells were str, which
     # rich reads as markup (and emoji codes): those are left to rich, as is what is not printable.
     literal = "".join(titles).isprintable() and "".join(organisations).isprintable()
-    for texts in (headers, columns[0], written):
+    for texts in (headers, cases.ids, *(distinct_texts(c) for c in columns[3:])):
         joined = " ".join(texts)
         literal = literal and joined.isprintable() and "[" not in joined and not has_emoji_code(joined)
     footnote = (
         _("? tentative: counts across a holiday not yet announced ('reminder show ID' says which)")
-        if any(cases.tentatives)
+        if any(s.tentative for s in cases.states.values())
         else None
     )
     text = None
@@ -205,7 +195,7 @@ def _rich_width() -> int:
 
 
 def _rich_table(
-    headers: Sequence[str], columns: Sequence[Sequence[str]], wrapable: Sequence[bool], footnote: str | None
+    headers: Sequence[str], columns: Sequence[Column], wrapable: Sequence[bool], footnote: str | None
 ) -> str:
     """The table (and footnote) as rich itself prints it, captured: for what rich alone knows."""
     from rich.console import Console
@@ -216,7 +206,10 @@ def _rich_table(
     table = Table(show_edge=False, pad_edge=False)
     for header, wrap in zip(headers, wrapable, strict=True):
         table.add_column(header, no_wrap=not wrap, ratio=2 if wrap and header == headers[1] else None)
-    for row in zip(*columns, strict=True):
+    from .fast_table import Keyed
+
+    cells = [column.each() if isinstance(column, Keyed) else column for column in columns]
+    for row in zip(*cells, strict=True):
         table.add_row(*(Text(cell) if wrap else cell for cell, wrap in zip(row, wrapable, strict=True)))
     with console.capture() as capture:
         console.print(table)

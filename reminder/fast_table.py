@@ -23,9 +23,20 @@ to rich's own on random tables, with and without colours, at widths 40 to 200, w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 
-__all__ = ["BOLD", "RESET", "cell_len", "column_widths", "content_widths", "rich_row", "table_text"]
+__all__ = [
+    "BOLD",
+    "RESET",
+    "Column",
+    "Keyed",
+    "cell_len",
+    "column_widths",
+    "content_widths",
+    "distinct_texts",
+    "rich_row",
+    "table_text",
+]
 
 # rich.box.HEAVY_HEAD's characters for the header, the line under it and the body.
 HEAD_VERTICAL = "┃"
@@ -131,9 +142,44 @@ def content_widths(widths: Sequence[int]) -> list[int]:
     return [w - sum(_padding(i, len(widths))) for i, w in enumerate(widths)]
 
 
+class Keyed:
+    """A column given as each row's key and the cell of each key: the list's dates and days
+    left, a few hundred distinct cells over 10,000 rows, each measured and padded once.
+
+    Keyed columns side by side with the same ``keys`` are written as one piece per key."""
+
+    __slots__ = ("cells", "keys")
+
+    def __init__(self, keys: Sequence[Hashable], cells: Mapping[Hashable, str]) -> None:
+        self.keys = keys
+        self.cells = cells
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __getitem__(self, row: int) -> str:
+        return self.cells[self.keys[row]]
+
+    def texts(self) -> Collection[str]:
+        """The column's distinct cells."""
+        return self.cells.values()
+
+    def each(self) -> list[str]:
+        """The column's cells, a cell per row."""
+        return list(map(self.cells.__getitem__, self.keys))
+
+
+Column = Sequence[str] | Keyed
+
+
+def distinct_texts(column: Column) -> Collection[str]:
+    """A column's cells, each at least once (a keyed column's distinct cells only)."""
+    return column.texts() if isinstance(column, Keyed) else column
+
+
 def table_text(
     headers: Sequence[str],
-    columns: Sequence[Sequence[str]],
+    columns: Sequence[Column],
     wrapable: Sequence[bool],
     console_width: int,
     *,
@@ -142,45 +188,66 @@ def table_text(
     """The table's lines as rich prints them at ``console_width`` (each ending in a newline),
     the header in bold when ``styled`` (a terminal with colours); None when a header wraps.
 
-    ``columns`` holds each column's body cells, all columns of the same length. Cells must be
-    printable text (``str.isprintable``) that rich reads literally (no markup).
+    ``columns`` holds each column's body cells (a sequence, or :class:`Keyed`), all columns
+    of the same length. Cells must be printable text (``str.isprintable``) that rich reads
+    literally (no markup).
     """
     ncols = len(headers)
     nrows = len(columns[0]) if columns else 0
-    lens: list[list[int] | None] = []  # each column's cell widths; None: len() of every cell
     head_lens = [cell_len(h) for h in headers]
     widest = list(head_lens)
-    for i, cells in enumerate(columns):
-        if "".join(cells).isascii():
-            lens.append(None)
-            widest[i] = max(widest[i], max(map(len, cells), default=0))
+    # Each column's cell widths where they are not len(): per cell, or per key of a keyed column.
+    measured: list[dict[str, int] | None] = []
+    for i, column in enumerate(columns):
+        texts = distinct_texts(column)
+        if "".join(texts).isascii():
+            measured.append(None)
+            widest[i] = max(widest[i], max(map(len, texts), default=0))
         else:
-            known = {c: cell_len(c) for c in set(cells)}
-            column_lens = [known[c] for c in cells]
-            lens.append(column_lens)
-            widest[i] = max(widest[i], max(column_lens, default=0))
+            known = {c: cell_len(c) for c in set(texts)}
+            measured.append(known)
+            widest[i] = max(widest[i], max(known.values(), default=0))
     widths = column_widths(widest, wrapable, console_width)
     content = content_widths(widths)
     if any(n > content[i] for i, n in enumerate(head_lens)):
         return None
-    # Each row is one %-format of its cells: "%-6s │ %-9s │ …", where "%-Ns" pads an ASCII
-    # column's cells by their length; a column with wider characters is padded beforehand.
-    formats: list[str] = []
-    cells_by_column: list[Sequence[str]] = []
     too_wide: set[int] = set()  # the rows with a cell wider than its column
-    for i, cells in enumerate(columns):
-        width = content[i]
-        measured = lens[i]
-        if measured is None:
-            formats.append(f"%-{width}s")
-            cells_by_column.append(cells)
-            if widest[i] > width:
-                too_wide.update(r for r, c in enumerate(cells) if len(c) > width)
+    for i, column in enumerate(columns):
+        if widest[i] > content[i]:
+            too_wide.update(_wider_rows(column, measured[i], content[i]))
+    # Each row is one %-format of its pieces: "%-6s │ %-9s │ %s", where "%-Ns" pads an ASCII
+    # column's cells by their length, a column with wider characters is padded beforehand, and
+    # keyed columns side by side are one piece, written once per key.
+    formats: list[str] = []
+    pieces: list[Sequence[str]] = []
+    i = 0
+    while i < ncols:
+        column = columns[i]
+        if isinstance(column, Keyed):
+            j = i + 1
+            while j < ncols and isinstance(nxt := columns[j], Keyed) and nxt.keys is column.keys:
+                j += 1
+            group = range(i, j)
+            joined = {
+                key: f" {MID_VERTICAL} ".join(
+                    _padded(columns[c].cells[key], measured[c], content[c])  # type: ignore[union-attr]
+                    for c in group
+                )
+                for key in column.cells
+            }
+            formats.append("%s")
+            pieces.append(list(map(joined.__getitem__, column.keys)))
+            i = j
+            continue
+        widths_of = measured[i]
+        if widths_of is None:
+            formats.append(f"%-{content[i]}s")
+            pieces.append(column)
         else:
             formats.append("%s")
-            cells_by_column.append([c + " " * (width - n) for c, n in zip(cells, measured, strict=True)])
-            if widest[i] > width:
-                too_wide.update(r for r, n in enumerate(measured) if n > width)
+            pad = {c: _padded(c, widths_of, content[i]) for c in widths_of}
+            pieces.append(list(map(pad.__getitem__, column)))
+        i += 1
     if styled:
         head = HEAD_VERTICAL.join(
             (f"{BOLD} {RESET}" if i else "")
@@ -194,10 +261,27 @@ def table_text(
         )
     rule = HEAD_ROW_CROSS.join(HEAD_ROW_HORIZONTAL * w for w in widths)
     row_format = f" {MID_VERTICAL} ".join(formats)
-    body = list(map(row_format.__mod__, zip(*cells_by_column, strict=True))) if nrows else []
+    body = list(map(row_format.__mod__, zip(*pieces, strict=True))) if nrows else []
     for r in sorted(too_wide):
-        body[r] = "\n".join(rich_row([cells[r] for cells in columns], wrapable, content, console_width))
+        body[r] = "\n".join(rich_row([column[r] for column in columns], wrapable, content, console_width))
     return "\n".join([head, rule, *body]) + "\n"
+
+
+def _padded(cell: str, measured: Mapping[str, int] | None, width: int) -> str:
+    """``cell`` padded with spaces to ``width`` terminal cells (as it is when wider)."""
+    return cell + " " * (width - (len(cell) if measured is None else measured[cell]))
+
+
+def _wider_rows(column: Column, measured: Mapping[str, int] | None, width: int) -> list[int]:
+    """The rows whose cell in ``column`` is wider than ``width``."""
+
+    def wide(c: str) -> bool:
+        return (len(c) if measured is None else measured[c]) > width
+
+    if isinstance(column, Keyed):
+        keys = {key for key, c in column.cells.items() if wide(c)}
+        return [r for r, key in enumerate(column.keys) if key in keys] if keys else []
+    return [r for r, c in enumerate(column) if wide(c)]
 
 
 def rich_row(
