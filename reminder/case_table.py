@@ -24,14 +24,14 @@ from .i18n import _, format_date, ngettext, pgettext
 from .terminal import escape_controls
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
     from datetime import date
 
     from .case_lines import CaseColumns
     from .fast_table import Column
 
 
-__all__ = ["ConsoleSetup", "cases_table", "console_setup", "left_text"]
+__all__ = ["ConsoleSetup", "cases_table", "cases_table_chunks", "console_setup", "left_text"]
 
 # rich.console._TERM_COLORS: the colour system a $TERM suffix names (anything else: standard).
 _TERM_COLORS = {"kitty": "256", "256color": "256", "16color": "standard"}
@@ -115,8 +115,13 @@ def left_text(status: str, opens: date | None, deadline: date | None, today: dat
 
 def cases_table(cases: CaseColumns) -> str:
     """``reminder list``'s table (and its footnote on tentative deadlines), as text to write."""
+    return "".join(cases_table_chunks(cases))
+
+
+def cases_table_chunks(cases: CaseColumns) -> Iterator[str]:
+    """:func:`cases_table`'s text in pieces to write one after the other."""
     from .fast_paragraph import has_emoji_code, paragraph, plain_enough
-    from .fast_table import Keyed, distinct_texts, table_text
+    from .fast_table import Keyed, distinct_texts, table_chunks
 
     setup = console_setup()
     width = setup.width if setup is not None else _rich_width()
@@ -159,14 +164,15 @@ def cases_table(cases: CaseColumns) -> str:
         if any(s.tentative for s in cases.states.values())
         else None
     )
-    text = None
+    chunks = None
     if setup is not None and literal and (footnote is None or plain_enough(footnote)):
-        text = table_text(headers, columns, wrapable, width, styled=setup.color_system is not None)
-    if text is None or setup is None:
-        return _rich_table(headers, columns, wrapable, footnote)
+        chunks = table_chunks(headers, columns, wrapable, width, styled=setup.color_system is not None)
+    if chunks is None or setup is None:
+        yield _rich_table(headers, columns, wrapable, footnote)
+        return
+    yield from chunks
     if footnote is not None:
-        text += paragraph(footnote, width, styled=setup.color_system is not None, colours=not setup.no_color)
-    return text
+        yield paragraph(footnote, width, styled=setup.color_system is not None, colours=not setup.no_color)
 
 
 def _shown(texts: Sequence[str]) -> Sequence[str]:

@@ -23,7 +23,7 @@ to rich's own on random tables, with and without colours, at widths 40 to 200, w
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterator, Mapping, Sequence
 
 __all__ = [
     "BOLD",
@@ -35,6 +35,7 @@ __all__ = [
     "content_widths",
     "distinct_texts",
     "rich_row",
+    "table_chunks",
     "table_text",
 ]
 
@@ -192,6 +193,25 @@ def table_text(
     of the same length. Cells must be printable text (``str.isprintable``) that rich reads
     literally (no markup).
     """
+    chunks = table_chunks(headers, columns, wrapable, console_width, styled=styled)
+    return None if chunks is None else "".join(chunks)
+
+
+# Rows written per chunk: the text of 10,000 rows at once is megabytes of fresh memory
+# (the page faults of which cost more than writing it), a chunk's is reused for the next.
+CHUNK_ROWS = 1000
+
+
+def table_chunks(
+    headers: Sequence[str],
+    columns: Sequence[Column],
+    wrapable: Sequence[bool],
+    console_width: int,
+    *,
+    styled: bool,
+) -> Iterator[str] | None:
+    """:func:`table_text`'s text in pieces to write one after the other (a piece a thousand
+    rows); None when a header wraps. The layout is worked out before this returns."""
     ncols = len(headers)
     nrows = len(columns[0]) if columns else 0
     head_lens = [cell_len(h) for h in headers]
@@ -261,10 +281,19 @@ def table_text(
         )
     rule = HEAD_ROW_CROSS.join(HEAD_ROW_HORIZONTAL * w for w in widths)
     row_format = f" {MID_VERTICAL} ".join(formats)
-    body = list(map(row_format.__mod__, zip(*pieces, strict=True))) if nrows else []
-    for r in sorted(too_wide):
-        body[r] = "\n".join(rich_row([column[r] for column in columns], wrapable, content, console_width))
-    return "\n".join([head, rule, *body]) + "\n"
+
+    def chunks() -> Iterator[str]:
+        yield f"{head}\n{rule}\n"
+        for start in range(0, nrows, CHUNK_ROWS):
+            end = min(start + CHUNK_ROWS, nrows)
+            body = list(map(row_format.__mod__, zip(*(p[start:end] for p in pieces), strict=True)))
+            for r in sorted(r for r in too_wide if start <= r < end):
+                row = [column[r] for column in columns]
+                body[r - start] = "\n".join(rich_row(row, wrapable, content, console_width))
+            body.append("")
+            yield "\n".join(body)
+
+    return chunks()
 
 
 def _padded(cell: str, measured: Mapping[str, int] | None, width: int) -> str:

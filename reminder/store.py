@@ -34,10 +34,8 @@ This module never imports click or pydantic and never prints.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
@@ -384,6 +382,8 @@ class Store:
 
     def add_case(self, case: Case, window: ReviewWindow | None = None) -> Case:
         """Insert a case (and its checklist); an empty ``case.id`` gets a fresh one. Returns it stored."""
+        from dataclasses import replace
+
         from .case_rows import CASE_COLUMNS, case_values, doc, letter_values, window_values
 
         with self.atomic():
@@ -587,6 +587,8 @@ class Store:
     def case_doc(self, case_id: str, today: Mapping[str, date]) -> str:
         """One case's ``list --json`` object rendered now, for a row without a stored document."""
         # A row written by code that did not render docs yet (see m005); rare, so slow is fine.
+        import json
+
         from .export import case_to_dict
 
         case = self.get_case(case_id)

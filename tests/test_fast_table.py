@@ -16,7 +16,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from reminder.fast_table import column_widths, table_text
+from reminder import fast_table
+from reminder.fast_table import Keyed, column_widths, table_chunks, table_text
 
 WORDS = [
     "Cancel", "roaming", "eSIM", "退款申请", "Batelco", "Ministry of Interior", "x" * 40, "Ünïcödé",
@@ -78,6 +79,26 @@ def test_the_lines_are_richs_own(seed: int, mode: str) -> None:
         assert not all(h in want.splitlines()[0] for h in headers)
         return
     assert got == want
+
+
+@pytest.mark.parametrize("seed", range(0, 120, 2))
+def test_keyed_columns_in_chunks_are_the_same_lines(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    """As ``reminder list`` gives them: the columns after Organisation keyed by each row's
+    state (side by side, so written as one piece), and the rows written a few at a time."""
+    width, headers, rows = _case(random.Random(seed))
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    wrapable = [i in (1, 2) for i in range(len(headers))]
+    keys = [tuple(row[3:]) for row in rows]
+    keyed = [*columns[:3], *(Keyed(keys, {k: k[i] for k in keys}) for i in range(len(headers) - 3))]
+    monkeypatch.setattr(fast_table, "CHUNK_ROWS", 2)
+    chunks = table_chunks(headers, keyed, wrapable, width, styled=True)
+    assert (None if chunks is None else "".join(chunks)) == table_text(
+        headers, columns, wrapable, width, styled=True
+    )
+    if chunks is not None:
+        assert table_text(headers, keyed, wrapable, width, styled=True) == _rich(
+            width, "standard", headers, rows
+        )
 
 
 def test_some_tables_leave_rows_and_headers_to_rich() -> None:

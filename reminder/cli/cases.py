@@ -181,7 +181,7 @@ def list_command(ctx: click.Context, status: str, due_before: date | None, as_js
       reminder list --status all --due-before 2026-04-01 --json
     """
     from .. import api
-    from ..case_table import cases_table
+    from ..case_table import cases_table_chunks
     from ..paths import store_path_fast
 
     # For scripts, only the store's path is read from the config (validating it all would cost
@@ -202,7 +202,8 @@ def list_command(ctx: click.Context, status: str, due_before: date | None, as_js
         else:
             click.echo(_("No cases. Add one with 'reminder add'."))
         return
-    sys.stdout.write(cases_table(cases))
+    for chunk in cases_table_chunks(cases):
+        sys.stdout.write(chunk)
 
 
 @click.command("show", cls=TranslatedHelp)
