@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping, Sequence
 from datetime import date, datetime
 from operator import itemgetter
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .tz import zone as _zone
 
@@ -92,13 +92,20 @@ def list_case_columns(
     store: Store, *, now: datetime, status: StatusFilter = "open", due_before: date | None = None
 ) -> CaseColumns:
     """``cases.list_cases``' cases, in its order, as the columns of ``reminder list``'s table."""
-    rows = store.list_lines(status, due_before)
-    if not rows:
-        return CaseColumns.of([])
-    # A case's key is its stored (status, timezone, opens, deadline, tentative): at 10,000
-    # cases a Python-level step per case is what the time goes on, so per case there are
-    # only steps in C (itemgetter, map), and the dates are parsed once per state.
-    keys = list(map(itemgetter(slice(3, None)), rows))
+    listed = store.list_lines(status, due_before)
+    # A case's key is its stored state (what of status, timezone, opens, deadline and
+    # tentative the rows carry): at 10,000 cases a Python-level step per case is what the
+    # time goes on, so per case there are only steps in C (itemgetter, map), and the dates
+    # are parsed once per state.
+    ids: list[str] = []
+    titles: list[str] = []
+    organisations: list[str] = []
+    keys: list[tuple[Any, ...]] = []
+    for rows in listed.chunks:
+        ids += map(itemgetter(0), rows)
+        titles += map(itemgetter(1), rows)
+        organisations += map(itemgetter(2), rows)
+        keys += map(itemgetter(slice(3, None)), rows)
     todays: dict[str, date] = {}
     days: dict[str, date] = {}
 
@@ -110,23 +117,17 @@ def list_case_columns(
 
     states: dict[Hashable, CaseState] = {}
     for key in set(keys):
-        case_status, tz, opens, deadline, tentative = key
+        stored = {**listed.shared, **dict(zip(listed.state, key, strict=True))}
+        tz, opens, deadline = stored["timezone"], stored["opens"], stored["deadline"]
         today = todays.get(tz)
         if today is None:
             today = todays[tz] = now.astimezone(_zone(tz)).date()
         if opens is None:  # as the stored window: no deadline and nothing tentative without its opening day
-            states[key] = CaseState(case_status, None, None, False, today)
+            states[key] = CaseState(stored["status"], None, None, False, today)
         else:
-            states[key] = CaseState(
-                case_status, day(opens), None if deadline is None else day(deadline), bool(tentative), today
-            )
-    return CaseColumns(
-        list(map(itemgetter(0), rows)),
-        list(map(itemgetter(1), rows)),
-        list(map(itemgetter(2), rows)),
-        keys,
-        states,
-    )
+            end = None if deadline is None else day(deadline)
+            states[key] = CaseState(stored["status"], day(opens), end, bool(stored["tentative"]), today)
+    return CaseColumns(ids, titles, organisations, keys, states)
 
 
 def list_case_lines(

@@ -117,6 +117,11 @@ class _Cursor:
         self._next = len(self._rows)
         return rest
 
+    def fetchmany(self, size: int) -> list[Any]:
+        rows = self._rows[self._next : self._next + size]
+        self._next += len(rows)
+        return rows
+
     def __iter__(self) -> Iterator[Any]:
         while (row := self.fetchone()) is not None:
             yield row
