@@ -8,22 +8,26 @@ padding ``(0, 1)``, header shown in the theme's bold) with ``show_edge=False`` a
 ``pad_edge=False``, left-justified columns without fixed widths, printable one-line
 cells — that work reduces to a little arithmetic per column: :func:`column_widths` is
 rich's width algorithm over each column's widest text, and
-:func:`table_lines` writes the header (with the SGR codes rich emits when colours are on)
-and every row whose cells fit their columns. A row with a cell that wraps or is cut is
-the one thing left to rich (:func:`rich_row`; its word wrap is not ported), and callers
-give the whole table to rich where :func:`table_lines` answers None (a header that wraps).
+:func:`table_chunks` writes the header (with the SGR codes rich emits when colours are on)
+and every row, a few thousand at a time; a row with a cell that wraps or is cut (a long
+title on 80 columns: most lists have some) is laid out as rich wraps text
+(:func:`wrapped_row`). Callers give the whole table to rich where :func:`table_chunks`
+answers None (a header that wraps), and a row to rich only where a column is squeezed
+under two cells (:func:`rich_row`).
 
 Ported from rich 15 (MIT licence, copyright Will McGugan): ``Table._calculate_column_widths``,
 ``Table._collapse_widths``, ``Table._measure_column`` with ``Measurement.get``,
 ``Padding.__rich_measure__`` and ``Text.__rich_measure__``, and ``_ratio.ratio_reduce`` —
 only the branches these tables take (no ``expand``, ``width``, ``min_width`` or ratios,
-which rich reads only when expanding). ``tests/test_fast_table.py`` holds the output equal
-to rich's own on random tables, with and without colours, at widths 40 to 200, with CJK.
+which rich reads only when expanding) — and a cell's ``Text.wrap`` (see :func:`wrapped_row`).
+``tests/test_fast_table.py`` holds the output equal to rich's own on random tables, with and
+without colours, at widths 40 to 200, with CJK.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Hashable, Iterator, Mapping, Sequence
+from itertools import pairwise
 
 __all__ = [
     "BOLD",
@@ -37,6 +41,7 @@ __all__ = [
     "rich_row",
     "table_chunks",
     "table_text",
+    "wrapped_row",
 ]
 
 # rich.box.HEAVY_HEAD's characters for the header, the line under it and the body.
@@ -289,7 +294,7 @@ def table_chunks(
             body = list(map(row_format.__mod__, zip(*(p[start:end] for p in pieces), strict=True)))
             for r in sorted(r for r in too_wide if start <= r < end):
                 row = [column[r] for column in columns]
-                body[r - start] = "\n".join(rich_row(row, wrapable, content, console_width))
+                body[r - start] = "\n".join(wrapped_row(row, wrapable, content, console_width))
             body.append("")
             yield "\n".join(body)
 
@@ -313,14 +318,65 @@ def _wider_rows(column: Column, measured: Mapping[str, int] | None, width: int) 
     return [r for r, c in enumerate(column) if wide(c)]
 
 
+def wrapped_row(
+    row: Sequence[str], wrapable: Sequence[bool], content: Sequence[int], console_width: int
+) -> list[str]:
+    """One body row as rich renders it with these content widths: a cell that wraps or is cut.
+
+    Ported from rich 15 (MIT licence, copyright Will McGugan): a cell of a wrapable column is
+    ``Text.wrap`` with the table's defaults (left-justified, overflow "ellipsis"): its words
+    laid out by ``rich._wrap.divide_line`` (used as it is, with ``rich.cells``: both light),
+    each line's whitespace beyond the width dropped (``Text.rstrip_end``), a line still too
+    wide cut to an ellipsis and every line padded (``Text.truncate``); a cell of a column
+    that does not wrap is one line, cut or padded alike. The row is as tall as its tallest
+    cell, the others padded with blank lines below (``Segment.set_shape``, vertical "top").
+    Body cells carry no style, so the lines are the same with colours on or off. Columns
+    squeezed under two cells are left to rich itself (:func:`rich_row`).
+    """
+    if min(content) < 2:
+        return rich_row(row, wrapable, content, console_width)
+    from rich._wrap import divide_line
+
+    cells: list[list[str]] = []
+    for text, wrap, width in zip(row, wrapable, content, strict=True):
+        if wrap:
+            bounds = [0, *divide_line(text, width, fold=False), len(text)]
+            lines = [_rstrip_end(text[a:b], width) for a, b in pairwise(bounds)]
+        else:
+            lines = [text]
+        cells.append([_fit(line, width) for line in lines])
+    height = max(map(len, cells))
+    for lines, width in zip(cells, content, strict=True):
+        lines += [" " * width] * (height - len(lines))
+    return [f" {MID_VERTICAL} ".join(parts) for parts in zip(*cells, strict=True)]
+
+
+def _rstrip_end(line: str, width: int) -> str:
+    """rich's ``Text.rstrip_end``: drop trailing whitespace, only as far as the line's
+    length (in characters, as rich counts there) exceeds ``width``."""
+    excess = len(line) - width
+    if excess > 0:
+        stripped = line.rstrip()
+        return line[: len(line) - min(len(line) - len(stripped), excess)]
+    return line
+
+
+def _fit(line: str, width: int) -> str:
+    """rich's ``Text.truncate(width, overflow="ellipsis", pad=True)``: a line wider than
+    ``width`` cells cut to one cell less and an ellipsis, a narrower one padded."""
+    length = cell_len(line)
+    if length > width:
+        from rich.cells import set_cell_size
+
+        return set_cell_size(line, width - 1) + "…"
+    return line + " " * (width - length)
+
+
 def rich_row(
     row: Sequence[str], wrapable: Sequence[bool], content: Sequence[int], console_width: int
 ) -> list[str]:
-    """One body row as rich renders it with these content widths (a cell that wraps or is cut).
-
-    Body cells carry no style, so the lines are the same with colours on or off. rich's
-    word wrap and cropping are not ported: this is the one place the table imports rich.
-    """
+    """One body row rendered by rich itself (imported only here): for columns squeezed under
+    two cells, where :func:`wrapped_row` does not answer for rich."""
     from rich.box import HEAVY_HEAD
     from rich.console import Console
     from rich.table import Table
