@@ -26,6 +26,7 @@ without colours, at widths 40 to 200, with CJK.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Hashable, Iterator, Mapping, Sequence
 from itertools import pairwise
 
@@ -325,22 +326,20 @@ def wrapped_row(
 
     Ported from rich 15 (MIT licence, copyright Will McGugan): a cell of a wrapable column is
     ``Text.wrap`` with the table's defaults (left-justified, overflow "ellipsis"): its words
-    laid out by ``rich._wrap.divide_line`` (used as it is, with ``rich.cells``: both light),
-    each line's whitespace beyond the width dropped (``Text.rstrip_end``), a line still too
-    wide cut to an ellipsis and every line padded (``Text.truncate``); a cell of a column
-    that does not wrap is one line, cut or padded alike. The row is as tall as its tallest
+    laid out as ``rich._wrap.divide_line`` does (:func:`_divide_line`), each line's
+    whitespace beyond the width dropped (``Text.rstrip_end``), a line still too wide cut to
+    an ellipsis and every line padded (``Text.truncate``); a cell of a column that does not
+    wrap is one line, cut or padded alike. The row is as tall as its tallest
     cell, the others padded with blank lines below (``Segment.set_shape``, vertical "top").
     Body cells carry no style, so the lines are the same with colours on or off. Columns
     squeezed under two cells are left to rich itself (:func:`rich_row`).
     """
     if min(content) < 2:
         return rich_row(row, wrapable, content, console_width)
-    from rich._wrap import divide_line
-
     cells: list[list[str]] = []
     for text, wrap, width in zip(row, wrapable, content, strict=True):
         if wrap:
-            bounds = [0, *divide_line(text, width, fold=False), len(text)]
+            bounds = [0, *_divide_line(text, width), len(text)]
             lines = [_rstrip_end(text[a:b], width) for a, b in pairwise(bounds)]
         else:
             lines = [text]
@@ -349,6 +348,27 @@ def wrapped_row(
     for lines, width in zip(cells, content, strict=True):
         lines += [" " * width] * (height - len(lines))
     return [f" {MID_VERTICAL} ".join(parts) for parts in zip(*cells, strict=True)]
+
+
+# rich._wrap.re_word: a word and the whitespace around it.
+_WORD = re.compile(r"\s*\S+\s*")
+
+
+def _divide_line(text: str, width: int) -> list[int]:
+    """rich's ``_wrap.divide_line(text, width, fold=False)``: where the lines of ``text``
+    wrapped at ``width`` cells start (a word too long for any line keeps one of its own)."""
+    breaks: list[int] = []
+    offset = position = 0
+    while (word := _WORD.match(text, position)) is not None:
+        start, position = word.span()
+        length = cell_len(word.group(0).rstrip())
+        if width - offset >= length:
+            offset += cell_len(word.group(0))
+        elif length > width or (offset and start):
+            if start:
+                breaks.append(start)
+            offset = cell_len(word.group(0))
+    return breaks
 
 
 def _rstrip_end(line: str, width: int) -> str:
