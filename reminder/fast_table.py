@@ -11,7 +11,7 @@ rich's width algorithm over each column's widest text, and
 :func:`table_chunks` writes the header (with the SGR codes rich emits when colours are on)
 and every row, a few thousand at a time; a row with a cell that wraps or is cut (a long
 title on 80 columns: most lists have some) is laid out as rich wraps text
-(:func:`wrapped_row`). Callers give the whole table to rich where :func:`table_chunks`
+(:func:`wrapped_rows`). Callers give the whole table to rich where :func:`table_chunks`
 answers None (a header that wraps), and a row to rich only where a column is squeezed
 under two cells (:func:`rich_row`).
 
@@ -19,7 +19,7 @@ Ported from rich 15 (MIT licence, copyright Will McGugan): ``Table._calculate_co
 ``Table._collapse_widths``, ``Table._measure_column`` with ``Measurement.get``,
 ``Padding.__rich_measure__`` and ``Text.__rich_measure__``, and ``_ratio.ratio_reduce`` —
 only the branches these tables take (no ``expand``, ``width``, ``min_width`` or ratios,
-which rich reads only when expanding) — and a cell's ``Text.wrap`` (see :func:`wrapped_row`).
+which rich reads only when expanding) — and a cell's ``Text.wrap`` (see :func:`wrapped_rows`).
 ``tests/test_fast_table.py`` holds the output equal to rich's own on random tables, with and
 without colours, at widths 40 to 200, with CJK.
 """
@@ -27,8 +27,10 @@ without colours, at widths 40 to 200, with CJK.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Collection, Hashable, Iterator, Mapping, Sequence
-from itertools import pairwise
+from itertools import accumulate, pairwise
+from operator import itemgetter
 
 __all__ = [
     "BOLD",
@@ -42,7 +44,7 @@ __all__ = [
     "rich_row",
     "table_chunks",
     "table_text",
-    "wrapped_row",
+    "wrapped_rows",
 ]
 
 # rich.box.HEAVY_HEAD's characters for the header, the line under it and the body.
@@ -55,13 +57,32 @@ BOLD = "\x1b[1m"  # the theme's "table.header" (bold) in every colour system, NO
 RESET = "\x1b[0m"
 
 
+# Each character's cells, as rich.cells counts them (filled as characters are met): a
+# Chinese list measures tens of thousands of titles and their words, and rich's own
+# cell_len is a Python call per character past its cache of 4,096 texts.
+_char_cells: dict[str, int] = {}
+
+
 def cell_len(text: str) -> int:
-    """The cells ``text`` takes on a terminal, as rich counts them (printable text)."""
+    """The cells ``text`` takes on a terminal, as rich counts them (printable text).
+
+    rich.cells.cell_len is the sum of its characters' sizes unless the text holds a
+    zero-width joiner or an emoji variation selector (which join characters): those texts
+    are measured by rich itself."""
     if text.isascii():
         return len(text)
-    from rich.cells import cell_len as rich_cell_len  # its table of wide and zero-width characters
+    if "\u200d" in text or "\ufe0f" in text:
+        from rich.cells import cell_len as rich_cell_len
 
-    return rich_cell_len(text)
+        return rich_cell_len(text)
+    try:
+        return sum(map(_char_cells.__getitem__, text))
+    except KeyError:
+        from rich.cells import get_character_cell_size  # its table of wide and zero-width characters
+
+        for character in set(text).difference(_char_cells):
+            _char_cells[character] = get_character_cell_size(character)
+        return sum(map(_char_cells.__getitem__, text))
 
 
 def _padding(index: int, ncols: int) -> tuple[int, int]:
@@ -290,16 +311,29 @@ def table_chunks(
 
     def chunks() -> Iterator[str]:
         yield f"{head}\n{rule}\n"
+        laid_out: dict[int, dict[str, list[str]]] = {}  # the wrapped rows' cells, each text once per column
+        wide_rows = sorted(too_wide)
         for start in range(0, nrows, CHUNK_ROWS):
             end = min(start + CHUNK_ROWS, nrows)
             body = list(map(row_format.__mod__, zip(*(p[start:end] for p in pieces), strict=True)))
-            for r in sorted(r for r in too_wide if start <= r < end):
-                row = [column[r] for column in columns]
-                body[r - start] = "\n".join(wrapped_row(row, wrapable, content, console_width))
+            wrapped = wide_rows[bisect_left(wide_rows, start) : bisect_left(wide_rows, end)]
+            if wrapped:
+                cells = [_cells_of(column, wrapped) for column in columns]
+                for r, text in zip(
+                    wrapped, wrapped_rows(cells, wrapable, content, console_width, laid_out), strict=True
+                ):
+                    body[r - start] = text
             body.append("")
             yield "\n".join(body)
 
     return chunks()
+
+
+def _cells_of(column: Column, rows: Sequence[int]) -> list[str]:
+    """The column's cells in these rows."""
+    if isinstance(column, Keyed):
+        return list(map(column.cells.__getitem__, map(column.keys.__getitem__, rows)))
+    return list(map(column.__getitem__, rows))
 
 
 def _padded(cell: str, measured: Mapping[str, int] | None, width: int) -> str:
@@ -319,66 +353,108 @@ def _wider_rows(column: Column, measured: Mapping[str, int] | None, width: int) 
     return [r for r, c in enumerate(column) if wide(c)]
 
 
-def wrapped_row(
-    row: Sequence[str], wrapable: Sequence[bool], content: Sequence[int], console_width: int
+def wrapped_rows(
+    cells: Sequence[Sequence[str]],
+    wrapable: Sequence[bool],
+    content: Sequence[int],
+    console_width: int,
+    laid_out: dict[int, dict[str, list[str]]] | None = None,
 ) -> list[str]:
-    """One body row as rich renders it with these content widths: a cell that wraps or is cut.
+    """Body rows as rich renders them with these content widths, where a cell wraps or is
+    cut: each row's text (its lines joined by newlines). ``cells`` holds the rows' cells
+    column by column.
 
     Ported from rich 15 (MIT licence, copyright Will McGugan): a cell of a wrapable column is
     ``Text.wrap`` with the table's defaults (left-justified, overflow "ellipsis"): its words
-    laid out as ``rich._wrap.divide_line`` does (:func:`_divide_line`), each line's
+    laid out as ``rich._wrap.divide_line`` does (:func:`_wrapped_lines`), each line's
     whitespace beyond the width dropped (``Text.rstrip_end``), a line still too wide cut to
     an ellipsis and every line padded (``Text.truncate``); a cell of a column that does not
-    wrap is one line, cut or padded alike. The row is as tall as its tallest
-    cell, the others padded with blank lines below (``Segment.set_shape``, vertical "top").
-    Body cells carry no style, so the lines are the same with colours on or off. Columns
-    squeezed under two cells are left to rich itself (:func:`rich_row`).
+    wrap is one line, cut or padded alike. A row is as tall as its tallest cell, the others
+    padded with blank lines below (``Segment.set_shape``, vertical "top"). Body cells carry
+    no style, so the lines are the same with colours on or off. Columns squeezed under two
+    cells are left to rich itself (:func:`rich_row`).
+
+    Each distinct text is laid out once per column (``laid_out`` keeps them for the next
+    rows), and the rows are put together a line at a time for all of them: a Chinese list
+    on 80 columns wraps nearly every title.
     """
     if min(content) < 2:
-        return rich_row(row, wrapable, content, console_width)
-    cells: list[list[str]] = []
-    for text, wrap, width in zip(row, wrapable, content, strict=True):
-        if wrap:
-            bounds = [0, *_divide_line(text, width), len(text)]
-            lines = [_rstrip_end(text[a:b], width) for a, b in pairwise(bounds)]
-        else:
-            lines = [text]
-        cells.append([_fit(line, width) for line in lines])
-    height = max(map(len, cells))
-    for lines, width in zip(cells, content, strict=True):
-        lines += [" " * width] * (height - len(lines))
-    return [f" {MID_VERTICAL} ".join(parts) for parts in zip(*cells, strict=True)]
+        rows = zip(*cells, strict=True)
+        return ["\n".join(rich_row(row, wrapable, content, console_width)) for row in rows]
+    if laid_out is None:
+        laid_out = {}
+    counts = []  # each column's cells' numbers of lines
+    for column, (texts, wrap, width) in enumerate(zip(cells, wrapable, content, strict=True)):
+        known = laid_out.setdefault(column, {})
+        for text in set(texts).difference(known):
+            known[text] = _wrapped_lines(text, width) if wrap else [_fit(text, width)]
+        counts.append(list(map(len, map(known.__getitem__, texts))))
+    heights = list(map(max, zip(*counts, strict=True)))
+    tallest = max(heights, default=1)
+    padded = []  # each column's cells' lines, blank lines added to the tallest row's height
+    for column, (texts, width) in enumerate(zip(cells, content, strict=True)):
+        known, blank = laid_out[column], [" " * width]
+        lines = {text: known[text] + blank * (tallest - len(known[text])) for text in set(texts)}
+        padded.append(list(map(lines.__getitem__, texts)))
+    separator = f" {MID_VERTICAL} "
+    by_line = [  # the i-th line of every row
+        list(map(separator.join, zip(*(map(itemgetter(i), c) for c in padded), strict=True)))
+        for i in range(tallest)
+    ]
+    rows_lines = zip(*by_line, strict=True)
+    return ["\n".join(lines[:height]) for lines, height in zip(rows_lines, heights, strict=True)]
 
 
 # rich._wrap.re_word: a word and the whitespace around it.
 _WORD = re.compile(r"\s*\S+\s*")
 
 
-def _divide_line(text: str, width: int) -> list[int]:
-    """rich's ``_wrap.divide_line(text, width, fold=False)``: where the lines of ``text``
-    wrapped at ``width`` cells start (a word too long for any line keeps one of its own)."""
-    breaks: list[int] = []
+def _wrapped_lines(text: str, width: int) -> list[str]:
+    """A wrapable cell's lines as rich's ``Text.wrap`` makes them at ``width`` cells (see
+    :func:`wrapped_rows`), each padded to the width.
+
+    The words are placed as ``rich._wrap.divide_line(text, width, fold=False)`` places them
+    (a word too long for any line keeps a line of its own, cut later); then each line loses
+    the trailing whitespace its length in characters exceeds the width by
+    (``Text.rstrip_end``), and is cut to an ellipsis or padded (``Text.truncate``). Widths
+    of the text's pieces come from one running sum of its characters' cells: a Chinese
+    list wraps thousands of titles, and measuring each word and line again is what took
+    the time. A text with characters joined into one (a zero-width joiner, an emoji
+    variation selector) is not a sum of its characters: rich lays that cell out itself."""
+    if "\u200d" in text or "\ufe0f" in text:
+        return rich_row([text], [True], [width], width)
+    ends: Sequence[int]  # ends[i]: the cells of text[:i]
+    if text.isascii():
+        ends = range(len(text) + 1)
+    else:
+        try:
+            ends = [0, *accumulate(map(_char_cells.__getitem__, text))]
+        except KeyError:
+            cell_len(text)  # knows each of its characters' cells after this
+            ends = [0, *accumulate(map(_char_cells.__getitem__, text))]
+    breaks = [0]
     offset = position = 0
     while (word := _WORD.match(text, position)) is not None:
         start, position = word.span()
-        length = cell_len(word.group(0).rstrip())
+        length = ends[start + len(word.group(0).rstrip())] - ends[start]
         if width - offset >= length:
-            offset += cell_len(word.group(0))
+            offset += ends[position] - ends[start]
         elif length > width or (offset and start):
             if start:
                 breaks.append(start)
-            offset = cell_len(word.group(0))
-    return breaks
-
-
-def _rstrip_end(line: str, width: int) -> str:
-    """rich's ``Text.rstrip_end``: drop trailing whitespace, only as far as the line's
-    length (in characters, as rich counts there) exceeds ``width``."""
-    excess = len(line) - width
-    if excess > 0:
-        stripped = line.rstrip()
-        return line[: len(line) - min(len(line) - len(stripped), excess)]
-    return line
+            offset = ends[position] - ends[start]
+    breaks.append(len(text))
+    lines = []
+    for a, b in pairwise(breaks):
+        excess = b - a - width
+        if excess > 0:
+            b -= min(b - a - len(text[a:b].rstrip()), excess)
+        used = ends[b] - ends[a]
+        if used > width:
+            lines.append(_fit(text[a:b], width))
+        else:
+            lines.append(text[a:b] + " " * (width - used))
+    return lines
 
 
 def _fit(line: str, width: int) -> str:
@@ -396,7 +472,7 @@ def rich_row(
     row: Sequence[str], wrapable: Sequence[bool], content: Sequence[int], console_width: int
 ) -> list[str]:
     """One body row rendered by rich itself (imported only here): for columns squeezed under
-    two cells, where :func:`wrapped_row` does not answer for rich."""
+    two cells, where :func:`wrapped_rows` does not answer for rich."""
     from rich.box import HEAVY_HEAD
     from rich.console import Console
     from rich.table import Table

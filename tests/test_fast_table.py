@@ -22,7 +22,7 @@ from reminder.fast_table import Keyed, column_widths, table_chunks, table_text
 WORDS = [
     "Cancel", "roaming", "eSIM", "退款申请", "Batelco", "Ministry of Interior", "x" * 40, "Ünïcödé",
     "a", "bb", "中文标题很长很长很长很长很长很长", "refund-request-number-12345678901234567890",
-    "日本語テキスト", "ｆｕｌｌｗｉｄｔｈ", "e\u0301", "   ", "",
+    "日本語テキスト", "ｆｕｌｌｗｉｄｔｈ", "e\u0301", "   ", "", "👩\u200d💻 dev", "❤\ufe0f love",
 ]  # fmt: skip
 LEFT = ["3 days left", "opens in 12 days", "还剩 3 天", "overdue by 4 days", "closed", "已逾期 300 天", "—"]
 HEADERS = {
