@@ -59,8 +59,12 @@ def run() -> None:
     be flushed, coverage measuring the process, the daemon — ends as Python always does.
 
     For the process only: called in-process (a test, another program), ``main`` is the one.
+    A program that runs this one (``runpy``, a profiler) and registered an ``atexit``
+    callback first keeps Python's own end: that callback would come after this one's.
     """
-    atexit.register(_end_now)  # registered first, so called last: atexit calls in reverse order
+    # Registered first, so called last (atexit calls in reverse order); CPython counts them.
+    if getattr(atexit, "_ncallbacks", lambda: 1)() == 0:
+        atexit.register(_end_now)
     try:
         main()
     except SystemExit as exc:

@@ -87,6 +87,22 @@ def test_an_uncaught_exception_ends_as_python_ends_it(tmp_env: TmpEnv) -> None:
     assert marks == ["atexit", "teardown"]
 
 
+def test_a_program_running_reminder_keeps_its_own_exit_callbacks(tmp_env: TmpEnv) -> None:
+    # A callback registered before run() (runpy, a profiler) would be called after run()'s:
+    # then the process ends as Python ends it, and the callback runs.
+    code = (
+        "import atexit, runpy, sys\n"
+        "atexit.register(lambda: print('MINE', file=sys.stderr))\n"
+        "sys.argv[0] = 'reminder'\n"
+        "runpy.run_module('reminder', run_name='__main__', alter_sys=True)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, "--version"], capture_output=True, text=True, env=tmp_env.env, timeout=60
+    )
+    assert result.returncode == 0 and result.stdout.startswith("reminder, version ")
+    assert result.stderr.splitlines()[-1:] == ["MINE"], result.stderr
+
+
 def test_the_script_and_python_m_both_end_through_run() -> None:
     root = Path(__file__).resolve().parent.parent
     assert (root / "reminder" / "__main__.py").read_text().rstrip().endswith("run()")
