@@ -185,9 +185,6 @@ class Keyed:
     def __len__(self) -> int:
         return len(self.keys)
 
-    def __getitem__(self, row: int) -> str:
-        return self.cells[self.keys[row]]
-
     def texts(self) -> Collection[str]:
         """The column's distinct cells."""
         return self.cells.values()
