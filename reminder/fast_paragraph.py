@@ -13,7 +13,7 @@ Ported from rich 15 (MIT licence, copyright Will McGugan): ``highlighter.ReprHig
 ``Text.render``, ``Style.combine`` and ``Style._make_ansi_codes``, ``_wrap.divide_line``.
 Text with markup (``[``), an emoji code, a tab, a line break or a control character is
 not handled here (:func:`plain_enough` says so): rich prints it. Widths of non-ASCII
-text come from ``rich.cells``, rich's own table. ``tests/test_fast_paragraph.py`` holds
+text are rich's (:func:`fast_table.cell_len`). ``tests/test_fast_paragraph.py`` holds
 the output equal to rich's.
 """
 
@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from itertools import pairwise
+
+from .fast_table import cell_len
 
 __all__ = ["has_emoji_code", "paragraph", "plain_enough"]
 
@@ -95,14 +97,6 @@ def has_emoji_code(text: str) -> bool:
     return ":" in text and any(word.count(":") > 1 for word in text.split())
 
 
-def _cell_len(text: str) -> int:
-    if text.isascii():
-        return len(text)
-    from rich.cells import cell_len
-
-    return cell_len(text)
-
-
 def _chop(word: str, width: int) -> list[str]:
     if word.isascii():
         return [word[i : i + width] for i in range(0, len(word), width)]
@@ -144,21 +138,21 @@ def _divide_line(text: str, width: int) -> list[int]:
     breaks: list[int] = []
     offset = 0
     for start, word in _words(text):
-        word_length = _cell_len(word.rstrip())
+        word_length = cell_len(word.rstrip())
         if width - offset >= word_length:
-            offset += _cell_len(word)
+            offset += cell_len(word)
         elif word_length > width:
             folded = _chop(word, width)
             for n, piece in enumerate(folded):
                 if start:
                     breaks.append(start)
                 if n == len(folded) - 1:
-                    offset = _cell_len(piece)
+                    offset = cell_len(piece)
                 else:
                     start += len(piece)
         elif offset and start:
             breaks.append(start)
-            offset = _cell_len(word)
+            offset = cell_len(word)
     return breaks
 
 
@@ -191,7 +185,7 @@ def _lines(text: str, width: int, spans: list[Span]) -> Iterator[tuple[str, list
         if len(line) > width:
             trailing = len(line) - len(line.rstrip())
             line = line[: len(line) - min(trailing, len(line) - width)]
-        if _cell_len(line) > width:
+        if cell_len(line) > width:
             line = _set_cell_size(line, width)
         line_spans = [(s, min(e, len(line)), name) for s, e, name in line_spans if s < len(line)]
         yield line, line_spans

@@ -26,6 +26,7 @@ without colours, at widths 40 to 200, with CJK.
 
 from __future__ import annotations
 
+import os
 import re
 from bisect import bisect_left
 from collections.abc import Collection, Hashable, Iterator, Mapping, Sequence
@@ -62,6 +63,16 @@ RESET = "\x1b[0m"
 # cell_len is a Python call per character past its cache of 4,096 texts.
 _char_cells: dict[str, int] = {}
 
+# Characters rich counts as two cells in every Unicode version from 5.2 on — the CJK
+# ideographs, their symbols and punctuation, the full-width forms — and printable ASCII
+# (one cell): ``tests/test_fast_table.py`` checks each code point against rich.cells. Text
+# of these alone is measured without importing rich (rich.cells and its table of widths are
+# 3 ms of a Chinese command), where rich uses its latest table (no UNICODE_VERSION set).
+_ASCII_OR_WIDE = re.compile(
+    "[\x20-\x7e\u3000-\u3029\u3030-\u303e\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff60\uffe0-\uffe6]*"
+)
+_LATEST_WIDTHS = os.environ.get("UNICODE_VERSION", "latest") == "latest"
+
 
 def cell_len(text: str) -> int:
     """The cells ``text`` takes on a terminal, as rich counts them (printable text).
@@ -78,11 +89,19 @@ def cell_len(text: str) -> int:
     try:
         return sum(map(_char_cells.__getitem__, text))
     except KeyError:
-        from rich.cells import get_character_cell_size  # its table of wide and zero-width characters
-
-        for character in set(text).difference(_char_cells):
-            _char_cells[character] = get_character_cell_size(character)
+        _learn_cells(text)
         return sum(map(_char_cells.__getitem__, text))
+
+
+def _learn_cells(text: str) -> None:
+    """Keep the cells of each character of ``text`` (no joined characters) in _char_cells."""
+    new = set(text).difference(_char_cells)
+    if _LATEST_WIDTHS and _ASCII_OR_WIDE.fullmatch("".join(new)):
+        _char_cells.update((character, 1 if character < "\x7f" else 2) for character in new)
+        return
+    from rich.cells import get_character_cell_size  # its table of wide and zero-width characters
+
+    _char_cells.update((character, get_character_cell_size(character)) for character in new)
 
 
 def _padding(index: int, ncols: int) -> tuple[int, int]:
@@ -427,7 +446,7 @@ def _wrapped_lines(text: str, width: int) -> list[str]:
         try:
             ends = [0, *accumulate(map(_char_cells.__getitem__, text))]
         except KeyError:
-            cell_len(text)  # knows each of its characters' cells after this
+            _learn_cells(text)
             ends = [0, *accumulate(map(_char_cells.__getitem__, text))]
     breaks = [0]
     offset = position = 0

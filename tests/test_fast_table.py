@@ -127,3 +127,18 @@ def test_the_header_is_bold_on_a_terminal() -> None:
     assert table_text(["ID", "Title"], [["a"], ["b"]], [False, True], 80, styled=False) == (
         "ID ┃ Title\n━━━╇━━━━━━\na  │ b    \n"
     )
+
+
+def test_the_characters_measured_without_rich_are_as_wide_as_rich_says() -> None:
+    """fast_table counts printable ASCII and the CJK blocks without importing rich: each code
+    point it so counts has rich's own width (its latest table, as when UNICODE_VERSION is unset)."""
+    from rich.cells import get_character_cell_size
+
+    counted = [chr(cp) for cp in range(0x10000) if fast_table._ASCII_OR_WIDE.fullmatch(chr(cp))]
+    assert len(counted) > 27_000  # the blocks are there: ASCII, CJK ideographs, symbols, full-width forms
+    fast_table._char_cells.clear()
+    for character in counted:
+        fast_table._learn_cells(character)
+    widths = {c: fast_table._char_cells[c] for c in counted}
+    assert widths == {c: get_character_cell_size(c, "latest") for c in counted}
+    assert fast_table.cell_len("截止日期 2026-03-01 周日") == 24 and fast_table.cell_len("ｆｕｌｌ") == 8
