@@ -13,7 +13,7 @@ Ported from rich 15 (MIT licence, copyright Will McGugan): ``highlighter.ReprHig
 ``Text.render``, ``Style.combine`` and ``Style._make_ansi_codes``, ``_wrap.divide_line``.
 Text with markup (``[``), an emoji code, a tab, a line break or a control character is
 not handled here (:func:`plain_enough` says so): rich prints it. Widths of non-ASCII
-text are rich's (:func:`fast_table.cell_len`). ``tests/test_fast_paragraph.py`` holds
+text are rich's (:mod:`cells`). ``tests/test_fast_paragraph.py`` holds
 the output equal to rich's.
 """
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from itertools import pairwise
 
-from .fast_table import cell_len
+from .cells import cell_ends, cell_len, joined, line_breaks, set_cell_size
 
 __all__ = ["has_emoji_code", "paragraph", "plain_enough"]
 
@@ -87,73 +87,15 @@ Span = tuple[int, int, str]
 
 def plain_enough(text: str) -> bool:
     """Whether :func:`paragraph` prints ``text`` as rich does: one printable line without
-    markup or an emoji code (each of which rich reads)."""
-    return text.isprintable() and "[" not in text and not has_emoji_code(text)
+    markup or an emoji code (each of which rich reads), nor characters joined into one."""
+    # Joined characters (an emoji variation selector is printable) are measured by rich only.
+    return text.isprintable() and "[" not in text and not has_emoji_code(text) and not joined(text)
 
 
 def has_emoji_code(text: str) -> bool:
     """Whether rich's emoji replacement (``:\\S*?:``) could find a code in ``text``: two colons
     with no whitespace between them. (Without ``re``, which the piped list never imports.)"""
     return ":" in text and any(word.count(":") > 1 for word in text.split())
-
-
-def _chop(word: str, width: int) -> list[str]:
-    if word.isascii():
-        return [word[i : i + width] for i in range(0, len(word), width)]
-    from rich.cells import chop_cells
-
-    return chop_cells(word, width)
-
-
-def _set_cell_size(text: str, width: int) -> str:
-    if text.isascii():
-        return text[:width]
-    from rich.cells import set_cell_size
-
-    return set_cell_size(text, width)
-
-
-def _words(text: str) -> Iterator[tuple[int, str]]:
-    """rich's ``_wrap.words`` for printable text (whose only whitespace is " "): each word
-    with the spaces after it (and, for the first, those before it), and where it starts."""
-    start = 0
-    end = len(text)
-    while start < end:
-        position = start
-        while position < end and text[position] == " ":
-            position += 1
-        if position == end:
-            return  # only spaces left: no word
-        position = text.find(" ", position)
-        if position == -1:
-            position = end
-        while position < end and text[position] == " ":
-            position += 1
-        yield start, text[start:position]
-        start = position
-
-
-def _divide_line(text: str, width: int) -> list[int]:
-    """rich's ``_wrap.divide_line`` with ``fold=True``: where to break ``text`` into lines."""
-    breaks: list[int] = []
-    offset = 0
-    for start, word in _words(text):
-        word_length = cell_len(word.rstrip())
-        if width - offset >= word_length:
-            offset += cell_len(word)
-        elif word_length > width:
-            folded = _chop(word, width)
-            for n, piece in enumerate(folded):
-                if start:
-                    breaks.append(start)
-                if n == len(folded) - 1:
-                    offset = cell_len(piece)
-                else:
-                    start += len(piece)
-        elif offset and start:
-            breaks.append(start)
-            offset = cell_len(word)
-    return breaks
 
 
 def _highlight(text: str) -> list[Span]:
@@ -172,7 +114,7 @@ def _highlight(text: str) -> list[Span]:
 
 def _lines(text: str, width: int, spans: list[Span]) -> Iterator[tuple[str, list[Span]]]:
     """``Text.wrap`` at ``width`` (justify "default", overflow "fold"): each line with its spans."""
-    offsets = [0, *_divide_line(text, width), len(text)]
+    offsets = [0, *line_breaks(text, width, fold=True, ends=cell_ends(text)), len(text)]
     for start, end in pairwise(offsets):
         line = text[start:end]
         line_spans = [
@@ -186,7 +128,7 @@ def _lines(text: str, width: int, spans: list[Span]) -> Iterator[tuple[str, list
             trailing = len(line) - len(line.rstrip())
             line = line[: len(line) - min(trailing, len(line) - width)]
         if cell_len(line) > width:
-            line = _set_cell_size(line, width)
+            line = set_cell_size(line, width)
         line_spans = [(s, min(e, len(line)), name) for s, e, name in line_spans if s < len(line)]
         yield line, line_spans
 

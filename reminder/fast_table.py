@@ -26,19 +26,18 @@ without colours, at widths 40 to 200, with CJK.
 
 from __future__ import annotations
 
-import os
-import re
 from bisect import bisect_left
 from collections.abc import Collection, Hashable, Iterator, Mapping, Sequence
-from itertools import accumulate, pairwise
+from itertools import pairwise
 from operator import itemgetter
+
+from .cells import cell_ends, cell_len, joined, line_breaks, set_cell_size
 
 __all__ = [
     "BOLD",
     "RESET",
     "Column",
     "Keyed",
-    "cell_len",
     "column_widths",
     "content_widths",
     "distinct_texts",
@@ -56,52 +55,6 @@ MID_VERTICAL = "│"
 
 BOLD = "\x1b[1m"  # the theme's "table.header" (bold) in every colour system, NO_COLOR included
 RESET = "\x1b[0m"
-
-
-# Each character's cells, as rich.cells counts them (filled as characters are met): a
-# Chinese list measures tens of thousands of titles and their words, and rich's own
-# cell_len is a Python call per character past its cache of 4,096 texts.
-_char_cells: dict[str, int] = {}
-
-# Characters rich counts as two cells in every Unicode version from 5.2 on — the CJK
-# ideographs, their symbols and punctuation, the full-width forms — and printable ASCII
-# (one cell): ``tests/test_fast_table.py`` checks each code point against rich.cells. Text
-# of these alone is measured without importing rich (rich.cells and its table of widths are
-# 3 ms of a Chinese command), where rich uses its latest table (no UNICODE_VERSION set).
-_ASCII_OR_WIDE = re.compile(
-    "[\x20-\x7e\u3000-\u3029\u3030-\u303e\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff60\uffe0-\uffe6]*"
-)
-_LATEST_WIDTHS = os.environ.get("UNICODE_VERSION", "latest") == "latest"
-
-
-def cell_len(text: str) -> int:
-    """The cells ``text`` takes on a terminal, as rich counts them (printable text).
-
-    rich.cells.cell_len is the sum of its characters' sizes unless the text holds a
-    zero-width joiner or an emoji variation selector (which join characters): those texts
-    are measured by rich itself."""
-    if text.isascii():
-        return len(text)
-    if "\u200d" in text or "\ufe0f" in text:
-        from rich.cells import cell_len as rich_cell_len
-
-        return rich_cell_len(text)
-    try:
-        return sum(map(_char_cells.__getitem__, text))
-    except KeyError:
-        _learn_cells(text)
-        return sum(map(_char_cells.__getitem__, text))
-
-
-def _learn_cells(text: str) -> None:
-    """Keep the cells of each character of ``text`` (no joined characters) in _char_cells."""
-    new = set(text).difference(_char_cells)
-    if _LATEST_WIDTHS and _ASCII_OR_WIDE.fullmatch("".join(new)):
-        _char_cells.update((character, 1 if character < "\x7f" else 2) for character in new)
-        return
-    from rich.cells import get_character_cell_size  # its table of wide and zero-width characters
-
-    _char_cells.update((character, get_character_cell_size(character)) for character in new)
 
 
 def _padding(index: int, ncols: int) -> tuple[int, int]:
@@ -421,45 +374,22 @@ def wrapped_rows(
     return ["\n".join(lines[:height]) for lines, height in zip(rows_lines, heights, strict=True)]
 
 
-# rich._wrap.re_word: a word and the whitespace around it.
-_WORD = re.compile(r"\s*\S+\s*")
-
-
 def _wrapped_lines(text: str, width: int) -> list[str]:
     """A wrapable cell's lines as rich's ``Text.wrap`` makes them at ``width`` cells (see
     :func:`wrapped_rows`), each padded to the width.
 
-    The words are placed as ``rich._wrap.divide_line(text, width, fold=False)`` places them
-    (a word too long for any line keeps a line of its own, cut later); then each line loses
+    The words are placed as rich places them without folding (:func:`cells.line_breaks`: a
+    word too long for any line keeps a line of its own, cut later); then each line loses
     the trailing whitespace its length in characters exceeds the width by
     (``Text.rstrip_end``), and is cut to an ellipsis or padded (``Text.truncate``). Widths
     of the text's pieces come from one running sum of its characters' cells: a Chinese
     list wraps thousands of titles, and measuring each word and line again is what took
     the time. A text with characters joined into one (a zero-width joiner, an emoji
     variation selector) is not a sum of its characters: rich lays that cell out itself."""
-    if "\u200d" in text or "\ufe0f" in text:
+    if joined(text):
         return rich_row([text], [True], [width], width)
-    ends: Sequence[int]  # ends[i]: the cells of text[:i]
-    if text.isascii():
-        ends = range(len(text) + 1)
-    else:
-        try:
-            ends = [0, *accumulate(map(_char_cells.__getitem__, text))]
-        except KeyError:
-            _learn_cells(text)
-            ends = [0, *accumulate(map(_char_cells.__getitem__, text))]
-    breaks = [0]
-    offset = position = 0
-    while (word := _WORD.match(text, position)) is not None:
-        start, position = word.span()
-        length = ends[start + len(word.group(0).rstrip())] - ends[start]
-        if width - offset >= length:
-            offset += ends[position] - ends[start]
-        elif length > width or (offset and start):
-            if start:
-                breaks.append(start)
-            offset = ends[position] - ends[start]
-    breaks.append(len(text))
+    ends = cell_ends(text)
+    breaks = [0, *line_breaks(text, width, fold=False, ends=ends), len(text)]
     lines = []
     for a, b in pairwise(breaks):
         excess = b - a - width
@@ -478,8 +408,6 @@ def _fit(line: str, width: int) -> str:
     ``width`` cells cut to one cell less and an ellipsis, a narrower one padded."""
     length = cell_len(line)
     if length > width:
-        from rich.cells import set_cell_size
-
         return set_cell_size(line, width - 1) + "…"
     return line + " " * (width - length)
 

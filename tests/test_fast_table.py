@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from reminder import fast_table
+from reminder import cells, fast_table
 from reminder.fast_table import Keyed, column_widths, table_chunks, table_text
 
 WORDS = [
@@ -134,11 +134,11 @@ def test_the_characters_measured_without_rich_are_as_wide_as_rich_says() -> None
     point it so counts has rich's own width (its latest table, as when UNICODE_VERSION is unset)."""
     from rich.cells import get_character_cell_size
 
-    counted = [chr(cp) for cp in range(0x10000) if fast_table._ASCII_OR_WIDE.fullmatch(chr(cp))]
+    counted = [chr(cp) for cp in range(0x10000) if cells._counted_alone(chr(cp))]
     assert len(counted) > 27_000  # the blocks are there: ASCII, CJK ideographs, symbols, full-width forms
-    fast_table._char_cells.clear()
+    cells._char_cells.clear()
     for character in counted:
-        fast_table._learn_cells(character)
-    widths = {c: fast_table._char_cells[c] for c in counted}
+        cells._learn(character)
+    widths = {c: cells._char_cells[c] for c in counted}
     assert widths == {c: get_character_cell_size(c, "latest") for c in counted}
-    assert fast_table.cell_len("截止日期 2026-03-01 周日") == 24 and fast_table.cell_len("ｆｕｌｌ") == 8
+    assert cells.cell_len("截止日期 2026-03-01 周日") == 24 and cells.cell_len("ｆｕｌｌ") == 8
