@@ -49,6 +49,7 @@ from .errors import StoreError
 from .i18n import _
 from .lazylog import get_logger
 from .models import Delivery, Reminder
+from .outbox_summary import counts
 from .wakeups import notify
 
 if TYPE_CHECKING:
@@ -385,25 +386,6 @@ def next_due_at(store: Store) -> datetime | None:
     return datetime.fromtimestamp(min(times), UTC) if times else None
 
 
-def next_delivery(store: Store) -> tuple[datetime, Delivery] | None:
-    """The row that becomes actionable next, and when (:func:`next_due_at`); None: nothing planned.
-
-    A ``sending`` row is being sent, or was left so by a process that died mid-send and goes
-    again at the next pass: its wake time is not a time anything happens, so the time given
-    is the one it fell due at (not whatever the crash left in ``wake_ts``, such as 1970).
-    """
-    row = store.conn.execute(
-        f"SELECT wake_ts, {_COLUMNS} FROM deliveries WHERE status IN ('planned', 'sending')"
-        " ORDER BY wake_ts, id LIMIT 1"
-    ).fetchone()
-    if row is None:
-        return None
-    delivery = _row_to_delivery(row[1:])
-    if delivery.status == "sending":
-        return delivery.due, delivery
-    return datetime.fromtimestamp(float(row[0]), UTC), delivery
-
-
 def claim(
     store: Store,
     ids: Sequence[int],
@@ -658,10 +640,3 @@ def list_deliveries(store: Store, case_id: str) -> list[Delivery]:
         f"SELECT {_COLUMNS} FROM deliveries WHERE case_id = ? ORDER BY due_ts, key, notifier", (case_id,)
     )
     return [_row_to_delivery(r) for r in rows]
-
-
-def counts(store: Store) -> dict[str, int]:
-    out = {status: 0 for status in ("planned", "sending", "sent", "failed", "cancelled")}
-    for status, n in store.conn.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status"):
-        out[str(status)] = int(n)
-    return out

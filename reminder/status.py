@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
+from .outbox_summary import counts, next_reminder
 from .pidlock import running_pid
 from .store import Store
 from .tz import zone as _zone
@@ -19,29 +19,24 @@ def reminder_status(store: Store, data_dir: Path) -> dict[str, object]:
     the time in the case's own zone (``next_due`` itself is UTC; a retry's time when it failed,
     the time it fell due for one being sent).
     """
-    from . import outbox
-
     pid = running_pid(data_dir)
-    upcoming = outbox.next_delivery(store)
-    next_due: datetime | None = None
+    upcoming = next_reminder(store)
     nxt: dict[str, object] | None = None
     if upcoming is not None:
-        next_due, delivery = upcoming
-        case = store.get_case(delivery.case_id)
         nxt = {
-            "case": case.id,
-            "title": case.title,
-            "kind": delivery.kind,
-            "notifier": delivery.notifier,
-            "at": next_due.astimezone(_zone(case.timezone)).isoformat(),
-            "timezone": case.timezone,
-            "status": delivery.status,  # "sending": in flight, or left so by a crash
+            "case": upcoming.case_id,
+            "title": upcoming.title,
+            "kind": upcoming.kind,
+            "notifier": upcoming.notifier,
+            "at": upcoming.at.astimezone(_zone(upcoming.timezone)).isoformat(),
+            "timezone": upcoming.timezone,
+            "status": upcoming.status,  # "sending": in flight, or left so by a crash
         }
     return {
         "running": pid is not None,
         "pid": pid,
-        "next_due": next_due.isoformat() if next_due else None,
+        "next_due": upcoming.at.isoformat() if upcoming else None,
         "next": nxt,
-        "counts": outbox.counts(store),
+        "counts": counts(store),
         "database": store.location,
     }

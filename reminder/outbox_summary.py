@@ -1,0 +1,74 @@
+"""The outbox in summary, for ``reminder status``: the next reminder due and the rows by status.
+
+Read in a few probes of an index and returned as plain values: a status bar polls ``reminder status``,
+and building the outbox's ``Delivery`` and the case's ``Case`` for five of their fields (and
+importing the models that define them) was a sixth of the command.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from .store import Store
+
+__all__ = ["NextReminder", "counts", "next_reminder"]
+
+
+class NextReminder(NamedTuple):
+    """The outbox row that becomes actionable next, with its case's title and time zone."""
+
+    at: datetime  # UTC
+    case_id: str
+    kind: str
+    notifier: str
+    status: str  # "planned", or "sending": in flight, or left so by a crash
+    title: str
+    timezone: str
+
+
+def next_reminder(store: Store) -> NextReminder | None:
+    """The row that becomes actionable next, and when; None: nothing planned.
+
+    A ``sending`` row is being sent, or was left so by a process that died mid-send and goes
+    again at the next pass: its wake time is not a time anything happens, so the time given
+    is the one it fell due at (not whatever the crash left in ``wake_ts``, such as 1970).
+    """
+    # The first row of each status in the (status, wake_ts) index's own order (whose last
+    # column is the id): a probe each, where one query over both statuses sorts every planned row.
+    firsts = [
+        row
+        for status in ("planned", "sending")
+        if (
+            row := store.conn.execute(
+                "SELECT wake_ts, id FROM deliveries WHERE status = ? ORDER BY wake_ts, id LIMIT 1", (status,)
+            ).fetchone()
+        )
+        is not None
+    ]
+    if not firsts:
+        return None
+    first_id = min((float(wake_ts), int(id_)) for wake_ts, id_ in firsts)[1]
+    row = store.conn.execute(
+        "SELECT d.wake_ts, d.due, d.case_id, d.kind, d.notifier, d.status, c.title, c.timezone"
+        " FROM deliveries d JOIN cases c ON c.id = d.case_id WHERE d.id = ?",
+        (first_id,),
+    ).fetchone()
+    if row is None:  # its case was removed between the two reads
+        return None
+    wake_ts, due, case_id, kind, notifier, status, title, timezone = row
+    at = (
+        datetime.fromisoformat(str(due))
+        if status == "sending"
+        else datetime.fromtimestamp(float(wake_ts), UTC)
+    )
+    return NextReminder(at, str(case_id), str(kind), str(notifier), str(status), str(title), str(timezone))
+
+
+def counts(store: Store) -> dict[str, int]:
+    """How many outbox rows are in each status (every status named, 0 when none)."""
+    out = {status: 0 for status in ("planned", "sending", "sent", "failed", "cancelled")}
+    for status, n in store.conn.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status"):
+        out[str(status)] = int(n)
+    return out
