@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Collection, Hashable, Iterator, Mapping, Sequence
-from itertools import pairwise
+from itertools import compress, pairwise
 from operator import itemgetter
 
 from .cells import cell_ends, cell_len, joined, line_breaks, set_cell_size
@@ -313,13 +313,12 @@ def _padded(cell: str, measured: Mapping[str, int] | None, width: int) -> str:
 def _wider_rows(column: Column, measured: Mapping[str, int] | None, width: int) -> list[int]:
     """The rows whose cell in ``column`` is wider than ``width``."""
 
-    def wide(c: str) -> bool:
-        return (len(c) if measured is None else measured[c]) > width
-
+    cell_width = len if measured is None else measured.__getitem__
     if isinstance(column, Keyed):
-        keys = {key for key, c in column.cells.items() if wide(c)}
-        return [r for r, key in enumerate(column.keys) if key in keys] if keys else []
-    return [r for r, c in enumerate(column) if wide(c)]
+        keys = {key for key, c in column.cells.items() if cell_width(c) > width}
+        return list(compress(range(len(column.keys)), map(keys.__contains__, column.keys))) if keys else []
+    # A step in C per row (a column of 10,000 titles is read here whenever one of them wraps).
+    return list(compress(range(len(column)), map(width.__lt__, map(cell_width, column))))
 
 
 def wrapped_rows(
