@@ -195,7 +195,10 @@ def table_text(
 
 # Rows written per chunk: the text of 10,000 rows at once is megabytes of fresh memory
 # (the page faults of which cost more than writing it), a chunk's is reused for the next.
-CHUNK_ROWS = 1000
+# A chunk of 250 rows (about 30 kB, and as much again encoded) stays in the processor's
+# cache from formatting to writing: 3% of `reminder list` faster than 1,000, piped or on a
+# terminal, where 100 rows gains nothing more.
+CHUNK_ROWS = 250
 
 
 def table_chunks(
