@@ -14,7 +14,8 @@ Exit status 1 when a row misses it (a benchmark's verdict, not a test's).
 
 Commands that change the store run on a different case each time (``close``, ``check``),
 so every run does the same work. Everything runs in a temporary directory: its own
-config (none: the embedded defaults), data, state and cache.
+config (none: the embedded defaults; ``--config notifiers``: an e-mail and a desktop
+notifier, as the person this was built for has them), data, state and cache.
 """
 
 from __future__ import annotations
@@ -35,6 +36,18 @@ GOAL = 4.0
 ADD = ("--org", "Batelco", "--submitted", "2026-11-20", "--kind", "sim-cancellation", "--country", "BH")
 ADD += ("--channel", "hotline")
 LANGS = {"en": "C.UTF-8", "zh_CN": "zh_CN.UTF-8"}
+
+
+# The config files --config writes ("defaults": none at all).
+CONFIGS = {
+    "defaults": None,
+    "notifiers": (
+        '[notifiers.email]\nhost = "smtp.gmail.com"\nport = 587\nsecurity = "starttls"\n'
+        'username = "you@gmail.com"\npassword_file = "smtp-password"\nsender = "reminder <you@gmail.com>"\n'
+        'recipients = ["you@gmail.com"]\n'
+        '[notifiers.desktop]\nkinds = ["opened", "before_deadline", "deadline", "escalation"]\n'
+    ),
+}
 
 
 # The cases' titles and organisations: short English ones, or Chinese ones as the user this
@@ -180,6 +193,12 @@ def main() -> int:
         default="en",
         help="the cases' titles: short English ones (the issue's benchmark) or Chinese ones, which wrap",
     )
+    parser.add_argument(
+        "--config",
+        choices=sorted(CONFIGS),
+        default="defaults",
+        help="no config file (the embedded defaults), or one with an e-mail and a desktop notifier",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="reminder-bench-") as tmp:
@@ -196,6 +215,13 @@ def main() -> int:
             XDG_STATE_HOME=str(root / "state"),
         )
         os.environ.update(env)
+        config = CONFIGS[args.config]
+        if config is not None:
+            folder = root / "config" / "reminder"
+            folder.mkdir(parents=True, mode=0o700)
+            (folder / "config.toml").write_text(config, encoding="utf-8")
+            (folder / "smtp-password").write_text("not-a-real-password\n", encoding="utf-8")
+            (folder / "smtp-password").chmod(0o600)
         t0 = time.perf_counter()
         ids = populate(args.cases, args.titles)
         fill = time.perf_counter() - t0
@@ -209,7 +235,7 @@ def main() -> int:
     missed = []
     print(
         f"reminder CLI benchmark: median of {args.runs} runs, {args.cases} cases with {args.titles} titles"
-        f" (added in {fill:.0f} s),"
+        f" and config {args.config} (added in {fill:.0f} s),"
     )
     print(f"Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     if args.markdown:

@@ -59,18 +59,19 @@ def policy_for(settings: Settings, case: Case) -> Policy:
 def notifier_routes(settings: Settings) -> list[tuple[str, frozenset[str] | None]]:
     """(label, kinds it receives) for every enabled notifier, without building them.
 
-    Building would import SMTP and D-Bus code; planning needs only names and kinds.
+    Building would import SMTP and D-Bus code; planning needs only names and kinds. Settings
+    restored from the cache hold them as they were validated (settings_cache.py): validating
+    the tables again imports every configured notifier's module and pydantic, which took
+    ``add`` and ``edit`` from 70 to 170 ms for someone with an e-mail notifier.
     """
+    kept = settings.kept_notifier_routes()
+    if kept is not None:
+        return kept
     if not settings.notifiers:
-        return [("log", None)]
-    from .notifiers import parse_notifier_tables
+        return [("log", None)]  # as notifier_routes says, without importing the package
+    from .notifiers import notifier_routes as routes_of
 
-    specs = parse_notifier_tables(settings.notifiers, config_file=settings.source)
-    return [
-        (s.label, None if s.options.kinds is None else frozenset(s.options.kinds))
-        for s in specs
-        if s.options.enabled
-    ]
+    return routes_of(settings.notifiers, config_file=settings.source)
 
 
 def plan_case(

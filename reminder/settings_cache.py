@@ -18,8 +18,11 @@ What is kept:
 - no secret: the environment's values are in the key only as a hash; the notifier tables
   are not written (they are read back from the config file's text when a command asks
   for them, which is what validation would have given: they are checked by each
-  notifier, not by the settings), and settings that override a notifier from the
-  environment, or hold a ``SecretStr`` or a URL with a password, are not kept at all.
+  notifier, not by the settings), only what planning takes from them once validated, each
+  enabled notifier's label and the reminder kinds it receives (its *route*; ``add`` and
+  ``edit`` plan with it without importing the notifiers and pydantic); and settings that
+  override a notifier from the environment, or hold a ``SecretStr`` or a URL with a
+  password, are not kept at all.
 
 The restored objects answer what the code reads of a ``Settings`` (its sections' fields,
 ``closure_list()``, ``source``, a section's ``model_dump(mode="json")``, a closure's
@@ -45,11 +48,21 @@ if TYPE_CHECKING:
 __all__ = ["CACHE_FORMAT", "cached_settings", "settings_cache_file"]
 
 # Bumped when the file's layout changes (the schema's own changes are in the key already).
-CACHE_FORMAT = 1
+# 2: the notifier tables' routes are kept.
+CACHE_FORMAT = 2
 _PREFIX = "settings-"
 # The environment the defaults come from (paths.py), besides REMINDER_*.
 _DEFAULTS_ENV = ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME")
-_SCHEMA_FILES = ("config.py", "presets.py", "settings_cache.py", "settings_methods.py")
+# The schema's source: the settings' models, and what the notifier tables' validation reads
+# besides notifiers/ (the languages a notifier may send in, the reminder kinds it may take).
+_SCHEMA_FILES = (
+    "config.py",
+    "presets.py",
+    "settings_cache.py",
+    "settings_methods.py",
+    "i18n.py",
+    "models.py",
+)
 _NOTIFIERS_ENV = ENV_PREFIX + "NOTIFIERS__"
 
 
@@ -125,6 +138,16 @@ def _key(location: ConfigLocation, text: str | None) -> str | None:
         except OSError:
             return None
         add(name, st.st_size, st.st_mtime_ns)
+    # The notifier routes kept (_routes) are what each built-in notifier's options model made of its table.
+    try:
+        notifiers = sorted(
+            e.name for e in os.scandir(os.path.join(here, "notifiers")) if e.name.endswith(".py")
+        )
+        for name in notifiers:
+            st = os.stat(os.path.join(here, "notifiers", name))
+            add(name, st.st_size, st.st_mtime_ns)
+    except OSError:
+        return None
     add(location.path, location.source, text is not None, text or "")
     for name in sorted(os.environ):
         if name.startswith(ENV_PREFIX) or name in _DEFAULTS_ENV:
@@ -155,6 +178,7 @@ def _save(cache: str, settings: Settings, secret_env: frozenset[str]) -> None:
         "format": CACHE_FORMAT,
         "settings": fields,
         "has_notifiers": bool(settings.notifiers),
+        "routes": _routes(settings),
         "secret_env": sorted(secret_env | secret_env_names(settings.notifiers)),
     }
     folder, keep = os.path.split(cache)
@@ -166,6 +190,25 @@ def _save(cache: str, settings: Settings, secret_env: frozenset[str]) -> None:
                 os.unlink(os.path.join(folder, name))
     except OSError:
         pass  # an unwritable cache: the next command validates again
+
+
+def _routes(settings: Settings) -> list[list[Any]] | None:
+    """The notifier tables' routes (planning's labels and kinds: no option of a notifier, so
+    no secret), kept when every table names a built-in notifier and validates. None when one
+    does not validate (each command reports it, as before) or names a plugin (whose options
+    model is not in the key)."""
+    from .errors import ConfigError
+    from .notifiers import BUILTIN_NOTIFIERS, notifier_routes
+
+    tables = settings.notifiers
+    for label, table in tables.items():
+        if not isinstance(table, dict) or table.get("type", label) not in BUILTIN_NOTIFIERS:
+            return None
+    try:
+        routes = notifier_routes(tables, config_file=settings.source)
+    except ConfigError:
+        return None
+    return [[label, None if kinds is None else sorted(kinds)] for label, kinds in routes]
 
 
 def _encode(value: Any) -> Any:
@@ -284,6 +327,7 @@ class RestoredSettings(SettingsMethods, _Section):
         self._source = source
         self._text = text
         self._has_notifiers = bool(doc.get("has_notifiers"))
+        self._routes = doc.get("routes")
         self.secret_env: tuple[str, ...] = tuple(doc.get("secret_env", ()))
         self._notifiers: dict[str, dict[str, Any]] | None = None
 
@@ -301,6 +345,11 @@ class RestoredSettings(SettingsMethods, _Section):
                 tables = tomllib.loads(self._text).get("notifiers", {})
             self._notifiers = {str(k): dict(v) for k, v in tables.items()}
         return self._notifiers
+
+    def kept_notifier_routes(self) -> list[tuple[str, frozenset[str] | None]] | None:
+        if self._routes is None:
+            return None
+        return [(str(label), None if kinds is None else frozenset(kinds)) for label, kinds in self._routes]
 
     @property
     def presets(self) -> dict[str, Any]:

@@ -84,3 +84,8 @@ class SettingsMethods:
     def closure_list(self) -> tuple[Closure, ...]:
         """The ``[[closures]]`` as calendar closures, applied to every case's window."""
         return tuple(c.to_closure() for c in self.closures)
+
+    def kept_notifier_routes(self) -> list[tuple[str, frozenset[str] | None]] | None:
+        """The notifier tables' routes (``planning.notifier_routes``) as validated when these
+        settings were kept; None: validate the tables now (the validated form always does)."""
+        return None

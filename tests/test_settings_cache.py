@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,77 @@ def test_a_holidays_release_is_in_both_keys(tmp_env: TmpEnv, monkeypatch: pytest
     after = (settings_cache_file(location, None), holiday_cache.holiday_cache_file())
     assert None not in before and None not in after
     assert before[0] != after[0] and before[1] != after[1]
+
+
+NOTIFIER_TABLES = (
+    '[notifiers.email]\nhost = "smtp.example.org"\nusername = "me@example.org"\n'
+    'password_file = "smtp-password"\nsender = "me@example.org"\nrecipients = ["me@example.org"]\n'
+    '[notifiers.desktop]\nkinds = ["deadline", "escalation"]\n'
+    '[notifiers.hook]\ntype = "command"\nargv = ["/bin/true"]\nenabled = false\n'
+)
+
+
+def _planned(tmp_env: TmpEnv, case_id: str) -> set[tuple[str, str]]:
+    """The (notifier, kind) pairs of the case's planned reminders, read with sqlite3."""
+    import sqlite3
+
+    with sqlite3.connect(tmp_env.db_path) as conn:
+        rows = conn.execute(
+            "SELECT notifier, kind FROM deliveries WHERE case_id = ? AND status = 'planned'", (case_id,)
+        ).fetchall()
+    return {(str(n), str(k)) for n, k in rows}
+
+
+@pytest.mark.sqlite_only("reads the outbox with sqlite3")
+def test_notifier_routes_are_kept_and_planned_alike(tmp_env: TmpEnv) -> None:
+    """``add`` plans a reminder per notifier and kind: with notifier tables configured, it
+    validated them every time (pydantic and each notifier's module, 70 -> 170 ms). The
+    routes are kept with the settings; a restored ``add`` plans as the validated one did."""
+    from test_startup import imports
+
+    tmp_env.write_config(NOTIFIER_TABLES)
+    add = ("add", "--title", "SIM", "--org", "Batelco", "--submitted", "2026-03-01", "--json")
+    result = subprocess.run(
+        [sys.executable, "-m", "reminder", *add], capture_output=True, text=True, env=tmp_env.env, timeout=60
+    )
+    validated = _planned(tmp_env, json.loads(_ok(result))["id"])
+    loaded = imports(tmp_env, *add)
+    assert not {"pydantic", "reminder.notifiers.base", "reminder.notifiers.email"} & loaded
+    (restored_id,) = set(_ids(tmp_env)) - {json.loads(result.stdout)["id"]}
+    restored = _planned(tmp_env, restored_id)
+    assert restored == validated
+    assert {n for n, _ in validated} == {"email", "desktop"}  # the disabled one gets nothing
+    assert {k for n, k in validated if n == "desktop"} == {"deadline", "escalation"}
+    assert len({k for n, k in validated if n == "email"}) > 2
+
+
+def _ids(tmp_env: TmpEnv) -> list[str]:
+    import sqlite3
+
+    with sqlite3.connect(tmp_env.db_path) as conn:
+        return [str(r[0]) for r in conn.execute("SELECT id FROM cases")]
+
+
+def test_a_broken_notifier_table_is_reported_by_every_add(run_cli: RunCli, tmp_env: TmpEnv) -> None:
+    add = ("add", "--title", "SIM", "--org", "Batelco", "--submitted", "2026-03-01")
+    tmp_env.write_config(NOTIFIER_TABLES)
+    _ok(run_cli(*add))
+    path = tmp_env.write_config(NOTIFIER_TABLES.replace('kinds = ["deadline"', 'kinds = ["dedline"'))
+    for _ in range(2):
+        result = run_cli(*add)
+        assert result.returncode == 2, result.stderr
+        (line,) = result.stderr.splitlines()
+        assert line.startswith(f"Error: {path}: notifiers.desktop.kinds") and "'dedline'" in line
+
+
+def test_routes_are_kept_for_built_in_notifiers_only(tmp_env: TmpEnv) -> None:
+    """A plugin's options model is not in the cache's key: its table is validated each time."""
+    from reminder import settings_cache
+    from reminder.config import load_settings
+
+    tmp_env.write_config('[notifiers.desktop]\nkinds = ["deadline"]\n')
+    assert settings_cache._routes(load_settings()) == [["desktop", ["deadline"]]]
+    tmp_env.write_config('[notifiers.pager]\ntype = "pager"\n[notifiers.desktop]\n')
+    assert settings_cache._routes(load_settings()) is None
+    tmp_env.write_config("")
+    assert settings_cache._routes(load_settings()) == [["log", None]]

@@ -39,6 +39,9 @@ if TYPE_CHECKING:
     from .base import Clock, DeliveryResult, Notifier, NotifierContext, NotifierOptions
     from .messages import render_test_message
 
+# A notifier as planning sees it: its label and the reminder kinds it receives (None: all).
+Route = tuple[str, frozenset[str] | None]
+
 __all__ = [
     "BUILTIN_NOTIFIERS",
     "ENTRY_POINT_GROUP",
@@ -47,10 +50,12 @@ __all__ = [
     "NotifierContext",
     "NotifierOptions",
     "NotifierSpec",
+    "Route",
     "available_notifier_classes",
     "build_notifier",
     "build_notifiers",
     "notifier_class",
+    "notifier_routes",
     "parse_notifier_tables",
     "render_test_message",
 ]
@@ -188,6 +193,22 @@ def parse_notifier_tables(
             raise ConfigError(where + message) from None
         specs.append(NotifierSpec(label, cls, options))
     return specs
+
+
+def notifier_routes(
+    tables: Mapping[str, Mapping[str, Any]], *, config_file: Path | None = None
+) -> list[Route]:
+    """(label, kinds it receives) for every enabled notifier of these tables, validated but not
+    built (building would import SMTP and D-Bus code); with no table, the log notifier's.
+    Raises ConfigError as :func:`parse_notifier_tables` does."""
+    if not tables:
+        return [("log", None)]
+    specs = parse_notifier_tables(tables, config_file=config_file)
+    return [
+        (s.label, None if s.options.kinds is None else frozenset(s.options.kinds))
+        for s in specs
+        if s.options.enabled
+    ]
 
 
 def build_notifier(
