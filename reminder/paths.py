@@ -138,8 +138,11 @@ def read_toml(location: ConfigLocation) -> dict[str, Any]:
     block the read for ever), a device or a symlink loop is an error, with the reason.
     """
     text = read_config_text(location)
-    if text is None:
-        return {}
+    return {} if text is None else parse_config_text(text, location)
+
+
+def parse_config_text(text: str, location: ConfigLocation) -> dict[str, Any]:
+    """The TOML table of the config file's ``text``; ConfigError naming the file and the line."""
     import tomllib  # only when there is a file: keeps `reminder list` on defaults lean
 
     try:
@@ -282,7 +285,14 @@ def language_before_settings(config: Path | None = None) -> str:
         from .errors import ReminderError
 
         try:
-            defaults = read_toml(config_location(config)).get("defaults")
+            location = config_location(config)
+            text = read_config_text(location)
+            # No "language" in the text (nor an escape that could spell it in a quoted key): no
+            # such key, and no TOML to parse (tomllib's import and parse, ~2 ms of `--help`).
+            if text is None or not ("language" in text or "\\u" in text or "\\U" in text):
+                defaults = None
+            else:
+                defaults = parse_config_text(text, location).get("defaults")
         except ReminderError:
             defaults = None
         value = defaults.get("language") if isinstance(defaults, dict) else None

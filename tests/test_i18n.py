@@ -111,6 +111,31 @@ def test_language_before_settings_passes_over_a_bad_value(
     assert paths.language_before_settings(tmp_env.root / "missing.toml") == "en"
 
 
+def test_language_before_settings_parses_only_a_config_that_can_name_one(
+    tmp_env: TmpEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``reminder --help`` reads ``[defaults] language`` before the settings; a config that does
+    not say "language" anywhere is not parsed as TOML (tomllib's import and parse, ~2 ms)."""
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    parsed: list[str] = []
+    real = paths.parse_config_text
+
+    def spy(text: str, location: paths.ConfigLocation) -> dict[str, object]:
+        parsed.append(text)
+        return real(text, location)
+
+    monkeypatch.setattr(paths, "parse_config_text", spy)
+    tmp_env.write_config('[defaults]\ncountry = "BH"\n[notifiers.desktop]\n')
+    assert paths.language_before_settings() == "en" and parsed == []
+    tmp_env.write_config('[defaults]\ncountry = "BH"\nlanguage = "zh_CN"\n')
+    assert paths.language_before_settings() == "zh_CN" and len(parsed) == 1
+    # A quoted key may spell it with escapes: that text is parsed.
+    tmp_env.write_config('[defaults]\n"\\u006canguage" = "zh_CN"\n')
+    assert paths.language_before_settings() == "zh_CN" and len(parsed) == 2
+    tmp_env.write_config('defaults."\\U0000006Canguage" = "zh_CN"\n')
+    assert paths.language_before_settings() == "zh_CN" and len(parsed) == 3
+
+
 @pytest.mark.parametrize(
     ("text", "env", "message"),
     [
