@@ -342,7 +342,8 @@ def _list_json(config: str | None, status: str, due_before: date | None) -> int 
 
 def _render_doc(path: Path, case_id: str, today: Mapping[str, date]) -> bytes:
     """A row without a stored document (see store migration m005): render it the slow way."""
+    from .case_lines import case_doc
     from .store import Store
 
     with Store(path) as store:
-        return store.case_doc(case_id, today).encode()
+        return case_doc(store, case_id, today).encode()

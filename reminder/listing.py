@@ -4,7 +4,7 @@ Each case's JSON is stored beside it (``doc_head`` and ``doc_tail``, written by 
 store whenever the case changes) with only ``days_left`` missing, since that depends
 on the day the list is printed. Here one query splices in ``days_left`` and returns
 the documents in deadline order, so listing 10,000 cases builds no Python object per
-case. ``Store.list_cases_json`` and the start-up fast path (``entry.py``) share it.
+case. ``case_lines.stored_cases_json`` and the start-up fast path (``entry.py``) share it.
 
 This module imports nothing beyond the standard library's ``sqlite3`` and ``zoneinfo``
 — the fast path's whole budget is a few milliseconds of imports.

@@ -34,7 +34,7 @@ This module never imports click or pydantic and never prints.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -50,10 +50,11 @@ from .backends.sqlite import (
     Migration,
     SqliteBackend,
 )
+from .case_ids import ID_RETRIES, MIN_ID_PREFIX, new_case_id, normalize_case_id, not_found
 from .errors import InputError, NotFound, StoreError
-from .i18n import _, pgettext
+from .i18n import _
 from .lazylog import get_logger
-from .listing import case_docs, code_stamp, status_filter
+from .listing import code_stamp, status_filter
 
 if TYPE_CHECKING:
     from .backends.postgres_blobs import PgBlobs
@@ -62,87 +63,21 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
-    "CASE_ID_ALPHABET",
-    "CASE_ID_LENGTH",
     "FILE_MODE",
-    "LINE_STATE",
     "MIGRATIONS",
-    "MIN_ID_PREFIX",
     "WAL_AUTOCHECKPOINT",
-    "ListedLines",
     "Migration",
     "StatusFilter",
     "Store",
-    "new_case_id",
-    "normalize_case_id",
     "open_store",
 ]
 
 log = get_logger(__name__)
 
-# Case ids are 6 random characters from an alphabet without look-alikes (no 0/o, 1/l/i):
-# short enough to type from a phone screen, random so that two processes adding cases
-# at once never race for the same id (a counter would need the write lock first), and
-# 31**6 ≈ 887 million of them makes a collision rare enough to just retry.
-CASE_ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
-CASE_ID_LENGTH = 6
-_ID_RETRIES = 20
-# The shortest prefix that stands for an id: one or two characters match some case in most
-# stores, and `delete k --yes` acting on whichever that is would be a trap.
-MIN_ID_PREFIX = 3
-
 StatusFilter = Literal["open", "closed", "all"]
 
 
-def new_case_id() -> str:
-    # secrets.choice is this SystemRandom's choice; importing secrets would load hmac, hashlib
-    # and OpenSSL with it (~4 ms of `reminder add`).
-    from random import SystemRandom
-
-    choice = SystemRandom().choice
-    return "".join(choice(CASE_ID_ALPHABET) for _ in range(CASE_ID_LENGTH))
-
-
-def normalize_case_id(case_id: str) -> str:
-    """Ids are case-insensitive and forgiving of surrounding blanks."""
-    return case_id.strip().lower()
-
-
-def _not_found(case_id: str, close: Sequence[str] = ()) -> NotFound:
-    if close:
-        return NotFound(
-            _(
-                "no case with id %(id)s; did you mean %(guesses)s? "
-                "(see 'reminder list --status all' for the ids)",
-                id=repr(case_id),
-                guesses=pgettext("alternatives", " or ").join(close),
-            )
-        )
-    return NotFound(
-        _("no case with id %(id)s (see 'reminder list --status all' for the ids)", id=repr(case_id))
-    )
-
-
 # --- the store -----------------------------------------------------------------------------------
-
-
-# A case's state in ``reminder list``: what its dates and days left are made of.
-LINE_STATE = ("status", "timezone", "opens", "deadline", "tentative")
-
-
-class ListedLines:
-    """:meth:`Store.list_lines`: the rows, a chunk at a time, and the state columns they hold.
-
-    (A plain class: a NamedTuple's class costs a third of a millisecond to make, in every command.)"""
-
-    __slots__ = ("chunks", "shared", "state")
-
-    def __init__(
-        self, shared: dict[str, Any], state: tuple[str, ...], chunks: Iterator[list[tuple[Any, ...]]]
-    ) -> None:
-        self.shared = shared  # the state columns every listed case has the same value in
-        self.state = state  # the others, in LINE_STATE's order: each row's after its organisation
-        self.chunks = chunks  # rows of (id, title, organisation, *state)
 
 
 class Store:
@@ -408,7 +343,7 @@ class Store:
         from .case_rows import CASE_COLUMNS, case_values, doc, letter_values, window_values
 
         with self.atomic():
-            for _attempt in range(_ID_RETRIES):
+            for _attempt in range(ID_RETRIES):
                 stored = case if case.id else replace(case, id=new_case_id())
                 try:
                     with self.atomic():
@@ -472,7 +407,7 @@ class Store:
         import difflib  # here: only a mistyped id needs it
 
         ids = [row[0] for row in self.conn.execute("SELECT id FROM cases")]
-        raise _not_found(case_id, difflib.get_close_matches(case_id, ids, n=3))
+        raise not_found(case_id, difflib.get_close_matches(case_id, ids, n=3))
 
     def get_case(self, case_id: str) -> Case:
         """The case with this id (or unique prefix, see :meth:`resolve_id`), or NotFound."""
@@ -519,42 +454,6 @@ class Store:
             for r in self.conn.execute(item_sql + " ORDER BY case_id, position", params):
                 items.setdefault(r[0], []).append(item_from_row(r[1:]))
         return [(case_from_row(row, tuple(items.get(row[0], ()))), window_from_row(row)) for row in rows]
-
-    def list_lines(
-        self, status: StatusFilter = "open", due_before: date | None = None, *, chunk: int = 1000
-    ) -> ListedLines:
-        """What ``reminder list`` shows of each case, in the same order as :meth:`list_cases`:
-        its ``(id, title, organisation)`` and its state, as stored, a chunk of rows at a time.
-
-        No checklist to join and no JSON to parse: at 10,000 cases a whole Case per row
-        costs more than writing the table. Nor the state columns every listed case has the
-        same value in (its status under a status filter, the time zone when the store has
-        one): a value per row read from SQLite is what reading them costs.
-        """
-        shared: dict[str, Any] = {}
-        if status in ("open", "closed"):
-            shared["status"] = status
-        zones = self.conn.execute("SELECT DISTINCT timezone FROM cases LIMIT 2").fetchall()
-        if len(zones) == 1:
-            shared["timezone"] = zones[0][0]
-        state = tuple(c for c in LINE_STATE if c not in shared)
-        where, params = status_filter(status, due_before)
-        select = f"SELECT {', '.join(('id', 'title', 'organisation', *state))} FROM cases WHERE "
-        condition = where.removeprefix(" WHERE ")
-        # Two queries rather than ORDER BY deadline IS NULL: each then reads in index order, unsorted.
-        dated = " AND ".join(filter(None, [condition, "deadline IS NOT NULL"]))
-        queries = [f"{select}{dated} ORDER BY deadline, id"]
-        if due_before is None:  # undated cases sort last, and no deadline is "before" anything
-            undated = " AND ".join(filter(None, [condition, "deadline IS NULL"]))
-            queries.append(f"{select}{undated} ORDER BY id")
-
-        def chunks() -> Iterator[list[tuple[Any, ...]]]:
-            for sql in queries:
-                cursor = self.conn.execute(sql, params)
-                while rows := cursor.fetchmany(chunk):
-                    yield rows
-
-        return ListedLines(shared, state, chunks())
 
     def case_batch(
         self, status: StatusFilter = "open", *, after: str = "", limit: int = 1000
@@ -603,31 +502,6 @@ class Store:
                 out[row[0]] = (case_from_row(row, tuple(items.get(row[0], ()))), window_from_row(row))
         return out
 
-    def list_cases_json(
-        self, status: StatusFilter = "open", due_before: date | None = None, *, today: Mapping[str, date]
-    ) -> str:
-        """The JSON array ``reminder list --json`` prints: the stored docs with ``days_left`` filled in.
-
-        The same objects as ``export.case_to_dict`` (a test holds them equal), but no
-        Python object is made per case (see ``listing.py``). ``today`` maps each case
-        time zone to its current date (``listing.todays``).
-        """
-        rows = case_docs(self.conn, status, due_before, today)
-        return (
-            "[" + ",".join(doc if doc is not None else self.case_doc(cid, today) for cid, doc in rows) + "]"
-        )
-
-    def case_doc(self, case_id: str, today: Mapping[str, date]) -> str:
-        """One case's ``list --json`` object rendered now, for a row without a stored document."""
-        # A row written by code that did not render docs yet (see m005); rare, so slow is fine.
-        import json
-
-        from .export import case_to_dict
-
-        case = self.get_case(case_id)
-        data = case_to_dict(case, self.get_window(case_id), today=today.get(case.timezone))
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-
     def count_cases(self, status: StatusFilter = "all") -> int:
         where, params = status_filter(status, None)
         count: int = self.conn.execute(f"SELECT count(*) FROM cases{where}", params).fetchone()[0]
@@ -646,7 +520,7 @@ class Store:
         with self.atomic():
             cur = self.conn.execute(f"UPDATE cases SET {', '.join(sets)} WHERE id = ?", (*values, case.id))
             if cur.rowcount == 0:
-                raise _not_found(case.id)
+                raise not_found(case.id)
             self._refresh_doc(case.id)
         return case
 
@@ -657,7 +531,7 @@ class Store:
             with self.atomic():
                 cur = self.conn.execute("DELETE FROM cases WHERE id = ?", (case_id,))
                 if cur.rowcount == 0:
-                    raise _not_found(case_id)
+                    raise not_found(case_id)
         except StoreError as exc:
             if "append-only" in str(exc.__cause__ or ""):
                 raise InputError(
@@ -685,7 +559,7 @@ class Store:
         case_id = normalize_case_id(case_id)
         with self.atomic():
             if not self.lock_case(case_id):
-                raise _not_found(case_id)
+                raise not_found(case_id)
             last = self.conn.execute(
                 "SELECT coalesce(max(position), 0) FROM checklist_items WHERE case_id = ?", (case_id,)
             ).fetchone()[0]

@@ -23,9 +23,11 @@ from sample_cases import make_case
 
 import reminder.store as store_mod
 from reminder import case_rows
+from reminder.case_ids import CASE_ID_ALPHABET, CASE_ID_LENGTH
+from reminder.case_lines import listed_lines, stored_cases_json
 from reminder.errors import InputError, NotFound, StoreError
 from reminder.models import Case, ChecklistItem, Closure, ReviewWindow, TentativeDay
-from reminder.store import CASE_ID_ALPHABET, CASE_ID_LENGTH, MIGRATIONS, Store
+from reminder.store import MIGRATIONS, Store
 
 NOW = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
 
@@ -309,12 +311,14 @@ def test_list_json_equals_case_to_dict(store: Store) -> None:
     store.set_item_done(done.id, 1, done=True, at=NOW)
     today = {"Europe/Berlin": date(2026, 3, 2), "Asia/Bahrain": date(2026, 3, 1)}
 
-    got = json.loads(store.list_cases_json("open", today=today))
+    got = json.loads(stored_cases_json(store, "open", today=today))
     assert got == _expected_json(store, today)
     assert [c["window"]["days_left"] if c["window"] else None for c in got] == [13, 24, None, None]
     assert got[0]["title"] == tricky.title
-    assert json.loads(store.list_cases_json("closed", today=today)) == []
-    assert json.loads(store.list_cases_json("open", date(2026, 3, 16), today=today))[0]["id"] == got[0]["id"]
+    assert json.loads(stored_cases_json(store, "closed", today=today)) == []
+    assert (
+        json.loads(stored_cases_json(store, "open", date(2026, 3, 16), today=today))[0]["id"] == got[0]["id"]
+    )
 
 
 def test_stored_docs_follow_every_change(store: Store) -> None:
@@ -326,7 +330,7 @@ def test_stored_docs_follow_every_change(store: Store) -> None:
     store.set_item_done(case.id, 1, done=True, at=NOW)
     store.add_checklist_items(case.id, ["y"])
     store.touch(case.id, NOW + timedelta(hours=1))
-    assert json.loads(store.list_cases_json(today=today)) == _expected_json(store, today)
+    assert json.loads(stored_cases_json(store, today=today)) == _expected_json(store, today)
 
 
 def test_docs_are_rerendered_when_missing_or_stale(tmp_path: Path) -> None:
@@ -339,7 +343,7 @@ def test_docs_are_rerendered_when_missing_or_stale(tmp_path: Path) -> None:
         s.add_case(make_case(title="b"))
         s.conn.execute("UPDATE cases SET doc_head = NULL, doc_tail = NULL WHERE id = ?", (a.id,))
         # A missing doc (a row written before m004) is rendered on the fly.
-        assert json.loads(s.list_cases_json(today=today)) == _expected_json(s, today)
+        assert json.loads(stored_cases_json(s, today=today)) == _expected_json(s, today)
         # Other code (its stamp: the rendering files' sizes and times) that renders cases
         # differently: the old docs are redone on open. (With this code's stamp the documents
         # are trusted as they are, as list --json's fast path trusts them.)
@@ -347,7 +351,7 @@ def test_docs_are_rerendered_when_missing_or_stale(tmp_path: Path) -> None:
         s.conn.execute("UPDATE meta SET value = 'old shape' WHERE key = 'case_doc_shape'")
         s.conn.execute("UPDATE meta SET value = 'old code' WHERE key = 'case_doc_code'")
     with Store(path) as s:
-        assert json.loads(s.list_cases_json(today=today)) == _expected_json(s, today)
+        assert json.loads(stored_cases_json(s, today=today)) == _expected_json(s, today)
 
 
 def test_a_version_6_database_gains_the_letter_fields_and_its_docs_are_redone(tmp_path: Path) -> None:
@@ -379,11 +383,11 @@ def test_a_version_6_database_gains_the_letter_fields_and_its_docs_are_redone(tm
         assert s.get_case("abc234") == case and case.account is None
         assert listing.docs_current(s.conn)  # the fast path may serve them again
         today = {"Asia/Bahrain": date(2026, 3, 1)}
-        listed = json.loads(s.list_cases_json(today=today))
+        listed = json.loads(stored_cases_json(s, today=today))
         assert listed == _expected_json(s, today)
         assert {"account", "org_email", "letter_language"} <= set(listed[0])
         s.update_case(replace(case, account="3900 4242", org_email="c@b.example", letter_language="ar"))
-        assert json.loads(s.list_cases_json(today=today))[0]["account"] == "3900 4242"
+        assert json.loads(stored_cases_json(s, today=today))[0]["account"] == "3900 4242"
         assert s.get_case("abc234").letter_language == "ar"
 
 
@@ -421,7 +425,7 @@ def test_a_version_4_database_is_upgraded_with_its_cases(tmp_path: Path) -> None
         assert s.schema_version == len(MIGRATIONS)
         assert s.get_case("abc234") == case and s.get_window("abc234") == window
         today = {"Asia/Bahrain": date(2026, 3, 1)}
-        listed = json.loads(s.list_cases_json(today=today))
+        listed = json.loads(stored_cases_json(s, today=today))
         assert listed == _expected_json(s, today) and listed[0]["window"]["days_left"] == 24
 
 
@@ -473,7 +477,7 @@ def test_the_listing_reads_one_index_and_no_case_row(tmp_path: Path) -> None:
 
         s.conn = Spy()  # type: ignore[assignment]
         for status in ("open", "closed"):
-            assert sum(map(len, s.list_lines(status).chunks)) == (1 if status == "open" else 0)
+            assert sum(map(len, listed_lines(s, status).chunks)) == (1 if status == "open" else 0)
         s.conn = real
     plans = [" ".join(str(step[3]) for step in plan) for plan in seen]
     zones = "SCAN cases USING COVERING INDEX cases_by_timezone"
