@@ -372,9 +372,24 @@ def _restore(data: bytes, location: ConfigLocation, text: str | None) -> Restore
             isinstance(v, dict) and v.get("$dataclass") == "Preset" for v in presets["$dict"].values()
         ):
             return None
+        if not _routes_ok(doc.get("routes")):  # read by every command that plans
+            return None
     except (ValueError, KeyError, TypeError, AttributeError):
         return None  # a damaged or foreign file: validate again, and overwrite it
     return RestoredSettings(fields, location.path if location.exists else None, text, doc, presets)
+
+
+def _routes_ok(routes: Any) -> bool:
+    """Whether ``routes`` is what :func:`_routes` writes: None, or ``[label, kinds or None]`` pairs."""
+    if routes is None:
+        return True
+    return isinstance(routes, list) and all(
+        isinstance(r, list)
+        and len(r) == 2
+        and isinstance(r[0], str)
+        and (r[1] is None or (isinstance(r[1], list) and all(isinstance(k, str) for k in r[1])))
+        for r in routes
+    )
 
 
 def _decode(value: Any) -> Any:

@@ -197,6 +197,16 @@ def test_notifier_routes_are_kept_and_planned_alike(tmp_env: TmpEnv) -> None:
     assert {k for n, k in validated if n == "desktop"} == {"deadline", "escalation"}
     assert len({k for n, k in validated if n == "email"}) > 2
 
+    # A kept file whose routes are not what was written is not trusted: validated again.
+    (cache,) = _cache_files(tmp_env)
+    doc = json.loads(cache.read_text(encoding="utf-8"))
+    doc["routes"] = [["email", "deadline"]]
+    cache.write_text(json.dumps(doc), encoding="utf-8")
+    loaded = imports(tmp_env, *add)
+    assert "pydantic" in loaded  # validated, not restored
+    (third_id,) = set(_ids(tmp_env)) - {json.loads(result.stdout)["id"], restored_id}
+    assert _planned(tmp_env, third_id) == validated
+
 
 def _ids(tmp_env: TmpEnv) -> list[str]:
     import sqlite3
