@@ -1,13 +1,15 @@
 """How long a person waits for each everyday command, beside a bare interpreter, in English and Chinese.
 
-Run: ``.venv/bin/python benchmarks/cli.py [--runs N] [--cases N] [--titles en|zh] [--markdown]``.
+Run: ``.venv/bin/python benchmarks/cli.py [--runs N] [--cases N] [--titles en|zh] [--config C] [--markdown]``.
 
 Fills a store with 10,000 cases (through the library, as ``reminder add`` would), then runs
 every everyday command — ``add``, ``edit``, ``close``, ``list``, ``show``, ``status``,
 ``window``, ``check``, ``evidence add``, ``evidence list``, ``notifiers``, and ``--help`` and
 ``list --json`` — as whole processes, ``list`` a second time on a pseudo-terminal (as a person
-runs it: colours on, 120 columns), in turns with ``python -c pass`` so that a machine whose
-speed drifts slows them all alike. Each row gives the median wall time of N runs and
+runs it: colours on, 120 columns) and, for the terminal's own share of that row, ``cat`` of
+what it wrote to the same kind of pseudo-terminal (not reminder: kept out of the goal), in
+turns with ``python -c pass`` so that a machine whose speed drifts slows them all alike.
+Each row gives the median wall time of N runs and
 its ratio to the bare interpreter's median, once with ``LANG=C.UTF-8`` and once with
 ``LANG=zh_CN.UTF-8``. The goal (issue #20): every row within 4x the bare interpreter.
 Exit status 1 when a row misses it (a benchmark's verdict, not a test's).
@@ -103,6 +105,7 @@ def commands(ids: list[str], runs: int) -> dict[str, Argv]:
         "list": lambda run: ["list"],
         "list --json": lambda run: ["list", "--json"],
         "list (terminal)": lambda run: ["list"],  # run on a pseudo-terminal: what a person sees
+        "cat (terminal)": lambda run: [],  # not reminder: see REFERENCE
         "show": lambda run: ["show", ids[0]],
         "status": lambda run: ["status"],
         "window": lambda run: ["window", "--country", "BH", "--submitted", "2026-03-15"],
@@ -117,7 +120,10 @@ def commands(ids: list[str], runs: int) -> dict[str, Argv]:
 
 
 # Rows whose command writes to a pseudo-terminal, as in a person's terminal (colours on, its width).
-TERMINAL = frozenset({"list (terminal)"})
+TERMINAL = frozenset({"list (terminal)", "cat (terminal)"})
+# Rows that are not reminder, kept out of the goal: `cat` writing the bytes `list (terminal)` has
+# just written to the same kind of pseudo-terminal, which is the terminal's own share of that row.
+REFERENCE = frozenset({"cat (terminal)"})
 
 
 def _on_terminal(argv: Sequence[str], env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
@@ -155,7 +161,10 @@ def _on_terminal(argv: Sequence[str], env: dict[str, str]) -> subprocess.Complet
     return subprocess.CompletedProcess(argv, proc.returncode, bytes(out), proc.stderr)
 
 
-def run_all(cmds: dict[str, Argv], env: dict[str, str], runs: int, lang_no: int) -> dict[str, list[float]]:
+def run_all(
+    cmds: dict[str, Argv], env: dict[str, str], runs: int, lang_no: int, listed: Path
+) -> dict[str, list[float]]:
+    """Each command's times in this language; ``listed`` keeps what ``list (terminal)`` wrote."""
     py = sys.executable
     bare = [py, "-c", "pass"]
     times: dict[str, list[float]] = {"python -c pass": []}
@@ -167,6 +176,8 @@ def run_all(cmds: dict[str, Argv], env: dict[str, str], runs: int, lang_no: int)
         for name in ["python -c pass", *names]:
             own_run = lang_no * per_lang + run
             argv = bare if name == "python -c pass" else [py, "-m", "reminder", *cmds[name](own_run)]
+            if name in REFERENCE:
+                argv = ["cat", str(listed)]
             t0 = time.perf_counter()
             done = (
                 _on_terminal(argv, env)
@@ -177,6 +188,8 @@ def run_all(cmds: dict[str, Argv], env: dict[str, str], runs: int, lang_no: int)
             if done.returncode != 0:
                 err = done.stderr.decode(errors="replace").strip().splitlines()
                 raise SystemExit(f"{' '.join(argv[2:])} failed ({done.returncode}): {err[-1] if err else ''}")
+            if name == "list (terminal)":
+                listed.write_bytes(done.stdout)
             if run:
                 times[name].append(elapsed)
     return times
@@ -228,7 +241,7 @@ def main() -> int:
         cmds = commands(ids, args.runs)
         results = {}
         for lang_no, (lang, locale) in enumerate(LANGS.items()):
-            results[lang] = run_all(cmds, {**env, "LANG": locale}, args.runs, lang_no)
+            results[lang] = run_all(cmds, {**env, "LANG": locale}, args.runs, lang_no, root / "listed.txt")
 
     rows = list(results["en"])
     medians = {lang: {name: statistics.median(t) for name, t in res.items()} for lang, res in results.items()}
@@ -247,7 +260,7 @@ def main() -> int:
         for lang in LANGS:
             ms, bare = medians[lang][name], medians[lang]["python -c pass"]
             ratio = ms / bare
-            if name != "python -c pass" and ratio > GOAL:
+            if name != "python -c pass" and name not in REFERENCE and ratio > GOAL:
                 missed.append(f"{name} ({lang}) {ratio:.1f}x")
             cells.append((ms, ratio))
         label = f"`{name}`" if args.markdown else name
