@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterator, Sequence
 from itertools import accumulate
 
-__all__ = ["cell_ends", "cell_len", "chop", "line_breaks", "set_cell_size", "words"]
+__all__ = ["cell_ends", "cell_len", "chop", "joined", "line_breaks", "set_cell_size", "words"]
 
 # Each character's cells, as rich.cells counts them (filled as characters are met): a
 # Chinese list measures tens of thousands of titles and their words, and rich's own

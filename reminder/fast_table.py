@@ -9,7 +9,7 @@ padding ``(0, 1)``, header shown in the theme's bold) with ``show_edge=False`` a
 cells — that work reduces to a little arithmetic per column: :func:`column_widths` is
 rich's width algorithm over each column's widest text, and
 :func:`table_chunks` writes the header (with the SGR codes rich emits when colours are on)
-and every row, a few thousand at a time; a row with a cell that wraps or is cut (a long
+and every row, :data:`CHUNK_ROWS` at a time; a row with a cell that wraps or is cut (a long
 title on 80 columns: most lists have some) is laid out as rich wraps text
 (:func:`wrapped_rows`). Callers give the whole table to rich where :func:`table_chunks`
 answers None (a header that wraps), and a row to rich only where a column is squeezed
@@ -209,8 +209,8 @@ def table_chunks(
     *,
     styled: bool,
 ) -> Iterator[str] | None:
-    """:func:`table_text`'s text in pieces to write one after the other (a piece a thousand
-    rows); None when a header wraps. The layout is worked out before this returns."""
+    """:func:`table_text`'s text in pieces to write one after the other (a piece
+    :data:`CHUNK_ROWS` rows); None when a header wraps. The layout is worked out before this returns."""
     ncols = len(headers)
     nrows = len(columns[0]) if columns else 0
     head_lens = [cell_len(h) for h in headers]

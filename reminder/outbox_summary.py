@@ -37,19 +37,15 @@ def next_reminder(store: Store) -> NextReminder | None:
     """
     # The first row of each status in the (status, wake_ts) index's own order (whose last
     # column is the id): a probe each, where one query over both statuses sorts every planned row.
-    firsts = [
-        row
-        for status in ("planned", "sending")
-        if (
-            row := store.conn.execute(
-                "SELECT wake_ts, id FROM deliveries WHERE status = ? ORDER BY wake_ts, id LIMIT 1", (status,)
-            ).fetchone()
-        )
-        is not None
-    ]
+    firsts = []
+    for status in ("planned", "sending"):
+        sql = "SELECT wake_ts, id FROM deliveries WHERE status = ? ORDER BY wake_ts, id LIMIT 1"
+        row = store.conn.execute(sql, (status,)).fetchone()
+        if row is not None:
+            firsts.append((float(row[0]), int(row[1])))
     if not firsts:
         return None
-    first_id = min((float(wake_ts), int(id_)) for wake_ts, id_ in firsts)[1]
+    first_id = min(firsts)[1]
     row = store.conn.execute(
         "SELECT d.wake_ts, d.due, d.case_id, d.kind, d.notifier, d.status, c.title, c.timezone"
         " FROM deliveries d JOIN cases c ON c.id = d.case_id WHERE d.id = ?",

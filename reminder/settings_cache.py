@@ -140,12 +140,10 @@ def _key(location: ConfigLocation, text: str | None) -> str | None:
         add(name, st.st_size, st.st_mtime_ns)
     # The notifier routes kept (_routes) are what each built-in notifier's options model made of its table.
     try:
-        notifiers = sorted(
-            e.name for e in os.scandir(os.path.join(here, "notifiers")) if e.name.endswith(".py")
-        )
-        for name in notifiers:
-            st = os.stat(os.path.join(here, "notifiers", name))
-            add(name, st.st_size, st.st_mtime_ns)
+        for entry in sorted(os.scandir(os.path.join(here, "notifiers")), key=lambda e: e.name):
+            if entry.name.endswith(".py"):
+                st = entry.stat()
+                add(entry.name, st.st_size, st.st_mtime_ns)
     except OSError:
         return None
     add(location.path, location.source, text is not None, text or "")
