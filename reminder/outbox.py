@@ -24,8 +24,8 @@ are sent. Only the owner records the outcome: :func:`mark_sent`, :func:`record_f
 and whose row was since taken over) change nothing and are logged. A repeat is the same row,
 so it carries the same key, hence the same e-mail Message-ID. Every claim also renews the
 claiming daemon's other leases (a heartbeat per chunk). On SQLite one daemon runs per
-database (the pid lock), so :func:`lease_for` gives it a zero-length lease: a row left
-``sending`` is due at once, as it always was. The guarantees and how to size the lease are
+database (the pid lock), so :func:`lease_for` gives it a zero-length lease, recorded as none:
+a row left ``sending`` is due at once, as it always was, whatever the next daemon's clock reads. The guarantees and how to size the lease are
 in the README ("Several daemons on one database").
 
 A retry's time is fixed when the attempt fails, on the wall clock of that moment. If
@@ -407,7 +407,11 @@ def claim(
     owner = owner or process_owner()
     if not ids:
         return set()
-    stamp, now_ts, until = now.isoformat(), _ts(now), _ts(now + lease)
+    # A zero-length lease (SQLite: one daemon per file) is recorded as none: the claim time
+    # would hold the row from a next daemon whose wall clock reads earlier (stepped back),
+    # where the pid lock already says the claimer is dead.
+    stamp, now_ts = now.isoformat(), _ts(now)
+    until = _ts(now + lease) if lease > timedelta(0) else None
     with store.atomic():
         if shared(store):
             live = _claim_shared(store, ids, now_ts, owner)

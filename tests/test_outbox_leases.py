@@ -242,3 +242,19 @@ def test_a_daemon_held_up_past_its_lease_hands_over_no_more_of_its_claim(
         assert outbox.counts(store)["sending"] == 0
         assert len(outbox.due(store, later + jump[0])) == 3
         assert "ran out before they were sent" in caplog.text
+
+
+def test_a_row_left_sending_without_a_lease_is_due_whatever_the_next_clock_reads(db: Store) -> None:
+    """SQLite's zero-length lease (one daemon per file, the pid lock) is no lease at all: a
+    row a killed daemon left ``sending`` is the next daemon's at once, even when that one's
+    wall clock reads earlier (stepped back by NTP; every process under libfaketime's "@"
+    starts at the same instant). Recorded as the dead daemon's claim time, it waited for the
+    clock to catch up, and ``daemon --once`` left it unsent (test_daemon's kill -9 test, 1 run in ~25)."""
+    (first,) = due_rows(db, 1)
+    assert outbox.claim(db, [first], NOW, lease=timedelta(0), owner=A) == {first}
+    assert row(db, first)[:3] == ("sending", A, None)
+    # The next wake-up is the row's own time, not the dead daemon's claim.
+    assert outbox.next_due_at(db) == NOW - timedelta(days=1) + timedelta(minutes=1)
+    earlier = NOW - timedelta(seconds=1)
+    assert [d.id for d in outbox.due(db, earlier)] == [first]
+    assert outbox.claim(db, [first], earlier, lease=timedelta(0), owner=B) == {first}
