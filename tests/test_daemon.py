@@ -71,9 +71,14 @@ def add_cases(tmp_env: TmpEnv, n: int, submitted: date, **kw: Any) -> list[str]:
 
 
 def sink_lines(sink: Path) -> list[dict[str, Any]]:
+    """The log notifier's lines so far. Only whole lines: read while a daemon appends, the file
+    can end in part of a line (a line across a page boundary is copied a page at a time, and
+    the file grows after each), which the next read finds whole. A line the writer left
+    unfinished for good would run into the next one, and fail to parse here."""
     if not sink.exists():
         return []
-    return [json.loads(line) for line in sink.read_text().splitlines() if line.strip()]
+    *whole, _rest = sink.read_text().split("\n")
+    return [json.loads(line) for line in whole if line.strip()]
 
 
 def daemon_cmd(*args: str) -> list[str]:
@@ -143,11 +148,13 @@ def kill_until_delivered(
         if complete():
             break
         proc = start_daemon(env, *daemon_cmd())
-        # Wait for the first delivery of this run (so each kill lands mid-dispatch), then a bit more.
-        wait_for(lambda: received() > before or proc.poll() is not None, 20, poll)  # noqa: B023
-        time.sleep(rng.uniform(0, pause))
-        proc.kill()
-        proc.wait(timeout=10)
+        try:
+            # Wait for the first delivery of this run (so each kill lands mid-dispatch), then a bit more.
+            wait_for(lambda: received() > before or proc.poll() is not None, 20, poll)  # noqa: B023
+            time.sleep(rng.uniform(0, pause))
+        finally:  # whatever happened, no daemon outlives the test
+            proc.kill()
+            proc.wait(timeout=10)
         kills += 1
     done = subprocess.run(daemon_cmd("--once"), env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -170,6 +177,7 @@ def test_kill_9_at_random_moments_delivers_each_reminder_exactly_once(tmp_env: T
         pause=0.05,
     )
 
+    assert sink.read_text().endswith("\n"), "no line was left unfinished"
     lines = sink_lines(sink)
     per_case = Counter(line["case_id"] for line in lines)
     assert set(per_case) == set(ids), "every case's reminder was delivered"
