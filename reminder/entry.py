@@ -1,21 +1,24 @@
-"""The ``reminder`` command's entry point: its most-run invocations answered without click.
+"""The ``reminder`` command's entry point: the process's settings, and its two most-run
+invocations answered before the command line is even imported.
 
-Importing click takes longer (about 60 ms on a small machine) than everything else that
-the two invocations run most often need: ``reminder list --json``, which scripts and
-status bars poll, and ``reminder --help``, which a newcomer types first. Those two (and
-``--version``) are served here from the standard library and ``sqlite3``:
+``reminder list --json``, which scripts and status bars poll, and ``reminder --help``,
+which a newcomer types first, are served here from the standard library and ``sqlite3``
+(measured in the README: about half the time of the same invocation through the
+command line, which imports the command modules and the store):
 
-- ``reminder``, ``reminder --help`` / ``-h``: click's own help text, rendered by click once
-  and cached under ``$XDG_CACHE_HOME/reminder``, keyed by reminder's version, the ``cli``
-  package's size and newest modification time, the help width and the language (with its catalogue's
-  modification time) — a change to any of them re-renders it;
-- ``reminder --version``: click's ``version_option`` line;
+- ``reminder``, ``reminder --help`` / ``-h``: the command line's own help text, rendered
+  once and cached under ``$XDG_CACHE_HOME/reminder``, keyed by reminder's version, the
+  ``cli`` and ``cmdline`` packages' size and newest modification time, the help width and
+  the language (with its catalogue's modification time) — a change to any of them
+  re-renders it;
+- ``reminder --version``: the ``--version`` option's line;
 - ``reminder [--config PATH] list --json [--status S] [--due-before DATE]``: the stored
   case documents straight from SQLite (``listing.py``).
 
-Anything else — another option, a value click would reject, a config error, a database
-that does not exist yet or needs migrating — goes to ``cli.main`` untouched, so every
-error message and exit status stays click's. Tests hold both paths' output equal.
+Anything else — another option, a value the command line would reject, a config error, a
+database that does not exist yet or needs migrating — goes to ``cli.main`` untouched, so
+every error message and exit status is the command line's. Tests hold both paths' output
+equal.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ if TYPE_CHECKING:
     from datetime import date
     from pathlib import Path
 
-__all__ = ["GC_THRESHOLD", "help_cache_file", "help_width", "main", "run"]
+__all__ = ["GC_THRESHOLD", "help_cache_file", "main", "run"]
 
 
 # The cyclic garbage collector's first threshold for the process. A command's imports make tens
@@ -118,7 +121,7 @@ def main() -> None:
 
 
 def _serve(argv: Sequence[str]) -> int | None:
-    """Answer ``argv`` here and return the exit status, or None to hand it to click."""
+    """Answer ``argv`` here and return the exit status, or None to hand it to the command line."""
     if list(argv) in ([], ["--help"], ["-h"]):
         return _help()
     if list(argv) == ["--version"]:
@@ -127,31 +130,12 @@ def _serve(argv: Sequence[str]) -> int | None:
         sys.stdout.write(f"reminder, version {__version__}\n")
         return 0
     if any("\udc80" <= ch <= "\udcff" for arg in argv for ch in arg):
-        return None  # bytes that are not UTF-8: click's path refuses them, in one line
+        return None  # bytes that are not UTF-8: the command line refuses them, in one line
     request = _parse_list_json(argv)
     return None if request is None else _list_json(*request)
 
 
 # --- reminder --help ---------------------------------------------------------------------------------
-
-
-def help_width() -> int:
-    """The width click wraps help to: ``shutil.get_terminal_size`` capped at 80, less 2.
-
-    Computed as click.formatting.HelpFormatter does, without importing shutil (which
-    imports three compression modules).
-    """
-    try:
-        columns = int(os.environ.get("COLUMNS", ""))
-    except ValueError:
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-        except (AttributeError, ValueError, OSError):
-            columns = 0
-        columns = columns or 80
-    return max(min(columns, 80) - 2, 50)
 
 
 def help_cache_file(width: int, cli_dir: str | None = None, lang: str = "en") -> str | None:
@@ -163,17 +147,19 @@ def help_cache_file(width: int, cli_dir: str | None = None, lang: str = "en") ->
     if not os.path.isabs(base):
         home = os.environ.get("HOME", "")
         if not sys.platform.startswith("linux") or not os.path.isabs(home):
-            return None  # elsewhere, platformdirs would know; the help is then always click's
+            return None  # elsewhere, platformdirs would know; the help is then rendered each time
         base = os.path.join(home, ".cache")
-    # The help is read from every command module of the cli package: any of them changing
-    # (its size or its time) gives another name.
-    folder = cli_dir or os.path.join(os.path.dirname(__file__), "cli")
+    # The help is read from every command module of the cli package and laid out by the
+    # cmdline package: any of their modules changing (its size or its time) gives another name.
+    here = os.path.dirname(__file__)
     size = mtime = 0
     try:
-        for name in os.listdir(folder):
-            if name.endswith(".py"):
-                st = os.stat(os.path.join(folder, name))
-                size, mtime = size + st.st_size, max(mtime, st.st_mtime_ns)
+        for folder in (cli_dir or os.path.join(here, "cli"), os.path.join(here, "cmdline")):
+            for name in os.listdir(folder):
+                if name.endswith(".py"):
+                    st = os.stat(os.path.join(folder, name))
+                    # Summed, not the newest: a file set back in time changes the name too.
+                    size, mtime = size + st.st_size, mtime + st.st_mtime_ns
     except OSError:
         return None
     if not mtime:
@@ -199,6 +185,7 @@ def _cache_language(name: str) -> str:
 
 def _help() -> int:
     from .paths import language_before_settings
+    from .terminal import help_width
 
     width = help_width()
     # The settings are not loaded here: [defaults] language is read from the config as plain TOML.
@@ -220,15 +207,15 @@ def _help() -> int:
 
 
 def render_help(width: int, lang: str = "en") -> str:
-    """``reminder --help`` as click prints it at this width, in ``lang``."""
-    import click
-
+    """``reminder --help`` at this width, in ``lang``."""
     from .cli import cli
+    from .cmdline import Context
     from .i18n import set_language
 
     set_language(lang)
-    with click.Context(cli, info_name="reminder", terminal_width=width, **cli.context_settings) as ctx:
-        return cli.get_help(ctx) + "\n"
+    ctx = Context(cli, info_name="reminder", terminal_width=width, **cli.context_settings)
+    text: str = cli.get_help(ctx)
+    return text + "\n"
 
 
 def _save(cache: str, text: str) -> None:
@@ -253,7 +240,8 @@ def _save(cache: str, text: str) -> None:
 
 
 def _parse_list_json(argv: Sequence[str]) -> tuple[str | None, str, date | None] | None:
-    """``(config, status, due_before)`` for exactly the ``list --json`` forms click accepts, else None."""
+    """``(config, status, due_before)`` for exactly the ``list --json`` forms the command line
+    accepts, else None."""
     from datetime import date
 
     if "list" not in argv:
@@ -278,7 +266,7 @@ def _parse_list_json(argv: Sequence[str]) -> tuple[str | None, str, date | None]
 def _options(args: Sequence[str], flags: tuple[str, ...], valued: tuple[str, ...]) -> dict[str, str] | None:
     """``{option: value}`` (flags map to "") when ``args`` hold only these options, else None.
 
-    ``--name value`` and ``--name=value`` both count, and the last one wins — as in click.
+    ``--name value`` and ``--name=value`` both count, and the last one wins — as on the command line.
     """
     found: dict[str, str] = {}
     i = 0
@@ -306,7 +294,7 @@ def _list_json(config: str | None, status: str, due_before: date | None) -> int 
     from .terminal import writes_utf8
 
     if not writes_utf8(sys.stdout):
-        return None  # the stored documents are UTF-8; click's path re-encodes for other locales
+        return None  # the stored documents are UTF-8; the command line re-encodes for other locales
     try:
         from pathlib import Path
 

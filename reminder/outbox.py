@@ -25,8 +25,8 @@ and whose row was since taken over) change nothing and are logged. A repeat is t
 so it carries the same key, hence the same e-mail Message-ID. Every claim also renews the
 claiming daemon's other leases (a heartbeat per chunk). On SQLite one daemon runs per
 database (the pid lock), so :func:`lease_for` gives it a zero-length lease, recorded as none:
-a row left ``sending`` is due at once, as it always was, whatever the next daemon's clock reads. The guarantees and how to size the lease are
-in the README ("Several daemons on one database").
+a row left ``sending`` is due at once, as it always was, whatever the next daemon's clock
+reads. The guarantees and how to size the lease are in the README ("Several daemons on one database").
 
 A retry's time is fixed when the attempt fails, on the wall clock of that moment. If
 that clock was ahead (months, before NTP set it right), the retry would wait as long.

@@ -34,3 +34,22 @@ def writes_utf8(stream: object) -> bool:
     locale or PYTHONIOENCODING says otherwise)."""
     encoding = getattr(stream, "encoding", None) or ""
     return str(encoding).lower().replace("-", "").replace("_", "") == "utf8"
+
+
+def help_width() -> int:
+    """The width ``--help`` is wrapped to: the terminal's columns (``$COLUMNS`` first, as
+    ``shutil.get_terminal_size`` reads them, without importing shutil), at most 80, less 2."""
+    import os
+    import sys
+
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+        columns = columns or 80
+    return max(min(columns, 80) - 2, 50)

@@ -198,6 +198,34 @@ def run_cli(tmp_env: TmpEnv) -> RunCli:
     return run
 
 
+@pytest.fixture
+def invoke(tmp_env: TmpEnv, monkeypatch: pytest.MonkeyPatch) -> RunCli:
+    """``invoke("list", "--json")``: the command line run in this process (the same parsing,
+    output and exit status as ``run_cli``, without a process's start), for setting cases up."""
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from reminder.cli import cli
+
+    monkeypatch.chdir(tmp_env.root)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        out, err = (io.TextIOWrapper(io.BytesIO(), encoding="utf-8") for _ in range(2))
+        code: int = 0
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                cli.main(list(args), prog_name="reminder")
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+        texts = []
+        for stream in (out, err):
+            stream.flush()
+            texts.append(stream.buffer.getvalue().decode("utf-8"))  # type: ignore[attr-defined]
+        return subprocess.CompletedProcess(list(args), code, texts[0], texts[1])
+
+    return run
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PgCluster]:
     """A throw-away PostgreSQL server for the session (tests/pg_cluster.py), started by the first test

@@ -28,9 +28,9 @@ NAMED = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
 POSITIONAL = re.compile(r"%[-#0+]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
 # str.format's {name}: the other style, not used here (one style, so a message is filled one way).
 BRACES = re.compile(r"\{\w*\}")
-# click's own messages (reminder/cli_help.py), in click's words: click fills them with str.format.
-CLICK = "click"
-CLICK_FIELDS = re.compile(r"\{(\w*)(?:![rsa])?\}")
+# The command line's own messages (reminder/cmdline, listed in cli_help.py), filled with str.format.
+CLI = "cli"
+CLI_FIELDS = re.compile(r"\{(\w*)(?:![rsa])?\}")
 
 Msgid = str | tuple[str, str]
 Key = tuple[Msgid, str | None]  # (msgid or (singular, plural), context)
@@ -68,8 +68,8 @@ def style_problems(messages: Iterable[Key]) -> list[str]:
     """Messages that do not use named %(name)s placeholders only."""
     out = []
     for msgid, context in messages:
-        if context == CLICK:
-            continue  # click's style, not ours; their fields are checked by translation_problems
+        if context == CLI:
+            continue  # str.format's style; their fields are checked by translation_problems
         for text in msgid if isinstance(msgid, tuple) else (msgid,):
             rest = NAMED.sub("", text).replace("%%", "")
             if POSITIONAL.search(rest):
@@ -104,15 +104,15 @@ def translation_problems(messages: Iterable[Key], catalogue: Catalog) -> list[st
             if not form:
                 out.append(f"{singular!r}: not translated")
                 continue
-            if context == CLICK:
-                # click passes every field of a message (singular and plural) to str.format.
+            if context == CLI:
+                # Every field of a message (singular and plural) is passed to str.format.
                 fields = set().union(
-                    *(CLICK_FIELDS.findall(t) for t in (msgid if isinstance(msgid, tuple) else (msgid,)))
+                    *(CLI_FIELDS.findall(t) for t in (msgid if isinstance(msgid, tuple) else (msgid,)))
                 )
-                unknown = set(CLICK_FIELDS.findall(form)) - fields
+                unknown = set(CLI_FIELDS.findall(form)) - fields
                 if unknown:
                     out.append(
-                        f"{singular!r}: fields {sorted(unknown)} are not click's, {sorted(fields)} are"
+                        f"{singular!r}: fields {sorted(unknown)} are not the message's, {sorted(fields)} are"
                     )
             got = _placeholders(form)
             if got != expected:
@@ -233,11 +233,11 @@ def test_style_and_staleness_problems_are_found() -> None:
     ]
 
 
-def test_click_messages_keep_clicks_fields() -> None:
-    # click's messages are in click's style ({name}); a translation may only use click's fields.
-    key: Key = ("Missing {param_type}", "click")
+def test_command_line_messages_keep_their_fields() -> None:
+    # The command line's messages are in str.format's style ({name}); a translation may only use their fields.
+    key: Key = ("No such option {name!r}.", "cli")
     assert style_problems([key]) == []
-    good = _catalogue([(key[0], "缺少{param_type}", "click")])
+    good = _catalogue([(key[0], "没有选项 {name!r}。", "cli")])
     assert translation_problems([key], good) == []
-    bad = _catalogue([(key[0], "缺少{kind}", "click")])
-    assert "not click's" in translation_problems([key], bad)[0]
+    bad = _catalogue([(key[0], "没有选项 {option}。", "cli")])
+    assert "not the message's" in translation_problems([key], bad)[0]

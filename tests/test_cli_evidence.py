@@ -1,6 +1,6 @@
 """The evidence and export commands as a user runs them: real files and database.
 
-Setup steps run the CLI in-process (``invoke``, click's runner: same parsing, same
+Setup steps run the CLI in-process (``invoke`` in conftest: same parsing, same
 exit codes, a tenth of the time); the checks the issue names — verify after
 tampering, the exported calendar and dossier — run it as a real subprocess
 (``run_cli``), the way a user does.
@@ -21,21 +21,6 @@ from conftest import RunCli, TmpEnv
 from icalendar import Calendar
 
 from reminder.dossier import SECTION_IDS
-
-
-@pytest.fixture
-def invoke(tmp_env: TmpEnv, monkeypatch: pytest.MonkeyPatch) -> RunCli:
-    from click.testing import CliRunner
-
-    from reminder.cli import cli
-
-    monkeypatch.chdir(tmp_env.root)
-
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        r = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-        return subprocess.CompletedProcess(list(args), r.exit_code, r.stdout, r.stderr)
-
-    return run
 
 
 def add_case(run_cli: RunCli, submitted: str = "2026-03-01", *extra: str) -> str:

@@ -1,7 +1,7 @@
 """`reminder letter` as a user runs it: real processes, a real database, and a real SMTP server
 (aiosmtpd on 127.0.0.1) for --send.
 
-Setting a case up runs the CLI in-process (click's runner, the same parsing and exit codes);
+Setting a case up runs the CLI in-process (``invoke``, the same parsing and exit codes);
 every letter is written by ``python -m reminder`` in a subprocess.
 """
 
@@ -25,21 +25,6 @@ from conftest import RunCli, TmpEnv
 from test_notifier_email import Recorder, free_port
 
 ME = '[me]\nname = "李雷"\nemail = "li.lei@example.com"\nphone = "+973 3600 0000"\n'
-
-
-@pytest.fixture
-def invoke(tmp_env: TmpEnv, monkeypatch: pytest.MonkeyPatch) -> RunCli:
-    from click.testing import CliRunner
-
-    from reminder.cli import cli
-
-    monkeypatch.chdir(tmp_env.root)
-
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        r = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-        return subprocess.CompletedProcess(list(args), r.exit_code, r.stdout, r.stderr)
-
-    return run
 
 
 def ok(r: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:

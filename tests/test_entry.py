@@ -1,9 +1,10 @@
-"""The start-up fast paths (``reminder/entry.py``): the same output as click, without click.
+"""The start-up fast paths (``reminder/entry.py``): the same output as the command line,
+without importing it.
 
 Each test runs the real command twice — through ``python -m reminder`` (the entry point
 users get) and through ``reminder.cli.main`` alone — and holds the two equal. Whether
-the fast path really served a run is read from ``python -X importtime``: click must not
-have been imported.
+the fast path really served a run is read from ``python -X importtime``: ``reminder.cli``
+must not have been imported.
 """
 
 from __future__ import annotations
@@ -23,19 +24,19 @@ from reminder import api, entry, listing
 from reminder.config import load_settings
 from reminder.store import MIGRATIONS, Store
 
-CLICK_ONLY = "import sys; from reminder.cli import main; sys.argv[0] = 'reminder'; main()"
+CLI_ONLY = "import sys; from reminder.cli import main; sys.argv[0] = 'reminder'; main()"
 
 
 def run(
     tmp_env: TmpEnv,
     *args: str,
-    click_only: bool = False,
+    cli_only: bool = False,
     env: dict[str, str] | None = None,
     drop: tuple[str, ...] = (),
 ) -> subprocess.CompletedProcess[str]:
     cmd = (
-        [sys.executable, "-c", CLICK_ONLY]
-        if click_only
+        [sys.executable, "-c", CLI_ONLY]
+        if cli_only
         else [sys.executable, "-X", "importtime", "-m", "reminder"]
     )
     full = {k: v for k, v in {**tmp_env.env, **(env or {})}.items() if k not in drop}
@@ -44,9 +45,9 @@ def run(
     )
 
 
-def imported_click(result: subprocess.CompletedProcess[str]) -> bool:
-    """From ``-X importtime``'s lines on stderr: was click imported at all?"""
-    return any(line.rsplit("|", 1)[-1].strip() == "click" for line in result.stderr.splitlines())
+def imported_cli(result: subprocess.CompletedProcess[str]) -> bool:
+    """From ``-X importtime``'s lines on stderr: was the command line imported at all?"""
+    return any(line.rsplit("|", 1)[-1].strip() == "reminder.cli" for line in result.stderr.splitlines())
 
 
 def errors(result: subprocess.CompletedProcess[str]) -> str:
@@ -89,16 +90,16 @@ def cases(tmp_env: TmpEnv) -> list[str]:
         ["--status=closed"],
         ["--due-before", "2026-03-20"],
         ["--due-before=2026-03-20", "--status", "all"],
-        ["--status", "open", "--status", "all"],  # click keeps the last
+        ["--status", "open", "--status", "all"],  # the last one wins
     ],
 )
-def test_list_json_prints_what_click_prints_without_importing_click(
+def test_list_json_prints_what_the_command_line_prints_without_importing_it(
     tmp_env: TmpEnv, cases: list[str], args: list[str]
 ) -> None:
     fast = run(tmp_env, "list", "--json", *args)
-    slow = run(tmp_env, "list", *args, "--json", click_only=True)
+    slow = run(tmp_env, "list", *args, "--json", cli_only=True)
     assert fast.returncode == slow.returncode == 0, errors(fast) + slow.stderr
-    assert not imported_click(fast)
+    assert not imported_cli(fast)
     assert fast.stdout == slow.stdout
     assert isinstance(json.loads(fast.stdout), list)
 
@@ -109,8 +110,8 @@ def test_list_json_through_an_explicit_config_file(tmp_env: TmpEnv, cases: list[
     config = tmp_env.root / "other.toml"
     config.write_text(f'[store]\npath = "{moved}"\n', encoding="utf-8")
     fast = run(tmp_env, "--config", str(config), "list", "--json", "--status", "all")
-    slow = run(tmp_env, f"--config={config}", "list", "--json", "--status", "all", click_only=True)
-    assert not imported_click(fast) and fast.returncode == 0
+    slow = run(tmp_env, f"--config={config}", "list", "--json", "--status", "all", cli_only=True)
+    assert not imported_cli(fast) and fast.returncode == 0
     assert fast.stdout == slow.stdout and len(json.loads(fast.stdout)) == len(cases)
 
 
@@ -125,41 +126,43 @@ def test_list_json_through_an_explicit_config_file(tmp_env: TmpEnv, cases: list[
         ["--config"],
     ],
 )
-def test_anything_else_gets_clicks_own_error(tmp_env: TmpEnv, cases: list[str], args: list[str]) -> None:
+def test_anything_else_gets_the_command_lines_own_error(
+    tmp_env: TmpEnv, cases: list[str], args: list[str]
+) -> None:
     fast = run(tmp_env, *args)
-    slow = run(tmp_env, *args, click_only=True)
+    slow = run(tmp_env, *args, cli_only=True)
     assert fast.returncode == slow.returncode == 2
     assert errors(fast) == slow.stderr.strip() and slow.stderr.strip()
-    assert imported_click(fast)
+    assert imported_cli(fast)
 
 
-def test_first_use_goes_to_click_which_creates_the_database(tmp_env: TmpEnv) -> None:
+def test_first_use_goes_to_the_command_line_which_creates_the_database(tmp_env: TmpEnv) -> None:
     first = run(tmp_env, "list", "--json")
-    assert first.returncode == 0 and first.stdout == "[]\n" and imported_click(first)
+    assert first.returncode == 0 and first.stdout == "[]\n" and imported_cli(first)
     assert tmp_env.db_path.is_file()
     again = run(tmp_env, "list", "--json")
-    assert again.stdout == "[]\n" and not imported_click(again)
+    assert again.stdout == "[]\n" and not imported_cli(again)
 
 
 def test_documents_from_other_code_go_through_the_store_and_are_restamped(
     tmp_env: TmpEnv, cases: list[str]
 ) -> None:
     with Store(tmp_env.db_path) as store:
-        expected = run(tmp_env, "list", "--json", "--status", "all", click_only=True).stdout
+        expected = run(tmp_env, "list", "--json", "--status", "all", cli_only=True).stdout
         store.conn.execute("UPDATE meta SET value = 'another build' WHERE key = 'case_doc_code'")
     stale = run(tmp_env, "list", "--json", "--status", "all")
-    assert imported_click(stale) and stale.stdout == expected
+    assert imported_cli(stale) and stale.stdout == expected
     # Opening the store re-stamped them, so the next listing is fast again.
     fresh = run(tmp_env, "list", "--json", "--status", "all")
-    assert not imported_click(fresh) and fresh.stdout == expected
+    assert not imported_cli(fresh) and fresh.stdout == expected
 
 
 def test_a_row_without_its_document_is_rendered(tmp_env: TmpEnv, cases: list[str]) -> None:
     with sqlite3.connect(tmp_env.db_path) as conn:
         conn.execute("UPDATE cases SET doc_head = NULL, doc_tail = NULL WHERE id = ?", (cases[3],))
     fast = run(tmp_env, "list", "--json", "--status", "all")
-    slow = run(tmp_env, "list", "--json", "--status", "all", click_only=True)
-    assert not imported_click(fast) and fast.stdout == slow.stdout
+    slow = run(tmp_env, "list", "--json", "--status", "all", cli_only=True)
+    assert not imported_cli(fast) and fast.stdout == slow.stdout
     assert cases[3] in {c["id"] for c in json.loads(fast.stdout)}
 
 
@@ -186,15 +189,17 @@ def test_a_closed_pipe_ends_quietly(tmp_env: TmpEnv) -> None:
 
 
 @pytest.mark.parametrize("columns", ["40", "100", None])
-def test_help_is_clicks_text_rendered_once_then_cached(tmp_env: TmpEnv, columns: str | None) -> None:
+def test_help_is_the_command_lines_text_rendered_once_then_cached(
+    tmp_env: TmpEnv, columns: str | None
+) -> None:
     env, drop = ({"COLUMNS": columns}, ()) if columns else ({}, ("COLUMNS",))
-    expected = run(tmp_env, "--help", click_only=True, env=env, drop=drop)
+    expected = run(tmp_env, "--help", cli_only=True, env=env, drop=drop)
     first = run(tmp_env, "--help", env=env, drop=drop)
     cached = list((tmp_env.root / "xdg-cache" / "reminder").glob("help-*.txt"))
     second = run(tmp_env, "-h", env=env, drop=drop)
     assert expected.returncode == first.returncode == second.returncode == 0
     assert first.stdout == second.stdout == expected.stdout and "Usage: reminder" in expected.stdout
-    assert imported_click(first) and not imported_click(second)
+    assert imported_cli(first) and not imported_cli(second)
     assert len(cached) == 1 and cached[0].read_text(encoding="utf-8") == expected.stdout
 
 
@@ -232,19 +237,22 @@ def test_the_help_cache_key_follows_the_cli_modules_and_width(
     assert entry.help_cache_file(78, str(package)) is None
 
 
-def test_help_width_is_clicks(monkeypatch: pytest.MonkeyPatch) -> None:
-    import click
+def test_help_width_follows_the_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The terminal's columns as shutil reads them ($COLUMNS first), at most 80, less 2, at least 50.
+    import shutil
+
+    from reminder.terminal import help_width
 
     for columns in ("30", "60", "79", "80", "81", "200"):
         monkeypatch.setenv("COLUMNS", columns)
-        assert entry.help_width() == click.formatting.HelpFormatter().width
+        assert help_width() == max(min(shutil.get_terminal_size().columns, 80) - 2, 50)
 
 
-def test_version_is_clicks(tmp_env: TmpEnv) -> None:
+def test_version_is_the_command_lines(tmp_env: TmpEnv) -> None:
     fast = run(tmp_env, "--version")
-    slow = run(tmp_env, "--version", click_only=True)
+    slow = run(tmp_env, "--version", cli_only=True)
     assert fast.stdout == slow.stdout and fast.stdout.startswith("reminder, version ")
-    assert not imported_click(fast)
+    assert not imported_cli(fast)
 
 
 def test_the_fast_path_knows_the_stores_schema() -> None:
@@ -260,11 +268,11 @@ def test_the_fast_path_knows_the_stores_schema() -> None:
             ["--config=c.toml", "list", "--json", "--due-before", "2026-04-01"],
             ("c.toml", "open", date(2026, 4, 1)),
         ),
-        (["list"], None),  # a table for people: through click
+        (["list"], None),  # a table for people: through the command line
         (["list", "--json", "-h"], None),
         (["list", "--json=yes"], None),
         (["list", "--json", "--status", "Open"], None),
-        (["--config", "list", "list", "--json"], None),  # odd, but click's to judge
+        (["--config", "list", "list", "--json"], None),  # odd, but the command line's to judge
         (["--config=", "list", "--json"], None),
         (["show", "list", "--json"], None),
         (["list", "--json", "--", "--status"], None),
@@ -277,7 +285,7 @@ def test_only_the_exact_list_json_forms_are_taken(argv: list[str], parsed: objec
 @pytest.mark.parametrize("argv", [[], ["evidence"]])
 def test_a_command_alone_prints_its_help_not_an_error(tmp_env: TmpEnv, argv: list[str]) -> None:
     shown = run(tmp_env, *argv)
-    slow = run(tmp_env, *argv, click_only=True)
+    slow = run(tmp_env, *argv, cli_only=True)
     assert shown.returncode == slow.returncode == 0
     assert shown.stdout == slow.stdout and shown.stdout.startswith(f"Usage: {' '.join(['reminder', *argv])} ")
     assert "Error" not in errors(shown) + slow.stderr

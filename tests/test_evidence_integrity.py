@@ -27,21 +27,6 @@ HANG_GUARD_S = 20  # the unfixed code blocked forever on a FIFO or /dev/zero
 
 
 @pytest.fixture
-def invoke(tmp_env: TmpEnv, monkeypatch: pytest.MonkeyPatch) -> RunCli:
-    from click.testing import CliRunner
-
-    from reminder.cli import cli
-
-    monkeypatch.chdir(tmp_env.root)
-
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        r = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-        return subprocess.CompletedProcess(list(args), r.exit_code, r.stdout, r.stderr)
-
-    return run
-
-
-@pytest.fixture
 def state_dir(tmp_env: TmpEnv) -> Path:
     return tmp_env.root / "xdg-state" / "reminder"
 

@@ -124,7 +124,7 @@ def test_holiday_names_in_chinese_are_computed_once(tmp_env: TmpEnv) -> None:
 # logging (and traceback, string, textwrap) only when a warning is logged (lazylog.py);
 # OpenSSL's hashlib, loaded by hashlib and secrets, only to hash an attachment or an evidence
 # entry; zlib, tempfile and shutil, importlib.resources (zipfile), difflib, signal;
-# click's _termui_impl (shlex, tty, termios) for a translation none of its messages needs; the
+# shlex and termios; the
 # letters' and the presets' classes, the notifiers' Message, the evidence log's file handling.
 NOT_EVERYDAY = {
     "logging",
@@ -137,7 +137,6 @@ NOT_EVERYDAY = {
     "importlib.resources",
     "difflib",
     "signal",
-    "click._termui_impl",
     "shlex",
     "termios",
     "reminder.letters",
@@ -172,7 +171,7 @@ def test_everyday_commands_leave_out_what_they_do_not_use(tmp_env: TmpEnv) -> No
             WINDOW_EXPLAINED,
         ):
             loaded = imports(tmp_env, *args, lang=lang)
-            assert "reminder.cli" in loaded, args  # the whole command ran, through click
+            assert "reminder.cli" in loaded, args  # the whole command ran, through the command line
             # An evidence entry's HMAC (evidence_key.py) needs hmac, and hmac OpenSSL's hashlib;
             # only adding an entry handles attachment files (reading the log does not).
             adding = args[:2] == ["evidence", "add"]

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import click
-
+from .. import __version__, cmdline
 from ..terminal import writes_utf8
 from .common import PROGRAM
 from .group import ReminderGroup
@@ -51,18 +50,18 @@ COMMANDS = {
 }
 
 
-@click.group(
+@cmdline.group(
     cls=ReminderGroup, lazy_commands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]}
 )
-@click.option(
+@cmdline.option(
     "--config",
     "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=cmdline.Path(dir_okay=False),
     help="Config file to read (default: $REMINDER_CONFIG, then the user config directory).",
 )
-@click.version_option(package_name="reminder")
-@click.pass_context
-def cli(ctx: click.Context, config_path: Path | None) -> None:
+@cmdline.version_option(__version__)
+@cmdline.pass_context
+def cli(ctx: cmdline.Context, config_path: Path | None) -> None:
     """Track submissions to organisations and remind you when their review is due.
 
     Record a case once (what you filed, with whom, when); reminder works out the

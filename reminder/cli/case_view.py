@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
 
-import click
-
+from .. import cmdline
 from ..cli_labels import (
     case_kind,
     case_status,
@@ -18,16 +16,18 @@ from ..cli_labels import (
 from ..i18n import _, format_date, ngettext
 from ..shipped import localised
 from ..terminal import escape_controls as _t
-
-if TYPE_CHECKING:
-    from ..api import CaseView
-    from ..store import Store
-
 from .common import (
     echo_json,
     pad,
     settings_from,
 )
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every command its start
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ..api import CaseView
+    from ..store import Store
 
 
 def evidence_line(e: Any, fixes: dict[int, list[int]]) -> str:
@@ -65,31 +65,33 @@ def print_case(view: CaseView, *, explain: bool = False) -> None:
     # Each line is one message (label and value), so a translation aligns its own labels.
     # Every field the user typed goes through _t: its control characters are shown, not obeyed.
     c, w = view.case, view.window
-    click.echo(_("%(id)s  %(title)s  [%(status)s]", id=c.id, title=_t(c.title), status=case_status(c.status)))
-    click.echo(_("  organisation: %(value)s", value=_t(c.organisation)))
+    cmdline.echo(
+        _("%(id)s  %(title)s  [%(status)s]", id=c.id, title=_t(c.title), status=case_status(c.status))
+    )
+    cmdline.echo(_("  organisation: %(value)s", value=_t(c.organisation)))
     kind = _t(case_kind(c.kind))
     if c.filed:
-        click.echo(_("  kind:         %(kind)s — %(filed)s", kind=kind, filed=_t(c.filed)))
+        cmdline.echo(_("  kind:         %(kind)s — %(filed)s", kind=kind, filed=_t(c.filed)))
     else:
-        click.echo(_("  kind:         %(kind)s", kind=kind))
+        cmdline.echo(_("  kind:         %(kind)s", kind=kind))
     if c.reference:
-        click.echo(_("  reference:    %(value)s", value=_t(c.reference)))
+        cmdline.echo(_("  reference:    %(value)s", value=_t(c.reference)))
     if c.channels:
         from ..labels import channels as channel_names
 
         channels = channel_names(c.channels)
-        click.echo(_("  channels:     %(value)s", value=_t(channels)))
+        cmdline.echo(_("  channels:     %(value)s", value=_t(channels)))
     if c.account:
-        click.echo(_("  account:      %(value)s", value=_t(c.account)))
+        cmdline.echo(_("  account:      %(value)s", value=_t(c.account)))
     if c.org_email:
-        click.echo(_("  org e-mail:   %(value)s", value=_t(c.org_email)))
+        cmdline.echo(_("  org e-mail:   %(value)s", value=_t(c.org_email)))
     if c.letter_language or c.account or c.org_email:
         from ..regulators import country_language
 
         if c.letter_language:
-            click.echo(_("  letters in:   %(value)s", value=_t(c.letter_language)))
+            cmdline.echo(_("  letters in:   %(value)s", value=_t(c.letter_language)))
         else:
-            click.echo(
+            cmdline.echo(
                 _(
                     "  letters in:   %(lang)s (the default for %(country)s)",
                     lang=country_language(c.country),
@@ -98,7 +100,7 @@ def print_case(view: CaseView, *, explain: bool = False) -> None:
             )
     place = c.country + (f"-{c.subdivision}" if c.subdivision else "")
     day = format_date(c.submitted) + (f" {c.submitted_time:%H:%M}" if c.submitted_time else "")
-    click.echo(
+    cmdline.echo(
         _("  submitted:    %(day)s (%(place)s, %(timezone)s)", day=day, place=place, timezone=c.timezone)
     )
     if w is not None:
@@ -119,50 +121,50 @@ def print_case(view: CaseView, *, explain: bool = False) -> None:
                 max=w.max_days,
                 **line,
             )
-        click.echo(text)
+        cmdline.echo(text)
         if w.tentative:
             from ..explain import tentative_name
 
             because = "; ".join(f"{t.date:%Y-%m-%d} {tentative_name(w, t)}" for t in w.tentative_because)
-            click.echo(
+            cmdline.echo(
                 _("  tentative:    counts across dates not yet official — %(dates)s", dates=_t(because))
             )
         from ..explain import warning_text
 
         for text in w.warnings:
-            click.echo(_("  warning:      %(text)s", text=_t(warning_text(text, w.country))))
+            cmdline.echo(_("  warning:      %(text)s", text=_t(warning_text(text, w.country))))
     for cl in c.closures:
         span = f"{cl.start}" if cl.start == cl.end else f"{cl.start}..{cl.end}"
-        click.echo(_("  closure:      %(span)s %(label)s", span=span, label=_t(cl.label)))
+        cmdline.echo(_("  closure:      %(span)s %(label)s", span=span, label=_t(cl.label)))
     if c.preset:
         preset = _t(c.preset)
         if view.preset_title:
             title = _t(localised(view.preset_title))
-            click.echo(_("  escalation:   %(preset)s — %(title)s", preset=preset, title=title))
+            cmdline.echo(_("  escalation:   %(preset)s — %(title)s", preset=preset, title=title))
         else:
-            click.echo(_("  escalation:   %(preset)s", preset=preset))
+            cmdline.echo(_("  escalation:   %(preset)s", preset=preset))
         for step in view.preset_steps:
             due = format_date(datetime.fromisoformat(str(step["due"])))
             text = _t(localised(str(step["step"])))
-            click.echo(_("    step %(n)s  %(day)s  %(step)s", n=step["n"], day=due, step=text))
+            cmdline.echo(_("    step %(n)s  %(day)s  %(step)s", n=step["n"], day=due, step=text))
     if c.status == "closed":
         when = f"{c.closed_at:%Y-%m-%d}" if c.closed_at else "?"
         if c.resolution:
-            click.echo(_("  closed:       %(day)s — %(resolution)s", day=when, resolution=_t(c.resolution)))
+            cmdline.echo(_("  closed:       %(day)s — %(resolution)s", day=when, resolution=_t(c.resolution)))
         else:
-            click.echo(_("  closed:       %(day)s", day=when))
+            cmdline.echo(_("  closed:       %(day)s", day=when))
     if c.notes:
-        click.echo(_("  notes:        %(value)s", value=_t(c.notes, multiline=True)))
+        cmdline.echo(_("  notes:        %(value)s", value=_t(c.notes, multiline=True)))
     if c.checklist:
-        click.echo(_("  checklist:"))
+        cmdline.echo(_("  checklist:"))
         for item in c.checklist:
-            click.echo(f"    [{'x' if item.done else ' '}] {item.position}. {_t(localised(item.text))}")
+            cmdline.echo(f"    [{'x' if item.done else ' '}] {item.position}. {_t(localised(item.text))}")
     if view.warning:
-        click.echo(f"  ⚠ {_t(localised(view.warning))}")
+        cmdline.echo(f"  ⚠ {_t(localised(view.warning))}")
     if view.evidence_count is not None:
         n = view.evidence_count
         if n > len(view.evidence):
-            click.echo(
+            cmdline.echo(
                 ngettext(
                     "  evidence:     %(n)d entry (all: reminder evidence list %(id)s)",
                     "  evidence:     %(n)d entries (all: reminder evidence list %(id)s)",
@@ -171,11 +173,11 @@ def print_case(view: CaseView, *, explain: bool = False) -> None:
                 )
             )
         else:
-            click.echo(ngettext("  evidence:     %(n)d entry", "  evidence:     %(n)d entries", n))
+            cmdline.echo(ngettext("  evidence:     %(n)d entry", "  evidence:     %(n)d entries", n))
         for e in view.evidence:
-            click.echo("    " + evidence_line(e, {}))
+            cmdline.echo("    " + evidence_line(e, {}))
     if view.reminders:
-        click.echo(_("  reminders:"))
+        cmdline.echo(_("  reminders:"))
         for r in view.reminders:
             sent = _(" at %(time)s", time=str(r["sent_at"])[:16]) if r.get("sent_at") else ""
             # A notifier's error can quote a remote server: shown, not obeyed.
@@ -189,7 +191,7 @@ def print_case(view: CaseView, *, explain: bool = False) -> None:
                 kind = reminder_kind(str(r["kind"]))
             kind_cell = pad(kind, 15)
             status = reminder_status(str(r["status"]))
-            click.echo(f"    {due}  {kind_cell} {pad(str(r['notifier']), 8)} {status}{sent}{why}")
+            cmdline.echo(f"    {due}  {kind_cell} {pad(str(r['notifier']), 8)} {status}{sent}{why}")
     if explain and w is not None and w.days:
         from .window import window_table  # only with --explain
 
@@ -201,11 +203,11 @@ def emit_case(view: CaseView, as_json: bool, message: str | None = None) -> None
         echo_json(case_json(view))
         return
     if message:
-        click.echo(message)
+        cmdline.echo(message)
     print_case(view)
 
 
-def view_after_write(ctx: click.Context, store: Store, case_id: str, now: datetime) -> CaseView:
+def view_after_write(ctx: cmdline.Context, store: Store, case_id: str, now: datetime) -> CaseView:
     from .. import api
 
     return api.get_case_view(store, settings_from(ctx), case_id, now=now)

@@ -5,25 +5,18 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
 
-import click
-
+from .. import cmdline
 from ..cli_help import TranslatedHelp
 from ..i18n import _, ngettext
 from ..shipped import localised
 from ..terminal import escape_controls as _t
 from .case_view import case_json, emit_case, print_case, view_after_write
-
-if TYPE_CHECKING:
-    from ..dates import Moment
-
 from .common import (
     FUTURE_OPTION,
     ISO_DATE,
     SUBMITTED,
     SUBMITTED_HELP,
-    F,
     config_arg,
     echo_json,
     json_option,
@@ -33,58 +26,71 @@ from .common import (
     utc_now,
 )
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every command its start
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ..dates import Moment
+    from .common import F
+
 
 def _case_options(f: F) -> F:
     """Options shared by ``add`` and ``edit``: every field of a case but title/org/submitted."""
     options = [
-        click.option("--country", help="ISO 3166 code of the country whose business days count."),
-        click.option("--subdivision", help="State or region whose holidays also apply, e.g. BY for Bavaria."),
-        click.option("--timezone", help="IANA time zone for reminders (default: the country's / config's)."),
-        click.option(
+        cmdline.option("--country", help="ISO 3166 code of the country whose business days count."),
+        cmdline.option(
+            "--subdivision", help="State or region whose holidays also apply, e.g. BY for Bavaria."
+        ),
+        cmdline.option(
+            "--timezone", help="IANA time zone for reminders (default: the country's / config's)."
+        ),
+        cmdline.option(
             "--kind",
             help="cancellation, refund, permit, visa, data-request, complaint, other — or a checklist "
             "template such as sim-cancellation.",
         ),
-        click.option("--filed", help="What you filed, e.g. 'cancel roaming eSIM'."),
-        click.option("--reference", help="Reference or ticket number the organisation gave you."),
-        click.option(
+        cmdline.option("--filed", help="What you filed, e.g. 'cancel roaming eSIM'."),
+        cmdline.option("--reference", help="Reference or ticket number the organisation gave you."),
+        cmdline.option(
             "--channel",
             "channels",
             multiple=True,
             help="How you filed or can reach them (repeatable): hotline, e-mail, web form, shop…",
         ),
-        click.option("--min-days", type=click.IntRange(min=0), help="The window opens on this day (7)."),
-        click.option("--max-days", type=click.IntRange(min=0), help="The deadline falls on this day (15)."),
-        click.option(
-            "--unit", type=click.Choice(["business", "calendar"]), help="Count business or calendar days."
+        cmdline.option("--min-days", type=cmdline.IntRange(min=0), help="The window opens on this day (7)."),
+        cmdline.option(
+            "--max-days", type=cmdline.IntRange(min=0), help="The deadline falls on this day (15)."
         ),
-        click.option(
+        cmdline.option(
+            "--unit", type=cmdline.Choice(["business", "calendar"]), help="Count business or calendar days."
+        ),
+        cmdline.option(
             "--closure",
             "closures",
             multiple=True,
             metavar="DATE[..DATE][=LABEL]",
             help="A day or range on which this organisation is shut (repeatable).",
         ),
-        click.option("--preset", help="Escalation preset after the deadline, e.g. telecom, gdpr."),
-        click.option(
+        cmdline.option("--preset", help="Escalation preset after the deadline, e.g. telecom, gdpr."),
+        cmdline.option(
             "--remind",
             multiple=True,
             metavar="NAME=VALUE",
             help="Override the [reminders] policy for this case (repeatable), e.g. before_deadline=3, "
             "opened=no, escalation_every=5, hour=8; on edit it replaces earlier overrides ('reset' clears).",
         ),
-        click.option("--notes", help="Free text: who you spoke to, what they said."),
-        click.option(
+        cmdline.option("--notes", help="Free text: who you spoke to, what they said."),
+        cmdline.option(
             "--account",
             help="The customer, account, phone or SIM number the organisation knows you by (for letters).",
         ),
-        click.option(
+        cmdline.option(
             "--org-email",
             "org_email",
             metavar="ADDRESS",
             help="Where the organisation takes written complaints (the To: of 'reminder letter --send').",
         ),
-        click.option(
+        cmdline.option(
             "--lang",
             "letter_language",
             metavar="LANG",
@@ -102,16 +108,16 @@ def _parse_closures(texts: Sequence[str]) -> tuple[Any, ...]:
     return tuple(parse_closure(t) for t in texts)
 
 
-@click.command("add", cls=TranslatedHelp)
-@click.option("--title", required=True, help="A name you will recognise, e.g. 'Cancel roaming eSIM'.")
-@click.option("--org", "organisation", required=True, help="The organisation handling it, e.g. Batelco.")
-@click.option("--submitted", type=SUBMITTED, required=True, help=SUBMITTED_HELP)
+@cmdline.command("add", cls=TranslatedHelp)
+@cmdline.option("--title", required=True, help="A name you will recognise, e.g. 'Cancel roaming eSIM'.")
+@cmdline.option("--org", "organisation", required=True, help="The organisation handling it, e.g. Batelco.")
+@cmdline.option("--submitted", type=SUBMITTED, required=True, help=SUBMITTED_HELP)
 @FUTURE_OPTION
 @_case_options
 @json_option
-@click.pass_context
+@cmdline.pass_context
 def add_command(
-    ctx: click.Context,
+    ctx: cmdline.Context,
     /,
     title: str,
     organisation: str,
@@ -161,18 +167,18 @@ def add_command(
     emit_case(view_after_write(ctx, store, case.id, now), as_json, _("Added case %(id)s.", id=case.id))
 
 
-@click.command("list", cls=TranslatedHelp)
-@click.option(
+@cmdline.command("list", cls=TranslatedHelp)
+@cmdline.option(
     "--status",
-    type=click.Choice(["open", "closed", "all"]),
+    type=cmdline.Choice(["open", "closed", "all"]),
     default="open",
     show_default=True,
     help="Which cases to list.",
 )
-@click.option("--due-before", type=ISO_DATE, help="Only cases whose deadline is on or before this date.")
+@cmdline.option("--due-before", type=ISO_DATE, help="Only cases whose deadline is on or before this date.")
 @json_option
-@click.pass_context
-def list_command(ctx: click.Context, status: str, due_before: date | None, as_json: bool) -> None:
+@cmdline.pass_context
+def list_command(ctx: cmdline.Context, status: str, due_before: date | None, as_json: bool) -> None:
     """List cases by deadline, with the days left.
 
     \b
@@ -190,28 +196,30 @@ def list_command(ctx: click.Context, status: str, due_before: date | None, as_js
     store = store_for(ctx, path)
     filters: dict[str, Any] = {"status": status, "due_before": due_before}
     if as_json:
-        # Megabytes for 10,000 cases: straight to stdout, without click.echo's per-line work.
+        # Megabytes for 10,000 cases: straight to stdout, without cmdline.echo's per-line work.
         sys.stdout.write(api.list_cases_json(store, now=utc_now(), **filters) + "\n")
         return
     cases = api.list_case_columns(store, now=utc_now(), **filters)
     if not cases.ids:
         if status == "closed":
-            click.echo(_("No closed cases."))
+            cmdline.echo(_("No closed cases."))
         elif status == "open":
-            click.echo(_("No open cases. Add one with 'reminder add'."))
+            cmdline.echo(_("No open cases. Add one with 'reminder add'."))
         else:
-            click.echo(_("No cases. Add one with 'reminder add'."))
+            cmdline.echo(_("No cases. Add one with 'reminder add'."))
         return
     for chunk in cases_table_chunks(cases):
         sys.stdout.write(chunk)
 
 
-@click.command("show", cls=TranslatedHelp)
-@click.argument("case_id", metavar="ID")
-@click.option("--explain", is_flag=True, help="Also list every day of the window and why it counted or not.")
+@cmdline.command("show", cls=TranslatedHelp)
+@cmdline.argument("case_id", metavar="ID")
+@cmdline.option(
+    "--explain", is_flag=True, help="Also list every day of the window and why it counted or not."
+)
 @json_option
-@click.pass_context
-def show_command(ctx: click.Context, case_id: str, explain: bool, as_json: bool) -> None:
+@cmdline.pass_context
+def show_command(ctx: cmdline.Context, case_id: str, explain: bool, as_json: bool) -> None:
     """Show everything about a case: its window, checklist and status.
 
     \b
@@ -234,10 +242,10 @@ def show_command(ctx: click.Context, case_id: str, explain: bool, as_json: bool)
     print_case(view, explain=explain)
 
 
-@click.command("presets", cls=TranslatedHelp)
+@cmdline.command("presets", cls=TranslatedHelp)
 @json_option
-@click.pass_context
-def presets_command(ctx: click.Context, as_json: bool) -> None:
+@cmdline.pass_context
+def presets_command(ctx: cmdline.Context, as_json: bool) -> None:
     """List the escalation presets (built in and the config's) with their steps and sources.
 
     A case takes one with `reminder add … --preset NAME`; after its deadline its reminders
@@ -256,7 +264,7 @@ def presets_command(ctx: click.Context, as_json: bool) -> None:
         return
     # For people: the shipped texts in their language, the config's own as written.
     for i, (name, preset) in enumerate(sorted(presets.items())):
-        click.echo(("\n" if i else "") + name + (f" — {localised(preset.title)}" if preset.title else ""))
+        cmdline.echo(("\n" if i else "") + name + (f" — {localised(preset.title)}" if preset.title else ""))
         for rule in preset.steps:
             period = ""
             if rule.valid_from:
@@ -264,24 +272,24 @@ def presets_command(ctx: click.Context, as_json: bool) -> None:
             if rule.valid_until:
                 period += _(" (for requests before %(day)s)", day=rule.valid_until.isoformat())
             step = _("%(when)s: %(step)s", when=rule.describe_for_people(), step=localised(rule.step))
-            click.echo(f"  {step}{period}")
+            cmdline.echo(f"  {step}{period}")
             if rule.source:
-                click.echo(_("    source: %(source)s", source=localised(rule.source)))
+                cmdline.echo(_("    source: %(source)s", source=localised(rule.source)))
         if preset.source:
-            click.echo(_("  source: %(source)s", source=localised(preset.source)))
+            cmdline.echo(_("  source: %(source)s", source=localised(preset.source)))
 
 
-@click.command("edit", cls=TranslatedHelp)
-@click.argument("case_id", metavar="ID")
-@click.option("--title", help="New title.")
-@click.option("--org", "organisation", help="New organisation.")
-@click.option("--submitted", type=SUBMITTED, help="Corrected submission date (and time), as for add.")
+@cmdline.command("edit", cls=TranslatedHelp)
+@cmdline.argument("case_id", metavar="ID")
+@cmdline.option("--title", help="New title.")
+@cmdline.option("--org", "organisation", help="New organisation.")
+@cmdline.option("--submitted", type=SUBMITTED, help="Corrected submission date (and time), as for add.")
 @FUTURE_OPTION
 @_case_options
 @json_option
-@click.pass_context
+@cmdline.pass_context
 def edit_command(
-    ctx: click.Context,
+    ctx: cmdline.Context,
     /,
     case_id: str,
     submitted: Moment | None,
@@ -320,12 +328,12 @@ def edit_command(
     emit_case(view_after_write(ctx, store, case.id, now), as_json, _("Updated case %(id)s.", id=case.id))
 
 
-@click.command("close", cls=TranslatedHelp)
-@click.argument("case_id", metavar="ID")
-@click.option("--resolution", help="What happened, e.g. 'cancelled, confirmation letter received'.")
+@cmdline.command("close", cls=TranslatedHelp)
+@cmdline.argument("case_id", metavar="ID")
+@cmdline.option("--resolution", help="What happened, e.g. 'cancelled, confirmation letter received'.")
 @json_option
-@click.pass_context
-def close_command(ctx: click.Context, case_id: str, resolution: str | None, as_json: bool) -> None:
+@cmdline.pass_context
+def close_command(ctx: cmdline.Context, case_id: str, resolution: str | None, as_json: bool) -> None:
     """Close a case: its reminders stop.
 
     \b
@@ -340,11 +348,11 @@ def close_command(ctx: click.Context, case_id: str, resolution: str | None, as_j
     emit_case(view_after_write(ctx, store, case.id, now), as_json, _("Closed case %(id)s.", id=case.id))
 
 
-@click.command("reopen", cls=TranslatedHelp)
-@click.argument("case_id", metavar="ID")
+@cmdline.command("reopen", cls=TranslatedHelp)
+@cmdline.argument("case_id", metavar="ID")
 @json_option
-@click.pass_context
-def reopen_command(ctx: click.Context, case_id: str, as_json: bool) -> None:
+@cmdline.pass_context
+def reopen_command(ctx: cmdline.Context, case_id: str, as_json: bool) -> None:
     """Reopen a closed case: its reminders resume.
 
     \b
@@ -360,12 +368,12 @@ def reopen_command(ctx: click.Context, case_id: str, as_json: bool) -> None:
     emit_case(view_after_write(ctx, store, case.id, now), as_json, _("Reopened case %(id)s.", id=case.id))
 
 
-@click.command("delete", cls=TranslatedHelp)
-@click.argument("case_id", metavar="ID")
-@click.option("--yes", is_flag=True, help="Really delete: the case and everything stored with it.")
+@cmdline.command("delete", cls=TranslatedHelp)
+@cmdline.argument("case_id", metavar="ID")
+@cmdline.option("--yes", is_flag=True, help="Really delete: the case and everything stored with it.")
 @json_option
-@click.pass_context
-def delete_command(ctx: click.Context, case_id: str, yes: bool, as_json: bool) -> None:
+@cmdline.pass_context
+def delete_command(ctx: cmdline.Context, case_id: str, yes: bool, as_json: bool) -> None:
     """Delete a case for good (to keep its record, close it instead).
 
     \b
@@ -375,23 +383,23 @@ def delete_command(ctx: click.Context, case_id: str, yes: bool, as_json: bool) -
     from .. import api
 
     if not yes:
-        raise click.UsageError(
+        raise cmdline.UsageError(
             _("refusing to delete without --yes (to keep the record, use 'reminder close')")
         )
     case = api.delete_case(store_for(ctx), settings_from(ctx), case_id, now=utc_now())
     if as_json:
         echo_json({"deleted": case.id, "title": case.title})
     else:
-        click.echo(_("Deleted case %(id)s (%(title)s).", id=case.id, title=_t(case.title)))
+        cmdline.echo(_("Deleted case %(id)s (%(title)s).", id=case.id, title=_t(case.title)))
 
 
-@click.command("check", cls=TranslatedHelp)
-@click.argument("case_id", metavar="ID")
-@click.argument("item")
-@click.option("--undo", is_flag=True, help="Untick the item instead.")
+@cmdline.command("check", cls=TranslatedHelp)
+@cmdline.argument("case_id", metavar="ID")
+@cmdline.argument("item")
+@cmdline.option("--undo", is_flag=True, help="Untick the item instead.")
 @json_option
-@click.pass_context
-def check_command(ctx: click.Context, case_id: str, item: str, undo: bool, as_json: bool) -> None:
+@cmdline.pass_context
+def check_command(ctx: cmdline.Context, case_id: str, item: str, undo: bool, as_json: bool) -> None:
     """Tick a checklist item, by its number or the start of its text.
 
     \b
@@ -410,12 +418,12 @@ def check_command(ctx: click.Context, case_id: str, item: str, undo: bool, as_js
         echo_json(case_json(view))
         return
     if undo:
-        click.echo(_("Unticked %(n)d. %(text)s", n=ticked.position, text=_t(localised(ticked.text))))
+        cmdline.echo(_("Unticked %(n)d. %(text)s", n=ticked.position, text=_t(localised(ticked.text))))
     else:
-        click.echo(_("Ticked %(n)d. %(text)s", n=ticked.position, text=_t(localised(ticked.text))))
+        cmdline.echo(_("Ticked %(n)d. %(text)s", n=ticked.position, text=_t(localised(ticked.text))))
     left = [i for i in view.case.checklist if not i.done]
     total = len(view.case.checklist)
-    click.echo(
+    cmdline.echo(
         ngettext("%(n)d of %(total)d items left.", "%(n)d of %(total)d items left.", len(left), total=total)
         if left
         else _("Checklist complete.")

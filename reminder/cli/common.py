@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-import click
-
+from .. import cmdline
 from ..errors import InputError
 from ..i18n import _
 from ..terminal import escape_controls as _t
 from ..terminal import writes_utf8
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every command its start
 if TYPE_CHECKING:
+    from typing import Any, NoReturn, TypeVar
+
     from ..config import Settings
     from ..store import Store
+
+    F = TypeVar("F", bound=Callable[..., Any])  # a command's function, decorated
 
 
 __all__ = [
@@ -26,9 +29,7 @@ __all__ = [
     "PROGRAM",
     "SUBMITTED",
     "SUBMITTED_HELP",
-    "F",
     "IsoDate",
-    "LazyChoice",
     "MomentType",
     "config_arg",
     "echo_json",
@@ -42,15 +43,13 @@ __all__ = [
     "utc_now",
 ]
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 _JSON_META = "reminder.json"
 
 
 # --- shared options and output -------------------------------------------------------------------
 
 
-def _remember_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+def _remember_json(ctx: cmdline.Context, _param: cmdline.Parameter, value: bool) -> bool:
     if value:
         ctx.meta[_JSON_META] = True
     return value
@@ -58,7 +57,7 @@ def _remember_json(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 
 def json_option(f: F) -> F:
     """``--json``: machine-readable output (and errors as ``{"error": …}`` on stderr)."""
-    return click.option(
+    return cmdline.option(
         "--json",
         "as_json",
         is_flag=True,
@@ -84,15 +83,15 @@ def echo_json(obj: object) -> None:
 
     # Where stdout is not UTF-8, \u escapes: the JSON a script reads is then the same data.
     ascii_only = not writes_utf8(sys.stdout)
-    click.echo(json.dumps(obj, default=_json_default, ensure_ascii=ascii_only, indent=2))
+    cmdline.echo(json.dumps(obj, default=_json_default, ensure_ascii=ascii_only, indent=2))
 
 
-class IsoDate(click.ParamType):  # type: ignore[type-arg]
+class IsoDate(cmdline.ParamType):
     """A date on the command line: 2026-03-01, 2026-3-1 or 2026/3/1."""
 
     name = "DATE"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+    def convert(self, value: Any, param: cmdline.Parameter | None, ctx: cmdline.Context | None) -> date:
         if isinstance(value, date):
             return value
         from ..dates import parse_date
@@ -106,27 +105,7 @@ class IsoDate(click.ParamType):  # type: ignore[type-arg]
 ISO_DATE = IsoDate()
 
 
-class LazyChoice(click.Choice):  # type: ignore[type-arg]
-    """A ``click.Choice`` whose choices load when first needed: ``lambda: models.EVIDENCE_KINDS``
-    keeps ``reminder --help`` from importing modules only one command needs."""
-
-    def __init__(self, load: Callable[[], Sequence[str]], case_sensitive: bool = True) -> None:
-        self._load = load
-        self._choices: tuple[str, ...] | None = None
-        self.case_sensitive = case_sensitive
-
-    @property
-    def choices(self) -> tuple[str, ...]:
-        if self._choices is None:
-            self._choices = tuple(self._load())
-        return self._choices
-
-    @choices.setter
-    def choices(self, value: Sequence[str]) -> None:
-        self._choices = tuple(value)
-
-
-def settings_from(ctx: click.Context, *, model: bool = False) -> Settings:
+def settings_from(ctx: cmdline.Context, *, model: bool = False) -> Settings:
     """The settings for this invocation, loaded once (``--config`` or the usual search path).
 
     Validated once per config and environment (settings_cache.py); ``model``: the pydantic
@@ -159,7 +138,7 @@ def load_settings_for(path: Path | None, *, cached: bool = False) -> Settings:
     return settings
 
 
-def use_holiday_cache(ctx: click.Context) -> None:
+def use_holiday_cache(ctx: cmdline.Context) -> None:
     """For a command that computes windows: keep the holiday data between commands (holiday_cache.py)."""
     if ctx.find_root().ensure_object(dict).get(PROGRAM):
         from ..holiday_cache import install
@@ -174,10 +153,10 @@ def fail(message: str, code: int, as_json: bool) -> NoReturn:
     if as_json:
         import json
 
-        click.echo(json.dumps({"error": message}, ensure_ascii=False), err=True)
+        cmdline.echo(json.dumps({"error": message}, ensure_ascii=False), err=True)
     else:
         # The message may quote what the user typed, or a file name: shown, never obeyed.
-        click.echo(_("Error: %(message)s", message=_t(message)), err=True)
+        cmdline.echo(_("Error: %(message)s", message=_t(message)), err=True)
     sys.exit(code)
 
 
@@ -187,7 +166,7 @@ def fail(message: str, code: int, as_json: bool) -> NoReturn:
 PROGRAM = "reminder.program"
 
 
-class MomentType(click.ParamType):  # type: ignore[type-arg]
+class MomentType(cmdline.ParamType):
     """A date with an optional time and UTC offset, as ``dates.parse_moment`` reads it; the
     command places it in the case's time zone once the case is known."""
 
@@ -196,7 +175,7 @@ class MomentType(click.ParamType):  # type: ignore[type-arg]
     def __init__(self, noun: str = "a date") -> None:
         self.noun = noun
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+    def convert(self, value: Any, param: cmdline.Parameter | None, ctx: cmdline.Context | None) -> Any:
         from ..dates import Moment, parse_moment
 
         if isinstance(value, Moment):
@@ -213,7 +192,7 @@ SUBMITTED_HELP = (
     "optionally with a time (2026-03-01T14:30). Without an offset it is the case's local time; with "
     "one (T14:30+05:00) it is converted to the case's time zone."
 )
-FUTURE_OPTION = click.option(
+FUTURE_OPTION = cmdline.option(
     "--future", is_flag=True, help="Accept a submission date after today (in the case's time zone)."
 )
 
@@ -224,12 +203,12 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def config_arg(ctx: click.Context) -> Path | None:
+def config_arg(ctx: cmdline.Context) -> Path | None:
     path: Path | None = ctx.find_root().ensure_object(dict).get("config_path")
     return path
 
 
-def store_for(ctx: click.Context, path: Path | None = None) -> Store:
+def store_for(ctx: cmdline.Context, path: Path | None = None) -> Store:
     """The store for this invocation, closed when the command ends."""
     from ..store import Store, open_store
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import click
-
+from .. import cmdline
 from ..errors import InputError
 from ..i18n import _
 from ..terminal import escape_controls as _t
@@ -18,8 +15,12 @@ from .common import (
 from .group import ReminderGroup
 from .notify import notifier_warnings
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every command its start
+if TYPE_CHECKING:
+    from typing import Any
 
-@click.group("config", cls=ReminderGroup)
+
+@cmdline.group("config", cls=ReminderGroup)
 def config_group() -> None:
     """Create, check and locate the config file.
 
@@ -31,8 +32,8 @@ def config_group() -> None:
 
 @config_group.command("path")
 @json_option
-@click.pass_context
-def config_path_command(ctx: click.Context, as_json: bool) -> None:
+@cmdline.pass_context
+def config_path_command(ctx: cmdline.Context, as_json: bool) -> None:
     """Print the config file reminder reads (--config, $REMINDER_CONFIG or the user's).
 
     \b
@@ -45,21 +46,21 @@ def config_path_command(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         echo_json({"path": loc.path, "source": loc.source, "exists": loc.exists})
         return
-    click.echo(_t(str(loc.path)))
+    cmdline.echo(_t(str(loc.path)))
     if not loc.exists:
         # A file named by --config or $REMINDER_CONFIG must be there: other commands refuse to run.
         if loc.source == "user config directory":
-            click.echo(
+            cmdline.echo(
                 _("(not there yet: the embedded defaults apply; 'reminder config init' creates it)"), err=True
             )
         else:
-            click.echo(_("(not there yet: 'reminder config init' creates it)"), err=True)
+            cmdline.echo(_("(not there yet: 'reminder config init' creates it)"), err=True)
 
 
 @config_group.command("init")
 @json_option
-@click.pass_context
-def config_init_command(ctx: click.Context, as_json: bool) -> None:
+@cmdline.pass_context
+def config_init_command(ctx: cmdline.Context, as_json: bool) -> None:
     """Write the documented example config to the config path (never overwrites).
 
     \b
@@ -89,13 +90,13 @@ def config_init_command(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         echo_json({"path": loc.path, "created": True})
     else:
-        click.echo(_("Wrote %(path)s; edit it, then run 'reminder config check'.", path=loc.path))
+        cmdline.echo(_("Wrote %(path)s; edit it, then run 'reminder config check'.", path=loc.path))
 
 
 @config_group.command("check")
 @json_option
-@click.pass_context
-def config_check_command(ctx: click.Context, as_json: bool) -> None:
+@cmdline.pass_context
+def config_check_command(ctx: cmdline.Context, as_json: bool) -> None:
     """Validate the config and print the effective settings (secrets masked).
 
     Environment variables REMINDER_<SECTION>__<KEY> override the file and are
@@ -120,9 +121,9 @@ def config_check_command(ctx: click.Context, as_json: bool) -> None:
         echo_json({"source": source, "valid": True, "settings": data})
         return
     shown = _t(str(settings.source)) if settings.source else _("embedded defaults (no config file)")
-    click.echo(_("# OK: %(source)s", source=shown))
+    cmdline.echo(_("# OK: %(source)s", source=shown))
     for line in _flatten(data):
-        click.echo(_t(line))  # JSON escapes C0 controls, but not DEL or C1
+        cmdline.echo(_t(line))  # JSON escapes C0 controls, but not DEL or C1
 
 
 def _flatten(data: Any, prefix: str = "") -> list[str]:

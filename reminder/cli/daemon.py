@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 
-import click
-
+from .. import cmdline
 from ..cli_help import TranslatedHelp
 from ..cli_labels import (
     reminder_kind,
@@ -35,12 +34,12 @@ def _setup_logging(verbose: int) -> None:
     setup_daemon_logging(level, apscheduler_level=logging.DEBUG if verbose > 1 else logging.WARNING)
 
 
-@click.command("daemon", cls=TranslatedHelp)
-@click.option("--once", is_flag=True, help="Send what is due now, then exit (for cron and tests).")
-@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@cmdline.command("daemon", cls=TranslatedHelp)
+@cmdline.option("--once", is_flag=True, help="Send what is due now, then exit (for cron and tests).")
+@cmdline.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @json_option
-@click.pass_context
-def daemon_command(ctx: click.Context, once: bool, verbose: int, as_json: bool) -> None:
+@cmdline.pass_context
+def daemon_command(ctx: cmdline.Context, once: bool, verbose: int, as_json: bool) -> None:
     """Run the reminder daemon in the foreground (systemd runs it this way).
 
     It sends each reminder when it falls due, through every configured notifier,
@@ -78,7 +77,7 @@ def daemon_command(ctx: click.Context, once: bool, verbose: int, as_json: bool) 
                 }
             )
         else:
-            click.echo(
+            cmdline.echo(
                 _(
                     "%(sent)d sent, %(retried)d to retry, %(failed)d failed, "
                     "%(superseded)d folded into catch-up messages",
@@ -94,10 +93,10 @@ def daemon_command(ctx: click.Context, once: bool, verbose: int, as_json: bool) 
     daemon.serve()
 
 
-@click.command("status", cls=TranslatedHelp)
+@cmdline.command("status", cls=TranslatedHelp)
 @json_option
-@click.pass_context
-def status_command(ctx: click.Context, as_json: bool) -> None:
+@cmdline.pass_context
+def status_command(ctx: cmdline.Context, as_json: bool) -> None:
     """Show whether the daemon runs, the next reminder due, and reminders by status.
 
     \b
@@ -115,13 +114,13 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
         echo_json(info)
         return
     if info["running"]:
-        click.echo(_("daemon:    running (pid %(pid)s)", pid=info["pid"]))
+        cmdline.echo(_("daemon:    running (pid %(pid)s)", pid=info["pid"]))
     else:
-        click.echo(_("daemon:    not running"))
+        cmdline.echo(_("daemon:    not running"))
     nxt = info["next"]
     if isinstance(nxt, dict):
         at = datetime.fromisoformat(str(nxt["at"]))
-        click.echo(
+        cmdline.echo(
             _(
                 "next due:  %(at)s %(timezone)s — %(kind)s for %(case)s (%(title)s) by %(notifier)s",
                 at=format_date(at, style="datetime"),
@@ -133,28 +132,28 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
             )
         )
         if nxt.get("status") == "sending":
-            click.echo(
+            cmdline.echo(
                 _("           being sent by the daemon")
                 if info["running"]
                 else _("           left sending when a daemon stopped: it goes again when the daemon starts")
             )
         elif not info["running"] and at <= utc_now():
-            click.echo(_("           already due, and no daemon runs: 'reminder service install'"))
+            cmdline.echo(_("           already due, and no daemon runs: 'reminder service install'"))
     else:
-        click.echo(_("next due:  nothing planned"))
+        cmdline.echo(_("next due:  nothing planned"))
     counts = info["counts"]
     assert isinstance(counts, dict)
     shown = ", ".join(
         _("%(n)d %(status)s", n=n, status=reminder_status(status)) for status, n in counts.items()
     )
-    click.echo(_("reminders: %(counts)s", counts=shown))
+    cmdline.echo(_("reminders: %(counts)s", counts=shown))
     if counts.get("failed"):
-        click.echo(_("Some reminders failed for good; see `reminder show ID` and `reminder notify test`."))
+        cmdline.echo(_("Some reminders failed for good; see `reminder show ID` and `reminder notify test`."))
 
 
-@click.group("service", cls=ReminderGroup)
-@click.pass_context
-def service_group(ctx: click.Context) -> None:
+@cmdline.group("service", cls=ReminderGroup)
+@cmdline.pass_context
+def service_group(ctx: cmdline.Context) -> None:
     """Install, remove or inspect the systemd user service that runs the daemon.
 
     \b
@@ -177,26 +176,26 @@ def _service_output(st: object, as_json: bool, done: str) -> None:
     if as_json:
         echo_json(data)
         return
-    click.echo(done % {"path": data["unit_path"]})
+    cmdline.echo(done % {"path": data["unit_path"]})
     if data.get("config_path"):
-        click.echo(_("config: %(path)s", path=data["config_path"]))
+        cmdline.echo(_("config: %(path)s", path=data["config_path"]))
     if data["systemd"]:
-        click.echo(
+        cmdline.echo(
             _("active: %(active)s   enabled: %(enabled)s", active=data["active"], enabled=data["enabled"])
         )
     elif data["commands"]:
-        click.echo(_("No systemd user manager answers here; run these where it does:"))
+        cmdline.echo(_("No systemd user manager answers here; run these where it does:"))
         for cmd in data["commands"]:
-            click.echo(f"  {cmd}")
+            cmdline.echo(f"  {cmd}")
     for note in data.get("notes", []):
-        click.echo(_("Note: %(note)s", note=note))
+        cmdline.echo(_("Note: %(note)s", note=note))
 
 
 @service_group.command("install")
-@click.option("--no-start", is_flag=True, help="Only write the unit file; do not enable or start it.")
+@cmdline.option("--no-start", is_flag=True, help="Only write the unit file; do not enable or start it.")
 @json_option
-@click.pass_context
-def service_install(ctx: click.Context, no_start: bool, as_json: bool) -> None:
+@cmdline.pass_context
+def service_install(ctx: cmdline.Context, no_start: bool, as_json: bool) -> None:
     """Write the user unit (ExecStart = this reminder), enable it and start it.
 
     \b

@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import click
-
+from .. import cmdline
 from ..cli_help import TranslatedHelp
 from ..errors import InputError
 from ..i18n import _
@@ -19,11 +18,11 @@ from .common import (
 from .group import ReminderGroup
 
 
-@click.command("backup", cls=TranslatedHelp)
-@click.argument("path", required=False, type=click.Path(path_type=Path))
+@cmdline.command("backup", cls=TranslatedHelp)
+@cmdline.argument("path", required=False, type=cmdline.Path())
 @json_option
-@click.pass_context
-def backup_command(ctx: click.Context, path: Path | None, as_json: bool) -> None:
+@cmdline.pass_context
+def backup_command(ctx: cmdline.Context, path: Path | None, as_json: bool) -> None:
     """Copy the database (consistently, even while the daemon runs) and the attachments.
 
     PATH is a new directory (default: ./reminder-backup-YYYYmmdd-HHMMSS). To restore, stop
@@ -48,8 +47,8 @@ def backup_command(ctx: click.Context, path: Path | None, as_json: bool) -> None
 
         echo_json(asdict(report))
         return
-    click.echo(_("Backed up to %(path)s", path=report.path))
-    click.echo(
+    cmdline.echo(_("Backed up to %(path)s", path=report.path))
+    cmdline.echo(
         _(
             "  %(name)s: %(cases)d cases, %(evidence)d evidence entries, integrity %(integrity)s",
             name=report.database.name,
@@ -58,7 +57,7 @@ def backup_command(ctx: click.Context, path: Path | None, as_json: bool) -> None
             integrity=report.integrity,
         )
     )
-    click.echo(
+    cmdline.echo(
         _(
             "  attachments/: %(files)d files, %(size)s bytes",
             files=report.attachments,
@@ -66,14 +65,14 @@ def backup_command(ctx: click.Context, path: Path | None, as_json: bool) -> None
         )
     )
     for name in report.skipped:
-        click.echo(_("  skipped attachments/%(name)s: not a regular file", name=name))
-    click.echo(_('Restore: stop the daemon, set [store] path = "%(db)s" in the config', db=report.database))
-    click.echo(
+        cmdline.echo(_("  skipped attachments/%(name)s: not a regular file", name=name))
+    cmdline.echo(_('Restore: stop the daemon, set [store] path = "%(db)s" in the config', db=report.database))
+    cmdline.echo(
         _("(or REMINDER_STORE__PATH), or copy reminder.db and attachments/ back into the data directory.")
     )
 
 
-@click.group("db", cls=ReminderGroup)
+@cmdline.group("db", cls=ReminderGroup)
 def db_group() -> None:
     """Bring the database's schema up to date, or copy a SQLite store into PostgreSQL.
 
@@ -86,8 +85,8 @@ def db_group() -> None:
 
 @db_group.command("migrate")
 @json_option
-@click.pass_context
-def db_migrate_command(ctx: click.Context, as_json: bool) -> None:
+@cmdline.pass_context
+def db_migrate_command(ctx: cmdline.Context, as_json: bool) -> None:
     """Apply the schema migrations the database still needs (every command does it on its
     own; this does it on purpose, say after an upgrade, before the daemons start again).
     On PostgreSQL it runs under a lock, so two machines never migrate at once.
@@ -108,25 +107,25 @@ def db_migrate_command(ctx: click.Context, as_json: bool) -> None:
         echo_json({"version": 1, "database": where, "schema_before": before, "schema": after})
         return
     if before == after:
-        click.echo(_("%(db)s: schema version %(n)d, up to date", db=where, n=after))
+        cmdline.echo(_("%(db)s: schema version %(n)d, up to date", db=where, n=after))
     else:
-        click.echo(_("%(db)s: migrated from schema version %(a)d to %(b)d", db=where, a=before, b=after))
+        cmdline.echo(_("%(db)s: migrated from schema version %(a)d to %(b)d", db=where, a=before, b=after))
 
 
 @db_group.command("copy")
-@click.option("--to", "target", required=True, metavar="URL", help="The PostgreSQL database to copy into.")
-@click.option(
+@cmdline.option("--to", "target", required=True, metavar="URL", help="The PostgreSQL database to copy into.")
+@cmdline.option(
     "--password-env",
     metavar="NAME",
     help="The environment variable holding the target's password (else PGPASSWORD or ~/.pgpass).",
 )
-@click.option(
+@cmdline.option(
     "--force", is_flag=True, help="Copy into a database that is not empty, adding only what is missing."
 )
 @json_option
-@click.pass_context
+@cmdline.pass_context
 def db_copy_command(
-    ctx: click.Context, target: str, password_env: str | None, force: bool, as_json: bool
+    ctx: cmdline.Context, target: str, password_env: str | None, force: bool, as_json: bool
 ) -> None:
     """Copy the configured SQLite store into a PostgreSQL database: every case, checklist,
     outbox row, evidence entry and attachment. The evidence chains are verified on the copy
@@ -145,7 +144,7 @@ def db_copy_command(
     from ..store import Store, open_store
 
     if not is_postgres_url(target):
-        raise click.BadParameter(
+        raise cmdline.BadParameter(
             _("%(url)s is not a postgresql:// URL", url=redact_url(target)), param_hint="--to"
         )
     password = None
@@ -161,18 +160,18 @@ def db_copy_command(
 
         echo_json({"version": 1, **asdict(report)})
     else:
-        click.echo(_("Copied %(source)s into %(target)s:", source=report.source, target=report.target))
+        cmdline.echo(_("Copied %(source)s into %(target)s:", source=report.source, target=report.target))
         for table, count in report.rows.items():
-            click.echo(f"  {table}: {count}")
-        click.echo(
+            cmdline.echo(f"  {table}: {count}")
+        cmdline.echo(
             _(
                 "  attachments: %(files)d files, %(size)s bytes",
                 files=report.attachments,
                 size=f"{report.attachment_bytes:,}",
             )
         )
-        click.echo(_("  evidence logs verified on the copy: %(n)d", n=report.verified))
+        cmdline.echo(_("  evidence logs verified on the copy: %(n)d", n=report.verified))
         for problem in report.problems:
-            click.echo(_("  problem: %(problem)s", problem=problem), err=True)
+            cmdline.echo(_("  problem: %(problem)s", problem=problem), err=True)
     if report.problems:
         sys.exit(1)

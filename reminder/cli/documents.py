@@ -5,16 +5,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-import click
-
+from .. import cmdline
 from ..cli_help import TranslatedHelp
 from ..errors import InputError
 from ..i18n import _
 from ..terminal import escape_controls as _t
 from .common import (
-    LazyChoice,
     config_arg,
     echo_json,
     fail,
@@ -24,20 +21,24 @@ from .common import (
     utc_now,
 )
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every command its start
+if TYPE_CHECKING:
+    from typing import Any
 
-@click.command("export", cls=TranslatedHelp)
-@click.argument("case_id", metavar="[ID]", required=False)
-@click.option(
+
+@cmdline.command("export", cls=TranslatedHelp)
+@cmdline.argument("case_id", metavar="[ID]", required=False)
+@cmdline.option(
     "--format",
     "fmt",
-    type=click.Choice(["md", "html", "zip", "pdf"]),
+    type=cmdline.Choice(["md", "html", "zip", "pdf"]),
     default="html",
     show_default=True,
     help="Dossier format: Markdown, one HTML file, a zip with both and the attachments, or PDF "
     "(needs pip install 'reminder[pdf]').",
 )
-@click.option("--ics", is_flag=True, help="Export open cases' windows and deadlines as iCalendar instead.")
-@click.option(
+@cmdline.option("--ics", is_flag=True, help="Export open cases' windows and deadlines as iCalendar instead.")
+@cmdline.option(
     "--output",
     "-o",
     "output_text",
@@ -47,9 +48,9 @@ from .common import (
     "link stays).",
 )
 @json_option
-@click.pass_context
+@cmdline.pass_context
 def export_command(
-    ctx: click.Context, case_id: str | None, fmt: str, ics: bool, output_text: str | None, as_json: bool
+    ctx: cmdline.Context, case_id: str | None, fmt: str, ics: bool, output_text: str | None, as_json: bool
 ) -> None:
     """Export a case's complaint dossier, or a calendar of open cases (--ics).
 
@@ -75,20 +76,20 @@ def export_command(
     if ics:
         target = output or settings.export.ics_path or Path("reminder.ics")
         if str(target) == "-":
-            click.echo(export_ics(store, settings, now=now, case_id=case_id).decode("utf-8"), nl=False)
+            cmdline.echo(export_ics(store, settings, now=now, case_id=case_id).decode("utf-8"), nl=False)
             return
         changed = write_ics(store, settings, target, now=now, case_id=case_id)
         _report_written(target, as_json, changed=changed, kind=_("calendar"))
         return
     if case_id is None:
-        raise click.UsageError(_("give a case ID to export its dossier, or --ics for the calendar"))
+        raise cmdline.UsageError(_("give a case ID to export its dossier, or --ics for the calendar"))
     if str(output) == "-" and fmt in ("zip", "pdf"):
-        raise click.BadParameter(
+        raise cmdline.BadParameter(
             _("a %(format)s cannot go to stdout; give a file name", format=fmt), param_hint="'--output'"
         )
     if str(output) == "-":
         data, report = export_dossier_checked(store, settings, case_id, now=now, fmt=fmt)
-        click.echo(data.decode("utf-8"), nl=False)
+        cmdline.echo(data.decode("utf-8"), nl=False)
         where = _("the dossier above says so")
     else:
         target = output or Path(f"dossier-{store.get_case(case_id).id}.{fmt}")
@@ -115,9 +116,9 @@ def _report_written(path: Path, as_json: bool, *, changed: bool, kind: str) -> N
     if as_json:
         echo_json({"version": 1, "path": path.resolve(), "written": changed})
     elif changed:
-        click.echo(_("Wrote the %(what)s to %(path)s", what=kind, path=_t(str(path))))
+        cmdline.echo(_("Wrote the %(what)s to %(path)s", what=kind, path=_t(str(path))))
     else:
-        click.echo(_("%(path)s is up to date; nothing changed", path=_t(str(path))))
+        cmdline.echo(_("%(path)s is up to date; nothing changed", path=_t(str(path))))
 
 
 # --- letters (issue 18: `letter`) ------------------------------------------------------------------
@@ -137,13 +138,13 @@ def _letter_report(letter: Any, *, strict: bool, as_json: bool) -> None:
         if strict:
             names = ", ".join(_(letter.field_hint(k)[0]) for k in letter.missing)
             fail(_("the letter would have blanks ([____]) for: %(names)s", names=names), 2, as_json)
-        click.echo(_("Missing in the letter, left as [____] to fill in:"), err=True)
+        cmdline.echo(_("Missing in the letter, left as [____] to fill in:"), err=True)
         for key in letter.missing:
             what, how = letter.field_hint(key)
             how = _(how, id=letter.case.id) if "%(id)s" in how else _(how)
-            click.echo(_("  - %(what)s: %(how)s", what=_(what), how=how), err=True)
+            cmdline.echo(_("  - %(what)s: %(how)s", what=_(what), how=how), err=True)
     for note in letter.notes:
-        click.echo(_("note: %(note)s", note=note), err=True)
+        cmdline.echo(_("note: %(note)s", note=note), err=True)
 
 
 def _letter_preview(letter: Any) -> None:
@@ -151,37 +152,37 @@ def _letter_preview(letter: Any) -> None:
     from ..letter_render import to_text
 
     msg = letter.message
-    click.echo(_("About to send this e-mail:"))
+    cmdline.echo(_("About to send this e-mail:"))
     for header in ("From", "To", "Subject", "Date", "Message-ID"):
-        click.echo(f"  {header}: {msg[header]}")
+        cmdline.echo(f"  {header}: {msg[header]}")
     for name in letter.attachments:
-        click.echo(_("  Attachment: %(name)s", name=name))
-    click.echo("")
-    click.echo(to_text(letter.rendered))
+        cmdline.echo(_("  Attachment: %(name)s", name=name))
+    cmdline.echo("")
+    cmdline.echo(to_text(letter.rendered))
 
 
-@click.command("letter", cls=TranslatedHelp)
-@click.argument("case_id", metavar="ID")
-@click.option(
+@cmdline.command("letter", cls=TranslatedHelp)
+@cmdline.argument("case_id", metavar="ID")
+@cmdline.option(
     "--to",
     "to",
-    type=click.Choice(["organisation", "regulator"]),
+    type=cmdline.Choice(["organisation", "regulator"]),
     required=True,
     help="A follow-up to the organisation, or a complaint to the regulator.",
 )
-@click.option(
+@cmdline.option(
     "--lang",
     metavar="LANG",
     help="The recipient's language: en, ar or zh_CN (default: the regulator's; else the case's --lang; "
     "else its country's).",
 )
-@click.option(
+@cmdline.option(
     "--format",
     "fmt",
-    type=LazyChoice(_letter_formats),
+    type=cmdline.LazyChoice(_letter_formats),
     help="txt (the default), md, html, eml (an e-mail a mail client opens as a draft) or pdf.",
 )
-@click.option(
+@cmdline.option(
     "--output",
     "-o",
     "output_text",
@@ -189,27 +190,27 @@ def _letter_preview(letter: Any) -> None:
     help="Where to write ('-' for stdout; default: stdout for txt, md and html, letter-ID-TO-LANG.FMT for "
     "eml and pdf). Its directory must exist; a symlink is written through.",
 )
-@click.option(
+@cmdline.option(
     "--regulator",
     "regulator_id",
     metavar="ID",
     help="The regulator to write to, e.g. bh-tra, gb-cisas, cn-miit, ie-dpc (default: the one that fits "
     "the case's country and preset or kind).",
 )
-@click.option(
+@cmdline.option(
     "--attach-dossier", is_flag=True, help="Attach the case's HTML dossier to the e-mail (eml, --send)."
 )
-@click.option(
+@cmdline.option(
     "--send",
     is_flag=True,
     help="Send the e-mail through [notifiers.email] after showing it, and record it in the evidence log.",
 )
-@click.option("--yes", is_flag=True, help="With --send: send without asking (for scripts).")
-@click.option("--strict", is_flag=True, help="Refuse (exit 2) to write or send a letter that has blanks.")
+@cmdline.option("--yes", is_flag=True, help="With --send: send without asking (for scripts).")
+@cmdline.option("--strict", is_flag=True, help="Refuse (exit 2) to write or send a letter that has blanks.")
 @json_option
-@click.pass_context
+@cmdline.pass_context
 def letter_command(
-    ctx: click.Context,
+    ctx: cmdline.Context,
     case_id: str,
     to: str,
     lang: str | None,
@@ -247,7 +248,7 @@ def letter_command(
 
     fmt = fmt or ("eml" if send else "txt")
     if send and fmt != "eml":
-        raise click.UsageError(_("--send sends the e-mail: use --format eml, or leave --format out"))
+        raise cmdline.UsageError(_("--send sends the e-mail: use --format eml, or leave --format out"))
     if send and not yes and not sys.stdin.isatty():
         raise InputError(
             _("not sending without a confirmation, and there is no terminal to ask on: add --yes to send")
@@ -277,13 +278,13 @@ def letter_command(
         if not as_json:
             _letter_preview(letter)
         if not yes:
-            click.confirm(
+            cmdline.confirm(
                 _("Send it to %(to)s?", to=letter.recipient or "?"), default=False, abort=True, err=True
             )
         entry = send_letter(store, settings, letter, now=now)
         report["sent"] = {"to": letter.recipient, "evidence": entry.seq}
         if not as_json:
-            click.echo(
+            cmdline.echo(
                 _(
                     "Sent to %(to)s (Message-ID %(id)s); recorded as evidence #%(seq)s of case %(case)s.",
                     to=letter.recipient,
@@ -303,7 +304,7 @@ def letter_command(
             sys.stdout.buffer.write(letter.data)
             sys.stdout.buffer.flush()
         else:
-            click.echo(letter.data.decode("utf-8"), nl=False)
+            cmdline.echo(letter.data.decode("utf-8"), nl=False)
         return
     # Journalled like every export, so a letter cut off mid-write is swept (leftovers.py).
     write_bytes_atomic(output, letter.data, journal=journal_dir(store.path.parent))
@@ -311,4 +312,4 @@ def letter_command(
     if as_json:
         echo_json(report)
     elif not send:
-        click.echo(_("Wrote the letter to %(path)s", path=output), err=fmt not in ("eml", "pdf"))
+        cmdline.echo(_("Wrote the letter to %(path)s", path=output), err=fmt not in ("eml", "pdf"))

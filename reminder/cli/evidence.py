@@ -5,22 +5,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-import click
-
+from .. import cmdline
 from ..cli_labels import (
     evidence_kind,
 )
 from ..i18n import _
 from ..terminal import escape_controls as _t
-
-if TYPE_CHECKING:
-    from ..dates import Moment
-
 from .case_view import evidence_line
 from .common import (
-    LazyChoice,
     MomentType,
     echo_json,
     json_option,
@@ -29,6 +22,10 @@ from .common import (
 )
 from .group import ReminderGroup
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every command its start
+if TYPE_CHECKING:
+    from ..dates import Moment
+
 
 def _evidence_kinds() -> Sequence[str]:
     from ..models import EVIDENCE_KINDS
@@ -36,7 +33,7 @@ def _evidence_kinds() -> Sequence[str]:
     return EVIDENCE_KINDS
 
 
-@click.group("evidence", cls=ReminderGroup)
+@cmdline.group("evidence", cls=ReminderGroup)
 def evidence_group() -> None:
     """Keep a tamper-evident log of what you did: calls, e-mails, letters, codes.
 
@@ -51,15 +48,15 @@ def evidence_group() -> None:
 
 
 @evidence_group.command("add")
-@click.argument("case_id", metavar="ID")
-@click.option(
+@cmdline.argument("case_id", metavar="ID")
+@cmdline.option(
     "--kind",
     required=True,
-    type=LazyChoice(_evidence_kinds),
+    type=cmdline.LazyChoice(_evidence_kinds),
     help="What it was (code: a verification check).",
 )
-@click.option("--summary", required=True, help="What happened, in a sentence.")
-@click.option(
+@cmdline.option("--summary", required=True, help="What happened, in a sentence.")
+@cmdline.option(
     "--at",
     "at",
     type=MomentType("a date and time"),
@@ -67,18 +64,18 @@ def evidence_group() -> None:
     help="When it happened (default: now), e.g. 2026-03-05T14:30, in the case's time zone unless it "
     "carries an offset (2026-03-05T14:30+03:00); a date alone is its start (00:00).",
 )
-@click.option(
+@cmdline.option(
     "--file",
     "files",
     multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=cmdline.Path(dir_okay=False),
     help="Attach a file (a screenshot, a letter, an e-mail); repeat for more.",
 )
-@click.option("--corrects", type=click.IntRange(min=1), help="This entry corrects entry N.")
+@cmdline.option("--corrects", type=cmdline.IntRange(min=1), help="This entry corrects entry N.")
 @json_option
-@click.pass_context
+@cmdline.pass_context
 def evidence_add_command(
-    ctx: click.Context,
+    ctx: cmdline.Context,
     case_id: str,
     kind: str,
     summary: str,
@@ -108,7 +105,7 @@ def evidence_add_command(
         return
     kind_text = evidence_kind(entry.kind)
     if entry.attachments:
-        click.echo(
+        cmdline.echo(
             _(
                 "Recorded evidence #%(seq)d for case %(case)s (%(kind)s, %(files)d file(s) stored).",
                 seq=entry.seq,
@@ -118,7 +115,7 @@ def evidence_add_command(
             )
         )
     else:
-        click.echo(
+        cmdline.echo(
             _(
                 "Recorded evidence #%(seq)d for case %(case)s (%(kind)s).",
                 seq=entry.seq,
@@ -127,14 +124,14 @@ def evidence_add_command(
             )
         )
     if warning:
-        click.echo(_("Warning: %(text)s", text=_(warning)))
+        cmdline.echo(_("Warning: %(text)s", text=_(warning)))
 
 
 @evidence_group.command("list")
-@click.argument("case_id", metavar="ID")
+@cmdline.argument("case_id", metavar="ID")
 @json_option
-@click.pass_context
-def evidence_list_command(ctx: click.Context, case_id: str, as_json: bool) -> None:
+@cmdline.pass_context
+def evidence_list_command(ctx: cmdline.Context, case_id: str, as_json: bool) -> None:
     """List a case's evidence, oldest first, with corrections linked.
 
     \b
@@ -154,7 +151,7 @@ def evidence_list_command(ctx: click.Context, case_id: str, as_json: bool) -> No
         echo_json({"version": 1, "case_id": store.get_case(case_id).id, "entries": items})
         return
     if not entries:
-        click.echo(
+        cmdline.echo(
             _(
                 "No evidence yet. Add some with: reminder evidence add %(id)s --kind call --summary …",
                 id=_t(case_id),
@@ -162,15 +159,15 @@ def evidence_list_command(ctx: click.Context, case_id: str, as_json: bool) -> No
         )
         return
     for e in entries:
-        click.echo(evidence_line(e, fixes))
+        cmdline.echo(evidence_line(e, fixes))
 
 
 @evidence_group.command("show")
-@click.argument("case_id", metavar="ID")
-@click.argument("seq", metavar="N", type=click.IntRange(min=1))
+@cmdline.argument("case_id", metavar="ID")
+@cmdline.argument("seq", metavar="N", type=cmdline.IntRange(min=1))
 @json_option
-@click.pass_context
-def evidence_show_command(ctx: click.Context, case_id: str, seq: int, as_json: bool) -> None:
+@cmdline.pass_context
+def evidence_show_command(ctx: cmdline.Context, case_id: str, seq: int, as_json: bool) -> None:
     """Show one entry: its text, files (with where they are kept) and hashes.
 
     \b
@@ -187,39 +184,39 @@ def evidence_show_command(ctx: click.Context, case_id: str, seq: int, as_json: b
     if as_json:
         echo_json({"version": 1, "entry": data})
         return
-    click.echo(_("Evidence #%(seq)d of case %(case)s", seq=entry.seq, case=entry.case_id))
-    click.echo(_("  kind:      %(value)s", value=evidence_kind(entry.kind)))
-    click.echo(_("  at:        %(value)s", value=entry.at.isoformat()))
-    click.echo(_("  recorded:  %(value)s", value=entry.recorded_at.isoformat()))
-    click.echo(_("  summary:   %(value)s", value=_t(entry.summary)))
+    cmdline.echo(_("Evidence #%(seq)d of case %(case)s", seq=entry.seq, case=entry.case_id))
+    cmdline.echo(_("  kind:      %(value)s", value=evidence_kind(entry.kind)))
+    cmdline.echo(_("  at:        %(value)s", value=entry.at.isoformat()))
+    cmdline.echo(_("  recorded:  %(value)s", value=entry.recorded_at.isoformat()))
+    cmdline.echo(_("  summary:   %(value)s", value=_t(entry.summary)))
     if entry.corrects is not None:
-        click.echo(_("  corrects:  #%(n)d", n=entry.corrects))
+        cmdline.echo(_("  corrects:  #%(n)d", n=entry.corrects))
     if fixed_by:
-        click.echo(_("  corrected by: %(entries)s", entries=", ".join(f"#{n}" for n in fixed_by)))
+        cmdline.echo(_("  corrected by: %(entries)s", entries=", ".join(f"#{n}" for n in fixed_by)))
     for a in data["attachments"]:
-        click.echo(_("  file:      %(name)s (%(size)d bytes)", name=_t(a["name"]), size=a["size"]))
-        click.echo(_("             sha256 %(hash)s", hash=a["sha256"]))
-        click.echo(_("             kept at %(path)s", path=_t(str(a["path"]))))
-    click.echo(_("  hash:      %(value)s", value=entry.hash))
-    click.echo(_("  previous:  %(value)s", value=entry.prev_hash or _("(first entry)")))
+        cmdline.echo(_("  file:      %(name)s (%(size)d bytes)", name=_t(a["name"]), size=a["size"]))
+        cmdline.echo(_("             sha256 %(hash)s", hash=a["sha256"]))
+        cmdline.echo(_("             kept at %(path)s", path=_t(str(a["path"]))))
+    cmdline.echo(_("  hash:      %(value)s", value=entry.hash))
+    cmdline.echo(_("  previous:  %(value)s", value=entry.prev_hash or _("(first entry)")))
 
 
-def _head_prefix(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+def _head_prefix(ctx: cmdline.Context, param: cmdline.Parameter, value: str | None) -> str | None:
     import re
 
     if value is None:
         return None
     value = value.strip().lower()
     if not re.fullmatch(r"[0-9a-f]{8,64}", value):
-        raise click.BadParameter(
+        raise cmdline.BadParameter(
             _("%(value)s: give 8 to 64 hex digits of a head, e.g. from a reminder e-mail", value=repr(value))
         )
     return value
 
 
 @evidence_group.command("verify")
-@click.argument("case_id", metavar="ID")
-@click.option(
+@cmdline.argument("case_id", metavar="ID")
+@cmdline.option(
     "--head",
     metavar="HEX",
     callback=_head_prefix,
@@ -227,8 +224,8 @@ def _head_prefix(ctx: click.Context, param: click.Parameter, value: str | None) 
     "old reminder e-mail or dossier): that nothing up to it was cut or changed.",
 )
 @json_option
-@click.pass_context
-def evidence_verify_command(ctx: click.Context, case_id: str, head: str | None, as_json: bool) -> None:
+@cmdline.pass_context
+def evidence_verify_command(ctx: cmdline.Context, case_id: str, head: str | None, as_json: bool) -> None:
     """Check that a case's evidence log and files are unchanged (exit 1 if not).
 
     Recomputes every entry's hash (keyed with the evidence key in the state
@@ -269,7 +266,7 @@ def evidence_verify_command(ctx: click.Context, case_id: str, head: str | None, 
             }
         )
     elif report.ok:
-        click.echo(
+        cmdline.echo(
             _(
                 "OK: %(entries)d entries and %(files)d files are intact.",
                 entries=report.entries,
@@ -277,7 +274,7 @@ def evidence_verify_command(ctx: click.Context, case_id: str, head: str | None, 
             )
         )
         if head is not None:
-            click.echo(
+            cmdline.echo(
                 _(
                     "The head %(head)s is entry %(n)s: the log still holds it and all before it.",
                     head=head,
@@ -285,9 +282,9 @@ def evidence_verify_command(ctx: click.Context, case_id: str, head: str | None, 
                 )
             )
         if report.head_hash:
-            click.echo(_("Head: entry %(n)s, %(hash)s", n=report.head_seq, hash=report.head_hash))
+            cmdline.echo(_("Head: entry %(n)s, %(hash)s", n=report.head_seq, hash=report.head_hash))
             prefix = report.head_hash[:HEAD_PREFIX]
-            click.echo(
+            cmdline.echo(
                 _(
                     "Check it later with: reminder evidence verify %(id)s --head %(prefix)s",
                     id=report.case_id,
@@ -296,8 +293,8 @@ def evidence_verify_command(ctx: click.Context, case_id: str, head: str | None, 
             )
     else:
         # A problem may name an attachment: shown, not obeyed.
-        click.echo(_("NOT INTACT: %(problem)s", problem=_t(str(report.first))), err=True)
+        cmdline.echo(_("NOT INTACT: %(problem)s", problem=_t(str(report.first))), err=True)
         for p in report.problems[1:]:
-            click.echo(_("  also: %(problem)s", problem=_t(str(p))), err=True)
+            cmdline.echo(_("  also: %(problem)s", problem=_t(str(p))), err=True)
     if not report.ok:
         sys.exit(1)

@@ -7,14 +7,16 @@ import importlib
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
-import click
-
-from ..cli_help import TranslatedHelp, install_click_translations
+from .. import cmdline
+from ..cli_help import TranslatedHelp
 from ..errors import ReminderError
 from ..i18n import _
 from .common import fail
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every command its start
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _not_utf8(argv: Sequence[str]) -> str | None:
@@ -51,31 +53,28 @@ def _config_in(argv: Sequence[str]) -> Path | None:
     return None
 
 
-class ReminderGroup(TranslatedHelp, click.Group):
-    """A click group that turns every expected error into one line and an exit status, and
-    whose commands' help and click's own messages speak the user's language."""
+class ReminderGroup(TranslatedHelp, cmdline.Group):
+    """A group that turns every expected error into one line and an exit status, and whose
+    commands' help speaks the user's language."""
 
     command_class = TranslatedHelp
-    group_class = type  # subgroups are ReminderGroups too
 
     def __init__(self, *args: Any, lazy_commands: Mapping[str, str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # name → "module:attribute" in this package, imported the first time the name is asked for
         self.lazy_commands = dict(lazy_commands or {})
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: cmdline.Context) -> list[str]:
         return sorted({*self.commands, *self.lazy_commands})
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: cmdline.Context, cmd_name: str) -> cmdline.Command | None:
         if cmd_name not in self.commands and cmd_name in self.lazy_commands:
             module, _sep, attr = self.lazy_commands[cmd_name].partition(":")
             command = getattr(importlib.import_module(f"{__package__}.{module}"), attr)
             self.add_command(command, cmd_name)
         return self.commands.get(cmd_name)
 
-    def main(  # type: ignore[override]
-        self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
-    ) -> Any:
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         as_json = "--json" in argv
         # Until the settings load (a command loads them, then speaks [defaults] language): the
@@ -83,26 +82,25 @@ class ReminderGroup(TranslatedHelp, click.Group):
         from ..i18n import set_language
         from ..paths import language_before_settings
 
-        if set_language(language_before_settings(_config_in(argv))) != "en":
-            install_click_translations()
+        set_language(language_before_settings(_config_in(argv)))
         bad = _not_utf8(argv)
         if bad is not None:
             # Refused before anything runs: such a title would fail half-way into the database.
             fail(bad, 2, as_json)
         try:
-            return super().main(args=argv, prog_name=prog_name, standalone_mode=False, **extra)
-        except click.exceptions.Exit as exc:
+            return super().main(argv, prog_name or "reminder", **extra)
+        except cmdline.Exit as exc:
             sys.exit(exc.exit_code)
-        except click.exceptions.NoArgsIsHelpError as exc:
+        except cmdline.NoArgsIsHelp as exc:
             # `reminder` (or `reminder evidence`) alone asks what there is: the help, not an error.
-            click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
+            cmdline.echo(exc.ctx.get_help())
             sys.exit(0)
-        except click.exceptions.Abort:
+        except cmdline.Abort:
             fail(_("aborted"), 1, as_json)
-        except click.ClickException as exc:
+        except cmdline.CommandError as exc:
             # Usage errors get a pointer to --help, still on one line.
             hint = ""
-            if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            if isinstance(exc, cmdline.UsageError) and exc.ctx is not None:
                 hint = _(" (see '%(command)s --help')", command=exc.ctx.command_path)
             fail(exc.format_message() + hint, exc.exit_code, as_json)
         except ReminderError as exc:

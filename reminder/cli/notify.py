@@ -5,10 +5,8 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-import click
-
+from .. import cmdline
 from ..cli_help import TranslatedHelp
 from ..cli_labels import (
     delivery_problem,
@@ -23,8 +21,12 @@ from .common import (
 )
 from .group import ReminderGroup
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every command its start
+if TYPE_CHECKING:
+    from typing import Any
 
-def notifier_warnings(ctx: click.Context) -> None:
+
+def notifier_warnings(ctx: cmdline.Context) -> None:
     """Print notifier warnings (a secret readable by others, …) as one line each on stderr.
 
     Failed deliveries are left out: the command reports those itself.
@@ -40,16 +42,16 @@ def notifier_warnings(ctx: click.Context) -> None:
     ctx.call_on_close(lambda: logger.removeHandler(handler))
 
 
-def _notifier_sources(ctx: click.Context) -> tuple[dict[str, dict[str, Any]], Path | None]:
+def _notifier_sources(ctx: cmdline.Context) -> tuple[dict[str, dict[str, Any]], Path | None]:
     notifier_warnings(ctx)
     settings = settings_from(ctx)
     return settings.notifiers, settings.source
 
 
-@click.command("notifiers", cls=TranslatedHelp)
+@cmdline.command("notifiers", cls=TranslatedHelp)
 @json_option
-@click.pass_context
-def notifiers_command(ctx: click.Context, as_json: bool) -> None:
+@cmdline.pass_context
+def notifiers_command(ctx: cmdline.Context, as_json: bool) -> None:
     """List every notifier (built-in and plugin): configured, enabled, available, and why not.
 
     A notifier is configured by a [notifiers.<name>] table in the config file;
@@ -84,10 +86,10 @@ def notifiers_command(ctx: click.Context, as_json: bool) -> None:
             line += f" {_(row.summary)}"  # a built-in's is marked for translation (N_)
         if row.source != "built-in":
             line += _(" [plugin: %(source)s]", source=row.source)
-        click.echo(_t(line.rstrip()))  # a reason can quote a path or a server
+        cmdline.echo(_t(line.rstrip()))  # a reason can quote a path or a server
 
 
-@click.group("notify", cls=ReminderGroup)
+@cmdline.group("notify", cls=ReminderGroup)
 def notify_group() -> None:
     """Check that reminders reach you.
 
@@ -98,10 +100,12 @@ def notify_group() -> None:
 
 
 @notify_group.command("test")
-@click.option("--notifier", "name", metavar="NAME", help="Test only this notifier (a table name or a type).")
+@cmdline.option(
+    "--notifier", "name", metavar="NAME", help="Test only this notifier (a table name or a type)."
+)
 @json_option
-@click.pass_context
-def notify_test_command(ctx: click.Context, name: str | None, as_json: bool) -> None:
+@cmdline.pass_context
+def notify_test_command(ctx: cmdline.Context, name: str | None, as_json: bool) -> None:
     """Send a test message through each configured notifier and report OK or the exact problem.
 
     Problems are named: DNS, connection, timeout, TLS (certificate), authentication,
@@ -130,8 +134,8 @@ def notify_test_command(ctx: click.Context, name: str | None, as_json: bool) -> 
                 status = _("FAILED (%(problem)s)", problem=delivery_problem(o.problem))
             else:
                 status = pgettext("notifier test", "FAILED")
-            click.echo(_t(f"{o.name:<{width}}  {pad(status, 20)} {o.detail}".rstrip()))  # a server's words
+            cmdline.echo(_t(f"{o.name:<{width}}  {pad(status, 20)} {o.detail}".rstrip()))  # a server's words
         if not outcomes:
-            click.echo(_("No notifier is enabled: every [notifiers.*] table has enabled = false."))
+            cmdline.echo(_("No notifier is enabled: every [notifiers.*] table has enabled = false."))
     if not outcomes or not all(o.ok for o in outcomes):
         sys.exit(1)

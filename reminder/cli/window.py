@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
-import click
-
+from .. import cmdline
 from ..cli_help import TranslatedHelp
 from ..i18n import _, format_date, pgettext
 from ..terminal import escape_controls as _t
@@ -27,6 +25,7 @@ def _weekday_short(name: str) -> str:
     return format_date(date(2024, 1, 1 + days.index(name)), style="weekday")  # 2024-01-01 is a Monday
 
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every command its start
 if TYPE_CHECKING:
     from ..models import ReviewWindow
 
@@ -95,25 +94,33 @@ def window_table(w: ReviewWindow) -> None:
     Console(soft_wrap=False).print(table)
 
 
-@click.command("window", cls=TranslatedHelp)
-@click.option("--country", help="ISO 3166 country code, e.g. BH (default: [defaults] country in the config).")
-@click.option("--subdivision", help="State, province or nation within the country, e.g. BY for Bavaria.")
-@click.option("--submitted", type=ISO_DATE, required=True, help="Day you submitted (day 0, never counted).")
-@click.option("--min-days", type=click.IntRange(min=0), help="The window opens on this day (default 7).")
-@click.option("--max-days", type=click.IntRange(min=0), help="The deadline falls on this day (default 15).")
-@click.option("--unit", type=click.Choice(["business", "calendar"]), help="Count business or calendar days.")
-@click.option(
+@cmdline.command("window", cls=TranslatedHelp)
+@cmdline.option(
+    "--country", help="ISO 3166 country code, e.g. BH (default: [defaults] country in the config)."
+)
+@cmdline.option("--subdivision", help="State, province or nation within the country, e.g. BY for Bavaria.")
+@cmdline.option("--submitted", type=ISO_DATE, required=True, help="Day you submitted (day 0, never counted).")
+@cmdline.option("--min-days", type=cmdline.IntRange(min=0), help="The window opens on this day (default 7).")
+@cmdline.option(
+    "--max-days", type=cmdline.IntRange(min=0), help="The deadline falls on this day (default 15)."
+)
+@cmdline.option(
+    "--unit", type=cmdline.Choice(["business", "calendar"]), help="Count business or calendar days."
+)
+@cmdline.option(
     "--closure",
     "closures",
     multiple=True,
     metavar="DATE[..DATE][=LABEL]",
     help="A day or range on which the office is shut (repeatable), on top of the config's closures.",
 )
-@click.option("--explain", is_flag=True, help="List every day up to the deadline and why it counted or not.")
+@cmdline.option(
+    "--explain", is_flag=True, help="List every day up to the deadline and why it counted or not."
+)
 @json_option
-@click.pass_context
+@cmdline.pass_context
 def window_command(
-    ctx: click.Context,
+    ctx: cmdline.Context,
     country: str | None,
     subdivision: str | None,
     submitted: date,
@@ -160,14 +167,14 @@ def window_command(
         echo_json(window_to_dict(w))
         return
     for line in _window_summary(w):
-        click.echo(_t(line))  # closure labels are the user's
+        cmdline.echo(_t(line))  # closure labels are the user's
     if explain:
-        click.echo()
+        cmdline.echo()
         window_table(w)
 
 
-@click.command("countries", cls=TranslatedHelp)
-@click.argument("codes", nargs=-1, metavar="[COUNTRY]...")
+@cmdline.command("countries", cls=TranslatedHelp)
+@cmdline.argument("codes", nargs=-1, metavar="[COUNTRY]...")
 @json_option
 def countries_command(codes: tuple[str, ...], as_json: bool) -> None:
     """List the countries reminder can count business days for.
@@ -205,9 +212,9 @@ def countries_command(codes: tuple[str, ...], as_json: bool) -> None:
         name = country_name(i.code, i.name)
         line = _("%(code)s  %(name)s  (weekend %(weekend)s)", code=i.code, name=name, weekend=weekend)
         if i.subdivisions and codes:
-            click.echo(line)
+            cmdline.echo(line)
             for code, name in i.subdivisions.items():
-                click.echo(f"    {code:<6} {name}" if name != code else f"    {code}")
+                cmdline.echo(f"    {code:<6} {name}" if name != code else f"    {code}")
         else:
             subs = _("  subdivisions: %(codes)s", codes=", ".join(i.subdivisions)) if i.subdivisions else ""
-            click.echo(line + subs)
+            cmdline.echo(line + subs)

@@ -1,0 +1,176 @@
+"""What goes wrong on a command line, and the one line that says so.
+
+Each error knows its exit status (2 for a usage error, 1 otherwise) and its message,
+worded as people who use command lines expect to read it ("Missing option '--title'.",
+"No such option '--titel'. Did you mean '--title'?").
+"""
+
+from __future__ import annotations
+
+from .words import ntr, tr
+
+TYPE_CHECKING = False  # not typing's: the command line's import is every command's
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .core import Context
+    from .params import Parameter
+
+__all__ = [
+    "Abort",
+    "BadOptionUsage",
+    "BadParameter",
+    "CommandError",
+    "Exit",
+    "MissingParameter",
+    "NoArgsIsHelp",
+    "NoSuchCommand",
+    "NoSuchOption",
+    "UsageError",
+]
+
+
+class CommandError(Exception):
+    """An error the command line shows as one line; exit status 1."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def format_message(self) -> str:
+        return self.message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(CommandError):
+    """The command line itself is wrong; exit status 2. ``ctx`` names the command whose
+    ``--help`` to point at."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, ctx: Context | None = None) -> None:
+        super().__init__(message)
+        self.ctx = ctx
+
+
+class BadParameter(UsageError):
+    """A value a parameter cannot take: "Invalid value for '--status': …"."""
+
+    def __init__(
+        self,
+        message: str,
+        ctx: Context | None = None,
+        param: Parameter | None = None,
+        param_hint: str | None = None,
+    ) -> None:
+        super().__init__(message, ctx)
+        self.param = param
+        self.param_hint = param_hint
+
+    def _hint(self) -> str | None:
+        if self.param_hint is not None:
+            return self.param_hint
+        if self.param is not None:
+            return self.param.error_hint(self.ctx)
+        return None
+
+    def format_message(self) -> str:
+        hint = self._hint()
+        if hint is None:
+            return tr("Invalid value: {message}").format(message=self.message)
+        return tr("Invalid value for {param_hint}: {message}").format(param_hint=hint, message=self.message)
+
+
+class MissingParameter(BadParameter):
+    """A required option or argument not given: "Missing option '--title'."."""
+
+    def __init__(self, ctx: Context | None = None, param: Parameter | None = None) -> None:
+        super().__init__("", ctx, param)
+
+    def format_message(self) -> str:
+        hint = self._hint()
+        hint = f" {hint}" if hint else ""
+        extra = self.param.type.missing_message(self.param, self.ctx) if self.param is not None else None
+        extra = f" {extra}" if extra else ""
+        kind = self.param.param_type_name if self.param is not None else "parameter"
+        if kind == "argument":
+            missing = tr("Missing argument")
+        elif kind == "option":
+            missing = tr("Missing option")
+        else:
+            missing = tr("Missing parameter")
+        return f"{missing}{hint}.{extra}"
+
+
+def _possibilities(name: str, possibilities: Iterable[str] | None) -> list[str]:
+    if not possibilities:
+        return []
+    from difflib import get_close_matches
+
+    return get_close_matches(name, list(possibilities))
+
+
+def _did_you_mean(possibilities: list[str]) -> str:
+    shown = ", ".join(repr(p) for p in sorted(possibilities))
+    return ntr(
+        "Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)", len(possibilities)
+    ).format(possibility=shown, possibilities=shown)
+
+
+class NoSuchOption(UsageError):
+    """An option the command does not have, with the closest it does have."""
+
+    def __init__(
+        self, option_name: str, possibilities: Iterable[str] | None = None, ctx: Context | None = None
+    ):
+        super().__init__(tr("No such option {name!r}.").format(name=option_name), ctx)
+        self.option_name = option_name
+        self.possibilities = _possibilities(option_name, possibilities)
+
+    def format_message(self) -> str:
+        if not self.possibilities:
+            return self.message
+        return f"{self.message} {_did_you_mean(self.possibilities)}"
+
+
+class NoSuchCommand(UsageError):
+    """A command the group does not have, with the closest it does have."""
+
+    def __init__(
+        self, command_name: str, possibilities: Iterable[str] | None = None, ctx: Context | None = None
+    ):
+        super().__init__(tr("No such command {name!r}.").format(name=command_name), ctx)
+        self.possibilities = _possibilities(command_name, possibilities)
+
+    def format_message(self) -> str:
+        if not self.possibilities:
+            return self.message
+        return f"{self.message} {_did_you_mean(self.possibilities)}"
+
+
+class BadOptionUsage(UsageError):
+    """An option used wrongly: a value missing, or given to a flag."""
+
+
+class NoArgsIsHelp(UsageError):
+    """A group run without a command: the answer is its help (exit status 0)."""
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__("", ctx)
+        self.ctx: Context = ctx
+
+
+class Abort(RuntimeError):
+    """The person said no (a confirmation), or the input ended."""
+
+
+class Exit(RuntimeError):
+    """End the command with this status (``--help``, ``--version``)."""
+
+    def __init__(self, code: int = 0) -> None:
+        super().__init__(code)
+        self.exit_code = code

@@ -1,0 +1,125 @@
+"""reminder's command-line toolkit (``reminder/cmdline``) on a small command of its own: how
+``argv`` is parsed, in what order values are checked, and the one-line errors.
+
+The real commands' help and errors are checked end to end by the other CLI tests; these
+pin the parsing rules every command relies on, each with a case that would break it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from reminder import cmdline
+
+
+def make() -> tuple[cmdline.Group, list[dict[str, Any]]]:
+    calls: list[dict[str, Any]] = []
+
+    @cmdline.group()
+    @cmdline.option("--config", type=cmdline.Path(dir_okay=False))
+    @cmdline.pass_context
+    def root(ctx: cmdline.Context, config: Any) -> None:
+        ctx.ensure_object(dict)["config"] = config
+
+    @root.command("add")
+    @cmdline.argument("case_id", metavar="ID")
+    @cmdline.argument("rest", nargs=-1)
+    @cmdline.option("--title", required=True, help="A title.")
+    @cmdline.option("--tag", "tags", multiple=True)
+    @cmdline.option("--days", type=cmdline.IntRange(min=0))
+    @cmdline.option("--status", type=cmdline.Choice(["open", "closed"]), default="open", show_default=True)
+    @cmdline.option("-v", "--verbose", count=True)
+    @cmdline.option("--json", "as_json", is_flag=True)
+    @cmdline.pass_context
+    def add(ctx: cmdline.Context, **values: Any) -> None:
+        calls.append({**values, "config": ctx.find_root().obj["config"], "path": ctx.command_path})
+
+    return root, calls
+
+
+def run(*argv: str) -> dict[str, Any]:
+    root, calls = make()
+    root.main(list(argv), prog_name="prog")
+    return calls[-1]
+
+
+def error(*argv: str) -> str:
+    root, _calls = make()
+    with pytest.raises(cmdline.CommandError) as info:
+        root.main(list(argv), prog_name="prog")
+    return info.value.format_message()
+
+
+def test_values_options_anywhere_and_the_last_one_wins() -> None:
+    got = run(
+        "add", "--title=A", "X1", "more", "--tag", "a", "--tag=b", "--title", "B", "-vv", "--json", "r2"
+    )
+    assert got["case_id"] == "X1" and got["rest"] == ("more", "r2") and got["title"] == "B"
+    assert got["tags"] == ("a", "b") and got["verbose"] == 2 and got["as_json"] is True
+    assert got["status"] == "open" and got["days"] is None and got["path"] == "prog add"
+
+
+def test_a_double_dash_ends_the_options_and_a_value_may_look_like_one() -> None:
+    got = run("add", "--title", "--json", "X1", "--", "--status")
+    assert got["title"] == "--json" and got["as_json"] is False and got["rest"] == ("--status",)
+
+
+def test_the_groups_options_come_before_the_command() -> None:
+    assert str(run("--config", "c.toml", "add", "X", "--title", "t")["config"]) == "c.toml"
+    assert error("add", "X", "--title", "t", "--config", "c.toml") == "No such option '--config'."
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["add", "X"], "Missing option '--title'."),
+        (["add", "--title", "t"], "Missing argument 'ID'."),
+        (["add", "X", "--title"], "Option '--title' requires an argument."),
+        (
+            ["add", "X", "--title", "t", "--titel", "u"],
+            "No such option '--titel'. (Did you mean one of: '--help', '--title'?)",
+        ),
+        (["add", "X", "--title", "t", "-x"], "No such option '-x'."),
+        (["add", "X", "--title", "t", "--verbos"], "No such option '--verbos'. Did you mean '--verbose'?"),
+        (["add", "X", "--title", "t", "--json=1"], "Option '--json' does not take a value."),
+        (
+            ["add", "X", "--title", "t", "--days", "-1"],
+            "Invalid value for '--days': -1 is not in the range x>=0.",
+        ),
+        (
+            ["add", "X", "--title", "t", "--days", "x"],
+            "Invalid value for '--days': 'x' is not a valid integer range.",
+        ),
+        (
+            ["add", "X", "--title", "t", "--status", "zzz"],
+            "Invalid value for '--status': 'zzz' is not one of 'open', 'closed'.",
+        ),
+        (["--config", "/", "add"], "Invalid value for '--config': File '/' is a directory."),
+        (["ad"], "No such command 'ad'. Did you mean 'add'?"),
+        (["--config", "c.toml"], "Missing command."),
+    ],
+)
+def test_errors_are_one_line_naming_what_is_wrong(argv: list[str], message: str) -> None:
+    assert error(*argv) == message
+
+
+def test_values_are_checked_in_the_order_they_were_typed() -> None:
+    # --days is typed before --status: its error is the one reported (then the missing --title).
+    assert "'--days'" in error("add", "X", "--days", "-1", "--status", "zzz")
+    assert "'--status'" in error("add", "X", "--status", "zzz", "--days", "-1")
+    assert error("add", "X", "--status", "zzz").startswith("Invalid value for '--status'")
+
+
+def test_help_is_eager_and_laid_out(capsys: pytest.CaptureFixture[str]) -> None:
+    root, calls = make()
+    with pytest.raises(cmdline.Exit):
+        root.main(["add", "--days", "-1", "--help"], prog_name="prog")  # not the --days error, nor --title's
+    out = capsys.readouterr().out
+    assert calls == [] and out.startswith("Usage: prog add [OPTIONS] ID [REST]...\n")
+    assert "  --title TEXT            A title.  [required]\n" in out
+    assert "  --status [open|closed]  [default: open]\n" in out
+    assert "  -v, --verbose\n" in out and "  --days INTEGER RANGE    [x>=0]\n" in out
+    with pytest.raises(cmdline.NoArgsIsHelp):
+        root.main([], prog_name="prog")
