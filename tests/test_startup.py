@@ -124,9 +124,10 @@ def test_holiday_names_in_chinese_are_computed_once(tmp_env: TmpEnv) -> None:
 # logging (and traceback, string, textwrap) only when a warning is logged (lazylog.py);
 # OpenSSL's hashlib, loaded by hashlib and secrets, only to hash an attachment or an evidence
 # entry; zlib, tempfile and shutil, importlib.resources (zipfile), difflib, signal;
-# shlex and termios; the
+# shlex and termios; click (the command line is reminder/cmdline; apprise still installs click); the
 # letters' and the presets' classes, the notifiers' Message, the evidence log's file handling.
 NOT_EVERYDAY = {
+    "click",
     "logging",
     "hashlib",
     "_hashlib",
