@@ -106,50 +106,46 @@ class MissingParameter(BadParameter):
         return f"{missing}{hint}.{extra}"
 
 
-def _possibilities(name: str, possibilities: Iterable[str] | None) -> list[str]:
-    if not possibilities:
-        return []
-    from difflib import get_close_matches
+class _Unknown(UsageError):
+    """A name the command line does not know, with the closest names it does know."""
 
-    return get_close_matches(name, list(possibilities))
+    def __init__(self, message: str, name: str, known: Iterable[str] | None, ctx: Context | None) -> None:
+        super().__init__(message, ctx)
+        self.possibilities: list[str] = []
+        if known:
+            from difflib import get_close_matches
+
+            self.possibilities = get_close_matches(name, list(known))
+
+    def format_message(self) -> str:
+        if not self.possibilities:
+            return self.message
+        shown = ", ".join(repr(p) for p in sorted(self.possibilities))
+        hint = ntr(
+            "Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)", len(self.possibilities)
+        )
+        return f"{self.message} {hint.format(possibility=shown, possibilities=shown)}"
 
 
-def _did_you_mean(possibilities: list[str]) -> str:
-    shown = ", ".join(repr(p) for p in sorted(possibilities))
-    return ntr(
-        "Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)", len(possibilities)
-    ).format(possibility=shown, possibilities=shown)
-
-
-class NoSuchOption(UsageError):
-    """An option the command does not have, with the closest it does have."""
+class NoSuchOption(_Unknown):
+    """An option the command does not have."""
 
     def __init__(
         self, option_name: str, possibilities: Iterable[str] | None = None, ctx: Context | None = None
     ):
-        super().__init__(tr("No such option {name!r}.").format(name=option_name), ctx)
-        self.option_name = option_name
-        self.possibilities = _possibilities(option_name, possibilities)
-
-    def format_message(self) -> str:
-        if not self.possibilities:
-            return self.message
-        return f"{self.message} {_did_you_mean(self.possibilities)}"
+        super().__init__(
+            tr("No such option {name!r}.").format(name=option_name), option_name, possibilities, ctx
+        )
 
 
-class NoSuchCommand(UsageError):
-    """A command the group does not have, with the closest it does have."""
+class NoSuchCommand(_Unknown):
+    """A command the group does not have."""
 
     def __init__(
         self, command_name: str, possibilities: Iterable[str] | None = None, ctx: Context | None = None
     ):
-        super().__init__(tr("No such command {name!r}.").format(name=command_name), ctx)
-        self.possibilities = _possibilities(command_name, possibilities)
-
-    def format_message(self) -> str:
-        if not self.possibilities:
-            return self.message
-        return f"{self.message} {_did_you_mean(self.possibilities)}"
+        message = tr("No such command {name!r}.").format(name=command_name)
+        super().__init__(message, command_name, possibilities, ctx)
 
 
 class BadOptionUsage(UsageError):
