@@ -149,17 +149,19 @@ def help_cache_file(width: int, cli_dir: str | None = None, lang: str = "en") ->
         if not sys.platform.startswith("linux") or not os.path.isabs(home):
             return None  # elsewhere, platformdirs would know; the help is then rendered each time
         base = os.path.join(home, ".cache")
-    # The help is read from every command module of the cli package and laid out by the
-    # cmdline package: any of their modules changing (its size or its time) gives another name.
+    # The help is read from every command module of the cli package, laid out by the cmdline
+    # package and, in another language, by cli_help.py: any of them changing (its size or its
+    # time) gives another name.
     here = os.path.dirname(__file__)
     size = mtime = 0
     try:
+        files = [os.path.join(here, "cli_help.py")]
         for folder in (cli_dir or os.path.join(here, "cli"), os.path.join(here, "cmdline")):
-            for name in os.listdir(folder):
-                if name.endswith(".py"):
-                    st = os.stat(os.path.join(folder, name))
-                    # Summed, not the newest: a file set back in time changes the name too.
-                    size, mtime = size + st.st_size, mtime + st.st_mtime_ns
+            files += [os.path.join(folder, name) for name in os.listdir(folder) if name.endswith(".py")]
+        for path in files:
+            st = os.stat(path)
+            # Summed, not the newest: a file set back in time changes the name too.
+            size, mtime = size + st.st_size, mtime + st.st_mtime_ns
     except OSError:
         return None
     if not mtime:

@@ -29,7 +29,7 @@ database (attachments, the daemon's lock) are ours; they never share its name's 
 The code that connects, sets the file's mode and watches for it being replaced is in
 ``backends/sqlite.py``, under the same rule.
 
-This module never imports click or pydantic and never prints.
+This module never imports the command line or pydantic and never prints.
 """
 
 from __future__ import annotations

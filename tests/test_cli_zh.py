@@ -162,14 +162,14 @@ def test_english_stays_english(zh: RunCli) -> None:
     assert p.stderr.startswith("Error: no case with id 'nosuch'")
 
 
-def test_command_help_and_clicks_words_in_chinese(zh: RunCli) -> None:
+def test_command_help_and_the_command_lines_words_in_chinese(zh: RunCli) -> None:
     p = zh("add", "--help")
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("用法: reminder add [OPTIONS]\n")
     assert "\n选项:\n" in p.stdout and "记录一次提交；显示该事项及其审核期。" in p.stdout
     assert "一个你认得出的名称" in p.stdout and "[必填]" in p.stdout and "显示本帮助后退出。" in p.stdout
     assert "  示例：\n" in p.stdout  # the examples themselves are commands, kept as typed
-    # Wrapped by terminal columns, not characters: no line wider than click's 80 - 2.
+    # Wrapped by terminal columns, not characters: no line wider than the help's 80 - 2.
     assert max(_columns(line) for line in p.stdout.splitlines() if "reminder add" not in line) <= 78
     prose = p.stdout.split("  示例：")[0] + p.stdout.split("\n选项:\n")[1]
     # Values a person types stay as typed: kinds, channels, --remind names, presets, choices.

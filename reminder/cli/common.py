@@ -43,16 +43,7 @@ __all__ = [
     "utc_now",
 ]
 
-_JSON_META = "reminder.json"
-
-
 # --- shared options and output -------------------------------------------------------------------
-
-
-def _remember_json(ctx: cmdline.Context, _param: cmdline.Parameter, value: bool) -> bool:
-    if value:
-        ctx.meta[_JSON_META] = True
-    return value
 
 
 def json_option(f: F) -> F:
@@ -61,9 +52,6 @@ def json_option(f: F) -> F:
         "--json",
         "as_json",
         is_flag=True,
-        callback=_remember_json,
-        expose_value=True,
-        is_eager=True,
         help="Print JSON for scripts instead of text.",
     )(f)
 

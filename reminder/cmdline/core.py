@@ -11,12 +11,12 @@ handled first, then the others in the order they were typed.
 from __future__ import annotations
 
 from .errors import Abort, BadOptionUsage, Exit, NoArgsIsHelp, NoSuchCommand, NoSuchOption, UsageError
-from .params import UNSET, Argument, Option, Parameter
+from .params import UNSET, Argument, Option, Parameter, prefix_length
 from .words import ntr, tr
 
 TYPE_CHECKING = False  # not typing's: the command line's import is every command's
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Sequence
     from typing import Any, TypeVar
 
     C = TypeVar("C", bound="Command")
@@ -41,7 +41,6 @@ class Context:
         self.info_name = info_name
         self.parent = parent
         self.obj: Any = obj if obj is not None or parent is None else parent.obj
-        self.meta: dict[str, Any] = parent.meta if parent is not None else {}
         if help_option_names is None:
             help_option_names = parent.help_option_names if parent is not None else ["--help"]
         self.help_option_names: list[str] = list(help_option_names)
@@ -50,7 +49,6 @@ class Context:
         self.terminal_width: int | None = terminal_width
         self.params: dict[str, Any] = {}
         self.args: list[str] = []
-        self.invoked_subcommand: str | None = None
         self._on_close: list[Callable[[], Any]] = []
 
     @property
@@ -98,13 +96,6 @@ class Context:
     def get_help(self) -> str:
         return self.command.get_help(self)
 
-    def get_usage(self) -> str:
-        return self.command.get_usage(self)
-
-
-def _prefix_length(opt: str) -> int:
-    return len(opt) - len(opt.lstrip("-"))
-
 
 class _Parser:
     """Splits ``argv`` into options' values and positional arguments, as click's parser does."""
@@ -118,7 +109,7 @@ class _Parser:
         for param in params:
             if isinstance(param, Option):
                 for opt in param.opts:
-                    is_short = _prefix_length(opt) == 1 and len(opt) == 2
+                    is_short = prefix_length(opt) == 1 and len(opt) == 2
                     (self.short if is_short else self.long)[opt] = param
         self.found: dict[str, Any] = {}
         self.order: list[Parameter] = []
@@ -224,7 +215,6 @@ class Command:
         short_help: str | None = None,
         context_settings: dict[str, Any] | None = None,
         pass_context: bool = False,
-        hidden: bool = False,
     ) -> None:
         self.name = name
         self.callback = callback
@@ -233,7 +223,6 @@ class Command:
         self.short_help = short_help
         self.context_settings = context_settings or {}
         self.pass_context = pass_context
-        self.hidden = hidden
         self._help_option: Option | None = None
 
     def __repr__(self) -> str:
@@ -298,11 +287,6 @@ class Command:
                 exc.ctx = ctx
             raise
 
-    def get_usage(self, ctx: Context) -> str:
-        from .help import usage
-
-        return usage(self, ctx)
-
     def get_help(self, ctx: Context) -> str:
         from .help import render_help
 
@@ -313,10 +297,10 @@ class Command:
         caller to show. Ctrl-C, or the input ending where a command reads it, is :class:`Abort`."""
         import sys
 
-        args = list(sys.argv[1:] if args is None else args)
+        argv = list(sys.argv[1:] if args is None else args)
         prog_name = prog_name or self.name or "reminder"
         try:
-            ctx = self.make_context(prog_name, list(args), **extra)
+            ctx = self.make_context(prog_name, argv, **extra)
             try:
                 return self.invoke(ctx)
             finally:
@@ -348,9 +332,9 @@ class Group(Command):
     # The class of the commands made with @group.command().
     command_class: type[Command] = Command
 
-    def __init__(self, name: str | None, commands: Iterable[Command] = (), **attrs: Any) -> None:
+    def __init__(self, name: str | None, **attrs: Any) -> None:
         super().__init__(name, **attrs)
-        self.commands: dict[str, Command] = {c.name: c for c in commands if c.name}
+        self.commands: dict[str, Command] = {}
 
     def add_command(self, command: Command, name: str | None = None) -> None:
         self.commands[name or command.name or ""] = command
@@ -386,7 +370,6 @@ class Group(Command):
             if name[:1] == "-":
                 self.parse_args(ctx, ctx.args)  # an option after all: the parser names it
             raise NoSuchCommand(name, possibilities=self.commands, ctx=ctx)
-        ctx.invoked_subcommand = name
         super().invoke(ctx)
         sub = command.make_context(name, args, parent=ctx)
         try:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from .core import Command, Context, Group
 
-__all__ = ["HelpFormatter", "render_help", "short_help", "usage", "wrap_text"]
+__all__ = ["HelpFormatter", "render_help", "short_help", "wrap_text"]
 
 # The options table's first column is at most this wide; longer entries put their help below.
 COL_MAX = 30
@@ -145,13 +145,6 @@ def _usage_args(command: Command, ctx: Context) -> str:
     return " ".join(pieces)
 
 
-def usage(command: Command, ctx: Context) -> str:
-    """The usage line alone."""
-    formatter = HelpFormatter(ctx.help_width())
-    formatter.write_usage(ctx.command_path, _usage_args(command, ctx))
-    return formatter.getvalue().rstrip("\n")
-
-
 def short_help(command: Command, limit: int = 45) -> str:
     """A command's line in its group's list: its ``short_help``, else its help's first sentence."""
     if command.short_help:
@@ -196,7 +189,7 @@ def render_help(command: Command, ctx: Context) -> str:
         commands = []
         for name in group.list_commands(ctx):
             sub = group.get_command(ctx, name)
-            if sub is not None and not sub.hidden:
+            if sub is not None:
                 commands.append((name, sub))
         if commands:
             limit = formatter.width - 6 - max(len(name) for name, _c in commands)

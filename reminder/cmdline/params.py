@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from .core import Context
 
-__all__ = ["UNSET", "Argument", "Option", "Parameter"]
+__all__ = ["UNSET", "Argument", "Option", "Parameter", "prefix_length"]
 
 
 class _Unset:
@@ -23,6 +23,11 @@ class _Unset:
 
 
 UNSET: Any = _Unset()  # not given on the command line, and no default
+
+
+def prefix_length(opt: str) -> int:
+    """How many dashes ``opt`` starts with: 1 for ``-v``, 2 for ``--verbose``."""
+    return len(opt) - len(opt.lstrip("-"))
 
 
 class Parameter:
@@ -110,9 +115,7 @@ class Parameter:
     def type_cast(self, ctx: Context, value: Any) -> Any:
         if value is None:
             return () if self.multiple or self.nargs == -1 else None
-        if self.nargs == -1:
-            return tuple(self.type(x, self, ctx) for x in value)
-        if self.multiple:
+        if self.multiple or self.nargs == -1:
             return tuple(self.type(x, self, ctx) for x in value)
         return self.type(value, self, ctx)
 
@@ -132,17 +135,15 @@ class Option(Parameter):
         is_flag: bool = False,
         count: bool = False,
         show_default: bool = False,
-        hidden: bool = False,
         type: ParamType | None = None,
         default: Any = UNSET,
         **attrs: Any,
     ) -> None:
         opts = [d for d in decls if d.startswith("-")]
         names = [d for d in decls if not d.startswith("-")]
-        if names:
-            name = names[0]
-        else:  # the longest spelling, as an identifier: --due-before → due_before
-            name = max(opts, key=lambda o: len(o) - len(o.lstrip("-"))).lstrip("-").replace("-", "_").lower()
+        # Else the longest spelling, as an identifier: --due-before → due_before.
+        longest = max(opts, key=prefix_length)
+        name = names[0] if names else longest.lstrip("-").replace("-", "_").lower()
         if count:
             type, default = IntRange(min=0), 0 if default is UNSET else default
         elif is_flag:
@@ -151,7 +152,6 @@ class Option(Parameter):
         self.is_flag = is_flag
         self.count = count
         self.show_default = show_default
-        self.hidden = hidden
 
     def make_metavar(self) -> str:
         if self.metavar is not None:
@@ -161,12 +161,10 @@ class Option(Parameter):
 
     def spec(self) -> str:
         """The options table's first column: ``-v, --verbose``, ``--status [open|closed|all]``."""
-        shown = ", ".join(sorted(self.opts, key=lambda o: len(o) - len(o.lstrip("-"))))
+        shown = ", ".join(sorted(self.opts, key=prefix_length))
         return shown if self.is_flag or self.count else f"{shown} {self.make_metavar()}"
 
     def help_record(self, ctx: Context) -> tuple[str, str] | None:
-        if self.hidden:
-            return None
         text = self.help or ""
         extra = []
         if self.show_default and self.default not in (None, UNSET):

@@ -32,4 +32,5 @@ def ntr(singular: str, plural: str, n: int) -> str:
         return singular if n == 1 else plural
     from ..i18n import translation
 
+    # Not i18n.npgettext, which fills %(n)d: these are filled by str.format, by the caller.
     return translation(current_language()).npgettext(CONTEXT, singular, plural, n)

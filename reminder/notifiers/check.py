@@ -1,4 +1,4 @@
-"""What ``reminder notifiers`` and ``reminder notify test`` report, computed without click.
+"""What ``reminder notifiers`` and ``reminder notify test`` report, computed without the command line.
 
 :func:`list_notifiers` lists every known notifier type (built-in and plugin) and
 every configured table: configured, enabled, available and why not.
