@@ -81,13 +81,18 @@ def test_people_output(run_cli: RunCli) -> None:
 
 
 def test_the_list_fits_80_columns_and_says_what_is_next(run_cli: RunCli) -> None:
-    from datetime import date, timedelta
+    from datetime import date, datetime, timedelta
+    from zoneinfo import ZoneInfo
 
-    today = date.today()  # the CLI counts from the real clock
+    # The CLI counts from the real clock, in the case's time zone (Asia/Bahrain by default), not the
+    # machine's: from 21:00 UTC on, Bahrain is a day ahead, and a date.today() here failed in CI.
+    zone = "Asia/Bahrain"  # the embedded default
+    today = datetime.now(ZoneInfo(zone)).date()
     waiting = add_json(run_cli, "--submitted", today.isoformat(), "--title", "Waiting for the window")
     late = add_json(run_cli, "--submitted", (today - timedelta(days=60)).isoformat(), "--title", "Late")
     done = add_json(run_cli, "--submitted", (today - timedelta(days=5)).isoformat(), "--title", "Done")
     ok(run_cli("close", str(done["id"])))
+    assert waiting["timezone"] == zone
     window = waiting["window"]
     assert isinstance(window, dict)
     opens_in = (date.fromisoformat(window["opens"]) - today).days
