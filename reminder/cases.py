@@ -23,12 +23,13 @@ from .i18n import _
 from .lazylog import get_logger
 from .models import CASE_KINDS, Case, ChecklistItem, Closure, EvidenceEntry, ReviewWindow, Unit
 from .planning import list_reminders, plan_case
-from .store import StatusFilter, Store
+from .store import Store
 from .tz import country_timezone, is_timezone
 from .tz import zone as _zone
 
 if TYPE_CHECKING:
     from .config import Settings
+    from .store import StatusFilter
 
 __all__ = [
     "EDITABLE_FIELDS",

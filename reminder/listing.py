@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from datetime import date, datetime
     from typing import Any
 
-    from .backends import Connection
+    from .backends.seam import Connection
 
 __all__ = ["SCHEMA_VERSION", "STATUSES", "case_docs", "code_stamp", "docs_current", "status_filter", "todays"]
 

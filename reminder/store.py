@@ -39,9 +39,8 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
 
-from .backends import Backend, Connection, is_postgres_url
+from .backends import is_postgres_url
 from .backends.sqlite import (
     BUSY_TIMEOUT_MS,
     FILE_MODE,
@@ -56,8 +55,12 @@ from .i18n import _
 from .lazylog import get_logger
 from .listing import code_stamp, status_filter
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every command ~2 ms (status, list: see entry.py)
 if TYPE_CHECKING:
+    from typing import Any, Literal
+
     from .backends.postgres_blobs import PgBlobs
+    from .backends.seam import Backend, Connection
     from .config import StoreSettings
     from .models import Case, ChecklistItem, ReviewWindow
 
@@ -67,14 +70,14 @@ __all__ = [
     "MIGRATIONS",
     "WAL_AUTOCHECKPOINT",
     "Migration",
-    "StatusFilter",
     "Store",
     "open_store",
 ]
 
 log = get_logger(__name__)
 
-StatusFilter = Literal["open", "closed", "all"]
+if TYPE_CHECKING:
+    StatusFilter = Literal["open", "closed", "all"]
 
 
 # --- the store -----------------------------------------------------------------------------------

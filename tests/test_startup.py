@@ -180,6 +180,19 @@ def test_everyday_commands_leave_out_what_they_do_not_use(tmp_env: TmpEnv) -> No
             assert NOT_EVERYDAY & loaded == expected, (lang, args, sorted(NOT_EVERYDAY & loaded))
 
 
+def test_status_loads_only_what_it_reads(tmp_env: TmpEnv) -> None:
+    # A status bar polls `reminder status`: it reads the pid lock and four outbox counts, and
+    # needs neither typing (the backends' protocols are for mypy), threading (a lock for the
+    # child environment's secret names, a retry's wait) nor dataclasses (the models).
+    _add(tmp_env)
+    for lang in ("C.UTF-8", "zh_CN.UTF-8"):
+        # In a source checkout the first command in Chinese compiles the catalogue (babel): once.
+        imports(tmp_env, "status", lang=lang)
+        loaded = imports(tmp_env, "status", lang=lang)
+        assert "reminder.status" in loaded
+        assert not {"typing", "threading", "dataclasses"} & loaded, (lang, sorted(loaded))
+
+
 def test_the_garbage_collector_does_not_run_in_an_everyday_command(tmp_env: TmpEnv) -> None:
     # entry.py raises the collector's first threshold: a command's imports make tens of
     # thousands of long-lived objects, which the default threshold had it walk 25-80 times.

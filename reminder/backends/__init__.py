@@ -12,62 +12,24 @@ differs lives in one module per backend:
   the migrations' DDL (identity columns, PL/pgSQL triggers, ``COLLATE "C"`` text),
   reconnecting after a lost connection, and attachments stored in the database.
 
-This module imports neither driver: ``reminder --help`` never loads psycopg.
+This module imports neither driver: ``reminder --help`` never loads psycopg. The seam itself,
+the :class:`Backend`, ``Connection`` and ``Cursor`` protocols, is in ``seam.py``, which only
+mypy reads: typing, which protocols need, costs every command ~2 ms to import.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
-
-if TYPE_CHECKING:
-    from ..errors import StoreError
 
 __all__ = [
     "POSTGRES_SCHEMES",
-    "Backend",
-    "Connection",
-    "Cursor",
     "is_postgres_url",
     "redact_url",
     "store_password",
 ]
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
-
-
-class Cursor(Protocol):
-    """What the store's callers use of a cursor (``sqlite3.Cursor`` is one)."""
-
-    @property
-    def rowcount(self) -> int: ...
-
-    def fetchone(self) -> Any: ...
-
-    def fetchall(self) -> list[Any]: ...
-
-    def fetchmany(self, size: int) -> list[Any]: ...
-
-    def __iter__(self) -> Iterator[Any]: ...
-
-
-class Connection(Protocol):
-    """What the store's callers use of a connection (``sqlite3.Connection`` is one)."""
-
-    def execute(self, sql: str, parameters: Any = ..., /) -> Cursor: ...
-
-    def executemany(self, sql: str, parameters: Any, /) -> Cursor: ...
-
-    @property
-    def in_transaction(self) -> bool: ...
-
-    @property
-    def total_changes(self) -> int: ...
-
-    def close(self) -> None: ...
 
 
 def is_postgres_url(text: str | None) -> bool:
@@ -92,45 +54,6 @@ def redact_url(url: str) -> str:
         for k, sep, v in (item.partition("=") for item in parts.query.split("&") if item)
     )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
-
-class Backend(Protocol):
-    """What ``store.Store`` needs of a backend; ``SqliteBackend`` and ``PostgresBackend`` are one."""
-
-    name: str  # "sqlite" or "postgresql" (Store.dialect)
-    location: str  # the database as messages name it: a path, or a URL without its password
-    begin: str  # the statement that opens a transaction
-    unindexed: str  # put before a column to keep the planner off its index ("+" on SQLite)
-    for_update: str  # appended to a SELECT that locks the rows it reads until the transaction ends
-
-    @property
-    def migrations(self) -> Sequence[Callable[[Any], None]]:
-        """Applied in order; the same names and count on every backend."""
-        ...
-
-    def connect(self, *, any_thread: bool = False) -> Connection: ...
-
-    def opened(self) -> None: ...
-
-    def lost(self) -> str | None: ...
-
-    def error(self, exc: BaseException, doing: str = "") -> StoreError | None: ...
-
-    def is_conflict(self, exc: BaseException | None) -> bool: ...
-
-    def schema_version(self, conn: Any) -> int: ...
-
-    def set_schema_version(self, conn: Any, version: int) -> None: ...
-
-    def lock_for_migration(self, conn: Any) -> None: ...
-
-    def checkpoints_aside(
-        self, conn: Any, *, every: float = ..., restart_frames: int = ...
-    ) -> AbstractContextManager[None]: ...
-
-    def checkpoint(self, conn: Any) -> None: ...
-
-    def ids_follow(self, conn: Any, table: str, column: str) -> None: ...
 
 
 def store_password(password_env: str | None, password_file: str | os.PathLike[str] | None) -> str | None:

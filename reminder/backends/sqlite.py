@@ -17,12 +17,15 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from ..errors import DATABASE_LOCKED, DatabaseLocked, StoreError
 from ..files import private_dir
 from ..i18n import _
 from ..lazylog import get_logger
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every command ~2 ms
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
@@ -296,8 +299,7 @@ def _store_error(path: Path, exc: BaseException, doing: str = "") -> StoreError:
 def _enable_wal(conn: sqlite3.Connection) -> None:
     # Two processes opening a brand-new file race to switch it to WAL, and SQLite answers
     # the loser "database is locked" at once, without its busy handler: retry until the
-    # busy timeout instead.
-    import threading
+    # busy timeout instead. (threading only on a retry: every command opens the store.)
     import time as _time
 
     deadline = _time.monotonic() + BUSY_TIMEOUT_MS / 1000
@@ -310,6 +312,8 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
             if not contended or _time.monotonic() > deadline:
                 raise
             # Not time.sleep: under libfaketime (the daemon tests' clock) it fails with EINVAL.
+            import threading
+
             threading.Event().wait(0.01)
 
 
