@@ -46,6 +46,7 @@ GOAL = 4.0
 ADD: tuple[str, ...] = ("--org", "Batelco", "--submitted", "2026-11-20", "--kind", "sim-cancellation")
 ADD += ("--country", "BH", "--channel", "hotline")
 LANGS = {"en": "C.UTF-8", "zh_CN": "zh_CN.UTF-8"}
+REPO = Path(__file__).resolve().parents[1]
 
 
 # The config files --config writes ("defaults": none at all).
@@ -173,7 +174,7 @@ def editable() -> bool:
     """Whether this environment imports reminder from this source tree (an editable install)."""
     import reminder
 
-    return Path(reminder.__file__).resolve().is_relative_to(Path(__file__).resolve().parents[1])
+    return Path(reminder.__file__).resolve().is_relative_to(REPO)
 
 
 def user_install(root: Path) -> Path:
@@ -186,11 +187,10 @@ def user_install(root: Path) -> Path:
     import site
     import venv
 
-    repo = Path(__file__).resolve().parents[1]
     wheels = root / "wheel"
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
     # Built as `pip install .` builds it (isolated, with pyproject's build requirements).
-    subprocess.run([*pip, "wheel", "--no-deps", "-w", wheels, repo], check=True)
+    subprocess.run([*pip, "wheel", "--no-deps", "-w", wheels, REPO], check=True)
     target = root / "venv"
     venv.create(target, with_pip=False)
     python = target / "bin" / "python"

@@ -51,7 +51,6 @@ def cli_messages() -> None:
     pgettext("cli", "Error: invalid input")
     pgettext("cli", "Missing argument")
     pgettext("cli", "Missing option")
-    pgettext("cli", "Missing parameter")
     pgettext("cli", "Missing command.")
     pgettext("cli", "Choose from:\n\t{choices}")
     pgettext("cli", "No such option {name!r}.")

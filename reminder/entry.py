@@ -8,9 +8,9 @@ command line, which imports the command modules and the store):
 
 - ``reminder``, ``reminder --help`` / ``-h``: the command line's own help text, rendered
   once and cached under ``$XDG_CACHE_HOME/reminder``, keyed by reminder's version, the
-  ``cli`` and ``cmdline`` packages' size and newest modification time, the help width and
-  the language (with its catalogue's modification time) — a change to any of them
-  re-renders it;
+  summed sizes and modification times of the ``cli`` and ``cmdline`` packages and
+  ``cli_help.py``, the help width and the language (with its catalogue's modification
+  time) — a change to any of them re-renders it;
 - ``reminder --version``: the ``--version`` option's line;
 - ``reminder [--config PATH] list --json [--status S] [--due-before DATE]``: the stored
   case documents straight from SQLite (``listing.py``).

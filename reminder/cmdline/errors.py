@@ -88,21 +88,16 @@ class BadParameter(UsageError):
 class MissingParameter(BadParameter):
     """A required option or argument not given: "Missing option '--title'."."""
 
-    def __init__(self, ctx: Context | None = None, param: Parameter | None = None) -> None:
+    def __init__(self, ctx: Context | None, param: Parameter) -> None:
         super().__init__("", ctx, param)
+        self.param: Parameter = param
 
     def format_message(self) -> str:
-        hint = self._hint()
-        hint = f" {hint}" if hint else ""
-        extra = self.param.type.missing_message(self.param, self.ctx) if self.param is not None else None
+        hint = f" {self.param.error_hint(self.ctx)}"
+        extra = self.param.type.missing_message(self.param, self.ctx)
         extra = f" {extra}" if extra else ""
-        kind = self.param.param_type_name if self.param is not None else "parameter"
-        if kind == "argument":
-            missing = tr("Missing argument")
-        elif kind == "option":
-            missing = tr("Missing option")
-        else:
-            missing = tr("Missing parameter")
+        argument = self.param.param_type_name == "argument"
+        missing = tr("Missing argument") if argument else tr("Missing option")
         return f"{missing}{hint}.{extra}"
 
 

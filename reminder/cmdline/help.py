@@ -1,7 +1,7 @@
 """``--help``: the usage line, the command's description, its options and its commands,
 wrapped to the terminal as click lays them out (reminder's help read so before).
 
-Imported only when a help or a usage line is shown.
+Imported only when a help is shown.
 """
 
 from __future__ import annotations
