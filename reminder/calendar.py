@@ -27,24 +27,27 @@ Pure: no clock, no I/O beyond reading package data.
 
 from __future__ import annotations
 
-import inspect
 import itertools
 import re
-import threading
+from _thread import allocate_lock
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache, lru_cache
 from itertools import accumulate
-from typing import TYPE_CHECKING, Any, Protocol, get_args
 
 from .errors import InputError, UnknownCountry
 from .i18n import N_, _, pgettext
 from .lazylog import get_logger
-from .models import Closure, DayInfo, ReasonCode, TentativeDay
+from .models import REASON_CODES, Closure, DayInfo, TentativeDay
+from .record import Record, setfield
 
+# typing is for mypy: a window or an add does not import it (issue #20).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+    from typing import Any, Protocol
+
+    from .models import ReasonCode
     from .overrides import HolidayDay, OverrideEntry
 
 __all__ = [
@@ -89,30 +92,67 @@ _MIN_YEAR, _MAX_YEAR = 1, 9998
 _FIRST_DAY, _LAST_DAY = date(_MIN_YEAR, 1, 1).toordinal(), date(_MAX_YEAR, 12, 31).toordinal()
 
 
-@dataclass(frozen=True, slots=True)
-class CountryInfo:
+class CountryInfo(Record):
     """A country ``reminder window`` supports."""
 
     code: str
     name: str
     weekend: tuple[str, ...]
-    subdivisions: Mapping[str, str] = field(default_factory=dict)
+    subdivisions: Mapping[str, str]
+
+    __slots__ = ("code", "name", "weekend", "subdivisions")
+
+    def __init__(
+        self,
+        code: str,
+        name: str,
+        weekend: tuple[str, ...],
+        subdivisions: Mapping[str, str] | None = None,
+    ) -> None:
+        setfield(self, "code", code)
+        setfield(self, "name", name)
+        setfield(self, "weekend", weekend)
+        setfield(self, "subdivisions", {} if subdivisions is None else subdivisions)
 
 
 # --- holidays, one year at a time -----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Year:
+class _Year(Record):
     """One year of one country/subdivision, before user closures."""
 
     year: int
-    business: bytes  # 1 = business day, one byte per day from 1 January
-    reasons: Mapping[int, str]  # ordinal → why not a business day (or why one despite a weekend)
-    codes: Mapping[int, ReasonCode]  # ordinal → what kind of reason (explain.py words it)
-    tentative: Mapping[int, str]  # ordinal → estimated holiday / predicted closure name
-    overrides: tuple[tuple[int, int, str], ...]  # (first, last ordinal, description) of entries applied
+    # 1 = business day, one byte per day from 1 January
+    business: bytes
+    # ordinal → why not a business day (or why one despite a weekend)
+    reasons: Mapping[int, str]
+    # ordinal → what kind of reason (explain.py words it)
+    codes: Mapping[int, ReasonCode]
+    # ordinal → estimated holiday / predicted closure name
+    tentative: Mapping[int, str]
+    # (first, last ordinal, description) of entries applied
+    overrides: tuple[tuple[int, int, str], ...]
     warning: str | None
+
+    __slots__ = ("year", "business", "reasons", "codes", "tentative", "overrides", "warning")
+
+    def __init__(
+        self,
+        year: int,
+        business: bytes,
+        reasons: Mapping[int, str],
+        codes: Mapping[int, ReasonCode],
+        tentative: Mapping[int, str],
+        overrides: tuple[tuple[int, int, str], ...],
+        warning: str | None,
+    ) -> None:
+        setfield(self, "year", year)
+        setfield(self, "business", business)
+        setfield(self, "reasons", reasons)
+        setfield(self, "codes", codes)
+        setfield(self, "tentative", tentative)
+        setfield(self, "overrides", overrides)
+        setfield(self, "warning", warning)
 
 
 # ``import holidays`` (its package, not a country) costs ~40 ms: imported where a calendar is
@@ -142,18 +182,20 @@ def _holidays_version() -> str:
     return str(__version__)
 
 
-class HolidayCache(Protocol):
-    """Where what the holidays package computed (a year's days, a valid code, its version) is
-    kept between processes, keyed by strings; the caller owns its storage (holiday_cache.py)
-    and its key's validity (the package's and reminder's files)."""
+if TYPE_CHECKING:
 
-    def get(self, key: str) -> Any: ...
+    class HolidayCache(Protocol):
+        """Where what the holidays package computed (a year's days, a valid code, its version) is
+        kept between processes, keyed by strings; the caller owns its storage (holiday_cache.py)
+        and its key's validity (the package's and reminder's files)."""
 
-    def put(self, key: str, value: Any) -> None: ...
+        def get(self, key: str) -> Any: ...
+
+        def put(self, key: str, value: Any) -> None: ...
 
 
 _cache: HolidayCache | None = None
-_REASON_CODES = frozenset(get_args(ReasonCode))
+_REASON_CODES = frozenset(REASON_CODES)
 
 
 def holiday_cache() -> HolidayCache | None:
@@ -224,13 +266,15 @@ def _load_country(country: str) -> None:
 def _show_estimated_options(country: str) -> dict[str, Any]:
     # Each lunar-calendar mixin has its own "<calendar>_show_estimated" switch, some off by
     # default (Chinese); switch them all on so every estimated date is labelled as such.
+    from inspect import signature  # once per country, where a calendar is built
+
     options: dict[str, Any] = {}
     for klass in _holiday_class(country).__mro__:
         init = klass.__dict__.get("__init__")
         if init is None:
             continue
         try:
-            params = inspect.signature(init).parameters
+            params = signature(init).parameters
         except (TypeError, ValueError):
             continue
         options.update({name: True for name in params if name.endswith("_show_estimated")})
@@ -455,8 +499,7 @@ def _year_warning(
 # --- closures as runs of days ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Closed:
+class _Closed(Record):
     """A calendar's closures as ordinal runs, sorted and disjoint.
 
     ``starts/ends/labels``: where closures overlap, the one given later names the day (as
@@ -469,6 +512,22 @@ class _Closed:
     labels: list[str]
     span_starts: list[int]
     span_ends: list[int]
+
+    __slots__ = ("starts", "ends", "labels", "span_starts", "span_ends")
+
+    def __init__(
+        self,
+        starts: list[int],
+        ends: list[int],
+        labels: list[str],
+        span_starts: list[int],
+        span_ends: list[int],
+    ) -> None:
+        setfield(self, "starts", starts)
+        setfield(self, "ends", ends)
+        setfield(self, "labels", labels)
+        setfield(self, "span_starts", span_starts)
+        setfield(self, "span_ends", span_ends)
 
     def label(self, o: int) -> str | None:
         i = bisect_right(self.starts, o) - 1
@@ -528,15 +587,16 @@ def _closed_runs(closures: Sequence[Closure]) -> _Closed:
 # --- the calendar ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Run:
+class _Run(Record):
     """Contiguous loaded years: flags, cumulative counts and what explains them."""
 
     first_year: int
     last_year: int
-    base: int  # ordinal of 1 January of first_year
+    # ordinal of 1 January of first_year
+    base: int
     flags: bytes
-    cum: list[int]  # cum[i] = business days among base..base+i inclusive
+    # cum[i] = business days among base..base+i inclusive
+    cum: list[int]
     reasons: Mapping[int, str]
     codes: Mapping[int, ReasonCode]
     tentative_ordinals: list[int]
@@ -544,8 +604,59 @@ class _Run:
     override_starts: list[int]
     override_ends: list[int]
     override_texts: list[str]
-    override_longest: int  # days of the longest entry, so a bisect on starts finds overlaps
-    warnings: Mapping[int, str]  # year → what holidays lacks for it
+    # days of the longest entry, so a bisect on starts finds overlaps
+    override_longest: int
+    # year → what holidays lacks for it
+    warnings: Mapping[int, str]
+
+    __slots__ = (
+        "first_year",
+        "last_year",
+        "base",
+        "flags",
+        "cum",
+        "reasons",
+        "codes",
+        "tentative_ordinals",
+        "tentative_names",
+        "override_starts",
+        "override_ends",
+        "override_texts",
+        "override_longest",
+        "warnings",
+    )
+
+    def __init__(
+        self,
+        first_year: int,
+        last_year: int,
+        base: int,
+        flags: bytes,
+        cum: list[int],
+        reasons: Mapping[int, str],
+        codes: Mapping[int, ReasonCode],
+        tentative_ordinals: list[int],
+        tentative_names: Mapping[int, str],
+        override_starts: list[int],
+        override_ends: list[int],
+        override_texts: list[str],
+        override_longest: int,
+        warnings: Mapping[int, str],
+    ) -> None:
+        setfield(self, "first_year", first_year)
+        setfield(self, "last_year", last_year)
+        setfield(self, "base", base)
+        setfield(self, "flags", flags)
+        setfield(self, "cum", cum)
+        setfield(self, "reasons", reasons)
+        setfield(self, "codes", codes)
+        setfield(self, "tentative_ordinals", tentative_ordinals)
+        setfield(self, "tentative_names", tentative_names)
+        setfield(self, "override_starts", override_starts)
+        setfield(self, "override_ends", override_ends)
+        setfield(self, "override_texts", override_texts)
+        setfield(self, "override_longest", override_longest)
+        setfield(self, "warnings", warnings)
 
 
 class BusinessCalendar:
@@ -561,7 +672,7 @@ class BusinessCalendar:
         self._closures = tuple(closures)
         self._closed = _closed_runs(self._closures)
         self._years: dict[int, _Year] = {}
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()
         self._run: _Run | None = None
 
     def __repr__(self) -> str:

@@ -12,10 +12,13 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
-from typing import Any
 
 from .errors import StoreError
 from .models import Case, ChecklistItem, Closure, ReviewWindow, TentativeDay
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "CASE_COLUMNS",

@@ -16,16 +16,18 @@ from __future__ import annotations
 import builtins
 import os
 import sys
+from collections import namedtuple
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, NamedTuple
 
 from .cli_labels import case_status, days_left_text
 from .i18n import _, format_date, ngettext, pgettext
 from .terminal import escape_controls
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from datetime import date
+    from typing import NamedTuple
 
     from .case_lines import CaseColumns
     from .fast_table import Column
@@ -37,13 +39,22 @@ __all__ = ["ConsoleSetup", "cases_table", "cases_table_chunks", "console_setup",
 _TERM_COLORS = {"kitty": "256", "256color": "256", "16color": "standard"}
 
 
-class ConsoleSetup(NamedTuple):
+if TYPE_CHECKING:
+
+    class _ConsoleSetupFields(NamedTuple):
+        width: int
+        color_system: str | None
+        no_color: bool
+
+else:
+    _ConsoleSetupFields = namedtuple("ConsoleSetup", "width color_system no_color")
+
+
+class ConsoleSetup(_ConsoleSetupFields):
     """What ``rich.console.Console()`` would find: its width, colour system (None: no
     escape codes at all) and ``no_color`` (colours dropped, bold kept)."""
 
-    width: int
-    color_system: str | None
-    no_color: bool
+    __slots__ = ()
 
 
 def console_setup(environ: Mapping[str, str] | None = None) -> ConsoleSetup | None:

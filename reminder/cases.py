@@ -12,23 +12,26 @@ for a case is ``now`` in the case's own time zone.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING, Any
 
 from .case_config import case_today, template_for, window_for
 from .dates import Moment, check_not_future
 from .errors import InputError
 from .i18n import _
 from .lazylog import get_logger
-from .models import CASE_KINDS, Case, ChecklistItem, Closure, EvidenceEntry, ReviewWindow, Unit
+from .models import CASE_KINDS, Case, ChecklistItem, Closure, EvidenceEntry, ReviewWindow
 from .planning import list_reminders, plan_case
+from .record import Record, replace, setfield
 from .store import Store
 from .tz import country_timezone, is_timezone
 from .tz import zone as _zone
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .config import Settings
+    from .models import Unit
     from .store import StatusFilter
 
 __all__ = [
@@ -80,20 +83,51 @@ _WINDOW_FIELDS = frozenset(
 _OPTIONAL_TEXT = ("filed", "reference", "notes", "preset", "subdivision")
 
 
-@dataclass(frozen=True, slots=True)
-class CaseView:
+class CaseView(Record):
     """A case as ``show``/``list`` present it: the case, its window and the day it is for the user."""
 
     case: Case
     window: ReviewWindow | None
     today: date
-    warning: str | None = None  # the kind's template warning (e.g. fraudsters asking for codes)
+    # the kind's template warning (e.g. fraudsters asking for codes)
+    warning: str | None
     # The case's outbox rows (see list_reminders); None where they were not looked up (list).
-    reminders: tuple[Mapping[str, object], ...] | None = None
+    reminders: tuple[Mapping[str, object], ...] | None
     # How many evidence entries the case has, and the latest few (show); None in list.
-    evidence_count: int | None = None
-    evidence: tuple[EvidenceEntry, ...] = ()
-    preset_title: str | None = None
+    evidence_count: int | None
+    evidence: tuple[EvidenceEntry, ...]
+    preset_title: str | None
+
+    __slots__ = (
+        "case",
+        "window",
+        "today",
+        "warning",
+        "reminders",
+        "evidence_count",
+        "evidence",
+        "preset_title",
+    )
+
+    def __init__(
+        self,
+        case: Case,
+        window: ReviewWindow | None,
+        today: date,
+        warning: str | None = None,
+        reminders: tuple[Mapping[str, object], ...] | None = None,
+        evidence_count: int | None = None,
+        evidence: tuple[EvidenceEntry, ...] = (),
+        preset_title: str | None = None,
+    ) -> None:
+        setfield(self, "case", case)
+        setfield(self, "window", window)
+        setfield(self, "today", today)
+        setfield(self, "warning", warning)
+        setfield(self, "reminders", reminders)
+        setfield(self, "evidence_count", evidence_count)
+        setfield(self, "evidence", evidence)
+        setfield(self, "preset_title", preset_title)
 
     @property
     def preset_steps(self) -> list[dict[str, object]]:

@@ -16,11 +16,11 @@ Accepted, case-insensitive::
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 
 from .errors import InputError
 from .i18n import N_, _
+from .record import Record, setfield
 
 __all__ = ["FORMS", "Moment", "check_not_future", "parse_date", "parse_moment"]
 
@@ -37,8 +37,7 @@ _MOMENT = rf"{_DAY}(?:{_TIME}{_OFFSET}?)?"
 _DAYS_BACK = {"today": 0, "yesterday": 1}
 
 
-@dataclass(frozen=True, slots=True)
-class Moment:
+class Moment(Record):
     """A day, maybe a time of day, maybe a UTC offset, as typed; not yet placed in a zone.
 
     ``day`` is None for "today"/"yesterday" (``days_back`` 0 or 1), which only mean
@@ -46,10 +45,26 @@ class Moment:
     """
 
     text: str
-    day: date | None = None
-    days_back: int = 0
-    time_of_day: time | None = None
-    offset: timezone | None = None
+    day: date | None
+    days_back: int
+    time_of_day: time | None
+    offset: timezone | None
+
+    __slots__ = ("text", "day", "days_back", "time_of_day", "offset")
+
+    def __init__(
+        self,
+        text: str,
+        day: date | None = None,
+        days_back: int = 0,
+        time_of_day: time | None = None,
+        offset: timezone | None = None,
+    ) -> None:
+        setfield(self, "text", text)
+        setfield(self, "day", day)
+        setfield(self, "days_back", days_back)
+        setfield(self, "time_of_day", time_of_day)
+        setfield(self, "offset", offset)
 
     def local_day(self, *, now: datetime, zone: tzinfo) -> date:
         """The day as written, with today/yesterday taken in ``zone`` at ``now``."""

@@ -26,13 +26,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path, PurePosixPath
-from typing import IO, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .cli_labels import case_kind, case_status, reminder_kind
 from .errors import StoreError
 from .evidence import attachments_of, corrections_of, head_witness
-from .evidence_files import Attachments, TamperedFile, open_blob
+from .evidence_files import TamperedFile, open_blob
 from .evidence_verify import VerifyReport
 from .exhibits import Exhibit, Mail
 from .explain import closure_label, day_reason, override_text, tentative_name, warning_text
@@ -44,6 +44,9 @@ from .pdf import font_stack
 from .presets import EscalationStep, Preset
 from .shipped import localised
 from .terminal import escape_controls
+
+if TYPE_CHECKING:
+    from .evidence_files import Attachments
 
 __all__ = [
     "MANIFEST_VERSION",

@@ -64,17 +64,19 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, NotFound, StoreError
 from .i18n import N_, _
 from .lazylog import get_logger
 from .models import EVIDENCE_KINDS, EvidenceEntry
+from .record import Record, replace, setfield
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .evidence_files import Attachments
     from .evidence_key import KeyDir
     from .store import Store
@@ -121,13 +123,19 @@ HEAD_PREFIX = 16
 MIN_HEAD_PREFIX = 8
 
 
-@dataclass(frozen=True, slots=True)
-class Attachment:
+class Attachment(Record):
     """A file attached to an entry, as recorded (and hashed) in the entry."""
 
     sha256: str
     name: str
     size: int
+
+    __slots__ = ("sha256", "name", "size")
+
+    def __init__(self, sha256: str, name: str, size: int) -> None:
+        setfield(self, "sha256", sha256)
+        setfield(self, "name", name)
+        setfield(self, "size", size)
 
     def as_mapping(self) -> dict[str, str]:
         return {"sha256": self.sha256, "name": self.name, "size": str(self.size)}

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .dates import Moment
 from .models import EvidenceEntry
 from .store import Store
 from .tz import zone as _zone
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .evidence_verify import VerifyReport
 

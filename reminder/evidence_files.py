@@ -29,13 +29,16 @@ import re
 import stat
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, BinaryIO, Protocol, TypeAlias
 
 from .errors import InputError, StoreError
 from .files import fsync_dir, private_dir
 from .i18n import _
 from .lazylog import get_logger
 from .leftovers import INCOMING_PREFIX, temp_file
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO, BinaryIO, Protocol, TypeAlias
 
 __all__ = [
     "ATTACHMENTS_DIR",
@@ -61,18 +64,19 @@ _SHA256 = r"[0-9a-f]{64}"  # compiled when first matched (re keeps it), not at i
 _OPEN_BLOB = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
-class Blobs(Protocol):
-    """Attachments kept somewhere other than files (the PostgreSQL database)."""
+if TYPE_CHECKING:
 
-    def put(self, source: Path | IO[bytes], digest: str, *, name: str = "") -> int: ...
+    class Blobs(Protocol):
+        """Attachments kept somewhere other than files (the PostgreSQL database)."""
 
-    def open(self, sha256: str) -> BinaryIO: ...
+        def put(self, source: Path | IO[bytes], digest: str, *, name: str = "") -> int: ...
 
-    def describe(self, sha256: str) -> str: ...
+        def open(self, sha256: str) -> BinaryIO: ...
 
+        def describe(self, sha256: str) -> str: ...
 
-# Where attachments live: the data directory (its attachments/ holds the files), or Blobs.
-Attachments: TypeAlias = Path | Blobs
+    # Where attachments live: the data directory (its attachments/ holds the files), or Blobs.
+    Attachments: TypeAlias = Path | Blobs
 
 
 class TamperedFile(OSError):

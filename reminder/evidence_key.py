@@ -29,7 +29,6 @@ import hmac
 import os
 import re
 import stat
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from .errors import StoreError
 from .files import fsync_dir, open_private, private_dir
 from .i18n import N_, _
 from .lazylog import get_logger
+from .record import Record, setfield
 
 __all__ = [
     "DIR_MODE",
@@ -87,14 +87,21 @@ class EvidenceKey:
         raise TypeError("the evidence key is not copied out of this process")
 
 
-@dataclass(frozen=True, slots=True)
-class Witness:
+class Witness(Record):
     """One line of the heads file: on ``recorded``, the log of ``case_id`` reached ``entries``."""
 
     case_id: str
     entries: int
     mac: str
     recorded: str
+
+    __slots__ = ("case_id", "entries", "mac", "recorded")
+
+    def __init__(self, case_id: str, entries: int, mac: str, recorded: str) -> None:
+        setfield(self, "case_id", case_id)
+        setfield(self, "entries", entries)
+        setfield(self, "mac", mac)
+        setfield(self, "recorded", recorded)
 
 
 class KeyDir:

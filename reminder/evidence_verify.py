@@ -11,7 +11,7 @@ broken link in the next; a changed entry is "changed", not also the next one's l
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,12 +25,14 @@ from .evidence import (
     entry_hash,
     list_entries,
 )
-from .evidence_files import Attachments, TamperedFile, blob_location, blob_sha256
+from .evidence_files import TamperedFile, blob_location, blob_sha256
 from .i18n import N_, _
 from .lazylog import get_logger
 from .models import EvidenceEntry
+from .record import replace
 
 if TYPE_CHECKING:
+    from .evidence_files import Attachments
     from .evidence_key import EvidenceKey, KeyDir, Witness
     from .store import Store
 

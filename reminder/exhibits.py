@@ -26,13 +26,16 @@ from email import policy
 from email.message import EmailMessage, Message, MIMEPart
 from email.parser import BytesParser
 from html.parser import HTMLParser
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .evidence import attachments_of
-from .evidence_files import Attachments, read_blob
+from .evidence_files import read_blob
 from .i18n import _
 from .lazylog import get_logger
 from .models import EvidenceEntry
+
+if TYPE_CHECKING:
+    from .evidence_files import Attachments
 
 __all__ = [
     "IMAGE_LIMIT",

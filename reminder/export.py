@@ -7,9 +7,12 @@ dates and times); the command line prints it. No I/O, no clock: "today" is passe
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from .models import Case, ReviewWindow
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["EXPORT_VERSION", "case_to_dict"]
 

@@ -3,12 +3,13 @@
 ``reminder add`` and ``reminder window`` need a year or two of one country's business days.
 Computing them imports the holidays package and that country's module and runs its rules
 (~60 ms, more than the rest of the command); the answer depends only on the package's
-files, reminder's calendar and holiday-name code and its official-closure data. This cache
-keeps what the calendar computed — each year's days, each valid country code, the package's
-version — and the package's own names for a year's holidays in another language
-(``holiday_names.py``, for ``window --explain`` in Chinese) in one JSON file under
-``$XDG_CACHE_HOME/reminder`` whose name is a hash of the package's release and of those
-files' sizes and times, so an upgrade of either starts a new file (and removes the old one).
+files, reminder's calendar and holiday-name code, its official-closure data and its holiday
+names. This cache keeps what the calendar computed — each year's days, each valid country
+code, the package's version — and the holidays' names in another language, the package's own
+for a year and reminder's catalogue (``holiday_names.py``, for ``window --explain`` in
+Chinese), in one JSON file under ``$XDG_CACHE_HOME/reminder`` whose name is a hash of the
+package's release and of those files' sizes and times, so an upgrade of either starts a new
+file (and removes the old one).
 
 It holds only public holiday data: no setting, no case.
 """
@@ -125,11 +126,15 @@ def holiday_cache_file() -> tuple[str, str] | None:
         return None
     holidays_dir, holidays_version = release
     here = os.path.dirname(__file__)
-    overrides = os.path.join(here, "data", "overrides")
-    try:
-        data_files = sorted(os.path.join(overrides, n) for n in os.listdir(overrides))
-    except OSError:
-        data_files = []
+    # Official closures (overrides.py) and reminder's own holiday names (holiday_names.py).
+    data_files = []
+    for kind in ("overrides", "holiday_names"):
+        folder_of = os.path.join(here, "data", kind)
+        try:
+            names = os.listdir(folder_of)
+        except OSError:
+            names = []
+        data_files += sorted(os.path.join(folder_of, n) for n in names)
     stamp = [__version__, f"holidays {holidays_version}"]
     for path in (
         os.path.join(holidays_dir, "__init__.py"),

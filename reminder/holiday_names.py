@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
-from dataclasses import dataclass
 from datetime import date
 from functools import cache, lru_cache
 
 from .i18n import SOURCE_LANGUAGE
+from .record import Record, setfield
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["NAME_SEPARATOR", "HolidayNames", "holiday_name", "load_names", "usual_name"]
 
@@ -37,13 +40,21 @@ NAME_SEPARATOR = "; "
 _SEPARATORS = {"zh_CN": "；"}
 
 
-@dataclass(frozen=True, slots=True)
-class HolidayNames:
+class HolidayNames(Record):
     """One language's catalogue: exact names per country ("*": any) and patterns."""
 
     lang: str
     names: dict[str, dict[str, str]]
     patterns: tuple[tuple[re.Pattern[str], str], ...]
+
+    __slots__ = ("lang", "names", "patterns")
+
+    def __init__(
+        self, lang: str, names: dict[str, dict[str, str]], patterns: tuple[tuple[re.Pattern[str], str], ...]
+    ) -> None:
+        setfield(self, "lang", lang)
+        setfield(self, "names", names)
+        setfield(self, "patterns", patterns)
 
     def lookup(self, name: str, country: str) -> str | None:
         """``name`` in this language, or None when the catalogue cannot say it."""
@@ -59,24 +70,62 @@ class HolidayNames:
         return None
 
 
+def catalogue_path(lang: str) -> str:
+    """Where reminder's catalogue for ``lang`` is (it may not exist)."""
+    # The package's own file, found as i18n.py finds the catalogues: importlib.resources would
+    # import zipfile, tempfile and shutil first (~5 ms of `reminder window` in Chinese).
+    return os.path.join(os.path.dirname(__file__), "data", "holiday_names", f"{lang}.toml")
+
+
 @cache
 def load_names(lang: str) -> HolidayNames | None:
     """The catalogue for ``lang``, or None where reminder ships none."""
-    # The package's own file, found as i18n.py finds the catalogues: importlib.resources would
-    # import zipfile, tempfile and shutil first (~5 ms of `reminder window` in Chinese).
-    path = os.path.join(os.path.dirname(__file__), "data", "holiday_names", f"{lang}.toml")
-    if not os.path.isfile(path):
+    # Kept in the calendar's holiday cache, whose file name stamps the catalogues: reading the
+    # TOML imports tomllib (and typing with it), ~7 ms of `reminder window` in Chinese.
+    from .calendar import holiday_cache
+
+    cache, key = holiday_cache(), f"catalogue {lang}"
+    kept = cache.get(key) if cache is not None else None
+    if not _is_catalogue(kept):
+        kept = _read_catalogue(lang)
+        if cache is not None:
+            cache.put(key, kept)
+    if not kept:
         return None
-    with open(path, encoding="utf-8") as f:
-        data = tomllib.loads(f.read())
+    patterns = tuple(
+        (re.compile(re.escape(pattern).replace(re.escape("%s"), "(.+)", 1)), template)
+        for pattern, template in kept["patterns"]
+    )
+    return HolidayNames(lang=lang, names=kept["names"], patterns=patterns)
+
+
+def _read_catalogue(lang: str) -> dict[str, Any]:
+    """The catalogue file as plain data ({} where there is none): ``names`` per country, and
+    ``patterns`` as [pattern, template] pairs, the longest first."""
+    import tomllib
+
+    try:
+        with open(catalogue_path(lang), encoding="utf-8") as f:
+            data = tomllib.loads(f.read())
+    except FileNotFoundError:
+        return {}
     raw_patterns: dict[str, str] = data.get("patterns", {})
     # The longest pattern first: "%s (observed, estimated)" before "%s (estimated)".
     ordered = sorted(raw_patterns.items(), key=lambda kv: len(kv[0]), reverse=True)
-    patterns = tuple(
-        (re.compile(re.escape(key).replace(re.escape("%s"), "(.+)", 1)), value) for key, value in ordered
-    )
     names = {country.upper(): dict(table) for country, table in data["names"].items()}
-    return HolidayNames(lang=lang, names=names, patterns=patterns)
+    return {"names": names, "patterns": [list(kv) for kv in ordered]}
+
+
+def _is_catalogue(kept: object) -> bool:
+    """Whether what the cache holds is a catalogue as :func:`_read_catalogue` gives it."""
+    if kept == {}:
+        return True
+    if not isinstance(kept, dict) or not isinstance(kept.get("names"), dict):
+        return False
+    patterns = kept.get("patterns")
+    return isinstance(patterns, list) and all(
+        isinstance(p, list) and len(p) == 2 and all(isinstance(v, str) for v in p) for p in patterns
+    )
 
 
 def holiday_name(

@@ -33,10 +33,13 @@ import stat
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO
 
 from .files import open_private, private_dir
 from .lazylog import get_logger
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 __all__ = [
     "INCOMING_PREFIX",

@@ -10,20 +10,33 @@ with the notifiers: no everyday command builds one; ``models.Message`` still nam
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING, Literal
 
+from .record import Record, setfield
+
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import date as Date  # for a parameter named date
+    from typing import Literal
+
     from .message import Message
+
+    Unit = Literal["business", "calendar"]
+    # Why a day of a window's explanation is what it is (DayInfo.code), for scripts (--json) and for
+    # saying it in the reader's language (explain.py): a weekend day, a public holiday, an official
+    # closure reminder adds (overrides.py), a closure of the user's or the config's, a weekend day
+    # worked in exchange for a day off (China's 调休).
+    ReasonCode = Literal["weekend", "holiday", "official_closure", "closure", "make_up"]
 
 __all__ = [
     "CASE_KINDS",
     "CASE_STATUSES",
     "DELIVERY_STATUSES",
     "EVIDENCE_KINDS",
+    "REASON_CODES",
     "REMINDER_KINDS",
+    "UNITS",
     "Case",
     "ChecklistItem",
     "Closure",
@@ -39,13 +52,9 @@ __all__ = [
     "Unit",
 ]
 
-Unit = Literal["business", "calendar"]
-# Why a day of a window's explanation is what it is (DayInfo.code), for scripts (--json) and for
-# saying it in the reader's language (explain.py): a weekend day, a public holiday, an official
-# closure reminder adds (overrides.py), a closure of the user's or the config's, a weekend day
-# worked in exchange for a day off (China's 调休).
-ReasonCode = Literal["weekend", "holiday", "official_closure", "closure", "make_up"]
-
+# The values of Unit and ReasonCode (above), for code that checks them at run time.
+UNITS = ("business", "calendar")
+REASON_CODES = ("weekend", "holiday", "official_closure", "closure", "make_up")
 CASE_KINDS = ("cancellation", "refund", "permit", "visa", "data-request", "complaint", "other")
 CASE_STATUSES = ("open", "closed")
 REMINDER_KINDS = ("before_open", "opened", "before_deadline", "deadline", "escalation")
@@ -54,21 +63,27 @@ DELIVERY_STATUSES = ("planned", "sending", "sent", "failed", "cancelled")
 EVIDENCE_KINDS = ("call", "email", "letter", "screenshot", "chat", "visit", "note", "code")
 
 
-@dataclass(frozen=True, slots=True)
-class Closure:
+class Closure(Record):
     """Days on which offices are shut: one date or an inclusive range, with why."""
 
     start: date
     end: date
     label: str
-    source: str | None = None
+    source: str | None
+
+    __slots__ = ("start", "end", "label", "source")
+
+    def __init__(self, start: date, end: date, label: str, source: str | None = None) -> None:
+        setfield(self, "start", start)
+        setfield(self, "end", end)
+        setfield(self, "label", label)
+        setfield(self, "source", source)
 
     def covers(self, day: date) -> bool:
         return self.start <= day <= self.end
 
 
-@dataclass(frozen=True, slots=True)
-class DayInfo:
+class DayInfo(Record):
     """One day of a window's explanation.
 
     ``count`` is the business-day number when the day counted (1 = first day after
@@ -81,20 +96,42 @@ class DayInfo:
     business: bool
     count: int | None
     reason: str | None
-    tentative: bool = False
-    code: ReasonCode | None = None
+    tentative: bool
+    code: ReasonCode | None
+
+    __slots__ = ("date", "business", "count", "reason", "tentative", "code")
+
+    def __init__(
+        self,
+        date: Date,
+        business: bool,
+        count: int | None,
+        reason: str | None,
+        tentative: bool = False,
+        code: ReasonCode | None = None,
+    ) -> None:
+        setfield(self, "date", date)
+        setfield(self, "business", business)
+        setfield(self, "count", count)
+        setfield(self, "reason", reason)
+        setfield(self, "tentative", tentative)
+        setfield(self, "code", code)
 
 
-@dataclass(frozen=True, slots=True)
-class TentativeDay:
+class TentativeDay(Record):
     """A holiday on an estimated date that a result counted across."""
 
     date: date
     name: str
 
+    __slots__ = ("date", "name")
 
-@dataclass(frozen=True, slots=True)
-class ReviewWindow:
+    def __init__(self, date: Date, name: str) -> None:
+        setfield(self, "date", date)
+        setfield(self, "name", name)
+
+
+class ReviewWindow(Record):
     """When a decision is due: it may come from ``opens`` and must come by ``deadline``."""
 
     country: str
@@ -104,29 +141,84 @@ class ReviewWindow:
     deadline: date
     min_days: int
     max_days: int
-    unit: Unit = "business"
-    tentative: bool = False
-    tentative_because: tuple[TentativeDay, ...] = ()
+    unit: Unit
+    tentative: bool
+    tentative_because: tuple[TentativeDay, ...]
     # Explanation: every day from submitted+1 to deadline (empty unless asked for).
-    days: tuple[DayInfo, ...] = ()
+    days: tuple[DayInfo, ...]
     # What the result rests on, so it can be reproduced later.
-    holidays_version: str = ""
-    overrides: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
+    holidays_version: str
+    overrides: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+    __slots__ = (
+        "country",
+        "subdivision",
+        "submitted",
+        "opens",
+        "deadline",
+        "min_days",
+        "max_days",
+        "unit",
+        "tentative",
+        "tentative_because",
+        "days",
+        "holidays_version",
+        "overrides",
+        "warnings",
+    )
+
+    def __init__(
+        self,
+        country: str,
+        subdivision: str | None,
+        submitted: date,
+        opens: date,
+        deadline: date,
+        min_days: int,
+        max_days: int,
+        unit: Unit = "business",
+        tentative: bool = False,
+        tentative_because: tuple[TentativeDay, ...] = (),
+        days: tuple[DayInfo, ...] = (),
+        holidays_version: str = "",
+        overrides: tuple[str, ...] = (),
+        warnings: tuple[str, ...] = (),
+    ) -> None:
+        setfield(self, "country", country)
+        setfield(self, "subdivision", subdivision)
+        setfield(self, "submitted", submitted)
+        setfield(self, "opens", opens)
+        setfield(self, "deadline", deadline)
+        setfield(self, "min_days", min_days)
+        setfield(self, "max_days", max_days)
+        setfield(self, "unit", unit)
+        setfield(self, "tentative", tentative)
+        setfield(self, "tentative_because", tentative_because)
+        setfield(self, "days", days)
+        setfield(self, "holidays_version", holidays_version)
+        setfield(self, "overrides", overrides)
+        setfield(self, "warnings", warnings)
 
 
-@dataclass(frozen=True, slots=True)
-class ChecklistItem:
+class ChecklistItem(Record):
     """One line of a case's checklist: its number, its text, and whether and when it was ticked."""
 
     position: int
     text: str
-    done: bool = False
-    done_at: datetime | None = None
+    done: bool
+    done_at: datetime | None
+
+    __slots__ = ("position", "text", "done", "done_at")
+
+    def __init__(self, position: int, text: str, done: bool = False, done_at: datetime | None = None) -> None:
+        setfield(self, "position", position)
+        setfield(self, "text", text)
+        setfield(self, "done", done)
+        setfield(self, "done_at", done_at)
 
 
-@dataclass(frozen=True, slots=True)
-class Case:
+class Case(Record):
     """One submission to an organisation, and what reminder needs to follow it up."""
 
     id: str
@@ -135,46 +227,151 @@ class Case:
     submitted: date
     country: str
     timezone: str
-    kind: str = "other"
-    filed: str | None = None  # what was filed: "cancel roaming eSIM", "refund of …"
-    reference: str | None = None
-    channels: tuple[str, ...] = ()
-    subdivision: str | None = None
-    submitted_time: time | None = None
-    min_days: int = 7
-    max_days: int = 15
-    unit: Unit = "business"
-    status: Literal["open", "closed"] = "open"
-    resolution: str | None = None
-    closed_at: datetime | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    notes: str | None = None
-    preset: str | None = None  # an escalation preset's name
+    kind: str
+    # what was filed: "cancel roaming eSIM", "refund of …"
+    filed: str | None
+    reference: str | None
+    channels: tuple[str, ...]
+    subdivision: str | None
+    submitted_time: time | None
+    min_days: int
+    max_days: int
+    unit: Unit
+    status: Literal["open", "closed"]
+    resolution: str | None
+    closed_at: datetime | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    notes: str | None
+    # an escalation preset's name
+    preset: str | None
     # Per-case override of the [reminders] policy, e.g. {"before_deadline": 3}.
-    remind: Mapping[str, object] = field(default_factory=dict)
-    closures: tuple[Closure, ...] = ()
-    checklist: tuple[ChecklistItem, ...] = ()
+    remind: Mapping[str, object]
+    closures: tuple[Closure, ...]
+    checklist: tuple[ChecklistItem, ...]
     # For letters (letters.py): the customer, account, phone or SIM number the organisation
     # knows the person by, where it takes written complaints, and the language it reads
     # (None: the default for the case's country, data/letters.toml).
-    account: str | None = None
-    org_email: str | None = None
-    letter_language: str | None = None
+    account: str | None
+    org_email: str | None
+    letter_language: str | None
+
+    __slots__ = (
+        "id",
+        "title",
+        "organisation",
+        "submitted",
+        "country",
+        "timezone",
+        "kind",
+        "filed",
+        "reference",
+        "channels",
+        "subdivision",
+        "submitted_time",
+        "min_days",
+        "max_days",
+        "unit",
+        "status",
+        "resolution",
+        "closed_at",
+        "created_at",
+        "updated_at",
+        "notes",
+        "preset",
+        "remind",
+        "closures",
+        "checklist",
+        "account",
+        "org_email",
+        "letter_language",
+    )
+
+    def __init__(
+        self,
+        id: str,
+        title: str,
+        organisation: str,
+        submitted: date,
+        country: str,
+        timezone: str,
+        kind: str = "other",
+        filed: str | None = None,
+        reference: str | None = None,
+        channels: tuple[str, ...] = (),
+        subdivision: str | None = None,
+        submitted_time: time | None = None,
+        min_days: int = 7,
+        max_days: int = 15,
+        unit: Unit = "business",
+        status: Literal["open", "closed"] = "open",
+        resolution: str | None = None,
+        closed_at: datetime | None = None,
+        created_at: datetime | None = None,
+        updated_at: datetime | None = None,
+        notes: str | None = None,
+        preset: str | None = None,
+        remind: Mapping[str, object] | None = None,
+        closures: tuple[Closure, ...] = (),
+        checklist: tuple[ChecklistItem, ...] = (),
+        account: str | None = None,
+        org_email: str | None = None,
+        letter_language: str | None = None,
+    ) -> None:
+        setfield(self, "id", id)
+        setfield(self, "title", title)
+        setfield(self, "organisation", organisation)
+        setfield(self, "submitted", submitted)
+        setfield(self, "country", country)
+        setfield(self, "timezone", timezone)
+        setfield(self, "kind", kind)
+        setfield(self, "filed", filed)
+        setfield(self, "reference", reference)
+        setfield(self, "channels", channels)
+        setfield(self, "subdivision", subdivision)
+        setfield(self, "submitted_time", submitted_time)
+        setfield(self, "min_days", min_days)
+        setfield(self, "max_days", max_days)
+        setfield(self, "unit", unit)
+        setfield(self, "status", status)
+        setfield(self, "resolution", resolution)
+        setfield(self, "closed_at", closed_at)
+        setfield(self, "created_at", created_at)
+        setfield(self, "updated_at", updated_at)
+        setfield(self, "notes", notes)
+        setfield(self, "preset", preset)
+        setfield(self, "remind", {} if remind is None else remind)
+        setfield(self, "closures", closures)
+        setfield(self, "checklist", checklist)
+        setfield(self, "account", account)
+        setfield(self, "org_email", org_email)
+        setfield(self, "letter_language", letter_language)
 
 
-@dataclass(frozen=True, slots=True)
-class Person:
+class Person(Record):
     """Who writes a letter: the config's ``[me]`` (any field may be unknown)."""
 
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    address: str | None = None
+    name: str | None
+    email: str | None
+    phone: str | None
+    address: str | None
+
+    __slots__ = ("name", "email", "phone", "address")
+
+    def __init__(
+        self,
+        name: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        address: str | None = None,
+    ) -> None:
+        setfield(self, "name", name)
+        setfield(self, "email", email)
+        setfield(self, "phone", phone)
+        setfield(self, "address", address)
 
 
-@dataclass(frozen=True, slots=True)
-class Reminder:
+class Reminder(Record):
     """A reminder the plan wants sent: what, for which case, and when (aware datetime).
 
     ``key`` is stable across re-plans of the same case ("<case>:<kind>:<n>"), so the
@@ -185,12 +382,30 @@ class Reminder:
     kind: str
     due: datetime
     key: str
-    sequence: int = 0
-    note: str | None = None  # what to do, for an escalation preset's step
+    sequence: int
+    # what to do, for an escalation preset's step
+    note: str | None
+
+    __slots__ = ("case_id", "kind", "due", "key", "sequence", "note")
+
+    def __init__(
+        self,
+        case_id: str,
+        kind: str,
+        due: datetime,
+        key: str,
+        sequence: int = 0,
+        note: str | None = None,
+    ) -> None:
+        setfield(self, "case_id", case_id)
+        setfield(self, "kind", kind)
+        setfield(self, "due", due)
+        setfield(self, "key", key)
+        setfield(self, "sequence", sequence)
+        setfield(self, "note", note)
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
+class Delivery(Record):
     """One reminder × notifier row of the outbox."""
 
     id: int
@@ -200,15 +415,57 @@ class Delivery:
     notifier: str
     due: datetime
     status: str
-    attempts: int = 0
-    next_attempt_at: datetime | None = None
-    last_error: str | None = None
-    sent_at: datetime | None = None
-    note: str | None = None
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    sent_at: datetime | None
+    note: str | None
+
+    __slots__ = (
+        "id",
+        "case_id",
+        "key",
+        "kind",
+        "notifier",
+        "due",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "sent_at",
+        "note",
+    )
+
+    def __init__(
+        self,
+        id: int,
+        case_id: str,
+        key: str,
+        kind: str,
+        notifier: str,
+        due: datetime,
+        status: str,
+        attempts: int = 0,
+        next_attempt_at: datetime | None = None,
+        last_error: str | None = None,
+        sent_at: datetime | None = None,
+        note: str | None = None,
+    ) -> None:
+        setfield(self, "id", id)
+        setfield(self, "case_id", case_id)
+        setfield(self, "key", key)
+        setfield(self, "kind", kind)
+        setfield(self, "notifier", notifier)
+        setfield(self, "due", due)
+        setfield(self, "status", status)
+        setfield(self, "attempts", attempts)
+        setfield(self, "next_attempt_at", next_attempt_at)
+        setfield(self, "last_error", last_error)
+        setfield(self, "sent_at", sent_at)
+        setfield(self, "note", note)
 
 
-@dataclass(frozen=True, slots=True)
-class EvidenceEntry:
+class EvidenceEntry(Record):
     """One append-only line of a case's evidence log."""
 
     case_id: str
@@ -217,12 +474,57 @@ class EvidenceEntry:
     summary: str
     at: datetime
     recorded_at: datetime
-    attachments: tuple[Mapping[str, str], ...] = ()
-    corrects: int | None = None
-    prev_hash: str = ""
-    hash: str = ""  # scheme 1: SHA-256; scheme 2: HMAC-SHA256 under the evidence key (evidence.py)
-    scheme: int = 1
-    key_id: str | None = None  # scheme 2: which evidence key (never the key itself)
+    attachments: tuple[Mapping[str, str], ...]
+    corrects: int | None
+    prev_hash: str
+    # scheme 1: SHA-256; scheme 2: HMAC-SHA256 under the evidence key (evidence.py)
+    hash: str
+    scheme: int
+    # scheme 2: which evidence key (never the key itself)
+    key_id: str | None
+
+    __slots__ = (
+        "case_id",
+        "seq",
+        "kind",
+        "summary",
+        "at",
+        "recorded_at",
+        "attachments",
+        "corrects",
+        "prev_hash",
+        "hash",
+        "scheme",
+        "key_id",
+    )
+
+    def __init__(
+        self,
+        case_id: str,
+        seq: int,
+        kind: str,
+        summary: str,
+        at: datetime,
+        recorded_at: datetime,
+        attachments: tuple[Mapping[str, str], ...] = (),
+        corrects: int | None = None,
+        prev_hash: str = "",
+        hash: str = "",
+        scheme: int = 1,
+        key_id: str | None = None,
+    ) -> None:
+        setfield(self, "case_id", case_id)
+        setfield(self, "seq", seq)
+        setfield(self, "kind", kind)
+        setfield(self, "summary", summary)
+        setfield(self, "at", at)
+        setfield(self, "recorded_at", recorded_at)
+        setfield(self, "attachments", attachments)
+        setfield(self, "corrects", corrects)
+        setfield(self, "prev_hash", prev_hash)
+        setfield(self, "hash", hash)
+        setfield(self, "scheme", scheme)
+        setfield(self, "key_id", key_id)
 
 
 def __getattr__(name: str) -> object:
@@ -231,4 +533,10 @@ def __getattr__(name: str) -> object:
         from .message import Message
 
         return Message
+    # The Literal types exist at run time for pydantic (config.py validates a unit with one);
+    # only it asks, so the other commands do not import typing.
+    if name in ("Unit", "ReasonCode"):
+        from typing import Literal
+
+        return Literal[UNITS if name == "Unit" else REASON_CODES]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

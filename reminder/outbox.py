@@ -41,17 +41,17 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from .errors import StoreError
 from .i18n import _
 from .lazylog import get_logger
 from .models import Delivery, Reminder
 from .outbox_summary import counts
+from .record import Record, setfield
 from .wakeups import notify
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import random
 
@@ -91,14 +91,25 @@ RETRY_HORIZON = "retry_horizon"  # meta key: the latest retry time planned (epoc
 _JITTER = 0.25
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
+class RetryPolicy(Record):
     """How a failed delivery is retried: up to ``max_attempts`` sends, waits doubling from
     ``base_seconds`` up to ``max_seconds`` (:func:`backoff_delay`)."""
 
-    max_attempts: int = 8
-    base_seconds: float = 30.0
-    max_seconds: float = 3600.0
+    max_attempts: int
+    base_seconds: float
+    max_seconds: float
+
+    __slots__ = ("max_attempts", "base_seconds", "max_seconds")
+
+    def __init__(
+        self,
+        max_attempts: int = 8,
+        base_seconds: float = 30.0,
+        max_seconds: float = 3600.0,
+    ) -> None:
+        setfield(self, "max_attempts", max_attempts)
+        setfield(self, "base_seconds", base_seconds)
+        setfield(self, "max_seconds", max_seconds)
 
 
 def backoff_delay(attempts: int, policy: RetryPolicy, rng: random.Random | None = None) -> float:

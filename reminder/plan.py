@@ -20,19 +20,21 @@ without losing or repeating what it already sent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time
-from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from .errors import InputError
 from .i18n import _
 from .models import Case, Reminder, ReviewWindow
+from .record import Record, replace, setfield
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any, Protocol
 
 __all__ = [
     "DEFAULT_POLICY",
-    "EscalationStep",
     "Policy",
     "local_due",
     "parse_remind_overrides",
@@ -40,38 +42,69 @@ __all__ = [
 ]
 
 
-class _Calendar(Protocol):
-    def add_business_days(self, d: date, n: int) -> date: ...
+if TYPE_CHECKING:
+
+    class _Calendar(Protocol):
+        def add_business_days(self, d: date, n: int) -> date: ...
+
+    class EscalationStep(Protocol):
+        """A dated step of an escalation preset (``presets.EscalationStep``): when, and what to do."""
+
+        @property
+        def due(self) -> date: ...
+
+        @property
+        def step(self) -> str: ...
 
 
-class EscalationStep(Protocol):
-    """A dated step of an escalation preset (``presets.EscalationStep``): when, and what to do."""
-
-    @property
-    def due(self) -> date: ...
-
-    @property
-    def step(self) -> str: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Policy:
+class Policy(Record):
     """When reminders go out. ``None`` for a count switches that reminder off."""
 
-    hour: int = 9
-    minute: int = 0
-    before_open: int | None = None
-    opened: bool = True
-    before_deadline: int | None = 2
-    deadline: bool = True
-    escalation_every: int = 3
-    escalation_max: int = 5
+    hour: int
+    minute: int
+    before_open: int | None
+    opened: bool
+    before_deadline: int | None
+    deadline: bool
+    escalation_every: int
+    escalation_max: int
+
+    __slots__ = (
+        "hour",
+        "minute",
+        "before_open",
+        "opened",
+        "before_deadline",
+        "deadline",
+        "escalation_every",
+        "escalation_max",
+    )
+
+    def __init__(
+        self,
+        hour: int = 9,
+        minute: int = 0,
+        before_open: int | None = None,
+        opened: bool = True,
+        before_deadline: int | None = 2,
+        deadline: bool = True,
+        escalation_every: int = 3,
+        escalation_max: int = 5,
+    ) -> None:
+        setfield(self, "hour", hour)
+        setfield(self, "minute", minute)
+        setfield(self, "before_open", before_open)
+        setfield(self, "opened", opened)
+        setfield(self, "before_deadline", before_deadline)
+        setfield(self, "deadline", deadline)
+        setfield(self, "escalation_every", escalation_every)
+        setfield(self, "escalation_max", escalation_max)
 
     def with_overrides(self, overrides: Mapping[str, object]) -> Policy:
         """This policy with a case's ``--remind key=value`` overrides applied (already parsed)."""
         if not overrides:
             return self
-        known = {f.name for f in fields(self)}
+        known = set(self.__slots__)
         unknown = sorted(set(overrides) - known)
         if unknown:
             raise InputError(
@@ -81,7 +114,7 @@ class Policy:
                     valid=", ".join(sorted(known)),
                 )
             )
-        return replace(self, **dict(overrides))  # type: ignore[arg-type]
+        return replace(self, **dict(overrides))
 
 
 DEFAULT_POLICY = Policy()
@@ -89,7 +122,7 @@ DEFAULT_POLICY = Policy()
 
 def parse_remind_overrides(items: Sequence[str]) -> dict[str, Any]:
     """Parse ``--remind before_deadline=3 --remind opened=no --remind before_open=off``."""
-    defaults = {f.name: getattr(DEFAULT_POLICY, f.name) for f in fields(Policy)}
+    defaults = {name: getattr(DEFAULT_POLICY, name) for name in Policy.__slots__}
     out: dict[str, Any] = {}
     for item in items:
         name, sep, raw = item.partition("=")

@@ -9,7 +9,6 @@ plan depends on besides the case changed (:func:`plan_fingerprint`). What the pl
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from .case_config import closures_for, preset_steps_for, window_for
 from .lazylog import get_logger
@@ -17,6 +16,7 @@ from .models import Case, Reminder, ReviewWindow
 from .store import Store
 from .wakeups import notify
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 

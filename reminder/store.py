@@ -341,9 +341,8 @@ class Store:
 
     def add_case(self, case: Case, window: ReviewWindow | None = None) -> Case:
         """Insert a case (and its checklist); an empty ``case.id`` gets a fresh one. Returns it stored."""
-        from dataclasses import replace
-
         from .case_rows import CASE_COLUMNS, case_values, doc, letter_values, window_values
+        from .record import replace
 
         with self.atomic():
             for _attempt in range(ID_RETRIES):

@@ -20,14 +20,14 @@ with SIGUSR1.
 from __future__ import annotations
 
 import contextlib
-import select
-import threading
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
 
 from .lazylog import get_logger
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .store import Store
 
 __all__ = ["CHANNEL", "CHORES_LOCK", "Listener", "chores_lock", "notify"]
@@ -69,6 +69,8 @@ def chores_lock(store: Store) -> Iterator[bool]:
 
 def _pause(seconds: float) -> None:
     # As daemon.py's: select() rather than time.sleep, which libfaketime can break.
+    import select
+
     with contextlib.suppress(OSError, ValueError):
         select.select([], [], [], seconds)
 
@@ -80,6 +82,8 @@ class Listener:
     """
 
     def __init__(self, connect: Callable[[], Any], wake: Callable[[], None]) -> None:
+        import threading  # the daemon's, on PostgreSQL: the CLI only notifies
+
         self._connect = connect
         self._wake = wake
         self._stop = threading.Event()

@@ -17,11 +17,13 @@ from datetime import date, timedelta
 from .calendar import HOLIDAYS_VERSION, BusinessCalendar, get_calendar
 from .errors import InputError
 from .i18n import _
-from .models import Closure, DayInfo, ReviewWindow, TentativeDay, Unit
+from .models import UNITS, Closure, DayInfo, ReviewWindow, TentativeDay
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .models import Unit
 
 __all__ = ["compute_window", "window_to_dict"]
-
-_UNITS = ("business", "calendar")
 
 
 def compute_window(
@@ -52,7 +54,7 @@ def compute_window(
                 max=max_days,
             )
         )
-    if unit not in _UNITS:
+    if unit not in UNITS:
         raise InputError(_("unknown unit %(unit)s; use business or calendar", unit=repr(unit)))
     cal = get_calendar(country, subdivision, closures)
     if unit == "business":

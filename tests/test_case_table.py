@@ -13,6 +13,7 @@ import random
 import subprocess
 import sys
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from conftest import TmpEnv
@@ -144,3 +145,26 @@ def test_the_list_imports_no_rich_console(tmp_env: TmpEnv, lang: str, terminal: 
     added = run("add", "--title", title.strip(), "--org", "Batelco", "--submitted", "2026-03-01")
     assert added.returncode == 0, added.stderr
     check(rich_loaded())
+
+
+@pytest.mark.parametrize("module", ["case_lines", "case_table"])
+def test_the_named_tuples_have_the_fields_mypy_checks(module: str) -> None:
+    """Each named tuple is typing's NamedTuple for mypy and collections' at run time (typing
+    costs every `list` ~3 ms to import): the two field lists, in order, must be one list."""
+    import ast
+    import importlib
+
+    mod = importlib.import_module(f"reminder.{module}")
+    tree = ast.parse(Path(str(mod.__file__)).read_text(encoding="utf-8"))
+    typed = {
+        node.name: [
+            f.target.id for f in node.body if isinstance(f, ast.AnnAssign) and isinstance(f.target, ast.Name)
+        ]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef) and any(getattr(b, "id", None) == "NamedTuple" for b in node.bases)
+    }
+    assert typed, "no NamedTuple for mypy found"
+    for base, fields in typed.items():
+        public = getattr(mod, base.removeprefix("_").removesuffix("Fields"))
+        assert list(public._fields) == fields, base
+        assert public.__slots__ == ()  # as typing's NamedTuple: no per-instance dict

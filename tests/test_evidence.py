@@ -5,7 +5,6 @@ import os
 import sqlite3
 import stat
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from reminder.evidence_key import KeyDir
 from reminder.evidence_verify import VerifyReport
 from reminder.evidence_verify import verify as _verify
 from reminder.models import Case, EvidenceEntry
+from reminder.record import replace
 from reminder.store import Store
 
 

@@ -11,6 +11,7 @@ import gettext
 import os
 import re
 from datetime import date
+from pathlib import Path
 
 import holidays
 import pytest
@@ -150,3 +151,47 @@ def test_the_catalogue_is_well_formed() -> None:
             assert english.strip() == english and chinese and not LATIN.search(chinese), (country, english)
     for pattern, template in names.patterns:
         assert "(.+)" in pattern.pattern and template.count("%s") == 1
+
+
+def test_the_catalogue_is_kept_in_the_holiday_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command reads the catalogue from the holiday cache after the first: parsing its TOML
+    imports tomllib (~7 ms of `reminder window` in Chinese)."""
+    from reminder import calendar, holiday_names
+    from reminder.holiday_cache import FileHolidayCache
+
+    cache_file = tmp_path / "holidays-test.json"
+    monkeypatch.setattr(calendar, "_cache", FileHolidayCache(str(cache_file), "stamp"))
+    load_names.cache_clear()
+    first = load_names("zh_CN")
+    assert load_names("ar") is None
+    calendar._cache.save()  # type: ignore[union-attr]
+    assert first is not None and cache_file.exists()
+
+    # A new process: a fresh cache object on the same file, and no way to read the TOML.
+    monkeypatch.setattr(calendar, "_cache", FileHolidayCache(str(cache_file), "stamp"))
+    load_names.cache_clear()
+
+    def unread(lang: str) -> dict[str, object]:
+        raise AssertionError(f"the {lang} catalogue was parsed again")
+
+    monkeypatch.setattr(holiday_names, "_read_catalogue", unread)
+    again = load_names("zh_CN")
+    assert again == first
+    assert (
+        holiday_name("Arafat Day (estimated; not yet announced)", "BH", "zh_CN")
+        == "阿拉法特日（预计，尚未公布）"
+    )
+    # A language without a catalogue is remembered as such, too.
+    monkeypatch.setattr(holiday_names, "_read_catalogue", lambda lang: {})
+    assert load_names("ar") is None
+    load_names.cache_clear()
+
+
+def test_a_changed_catalogue_starts_a_new_holiday_cache() -> None:
+    from reminder.holiday_cache import holiday_cache_file
+    from reminder.holiday_names import catalogue_path
+
+    found = holiday_cache_file()
+    if found is None:
+        pytest.skip("no cache directory or no holidays package here")
+    assert catalogue_path("zh_CN") in found[1]

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import dataclasses
 import stat
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -13,6 +12,7 @@ from reminder import api, outbox
 from reminder.config import load_settings
 from reminder.ics import IcsEntry, deadline_uid, render_ics, window_uid, write_ics_if_changed
 from reminder.models import Case, ReviewWindow, TentativeDay
+from reminder.record import replace
 from reminder.store import Store
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -119,7 +119,7 @@ def test_empty_calendar_is_valid() -> None:
 
 def test_case_fields_changed_elsewhere_change_the_event() -> None:
     e = entry()
-    renamed = IcsEntry(dataclasses.replace(e.case, title="Cancel the eSIM"), e.window)
+    renamed = IcsEntry(replace(e.case, title="Cancel the eSIM"), e.window)
     first = render_ics([e], now=NOW)
     second = render_ics([renamed], now=LATER, previous=first)
     assert int(events(second)[window_uid("c1")]["SEQUENCE"]) == 1

@@ -88,7 +88,6 @@ def test_the_default_listing_is_the_classes_own(tmp_env: TmpEnv) -> None:
     listed = json.loads(reminder(tmp_env, "-m", "reminder", "notifiers", "--json").stdout)
     code = (
         "import json\n"
-        "from dataclasses import asdict\n"
         "from reminder.notifiers import available_notifier_classes\n"
         "from reminder.notifiers.check import NotifierRow\n"
         "from reminder.notifiers.log import LogNotifier\n"
@@ -102,7 +101,7 @@ def test_the_default_listing_is_the_classes_own(tmp_env: TmpEnv) -> None:
         "    else:\n"
         "        ok, why = cls.environment()\n"
         "        rows.append(NotifierRow(name, name, 'built-in', False, False, ok, why, cls.summary))\n"
-        "print(json.dumps([asdict(r) for r in rows]))\n"
+        "print(json.dumps([r.to_dict() for r in rows]))\n"
     )
     expected = json.loads(reminder(tmp_env, "-c", code).stdout)
     assert listed == expected

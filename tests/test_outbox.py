@@ -3,7 +3,6 @@ on both): re-planning, claiming, retries with backoff, supersession."""
 
 from __future__ import annotations
 
-import dataclasses
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +13,7 @@ from sample_cases import add_one_case
 from reminder import outbox
 from reminder.models import Reminder
 from reminder.outbox import RetryPolicy, backoff_delay
+from reminder.record import replace
 from reminder.store import Store
 from reminder.window import compute_window
 
@@ -183,7 +183,7 @@ def test_due_folded_is_due_grouped_by_case_and_notifier(db: Store, seed: int) ->
     rng = random.Random(seed)
     base = db.get_case("abc123")
     for n in range(6):
-        case = dataclasses.replace(base, id=f"case{n}")
+        case = replace(base, id=f"case{n}")
         db.add_case(case, compute_window(case.submitted, country="BH"))
         wanted = [
             (
@@ -259,8 +259,8 @@ def test_mark_sent_commits_alone_or_with_the_callers_transaction(db: Store, tmp_
 def test_rows_due_at_the_same_minute_while_running_are_not_folded(db: Store) -> None:
     # A deadline and a preset step due at the same 09:00, looked at 20 s later by a running
     # daemon: nothing was missed, so each goes out on its own.
-    deadline = dataclasses.replace(rem("deadline", 20), due=datetime(2026, 3, 20, 6, 0, tzinfo=UTC))
-    step = dataclasses.replace(deadline, kind="escalation", key="abc123:preset:1")
+    deadline = replace(rem("deadline", 20), due=datetime(2026, 3, 20, 6, 0, tzinfo=UTC))
+    step = replace(deadline, kind="escalation", key="abc123:preset:1")
     with db.atomic():
         outbox.sync_plan(db, "abc123", [(deadline, "log"), (step, "log")], NOW)
     folded = outbox.due_folded(db, datetime(2026, 3, 20, 6, 0, 20, tzinfo=UTC))
@@ -274,7 +274,7 @@ def test_only_rows_missed_longer_than_the_grace_are_folded(db: Store) -> None:
     # The window opened ten days ago with no daemon running; today's two reminders are current.
     opened = rem("opened", 10)
     deadline = rem("deadline", 20)
-    step = dataclasses.replace(deadline, kind="escalation", key="abc123:preset:1")
+    step = replace(deadline, kind="escalation", key="abc123:preset:1")
     with db.atomic():
         outbox.sync_plan(db, "abc123", [(opened, "log"), (deadline, "log"), (step, "log")], NOW)
     ids = {d.key: d.id for d in outbox.due(db, datetime(2026, 3, 21, tzinfo=UTC))}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,6 +12,7 @@ from reminder.errors import InputError
 from reminder.models import Case
 from reminder.plan import DEFAULT_POLICY, Policy, local_due, parse_remind_overrides, plan_reminders
 from reminder.presets import DEFAULT_PRESETS, escalation_steps
+from reminder.record import replace
 from reminder.window import compute_window
 
 

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from time import sleep
@@ -27,6 +26,7 @@ from reminder.case_ids import CASE_ID_ALPHABET, CASE_ID_LENGTH
 from reminder.case_lines import listed_lines, stored_cases_json
 from reminder.errors import InputError, NotFound, StoreError
 from reminder.models import Case, ChecklistItem, Closure, ReviewWindow, TentativeDay
+from reminder.record import replace
 from reminder.store import MIGRATIONS, Store
 
 NOW = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)

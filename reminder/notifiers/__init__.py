@@ -21,18 +21,19 @@ built-ins). The classes this package re-exports from ``base.py`` are loaded on f
 from __future__ import annotations
 
 import importlib
-import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from ..i18n import _
+from ..lazylog import get_logger
 from .catalogue import BUILTIN_NOTIFIERS
 from .plugins import ENTRY_POINT_GROUP, plugin_classes
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from types import ModuleType
+    from typing import Any
 
     from pydantic import ValidationError
 
@@ -60,7 +61,7 @@ __all__ = [
     "render_test_message",
 ]
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 # Re-exported names, imported on first use (module __getattr__): base.py imports pydantic.
 _LAZY = {

@@ -8,15 +8,14 @@ named) notifier and returns, per notifier, OK or the exact problem.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, InputError
 from ..i18n import using_language
+from ..lazylog import get_logger
+from ..record import Record, setfield
 from . import (
     NotifierSpec,
     available_notifier_classes,
@@ -35,35 +34,71 @@ from .catalogue import (
 )
 from .plugins import plugin_classes
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from ..models import Message
     from .base import Clock, DeliveryResult, Notifier, NotifierContext
 
 __all__ = ["NotifierRow", "TestOutcome", "check_notifiers", "list_notifiers", "test_notifiers"]
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class NotifierRow:
+class NotifierRow(Record):
     """One line of ``reminder notifiers``."""
 
     name: str
     type: str
-    source: str  # "built-in" or the plugin's module
+    # "built-in" or the plugin's module
+    source: str
     configured: bool
     enabled: bool
     available: bool
-    reason: str = ""
-    summary: str = ""
-    settings: Mapping[str, object] | None = None
+    reason: str
+    summary: str
+    settings: Mapping[str, object] | None
+
+    __slots__ = (
+        "name",
+        "type",
+        "source",
+        "configured",
+        "enabled",
+        "available",
+        "reason",
+        "summary",
+        "settings",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        type: str,
+        source: str,
+        configured: bool,
+        enabled: bool,
+        available: bool,
+        reason: str = "",
+        summary: str = "",
+        settings: Mapping[str, object] | None = None,
+    ) -> None:
+        setfield(self, "name", name)
+        setfield(self, "type", type)
+        setfield(self, "source", source)
+        setfield(self, "configured", configured)
+        setfield(self, "enabled", enabled)
+        setfield(self, "available", available)
+        setfield(self, "reason", reason)
+        setfield(self, "summary", summary)
+        setfield(self, "settings", settings)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(zip(self.__slots__, self.values(), strict=True))
 
 
-@dataclass(frozen=True, slots=True)
-class TestOutcome:
+class TestOutcome(Record):
     """One notifier's answer to ``reminder notify test``."""
 
     __test__ = False  # not a pytest test class, despite the name
@@ -72,11 +107,29 @@ class TestOutcome:
     type: str
     ok: bool
     detail: str
-    problem: str = ""
-    retryable: bool = False
+    problem: str
+    retryable: bool
+
+    __slots__ = ("name", "type", "ok", "detail", "problem", "retryable")
+
+    def __init__(
+        self,
+        name: str,
+        type: str,
+        ok: bool,
+        detail: str,
+        problem: str = "",
+        retryable: bool = False,
+    ) -> None:
+        setfield(self, "name", name)
+        setfield(self, "type", type)
+        setfield(self, "ok", ok)
+        setfield(self, "detail", detail)
+        setfield(self, "problem", problem)
+        setfield(self, "retryable", retryable)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(zip(self.__slots__, self.values(), strict=True))
 
 
 def _source(cls: type[Notifier]) -> str:

@@ -13,10 +13,10 @@ removed is seen by the next one.
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 
+from ..lazylog import get_logger
 from .catalogue import BUILTIN_NOTIFIERS
 
 TYPE_CHECKING = False  # not typing's: this module is on `reminder notifiers`' start-up path
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ENTRY_POINT_GROUP", "may_have_plugins", "plugin_classes"]
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 ENTRY_POINT_GROUP = "reminder.notifiers"
 # Our own package registers the built-ins in the group too (pyproject.toml), pointing here.
