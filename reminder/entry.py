@@ -108,15 +108,16 @@ def main() -> None:
         gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
     try:
         code = _serve(sys.argv[1:])
+        if code is None:
+            from .cli import main as cli_main
+
+            cli_main()
+            return
     except BrokenPipeError:
-        # `reminder list --json | head`: the reader left; say nothing more (Python's own advice).
+        # `reminder show ID | head -1`: the reader left; say nothing more (Python's own advice:
+        # what is still buffered goes to /dev/null, not to a traceback at exit).
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
-    if code is None:
-        from .cli import main as cli_main
-
-        cli_main()
-        return
     sys.exit(code)
 
 

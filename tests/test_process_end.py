@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import TmpEnv
+from conftest import RunCli, TmpEnv
 
 PROGRAM = """
 import atexit, os, sys
@@ -107,3 +107,42 @@ def test_the_script_and_python_m_both_end_through_run() -> None:
     root = Path(__file__).resolve().parent.parent
     assert (root / "reminder" / "__main__.py").read_text().rstrip().endswith("run()")
     assert 'reminder = "reminder.entry:run"' in (root / "pyproject.toml").read_text()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["show", "{id}"],
+        ["list"],
+        ["list", "--json"],
+        ["list", "--json", "--status", "all"],
+        ["--help"],
+        ["presets"],
+    ],
+)
+def test_a_reader_that_leaves_ends_the_command_quietly(
+    tmp_env: TmpEnv, invoke: RunCli, argv: list[str]
+) -> None:
+    """`reminder show ID | head -1`: once the reader has gone, writing fails (EPIPE); the
+    command ends with status 1 and says nothing, as the side door in entry.py always did,
+    rather than a traceback (the command line's path printed one before this test)."""
+    import os
+
+    added = invoke("add", "--title", "Cancel roaming eSIM", "--org", "Batelco", "--submitted", "2026-02-20")
+    assert added.returncode == 0, added.stderr
+    case_id = added.stdout.split()[2].rstrip(".")
+    read, write = os.pipe()
+    os.close(read)  # the reader has left before the first byte
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "reminder", *(a.format(id=case_id) for a in argv)],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=tmp_env.env,
+            cwd=tmp_env.root,
+            timeout=60,
+        )
+    finally:
+        os.close(write)
+    assert (result.returncode, result.stderr) == (1, "")
