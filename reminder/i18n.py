@@ -19,7 +19,7 @@ translator can reorder them: ``_("Deadline: %(day)s", day=...)``. English is the
 language: its "translation" is the message itself, so English output never depends on a
 catalogue. Catalogues are ``locale/<lang>/LC_MESSAGES/reminder.mo`` in the package, compiled
 from the ``.po`` by the build (setup.py); a source checkout without a current ``.mo``
-compiles the ``.po`` in memory (:func:`translation`).
+compiles the ``.po`` in memory (``catalogues.py``, which also keeps them parsed).
 
 Cheap to import (``reminder --help`` and ``list --json`` run on a budget): gettext and
 Babel load only when a language other than English is used.
@@ -219,66 +219,23 @@ def translation(lang: str) -> gettext.NullTranslations:
     found = _translations.get(lang)
     if found is not None:
         return found
-    import gettext
-
     if lang == SOURCE_LANGUAGE:
+        import gettext
+
         found = gettext.NullTranslations()
     else:
-        mo = os.path.join(_LOCALE_DIR, lang, "LC_MESSAGES", f"{DOMAIN}.mo")
-        po = mo[:-3] + ".po"
-        if os.path.exists(po) and (not os.path.exists(mo) or os.path.getmtime(po) > os.path.getmtime(mo)):
-            # A source checkout: the build compiles the .po (setup.py), but tests and a
-            # `git pull` run from the tree, where the .mo is missing or older than the .po.
-            # Compile it in memory rather than write into the package directory.
-            found = _compile_in_memory(po)
-        else:
-            found = gettext.translation(DOMAIN, _LOCALE_DIR, languages=[lang], fallback=True)
+        from .catalogues import load_catalogue
+
+        found = load_catalogue(lang, _LOCALE_DIR, _cache_dir())
     _translations[lang] = found
     return found
-
-
-def _compile_in_memory(po: str) -> gettext.NullTranslations:
-    """The catalogue compiled from ``po``: once per version of the file, kept under
-    ``$XDG_CACHE_HOME/reminder`` (compiling takes babel ~60 ms, more than a command's own work)."""
-    import gettext
-    import io
-
-    cache = _compiled_cache_file(po)
-    if cache is not None:
-        try:
-            with open(cache, "rb") as f:
-                return gettext.GNUTranslations(f)
-        except (OSError, ValueError):  # none yet, or damaged (gettext raises OSError or ValueError)
-            pass
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    with open(po, "rb") as f:
-        catalog = read_po(f)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)  # fuzzy entries left out, as the build leaves them out
-    if cache is not None:
-        from .files import private_dir, write_file_atomic
-
-        try:
-            folder, keep = os.path.split(cache)
-            private_dir(folder)
-            write_file_atomic(cache, buffer.getvalue())
-            prefix = keep.split("-", 2)[0] + "-" + keep.split("-", 2)[1] + "-"  # this language's older ones
-            for name in os.listdir(folder):
-                if name.startswith(prefix) and name.endswith(".mo") and name != keep:
-                    os.unlink(os.path.join(folder, name))
-        except OSError:
-            pass  # an unwritable cache: compiled again next time
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
 
 
 _cache_folder: str | None = None
 
 
 def keep_in_cache(folder: str | None) -> None:
-    """Keep the compiled catalogue and the weekday names in ``folder`` between processes (the
+    """Keep the catalogues (compiled, parsed) and the weekday names in ``folder`` between processes (the
     command line passes ``$XDG_CACHE_HOME/reminder``; a library caller's process keeps nothing)."""
     global _cache_folder
     _cache_folder = folder
@@ -286,20 +243,6 @@ def keep_in_cache(folder: str | None) -> None:
 
 def _cache_dir() -> str | None:
     return _cache_folder
-
-
-def _compiled_cache_file(po: str) -> str | None:
-    """Where the .mo compiled from this version of ``po`` is kept (None: no cache directory)."""
-    folder = _cache_dir()
-    try:
-        st = os.stat(po)
-    except OSError:
-        return None
-    if folder is None:
-        return None
-    stamp = f"{os.path.abspath(po)}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}"
-    lang = os.path.basename(os.path.dirname(os.path.dirname(po)))
-    return os.path.join(folder, f"catalogue-{lang}-{_short_hash(stamp)}-{st.st_size:x}-{st.st_mtime_ns:x}.mo")
 
 
 class Translator:
@@ -558,8 +501,6 @@ def _names_ok(kept: object) -> bool:
 
 
 def _short_hash(text: str) -> str:
-    """Eight hex digits naming a cache file. The builtin blake2b, not zlib's crc32: settings_cache.py
-    has loaded it already, and zlib costs a command in Chinese its import."""
-    from _blake2 import blake2b
+    from .catalogues import short_hash
 
-    return blake2b(text.encode("utf-8", "surrogateescape"), digest_size=4).hexdigest()
+    return short_hash(text)
