@@ -9,6 +9,7 @@ that the cache files are private and hold no secret.
 from __future__ import annotations
 
 import json
+import marshal
 import stat
 import subprocess
 import sys
@@ -26,7 +27,7 @@ def _ok(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def _cache_files(tmp_env: TmpEnv) -> list[Path]:
-    return sorted((Path(tmp_env.env["XDG_CACHE_HOME"]) / "reminder").glob("settings-*.json"))
+    return sorted((Path(tmp_env.env["XDG_CACHE_HOME"]) / "reminder").glob("settings-*.marshal"))
 
 
 def test_a_restored_config_answers_as_the_validated_one(run_cli: RunCli, tmp_env: TmpEnv) -> None:
@@ -85,7 +86,7 @@ def test_the_cache_is_private_and_holds_no_secret(run_cli: RunCli, tmp_env: TmpE
     (cache,) = _cache_files(tmp_env)
     assert stat.S_IMODE(cache.stat().st_mode) == 0o600
     assert stat.S_IMODE(cache.parent.stat().st_mode) == 0o700
-    assert "s3cret" not in cache.read_text(encoding="utf-8")
+    assert b"s3cret" not in cache.read_bytes()
     assert _ok(run_cli("notifiers")) == listed  # the tables come back from the file
 
     # A notifier set from the environment may be a secret: such settings are not kept at all.
@@ -199,9 +200,9 @@ def test_notifier_routes_are_kept_and_planned_alike(tmp_env: TmpEnv) -> None:
 
     # A kept file whose routes are not what was written is not trusted: validated again.
     (cache,) = _cache_files(tmp_env)
-    doc = json.loads(cache.read_text(encoding="utf-8"))
+    doc = marshal.loads(cache.read_bytes())
     doc["routes"] = [["email", "deadline"]]
-    cache.write_text(json.dumps(doc), encoding="utf-8")
+    cache.write_bytes(marshal.dumps(doc))
     loaded = imports(tmp_env, *add)
     assert "pydantic" in loaded  # validated, not restored
     (third_id,) = set(_ids(tmp_env)) - {json.loads(result.stdout)["id"], restored_id}
