@@ -403,7 +403,7 @@ def test_dates_written_without_babel_are_babels(tmp_path: Path, monkeypatch: pyt
             format_babel = babel_dates.format_datetime if style == "datetime" else babel_dates.format_date
             assert i18n.format_date(value, "zh_CN", style) == format_babel(value, pattern, locale="zh_CN")
     assert i18n._weekdays["zh_CN"] is not None
-    assert len(list((tmp_path / "reminder").glob("weekdays-zh_CN-*.json"))) == 1
+    assert len(list((tmp_path / "reminder").glob("weekdays-zh_CN-*.marshal"))) == 1
     i18n._weekdays.clear()  # the next process: the names from the file
     assert i18n.format_date(date(2026, 3, 1), "zh_CN", "day") == "2026年3月1日 星期日"
     i18n._weekdays.clear()
