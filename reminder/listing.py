@@ -28,7 +28,7 @@ __all__ = ["SCHEMA_VERSION", "STATUSES", "case_docs", "code_stamp", "docs_curren
 STATUSES = ("open", "closed", "all")
 
 # The schema these queries are written for: len(store.MIGRATIONS) (a test holds them equal).
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 _JULIAN_OFFSET = 1721424.5  # julianday('0001-01-01') - date(1, 1, 1).toordinal()
 

@@ -72,6 +72,12 @@ def next_reminder(store: Store) -> NextReminder | None:
 def counts(store: Store) -> dict[str, int]:
     """How many outbox rows are in each status (every status named, 0 when none)."""
     out = {status: 0 for status in ("planned", "sending", "sent", "failed", "cancelled")}
-    for status, n in store.conn.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status"):
+    # SQLite's triggers keep the counts (backends/sqlite.py, m010); PostgreSQL counts the rows.
+    sql = (
+        "SELECT status, n FROM delivery_counts"
+        if store.dialect == "sqlite"
+        else "SELECT status, COUNT(*) FROM deliveries GROUP BY status"
+    )
+    for status, n in store.conn.execute(sql):
         out[str(status)] = int(n)
     return out

@@ -51,6 +51,8 @@ class SoakReport:
     daemon_exit: int | None = None
     daemon_stderr: str = ""
     integrity: str = ""
+    # What the outbox's kept counts per status (m010's triggers) say, where it is not the rows'.
+    counts_mismatch: str = ""
     cases_added: int = 0
     cases_missing: list[str] = field(default_factory=list)
     due_rows: int = 0
@@ -71,6 +73,8 @@ class SoakReport:
         out = [f"CLI error: {e}" for e in self.errors[:10]]
         if self.integrity != "ok":
             out.append(f"integrity_check: {self.integrity}")
+        if self.counts_mismatch:
+            out.append(f"the kept counts per status are not the rows': {self.counts_mismatch}")
         if self.cases_missing:
             out.append(f"{len(self.cases_missing)} case(s) lost: {self.cases_missing[:5]}")
         if self.due_not_done:
@@ -290,6 +294,9 @@ def _judge(report: SoakReport, db: Path, sink: _Sink, ids: list[str], end: float
     with contextlib.closing(sqlite3.connect(db, timeout=30)) as conn:
         report.integrity = "; ".join(r[0] for r in conn.execute("PRAGMA integrity_check"))
         present = {r[0] for r in conn.execute("SELECT id FROM cases")}
+        kept = dict(conn.execute("SELECT status, n FROM delivery_counts WHERE n != 0"))
+        counted = dict(conn.execute("SELECT status, count(*) FROM deliveries GROUP BY status"))
+        report.counts_mismatch = "" if kept == counted else f"kept {kept}, counted {counted}"
         rows = conn.execute("SELECT key, notifier, status, due_ts, last_error FROM deliveries").fetchall()
     report.cases_added = len(ids)
     report.cases_missing = sorted(set(ids) - present)

@@ -326,3 +326,70 @@ def test_a_retry_planned_before_the_clock_went_back_is_bounded_by_the_new_now(db
     deadline = next(d for d in outbox.list_deliveries(db, "abc123") if d.kind == "deadline")
     assert deadline.next_attempt_at is None and deadline.due == datetime(2026, 3, 20, 6, 0, tzinfo=UTC)
     assert outbox.bound_retries(db, back, policy) == 0
+
+
+def _counted(store: Store) -> dict[str, int]:
+    """The rows per status, counted (what outbox.counts reads from m010's table on SQLite)."""
+    out = dict.fromkeys(("planned", "sending", "sent", "failed", "cancelled"), 0)
+    out.update(store.conn.execute("SELECT status, count(*) FROM deliveries GROUP BY status").fetchall())
+    return out
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_kept_counts_follow_every_change_of_the_rows(db: Store, seed: int) -> None:
+    """Planning, re-planning, claiming, sending, failing, cancelling and deleting a case (whose
+    rows go by cascade): after each, ``counts`` (kept by triggers on SQLite) is the rows' count."""
+    rng = random.Random(seed)
+    kinds = ("opened", "before_deadline", "deadline", "escalation")
+    seen: set[str] = set()
+    for step in range(100):
+        action = rng.choice(["plan", "plan", "claim", "sent", "fail", "cancel", "delete"])
+        rows = outbox.list_deliveries(db, "abc123")
+        if action == "plan":
+            plan = [
+                (rem(rng.choice(kinds), rng.randint(1, 28)), rng.choice(["log", "email"])) for _ in range(3)
+            ]
+            with db.atomic():
+                outbox.sync_plan(db, "abc123", list({(r.key, n): (r, n) for r, n in plan}.values()), NOW)
+        elif action in ("claim", "sent", "fail") and rows:
+            row = rng.choice(rows)
+            if action == "claim":
+                outbox.claim(db, [row.id], NOW)
+            elif action == "sent":
+                outbox.mark_sent(db, row.id, NOW)
+            else:
+                outbox.record_failure(db, row.id, "refused", NOW, RetryPolicy(max_attempts=2), rng=rng)
+        elif action == "cancel":
+            with db.atomic():
+                outbox.cancel_case(db, "abc123", NOW)
+        elif action == "delete":
+            db.delete_case("abc123")
+            add_one_case(db)
+        assert outbox.counts(db) == _counted(db), (seed, step, action)
+        seen |= {status for status, n in _counted(db).items() if n}
+    assert seen >= {"planned", "sending", "sent", "cancelled"}  # the run changed rows every way
+
+
+def test_a_version_9_database_gains_its_counts(db: Store, tmp_path: Path) -> None:
+    import sqlite3
+
+    if db.dialect != "sqlite":
+        pytest.skip("about SQLite's kept counts (PostgreSQL counts its rows)")
+    with db.atomic():
+        outbox.sync_plan(db, "abc123", [(rem("opened", 10), "log"), (rem("deadline", 20), "email")], NOW)
+        outbox.cancel_case(db, "abc123", NOW)
+        outbox.sync_plan(db, "abc123", [(rem("opened", 10), "log")], NOW)
+    expected = _counted(db)
+    db.close()
+    conn = sqlite3.connect(tmp_path / "reminder.db", isolation_level=None)
+    for name in ("insert", "delete", "update"):
+        conn.execute(f"DROP TRIGGER delivery_counts_{name}")
+    conn.execute("DROP TABLE delivery_counts")
+    conn.execute("PRAGMA user_version = 9")
+    conn.close()
+    with Store(tmp_path / "reminder.db") as again:
+        assert (
+            outbox.counts(again)
+            == expected
+            == {"planned": 1, "sending": 0, "sent": 0, "failed": 0, "cancelled": 1}
+        )
