@@ -22,478 +22,72 @@ rather than announced are *tentative*; :meth:`BusinessCalendar.tentative_days`
 lists those a span crosses. Years the ``holidays`` package has no (or incomplete)
 data for are reported by :meth:`BusinessCalendar.warnings`.
 
+The ``holidays`` package's data for one year is :mod:`reminder.holiday_years`'s, and which
+countries and subdivisions exist (and how a person may spell them) is
+:mod:`reminder.countries`'.
+
 Pure: no clock, no I/O beyond reading package data.
 """
 
 from __future__ import annotations
 
 import itertools
-import re
 from _thread import allocate_lock
 from bisect import bisect_left, bisect_right
-from datetime import date, timedelta
-from functools import cache, lru_cache
+from datetime import date
+from functools import lru_cache
 from itertools import accumulate
 
-from .errors import InputError, UnknownCountry
-from .i18n import N_, _, pgettext
+from .countries import validated
+from .errors import InputError
+from .holiday_years import (
+    YearDays,
+    closed_year,
+    holiday_cache,
+    install_cache,
+    load_year,
+)
+from .i18n import _
 from .lazylog import get_logger
-from .models import REASON_CODES, Closure, DayInfo, TentativeDay
+from .models import Closure, DayInfo, TentativeDay
 from .record import Record, setfield
 
 # typing is for mypy: a window or an add does not import it (issue #20).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
-    from typing import Any, Protocol
+    from typing import Any
 
     from .models import ReasonCode
-    from .overrides import HolidayDay, OverrideEntry
 
 __all__ = [
     "HOLIDAYS_VERSION",
     "BusinessCalendar",
-    "CountryInfo",
     "HolidayCache",
     "get_calendar",
     "holiday_cache",
-    "list_countries",
     "parse_closure",
     "use_holiday_cache",
 ]
 
 log = get_logger(__name__)
 
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-LIST_HINT = N_("run 'reminder countries' to list them all")
-MAKE_UP_REASON = "make-up working day"
-# What the data behind a result lacks (BusinessCalendar.warnings), in English: the words are
-# marked for translation, and explain.warning_text says them in the reader's language.
-NO_HOLIDAYS_WARNING = N_(
-    "holidays %(version)s has no public holidays for %(where)s in %(year)s (it covers %(span)s); "
-    "only weekends were left out"
-)
-MISSING_HOLIDAYS_WARNING = N_(
-    "holidays %(version)s has no %(year)s date for %(names)s in %(where)s "
-    "(not yet published or past its tables); those days were counted as business days"
-)
-
-# Years holidays 0.109 covers completely for the countries it knows. A holiday present in
-# every one of them but missing from a later year most likely ran past the package's
-# tables (lunar dates, China's yearly arrangement), which a result must say rather than
-# count as work days. Requiring all three keeps out holidays that only occur some years
-# (Korea's substitute holidays, Japan's bridge day, election days).
-_REFERENCE_YEARS = (2024, 2025, 2026)
-_REFERENCE_YEAR = _REFERENCE_YEARS[-1]
-# Days in lieu that exist only when a holiday meets a weekend (Japan's "Substitute Holiday")
-# come and go by weekday, so their absence says nothing about missing data.
-_IRREGULAR = r"substitute|alternative|observed|in lieu|bridge"  # compiled when first used (re keeps it)
-_MIN_YEAR, _MAX_YEAR = 1, 9998
-_FIRST_DAY, _LAST_DAY = date(_MIN_YEAR, 1, 1).toordinal(), date(_MAX_YEAR, 12, 31).toordinal()
-
-
-class CountryInfo(Record):
-    """A country ``reminder window`` supports."""
-
-    code: str
-    name: str
-    weekend: tuple[str, ...]
-    subdivisions: Mapping[str, str]
-
-    __slots__ = ("code", "name", "weekend", "subdivisions")
-
-    def __init__(
-        self,
-        code: str,
-        name: str,
-        weekend: tuple[str, ...],
-        subdivisions: Mapping[str, str] | None = None,
-    ) -> None:
-        setfield(self, "code", code)
-        setfield(self, "name", name)
-        setfield(self, "weekend", weekend)
-        setfield(self, "subdivisions", {} if subdivisions is None else subdivisions)
-
-
-# --- holidays, one year at a time -----------------------------------------------------------------
-
-
-class _Year(Record):
-    """One year of one country/subdivision, before user closures."""
-
-    year: int
-    # 1 = business day, one byte per day from 1 January
-    business: bytes
-    # ordinal → why not a business day (or why one despite a weekend)
-    reasons: Mapping[int, str]
-    # ordinal → what kind of reason (explain.py words it)
-    codes: Mapping[int, ReasonCode]
-    # ordinal → estimated holiday / predicted closure name
-    tentative: Mapping[int, str]
-    # (first, last ordinal, description) of entries applied
-    overrides: tuple[tuple[int, int, str], ...]
-    warning: str | None
-
-    __slots__ = ("year", "business", "reasons", "codes", "tentative", "overrides", "warning")
-
-    def __init__(
-        self,
-        year: int,
-        business: bytes,
-        reasons: Mapping[int, str],
-        codes: Mapping[int, ReasonCode],
-        tentative: Mapping[int, str],
-        overrides: tuple[tuple[int, int, str], ...],
-        warning: str | None,
-    ) -> None:
-        setfield(self, "year", year)
-        setfield(self, "business", business)
-        setfield(self, "reasons", reasons)
-        setfield(self, "codes", codes)
-        setfield(self, "tentative", tentative)
-        setfield(self, "overrides", overrides)
-        setfield(self, "warning", warning)
-
-
-# ``import holidays`` (its package, not a country) costs ~40 ms: imported where a calendar is
-# built, not where this module is only read for its constants (explain.py, show, list).
 if TYPE_CHECKING:
-    from types import ModuleType
+    from .holiday_years import HolidayCache
 
     HOLIDAYS_VERSION: str
 
 
 def __getattr__(name: str) -> Any:
-    if name == "HOLIDAYS_VERSION":  # the data a result comes from; read from the package once asked for
-        return _holidays_version()
+    if name == "HOLIDAYS_VERSION":  # the data a result comes from (holiday_years.py reads it once asked)
+        from . import holiday_years
+
+        return holiday_years.HOLIDAYS_VERSION
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-@cache
-def _holidays_version() -> str:
-    cache = _cache
-    found = cache.get("version") if cache is not None else None
-    if isinstance(found, str):
-        return found
-    from holidays.version import __version__
-
-    if cache is not None:
-        cache.put("version", str(__version__))
-    return str(__version__)
-
-
-if TYPE_CHECKING:
-
-    class HolidayCache(Protocol):
-        """Where what the holidays package computed (a year's days, a valid code, its version) is
-        kept between processes, keyed by strings; the caller owns its storage (holiday_cache.py)
-        and its key's validity (the package's and reminder's files)."""
-
-        def get(self, key: str) -> Any: ...
-
-        def put(self, key: str, value: Any) -> None: ...
-
-
-_cache: HolidayCache | None = None
-_REASON_CODES = frozenset(REASON_CODES)
-
-
-def holiday_cache() -> HolidayCache | None:
-    """The cache :func:`use_holiday_cache` installed (holiday_names.py keeps its names there too)."""
-    return _cache
-
-
-def use_holiday_cache(cache: HolidayCache | None) -> None:
-    """Keep the holidays package's results in ``cache`` from now on (None: compute them each time).
-
-    With every year a command needs in it, the package is not even imported (~60 ms).
-    """
-    global _cache
-    _cache = cache
-    _holidays_version.cache_clear()
-    _load_year.cache_clear()
-    _validated.cache_clear()
-    _calendar_for.cache_clear()
-    _cached_calendar.cache_clear()
-
-
-def _holidays() -> ModuleType:
-    import holidays
-
-    return holidays
-
-
-@cache
-def _holiday_class(country: str) -> type[Any]:
-    _load_country(country)
-    return type(_holidays().country_holidays(country))
-
-
-def _load_country(country: str) -> None:
-    """Import the one module that defines ``country``'s holidays.
-
-    ``holidays.countries``' ``__init__`` imports all of them (~250 modules, 0.1 s), and
-    importing ``holidays.countries.<name>`` runs it first; loaded by its file instead, under
-    its own name, the module is the one holidays' lazy loader and a later import of the whole
-    package find in ``sys.modules``.
-    """
-    import importlib.util
-    import os
-    import sys
-
-    from holidays.registry import COUNTRIES
-
-    modules = [module for module, (_class, alpha2, *_aliases) in COUNTRIES.items() if alpha2 == country]
-    if not modules:
-        return  # not a code holidays knows: its own lookup says so
-    name = f"holidays.countries.{modules[0]}"
-    if name in sys.modules or "holidays.countries" in sys.modules:
-        return
-    path = os.path.join(os.path.dirname(str(_holidays().__file__)), "countries", f"{modules[0]}.py")
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        return
-    loaded = importlib.util.module_from_spec(spec)
-    sys.modules[name] = loaded
-    try:
-        spec.loader.exec_module(loaded)
-    except BaseException:
-        del sys.modules[name]
-        raise
-
-
-@cache
-def _show_estimated_options(country: str) -> dict[str, Any]:
-    # Each lunar-calendar mixin has its own "<calendar>_show_estimated" switch, some off by
-    # default (Chinese); switch them all on so every estimated date is labelled as such.
-    from inspect import signature  # once per country, where a calendar is built
-
-    options: dict[str, Any] = {}
-    for klass in _holiday_class(country).__mro__:
-        init = klass.__dict__.get("__init__")
-        if init is None:
-            continue
-        try:
-            params = signature(init).parameters
-        except (TypeError, ValueError):
-            continue
-        options.update({name: True for name in params if name.endswith("_show_estimated")})
-    return options
-
-
-def _label_pattern(label: str) -> re.Pattern[str] | None:
-    if "%s" not in label:
-        return None
-    return re.compile(re.escape(label).replace(re.escape("%s"), "(.+)", 1) + r"\Z")
-
-
-def _norm_name(name: str) -> str:
-    return re.sub(r"\s*\(.*?\)", "", name).strip()
-
-
-@lru_cache(maxsize=64)
-def _country_names(country: str, subdivision: str | None, year: int) -> frozenset[str]:
-    """Normalised holiday names of a year: what a complete year of this country has."""
-    cls = _holiday_class(country)
-    if not cls.start_year <= year <= cls.end_year:
-        return frozenset()
-    obj = _holidays().country_holidays(country, subdiv=subdivision, years=year, language=_language(cls))
-    return frozenset(_norm_name(n) for d in obj for n in obj.get_list(d))
-
-
-def _language(cls: type[Any]) -> str | None:
-    langs = getattr(cls, "supported_languages", ())
-    for lang in ("en_US", "en_GB", "en"):
-        if lang in langs:
-            return lang
-    return None
-
-
-@lru_cache(maxsize=512)
-def _load_year(country: str, subdivision: str | None, year: int) -> _Year:
-    cache, key = _cache, f"year {country} {subdivision or ''} {year}"
-    if cache is not None:
-        found = _year_from_data(cache.get(key), year)
-        if found is not None:
-            return found
-    computed = _compute_year(country, subdivision, year)
-    if cache is not None:
-        cache.put(key, _year_to_data(computed))
-    return computed
-
-
-def _year_to_data(y: _Year) -> dict[str, Any]:
-    return {
-        "business": y.business.hex(),
-        "reasons": {str(o): r for o, r in y.reasons.items()},
-        "codes": {str(o): c for o, c in y.codes.items()},
-        "tentative": {str(o): t for o, t in y.tentative.items()},
-        "overrides": [list(o) for o in y.overrides],
-        "warning": y.warning,
-    }
-
-
-def _year_from_data(data: Any, year: int) -> _Year | None:
-    """A year as the cache kept it; None for anything else (then it is computed again)."""
-    if not isinstance(data, dict):
-        return None
-    try:
-        business = bytes.fromhex(data["business"])
-        if len(business) != date(year + 1, 1, 1).toordinal() - date(year, 1, 1).toordinal():
-            return None
-        codes = {int(o): c for o, c in data["codes"].items()}
-        if not set(codes.values()) <= _REASON_CODES:
-            return None
-        warning = data["warning"]
-        return _Year(
-            year=year,
-            business=business,
-            reasons={int(o): str(r) for o, r in data["reasons"].items()},
-            codes=codes,
-            tentative={int(o): str(t) for o, t in data["tentative"].items()},
-            overrides=tuple((int(a), int(b), str(t)) for a, b, t in data["overrides"]),
-            warning=None if warning is None else str(warning),
-        )
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return None
-
-
-def _compute_year(country: str, subdivision: str | None, year: int) -> _Year:
-    from .overrides import HolidayDay, entries_for_year, load_overrides  # tomllib and resources: here
-
-    cls = _holiday_class(country)
-    obj = _holidays().country_holidays(
-        country,
-        subdiv=subdivision,
-        years=year,
-        language=_language(cls),
-        **_show_estimated_options(country),
-    )
-    patterns = [
-        p
-        for label in (getattr(obj, "estimated_label", None), getattr(obj, "observed_estimated_label", None))
-        if label
-        for p in [_label_pattern(obj.tr(label))]
-        if p is not None
-    ]
-
-    def is_estimated(name: str) -> bool:
-        return any(p.match(name) for p in patterns)
-
-    first = date(year, 1, 1)
-    n_days = (date(year + 1, 1, 1) - first).days
-    get_weekend = getattr(obj, "_get_weekend", None)  # date-dependent weekends (Gulf states' changes)
-
-    holiday_days: list[HolidayDay] = []
-    for d in sorted(obj):
-        if d.year != year:
-            continue
-        for name in obj.get_list(d):
-            holiday_days.append(HolidayDay(d, name, is_estimated(name)))
-
-    def weekend_of(d: date) -> frozenset[int]:
-        return frozenset(get_weekend(d) if get_weekend is not None else obj.weekend)
-
-    mid_weekend = weekend_of(date(year, 7, 1))
-    overrides = load_overrides(country)
-    entries: list[OverrideEntry] = (
-        entries_for_year(overrides, year, holiday_days, mid_weekend) if overrides is not None else []
-    )
-    added = {
-        o: e for e in entries if e.action == "add" for o in range(e.start.toordinal(), e.end.toordinal() + 1)
-    }
-    removed = {
-        o: e
-        for e in entries
-        if e.action == "remove"
-        for o in range(e.start.toordinal(), e.end.toordinal() + 1)
-    }
-    names: dict[int, list[HolidayDay]] = {}
-    for h in holiday_days:
-        names.setdefault(h.date.toordinal(), []).append(h)
-    make_up = {d.toordinal() for d in obj.weekend_workdays if d.year == year}
-
-    business = bytearray(n_days)
-    reasons: dict[int, str] = {}
-    codes: dict[int, ReasonCode] = {}
-    tentative: dict[int, str] = {}
-    for i in range(n_days):
-        d = first + timedelta(days=i)
-        o = d.toordinal()
-        entry = added.get(o)
-        if entry is not None:
-            reasons[o] = entry.name
-            codes[o] = "official_closure"
-            if entry.tentative:
-                tentative[o] = entry.name
-            continue
-        hols = names.get(o)
-        if hols and o not in removed:
-            reasons[o] = "; ".join(h.name for h in hols)
-            codes[o] = "holiday"
-            estimated = [h.name for h in hols if h.estimated]
-            if estimated:
-                tentative[o] = "; ".join(estimated)
-            continue
-        if d.weekday() in weekend_of(d):
-            if o in make_up:
-                business[i] = 1
-                reasons[o] = MAKE_UP_REASON
-                codes[o] = "make_up"
-            else:
-                reasons[o] = f"weekend ({WEEKDAY_NAMES[d.weekday()]})"
-                codes[o] = "weekend"
-            continue
-        business[i] = 1
-
-    names_this_year = frozenset(_norm_name(h.name) for h in holiday_days)
-    warning = _year_warning(country, subdivision, year, cls, names_this_year)
-    return _Year(
-        year=year,
-        business=bytes(business),
-        reasons=reasons,
-        codes=codes,
-        tentative=tentative,
-        overrides=tuple((e.start.toordinal(), e.end.toordinal(), e.describe()) for e in entries),
-        warning=warning,
-    )
-
-
-def _closed_year(year: int) -> _Year:
-    """A year a closure covers whole: no business day, and no need for its holidays.
-
-    Its estimated holidays are not listed as tentative: a holiday that moves by a few
-    days stays inside the closure, so its date cannot move a window.
-    """
-    n_days = (date(year + 1, 1, 1) - date(year, 1, 1)).days
-    return _Year(
-        year=year, business=bytes(n_days), reasons={}, codes={}, tentative={}, overrides=(), warning=None
-    )
-
-
-def _year_warning(
-    country: str, subdivision: str | None, year: int, cls: type[Any], names: frozenset[str]
-) -> str | None:
-    where = country + (f"-{subdivision}" if subdivision else "")
-    if year < cls.start_year or year > cls.end_year:
-        span = f"{cls.start_year}–{cls.end_year}"
-        return NO_HOLIDAYS_WARNING % {
-            "version": _holidays_version(),
-            "where": where,
-            "year": year,
-            "span": span,
-        }
-    if year > _REFERENCE_YEAR:
-        usual = frozenset.intersection(*(_country_names(country, subdivision, y) for y in _REFERENCE_YEARS))
-        missing = {name for name in usual - names if not re.search(_IRREGULAR, name, re.IGNORECASE)}
-        if missing:
-            return MISSING_HOLIDAYS_WARNING % {
-                "version": _holidays_version(),
-                "year": year,
-                "names": ", ".join(sorted(missing)),
-                "where": where,
-            }
-    return None
+_MIN_YEAR, _MAX_YEAR = 1, 9998
+_FIRST_DAY, _LAST_DAY = date(_MIN_YEAR, 1, 1).toordinal(), date(_MAX_YEAR, 12, 31).toordinal()
 
 
 # --- closures as runs of days ---------------------------------------------------------------------
@@ -671,7 +265,7 @@ class BusinessCalendar:
         self.subdivision = subdivision
         self._closures = tuple(closures)
         self._closed = _closed_runs(self._closures)
-        self._years: dict[int, _Year] = {}
+        self._years: dict[int, YearDays] = {}
         self._lock = allocate_lock()
         self._run: _Run | None = None
 
@@ -697,9 +291,9 @@ class BusinessCalendar:
             for year in range(first_year, last_year + 1):
                 if year not in self._years:
                     self._years[year] = (
-                        _closed_year(year)
+                        closed_year(year)
                         if self._closed_whole(year)
-                        else _load_year(self.country, self.subdivision, year)
+                        else load_year(self.country, self.subdivision, year)
                     )
             self._run = run = self._build(first_year, last_year)
         return run
@@ -941,117 +535,6 @@ def _overrides_in(run: _Run, lo: int, hi: int) -> tuple[str, ...]:
 # --- construction and validation -------------------------------------------------------------------
 
 
-def _camel_to_words(name: str) -> str:
-    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)
-
-
-@lru_cache(maxsize=1)
-def _supported() -> dict[str, tuple[str, ...]]:
-    # Imports every country's module (about 250, 0.1-0.2 s): only for listing and for errors.
-    return {
-        code: tuple(subs)
-        for code, subs in _holidays().list_supported_countries(include_aliases=False).items()
-    }
-
-
-@lru_cache(maxsize=1)
-def _canonical_codes() -> dict[str, str]:
-    """Every country code and alias ("UK", "GBR") to its ISO alpha-2 code ("GB"), read from
-    holidays' registry without importing any country's module."""
-    from holidays.registry import COUNTRIES
-
-    out: dict[str, str] = {}
-    for _class_name, alpha2, *aliases in COUNTRIES.values():
-        for code in (alpha2, *aliases):
-            if 2 <= len(code) <= 3:  # the rest are class-name aliases ("HolidaysAX")
-                out.setdefault(code, alpha2)
-    return out
-
-
-def _country_name(code: str) -> str:
-    cls = _holiday_class(code)
-    for klass in cls.__mro__:
-        if klass.__name__ != code and len(klass.__name__) > 3 and "Holiday" not in klass.__name__:
-            return _camel_to_words(klass.__name__)
-    return code
-
-
-def _closest(value: str, choices: Iterable[str], names: Mapping[str, str] | None = None) -> list[str]:
-    import difflib  # here: only a code that is not a country's needs suggestions
-
-    choices = list(choices)
-    found = difflib.get_close_matches(value.upper(), choices, n=5, cutoff=0.5)
-    if names:
-        by_name = {n.lower(): c for c, n in names.items()}
-        for n in difflib.get_close_matches(value.lower(), list(by_name), n=3, cutoff=0.6):
-            if by_name[n] not in found:
-                found.append(by_name[n])
-    return found[:5]
-
-
-def _validate(country: str, subdivision: str | None) -> tuple[str, str | None]:
-    code = country.strip().upper()
-    if subdivision is None and "-" in code:
-        code, subdivision = code.split("-", 1)
-    canonical = _canonical_codes()
-    if code not in canonical:
-        supported = _supported()
-        names = {c: _country_name(c) for c in supported}
-        by_name = {n.lower(): c for c, n in names.items()}
-        if country.strip().lower() in by_name:
-            code = by_name[country.strip().lower()]
-        else:
-            close = _closest(country, supported, names)
-            if close:
-                raise UnknownCountry(
-                    _(
-                        "unknown country %(value)s (closest: %(codes)s; %(hint)s)",
-                        value=repr(country),
-                        codes=pgettext("list separator", ", ").join(close),
-                        hint=_(LIST_HINT),
-                    )
-                )
-            raise UnknownCountry(
-                _("unknown country %(value)s (%(hint)s)", value=repr(country), hint=_(LIST_HINT))
-            )
-    # An alias such as "UK" or "GBR": the canonical code, so caches and output agree.
-    code = canonical.get(code, code)
-    if subdivision is None or subdivision == "":
-        return code, None
-    cls = _holiday_class(code)
-    valid = tuple(cls.subdivisions)
-    sub = subdivision.strip()
-    if sub.upper() in valid:
-        return code, sub.upper()
-    aliases: Mapping[str, str] = getattr(cls, "subdivisions_aliases", {})
-    for alias, target in aliases.items():
-        if alias.lower() == sub.lower():
-            return code, target
-    if not valid:
-        raise UnknownCountry(
-            _(
-                "country %(code)s has no subdivisions, got %(value)s (%(hint)s)",
-                code=code,
-                value=repr(subdivision),
-                hint=_(LIST_HINT),
-            )
-        )
-    close = _closest(sub, valid, {v: a for a, v in aliases.items()})
-    values = {
-        "value": repr(subdivision),
-        "code": code,
-        "codes": pgettext("list separator", ", ").join(close or valid[:12]),
-        "hint": _(LIST_HINT),
-    }
-    if close:
-        raise UnknownCountry(
-            _("unknown subdivision %(value)s of %(code)s (closest: %(codes)s; %(hint)s)", **values)
-        )
-    raise UnknownCountry(
-        _("unknown subdivision %(value)s of %(code)s (valid: %(codes)s; %(hint)s)", **values)
-    )
-
-
 @lru_cache(maxsize=256)
 def _cached_calendar(
     country: str, subdivision: str | None, closures: tuple[Closure, ...]
@@ -1059,16 +542,15 @@ def _cached_calendar(
     return BusinessCalendar(country, subdivision, closures)
 
 
-@lru_cache(maxsize=1024)
-def _validated(country: str, subdivision: str | None) -> tuple[str, str | None]:
-    cache, key = _cache, f"valid {country}" + ("" if subdivision is None else f" {subdivision}")
-    found = cache.get(key) if cache is not None else None
-    if isinstance(found, list) and len(found) == 2 and isinstance(found[0], str):
-        return found[0], None if found[1] is None else str(found[1])
-    code, sub = _validate(country, subdivision)  # only a valid pair is kept
-    if cache is not None:
-        cache.put(key, [code, sub])
-    return code, sub
+def use_holiday_cache(cache: HolidayCache | None) -> None:
+    """Keep the holidays package's results in ``cache`` from now on (None: compute them each time).
+
+    With every year a command needs in it, the package is not even imported (~60 ms).
+    """
+    install_cache(cache)
+    validated.cache_clear()
+    _calendar_for.cache_clear()
+    _cached_calendar.cache_clear()
 
 
 def get_calendar(
@@ -1084,21 +566,8 @@ def get_calendar(
 @lru_cache(maxsize=1024)
 def _calendar_for(country: str, subdivision: str | None, closures: tuple[Closure, ...]) -> BusinessCalendar:
     # Keyed on the caller's spelling; "bh" and "BH" share one calendar through _cached_calendar.
-    code, sub = _validated(country, subdivision)
+    code, sub = validated(country, subdivision)
     return _cached_calendar(code, sub, closures)
-
-
-def list_countries() -> list[CountryInfo]:
-    """Every country the calendar supports, with its name, weekend and subdivisions."""
-    out: list[CountryInfo] = []
-    for code in sorted(_supported()):
-        cls = _holiday_class(code)
-        aliases: Mapping[str, str] = getattr(cls, "subdivisions_aliases", {})
-        names = {target: alias for alias, target in aliases.items()}
-        weekend = tuple(WEEKDAY_NAMES[d] for d in sorted(getattr(cls, "weekend", ())))
-        subs = {s: names.get(s, s) for s in cls.subdivisions}
-        out.append(CountryInfo(code=code, name=_country_name(code), weekend=weekend, subdivisions=subs))
-    return out
 
 
 # --- closures from text ----------------------------------------------------------------------------

@@ -120,7 +120,7 @@ def warning_text(text: str, country: str, lang: str | None = None) -> str:
     if lang == SOURCE_LANGUAGE:
         return text
     # Here, not at the top: show and list read this module, and only a warning needs calendar's words.
-    from .calendar import MISSING_HOLIDAYS_WARNING, NO_HOLIDAYS_WARNING
+    from .holiday_years import MISSING_HOLIDAYS_WARNING, NO_HOLIDAYS_WARNING
 
     with using_language(lang):
         m = _pattern(NO_HOLIDAYS_WARNING).fullmatch(text)

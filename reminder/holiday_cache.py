@@ -141,6 +141,8 @@ def holiday_cache_file() -> tuple[str, str] | None:
         os.path.join(holidays_dir, "registry.py"),
         os.path.join(holidays_dir, "version.py"),
         os.path.join(here, "calendar.py"),
+        os.path.join(here, "holiday_years.py"),
+        os.path.join(here, "countries.py"),
         os.path.join(here, "holiday_names.py"),
         os.path.join(here, "overrides.py"),
         os.path.join(here, "holiday_cache.py"),

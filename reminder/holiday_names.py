@@ -82,7 +82,7 @@ def load_names(lang: str) -> HolidayNames | None:
     """The catalogue for ``lang``, or None where reminder ships none."""
     # Kept in the calendar's holiday cache, whose file name stamps the catalogues: reading the
     # TOML imports tomllib (and typing with it), ~7 ms of `reminder window` in Chinese.
-    from .calendar import holiday_cache
+    from .holiday_years import holiday_cache
 
     cache, key = holiday_cache(), f"catalogue {lang}"
     kept = cache.get(key) if cache is not None else None
@@ -194,10 +194,10 @@ def _bare(name: str) -> str:
 def _by_name(country: str, subdivision: str | None, lang: str) -> dict[str, str]:
     """{English name: name in ``lang``} of the holidays the ``holidays`` package translates,
     as named in the reference years, with and without their brackets; empty elsewhere."""
-    from .calendar import _REFERENCE_YEARS
+    from .holiday_years import REFERENCE_YEARS
 
     out: dict[str, str] = {}
-    for year in _REFERENCE_YEARS:
+    for year in REFERENCE_YEARS:
         for (_day, english), translated in _paired(country, subdivision, year, lang).items():
             out.setdefault(english, translated)
             out.setdefault(_bare(english), _bare(translated))
@@ -209,7 +209,7 @@ def _paired(country: str, subdivision: str | None, year: int, lang: str) -> dict
     """{(day, English name): name in ``lang``} for a year, where ``holidays`` translates the
     country into ``lang``; empty elsewhere. Kept in the calendar's holiday cache, as the days
     are: ``window --explain`` in Chinese need not import the package every time (~60 ms)."""
-    from .calendar import holiday_cache
+    from .holiday_years import holiday_cache
 
     cache, key = holiday_cache(), f"names {country} {subdivision or ''} {year} {lang}"
     kept = cache.get(key) if cache is not None else None
@@ -233,16 +233,16 @@ def _compute_paired(
 
     # The calendar's own choices (its English, every estimated date labelled), so the
     # English side is exactly the names the calendar produced.
-    from .calendar import _holiday_class, _language, _show_estimated_options
+    from .holiday_years import holiday_class, package_language, show_estimated_options
 
     try:
-        cls = _holiday_class(country)
+        cls = holiday_class(country)
     except (KeyError, NotImplementedError):
         return {}
-    english = _language(cls)
+    english = package_language(cls)
     if lang not in getattr(cls, "supported_languages", ()) or english is None:
         return {}
-    options = _show_estimated_options(country)
+    options = show_estimated_options(country)
     try:
         source = holidays.country_holidays(
             country, subdiv=subdivision, years=year, language=english, **options

@@ -62,6 +62,7 @@ _SCHEMA_FILES = (
     "settings_methods.py",
     "i18n.py",
     "models.py",
+    "countries.py",  # a config's country is validated and spelt as countries.py says
 )
 _NOTIFIERS_ENV = ENV_PREFIX + "NOTIFIERS__"
 

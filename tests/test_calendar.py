@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 
 from reminder.calendar import (
     HOLIDAYS_VERSION,
-    MAKE_UP_REASON,
     get_calendar,
-    list_countries,
     parse_closure,
 )
+from reminder.countries import list_countries
 from reminder.errors import InputError, UnknownCountry
+from reminder.holiday_years import MAKE_UP_REASON
 from reminder.models import Closure
 
 # --- weekends, holidays and make-up days, from holidays' own data ---------------------------------
@@ -169,12 +169,13 @@ def test_aliases_and_names_are_accepted() -> None:
 def test_every_code_and_alias_resolves_as_holidays_does() -> None:
     # The registry table used for validation (no country imported) agrees with the holidays
     # package's own answer for every code and alias it lists.
-    from reminder.calendar import _canonical_codes, _holiday_class
+    from reminder.countries import _canonical_codes
+    from reminder.holiday_years import holiday_class
 
     table = _canonical_codes()
     listed = holidays.list_supported_countries(include_aliases=True)
     assert set(table) == set(listed)
-    assert {code: str(_holiday_class(code).country) for code in listed} == {c: table[c] for c in listed}
+    assert {code: str(holiday_class(code).country) for code in listed} == {c: table[c] for c in listed}
 
 
 def test_a_valid_country_is_checked_without_importing_every_country() -> None:

@@ -16,8 +16,9 @@ from pathlib import Path
 import holidays
 import pytest
 
-from reminder.calendar import MAKE_UP_REASON, get_calendar
+from reminder.calendar import get_calendar
 from reminder.holiday_names import holiday_name, load_names
+from reminder.holiday_years import MAKE_UP_REASON
 from reminder.overrides import load_overrides
 
 LATIN = re.compile(r"[A-Za-z]")
@@ -156,19 +157,19 @@ def test_the_catalogue_is_well_formed() -> None:
 def test_the_catalogue_is_kept_in_the_holiday_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A command reads the catalogue from the holiday cache after the first: parsing its TOML
     imports tomllib (~7 ms of `reminder window` in Chinese)."""
-    from reminder import calendar, holiday_names
+    from reminder import holiday_names, holiday_years
     from reminder.holiday_cache import FileHolidayCache
 
     cache_file = tmp_path / "holidays-test.json"
-    monkeypatch.setattr(calendar, "_cache", FileHolidayCache(str(cache_file), "stamp"))
+    monkeypatch.setattr(holiday_years, "_cache", FileHolidayCache(str(cache_file), "stamp"))
     load_names.cache_clear()
     first = load_names("zh_CN")
     assert load_names("ar") is None
-    calendar._cache.save()  # type: ignore[union-attr]
+    holiday_years._cache.save()  # type: ignore[union-attr]
     assert first is not None and cache_file.exists()
 
     # A new process: a fresh cache object on the same file, and no way to read the TOML.
-    monkeypatch.setattr(calendar, "_cache", FileHolidayCache(str(cache_file), "stamp"))
+    monkeypatch.setattr(holiday_years, "_cache", FileHolidayCache(str(cache_file), "stamp"))
     load_names.cache_clear()
 
     def unread(lang: str) -> dict[str, object]:

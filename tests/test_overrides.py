@@ -9,6 +9,7 @@ import pytest
 
 import reminder.calendar as calendar_mod
 import reminder.overrides as overrides_mod
+from reminder import holiday_years
 from reminder.errors import ConfigError
 from reminder.overrides import (
     CountryOverrides,
@@ -111,11 +112,11 @@ source = "test"
     parsed = _parse_file("US", text, "US.toml")
     # The calendar imports overrides.py when it computes a year: patched where it is defined.
     monkeypatch.setattr(overrides_mod, "load_overrides", lambda c: parsed if c == "US" else None)
-    calendar_mod._load_year.cache_clear()
+    holiday_years.load_year.cache_clear()
     calendar_mod._cached_calendar.cache_clear()
     calendar_mod._calendar_for.cache_clear()
     yield
-    calendar_mod._load_year.cache_clear()
+    holiday_years.load_year.cache_clear()
     calendar_mod._cached_calendar.cache_clear()
     calendar_mod._calendar_for.cache_clear()
 

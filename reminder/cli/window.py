@@ -187,7 +187,8 @@ def countries_command(codes: tuple[str, ...], as_json: bool) -> None:
       reminder countries
       reminder countries BH DE --json
     """
-    from ..calendar import get_calendar, list_countries
+    from ..calendar import get_calendar
+    from ..countries import list_countries
     from ..labels import country_name
 
     infos = list_countries()

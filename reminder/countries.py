@@ -1,0 +1,185 @@
+"""The countries reminder counts business days for: their codes, names and subdivisions.
+
+:func:`validated` turns what a person typed ("bh", "UK", "Bahrain", "DE-BY") into the
+``holidays`` package's code and subdivision, or an error naming the closest valid ones;
+the answer for a valid pair is kept in the holiday cache, so an everyday command does not
+import the package to check a code it has seen. :func:`list_countries` is ``reminder
+countries``.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from .errors import UnknownCountry
+from .holiday_years import WEEKDAY_NAMES, holiday_cache, holiday_class, holidays_package
+from .i18n import N_, _, pgettext
+from .record import Record, setfield
+
+TYPE_CHECKING = False  # typing is for mypy: a window or an add does not import it (issue #20)
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+__all__ = ["LIST_HINT", "CountryInfo", "list_countries", "validated"]
+
+LIST_HINT = N_("run 'reminder countries' to list them all")
+
+
+class CountryInfo(Record):
+    """A country ``reminder window`` supports."""
+
+    code: str
+    name: str
+    weekend: tuple[str, ...]
+    subdivisions: Mapping[str, str]
+
+    __slots__ = ("code", "name", "weekend", "subdivisions")
+
+    def __init__(
+        self,
+        code: str,
+        name: str,
+        weekend: tuple[str, ...],
+        subdivisions: Mapping[str, str] | None = None,
+    ) -> None:
+        setfield(self, "code", code)
+        setfield(self, "name", name)
+        setfield(self, "weekend", weekend)
+        setfield(self, "subdivisions", {} if subdivisions is None else subdivisions)
+
+
+def _camel_to_words(name: str) -> str:
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)
+
+
+@lru_cache(maxsize=1)
+def _supported() -> dict[str, tuple[str, ...]]:
+    # Imports every country's module (about 250, 0.1-0.2 s): only for listing and for errors.
+    return {
+        code: tuple(subs)
+        for code, subs in holidays_package().list_supported_countries(include_aliases=False).items()
+    }
+
+
+@lru_cache(maxsize=1)
+def _canonical_codes() -> dict[str, str]:
+    """Every country code and alias ("UK", "GBR") to its ISO alpha-2 code ("GB"), read from
+    holidays' registry without importing any country's module."""
+    from holidays.registry import COUNTRIES
+
+    out: dict[str, str] = {}
+    for _class_name, alpha2, *aliases in COUNTRIES.values():
+        for code in (alpha2, *aliases):
+            if 2 <= len(code) <= 3:  # the rest are class-name aliases ("HolidaysAX")
+                out.setdefault(code, alpha2)
+    return out
+
+
+def _country_name(code: str) -> str:
+    cls = holiday_class(code)
+    for klass in cls.__mro__:
+        if klass.__name__ != code and len(klass.__name__) > 3 and "Holiday" not in klass.__name__:
+            return _camel_to_words(klass.__name__)
+    return code
+
+
+def _closest(value: str, choices: Iterable[str], names: Mapping[str, str] | None = None) -> list[str]:
+    import difflib  # here: only a code that is not a country's needs suggestions
+
+    choices = list(choices)
+    found = difflib.get_close_matches(value.upper(), choices, n=5, cutoff=0.5)
+    if names:
+        by_name = {n.lower(): c for c, n in names.items()}
+        for n in difflib.get_close_matches(value.lower(), list(by_name), n=3, cutoff=0.6):
+            if by_name[n] not in found:
+                found.append(by_name[n])
+    return found[:5]
+
+
+def _validate(country: str, subdivision: str | None) -> tuple[str, str | None]:
+    code = country.strip().upper()
+    if subdivision is None and "-" in code:
+        code, subdivision = code.split("-", 1)
+    canonical = _canonical_codes()
+    if code not in canonical:
+        supported = _supported()
+        names = {c: _country_name(c) for c in supported}
+        by_name = {n.lower(): c for c, n in names.items()}
+        if country.strip().lower() in by_name:
+            code = by_name[country.strip().lower()]
+        else:
+            close = _closest(country, supported, names)
+            if close:
+                raise UnknownCountry(
+                    _(
+                        "unknown country %(value)s (closest: %(codes)s; %(hint)s)",
+                        value=repr(country),
+                        codes=pgettext("list separator", ", ").join(close),
+                        hint=_(LIST_HINT),
+                    )
+                )
+            raise UnknownCountry(
+                _("unknown country %(value)s (%(hint)s)", value=repr(country), hint=_(LIST_HINT))
+            )
+    # An alias such as "UK" or "GBR": the canonical code, so caches and output agree.
+    code = canonical.get(code, code)
+    if subdivision is None or subdivision == "":
+        return code, None
+    cls = holiday_class(code)
+    valid = tuple(cls.subdivisions)
+    sub = subdivision.strip()
+    if sub.upper() in valid:
+        return code, sub.upper()
+    aliases: Mapping[str, str] = getattr(cls, "subdivisions_aliases", {})
+    for alias, target in aliases.items():
+        if alias.lower() == sub.lower():
+            return code, target
+    if not valid:
+        raise UnknownCountry(
+            _(
+                "country %(code)s has no subdivisions, got %(value)s (%(hint)s)",
+                code=code,
+                value=repr(subdivision),
+                hint=_(LIST_HINT),
+            )
+        )
+    close = _closest(sub, valid, {v: a for a, v in aliases.items()})
+    values = {
+        "value": repr(subdivision),
+        "code": code,
+        "codes": pgettext("list separator", ", ").join(close or valid[:12]),
+        "hint": _(LIST_HINT),
+    }
+    if close:
+        raise UnknownCountry(
+            _("unknown subdivision %(value)s of %(code)s (closest: %(codes)s; %(hint)s)", **values)
+        )
+    raise UnknownCountry(
+        _("unknown subdivision %(value)s of %(code)s (valid: %(codes)s; %(hint)s)", **values)
+    )
+
+
+@lru_cache(maxsize=1024)
+def validated(country: str, subdivision: str | None) -> tuple[str, str | None]:
+    cache, key = holiday_cache(), f"valid {country}" + ("" if subdivision is None else f" {subdivision}")
+    found = cache.get(key) if cache is not None else None
+    if isinstance(found, list) and len(found) == 2 and isinstance(found[0], str):
+        return found[0], None if found[1] is None else str(found[1])
+    code, sub = _validate(country, subdivision)  # only a valid pair is kept
+    if cache is not None:
+        cache.put(key, [code, sub])
+    return code, sub
+
+
+def list_countries() -> list[CountryInfo]:
+    """Every country the calendar supports, with its name, weekend and subdivisions."""
+    out: list[CountryInfo] = []
+    for code in sorted(_supported()):
+        cls = holiday_class(code)
+        aliases: Mapping[str, str] = getattr(cls, "subdivisions_aliases", {})
+        names = {target: alias for alias, target in aliases.items()}
+        weekend = tuple(WEEKDAY_NAMES[d] for d in sorted(getattr(cls, "weekend", ())))
+        subs = {s: names.get(s, s) for s in cls.subdivisions}
+        out.append(CountryInfo(code=code, name=_country_name(code), weekend=weekend, subdivisions=subs))
+    return out
