@@ -235,3 +235,13 @@ def test_a_locked_database_says_who_holds_it_and_what_to_do(run_cli: RunCli, tmp
     line = one_line_error(r, code=1)
     assert "another" in line and "reminder status" in line and "try again" in line
     ok(run_cli("add", "--title", "t", "--org", "o", "--submitted", "2026-03-01"))
+
+
+@pytest.mark.parametrize("lang", ["C.UTF-8", "zh_CN.UTF-8"])
+def test_db_copy_to_something_else_names_the_option_and_the_value_quoted(run_cli: RunCli, lang: str) -> None:
+    # As every other bad value is named ("Invalid value for '--output'", "unknown country 'xx'"):
+    # the option and the value stood bare here, "Invalid value for --to: nonsense is not …".
+    result = run_cli("db", "copy", "--to", "nonsense", env={"LANG": lang})
+    assert result.returncode == 2 and result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert "'--to'" in line and "'nonsense'" in line and "postgresql://" in line, line

@@ -145,7 +145,7 @@ def db_copy_command(
 
     if not is_postgres_url(target):
         raise cmdline.BadParameter(
-            _("%(url)s is not a postgresql:// URL", url=redact_url(target)), param_hint="--to"
+            _("%(url)s is not a postgresql:// URL", url=repr(redact_url(target))), param_hint="'--to'"
         )
     password = None
     if password_env:
