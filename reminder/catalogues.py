@@ -22,10 +22,11 @@ import os
 TYPE_CHECKING = False  # not typing's: a command in Chinese imports this module
 if TYPE_CHECKING:
     import gettext
+    from collections.abc import Callable
 
 __all__ = ["load_catalogue", "short_hash"]
 
-DOMAIN = "reminder"
+DOMAIN = "reminder"  # the catalogues' name: locale/<lang>/LC_MESSAGES/reminder.mo
 # What a parsed catalogue's cache file holds first; another value: made by another version.
 _PARSED_FORMAT = 1
 
@@ -85,13 +86,10 @@ def _read_mo(path: str, lang: str, cache_dir: str | None) -> gettext.GNUTranslat
 def _read_parsed(path: str) -> gettext.GNUTranslations | None:
     """A catalogue :func:`_write_parsed` kept, or None (none yet, damaged, another format)."""
     import gettext
-    import marshal
 
-    try:
-        with open(path, "rb") as f:
-            kept = marshal.loads(f.read())
-    except (OSError, ValueError, EOFError, TypeError):
-        return None
+    from .files import read_marshal_file
+
+    kept = read_marshal_file(path)
     if not (isinstance(kept, tuple) and len(kept) == 4 and kept[0] == _PARSED_FORMAT):
         return None
     _, catalog, info, charset = kept
@@ -110,7 +108,7 @@ def _write_parsed(path: str, found: gettext.GNUTranslations) -> None:
     """Keep ``found``'s parsed catalogue at ``path`` (and remove this language's older ones)."""
     import marshal
 
-    from .files import private_dir, write_file_atomic
+    from .files import write_cache_file
 
     parsed = vars(found)  # what GNUTranslations._parse set
     kept = (_PARSED_FORMAT, parsed["_catalog"], parsed["_info"], parsed["_charset"])
@@ -118,22 +116,13 @@ def _write_parsed(path: str, found: gettext.GNUTranslations) -> None:
         data = marshal.dumps(kept)
     except ValueError:  # a value marshal cannot hold: parse each time rather than guess
         return
-    folder, name = os.path.split(path)
-    try:
-        private_dir(folder)
-        write_file_atomic(path, data)
-        _remove_older(folder, name)
-    except OSError:
-        pass  # an unwritable cache: parsed again next time
+    write_cache_file(path, data, _older_than(path))
 
 
-def _remove_older(folder: str, keep: str) -> None:
-    """Remove the cache files of the same kind and language as ``keep`` but another version."""
-    prefix = "-".join(keep.split("-", 2)[:2]) + "-"  # "parsed-zh_CN-", "catalogue-zh_CN-"
-    suffix = os.path.splitext(keep)[1]
-    for name in os.listdir(folder):
-        if name.startswith(prefix) and name.endswith(suffix) and name != keep:
-            os.unlink(os.path.join(folder, name))
+def _older_than(path: str) -> Callable[[str], bool]:
+    """Which names beside ``path`` are the same cache, kind and language, of another version."""
+    prefix = "-".join(os.path.basename(path).split("-", 2)[:2]) + "-"  # "parsed-zh_CN-", "catalogue-zh_CN-"
+    return lambda name: name.startswith(prefix)
 
 
 def _compile_in_memory(po: str, lang: str, cache_dir: str | None) -> gettext.NullTranslations:
@@ -155,15 +144,9 @@ def _compile_in_memory(po: str, lang: str, cache_dir: str | None) -> gettext.Nul
     buffer = io.BytesIO()
     write_mo(buffer, catalog)  # fuzzy entries left out, as the build leaves them out
     if cache is not None:
-        from .files import private_dir, write_file_atomic
+        from .files import write_cache_file
 
-        try:
-            folder, keep = os.path.split(cache)
-            private_dir(folder)
-            write_file_atomic(cache, buffer.getvalue())
-            _remove_older(folder, keep)
-        except OSError:
-            pass  # an unwritable cache: compiled again next time
+        write_cache_file(cache, buffer.getvalue(), _older_than(cache))
     buffer.seek(0)
     return gettext.GNUTranslations(buffer)
 

@@ -223,20 +223,15 @@ def render_help(width: int, lang: str = "en") -> str:
 
 def _save(cache: str, text: str) -> None:
     """Write the cache atomically and drop this width's stale entries; an unwritable cache is skipped."""
-    folder, keep = os.path.split(cache)
+    keep = os.path.basename(cache)
     width_suffix = "-" + keep.rsplit("-", 1)[1]
     lang = _cache_language(keep)
-    from .files import private_dir, write_file_atomic
+    from .files import write_cache_file
 
-    try:
-        private_dir(folder)
-        write_file_atomic(cache, text.encode("utf-8"))
-        for name in os.listdir(folder):
-            same = name.startswith("help-") and name.endswith(width_suffix) and _cache_language(name) == lang
-            if same and name != keep:
-                os.unlink(os.path.join(folder, name))
-    except OSError:
-        pass
+    def stale(name: str) -> bool:
+        return name.startswith("help-") and name.endswith(width_suffix) and _cache_language(name) == lang
+
+    write_cache_file(cache, text.encode("utf-8"), stale)
 
 
 # --- reminder list --json ------------------------------------------------------------------------------

@@ -12,6 +12,9 @@ file 0600, in one place — here — rather than at each ``mkdir`` and ``open``:
 - :func:`write_file_atomic` writes a whole file through a synced temporary file and a
   rename, or a link when it must not replace one: a reader, or a full disk, never leaves
   half a file behind.
+- :func:`write_cache_file` keeps a file of ``$XDG_CACHE_HOME/reminder`` that way, removes the
+  older versions beside it, and skips a cache that cannot be written;
+  :func:`read_marshal_file` reads one kept in ``marshal``'s format.
 
 SQLite creates ``-wal`` and ``-shm`` with the database file's own mode, so a 0600 database
 keeps those 0600 too. Only ``os``: the start-up fast path (``entry.py``) uses this.
@@ -22,12 +25,18 @@ from __future__ import annotations
 import contextlib
 import os
 
+TYPE_CHECKING = False  # not typing's: the start-up fast path imports this module
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 __all__ = [
     "PRIVATE_DIR_MODE",
     "PRIVATE_FILE_MODE",
     "fsync_dir",
     "open_private",
     "private_dir",
+    "read_marshal_file",
+    "write_cache_file",
     "write_file_atomic",
 ]
 
@@ -112,3 +121,31 @@ def fsync_dir(folder: str | os.PathLike[str]) -> None:
         pass  # some filesystems refuse fsync on a directory; the file itself is synced
     finally:
         os.close(fd)
+
+
+def write_cache_file(path: str, data: bytes, stale: Callable[[str], bool] | None = None) -> None:
+    """Keep ``data`` as the cache file ``path`` (0600, in a 0700 directory, written whole) and
+    remove the files beside it whose names ``stale`` accepts (other versions of the same cache).
+    A cache that cannot be written is skipped, never an error: the next command computes it again."""
+    folder, keep = os.path.split(path)
+    try:
+        private_dir(folder)
+        write_file_atomic(path, data)
+        if stale is not None:
+            for name in os.listdir(folder):
+                if name != keep and stale(name):
+                    os.unlink(os.path.join(folder, name))
+    except OSError:
+        pass
+
+
+def read_marshal_file(path: str) -> object:
+    """What :func:`write_cache_file` kept at ``path`` in ``marshal``'s format; None where there is
+    none or it cannot be read (damaged, or another interpreter's format): the caller computes it."""
+    import marshal  # built in: nothing to load
+
+    try:
+        with open(path, "rb") as f:
+            return marshal.loads(f.read())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None

@@ -74,18 +74,13 @@ class FileHolidayCache:
             return
         import json
 
-        from .files import private_dir, write_file_atomic
+        from .files import write_cache_file
 
         data = {**self._read(), **self._new, "format": _FORMAT, "stamp": self.stamp}
-        folder, keep = os.path.split(self.path)
-        try:
-            private_dir(folder)
-            write_file_atomic(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
-            for name in os.listdir(folder):
-                if name.startswith(_PREFIX) and name.endswith(".json") and name != keep:
-                    os.unlink(os.path.join(folder, name))
-        except OSError:
-            pass
+        text = json.dumps(data, ensure_ascii=False)
+        write_cache_file(
+            self.path, text.encode("utf-8"), lambda n: n.startswith(_PREFIX) and n.endswith(".json")
+        )
         self._new = {}
 
 

@@ -36,10 +36,10 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import date, datetime
     from types import TracebackType
+    from typing import TypeGuard
 
 __all__ = [
     "DATE_STYLES",
-    "DOMAIN",
     "KNOWN_LANGUAGES",
     "LANGUAGES",
     "N_",
@@ -63,7 +63,6 @@ __all__ = [
     "using_language",
 ]
 
-DOMAIN = "reminder"
 SOURCE_LANGUAGE = "en"
 # Languages a person can run reminder in ([defaults] language, a notifier's language).
 LANGUAGES: tuple[str, ...] = ("en", "zh_CN")
@@ -454,6 +453,8 @@ def _load_weekday_names(lang: str) -> dict[str, list[str]] | None:
     # only for this, ~2 ms of `list` and `status` in Chinese.
     import marshal
 
+    from .files import read_marshal_file, write_cache_file
+
     folder = _cache_dir()
     try:
         import importlib.util
@@ -469,30 +470,20 @@ def _load_weekday_names(lang: str) -> dict[str, list[str]] | None:
         return None
     key = _short_hash("\0".join([lang, *(f"{st.st_size}:{st.st_mtime_ns}" for st in sts), *stamp]))
     path = os.path.join(folder, f"weekdays-{lang}-{key}.marshal")
-    try:
-        with open(path, "rb") as f:
-            kept = marshal.loads(f.read())
-        if _names_ok(kept):
-            return dict(kept)
-    except (OSError, ValueError, EOFError, TypeError):
-        pass
+    kept = read_marshal_file(path)
+    if _names_ok(kept):
+        return kept
     from babel import dates
 
     names = {
         width: [str(dates.get_day_names(width, context="format", locale=lang)[i]) for i in range(7)]
         for width in ("abbreviated", "wide")
     }
-    from .files import private_dir, write_file_atomic
-
-    try:
-        private_dir(folder)
-        write_file_atomic(path, marshal.dumps(names))
-    except OSError:
-        pass
+    write_cache_file(path, marshal.dumps(names), lambda name: name.startswith(f"weekdays-{lang}-"))
     return names
 
 
-def _names_ok(kept: object) -> bool:
+def _names_ok(kept: object) -> TypeGuard[dict[str, list[str]]]:
     return (
         isinstance(kept, dict)
         and set(kept) == {"abbreviated", "wide"}

@@ -164,7 +164,7 @@ def _save(cache: str, settings: Settings, secret_env: frozenset[str]) -> None:
     import marshal
 
     from .childenv import secret_env_names
-    from .files import private_dir, write_file_atomic
+    from .files import write_cache_file
 
     try:
         fields = {
@@ -181,15 +181,8 @@ def _save(cache: str, settings: Settings, secret_env: frozenset[str]) -> None:
         "routes": _routes(settings),
         "secret_env": sorted(secret_env | secret_env_names(settings.notifiers)),
     }
-    folder, keep = os.path.split(cache)
-    try:
-        private_dir(folder)
-        write_file_atomic(cache, marshal.dumps(doc))
-        for name in os.listdir(folder):
-            if name.startswith(_PREFIX) and name != keep:
-                os.unlink(os.path.join(folder, name))
-    except OSError:
-        pass  # an unwritable cache: the next command validates again
+    # An unwritable cache is skipped: the next command validates again.
+    write_cache_file(cache, marshal.dumps(doc), lambda name: name.startswith(_PREFIX))
 
 
 def _routes(settings: Settings) -> list[list[Any]] | None:

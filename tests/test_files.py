@@ -8,6 +8,7 @@ under the environment is checked, except the few this test wrote on its own.
 
 from __future__ import annotations
 
+import marshal
 import os
 import stat
 import subprocess
@@ -115,3 +116,21 @@ def test_private_dir_and_write_file_atomic(tmp_path: Path, umask: int) -> None:
     tmp_path.chmod(0o755)
     private_dir(tmp_path)
     assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o755
+
+
+def test_a_cache_file_replaces_its_older_versions_and_an_unwritable_one_is_skipped(tmp_path: Path) -> None:
+    from reminder.files import read_marshal_file, write_cache_file
+
+    folder = tmp_path / "cache" / "reminder"
+    write_cache_file(str(folder / "names-zh-1"), b"old")
+    (tmp_path / "cache" / "reminder" / "other-zh-1").write_bytes(b"kept")
+    write_cache_file(str(folder / "names-zh-2"), marshal.dumps({"a": 1}), lambda n: n.startswith("names-zh-"))
+    assert sorted(p.name for p in folder.iterdir()) == ["names-zh-2", "other-zh-1"]
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((folder / "names-zh-2").stat().st_mode) == 0o600
+    assert read_marshal_file(str(folder / "names-zh-2")) == {"a": 1}
+    assert read_marshal_file(str(folder / "other-zh-1")) is None  # not marshal's: computed again
+    assert read_marshal_file(str(folder / "missing")) is None
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache directory would go")
+    write_cache_file(str(blocked / "names-zh-3"), b"x")  # skipped, no error
