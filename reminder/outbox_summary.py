@@ -72,12 +72,7 @@ def next_reminder(store: Store) -> NextReminder | None:
 def counts(store: Store) -> dict[str, int]:
     """How many outbox rows are in each status (every status named, 0 when none)."""
     out = {status: 0 for status in ("planned", "sending", "sent", "failed", "cancelled")}
-    # SQLite's triggers keep the counts (backends/sqlite.py, m010); PostgreSQL counts the rows.
-    sql = (
-        "SELECT status, n FROM delivery_counts"
-        if store.dialect == "sqlite"
-        else "SELECT status, COUNT(*) FROM deliveries GROUP BY status"
-    )
-    for status, n in store.conn.execute(sql):
+    # SQLite's triggers keep the counts (its m010); PostgreSQL counts the rows (its m010 says why).
+    for status, n in store.conn.execute(store.backend.status_counts):
         out[str(status)] = int(n)
     return out

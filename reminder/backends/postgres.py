@@ -456,6 +456,7 @@ class PostgresBackend:
     begin = "BEGIN"  # row locks and constraints do what BEGIN IMMEDIATE does for SQLite
     unindexed = ""
     for_update = " FOR UPDATE"  # a row lock where SQLite's transaction holds the whole database
+    status_counts = "SELECT status, COUNT(*) FROM deliveries GROUP BY status"  # no kept counts: see m010
     migrations = MIGRATIONS
 
     def __init__(self, url: str, password: str | None = None) -> None:

@@ -55,6 +55,7 @@ class Backend(Protocol):
     begin: str  # the statement that opens a transaction
     unindexed: str  # put before a column to keep the planner off its index ("+" on SQLite)
     for_update: str  # appended to a SELECT that locks the rows it reads until the transaction ends
+    status_counts: str  # the outbox's (status, rows) pairs, for `reminder status`
 
     @property
     def migrations(self) -> Sequence[Callable[[Any], None]]:

@@ -408,6 +408,7 @@ class SqliteBackend:
     begin = "BEGIN IMMEDIATE"  # takes the write lock up front: a read-then-write never fails half way
     unindexed = "+"  # a unary plus keeps SQLite's planner off a column's index
     for_update = ""  # BEGIN IMMEDIATE holds the only write lock already
+    status_counts = "SELECT status, n FROM delivery_counts"  # kept by m010's triggers
     migrations = MIGRATIONS
 
     def __init__(self, path: Path) -> None:
