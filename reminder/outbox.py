@@ -169,10 +169,6 @@ def shared(store: Store) -> bool:
 _CLAIMABLE = "(status = 'planned' OR lease_until IS NULL OR lease_until <= ? OR lease_owner = ?)"
 
 
-def _iso(dt: datetime | None) -> str | None:
-    return None if dt is None else dt.isoformat()
-
-
 def _row_to_delivery(row: Sequence[object]) -> Delivery:
     (id_, case_id, key, kind, notifier, due_s, status, attempts, next_ts, last_error, sent_at, note) = row
     return Delivery(

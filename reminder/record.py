@@ -39,6 +39,10 @@ class Record:
         """The fields' values, in their order."""
         return tuple([getattr(self, name) for name in self.__slots__])
 
+    def to_dict(self) -> dict[str, Any]:
+        """The fields by name (``dataclasses.asdict``'s role, one level deep), for ``--json``."""
+        return dict(zip(self.__slots__, self.values(), strict=True))
+
     def __setattr__(self, name: str, value: object) -> None:
         raise FrozenError(f"cannot assign to field {name!r} of a frozen {type(self).__name__}")
 

@@ -15,9 +15,10 @@ import pkgutil
 from datetime import date
 
 import pytest
+from sample_cases import make_case
 
 import reminder
-from reminder.models import Case, Closure, DayInfo, ReviewWindow
+from reminder.models import Closure, DayInfo, ReviewWindow
 from reminder.record import FrozenError, Record, replace
 
 
@@ -66,20 +67,8 @@ def test_init_takes_the_slots_in_their_order(cls: type[Record]) -> None:
     assert set(cls.__slots__) <= set(cls.__annotations__)
 
 
-def _case(**changes: object) -> Case:
-    base = Case(
-        id="abc234",
-        title="Cancel roaming eSIM",
-        organisation="Batelco",
-        submitted=date(2026, 3, 1),
-        country="BH",
-        timezone="Asia/Bahrain",
-    )
-    return replace(base, **changes)
-
-
 def test_a_record_is_frozen() -> None:
-    case = _case()
+    case = make_case()
     with pytest.raises(FrozenError, match="'title'"):
         case.title = "x"
     with pytest.raises(FrozenError):
@@ -94,13 +83,13 @@ def test_equality_and_hash_are_by_value() -> None:
     assert a != replace(a, label="Ashura")
     # Another class with the same values is not equal (dataclasses compare the class too).
     assert DayInfo(date(2026, 3, 1), True, 1, None) != Closure(date(2026, 3, 1), date(2026, 3, 1), "x")
-    assert _case() == _case() and _case() != _case(title="other")
+    assert make_case() == make_case() and make_case() != make_case(title="other")
     with pytest.raises(TypeError):
-        hash(_case())  # its remind mapping is a dict, as the dataclass's was
+        hash(make_case())  # its remind mapping is a dict, as the dataclass's was
 
 
 def test_defaults_and_mutable_defaults_are_not_shared() -> None:
-    a, b = _case(), _case()
+    a, b = make_case(), make_case()
     assert a.kind == "other" and a.min_days == 7 and a.remind == {}
     assert a.remind is not b.remind
 
@@ -113,7 +102,7 @@ def test_repr_names_the_fields() -> None:
 
 
 def test_replace_changes_only_what_it_is_given() -> None:
-    case = _case()
+    case = make_case()
     moved = replace(case, title="new", status="closed")
     assert (moved.title, moved.status, case.title, case.status) == (
         "new",
@@ -139,5 +128,5 @@ def test_copy_deepcopy_and_pickle_round_trip() -> None:
     )
     for clone in (copy.copy(window), copy.deepcopy(window), pickle.loads(pickle.dumps(window))):
         assert clone == window and clone is not window
-    case = _case(remind={"before_deadline": 3})
+    case = make_case(remind={"before_deadline": 3})
     assert pickle.loads(pickle.dumps(case)) == case

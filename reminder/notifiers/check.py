@@ -94,9 +94,6 @@ class NotifierRow(Record):
         setfield(self, "summary", summary)
         setfield(self, "settings", settings)
 
-    def to_dict(self) -> dict[str, Any]:
-        return dict(zip(self.__slots__, self.values(), strict=True))
-
 
 class TestOutcome(Record):
     """One notifier's answer to ``reminder notify test``."""
@@ -127,9 +124,6 @@ class TestOutcome(Record):
         setfield(self, "detail", detail)
         setfield(self, "problem", problem)
         setfield(self, "retryable", retryable)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(zip(self.__slots__, self.values(), strict=True))
 
 
 def _source(cls: type[Notifier]) -> str:
