@@ -384,7 +384,7 @@ def load_settings(path: Path | None = None) -> Settings:
         settings = Settings(**raw)
     except ValidationError as exc:
         raise ConfigError(f"{origin}: {_describe(exc)}") from None
-    settings._source = location.path if location.exists else None
+    settings._source = Path(location.path) if location.exists else None
     # Known from here on, so no child process started later inherits a notifier's secret.
     note_secret_env(secret_env_names(settings.notifiers))
     if settings.store.url is not None:  # the database's password, and a URL that may carry one

@@ -33,7 +33,6 @@ TYPE_CHECKING = False  # not typing's: importing typing is a tenth of this modul
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from datetime import date
-    from pathlib import Path
 
 __all__ = ["GC_THRESHOLD", "help_cache_file", "main", "run"]
 
@@ -294,10 +293,8 @@ def _list_json(config: str | None, status: str, due_before: date | None) -> int 
     if not writes_utf8(sys.stdout):
         return None  # the stored documents are UTF-8; the command line re-encodes for other locales
     try:
-        from pathlib import Path
-
-        path = store_path_fast(Path(config) if config is not None else None)
-        if path is None or not path.is_file():  # a PostgreSQL store, or first use
+        path = store_path_fast(config)
+        if path is None or not os.path.isfile(path):  # a PostgreSQL store, or first use
             return None  # first use: the full path creates the database
         conn = sqlite3.connect(path, timeout=5.0)
         if not docs_current(conn):
@@ -326,7 +323,7 @@ def _list_json(config: str | None, status: str, due_before: date | None) -> int 
     return 0
 
 
-def _render_doc(path: Path, case_id: str, today: Mapping[str, date]) -> bytes:
+def _render_doc(path: str, case_id: str, today: Mapping[str, date]) -> bytes:
     """A row without a stored document (see store migration m005): render it the slow way."""
     from .case_lines import case_doc
     from .store import Store

@@ -62,10 +62,10 @@ next one to it is then not reported a second time.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from .errors import InputError, NotFound, StoreError
 from .i18n import N_, _
@@ -75,6 +75,7 @@ from .record import Record, replace, setfield
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
     from .evidence_files import Attachments
@@ -306,7 +307,7 @@ def _next_link(head: tuple[int, str] | None, last: tuple[int, str] | None) -> tu
 
 def add_entry(
     store: Store,
-    data_dir: Path,
+    data_dir: str | os.PathLike[str],
     case_id: str,
     *,
     keys: KeyDir,
@@ -345,16 +346,22 @@ def add_entry(
         )
     if corrects is not None and corrects < 1:
         raise InputError(_("--corrects takes the number of an earlier entry (1, 2, …)"))
-    # Here, not at the top: reading the log (show, evidence list) needs none of the file handling.
-    from .evidence_files import check_readable, store_blob
-
     case_id = store.get_case(case_id).id
-    checked = check_readable(files)
+    checked: Sequence[tuple[Path, str, int]] = ()
+    if files:
+        # Here, and only with files: reading the log (show, evidence list) and most entries
+        # (a call, a note) need none of the file handling, nor the pathlib it takes.
+        from .evidence_files import check_readable
+
+        checked = check_readable(files)
     key = keys.load_or_create()
 
-    where = store.attachments_at(data_dir)
-    for path, digest, _size in checked:
-        store_blob(where, path, digest)
+    if checked:
+        from .evidence_files import store_blob
+
+        where = store.attachments_at(data_dir)
+        for path, digest, _size in checked:
+            store_blob(where, path, digest)
     attachments = tuple(Attachment(d, p.name, s).as_mapping() for p, d, s in checked)
 
     try:
@@ -422,13 +429,13 @@ def add_entry(
         # line still guard the log), so say so rather than report the entry as not recorded.
         why = exc.strerror or exc
         log.warning(
-            "evidence entry %s/%d recorded, but not its head in %s: %s", case_id, seq, keys.heads_path, why
+            "evidence entry %s/%d recorded, but not its head in %s: %s", case_id, seq, keys.heads_file, why
         )
     log.info("evidence entry %s/%d recorded (%d attachment(s))", case_id, entry.seq, len(attachments))
     return entry
 
 
-def attachment_path(data_dir: Path, sha256: str) -> Path:
+def attachment_path(data_dir: str | os.PathLike[str], sha256: str) -> Path:
     """Where the blob ``sha256`` lives under ``data_dir`` (``evidence_files.attachment_path``)."""
     from .evidence_files import attachment_path as path
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 
 from .dates import Moment
 from .models import EvidenceEntry
@@ -18,6 +17,8 @@ from .tz import zone as _zone
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .evidence_verify import VerifyReport
 
 __all__ = ["get_evidence", "list_evidence", "log_evidence", "verify_evidence"]
@@ -47,10 +48,9 @@ def log_evidence(
         zone = _zone(case.timezone)
         at = at.instant(now=now, zone=zone) if isinstance(at, Moment) else at.replace(tzinfo=zone)
         case_id = case.id
-    data_dir = store.path.parent
     return add_entry(
         store,
-        data_dir,
+        store.data_dir,
         case_id,
         keys=KeyDir.default(),
         kind=kind,
@@ -80,4 +80,4 @@ def verify_evidence(store: Store, case_id: str, *, head: str | None = None) -> V
     from .evidence_key import KeyDir
     from .evidence_verify import verify
 
-    return verify(store, store.path.parent, case_id, keys=KeyDir.default(), head=head)
+    return verify(store, store.data_dir, case_id, keys=KeyDir.default(), head=head)

@@ -90,9 +90,9 @@ class TamperedFile(OSError):
         return self.problem
 
 
-def attachment_path(data_dir: Path, sha256: str) -> Path:
+def attachment_path(data_dir: str | os.PathLike[str], sha256: str) -> Path:
     """Where the blob with this hash lives under the data directory."""
-    return data_dir / ATTACHMENTS_DIR / sha256[:2] / sha256
+    return Path(data_dir, ATTACHMENTS_DIR, sha256[:2], sha256)
 
 
 def blob_location(where: Attachments, sha256: str) -> str:

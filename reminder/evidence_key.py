@@ -30,13 +30,16 @@ import os
 import re
 import stat
 from datetime import UTC, datetime
-from pathlib import Path
 
 from .errors import StoreError
 from .files import fsync_dir, open_private, private_dir
 from .i18n import N_, _
 from .lazylog import get_logger
 from .record import Record, setfield
+
+TYPE_CHECKING = False  # not typing's: `evidence add` imports this module
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = [
     "DIR_MODE",
@@ -69,7 +72,7 @@ class EvidenceKey:
 
     __slots__ = ("_secret", "key_id", "path")
 
-    def __init__(self, secret: bytes, path: Path) -> None:
+    def __init__(self, secret: bytes, path: str | os.PathLike[str]) -> None:
         self._secret = secret
         self.path = path
         # A MAC of a fixed label: tells keys apart, and says nothing about the key.
@@ -105,35 +108,54 @@ class Witness(Record):
 
 
 class KeyDir:
-    """The directory that holds the evidence key and the heads file."""
+    """The directory that holds the evidence key and the heads file.
 
-    __slots__ = ("directory",)
+    Its paths are text inside (``dir``, ``key_file``, ``heads_file``) and Paths outside
+    (``directory``, ``key_path``, ``heads_path``): ``evidence add`` runs on every entry a
+    person logs, and pathlib is ~5 ms of a command's start (issue #20).
+    """
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = Path(directory).expanduser()
+    __slots__ = ("dir", "heads_file", "key_file")
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        from .paths import expand_path
+
+        self.dir = expand_path(directory)
+        self.key_file = os.path.join(self.dir, KEY_FILENAME)
+        self.heads_file = os.path.join(self.dir, HEADS_FILENAME)
 
     @classmethod
     def default(cls) -> KeyDir:
-        from .paths import user_state_dir
+        from .paths import user_state_text
 
-        return cls(user_state_dir())
+        return cls(user_state_text())
 
     def __repr__(self) -> str:
-        return f"KeyDir({str(self.directory)!r})"
+        return f"KeyDir({self.dir!r})"
+
+    @property
+    def directory(self) -> Path:
+        from pathlib import Path
+
+        return Path(self.dir)
 
     @property
     def key_path(self) -> Path:
-        return self.directory / KEY_FILENAME
+        from pathlib import Path
+
+        return Path(self.key_file)
 
     @property
     def heads_path(self) -> Path:
-        return self.directory / HEADS_FILENAME
+        from pathlib import Path
+
+        return Path(self.heads_file)
 
     # --- the key ------------------------------------------------------------------------------------
 
     def load(self) -> EvidenceKey | None:
         """The key, or None when there is none yet (reading never creates one)."""
-        path = self.key_path
+        path = self.key_file
         try:
             fd = os.open(path, _OPEN_READ)
         except FileNotFoundError:
@@ -186,37 +208,37 @@ class KeyDir:
         import tempfile
 
         try:
-            fd, tmp_name = tempfile.mkstemp(prefix=".evidence.key-", dir=self.directory)
+            fd, tmp_name = tempfile.mkstemp(prefix=".evidence.key-", dir=self.dir)
         except OSError as exc:
-            raise StoreError(_(_CANNOT_CREATE, path=self.directory, why=exc.strerror)) from None
-        tmp = Path(tmp_name)
+            raise StoreError(_(_CANNOT_CREATE, path=self.dir, why=exc.strerror)) from None
         try:
             with os.fdopen(fd, "w", encoding="ascii") as out:
                 out.write(secrets.token_bytes(KEY_BYTES).hex() + "\n")
                 out.flush()
                 os.fsync(out.fileno())
             with contextlib.suppress(FileExistsError):  # another process won: its key stands
-                os.link(tmp, self.key_path)
-            fsync_dir(self.directory)
+                os.link(tmp_name, self.key_file)
+            fsync_dir(self.dir)
         except OSError as exc:
-            raise StoreError(_(_CANNOT_CREATE, path=self.key_path, why=exc.strerror)) from None
+            raise StoreError(_(_CANNOT_CREATE, path=self.key_file, why=exc.strerror)) from None
         finally:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp_name)
         key = self.load()
         if key is None:  # pragma: no cover - removed between link and load
-            raise StoreError(_("%(path)s: the evidence key vanished as it was created", path=self.key_path))
-        log.info("created the evidence key %s (id %s)", self.key_path, key.key_id)
+            raise StoreError(_("%(path)s: the evidence key vanished as it was created", path=self.key_file))
+        log.info("created the evidence key %s (id %s)", self.key_file, key.key_id)
         return key
 
     def _ensure_directory(self) -> None:
         try:
-            private_dir(self.directory)  # its missing parents 0700 too (files.py)
+            private_dir(self.dir)  # its missing parents 0700 too (files.py)
             # mkdir's mode passes through the umask, and the directory may predate us.
-            if stat.S_IMODE(self.directory.stat().st_mode) != DIR_MODE:
-                os.chmod(self.directory, DIR_MODE)
+            if stat.S_IMODE(os.stat(self.dir).st_mode) != DIR_MODE:
+                os.chmod(self.dir, DIR_MODE)
         except OSError as exc:
             raise StoreError(
-                _("%(path)s: cannot create the directory: %(why)s", path=self.directory, why=exc.strerror)
+                _("%(path)s: cannot create the directory: %(why)s", path=self.dir, why=exc.strerror)
             ) from None
 
     # --- the heads file -----------------------------------------------------------------------------
@@ -227,10 +249,10 @@ class KeyDir:
             raise ValueError(f"case id {case_id!r} cannot go into the heads file")
         line = f"{now.astimezone(UTC).isoformat(timespec='seconds')} {case_id} {entries} {mac}\n"
         self._ensure_directory()
-        fd = open_private(self.heads_path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = open_private(self.heads_file, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK)
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise OSError(f"{self.heads_path} is not a regular file")
+                raise OSError(f"{self.heads_file} is not a regular file")
             os.write(fd, line.encode("ascii"))  # one short write with O_APPEND: lines never interleave
             os.fsync(fd)
         finally:
@@ -238,7 +260,7 @@ class KeyDir:
 
     def heads(self, case_id: str) -> list[Witness]:
         """Every witness line of ``case_id``, in the order they were written."""
-        path = self.heads_path
+        path = self.heads_file
         try:
             fd = os.open(path, _OPEN_READ)
         except FileNotFoundError:

@@ -10,6 +10,7 @@ broken link in the next; a changed entry is "changed", not also the next one's l
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -300,7 +301,7 @@ def _key_problems(chain: _Chain, key: EvidenceKey | None, keys: KeyDir) -> list[
 
 
 def verify(
-    store: Store, data_dir: Path, case_id: str, *, keys: KeyDir, head: str | None = None
+    store: Store, data_dir: str | os.PathLike[str], case_id: str, *, keys: KeyDir, head: str | None = None
 ) -> VerifyReport:
     """Recompute the chain and every attachment's hash, check the log against its heads (and
     ``head``, a hex prefix of a MAC from a witness); list what is wrong, in log order."""

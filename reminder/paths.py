@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 from .errors import ConfigError
 
 TYPE_CHECKING = False  # not typing's: importing typing costs the start-up fast path (see entry.py)
 
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any, Literal
 
     ConfigSource = Literal["--config", "$REMINDER_CONFIG", "user config directory"]
@@ -32,14 +32,18 @@ __all__ = [
     "ENV_PREFIX",
     "ConfigLocation",
     "config_location",
+    "default_store_file",
     "default_store_path",
+    "expand_path",
     "language_before_settings",
     "read_config_text",
     "read_toml",
+    "spelt",
     "store_path_fast",
     "user_cache_dir",
     "user_config_path",
     "user_state_dir",
+    "user_state_text",
 ]
 
 APP_NAME = "reminder"
@@ -50,15 +54,17 @@ ENV_PREFIX = "REMINDER_"
 
 
 class ConfigLocation:
-    """The config file reminder reads, why that one, and whether it exists yet.
+    """The config file reminder reads (``path``, as text), why that one, and whether it exists yet.
 
     A plain class, not a dataclass: ``dataclasses`` costs ``reminder list --json`` a
-    tenth of its time to import, and this is on its path.
+    tenth of its time to import, and this is on its path. The path is a ``str``, not a
+    ``pathlib.Path``: every command finds its config, and pathlib (with the ``urllib.parse``
+    and ``ipaddress`` it imports) is ~5 ms of a command's start (issue #20).
     """
 
     __slots__ = ("exists", "path", "source")
 
-    def __init__(self, path: Path, source: ConfigSource, exists: bool) -> None:
+    def __init__(self, path: str, source: ConfigSource, exists: bool) -> None:
         self.path = path
         self.source: ConfigSource = source
         self.exists = exists
@@ -69,33 +75,55 @@ class ConfigLocation:
 
 def user_config_path() -> Path:
     """``$XDG_CONFIG_HOME/reminder/config.toml`` (or the platform's equivalent)."""
+    from pathlib import Path
+
+    return Path(_user_config_file())
+
+
+def _user_config_file() -> str:
     base = _linux_xdg("XDG_CONFIG_HOME", ".config")
     if base is None:
         from platformdirs import user_config_dir
 
-        return Path(user_config_dir(APP_NAME)) / CONFIG_FILENAME
-    return base / APP_NAME / CONFIG_FILENAME
+        base = user_config_dir(APP_NAME)
+    else:
+        base = os.path.join(base, APP_NAME)
+    return os.path.join(base, CONFIG_FILENAME)
 
 
 def default_store_path() -> Path:
     """``$XDG_DATA_HOME/reminder/reminder.db`` (or the platform's equivalent)."""
+    from pathlib import Path
+
+    return Path(default_store_file())
+
+
+def default_store_file() -> str:
+    """:func:`default_store_path` as text (for what must not import pathlib: see ConfigLocation)."""
     base = _linux_xdg("XDG_DATA_HOME", ".local/share")
     if base is None:
         from platformdirs import user_data_dir
 
-        return Path(user_data_dir(APP_NAME)) / DB_FILENAME
-    return base / APP_NAME / DB_FILENAME
+        return os.path.join(user_data_dir(APP_NAME), DB_FILENAME)
+    return os.path.join(base, APP_NAME, DB_FILENAME)
 
 
 def user_state_dir() -> Path:
     """``$XDG_STATE_HOME/reminder`` (or the platform's equivalent): this machine's own state, kept
     apart from the data directory that holds the database (the evidence key lives here)."""
+    from pathlib import Path
+
+    return Path(user_state_text())
+
+
+def user_state_text() -> str:
+    """:func:`user_state_dir` as text (for what must not import pathlib: see ConfigLocation)."""
     base = _linux_xdg("XDG_STATE_HOME", ".local/state")
     if base is None:
         from platformdirs import user_state_dir as platform_state_dir
 
-        return Path(platform_state_dir(APP_NAME))
-    return base / APP_NAME
+        return platform_state_dir(APP_NAME)
+    return os.path.join(base, APP_NAME)
 
 
 def user_cache_dir() -> str | None:
@@ -105,28 +133,44 @@ def user_cache_dir() -> str | None:
     return None if base is None else os.path.join(base, APP_NAME)
 
 
-def _linux_xdg(variable: str, default: str) -> Path | None:
+def _linux_xdg(variable: str, default: str) -> str | None:
     """platformdirs' answer on Linux in the common case, without its import (a tenth of
     ``reminder list``'s time); None sends anything unusual to platformdirs itself."""
     if not sys.platform.startswith("linux"):
         return None
     value = os.environ.get(variable, "")
     if os.path.isabs(value):
-        return Path(value)
+        return spelt(value)
     home = os.environ.get("HOME", "")
-    return Path(home) / default if os.path.isabs(home) else None
+    return os.path.join(spelt(home), default) if os.path.isabs(home) else None
 
 
-def config_location(explicit: Path | None = None) -> ConfigLocation:
+def spelt(text: str) -> str:
+    """A POSIX path as ``str(pathlib.Path(text))`` spells it — no trailing or doubled slashes, no
+    ``.`` parts (``..`` kept) — without importing pathlib: messages and the settings cache's
+    key name files as they did when these were Paths."""
+    # pathlib keeps a leading "//" (POSIX leaves its meaning to the system) and folds "///" to "/".
+    lead = (
+        "//" if text.startswith("//") and not text.startswith("///") else "/" if text.startswith("/") else ""
+    )
+    return (lead + "/".join(p for p in text.split("/") if p and p != ".")) or "."
+
+
+def expand_path(path: str | os.PathLike[str]) -> str:
+    """``str(Path(path).expanduser())``, without importing pathlib."""
+    return spelt(os.path.expanduser(os.fspath(path)))
+
+
+def config_location(explicit: str | os.PathLike[str] | None = None) -> ConfigLocation:
     """Resolve which config file applies: ``--config``, then ``$REMINDER_CONFIG``, then the user's."""
     source: ConfigSource
     if explicit is not None:
-        path, source = Path(explicit).expanduser(), "--config"
+        path, source = expand_path(explicit), "--config"
     elif os.environ.get(CONFIG_ENV):
-        path, source = Path(os.environ[CONFIG_ENV]).expanduser(), "$REMINDER_CONFIG"
+        path, source = expand_path(os.environ[CONFIG_ENV]), "$REMINDER_CONFIG"
     else:
-        path, source = user_config_path(), "user config directory"
-    return ConfigLocation(path=path, source=source, exists=path.is_file())
+        path, source = _user_config_file(), "user config directory"
+    return ConfigLocation(path=path, source=source, exists=os.path.isfile(path))
 
 
 def read_toml(location: ConfigLocation) -> dict[str, Any]:
@@ -203,7 +247,7 @@ def read_config_text(location: ConfigLocation) -> str | None:
     return _read_config_file(location.path, _NamedBy(location.source if named else None), optional=not named)
 
 
-def _read_config_file(path: Path, named_by: _NamedBy, *, optional: bool) -> str | None:
+def _read_config_file(path: str, named_by: _NamedBy, *, optional: bool) -> str | None:
     """The file's text; None if it is not there and ``optional``; else ConfigError saying why."""
     import errno
     import stat
@@ -252,7 +296,7 @@ def _read_config_file(path: Path, named_by: _NamedBy, *, optional: bool) -> str 
         ) from None
 
 
-def store_path_fast(explicit: Path | None = None) -> Path | None:
+def store_path_fast(explicit: str | os.PathLike[str] | None = None) -> str | None:
     """The database path without validating the rest of the config (for fast read-only commands).
 
     Honours, in order: ``$REMINDER_STORE__PATH``, the file's ``[store] path``, the default.
@@ -266,13 +310,13 @@ def store_path_fast(explicit: Path | None = None) -> Path | None:
     if isinstance(store, dict) and store.get("url"):
         return None
     if env:
-        return Path(env).expanduser()
+        return expand_path(env)
     if isinstance(store, dict) and isinstance(store.get("path"), str):
-        return Path(store["path"]).expanduser()
-    return default_store_path()
+        return expand_path(store["path"])
+    return default_store_file()
 
 
-def language_before_settings(config: Path | None = None) -> str:
+def language_before_settings(config: str | os.PathLike[str] | None = None) -> str:
     """The user's language before the settings are validated: for the start-up fast paths and
     for the errors of a config that does not load.
 

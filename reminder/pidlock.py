@@ -10,11 +10,14 @@ import contextlib
 import fcntl
 import os
 import select
-from pathlib import Path
 
 from .errors import ALREADY_RUNNING, AlreadyRunning, StoreError
 from .files import open_private, private_dir
 from .i18n import _
+
+TYPE_CHECKING = False  # not typing's: every command that writes pokes the daemon through this module
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["LOCK_ATTEMPTS", "LOCK_NAME", "LOCK_PAUSE_SECONDS", "PidLock", "poke", "running_pid"]
 
@@ -27,8 +30,10 @@ LOCK_PAUSE_SECONDS = 0.05
 class PidLock:
     """An exclusive ``flock`` on ``<data dir>/daemon.lock`` that also records the holder's pid."""
 
-    def __init__(self, data_dir: Path) -> None:
-        self.path = data_dir / LOCK_NAME
+    def __init__(self, data_dir: str | os.PathLike[str]) -> None:
+        from pathlib import Path  # here: the commands that only poke (below) need no pathlib
+
+        self.path = Path(data_dir, LOCK_NAME)
         self._fd: int | None = None
 
     def acquire(self, attempts: int = LOCK_ATTEMPTS) -> None:
@@ -97,17 +102,18 @@ def _pause(seconds: float) -> None:
         select.select([], [], [], seconds)
 
 
-def _read_pid(path: Path) -> int | None:
+def _read_pid(path: str | os.PathLike[str]) -> int | None:
     try:
-        text = path.read_text().strip()
-    except OSError:
+        with open(path, encoding="utf-8") as f:
+            text = f.read().strip()
+    except (OSError, UnicodeDecodeError):
         return None
     return int(text) if text.isdigit() else None
 
 
-def running_pid(data_dir: Path) -> int | None:
+def running_pid(data_dir: str | os.PathLike[str]) -> int | None:
     """The pid of the daemon running on ``data_dir``, or None."""
-    path = data_dir / LOCK_NAME
+    path = os.path.join(data_dir, LOCK_NAME)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
@@ -123,7 +129,7 @@ def running_pid(data_dir: Path) -> int | None:
         os.close(fd)
 
 
-def poke(data_dir: Path) -> bool:
+def poke(data_dir: str | os.PathLike[str]) -> bool:
     """Ask a running daemon to look at the outbox now (after the CLI changed a case)."""
     pid = running_pid(data_dir)
     if pid is None:

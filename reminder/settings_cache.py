@@ -257,15 +257,33 @@ class _Section:
     _model = "Settings"
 
     def __init__(self, fields: dict[str, Any], model: str | None = None) -> None:
-        self.__dict__.update(fields)
+        # A path field stays text until it is read (then a pathlib.Path, as the model's): a
+        # command that only opens the store reads it as text (store_file), and pathlib is
+        # ~5 ms of a command's start (issue #20).
+        self._paths = {k: v.text for k, v in fields.items() if isinstance(v, _PathText)}
+        self.__dict__.update((k, v) for k, v in fields.items() if k not in self._paths)
         self._fields = tuple(fields)
         if model is not None:
             self._model = model
 
+    def path_text(self, name: str) -> str | None:
+        """A path field as text, without making its Path; None when it is unset."""
+        if name in self._paths:
+            return self._paths[name]
+        value = getattr(self, name)
+        return None if value is None else os.fspath(value)
+
     def __getattr__(self, name: str) -> Any:
-        # Only for what is not a field: a method of the model (which imports pydantic, once).
+        # For a path field not read yet, and what is not a field: a method of the model
+        # (which imports pydantic, once).
         if name.startswith("__"):
             raise AttributeError(name)
+        paths = self.__dict__.get("_paths")
+        if paths is not None and name in paths:
+            from pathlib import Path
+
+            value = self.__dict__[name] = Path(paths[name])
+            return value
         from . import config
 
         method = getattr(getattr(config, self._model, None), name, None)
@@ -275,21 +293,25 @@ class _Section:
 
     def model_dump(self, mode: str = "json") -> dict[str, Any]:
         """As pydantic's ``model_dump(mode="json")`` (what plan_fingerprint hashes)."""
-        return {name: _dump(getattr(self, name)) for name in self._fields}
+        return {
+            name: self.path_text(name) if name in self._paths else _dump(getattr(self, name))
+            for name in self._fields
+        }
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(f'{k}={getattr(self, k)!r}' for k in self._fields)})"
 
 
-class _ClosureSection(ClosureMethods, _Section):
+# _Section first: its path_text is the one that leaves the path as text.
+class _ClosureSection(_Section, ClosureMethods):
     pass
 
 
-class _MeSection(MeMethods, _Section):
+class _MeSection(_Section, MeMethods):
     pass
 
 
-class _StoreSection(StoreMethods, _Section):
+class _StoreSection(_Section, StoreMethods):
     pass
 
 
@@ -308,7 +330,7 @@ class RestoredSettings(SettingsMethods, _Section):
     def __init__(
         self,
         fields: dict[str, Any],
-        source: Path | None,
+        source: str | None,
         text: str | None,
         doc: dict[str, Any],
         presets: dict[str, Any],
@@ -326,7 +348,11 @@ class RestoredSettings(SettingsMethods, _Section):
 
     @property
     def source(self) -> Path | None:
-        return self._source
+        if self._source is None:
+            return None
+        from pathlib import Path
+
+        return Path(self._source)
 
     @property
     def notifiers(self) -> dict[str, dict[str, Any]]:
@@ -399,9 +425,7 @@ def _decode(value: Any) -> Any:
         klass = {"Preset": presets.Preset, "PresetStep": presets.PresetStep}[value["$dataclass"]]
         return klass(**{k: _decode(v) for k, v in value.items() if k != "$dataclass"})
     if "$path" in value:
-        from pathlib import Path
-
-        return Path(value["$path"])
+        return _PathText(str(value["$path"]))
     if "$date" in value:
         from datetime import date
 
@@ -415,15 +439,23 @@ def _decode(value: Any) -> Any:
     raise ValueError(f"unknown cache entry {sorted(value)}")
 
 
+class _PathText:
+    """A kept path, until its section holds it (see _Section)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
 def _dump(value: Any) -> Any:
     """A restored value as pydantic's JSON mode gives it."""
     from datetime import date
-    from pathlib import Path
 
     if isinstance(value, _Section):
         return value.model_dump(mode="json")
-    if isinstance(value, Path):
-        return str(value)
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, dict):

@@ -10,6 +10,8 @@ base class as a field of its own.
 
 from __future__ import annotations
 
+import os
+
 TYPE_CHECKING = False  # not typing's: every command's start-up imports this module
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -60,8 +62,15 @@ class StoreMethods:
     __slots__ = ()
 
     if TYPE_CHECKING:
+        path: Path
         password_env: str | None
         password_file: Path | None
+
+    def path_text(self, name: str) -> str | None:
+        """A path field as text (None when unset). The restored form answers without making a
+        ``pathlib.Path``: opening the store is on every command's path, pathlib is not (issue #20)."""
+        value = getattr(self, name)
+        return None if value is None else os.fspath(value)
 
     def password(self) -> str | None:
         """The database password from ``password_env`` or ``password_file``; None leaves it to

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from .outbox_summary import counts, next_reminder
 from .pidlock import running_pid
@@ -12,7 +12,7 @@ from .tz import zone as _zone
 __all__ = ["reminder_status"]
 
 
-def reminder_status(store: Store, data_dir: Path) -> dict[str, object]:
+def reminder_status(store: Store, data_dir: str | os.PathLike[str]) -> dict[str, object]:
     """For ``reminder status``: is the daemon running, what is due next, counts by status.
 
     ``next`` names the reminder behind ``next_due``: its case, kind, notifier and status, and

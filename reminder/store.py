@@ -34,10 +34,10 @@ This module never imports the command line or pydantic and never prints.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime
-from pathlib import Path
 from types import TracebackType
 
 from .backends import is_postgres_url
@@ -54,9 +54,11 @@ from .errors import InputError, NotFound, StoreError
 from .i18n import _
 from .lazylog import get_logger
 from .listing import code_stamp, status_filter
+from .paths import expand_path
 
 TYPE_CHECKING = False  # not typing's: importing typing costs every command ~2 ms (status, list: see entry.py)
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any, Literal
 
     from .backends.postgres_blobs import PgBlobs
@@ -104,7 +106,9 @@ class Store:
         any_thread: bool = False,
         migrate: bool = True,
     ) -> None:
-        self.path = Path(path).expanduser()
+        # The file as text: pathlib is ~5 ms of a command's start and every command opens the
+        # store (issue #20); ``path`` makes its Path when a caller asks for one.
+        self.file = expand_path(path)
         self.url = url
         self._password = password
         self._any_thread = any_thread
@@ -127,7 +131,7 @@ class Store:
         elif url is not None:
             raise StoreError(_("%(url)s is not a postgresql:// URL", url=url.split(":", 1)[0]))
         else:
-            self.backend = SqliteBackend(self.path)
+            self.backend = SqliteBackend(self.file)
         try:
             self.conn: Connection = self.backend.connect(any_thread=any_thread)
             self.backend.opened()
@@ -147,6 +151,18 @@ class Store:
             raise
 
     @property
+    def path(self) -> Path:
+        """The SQLite file (for PostgreSQL, a file in the local data directory)."""
+        from pathlib import Path
+
+        return Path(self.file)
+
+    @property
+    def data_dir(self) -> str:
+        """The directory of :attr:`file`: the daemon's lock, and (SQLite) the evidence's attachments."""
+        return os.path.dirname(self.file) or "."
+
+    @property
     def location(self) -> str:
         """The database as messages name it: the file's path, or the URL without its password."""
         return self.backend.location
@@ -158,18 +174,20 @@ class Store:
 
     def reopen(self, *, any_thread: bool = False) -> Store:
         """Another connection to the same database (a notifier's thread sends on its own)."""
-        return Store(self.path, url=self.url, password=self._password, any_thread=any_thread)
+        return Store(self.file, url=self.url, password=self._password, any_thread=any_thread)
 
     @property
     def attachments(self) -> Path | PgBlobs:
         """Where evidence attachments live: files under the data directory (SQLite), or the
         database itself (PostgreSQL). See evidence_files.py."""
-        return self.attachments_at(self.path.parent)
+        return self.attachments_at(self.data_dir)
 
-    def attachments_at(self, data_dir: Path) -> Path | PgBlobs:
+    def attachments_at(self, data_dir: str | os.PathLike[str]) -> Path | PgBlobs:
         """:attr:`attachments`, with the files under ``data_dir`` for SQLite."""
         if self.backend.name == "sqlite":
-            return data_dir
+            from pathlib import Path
+
+            return Path(data_dir)
         from .backends.postgres import PgConnection
         from .backends.postgres_blobs import PgBlobs
 
@@ -626,8 +644,8 @@ class Store:
 
 def open_store(settings: StoreSettings, *, any_thread: bool = False, migrate: bool = True) -> Store:
     """The store ``[store]`` names: the PostgreSQL database at ``url``, else the SQLite file at ``path``."""
+    path = settings.path_text("path")
+    assert path is not None  # the model's default
     if settings.url is None:
-        return Store(settings.path, any_thread=any_thread, migrate=migrate)
-    return Store(
-        settings.path, url=settings.url, password=settings.password(), any_thread=any_thread, migrate=migrate
-    )
+        return Store(path, any_thread=any_thread, migrate=migrate)
+    return Store(path, url=settings.url, password=settings.password(), any_thread=any_thread, migrate=migrate)

@@ -54,7 +54,7 @@ def test_search_order(tmp_env: TmpEnv, monkeypatch: pytest.MonkeyPatch, tmp_path
     user = tmp_env.config_home / "reminder" / "config.toml"
     user.parent.mkdir(parents=True, exist_ok=True)
     user.write_text('[defaults]\ncountry = "DE"\n')
-    assert config_path().path == user and config_path().source == "user config directory"
+    assert config_path().path == str(user) and config_path().source == "user config directory"
     assert load_settings().defaults.country == "DE"
 
     from_env = tmp_path / "env.toml"
@@ -90,13 +90,13 @@ def test_environment_overrides_the_file(tmp_env: TmpEnv, monkeypatch: pytest.Mon
     assert s.defaults.hour == 11
     assert s.defaults.country == "DE"  # the rest of the section still comes from the file
     assert s.store.path == tmp_env.root / "env.db"
-    assert store_path_fast() == tmp_env.root / "env.db"
+    assert store_path_fast() == str(tmp_env.root / "env.db")  # text: the fast path imports no pathlib
 
 
 def test_store_path_fast_agrees_with_settings(tmp_env: TmpEnv) -> None:
-    assert store_path_fast() == load_settings().store.path == tmp_env.db_path
+    assert store_path_fast() == str(load_settings().store.path) == str(tmp_env.db_path)
     tmp_env.write_config('[store]\npath = "~/r.db"\n')
-    assert store_path_fast() == load_settings().store.path == Path("~/r.db").expanduser()
+    assert store_path_fast() == str(load_settings().store.path) == str(Path("~/r.db").expanduser())
 
 
 @pytest.mark.parametrize(
@@ -245,3 +245,16 @@ def test_example_walks_a_newcomer_through_e_mail(tmp_env: TmpEnv) -> None:
     (notifier,) = build_notifiers(settings.notifiers, config_file=settings.source)
     assert isinstance(notifier, EmailNotifier)
     assert notifier.options.password_file is not None  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["/a/b", "/a//b/", "a/./b", "./a", ".", "", "//srv/x", "///x", "////x/", "a/../b", "~", "~/r.db", "/a/b/."],
+)
+def test_paths_are_spelt_as_pathlib_spells_them(text: str) -> None:
+    # Paths on the everyday path are text (pathlib is ~5 ms of a command's start): messages,
+    # `config path` and the settings cache's key must name a file as str(Path(...)) did.
+    from reminder.paths import expand_path, spelt
+
+    assert spelt(text) == str(Path(text))
+    assert expand_path(text) == str(Path(text).expanduser())

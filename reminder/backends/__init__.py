@@ -20,7 +20,6 @@ mypy reads: typing, which protocols need, costs every command ~2 ms to import.
 from __future__ import annotations
 
 import os
-from urllib.parse import urlsplit, urlunsplit
 
 __all__ = [
     "POSTGRES_SCHEMES",
@@ -33,12 +32,19 @@ POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 
 def is_postgres_url(text: str | None) -> bool:
-    return bool(text) and urlsplit(str(text)).scheme in POSTGRES_SCHEMES
+    if not text:
+        return False
+    # Here, with a URL to read: a SQLite store (every command's) needs no urllib.parse.
+    from urllib.parse import urlsplit
+
+    return urlsplit(str(text)).scheme in POSTGRES_SCHEMES
 
 
 def redact_url(url: str) -> str:
     """The URL as messages may show it: a password in it becomes ``***``, and so does a
     ``password=`` query parameter."""
+    from urllib.parse import urlsplit, urlunsplit
+
     try:
         parts = urlsplit(url)
     except ValueError:

@@ -16,7 +16,6 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from ..errors import DATABASE_LOCKED, DatabaseLocked, StoreError
 from ..files import private_dir
@@ -323,7 +322,7 @@ MIGRATIONS: list[Migration] = [
 # --- connections ---------------------------------------------------------------------------------
 
 
-def _store_error(path: Path, exc: BaseException, doing: str = "") -> StoreError:
+def _store_error(path: str, exc: BaseException, doing: str = "") -> StoreError:
     """The StoreError for a failed SQLite call. SQLite reports a write lock held past the busy
     timeout as a bare "database is locked", which tells the user neither who nor what to do."""
     if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
@@ -353,12 +352,12 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
             threading.Event().wait(0.01)
 
 
-def _file_identity(path: Path) -> tuple[int, int]:
-    st = path.stat()
+def _file_identity(path: str) -> tuple[int, int]:
+    st = os.stat(path)
     return st.st_dev, st.st_ino
 
 
-def _deleted_open_files(path: Path) -> list[str]:
+def _deleted_open_files(path: str) -> list[str]:
     """The database's files (itself, ``-wal``, ``-shm``) this process holds open although
     they were deleted; Linux names such a descriptor's target "... (deleted)". Empty where
     there is no /proc to ask."""
@@ -379,7 +378,7 @@ def _deleted_open_files(path: Path) -> list[str]:
     return sorted(set(found))
 
 
-def _make_private(path: Path) -> None:
+def _make_private(path: str) -> None:
     """Give the database file mode 0600 (SQLite creates it with the umask's, often 0644).
 
     By path, never through a descriptor of our own: POSIX advisory locks belong to a process
@@ -393,12 +392,17 @@ def _make_private(path: Path) -> None:
     SQLite gives the ``-wal`` and ``-shm`` it creates later the database file's mode.
     """
     try:
-        if (path.stat().st_mode & 0o777) != FILE_MODE:
+        if (os.stat(path).st_mode & 0o777) != FILE_MODE:
             os.chmod(path, FILE_MODE)
     except OSError as exc:
         raise StoreError(
             _("%(path)s: cannot set the database file's mode: %(why)s", path=path, why=exc.strerror)
         ) from None
+
+
+def _parent(path: str) -> str:
+    """``str(Path(path).parent)``: "." for a bare file name, as pathlib says."""
+    return os.path.dirname(path) or "."
 
 
 class SqliteBackend:
@@ -411,9 +415,9 @@ class SqliteBackend:
     status_counts = "SELECT status, n FROM delivery_counts"  # kept by m010's triggers
     migrations = MIGRATIONS
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.location = str(path)
+    def __init__(self, path: str) -> None:
+        self.path = path  # text, not a pathlib.Path: see Store.file
+        self.location = path
         self.identity: tuple[int, int] | None = None
 
     def error(self, exc: BaseException, doing: str = "") -> StoreError | None:
@@ -430,10 +434,10 @@ class SqliteBackend:
 
     def connect(self, *, any_thread: bool = False) -> sqlite3.Connection:
         try:
-            private_dir(self.path.parent)  # 0700, its missing parents too (files.py)
+            private_dir(_parent(self.path))  # 0700, its missing parents too (files.py)
         except OSError as exc:
             raise StoreError(
-                _("%(path)s: cannot create the directory: %(why)s", path=self.path.parent, why=exc.strerror)
+                _("%(path)s: cannot create the directory: %(why)s", path=_parent(self.path), why=exc.strerror)
             ) from None
         # any_thread: the daemon keeps one store across passes, which run on a worker thread
         # one at a time, and closes it from the main thread; it never uses it from two at once.

@@ -14,12 +14,14 @@ errors into one line and loads the commands is in ``group``.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from .. import __version__, cmdline
 from ..terminal import writes_utf8
 from .common import PROGRAM
 from .group import ReminderGroup
+
+TYPE_CHECKING = False  # not typing's: every command imports this module
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["COMMANDS", "cli", "main"]
 

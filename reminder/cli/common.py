@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
-from pathlib import Path
 
 from .. import cmdline
 from ..errors import InputError
@@ -15,6 +15,7 @@ from ..terminal import writes_utf8
 
 TYPE_CHECKING = False  # not typing's: importing typing costs every command its start
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any, NoReturn, TypeVar
 
     from ..config import Settings
@@ -59,8 +60,8 @@ def json_option(f: F) -> F:
 def _json_default(value: object) -> object:
     if isinstance(value, datetime | date):
         return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
     if isinstance(value, set | frozenset | tuple):
         return list(value)
     raise TypeError(f"cannot serialise {type(value).__name__}")
@@ -196,7 +197,7 @@ def config_arg(ctx: cmdline.Context) -> Path | None:
     return path
 
 
-def store_for(ctx: cmdline.Context, path: Path | None = None) -> Store:
+def store_for(ctx: cmdline.Context, path: str | None = None) -> Store:
     """The store for this invocation, closed when the command ends."""
     from ..store import Store, open_store
 
@@ -211,7 +212,7 @@ def store_for(ctx: cmdline.Context, path: Path | None = None) -> Store:
             # not at its next minute-long wake-up). No daemon running: nothing to do.
             from ..pidlock import poke
 
-            poke(store.path.parent)
+            poke(store.data_dir)
 
     ctx.call_on_close(close)
     return store

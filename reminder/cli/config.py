@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from .. import cmdline
 from ..errors import InputError
 from ..i18n import _
@@ -75,10 +77,10 @@ def config_init_command(ctx: cmdline.Context, as_json: bool) -> None:
 
     loc = config_location(config_arg(ctx))
     exists = _("%(path)s already exists; not overwriting it (edit it, or move it away first)", path=loc.path)
-    if loc.path.exists():
+    if os.path.exists(loc.path):
         raise InputError(exists)
     try:
-        private_dir(loc.path.parent)
+        private_dir(os.path.dirname(loc.path) or ".")
         # 0600: the file will likely hold notifier passwords or tokens. All or nothing: a full
         # disk must not leave an empty file that every later command would read as the config.
         if not write_file_atomic(loc.path, example_config_text().encode("utf-8"), overwrite=False):

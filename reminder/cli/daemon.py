@@ -109,7 +109,7 @@ def status_command(ctx: cmdline.Context, as_json: bool) -> None:
 
     settings = settings_from(ctx)
     with open_store(settings.store) as store:
-        info = api.reminder_status(store, store.path.parent)
+        info = api.reminder_status(store, store.data_dir)
     if as_json:
         echo_json(info)
         return

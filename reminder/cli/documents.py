@@ -268,7 +268,7 @@ def letter_command(
         lang=lang,
         regulator_id=regulator_id,
         attach_dossier=attach_dossier,
-        user_dir=config_path(config_arg(ctx)).path.parent / USER_TEMPLATE_DIR,
+        user_dir=Path(config_path(config_arg(ctx)).path).parent / USER_TEMPLATE_DIR,
     )
     if send:  # what would stop the sending is said first, alone
         check_sendable(settings, letter).close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from .. import cmdline
 from ..cli_labels import (
@@ -24,6 +23,8 @@ from .group import ReminderGroup
 
 TYPE_CHECKING = False  # not typing's: importing typing costs every command its start
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ..dates import Moment
 
 

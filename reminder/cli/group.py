@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 from .. import cmdline
 from ..cli_help import TranslatedHelp
@@ -41,13 +40,13 @@ def _not_utf8(argv: Sequence[str]) -> str | None:
     return None
 
 
-def _config_in(argv: Sequence[str]) -> Path | None:
+def _config_in(argv: Sequence[str]) -> str | None:
     """The group's ``--config`` value in ``argv`` (before the command's name), if given."""
     for i, arg in enumerate(argv):
         if arg == "--config" and i + 1 < len(argv):
-            return Path(argv[i + 1])
+            return argv[i + 1]
         if arg.startswith("--config="):
-            return Path(arg.partition("=")[2])
+            return arg.partition("=")[2]
         if not arg.startswith("-"):
             break
     return None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
-from pathlib import Path
 
 from .. import cmdline
 from ..cli_help import TranslatedHelp
@@ -23,6 +22,7 @@ from .group import ReminderGroup
 
 TYPE_CHECKING = False  # not typing's: importing typing costs every command its start
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 
 from ..errors import ConfigError
 from ..i18n import _
@@ -32,6 +31,7 @@ from .plugins import ENTRY_POINT_GROUP, plugin_classes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
     from types import ModuleType
     from typing import Any
 

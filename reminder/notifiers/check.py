@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from pathlib import Path
 
 from ..errors import ConfigError, InputError
 from ..i18n import using_language
@@ -28,14 +27,15 @@ from .catalogue import (
     BUILTIN_NOTIFIERS,
     builtin_environment,
     builtin_summary,
-    default_log_file,
     default_log_settings,
+    default_log_text,
     log_file_availability,
 )
 from .plugins import plugin_classes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
     from ..models import Message
@@ -198,7 +198,7 @@ def list_notifiers(
         summary = builtin_summary(name)
         if name == "log" and not tables:
             # The default when nothing is configured: LogNotifier(LogOptions()), described.
-            path = log_file or default_log_file()
+            path = log_file or default_log_text()
             available, reason = log_file_availability(path)
             rows.append(
                 NotifierRow("log", "log", "built-in", False, True, available, reason or "the default: no "
