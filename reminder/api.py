@@ -25,7 +25,14 @@ if TYPE_CHECKING:
     from types import ModuleType
 
     from .case_config import case_today
-    from .case_lines import CaseColumns, CaseLine, list_case_columns, list_case_lines, list_cases_json
+    from .case_lines import (
+        CaseColumns,
+        CaseLine,
+        list_case_columns,
+        list_case_lines,
+        list_cases_json,
+        write_cases_json,
+    )
     from .cases import (
         CaseView,
         add_case,
@@ -77,6 +84,7 @@ _HOMES = {
     "list_case_lines": "case_lines",
     "list_cases": "cases",
     "list_cases_json": "case_lines",
+    "write_cases_json": "case_lines",
     "list_evidence": "evidence_api",
     "list_reminders": "planning",
     "log_evidence": "evidence_api",
@@ -166,5 +174,6 @@ __all__ = [
     "save_dossier",
     "sync_ics",
     "verify_evidence",
+    "write_cases_json",
     "write_ics",
 ]

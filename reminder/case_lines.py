@@ -10,11 +10,11 @@ nothing but the list.
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from operator import itemgetter
 
-from .listing import case_docs, status_filter, todays
+from .listing import case_docs, status_filter, todays, write_docs
 from .tz import zone as _zone
 
 # typing is for mypy only (issue #20): the named tuples below are collections' at run time,
@@ -37,6 +37,7 @@ __all__ = [
     "list_cases_json",
     "listed_lines",
     "stored_cases_json",
+    "write_cases_json",
 ]
 
 
@@ -189,6 +190,38 @@ def list_cases_json(
 ) -> str:
     """``cases.list_cases`` as the JSON text ``reminder list --json`` prints (built in SQL, for speed)."""
     return stored_cases_json(store, status, due_before, today=todays(store.conn, now))
+
+
+def write_cases_json(
+    store: Store,
+    write: Callable[[bytes], object],
+    *,
+    now: datetime,
+    status: StatusFilter = "open",
+    due_before: date | None = None,
+) -> None:
+    """:func:`list_cases_json` and a newline, as UTF-8 to ``write``: from SQLite a stored document
+    at a time, never decoded (``listing.write_docs``)."""
+    today = todays(store.conn, now)
+    if store.dialect != "sqlite":
+        write((stored_cases_json(store, status, due_before, today=today) + "\n").encode())
+        return
+
+    def render(case_id: str) -> bytes:
+        from .store import Store
+
+        with Store(store.file, migrate=False) as other:
+            return case_doc(other, case_id, today).encode()
+
+    import sqlite3
+
+    try:
+        write_docs(store.conn, status, due_before, today, write, render)
+    except sqlite3.Error as exc:  # mid-stream: one line naming the file, exit 1 (not a traceback)
+        error = store.backend.error(exc)
+        if error is None:
+            raise
+        raise error from None
 
 
 # --- the rows, as stored ---------------------------------------------------------------------------

@@ -286,7 +286,7 @@ def _list_json(config: str | None, status: str, due_before: date | None) -> int 
     from datetime import UTC, datetime
 
     from .errors import ReminderError
-    from .listing import case_docs, docs_current, todays
+    from .listing import docs_current, todays, write_docs
     from .paths import store_path_fast
     from .terminal import writes_utf8
 
@@ -303,23 +303,17 @@ def _list_json(config: str | None, status: str, due_before: date | None) -> int 
         today = todays(conn, datetime.now(UTC))
     except (ReminderError, sqlite3.Error, OSError, ValueError, KeyError):
         return None  # the full path reports it properly (a config error, a bad time zone, …)
-    conn.text_factory = bytes  # the documents go out as stored, never decoded
     sys.stdout.flush()
-    # Each document is written as it is read, through one buffer: 10,000 cases are 8 MB,
-    # and holding them all (then joining them) costs more than reading them.
+    # The command line's own writer (listing.write_docs): a stored document at a time, as bytes.
     with conn, open(sys.stdout.fileno(), "wb", buffering=1 << 18, closefd=False) as out:
-        write = out.write
-        separator = b"["
         try:
-            for case_id, doc in case_docs(conn, status, due_before, today):
-                write(separator)
-                write(doc if doc is not None else _render_doc(path, case_id.decode(), today))
-                separator = b","
+            write_docs(
+                conn, status, due_before, today, out.write, lambda case_id: _render_doc(path, case_id, today)
+            )
         except sqlite3.Error as exc:  # mid-stream: too late to hand over; say so, exit 1
             out.flush()
             sys.stderr.write(f"Error: {path}: reading the cases failed: {exc}\n")
             return 1
-        write(b"[]\n" if separator == b"[" else b"]\n")
     return 0
 
 

@@ -4,6 +4,7 @@ migrations, concurrency. Tests taking ``store`` run on both backends (see confte
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -23,7 +24,7 @@ from sample_cases import make_case
 import reminder.store as store_mod
 from reminder import case_rows
 from reminder.case_ids import CASE_ID_ALPHABET, CASE_ID_LENGTH
-from reminder.case_lines import listed_lines, stored_cases_json
+from reminder.case_lines import list_cases_json, listed_lines, stored_cases_json, write_cases_json
 from reminder.errors import InputError, NotFound, StoreError
 from reminder.models import Case, ChecklistItem, Closure, ReviewWindow, TentativeDay
 from reminder.record import replace
@@ -352,6 +353,24 @@ def test_docs_are_rerendered_when_missing_or_stale(tmp_path: Path) -> None:
         s.conn.execute("UPDATE meta SET value = 'old code' WHERE key = 'case_doc_code'")
     with Store(path) as s:
         assert json.loads(stored_cases_json(s, today=today)) == _expected_json(s, today)
+
+
+def test_list_json_written_as_stored_bytes_is_the_same_text(tmp_path: Path) -> None:
+    # `list --json` writes each stored document as SQLite reads it, never decoded (issue #20);
+    # the bytes must be the UTF-8 of what the text path builds, a row without a document included.
+    import io
+
+    now = datetime(2026, 3, 1, 6, tzinfo=UTC)
+    with Store(tmp_path / "r.db") as s:
+        a = s.add_case(make_case(title='取消漫游 "eSIM" — ü'))
+        s.add_case(make_case(title="b\tc"))
+        s.conn.execute("UPDATE cases SET doc_head = NULL, doc_tail = NULL WHERE id = ?", (a.id,))
+        for status in ("open", "closed", "all"):
+            out = io.BytesIO()
+            write_cases_json(s, out.write, now=now, status=status)  # type: ignore[arg-type]
+            assert out.getvalue() == (list_cases_json(s, now=now, status=status) + "\n").encode()  # type: ignore[arg-type]
+        assert s.conn.text_factory is str  # the connection reads text again afterwards
+        assert len(json.loads(out.getvalue())) == 2
 
 
 def test_a_version_6_database_gains_the_letter_fields_and_its_docs_are_redone(tmp_path: Path) -> None:
