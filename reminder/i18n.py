@@ -32,11 +32,12 @@ from contextvars import ContextVar
 
 TYPE_CHECKING = False  # not typing's: importing typing costs the start-up fast path (see entry.py)
 if TYPE_CHECKING:
-    import gettext
     from collections.abc import Mapping
     from datetime import date, datetime
     from types import TracebackType
     from typing import TypeGuard
+
+    from .catalogues import Catalogue
 
 __all__ = [
     "DATE_STYLES",
@@ -79,7 +80,7 @@ _process_language: str | None = None
 # A language for the code running in this context (using_language): a notifier's or a letter's.
 _override: ContextVar[str | None] = ContextVar("reminder_language", default=None)
 
-_translations: dict[str, gettext.NullTranslations] = {}
+_translations: dict[str, Catalogue] = {}
 _normalised: dict[tuple[str, tuple[str, ...]], str | None] = {}
 
 
@@ -213,7 +214,7 @@ def _checked(lang: str, allowed: tuple[str, ...]) -> str:
 # --- catalogues -------------------------------------------------------------------------------------
 
 
-def translation(lang: str) -> gettext.NullTranslations:
+def translation(lang: str) -> Catalogue:
     """The catalogue for ``lang`` (cached): English is the source language, so a NullTranslations."""
     found = _translations.get(lang)
     if found is not None:

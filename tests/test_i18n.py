@@ -438,16 +438,37 @@ def test_a_catalogue_is_kept_parsed_between_commands(tmp_path: Path, monkeypatch
 
     monkeypatch.setattr(gettext.GNUTranslations, "_parse", no_parse)
     kept = load_catalogue("zh_CN", str(locale_dir), str(cache_dir))
+    # Chinese has one plural form ("plural=0"): the kept copy answers without gettext's parser.
+    assert type(kept).__name__ == "KeptCatalogue"
     catalog = vars(parsed)["_catalog"]
     assert vars(kept)["_catalog"] == catalog and len(catalog) > 500
     for key in catalog:
-        if isinstance(key, tuple):  # a plural form: (msgid, n)
-            assert kept.ngettext(key[0], key[0] + "s", 5) == parsed.ngettext(key[0], key[0] + "s", 5)
+        if isinstance(key, tuple):  # a plural form: (msgid, n), or (context\x04msgid, n)
+            context, _, msgid = key[0].rpartition("\x04")
+            for n in (0, 1, 5):
+                if context:
+                    got, want = (
+                        kept.npgettext(context, msgid, "x", n),
+                        parsed.npgettext(context, msgid, "x", n),
+                    )
+                else:
+                    got, want = kept.ngettext(msgid, "x", n), parsed.ngettext(msgid, "x", n)
+                assert got == want, (key, n)
+            assert kept.gettext(key[0]) == parsed.gettext(key[0])  # a plural's msgid alone
         elif "\x04" in key:
             context, msgid = key.split("\x04", 1)
             assert kept.pgettext(context, msgid) == parsed.pgettext(context, msgid)
         else:
             assert kept.gettext(key) == parsed.gettext(key)
+    # What the catalogue lacks comes back as it was asked, singular or plural by n.
+    for lookup in (
+        lambda c: c.gettext("not in it"),
+        lambda c: c.pgettext("column", "not in it"),
+        lambda c: (c.ngettext("one", "many", 1), c.ngettext("one", "many", 2)),
+        lambda c: (c.npgettext("k", "one", "many", 1), c.npgettext("k", "one", "many", 2)),
+    ):
+        assert lookup(kept) == lookup(parsed)
+    assert kept.info() == parsed.info() and kept.charset() == parsed.charset()
     monkeypatch.undo()
 
     # A changed .mo (an upgrade) is parsed afresh, and the stale copy removed.
@@ -458,3 +479,26 @@ def test_a_catalogue_is_kept_parsed_between_commands(tmp_path: Path, monkeypatch
     copy = next(cache_dir.iterdir())
     copy.write_bytes(b"not marshal")
     assert vars(load_catalogue("zh_CN", str(locale_dir), str(cache_dir)))["_catalog"] == catalog
+
+
+def test_a_kept_catalogue_with_a_plural_expression_is_gettexts_own(tmp_path: Path) -> None:
+    """Only a constant plural form (Chinese's) is answered without gettext: another language's
+    expression ("n != 1", Arabic's six forms) is parsed by gettext, from the kept copy too."""
+    import gettext
+
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+
+    from reminder.catalogues import load_catalogue
+
+    locale_dir, cache_dir = tmp_path / "locale", tmp_path / "cache"
+    folder = locale_dir / "de" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    catalogue = Catalog(locale="de")
+    catalogue.add(("%(n)d day", "%(n)d days"), ("%(n)d Tag", "%(n)d Tage"))
+    with (folder / "reminder.mo").open("wb") as out:
+        write_mo(out, catalogue)
+    first = load_catalogue("de", str(locale_dir), str(cache_dir))
+    kept = load_catalogue("de", str(locale_dir), str(cache_dir))
+    assert isinstance(first, gettext.GNUTranslations) and isinstance(kept, gettext.GNUTranslations)
+    assert [kept.ngettext("%(n)d day", "%(n)d days", n) for n in (1, 2)] == ["%(n)d Tag", "%(n)d Tage"]

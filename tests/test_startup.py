@@ -158,6 +158,7 @@ NOT_EVERYDAY = {
     "ipaddress",
     "fnmatch",
     "platform",  # `notifiers` asked it for the system's name (~2 ms): sys.platform says it
+    "gettext",  # Chinese's kept catalogue answers by itself (catalogues.KeptCatalogue, ~1 ms)
     "logging",
     "hashlib",
     "_hashlib",
