@@ -258,7 +258,7 @@ class _Section:
 
     def __init__(self, fields: dict[str, Any], model: str | None = None) -> None:
         # A path field stays text until it is read (then a pathlib.Path, as the model's): a
-        # command that only opens the store reads it as text (store_file), and pathlib is
+        # command that only opens the store reads it as text (path_text), and pathlib is
         # ~5 ms of a command's start (issue #20).
         self._paths = {k: v.text for k, v in fields.items() if isinstance(v, _PathText)}
         self.__dict__.update((k, v) for k, v in fields.items() if k not in self._paths)
@@ -418,14 +418,17 @@ def _decode(value: Any) -> Any:
         return value
     if "$model" in value:
         cls = _SECTIONS.get(value["$model"], _Section)
-        return cls({k: _decode(v) for k, v in value.items() if k != "$model"}, str(value["$model"]))
+        fields = {k: _field(v) for k, v in value.items() if k != "$model"}
+        return cls(fields, str(value["$model"]))
     if "$dataclass" in value:
         from . import presets
 
         klass = {"Preset": presets.Preset, "PresetStep": presets.PresetStep}[value["$dataclass"]]
         return klass(**{k: _decode(v) for k, v in value.items() if k != "$dataclass"})
     if "$path" in value:
-        return _PathText(str(value["$path"]))
+        from pathlib import Path
+
+        return Path(value["$path"])
     if "$date" in value:
         from datetime import date
 
@@ -437,6 +440,13 @@ def _decode(value: Any) -> Any:
     if "$tuple" in value:
         return tuple(_decode(v) for v in value["$tuple"])
     raise ValueError(f"unknown cache entry {sorted(value)}")
+
+
+def _field(value: Any) -> Any:
+    """A section's field decoded; a path stays text, for the section to make a Path of when read."""
+    if isinstance(value, dict) and "$path" in value:
+        return _PathText(str(value["$path"]))
+    return _decode(value)
 
 
 class _PathText:

@@ -239,3 +239,28 @@ def test_routes_are_kept_for_built_in_notifiers_only(tmp_env: TmpEnv) -> None:
     assert settings_cache._routes(load_settings()) is None
     tmp_env.write_config("")
     assert settings_cache._routes(load_settings()) == [["log", None]]
+
+
+def test_restored_paths_are_text_until_read(tmp_env: TmpEnv) -> None:
+    # Paths stay text in restored settings (pathlib is ~5 ms of a command's start): opening the
+    # store reads path_text; reading a field still gives the model's Path, and a dump the same text.
+    from reminder import settings_cache
+
+    tmp_env.write_config(
+        f'[store]\npath = "~/data//r.db"\npassword_file = "{tmp_env.root}/pw/"\n'
+        '[daemon]\nlog_file = "./d.log"\n'
+    )
+    validated = settings_cache.cached_settings()
+    restored = settings_cache.cached_settings()
+    assert type(restored) is settings_cache.RestoredSettings
+    assert "path" not in vars(restored.store)  # not made yet
+    assert restored.store.path_text("path") == validated.store.path_text("path") == str(validated.store.path)
+    assert restored.store.path_text("password_file") == str(validated.store.password_file)
+    assert "path" not in vars(restored.store)
+    assert restored.store.path == validated.store.path and isinstance(restored.store.path, Path)
+    assert restored.daemon.log_file == validated.daemon.log_file and isinstance(
+        restored.daemon.log_file, Path
+    )
+    assert restored.store.model_dump(mode="json") == validated.store.model_dump(mode="json")
+    assert restored.daemon.model_dump(mode="json") == validated.daemon.model_dump(mode="json")
+    assert restored.source == validated.source == tmp_env.config_path
