@@ -36,6 +36,7 @@ __all__ = [
     "list_case_lines",
     "list_cases_json",
     "listed_lines",
+    "rendered_doc",
     "stored_cases_json",
     "write_cases_json",
 ]
@@ -207,16 +208,12 @@ def write_cases_json(
         write((stored_cases_json(store, status, due_before, today=today) + "\n").encode())
         return
 
-    def render(case_id: str) -> bytes:
-        from .store import Store
-
-        with Store(store.file, migrate=False) as other:
-            return case_doc(other, case_id, today).encode()
-
     import sqlite3
 
     try:
-        write_docs(store.conn, status, due_before, today, write, render)
+        write_docs(
+            store.conn, status, due_before, today, write, lambda cid: rendered_doc(store.file, cid, today)
+        )
     except sqlite3.Error as exc:  # mid-stream: one line naming the file, exit 1 (not a traceback)
         error = store.backend.error(exc)
         if error is None:
@@ -294,6 +291,15 @@ def stored_cases_json(
     """
     rows = case_docs(store.conn, status, due_before, today)
     return "[" + ",".join(doc if doc is not None else case_doc(store, cid, today) for cid, doc in rows) + "]"
+
+
+def rendered_doc(path: str, case_id: str, today: Mapping[str, date]) -> bytes:
+    """:func:`case_doc` as ``listing.write_docs`` writes it, read on a connection of its own (the
+    listing's reads bytes): for the SQLite file at ``path``, whose schema is current."""
+    from .store import Store
+
+    with Store(path, migrate=False) as store:
+        return case_doc(store, case_id, today).encode()
 
 
 def case_doc(store: Store, case_id: str, today: Mapping[str, date]) -> str:

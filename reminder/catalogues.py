@@ -140,26 +140,26 @@ class KeptCatalogue:
         return self._charset
 
     def gettext(self, message: str) -> str:
-        found = self._catalog.get(message)
-        if found is None:
-            found = self._catalog.get((message, self.plural(1)))
-        return message if found is None else found
+        return self._singular(message, message)
 
     def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
-        found = self._catalog.get((msgid1, self.plural(n)))
-        if found is None:
-            return msgid1 if n == 1 else msgid2
-        return found
+        return self._plural(msgid1, msgid1, msgid2, n)
 
     def pgettext(self, context: str, message: str) -> str:
-        key = self.CONTEXT % (context, message)
+        return self._singular(self.CONTEXT % (context, message), message)
+
+    def npgettext(self, context: str, msgid1: str, msgid2: str, n: int) -> str:
+        return self._plural(self.CONTEXT % (context, msgid1), msgid1, msgid2, n)
+
+    def _singular(self, key: str, message: str) -> str:
+        # A message, else the singular of a plural one with that id; else the message as asked.
         found = self._catalog.get(key)
         if found is None:
             found = self._catalog.get((key, self.plural(1)))
         return message if found is None else found
 
-    def npgettext(self, context: str, msgid1: str, msgid2: str, n: int) -> str:
-        found = self._catalog.get((self.CONTEXT % (context, msgid1), self.plural(n)))
+    def _plural(self, key: str, msgid1: str, msgid2: str, n: int) -> str:
+        found = self._catalog.get((key, self.plural(n)))
         if found is None:
             return msgid1 if n == 1 else msgid2
         return found

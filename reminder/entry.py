@@ -288,7 +288,7 @@ def _list_json(config: str | None, status: str, due_before: date | None) -> int 
     from .errors import ReminderError
     from .listing import docs_current, todays, write_docs
     from .paths import store_path_fast
-    from .terminal import writes_utf8
+    from .terminal import stdout_bytes, writes_utf8
 
     if not writes_utf8(sys.stdout):
         return None  # the stored documents are UTF-8; the command line re-encodes for other locales
@@ -303,24 +303,22 @@ def _list_json(config: str | None, status: str, due_before: date | None) -> int 
         today = todays(conn, datetime.now(UTC))
     except (ReminderError, sqlite3.Error, OSError, ValueError, KeyError):
         return None  # the full path reports it properly (a config error, a bad time zone, …)
-    sys.stdout.flush()
-    # The command line's own writer (listing.write_docs): a stored document at a time, as bytes.
-    with conn, open(sys.stdout.fileno(), "wb", buffering=1 << 18, closefd=False) as out:
-        try:
+    # The command line's own writer (listing.write_docs, terminal.stdout_bytes): as bytes.
+    try:
+        with conn, stdout_bytes() as write:
+            if write is None:  # a stdout with no bytes side: the command line writes text
+                return None
             write_docs(
-                conn, status, due_before, today, out.write, lambda case_id: _render_doc(path, case_id, today)
+                conn, status, due_before, today, write, lambda case_id: _rendered(path, case_id, today)
             )
-        except sqlite3.Error as exc:  # mid-stream: too late to hand over; say so, exit 1
-            out.flush()
-            sys.stderr.write(f"Error: {path}: reading the cases failed: {exc}\n")
-            return 1
+    except sqlite3.Error as exc:  # mid-stream: too late to hand over; say so, exit 1
+        sys.stderr.write(f"Error: {path}: reading the cases failed: {exc}\n")
+        return 1
     return 0
 
 
-def _render_doc(path: str, case_id: str, today: Mapping[str, date]) -> bytes:
-    """A row without a stored document (see store migration m005): render it the slow way."""
-    from .case_lines import case_doc
-    from .store import Store
+def _rendered(path: str, case_id: str, today: Mapping[str, date]) -> bytes:
+    """A row without a stored document (see store migration m005), rendered the slow way."""
+    from .case_lines import rendered_doc
 
-    with Store(path) as store:
-        return case_doc(store, case_id, today).encode()
+    return rendered_doc(path, case_id, today)

@@ -351,14 +351,12 @@ def add_entry(
     if files:
         # Here, and only with files: reading the log (show, evidence list) and most entries
         # (a call, a note) need none of the file handling, nor the pathlib it takes.
-        from .evidence_files import check_readable
+        from .evidence_files import check_readable, store_blob
 
         checked = check_readable(files)
     key = keys.load_or_create()
 
     if checked:
-        from .evidence_files import store_blob
-
         where = store.attachments_at(data_dir)
         for path, digest, _size in checked:
             store_blob(where, path, digest)

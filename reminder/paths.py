@@ -36,6 +36,7 @@ __all__ = [
     "default_store_path",
     "expand_path",
     "language_before_settings",
+    "parent",
     "read_config_text",
     "read_toml",
     "spelt",
@@ -154,6 +155,11 @@ def spelt(text: str) -> str:
         "//" if text.startswith("//") and not text.startswith("///") else "/" if text.startswith("/") else ""
     )
     return (lead + "/".join(p for p in text.split("/") if p and p != ".")) or "."
+
+
+def parent(text: str) -> str:
+    """``str(Path(text).parent)`` for a path as :func:`spelt` spells it: "." above a bare name."""
+    return os.path.dirname(text) or "."
 
 
 def expand_path(path: str | os.PathLike[str]) -> str:

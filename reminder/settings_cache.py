@@ -81,13 +81,11 @@ def cached_settings(path: Path | None = None) -> Settings:
     text = read_config_text(location)
     cache = settings_cache_file(location, text)
     if cache is not None:
-        try:
-            with open(cache, "rb") as f:
-                data = f.read()
-        except OSError:
-            data = None
-        if data is not None:
-            restored = _restore(data, location, text)
+        from .files import read_marshal_file
+
+        kept = read_marshal_file(cache)
+        if kept is not None:
+            restored = _restore(kept, location, text)
             if restored is not None:
                 note_secret_env(restored.secret_env)
                 return restored  # type: ignore[return-value]  # the restored form of Settings (see above)
@@ -377,13 +375,10 @@ class RestoredSettings(SettingsMethods, _Section):
         return self._presets
 
 
-def _restore(data: bytes, location: ConfigLocation, text: str | None) -> RestoredSettings | None:
-    # marshal, not json: it is built in, where importing json costs `list` and `status` ~2 ms.
-    # The file is reminder's own, in the user's 0700 cache directory, as trusted as a .pyc.
-    import marshal
-
+def _restore(doc: Any, location: ConfigLocation, text: str | None) -> RestoredSettings | None:
+    # Kept in marshal's format, not JSON: it is built in, where importing json costs `list` and
+    # `status` ~2 ms. The file is reminder's own, in the user's 0700 cache directory, as trusted as a .pyc.
     try:
-        doc = marshal.loads(data)
         if doc.get("format") != CACHE_FORMAT:
             return None
         fields = {k: _decode(v) for k, v in doc["settings"].items() if k != "presets"}

@@ -54,7 +54,7 @@ from .errors import InputError, NotFound, StoreError
 from .i18n import _
 from .lazylog import get_logger
 from .listing import code_stamp, status_filter
-from .paths import expand_path
+from .paths import expand_path, parent
 
 TYPE_CHECKING = False  # not typing's: importing typing costs every command ~2 ms (status, list: see entry.py)
 if TYPE_CHECKING:
@@ -160,7 +160,7 @@ class Store:
     @property
     def data_dir(self) -> str:
         """The directory of :attr:`file`: the daemon's lock, and (SQLite) the evidence's attachments."""
-        return os.path.dirname(self.file) or "."
+        return parent(self.file)
 
     @property
     def location(self) -> str:

@@ -249,12 +249,27 @@ def test_example_walks_a_newcomer_through_e_mail(tmp_env: TmpEnv) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["/a/b", "/a//b/", "a/./b", "./a", ".", "", "//srv/x", "///x", "////x/", "a/../b", "~", "~/r.db", "/a/b/."],
+    [
+        "/a/b",
+        "/a//b/",
+        "a/./b",
+        "./a",
+        ".",
+        "",
+        "//srv/x",
+        "///x",
+        "////x/",
+        "a/../b",
+        "~",
+        "~/r.db",
+        "/a/b/.",
+    ],
 )
 def test_paths_are_spelt_as_pathlib_spells_them(text: str) -> None:
     # Paths on the everyday path are text (pathlib is ~5 ms of a command's start): messages,
     # `config path` and the settings cache's key must name a file as str(Path(...)) did.
-    from reminder.paths import expand_path, spelt
+    from reminder.paths import expand_path, parent, spelt
 
     assert spelt(text) == str(Path(text))
+    assert parent(spelt(text)) == str(Path(text).parent)
     assert expand_path(text) == str(Path(text).expanduser())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,24 @@ def test_an_email_bodys_control_characters_are_escaped_in_the_dossiers(
         _clean(out.replace("\t", " "), where=f"{fmt} dossier")
         assert "\\x1b[2J\\x1b]0;pwned\\x07pending." in out, fmt
         assert "\tyour request" in out  # the body keeps its layout
+
+
+def test_stdout_bytes_goes_past_the_text_layer_only_where_it_can(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `list --json` writes stored UTF-8 documents as they are: to stdout's bytes side where stdout
+    # encodes UTF-8 and has one; else None, and the caller writes text the text layer re-encodes.
+    import io
+
+    from reminder.terminal import stdout_bytes
+
+    raw = io.BytesIO()
+    captured = io.TextIOWrapper(raw, encoding="utf-8")  # no descriptor: its binary buffer
+    captured.write("before ")
+    monkeypatch.setattr(sys, "stdout", captured)
+    with stdout_bytes() as write:
+        assert write is not None
+        write("é".encode())
+    assert raw.getvalue() == "before é".encode()  # the text written before comes first
+    for other in (io.TextIOWrapper(io.BytesIO(), encoding="latin-1"), io.StringIO()):
+        monkeypatch.setattr(sys, "stdout", other)
+        with stdout_bytes() as write:
+            assert write is None

@@ -21,6 +21,7 @@ from ..errors import DATABASE_LOCKED, DatabaseLocked, StoreError
 from ..files import private_dir
 from ..i18n import _
 from ..lazylog import get_logger
+from ..paths import parent
 
 TYPE_CHECKING = False  # not typing's: importing typing costs every command ~2 ms
 if TYPE_CHECKING:
@@ -400,11 +401,6 @@ def _make_private(path: str) -> None:
         ) from None
 
 
-def _parent(path: str) -> str:
-    """``str(Path(path).parent)``: "." for a bare file name, as pathlib says."""
-    return os.path.dirname(path) or "."
-
-
 class SqliteBackend:
     """A database file: how to connect to it, lock it, version it, and notice it is gone."""
 
@@ -434,10 +430,10 @@ class SqliteBackend:
 
     def connect(self, *, any_thread: bool = False) -> sqlite3.Connection:
         try:
-            private_dir(_parent(self.path))  # 0700, its missing parents too (files.py)
+            private_dir(parent(self.path))  # 0700, its missing parents too (files.py)
         except OSError as exc:
             raise StoreError(
-                _("%(path)s: cannot create the directory: %(why)s", path=_parent(self.path), why=exc.strerror)
+                _("%(path)s: cannot create the directory: %(why)s", path=parent(self.path), why=exc.strerror)
             ) from None
         # any_thread: the daemon keeps one store across passes, which run on a worker thread
         # one at a time, and closes it from the main thread; it never uses it from two at once.

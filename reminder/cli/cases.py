@@ -11,7 +11,7 @@ from ..cli_help import TranslatedHelp
 from ..i18n import _, ngettext
 from ..shipped import localised
 from ..terminal import escape_controls as _t
-from ..terminal import writes_utf8
+from ..terminal import stdout_bytes
 from .case_view import case_json, emit_case, print_case, view_after_write
 from .common import (
     FUTURE_OPTION,
@@ -200,7 +200,7 @@ def list_command(ctx: cmdline.Context, status: str, due_before: date | None, as_
     if as_json:
         # Megabytes for 10,000 cases: the stored documents as they are, through one buffer on
         # stdout's descriptor (a document at a time, never a whole string decoded and encoded).
-        write_cases_json_to_stdout(store, now=utc_now(), **filters)
+        _write_list_json(store, now=utc_now(), **filters)
         return
     cases = api.list_case_columns(store, now=utc_now(), **filters)
     if not cases.ids:
@@ -215,30 +215,16 @@ def list_command(ctx: cmdline.Context, status: str, due_before: date | None, as_
         sys.stdout.write(chunk)
 
 
-def write_cases_json_to_stdout(store: Store, **filters: Any) -> None:
-    """``list --json`` to stdout: the stored documents as bytes, through one 256 kB buffer on
-    its descriptor where it has one (a terminal, a pipe, a file), else through its binary
-    buffer; as text only where stdout is not UTF-8 (the text layer then re-encodes them)."""
+def _write_list_json(store: Store, **filters: Any) -> None:
+    """``list --json`` to stdout: the stored documents as bytes, as they are (terminal.stdout_bytes);
+    as text where stdout takes only text (the text layer then re-encodes them)."""
     from .. import api
 
-    if not writes_utf8(sys.stdout):
-        sys.stdout.write(api.list_cases_json(store, **filters) + "\n")
-        return
-    try:
-        fd: int | None = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # a captured stdout (a test's, a notebook's)
-        fd = None
-    sys.stdout.flush()
-    if fd is None:
-        buffer = getattr(sys.stdout, "buffer", None)
-        if buffer is None:
-            sys.stdout.write(api.list_cases_json(store, **filters) + "\n")
+    with stdout_bytes() as write:
+        if write is not None:
+            api.write_cases_json(store, write, **filters)
             return
-        api.write_cases_json(store, buffer.write, **filters)
-        buffer.flush()
-        return
-    with open(fd, "wb", buffering=1 << 18, closefd=False) as out:
-        api.write_cases_json(store, out.write, **filters)
+    sys.stdout.write(api.list_cases_json(store, **filters) + "\n")
 
 
 @cmdline.command("show", cls=TranslatedHelp)

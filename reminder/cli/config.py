@@ -73,14 +73,14 @@ def config_init_command(ctx: cmdline.Context, as_json: bool) -> None:
     from ..config import example_config_text
     from ..errors import StoreError
     from ..files import private_dir, write_file_atomic
-    from ..paths import config_location
+    from ..paths import config_location, parent
 
     loc = config_location(config_arg(ctx))
     exists = _("%(path)s already exists; not overwriting it (edit it, or move it away first)", path=loc.path)
     if os.path.exists(loc.path):
         raise InputError(exists)
     try:
-        private_dir(os.path.dirname(loc.path) or ".")
+        private_dir(parent(loc.path))
         # 0600: the file will likely hold notifier passwords or tokens. All or nothing: a full
         # disk must not leave an empty file that every later command would read as the config.
         if not write_file_atomic(loc.path, example_config_text().encode("utf-8"), overwrite=False):

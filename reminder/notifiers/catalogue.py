@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 
 from ..i18n import N_, _
-from ..paths import default_store_file
+from ..paths import default_store_file, parent
 
 TYPE_CHECKING = False  # not typing's: `reminder notifiers` imports this module
 if TYPE_CHECKING:
@@ -117,19 +117,15 @@ def default_log_file() -> Path:
 
 def default_log_text() -> str:
     """:func:`default_log_file` as text: ``reminder notifiers`` names it without pathlib (~5 ms)."""
-    return os.path.join(_parent(default_store_file()), "reminders.log")
-
-
-def _parent(path: str) -> str:
-    return os.path.dirname(path) or "."  # as pathlib's parent: "." above a bare name
+    return os.path.join(parent(default_store_file()), "reminders.log")
 
 
 def log_file_availability(path: str | os.PathLike[str]) -> tuple[bool, str]:
     """Whether the log notifier can write ``path`` (or create it), and if not, why."""
     path = os.fspath(path)
-    directory = _parent(path)
-    while not os.path.exists(directory) and directory != _parent(directory):
-        directory = _parent(directory)
+    directory = parent(path)
+    while not os.path.exists(directory) and directory != parent(directory):
+        directory = parent(directory)
     target = path if os.path.exists(path) else directory
     if not os.access(target, os.W_OK):
         return False, _("%(path)s is not writable", path=target)
