@@ -7,11 +7,12 @@ every everyday command — ``add``, ``edit``, ``close``, ``list``, ``show``, ``s
 ``window``, ``check``, ``evidence add``, ``evidence list``, ``notifiers``, and ``--help`` and
 ``list --json`` — as whole processes, ``list`` a second time on a pseudo-terminal (as a person
 runs it: colours on, 120 columns) and, for the terminal's own share of that row, ``cat`` of
-what it wrote to the same kind of pseudo-terminal (not reminder: kept out of the goal), in
-turns with ``python -c pass`` so that a machine whose speed drifts slows them all alike.
-Each row gives the median wall time of N runs and
-its ratio to the bare interpreter's median, once with ``LANG=C.UTF-8`` and once with
-``LANG=zh_CN.UTF-8``. The goal (issue #20): every row within 4x the bare interpreter.
+what it wrote to the same kind of pseudo-terminal, and ``list floor``: ``list_floor.py``, the
+least any Python program listing the same open cases could take (neither is reminder: both are
+kept out of the goal). All run in turns with ``python -c pass`` so that a machine whose speed
+drifts slows them all alike. Each row gives the median wall time of N runs and its ratio to
+the bare interpreter's median, once with ``LANG=C.UTF-8`` and once with ``LANG=zh_CN.UTF-8``.
+The goal (issue #20): every row within 4x the bare interpreter.
 Exit status 1 when a row misses it (a benchmark's verdict, not a test's).
 
 Commands run as a person types them: the ``reminder`` script pip writes. By default they run
@@ -115,6 +116,7 @@ def commands(ids: list[str], runs: int) -> dict[str, Argv]:
         "list --json": lambda run: ["list", "--json"],
         "list (terminal)": lambda run: ["list"],  # run on a pseudo-terminal: what a person sees
         "cat (terminal)": lambda run: [],  # not reminder: see REFERENCE
+        "list floor": lambda run: [],  # not reminder: see REFERENCE
         "show": lambda run: ["show", ids[0]],
         "status": lambda run: ["status"],
         "window": lambda run: ["window", "--country", "BH", "--submitted", "2026-03-15"],
@@ -131,8 +133,11 @@ def commands(ids: list[str], runs: int) -> dict[str, Argv]:
 # Rows whose command writes to a pseudo-terminal, as in a person's terminal (colours on, its width).
 TERMINAL = frozenset({"list (terminal)", "cat (terminal)"})
 # Rows that are not reminder, kept out of the goal: `cat` writing the bytes `list (terminal)` has
-# just written to the same kind of pseudo-terminal, which is the terminal's own share of that row.
-REFERENCE = frozenset({"cat (terminal)"})
+# just written to the same kind of pseudo-terminal, which is the terminal's own share of that row;
+# list_floor.py, the least any Python program listing this store's open cases could take (a floor
+# under `list`: what the rows cost, before any command line, config or layout).
+REFERENCE = frozenset({"cat (terminal)", "list floor"})
+FLOOR = Path(__file__).resolve().with_name("list_floor.py")
 
 
 def _on_terminal(argv: Sequence[str], env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
@@ -218,8 +223,10 @@ def run_all(
         for name in ["python -c pass", *names]:
             own_run = lang_no * per_lang + run
             argv = bare if name == "python -c pass" else [script, *cmds[name](own_run)]
-            if name in REFERENCE:
+            if name == "cat (terminal)":
                 argv = ["cat", str(listed)]
+            elif name == "list floor":
+                argv = [str(py), str(FLOOR)]
             t0 = time.perf_counter()
             done = (
                 _on_terminal(argv, env)
