@@ -22,7 +22,7 @@ from . import cmdline
 from .cmdline.words import tr as cli_gettext
 from .i18n import SOURCE_LANGUAGE, current_language, npgettext, pgettext
 
-# Not typing's, and inspect and re only where used: every command imports this module.
+# Not typing's, and re only where used: every command imports this module.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -80,9 +80,9 @@ def translate_help(text: str, width: int | None = None) -> str:
     """A command's help (its docstring as the command keeps it) in the current language: the prose
     translated (and wrapped to ``width`` columns), the example block (commands a person
     types) kept as written."""
-    import inspect
+    from .cmdline.help import cleandoc
 
-    text = inspect.cleandoc(text)
+    text = cleandoc(text)
     prose, marker, examples = text.partition(EXAMPLE)
     translated = pgettext("help", prose.strip()) if prose.strip() else ""
     if width is not None:

@@ -201,6 +201,12 @@ def _help() -> int:
         except (OSError, UnicodeDecodeError):
             text = None
     if text is None:
+        from .i18n import keep_in_cache
+        from .paths import user_cache_dir
+
+        # As the command line does: in a source checkout the catalogue compiled by an earlier
+        # command (babel, ~60 ms, with typing) is read back rather than compiled again.
+        keep_in_cache(user_cache_dir())
         text = render_help(width, lang)
         if cache is not None:
             _save(cache, text)

@@ -284,3 +284,18 @@ def test_a_command_loads_its_own_area_of_the_command_line_only(tmp_env: TmpEnv) 
         assert result.returncode == 0, result.stderr
         loaded = set(result.stderr.split())
         assert loaded == {"common", "group", *expected}, (args, sorted(loaded))
+
+
+def test_help_pages_leave_out_inspect_and_babel(tmp_env: TmpEnv) -> None:
+    # A help page needed inspect for its docstrings' cleandoc alone, and inspect imports ast, dis
+    # and linecache: 4-5 ms of each page (cmdline/help.py keeps its own cleandoc). The first
+    # `reminder --help` renders the page through the command line (the next ones read it back):
+    # in Chinese, in a source checkout, it compiled the catalogue again with babel (and typing)
+    # instead of reading back the copy the command before had kept.
+    for lang in ("C.UTF-8", "zh_CN.UTF-8"):
+        # In a source checkout the first command in Chinese compiles the catalogue (babel): once.
+        imports(tmp_env, "status", lang=lang)
+        for args in (["--help"], ["status", "--help"], ["add", "--help"], ["evidence", "--help"]):
+            loaded = imports(tmp_env, *args, lang=lang)
+            found = {"inspect", "ast", "dis", "dataclasses", "typing", "babel"} & loaded
+            assert not found, (lang, args, sorted(found))
