@@ -147,7 +147,7 @@ def test_the_list_imports_no_rich_console(tmp_env: TmpEnv, lang: str, terminal: 
     check(rich_loaded())
 
 
-@pytest.mark.parametrize("module", ["case_lines", "case_table"])
+@pytest.mark.parametrize("module", ["case_lines", "console_setup"])
 def test_the_named_tuples_have_the_fields_mypy_checks(module: str) -> None:
     """Each named tuple is typing's NamedTuple for mypy and collections' at run time (typing
     costs every `list` ~3 ms to import): the two field lists, in order, must be one list."""
