@@ -34,6 +34,17 @@ _WIDE = (
     ("\uff01", "\uff60"),
     ("\uffe0", "\uffe6"),
 )
+# Characters rich counts as one cell in every Unicode version from 5.2 on, beside ASCII: the
+# accented Latin letters, the dashes, quotes, bullets and arrows of everyday prose ("–", "·",
+# "←" in the day-by-day table), the box drawing of rich's tables. Checked the same way.
+_NARROW = (
+    ("\u00a1", "\u00ac"),  # not U+00AD, the soft hyphen
+    ("\u00ae", "\u024f"),
+    ("\u2010", "\u2027"),
+    ("\u2030", "\u205e"),
+    ("\u2190", "\u21ff"),
+    ("\u2500", "\u257f"),
+)
 _LATEST_WIDTHS = os.environ.get("UNICODE_VERSION", "latest") == "latest"
 
 
@@ -76,15 +87,25 @@ def cell_ends(text: str) -> Sequence[int]:
 
 def _counted_alone(character: str) -> bool:
     """Whether this module counts ``character``'s cells without rich (printable ASCII, or a
-    character of the wide blocks above)."""
-    return " " <= character <= "~" or any(low <= character <= high for low, high in _WIDE)
+    character of the narrow or wide blocks above)."""
+    return _width_alone(character) is not None
+
+
+def _width_alone(character: str) -> int | None:
+    """``character``'s cells where this module knows them without rich, else None."""
+    if " " <= character <= "~" or any(low <= character <= high for low, high in _NARROW):
+        return 1
+    if any(low <= character <= high for low, high in _WIDE):
+        return 2
+    return None
 
 
 def _learn(text: str) -> None:
     """Keep the cells of each character of ``text`` (no joined characters) in _char_cells."""
     new = set(text).difference(_char_cells)
-    if _LATEST_WIDTHS and all(map(_counted_alone, new)):
-        _char_cells.update((character, 1 if character <= "~" else 2) for character in new)
+    known = {character: _width_alone(character) for character in new} if _LATEST_WIDTHS else {}
+    if _LATEST_WIDTHS and None not in known.values():
+        _char_cells.update(known)  # type: ignore[arg-type]
         return
     from rich.cells import get_character_cell_size  # its table of wide and zero-width characters
 

@@ -33,6 +33,12 @@ from operator import itemgetter
 
 from .cells import cell_ends, cell_len, joined, line_breaks, set_cell_size
 
+TYPE_CHECKING = False  # not typing's: reminder list imports this module
+if TYPE_CHECKING:
+    from typing import Literal, TypeAlias
+
+    Justify: TypeAlias = Literal["left", "center", "right"]  # a column's, as rich's justify
+
 __all__ = [
     "BOLD",
     "RESET",
@@ -181,15 +187,21 @@ def table_text(
     console_width: int,
     *,
     styled: bool,
+    justify: Sequence[Justify] | None = None,
+    fold: Sequence[bool] | None = None,
 ) -> str | None:
     """The table's lines as rich prints them at ``console_width`` (each ending in a newline),
     the header in bold when ``styled`` (a terminal with colours); None when a header wraps.
 
     ``columns`` holds each column's body cells (a sequence, or :class:`Keyed`), all columns
     of the same length. Cells must be printable text (``str.isprintable``) that rich reads
-    literally (no markup).
+    literally (no markup). ``justify`` is each column's (rich's ``justify``, "left" where not
+    given; a column that wraps is left to rich unless "left"), ``fold`` whether a column's
+    overflow is rich's "fold" (a word too long for a line is split) rather than "ellipsis".
     """
-    chunks = table_chunks(headers, columns, wrapable, console_width, styled=styled)
+    chunks = table_chunks(
+        headers, columns, wrapable, console_width, styled=styled, justify=justify, fold=fold
+    )
     return None if chunks is None else "".join(chunks)
 
 
@@ -208,10 +220,16 @@ def table_chunks(
     console_width: int,
     *,
     styled: bool,
+    justify: Sequence[Justify] | None = None,
+    fold: Sequence[bool] | None = None,
 ) -> Iterator[str] | None:
     """:func:`table_text`'s text in pieces to write one after the other (a piece
     :data:`CHUNK_ROWS` rows); None when a header wraps. The layout is worked out before this returns."""
     ncols = len(headers)
+    justify = ["left"] * ncols if justify is None else list(justify)
+    fold = [False] * ncols if fold is None else list(fold)
+    if any(j != "left" and wrap for j, wrap in zip(justify, wrapable, strict=True)):
+        return None  # a wrapped line justified otherwise: left to rich
     nrows = len(columns[0]) if columns else 0
     head_lens = [cell_len(h) for h in headers]
     widest = list(head_lens)
@@ -249,7 +267,7 @@ def table_chunks(
             group = range(i, j)
             joined = {
                 key: f" {MID_VERTICAL} ".join(
-                    _padded(columns[c].cells[key], measured[c], content[c])  # type: ignore[union-attr]
+                    _padded(columns[c].cells[key], measured[c], content[c], justify[c])  # type: ignore[union-attr]
                     for c in group
                 )
                 for key in column.cells
@@ -259,25 +277,27 @@ def table_chunks(
             i = j
             continue
         widths_of = measured[i]
-        if widths_of is None:
+        if widths_of is None and justify[i] == "left":
             formats.append(f"%-{content[i]}s")
             pieces.append(column)
         else:
             formats.append("%s")
-            pad = {c: _padded(c, widths_of, content[i]) for c in widths_of}
+            pad = {c: _padded(c, widths_of, content[i], justify[i]) for c in set(column)}
             pieces.append(list(map(pad.__getitem__, column)))
         i += 1
+    heads = [
+        _aligned(h, n, content[i], justify[i])
+        for i, (h, n) in enumerate(zip(headers, head_lens, strict=True))
+    ]
     if styled:
         head = HEAD_VERTICAL.join(
             (f"{BOLD} {RESET}" if i else "")
-            + f"{BOLD}{h}{' ' * (content[i] - n)}{RESET}"
+            + f"{BOLD}{h}{RESET}"
             + (f"{BOLD} {RESET}" if i < ncols - 1 else "")
-            for i, (h, n) in enumerate(zip(headers, head_lens, strict=True))
+            for i, h in enumerate(heads)
         )
     else:
-        head = f" {HEAD_VERTICAL} ".join(
-            h + " " * (content[i] - n) for i, (h, n) in enumerate(zip(headers, head_lens, strict=True))
-        )
+        head = f" {HEAD_VERTICAL} ".join(heads)
     rule = HEAD_ROW_CROSS.join(HEAD_ROW_HORIZONTAL * w for w in widths)
     row_format = f" {MID_VERTICAL} ".join(formats)
 
@@ -291,9 +311,10 @@ def table_chunks(
             wrapped = wide_rows[bisect_left(wide_rows, start) : bisect_left(wide_rows, end)]
             if wrapped:
                 cells = [_cells_of(column, wrapped) for column in columns]
-                for r, text in zip(
-                    wrapped, wrapped_rows(cells, wrapable, content, console_width, laid_out), strict=True
-                ):
+                rows_text = wrapped_rows(
+                    cells, wrapable, content, console_width, laid_out, justify=justify, fold=fold
+                )
+                for r, text in zip(wrapped, rows_text, strict=True):
                     body[r - start] = text
             body.append("")
             yield "\n".join(body)
@@ -308,9 +329,21 @@ def _cells_of(column: Column, rows: Sequence[int]) -> list[str]:
     return list(map(column.__getitem__, rows))
 
 
-def _padded(cell: str, measured: Mapping[str, int] | None, width: int) -> str:
+def _padded(cell: str, measured: Mapping[str, int] | None, width: int, justify: Justify = "left") -> str:
     """``cell`` padded with spaces to ``width`` terminal cells (as it is when wider)."""
-    return cell + " " * (width - (len(cell) if measured is None else measured[cell]))
+    return _aligned(cell, len(cell) if measured is None else measured[cell], width, justify)
+
+
+def _aligned(cell: str, cell_width: int, width: int, justify: Justify) -> str:
+    """``cell``, ``cell_width`` cells wide, justified in ``width`` as rich's ``Lines.justify``
+    does it: "center" and "right" strip the line's trailing whitespace first."""
+    if justify == "left":
+        return cell + " " * (width - cell_width)
+    stripped = cell.rstrip()
+    excess = width - (cell_width if stripped == cell else cell_len(stripped))
+    if justify == "center":
+        return " " * (excess // 2) + stripped + " " * (excess - excess // 2)
+    return " " * excess + stripped
 
 
 def _wider_rows(column: Column, measured: Mapping[str, int] | None, width: int) -> list[int]:
@@ -330,6 +363,9 @@ def wrapped_rows(
     content: Sequence[int],
     console_width: int,
     laid_out: dict[int, dict[str, list[str]]] | None = None,
+    *,
+    justify: Sequence[Justify] | None = None,
+    fold: Sequence[bool] | None = None,
 ) -> list[str]:
     """Body rows as rich renders them with these content widths, where a cell wraps or is
     cut: each row's text (its lines joined by newlines). ``cells`` holds the rows' cells
@@ -343,22 +379,30 @@ def wrapped_rows(
     wrap is one line, cut or padded alike. A row is as tall as its tallest cell, the others
     padded with blank lines below (``Segment.set_shape``, vertical "top"). Body cells carry
     no style, so the lines are the same with colours on or off. Columns squeezed under two
-    cells are left to rich itself (:func:`rich_row`).
+    cells are left to rich itself (:func:`rich_row`). A column that does not wrap may be
+    justified otherwise (``justify``); a column may fold a word too long for a line instead of
+    cutting it (``fold``: rich's overflow "fold", every piece of the word a line of its own).
 
     Each distinct text is laid out once per column (``laid_out`` keeps them for the next
     rows), and the rows are put together a line at a time for all of them: a Chinese list
     on 80 columns wraps nearly every title.
     """
+    justify = ["left"] * len(cells) if justify is None else justify
+    fold = [False] * len(cells) if fold is None else fold
     if min(content) < 2:
         rows = zip(*cells, strict=True)
-        return ["\n".join(rich_row(row, wrapable, content, console_width)) for row in rows]
+        return [
+            "\n".join(rich_row(row, wrapable, content, console_width, justify=justify, fold=fold))
+            for row in rows
+        ]
     if laid_out is None:
         laid_out = {}
     counts = []  # each column's cells' numbers of lines
     for column, (texts, wrap, width) in enumerate(zip(cells, wrapable, content, strict=True)):
         known = laid_out.setdefault(column, {})
+        folds, align = fold[column], justify[column]
         for text in set(texts).difference(known):
-            known[text] = _wrapped_lines(text, width) if wrap else [_fit(text, width)]
+            known[text] = _wrapped_lines(text, width, folds) if wrap else [_fit(text, width, align, folds)]
         counts.append(list(map(len, map(known.__getitem__, texts))))
     heights = list(map(max, zip(*counts, strict=True)))
     tallest = max(heights, default=1)
@@ -376,7 +420,7 @@ def wrapped_rows(
     return ["\n".join(lines[:height]) for lines, height in zip(rows_lines, heights, strict=True)]
 
 
-def _wrapped_lines(text: str, width: int) -> list[str]:
+def _wrapped_lines(text: str, width: int, fold: bool = False) -> list[str]:
     """A wrapable cell's lines as rich's ``Text.wrap`` makes them at ``width`` cells (see
     :func:`wrapped_rows`), each padded to the width.
 
@@ -389,9 +433,9 @@ def _wrapped_lines(text: str, width: int) -> list[str]:
     the time. A text with characters joined into one (a zero-width joiner, an emoji
     variation selector) is not a sum of its characters: rich lays that cell out itself."""
     if joined(text):
-        return rich_row([text], [True], [width], width)
+        return rich_row([text], [True], [width], width, fold=[fold])
     ends = cell_ends(text)
-    breaks = [0, *line_breaks(text, width, fold=False, ends=ends), len(text)]
+    breaks = [0, *line_breaks(text, width, fold=fold, ends=ends), len(text)]
     lines = []
     for a, b in pairwise(breaks):
         excess = b - a - width
@@ -399,23 +443,33 @@ def _wrapped_lines(text: str, width: int) -> list[str]:
             b -= min(b - a - len(text[a:b].rstrip()), excess)
         used = ends[b] - ends[a]
         if used > width:
-            lines.append(_fit(text[a:b], width))
+            lines.append(_fit(text[a:b], width, fold=fold))
         else:
             lines.append(text[a:b] + " " * (width - used))
     return lines
 
 
-def _fit(line: str, width: int) -> str:
+def _fit(line: str, width: int, justify: Justify = "left", fold: bool = False) -> str:
     """rich's ``Text.truncate(width, overflow="ellipsis", pad=True)``: a line wider than
-    ``width`` cells cut to one cell less and an ellipsis, a narrower one padded."""
+    ``width`` cells cut to one cell less and an ellipsis (overflow "fold": cut to the width),
+    a narrower one padded; centred or right-justified after its trailing whitespace is stripped
+    (``Lines.justify``)."""
+    if justify != "left":
+        line = line.rstrip()
     length = cell_len(line)
     if length > width:
-        return set_cell_size(line, width - 1) + "…"
-    return line + " " * (width - length)
+        return set_cell_size(line, width) if fold else set_cell_size(line, width - 1) + "…"
+    return _aligned(line, length, width, justify)
 
 
 def rich_row(
-    row: Sequence[str], wrapable: Sequence[bool], content: Sequence[int], console_width: int
+    row: Sequence[str],
+    wrapable: Sequence[bool],
+    content: Sequence[int],
+    console_width: int,
+    *,
+    justify: Sequence[Justify] | None = None,
+    fold: Sequence[bool] | None = None,
 ) -> list[str]:
     """One body row rendered by rich itself (imported only here): for columns squeezed under
     two cells, where :func:`wrapped_rows` does not answer for rich."""
@@ -425,8 +479,10 @@ def rich_row(
     from rich.text import Text
 
     one = Table(show_header=False, show_edge=False, pad_edge=False, box=HEAVY_HEAD)
-    for wrap, width in zip(wrapable, content, strict=True):
-        one.add_column(width=width, no_wrap=not wrap)
+    justify = ["left"] * len(row) if justify is None else justify
+    fold = [False] * len(row) if fold is None else fold
+    for wrap, width, align, folds in zip(wrapable, content, justify, fold, strict=True):
+        one.add_column(width=width, no_wrap=not wrap, justify=align, overflow="fold" if folds else "ellipsis")
     one.add_row(*(Text(cell) for cell in row))
     console = Console(width=console_width, color_system=None, soft_wrap=False)
     with console.capture() as capture:
