@@ -203,3 +203,87 @@ def test_a_config_closure_over_every_day_fails_add_and_replan_at_once(tmp_path: 
     assert (
         once.stderr == "Error: no business day before 2026-03-25: closures cover every day up to 2026-03-24\n"
     )
+
+
+# --- the day-by-day table, laid out without rich --------------------------------------------------
+
+EXPLAINED = {
+    "BH, Eid and closures in lieu": {"submitted": "2026-03-15", "country": "BH"},
+    "CN, make-up working days": {"submitted": "2026-09-25", "country": "CN"},
+    "CN, lunar new year estimated": {"submitted": "2027-01-20", "country": "CN", "max_days": 40},
+    "DE-BY, calendar days": {"submitted": "2026-12-20", "country": "DE", "subdivision": "BY",
+                             "unit": "calendar"},
+    "a label to fold": {"submitted": "2026-05-20", "country": "BH", "label": "x" * 60 + " and words after"},
+    # The "Why" column is text to rich, never markup: a label in it is laid out without rich too.
+    "a label like markup": {"submitted": "2026-05-20", "country": "BH", "label": "[b]do[/] :smile: \x1b[2J"},
+}  # fmt: skip
+TABLE_ENVIRONMENTS = [
+    {"COLUMNS": "30", "LINES": "40"},
+    {"COLUMNS": "60", "LINES": "40"},
+    {"COLUMNS": "80", "LINES": "40"},
+    {"COLUMNS": "130", "LINES": "40"},
+    {"COLUMNS": "80", "LINES": "40", "TTY_COMPATIBLE": "1", "TERM": "xterm-256color"},
+    {"COLUMNS": "45", "LINES": "40", "TTY_COMPATIBLE": "1", "NO_COLOR": "1"},
+]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+@pytest.mark.parametrize("env", TABLE_ENVIRONMENTS)
+@pytest.mark.parametrize("name", list(EXPLAINED))
+def test_the_day_by_day_table_is_what_rich_printed(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    env: dict[str, str],
+    lang: str,
+) -> None:
+    # window_table lays the table out with fast_table; rich printed it, and still does where
+    # fast_table cannot answer for it (here: at 30 columns, where a header wraps).
+    from datetime import date
+
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from reminder.cli import window as window_cli
+    from reminder.i18n import using_language
+    from reminder.models import Closure
+    from reminder.terminal import escape_controls
+    from reminder.window import compute_window
+
+    for variable in ("COLUMNS", "LINES", "FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR", "COLORTERM"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    for variable, value in env.items():
+        monkeypatch.setenv(variable, value)
+    given = dict(EXPLAINED[name])
+    label = given.pop("label", None)
+    submitted = date.fromisoformat(given.pop("submitted"))
+    closures = [Closure(date(2026, 5, 25), date(2026, 5, 27), label)] if label else []
+    w = compute_window(submitted, closures=closures, explain=True, **given)  # type: ignore[arg-type]
+    answered: list[str | None] = []
+    given_rows: list[tuple[list[str], list[tuple[str, ...]]]] = []
+
+    def spy(headers: list[str], rows: list[tuple[str, ...]]) -> str | None:
+        given_rows.append((headers, rows))
+        answered.append(fast_table(headers, rows))
+        return answered[-1]
+
+    fast_table = window_cli._fast_table
+    monkeypatch.setattr(window_cli, "_fast_table", spy)
+    with using_language(lang):
+        window_cli.window_table(w)
+    fast = capsys.readouterr().out
+    # What reminder printed before fast_table: the same cells in rich's table, justified so.
+    headers, rows = given_rows[0]
+    table = Table(title=None, show_edge=False, pad_edge=False)
+    for header, justify in zip(headers, ("left", "left", "center", "right"), strict=False):
+        table.add_column(header, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    table.add_column(headers[4], overflow="fold")
+    for row in rows:
+        table.add_row(*row[:4], Text(row[4]))
+    Console(soft_wrap=False).print(table)
+    assert fast == capsys.readouterr().out
+    assert (answered[0] is None) == (env["COLUMNS"] == "30"), answered
+    if label and len(label) < 40 and int(env["COLUMNS"]) >= 80:  # on one line, shown as typed
+        assert escape_controls(label) in fast

@@ -144,6 +144,12 @@ def test_holiday_names_in_chinese_are_computed_once(tmp_env: TmpEnv) -> None:
 # letters' and the presets' classes, the notifiers' Message, the evidence log's file handling.
 NOT_EVERYDAY = {
     "click",
+    # The tables (list, the day-by-day explanation) and the footnotes are laid out as rich lays
+    # them out (fast_table, fast_paragraph), and text measured as rich measures it (cells.py):
+    # rich.console alone took ~50 ms to import.
+    "rich",
+    # The holidays package (~60 ms) only where a country's year is not in the holiday cache yet.
+    "holidays",
     # The models and the other values are records (record.py), typing's names are for mypy:
     # dataclasses (with inspect, ast, dis, tokenize) and typing were ~12 ms of every command.
     "dataclasses",
@@ -193,6 +199,7 @@ def test_everyday_commands_leave_out_what_they_do_not_use(tmp_env: TmpEnv) -> No
         imports(tmp_env, *WINDOW_EXPLAINED, lang=lang)
         for args in (
             ["show", case_id],
+            ["show", case_id, "--explain"],
             ["list"],
             ["status"],
             ["check", case_id, "1"],
@@ -210,8 +217,6 @@ def test_everyday_commands_leave_out_what_they_do_not_use(tmp_env: TmpEnv) -> No
             # only an entry with files (--file) handles attachment files (these have none).
             adding = args[:2] == ["evidence", "add"]
             expected = {"hashlib", "_hashlib"} if adding else set()
-            if args == WINDOW_EXPLAINED:  # the day-by-day table is rich's, and rich imports these
-                expected = {"dataclasses", "inspect", "typing", "random"}
             assert NOT_EVERYDAY & loaded == expected, (lang, args, sorted(NOT_EVERYDAY & loaded))
             if args[0] in ("list", "status"):  # the settings are kept in marshal's format
                 assert "json" not in loaded, (lang, args)

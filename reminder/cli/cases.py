@@ -245,6 +245,8 @@ def show_command(ctx: cmdline.Context, case_id: str, explain: bool, as_json: boo
     """
     from .. import api
 
+    if explain:  # the window is worked out again, day by day: from the kept holiday data, as `window` does
+        use_holiday_cache(ctx)
     view = api.get_case_view(store_for(ctx), settings_from(ctx), case_id, now=utc_now(), explain=explain)
     if as_json:
         data = case_json(view)
