@@ -3,10 +3,11 @@
 rich lays a table out in two passes over every cell (measure, then render through
 padding, segments and line splitting): about 0.2 ms a cell, seconds for ``reminder list``
 over 10,000 cases, and importing ``rich.console`` alone costs more than the rest of the
-command. For the tables ``reminder list`` prints — rich's defaults (``HEAVY_HEAD`` box,
-padding ``(0, 1)``, header shown in the theme's bold) with ``show_edge=False`` and
-``pad_edge=False``, left-justified columns without fixed widths, printable one-line
-cells — that work reduces to a little arithmetic per column: :func:`column_widths` is
+command. For the tables ``reminder list`` and ``window --explain`` print — rich's defaults
+(``HEAVY_HEAD`` box, padding ``(0, 1)``, header shown in the theme's bold) with
+``show_edge=False`` and ``pad_edge=False``, columns without fixed widths (left-justified, or
+centred or right-justified where they do not wrap; cut with an ellipsis, or folded), printable
+one-line cells — that work reduces to a little arithmetic per column: :func:`column_widths` is
 rich's width algorithm over each column's widest text, and
 :func:`table_chunks` writes the header (with the SGR codes rich emits when colours are on)
 and every row, :data:`CHUNK_ROWS` at a time; a row with a cell that wraps or is cut (a long
@@ -282,7 +283,8 @@ def table_chunks(
             pieces.append(column)
         else:
             formats.append("%s")
-            pad = {c: _padded(c, widths_of, content[i], justify[i]) for c in set(column)}
+            distinct = set(column) if widths_of is None else widths_of  # measured: each text once
+            pad = {c: _padded(c, widths_of, content[i], justify[i]) for c in distinct}
             pieces.append(list(map(pad.__getitem__, column)))
         i += 1
     heads = [
