@@ -339,6 +339,9 @@ def main() -> int:
     print(f"\ngoal: every command within {GOAL:.0f}x the bare interpreter: {verdict}")
     for m in missed:
         print(f"  missed: {m}")
+    # What of `list` is reminder's and what any listing costs: its time over the floor's.
+    over = ", ".join(f"{medians[lang]['list'] / medians[lang]['list floor']:.2f}x ({lang})" for lang in LANGS)
+    print(f"`list` over `list floor`: {over}")
     return 1 if missed else 0
 
 
