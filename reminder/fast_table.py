@@ -13,8 +13,8 @@ rich's width algorithm over each column's widest text, and
 and every row, :data:`CHUNK_ROWS` at a time; a row with a cell that wraps or is cut (a long
 title on 80 columns: most lists have some) is laid out as rich wraps text
 (:func:`wrapped_rows`). Callers give the whole table to rich where :func:`table_chunks`
-answers None (a header that wraps), and a row to rich only where a column is squeezed
-under two cells (:func:`rich_row`).
+answers None (a header that wraps, or a column that wraps justified other than left), and a
+row to rich only where a column is squeezed under two cells (:func:`rich_row`).
 
 Ported from rich 15 (MIT licence, copyright Will McGugan): ``Table._calculate_column_widths``,
 ``Table._collapse_widths``, ``Table._measure_column`` with ``Measurement.get``,
@@ -22,7 +22,7 @@ Ported from rich 15 (MIT licence, copyright Will McGugan): ``Table._calculate_co
 only the branches these tables take (no ``expand``, ``width``, ``min_width`` or ratios,
 which rich reads only when expanding) — and a cell's ``Text.wrap`` (see :func:`wrapped_rows`).
 ``tests/test_fast_table.py`` holds the output equal to rich's own on random tables, with and
-without colours, at widths 40 to 200, with CJK.
+without colours, at widths 20 to 200, with CJK, justified and folding columns.
 """
 
 from __future__ import annotations
@@ -225,7 +225,8 @@ def table_chunks(
     fold: Sequence[bool] | None = None,
 ) -> Iterator[str] | None:
     """:func:`table_text`'s text in pieces to write one after the other (a piece
-    :data:`CHUNK_ROWS` rows); None when a header wraps. The layout is worked out before this returns."""
+    :data:`CHUNK_ROWS` rows); None when a header wraps or a column that wraps is justified other
+    than left (left to rich). The layout is worked out before this returns."""
     ncols = len(headers)
     justify = ["left"] * ncols if justify is None else list(justify)
     fold = [False] * ncols if fold is None else list(fold)
@@ -332,7 +333,7 @@ def _cells_of(column: Column, rows: Sequence[int]) -> list[str]:
 
 
 def _padded(cell: str, measured: Mapping[str, int] | None, width: int, justify: Justify = "left") -> str:
-    """``cell`` padded with spaces to ``width`` terminal cells (as it is when wider)."""
+    """``cell`` justified in ``width`` terminal cells (:func:`_aligned`; as it is when wider)."""
     return _aligned(cell, len(cell) if measured is None else measured[cell], width, justify)
 
 
@@ -426,10 +427,12 @@ def _wrapped_lines(text: str, width: int, fold: bool = False) -> list[str]:
     """A wrapable cell's lines as rich's ``Text.wrap`` makes them at ``width`` cells (see
     :func:`wrapped_rows`), each padded to the width.
 
-    The words are placed as rich places them without folding (:func:`cells.line_breaks`: a
-    word too long for any line keeps a line of its own, cut later); then each line loses
+    The words are placed as rich places them (:func:`cells.line_breaks`: a word too long for
+    any line keeps a line of its own, cut later, or with ``fold`` is chopped into lines of
+    the width, as rich's overflow "fold" does); then each line loses
     the trailing whitespace its length in characters exceeds the width by
-    (``Text.rstrip_end``), and is cut to an ellipsis or padded (``Text.truncate``). Widths
+    (``Text.rstrip_end``), and is cut (to an ellipsis, or with ``fold`` to the width) or
+    padded (``Text.truncate``). Widths
     of the text's pieces come from one running sum of its characters' cells: a Chinese
     list wraps thousands of titles, and measuring each word and line again is what took
     the time. A text with characters joined into one (a zero-width joiner, an emoji

@@ -105,7 +105,7 @@ def window_table(w: ReviewWindow) -> None:
     from rich.text import Text
 
     table = Table(title=None, show_edge=False, pad_edge=False)
-    for name, justify in zip(headers[:-1], _JUSTIFY, strict=False):
+    for name, justify in zip(headers[:-1], _JUSTIFY[:-1], strict=True):
         table.add_column(name, justify=justify, no_wrap=True)
     table.add_column(headers[-1], overflow="fold")
     for row in rows:

@@ -25,8 +25,10 @@ COL_SPACING = 2
 
 
 def cleandoc(doc: str) -> str:
-    """``inspect.cleandoc``: a docstring without its first line's leading whitespace, the common
-    indent of the other lines, and blank lines at either end (tabs expanded).
+    """``inspect.cleandoc`` as Python 3.11 has it: a docstring without its first line's leading
+    whitespace, the common indent of the other lines, and blank lines at either end (tabs
+    expanded). (Later Pythons strip only spaces there; the commands' help is indented with
+    spaces alone, so both give the same text.)
 
     Its own copy because ``inspect`` imports ``ast``, ``dis`` and ``linecache``: 4-5 ms of every
     help page, which needs this one function of it (tests/test_cmdline holds the two equal)."""
