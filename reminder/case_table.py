@@ -12,6 +12,8 @@ read as markup.
 
 from __future__ import annotations
 
+from itertools import chain
+
 from .cli_labels import case_status, days_left_text
 from .console_setup import ConsoleSetup, console_setup
 from .i18n import _, format_date, ngettext, pgettext
@@ -48,7 +50,7 @@ def cases_table(cases: CaseColumns) -> str:
 
 def cases_table_chunks(cases: CaseColumns) -> Iterator[str]:
     """:func:`cases_table`'s text in pieces to write one after the other."""
-    from .fast_paragraph import has_emoji_code, paragraph, plain_enough
+    from .fast_paragraph import paragraph, plain_enough, read_literally
     from .fast_table import Keyed, distinct_texts, table_chunks
 
     setup = console_setup()
@@ -83,10 +85,8 @@ def cases_table_chunks(cases: CaseColumns) -> Iterator[str]:
     wrapable = [name in ("Title", "Organisation") for name in names]
     # Title and Organisation are rich Text, read literally; the other cells were str, which
     # rich reads as markup (and emoji codes): those are left to rich, as is what is not printable.
-    literal = "".join(titles).isprintable() and "".join(organisations).isprintable()
-    for texts in (headers, cases.ids, *(distinct_texts(c) for c in columns[3:])):
-        joined = " ".join(texts)
-        literal = literal and joined.isprintable() and "[" not in joined and not has_emoji_code(joined)
+    markup = chain(headers, cases.ids, *(distinct_texts(c) for c in columns[3:]))
+    literal = read_literally(markup, chain(titles, organisations))
     footnote = (
         _("? tentative: counts across a holiday not yet announced ('reminder show ID' says which)")
         if any(s.tentative for s in cases.states.values())

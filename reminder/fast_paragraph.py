@@ -19,12 +19,12 @@ the output equal to rich's.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from itertools import pairwise
 
 from .cells import cell_ends, cell_len, joined, line_breaks, set_cell_size
 
-__all__ = ["has_emoji_code", "paragraph", "plain_enough"]
+__all__ = ["has_emoji_code", "paragraph", "plain_enough", "read_literally"]
 
 # ReprHighlighter.highlights, in order (rich/highlighter.py).
 _HIGHLIGHTS = (
@@ -90,6 +90,19 @@ def plain_enough(text: str) -> bool:
     markup or an emoji code (each of which rich reads), nor characters joined into one."""
     # Joined characters (an emoji variation selector is printable) are measured by rich only.
     return text.isprintable() and "[" not in text and not has_emoji_code(text) and not joined(text)
+
+
+def read_literally(markup: Iterable[str], text: Iterable[str] = ()) -> bool:
+    """Whether rich prints these table cells as they are: every one printable, and none of the
+    ``markup`` ones (a str cell or a header, which rich reads as markup and emoji codes; ``text``
+    are rich Text, read literally) holding a "[" or an emoji code. Else rich lays the table out."""
+    marked = " ".join(markup)
+    return (
+        marked.isprintable()
+        and "".join(text).isprintable()
+        and "[" not in marked
+        and not has_emoji_code(marked)
+    )
 
 
 def has_emoji_code(text: str) -> bool:

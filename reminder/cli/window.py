@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import date
+from itertools import chain
 
 from .. import cmdline
 from ..cli_help import TranslatedHelp
@@ -118,15 +119,14 @@ def _fast_table(headers: list[str], rows: list[tuple[str, str, str, str, str]]) 
     (``console_setup``), a header that wraps, cells rich reads as markup (all but "Why" are
     markup to rich) or that are not printable."""
     from ..console_setup import console_setup
-    from ..fast_paragraph import has_emoji_code
+    from ..fast_paragraph import read_literally
     from ..fast_table import table_text
 
     setup = console_setup()
     if setup is None or not rows:
         return None
     columns = [list(column) for column in zip(*rows, strict=True)]
-    marked = " ".join([*headers, *(cell for column in columns[:-1] for cell in column)])
-    if "[" in marked or has_emoji_code(marked) or not (marked + "".join(columns[-1])).isprintable():
+    if not read_literally(chain(headers, *columns[:-1]), columns[-1]):
         return None
     return table_text(
         headers,
