@@ -35,6 +35,7 @@ from .errors import StoreError
 from .files import fsync_dir, open_private, private_dir
 from .i18n import N_, _
 from .lazylog import get_logger
+from .paths import as_path, expand_path
 from .record import Record, setfield
 
 TYPE_CHECKING = False  # not typing's: `evidence add` imports this module
@@ -118,8 +119,6 @@ class KeyDir:
     __slots__ = ("dir", "heads_file", "key_file")
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
-        from .paths import expand_path
-
         self.dir = expand_path(directory)
         self.key_file = os.path.join(self.dir, KEY_FILENAME)
         self.heads_file = os.path.join(self.dir, HEADS_FILENAME)
@@ -135,21 +134,15 @@ class KeyDir:
 
     @property
     def directory(self) -> Path:
-        from pathlib import Path
-
-        return Path(self.dir)
+        return as_path(self.dir)
 
     @property
     def key_path(self) -> Path:
-        from pathlib import Path
-
-        return Path(self.key_file)
+        return as_path(self.key_file)
 
     @property
     def heads_path(self) -> Path:
-        from pathlib import Path
-
-        return Path(self.heads_file)
+        return as_path(self.heads_file)
 
     # --- the key ------------------------------------------------------------------------------------
 

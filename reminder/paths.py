@@ -31,6 +31,7 @@ __all__ = [
     "DB_FILENAME",
     "ENV_PREFIX",
     "ConfigLocation",
+    "as_path",
     "config_location",
     "default_store_file",
     "default_store_path",
@@ -74,11 +75,17 @@ class ConfigLocation:
         return f"ConfigLocation(path={self.path!r}, source={self.source!r}, exists={self.exists!r})"
 
 
-def user_config_path() -> Path:
-    """``$XDG_CONFIG_HOME/reminder/config.toml`` (or the platform's equivalent)."""
+def as_path(text: str) -> Path:
+    """``pathlib.Path(text)``, pathlib imported only now: the everyday commands keep their paths
+    as text (pathlib is ~5 ms of a command's start, issue #20) and make a Path where one is asked for."""
     from pathlib import Path
 
-    return Path(_user_config_file())
+    return Path(text)
+
+
+def user_config_path() -> Path:
+    """``$XDG_CONFIG_HOME/reminder/config.toml`` (or the platform's equivalent)."""
+    return as_path(_user_config_file())
 
 
 def _user_config_file() -> str:
@@ -94,9 +101,7 @@ def _user_config_file() -> str:
 
 def default_store_path() -> Path:
     """``$XDG_DATA_HOME/reminder/reminder.db`` (or the platform's equivalent)."""
-    from pathlib import Path
-
-    return Path(default_store_file())
+    return as_path(default_store_file())
 
 
 def default_store_file() -> str:
@@ -112,9 +117,7 @@ def default_store_file() -> str:
 def user_state_dir() -> Path:
     """``$XDG_STATE_HOME/reminder`` (or the platform's equivalent): this machine's own state, kept
     apart from the data directory that holds the database (the evidence key lives here)."""
-    from pathlib import Path
-
-    return Path(user_state_text())
+    return as_path(user_state_text())
 
 
 def user_state_text() -> str:

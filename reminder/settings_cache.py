@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .paths import ENV_PREFIX, config_location, read_config_text, user_cache_dir
+from .paths import ENV_PREFIX, as_path, config_location, read_config_text, user_cache_dir
 from .settings_methods import ClosureMethods, MeMethods, SettingsMethods, StoreMethods
 
 TYPE_CHECKING = False  # not typing's: every command's start-up pays for what this module imports
@@ -278,9 +278,7 @@ class _Section:
             raise AttributeError(name)
         paths = self.__dict__.get("_paths")
         if paths is not None and name in paths:
-            from pathlib import Path
-
-            value = self.__dict__[name] = Path(paths[name])
+            value = self.__dict__[name] = as_path(paths[name])
             return value
         from . import config
 
@@ -346,11 +344,7 @@ class RestoredSettings(SettingsMethods, _Section):
 
     @property
     def source(self) -> Path | None:
-        if self._source is None:
-            return None
-        from pathlib import Path
-
-        return Path(self._source)
+        return None if self._source is None else as_path(self._source)
 
     @property
     def notifiers(self) -> dict[str, dict[str, Any]]:

@@ -54,7 +54,7 @@ from .errors import InputError, NotFound, StoreError
 from .i18n import _
 from .lazylog import get_logger
 from .listing import code_stamp, status_filter
-from .paths import expand_path, parent
+from .paths import as_path, expand_path, parent
 
 TYPE_CHECKING = False  # not typing's: importing typing costs every command ~2 ms (status, list: see entry.py)
 if TYPE_CHECKING:
@@ -153,9 +153,7 @@ class Store:
     @property
     def path(self) -> Path:
         """The SQLite file (for PostgreSQL, a file in the local data directory)."""
-        from pathlib import Path
-
-        return Path(self.file)
+        return as_path(self.file)
 
     @property
     def data_dir(self) -> str:
@@ -185,9 +183,7 @@ class Store:
     def attachments_at(self, data_dir: str | os.PathLike[str]) -> Path | PgBlobs:
         """:attr:`attachments`, with the files under ``data_dir`` for SQLite."""
         if self.backend.name == "sqlite":
-            from pathlib import Path
-
-            return Path(data_dir)
+            return as_path(os.fspath(data_dir))
         from .backends.postgres import PgConnection
         from .backends.postgres_blobs import PgBlobs
 

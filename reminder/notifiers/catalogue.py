@@ -14,15 +14,12 @@ from __future__ import annotations
 import os
 
 from ..i18n import N_, _
-from ..paths import default_store_file, parent
-
-TYPE_CHECKING = False  # not typing's: `reminder notifiers` imports this module
-if TYPE_CHECKING:
-    from pathlib import Path
+from ..paths import as_path, default_store_file, parent
 
 TYPE_CHECKING = False  # not typing's: this module is on `reminder notifiers`' start-up path
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
 __all__ = [
     "APPRISE_INSTALL_HINT",
@@ -110,9 +107,7 @@ def builtin_environment(name: str) -> tuple[bool, str]:
 def default_log_file() -> Path:
     """``<user data dir>/reminders.log``, beside the database's default (paths.py finds that
     directory as platformdirs does, without importing it in the common case)."""
-    from pathlib import Path
-
-    return Path(default_log_text())
+    return as_path(default_log_text())
 
 
 def default_log_text() -> str:
