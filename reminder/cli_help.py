@@ -49,8 +49,8 @@ def cli_messages() -> None:
     pgettext("cli", "Show the version and exit.")
     pgettext("cli", "%(prog)s, version %(version)s")
     pgettext("cli", "Error: invalid input")
-    pgettext("cli", "Missing argument")
-    pgettext("cli", "Missing option")
+    pgettext("cli", "Missing argument {name}.")
+    pgettext("cli", "Missing option {name}.")
     pgettext("cli", "Missing command.")
     pgettext("cli", "Choose from:\n\t{choices}")
     pgettext("cli", "No such option {name!r}.")
@@ -59,12 +59,15 @@ def cli_messages() -> None:
     pgettext("cli", "Invalid value: {message}")
     pgettext("cli", "Invalid value for {param_hint}: {message}")
     pgettext("cli", "{value!r} is not a valid {number_type}.")
+    pgettext("cli", "integer range")
     pgettext("cli", "{value} is not in the range {range}.")
     pgettext("cli", "{name} {filename!r} is a directory.")
     pgettext("cli", "file")
     pgettext("cli", "path")
     pgettext("cli", "default: {default}")
     pgettext("cli", "required")
+    pgettext("cli", ", ")
+    pgettext("cli", "{message} {hint}")
     npgettext("cli", "Got unexpected extra argument ({args})", "Got unexpected extra arguments ({args})", 1)
     npgettext("cli", "Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)", 1)
     npgettext("cli", "{value!r} is not {choice}.", "{value!r} is not one of {choices}.", 1)
@@ -78,8 +81,8 @@ def cli_messages() -> None:
 
 def translate_help(text: str, width: int | None = None) -> str:
     """A command's help (its docstring as the command keeps it) in the current language: the prose
-    translated (and wrapped to ``width`` columns), the example block (commands a person
-    types) kept as written."""
+    translated (and wrapped to ``width`` columns), the example block's commands kept as written
+    and their comments translated."""
     from .cmdline.help import cleandoc
 
     text = cleandoc(text)
@@ -89,7 +92,24 @@ def translate_help(text: str, width: int | None = None) -> str:
         translated = wrap(translated, width)
     if not marker:
         return translated
-    return f"{translated}\n\n\b\n{pgettext('help', 'Example:')}{examples}"
+    lines = []
+    for line in examples.split("\n"):
+        command, comment = _example_comment(line)
+        lines.append(f"{command}{COMMENT}{pgettext('help', comment)}" if comment else line)
+    return f"{translated}\n\n\b\n{pgettext('help', 'Example:')}" + "\n".join(lines)
+
+
+# An example's comment follows its command after at least two spaces ("reminder daemon  # …").
+COMMENT = "# "
+
+
+def _example_comment(line: str) -> tuple[str, str]:
+    """An example line split into what precedes its comment and the comment's text ("" if none)."""
+    at = line.find("  " + COMMENT)
+    if at < 0:
+        return line, ""
+    at = line.index(COMMENT, at)
+    return line[:at], line[at + len(COMMENT) :].strip()
 
 
 _CLOSING = frozenset("，。、；：！？）》」』】,.;:!?)")
@@ -267,10 +287,14 @@ def extract(
             )
             doc = ast.get_docstring(node, clean=True)
             if decorated and doc:
-                prose, marker, _rest = doc.partition(EXAMPLE)
+                prose, marker, rest = doc.partition(EXAMPLE)
                 example = example or bool(marker)
                 if prose.strip():
                     yield node.lineno, "pgettext", ["help", prose.strip()], []
+                for example_line in rest.split("\n") if marker else ():
+                    comment = _example_comment(example_line)[1]
+                    if comment:
+                        yield node.lineno, "pgettext", ["help", comment], []
         if isinstance(node, ast.keyword) and node.arg == "help":
             value = node.value
             if isinstance(value, ast.Name):

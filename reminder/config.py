@@ -46,7 +46,7 @@ from .presets import DEFAULT_PRESETS, Preset
 from .settings_methods import ClosureMethods, MeMethods, SettingsMethods, StoreMethods
 from .shipped import SIM_CANCELLATION_ITEMS, SIM_CANCELLATION_TITLE, SIM_CANCELLATION_WARNING
 from .tz import country_timezone, is_timezone
-from .validation_text import got, join_problems, problem, unknown_key
+from .validation_text import at, got, join_problems, problem, unknown_key
 
 __all__ = [
     "DEFAULT_COUNTRY",
@@ -383,7 +383,7 @@ def load_settings(path: Path | None = None) -> Settings:
     try:
         settings = Settings(**raw)
     except ValidationError as exc:
-        raise ConfigError(f"{origin}: {_describe(exc)}") from None
+        raise ConfigError(at(origin, _describe(exc))) from None
     settings._source = Path(location.path) if location.exists else None
     # Known from here on, so no child process started later inherits a notifier's secret.
     note_secret_env(secret_env_names(settings.notifiers))
@@ -401,12 +401,12 @@ def _check_country(settings: Settings, origin: str) -> None:
     try:
         cal = get_calendar(d.country, None)
     except UnknownCountry as exc:
-        raise ConfigError(f"{origin}: defaults.country: {exc}") from None
+        raise ConfigError(at(origin, at("defaults.country", str(exc)))) from None
     if d.subdivision is not None:
         try:
             cal = get_calendar(d.country, d.subdivision)
         except UnknownCountry as exc:
-            raise ConfigError(f"{origin}: defaults.subdivision: {exc}") from None
+            raise ConfigError(at(origin, at("defaults.subdivision", str(exc)))) from None
     # Aliases ("UK", "Bavaria") become canonical codes, so cases store what the calendar uses.
     d.country, d.subdivision = cal.country, cal.subdivision
     if "timezone" not in d.model_fields_set and d.country != DEFAULT_COUNTRY:
@@ -438,7 +438,7 @@ def _describe(exc: ValidationError) -> str:
         env = ENV_PREFIX + "__".join(str(p) for p in loc).upper()
         if env in os.environ:  # the environment wins over the file, so the value came from there
             msg = _("%(problem)s (from $%(variable)s)", problem=msg, variable=env)
-        parts.append(f"{key}: {msg}")
+        parts.append(at(key, msg))
     return join_problems(parts)
 
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from .errors import UnknownCountry
 from .holiday_years import WEEKDAY_NAMES, holiday_cache, holiday_class, holidays_package
-from .i18n import N_, _, pgettext
+from .i18n import N_, _, joined
 from .record import Record, setfield
 
 TYPE_CHECKING = False  # typing is for mypy: a window or an add does not import it (issue #20)
@@ -115,7 +115,7 @@ def _validate(country: str, subdivision: str | None) -> tuple[str, str | None]:
                     _(
                         "unknown country %(value)s (closest: %(codes)s; %(hint)s)",
                         value=repr(country),
-                        codes=pgettext("list separator", ", ").join(close),
+                        codes=joined(close),
                         hint=_(LIST_HINT),
                     )
                 )
@@ -148,7 +148,8 @@ def _validate(country: str, subdivision: str | None) -> tuple[str, str | None]:
     values = {
         "value": repr(subdivision),
         "code": code,
-        "codes": pgettext("list separator", ", ").join(close or valid[:12]),
+        # The first twelve, and "…" when there are more: `reminder countries CODE` lists them all.
+        "codes": joined(close or (*valid[:12], *(("…",) if len(valid) > 12 else ()))),
         "hint": _(LIST_HINT),
     }
     if close:

@@ -32,7 +32,7 @@ from contextvars import ContextVar
 
 TYPE_CHECKING = False  # not typing's: importing typing costs the start-up fast path (see entry.py)
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
     from datetime import date, datetime
     from types import TracebackType
     from typing import TypeGuard
@@ -51,6 +51,8 @@ __all__ = [
     "format_date",
     "format_datetime",
     "gettext_for",
+    "joined",
+    "joined_clauses",
     "keep_in_cache",
     "language_error",
     "locale_language",
@@ -198,7 +200,7 @@ class using_language:
 def language_error(value: object, allowed: tuple[str, ...] = LANGUAGES) -> str:
     """The message for a language that is not one of ``allowed`` (config, notifiers, options)."""
     return _(
-        "unknown language %(value)s; use one of: %(choices)s", value=repr(value), choices=", ".join(allowed)
+        "unknown language %(value)s; use one of: %(choices)s", value=repr(value), choices=joined(allowed)
     )
 
 
@@ -328,6 +330,18 @@ def npgettext(context: str, singular: str, plural: str, n: int, /, **named: obje
     """The form for ``n`` of a message in ``context``, as :func:`ngettext` does."""
     named.setdefault("n", n)
     return _fill(_npgettext(current_language(), context, singular, plural, n), named)
+
+
+def joined(items: Iterable[str]) -> str:
+    """Names or words one after another, as the current language lists them ("en, zh_CN, ar";
+    Chinese "en、zh_CN、ar")."""
+    return pgettext("list separator", ", ").join(items)
+
+
+def joined_clauses(parts: Iterable[str], *, semicolons: bool = False) -> str:
+    """Clauses one after another, as the current language separates them ("2 planned, 0 sent";
+    Chinese "已安排 2 条，已发送 0 条"); ``semicolons``: "; " (Chinese "；")."""
+    return (pgettext("note separator", "; ") if semicolons else pgettext("clauses", ", ")).join(parts)
 
 
 # --- dates ------------------------------------------------------------------------------------------

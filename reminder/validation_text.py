@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .i18n import SOURCE_LANGUAGE, _, current_language, pgettext
+from .i18n import SOURCE_LANGUAGE, _, current_language, joined_clauses, pgettext
 
 __all__ = ["got", "join_problems", "problem", "unknown_key"]
 
@@ -60,7 +60,7 @@ def _alternatives(ctx: Mapping[str, Any]) -> str:
 
 def join_problems(parts: list[str]) -> str:
     """Several problems on one line: ``a; b`` (``a；b`` in Chinese)."""
-    return pgettext("note separator", "; ").join(parts)
+    return joined_clauses(parts, semicolons=True)
 
 
 def problem(err: Mapping[str, Any]) -> str:
@@ -80,6 +80,16 @@ def unknown_key(suggestion: str | None) -> str:
     return _("unknown key")
 
 
+def at(where: str, problem: str) -> str:
+    """``problem`` at ``where`` (a file, a key): ``reminder.toml: defaults.hour: …`` (Chinese
+    puts "：" after each)."""
+    return _("%(where)s: %(problem)s", where=where, problem=problem)
+
+
 def got(message: str, value: object) -> str:
-    """``message`` with the value that was given: ``should be at most 23 (got 25)``."""
-    return _("%(problem)s (got %(value)s)", problem=message, value=repr(value))
+    """``message`` with the value that was given: ``should be at most 23 (got 25)`` — unless
+    the message quotes it already (``unknown language 'fr'; …``)."""
+    shown = repr(value)
+    if shown in message:
+        return message
+    return _("%(problem)s (got %(value)s)", problem=message, value=shown)

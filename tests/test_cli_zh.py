@@ -191,7 +191,36 @@ def test_command_help_and_the_command_lines_words_in_chinese(zh: RunCli) -> None
 
     p = zh("add", "--title", "x")
     assert p.returncode == 2
-    assert p.stderr == "错误：缺少选项 '--org'.（参见 'reminder add --help'）\n"
+    assert p.stderr == "错误：缺少选项 '--org'。（参见 'reminder add --help'）\n"
+
+
+def test_the_command_lines_errors_read_as_chinese_sentences(zh: RunCli) -> None:
+    # Each was English glued into Chinese: "'abc' 不是有效的 integer range。", "'--staus' 这个选项。 你要",
+    # "'open', 'closed', 'all' 中的一个".
+    cases = {
+        ("window", "--country", "BH", "--submitted", "2026-03-15", "--min-days", "abc"): (
+            "错误：'--min-days' 的值无效：'abc' 不是有效的整数。（参见 'reminder window --help'）\n"
+        ),
+        ("list", "--staus", "open"): (
+            "错误：没有 '--staus' 这个选项。你要找的是不是 '--status'？（参见 'reminder list --help'）\n"
+        ),
+        ("list", "--status", "bogus"): (
+            "错误：'--status' 的值无效：'bogus' 不是 'open'、'closed'、'all' 中的一个。"
+            "（参见 'reminder list --help'）\n"
+        ),
+    }
+    for argv, said in cases.items():
+        p = zh(*argv)
+        assert (p.returncode, p.stderr) == (2, said), argv
+
+
+def test_the_examples_comments_are_translated_and_their_commands_kept(zh: RunCli) -> None:
+    p = zh("daemon", "--help")
+    assert p.returncode == 0, p.stderr
+    assert "    reminder daemon --once     # 发送此刻到期的提醒后退出（供 cron 使用）\n" in p.stdout
+    assert "reminder daemon            # 一直运行到被停止" in p.stdout
+    english = zh("daemon", "--help", lang=EN)
+    assert "    reminder daemon --once     # send what is due now and exit (cron)\n" in english.stdout
 
 
 def _columns(text: str) -> int:

@@ -27,6 +27,8 @@ from reminder.errors import ConfigError, InputError
 MSGID = "unknown language %(value)s; use one of: %(choices)s"
 EN = "unknown language 'fr'; use one of: en, zh_CN"
 ZH = "不支持的语言 'fr'；可选：en, zh_CN"
+# As the command line says it: the languages listed as Chinese lists them.
+ZH_LISTED = "不支持的语言 'fr'；可选：en、zh_CN"
 
 
 def _say(tr: object = None) -> str:
@@ -164,12 +166,13 @@ def test_cli_errors_in_the_locale_language_before_the_settings_load(tmp_env: Tmp
     tmp_env.write_config('[defaults]\nlanguage = "fr"\n')
     english = run_cli("config", "check", env={"LANG": "C.UTF-8"})
     assert (english.returncode, english.stdout) == (2, "")
-    assert english.stderr == f"Error: {tmp_env.config_path}: defaults.language: {EN} (got 'fr')\n"
+    # The message quotes the value already: no "(got 'fr')" after it.
+    assert english.stderr == f"Error: {tmp_env.config_path}: defaults.language: {EN}\n"
     chinese = run_cli("config", "check", env={"LANG": "zh_CN.UTF-8"})
     assert (chinese.returncode, chinese.stdout) == (2, "")
     # The "Error:" prefix and the whole message are the user's language now (issue 17); the
     # file, the key and the value stay as written.
-    assert chinese.stderr == f"错误：{tmp_env.config_path}: defaults.language: {ZH}（实际为 'fr'）\n"
+    assert chinese.stderr == f"错误：{tmp_env.config_path}：defaults.language：{ZH_LISTED}\n"
 
 
 def test_cli_speaks_the_configured_language_once_the_settings_load(tmp_env: TmpEnv, run_cli: RunCli) -> None:
@@ -180,7 +183,7 @@ def test_cli_speaks_the_configured_language_once_the_settings_load(tmp_env: TmpE
     assert result.returncode == 2, result.stderr
     # (pydantic's "Value error, " prefix before it is English still: the notifiers' error
     # format is translated with the rest of the messages.)
-    assert "notifiers.log.language: " in result.stderr and ZH in result.stderr
+    assert "notifiers.log.language：" in result.stderr and ZH_LISTED in result.stderr
     tmp_env.write_config('[defaults]\nlanguage = "en"\n\n[notifiers.log]\nlanguage = "fr"\n')
     result = run_cli("notify", "test", env={"LANG": "zh_CN.UTF-8"})
     assert result.returncode == 2 and EN in result.stderr

@@ -110,16 +110,26 @@ def test_the_default_listing_is_the_classes_own(tmp_env: TmpEnv) -> None:
 
 
 @pytest.mark.parametrize(
-    ("lang", "summary"),
+    ("lang", "default", "summary"),
     [
-        ("C.UTF-8", "e-mail over SMTP (STARTTLS, TLS or a loopback relay)"),
-        ("zh_CN.UTF-8", "通过 SMTP 发送电子邮件（STARTTLS、TLS 或本机中继）"),
+        (
+            "C.UTF-8",
+            "the default: no [notifiers] table in the config",
+            "e-mail over SMTP (STARTTLS, TLS or a loopback relay)",
+        ),
+        (
+            "zh_CN.UTF-8",
+            "默认：配置中没有 [notifiers] 表",
+            "通过 SMTP 发送电子邮件（STARTTLS、TLS 或本机中继）",
+        ),  # noqa: E501
     ],
 )
-def test_the_default_listing_in_both_languages(tmp_env: TmpEnv, lang: str, summary: str) -> None:
+def test_the_default_listing_in_both_languages(
+    tmp_env: TmpEnv, lang: str, default: str, summary: str
+) -> None:
     lines = reminder(tmp_env, "-m", "reminder", "notifiers", lang=lang).stdout.splitlines()
     assert [line.split()[0] for line in lines] == list(BUILTIN_NOTIFIERS)
-    assert lines[0].endswith("the default: no [notifiers] table in the config")
+    assert lines[0].endswith(default)
     assert lines[1].endswith(summary)
     assert "DBUS_SESSION_BUS_ADDRESS" in lines[2]
 

@@ -44,22 +44,22 @@ def one_chinese_error(result: object, code: int = 2, allow: set[str] | None = No
             '[defaults]\nhour = 25\nunit = "weeks"\nmax_dayz = 3\n',
             ("list",),
             [
-                "defaults.unit: 应为 'business' 或 'calendar'（实际为 'weeks'）",
-                "defaults.hour: 应不大于 23（实际为 25）",
-                "defaults.max_dayz: 未知的设置项（你要找的是不是 'max_days'？）",
+                "defaults.unit：应为 'business' 或 'calendar'（实际为 'weeks'）",
+                "defaults.hour：应不大于 23（实际为 25）",
+                "defaults.max_dayz：未知的设置项（你要找的是不是 'max_days'？）",
             ],
             {"business", "calendar", "weeks", "max_days"} | KEYS,
         ),
         (
             '[defaults]\ntimezone = "Mars/Olympus"\n',
             ("list",),
-            ["defaults.timezone: 未知的时区 'Mars/Olympus'（请使用 IANA 时区名，如 'Asia/Bahrain'）"],
+            ["defaults.timezone：未知的时区 'Mars/Olympus'（请使用 IANA 时区名，如 'Asia/Bahrain'）"],
             {"Mars", "Olympus", "Asia", "Bahrain"} | KEYS,
         ),
         (
             '[defaults]\ncountry = "XX"\n',
             ("list",),
-            ["defaults.country: 未知的国家/地区 'XX'（最接近的有：", "可列出全部）"],
+            ["defaults.country：未知的国家/地区 'XX'（最接近的有：", "可列出全部）"],
             KEYS,
         ),
         # Python's tomllib says where the syntax breaks in its own words.

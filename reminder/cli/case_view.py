@@ -13,7 +13,7 @@ from ..cli_labels import (
     reminder_kind,
     reminder_status,
 )
-from ..i18n import _, format_date, ngettext
+from ..i18n import _, format_date, joined_clauses, ngettext
 from ..shipped import localised
 from ..terminal import escape_controls as _t
 from .common import (
@@ -125,7 +125,9 @@ def print_case(view: CaseView, *, explain: bool = False) -> None:
         if w.tentative:
             from ..explain import tentative_name
 
-            because = "; ".join(f"{t.date:%Y-%m-%d} {tentative_name(w, t)}" for t in w.tentative_because)
+            because = joined_clauses(
+                (f"{t.date:%Y-%m-%d} {tentative_name(w, t)}" for t in w.tentative_because), semicolons=True
+            )
             cmdline.echo(
                 _("  tentative:    counts across dates not yet official — %(dates)s", dates=_t(because))
             )

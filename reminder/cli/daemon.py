@@ -12,7 +12,7 @@ from ..cli_labels import (
     reminder_status,
 )
 from ..errors import ReminderError
-from ..i18n import _, format_date
+from ..i18n import _, format_date, joined_clauses
 from ..terminal import escape_controls as _t
 from .common import (
     echo_json,
@@ -143,7 +143,7 @@ def status_command(ctx: cmdline.Context, as_json: bool) -> None:
         cmdline.echo(_("next due:  nothing planned"))
     counts = info["counts"]
     assert isinstance(counts, dict)
-    shown = ", ".join(
+    shown = joined_clauses(
         _("%(n)d %(status)s", n=n, status=reminder_status(status)) for status, n in counts.items()
     )
     cmdline.echo(_("reminders: %(counts)s", counts=shown))

@@ -8,7 +8,7 @@ from pathlib import Path
 from .. import cmdline
 from ..cli_help import TranslatedHelp
 from ..errors import InputError
-from ..i18n import _
+from ..i18n import _, pgettext
 from .common import (
     echo_json,
     json_option,
@@ -54,7 +54,8 @@ def backup_command(ctx: cmdline.Context, path: Path | None, as_json: bool) -> No
             name=report.database.name,
             cases=report.cases,
             evidence=report.evidence,
-            integrity=report.integrity,
+            # SQLite's "ok" in the user's words; anything else is SQLite's report, as it said it.
+            integrity=pgettext("integrity check", "ok") if report.integrity == "ok" else report.integrity,
         )
     )
     cmdline.echo(

@@ -8,7 +8,7 @@ from itertools import chain
 
 from .. import cmdline
 from ..cli_help import TranslatedHelp
-from ..i18n import _, format_date, pgettext
+from ..i18n import _, format_date, joined_clauses, pgettext
 from ..terminal import escape_controls as _t
 from .common import (
     ISO_DATE,
@@ -60,7 +60,9 @@ def _window_summary(w: ReviewWindow) -> list[str]:
     from ..explain import override_text, tentative_name, warning_text  # the core's English, worded
 
     if w.tentative:
-        because = "; ".join(f"{format_date(t.date)} {tentative_name(w, t)}" for t in w.tentative_because)
+        because = joined_clauses(
+            (f"{format_date(t.date)} {tentative_name(w, t)}" for t in w.tentative_because), semicolons=True
+        )
         lines.append(_("Tentative: the count crosses dates not yet official — %(dates)s", dates=because))
     lines += [_("Warning: %(text)s", text=warning_text(text, w.country)) for text in w.warnings]
     if w.overrides:

@@ -7,7 +7,7 @@ worded as people who use command lines expect to read it ("Missing option '--tit
 
 from __future__ import annotations
 
-from .words import ntr, tr
+from .words import joined, ntr, tr
 
 TYPE_CHECKING = False  # not typing's: the command line's import is every command's
 if TYPE_CHECKING:
@@ -93,12 +93,13 @@ class MissingParameter(BadParameter):
         self.param: Parameter = param
 
     def format_message(self) -> str:
-        hint = f" {self.param.error_hint(self.ctx)}"
+        name = self.param.error_hint(self.ctx)
         extra = self.param.type.missing_message(self.param, self.ctx)
         extra = f" {extra}" if extra else ""
-        argument = self.param.param_type_name == "argument"
-        missing = tr("Missing argument") if argument else tr("Missing option")
-        return f"{missing}{hint}.{extra}"
+        # Whole sentences, not "Missing option" + name + ".": Chinese ends one with "。".
+        if self.param.param_type_name == "argument":
+            return tr("Missing argument {name}.").format(name=name) + extra
+        return tr("Missing option {name}.").format(name=name) + extra
 
 
 class _Unknown(UsageError):
@@ -115,11 +116,14 @@ class _Unknown(UsageError):
     def format_message(self) -> str:
         if not self.possibilities:
             return self.message
-        shown = ", ".join(repr(p) for p in sorted(self.possibilities))
+        shown = joined(repr(p) for p in sorted(self.possibilities))
         hint = ntr(
             "Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)", len(self.possibilities)
         )
-        return f"{self.message} {hint.format(possibility=shown, possibilities=shown)}"
+        # The space between two sentences is English's; Chinese puts none after "。".
+        return tr("{message} {hint}").format(
+            message=self.message, hint=hint.format(possibility=shown, possibilities=shown)
+        )
 
 
 class NoSuchOption(_Unknown):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from .errors import BadParameter
-from .words import ntr, tr
+from .words import joined, ntr, tr
 
 TYPE_CHECKING = False  # not typing's: the command line's import is every command's
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ class IntRange(ParamType):
             number = int(value)
         except ValueError:
             self.fail(
-                tr("{value!r} is not a valid {number_type}.").format(value=value, number_type=self.name),
+                tr("{value!r} is not a valid {number_type}.").format(value=value, number_type=tr(self.name)),
                 param,
                 ctx,
             )
@@ -120,7 +120,7 @@ class Choice(ParamType):
     def convert(self, value: Any, param: Parameter | None, ctx: Context | None) -> Any:
         if str(value) in self.choices:
             return str(value)
-        shown = ", ".join(map(repr, self.choices))
+        shown = joined(map(repr, self.choices))
         message = ntr("{value!r} is not {choice}.", "{value!r} is not one of {choices}.", len(self.choices))
         self.fail(message.format(value=value, choice=shown, choices=shown), param, ctx)
 

@@ -12,7 +12,11 @@ from __future__ import annotations
 
 from ..i18n import SOURCE_LANGUAGE, current_language
 
-__all__ = ["CONTEXT", "ntr", "tr"]
+TYPE_CHECKING = False  # not typing's: the command line's import is every command's
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+__all__ = ["CONTEXT", "joined", "ntr", "tr"]
 
 CONTEXT = "cli"
 
@@ -34,3 +38,9 @@ def ntr(singular: str, plural: str, n: int) -> str:
 
     # Not i18n.npgettext, which fills %(n)d: these are filled by str.format, by the caller.
     return translation(current_language()).npgettext(CONTEXT, singular, plural, n)
+
+
+def joined(items: Iterable[str]) -> str:
+    """Names one after another, as the current language separates them ("'a', 'b'"; Chinese:
+    "'a'、'b'")."""
+    return tr(", ").join(items)

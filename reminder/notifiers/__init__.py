@@ -113,14 +113,16 @@ def notifier_class(kind: str) -> type[Notifier] | None:
 
 
 def _where(config_file: Path | None) -> str:
-    return f"{config_file}: " if config_file is not None else ""
+    from ..validation_text import at
+
+    return at(str(config_file), "") if config_file is not None else ""
 
 
 def _format_validation(error: ValidationError, prefix: str, keys: Iterable[str] = ()) -> str:
     """One line: ``notifiers.mail.port: Input should be …; notifiers.mail.hots: unknown key …``."""
     import difflib
 
-    from ..validation_text import join_problems, problem, unknown_key
+    from ..validation_text import at, join_problems, problem, unknown_key
 
     parts = []
     for item in error.errors(include_url=False):
@@ -130,7 +132,7 @@ def _format_validation(error: ValidationError, prefix: str, keys: Iterable[str] 
             # As for the rest of the config (config.py): a misspelt key gets its likely intent.
             close = difflib.get_close_matches(str(item["loc"][-1]), list(keys), n=1)
             message = unknown_key(close[0] if close else None)
-        parts.append(f"{prefix}{'.' + loc if loc else ''}: {message}")
+        parts.append(at(f"{prefix}{'.' + loc if loc else ''}", message))
     return join_problems(parts)
 
 
@@ -222,7 +224,9 @@ def build_notifier(
         where = _where(context.config_file if context else None)
         message = str(exc)
         if not message.startswith(where) or not where:
-            message = f"{where}notifiers.{spec.label}: {message}"
+            from ..validation_text import at
+
+            message = where + at(f"notifiers.{spec.label}", message)
         raise ConfigError(message) from None
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from ..errors import ConfigError, InputError
-from ..i18n import using_language
+from ..i18n import _, joined, using_language
 from ..lazylog import get_logger
 from ..record import Record, setfield
 from . import (
@@ -201,8 +201,9 @@ def list_notifiers(
             path = log_file or default_log_text()
             available, reason = log_file_availability(path)
             rows.append(
-                NotifierRow("log", "log", "built-in", False, True, available, reason or "the default: no "
-                            "[notifiers] table in the config", summary, default_log_settings(path))
+                NotifierRow("log", "log", "built-in", False, True, available,
+                            reason or _("the default: no [notifiers] table in the config"), summary,
+                            default_log_settings(path))
             )  # fmt: skip
             continue
         available, reason = builtin_environment(name)
@@ -231,7 +232,9 @@ def _select(
     cls = notifier_class(only)
     if cls is None:
         known = sorted({*tables, *available_notifier_classes()})
-        raise InputError(f"unknown notifier {only!r}; known: {', '.join(known)}")
+        raise InputError(
+            _("unknown notifier %(name)s; known: %(known)s", name=repr(only), known=joined(known))
+        )
     # A type with no table: try it on its defaults (desktop and log need none).
     try:
         return parse_notifier_tables({only: {}}, config_file=config_file)
