@@ -71,14 +71,18 @@ def _texts(lang: str) -> dict[str, str]:
                 "A decision may come any day now: check the status with the organisation, and log what "
                 "they say as evidence (reminder evidence add)."
             ),
+            # The commands name the case (filled in by render_message): copied and run as they are.
             "step_deadline": _(
                 "If no decision has come, contact the organisation today quoting your reference, ask for a "
-                "written answer, and log the call or e-mail as evidence."
+                "written answer, and log the call or e-mail as evidence (reminder evidence add %(id)s).",
+                id=_OPEN,
             ),
             "step_late": _(
                 "Call again and ask for the case to be escalated; put the complaint in writing quoting your "
-                "reference and the dates; if that does not move it, go to the regulator or ombudsman with "
-                "your evidence (reminder export)."
+                "reference and the dates (reminder letter %(id)s --to organisation writes it); if that does "
+                "not move it, go to the regulator or ombudsman with your evidence (reminder letter %(id)s "
+                "--to regulator, reminder export %(id)s).",
+                id=_OPEN,
             ),
         }
 
@@ -159,10 +163,13 @@ def _fmt(d: date) -> str:
     return _language(i18n.current_language()).date(d)
 
 
-def situation(window: ReviewWindow, today: date, lang: str | None = None) -> tuple[str, str]:
+def situation(
+    window: ReviewWindow, today: date, lang: str | None = None, case_id: str = "ID"
+) -> tuple[str, str]:
     """(headline, next step) for where a case stands on ``today``, in ``lang`` (default: the
-    current language)."""
-    return _situation(window, today, _language(lang or i18n.current_language()))
+    current language); the step's commands name ``case_id``."""
+    headline, step = _situation(window, today, _language(lang or i18n.current_language()))
+    return headline, step.replace(_OPEN, case_id)
 
 
 def _situation(window: ReviewWindow, today: date, tr: _Language) -> tuple[str, str]:
@@ -285,6 +292,7 @@ def render_message(
     # Reminder's own warning and preset steps in the reader's language; the user's as written.
     warning = localised(warning, lang) if warning else warning
     headline, step = _situation(window, today, plural)
+    step = step.replace(_OPEN, case.id)
     if note:
         step = f"{localised(note, lang)}\n{step}"
     # The user's title goes in last, so nothing in it is taken for a place to fill.

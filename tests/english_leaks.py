@@ -38,7 +38,9 @@ _Z = r"(?![A-Za-z0-9])"
 _SPANS = [
     # First, a command: reminder, a command name, then its words, options, quoted values, ids.
     re.compile(
-        _A + rf"reminder (?:{_COMMANDS}){_Z}(?: (?:(?:{_VERBS}){_Z}|--[a-z][\w-]*|'[^']*'|\"[^\"]*\""
+        # (An option's value a person types as a word: "--to organisation".)
+        _A + rf"reminder (?:{_COMMANDS}){_Z}(?: (?:(?:{_VERBS}){_Z}|--[a-z][\w-]*(?: [a-z]+{_Z})?"
+        r"|'[^']*'|\"[^\"]*\""
         r"|[a-z0-9]*\d[a-z0-9]*|[A-Z0-9][A-Z0-9_-]*|…))*"
     ),
     re.compile(_A + r"(?:https?|ftp|mailto|file)://[^\s<>\"'，。；、）]+"),  # URLs

@@ -121,7 +121,7 @@ def test_the_default_listing_is_the_classes_own(tmp_env: TmpEnv) -> None:
             "zh_CN.UTF-8",
             "默认：配置中没有 [notifiers] 表",
             "通过 SMTP 发送电子邮件（STARTTLS、TLS 或本机中继）",
-        ),  # noqa: E501
+        ),
     ],
 )
 def test_the_default_listing_in_both_languages(
