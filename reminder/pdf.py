@@ -85,8 +85,11 @@ def _page_css(lang: str) -> str:
     tag = lang.replace("_", "-").replace('"', "")
     rtl = "html:not([dir]){direction:rtl}" if primary in _RTL else ""
     return (
+        # "2 / 3" is a left-to-right run even on a right-to-left page, where it would read "3 / 2":
+        # WeasyPrint lays out the margin box in its own direction (it has no unicode-bidi).
         "@page{size:A4;margin:18mm 16mm 20mm;"
-        "@bottom-center{content:counter(page) ' / ' counter(pages);font-size:8pt;color:#666}}"
+        "@bottom-center{content:counter(page) ' / ' counter(pages);direction:ltr;"
+        "font-size:8pt;color:#666}}"
         f"html{{font-family:{font_stack(lang)}}}"
         # Pango shapes by language (Han variants, Arabic forms) when the document does not say.
         f'html:not([lang]){{-weasy-lang:"{tag}"}}'
