@@ -98,15 +98,15 @@ class Page:
     """The lines of a laid-out document as drawn, and the text boxes on them."""
 
     def __init__(self, document: Any) -> None:
-        self.lines: list[str] = []
-        self.boxes: list[tuple[str, str]] = []  # (the text as typed, as drawn)
+        self.lines: list[str] = []  # each line as drawn, left to right
+        self.boxes: list[tuple[str, str]] = []  # each text box: (its text as typed, as drawn)
         self.pages = len(document.pages)
         for page in document.pages:
             for line in _lines(page._page_box):
-                texts = sorted(_text_boxes(line), key=lambda b: b.position_x)
-                drawn = [_drawn(b) for b in texts]
-                self.lines.append("".join(drawn))
-                self.boxes += [(b.text, d) for b, d in zip(texts, drawn, strict=True)]
+                texts = list(_text_boxes(line))  # in the order they were typed
+                drawn = {id(b): _drawn(b) for b in texts}
+                self.lines.append("".join(drawn[id(b)] for b in sorted(texts, key=lambda b: b.position_x)))
+                self.boxes += [(b.text, drawn[id(b)]) for b in texts]
 
     def pieces_of(self, typed: str) -> list[tuple[str, str]]:
         """The text boxes that together hold ``typed`` (split where lines break), in order."""
@@ -149,6 +149,44 @@ def _arabic(text: str) -> bool:
 def _has_order(text: str) -> bool:
     # Letters or digits: text whose order can be wrong (a lone bullet or bracket cannot).
     return any(unicodedata.bidirectional(c) in ("L", "EN", "AN") for c in text)
+
+
+def test_the_phone_number_reads_left_to_right_in_the_table_and_the_signature(
+    regulator: Page, organisation: Page
+) -> None:
+    table = regulator.line_with("3600")
+    assert PHONE in table, table
+    signature = organisation.line_with("3600")
+    assert PHONE in signature, signature
+    # ... and so does the account number, a phone number in the middle of an Arabic sentence.
+    assert "+973 3900 4242" in regulator.line_with("3900"), regulator.line_with("3900")
+
+
+def test_timestamps_and_iso_dates_keep_their_order(regulator: Page) -> None:
+    # 2026-03-02 07:00 UTC is 10:00 in Bahrain: the stamp shows the time and its offset from UTC.
+    stamps = [line for line in regulator.lines if "+03:00" in line or "03:00+" in line]
+    assert stamps and all("+03:00" in line and "03:00+" not in line for line in stamps), stamps
+    assert "10:00 +03:00" in regulator.line_with("10:00")
+    # The ISO date the letter adds after the Arabic one, in a sentence and in the table.
+    for iso in ("2026-03-01", "2026-03-19"):
+        assert iso in regulator.line_with(iso[:4], iso[-2:]), regulator.line_with(iso[:4], iso[-2:])
+
+
+def test_chinese_summaries_keep_their_order_and_their_commas(regulator: Page, organisation: Page) -> None:
+    for page in (regulator, organisation):
+        for typed in (CORRECTION, CALL):
+            pieces = page.pieces_of(typed)
+            # Line by line as typed ("10:40，不是 10:30", not "不是 10:30，10:40"; no piece
+            # starting with the comma that ended the line before), and all of it in order.
+            assert [drawn for _text, drawn in pieces] == [text for text, _drawn in pieces], pieces
+            assert "".join(drawn for _text, drawn in pieces).replace(" ", "") == typed.replace(" ", "")
+
+
+def test_every_left_to_right_run_is_drawn_as_typed(regulator: Page, organisation: Page) -> None:
+    for page in (regulator, organisation):
+        wrong = [(text, drawn) for text, drawn in page.boxes if not _arabic(text) and _has_order(text)]
+        wrong = [(text, drawn) for text, drawn in wrong if text != drawn]
+        assert not wrong, wrong
 
 
 def test_the_page_counter_reads_page_of_pages(regulator: Page) -> None:
