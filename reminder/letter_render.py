@@ -87,8 +87,35 @@ def _bcp47(lang: str) -> str:
 # --- the template ----------------------------------------------------------------------------------
 
 
-def _filters(lang: str) -> dict[str, Callable[..., str]]:
+def _direction(text: str) -> str:
+    """``ltr`` or ``rtl``: the direction of ``text``'s first letter (``ltr`` when it has none:
+    digits, ``+``, ``@``), as the bidirectional algorithm picks a paragraph's."""
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind == "L":
+            return "ltr"
+        if kind in ("R", "AL"):
+            return "rtl"
+    return "ltr"
+
+
+def _filters(lang: str, direction: str = "ltr") -> dict[str, Callable[..., Any]]:
+    from markupsafe import Markup, escape
+
     tr = gettext_for(lang)
+
+    # A run in its own direction, isolated from the text around it. WeasyPrint honours the dir
+    # attribute (each element its own run) but neither unicode-bidi nor dir="auto", so the
+    # direction is written out; a browser isolates <bdi> and [dir] itself.
+    def ltr(value: object) -> Markup:
+        """Always left to right: a phone number, an address, a hash, an ISO date."""
+        return Markup('<bdi dir="ltr">%s</bdi>') % escape(value)
+
+    def isolate(value: object) -> Markup:
+        """Text someone typed, in the direction of its first letter (Chinese or English: left
+        to right, Arabic: right to left)."""
+        shown = escape(value)
+        return Markup('<bdi dir="%s">%s</bdi>') % (_direction(shown.striptags()), shown)
 
     def day(d: date) -> str:
         return tr.format_date(d)
@@ -98,7 +125,11 @@ def _filters(lang: str) -> dict[str, Callable[..., str]]:
         text = tr.format_date(d)
         if d.isoformat() in text:
             return text
-        return f"{text}（{d.isoformat()}）" if lang == "zh_CN" else f"{text} ({d.isoformat()})"
+        if lang == "zh_CN":
+            return f"{text}（{d.isoformat()}）"
+        if direction == "rtl":  # after Arabic letters, 2026-04-20 would read 20-04-2026
+            return escape(text) + Markup(" (") + ltr(d.isoformat()) + Markup(")")
+        return f"{text} ({d.isoformat()})"
 
     def stamp(dt: datetime) -> str:
         offset = dt.strftime("%z")
@@ -111,10 +142,12 @@ def _filters(lang: str) -> dict[str, Callable[..., str]]:
         "when": lambda dt: tr.format_datetime(dt),
         "stamp": stamp,
         "short_hash": lambda h: str(h)[:16],
+        "ltr": ltr,
+        "isolate": isolate,
     }
 
 
-def _environment(user_dir: Path | None, lang: str) -> Any:
+def _environment(user_dir: Path | None, lang: str, direction: str = "ltr") -> Any:
     # Jinja2 loads only when a letter is written (it is not needed by any other command).
     from jinja2 import FileSystemLoader, StrictUndefined
     from jinja2.sandbox import SandboxedEnvironment
@@ -128,7 +161,7 @@ def _environment(user_dir: Path | None, lang: str) -> Any:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    env.filters.update(_filters(lang))
+    env.filters.update(_filters(lang, direction))
     return env
 
 
@@ -143,7 +176,7 @@ def render(facts: LetterFacts, *, user_dir: Path | None = None) -> Rendered:
     from jinja2.exceptions import SecurityError
 
     name = template_name(facts.lang, facts.to)
-    env = _environment(user_dir, facts.lang)
+    env = _environment(user_dir, facts.lang, facts.dir)
     where = name
     try:
         template = env.get_template(name)

@@ -36,7 +36,7 @@ from .errors import ConfigError
 from .i18n import N_, _
 from .lazylog import get_logger
 
-__all__ = ["DEBIAN_PACKAGES", "INSTALL_HINT", "font_stack", "html_to_pdf"]
+__all__ = ["DEBIAN_PACKAGES", "INSTALL_HINT", "font_stack", "html_to_pdf", "layout"]
 
 log = get_logger(__name__)
 
@@ -85,8 +85,11 @@ def _page_css(lang: str) -> str:
     tag = lang.replace("_", "-").replace('"', "")
     rtl = "html:not([dir]){direction:rtl}" if primary in _RTL else ""
     return (
+        # "2 / 3" is a left-to-right run even on a right-to-left page, where it would read "3 / 2":
+        # WeasyPrint lays out the margin box in its own direction (it has no unicode-bidi).
         "@page{size:A4;margin:18mm 16mm 20mm;"
-        "@bottom-center{content:counter(page) ' / ' counter(pages);font-size:8pt;color:#666}}"
+        "@bottom-center{content:counter(page) ' / ' counter(pages);direction:ltr;"
+        "font-size:8pt;color:#666}}"
         f"html{{font-family:{font_stack(lang)}}}"
         # Pango shapes by language (Han variants, Arabic forms) when the document does not say.
         f'html:not([lang]){{-weasy-lang:"{tag}"}}'
@@ -175,13 +178,11 @@ def _confined_fetcher(weasyprint: Any, root: Path | None) -> Any:
     return ConfinedFetcher(allowed_protocols=("data", "file"), allow_redirects=False)
 
 
-def html_to_pdf(html: str, *, lang: str, base_url: str | None = None) -> bytes:
-    """Render ``html`` to PDF bytes.
+def layout(html: str, *, lang: str, base_url: str | None = None) -> Any:
+    """``html`` laid out in pages: the WeasyPrint document :func:`html_to_pdf` writes.
 
-    ``lang`` (``en``, ``ar``, ``zh_CN`` …) orders the font stack and is the document's
-    language and direction where its ``<html>`` does not say. ``base_url`` — a directory,
-    as a path or a ``file:`` URL — resolves relative URLs and is the only place files may
-    be read from; without it only ``data:`` URIs are.
+    The arguments are :func:`html_to_pdf`'s. Its pages' boxes hold each line's text where it
+    is drawn, which is how a test can see the order a reader sees.
     """
     weasyprint = _import_weasyprint()
     from weasyprint.text.fonts import FontConfiguration
@@ -192,5 +193,16 @@ def html_to_pdf(html: str, *, lang: str, base_url: str | None = None) -> bytes:
     css = weasyprint.CSS(string=_page_css(lang), font_config=fonts, url_fetcher=fetcher)
     base = root.as_uri().rstrip("/") + "/" if root is not None else None
     document = weasyprint.HTML(string=html, base_url=base, url_fetcher=fetcher)
-    pdf: bytes = document.write_pdf(stylesheets=[css], font_config=fonts)
+    return document.render(stylesheets=[css], font_config=fonts)
+
+
+def html_to_pdf(html: str, *, lang: str, base_url: str | None = None) -> bytes:
+    """Render ``html`` to PDF bytes.
+
+    ``lang`` (``en``, ``ar``, ``zh_CN`` …) orders the font stack and is the document's
+    language and direction where its ``<html>`` does not say. ``base_url`` — a directory,
+    as a path or a ``file:`` URL — resolves relative URLs and is the only place files may
+    be read from; without it only ``data:`` URIs are.
+    """
+    pdf: bytes = layout(html, lang=lang, base_url=base_url).write_pdf()
     return pdf

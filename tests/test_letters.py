@@ -232,8 +232,52 @@ def test_arabic_html_is_right_to_left_with_its_text_in_logical_order(to: str) ->
     greeting, closing = "تحية طيبة وبعد", "وتفضّلوا بقبول فائق الاحترام والتقدير"
     assert html.index(greeting) < html.index(closing)  # read from the start: greeting first
     assert greeting[0] == "ت" and "\u062a\u062d\u064a\u0629" in html  # ت ح ي ة: the word in reading order
-    # Latin and digits inside Arabic are isolated, so "BT-48213" stays one left-to-right run.
-    assert "<bdi>BT-48213</bdi>" in html
+    # Latin and digits inside Arabic are isolated, so "BT-48213" stays one left-to-right run
+    # (the direction written out: WeasyPrint, which makes the PDF, does not guess it).
+    assert '<bdi dir="ltr">BT-48213</bdi>' in html
+    assert '<bdi dir="ltr">+973 3600 0000</bdi>' in html and '<bdi dir="ltr">li.lei@example.com</bdi>' in html
+    assert '(<bdi dir="ltr">2026-03-01</bdi>)' in html  # the ISO date after the Arabic one
+
+
+def test_arabic_letters_isolate_every_left_to_right_item() -> None:
+    """Each fact a left-to-right reader typed — or a machine wrote — is a run of its own in the
+    Arabic letter; text typed in Arabic is isolated right to left. (tests/test_letter_layout.py
+    checks what a reader sees on the page.)"""
+    log = (
+        *ENTRIES,
+        entry(4, "note", "更正：10:40，不是 10:30", datetime(2026, 3, 22, 7, 15, tzinfo=UTC), "4c" * 32),
+        entry(5, "note", "اتصلت بالخط الساخن", datetime(2026, 3, 23, 7, 40, tzinfo=UTC), "5b" * 32),
+    )
+    html = to_html(rendered("regulator", "ar", entries=log))
+    for item in (
+        "+973 3600 0000",  # phone
+        "li.lei@example.com",
+        "complaints@batelco.example",
+        "2026-03-02 10:00 +03:00",  # an entry's time, with its offset
+        H1,  # a hash
+        "ab" * 32,  # an attachment's SHA-256
+        "Batelco",  # typed in English: left to right
+        "cancellation of roaming eSIM",
+        "更正：10:40，不是 10:30",  # typed in Chinese: left to right
+        "+973 3900 4242",  # the account: no letter at all, so left to right
+    ):
+        assert f'<bdi dir="ltr">{item}</bdi>' in html, item
+    assert '<bdi dir="rtl">اتصلت بالخط الساخن</bdi>' in html  # typed in Arabic
+    assert "<bdi>" not in html  # no run left to guess its direction
+
+
+def test_a_blank_isolated_is_still_a_blank_the_letter_reports() -> None:
+    r = rendered("regulator", "ar", me=Person(name="Li Lei", email="li.lei@example.com"))
+    assert '<bdi dir="ltr"><span class="blank" data-field="me.phone">[____]</span></bdi>' in to_html(r)
+    assert "me.phone" in r.missing
+    assert BLANK in to_text(r)
+
+
+def test_the_english_and_chinese_letters_are_unchanged_by_isolation() -> None:
+    for lang in ("en", "zh_CN"):
+        for to in RECIPIENTS:
+            html = to_html(rendered(to, lang))
+            assert "<bdi" not in html and 'dir="ltr"' in html.split("<body>")[1], (lang, to)
 
 
 # --- templates: a user's override, and the sandbox -------------------------------------------------------
