@@ -96,7 +96,9 @@ def _case_options(f: F) -> F:
             "--lang",
             "letter_language",
             metavar="LANG",
-            help="The language of letters to the organisation: en, ar or zh_CN (default: its country's).",
+            help="The language of letters to the organisation: en, ar or zh_CN (default: the one "
+            "organisations in its country are written to in, e.g. en for BH, whose carriers answer in "
+            "English or Arabic).",
         ),
     ]
     for option in reversed(options):

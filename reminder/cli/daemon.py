@@ -138,7 +138,13 @@ def status_command(ctx: cmdline.Context, as_json: bool) -> None:
                 else _("           left sending when a daemon stopped: it goes again when the daemon starts")
             )
         elif not info["running"] and at <= utc_now():
-            cmdline.echo(_("           already due, and no daemon runs: 'reminder service install'"))
+            # systemd where there is one; without it (a container, WSL) the daemon runs as it is.
+            cmdline.echo(
+                _(
+                    "           already due, and no daemon runs: 'reminder service install' "
+                    "(or 'reminder daemon')"
+                )
+            )
     else:
         cmdline.echo(_("next due:  nothing planned"))
     counts = info["counts"]
