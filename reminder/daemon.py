@@ -586,11 +586,12 @@ class Daemon:
                     self._check_clock()
                     continue
                 if info.si_signo in (signal.SIGTERM, signal.SIGINT):
-                    log.info(
-                        "%s: stopping (the send in flight has up to %g s)",
-                        signal.Signals(info.si_signo).name,
-                        STOP_GRACE_SECONDS + CANCEL_GRACE_SECONDS,
-                    )
+                    name = signal.Signals(info.si_signo).name
+                    if self._passing.locked():  # a pass is sending: say how long it may still take
+                        grace = STOP_GRACE_SECONDS + CANCEL_GRACE_SECONDS
+                        log.info("%s: stopping (the send in flight has up to %g s)", name, grace)
+                    else:
+                        log.info("%s: stopping", name)
                     break
                 if info.si_signo == signal.SIGHUP:
                     log.info("SIGHUP: reloading the config")

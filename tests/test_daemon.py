@@ -309,6 +309,8 @@ def test_one_daemon_per_data_directory_and_sigterm_exits_0(tmp_env: TmpEnv) -> N
         code, err = stop(proc)
     assert code == 0, err
     assert "Traceback" not in err
+    # Nothing was being sent: the log does not speak of a send in flight.
+    assert "SIGTERM: stopping\n" in err and "in flight" not in err, err
     assert lock_pid(tmp_env) is None
 
 
@@ -660,6 +662,7 @@ def test_sigterm_while_a_command_notifier_runs_for_1000_s(tmp_env: TmpEnv) -> No
         code, err = stop_within(proc, 10, then=(signal.SIGINT,))
         assert code == 0, err
         assert "Traceback" not in err and "Error" not in err
+        assert "SIGTERM: stopping (the send in flight has up to" in err, err
         assert all(gone(pid) for pid in pids), "the command and its child were killed"
     finally:
         for pid in pids:  # leave no `sleep 1000` behind a failed run
