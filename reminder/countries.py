@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from .errors import UnknownCountry
 from .holiday_years import WEEKDAY_NAMES, holiday_cache, holiday_class, holidays_package
-from .i18n import N_, _, joined
+from .i18n import N_, SOURCE_LANGUAGE, _, current_language, joined
 from .record import Record, setfield
 
 TYPE_CHECKING = False  # typing is for mypy: a window or an add does not import it (issue #20)
@@ -97,6 +97,18 @@ def _closest(value: str, choices: Iterable[str], names: Mapping[str, str] | None
     return found[:5]
 
 
+def _named_in_users_language(name: str, supported: Iterable[str]) -> str | None:
+    """The code of the supported country the user's language names ``name`` ("巴林" → BH)."""
+    lang = current_language()
+    if lang == SOURCE_LANGUAGE:
+        return None
+    from .labels import country_name
+
+    by_name = {country_name(code, "", lang): code for code in supported}
+    by_name.pop("", None)
+    return by_name.get(name)
+
+
 def _validate(country: str, subdivision: str | None) -> tuple[str, str | None]:
     code = country.strip().upper()
     if subdivision is None and "-" in code:
@@ -106,8 +118,9 @@ def _validate(country: str, subdivision: str | None) -> tuple[str, str | None]:
         supported = _supported()
         names = {c: _country_name(c) for c in supported}
         by_name = {n.lower(): c for c, n in names.items()}
-        if country.strip().lower() in by_name:
-            code = by_name[country.strip().lower()]
+        named = by_name.get(country.strip().lower()) or _named_in_users_language(country.strip(), supported)
+        if named is not None:
+            code = named
         else:
             close = _closest(country, supported, names)
             if close:

@@ -273,3 +273,13 @@ def test_the_command_lines_messages_are_still_its_own() -> None:
     assert len(texts) > 25
     missing = [t for t in texts if repr(t)[1:-1] not in source and t not in source]
     assert missing == []
+
+
+def test_a_country_named_in_chinese_is_the_country(zh: RunCli) -> None:
+    # "巴林" is what a Chinese user types for Bahrain; it was "unknown country" before.
+    named = zh("window", "--country", "巴林", "--submitted", "2026-03-15", "--json")
+    assert named.returncode == 0, named.stderr
+    coded = zh("window", "--country", "BH", "--submitted", "2026-03-15", "--json")
+    assert json.loads(named.stdout) == json.loads(coded.stdout)
+    unknown = zh("window", "--country", "火星", "--submitted", "2026-03-15")
+    assert unknown.returncode == 2 and unknown.stderr.startswith("错误：未知的国家/地区 '火星'")

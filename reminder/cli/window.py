@@ -8,7 +8,7 @@ from itertools import chain
 
 from .. import cmdline
 from ..cli_help import TranslatedHelp
-from ..i18n import _, format_date, joined_clauses, pgettext
+from ..i18n import _, format_date, joined, joined_clauses, pgettext
 from ..terminal import escape_controls as _t
 from .common import (
     ISO_DATE,
@@ -264,5 +264,5 @@ def countries_command(codes: tuple[str, ...], as_json: bool) -> None:
             for code, name in i.subdivisions.items():
                 cmdline.echo(f"    {code:<6} {name}" if name != code else f"    {code}")
         else:
-            subs = _("  subdivisions: %(codes)s", codes=", ".join(i.subdivisions)) if i.subdivisions else ""
+            subs = _("  subdivisions: %(codes)s", codes=joined(i.subdivisions)) if i.subdivisions else ""
             cmdline.echo(line + subs)
