@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from .errors import InputError
-from .i18n import _
+from .i18n import RTL_LANGUAGES, _
 from .letter_fields import LETTER_FIELDS, letter_fields, letter_language
 from .models import Case, EvidenceEntry, Person, ReviewWindow
 
@@ -53,7 +53,6 @@ __all__ = [
 
 RECIPIENTS = ("organisation", "regulator")
 BLANK = "[____]"
-RTL_LANGUAGES = frozenset({"ar"})
 # Evidence kinds that are something sent to the organisation: the follow-up is the latest of them.
 _SENT_KINDS = ("letter", "email")
 
