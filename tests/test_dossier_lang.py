@@ -203,3 +203,22 @@ def test_export_pdf_lang_en_for_a_chinese_user(run_cli: RunCli, tmp_env: TmpEnv,
     for needle in ("Review window", "Channels used", "2026-03-15 (Sun)", "weekend (Friday)", TITLE):
         assert needle in text, needle
     assert "审核期" not in text and "联系渠道" not in text
+
+
+@pytest.mark.sqlite_only("tampers with the attachment files (in the database on PostgreSQL)")
+def test_a_log_that_fails_its_check_is_reported_in_each_readers_language(
+    run_cli: RunCli, tmp_env: TmpEnv, case_id: str
+) -> None:
+    letter = tmp_env.root / "letter.pdf"
+    letter.write_bytes(b"%PDF-1.4 confirmation letter")
+    args = ("--kind", "letter", "--summary", "确认函", "--file", str(letter), "--json")
+    r = ok(run_cli("evidence", "add", case_id, *args, env=ZH))
+    blob = Path(json.loads(r.stdout)["entry"]["attachments"][0]["path"])
+    blob.write_bytes(b"%PDF-1.4 another letter")
+    r = run_cli("export", case_id, "--lang", "en", "--format", "md", "-o", "-", env=ZH)
+    assert r.returncode == 1
+    # The dossier, for the regulator, says what is wrong in English ...
+    assert "The evidence log does NOT verify:" in r.stdout and "changed (sha256 is now" in r.stdout
+    assert "已被改动" not in r.stdout
+    # ... and the command tells its Chinese user in Chinese.
+    assert "已被改动（现在的 SHA-256 为" in r.stderr and "changed (sha256" not in r.stderr, r.stderr
