@@ -130,6 +130,11 @@ def test_export_help_teaches_lang(run_cli: RunCli) -> None:
     assert "--lang LANG" in helped and "--lang en" in helped
 
 
+def test_lang_is_for_the_dossier_not_the_calendar(run_cli: RunCli, case_id: str) -> None:
+    r = run_cli("export", "--ics", "--lang", "en", "-o", "-", env=ZH)
+    assert r.returncode == 2 and r.stdout == "" and "--lang" in r.stderr and "日历" in r.stderr
+
+
 def attached_dossier(path: Path) -> tuple[EmailMessage, str]:
     msg = email.message_from_bytes(path.read_bytes(), policy=default_policy)
     assert isinstance(msg, EmailMessage)
