@@ -10,6 +10,11 @@ the attachments with their hashes, the screenshots (embedded) and e-mails
 (rendered as text) among them, the integrity check, and where the dates came
 from. Both text renderings come from one section list, so they cannot drift
 apart; the PDF is the HTML through :func:`reminder.pdf.html_to_pdf`.
+
+The dossier's words — headings, labels, reasons, dates and weekdays — are in
+``Dossier.lang`` (the user's language unless a caller chose another: the dossier a letter
+attaches is in the letter's); every renderer runs inside :func:`~reminder.i18n.using_language`
+for it, so the helpers below just call ``_``. What the user typed is quoted as typed.
 """
 
 from __future__ import annotations
@@ -36,7 +41,16 @@ from .evidence_files import TamperedFile, open_blob
 from .evidence_verify import VerifyReport
 from .exhibits import Exhibit, Mail
 from .explain import closure_label, day_reason, override_text, tentative_name, warning_text
-from .i18n import SOURCE_LANGUAGE, _, current_language, format_date, ngettext, pgettext
+from .i18n import (
+    RTL_LANGUAGES,
+    SOURCE_LANGUAGE,
+    _,
+    current_language,
+    format_date,
+    ngettext,
+    pgettext,
+    using_language,
+)
 from .labels import channels, evidence_kind, join
 from .leftovers import atomic_file, journal_dir
 from .models import Case, DayInfo, Delivery, EvidenceEntry, Person, ReviewWindow
@@ -80,6 +94,8 @@ class Dossier:
     verification: VerifyReport | None = None
     exhibits: Sequence[Exhibit] = ()  # screenshots and e-mails among the files (exhibits.load_exhibits)
     complainant: Person | None = None  # the config's [me]: who the dossier is for
+    # The language it is written in (one of dossier_api.DOSSIER_LANGUAGES); None: the current one.
+    lang: str | None = None
 
 
 # --- a tiny document model: paragraphs, bullet lists and tables -------------------------------------
@@ -563,16 +579,18 @@ def _sources_section(d: Dossier) -> Section:
 
 
 def build_sections(d: Dossier) -> list[Section]:
-    return [
-        _case_section(d),
-        _window_section(d),
-        _escalation_section(d),
-        _timeline_section(d),
-        _attachments_section(d),
-        _exhibits_section(d),
-        _integrity_section(d),
-        _sources_section(d),
-    ]
+    """The dossier's sections, in order, worded in ``d.lang``."""
+    with using_language(d.lang):
+        return [
+            _case_section(d),
+            _window_section(d),
+            _escalation_section(d),
+            _timeline_section(d),
+            _attachments_section(d),
+            _exhibits_section(d),
+            _integrity_section(d),
+            _sources_section(d),
+        ]
 
 
 def _title(d: Dossier) -> str:
@@ -618,6 +636,12 @@ def _fence(text: str) -> str:
 
 
 def render_markdown(d: Dossier) -> str:
+    """The dossier as Markdown, in ``d.lang``."""
+    with using_language(d.lang):
+        return _render_markdown(d)
+
+
+def _render_markdown(d: Dossier) -> str:
     lines = [f"# {_md(_title(d))}", ""]
     for s in build_sections(d):
         lines += [f"## {s.title}", ""]
@@ -683,11 +707,18 @@ def _h_para(text: str | tuple[str | Code, ...]) -> str:
 
 
 def render_html(d: Dossier) -> str:
+    """The dossier as one self-contained HTML file, in ``d.lang`` (its ``lang`` and ``dir`` say so)."""
+    with using_language(d.lang):
+        return _render_html(d)
+
+
+def _render_html(d: Dossier) -> str:
     lang = current_language()
+    direction = "rtl" if lang in RTL_LANGUAGES else "ltr"
     meta = _("Case %(id)s · generated %(when)s", id=d.case.id, when=_when(d.generated_at, _zone(d.case)))
     out = [
         "<!DOCTYPE html>",
-        f'<html lang="{lang.replace("_", "-")}">',
+        f'<html lang="{lang.replace("_", "-")}" dir="{direction}">',
         "<head>",
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',

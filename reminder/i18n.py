@@ -44,6 +44,7 @@ __all__ = [
     "KNOWN_LANGUAGES",
     "LANGUAGES",
     "N_",
+    "RTL_LANGUAGES",
     "SOURCE_LANGUAGE",
     "Translator",
     "_",
@@ -72,6 +73,8 @@ LANGUAGES: tuple[str, ...] = ("en", "zh_CN")
 # Languages text can be written in for someone else: letters to an organisation also go
 # out in Arabic (issue 18), whose catalogue or templates ship with the letters.
 KNOWN_LANGUAGES: tuple[str, ...] = ("en", "zh_CN", "ar")
+# Of those, the ones written right to left (an HTML document's dir="rtl").
+RTL_LANGUAGES = frozenset({"ar"})
 # The locale variables, in gettext's order of precedence.
 LOCALE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 

@@ -6,8 +6,10 @@ them — a reminder, the calendar file, the command line — they go through her
 
 - :func:`evidence_kind`: ``call`` → 通话 (the kinds of :data:`~reminder.models.EVIDENCE_KINDS`);
 - :func:`channel`: the channels the ``--channel`` help suggests (``hotline``, ``e-mail``,
-  ``web form``, ``shop`` …), also with a number after them (``hotline 196`` → 热线 196); any
-  other channel is the user's own text, shown as written;
+  ``web form``, ``shop`` …: :data:`CHANNELS`, with the other names each goes by), also with a
+  number after them (``hotline 196`` → 热线 196); any other channel is the user's own text,
+  shown as written. :func:`channel_parts` tells which one a channel is, for the letters'
+  own words (``letter_channels.py``);
 - :func:`country_name`: a country's name, CLDR's for its code (Babel's territories);
 - :func:`join`: a list as the language writes one (``a, b`` / ``a、b``); :func:`channels`
   the channels so.
@@ -22,7 +24,39 @@ from functools import cache
 
 from .i18n import SOURCE_LANGUAGE, current_language, pgettext, using_language
 
-__all__ = ["channel", "channels", "country_name", "evidence_kind", "join"]
+__all__ = [
+    "CHANNELS",
+    "CHANNEL_NAMES",
+    "channel",
+    "channel_parts",
+    "channels",
+    "country_name",
+    "evidence_kind",
+    "join",
+]
+
+# The channels reminder knows, each with the other names a person types for it.
+CHANNELS: dict[str, tuple[str, ...]] = {
+    "hotline": (),
+    "phone": ("telephone",),
+    "call centre": ("call center",),
+    "e-mail": ("email",),
+    "web form": ("online form",),
+    "website": (),
+    "app": (),
+    "chat": (),
+    "shop": ("store",),
+    "in person": (),
+    "letter": ("post",),
+}
+# Every name → the channel it means, the longest name first ("call centre" before a "call").
+CHANNEL_NAMES: dict[str, str] = dict(
+    sorted(
+        ((name, key) for key, others in CHANNELS.items() for name in (key, *others)),
+        key=lambda item: len(item[0]),
+        reverse=True,
+    )
+)
 
 
 @cache
@@ -41,26 +75,22 @@ def _evidence_kinds(lang: str) -> dict[str, str]:
 
 
 @cache
-def _channels(lang: str) -> tuple[tuple[str, str], ...]:
-    """(name, as ``lang`` says it), the longest name first ("call centre" before a "call")."""
+def _channels(lang: str) -> dict[str, str]:
+    """Each of :data:`CHANNELS` as ``lang`` says it."""
     with using_language(lang):
-        said = {
+        return {
             "hotline": pgettext("channel", "hotline"),
             "phone": pgettext("channel", "phone"),
             "call centre": pgettext("channel", "call centre"),
             "e-mail": pgettext("channel", "e-mail"),
-            "email": pgettext("channel", "e-mail"),
             "web form": pgettext("channel", "web form"),
             "website": pgettext("channel", "website"),
             "app": pgettext("channel", "app"),
             "chat": pgettext("channel", "chat"),
             "shop": pgettext("channel", "shop"),
-            "store": pgettext("channel", "shop"),
+            "in person": pgettext("channel", "in person"),
             "letter": pgettext("channel", "letter"),
-            "post": pgettext("channel", "letter"),
         }
-    # Lower-case names: "Hotline" and "hotline" are the same channel.
-    return tuple(sorted(said.items(), key=lambda item: len(item[0]), reverse=True))
 
 
 @cache
@@ -81,21 +111,30 @@ def evidence_kind(kind: str, lang: str | None = None) -> str:
     return _evidence_kinds(lang).get(kind, kind)
 
 
+def channel_parts(text: str) -> tuple[str | None, str]:
+    """Which of :data:`CHANNELS` ``text`` names (None: none, the user's own) and what follows
+    the name, as written: ``"Hotline: 196"`` → ``("hotline", "196")``."""
+    written = text.strip()
+    lower = written.lower()  # "Hotline" and "hotline" are the same channel
+    for name, key in CHANNEL_NAMES.items():
+        if lower == name:
+            return key, ""
+        if lower.startswith(name) and lower[len(name)] in _AFTER_NAME:
+            return key, written[len(name) :].strip(_AFTER_NAME)
+    return None, written
+
+
 def channel(text: str, lang: str | None = None) -> str:
     """A case's channel: a known one translated (with what follows it, ``hotline 196``), any
     other as the user wrote it."""
     lang = lang or current_language()
     if lang == SOURCE_LANGUAGE:
         return text
-    written = text.strip()
-    lower = written.lower()
-    for name, said in _channels(lang):
-        if lower == name:
-            return said
-        if lower.startswith(name) and lower[len(name)] in _AFTER_NAME:
-            rest = written[len(name) :].strip(_AFTER_NAME)
-            return f"{said} {rest}" if rest else said
-    return text
+    key, rest = channel_parts(text)
+    if key is None:
+        return text
+    said = _channels(lang)[key]
+    return f"{said} {rest}" if rest else said
 
 
 def join(items: Iterable[str], lang: str | None = None) -> str:

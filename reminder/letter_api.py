@@ -184,11 +184,13 @@ def compose_letter(
     """The letter to ``to`` ("organisation" or "regulator") for a case, rendered as ``fmt``.
 
     ``lang``: the recipient's language (default: the regulator's, else the case's --lang,
-    else its country's). ``attach_dossier``: the e-mail carries the case's HTML dossier.
+    else its country's). ``attach_dossier``: the e-mail carries the case's HTML dossier, in
+    the letter's language when the dossier is written in it, else in English
+    (``dossier_api.attached_dossier_language``; a note says so).
     ``user_dir``: where the user's template overrides are (``<config dir>/templates/letters``).
     """
     from .calendar import get_calendar
-    from .dossier_api import export_dossier
+    from .dossier_api import attached_dossier_language, export_dossier
     from .evidence import db_head
     from .evidence_api import list_evidence
     from .letter_render import render, to_email, to_html, to_markdown, to_pdf, to_text
@@ -223,10 +225,12 @@ def compose_letter(
     calendar = get_calendar(case.country, case.subdivision, (*settings.closure_list(), *case.closures))
     reply_by = calendar.add_business_days(today, letter_defaults().reply_business_days)
     dossier: tuple[str, bytes] | None = None
+    dossier_lang = attached_dossier_language(language)
     if attach_dossier:
+        # For the recipient, as the letter is: not in the user's language.
         dossier = (
             f"dossier-{case.id}.html",
-            export_dossier(store, settings, case.id, now=now, fmt="html"),
+            export_dossier(store, settings, case.id, now=now, fmt="html", lang=dossier_lang),
         )
     facts = build_facts(
         to=to,
@@ -244,6 +248,8 @@ def compose_letter(
     rendered = render(facts, user_dir=user_dir)
     missing = list(rendered.missing)
     notes = _notes(to, regulator)
+    if dossier is not None and dossier_lang != language:
+        notes.append(_("the attached dossier is in English: there is none in %(lang)s", lang=language))
     if not facts.window.passed:
         notes.insert(0, _("the deadline (%(day)s) has not passed yet", day=window.deadline.isoformat()))
     me = settings.me

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from .errors import InputError
-from .i18n import _
+from .i18n import RTL_LANGUAGES, _
+from .letter_channels import letter_channels
 from .letter_fields import LETTER_FIELDS, letter_fields, letter_language
 from .models import Case, EvidenceEntry, Person, ReviewWindow
 
@@ -53,7 +54,6 @@ __all__ = [
 
 RECIPIENTS = ("organisation", "regulator")
 BLANK = "[____]"
-RTL_LANGUAGES = frozenset({"ar"})
 # Evidence kinds that are something sent to the organisation: the follow-up is the latest of them.
 _SENT_KINDS = ("letter", "email")
 
@@ -131,7 +131,7 @@ class CaseFacts:
     reference: Text
     account: Text
     channels: tuple[str, ...]
-    channel: Text  # the channels in one string ("hotline, web form")
+    channel: Text  # the channels in the letter's words ("by telephone (hotline) and by e-mail")
     submitted: date
     submitted_time: time | None
     country: str
@@ -331,7 +331,8 @@ def build_facts(
             reference=_text(case.reference, "case.reference", seen),
             account=_text(case.account, "case.account", seen),
             channels=case.channels,
-            channel=", ".join(case.channels) or Blank("case.channels", seen),
+            # In the letter's words: "by telephone (hotline 196)", not the value typed ("hotline 196").
+            channel=letter_channels(case.channels, lang) or Blank("case.channels", seen),
             submitted=case.submitted,
             submitted_time=case.submitted_time,
             country=case.country,

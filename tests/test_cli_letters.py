@@ -122,9 +122,13 @@ def test_arabic_and_chinese_letters_to_files(run_cli: RunCli, tmp_env: TmpEnv, c
         and "تحية طيبة وبعد" in html
         and '<bdi dir="ltr">BT-48213</bdi>' in html
     )
+    # The channel typed as "hotline" in the letter's own words, not in English.
+    assert 'تقدّمتُ إليكم عبر <bdi dir="rtl">الهاتف (الخط الساخن)</bdi> بالطلب التالي' in html
+    assert "hotline" not in html
     assert stat.S_IMODE((tmp_env.root / "ar.html").stat().st_mode) == 0o600
     r = ok(run_cli("letter", case_id, "--to", "organisation", "--lang", "zh_CN", "--format", "md"))
     assert "尊敬的 Batelco：" in r.stdout and "2026年3月25日 星期三（2026-03-25）" in r.stdout
+    assert "通过热线向贵方提交" in r.stdout and "hotline" not in r.stdout
     # The case's own language is the default for its letters.
     ok(run_cli("edit", case_id, "--lang", "zh_CN"))
     assert "此致" in ok(run_cli("letter", case_id, "--to", "organisation")).stdout

@@ -400,3 +400,37 @@ def test_the_email_is_a_draft_with_the_text_and_the_html() -> None:
     assert back["Content-Language"] == "zh-CN"
     assert back.get_body(("plain",)).get_content().replace("\r\n", "\n") == to_text(r)
     assert 'lang="zh-CN"' in back.get_body(("html",)).get_content()
+
+
+# --- how the request was made, in the letter's words (not the channel's English value) ------------------
+
+# A case's channels as typed, and how each letter names them (case.channel in the templates).
+CHANNEL_SAID = {
+    "en": ("by telephone (hotline 196)", "through the online form"),
+    "ar": ("الهاتف (الخط الساخن 196)", "النموذج الإلكتروني"),
+    "zh_CN": ("热线 196", "网页表单"),
+}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("to", RECIPIENTS)
+def test_the_letter_names_the_channel_in_its_language(to: str, lang: str) -> None:
+    letter = to_text(rendered(to, lang, c=case(channels=("hotline 196", "online form"))))
+    for said in CHANNEL_SAID[lang]:
+        assert said in letter, (said, letter)
+    if lang != "en":
+        assert "hotline" not in letter and "online form" not in letter
+    if lang == "ar" and to == "organisation":
+        assert "تقدّمتُ إليكم عبر الهاتف (الخط الساخن 196) والنموذج الإلكتروني بالطلب التالي" in letter
+    if lang == "en" and to == "organisation":
+        said = "I asked you, by telephone (hotline 196) and through the online form, for the following"
+        assert said in letter
+    if lang == "zh_CN" and to == "organisation":
+        assert "通过热线 196、网页表单向贵方提交" in letter
+
+
+def test_a_channel_reminder_does_not_know_is_quoted_as_typed() -> None:
+    c = case(channels=("WhatsApp +973 3300 0000",))
+    assert "I asked you, via WhatsApp +973 3300 0000, for" in to_text(rendered("organisation", "en", c=c))
+    assert "عبر WhatsApp +973 3300 0000 بالطلب" in to_text(rendered("organisation", "ar", c=c))
+    assert "通过 WhatsApp +973 3300 0000 向贵方" in to_text(rendered("organisation", "zh_CN", c=c))

@@ -99,7 +99,7 @@ def test_markdown_dossier_in_chinese(run_cli: RunCli, case_id: str) -> None:
 
 def test_html_dossier_in_chinese(run_cli: RunCli, case_id: str) -> None:
     page = export(run_cli, case_id, "html")
-    assert '<html lang="zh-CN">' in page
+    assert '<html lang="zh-CN" dir="ltr">' in page
     assert f"<title>投诉材料：{TITLE}——Batelco</title>" in page
     assert re.findall(r"<h2>(.*?)</h2>", page) == list(HEADINGS)
     assert "<th>日期</th><th>第几天</th><th>原因</th><th>节点</th>" in page
@@ -123,7 +123,7 @@ def test_the_english_dossier_stays_english(run_cli: RunCli, case_id: str) -> Non
                 mine in line for mine in (TITLE, "李华", "致电 196 热线", "客服给的工单号", "通话记录")
             ), line
     page = export(run_cli, case_id, "html", env=EN)
-    assert '<html lang="en">' in page and "<h2>Where the dates come from</h2>" in page
+    assert '<html lang="en" dir="ltr">' in page and "<h2>Where the dates come from</h2>" in page
 
 
 def test_pdf_dossier_in_chinese_uses_the_simplified_chinese_font(

@@ -37,6 +37,13 @@ if TYPE_CHECKING:
     help="Dossier format: Markdown, one HTML file, a zip with both and the attachments, or PDF "
     "(needs pip install 'reminder[pdf]').",
 )
+@cmdline.option(
+    "--lang",
+    metavar="LANG",
+    help="The dossier's language: en or zh_CN (default: yours). For a regulator that reads English or "
+    "Arabic, en: there is no Arabic dossier, and --lang ar is refused rather than quietly written in "
+    "English, so the file you get is the one you asked for.",
+)
 @cmdline.option("--ics", is_flag=True, help="Export open cases' windows and deadlines as iCalendar instead.")
 @cmdline.option(
     "--output",
@@ -50,27 +57,40 @@ if TYPE_CHECKING:
 @json_option
 @cmdline.pass_context
 def export_command(
-    ctx: cmdline.Context, case_id: str | None, fmt: str, ics: bool, output_text: str | None, as_json: bool
+    ctx: cmdline.Context,
+    case_id: str | None,
+    fmt: str,
+    lang: str | None,
+    ics: bool,
+    output_text: str | None,
+    as_json: bool,
 ) -> None:
     """Export a case's complaint dossier, or a calendar of open cases (--ics).
 
     The dossier holds the case, the review window with its day-by-day
     explanation, the timeline of evidence and reminders sent, the files with
     their hashes, the holiday data used, and the escalation step that applies now.
+    It is in your language; --lang writes it in the language of whoever reads it
+    (what you typed — the title, the summaries — stays as you typed it).
 
     \b
     Example:
       reminder export q7k2mp --format zip
       reminder export q7k2mp --format pdf -o dossier.pdf
+      reminder export q7k2mp --format pdf --lang en -o dossier-en.pdf
       reminder export q7k2mp --format md --output -
       reminder export --ics --output ~/calendar/reminder.ics
     """
     from ..api import export_dossier_checked, export_ics, save_dossier, write_ics
+    from ..dossier_api import dossier_language
     from ..outfile import output_path
 
     # Checked before anything is rendered, so a bad path costs nothing and leaves nothing behind.
     output = None if output_text is None else Path("-") if output_text == "-" else output_path(output_text)
     settings = settings_from(ctx)
+    if ics and lang is not None:
+        raise cmdline.UsageError(_("--lang is the dossier's language; the calendar is in yours"))
+    lang = dossier_language(lang)  # a language it is not written in: one line, before the store opens
     store = store_for(ctx)
     now = utc_now()
     if ics:
@@ -88,12 +108,12 @@ def export_command(
             _("a %(format)s cannot go to stdout; give a file name", format=fmt), param_hint="'--output'"
         )
     if str(output) == "-":
-        data, report = export_dossier_checked(store, settings, case_id, now=now, fmt=fmt)
+        data, report = export_dossier_checked(store, settings, case_id, now=now, fmt=fmt, lang=lang)
         cmdline.echo(data.decode("utf-8"), nl=False)
         where = _("the dossier above says so")
     else:
         target = output or Path(f"dossier-{store.get_case(case_id).id}.{fmt}")
-        report = save_dossier(store, settings, case_id, target, now=now, fmt=fmt)
+        report = save_dossier(store, settings, case_id, target, now=now, fmt=fmt, lang=lang)
         _report_written(target, as_json, changed=True, kind=_("%(format)s dossier", format=fmt))
         where = _("the dossier in %(path)s says so", path=target)
     if not report.ok:
