@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,7 +26,7 @@ from .errors import ConfigError, DeliveryError, InputError, StoreError
 from .i18n import N_, _
 from .letter_render import FORMATS, EmailAttachment, Rendered
 from .letters import RECIPIENTS
-from .models import Case, EvidenceEntry
+from .models import Case, EvidenceEntry, ReviewWindow
 from .regulators import Regulator
 
 if TYPE_CHECKING:
@@ -168,6 +168,34 @@ def _notes(letter_to: str, regulator: Regulator | None) -> list[str]:
     return notes
 
 
+def _check_deadline(case: Case, window: ReviewWindow, to: str, today: date, *, before_deadline: bool) -> None:
+    """InputError when the letter would say a deadline has passed that has not (see compose_letter)."""
+    if today > window.deadline:
+        return
+    day = window.deadline.isoformat()
+    if to == "regulator":
+        raise InputError(
+            _(
+                "the complaint to the regulator says the deadline has passed, but the deadline of case "
+                "%(id)s (%(day)s) "
+                "has not passed yet: write it after that day (--before-deadline writes only the "
+                "letter to the organisation)",
+                id=case.id,
+                day=day,
+            )
+        )
+    if not before_deadline:
+        raise InputError(
+            _(
+                "the letter says the deadline has passed, but the deadline of case %(id)s (%(day)s) "
+                "has not passed yet: write it after that day, or add --before-deadline to write it "
+                "now (it then asks for an answer after the deadline)",
+                id=case.id,
+                day=day,
+            )
+        )
+
+
 def compose_letter(
     store: Store,
     settings: Settings,
@@ -180,12 +208,19 @@ def compose_letter(
     regulator_id: str | None = None,
     attach_dossier: bool = False,
     user_dir: Path | None = None,
+    before_deadline: bool = False,
 ) -> Letter:
     """The letter to ``to`` ("organisation" or "regulator") for a case, rendered as ``fmt``.
 
     ``lang``: the recipient's language (default: the regulator's, else the case's --lang,
     else its country's). ``attach_dossier``: the e-mail carries the case's HTML dossier.
     ``user_dir``: where the user's template overrides are (``<config dir>/templates/letters``).
+
+    Both letters say the deadline has passed, so before it has (in the case's time zone: the
+    deadline day itself has not) they are refused with an InputError. ``before_deadline``
+    writes the follow-up to the organisation all the same, asking for an answer no earlier
+    than the first business day after the deadline; the complaint to the regulator is still
+    refused, its ground being that the period is over.
     """
     from .calendar import get_calendar
     from .dossier_api import export_dossier
@@ -220,8 +255,13 @@ def compose_letter(
     regulator = _regulator_for(case, to, regulator_id)
     language = _language(case, to, lang, regulator)
     today = now.astimezone(ZoneInfo(case.timezone)).date()
+    _check_deadline(case, window, to, today, before_deadline=before_deadline)
     calendar = get_calendar(case.country, case.subdivision, (*settings.closure_list(), *case.closures))
-    reply_by = calendar.add_business_days(today, letter_defaults().reply_business_days)
+    # Never an answer asked for before the organisation's own deadline (--before-deadline).
+    reply_by = max(
+        calendar.add_business_days(today, letter_defaults().reply_business_days),
+        calendar.add_business_days(window.deadline, 1),
+    )
     dossier: tuple[str, bytes] | None = None
     if attach_dossier:
         dossier = (

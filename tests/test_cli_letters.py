@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from conftest import RunCli, TmpEnv
+from test_daemon import needs_faketime
 from test_notifier_email import Recorder, free_port
 
 ME = '[me]\nname = "李雷"\nemail = "li.lei@example.com"\nphone = "+973 3600 0000"\n'
@@ -383,3 +384,72 @@ def test_send_needs_an_address_a_sender_and_a_notifier(
     assert "sending a letter needs an e-mail notifier" in one_error_line(r)
     r = run_cli("letter", case_id, "--to", "regulator", "--send", "--yes")
     assert "file the complaint through its web form: https://consumer.tra.org.bh/" in one_error_line(r)
+
+
+# --- before the deadline -----------------------------------------------------------------------------
+
+
+def at(when: str) -> dict[str, str]:
+    """The environment of a CLI whose clock reads ``when`` in UTC (libfaketime, wall clock only)."""
+    from test_daemon import LIBFAKETIME
+
+    return {"TZ": "UTC", "LD_PRELOAD": LIBFAKETIME[0] if LIBFAKETIME else "", "FAKETIME": f"@{when}"}
+
+
+WEEK_BEFORE = "2026-04-30 07:00:00"  # UTC: 10:00 on Thu 30 April in Bahrain
+
+
+def early_case(invoke: RunCli, tmp_env: TmpEnv) -> str:
+    """A case submitted on Thu 23 April 2026: its deadline is Thu 14 May (15 business days, Bahrain)."""
+    tmp_env.write_config(ME)
+    r = ok(invoke("add", "--title", "Cancel roaming eSIM", "--org", "Batelco", "--submitted", "2026-04-23",
+                  "--reference", "BT-48213", "--channel", "hotline", "--preset", "telecom", "--account",
+                  "+973 3900 4242", "--org-email", "complaints@batelco.example", "--json"))  # fmt: skip
+    assert json.loads(r.stdout)["window"]["deadline"] == "2026-05-14"
+    case_id: str = json.loads(r.stdout)["id"]
+    return case_id
+
+
+@needs_faketime
+def test_before_the_deadline_a_letter_is_refused_with_the_way_on(
+    run_cli: RunCli, invoke: RunCli, tmp_env: TmpEnv
+) -> None:
+    case_id = early_case(invoke, tmp_env)
+    target = tmp_env.root / "early.txt"
+    # A week before, and late on the deadline day itself in Bahrain (23:30 there): not passed yet.
+    for when in (WEEK_BEFORE, "2026-05-14 20:30:00"):
+        for to in ("organisation", "regulator"):
+            r = run_cli("letter", case_id, "--to", to, "-o", str(target), env=at(when))
+            line = one_error_line(r)
+            assert "the deadline of case" in line and "2026-05-14" in line and "has not passed" in line
+            assert "write it after that day" in line, line
+        r = run_cli("letter", case_id, "--to", "organisation", "--strict", env=at(when))
+        assert "--before-deadline" in one_error_line(r)
+    assert not target.exists()
+    # In Chinese for a Chinese user.
+    zh = run_cli("letter", case_id, "--to", "organisation", env={**at(WEEK_BEFORE), "LANG": "zh_CN.UTF-8"})
+    assert "2026-05-14" in one_error_line(zh) and "--before-deadline" in zh.stderr
+    assert "passed" not in zh.stderr
+    # Half an hour after midnight in Bahrain on the 15th: passed, written.
+    r = ok(run_cli("letter", case_id, "--to", "organisation", env=at("2026-05-14 21:30:00")))
+    assert "day 15 was Thu 2026-05-14" in r.stdout and r.stderr == ""
+
+
+@needs_faketime
+def test_before_deadline_writes_the_follow_up_asking_for_an_answer_after_the_deadline(
+    run_cli: RunCli, invoke: RunCli, tmp_env: TmpEnv
+) -> None:
+    case_id = early_case(invoke, tmp_env)
+    early = ("letter", case_id, "--to", "organisation", "--before-deadline")
+    r = ok(run_cli(*early, env=at(WEEK_BEFORE)))
+    # Five business days from Thu 30 April is Thu 7 May, before the deadline: the answer is asked
+    # for by the first business day after it (Fri and Sat are Bahrain's weekend).
+    assert "day 15 is Thu 2026-05-14" in r.stdout and "by Sun 2026-05-17" in r.stdout
+    assert "2026-05-07" not in r.stdout
+    assert "note: the deadline (2026-05-14) has not passed yet" in r.stderr
+    # Late enough, five business days from the letter is already after the deadline: that is the date.
+    r = ok(run_cli(*early, env=at("2026-05-12 07:00:00")))
+    assert "by Tue 2026-05-19" in r.stdout
+    # The complaint to the regulator is about a deadline that has passed: the flag does not write it.
+    r = run_cli("letter", case_id, "--to", "regulator", "--before-deadline", env=at(WEEK_BEFORE))
+    assert "the regulator" in one_error_line(r) and "2026-05-14" in r.stderr

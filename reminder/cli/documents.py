@@ -207,6 +207,12 @@ def _letter_preview(letter: Any) -> None:
 )
 @cmdline.option("--yes", is_flag=True, help="With --send: send without asking (for scripts).")
 @cmdline.option("--strict", is_flag=True, help="Refuse (exit 2) to write or send a letter that has blanks.")
+@cmdline.option(
+    "--before-deadline",
+    is_flag=True,
+    help="Write the follow-up to the organisation before the deadline has passed; it asks for an answer "
+    "by the first business day after the deadline at the earliest.",
+)
 @json_option
 @cmdline.pass_context
 def letter_command(
@@ -221,6 +227,7 @@ def letter_command(
     send: bool,
     yes: bool,
     strict: bool,
+    before_deadline: bool,
     as_json: bool,
 ) -> None:
     """Write a letter from a case: a follow-up to the organisation, or a complaint to the regulator.
@@ -230,6 +237,10 @@ def letter_command(
     language (en, ar, zh_CN). What it does not hold is left as a visible blank [____], and
     the missing fields are listed on stderr (exit 0; --strict: exit 2). Templates can be
     overridden in <config dir>/templates/letters/<lang>/<to>.html.j2 (README: Letters).
+
+    Both letters say the deadline has passed: until the day after it (in the case's time
+    zone) the command refuses (exit 2). --before-deadline writes the follow-up to the
+    organisation all the same; the complaint to the regulator waits for the deadline.
 
     \b
     Example:
@@ -269,6 +280,7 @@ def letter_command(
         regulator_id=regulator_id,
         attach_dossier=attach_dossier,
         user_dir=Path(config_path(config_arg(ctx)).path).parent / USER_TEMPLATE_DIR,
+        before_deadline=before_deadline,
     )
     if send:  # what would stop the sending is said first, alone
         check_sendable(settings, letter).close()
