@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
@@ -168,6 +169,42 @@ def _notes(letter_to: str, regulator: Regulator | None) -> list[str]:
     return notes
 
 
+def _sent_summary_prefix(to: str) -> str:
+    """How the evidence entry of a letter sent by :func:`send_letter` begins (kept in English)."""
+    return f"Letter to the {to} sent by e-mail to "
+
+
+def _follow_up_pending(
+    case: Case, entries: Sequence[EvidenceEntry], today: date, reply_by_for: Callable[[date], date]
+) -> list[str]:
+    """A note when the follow-up sent to the organisation still waits for the answer it asked for.
+
+    Only for a follow-up sent by ``letter --send``: its reply-by date is what this module
+    computes for the day it was sent. A letter logged by hand said whatever it said; its date
+    is not in the log, so nothing is noted for it.
+    """
+    from .letters import follow_up_entry
+
+    zone = ZoneInfo(case.timezone)
+    follow = follow_up_entry(entries, case.submitted, zone)
+    if follow is None or not follow.summary.startswith(_sent_summary_prefix("organisation")):
+        return []
+    sent = follow.at.astimezone(zone).date()
+    by = reply_by_for(sent)
+    if today > by:
+        return []
+    return [
+        _(
+            "the follow-up sent on %(sent)s (evidence #%(seq)s) asked %(org)s to answer by %(by)s, "
+            "which has not passed yet: the regulator may ask whether you waited for that answer",
+            sent=sent.isoformat(),
+            seq=follow.seq,
+            org=case.organisation,
+            by=by.isoformat(),
+        )
+    ]
+
+
 def _check_deadline(case: Case, window: ReviewWindow, to: str, today: date, *, before_deadline: bool) -> None:
     """InputError when the letter would say a deadline has passed that has not (see compose_letter)."""
     if today > window.deadline:
@@ -257,11 +294,16 @@ def compose_letter(
     today = now.astimezone(ZoneInfo(case.timezone)).date()
     _check_deadline(case, window, to, today, before_deadline=before_deadline)
     calendar = get_calendar(case.country, case.subdivision, (*settings.closure_list(), *case.closures))
-    # Never an answer asked for before the organisation's own deadline (--before-deadline).
-    reply_by = max(
-        calendar.add_business_days(today, letter_defaults().reply_business_days),
-        calendar.add_business_days(window.deadline, 1),
-    )
+
+    def reply_by_for(day: date) -> date:
+        # Never an answer asked for before the organisation's own deadline (--before-deadline).
+        return max(
+            calendar.add_business_days(day, letter_defaults().reply_business_days),
+            calendar.add_business_days(window.deadline, 1),
+        )
+
+    reply_by = reply_by_for(today)
+    entries = list_evidence(store, case.id)
     dossier: tuple[str, bytes] | None = None
     if attach_dossier:
         dossier = (
@@ -273,7 +315,7 @@ def compose_letter(
         lang=language,
         case=case,
         window=window,
-        entries=list_evidence(store, case.id),
+        entries=entries,
         me=settings.me.person(),
         regulator=regulator,
         now=now,
@@ -286,6 +328,8 @@ def compose_letter(
     notes = _notes(to, regulator)
     if not facts.window.passed:
         notes.insert(0, _("the deadline (%(day)s) has not passed yet", day=window.deadline.isoformat()))
+    if to == "regulator":
+        notes[:0] = _follow_up_pending(case, entries, today, reply_by_for)
     me = settings.me
     if to == "organisation":
         recipient_name, recipient = case.organisation, case.org_email
@@ -409,7 +453,7 @@ def send_letter(store: Store, settings: Settings, letter: Letter, *, now: dateti
         )
     message_id = str(message["Message-ID"])
     summary = (
-        f"Letter to the {letter.to} sent by e-mail to {letter.recipient_name} <{letter.recipient}>: "
+        f"{_sent_summary_prefix(letter.to)}{letter.recipient_name} <{letter.recipient}>: "
         f"{letter.rendered.subject} (Message-ID {message_id})"
     )
     with tempfile.TemporaryDirectory(prefix="reminder-letter-") as tmp:

@@ -316,7 +316,8 @@ def test_send_delivers_it_and_records_it_as_evidence(
     # The complaint to the regulator now cites that e-mail as the follow-up.
     r = ok(run_cli("letter", case_id, "--to", "regulator"))
     assert "(e-mail, entry 2 of my records): Letter to the organisation sent by e-mail" in r.stdout
-    assert "follow-up" not in r.stderr and last["hash"] in r.stdout
+    assert "the follow-up sent to the organisation" not in r.stderr and last["hash"] in r.stdout
+    assert "asked Batelco to answer by" in r.stderr  # written the same day: its answer is not due yet
 
 
 def test_no_terminal_and_no_yes_sends_nothing(
@@ -401,7 +402,8 @@ WEEK_BEFORE = "2026-04-30 07:00:00"  # UTC: 10:00 on Thu 30 April in Bahrain
 
 def early_case(invoke: RunCli, tmp_env: TmpEnv) -> str:
     """A case submitted on Thu 23 April 2026: its deadline is Thu 14 May (15 business days, Bahrain)."""
-    tmp_env.write_config(ME)
+    if not tmp_env.config_path.exists():  # the smtp fixture's has [me] too
+        tmp_env.write_config(ME)
     r = ok(invoke("add", "--title", "Cancel roaming eSIM", "--org", "Batelco", "--submitted", "2026-04-23",
                   "--reference", "BT-48213", "--channel", "hotline", "--preset", "telecom", "--account",
                   "+973 3900 4242", "--org-email", "complaints@batelco.example", "--json"))  # fmt: skip
@@ -453,3 +455,25 @@ def test_before_deadline_writes_the_follow_up_asking_for_an_answer_after_the_dea
     # The complaint to the regulator is about a deadline that has passed: the flag does not write it.
     r = run_cli("letter", case_id, "--to", "regulator", "--before-deadline", env=at(WEEK_BEFORE))
     assert "the regulator" in one_error_line(r) and "2026-05-14" in r.stderr
+
+
+@needs_faketime
+def test_the_complaint_notes_a_follow_up_still_waiting_for_its_answer(
+    run_cli: RunCli, invoke: RunCli, tmp_env: TmpEnv, smtp: Recorder
+) -> None:
+    case_id = early_case(invoke, tmp_env)
+    # Sent on Sun 17 May (Bahrain), it asks for an answer by Sun 24 May: five business days.
+    send = ("letter", case_id, "--to", "organisation", "--send", "--yes")
+    sent = ok(run_cli(*send, env=at("2026-05-17 07:00:00")))
+    assert "by Sun 2026-05-24" in sent.stdout and len(smtp.messages) == 1
+    note = "note: the follow-up sent on 2026-05-17 (evidence #1) asked Batelco to answer by 2026-05-24, which"
+    for when in ("2026-05-19 07:00:00", "2026-05-24 20:00:00"):  # the 24th is still a day to answer on
+        r = ok(run_cli("letter", case_id, "--to", "regulator", env=at(when)))
+        assert note in r.stderr, (when, r.stderr)
+    r = ok(run_cli("letter", case_id, "--to", "regulator", env=at("2026-05-24 21:30:00")))
+    assert "follow-up sent on" not in r.stderr
+    # A letter logged by hand: what it asked for is not in the log, so nothing is said about it.
+    ok(invoke("evidence", "add", case_id, "--kind", "letter", "--summary", "Wrote to Batelco by post",
+              "--at", "2026-05-18T10:00"))  # fmt: skip
+    r = ok(run_cli("letter", case_id, "--to", "regulator", env=at("2026-05-19 07:00:00")))
+    assert "follow-up sent on" not in r.stderr and "Wrote to Batelco by post" in r.stdout
