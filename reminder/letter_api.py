@@ -32,6 +32,7 @@ from .regulators import Regulator
 
 if TYPE_CHECKING:
     from .config import Settings
+    from .letter_scripts import ForeignText
     from .notifiers.email import EmailNotifier
     from .store import Store
 
@@ -75,6 +76,17 @@ _FIELD_HINTS: dict[str, tuple[str, str]] = {
 }
 
 
+# How a text quoted in a script the letter's language does not use is named, and put in that
+# language (the evidence summaries' hint is in Letter.foreign_hint: the log keeps entries as written).
+_FOREIGN_HINTS: dict[str, tuple[str, str]] = {
+    "case.request": (N_("the request as filed"), N_('reminder edit %(id)s --filed "…"')),
+    "case.organisation": (N_("the organisation's name"), N_('reminder edit %(id)s --org "…"')),
+    "case.reference": _FIELD_HINTS["case.reference"],
+    "case.account": _FIELD_HINTS["case.account"],
+    "case.channels": _FIELD_HINTS["case.channels"],
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Letter:
     """A letter written from a case, in one format, and what the person must know about it."""
@@ -92,6 +104,7 @@ class Letter:
     attachments: tuple[str, ...] = ()  # file names attached to the e-mail
     notes: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()  # field keys, see field_hint()
+    foreign: tuple[ForeignText, ...] = ()  # quoted texts its reader may not read, see foreign_hint()
 
     @property
     def lang(self) -> str:
@@ -119,6 +132,7 @@ class Letter:
             "regulator": self.regulator.id if self.regulator is not None else None,
             "missing": list(self.missing),
             "notes": list(self.notes),
+            "foreign_script": [f.as_dict() for f in self.foreign],
             "path": None,
             "message_id": self.message_id,
             "sent": None,
@@ -128,6 +142,23 @@ class Letter:
         """(what the blank is, how to fill it) for a missing field's key, untranslated: the how
         takes the case id as ``%(id)s``."""
         return _FIELD_HINTS.get(key, (key, N_("fill it in by hand")))
+
+    def foreign_hint(self, text: ForeignText) -> tuple[str, str]:
+        """(what the text is, how to give it in the letter's language), in the user's language."""
+        if text.field == "evidence.summary":
+            return (
+                _("evidence #%(seq)s's summary", seq=text.entry),
+                _(
+                    "the log keeps every entry as written: add one in the letter's language with "
+                    "'reminder evidence add %(id)s --kind %(kind)s --summary \"…\" --corrects %(seq)s' "
+                    "(the letter then shows both), or change the letter by hand",
+                    id=self.case.id,
+                    kind=text.kind,
+                    seq=text.entry,
+                ),
+            )
+        what, how = _FOREIGN_HINTS.get(text.field, (text.field, N_("fill it in by hand")))
+        return _(what), _(how, id=self.case.id) if "%(id)s" in how else _(how)
 
 
 def _regulator_for(case: Case, to: str, regulator_id: str | None) -> Regulator | None:
@@ -264,6 +295,7 @@ def compose_letter(
     from .evidence import db_head
     from .evidence_api import list_evidence
     from .letter_render import render, to_email, to_html, to_markdown, to_pdf, to_text
+    from .letter_scripts import foreign_texts
     from .letters import build_facts
     from .regulators import letter_defaults
 
@@ -324,6 +356,7 @@ def compose_letter(
         head=db_head(store, case.id),
     )
     rendered = render(facts, user_dir=user_dir)
+    foreign = foreign_texts(facts)
     missing = list(rendered.missing)
     notes = _notes(to, regulator)
     if not facts.window.passed:
@@ -380,6 +413,7 @@ def compose_letter(
         attachments=attachments,
         notes=tuple(notes),
         missing=tuple(missing),
+        foreign=tuple(foreign),
     )
 
 

@@ -477,3 +477,48 @@ def test_the_complaint_notes_a_follow_up_still_waiting_for_its_answer(
               "--at", "2026-05-18T10:00"))  # fmt: skip
     r = ok(run_cli("letter", case_id, "--to", "regulator", env=at("2026-05-19 07:00:00")))
     assert "follow-up sent on" not in r.stderr and "Wrote to Batelco by post" in r.stdout
+
+
+# --- text not in the letter's language -----------------------------------------------------------------
+
+
+def test_text_typed_in_chinese_is_listed_for_an_english_letter_and_strict_refuses(
+    run_cli: RunCli, invoke: RunCli, tmp_env: TmpEnv
+) -> None:
+    tmp_env.write_config(ME)  # [me] name 李雷: the writer's own name is never listed
+    r = ok(invoke("add", "--title", "注销巴林漫游eSIM卡", "--org", "Batelco", "--submitted", "2026-03-01",
+                  "--reference", "BT-48213", "--channel", "hotline", "--preset", "telecom", "--account",
+                  "+973 3900 4242", "--org-email", "complaints@batelco.example", "--json"))  # fmt: skip
+    case_id = json.loads(r.stdout)["id"]
+    ok(invoke("evidence", "add", case_id, "--kind", "code", "--summary", "收到短信验证码，未告诉任何人",
+              "--at", "2026-03-02T10:00"))  # fmt: skip
+    r = ok(run_cli("letter", case_id, "--to", "organisation"))
+    assert "Follow-up: 注销巴林漫游eSIM卡" in r.stdout  # quoted as typed, and said so:
+    assert r.stderr.splitlines() == [
+        "Quoted in the letter as you typed it, but not in its language (en):",
+        f'  - the request as filed: reminder edit {case_id} --filed "…"',
+        "  - evidence #1's summary: the log keeps every entry as written: add one in the letter's language "
+        f"with 'reminder evidence add {case_id} --kind code --summary \"…\" --corrects 1' (the letter then "
+        "shows both), or change the letter by hand",
+    ]
+    target = tmp_env.root / "strict.txt"
+    r = run_cli("letter", case_id, "--to", "organisation", "--strict", "-o", str(target))
+    refused = "the letter (en) would quote text not written in its language: the request as filed, evidence"
+    assert refused in one_error_line(r)
+    assert not target.exists()
+    info = json.loads(ok(run_cli("letter", case_id, "--to", "organisation", "--lang", "ar", "--json")).stdout)
+    assert info["foreign_script"] == [
+        {"field": "case.request", "entry": None, "script": "Han"},
+        {"field": "evidence.summary", "entry": 1, "script": "Han"},
+    ]
+    # In Chinese for a Chinese user; a Chinese letter quotes it as it is.
+    zh = {"LANG": "zh_CN.UTF-8"}
+    r = ok(run_cli("letter", case_id, "--to", "organisation", env=zh))
+    assert "信中原样引用了你输入的以下内容" in r.stderr and "证据第 1 条的说明" in r.stderr
+    assert ok(run_cli("letter", case_id, "--to", "organisation", "--lang", "zh_CN")).stderr == ""
+    # Given in English, the request and the entry (by an entry correcting it) leave nothing to say.
+    ok(invoke("edit", case_id, "--filed", "cancellation of roaming eSIM"))
+    ok(invoke("evidence", "add", case_id, "--kind", "code", "--summary", "SMS code received; told nobody",
+              "--corrects", "1", "--at", "2026-03-02T10:05"))  # fmt: skip
+    r = ok(run_cli("letter", case_id, "--to", "organisation", "--strict"))
+    assert r.stderr == "" and "SMS code received; told nobody" in r.stdout

@@ -131,7 +131,8 @@ def _letter_formats() -> Sequence[str]:
 
 
 def _letter_report(letter: Any, *, strict: bool, as_json: bool) -> None:
-    """The blanks and notes, one line each on stderr, in the user's language; --strict refuses blanks."""
+    """The blanks, the texts not in the letter's language and the notes, one line each on stderr, in
+    the user's language; --strict refuses the first two."""
     from ..i18n import _
 
     if letter.missing:
@@ -143,6 +144,26 @@ def _letter_report(letter: Any, *, strict: bool, as_json: bool) -> None:
             what, how = letter.field_hint(key)
             how = _(how, id=letter.case.id) if "%(id)s" in how else _(how)
             cmdline.echo(_("  - %(what)s: %(how)s", what=_(what), how=how), err=True)
+    if letter.foreign:
+        # Typed in the user's script, quoted as typed: the recipient may not read it.
+        if strict:
+            names = ", ".join(letter.foreign_hint(f)[0] for f in letter.foreign)
+            fail(
+                _(
+                    "the letter (%(lang)s) would quote text not written in its language: %(names)s",
+                    lang=letter.lang,
+                    names=names,
+                ),
+                2,
+                as_json,
+            )
+        cmdline.echo(
+            _("Quoted in the letter as you typed it, but not in its language (%(lang)s):", lang=letter.lang),
+            err=True,
+        )
+        for text in letter.foreign:
+            what, how = letter.foreign_hint(text)
+            cmdline.echo(_("  - %(what)s: %(how)s", what=what, how=how), err=True)
     for note in letter.notes:
         cmdline.echo(_("note: %(note)s", note=note), err=True)
 
@@ -206,7 +227,12 @@ def _letter_preview(letter: Any) -> None:
     help="Send the e-mail through [notifiers.email] after showing it, and record it in the evidence log.",
 )
 @cmdline.option("--yes", is_flag=True, help="With --send: send without asking (for scripts).")
-@cmdline.option("--strict", is_flag=True, help="Refuse (exit 2) to write or send a letter that has blanks.")
+@cmdline.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse (exit 2) to write or send a letter that has blanks, or that quotes text not written in "
+    "its language.",
+)
 @cmdline.option(
     "--before-deadline",
     is_flag=True,
@@ -235,8 +261,10 @@ def letter_command(
     The letter states what reminder holds — the request as filed, the period promised and
     the deadline it gave, the evidence with its dates and hashes — in the recipient's
     language (en, ar, zh_CN). What it does not hold is left as a visible blank [____], and
-    the missing fields are listed on stderr (exit 0; --strict: exit 2). Templates can be
-    overridden in <config dir>/templates/letters/<lang>/<to>.html.j2 (README: Letters).
+    the missing fields are listed on stderr (exit 0; --strict: exit 2), as is text from the
+    case written in a script the letter's language does not use (a request typed in Chinese,
+    quoted as typed in an English letter). Templates can be overridden in
+    <config dir>/templates/letters/<lang>/<to>.html.j2 (README: Letters).
 
     Both letters say the deadline has passed: until the day after it (in the case's time
     zone) the command refuses (exit 2). --before-deadline writes the follow-up to the
