@@ -522,3 +522,20 @@ def test_text_typed_in_chinese_is_listed_for_an_english_letter_and_strict_refuse
               "--corrects", "1", "--at", "2026-03-02T10:05"))  # fmt: skip
     r = ok(run_cli("letter", case_id, "--to", "organisation", "--strict"))
     assert r.stderr == "" and "SMS code received; told nobody" in r.stdout
+
+
+def test_send_says_first_what_yes_cannot_fix(run_cli: RunCli, invoke: RunCli, tmp_env: TmpEnv) -> None:
+    case_id = add_case(invoke)
+    send = ("letter", case_id, "--to", "organisation", "--send")  # no --yes, and no terminal (input="")
+    r = run_cli(*send, input="")
+    assert "no e-mail address to send the letter to: set it with: reminder edit" in one_error_line(r)
+    ok(run_cli("edit", case_id, "--org-email", "complaints@batelco.example"))
+    tmp_env.write_config(ME)
+    r = run_cli(*send, input="", env={"LANG": "zh_CN.UTF-8"})
+    assert "发送信函需要电子邮件通知渠道" in one_error_line(r)
+    # Once it could be sent, the missing confirmation is what is said.
+    tmp_env.write_config(
+        ME + '[notifiers.email]\nhost = "127.0.0.1"\nport = 9\nsecurity = "none"\nsender = "r@example.org"\n'
+        'recipients = ["li.lei@example.com"]\n'
+    )
+    assert "no terminal to ask on: add --yes to send" in one_error_line(run_cli(*send, input=""))

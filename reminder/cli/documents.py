@@ -288,10 +288,6 @@ def letter_command(
     fmt = fmt or ("eml" if send else "txt")
     if send and fmt != "eml":
         raise cmdline.UsageError(_("--send sends the e-mail: use --format eml, or leave --format out"))
-    if send and not yes and not sys.stdin.isatty():
-        raise InputError(
-            _("not sending without a confirmation, and there is no terminal to ask on: add --yes to send")
-        )
     # Checked before anything is rendered, so a bad path costs nothing and leaves nothing behind.
     output = None if output_text is None else Path("-") if output_text == "-" else output_path(output_text)
     settings = settings_from(ctx)
@@ -310,8 +306,14 @@ def letter_command(
         user_dir=Path(config_path(config_arg(ctx)).path).parent / USER_TEMPLATE_DIR,
         before_deadline=before_deadline,
     )
-    if send:  # what would stop the sending is said first, alone
+    if send:
+        # What would stop the sending is said first, alone; then the confirmation, which --yes
+        # gives: no address or no [notifiers.email] is not something --yes can fix.
         check_sendable(settings, letter).close()
+        if not yes and not sys.stdin.isatty():
+            raise InputError(
+                _("not sending without a confirmation, and there is no terminal to ask on: add --yes to send")
+            )
     _letter_report(letter, strict=strict, as_json=as_json)
     report = letter.as_dict()
     if send:
