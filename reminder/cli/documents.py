@@ -133,11 +133,11 @@ def _letter_formats() -> Sequence[str]:
 def _letter_report(letter: Any, *, strict: bool, as_json: bool) -> None:
     """The blanks, the texts not in the letter's language and the notes, one line each on stderr, in
     the user's language; --strict refuses the first two."""
-    from ..i18n import _
+    from ..i18n import _, pgettext
 
     if letter.missing:
         if strict:
-            names = ", ".join(_(letter.field_hint(k)[0]) for k in letter.missing)
+            names = pgettext("list separator", ", ").join(_(letter.field_hint(k)[0]) for k in letter.missing)
             fail(_("the letter would have blanks ([____]) for: %(names)s", names=names), 2, as_json)
         cmdline.echo(_("Missing in the letter, left as [____] to fill in:"), err=True)
         for key in letter.missing:
@@ -147,7 +147,7 @@ def _letter_report(letter: Any, *, strict: bool, as_json: bool) -> None:
     if letter.foreign:
         # Typed in the user's script, quoted as typed: the recipient may not read it.
         if strict:
-            names = ", ".join(letter.foreign_hint(f)[0] for f in letter.foreign)
+            names = pgettext("list separator", ", ").join(letter.foreign_hint(f)[0] for f in letter.foreign)
             fail(
                 _(
                     "the letter (%(lang)s) would quote text not written in its language: %(names)s",
