@@ -245,9 +245,8 @@ def _check_deadline(case: Case, window: ReviewWindow, to: str, today: date, *, b
         raise InputError(
             _(
                 "the complaint to the regulator says the deadline has passed, but the deadline of case "
-                "%(id)s (%(day)s) "
-                "has not passed yet: write it after that day (--before-deadline writes only the "
-                "letter to the organisation)",
+                "%(id)s (%(day)s) has not passed yet: write it after that day (--before-deadline "
+                "writes only the letter to the organisation)",
                 id=case.id,
                 day=day,
             )
