@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import copy
 import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,11 +27,12 @@ from .errors import ConfigError, DeliveryError, InputError, StoreError
 from .i18n import N_, _
 from .letter_render import FORMATS, EmailAttachment, Rendered
 from .letters import RECIPIENTS
-from .models import Case, EvidenceEntry
+from .models import Case, EvidenceEntry, ReviewWindow
 from .regulators import Regulator
 
 if TYPE_CHECKING:
     from .config import Settings
+    from .letter_scripts import ForeignText
     from .notifiers.email import EmailNotifier
     from .store import Store
 
@@ -74,6 +76,17 @@ _FIELD_HINTS: dict[str, tuple[str, str]] = {
 }
 
 
+# How a text quoted in a script the letter's language does not use is named, and put in that
+# language (the evidence summaries' hint is in Letter.foreign_hint: the log keeps entries as written).
+_FOREIGN_HINTS: dict[str, tuple[str, str]] = {
+    "case.request": (N_("the request as filed"), N_('reminder edit %(id)s --filed "…"')),
+    "case.organisation": (N_("the organisation's name"), N_('reminder edit %(id)s --org "…"')),
+    "case.reference": _FIELD_HINTS["case.reference"],
+    "case.account": _FIELD_HINTS["case.account"],
+    "case.channels": _FIELD_HINTS["case.channels"],
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Letter:
     """A letter written from a case, in one format, and what the person must know about it."""
@@ -91,6 +104,7 @@ class Letter:
     attachments: tuple[str, ...] = ()  # file names attached to the e-mail
     notes: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()  # field keys, see field_hint()
+    foreign: tuple[ForeignText, ...] = ()  # quoted texts its reader may not read, see foreign_hint()
 
     @property
     def lang(self) -> str:
@@ -118,6 +132,7 @@ class Letter:
             "regulator": self.regulator.id if self.regulator is not None else None,
             "missing": list(self.missing),
             "notes": list(self.notes),
+            "foreign_script": [f.as_dict() for f in self.foreign],
             "path": None,
             "message_id": self.message_id,
             "sent": None,
@@ -127,6 +142,23 @@ class Letter:
         """(what the blank is, how to fill it) for a missing field's key, untranslated: the how
         takes the case id as ``%(id)s``."""
         return _FIELD_HINTS.get(key, (key, N_("fill it in by hand")))
+
+    def foreign_hint(self, text: ForeignText) -> tuple[str, str]:
+        """(what the text is, how to give it in the letter's language), in the user's language."""
+        if text.field == "evidence.summary":
+            return (
+                _("evidence #%(seq)s's summary", seq=text.entry),
+                _(
+                    "the log keeps every entry as written: add one in the letter's language with "
+                    "'reminder evidence add %(id)s --kind %(kind)s --summary \"…\" --corrects %(seq)s' "
+                    "(the letter then shows both), or change the letter by hand",
+                    id=self.case.id,
+                    kind=text.kind,
+                    seq=text.entry,
+                ),
+            )
+        what, how = _FOREIGN_HINTS.get(text.field, (text.field, N_("fill it in by hand")))
+        return _(what), _(how, id=self.case.id) if "%(id)s" in how else _(how)
 
 
 def _regulator_for(case: Case, to: str, regulator_id: str | None) -> Regulator | None:
@@ -168,6 +200,69 @@ def _notes(letter_to: str, regulator: Regulator | None) -> list[str]:
     return notes
 
 
+def _sent_summary_prefix(to: str) -> str:
+    """How the evidence entry of a letter sent by :func:`send_letter` begins (kept in English)."""
+    return f"Letter to the {to} sent by e-mail to "
+
+
+def _follow_up_pending(
+    case: Case, entries: Sequence[EvidenceEntry], today: date, reply_by_for: Callable[[date], date]
+) -> list[str]:
+    """A note when the follow-up sent to the organisation still waits for the answer it asked for.
+
+    Only for a follow-up sent by ``letter --send``: its reply-by date is what this module
+    computes for the day it was sent. A letter logged by hand said whatever it said; its date
+    is not in the log, so nothing is noted for it.
+    """
+    from .letters import follow_up_entry
+
+    zone = ZoneInfo(case.timezone)
+    follow = follow_up_entry(entries, case.submitted, zone)
+    if follow is None or not follow.summary.startswith(_sent_summary_prefix("organisation")):
+        return []
+    sent = follow.at.astimezone(zone).date()
+    by = reply_by_for(sent)
+    if today > by:
+        return []
+    return [
+        _(
+            "the follow-up sent on %(sent)s (evidence #%(seq)s) asked %(org)s to answer by %(by)s, "
+            "which has not passed yet: the regulator may ask whether you waited for that answer",
+            sent=sent.isoformat(),
+            seq=follow.seq,
+            org=case.organisation,
+            by=by.isoformat(),
+        )
+    ]
+
+
+def _check_deadline(case: Case, window: ReviewWindow, to: str, today: date, *, before_deadline: bool) -> None:
+    """InputError when the letter would say a deadline has passed that has not (see compose_letter)."""
+    if today > window.deadline:
+        return
+    day = window.deadline.isoformat()
+    if to == "regulator":
+        raise InputError(
+            _(
+                "the complaint to the regulator says the deadline has passed, but the deadline of case "
+                "%(id)s (%(day)s) has not passed yet: write it after that day (--before-deadline "
+                "writes only the letter to the organisation)",
+                id=case.id,
+                day=day,
+            )
+        )
+    if not before_deadline:
+        raise InputError(
+            _(
+                "the letter says the deadline has passed, but the deadline of case %(id)s (%(day)s) "
+                "has not passed yet: write it after that day, or add --before-deadline to write it "
+                "now (it then asks for an answer after the deadline)",
+                id=case.id,
+                day=day,
+            )
+        )
+
+
 def compose_letter(
     store: Store,
     settings: Settings,
@@ -180,6 +275,7 @@ def compose_letter(
     regulator_id: str | None = None,
     attach_dossier: bool = False,
     user_dir: Path | None = None,
+    before_deadline: bool = False,
 ) -> Letter:
     """The letter to ``to`` ("organisation" or "regulator") for a case, rendered as ``fmt``.
 
@@ -188,12 +284,19 @@ def compose_letter(
     the letter's language when the dossier is written in it, else in English
     (``dossier_api.attached_dossier_language``; a note says so).
     ``user_dir``: where the user's template overrides are (``<config dir>/templates/letters``).
+
+    Both letters say the deadline has passed, so before it has (in the case's time zone: the
+    deadline day itself has not) they are refused with an InputError. ``before_deadline``
+    writes the follow-up to the organisation all the same, asking for an answer no earlier
+    than the first business day after the deadline; the complaint to the regulator is still
+    refused, its ground being that the period is over.
     """
     from .calendar import get_calendar
     from .dossier_api import attached_dossier_language, export_dossier
     from .evidence import db_head
     from .evidence_api import list_evidence
     from .letter_render import render, to_email, to_html, to_markdown, to_pdf, to_text
+    from .letter_scripts import foreign_texts
     from .letters import build_facts
     from .regulators import letter_defaults
 
@@ -222,8 +325,18 @@ def compose_letter(
     regulator = _regulator_for(case, to, regulator_id)
     language = _language(case, to, lang, regulator)
     today = now.astimezone(ZoneInfo(case.timezone)).date()
+    _check_deadline(case, window, to, today, before_deadline=before_deadline)
     calendar = get_calendar(case.country, case.subdivision, (*settings.closure_list(), *case.closures))
-    reply_by = calendar.add_business_days(today, letter_defaults().reply_business_days)
+
+    def reply_by_for(day: date) -> date:
+        # Never an answer asked for before the organisation's own deadline (--before-deadline).
+        return max(
+            calendar.add_business_days(day, letter_defaults().reply_business_days),
+            calendar.add_business_days(window.deadline, 1),
+        )
+
+    reply_by = reply_by_for(today)
+    entries = list_evidence(store, case.id)
     dossier: tuple[str, bytes] | None = None
     dossier_lang = attached_dossier_language(language)
     if attach_dossier:
@@ -237,7 +350,7 @@ def compose_letter(
         lang=language,
         case=case,
         window=window,
-        entries=list_evidence(store, case.id),
+        entries=entries,
         me=settings.me.person(),
         regulator=regulator,
         now=now,
@@ -246,12 +359,15 @@ def compose_letter(
         head=db_head(store, case.id),
     )
     rendered = render(facts, user_dir=user_dir)
+    foreign = foreign_texts(facts)
     missing = list(rendered.missing)
     notes = _notes(to, regulator)
     if dossier is not None and dossier_lang != language:
         notes.append(_("the attached dossier is in English: there is none in %(lang)s", lang=language))
     if not facts.window.passed:
         notes.insert(0, _("the deadline (%(day)s) has not passed yet", day=window.deadline.isoformat()))
+    if to == "regulator":
+        notes[:0] = _follow_up_pending(case, entries, today, reply_by_for)
     me = settings.me
     if to == "organisation":
         recipient_name, recipient = case.organisation, case.org_email
@@ -302,6 +418,7 @@ def compose_letter(
         attachments=attachments,
         notes=tuple(notes),
         missing=tuple(missing),
+        foreign=tuple(foreign),
     )
 
 
@@ -375,7 +492,7 @@ def send_letter(store: Store, settings: Settings, letter: Letter, *, now: dateti
         )
     message_id = str(message["Message-ID"])
     summary = (
-        f"Letter to the {letter.to} sent by e-mail to {letter.recipient_name} <{letter.recipient}>: "
+        f"{_sent_summary_prefix(letter.to)}{letter.recipient_name} <{letter.recipient}>: "
         f"{letter.rendered.subject} (Message-ID {message_id})"
     )
     with tempfile.TemporaryDirectory(prefix="reminder-letter-") as tmp:

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from conftest import RunCli, TmpEnv
+from test_daemon import needs_faketime
 from test_notifier_email import Recorder, free_port
 
 ME = '[me]\nname = "李雷"\nemail = "li.lei@example.com"\nphone = "+973 3600 0000"\n'
@@ -324,7 +325,8 @@ def test_send_delivers_it_and_records_it_as_evidence(
     # The complaint to the regulator now cites that e-mail as the follow-up.
     r = ok(run_cli("letter", case_id, "--to", "regulator"))
     assert "(e-mail, entry 2 of my records): Letter to the organisation sent by e-mail" in r.stdout
-    assert "follow-up" not in r.stderr and last["hash"] in r.stdout
+    assert "the follow-up sent to the organisation" not in r.stderr and last["hash"] in r.stdout
+    assert "asked Batelco to answer by" in r.stderr  # written the same day: its answer is not due yet
 
 
 def test_no_terminal_and_no_yes_sends_nothing(
@@ -392,3 +394,157 @@ def test_send_needs_an_address_a_sender_and_a_notifier(
     assert "sending a letter needs an e-mail notifier" in one_error_line(r)
     r = run_cli("letter", case_id, "--to", "regulator", "--send", "--yes")
     assert "file the complaint through its web form: https://consumer.tra.org.bh/" in one_error_line(r)
+
+
+# --- before the deadline -----------------------------------------------------------------------------
+
+
+def at(when: str) -> dict[str, str]:
+    """The environment of a CLI whose clock reads ``when`` in UTC (libfaketime, wall clock only)."""
+    from test_daemon import LIBFAKETIME
+
+    return {"TZ": "UTC", "LD_PRELOAD": LIBFAKETIME[0] if LIBFAKETIME else "", "FAKETIME": f"@{when}"}
+
+
+WEEK_BEFORE = "2026-04-30 07:00:00"  # UTC: 10:00 on Thu 30 April in Bahrain
+
+
+def early_case(invoke: RunCli, tmp_env: TmpEnv) -> str:
+    """A case submitted on Thu 23 April 2026: its deadline is Thu 14 May (15 business days, Bahrain)."""
+    if not tmp_env.config_path.exists():  # the smtp fixture's has [me] too
+        tmp_env.write_config(ME)
+    r = ok(invoke("add", "--title", "Cancel roaming eSIM", "--org", "Batelco", "--submitted", "2026-04-23",
+                  "--reference", "BT-48213", "--channel", "hotline", "--preset", "telecom", "--account",
+                  "+973 3900 4242", "--org-email", "complaints@batelco.example", "--json"))  # fmt: skip
+    assert json.loads(r.stdout)["window"]["deadline"] == "2026-05-14"
+    case_id: str = json.loads(r.stdout)["id"]
+    return case_id
+
+
+@needs_faketime
+def test_before_the_deadline_a_letter_is_refused_with_the_way_on(
+    run_cli: RunCli, invoke: RunCli, tmp_env: TmpEnv
+) -> None:
+    case_id = early_case(invoke, tmp_env)
+    target = tmp_env.root / "early.txt"
+    # A week before, and late on the deadline day itself in Bahrain (23:30 there): not passed yet.
+    for when in (WEEK_BEFORE, "2026-05-14 20:30:00"):
+        for to in ("organisation", "regulator"):
+            r = run_cli("letter", case_id, "--to", to, "-o", str(target), env=at(when))
+            line = one_error_line(r)
+            assert "the deadline of case" in line and "2026-05-14" in line and "has not passed" in line
+            assert "write it after that day" in line, line
+        r = run_cli("letter", case_id, "--to", "organisation", "--strict", env=at(when))
+        assert "--before-deadline" in one_error_line(r)
+    assert not target.exists()
+    # In Chinese for a Chinese user.
+    zh = run_cli("letter", case_id, "--to", "organisation", env={**at(WEEK_BEFORE), "LANG": "zh_CN.UTF-8"})
+    assert "2026-05-14" in one_error_line(zh) and "--before-deadline" in zh.stderr
+    assert "passed" not in zh.stderr
+    # Half an hour after midnight in Bahrain on the 15th: passed, written.
+    r = ok(run_cli("letter", case_id, "--to", "organisation", env=at("2026-05-14 21:30:00")))
+    assert "day 15 was Thu 2026-05-14" in r.stdout and r.stderr == ""
+
+
+@needs_faketime
+def test_before_deadline_writes_the_follow_up_asking_for_an_answer_after_the_deadline(
+    run_cli: RunCli, invoke: RunCli, tmp_env: TmpEnv
+) -> None:
+    case_id = early_case(invoke, tmp_env)
+    early = ("letter", case_id, "--to", "organisation", "--before-deadline")
+    r = ok(run_cli(*early, env=at(WEEK_BEFORE)))
+    # Five business days from Thu 30 April is Thu 7 May, before the deadline: the answer is asked
+    # for by the first business day after it (Fri and Sat are Bahrain's weekend).
+    assert "day 15 is Thu 2026-05-14" in r.stdout and "by Sun 2026-05-17" in r.stdout
+    assert "2026-05-07" not in r.stdout
+    assert "note: the deadline (2026-05-14) has not passed yet" in r.stderr
+    # Late enough, five business days from the letter is already after the deadline: that is the date.
+    r = ok(run_cli(*early, env=at("2026-05-12 07:00:00")))
+    assert "by Tue 2026-05-19" in r.stdout
+    # The complaint to the regulator is about a deadline that has passed: the flag does not write it.
+    r = run_cli("letter", case_id, "--to", "regulator", "--before-deadline", env=at(WEEK_BEFORE))
+    assert "the regulator" in one_error_line(r) and "2026-05-14" in r.stderr
+
+
+@needs_faketime
+def test_the_complaint_notes_a_follow_up_still_waiting_for_its_answer(
+    run_cli: RunCli, invoke: RunCli, tmp_env: TmpEnv, smtp: Recorder
+) -> None:
+    case_id = early_case(invoke, tmp_env)
+    # Sent on Sun 17 May (Bahrain), it asks for an answer by Sun 24 May: five business days.
+    send = ("letter", case_id, "--to", "organisation", "--send", "--yes")
+    sent = ok(run_cli(*send, env=at("2026-05-17 07:00:00")))
+    assert "by Sun 2026-05-24" in sent.stdout and len(smtp.messages) == 1
+    note = "note: the follow-up sent on 2026-05-17 (evidence #1) asked Batelco to answer by 2026-05-24, which"
+    for when in ("2026-05-19 07:00:00", "2026-05-24 20:00:00"):  # the 24th is still a day to answer on
+        r = ok(run_cli("letter", case_id, "--to", "regulator", env=at(when)))
+        assert note in r.stderr, (when, r.stderr)
+    r = ok(run_cli("letter", case_id, "--to", "regulator", env=at("2026-05-24 21:30:00")))
+    assert "follow-up sent on" not in r.stderr
+    # A letter logged by hand: what it asked for is not in the log, so nothing is said about it.
+    ok(invoke("evidence", "add", case_id, "--kind", "letter", "--summary", "Wrote to Batelco by post",
+              "--at", "2026-05-18T10:00"))  # fmt: skip
+    r = ok(run_cli("letter", case_id, "--to", "regulator", env=at("2026-05-19 07:00:00")))
+    assert "follow-up sent on" not in r.stderr and "Wrote to Batelco by post" in r.stdout
+
+
+# --- text not in the letter's language -----------------------------------------------------------------
+
+
+def test_text_typed_in_chinese_is_listed_for_an_english_letter_and_strict_refuses(
+    run_cli: RunCli, invoke: RunCli, tmp_env: TmpEnv
+) -> None:
+    tmp_env.write_config(ME)  # [me] name 李雷: the writer's own name is never listed
+    r = ok(invoke("add", "--title", "注销巴林漫游eSIM卡", "--org", "Batelco", "--submitted", "2026-03-01",
+                  "--reference", "BT-48213", "--channel", "hotline", "--preset", "telecom", "--account",
+                  "+973 3900 4242", "--org-email", "complaints@batelco.example", "--json"))  # fmt: skip
+    case_id = json.loads(r.stdout)["id"]
+    ok(invoke("evidence", "add", case_id, "--kind", "code", "--summary", "收到短信验证码，未告诉任何人",
+              "--at", "2026-03-02T10:00"))  # fmt: skip
+    r = ok(run_cli("letter", case_id, "--to", "organisation"))
+    assert "Follow-up: 注销巴林漫游eSIM卡" in r.stdout  # quoted as typed, and said so:
+    assert r.stderr.splitlines() == [
+        "Quoted in the letter as you typed it, but not in its language (en):",
+        f'  - the request as filed: reminder edit {case_id} --filed "…"',
+        "  - evidence #1's summary: the log keeps every entry as written: add one in the letter's language "
+        f"with 'reminder evidence add {case_id} --kind code --summary \"…\" --corrects 1' (the letter then "
+        "shows both), or change the letter by hand",
+    ]
+    target = tmp_env.root / "strict.txt"
+    r = run_cli("letter", case_id, "--to", "organisation", "--strict", "-o", str(target))
+    refused = "the letter (en) would quote text not written in its language: the request as filed, evidence"
+    assert refused in one_error_line(r)
+    assert not target.exists()
+    info = json.loads(ok(run_cli("letter", case_id, "--to", "organisation", "--lang", "ar", "--json")).stdout)
+    assert info["foreign_script"] == [
+        {"field": "case.request", "entry": None, "script": "Han"},
+        {"field": "evidence.summary", "entry": 1, "script": "Han"},
+    ]
+    # In Chinese for a Chinese user; a Chinese letter quotes it as it is.
+    zh = {"LANG": "zh_CN.UTF-8"}
+    r = ok(run_cli("letter", case_id, "--to", "organisation", env=zh))
+    assert "信中原样引用了你输入的以下内容" in r.stderr and "证据第 1 条的说明" in r.stderr
+    assert ok(run_cli("letter", case_id, "--to", "organisation", "--lang", "zh_CN")).stderr == ""
+    # Given in English, the request and the entry (by an entry correcting it) leave nothing to say.
+    ok(invoke("edit", case_id, "--filed", "cancellation of roaming eSIM"))
+    ok(invoke("evidence", "add", case_id, "--kind", "code", "--summary", "SMS code received; told nobody",
+              "--corrects", "1", "--at", "2026-03-02T10:05"))  # fmt: skip
+    r = ok(run_cli("letter", case_id, "--to", "organisation", "--strict"))
+    assert r.stderr == "" and "SMS code received; told nobody" in r.stdout
+
+
+def test_send_says_first_what_yes_cannot_fix(run_cli: RunCli, invoke: RunCli, tmp_env: TmpEnv) -> None:
+    case_id = add_case(invoke)
+    send = ("letter", case_id, "--to", "organisation", "--send")  # no --yes, and no terminal (input="")
+    r = run_cli(*send, input="")
+    assert "no e-mail address to send the letter to: set it with: reminder edit" in one_error_line(r)
+    ok(run_cli("edit", case_id, "--org-email", "complaints@batelco.example"))
+    tmp_env.write_config(ME)
+    r = run_cli(*send, input="", env={"LANG": "zh_CN.UTF-8"})
+    assert "发送信函需要电子邮件通知渠道" in one_error_line(r)
+    # Once it could be sent, the missing confirmation is what is said.
+    tmp_env.write_config(
+        ME + '[notifiers.email]\nhost = "127.0.0.1"\nport = 9\nsecurity = "none"\nsender = "r@example.org"\n'
+        'recipients = ["li.lei@example.com"]\n'
+    )
+    assert "no terminal to ask on: add --yes to send" in one_error_line(run_cli(*send, input=""))

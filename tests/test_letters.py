@@ -434,3 +434,32 @@ def test_a_channel_reminder_does_not_know_is_quoted_as_typed() -> None:
     assert "I asked you, via WhatsApp +973 3300 0000, for" in to_text(rendered("organisation", "en", c=c))
     assert "عبر WhatsApp +973 3300 0000 بالطلب" in to_text(rendered("organisation", "ar", c=c))
     assert "通过 WhatsApp +973 3300 0000 向贵方" in to_text(rendered("organisation", "zh_CN", c=c))
+
+
+# --- compose_letter: never a deadline that has not passed ---------------------------------------------
+
+
+def test_compose_letter_refuses_before_the_deadline_unless_asked(tmp_path: Path) -> None:
+    from reminder.cases import add_case
+    from reminder.config import Settings
+    from reminder.letter_api import compose_letter
+    from reminder.store import Store
+
+    settings = Settings()
+    added = datetime(2026, 4, 23, 7, 0, tzinfo=UTC)
+    with Store(tmp_path / "reminder.db") as store:
+        c = add_case(
+            store, settings, now=added, title="Cancel roaming eSIM", organisation="Batelco",
+            submitted=date(2026, 4, 23), country="BH", timezone="Asia/Bahrain", preset="telecom",
+        )  # fmt: skip
+        early = datetime(2026, 4, 30, 7, 0, tzinfo=UTC)
+        for to in RECIPIENTS:
+            with pytest.raises(InputError, match=r"deadline of case \w+ \(2026-05-14\) has not passed"):
+                compose_letter(store, settings, c.id, to=to, now=early)
+        with pytest.raises(InputError, match="regulator"):
+            compose_letter(store, settings, c.id, to="regulator", now=early, before_deadline=True)
+        letter = compose_letter(store, settings, c.id, to="organisation", now=early, before_deadline=True)
+        assert "by Sun 2026-05-17" in letter.data.decode()
+        late = datetime(2026, 5, 15, 7, 0, tzinfo=UTC)
+        after = compose_letter(store, settings, c.id, to="regulator", now=late)
+        assert "ended on Thu 2026-05-14" in after.data.decode()

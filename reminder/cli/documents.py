@@ -151,18 +151,39 @@ def _letter_formats() -> Sequence[str]:
 
 
 def _letter_report(letter: Any, *, strict: bool, as_json: bool) -> None:
-    """The blanks and notes, one line each on stderr, in the user's language; --strict refuses blanks."""
-    from ..i18n import _
+    """The blanks, the texts not in the letter's language and the notes, one line each on stderr, in
+    the user's language; --strict refuses the first two."""
+    from ..i18n import _, pgettext
 
     if letter.missing:
         if strict:
-            names = ", ".join(_(letter.field_hint(k)[0]) for k in letter.missing)
+            names = pgettext("list separator", ", ").join(_(letter.field_hint(k)[0]) for k in letter.missing)
             fail(_("the letter would have blanks ([____]) for: %(names)s", names=names), 2, as_json)
         cmdline.echo(_("Missing in the letter, left as [____] to fill in:"), err=True)
         for key in letter.missing:
             what, how = letter.field_hint(key)
             how = _(how, id=letter.case.id) if "%(id)s" in how else _(how)
             cmdline.echo(_("  - %(what)s: %(how)s", what=_(what), how=how), err=True)
+    if letter.foreign:
+        # Typed in the user's script, quoted as typed: the recipient may not read it.
+        if strict:
+            names = pgettext("list separator", ", ").join(letter.foreign_hint(f)[0] for f in letter.foreign)
+            fail(
+                _(
+                    "the letter (%(lang)s) would quote text not written in its language: %(names)s",
+                    lang=letter.lang,
+                    names=names,
+                ),
+                2,
+                as_json,
+            )
+        cmdline.echo(
+            _("Quoted in the letter as you typed it, but not in its language (%(lang)s):", lang=letter.lang),
+            err=True,
+        )
+        for text in letter.foreign:
+            what, how = letter.foreign_hint(text)
+            cmdline.echo(_("  - %(what)s: %(how)s", what=what, how=how), err=True)
     for note in letter.notes:
         cmdline.echo(_("note: %(note)s", note=note), err=True)
 
@@ -226,7 +247,18 @@ def _letter_preview(letter: Any) -> None:
     help="Send the e-mail through [notifiers.email] after showing it, and record it in the evidence log.",
 )
 @cmdline.option("--yes", is_flag=True, help="With --send: send without asking (for scripts).")
-@cmdline.option("--strict", is_flag=True, help="Refuse (exit 2) to write or send a letter that has blanks.")
+@cmdline.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse (exit 2) to write or send a letter that has blanks, or that quotes text not written in "
+    "its language.",
+)
+@cmdline.option(
+    "--before-deadline",
+    is_flag=True,
+    help="Write the follow-up to the organisation before the deadline has passed; it asks for an answer "
+    "by the first business day after the deadline at the earliest.",
+)
 @json_option
 @cmdline.pass_context
 def letter_command(
@@ -241,6 +273,7 @@ def letter_command(
     send: bool,
     yes: bool,
     strict: bool,
+    before_deadline: bool,
     as_json: bool,
 ) -> None:
     """Write a letter from a case: a follow-up to the organisation, or a complaint to the regulator.
@@ -248,8 +281,14 @@ def letter_command(
     The letter states what reminder holds — the request as filed, the period promised and
     the deadline it gave, the evidence with its dates and hashes — in the recipient's
     language (en, ar, zh_CN). What it does not hold is left as a visible blank [____], and
-    the missing fields are listed on stderr (exit 0; --strict: exit 2). Templates can be
-    overridden in <config dir>/templates/letters/<lang>/<to>.html.j2 (README: Letters).
+    the missing fields are listed on stderr (exit 0; --strict: exit 2), as is text from the
+    case written in a script the letter's language does not use (a request typed in Chinese,
+    quoted as typed in an English letter). Templates can be overridden in
+    <config dir>/templates/letters/<lang>/<to>.html.j2 (README: Letters).
+
+    Both letters say the deadline has passed: until the day after it (in the case's time
+    zone) the command refuses (exit 2). --before-deadline writes the follow-up to the
+    organisation all the same; the complaint to the regulator waits for the deadline.
 
     \b
     Example:
@@ -269,10 +308,6 @@ def letter_command(
     fmt = fmt or ("eml" if send else "txt")
     if send and fmt != "eml":
         raise cmdline.UsageError(_("--send sends the e-mail: use --format eml, or leave --format out"))
-    if send and not yes and not sys.stdin.isatty():
-        raise InputError(
-            _("not sending without a confirmation, and there is no terminal to ask on: add --yes to send")
-        )
     # Checked before anything is rendered, so a bad path costs nothing and leaves nothing behind.
     output = None if output_text is None else Path("-") if output_text == "-" else output_path(output_text)
     settings = settings_from(ctx)
@@ -289,9 +324,16 @@ def letter_command(
         regulator_id=regulator_id,
         attach_dossier=attach_dossier,
         user_dir=Path(config_path(config_arg(ctx)).path).parent / USER_TEMPLATE_DIR,
+        before_deadline=before_deadline,
     )
-    if send:  # what would stop the sending is said first, alone
+    if send:
+        # What would stop the sending is said first, alone; then the confirmation, which --yes
+        # gives: no address or no [notifiers.email] is not something --yes can fix.
         check_sendable(settings, letter).close()
+        if not yes and not sys.stdin.isatty():
+            raise InputError(
+                _("not sending without a confirmation, and there is no terminal to ask on: add --yes to send")
+            )
     _letter_report(letter, strict=strict, as_json=as_json)
     report = letter.as_dict()
     if send:

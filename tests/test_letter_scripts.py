@@ -1,0 +1,105 @@
+"""Which script a text is in, and which texts of a letter its reader may not read."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from reminder.letter_scripts import ForeignText, foreign_script, foreign_texts, script_of
+from reminder.letters import build_facts
+from reminder.models import Case, EvidenceEntry, Person, ReviewWindow
+
+
+@pytest.mark.parametrize(
+    ("ch", "script"),
+    [
+        ("a", "Latin"), ("é", "Latin"), ("ß", "Latin"), ("Ａ", "Latin"), ("ª", "Latin"),
+        ("注", "Han"), ("𠀀", "Han"), ("々", "Han"),
+        ("あ", "Kana"), ("ア", "Kana"), ("ｱ", "Kana"), ("ー", "Kana"),
+        ("가", "Hangul"), ("ж", "Cyrillic"), ("λ", "Greek"), ("ب", "Arabic"), ("א", "Hebrew"),
+        ("ก", "Thai"), ("क", "Devanagari"),
+        ("1", None), ("٣", None), ("，", None), ("-", None), (" ", None), ("€", None), ("\u0301", None),
+    ],
+)  # fmt: skip
+def test_script_of_a_character(ch: str, script: str | None) -> None:
+    assert script_of(ch) == script
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "script"),
+    [
+        ("cancellation of roaming eSIM", "en", None),
+        ("Café déjà vu, ½ price: €5 (№ 3)", "en", None),
+        ("注销巴林漫游eSIM卡", "en", "Han"),
+        ("eSIM を解約", "en", "Kana"),
+        ("eSIM 해지", "en", "Hangul"),
+        ("отмена eSIM", "en", "Cyrillic"),
+        ("إلغاء الشريحة", "en", "Arabic"),
+        ("إلغاء eSIM", "ar", None),
+        ("注销 eSIM", "ar", "Han"),
+        ("отмена", "ar", "Cyrillic"),
+        ("注销巴林漫游eSIM卡", "zh_CN", None),  # a Chinese letter quotes anything
+        ("отмена", "zh_CN", None),
+        ("", "en", None),
+    ],
+)
+def test_foreign_script_for_a_letters_language(text: str, lang: str, script: str | None) -> None:
+    assert foreign_script(text, lang) == script
+
+
+def _entry(seq: int, summary: str, corrects: int | None = None) -> EvidenceEntry:
+    at = datetime(2026, 3, 1 + seq, 7, 0, tzinfo=UTC)
+    return EvidenceEntry(
+        case_id="k7m2qx", seq=seq, kind="code", summary=summary, at=at, recorded_at=at,
+        hash=f"{seq:02x}" * 32, corrects=corrects,
+    )  # fmt: skip
+
+
+def _facts(lang: str, entries: tuple[EvidenceEntry, ...], **case: object):  # type: ignore[no-untyped-def]
+    fields: dict[str, object] = {
+        "id": "k7m2qx", "title": "注销巴林漫游eSIM卡", "organisation": "Batelco",
+        "submitted": date(2026, 3, 1), "country": "BH", "timezone": "Asia/Bahrain",
+        "reference": "BT-48213", "channels": ("hotline",),
+    }  # fmt: skip
+    fields.update(case)
+    window = ReviewWindow(
+        country="BH", subdivision=None, submitted=date(2026, 3, 1), opens=date(2026, 3, 10),
+        deadline=date(2026, 3, 19), min_days=7, max_days=15,
+    )  # fmt: skip
+    return build_facts(
+        to="organisation", lang=lang, case=Case(**fields), window=window, entries=entries,  # type: ignore[arg-type]
+        me=Person(name="李雷"), regulator=None, now=datetime(2026, 3, 25, tzinfo=UTC),
+        reply_by=date(2026, 4, 1),
+    )  # fmt: skip
+
+
+def test_foreign_texts_of_a_letter() -> None:
+    entries = (_entry(1, "收到短信验证码，未告诉任何人"), _entry(2, "Called 196: agent says wait"))
+    # The title stands for the request until --filed is given; [me]'s name is the writer's own.
+    assert foreign_texts(_facts("en", entries)) == [
+        ForeignText("case.request", "Han"),
+        ForeignText("evidence.summary", "Han", entry=1, kind="code"),
+    ]
+    assert foreign_texts(_facts("zh_CN", entries)) == []
+    assert foreign_texts(_facts("en", (), filed="cancellation of roaming eSIM", organisation="巴林电信")) == [
+        ForeignText("case.organisation", "Han")
+    ]
+    assert [f.field for f in foreign_texts(_facts("ar", (), channels=("热线",), account="電話"))] == [
+        "case.request", "case.account", "case.channels",
+    ]  # fmt: skip
+    assert ForeignText("evidence.summary", "Han", entry=1, kind="code").as_dict() == {
+        "field": "evidence.summary",
+        "entry": 1,
+        "script": "Han",
+    }
+
+
+def test_an_entry_corrected_in_the_letters_script_is_not_listed() -> None:
+    original = _entry(1, "收到短信验证码，未告诉任何人")
+    in_chinese_again = _entry(2, "收到验证码", corrects=1)
+    filed = "cancellation of roaming eSIM"
+    assert [f.entry for f in foreign_texts(_facts("en", (original, in_chinese_again), filed=filed))] == [1, 2]
+    in_english = _entry(3, "SMS verification code received; told nobody", corrects=1)
+    entries = (original, in_chinese_again, in_english)
+    assert [f.entry for f in foreign_texts(_facts("en", entries, filed=filed))] == [2]
