@@ -411,7 +411,8 @@ def close_case(
     with store.atomic():
         old = store.get_case(case_id)
         if old.status == "closed":
-            when = old.closed_at.date().isoformat() if old.closed_at else _("earlier")
+            closed = old.closed_at.astimezone(_zone(old.timezone)) if old.closed_at else None
+            when = closed.date().isoformat() if closed else _("earlier")
             raise InputError(
                 _(
                     "case %(id)s is already closed (%(when)s); 'reminder reopen %(id)s' first",

@@ -24,14 +24,16 @@ from .common import (
 
 TYPE_CHECKING = False  # not typing's: importing typing costs every command its start
 if TYPE_CHECKING:
+    from datetime import tzinfo
     from typing import Any
 
     from ..api import CaseView
     from ..store import Store
 
 
-def evidence_line(e: Any, fixes: dict[int, list[int]]) -> str:
-    """One entry of the evidence log as ``show`` and ``evidence list`` print it."""
+def evidence_line(e: Any, fixes: dict[int, list[int]], zone: tzinfo) -> str:
+    """One entry of the evidence log as ``show`` and ``evidence list`` print it, its time in
+    ``zone``, the case's: ``--at`` is typed in it, and the reminders' times are given in it."""
     links = []
     if e.corrects is not None:
         links.append(_("corrects #%(n)d", n=e.corrects))
@@ -39,9 +41,16 @@ def evidence_line(e: Any, fixes: dict[int, list[int]]) -> str:
         links.append(_("corrected by %(entries)s", entries=", ".join(f"#{n}" for n in fixes[e.seq])))
     files = len(e.attachments)
     extra = ([ngettext("%(n)d file", "%(n)d files", files)] if files else []) + links
-    # In this computer's time zone: the user reads the log where they are.
-    line = f"#{e.seq:<3} {e.at.astimezone():%Y-%m-%d %H:%M}  {pad(evidence_kind(e.kind), 10)} {_t(e.summary)}"
+    at = e.at.astimezone(zone)
+    line = f"#{e.seq:<3} {at:%Y-%m-%d %H:%M}  {pad(evidence_kind(e.kind), 10)} {_t(e.summary)}"
     return line + (_("  (%(notes)s)", notes="; ".join(extra)) if extra else "")
+
+
+def case_zone(case: Any) -> tzinfo:
+    """The case's time zone, in which its times are shown (the store keeps only valid names)."""
+    from ..tz import zone
+
+    return zone(case.timezone)
 
 
 def case_json(view: CaseView) -> dict[str, Any]:
@@ -148,7 +157,8 @@ def print_case(view: CaseView, *, explain: bool = False) -> None:
             text = _t(localised(str(step["step"])))
             cmdline.echo(_("    step %(n)s  %(day)s  %(step)s", n=step["n"], day=due, step=text))
     if c.status == "closed":
-        when = f"{c.closed_at:%Y-%m-%d}" if c.closed_at else "?"
+        # The day in the case's zone, as every other day here (closed_at is kept in UTC).
+        when = f"{c.closed_at.astimezone(case_zone(c)):%Y-%m-%d}" if c.closed_at else "?"
         if c.resolution:
             cmdline.echo(_("  closed:       %(day)s — %(resolution)s", day=when, resolution=_t(c.resolution)))
         else:
@@ -174,8 +184,9 @@ def print_case(view: CaseView, *, explain: bool = False) -> None:
             )
         else:
             cmdline.echo(ngettext("  evidence:     %(n)d entry", "  evidence:     %(n)d entries", n))
+        zone = case_zone(c)
         for e in view.evidence:
-            cmdline.echo("    " + evidence_line(e, {}))
+            cmdline.echo("    " + evidence_line(e, {}, zone))
     if view.reminders:
         cmdline.echo(_("  reminders:"))
         for r in view.reminders:
