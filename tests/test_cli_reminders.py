@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import TmpEnv
+from test_daemon import needs_faketime
 
 from reminder.calendar import get_calendar
 
@@ -146,3 +147,29 @@ def test_status_shows_no_1970_date_for_a_row_left_sending(tmp_env: TmpEnv) -> No
     assert "1970" not in text
     assert f"next due:  Tue 2026-03-10 09:00 Asia/Bahrain — opened for {case['id']} (Refund) by log" in text
     assert "left sending when a daemon stopped: it goes again when the daemon starts" in text
+
+
+def _bahrain_case(tmp_env: TmpEnv) -> Any:
+    """A Bahrain case (UTC+3) submitted on 1 March 2026, as `add --json` gives it."""
+    add = ("add", "--title", "Cancel eSIM", "--org", "Batelco", "--submitted", "2026-03-01", "--json")
+    return ok_json(cli(tmp_env, *add))
+
+
+def _daemon_once_at(tmp_env: TmpEnv, at: str) -> None:
+    """`daemon --once` with its wall clock at ``at`` (UTC), sending through the log notifier."""
+    from test_daemon import fake_env
+
+    once = cli(tmp_env, "daemon", "--once", env=fake_env(tmp_env, at))
+    assert once.returncode == 0, once.stderr
+
+
+@needs_faketime
+def test_show_gives_sent_times_in_the_cases_zone_as_it_gives_due_times(tmp_env: TmpEnv) -> None:
+    case = _bahrain_case(tmp_env)
+    opens = case["window"]["opens"]
+    _daemon_once_at(tmp_env, f"{opens} 12:00:00")  # the "opened" reminder, due at 09:00 in Bahrain
+    shown = cli(tmp_env, "show", case["id"], env={**tmp_env.env, "TZ": "Asia/Shanghai"})
+    assert shown.returncode == 0, shown.stderr
+    (line,) = [ln for ln in shown.stdout.splitlines() if " sent" in ln]
+    # Sent at 12:00 UTC: 15:00 in Bahrain, as the due time beside it is Bahrain's 09:00.
+    assert line.split() == [f"{opens}T09:00", "opened", "log", "sent", "at", f"{opens}T15:00"]

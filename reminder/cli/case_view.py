@@ -53,6 +53,11 @@ def case_zone(case: Any) -> tzinfo:
     return zone(case.timezone)
 
 
+def _minute(iso: str, zone: tzinfo) -> str:
+    """An ISO moment of the outbox as show gives it: to the minute, in ``zone``."""
+    return f"{datetime.fromisoformat(iso).astimezone(zone):%Y-%m-%dT%H:%M}"
+
+
 def case_json(view: CaseView) -> dict[str, Any]:
     from ..export import case_to_dict
 
@@ -189,11 +194,14 @@ def print_case(view: CaseView, *, explain: bool = False) -> None:
             cmdline.echo("    " + evidence_line(e, {}, zone))
     if view.reminders:
         cmdline.echo(_("  reminders:"))
+        zone = case_zone(c)
         for r in view.reminders:
-            sent = _(" at %(time)s", time=str(r["sent_at"])[:16]) if r.get("sent_at") else ""
+            # Both times in the case's zone, as every time here: the due time is kept in it (as
+            # it was when planned), the sent time in UTC.
+            sent = _(" at %(time)s", time=_minute(str(r["sent_at"]), zone)) if r.get("sent_at") else ""
             # A notifier's error can quote a remote server: shown, not obeyed.
             why = f" ({_t(str(r['last_error']))})" if r.get("last_error") and r["status"] != "sent" else ""
-            due = str(r["due"])[:16]
+            due = _minute(str(r["due"]), zone)
             key = str(r["key"])
             # A preset's step by its name, not as one more "escalation".
             if ":preset:" in key:
