@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterable
 
 import pytest
 from conftest import RunCli, TmpEnv
+from test_daemon import needs_faketime
 
 ZH = {"LANG": "zh_CN.UTF-8"}
 EN = {"LANG": "C.UTF-8"}
@@ -244,3 +247,26 @@ def test_the_command_lines_messages_are_still_its_own() -> None:
     assert len(texts) > 25
     missing = [t for t in texts if repr(t)[1:-1] not in source and t not in source]
     assert missing == []
+
+
+@needs_faketime
+def test_show_words_why_a_reminder_was_cancelled_in_chinese(zh: RunCli, tmp_env: TmpEnv) -> None:
+    from test_daemon import fake_env
+
+    case_id = _add(zh)
+    # Off from before the window opened to after the deadline: one catch-up goes out, the rest is
+    # folded into it; then the case is closed and its later reminders are cancelled.
+    once = subprocess.run([sys.executable, "-m", "reminder", "daemon", "--once"], capture_output=True,
+                          text=True, env=fake_env(tmp_env, "2026-04-09 12:00:00"))  # fmt: skip
+    assert once.returncode == 0, once.stderr
+    assert zh("close", case_id).returncode == 0
+    p = zh("show", case_id)
+    assert p.returncode == 0, p.stderr
+    rows = p.stdout.split("  提醒：\n", 1)[1]
+    # Folded into the catch-up that went out: named by that reminder's time (its key is English).
+    assert "已取消（已并入 2026-04-08T09:00 的补发提醒）" in rows, rows
+    assert "已取消（事项已关闭）" in rows, rows
+    assert_chinese(rows, "show's reminders", allow={case_id})
+    # --json keeps the stored English, as scripts and logs read it.
+    reminders = json.loads(zh("show", case_id, "--json").stdout)["reminders"]  # type: ignore[attr-defined]
+    assert {"case closed", f"superseded by {case_id}:deadline:1"} <= {r["last_error"] for r in reminders}

@@ -11,6 +11,7 @@ from ..cli_labels import (
     days_left_text,
     evidence_kind,
     reminder_kind,
+    reminder_note,
     reminder_status,
 )
 from ..i18n import _, format_date, ngettext
@@ -195,12 +196,14 @@ def print_case(view: CaseView, *, explain: bool = False) -> None:
     if view.reminders:
         cmdline.echo(_("  reminders:"))
         zone = case_zone(c)
+        due_of = {str(r["key"]): _minute(str(r["due"]), zone) for r in view.reminders}
         for r in view.reminders:
             # Both times in the case's zone, as every time here: the due time is kept in it (as
             # it was when planned), the sent time in UTC.
             sent = _(" at %(time)s", time=_minute(str(r["sent_at"]), zone)) if r.get("sent_at") else ""
+            note = reminder_note(str(r["status"]), r.get("last_error"), due_of)  # type: ignore[arg-type]
             # A notifier's error can quote a remote server: shown, not obeyed.
-            why = f" ({_t(str(r['last_error']))})" if r.get("last_error") and r["status"] != "sent" else ""
+            why = _(" (%(note)s)", note=_t(note)) if note else ""
             due = _minute(str(r["due"]), zone)
             key = str(r["key"])
             # A preset's step by its name, not as one more "escalation".
