@@ -315,3 +315,17 @@ def test_evidence_times_are_the_cases_as_typed_whatever_the_computers_zone(
     # --json keeps the moment as recorded, with its offset.
     entries = json.loads(run_cli("evidence", "list", case_id, "--json", env=shanghai).stdout)["entries"]
     assert [e["at"] for e in entries] == ["2026-03-02T10:15:00+03:00", "2026-03-02T06:00:00+00:00"]
+
+
+def test_show_marks_a_corrected_entry_as_evidence_list_does(
+    invoke: RunCli, run_cli: RunCli, case_id: str
+) -> None:
+    for summary in ("Called 196", "Call was at 10:30"):
+        invoke("evidence", "add", case_id, "--kind", "call", "--summary", summary)
+    invoke("evidence", "add", case_id, "--kind", "note", "--summary", "It was 10:40", "--corrects", "2")
+    listed = [ln for ln in invoke("evidence", "list", case_id).stdout.splitlines() if ln.startswith("#")]
+    shown = run_cli("show", case_id)
+    assert shown.returncode == 0, shown.stderr
+    in_show = [ln.strip() for ln in shown.stdout.splitlines() if ln.startswith("    #")]
+    assert in_show == listed[-len(in_show) :]  # the same lines, worded by the same code
+    assert "Call was at 10:30  (corrected by #3)" in in_show[1] and "(corrects #2)" in in_show[2]

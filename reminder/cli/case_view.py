@@ -190,9 +190,13 @@ def print_case(view: CaseView, *, explain: bool = False) -> None:
             )
         else:
             cmdline.echo(ngettext("  evidence:     %(n)d entry", "  evidence:     %(n)d entries", n))
+        from ..evidence import corrections_of
+
+        # An entry is corrected by a later one, so the latest entries shown hold their correctors.
+        fixes = corrections_of(view.evidence)
         zone = case_zone(c)
         for e in view.evidence:
-            cmdline.echo("    " + evidence_line(e, {}, zone))
+            cmdline.echo("    " + evidence_line(e, fixes, zone))
     if view.reminders:
         cmdline.echo(_("  reminders:"))
         zone = case_zone(c)
