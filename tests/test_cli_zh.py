@@ -270,3 +270,19 @@ def test_show_words_why_a_reminder_was_cancelled_in_chinese(zh: RunCli, tmp_env:
     # --json keeps the stored English, as scripts and logs read it.
     reminders = json.loads(zh("show", case_id, "--json").stdout)["reminders"]  # type: ignore[attr-defined]
     assert {"case closed", f"superseded by {case_id}:deadline:1"} <= {r["last_error"] for r in reminders}
+
+
+def test_check_says_when_an_item_was_already_ticked_and_lists_a_match_as_shown(zh: RunCli) -> None:
+    case_id = _add(zh)
+    assert zh("check", case_id, "1").stdout.startswith("已勾选 1. ")  # type: ignore[attr-defined]
+    p = zh("check", case_id, "1")
+    assert p.returncode == 0, p.stderr  # type: ignore[attr-defined]
+    assert p.stdout.startswith("早已勾选：1. 用完或转出剩余话费"), p.stdout  # type: ignore[attr-defined]
+    p = zh("check", case_id, "4", "--undo")
+    assert p.stdout.startswith("本来就未勾选：4. 保留确认函"), p.stdout  # type: ignore[attr-defined]
+    assert_chinese(p.stdout, "check", allow={case_id})  # type: ignore[attr-defined]
+    # Two items hold 和: listed as `show` lists them, in Chinese, not the stored English cut mid-word.
+    p = zh("check", case_id, "和")
+    assert p.returncode == 2  # type: ignore[attr-defined]
+    assert "2（解除该号码与银行账户和支付服务的绑定）、3（备份通讯录和短信）" in p.stderr  # type: ignore[attr-defined]
+    assert_chinese(p.stderr, "check's error", allow={case_id})  # type: ignore[attr-defined]
