@@ -411,7 +411,8 @@ def close_case(
     with store.atomic():
         old = store.get_case(case_id)
         if old.status == "closed":
-            when = old.closed_at.date().isoformat() if old.closed_at else _("earlier")
+            closed = old.closed_at.astimezone(_zone(old.timezone)) if old.closed_at else None
+            when = closed.date().isoformat() if closed else _("earlier")
             raise InputError(
                 _(
                     "case %(id)s is already closed (%(when)s); 'reminder reopen %(id)s' first",
@@ -483,21 +484,33 @@ def get_case_view(
 
 # Evidence entries `show` lists (the latest); `evidence list` has them all.
 SHOW_EVIDENCE = 3
+# How much of each item an ambiguous `check` names (characters).
+_ITEM_WIDTH = 30
 
 
-def check_item(store: Store, case_id: str, item: str, *, now: datetime, undo: bool = False) -> ChecklistItem:
-    """Tick (or with ``undo`` untick) a checklist item given by its number or the start of its text."""
+def check_item(
+    store: Store, case_id: str, item: str, *, now: datetime, undo: bool = False
+) -> tuple[ChecklistItem, bool]:
+    """Tick (or with ``undo`` untick) a checklist item given by its number or words from its text
+    (see :func:`_find_item`). Returns the item as it now is and whether this changed it: an item
+    already ticked is left as it was, so when it was ticked stays what it was."""
     with store.atomic():
         case = store.get_case(case_id)
         if not case.checklist:
             raise InputError(_("case %(id)s has no checklist", id=case.id))
         position = _find_item(case, item)
+        (found,) = [i for i in case.checklist if i.position == position]
+        if found.done == (not undo):
+            return found, False
         ticked = store.set_item_done(case.id, position, done=not undo, at=now)
         store.touch(case.id, now)
-    return ticked
+    return ticked, True
 
 
 def _find_item(case: Case, item: str) -> int:
+    """The position of the item ``item`` names: its number, or words from its text, any case, in
+    English or as the user reads it. The items whose text starts with the words are preferred;
+    only when none does, the words match anywhere ("bank" finds "Unlink the number from bank …")."""
     wanted = item.strip()
     if wanted.isdigit():
         position = int(wanted)
@@ -529,10 +542,29 @@ def _find_item(case: Case, item: str) -> int:
                 item=repr(item),
             )
         )
-    listed = ", ".join(f"{i.position} ({i.text[:30]})" for i in matches)
+    from .i18n import pgettext
+
+    # As show lists them: the user's language, and each cut where a word (or character) ends.
+    listed = pgettext("list separator", ", ").join(
+        _("%(n)d (%(text)s)", n=i.position, text=_shorten(localised(i.text), _ITEM_WIDTH)) for i in matches
+    )
     raise InputError(
         _("%(item)s matches several items: %(listed)s; give its number", item=repr(item), listed=listed)
     )
+
+
+def _shorten(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters and an ellipsis, cut where a word ends (between
+    any two characters of Chinese, which has no spaces); a single longer word is cut inside."""
+    if len(text) <= width:
+        return text
+    from unicodedata import east_asian_width
+
+    head = text[:width]
+    wide = east_asian_width(text[width - 1]) in "WF" or east_asian_width(text[width]) in "WF"
+    if not (text[width].isspace() or wide) and " " in head.strip():
+        head = head[: head.rstrip().rfind(" ")]
+    return head.rstrip(" ,;:(（，、") + "…"
 
 
 def refresh_windows(store: Store, settings: Settings, *, now: datetime) -> list[Case]:

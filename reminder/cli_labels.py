@@ -11,6 +11,10 @@ from __future__ import annotations
 from .i18n import SOURCE_LANGUAGE, _, current_language, ngettext, pgettext
 from .labels import evidence_kind  # one table of evidence kinds, shared with the reminders
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
 __all__ = [
     "case_kind",
     "case_status",
@@ -18,6 +22,7 @@ __all__ = [
     "delivery_problem",
     "evidence_kind",
     "reminder_kind",
+    "reminder_note",
     "reminder_status",
 ]
 
@@ -56,6 +61,33 @@ def reminder_status(status: str) -> str:
             "cancelled": pgettext("reminder status", "cancelled"),
         },
     )
+
+
+def reminder_note(status: str, note: str | None, due_of: Mapping[str, str] | None = None) -> str | None:
+    """What ``show`` says after a reminder's status, from its stored ``last_error``: why it was
+    cancelled, in the user's language, or a failed send's error as the notifier gave it; None
+    when there is nothing to say (sent, or a cancellation's reason left on a row planned again).
+
+    ``due_of``: the case's reminders' due times by key, to name the reminder a superseded one
+    was folded into by its time rather than its key. The store and ``--json`` keep the
+    English reason (outbox.py).
+    """
+    if not note or status == "sent":
+        return None
+    from .outbox import CASE_CLOSED, NO_LONGER_PLANNED, SUPERSEDED, is_cancel_reason
+
+    if not is_cancel_reason(note):
+        return note
+    if status != "cancelled":
+        return None
+    if note == CASE_CLOSED:
+        return pgettext("reminder note", "case closed")
+    if note == NO_LONGER_PLANNED:
+        return pgettext("reminder note", "no longer planned")
+    key = note.removeprefix(f"{SUPERSEDED} by ")
+    if due_of and key in due_of:
+        return _("folded into the reminder of %(time)s", time=due_of[key])
+    return _("folded into reminder %(key)s", key=key)
 
 
 def case_status(status: str) -> str:

@@ -288,7 +288,8 @@ def render_message(
     lang = i18n.current_language()
     plural = _language(lang)
     t = plural.texts
-    today = now.astimezone(ZoneInfo(case.timezone)).date()
+    zone = ZoneInfo(case.timezone)
+    today = now.astimezone(zone).date()
     # Reminder's own warning and preset steps in the reader's language; the user's as written.
     warning = localised(warning, lang) if warning else warning
     headline, step = _situation(window, today, plural)
@@ -322,7 +323,12 @@ def render_message(
         facts.append((f["tentative_because"], because or t["estimated"]))
     log = [
         t["evidence_row"]
-        % {"day": e.at.date().isoformat(), "kind": evidence_kind(e.kind, lang), "summary": e.summary}
+        # The day in the case's zone, as its --at was typed (an entry added without --at is UTC).
+        % {
+            "day": e.at.astimezone(zone).date().isoformat(),
+            "kind": evidence_kind(e.kind, lang),
+            "summary": e.summary,
+        }
         for e in evidence[-5:]
     ]
 

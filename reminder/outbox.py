@@ -58,8 +58,11 @@ if TYPE_CHECKING:
     from .store import Store
 
 __all__ = [
+    "CASE_CLOSED",
     "DEFAULT_FOLD_GRACE",
     "FOLD_MARGIN",
+    "NO_LONGER_PLANNED",
+    "SUPERSEDED",
     "RetryPolicy",
     "backoff_delay",
     "bound_retries",
@@ -68,6 +71,7 @@ __all__ = [
     "counts",
     "due",
     "due_folded",
+    "is_cancel_reason",
     "lease_for",
     "list_deliveries",
     "longest_delay",
@@ -86,7 +90,18 @@ __all__ = [
 
 log = get_logger(__name__)
 
-SUPERSEDED = "superseded"
+# Why a row was cancelled, kept in its last_error (in English: logs and --json read it; the
+# command line words it in the user's language, cli_labels.reminder_note).
+SUPERSEDED = "superseded"  # "superseded by <key>": folded into that reminder, which went out
+CASE_CLOSED = "case closed"
+NO_LONGER_PLANNED = "no longer planned"
+
+
+def is_cancel_reason(text: str) -> bool:
+    """Whether ``text`` (a row's last_error) says why the row was cancelled, not why a send failed."""
+    return text in (CASE_CLOSED, NO_LONGER_PLANNED) or text.startswith(f"{SUPERSEDED} by ")
+
+
 RETRY_HORIZON = "retry_horizon"  # meta key: the latest retry time planned (epoch seconds)
 _JITTER = 0.25
 
@@ -206,7 +221,9 @@ def sync_plan(
     ``wanted`` pairs each planned reminder with a notifier name. Sent, sending and
     failed rows are history and stay as they are; planned rows follow the plan
     (new due time), rows the plan dropped are cancelled, and cancelled rows the
-    plan wants again (a reopened case) come back as planned. Rows that already
+    plan wants again (a reopened case) come back as planned, without the reason they
+    were cancelled for; a superseded row stays cancelled (it went out, folded into
+    another). Rows that already
     match are not written at all, so re-planning 100,000 unchanged cases at start-up
     is reads only. The writes go as one ``executemany`` each (on PostgreSQL, one round
     trip for a case's inserts rather than one per row).
@@ -239,12 +256,17 @@ def sync_plan(
             inserts.append((*row, stamp))
             continue
         id_, status, reason, current = found
-        if status == "planned" and current == (reminder.kind, due_iso, reminder.note):
+        # Why a row was cancelled says nothing once it is planned again: a revived row drops it
+        # (and a planned row that kept one, revived before this was so, drops it now).
+        stale = status == "cancelled" or is_cancel_reason(reason)
+        if status == "planned" and not stale and current == (reminder.kind, due_iso, reminder.note):
             continue
         # A superseded row was folded into a catch-up message that did go out: it stays
         # history. Other cancelled rows (case closed, then reopened) are wanted again.
         if status == "planned" or (status == "cancelled" and not reason.startswith(SUPERSEDED)):
-            updates.append((reminder.kind, due_iso, due_ts, due_ts, reminder.note, stamp, id_))
+            # A planned row keeps its last failed attempt's error (its retry is still to come).
+            error = None if stale or not reason else reason
+            updates.append((reminder.kind, due_iso, due_ts, due_ts, reminder.note, error, stamp, id_))
     cancels = [
         (stamp, id_)
         for pair, (id_, status, _reason, _current) in existing.items()
@@ -258,13 +280,13 @@ def sync_plan(
         )
     if updates:
         conn.executemany(
-            "UPDATE deliveries SET kind = ?, due = ?, due_ts = ?, wake_ts = ?, note = ?,"
+            "UPDATE deliveries SET kind = ?, due = ?, due_ts = ?, wake_ts = ?, note = ?, last_error = ?,"
             " status = 'planned', next_attempt_ts = NULL, updated_at = ? WHERE id = ?",
             updates,
         )
     if cancels:
         conn.executemany(
-            "UPDATE deliveries SET status = 'cancelled', last_error = 'no longer planned', updated_at = ?"
+            f"UPDATE deliveries SET status = 'cancelled', last_error = '{NO_LONGER_PLANNED}', updated_at = ?"
             " WHERE id = ?",
             cancels,
         )
@@ -291,7 +313,7 @@ def rows_by_case(store: Store, case_ids: Sequence[str]) -> dict[str, list[Sequen
     return out
 
 
-def cancel_case(store: Store, case_id: str, now: datetime, reason: str = "case closed") -> int:
+def cancel_case(store: Store, case_id: str, now: datetime, reason: str = CASE_CLOSED) -> int:
     """Cancel every unsent reminder of a case (closing it)."""
     cur = store.conn.execute(
         "UPDATE deliveries SET status = 'cancelled', last_error = ?, updated_at = ?"

@@ -145,10 +145,10 @@ def test_delete(store: Store, settings: Settings) -> None:
 
 def test_check_item_by_number_or_text(store: Store, settings: Settings) -> None:
     case = add(store, settings, kind="sim-cancellation")
-    assert api.check_item(store, case.id, "3", now=NOW).text == "Back up contacts and messages"
-    assert api.check_item(store, case.id, "keep", now=NOW).position == 4
-    assert api.check_item(store, case.id, "BANK", now=NOW).position == 2  # substring, any case
-    assert not api.check_item(store, case.id, "3", now=NOW, undo=True).done
+    assert api.check_item(store, case.id, "3", now=NOW)[0].text == "Back up contacts and messages"
+    assert api.check_item(store, case.id, "keep", now=NOW)[0].position == 4
+    assert api.check_item(store, case.id, "BANK", now=NOW)[0].position == 2  # substring, any case
+    assert not api.check_item(store, case.id, "3", now=NOW, undo=True)[0].done
     assert [i.done for i in store.get_case(case.id).checklist] == [False, True, False, True]
     with pytest.raises(InputError, match="no checklist item 9"):
         api.check_item(store, case.id, "9", now=NOW)
@@ -156,6 +156,15 @@ def test_check_item_by_number_or_text(store: Store, settings: Settings) -> None:
         api.check_item(store, case.id, "the", now=NOW)
     with pytest.raises(InputError, match="has no checklist"):
         api.check_item(store, add(store, settings).id, "1", now=NOW)
+
+
+def test_ticking_an_item_already_ticked_changes_nothing(store: Store, settings: Settings) -> None:
+    case = add(store, settings, kind="sim-cancellation")
+    first, changed = api.check_item(store, case.id, "1", now=NOW)
+    assert changed and first.done_at == NOW
+    again, changed = api.check_item(store, case.id, "1", now=NOW + timedelta(days=2))
+    assert not changed and again.done_at == NOW  # when it was ticked stays when it was
+    assert api.check_item(store, case.id, "2", now=NOW, undo=True)[1] is False
 
 
 def test_days_left_is_counted_in_the_case_time_zone(store: Store, settings: Settings) -> None:

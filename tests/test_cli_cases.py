@@ -347,3 +347,17 @@ def test_presets_lists_steps_and_sources(run_cli: RunCli, tmp_env: TmpEnv) -> No
         }],
     }  # fmt: skip
     assert by_name["telecom-uk"]["steps"][1]["valid_until"] == "2026-04-08"
+
+
+def test_check_matches_words_anywhere_in_an_item_as_its_help_says(run_cli: RunCli) -> None:
+    cid = str(add_json(run_cli, "--submitted", "2026-03-01", "--kind", "sim-cancellation")["id"])
+    assert "words from its text" in " ".join(ok(run_cli("check", "--help")).stdout.split())
+    assert ok(run_cli("check", cid, "confirmation")).stdout.startswith(
+        "Ticked 4. Keep the confirmation letter"
+    )
+    # Several match: each named by its start, cut between words.
+    error = one_line_error(run_cli("check", cid, "the"))
+    assert error == (
+        "Error: 'the' matches several items: 1 (Use up or transfer the…), "
+        "2 (Unlink the number from bank…), 4 (Keep the confirmation letter); give its number"
+    )

@@ -71,7 +71,7 @@ def test_add_list_show_verify(
     assert [(e["seq"], e["corrects"], e["corrected_by"]) for e in listed["entries"]] == [
         (1, None, [3]), (2, None, []), (3, 1, []),
     ]  # fmt: skip
-    text = invoke("evidence", "list", case_id).stdout.splitlines()
+    text = invoke("evidence", "list", case_id).stdout.splitlines()[1:]  # under the line naming the zone
     assert "corrected by #3" in text[0] and "corrects #1" in text[2] and "1 file" in text[1]
 
     shown = invoke("evidence", "show", case_id, "2")
@@ -289,3 +289,43 @@ def test_zip_export_streams_a_large_attachment(run_cli: RunCli, tmp_env: TmpEnv,
     assert copied.hexdigest() == digest.hexdigest()
     (entry,) = [f for f in manifest["files"] if f["path"] == name]
     assert entry["sha256"] == digest.hexdigest() and entry["size"] == size
+
+
+def test_evidence_times_are_the_cases_as_typed_whatever_the_computers_zone(
+    invoke: RunCli, run_cli: RunCli, case_id: str
+) -> None:
+    # The case is in Bahrain (UTC+3); the laptop is in Shanghai (UTC+8). --at is the case's time,
+    # so the log shows 10:15 as typed, as the reminders' times below it are the case's too.
+    r = invoke(
+        "evidence", "add", case_id, "--kind", "code", "--summary", "SMS code", "--at", "2026-03-02T10:15"
+    )
+    assert r.returncode == 0, r.stderr
+    invoke("evidence", "add", case_id, "--kind", "call", "--summary", "Called", "--at", "2026-03-02T06:00Z")
+    shanghai = {"TZ": "Asia/Shanghai"}
+    listed = run_cli("evidence", "list", case_id, env=shanghai)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines()[0] == f"Case {case_id}, times in Asia/Bahrain:"
+    assert "#1   2026-03-02 10:15  code" in listed.stdout
+    assert "#2   2026-03-02 09:00  call" in listed.stdout  # given in UTC, shown in the case's zone
+    shown = run_cli("show", case_id, env=shanghai).stdout
+    assert "(BH, Asia/Bahrain)" in shown  # the view names the zone once
+    assert "#1   2026-03-02 10:15  code" in shown and "#2   2026-03-02 09:00  call" in shown
+    one = run_cli("evidence", "show", case_id, "2", env=shanghai).stdout
+    assert "  at:        2026-03-02T09:00:00+03:00 (Asia/Bahrain)" in one
+    # --json keeps the moment as recorded, with its offset.
+    entries = json.loads(run_cli("evidence", "list", case_id, "--json", env=shanghai).stdout)["entries"]
+    assert [e["at"] for e in entries] == ["2026-03-02T10:15:00+03:00", "2026-03-02T06:00:00+00:00"]
+
+
+def test_show_marks_a_corrected_entry_as_evidence_list_does(
+    invoke: RunCli, run_cli: RunCli, case_id: str
+) -> None:
+    for summary in ("Called 196", "Call was at 10:30"):
+        invoke("evidence", "add", case_id, "--kind", "call", "--summary", summary)
+    invoke("evidence", "add", case_id, "--kind", "note", "--summary", "It was 10:40", "--corrects", "2")
+    listed = [ln for ln in invoke("evidence", "list", case_id).stdout.splitlines() if ln.startswith("#")]
+    shown = run_cli("show", case_id)
+    assert shown.returncode == 0, shown.stderr
+    in_show = [ln.strip() for ln in shown.stdout.splitlines() if ln.startswith("    #")]
+    assert in_show == listed[-len(in_show) :]  # the same lines, worded by the same code
+    assert "Call was at 10:30  (corrected by #3)" in in_show[1] and "(corrects #2)" in in_show[2]

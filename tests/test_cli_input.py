@@ -117,6 +117,16 @@ def test_evidence_at_without_offset_is_the_case_zones(run_cli: RunCli) -> None:
     assert "case's time zone" in " ".join(ok(run_cli("evidence", "add", "--help")).stdout.split())
 
 
+@needs_faketime
+def test_the_day_a_case_was_closed_is_the_case_zones(run_cli: RunCli) -> None:
+    # Closed at 17:30 in New York, 22:30 UTC: 01:30 on 6 March in Bahrain, where the case is.
+    env = at(THURSDAY_EVENING)
+    case_id = str(add(run_cli, "2026-03-01", env=env)["id"])
+    ok(run_cli("close", case_id, env=env))
+    assert "  closed:       2026-03-06" in ok(run_cli("show", case_id, env=env)).stdout
+    assert "already closed (2026-03-06)" in one_line_error(run_cli("close", case_id, env=env))
+
+
 # --- case ids ---------------------------------------------------------------------------------------
 
 

@@ -7,11 +7,12 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 from conftest import TmpEnv
+from test_daemon import needs_faketime
 
 from reminder.calendar import get_calendar
 
@@ -146,3 +147,53 @@ def test_status_shows_no_1970_date_for_a_row_left_sending(tmp_env: TmpEnv) -> No
     assert "1970" not in text
     assert f"next due:  Tue 2026-03-10 09:00 Asia/Bahrain — opened for {case['id']} (Refund) by log" in text
     assert "left sending when a daemon stopped: it goes again when the daemon starts" in text
+
+
+def _bahrain_case(tmp_env: TmpEnv) -> Any:
+    """A Bahrain case (UTC+3) submitted on 1 March 2026, as `add --json` gives it."""
+    add = ("add", "--title", "Cancel eSIM", "--org", "Batelco", "--submitted", "2026-03-01", "--json")
+    return ok_json(cli(tmp_env, *add))
+
+
+def _daemon_once_at(tmp_env: TmpEnv, at: str) -> None:
+    """`daemon --once` with its wall clock at ``at`` (UTC), sending through the log notifier."""
+    from test_daemon import fake_env
+
+    once = cli(tmp_env, "daemon", "--once", env=fake_env(tmp_env, at))
+    assert once.returncode == 0, once.stderr
+
+
+@needs_faketime
+def test_show_gives_sent_times_in_the_cases_zone_as_it_gives_due_times(tmp_env: TmpEnv) -> None:
+    case = _bahrain_case(tmp_env)
+    opens = case["window"]["opens"]
+    _daemon_once_at(tmp_env, f"{opens} 12:00:00")  # the "opened" reminder, due at 09:00 in Bahrain
+    shown = cli(tmp_env, "show", case["id"], env={**tmp_env.env, "TZ": "Asia/Shanghai"})
+    assert shown.returncode == 0, shown.stderr
+    (line,) = [ln for ln in shown.stdout.splitlines() if " sent" in ln]
+    # Sent at 12:00 UTC: 15:00 in Bahrain, as the due time beside it is Bahrain's 09:00.
+    assert line.split() == [f"{opens}T09:00", "opened", "log", "sent", "at", f"{opens}T15:00"]
+
+
+@needs_faketime
+def test_reopening_revives_the_reminders_without_the_closings_note_and_sends_nothing_twice(
+    tmp_env: TmpEnv,
+) -> None:
+    case = _bahrain_case(tmp_env)
+    # Off from the window's opening to after the deadline: one catch-up goes out, the rest folded into it.
+    deadline = date.fromisoformat(case["window"]["deadline"])
+    _daemon_once_at(tmp_env, f"{deadline + timedelta(days=1)} 12:00:00")
+    before = ok_json(cli(tmp_env, "show", case["id"], "--json"))["reminders"]
+    sent = [r["key"] for r in before if r["status"] == "sent"]
+    folded = [r["key"] for r in before if r["status"] == "cancelled"]
+    assert len(sent) == 1 and folded
+    ok_json(cli(tmp_env, "close", case["id"], "--json"))
+    after = ok_json(cli(tmp_env, "reopen", case["id"], "--json"))["reminders"]
+    # What went out stays sent, what was folded into it stays cancelled: nothing is sent again.
+    assert [r["key"] for r in after if r["status"] == "sent"] == sent
+    assert [r["key"] for r in after if r["status"] == "cancelled"] == folded
+    planned = [r for r in after if r["status"] == "planned"]
+    assert planned and all(r["last_error"] is None for r in planned), planned
+    shown = cli(tmp_env, "show", case["id"])
+    assert shown.returncode == 0, shown.stderr
+    assert "case closed" not in shown.stdout

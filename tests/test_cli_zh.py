@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterable
 
 import pytest
 from conftest import RunCli, TmpEnv
+from test_daemon import needs_faketime
 
 ZH = {"LANG": "zh_CN.UTF-8"}
 EN = {"LANG": "C.UTF-8"}
@@ -283,3 +286,42 @@ def test_a_country_named_in_chinese_is_the_country(zh: RunCli) -> None:
     assert json.loads(named.stdout) == json.loads(coded.stdout)
     unknown = zh("window", "--country", "火星", "--submitted", "2026-03-15")
     assert unknown.returncode == 2 and unknown.stderr.startswith("错误：未知的国家/地区 '火星'")
+
+
+@needs_faketime
+def test_show_words_why_a_reminder_was_cancelled_in_chinese(zh: RunCli, tmp_env: TmpEnv) -> None:
+    from test_daemon import fake_env
+
+    case_id = _add(zh)
+    # Off from before the window opened to after the deadline: one catch-up goes out, the rest is
+    # folded into it; then the case is closed and its later reminders are cancelled.
+    once = subprocess.run([sys.executable, "-m", "reminder", "daemon", "--once"], capture_output=True,
+                          text=True, env=fake_env(tmp_env, "2026-04-09 12:00:00"))  # fmt: skip
+    assert once.returncode == 0, once.stderr
+    assert zh("close", case_id).returncode == 0
+    p = zh("show", case_id)
+    assert p.returncode == 0, p.stderr
+    rows = p.stdout.split("  提醒：\n", 1)[1]
+    # Folded into the catch-up that went out: named by that reminder's time (its key is English).
+    assert "已取消（已并入 2026-04-08T09:00 的补发提醒）" in rows, rows
+    assert "已取消（事项已关闭）" in rows, rows
+    assert_chinese(rows, "show's reminders", allow={case_id})
+    # --json keeps the stored English, as scripts and logs read it.
+    reminders = json.loads(zh("show", case_id, "--json").stdout)["reminders"]  # type: ignore[attr-defined]
+    assert {"case closed", f"superseded by {case_id}:deadline:1"} <= {r["last_error"] for r in reminders}
+
+
+def test_check_says_when_an_item_was_already_ticked_and_lists_a_match_as_shown(zh: RunCli) -> None:
+    case_id = _add(zh)
+    assert zh("check", case_id, "1").stdout.startswith("已勾选 1. ")  # type: ignore[attr-defined]
+    p = zh("check", case_id, "1")
+    assert p.returncode == 0, p.stderr  # type: ignore[attr-defined]
+    assert p.stdout.startswith("早已勾选：1. 用完或转出剩余话费"), p.stdout  # type: ignore[attr-defined]
+    p = zh("check", case_id, "4", "--undo")
+    assert p.stdout.startswith("本来就未勾选：4. 保留确认函"), p.stdout  # type: ignore[attr-defined]
+    assert_chinese(p.stdout, "check", allow={case_id})  # type: ignore[attr-defined]
+    # Two items hold 和: listed as `show` lists them, in Chinese, not the stored English cut mid-word.
+    p = zh("check", case_id, "和")
+    assert p.returncode == 2  # type: ignore[attr-defined]
+    assert "2（解除该号码与银行账户和支付服务的绑定）、3（备份通讯录和短信）" in p.stderr  # type: ignore[attr-defined]
+    assert_chinese(p.stderr, "check's error", allow={case_id})  # type: ignore[attr-defined]

@@ -70,3 +70,18 @@ def test_catch_up_says_how_many_it_replaces() -> None:
     )
     assert "replaces 4 earlier reminder(s)" in m.text
     assert m.data["missed"] == 4 and m.key == "k7m2qx:escalation:2"
+
+
+def test_an_evidence_entrys_day_is_the_cases() -> None:
+    # Logged without --at at 22:30 UTC on 2 March: it was 01:30 on 3 March in Bahrain, where the
+    # case's days are counted (and where --at is typed).
+    from reminder.models import EvidenceEntry
+
+    late = datetime(2026, 3, 2, 22, 30, tzinfo=UTC)
+    entry = EvidenceEntry(case_id="k7m2qx", seq=1, kind="call", summary="Called 196", at=late,
+                          recorded_at=late, attachments=(), corrects=None, prev_hash="", hash="0" * 64,
+                          scheme=2, key_id=None)  # fmt: skip
+    m = render_message(
+        CASE, WINDOW, kind="opened", key="k7m2qx:opened:1", now=at(WINDOW.opens), evidence=[entry]
+    )
+    assert "2026-03-03 call: Called 196" in m.text and "2026-03-02" not in m.text

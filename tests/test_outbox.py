@@ -87,6 +87,36 @@ def test_due_and_next_due(db: Store) -> None:
     assert outbox.counts(db) == {"planned": 0, "sending": 1, "sent": 0, "failed": 0, "cancelled": 1}
 
 
+def test_a_revived_row_drops_why_it_was_cancelled_and_a_retry_keeps_its_error(db: Store) -> None:
+    wanted = [(rem("opened", 10), "log"), (rem("deadline", 20), "email")]
+    with db.atomic():
+        outbox.sync_plan(db, "abc123", wanted, NOW)
+    (email,) = [d for d in outbox.list_deliveries(db, "abc123") if d.notifier == "email"]
+    policy = RetryPolicy(max_attempts=3)
+    outbox.claim(db, [email.id], NOW)
+    assert outbox.record_failure(db, email.id, "connection refused", NOW, policy) == "planned"
+    with db.atomic():
+        outbox.cancel_case(db, "abc123", NOW)  # closed
+    assert {d.last_error for d in outbox.list_deliveries(db, "abc123")} == {"case closed"}
+    with db.atomic():
+        outbox.sync_plan(db, "abc123", wanted, NOW)  # reopened
+    rows = outbox.list_deliveries(db, "abc123")
+    assert [(d.status, d.last_error) for d in rows] == [("planned", None), ("planned", None)]
+    # A planned row that kept the note (revived before revival dropped it) drops it when next planned.
+    db.conn.execute("UPDATE deliveries SET last_error = 'case closed' WHERE notifier = 'log'")
+    with db.atomic():
+        stats = outbox.sync_plan(db, "abc123", wanted, NOW)
+    assert stats["updated"] == 1 and {d.last_error for d in outbox.list_deliveries(db, "abc123")} == {None}
+    # A planned row's own failed attempt is not a cancellation: its error stays while the plan moves.
+    (email,) = [d for d in outbox.list_deliveries(db, "abc123") if d.notifier == "email"]
+    outbox.claim(db, [email.id], NOW)
+    outbox.record_failure(db, email.id, "connection refused", NOW, policy)
+    with db.atomic():
+        outbox.sync_plan(db, "abc123", [(rem("opened", 10), "log"), (rem("deadline", 21), "email")], NOW)
+    (email,) = [d for d in outbox.list_deliveries(db, "abc123") if d.notifier == "email"]
+    assert (email.status, email.due.day, email.last_error) == ("planned", 21, "connection refused")
+
+
 def test_retry_with_backoff_then_failed(db: Store) -> None:
     with db.atomic():
         outbox.sync_plan(db, "abc123", [(rem("opened", 1), "email")], NOW)

@@ -140,9 +140,9 @@ def test_a_checklist_item_is_found_by_its_chinese_too(store: Store) -> None:
         organisation="Batelco", submitted=date(2026, 3, 1), kind="sim-cancellation",
     )  # fmt: skip
     assert [i.text for i in case.checklist] == list(SIM_CANCELLATION_ITEMS)  # stored in English
-    ticked = api.check_item(store, case.id, "备份通讯录", now=datetime(2026, 3, 2, tzinfo=UTC))
+    ticked, _changed = api.check_item(store, case.id, "备份通讯录", now=datetime(2026, 3, 2, tzinfo=UTC))
     assert ticked.position == 3 and ticked.done
-    ticked = api.check_item(store, case.id, "Keep the", now=datetime(2026, 3, 2, tzinfo=UTC))
+    ticked, _changed = api.check_item(store, case.id, "Keep the", now=datetime(2026, 3, 2, tzinfo=UTC))
     assert ticked.position == 4
 
 

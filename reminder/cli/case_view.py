@@ -11,6 +11,7 @@ from ..cli_labels import (
     days_left_text,
     evidence_kind,
     reminder_kind,
+    reminder_note,
     reminder_status,
 )
 from ..i18n import _, format_date, joined_clauses, ngettext
@@ -24,14 +25,16 @@ from .common import (
 
 TYPE_CHECKING = False  # not typing's: importing typing costs every command its start
 if TYPE_CHECKING:
+    from datetime import tzinfo
     from typing import Any
 
     from ..api import CaseView
     from ..store import Store
 
 
-def evidence_line(e: Any, fixes: dict[int, list[int]]) -> str:
-    """One entry of the evidence log as ``show`` and ``evidence list`` print it."""
+def evidence_line(e: Any, fixes: dict[int, list[int]], zone: tzinfo) -> str:
+    """One entry of the evidence log as ``show`` and ``evidence list`` print it, its time in
+    ``zone``, the case's: ``--at`` is typed in it, and the reminders' times are given in it."""
     links = []
     if e.corrects is not None:
         links.append(_("corrects #%(n)d", n=e.corrects))
@@ -39,9 +42,21 @@ def evidence_line(e: Any, fixes: dict[int, list[int]]) -> str:
         links.append(_("corrected by %(entries)s", entries=", ".join(f"#{n}" for n in fixes[e.seq])))
     files = len(e.attachments)
     extra = ([ngettext("%(n)d file", "%(n)d files", files)] if files else []) + links
-    # In this computer's time zone: the user reads the log where they are.
-    line = f"#{e.seq:<3} {e.at.astimezone():%Y-%m-%d %H:%M}  {pad(evidence_kind(e.kind), 10)} {_t(e.summary)}"
+    at = e.at.astimezone(zone)
+    line = f"#{e.seq:<3} {at:%Y-%m-%d %H:%M}  {pad(evidence_kind(e.kind), 10)} {_t(e.summary)}"
     return line + (_("  (%(notes)s)", notes="; ".join(extra)) if extra else "")
+
+
+def case_zone(case: Any) -> tzinfo:
+    """The case's time zone, in which its times are shown (the store keeps only valid names)."""
+    from ..tz import zone
+
+    return zone(case.timezone)
+
+
+def _minute(iso: str, zone: tzinfo) -> str:
+    """An ISO moment of the outbox as show gives it: to the minute, in ``zone``."""
+    return f"{datetime.fromisoformat(iso).astimezone(zone):%Y-%m-%dT%H:%M}"
 
 
 def case_json(view: CaseView) -> dict[str, Any]:
@@ -150,7 +165,8 @@ def print_case(view: CaseView, *, explain: bool = False) -> None:
             text = _t(localised(str(step["step"])))
             cmdline.echo(_("    step %(n)s  %(day)s  %(step)s", n=step["n"], day=due, step=text))
     if c.status == "closed":
-        when = f"{c.closed_at:%Y-%m-%d}" if c.closed_at else "?"
+        # The day in the case's zone, as every other day here (closed_at is kept in UTC).
+        when = f"{c.closed_at.astimezone(case_zone(c)):%Y-%m-%d}" if c.closed_at else "?"
         if c.resolution:
             cmdline.echo(_("  closed:       %(day)s — %(resolution)s", day=when, resolution=_t(c.resolution)))
         else:
@@ -176,15 +192,25 @@ def print_case(view: CaseView, *, explain: bool = False) -> None:
             )
         else:
             cmdline.echo(ngettext("  evidence:     %(n)d entry", "  evidence:     %(n)d entries", n))
+        from ..evidence import corrections_of
+
+        # An entry is corrected by a later one, so the latest entries shown hold their correctors.
+        fixes = corrections_of(view.evidence)
+        zone = case_zone(c)
         for e in view.evidence:
-            cmdline.echo("    " + evidence_line(e, {}))
+            cmdline.echo("    " + evidence_line(e, fixes, zone))
     if view.reminders:
         cmdline.echo(_("  reminders:"))
+        zone = case_zone(c)
+        due_of = {str(r["key"]): _minute(str(r["due"]), zone) for r in view.reminders}
         for r in view.reminders:
-            sent = _(" at %(time)s", time=str(r["sent_at"])[:16]) if r.get("sent_at") else ""
+            # Both times in the case's zone, as every time here: the due time is kept in it (as
+            # it was when planned), the sent time in UTC.
+            sent = _(" at %(time)s", time=_minute(str(r["sent_at"]), zone)) if r.get("sent_at") else ""
+            note = reminder_note(str(r["status"]), r.get("last_error"), due_of)  # type: ignore[arg-type]
             # A notifier's error can quote a remote server: shown, not obeyed.
-            why = f" ({_t(str(r['last_error']))})" if r.get("last_error") and r["status"] != "sent" else ""
-            due = str(r["due"])[:16]
+            why = _(" (%(note)s)", note=_t(note)) if note else ""
+            due = _minute(str(r["due"]), zone)
             key = str(r["key"])
             # A preset's step by its name, not as one more "escalation".
             if ":preset:" in key:

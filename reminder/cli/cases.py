@@ -419,7 +419,10 @@ def delete_command(ctx: cmdline.Context, case_id: str, yes: bool, as_json: bool)
 @json_option
 @cmdline.pass_context
 def check_command(ctx: cmdline.Context, case_id: str, item: str, undo: bool, as_json: bool) -> None:
-    """Tick a checklist item, by its number or the start of its text.
+    """Tick a checklist item, by its number or by words from its text.
+
+    The words match an item's text in English or as it is shown, in any case:
+    an item that starts with them first, else one that holds them anywhere.
 
     \b
     Example:
@@ -431,15 +434,20 @@ def check_command(ctx: cmdline.Context, case_id: str, item: str, undo: bool, as_
 
     now = utc_now()
     store = store_for(ctx)
-    ticked = api.check_item(store, case_id, item, now=now, undo=undo)
+    ticked, changed = api.check_item(store, case_id, item, now=now, undo=undo)
     view = view_after_write(ctx, store, case_id, now)
     if as_json:
         echo_json(case_json(view))
         return
-    if undo:
-        cmdline.echo(_("Unticked %(n)d. %(text)s", n=ticked.position, text=_t(localised(ticked.text))))
+    text = _t(localised(ticked.text))
+    if undo and changed:
+        cmdline.echo(_("Unticked %(n)d. %(text)s", n=ticked.position, text=text))
+    elif undo:
+        cmdline.echo(_("Was not ticked: %(n)d. %(text)s", n=ticked.position, text=text))
+    elif changed:
+        cmdline.echo(_("Ticked %(n)d. %(text)s", n=ticked.position, text=text))
     else:
-        cmdline.echo(_("Ticked %(n)d. %(text)s", n=ticked.position, text=_t(localised(ticked.text))))
+        cmdline.echo(_("Already ticked: %(n)d. %(text)s", n=ticked.position, text=text))
     left = [i for i in view.case.checklist if not i.done]
     total = len(view.case.checklist)
     cmdline.echo(

@@ -11,7 +11,7 @@ from ..cli_labels import (
 )
 from ..i18n import _
 from ..terminal import escape_controls as _t
-from .case_view import evidence_line
+from .case_view import case_zone, evidence_line
 from .common import (
     MomentType,
     echo_json,
@@ -23,6 +23,7 @@ from .group import ReminderGroup
 
 TYPE_CHECKING = False  # not typing's: importing typing costs every command its start
 if TYPE_CHECKING:
+    from datetime import datetime
     from pathlib import Path
 
     from ..dates import Moment
@@ -143,13 +144,14 @@ def evidence_list_command(ctx: cmdline.Context, case_id: str, as_json: bool) -> 
     from ..evidence import corrections_of, entry_to_dict
 
     store = store_for(ctx)
-    entries = list_evidence(store, case_id)
+    case = store.get_case(case_id)
+    entries = list_evidence(store, case.id)
     fixes = corrections_of(entries)
     if as_json:
         items = [
             {**entry_to_dict(e, store.attachments), "corrected_by": fixes.get(e.seq, [])} for e in entries
         ]
-        echo_json({"version": 1, "case_id": store.get_case(case_id).id, "entries": items})
+        echo_json({"version": 1, "case_id": case.id, "entries": items})
         return
     if not entries:
         cmdline.echo(
@@ -159,8 +161,11 @@ def evidence_list_command(ctx: cmdline.Context, case_id: str, as_json: bool) -> 
             )
         )
         return
+    # The times are the case's, as --at takes them; said once, as show says it once.
+    cmdline.echo(_("Case %(id)s, times in %(zone)s:", id=case.id, zone=case.timezone))
+    zone = case_zone(case)
     for e in entries:
-        cmdline.echo(evidence_line(e, fixes))
+        cmdline.echo(evidence_line(e, fixes, zone))
 
 
 @evidence_group.command("show")
@@ -179,16 +184,27 @@ def evidence_show_command(ctx: cmdline.Context, case_id: str, seq: int, as_json:
     from ..evidence import corrections_of, entry_to_dict
 
     store = store_for(ctx)
-    entry = get_evidence(store, case_id, seq)
-    fixed_by = corrections_of(list_evidence(store, case_id)).get(seq, [])
+    case = store.get_case(case_id)
+    entry = get_evidence(store, case.id, seq)
+    fixed_by = corrections_of(list_evidence(store, case.id)).get(seq, [])
     data = {**entry_to_dict(entry, store.attachments), "corrected_by": fixed_by}
     if as_json:
         echo_json({"version": 1, "entry": data})
         return
     cmdline.echo(_("Evidence #%(seq)d of case %(case)s", seq=entry.seq, case=entry.case_id))
     cmdline.echo(_("  kind:      %(value)s", value=evidence_kind(entry.kind)))
-    cmdline.echo(_("  at:        %(value)s", value=entry.at.isoformat()))
-    cmdline.echo(_("  recorded:  %(value)s", value=entry.recorded_at.isoformat()))
+    # In the case's time zone, named: --at is typed in it, and "recorded" is read beside it.
+    zone = case_zone(case)
+
+    def local(moment: datetime) -> str:
+        return _(
+            "%(time)s (%(zone)s)",
+            time=moment.astimezone(zone).isoformat(timespec="seconds"),
+            zone=case.timezone,
+        )
+
+    cmdline.echo(_("  at:        %(value)s", value=local(entry.at)))
+    cmdline.echo(_("  recorded:  %(value)s", value=local(entry.recorded_at)))
     cmdline.echo(_("  summary:   %(value)s", value=_t(entry.summary)))
     if entry.corrects is not None:
         cmdline.echo(_("  corrects:  #%(n)d", n=entry.corrects))
