@@ -38,7 +38,7 @@ from .addresses import check_email_address
 from .backends import is_postgres_url, redact_url
 from .childenv import note_secret_env, secret_env_names
 from .errors import ConfigError, UnknownCountry
-from .i18n import LANGUAGES, _, language_error, normalise_language
+from .i18n import LANGUAGES, SOURCE_LANGUAGE, _, language_error, normalise_language
 from .lazylog import get_logger
 from .models import Unit
 from .paths import ENV_PREFIX, ConfigLocation, config_location, default_store_path, read_toml
@@ -55,6 +55,7 @@ __all__ = [
     "DEFAULT_MIN_DAYS",
     "DEFAULT_TEMPLATES",
     "DEFAULT_TIMEZONE",
+    "EXAMPLE_RESOURCES",
     "ClosureSettings",
     "ConfigLocation",
     "DaemonSettings",
@@ -96,7 +97,14 @@ DEFAULT_MAX_SLEEP_SECONDS = 60.0
 # leaves more than twice that. README ("Several daemons on one database") says how to size it.
 DEFAULT_LEASE_SECONDS = 300.0
 
-EXAMPLE_RESOURCE = "data/reminder.example.toml"
+# The documented example `reminder config init` writes, in each language a person runs reminder in:
+# the same keys and values, the comments in that language. data/ holds symlinks to
+# config/reminder.example*.toml, so the package ships those very files.
+EXAMPLE_RESOURCES: Mapping[str, str] = {
+    "en": "data/reminder.example.toml",
+    "zh_CN": "data/reminder.example.zh_CN.toml",
+}
+EXAMPLE_RESOURCE = EXAMPLE_RESOURCES["en"]
 
 _SECRET_WORDS = ("password", "token", "secret")
 MASK = "********"
@@ -494,6 +502,8 @@ def _plain(value: Any, *, mask_secrets: bool, secret_key: bool) -> Any:
     return value
 
 
-def example_config_text() -> str:
-    """The shipped example config (also ``config/reminder.example.toml`` in the repository)."""
-    return resources.files("reminder").joinpath(EXAMPLE_RESOURCE).read_text(encoding="utf-8")
+def example_config_text(lang: str = SOURCE_LANGUAGE) -> str:
+    """The shipped example config with its comments in ``lang`` (English for a language it is
+    not written in); also ``config/reminder.example*.toml`` in the repository."""
+    resource = EXAMPLE_RESOURCES.get(lang, EXAMPLE_RESOURCE)
+    return resources.files("reminder").joinpath(resource).read_text(encoding="utf-8")

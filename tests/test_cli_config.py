@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import RunCli, TmpEnv
+from conftest import REPO, RunCli, TmpEnv
 
 MAIL = '[notifiers.mail]\ntype = "email"\nsender = "me@example.org"\n'
 
@@ -130,6 +130,27 @@ def test_config_path_and_init_still_work_for_a_missing_reminder_config(
     assert shown.returncode == 0 and shown.stdout.strip() == str(path)
     assert run_cli("config", "init", env=env).returncode == 0
     assert run_cli("config", "check", env=env).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("env", "example"),
+    [
+        ({"LANG": "C.UTF-8"}, "reminder.example.toml"),
+        ({"LANG": "en_GB.UTF-8"}, "reminder.example.toml"),
+        ({"LANG": "zh_CN.UTF-8"}, "reminder.example.zh_CN.toml"),
+        ({"LANG": "C.UTF-8", "REMINDER_DEFAULTS__LANGUAGE": "zh_CN"}, "reminder.example.zh_CN.toml"),
+    ],
+)
+def test_config_init_writes_the_example_in_the_users_language(
+    run_cli: RunCli, tmp_env: TmpEnv, env: dict[str, str], example: str
+) -> None:
+    # The one file the user edits is documented in the language they read: its comments
+    # translated, its keys and values the same (config check accepts it).
+    created = run_cli("config", "init", env=env)
+    assert created.returncode == 0, created.stderr
+    assert tmp_env.config_path.read_bytes() == (REPO / "config" / example).read_bytes()
+    checked = run_cli("config", "check", env=env)
+    assert checked.returncode == 0, checked.stderr
 
 
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d ")

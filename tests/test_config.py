@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from conftest import REPO, TmpEnv
 
 from reminder.config import (
     DEFAULT_TEMPLATES,
+    EXAMPLE_RESOURCES,
     Settings,
     config_path,
     example_config_text,
@@ -18,6 +20,7 @@ from reminder.config import (
     settings_as_dict,
 )
 from reminder.errors import ConfigError
+from reminder.i18n import LANGUAGES
 from reminder.paths import store_path_fast
 
 
@@ -32,16 +35,116 @@ def test_no_file_gives_working_defaults(tmp_env: TmpEnv) -> None:
     assert "sim-cancellation" in s.templates
 
 
-def test_example_is_shipped_identically_and_equals_the_defaults(tmp_env: TmpEnv) -> None:
-    shipped = example_config_text()
-    assert (REPO / "config" / "reminder.example.toml").read_text(encoding="utf-8") == shipped
+# The example config's file in the repository, per language (the package's are symlinks to them).
+EXAMPLE_FILES = {lang: REPO / "config" / Path(resource).name for lang, resource in EXAMPLE_RESOURCES.items()}
+
+
+def test_there_is_an_example_in_every_language_a_person_runs_reminder_in() -> None:
+    assert set(EXAMPLE_RESOURCES) == set(LANGUAGES)
+    assert example_config_text("ar") == example_config_text("en")  # no example of its own: English
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_example_is_shipped_identically_and_equals_the_defaults(tmp_env: TmpEnv, lang: str) -> None:
+    shipped = example_config_text(lang)
+    assert EXAMPLE_FILES[lang].read_text(encoding="utf-8") == shipped
     from_example = load_settings(tmp_env.write_config(shipped))
     assert from_example.source == tmp_env.config_path
     assert from_example.model_dump() == Settings().model_dump()
 
 
-def test_example_documents_every_key() -> None:
-    text = example_config_text()
+def _ordered(value: object) -> object:
+    """``value`` with every table as a list of (key, value) pairs: equal only in the same order."""
+    if isinstance(value, dict):
+        return [(k, _ordered(v)) for k, v in value.items()]
+    if isinstance(value, list):
+        return [_ordered(v) for v in value]
+    return value
+
+
+def _commented_out_examples(text: str) -> list[str]:
+    """The example lines a user uncomments ("# subdivision = \"BY\"", "# [notifiers.email]"), without
+    the comment after them: the "# " lines that read as TOML holding a key or a table."""
+    import tomllib
+
+    examples = []
+    for line in text.splitlines():
+        body = line.removeprefix("# ")
+        if body == line:
+            continue
+        try:
+            data = tomllib.loads(body)
+        except tomllib.TOMLDecodeError:
+            continue
+        if data:
+            examples.append(body.split("  #", 1)[0].rstrip())
+    return examples
+
+
+def test_the_translated_examples_hold_the_same_settings_in_the_same_order() -> None:
+    import tomllib
+
+    english = EXAMPLE_FILES["en"].read_text(encoding="utf-8")
+    for lang in LANGUAGES:
+        text = EXAMPLE_FILES[lang].read_text(encoding="utf-8")
+        assert _ordered(tomllib.loads(text)) == _ordered(tomllib.loads(english)), lang
+        # No commented-out example lost (or added) in translation.
+        assert sorted(_commented_out_examples(text)) == sorted(_commented_out_examples(english)), lang
+    assert '# subdivision = "BY"' in [f"# {e}" for e in _commented_out_examples(english)]
+    assert len(_commented_out_examples(english)) > 30
+
+
+def test_the_chinese_example_is_commented_in_chinese() -> None:
+    import tomllib
+
+    from english_leaks import assert_no_english
+
+    text = EXAMPLE_FILES["zh_CN"].read_text(encoding="utf-8")
+
+    def names(data: object) -> Iterator[str]:
+        # Keys and one-word string values (kinds, units, tables' names) are typed as they are.
+        if isinstance(data, dict):
+            for key, value in data.items():
+                yield key
+                yield from names(value)
+        elif isinstance(data, list):
+            for item in data:
+                yield from names(item)
+        elif isinstance(data, str) and re.fullmatch(r"[\w-]+", data):
+            yield data
+
+    allow = set(names(tomllib.loads(text)))
+    comments = []
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            continue
+        body = line.removeprefix("#").strip()
+        if _commented_out_examples(f"# {body}"):  # an example line: only its comment is prose
+            allow |= set(names(tomllib.loads(body)))
+            body = body.partition("  #")[2]
+        comments.append(body)
+    prose = "\n".join(comments)
+    # What stays Latin on purpose: code in backquotes or quotes, options, and words holding a
+    # path's, a key's or an environment variable's characters (~/.pgpass, [store], LC_ALL, *_env).
+    prose = re.sub(r"`[^`]*`|\"[^\"]*\"|'[^']*'|--[\w-]+", " ", prose)
+    prose = re.sub(r"[\w./$<>\[\]=~*:@+-]*[_./$<>\[\]=~*][\w./$<>\[\]=~*:@+-]*", " ", prose, flags=re.A)
+    names_kept = {
+        # products, programs and names, as their makers write them
+        "SQLite", "PostgreSQL", "libpq", "logrotate", "stderr", "stdin", "D-Bus", "localhost",
+        "Gmail", "iCloud", "Microsoft", "OAuth", "App", "Ofcom", "Communications Ombudsman",
+        "install", "echo", "shell", "chmod", "pip",
+        # words of keys and values quoted in running text
+        "password", "token", "secret", "true", "starttls", "tls", "none", "auth", "type",
+        "LANGUAGE", "PGPASSWORD",
+        # the English name of a letter a UK provider writes, beside its translation
+        "deadlock letter",
+    }  # fmt: skip
+    assert_no_english(prose, allow=allow | names_kept, what="the Chinese example config's comments")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_example_documents_every_key(lang: str) -> None:
+    text = example_config_text(lang)
     section_models = {name: f.annotation for name, f in Settings.model_fields.items()}
     for section, ann in section_models.items():
         assert f"[{section}" in text, f"section [{section}] is not documented"
@@ -213,24 +316,34 @@ PROVIDERS = {
 }
 
 
-def test_example_walks_a_newcomer_through_e_mail(tmp_env: TmpEnv) -> None:
+# What it must name, in each language, for the passwords the providers ask for.
+PASSWORD_WORDS = {
+    "en": ("app password", "2-step verification", "two-factor", "授权码", "password_file"),
+    "zh_CN": ("应用专用密码", "两步验证", "双重认证", "授权码", "password_file"),
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_example_walks_a_newcomer_through_e_mail(tmp_env: TmpEnv, lang: str) -> None:
     from reminder.notifiers import build_notifiers
     from reminder.notifiers.email import EmailNotifier, EmailOptions
 
-    text = example_config_text()
-    # The provider table: "#   Gmail   smtp.gmail.com   587   starttls   …".
+    text = example_config_text(lang)
+    # The provider table: "#   Gmail   smtp.gmail.com   587   starttls   …" ("#   QQ 邮箱   smtp.qq.com …"
+    # in Chinese: the name's first word is the same in every language).
     rows = {}
     for line in text.splitlines():
         for name, (host, _port, _security) in PROVIDERS.items():
-            if line.startswith(f"#   {name} ") and host in line:
-                cells = line.removeprefix(f"#   {name} ").split()
-                rows[name] = (cells[0], int(cells[1]), cells[2])
+            before, found, after = line.partition(f" {host} ")
+            if found and before.startswith(f"#   {name.split()[0]} "):
+                cells = after.split()
+                rows[name] = (host, int(cells[0]), cells[1])
     assert rows == PROVIDERS
     for host, port, security in rows.values():  # each row is a valid [notifiers.email] table
         EmailOptions(host=host, port=port, security=security, username="me@example.org",
                      password_file="pw", sender="me@example.org", recipients=["me@example.org"])  # fmt: skip
     lowered = text.lower()
-    for words in ("app password", "2-step verification", "two-factor", "授权码", "password_file"):
+    for words in PASSWORD_WORDS[lang]:
         assert words in lowered, words
     # The worked example, uncommented, is a notifier that loads (its password file beside the config).
     start = text.index("# [notifiers.email]")

@@ -57,6 +57,8 @@ def test_the_wheel_carries_the_compiled_catalogue_and_not_its_sources(wheel: Pat
     assert "reminder/data/holiday_names/zh_CN.toml" in names
     assert "reminder/data/overrides/BH.toml" in names
     assert {"reminder/data/regulators.toml", "reminder/data/letters.toml"} <= names
+    # `reminder config init`'s example in each language (symlinks in the source tree: the files).
+    assert {"reminder/data/reminder.example.toml", "reminder/data/reminder.example.zh_CN.toml"} <= names
     templates = {n for n in names if n.startswith("reminder/templates/letters/")}
     assert templates == {
         f"reminder/templates/letters/{lang}/{to}.html.j2"

@@ -73,6 +73,7 @@ def config_init_command(ctx: cmdline.Context, as_json: bool) -> None:
     from ..config import example_config_text
     from ..errors import StoreError
     from ..files import private_dir, write_file_atomic
+    from ..i18n import current_language
     from ..paths import config_location, parent
 
     loc = config_location(config_arg(ctx))
@@ -83,7 +84,10 @@ def config_init_command(ctx: cmdline.Context, as_json: bool) -> None:
         private_dir(parent(loc.path))
         # 0600: the file will likely hold notifier passwords or tokens. All or nothing: a full
         # disk must not leave an empty file that every later command would read as the config.
-        if not write_file_atomic(loc.path, example_config_text().encode("utf-8"), overwrite=False):
+        # The example in the language this command speaks (the locale's, or REMINDER_DEFAULTS__LANGUAGE):
+        # its comments are what the user reads before editing it.
+        text = example_config_text(current_language())
+        if not write_file_atomic(loc.path, text.encode("utf-8"), overwrite=False):
             raise InputError(exists)
     except OSError as exc:
         raise StoreError(
