@@ -47,6 +47,15 @@ def reminder_kind(kind: str) -> str:
     )
 
 
+def reminder_label(kind: str, key: str, preset: str | None) -> str:
+    """What a reminder is, as ``show`` and ``status`` name it: a preset's step by its name and
+    number ("telecom step 2", the plan keys it ``<case>:preset:<n>``), not as one more
+    "escalation"; any other by its kind."""
+    if ":preset:" in key:
+        return _("%(preset)s step %(n)s", preset=preset or "preset", n=key.rsplit(":", 1)[1])
+    return reminder_kind(kind)
+
+
 def reminder_status(status: str) -> str:
     """A reminder's delivery status (``planned``, ``sent`` …)."""
     if current_language() == SOURCE_LANGUAGE:

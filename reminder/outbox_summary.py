@@ -21,14 +21,25 @@ class NextReminder:
 
     (A plain class, not a NamedTuple: that needs typing, for a value read by attribute.)"""
 
-    __slots__ = ("at", "case_id", "kind", "notifier", "status", "timezone", "title")
+    __slots__ = ("at", "case_id", "key", "kind", "notifier", "preset", "status", "timezone", "title")
 
     def __init__(
-        self, at: datetime, case_id: str, kind: str, notifier: str, status: str, title: str, timezone: str
+        self,
+        at: datetime,
+        case_id: str,
+        kind: str,
+        notifier: str,
+        status: str,
+        title: str,
+        timezone: str,
+        key: str = "",
+        preset: str | None = None,
     ) -> None:
         self.at = at  # UTC
         self.case_id = case_id
         self.kind = kind
+        self.key = key  # the plan's key: "<case>:preset:<n>" for a preset's step
+        self.preset = preset  # the case's escalation preset
         self.notifier = notifier
         self.status = status  # "planned", or "sending": in flight, or left so by a crash
         self.title = title
@@ -54,19 +65,22 @@ def next_reminder(store: Store) -> NextReminder | None:
         return None
     first_id = min(firsts)[1]
     row = store.conn.execute(
-        "SELECT d.wake_ts, d.due, d.case_id, d.kind, d.notifier, d.status, c.title, c.timezone"
+        "SELECT d.wake_ts, d.due, d.case_id, d.kind, d.notifier, d.status, c.title, c.timezone, d.key,"
+        " c.preset"
         " FROM deliveries d JOIN cases c ON c.id = d.case_id WHERE d.id = ?",
         (first_id,),
     ).fetchone()
     if row is None:  # its case was removed between the two reads
         return None
-    wake_ts, due, case_id, kind, notifier, status, title, timezone = row
+    wake_ts, due, case_id, kind, notifier, status, title, timezone, key, preset = row
     at = (
         datetime.fromisoformat(str(due))
         if status == "sending"
         else datetime.fromtimestamp(float(wake_ts), UTC)
     )
-    return NextReminder(at, str(case_id), str(kind), str(notifier), str(status), str(title), str(timezone))
+    return NextReminder(
+        at, str(case_id), str(kind), str(notifier), str(status), str(title), str(timezone), str(key), preset
+    )
 
 
 def counts(store: Store) -> dict[str, int]:

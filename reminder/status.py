@@ -27,6 +27,8 @@ def reminder_status(store: Store, data_dir: str | os.PathLike[str]) -> dict[str,
             "case": upcoming.case_id,
             "title": upcoming.title,
             "kind": upcoming.kind,
+            "key": upcoming.key,  # "<case>:preset:<n>" for an escalation preset's step
+            "preset": upcoming.preset,
             "notifier": upcoming.notifier,
             "at": upcoming.at.astimezone(_zone(upcoming.timezone)).isoformat(),
             "timezone": upcoming.timezone,

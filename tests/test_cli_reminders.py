@@ -197,3 +197,31 @@ def test_reopening_revives_the_reminders_without_the_closings_note_and_sends_not
     shown = cli(tmp_env, "show", case["id"])
     assert shown.returncode == 0, shown.stderr
     assert "case closed" not in shown.stdout
+
+
+@pytest.mark.sqlite_only("takes rows out of the plan with the sqlite3 shell")
+def test_status_names_a_presets_step_as_show_does(tmp_env: TmpEnv) -> None:
+    """`show` says "telecom step 1" for a preset's step; status called the same reminder
+    "escalation". The rows before the step are taken out of the plan with sqlite3 here, as
+    sending them would (the step is then the next one due)."""
+    add = ("add", "--title", "Cancel eSIM", "--org", "Batelco", "--submitted", "2026-03-01")
+    case = ok_json(cli(tmp_env, *add, "--preset", "telecom", "--json"))
+    step = f"{case['id']}:preset:1"
+    subprocess.run(
+        [
+            "sqlite3",
+            str(tmp_env.db_path),
+            "UPDATE deliveries SET status = 'sent'"
+            f" WHERE due_ts <= (SELECT due_ts FROM deliveries WHERE key = '{step}') AND key != '{step}'",
+        ],
+        check=True,
+    )
+    info = ok_json(cli(tmp_env, "status", "--json"))
+    assert (info["next"]["key"], info["next"]["preset"], info["next"]["kind"]) == (
+        step,
+        "telecom",
+        "escalation",
+    )
+    shown = cli(tmp_env, "show", case["id"]).stdout
+    assert "telecom step 1" in shown
+    assert f"— telecom step 1 for {case['id']} (Cancel eSIM) by log" in cli(tmp_env, "status").stdout

@@ -10,7 +10,7 @@ from ..cli_labels import (
     case_status,
     days_left_text,
     evidence_kind,
-    reminder_kind,
+    reminder_label,
     reminder_note,
     reminder_status,
 )
@@ -211,13 +211,7 @@ def print_case(view: CaseView, *, explain: bool = False) -> None:
             # A notifier's error can quote a remote server: shown, not obeyed.
             why = _(" (%(note)s)", note=_t(note)) if note else ""
             due = _minute(str(r["due"]), zone)
-            key = str(r["key"])
-            # A preset's step by its name, not as one more "escalation".
-            if ":preset:" in key:
-                kind = _("%(preset)s step %(n)s", preset=c.preset or "preset", n=key.rsplit(":", 1)[1])
-            else:
-                kind = reminder_kind(str(r["kind"]))
-            kind_cell = pad(kind, 15)
+            kind_cell = pad(reminder_label(str(r["kind"]), str(r["key"]), c.preset), 15)
             status = reminder_status(str(r["status"]))
             cmdline.echo(f"    {due}  {kind_cell} {pad(str(r['notifier']), 8)} {status}{sent}{why}")
     if explain and w is not None and w.days:

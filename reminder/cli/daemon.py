@@ -8,7 +8,7 @@ from datetime import datetime
 from .. import cmdline
 from ..cli_help import TranslatedHelp
 from ..cli_labels import (
-    reminder_kind,
+    reminder_label,
     reminder_status,
 )
 from ..errors import ReminderError
@@ -125,7 +125,7 @@ def status_command(ctx: cmdline.Context, as_json: bool) -> None:
                 "next due:  %(at)s %(timezone)s — %(kind)s for %(case)s (%(title)s) by %(notifier)s",
                 at=format_date(at, style="datetime"),
                 timezone=nxt["timezone"],
-                kind=reminder_kind(str(nxt["kind"])),
+                kind=reminder_label(str(nxt["kind"]), str(nxt["key"]), nxt["preset"]),
                 case=nxt["case"],
                 title=_t(str(nxt["title"])),
                 notifier=nxt["notifier"],
