@@ -203,17 +203,24 @@ def write_cases_json(
 ) -> None:
     """:func:`list_cases_json` and a newline, as UTF-8 to ``write``: from SQLite a stored document
     at a time, never decoded (``listing.write_docs``)."""
-    today = todays(store.conn, now)
     if store.dialect != "sqlite":
+        today = todays(store.conn, now)
         write((stored_cases_json(store, status, due_before, today=today) + "\n").encode())
         return
 
     import sqlite3
 
     try:
-        write_docs(
-            store.conn, status, due_before, today, write, lambda cid: rendered_doc(store.file, cid, today)
-        )
+        # One read snapshot for todays() and the cases: a case added in between, in a time zone
+        # no other case uses, would otherwise be listed with "days_left": null.
+        store.conn.execute("BEGIN")
+        try:
+            today = todays(store.conn, now)
+            write_docs(
+                store.conn, status, due_before, today, write, lambda cid: rendered_doc(store.file, cid, today)
+            )
+        finally:
+            store.conn.execute("COMMIT")
     except sqlite3.Error as exc:  # mid-stream: one line naming the file, exit 1 (not a traceback)
         error = store.backend.error(exc)
         if error is None:

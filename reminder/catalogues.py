@@ -79,7 +79,10 @@ def _read_mo(path: str, lang: str, cache_dir: str | None) -> gettext.GNUTranslat
     try:
         with open(path, "rb") as f:
             found = gettext.GNUTranslations(f)
-    except (OSError, ValueError):  # gettext raises OSError or ValueError for a damaged file
+    except Exception:
+        # A damaged file: gettext raises OSError or ValueError for most, but struct.error for one
+        # shorter than the 20 bytes of header it reads (an emptied cache file), IndexError or
+        # LookupError for a few others. A compiled copy in the cache is then compiled again.
         return None
     if kept is not None:
         _write_parsed(kept, found)

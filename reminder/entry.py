@@ -200,6 +200,8 @@ def _help() -> int:
                 text = f.read()
         except (OSError, UnicodeDecodeError):
             text = None
+        if text is not None and not text.endswith("\n"):
+            text = None  # emptied or cut short: render_help's text always ends with a newline
     if text is None:
         from .i18n import keep_in_cache
         from .paths import user_cache_dir
@@ -303,6 +305,9 @@ def _list_json(config: str | None, status: str, due_before: date | None) -> int 
         if path is None or not os.path.isfile(path):  # a PostgreSQL store, or first use
             return None  # first use: the full path creates the database
         conn = sqlite3.connect(path, timeout=5.0)
+        # One read snapshot for every statement below: a case added between todays() and the
+        # cases' query, in a time zone no other case uses, would be listed with "days_left": null.
+        conn.execute("BEGIN")
         if not docs_current(conn):
             conn.close()
             return None  # the full path migrates the database or re-renders its documents

@@ -484,6 +484,27 @@ def test_a_catalogue_is_kept_parsed_between_commands(tmp_path: Path, monkeypatch
     assert vars(load_catalogue("zh_CN", str(locale_dir), str(cache_dir)))["_catalog"] == catalog
 
 
+def test_a_damaged_compiled_catalogue_is_compiled_again(tmp_path: Path) -> None:
+    """In a source checkout the .po is compiled into the cache; that copy emptied (or cut inside
+    its header) is compiled and written again, never an error (it was a struct.error traceback
+    in every command in that language, for good)."""
+    import shutil
+
+    from reminder.catalogues import load_catalogue
+
+    locale_dir, cache_dir = tmp_path / "locale", tmp_path / "cache"
+    folder = locale_dir / "zh_CN" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    shutil.copy(Path(i18n._LOCALE_DIR) / "zh_CN" / "LC_MESSAGES" / "reminder.po", folder / "reminder.po")
+    catalog = vars(load_catalogue("zh_CN", str(locale_dir), str(cache_dir)))["_catalog"]
+    (compiled,) = cache_dir.glob("catalogue-zh_CN-*.mo")
+    size = compiled.stat().st_size
+    for damaged in (b"", compiled.read_bytes()[:10]):
+        compiled.write_bytes(damaged)
+        assert vars(load_catalogue("zh_CN", str(locale_dir), str(cache_dir)))["_catalog"] == catalog
+        assert compiled.stat().st_size == size
+
+
 def test_a_kept_catalogue_with_a_plural_expression_is_gettexts_own(tmp_path: Path) -> None:
     """Only a constant plural form (Chinese's) is answered without gettext: another language's
     expression ("n != 1", Arabic's six forms) is parsed by gettext, from the kept copy too."""
