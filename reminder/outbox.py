@@ -359,6 +359,10 @@ def due_folded(
 
     A row is missed when the time it should have been acted on (its due time, or its retry
     time after a failure) is more than ``grace`` before ``now``: see :data:`FOLD_MARGIN`.
+
+    A preset's step missed with the rest (``<case>:preset:<n>``, its step in ``note``) is what
+    the person should do now: a row sent in its place that is no step itself carries the
+    latest such step's note for its message (the row in the database keeps its own).
     """
     # Two reads: the few columns the fold needs for every due row, then whole rows for the
     # ones sent only. Looking the rows up by id in rowid order (the IN subquery)
@@ -375,6 +379,7 @@ def due_folded(
         groups.setdefault((case_id, notifier), []).append((id_, wake_ts, due_ts, key))
     missed_before = _ts(now - grace)
     picked: list[tuple[tuple[float, int], tuple[float, int], int, list[int]]] = []
+    step_of: dict[int, int] = {}  # a row sent -> the missed preset step whose note it carries
     for rows in groups.values():
         first = min((r[1], r[0]) for r in rows)
         if len(rows) == 1:
@@ -382,6 +387,10 @@ def due_folded(
             continue
         latest = max(rows, key=lambda r: (r[2], r[3]))
         earlier = [r[0] for r in rows if r is not latest and r[1] < missed_before]
+        if _PRESET_STEP not in latest[3]:
+            steps = [r for r in rows if r is not latest and r[1] < missed_before and _PRESET_STEP in r[3]]
+            if steps:
+                step_of[latest[0]] = max(steps, key=lambda r: (r[2], r[3]))[0]
         picked.append((first, (latest[1], latest[0]), latest[0], earlier))
         picked.extend(
             (first, (r[1], r[0]), r[0], []) for r in rows if r is not latest and r[1] >= missed_before
@@ -394,8 +403,31 @@ def due_folded(
         marks = ", ".join("?" * len(chunk))
         for row in store.conn.execute(f"SELECT {_COLUMNS} FROM deliveries WHERE id IN ({marks})", chunk):
             full[int(row[0])] = _row_to_delivery(row)
+    if step_of:
+        _carry_steps(store, full, step_of)
     # The two reads are separate snapshots: a row deleted in between (its case removed) is skipped.
     return [(full[row_id], earlier) for _, _, row_id, earlier in picked if row_id in full]
+
+
+# How the plan keys an escalation preset's step (planning.py): "<case>:preset:<n>".
+_PRESET_STEP = ":preset:"
+
+
+def _carry_steps(store: Store, full: dict[int, Delivery], step_of: dict[int, int]) -> None:
+    """Give each row sent in ``step_of`` the note of the missed preset step it names, unless
+    it has a note of its own (see :func:`due_folded`)."""
+    from .record import replace
+
+    wanted = [step for sent, step in step_of.items() if sent in full and full[sent].note is None]
+    notes: dict[int, str] = {}
+    for start in range(0, len(wanted), 500):  # well below SQLite's limit on parameters
+        chunk = wanted[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        sql = f"SELECT id, note FROM deliveries WHERE id IN ({marks}) AND note IS NOT NULL"
+        notes.update((int(i), str(n)) for i, n in store.conn.execute(sql, chunk))
+    for sent, step in step_of.items():
+        if step in notes and sent in full and full[sent].note is None:
+            full[sent] = replace(full[sent], note=notes[step])
 
 
 def next_due_at(store: Store) -> datetime | None:

@@ -195,6 +195,34 @@ def test_due_folded_keeps_the_latest_per_case_and_notifier(db: Store) -> None:
     ]
 
 
+def test_a_missed_preset_step_gives_its_step_to_the_row_sent_in_its_place(db: Store) -> None:
+    # Off over a preset's step and the escalation after it: the catch-up sent is the escalation,
+    # which said only "escalate"; the step's own advice ("call again, ask for a complaint
+    # number") was folded away with its row.
+    def step(day: int, n: int) -> Reminder:
+        due = datetime(2026, 3, day, 6, 0, tzinfo=UTC)
+        return Reminder("abc123", "escalation", due, f"abc123:preset:{n}", n, f"Step {n}: call again")
+
+    with db.atomic():
+        outbox.sync_plan(
+            db,
+            "abc123",
+            [
+                *((rem("escalation", 2, 1), "log"), (step(2, 1), "log"), (step(3, 2), "log")),
+                *((rem("escalation", 4, 2), "log"), (rem("deadline", 1), "mail"), (step(2, 1), "mail")),
+            ],
+            NOW,
+        )
+    folded = {d.notifier: (d.key, d.note, len(e)) for d, e in outbox.due_folded(db, NOW + timedelta(days=9))}
+    # The latest step missed (2, not 1) goes with the escalation sent; its row keeps its own note.
+    assert folded["log"] == ("abc123:escalation:2", "Step 2: call again", 3)
+    assert {d.key: d.note for d in outbox.list_deliveries(db, "abc123") if d.notifier == "log"}[
+        "abc123:escalation:2"
+    ] is None
+    # A step that is itself the latest keeps its note.
+    assert folded["mail"] == ("abc123:preset:1", "Step 1: call again", 1)
+
+
 def test_claim_and_supersede_leave_rows_cancelled_meanwhile_alone(db: Store) -> None:
     with db.atomic():
         outbox.sync_plan(db, "abc123", [(rem("opened", 1), "log"), (rem("deadline", 2), "log")], NOW)
