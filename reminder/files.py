@@ -123,20 +123,34 @@ def fsync_dir(folder: str | os.PathLike[str]) -> None:
         os.close(fd)
 
 
-def write_cache_file(path: str, data: bytes, stale: Callable[[str], bool] | None = None) -> None:
+def write_cache_file(
+    path: str, data: bytes, stale: Callable[[str], bool] | None = None, *, others: int = 0
+) -> None:
     """Keep ``data`` as the cache file ``path`` (0600, in a 0700 directory, written whole) and
-    remove the files beside it whose names ``stale`` accepts (other versions of the same cache).
+    remove the files beside it whose names ``stale`` accepts (other versions of the same cache),
+    but the ``others`` most recently written of them: a cache whose key is the config or the
+    installation keeps a few, so two of them used in turns do not throw each other's away.
     A cache that cannot be written is skipped, never an error: the next command computes it again."""
     folder, keep = os.path.split(path)
     try:
         private_dir(folder)
         write_file_atomic(path, data)
-        if stale is not None:
-            for name in os.listdir(folder):
-                if name != keep and stale(name):
-                    os.unlink(os.path.join(folder, name))
+        if stale is None:
+            return
+        found = [os.path.join(folder, name) for name in os.listdir(folder) if name != keep and stale(name)]
+        if others and len(found) > others:
+            found.sort(key=_modified, reverse=True)
+        for old in found[others:]:
+            os.unlink(old)
     except OSError:
         pass
+
+
+def _modified(path: str) -> float:
+    try:
+        return os.stat(path).st_mtime
+    except OSError:  # removed meanwhile by another process
+        return 0.0
 
 
 def read_marshal_file(path: str) -> object:
@@ -147,5 +161,5 @@ def read_marshal_file(path: str) -> object:
     try:
         with open(path, "rb") as f:
             return marshal.loads(f.read())
-    except (OSError, ValueError, EOFError, TypeError):
+    except (OSError, ValueError, EOFError, TypeError, MemoryError):  # MemoryError: a flipped length
         return None

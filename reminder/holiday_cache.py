@@ -29,6 +29,8 @@ __all__ = ["FileHolidayCache", "holiday_cache_file", "holidays_release", "instal
 
 _PREFIX = "holidays-"
 _FORMAT = 1
+# How many files of other installations are kept beside this one's.
+KEPT_OTHERS = 3
 
 
 class FileHolidayCache:
@@ -78,8 +80,13 @@ class FileHolidayCache:
 
         data = {**self._read(), **self._new, "format": _FORMAT, "stamp": self.stamp}
         text = json.dumps(data, ensure_ascii=False)
+        # Other installations' files are kept too (a few): two installs sharing this directory
+        # (a venv and a pipx one) would otherwise throw each other's away on every command.
         write_cache_file(
-            self.path, text.encode("utf-8"), lambda n: n.startswith(_PREFIX) and n.endswith(".json")
+            self.path,
+            text.encode("utf-8"),
+            lambda n: n.startswith(_PREFIX) and n.endswith(".json"),
+            others=KEPT_OTHERS,
         )
         self._new = {}
 

@@ -65,6 +65,8 @@ _SCHEMA_FILES = (
     "countries.py",  # a config's country is validated and spelt as countries.py says
 )
 _NOTIFIERS_ENV = ENV_PREFIX + "NOTIFIERS__"
+# How many settings files of other keys are kept beside the one just written.
+KEPT_OTHERS = 3
 
 
 class _Uncacheable(Exception):
@@ -180,7 +182,9 @@ def _save(cache: str, settings: Settings, secret_env: frozenset[str]) -> None:
         "secret_env": sorted(secret_env | secret_env_names(settings.notifiers)),
     }
     # An unwritable cache is skipped: the next command validates again.
-    write_cache_file(cache, marshal.dumps(doc), lambda name: name.startswith(_PREFIX))
+    # A few other configs' or environments' settings are kept (a second config used in turns
+    # would otherwise be validated again on every command); older ones go.
+    write_cache_file(cache, marshal.dumps(doc), lambda name: name.startswith(_PREFIX), others=KEPT_OTHERS)
 
 
 def _routes(settings: Settings) -> list[list[Any]] | None:

@@ -57,7 +57,28 @@ def test_each_input_is_in_the_key(run_cli: RunCli, tmp_env: TmpEnv) -> None:
     assert _ok(run_cli(*WINDOW)).startswith("AE ·")
     tmp_env.write_config('[defaults]\ncountry = "BH"\nmax_days = 20\n')
     assert "7–20" in _ok(run_cli(*WINDOW))
-    assert len(_cache_files(tmp_env)) == 1  # the last key's file only
+    assert len(_cache_files(tmp_env)) == 4  # four keys: the last one's file and the three before it
+
+
+def test_two_configs_used_in_turns_keep_their_caches(run_cli: RunCli, tmp_env: TmpEnv) -> None:
+    # Each config's settings file used to remove every other one: a second config used in turns
+    # (a test setup beside the real one) was validated again on every command.
+    configs = []
+    for n, country in enumerate(("DE", "AE", "GB", "FR", "JP")):
+        path = tmp_env.root / f"config-{n}.toml"
+        path.write_text(f'[defaults]\ncountry = "{country}"\n', encoding="utf-8")
+        configs.append(str(path))
+    _ok(run_cli("--config", configs[0], *WINDOW))
+    (first,) = _cache_files(tmp_env)
+    _ok(run_cli("--config", configs[1], *WINDOW))
+    assert len(_cache_files(tmp_env)) == 2 and first.exists()
+    written = first.stat().st_mtime_ns
+    assert _ok(run_cli("--config", configs[0], *WINDOW)).startswith("DE ·")
+    assert first.stat().st_mtime_ns == written  # read back, not validated and written again
+    for config in configs[2:]:
+        _ok(run_cli("--config", config, *WINDOW))
+    # Four kept: the newest's and the three written before it; the oldest (configs[0]'s) went.
+    assert len(_cache_files(tmp_env)) == 4 and not first.exists()
 
 
 def test_a_broken_config_is_reported_after_a_good_one(run_cli: RunCli, tmp_env: TmpEnv) -> None:
