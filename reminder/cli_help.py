@@ -143,8 +143,9 @@ def wrap(text: str, width: int) -> str:
                 and (east_asian_width(joined[-1]) in "WF" or east_asian_width(line[0]) in "WF")
             )
             joined += line if not joined or wide else " " + line
-        # Break between Chinese characters, or at a space; never inside a Latin word.
-        tokens = re.findall(r"[A-Za-z0-9_./:'\"%()\[\]<>=@+*-]+|\s+|.", joined)
+        # Break between Chinese characters, or at a space; never inside a Latin word, nor inside
+        # a placeholder with a space in it ("<config dir>/templates/…" is one path to type).
+        tokens = re.findall(r"(?:<[^<>\n]+>|[A-Za-z0-9_./:'\"%()\[\]<>=@+*-])+|\s+|.", joined)
         lines, current = [], ""
         for token in tokens:
             # Closing punctuation stays on its line: a line does not start with "）" or "。".

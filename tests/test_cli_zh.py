@@ -325,3 +325,13 @@ def test_check_says_when_an_item_was_already_ticked_and_lists_a_match_as_shown(z
     assert p.returncode == 2  # type: ignore[attr-defined]
     assert "2（解除该号码与银行账户和支付服务的绑定）、3（备份通讯录和短信）" in p.stderr  # type: ignore[attr-defined]
     assert_chinese(p.stderr, "check's error", allow={case_id})  # type: ignore[attr-defined]
+
+
+def test_chinese_help_never_wraps_inside_a_placeholder() -> None:
+    # `letter --help` put "<config" at the end of one line and "dir>/templates/…" on the next.
+    from reminder.cli_help import wrap
+
+    text = "模板可以在 <config dir>/templates/letters/<lang>/<to>.html.j2 中覆盖（README：Letters）。" * 3
+    for width in range(30, 90):
+        for line in wrap(text, width).splitlines():
+            assert line.count("<") == line.count(">"), (width, line)
