@@ -212,15 +212,19 @@ def write_cases_json(
 
     try:
         # One read snapshot for todays() and the cases: a case added in between, in a time zone
-        # no other case uses, would otherwise be listed with "days_left": null.
-        store.conn.execute("BEGIN")
+        # no other case uses, would otherwise be listed with "days_left": null. (A caller's
+        # transaction, store.atomic(), is one already.)
+        own = not store.conn.in_transaction
+        if own:
+            store.conn.execute("BEGIN")
         try:
             today = todays(store.conn, now)
             write_docs(
                 store.conn, status, due_before, today, write, lambda cid: rendered_doc(store.file, cid, today)
             )
         finally:
-            store.conn.execute("COMMIT")
+            if own and store.conn.in_transaction:
+                store.conn.execute("COMMIT")
     except sqlite3.Error as exc:  # mid-stream: one line naming the file, exit 1 (not a traceback)
         error = store.backend.error(exc)
         if error is None:

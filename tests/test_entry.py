@@ -357,3 +357,12 @@ def test_list_json_reads_today_and_the_cases_in_one_snapshot(
     new = {c["id"]: c for c in listed}.get(added[0])
     # Not in this listing (added after its snapshot), or listed whole.
     assert new is None or new["window"]["days_left"] is not None, new
+
+
+def test_write_cases_json_inside_a_callers_transaction(tmp_env: TmpEnv, cases: list[str]) -> None:
+    # The snapshot it takes must not refuse a caller's own transaction ("cannot start a
+    # transaction within a transaction" would end the listing with exit 1).
+    chunks: list[bytes] = []
+    with Store(tmp_env.db_path) as store, store.atomic():
+        api.write_cases_json(store, chunks.append, now=datetime.now(UTC), status="all")
+    assert {c["id"] for c in json.loads(b"".join(chunks))} == set(cases)
