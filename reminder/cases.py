@@ -542,10 +542,10 @@ def _find_item(case: Case, item: str) -> int:
                 item=repr(item),
             )
         )
-    from .i18n import pgettext
+    from .i18n import joined
 
     # As show lists them: the user's language, and each cut where a word (or character) ends.
-    listed = pgettext("list separator", ", ").join(
+    listed = joined(
         _("%(n)d (%(text)s)", n=i.position, text=_shorten(localised(i.text), _ITEM_WIDTH)) for i in matches
     )
     raise InputError(

@@ -22,7 +22,16 @@ from typing import TYPE_CHECKING
 from .case_config import case_today, closures_for, preset_steps_for, window_for
 from .errors import InputError
 from .evidence_api import list_evidence, verify_evidence
-from .i18n import KNOWN_LANGUAGES, LANGUAGES, SOURCE_LANGUAGE, _, current_language, normalise_language
+from .i18n import (
+    KNOWN_LANGUAGES,
+    LANGUAGES,
+    SOURCE_LANGUAGE,
+    _,
+    current_language,
+    joined,
+    language_error,
+    normalise_language,
+)
 from .store import Store
 
 if TYPE_CHECKING:
@@ -56,19 +65,16 @@ def dossier_language(lang: str | None) -> str | None:
     found = normalise_language(lang, DOSSIER_LANGUAGES)
     if found is not None:
         return found
-    choices = ", ".join(DOSSIER_LANGUAGES)
     if normalise_language(lang, KNOWN_LANGUAGES) is not None:
         raise InputError(
             _(
                 "there is no dossier in %(value)s: it is written in %(choices)s "
                 "(for a regulator that reads Arabic or English: --lang en)",
                 value=repr(lang),
-                choices=choices,
+                choices=joined(DOSSIER_LANGUAGES),
             )
         )
-    raise InputError(
-        _("unknown language %(value)s; use one of: %(choices)s", value=repr(lang), choices=choices)
-    )
+    raise InputError(language_error(lang, DOSSIER_LANGUAGES))
 
 
 def attached_dossier_language(letter_lang: str) -> str:

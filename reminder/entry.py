@@ -300,6 +300,7 @@ def _list_json(config: str | None, status: str, due_before: date | None) -> int 
 
     if not writes_utf8(sys.stdout):
         return None  # the stored documents are UTF-8; the command line re-encodes for other locales
+    conn = None
     try:
         path = store_path_fast(config)
         if path is None or not os.path.isfile(path):  # a PostgreSQL store, or first use
@@ -313,6 +314,8 @@ def _list_json(config: str | None, status: str, due_before: date | None) -> int 
             return None  # the full path migrates the database or re-renders its documents
         today = todays(conn, datetime.now(UTC))
     except (ReminderError, sqlite3.Error, OSError, ValueError, KeyError):
+        if conn is not None:  # not left open, in its snapshot, while the full path reads
+            conn.close()
         return None  # the full path reports it properly (a config error, a bad time zone, …)
     # The command line's own writer (listing.write_docs, terminal.stdout_bytes): as bytes.
     try:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 __all__ = [
+    "KEPT_OTHERS",
     "PRIVATE_DIR_MODE",
     "PRIVATE_FILE_MODE",
     "fsync_dir",
@@ -121,6 +122,10 @@ def fsync_dir(folder: str | os.PathLike[str]) -> None:
         pass  # some filesystems refuse fsync on a directory; the file itself is synced
     finally:
         os.close(fd)
+
+
+# How many files of other keys a cache keyed by the config or the installation keeps.
+KEPT_OTHERS = 3
 
 
 def write_cache_file(

@@ -29,8 +29,6 @@ __all__ = ["FileHolidayCache", "holiday_cache_file", "holidays_release", "instal
 
 _PREFIX = "holidays-"
 _FORMAT = 1
-# How many files of other installations are kept beside this one's.
-KEPT_OTHERS = 3
 
 
 class FileHolidayCache:
@@ -76,7 +74,7 @@ class FileHolidayCache:
             return
         import json
 
-        from .files import write_cache_file
+        from .files import KEPT_OTHERS, write_cache_file
 
         data = {**self._read(), **self._new, "format": _FORMAT, "stamp": self.stamp}
         text = json.dumps(data, ensure_ascii=False)

@@ -335,10 +335,10 @@ def npgettext(context: str, singular: str, plural: str, n: int, /, **named: obje
     return _fill(_npgettext(current_language(), context, singular, plural, n), named)
 
 
-def joined(items: Iterable[str]) -> str:
-    """Names or words one after another, as the current language lists them ("en, zh_CN, ar";
-    Chinese "en、zh_CN、ar")."""
-    return pgettext("list separator", ", ").join(items)
+def joined(items: Iterable[str], lang: str | None = None) -> str:
+    """Names or words one after another, as ``lang`` (default: the current language) lists
+    them ("en, zh_CN, ar"; Chinese "en、zh_CN、ar")."""
+    return _pgettext(lang or current_language(), "list separator", ", ").join(items)
 
 
 def joined_clauses(parts: Iterable[str], *, semicolons: bool = False) -> str:

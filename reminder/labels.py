@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import cache
 
-from .i18n import SOURCE_LANGUAGE, current_language, pgettext, using_language
+from .i18n import SOURCE_LANGUAGE, current_language, joined, pgettext, using_language
 
 __all__ = [
     "CHANNELS",
@@ -93,12 +93,6 @@ def _channels(lang: str) -> dict[str, str]:
         }
 
 
-@cache
-def _separator(lang: str) -> str:
-    with using_language(lang):
-        return pgettext("list separator", ", ")
-
-
 # What may follow a channel's name: a number, an address ("hotline 196", "e-mail: x@y.org").
 _AFTER_NAME = " \t:：,，"
 
@@ -139,10 +133,7 @@ def channel(text: str, lang: str | None = None) -> str:
 
 def join(items: Iterable[str], lang: str | None = None) -> str:
     """``items`` as a list in a sentence: ``a, b`` in English, ``a、b`` in Chinese."""
-    lang = lang or current_language()
-    if lang == SOURCE_LANGUAGE:
-        return ", ".join(items)
-    return _separator(lang).join(items)
+    return joined(items, lang)
 
 
 def channels(items: Iterable[str], lang: str | None = None) -> str:

@@ -48,7 +48,7 @@ from .i18n import _
 from .lazylog import get_logger
 from .models import Delivery, Reminder
 from .outbox_summary import counts
-from .record import Record, setfield
+from .record import Record, replace, setfield
 from .wakeups import notify
 
 TYPE_CHECKING = False
@@ -397,37 +397,22 @@ def due_folded(
         )
     picked.sort()
     sent_ids = [row_id for _, _, row_id, _ in picked]
+    wanted = [*sent_ids, *step_of.values()]  # the missed steps too, for their notes
     full: dict[int, Delivery] = {}
-    for start in range(0, len(sent_ids), 500):  # well below SQLite's limit on parameters
-        chunk = sent_ids[start : start + 500]
+    for start in range(0, len(wanted), 500):  # well below SQLite's limit on parameters
+        chunk = wanted[start : start + 500]
         marks = ", ".join("?" * len(chunk))
         for row in store.conn.execute(f"SELECT {_COLUMNS} FROM deliveries WHERE id IN ({marks})", chunk):
             full[int(row[0])] = _row_to_delivery(row)
-    if step_of:
-        _carry_steps(store, full, step_of)
+    for sent, step in step_of.items():
+        if sent in full and full[sent].note is None and step in full and full[step].note:
+            full[sent] = replace(full[sent], note=full[step].note)
     # The two reads are separate snapshots: a row deleted in between (its case removed) is skipped.
     return [(full[row_id], earlier) for _, _, row_id, earlier in picked if row_id in full]
 
 
 # How the plan keys an escalation preset's step (planning.py): "<case>:preset:<n>".
 _PRESET_STEP = ":preset:"
-
-
-def _carry_steps(store: Store, full: dict[int, Delivery], step_of: dict[int, int]) -> None:
-    """Give each row sent in ``step_of`` the note of the missed preset step it names, unless
-    it has a note of its own (see :func:`due_folded`)."""
-    from .record import replace
-
-    wanted = [step for sent, step in step_of.items() if sent in full and full[sent].note is None]
-    notes: dict[int, str] = {}
-    for start in range(0, len(wanted), 500):  # well below SQLite's limit on parameters
-        chunk = wanted[start : start + 500]
-        marks = ", ".join("?" * len(chunk))
-        sql = f"SELECT id, note FROM deliveries WHERE id IN ({marks}) AND note IS NOT NULL"
-        notes.update((int(i), str(n)) for i, n in store.conn.execute(sql, chunk))
-    for sent, step in step_of.items():
-        if step in notes and sent in full and full[sent].note is None:
-            full[sent] = replace(full[sent], note=notes[step])
 
 
 def next_due_at(store: Store) -> datetime | None:

@@ -65,8 +65,6 @@ _SCHEMA_FILES = (
     "countries.py",  # a config's country is validated and spelt as countries.py says
 )
 _NOTIFIERS_ENV = ENV_PREFIX + "NOTIFIERS__"
-# How many settings files of other keys are kept beside the one just written.
-KEPT_OTHERS = 3
 
 
 class _Uncacheable(Exception):
@@ -164,7 +162,7 @@ def _save(cache: str, settings: Settings, secret_env: frozenset[str]) -> None:
     import marshal
 
     from .childenv import secret_env_names
-    from .files import write_cache_file
+    from .files import KEPT_OTHERS, write_cache_file
 
     try:
         fields = {

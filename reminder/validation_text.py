@@ -15,7 +15,7 @@ from typing import Any
 
 from .i18n import SOURCE_LANGUAGE, _, current_language, joined_clauses, pgettext
 
-__all__ = ["got", "join_problems", "problem", "unknown_key"]
+__all__ = ["at", "got", "join_problems", "problem", "unknown_key"]
 
 _Say = Callable[[Mapping[str, Any]], str]
 
@@ -90,6 +90,6 @@ def got(message: str, value: object) -> str:
     """``message`` with the value that was given: ``should be at most 23 (got 25)`` — unless
     the message quotes it already (``unknown language 'fr'; …``)."""
     shown = repr(value)
-    if shown in message:
+    if isinstance(value, str) and shown in message:  # quoted: 5 is not "already said" by "15"
         return message
     return _("%(problem)s (got %(value)s)", problem=message, value=shown)

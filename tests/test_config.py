@@ -386,3 +386,18 @@ def test_paths_are_spelt_as_pathlib_spells_them(text: str) -> None:
     assert spelt(text) == str(Path(text))
     assert parent(spelt(text)) == str(Path(text).parent)
     assert expand_path(text) == str(Path(text).expanduser())
+
+
+def test_a_value_is_named_unless_the_message_quotes_it() -> None:
+    # A message quoting the text it was given says it once; a number inside another number
+    # ("5" in "15") is no quote of it.
+    from reminder.validation_text import got
+
+    assert (
+        got("unknown language 'fr'; use one of: en, zh_CN", "fr")
+        == "unknown language 'fr'; use one of: en, zh_CN"
+    )
+    assert (
+        got("Input should be greater than or equal to 15", 5)
+        == "Input should be greater than or equal to 15 (got 5)"
+    )

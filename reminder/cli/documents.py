@@ -153,11 +153,11 @@ def _letter_formats() -> Sequence[str]:
 def _letter_report(letter: Any, *, strict: bool, as_json: bool) -> None:
     """The blanks, the texts not in the letter's language and the notes, one line each on stderr, in
     the user's language; --strict refuses the first two."""
-    from ..i18n import _, pgettext
+    from ..i18n import _, joined
 
     if letter.missing:
         if strict:
-            names = pgettext("list separator", ", ").join(_(letter.field_hint(k)[0]) for k in letter.missing)
+            names = joined(_(letter.field_hint(k)[0]) for k in letter.missing)
             fail(_("the letter would have blanks ([____]) for: %(names)s", names=names), 2, as_json)
         cmdline.echo(_("Missing in the letter, left as [____] to fill in:"), err=True)
         for key in letter.missing:
@@ -167,7 +167,7 @@ def _letter_report(letter: Any, *, strict: bool, as_json: bool) -> None:
     if letter.foreign:
         # Typed in the user's script, quoted as typed: the recipient may not read it.
         if strict:
-            names = pgettext("list separator", ", ").join(letter.foreign_hint(f)[0] for f in letter.foreign)
+            names = joined(letter.foreign_hint(f)[0] for f in letter.foreign)
             fail(
                 _(
                     "the letter (%(lang)s) would quote text not written in its language: %(names)s",
