@@ -111,12 +111,13 @@ def foreign_texts(facts: LetterFacts) -> list[ForeignText]:
         ("case.account", case.account),
         ("case.channels", " ".join(case.channels)),
     ):
-        script = foreign_script(str(value), lang) if isinstance(value, str) else None
+        script = foreign_script(value, lang) if isinstance(value, str) else None
         if script is not None:
             found.append(ForeignText(field, script))
-    readable = {e.seq for e in facts.entries if foreign_script(e.summary, lang) is None}
+    scripts = {e.seq: foreign_script(e.summary, lang) for e in facts.entries}
+    readable = {seq for seq, script in scripts.items() if script is None}
     for e in facts.entries:
-        script = foreign_script(e.summary, lang)
+        script = scripts[e.seq]
         if script is not None and not readable.intersection(e.corrected_by):
             found.append(ForeignText("evidence.summary", script, entry=e.seq, kind=e.kind))
     return found
