@@ -190,7 +190,10 @@ def list_cases_json(
     store: Store, *, now: datetime, status: StatusFilter = "open", due_before: date | None = None
 ) -> str:
     """``cases.list_cases`` as the JSON text ``reminder list --json`` prints (built in SQL, for speed)."""
-    return stored_cases_json(store, status, due_before, today=todays(store.conn, now))
+    # One snapshot for todays() and the cases: a case added in between, in a time zone no other
+    # case uses, would otherwise be listed with "days_left": null.
+    with store.read_snapshot():
+        return stored_cases_json(store, status, due_before, today=todays(store.conn, now))
 
 
 def write_cases_json(
@@ -203,28 +206,19 @@ def write_cases_json(
 ) -> None:
     """:func:`list_cases_json` and a newline, as UTF-8 to ``write``: from SQLite a stored document
     at a time, never decoded (``listing.write_docs``)."""
-    if store.dialect != "sqlite":
-        today = todays(store.conn, now)
-        write((stored_cases_json(store, status, due_before, today=today) + "\n").encode())
-        return
-
     import sqlite3
 
     try:
         # One read snapshot for todays() and the cases: a case added in between, in a time zone
-        # no other case uses, would otherwise be listed with "days_left": null. (A caller's
-        # transaction, store.atomic(), is one already.)
-        own = not store.conn.in_transaction
-        if own:
-            store.conn.execute("BEGIN")
-        try:
+        # no other case uses, would otherwise be listed with "days_left": null.
+        with store.read_snapshot():
             today = todays(store.conn, now)
+            if store.dialect != "sqlite":
+                write((stored_cases_json(store, status, due_before, today=today) + "\n").encode())
+                return
             write_docs(
                 store.conn, status, due_before, today, write, lambda cid: rendered_doc(store.file, cid, today)
             )
-        finally:
-            if own and store.conn.in_transaction:
-                store.conn.execute("COMMIT")
     except sqlite3.Error as exc:  # mid-stream: one line naming the file, exit 1 (not a traceback)
         error = store.backend.error(exc)
         if error is None:

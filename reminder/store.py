@@ -265,6 +265,27 @@ class Store:
                     self.conn.execute("ROLLBACK")
                 raise self._error(exc, _("cannot commit: ")) from exc
 
+    @contextmanager
+    def read_snapshot(self) -> Iterator[Connection]:
+        """Reads that see one state of the store, whatever other processes write meanwhile.
+
+        Each statement outside a transaction sees the store as it is then: a case added between
+        two reads is in the second and not the first. Inside an enclosing transaction (a
+        caller's :meth:`atomic`) nothing is begun: the caller chose its transaction.
+        """
+        if self._depth or self.conn.in_transaction:
+            yield self.conn
+            return
+        try:
+            self.conn.execute(self.backend.begin_read)
+        except Exception as exc:
+            raise self._error(exc, _("cannot start a transaction: ")) from None
+        try:
+            yield self.conn
+        finally:
+            if self.conn.in_transaction:  # a read-only transaction: nothing to commit or lose
+                self.conn.execute("ROLLBACK")
+
     def _error(self, exc: Exception, doing: str) -> Exception:
         if isinstance(exc, StoreError):
             return exc

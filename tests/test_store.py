@@ -373,6 +373,47 @@ def test_list_json_written_as_stored_bytes_is_the_same_text(tmp_path: Path) -> N
         assert len(json.loads(out.getvalue())) == 2
 
 
+@pytest.mark.parametrize("way", ["list_cases_json", "write_cases_json"])
+def test_list_json_reads_today_and_the_cases_in_one_snapshot(
+    store: Store, tmp_env: TmpEnv, db_url: str | None, monkeypatch: pytest.MonkeyPatch, way: str
+) -> None:
+    """Another connection adds a case, in a zone no case had, between the listing's read of each
+    zone's today and its read of the cases. The listing must not show it with "days_left": null.
+    On PostgreSQL each statement under READ COMMITTED saw a snapshot of its own, so it did."""
+    import io
+
+    import reminder.case_lines as case_lines
+    from reminder.listing import todays as real
+
+    store.add_case(make_case(title="first"))
+    added: list[str] = []
+
+    def todays_then_an_add(conn: object, now: datetime) -> dict[str, date]:
+        today = real(conn, now)  # type: ignore[arg-type]
+        if not added:
+            with Store(tmp_env.db_path, url=db_url) as other:  # another connection, committed
+                lima = make_case(title="Lima", timezone="America/Lima", country="PE")
+                added.append(other.add_case(lima, make_window(lima, date(2026, 3, 5), date(2026, 3, 20))).id)
+        return today
+
+    monkeypatch.setattr(case_lines, "todays", todays_then_an_add)
+    if way == "list_cases_json":
+        text = list_cases_json(store, now=NOW, status="all")
+    else:
+        out = io.BytesIO()
+        write_cases_json(store, out.write, now=NOW, status="all")
+        text = out.getvalue().decode()
+    assert added, "the add ran between the two reads"
+    listed = {c["id"]: c for c in json.loads(text)}
+    assert "first" in {c["title"] for c in listed.values()}
+    new = listed.get(added[0])
+    # Not in this listing (added after its snapshot), or listed whole.
+    assert new is None or new["window"]["days_left"] is not None, new
+    assert not store.conn.in_transaction  # the snapshot ended with the listing
+    later = {c["id"]: c for c in json.loads(list_cases_json(store, now=NOW, status="all"))}
+    assert later[added[0]]["window"]["days_left"] == 19  # the next listing has it, whole
+
+
 def test_a_version_6_database_gains_the_letter_fields_and_its_docs_are_redone(tmp_path: Path) -> None:
     """m007: the cases keep everything, gain account/org_email/letter_language, and the stored
     ``list --json`` documents — which the fast path serves as they are — show the new keys."""

@@ -454,6 +454,8 @@ class PostgresBackend:
 
     name = "postgresql"
     begin = "BEGIN"  # row locks and constraints do what BEGIN IMMEDIATE does for SQLite
+    # READ COMMITTED, the default, takes a new snapshot per statement; this one keeps the first.
+    begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
     unindexed = ""
     for_update = " FOR UPDATE"  # a row lock where SQLite's transaction holds the whole database
     status_counts = "SELECT status, COUNT(*) FROM deliveries GROUP BY status"  # no kept counts: see m010

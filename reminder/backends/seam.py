@@ -53,6 +53,7 @@ class Backend(Protocol):
     name: str  # "sqlite" or "postgresql" (Store.dialect)
     location: str  # the database as messages name it: a path, or a URL without its password
     begin: str  # the statement that opens a transaction
+    begin_read: str  # the one that opens a read-only transaction whose reads share one snapshot
     unindexed: str  # put before a column to keep the planner off its index ("+" on SQLite)
     for_update: str  # appended to a SELECT that locks the rows it reads until the transaction ends
     status_counts: str  # the outbox's (status, rows) pairs, for `reminder status`

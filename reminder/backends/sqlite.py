@@ -406,6 +406,7 @@ class SqliteBackend:
 
     name = "sqlite"
     begin = "BEGIN IMMEDIATE"  # takes the write lock up front: a read-then-write never fails half way
+    begin_read = "BEGIN"  # a deferred transaction: its first read fixes the snapshot (WAL)
     unindexed = "+"  # a unary plus keeps SQLite's planner off a column's index
     for_update = ""  # BEGIN IMMEDIATE holds the only write lock already
     status_counts = "SELECT status, n FROM delivery_counts"  # kept by m010's triggers
