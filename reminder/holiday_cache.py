@@ -76,17 +76,41 @@ class FileHolidayCache:
 
         from .files import KEPT_OTHERS, write_cache_file
 
-        data = {**self._read(), **self._new, "format": _FORMAT, "stamp": self.stamp}
-        text = json.dumps(data, ensure_ascii=False)
-        # Other installations' files are kept too (a few): two installs sharing this directory
-        # (a venv and a pipx one) would otherwise throw each other's away on every command.
-        write_cache_file(
-            self.path,
-            text.encode("utf-8"),
-            lambda n: n.startswith(_PREFIX) and n.endswith(".json"),
-            others=KEPT_OTHERS,
-        )
+        # Read, merge and write under a lock on the cache's directory: two commands saving at
+        # once would otherwise each write what it read before the other wrote, and drop its keys.
+        lock = _lock_directory(os.path.dirname(self.path))
+        try:
+            data = {**self._read(), **self._new, "format": _FORMAT, "stamp": self.stamp}
+            text = json.dumps(data, ensure_ascii=False)
+            # Other installations' files are kept too (a few): two installs sharing this directory
+            # (a venv and a pipx one) would otherwise throw each other's away on every command.
+            write_cache_file(
+                self.path,
+                text.encode("utf-8"),
+                lambda n: n.startswith(_PREFIX) and n.endswith(".json"),
+                others=KEPT_OTHERS,
+            )
+        finally:
+            if lock is not None:
+                os.close(lock)  # closing the only descriptor releases the lock
         self._new = {}
+
+
+def _lock_directory(folder: str) -> int | None:
+    """A descriptor of ``folder`` holding an exclusive ``flock`` (released when it is closed, or
+    the process dies); None without the directory (not made yet): a cache is never worth an error."""
+    import fcntl
+
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError:  # a file system without locks: unlocked, as before; the worst is a key computed again
+        os.close(fd)
+        return None
+    return fd
 
 
 @cache  # asked twice by a command that computes a window (settings_cache.py's key, then here)

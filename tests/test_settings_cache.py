@@ -285,3 +285,34 @@ def test_restored_paths_are_text_until_read(tmp_env: TmpEnv) -> None:
     assert restored.store.model_dump(mode="json") == validated.store.model_dump(mode="json")
     assert restored.daemon.model_dump(mode="json") == validated.daemon.model_dump(mode="json")
     assert restored.source == validated.source == tmp_env.config_path
+
+
+def test_two_commands_saving_the_holiday_cache_at_once_keep_both_keys(tmp_path: Path) -> None:
+    """Each command merges what it computed into the file others wrote. Two saving at once each
+    read the file before the other wrote it, and the second write dropped the first's keys (the
+    replay: B saves from inside A's save, between A's read and its write)."""
+    import threading
+    import time
+
+    from reminder.holiday_cache import FileHolidayCache
+
+    folder = tmp_path / "cache"
+    folder.mkdir(mode=0o700)
+    path = str(folder / "holidays-x.json")
+    a, b = FileHolidayCache(path, "stamp"), FileHolidayCache(path, "stamp")
+    a.put("a", [1])
+    b.put("b", [2])
+    other = threading.Thread(target=b.save)
+    real_read = a._read
+
+    def read_then_let_b_save() -> dict[str, object]:
+        found = real_read()
+        other.start()
+        time.sleep(0.3)  # B's whole save fits here, unless a lock holds it until A has written
+        return found
+
+    a._read = read_then_let_b_save  # type: ignore[method-assign]
+    a.save()
+    other.join(timeout=10)
+    kept = json.loads(Path(path).read_text())
+    assert (kept.get("a"), kept.get("b")) == ([1], [2]), sorted(kept)
