@@ -19,7 +19,7 @@ from .dates import Moment, check_not_future
 from .errors import InputError
 from .i18n import _
 from .lazylog import get_logger
-from .models import CASE_KINDS, Case, ChecklistItem, Closure, EvidenceEntry, ReviewWindow
+from .models import CASE_KINDS, Case, ChecklistItem, Closure, EvidenceEntry, ReviewWindow, preset_step
 from .planning import list_reminders, plan_case
 from .record import Record, replace, setfield
 from .store import Store
@@ -135,8 +135,9 @@ class CaseView(Record):
         steps: dict[str, dict[str, object]] = {}
         for r in self.reminders or ():
             key = str(r["key"])
-            if ":preset:" in key and key not in steps:
-                steps[key] = {"n": int(key.rsplit(":", 1)[1]), "due": r["due"], "step": r.get("step")}
+            n = preset_step(key)
+            if n is not None and key not in steps:
+                steps[key] = {"n": int(n), "due": r["due"], "step": r.get("step")}
         return sorted(steps.values(), key=lambda s: (str(s["due"]), int(str(s["n"]))))
 
     @property

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .i18n import SOURCE_LANGUAGE, _, current_language, ngettext, pgettext
 from .labels import evidence_kind  # one table of evidence kinds, shared with the reminders
+from .models import preset_step
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -51,8 +52,9 @@ def reminder_label(kind: str, key: str, preset: str | None) -> str:
     """What a reminder is, as ``show`` and ``status`` name it: a preset's step by its name and
     number ("telecom step 2", the plan keys it ``<case>:preset:<n>``), not as one more
     "escalation"; any other by its kind."""
-    if ":preset:" in key:
-        return _("%(preset)s step %(n)s", preset=preset or "preset", n=key.rsplit(":", 1)[1])
+    n = preset_step(key)
+    if n is not None:
+        return _("%(preset)s step %(n)s", preset=preset or "preset", n=n)
     return reminder_kind(kind)
 
 

@@ -31,7 +31,7 @@ from .i18n import _, pgettext
 from .labels import join
 from .lazylog import get_logger
 from .leftovers import atomic_file
-from .models import Case, Reminder, ReviewWindow
+from .models import Case, Reminder, ReviewWindow, preset_step
 from .shipped import localised
 
 __all__ = [
@@ -260,7 +260,7 @@ def _specs(entry: IcsEntry) -> list[_EventSpec]:
     ]
     # The escalation preset's steps: the plan keys them <case>:preset:<n>, with the step as note.
     for r in entry.reminders:
-        if ":preset:" not in r.key:
+        if preset_step(r.key) is None:
             continue
         day = r.due.astimezone(zone).date()
         step = localised(r.note) if r.note else _("escalation step")

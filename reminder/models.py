@@ -50,6 +50,7 @@ __all__ = [
     "ReviewWindow",
     "TentativeDay",
     "Unit",
+    "preset_step",
 ]
 
 # The values of Unit and ReasonCode (above), for code that checks them at run time.
@@ -61,6 +62,15 @@ REMINDER_KINDS = ("before_open", "opened", "before_deadline", "deadline", "escal
 DELIVERY_STATUSES = ("planned", "sending", "sent", "failed", "cancelled")
 # What an evidence entry records; "code" is a verification code check (SMS, e-mail, video call).
 EVIDENCE_KINDS = ("call", "email", "letter", "screenshot", "chat", "visit", "note", "code")
+# The name in a reminder's key ("<case>:preset:<n>") of an escalation preset's step: an escalation
+# by kind, keyed apart so that it never collides with the periodic ones ("<case>:escalation:<n>").
+PRESET_STEP = "preset"
+
+
+def preset_step(key: str) -> str | None:
+    """The step's number (as text) when ``key`` is an escalation preset's step, else None."""
+    head, _, n = key.rpartition(":")
+    return n if head.endswith(":" + PRESET_STEP) else None
 
 
 class Closure(Record):

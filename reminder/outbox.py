@@ -46,7 +46,7 @@ from datetime import UTC, datetime, timedelta
 from .errors import StoreError
 from .i18n import _
 from .lazylog import get_logger
-from .models import Delivery, Reminder
+from .models import Delivery, Reminder, preset_step
 from .outbox_summary import counts
 from .record import Record, replace, setfield
 from .wakeups import notify
@@ -387,8 +387,9 @@ def due_folded(
             continue
         latest = max(rows, key=lambda r: (r[2], r[3]))
         earlier = [r[0] for r in rows if r is not latest and r[1] < missed_before]
-        if _PRESET_STEP not in latest[3]:
-            steps = [r for r in rows if r is not latest and r[1] < missed_before and _PRESET_STEP in r[3]]
+        if preset_step(latest[3]) is None:
+            missed = (r for r in rows if r is not latest and r[1] < missed_before)
+            steps = [r for r in missed if preset_step(r[3]) is not None]
             if steps:
                 step_of[latest[0]] = max(steps, key=lambda r: (r[2], r[3]))[0]
         picked.append((first, (latest[1], latest[0]), latest[0], earlier))
@@ -409,10 +410,6 @@ def due_folded(
             full[sent] = replace(full[sent], note=full[step].note)
     # The two reads are separate snapshots: a row deleted in between (its case removed) is skipped.
     return [(full[row_id], earlier) for _, _, row_id, earlier in picked if row_id in full]
-
-
-# How the plan keys an escalation preset's step (planning.py): "<case>:preset:<n>".
-_PRESET_STEP = ":preset:"
 
 
 def next_due_at(store: Store) -> datetime | None:

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from .errors import InputError
 from .i18n import _
-from .models import Case, Reminder, ReviewWindow
+from .models import PRESET_STEP, Case, Reminder, ReviewWindow
 from .record import Record, replace, setfield
 
 TYPE_CHECKING = False
@@ -218,7 +218,7 @@ def plan_reminders(
             day = calendar.add_business_days(day, policy.escalation_every)
             days.append(("escalation", "escalation", n, day, None))
     for n, step in enumerate(sorted(escalation_steps, key=lambda s: s.due), start=1):
-        days.append(("escalation", "preset", n, step.due, step.step))
+        days.append(("escalation", PRESET_STEP, n, step.due, step.step))
 
     reminders = [
         Reminder(

@@ -9,7 +9,7 @@ import pytest
 
 from reminder.calendar import get_calendar
 from reminder.errors import InputError
-from reminder.models import Case
+from reminder.models import Case, preset_step
 from reminder.plan import DEFAULT_POLICY, Policy, local_due, parse_remind_overrides, plan_reminders
 from reminder.presets import DEFAULT_PRESETS, escalation_steps
 from reminder.record import replace
@@ -143,3 +143,6 @@ def test_preset_steps_become_escalations() -> None:
     assert len(preset) == len(steps) > 0
     assert all(r.kind == "escalation" and r.note for r in preset)
     assert {r.due.date() for r in preset} == {s.due for s in steps}
+    # The one reading of such a key, for show, status, the calendar and the catch-up:
+    assert [preset_step(r.key) for r in preset] == [str(n) for n in range(1, len(preset) + 1)]
+    assert {preset_step(r.key) for r in reminders if r not in preset} == {None}
