@@ -98,19 +98,33 @@ class FileHolidayCache:
 
 def _lock_directory(folder: str) -> int | None:
     """A descriptor of ``folder`` holding an exclusive ``flock`` (released when it is closed, or
-    the process dies); None without the directory (not made yet): a cache is never worth an error."""
+    the process dies); None without the directory (not made yet), on a file system without
+    locks, or when the holder keeps it past :data:`_LOCK_WAIT_S` (stopped, say): a cache is never
+    worth an error or a command that does not end. Unlocked, the worst is a key computed again."""
     import fcntl
+    import time
 
     try:
         fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
         return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-    except OSError:  # a file system without locks: unlocked, as before; the worst is a key computed again
+    waited_until = time.monotonic() + _LOCK_WAIT_S
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() < waited_until:
+                time.sleep(0.005)
+                continue
+        except OSError:
+            pass
         os.close(fd)
         return None
-    return fd
+
+
+# How long a save waits for another's: a save takes milliseconds, so only a stopped holder waits it out.
+_LOCK_WAIT_S = 2.0
 
 
 @cache  # asked twice by a command that computes a window (settings_cache.py's key, then here)

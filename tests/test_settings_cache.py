@@ -316,3 +316,30 @@ def test_two_commands_saving_the_holiday_cache_at_once_keep_both_keys(tmp_path: 
     other.join(timeout=10)
     kept = json.loads(Path(path).read_text())
     assert (kept.get("a"), kept.get("b")) == ([1], [2]), sorted(kept)
+
+
+def test_a_holiday_cache_save_does_not_wait_for_ever_on_a_stopped_holder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A process stopped (^Z, a debugger) inside its save holds the lock: the others give up
+    # waiting and save unlocked, as before the lock, rather than never ending.
+    import fcntl
+    import os
+    import time
+
+    from reminder import holiday_cache
+
+    folder = tmp_path / "cache"
+    folder.mkdir(mode=0o700)
+    holder = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    monkeypatch.setattr(holiday_cache, "_LOCK_WAIT_S", 0.2)
+    cache = holiday_cache.FileHolidayCache(str(folder / "holidays-x.json"), "stamp")
+    cache.put("a", [1])
+    started = time.monotonic()
+    try:
+        cache.save()
+    finally:
+        os.close(holder)
+    assert 0.2 <= time.monotonic() - started < 5
+    assert json.loads((folder / "holidays-x.json").read_text())["a"] == [1]
