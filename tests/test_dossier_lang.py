@@ -114,6 +114,20 @@ def test_the_dossier_speaks_the_users_language_by_default(
         assert "## Review window" in zf.read("dossier.md").decode("utf-8")
 
 
+def test_export_json_says_the_dossiers_language(run_cli: RunCli, tmp_env: TmpEnv, case_id: str) -> None:
+    # A script sending the file on must know which reader it is for: --lang's, else the user's.
+    cases = ((ZH, None, "zh_CN"), (ZH, "en", "en"), (EN, None, "en"), (EN, "zh-CN", "zh_CN"))
+    for env, lang, expected in cases:
+        more = [] if lang is None else ["--lang", lang]
+        r = ok(run_cli("export", case_id, "--format", "md", "-o", "d.md", "--json", *more, env=env))
+        assert json.loads(r.stdout) == {
+            "version": 1,
+            "path": str(tmp_env.root / "d.md"),
+            "written": True,
+            "language": expected,
+        }
+
+
 @pytest.mark.parametrize("lang", ["ar", "fr"])
 def test_a_language_the_dossier_is_not_written_in_is_refused(
     run_cli: RunCli, tmp_env: TmpEnv, case_id: str, lang: str

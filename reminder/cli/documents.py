@@ -9,7 +9,7 @@ from pathlib import Path
 from .. import cmdline
 from ..cli_help import TranslatedHelp
 from ..errors import InputError
-from ..i18n import _
+from ..i18n import _, current_language
 from ..terminal import escape_controls as _t
 from .common import (
     config_arg,
@@ -114,7 +114,11 @@ def export_command(
     else:
         target = output or Path(f"dossier-{store.get_case(case_id).id}.{fmt}")
         report = save_dossier(store, settings, case_id, target, now=now, fmt=fmt, lang=lang)
-        _report_written(target, as_json, changed=True, kind=_("%(format)s dossier", format=fmt))
+        # --json says the language it is in: the user's, unless --lang named the reader's.
+        language = lang or current_language()
+        _report_written(
+            target, as_json, changed=True, kind=_("%(format)s dossier", format=fmt), language=language
+        )
         where = _("the dossier in %(path)s says so", path=target)
     if not report.ok:
         # Written all the same (it is the record, and says so inside); the exit status must not hide it.
@@ -132,9 +136,14 @@ def export_command(
         )
 
 
-def _report_written(path: Path, as_json: bool, *, changed: bool, kind: str) -> None:
+def _report_written(
+    path: Path, as_json: bool, *, changed: bool, kind: str, language: str | None = None
+) -> None:
     if as_json:
-        echo_json({"version": 1, "path": path.resolve(), "written": changed})
+        found: dict[str, object] = {"version": 1, "path": path.resolve(), "written": changed}
+        if language is not None:
+            found["language"] = language
+        echo_json(found)
     elif changed:
         cmdline.echo(_("Wrote the %(what)s to %(path)s", what=kind, path=_t(str(path))))
     else:
