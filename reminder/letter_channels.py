@@ -15,6 +15,7 @@ Chinese letters use the Chinese labels a Chinese user reads everywhere (``labels
 from the catalogue: 热线 196), so those words live in one place too. What follows a
 channel's name (a number, an address) is kept as written, inside the words' parentheses or
 in its own; a channel reminder does not know is quoted as typed (English: ``via WhatsApp``).
+In Arabic both are isolated from the sentence around them (:data:`_ISOLATED`).
 
 Pure, and cheap: no catalogue is read for English or Arabic.
 """
@@ -59,6 +60,12 @@ CHANNEL_WORDS: dict[str, dict[str, str]] = {
 # A channel reminder does not know, as typed, in each language's slot.
 _OTHER = {"en": "via {}", "ar": "{}"}
 
+# Right-to-left letters isolate what the user typed (U+2068 FIRST STRONG ISOLATE … U+2069 POP
+# DIRECTIONAL ISOLATE, invisible): inside an Arabic sentence "+973 1700 0000" would otherwise be
+# laid out as "0000 1700 973+", and "WhatsApp +973 …" likewise. Isolated, each keeps the direction
+# of its own first letter (left to right where it has none), in the text letter as in the PDF.
+_ISOLATED = {"ar": "\u2068{}\u2069"}
+
 
 def _with_rest(words: str, rest: str) -> str:
     """``words`` and what followed the channel's name: inside their closing parenthesis when
@@ -75,9 +82,10 @@ def letter_channel(text: str, lang: str) -> str:
     if lang not in CHANNEL_WORDS:
         return chinese_label(text, lang)
     key, rest = channel_parts(text)
+    typed = _ISOLATED.get(lang, "{}").format(rest) if rest else rest
     if key is None:
-        return _OTHER[lang].format(rest)
-    return _with_rest(CHANNEL_WORDS[lang][key], rest)
+        return _OTHER[lang].format(typed)
+    return _with_rest(CHANNEL_WORDS[lang][key], typed)
 
 
 def letter_channels(items: Iterable[str], lang: str) -> str:

@@ -89,12 +89,20 @@ def _bcp47(lang: str) -> str:
 
 def _direction(text: str) -> str:
     """``ltr`` or ``rtl``: the direction of ``text``'s first letter (``ltr`` when it has none:
-    digits, ``+``, ``@``), as the bidirectional algorithm picks a paragraph's."""
+    digits, ``+``, ``@``), as the bidirectional algorithm picks a paragraph's: skipping what an
+    isolate holds (``letter_channels``' "\u2068WhatsApp\u2069، الهاتف" is right to left)."""
+    isolated = 0
     for ch in text:
         kind = unicodedata.bidirectional(ch)
-        if kind == "L":
+        if kind in ("FSI", "LRI", "RLI"):
+            isolated += 1
+        elif kind == "PDI":
+            isolated = max(isolated - 1, 0)
+        elif isolated:
+            continue
+        elif kind == "L":
             return "ltr"
-        if kind in ("R", "AL"):
+        elif kind in ("R", "AL"):
             return "rtl"
     return "ltr"
 

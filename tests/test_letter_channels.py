@@ -37,7 +37,9 @@ def test_every_channel_name_is_said_in_the_letters_language(name: str, lang: str
 def test_what_follows_a_name_goes_inside_the_words() -> None:
     assert letter_channel("hotline 196", "en") == "by telephone (hotline 196)"
     assert letter_channel("E-mail: care@batelco.example", "en") == "by e-mail (care@batelco.example)"
-    assert letter_channel("hotline 196", "ar") == "الهاتف (الخط الساخن 196)"
+    # What the user typed is isolated in Arabic (U+2068 … U+2069): a number keeps its order.
+    assert letter_channel("hotline 196", "ar") == "الهاتف (الخط الساخن \u2068196\u2069)"
+    assert letter_channel("phone: +973 1700 0000", "ar") == "الهاتف (\u2068+973 1700 0000\u2069)"
     assert letter_channel("hotline 196", "zh_CN") == "热线 196"
     assert letter_channel("in person", "zh_CN") == "现场办理"
 
@@ -49,4 +51,5 @@ def test_a_list_of_channels_as_each_language_writes_one() -> None:
     assert letter_channels(three, "zh_CN") == "热线、电子邮件、门店"
     assert letter_channels((), "en") == ""
     assert letter_channels(("WhatsApp",), "en") == "via WhatsApp"
-    assert letter_channels(("WhatsApp",), "ar") == letter_channels(("WhatsApp",), "zh_CN") == "WhatsApp"
+    assert letter_channels(("WhatsApp",), "zh_CN") == "WhatsApp"
+    assert letter_channels(("WhatsApp",), "ar") == "\u2068WhatsApp\u2069"

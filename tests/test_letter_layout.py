@@ -194,3 +194,21 @@ def test_the_page_counter_reads_page_of_pages(regulator: Page) -> None:
     assert regulator.pages > 1
     counters = [line for line in regulator.lines if " / " in line and line[:1].isdigit()]
     assert counters == [f"{n} / {regulator.pages}" for n in range(1, regulator.pages + 1)], counters
+
+
+def test_a_number_or_address_after_a_channels_name_keeps_its_order() -> None:
+    """A known channel is said in Arabic and what the user typed after its name is kept: a phone
+    number there came out as "0000 1700 973+" inside the Arabic sentence and table cell. So did
+    a channel reminder does not know, typed with a number."""
+    from test_letters import case, facts
+
+    for channels in (("phone +973 1700 0000", "e-mail cs@batelco.example"), ("WhatsApp +973 3300 0000",)):
+        for to in ("organisation", "regulator"):
+            r = render(facts(to, "ar", c=case(channels=channels), entries=LOG))
+            page = Page(layout(to_html(r), lang=r.lang))
+            # Each typed text, and a piece of it no other line of the letter has.
+            pieces = (("+973 1700 0000", "1700"), ("cs@batelco.example", "cs@"), ("+973 3300 0000", "3300"))
+            for typed, piece in pieces:
+                if any(typed in c for c in channels):
+                    line = page.line_with(piece).replace("\u2068", "").replace("\u2069", "")
+                    assert typed in line, (to, typed, line)
