@@ -157,8 +157,8 @@ class Daemon:
         clock: Callable[[], datetime] = _utc_now,
         notifiers: list[Notifier] | None = None,
     ) -> None:
-        self._load_settings = load_settings
-        self.settings = load_settings()
+        self._read_settings = load_settings
+        self.settings = self._load_settings()
         self.clock = clock
         self._notifiers = notifiers
         self._injected_notifiers = notifiers is not None
@@ -173,6 +173,9 @@ class Daemon:
         self._last_housekeeping: datetime | None = None
         self._store: Store | None = None
         self.passes = 0
+
+    def _load_settings(self) -> Settings:
+        return _notifiers_checked(self._read_settings())
 
     # --- paths and parts -----------------------------------------------------------------------
 
@@ -348,7 +351,8 @@ class Daemon:
         try:
             settings = self._load_settings()
         except ConfigError as exc:
-            # A broken edit must not take the daemon down: keep running on what worked.
+            # A broken edit must not take the daemon down: keep running on what worked (its
+            # notifiers included: a table that does not validate never replaces one that did).
             log.error("config reload failed, keeping the previous settings: %s", exc)
             return
         self.settings = settings
@@ -617,6 +621,19 @@ class Daemon:
             self.state = DaemonState.STOPPED
         log.info("reminder daemon stopped")
         return 0
+
+
+def _notifiers_checked(settings: Settings) -> Settings:
+    """``settings`` once its notifier tables validate (ConfigError naming file and key if not).
+
+    The notifiers are built when a pass first sends. Unchecked, a daemon started or reloaded
+    with a table that cannot be built ran on, failing every pass and sending nothing, through
+    any notifier; checked, it refuses to start, and a reload keeps the settings that worked.
+    """
+    from .notifiers import parse_notifier_tables
+
+    parse_notifier_tables(settings.notifiers, config_file=settings.source)
+    return settings
 
 
 def _drain_signals() -> None:

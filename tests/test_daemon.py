@@ -399,6 +399,53 @@ def test_sighup_reloads_the_config_and_replans(tmp_env: TmpEnv) -> None:
 @pytest.mark.sqlite_only(
     "waits on the pid lock, which only a SQLite store has (shared daemons: test_daemon_shared.py)"
 )
+def test_a_reload_with_a_broken_notifier_table_keeps_sending_through_the_old_ones(tmp_env: TmpEnv) -> None:
+    """Notifier tables are read when a pass sends. A reload took a table that could not be built
+    ("config reloaded"), and from then on every pass failed, through every notifier: the daemon
+    looked alive and sent nothing. The reload must refuse it and keep what worked."""
+    sink = write_config(tmp_env, max_sleep=1)
+    (case_id,) = add_cases(tmp_env, 1, date(2026, 3, 1))
+    with Store(tmp_env.db_path) as store:
+        opened = next(d for d in outbox.list_deliveries(store, case_id) if d.kind == "opened")
+    stamp = tmp_env.root / "faketime.rc"
+    stamp.write_text(f"@{(opened.due - timedelta(hours=2)).astimezone(UTC):%Y-%m-%d %H:%M:%S}\n")
+    log = tmp_env.root / "daemon.stderr"
+    env = fake_env(tmp_env, FAKETIME_TIMESTAMP_FILE=str(stamp), FAKETIME_NO_CACHE="1")
+    with log.open("w") as log_file:
+        proc = subprocess.Popen(daemon_cmd(), env=env, stdout=subprocess.PIPE, stderr=log_file, text=True)
+    try:
+        assert wait_for(lambda: lock_pid(tmp_env) == proc.pid, 20)
+        write_config(tmp_env, '[notifiers.log]\n[notifiers.email]\nport = "eightyfive"\n', max_sleep=1)
+        proc.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: "config reload failed" in log.read_text(), 10), log.read_text()
+        later = stamp.with_suffix(".new")
+        later.write_text(f"@{(opened.due + timedelta(minutes=10)).astimezone(UTC):%Y-%m-%d %H:%M:%S}\n")
+        later.replace(stamp)
+        if not wait_for(lambda: len(sink_lines(sink)) == 1, 10):
+            code, _ = stop(proc)
+            pytest.fail(f"nothing sent after the reload; daemon exit {code}; stderr:\n{log.read_text()}")
+        assert sink_lines(sink)[0]["key"] == opened.key
+    finally:
+        code, _ = stop(proc)
+    err = log.read_text()
+    assert code == 0, err
+    assert "notifiers.email.port" in err and "pass failed" not in err, err
+
+
+def test_the_daemon_refuses_to_start_with_a_notifier_table_it_cannot_build(tmp_env: TmpEnv) -> None:
+    # Before, it started, and failed every pass (every 30 s) without sending anything.
+    write_config(tmp_env, '[notifiers.email]\nport = "eightyfive"\n')
+    for args in ((), ("--once",)):
+        run = subprocess.run(daemon_cmd(*args), env=tmp_env.env, capture_output=True, text=True, timeout=30)
+        assert run.returncode == 2, (args, run.stderr)
+        assert run.stderr.count("\n") == 1 and "notifiers.email.port" in run.stderr, run.stderr
+        assert str(tmp_env.config_path) in run.stderr and "Traceback" not in run.stderr
+
+
+@needs_faketime
+@pytest.mark.sqlite_only(
+    "waits on the pid lock, which only a SQLite store has (shared daemons: test_daemon_shared.py)"
+)
 def test_reminder_due_during_a_suspend_goes_out_soon_after_resume(tmp_env: TmpEnv) -> None:
     """The wall clock jumps while the monotonic one does not: what a suspend looks like.
 
