@@ -50,6 +50,7 @@ __all__ = [
     "ReviewWindow",
     "TentativeDay",
     "Unit",
+    "moved_key",
     "preset_step",
 ]
 
@@ -68,9 +69,21 @@ PRESET_STEP = "preset"
 
 
 def preset_step(key: str) -> str | None:
-    """The step's number (as text) when ``key`` is an escalation preset's step, else None."""
-    head, _, n = key.rpartition(":")
+    """The step's number (as text) when ``key`` is an escalation preset's step, else None
+    (a row's key, :func:`moved_key`'s included)."""
+    head, _, n = key.partition("@")[0].rpartition(":")
     return n if head.endswith(":" + PRESET_STEP) else None
+
+
+def moved_key(key: str, day: str) -> str:
+    """The outbox's key for reminder ``key`` moved to ``day`` (ISO) once its first row is history.
+
+    A reminder is keyed by what it is ("<case>:deadline:1"), so a re-plan moves a planned row to
+    its new time. When the row already went out (or was folded into a catch-up, or failed for
+    good) and the plan now wants it on another day — the submission date corrected, so the
+    window moved — it is a reminder of its own, for that day: "<case>:deadline:1@2026-12-13",
+    with its own idempotency key."""
+    return f"{key.partition('@')[0]}@{day}"
 
 
 class Closure(Record):

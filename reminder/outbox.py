@@ -46,7 +46,7 @@ from datetime import UTC, datetime, timedelta
 from .errors import StoreError
 from .i18n import _
 from .lazylog import get_logger
-from .models import Delivery, Reminder, preset_step
+from .models import Delivery, Reminder, moved_key, preset_step
 from .outbox_summary import counts
 from .record import Record, replace, setfield
 from .wakeups import notify
@@ -247,12 +247,15 @@ def sync_plan(
     inserts: list[tuple[object, ...]] = []
     updates: list[tuple[object, ...]] = []
     for reminder, notifier in wanted:
-        pair = (reminder.key, notifier)
-        seen.add(pair)
-        found = existing.get(pair)
+        key = reminder.key
+        found = existing.get((key, notifier))
         due_iso, due_ts = reminder.due.isoformat(), _ts(reminder.due)
+        if found is not None and reminder.due > now and _history_of_another_day(found, due_iso):
+            key = moved_key(key, due_iso[:10])
+            found = existing.get((key, notifier))
+        seen.add((key, notifier))
         if found is None:
-            row = (case_id, reminder.key, reminder.kind, notifier, due_iso, due_ts, due_ts, reminder.note)
+            row = (case_id, key, reminder.kind, notifier, due_iso, due_ts, due_ts, reminder.note)
             inserts.append((*row, stamp))
             continue
         id_, status, reason, current = found
@@ -297,6 +300,22 @@ def sync_plan(
 
 # What sync_plan compares a case's plan with, per row.
 _PLAN_COLUMNS = "case_id, id, key, notifier, status, last_error, kind, due, note"
+
+
+def _history_of_another_day(
+    found: tuple[object, object, str, tuple[object, object, object]], due_iso: str
+) -> bool:
+    """Whether ``found`` (sync_plan's view of a row) is history — sent, being sent, failed for
+    good, or folded into a catch-up that went out — for another day than ``due_iso``'s (both
+    are local times of the case's zone, so their first ten characters are its days). Such a
+    row is the reminder for a day that is no longer the plan's: the plan's day, still to come,
+    gets a row of its own (:func:`~reminder.models.moved_key`). The same day at another hour
+    (the reminder hour changed) is the same reminder, and is not sent again."""
+    _id, status, reason, (_kind, due, _note) = found
+    history = status in ("sent", "sending", "failed") or (
+        status == "cancelled" and reason.startswith(SUPERSEDED)
+    )
+    return history and str(due)[:10] != due_iso[:10]
 
 
 def rows_by_case(store: Store, case_ids: Sequence[str]) -> dict[str, list[Sequence[object]]]:

@@ -950,3 +950,38 @@ def test_the_pid_lock_waits_out_a_reader_but_not_forever(tmp_path: Path) -> None
         assert path.read_text() == f"{os.getpid()}\n"
     finally:
         lock.release()
+
+
+@needs_faketime
+def test_a_corrected_submission_date_plans_the_moved_reminders_again(tmp_env: TmpEnv) -> None:
+    """Filed on the wrong date: the daemon sent that window's reminders (one catch-up, the
+    rest folded into it). Corrected, the window moved into the future, and its reminders
+    were never planned again: each key had a row that was history, so nothing went out on
+    the new deadline (found by a new user's walkthrough; the test failed before)."""
+    sink = write_config(tmp_env)
+
+    def cli(at: str, *args: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "reminder", *args]
+        done = subprocess.run(argv, env=fake_env(tmp_env, at), capture_output=True, text=True)
+        assert done.returncode == 0, (args, done.stderr)
+        return done
+
+    add = ("add", "--title", "eSIM", "--org", "Batelco", "--submitted", "2026-11-01", "--json")
+    case_id = json.loads(cli("2026-12-01 08:00:00", *add).stdout)["id"]
+    cli("2026-12-01 08:00:02", "daemon", "--once")
+    assert len(sink_lines(sink)) == 1  # the catch-up
+    cli("2026-12-01 08:05:00", "edit", case_id, "--submitted", "2026-11-22")
+    shown = json.loads(cli("2026-12-01 08:06:00", "show", case_id, "--json").stdout)
+    deadline = date.fromisoformat(shown["window"]["deadline"])
+    assert deadline > date(2026, 12, 1)
+    planned = [r for r in shown["reminders"] if r["status"] == "planned"]
+    assert {r["kind"] for r in planned} >= {"before_deadline", "deadline", "escalation"}, shown["reminders"]
+    # On the new deadline day, at 09:05 in Bahrain, its reminder goes out.
+    cli(f"{deadline:%Y-%m-%d} 06:05:00", "daemon", "--once")
+    sent = [line for line in sink_lines(sink) if line["case_id"] == case_id]
+    assert [line["kind"] for line in sent[1:]] == ["deadline"], sent
+    assert sent[1]["key"] != sent[0]["key"]
+    # And the hour of a reminder already sent is no new day: changing it sends nothing again.
+    write_config(tmp_env, "[defaults]\nhour = 17\n")
+    cli(f"{deadline:%Y-%m-%d} 14:05:00", "daemon", "--once")
+    assert len([line for line in sink_lines(sink) if line["case_id"] == case_id]) == 2

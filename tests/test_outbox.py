@@ -58,17 +58,60 @@ def test_sync_adds_updates_and_cancels(db: Store) -> None:
         stats = outbox.sync_plan(
             db, "abc123", [(rem("opened", 12), "log"), (rem("deadline", 22), "log")], NOW
         )
-    assert stats == {"added": 0, "updated": 1, "cancelled": 1}
+    assert stats == {"added": 1, "updated": 1, "cancelled": 1}
     rows = {(d.key, d.notifier): d for d in outbox.list_deliveries(db, "abc123")}
     assert rows[("abc123:opened:1", "log")].status == "sent"  # history is never re-sent
     assert rows[("abc123:opened:1", "log")].due.day == 10
+    # The window now opens on the 12th, still to come: that day's reminder is one of its own.
+    assert rows[("abc123:opened:1@2026-03-12", "log")].status == "planned"
     assert rows[("abc123:deadline:1", "log")].due.day == 22
     assert rows[("abc123:deadline:1", "email")].status == "cancelled"
     # Planning it again (a reopened case) revives the cancelled row rather than adding a duplicate.
     with db.atomic():
         outbox.sync_plan(db, "abc123", [(rem("deadline", 22), "email")], NOW)
     assert statuses(db)[("abc123:deadline:1", "email")] == "planned"
-    assert len(outbox.list_deliveries(db, "abc123")) == 3
+    assert statuses(db)[("abc123:opened:1@2026-03-12", "log")] == "cancelled"  # no longer wanted
+    assert len(outbox.list_deliveries(db, "abc123")) == 4
+
+
+def test_a_reminder_that_went_out_and_moved_to_another_day_gets_a_row_of_its_own(db: Store) -> None:
+    """Its key names what it is, so a re-plan moves a planned row; once the row is history, the
+    plan's other day still to come is a reminder of its own (the submission date corrected)."""
+    with db.atomic():
+        outbox.sync_plan(db, "abc123", [(rem("deadline", 10), "log"), (rem("escalation", 11), "log")], NOW)
+    rows = {d.kind: d for d in outbox.list_deliveries(db, "abc123")}
+    later = datetime(2026, 3, 11, 7, tzinfo=UTC)
+    outbox.claim(db, [rows["deadline"].id], later)
+    outbox.mark_sent(db, rows["deadline"].id, later)
+    outbox.claim(db, [rows["escalation"].id], later)
+    outbox.mark_sent(db, rows["escalation"].id, later)
+    # The same day at another hour (the reminder hour changed) is the same reminder: nothing new.
+    same_day = replace(rem("deadline", 10), due=datetime(2026, 3, 10, 14, tzinfo=UTC))
+    with db.atomic():
+        assert outbox.sync_plan(db, "abc123", [(same_day, "log"), (rem("escalation", 11), "log")], later) == {
+            "added": 0,
+            "updated": 0,
+            "cancelled": 0,
+        }
+    # Moved to days to come: a row each, keyed by the day, planned; the sent rows stay as they were.
+    moved = [(rem("deadline", 20), "log"), (rem("escalation", 21), "log")]
+    with db.atomic():
+        assert outbox.sync_plan(db, "abc123", moved, later)["added"] == 2
+    assert statuses(db) == {
+        ("abc123:deadline:1", "log"): "sent",
+        ("abc123:escalation:1", "log"): "sent",
+        ("abc123:deadline:1@2026-03-20", "log"): "planned",
+        ("abc123:escalation:1@2026-03-21", "log"): "planned",
+    }
+    with db.atomic():  # planned again, unchanged: nothing written
+        assert outbox.sync_plan(db, "abc123", moved, later) == {"added": 0, "updated": 0, "cancelled": 0}
+    # Moved to a day already past: no message about a day gone by.
+    with db.atomic():
+        stats = outbox.sync_plan(
+            db, "abc123", [(rem("deadline", 5), "log"), (rem("escalation", 21), "log")], later
+        )
+    assert stats == {"added": 0, "updated": 0, "cancelled": 1}
+    assert statuses(db)[("abc123:deadline:1@2026-03-20", "log")] == "cancelled"
 
 
 def test_due_and_next_due(db: Store) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from reminder.calendar import get_calendar
 from reminder.errors import InputError
-from reminder.models import Case, preset_step
+from reminder.models import Case, moved_key, preset_step
 from reminder.plan import DEFAULT_POLICY, Policy, local_due, parse_remind_overrides, plan_reminders
 from reminder.presets import DEFAULT_PRESETS, escalation_steps
 from reminder.record import replace
@@ -146,3 +146,4 @@ def test_preset_steps_become_escalations() -> None:
     # The one reading of such a key, for show, status, the calendar and the catch-up:
     assert [preset_step(r.key) for r in preset] == [str(n) for n in range(1, len(preset) + 1)]
     assert {preset_step(r.key) for r in reminders if r not in preset} == {None}
+    assert preset_step(moved_key(preset[1].key, "2026-05-04")) == "2"  # a step moved to another day
