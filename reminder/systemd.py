@@ -107,15 +107,41 @@ def _quote(arg: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+# Where reminder keeps its database, evidence key and caches, when the person installing the
+# unit keeps them elsewhere than the default: the service must use the same ones.
+DIRECTORY_VARIABLES = ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")
+
+
+def _directories(environ: Mapping[str, str]) -> str:
+    """``Environment=`` lines for :data:`DIRECTORY_VARIABLES` set in ``environ`` ("" for none).
+
+    A service does not see the shell's variables: without them its daemon would open another
+    database, an empty one, and another evidence key, and nothing would say so."""
+    lines = []
+    for name in DIRECTORY_VARIABLES:
+        value = environ.get(name)
+        if not value:
+            continue
+        # No $-expansion in Environment= (unlike ExecStart=), only %-specifiers.
+        text = f"{name}={value}".replace("%", "%%").replace("\\", "\\\\").replace('"', '\\"')
+        lines.append(f'Environment="{text}"')
+    return "".join(line + "\n" for line in lines)
+
+
 def render_unit(
-    exec_start: str | None = None, config_path: Path | None = None, env_file: Path | None = None
+    exec_start: str | None = None,
+    config_path: Path | None = None,
+    env_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> str:
     template = resources.files("reminder").joinpath("data/reminder.service").read_text(encoding="utf-8")
     command = exec_start or _executable()
     if config_path is not None:
         command += f" --config {_quote(str(config_path))}"
-    return template.replace("@EXEC_START@", command).replace(
-        "@ENVIRONMENT_FILE@", _specifiers(str(env_file or environment_file()))
+    return (
+        template.replace("@EXEC_START@", command)
+        .replace("@ENVIRONMENT_FILE@", _specifiers(str(env_file or environment_file())))
+        .replace("@DIRECTORIES@\n", _directories(os.environ if environ is None else environ))
     )
 
 

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import TmpEnv
+from conftest import RunCli, TmpEnv
 
 EMAIL = """
 [notifiers.email]
@@ -134,3 +134,34 @@ def test_a_failed_enable_is_a_failed_install(tmp_env: TmpEnv) -> None:
     assert result.returncode == 1, result.stdout
     assert "Access denied" in result.stderr and "Traceback" not in result.stderr
     assert stat.S_ISREG((tmp_env.config_home / "systemd" / "user" / "reminder.service").stat().st_mode)
+
+
+def test_the_service_uses_the_data_directories_the_installer_saw(tmp_env: TmpEnv, run_cli: RunCli) -> None:
+    """A service does not see the shell's variables. With XDG_DATA_HOME set where the unit was
+    installed, its daemon opened ~/.local/share instead: another, empty store, and another
+    evidence key, without a word (found by a new user's walkthrough; the test failed before)."""
+    case_id = json.loads(
+        run_cli("add", "--title", "t", "--org", "o", "--submitted", "2026-03-01", "--json").stdout
+    )["id"]
+    result = install(tmp_env, "--no-start", path=os.environ["PATH"])
+    assert result.returncode == 0, result.stderr
+    unit = unit_text(tmp_env).splitlines()
+    pinned = dict(
+        shlex.split(line.removeprefix("Environment="))[0].replace("%%", "%").split("=", 1)
+        for line in unit
+        if line.startswith("Environment=") and "PYTHONUNBUFFERED" not in line
+    )
+    assert pinned == {
+        name: tmp_env.env[name] for name in ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")
+    }
+    # The daemon's environment as systemd makes it: the unit's variables, a home of its own.
+    service_env = {"PATH": os.environ["PATH"], "HOME": str(tmp_env.root / "service-home"), **pinned}
+    argv = exec_start(tmp_env)
+    listed = subprocess.run(
+        [sys.executable, "-m", "reminder", *argv[1:-1], "list", "--json"],
+        env=service_env,
+        capture_output=True,
+        text=True,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert [c["id"] for c in json.loads(listed.stdout)] == [case_id]
