@@ -14,9 +14,9 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from . import i18n
-from .evidence import head_witness
+from .evidence import corrections_of, head_witness
 from .explain import tentative_name
-from .i18n import _, pgettext
+from .i18n import _, ngettext, pgettext
 from .labels import channels, evidence_kind, join
 from .message import Message
 from .models import Case, EvidenceEntry, ReviewWindow
@@ -261,6 +261,44 @@ def _short_body(window: ReviewWindow, today: date, step: str, warning: str | Non
     return "\n".join(lines)
 
 
+# The evidence entries a message lists: the latest few (all of them are in `reminder evidence list`).
+_EVIDENCE_SHOWN = 5
+
+
+def _evidence_rows(
+    evidence: Sequence[EvidenceEntry], zone: ZoneInfo, plural: _Language, case_id: str
+) -> list[str]:
+    """The latest entries, numbered as ``show`` numbers them, a correction and what it corrects
+    marked as ``show`` marks them, and a line saying how many earlier ones are not listed."""
+    t = plural.texts
+    # Written in the current language, as the rest (render_message).
+    fixes = corrections_of(evidence) if any(e.corrects is not None for e in evidence) else {}
+    rows = []
+    for e in evidence[-_EVIDENCE_SHOWN:]:
+        # The day in the case's zone, as its --at was typed (an entry added without --at is UTC).
+        row = t["evidence_row"] % {
+            "day": e.at.astimezone(zone).date().isoformat(),
+            "kind": evidence_kind(e.kind, plural.lang),
+            "summary": e.summary,
+        }
+        links = []
+        if e.corrects is not None:
+            links.append(_("corrects #%(n)d", n=e.corrects))
+        if e.seq in fixes:
+            links.append(_("corrected by %(entries)s", entries=", ".join(f"#{n}" for n in fixes[e.seq])))
+        rows.append(f"#{e.seq} {row}" + (_("  (%(notes)s)", notes="; ".join(links)) if links else ""))
+    earlier = len(evidence) - len(rows)
+    if earlier:
+        more = ngettext(
+            "… %(n)d earlier entry: reminder evidence list %(id)s",
+            "… %(n)d earlier entries: reminder evidence list %(id)s",
+            earlier,
+            id=case_id,
+        )
+        rows.insert(0, more)
+    return rows
+
+
 def render_message(
     case: Case,
     window: ReviewWindow,
@@ -321,16 +359,7 @@ def render_message(
             lang,
         )
         facts.append((f["tentative_because"], because or t["estimated"]))
-    log = [
-        t["evidence_row"]
-        # The day in the case's zone, as its --at was typed (an entry added without --at is UTC).
-        % {
-            "day": e.at.astimezone(zone).date().isoformat(),
-            "kind": evidence_kind(e.kind, lang),
-            "summary": e.summary,
-        }
-        for e in evidence[-5:]
-    ]
+    log = _evidence_rows(evidence, zone, plural, case.id)
 
     lines = [t["first_line"].replace(_OPEN, headline).replace(_TITLE, case.title), ""]
     if warning:

@@ -84,4 +84,43 @@ def test_an_evidence_entrys_day_is_the_cases() -> None:
     m = render_message(
         CASE, WINDOW, kind="opened", key="k7m2qx:opened:1", now=at(WINDOW.opens), evidence=[entry]
     )
-    assert "2026-03-03 call: Called 196" in m.text and "2026-03-02" not in m.text
+    assert "  - #1 2026-03-03 call: Called 196" in m.text and "2026-03-02" not in m.text
+
+
+@pytest.mark.parametrize(
+    ("lang", "count", "earlier", "corrected", "correction"),
+    [
+        ("en", "Evidence so far: 7 entries", "  - … 2 earlier entries: reminder evidence list k7m2qx",
+         "  - #6 2026-03-08 call: Called at 10:30  (corrected by #7)",
+         "  - #7 2026-03-09 note: It was 10:40  (corrects #6)"),
+        ("zh_CN", "已有证据：7 条", "  - … 另有较早的 2 条：reminder evidence list k7m2qx",
+         "  - #6 2026-03-08 通话：Called at 10:30（已被 #7 更正）",
+         "  - #7 2026-03-09 备注：It was 10:40（更正第 6 条）"),
+    ],
+)  # fmt: skip
+def test_the_evidence_listed_says_what_it_leaves_out_and_what_corrects_what(
+    lang: str, count: str, earlier: str, corrected: str, correction: str
+) -> None:
+    """Seven entries, the last correcting the one before: a message listed the latest five under
+    "7 entries" without a word about the other two, and the corrected entry as if it stood
+    (found by a new user's walkthrough; the test failed before)."""
+    from reminder import i18n
+    from reminder.models import EvidenceEntry
+
+    def entry(seq: int, kind: str, summary: str, corrects: int | None = None) -> EvidenceEntry:
+        at = datetime(2026, 3, 2 + seq, 8, tzinfo=UTC)
+        return EvidenceEntry(case_id="k7m2qx", seq=seq, kind=kind, summary=summary, at=at, recorded_at=at,
+                             attachments=(), corrects=corrects, prev_hash="", hash="0" * 64, scheme=2,
+                             key_id=None)  # fmt: skip
+
+    log = [entry(n, "call", f"call {n}") for n in range(1, 6)]
+    log += [entry(6, "call", "Called at 10:30"), entry(7, "note", "It was 10:40", corrects=6)]
+    with i18n.using_language(lang):
+        m = render_message(
+            CASE, WINDOW, kind="opened", key="k7m2qx:opened:1", now=at(WINDOW.opens), evidence=log
+        )
+    lines = m.text.splitlines()
+    listed = lines[lines.index(count) + 1 : lines.index(count) + 7]
+    assert listed[0] == earlier and listed[-2:] == [corrected, correction], listed
+    assert [line.split()[1] for line in listed[1:]] == ["#3", "#4", "#5", "#6", "#7"]
+    assert "(corrected by #7)" in m.html if lang == "en" else "#7" in m.html  # type: ignore[operator]

@@ -78,7 +78,7 @@ def test_every_kind_reads_chinese(kind: str, day: date, headline: str) -> None:
     lines = m.text.splitlines()
     assert lines[2].startswith(f"⚠ {WARNING_ZH}")
     assert "联系渠道：热线 196、电子邮件、门店" in lines
-    assert "  - 2026-03-03 通话：客服说正在处理" in lines and "已有证据：2 条" in lines
+    assert "  - #1 2026-03-03 通话：客服说正在处理" in lines and "已有证据：2 条" in lines
     assert any(line.startswith("证据记录截至第 2 条的哈希值：9f8e7d6c") for line in lines)
     assert m.short.splitlines()[1].startswith("下一步：")
     # What scripts read stays English: the keys, the kind, the ISO dates.
