@@ -35,11 +35,19 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_POLICY",
+    "PLAN_RULES",
     "Policy",
     "local_due",
     "parse_remind_overrides",
     "plan_reminders",
 ]
+
+
+# The rules' edition, in the daemon's plan fingerprint (planning.plan_fingerprint): raised when
+# what a plan holds changes, so that every store's open cases are planned again at the next start.
+# 2: a preset step takes the place of a periodic escalation on its day; a reminder moved to
+# another day after it went out gets a row of its own (outbox.sync_plan).
+PLAN_RULES = 2
 
 
 if TYPE_CHECKING:
@@ -212,11 +220,15 @@ def plan_reminders(
             days.append(("before_deadline", "before_deadline", 1, day, None))
     if policy.deadline:
         days.append(("deadline", "deadline", 1, window.deadline, None))
+    # A preset's step says what to do that day: a periodic escalation on the same day would be a
+    # second message, at the same minute, with the same subject and less to say.
+    step_days = {step.due for step in escalation_steps}
     if policy.escalation_every > 0:
         day = window.deadline
         for n in range(1, policy.escalation_max + 1):
             day = calendar.add_business_days(day, policy.escalation_every)
-            days.append(("escalation", "escalation", n, day, None))
+            if day not in step_days:
+                days.append(("escalation", "escalation", n, day, None))
     for n, step in enumerate(sorted(escalation_steps, key=lambda s: s.due), start=1):
         days.append(("escalation", PRESET_STEP, n, step.due, step.step))
 

@@ -133,7 +133,8 @@ def plan_fingerprint(settings: Settings) -> str:
     The CLI re-plans a case in the transaction that changes it, so the daemon only
     needs to re-plan everything when one of these changed while it was not looking:
     the policy, the notifiers and what they receive, the closures and presets, the
-    holiday data (package version and our override files) and reminder's own version.
+    holiday data (package version and our override files), reminder's own version and the
+    edition of the plan's rules (``plan.PLAN_RULES``).
     """
     import hashlib
     import json
@@ -141,6 +142,7 @@ def plan_fingerprint(settings: Settings) -> str:
 
     from . import __version__
     from .calendar import HOLIDAYS_VERSION
+    from .plan import PLAN_RULES
 
     overrides = resources.files("reminder").joinpath("data", "overrides")
     override_text = {
@@ -159,6 +161,7 @@ def plan_fingerprint(settings: Settings) -> str:
         "holidays": HOLIDAYS_VERSION,
         "overrides": override_text,
         "reminder": __version__,
+        "rules": PLAN_RULES,
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
 

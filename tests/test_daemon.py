@@ -533,6 +533,12 @@ def test_start_up_replans_only_when_what_plans_depend_on_changed(tmp_env: TmpEnv
         write_config(tmp_env, '[defaults]\nhour = 17\n[notifiers.work]\ntype = "log"\n')
         assert api.replan_if_changed(store, load_settings(), now=now) == 3
         assert api.replan_if_changed(store, load_settings(), now=now) is None
+    # A new edition of the plan's rules (an upgrade that plans differently) re-plans too.
+    import reminder.plan
+
+    with Store(tmp_env.db_path) as store, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(reminder.plan, "PLAN_RULES", reminder.plan.PLAN_RULES + 1)
+        assert api.replan_if_changed(store, load_settings(), now=now) == 3
 
 
 def test_stopping_while_a_pass_re_arms_does_not_hang(

@@ -147,3 +147,24 @@ def test_preset_steps_become_escalations() -> None:
     assert [preset_step(r.key) for r in preset] == [str(n) for n in range(1, len(preset) + 1)]
     assert {preset_step(r.key) for r in reminders if r not in preset} == {None}
     assert preset_step(moved_key(preset[1].key, "2026-05-04")) == "2"  # a step moved to another day
+
+
+def test_a_preset_step_takes_the_place_of_a_periodic_escalation_on_its_day() -> None:
+    # Two messages at the same minute with the same subject, one saying less: the step, which
+    # says what to do, is the one sent (found by a new user's walkthrough; the test failed before).
+    case = make_case(preset="telecom")
+    window = compute_window(case.submitted, country="BH")
+    steps = escalation_steps(
+        DEFAULT_PRESETS["telecom"], window.deadline, get_calendar("BH"), submitted=case.submitted
+    )
+    periodic_alone = [r for r in plan(case) if r.kind == "escalation"]
+    assert {r.due.date() for r in periodic_alone} & {s.due for s in steps}, (
+        "a step falls on an escalation's day"
+    )
+    reminders = plan(case, steps=tuple(steps))
+    preset = [r for r in reminders if preset_step(r.key) is not None]
+    periodic = [r for r in reminders if r.kind == "escalation" and r not in preset]
+    assert len(preset) == len(steps) and not {r.due for r in periodic} & {r.due for r in preset}
+    assert len(periodic) == len(periodic_alone) - len(
+        {r.due.date() for r in periodic_alone} & {s.due for s in steps}
+    )
