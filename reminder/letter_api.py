@@ -167,7 +167,7 @@ def _regulator_for(case: Case, to: str, regulator_id: str | None) -> Regulator |
     sector = sector_of(case.preset, case.kind)
     if to == "regulator" or regulator_id is not None:
         return choose(case.country, sector, case.organisation, regulator_id=regulator_id)
-    try:  # the follow-up names the regulator when one fits; otherwise "the competent regulator"
+    try:  # the follow-up names the regulator when one fits; otherwise none (see build_facts)
         return choose(case.country, sector, case.organisation)
     except InputError:
         return None
@@ -298,7 +298,7 @@ def compose_letter(
     from .letter_render import render, to_email, to_html, to_markdown, to_pdf, to_text
     from .letter_scripts import foreign_texts
     from .letters import build_facts
-    from .regulators import letter_defaults
+    from .regulators import letter_defaults, sector_of
 
     if to not in RECIPIENTS:
         raise InputError(
@@ -357,6 +357,7 @@ def compose_letter(
         reply_by=reply_by,
         dossier=dossier[0] if dossier else None,
         head=db_head(store, case.id),
+        sector=sector_of(case.preset, case.kind),
     )
     rendered = render(facts, user_dir=user_dir)
     foreign = foreign_texts(facts)

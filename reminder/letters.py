@@ -135,6 +135,7 @@ class CaseFacts:
     submitted: date
     submitted_time: time | None
     country: str
+    sector: str | None = None  # "telecom", "data-protection"; None: nothing says (a visa, a refund)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,8 +288,13 @@ def build_facts(
     reply_by: date,
     dossier: str | None = None,
     head: tuple[int, str] | None = None,
+    sector: str | None = None,
 ) -> LetterFacts:
-    """The facts of the letter to ``to`` ("organisation" or "regulator") in ``lang``, as of ``now``."""
+    """The facts of the letter to ``to`` ("organisation" or "regulator") in ``lang``, as of ``now``.
+
+    ``sector``: the case's (``regulators.sector_of``), or None when nothing says; a letter with no
+    regulator names none, and without a sector does not speak of a regulator at all.
+    """
     if to not in RECIPIENTS:
         raise InputError(
             _("a letter goes to %(choices)s, not %(to)s", choices=" or ".join(RECIPIENTS), to=repr(to))
@@ -336,6 +342,7 @@ def build_facts(
             submitted=case.submitted,
             submitted_time=case.submitted_time,
             country=case.country,
+            sector=regulator.sector if regulator is not None else sector,
         ),
         window=WindowFacts(
             min_days=window.min_days,

@@ -548,3 +548,22 @@ def test_send_says_first_what_yes_cannot_fix(run_cli: RunCli, invoke: RunCli, tm
         'recipients = ["li.lei@example.com"]\n'
     )
     assert "no terminal to ask on: add --yes to send" in one_error_line(run_cli(*send, input=""))
+
+
+# --- what a letter says is true of the case ----------------------------------------------------------
+
+
+def test_a_case_no_regulator_is_known_for_gets_no_regulator(
+    run_cli: RunCli, invoke: RunCli, tmp_env: TmpEnv
+) -> None:
+    tmp_env.write_config(ME)
+    r = ok(invoke("add", "--title", "Work visa renewal", "--org", "LMRA", "--kind", "visa",
+                  "--submitted", "2026-03-01", "--json"))  # fmt: skip
+    case_id = json.loads(r.stdout)["id"]
+    letter = ok(run_cli("letter", case_id, "--to", "organisation")).stdout
+    assert "Telecommunications" not in letter and "regulator" not in letter
+    assert "I will take the matter further, enclosing this letter" in letter
+    r = run_cli("letter", case_id, "--to", "regulator")
+    line = one_error_line(r)
+    assert "no regulator is known for this kind of case in BH" in line and "--regulator ID" in line
+    assert r.stdout == ""

@@ -171,10 +171,10 @@ def test_the_organisation_letter_says_what_is_asked_by_when_and_what_follows() -
 
 
 def test_without_a_regulator_the_follow_up_names_none() -> None:
-    c = case(country="US", timezone="America/New_York")
+    c = case(country="US", timezone="America/New_York")  # a telecom case (its preset) with no regulator known
     f = build_facts(
         to="organisation", lang="en", case=c, window=WINDOW, entries=(), me=ME, regulator=None,
-        now=NOW, reply_by=date(2026, 4, 1),
+        now=NOW, reply_by=date(2026, 4, 1), sector="telecom",
     )  # fmt: skip
     assert "to the competent regulator" in to_text(render(f))
 
@@ -465,3 +465,74 @@ def test_compose_letter_refuses_before_the_deadline_unless_asked(tmp_path: Path)
         late = datetime(2026, 5, 15, 7, 0, tzinfo=UTC)
         after = compose_letter(store, settings, c.id, to="regulator", now=late)
         assert "ended on Thu 2026-05-14" in after.data.decode()
+
+
+# --- the regulator a letter names: only one the data knows for the case --------------------------------
+
+
+LATE = datetime(2026, 4, 20, 6, 0, tzinfo=UTC)  # well after the stored cases' deadline
+
+
+def _stored_case(store, settings, **kw: object):  # type: ignore[no-untyped-def]
+    from reminder.cases import add_case
+
+    fields: dict[str, object] = {
+        "title": "Cancel roaming eSIM", "organisation": "Batelco", "submitted": date(2026, 3, 1),
+        "country": "BH", "timezone": "Asia/Bahrain",
+    }  # fmt: skip
+    fields.update(kw)
+    return add_case(store, settings, now=datetime(2026, 3, 1, 7, 0, tzinfo=UTC), **fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", ["visa", None])
+def test_a_case_no_regulator_is_known_for_names_none(tmp_path: Path, kind: str | None) -> None:
+    from reminder.config import Settings
+    from reminder.letter_api import compose_letter
+    from reminder.store import Store
+
+    settings = Settings()
+    with Store(tmp_path / "reminder.db") as store:
+        extra = {"kind": kind} if kind else {}
+        c = _stored_case(store, settings, title="Work visa renewal", organisation="LMRA", **extra)
+        letter = compose_letter(store, settings, c.id, to="organisation", now=LATE)
+        text = letter.data.decode()
+        assert letter.regulator is None
+        assert "Telecommunications" not in text and "TRA" not in text and "regulator" not in text
+        assert "I will take the matter further, enclosing this letter" in text
+        with pytest.raises(InputError, match="no regulator is known for this kind of case in BH") as refused:
+            compose_letter(store, settings, c.id, to="regulator", now=LATE)
+        assert "\n" not in str(refused.value) and "--preset telecom" in str(refused.value)
+        assert "--regulator ID" in str(refused.value)
+        # Named outright, it is written to.
+        named = compose_letter(store, settings, c.id, to="regulator", now=LATE, regulator_id="bh-tra")
+        assert named.regulator is not None and named.regulator.id == "bh-tra"
+
+
+@pytest.mark.parametrize(
+    ("kind", "preset"), [("cancellation", None), ("sim-cancellation", None), ("other", "telecom")]
+)
+def test_a_telecom_case_still_goes_to_the_tra(tmp_path: Path, kind: str, preset: str | None) -> None:
+    from reminder.config import Settings
+    from reminder.letter_api import compose_letter
+    from reminder.store import Store
+
+    settings = Settings()
+    with Store(tmp_path / "reminder.db") as store:
+        c = _stored_case(store, settings, kind=kind, preset=preset)
+        text = compose_letter(store, settings, c.id, to="organisation", now=LATE).data.decode()
+        assert "to the Telecommunications Regulatory Authority (TRA)" in text
+        regulator = compose_letter(store, settings, c.id, to="regulator", now=LATE).regulator
+        assert regulator is not None and regulator.id == "bh-tra"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_without_a_sector_the_follow_up_does_not_speak_of_a_regulator(lang: str) -> None:
+    c = case(title="Work visa renewal", filed=None, organisation="LMRA", kind="visa", preset=None)
+    f = build_facts(
+        to="organisation", lang=lang, case=c, window=WINDOW, entries=(), me=ME, regulator=None,
+        now=NOW, reply_by=date(2026, 4, 1),
+    )  # fmt: skip
+    text = to_text(render(f))
+    for word in ("regulator", "الجهة التنظيمية", "主管部门", "TRA"):
+        assert word not in text, (lang, word)
+    assert {"en": "take the matter further", "ar": "متابعة الأمر", "zh_CN": "其他途径"}[lang] in text
