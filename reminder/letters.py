@@ -179,7 +179,9 @@ class LetterFacts:
     me: PersonFacts
     case: CaseFacts
     window: WindowFacts
-    entries: tuple[EntryFacts, ...]
+    entries: tuple[EntryFacts, ...]  # every entry, in date order (as the dossier lists them)
+    earlier: tuple[EntryFacts, ...]  # those dated before the request was made
+    since: tuple[EntryFacts, ...]  # the others: what happened since the request
     follow_up: EntryFacts | Blank
     regulator: RegulatorFacts | None
     reply_by: date
@@ -211,6 +213,8 @@ _VARIABLES = (
     "case",
     "window",
     "entries",
+    "earlier",
+    "since",
     "follow_up",
     "regulator",
     "reply_by",
@@ -306,7 +310,11 @@ def build_facts(
     zone = ZoneInfo(case.timezone)
     today = now.astimezone(zone).date()
     fixes = _corrections(entries)
-    facts_entries = tuple(_entry(e, zone, fixes) for e in sorted(entries, key=lambda e: e.seq))
+    # In date order, as the dossier lists them: an entry added late (--at) takes its place.
+    facts_entries = tuple(_entry(e, zone, fixes) for e in sorted(entries, key=lambda e: (e.at, e.seq)))
+    # By day, as the letters date the request: what was logged on its day belongs to it.
+    earlier = tuple(f for f in facts_entries if f.date < case.submitted)
+    since = tuple(f for f in facts_entries if f.date >= case.submitted)
     follow = follow_up_entry(entries, case.submitted, zone)
     follow_up: EntryFacts | Blank = (
         next(f for f in facts_entries if f.seq == follow.seq)
@@ -355,6 +363,8 @@ def build_facts(
             days_overdue=max(0, (today - window.deadline).days),
         ),
         entries=facts_entries,
+        earlier=earlier,
+        since=since,
         follow_up=follow_up,
         regulator=_regulator(regulator, lang, seen) if regulator is not None else None,
         reply_by=reply_by,

@@ -567,3 +567,17 @@ def test_a_case_no_regulator_is_known_for_gets_no_regulator(
     line = one_error_line(r)
     assert "no regulator is known for this kind of case in BH" in line and "--regulator ID" in line
     assert r.stdout == ""
+
+
+def test_the_follow_up_lists_the_log_in_date_order_from_the_request(
+    run_cli: RunCli, invoke: RunCli, case_id: str
+) -> None:
+    ok(invoke("evidence", "add", case_id, "--kind", "call", "--summary", "Called again",
+              "--at", "2026-03-03T10:00"))  # fmt: skip
+    ok(invoke("evidence", "add", case_id, "--kind", "call", "--summary", "before submission",
+              "--at", "2020-01-01"))  # fmt: skip
+    letter = ok(run_cli("letter", case_id, "--to", "organisation")).stdout
+    since = letter[letter.index("What has happened since:") :]
+    assert since.index("Called 196") < since.index("Called again") and "before submission" not in since
+    before = letter[letter.index("Before I made the request:") : letter.index("What has happened since:")]
+    assert "- Wed 2020-01-01: phone call: before submission" in before

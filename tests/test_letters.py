@@ -536,3 +536,71 @@ def test_without_a_sector_the_follow_up_does_not_speak_of_a_regulator(lang: str)
     for word in ("regulator", "الجهة التنظيمية", "主管部门", "TRA"):
         assert word not in text, (lang, word)
     assert {"en": "take the matter further", "ar": "متابعة الأمر", "zh_CN": "其他途径"}[lang] in text
+
+
+# --- the evidence a letter lists: in date order, the request's "since" meaning since it -----------------
+
+
+def _list_after(text: str, heading: str) -> list[str]:
+    """The "- " items of the list under ``heading`` in a letter's text."""
+    lines = [line for line in text[text.index(heading) :].splitlines()[1:] if line]
+    return lines[: next(i for i, line in enumerate(lines) if not line.startswith("- "))]
+
+
+# Logged in this order; the last one dated years before the request (evidence add --at 2020-01-01).
+LATE_LOGGED = (
+    *ENTRIES,
+    entry(4, "call", "Called back: told to wait", datetime(2026, 3, 3, 7, 0, tzinfo=UTC), H1),
+    entry(5, "call", "before submission", datetime(2020, 1, 1, 7, 0, tzinfo=UTC), H2),
+)
+
+
+def test_the_follow_up_lists_what_happened_since_the_request_in_date_order() -> None:
+    text = to_text(rendered("organisation", "en", entries=LATE_LOGGED))
+    assert _list_after(text, "What has happened since:") == [
+        "- Mon 2026-03-02: phone call: Called 196: agent says wait",
+        "- Tue 2026-03-03: phone call: Called back: told to wait",
+        "- Tue 2026-03-10: screenshot: Status page: pending",
+        "- Sat 2026-03-21: e-mail: Asked for the decision",
+    ]
+    # What was logged as before the request is not "since": it is said for what it is.
+    assert _list_after(text, "Before I made the request:") == [
+        "- Wed 2020-01-01: phone call: before submission"
+    ]
+    assert text.index("Before I made the request:") < text.index("What has happened since:")
+    for lang, before, since in (
+        ("ar", "وقبل تقديم الطلب:", "وفيما يلي ما جرى منذ ذلك الحين:"),
+        ("zh_CN", "提交申请前的相关情况如下：", "此后的往来及相关情况如下："),
+    ):
+        other = to_text(rendered("organisation", lang, entries=LATE_LOGGED))
+        assert other.index(before) < other.index("before submission") < other.index(since), lang
+        assert other.index("Called back") < other.index("Status page"), lang
+    # The complaint's timeline: every record (it is the log, hashes and all), in the same date order.
+    reg = to_text(rendered("regulator", "en", entries=LATE_LOGGED)).split("Timeline of my records")[1]
+    order = [
+        reg.index(s) for s in ("before submission", "Called 196", "Called back", "Status page", "Asked for")
+    ]
+    assert order == sorted(order)
+
+
+def test_the_follow_up_shows_corrections_as_the_complaint_does() -> None:
+    wrong = entry(
+        4, "call", "Agent promised a call back on Tuesday", datetime(2026, 3, 22, 7, 0, tzinfo=UTC), H1
+    )
+    fixed = entry(
+        5,
+        "call",
+        "Agent promised a call back on Wednesday",
+        datetime(2026, 3, 22, 7, 5, tzinfo=UTC),
+        H2,
+        corrects=4,
+    )
+    entries = (*ENTRIES, wrong, fixed)
+    text = to_text(rendered("organisation", "en", entries=entries))
+    assert "Tuesday (entry 4 of my records, corrected by entry 5)" in text
+    assert "Wednesday (entry 5 of my records, correcting entry 4)" in text
+    assert "(corrects entry 4)" in to_text(rendered("regulator", "en", entries=entries))
+    ar = to_text(rendered("organisation", "ar", entries=entries))
+    assert "وهو تصحيح للقيد رقم 4" in ar and "وقد صُحّح بالقيد رقم 5" in ar
+    zh = to_text(rendered("organisation", "zh_CN", entries=entries))
+    assert "证据记录第 5 条，更正第 4 条" in zh and "已由第 5 条更正" in zh
