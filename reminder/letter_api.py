@@ -173,6 +173,18 @@ def _regulator_for(case: Case, to: str, regulator_id: str | None) -> Regulator |
         return None
 
 
+def _check_open(case: Case) -> None:
+    """InputError for a closed case: its letters would say the organisation has not decided."""
+    if case.status == "closed":
+        raise InputError(
+            _(
+                "case %(id)s is closed, and a letter would say its request is still waiting for a "
+                "decision: reopen it with 'reminder reopen %(id)s' if the matter is not settled",
+                id=case.id,
+            )
+        )
+
+
 def _language(case: Case, to: str, lang: str | None, regulator: Regulator | None) -> str:
     from .letter_fields import letter_language
     from .regulators import country_language
@@ -285,11 +297,12 @@ def compose_letter(
     (``dossier_api.attached_dossier_language``; a note says so).
     ``user_dir``: where the user's template overrides are (``<config dir>/templates/letters``).
 
-    Both letters say the deadline has passed, so before it has (in the case's time zone: the
-    deadline day itself has not) they are refused with an InputError. ``before_deadline``
-    writes the follow-up to the organisation all the same, asking for an answer no earlier
-    than the first business day after the deadline; the complaint to the regulator is still
-    refused, its ground being that the period is over.
+    A closed case has no letter: both say the request still waits for a decision (InputError,
+    as for the deadline). Both letters say the deadline has passed, so before it has (in the
+    case's time zone: the deadline day itself has not) they are refused with an InputError.
+    ``before_deadline`` writes the follow-up to the organisation all the same, asking for an
+    answer no earlier than the first business day after the deadline; the complaint to the
+    regulator is still refused, its ground being that the period is over.
     """
     from .calendar import get_calendar
     from .dossier_api import attached_dossier_language, export_dossier
@@ -317,6 +330,7 @@ def compose_letter(
             _("--attach-dossier attaches the dossier to the e-mail: use it with --format eml or --send")
         )
     case = store.get_case(case_id)
+    _check_open(case)
     window = store.get_window(case.id)
     if window is None:  # pragma: no cover - every stored case has its window (api.add_case)
         raise StoreError(

@@ -581,3 +581,16 @@ def test_the_follow_up_lists_the_log_in_date_order_from_the_request(
     assert since.index("Called 196") < since.index("Called again") and "before submission" not in since
     before = letter[letter.index("Before I made the request:") : letter.index("What has happened since:")]
     assert "- Wed 2020-01-01: phone call: before submission" in before
+
+
+def test_a_closed_case_has_no_letter(run_cli: RunCli, invoke: RunCli, case_id: str) -> None:
+    ok(invoke("close", case_id, "--resolution", "cancelled OK"))
+    for to in ("organisation", "regulator"):
+        line = one_error_line(run_cli("letter", case_id, "--to", to))
+        assert f"case {case_id} is closed" in line and f"reminder reopen {case_id}" in line
+    zh = run_cli("letter", case_id, "--to", "organisation", env={"LANG": "zh_CN.UTF-8"})
+    assert f"reminder reopen {case_id}" in one_error_line(zh) and "closed" not in zh.stderr
+    ok(invoke("reopen", case_id))
+    assert (
+        "I have not received your decision" in ok(run_cli("letter", case_id, "--to", "organisation")).stdout
+    )

@@ -604,3 +604,29 @@ def test_the_follow_up_shows_corrections_as_the_complaint_does() -> None:
     assert "وهو تصحيح للقيد رقم 4" in ar and "وقد صُحّح بالقيد رقم 5" in ar
     zh = to_text(rendered("organisation", "zh_CN", entries=entries))
     assert "证据记录第 5 条，更正第 4 条" in zh and "已由第 5 条更正" in zh
+
+
+# --- a closed case has no letter; a complaint claims no follow-up the log does not hold ---------------
+
+
+def test_compose_letter_refuses_a_closed_case(tmp_path: Path) -> None:
+    from reminder.cases import close_case, reopen_case
+    from reminder.config import Settings
+    from reminder.letter_api import compose_letter
+    from reminder.store import Store
+
+    settings = Settings()
+    with Store(tmp_path / "reminder.db") as store:
+        c = _stored_case(store, settings, preset="telecom")
+        close_case(store, settings, c.id, resolution="cancelled OK", now=LATE)
+        for to in RECIPIENTS:
+            with pytest.raises(
+                InputError, match=rf"case {c.id} is closed.*'reminder reopen {c.id}'"
+            ) as refused:
+                compose_letter(store, settings, c.id, to=to, now=LATE)
+            assert "\n" not in str(refused.value)
+        reopen_case(store, settings, c.id, now=LATE)
+        assert (
+            "I have not received your decision"
+            in compose_letter(store, settings, c.id, to="organisation", now=LATE).data.decode()
+        )
