@@ -630,3 +630,13 @@ def test_compose_letter_refuses_a_closed_case(tmp_path: Path) -> None:
             "I have not received your decision"
             in compose_letter(store, settings, c.id, to="organisation", now=LATE).data.decode()
         )
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_complaint_claims_a_follow_up_only_when_one_is_logged(lang: str) -> None:
+    claim = {"en": "and followed it up", "ar": "وتابعته معها", "zh_CN": "并进行催办"}[lang]
+    without = to_text(rendered("regulator", lang, entries=ENTRIES[:2]))  # a call and a screenshot
+    assert claim not in without
+    assert {"en": "I took the matter to Batelco first;", "ar": "تقدّمتُ إليها أولاً بالطلب.",
+            "zh_CN": "本人已先行向 Batelco 提出申请，"}[lang] in without  # fmt: skip
+    assert claim in to_text(rendered("regulator", lang))  # entry 3, an e-mail after the request
