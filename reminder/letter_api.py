@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from .errors import ConfigError, DeliveryError, InputError, StoreError
 from .i18n import N_, _
 from .letter_render import FORMATS, EmailAttachment, Rendered
-from .letters import RECIPIENTS
+from .letters import RECIPIENTS, SENT_SUMMARY_PREFIX
 from .models import Case, EvidenceEntry, ReviewWindow
 from .regulators import Regulator
 
@@ -214,7 +214,7 @@ def _notes(letter_to: str, regulator: Regulator | None) -> list[str]:
 
 def _sent_summary_prefix(to: str) -> str:
     """How the evidence entry of a letter sent by :func:`send_letter` begins (kept in English)."""
-    return f"Letter to the {to} sent by e-mail to "
+    return SENT_SUMMARY_PREFIX.format(to=to)
 
 
 def _follow_up_pending(

@@ -38,6 +38,7 @@ __all__ = [
     "LETTER_FIELDS",
     "RECIPIENTS",
     "RTL_LANGUAGES",
+    "SENT_SUMMARY_PREFIX",
     "Blank",
     "CaseFacts",
     "EntryFacts",
@@ -50,12 +51,16 @@ __all__ = [
     "follow_up_entry",
     "letter_fields",
     "letter_language",
+    "sent_by_reminder",
 ]
 
 RECIPIENTS = ("organisation", "regulator")
 BLANK = "[____]"
 # Evidence kinds that are something sent to the organisation: the follow-up is the latest of them.
 _SENT_KINDS = ("letter", "email")
+# How the summary of the entry that ``letter --send`` records begins ("...sent by e-mail to Batelco
+# <...>: SUBJECT (Message-ID ...)"). Kept in English, whatever the letter's language.
+SENT_SUMMARY_PREFIX = "Letter to the {to} sent by e-mail to "
 
 
 class Blank:
@@ -118,6 +123,7 @@ class EntryFacts:
     corrects: int | None
     corrected_by: tuple[int, ...]
     files: tuple[FileFacts, ...]
+    by_reminder: bool = False  # the record of a letter reminder sent: its summary is reminder's words
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +239,14 @@ def follow_up_entry(
     return max(sent, key=lambda e: (e.at, e.seq)) if sent else None
 
 
+def sent_by_reminder(e: EvidenceEntry) -> bool:
+    """Whether ``e`` is the record ``letter --send`` made of a letter it sent (its summary is
+    reminder's, quoting the letter's subject in the letter's language, not the user's words)."""
+    return e.kind == "email" and any(
+        e.summary.startswith(SENT_SUMMARY_PREFIX.format(to=to)) for to in RECIPIENTS
+    )
+
+
 def _text(value: str | None, name: str, seen: list[str]) -> Text:
     return value if value else Blank(name, seen)
 
@@ -258,6 +272,7 @@ def _entry(e: EvidenceEntry, zone: ZoneInfo, fixes: Mapping[int, list[int]]) -> 
         corrects=e.corrects,
         corrected_by=tuple(fixes.get(e.seq, ())),
         files=tuple(FileFacts(a["name"], a["sha256"], int(a["size"]), e.seq) for a in e.attachments),
+        by_reminder=sent_by_reminder(e),
     )
 
 

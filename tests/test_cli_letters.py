@@ -594,3 +594,17 @@ def test_a_closed_case_has_no_letter(run_cli: RunCli, invoke: RunCli, case_id: s
     assert (
         "I have not received your decision" in ok(run_cli("letter", case_id, "--to", "organisation")).stdout
     )
+
+
+def test_the_record_of_a_letter_sent_in_arabic_is_not_the_users_text(
+    run_cli: RunCli, invoke: RunCli, tmp_env: TmpEnv, smtp: Recorder
+) -> None:
+    case_id = add_case(invoke, "--account", "+973 3900 4242", "--org-email", "complaints@batelco.example",
+                       "--lang", "ar")  # fmt: skip
+    ok(run_cli("letter", case_id, "--to", "organisation", "--send", "--yes"))
+    summary = json.loads(ok(run_cli("evidence", "list", case_id, "--json")).stdout)["entries"][-1]["summary"]
+    assert "متابعة طلب" in summary  # the subject it sent, in Arabic
+    r = ok(run_cli("letter", case_id, "--to", "regulator", "--lang", "en", "--json"))
+    assert json.loads(r.stdout)["foreign_script"] == [] and "not in its language" not in r.stderr
+    text = (tmp_env.root / f"letter-{case_id}-regulator-en.txt").read_text(encoding="utf-8")
+    assert "I took the matter to Batelco first and followed it up" in text
