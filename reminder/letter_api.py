@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from .errors import ConfigError, DeliveryError, InputError, StoreError
 from .i18n import N_, _
 from .letter_render import FORMATS, EmailAttachment, Rendered
-from .letters import RECIPIENTS
+from .letters import RECIPIENTS, SENT_SUMMARY_PREFIX
 from .models import Case, EvidenceEntry, ReviewWindow
 from .regulators import Regulator
 
@@ -167,10 +167,22 @@ def _regulator_for(case: Case, to: str, regulator_id: str | None) -> Regulator |
     sector = sector_of(case.preset, case.kind)
     if to == "regulator" or regulator_id is not None:
         return choose(case.country, sector, case.organisation, regulator_id=regulator_id)
-    try:  # the follow-up names the regulator when one fits; otherwise "the competent regulator"
+    try:  # the follow-up names the regulator when one fits; otherwise none (see build_facts)
         return choose(case.country, sector, case.organisation)
     except InputError:
         return None
+
+
+def _check_open(case: Case) -> None:
+    """InputError for a closed case: its letters would say the organisation has not decided."""
+    if case.status == "closed":
+        raise InputError(
+            _(
+                "case %(id)s is closed, and a letter would say its request is still waiting for a "
+                "decision: reopen it with 'reminder reopen %(id)s' if the matter is not settled",
+                id=case.id,
+            )
+        )
 
 
 def _language(case: Case, to: str, lang: str | None, regulator: Regulator | None) -> str:
@@ -202,7 +214,7 @@ def _notes(letter_to: str, regulator: Regulator | None) -> list[str]:
 
 def _sent_summary_prefix(to: str) -> str:
     """How the evidence entry of a letter sent by :func:`send_letter` begins (kept in English)."""
-    return f"Letter to the {to} sent by e-mail to "
+    return SENT_SUMMARY_PREFIX.format(to=to)
 
 
 def _follow_up_pending(
@@ -285,11 +297,12 @@ def compose_letter(
     (``dossier_api.attached_dossier_language``; a note says so).
     ``user_dir``: where the user's template overrides are (``<config dir>/templates/letters``).
 
-    Both letters say the deadline has passed, so before it has (in the case's time zone: the
-    deadline day itself has not) they are refused with an InputError. ``before_deadline``
-    writes the follow-up to the organisation all the same, asking for an answer no earlier
-    than the first business day after the deadline; the complaint to the regulator is still
-    refused, its ground being that the period is over.
+    A closed case has no letter: both say the request still waits for a decision (InputError,
+    as for the deadline). Both letters say the deadline has passed, so before it has (in the
+    case's time zone: the deadline day itself has not) they are refused with an InputError.
+    ``before_deadline`` writes the follow-up to the organisation all the same, asking for an
+    answer no earlier than the first business day after the deadline; the complaint to the
+    regulator is still refused, its ground being that the period is over.
     """
     from .calendar import get_calendar
     from .dossier_api import attached_dossier_language, export_dossier
@@ -298,7 +311,7 @@ def compose_letter(
     from .letter_render import render, to_email, to_html, to_markdown, to_pdf, to_text
     from .letter_scripts import foreign_texts
     from .letters import build_facts
-    from .regulators import letter_defaults
+    from .regulators import letter_defaults, sector_of
 
     if to not in RECIPIENTS:
         raise InputError(
@@ -317,6 +330,7 @@ def compose_letter(
             _("--attach-dossier attaches the dossier to the e-mail: use it with --format eml or --send")
         )
     case = store.get_case(case_id)
+    _check_open(case)
     window = store.get_window(case.id)
     if window is None:  # pragma: no cover - every stored case has its window (api.add_case)
         raise StoreError(
@@ -357,6 +371,7 @@ def compose_letter(
         reply_by=reply_by,
         dossier=dossier[0] if dossier else None,
         head=db_head(store, case.id),
+        sector=sector_of(case.preset, case.kind),
     )
     rendered = render(facts, user_dir=user_dir)
     foreign = foreign_texts(facts)

@@ -99,7 +99,9 @@ def foreign_texts(facts: LetterFacts) -> list[ForeignText]:
 
     An evidence entry corrected by a later one in the letter's script is not listed: the log
     keeps every entry as written, so such a correction is how a summary gets its version in
-    the letter's language (both are in the letter).
+    the letter's language (both are in the letter). Nor is the record ``letter --send`` made of a
+    letter it sent: its summary is reminder's words, quoting that letter's subject in that
+    letter's language — nothing the user typed, and nothing a correcting entry should restate.
     """
     lang = facts.lang
     found: list[ForeignText] = []
@@ -114,7 +116,7 @@ def foreign_texts(facts: LetterFacts) -> list[ForeignText]:
         script = foreign_script(value, lang) if isinstance(value, str) else None
         if script is not None:
             found.append(ForeignText(field, script))
-    scripts = {e.seq: foreign_script(e.summary, lang) for e in facts.entries}
+    scripts = {e.seq: None if e.by_reminder else foreign_script(e.summary, lang) for e in facts.entries}
     readable = {seq for seq, script in scripts.items() if script is None}
     for e in facts.entries:
         script = scripts[e.seq]

@@ -38,6 +38,7 @@ __all__ = [
     "LETTER_FIELDS",
     "RECIPIENTS",
     "RTL_LANGUAGES",
+    "SENT_SUMMARY_PREFIX",
     "Blank",
     "CaseFacts",
     "EntryFacts",
@@ -50,12 +51,16 @@ __all__ = [
     "follow_up_entry",
     "letter_fields",
     "letter_language",
+    "sent_by_reminder",
 ]
 
 RECIPIENTS = ("organisation", "regulator")
 BLANK = "[____]"
 # Evidence kinds that are something sent to the organisation: the follow-up is the latest of them.
 _SENT_KINDS = ("letter", "email")
+# How the summary of the entry that ``letter --send`` records begins ("...sent by e-mail to Batelco
+# <...>: SUBJECT (Message-ID ...)"). Kept in English, whatever the letter's language.
+SENT_SUMMARY_PREFIX = "Letter to the {to} sent by e-mail to "
 
 
 class Blank:
@@ -118,6 +123,7 @@ class EntryFacts:
     corrects: int | None
     corrected_by: tuple[int, ...]
     files: tuple[FileFacts, ...]
+    by_reminder: bool = False  # the record of a letter reminder sent: its summary is reminder's words
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +141,7 @@ class CaseFacts:
     submitted: date
     submitted_time: time | None
     country: str
+    sector: str | None = None  # "telecom", "data-protection"; None: nothing says (a visa, a refund)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +185,9 @@ class LetterFacts:
     me: PersonFacts
     case: CaseFacts
     window: WindowFacts
-    entries: tuple[EntryFacts, ...]
+    entries: tuple[EntryFacts, ...]  # every entry, in date order (as the dossier lists them)
+    earlier: tuple[EntryFacts, ...]  # those dated before the request was made
+    since: tuple[EntryFacts, ...]  # the others: what happened since the request
     follow_up: EntryFacts | Blank
     regulator: RegulatorFacts | None
     reply_by: date
@@ -210,6 +219,8 @@ _VARIABLES = (
     "case",
     "window",
     "entries",
+    "earlier",
+    "since",
     "follow_up",
     "regulator",
     "reply_by",
@@ -226,6 +237,14 @@ def follow_up_entry(
     the request (one on that day is the request itself)."""
     sent = [e for e in entries if e.kind in _SENT_KINDS and e.at.astimezone(zone).date() > submitted]
     return max(sent, key=lambda e: (e.at, e.seq)) if sent else None
+
+
+def sent_by_reminder(e: EvidenceEntry) -> bool:
+    """Whether ``e`` is the record ``letter --send`` made of a letter it sent (its summary is
+    reminder's, quoting the letter's subject in the letter's language, not the user's words)."""
+    return e.kind == "email" and any(
+        e.summary.startswith(SENT_SUMMARY_PREFIX.format(to=to)) for to in RECIPIENTS
+    )
 
 
 def _text(value: str | None, name: str, seen: list[str]) -> Text:
@@ -253,6 +272,7 @@ def _entry(e: EvidenceEntry, zone: ZoneInfo, fixes: Mapping[int, list[int]]) -> 
         corrects=e.corrects,
         corrected_by=tuple(fixes.get(e.seq, ())),
         files=tuple(FileFacts(a["name"], a["sha256"], int(a["size"]), e.seq) for a in e.attachments),
+        by_reminder=sent_by_reminder(e),
     )
 
 
@@ -287,8 +307,13 @@ def build_facts(
     reply_by: date,
     dossier: str | None = None,
     head: tuple[int, str] | None = None,
+    sector: str | None = None,
 ) -> LetterFacts:
-    """The facts of the letter to ``to`` ("organisation" or "regulator") in ``lang``, as of ``now``."""
+    """The facts of the letter to ``to`` ("organisation" or "regulator") in ``lang``, as of ``now``.
+
+    ``sector``: the case's (``regulators.sector_of``), or None when nothing says; a letter with no
+    regulator names none, and without a sector does not speak of a regulator at all.
+    """
     if to not in RECIPIENTS:
         raise InputError(
             _("a letter goes to %(choices)s, not %(to)s", choices=" or ".join(RECIPIENTS), to=repr(to))
@@ -300,7 +325,11 @@ def build_facts(
     zone = ZoneInfo(case.timezone)
     today = now.astimezone(zone).date()
     fixes = _corrections(entries)
-    facts_entries = tuple(_entry(e, zone, fixes) for e in sorted(entries, key=lambda e: e.seq))
+    # In date order, as the dossier lists them: an entry added late (--at) takes its place.
+    facts_entries = tuple(_entry(e, zone, fixes) for e in sorted(entries, key=lambda e: (e.at, e.seq)))
+    # By day, as the letters date the request: what was logged on its day belongs to it.
+    earlier = tuple(f for f in facts_entries if f.date < case.submitted)
+    since = tuple(f for f in facts_entries if f.date >= case.submitted)
     follow = follow_up_entry(entries, case.submitted, zone)
     follow_up: EntryFacts | Blank = (
         next(f for f in facts_entries if f.seq == follow.seq)
@@ -336,6 +365,7 @@ def build_facts(
             submitted=case.submitted,
             submitted_time=case.submitted_time,
             country=case.country,
+            sector=regulator.sector if regulator is not None else sector,
         ),
         window=WindowFacts(
             min_days=window.min_days,
@@ -348,6 +378,8 @@ def build_facts(
             days_overdue=max(0, (today - window.deadline).days),
         ),
         entries=facts_entries,
+        earlier=earlier,
+        since=since,
         follow_up=follow_up,
         regulator=_regulator(regulator, lang, seen) if regulator is not None else None,
         reply_by=reply_by,

@@ -9,8 +9,10 @@ shows a visible blank for it.
 :func:`choose` picks the regulator for a case: its sector comes from the case's escalation
 preset or kind (:func:`sector_of`), its country from the case, and where a country has
 several (the UK's two ADR schemes) the organisation's name decides, from the schemes'
-published member lists. Nothing is guessed: when that does not settle it, the caller gets
-:class:`~reminder.errors.InputError` listing the candidates and names one with ``--regulator``.
+published member lists. A case of no known sector goes to a regulator only when its
+organisation is on that regulator's list (Bahrain's operators). Nothing is guessed: when
+that does not settle it, the caller gets :class:`~reminder.errors.InputError` saying what to
+do (the case's preset, or ``--regulator`` naming one).
 
 The files are read once per process; nothing here touches the store or the clock.
 """
@@ -231,8 +233,10 @@ def choose(
 
     ``regulator_id`` names one outright. Otherwise: the country's regulators of the sector
     (those of the sector's ``"*"`` fallback when the country has none); several are told
-    apart by their member lists; without a sector, a country with a single regulator has
-    it. Anything else is an InputError that lists the ids to choose from.
+    apart by their member lists. Without a sector, only a regulator whose member list names
+    the organisation (Bahrain's TRA for Batelco): a visa or a shop's refund is not the
+    telecom regulator's business because it is the only regulator the country has here.
+    Anything else is an InputError that says what to do.
     """
     known = load_regulators() if regulators is None else regulators
     if regulator_id is not None:
@@ -247,7 +251,22 @@ def choose(
             )
         return found
     country = country.upper()
-    here = [r for r in known.values() if r.country == country and (sector is None or r.sector == sector)]
+    if sector is None:
+        here = [r for r in known.values() if r.country == country and r.has_member(organisation)]
+        if len(here) == 1:
+            return here[0]
+        if not here:
+            raise InputError(
+                _(
+                    "no regulator is known for this kind of case in %(country)s: for a telecom or "
+                    "data-protection case, say so with 'reminder edit ID --preset telecom' (or gdpr); "
+                    "for another, name the regulator with --regulator ID (%(ids)s) or write to it yourself",
+                    country=country,
+                    ids=", ".join(sorted(known)),
+                )
+            )
+    else:
+        here = [r for r in known.values() if r.country == country and r.sector == sector]
     if not here and sector is not None:
         here = [r for r in known.values() if r.country == "*" and r.sector == sector]
     if len(here) > 1:
@@ -264,16 +283,6 @@ def choose(
                 country=country,
                 org=repr(organisation),
                 ids=", ".join(r.id for r in here),
-            )
-        )
-    if sector is None:
-        raise InputError(
-            _(
-                "no regulator is known for %(country)s without knowing the case's sector (give the "
-                "case --preset telecom or gdpr, or --kind data-request); or name one with --regulator ID "
-                "(%(ids)s)",
-                country=country,
-                ids=", ".join(sorted(known)),
             )
         )
     raise InputError(

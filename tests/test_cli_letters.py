@@ -548,3 +548,63 @@ def test_send_says_first_what_yes_cannot_fix(run_cli: RunCli, invoke: RunCli, tm
         'recipients = ["li.lei@example.com"]\n'
     )
     assert "no terminal to ask on: add --yes to send" in one_error_line(run_cli(*send, input=""))
+
+
+# --- what a letter says is true of the case ----------------------------------------------------------
+
+
+def test_a_case_no_regulator_is_known_for_gets_no_regulator(
+    run_cli: RunCli, invoke: RunCli, tmp_env: TmpEnv
+) -> None:
+    tmp_env.write_config(ME)
+    r = ok(invoke("add", "--title", "Work visa renewal", "--org", "LMRA", "--kind", "visa",
+                  "--submitted", "2026-03-01", "--json"))  # fmt: skip
+    case_id = json.loads(r.stdout)["id"]
+    letter = ok(run_cli("letter", case_id, "--to", "organisation")).stdout
+    assert "Telecommunications" not in letter and "regulator" not in letter
+    assert "I will take the matter further, enclosing this letter" in letter
+    r = run_cli("letter", case_id, "--to", "regulator")
+    line = one_error_line(r)
+    assert "no regulator is known for this kind of case in BH" in line and "--regulator ID" in line
+    assert r.stdout == ""
+
+
+def test_the_follow_up_lists_the_log_in_date_order_from_the_request(
+    run_cli: RunCli, invoke: RunCli, case_id: str
+) -> None:
+    ok(invoke("evidence", "add", case_id, "--kind", "call", "--summary", "Called again",
+              "--at", "2026-03-03T10:00"))  # fmt: skip
+    ok(invoke("evidence", "add", case_id, "--kind", "call", "--summary", "before submission",
+              "--at", "2020-01-01"))  # fmt: skip
+    letter = ok(run_cli("letter", case_id, "--to", "organisation")).stdout
+    since = letter[letter.index("What has happened since:") :]
+    assert since.index("Called 196") < since.index("Called again") and "before submission" not in since
+    before = letter[letter.index("Before I made the request:") : letter.index("What has happened since:")]
+    assert "- Wed 2020-01-01: phone call: before submission" in before
+
+
+def test_a_closed_case_has_no_letter(run_cli: RunCli, invoke: RunCli, case_id: str) -> None:
+    ok(invoke("close", case_id, "--resolution", "cancelled OK"))
+    for to in ("organisation", "regulator"):
+        line = one_error_line(run_cli("letter", case_id, "--to", to))
+        assert f"case {case_id} is closed" in line and f"reminder reopen {case_id}" in line
+    zh = run_cli("letter", case_id, "--to", "organisation", env={"LANG": "zh_CN.UTF-8"})
+    assert f"reminder reopen {case_id}" in one_error_line(zh) and "closed" not in zh.stderr
+    ok(invoke("reopen", case_id))
+    assert (
+        "I have not received your decision" in ok(run_cli("letter", case_id, "--to", "organisation")).stdout
+    )
+
+
+def test_the_record_of_a_letter_sent_in_arabic_is_not_the_users_text(
+    run_cli: RunCli, invoke: RunCli, tmp_env: TmpEnv, smtp: Recorder
+) -> None:
+    case_id = add_case(invoke, "--account", "+973 3900 4242", "--org-email", "complaints@batelco.example",
+                       "--lang", "ar")  # fmt: skip
+    ok(run_cli("letter", case_id, "--to", "organisation", "--send", "--yes"))
+    summary = json.loads(ok(run_cli("evidence", "list", case_id, "--json")).stdout)["entries"][-1]["summary"]
+    assert "متابعة طلب" in summary  # the subject it sent, in Arabic
+    r = ok(run_cli("letter", case_id, "--to", "regulator", "--lang", "en", "--json"))
+    assert json.loads(r.stdout)["foreign_script"] == [] and "not in its language" not in r.stderr
+    text = (tmp_env.root / f"letter-{case_id}-regulator-en.txt").read_text(encoding="utf-8")
+    assert "I took the matter to Batelco first and followed it up" in text

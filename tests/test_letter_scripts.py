@@ -103,3 +103,22 @@ def test_an_entry_corrected_in_the_letters_script_is_not_listed() -> None:
     in_english = _entry(3, "SMS verification code received; told nobody", corrects=1)
     entries = (original, in_chinese_again, in_english)
     assert [f.entry for f in foreign_texts(_facts("en", entries, filed=filed))] == [2]
+
+
+def test_the_record_of_a_letter_reminder_sent_is_not_held_against_the_user() -> None:
+    # What `letter --send` records quotes the letter's subject, in that letter's language (Arabic):
+    # reminder's words, not the user's, so an English letter quoting it does not list it.
+    at = datetime(2026, 3, 22, 7, 0, tzinfo=UTC)
+    sent = EvidenceEntry(
+        case_id="k7m2qx", seq=1, kind="email", at=at, recorded_at=at, hash="01" * 32,
+        summary="Letter to the organisation sent by e-mail to Batelco <complaints@batelco.example>: "
+        "متابعة طلب: cancellation of roaming eSIM (الرقم المرجعي لديكم: BT-48213) (Message-ID <a@b>)",
+    )  # fmt: skip
+    typed = EvidenceEntry(
+        case_id="k7m2qx", seq=2, kind="email", at=at, recorded_at=at, hash="02" * 32,
+        summary="رد من الشركة: الطلب قيد المراجعة",
+    )  # fmt: skip
+    filed = "cancellation of roaming eSIM"
+    assert foreign_texts(_facts("en", (sent, typed), filed=filed)) == [
+        ForeignText("evidence.summary", "Arabic", entry=2, kind="email")
+    ]

@@ -171,10 +171,10 @@ def test_the_organisation_letter_says_what_is_asked_by_when_and_what_follows() -
 
 
 def test_without_a_regulator_the_follow_up_names_none() -> None:
-    c = case(country="US", timezone="America/New_York")
+    c = case(country="US", timezone="America/New_York")  # a telecom case (its preset) with no regulator known
     f = build_facts(
         to="organisation", lang="en", case=c, window=WINDOW, entries=(), me=ME, regulator=None,
-        now=NOW, reply_by=date(2026, 4, 1),
+        now=NOW, reply_by=date(2026, 4, 1), sector="telecom",
     )  # fmt: skip
     assert "to the competent regulator" in to_text(render(f))
 
@@ -465,3 +465,178 @@ def test_compose_letter_refuses_before_the_deadline_unless_asked(tmp_path: Path)
         late = datetime(2026, 5, 15, 7, 0, tzinfo=UTC)
         after = compose_letter(store, settings, c.id, to="regulator", now=late)
         assert "ended on Thu 2026-05-14" in after.data.decode()
+
+
+# --- the regulator a letter names: only one the data knows for the case --------------------------------
+
+
+LATE = datetime(2026, 4, 20, 6, 0, tzinfo=UTC)  # well after the stored cases' deadline
+
+
+def _stored_case(store, settings, **kw: object):  # type: ignore[no-untyped-def]
+    from reminder.cases import add_case
+
+    fields: dict[str, object] = {
+        "title": "Cancel roaming eSIM", "organisation": "Batelco", "submitted": date(2026, 3, 1),
+        "country": "BH", "timezone": "Asia/Bahrain",
+    }  # fmt: skip
+    fields.update(kw)
+    return add_case(store, settings, now=datetime(2026, 3, 1, 7, 0, tzinfo=UTC), **fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", ["visa", None])
+def test_a_case_no_regulator_is_known_for_names_none(tmp_path: Path, kind: str | None) -> None:
+    from reminder.config import Settings
+    from reminder.letter_api import compose_letter
+    from reminder.store import Store
+
+    settings = Settings()
+    with Store(tmp_path / "reminder.db") as store:
+        extra = {"kind": kind} if kind else {}
+        c = _stored_case(store, settings, title="Work visa renewal", organisation="LMRA", **extra)
+        letter = compose_letter(store, settings, c.id, to="organisation", now=LATE)
+        text = letter.data.decode()
+        assert letter.regulator is None
+        assert "Telecommunications" not in text and "TRA" not in text and "regulator" not in text
+        assert "I will take the matter further, enclosing this letter" in text
+        with pytest.raises(InputError, match="no regulator is known for this kind of case in BH") as refused:
+            compose_letter(store, settings, c.id, to="regulator", now=LATE)
+        assert "\n" not in str(refused.value) and "--preset telecom" in str(refused.value)
+        assert "--regulator ID" in str(refused.value)
+        # Named outright, it is written to.
+        named = compose_letter(store, settings, c.id, to="regulator", now=LATE, regulator_id="bh-tra")
+        assert named.regulator is not None and named.regulator.id == "bh-tra"
+
+
+@pytest.mark.parametrize(
+    ("kind", "preset"), [("cancellation", None), ("sim-cancellation", None), ("other", "telecom")]
+)
+def test_a_telecom_case_still_goes_to_the_tra(tmp_path: Path, kind: str, preset: str | None) -> None:
+    from reminder.config import Settings
+    from reminder.letter_api import compose_letter
+    from reminder.store import Store
+
+    settings = Settings()
+    with Store(tmp_path / "reminder.db") as store:
+        c = _stored_case(store, settings, kind=kind, preset=preset)
+        text = compose_letter(store, settings, c.id, to="organisation", now=LATE).data.decode()
+        assert "to the Telecommunications Regulatory Authority (TRA)" in text
+        regulator = compose_letter(store, settings, c.id, to="regulator", now=LATE).regulator
+        assert regulator is not None and regulator.id == "bh-tra"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_without_a_sector_the_follow_up_does_not_speak_of_a_regulator(lang: str) -> None:
+    c = case(title="Work visa renewal", filed=None, organisation="LMRA", kind="visa", preset=None)
+    f = build_facts(
+        to="organisation", lang=lang, case=c, window=WINDOW, entries=(), me=ME, regulator=None,
+        now=NOW, reply_by=date(2026, 4, 1),
+    )  # fmt: skip
+    text = to_text(render(f))
+    for word in ("regulator", "الجهة التنظيمية", "主管部门", "TRA"):
+        assert word not in text, (lang, word)
+    assert {"en": "take the matter further", "ar": "متابعة الأمر", "zh_CN": "其他途径"}[lang] in text
+
+
+# --- the evidence a letter lists: in date order, the request's "since" meaning since it -----------------
+
+
+def _list_after(text: str, heading: str) -> list[str]:
+    """The "- " items of the list under ``heading`` in a letter's text."""
+    lines = [line for line in text[text.index(heading) :].splitlines()[1:] if line]
+    return lines[: next(i for i, line in enumerate(lines) if not line.startswith("- "))]
+
+
+# Logged in this order; the last one dated years before the request (evidence add --at 2020-01-01).
+LATE_LOGGED = (
+    *ENTRIES,
+    entry(4, "call", "Called back: told to wait", datetime(2026, 3, 3, 7, 0, tzinfo=UTC), H1),
+    entry(5, "call", "before submission", datetime(2020, 1, 1, 7, 0, tzinfo=UTC), H2),
+)
+
+
+def test_the_follow_up_lists_what_happened_since_the_request_in_date_order() -> None:
+    text = to_text(rendered("organisation", "en", entries=LATE_LOGGED))
+    assert _list_after(text, "What has happened since:") == [
+        "- Mon 2026-03-02: phone call: Called 196: agent says wait",
+        "- Tue 2026-03-03: phone call: Called back: told to wait",
+        "- Tue 2026-03-10: screenshot: Status page: pending",
+        "- Sat 2026-03-21: e-mail: Asked for the decision",
+    ]
+    # What was logged as before the request is not "since": it is said for what it is.
+    assert _list_after(text, "Before I made the request:") == [
+        "- Wed 2020-01-01: phone call: before submission"
+    ]
+    assert text.index("Before I made the request:") < text.index("What has happened since:")
+    for lang, before, since in (
+        ("ar", "وقبل تقديم الطلب:", "وفيما يلي ما جرى منذ ذلك الحين:"),
+        ("zh_CN", "提交申请前的相关情况如下：", "此后的往来及相关情况如下："),
+    ):
+        other = to_text(rendered("organisation", lang, entries=LATE_LOGGED))
+        assert other.index(before) < other.index("before submission") < other.index(since), lang
+        assert other.index("Called back") < other.index("Status page"), lang
+    # The complaint's timeline: every record (it is the log, hashes and all), in the same date order.
+    reg = to_text(rendered("regulator", "en", entries=LATE_LOGGED)).split("Timeline of my records")[1]
+    order = [
+        reg.index(s) for s in ("before submission", "Called 196", "Called back", "Status page", "Asked for")
+    ]
+    assert order == sorted(order)
+
+
+def test_the_follow_up_shows_corrections_as_the_complaint_does() -> None:
+    wrong = entry(
+        4, "call", "Agent promised a call back on Tuesday", datetime(2026, 3, 22, 7, 0, tzinfo=UTC), H1
+    )
+    fixed = entry(
+        5,
+        "call",
+        "Agent promised a call back on Wednesday",
+        datetime(2026, 3, 22, 7, 5, tzinfo=UTC),
+        H2,
+        corrects=4,
+    )
+    entries = (*ENTRIES, wrong, fixed)
+    text = to_text(rendered("organisation", "en", entries=entries))
+    assert "Tuesday (entry 4 of my records, corrected by entry 5)" in text
+    assert "Wednesday (entry 5 of my records, correcting entry 4)" in text
+    assert "(corrects entry 4)" in to_text(rendered("regulator", "en", entries=entries))
+    ar = to_text(rendered("organisation", "ar", entries=entries))
+    assert "وهو تصحيح للقيد رقم 4" in ar and "وقد صُحّح بالقيد رقم 5" in ar
+    zh = to_text(rendered("organisation", "zh_CN", entries=entries))
+    assert "证据记录第 5 条，更正第 4 条" in zh and "已由第 5 条更正" in zh
+
+
+# --- a closed case has no letter; a complaint claims no follow-up the log does not hold ---------------
+
+
+def test_compose_letter_refuses_a_closed_case(tmp_path: Path) -> None:
+    from reminder.cases import close_case, reopen_case
+    from reminder.config import Settings
+    from reminder.letter_api import compose_letter
+    from reminder.store import Store
+
+    settings = Settings()
+    with Store(tmp_path / "reminder.db") as store:
+        c = _stored_case(store, settings, preset="telecom")
+        close_case(store, settings, c.id, resolution="cancelled OK", now=LATE)
+        for to in RECIPIENTS:
+            with pytest.raises(
+                InputError, match=rf"case {c.id} is closed.*'reminder reopen {c.id}'"
+            ) as refused:
+                compose_letter(store, settings, c.id, to=to, now=LATE)
+            assert "\n" not in str(refused.value)
+        reopen_case(store, settings, c.id, now=LATE)
+        assert (
+            "I have not received your decision"
+            in compose_letter(store, settings, c.id, to="organisation", now=LATE).data.decode()
+        )
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_complaint_claims_a_follow_up_only_when_one_is_logged(lang: str) -> None:
+    claim = {"en": "and followed it up", "ar": "وتابعته معها", "zh_CN": "并进行催办"}[lang]
+    without = to_text(rendered("regulator", lang, entries=ENTRIES[:2]))  # a call and a screenshot
+    assert claim not in without
+    assert {"en": "I took the matter to Batelco first;", "ar": "تقدّمتُ إليها أولاً بالطلب.",
+            "zh_CN": "本人已先行向 Batelco 提出申请，"}[lang] in without  # fmt: skip
+    assert claim in to_text(rendered("regulator", lang))  # entry 3, an e-mail after the request

@@ -87,7 +87,8 @@ def test_sector_comes_from_the_preset_then_the_kind() -> None:
 
 def test_choosing_the_regulator_of_a_case() -> None:
     assert choose("BH", "telecom", "Batelco").id == "bh-tra"
-    assert choose("bh", None, "Zain").id == "bh-tra"  # one regulator in the country: no sector needed
+    # No sector: an operator the regulator licenses (its member list) says it.
+    assert choose("bh", None, "Zain").id == "bh-tra" and choose("BH", None, "Batelco Bahrain").id == "bh-tra"
     assert choose("CN", "telecom", "中国移动").id == "cn-miit"
     # The UK: the provider's scheme, from Ofcom's list of which provider belongs to which.
     assert choose("GB", "telecom", "Vodafone UK").id == "gb-cisas"
@@ -103,7 +104,9 @@ def test_choosing_the_regulator_of_a_case() -> None:
     [
         (("GB", "telecom", "Some ISP"), "several regulators fit .* gb-comms-ombudsman, gb-cisas"),
         (("US", "telecom", "AT&T"), "no telecom regulator is known for US"),
-        (("JP", None, "x"), "without knowing the case's sector"),
+        (("JP", None, "x"), "no regulator is known for this kind of case in JP"),
+        # Bahrain has one regulator here, the TRA: a visa is not its business all the same.
+        (("BH", None, "LMRA"), "no regulator is known for this kind of case in BH: for a telecom"),
     ],
 )
 def test_no_guess_when_the_data_does_not_settle_it(args: tuple[str, str | None, str], message: str) -> None:
