@@ -91,6 +91,7 @@ __all__ = [
     "MIN_HEAD_PREFIX",
     "SCHEME_HMAC",
     "SCHEME_SHA256",
+    "SENT_LETTER_PREFIX",
     "Attachment",
     "add_entry",
     "attachment_path",
@@ -104,9 +105,27 @@ __all__ = [
     "get_entry",
     "head_witness",
     "list_entries",
+    "sent_letter_to",
 ]
 
 log = get_logger(__name__)
+
+# How the summary of the entry that ``letter --send`` records begins ("...sent by e-mail to Batelco
+# <...>: SUBJECT (Message-ID ...)"). Kept in English, whatever the letter's language: the letters
+# quote it, and read it back (letters.py), as the reminders' next steps do (messages.py).
+SENT_LETTER_PREFIX = "Letter to the {to} sent by e-mail to "
+
+
+def sent_letter_to(e: EvidenceEntry) -> str | None:
+    """Whom the letter ``e`` records was sent to ("organisation" or "regulator") when ``e`` is
+    the record ``letter --send`` made of it; None for any other entry."""
+    if e.kind != "email":
+        return None
+    for to in ("organisation", "regulator"):
+        if e.summary.startswith(SENT_LETTER_PREFIX.format(to=to)):
+            return to
+    return None
+
 
 # English in --json; the command line shows it in the user's language.
 CODE_WARNING = N_(

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from .errors import InputError
+from .evidence import SENT_LETTER_PREFIX, sent_letter_to
 from .i18n import RTL_LANGUAGES, _
 from .letter_channels import letter_channels
 from .letter_fields import LETTER_FIELDS, letter_fields, letter_language
@@ -58,9 +59,8 @@ RECIPIENTS = ("organisation", "regulator")
 BLANK = "[____]"
 # Evidence kinds that are something sent to the organisation: the follow-up is the latest of them.
 _SENT_KINDS = ("letter", "email")
-# How the summary of the entry that ``letter --send`` records begins ("...sent by e-mail to Batelco
-# <...>: SUBJECT (Message-ID ...)"). Kept in English, whatever the letter's language.
-SENT_SUMMARY_PREFIX = "Letter to the {to} sent by e-mail to "
+# How the summary of the entry that ``letter --send`` records begins (evidence.py keeps it).
+SENT_SUMMARY_PREFIX = SENT_LETTER_PREFIX
 
 
 class Blank:
@@ -242,9 +242,7 @@ def follow_up_entry(
 def sent_by_reminder(e: EvidenceEntry) -> bool:
     """Whether ``e`` is the record ``letter --send`` made of a letter it sent (its summary is
     reminder's, quoting the letter's subject in the letter's language, not the user's words)."""
-    return e.kind == "email" and any(
-        e.summary.startswith(SENT_SUMMARY_PREFIX.format(to=to)) for to in RECIPIENTS
-    )
+    return sent_letter_to(e) is not None
 
 
 def _text(value: str | None, name: str, seen: list[str]) -> Text:

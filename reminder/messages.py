@@ -14,7 +14,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from . import i18n
-from .evidence import corrections_of, head_witness
+from .evidence import corrections_of, head_witness, sent_letter_to
 from .explain import tentative_name
 from .i18n import _, ngettext, pgettext
 from .labels import channels, evidence_kind, join
@@ -261,6 +261,39 @@ def _short_body(window: ReviewWindow, today: date, step: str, warning: str | Non
     return "\n".join(lines)
 
 
+def _after_letters(evidence: Sequence[EvidenceEntry], zone: ZoneInfo, plural: _Language, case: Case) -> str:
+    """The next step once ``letter --send`` has written to the organisation or the regulator
+    (its record in the log), instead of advice to write what was written; "" before that."""
+    latest: dict[str, EvidenceEntry] = {}
+    for e in evidence:
+        to = sent_letter_to(e)
+        if to is not None and (to not in latest or (e.at, e.seq) > (latest[to].at, latest[to].seq)):
+            latest[to] = e
+    if "regulator" in latest:
+        e = latest["regulator"]
+        return _(
+            "You took the matter to the regulator on %(day)s (evidence #%(seq)d): log its answer and "
+            "the organisation's as they come (reminder evidence add %(id)s), and close the case when "
+            "the decision comes.",
+            day=plural.date(e.at.astimezone(zone).date()),
+            seq=e.seq,
+            id=case.id,
+        )
+    if "organisation" in latest:
+        e = latest["organisation"]
+        return _(
+            "You wrote to %(org)s on %(day)s (evidence #%(seq)d). If no answer has come by the date "
+            "the letter asked for, take the matter to the regulator or ombudsman with your evidence "
+            "(reminder letter %(id)s --to regulator, reminder export %(id)s); log any answer "
+            "(reminder evidence add %(id)s).",
+            org=case.organisation,
+            day=plural.date(e.at.astimezone(zone).date()),
+            seq=e.seq,
+            id=case.id,
+        )
+    return ""
+
+
 # The evidence entries a message lists: the latest few (all of them are in `reminder evidence list`).
 _EVIDENCE_SHOWN = 5
 
@@ -332,6 +365,8 @@ def render_message(
     warning = localised(warning, lang) if warning else warning
     headline, step = _situation(window, today, plural)
     step = step.replace(_OPEN, case.id)
+    if today > window.deadline:
+        step = _after_letters(evidence, zone, plural, case) or step
     if note:
         step = f"{localised(note, lang)}\n{step}"
     # The user's title goes in last, so nothing in it is taken for a place to fill.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -124,3 +124,51 @@ def test_the_evidence_listed_says_what_it_leaves_out_and_what_corrects_what(
     assert listed[0] == earlier and listed[-2:] == [corrected, correction], listed
     assert [line.split()[1] for line in listed[1:]] == ["#3", "#4", "#5", "#6", "#7"]
     assert "(corrected by #7)" in m.html if lang == "en" else "#7" in m.html  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("lang", "after_follow_up", "after_complaint"),
+    [
+        ("en", "You wrote to Batelco on Thu 2026-03-26 (evidence #2).",
+         "You took the matter to the regulator on Wed 2026-04-08 (evidence #3)"),
+        ("zh_CN", "你已于2026年3月26日 星期四致函 Batelco（证据第 2 条）。",
+         "你已于2026年4月8日 星期三把此事提交监管机构（证据第 3 条）"),
+    ],
+)  # fmt: skip
+def test_after_a_letter_went_out_the_next_step_is_the_one_after_it(
+    lang: str, after_follow_up: str, after_complaint: str
+) -> None:
+    """letter --send records what it sent. The escalations after it kept saying "put the
+    complaint in writing (reminder letter … writes it)" (found by a new user's walkthrough;
+    the test failed before)."""
+    from reminder import i18n
+    from reminder.evidence import SENT_LETTER_PREFIX
+    from reminder.models import EvidenceEntry
+    from reminder.record import replace
+
+    def entry(seq: int, day: int, summary: str, kind: str = "email") -> EvidenceEntry:
+        at = datetime(2026, 3, day, 7, tzinfo=UTC)
+        return EvidenceEntry(case_id="k7m2qx", seq=seq, kind=kind, summary=summary, at=at, recorded_at=at,
+                             attachments=(), corrects=None, prev_hash="", hash="0" * 64, scheme=2,
+                             key_id=None)  # fmt: skip
+
+    def sent(to: str) -> str:
+        return SENT_LETTER_PREFIX.format(to=to) + "Batelco <c@batelco.example>: Follow-up (Message-ID <x@y>)"
+
+    called = entry(1, 20, "Called 196: wait", kind="call")
+    follow_up = entry(2, 26, sent("organisation"))
+    complaint = replace(entry(3, 1, sent("regulator")), at=datetime(2026, 4, 8, 7, tzinfo=UTC))
+    late = at(WINDOW.deadline) + timedelta(days=10)
+    with i18n.using_language(lang):
+        logs = {"none": [called], "follow-up": [called, follow_up], "all": [called, follow_up, complaint]}
+        step = {
+            n: render_message(
+                CASE, WINDOW, kind="escalation", key="k7m2qx:escalation:1", now=late, evidence=log
+            )
+            for n, log in logs.items()
+        }
+    assert "reminder letter k7m2qx --to organisation" in step["none"].text
+    assert after_follow_up in step["follow-up"].text
+    assert "--to organisation" not in step["follow-up"].text
+    assert "reminder letter k7m2qx --to regulator" in step["follow-up"].text
+    assert after_complaint in step["all"].text and "reminder letter" not in step["all"].text
