@@ -383,4 +383,5 @@ def letter_command(
     if as_json:
         echo_json(report)
     elif not send:
-        cmdline.echo(_("Wrote the letter to %(path)s", path=output), err=fmt not in ("eml", "pdf"))
+        # On stdout, as export says what it wrote: stdout holds the letter only when no file does.
+        cmdline.echo(_("Wrote the letter to %(path)s", path=output))
