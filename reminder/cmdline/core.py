@@ -369,7 +369,7 @@ class Group(Command):
         if command is None:
             if name[:1] == "-":
                 self.parse_args(ctx, ctx.args)  # an option after all: the parser names it
-            raise NoSuchCommand(name, possibilities=self.commands, ctx=ctx)
+            raise NoSuchCommand(name, possibilities=self.list_commands(ctx), ctx=ctx)
         super().invoke(ctx)
         sub = command.make_context(name, args, parent=ctx)
         try:
