@@ -29,9 +29,11 @@ def free_port() -> int:
 class Sink:
     def __init__(self) -> None:
         self.count = 0
+        self.contents: list[bytes] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.count += 1
+        self.contents.append(envelope.content)
         return "250 OK"
 
 
@@ -156,6 +158,37 @@ recipients = ["me@example.org"]
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("email  OK ")
     assert sink.count == 1
+
+
+@pytest.mark.parametrize(
+    ("defaults", "offset"),
+    [("", "+03:00"), ('[defaults]\ntimezone = "Asia/Tokyo"\n', "+09:00")],
+    ids=["Bahrain", "Tokyo"],
+)
+def test_notify_tests_message_is_sent_at_the_users_time(
+    env: dict[str, str], smtp: tuple[int, Sink], defaults: str, offset: str
+) -> None:
+    """The computer's clock is UTC here (as on many a server): "Sent at" is still the time of
+    [defaults] timezone (Bahrain's by default), as every reminder's times are."""
+    import email
+    from email.policy import default as default_policy
+
+    port, sink = smtp
+    write_config(
+        env,
+        defaults + f'[notifiers.email]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+        'sender = "reminder@example.org"\nrecipients = ["me@example.org"]\n',
+    )
+    env = {**env, "TZ": "UTC"}
+    result = run(env, "notify", "test", "--notifier", "email")
+    assert result.returncode == 0, result.stdout + result.stderr
+    (content,) = sink.contents
+    message = email.message_from_bytes(content, policy=default_policy)
+    body = message.get_body(("plain",))
+    assert body is not None
+    (line,) = (line for line in body.get_content().splitlines() if line.startswith("Sent at "))
+    assert line.endswith(offset + "."), line
+    assert "+00:00" not in body.get_content()
 
 
 @pytest.mark.parametrize(
