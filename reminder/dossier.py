@@ -125,6 +125,13 @@ class Table:
     headers: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     mono: frozenset[int] = frozenset()  # columns shown in a fixed-width font (hashes)
+    # Columns of free text, which may hold a token with nothing to break at (a Message-ID, an
+    # address, a file name): broken anywhere, so that the table fits its page. None: the last.
+    # The other columns keep their words whole, else the long text would squeeze them to a letter.
+    text: frozenset[int] | None = None
+
+    def wraps(self, column: int) -> bool:
+        return column in self.text if self.text is not None else column == len(self.headers) - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,7 +315,7 @@ def _window_section(d: Dossier) -> Section:
             pgettext("dossier column", "Why"),
             pgettext("dossier column", "Milestone"),
         )
-        blocks.append(Table(headers, tuple(rows)))
+        blocks.append(Table(headers, tuple(rows), text=frozenset({2})))
     return Section("window", pgettext("dossier section", "Review window"), tuple(blocks))
 
 
@@ -366,6 +373,7 @@ def _escalation_section(d: Dossier) -> Section:
                     )
                     for s in d.steps
                 ),
+                text=frozenset({2}),
             )
         )
     if p.source:
@@ -449,7 +457,7 @@ def _attachments_section(d: Dossier) -> Section:
         title,
         (
             Para(_with_code(check, "sha256sum " + pgettext("metavar", "FILE"))),
-            Table(headers, tuple(rows), mono=frozenset({3})),
+            Table(headers, tuple(rows), mono=frozenset({3}), text=frozenset({1})),
         ),
     )
 
@@ -481,7 +489,7 @@ def _mail_blocks(m: Mail) -> list[Block]:
             pgettext("dossier column", "Type"),
             pgettext("dossier column", "Size"),
         )
-        blocks.append(Table(columns, rows))
+        blocks.append(Table(columns, rows, text=frozenset({0, 1})))
         if m.more_attachments:
             blocks.append(Para(_("… and %(n)d more, not listed.", n=m.more_attachments)))
     else:
@@ -677,7 +685,7 @@ margin:2rem auto;padding:0 1rem}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;border-bottom:1px solid #ccc;padding-bottom:.2rem;
 margin-top:2rem}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid #ddd;padding:.25rem .5rem;
-text-align:left;vertical-align:top}th{background:#f3f3f3}
+text-align:left;vertical-align:top}td.text{overflow-wrap:anywhere}th{background:#f3f3f3}
 tr:nth-child(even) td{background:#fafafa}.mono{font-family:ui-monospace,monospace;font-size:.85em;
 word-break:break-all}
 .strong{font-weight:600}.meta{color:#555}
@@ -755,7 +763,11 @@ def _render_html(d: Dossier) -> str:
                 out.append("<tbody>")
                 for row in b.rows:
                     cells = "".join(
-                        f'<td class="mono">{_h(c)}</td>' if i in b.mono else f"<td>{_h(c)}</td>"
+                        f'<td class="mono">{_h(c)}</td>'
+                        if i in b.mono
+                        else f'<td class="text">{_h(c)}</td>'
+                        if b.wraps(i)
+                        else f"<td>{_h(c)}</td>"
                         for i, c in enumerate(row)
                     )
                     out.append(f"<tr>{cells}</tr>")

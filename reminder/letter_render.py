@@ -580,11 +580,16 @@ def _md_table(rows: list[list[_Inline]]) -> str:
 
 # The font stack is the PDF renderer's (pdf.font_stack): it covers Latin, Chinese and Arabic, ordered
 # for the letter's language; page size and numbers come from its page stylesheet.
+# A table's last two columns hold what was typed or received (a value, a record's summary; the
+# hash is .mono): a token there with nothing to break at (a Message-ID, an address) breaks
+# anywhere, else the table grew past the page and the PDF cut it. The labels, numbers, dates and
+# kinds before them keep their words whole: broken anywhere, the long text squeezed them to a letter.
 _CSS = """
 body{font:15px/1.55 %(fonts)s;color:#1b1b1b;max-width:46rem;margin:2rem auto;padding:0 1rem}
 h1{font-size:1.35rem}h2{font-size:1.1rem;margin-top:1.6rem}
 table{border-collapse:collapse;width:100%%;margin:.5rem 0}
 th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:start;vertical-align:top}th{background:#f3f3f3}
+td{overflow-wrap:anywhere}td:first-child,td:nth-last-child(n+3){overflow-wrap:normal}
 .mono{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:.8em;word-break:break-all}
 .blank{background:#fff1a8;padding:0 .15em}
 .signature,.date{margin-top:1.5rem}

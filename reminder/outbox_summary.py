@@ -1,4 +1,5 @@
-"""The outbox in summary, for ``reminder status``: the next reminder due and the rows by status.
+"""The outbox in summary, for ``reminder status``: the next reminder due, the rows by status and
+those waiting for a retry.
 
 Read in a few probes of an index and returned as plain values: a status bar polls ``reminder status``,
 and building the outbox's ``Delivery`` and the case's ``Case`` for five of their fields (and
@@ -13,7 +14,7 @@ TYPE_CHECKING = False  # not typing's: a status bar polls this command, and typi
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["NextReminder", "counts", "next_reminder"]
+__all__ = ["NextReminder", "counts", "next_reminder", "retrying"]
 
 
 class NextReminder:
@@ -90,3 +91,27 @@ def counts(store: Store) -> dict[str, int]:
     for status, n in store.conn.execute(store.backend.status_counts):
         out[str(status)] = int(n)
     return out
+
+
+def retrying(store: Store) -> dict[str, object]:
+    """The reminders waiting for a retry after a failed send, and the latest failure: its error
+    (as ``reminder show`` gives it: the notifiers name the problem, never a secret), notifier,
+    case and time (UTC). ``error``, ``notifier``, ``case`` and ``at`` are None when none waits.
+
+    They are ``planned`` rows, counted in ``counts`` as such; both reads stay in their own
+    partial index (m011), which holds only them, not the planned rows still to come."""
+    from .backends import RETRYING
+
+    (n,) = store.conn.execute(f"SELECT count(*) FROM deliveries WHERE {RETRYING}").fetchone()
+    latest = store.conn.execute(
+        f"SELECT last_error, notifier, case_id, updated_at FROM deliveries WHERE {RETRYING}"
+        " ORDER BY updated_at DESC LIMIT 1"
+    ).fetchone()
+    error, notifier, case_id, at = latest if latest is not None else (None, None, None, None)
+    return {
+        "count": int(n),
+        "error": None if error is None else str(error),
+        "notifier": None if notifier is None else str(notifier),
+        "case": None if case_id is None else str(case_id),
+        "at": None if at is None else str(at),
+    }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from .outbox_summary import counts, next_reminder
+from .outbox_summary import counts, next_reminder, retrying
 from .pidlock import running_pid
 from .store import Store
 from .tz import zone as _zone
@@ -17,7 +17,8 @@ def reminder_status(store: Store, data_dir: str | os.PathLike[str]) -> dict[str,
 
     ``next`` names the reminder behind ``next_due``: its case, kind, notifier and status, and
     the time in the case's own zone (``next_due`` itself is UTC; a retry's time when it failed,
-    the time it fell due for one being sent).
+    the time it fell due for one being sent). ``retrying``: how many reminders wait for a
+    retry after a failed send (counted as planned), and the latest failure's error.
     """
     pid = running_pid(data_dir)
     upcoming = next_reminder(store)
@@ -40,5 +41,6 @@ def reminder_status(store: Store, data_dir: str | os.PathLike[str]) -> dict[str,
         "next_due": upcoming.at.isoformat() if upcoming else None,
         "next": nxt,
         "counts": counts(store),
+        "retrying": retrying(store),
         "database": store.location,
     }

@@ -81,6 +81,38 @@ def test_config_check_passes_a_good_notifier_table(run_cli: RunCli, tmp_env: Tmp
     assert result.stdout.startswith(f"# OK: {tmp_env.config_path}")
 
 
+@pytest.mark.parametrize("kind", ["missing", "empty"])
+def test_config_check_refuses_a_password_file_it_cannot_use(
+    run_cli: RunCli, tmp_env: TmpEnv, kind: str
+) -> None:
+    """It said "# OK" and only `notify test` (or the first reminder) found the file missing.
+    One line naming the file, the key and the path; a password that is there is never shown.
+    The daemon still starts, as before: its other notifiers deliver meanwhile."""
+    secret = tmp_env.root / "smtp-password"
+    good = "s3cret-in-the-file"
+    secret.write_text(good + "\n")
+    secret.chmod(0o600)
+    table = MAIL + 'host = "smtp.example.org"\nrecipients = ["me@example.org"]\nusername = "me"\n'
+    tmp_env.write_config(table + f'password_file = "{secret}"\n')
+    result = run_cli("config", "check")
+    assert result.returncode == 0, result.stderr
+    assert good not in result.stdout + result.stderr
+
+    if kind == "missing":
+        missing = tmp_env.root / "nosuchfile"
+        tmp_env.write_config(table + f'password_file = "{missing}"\n')
+        expected = f"cannot read password_file {missing}: No such file or directory"
+    else:
+        secret.write_text("")
+        expected = f"password_file {secret} is empty"
+    line = one_line_error(run_cli("config", "check"))
+    assert line == f"Error: {tmp_env.config_path}: notifiers.mail: {expected}"
+    error = json.loads(one_line_error(run_cli("config", "check", "--json")))["error"]
+    assert error == f"{tmp_env.config_path}: notifiers.mail: {expected}"
+    once = run_cli("daemon", "--once")
+    assert once.returncode == 0, once.stderr
+
+
 def _not_a_file(path: Path, kind: str) -> str:
     """Make ``path`` a ``kind`` of thing that is not a config file; the reason the error gives."""
     if kind == "directory":

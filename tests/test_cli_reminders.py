@@ -225,3 +225,44 @@ def test_status_names_a_presets_step_as_show_does(tmp_env: TmpEnv) -> None:
     shown = cli(tmp_env, "show", case["id"]).stdout
     assert "telecom step 1" in shown
     assert f"— telecom step 1 for {case['id']} (Cancel eSIM) by log" in cli(tmp_env, "status").stdout
+
+
+@needs_faketime
+def test_status_says_how_many_reminders_wait_for_a_retry_and_why(tmp_env: TmpEnv) -> None:
+    """The SMTP server refuses: status said "1 planned … 0 failed", the error only in `show ID`.
+    Now it counts the reminders waiting for a retry and gives the latest error, in one line,
+    and in --json; the password is never in either."""
+    from test_daemon import fake_env
+    from test_notifier_email import free_port
+
+    before = ok_json(cli(tmp_env, "status", "--json"))  # nothing sent yet: nothing waits
+    assert before["retrying"] == {"count": 0, "error": None, "notifier": None, "case": None, "at": None}
+    port = free_port()  # nothing listens there: the connection is refused
+    tmp_env.write_config(
+        f'[notifiers.mail]\ntype = "email"\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+        'sender = "reminder@example.org"\nrecipients = ["me@example.org"]\n'
+        'username = "me"\npassword_env = "SMTP_PW"\n'
+    )
+    secret = "hunter2-not-for-status"
+    case = _bahrain_case(tmp_env)
+    assert "retrying" not in cli(tmp_env, "status").stdout
+    opens = case["window"]["opens"]
+    env = fake_env(tmp_env, f"{opens} 12:00:00", SMTP_PW=secret)
+    once = cli(tmp_env, "daemon", "--once", env=env)
+    assert once.returncode == 0, once.stderr
+    (failed,) = [
+        r for r in ok_json(cli(tmp_env, "show", case["id"], "--json"))["reminders"] if r["last_error"]
+    ]
+    assert failed["status"] == "planned" and failed["attempts"] == 1  # a retry is planned
+
+    info = ok_json(cli(tmp_env, "status", "--json"))
+    assert info["counts"]["failed"] == 0
+    retrying = info["retrying"]
+    assert (retrying["count"], retrying["notifier"], retrying["case"]) == (1, "mail", case["id"])
+    assert retrying["error"] == failed["last_error"] and f"127.0.0.1:{port}" in retrying["error"]
+    failed_at = datetime.fromisoformat(retrying["at"]) - datetime.fromisoformat(f"{opens}T12:00:00+00:00")
+    assert timedelta(0) <= failed_at < timedelta(minutes=1)  # the faked clock runs on from 12:00
+    text = cli(tmp_env, "status", env={**tmp_env.env, "SMTP_PW": secret}).stdout
+    (line,) = [ln for ln in text.splitlines() if ln.startswith("retrying:")]
+    assert line == f"retrying:  1 reminder waits for a retry; last error (mail): {failed['last_error']}"
+    assert secret not in text + json.dumps(info)

@@ -79,7 +79,7 @@ def test_the_groups_options_come_before_the_command() -> None:
         (["add", "X", "--title"], "Option '--title' requires an argument."),
         (
             ["add", "X", "--title", "t", "--titel", "u"],
-            "No such option '--titel'. (Did you mean one of: '--help', '--title'?)",
+            "No such option '--titel'. Did you mean '--title'?",
         ),
         (["add", "X", "--title", "t", "-x"], "No such option '-x'."),
         (["add", "X", "--title", "t", "--verbos"], "No such option '--verbos'. Did you mean '--verbose'?"),
@@ -103,6 +103,47 @@ def test_the_groups_options_come_before_the_command() -> None:
 )
 def test_errors_are_one_line_naming_what_is_wrong(argv: list[str], message: str) -> None:
     assert error(*argv) == message
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("--submited", "--submitted"),  # was '--submitted', '--unit': the dashes made '--unit' look alike
+        ("--sumbitted", "--submitted"),
+        ("--titel", "--title"),  # was '--help', '--title'
+        ("--orgg", "--org"),
+        ("--refrence", "--reference"),
+        ("--chanel", "--channel"),
+        ("--kidn", "--kind"),
+        ("--jsn", "--json"),
+        ("--Title", "--title"),
+        ("--min-day", "--min-days"),
+    ],
+)
+def test_a_mistyped_option_of_a_real_command_gets_the_closest_one(
+    invoke: Any, typed: str, meant: str
+) -> None:
+    got = invoke("add", typed, "x")
+    assert got.returncode == 2
+    assert f"No such option '{typed}'. Did you mean '{meant}'? (see 'reminder add --help')" in got.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "meant"),
+    [(["shwo"], "show"), (["stauts"], "status"), (["evidense"], "evidence"), (["evidence", "ad"], "add")],
+)
+def test_a_mistyped_command_gets_the_closest_one(invoke: Any, argv: list[str], meant: str) -> None:
+    # The commands are imported on demand: those not yet imported are suggested too.
+    assert f"Did you mean '{meant}'?" in invoke(*argv).stderr
+
+
+def test_near_ties_are_all_suggested_closest_first() -> None:
+    from reminder.cmdline.errors import closest
+
+    # 'stat' is as close to 'start' as to 'state' (0.89), further from 'status' (0.8).
+    assert closest("--stat", ["--status", "--state", "--start", "--help"]) == ["--start", "--state"]
+    assert closest("--statu", ["--state", "--status"]) == ["--status"]
+    assert closest("--xyz", ["--title", "--unit"]) == []
 
 
 def test_values_are_checked_in_the_order_they_were_typed() -> None:

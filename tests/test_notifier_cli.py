@@ -29,9 +29,11 @@ def free_port() -> int:
 class Sink:
     def __init__(self) -> None:
         self.count = 0
+        self.contents: list[bytes] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.count += 1
+        self.contents.append(envelope.content)
         return "250 OK"
 
 
@@ -159,6 +161,37 @@ recipients = ["me@example.org"]
 
 
 @pytest.mark.parametrize(
+    ("defaults", "offset"),
+    [("", "+03:00"), ('[defaults]\ntimezone = "Asia/Tokyo"\n', "+09:00")],
+    ids=["Bahrain", "Tokyo"],
+)
+def test_notify_tests_message_is_sent_at_the_users_time(
+    env: dict[str, str], smtp: tuple[int, Sink], defaults: str, offset: str
+) -> None:
+    """The computer's clock is UTC here (as on many a server): "Sent at" is still the time of
+    [defaults] timezone (Bahrain's by default), as every reminder's times are."""
+    import email
+    from email.policy import default as default_policy
+
+    port, sink = smtp
+    write_config(
+        env,
+        defaults + f'[notifiers.email]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+        'sender = "reminder@example.org"\nrecipients = ["me@example.org"]\n',
+    )
+    env = {**env, "TZ": "UTC"}
+    result = run(env, "notify", "test", "--notifier", "email")
+    assert result.returncode == 0, result.stdout + result.stderr
+    (content,) = sink.contents
+    message = email.message_from_bytes(content, policy=default_policy)
+    body = message.get_body(("plain",))
+    assert body is not None
+    (line,) = (line for line in body.get_content().splitlines() if line.startswith("Sent at "))
+    assert line.endswith(offset + "."), line
+    assert "+00:00" not in body.get_content()
+
+
+@pytest.mark.parametrize(
     ("args", "config", "code", "stderr"),
     [
         (
@@ -256,3 +289,41 @@ argv = ["/bin/sh", "-c", "cat /proc/self/environ > '{environ}'"]
     assert b"SMTP_PW" not in seen
     assert b"REMINDER_NOTIFIERS__EMAIL__TIMEOUT" not in seen  # a notifier's settings are not the child's
     assert seen[b"REMINDER_NOTIFIER"] == b"hook" and seen[b"PATH"]  # the rest is inherited as before
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_ctrl_c_ends_a_command_with_status_130_and_no_error(env: dict[str, str], as_json: bool) -> None:
+    """Ctrl-C while `notify test` waits for a server that accepts and never greets: the shells'
+    status for SIGINT, and no "Error: aborted" (it was status 1): the person stopped it, nothing
+    failed. --json still says why, as JSON."""
+    import signal
+    import time
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        write_config(
+            env,
+            f'[notifiers.email]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+            'sender = "reminder@example.org"\nrecipients = ["me@example.org"]\n',
+        )
+        argv = [sys.executable, "-m", "reminder", "notify", "test", *(["--json"] if as_json else [])]
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            server.settimeout(30)
+            client, _address = server.accept()  # the command is waiting for the greeting now
+            with client:
+                time.sleep(0.2)
+                proc.send_signal(signal.SIGINT)
+                out, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    assert proc.returncode == 130, err
+    assert "Error" not in err and "Traceback" not in err and out == ""
+    if as_json:
+        assert json.loads(err.strip()) == {"error": "interrupted"}
+    else:
+        assert err.strip() == ""

@@ -23,12 +23,18 @@ import os
 
 __all__ = [
     "POSTGRES_SCHEMES",
+    "RETRYING",
     "is_postgres_url",
     "redact_url",
     "store_password",
 ]
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+# The outbox's rows waiting for a retry: planned again after a failed send, which keeps the
+# failure's error (outbox.record_failure; a cancelled row planned again drops its reason). Its
+# own partial index on either backend (their m011), which ``reminder status`` reads.
+RETRYING = "status = 'planned' AND last_error IS NOT NULL"
 
 
 def is_postgres_url(text: str | None) -> bool:

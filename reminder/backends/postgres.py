@@ -34,7 +34,7 @@ import psycopg.errors
 from ..errors import StoreError
 from ..i18n import _
 from ..lazylog import get_logger
-from . import redact_url
+from . import RETRYING, redact_url
 
 __all__ = [
     "MIGRATIONS",
@@ -431,6 +431,13 @@ def m010_delivery_counts(conn: Any) -> None:
     would deadlock), so ``reminder status`` counts the rows. Numbered all the same."""
 
 
+def m011_retrying_index(conn: Any) -> None:
+    """As SQLite's m011: the rows waiting for a retry, in a partial index of their own."""
+    conn.execute(
+        f"CREATE INDEX IF NOT EXISTS deliveries_retrying ON deliveries (status, updated_at) WHERE {RETRYING}"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     m001_cases,
     m002_outbox,
@@ -442,6 +449,7 @@ MIGRATIONS: list[Migration] = [
     m008_outbox_leases,
     m009_listing_index,
     m010_delivery_counts,
+    m011_retrying_index,
 ]
 
 

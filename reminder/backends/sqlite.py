@@ -301,11 +301,26 @@ def m010_delivery_counts(conn: sqlite3.Connection) -> None:
         conn.execute(f"CREATE TRIGGER {name} {body}")
 
 
+def m011_retrying_index(conn: sqlite3.Connection) -> None:
+    """The rows waiting for a retry, most recently failed last, in an index of their own, so
+    that ``reminder status`` counts them and reads the latest error without reading the
+    planned rows (10,000 cases' 80,000: 30 ms). Only the failing rows are in it: when sends
+    fail they retry for an hour or two and then fail for good (IF NOT EXISTS: as m009).
+    ``status`` leads, as in ``deliveries_active``: SQLite, which has no statistics on the
+    tables, then prefers this index to that one (which holds every planned row)."""
+    from . import RETRYING
+
+    conn.execute(
+        f"CREATE INDEX IF NOT EXISTS deliveries_retrying ON deliveries (status, updated_at) WHERE {RETRYING}"
+    )
+
+
 # Applied in order on open; PRAGMA user_version counts how many have run. Never edit or
 # reorder an entry that has shipped: append a new function instead. Reserved so far:
 # m002 — the outbox (outbox.py, the lead), m003 and m006 — the evidence log (evidence.py),
 # m007 — letters (letters.py), m008 — outbox leases (outbox.py), m009 — the listing's index,
-# m010 — the outbox's counts per status (outbox_summary.py).
+# m010 — the outbox's counts per status (outbox_summary.py), m011 — the rows waiting for a retry
+# (outbox_summary.py).
 MIGRATIONS: list[Migration] = [
     m001_cases,
     m002_outbox,
@@ -317,6 +332,7 @@ MIGRATIONS: list[Migration] = [
     m008_outbox_leases,
     m009_listing_index,
     m010_delivery_counts,
+    m011_retrying_index,
 ]
 
 

@@ -12,7 +12,7 @@ from ..cli_labels import (
     reminder_status,
 )
 from ..errors import ReminderError
-from ..i18n import _, format_date, joined_clauses
+from ..i18n import _, format_date, joined_clauses, ngettext
 from ..terminal import escape_controls as _t
 from .common import (
     echo_json,
@@ -153,6 +153,25 @@ def status_command(ctx: cmdline.Context, as_json: bool) -> None:
         _("%(n)d %(status)s", n=n, status=reminder_status(status)) for status, n in counts.items()
     )
     cmdline.echo(_("reminders: %(counts)s", counts=shown))
+    retry = info["retrying"]
+    assert isinstance(retry, dict)
+    if retry["count"]:
+        # The notifier's own words (a server's reply can span lines): one line, cut short.
+        error = " ".join(str(retry["error"]).split())
+        if len(error) > 200:
+            error = error[:199] + "…"
+        cmdline.echo(
+            _t(
+                ngettext(
+                    "retrying:  %(n)d reminder waits for a retry; last error (%(notifier)s): %(error)s",
+                    "retrying:  %(n)d reminders wait for a retry; last error (%(notifier)s): %(error)s",
+                    retry["count"],
+                    n=retry["count"],
+                    notifier=retry["notifier"],
+                    error=error,
+                )
+            )
+        )
     if counts.get("failed"):
         cmdline.echo(_("Some reminders failed for good; see `reminder show ID` and `reminder notify test`."))
 

@@ -105,4 +105,8 @@ class ReminderGroup(TranslatedHelp, cmdline.Group):
         except ReminderError as exc:
             fail(str(exc), exc.exit_code, as_json)
         except KeyboardInterrupt:
-            fail(_("interrupted"), 130, as_json)
+            # Ctrl-C: the person stopped it, nothing went wrong: no "Error:", the shells' status
+            # for SIGINT (128 + 2), which scripts test. --json still says why on stderr.
+            if as_json:
+                fail(_("interrupted"), 130, as_json)
+            sys.exit(130)

@@ -43,9 +43,15 @@ def notifier_warnings(ctx: cmdline.Context) -> None:
 
 
 def _notifier_sources(ctx: cmdline.Context) -> tuple[dict[str, dict[str, Any]], Path | None]:
+    tables, config_file, _zone = _notifier_settings(ctx)
+    return tables, config_file
+
+
+def _notifier_settings(ctx: cmdline.Context) -> tuple[dict[str, dict[str, Any]], Path | None, str]:
+    """The notifier tables, the config file they are from and [defaults] timezone."""
     notifier_warnings(ctx)
     settings = settings_from(ctx)
-    return settings.notifiers, settings.source
+    return settings.notifiers, settings.source, settings.defaults.timezone
 
 
 @cmdline.command("notifiers", cls=TranslatedHelp)
@@ -117,12 +123,14 @@ def notify_test_command(ctx: cmdline.Context, name: str | None, as_json: bool) -
       reminder notify test
       reminder notify test --notifier email --json
     """
-    from datetime import UTC
-
     from ..notifiers.check import test_notifiers
+    from ..tz import zone
 
-    tables, config_file = _notifier_sources(ctx)
-    outcomes = test_notifiers(tables, now=datetime.now(UTC), only=name, config_file=config_file)
+    tables, config_file, timezone = _notifier_settings(ctx)
+    # "Sent at" in the user's time ([defaults] timezone), as every reminder's times are: the
+    # computer's clock is often UTC (a server, a container), which the reader would have to convert.
+    now = datetime.now(zone(timezone))
+    outcomes = test_notifiers(tables, now=now, only=name, config_file=config_file)
     if as_json:
         echo_json([o.to_dict() for o in outcomes])
     else:

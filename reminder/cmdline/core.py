@@ -294,7 +294,9 @@ class Command:
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any) -> Any:
         """Parse ``args`` (``sys.argv[1:]``) and run the command; errors are raised for the
-        caller to show. Ctrl-C, or the input ending where a command reads it, is :class:`Abort`."""
+        caller to show. The input ending where a command reads it is :class:`Abort`; Ctrl-C stays
+        ``KeyboardInterrupt`` (click made both "Aborted!", status 1: an interrupt is no error, and
+        its status is 130), after the line the terminal's ^C was echoed on is ended."""
         import sys
 
         argv = list(sys.argv[1:] if args is None else args)
@@ -305,11 +307,16 @@ class Command:
                 return self.invoke(ctx)
             finally:
                 ctx.close()
-        except (EOFError, KeyboardInterrupt) as exc:
+        except EOFError as exc:
+            from .console import echo
+
+            echo(err=True)  # ends the prompt's line
+            raise Abort from exc
+        except KeyboardInterrupt:
             from .console import echo
 
             echo(err=True)  # ends the line the terminal's ^C was echoed on
-            raise Abort from exc
+            raise
 
 
 _HELP_OPTION_HELP = "Show this message and exit."
@@ -369,7 +376,7 @@ class Group(Command):
         if command is None:
             if name[:1] == "-":
                 self.parse_args(ctx, ctx.args)  # an option after all: the parser names it
-            raise NoSuchCommand(name, possibilities=self.commands, ctx=ctx)
+            raise NoSuchCommand(name, possibilities=self.list_commands(ctx), ctx=ctx)
         super().invoke(ctx)
         sub = command.make_context(name, args, parent=ctx)
         try:

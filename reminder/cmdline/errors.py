@@ -107,16 +107,12 @@ class _Unknown(UsageError):
 
     def __init__(self, message: str, name: str, known: Iterable[str] | None, ctx: Context | None) -> None:
         super().__init__(message, ctx)
-        self.possibilities: list[str] = []
-        if known:
-            from difflib import get_close_matches
-
-            self.possibilities = get_close_matches(name, list(known))
+        self.possibilities: list[str] = closest(name, known) if known else []
 
     def format_message(self) -> str:
         if not self.possibilities:
             return self.message
-        shown = joined(repr(p) for p in sorted(self.possibilities))
+        shown = joined(repr(p) for p in self.possibilities)
         hint = ntr(
             "Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)", len(self.possibilities)
         )
@@ -124,6 +120,32 @@ class _Unknown(UsageError):
         return tr("{message} {hint}").format(
             message=self.message, hint=hint.format(possibility=shown, possibilities=shown)
         )
+
+
+def closest(name: str, known: Iterable[str]) -> list[str]:
+    """The known names closest to a mistyped one, closest first: those as close as the closest
+    (within 0.05 of difflib's ratio, at least 0.6). The names are compared without their dashes
+    and case: "--" in every option made any option look 1/3 alike ('--submited' got '--unit')."""
+    from difflib import SequenceMatcher
+
+    def bare(text: str) -> str:
+        return text.lstrip("-").casefold()
+
+    typed = bare(name)
+    matcher = SequenceMatcher()
+    matcher.set_seq2(typed)
+    scored: list[tuple[float, str]] = []
+    for candidate in known:
+        matcher.set_seq1(bare(candidate))
+        if matcher.real_quick_ratio() >= 0.6 and matcher.quick_ratio() >= 0.6:
+            ratio = matcher.ratio()
+            if ratio >= 0.6:
+                scored.append((ratio, candidate))
+    if not scored:
+        return []
+    scored.sort(key=lambda pair: (-pair[0], pair[1]))
+    best = scored[0][0]
+    return [candidate for ratio, candidate in scored[:3] if ratio >= best - 0.05]
 
 
 class NoSuchOption(_Unknown):

@@ -189,6 +189,17 @@ class Notifier(ABC):
         """Whether the channel can be used right now, and if not, why."""
         return True, ""
 
+    def config_problems(self) -> list[str]:
+        """What ``reminder config check`` refuses in this notifier's table beyond what the
+        daemon refuses: a file the options name that cannot be read now (the e-mail notifier's
+        ``password_file``). Each problem names its key and the path, never a secret.
+
+        The daemon starts with such a notifier (it reports itself unavailable, and its sends
+        fail naming the problem until the daemon is reloaded), so that the other notifiers
+        still deliver. ``config check`` is where the person looks, so it says so there.
+        """
+        return []
+
     @abstractmethod
     def send(self, message: Message) -> DeliveryResult:
         """Deliver one message; never raises for a delivery failure."""

@@ -131,11 +131,22 @@ def _source(cls: type[Notifier]) -> str:
 
 
 def check_notifiers(tables: Mapping[str, Mapping[str, Any]], *, config_file: Path | None = None) -> None:
-    """Validate ``[notifiers.*]`` exactly as the daemon does, by the daemon's own code: every
-    table parsed, every enabled notifier built (a missing ``ca_file`` shows only then), then
-    closed. Raises ConfigError naming the file, the table and the key; sends nothing."""
+    """Validate ``[notifiers.*]`` as the daemon does, by the daemon's own code: every table
+    parsed, every enabled notifier built (a missing ``ca_file`` shows only then), then closed;
+    and what the daemon starts with but a person checking wants to know, a file that cannot be
+    read now (:meth:`Notifier.config_problems`: a missing ``password_file``). Raises ConfigError
+    naming the file, the table and the key; sends nothing."""
+    from ..validation_text import at
+
+    problems: list[str] = []
     for notifier in build_notifiers(tables, config_file=config_file):
-        notifier.close()
+        try:
+            problems += [at(f"notifiers.{notifier.label}", p) for p in notifier.config_problems()]
+        finally:
+            notifier.close()
+    if problems:
+        where = at(str(config_file), "") if config_file is not None else ""
+        raise ConfigError(where + "; ".join(problems))
 
 
 def _row_for(

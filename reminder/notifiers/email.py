@@ -516,6 +516,13 @@ class EmailNotifier(Notifier):
                 return
             self._password = SecretStr(value)
 
+    def config_problems(self) -> list[str]:
+        # password_file only: a $password_env the person's shell lacks may well be set in the
+        # daemon's environment (systemd's EnvironmentFile), where config check cannot look.
+        if self.opts.password_file and self._secret_problem:
+            return [self._secret_problem]
+        return []
+
     def _ssl_context(self) -> ssl.SSLContext:
         opts = self.opts
         cafile = str(self.context.resolve(opts.ca_file)) if opts.ca_file else None
