@@ -171,6 +171,30 @@ class DefaultsSettings(_Section):
         return self
 
 
+def checked_store_url(value: str) -> str:
+    """``value`` (stripped) if it is a PostgreSQL URL naming a database; ValueError otherwise,
+    one line that shows it without its password (``[store] url``, ``db copy --to``)."""
+    from .backends import POSTGRES_SCHEMES, redact_url
+
+    value = value.strip()
+    shown = repr(redact_url(value))
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:  # "Invalid IPv6 URL": one line, not a traceback quoting it
+        raise ValueError(_("%(url)s is not a URL: %(why)s", url=shown, why=str(exc))) from None
+    if parts.scheme not in POSTGRES_SCHEMES:
+        raise ValueError(
+            _("%(url)s is not a PostgreSQL URL; use postgresql://user@host:5432/dbname", url=shown)
+        )
+    if not parts.path.strip("/") and "dbname=" not in parts.query:
+        raise ValueError(_("%(url)s names no database; end it with /dbname", url=shown))
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ValueError(_("%(url)s has a bad port number", url=shown)) from None
+    return value
+
+
 class StoreSettings(StoreMethods, _Section):
     """Where the database lives: the SQLite file at ``path`` (the default), or the PostgreSQL
     database at ``url``, whose password comes from ``password_env``/``password_file`` or from
@@ -190,24 +214,9 @@ class StoreSettings(StoreMethods, _Section):
     @field_validator("url")
     @classmethod
     def _postgres_url(cls, value: str | None) -> str | None:
-        from .backends import POSTGRES_SCHEMES, redact_url
-
         if value is None or not value.strip():
             return None
-        value = value.strip()
-        parts = urlsplit(value)
-        shown = repr(redact_url(value))
-        if parts.scheme not in POSTGRES_SCHEMES:
-            raise ValueError(
-                _("%(url)s is not a PostgreSQL URL; use postgresql://user@host:5432/dbname", url=shown)
-            )
-        if not parts.path.strip("/") and "dbname=" not in parts.query:
-            raise ValueError(_("%(url)s names no database; end it with /dbname", url=shown))
-        try:
-            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-        except ValueError:
-            raise ValueError(_("%(url)s has a bad port number", url=shown)) from None
-        return value
+        return checked_store_url(value)
 
     @model_validator(mode="after")
     def _one_password_source(self) -> StoreSettings:
@@ -440,7 +449,7 @@ def _describe(exc: ValidationError) -> str:
             msg = unknown_key(_suggest(loc))
         elif "input" in err and not isinstance(err["input"], dict | list):
             shown = err["input"]
-            if isinstance(shown, str) and is_postgres_url(shown):
+            if isinstance(shown, str) and (is_postgres_url(shown) or loc[-1:] == ("url",)):
                 shown = redact_url(shown)  # a store URL may carry its password
             msg = got(msg, shown)
         env = ENV_PREFIX + "__".join(str(p) for p in loc).upper()

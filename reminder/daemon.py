@@ -527,7 +527,7 @@ class Daemon:
         url = self.settings.store.url
         assert url is not None
         backend = PostgresBackend(url, self.settings.store.password())
-        return Listener(backend.raw_connect, self._request_pass)
+        return Listener(backend.raw_connect, self._request_pass, backend.describe)
 
     def serve(self) -> NoReturn:
         """``run()`` as the whole life of this process (``reminder daemon``), then exit.

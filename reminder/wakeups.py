@@ -78,14 +78,21 @@ def _pause(seconds: float) -> None:
 class Listener:
     """A thread that calls ``wake()`` for every notification on :data:`CHANNEL`.
 
-    ``connect`` returns a new psycopg connection in autocommit mode (the store backend's).
+    ``connect`` returns a new psycopg connection in autocommit mode (the store backend's);
+    ``describe`` words a driver's error for the log (the backend's: one line, no password).
     """
 
-    def __init__(self, connect: Callable[[], Any], wake: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        connect: Callable[[], Any],
+        wake: Callable[[], None],
+        describe: Callable[[BaseException], str] = str,
+    ) -> None:
         import threading  # the daemon's, on PostgreSQL: the CLI only notifies
 
         self._connect = connect
         self._wake = wake
+        self._describe = describe
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="reminder-listen", daemon=True)
 
@@ -103,7 +110,7 @@ class Listener:
                 conn = self._connect()
             except Exception as exc:  # the server is down: the capped sleep covers the gap
                 if not lost:
-                    log.warning("cannot listen for outbox changes (%s); retrying", exc)
+                    log.warning("cannot listen for outbox changes (%s); retrying", self._describe(exc))
                 lost = True
                 _pause(RECONNECT_SECONDS)
                 continue
@@ -119,7 +126,10 @@ class Listener:
                         self._wake()
             except Exception as exc:
                 if not self._stop.is_set():
-                    log.warning("lost the connection listening for outbox changes (%s); reconnecting", exc)
+                    log.warning(
+                        "lost the connection listening for outbox changes (%s); reconnecting",
+                        self._describe(exc),
+                    )
                 lost = True
             finally:
                 with contextlib.suppress(Exception):

@@ -57,6 +57,13 @@ def test_question_marks_become_psycopg_placeholders_outside_quotes(sql: str, exp
             "postgresql://u@h/db?password=***&sslmode=require",
         ),
         ("postgresql://h/db", "postgresql://h/db"),
+        # A URL that does not parse is shown too (in its error): masked all the same.
+        ("postgresql://rem:s3cret@[::1/remdb", "postgresql://rem:***@[::1/remdb"),
+        # libpq's key=value form, given where a URL belongs.
+        ("host=h user=rem password=s3cret dbname=d", "host=h user=rem password=*** dbname=d"),
+        ("host=h password = 's3 cr\\'et' dbname=d", "host=h password = *** dbname=d"),
+        # Unsure where the user part ends: more hidden, never less.
+        ("postgresql://u:s3/cret@h/db", "postgresql://u:***@h/db"),
     ],
 )
 def test_urls_are_shown_without_their_password(url: str, shown: str) -> None:
@@ -198,11 +205,34 @@ def test_db_copy_moves_everything_and_the_evidence_verifies_on_the_copy(
         ("mysql://u@h/db", "is not a PostgreSQL URL"),
         ("postgresql://u:hunter2@h:5432", "names no database"),
         ("postgresql://u:hunter2@h:port/db", "bad port number"),
+        # A traceback quoting the password (found by an operator's walkthrough; failed before):
+        ("postgresql://u:hunter2@[::1/db", "is not a URL: Invalid IPv6 URL"),
+        ("host=h user=u password=hunter2 dbname=d", "is not a PostgreSQL URL"),
     ],
 )
-def test_a_bad_url_is_one_line_exit_2_without_the_password(run_cli: RunCli, url: str, message: str) -> None:
+def test_a_bad_url_is_one_line_exit_2_without_the_password(
+    run_cli: RunCli, tmp_env: TmpEnv, url: str, message: str
+) -> None:
     line = one_line_error(run_cli("list", env={"REMINDER_STORE__URL": url}), 2)
     assert message in line and "hunter2" not in line
+    tmp_env.write_config(f'[store]\nurl = "{url}"\n')
+    for args in (["config", "check"], ["status"]):
+        line = one_line_error(run_cli(*args), 2)
+        assert message in line and "hunter2" not in line, args
+    tmp_env.write_config("")
+    line = one_line_error(run_cli("db", "copy", "--to", url), 2)  # checked as [store] url is
+    assert message in line and "hunter2" not in line
+
+
+def test_a_driver_error_is_one_line_without_the_url_or_password() -> None:
+    # libpq quotes a URL it cannot parse, and runs a hint over a second, tab-indented line.
+    from reminder.backends.postgres import PostgresBackend
+
+    backend = PostgresBackend("postgresql://u:hunter2@h/db", password="pw-from-env")
+    said = backend.describe(
+        ValueError('bad URI: "postgresql://u:hunter2@h/db" (pw-from-env)\n\tThis probably means it died')
+    )
+    assert said == 'bad URI: "postgresql://u:***@h/db" (***) This probably means it died'
 
 
 def test_an_unreachable_server_is_one_line_exit_1_without_the_password(run_cli: RunCli) -> None:

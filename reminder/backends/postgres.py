@@ -492,10 +492,17 @@ class PostgresBackend:
         """The StoreError for a driver error; None for anything else."""
         return self.wrap(exc, doing) if isinstance(exc, psycopg.Error) else None
 
-    def wrap(self, exc: BaseException, doing: str = "") -> StoreError:
-        text = _first_line(exc)
+    def describe(self, exc: BaseException) -> str:
+        """The driver's error on one line (libpq's run over several, a log line must not), with
+        neither the password nor the URL that holds one: libpq quotes a URL it cannot parse."""
+        text = " ".join((str(exc).strip() or type(exc).__name__).split())
+        text = text.replace(self.url, self.location)
         if self._password:
             text = text.replace(self._password, "***")
+        return redact_url(text)
+
+    def wrap(self, exc: BaseException, doing: str = "") -> StoreError:
+        text = self.describe(exc)
         if isinstance(exc, psycopg.OperationalError) and not doing:
             doing = _("the database connection failed: ")
         return StoreError(_("%(path)s: %(doing)s%(error)s", path=self.location, doing=doing, error=text))
@@ -539,8 +546,3 @@ class PostgresBackend:
             f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"
             f" coalesce(max({column}), 0) + 1, false) FROM {table}"
         )
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]

@@ -138,16 +138,16 @@ def db_copy_command(
     """
     import os
 
-    from ..backends import is_postgres_url, redact_url
+    from ..config import checked_store_url
     from ..dbcopy import copy_store
     from ..errors import ConfigError
     from ..evidence_key import KeyDir
     from ..store import Store, open_store
 
-    if not is_postgres_url(target):
-        raise cmdline.BadParameter(
-            _("%(url)s is not a postgresql:// URL", url=repr(redact_url(target))), param_hint="'--to'"
-        )
+    try:
+        target = checked_store_url(target)
+    except ValueError as exc:  # the same checks as [store] url: exit 2, before any connection
+        raise cmdline.BadParameter(str(exc), param_hint="'--to'") from None
     password = None
     if password_env:
         password = os.environ.get(password_env)
