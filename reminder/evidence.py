@@ -79,7 +79,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .evidence_files import Attachments
-    from .evidence_key import KeyDir
+    from .evidence_key import EvidenceKey, KeyDir
     from .store import Store
 
 __all__ = [
@@ -324,6 +324,52 @@ def _next_link(head: tuple[int, str] | None, last: tuple[int, str] | None) -> tu
     return last_n + 1, last[1] if last else ""
 
 
+def key_for(store: Store, case_id: str, keys: KeyDir, *, own_key: bool = False) -> EvidenceKey:
+    """The key a new entry of ``case_id`` is recorded with: this machine's, created if there is none.
+
+    Unless ``own_key``, ConfigError (before anything is written or sent) when that would split
+    a log: the case's last entry was kept with another key, or this machine has no key while
+    the store's evidence is kept with one. A machine sharing a store (PostgreSQL) without a copy
+    of the key made one of its own, silently, and from then on no machine could verify the log.
+    """
+    from .errors import ConfigError
+
+    mine = keys.load()
+    row = store.conn.execute(
+        "SELECT key_id FROM evidence WHERE case_id = ? AND key_id IS NOT NULL ORDER BY seq DESC LIMIT 1",
+        (case_id,),
+    ).fetchone()
+    chain = None if row is None else str(row[0])
+    if chain is None and mine is None:
+        row = store.conn.execute("SELECT key_id FROM evidence WHERE key_id IS NOT NULL LIMIT 1").fetchone()
+        kept = None if row is None else str(row[0])
+    else:
+        kept = chain
+    if own_key or kept is None or (mine is not None and mine.key_id == kept):
+        return mine if mine is not None else keys.load_or_create()
+    why = (
+        _("this machine has no evidence key")
+        if mine is None
+        else _("this machine's evidence key is %(mine)s", mine=mine.key_id)
+    )
+    whose = (
+        _("case %(id)s's evidence log is kept with key %(key)s", id=case_id, key=kept)
+        if chain is not None
+        else _("the store's evidence is kept with key %(key)s", key=kept)
+    )
+    raise ConfigError(
+        _(
+            "%(why)s, and %(whose)s: copy evidence.key from the machine that has it to %(path)s "
+            "(as you would a password), or give --own-key to record with this machine's own (what "
+            "was kept with %(key)s then verifies only where that key is)",
+            why=why,
+            whose=whose,
+            path=keys.key_file,
+            key=kept,
+        )
+    )
+
+
 def add_entry(
     store: Store,
     data_dir: str | os.PathLike[str],
@@ -336,8 +382,12 @@ def add_entry(
     at: datetime | None = None,
     files: Sequence[Path] = (),
     corrects: int | None = None,
+    own_key: bool = False,
 ) -> EvidenceEntry:
     """Append an entry to a case's log and return it (with its number and MAC).
+
+    ``own_key``: record it with this machine's key (created if there is none) although the
+    case's log, or the store's evidence, is kept with another (see :func:`key_for`).
 
     Order matters for "nothing half-written": validate everything, load (or create)
     the key, copy the attachments, insert the row and move the head in one
@@ -373,7 +423,7 @@ def add_entry(
         from .evidence_files import check_readable, store_blob
 
         checked = check_readable(files)
-    key = keys.load_or_create()
+    key = key_for(store, case_id, keys, own_key=own_key)
 
     if checked:
         where = store.attachments_at(data_dir)

@@ -34,9 +34,11 @@ def log_evidence(
     at: datetime | Moment | None = None,
     files: Sequence[Path] = (),
     corrects: int | None = None,
+    own_key: bool = False,
 ) -> EvidenceEntry:
     """Append an entry to the case's evidence log; attachments go under the store's directory,
-    the key and the heads file under the user's state directory (see evidence.py).
+    the key and the heads file under the user's state directory (see evidence.py; ``own_key``:
+    :func:`evidence.key_for`).
 
     ``at`` without an offset (a Moment or a naive datetime) is the case's wall clock.
     """
@@ -59,6 +61,7 @@ def log_evidence(
         at=at,
         files=files,
         corrects=corrects,
+        own_key=own_key,
     )
 
 

@@ -487,10 +487,14 @@ def send_letter(store: Store, settings: Settings, letter: Letter, *, now: dateti
     e-mail notifier, DeliveryError when the server does not take it (nothing is recorded
     then). Returns the evidence entry.
     """
+    from .evidence import key_for
     from .evidence_api import log_evidence
+    from .evidence_key import KeyDir
 
     message = letter.message
     notifier = check_sendable(settings, letter)
+    # Its record needs a key the case's log can take: found out before the letter goes, not after.
+    key_for(store, letter.case.id, KeyDir.default())
     assert message is not None and letter.recipient is not None
     outgoing = copy.deepcopy(message)
     del outgoing["X-Unsent"]  # the draft marker does not go out

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from reminder.errors import InputError, NotFound, StoreError
+from reminder.errors import ConfigError, InputError, NotFound, StoreError
 from reminder.evidence import add_entry as _add_entry
 from reminder.evidence import (
     attachment_path,
@@ -395,7 +395,10 @@ def test_entries_of_another_key_are_told_apart(store: Store, data_dir: Path) -> 
     old = keys.load()
     keys.key_path.unlink()
     keys.heads_path.unlink()  # a new machine: a fresh state directory
-    add_entry(store, data_dir, "abc234", kind="call", summary="on the new one", now=NOW)
+    with pytest.raises(ConfigError, match="this machine has no evidence key"):  # not silently
+        add_entry(store, data_dir, "abc234", kind="call", summary="on the new one", now=NOW)
+    assert keys.load() is None
+    add_entry(store, data_dir, "abc234", kind="call", summary="on the new one", now=NOW, own_key=True)
     new = keys.load()
     assert old is not None and new is not None and old.key_id != new.key_id
     (problem,) = verify(store, data_dir, "abc234").problems

@@ -400,3 +400,44 @@ def test_a_log_hashed_before_the_key_still_verifies_and_stays_guarded(
     attack(db, ("DELETE FROM evidence WHERE case_id = 'lgcy23' AND seq = 4", ()))
     problems = not_intact(run_cli("evidence", "verify", "lgcy23"))
     assert problems[0].startswith("entry 4: missing")
+
+
+def test_a_machine_without_the_cases_key_does_not_split_its_log(
+    run_cli: RunCli, tmp_env: TmpEnv, state_dir: Path, case_id: str
+) -> None:
+    """Two machines on one store, the second without a copy of the key: its `evidence add` made a
+    key of its own, silently, and from then on neither machine could verify the case's log
+    (found by an operator's walkthrough on a shared PostgreSQL store; the test failed before).
+    Each machine is its own state directory (where the key lives); the store is the same."""
+    first = {"XDG_STATE_HOME": str(tmp_env.root / "xdg-state")}
+    second = {"XDG_STATE_HOME": str(tmp_env.root / "machine-2-state")}
+    add = ("evidence", "add", case_id, "--kind", "call", "--summary")
+    assert run_cli(*add, "one", env=first).returncode == 0
+    refused = run_cli(*add, "two", env=second)
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
+    assert "this machine has no evidence key" in refused.stderr and "--own-key" in refused.stderr
+    assert str(tmp_env.root / "machine-2-state" / "reminder" / "evidence.key") in refused.stderr
+    assert not (tmp_env.root / "machine-2-state" / "reminder" / "evidence.key").exists()
+    # A new case on that machine: the store's evidence is kept with a key it has not either.
+    other = json.loads(
+        run_cli("add", "--title", "t", "--org", "o", "--submitted", "2026-03-01", "--json").stdout
+    )["id"]
+    assert (
+        "the store's evidence is kept with key"
+        in run_cli("evidence", "add", other, "--kind", "note", "--summary", "x", env=second).stderr
+    )
+    # Nothing was recorded by the refusals: the log still verifies where its key is.
+    assert run_cli("evidence", "verify", case_id, env=first).returncode == 0
+    # The key copied over, as README says: the second machine records, and both verify.
+    (tmp_env.root / "machine-2-state" / "reminder").mkdir(parents=True, mode=0o700)
+    copied = tmp_env.root / "machine-2-state" / "reminder" / "evidence.key"
+    copied.write_bytes((state_dir / "evidence.key").read_bytes())
+    copied.chmod(0o600)
+    assert run_cli(*add, "two", env=second).returncode == 0
+    for env in (first, second):
+        assert run_cli("evidence", "verify", case_id, env=env).returncode == 0
+    # A key lost for good: --own-key records with a new one, and says nothing false about the old.
+    copied.unlink()
+    assert run_cli(*add, "three", "--own-key", env=second).returncode == 0
+    assert copied.exists()
+    assert f"case {case_id}'s evidence log is kept with key" in run_cli(*add, "four", env=first).stderr

@@ -74,6 +74,12 @@ def evidence_group() -> None:
     help="Attach a file (a screenshot, a letter, an e-mail); repeat for more.",
 )
 @cmdline.option("--corrects", type=cmdline.IntRange(min=1), help="This entry corrects entry N.")
+@cmdline.option(
+    "--own-key",
+    is_flag=True,
+    help="Record it with this machine's evidence key (made if there is none) although the case's log "
+    "is kept with another: only when that key is lost for good (else copy its evidence.key here).",
+)
 @json_option
 @cmdline.pass_context
 def evidence_add_command(
@@ -84,6 +90,7 @@ def evidence_add_command(
     at: Moment | None,
     files: tuple[Path, ...],
     corrects: int | None,
+    own_key: bool,
     as_json: bool,
 ) -> None:
     """Add an entry to a case's evidence log.
@@ -99,7 +106,15 @@ def evidence_add_command(
 
     store = store_for(ctx)
     entry = log_evidence(
-        store, case_id, kind=kind, summary=summary, now=utc_now(), at=at, files=files, corrects=corrects
+        store,
+        case_id,
+        kind=kind,
+        summary=summary,
+        now=utc_now(),
+        at=at,
+        files=files,
+        corrects=corrects,
+        own_key=own_key,
     )
     warning = CODE_WARNING if kind == "code" else None
     if as_json:
