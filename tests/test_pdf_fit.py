@@ -11,9 +11,6 @@ right and right to left alike. They skip where WeasyPrint or Pango is missing, a
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -21,6 +18,7 @@ from typing import Any
 
 import pytest
 from conftest import RunCli, TmpEnv
+from test_letter_layout import _weasyprint  # noqa: F401  (autouse: skip, or fail under CI, without WeasyPrint)
 from test_letters import ENTRIES, entry, facts
 
 from reminder.letter_render import render, to_html
@@ -34,20 +32,6 @@ URL = (
     "https://www.batelco.example/consumer/complaints/status?ticket=BT48213&token=9f8e7d6c5b4a39281706f5e4d3c2"
 )
 SLACK = 0.5  # px: rounding in the layout
-
-
-def _weasyprint_loads() -> bool:
-    r = subprocess.run([sys.executable, "-c", "import weasyprint"], capture_output=True)
-    return r.returncode == 0
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _weasyprint() -> None:
-    if not _weasyprint_loads():
-        message = "the PDF layout tests need weasyprint (pip install -e '.[test]') with Pango (see .ci/run)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 def _boxes(box: Any) -> Iterator[Any]:
