@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from .errors import ConfigError, DeliveryError, InputError, StoreError
+from .evidence import SENT_LETTER_PREFIX, sent_letter_to
 from .i18n import N_, _
 from .letter_render import FORMATS, EmailAttachment, Rendered
-from .letters import RECIPIENTS, SENT_SUMMARY_PREFIX
+from .letters import RECIPIENTS
 from .models import Case, EvidenceEntry, ReviewWindow
 from .regulators import Regulator
 
@@ -212,11 +213,6 @@ def _notes(letter_to: str, regulator: Regulator | None) -> list[str]:
     return notes
 
 
-def _sent_summary_prefix(to: str) -> str:
-    """How the evidence entry of a letter sent by :func:`send_letter` begins (kept in English)."""
-    return SENT_SUMMARY_PREFIX.format(to=to)
-
-
 def _follow_up_pending(
     case: Case, entries: Sequence[EvidenceEntry], today: date, reply_by_for: Callable[[date], date]
 ) -> list[str]:
@@ -230,7 +226,7 @@ def _follow_up_pending(
 
     zone = ZoneInfo(case.timezone)
     follow = follow_up_entry(entries, case.submitted, zone)
-    if follow is None or not follow.summary.startswith(_sent_summary_prefix("organisation")):
+    if follow is None or sent_letter_to(follow) != "organisation":
         return []
     sent = follow.at.astimezone(zone).date()
     by = reply_by_for(sent)
@@ -511,7 +507,7 @@ def send_letter(store: Store, settings: Settings, letter: Letter, *, now: dateti
         )
     message_id = str(message["Message-ID"])
     summary = (
-        f"{_sent_summary_prefix(letter.to)}{letter.recipient_name} <{letter.recipient}>: "
+        f"{SENT_LETTER_PREFIX.format(to=letter.to)}{letter.recipient_name} <{letter.recipient}>: "
         f"{letter.rendered.subject} (Message-ID {message_id})"
     )
     with tempfile.TemporaryDirectory(prefix="reminder-letter-") as tmp:

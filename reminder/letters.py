@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from .errors import InputError
-from .evidence import SENT_LETTER_PREFIX, sent_letter_to
+from .evidence import sent_letter_to
 from .i18n import RTL_LANGUAGES, _
 from .letter_channels import letter_channels
 from .letter_fields import LETTER_FIELDS, letter_fields, letter_language
@@ -39,7 +39,6 @@ __all__ = [
     "LETTER_FIELDS",
     "RECIPIENTS",
     "RTL_LANGUAGES",
-    "SENT_SUMMARY_PREFIX",
     "Blank",
     "CaseFacts",
     "EntryFacts",
@@ -59,8 +58,6 @@ RECIPIENTS = ("organisation", "regulator")
 BLANK = "[____]"
 # Evidence kinds that are something sent to the organisation: the follow-up is the latest of them.
 _SENT_KINDS = ("letter", "email")
-# How the summary of the entry that ``letter --send`` records begins (evidence.py keeps it).
-SENT_SUMMARY_PREFIX = SENT_LETTER_PREFIX
 
 
 class Blank:
