@@ -408,7 +408,7 @@ def test_a_reload_with_a_broken_notifier_table_keeps_sending_through_the_old_one
     with Store(tmp_env.db_path) as store:
         opened = next(d for d in outbox.list_deliveries(store, case_id) if d.kind == "opened")
     stamp = tmp_env.root / "faketime.rc"
-    stamp.write_text(f"@{(opened.due - timedelta(hours=2)).astimezone(UTC):%Y-%m-%d %H:%M:%S}\n")
+    _set_clock(stamp, opened.due - timedelta(hours=2))
     log = tmp_env.root / "daemon.stderr"
     env = fake_env(tmp_env, FAKETIME_TIMESTAMP_FILE=str(stamp), FAKETIME_NO_CACHE="1")
     with log.open("w") as log_file:
@@ -418,9 +418,7 @@ def test_a_reload_with_a_broken_notifier_table_keeps_sending_through_the_old_one
         write_config(tmp_env, '[notifiers.log]\n[notifiers.email]\nport = "eightyfive"\n', max_sleep=1)
         proc.send_signal(signal.SIGHUP)
         assert wait_for(lambda: "config reload failed" in log.read_text(), 10), log.read_text()
-        later = stamp.with_suffix(".new")
-        later.write_text(f"@{(opened.due + timedelta(minutes=10)).astimezone(UTC):%Y-%m-%d %H:%M:%S}\n")
-        later.replace(stamp)
+        _set_clock(stamp, opened.due + timedelta(minutes=10))
         if not wait_for(lambda: len(sink_lines(sink)) == 1, 10):
             code, _ = stop(proc)
             pytest.fail(f"nothing sent after the reload; daemon exit {code}; stderr:\n{log.read_text()}")
@@ -458,7 +456,7 @@ def test_reminder_due_during_a_suspend_goes_out_soon_after_resume(tmp_env: TmpEn
         opened = next(d for d in outbox.list_deliveries(store, case_id) if d.kind == "opened")
     before = opened.due - timedelta(hours=2)
     stamp = tmp_env.root / "faketime.rc"
-    stamp.write_text(f"@{before.astimezone(UTC):%Y-%m-%d %H:%M:%S}\n")
+    _set_clock(stamp, before)
     env = fake_env(tmp_env, FAKETIME_TIMESTAMP_FILE=str(stamp), FAKETIME_NO_CACHE="1")
     proc = start_daemon(env, *daemon_cmd())
     try:
@@ -466,10 +464,7 @@ def test_reminder_due_during_a_suspend_goes_out_soon_after_resume(tmp_env: TmpEn
         time.sleep(1.5)
         assert sink_lines(sink) == []
         # "Resume" ten minutes after the reminder fell due.
-        # Replaced atomically: libfaketime re-reads the file on every clock call.
-        resumed = stamp.with_suffix(".new")
-        resumed.write_text(f"@{(opened.due + timedelta(minutes=10)).astimezone(UTC):%Y-%m-%d %H:%M:%S}\n")
-        resumed.replace(stamp)
+        _set_clock(stamp, opened.due + timedelta(minutes=10))
         if not wait_for(lambda: len(sink_lines(sink)) == 1, 10):
             code, err = stop(proc)
             pytest.fail(f"not sent after resume: {sink_lines(sink)}; daemon exit {code}; stderr:\n{err}")
