@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from .notifiers.email import EmailNotifier
     from .store import Store
 
-__all__ = ["Letter", "check_sendable", "compose_letter", "send_letter"]
+__all__ = ["Letter", "SentLetter", "check_sendable", "compose_letter", "copy_to", "send_letter"]
 
 # How the missing fields are named to the user, and how each is filled in (translated where shown).
 _FIELD_HINTS: dict[str, tuple[str, str]] = {
@@ -453,6 +453,27 @@ def _email_notifier(settings: Settings) -> EmailNotifier:
     )
 
 
+@dataclass(frozen=True)
+class SentLetter:
+    """What :func:`send_letter` did: the letter's evidence entry, and its blind copy's address
+    (None: no copy) and the reason the copy did not go (None: it went, or there was none)."""
+
+    entry: EvidenceEntry
+    copy_to: str | None
+    copy_problem: str | None
+
+
+def copy_to(letter: Letter) -> str | None:
+    """Where ``letter --send`` sends its blind copy: the sender's address ([me] email), unless
+    that is the recipient's. An envelope recipient only, so the letter's headers do not show it."""
+    if not letter.sender or not letter.recipient:
+        return None
+    from email.utils import parseaddr
+
+    same = parseaddr(letter.sender)[1].lower() == parseaddr(letter.recipient)[1].lower()
+    return None if same else letter.sender
+
+
 def check_sendable(settings: Settings, letter: Letter) -> EmailNotifier:
     """The e-mail notifier ``letter`` would go through, once it is known that it can: an e-mail
     with a recipient and a sender address. InputError or ConfigError (one line) otherwise —
@@ -475,13 +496,18 @@ def check_sendable(settings: Settings, letter: Letter) -> EmailNotifier:
     return _email_notifier(settings)
 
 
-def send_letter(store: Store, settings: Settings, letter: Letter, *, now: datetime) -> EvidenceEntry:
+def send_letter(
+    store: Store, settings: Settings, letter: Letter, *, now: datetime, blind_copy: bool = True
+) -> SentLetter:
     """Send ``letter`` (composed as ``eml``) through the configured e-mail notifier, then record
     it in the case's evidence log as an ``email`` entry with its Message-ID and the .eml attached.
 
+    With ``blind_copy``, the sender ([me] email) gets it too as a blind copy (:func:`copy_to`): the
+    person's own mailbox then holds what went out in their name, whatever the server keeps.
+
     Raises InputError when it has no recipient or sender address, ConfigError without an
     e-mail notifier, DeliveryError when the server does not take it (nothing is recorded
-    then). Returns the evidence entry.
+    then). Returns the evidence entry, and where the blind copy went or why it did not.
     """
     from .evidence import key_for
     from .evidence_api import log_evidence
@@ -497,14 +523,19 @@ def send_letter(store: Store, settings: Settings, letter: Letter, *, now: dateti
     data = outgoing.as_bytes()
     try:
         result = notifier.send_raw(data, [letter.recipient])
+        if not result.ok:
+            raise DeliveryError(
+                _("the letter was not sent: %(why)s", why=result.detail),
+                notifier=notifier.label,
+                case_id=letter.case.id,
+            )
+        # The copy goes in a mail of its own, after the letter: in one transaction a recipient
+        # refused while the copy was taken would pass for a letter sent. A copy that fails is
+        # said, and changes nothing of what was sent or recorded.
+        blind = copy_to(letter) if blind_copy else None
+        copied = notifier.send_raw(data, [blind]) if blind else None
     finally:
         notifier.close()
-    if not result.ok:
-        raise DeliveryError(
-            _("the letter was not sent: %(why)s", why=result.detail),
-            notifier=notifier.label,
-            case_id=letter.case.id,
-        )
     message_id = str(message["Message-ID"])
     summary = (
         f"{SENT_LETTER_PREFIX.format(to=letter.to)}{letter.recipient_name} <{letter.recipient}>: "
@@ -514,7 +545,7 @@ def send_letter(store: Store, settings: Settings, letter: Letter, *, now: dateti
         eml = Path(tmp) / f"letter-{letter.case.id}-{letter.to}-{now.date().isoformat()}.eml"
         eml.write_bytes(data)
         try:
-            return log_evidence(store, letter.case.id, kind="email", summary=summary, now=now, files=[eml])
+            entry = log_evidence(store, letter.case.id, kind="email", summary=summary, now=now, files=[eml])
         except Exception as exc:
             raise StoreError(
                 _(
@@ -525,3 +556,8 @@ def send_letter(store: Store, settings: Settings, letter: Letter, *, now: dateti
                     case=letter.case.id,
                 )
             ) from exc
+    return SentLetter(
+        entry=entry,
+        copy_to=blind,
+        copy_problem=None if copied is None or copied.ok else copied.detail,
+    )

@@ -304,13 +304,20 @@ def test_send_delivers_it_and_records_it_as_evidence(
     case_id = add_case(invoke, "--account", "+973 3900 4242", "--org-email", "complaints@batelco.example")
     r = ok(run_cli("letter", case_id, "--to", "organisation", "--send", "--yes", "--attach-dossier"))
     assert "About to send this e-mail:" in r.stdout and "To: Batelco <complaints@batelco.example>" in r.stdout
-    (sent,) = smtp.messages
+    assert "Blind copy to: li.lei@example.com (you; the recipient does not see it)" in r.stdout
+    sent, copy = smtp.messages
     message_id = sent["Message-ID"].strip()  # a long one may be folded; the parser keeps the fold's space
     assert (
         f"Sent to complaints@batelco.example (Message-ID {message_id}); recorded as evidence #2" in r.stdout
     )
-    # The envelope: from the notifier's account, to the organisation (not the reminder recipients).
-    assert smtp.envelopes == [("reminder@example.org", ["complaints@batelco.example"])]
+    # The envelopes: from the notifier's account, to the organisation (not the reminder recipients),
+    # then the same message to its sender, in a mail of its own and in no header of the letter.
+    assert smtp.envelopes == [
+        ("reminder@example.org", ["complaints@batelco.example"]),
+        ("reminder@example.org", ["li.lei@example.com"]),
+    ]
+    assert copy.as_bytes() == sent.as_bytes() and "li.lei@example.com" not in str(sent["To"])
+    assert "Bcc" not in sent and "Cc" not in sent
     assert sent["From"].addresses[0].addr_spec == "li.lei@example.com" and "X-Unsent" not in sent
     assert [a.get_filename() for a in sent.iter_attachments()] == [f"dossier-{case_id}.html"]
     # In the evidence log: an e-mail with the Message-ID, the .eml as it went out attached.
@@ -368,7 +375,7 @@ def test_on_a_terminal_it_asks_first(
     assert "Error: aborted" in r.stderr and smtp.messages == [] and len(hashes(run_cli, case_id)) == 1
     r = _on_a_terminal(tmp_env, args, "y\n")
     assert r.returncode == 0, r.stderr
-    assert len(smtp.messages) == 1 and len(hashes(run_cli, case_id)) == 2
+    assert len(smtp.messages) == 2 and len(hashes(run_cli, case_id)) == 2  # the letter and its blind copy
 
 
 def test_a_refused_message_is_not_recorded(run_cli: RunCli, invoke: RunCli, smtp: Recorder) -> None:
@@ -377,6 +384,23 @@ def test_a_refused_message_is_not_recorded(run_cli: RunCli, invoke: RunCli, smtp
     r = run_cli("letter", case_id, "--to", "organisation", "--send", "--yes")
     assert r.returncode == 1 and "Error: the letter was not sent:" in r.stderr and "554" in r.stderr
     assert len(hashes(run_cli, case_id)) == 1  # nothing recorded
+
+
+def test_the_blind_copy_is_optional_and_its_failure_is_a_warning(
+    run_cli: RunCli, invoke: RunCli, smtp: Recorder
+) -> None:
+    case_id = add_case(invoke, "--org-email", "complaints@batelco.example")
+    r = ok(run_cli("letter", case_id, "--to", "organisation", "--send", "--yes", "--no-copy", "--json"))
+    assert json.loads(r.stdout)["sent"]["copy_to"] is None and "Blind copy" not in r.stdout
+    assert smtp.envelopes == [("reminder@example.org", ["complaints@batelco.example"])]
+    # The server refuses the copy: the letter went and is recorded, the command says so and exits 0.
+    smtp.refuse_rcpt["li.lei@example.com"] = "550 5.1.1 mailbox unavailable"
+    r = ok(run_cli("letter", case_id, "--to", "organisation", "--send", "--yes", "--json"))
+    report = json.loads(r.stdout)["sent"]
+    assert report["copy_to"] == "li.lei@example.com" and "550" in report["copy_error"]
+    assert "warning: the blind copy to li.lei@example.com did not go:" in r.stderr
+    assert [rcpt for _sender, rcpt in smtp.envelopes] == [["complaints@batelco.example"]] * 2
+    assert len(hashes(run_cli, case_id)) == 3
 
 
 def test_send_needs_an_address_a_sender_and_a_notifier(
@@ -475,7 +499,7 @@ def test_the_complaint_notes_a_follow_up_still_waiting_for_its_answer(
     # Sent on Sun 17 May (Bahrain), it asks for an answer by Sun 24 May: five business days.
     send = ("letter", case_id, "--to", "organisation", "--send", "--yes")
     sent = ok(run_cli(*send, env=at("2026-05-17 07:00:00")))
-    assert "by Sun 2026-05-24" in sent.stdout and len(smtp.messages) == 1
+    assert "by Sun 2026-05-24" in sent.stdout and len(smtp.messages) == 2  # and its blind copy
     note = "note: the follow-up sent on 2026-05-17 (evidence #1) asked Batelco to answer by 2026-05-24, which"
     for when in ("2026-05-19 07:00:00", "2026-05-24 20:00:00"):  # the 24th is still a day to answer on
         r = ok(run_cli("letter", case_id, "--to", "regulator", env=at(when)))

@@ -197,7 +197,7 @@ def _letter_report(letter: Any, *, strict: bool, as_json: bool) -> None:
         cmdline.echo(_("note: %(note)s", note=note), err=True)
 
 
-def _letter_preview(letter: Any) -> None:
+def _letter_preview(letter: Any, blind_copy: str | None) -> None:
     from ..i18n import _
     from ..letter_render import to_text
 
@@ -207,6 +207,10 @@ def _letter_preview(letter: Any) -> None:
         cmdline.echo(f"  {header}: {msg[header]}")
     for name in letter.attachments:
         cmdline.echo(_("  Attachment: %(name)s", name=name))
+    if blind_copy:
+        cmdline.echo(
+            _("  Blind copy to: %(address)s (you; the recipient does not see it)", address=blind_copy)
+        )
     cmdline.echo("")
     cmdline.echo(to_text(letter.rendered))
 
@@ -255,6 +259,12 @@ def _letter_preview(letter: Any) -> None:
     is_flag=True,
     help="Send the e-mail through [notifiers.email] after showing it, and record it in the evidence log.",
 )
+@cmdline.option(
+    "--no-copy",
+    is_flag=True,
+    help="With --send: do not send yourself ([me] email) the blind copy that otherwise keeps what went "
+    "out in your mailbox.",
+)
 @cmdline.option("--yes", is_flag=True, help="With --send: send without asking (for scripts).")
 @cmdline.option(
     "--strict",
@@ -280,6 +290,7 @@ def letter_command(
     regulator_id: str | None,
     attach_dossier: bool,
     send: bool,
+    no_copy: bool,
     yes: bool,
     strict: bool,
     before_deadline: bool,
@@ -310,7 +321,7 @@ def letter_command(
     from ..i18n import _
     from ..ics import write_bytes_atomic
     from ..leftovers import journal_dir
-    from ..letter_api import check_sendable, compose_letter, send_letter
+    from ..letter_api import check_sendable, compose_letter, copy_to, send_letter
     from ..letter_render import USER_TEMPLATE_DIR
     from ..outfile import output_path
 
@@ -347,13 +358,19 @@ def letter_command(
     report = letter.as_dict()
     if send:
         if not as_json:
-            _letter_preview(letter)
+            _letter_preview(letter, None if no_copy else copy_to(letter))
         if not yes:
             cmdline.confirm(
                 _("Send it to %(to)s?", to=letter.recipient or "?"), default=False, abort=True, err=True
             )
-        entry = send_letter(store, settings, letter, now=now)
-        report["sent"] = {"to": letter.recipient, "evidence": entry.seq}
+        sent = send_letter(store, settings, letter, now=now, blind_copy=not no_copy)
+        entry = sent.entry
+        report["sent"] = {
+            "to": letter.recipient,
+            "evidence": entry.seq,
+            "copy_to": sent.copy_to,
+            "copy_error": sent.copy_problem,
+        }
         if not as_json:
             cmdline.echo(
                 _(
@@ -363,6 +380,16 @@ def letter_command(
                     seq=entry.seq,
                     case=letter.case.id,
                 )
+            )
+        if sent.copy_problem is not None:
+            # The letter went and is recorded: a warning, not a failure of the command.
+            cmdline.echo(
+                _(
+                    "warning: the blind copy to %(address)s did not go: %(why)s",
+                    address=sent.copy_to,
+                    why=sent.copy_problem,
+                ),
+                err=True,
             )
         if output is None:
             if as_json:
