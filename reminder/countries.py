@@ -98,15 +98,26 @@ def _closest(value: str, choices: Iterable[str], names: Mapping[str, str] | None
 
 
 def _named_in_users_language(name: str, supported: Iterable[str]) -> str | None:
-    """The code of the supported country the user's language names ``name`` ("巴林" → BH)."""
-    lang = current_language()
-    if lang == SOURCE_LANGUAGE:
-        return None
+    """The code of the supported country named ``name`` in the user's language ("巴林" → BH), or
+    else in another language reminder writes (the Arabic of a letter: "البحرين" → BH).
+
+    Only a name with a letter outside ASCII looks further than the user's language: an English
+    name was looked up already, and CLDR's names in every language cost a file each to load."""
+    from .i18n import KNOWN_LANGUAGES
     from .labels import country_name
 
-    by_name = {country_name(code, "", lang): code for code in supported}
-    by_name.pop("", None)
-    return by_name.get(name)
+    lang = current_language()
+    others = [other for other in KNOWN_LANGUAGES if other not in (lang, SOURCE_LANGUAGE)]
+    languages = [lang] if lang != SOURCE_LANGUAGE else []
+    if not name.isascii():
+        languages += others
+    codes = list(supported)
+    for language in languages:
+        by_name = {country_name(code, "", language): code for code in codes}
+        by_name.pop("", None)
+        if name in by_name:
+            return by_name[name]
+    return None
 
 
 def _validate(country: str, subdivision: str | None) -> tuple[str, str | None]:

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 import pytest
 from conftest import RunCli, TmpEnv
+from test_cli_cases import ok
 from test_daemon import needs_faketime
 
 ZH = {"LANG": "zh_CN.UTF-8"}
@@ -286,6 +287,17 @@ def test_a_country_named_in_chinese_is_the_country(zh: RunCli) -> None:
     assert json.loads(named.stdout) == json.loads(coded.stdout)
     unknown = zh("window", "--country", "火星", "--submitted", "2026-03-15")
     assert unknown.returncode == 2 and unknown.stderr.startswith("错误：未知的国家/地区 '火星'")
+
+
+def test_a_country_named_in_arabic_is_the_country(zh: RunCli, run_cli: RunCli) -> None:
+    # The letters to Bahrain's carrier and regulator are in Arabic: its name as they write it
+    # ("البحرين") is the country too, in either language of the user; it was "unknown" before.
+    args = ("--submitted", "2026-03-15", "--json")
+    coded = json.loads(ok(run_cli("window", "--country", "BH", *args)).stdout)
+    for run in (zh, run_cli):
+        assert json.loads(ok(run("window", "--country", "البحرين", *args)).stdout) == coded
+    assert ok(run_cli("countries", "البحرين")).stdout.startswith("BH  Bahrain")
+    assert run_cli("window", "--country", "المريخ", *args).returncode == 2
 
 
 @needs_faketime
