@@ -157,6 +157,23 @@ def test_code_evidence_warns_about_fraudsters(invoke: RunCli, case_id: str) -> N
     assert json.loads(r.stdout)["warning"] is None
 
 
+def test_an_entry_dated_before_the_request_is_recorded_with_a_note(invoke: RunCli, case_id: str) -> None:
+    # "2020" typed for "2026": recorded as told (an entry can only be corrected afterwards), and said.
+    r = invoke("evidence", "add", case_id, "--kind", "call", "--summary", "Called", "--at", "2020-03-02")
+    assert r.returncode == 0 and r.stdout.startswith("Recorded evidence #1")
+    assert r.stderr == (
+        "note: #1 is dated Mon 2020-03-02, 2190 days before the request was submitted (Sun 2026-03-01); "
+        "if that is a slip, record the right date with: "
+        f"reminder evidence add {case_id} --corrects 1 --at …\n"
+    )
+    r = invoke("evidence", "add", case_id, "--kind", "note", "--summary", "x", "--at", "2026-02-28", "--json")
+    assert "#2 is dated Sat 2026-02-28, 1 day before" in json.loads(r.stdout)["note"]
+    # On the day of the request or later, and without --at: nothing to say.
+    for at in (["--at", "2026-03-01T00:00"], []):
+        r = invoke("evidence", "add", case_id, "--kind", "call", "--summary", "Called", *at, "--json")
+        assert r.returncode == 0 and r.stderr == "" and json.loads(r.stdout)["note"] is None
+
+
 class Sections(HTMLParser):
     def __init__(self) -> None:
         super().__init__()

@@ -9,7 +9,7 @@ from .. import cmdline
 from ..cli_labels import (
     evidence_kind,
 )
-from ..i18n import _
+from ..i18n import _, format_date, ngettext
 from ..terminal import escape_controls as _t
 from .case_view import case_zone, evidence_line
 from .common import (
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ..dates import Moment
+    from ..models import EvidenceEntry
+    from ..store import Store
 
 
 def _evidence_kinds() -> Sequence[str]:
@@ -117,8 +119,10 @@ def evidence_add_command(
         own_key=own_key,
     )
     warning = CODE_WARNING if kind == "code" else None
+    early = _before_submission(store, entry) if at is not None else None
     if as_json:
-        echo_json({"version": 1, "entry": entry_to_dict(entry, store.attachments), "warning": warning})
+        report = entry_to_dict(entry, store.attachments)
+        echo_json({"version": 1, "entry": report, "warning": warning, "note": early})
         return
     kind_text = evidence_kind(entry.kind)
     if entry.attachments:
@@ -142,6 +146,33 @@ def evidence_add_command(
         )
     if warning:
         cmdline.echo(_("Warning: %(text)s", text=_(warning)))
+    if early:
+        cmdline.echo(_("note: %(note)s", note=early), err=True)
+
+
+def _before_submission(store: Store, entry: EvidenceEntry) -> str | None:
+    """What to say of an entry dated before its case's request was submitted, or None.
+
+    Such an entry may well be true (the call that asked how to cancel), and the letters place it
+    under what came before the request; but "2020" for "2026" is an easy slip, and an entry can
+    only be corrected afterwards, never edited: so the person hears of it at once."""
+    from zoneinfo import ZoneInfo
+
+    case = store.get_case(entry.case_id)
+    day = entry.at.astimezone(ZoneInfo(case.timezone)).date()
+    if day >= case.submitted:
+        return None
+    return ngettext(
+        "#%(seq)d is dated %(day)s, %(n)d day before the request was submitted (%(submitted)s); if that "
+        "is a slip, record the right date with: reminder evidence add %(case)s --corrects %(seq)d --at …",
+        "#%(seq)d is dated %(day)s, %(n)d days before the request was submitted (%(submitted)s); if that "
+        "is a slip, record the right date with: reminder evidence add %(case)s --corrects %(seq)d --at …",
+        (case.submitted - day).days,
+        seq=entry.seq,
+        day=format_date(day),
+        submitted=format_date(case.submitted),
+        case=case.id,
+    )
 
 
 @evidence_group.command("list")
