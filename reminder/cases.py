@@ -17,7 +17,7 @@ from datetime import date, datetime, time
 from .case_config import case_today, template_for, window_for
 from .dates import Moment, check_not_future
 from .errors import InputError
-from .i18n import _
+from .i18n import _, joined
 from .lazylog import get_logger
 from .models import CASE_KINDS, Case, ChecklistItem, Closure, EvidenceEntry, ReviewWindow, preset_step
 from .planning import list_reminders, plan_case
@@ -194,7 +194,7 @@ def _check_kind(settings: Settings, kind: str) -> str:
     kind = kind.strip().lower()
     if kind in CASE_KINDS or kind in settings.templates:
         return kind
-    valid = ", ".join([*CASE_KINDS, *sorted(settings.templates)])
+    valid = joined([*CASE_KINDS, *sorted(settings.templates)])
     raise InputError(
         _(
             "unknown kind %(kind)s; use one of %(valid)s (or add [templates.%(name)s] to the config)",
@@ -214,7 +214,7 @@ def _check_preset(settings: Settings, name: str | None) -> str | None:
             _(
                 "unknown escalation preset %(name)s; use one of %(valid)s",
                 name=repr(name),
-                valid=", ".join(sorted(settings.presets)),
+                valid=joined(sorted(settings.presets)),
             )
         )
     return name
@@ -350,8 +350,8 @@ def edit_case(
         raise InputError(
             _(
                 "cannot edit %(fields)s; editable: %(editable)s",
-                fields=", ".join(sorted(unknown)),
-                editable=", ".join(sorted(EDITABLE_FIELDS)),
+                fields=joined(sorted(unknown)),
+                editable=joined(sorted(EDITABLE_FIELDS)),
             )
         )
     given = {k: v for k, v in changes.items() if v is not None}

@@ -170,8 +170,9 @@ def holiday_cache() -> HolidayCache | None:
 def install_cache(cache: HolidayCache | None) -> None:
     """Keep the years and the version in ``cache`` from now on (``calendar.use_holiday_cache``
     calls this, and forgets the calendars it built from the old one)."""
-    global _cache
+    global _cache, _kept_years
     _cache = cache
+    _kept_years = 0
     _holidays_version.cache_clear()
     load_year.cache_clear()
 
@@ -270,15 +271,25 @@ def package_language(cls: type[Any]) -> str | None:
     return None
 
 
+# How many years one process adds to the cache it installed. Every later command reads the cache file whole,
+# and a window of years (--max-days 100000, a submission in year 1) computes hundreds of them:
+# kept, they made every command after it slower for good (12 MB: +170 ms each). A command needs
+# one to three years; what a process computes beyond these is for it alone.
+KEPT_YEARS_PER_PROCESS = 8
+_kept_years = 0
+
+
 @lru_cache(maxsize=512)
 def load_year(country: str, subdivision: str | None, year: int) -> YearDays:
+    global _kept_years
     cache, key = _cache, f"year {country} {subdivision or ''} {year}"
     if cache is not None:
         found = _year_from_data(cache.get(key), year)
         if found is not None:
             return found
     computed = _compute_year(country, subdivision, year)
-    if cache is not None:
+    if cache is not None and _kept_years < KEPT_YEARS_PER_PROCESS:
+        _kept_years += 1
         cache.put(key, _year_to_data(computed))
     return computed
 

@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from .errors import InputError
-from .i18n import _
+from .i18n import _, joined
 from .models import PRESET_STEP, Case, Reminder, ReviewWindow
 from .record import Record, replace, setfield
 
@@ -119,7 +119,7 @@ class Policy(Record):
                 _(
                     "unknown reminder setting %(name)s; valid: %(valid)s",
                     name=repr(unknown[0]),
-                    valid=", ".join(sorted(known)),
+                    valid=joined(sorted(known)),
                 )
             )
         return replace(self, **dict(overrides))
@@ -140,7 +140,7 @@ def parse_remind_overrides(items: Sequence[str]) -> dict[str, Any]:
                 _(
                     "bad --remind %(item)s: use NAME=VALUE with NAME one of %(names)s",
                     item=repr(item),
-                    names=", ".join(sorted(defaults)),
+                    names=joined(sorted(defaults)),
                 )
             )
         value = raw.strip().lower()

@@ -27,7 +27,7 @@ from importlib import resources
 from typing import Any
 
 from .errors import InputError
-from .i18n import KNOWN_LANGUAGES, _, normalise_language
+from .i18n import KNOWN_LANGUAGES, _, joined, normalise_language
 
 __all__ = [
     "FACT_FIELDS",
@@ -246,7 +246,7 @@ def choose(
                 _(
                     "unknown regulator %(id)s; known: %(ids)s",
                     id=repr(regulator_id),
-                    ids=", ".join(sorted(known)),
+                    ids=joined(sorted(known)),
                 )
             )
         return found
@@ -262,7 +262,7 @@ def choose(
                     "data-protection case, say so with 'reminder edit ID --preset telecom' (or gdpr); "
                     "for another, name the regulator with --regulator ID (%(ids)s) or write to it yourself",
                     country=country,
-                    ids=", ".join(sorted(known)),
+                    ids=joined(sorted(known)),
                 )
             )
     else:
@@ -282,7 +282,7 @@ def choose(
                 "name one with --regulator ID",
                 country=country,
                 org=repr(organisation),
-                ids=", ".join(r.id for r in here),
+                ids=joined(r.id for r in here),
             )
         )
     raise InputError(
@@ -290,6 +290,6 @@ def choose(
             "no %(sector)s regulator is known for %(country)s; name one with --regulator ID (%(ids)s)",
             sector=sector,
             country=country,
-            ids=", ".join(sorted(known)),
+            ids=joined(sorted(known)),
         )
     )

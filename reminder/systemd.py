@@ -285,7 +285,10 @@ def status() -> ServiceStatus:
             unit_path=path,
             installed=path.exists(),
             systemd=False,
-            commands=[] if path.exists() else ["reminder service install"],
+            # Whether the unit runs is the user manager's to say: where to ask it.
+            commands=[f"systemctl --user status {UNIT_NAME}"]
+            if path.exists()
+            else ["reminder service install"],
         )
     active = _systemctl("is-active", UNIT_NAME).stdout.strip() or None
     enabled = _systemctl("is-enabled", UNIT_NAME).stdout.strip() or None

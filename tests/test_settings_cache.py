@@ -343,3 +343,19 @@ def test_a_holiday_cache_save_does_not_wait_for_ever_on_a_stopped_holder(
         os.close(holder)
     assert 0.2 <= time.monotonic() - started < 5
     assert json.loads((folder / "holidays-x.json").read_text())["a"] == [1]
+
+
+def test_a_window_years_long_does_not_leave_every_year_in_the_holiday_cache(
+    run_cli: RunCli, tmp_env: TmpEnv
+) -> None:
+    """Every later command reads the holiday cache file whole. A window of 3,000 business days
+    (13 years) kept all its years there, and one of 100,000 (a typo) 1,900 of them: 12 MB, which
+    made every add, edit and window after it 4x slower, for good. A command keeps a few years."""
+    _ok(run_cli("window", "--submitted", "2026-12-01", "--max-days", "3000"))
+    (path,) = (Path(tmp_env.env["XDG_CACHE_HOME"]) / "reminder").glob("holidays-*.json")
+    kept = [key for key in json.loads(path.read_text()) if key.startswith("year ")]
+    assert 1 <= len(kept) <= 8, kept
+    # The years an ordinary window needs are still kept, and read back by the next command.
+    _ok(run_cli(*WINDOW))
+    kept = [key for key in json.loads(path.read_text()) if key.startswith("year ")]
+    assert "year BH  2026" in kept and len(kept) <= 8, kept

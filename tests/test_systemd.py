@@ -78,6 +78,15 @@ def test_without_systemd_the_unit_is_written_but_install_fails(tmp_env: TmpEnv) 
     assert "ExecStart=" in unit_text(tmp_env)
     # Only writing the unit was asked for: that worked.
     assert install(tmp_env, "--no-start", path=str(empty)).returncode == 0
+    # Asked whether it runs, status said only where the unit is, as if all were well: it says
+    # that it cannot tell here, and what tells where a user manager answers.
+    status = subprocess.run(
+        [sys.executable, "-m", "reminder", "service", "status"],
+        env={**tmp_env.env, "PATH": str(empty)}, capture_output=True, text=True,
+    )  # fmt: skip
+    assert status.returncode == 0, status.stderr
+    assert "No systemd user manager answers here" in status.stdout
+    assert "systemctl --user status reminder.service" in status.stdout
 
 
 def test_the_unit_runs_the_config_in_use_and_says_how_a_password_reaches_it(tmp_env: TmpEnv) -> None:

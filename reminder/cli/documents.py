@@ -347,6 +347,11 @@ def letter_command(
         before_deadline=before_deadline,
     )
     if send:
+        from .notify import notifier_warnings
+
+        # The e-mail notifier's warnings (a password file others can read) as notify test shows
+        # them; its log line of a failed delivery left out: the error below says it.
+        notifier_warnings(ctx)
         # What would stop the sending is said first, alone; then the confirmation, which --yes
         # gives: no address or no [notifiers.email] is not something --yes can fix.
         check_sendable(settings, letter).close()
