@@ -364,10 +364,12 @@ def letter_command(
     if send:
         if not as_json:
             _letter_preview(letter, None if no_copy else copy_to(letter))
-        if not yes:
-            cmdline.confirm(
-                _("Send it to %(to)s?", to=letter.recipient or "?"), default=False, abort=True, err=True
-            )
+        if not yes and not cmdline.confirm(
+            _("Send it to %(to)s?", to=letter.recipient or "?"), default=False, err=True
+        ):
+            # The person's answer, not an error: said as such, and the exit status says nothing went.
+            cmdline.echo(_("Not sent."), err=True)
+            ctx.exit(1)
         sent = send_letter(store, settings, letter, now=now, blind_copy=not no_copy)
         entry = sent.entry
         report["sent"] = {
