@@ -83,7 +83,7 @@ class DeliveryResult:
     """The outcome of one send.
 
     ``retryable`` is False when retrying cannot help (authentication refused, a
-    secret missing): the outbox then marks the delivery failed at once.
+    password variable not set): the outbox then marks the delivery failed at once.
     ``problem`` classifies a failure (``"dns"``, ``"tls"``, ``"auth"``, …).
     """
 
@@ -194,8 +194,8 @@ class Notifier(ABC):
         daemon refuses: a file the options name that cannot be read now (the e-mail notifier's
         ``password_file``). Each problem names its key and the path, never a secret.
 
-        The daemon starts with such a notifier (it reports itself unavailable, and its sends
-        fail naming the problem until the daemon is reloaded), so that the other notifiers
+        The daemon starts with such a notifier (it reports itself unavailable; its sends fail,
+        retryable, naming the problem, until the file is back), so that the other notifiers
         still deliver. ``config check`` is where the person looks, so it says so there.
         """
         return []
