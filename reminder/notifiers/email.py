@@ -473,10 +473,17 @@ class PasswordUnavailable(Exception):
 
     @property
     def detail(self) -> str:
-        """Names the key, the file and why."""
+        """On its own (a failed send, ``notify test``): names the key, the file and why."""
         if self.why is None:
             return _("password_file %(path)s is empty", path=self.path)
         return _("cannot read password_file %(path)s: %(why)s", path=self.path, why=self.why)
+
+    @property
+    def problem(self) -> str:
+        """After the key (``notifiers.mail.password_file: …``): the file and why."""
+        if self.why is None:
+            return _("%(path)s is empty", path=self.path)
+        return _("cannot read %(path)s: %(why)s", path=self.path, why=self.why)
 
 
 # What the "readable by other users" warning was last given for, per password_file: (device,
@@ -573,11 +580,11 @@ class EmailNotifier(Notifier):
             return exc
         return None
 
-    def config_problems(self) -> list[str]:
+    def config_problems(self) -> list[tuple[str, str]]:
         # password_file only: a $password_env the person's shell lacks may well be set in the
         # daemon's environment (systemd's EnvironmentFile), where config check cannot look.
         problem = self._password_file_problem()
-        return [problem.detail] if problem is not None else []
+        return [("password_file", problem.problem)] if problem is not None else []
 
     def _ssl_context(self) -> ssl.SSLContext:
         opts = self.opts
