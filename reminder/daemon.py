@@ -158,10 +158,10 @@ class Daemon:
         notifiers: list[Notifier] | None = None,
     ) -> None:
         self._read_settings = load_settings
-        self.settings = self._load_settings()
         self.clock = clock
-        self._notifiers = notifiers
         self._injected_notifiers = notifiers is not None
+        self.settings, built = self._load_settings()
+        self._notifiers = notifiers if notifiers is not None else built
         self.state = DaemonState.NEW
         self._flags = _Flags()
         self._stop = threading.Event()
@@ -174,8 +174,24 @@ class Daemon:
         self._store: Store | None = None
         self.passes = 0
 
-    def _load_settings(self) -> Settings:
-        return _notifiers_checked(self._read_settings())
+    def _load_settings(self) -> tuple[Settings, list[Notifier] | None]:
+        """The settings, and the notifiers built from them (None: the daemon was given its own).
+
+        Raises ConfigError naming the file and the key when a notifier table does not validate,
+        cannot be built, or names a file that cannot be read now (a ``password_file``). Checked
+        here, at start and on every reload: unchecked, a daemon started or reloaded with such a
+        table ran on and sent nothing through it; checked, it refuses to start, and a reload
+        keeps the settings and notifiers that worked. The notifiers checked are the ones used.
+        """
+        settings = self._read_settings()
+        if self._injected_notifiers:
+            from .notifiers import parse_notifier_tables
+
+            parse_notifier_tables(settings.notifiers, config_file=settings.source)
+            return settings, None
+        from .notifiers.check import checked_notifiers
+
+        return settings, checked_notifiers(settings.notifiers, config_file=settings.source)
 
     # --- paths and parts -----------------------------------------------------------------------
 
@@ -193,6 +209,8 @@ class Daemon:
         return self.settings.store.url is not None
 
     def notifiers(self) -> list[Notifier]:
+        # Built and checked with the settings (_load_settings); built here again only once
+        # closed (after run_once).
         if self._notifiers is None:
             from .notifiers import build_notifiers
 
@@ -349,14 +367,16 @@ class Daemon:
 
     def _reload(self) -> None:
         try:
-            settings = self._load_settings()
+            settings, notifiers = self._load_settings()
         except ConfigError as exc:
             # A broken edit must not take the daemon down: keep running on what worked (its
-            # notifiers included: a table that does not validate never replaces one that did).
+            # notifiers included: a table that cannot be used never replaces one that could).
             log.error("config reload failed, keeping the previous settings: %s", exc)
             return
         self.settings = settings
         self._close_notifiers()
+        if not self._injected_notifiers:
+            self._notifiers = notifiers
         log.info("config reloaded")
 
     def next_wake(self, now: datetime) -> datetime:
@@ -621,19 +641,6 @@ class Daemon:
             self.state = DaemonState.STOPPED
         log.info("reminder daemon stopped")
         return 0
-
-
-def _notifiers_checked(settings: Settings) -> Settings:
-    """``settings`` once its notifier tables validate (ConfigError naming file and key if not).
-
-    The notifiers are built when a pass first sends. Unchecked, a daemon started or reloaded
-    with a table that cannot be built ran on, failing every pass and sending nothing, through
-    any notifier; checked, it refuses to start, and a reload keeps the settings that worked.
-    """
-    from .notifiers import parse_notifier_tables
-
-    parse_notifier_tables(settings.notifiers, config_file=settings.source)
-    return settings
 
 
 def _drain_signals() -> None:

@@ -87,7 +87,7 @@ def test_config_check_refuses_a_password_file_it_cannot_use(
 ) -> None:
     """It said "# OK" and only `notify test` (or the first reminder) found the file missing.
     One line naming the file, the key and the path; a password that is there is never shown.
-    The daemon still starts, as before: its other notifiers deliver meanwhile."""
+    The daemon refuses to start the same way (it started, and every e-mail failed)."""
     secret = tmp_env.root / "smtp-password"
     good = "s3cret-in-the-file"
     secret.write_text(good + "\n")
@@ -101,16 +101,15 @@ def test_config_check_refuses_a_password_file_it_cannot_use(
     if kind == "missing":
         missing = tmp_env.root / "nosuchfile"
         tmp_env.write_config(table + f'password_file = "{missing}"\n')
-        expected = f"cannot read password_file {missing}: No such file or directory"
+        expected = f"cannot read {missing}: No such file or directory"
     else:
         secret.write_text("")
-        expected = f"password_file {secret} is empty"
+        expected = f"{secret} is empty"
     line = one_line_error(run_cli("config", "check"))
-    assert line == f"Error: {tmp_env.config_path}: notifiers.mail: {expected}"
+    assert line == f"Error: {tmp_env.config_path}: notifiers.mail.password_file: {expected}"
     error = json.loads(one_line_error(run_cli("config", "check", "--json")))["error"]
-    assert error == f"{tmp_env.config_path}: notifiers.mail: {expected}"
-    once = run_cli("daemon", "--once")
-    assert once.returncode == 0, once.stderr
+    assert error == f"{tmp_env.config_path}: notifiers.mail.password_file: {expected}"
+    assert one_line_error(run_cli("daemon", "--once")) == line
 
 
 def _not_a_file(path: Path, kind: str) -> str:

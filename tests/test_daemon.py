@@ -430,14 +430,60 @@ def test_a_reload_with_a_broken_notifier_table_keeps_sending_through_the_old_one
     assert "notifiers.email.port" in err and "pass failed" not in err, err
 
 
-def test_the_daemon_refuses_to_start_with_a_notifier_table_it_cannot_build(tmp_env: TmpEnv) -> None:
-    # Before, it started, and failed every pass (every 30 s) without sending anything.
-    write_config(tmp_env, '[notifiers.email]\nport = "eightyfive"\n')
+# An e-mail notifier logging in with the password in a file (relative: beside the config file).
+MAIL_WITH_PASSWORD_FILE = (
+    '[notifiers.email]\nhost = "127.0.0.1"\nsecurity = "none"\nsender = "reminder@example.org"\n'
+    'recipients = ["me@example.org"]\nusername = "me"\npassword_file = "{name}"\n'
+)
+
+
+@pytest.mark.parametrize("key", ["port", "password_file"])
+def test_the_daemon_refuses_to_start_with_a_notifier_table_it_cannot_build(tmp_env: TmpEnv, key: str) -> None:
+    # Before, it started, and failed every pass (every 30 s) without sending anything; with a
+    # password_file it could not read, it started and every e-mail failed for good.
+    missing = tmp_env.config_path.parent / "no-such-password"
+    if key == "port":
+        write_config(tmp_env, '[notifiers.email]\nport = "eightyfive"\n')
+    else:
+        write_config(tmp_env, MAIL_WITH_PASSWORD_FILE.format(name=missing.name))
     for args in ((), ("--once",)):
         run = subprocess.run(daemon_cmd(*args), env=tmp_env.env, capture_output=True, text=True, timeout=30)
         assert run.returncode == 2, (args, run.stderr)
-        assert run.stderr.count("\n") == 1 and "notifiers.email.port" in run.stderr, run.stderr
+        assert run.stderr.count("\n") == 1 and f"notifiers.email.{key}: " in run.stderr, run.stderr
         assert str(tmp_env.config_path) in run.stderr and "Traceback" not in run.stderr
+        if key == "password_file":
+            assert f"cannot read {missing}: No such file or directory" in run.stderr, run.stderr
+
+
+@pytest.mark.sqlite_only(
+    "waits on the pid lock, which only a SQLite store has (shared daemons: test_daemon_shared.py)"
+)
+def test_a_reload_naming_a_password_file_it_cannot_read_keeps_the_previous_settings(tmp_env: TmpEnv) -> None:
+    # Before, the reload was taken ("config reloaded") and every e-mail after it failed for good.
+    secret = tmp_env.config_path.parent / "smtp-password"
+    secret.parent.mkdir(parents=True, exist_ok=True)
+    secret.write_text("s3cret\n")
+    secret.chmod(0o600)
+    write_config(tmp_env, MAIL_WITH_PASSWORD_FILE.format(name=secret.name))
+    log = tmp_env.root / "daemon.stderr"
+    with log.open("w") as log_file:
+        proc = subprocess.Popen(
+            daemon_cmd(), env=tmp_env.env, stdout=subprocess.PIPE, stderr=log_file, text=True
+        )
+    try:
+        assert wait_for(lambda: lock_pid(tmp_env) == proc.pid, 20), log.read_text()
+        missing = secret.with_name("no-such-password")
+        write_config(tmp_env, MAIL_WITH_PASSWORD_FILE.format(name=missing.name))
+        proc.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: "config reload failed" in log.read_text(), 10), log.read_text()
+        assert proc.poll() is None
+    finally:
+        code, _ = stop(proc)
+    err = log.read_text()
+    assert code == 0, err
+    (line,) = [line for line in err.splitlines() if "config reload failed" in line]
+    assert f"{tmp_env.config_path}: notifiers.email.password_file: cannot read {missing}: " in line, err
+    assert "config reloaded" not in err and "Traceback" not in err and "s3cret" not in err
 
 
 @needs_faketime

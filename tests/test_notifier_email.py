@@ -82,6 +82,7 @@ class Recorder:
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     sessions: set[Any] = field(default_factory=set)
     logins: list[str] = field(default_factory=list)
+    password: str = PASSWORD  # the one AUTH takes (a test rotates it)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
@@ -107,7 +108,7 @@ class Recorder:
         ok = (
             isinstance(data, LoginPassword)
             and data.login == USER.encode()
-            and data.password == PASSWORD.encode()
+            and data.password == self.password.encode()
         )
         if ok:
             self.logins.append(data.login.decode())
@@ -182,7 +183,9 @@ def smtp_server(request: pytest.FixtureRequest, cert: tuple[Path, Path]) -> Iter
         controller.stop()
 
 
-def notifier(server: Server, security: str = "none", **options: Any) -> EmailNotifier:
+def notifier(
+    server: Server, security: str = "none", label: str | None = None, **options: Any
+) -> EmailNotifier:
     opts = EmailOptions(
         host=server.host,
         port=server.port,
@@ -191,7 +194,7 @@ def notifier(server: Server, security: str = "none", **options: Any) -> EmailNot
         recipients=["me@example.org"],
         **{"timeout": 5, **options},
     )
-    return EmailNotifier(opts, clock=fixed_clock)
+    return EmailNotifier(opts, label=label, clock=fixed_clock)
 
 
 # --- delivery ----------------------------------------------------------------------------------------
@@ -312,11 +315,43 @@ def test_auth_with_password_file(
         "sender": "r@example.org", "recipients": ["me@example.org"],
     }  # fmt: skip
     (n,) = build_notifiers({"email": table}, config_file=config)
+    result = n.send(msg(1))  # the file is read when the connection logs in
     assert "smtp-password is readable by other users" in caplog.text
-    result = n.send(msg(1))
     assert result.ok, result.detail
     assert smtp_server.recorder.logins == [USER]
     assert PASSWORD not in caplog.text + repr(n.describe())
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+@pytest.mark.parametrize("smtp_server", ["auth-plain"], indirect=True)
+def test_a_rotated_password_file_is_used_at_the_next_login_without_a_reload(
+    smtp_server: Server, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A secret manager replaces the file with a new password (and the server takes only that
+    one): the next connection logs in with it. Read once at start, the old one was refused (535)."""
+    secret = tmp_path / "smtp-password"
+    secret.write_text(PASSWORD + "\n")
+    secret.chmod(0o644)
+    n = notifier(smtp_server, username=USER, password_file=secret)
+    for i in (1, 2):
+        result = n.send(msg(i))
+        assert result.ok, result.detail
+    # Read at each connection, warned about once (until the file changes), not once per message.
+    assert caplog.text.count("is readable by other users") == 1
+
+    rotated = "r0tated-Pa55-plugh"
+    smtp_server.recorder.password = rotated
+    new = tmp_path / "smtp-password.new"
+    new.write_text(rotated + "\n")
+    new.chmod(0o600)
+    new.replace(secret)  # as a secret manager does: a whole new file, renamed into place
+    result = n.send(msg(3))
+    assert result.ok, result.detail
+    assert smtp_server.recorder.logins == [USER] * 3
+    got = [str(m["Message-ID"]) for m in smtp_server.recorder.messages]
+    assert got == [message_id(msg(i).key) for i in (1, 2, 3)]
+    assert caplog.text.count("is readable by other users") == 1  # the new file is chmod 600
+    assert PASSWORD not in caplog.text and rotated not in caplog.text + repr(n.describe())
 
 
 def test_missing_password_variable_makes_it_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -998,6 +1033,62 @@ def test_a_trickling_server_leaves_the_row_for_a_retry_with_the_same_message_id(
     assert (report.sent, report.retried, report.failed) == (1, 0, 0)
     assert server.message_ids(server.received) == [message_id(row.key)] * 2
     assert server.message_ids(server.accepted) == [message_id(row.key)]
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+@pytest.mark.parametrize("smtp_server", ["auth-plain"], indirect=True)
+@pytest.mark.parametrize("broken", ["missing", "empty"])
+def test_a_password_file_missing_at_send_time_is_retried_and_sent_once_when_it_is_back(
+    smtp_server: Server, tmp_env: Any, broken: str
+) -> None:
+    """Through the outbox and a real store. The file was read once, when the notifier was built:
+    missing then, every e-mail failed for good as a configuration error, and stayed failed after the
+    file came back. It is read at each connection now: its absence is a retryable failure naming
+    the file, nothing reaches the server, and the retry, the file back, sends the e-mail once."""
+    from datetime import date, timedelta
+
+    from reminder import api, outbox
+    from reminder.config import load_settings
+    from reminder.store import Store
+
+    settings = load_settings()
+    later = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    with Store(tmp_env.db_path) as store:
+        api.add_case(
+            store, settings, now=datetime(2026, 1, 1, tzinfo=UTC), title="case", organisation="Batelco",
+            submitted=date(2026, 1, 4),
+        )  # fmt: skip
+    secret = tmp_env.root / "smtp-password"
+    if broken == "empty":
+        secret.write_text("\n")
+    # label: the outbox rows of the default settings are the log notifier's
+    n = notifier(smtp_server, label="log", username=USER, password_file=secret)
+
+    def deliver(now: datetime) -> Any:
+        with Store(tmp_env.db_path) as own:
+            return api.deliver_due(own, settings, [n], now=now)
+
+    report = deliver(later)
+    assert (report.sent, report.retried, report.failed) == (0, 1, 0), report.errors
+    with Store(tmp_env.db_path) as store:
+        (row,) = outbox.due(store, later + timedelta(days=1))  # the catch-up message, and only it
+    assert (row.status, row.attempts) == ("planned", 1)
+    assert row.next_attempt_at is not None and row.next_attempt_at > later
+    why = f"password_file {secret} is empty" if broken == "empty" else f"cannot read password_file {secret}"
+    assert (row.last_error or "").startswith(why)
+    assert smtp_server.recorder.logins == [] and smtp_server.recorder.messages == []
+
+    secret.write_text(PASSWORD + "\n")
+    secret.chmod(0o600)
+    report = deliver(row.next_attempt_at)
+    assert (report.sent, report.retried, report.failed) == (1, 0, 0), report.errors
+    assert deliver(row.next_attempt_at + timedelta(days=1)).sent == 0
+    assert [str(m["Message-ID"]) for m in smtp_server.recorder.messages] == [message_id(row.key)]
+    assert smtp_server.recorder.logins == [USER]
+    with Store(tmp_env.db_path) as store:
+        assert [
+            (d.status, d.attempts) for d in outbox.list_deliveries(store, row.case_id) if d.id == row.id
+        ] == [("sent", 2)]  # the failed attempt, then the one that sent it
 
 
 @pytest.mark.parametrize("smtp_server", ["auth"], indirect=True)

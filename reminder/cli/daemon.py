@@ -56,8 +56,10 @@ def daemon_command(ctx: cmdline.Context, once: bool, verbose: int, as_json: bool
 
     _setup_logging(max(verbose, 0 if once else 1))
     config_path = ctx.find_root().ensure_object(dict).get("config_path")
-    daemon = Daemon(lambda: load_settings_for(config_path))
-    log_file, source = daemon.settings.daemon.log_file, daemon.settings.source
+    # The log file first, then the daemon, on these same settings: what building its notifiers
+    # logs (a password_file readable by others) goes to the file too. A reload reads them again.
+    first = [load_settings_for(config_path)]
+    log_file, source = first[0].daemon.log_file, first[0].source
     if log_file is not None:
         from ..logs import add_log_file
 
@@ -65,6 +67,7 @@ def daemon_command(ctx: cmdline.Context, once: bool, verbose: int, as_json: bool
         if not log_file.is_absolute() and source is not None:
             log_file = source.parent / log_file  # as notifiers' paths: relative to the config file
         add_log_file(log_file, key=f"{source}: daemon.log_file" if source else "daemon.log_file")
+    daemon = Daemon(lambda: first.pop() if first else load_settings_for(config_path))
     if once:
         report = daemon.run_once()
         if as_json:

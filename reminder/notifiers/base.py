@@ -83,7 +83,7 @@ class DeliveryResult:
     """The outcome of one send.
 
     ``retryable`` is False when retrying cannot help (authentication refused, a
-    secret missing): the outbox then marks the delivery failed at once.
+    password variable not set): the outbox then marks the delivery failed at once.
     ``problem`` classifies a failure (``"dns"``, ``"tls"``, ``"auth"``, …).
     """
 
@@ -189,14 +189,15 @@ class Notifier(ABC):
         """Whether the channel can be used right now, and if not, why."""
         return True, ""
 
-    def config_problems(self) -> list[str]:
-        """What ``reminder config check`` refuses in this notifier's table beyond what the
-        daemon refuses: a file the options name that cannot be read now (the e-mail notifier's
-        ``password_file``). Each problem names its key and the path, never a secret.
+    def config_problems(self) -> list[tuple[str, str]]:
+        """What makes this notifier's table unusable now though it validates: a file the options
+        name that cannot be read (the e-mail notifier's ``password_file``). Each problem is the
+        key in the table (``"password_file"``) and what is wrong, naming the path, never a secret.
 
-        The daemon starts with such a notifier (it reports itself unavailable, and its sends
-        fail naming the problem until the daemon is reloaded), so that the other notifiers
-        still deliver. ``config check`` is where the person looks, so it says so there.
+        ``reminder config check`` and the daemon, at start and on a reload, refuse a table with
+        such a problem (``notifiers.check.checked_notifiers``): a daemon started with it would
+        fail every send through it until someone looked. A file that goes missing later is a
+        send's problem: a retryable failure, so the reminder goes once the file is back.
         """
         return []
 

@@ -41,7 +41,14 @@ if TYPE_CHECKING:
     from ..models import Message
     from .base import Clock, DeliveryResult, Notifier, NotifierContext
 
-__all__ = ["NotifierRow", "TestOutcome", "check_notifiers", "list_notifiers", "test_notifiers"]
+__all__ = [
+    "NotifierRow",
+    "TestOutcome",
+    "check_notifiers",
+    "checked_notifiers",
+    "list_notifiers",
+    "test_notifiers",
+]
 
 log = get_logger(__name__)
 
@@ -130,23 +137,44 @@ def _source(cls: type[Notifier]) -> str:
     return "built-in" if cls.__module__.startswith("reminder.notifiers.") else cls.__module__
 
 
-def check_notifiers(tables: Mapping[str, Mapping[str, Any]], *, config_file: Path | None = None) -> None:
-    """Validate ``[notifiers.*]`` as the daemon does, by the daemon's own code: every table
-    parsed, every enabled notifier built (a missing ``ca_file`` shows only then), then closed;
-    and what the daemon starts with but a person checking wants to know, a file that cannot be
-    read now (:meth:`Notifier.config_problems`: a missing ``password_file``). Raises ConfigError
-    naming the file, the table and the key; sends nothing."""
+def checked_notifiers(
+    tables: Mapping[str, Mapping[str, Any]], *, config_file: Path | None = None
+) -> list[Notifier]:
+    """The enabled notifiers of ``[notifiers.*]``, built (:func:`build_notifiers`: every table
+    parsed, a missing ``ca_file`` shows only when built) and usable now: none names a file it
+    cannot read (:meth:`Notifier.config_problems`: a missing ``password_file``). Otherwise they
+    are closed and a ConfigError names the file, the key (``notifiers.mail.password_file``) and
+    the problem, on one line. The daemon starts, and reloads, with what this returns."""
     from ..validation_text import at
 
+    notifiers = build_notifiers(tables, config_file=config_file)
     problems: list[str] = []
-    for notifier in build_notifiers(tables, config_file=config_file):
-        try:
-            problems += [at(f"notifiers.{notifier.label}", p) for p in notifier.config_problems()]
-        finally:
-            notifier.close()
+    try:
+        for notifier in notifiers:
+            problems += [at(f"notifiers.{notifier.label}.{key}", p) for key, p in notifier.config_problems()]
+    except BaseException:
+        _close_all(notifiers)
+        raise
     if problems:
+        _close_all(notifiers)
         where = at(str(config_file), "") if config_file is not None else ""
         raise ConfigError(where + "; ".join(problems))
+    return notifiers
+
+
+def check_notifiers(tables: Mapping[str, Mapping[str, Any]], *, config_file: Path | None = None) -> None:
+    """Validate ``[notifiers.*]`` as the daemon does, by the daemon's own code
+    (:func:`checked_notifiers`), then close what it built. Raises ConfigError naming the
+    file, the table and the key; sends nothing."""
+    _close_all(checked_notifiers(tables, config_file=config_file))
+
+
+def _close_all(notifiers: list[Notifier]) -> None:
+    for notifier in notifiers:
+        try:
+            notifier.close()
+        except Exception:  # one that cannot close must not keep the others open
+            log.debug("closing %r failed", notifier, exc_info=True)
 
 
 def _row_for(

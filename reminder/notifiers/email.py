@@ -2,8 +2,12 @@
 
 ``[notifiers.email]`` keys: ``host``, ``port``, ``security``, ``username``,
 ``password_env`` / ``password_file``, ``sender``, ``recipients``, ``timeout``,
-``exchange_timeout``, ``tls_verify``, ``ca_file``, ``connections``. The password is read once into a
-``SecretStr`` and never appears in logs, ``describe()`` or results.
+``exchange_timeout``, ``tls_verify``, ``ca_file``, ``connections``. The password never appears in
+logs, ``describe()`` or results. ``password_env``'s is read once, when the notifier is built;
+``password_file`` is read again for every connection, so a file that a secret manager rotates, or
+that appears after the daemon started, is used without a reload. While that file cannot give a
+password, a send fails as a retryable failure naming the file and why (:class:`PasswordUnavailable`),
+and the outbox retries it: no reminder is lost to a file that comes back.
 
 Each message is sent as plain text with an HTML alternative and a Message-ID
 derived from the reminder's key, so a resend of the same reminder carries the
@@ -33,6 +37,7 @@ import smtplib
 import socket
 import ssl
 import stat
+import threading
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from email.headerregistry import BaseHeader, HeaderRegistry
@@ -66,6 +71,7 @@ __all__ = [
     "DEFAULT_PORTS",
     "EmailNotifier",
     "EmailOptions",
+    "PasswordUnavailable",
     "build_mime",
     "classify_smtp_error",
     "is_loopback",
@@ -361,6 +367,9 @@ def classify_smtp_error(exc: BaseException, *, host: str, port: int) -> Delivery
     """Turn an exception from connecting or sending into a failure that names the problem."""
     where = f"{host}:{port}"
     problem: Problem
+    if isinstance(exc, PasswordUnavailable):
+        # Retryable: the file is read again at the next attempt, and may well be back by then.
+        return DeliveryResult.failure(exc.detail, problem="config")
     if isinstance(exc, socket.gaierror):
         return DeliveryResult.failure(
             _("DNS: cannot resolve %(host)s: %(why)s", host=repr(host), why=exc.strerror or exc),
@@ -452,11 +461,66 @@ def classify_smtp_error(exc: BaseException, *, host: str, port: int) -> Delivery
     return DeliveryResult.failure(f"{where}: {type(exc).__name__}: {exc}", problem="error")
 
 
-def _readable_by_others(path: Path) -> bool:
+class PasswordUnavailable(Exception):
+    """``password_file`` gave no password when it was read: missing, unreadable or empty.
+
+    ``why`` is the reason it could not be read (None: it is empty); never anything of its content.
+    """
+
+    def __init__(self, path: Path, why: str | None) -> None:
+        self.path, self.why = path, why
+        super().__init__(self.detail)
+
+    @property
+    def detail(self) -> str:
+        """On its own (a failed send, ``notify test``): names the key, the file and why."""
+        if self.why is None:
+            return _("password_file %(path)s is empty", path=self.path)
+        return _("cannot read password_file %(path)s: %(why)s", path=self.path, why=self.why)
+
+    @property
+    def problem(self) -> str:
+        """After the key (``notifiers.mail.password_file: …``): the file and why."""
+        if self.why is None:
+            return _("%(path)s is empty", path=self.path)
+        return _("cannot read %(path)s: %(why)s", path=self.path, why=self.why)
+
+
+# What the "readable by other users" warning was last given for, per password_file: (device,
+# inode, mode). The file is read for every connection; the warning comes again only once the
+# file has changed (replaced by a rotation, or its mode changed), not on every message.
+_warned: dict[Path, tuple[int, int, int]] = {}
+_warned_lock = threading.Lock()
+
+
+def _warn_if_readable(path: Path, st: os.stat_result) -> None:
+    seen = (st.st_dev, st.st_ino, st.st_mode)
+    readable = bool(st.st_mode & (stat.S_IRGRP | stat.S_IROTH))
+    with _warned_lock:
+        if _warned.get(path) == seen:
+            return
+        _warned[path] = seen
+    if readable:
+        log.warning("password_file %s is readable by other users: chmod 600 %s", path, path)
+
+
+def _read_password_file(path: Path) -> SecretStr:
+    """The password in ``path`` as it is now: its text without the line break that ends it.
+
+    Raises :class:`PasswordUnavailable` when the file cannot be read, is not UTF-8 or is empty.
+    """
     try:
-        return bool(path.stat().st_mode & (stat.S_IRGRP | stat.S_IROTH))
-    except OSError:
-        return False
+        with open(path, encoding="utf-8") as f:
+            st = os.fstat(f.fileno())  # the file read, even if the path is replaced meanwhile
+            value = f.read().rstrip("\r\n")
+    except OSError as exc:
+        raise PasswordUnavailable(path, str(exc.strerror or exc)) from None
+    except UnicodeDecodeError:  # its message would quote a byte of the password
+        raise PasswordUnavailable(path, _("not UTF-8 text")) from None
+    _warn_if_readable(path, st)
+    if not value:
+        raise PasswordUnavailable(path, None)
+    return SecretStr(value)
 
 
 class EmailNotifier(Notifier):
@@ -482,9 +546,17 @@ class EmailNotifier(Notifier):
         # address again: ~40 µs a message, 0.4 s of a catch-up of 10,000).
         self._mail_from = parseaddr(options.sender)[1]
         self._rcpt_to = [addr for _name, addr in getaddresses(options.recipients)]
+        # password_env's, read once; password_file is read for each connection (_login_password).
         self._password: SecretStr | None = None
         self._secret_problem = ""
-        self._load_password(self.context)
+        if options.password_env:
+            value = os.environ.get(options.password_env)
+            if value:
+                self._password = SecretStr(value)
+            else:
+                self._secret_problem = _(
+                    "the password variable $%(name)s is not set", name=options.password_env
+                )
         if options.ca_file is not None:
             ca = self.context.resolve(options.ca_file)
             if not ca.is_file():
@@ -492,36 +564,27 @@ class EmailNotifier(Notifier):
 
     # --- configuration ---------------------------------------------------------------------------
 
-    def _load_password(self, context: NotifierContext) -> None:
-        opts = self.opts
-        if opts.password_env:
-            value = os.environ.get(opts.password_env)
-            if not value:
-                self._secret_problem = _("the password variable $%(name)s is not set", name=opts.password_env)
-                return
-            self._password = SecretStr(value)
-        elif opts.password_file:
-            path = context.resolve(opts.password_file)
-            try:
-                value = path.read_text(encoding="utf-8").rstrip("\r\n")
-            except OSError as exc:
-                self._secret_problem = _(
-                    "cannot read password_file %(path)s: %(why)s", path=path, why=exc.strerror or exc
-                )
-                return
-            if _readable_by_others(path):
-                log.warning("password_file %s is readable by other users: chmod 600 %s", path, path)
-            if not value:
-                self._secret_problem = _("password_file %(path)s is empty", path=path)
-                return
-            self._password = SecretStr(value)
+    def _login_password(self) -> SecretStr | None:
+        """The password for AUTH now: ``password_env``'s, read when the notifier was built, or
+        ``password_file``'s, read now. Raises :class:`PasswordUnavailable`."""
+        if self.opts.password_file is None:
+            return self._password
+        return _read_password_file(self.context.resolve(self.opts.password_file))
 
-    def config_problems(self) -> list[str]:
+    def _password_file_problem(self) -> PasswordUnavailable | None:
+        if self.opts.password_file is None:
+            return None
+        try:
+            self._login_password()
+        except PasswordUnavailable as exc:
+            return exc
+        return None
+
+    def config_problems(self) -> list[tuple[str, str]]:
         # password_file only: a $password_env the person's shell lacks may well be set in the
         # daemon's environment (systemd's EnvironmentFile), where config check cannot look.
-        if self.opts.password_file and self._secret_problem:
-            return [self._secret_problem]
-        return []
+        problem = self._password_file_problem()
+        return [("password_file", problem.problem)] if problem is not None else []
 
     def _ssl_context(self) -> ssl.SSLContext:
         opts = self.opts
@@ -537,11 +600,16 @@ class EmailNotifier(Notifier):
     def availability(self) -> tuple[bool, str]:
         if self._secret_problem:
             return False, self._secret_problem
+        problem = self._password_file_problem()
+        if problem is not None:
+            return False, problem.detail
         return True, ""
 
     def _connect(self) -> smtplib.SMTP:
         opts = self.opts
         port = opts.effective_port
+        # Before any connection is made: without a password there is nothing to log in with.
+        password = self._login_password() if opts.username else None
         smtp: smtplib.SMTP
         # Made unconnected, so that the greeting too is read under the deadline; connect()
         # does not set the host TLS checks the certificate against, the constructor would.
@@ -552,13 +620,13 @@ class EmailNotifier(Notifier):
         smtp._host = opts.host  # type: ignore[attr-defined]
         try:
             with deadline(smtp, opts.exchange_timeout):
-                self._open(smtp, port)
+                self._open(smtp, port, password)
         except BaseException:
             smtp.close()
             raise
         return smtp
 
-    def _open(self, smtp: smtplib.SMTP, port: int) -> None:
+    def _open(self, smtp: smtplib.SMTP, port: int, password: SecretStr | None) -> None:
         """Connect, greet, STARTTLS and AUTH, as ``smtplib.SMTP(host, port)`` and the rest would."""
         opts = self.opts
         code, text = smtp.connect(opts.host, port)
@@ -573,9 +641,9 @@ class EmailNotifier(Notifier):
             smtp.starttls(context=self._ssl_context())
             smtp.ehlo()
         if opts.username:
-            if self._password is None:
+            if password is None:
                 raise smtplib.SMTPNotSupportedError("no password for AUTH")
-            smtp.login(opts.username, self._password.get_secret_value())
+            smtp.login(opts.username, password.get_secret_value())
 
     def _fail(self, exc: BaseException) -> DeliveryResult:
         result = classify_smtp_error(exc, host=self.opts.host, port=self.opts.effective_port)
@@ -753,7 +821,9 @@ class EmailNotifier(Notifier):
         data = super().describe()
         data["port"] = self.opts.effective_port
         data["connections"] = self.opts.effective_connections
-        data["password"] = "********" if self._password is not None else None
-        if self._secret_problem:
-            data["problem"] = self._secret_problem
+        available, problem = self.availability()
+        has_password = self.opts.password_env or self.opts.password_file
+        data["password"] = "********" if has_password and available else None
+        if problem:
+            data["problem"] = problem
         return data
