@@ -58,6 +58,7 @@ def cli_messages() -> None:
     pgettext("cli", "Option {name!r} does not take a value.")
     pgettext("cli", "Invalid value: {message}")
     pgettext("cli", "Invalid value for {param_hint}: {message}")
+    pgettext("cli", "must not be empty")
     pgettext("cli", "{value!r} is not a valid {number_type}.")
     pgettext("cli", "integer range")
     pgettext("cli", "{value} is not in the range {range}.")

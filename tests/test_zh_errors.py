@@ -90,6 +90,9 @@ def one_chinese_error(result: object, code: int = 2, allow: set[str] | None = No
         ("", ("add", "--title", "x", "--org", "y", "--submitted", "3/1/2026"),
          ["'3/1/2026' 不是有效的日期；请使用 YYYY-MM-DD（或 2026-3-1、2026/3/1、today、yesterday）"],
          {"today", "yesterday", "YYYY-MM-DD", "submitted"}),
+        # A blank title is the option's error, named as typed: it was "title 不能为空", the library's field.
+        ("", ("add", "--title", " ", "--org", "y", "--submitted", "2026-01-01"),
+         ["错误：'--title' 的值无效：不能为空（参见 'reminder add --help'）"], {"add", "help"}),
     ],
 )  # fmt: skip
 def test_errors_are_one_chinese_line(

@@ -113,8 +113,19 @@ def _parse_closures(texts: Sequence[str]) -> tuple[Any, ...]:
 
 
 @cmdline.command("add", cls=TranslatedHelp)
-@cmdline.option("--title", required=True, help="A name you will recognise, e.g. 'Cancel roaming eSIM'.")
-@cmdline.option("--org", "organisation", required=True, help="The organisation handling it, e.g. Batelco.")
+@cmdline.option(
+    "--title",
+    type=cmdline.NONEMPTY,
+    required=True,
+    help="A name you will recognise, e.g. 'Cancel roaming eSIM'.",
+)
+@cmdline.option(
+    "--org",
+    "organisation",
+    type=cmdline.NONEMPTY,
+    required=True,
+    help="The organisation handling it, e.g. Batelco.",
+)
 @cmdline.option("--submitted", type=SUBMITTED, required=True, help=SUBMITTED_HELP)
 @FUTURE_OPTION
 @_case_options
@@ -300,8 +311,8 @@ def presets_command(ctx: cmdline.Context, as_json: bool) -> None:
 
 @cmdline.command("edit", cls=TranslatedHelp)
 @cmdline.argument("case_id", metavar="ID")
-@cmdline.option("--title", help="New title.")
-@cmdline.option("--org", "organisation", help="New organisation.")
+@cmdline.option("--title", type=cmdline.NONEMPTY, help="New title.")
+@cmdline.option("--org", "organisation", type=cmdline.NONEMPTY, help="New organisation.")
 @cmdline.option("--submitted", type=SUBMITTED, help="Corrected submission date (and time), as for add.")
 @FUTURE_OPTION
 @_case_options

@@ -24,9 +24,10 @@ from .errors import (
     UsageError,
 )
 from .params import Argument, Option, Parameter
-from .types import Choice, IntRange, LazyChoice, ParamType, Path
+from .types import NONEMPTY, Choice, IntRange, LazyChoice, ParamType, Path
 
 __all__ = [
+    "NONEMPTY",
     "Abort",
     "Argument",
     "BadOptionUsage",

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .core import Context
     from .params import Parameter
 
-__all__ = ["BOOL", "STRING", "Choice", "IntRange", "LazyChoice", "ParamType", "Path"]
+__all__ = ["BOOL", "NONEMPTY", "STRING", "Choice", "IntRange", "LazyChoice", "ParamType", "Path"]
 
 
 class ParamType:
@@ -47,6 +47,17 @@ class _String(ParamType):
         return str(value)
 
 
+class _NonEmpty(_String):
+    """Text with something in it: a blank value is the option's error, named as the person typed it
+    ("--title"), not as the library calls the field."""
+
+    def convert(self, value: Any, param: Parameter | None, ctx: Context | None) -> Any:
+        text = str(value)
+        if not text.strip():
+            self.fail(tr("must not be empty"), param, ctx)
+        return text
+
+
 class _Bool(ParamType):
     """A flag's value: the parser gives it True when the flag is there."""
 
@@ -57,6 +68,7 @@ class _Bool(ParamType):
 
 
 STRING = _String()
+NONEMPTY = _NonEmpty()
 BOOL = _Bool()
 
 
