@@ -131,8 +131,8 @@ def test_the_evidence_listed_says_what_it_leaves_out_and_what_corrects_what(
     [
         ("en", "You wrote to Batelco on Thu 2026-03-26 (evidence #2).",
          "You took the matter to the regulator on Wed 2026-04-08 (evidence #3)"),
-        ("zh_CN", "你已于2026年3月26日 星期四致函 Batelco（证据第 2 条）。",
-         "你已于2026年4月8日 星期三把此事提交监管机构（证据第 3 条）"),
+        ("zh_CN", "你已于 2026年3月26日 星期四 致函 Batelco（证据第 2 条）。",
+         "你已于 2026年4月8日 星期三 把此事提交监管机构（证据第 3 条）"),
     ],
 )  # fmt: skip
 def test_after_a_letter_went_out_the_next_step_is_the_one_after_it(
