@@ -67,6 +67,18 @@ def test_add_list_show_json(run_cli: RunCli) -> None:
     assert [c["id"] for c in due] == [other["id"]]
 
 
+def test_show_writes_the_tentative_days_as_its_other_days(run_cli: RunCli) -> None:
+    # Bahrain's National Day 2027 falls on a Thursday and Friday: the day in lieu is a rule, not yet a
+    # circular. show wrote that day as 2027-12-19 beside "Sun 2027-12-12" (and in Chinese beside
+    # "2027年12月12日 星期日"); every day of the case is now written alike.
+    case = add_json(run_cli, "--submitted", "2027-12-01", "--country", "BH", "--future")
+    assert case["window"]["tentative"] is True  # type: ignore[index]
+    shown = ok(run_cli("show", str(case["id"]))).stdout
+    assert "  tentative:    counts across dates not yet official — Sun 2027-12-19 " in shown
+    zh = ok(run_cli("show", str(case["id"]), env={"LANG": "zh_CN.UTF-8"})).stdout
+    assert "暂定：计算跨越了尚未公布的日期 —— 2027年12月19日 星期日 " in zh
+
+
 def test_people_output(run_cli: RunCli) -> None:
     out = ok(
         run_cli("add", "--title", "Cancel eSIM", "--org", "Batelco", "--submitted", "2026-03-01",

@@ -123,7 +123,7 @@ def test_the_day_a_case_was_closed_is_the_case_zones(run_cli: RunCli) -> None:
     env = at(THURSDAY_EVENING)
     case_id = str(add(run_cli, "2026-03-01", env=env)["id"])
     ok(run_cli("close", case_id, env=env))
-    assert "  closed:       2026-03-06" in ok(run_cli("show", case_id, env=env)).stdout
+    assert "  closed:       Fri 2026-03-06" in ok(run_cli("show", case_id, env=env)).stdout
     assert "already closed (2026-03-06)" in one_line_error(run_cli("close", case_id, env=env))
 
 

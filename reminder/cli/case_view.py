@@ -141,7 +141,7 @@ def print_case(view: CaseView, *, explain: bool = False) -> None:
             from ..explain import tentative_name
 
             because = joined_clauses(
-                (f"{t.date:%Y-%m-%d} {tentative_name(w, t)}" for t in w.tentative_because), semicolons=True
+                (f"{format_date(t.date)} {tentative_name(w, t)}" for t in w.tentative_because), semicolons=True
             )
             cmdline.echo(
                 _("  tentative:    counts across dates not yet official — %(dates)s", dates=_t(because))
@@ -166,7 +166,7 @@ def print_case(view: CaseView, *, explain: bool = False) -> None:
             cmdline.echo(_("    step %(n)s  %(day)s  %(step)s", n=step["n"], day=due, step=text))
     if c.status == "closed":
         # The day in the case's zone, as every other day here (closed_at is kept in UTC).
-        when = f"{c.closed_at.astimezone(case_zone(c)):%Y-%m-%d}" if c.closed_at else "?"
+        when = format_date(c.closed_at.astimezone(case_zone(c)).date()) if c.closed_at else "?"
         if c.resolution:
             cmdline.echo(_("  closed:       %(day)s — %(resolution)s", day=when, resolution=_t(c.resolution)))
         else:
