@@ -147,7 +147,7 @@ def test_bad_input_is_one_line_and_writes_nothing(
     assert not attachments.exists()
 
 
-def test_code_evidence_warns_about_fraudsters(invoke: RunCli, case_id: str) -> None:
+def test_code_evidence_warns_about_fraudsters(invoke: RunCli, run_cli: RunCli, case_id: str) -> None:
     r = invoke("evidence", "add", case_id, "--kind", "code", "--summary", "SMS code for the identity check")
     assert r.returncode == 0
     assert "never give a verification code to someone who calls you" in r.stdout
@@ -155,6 +155,11 @@ def test_code_evidence_warns_about_fraudsters(invoke: RunCli, case_id: str) -> N
     assert "fraudsters" in json.loads(r.stdout)["warning"].lower()
     r = invoke("evidence", "add", case_id, "--kind", "call", "--summary", "Called", "--json")
     assert json.loads(r.stdout)["warning"] is None
+    # A sentence for the person: in their language, as without --json (it was English in --json).
+    r = run_cli(
+        "evidence", "add", case_id, "--kind", "code", "--summary", "x", "--json", env={"LANG": "zh_CN.UTF-8"}
+    )
+    assert json.loads(r.stdout)["warning"].startswith("骗子专找")
 
 
 def test_an_entry_dated_before_the_request_is_recorded_with_a_note(invoke: RunCli, case_id: str) -> None:

@@ -122,7 +122,7 @@ def evidence_add_command(
     early = _before_submission(store, entry) if at is not None else None
     if as_json:
         report = entry_to_dict(entry, store.attachments)
-        echo_json({"version": 1, "entry": report, "warning": warning, "note": early})
+        echo_json({"version": 1, "entry": report, "warning": warning and _(warning), "note": early})
         return
     kind_text = evidence_kind(entry.kind)
     if entry.attachments:
