@@ -149,9 +149,7 @@ def test_db_migrate_on_both_backends(run_cli: RunCli, cli_env: dict[str, str]) -
     assert f"schema version {len(MIGRATIONS)}, up to date" in again
 
 
-def test_two_db_migrates_at_once_each_report_what_they_did(
-    tmp_env: TmpEnv, cli_env: dict[str, str], db_url: str | None
-) -> None:
+def test_two_db_migrates_at_once_each_report_what_they_did(tmp_env: TmpEnv, db_url: str | None) -> None:
     """Both said "migrated from schema version 0": each read the version before waiting for the
     migration lock. Here the lock is held until both wait for it; then one migrates from 0 and
     the other, waiting meanwhile, finds the work done."""
@@ -159,7 +157,7 @@ def test_two_db_migrates_at_once_each_report_what_they_did(
         procs = [
             subprocess.Popen(
                 [sys.executable, "-m", "reminder", "db", "migrate", "--json"],
-                env={**tmp_env.env, **cli_env},
+                env={**tmp_env.env, "REMINDER_STORE__URL": db_url or ""},  # "": the SQLite file
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
