@@ -36,7 +36,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from .addresses import check_email_address
 from .backends import is_postgres_url, redact_url
-from .childenv import note_secret_env, secret_env_names
+from .childenv import SECRET_KEY_SUFFIX, note_secret_env, secret_env_names
 from .errors import ConfigError, UnknownCountry
 from .i18n import LANGUAGES, SOURCE_LANGUAGE, _, language_error, normalise_language
 from .lazylog import get_logger
@@ -483,7 +483,24 @@ def settings_as_dict(settings: Settings, *, mask_secrets: bool = True) -> dict[s
     """The effective settings as plain JSON-able data, secrets masked (for ``config check``)."""
     data = settings.model_dump(mode="python")
     out: dict[str, Any] = _plain(data, mask_secrets=mask_secrets, secret_key=False)
+    # [store] password_env and a notifier's password_env (a plugin's token_env) are the *names* of
+    # the variables holding the secrets, the very keys childenv.py treats as names: no secret, and
+    # what a person checking their config needs to see. Keys of other tables (a command
+    # notifier's env) stay masked, and so does a value that is no variable name (a password
+    # pasted in by mistake).
+    tables = [(out["store"], data["store"])]
+    tables += [(out["notifiers"][name], table) for name, table in data["notifiers"].items()]
+    for shown, raw in tables:
+        if not isinstance(raw, Mapping):
+            continue
+        for key, value in raw.items():
+            if str(key).endswith(SECRET_KEY_SUFFIX) and _names_variable(value):
+                shown[str(key)] = value
     return out
+
+
+def _names_variable(value: Any) -> bool:
+    return isinstance(value, str) and value.isascii() and value.isidentifier()
 
 
 def _plain(value: Any, *, mask_secrets: bool, secret_key: bool) -> Any:

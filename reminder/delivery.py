@@ -192,8 +192,10 @@ class _Pass:
         with self.lock:
             if status == "failed":
                 report.failed += 1
-            else:
+            elif status == "planned":
                 report.retried += 1
+            # else "lost": another daemon took the row over while this one was held up past its
+            # lease, and has likely sent it since; not this daemon's to retry (outbox logs it).
             report.errors.append(f"{label}: {result.detail}")
 
     def unrenderable(self, own: Store, delivery: Delivery, detail: str) -> None:
@@ -354,11 +356,16 @@ class _Stream:
             self.unsent.popleft()
         self.untaken -= len(rows)
         with self.shared.writes:
-            outbox.release(self.own, [d.id for d in rows], self.shared.clock())
+            put_back = outbox.release(self.own, [d.id for d in rows], self.shared.clock())
+        # Counted from the rows themselves: held up that long, this daemon may find another has
+        # taken over (and sent) some or all of them meanwhile; those stay as they are.
         log.warning(
-            "%s: the lease on %d claimed reminder(s) ran out before they were sent; put back for any daemon",
+            "%s: the lease on %d claimed reminder(s) ran out before they were sent;"
+            " %d put back for any daemon, %d taken over meanwhile (by another daemon, or cancelled)",
             self.label,
             len(rows),
+            put_back,
+            len(rows) - put_back,
         )
 
     def on_result(self, i: int, result: DeliveryResult) -> None:

@@ -535,17 +535,18 @@ def _lost(store: Store, delivery_id: int, owner: str, what: str) -> None:
 _OWNED = "(lease_owner IS NULL OR lease_owner = ?)"
 
 
-def release(store: Store, ids: Sequence[int], now: datetime, *, owner: str | None = None) -> None:
-    """Put claimed rows that no notifier was handed back to ``planned`` (a batch stopped early).
-    Rows this owner no longer holds (taken over) stay as they are."""
+def release(store: Store, ids: Sequence[int], now: datetime, *, owner: str | None = None) -> int:
+    """Put claimed rows that no notifier was handed back to ``planned`` (a batch stopped early);
+    returns how many. Rows this owner no longer holds (taken over) stay as they are."""
     owner = owner or process_owner()
     with store.atomic():
-        store.conn.executemany(
+        cur = store.conn.executemany(
             "UPDATE deliveries SET status = 'planned', lease_owner = NULL, lease_until = NULL,"
             f" updated_at = ? WHERE id = ? AND status = 'sending' AND {_OWNED}",
             [(now.isoformat(), i, owner) for i in ids],
         )
         notify(store)  # another daemon may send them before this one passes again
+    return max(int(cur.rowcount), 0)
 
 
 def release_sending(store: Store, now: datetime, *, owner: str | None = None) -> int:

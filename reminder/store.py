@@ -300,36 +300,42 @@ class Store:
         # SQLite's are this module's MIGRATIONS, looked up here so that a test can add one.
         return MIGRATIONS if self.backend.name == "sqlite" else self.backend.migrations
 
-    def migrate(self) -> None:
-        """Apply pending migrations, each in its own transaction; then re-render stale case docs."""
-        if self.schema_version != len(self._migrations()):
-            self._apply_migrations()
+    def migrate(self) -> int:
+        """Apply the pending migrations; then re-render stale case docs. Returns the schema
+        version this found under the migration lock: where it migrated from, or the version
+        another process already brought the database to."""
+        before = self.schema_version
+        if before != len(self._migrations()):
+            before = self._apply_migrations()
         self._check_docs()
+        return before
 
-    def _apply_migrations(self) -> None:
+    def _apply_migrations(self) -> int:
         migrations = self._migrations()
-        while True:
-            with self.atomic():
-                # Under the lock (SQLite's write lock, PostgreSQL's advisory lock): another
-                # process may have migrated meanwhile, so the version is read again here.
-                self.backend.lock_for_migration(self.conn)
-                version = self.schema_version
-                if version > len(migrations):
-                    raise StoreError(
-                        _(
-                            "%(path)s: the database has schema version %(version)s, newer than this "
-                            "reminder knows (%(known)d); upgrade reminder",
-                            path=self.location,
-                            version=version,
-                            known=len(migrations),
-                        )
+        # All in one transaction under the lock (SQLite's write lock, PostgreSQL's advisory lock),
+        # held until the last is done: a process waiting for it then finds them all applied. One
+        # transaction each let a waiting process in between two of them on PostgreSQL, and both
+        # reported the whole run as theirs. A migration that fails leaves the database as it was.
+        with self.atomic():
+            self.backend.lock_for_migration(self.conn)
+            # Read again under the lock: another process may have migrated meanwhile.
+            before = self.schema_version
+            if before > len(migrations):
+                raise StoreError(
+                    _(
+                        "%(path)s: the database has schema version %(version)s, newer than this "
+                        "reminder knows (%(known)d); upgrade reminder",
+                        path=self.location,
+                        version=before,
+                        known=len(migrations),
                     )
-                if version == len(migrations):
-                    return
+                )
+            for version in range(before, len(migrations)):
                 migration = migrations[version]
                 log.info("migrating %s: %s", self.location, migration.__name__)
                 migration(self.conn)
                 self.backend.set_schema_version(self.conn, version + 1)
+        return before
 
     def _check_docs(self) -> None:
         query = "SELECT key, value FROM meta WHERE key IN ('case_doc_shape', 'case_doc_code')"

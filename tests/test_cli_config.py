@@ -81,6 +81,39 @@ def test_config_check_passes_a_good_notifier_table(run_cli: RunCli, tmp_env: Tmp
     assert result.stdout.startswith(f"# OK: {tmp_env.config_path}")
 
 
+def test_config_check_shows_which_variable_holds_a_password_but_not_the_password(
+    run_cli: RunCli, tmp_env: TmpEnv
+) -> None:
+    """password_env is the name of a variable, not a secret: masked, a person checking their
+    config could not see which variable the daemon will read. The variable's value, a token in a
+    command notifier's env table and a password pasted into password_env by mistake stay masked."""
+    tmp_env.write_config(
+        '[store]\npassword_env = "REMINDER_DB_PASSWORD"\n'
+        + MAIL
+        + 'host = "smtp.example.org"\nrecipients = ["me@example.org"]\nusername = "me"\n'
+        'password_env = "SMTP_PASSWORD"\n'
+        + MAIL.replace(".mail]", ".pasted]")
+        + 'host = "smtp.example.org"\nrecipients = ["me@example.org"]\nusername = "me"\n'
+        'password_env = "pasted secret!"\n'
+        '[notifiers.hook]\ntype = "command"\nargv = ["true"]\n'
+        '[notifiers.hook.env]\nAPI_TOKEN = "t0ken-in-the-file"\nAPI_TOKEN_ENV = "t0kenToo"\n'
+    )
+    secrets = {"REMINDER_DB_PASSWORD": "db-s3cret", "SMTP_PASSWORD": "smtp-s3cret"}
+    text = run_cli("config", "check", env=secrets)
+    as_json = run_cli("config", "check", "--json", env=secrets)
+    for result in (text, as_json):
+        assert result.returncode == 0, result.stderr
+        for secret in [*secrets.values(), "t0ken-in-the-file", "t0kenToo", "pasted secret!"]:
+            assert secret not in result.stdout + result.stderr
+    assert 'store.password_env = "REMINDER_DB_PASSWORD"' in text.stdout.splitlines()
+    assert 'notifiers.mail.password_env = "SMTP_PASSWORD"' in text.stdout.splitlines()
+    settings = json.loads(as_json.stdout)["settings"]
+    assert settings["store"]["password_env"] == "REMINDER_DB_PASSWORD"
+    assert settings["notifiers"]["mail"]["password_env"] == "SMTP_PASSWORD"
+    assert settings["notifiers"]["pasted"]["password_env"] == "********"
+    assert settings["notifiers"]["hook"]["env"] == {"API_TOKEN": "********", "API_TOKEN_ENV": "********"}
+
+
 @pytest.mark.parametrize("kind", ["missing", "empty"])
 def test_config_check_refuses_a_password_file_it_cannot_use(
     run_cli: RunCli, tmp_env: TmpEnv, kind: str

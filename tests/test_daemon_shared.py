@@ -5,10 +5,16 @@ goes out once, counted by Message-ID at the sink. Then one daemon is killed with
 middle of sending: the others take its rows over once its lease expires, every repeat carries
 the same Message-ID, and nothing is lost. Then the server itself restarts mid-run: the daemons
 connect again and nothing is lost. The lease is short here (15 s) to keep the test short.
+Last, a few reminders and two daemons, each with its relay: one is paused (SIGSTOP) past its
+lease while the other sends its rows, and says so when it resumes.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,18 +51,20 @@ def sink() -> Iterator[tuple[Sink, int]]:
         yield found
 
 
-def start_daemons(root: Path, url: str, port: int) -> list[DaemonProcess]:
-    """Start the daemons on an empty database, then plan the reminders: the plan's NOTIFY wakes
-    them all at once (each would also look within its 5 s cap), so none starts late."""
+def start_daemons(
+    root: Path, url: str, ports: list[int], *, lease: float = LEASE, reminders: int = REMINDERS
+) -> list[DaemonProcess]:
+    """Start a daemon per SMTP port on an empty database, then plan the reminders: the plan's
+    NOTIFY wakes them all at once (each would also look within its 5 s cap), so none starts late."""
     daemons = [
-        DaemonProcess(root / f"machine-{n}", url, port, lease=LEASE, connections=CONNECTIONS)
-        for n in range(DAEMONS)
+        DaemonProcess(root / f"machine-{n}", url, port, lease=lease, connections=CONNECTIONS)
+        for n, port in enumerate(ports)
     ]
     for daemon in daemons:
         daemon.start()
     for daemon in daemons:
         assert daemon.wait_ready(), daemon.log_text()
-    seed(url, daemons[0].config, REMINDERS, now=utc_now())
+    seed(url, daemons[0].config, reminders, now=utc_now())
     return daemons
 
 
@@ -78,7 +86,7 @@ def check_nothing_lost(result: Outcome) -> None:
 
 def test_three_daemons_send_each_reminder_once(tmp_path: Path, pg_url: str, sink: tuple[Sink, int]) -> None:
     server, port = sink
-    daemons = start_daemons(tmp_path, pg_url, port)
+    daemons = start_daemons(tmp_path, pg_url, [port] * DAEMONS)
     try:
         done = wait_until_sent(pg_url, utc_now(), DONE_WITHIN)
     finally:
@@ -97,7 +105,7 @@ def test_a_daemon_killed_mid_send_is_taken_over_after_its_lease(
     tmp_path: Path, pg_url: str, sink: tuple[Sink, int]
 ) -> None:
     server, port = sink
-    daemons = start_daemons(tmp_path, pg_url, port)
+    daemons = start_daemons(tmp_path, pg_url, [port] * DAEMONS)
     victim = daemons[0]
     try:
         # Kill it while it holds rows `sending` (claimed, in flight or queued for its connections).
@@ -133,7 +141,7 @@ def test_the_daemons_reconnect_after_the_server_restarts(
     tmp_path: Path, pg_cluster: PgCluster, pg_url: str, sink: tuple[Sink, int]
 ) -> None:
     server, port = sink
-    daemons = start_daemons(tmp_path, pg_url, port)
+    daemons = start_daemons(tmp_path, pg_url, [port] * DAEMONS)
     try:
         until = time.monotonic() + DONE_WITHIN
         while server.count() < 300 and time.monotonic() < until:
@@ -150,3 +158,48 @@ def test_the_daemons_reconnect_after_the_server_restarts(
     result = outcome(pg_url, server)
     check_nothing_lost(result)
     assert "connection" in logs(daemons)  # they did notice
+
+
+def test_a_daemon_paused_past_its_lease_reports_only_what_is_still_its_own(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """A daemon stopped (SIGSTOP) mid-send past its lease while its relay went away, and the other
+    daemon took its rows over and sent them all. Resumed, it reported "N to retry" for the messages
+    it had in flight and "put back for any daemon" every row it had claimed: rows the other had
+    sent. Now it counts none as its own to retry, and says they were taken over."""
+    relays = [contextlib.ExitStack() for _ in range(2)]
+    sinks = [relay.enter_context(running_sink(SINK_DELAY)) for relay in relays]  # a relay each
+    paused: DaemonProcess | None = None
+    daemons: list[DaemonProcess] = []
+    try:
+        daemons = start_daemons(tmp_path, pg_url, [port for _, port in sinks], lease=2.0, reminders=20)
+        until = time.monotonic() + DONE_WITHIN
+        while paused is None and time.monotonic() < until:
+            for daemon, (server, _) in zip(daemons, sinks, strict=True):
+                if server.count() and sending_of(pg_url, daemon.pid):  # sending, with rows in hand
+                    os.kill(daemon.pid, signal.SIGSTOP)
+                    paused = daemon
+                    relays[daemons.index(daemon)].close()
+                    break
+            time.sleep(0.005)
+        assert paused is not None, logs(daemons)
+        done = wait_until_sent(pg_url, utc_now(), DONE_WITHIN)  # the other one sends them all
+        os.kill(paused.pid, signal.SIGCONT)
+        while "pass: " not in paused.log_text() and time.monotonic() < until:
+            time.sleep(0.05)
+    finally:
+        if paused is not None:
+            os.kill(paused.pid, signal.SIGCONT)
+        exits = stop_all(daemons)
+        for relay in relays:
+            relay.close()
+    assert done and set(exits.values()) == {0}, logs(daemons)
+    text = paused.log_text()
+    counts = re.search(r"pass: \d+ sent, (\d+) to retry, (\d+) failed", text)
+    assert counts is not None and counts.groups() == ("0", "0"), logs(daemons)
+    ran_out = [line for line in text.splitlines() if "ran out before they were sent" in line]
+    for line in ran_out:
+        found = re.search(r"the lease on (\d+) claimed .*; 0 put back for any daemon, (\d+) taken over", line)
+        assert found is not None and found[1] == found[2], line
+    # It had claimed rows it never handed over, or a message in flight failed when it resumed.
+    assert ran_out or "a failed attempt not recorded" in text, logs(daemons)

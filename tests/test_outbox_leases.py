@@ -90,7 +90,7 @@ def test_an_expired_lease_is_taken_over_and_only_the_new_owner_records(
     with caplog.at_level(logging.WARNING, logger="reminder.outbox"):
         assert outbox.mark_sent(db, first, later, owner=A) is False
         assert outbox.record_failure(db, first, "421", later, RetryPolicy(), owner=A) == "lost"
-        outbox.release(db, [first], later, owner=A)
+        assert outbox.release(db, [first], later, owner=A) == 0
     assert row(db, first)[:2] == ("sending", B)
     assert "lease passed to " + B in caplog.text
     # B's outcome counts. The repeat is the same row, so the same key (the e-mail's Message-ID).
@@ -104,7 +104,7 @@ def test_the_owner_records_failures_and_releases(db: Store) -> None:
     outbox.claim(db, [first, second], NOW, lease=LEASE, owner=A)
     policy = RetryPolicy()
     assert outbox.record_failure(db, first, "421", NOW, policy, owner=A, rng=random.Random(1)) == "planned"
-    outbox.release(db, [second], NOW, owner=A)
+    assert outbox.release(db, [first, second], NOW, owner=A) == 1  # the first is no longer claimed
     assert row(db, first)[:4] == ("planned", None, None, 1)
     assert row(db, second)[:4] == ("planned", None, None, 0)
     # Released rows are anyone's again at once.

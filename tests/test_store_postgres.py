@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -144,6 +147,91 @@ def test_db_migrate_on_both_backends(run_cli: RunCli, cli_env: dict[str, str]) -
     assert (first["schema_before"], first["schema"]) == (0, len(MIGRATIONS))
     again = ok(run_cli("db", "migrate", env=cli_env)).stdout
     assert f"schema version {len(MIGRATIONS)}, up to date" in again
+
+
+def test_two_db_migrates_at_once_each_report_what_they_did(tmp_env: TmpEnv, db_url: str | None) -> None:
+    """Both said "migrated from schema version 0": each read the version before waiting for the
+    migration lock. Here the lock is held until both wait for it; then one migrates from 0 and
+    the other, waiting meanwhile, finds the work done."""
+    with _migration_lock_held(tmp_env.db_path, db_url) as wait_for:
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "reminder", "db", "migrate", "--json"],
+                env={**tmp_env.env, "REMINDER_STORE__URL": db_url or ""},  # "": the SQLite file
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        wait_for(procs)
+    reports = []
+    for p in procs:
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+        reports.append(json.loads(out))
+    done = len(MIGRATIONS)
+    assert sorted((r["schema_before"], r["schema"]) for r in reports) == [(0, done), (done, done)]
+
+
+@contextlib.contextmanager
+def _migration_lock_held(
+    path: Path, url: str | None
+) -> Iterator[Callable[[list[subprocess.Popen[str]]], None]]:
+    """The lock `db migrate` migrates under, held by the test: PostgreSQL's advisory lock, or
+    SQLite's write lock on a new (empty, WAL) file. It yields ``wait_for(procs)``, which returns
+    once every process waits for the lock (on SQLite: has the file open, and a moment more, well
+    inside the 5 s busy timeout); the lock is let go on leaving the block."""
+    deadline = time.monotonic() + 30
+    if url is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("BEGIN IMMEDIATE")
+
+        def wait_for(procs: list[subprocess.Popen[str]]) -> None:
+            for p in procs:
+                while str(path) not in _open_files(p.pid):
+                    assert p.poll() is None and time.monotonic() < deadline, "never opened the database"
+                    time.sleep(0.01)
+            time.sleep(0.5)
+
+        try:
+            yield wait_for
+        finally:
+            conn.execute("ROLLBACK")
+            conn.close()
+        return
+
+    import psycopg
+
+    from reminder.backends.postgres import MIGRATION_LOCK
+
+    waiting = (
+        "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database"
+        " WHERE l.locktype = 'advisory' AND NOT l.granted AND d.datname = current_database()"
+    )
+    with psycopg.connect(url, autocommit=True) as pg:
+        pg.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+
+        def wait_for(procs: list[subprocess.Popen[str]]) -> None:
+            while (row := pg.execute(waiting).fetchone()) is None or row[0] < len(procs):
+                assert all(p.poll() is None for p in procs) and time.monotonic() < deadline, "never waited"
+                time.sleep(0.01)
+
+        try:
+            yield wait_for
+        finally:
+            pg.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+
+
+def _open_files(pid: int) -> set[str]:
+    found = set()
+    with contextlib.suppress(OSError):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                found.add(os.readlink(f"/proc/{pid}/fd/{fd}"))
+    return found
 
 
 def test_db_copy_moves_everything_and_the_evidence_verifies_on_the_copy(

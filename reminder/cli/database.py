@@ -100,8 +100,7 @@ def db_migrate_command(ctx: cmdline.Context, as_json: bool) -> None:
     from ..store import open_store
 
     with open_store(settings_from(ctx).store, migrate=False) as store:
-        before = store.schema_version
-        store.migrate()
+        before = store.migrate()
         after = store.schema_version
         where = store.location
     if as_json:
