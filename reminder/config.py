@@ -487,7 +487,7 @@ def settings_as_dict(settings: Settings, *, mask_secrets: bool = True) -> dict[s
     # the variables holding the secrets, the very keys childenv.py treats as names: no secret, and
     # what a person checking their config needs to see. Keys of other tables (a command
     # notifier's env) stay masked, and so does a value that is no variable name (a password
-    # pasted in by mistake).
+    # pasted in by mistake). A password_file is a path, shown as such: the file's content never is.
     tables = [(out["store"], data["store"])]
     tables += [(out["notifiers"][name], table) for name, table in data["notifiers"].items()]
     for shown, raw in tables:
@@ -496,6 +496,8 @@ def settings_as_dict(settings: Settings, *, mask_secrets: bool = True) -> dict[s
         for key, value in raw.items():
             if str(key).endswith(SECRET_KEY_SUFFIX) and _names_variable(value):
                 shown[str(key)] = value
+            elif str(key).endswith("_file") and isinstance(value, str | Path):
+                shown[str(key)] = str(value)
     return out
 
 

@@ -95,15 +95,21 @@ def test_config_check_shows_which_variable_holds_a_password_but_not_the_password
         + MAIL.replace(".mail]", ".pasted]")
         + 'host = "smtp.example.org"\nrecipients = ["me@example.org"]\nusername = "me"\n'
         'password_env = "pasted secret!"\n'
+        + MAIL.replace(".mail]", ".filed]")
+        + 'host = "smtp.example.org"\nrecipients = ["me@example.org"]\nusername = "me"\n'
+        'password_file = "smtp-password"\n'
         '[notifiers.hook]\ntype = "command"\nargv = ["true"]\n'
         '[notifiers.hook.env]\nAPI_TOKEN = "t0ken-in-the-file"\nAPI_TOKEN_ENV = "t0kenToo"\n'
     )
+    password_file = tmp_env.config_path.parent / "smtp-password"
+    password_file.write_text("file-s3cret\n")
+    password_file.chmod(0o600)
     secrets = {"REMINDER_DB_PASSWORD": "db-s3cret", "SMTP_PASSWORD": "smtp-s3cret"}
     text = run_cli("config", "check", env=secrets)
     as_json = run_cli("config", "check", "--json", env=secrets)
     for result in (text, as_json):
         assert result.returncode == 0, result.stderr
-        for secret in [*secrets.values(), "t0ken-in-the-file", "t0kenToo", "pasted secret!"]:
+        for secret in [*secrets.values(), "t0ken-in-the-file", "t0kenToo", "pasted secret!", "file-s3cret"]:
             assert secret not in result.stdout + result.stderr
     assert 'store.password_env = "REMINDER_DB_PASSWORD"' in text.stdout.splitlines()
     assert 'notifiers.mail.password_env = "SMTP_PASSWORD"' in text.stdout.splitlines()
@@ -111,6 +117,7 @@ def test_config_check_shows_which_variable_holds_a_password_but_not_the_password
     assert settings["store"]["password_env"] == "REMINDER_DB_PASSWORD"
     assert settings["notifiers"]["mail"]["password_env"] == "SMTP_PASSWORD"
     assert settings["notifiers"]["pasted"]["password_env"] == "********"
+    assert settings["notifiers"]["filed"]["password_file"] == "smtp-password"  # a path, as written: no secret
     assert settings["notifiers"]["hook"]["env"] == {"API_TOKEN": "********", "API_TOKEN_ENV": "********"}
 
 

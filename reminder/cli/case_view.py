@@ -140,9 +140,8 @@ def print_case(view: CaseView, *, explain: bool = False) -> None:
         if w.tentative:
             from ..explain import tentative_name
 
-            because = joined_clauses(
-                (f"{format_date(t.date)} {tentative_name(w, t)}" for t in w.tentative_because), semicolons=True
-            )
+            days = (f"{format_date(t.date)} {tentative_name(w, t)}" for t in w.tentative_because)
+            because = joined_clauses(days, semicolons=True)
             cmdline.echo(
                 _("  tentative:    counts across dates not yet official — %(dates)s", dates=_t(because))
             )
