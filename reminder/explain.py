@@ -144,8 +144,8 @@ _OVERRIDE = (
 
 
 def override_text(text: str, lang: str | None = None) -> str:
-    """One official closure a result used (``OverrideEntry.describe()``), its name and status
-    in ``lang``; the source (a circular's title, a URL) is cited as published."""
+    """One official closure a result used (``OverrideEntry.describe()``), its name, status and
+    source (the data's words on a circular, or the rule's) in ``lang``; its URLs as published."""
     lang = lang or current_language()
     if lang == SOURCE_LANGUAGE:
         return text
@@ -153,6 +153,7 @@ def override_text(text: str, lang: str | None = None) -> str:
     if m is None:
         return text
     from .holiday_names import holiday_name
+    from .shipped import data_text
 
     with using_language(lang):
         name = holiday_name(m.group("name"), m.group("country"), lang)
@@ -165,5 +166,5 @@ def override_text(text: str, lang: str | None = None) -> str:
             span=m.group("span"),
             name=name,
             status=status,
-            source=m.group("source"),
+            source=data_text(m.group("source"), lang),
         )

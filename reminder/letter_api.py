@@ -30,6 +30,7 @@ from .letter_render import FORMATS, EmailAttachment, Rendered
 from .letters import RECIPIENTS
 from .models import Case, EvidenceEntry, ReviewWindow
 from .regulators import Regulator
+from .shipped import data_text
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -198,17 +199,24 @@ def _language(case: Case, to: str, lang: str | None, regulator: Regulator | None
 
 
 def _notes(letter_to: str, regulator: Regulator | None) -> list[str]:
-    """What the person must know before sending a complaint to ``regulator`` (from its data)."""
+    """What the person must know before sending a complaint to ``regulator`` (from its data),
+    in the user's language: the data's English texts too (the letter keeps its own language)."""
     notes: list[str] = []
     if letter_to == "regulator" and regulator is not None:
         name = regulator.short or regulator.name or regulator.id
         if regulator.requires_first:
-            notes.append(_("%(name)s requires first: %(text)s", name=name, text=regulator.requires_first))
+            notes.append(
+                _("%(name)s requires first: %(text)s", name=name, text=data_text(regulator.requires_first))
+            )
         if regulator.time_limit:
-            notes.append(_("%(name)s time limit: %(text)s", name=name, text=regulator.time_limit))
-        notes.extend(regulator.notes)
+            notes.append(_("%(name)s time limit: %(text)s", name=name, text=data_text(regulator.time_limit)))
+        notes.extend(data_text(note) for note in regulator.notes)
         notes.append(
-            _("where these facts about %(name)s come from: %(url)s", name=name, url=regulator.source)
+            _(
+                "where these facts about %(name)s come from: %(url)s",
+                name=name,
+                url=data_text(regulator.source),
+            )
         )
     return notes
 

@@ -25,6 +25,7 @@ from functools import cache
 from typing import Literal
 
 from .errors import ConfigError
+from .i18n import N_
 from .lazylog import get_logger
 
 __all__ = [
@@ -144,10 +145,14 @@ def _bh_rule(year: int, holidays: Sequence[HolidayDay], weekend: frozenset[int])
     return entries
 
 
+# Where each rule comes from: English, kept so in every window's overrides; a person reads it
+# translated (explain.override_text), so it is marked for the catalogue.
 _RULE_SOURCES = {
-    "BH": "practice of the Prime Minister's holiday circulars (Eid al-Adha 2014, 2022, 2025; Ashura 2017, "
-    "2023, 2025; Eid al-Fitr 2016, 2026): Arafat Day off, each Eid/Ashura/National Day day on Fri/Sat "
-    "made up on the next working day",
+    "BH": N_(
+        "practice of the Prime Minister's holiday circulars (Eid al-Adha 2014, 2022, 2025; Ashura 2017, "
+        "2023, 2025; Eid al-Fitr 2016, 2026): Arafat Day off, each Eid/Ashura/National Day day on Fri/Sat "
+        "made up on the next working day"
+    ),
 }
 _RULES: dict[str, Rule] = {"BH": _bh_rule}
 

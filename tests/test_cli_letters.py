@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from conftest import RunCli, TmpEnv
+from english_leaks import assert_no_english
 from test_daemon import needs_faketime
 from test_notifier_email import Recorder, free_port
 
@@ -149,6 +150,25 @@ def test_the_regulator_letter_for_bahrain_names_the_tra(run_cli: RunCli, case_id
     assert "note: where these facts about TRA come from: https://consumer.tra.org.bh/" in r.stderr
     ar = ok(run_cli("letter", case_id, "--to", "regulator", "--lang", "ar")).stdout
     assert "السادة/ هيئة تنظيم الاتصالات (TRA) المحترمين" in ar
+
+
+def test_what_the_regulator_requires_is_noted_in_the_users_language(run_cli: RunCli, case_id: str) -> None:
+    # The notes are the user's to read; TRA's texts came through in English in a Chinese session
+    # ("注意：TRA 受理前要求：A complaint to the service provider first. …").
+    english = ok(run_cli("letter", case_id, "--to", "regulator"))
+    zh = ok(run_cli("letter", case_id, "--to", "regulator", env={"LANG": "zh_CN.UTF-8"}))
+    notes = [line for line in zh.stderr.splitlines() if line.startswith("注意：")]
+    assert notes == [
+        "注意：TRA 受理前要求：须先向服务商投诉。服务商的服务守则规定的期限已过仍未解决，"
+        "或其答复不能令人满意的，可将同一投诉连同全部证明材料提交 TRA。",
+        "注意：TRA 受理时限：自向服务商投诉之日起 12 个月内。",
+        "注意：TRA 受理争议的方式：其消费者网页、电话 81188，"
+        "或寄往其公布的地址（此处未抄录：请查看其联系页面）。",
+        "注意：以上有关 TRA 的资料来源：https://consumer.tra.org.bh/en-US/Consumer/index.html",
+    ]
+    assert_no_english(zh.stderr, allow={case_id}, what="letter's notes")
+    # The letter itself is the regulator's to read: the same, whatever the user reads.
+    assert zh.stdout == english.stdout
 
 
 def test_missing_fields_are_blanks_listed_in_the_users_language_and_strict_refuses(

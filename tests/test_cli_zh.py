@@ -3,7 +3,7 @@ real subprocesses, a real SQLite file and the real catalogue.
 
 Each output is checked for what a person reads in Chinese, and scanned for English words
 (:func:`leaks`); what stays Latin on purpose is allowed: ids, ISO dates, hashes, commands and
-options a person types, names (Batelco, BH), the notifier names of the config.
+options a person types, names (Batelco, BH), the notifier names of the config, URLs.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ _LATIN_ON_PURPOSE = [
     re.compile(_A + r"[0-9a-f]{8,}" + _Z),  # hashes
     re.compile(_A + r"(?=[a-z0-9]*\d)[a-z0-9]{6}" + _Z),  # case ids
     re.compile(_A + r"[A-Z][a-z]+/[A-Z][a-z_]+" + _Z),  # time zones: Asia/Bahrain
+    re.compile(_A + r"https?://[^\s，。；、）］]+"),  # URLs: an official closure's source
     re.compile(r"(?:/[\w.-]+)+"),  # paths
 ]
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]")
@@ -121,8 +122,9 @@ def test_the_user_story_in_chinese(zh: RunCli) -> None:
     first, second = p.stdout.splitlines()[:2]
     assert first == "BH · 提交于 2026年3月15日 星期日 · 审核期为第 7–15 个工作日"
     assert second.startswith("审核期开始 2026年3月29日 星期日（第 7 个工作日）· 截止日期 2026年4月8日")
-    # The official closures' sources are cited as published (a circular's English title, URLs).
-    assert_chinese("\n".join(p.stdout.splitlines()[:3]), "window")
+    # The official closure's source too (it was English: "PM circular on the Eid al-Fitr …").
+    assert "［已公布：首相关于伊历 1447 年开斋节假期的通告" in p.stdout
+    assert_chinese(p.stdout, "window")
 
     p = zh("evidence", "add", case_id, "--kind", "call", "--summary", "致电 196 热线")
     assert p.returncode == 0, p.stderr
@@ -145,6 +147,20 @@ def test_the_user_story_in_chinese(zh: RunCli) -> None:
         f"错误：没有编号为 '{typo}' 的事项；你要找的是不是 {case_id}？"
         "（所有编号见 'reminder list --status all'）\n"
     )
+
+
+def test_a_tentative_window_quotes_the_rule_in_chinese(zh: RunCli) -> None:
+    # No circular for 2027 yet: National Day's day in lieu comes from the rule, which was quoted in
+    # English ("［尚未公布：practice of the Prime Minister's holiday circulars …］").
+    rule = "［尚未公布：首相假期通告的惯例（宰牲节 2014、2022、2025 年；阿舒拉节 2017、2023、2025 年；"
+    for explain in ((), ("--explain",)):
+        p = zh("window", "--country", "BH", "--submitted", "2027-12-10", *explain)
+        assert p.returncode == 0, p.stderr
+        assert "  BH 新增 2027-12-19 国庆日补休日（尚未公布）" + rule in p.stdout
+        assert_chinese(p.stdout, f"window {' '.join(explain)}")
+    english = zh("window", "--country", "BH", "--submitted", "2027-12-10", lang=EN).stdout  # type: ignore[attr-defined]
+    line = "  BH +2027-12-19 National Day day in lieu (not yet announced) [rule: practice of the Prime "
+    assert line + "Minister's holiday circulars (Eid al-Adha 2014, 2022, 2025; " in english
 
 
 def test_json_does_not_change_with_the_language(zh: RunCli) -> None:

@@ -172,9 +172,15 @@ def test_data_warnings_and_official_closures_in_chinese() -> None:
     (line,) = compute_window(date(2026, 3, 12), country="BH").overrides
     chinese = override_text(line, "zh_CN")
     assert chinese.startswith(
-        "BH 新增 2026-03-23..2026-03-24 开斋节补休日（补3月20日周五、3月21日周六）［已公布：PM circular"
+        "BH 新增 2026-03-23..2026-03-24 开斋节补休日（补3月20日周五、3月21日周六）"
+        "［已公布：首相关于伊历 1447 年开斋节假期的通告（3月20日（星期五）至24日（星期二）放假，"
     )
     assert override_text(line, "en") == line
+    # A year without circulars: the rule, which was English ("［尚未公布：practice of the Prime …").
+    (rule,) = compute_window(date(2027, 12, 10), country="BH").overrides
+    for english in (line, rule):
+        assert_no_english(override_text(english, "zh_CN"), what=english)
+        assert override_text(english, "en") == english
 
 
 def test_preset_rules_read_in_chinese() -> None:
