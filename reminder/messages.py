@@ -14,7 +14,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from . import i18n
-from .evidence import corrections_of, head_witness, sent_letter_to
+from .evidence import corrections_of, head_witness, sent_letter_to, summary_for_people
 from .explain import tentative_name
 from .i18n import _, ngettext, pgettext
 from .labels import channels, evidence_kind, join
@@ -312,7 +312,7 @@ def _evidence_rows(
         row = t["evidence_row"] % {
             "day": e.at.astimezone(zone).date().isoformat(),
             "kind": evidence_kind(e.kind, plural.lang),
-            "summary": e.summary,
+            "summary": summary_for_people(e),
         }
         links = []
         if e.corrects is not None:
