@@ -105,6 +105,30 @@ def test_the_catch_up_counts_in_each_language() -> None:
     assert "补发" not in none.text
 
 
+def test_a_catch_up_after_a_reopen_says_the_case_was_closed() -> None:
+    """Reminders that fell due while the case was closed were said to have fallen due while
+    reminder was not running (the test failed before)."""
+    i18n.set_language("zh_CN")
+    due = at(WINDOW.deadline)
+    zh = render_message(CASE, WINDOW, kind="deadline", key="k", now=due, missed_while_closed=2)
+    assert "（这是一条补发提醒：事项关闭期间到期的 2 条提醒已合并到本条。）" in zh.text
+    assert "未运行" not in zh.text
+    with i18n.using_language("en"):
+        one = render_message(CASE, WINDOW, kind="deadline", key="k", now=due, missed_while_closed=1)
+        both = render_message(
+            CASE, WINDOW, kind="deadline", key="k", now=due, missed=1, missed_while_closed=3
+        )
+    assert "\n\n(This replaces 1 earlier reminder that fell due while the case was closed.)\n\n" in one.text
+    assert "not running" not in one.text
+    assert (
+        "(This replaces 1 earlier reminder(s) that fell due while reminder was not running.)\n"
+        "(This replaces 3 earlier reminders that fell due while the case was closed.)\n\n"
+    ) in both.text
+    # The data says how many it replaces, and how many of those fell due while it was closed.
+    assert (one.data["missed"], one.data["missed_while_closed"]) == (1, 1)
+    assert (both.data["missed"], both.data["missed_while_closed"]) == (4, 3)
+
+
 def test_the_record_of_a_letter_sent_is_listed_in_chinese() -> None:
     """The evidence a reminder lists: reminder's own record of a letter it sent read in English
     among the Chinese (the test failed before); the English message lists it as stored."""
