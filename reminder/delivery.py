@@ -88,6 +88,11 @@ class _Handover(Iterator[Message]):
         return len(self.again) + self.untaken()
 
 
+# A row to send, and how many earlier ones it replaces: (missed while no daemon ran, fallen due
+# while the case was closed).
+_Item = tuple[Delivery, tuple[int, int]]
+
+
 class _Stopped(Exception):
     """Raised from a batch's ``on_result`` to end it early: the daemon was asked to stop."""
 
@@ -103,9 +108,10 @@ def deliver_due(
 ) -> DispatchReport:
     """Send everything the outbox says is due at ``now``.
 
-    Per case and notifier, the reminders that fell due while no daemon ran are folded into
-    the latest due one — one message that says where things stand — and marked superseded:
-    after 30 days off, one message per case, not a flood. Reminders due now (two at the same
+    Per case and notifier, the reminders that fell due while no daemon ran, or while the case
+    was closed, are folded into the latest due one — one message that says where things stand,
+    and which of the two it replaces — and marked superseded: after 30 days off, or a reopening,
+    one message per case, not a flood. Reminders due now (two at the same
     minute) each go out. Each notifier runs in its own
     thread with its own connection to the database, so a slow or failing channel
     never delays the others. It is streamed its messages (``Notifier.send_stream``):
@@ -218,9 +224,9 @@ class _Pass:
                 self.report.stopped_early = True
 
 
-def _take_due(shared: _Pass, now: datetime, labels: set[str]) -> dict[str, list[tuple[Delivery, int]]] | None:
-    """Per notifier, each case's latest due row and how many earlier ones were folded into it;
-    None when nothing is due.
+def _take_due(shared: _Pass, now: datetime, labels: set[str]) -> dict[str, list[_Item]] | None:
+    """Per notifier, each case's latest due row and how many earlier ones were folded into it
+    (missed while no daemon ran, fallen due while the case was closed); None when nothing is due.
 
     The folded rows are marked superseded, and the rows of a notifier no longer configured
     failed, all in one commit before anything is sent: spread over the chunks' claims instead,
@@ -240,12 +246,13 @@ def _take_due(shared: _Pass, now: datetime, labels: set[str]) -> dict[str, list[
     due = outbox.due_folded(store, now, grace=grace)
     if not due:
         return None
-    work: dict[str, list[tuple[Delivery, int]]] = {}
+    work: dict[str, list[_Item]] = {}
     folded: list[tuple[list[int], str]] = []
     unconfigured: list[tuple[Delivery, list[int]]] = []
-    for latest, earlier in due:
+    for latest, missed, closed in due:
+        earlier = [*missed, *closed]
         if latest.notifier in labels:
-            work.setdefault(latest.notifier, []).append((latest, len(earlier)))
+            work.setdefault(latest.notifier, []).append((latest, (len(missed), len(closed))))
             if earlier:
                 folded.append((earlier, latest.key))
         else:
@@ -269,7 +276,7 @@ def _take_due(shared: _Pass, now: datetime, labels: set[str]) -> dict[str, list[
     return work
 
 
-def _stream_to(shared: _Pass, label: str, notifier: Notifier, items: list[tuple[Delivery, int]]) -> None:
+def _stream_to(shared: _Pass, label: str, notifier: Notifier, items: list[_Item]) -> None:
     """One notifier's share of the pass, on a connection of its own (sqlite3 connections are
     not shared across threads)."""
     store = shared.store
@@ -285,9 +292,7 @@ class _Stream:
     sending; those it took and never sent go to a fresh ``send_stream`` call first.
     """
 
-    def __init__(
-        self, shared: _Pass, own: Store, label: str, notifier: Notifier, items: list[tuple[Delivery, int]]
-    ) -> None:
+    def __init__(self, shared: _Pass, own: Store, label: str, notifier: Notifier, items: list[_Item]) -> None:
         self.shared, self.own, self.label, self.notifier, self.items = shared, own, label, notifier, items
         # The notifier's own language (a table's `language`), else the user's: each notifier's
         # messages are rendered on its own thread, once each, so none costs another a render.
@@ -324,11 +329,11 @@ class _Stream:
             # The chunk's cases, windows and evidence in a few queries, not six per message.
             read = _read_for_messages(own, [d.case_id for d, _ in chunk])
             ready: list[tuple[Delivery, Message]] = []
-            for delivery, missed in chunk:
+            for delivery, folded in chunk:
                 try:
                     with using_language(self.language):
                         message = _message_for(
-                            own, shared.settings, delivery, missed, shared.clock(), read.get(delivery.case_id)
+                            own, shared.settings, delivery, folded, shared.clock(), read.get(delivery.case_id)
                         )
                     ready.append((delivery, message))
                 except ReminderError as exc:
@@ -452,7 +457,7 @@ def _message_for(
     store: Store,
     settings: Settings,
     delivery: Delivery,
-    missed: int,
+    folded: tuple[int, int],
     now: datetime,
     read: tuple[Case, ReviewWindow, list[EvidenceEntry]] | None = None,
 ) -> Message:
@@ -469,6 +474,7 @@ def _message_for(
         now=now,
         evidence=evidence,
         note=delivery.note,
-        missed=missed,
+        missed=folded[0],
+        missed_while_closed=folded[1],
         warning=warning,
     )

@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .cli_labels import case_kind, case_status, reminder_kind
 from .errors import StoreError
-from .evidence import attachments_of, corrections_of, head_witness
+from .evidence import attachments_of, corrections_of, head_witness, summary_for_people
 from .evidence_files import TamperedFile, open_blob
 from .evidence_verify import VerifyReport
 from .exhibits import Exhibit, Mail
@@ -392,9 +392,10 @@ def _entry_detail(e: EvidenceEntry, fixes: dict[int, list[int]]) -> str:
     files = [a.name for a in attachments_of(e)]
     if files:
         notes.append(_("files: %(files)s", files=join(files)))
+    summary = summary_for_people(e)
     if not notes:
-        return e.summary
-    return _("%(summary)s (%(notes)s)", summary=e.summary, notes=pgettext("note separator", "; ").join(notes))
+        return summary
+    return _("%(summary)s (%(notes)s)", summary=summary, notes=pgettext("note separator", "; ").join(notes))
 
 
 def _reminder_kind(kind: str) -> str:

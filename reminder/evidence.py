@@ -63,12 +63,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from .errors import InputError, NotFound, StoreError
-from .i18n import N_, _
+from .i18n import N_, SOURCE_LANGUAGE, _, current_language
 from .lazylog import get_logger
 from .models import EVIDENCE_KINDS, EvidenceEntry
 from .record import Record, replace, setfield
@@ -106,6 +107,7 @@ __all__ = [
     "head_witness",
     "list_entries",
     "sent_letter_to",
+    "summary_for_people",
 ]
 
 log = get_logger(__name__)
@@ -125,6 +127,39 @@ def sent_letter_to(e: EvidenceEntry) -> str | None:
         if e.summary.startswith(SENT_LETTER_PREFIX.format(to=to)):
             return to
     return None
+
+
+# What follows the prefix: "<recipient name> <address>: <subject> (Message-ID <id>)". The address
+# holds no space or angle bracket (it is checked when it is set), the Message-ID (reminder's own)
+# no space or parenthesis, so a subject with ": " or brackets in it is still split right.
+# Compiled on first use (re keeps it), not by every command that imports this module.
+_SENT_LETTER_REST = r"(?P<recipient>.*? <[^<>\s]+>): (?P<subject>.*) \(Message-ID (?P<id>[^\s()]+)\)"
+
+
+def summary_for_people(e: EvidenceEntry) -> str:
+    """The summary of ``e`` as a person reads it, in the current language.
+
+    The record ``letter --send`` made is stored in English (:data:`SENT_LETTER_PREFIX`: the chain
+    hashes it, and the letters read it back): every view a person reads — ``show``, ``evidence
+    list`` and ``show``, the reminders' evidence, the dossier — words it as the reader's language
+    does, quoting the recipient, the subject and the Message-ID as sent. Any other summary (the
+    user's words), and every summary in English, is the stored text itself; ``--json`` keeps it.
+    """
+    to = sent_letter_to(e)
+    if to is None or current_language() == SOURCE_LANGUAGE:
+        return e.summary
+    rest = re.compile(_SENT_LETTER_REST, re.S).fullmatch(e.summary, len(SENT_LETTER_PREFIX.format(to=to)))
+    if rest is None:
+        return e.summary
+    parts = rest.groupdict()
+    if to == "regulator":
+        return _(
+            "Letter to the regulator sent by e-mail to %(recipient)s: %(subject)s (Message-ID %(id)s)",
+            **parts,
+        )
+    return _(
+        "Letter to the organisation sent by e-mail to %(recipient)s: %(subject)s (Message-ID %(id)s)", **parts
+    )
 
 
 # English in --json; the command line shows it in the user's language.

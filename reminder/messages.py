@@ -14,7 +14,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from . import i18n
-from .evidence import corrections_of, head_witness, sent_letter_to
+from .evidence import corrections_of, head_witness, sent_letter_to, summary_for_people
 from .explain import tentative_name
 from .i18n import _, ngettext, pgettext
 from .labels import channels, evidence_kind, join
@@ -312,7 +312,7 @@ def _evidence_rows(
         row = t["evidence_row"] % {
             "day": e.at.astimezone(zone).date().isoformat(),
             "kind": evidence_kind(e.kind, plural.lang),
-            "summary": e.summary,
+            "summary": summary_for_people(e),
         }
         links = []
         if e.corrects is not None:
@@ -342,12 +342,15 @@ def render_message(
     evidence: Sequence[EvidenceEntry] = (),
     note: str | None = None,
     missed: int = 0,
+    missed_while_closed: int = 0,
     warning: str | None = None,
 ) -> Message:
     """The message for one reminder of ``case``, as of ``now``.
 
     ``missed`` counts earlier reminders of the same case that fell due while
     nothing could send them (the machine was off); they are folded into this one.
+    ``missed_while_closed`` counts those folded into it that fell due while the case was
+    closed (it was reopened since): the daemon may have run all along.
     ``warning`` is the case's template warning (the config's ``[templates.<kind>] warning``),
     shown right under the headline of every kind: fraudsters call while a request is under
     review and after its deadline alike, and a warning at the bottom is read too late.
@@ -402,14 +405,24 @@ def render_message(
     if missed:
         # The same English for one and for several (it has always said "reminder(s)"); a
         # language with plural forms words each.
-        lines += [
+        lines.append(
             plural.ngettext(
                 "(This replaces %(n)d earlier reminder(s) that fell due while reminder was not running.)",
                 "(This replaces %(n)d earlier reminder(s) that fell due while reminder was not running.)",
                 missed,
-            ),
-            "",
-        ]
+            )
+        )
+    if missed_while_closed:
+        # Reopened: they were cancelled while it was closed, whether or not reminder ran.
+        lines.append(
+            plural.ngettext(
+                "(This replaces %(n)d earlier reminder that fell due while the case was closed.)",
+                "(This replaces %(n)d earlier reminders that fell due while the case was closed.)",
+                missed_while_closed,
+            )
+        )
+    if missed or missed_while_closed:
+        lines.append("")
     lines += [frame[0] + value + frame[1] for frame, value in facts]
     lines += ["", t["next_step_colon"], step]
     lines += [
@@ -456,7 +469,9 @@ def render_message(
             "tentative": window.tentative,
             "headline": headline,
             "next_step": step,
-            "missed": missed,
+            # Every reminder it replaces, and how many of them fell due while the case was closed.
+            "missed": missed + missed_while_closed,
+            "missed_while_closed": missed_while_closed,
             "warning": warning,
         },
         language=lang,

@@ -223,7 +223,10 @@ def sync_plan(
     (new due time), rows the plan dropped are cancelled, and cancelled rows the
     plan wants again (a reopened case) come back as planned, without the reason they
     were cancelled for; a superseded row stays cancelled (it went out, folded into
-    another). Rows that already
+    another). A row the case's closing cancelled that fell due while it was closed comes back
+    due from ``now``, the reopening, not from its day: its ``wake_ts`` after its ``due_ts``
+    (with no retry planned) is what tells :func:`due_folded` it was not missed by a stopped
+    daemon. Rows that already
     match are not written at all, so re-planning 100,000 unchanged cases at start-up
     is reads only. The writes go as one ``executemany`` each (on PostgreSQL, one round
     trip for a case's inserts rather than one per row).
@@ -242,7 +245,7 @@ def sync_plan(
         (key, notifier): (id_, status, str(reason or ""), (kind, due, note))
         for _case, id_, key, notifier, status, reason, kind, due, note in existing_rows
     }
-    stamp = now.isoformat()
+    stamp, now_ts = now.isoformat(), _ts(now)
     seen: set[tuple[str, str]] = set()
     inserts: list[tuple[object, ...]] = []
     updates: list[tuple[object, ...]] = []
@@ -269,7 +272,9 @@ def sync_plan(
         if status == "planned" or (status == "cancelled" and not reason.startswith(SUPERSEDED)):
             # A planned row keeps its last failed attempt's error (its retry is still to come).
             error = None if stale or not reason else reason
-            updates.append((reminder.kind, due_iso, due_ts, due_ts, reminder.note, error, stamp, id_))
+            reopened = status == "cancelled" and reason == CASE_CLOSED
+            wake_ts = max(due_ts, now_ts) if reopened else due_ts
+            updates.append((reminder.kind, due_iso, due_ts, wake_ts, reminder.note, error, stamp, id_))
     cancels = [
         (stamp, id_)
         for pair, (id_, status, _reason, _current) in existing.items()
@@ -369,15 +374,20 @@ DEFAULT_FOLD_GRACE = timedelta(seconds=60) + FOLD_MARGIN
 
 def due_folded(
     store: Store, now: datetime, *, grace: timedelta = DEFAULT_FOLD_GRACE
-) -> list[tuple[Delivery, list[int]]]:
+) -> list[tuple[Delivery, list[int], list[int]]]:
     """:func:`due`, folded for sending: per case and notifier, the rows missed while no daemon
-    ran go into its latest due row (by due time, then key), and every row that is still current
-    is sent on its own. Each item is a row to send and the ids of the missed rows it replaces;
-    the items come in the order :func:`due` gives their groups' first rows. Only the rows sent
-    become :class:`Delivery` objects: after a month off, 10,000 of some 60,000 due rows.
+    ran, and those that fell due while the case was closed, go into its latest due row (by due
+    time, then key), and every row that is still current is sent on its own. Each item is a row
+    to send, the ids of the missed rows it replaces and the ids of those it replaces that fell
+    due while the case was closed (each message says which); the items come in the order
+    :func:`due` gives their groups' first rows. Only the rows sent become :class:`Delivery`
+    objects: after a month off, 10,000 of some 60,000 due rows.
 
     A row is missed when the time it should have been acted on (its due time, or its retry
     time after a failure) is more than ``grace`` before ``now``: see :data:`FOLD_MARGIN`.
+    A row that fell due while its case was closed is due from the reopening (:func:`sync_plan`):
+    all of them come due at once, each as old as its day, and are folded whenever the daemon
+    looks, running all along or not — not "missed while reminder was not running".
 
     A preset's step missed with the rest (``<case>:preset:<n>``, its step in ``note``) is what
     the person should do now: a row sent in its place that is no step itself carries the
@@ -387,36 +397,40 @@ def due_folded(
     # ones sent only. Looking the rows up by id in rowid order (the IN subquery)
     # reads the table front to back instead of jumping around it in wake_ts order: 0.40 s
     # instead of 0.65 s for 64,000 due rows.
-    groups: dict[tuple[object, object], list[tuple[int, float, float, str]]] = {}
+    groups: dict[tuple[object, object], list[tuple[int, float, float, str, bool]]] = {}
     sql = (
-        "SELECT id, case_id, notifier, wake_ts, due_ts, key FROM deliveries WHERE id IN"
+        "SELECT id, case_id, notifier, wake_ts, due_ts, key, next_attempt_ts FROM deliveries WHERE id IN"
         " (SELECT id FROM deliveries WHERE status IN ('planned', 'sending') AND wake_ts <= ?"
         f" AND {_CLAIMABLE})"
     )
     params = (_ts(now), _ts(now), process_owner())
-    for id_, case_id, notifier, wake_ts, due_ts, key in store.conn.execute(sql, params):
-        groups.setdefault((case_id, notifier), []).append((id_, wake_ts, due_ts, key))
+    for id_, case_id, notifier, wake_ts, due_ts, key, retry_ts in store.conn.execute(sql, params):
+        # Due after its day with no retry planned: it fell due while its case was closed.
+        closed = retry_ts is None and wake_ts > due_ts
+        groups.setdefault((case_id, notifier), []).append((id_, wake_ts, due_ts, key, closed))
     missed_before = _ts(now - grace)
-    picked: list[tuple[tuple[float, int], tuple[float, int], int, list[int]]] = []
+    picked: list[tuple[tuple[float, int], tuple[float, int], int, list[int], list[int]]] = []
     step_of: dict[int, int] = {}  # a row sent -> the missed preset step whose note it carries
     for rows in groups.values():
         first = min((r[1], r[0]) for r in rows)
         if len(rows) == 1:
-            picked.append((first, first, rows[0][0], []))
+            picked.append((first, first, rows[0][0], [], []))
             continue
         latest = max(rows, key=lambda r: (r[2], r[3]))
-        earlier = [r[0] for r in rows if r is not latest and r[1] < missed_before]
+        folded = [r for r in rows if r is not latest and (r[4] or r[1] < missed_before)]
         if preset_step(latest[3]) is None:
-            missed = (r for r in rows if r is not latest and r[1] < missed_before)
-            steps = [r for r in missed if preset_step(r[3]) is not None]
+            steps = [r for r in folded if preset_step(r[3]) is not None]
             if steps:
                 step_of[latest[0]] = max(steps, key=lambda r: (r[2], r[3]))[0]
-        picked.append((first, (latest[1], latest[0]), latest[0], earlier))
+        missed, closed = [r[0] for r in folded if not r[4]], [r[0] for r in folded if r[4]]
+        picked.append((first, (latest[1], latest[0]), latest[0], missed, closed))
         picked.extend(
-            (first, (r[1], r[0]), r[0], []) for r in rows if r is not latest and r[1] >= missed_before
+            (first, (r[1], r[0]), r[0], [], [])
+            for r in rows
+            if r is not latest and not r[4] and r[1] >= missed_before
         )
     picked.sort()
-    sent_ids = [row_id for _, _, row_id, _ in picked]
+    sent_ids = [row_id for _, _, row_id, _, _ in picked]
     wanted = [*sent_ids, *step_of.values()]  # the missed steps too, for their notes
     full: dict[int, Delivery] = {}
     for start in range(0, len(wanted), 500):  # well below SQLite's limit on parameters
@@ -428,7 +442,7 @@ def due_folded(
         if sent in full and full[sent].note is None and step in full and full[step].note:
             full[sent] = replace(full[sent], note=full[step].note)
     # The two reads are separate snapshots: a row deleted in between (its case removed) is skipped.
-    return [(full[row_id], earlier) for _, _, row_id, earlier in picked if row_id in full]
+    return [(full[row_id], missed, closed) for _, _, row_id, missed, closed in picked if row_id in full]
 
 
 def next_due_at(store: Store) -> datetime | None:

@@ -36,6 +36,7 @@ __all__ = [
     "default_store_file",
     "default_store_path",
     "expand_path",
+    "init_command",
     "language_before_settings",
     "parent",
     "read_config_text",
@@ -182,6 +183,15 @@ def config_location(explicit: str | os.PathLike[str] | None = None) -> ConfigLoc
     return ConfigLocation(path=path, source=source, exists=os.path.isfile(path))
 
 
+def init_command(path: str) -> str:
+    """The command that writes the example config to ``path`` (named by ``--config`` or
+    ``$REMINDER_CONFIG``): ``reminder config init`` alone writes the user config directory's
+    file, wherever the variable is not set. The path is quoted for the shell."""
+    import shlex  # on the paths that suggest it only
+
+    return f"reminder --config {shlex.quote(path)} config init"
+
+
 def read_toml(location: ConfigLocation) -> dict[str, Any]:
     """The raw TOML table of the config file ({} when there is none).
 
@@ -269,9 +279,10 @@ def _read_config_file(path: str, named_by: _NamedBy, *, optional: bool) -> str |
             return None
         raise ConfigError(
             _(
-                "%(path)s: config file not found%(named_by)s; create it with 'reminder config init'",
+                "%(path)s: config file not found%(named_by)s; create it with: %(command)s",
                 path=path,
                 named_by=named_by,
+                command=init_command(path),  # only a named file must be there
             )
         ) from None
     except OSError as exc:

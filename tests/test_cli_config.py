@@ -199,6 +199,11 @@ def test_config_path_and_init_still_work_for_a_missing_reminder_config(
     env = {"REMINDER_CONFIG": str(path)}
     shown = run_cli("config", "path", env=env)
     assert shown.returncode == 0 and shown.stdout.strip() == str(path)
+    # What writes it: 'reminder config init' alone would write the user config directory's.
+    assert shown.stderr == f"(not there yet; create it with: reminder --config {path} config init)\n"
+    other = tmp_env.root / "other.toml"
+    shown = run_cli("--config", str(other), "config", "path")
+    assert shown.stderr == f"(not there yet; create it with: reminder --config {other} config init)\n"
     assert run_cli("config", "init", env=env).returncode == 0
     assert run_cli("config", "check", env=env).returncode == 0
 

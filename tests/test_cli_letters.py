@@ -10,6 +10,7 @@ from __future__ import annotations
 import email
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -355,6 +356,41 @@ def test_send_delivers_it_and_records_it_as_evidence(
     assert "(e-mail, entry 2 of my records): Letter to the organisation sent by e-mail" in r.stdout
     assert "the follow-up sent to the organisation" not in r.stderr and last["hash"] in r.stdout
     assert "asked Batelco to answer by" in r.stderr  # written the same day: its answer is not due yet
+
+
+@pytest.mark.sqlite_only("reads or tampers with the attachment files (in the database on PostgreSQL)")
+def test_the_record_of_the_letter_sent_reads_in_chinese_where_a_person_reads_it(
+    run_cli: RunCli, invoke: RunCli, smtp: Recorder
+) -> None:
+    """What --send records stays English (hashed into the chain; the letters read it back), but
+    every view a person reads worded it in English among the Chinese (the test failed before)."""
+    case_id = add_case(invoke, "--org-email", "complaints@batelco.example")
+    ok(run_cli("letter", case_id, "--to", "organisation", "--send", "--yes"))
+    zh = {"LANG": "zh_CN.UTF-8"}
+    listed = json.loads(ok(run_cli("evidence", "list", case_id, "--json", env=zh)).stdout)
+    stored = listed["entries"][-1]["summary"]  # --json keeps what is stored
+    found = re.fullmatch(
+        r"Letter to the organisation sent by e-mail to (Batelco <complaints@batelco\.example>): "
+        r"(.+) \(Message-ID (<[^>]+>)\)",
+        stored,
+    )
+    assert found, stored
+    recipient, subject, message_id = found.groups()
+    shown = f"给机构的跟进信已通过电子邮件发送给 {recipient}：{subject}（Message-ID {message_id}）"
+    views = {
+        "evidence list": ok(run_cli("evidence", "list", case_id, env=zh)).stdout,
+        "evidence show": ok(run_cli("evidence", "show", case_id, "2", env=zh)).stdout,
+        "show": ok(run_cli("show", case_id, env=zh)).stdout,
+        "dossier": ok(run_cli("export", case_id, "--format", "md", "--output", "-", env=zh)).stdout,
+    }
+    views["dossier"] = views["dossier"].replace("\\<", "<").replace("\\>", ">")  # Markdown's escapes
+    for view, text in views.items():
+        assert shown in text and "sent by e-mail" not in text, (view, text)
+    entry = json.loads(ok(run_cli("evidence", "show", case_id, "2", "--json", env=zh)).stdout)["entry"]
+    assert entry["summary"] == stored
+    # In English every view shows the stored text itself.
+    assert ok(run_cli("evidence", "list", case_id)).stdout.splitlines()[-1].endswith(f" {stored}  (1 file)")
+    assert f"  summary:   {stored}\n" in ok(run_cli("evidence", "show", case_id, "2")).stdout
 
 
 def test_no_terminal_and_no_yes_sends_nothing(

@@ -185,6 +185,23 @@ def test_missing_user_file_means_defaults_but_a_named_file_must_be_there(
         load_settings()
 
 
+def test_a_named_file_that_is_not_there_says_how_to_write_that_file(
+    tmp_env: TmpEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'reminder config init' alone writes the user config directory's file, not the one named:
+    the command suggested names it (quoted for the shell), whether --config or
+    $REMINDER_CONFIG named it (the error said 'reminder config init' before)."""
+    named = tmp_env.root / "my configs" / "nope.toml"
+    with pytest.raises(ConfigError) as raised:
+        load_settings(named)
+    assert str(raised.value).endswith(f"; create it with: reminder --config '{named}' config init")
+    plain = tmp_env.root / "gone.toml"
+    monkeypatch.setenv("REMINDER_CONFIG", str(plain))
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert str(raised.value).endswith(f"; create it with: reminder --config {plain} config init")
+
+
 def test_environment_overrides_the_file(tmp_env: TmpEnv, monkeypatch: pytest.MonkeyPatch) -> None:
     tmp_env.write_config('[defaults]\nhour = 10\ncountry = "DE"\n[store]\npath = "/tmp/from-file.db"\n')
     monkeypatch.setenv("REMINDER_DEFAULTS__HOUR", "11")

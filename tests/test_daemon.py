@@ -892,6 +892,50 @@ def test_reminders_due_at_the_same_minute_are_each_sent_and_never_called_missed(
     assert not any("not running" in line["text"] or "replaces" in line["text"] for line in sent)
 
 
+@needs_faketime
+@pytest.mark.sqlite_only(
+    "waits on the pid lock, which only a SQLite store has (shared daemons: test_daemon_shared.py)"
+)
+def test_the_catch_up_after_a_reopen_says_the_case_was_closed(tmp_env: TmpEnv) -> None:
+    """Closed before its window opened, reopened after its deadline, the daemon running all
+    along: the one message after the reopen said the reminders it replaces fell due "while
+    reminder was not running" (the test failed before)."""
+    sink = write_config(tmp_env, max_sleep=1)
+    (case_id,) = add_cases(tmp_env, 1, date(2026, 3, 1))
+    with Store(tmp_env.db_path) as store:
+        rows = outbox.list_deliveries(store, case_id)
+    opened = next(d for d in rows if d.kind == "opened").due
+    deadline = next(d for d in rows if d.kind == "deadline").due
+    replaced = len([d for d in rows if d.due < deadline])
+    stamp = tmp_env.root / "faketime.rc"
+    _set_clock(stamp, opened - timedelta(days=2))
+    env = fake_env(tmp_env, FAKETIME_TIMESTAMP_FILE=str(stamp), FAKETIME_NO_CACHE="1")
+
+    def cli(*args: str) -> None:
+        done = subprocess.run(
+            [sys.executable, "-m", "reminder", *args], env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, (args, done.stderr)
+
+    proc = start_daemon(env, *daemon_cmd())
+    try:
+        assert wait_for(lambda: lock_pid(tmp_env) == proc.pid, 20)
+        cli("close", case_id, "--resolution", "cancelled, they say")
+        _set_clock(stamp, deadline + timedelta(hours=2))
+        time.sleep(2.5)  # passes run (a second apart at most); the closed case has nothing due
+        assert sink_lines(sink) == []
+        cli("reopen", case_id)
+        assert wait_for(lambda: len(sink_lines(sink)) == 1, 20), "no catch-up after the reopen"
+        time.sleep(1.5)  # and only the one
+    finally:
+        code, err = stop(proc)
+    assert code == 0, err
+    (line,) = sink_lines(sink)
+    assert line["key"] == f"{case_id}:deadline:1" and replaced > 1
+    said = f"(This replaces {replaced} earlier reminders that fell due while the case was closed.)"
+    assert said in line["text"] and "not running" not in line["text"], line["text"]
+
+
 # --- clock jumps (issue 15, point 7) --------------------------------------------------------------
 
 

@@ -418,3 +418,43 @@ def test_the_key_is_made_private_and_a_bad_key_file_is_refused(tmp_path: Path) -
     keys.key_path.write_text("not a key\n")
     with pytest.raises(StoreError, match="not an evidence key"):
         keys.load()
+
+
+# --- the record of a letter sent, as a person reads it ------------------------------------------------
+
+
+def _sent(to: str, subject: str = "Follow-up: Cancel roaming eSIM (ref. BT-48213)") -> EvidenceEntry:
+    from reminder.evidence import SENT_LETTER_PREFIX
+
+    recipient, message_id = "Batelco <c@batelco.example>", "<a.1@x.example>"
+    summary = f"{SENT_LETTER_PREFIX.format(to=to)}{recipient}: {subject} (Message-ID {message_id})"
+    return EvidenceEntry(case_id="abc234", seq=2, kind="email", summary=summary, at=NOW, recorded_at=NOW)
+
+
+def test_the_record_of_a_letter_sent_reads_in_the_readers_language() -> None:
+    """What `letter --send` records is English (hashed into the chain, and read back by the
+    letters); a Chinese reader got it in English in every view (the test failed before)."""
+    from reminder import i18n
+    from reminder.evidence import summary_for_people
+
+    follow_up, complaint = _sent("organisation"), _sent("regulator", "شكوى: إلغاء (BT-48213)")
+    with i18n.using_language("zh_CN"):
+        assert summary_for_people(follow_up) == (
+            "给机构的跟进信已通过电子邮件发送给 Batelco <c@batelco.example>："
+            "Follow-up: Cancel roaming eSIM (ref. BT-48213)（Message-ID <a.1@x.example>）"
+        )
+        assert summary_for_people(complaint) == (
+            "给监管机构的投诉信已通过电子邮件发送给 Batelco <c@batelco.example>："
+            "شكوى: إلغاء (BT-48213)（Message-ID <a.1@x.example>）"
+        )
+        # The user's own words, and what only looks like the record, as written.
+        typed = replace(follow_up, kind="letter")
+        cut = replace(follow_up, summary=follow_up.summary.split(" (Message-ID")[0])
+        for e in (typed, cut, replace(follow_up, kind="call", summary="Called 196")):
+            assert summary_for_people(e) == e.summary
+    # English reads the stored text itself, byte for byte.
+    with i18n.using_language("en"):
+        assert [summary_for_people(e) for e in (follow_up, complaint)] == [
+            follow_up.summary,
+            complaint.summary,
+        ]

@@ -107,10 +107,16 @@ def test_errors_are_one_chinese_line(
 
 def test_file_errors_name_the_path_in_chinese(run_cli: RunCli, tmp_env: TmpEnv) -> None:
     missing = tmp_env.root / "nowhere"
-    err = one_chinese_error(run_cli("--config", str(missing / "c.toml"), "list", env=ZH))
+    # The command that writes that file: `config init` alone writes the user's (the scanner reads
+    # no command after "reminder --config PATH": its words are checked whole below).
+    named = run_cli("--config", str(missing / "c.toml"), "list", env=ZH)
+    err = one_chinese_error(named, allow={"config", "init"})
     assert (
-        err == f"错误：{missing}/c.toml：找不到配置文件（由 --config 指定）；请用 'reminder config init' 创建"
+        err == f"错误：{missing}/c.toml：找不到配置文件（由 --config 指定）；"
+        f"请用以下命令创建：reminder --config {missing}/c.toml config init"
     )
+    shown = run_cli("--config", str(missing / "c.toml"), "config", "path", env=ZH)
+    assert shown.stderr == f"（尚不存在；请用以下命令创建：reminder --config {missing}/c.toml config init）\n"
     err = one_chinese_error(run_cli("export", "--ics", "--output", str(missing / "r.ics"), env=ZH))
     assert err == f"错误：{missing}：目录不存在；请先创建该目录"
     err = one_chinese_error(run_cli("backup", str(missing / "b"), env=ZH), code=1)  # an operation that failed

@@ -105,6 +105,53 @@ def test_the_catch_up_counts_in_each_language() -> None:
     assert "补发" not in none.text
 
 
+def test_a_catch_up_after_a_reopen_says_the_case_was_closed() -> None:
+    """Reminders that fell due while the case was closed were said to have fallen due while
+    reminder was not running (the test failed before)."""
+    i18n.set_language("zh_CN")
+    due = at(WINDOW.deadline)
+    zh = render_message(CASE, WINDOW, kind="deadline", key="k", now=due, missed_while_closed=2)
+    assert "（这是一条补发提醒：事项关闭期间到期的 2 条提醒已合并到本条。）" in zh.text
+    assert "未运行" not in zh.text
+    with i18n.using_language("en"):
+        one = render_message(CASE, WINDOW, kind="deadline", key="k", now=due, missed_while_closed=1)
+        both = render_message(
+            CASE, WINDOW, kind="deadline", key="k", now=due, missed=1, missed_while_closed=3
+        )
+    assert "\n\n(This replaces 1 earlier reminder that fell due while the case was closed.)\n\n" in one.text
+    assert "not running" not in one.text
+    assert (
+        "(This replaces 1 earlier reminder(s) that fell due while reminder was not running.)\n"
+        "(This replaces 3 earlier reminders that fell due while the case was closed.)\n\n"
+    ) in both.text
+    # The data says how many it replaces, and how many of those fell due while it was closed.
+    assert (one.data["missed"], one.data["missed_while_closed"]) == (1, 1)
+    assert (both.data["missed"], both.data["missed_while_closed"]) == (4, 3)
+
+
+def test_the_record_of_a_letter_sent_is_listed_in_chinese() -> None:
+    """The evidence a reminder lists: reminder's own record of a letter it sent read in English
+    among the Chinese (the test failed before); the English message lists it as stored."""
+    from reminder.evidence import SENT_LETTER_PREFIX
+
+    stored = (
+        SENT_LETTER_PREFIX.format(to="organisation")
+        + "Batelco <c@batelco.example>: Follow-up (Message-ID <m.1@x.example>)"
+    )
+    sent = EvidenceEntry(case_id="k7m2qx", seq=3, kind="email", summary=stored, at=at(WINDOW.deadline),
+                         recorded_at=at(WINDOW.deadline), hash="1a2b3c4d" * 8)  # fmt: skip
+    late = at(WINDOW.deadline + timedelta(days=3))
+    i18n.set_language("zh_CN")
+    zh = render_message(CASE, WINDOW, kind="escalation", key="k", now=late, evidence=[*EVIDENCE, sent])
+    mid = "<m.1@x.example>"
+    row = f"给机构的跟进信已通过电子邮件发送给 Batelco <c@batelco.example>：Follow-up（Message-ID {mid}）"
+    assert row in zh.text and row in html_text(zh.html)
+    assert SENT_LETTER_PREFIX.format(to="organisation") not in zh.text + zh.html
+    with i18n.using_language("en"):
+        en = render_message(CASE, WINDOW, kind="escalation", key="k", now=late, evidence=[*EVIDENCE, sent])
+    assert f": {stored}\n" in en.text
+
+
 def test_a_warning_or_step_the_user_wrote_is_shown_as_written() -> None:
     i18n.set_language("zh_CN")
     own = "Batelco never phones about a cancellation: hang up and call 196 yourself."

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 def evidence_line(e: Any, fixes: dict[int, list[int]], zone: tzinfo) -> str:
     """One entry of the evidence log as ``show`` and ``evidence list`` print it, its time in
     ``zone``, the case's: ``--at`` is typed in it, and the reminders' times are given in it."""
+    from ..evidence import summary_for_people
+
     links = []
     if e.corrects is not None:
         links.append(_("corrects #%(n)d", n=e.corrects))
@@ -43,7 +45,8 @@ def evidence_line(e: Any, fixes: dict[int, list[int]], zone: tzinfo) -> str:
     files = len(e.attachments)
     extra = ([ngettext("%(n)d file", "%(n)d files", files)] if files else []) + links
     at = e.at.astimezone(zone)
-    line = f"#{e.seq:<3} {at:%Y-%m-%d %H:%M}  {pad(evidence_kind(e.kind), 10)} {_t(e.summary)}"
+    summary = _t(summary_for_people(e))
+    line = f"#{e.seq:<3} {at:%Y-%m-%d %H:%M}  {pad(evidence_kind(e.kind), 10)} {summary}"
     return line + (_("  (%(notes)s)", notes="; ".join(extra)) if extra else "")
 
 

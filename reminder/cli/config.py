@@ -42,7 +42,7 @@ def config_path_command(ctx: cmdline.Context, as_json: bool) -> None:
     Example:
       $EDITOR "$(reminder config path)"
     """
-    from ..paths import config_location
+    from ..paths import config_location, init_command
 
     loc = config_location(config_arg(ctx))
     if as_json:
@@ -56,7 +56,10 @@ def config_path_command(ctx: cmdline.Context, as_json: bool) -> None:
                 _("(not there yet: the embedded defaults apply; 'reminder config init' creates it)"), err=True
             )
         else:
-            cmdline.echo(_("(not there yet: 'reminder config init' creates it)"), err=True)
+            cmdline.echo(
+                _("(not there yet; create it with: %(command)s)", command=_t(init_command(loc.path))),
+                err=True,
+            )
 
 
 @config_group.command("init")

@@ -227,7 +227,7 @@ def evidence_show_command(ctx: cmdline.Context, case_id: str, seq: int, as_json:
       reminder evidence show q7k2mp 2
     """
     from ..api import get_evidence, list_evidence
-    from ..evidence import corrections_of, entry_to_dict
+    from ..evidence import corrections_of, entry_to_dict, summary_for_people
 
     store = store_for(ctx)
     case = store.get_case(case_id)
@@ -251,7 +251,7 @@ def evidence_show_command(ctx: cmdline.Context, case_id: str, seq: int, as_json:
 
     cmdline.echo(_("  at:        %(value)s", value=local(entry.at)))
     cmdline.echo(_("  recorded:  %(value)s", value=local(entry.recorded_at)))
-    cmdline.echo(_("  summary:   %(value)s", value=_t(entry.summary)))
+    cmdline.echo(_("  summary:   %(value)s", value=_t(summary_for_people(entry))))
     if entry.corrects is not None:
         cmdline.echo(_("  corrects:  #%(n)d", n=entry.corrects))
     if fixed_by:
