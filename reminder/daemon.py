@@ -56,12 +56,14 @@ One daemon per data directory: ``daemon.lock`` there is held with ``flock`` for 
 daemon's lifetime and holds its pid; a second daemon exits with "already running" (``pidlock.py``).
 
 A shared store (``[store] url``, PostgreSQL) is different: several daemons, on one machine or
-many, run on one database, so the pid lock is not taken. The outbox's leases keep two of them
-from sending one row at once and let the others take over a dead one's rows (outbox.py);
-re-plans and housekeeping run on one daemon at a time, under an advisory lock; and a daemon
-wakes when another process commits outbox changes, through LISTEN/NOTIFY (wakeups.py), as a
-hint on top of the capped sleep. A lost connection fails the pass, which is retried
-``STORE_RETRY_SECONDS`` later on a fresh connection.
+many, run on one database, so the pid lock is not taken; each holds a lock of its own instead
+(``daemons/<pid>.lock``), and names its connections after itself (presence.py), which is how
+``reminder status`` knows the daemons on this machine and those the database has connected. The
+outbox's leases keep two of them from sending one row at once and let the others take over a
+dead one's rows (outbox.py); re-plans and housekeeping run on one daemon at a time, under an
+advisory lock; and a daemon wakes when another process commits outbox changes, through
+LISTEN/NOTIFY (wakeups.py), as a hint on top of the capped sleep. A lost connection fails the
+pass, which is retried ``STORE_RETRY_SECONDS`` later on a fresh connection.
 
 A server that cannot be reached, or is restarting, comes back: the daemon waits for it. One that
 answers and refuses — the login (a wrong password, no such role, pg_hba.conf) or the database
@@ -389,14 +391,25 @@ class Daemon:
             due = outbox.next_due_at(store)
         return cap if due is None else max(now, min(due, cap))
 
-    def _pid_lock(self) -> PidLock | None:
-        """The one-daemon lock for SQLite; None on a shared store, where daemons run side by side."""
-        return None if self.shared else PidLock(self.data_dir)
+    def _pid_lock(self) -> PidLock:
+        """The one-daemon lock for SQLite; on a shared store, where daemons run side by side, this
+        daemon's own (``daemons/<pid>.lock``), which only says that it runs here."""
+        return PidLock.shared(self.data_dir) if self.shared else PidLock(self.data_dir)
+
+    def _name_connections(self, named: bool = True) -> None:
+        """While the daemon runs, this process's connections to a shared store carry its name
+        (presence.py); ``named=False`` when it stops (a test runs daemons in its own process)."""
+        if self.shared:
+            from .backends import name_connections
+            from .outbox import process_owner
+            from .presence import name_for
+
+            name_connections(name_for(process_owner()) if named else None)
 
     def run_once(self) -> DispatchReport:
+        self._name_connections()
         lock = self._pid_lock()
-        if lock is not None:
-            lock.acquire()
+        lock.acquire()
         try:
             return self.tick()
         except StoreRefused as exc:
@@ -406,8 +419,8 @@ class Daemon:
         finally:
             self._close_store()
             self._close_notifiers()
-            if lock is not None:
-                lock.release()
+            lock.release()
+            self._name_connections(False)
 
     def _refused(self, exc: StoreRefused) -> ConfigError:
         """A refusal as the config error it is: one line naming the config file, ``store.url``
@@ -657,14 +670,14 @@ class Daemon:
         # sigwaitinfo below ever sees these signals; and before the lock names our pid, so a
         # SIGHUP sent as soon as `reminder status` shows us running is queued, not fatal.
         signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+        self._name_connections()
         lock = self._lock = self._pid_lock()
         try:
-            if lock is not None:
-                lock.acquire()
+            lock.acquire()
             look_now = self._connect_first()
         except BaseException:
-            if lock is not None:
-                lock.release()
+            lock.release()
+            self._name_connections(False)
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
             raise
         leftovers.sweep(self.data_dir, now=self.clock())  # what a killed writer left (and hourly)
@@ -714,8 +727,8 @@ class Daemon:
             else:
                 # The stuck pass may be using both: they end with the process.
                 self._abandon_pass()
-            if lock is not None:
-                lock.release()
+            lock.release()
+            self._name_connections(False)
             _drain_signals()
             if restore_signals:
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)

@@ -1,20 +1,22 @@
 """One daemon on a PostgreSQL store, as a real process on the tests' real server: a login or database the
-server refuses stops it at start (exit 2, one line), a server it cannot reach is waited for, and a refusal
-after a good start is retried.
+server refuses stops it at start (exit 2, one line), a server it cannot reach is waited for, a refusal after
+a good start is retried; and ``reminder status`` says which daemons run, here and connected to the database.
 """
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pg_cluster import PASSWORD_ROLE
 from shared_daemons import DaemonProcess, daemon_config, environment, free_port
-from test_cli_cases import one_line_error
+from test_cli_cases import ok, one_line_error
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -117,3 +119,43 @@ def test_a_login_refused_after_a_good_start_is_tried_again(tmp_path: Path, pg_ur
     assert code == 0, log
     assert "the database refused this daemon, which had connected before" in log, log
     assert "trying again in 30 s" in log and "Traceback" not in log, log
+
+
+def status(env: dict[str, str]) -> tuple[dict[str, Any], str]:
+    cmd = [sys.executable, "-m", "reminder", "status"]
+    info = json.loads(ok(subprocess.run([*cmd, "--json"], env=env, capture_output=True, text=True)).stdout)
+    return info, ok(subprocess.run(cmd, env=env, capture_output=True, text=True)).stdout
+
+
+def test_status_says_which_daemons_run_on_a_shared_store(tmp_path: Path, pg_url: str) -> None:
+    # Before, it said "daemon: not running" with a daemon running on this very machine.
+    import psycopg
+
+    daemon = DaemonProcess(tmp_path, pg_url, 25, lease=60)
+    daemon.start()
+    try:
+        assert daemon.wait_ready(30), daemon.log_text()
+        info, text = status(daemon.env)
+        assert info["running"] is True and info["pid"] == daemon.pid, info
+        assert info["daemons"]["shared"] is True and info["daemons"]["here"] == [daemon.pid]
+        (connected,) = info["daemons"]["connected"]
+        assert connected["pid"] == daemon.pid and connected["here"] is True and connected["sending"] == 0
+        assert connected["last_active"] is not None and connected["since"] is not None
+        assert f"daemon:    running on this machine (pid {daemon.pid})" in text, text
+        assert "daemons:   1 connected to the database" in text and "not running" not in text, text
+    finally:
+        assert daemon.stop() == 0, daemon.log_text()
+    info, text = status(daemon.env)
+    assert (info["running"], info["pid"], info["daemons"]["connected"]) == (False, None, []), info
+    assert "daemon:    not running\n" in text, text
+    # A daemon on another machine, as the server sees it: a connection under its name.
+    with psycopg.connect(pg_url, application_name="reminder daemon elsewhere.example:4242:0badcafe"):
+        info, text = status(daemon.env)
+    assert info["running"] is True and info["pid"] is None, info
+    assert [(d["host"], d["pid"], d["here"]) for d in info["daemons"]["connected"]] == [
+        ("elsewhere.example", 4242, False)
+    ]
+    assert (
+        "daemon:    running, not on this machine" in text
+        and "elsewhere.example pid 4242: last active" in text
+    )

@@ -38,7 +38,7 @@ import psycopg.errors
 from ..errors import StoreError, StoreRefused
 from ..i18n import _
 from ..lazylog import get_logger
-from . import RETRYING, redact_url
+from . import RETRYING, connection_name, redact_url
 
 __all__ = [
     "MIGRATIONS",
@@ -517,6 +517,8 @@ class PostgresBackend:
         kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S}
         if self._password is not None:
             kwargs["password"] = self._password
+        name = connection_name()  # a daemon's own (presence.py); a command's, what the URL says
+        kwargs["application_name" if name else "fallback_application_name"] = name or "reminder"
         try:
             conn = psycopg.connect(self.url, **kwargs)
             conn.execute("SET TIME ZONE 'UTC'")
