@@ -56,12 +56,27 @@ One daemon per data directory: ``daemon.lock`` there is held with ``flock`` for 
 daemon's lifetime and holds its pid; a second daemon exits with "already running" (``pidlock.py``).
 
 A shared store (``[store] url``, PostgreSQL) is different: several daemons, on one machine or
-many, run on one database, so the pid lock is not taken. The outbox's leases keep two of them
-from sending one row at once and let the others take over a dead one's rows (outbox.py);
-re-plans and housekeeping run on one daemon at a time, under an advisory lock; and a daemon
-wakes when another process commits outbox changes, through LISTEN/NOTIFY (wakeups.py), as a
-hint on top of the capped sleep. A lost connection fails the pass, which is retried
-``STORE_RETRY_SECONDS`` later on a fresh connection.
+many, run on one database, so the pid lock is not taken; each holds a lock of its own instead
+(``daemons/<pid>.lock``), and names its connections after itself (presence.py), which is how
+``reminder status`` knows the daemons on this machine and those the database has connected. The
+outbox's leases keep two of them from sending one row at once and let the others take over a
+dead one's rows (outbox.py); re-plans and housekeeping run on one daemon at a time, under an
+advisory lock; and a daemon wakes when another process commits outbox changes, through
+LISTEN/NOTIFY (wakeups.py), as a hint on top of the capped sleep. A lost connection fails the
+pass, which is retried ``STORE_RETRY_SECONDS`` later on a fresh connection.
+
+A server that cannot be reached, or is restarting, comes back: the daemon waits for it. One that
+answers and refuses — the login (a wrong password, no such role, pg_hba.conf) or the database
+(none of that name) — does not change its mind by itself (``StoreRefused``). Before it has ever
+connected, then, the daemon does not wait: at start it connects before it says READY, and a
+refusal is a config error, one line naming the config file and ``store.url`` (without its
+password), exit 2 (the unit's ``RestartPreventExitStatus=2`` leaves it failed, for the operator
+to see); a server that cannot be reached is logged as waited for, and the passes try again every
+``STORE_RETRY_SECONDS``; if it is reached later and refuses, the daemon exits 2 all the same
+(from the pass, with ``os._exit`` like ``_lost``). Once it has connected, a refusal is taken for
+a password being changed on the server: the daemon keeps trying, one log line an attempt, from
+``STORE_RETRY_SECONDS`` apart doubling to ``REFUSED_RETRY_MAX_SECONDS``; SIGHUP tries at once
+(and ``password_file`` is read again, as for every connection).
 """
 
 from __future__ import annotations
@@ -80,7 +95,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import leftovers
-from .errors import ConfigError, ReminderError, StoreLost
+from .errors import ConfigError, ReminderError, StoreLost, StoreRefused
 from .pidlock import LOCK_NAME, PidLock, poke, running_pid
 
 if TYPE_CHECKING:
@@ -98,6 +113,9 @@ log = logging.getLogger(__name__)
 _SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1)
 # A failing store (disk full, locked too long) is retried after this long rather than spinning.
 STORE_RETRY_SECONDS = 30.0
+# A shared store that refuses a daemon that had connected before (a password changed on the
+# server) is tried again after STORE_RETRY_SECONDS, then twice as long each time, up to this.
+REFUSED_RETRY_MAX_SECONDS = 300.0
 # The exit status when the database file the daemon has open was deleted or replaced (EX_TEMPFAIL).
 # The daemon cannot reopen it in place: closing a connection whose files were swapped lets SQLite
 # checkpoint the stale log and then delete "<db>-wal" by path, which is now the live file's log.
@@ -172,6 +190,11 @@ class Daemon:
         self._scheduler: Any = None
         self._last_housekeeping: datetime | None = None
         self._store: Store | None = None
+        self._lock: PidLock | None = None
+        # Whether a store was ever opened (a shared store's refusal is a config error until then),
+        # and the refusals in a row since the last one was.
+        self._connected = False
+        self._refusals = 0
         self.passes = 0
 
     def _load_settings(self) -> tuple[Settings, list[Notifier] | None]:
@@ -239,6 +262,7 @@ class Daemon:
             self._close_store()  # a reload moved the database
         if self._store is None:
             self._store = open_store(self.settings.store, any_thread=True)
+            self._connected, self._refusals = True, 0
         lost = self._store.lost()
         if lost is not None:
             raise StoreLost(lost)
@@ -387,21 +411,106 @@ class Daemon:
             due = outbox.next_due_at(store)
         return cap if due is None else max(now, min(due, cap))
 
-    def _pid_lock(self) -> PidLock | None:
-        """The one-daemon lock for SQLite; None on a shared store, where daemons run side by side."""
-        return None if self.shared else PidLock(self.data_dir)
+    def _pid_lock(self) -> PidLock:
+        """The one-daemon lock for SQLite; on a shared store, where daemons run side by side, this
+        daemon's own (``daemons/<pid>.lock``), which only says that it runs here."""
+        return PidLock.shared(self.data_dir) if self.shared else PidLock(self.data_dir)
+
+    def _name_connections(self, named: bool = True) -> None:
+        """While the daemon runs, this process's connections to a shared store carry its name
+        (presence.py); ``named=False`` when it stops (a test runs daemons in its own process)."""
+        if self.shared:
+            from .backends import name_connections
+            from .outbox import process_owner
+            from .presence import name_for
+
+            name_connections(name_for(process_owner()) if named else None)
 
     def run_once(self) -> DispatchReport:
+        self._name_connections()
         lock = self._pid_lock()
-        if lock is not None:
-            lock.acquire()
+        lock.acquire()
         try:
             return self.tick()
+        except StoreRefused as exc:
+            if self._connected:  # refused after all went well: not the config's fault
+                raise
+            raise self._refused(exc) from None
         finally:
             self._close_store()
             self._close_notifiers()
-            if lock is not None:
-                lock.release()
+            lock.release()
+            self._name_connections(False)
+
+    def _refused(self, exc: StoreRefused) -> ConfigError:
+        """A refusal as the config error it is: one line naming the config file, ``store.url``
+        without its password, and what is wrong."""
+        from .backends import redact_url
+        from .i18n import _
+        from .paths import ENV_PREFIX
+        from .validation_text import at
+
+        if exc.sqlstate == "28P01":
+            problem = _("the server refused the login: the password is wrong or missing")
+        elif exc.sqlstate == "3D000":
+            problem = _("the server has no database of that name")
+        else:
+            problem = _("the server refused the login")
+        text = _(
+            "%(url)s: %(problem)s (%(error)s); waiting will not fix this, so the daemon stops",
+            url=redact_url(self.settings.store.url or ""),
+            problem=problem,
+            error=exc.detail,
+        )
+        variable = f"{ENV_PREFIX}STORE__URL"
+        if variable in os.environ:  # the environment wins over the file, so the URL came from there
+            text = _("%(problem)s (from $%(variable)s)", problem=text, variable=variable)
+        source = self.settings.source
+        return ConfigError(at(str(source) if source else _("embedded defaults"), at("store.url", text)))
+
+    def _connect_first(self) -> bool:
+        """On a shared store, connect before READY: a refusal raises its ConfigError (exit 2), a
+        server that cannot be reached is waited for. Returns whether the first pass may run now."""
+        if not self.shared:
+            return True
+        try:
+            with self._open_store():
+                return True
+        except StoreRefused as exc:
+            raise self._refused(exc) from None
+        except ConfigError:
+            raise  # a password_env not set, a password_file that cannot be read
+        except ReminderError as exc:
+            log.warning(
+                "cannot reach the database yet (%s); waiting for it: trying again every %.0f s",
+                exc,
+                STORE_RETRY_SECONDS,
+            )
+        except Exception:
+            log.exception("cannot open the database; waiting: trying again every %.0f s", STORE_RETRY_SECONDS)
+        return False
+
+    def _refused_again(self, exc: StoreRefused) -> datetime:
+        """When to try again after a refusal in a pass; a daemon that never connected exits 2."""
+        from . import systemd
+
+        if not self._connected:
+            error = self._refused(exc)
+            log.critical("%s", error)
+            systemd.notify("STATUS=the database refused this daemon: see its log")
+            if self._lock is not None:
+                self._lock.release()
+            logging.shutdown()  # flush the log: os._exit skips every handler
+            os._exit(error.exit_code)  # the main thread waits for signals: see _lost
+        self._refusals += 1
+        delay = min(STORE_RETRY_SECONDS * 2 ** (self._refusals - 1), REFUSED_RETRY_MAX_SECONDS)
+        log.error(
+            "the database refused this daemon, which had connected before: %s; trying again in %.0f s "
+            "(a password being changed? SIGHUP tries at once)",
+            exc,
+            delay,
+        )
+        return self.clock() + timedelta(seconds=delay)
 
     # --- the loop ------------------------------------------------------------------------------
 
@@ -424,6 +533,8 @@ class Daemon:
             wake = self.next_wake(self.clock())
         except StoreLost as exc:
             self._lost(str(exc))
+        except StoreRefused as exc:
+            wake = self._refused_again(exc)
         except ReminderError as exc:
             log.error("pass failed, retrying in %.0f s: %s", STORE_RETRY_SECONDS, exc)
             wake = self.clock() + timedelta(seconds=STORE_RETRY_SECONDS)
@@ -579,11 +690,14 @@ class Daemon:
         # sigwaitinfo below ever sees these signals; and before the lock names our pid, so a
         # SIGHUP sent as soon as `reminder status` shows us running is queued, not fatal.
         signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
-        lock = self._pid_lock()
+        self._name_connections()
+        lock = self._lock = self._pid_lock()
         try:
-            if lock is not None:
-                lock.acquire()
+            lock.acquire()
+            look_now = self._connect_first()
         except BaseException:
+            lock.release()
+            self._name_connections(False)
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
             raise
         leftovers.sweep(self.data_dir, now=self.clock())  # what a killed writer left (and hourly)
@@ -598,7 +712,7 @@ class Daemon:
         listener = self._listener()
         try:
             self._scheduler.start()
-            self._arm(self.clock())
+            self._arm(self.clock() + timedelta(seconds=0 if look_now else STORE_RETRY_SECONDS))
             if listener is not None:
                 listener.start()
             self.state = DaemonState.RUNNING
@@ -633,8 +747,8 @@ class Daemon:
             else:
                 # The stuck pass may be using both: they end with the process.
                 self._abandon_pass()
-            if lock is not None:
-                lock.release()
+            lock.release()
+            self._name_connections(False)
             _drain_signals()
             if restore_signals:
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)

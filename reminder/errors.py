@@ -12,7 +12,9 @@ them into a one-line message and an exit status (2 for bad input or config,
     ├── StoreError           the database could not be read or written      → exit 1
     │   ├── AlreadyRunning   a second daemon on the same data directory     → exit 1
     │   ├── DatabaseLocked   another connection kept the write lock too long → exit 1
-    │   └── StoreLost        the open database file was deleted or replaced → exit 1
+    │   ├── StoreLost        the open database file was deleted or replaced → exit 1
+    │   └── StoreRefused     the server refused the login, or has no such database → exit 1
+    │                        (the daemon, which waits out a server that is down, exits 2)
     └── DeliveryError        a notifier could not deliver                   → exit 1
 
 Library code raises these; only the command line (``cli/group.py``) maps them to exit codes.
@@ -32,6 +34,7 @@ __all__ = [
     "ReminderError",
     "StoreError",
     "StoreLost",
+    "StoreRefused",
     "UnknownCountry",
 ]
 
@@ -99,6 +102,19 @@ class DatabaseLocked(StoreError):
 
 class StoreLost(StoreError):
     """The database file an open store reads was deleted, moved or replaced (``Store.lost``)."""
+
+
+class StoreRefused(StoreError):
+    """The database server answered, and refused: the login (SQLSTATE 28P01, 28000) or the
+    database (3D000, none of that name). Unlike a server that is down, waiting does not fix it.
+
+    ``sqlstate`` says which; ``detail`` is the driver's words on one line, without the password.
+    """
+
+    def __init__(self, message: str, *, sqlstate: str, detail: str) -> None:
+        self.sqlstate = sqlstate
+        self.detail = detail
+        super().__init__(message)
 
 
 class DeliveryError(ReminderError):

@@ -2,6 +2,11 @@
 
 The daemon takes it for its lifetime (:class:`PidLock`); ``reminder status`` and the CLI's
 :func:`poke` only read it (:func:`running_pid`), so they need none of the daemon's code.
+
+On a shared store (PostgreSQL) any number of daemons may run side by side, so none takes
+``daemon.lock``: each holds a lock of its own, ``daemons/<pid>.lock`` in the data directory
+(:meth:`PidLock.shared`), removed when it stops, so that ``reminder status`` can say which run on
+this machine (:func:`running_pids`). One a killed daemon left is held by nobody, so not counted.
 """
 
 from __future__ import annotations
@@ -19,9 +24,20 @@ TYPE_CHECKING = False  # not typing's: every command that writes pokes the daemo
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["LOCK_ATTEMPTS", "LOCK_NAME", "LOCK_PAUSE_SECONDS", "PidLock", "poke", "running_pid"]
+__all__ = [
+    "LOCK_ATTEMPTS",
+    "LOCK_NAME",
+    "LOCK_PAUSE_SECONDS",
+    "SHARED_LOCKS",
+    "PidLock",
+    "poke",
+    "running_pid",
+    "running_pids",
+]
 
 LOCK_NAME = "daemon.lock"
+# On a shared store: the directory, in the data directory, of each daemon's own <pid>.lock.
+SHARED_LOCKS = "daemons"
 # Taking the pid lock while `reminder status` holds it shared: up to 40 tries 50 ms apart.
 LOCK_ATTEMPTS = 40
 LOCK_PAUSE_SECONDS = 0.05
@@ -30,11 +46,18 @@ LOCK_PAUSE_SECONDS = 0.05
 class PidLock:
     """An exclusive ``flock`` on ``<data dir>/daemon.lock`` that also records the holder's pid."""
 
-    def __init__(self, data_dir: str | os.PathLike[str]) -> None:
+    def __init__(self, data_dir: str | os.PathLike[str], name: str = LOCK_NAME) -> None:
         from pathlib import Path  # here: the commands that only poke (below) need no pathlib
 
-        self.path = Path(data_dir, LOCK_NAME)
+        self.path = Path(data_dir, name)
         self._fd: int | None = None
+        self._remove = name != LOCK_NAME
+
+    @classmethod
+    def shared(cls, data_dir: str | os.PathLike[str]) -> PidLock:
+        """This daemon's own lock on a shared store, ``daemons/<pid>.lock``: no other daemon
+        wants it (no two live processes share a pid), and it is removed on release."""
+        return cls(data_dir, f"{SHARED_LOCKS}/{os.getpid()}.lock")
 
     def acquire(self, attempts: int = LOCK_ATTEMPTS) -> None:
         """Take the lock, or raise AlreadyRunning.
@@ -80,6 +103,9 @@ class PidLock:
     def release(self) -> None:
         if self._fd is not None:
             os.ftruncate(self._fd, 0)
+            if self._remove:  # still holding it, so nobody takes the name meanwhile
+                with contextlib.suppress(OSError):
+                    os.unlink(self.path)
             os.close(self._fd)
             self._fd = None
 
@@ -113,7 +139,22 @@ def _read_pid(path: str | os.PathLike[str]) -> int | None:
 
 def running_pid(data_dir: str | os.PathLike[str]) -> int | None:
     """The pid of the daemon running on ``data_dir``, or None."""
-    path = os.path.join(data_dir, LOCK_NAME)
+    return _holder(os.path.join(data_dir, LOCK_NAME))
+
+
+def running_pids(data_dir: str | os.PathLike[str]) -> list[int]:
+    """The pids of the daemons running on ``data_dir`` with a shared store (:meth:`PidLock.shared`)."""
+    directory = os.path.join(data_dir, SHARED_LOCKS)
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    held = (_holder(os.path.join(directory, name)) for name in names if name.endswith(".lock"))
+    return sorted(pid for pid in held if pid is not None)
+
+
+def _holder(path: str) -> int | None:
+    """The pid in the lock file at ``path`` while a daemon holds it; None if nobody does."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:

@@ -11,6 +11,10 @@ when none has ``initdb``, ``postgres`` and ``pg_ctl``; the fixtures in ``conftes
 reason, or fail when ``REMINDER_TEST_POSTGRES=require`` (CI), so a CI machine without PostgreSQL cannot
 pass by skipping.
 
+Every role logs in without a password (``trust``), but for :data:`PASSWORD_ROLE`, which must give one
+(scram-sha-256): the tests of a refused login connect as it. It need not exist: the server refuses a role it
+does not know with the very words it refuses a wrong password with, so as not to tell the two apart.
+
 The server is the test process's child (not daemonised by ``pg_ctl``): :meth:`PgCluster.stop` ends it by
 its pid, a crash of the test process takes it along (the parent-death signal), and ``atexit`` stops it if
 the session ends some other way. :meth:`PgCluster.restart` stops and starts it on the same port and data,
@@ -37,6 +41,7 @@ from pathlib import Path
 
 __all__ = [
     "EXTERNAL_ENV",
+    "PASSWORD_ROLE",
     "REQUIRE_ENV",
     "ExternalServer",
     "PgCluster",
@@ -51,6 +56,7 @@ REQUIRE_ENV = "REMINDER_TEST_POSTGRES"  # "require": a missing PostgreSQL fails 
 BINDIR_ENV = "REMINDER_PG_BINDIR"
 EXTERNAL_ENV = "REMINDER_TEST_PG_URL"  # use this server instead of starting one
 SUPERUSER = "postgres"  # the usual name; the store tests make other roles beside it
+PASSWORD_ROLE = "password_only"  # the one role pg_hba.conf asks a password of
 _NEEDED = ("initdb", "postgres", "pg_ctl")
 _START_TIMEOUT = 60.0
 _STOP_TIMEOUT = 60.0
@@ -179,6 +185,8 @@ class PgCluster:
         if out.returncode != 0:
             detail = out.stderr.strip() or out.stdout.strip()
             raise PgUnavailable(f"initdb failed ({out.returncode}): {detail}")
+        hba = self.datadir / "pg_hba.conf"  # the first line that matches decides
+        hba.write_text(f"host all {PASSWORD_ROLE} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
 
     def start(self) -> None:
         """Start the server (on a fresh free port the first time, on the same port after a stop)."""

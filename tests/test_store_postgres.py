@@ -335,6 +335,36 @@ def test_an_unreachable_server_is_one_line_exit_1_without_the_password(run_cli: 
         assert "hunter2" not in line and "127.0.0.1" in line and "cannot connect" in line, line
 
 
+def test_a_refused_login_or_database_is_told_from_a_server_that_is_down(
+    tmp_env: TmpEnv, pg_url: str, pg_server: object
+) -> None:
+    # What the daemon stops for at start (waiting will not fix it), and what it waits out.
+    import socket
+
+    from pg_cluster import PASSWORD_ROLE, ExternalServer
+
+    from reminder.errors import StoreRefused
+
+    if isinstance(pg_server, ExternalServer):
+        pytest.skip("needs the tests' own server, whose pg_hba.conf asks PASSWORD_ROLE alone for a password")
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    urls = {
+        "28P01": pg_url.replace("postgres@", f"{PASSWORD_ROLE}:hunter2@"),  # the server asks it for one
+        "28000": pg_url.replace("postgres@", "no_such_role@"),
+        "3D000": pg_url.rsplit("/", 1)[0] + "/no_such_database",
+        None: f"postgresql://postgres:hunter2@127.0.0.1:{port}/reminder",
+    }
+    for state, url in urls.items():
+        with pytest.raises(StoreError) as caught:
+            Store(tmp_env.db_path, url=url)
+        refused = caught.value.sqlstate if isinstance(caught.value, StoreRefused) else None
+        assert refused == state, (url, caught.value)
+        assert "hunter2" not in str(caught.value)
+
+
 def test_the_password_comes_from_password_env_or_file_and_is_never_shown(
     run_cli: RunCli, tmp_env: TmpEnv, pg_url: str, pg_server: object
 ) -> None:

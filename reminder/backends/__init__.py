@@ -24,7 +24,9 @@ import os
 __all__ = [
     "POSTGRES_SCHEMES",
     "RETRYING",
+    "connection_name",
     "is_postgres_url",
+    "name_connections",
     "redact_url",
     "store_password",
 ]
@@ -35,6 +37,23 @@ POSTGRES_SCHEMES = ("postgresql", "postgres")
 # failure's error (outbox.record_failure; a cancelled row planned again drops its reason). Its
 # own partial index on either backend (their m011), which ``reminder status`` reads.
 RETRYING = "status = 'planned' AND last_error IS NOT NULL"
+
+# What this process's PostgreSQL connections are called on the server (``application_name``, in
+# pg_stat_activity): None, a command's, leaves it to the URL or PGAPPNAME, else "reminder"; a daemon
+# names its own (presence.py), so that ``reminder status`` on any machine can tell which daemons
+# the database has connected. Set once, early, by the daemon: a process is a daemon or not.
+_connection_name: str | None = None
+
+
+def name_connections(name: str | None) -> None:
+    """Call every PostgreSQL connection this process opens from now on ``name``."""
+    global _connection_name
+    _connection_name = name
+
+
+def connection_name() -> str | None:
+    """The name :func:`name_connections` set, or None."""
+    return _connection_name
 
 
 def is_postgres_url(text: str | None) -> bool:

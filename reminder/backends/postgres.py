@@ -9,6 +9,9 @@ Imported only when ``[store] url`` is a ``postgresql://`` URL, and it alone impo
   ``sqlite3.Connection`` the callers use, so outbox.py and evidence.py need no second copy.
 - **Errors.** Every driver error becomes a :class:`~reminder.errors.StoreError` naming the
   database by its URL without the password, with the driver's error as ``__cause__``.
+- **A refusal** — the server answers but refuses the login (SQLSTATE 28P01, 28000) or has no
+  such database (3D000) — is a :class:`~reminder.errors.StoreRefused` (:func:`refusal`): waiting
+  does not fix it, so the daemon does not wait for it at start (daemon.py).
 - **A lost connection** (a server restart, a network cut) fails the operation in progress
   with a StoreError; the next operation connects again. A transaction cut short is rolled
   back by the server, so nothing half-written remains.
@@ -24,6 +27,7 @@ Imported only when ``[store] url`` is a ``postgresql://`` URL, and it alone impo
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
@@ -31,16 +35,18 @@ from typing import Any
 import psycopg
 import psycopg.errors
 
-from ..errors import StoreError
+from ..errors import StoreError, StoreRefused
 from ..i18n import _
 from ..lazylog import get_logger
-from . import RETRYING, redact_url
+from . import RETRYING, connection_name, redact_url
 
 __all__ = [
     "MIGRATIONS",
     "MIGRATION_LOCK",
+    "REFUSED_STATES",
     "PgConnection",
     "PostgresBackend",
+    "refusal",
     "translate",
 ]
 
@@ -50,6 +56,24 @@ log = get_logger(__name__)
 MIGRATION_LOCK = 0x72656D696E646572  # "reminder"
 CONNECT_TIMEOUT_S = 10
 _T = 'TEXT COLLATE "C"'  # every text column: byte order, as SQLite compares
+
+# What a connection that fails to open is refused for, when waiting will not fix it: the login
+# (28P01, the password; 28000, the role, pg_hba.conf or another method) or the database (3D000).
+# libpq keeps the SQLSTATE of an error at connecting to itself (psycopg's ``sqlstate`` is None
+# then), so the server's words tell them: English unless its lc_messages says otherwise, and then
+# such a refusal is taken for a server that is down (the daemon waits for it, as before).
+_REFUSALS = (
+    ("28P01", re.compile(r"FATAL:\s+password authentication failed for user ")),
+    ("3D000", re.compile(r'FATAL:\s+database ".*" does not exist')),
+    (
+        "28000",
+        re.compile(
+            r'FATAL:\s+(?:role ".*" (?:does not exist|is not permitted to log in)|no pg_hba\.conf entry for '
+            r"|pg_hba\.conf rejects connection |\w+ authentication failed for user )"
+        ),
+    ),
+)
+REFUSED_STATES = frozenset(state for state, _pattern in _REFUSALS)
 
 
 # --- the ? dialect ---------------------------------------------------------------------------------
@@ -456,6 +480,20 @@ MIGRATIONS: list[Migration] = [
 # --- the backend ---------------------------------------------------------------------------------------
 
 
+def refusal(exc: BaseException) -> str | None:
+    """The SQLSTATE of a refusal that waiting will not fix (:data:`REFUSED_STATES`), or None: a
+    server that is down, unreachable, starting up or full of connections answers None."""
+    state = getattr(exc, "sqlstate", None)
+    if state in REFUSED_STATES:
+        return str(state)
+    if not isinstance(exc, psycopg.OperationalError):
+        return None
+    if getattr(getattr(exc, "pgconn", None), "needs_password", False):
+        return "28P01"  # the server asked for a password and libpq had none to give
+    text = str(exc)
+    return next((state for state, pattern in _REFUSALS if pattern.search(text)), None)
+
+
 class PostgresBackend:
     """A PostgreSQL database named by a URL; the password comes from ``password`` or libpq's own
     places (``PGPASSWORD``, ``~/.pgpass``), never from a message."""
@@ -475,14 +513,21 @@ class PostgresBackend:
         self._password = password
 
     def raw_connect(self) -> psycopg.Connection[Any]:
+        """A new connection; StoreRefused when the server refuses it for good (:func:`refusal`)."""
         kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S}
         if self._password is not None:
             kwargs["password"] = self._password
+        name = connection_name()  # a daemon's own (presence.py); a command's, what the URL says
+        kwargs["application_name" if name else "fallback_application_name"] = name or "reminder"
         try:
             conn = psycopg.connect(self.url, **kwargs)
             conn.execute("SET TIME ZONE 'UTC'")
         except psycopg.Error as exc:
-            raise self.wrap(exc, _("cannot connect: ")) from None
+            error = self.wrap(exc, _("cannot connect: "))
+            state = refusal(exc)
+            if state is not None:
+                raise StoreRefused(str(error), sqlstate=state, detail=self.describe(exc)) from None
+            raise error from None
         return conn
 
     def connect(self, *, any_thread: bool = False) -> PgConnection:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from .. import cmdline
 from ..cli_help import TranslatedHelp
@@ -116,7 +116,11 @@ def status_command(ctx: cmdline.Context, as_json: bool) -> None:
     if as_json:
         echo_json(info)
         return
-    if info["running"]:
+    daemons = info["daemons"]
+    assert isinstance(daemons, dict)
+    if daemons["shared"]:
+        _shared_daemons(daemons["here"], daemons["connected"])
+    elif info["running"]:
         cmdline.echo(_("daemon:    running (pid %(pid)s)", pid=info["pid"]))
     else:
         cmdline.echo(_("daemon:    not running"))
@@ -134,13 +138,14 @@ def status_command(ctx: cmdline.Context, as_json: bool) -> None:
                 notifier=nxt["notifier"],
             )
         )
-        if nxt.get("status") == "sending":
+        # On a shared store whose daemons cannot be known (running None), neither is said.
+        if nxt.get("status") == "sending" and info["running"] is not None:
             cmdline.echo(
                 _("           being sent by the daemon")
                 if info["running"]
                 else _("           left sending when a daemon stopped: it goes again when the daemon starts")
             )
-        elif not info["running"] and at <= utc_now():
+        elif nxt.get("status") != "sending" and info["running"] is False and at <= utc_now():
             # systemd where there is one; without it (a container, WSL) the daemon runs as it is.
             cmdline.echo(
                 _(
@@ -177,6 +182,50 @@ def status_command(ctx: cmdline.Context, as_json: bool) -> None:
         )
     if counts.get("failed"):
         cmdline.echo(_("Some reminders failed for good; see `reminder show ID` and `reminder notify test`."))
+
+
+def _shared_daemons(here: list[int], connected: list[dict[str, object]] | None) -> None:
+    """``status``'s daemon lines on a shared store: those on this machine, then every one the
+    database has connected, with when each last did something (reminder/presence.py)."""
+    if here:
+        cmdline.echo(_("daemon:    running on this machine (pid %(pid)s)", pid=", ".join(map(str, here))))
+    elif connected:
+        cmdline.echo(_("daemon:    running, not on this machine"))
+    elif connected is None:
+        cmdline.echo(_("daemon:    not running on this machine; unknown elsewhere"))
+    else:
+        cmdline.echo(_("daemon:    not running"))
+    if connected is None:
+        cmdline.echo(_("daemons:   the database does not say which daemons are connected to it"))
+        return
+    if not connected and not here:
+        return
+    cmdline.echo(_("daemons:   %(n)d connected to the database", n=len(connected)))
+    now = utc_now()
+    for daemon in connected:
+        active = daemon["last_active"]
+        ago = _ago(now - datetime.fromisoformat(str(active))) if active else _("unknown")
+        named = {"host": daemon["host"], "pid": daemon["pid"], "ago": ago}
+        cmdline.echo(
+            _t(
+                _("           %(host)s pid %(pid)s (this machine): last active %(ago)s", **named)
+                if daemon["here"]
+                else _("           %(host)s pid %(pid)s: last active %(ago)s", **named)
+            )
+        )
+    seen = {daemon["pid"] for daemon in connected if daemon["here"]}
+    for pid in here:
+        if pid not in seen:  # waiting for the server, or refused by it: its log says which
+            cmdline.echo(_("           pid %(pid)s (this machine): not connected to the database", pid=pid))
+
+
+def _ago(elapsed: timedelta) -> str:
+    seconds = max(0, int(elapsed.total_seconds()))
+    if seconds < 120:
+        return _("%(n)d s ago", n=seconds)
+    if seconds < 120 * 60:
+        return _("%(n)d min ago", n=seconds // 60)
+    return _("%(n)d h ago", n=seconds // 3600)
 
 
 @cmdline.group("service", cls=ReminderGroup)

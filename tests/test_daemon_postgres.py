@@ -1,0 +1,161 @@
+"""One daemon on a PostgreSQL store, as a real process on the tests' real server: a login or database the
+server refuses stops it at start (exit 2, one line), a server it cannot reach is waited for, a refusal after
+a good start is retried; and ``reminder status`` says which daemons run, here and connected to the database.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pg_cluster import PASSWORD_ROLE
+from shared_daemons import DaemonProcess, daemon_config, environment, free_port
+from test_cli_cases import ok, one_line_error
+
+pytestmark = pytest.mark.timeout(120)
+
+SECRET = "hunter2-not-it"
+
+
+def refused_or_skip(url: str) -> None:
+    """The tests' own server asks PASSWORD_ROLE for a password; one they were pointed at may not."""
+    import psycopg
+
+    try:
+        psycopg.connect(url, connect_timeout=5).close()
+    except psycopg.OperationalError:
+        return
+    pytest.skip("this server lets the role in without the password")
+
+
+def configured(root: Path, url: str) -> dict[str, str]:
+    """A daemon's environment, its config file (REMINDER_CONFIG) naming ``url``."""
+    root.mkdir(parents=True, exist_ok=True)
+    config = root / "reminder.toml"
+    config.write_text(daemon_config(url, root / "data", free_port(), lease=60), encoding="utf-8")
+    return environment(root, config)
+
+
+@pytest.mark.parametrize("refused", ["password", "database"])
+def test_a_login_or_database_the_server_refuses_stops_the_daemon_at_start(
+    tmp_path: Path, pg_url: str, refused: str
+) -> None:
+    # Before, it logged the error every 30 s for ever, and systemd showed it active.
+    dbname = pg_url.rsplit("/", 1)[1]
+    if refused == "password":
+        url = pg_url.replace("postgres@", f"{PASSWORD_ROLE}:{SECRET}@")
+        refused_or_skip(url)
+        said = "the password is wrong or missing"
+    else:
+        url = pg_url.replace("postgres@", f"postgres:{SECRET}@").replace(f"/{dbname}", "/no_such_database")
+        said = "the server has no database of that name"
+    env = configured(tmp_path, url)
+    started = time.monotonic()
+    run = subprocess.run(
+        [sys.executable, "-m", "reminder", "daemon"], env=env, capture_output=True, text=True, timeout=60
+    )
+    took = time.monotonic() - started
+    line = one_line_error(run, 2)  # exit 2, one line, no traceback
+    assert took < 15, took
+    assert line.startswith(f"Error: {env['REMINDER_CONFIG']}: store.url: "), line
+    assert said in line and "waiting will not fix this" in line, line
+    assert SECRET not in run.stdout + run.stderr and ":***@" in line, line
+
+
+def test_a_server_that_cannot_be_reached_is_waited_for(tmp_path: Path) -> None:
+    daemon = DaemonProcess(
+        tmp_path, f"postgresql://postgres:{SECRET}@127.0.0.1:{free_port()}/reminder", 25, lease=60
+    )
+    daemon.start()
+    try:
+        assert daemon.wait_ready(30), daemon.log_text()
+        time.sleep(2)
+        assert daemon.running(), daemon.log_text()
+    finally:
+        code = daemon.stop()
+    log = daemon.log_text()
+    assert code == 0, log
+    assert "cannot reach the database yet" in log and "waiting for it" in log, log
+    assert SECRET not in log and "Traceback" not in log, log
+
+
+def test_a_login_refused_after_a_good_start_is_tried_again(tmp_path: Path, pg_url: str) -> None:
+    import psycopg
+
+    dbname = pg_url.rsplit("/", 1)[1]
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(
+            f"DO $$ BEGIN CREATE ROLE {PASSWORD_ROLE} LOGIN; "
+            "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+        )
+        admin.execute(f"ALTER ROLE {PASSWORD_ROLE} PASSWORD 'right'")
+        admin.execute(f'GRANT ALL ON DATABASE "{dbname}" TO {PASSWORD_ROLE}')
+        admin.execute(f"GRANT ALL ON SCHEMA public TO {PASSWORD_ROLE}")
+    url = pg_url.replace("postgres@", f"{PASSWORD_ROLE}:right@")
+    daemon = DaemonProcess(tmp_path, url, 25, lease=60)
+    daemon.start()
+    try:
+        assert daemon.wait_ready(30), daemon.log_text()
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(f"ALTER ROLE {PASSWORD_ROLE} PASSWORD 'rotated'")  # as an operator changing it
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (PASSWORD_ROLE,)
+            )
+        for _ in range(40):  # a pass at once, instead of the next one a minute away
+            if "which had connected before" in daemon.log_text():
+                break
+            daemon.proc.send_signal(signal.SIGUSR1)  # type: ignore[union-attr]
+            time.sleep(0.25)
+        assert daemon.running(), daemon.log_text()
+    finally:
+        code = daemon.stop()
+    log = daemon.log_text()
+    assert code == 0, log
+    assert "the database refused this daemon, which had connected before" in log, log
+    assert "trying again in 30 s" in log and "Traceback" not in log, log
+
+
+def status(env: dict[str, str]) -> tuple[dict[str, Any], str]:
+    cmd = [sys.executable, "-m", "reminder", "status"]
+    info = json.loads(ok(subprocess.run([*cmd, "--json"], env=env, capture_output=True, text=True)).stdout)
+    return info, ok(subprocess.run(cmd, env=env, capture_output=True, text=True)).stdout
+
+
+def test_status_says_which_daemons_run_on_a_shared_store(tmp_path: Path, pg_url: str) -> None:
+    # Before, it said "daemon: not running" with a daemon running on this very machine.
+    import psycopg
+
+    daemon = DaemonProcess(tmp_path, pg_url, 25, lease=60)
+    daemon.start()
+    try:
+        assert daemon.wait_ready(30), daemon.log_text()
+        info, text = status(daemon.env)
+        assert info["running"] is True and info["pid"] == daemon.pid, info
+        assert info["daemons"]["shared"] is True and info["daemons"]["here"] == [daemon.pid]
+        (connected,) = info["daemons"]["connected"]
+        assert connected["pid"] == daemon.pid and connected["here"] is True and connected["sending"] == 0
+        assert connected["last_active"] is not None and connected["since"] is not None
+        assert f"daemon:    running on this machine (pid {daemon.pid})" in text, text
+        assert "daemons:   1 connected to the database" in text and "not running" not in text, text
+    finally:
+        assert daemon.stop() == 0, daemon.log_text()
+    info, text = status(daemon.env)
+    assert (info["running"], info["pid"], info["daemons"]["connected"]) == (False, None, []), info
+    assert "daemon:    not running\n" in text, text
+    # A daemon on another machine, as the server sees it: a connection under its name.
+    with psycopg.connect(pg_url, application_name="reminder daemon elsewhere.example:4242:0badcafe"):
+        info, text = status(daemon.env)
+    assert info["running"] is True and info["pid"] is None, info
+    assert [(d["host"], d["pid"], d["here"]) for d in info["daemons"]["connected"]] == [
+        ("elsewhere.example", 4242, False)
+    ]
+    assert (
+        "daemon:    running, not on this machine" in text
+        and "elsewhere.example pid 4242: last active" in text
+    )
