@@ -66,17 +66,12 @@ LISTEN/NOTIFY (wakeups.py), as a hint on top of the capped sleep. A lost connect
 pass, which is retried ``STORE_RETRY_SECONDS`` later on a fresh connection.
 
 A server that cannot be reached, or is restarting, comes back: the daemon waits for it. One that
-answers and refuses — the login (a wrong password, no such role, pg_hba.conf) or the database
-(none of that name) — does not change its mind by itself (``StoreRefused``). Before it has ever
-connected, then, the daemon does not wait: at start it connects before it says READY, and a
-refusal is a config error, one line naming the config file and ``store.url`` (without its
-password), exit 2 (the unit's ``RestartPreventExitStatus=2`` leaves it failed, for the operator
-to see); a server that cannot be reached is logged as waited for, and the passes try again every
-``STORE_RETRY_SECONDS``; if it is reached later and refuses, the daemon exits 2 all the same
-(from the pass, with ``os._exit`` like ``_lost``). Once it has connected, a refusal is taken for
-a password being changed on the server: the daemon keeps trying, one log line an attempt, from
-``STORE_RETRY_SECONDS`` apart doubling to ``REFUSED_RETRY_MAX_SECONDS``; SIGHUP tries at once
-(and ``password_file`` is read again, as for every connection).
+answers and refuses (a wrong password, no such database) does not: before the daemon has ever
+connected that is a config error, exit 2, and after, a password being changed, tried again at
+a growing interval (store_refusal.py). At start the daemon connects before it says READY; a
+refusal met later by a daemon that never connected ends it from the pass, with ``os._exit``
+like ``_lost``. SIGHUP tries at once (and ``password_file`` is read again, as for every
+connection).
 """
 
 from __future__ import annotations
@@ -113,9 +108,6 @@ log = logging.getLogger(__name__)
 _SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1)
 # A failing store (disk full, locked too long) is retried after this long rather than spinning.
 STORE_RETRY_SECONDS = 30.0
-# A shared store that refuses a daemon that had connected before (a password changed on the
-# server) is tried again after STORE_RETRY_SECONDS, then twice as long each time, up to this.
-REFUSED_RETRY_MAX_SECONDS = 300.0
 # The exit status when the database file the daemon has open was deleted or replaced (EX_TEMPFAIL).
 # The daemon cannot reopen it in place: closing a connection whose files were swapped lets SQLite
 # checkpoint the stale log and then delete "<db>-wal" by path, which is now the live file's log.
@@ -443,30 +435,9 @@ class Daemon:
             self._name_connections(False)
 
     def _refused(self, exc: StoreRefused) -> ConfigError:
-        """A refusal as the config error it is: one line naming the config file, ``store.url``
-        without its password, and what is wrong."""
-        from .backends import redact_url
-        from .i18n import _
-        from .paths import ENV_PREFIX
-        from .validation_text import at
+        from .store_refusal import refusal_error
 
-        if exc.sqlstate == "28P01":
-            problem = _("the server refused the login: the password is wrong or missing")
-        elif exc.sqlstate == "3D000":
-            problem = _("the server has no database of that name")
-        else:
-            problem = _("the server refused the login")
-        text = _(
-            "%(url)s: %(problem)s (%(error)s); waiting will not fix this, so the daemon stops",
-            url=redact_url(self.settings.store.url or ""),
-            problem=problem,
-            error=exc.detail,
-        )
-        variable = f"{ENV_PREFIX}STORE__URL"
-        if variable in os.environ:  # the environment wins over the file, so the URL came from there
-            text = _("%(problem)s (from $%(variable)s)", problem=text, variable=variable)
-        source = self.settings.source
-        return ConfigError(at(str(source) if source else _("embedded defaults"), at("store.url", text)))
+        return refusal_error(self.settings, exc)
 
     def _connect_first(self) -> bool:
         """On a shared store, connect before READY: a refusal raises its ConfigError (exit 2), a
@@ -502,8 +473,10 @@ class Daemon:
                 self._lock.release()
             logging.shutdown()  # flush the log: os._exit skips every handler
             os._exit(error.exit_code)  # the main thread waits for signals: see _lost
+        from .store_refusal import refusal_delay
+
         self._refusals += 1
-        delay = min(STORE_RETRY_SECONDS * 2 ** (self._refusals - 1), REFUSED_RETRY_MAX_SECONDS)
+        delay = refusal_delay(self._refusals, STORE_RETRY_SECONDS)
         log.error(
             "the database refused this daemon, which had connected before: %s; trying again in %.0f s "
             "(a password being changed? SIGHUP tries at once)",
