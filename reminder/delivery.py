@@ -89,8 +89,8 @@ class _Handover(Iterator[Message]):
 
 
 # A row to send, and how many earlier ones it replaces: (missed while no daemon ran, fallen due
-# while the case was closed).
-_Item = tuple[Delivery, tuple[int, int]]
+# while the case was closed, due before the case was added).
+_Item = tuple[Delivery, tuple[int, int, int]]
 
 
 class _Stopped(Exception):
@@ -226,7 +226,8 @@ class _Pass:
 
 def _take_due(shared: _Pass, now: datetime, labels: set[str]) -> dict[str, list[_Item]] | None:
     """Per notifier, each case's latest due row and how many earlier ones were folded into it
-    (missed while no daemon ran, fallen due while the case was closed); None when nothing is due.
+    (missed while no daemon ran, fallen due while the case was closed, due before the case was
+    added); None when nothing is due.
 
     The folded rows are marked superseded, and the rows of a notifier no longer configured
     failed, all in one commit before anything is sent: spread over the chunks' claims instead,
@@ -249,10 +250,10 @@ def _take_due(shared: _Pass, now: datetime, labels: set[str]) -> dict[str, list[
     work: dict[str, list[_Item]] = {}
     folded: list[tuple[list[int], str]] = []
     unconfigured: list[tuple[Delivery, list[int]]] = []
-    for latest, missed, closed in due:
-        earlier = [*missed, *closed]
+    for latest, missed, closed, late in due:
+        earlier = [*missed, *closed, *late]
         if latest.notifier in labels:
-            work.setdefault(latest.notifier, []).append((latest, (len(missed), len(closed))))
+            work.setdefault(latest.notifier, []).append((latest, (len(missed), len(closed), len(late))))
             if earlier:
                 folded.append((earlier, latest.key))
         else:
@@ -457,7 +458,7 @@ def _message_for(
     store: Store,
     settings: Settings,
     delivery: Delivery,
-    folded: tuple[int, int],
+    folded: tuple[int, int, int],
     now: datetime,
     read: tuple[Case, ReviewWindow, list[EvidenceEntry]] | None = None,
 ) -> Message:
@@ -476,5 +477,6 @@ def _message_for(
         note=delivery.note,
         missed=folded[0],
         missed_while_closed=folded[1],
+        missed_before_added=folded[2],
         warning=warning,
     )

@@ -343,6 +343,7 @@ def render_message(
     note: str | None = None,
     missed: int = 0,
     missed_while_closed: int = 0,
+    missed_before_added: int = 0,
     warning: str | None = None,
 ) -> Message:
     """The message for one reminder of ``case``, as of ``now``.
@@ -350,7 +351,8 @@ def render_message(
     ``missed`` counts earlier reminders of the same case that fell due while
     nothing could send them (the machine was off); they are folded into this one.
     ``missed_while_closed`` counts those folded into it that fell due while the case was
-    closed (it was reopened since): the daemon may have run all along.
+    closed (it was reopened since): the daemon may have run all along. ``missed_before_added``
+    counts those whose time had passed when the case was added (a request filed weeks before).
     ``warning`` is the case's template warning (the config's ``[templates.<kind>] warning``),
     shown right under the headline of every kind: fraudsters call while a request is under
     review and after its deadline alike, and a warning at the bottom is read too late.
@@ -421,7 +423,16 @@ def render_message(
                 missed_while_closed,
             )
         )
-    if missed or missed_while_closed:
+    if missed_before_added:
+        # Added late: no daemon missed them, and the person's first message must not say one did.
+        lines.append(
+            plural.ngettext(
+                "(This replaces %(n)d earlier reminder whose day had passed when the case was added.)",
+                "(This replaces %(n)d earlier reminders whose day had passed when the case was added.)",
+                missed_before_added,
+            )
+        )
+    if missed or missed_while_closed or missed_before_added:
         lines.append("")
     lines += [frame[0] + value + frame[1] for frame, value in facts]
     lines += ["", t["next_step_colon"], step]
@@ -470,8 +481,9 @@ def render_message(
             "headline": headline,
             "next_step": step,
             # Every reminder it replaces, and how many of them fell due while the case was closed.
-            "missed": missed + missed_while_closed,
+            "missed": missed + missed_while_closed + missed_before_added,
             "missed_while_closed": missed_while_closed,
+            "missed_before_added": missed_before_added,
             "warning": warning,
         },
         language=lang,

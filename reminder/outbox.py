@@ -374,14 +374,19 @@ DEFAULT_FOLD_GRACE = timedelta(seconds=60) + FOLD_MARGIN
 
 def due_folded(
     store: Store, now: datetime, *, grace: timedelta = DEFAULT_FOLD_GRACE
-) -> list[tuple[Delivery, list[int], list[int]]]:
+) -> list[tuple[Delivery, list[int], list[int], list[int]]]:
     """:func:`due`, folded for sending: per case and notifier, the rows missed while no daemon
-    ran, and those that fell due while the case was closed, go into its latest due row (by due
-    time, then key), and every row that is still current is sent on its own. Each item is a row
-    to send, the ids of the missed rows it replaces and the ids of those it replaces that fell
-    due while the case was closed (each message says which); the items come in the order
-    :func:`due` gives their groups' first rows. Only the rows sent become :class:`Delivery`
-    objects: after a month off, 10,000 of some 60,000 due rows.
+    ran, those that fell due while the case was closed, and those whose time had passed when the
+    case was added, go into its latest due row (by due time, then key), and every row that is
+    still current is sent on its own. Each item is a row to send, and the ids of the rows it
+    replaces, by why they were not sent in their time (each message says which): missed while
+    no daemon ran, fallen due while the case was closed, due before the case was added; the
+    items come in the order :func:`due` gives their groups' first rows. Only the rows sent
+    become :class:`Delivery` objects: after a month off, 10,000 of some 60,000 due rows.
+
+    A case added today for a request filed three weeks ago has its opening and its last
+    reminders before the deadline in the past: they were never missed by a daemon, running or
+    not, and the person's first message must not say reminder was not running.
 
     A row is missed when the time it should have been acted on (its due time, or its retry
     time after a failure) is more than ``grace`` before ``now``: see :data:`FOLD_MARGIN`.
@@ -409,7 +414,7 @@ def due_folded(
         closed = retry_ts is None and wake_ts > due_ts
         groups.setdefault((case_id, notifier), []).append((id_, wake_ts, due_ts, key, closed))
     missed_before = _ts(now - grace)
-    picked: list[tuple[tuple[float, int], tuple[float, int], int, list[int], list[int]]] = []
+    picked: list[tuple[tuple[float, int], tuple[float, int], int, list[tuple[int, float]], list[int]]] = []
     step_of: dict[int, int] = {}  # a row sent -> the missed preset step whose note it carries
     for rows in groups.values():
         first = min((r[1], r[0]) for r in rows)
@@ -422,7 +427,8 @@ def due_folded(
             steps = [r for r in folded if preset_step(r[3]) is not None]
             if steps:
                 step_of[latest[0]] = max(steps, key=lambda r: (r[2], r[3]))[0]
-        missed, closed = [r[0] for r in folded if not r[4]], [r[0] for r in folded if r[4]]
+        missed = [(r[0], r[2]) for r in folded if not r[4]]
+        closed = [r[0] for r in folded if r[4]]
         picked.append((first, (latest[1], latest[0]), latest[0], missed, closed))
         picked.extend(
             (first, (r[1], r[0]), r[0], [], [])
@@ -430,6 +436,7 @@ def due_folded(
             if r is not latest and not r[4] and r[1] >= missed_before
         )
     picked.sort()
+    added = _added_ts(store, {case_id for (case_id, _), rows in groups.items() if len(rows) > 1})
     sent_ids = [row_id for _, _, row_id, _, _ in picked]
     wanted = [*sent_ids, *step_of.values()]  # the missed steps too, for their notes
     full: dict[int, Delivery] = {}
@@ -442,7 +449,28 @@ def due_folded(
         if sent in full and full[sent].note is None and step in full and full[step].note:
             full[sent] = replace(full[sent], note=full[step].note)
     # The two reads are separate snapshots: a row deleted in between (its case removed) is skipped.
-    return [(full[row_id], missed, closed) for _, _, row_id, missed, closed in picked if row_id in full]
+    out = []
+    for _first, _at, row_id, missed, closed in picked:
+        if row_id in full:
+            since = added.get(full[row_id].case_id, 0.0)
+            late = [i for i, due_ts in missed if due_ts < since]
+            out.append((full[row_id], [i for i, due_ts in missed if due_ts >= since], closed, late))
+    return out
+
+
+def _added_ts(store: Store, case_ids: set[object]) -> dict[object, float]:
+    """When each of these cases was added (epoch seconds): a row due before it was planned late,
+    not missed. Read only for the cases with rows to fold, 500 at a time."""
+    ids = sorted(map(str, case_ids))
+    added: dict[object, float] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        for case_id, created_at in store.conn.execute(
+            f"SELECT id, created_at FROM cases WHERE id IN ({marks})", chunk
+        ):
+            added[case_id] = datetime.fromisoformat(str(created_at)).timestamp()
+    return added
 
 
 def next_due_at(store: Store) -> datetime | None:

@@ -936,6 +936,36 @@ def test_the_catch_up_after_a_reopen_says_the_case_was_closed(tmp_env: TmpEnv) -
     assert said in line["text"] and "not running" not in line["text"], line["text"]
 
 
+@needs_faketime
+@pytest.mark.sqlite_only(
+    "waits on the pid lock, which only a SQLite store has (shared daemons: test_daemon_shared.py)"
+)
+def test_a_case_added_late_says_its_days_had_passed_not_that_reminder_was_off(tmp_env: TmpEnv) -> None:
+    """A request filed on 1 March, added with the daemon running on the 24th, the day before its
+    deadline: the person's first message said the reminder it replaces (the window's opening)
+    fell due "while reminder was not running" (the test failed before)."""
+    sink = write_config(tmp_env, max_sleep=1)
+    env = fake_env(tmp_env, "2026-03-24 08:00:00")
+    proc = start_daemon(env, *daemon_cmd())
+    try:
+        assert wait_for(lambda: lock_pid(tmp_env) == proc.pid, 20)
+        added = subprocess.run(
+            [sys.executable, "-m", "reminder", "add", "--title", "Cancel eSIM", "--org", "Batelco",
+             "--submitted", "2026-03-01", "--country", "BH"],
+            env=env, capture_output=True, text=True,
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+        assert wait_for(lambda: len(sink_lines(sink)) == 1, 20), "no message for the case added late"
+        time.sleep(1.5)  # and only the one
+    finally:
+        code, err = stop(proc)
+    assert code == 0, err
+    (line,) = sink_lines(sink)
+    assert line["kind"] == "before_deadline", line
+    said = "(This replaces 1 earlier reminder whose day had passed when the case was added.)"
+    assert said in line["text"] and "not running" not in line["text"], line["text"]
+
+
 # --- clock jumps (issue 15, point 7) --------------------------------------------------------------
 
 

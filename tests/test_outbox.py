@@ -4,11 +4,11 @@ on both): re-planning, claiming, retries with backoff, supersession."""
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sample_cases import add_one_case
+from sample_cases import add_one_case, make_case
 
 from reminder import outbox
 from reminder.models import Reminder
@@ -234,8 +234,8 @@ def test_due_folded_keeps_the_latest_per_case_and_notifier(db: Store) -> None:
     folded = outbox.due_folded(db, NOW + timedelta(days=5))
     by_key = {(d.key, d.notifier): d for d in rows}
     assert folded == [
-        (by_key[("abc123:deadline:1", "log")], [by_key[("abc123:opened:1", "log")].id], []),
-        (by_key[("abc123:opened:1", "mail")], [], []),
+        (by_key[("abc123:deadline:1", "log")], [by_key[("abc123:opened:1", "log")].id], [], []),
+        (by_key[("abc123:opened:1", "mail")], [], [], []),
     ]
 
 
@@ -258,7 +258,7 @@ def test_a_missed_preset_step_gives_its_step_to_the_row_sent_in_its_place(db: St
             NOW,
         )
     folded = {
-        d.notifier: (d.key, d.note, len(e)) for d, e, _ in outbox.due_folded(db, NOW + timedelta(days=9))
+        d.notifier: (d.key, d.note, len(e)) for d, e, _, _ in outbox.due_folded(db, NOW + timedelta(days=9))
     }
     # The latest step missed (2, not 1) goes with the escalation sent; its row keeps its own note.
     assert folded["log"] == ("abc123:escalation:2", "Step 2: call again", 3)
@@ -321,8 +321,8 @@ def test_due_folded_is_due_grouped_by_case_and_notifier(db: Store, seed: int) ->
         latest = max(group, key=lambda d: (d.due, d.key))
         expected.append((latest, sorted(d.id for d in group if d is not latest)))
     # The earlier ids are a set to supersede: their order is not part of the answer.
-    assert [(d, sorted(earlier), closed) for d, earlier, closed in outbox.due_folded(db, at)] == [
-        (d, earlier, []) for d, earlier in expected
+    assert [(d, sorted(earlier), closed, late) for d, earlier, closed, late in outbox.due_folded(db, at)] == [
+        (d, earlier, [], []) for d, earlier in expected
     ]
     assert len(expected) > 6
 
@@ -370,7 +370,7 @@ def test_rows_due_at_the_same_minute_while_running_are_not_folded(db: Store) -> 
     with db.atomic():
         outbox.sync_plan(db, "abc123", [(deadline, "log"), (step, "log")], NOW)
     folded = outbox.due_folded(db, datetime(2026, 3, 20, 6, 0, 20, tzinfo=UTC))
-    assert sorted((d.key, earlier) for d, earlier, _ in folded) == [
+    assert sorted((d.key, earlier) for d, earlier, _, _ in folded) == [
         ("abc123:deadline:1", []),
         ("abc123:preset:1", []),
     ]
@@ -385,13 +385,13 @@ def test_only_rows_missed_longer_than_the_grace_are_folded(db: Store) -> None:
         outbox.sync_plan(db, "abc123", [(opened, "log"), (deadline, "log"), (step, "log")], NOW)
     ids = {d.key: d.id for d in outbox.due(db, datetime(2026, 3, 21, tzinfo=UTC))}
     at = deadline.due + timedelta(seconds=30)
-    folded = {d.key: earlier for d, earlier, _ in outbox.due_folded(db, at, grace=timedelta(minutes=6))}
+    folded = {d.key: earlier for d, earlier, _, _ in outbox.due_folded(db, at, grace=timedelta(minutes=6))}
     # The missed one goes into the latest (by due time, then key); the other current one alone.
     assert folded == {"abc123:preset:1": [ids["abc123:opened:1"]], "abc123:deadline:1": []}
     # Seen an hour late (the machine was suspended), all three were missed: one message.
     late = {
         d.key: sorted(e)
-        for d, e, _ in outbox.due_folded(db, at + timedelta(hours=1), grace=timedelta(minutes=6))
+        for d, e, _, _ in outbox.due_folded(db, at + timedelta(hours=1), grace=timedelta(minutes=6))
     }
     assert late == {"abc123:preset:1": sorted([ids["abc123:opened:1"], ids["abc123:deadline:1"]])}
 
@@ -405,7 +405,7 @@ def test_a_retry_that_comes_due_now_is_not_called_missed(db: Store) -> None:
     outbox.record_failure(
         db, opened.id, "421 try later", at - timedelta(seconds=40), RetryPolicy(base_seconds=30)
     )
-    folded = {d.key: e for d, e, _ in outbox.due_folded(db, at + timedelta(seconds=30))}
+    folded = {d.key: e for d, e, _, _ in outbox.due_folded(db, at + timedelta(seconds=30))}
     assert folded == {"abc123:opened:1": [], "abc123:deadline:1": []}
 
 
@@ -428,11 +428,11 @@ def test_reminders_that_fell_due_while_the_case_was_closed_are_told_apart_from_m
         assert outbox.sync_plan(db, "abc123", wanted, reopened + timedelta(seconds=10))["updated"] == 0
     due = {d.key: d for d in outbox.due(db, reopened + timedelta(seconds=20))}
     folded = outbox.due_folded(db, reopened + timedelta(seconds=20))
-    assert folded == [(due["abc123:deadline:1"], [], [ids["abc123:opened:1"]])]
+    assert folded == [(due["abc123:deadline:1"], [], [ids["abc123:opened:1"]], [])]
     # Reopened with no daemon running, which starts on the 27th: the escalation of the 23rd
     # was missed while nothing ran; the opened and deadline reminders, while the case was closed.
     late = outbox.due_folded(db, datetime(2026, 3, 27, 8, 0, tzinfo=UTC))
-    assert [(d.key, missed, sorted(closed)) for d, missed, closed in late] == [
+    assert [(d.key, missed, sorted(closed)) for d, missed, closed, _ in late] == [
         (
             "abc123:escalation:2",
             [ids["abc123:escalation:1"]],
@@ -444,6 +444,29 @@ def test_reminders_that_fell_due_while_the_case_was_closed_are_told_apart_from_m
         "abc123:opened:1",
         "abc123:deadline:1",
     ]
+
+
+def test_reminders_due_before_the_case_was_added_are_told_apart_from_missed_ones(db: Store) -> None:
+    """A request filed on 1 March and added on the 18th, the daemon running all along: its opened
+    (10th) and before-deadline (14th) reminders were past when they were planned, never missed by
+    a daemon. The person's first message said they fell due "while reminder was not running"."""
+    added = datetime(2026, 3, 18, 8, 0, tzinfo=UTC)
+    db.add_case(
+        make_case(id="late01", created_at=added, updated_at=added),
+        compute_window(date(2026, 3, 1), country="BH"),
+    )
+    wanted = [(rem("opened", 10), "log"), (rem("before_deadline", 14), "log"), (rem("deadline", 20), "log")]
+    wanted = [(replace(r, case_id="late01", key=r.key.replace("abc123", "late01")), n) for r, n in wanted]
+    with db.atomic():
+        outbox.sync_plan(db, "late01", wanted, added)
+    ids = {d.key: d.id for d in outbox.list_deliveries(db, "late01")}
+    (folded,) = outbox.due_folded(db, added + timedelta(seconds=20))
+    assert folded[0].key == "late01:before_deadline:1"
+    assert (folded[1], folded[2], folded[3]) == ([], [], [ids["late01:opened:1"]])
+    # Seen on the 21st only: the deadline's reminder goes, replacing the two due before the case was added.
+    (folded,) = outbox.due_folded(db, datetime(2026, 3, 21, 8, 0, tzinfo=UTC))
+    assert folded[0].key == "late01:deadline:1" and folded[1] == [] and folded[2] == []
+    assert sorted(folded[3]) == sorted([ids["late01:opened:1"], ids["late01:before_deadline:1"]])
 
 
 def test_a_retry_planned_before_the_clock_went_back_is_bounded_by_the_new_now(db: Store) -> None:

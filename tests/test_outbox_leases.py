@@ -84,7 +84,7 @@ def test_an_expired_lease_is_taken_over_and_only_the_new_owner_records(
     later = NOW + LEASE + timedelta(seconds=1)
     # A's lease ran out (A died, or hangs): the row is due again, for B.
     assert [d.id for d in outbox.due(db, later)] == [first]
-    assert [d.id for d, _, _ in outbox.due_folded(db, later)] == [first]
+    assert [d.id for d, _, _, _ in outbox.due_folded(db, later)] == [first]
     assert outbox.claim(db, [first], later, lease=LEASE, owner=B) == {first}
     # A comes back and reports: nothing is recorded, and the log says why.
     with caplog.at_level(logging.WARNING, logger="reminder.outbox"):

@@ -129,6 +129,23 @@ def test_a_catch_up_after_a_reopen_says_the_case_was_closed() -> None:
     assert (both.data["missed"], both.data["missed_while_closed"]) == (4, 3)
 
 
+def test_a_case_added_late_says_its_days_had_passed_when_it_was_added() -> None:
+    """A case added after some of its days had passed: its first message said the reminders it
+    replaces fell due while reminder was not running (the test failed before)."""
+    i18n.set_language("zh_CN")
+    due = at(WINDOW.deadline)
+    zh = render_message(CASE, WINDOW, kind="deadline", key="k", now=due, missed_before_added=2)
+    assert "（这是一条补发提醒：添加事项时已过期的 2 条提醒已合并到本条。）" in zh.text
+    assert "未运行" not in zh.text
+    with i18n.using_language("en"):
+        one = render_message(CASE, WINDOW, kind="deadline", key="k", now=due, missed_before_added=1)
+    assert (
+        "\n\n(This replaces 1 earlier reminder whose day had passed when the case was added.)\n\n" in one.text
+    )
+    assert "not running" not in one.text
+    assert (one.data["missed"], one.data["missed_before_added"]) == (1, 1)
+
+
 def test_the_record_of_a_letter_sent_is_listed_in_chinese() -> None:
     """The evidence a reminder lists: reminder's own record of a letter it sent read in English
     among the Chinese (the test failed before); the English message lists it as stored."""
