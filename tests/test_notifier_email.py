@@ -987,23 +987,34 @@ def test_a_trickling_answer_to_quit_does_not_hold_a_message_that_was_sent() -> N
     assert server.message_ids(server.accepted) == [message_id("case-1:deadline:0")]
 
 
-def test_a_trickling_server_leaves_the_row_for_a_retry_with_the_same_message_id(tmp_env: Any) -> None:
-    """Through the outbox: the message abandoned at the deadline is a retryable failure, its row
-    is planned again with a retry time, and the retry (the server now answers) carries the same
-    Message-ID, so a server that had in fact accepted the first copy shows a repeat, not a new mail."""
-    from datetime import date, timedelta
+def _one_case_due(tmp_env: Any) -> Any:
+    """The default settings, and one case in the store whose reminders are all due by June 2026."""
+    from datetime import date
 
-    from reminder import api, outbox
+    from reminder import api
     from reminder.config import load_settings
     from reminder.store import Store
 
     settings = load_settings()
-    later = datetime(2026, 6, 1, 12, tzinfo=UTC)
     with Store(tmp_env.db_path) as store:
         api.add_case(
             store, settings, now=datetime(2026, 1, 1, tzinfo=UTC), title="case", organisation="Batelco",
             submitted=date(2026, 1, 4),
         )  # fmt: skip
+    return settings
+
+
+def test_a_trickling_server_leaves_the_row_for_a_retry_with_the_same_message_id(tmp_env: Any) -> None:
+    """Through the outbox: the message abandoned at the deadline is a retryable failure, its row
+    is planned again with a retry time, and the retry (the server now answers) carries the same
+    Message-ID, so a server that had in fact accepted the first copy shows a repeat, not a new mail."""
+    from datetime import timedelta
+
+    from reminder import api, outbox
+    from reminder.store import Store
+
+    settings = _one_case_due(tmp_env)
+    later = datetime(2026, 6, 1, 12, tzinfo=UTC)  # long after its deadline: every reminder is due
 
     def deliver(port: int, now: datetime) -> Any:
         email_notifier = EmailNotifier(
@@ -1045,19 +1056,13 @@ def test_a_password_file_missing_at_send_time_is_retried_and_sent_once_when_it_i
     missing then, every e-mail failed for good as a configuration error, and stayed failed after the
     file came back. It is read at each connection now: its absence is a retryable failure naming
     the file, nothing reaches the server, and the retry, the file back, sends the e-mail once."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from reminder import api, outbox
-    from reminder.config import load_settings
     from reminder.store import Store
 
-    settings = load_settings()
-    later = datetime(2026, 6, 1, 12, tzinfo=UTC)
-    with Store(tmp_env.db_path) as store:
-        api.add_case(
-            store, settings, now=datetime(2026, 1, 1, tzinfo=UTC), title="case", organisation="Batelco",
-            submitted=date(2026, 1, 4),
-        )  # fmt: skip
+    settings = _one_case_due(tmp_env)
+    later = datetime(2026, 6, 1, 12, tzinfo=UTC)  # long after its deadline: every reminder is due
     secret = tmp_env.root / "smtp-password"
     if broken == "empty":
         secret.write_text("\n")
