@@ -1043,6 +1043,28 @@ def test_the_pid_lock_waits_out_a_reader_but_not_forever(tmp_path: Path) -> None
         lock.release()
 
 
+@pytest.mark.sqlite_only("a SQLite file stamped with a newer schema (PostgreSQL: test_daemon_postgres.py)")
+def test_a_database_a_newer_reminder_upgraded_stops_the_daemon_at_start(tmp_env: TmpEnv) -> None:
+    """Before, the daemon said READY and logged "pass failed, retrying in 30 s" for ever."""
+    import sqlite3
+
+    from reminder.store import MIGRATIONS
+
+    write_config(tmp_env)
+    Store(tmp_env.db_path).close()
+    with contextlib.closing(sqlite3.connect(tmp_env.db_path)) as conn:
+        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
+    started = time.monotonic()
+    run = subprocess.run(daemon_cmd(), env=tmp_env.env, capture_output=True, text=True, timeout=30)
+    assert time.monotonic() - started < 15
+    assert run.returncode == 2, run.stderr
+    assert "Traceback" not in run.stderr
+    (line,) = run.stderr.strip().splitlines()
+    assert line.startswith(f"Error: {tmp_env.config_path}: store.path: {tmp_env.db_path}: "), line
+    assert f"schema version {len(MIGRATIONS) + 5}, newer than this reminder knows" in line, line
+    assert "upgrade reminder" in line and "the daemon stops" in line, line
+
+
 @needs_faketime
 def test_a_corrected_submission_date_plans_the_moved_reminders_again(tmp_env: TmpEnv) -> None:
     """Filed on the wrong date: the daemon sent that window's reminders (one catch-up, the

@@ -1,6 +1,7 @@
-"""One daemon on a PostgreSQL store, as a real process on the tests' real server: a login or database the
-server refuses stops it at start (exit 2, one line), a server it cannot reach is waited for, a refusal after
-a good start is retried; and ``reminder status`` says which daemons run, here and connected to the database.
+"""One daemon on a PostgreSQL store, as a real process on the tests' real server: a login, database or right
+the server refuses, or a schema newer than it knows, stops it at start (exit 2, one line), a server it cannot
+reach is waited for, a refusal after a good start is retried; ``reminder status`` says which daemons run, here
+and connected to the database.
 """
 
 from __future__ import annotations
@@ -66,6 +67,62 @@ def test_a_login_or_database_the_server_refuses_stops_the_daemon_at_start(
     assert line.startswith(f"Error: {env['REMINDER_CONFIG']}: store.url: "), line
     assert said in line and "waiting will not fix this" in line, line
     assert SECRET not in run.stdout + run.stderr and ":***@" in line, line
+
+
+def stops_at_start(env: dict[str, str]) -> str:
+    """Run the daemon, which must stop at once with one line (exit 2, no traceback): that line."""
+    started = time.monotonic()
+    run = subprocess.run(
+        [sys.executable, "-m", "reminder", "daemon"], env=env, capture_output=True, text=True, timeout=30
+    )
+    took = time.monotonic() - started
+    line = one_line_error(run, 2)
+    assert took < 15, took
+    assert line.startswith(f"Error: {env['REMINDER_CONFIG']}: store.url: "), line
+    assert "waiting will not fix this" in line, line
+    return line
+
+
+@pytest.mark.parametrize("lacks", ["connect", "tables"])
+def test_a_role_without_the_rights_it_needs_stops_the_daemon_at_start(
+    tmp_path: Path, pg_url: str, lacks: str
+) -> None:
+    # Before, it logged "cannot reach the database yet" (no CONNECT) or "pass failed" (no rights on
+    # the tables, SQLSTATE 42501) every 30 s for ever, and systemd showed it active.
+    import psycopg
+
+    from reminder.store import Store
+
+    dbname = pg_url.rsplit("/", 1)[1]
+    role = f"reminder_no_{lacks}"
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(
+            f"DO $$ BEGIN CREATE ROLE {role} LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+        )
+        if lacks == "connect":
+            admin.execute(f'REVOKE CONNECT ON DATABASE "{dbname}" FROM PUBLIC')
+    if lacks == "tables":
+        Store(tmp_path / "unused.db", url=pg_url).close()  # the superuser's tables: the role has no rights
+    url = pg_url.replace("postgres@", f"{role}:{SECRET}@")
+    line = stops_at_start(configured(tmp_path, url))
+    assert "denied this role a right it needs" in line and "grant it CONNECT" in line, line
+    said = f'database "{dbname}"' if lacks == "connect" else "table"
+    assert f"permission denied for {said}" in line, line
+    assert SECRET not in line and ":***@" in line, line
+
+
+def test_a_database_a_newer_reminder_upgraded_stops_the_daemon_at_start(tmp_path: Path, pg_url: str) -> None:
+    # Before, it logged "cannot reach the database yet" every 30 s for ever, and systemd showed it active.
+    import psycopg
+
+    from reminder.store import Store
+
+    Store(tmp_path / "unused.db", url=pg_url).close()
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute("UPDATE reminder_schema SET version = 999")
+    line = stops_at_start(configured(tmp_path, pg_url))
+    assert "the database has schema version 999, newer than this reminder knows" in line, line
+    assert "upgrade reminder here too" in line, line
 
 
 def test_a_server_that_cannot_be_reached_is_waited_for(tmp_path: Path) -> None:
