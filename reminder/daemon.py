@@ -73,6 +73,9 @@ work, tried again at a growing interval (store_refusal.py). At start the daemon 
 before it says READY, on either backend; a refusal met later by a daemon that never connected
 ends it from the pass, with ``os._exit`` like ``_lost``. SIGHUP tries at once (and
 ``password_file`` is read again, as for every connection).
+
+A daemon killed with SIGKILL leaves its ``daemons/<pid>.lock`` behind; the next one to start on
+the data directory removes such files, never one a live daemon holds (``PidLock.remove_stale``).
 """
 
 from __future__ import annotations
@@ -677,6 +680,12 @@ class Daemon:
         lock = self._lock = self._pid_lock()
         try:
             lock.acquire()
+            stale = lock.remove_stale()
+            if stale:
+                log.info(
+                    "removed the lock files daemons killed here left behind (pid %s)",
+                    ", ".join(map(str, stale)),
+                )
             look_now = self._connect_first()
         except BaseException:
             lock.release()

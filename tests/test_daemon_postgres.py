@@ -1,7 +1,7 @@
 """One daemon on a PostgreSQL store, as a real process on the tests' real server: a login, database or right
 the server refuses, or a schema newer than it knows, stops it at start (exit 2, one line), a server it cannot
 reach is waited for, a refusal after a good start is retried; ``reminder status`` says which daemons run, here
-and connected to the database.
+and connected to the database; and the lock file a killed daemon left is removed by the next one to start.
 """
 
 from __future__ import annotations
@@ -123,6 +123,48 @@ def test_a_database_a_newer_reminder_upgraded_stops_the_daemon_at_start(tmp_path
     line = stops_at_start(configured(tmp_path, pg_url))
     assert "the database has schema version 999, newer than this reminder knows" in line, line
     assert "upgrade reminder here too" in line, line
+
+
+def test_the_lock_file_of_a_killed_daemon_is_removed_by_the_next_and_a_live_ones_never(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # Before, each daemon killed with SIGKILL left its daemons/<pid>.lock for good.
+    def daemon(name: str) -> DaemonProcess:
+        made = DaemonProcess(tmp_path / name, pg_url, 25, lease=60)
+        if name != "killed":  # every one on the killed one's data directory, as on one machine
+            made.config.write_text((tmp_path / "killed" / "reminder.toml").read_text(encoding="utf-8"))
+        return made
+
+    locks = tmp_path / "killed" / "data" / "daemons"
+
+    def lock_files() -> set[str]:
+        return {path.name for path in locks.iterdir()}
+
+    killed = daemon("killed")
+    killed.start()
+    assert killed.wait_ready(30), killed.log_text()
+    killed.kill()
+    assert lock_files() == {f"{killed.pid}.lock"}
+    started: list[DaemonProcess] = []
+    try:
+        # Two at once: neither may take the other's new file for a stale one.
+        started += [daemon("a"), daemon("b")]
+        for each in started:
+            each.start()
+        for each in started:
+            assert each.wait_ready(30), each.log_text()
+        assert lock_files() == {f"{each.pid}.lock" for each in started}
+        logs = "".join(each.log_text() for each in started)
+        assert f"removed the lock files daemons killed here left behind (pid {killed.pid})" in logs, logs
+        # One more, started while both run: their files stay.
+        started.append(daemon("c"))
+        started[-1].start()
+        assert started[-1].wait_ready(30), started[-1].log_text()
+        assert lock_files() == {f"{each.pid}.lock" for each in started}
+    finally:
+        codes = [each.stop() for each in started]
+    assert codes == [0] * len(started), "".join(each.log_text() for each in started)
+    assert lock_files() == set()
 
 
 def test_a_server_that_cannot_be_reached_is_waited_for(tmp_path: Path) -> None:
