@@ -66,12 +66,16 @@ LISTEN/NOTIFY (wakeups.py), as a hint on top of the capped sleep. A lost connect
 pass, which is retried ``STORE_RETRY_SECONDS`` later on a fresh connection.
 
 A server that cannot be reached, or is restarting, comes back: the daemon waits for it. One that
-answers and refuses (a wrong password, no such database) does not: before the daemon has ever
-connected that is a config error, exit 2, and after, a password being changed, tried again at
-a growing interval (store_refusal.py). At start the daemon connects before it says READY; a
-refusal met later by a daemon that never connected ends it from the pass, with ``os._exit``
-like ``_lost``. SIGHUP tries at once (and ``password_file`` is read again, as for every
-connection).
+answers and refuses (a wrong password, no such database, a right this role lacks: SQLSTATE 42501)
+does not, nor does a database a newer reminder upgraded (``NewerSchema``, SQLite's file too):
+before the daemon has ever connected that is a config error, exit 2, and after, an operator at
+work, tried again at a growing interval (store_refusal.py). At start the daemon opens its store
+before it says READY, on either backend; a refusal met later by a daemon that never connected
+ends it from the pass, with ``os._exit`` like ``_lost``. SIGHUP tries at once (and
+``password_file`` is read again, as for every connection).
+
+A daemon killed with SIGKILL leaves its ``daemons/<pid>.lock`` behind; the next one to start on
+the data directory removes such files, never one a live daemon holds (``PidLock.remove_stale``).
 """
 
 from __future__ import annotations
@@ -90,7 +94,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import leftovers
-from .errors import ConfigError, ReminderError, StoreLost, StoreRefused
+from .errors import ConfigError, NewerSchema, ReminderError, StoreLost, StoreRefused
 from .pidlock import LOCK_NAME, PidLock, poke, running_pid
 
 if TYPE_CHECKING:
@@ -440,10 +444,10 @@ class Daemon:
         return refusal_error(self.settings, exc)
 
     def _connect_first(self) -> bool:
-        """On a shared store, connect before READY: a refusal raises its ConfigError (exit 2), a
-        server that cannot be reached is waited for. Returns whether the first pass may run now."""
-        if not self.shared:
-            return True
+        """Open the store before READY: a refusal (a newer schema too, on SQLite as well) raises
+        its ConfigError (exit 2); a server that cannot be reached is waited for, and a SQLite file
+        that cannot be opened now (locked) is tried again as a failed pass would be. Returns
+        whether the first pass may run now."""
         try:
             with self._open_store():
                 return True
@@ -452,11 +456,14 @@ class Daemon:
         except ConfigError:
             raise  # a password_env not set, a password_file that cannot be read
         except ReminderError as exc:
-            log.warning(
-                "cannot reach the database yet (%s); waiting for it: trying again every %.0f s",
-                exc,
-                STORE_RETRY_SECONDS,
-            )
+            if self.shared:
+                log.warning(
+                    "cannot reach the database yet (%s); waiting for it: trying again every %.0f s",
+                    exc,
+                    STORE_RETRY_SECONDS,
+                )
+            else:
+                log.error("cannot open the database, retrying in %.0f s: %s", STORE_RETRY_SECONDS, exc)
         except Exception:
             log.exception("cannot open the database; waiting: trying again every %.0f s", STORE_RETRY_SECONDS)
         return False
@@ -477,11 +484,17 @@ class Daemon:
 
         self._refusals += 1
         delay = refusal_delay(self._refusals, STORE_RETRY_SECONDS)
+        if isinstance(exc, NewerSchema):
+            why = "a newer reminder upgraded it: upgrade this one and restart the daemon"
+        elif exc.sqlstate == "42501":
+            why = "its rights being changed? SIGHUP tries at once"
+        else:
+            why = "a password being changed? SIGHUP tries at once"
         log.error(
-            "the database refused this daemon, which had connected before: %s; trying again in %.0f s "
-            "(a password being changed? SIGHUP tries at once)",
+            "the database refused this daemon, which had connected before: %s; trying again in %.0f s (%s)",
             exc,
             delay,
+            why,
         )
         return self.clock() + timedelta(seconds=delay)
 
@@ -667,6 +680,12 @@ class Daemon:
         lock = self._lock = self._pid_lock()
         try:
             lock.acquire()
+            stale = lock.remove_stale()
+            if stale:
+                log.info(
+                    "removed the lock files daemons killed here left behind (pid %s)",
+                    ", ".join(map(str, stale)),
+                )
             look_now = self._connect_first()
         except BaseException:
             lock.release()

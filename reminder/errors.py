@@ -13,8 +13,9 @@ them into a one-line message and an exit status (2 for bad input or config,
     │   ├── AlreadyRunning   a second daemon on the same data directory     → exit 1
     │   ├── DatabaseLocked   another connection kept the write lock too long → exit 1
     │   ├── StoreLost        the open database file was deleted or replaced → exit 1
-    │   └── StoreRefused     the server refused the login, or has no such database → exit 1
-    │                        (the daemon, which waits out a server that is down, exits 2)
+    │   └── StoreRefused     the server refused the login or a right, or has no such database → exit 1
+    │       │                (the daemon, which waits out a server that is down, exits 2)
+    │       └── NewerSchema  the database's schema is newer than this reminder knows → exit 1 (daemon: 2)
     └── DeliveryError        a notifier could not deliver                   → exit 1
 
 Library code raises these; only the command line (``cli/group.py``) maps them to exit codes.
@@ -30,6 +31,7 @@ __all__ = [
     "DatabaseLocked",
     "DeliveryError",
     "InputError",
+    "NewerSchema",
     "NotFound",
     "ReminderError",
     "StoreError",
@@ -105,16 +107,28 @@ class StoreLost(StoreError):
 
 
 class StoreRefused(StoreError):
-    """The database server answered, and refused: the login (SQLSTATE 28P01, 28000) or the
-    database (3D000, none of that name). Unlike a server that is down, waiting does not fix it.
+    """The database answered, and refused: the login (SQLSTATE 28P01, 28000), the database (3D000,
+    none of that name) or a right this role lacks (42501: no CONNECT on the database, none on its
+    tables). Unlike a server that is down, waiting does not fix it; an operator must.
 
-    ``sqlstate`` says which; ``detail`` is the driver's words on one line, without the password.
+    ``sqlstate`` says which (None: :class:`NewerSchema`); ``detail`` is the driver's words on one
+    line, without the password.
     """
 
-    def __init__(self, message: str, *, sqlstate: str, detail: str) -> None:
+    def __init__(self, message: str, *, sqlstate: str | None, detail: str) -> None:
         self.sqlstate = sqlstate
         self.detail = detail
         super().__init__(message)
+
+
+class NewerSchema(StoreRefused):
+    """The database (SQLite's or PostgreSQL's) has a schema version newer than this reminder knows:
+    a newer reminder upgraded it. Only upgrading this one fixes that."""
+
+    def __init__(self, message: str, *, version: int, known: int) -> None:
+        self.version = version
+        self.known = known
+        super().__init__(message, sqlstate=None, detail=message)
 
 
 class DeliveryError(ReminderError):

@@ -6,7 +6,20 @@ The daemon takes it for its lifetime (:class:`PidLock`); ``reminder status`` and
 On a shared store (PostgreSQL) any number of daemons may run side by side, so none takes
 ``daemon.lock``: each holds a lock of its own, ``daemons/<pid>.lock`` in the data directory
 (:meth:`PidLock.shared`), removed when it stops, so that ``reminder status`` can say which run on
-this machine (:func:`running_pids`). One a killed daemon left is held by nobody, so not counted.
+this machine (:func:`running_pids`). One a killed daemon left is held by nobody, so not counted,
+and the next daemon to start removes it (:meth:`PidLock.remove_stale`).
+
+Why that never removes the file of a live daemon, nor one a daemon is just creating: a file in
+``daemons/`` is only ever unlinked by a process that holds its ``flock`` and has checked, under
+it, that the file it locked is still the one at the path (the sweep; a daemon's own release, whose
+lock already passed that check). A live daemon holds its lock until it exits, so no sweep gets it.
+A starting daemon creates its file and then takes the lock, and between the two a sweep may take
+the lock first and unlink the file; so the daemon, once it holds the lock, checks the same thing
+(:func:`_still_at`) and starts again on a fresh file if its own was removed meanwhile. Once both
+hold, nobody can unlink the file but its holder. The check and the unlink are not one step, but
+nothing can replace the file between them: only an unlink could, and that needs the lock the
+sweep holds. A sweep holding the lock for an instant makes a starting daemon of that pid (pid
+reuse) wait and try again, never say "already running".
 """
 
 from __future__ import annotations
@@ -68,24 +81,31 @@ class PidLock:
         signals blocked. A daemon holding the lock is told apart from ``reminder status``
         holding a shared lock for an instant without waiting at all.
         """
-        try:
-            private_dir(self.path.parent)
-            fd = open_private(self.path, os.O_RDWR)
-        except OSError as exc:
-            raise StoreError(
-                _("%(path)s: cannot open the daemon lock: %(why)s", path=self.path, why=exc.strerror or exc)
-            ) from None
         for _attempt in range(max(1, attempts)):
             try:
+                private_dir(self.path.parent)
+                fd = open_private(self.path, os.O_RDWR)
+            except OSError as exc:
+                why = exc.strerror or exc
+                raise StoreError(
+                    _("%(path)s: cannot open the daemon lock: %(why)s", path=self.path, why=why)
+                ) from None
+            try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
             except BlockingIOError:
-                if not _only_readers(fd):
+                # A shared store's own lock is wanted by no other daemon: held, it is a sweep's
+                # instant (remove_stale), as `reminder status`'s is on daemon.lock.
+                if not self._remove and not _only_readers(fd):
                     os.close(fd)
                     raise _already_running(self.path) from None
-                _pause(LOCK_PAUSE_SECONDS)  # `reminder status` looks for an instant: wait that out
+                os.close(fd)
+                _pause(LOCK_PAUSE_SECONDS)  # wait that instant out
+                continue
+            if self._remove and not _still_at(fd, self.path):
+                os.close(fd)  # a sweep removed it before we held it (see the module's docstring)
+                continue
+            break
         else:
-            os.close(fd)
             raise _already_running(self.path)
         try:
             os.ftruncate(fd, 0)
@@ -99,6 +119,50 @@ class PidLock:
                 _("%(path)s: cannot write the daemon's pid: %(why)s", path=self.path, why=exc.strerror or exc)
             ) from None
         self._fd = fd
+
+    def remove_stale(self) -> list[int]:
+        """Remove the other ``daemons/*.lock`` files nobody holds: daemons killed with SIGKILL
+        left them. Only a shared store's lock, once held, does this. Returns the pids in the files
+        it removed.
+
+        Each is removed only under its own ``flock``, taken without waiting, and only if it is
+        still the file at its path (the module's docstring says why that is safe). A file held by
+        anyone (a live daemon, or ``reminder status`` for an instant) is left; the next start
+        looks again.
+        """
+        if not self._remove or self._fd is None:
+            return []
+        directory = self.path.parent
+        try:
+            names = sorted(os.listdir(directory))
+        except OSError:
+            return []
+        removed: list[int] = []
+        for name in names:
+            if not name.endswith(".lock") or name == self.path.name:
+                continue
+            path = os.path.join(directory, name)
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+            except OSError:
+                continue  # gone already (another daemon's sweep), or not a file of ours
+            try:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # held: a live daemon
+                if not _still_at(fd, path):
+                    continue  # removed by another sweep since we opened it
+                pid = _read_pid(path)
+                try:
+                    os.unlink(path)  # still holding its lock, so nobody takes the name meanwhile
+                except OSError:
+                    continue
+                if pid is not None:
+                    removed.append(pid)
+            finally:
+                os.close(fd)
+        return removed
 
     def release(self) -> None:
         if self._fd is not None:
@@ -118,6 +182,16 @@ def _only_readers(fd: int) -> bool:
         return False
     fcntl.flock(fd, fcntl.LOCK_UN)
     return True
+
+
+def _still_at(fd: int, path: str | os.PathLike[str]) -> bool:
+    """Whether the file open as ``fd`` is the one at ``path`` (not unlinked, not replaced)."""
+    try:
+        at_path = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return False
+    held = os.fstat(fd)
+    return (held.st_dev, held.st_ino) == (at_path.st_dev, at_path.st_ino)
 
 
 def _pause(seconds: float) -> None:

@@ -50,7 +50,7 @@ from .backends.sqlite import (
     SqliteBackend,
 )
 from .case_ids import ID_RETRIES, MIN_ID_PREFIX, new_case_id, normalize_case_id, not_found
-from .errors import InputError, NotFound, StoreError
+from .errors import InputError, NewerSchema, NotFound, StoreError
 from .i18n import _
 from .lazylog import get_logger
 from .listing import code_stamp, status_filter
@@ -321,14 +321,17 @@ class Store:
             # Read again under the lock: another process may have migrated meanwhile.
             before = self.schema_version
             if before > len(migrations):
-                raise StoreError(
+                # A refusal (NewerSchema): the daemon stops at start rather than retry for ever.
+                raise NewerSchema(
                     _(
                         "%(path)s: the database has schema version %(version)s, newer than this "
                         "reminder knows (%(known)d); upgrade reminder",
                         path=self.location,
                         version=before,
                         known=len(migrations),
-                    )
+                    ),
+                    version=before,
+                    known=len(migrations),
                 )
             for version in range(before, len(migrations)):
                 migration = migrations[version]

@@ -1,12 +1,15 @@
 """What a shared store's refusal means to the daemon, and how long it waits after one.
 
 A server that cannot be reached, or is restarting, comes back: the daemon waits for it. One that
-answers and refuses — the login (a wrong password, no such role, pg_hba.conf) or the database
-(none of that name) — does not change its mind by itself (``errors.StoreRefused``). Before it has
-ever connected, then, the daemon does not wait: a refusal is a config error, one line naming the
-config file and ``store.url`` (without its password), exit 2 (:func:`refusal_error`; the unit's
-``RestartPreventExitStatus=2`` leaves it failed, for the operator to see). Once it has connected,
-a refusal is taken for a password being changed on the server: the daemon keeps trying, from
+answers and refuses — the login (a wrong password, no such role, pg_hba.conf), the database (none
+of that name) or a right (42501: no CONNECT on the database, no rights on its tables) — does not
+change its mind by itself (``errors.StoreRefused``); nor does a database whose schema a newer
+reminder upgraded (``errors.NewerSchema``, on SQLite too). Before it has ever connected, then, the
+daemon does not wait: a refusal is a config error, one line naming the config file and
+``store.url`` (without its password; on SQLite ``store.path``), what is wrong and what to do,
+exit 2 (:func:`refusal_error`; the unit's ``RestartPreventExitStatus=2`` leaves it failed, for the
+operator to see). Once it has connected, a refusal is taken for an operator at work (a password or
+a grant being changed, reminder being upgraded machine by machine): the daemon keeps trying, from
 ``first`` seconds apart doubling to :data:`REFUSED_RETRY_MAX_SECONDS` (:func:`refusal_delay`).
 
 Pure: the daemon (daemon.py) does the connecting, the logging and the exiting.
@@ -15,6 +18,7 @@ Pure: the daemon (daemon.py) does the connecting, the logging and the exiting.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from .errors import ConfigError, StoreRefused
 
@@ -36,26 +40,45 @@ def refusal_delay(refusals: int, first: float) -> float:
 
 def refusal_error(settings: Settings, exc: StoreRefused) -> ConfigError:
     """A refusal as the config error it is: one line naming the config file, ``store.url``
-    without its password, and what is wrong."""
+    without its password (or ``store.path``), what is wrong and what to do."""
     from .backends import redact_url
+    from .errors import NewerSchema
     from .i18n import _
     from .paths import ENV_PREFIX
     from .validation_text import at
 
-    if exc.sqlstate == "28P01":
-        problem = _("the server refused the login: the password is wrong or missing")
-    elif exc.sqlstate == "3D000":
-        problem = _("the server has no database of that name")
+    url = settings.store.url
+    where = redact_url(url) if url is not None else str(Path(settings.store.path).expanduser())
+    if isinstance(exc, NewerSchema):
+        text = _(
+            "%(url)s: the database has schema version %(version)s, newer than this reminder knows "
+            "(%(known)s): a newer reminder upgraded it; upgrade reminder here too, then start the "
+            "daemon again; waiting will not fix this, so the daemon stops",
+            url=where,
+            version=exc.version,
+            known=exc.known,
+        )
     else:
-        problem = _("the server refused the login")
-    text = _(
-        "%(url)s: %(problem)s (%(error)s); waiting will not fix this, so the daemon stops",
-        url=redact_url(settings.store.url or ""),
-        problem=problem,
-        error=exc.detail,
-    )
-    variable = f"{ENV_PREFIX}STORE__URL"
-    if variable in os.environ:  # the environment wins over the file, so the URL came from there
+        if exc.sqlstate == "28P01":
+            problem = _("the server refused the login: the password is wrong or missing")
+        elif exc.sqlstate == "3D000":
+            problem = _("the server has no database of that name")
+        elif exc.sqlstate == "42501":
+            problem = _(
+                "the server denied this role a right it needs: grant it CONNECT on the database "
+                "and the rights on reminder's tables (or use the role that owns them)"
+            )
+        else:
+            problem = _("the server refused the login")
+        text = _(
+            "%(url)s: %(problem)s (%(error)s); waiting will not fix this, so the daemon stops",
+            url=where,
+            problem=problem,
+            error=exc.detail,
+        )
+    key = "store.url" if url is not None else "store.path"
+    variable = f"{ENV_PREFIX}{key.upper().replace('.', '__')}"
+    if variable in os.environ:  # the environment wins over the file, so the value came from there
         text = _("%(problem)s (from $%(variable)s)", problem=text, variable=variable)
     source = settings.source
-    return ConfigError(at(str(source) if source else _("embedded defaults"), at("store.url", text)))
+    return ConfigError(at(str(source) if source else _("embedded defaults"), at(key, text)))

@@ -1073,6 +1073,104 @@ def test_the_pid_lock_waits_out_a_reader_but_not_forever(tmp_path: Path) -> None
         lock.release()
 
 
+def _shared_lock_dir(tmp_path: Path) -> Path:
+    from reminder.pidlock import SHARED_LOCKS
+
+    locks = tmp_path / SHARED_LOCKS
+    locks.mkdir(mode=0o700)
+    return locks
+
+
+def test_a_shared_store_daemon_removes_the_lock_files_killed_daemons_left_and_only_those(
+    tmp_path: Path,
+) -> None:
+    import fcntl
+
+    from reminder.daemon import PidLock
+    from reminder.pidlock import running_pids
+
+    locks = _shared_lock_dir(tmp_path)
+    (locks / "111111.lock").write_text("111111\n")  # a daemon killed with SIGKILL: held by nobody
+    (locks / "222222.lock").write_text("222222\n")  # a live daemon's, held below
+    (locks / "notes.txt").write_text("")  # not a lock file
+    with (locks / "222222.lock").open("rb") as live:
+        fcntl.flock(live.fileno(), fcntl.LOCK_EX)
+        lock = PidLock.shared(tmp_path)
+        lock.acquire()
+        try:
+            assert lock.remove_stale() == [111111]
+            assert sorted(p.name for p in locks.iterdir()) == sorted(
+                ["222222.lock", f"{os.getpid()}.lock", "notes.txt"]
+            )
+            assert running_pids(tmp_path) == sorted([222222, os.getpid()])
+            assert lock.remove_stale() == []  # the live one stays, however often a daemon looks
+        finally:
+            lock.release()
+    assert sorted(p.name for p in locks.iterdir()) == ["222222.lock", "notes.txt"]
+
+
+@pytest.mark.parametrize("sweep", ["still holding it", "done"])
+def test_a_shared_store_daemon_whose_new_lock_file_a_sweep_removed_makes_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sweep: str
+) -> None:
+    """Another daemon's sweep (remove_stale) found this one's file between its creation and the
+    flock, took the flock first and unlinked it. Before, the daemon then said "already running"
+    (the sweep still holding it), or held a file no longer in the directory, so that `reminder
+    status` did not see it and the next sweep could not tell it was alive (the sweep done)."""
+    import fcntl
+
+    from reminder import pidlock
+    from reminder.daemon import PidLock
+
+    _shared_lock_dir(tmp_path)
+    real = pidlock.open_private
+    sweeper: list[int] = []
+
+    def open_then_swept(path: Path, flags: int) -> int:
+        fd = real(path, flags)
+        if not sweeper:  # the first time only
+            other = os.open(path, os.O_RDONLY)
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.unlink(path)
+            sweeper.append(other)
+            if sweep == "done":
+                os.close(other)
+        return fd
+
+    monkeypatch.setattr(pidlock, "open_private", open_then_swept)
+    lock = PidLock.shared(tmp_path)
+    try:
+        lock.acquire()
+        assert pidlock.running_pids(tmp_path) == [os.getpid()]
+        assert lock.path.read_text() == f"{os.getpid()}\n"
+    finally:
+        lock.release()
+        if sweep != "done":
+            os.close(sweeper[0])
+
+
+@pytest.mark.sqlite_only("a SQLite file stamped with a newer schema (PostgreSQL: test_daemon_postgres.py)")
+def test_a_database_a_newer_reminder_upgraded_stops_the_daemon_at_start(tmp_env: TmpEnv) -> None:
+    """Before, the daemon said READY and logged "pass failed, retrying in 30 s" for ever."""
+    import sqlite3
+
+    from reminder.store import MIGRATIONS
+
+    write_config(tmp_env)
+    Store(tmp_env.db_path).close()
+    with contextlib.closing(sqlite3.connect(tmp_env.db_path)) as conn:
+        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
+    started = time.monotonic()
+    run = subprocess.run(daemon_cmd(), env=tmp_env.env, capture_output=True, text=True, timeout=30)
+    assert time.monotonic() - started < 15
+    assert run.returncode == 2, run.stderr
+    assert "Traceback" not in run.stderr
+    (line,) = run.stderr.strip().splitlines()
+    assert line.startswith(f"Error: {tmp_env.config_path}: store.path: {tmp_env.db_path}: "), line
+    assert f"schema version {len(MIGRATIONS) + 5}, newer than this reminder knows" in line, line
+    assert "upgrade reminder" in line and "the daemon stops" in line, line
+
+
 @needs_faketime
 def test_a_corrected_submission_date_plans_the_moved_reminders_again(tmp_env: TmpEnv) -> None:
     """Filed on the wrong date: the daemon sent that window's reminders (one catch-up, the

@@ -1,6 +1,7 @@
-"""One daemon on a PostgreSQL store, as a real process on the tests' real server: a login or database the
-server refuses stops it at start (exit 2, one line), a server it cannot reach is waited for, a refusal after
-a good start is retried; and ``reminder status`` says which daemons run, here and connected to the database.
+"""One daemon on a PostgreSQL store, as a real process on the tests' real server: a login, database or right
+the server refuses, or a schema newer than it knows, stops it at start (exit 2, one line), a server it cannot
+reach is waited for, a refusal after a good start is retried; ``reminder status`` says which daemons run, here
+and connected to the database; and the lock file a killed daemon left is removed by the next one to start.
 """
 
 from __future__ import annotations
@@ -66,6 +67,104 @@ def test_a_login_or_database_the_server_refuses_stops_the_daemon_at_start(
     assert line.startswith(f"Error: {env['REMINDER_CONFIG']}: store.url: "), line
     assert said in line and "waiting will not fix this" in line, line
     assert SECRET not in run.stdout + run.stderr and ":***@" in line, line
+
+
+def stops_at_start(env: dict[str, str]) -> str:
+    """Run the daemon, which must stop at once with one line (exit 2, no traceback): that line."""
+    started = time.monotonic()
+    run = subprocess.run(
+        [sys.executable, "-m", "reminder", "daemon"], env=env, capture_output=True, text=True, timeout=30
+    )
+    took = time.monotonic() - started
+    line = one_line_error(run, 2)
+    assert took < 15, took
+    assert line.startswith(f"Error: {env['REMINDER_CONFIG']}: store.url: "), line
+    assert "waiting will not fix this" in line, line
+    return line
+
+
+@pytest.mark.parametrize("lacks", ["connect", "tables"])
+def test_a_role_without_the_rights_it_needs_stops_the_daemon_at_start(
+    tmp_path: Path, pg_url: str, lacks: str
+) -> None:
+    # Before, it logged "cannot reach the database yet" (no CONNECT) or "pass failed" (no rights on
+    # the tables, SQLSTATE 42501) every 30 s for ever, and systemd showed it active.
+    import psycopg
+
+    from reminder.store import Store
+
+    dbname = pg_url.rsplit("/", 1)[1]
+    role = f"reminder_no_{lacks}"
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(
+            f"DO $$ BEGIN CREATE ROLE {role} LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+        )
+        if lacks == "connect":
+            admin.execute(f'REVOKE CONNECT ON DATABASE "{dbname}" FROM PUBLIC')
+    if lacks == "tables":
+        Store(tmp_path / "unused.db", url=pg_url).close()  # the superuser's tables: the role has no rights
+    url = pg_url.replace("postgres@", f"{role}:{SECRET}@")
+    line = stops_at_start(configured(tmp_path, url))
+    assert "denied this role a right it needs" in line and "grant it CONNECT" in line, line
+    said = f'database "{dbname}"' if lacks == "connect" else "table"
+    assert f"permission denied for {said}" in line, line
+    assert SECRET not in line and ":***@" in line, line
+
+
+def test_a_database_a_newer_reminder_upgraded_stops_the_daemon_at_start(tmp_path: Path, pg_url: str) -> None:
+    # Before, it logged "cannot reach the database yet" every 30 s for ever, and systemd showed it active.
+    import psycopg
+
+    from reminder.store import Store
+
+    Store(tmp_path / "unused.db", url=pg_url).close()
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute("UPDATE reminder_schema SET version = 999")
+    line = stops_at_start(configured(tmp_path, pg_url))
+    assert "the database has schema version 999, newer than this reminder knows" in line, line
+    assert "upgrade reminder here too" in line, line
+
+
+def test_the_lock_file_of_a_killed_daemon_is_removed_by_the_next_and_a_live_ones_never(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # Before, each daemon killed with SIGKILL left its daemons/<pid>.lock for good.
+    def daemon(name: str) -> DaemonProcess:
+        made = DaemonProcess(tmp_path / name, pg_url, 25, lease=60)
+        if name != "killed":  # every one on the killed one's data directory, as on one machine
+            made.config.write_text((tmp_path / "killed" / "reminder.toml").read_text(encoding="utf-8"))
+        return made
+
+    locks = tmp_path / "killed" / "data" / "daemons"
+
+    def lock_files() -> set[str]:
+        return {path.name for path in locks.iterdir()}
+
+    killed = daemon("killed")
+    killed.start()
+    assert killed.wait_ready(30), killed.log_text()
+    killed.kill()
+    assert lock_files() == {f"{killed.pid}.lock"}
+    started: list[DaemonProcess] = []
+    try:
+        # Two at once: neither may take the other's new file for a stale one.
+        started += [daemon("a"), daemon("b")]
+        for each in started:
+            each.start()
+        for each in started:
+            assert each.wait_ready(30), each.log_text()
+        assert lock_files() == {f"{each.pid}.lock" for each in started}
+        logs = "".join(each.log_text() for each in started)
+        assert f"removed the lock files daemons killed here left behind (pid {killed.pid})" in logs, logs
+        # One more, started while both run: their files stay.
+        started.append(daemon("c"))
+        started[-1].start()
+        assert started[-1].wait_ready(30), started[-1].log_text()
+        assert lock_files() == {f"{each.pid}.lock" for each in started}
+    finally:
+        codes = [each.stop() for each in started]
+    assert codes == [0] * len(started), "".join(each.log_text() for each in started)
+    assert lock_files() == set()
 
 
 def test_a_server_that_cannot_be_reached_is_waited_for(tmp_path: Path) -> None:

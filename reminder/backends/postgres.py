@@ -9,9 +9,10 @@ Imported only when ``[store] url`` is a ``postgresql://`` URL, and it alone impo
   ``sqlite3.Connection`` the callers use, so outbox.py and evidence.py need no second copy.
 - **Errors.** Every driver error becomes a :class:`~reminder.errors.StoreError` naming the
   database by its URL without the password, with the driver's error as ``__cause__``.
-- **A refusal** — the server answers but refuses the login (SQLSTATE 28P01, 28000) or has no
-  such database (3D000) — is a :class:`~reminder.errors.StoreRefused` (:func:`refusal`): waiting
-  does not fix it, so the daemon does not wait for it at start (daemon.py).
+- **A refusal** — the server answers but refuses the login (SQLSTATE 28P01, 28000), has no
+  such database (3D000), or denies this role a right (42501: CONNECT on the database, at
+  connecting; its tables, at any statement) — is a :class:`~reminder.errors.StoreRefused`
+  (:func:`refusal`): waiting does not fix it, so the daemon does not wait for it at start (daemon.py).
 - **A lost connection** (a server restart, a network cut) fails the operation in progress
   with a StoreError; the next operation connects again. A transaction cut short is rolled
   back by the server, so nothing half-written remains.
@@ -58,7 +59,8 @@ CONNECT_TIMEOUT_S = 10
 _T = 'TEXT COLLATE "C"'  # every text column: byte order, as SQLite compares
 
 # What a connection that fails to open is refused for, when waiting will not fix it: the login
-# (28P01, the password; 28000, the role, pg_hba.conf or another method) or the database (3D000).
+# (28P01, the password; 28000, the role, pg_hba.conf or another method), the database (3D000) or
+# the right to connect to it (42501: no CONNECT, which PUBLIC has unless an operator revoked it).
 # libpq keeps the SQLSTATE of an error at connecting to itself (psycopg's ``sqlstate`` is None
 # then), so the server's words tell them: English unless its lc_messages says otherwise, and then
 # such a refusal is taken for a server that is down (the daemon waits for it, as before).
@@ -72,6 +74,7 @@ _REFUSALS = (
             r"|pg_hba\.conf rejects connection |\w+ authentication failed for user )"
         ),
     ),
+    ("42501", re.compile(r'FATAL:\s+permission denied for database ".*"')),
 )
 REFUSED_STATES = frozenset(state for state, _pattern in _REFUSALS)
 
@@ -523,11 +526,7 @@ class PostgresBackend:
             conn = psycopg.connect(self.url, **kwargs)
             conn.execute("SET TIME ZONE 'UTC'")
         except psycopg.Error as exc:
-            error = self.wrap(exc, _("cannot connect: "))
-            state = refusal(exc)
-            if state is not None:
-                raise StoreRefused(str(error), sqlstate=state, detail=self.describe(exc)) from None
-            raise error from None
+            raise self.wrap(exc, _("cannot connect: ")) from None
         return conn
 
     def connect(self, *, any_thread: bool = False) -> PgConnection:
@@ -547,10 +546,16 @@ class PostgresBackend:
         return redact_url(text)
 
     def wrap(self, exc: BaseException, doing: str = "") -> StoreError:
+        """The StoreError for a driver error: a StoreRefused for a refusal (:func:`refusal`), at
+        connecting or later (a statement on a table this role has no rights on)."""
         text = self.describe(exc)
         if isinstance(exc, psycopg.OperationalError) and not doing:
             doing = _("the database connection failed: ")
-        return StoreError(_("%(path)s: %(doing)s%(error)s", path=self.location, doing=doing, error=text))
+        message = _("%(path)s: %(doing)s%(error)s", path=self.location, doing=doing, error=text)
+        state = refusal(exc)
+        if state is not None:
+            return StoreRefused(message, sqlstate=state, detail=text)
+        return StoreError(message)
 
     def is_conflict(self, exc: BaseException | None) -> bool:
         return isinstance(exc, psycopg.errors.IntegrityError)
