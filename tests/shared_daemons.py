@@ -210,8 +210,10 @@ class DaemonProcess:
         self.env = environment(root, self.config)
         self.log = root / "daemon.log"
         self.proc: subprocess.Popen[bytes] | None = None
+        self._asked = False  # SIGTERM sent to the current process
 
     def start(self) -> None:
+        self._asked = False
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "reminder", "daemon", "-v"],
@@ -245,11 +247,19 @@ class DaemonProcess:
 
     def stop(self, timeout: float = 30) -> int | None:
         """SIGTERM and wait; the exit status (None: it had to be killed)."""
+        self.ask_to_stop()
+        return self.wait_stopped(timeout)
+
+    def ask_to_stop(self) -> None:
+        """SIGTERM, once, if it still runs (a second one is not sent by :meth:`wait_stopped`)."""
+        if self.proc is not None and self.proc.poll() is None and not self._asked:
+            self.proc.send_signal(signal.SIGTERM)
+            self._asked = True
+
+    def wait_stopped(self, timeout: float = 30) -> int | None:
+        """Wait for it to end after :meth:`ask_to_stop`; the exit status (None: it had to be killed)."""
         if self.proc is None:
             return None
-        if self.proc.poll() is not None:
-            return self.proc.returncode
-        self.proc.send_signal(signal.SIGTERM)
         try:
             return self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -69,7 +69,11 @@ def start_daemons(
 
 
 def stop_all(daemons: list[DaemonProcess]) -> dict[int, int | None]:
-    return {d.pid: d.stop() for d in daemons if d.proc is not None}
+    # SIGTERM to all first, then wait for each: stopped one after the other, each took its own second.
+    running = [d for d in daemons if d.proc is not None]
+    for d in running:
+        d.ask_to_stop()
+    return {d.pid: d.wait_stopped() for d in running}
 
 
 def logs(daemons: list[DaemonProcess]) -> str:
