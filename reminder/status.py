@@ -6,7 +6,6 @@ import os
 
 from .outbox_summary import counts, next_reminder, retrying
 from .pidlock import running_pid, running_pids
-from .presence import connected_daemons
 from .store import Store
 from .tz import zone as _zone
 
@@ -63,6 +62,8 @@ def _daemons(
         pid = running_pid(data_dir)
         here = [] if pid is None else [pid]
         return bool(here), here, {"shared": False, "here": here, "connected": None}
+    from .presence import connected_daemons  # and the regular expressions it reads names with
+
     connected = connected_daemons(store)
     pids = set(running_pids(data_dir))
     pids.update(int(str(d["pid"])) for d in connected or () if d["here"])

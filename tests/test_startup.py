@@ -236,6 +236,9 @@ def test_status_loads_only_what_it_reads(tmp_env: TmpEnv) -> None:
         loaded = imports(tmp_env, "status", lang=lang)
         assert "reminder.status" in loaded
         assert not {"typing", "threading", "dataclasses"} & loaded, (lang, sorted(loaded))
+        # Which daemons a shared store has connected is PostgreSQL's to say (with the regular
+        # expressions that read their names): a SQLite store's status has its pid lock.
+        assert "reminder.presence" not in loaded, lang
 
 
 def test_the_garbage_collector_does_not_run_in_an_everyday_command(tmp_env: TmpEnv) -> None:
