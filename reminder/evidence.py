@@ -63,7 +63,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -148,6 +147,8 @@ def summary_for_people(e: EvidenceEntry) -> str:
     to = sent_letter_to(e)
     if to is None or current_language() == SOURCE_LANGUAGE:
         return e.summary
+    import re  # only for reminder's own record, read in another language than it was stored in
+
     rest = re.compile(_SENT_LETTER_REST, re.S).fullmatch(e.summary, len(SENT_LETTER_PREFIX.format(to=to)))
     if rest is None:
         return e.summary
