@@ -164,9 +164,12 @@ def test_daemon_sends_chinese_e_mail_and_english_to_the_notifier_that_reads_engl
 ) -> None:
     box, port = mailbox
     tmp_env.write_config(email_tables(port))
+    # Added on the day it was filed (the story's clock, as the daemon's below): the reminders that
+    # fall due after it are the daemon's to send, and missed if it does not run.
     added = run_cli(
         "add", "--title", "注销漫游 eSIM", "--org", "Batelco", "--submitted", "2026-03-01",
-        "--kind", "sim-cancellation", "--reference", "BT-48213", "--channel", "hotline 196", "--json", env=ZH,
+        "--kind", "sim-cancellation", "--reference", "BT-48213", "--channel", "hotline 196", "--json",
+        env=fake_env(tmp_env, "2026-03-01 12:00:00", **ZH),
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
     case = json.loads(added.stdout)
