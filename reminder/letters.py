@@ -255,20 +255,31 @@ def _corrections(entries: Sequence[EvidenceEntry]) -> dict[int, list[int]]:
     return fixes
 
 
-def _entry(e: EvidenceEntry, zone: ZoneInfo, fixes: Mapping[int, list[int]]) -> EntryFacts:
+def _entry(e: EvidenceEntry, zone: ZoneInfo, fixes: Mapping[int, list[int]], lang: str) -> EntryFacts:
     at = e.at.astimezone(zone)
+    by_reminder = sent_by_reminder(e)
     return EntryFacts(
         seq=e.seq,
         kind=e.kind,
-        summary=e.summary,
+        # reminder's own record of a letter it sent, in the letter's language where reminder has
+        # its words (the user's summaries are quoted as typed; the record is stored in English).
+        summary=_record_in(e, lang) if by_reminder else e.summary,
         at=at,
         date=at.date(),
         hash=e.hash,
         corrects=e.corrects,
         corrected_by=tuple(fixes.get(e.seq, ())),
         files=tuple(FileFacts(a["name"], a["sha256"], int(a["size"]), e.seq) for a in e.attachments),
-        by_reminder=sent_by_reminder(e),
+        by_reminder=by_reminder,
     )
+
+
+def _record_in(e: EvidenceEntry, lang: str) -> str:
+    from .evidence import summary_for_people
+    from .i18n import using_language
+
+    with using_language(lang):
+        return summary_for_people(e)
 
 
 def _regulator(r: Regulator, lang: str, seen: list[str]) -> RegulatorFacts:
@@ -321,7 +332,7 @@ def build_facts(
     today = now.astimezone(zone).date()
     fixes = _corrections(entries)
     # In date order, as the dossier lists them: an entry added late (--at) takes its place.
-    facts_entries = tuple(_entry(e, zone, fixes) for e in sorted(entries, key=lambda e: (e.at, e.seq)))
+    facts_entries = tuple(_entry(e, zone, fixes, lang) for e in sorted(entries, key=lambda e: (e.at, e.seq)))
     # By day, as the letters date the request: what was logged on its day belongs to it.
     earlier = tuple(f for f in facts_entries if f.date < case.submitted)
     since = tuple(f for f in facts_entries if f.date >= case.submitted)

@@ -391,6 +391,14 @@ def test_the_record_of_the_letter_sent_reads_in_chinese_where_a_person_reads_it(
     # In English every view shows the stored text itself.
     assert ok(run_cli("evidence", "list", case_id)).stdout.splitlines()[-1].endswith(f" {stored}  (1 file)")
     assert f"  summary:   {stored}\n" in ok(run_cli("evidence", "show", case_id, "2")).stdout
+    # A letter quotes it in the letter's language where reminder has its words (a letter in
+    # Chinese quoted it in English, the test failed before); a letter in English as stored.
+    in_chinese = ok(run_cli("letter", case_id, "--to", "organisation", "--lang", "zh_CN")).stdout
+    assert shown in in_chinese, in_chinese
+    assert "sent by e-mail" not in in_chinese
+    assert stored in " ".join(
+        ok(run_cli("letter", case_id, "--to", "organisation", "--lang", "en")).stdout.split()
+    )
 
 
 def test_no_terminal_and_no_yes_sends_nothing(
