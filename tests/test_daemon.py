@@ -892,6 +892,24 @@ def test_reminders_due_at_the_same_minute_are_each_sent_and_never_called_missed(
     assert not any("not running" in line["text"] or "replaces" in line["text"] for line in sent)
 
 
+def _the_one_message(
+    tmp_env: TmpEnv, env: dict[str, str], sink: Path, act: Any, missing: str
+) -> dict[str, Any]:
+    """Start the daemon, ``act`` while it runs, and the one message it then sends (none more
+    within 1.5 s); the daemon stopped with SIGTERM, exit 0."""
+    proc = start_daemon(env, *daemon_cmd())
+    try:
+        assert wait_for(lambda: lock_pid(tmp_env) == proc.pid, 20)
+        act()
+        assert wait_for(lambda: len(sink_lines(sink)) == 1, 20), missing
+        time.sleep(1.5)  # and only the one
+    finally:
+        code, err = stop(proc)
+    assert code == 0, err
+    (line,) = sink_lines(sink)
+    return line
+
+
 @needs_faketime
 @pytest.mark.sqlite_only(
     "waits on the pid lock, which only a SQLite store has (shared daemons: test_daemon_shared.py)"
@@ -917,20 +935,14 @@ def test_the_catch_up_after_a_reopen_says_the_case_was_closed(tmp_env: TmpEnv) -
         )
         assert done.returncode == 0, (args, done.stderr)
 
-    proc = start_daemon(env, *daemon_cmd())
-    try:
-        assert wait_for(lambda: lock_pid(tmp_env) == proc.pid, 20)
+    def close_and_reopen() -> None:
         cli("close", case_id, "--resolution", "cancelled, they say")
         _set_clock(stamp, deadline + timedelta(hours=2))
         time.sleep(2.5)  # passes run (a second apart at most); the closed case has nothing due
         assert sink_lines(sink) == []
         cli("reopen", case_id)
-        assert wait_for(lambda: len(sink_lines(sink)) == 1, 20), "no catch-up after the reopen"
-        time.sleep(1.5)  # and only the one
-    finally:
-        code, err = stop(proc)
-    assert code == 0, err
-    (line,) = sink_lines(sink)
+
+    line = _the_one_message(tmp_env, env, sink, close_and_reopen, "no catch-up after the reopen")
     assert line["key"] == f"{case_id}:deadline:1" and replaced > 1
     said = f"(This replaces {replaced} earlier reminders that fell due while the case was closed.)"
     assert said in line["text"] and "not running" not in line["text"], line["text"]
@@ -946,21 +958,16 @@ def test_a_case_added_late_says_its_days_had_passed_not_that_reminder_was_off(tm
     fell due "while reminder was not running" (the test failed before)."""
     sink = write_config(tmp_env, max_sleep=1)
     env = fake_env(tmp_env, "2026-03-24 08:00:00")
-    proc = start_daemon(env, *daemon_cmd())
-    try:
-        assert wait_for(lambda: lock_pid(tmp_env) == proc.pid, 20)
+
+    def add_late() -> None:
         added = subprocess.run(
             [sys.executable, "-m", "reminder", "add", "--title", "Cancel eSIM", "--org", "Batelco",
              "--submitted", "2026-03-01", "--country", "BH"],
             env=env, capture_output=True, text=True,
         )  # fmt: skip
         assert added.returncode == 0, added.stderr
-        assert wait_for(lambda: len(sink_lines(sink)) == 1, 20), "no message for the case added late"
-        time.sleep(1.5)  # and only the one
-    finally:
-        code, err = stop(proc)
-    assert code == 0, err
-    (line,) = sink_lines(sink)
+
+    line = _the_one_message(tmp_env, env, sink, add_late, "no message for the case added late")
     assert line["kind"] == "before_deadline", line
     said = "(This replaces 1 earlier reminder whose day had passed when the case was added.)"
     assert said in line["text"] and "not running" not in line["text"], line["text"]

@@ -167,19 +167,26 @@ def test_the_lock_file_of_a_killed_daemon_is_removed_by_the_next_and_a_live_ones
     assert lock_files() == set()
 
 
-def test_a_server_that_cannot_be_reached_is_waited_for(tmp_path: Path) -> None:
-    daemon = DaemonProcess(
-        tmp_path, f"postgresql://postgres:{SECRET}@127.0.0.1:{free_port()}/reminder", 25, lease=60
-    )
+def _runs_through(daemon: DaemonProcess, act: Any) -> str:
+    """Start ``daemon``, ``act`` once it is ready, and check it still runs and then stops with
+    SIGTERM, exit 0; its log."""
     daemon.start()
     try:
         assert daemon.wait_ready(30), daemon.log_text()
-        time.sleep(2)
+        act()
         assert daemon.running(), daemon.log_text()
     finally:
         code = daemon.stop()
     log = daemon.log_text()
     assert code == 0, log
+    return log
+
+
+def test_a_server_that_cannot_be_reached_is_waited_for(tmp_path: Path) -> None:
+    daemon = DaemonProcess(
+        tmp_path, f"postgresql://postgres:{SECRET}@127.0.0.1:{free_port()}/reminder", 25, lease=60
+    )
+    log = _runs_through(daemon, lambda: time.sleep(2))
     assert "cannot reach the database yet" in log and "waiting for it" in log, log
     assert SECRET not in log and "Traceback" not in log, log
 
@@ -198,9 +205,8 @@ def test_a_login_refused_after_a_good_start_is_tried_again(tmp_path: Path, pg_ur
         admin.execute(f"GRANT ALL ON SCHEMA public TO {PASSWORD_ROLE}")
     url = pg_url.replace("postgres@", f"{PASSWORD_ROLE}:right@")
     daemon = DaemonProcess(tmp_path, url, 25, lease=60)
-    daemon.start()
-    try:
-        assert daemon.wait_ready(30), daemon.log_text()
+
+    def rotate_the_password() -> None:
         with psycopg.connect(pg_url, autocommit=True) as admin:
             admin.execute(f"ALTER ROLE {PASSWORD_ROLE} PASSWORD 'rotated'")  # as an operator changing it
             admin.execute(
@@ -211,11 +217,8 @@ def test_a_login_refused_after_a_good_start_is_tried_again(tmp_path: Path, pg_ur
                 break
             daemon.proc.send_signal(signal.SIGUSR1)  # type: ignore[union-attr]
             time.sleep(0.25)
-        assert daemon.running(), daemon.log_text()
-    finally:
-        code = daemon.stop()
-    log = daemon.log_text()
-    assert code == 0, log
+
+    log = _runs_through(daemon, rotate_the_password)
     assert "the database refused this daemon, which had connected before" in log, log
     assert "trying again in 30 s" in log and "Traceback" not in log, log
 

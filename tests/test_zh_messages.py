@@ -105,45 +105,50 @@ def test_the_catch_up_counts_in_each_language() -> None:
     assert "补发" not in none.text
 
 
-def test_a_catch_up_after_a_reopen_says_the_case_was_closed() -> None:
-    """Reminders that fell due while the case was closed were said to have fallen due while
-    reminder was not running (the test failed before)."""
+@pytest.mark.parametrize(
+    ("reason", "zh_said", "en_one"),
+    [
+        # Reopened: they fell due while the case was closed, the daemon running all along.
+        (
+            "missed_while_closed",
+            "事项关闭期间到期的",
+            "earlier reminder that fell due while the case was closed.",
+        ),
+        # Added after some of its days had passed: no daemon missed them.
+        (
+            "missed_before_added",
+            "添加事项时已过期的",
+            "earlier reminder whose day had passed when the case was added.",
+        ),
+    ],
+)
+def test_a_catch_up_says_why_the_reminders_it_replaces_were_not_sent(
+    reason: str, zh_said: str, en_one: str
+) -> None:
+    """Each was said to have fallen due while reminder was not running (the tests failed before)."""
     i18n.set_language("zh_CN")
     due = at(WINDOW.deadline)
-    zh = render_message(CASE, WINDOW, kind="deadline", key="k", now=due, missed_while_closed=2)
-    assert "（这是一条补发提醒：事项关闭期间到期的 2 条提醒已合并到本条。）" in zh.text
+    zh = render_message(CASE, WINDOW, kind="deadline", key="k", now=due, **{reason: 2})  # type: ignore[arg-type]
+    assert f"（这是一条补发提醒：{zh_said} 2 条提醒已合并到本条。）" in zh.text
     assert "未运行" not in zh.text
     with i18n.using_language("en"):
-        one = render_message(CASE, WINDOW, kind="deadline", key="k", now=due, missed_while_closed=1)
-        both = render_message(
-            CASE, WINDOW, kind="deadline", key="k", now=due, missed=1, missed_while_closed=3
-        )
-    assert "\n\n(This replaces 1 earlier reminder that fell due while the case was closed.)\n\n" in one.text
+        one = render_message(CASE, WINDOW, kind="deadline", key="k", now=due, **{reason: 1})  # type: ignore[arg-type]
+    assert f"\n\n(This replaces 1 {en_one})\n\n" in one.text
     assert "not running" not in one.text
+    # The data says how many it replaces, and how many of those for this reason.
+    assert (one.data["missed"], one.data[reason]) == (1, 1)
+
+
+def test_a_catch_up_with_two_reasons_says_both() -> None:
+    with i18n.using_language("en"):
+        both = render_message(
+            CASE, WINDOW, kind="deadline", key="k", now=at(WINDOW.deadline), missed=1, missed_while_closed=3
+        )
     assert (
         "(This replaces 1 earlier reminder(s) that fell due while reminder was not running.)\n"
         "(This replaces 3 earlier reminders that fell due while the case was closed.)\n\n"
     ) in both.text
-    # The data says how many it replaces, and how many of those fell due while it was closed.
-    assert (one.data["missed"], one.data["missed_while_closed"]) == (1, 1)
     assert (both.data["missed"], both.data["missed_while_closed"]) == (4, 3)
-
-
-def test_a_case_added_late_says_its_days_had_passed_when_it_was_added() -> None:
-    """A case added after some of its days had passed: its first message said the reminders it
-    replaces fell due while reminder was not running (the test failed before)."""
-    i18n.set_language("zh_CN")
-    due = at(WINDOW.deadline)
-    zh = render_message(CASE, WINDOW, kind="deadline", key="k", now=due, missed_before_added=2)
-    assert "（这是一条补发提醒：添加事项时已过期的 2 条提醒已合并到本条。）" in zh.text
-    assert "未运行" not in zh.text
-    with i18n.using_language("en"):
-        one = render_message(CASE, WINDOW, kind="deadline", key="k", now=due, missed_before_added=1)
-    assert (
-        "\n\n(This replaces 1 earlier reminder whose day had passed when the case was added.)\n\n" in one.text
-    )
-    assert "not running" not in one.text
-    assert (one.data["missed"], one.data["missed_before_added"]) == (1, 1)
 
 
 def test_the_record_of_a_letter_sent_is_listed_in_chinese() -> None:
