@@ -1,81 +1,58 @@
 """The complaint dossier: everything about one case that a person sends with a complaint.
 
-:class:`Dossier` gathers the facts (built by ``api.export_dossier``); this module
-only renders them: :func:`render_markdown`, :func:`render_html` (one
-self-contained file, inline CSS, every value escaped) and :func:`write_zip`
-(both renderings, the attachments and a manifest with hashes). Sections, in
-order: the case, the review window with its day-by-day explanation, the
-escalation step that applies now, a timeline of evidence and reminders sent,
-the attachments with their hashes, the screenshots (embedded) and e-mails
-(rendered as text) among them, the integrity check, and where the dates came
-from. Both text renderings come from one section list, so they cannot drift
-apart; the PDF is the HTML through :func:`reminder.pdf.html_to_pdf`.
+:class:`Dossier` holds the facts (gathered by ``dossier_api.build_dossier``); this module
+says what the dossier says about them: :func:`build_sections` makes its sections out of a
+tiny document model (paragraphs, bullet lists, tables, figures, text shown as it is).
+Sections, in order: the case, the review window with its day-by-day explanation, the
+escalation step that applies now, a timeline of evidence and reminders sent, the
+attachments with their hashes, the screenshots (embedded) and e-mails (rendered as text)
+among them, the integrity check, and where the dates came from. Every writer reads that
+one list — Markdown and HTML in ``dossier_render.py``, the zip of both in
+``dossier_zip.py``, the PDF as the HTML through :func:`reminder.pdf.html_to_pdf` — so
+they cannot drift apart.
 
 The dossier's words — headings, labels, reasons, dates and weekdays — are in
 ``Dossier.lang`` (the user's language unless a caller chose another: the dossier a letter
-attaches is in the letter's); every renderer runs inside :func:`~reminder.i18n.using_language`
-for it, so the helpers below just call ``_``. What the user typed is quoted as typed.
+attaches is in the letter's); :func:`build_sections` and every writer run inside
+:func:`~reminder.i18n.using_language` for it, so the helpers below just call ``_``. What
+the user typed is quoted as typed.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import html
-import io
-import json
-import os
-import re
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
-from pathlib import Path, PurePosixPath
-from typing import IO, TYPE_CHECKING, Any, BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .cli_labels import case_kind, case_status, reminder_kind
-from .errors import StoreError
 from .evidence import attachments_of, corrections_of, head_witness, summary_for_people
-from .evidence_files import TamperedFile, open_blob
 from .evidence_verify import VerifyReport
 from .exhibits import Exhibit, Mail
 from .explain import closure_label, day_reason, override_text, tentative_name, warning_text
-from .i18n import (
-    RTL_LANGUAGES,
-    SOURCE_LANGUAGE,
-    _,
-    current_language,
-    format_date,
-    ngettext,
-    pgettext,
-    using_language,
-)
+from .i18n import SOURCE_LANGUAGE, _, current_language, format_date, ngettext, pgettext, using_language
 from .labels import channels, evidence_kind, join
-from .leftovers import atomic_file, journal_dir
 from .models import Case, DayInfo, Delivery, EvidenceEntry, Person, ReviewWindow
-from .pdf import font_stack
 from .presets import EscalationStep, Preset
 from .shipped import localised
-from .terminal import escape_controls
-
-if TYPE_CHECKING:
-    from .evidence_files import Attachments
 
 __all__ = [
-    "MANIFEST_VERSION",
     "SECTION_IDS",
+    "Block",
+    "Bullets",
+    "Code",
     "Dossier",
+    "Figure",
+    "Para",
+    "Pre",
     "Section",
+    "Table",
     "build_sections",
-    "render_html",
-    "render_markdown",
-    "write_zip",
-    "zip_bytes",
+    "case_zone",
+    "dossier_title",
+    "generated_on",
 ]
 
-MANIFEST_VERSION = 1
-_CHUNK = 1 << 20
 SECTION_IDS = ("case", "window", "escalation", "timeline", "attachments", "exhibits", "integrity", "sources")
 
 
@@ -160,7 +137,8 @@ class Section:
     blocks: tuple[Block, ...] = field(default_factory=tuple)
 
 
-def _zone(case: Case) -> tzinfo:
+def case_zone(case: Case) -> tzinfo:
+    """The zone the dossier shows the case's times in (UTC for a name this Python does not know)."""
     try:
         return ZoneInfo(case.timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -320,7 +298,7 @@ def _window_section(d: Dossier) -> Section:
 
 
 def _escalation_section(d: Dossier) -> Section:
-    zone = _zone(d.case)
+    zone = case_zone(d.case)
     today = d.generated_at.astimezone(zone).date()
     title = pgettext("dossier section", "Escalation")
     if d.preset is None:
@@ -404,7 +382,7 @@ def _reminder_kind(kind: str) -> str:
 
 
 def _timeline_section(d: Dossier) -> Section:
-    zone = _zone(d.case)
+    zone = case_zone(d.case)
     fixes = corrections_of(d.entries)
     items: list[tuple[datetime, int, tuple[str, str, str]]] = []
     for e in d.entries:
@@ -581,7 +559,7 @@ def _sources_section(d: Dossier) -> Section:
         )
         for c in d.case.closures
     )
-    items.append(_("Generated by reminder on %(when)s.", when=_when(d.generated_at, _zone(d.case))))
+    items.append(_("Generated by reminder on %(when)s.", when=generated_on(d)))
     return Section(
         "sources", pgettext("dossier section", "Where the dates come from"), (Bullets(tuple(items)),)
     )
@@ -602,296 +580,11 @@ def build_sections(d: Dossier) -> list[Section]:
         ]
 
 
-def _title(d: Dossier) -> str:
+def dossier_title(d: Dossier) -> str:
+    """The dossier's title, in the current language: the writers' first line."""
     return _("Dossier: %(title)s — %(organisation)s", title=d.case.title, organisation=d.case.organisation)
 
 
-# --- Markdown --------------------------------------------------------------------------------------
-
-
-def _md(text: str) -> str:
-    """Escape what Markdown would otherwise interpret in user-supplied text."""
-    out = text.replace("\\", "\\\\")
-    # "#" only matters at the start of a line, where user text never is.
-    for ch in "`*_[]<>|":
-        out = out.replace(ch, "\\" + ch)
-    # Control characters are shown as \xNN (terminal.py): `cat dossier.md` must not obey them.
-    out = escape_controls(out.replace("\r\n", "\n"), multiline=True)
-    return out.replace("\n", "<br>")
-
-
-def _md_code(text: str) -> str:
-    """A Markdown code span, fenced by more backticks than any run of them inside it."""
-    text = escape_controls(text)  # as in _md: shown, never obeyed
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
-def _md_para(text: str | tuple[str | Code, ...]) -> str:
-    parts = (text,) if isinstance(text, str) else text
-    return "".join(_md_code(p.text) if isinstance(p, Code) else _md(p) for p in parts)
-
-
-def _md_cell(text: str, mono: bool) -> str:
-    return _md_code(text) if mono and text else _md(text)
-
-
-def _fence(text: str) -> str:
-    # A fence longer than any run of backticks in the text, so the text cannot close it.
-    longest = max((len(r) for r in re.findall(r"`+", text)), default=0)
-    return "`" * max(3, longest + 1)
-
-
-def render_markdown(d: Dossier) -> str:
-    """The dossier as Markdown, in ``d.lang``."""
-    with using_language(d.lang):
-        return _render_markdown(d)
-
-
-def _render_markdown(d: Dossier) -> str:
-    lines = [f"# {_md(_title(d))}", ""]
-    for s in build_sections(d):
-        lines += [f"## {s.title}", ""]
-        for b in s.blocks:
-            if isinstance(b, Para):
-                lines += [f"**{_md_para(b.text)}**" if b.strong else _md_para(b.text), ""]
-            elif isinstance(b, Bullets):
-                lines += [f"- {_md(i)}" for i in b.items] + [""]
-            elif isinstance(b, Figure):
-                shown = _("Image (shown in the HTML and PDF dossier): %(caption)s", caption=b.caption)
-                lines += [f"*{_md(shown)}*", ""]
-            elif isinstance(b, Pre):
-                # An e-mail's body: its control characters are shown, not obeyed (terminal.py).
-                text = escape_controls(b.text.replace("\r\n", "\n"), multiline=True)
-                fence = _fence(text)
-                lines += [fence + "text", text, fence, ""]
-            else:
-                lines.append("| " + " | ".join(_md(h) or " " for h in b.headers) + " |")
-                lines.append("|" + "---|" * len(b.headers))
-                for row in b.rows:
-                    lines.append(
-                        "| " + " | ".join(_md_cell(c, i in b.mono) for i, c in enumerate(row)) + " |"
-                    )
-                lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
-
-
-# --- HTML ------------------------------------------------------------------------------------------
-
-_CSS = """
-body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1b1b1b;max-width:60rem;
-margin:2rem auto;padding:0 1rem}
-h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;border-bottom:1px solid #ccc;padding-bottom:.2rem;
-margin-top:2rem}
-table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid #ddd;padding:.25rem .5rem;
-text-align:left;vertical-align:top}td.text{overflow-wrap:anywhere}th{background:#f3f3f3}
-tr:nth-child(even) td{background:#fafafa}.mono{font-family:ui-monospace,monospace;font-size:.85em;
-word-break:break-all}
-.strong{font-weight:600}.meta{color:#555}
-p,li{overflow-wrap:anywhere}figure{margin:.5rem 0 1rem;break-inside:avoid}
-figure img{max-width:100%;max-height:80vh;border:1px solid #ccc}
-figcaption{font-size:.85em;color:#555;word-break:break-all}
-pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f6f6;border:1px solid #ddd;padding:.5rem;
-font:.9em/1.4 ui-monospace,monospace}
-@media print{body{margin:0;max-width:none;font-family:@FONTS@}h2,.strong{break-after:avoid}
-tr{break-inside:avoid}pre{font-family:"DejaVu Sans Mono",@FONTS@}}
-""".strip()
-
-
-def _css(lang: str) -> str:
-    # The printed fonts in the reader's language's order: Chinese text takes the mainland's Han forms.
-    return _CSS.replace("@FONTS@", font_stack(lang))
-
-
-def _h(text: str) -> str:
-    shown = escape_controls(text.replace("\r\n", "\n"), multiline=True)  # as in Markdown
-    return html.escape(shown, quote=True).replace("\n", "<br>")
-
-
-def _h_para(text: str | tuple[str | Code, ...]) -> str:
-    parts = (text,) if isinstance(text, str) else text
-    return "".join(f"<code>{_h(p.text)}</code>" if isinstance(p, Code) else _h(p) for p in parts)
-
-
-def render_html(d: Dossier) -> str:
-    """The dossier as one self-contained HTML file, in ``d.lang`` (its ``lang`` and ``dir`` say so)."""
-    with using_language(d.lang):
-        return _render_html(d)
-
-
-def _render_html(d: Dossier) -> str:
-    lang = current_language()
-    direction = "rtl" if lang in RTL_LANGUAGES else "ltr"
-    meta = _("Case %(id)s · generated %(when)s", id=d.case.id, when=_when(d.generated_at, _zone(d.case)))
-    out = [
-        "<!DOCTYPE html>",
-        f'<html lang="{lang.replace("_", "-")}" dir="{direction}">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_h(_title(d))}</title>",
-        f"<style>{_css(lang)}</style>",
-        "</head>",
-        "<body>",
-        f"<h1>{_h(_title(d))}</h1>",
-        f'<p class="meta">{_h(meta)}</p>',
-    ]
-    for s in build_sections(d):
-        out.append(f'<section id="{s.id}">')
-        out.append(f"<h2>{_h(s.title)}</h2>")
-        for b in s.blocks:
-            if isinstance(b, Para):
-                out.append(
-                    f'<p class="strong">{_h_para(b.text)}</p>' if b.strong else f"<p>{_h_para(b.text)}</p>"
-                )
-            elif isinstance(b, Bullets):
-                out.append("<ul>" + "".join(f"<li>{_h(i)}</li>" for i in b.items) + "</ul>")
-            elif isinstance(b, Figure):
-                # Only the four raster types exhibits.image_type admits get here: nothing that can run.
-                uri = f"data:{b.media_type};base64,{base64.b64encode(b.data).decode('ascii')}"
-                out.append(
-                    f'<figure><img src="{uri}" alt="{_h(b.caption)}">'
-                    f"<figcaption>{_h(b.caption)}</figcaption></figure>"
-                )
-            elif isinstance(b, Pre):
-                text = escape_controls(b.text.replace("\r\n", "\n"), multiline=True)
-                out.append(f'<pre dir="auto">{html.escape(text, quote=True)}</pre>')
-            else:
-                out.append("<table>")
-                out.append("<thead><tr>" + "".join(f"<th>{_h(h)}</th>" for h in b.headers) + "</tr></thead>")
-                out.append("<tbody>")
-                for row in b.rows:
-                    cells = "".join(
-                        f'<td class="mono">{_h(c)}</td>'
-                        if i in b.mono
-                        else f'<td class="text">{_h(c)}</td>'
-                        if b.wraps(i)
-                        else f"<td>{_h(c)}</td>"
-                        for i, c in enumerate(row)
-                    )
-                    out.append(f"<tr>{cells}</tr>")
-                out.append("</tbody></table>")
-        out.append("</section>")
-    out += ["</body>", "</html>"]
-    return "\n".join(out) + "\n"
-
-
-# --- zip -------------------------------------------------------------------------------------------
-
-
-def _safe_name(name: str) -> str:
-    # The stored name came from Path.name, but the database is not trusted here.
-    base = PurePosixPath(name.replace("\\", "/")).name.strip() or "file"
-    return "".join(ch if ch.isprintable() and ch not in '<>:"|?*' else "_" for ch in base)
-
-
-def zip_bytes(d: Dossier, data_dir: Attachments) -> bytes:
-    """The dossier as a zip in memory (:func:`write_zip` writes the same bytes to a file)."""
-    buf = io.BytesIO()
-    _write_zip(d, data_dir, buf)
-    return buf.getvalue()
-
-
-def write_zip(d: Dossier, data_dir: Path, path: Path, attachments: Attachments | None = None) -> None:
-    """Write the dossier's zip to ``path`` atomically, the attachments streamed a chunk at a time.
-
-    dossier.md, dossier.html, attachments/, manifest.json and SHA256SUMS. Memory stays flat
-    whatever the attachments weigh. The temporary file is journalled under ``data_dir``, so
-    a crash mid-write leaves nothing the daemon's sweep cannot find (leftovers.py). A
-    symlink is written through, as by ``ics.write_bytes_atomic``. The attachments come from
-    ``attachments`` when given (the database's, on PostgreSQL), else from ``data_dir``.
-    """
-    from .outfile import follow_links
-
-    path = follow_links(path)
-    try:
-        with atomic_file(path, journal=journal_dir(data_dir)) as fh:
-            _write_zip(d, data_dir if attachments is None else attachments, fh)
-    except OSError as exc:
-        raise StoreError(_("cannot write %(path)s: %(why)s", path=path, why=exc.strerror or exc)) from exc
-
-
-def _write_zip(d: Dossier, data_dir: Attachments, out: IO[bytes]) -> None:
-    stamp = d.generated_at.astimezone(_zone(d.case)).timetuple()[:6]
-    files: list[dict[str, Any]] = []
-
-    def info_for(arcname: str) -> zipfile.ZipInfo:
-        # A fixed timestamp (generation time) instead of the clock: the same dossier, the same zip.
-        info = zipfile.ZipInfo(arcname, date_time=stamp)
-        # Screenshots and PDFs are compressed already; deflating them only costs time.
-        attached = arcname.startswith("attachments/")
-        info.compress_type = zipfile.ZIP_STORED if attached else zipfile.ZIP_DEFLATED
-        info.external_attr = 0o600 << 16
-        return info
-
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-
-        def write(arcname: str, data: bytes) -> None:
-            zf.writestr(info_for(arcname), data)
-
-        def put(arcname: str, data: bytes) -> None:
-            write(arcname, data)
-            files.append({"path": arcname, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
-
-        put("dossier.md", render_markdown(d).encode("utf-8"))
-        put("dossier.html", render_html(d).encode("utf-8"))
-        missing: list[dict[str, Any]] = []
-        for e in d.entries:
-            files_of_entry = attachments_of(e)
-            for pos, a in enumerate(files_of_entry, start=1):
-                # Entry number first, so the files sort in log order; the position only when needed.
-                prefix = f"{e.seq:03d}-{pos}-" if len(files_of_entry) > 1 else f"{e.seq:03d}-"
-                arc = f"attachments/{prefix}{_safe_name(a.name)}"
-                try:
-                    src = open_blob(data_dir, a.sha256)  # never follows a link or blocks on a FIFO
-                except OSError as exc:
-                    problem = str(exc) if isinstance(exc, TamperedFile) else "missing"
-                    if not isinstance(exc, TamperedFile | FileNotFoundError):
-                        problem = f"unreadable ({exc.strerror or exc})"
-                    missing.append({"entry": e.seq, "name": a.name, "sha256": a.sha256, "problem": problem})
-                    continue
-                with src:
-                    digest, size = _copy_into(zf, info_for(arc), src)
-                # The file's current hash goes in the manifest; "recorded" is what the log says.
-                files.append(
-                    {
-                        "path": arc,
-                        "sha256": digest,
-                        "size": size,
-                        "entry": e.seq,
-                        "name": a.name,
-                        "recorded_sha256": a.sha256,
-                    }
-                )
-        manifest = {
-            "version": MANIFEST_VERSION,
-            "case_id": d.case.id,
-            "generated_at": d.generated_at.isoformat(),
-            "head_hash": d.verification.head_hash if d.verification else None,
-            "verified": d.verification.ok if d.verification else None,
-            "files": files,
-            "missing": missing,
-        }
-        sums = "".join(f"{f['sha256']}  {f['path']}\n" for f in files)
-        write("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
-        write("SHA256SUMS", sums.encode("utf-8"))
-
-
-def _copy_into(zf: zipfile.ZipFile, info: zipfile.ZipInfo, src: BinaryIO) -> tuple[str, int]:
-    """Stream ``src`` into the zip as ``info``, a chunk at a time; its sha256 and size."""
-    h = hashlib.sha256()
-    size = 0
-    # Zip64 headers only where a member needs them, so small dossiers keep their bytes.
-    try:
-        length = os.fstat(src.fileno()).st_size
-    except OSError:  # a blob read from the database (backends/postgres.py) knows its size
-        length = int(getattr(getattr(src, "raw", None), "size", zipfile.ZIP64_LIMIT))
-    big = length >= zipfile.ZIP64_LIMIT
-    with zf.open(info, "w", force_zip64=big) as dst:
-        while chunk := src.read(_CHUNK):
-            h.update(chunk)
-            dst.write(chunk)
-            size += len(chunk)
-    return h.hexdigest(), size
+def generated_on(d: Dossier) -> str:
+    """When the dossier was made, in the case's time zone."""
+    return _when(d.generated_at, case_zone(d.case))

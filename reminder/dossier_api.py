@@ -1,8 +1,8 @@
 """The dossier use cases: gather a case's dossier and export it as Markdown, HTML, zip or PDF.
 
-What the dossier shows and how it is rendered is ``dossier.py``'s; this module gathers it
-from the store and the config (the window recomputed with its explanation, the evidence
-log checked) and writes it.
+What the dossier shows is ``dossier.py``'s, how it is written ``dossier_render.py``'s and
+``dossier_zip.py``'s; this module gathers it from the store and the config (the window
+recomputed with its explanation, the evidence log checked) and writes it.
 
 **Its language.** The dossier speaks the user's language unless ``lang`` names another:
 the person exports it in the language of whoever reads it (``export --lang en`` for a
@@ -154,7 +154,7 @@ def save_dossier(
     """Write the dossier to ``path`` atomically, in ``lang`` (default: the user's language), and
     return the check of the evidence log it reports, in the user's language. A zip streams its
     attachments from disk instead of holding them in memory."""
-    from .dossier import write_zip
+    from .dossier_zip import write_zip
     from .ics import write_bytes_atomic
     from .leftovers import journal_dir
 
@@ -189,7 +189,8 @@ def _checked_dossier(
 
 
 def _dossier_bytes(dossier: Dossier, fmt: str, data_dir: Attachments) -> bytes:
-    from .dossier import render_html, render_markdown, zip_bytes
+    from .dossier_render import render_html, render_markdown
+    from .dossier_zip import zip_bytes
 
     if fmt == "md":
         return render_markdown(dossier).encode("utf-8")

@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 
 from reminder.calendar import get_calendar
-from reminder.dossier import SECTION_IDS, Dossier, render_html, render_markdown, write_zip, zip_bytes
+from reminder.dossier import SECTION_IDS, Dossier
+from reminder.dossier_render import render_html, render_markdown
+from reminder.dossier_zip import write_zip, zip_bytes
 from reminder.evidence import add_entry as _add_entry
 from reminder.evidence import attachment_path, list_entries
 from reminder.evidence_key import KeyDir

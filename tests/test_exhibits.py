@@ -23,7 +23,8 @@ import pytest
 from conftest import png_bytes
 
 from reminder import exhibits
-from reminder.dossier import Dossier, render_html, render_markdown
+from reminder.dossier import Dossier
+from reminder.dossier_render import render_html, render_markdown
 from reminder.evidence import add_entry as _add_entry
 from reminder.evidence import attachment_path, list_entries
 from reminder.evidence_key import KeyDir

@@ -72,7 +72,7 @@ def test_the_dossier_of_a_sent_letter_stays_on_the_page(run_cli: RunCli, tmp_env
     """The timeline's Details, the e-mail exhibit's headers, the reminders' errors."""
     from reminder import dossier_api
     from reminder.config import load_settings
-    from reminder.dossier import render_html
+    from reminder.dossier_render import render_html
     from reminder.store import open_store
 
     r = run_cli("add", "--title", "Cancel roaming eSIM", "--org", "Batelco", "--submitted", "2026-03-01",
