@@ -1,11 +1,12 @@
 """The letter use cases: write a letter from a case, and send it by e-mail with its record.
 
 :func:`compose_letter` reads the case, its window and evidence log, the writer (``[me]``)
-and the regulator that fits the case, builds the letter's facts (``letters.py``) and
-renders them in the format asked for (``letter_render.py``). :func:`send_letter` sends the
-e-mail version through the configured e-mail notifier and records it in the evidence log as
-an ``email`` entry, with its Message-ID in the summary and the ``.eml`` attached, so the
-regulator letter written later finds it as the follow-up sent to the organisation.
+and the regulator that fits the case, builds the letter's facts (``letters.py``), fills in
+its template with them (``letter_template.py``) and writes it in the format asked for
+(``letter_render.py``). :func:`send_letter` sends the e-mail version through the configured
+e-mail notifier and records it in the evidence log as an ``email`` entry, with its
+Message-ID in the summary and the ``.eml`` attached, so the regulator letter written later
+finds it as the follow-up sent to the organisation.
 
 The same layer as ``api.py``'s use cases (it calls ``dossier_api`` and ``evidence_api`` for the
 dossier and the log); the CLI's ``letter`` command calls these two functions and nothing else.
@@ -26,7 +27,7 @@ from zoneinfo import ZoneInfo
 from .errors import ConfigError, DeliveryError, InputError, StoreError
 from .evidence import SENT_LETTER_PREFIX, sent_letter_to
 from .i18n import N_, _
-from .letter_render import FORMATS, EmailAttachment, Rendered
+from .letter_render import FORMATS, EmailAttachment
 from .letters import RECIPIENTS
 from .models import Case, EvidenceEntry, ReviewWindow
 from .regulators import Regulator
@@ -35,6 +36,7 @@ from .shipped import data_text
 if TYPE_CHECKING:
     from .config import Settings
     from .letter_scripts import ForeignText
+    from .letter_template import Rendered
     from .notifiers.email import EmailNotifier
     from .store import Store
 
@@ -312,8 +314,9 @@ def compose_letter(
     from .dossier_api import attached_dossier_language, export_dossier
     from .evidence import db_head
     from .evidence_api import list_evidence
-    from .letter_render import render, to_email, to_html, to_markdown, to_pdf, to_text
+    from .letter_render import to_email, to_html, to_markdown, to_pdf, to_text
     from .letter_scripts import foreign_texts
+    from .letter_template import render
     from .letters import build_facts
     from .regulators import letter_defaults, sector_of
 

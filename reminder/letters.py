@@ -7,7 +7,7 @@ follows otherwise) and a complaint **to the regulator** (the complainant, the op
 account, the request and its dates, the evidence with each entry's date and hash, the
 follow-up sent, the prior complaint's reference, the attachments).
 
-:func:`build_facts` gathers those facts for a template (``letter_render.py`` renders them).
+:func:`build_facts` gathers those facts for a template (``letter_template.py`` fills it in).
 It never invents one: a fact reminder does not hold — an account number never given, a
 phone number not in ``[me]``, a regulator's address not verified — is a :class:`Blank`,
 which prints as a visible ``[____]`` to fill in and notes that it was printed, so the

@@ -25,7 +25,8 @@ from typing import Any
 import pytest
 from test_letters import ENTRIES, entry, facts
 
-from reminder.letter_render import render, to_html
+from reminder.letter_render import to_html
+from reminder.letter_template import render
 from reminder.pdf import layout
 
 PHONE = "+973 3600 0000"

@@ -15,15 +15,8 @@ import pytest
 
 from reminder.errors import InputError
 from reminder.i18n import gettext_for
-from reminder.letter_render import (
-    Rendered,
-    _space_cjk,
-    render,
-    to_email,
-    to_html,
-    to_markdown,
-    to_text,
-)
+from reminder.letter_render import to_email, to_html, to_markdown, to_text
+from reminder.letter_template import Rendered, _space_cjk, render
 from reminder.letters import BLANK, RECIPIENTS, build_facts, follow_up_entry, letter_fields
 from reminder.models import Case, EvidenceEntry, Person, ReviewWindow
 from reminder.regulators import choose, load_regulators

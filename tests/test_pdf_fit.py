@@ -21,7 +21,8 @@ from conftest import RunCli, TmpEnv
 from test_letter_layout import _weasyprint  # noqa: F401  (autouse: skip, or fail under CI, without WeasyPrint)
 from test_letters import ENTRIES, entry, facts
 
-from reminder.letter_render import render, to_html
+from reminder.letter_render import to_html
+from reminder.letter_template import render
 from reminder.pdf import layout
 
 MESSAGE_ID = "<177f3c0e2b8a4d1f9e6a5c4b3a291807.reminder-letter@host.example>"

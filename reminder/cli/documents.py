@@ -322,7 +322,7 @@ def letter_command(
     from ..ics import write_bytes_atomic
     from ..leftovers import journal_dir
     from ..letter_api import check_sendable, compose_letter, copy_to, send_letter
-    from ..letter_render import USER_TEMPLATE_DIR
+    from ..letter_template import USER_TEMPLATE_DIR
     from ..outfile import output_path
 
     fmt = fmt or ("eml" if send else "txt")
