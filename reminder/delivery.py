@@ -3,8 +3,9 @@
 :func:`deliver_due` is one daemon pass's sending. It folds what fell due while no daemon
 ran (:func:`_take_due`), then streams each notifier its messages (:class:`_Stream`), with
 what the notifier threads share — the report, the retry policy, the locks — in one
-:class:`_Pass`. The outbox (``outbox.py``) says what is due and records every result;
-the messages are ``messages.py``'s; the notifiers are ``notifiers/``.
+:class:`_Pass`. The outbox (``outbox.py``) says what is due, and its leases
+(``outbox_leases.py``) claim each row and record every result; the messages are
+``messages.py``'s; the notifiers are ``notifiers/``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from .store import Store
 if TYPE_CHECKING:
     from .config import Settings
     from .notifiers.base import DeliveryResult, Notifier
-    from .outbox import RetryPolicy
+    from .outbox_leases import RetryPolicy
 
 __all__ = ["CHECKPOINT_ASIDE_FROM", "SEND_CHUNK", "DispatchReport", "deliver_due"]
 
@@ -154,11 +155,11 @@ class _Pass:
     ) -> None:
         self.store, self.settings, self.clock, self.should_stop = store, settings, clock, should_stop
         self.report = DispatchReport()
-        from . import outbox
+        from . import outbox_leases
 
         self.retry = _retry_policy(settings)
         # Zero on SQLite (one daemon, the pid lock); on a shared store other daemons respect it.
-        self.lease = outbox.lease_for(store, settings.daemon.lease_seconds)
+        self.lease = outbox_leases.lease_for(store, settings.daemon.lease_seconds)
         self.lock = threading.Lock()  # around the report
         # The notifier threads' commits queue here, in this process, rather than in SQLite's busy
         # handler, which sleeps (1 ms, then 2, 5, 10, ...) before it looks at the lock again.
@@ -166,12 +167,12 @@ class _Pass:
 
     def settle(self, own: Store, label: str, delivery: Delivery, result: DeliveryResult) -> None:
         """Record a notifier's result for one message, through the thread's own connection."""
-        from . import outbox
+        from . import outbox_leases
 
         report = self.report
         if result.ok:
             with self.writes:
-                outbox.mark_sent(own, delivery.id, self.clock())
+                outbox_leases.mark_sent(own, delivery.id, self.clock())
             with self.lock:
                 report.sent += 1
             return
@@ -179,7 +180,7 @@ class _Pass:
             # Most likely cut short by the stop itself (Notifier.cancel): back to planned for
             # the next start, without counting an attempt against the reminder.
             with self.writes:
-                outbox.release(own, [delivery.id], self.clock())
+                outbox_leases.release(own, [delivery.id], self.clock())
             log.info(
                 "%s: %s for case %s not sent (%s); next start",
                 label,
@@ -191,7 +192,7 @@ class _Pass:
                 report.stopped_early = True
             return
         with self.writes:
-            status = outbox.record_failure(
+            status = outbox_leases.record_failure(
                 own, delivery.id, result.detail, self.clock(), self.retry, retryable=result.retryable
             )
         log.warning("%s: %s for case %s failed (%s)", label, delivery.kind, delivery.case_id, result.detail)
@@ -201,24 +202,24 @@ class _Pass:
             elif status == "planned":
                 report.retried += 1
             # else "lost": another daemon took the row over while this one was held up past its
-            # lease, and has likely sent it since; not this daemon's to retry (outbox logs it).
+            # lease, and has likely sent it since; not this daemon's to retry (outbox_leases logs it).
             report.errors.append(f"{label}: {result.detail}")
 
     def unrenderable(self, own: Store, delivery: Delivery, detail: str) -> None:
         """A message that cannot be written (its case has no window): it fails for good."""
-        from . import outbox
+        from . import outbox_leases
 
         with self.writes:
-            outbox.record_failure(own, delivery.id, detail, self.clock(), self.retry, retryable=False)
+            outbox_leases.record_failure(own, delivery.id, detail, self.clock(), self.retry, retryable=False)
         with self.lock:
             self.report.failed += 1
 
     def release(self, own: Store, delivery_ids: list[int]) -> None:
         """Put rows claimed and not sent back to planned; counted as cut short when asked to stop."""
-        from . import outbox
+        from . import outbox_leases
 
         with self.writes:
-            outbox.release(own, delivery_ids, self.clock())
+            outbox_leases.release(own, delivery_ids, self.clock())
         if self.should_stop():
             with self.lock:
                 self.report.stopped_early = True
@@ -234,12 +235,12 @@ def _take_due(shared: _Pass, now: datetime, labels: set[str]) -> dict[str, list[
     the same pages went to the log again and again, and a catch-up to smtp-sink took
     8.3-9.0 s instead of 6.9-8.4 s.
     """
-    from . import outbox
+    from . import outbox, outbox_leases
 
     store, retry, report = shared.store, shared.retry, shared.report
     # A retry planned before the wall clock went back must not wait months: it is planned
     # again from now (one read of meta when the clock did not go back).
-    moved = outbox.bound_retries(store, now, retry)
+    moved = outbox_leases.bound_retries(store, now, retry)
     if moved:
         log.warning("the clock went back: %d retry time(s) planned again from now", moved)
     # Fold only what fell due while no daemon ran (outbox.FOLD_MARGIN says why this grace).
@@ -265,7 +266,7 @@ def _take_due(shared: _Pass, now: datetime, labels: set[str]) -> dict[str, list[
         for latest, earlier in unconfigured:
             # The notifier was removed from the config: nothing can send these.
             for delivery_id in [*earlier, latest.id]:
-                outbox.record_failure(
+                outbox_leases.record_failure(
                     store,
                     delivery_id,
                     _("notifier %(name)s is not configured", name=repr(latest.notifier)),
@@ -310,7 +311,7 @@ class _Stream:
 
     def claimed(self) -> Generator[tuple[Delivery, Message], None, None]:
         """The notifier's messages, claimed (committed ``sending``) a chunk at a time."""
-        from . import outbox
+        from . import outbox_leases
         from .i18n import using_language
 
         shared, own, items = self.shared, self.own, self.items
@@ -322,7 +323,7 @@ class _Stream:
             # each chunk, and rendering their rows too would cost every daemon every message.
             claimed_at = shared.clock()
             with shared.writes:
-                live = outbox.claim(own, [d.id for d, _ in chunk], claimed_at, lease=shared.lease)
+                live = outbox_leases.claim(own, [d.id for d, _ in chunk], claimed_at, lease=shared.lease)
             # A row cancelled since it was read as due (its case closed meanwhile), or being sent
             # by another daemon, is not sent.
             self.untaken -= len(chunk) - len(live)
@@ -356,13 +357,13 @@ class _Stream:
 
     def _expired(self, rows: list[Delivery]) -> None:
         """Put back the claimed rows whose lease ran out before they were handed over."""
-        from . import outbox
+        from . import outbox_leases
 
         for _ in rows:
             self.unsent.popleft()
         self.untaken -= len(rows)
         with self.shared.writes:
-            put_back = outbox.release(self.own, [d.id for d in rows], self.shared.clock())
+            put_back = outbox_leases.release(self.own, [d.id for d in rows], self.shared.clock())
         # Counted from the rows themselves: held up that long, this daemon may find another has
         # taken over (and sent) some or all of them meanwhile; those stay as they are.
         log.warning(
@@ -419,7 +420,7 @@ class _Stream:
 
 
 def _retry_policy(settings: Settings) -> RetryPolicy:
-    from .outbox import RetryPolicy
+    from .outbox_leases import RetryPolicy
 
     r = settings.reminders
     return RetryPolicy(

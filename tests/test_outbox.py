@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sample_cases import add_one_case, make_case
 
-from reminder import outbox
+from reminder import outbox, outbox_leases
 from reminder.models import Reminder
-from reminder.outbox import RetryPolicy, backoff_delay
+from reminder.outbox_leases import RetryPolicy, backoff_delay
 from reminder.outbox_summary import retrying
 from reminder.record import replace
 from reminder.store import Store
@@ -53,8 +53,8 @@ def test_sync_adds_updates_and_cancels(db: Store) -> None:
     assert stats == {"added": 3, "updated": 0, "cancelled": 0}
     # The opened reminder went out; then the case is edited and its plan moves.
     (opened,) = [d for d in outbox.list_deliveries(db, "abc123") if d.kind == "opened"]
-    outbox.claim(db, [opened.id], NOW)
-    outbox.mark_sent(db, opened.id, NOW)
+    outbox_leases.claim(db, [opened.id], NOW)
+    outbox_leases.mark_sent(db, opened.id, NOW)
     with db.atomic():
         stats = outbox.sync_plan(
             db, "abc123", [(rem("opened", 12), "log"), (rem("deadline", 22), "log")], NOW
@@ -82,10 +82,10 @@ def test_a_reminder_that_went_out_and_moved_to_another_day_gets_a_row_of_its_own
         outbox.sync_plan(db, "abc123", [(rem("deadline", 10), "log"), (rem("escalation", 11), "log")], NOW)
     rows = {d.kind: d for d in outbox.list_deliveries(db, "abc123")}
     later = datetime(2026, 3, 11, 7, tzinfo=UTC)
-    outbox.claim(db, [rows["deadline"].id], later)
-    outbox.mark_sent(db, rows["deadline"].id, later)
-    outbox.claim(db, [rows["escalation"].id], later)
-    outbox.mark_sent(db, rows["escalation"].id, later)
+    outbox_leases.claim(db, [rows["deadline"].id], later)
+    outbox_leases.mark_sent(db, rows["deadline"].id, later)
+    outbox_leases.claim(db, [rows["escalation"].id], later)
+    outbox_leases.mark_sent(db, rows["escalation"].id, later)
     # The same day at another hour (the reminder hour changed) is the same reminder: nothing new.
     same_day = replace(rem("deadline", 10), due=datetime(2026, 3, 10, 14, tzinfo=UTC))
     with db.atomic():
@@ -124,7 +124,7 @@ def test_due_and_next_due(db: Store) -> None:
     assert [d.kind for d in outbox.due(db, later)] == ["opened"]
     # A row left 'sending' by a crashed process is due again.
     (row,) = outbox.due(db, later)
-    outbox.claim(db, [row.id], later)
+    outbox_leases.claim(db, [row.id], later)
     assert [d.status for d in outbox.due(db, later)] == ["sending"]
     with db.atomic():
         assert outbox.cancel_case(db, "abc123", later) == 1
@@ -137,8 +137,8 @@ def test_a_revived_row_drops_why_it_was_cancelled_and_a_retry_keeps_its_error(db
         outbox.sync_plan(db, "abc123", wanted, NOW)
     (email,) = [d for d in outbox.list_deliveries(db, "abc123") if d.notifier == "email"]
     policy = RetryPolicy(max_attempts=3)
-    outbox.claim(db, [email.id], NOW)
-    assert outbox.record_failure(db, email.id, "connection refused", NOW, policy) == "planned"
+    outbox_leases.claim(db, [email.id], NOW)
+    assert outbox_leases.record_failure(db, email.id, "connection refused", NOW, policy) == "planned"
     with db.atomic():
         outbox.cancel_case(db, "abc123", NOW)  # closed
     assert {d.last_error for d in outbox.list_deliveries(db, "abc123")} == {"case closed"}
@@ -153,8 +153,8 @@ def test_a_revived_row_drops_why_it_was_cancelled_and_a_retry_keeps_its_error(db
     assert stats["updated"] == 1 and {d.last_error for d in outbox.list_deliveries(db, "abc123")} == {None}
     # A planned row's own failed attempt is not a cancellation: its error stays while the plan moves.
     (email,) = [d for d in outbox.list_deliveries(db, "abc123") if d.notifier == "email"]
-    outbox.claim(db, [email.id], NOW)
-    outbox.record_failure(db, email.id, "connection refused", NOW, policy)
+    outbox_leases.claim(db, [email.id], NOW)
+    outbox_leases.record_failure(db, email.id, "connection refused", NOW, policy)
     with db.atomic():
         outbox.sync_plan(db, "abc123", [(rem("opened", 10), "log"), (rem("deadline", 21), "email")], NOW)
     (email,) = [d for d in outbox.list_deliveries(db, "abc123") if d.notifier == "email"]
@@ -168,7 +168,7 @@ def test_retry_with_backoff_then_failed(db: Store) -> None:
     now = datetime(2026, 3, 2, tzinfo=UTC)
     (row,) = outbox.due(db, now)
     assert (
-        outbox.record_failure(db, row.id, "connection refused", now, policy, rng=random.Random(1))
+        outbox_leases.record_failure(db, row.id, "connection refused", now, policy, rng=random.Random(1))
         == "planned"
     )
     (after,) = outbox.list_deliveries(db, "abc123")
@@ -177,8 +177,8 @@ def test_retry_with_backoff_then_failed(db: Store) -> None:
     assert 7.5 <= (after.next_attempt_at - now).total_seconds() <= 12.5
     assert outbox.due(db, now) == []  # waits for its retry time
     assert outbox.next_due_at(db) == after.next_attempt_at
-    outbox.record_failure(db, row.id, "again", now, policy)
-    assert outbox.record_failure(db, row.id, "and again", now, policy) == "failed"
+    outbox_leases.record_failure(db, row.id, "again", now, policy)
+    assert outbox_leases.record_failure(db, row.id, "and again", now, policy) == "failed"
     (final,) = outbox.list_deliveries(db, "abc123")
     assert (final.status, final.attempts, final.last_error) == ("failed", 3, "and again")
     assert outbox.next_due_at(db) is None
@@ -188,7 +188,7 @@ def test_non_retryable_failure_fails_at_once(db: Store) -> None:
     with db.atomic():
         outbox.sync_plan(db, "abc123", [(rem("opened", 1), "email")], NOW)
     (row,) = outbox.due(db, NOW + timedelta(days=1))
-    assert outbox.record_failure(
+    assert outbox_leases.record_failure(
         db, row.id, "535 authentication failed", NOW, RetryPolicy(), retryable=False
     ) == ("failed")
 
@@ -274,7 +274,7 @@ def test_claim_and_supersede_leave_rows_cancelled_meanwhile_alone(db: Store) -> 
         outbox.sync_plan(db, "abc123", [(rem("opened", 1), "log"), (rem("deadline", 2), "log")], NOW)
     first, second = outbox.due(db, NOW + timedelta(days=5))
     outbox.cancel_case(db, "abc123", NOW)  # the case is closed while a catch-up is under way
-    assert outbox.claim(db, [first.id, second.id], NOW) == set()
+    assert outbox_leases.claim(db, [first.id, second.id], NOW) == set()
     assert outbox.supersede_all(db, [([first.id], second.key)], NOW) == 0
     assert {d.status for d in outbox.list_deliveries(db, "abc123")} == {"cancelled"}
     assert {d.last_error for d in outbox.list_deliveries(db, "abc123")} == {"case closed"}
@@ -309,9 +309,9 @@ def test_due_folded_is_due_grouped_by_case_and_notifier(db: Store, seed: int) ->
     rows = outbox.due(db, at)
     for row in rng.sample(rows, 4):  # some rows wait for a retry, some went out already
         if rng.random() < 0.5:
-            outbox.record_failure(db, row.id, "421 try later", at - timedelta(days=3), RetryPolicy())
+            outbox_leases.record_failure(db, row.id, "421 try later", at - timedelta(days=3), RetryPolicy())
         else:
-            outbox.mark_sent(db, row.id, at)
+            outbox_leases.mark_sent(db, row.id, at)
     rows = outbox.due(db, at)
     groups: dict[tuple[str, str], list] = {}
     for row in rows:
@@ -339,7 +339,7 @@ def test_claim_looks_rows_up_by_id(db: Store) -> None:
     statements: list[str] = []
     db.conn.set_trace_callback(statements.append)
     try:
-        assert outbox.claim(db, ids, NOW) == set(ids)
+        assert outbox_leases.claim(db, ids, NOW) == set(ids)
     finally:
         db.conn.set_trace_callback(None)
     (read,) = [s for s in statements if s.startswith("SELECT")]
@@ -353,11 +353,11 @@ def test_mark_sent_commits_alone_or_with_the_callers_transaction(db: Store, tmp_
     with db.atomic():
         outbox.sync_plan(db, "abc123", [(rem("opened", 1), "log"), (rem("deadline", 2), "log")], NOW)
     first, second = outbox.due(db, NOW + timedelta(days=5))
-    outbox.mark_sent(db, first.id, NOW)
+    outbox_leases.mark_sent(db, first.id, NOW)
     with db.reopen() as other:  # another connection sees it committed
         assert statuses(other)[(first.key, "log")] == "sent"
     with pytest.raises(RuntimeError), db.atomic():
-        outbox.mark_sent(db, second.id, NOW)
+        outbox_leases.mark_sent(db, second.id, NOW)
         raise RuntimeError("the caller's transaction fails")
     assert statuses(db)[(second.key, "log")] == "planned"
 
@@ -402,7 +402,7 @@ def test_a_retry_that_comes_due_now_is_not_called_missed(db: Store) -> None:
         outbox.sync_plan(db, "abc123", [(rem("opened", 10), "log"), (rem("deadline", 20), "log")], NOW)
     opened = outbox.due(db, datetime(2026, 3, 10, 6, 0, tzinfo=UTC))[0]
     at = datetime(2026, 3, 20, 6, 0, 10, tzinfo=UTC)
-    outbox.record_failure(
+    outbox_leases.record_failure(
         db, opened.id, "421 try later", at - timedelta(seconds=40), RetryPolicy(base_seconds=30)
     )
     folded = {d.key: e for d, e, _, _ in outbox.due_folded(db, at + timedelta(seconds=30))}
@@ -474,16 +474,16 @@ def test_a_retry_planned_before_the_clock_went_back_is_bounded_by_the_new_now(db
         outbox.sync_plan(db, "abc123", [(rem("opened", 1), "email"), (rem("deadline", 20), "email")], NOW)
     policy = RetryPolicy(base_seconds=600, max_seconds=3600)
     (row,) = outbox.due(db, NOW)
-    outbox.record_failure(db, row.id, "421 try later", NOW, policy, rng=random.Random(1))
+    outbox_leases.record_failure(db, row.id, "421 try later", NOW, policy, rng=random.Random(1))
     longest = timedelta(seconds=policy.max_seconds * 1.25)  # the backoff's cap, jitter included
 
     # The clock as it was: nothing to bound, and nothing written.
     changes = db.conn.total_changes
-    assert outbox.bound_retries(db, NOW + timedelta(minutes=5), policy) == 0
+    assert outbox_leases.bound_retries(db, NOW + timedelta(minutes=5), policy) == 0
     assert db.conn.total_changes == changes
 
     back = NOW - timedelta(days=90)  # NTP corrects a clock that ran three months ahead
-    assert outbox.bound_retries(db, back, policy, rng=random.Random(2)) == 1
+    assert outbox_leases.bound_retries(db, back, policy, rng=random.Random(2)) == 1
     retry = next(d for d in outbox.list_deliveries(db, "abc123") if d.kind == "opened")
     assert retry.next_attempt_at is not None and back < retry.next_attempt_at <= back + longest
     assert (retry.status, retry.attempts) == ("planned", 1)
@@ -491,7 +491,7 @@ def test_a_retry_planned_before_the_clock_went_back_is_bounded_by_the_new_now(db
     # The planned reminder that is not a retry keeps its due time, months ahead or not.
     deadline = next(d for d in outbox.list_deliveries(db, "abc123") if d.kind == "deadline")
     assert deadline.next_attempt_at is None and deadline.due == datetime(2026, 3, 20, 6, 0, tzinfo=UTC)
-    assert outbox.bound_retries(db, back, policy) == 0
+    assert outbox_leases.bound_retries(db, back, policy) == 0
 
 
 def _counted(store: Store) -> dict[str, int]:
@@ -520,11 +520,11 @@ def test_the_kept_counts_follow_every_change_of_the_rows(db: Store, seed: int) -
         elif action in ("claim", "sent", "fail") and rows:
             row = rng.choice(rows)
             if action == "claim":
-                outbox.claim(db, [row.id], NOW)
+                outbox_leases.claim(db, [row.id], NOW)
             elif action == "sent":
-                outbox.mark_sent(db, row.id, NOW)
+                outbox_leases.mark_sent(db, row.id, NOW)
             else:
-                outbox.record_failure(db, row.id, "refused", NOW, RetryPolicy(max_attempts=2), rng=rng)
+                outbox_leases.record_failure(db, row.id, "refused", NOW, RetryPolicy(max_attempts=2), rng=rng)
         elif action == "cancel":
             with db.atomic():
                 outbox.cancel_case(db, "abc123", NOW)
@@ -552,8 +552,8 @@ def test_the_reminders_waiting_for_a_retry_are_read_from_their_own_index(db: Sto
         outbox.sync_plan(db, "abc123", [(rem("opened", 10), "log"), (rem("deadline", 20), "email")], NOW)
     first, second = outbox.list_deliveries(db, "abc123")
     for row, error, at in ((first, "older", NOW), (second, "newer", NOW + timedelta(minutes=5))):
-        outbox.claim(db, [row.id], at)
-        assert outbox.record_failure(db, row.id, error, at, RetryPolicy()) == "planned"
+        outbox_leases.claim(db, [row.id], at)
+        assert outbox_leases.record_failure(db, row.id, error, at, RetryPolicy()) == "planned"
     got = retrying(db)
     assert (got["count"], got["error"], got["notifier"], got["case"]) == (
         2,

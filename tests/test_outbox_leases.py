@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from sample_cases import add_one_case
 
-from reminder import api, outbox
+from reminder import api, outbox, outbox_leases
 from reminder.config import load_settings
 from reminder.models import Message, Reminder
 from reminder.notifiers.base import DeliveryResult, Notifier, NotifierOptions, OnResult
-from reminder.outbox import RetryPolicy
+from reminder.outbox_leases import RetryPolicy
 from reminder.store import MIGRATIONS, Store
 
 NOW = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
@@ -65,13 +65,13 @@ def row(db: Store, delivery_id: int) -> tuple[str, str | None, float | None, int
 
 def test_a_live_lease_keeps_the_row_from_other_daemons(db: Store) -> None:
     first, second, third = due_rows(db)
-    assert outbox.claim(db, [first, second], NOW, lease=LEASE, owner=A) == {first, second}
+    assert outbox_leases.claim(db, [first, second], NOW, lease=LEASE, owner=A) == {first, second}
     assert row(db, first)[:3] == ("sending", A, (NOW + LEASE).timestamp())
     # B sees only the row nobody holds, and can claim only that.
     assert [d.id for d in outbox.due(db, NOW + timedelta(minutes=1))] != []
-    assert outbox.claim(db, [first, second, third], NOW + timedelta(minutes=1), lease=LEASE, owner=B) == {
-        third
-    }
+    assert outbox_leases.claim(
+        db, [first, second, third], NOW + timedelta(minutes=1), lease=LEASE, owner=B
+    ) == {third}
     assert row(db, first)[1] == A and row(db, third)[1] == B
 
 
@@ -80,57 +80,60 @@ def test_an_expired_lease_is_taken_over_and_only_the_new_owner_records(
 ) -> None:
     (first,) = due_rows(db, 1)
     key = row(db, first)[4]
-    outbox.claim(db, [first], NOW, lease=LEASE, owner=A)
+    outbox_leases.claim(db, [first], NOW, lease=LEASE, owner=A)
     later = NOW + LEASE + timedelta(seconds=1)
     # A's lease ran out (A died, or hangs): the row is due again, for B.
     assert [d.id for d in outbox.due(db, later)] == [first]
     assert [d.id for d, _, _, _ in outbox.due_folded(db, later)] == [first]
-    assert outbox.claim(db, [first], later, lease=LEASE, owner=B) == {first}
+    assert outbox_leases.claim(db, [first], later, lease=LEASE, owner=B) == {first}
     # A comes back and reports: nothing is recorded, and the log says why.
-    with caplog.at_level(logging.WARNING, logger="reminder.outbox"):
-        assert outbox.mark_sent(db, first, later, owner=A) is False
-        assert outbox.record_failure(db, first, "421", later, RetryPolicy(), owner=A) == "lost"
-        assert outbox.release(db, [first], later, owner=A) == 0
+    with caplog.at_level(logging.WARNING, logger="reminder.outbox_leases"):
+        assert outbox_leases.mark_sent(db, first, later, owner=A) is False
+        assert outbox_leases.record_failure(db, first, "421", later, RetryPolicy(), owner=A) == "lost"
+        assert outbox_leases.release(db, [first], later, owner=A) == 0
     assert row(db, first)[:2] == ("sending", B)
     assert "lease passed to " + B in caplog.text
     # B's outcome counts. The repeat is the same row, so the same key (the e-mail's Message-ID).
-    assert outbox.mark_sent(db, first, later, owner=B) is True
+    assert outbox_leases.mark_sent(db, first, later, owner=B) is True
     status, owner, until, attempts, same_key = row(db, first)
     assert (status, owner, until, attempts, same_key) == ("sent", B, None, 1, key)
 
 
 def test_the_owner_records_failures_and_releases(db: Store) -> None:
     first, second = due_rows(db, 2)
-    outbox.claim(db, [first, second], NOW, lease=LEASE, owner=A)
+    outbox_leases.claim(db, [first, second], NOW, lease=LEASE, owner=A)
     policy = RetryPolicy()
-    assert outbox.record_failure(db, first, "421", NOW, policy, owner=A, rng=random.Random(1)) == "planned"
-    assert outbox.release(db, [first, second], NOW, owner=A) == 1  # the first is no longer claimed
+    assert (
+        outbox_leases.record_failure(db, first, "421", NOW, policy, owner=A, rng=random.Random(1))
+        == "planned"
+    )
+    assert outbox_leases.release(db, [first, second], NOW, owner=A) == 1  # the first is no longer claimed
     assert row(db, first)[:4] == ("planned", None, None, 1)
     assert row(db, second)[:4] == ("planned", None, None, 0)
     # Released rows are anyone's again at once.
-    assert outbox.claim(db, [second], NOW, lease=LEASE, owner=B) == {second}
+    assert outbox_leases.claim(db, [second], NOW, lease=LEASE, owner=B) == {second}
 
 
 def test_each_claim_renews_the_owners_leases(db: Store) -> None:
     first, second = due_rows(db, 2)
-    outbox.claim(db, [first], NOW, lease=LEASE, owner=A)
+    outbox_leases.claim(db, [first], NOW, lease=LEASE, owner=A)
     later = NOW + timedelta(minutes=4)
-    outbox.claim(db, [second], later, lease=LEASE, owner=A)
+    outbox_leases.claim(db, [second], later, lease=LEASE, owner=A)
     assert row(db, first)[2] == row(db, second)[2] == (later + LEASE).timestamp()
     # So at NOW + LEASE, when the first claim alone would have expired, B still cannot take it.
-    assert outbox.claim(db, [first], NOW + LEASE + timedelta(seconds=1), lease=LEASE, owner=B) == set()
+    assert outbox_leases.claim(db, [first], NOW + LEASE + timedelta(seconds=1), lease=LEASE, owner=B) == set()
 
 
 def test_the_next_wake_up_is_when_a_foreign_lease_expires(db: Store) -> None:
     (first,) = due_rows(db, 1)
-    outbox.claim(db, [first], NOW, lease=LEASE, owner=A)
+    outbox_leases.claim(db, [first], NOW, lease=LEASE, owner=A)
     assert outbox.next_due_at(db) == NOW + LEASE  # a daemon other than A wakes to take it over
 
 
 def test_abandoning_releases_only_the_owners_rows(db: Store) -> None:
     first, second = due_rows(db, 2)
-    outbox.claim(db, [first], NOW, lease=LEASE, owner=A)
-    outbox.claim(db, [second], NOW, lease=LEASE, owner=B)
+    outbox_leases.claim(db, [first], NOW, lease=LEASE, owner=A)
+    outbox_leases.claim(db, [second], NOW, lease=LEASE, owner=B)
     assert outbox.release_sending(db, NOW, owner=A) == 1
     assert row(db, first)[0] == "planned" and row(db, second)[:2] == ("sending", B)
     assert outbox.release_sending(db, NOW) == 1  # SQLite under the pid lock: every row left sending
@@ -138,7 +141,7 @@ def test_abandoning_releases_only_the_owners_rows(db: Store) -> None:
 
 def test_a_catch_up_does_not_cancel_a_row_another_daemon_is_sending(db: Store) -> None:
     first, second = due_rows(db, 2)
-    outbox.claim(db, [first], NOW, lease=LEASE, owner=A)
+    outbox_leases.claim(db, [first], NOW, lease=LEASE, owner=A)
     assert outbox.supersede_all(db, [([first, second], "abc123:deadline:3")], NOW, owner=B) == 1
     assert row(db, first)[0] == "sending" and row(db, second)[0] == "cancelled"
 
@@ -146,14 +149,14 @@ def test_a_catch_up_does_not_cancel_a_row_another_daemon_is_sending(db: Store) -
 def test_sqlite_takes_a_zero_lease_so_a_crashed_send_goes_again_at_once(db: Store) -> None:
     """One daemon per SQLite file (the pid lock): no lease to wait out, as before leases."""
     if db.dialect != "sqlite":
-        assert outbox.lease_for(db, 300) == timedelta(seconds=300)
+        assert outbox_leases.lease_for(db, 300) == timedelta(seconds=300)
         return
-    assert outbox.lease_for(db, 300) == timedelta(0)
+    assert outbox_leases.lease_for(db, 300) == timedelta(0)
     (first,) = due_rows(db, 1)
-    outbox.claim(db, [first], NOW, lease=outbox.lease_for(db, 300), owner=A)
+    outbox_leases.claim(db, [first], NOW, lease=outbox_leases.lease_for(db, 300), owner=A)
     # The daemon died mid-send; the next one starts at once and sends the row again.
     assert [d.id for d in outbox.due(db, NOW)] == [first]
-    assert outbox.claim(db, [first], NOW, owner=B) == {first}
+    assert outbox_leases.claim(db, [first], NOW, owner=B) == {first}
 
 
 def test_process_owner_names_host_pid_and_a_random_part() -> None:
@@ -195,8 +198,8 @@ def test_a_claim_skips_rows_another_claim_has_locked(db: Store, tmp_path: Path) 
         with db.atomic():
             # A claim in progress elsewhere holds the first row's lock until it commits.
             db.conn.execute("SELECT id FROM deliveries WHERE id = ? FOR UPDATE", (first,))
-            assert outbox.claim(other, [first, second], NOW, lease=LEASE, owner=B) == {second}
-        assert outbox.claim(other, [first], NOW, lease=LEASE, owner=B) == {first}
+            assert outbox_leases.claim(other, [first, second], NOW, lease=LEASE, owner=B) == {second}
+        assert outbox_leases.claim(other, [first], NOW, lease=LEASE, owner=B) == {first}
     finally:
         other.close()
 
@@ -251,10 +254,10 @@ def test_a_row_left_sending_without_a_lease_is_due_whatever_the_next_clock_reads
     starts at the same instant). Recorded as the dead daemon's claim time, it waited for the
     clock to catch up, and ``daemon --once`` left it unsent (test_daemon's kill -9 test, 1 run in ~25)."""
     (first,) = due_rows(db, 1)
-    assert outbox.claim(db, [first], NOW, lease=timedelta(0), owner=A) == {first}
+    assert outbox_leases.claim(db, [first], NOW, lease=timedelta(0), owner=A) == {first}
     assert row(db, first)[:3] == ("sending", A, None)
     # The next wake-up is the row's own time, not the dead daemon's claim.
     assert outbox.next_due_at(db) == NOW - timedelta(days=1) + timedelta(minutes=1)
     earlier = NOW - timedelta(seconds=1)
     assert [d.id for d in outbox.due(db, earlier)] == [first]
-    assert outbox.claim(db, [first], earlier, lease=timedelta(0), owner=B) == {first}
+    assert outbox_leases.claim(db, [first], earlier, lease=timedelta(0), owner=B) == {first}

@@ -1,9 +1,9 @@
 """The store's backends: SQLite (one file, the default) and PostgreSQL (a shared server).
 
 ``store.Store`` talks to either through a :class:`Backend`, and its callers (store.py,
-outbox.py, evidence.py, listing.py) write their SQL once, in the dialect both accept:
-``?`` placeholders, ``ON CONFLICT … DO UPDATE``, ``CAST(… AS DOUBLE PRECISION)``. What
-differs lives in one module per backend:
+outbox.py, outbox_leases.py, evidence.py, listing.py) write their SQL once, in the dialect
+both accept: ``?`` placeholders, ``ON CONFLICT … DO UPDATE``, ``CAST(… AS DOUBLE
+PRECISION)``. What differs lives in one module per backend:
 
 - ``sqlite.py`` — the file and its mode, the PRAGMAs, ``BEGIN IMMEDIATE``,
   ``PRAGMA user_version``, the migrations' DDL, WAL checkpoints, a file replaced under us;
@@ -34,7 +34,7 @@ __all__ = [
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 # The outbox's rows waiting for a retry: planned again after a failed send, which keeps the
-# failure's error (outbox.record_failure; a cancelled row planned again drops its reason). Its
+# failure's error (outbox_leases.record_failure; a cancelled row planned again drops its reason). Its
 # own partial index on either backend (their m011), which ``reminder status`` reads.
 RETRYING = "status = 'planned' AND last_error IS NOT NULL"
 

@@ -247,7 +247,7 @@ def m007_case_letters(conn: sqlite3.Connection) -> None:
 
 
 def m008_outbox_leases(conn: sqlite3.Connection) -> None:
-    """Who is sending a ``sending`` row, and until when that claim holds (outbox.py: leases), so
+    """Who is sending a ``sending`` row, and until when that claim holds (outbox_leases.py), so
     several daemons on one shared store never send a row at once and take over a dead one's."""
     conn.execute("ALTER TABLE deliveries ADD COLUMN lease_owner TEXT")  # host:pid:random of the sender
     conn.execute("ALTER TABLE deliveries ADD COLUMN lease_until REAL")  # epoch seconds; NULL: no lease
@@ -318,7 +318,7 @@ def m011_retrying_index(conn: sqlite3.Connection) -> None:
 # Applied in order on open; PRAGMA user_version counts how many have run. Never edit or
 # reorder an entry that has shipped: append a new function instead. Reserved so far:
 # m002 — the outbox (outbox.py, the lead), m003 and m006 — the evidence log (evidence.py),
-# m007 — letters (letters.py), m008 — outbox leases (outbox.py), m009 — the listing's index,
+# m007 — letters (letters.py), m008 — outbox leases (outbox_leases.py), m009 — the listing's index,
 # m010 — the outbox's counts per status (outbox_summary.py), m011 — the rows waiting for a retry
 # (outbox_summary.py).
 MIGRATIONS: list[Migration] = [
