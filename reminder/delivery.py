@@ -90,8 +90,9 @@ class _Handover(Iterator[Message]):
 
 
 # A row to send, and how many earlier ones it replaces: (missed while no daemon ran, fallen due
-# while the case was closed, due before the case was added).
-_Item = tuple[Delivery, tuple[int, int, int]]
+# while the case was closed, due before the case was added, due before the change of the case
+# that planned them).
+_Item = tuple[Delivery, tuple[int, int, int, int]]
 
 
 class _Stopped(Exception):
@@ -228,7 +229,7 @@ class _Pass:
 def _take_due(shared: _Pass, now: datetime, labels: set[str]) -> dict[str, list[_Item]] | None:
     """Per notifier, each case's latest due row and how many earlier ones were folded into it
     (missed while no daemon ran, fallen due while the case was closed, due before the case was
-    added); None when nothing is due.
+    added, due before the change of the case that planned them); None when nothing is due.
 
     The folded rows are marked superseded, and the rows of a notifier no longer configured
     failed, all in one commit before anything is sent: spread over the chunks' claims instead,
@@ -251,10 +252,11 @@ def _take_due(shared: _Pass, now: datetime, labels: set[str]) -> dict[str, list[
     work: dict[str, list[_Item]] = {}
     folded: list[tuple[list[int], str]] = []
     unconfigured: list[tuple[Delivery, list[int]]] = []
-    for latest, missed, closed, late in due:
-        earlier = [*missed, *closed, *late]
+    for latest, missed, closed, added, changed in due:
+        earlier = [*missed, *closed, *added, *changed]
         if latest.notifier in labels:
-            work.setdefault(latest.notifier, []).append((latest, (len(missed), len(closed), len(late))))
+            replaced = (len(missed), len(closed), len(added), len(changed))
+            work.setdefault(latest.notifier, []).append((latest, replaced))
             if earlier:
                 folded.append((earlier, latest.key))
         else:
@@ -459,7 +461,7 @@ def _message_for(
     store: Store,
     settings: Settings,
     delivery: Delivery,
-    folded: tuple[int, int, int],
+    folded: tuple[int, int, int, int],
     now: datetime,
     read: tuple[Case, ReviewWindow, list[EvidenceEntry]] | None = None,
 ) -> Message:
@@ -479,5 +481,6 @@ def _message_for(
         missed=folded[0],
         missed_while_closed=folded[1],
         missed_before_added=folded[2],
+        missed_before_changed=folded[3],
         warning=warning,
     )

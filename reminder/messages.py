@@ -344,6 +344,7 @@ def render_message(
     missed: int = 0,
     missed_while_closed: int = 0,
     missed_before_added: int = 0,
+    missed_before_changed: int = 0,
     warning: str | None = None,
 ) -> Message:
     """The message for one reminder of ``case``, as of ``now``.
@@ -352,7 +353,9 @@ def render_message(
     nothing could send them (the machine was off); they are folded into this one.
     ``missed_while_closed`` counts those folded into it that fell due while the case was
     closed (it was reopened since): the daemon may have run all along. ``missed_before_added``
-    counts those whose time had passed when the case was added (a request filed weeks before).
+    counts those whose time had passed when the case was added (a request filed weeks before),
+    ``missed_before_changed`` those whose time had passed when a change of the case moved them
+    there (its submission date corrected to an earlier one).
     ``warning`` is the case's template warning (the config's ``[templates.<kind>] warning``),
     shown right under the headline of every kind: fraudsters call while a request is under
     review and after its deadline alike, and a warning at the bottom is read too late.
@@ -432,7 +435,16 @@ def render_message(
                 missed_before_added,
             )
         )
-    if missed or missed_while_closed or missed_before_added:
+    if missed_before_changed:
+        # Moved into the past by an edit: the daemon may have run all along.
+        lines.append(
+            plural.ngettext(
+                "(This replaces %(n)d earlier reminder whose day had passed when the case was changed.)",
+                "(This replaces %(n)d earlier reminders whose day had passed when the case was changed.)",
+                missed_before_changed,
+            )
+        )
+    if missed or missed_while_closed or missed_before_added or missed_before_changed:
         lines.append("")
     lines += [frame[0] + value + frame[1] for frame, value in facts]
     lines += ["", t["next_step_colon"], step]
@@ -480,10 +492,11 @@ def render_message(
             "tentative": window.tentative,
             "headline": headline,
             "next_step": step,
-            # Every reminder it replaces, and how many of them fell due while the case was closed.
-            "missed": missed + missed_while_closed + missed_before_added,
+            # Every reminder it replaces, and how many of them for each reason it was not sent in time.
+            "missed": missed + missed_while_closed + missed_before_added + missed_before_changed,
             "missed_while_closed": missed_while_closed,
             "missed_before_added": missed_before_added,
+            "missed_before_changed": missed_before_changed,
             "warning": warning,
         },
         language=lang,

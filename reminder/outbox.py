@@ -142,10 +142,13 @@ def sync_plan(
     another). A row the case's closing cancelled that fell due while it was closed comes back
     due from ``now``, the reopening, not from its day: its ``wake_ts`` after its ``due_ts``
     (with no retry planned) is what tells :func:`due_folded` it was not missed by a stopped
-    daemon. Rows that already
-    match are not written at all, so re-planning 100,000 unchanged cases at start-up
-    is reads only. The writes go as one ``executemany`` each (on PostgreSQL, one round
-    trip for a case's inserts rather than one per row).
+    daemon. A row's ``planned_ts`` says when its day was last planned: ``now`` for a row added,
+    one whose due time moved and one planned again after a cancel; a row whose kind or note
+    alone changed keeps its own (its day was planned before). A day already past when it was
+    planned (an edit moved the case's dates back) is what tells :func:`due_folded` that row was
+    never missed either. Rows that already match are not written at all, so re-planning 100,000
+    unchanged cases at start-up is reads only. The writes go as one ``executemany`` each (on
+    PostgreSQL, one round trip for a case's inserts rather than one per row).
 
     On a shared store a change wakes the daemons (:func:`wakeups.notify`), unless
     ``wake_daemons`` is False: a re-plan of every case wakes them once per batch instead.
@@ -175,7 +178,7 @@ def sync_plan(
         seen.add((key, notifier))
         if found is None:
             row = (case_id, key, reminder.kind, notifier, due_iso, due_ts, due_ts, reminder.note)
-            inserts.append((*row, stamp))
+            inserts.append((*row, now_ts, stamp))
             continue
         id_, status, reason, current = found
         # Why a row was cancelled says nothing once it is planned again: a revived row drops it
@@ -190,7 +193,11 @@ def sync_plan(
             error = None if stale or not reason else reason
             reopened = status == "cancelled" and reason == CASE_CLOSED
             wake_ts = max(due_ts, now_ts) if reopened else due_ts
-            updates.append((reminder.kind, due_iso, due_ts, wake_ts, reminder.note, error, stamp, id_))
+            # Its day planned now (NULL: as it was) if the day moved or the row comes back.
+            planned = now_ts if status == "cancelled" or current[1] != due_iso else None
+            updates.append(
+                (reminder.kind, due_iso, due_ts, wake_ts, reminder.note, error, planned, stamp, id_)
+            )
     cancels = [
         (stamp, id_)
         for pair, (id_, status, _reason, _current) in existing.items()
@@ -199,13 +206,14 @@ def sync_plan(
     if inserts:
         conn.executemany(
             "INSERT INTO deliveries (case_id, key, kind, notifier, due, due_ts, wake_ts, status,"
-            " attempts, note, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', 0, ?, ?)",
+            " attempts, note, planned_ts, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', 0, ?, ?, ?)",
             inserts,
         )
     if updates:
         conn.executemany(
             "UPDATE deliveries SET kind = ?, due = ?, due_ts = ?, wake_ts = ?, note = ?, last_error = ?,"
-            " status = 'planned', next_attempt_ts = NULL, updated_at = ? WHERE id = ?",
+            " status = 'planned', next_attempt_ts = NULL, planned_ts = COALESCE(?, planned_ts),"
+            " updated_at = ? WHERE id = ?",
             updates,
         )
     if cancels:
@@ -288,21 +296,29 @@ FOLD_MARGIN = timedelta(minutes=5)
 DEFAULT_FOLD_GRACE = timedelta(seconds=60) + FOLD_MARGIN
 
 
+# The rows a catch-up folds that were not due while the case was closed: (id, due_ts, planned_ts).
+_Missed = list[tuple[int, float, float | None]]
+
+
 def due_folded(
     store: Store, now: datetime, *, grace: timedelta = DEFAULT_FOLD_GRACE
-) -> list[tuple[Delivery, list[int], list[int], list[int]]]:
+) -> list[tuple[Delivery, list[int], list[int], list[int], list[int]]]:
     """:func:`due`, folded for sending: per case and notifier, the rows missed while no daemon
     ran, those that fell due while the case was closed, and those whose time had passed when the
-    case was added, go into its latest due row (by due time, then key), and every row that is
-    still current is sent on its own. Each item is a row to send, and the ids of the rows it
-    replaces, by why they were not sent in their time (each message says which): missed while
-    no daemon ran, fallen due while the case was closed, due before the case was added; the
-    items come in the order :func:`due` gives their groups' first rows. Only the rows sent
-    become :class:`Delivery` objects: after a month off, 10,000 of some 60,000 due rows.
+    case was added or changed, go into its latest due row (by due time, then key), and every row
+    that is still current is sent on its own. Each item is a row to send, and the ids of the rows
+    it replaces, by why they were not sent in their time (each message says which): missed while
+    no daemon ran, fallen due while the case was closed, due before the case was added, due
+    before the change of the case that planned them; the items come in the order :func:`due`
+    gives their groups' first rows. Only the rows sent become :class:`Delivery` objects: after a
+    month off, 10,000 of some 60,000 due rows.
 
     A case added today for a request filed three weeks ago has its opening and its last
     reminders before the deadline in the past: they were never missed by a daemon, running or
-    not, and the person's first message must not say reminder was not running.
+    not, and the person's first message must not say reminder was not running. Nor must the
+    message after an edit that moved a case's days back (its submission date corrected, its
+    window shortened): a row planned after its day (its ``planned_ts``, :func:`sync_plan`) was
+    late from the start (:func:`_why_folded` says how).
 
     A row is missed when the time it should have been acted on (its due time, or its retry
     time after a failure) is more than ``grace`` before ``now``: see :data:`FOLD_MARGIN`.
@@ -318,19 +334,19 @@ def due_folded(
     # ones sent only. Looking the rows up by id in rowid order (the IN subquery)
     # reads the table front to back instead of jumping around it in wake_ts order: 0.40 s
     # instead of 0.65 s for 64,000 due rows.
-    groups: dict[tuple[object, object], list[tuple[int, float, float, str, bool]]] = {}
+    groups: dict[tuple[object, object], list[tuple[int, float, float, str, bool, float | None]]] = {}
     sql = (
-        "SELECT id, case_id, notifier, wake_ts, due_ts, key, next_attempt_ts FROM deliveries WHERE id IN"
-        " (SELECT id FROM deliveries WHERE status IN ('planned', 'sending') AND wake_ts <= ?"
+        "SELECT id, case_id, notifier, wake_ts, due_ts, key, next_attempt_ts, planned_ts FROM deliveries"
+        " WHERE id IN (SELECT id FROM deliveries WHERE status IN ('planned', 'sending') AND wake_ts <= ?"
         f" AND {CLAIMABLE})"
     )
     params = (_ts(now), _ts(now), process_owner())
-    for id_, case_id, notifier, wake_ts, due_ts, key, retry_ts in store.conn.execute(sql, params):
+    for id_, case_id, notifier, wake_ts, due_ts, key, retry_ts, planned in store.conn.execute(sql, params):
         # Due after its day with no retry planned: it fell due while its case was closed.
         closed = retry_ts is None and wake_ts > due_ts
-        groups.setdefault((case_id, notifier), []).append((id_, wake_ts, due_ts, key, closed))
+        groups.setdefault((case_id, notifier), []).append((id_, wake_ts, due_ts, key, closed, planned))
     missed_before = _ts(now - grace)
-    picked: list[tuple[tuple[float, int], tuple[float, int], int, list[tuple[int, float]], list[int]]] = []
+    picked: list[tuple[tuple[float, int], tuple[float, int], int, _Missed, list[int]]] = []
     step_of: dict[int, int] = {}  # a row sent -> the missed preset step whose note it carries
     for rows in groups.values():
         first = min((r[1], r[0]) for r in rows)
@@ -343,7 +359,7 @@ def due_folded(
             steps = [r for r in folded if preset_step(r[3]) is not None]
             if steps:
                 step_of[latest[0]] = max(steps, key=lambda r: (r[2], r[3]))[0]
-        missed = [(r[0], r[2]) for r in folded if not r[4]]
+        missed = [(r[0], r[2], r[5]) for r in folded if not r[4]]
         closed = [r[0] for r in folded if r[4]]
         picked.append((first, (latest[1], latest[0]), latest[0], missed, closed))
         picked.extend(
@@ -352,7 +368,7 @@ def due_folded(
             if r is not latest and not r[4] and r[1] >= missed_before
         )
     picked.sort()
-    added = _added_ts(store, {case_id for (case_id, _), rows in groups.items() if len(rows) > 1})
+    times = _case_times(store, {case_id for (case_id, _), rows in groups.items() if len(rows) > 1})
     sent_ids = [row_id for _, _, row_id, _, _ in picked]
     wanted = [*sent_ids, *step_of.values()]  # the missed steps too, for their notes
     full: dict[int, Delivery] = {}
@@ -368,25 +384,57 @@ def due_folded(
     out = []
     for _first, _at, row_id, missed, closed in picked:
         if row_id in full:
-            since = added.get(full[row_id].case_id, 0.0)
-            late = [i for i, due_ts in missed if due_ts < since]
-            out.append((full[row_id], [i for i, due_ts in missed if due_ts >= since], closed, late))
+            added, changed = times.get(full[row_id].case_id, (0.0, 0.0))
+            why: tuple[list[int], list[int], list[int]] = ([], [], [])  # _MISSED, _ADDED, _CHANGED
+            for i, due_ts, planned in missed:
+                why[_why_folded(due_ts, planned, added, changed)].append(i)
+            out.append((full[row_id], why[_MISSED], closed, why[_ADDED], why[_CHANGED]))
     return out
 
 
-def _added_ts(store: Store, case_ids: set[object]) -> dict[object, float]:
-    """When each of these cases was added (epoch seconds): a row due before it was planned late,
-    not missed. Read only for the cases with rows to fold, 500 at a time."""
+# Why a row folded into a catch-up was not sent in its time (:func:`_why_folded`).
+_MISSED = 0  # it fell due while no daemon ran
+_ADDED = 1  # its day had passed when the case was added
+_CHANGED = 2  # its day had passed when a change of the case planned it there
+
+
+def _why_folded(due_ts: float, planned_ts: float | None, added: float, changed: float) -> int:
+    """Why a row folded into a catch-up (and not due while its case was closed) was not sent in
+    its time: its day had passed when it was planned, as the case was added (:data:`_ADDED`) or
+    by a later change of the case (:data:`_CHANGED`: its submission date, window or kind
+    edited); or it fell due while no daemon ran (:data:`_MISSED`).
+
+    ``added`` and ``changed`` are the case's ``created_at`` and ``updated_at`` (epoch seconds); a
+    command plans a case's rows with the same ``now`` it stamps the case with. A row planned
+    after the case's last change was planned by a re-plan of every case (the config changed: a
+    notifier added, another reminder hour), not by a change of the case, and is told apart as a
+    row whose planning time is unknown (NULL: planned before m012) is: due before the case was
+    added, or else missed.
+    """
+    if planned_ts is not None and planned_ts > due_ts:
+        if planned_ts <= added:
+            return _ADDED
+        if planned_ts <= changed:
+            return _CHANGED
+    return _ADDED if due_ts < added else _MISSED
+
+
+def _case_times(store: Store, case_ids: set[object]) -> dict[object, tuple[float, float]]:
+    """When each of these cases was added and last changed (epoch seconds), for
+    :func:`_why_folded`. Read only for the cases with rows to fold, 500 at a time."""
     ids = sorted(map(str, case_ids))
-    added: dict[object, float] = {}
+    found: dict[object, tuple[float, float]] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         marks = ", ".join("?" * len(chunk))
-        for case_id, created_at in store.conn.execute(
-            f"SELECT id, created_at FROM cases WHERE id IN ({marks})", chunk
+        for case_id, created_at, updated_at in store.conn.execute(
+            f"SELECT id, created_at, updated_at FROM cases WHERE id IN ({marks})", chunk
         ):
-            added[case_id] = datetime.fromisoformat(str(created_at)).timestamp()
-    return added
+            found[case_id] = (
+                datetime.fromisoformat(str(created_at)).timestamp(),
+                datetime.fromisoformat(str(updated_at)).timestamp(),
+            )
+    return found
 
 
 def next_due_at(store: Store) -> datetime | None:

@@ -973,6 +973,53 @@ def test_a_case_added_late_says_its_days_had_passed_not_that_reminder_was_off(tm
     assert said in line["text"] and "not running" not in line["text"], line["text"]
 
 
+@needs_faketime
+@pytest.mark.sqlite_only(
+    "waits on the pid lock, which only a SQLite store has (shared daemons: test_daemon_shared.py)"
+)
+@pytest.mark.parametrize(
+    ("lang", "said", "not_running"),
+    [
+        ("en_GB.UTF-8", "(This replaces 2 earlier reminders whose day had passed when the case was changed.)",
+         "not running"),
+        ("zh_CN.UTF-8", "（这是一条补发提醒：修改事项时已过期的 2 条提醒已合并到本条。）", "未运行"),
+    ],
+)  # fmt: skip
+def test_an_edit_that_moves_a_cases_days_into_the_past_says_so_not_that_reminder_was_off(
+    tmp_env: TmpEnv, lang: str, said: str, not_running: str
+) -> None:
+    """A request added on 1 March as filed that day, its window 25 to 35 business days, its
+    reminders all in April; on the 27th, the daemon running, the person corrects the submission
+    date to the receipt's, 1 February, and three of its reminders' days are past. The one message
+    that follows, the deadline's, said the two it replaces fell due "while reminder was not
+    running" (the test failed before)."""
+    sink = write_config(tmp_env, max_sleep=1)
+
+    def cli(at: str, *args: str) -> str:
+        env = fake_env(tmp_env, at, LANG=lang)
+        done = subprocess.run(
+            [sys.executable, "-m", "reminder", *args], env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, (args, done.stderr)
+        return done.stdout
+
+    added = cli("2026-03-01 08:00:00", "add", "--title", "Cancel eSIM", "--org", "Batelco", "--country", "BH",
+                "--submitted", "2026-03-01", "--min-days", "25", "--max-days", "35", "--json")  # fmt: skip
+    case_id = json.loads(added)["id"]
+    with Store(tmp_env.db_path) as store:
+        assert min(d.due for d in outbox.list_deliveries(store, case_id)) > datetime(2026, 4, 1, tzinfo=UTC)
+    at = "2026-03-27 08:00:00"
+    edit = ("edit", case_id, "--submitted", "2026-02-01")
+    line = _the_one_message(
+        tmp_env, fake_env(tmp_env, at, LANG=lang), sink, lambda: cli(at, *edit), "no catch-up after the edit"
+    )
+    assert line["kind"] == "deadline", line
+    assert said in line["text"] and not_running not in line["text"], line["text"]
+    with Store(tmp_env.db_path) as store:
+        rows = outbox.list_deliveries(store, case_id)
+    assert sorted(d.kind for d in rows if d.status == "cancelled") == ["before_deadline", "opened"]
+
+
 # --- clock jumps (issue 15, point 7) --------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ from reminder.models import Reminder
 from reminder.outbox_leases import RetryPolicy, backoff_delay
 from reminder.outbox_summary import retrying
 from reminder.record import replace
-from reminder.store import Store
+from reminder.store import MIGRATIONS, Store
 from reminder.window import compute_window
 
 NOW = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
@@ -234,8 +234,8 @@ def test_due_folded_keeps_the_latest_per_case_and_notifier(db: Store) -> None:
     folded = outbox.due_folded(db, NOW + timedelta(days=5))
     by_key = {(d.key, d.notifier): d for d in rows}
     assert folded == [
-        (by_key[("abc123:deadline:1", "log")], [by_key[("abc123:opened:1", "log")].id], [], []),
-        (by_key[("abc123:opened:1", "mail")], [], [], []),
+        (by_key[("abc123:deadline:1", "log")], [by_key[("abc123:opened:1", "log")].id], [], [], []),
+        (by_key[("abc123:opened:1", "mail")], [], [], [], []),
     ]
 
 
@@ -258,7 +258,7 @@ def test_a_missed_preset_step_gives_its_step_to_the_row_sent_in_its_place(db: St
             NOW,
         )
     folded = {
-        d.notifier: (d.key, d.note, len(e)) for d, e, _, _ in outbox.due_folded(db, NOW + timedelta(days=9))
+        d.notifier: (d.key, d.note, len(e)) for d, e, *_ in outbox.due_folded(db, NOW + timedelta(days=9))
     }
     # The latest step missed (2, not 1) goes with the escalation sent; its row keeps its own note.
     assert folded["log"] == ("abc123:escalation:2", "Step 2: call again", 3)
@@ -321,8 +321,8 @@ def test_due_folded_is_due_grouped_by_case_and_notifier(db: Store, seed: int) ->
         latest = max(group, key=lambda d: (d.due, d.key))
         expected.append((latest, sorted(d.id for d in group if d is not latest)))
     # The earlier ids are a set to supersede: their order is not part of the answer.
-    assert [(d, sorted(earlier), closed, late) for d, earlier, closed, late in outbox.due_folded(db, at)] == [
-        (d, earlier, [], []) for d, earlier in expected
+    assert [(d, sorted(earlier), *why) for d, earlier, *why in outbox.due_folded(db, at)] == [
+        (d, earlier, [], [], []) for d, earlier in expected
     ]
     assert len(expected) > 6
 
@@ -370,7 +370,7 @@ def test_rows_due_at_the_same_minute_while_running_are_not_folded(db: Store) -> 
     with db.atomic():
         outbox.sync_plan(db, "abc123", [(deadline, "log"), (step, "log")], NOW)
     folded = outbox.due_folded(db, datetime(2026, 3, 20, 6, 0, 20, tzinfo=UTC))
-    assert sorted((d.key, earlier) for d, earlier, _, _ in folded) == [
+    assert sorted((d.key, earlier) for d, earlier, *_ in folded) == [
         ("abc123:deadline:1", []),
         ("abc123:preset:1", []),
     ]
@@ -385,13 +385,13 @@ def test_only_rows_missed_longer_than_the_grace_are_folded(db: Store) -> None:
         outbox.sync_plan(db, "abc123", [(opened, "log"), (deadline, "log"), (step, "log")], NOW)
     ids = {d.key: d.id for d in outbox.due(db, datetime(2026, 3, 21, tzinfo=UTC))}
     at = deadline.due + timedelta(seconds=30)
-    folded = {d.key: earlier for d, earlier, _, _ in outbox.due_folded(db, at, grace=timedelta(minutes=6))}
+    folded = {d.key: earlier for d, earlier, *_ in outbox.due_folded(db, at, grace=timedelta(minutes=6))}
     # The missed one goes into the latest (by due time, then key); the other current one alone.
     assert folded == {"abc123:preset:1": [ids["abc123:opened:1"]], "abc123:deadline:1": []}
     # Seen an hour late (the machine was suspended), all three were missed: one message.
     late = {
         d.key: sorted(e)
-        for d, e, _, _ in outbox.due_folded(db, at + timedelta(hours=1), grace=timedelta(minutes=6))
+        for d, e, *_ in outbox.due_folded(db, at + timedelta(hours=1), grace=timedelta(minutes=6))
     }
     assert late == {"abc123:preset:1": sorted([ids["abc123:opened:1"], ids["abc123:deadline:1"]])}
 
@@ -405,7 +405,7 @@ def test_a_retry_that_comes_due_now_is_not_called_missed(db: Store) -> None:
     outbox_leases.record_failure(
         db, opened.id, "421 try later", at - timedelta(seconds=40), RetryPolicy(base_seconds=30)
     )
-    folded = {d.key: e for d, e, _, _ in outbox.due_folded(db, at + timedelta(seconds=30))}
+    folded = {d.key: e for d, e, *_ in outbox.due_folded(db, at + timedelta(seconds=30))}
     assert folded == {"abc123:opened:1": [], "abc123:deadline:1": []}
 
 
@@ -428,11 +428,11 @@ def test_reminders_that_fell_due_while_the_case_was_closed_are_told_apart_from_m
         assert outbox.sync_plan(db, "abc123", wanted, reopened + timedelta(seconds=10))["updated"] == 0
     due = {d.key: d for d in outbox.due(db, reopened + timedelta(seconds=20))}
     folded = outbox.due_folded(db, reopened + timedelta(seconds=20))
-    assert folded == [(due["abc123:deadline:1"], [], [ids["abc123:opened:1"]], [])]
+    assert folded == [(due["abc123:deadline:1"], [], [ids["abc123:opened:1"]], [], [])]
     # Reopened with no daemon running, which starts on the 27th: the escalation of the 23rd
     # was missed while nothing ran; the opened and deadline reminders, while the case was closed.
     late = outbox.due_folded(db, datetime(2026, 3, 27, 8, 0, tzinfo=UTC))
-    assert [(d.key, missed, sorted(closed)) for d, missed, closed, _ in late] == [
+    assert [(d.key, missed, sorted(closed)) for d, missed, closed, *_ in late] == [
         (
             "abc123:escalation:2",
             [ids["abc123:escalation:1"]],
@@ -462,11 +462,65 @@ def test_reminders_due_before_the_case_was_added_are_told_apart_from_missed_ones
     ids = {d.key: d.id for d in outbox.list_deliveries(db, "late01")}
     (folded,) = outbox.due_folded(db, added + timedelta(seconds=20))
     assert folded[0].key == "late01:before_deadline:1"
-    assert (folded[1], folded[2], folded[3]) == ([], [], [ids["late01:opened:1"]])
+    assert (folded[1], folded[2], folded[3], folded[4]) == ([], [], [ids["late01:opened:1"]], [])
     # Seen on the 21st only: the deadline's reminder goes, replacing the two due before the case was added.
     (folded,) = outbox.due_folded(db, datetime(2026, 3, 21, 8, 0, tzinfo=UTC))
-    assert folded[0].key == "late01:deadline:1" and folded[1] == [] and folded[2] == []
+    assert folded[0].key == "late01:deadline:1" and folded[1] == folded[2] == folded[4] == []
     assert sorted(folded[3]) == sorted([ids["late01:opened:1"], ids["late01:before_deadline:1"]])
+
+
+def test_reminders_an_edit_moved_into_the_past_are_told_apart_from_missed_ones(db: Store) -> None:
+    """Added on 1 March, its reminders on the 10th, 14th and 20th; on the 21st, the daemon
+    running all along and nothing sent yet, an edit moves them to the 2nd, 6th and 9th and an
+    escalation to the 25th. Their days had passed when the edit planned them: the catch-up said
+    they fell due "while reminder was not running" (the test failed before)."""
+    days = {"opened": 10, "before_deadline": 14, "deadline": 20}
+    with db.atomic():
+        outbox.sync_plan(db, "abc123", [(rem(kind, day), "log") for kind, day in days.items()], NOW)
+    ids = {d.key: d.id for d in outbox.list_deliveries(db, "abc123")}
+    edited = datetime(2026, 3, 21, 8, 0, tzinfo=UTC)
+    moved = {"opened": 2, "before_deadline": 6, "deadline": 9, "escalation": 25}
+    with db.atomic():
+        db.touch("abc123", edited)  # the edit stamps the case with the time it plans it at
+        outbox.sync_plan(db, "abc123", [(rem(kind, day), "log") for kind, day in moved.items()], edited)
+    # The running daemon's pass 20 s after the edit: one message, replacing two for that reason.
+    (folded,) = outbox.due_folded(db, edited + timedelta(seconds=20))
+    assert folded[0].key == "abc123:deadline:1"
+    assert folded[1:] == ([], [], [], sorted([ids["abc123:opened:1"], ids["abc123:before_deadline:1"]]))
+    # Seen only on the 26th (the daemon stopped after the edit): the escalation of the 25th,
+    # due after the edit, was missed; the three before it had passed when the edit planned them.
+    (folded,) = outbox.due_folded(db, datetime(2026, 3, 26, 8, 0, tzinfo=UTC))
+    assert folded[0].key == "abc123:escalation:1" and folded[2] == folded[3] == []
+    assert (folded[1], sorted(folded[4])) == ([], sorted(ids.values()))
+    # Unknown when the rows were planned (a database from before m012): missed, as before.
+    db.conn.execute("UPDATE deliveries SET planned_ts = NULL")
+    (folded,) = outbox.due_folded(db, edited + timedelta(seconds=20))
+    assert sorted(folded[1]) == sorted([ids["abc123:opened:1"], ids["abc123:before_deadline:1"]])
+    assert folded[4] == []
+
+
+def test_a_change_that_leaves_the_days_alone_does_not_make_missed_reminders_late(db: Store) -> None:
+    """What tells a reminder the edit planned late from one the daemon missed is when the row's
+    day was planned, not when the case last changed: missed while no daemon ran, then the case
+    retitled and a reminder's note reworded (its day the same), they were still missed."""
+    wanted = [(rem("opened", 10), "log"), (rem("deadline", 20), "log")]
+    with db.atomic():
+        outbox.sync_plan(db, "abc123", wanted, NOW)
+    ids = {d.key: d.id for d in outbox.list_deliveries(db, "abc123")}
+    edited = datetime(2026, 3, 21, 8, 0, tzinfo=UTC)
+    reworded = [(replace(r, note="Call them") if r.kind == "opened" else r, n) for r, n in wanted]
+    with db.atomic():
+        db.touch("abc123", edited)
+        assert outbox.sync_plan(db, "abc123", reworded, edited)["updated"] == 1
+    (folded,) = outbox.due_folded(db, edited + timedelta(seconds=20))
+    assert folded[0].key == "abc123:deadline:1" and folded[1:] == ([ids["abc123:opened:1"]], [], [], [])
+    # Nor does a re-plan by the daemon alone (its config changed: a notifier added) say the case
+    # was changed: the rows it adds for days long past are told apart as rows were before m012.
+    replanned = edited + timedelta(hours=1)
+    with db.atomic():
+        outbox.sync_plan(db, "abc123", [*wanted, *((r, "email") for r, _ in wanted)], replanned)
+    by_notifier = {d.notifier: why for d, *why in outbox.due_folded(db, replanned + timedelta(seconds=20))}
+    assert by_notifier["email"][3] == [] and len(by_notifier["email"][0]) == 1
 
 
 def test_a_retry_planned_before_the_clock_went_back_is_bounded_by_the_new_now(db: Store) -> None:
@@ -599,3 +653,26 @@ def test_a_version_9_database_gains_its_counts(db: Store, tmp_path: Path) -> Non
             == expected
             == {"planned": 1, "sending": 0, "sent": 0, "failed": 0, "cancelled": 1}
         )
+
+
+def test_a_version_11_database_learns_when_its_rows_are_planned(
+    db: Store, tmp_path: Path, db_url: str | None
+) -> None:
+    """m012 on either backend: the rows already there keep no planning time (NULL, told apart as
+    before); a row planned from then on records it."""
+    with db.atomic():
+        outbox.sync_plan(db, "abc123", [(rem("opened", 10), "log")], NOW)
+        db.conn.execute("ALTER TABLE deliveries DROP COLUMN planned_ts")
+        db.backend.set_schema_version(db.conn, 11)
+    db.close()
+    later = NOW + timedelta(days=1)
+    with Store(tmp_path / "reminder.db", url=db_url) as again:
+        assert again.schema_version == len(MIGRATIONS) == 12
+        with again.atomic():
+            outbox.sync_plan(
+                again, "abc123", [(rem("opened", 10), "log"), (rem("deadline", 20), "log")], later
+            )
+        planned = dict(again.conn.execute("SELECT key, planned_ts FROM deliveries").fetchall())
+        assert planned == {"abc123:opened:1": None, "abc123:deadline:1": later.timestamp()}
+        if again.dialect == "sqlite":
+            assert again.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -84,7 +84,7 @@ def test_an_expired_lease_is_taken_over_and_only_the_new_owner_records(
     later = NOW + LEASE + timedelta(seconds=1)
     # A's lease ran out (A died, or hangs): the row is due again, for B.
     assert [d.id for d in outbox.due(db, later)] == [first]
-    assert [d.id for d, _, _, _ in outbox.due_folded(db, later)] == [first]
+    assert [d.id for d, *_ in outbox.due_folded(db, later)] == [first]
     assert outbox_leases.claim(db, [first], later, lease=LEASE, owner=B) == {first}
     # A comes back and reports: nothing is recorded, and the log says why.
     with caplog.at_level(logging.WARNING, logger="reminder.outbox_leases"):
@@ -182,7 +182,7 @@ def test_a_version_7_database_gains_the_lease_columns(tmp_path: Path) -> None:
     conn.execute("PRAGMA user_version = 7")
     conn.close()
     with Store(path) as s:
-        assert s.schema_version == len(MIGRATIONS) == 11
+        assert s.schema_version == len(MIGRATIONS) == 12
         columns = {r[1] for r in s.conn.execute("PRAGMA table_info(deliveries)")}
         assert {"lease_owner", "lease_until"} <= columns
         assert s.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -439,7 +439,7 @@ def test_a_version_6_database_gains_the_letter_fields_and_its_docs_are_redone(tm
     conn.execute("PRAGMA user_version = 6")
     conn.close()
     with Store(path) as s:
-        assert s.schema_version == len(MIGRATIONS) == listing.SCHEMA_VERSION == 11
+        assert s.schema_version == len(MIGRATIONS) == listing.SCHEMA_VERSION == 12
         assert s.get_case("abc234") == case and case.account is None
         assert listing.docs_current(s.conn)  # the fast path may serve them again
         today = {"Asia/Bahrain": date(2026, 3, 1)}

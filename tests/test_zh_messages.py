@@ -120,6 +120,12 @@ def test_the_catch_up_counts_in_each_language() -> None:
             "添加事项时已过期的",
             "earlier reminder whose day had passed when the case was added.",
         ),
+        # Moved into the past by an edit of the case: no daemon missed them either.
+        (
+            "missed_before_changed",
+            "修改事项时已过期的",
+            "earlier reminder whose day had passed when the case was changed.",
+        ),
     ],
 )
 def test_a_catch_up_says_why_the_reminders_it_replaces_were_not_sent(

@@ -465,6 +465,11 @@ def m011_retrying_index(conn: Any) -> None:
     )
 
 
+def m012_delivery_planned(conn: Any) -> None:
+    """As SQLite's m012: when each outbox row's day was last planned (NULL for the rows already there)."""
+    conn.execute("ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS planned_ts DOUBLE PRECISION")
+
+
 MIGRATIONS: list[Migration] = [
     m001_cases,
     m002_outbox,
@@ -477,6 +482,7 @@ MIGRATIONS: list[Migration] = [
     m009_listing_index,
     m010_delivery_counts,
     m011_retrying_index,
+    m012_delivery_planned,
 ]
 
 

@@ -315,12 +315,22 @@ def m011_retrying_index(conn: sqlite3.Connection) -> None:
     )
 
 
+def m012_delivery_planned(conn: sqlite3.Connection) -> None:
+    """When each outbox row's day was last planned (``planned_ts``, epoch seconds: set when the row
+    is added, its due time moves or it is planned again after a cancel), so a catch-up tells a
+    reminder whose day had passed when the case was changed from one a stopped daemon missed
+    (outbox.due_folded). The rows already there keep NULL: when they were planned is not known,
+    and they are told apart as before. Written to run again over what it made, as m009."""
+    if "planned_ts" not in {str(r[1]) for r in conn.execute("PRAGMA table_info(deliveries)")}:
+        conn.execute("ALTER TABLE deliveries ADD COLUMN planned_ts REAL")
+
+
 # Applied in order on open; PRAGMA user_version counts how many have run. Never edit or
 # reorder an entry that has shipped: append a new function instead. Reserved so far:
 # m002 — the outbox (outbox.py, the lead), m003 and m006 — the evidence log (evidence.py),
 # m007 — letters (letters.py), m008 — outbox leases (outbox_leases.py), m009 — the listing's index,
 # m010 — the outbox's counts per status (outbox_summary.py), m011 — the rows waiting for a retry
-# (outbox_summary.py).
+# (outbox_summary.py), m012 — when each outbox row was planned (outbox.py).
 MIGRATIONS: list[Migration] = [
     m001_cases,
     m002_outbox,
@@ -333,6 +343,7 @@ MIGRATIONS: list[Migration] = [
     m009_listing_index,
     m010_delivery_counts,
     m011_retrying_index,
+    m012_delivery_planned,
 ]
 
 
