@@ -56,8 +56,6 @@ __all__ = [
 
 RECIPIENTS = ("organisation", "regulator")
 BLANK = "[____]"
-# Evidence kinds that are something sent to the organisation: the follow-up is the latest of them.
-_SENT_KINDS = ("letter", "email")
 
 
 class Blank:
@@ -230,9 +228,20 @@ _VARIABLES = (
 def follow_up_entry(
     entries: Sequence[EvidenceEntry], submitted: date, zone: ZoneInfo
 ) -> EvidenceEntry | None:
-    """The follow-up sent to the organisation: the latest ``letter``/``email`` entry after the day of
-    the request (one on that day is the request itself)."""
-    sent = [e for e in entries if e.kind in _SENT_KINDS and e.at.astimezone(zone).date() > submitted]
+    """The follow-up sent to the organisation: the latest entry after the day of the request (one on
+    that day is the request itself) that is a ``letter`` logged by hand or reminder's record of a
+    letter ``--send`` sent to the organisation.
+
+    An ``email`` logged by hand is not one: the log does not say who wrote it, and the e-mails
+    people keep are mostly the organisation's (its acknowledgement, its answer), which the
+    complaint must not present as the user's follow-up. Nor is the complaint sent to the regulator.
+    """
+    sent = [
+        e
+        for e in entries
+        if (e.kind == "letter" or sent_letter_to(e) == "organisation")
+        and e.at.astimezone(zone).date() > submitted
+    ]
     return max(sent, key=lambda e: (e.at, e.seq)) if sent else None
 
 

@@ -73,7 +73,7 @@ ENTRIES = (
         H2,
         attachments=({"name": "status.png", "sha256": "ab" * 32, "size": "2048"},),
     ),
-    entry(3, "email", "Asked for the decision", datetime(2026, 3, 21, 5, 0, tzinfo=UTC), H3),
+    entry(3, "letter", "Asked for the decision", datetime(2026, 3, 21, 5, 0, tzinfo=UTC), H3),
 )
 
 
@@ -185,7 +185,7 @@ def test_the_regulator_letter_follows_the_order_of_the_regulators_form() -> None
     assert "me.address" in zh.missing and "case.org_address" in zh.missing  # art. 12 asks for both
 
 
-def test_the_follow_up_is_the_latest_letter_or_email_after_the_request() -> None:
+def test_the_follow_up_is_the_latest_letter_after_the_request() -> None:
     zone = r_zone()
     on_the_day = entry(1, "email", "The request itself", datetime(2026, 3, 1, 9, 0, tzinfo=UTC), H1)
     later = entry(2, "letter", "Letter asking for the decision", datetime(2026, 3, 22, 9, 0, tzinfo=UTC), H2)
@@ -194,6 +194,28 @@ def test_the_follow_up_is_the_latest_letter_or_email_after_the_request() -> None
     assert follow_up_entry([on_the_day, later, call], date(2026, 3, 1), zone) == later
     r = render(facts("regulator", "en", entries=(on_the_day,)))
     assert "follow_up" in r.missing and "Date and content of my follow-up: [____]" in to_text(r)
+
+
+def test_an_e_mail_logged_by_hand_or_the_complaint_sent_is_no_follow_up() -> None:
+    # The log does not say who wrote an e-mail logged by hand: the carrier's acknowledgement,
+    # kept as the user story asks, is not a follow-up the user sent; nor is the complaint that
+    # letter --send sent to the regulator. Reminder's record of a follow-up it sent is one.
+    from reminder.evidence import SENT_LETTER_PREFIX
+
+    zone = r_zone()
+
+    def sent(seq: int, to: str, day: int) -> EvidenceEntry:
+        summary = f"{SENT_LETTER_PREFIX.format(to=to)}Batelco <c@b.example>: Follow-up (Message-ID <{seq}@x>)"
+        return entry(seq, "email", summary, datetime(2026, 3, day, 9, 0, tzinfo=UTC), H2)
+
+    received = entry(1, "email", "Batelco acknowledged it", datetime(2026, 3, 2, 8, 0, tzinfo=UTC), H1)
+    assert follow_up_entry([received], date(2026, 3, 1), zone) is None
+    text = to_text(render(facts("regulator", "en", entries=(received,))))
+    assert "I wrote to Batelco" not in text and "and followed it up" not in text
+    assert "Date and content of my follow-up: [____]" in text
+    follow_up, complaint = sent(2, "organisation", 22), sent(3, "regulator", 30)
+    assert follow_up_entry([received, follow_up, complaint], date(2026, 3, 1), zone) == follow_up
+    assert follow_up_entry([received, complaint], date(2026, 3, 1), zone) is None
 
 
 def test_letter_fields_are_checked_and_an_empty_one_clears() -> None:
@@ -554,7 +576,7 @@ def test_the_follow_up_lists_what_happened_since_the_request_in_date_order() -> 
         "- Mon 2026-03-02: phone call: Called 196: agent says wait",
         "- Tue 2026-03-03: phone call: Called back: told to wait",
         "- Tue 2026-03-10: screenshot: Status page: pending",
-        "- Sat 2026-03-21: e-mail: Asked for the decision",
+        "- Sat 2026-03-21: letter: Asked for the decision",
     ]
     # What was logged as before the request is not "since": it is said for what it is.
     assert _list_after(text, "Before I made the request:") == [
@@ -632,4 +654,4 @@ def test_the_complaint_claims_a_follow_up_only_when_one_is_logged(lang: str) -> 
     assert claim not in without
     assert {"en": "I took the matter to Batelco first;", "ar": "تقدّمتُ إليها أولاً بالطلب.",
             "zh_CN": "本人已先行向 Batelco 提出申请，"}[lang] in without  # fmt: skip
-    assert claim in to_text(rendered("regulator", lang))  # entry 3, an e-mail after the request
+    assert claim in to_text(rendered("regulator", lang))  # entry 3, a letter after the request
