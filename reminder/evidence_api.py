@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from .dates import Moment
+from .errors import InputError, NotFound
+from .i18n import _
 from .models import EvidenceEntry
 from .store import Store
 from .tz import zone as _zone
@@ -28,8 +30,8 @@ def log_evidence(
     store: Store,
     case_id: str,
     *,
-    kind: str,
-    summary: str,
+    kind: str | None,
+    summary: str | None,
     now: datetime,
     at: datetime | Moment | None = None,
     files: Sequence[Path] = (),
@@ -41,9 +43,21 @@ def log_evidence(
     :func:`evidence.key_for`).
 
     ``at`` without an offset (a Moment or a naive datetime) is the case's wall clock.
+
+    A correction (``corrects``) is the entry it corrects as it should have been: the ``kind``,
+    ``summary`` and ``at`` not given are that entry's. Its time above all: the letters and the
+    dossier list entries by it, and a summary put in the letter's language (the letter's own
+    hint) placed at the day it was typed would date the event weeks late.
     """
     from .evidence import add_entry
     from .evidence_key import KeyDir
+
+    if corrects is not None and (kind is None or summary is None or at is None):
+        fixed = _corrected(store, case_id, corrects)
+        kind, summary = kind or fixed.kind, summary if summary is not None else fixed.summary
+        at = at if at is not None else fixed.at
+    if kind is None or summary is None:
+        raise InputError(_("an entry needs a kind and a summary, unless it corrects another (--corrects)"))
 
     if isinstance(at, Moment) or (at is not None and at.tzinfo is None):
         case = store.get_case(case_id)
@@ -63,6 +77,19 @@ def log_evidence(
         corrects=corrects,
         own_key=own_key,
     )
+
+
+def _corrected(store: Store, case_id: str, seq: int) -> EvidenceEntry:
+    """Entry ``seq`` of the case, which a new entry corrects; the error add_entry gives if none."""
+    from .evidence import get_entry
+
+    try:
+        return get_entry(store, case_id, seq)
+    except NotFound:
+        case_id = store.get_case(case_id).id
+        raise NotFound(
+            _("case %(id)s has no evidence entry %(seq)d to correct", id=case_id, seq=seq)
+        ) from None
 
 
 def list_evidence(store: Store, case_id: str) -> list[EvidenceEntry]:

@@ -179,6 +179,32 @@ def test_an_entry_dated_before_the_request_is_recorded_with_a_note(invoke: RunCl
         assert r.returncode == 0 and r.stderr == "" and json.loads(r.stdout)["note"] is None
 
 
+def test_a_correction_is_the_entry_it_corrects_but_for_what_is_given(invoke: RunCli, case_id: str) -> None:
+    # The letters and the dossier list entries by --at: a summary put in the letter's language
+    # (--corrects 1 --summary …, as the letter's own hint says) stood at the day it was typed, so
+    # a letter told the carrier its e-mail of 2 March came weeks later.
+    r = invoke("evidence", "add", case_id, "--kind", "email", "--summary", "Batelco 邮件确认收到申请",
+               "--at", "2026-03-02T11:00")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    r = invoke("evidence", "add", case_id, "--summary", "Batelco e-mail acknowledging it", "--corrects", "1")
+    assert r.returncode == 0, r.stderr
+    # And the note's own advice for a wrong date, as printed: only --corrects and --at.
+    r = invoke("evidence", "add", case_id, "--corrects", "1", "--at", "2026-03-03T09:30")
+    assert r.returncode == 0, r.stderr
+    entries = json.loads(invoke("evidence", "list", case_id, "--json").stdout)["entries"]
+    assert [(e["seq"], e["kind"], e["summary"], e["at"], e["corrects"]) for e in entries] == [
+        (1, "email", "Batelco 邮件确认收到申请", "2026-03-02T11:00:00+03:00", None),
+        (2, "email", "Batelco e-mail acknowledging it", "2026-03-02T11:00:00+03:00", 1),
+        (3, "email", "Batelco 邮件确认收到申请", "2026-03-03T09:30:00+03:00", 1),
+    ]
+    # Without --corrects, what happened and what it was are still asked for.
+    for args, missing in ((["--summary", "x"], "--kind"), (["--kind", "call"], "--summary")):
+        r = invoke("evidence", "add", case_id, *args)
+        assert r.returncode == 2 and f"Missing option '{missing}'" in one_error_line(r)
+    r = invoke("evidence", "add", case_id, "--corrects", "9")
+    assert r.returncode == 2 and f"case {case_id} has no evidence entry 9 to correct" in one_error_line(r)
+
+
 class Sections(HTMLParser):
     def __init__(self) -> None:
         super().__init__()

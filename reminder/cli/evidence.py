@@ -55,18 +55,21 @@ def evidence_group() -> None:
 @cmdline.argument("case_id", metavar="ID")
 @cmdline.option(
     "--kind",
-    required=True,
     type=cmdline.LazyChoice(_evidence_kinds),
-    help="What it was (code: a verification check).",
+    help="What it was (code: a verification check). Required, except with --corrects: the corrected entry's.",
 )
-@cmdline.option("--summary", required=True, help="What happened, in a sentence.")
+@cmdline.option(
+    "--summary",
+    help="What happened, in a sentence. Required, except with --corrects: the corrected entry's.",
+)
 @cmdline.option(
     "--at",
     "at",
     type=MomentType("a date and time"),
     metavar="DATETIME",
-    help="When it happened (default: now), e.g. 2026-03-05T14:30, in the case's time zone unless it "
-    "carries an offset (2026-03-05T14:30+03:00); a date alone is its start (00:00).",
+    help="When it happened (default: now; with --corrects, the corrected entry's time), e.g. "
+    "2026-03-05T14:30, in the case's time zone unless it carries an offset (2026-03-05T14:30+03:00); "
+    "a date alone is its start (00:00).",
 )
 @cmdline.option(
     "--file",
@@ -75,7 +78,11 @@ def evidence_group() -> None:
     type=cmdline.Path(dir_okay=False),
     help="Attach a file (a screenshot, a letter, an e-mail); repeat for more.",
 )
-@cmdline.option("--corrects", type=cmdline.IntRange(min=1), help="This entry corrects entry N.")
+@cmdline.option(
+    "--corrects",
+    type=cmdline.IntRange(min=1),
+    help="This entry corrects entry N: what you do not give (--kind, --summary, --at) is entry N's.",
+)
 @cmdline.option(
     "--own-key",
     is_flag=True,
@@ -87,8 +94,8 @@ def evidence_group() -> None:
 def evidence_add_command(
     ctx: cmdline.Context,
     case_id: str,
-    kind: str,
-    summary: str,
+    kind: str | None,
+    summary: str | None,
     at: Moment | None,
     files: tuple[Path, ...],
     corrects: int | None,
@@ -106,6 +113,10 @@ def evidence_add_command(
     from ..api import log_evidence
     from ..evidence import CODE_WARNING, entry_to_dict
 
+    if corrects is None:  # a correction takes what is not given from the entry it corrects
+        for name, value in (("kind", kind), ("summary", summary)):
+            if value is None:
+                raise cmdline.MissingParameter(ctx, next(p for p in ctx.command.params if p.name == name))
     store = store_for(ctx)
     entry = log_evidence(
         store,
@@ -118,7 +129,7 @@ def evidence_add_command(
         corrects=corrects,
         own_key=own_key,
     )
-    warning = CODE_WARNING if kind == "code" else None
+    warning = CODE_WARNING if entry.kind == "code" else None
     early = _before_submission(store, entry) if at is not None else None
     if as_json:
         report = entry_to_dict(entry, store.attachments)
