@@ -249,6 +249,24 @@ def test_export_dossier_formats(invoke: RunCli, run_cli: RunCli, tmp_env: TmpEnv
     assert invoke("export", "nosuch").returncode == 2
 
 
+def test_export_writes_the_format_its_file_name_says(invoke: RunCli, tmp_env: TmpEnv, case_id: str) -> None:
+    # 'export ID -o dossier.md' wrote HTML into dossier.md (the default format), and '-o d.zip' an
+    # HTML page called .zip: a file attached to a complaint that its reader cannot open as named.
+    for name in ("dossier.md", "d.zip"):
+        r = invoke("export", case_id, "-o", str(tmp_env.root / name))
+        assert r.returncode == 0, r.stderr
+    assert (tmp_env.root / "dossier.md").read_text(encoding="utf-8").startswith("# Dossier")
+    with zipfile.ZipFile(tmp_env.root / "d.zip") as zf:
+        assert "dossier.md" in zf.namelist()
+    # A name that says another format than --format is asked: which one was meant? One line, nothing written.
+    r = invoke("export", case_id, "--format", "html", "-o", str(tmp_env.root / "d.pdf"))
+    assert r.returncode == 2 and "--format html" in one_error_line(r) and "d.pdf" in r.stderr
+    assert not (tmp_env.root / "d.pdf").exists()
+    # A name without a dossier's suffix keeps the default, or the --format given.
+    assert invoke("export", case_id, "-o", str(tmp_env.root / "d.txt")).returncode == 0
+    assert (tmp_env.root / "d.txt").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
 def test_export_ics_is_stable_and_marks_tentative(
     invoke: RunCli, run_cli: RunCli, tmp_env: TmpEnv, case_id: str
 ) -> None:

@@ -210,6 +210,19 @@ def test_output_paths_are_checked_first_and_a_symlink_is_written_through(
     assert r.stdout == f"Wrote the letter to {link}\n" and r.stderr == "", r.stderr
 
 
+def test_the_letter_is_written_in_the_format_its_file_name_says(
+    run_cli: RunCli, tmp_env: TmpEnv, case_id: str
+) -> None:
+    # '-o letter.html' wrote the plain text under that name; '-o letter.eml' a text no mail client opens.
+    ok(run_cli("letter", case_id, "--to", "organisation", "-o", str(tmp_env.root / "letter.html")))
+    assert (tmp_env.root / "letter.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    ok(run_cli("letter", case_id, "--to", "organisation", "-o", str(tmp_env.root / "letter.eml")))
+    assert b"X-Unsent: 1" in (tmp_env.root / "letter.eml").read_bytes()
+    other = tmp_env.root / "l.html"
+    r = run_cli("letter", case_id, "--to", "organisation", "--format", "md", "-o", str(other))
+    assert "--format md" in one_error_line(r) and not other.exists()
+
+
 def test_the_eml_parses_back_as_a_draft_with_the_dossier(
     run_cli: RunCli, tmp_env: TmpEnv, case_id: str
 ) -> None:

@@ -26,16 +26,49 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+_DOSSIER_FORMATS = ("md", "html", "zip", "pdf")
+# The format a file name says: "-o dossier.md" is Markdown, not HTML under that name.
+_SUFFIX_FORMATS = {
+    ".md": "md",
+    ".markdown": "md",
+    ".html": "html",
+    ".htm": "html",
+    ".zip": "zip",
+    ".pdf": "pdf",
+    ".txt": "txt",
+    ".eml": "eml",
+}
+
+
+def _output_format(fmt: str | None, output: Path | None, formats: Sequence[str], default: str) -> str:
+    """The format to write: ``fmt`` (``--format``), else the one of ``formats`` the output file's
+    name ends with, else ``default``; a name that says another of them than ``--format`` is
+    refused (which of the two was meant?)."""
+    named = None if output is None or str(output) == "-" else _SUFFIX_FORMATS.get(output.suffix.lower())
+    if named not in formats:
+        named = None
+    if fmt is not None and named is not None and named != fmt:
+        raise cmdline.UsageError(
+            _(
+                "--format %(format)s, but the file name %(path)s says %(named)s: give the name the "
+                "format's ending, or leave --format out",
+                format=fmt,
+                path=_t(str(output)),
+                named=named,
+            )
+        )
+    return fmt or named or default
+
+
 @cmdline.command("export", cls=TranslatedHelp)
 @cmdline.argument("case_id", metavar="[ID]", required=False)
 @cmdline.option(
     "--format",
     "fmt",
-    type=cmdline.Choice(["md", "html", "zip", "pdf"]),
-    default="html",
-    show_default=True,
+    type=cmdline.Choice(list(_DOSSIER_FORMATS)),
     help="Dossier format: Markdown, one HTML file, a zip with both and the attachments, or PDF "
-    "(needs pip install 'reminder[pdf]').",
+    "(needs pip install 'reminder[pdf]'). Default: the one the -o file's name ends with "
+    "(.md, .html, .zip, .pdf), else html.",
 )
 @cmdline.option(
     "--lang",
@@ -59,7 +92,7 @@ if TYPE_CHECKING:
 def export_command(
     ctx: cmdline.Context,
     case_id: str | None,
-    fmt: str,
+    fmt: str | None,
     lang: str | None,
     ics: bool,
     output_text: str | None,
@@ -103,6 +136,7 @@ def export_command(
         return
     if case_id is None:
         raise cmdline.UsageError(_("give a case ID to export its dossier, or --ics for the calendar"))
+    fmt = _output_format(fmt, output, _DOSSIER_FORMATS, "html")
     if str(output) == "-" and fmt in ("zip", "pdf"):
         raise cmdline.BadParameter(
             _("a %(format)s cannot go to stdout; give a file name", format=fmt), param_hint="'--output'"
@@ -234,7 +268,8 @@ def _letter_preview(letter: Any, blind_copy: str | None) -> None:
     "--format",
     "fmt",
     type=cmdline.LazyChoice(_letter_formats),
-    help="txt (the default), md, html, eml (an e-mail a mail client opens as a draft) or pdf.",
+    help="txt, md, html, eml (an e-mail a mail client opens as a draft) or pdf. Default: the one the -o "
+    "file's name ends with (.txt, .md, .html, .eml, .pdf), else txt.",
 )
 @cmdline.option(
     "--output",
@@ -325,11 +360,11 @@ def letter_command(
     from ..letter_template import USER_TEMPLATE_DIR
     from ..outfile import output_path
 
-    fmt = fmt or ("eml" if send else "txt")
-    if send and fmt != "eml":
+    if send and fmt not in (None, "eml"):
         raise cmdline.UsageError(_("--send sends the e-mail: use --format eml, or leave --format out"))
     # Checked before anything is rendered, so a bad path costs nothing and leaves nothing behind.
     output = None if output_text is None else Path("-") if output_text == "-" else output_path(output_text)
+    fmt = "eml" if send else _output_format(fmt, output, _letter_formats(), "txt")
     settings = settings_from(ctx)
     store = store_for(ctx)
     now = utc_now()
