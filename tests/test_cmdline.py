@@ -194,3 +194,26 @@ def test_cleandoc_is_inspects() -> None:
     assert len(texts) > 40  # every command was reached
     for text in texts:
         assert cleandoc(text) == inspect.cleandoc(text), repr(text)
+
+
+@pytest.mark.parametrize(
+    ("lang", "message"),
+    [
+        ("en", "Missing option '--to'. Choose from: 'organisation', 'regulator'"),
+        ("zh_CN", "缺少选项 '--to'。可选：'organisation'、'regulator'"),
+    ],
+)
+def test_a_missing_choice_names_its_choices_on_the_same_line(lang: str, message: str) -> None:
+    # It said "Choose from:\n\torganisation,\n\tregulator", which the one-line error shows escaped:
+    # "Missing option '--to'. Choose from:\x0a\x09organisation,\x0a\x09regulator".
+    from reminder.i18n import using_language
+
+    @cmdline.command()
+    @cmdline.option("--to", required=True, type=cmdline.Choice(["organisation", "regulator"]))
+    def letter(to: str) -> None:
+        raise AssertionError("not reached")
+
+    with using_language(lang):
+        with pytest.raises(cmdline.CommandError) as info:
+            letter.main([], prog_name="prog")
+        assert info.value.format_message() == message

@@ -95,11 +95,15 @@ class MissingParameter(BadParameter):
     def format_message(self) -> str:
         name = self.param.error_hint(self.ctx)
         extra = self.param.type.missing_message(self.param, self.ctx)
-        extra = f" {extra}" if extra else ""
         # Whole sentences, not "Missing option" + name + ".": Chinese ends one with "。".
         if self.param.param_type_name == "argument":
-            return tr("Missing argument {name}.").format(name=name) + extra
-        return tr("Missing option {name}.").format(name=name) + extra
+            message = tr("Missing argument {name}.").format(name=name)
+        else:
+            message = tr("Missing option {name}.").format(name=name)
+        if not extra:
+            return message
+        # A space between sentences, as English writes them; none after Chinese "。".
+        return f"{message}{'' if message.endswith('。') else ' '}{extra}"
 
 
 class _Unknown(UsageError):

@@ -127,7 +127,10 @@ class Choice(ParamType):
         return f"{{{shown}}}" if required_argument else f"[{shown}]"
 
     def missing_message(self, param: Parameter, ctx: Context | None) -> str | None:
-        return tr("Choose from:\n\t{choices}").format(choices=",\n\t".join(self.choices))
+        # click's words, laid out on the error's one line (a line break in it was shown as "\x0a"):
+        # "Choose from: 'a', 'b'", Chinese "可选：'a'、'b'".
+        words = tr("Choose from:\n\t{choices}").replace("：\n\t", "：").replace("\n\t", " ")
+        return words.format(choices=joined(map(repr, self.choices)))
 
     def convert(self, value: Any, param: Parameter | None, ctx: Context | None) -> Any:
         if str(value) in self.choices:
