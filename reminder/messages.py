@@ -318,8 +318,9 @@ def _evidence_rows(
         if e.corrects is not None:
             links.append(_("corrects #%(n)d", n=e.corrects))
         if e.seq in fixes:
-            links.append(_("corrected by %(entries)s", entries=", ".join(f"#{n}" for n in fixes[e.seq])))
-        rows.append(f"#{e.seq} {row}" + (_("  (%(notes)s)", notes="; ".join(links)) if links else ""))
+            links.append(_("corrected by %(entries)s", entries=i18n.joined(f"#{n}" for n in fixes[e.seq])))
+        notes = i18n.joined_clauses(links, semicolons=True)
+        rows.append(f"#{e.seq} {row}" + (_("  (%(notes)s)", notes=notes) if links else ""))
     earlier = len(evidence) - len(rows)
     if earlier:
         more = ngettext(

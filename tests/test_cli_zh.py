@@ -363,3 +363,27 @@ def test_chinese_help_never_wraps_inside_a_placeholder() -> None:
     for width in range(30, 90):
         for line in wrap(text, width).splitlines():
             assert line.count("<") == line.count(">"), (width, line)
+
+
+def test_an_entrys_notes_are_separated_as_chinese_writes_them(zh: RunCli, tmp_env: TmpEnv) -> None:
+    # "（1 个附件; 已被 #2, #3 更正）": English separators in the Chinese evidence lines.
+    case_id = _add(zh)
+    shot = tmp_env.root / "sms.png"
+    shot.write_bytes(b"\x89PNG code")
+    for args in (
+        ("--kind", "code", "--summary", "短信验证码", "--at", "2026-03-15T10:00", "--file", str(shot)),
+        ("--summary", "SMS code", "--corrects", "1"),
+        ("--summary", "SMS code (identity check)", "--corrects", "1"),
+    ):
+        p = zh("evidence", "add", case_id, *args)
+        assert p.returncode == 0, p.stderr  # type: ignore[attr-defined]
+    listed = zh("evidence", "list", case_id).stdout  # type: ignore[attr-defined]
+    assert "短信验证码（1 个附件；已被 #2、#3 更正）" in listed, listed
+    shown = zh("show", case_id).stdout  # type: ignore[attr-defined]
+    assert "短信验证码（1 个附件；已被 #2、#3 更正）" in shown, shown
+    one = zh("evidence", "show", case_id, "1").stdout  # type: ignore[attr-defined]
+    assert "#2、#3" in one and "#2, #3" not in one, one
+    # And a config error's list of the notifier types, as the other lists in Chinese are.
+    tmp_env.write_config('[defaults]\ncountry = "BH"\n\n[notifiers.emial]\n')
+    p = zh("config", "check")
+    assert p.returncode == 2 and "可用的有：apprise、command、" in p.stderr, p.stderr  # type: ignore[attr-defined]

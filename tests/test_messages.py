@@ -172,3 +172,29 @@ def test_after_a_letter_went_out_the_next_step_is_the_one_after_it(
     assert "--to organisation" not in step["follow-up"].text
     assert "reminder letter k7m2qx --to regulator" in step["follow-up"].text
     assert after_complaint in step["all"].text and "reminder letter" not in step["all"].text
+
+
+@pytest.mark.parametrize(
+    ("lang", "line"),
+    [
+        ("en", "  - #1 2026-03-03 call: Called at 10:30  (corrected by #2, #3)"),
+        ("zh_CN", "  - #1 2026-03-03 通话：Called at 10:30（已被 #2、#3 更正）"),
+    ],
+)
+def test_an_entry_corrected_twice_is_listed_as_the_language_lists(lang: str, line: str) -> None:
+    # A reminder in Chinese said "（已被 #2, #3 更正）", with English commas.
+    from reminder import i18n
+    from reminder.models import EvidenceEntry
+
+    def entry(seq: int, kind: str, summary: str, corrects: int | None = None) -> EvidenceEntry:
+        at = datetime(2026, 3, 2 + seq, 8, tzinfo=UTC)
+        return EvidenceEntry(case_id="k7m2qx", seq=seq, kind=kind, summary=summary, at=at, recorded_at=at,
+                             attachments=(), corrects=corrects, prev_hash="", hash="0" * 64, scheme=2,
+                             key_id=None)  # fmt: skip
+
+    log = [entry(1, "call", "Called at 10:30"), entry(2, "note", "10:40", 1), entry(3, "note", "10:45", 1)]
+    with i18n.using_language(lang):
+        m = render_message(
+            CASE, WINDOW, kind="opened", key="k7m2qx:opened:1", now=at(WINDOW.opens), evidence=log
+        )
+    assert line in m.text.splitlines(), m.text

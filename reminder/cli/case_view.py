@@ -14,7 +14,7 @@ from ..cli_labels import (
     reminder_note,
     reminder_status,
 )
-from ..i18n import _, format_date, joined_clauses, ngettext
+from ..i18n import _, format_date, joined, joined_clauses, ngettext
 from ..shipped import localised
 from ..terminal import escape_controls as _t
 from .common import (
@@ -41,13 +41,13 @@ def evidence_line(e: Any, fixes: dict[int, list[int]], zone: tzinfo) -> str:
     if e.corrects is not None:
         links.append(_("corrects #%(n)d", n=e.corrects))
     if e.seq in fixes:
-        links.append(_("corrected by %(entries)s", entries=", ".join(f"#{n}" for n in fixes[e.seq])))
+        links.append(_("corrected by %(entries)s", entries=joined(f"#{n}" for n in fixes[e.seq])))
     files = len(e.attachments)
     extra = ([ngettext("%(n)d file", "%(n)d files", files)] if files else []) + links
     at = e.at.astimezone(zone)
     summary = _t(summary_for_people(e))
     line = f"#{e.seq:<3} {at:%Y-%m-%d %H:%M}  {pad(evidence_kind(e.kind), 10)} {summary}"
-    return line + (_("  (%(notes)s)", notes="; ".join(extra)) if extra else "")
+    return line + (_("  (%(notes)s)", notes=joined_clauses(extra, semicolons=True)) if extra else "")
 
 
 def case_zone(case: Any) -> tzinfo:

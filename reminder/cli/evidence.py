@@ -9,7 +9,7 @@ from .. import cmdline
 from ..cli_labels import (
     evidence_kind,
 )
-from ..i18n import _, format_date, ngettext
+from ..i18n import _, format_date, joined, ngettext
 from ..terminal import escape_controls as _t
 from .case_view import case_zone, evidence_line
 from .common import (
@@ -266,7 +266,7 @@ def evidence_show_command(ctx: cmdline.Context, case_id: str, seq: int, as_json:
     if entry.corrects is not None:
         cmdline.echo(_("  corrects:  #%(n)d", n=entry.corrects))
     if fixed_by:
-        cmdline.echo(_("  corrected by: %(entries)s", entries=", ".join(f"#{n}" for n in fixed_by)))
+        cmdline.echo(_("  corrected by: %(entries)s", entries=joined(f"#{n}" for n in fixed_by)))
     for a in data["attachments"]:
         cmdline.echo(_("  file:      %(name)s (%(size)d bytes)", name=_t(a["name"]), size=a["size"]))
         cmdline.echo(_("             sha256 %(hash)s", hash=a["sha256"]))

@@ -24,7 +24,7 @@ import importlib
 from collections.abc import Iterable, Mapping
 
 from ..errors import ConfigError
-from ..i18n import _
+from ..i18n import _, joined
 from ..lazylog import get_logger
 from .catalogue import BUILTIN_NOTIFIERS
 from .plugins import ENTRY_POINT_GROUP, plugin_classes
@@ -178,7 +178,7 @@ def parse_notifier_tables(
             raise ConfigError(where + _("notifiers.%(label)s.type: expected a notifier name", label=label))
         cls = notifier_class(kind)
         if cls is None:
-            valid = ", ".join(sorted(available_notifier_classes()))
+            valid = joined(sorted(available_notifier_classes()))
             key = f"notifiers.{label}.type" if "type" in table else f"notifiers.{label}"
             raise ConfigError(
                 where
