@@ -1120,3 +1120,33 @@ def test_send_raw_sends_a_whole_message_to_its_own_recipients_over_the_same_tls_
     assert (refused.ok, refused.problem, refused.retryable) == (False, "recipient", False)
     assert "550" in refused.detail and len(smtp_server.recorder.messages) == 1
     assert n.send_raw(b"x", ["nobody@"]).problem == "recipient"
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        {"password": "hunter2"},
+        {"host": "smtp.example.org", "security": "none"},
+        {"username": "me", "password_env": "A", "password_file": "b"},
+        {"password_env": "A"},
+        {"sender": "not an address"},
+    ],
+)
+def test_the_options_errors_are_in_the_users_language(table: dict[str, Any], monkeypatch: Any) -> None:
+    # 'reminder config check' in Chinese said "password: the password does not go in the config
+    # file; …" in English: the table's own checks were not translated. A catalogue that marks every
+    # message shows which ones go through it.
+    from pydantic import ValidationError
+
+    from reminder import i18n
+    from reminder.notifiers.email import EmailOptions
+
+    class Marking:
+        def gettext(self, msgid: str) -> str:
+            return "译:" + msgid
+
+    monkeypatch.setitem(i18n._translations, "zh_CN", Marking())
+    options = {"host": "127.0.0.1", "sender": "me@example.org", "recipients": ["me@example.org"], **table}
+    with i18n.using_language("zh_CN"), pytest.raises(ValidationError) as info:
+        EmailOptions.model_validate(options)
+    assert "译:" in str(info.value), info.value

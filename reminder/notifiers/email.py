@@ -141,7 +141,9 @@ def is_loopback(host: str) -> bool:
 def _address(value: str) -> str:
     _name, addr = parseaddr(value)
     if "@" not in addr or addr.startswith("@") or addr.endswith("@") or " " in addr:
-        raise ValueError(f"{value!r} is not an e-mail address")
+        raise ValueError(
+            _("%(value)s is not an e-mail address (expected name@example.com)", value=repr(value))
+        )
     return value
 
 
@@ -177,8 +179,10 @@ class EmailOptions(NotifierOptions):
     def _no_inline_password(cls, data: Any) -> Any:
         if isinstance(data, dict) and "password" in data:
             raise ValueError(
-                "password: the password does not go in the config file; "
-                "set password_env (an environment variable) or password_file (a chmod 600 file)"
+                _(
+                    "password: the password does not go in the config file; "
+                    "set password_env (an environment variable) or password_file (a chmod 600 file)"
+                )
             )
         return data
 
@@ -186,13 +190,16 @@ class EmailOptions(NotifierOptions):
     def _consistent(self) -> EmailOptions:
         if self.security == "none" and not is_loopback(self.host):
             raise ValueError(
-                f'security = "none" sends mail unencrypted; it is only allowed for a loopback relay '
-                f"(localhost, 127.0.0.1, ::1), not {self.host!r}: use starttls or tls"
+                _(
+                    'security = "none" sends mail unencrypted; it is only allowed for a loopback relay '
+                    "(localhost, 127.0.0.1, ::1), not %(host)s: use starttls or tls",
+                    host=repr(self.host),
+                )
             )
         if self.password_env and self.password_file:
-            raise ValueError("set password_env or password_file, not both")
+            raise ValueError(_("set password_env or password_file, not both"))
         if (self.password_env or self.password_file) and not self.username:
-            raise ValueError("a password needs a username")
+            raise ValueError(_("a password needs a username"))
         return self
 
     @property
