@@ -1130,23 +1130,41 @@ def test_send_raw_sends_a_whole_message_to_its_own_recipients_over_the_same_tls_
         {"username": "me", "password_env": "A", "password_file": "b"},
         {"password_env": "A"},
         {"sender": "not an address"},
+        {"kinds": ["deadlin"]},
+        {"type": "log", "level": "loud"},
+        {"type": "apprise", "urls": ["ntfy.sh/topic"]},
+        {"type": "desktop", "critical_kinds": ["deadlin"]},
     ],
 )
 def test_the_options_errors_are_in_the_users_language(table: dict[str, Any], monkeypatch: Any) -> None:
     # 'reminder config check' in Chinese said "password: the password does not go in the config
-    # file; …" in English: the table's own checks were not translated. A catalogue that marks every
-    # message shows which ones go through it.
+    # file; …" in English: the tables' own checks were not translated (nor a typo in any table's
+    # kinds). A catalogue that marks every message shows which ones go through it.
     from pydantic import ValidationError
 
     from reminder import i18n
+    from reminder.notifiers.apprise import AppriseOptions
+    from reminder.notifiers.desktop import DesktopOptions
     from reminder.notifiers.email import EmailOptions
+    from reminder.notifiers.log import LogOptions
+
+    table = dict(table)
+    model = {"log": LogOptions, "apprise": AppriseOptions, "desktop": DesktopOptions}.get(
+        table.pop("type", "")
+    )
 
     class Marking:
         def gettext(self, msgid: str) -> str:
             return "译:" + msgid
 
+        def pgettext(self, context: str, msgid: str) -> str:
+            return msgid
+
     monkeypatch.setitem(i18n._translations, "zh_CN", Marking())
     options = {"host": "127.0.0.1", "sender": "me@example.org", "recipients": ["me@example.org"], **table}
     with i18n.using_language("zh_CN"), pytest.raises(ValidationError) as info:
-        EmailOptions.model_validate(options)
+        if model is None:
+            EmailOptions.model_validate(options)
+        else:
+            model.model_validate(table)
     assert "译:" in str(info.value), info.value

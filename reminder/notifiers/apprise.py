@@ -64,7 +64,7 @@ class AppriseOptions(NotifierOptions):
     def _looks_like_urls(cls, value: list[SecretStr]) -> list[SecretStr]:
         for i, url in enumerate(value):
             if not _SCHEME.match(url.get_secret_value()):
-                raise ValueError(f"urls[{i}] is not an apprise URL (scheme://…)")
+                raise ValueError(_("urls[%(i)d] is not an apprise URL (scheme://…)", i=i))
         return value
 
 

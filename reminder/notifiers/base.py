@@ -23,7 +23,7 @@ from typing import ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from ..i18n import LANGUAGES, language_error, normalise_language
+from ..i18n import LANGUAGES, _, joined, language_error, normalise_language
 from ..models import REMINDER_KINDS, Message
 
 __all__ = [
@@ -130,7 +130,13 @@ class NotifierOptions(BaseModel):
             return None
         unknown = [k for k in value if k not in REMINDER_KINDS]
         if unknown:
-            raise ValueError(f"unknown reminder kind {unknown[0]!r}; valid: {', '.join(REMINDER_KINDS)}")
+            raise ValueError(
+                _(
+                    "unknown reminder kind %(kind)s; valid: %(valid)s",
+                    kind=repr(unknown[0]),
+                    valid=joined(REMINDER_KINDS),
+                )
+            )
         return value
 
 

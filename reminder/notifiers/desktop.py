@@ -21,7 +21,7 @@ from contextlib import contextmanager
 
 from pydantic import Field, field_validator
 
-from ..i18n import _
+from ..i18n import _, joined
 from ..models import REMINDER_KINDS, Message
 from .base import DELIVERY_FAILURE, DeliveryResult, Notifier, NotifierOptions, OnResult, Problem
 from .catalogue import DESKTOP_SUMMARY, desktop_environment
@@ -58,7 +58,7 @@ class DesktopOptions(NotifierOptions):
                 _(
                     "unknown reminder kind %(kind)s; valid: %(valid)s",
                     kind=repr(unknown[0]),
-                    valid=", ".join(REMINDER_KINDS),
+                    valid=joined(REMINDER_KINDS),
                 )
             )
         return value

@@ -17,7 +17,7 @@ from pathlib import Path
 from pydantic import field_validator
 
 from ..files import open_private, private_dir
-from ..i18n import _
+from ..i18n import _, joined
 from ..models import Message
 from .base import DeliveryResult, Notifier, NotifierOptions, OnResult
 from .catalogue import LOG_DEFAULT_LEVEL, LOG_SUMMARY, default_log_file, log_file_availability
@@ -39,7 +39,7 @@ class LogOptions(NotifierOptions):
     @classmethod
     def _known_level(cls, value: str) -> str:
         if value.upper() not in _LEVELS:
-            raise ValueError(f"level must be one of {', '.join(_LEVELS)}")
+            raise ValueError(_("level must be one of %(levels)s", levels=joined(_LEVELS)))
         return value.upper()
 
 
