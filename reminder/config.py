@@ -141,8 +141,10 @@ class DefaultsSettings(_Section):
 
     @field_validator("country")
     @classmethod
-    def _upper_country(cls, value: str) -> str:
-        return value.strip().upper()
+    def _stripped_country(cls, value: str) -> str:
+        # Not upper-cased here: the calendar reads codes and names in any case, and an error
+        # quotes what was written ("Bahrein", not "BAHREIN"); _check_country stores the code.
+        return value.strip()
 
     @field_validator("timezone")
     @classmethod

@@ -231,6 +231,8 @@ def test_store_path_fast_agrees_with_settings(tmp_env: TmpEnv) -> None:
             r"reminders\.escalation_every: Input should be a valid",
         ),
         ('[defaults]\ncountry = "XX"\n', r"defaults\.country: unknown country 'XX'"),
+        # Quoted as written ('BAHREIN' for "Bahrein" was not what the person typed).
+        ('[defaults]\ncountry = "Bahrein"\n', r"defaults\.country: unknown country 'Bahrein' \(closest: BH"),
         ('[defaults]\ncountry = "DE"\nsubdivision = "QQ"\n', r"defaults\.subdivision: unknown subdivision"),
         ('[defaults]\ntimezone = "Mars/Base"\n', r"defaults\.timezone: unknown time zone 'Mars/Base'"),
         ("[defaults]\nmin_days = 9\nmax_days = 3\n", r"defaults: min_days \(9\) is greater than max_days"),
