@@ -91,8 +91,8 @@ class _Handover(Iterator[Message]):
 
 # A row to send, and how many earlier ones it replaces: (missed while no daemon ran, fallen due
 # while the case was closed, due before the case was added, due before the change of the case
-# that planned them).
-_Item = tuple[Delivery, tuple[int, int, int, int]]
+# that planned them, due before a re-plan no change of the case made planned them).
+_Item = tuple[Delivery, tuple[int, int, int, int, int]]
 
 
 class _Stopped(Exception):
@@ -229,7 +229,8 @@ class _Pass:
 def _take_due(shared: _Pass, now: datetime, labels: set[str]) -> dict[str, list[_Item]] | None:
     """Per notifier, each case's latest due row and how many earlier ones were folded into it
     (missed while no daemon ran, fallen due while the case was closed, due before the case was
-    added, due before the change of the case that planned them); None when nothing is due.
+    added, due before the change of the case that planned them, due before a re-plan no change
+    of the case made planned them); None when nothing is due.
 
     The folded rows are marked superseded, and the rows of a notifier no longer configured
     failed, all in one commit before anything is sent: spread over the chunks' claims instead,
@@ -252,10 +253,10 @@ def _take_due(shared: _Pass, now: datetime, labels: set[str]) -> dict[str, list[
     work: dict[str, list[_Item]] = {}
     folded: list[tuple[list[int], str]] = []
     unconfigured: list[tuple[Delivery, list[int]]] = []
-    for latest, missed, closed, added, changed in due:
-        earlier = [*missed, *closed, *added, *changed]
+    for latest, missed, closed, added, changed, planned in due:
+        earlier = [*missed, *closed, *added, *changed, *planned]
         if latest.notifier in labels:
-            replaced = (len(missed), len(closed), len(added), len(changed))
+            replaced = (len(missed), len(closed), len(added), len(changed), len(planned))
             work.setdefault(latest.notifier, []).append((latest, replaced))
             if earlier:
                 folded.append((earlier, latest.key))
@@ -461,7 +462,7 @@ def _message_for(
     store: Store,
     settings: Settings,
     delivery: Delivery,
-    folded: tuple[int, int, int, int],
+    folded: tuple[int, int, int, int, int],
     now: datetime,
     read: tuple[Case, ReviewWindow, list[EvidenceEntry]] | None = None,
 ) -> Message:
@@ -482,5 +483,6 @@ def _message_for(
         missed_while_closed=folded[1],
         missed_before_added=folded[2],
         missed_before_changed=folded[3],
+        missed_before_planned=folded[4],
         warning=warning,
     )

@@ -346,6 +346,7 @@ def render_message(
     missed_while_closed: int = 0,
     missed_before_added: int = 0,
     missed_before_changed: int = 0,
+    missed_before_planned: int = 0,
     warning: str | None = None,
 ) -> Message:
     """The message for one reminder of ``case``, as of ``now``.
@@ -356,7 +357,9 @@ def render_message(
     closed (it was reopened since): the daemon may have run all along. ``missed_before_added``
     counts those whose time had passed when the case was added (a request filed weeks before),
     ``missed_before_changed`` those whose time had passed when a change of the case moved them
-    there (its submission date corrected to an earlier one).
+    there (its submission date corrected to an earlier one), ``missed_before_planned`` those
+    whose time had passed when something else planned them (the daemon's re-plan after the
+    config, reminder's version or the holiday data changed: a notifier added, say).
     ``warning`` is the case's template warning (the config's ``[templates.<kind>] warning``),
     shown right under the headline of every kind: fraudsters call while a request is under
     review and after its deadline alike, and a warning at the bottom is read too late.
@@ -445,7 +448,19 @@ def render_message(
                 missed_before_changed,
             )
         )
-    if missed or missed_while_closed or missed_before_added or missed_before_changed:
+    if missed_before_planned:
+        # Planned late by a re-plan no change of the case made: the daemon may have run all along.
+        lines.append(
+            plural.ngettext(
+                "(This replaces %(n)d earlier reminder whose day had passed when it was planned.)",
+                "(This replaces %(n)d earlier reminders whose day had passed when they were planned.)",
+                missed_before_planned,
+            )
+        )
+    replaced = (
+        missed + missed_while_closed + missed_before_added + missed_before_changed + missed_before_planned
+    )
+    if replaced:
         lines.append("")
     lines += [frame[0] + value + frame[1] for frame, value in facts]
     lines += ["", t["next_step_colon"], step]
@@ -494,10 +509,11 @@ def render_message(
             "headline": headline,
             "next_step": step,
             # Every reminder it replaces, and how many of them for each reason it was not sent in time.
-            "missed": missed + missed_while_closed + missed_before_added + missed_before_changed,
+            "missed": replaced,
             "missed_while_closed": missed_while_closed,
             "missed_before_added": missed_before_added,
             "missed_before_changed": missed_before_changed,
+            "missed_before_planned": missed_before_planned,
             "warning": warning,
         },
         language=lang,

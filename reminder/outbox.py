@@ -144,11 +144,12 @@ def sync_plan(
     (with no retry planned) is what tells :func:`due_folded` it was not missed by a stopped
     daemon. A row's ``planned_ts`` says when its day was last planned: ``now`` for a row added,
     one whose due time moved and one planned again after a cancel; a row whose kind or note
-    alone changed keeps its own (its day was planned before). A day already past when it was
-    planned (an edit moved the case's dates back) is what tells :func:`due_folded` that row was
-    never missed either. Rows that already match are not written at all, so re-planning 100,000
-    unchanged cases at start-up is reads only. The writes go as one ``executemany`` each (on
-    PostgreSQL, one round trip for a case's inserts rather than one per row).
+    alone changed keeps its own (its day was planned before). A day already past
+    when it was planned (an edit moved the case's dates back, a notifier added for reminders
+    whose day had passed) is what tells :func:`due_folded` that row was never missed either.
+    Rows that already match are not written at all, so re-planning 100,000 unchanged cases at
+    start-up is reads only. The writes go as one ``executemany`` each (on PostgreSQL, one round
+    trip for a case's inserts rather than one per row).
 
     On a shared store a change wakes the daemons (:func:`wakeups.notify`), unless
     ``wake_daemons`` is False: a re-plan of every case wakes them once per batch instead.
@@ -302,23 +303,25 @@ _Missed = list[tuple[int, float, float | None]]
 
 def due_folded(
     store: Store, now: datetime, *, grace: timedelta = DEFAULT_FOLD_GRACE
-) -> list[tuple[Delivery, list[int], list[int], list[int], list[int]]]:
+) -> list[tuple[Delivery, list[int], list[int], list[int], list[int], list[int]]]:
     """:func:`due`, folded for sending: per case and notifier, the rows missed while no daemon
     ran, those that fell due while the case was closed, and those whose time had passed when the
-    case was added or changed, go into its latest due row (by due time, then key), and every row
-    that is still current is sent on its own. Each item is a row to send, and the ids of the rows
-    it replaces, by why they were not sent in their time (each message says which): missed while
-    no daemon ran, fallen due while the case was closed, due before the case was added, due
-    before the change of the case that planned them; the items come in the order :func:`due`
-    gives their groups' first rows. Only the rows sent become :class:`Delivery` objects: after a
-    month off, 10,000 of some 60,000 due rows.
+    case was added or changed or when they were otherwise planned, go into its latest due row (by
+    due time, then key), and every row that is still current is sent on its own. Each item is a
+    row to send, and the ids of the rows it replaces, by why they were not sent in their time
+    (each message says which): missed while no daemon ran, fallen due while the case was closed,
+    due before the case was added, due before the change of the case that planned them, due
+    before a re-plan that no change of the case made planned them; the items come in the order
+    :func:`due` gives their groups' first rows. Only the rows sent become :class:`Delivery`
+    objects: after a month off, 10,000 of some 60,000 due rows.
 
     A case added today for a request filed three weeks ago has its opening and its last
     reminders before the deadline in the past: they were never missed by a daemon, running or
     not, and the person's first message must not say reminder was not running. Nor must the
     message after an edit that moved a case's days back (its submission date corrected, its
-    window shortened): a row planned after its day (its ``planned_ts``, :func:`sync_plan`) was
-    late from the start (:func:`_why_folded` says how).
+    window shortened), nor the one after the daemon's re-plan of every case gave a notifier just
+    configured the reminders whose day had passed: a row planned after its day (its
+    ``planned_ts``, :func:`sync_plan`) was late from the start (:func:`_why_folded` says how).
 
     A row is missed when the time it should have been acted on (its due time, or its retry
     time after a failure) is more than ``grace`` before ``now``: see :data:`FOLD_MARGIN`.
@@ -385,10 +388,10 @@ def due_folded(
     for _first, _at, row_id, missed, closed in picked:
         if row_id in full:
             added, changed = times.get(full[row_id].case_id, (0.0, 0.0))
-            why: tuple[list[int], list[int], list[int]] = ([], [], [])  # _MISSED, _ADDED, _CHANGED
+            why: tuple[list[int], ...] = ([], [], [], [])  # _MISSED, _ADDED, _CHANGED, _PLANNED
             for i, due_ts, planned in missed:
                 why[_why_folded(due_ts, planned, added, changed)].append(i)
-            out.append((full[row_id], why[_MISSED], closed, why[_ADDED], why[_CHANGED]))
+            out.append((full[row_id], why[_MISSED], closed, why[_ADDED], why[_CHANGED], why[_PLANNED]))
     return out
 
 
@@ -396,26 +399,32 @@ def due_folded(
 _MISSED = 0  # it fell due while no daemon ran
 _ADDED = 1  # its day had passed when the case was added
 _CHANGED = 2  # its day had passed when a change of the case planned it there
+_PLANNED = 3  # its day had passed when a re-plan that no change of the case made planned it there
 
 
 def _why_folded(due_ts: float, planned_ts: float | None, added: float, changed: float) -> int:
     """Why a row folded into a catch-up (and not due while its case was closed) was not sent in
-    its time: its day had passed when it was planned, as the case was added (:data:`_ADDED`) or
-    by a later change of the case (:data:`_CHANGED`: its submission date, window or kind
-    edited); or it fell due while no daemon ran (:data:`_MISSED`).
+    its time: its day had passed when it was planned, as the case was added (:data:`_ADDED`), by
+    a later change of the case (:data:`_CHANGED`: its submission date, window or kind edited),
+    or by a re-plan no change of the case made (:data:`_PLANNED`); or it fell due while no
+    daemon ran (:data:`_MISSED`).
 
     ``added`` and ``changed`` are the case's ``created_at`` and ``updated_at`` (epoch seconds); a
     command plans a case's rows with the same ``now`` it stamps the case with. A row planned
-    after the case's last change was planned by a re-plan of every case (the config changed: a
-    notifier added, another reminder hour), not by a change of the case, and is told apart as a
-    row whose planning time is unknown (NULL: planned before m012) is: due before the case was
-    added, or else missed.
+    after the case's last change was planned by the daemon's re-plan of every open case (at its
+    start or on SIGHUP, when something a plan depends on besides the case changed: the config —
+    a notifier added or given more kinds, another reminder hour, closures, presets —, reminder's
+    version or the rules of its plans, the holiday data), or by ``refresh_windows``: the daemon
+    may have run all along, and "when the case was changed" would not be true of it either. A
+    row whose planning time is unknown (NULL: planned before m012) is told apart as before: due
+    before the case was added, or else missed.
     """
     if planned_ts is not None and planned_ts > due_ts:
         if planned_ts <= added:
             return _ADDED
         if planned_ts <= changed:
             return _CHANGED
+        return _PLANNED
     return _ADDED if due_ts < added else _MISSED
 
 

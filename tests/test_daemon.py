@@ -1020,6 +1020,67 @@ def test_an_edit_that_moves_a_cases_days_into_the_past_says_so_not_that_reminder
     assert sorted(d.kind for d in rows if d.status == "cancelled") == ["before_deadline", "opened"]
 
 
+@needs_faketime
+@pytest.mark.sqlite_only(
+    "waits on the pid lock, which only a SQLite store has (shared daemons: test_daemon_shared.py)"
+)
+@pytest.mark.parametrize(
+    ("lang", "said", "not_running"),
+    [
+        ("en_GB.UTF-8", "(This replaces 1 earlier reminder whose day had passed when it was planned.)",
+         "not running"),
+        ("zh_CN.UTF-8", "（这是一条补发提醒：安排提醒时已过期的 1 条提醒已合并到本条。）", "未运行"),
+    ],
+)  # fmt: skip
+def test_a_notifier_added_by_a_reload_says_its_past_days_were_planned_late_not_that_reminder_was_off(
+    tmp_env: TmpEnv, lang: str, said: str, not_running: str
+) -> None:
+    """The daemon runs all along and sends a case's opening and its reminder before the deadline
+    in their time; then a second notifier is configured for those two kinds and the daemon told
+    (SIGHUP). Its re-plan gives the new notifier both, their days past: the one message it sends
+    said the reminder it replaces fell due "while reminder was not running" (the test failed
+    before)."""
+    sink = write_config(tmp_env, max_sleep=1)
+    (case_id,) = add_cases(tmp_env, 1, date(2026, 3, 1))
+    with Store(tmp_env.db_path) as store:
+        due = {d.kind: d.due for d in outbox.list_deliveries(store, case_id)}
+    assert due["opened"] < due["before_deadline"] < due["deadline"]
+    stamp = tmp_env.root / "faketime.rc"
+    _set_clock(stamp, due["opened"] - timedelta(hours=2))
+    env = fake_env(tmp_env, FAKETIME_TIMESTAMP_FILE=str(stamp), FAKETIME_NO_CACHE="1", LANG=lang)
+    second = tmp_env.root / "second.log"
+
+    def send_both_then_add_a_notifier() -> None:
+        _set_clock(stamp, due["opened"] + timedelta(minutes=10))
+        assert wait_for(lambda: len(sink_lines(sink)) == 1, 20), "the opening not sent in its time"
+        _set_clock(stamp, due["before_deadline"] + timedelta(minutes=10))
+        assert wait_for(lambda: len(sink_lines(sink)) == 2, 20), "the one before the deadline not sent"
+        write_config(
+            tmp_env,
+            f'[notifiers.log]\n[notifiers.second]\ntype = "log"\npath = "{second}"\n'
+            'kinds = ["opened", "before_deadline"]\n',
+            max_sleep=1,
+        )
+        pid = lock_pid(tmp_env)
+        assert pid is not None
+        os.kill(pid, signal.SIGHUP)
+
+    line = _the_one_message(
+        tmp_env, env, second, send_both_then_add_a_notifier, "nothing through the new one"
+    )
+    assert (line["notifier"], line["kind"]) == ("second", "before_deadline"), line
+    assert said in line["text"] and not_running not in line["text"], line["text"]
+    # The first notifier sent each in its time, each on its own (no catch-up), and nothing more.
+    caught_up = ("replaces", "补发")
+    assert [(sent["kind"], any(w in sent["text"] for w in caught_up)) for sent in sink_lines(sink)] == [
+        ("opened", False),
+        ("before_deadline", False),
+    ]
+    with Store(tmp_env.db_path) as store:
+        rows = {(d.kind, d.notifier): d.status for d in outbox.list_deliveries(store, case_id)}
+    assert (rows[("opened", "second")], rows[("before_deadline", "second")]) == ("cancelled", "sent")
+
+
 # --- clock jumps (issue 15, point 7) --------------------------------------------------------------
 
 

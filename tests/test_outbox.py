@@ -234,8 +234,8 @@ def test_due_folded_keeps_the_latest_per_case_and_notifier(db: Store) -> None:
     folded = outbox.due_folded(db, NOW + timedelta(days=5))
     by_key = {(d.key, d.notifier): d for d in rows}
     assert folded == [
-        (by_key[("abc123:deadline:1", "log")], [by_key[("abc123:opened:1", "log")].id], [], [], []),
-        (by_key[("abc123:opened:1", "mail")], [], [], [], []),
+        (by_key[("abc123:deadline:1", "log")], [by_key[("abc123:opened:1", "log")].id], [], [], [], []),
+        (by_key[("abc123:opened:1", "mail")], [], [], [], [], []),
     ]
 
 
@@ -322,7 +322,7 @@ def test_due_folded_is_due_grouped_by_case_and_notifier(db: Store, seed: int) ->
         expected.append((latest, sorted(d.id for d in group if d is not latest)))
     # The earlier ids are a set to supersede: their order is not part of the answer.
     assert [(d, sorted(earlier), *why) for d, earlier, *why in outbox.due_folded(db, at)] == [
-        (d, earlier, [], [], []) for d, earlier in expected
+        (d, earlier, [], [], [], []) for d, earlier in expected
     ]
     assert len(expected) > 6
 
@@ -428,7 +428,7 @@ def test_reminders_that_fell_due_while_the_case_was_closed_are_told_apart_from_m
         assert outbox.sync_plan(db, "abc123", wanted, reopened + timedelta(seconds=10))["updated"] == 0
     due = {d.key: d for d in outbox.due(db, reopened + timedelta(seconds=20))}
     folded = outbox.due_folded(db, reopened + timedelta(seconds=20))
-    assert folded == [(due["abc123:deadline:1"], [], [ids["abc123:opened:1"]], [], [])]
+    assert folded == [(due["abc123:deadline:1"], [], [ids["abc123:opened:1"]], [], [], [])]
     # Reopened with no daemon running, which starts on the 27th: the escalation of the 23rd
     # was missed while nothing ran; the opened and deadline reminders, while the case was closed.
     late = outbox.due_folded(db, datetime(2026, 3, 27, 8, 0, tzinfo=UTC))
@@ -486,17 +486,17 @@ def test_reminders_an_edit_moved_into_the_past_are_told_apart_from_missed_ones(d
     # The running daemon's pass 20 s after the edit: one message, replacing two for that reason.
     (folded,) = outbox.due_folded(db, edited + timedelta(seconds=20))
     assert folded[0].key == "abc123:deadline:1"
-    assert folded[1:] == ([], [], [], sorted([ids["abc123:opened:1"], ids["abc123:before_deadline:1"]]))
+    assert folded[1:] == ([], [], [], sorted([ids["abc123:opened:1"], ids["abc123:before_deadline:1"]]), [])
     # Seen only on the 26th (the daemon stopped after the edit): the escalation of the 25th,
     # due after the edit, was missed; the three before it had passed when the edit planned them.
     (folded,) = outbox.due_folded(db, datetime(2026, 3, 26, 8, 0, tzinfo=UTC))
-    assert folded[0].key == "abc123:escalation:1" and folded[2] == folded[3] == []
+    assert folded[0].key == "abc123:escalation:1" and folded[2] == folded[3] == folded[5] == []
     assert (folded[1], sorted(folded[4])) == ([], sorted(ids.values()))
     # Unknown when the rows were planned (a database from before m012): missed, as before.
     db.conn.execute("UPDATE deliveries SET planned_ts = NULL")
     (folded,) = outbox.due_folded(db, edited + timedelta(seconds=20))
     assert sorted(folded[1]) == sorted([ids["abc123:opened:1"], ids["abc123:before_deadline:1"]])
-    assert folded[4] == []
+    assert folded[4] == folded[5] == []
 
 
 def test_a_change_that_leaves_the_days_alone_does_not_make_missed_reminders_late(db: Store) -> None:
@@ -513,14 +513,37 @@ def test_a_change_that_leaves_the_days_alone_does_not_make_missed_reminders_late
         db.touch("abc123", edited)
         assert outbox.sync_plan(db, "abc123", reworded, edited)["updated"] == 1
     (folded,) = outbox.due_folded(db, edited + timedelta(seconds=20))
-    assert folded[0].key == "abc123:deadline:1" and folded[1:] == ([ids["abc123:opened:1"]], [], [], [])
-    # Nor does a re-plan by the daemon alone (its config changed: a notifier added) say the case
-    # was changed: the rows it adds for days long past are told apart as rows were before m012.
-    replanned = edited + timedelta(hours=1)
+    assert folded[0].key == "abc123:deadline:1" and folded[1:] == ([ids["abc123:opened:1"]], [], [], [], [])
+
+
+def test_reminders_a_replan_planned_after_their_day_are_told_apart_from_missed_ones(db: Store) -> None:
+    """Added on 1 March with the log notifier, its reminders on the 10th, 14th and 20th, the case
+    last changed on the 5th; the daemon stopped on the 9th. On the 21st an e-mail notifier is
+    configured and the daemon started: its re-plan of every case (no change of this one) gives
+    the e-mail notifier the three reminders, their days past. The log's were missed while no
+    daemon ran, and still say so; the e-mail's had passed when they were planned, and their
+    catch-up said they fell due "while reminder was not running" (the test failed before)."""
+    logged = [
+        (rem(kind, day), "log") for kind, day in {"opened": 10, "before_deadline": 14, "deadline": 20}.items()
+    ]
     with db.atomic():
-        outbox.sync_plan(db, "abc123", [*wanted, *((r, "email") for r, _ in wanted)], replanned)
-    by_notifier = {d.notifier: why for d, *why in outbox.due_folded(db, replanned + timedelta(seconds=20))}
-    assert by_notifier["email"][3] == [] and len(by_notifier["email"][0]) == 1
+        outbox.sync_plan(db, "abc123", logged, NOW)
+    db.touch("abc123", datetime(2026, 3, 5, 8, 0, tzinfo=UTC))  # retitled, say: no day moved
+    started = datetime(2026, 3, 21, 8, 0, tzinfo=UTC)
+    with db.atomic():
+        stats = outbox.sync_plan(db, "abc123", [*logged, *((r, "email") for r, _ in logged)], started)
+    assert stats == {"added": 3, "updated": 0, "cancelled": 0}  # the log's rows are not written
+    ids = {(d.key, d.notifier): d.id for d in outbox.list_deliveries(db, "abc123")}
+    earlier = ("abc123:opened:1", "abc123:before_deadline:1")
+    folded = {
+        d.notifier: (d.key, *map(sorted, why))
+        for d, *why in outbox.due_folded(db, started + timedelta(seconds=20))
+    }
+    assert folded == {
+        # (sent, then replaced: missed, closed, added, changed, planned late)
+        "log": ("abc123:deadline:1", sorted(ids[k, "log"] for k in earlier), [], [], [], []),
+        "email": ("abc123:deadline:1", [], [], [], [], sorted(ids[k, "email"] for k in earlier)),
+    }
 
 
 def test_a_retry_planned_before_the_clock_went_back_is_bounded_by_the_new_now(db: Store) -> None:

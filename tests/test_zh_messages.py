@@ -126,6 +126,12 @@ def test_the_catch_up_counts_in_each_language() -> None:
             "修改事项时已过期的",
             "earlier reminder whose day had passed when the case was changed.",
         ),
+        # Planned after its day by a re-plan no change of the case made (a notifier added, say).
+        (
+            "missed_before_planned",
+            "安排提醒时已过期的",
+            "earlier reminder whose day had passed when it was planned.",
+        ),
     ],
 )
 def test_a_catch_up_says_why_the_reminders_it_replaces_were_not_sent(
