@@ -144,7 +144,8 @@ def sync_plan(
     (with no retry planned) is what tells :func:`due_folded` it was not missed by a stopped
     daemon. A row's ``planned_ts`` says when its day was last planned: ``now`` for a row added,
     one whose due time moved and one planned again after a cancel; a row whose kind or note
-    alone changed keeps its own (its day was planned before). A day already past
+    alone changed keeps its own (its day was planned before), and so does a row already overdue
+    that only moves to another hour of its day (:func:`_day_planned_again`). A day already past
     when it was planned (an edit moved the case's dates back, a notifier added for reminders
     whose day had passed) is what tells :func:`due_folded` that row was never missed either.
     Rows that already match are not written at all, so re-planning 100,000 unchanged cases at
@@ -195,7 +196,8 @@ def sync_plan(
             reopened = status == "cancelled" and reason == CASE_CLOSED
             wake_ts = max(due_ts, now_ts) if reopened else due_ts
             # Its day planned now (NULL: as it was) if the day moved or the row comes back.
-            planned = now_ts if status == "cancelled" or current[1] != due_iso else None
+            again = status == "cancelled" or _day_planned_again(current[1], due_iso, now_ts)
+            planned = now_ts if again else None
             updates.append(
                 (reminder.kind, due_iso, due_ts, wake_ts, reminder.note, error, planned, stamp, id_)
             )
@@ -230,6 +232,19 @@ def sync_plan(
 
 # What sync_plan compares a case's plan with, per row.
 _PLAN_COLUMNS = "case_id, id, key, notifier, status, last_error, kind, due, note"
+
+
+def _day_planned_again(old_due: object, due_iso: str, now_ts: float) -> bool:
+    """Whether a planned row moved from ``old_due`` to ``due_iso`` (ISO local times of its case's
+    zone) has its day planned again (:func:`sync_plan` stamps its ``planned_ts``): when its due
+    time moved, unless the row was overdue already and keeps its day. The reminder hour changed
+    while no daemon ran, the daemon that starts re-plans the reminders it missed to another hour
+    of their days: their days were planned in their time, and they were missed, not planned late
+    (:func:`_why_folded`)."""
+    old = str(old_due)
+    if old == due_iso:
+        return False
+    return old[:10] != due_iso[:10] or datetime.fromisoformat(old).timestamp() > now_ts
 
 
 def _history_of_another_day(

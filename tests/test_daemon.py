@@ -23,6 +23,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import TmpEnv
@@ -1079,6 +1080,41 @@ def test_a_notifier_added_by_a_reload_says_its_past_days_were_planned_late_not_t
     with Store(tmp_env.db_path) as store:
         rows = {(d.kind, d.notifier): d.status for d in outbox.list_deliveries(store, case_id)}
     assert (rows[("opened", "second")], rows[("before_deadline", "second")]) == ("cancelled", "sent")
+
+
+@needs_faketime
+def test_reminders_missed_while_stopped_are_still_called_missed_after_the_hour_changed(
+    tmp_env: TmpEnv,
+) -> None:
+    """The daemon stopped before the window opened; the reminder hour set from 09:00 to 10:00
+    meanwhile. Started the day before the deadline, its re-plan moves the two reminders it missed
+    to 10:00 of their days, and its one message said the one it replaces had passed "when it was
+    planned" (the test failed before): its day was planned in its time, and reminder was not
+    running then."""
+    sink = write_config(tmp_env)
+    (case_id,) = add_cases(tmp_env, 1, date(2026, 3, 1))
+    with Store(tmp_env.db_path) as store:
+        due = {d.kind: d.due for d in outbox.list_deliveries(store, case_id)}
+
+    def once(at: datetime) -> None:
+        env = fake_env(tmp_env, f"{at.astimezone(UTC):%Y-%m-%d %H:%M:%S}")
+        run = subprocess.run(daemon_cmd("--once"), env=env, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+
+    once(due["opened"] - timedelta(days=1))  # the last pass before it stopped: nothing due
+    assert sink_lines(sink) == []
+    write_config(tmp_env, "[defaults]\nhour = 10\n")
+    once(due["before_deadline"] + timedelta(hours=3))
+    (line,) = sink_lines(sink)
+    assert line["kind"] == "before_deadline", line
+    said = "(This replaces 1 earlier reminder(s) that fell due while reminder was not running.)"
+    assert said in line["text"] and "when it was planned" not in line["text"], line["text"]
+    with Store(tmp_env.db_path) as store:
+        hours = {
+            d.kind: d.due.astimezone(ZoneInfo("Asia/Bahrain")).hour
+            for d in outbox.list_deliveries(store, case_id)
+        }
+    assert hours["opened"] == hours["before_deadline"] == hours["deadline"] == 10  # re-planned
 
 
 # --- clock jumps (issue 15, point 7) --------------------------------------------------------------

@@ -546,6 +546,50 @@ def test_reminders_a_replan_planned_after_their_day_are_told_apart_from_missed_o
     }
 
 
+def test_a_missed_reminder_the_replan_moves_to_another_hour_of_its_day_is_still_missed(db: Store) -> None:
+    """The daemon stopped on the 9th; the reminder hour changed from 06:00 to 07:00 meanwhile. Its
+    re-plan at the start on the 21st moves the reminders it missed to 07:00 of their days: their
+    days were planned on the 1st, in their time, and the catch-up says they were missed. One
+    whose day the re-plan moved (the plan's rules changed: the 14th became the 13th) was planned
+    after its day; one still to come is planned anew, as any moved row is."""
+
+    def at(kind: str, day: int, hour: int) -> tuple[Reminder, str]:
+        return replace(rem(kind, day), due=datetime(2026, 3, day, hour, 0, tzinfo=UTC)), "log"
+
+    with db.atomic():
+        outbox.sync_plan(
+            db, "abc123", [at("opened", 10, 6), at("before_deadline", 14, 6), at("deadline", 20, 6),
+                           at("escalation", 25, 6)], NOW,
+        )  # fmt: skip
+    started = datetime(2026, 3, 21, 8, 0, tzinfo=UTC)
+    moved = [
+        at("opened", 10, 7),
+        at("before_deadline", 13, 7),
+        at("deadline", 20, 7),
+        at("escalation", 25, 7),
+    ]
+    with db.atomic():
+        assert outbox.sync_plan(db, "abc123", moved, started)["updated"] == 4
+    planned = dict(db.conn.execute("SELECT key, planned_ts FROM deliveries").fetchall())
+    assert planned == {
+        "abc123:opened:1": NOW.timestamp(),
+        "abc123:before_deadline:1": started.timestamp(),
+        "abc123:deadline:1": NOW.timestamp(),
+        "abc123:escalation:1": started.timestamp(),
+    }
+    ids = {d.key: d.id for d in outbox.list_deliveries(db, "abc123")}
+    (folded,) = outbox.due_folded(db, started + timedelta(seconds=20))
+    assert folded[0].key == "abc123:deadline:1"
+    assert folded[1:] == ([ids["abc123:opened:1"]], [], [], [], [ids["abc123:before_deadline:1"]])
+    # The hour moved back on the deadline's day, the daemon running: its time had come when the
+    # reload planned it, and it is planned anew (it had not been missed).
+    reloaded = datetime(2026, 3, 25, 6, 30, tzinfo=UTC)
+    with db.atomic():
+        outbox.sync_plan(db, "abc123", [at("escalation", 25, 6)], reloaded)
+    planned_at = db.conn.execute("SELECT planned_ts FROM deliveries WHERE key = 'abc123:escalation:1'")
+    assert planned_at.fetchone()[0] == reloaded.timestamp()
+
+
 def test_a_retry_planned_before_the_clock_went_back_is_bounded_by_the_new_now(db: Store) -> None:
     with db.atomic():
         outbox.sync_plan(db, "abc123", [(rem("opened", 1), "email"), (rem("deadline", 20), "email")], NOW)
