@@ -373,3 +373,11 @@ def test_check_matches_words_anywhere_in_an_item_as_its_help_says(run_cli: RunCl
         "Error: 'the' matches several items: 1 (Use up or transfer the…), "
         "2 (Unlink the number from bank…), 4 (Keep the confirmation letter); give its number"
     )
+
+
+def test_a_blank_resolution_is_refused_and_the_case_stays_open(run_cli: RunCli) -> None:
+    # `close --resolution ''` was taken, and the case closed with an empty resolution to show.
+    case_id = str(add_json(run_cli, "--submitted", "2026-03-01")["id"])
+    error = one_line_error(run_cli("close", case_id, "--resolution", " "))
+    assert "'--resolution'" in error and "must not be empty" in error, error
+    assert json.loads(ok(run_cli("show", case_id, "--json")).stdout)["status"] == "open"

@@ -360,7 +360,11 @@ def edit_command(
 
 @cmdline.command("close", cls=TranslatedHelp)
 @cmdline.argument("case_id", metavar="ID")
-@cmdline.option("--resolution", help="What happened, e.g. 'cancelled, confirmation letter received'.")
+@cmdline.option(
+    "--resolution",
+    type=cmdline.NONEMPTY,
+    help="What happened, e.g. 'cancelled, confirmation letter received'.",
+)
 @json_option
 @cmdline.pass_context
 def close_command(ctx: cmdline.Context, case_id: str, resolution: str | None, as_json: bool) -> None:
