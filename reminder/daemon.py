@@ -15,42 +15,17 @@ Signals are taken synchronously by the main thread (blocked everywhere, read wit
 ``sigwaitinfo``), so no handler ever runs inside a pass:
 
 - SIGTERM / SIGINT: stop within ``STOP_DEADLINE_SECONDS`` (10 s), whatever a notifier
-  does; exit 0 (see "Stopping" below).
+  does; exit 0 (how, and every exit status the daemon ends with: daemon_stop.py).
 - SIGHUP: reload the config file and re-plan every open case.
 - SIGUSR1: look now — the CLI sends it after it adds, edits or closes a case, so a
   running daemon picks the change up at once without polling the database.
 
-Before each pass the daemon checks that its open store still sees the database file at
-its path (``Store.lost``). If the file was deleted or replaced, or its ``-wal``/``-shm``
-deleted while open, it logs why and exits with :data:`EXIT_STORE_LOST` for systemd to
-start a fresh one, rather than keep running blind. A pass that fails (the database locked
-at start-up, a full disk) keeps what was asked of it — a re-plan stays asked (``_Flags``)
-— and the store it opened is closed; the next pass runs ``STORE_RETRY_SECONDS`` later.
-
-Stopping. A pass runs on a worker thread and calls notifiers, which may be plugins: any
-of them can block (a server that answers a byte at a time, a program that never exits, a
-D-Bus call nobody answers), and a thread cannot be interrupted from outside. So the main
-thread never waits for a pass without a bound. On SIGTERM it arms no more passes and gives
-the one running ``STOP_GRACE_SECONDS`` to finish: the send in flight completes and is
-recorded, and no new one starts (``deliver_due``'s ``should_stop``). Past that it calls
-every notifier's ``cancel()`` (the command notifier kills its program) and waits
-``CANCEL_GRACE_SECONDS`` more; a send cut short that way reports a failure and its row goes
-back to ``planned``, uncounted. A pass still running then is abandoned: the main thread puts
-every row left ``sending`` back to ``planned`` through a connection of its own (this daemon
-holds the one daemon lock, so those rows are its own or a dead daemon's), and ``serve()``
-ends the process with ``os._exit(0)``, because a normal exit would wait for the stuck thread
-(Python joins worker threads at exit). Ending a process mid-transaction is what SQLite's
-journal is for; the pass's writes are each one transaction. A message abandoned after the
-server had it (the end of DATA sent, the answer never read) goes again at the next start,
-with the same key, which is the e-mail's Message-ID: README's guarantees say so.
-
-The alternatives were worse: ``os._exit`` at once loses the send that would have finished
-in a second; waiting for notifiers' own timeouts is no bound at all for a plugin (or for a
-server that trickles, which resets a per-read timeout forever); and a pass in a child
-process would cost a fork and a new database connection on every pass.
-
-Signals stay blocked to the end of ``serve()``, so a second SIGTERM or SIGINT during the
-stop is read and logged, never delivered: no exit 143, no KeyboardInterrupt.
+Each pass uses the store the passes share, kept open and checked before each use: a database
+file deleted or replaced under the daemon ends it, for systemd to start a fresh one; a server that
+cannot be reached is waited for, one that refuses stops a daemon that never connected
+(daemon_store.py). A pass that fails (the database locked at start-up, a full disk) keeps what was
+asked of it — a re-plan stays asked (``_Flags``) — and the store it opened is closed; the next pass
+runs ``STORE_RETRY_SECONDS`` later.
 
 One daemon per data directory: ``daemon.lock`` there is held with ``flock`` for the
 daemon's lifetime and holds its pid; a second daemon exits with "already running" (``pidlock.py``).
@@ -65,15 +40,6 @@ advisory lock; and a daemon wakes when another process commits outbox changes, t
 LISTEN/NOTIFY (wakeups.py), as a hint on top of the capped sleep. A lost connection fails the
 pass, which is retried ``STORE_RETRY_SECONDS`` later on a fresh connection.
 
-A server that cannot be reached, or is restarting, comes back: the daemon waits for it. One that
-answers and refuses (a wrong password, no such database, a right this role lacks: SQLSTATE 42501)
-does not, nor does a database a newer reminder upgraded (``NewerSchema``, SQLite's file too):
-before the daemon has ever connected that is a config error, exit 2, and after, an operator at
-work, tried again at a growing interval (store_refusal.py). At start the daemon opens its store
-before it says READY, on either backend; a refusal met later by a daemon that never connected
-ends it from the pass, with ``os._exit`` like ``_lost``. SIGHUP tries at once (and
-``password_file`` is read again, as for every connection).
-
 A daemon killed with SIGKILL leaves its ``daemons/<pid>.lock`` behind; the next one to start on
 the data directory removes such files, never one a live daemon holds (``PidLock.remove_stale``).
 """
@@ -87,14 +53,24 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import leftovers
-from .errors import ConfigError, NewerSchema, ReminderError, StoreLost, StoreRefused
+from .daemon_stop import (
+    CANCEL_GRACE_SECONDS,
+    EXIT_STORE_LOST,
+    STOP_GRACE_SECONDS,
+    abandon_pass,
+    drain_signals,
+    exit_lost,
+    stop_passes,
+)
+from .daemon_store import STORE_RETRY_SECONDS, KeptStore, refused
+from .errors import ConfigError, ReminderError, StoreLost, StoreRefused
 from .pidlock import LOCK_NAME, PidLock, poke, running_pid
 
 if TYPE_CHECKING:
@@ -104,32 +80,24 @@ if TYPE_CHECKING:
     from .store import Store
     from .wakeups import Listener
 
-# PidLock, poke and running_pid live in pidlock.py (``reminder status`` needs them, not the daemon).
-__all__ = ["LOCK_NAME", "Daemon", "DaemonState", "PidLock", "poke", "running_pid"]
+# PidLock, poke and running_pid live in pidlock.py (``reminder status`` needs them, not the daemon);
+# the exit statuses and the stop's deadlines in daemon_stop.py.
+__all__ = [
+    "EXIT_STORE_LOST",
+    "LOCK_NAME",
+    "Daemon",
+    "DaemonState",
+    "PidLock",
+    "poke",
+    "running_pid",
+]
 
 log = logging.getLogger(__name__)
 
 _SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1)
-# A failing store (disk full, locked too long) is retried after this long rather than spinning.
-STORE_RETRY_SECONDS = 30.0
-# The exit status when the database file the daemon has open was deleted or replaced (EX_TEMPFAIL).
-# The daemon cannot reopen it in place: closing a connection whose files were swapped lets SQLite
-# checkpoint the stale log and then delete "<db>-wal" by path, which is now the live file's log.
-# So the process ends without closing anything, and systemd's Restart=on-failure starts a fresh
-# daemon, which opens whatever file is at the path now.
-EXIT_STORE_LOST = 75
 # How far beyond max_sleep_seconds the armed pass may lie before the wall clock is taken to
 # have gone back (APScheduler's own bookkeeping takes a few milliseconds).
 CLOCK_SLACK_SECONDS = 5.0
-# What SIGTERM/SIGINT promise (systemd's TimeoutStopSec is longer): the process has ended by then.
-STOP_DEADLINE_SECONDS = 10.0
-# After SIGTERM, the pass in flight may finish on its own for this long ...
-STOP_GRACE_SECONDS = 6.0
-# ... then notifiers are told to cancel (Notifier.cancel) and it gets this much more ...
-CANCEL_GRACE_SECONDS = 1.5
-# ... then it is abandoned; putting its rows back waits at most this long for the database.
-# Together 8.5 s: the rest of STOP_DEADLINE_SECONDS is for the process to end.
-RELEASE_BUSY_SECONDS = 1.0
 
 
 def _utc_now() -> datetime:
@@ -185,12 +153,8 @@ class Daemon:
         self.abandoned = False
         self._scheduler: Any = None
         self._last_housekeeping: datetime | None = None
-        self._store: Store | None = None
+        self._kept = KeptStore()
         self._lock: PidLock | None = None
-        # Whether a store was ever opened (a shared store's refusal is a config error until then),
-        # and the refusals in a row since the last one was.
-        self._connected = False
-        self._refusals = 0
         self.passes = 0
 
     def _load_settings(self) -> tuple[Settings, list[Notifier] | None]:
@@ -239,43 +203,12 @@ class Daemon:
             )
         return self._notifiers
 
-    @contextlib.contextmanager
-    def _open_store(self) -> Iterator[Store]:
-        """The store every pass shares, kept open: opening one (WAL mode, PRAGMAs, the schema
-        check) costs more CPU than a whole idle pass. After an error it is dropped, and the
-        next pass opens a fresh one.
-
-        Each use first asks the store whether it still sees the database file at its path
-        (``Store.lost``): a daemon that kept sending from a deleted or replaced file would
-        look alive to ``reminder status`` while never seeing a case the CLI adds.
-        """
-        from .store import open_store
-
-        if self._store is not None and (self._store.path, self._store.url) != (
-            self.store_path,
-            self.settings.store.url,
-        ):
-            self._close_store()  # a reload moved the database
-        if self._store is None:
-            self._store = open_store(self.settings.store, any_thread=True)
-            self._connected, self._refusals = True, 0
-        lost = self._store.lost()
-        if lost is not None:
-            raise StoreLost(lost)
-        try:
-            yield self._store
-        except BaseException:
-            self._close_store()
-            raise
+    def _open_store(self) -> contextlib.AbstractContextManager[Store]:
+        """The store every pass shares, kept open and checked before each use (daemon_store.py)."""
+        return self._kept.use(self.settings)
 
     def _close_store(self) -> None:
-        if self._store is not None:
-            store, self._store = self._store, None
-            lost = store.lost()
-            if lost is not None:
-                self._lost(lost)  # closing it could delete the live file's log (EXIT_STORE_LOST)
-            with contextlib.suppress(Exception):
-                store.close()
+        self._kept.close(self.store_path)
 
     def _close_notifiers(self) -> None:
         if self._notifiers is not None and not self._injected_notifiers:
@@ -429,74 +362,14 @@ class Daemon:
         try:
             return self.tick()
         except StoreRefused as exc:
-            if self._connected:  # refused after all went well: not the config's fault
+            if self._kept.connected:  # refused after all went well: not the config's fault
                 raise
-            raise self._refused(exc) from None
+            raise refused(self.settings, exc) from None
         finally:
             self._close_store()
             self._close_notifiers()
             lock.release()
             self._name_connections(False)
-
-    def _refused(self, exc: StoreRefused) -> ConfigError:
-        from .store_refusal import refusal_error
-
-        return refusal_error(self.settings, exc)
-
-    def _connect_first(self) -> bool:
-        """Open the store before READY: a refusal (a newer schema too, on SQLite as well) raises
-        its ConfigError (exit 2); a server that cannot be reached is waited for, and a SQLite file
-        that cannot be opened now (locked) is tried again as a failed pass would be. Returns
-        whether the first pass may run now."""
-        try:
-            with self._open_store():
-                return True
-        except StoreRefused as exc:
-            raise self._refused(exc) from None
-        except ConfigError:
-            raise  # a password_env not set, a password_file that cannot be read
-        except ReminderError as exc:
-            if self.shared:
-                log.warning(
-                    "cannot reach the database yet (%s); waiting for it: trying again every %.0f s",
-                    exc,
-                    STORE_RETRY_SECONDS,
-                )
-            else:
-                log.error("cannot open the database, retrying in %.0f s: %s", STORE_RETRY_SECONDS, exc)
-        except Exception:
-            log.exception("cannot open the database; waiting: trying again every %.0f s", STORE_RETRY_SECONDS)
-        return False
-
-    def _refused_again(self, exc: StoreRefused) -> datetime:
-        """When to try again after a refusal in a pass; a daemon that never connected exits 2."""
-        from . import systemd
-
-        if not self._connected:
-            error = self._refused(exc)
-            log.critical("%s", error)
-            systemd.notify("STATUS=the database refused this daemon: see its log")
-            if self._lock is not None:
-                self._lock.release()
-            logging.shutdown()  # flush the log: os._exit skips every handler
-            os._exit(error.exit_code)  # the main thread waits for signals: see _lost
-        from .store_refusal import refusal_delay
-
-        self._refusals += 1
-        delay = refusal_delay(self._refusals, STORE_RETRY_SECONDS)
-        if isinstance(exc, NewerSchema):
-            why = "a newer reminder upgraded it: upgrade this one and restart the daemon"
-        elif exc.sqlstate == "42501":
-            why = "its rights being changed? SIGHUP tries at once"
-        else:
-            why = "a password being changed? SIGHUP tries at once"
-        log.error(
-            "the database refused this daemon, which had connected before: %s; trying again in %.0f s (%s)",
-            exc,
-            delay,
-            why,
-        )
-        return self.clock() + timedelta(seconds=delay)
 
     # --- the loop ------------------------------------------------------------------------------
 
@@ -518,9 +391,9 @@ class Daemon:
                 )
             wake = self.next_wake(self.clock())
         except StoreLost as exc:
-            self._lost(str(exc))
+            exit_lost(str(exc), self.store_path)
         except StoreRefused as exc:
-            wake = self._refused_again(exc)
+            wake = self._kept.refused_again(exc, self.settings, self.clock, self._lock)
         except ReminderError as exc:
             log.error("pass failed, retrying in %.0f s: %s", STORE_RETRY_SECONDS, exc)
             wake = self.clock() + timedelta(seconds=STORE_RETRY_SECONDS)
@@ -535,21 +408,6 @@ class Daemon:
             if not self._stop.is_set():
                 self._arm(wake)
 
-    def _lost(self, reason: str) -> NoReturn:
-        """End the process at once, without closing the store: see :data:`EXIT_STORE_LOST`."""
-        from . import systemd
-
-        log.critical(
-            "lost the database: %s; exiting with status %d so that a fresh daemon opens the file "
-            "at %s (systemd restarts it; otherwise start 'reminder daemon' again)",
-            reason,
-            EXIT_STORE_LOST,
-            self.store_path,
-        )
-        systemd.notify(f"STATUS=lost the database: {reason}")
-        logging.shutdown()  # flush the log: os._exit skips every handler
-        os._exit(EXIT_STORE_LOST)
-
     def _guarded_pass(self) -> None:
         """What the scheduler runs: a pass, unless the daemon is stopping (a pass queued behind
         the one the stop waited for must not start), holding ``_passing`` while it runs."""
@@ -558,61 +416,24 @@ class Daemon:
                 self._pass_job()
 
     def _stop_scheduler(self) -> bool:
-        """Stop passes: none is armed after the one running, which gets a bounded grace.
-
-        Returns True when no pass is running any more; False when one still is after
-        ``STOP_GRACE_SECONDS`` and, notifiers cancelled, ``CANCEL_GRACE_SECONDS`` more (the
-        module docstring says why the main thread never waits longer).
-
-        The stop is set under the lock a pass holds while it checks the stop and re-arms, so
-        no pass re-arms after it; and the scheduler shuts down without waiting for the pass,
-        which once deadlocked: ``shutdown(wait=True)`` held the job-store lock while waiting
-        for a pass that waited in ``add_job`` for that lock (seen once, in the test suite).
-        """
-        with self._flags.lock:
-            self._stop.set()
-        if self._scheduler is not None and self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
-        if self._passing.acquire(timeout=STOP_GRACE_SECONDS):
-            self._passing.release()
-            return True
-        log.warning("a notifier is still sending %g s after the stop: cancelling it", STOP_GRACE_SECONDS)
-        for notifier in list(self._notifiers or ()):
-            try:
-                notifier.cancel()
-            except Exception:  # a plugin's broken cancel must not hold the stop either
-                log.warning("cancelling %r failed", notifier, exc_info=True)
-        if self._passing.acquire(timeout=CANCEL_GRACE_SECONDS):
-            self._passing.release()
-            return True
-        return False
+        """Stop passes, giving the one running a bounded grace; whether none runs any more
+        (daemon_stop.stop_passes). The graces are passed from this module's names, which ``run()``'s
+        log line reads too, so that the two always agree."""
+        return stop_passes(
+            stop=self._stop,
+            lock=self._flags.lock,
+            scheduler=self._scheduler,
+            passing=self._passing,
+            notifiers=lambda: self._notifiers or (),
+            grace=STOP_GRACE_SECONDS,
+            cancel_grace=CANCEL_GRACE_SECONDS,
+        )
 
     def _abandon_pass(self) -> None:
         """Leave the stuck pass to the end of the process; its rows go back to ``planned``."""
-        import sqlite3
-
-        from . import outbox
-        from .store import open_store
-
         self.abandoned = True
-        log.error(
-            "a pass is still running %g s after the stop (a notifier that does not return): abandoning it",
-            STOP_GRACE_SECONDS + CANCEL_GRACE_SECONDS,
-        )
-        try:
-            # A connection of its own: the pass's may be in the middle of anything.
-            with open_store(self.settings.store) as store:
-                if store.dialect == "sqlite":
-                    store.conn.execute(f"PRAGMA busy_timeout = {int(RELEASE_BUSY_SECONDS * 1000)}")
-                # Shared: only this daemon's rows; the others' are theirs to send.
-                owner = outbox.process_owner() if self.shared else None
-                released = outbox.release_sending(store, self.clock(), owner=owner)
-        except (ReminderError, sqlite3.Error) as exc:
-            # Left `sending`, they are still due: the next start sends them all the same.
-            log.error("cannot put the reminders in flight back to planned: %s", exc)
-            return
-        if released:
-            log.warning("%d reminder(s) in flight put back to planned: the next start sends them", released)
+        waited = STOP_GRACE_SECONDS + CANCEL_GRACE_SECONDS
+        abandon_pass(self.settings, self.clock, shared=self.shared, waited=waited)
 
     def _arm(self, when: datetime) -> None:
         from apscheduler.triggers.date import DateTrigger
@@ -686,7 +507,7 @@ class Daemon:
                     "removed the lock files daemons killed here left behind (pid %s)",
                     ", ".join(map(str, stale)),
                 )
-            look_now = self._connect_first()
+            look_now = self._kept.connect_first(self.settings)
         except BaseException:
             lock.release()
             self._name_connections(False)
@@ -741,15 +562,9 @@ class Daemon:
                 self._abandon_pass()
             lock.release()
             self._name_connections(False)
-            _drain_signals()
+            drain_signals(_SIGNALS)
             if restore_signals:
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
             self.state = DaemonState.STOPPED
         log.info("reminder daemon stopped")
         return 0
-
-
-def _drain_signals() -> None:
-    """Read the signals that came during the stop (still pending: they are blocked)."""
-    while (info := signal.sigtimedwait(_SIGNALS, 0)) is not None:
-        log.info("%s during the stop: already stopping", signal.Signals(info.si_signo).name)

@@ -12,7 +12,7 @@ operator to see). Once it has connected, a refusal is taken for an operator at w
 a grant being changed, reminder being upgraded machine by machine): the daemon keeps trying, from
 ``first`` seconds apart doubling to :data:`REFUSED_RETRY_MAX_SECONDS` (:func:`refusal_delay`).
 
-Pure: the daemon (daemon.py) does the connecting, the logging and the exiting.
+Pure: the daemon does the connecting and the logging (daemon_store.py) and the exiting (daemon_stop.py).
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ def chores_lock(store: Store) -> Iterator[bool]:
 
 
 def _pause(seconds: float) -> None:
-    # As daemon.py's: select() rather than time.sleep, which libfaketime can break.
+    # As pidlock.py's: select() rather than time.sleep, which libfaketime can break.
     import select
 
     with contextlib.suppress(OSError, ValueError):

@@ -12,7 +12,7 @@ Imported only when ``[store] url`` is a ``postgresql://`` URL, and it alone impo
 - **A refusal** — the server answers but refuses the login (SQLSTATE 28P01, 28000), has no
   such database (3D000), or denies this role a right (42501: CONNECT on the database, at
   connecting; its tables, at any statement) — is a :class:`~reminder.errors.StoreRefused`
-  (:func:`refusal`): waiting does not fix it, so the daemon does not wait for it at start (daemon.py).
+  (:func:`refusal`): waiting does not fix it, so the daemon does not wait for it at start (daemon_store.py).
 - **A lost connection** (a server restart, a network cut) fails the operation in progress
   with a StoreError; the next operation connects again. A transaction cut short is rolled
   back by the server, so nothing half-written remains.

@@ -7,7 +7,7 @@ delivery failure: it returns a :class:`DeliveryResult` saying what went wrong an
 whether a retry could help, so one broken channel never holds the others back.
 Every wait a send makes should be bounded by a timeout of the notifier's own; when the
 daemon stops it waits only a few seconds, then calls :meth:`Notifier.cancel`, then
-abandons the send (see ``daemon.py``).
+abandons the send (see ``daemon_stop.py``).
 """
 
 from __future__ import annotations

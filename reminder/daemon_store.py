@@ -1,0 +1,146 @@
+"""The daemon's store: one kept open for every pass, checked before each use, and what a refusal means.
+
+Opening a store (WAL mode, PRAGMAs, the schema check) costs more CPU than a whole idle pass, so the
+passes share one, kept open (:class:`KeptStore`); after an error it is dropped, and the next pass
+opens a fresh one.
+
+Before each use the daemon checks that its open store still sees the database file at its path
+(``Store.lost``): a daemon that kept sending from a deleted or replaced file would look alive to
+``reminder status`` while never seeing a case the CLI adds. If the file was deleted or replaced, or
+its ``-wal``/``-shm`` deleted while open, the pass raises ``StoreLost`` and the daemon logs why and
+exits with ``EXIT_STORE_LOST`` (daemon_stop.py) for systemd to start a fresh one, rather than keep
+running blind.
+
+A server that cannot be reached, or is restarting, comes back: the daemon waits for it. One that
+answers and refuses (a wrong password, no such database, a right this role lacks: SQLSTATE 42501)
+does not, nor does a database a newer reminder upgraded (``NewerSchema``, SQLite's file too):
+before the daemon has ever connected that is a config error, exit 2, and after, an operator at
+work, tried again at a growing interval (store_refusal.py). At start the daemon opens its store
+before it says READY, on either backend (:meth:`KeptStore.connect_first`); a refusal met later by
+a daemon that never connected ends it from the pass (daemon_stop.py). SIGHUP tries at once (and
+``password_file`` is read again, as for every connection).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .daemon_stop import exit_lost, exit_refused
+from .errors import ConfigError, NewerSchema, ReminderError, StoreLost, StoreRefused
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .pidlock import PidLock
+    from .store import Store
+
+__all__ = ["STORE_RETRY_SECONDS", "KeptStore"]
+
+log = logging.getLogger(__name__)
+
+# A failing store (disk full, locked too long) is retried after this long rather than spinning.
+STORE_RETRY_SECONDS = 30.0
+
+
+class KeptStore:
+    """The store every pass shares, kept open between them (:meth:`use`)."""
+
+    def __init__(self) -> None:
+        self.store: Store | None = None
+        # Whether a store was ever opened (a shared store's refusal is a config error until then),
+        # and the refusals in a row since the last one was.
+        self.connected = False
+        self.refusals = 0
+
+    @contextlib.contextmanager
+    def use(self, settings: Settings) -> Iterator[Store]:
+        """The open store, opened first if need be; checked (``Store.lost``) before it is yielded,
+        and dropped if the block fails."""
+        from .store import open_store
+
+        where = (Path(settings.store.path).expanduser(), settings.store.url)
+        if self.store is not None and (self.store.path, self.store.url) != where:
+            self.close(where[0])  # a reload moved the database
+        if self.store is None:
+            self.store = open_store(settings.store, any_thread=True)
+            self.connected, self.refusals = True, 0
+        lost = self.store.lost()
+        if lost is not None:
+            raise StoreLost(lost)
+        try:
+            yield self.store
+        except BaseException:
+            self.close(where[0])
+            raise
+
+    def close(self, path: Path) -> None:
+        """Close the open store, if any; when it was lost, end the process instead (closing it could
+        delete the live file's log), saying that a fresh daemon opens the file at ``path``."""
+        if self.store is not None:
+            store, self.store = self.store, None
+            lost = store.lost()
+            if lost is not None:
+                exit_lost(lost, path)
+            with contextlib.suppress(Exception):
+                store.close()
+
+    def connect_first(self, settings: Settings) -> bool:
+        """Open the store before READY: a refusal (a newer schema too, on SQLite as well) raises
+        its ConfigError (exit 2); a server that cannot be reached is waited for, and a SQLite file
+        that cannot be opened now (locked) is tried again as a failed pass would be. Returns
+        whether the first pass may run now."""
+        try:
+            with self.use(settings):
+                return True
+        except StoreRefused as exc:
+            raise refused(settings, exc) from None
+        except ConfigError:
+            raise  # a password_env not set, a password_file that cannot be read
+        except ReminderError as exc:
+            if settings.store.url is not None:
+                log.warning(
+                    "cannot reach the database yet (%s); waiting for it: trying again every %.0f s",
+                    exc,
+                    STORE_RETRY_SECONDS,
+                )
+            else:
+                log.error("cannot open the database, retrying in %.0f s: %s", STORE_RETRY_SECONDS, exc)
+        except Exception:
+            log.exception("cannot open the database; waiting: trying again every %.0f s", STORE_RETRY_SECONDS)
+        return False
+
+    def refused_again(
+        self, exc: StoreRefused, settings: Settings, clock: Callable[[], datetime], lock: PidLock | None
+    ) -> datetime:
+        """When to try again after a refusal in a pass; a daemon that never connected exits 2
+        (``lock``, its pid lock, released)."""
+        if not self.connected:
+            exit_refused(refused(settings, exc), lock)
+        from .store_refusal import refusal_delay
+
+        self.refusals += 1
+        delay = refusal_delay(self.refusals, STORE_RETRY_SECONDS)
+        if isinstance(exc, NewerSchema):
+            why = "a newer reminder upgraded it: upgrade this one and restart the daemon"
+        elif exc.sqlstate == "42501":
+            why = "its rights being changed? SIGHUP tries at once"
+        else:
+            why = "a password being changed? SIGHUP tries at once"
+        log.error(
+            "the database refused this daemon, which had connected before: %s; trying again in %.0f s (%s)",
+            exc,
+            delay,
+            why,
+        )
+        return clock() + timedelta(seconds=delay)
+
+
+def refused(settings: Settings, exc: StoreRefused) -> ConfigError:
+    """A refusal as the config error it is (store_refusal.py)."""
+    from .store_refusal import refusal_error
+
+    return refusal_error(settings, exc)
