@@ -62,15 +62,17 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from . import leftovers
 from .daemon_stop import (
     CANCEL_GRACE_SECONDS,
+    EXIT_SCHEMA_UPGRADED,
     EXIT_STORE_LOST,
     STOP_GRACE_SECONDS,
     abandon_pass,
     drain_signals,
     exit_lost,
+    schema_upgraded,
     stop_passes,
 )
 from .daemon_store import STORE_RETRY_SECONDS, KeptStore, refused
-from .errors import ConfigError, ReminderError, StoreLost, StoreRefused
+from .errors import ConfigError, NewerSchema, ReminderError, StoreLost, StoreRefused
 from .pidlock import LOCK_NAME, PidLock, poke, running_pid
 
 if TYPE_CHECKING:
@@ -83,6 +85,7 @@ if TYPE_CHECKING:
 # PidLock, poke and running_pid live in pidlock.py (``reminder status`` needs them, not the daemon);
 # the exit statuses and the stop's deadlines in daemon_stop.py.
 __all__ = [
+    "EXIT_SCHEMA_UPGRADED",
     "EXIT_STORE_LOST",
     "LOCK_NAME",
     "Daemon",
@@ -130,7 +133,8 @@ class _Flags:
 
 
 class Daemon:
-    """The reminder daemon. ``run()`` blocks until SIGTERM/SIGINT; ``run_once()`` does one pass."""
+    """The reminder daemon. ``run()`` blocks until SIGTERM/SIGINT (or a newer schema); ``run_once()``
+    does one pass."""
 
     def __init__(
         self,
@@ -151,6 +155,10 @@ class Daemon:
         self._passing = threading.Lock()
         # A pass was still running when the daemon stopped; serve() then does not wait for it.
         self.abandoned = False
+        # The exit status a pass ended the daemon with (a newer schema), and the thread run()
+        # waits for signals on, which that pass wakes.
+        self._ending: int | None = None
+        self._loop_thread: int | None = None
         self._scheduler: Any = None
         self._last_housekeeping: datetime | None = None
         self._kept = KeptStore()
@@ -393,6 +401,9 @@ class Daemon:
         except StoreLost as exc:
             exit_lost(str(exc), self.store_path)
         except StoreRefused as exc:
+            if isinstance(exc, NewerSchema) and self._kept.connected:
+                self._end_for_schema(exc)
+                return
             wake = self._kept.refused_again(exc, self.settings, self.clock, self._lock)
         except ReminderError as exc:
             log.error("pass failed, retrying in %.0f s: %s", STORE_RETRY_SECONDS, exc)
@@ -467,6 +478,16 @@ class Daemon:
         backend = PostgresBackend(url, self.settings.store.password())
         return Listener(backend.raw_connect, self._request_pass, backend.describe)
 
+    def _end_for_schema(self, exc: NewerSchema) -> None:
+        """A newer reminder migrated the database: arm no other pass, and have the loop stop with
+        :data:`EXIT_SCHEMA_UPGRADED` (daemon_stop.py says why, and what several daemons do)."""
+        schema_upgraded(exc)
+        with self._flags.lock:
+            self._ending = EXIT_SCHEMA_UPGRADED
+            self._stop.set()
+        if self._loop_thread is not None:
+            signal.pthread_kill(self._loop_thread, signal.SIGUSR1)  # blocked there: sigtimedwait reads it
+
     def serve(self) -> NoReturn:
         """``run()`` as the whole life of this process (``reminder daemon``), then exit.
 
@@ -483,7 +504,7 @@ class Daemon:
         sys.exit(status)
 
     def run(self, *, restore_signals: bool = True) -> int:
-        """Run until SIGTERM/SIGINT. Returns the exit status.
+        """Run until SIGTERM/SIGINT, or until a pass finds a newer schema. Returns the exit status.
 
         ``restore_signals``: unblock the signals at the end (after reading any that came
         during the stop), for a caller that goes on; ``serve()`` keeps them blocked.
@@ -497,6 +518,7 @@ class Daemon:
         # sigwaitinfo below ever sees these signals; and before the lock names our pid, so a
         # SIGHUP sent as soon as `reminder status` shows us running is queued, not fatal.
         signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+        self._loop_thread = threading.get_ident()
         self._name_connections()
         lock = self._lock = self._pid_lock()
         try:
@@ -533,6 +555,8 @@ class Daemon:
             log.info("reminder daemon running (pid %d, data in %s)", os.getpid(), self.data_dir)
             while True:
                 info = signal.sigtimedwait(_SIGNALS, self._watch_seconds())
+                if self._ending is not None:  # a pass ended the daemon, and said why
+                    break
                 if info is None:
                     self._check_clock()
                     continue
@@ -567,4 +591,4 @@ class Daemon:
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
             self.state = DaemonState.STOPPED
         log.info("reminder daemon stopped")
-        return 0
+        return 0 if self._ending is None else self._ending

@@ -6,8 +6,12 @@ Exit statuses (the unit's ``Restart=on-failure`` restarts every one but 0 and 2)
 - 2: a config error at start; or a database that refuses a daemon which never connected to it
   (:func:`exit_refused`; store_refusal.py says why that is not waited out). The unit's
   ``RestartPreventExitStatus=2`` leaves it failed, its last log line saying why.
-- 75 (EX_TEMPFAIL), :data:`EXIT_STORE_LOST`: the database file the daemon has open was deleted or
-  replaced (:func:`exit_lost`); a fresh daemon opens whatever file is at the path now.
+- 75 (EX_TEMPFAIL): a fresh daemon is needed. :data:`EXIT_STORE_LOST`: the database file the
+  daemon has open was deleted or replaced (:func:`exit_lost`); a fresh daemon opens whatever file
+  is at the path now. :data:`EXIT_SCHEMA_UPGRADED`: a newer reminder migrated the database to a
+  schema this code does not know (:func:`schema_upgraded`); a fresh daemon runs the new code. One
+  that is still the old code (reminder upgraded in another environment, or on another machine)
+  meets the newer schema at start and exits 2, saying to upgrade: the unit is then failed, visibly.
 
 Stopping. A pass runs on a worker thread and calls notifiers, which may be plugins: any
 of them can block (a server that answers a byte at a time, a program that never exits, a
@@ -36,10 +40,20 @@ Signals stay blocked to the end of ``serve()``, so a second SIGTERM or SIGINT du
 stop is read and logged (:func:`drain_signals`), never delivered: no exit 143, no
 KeyboardInterrupt.
 
-Ending from a pass. The main thread waits for signals, so a pass that must end the daemon ends
-the process itself, with ``os._exit`` after flushing the log: when the database file was lost
+Ending from a pass. The main thread waits for signals, so a pass that must end the daemon at once
+ends the process itself, with ``os._exit`` after flushing the log: when the database file was lost
 (the store is not closed: see :data:`EXIT_STORE_LOST`), and when a shared store refuses a daemon
-that started before it could reach it.
+that started before it could reach it. A newer schema needs no haste, only that nothing more is
+sent: the pass that finds it (before it sends anything: the store is checked before each use,
+daemon_store.py) arms no other, logs one line, and wakes the main thread, which stops as on
+SIGTERM and returns :data:`EXIT_SCHEMA_UPGRADED`. A pass that was already sending when the
+migration committed finishes what it had claimed, with the old code; the next pass, at most
+``max_sleep_seconds`` later (at once when poked), is the one that stops.
+
+On a shared store (PostgreSQL) each daemon checks the schema on its own passes, so each stops on
+its own, within a pass of the migration, and each machine's service restarts its own: one whose
+reminder was upgraded runs on with the new code; one that was not is left failed (exit 2) until
+reminder is upgraded there too. Meanwhile the daemons that run share the outbox as always.
 
 This module never imports daemon.py; the daemon passes in what the stop needs.
 """
@@ -58,12 +72,13 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from .config import Settings
-    from .errors import ConfigError
+    from .errors import ConfigError, NewerSchema
     from .notifiers import Notifier
     from .pidlock import PidLock
 
 __all__ = [
     "CANCEL_GRACE_SECONDS",
+    "EXIT_SCHEMA_UPGRADED",
     "EXIT_STORE_LOST",
     "RELEASE_BUSY_SECONDS",
     "STOP_DEADLINE_SECONDS",
@@ -72,6 +87,7 @@ __all__ = [
     "drain_signals",
     "exit_lost",
     "exit_refused",
+    "schema_upgraded",
     "stop_passes",
 ]
 
@@ -83,6 +99,10 @@ log = logging.getLogger(__name__)
 # So the process ends without closing anything, and systemd's Restart=on-failure starts a fresh
 # daemon, which opens whatever file is at the path now.
 EXIT_STORE_LOST = 75
+# The exit status when a newer reminder migrated the database to a schema this code does not know:
+# the same as EXIT_STORE_LOST, since both ask for a fresh process, which is what EX_TEMPFAIL says
+# (any status but 2 is restarted); the log's last lines say which.
+EXIT_SCHEMA_UPGRADED = 75
 # What SIGTERM/SIGINT promise (systemd's TimeoutStopSec is longer): the process has ended by then.
 STOP_DEADLINE_SECONDS = 10.0
 # After SIGTERM, the pass in flight may finish on its own for this long ...
@@ -194,6 +214,22 @@ def exit_refused(error: ConfigError, lock: PidLock | None) -> NoReturn:
     if lock is not None:
         lock.release()
     _exit_now(error.exit_code, "the database refused this daemon: see its log")
+
+
+def schema_upgraded(exc: NewerSchema) -> None:
+    """Say that a newer reminder upgraded the database and that this daemon stops for it (the daemon
+    then stops as on SIGTERM, and exits with :data:`EXIT_SCHEMA_UPGRADED`)."""
+    from . import systemd
+
+    log.warning(
+        "the store was upgraded to schema %d by a newer reminder; this daemon (schema %d) stops, "
+        "exit status %d, so that the service restarts it with the new code (without a service, "
+        "start 'reminder daemon' again)",
+        exc.version,
+        exc.known,
+        EXIT_SCHEMA_UPGRADED,
+    )
+    systemd.notify(f"STATUS=the database was upgraded to schema {exc.version} by a newer reminder")
 
 
 def _exit_now(status: int, why: str) -> NoReturn:

@@ -9,13 +9,19 @@ Before each use the daemon checks that its open store still sees the database fi
 ``reminder status`` while never seeing a case the CLI adds. If the file was deleted or replaced, or
 its ``-wal``/``-shm`` deleted while open, the pass raises ``StoreLost`` and the daemon logs why and
 exits with ``EXIT_STORE_LOST`` (daemon_stop.py) for systemd to start a fresh one, rather than keep
-running blind.
+running blind. And it checks that the schema is still one this code knows
+(``Store.check_schema``, one cheap read): a newer reminder, installed while this daemon runs,
+migrates the database when it first opens it, and old code working on a schema it does not know
+could write what the new code misreads. The pass raises ``NewerSchema`` before it sends anything,
+and the daemon stops with ``EXIT_SCHEMA_UPGRADED`` (daemon_stop.py), for the service to restart
+it with the new code.
 
 A server that cannot be reached, or is restarting, comes back: the daemon waits for it. One that
 answers and refuses (a wrong password, no such database, a right this role lacks: SQLSTATE 42501)
 does not, nor does a database a newer reminder upgraded (``NewerSchema``, SQLite's file too):
-before the daemon has ever connected that is a config error, exit 2, and after, an operator at
-work, tried again at a growing interval (store_refusal.py). At start the daemon opens its store
+before the daemon has ever connected that is a config error, exit 2; after, a refusal is an
+operator at work, tried again at a growing interval (store_refusal.py), and a newer schema stops
+the daemon, as above. At start the daemon opens its store
 before it says READY, on either backend (:meth:`KeptStore.connect_first`); a refusal met later by
 a daemon that never connected ends it from the pass (daemon_stop.py). SIGHUP tries at once (and
 ``password_file`` is read again, as for every connection).
@@ -31,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .daemon_stop import exit_lost, exit_refused
-from .errors import ConfigError, NewerSchema, ReminderError, StoreLost, StoreRefused
+from .errors import ConfigError, ReminderError, StoreLost, StoreRefused
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -58,20 +64,24 @@ class KeptStore:
 
     @contextlib.contextmanager
     def use(self, settings: Settings) -> Iterator[Store]:
-        """The open store, opened first if need be; checked (``Store.lost``) before it is yielded,
-        and dropped if the block fails."""
+        """The open store, opened first if need be; checked before it is yielded (``Store.lost``;
+        and a store kept open, ``Store.check_schema``), and dropped if that check or the block
+        fails."""
         from .store import open_store
 
         where = (Path(settings.store.path).expanduser(), settings.store.url)
         if self.store is not None and (self.store.path, self.store.url) != where:
             self.close(where[0])  # a reload moved the database
+        kept = self.store is not None
         if self.store is None:
-            self.store = open_store(settings.store, any_thread=True)
+            self.store = open_store(settings.store, any_thread=True)  # its schema checked as it opens
             self.connected, self.refusals = True, 0
         lost = self.store.lost()
         if lost is not None:
             raise StoreLost(lost)
         try:
+            if kept:
+                self.store.check_schema()  # NewerSchema: a newer reminder migrated it meanwhile
             yield self.store
         except BaseException:
             self.close(where[0])
@@ -117,16 +127,15 @@ class KeptStore:
         self, exc: StoreRefused, settings: Settings, clock: Callable[[], datetime], lock: PidLock | None
     ) -> datetime:
         """When to try again after a refusal in a pass; a daemon that never connected exits 2
-        (``lock``, its pid lock, released)."""
+        (``lock``, its pid lock, released). Not for a newer schema met after connecting: the
+        daemon stops for that (daemon_stop.py)."""
         if not self.connected:
             exit_refused(refused(settings, exc), lock)
         from .store_refusal import refusal_delay
 
         self.refusals += 1
         delay = refusal_delay(self.refusals, STORE_RETRY_SECONDS)
-        if isinstance(exc, NewerSchema):
-            why = "a newer reminder upgraded it: upgrade this one and restart the daemon"
-        elif exc.sqlstate == "42501":
+        if exc.sqlstate == "42501":
             why = "its rights being changed? SIGHUP tries at once"
         else:
             why = "a password being changed? SIGHUP tries at once"

@@ -322,23 +322,41 @@ class Store:
             before = self.schema_version
             if before > len(migrations):
                 # A refusal (NewerSchema): the daemon stops at start rather than retry for ever.
-                raise NewerSchema(
-                    _(
-                        "%(path)s: the database has schema version %(version)s, newer than this "
-                        "reminder knows (%(known)d); upgrade reminder",
-                        path=self.location,
-                        version=before,
-                        known=len(migrations),
-                    ),
-                    version=before,
-                    known=len(migrations),
-                )
+                raise self._newer(before, len(migrations))
             for version in range(before, len(migrations)):
                 migration = migrations[version]
                 log.info("migrating %s: %s", self.location, migration.__name__)
                 migration(self.conn)
                 self.backend.set_schema_version(self.conn, version + 1)
         return before
+
+    def check_schema(self) -> None:
+        """Raise NewerSchema if a newer reminder has migrated the database since it was opened.
+
+        Opening checks the schema (:meth:`migrate`); a store kept open, as the daemon keeps one,
+        is checked again with this before each use. One cheap read: SQLite's ``user_version`` is in
+        the file's header, PostgreSQL's version is a one-row table.
+        """
+        try:
+            version = self.schema_version
+        except Exception as exc:
+            raise self._error(exc, "") from None
+        known = len(self._migrations())
+        if version > known:
+            raise self._newer(version, known)
+
+    def _newer(self, version: int, known: int) -> NewerSchema:
+        return NewerSchema(
+            _(
+                "%(path)s: the database has schema version %(version)s, newer than this "
+                "reminder knows (%(known)d); upgrade reminder",
+                path=self.location,
+                version=version,
+                known=known,
+            ),
+            version=version,
+            known=known,
+        )
 
     def _check_docs(self) -> None:
         query = "SELECT key, value FROM meta WHERE key IN ('case_doc_shape', 'case_doc_code')"

@@ -9,8 +9,10 @@ daemon does not wait: a refusal is a config error, one line naming the config fi
 ``store.url`` (without its password; on SQLite ``store.path``), what is wrong and what to do,
 exit 2 (:func:`refusal_error`; the unit's ``RestartPreventExitStatus=2`` leaves it failed, for the
 operator to see). Once it has connected, a refusal is taken for an operator at work (a password or
-a grant being changed, reminder being upgraded machine by machine): the daemon keeps trying, from
-``first`` seconds apart doubling to :data:`REFUSED_RETRY_MAX_SECONDS` (:func:`refusal_delay`).
+a grant being changed): the daemon keeps trying, from ``first`` seconds apart doubling to
+:data:`REFUSED_RETRY_MAX_SECONDS` (:func:`refusal_delay`). Not a newer schema, though: waiting
+cannot give a running daemon new code, so it stops for its service to restart it (daemon_stop.py),
+and a restarted daemon that is still the old code meets the refusal at start, exit 2.
 
 Pure: the daemon does the connecting and the logging (daemon_store.py) and the exiting (daemon_stop.py).
 """

@@ -1,4 +1,5 @@
-"""The daemon never goes blind, and a failed pass loses no work (issue 15, points 2 and 3).
+"""The daemon never goes blind, and a failed pass loses no work (issue 15, points 2 and 3); nor does
+it run on with its old code on a database a newer reminder migrated.
 
 The daemon runs as a real process on the real clock where it must see another process's
 files; the failed-pass tests drive ``Daemon.tick`` in this process, with the database
@@ -7,19 +8,33 @@ locked by another connection as a running ``sqlite3`` shell or a stuck CLI would
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
-from datetime import UTC, date, datetime
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from conftest import TmpEnv
-from test_daemon import add_cases, fake_env, needs_faketime, wait_for, write_config
+from test_daemon import (
+    _set_clock,
+    add_cases,
+    daemon_cmd,
+    fake_env,
+    needs_faketime,
+    sink_lines,
+    sqlite3_cli,
+    start_daemon,
+    wait_for,
+    write_config,
+)
 
-from reminder import planning
+from reminder import outbox, planning
 from reminder.config import load_settings
 from reminder.daemon import EXIT_STORE_LOST, Daemon, running_pid
 from reminder.models import Case
@@ -237,3 +252,88 @@ def test_a_running_daemon_looks_again_soon_after_the_wall_clock_goes_back(tmp_en
         _, err = proc.communicate(timeout=30)
     assert sent, f"nothing sent after the clock went back; stderr:\n{err}"
     assert "wall clock" in err, err
+
+
+def _notifications(sock: socket.socket) -> Iterator[str]:
+    """What the daemon tells systemd (NOTIFY_SOCKET), one datagram at a time, as they come."""
+    while True:
+        yield sock.recv(512).decode()
+
+
+def _pending(sock: socket.socket) -> list[str]:
+    """What the daemon told systemd and nobody read yet (it has ended: all of it is here)."""
+    sock.setblocking(False)
+    states = []
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            states.append(sock.recv(512).decode())
+    return states
+
+
+@needs_faketime
+@pytest.mark.parametrize("woken", ["poked", "by its own next pass"])
+@pytest.mark.sqlite_only(
+    "migrates the SQLite file from another process (PostgreSQL: test_daemon_postgres.py)"
+)
+def test_a_daemon_whose_database_a_newer_reminder_migrated_stops_for_a_restart(
+    tmp_env: TmpEnv, woken: str
+) -> None:
+    """reminder upgraded while its daemon runs: the new version's first command migrates the database.
+    Before, the old daemon checked the schema only as it opened its store, and ran on with its old
+    code: its passes read and wrote a schema it does not know, and once a reminder fell due the pass
+    failed on the newer schema and was retried at a growing interval for ever, the service active and
+    nothing sent until someone restarted it (the test failed so: no exit). Now the pass that finds
+    the newer schema sends nothing, and the daemon stops with a status the unit restarts, so that the
+    new code runs."""
+    from reminder.daemon import EXIT_SCHEMA_UPGRADED
+    from reminder.store import MIGRATIONS
+
+    sink = write_config(tmp_env, max_sleep=60 if woken == "poked" else 1)
+    (case_id,) = add_cases(tmp_env, 1, date(2026, 3, 1))
+    with Store(tmp_env.db_path) as store:
+        (row,) = [d for d in outbox.list_deliveries(store, case_id) if d.kind == "opened"]
+    stamp = tmp_env.root / "faketime.rc"
+    _set_clock(stamp, row.due - timedelta(hours=2))
+    notify = tmp_env.root / "notify.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(str(notify))
+        sock.settimeout(30)
+        told = _notifications(sock)
+        env = fake_env(
+            tmp_env, FAKETIME_TIMESTAMP_FILE=str(stamp), FAKETIME_NO_CACHE="1", NOTIFY_SOCKET=str(notify)
+        )
+        proc = start_daemon(env, *daemon_cmd())
+        try:
+            # Ready, and the start-up pass is over (in either order): nothing was due.
+            assert sorted([next(told), next(told)]) == ["READY=1", "WATCHDOG=1"]
+            assert sink_lines(sink) == []
+            # A newer reminder's first command, in another process: its migration's DDL and the
+            # schema version, in one transaction.
+            newer = len(MIGRATIONS) + 1
+            migration = f"CREATE TABLE from_a_newer_reminder (x); PRAGMA user_version = {newer};"
+            sqlite3_cli(tmp_env.db_path, f"BEGIN IMMEDIATE; {migration} COMMIT;")
+            # The reminder falls due: the pass that finds the newer schema has it to send.
+            _set_clock(stamp, row.due + timedelta(minutes=1))
+            if woken == "poked":
+                os.kill(proc.pid, signal.SIGUSR1)  # the CLI's poke
+            code, err = _exit_of(proc)
+            states = _pending(sock)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert code == EXIT_SCHEMA_UPGRADED == 75, err
+    assert (
+        f"the store was upgraded to schema {newer} by a newer reminder; this daemon (schema {newer - 1}) "
+        "stops, exit status 75, so that the service restarts it with the new code"
+    ) in err, err
+    assert err.rstrip().endswith("reminder daemon stopped"), err
+    assert "Traceback" not in err and "pass failed" not in err, err
+    assert states[-2:] == [
+        f"STATUS=the database was upgraded to schema {newer} by a newer reminder",
+        "STOPPING=1",
+    ]
+    # Nothing was sent after the upgrade: the reminder is still planned, for the new code to send.
+    assert sink_lines(sink) == []
+    assert sqlite3_cli(tmp_env.db_path, f"SELECT status FROM deliveries WHERE id = {row.id}") == "planned"
+    assert sqlite3_cli(tmp_env.db_path, "PRAGMA integrity_check") == "ok"
+    assert running_pid(tmp_env.db_path.parent) is None

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pg_cluster import PASSWORD_ROLE
-from shared_daemons import DaemonProcess, daemon_config, environment, free_port
+from shared_daemons import DaemonProcess, daemon_config, environment, free_port, insert_cases, running_sink
 from test_cli_cases import ok, one_line_error
 
 pytestmark = pytest.mark.timeout(120)
@@ -123,6 +125,72 @@ def test_a_database_a_newer_reminder_upgraded_stops_the_daemon_at_start(tmp_path
     line = stops_at_start(configured(tmp_path, pg_url))
     assert "the database has schema version 999, newer than this reminder knows" in line, line
     assert "upgrade reminder here too" in line, line
+
+
+def test_daemons_on_a_database_a_newer_reminder_migrated_each_stop_for_a_restart(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """Two daemons, as on two machines, when reminder is upgraded on a third and migrates the database:
+    each finds the newer schema on its own next pass, sends nothing, and exits 75 for its service to
+    restart it (the restarted one, if still the old code, stops at start: the test above). Before,
+    both ran on with their old code, the passes failing and retried for ever (the test failed so)."""
+    import psycopg
+
+    from reminder import api
+    from reminder.config import load_settings
+    from reminder.store import Store
+
+    with running_sink() as (sink, port):
+        daemons = [DaemonProcess(tmp_path / name, pg_url, port, lease=60) for name in ("a", "b")]
+        sockets = []
+        for daemon in daemons:
+            # A minute's sleep: between passes, only the poke and the outbox's NOTIFY wake them.
+            config = daemon_config(pg_url, daemon.root / "data", port, lease=60, max_sleep=60)
+            daemon.config.write_text(config, encoding="utf-8")
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            sock.bind(str(daemon.root / "notify.sock"))
+            sock.settimeout(30)
+            sockets.append(sock)
+            daemon.env["NOTIFY_SOCKET"] = str(daemon.root / "notify.sock")
+        try:
+            for daemon in daemons:
+                daemon.start()
+            for sock in sockets:  # each one's start-up pass is over
+                while sock.recv(512) != b"WATCHDOG=1":
+                    pass
+            settings = load_settings(daemons[0].config)
+            # A store opened before the upgrade, which keeps writing after it (as the daemons' own
+            # connections could): it plans reminders that are due at once.
+            with Store(Path(settings.store.path), url=pg_url) as store:
+                newer = store.schema_version + 1
+                with psycopg.connect(pg_url) as admin:  # the newer reminder's migration, one transaction
+                    admin.execute("CREATE TABLE from_a_newer_reminder (x integer)")
+                    admin.execute(f"UPDATE reminder_schema SET version = {newer}")
+                now = datetime.now(UTC)
+                insert_cases(store, 3, now=now, days_ago=lambda i: 45, prefix="c", batch=10)
+                api.replan_all(store, settings, now=now)
+            for daemon in daemons:
+                daemon.proc.send_signal(signal.SIGUSR1)  # type: ignore[union-attr]  # the CLI's poke
+            codes = [daemon.wait_stopped(30) for daemon in daemons]
+        finally:
+            for daemon in daemons:
+                daemon.stop()
+            for sock in sockets:
+                sock.close()
+    logs = "".join(daemon.log_text() for daemon in daemons)
+    assert codes == [75, 75], logs
+    said = (
+        f"upgraded to schema {newer} by a newer reminder; this daemon (schema {newer - 1}) stops, exit status"
+    )
+    assert all(said in daemon.log_text() for daemon in daemons), logs
+    assert "Traceback" not in logs, logs
+    # Nothing was sent after the upgrade, by either: the reminders wait for the new code.
+    assert sink.count() == 0
+    with psycopg.connect(pg_url) as admin:
+        statuses = dict(admin.execute("SELECT status, count(*) FROM deliveries GROUP BY status").fetchall())
+    assert set(statuses) == {"planned"}, statuses
+    # Each stopped as on SIGTERM: its daemons/<pid>.lock is gone.
+    assert [list((daemon.root / "data" / "daemons").iterdir()) for daemon in daemons] == [[], []]
 
 
 def test_the_lock_file_of_a_killed_daemon_is_removed_by_the_next_and_a_live_ones_never(
