@@ -41,7 +41,8 @@ LISTEN/NOTIFY (wakeups.py), as a hint on top of the capped sleep. A lost connect
 pass, which is retried ``STORE_RETRY_SECONDS`` later on a fresh connection.
 
 A daemon killed with SIGKILL leaves its ``daemons/<pid>.lock`` behind; the next one to start on
-the data directory removes such files, never one a live daemon holds (``PidLock.remove_stale``).
+the data directory removes such files, and every running one does in its hourly housekeeping,
+never one a live daemon holds (``PidLock.remove_stale``).
 """
 
 from __future__ import annotations
@@ -281,6 +282,7 @@ class Daemon:
                             upkeep(store, self.settings, now=now)
                         else:  # another daemon upkeeps the database; this machine's files are ours
                             leftovers.sweep(self.data_dir, now=now)
+                    self._sweep_locks()
                     self._last_housekeeping = now
                 if changed or housekeeping:
                     self._sync_ics(store, now)
@@ -300,6 +302,16 @@ class Daemon:
         except (ReminderError, OSError) as exc:
             # A calendar file that cannot be written must not hold back a reminder.
             log.warning("cannot update the calendar file %s: %s", self.settings.export.ics_path, exc)
+
+    def _sweep_locks(self) -> None:
+        """On a shared store: remove the ``daemons/<pid>.lock`` files daemons killed on this machine
+        left behind (``PidLock.remove_stale``), at start and hourly, so that one killed while this
+        daemon runs does not stay until the next start."""
+        stale = self._lock.remove_stale() if self._lock is not None else []
+        if stale:
+            log.info(
+                "removed the lock files daemons killed here left behind (pid %s)", ", ".join(map(str, stale))
+            )
 
     def _housekeeping_due(self, now: datetime) -> bool:
         # Rides on a pass rather than a job of its own, so an idle hour costs no extra wake-up.
@@ -523,12 +535,7 @@ class Daemon:
         lock = self._lock = self._pid_lock()
         try:
             lock.acquire()
-            stale = lock.remove_stale()
-            if stale:
-                log.info(
-                    "removed the lock files daemons killed here left behind (pid %s)",
-                    ", ".join(map(str, stale)),
-                )
+            self._sweep_locks()
             look_now = self._kept.connect_first(self.settings)
         except BaseException:
             lock.release()

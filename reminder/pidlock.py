@@ -7,7 +7,8 @@ On a shared store (PostgreSQL) any number of daemons may run side by side, so no
 ``daemon.lock``: each holds a lock of its own, ``daemons/<pid>.lock`` in the data directory
 (:meth:`PidLock.shared`), removed when it stops, so that ``reminder status`` can say which run on
 this machine (:func:`running_pids`). One a killed daemon left is held by nobody, so not counted,
-and the next daemon to start removes it (:meth:`PidLock.remove_stale`).
+and the next daemon to start removes it, as does every running daemon's hourly housekeeping
+(:meth:`PidLock.remove_stale`).
 
 Why that never removes the file of a live daemon, nor one a daemon is just creating: a file in
 ``daemons/`` is only ever unlinked by a process that holds its ``flock`` and has checked, under
@@ -122,8 +123,8 @@ class PidLock:
 
     def remove_stale(self) -> list[int]:
         """Remove the other ``daemons/*.lock`` files nobody holds: daemons killed with SIGKILL
-        left them. Only a shared store's lock, once held, does this. Returns the pids in the files
-        it removed.
+        left them. Only a shared store's lock, once held, does this (the daemon, at start and hourly).
+        Returns the pids in the files it removed.
 
         Each is removed only under its own ``flock``, taken without waiting, and only if it is
         still the file at its path (the module's docstring says why that is safe). A file held by

@@ -1,7 +1,9 @@
 """One daemon on a PostgreSQL store, as a real process on the tests' real server: a login, database or right
 the server refuses, or a schema newer than it knows, stops it at start (exit 2, one line), a server it cannot
-reach is waited for, a refusal after a good start is retried; ``reminder status`` says which daemons run, here
-and connected to the database; and the lock file a killed daemon left is removed by the next one to start.
+reach is waited for, a refusal after a good start is retried, and a schema a newer reminder migrated to while
+they run stops them for a restart; ``reminder status`` says which daemons run, here and connected to the
+database; and the lock file a killed daemon left is removed by the next one to start, or by a running one
+within the hour.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pytest
 from pg_cluster import PASSWORD_ROLE
 from shared_daemons import DaemonProcess, daemon_config, environment, free_port, insert_cases, running_sink
 from test_cli_cases import ok, one_line_error
+from test_daemon import LIBFAKETIME, _set_clock, needs_faketime, wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -233,6 +236,42 @@ def test_the_lock_file_of_a_killed_daemon_is_removed_by_the_next_and_a_live_ones
         codes = [each.stop() for each in started]
     assert codes == [0] * len(started), "".join(each.log_text() for each in started)
     assert lock_files() == set()
+
+
+@needs_faketime
+def test_a_running_daemon_removes_within_the_hour_the_lock_file_of_one_killed_after_it_started(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # Before, the file stayed until the next daemon started there, however long this one ran.
+    stamp = tmp_path / "faketime.rc"
+    _set_clock(stamp, datetime(2026, 3, 2, 9, tzinfo=UTC))
+    running = DaemonProcess(tmp_path / "running", pg_url, 25, lease=60)
+    running.env.update(
+        LD_PRELOAD=LIBFAKETIME[0],
+        FAKETIME_DONT_FAKE_MONOTONIC="1",
+        FAKETIME_TIMESTAMP_FILE=str(stamp),
+        FAKETIME_NO_CACHE="1",
+    )
+    killed = DaemonProcess(tmp_path / "killed", pg_url, 25, lease=60)
+    killed.config.write_text(running.config.read_text(encoding="utf-8"), encoding="utf-8")  # one machine
+    locks = tmp_path / "running" / "data" / "daemons"
+    running.start()
+    try:
+        assert running.wait_ready(30), running.log_text()
+        killed.start()
+        assert killed.wait_ready(30), killed.log_text()
+        killed.kill()
+        assert {path.name for path in locks.iterdir()} == {f"{running.pid}.lock", f"{killed.pid}.lock"}
+        _set_clock(stamp, datetime(2026, 3, 2, 10, 1, tzinfo=UTC))  # an hour on: housekeeping is due
+        running.proc.send_signal(signal.SIGUSR1)  # type: ignore[union-attr]  # a pass now, not in 5 s
+        swept = wait_for(lambda: {path.name for path in locks.iterdir()} == {f"{running.pid}.lock"}, 30)
+        assert swept, running.log_text()
+        assert running.running(), running.log_text()
+    finally:
+        code = running.stop()
+    log = running.log_text()
+    assert code == 0, log
+    assert f"removed the lock files daemons killed here left behind (pid {killed.pid})" in log, log
 
 
 def _runs_through(daemon: DaemonProcess, act: Any) -> str:
