@@ -69,6 +69,7 @@ from .daemon_stop import (
     abandon_pass,
     drain_signals,
     exit_lost,
+    new_scheduler,
     schema_upgraded,
     stop_passes,
 )
@@ -522,7 +523,6 @@ class Daemon:
         during the stop), for a caller that goes on; ``serve()`` keeps them blocked.
         """
         from apscheduler.executors.pool import ThreadPoolExecutor
-        from apscheduler.schedulers.background import BackgroundScheduler
 
         from . import systemd
 
@@ -543,7 +543,7 @@ class Daemon:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
             raise
         leftovers.sweep(self.data_dir, now=self.clock())  # what a killed writer left (and hourly)
-        self._scheduler = BackgroundScheduler(
+        self._scheduler = new_scheduler(
             timezone=UTC,
             executors={"default": ThreadPoolExecutor(max_workers=1)},
             # Two instances, one worker: a pass re-arms itself before it returns, and with
