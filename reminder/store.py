@@ -113,6 +113,7 @@ class Store:
         self._password = password
         self._any_thread = any_thread
         self._depth = 0
+        self.migrated = False  # this process applied migrations: a running daemon must hear of it
         if url is not None and is_postgres_url(url):
             try:
                 from .backends.postgres import PostgresBackend  # psycopg loads only for a PostgreSQL URL
@@ -328,6 +329,7 @@ class Store:
                 log.info("migrating %s: %s", self.location, migration.__name__)
                 migration(self.conn)
                 self.backend.set_schema_version(self.conn, version + 1)
+        self.migrated = before < len(migrations)
         return before
 
     def check_schema(self) -> None:

@@ -337,3 +337,53 @@ def test_a_daemon_whose_database_a_newer_reminder_migrated_stops_for_a_restart(
     assert sqlite3_cli(tmp_env.db_path, f"SELECT status FROM deliveries WHERE id = {row.id}") == "planned"
     assert sqlite3_cli(tmp_env.db_path, "PRAGMA integrity_check") == "ok"
     assert running_pid(tmp_env.db_path.parent) is None
+
+
+# A newer reminder's command, as the first one after an upgrade runs it: this code with one more
+# migration (store.MIGRATIONS is looked up when the store opens, for tests like this one).
+_NEWER_REMINDER = """
+import sys
+from reminder import store
+def m_from_a_newer_reminder(conn):
+    conn.execute("CREATE TABLE from_a_newer_reminder (x)")
+store.MIGRATIONS = [*store.MIGRATIONS, m_from_a_newer_reminder]
+from reminder.entry import run
+sys.argv = ["reminder", *sys.argv[1:]]
+run()
+"""
+
+
+@pytest.mark.parametrize("command", [["list"], ["status"], ["db", "migrate"]])
+@pytest.mark.sqlite_only("the migration is SQLite's (MIGRATIONS); the daemon checks either backend alike")
+def test_a_command_that_migrates_the_database_wakes_the_daemon_so_it_stops_at_once(
+    tmp_env: TmpEnv, command: list[str]
+) -> None:
+    """The daemon looks for a newer schema at each pass; a command that changed rows pokes it, but
+    one that only migrated (a read, `db migrate`) did not, so the old daemon ran on with its old
+    code until its next wake-up (`max_sleep_seconds`: 60 s here; the test failed so, no exit
+    within 15 s). Now a migration pokes it like a change, and it stops for the restart at once."""
+    from reminder.daemon import EXIT_SCHEMA_UPGRADED
+
+    write_config(tmp_env, max_sleep=60)
+    add_cases(tmp_env, 1, date(2026, 3, 1))
+    proc = start_daemon(tmp_env.env, *daemon_cmd())
+    try:
+        assert wait_for(lambda: running_pid(tmp_env.db_path.parent) == proc.pid, 15), (
+            "the daemon did not start"
+        )
+        newer = subprocess.run(
+            [sys.executable, "-c", _NEWER_REMINDER, *command],
+            env=tmp_env.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert newer.returncode == 0, newer.stderr
+        code, err = _exit_of(proc, timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert code == EXIT_SCHEMA_UPGRADED, err
+    assert "by a newer reminder" in err, err
+    assert sqlite3_cli(tmp_env.db_path, "PRAGMA integrity_check") == "ok"

@@ -40,6 +40,7 @@ __all__ = [
     "pad",
     "settings_from",
     "store_for",
+    "tell_daemon_of_migration",
     "use_holiday_cache",
     "utc_now",
 ]
@@ -207,15 +208,26 @@ def store_for(ctx: cmdline.Context, path: str | None = None) -> Store:
     def close() -> None:
         changed = store.conn.total_changes != baseline
         store.close()
-        if changed:
+        if changed or store.migrated:
             # After the commit, so the daemon re-reads what this command wrote (within 2 s,
-            # not at its next minute-long wake-up). No daemon running: nothing to do.
+            # not at its next minute-long wake-up), or, from an older reminder, finds the
+            # schema this one migrated to and stops for its restart. No daemon: nothing to do.
             from ..pidlock import poke
 
             poke(store.data_dir)
 
     ctx.call_on_close(close)
     return store
+
+
+def tell_daemon_of_migration(store: Store) -> None:
+    """Poke the running daemon if opening ``store`` migrated it: a daemon of the reminder before
+    the upgrade then finds the newer schema at once and stops for its restart, instead of running
+    on with its old code until its next wake-up. (Commands that change rows poke it anyway.)"""
+    if store.migrated:
+        from ..pidlock import poke
+
+        poke(store.data_dir)
 
 
 def pad(text: str, width: int) -> str:

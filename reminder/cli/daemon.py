@@ -20,6 +20,7 @@ from .common import (
     json_option,
     load_settings_for,
     settings_from,
+    tell_daemon_of_migration,
     utc_now,
 )
 from .group import ReminderGroup
@@ -113,6 +114,7 @@ def status_command(ctx: cmdline.Context, as_json: bool) -> None:
     settings = settings_from(ctx)
     with open_store(settings.store) as store:
         info = api.reminder_status(store, store.data_dir)
+    tell_daemon_of_migration(store)
     if as_json:
         echo_json(info)
         return

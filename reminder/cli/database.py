@@ -13,6 +13,7 @@ from .common import (
     echo_json,
     json_option,
     settings_from,
+    tell_daemon_of_migration,
     utc_now,
 )
 from .group import ReminderGroup
@@ -103,6 +104,7 @@ def db_migrate_command(ctx: cmdline.Context, as_json: bool) -> None:
         before = store.migrate()
         after = store.schema_version
         where = store.location
+    tell_daemon_of_migration(store)
     if as_json:
         echo_json({"version": 1, "database": where, "schema_before": before, "schema": after})
         return
