@@ -204,10 +204,12 @@ def render(facts: LetterFacts, *, user_dir: Path | None = None) -> Rendered:
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _DATE_UNITS = "年月日号时分秒"
-# A Chinese character next to a Latin letter or digit, but not a digit next to 年/月/日 (dates are
-# written 2026年3月1日): GLOSSARY.md's rule, "还剩 3 个工作日", "编号：BT-48213".
+# Between a Chinese character and a Latin letter or digit, but not a digit and 年/月/日 (dates are
+# written 2026年3月1日): GLOSSARY.md's rule, "还剩 3 个工作日", "编号：BT-48213". Both sides are
+# zero-width, so one character between two numbers is spaced on both ("7 至 15"); a "+" before a
+# digit starts a telephone number ("为 +973").
 _HAN_LATIN = re.compile(
-    f"([{_HAN}])(?<![{_DATE_UNITS}])(?=[A-Za-z0-9])"  # 通过 hotline
+    f"(?<=[{_HAN}])(?<![{_DATE_UNITS}])(?=[A-Za-z0-9]|\\+[0-9])"  # 通过 hotline
     f"|(?<=[A-Za-z0-9])(?=[{_HAN}])(?![{_DATE_UNITS}])"  # hotline 向
 )
 _TAG = re.compile(r"(<[^>]*>)")
@@ -218,7 +220,7 @@ def _space_cjk(text: str) -> str:
     text of ``text`` (not inside its tags); never next to full-width punctuation."""
     parts = _TAG.split(text)
     for i in range(0, len(parts), 2):
-        parts[i] = _HAN_LATIN.sub(lambda m: (m.group(1) or "") + " ", parts[i])
+        parts[i] = _HAN_LATIN.sub(" ", parts[i])
     return "".join(parts)
 
 

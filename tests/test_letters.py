@@ -388,6 +388,10 @@ def test_chinese_is_spaced_as_the_glossary_writes_it() -> None:
     assert _space_cjk("本人于2026年3月1日通过hotline向贵方") == "本人于 2026年3月1日通过 hotline 向贵方"
     assert _space_cjk("第15个工作日，编号：BT-48213") == "第 15 个工作日，编号：BT-48213"
     assert _space_cjk('<td class="x1">第15个</td>') == '<td class="x1">第 15 个</td>'
+    # One Chinese character between two numbers is spaced on both sides (it was "7至 15"), and a
+    # telephone number's + is where the number starts (it was "为+973").
+    assert _space_cjk("在7至15个工作日内") == "在 7 至 15 个工作日内"
+    assert _space_cjk("电话为+973 1234 5678。") == "电话为 +973 1234 5678。"
     # A line break in a template between two Chinese characters is no space in the text.
     assert (
         to_text(_r("<p>期限已届满。\n本人至今未收到结果。</p>", "zh_CN"))
