@@ -125,8 +125,11 @@ def parse_moment(text: str, *, noun: str = "a date") -> Moment:
 
 def parse_date(text: str) -> date:
     """A calendar date without a clock: 2026-03-01, 2026-3-1 or 2026/3/1 (not today/yesterday)."""
-    moment = parse_moment(text)
-    if moment.day is None or moment.time_of_day is not None:
+    try:
+        moment: Moment | None = parse_moment(text)
+    except InputError:  # its words offer today, yesterday and a time, which a date does not take
+        moment = None
+    if moment is None or moment.day is None or moment.time_of_day is not None:
         raise InputError(
             _(
                 "%(text)s is not a date; use YYYY-MM-DD (or 2026-3-1, 2026/3/1), e.g. 2026-03-01",

@@ -71,9 +71,14 @@ def test_a_moment_outside_what_a_datetime_holds_is_refused(text: str) -> None:
 
 def test_parse_date_takes_no_clock() -> None:
     assert parse_date("2026-3-1") == date(2026, 3, 1)
-    for text in ("today", "2026-03-01T10:00"):
-        with pytest.raises(InputError, match="is not a date"):
+    # Whatever it is, the error offers only what a date takes: "tomorrow" was told to use
+    # "today, yesterday" or a time of day, which --due-before then refused in turn.
+    for text in ("today", "2026-03-01T10:00", "tomorrow", "3/1"):
+        with pytest.raises(InputError) as refused:
             parse_date(text)
+        assert str(refused.value) == (
+            f"{text!r} is not a date; use YYYY-MM-DD (or 2026-3-1, 2026/3/1), e.g. 2026-03-01"
+        )
 
 
 def test_check_not_future_counts_in_the_case_zone() -> None:
