@@ -7,7 +7,8 @@ the order a case flows (README's map of modules):
   every write re-plans the case in the same transaction.
 - ``case_config.py``: what the config says about one case (its closures, window, template).
 - ``planning.py``: the case's reminders in the outbox; re-planning after a config change.
-- ``delivery.py``: the daemon's sending (``deliver_due``).
+- ``delivery.py``: the daemon's sending (``deliver_due``); ``outbox_leases.py``: reminders that
+  failed for good, put back to be sent (``retry_failed``, ``reminder notify retry``).
 - ``evidence_api.py``, ``dossier_api.py``, ``ics_api.py``: the evidence log, the dossier and
   the calendar file.
 - ``status.py``, ``housekeeping.py``: ``reminder status``, and the daemon's hourly upkeep.
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from .evidence_api import get_evidence, list_evidence, log_evidence, verify_evidence
     from .housekeeping import housekeeping
     from .ics_api import export_ics, sync_ics, write_ics
+    from .outbox_leases import RetryReport, retry_failed
     from .planning import (
         list_reminders,
         notifier_routes,
@@ -66,6 +68,7 @@ _HOMES = {
     "CaseLine": "case_lines",
     "CaseView": "cases",
     "DispatchReport": "delivery",
+    "RetryReport": "outbox_leases",
     "add_case": "cases",
     "build_dossier": "dossier_api",
     "case_today": "case_config",
@@ -97,6 +100,7 @@ _HOMES = {
     "reopen_case": "cases",
     "replan_all": "planning",
     "replan_if_changed": "planning",
+    "retry_failed": "outbox_leases",
     "save_dossier": "dossier_api",
     "sync_ics": "ics_api",
     "verify_evidence": "evidence_api",
@@ -125,6 +129,8 @@ def __getattr__(name: str) -> object:
         from . import housekeeping as module
     elif home == "ics_api":
         from . import ics_api as module
+    elif home == "outbox_leases":
+        from . import outbox_leases as module
     elif home == "planning":
         from . import planning as module
     elif home == "status":
@@ -141,6 +147,7 @@ __all__ = [
     "CaseLine",
     "CaseView",
     "DispatchReport",
+    "RetryReport",
     "add_case",
     "build_dossier",
     "case_today",
@@ -171,6 +178,7 @@ __all__ = [
     "reopen_case",
     "replan_all",
     "replan_if_changed",
+    "retry_failed",
     "save_dossier",
     "sync_ics",
     "verify_evidence",

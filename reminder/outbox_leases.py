@@ -16,6 +16,10 @@ recorded as none: a row left ``sending`` is due at once, as it always was, whate
 daemon's clock reads. The guarantees and how to size the lease are in the README ("Several
 daemons on one database").
 
+A row that failed for good stays ``failed`` until the person, having fixed the cause (a wrong
+recipient, a password, a server's policy), asks for it again (:func:`retry_failed`, ``reminder
+notify retry``): the same row goes back to ``planned``, so it keeps its key and Message-ID.
+
 A retry's time is fixed when the attempt fails, on the wall clock of that moment. If
 that clock was ahead (months, before NTP set it right), the retry would wait as long.
 So :func:`bound_retries` runs before each pass: a retry planned further ahead than the
@@ -27,10 +31,10 @@ only when it lies beyond that bound can any row need it.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from .errors import StoreError
+from .errors import InputError, StoreError
 from .i18n import _
 from .lazylog import get_logger
 from .outbox import CLAIMABLE, process_owner
@@ -45,6 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RetryPolicy",
+    "RetryReport",
     "backoff_delay",
     "bound_retries",
     "claim",
@@ -53,6 +58,7 @@ __all__ = [
     "mark_sent",
     "record_failure",
     "release",
+    "retry_failed",
     "shared",
 ]
 
@@ -327,3 +333,94 @@ def bound_retries(
         # Every retry now lies within the bound: the horizon comes back to it.
         store.conn.execute("UPDATE meta SET value = ? WHERE key = ?", (repr(bound), RETRY_HORIZON))
     return len(rows)
+
+
+class RetryReport(Record):
+    """What :func:`retry_failed` did: ``retried`` rows put back to be sent; rows that failed for
+    good and were left so — ``closed``: of closed cases, whose reminders no longer matter;
+    ``unconfigured``: of notifiers the config no longer has (nothing could send them)."""
+
+    retried: int
+    closed: int
+    unconfigured: int
+
+    __slots__ = ("retried", "closed", "unconfigured")
+
+    def __init__(self, retried: int = 0, closed: int = 0, unconfigured: int = 0) -> None:
+        setfield(self, "retried", retried)
+        setfield(self, "closed", closed)
+        setfield(self, "unconfigured", unconfigured)
+
+    def to_dict(self) -> dict[str, int]:
+        return {"retried": self.retried, "closed": self.closed, "unconfigured": self.unconfigured}
+
+
+def retry_failed(
+    store: Store,
+    now: datetime,
+    *,
+    case_id: str | None = None,
+    notifier: str | None = None,
+    labels: Collection[str] | None = None,
+) -> RetryReport:
+    """Put the reminders that failed for good back to be sent: every one, or those of one case
+    (``case_id``: its id or a unique prefix; NotFound for none) or of one notifier (``notifier``,
+    its label), and only of open cases. ``labels``: the notifiers configured now (None: any),
+    so that a row of one removed from the config, which the daemon could only fail again at
+    once, is left failed and counted.
+
+    Each is the same row, so it is sent with the same key (the e-mail Message-ID) as the
+    attempts that failed; its attempts start again from 0, so the retry policy applies afresh,
+    and its last error stays (``reminder status`` counts it as waiting for a retry) until the
+    next attempt replaces it. One ``UPDATE … WHERE status = 'failed'``: two of these at once, or
+    a daemon, cannot put a row back twice, nor touch one that is no longer failed. On a shared
+    store the daemons are woken at commit (:func:`~reminder.wakeups.notify`); the CLI wakes a
+    daemon on SQLite (SIGUSR1) when the command ends.
+    """
+    chosen: list[tuple[str, object]] = []  # (column, value): which failed rows were asked for
+    if case_id is not None:
+        chosen.append(("case_id", store.resolve_id(case_id)))
+    if notifier is not None:
+        known = store.conn.execute("SELECT 1 FROM deliveries WHERE notifier = ? LIMIT 1", (notifier,))
+        if known.fetchone() is None and (labels is None or notifier not in labels):
+            raise InputError(
+                _(
+                    "unknown notifier %(name)s: neither the config nor any reminder names it",
+                    name=repr(notifier),
+                )
+            )
+        chosen.append(("notifier", notifier))
+    params = [value for _column, value in chosen]
+    asked, asked_d = ("".join(f" AND {t}{column} = ?" for column, _value in chosen) for t in ("", "d."))
+    configured = ""
+    if labels is not None:
+        configured = f" AND notifier IN ({', '.join('?' * len(labels))})" if labels else " AND 1 = 0"
+    stamp, now_ts = now.isoformat(), _ts(now)
+    with store.atomic():
+        # Due now, as a retry after a failed attempt is: next_attempt_ts and wake_ts both ``now``.
+        # Not its own due time: a failed row's day is usually long past, and the catch-up fold
+        # (outbox.due_folded) would take a row due that long ago for one missed while no daemon
+        # ran (or whose day had passed when the case was added) and fold it, so labelled, into a
+        # later row of its case. Nor ``now`` with no retry time: a row due after its day with
+        # none is how the fold knows one that fell due while its case was closed. As a retry due
+        # now it is current: a running daemon, woken at once, sends it on its own. Only if no
+        # daemon looks for longer than the fold's grace is it folded, as missed — which it then is.
+        cur = store.conn.execute(
+            "UPDATE deliveries SET status = 'planned', attempts = 0, next_attempt_ts = ?, wake_ts = ?,"
+            " lease_owner = NULL, lease_until = NULL, updated_at = ?"
+            f" WHERE status = 'failed'{asked}{configured}"
+            " AND case_id IN (SELECT id FROM cases WHERE status = 'open')",
+            (now_ts, now_ts, stamp, *params, *(labels or ())),
+        )
+        retried = max(int(cur.rowcount), 0)
+        # What is still failed of what was asked for: of closed cases, or of notifiers gone.
+        left = store.conn.execute(
+            "SELECT c.status, count(*) FROM deliveries d JOIN cases c ON c.id = d.case_id"
+            f" WHERE d.status = 'failed'{asked_d} GROUP BY c.status",
+            params,
+        ).fetchall()
+        if retried:
+            notify(store)  # daemons sharing the store look now
+    closed = sum(int(n) for status, n in left if status != "open")
+    unconfigured = sum(int(n) for status, n in left if status == "open")
+    return RetryReport(retried, closed, unconfigured)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import random
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +20,8 @@ from reminder.config import load_settings
 from reminder.models import Message, Reminder
 from reminder.notifiers.base import DeliveryResult, Notifier, NotifierOptions, OnResult
 from reminder.outbox_leases import RetryPolicy
+from reminder.outbox_summary import retrying
+from reminder.record import replace
 from reminder.store import MIGRATIONS, Store
 
 NOW = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
@@ -261,3 +263,149 @@ def test_a_row_left_sending_without_a_lease_is_due_whatever_the_next_clock_reads
     earlier = NOW - timedelta(seconds=1)
     assert [d.id for d in outbox.due(db, earlier)] == [first]
     assert outbox_leases.claim(db, [first], earlier, lease=timedelta(0), owner=B) == {first}
+
+
+# --- sending again what failed for good (reminder notify retry) -----------------------------------
+
+REFUSED = "550 5.1.1 <me@example.org>: no such user"
+
+
+def plan_rows(
+    db: Store, dues: Iterable[datetime], case_id: str = "abc123", notifiers: Sequence[str] = ("log",)
+) -> list[int]:
+    """The case's plan: a reminder per due time (keys ``<case>:deadline:1…``) for each notifier;
+    the rows' ids, due time by due time, notifier by notifier."""
+    reminders = [
+        Reminder(case_id=case_id, kind="deadline", due=due, key=f"{case_id}:deadline:{i}", sequence=i)
+        for i, due in enumerate(dues, 1)
+    ]
+    with db.atomic():
+        outbox.sync_plan(
+            db, case_id, [(r, n) for r in reminders for n in notifiers], NOW - timedelta(days=30)
+        )
+    ids = {(d.key, d.notifier): d.id for d in outbox.list_deliveries(db, case_id)}
+    return [ids[r.key, n] for r in reminders for n in notifiers]
+
+
+def fail_for_good(db: Store, ids: Iterable[int], at: datetime) -> None:
+    """Each row claimed, then refused for good (an SMTP 5xx), as the daemon records it."""
+    for delivery_id in ids:
+        assert outbox_leases.claim(db, [delivery_id], at, lease=outbox_leases.lease_for(db, 300), owner=A)
+        assert (
+            outbox_leases.record_failure(
+                db, delivery_id, REFUSED, at, RetryPolicy(), retryable=False, owner=A
+            )
+            == "failed"
+        )
+
+
+def full_row(db: Store, delivery_id: int) -> tuple[object, ...]:
+    return tuple(
+        db.conn.execute(
+            "SELECT key, status, attempts, last_error, next_attempt_ts, wake_ts, due_ts, lease_owner,"
+            " lease_until FROM deliveries WHERE id = ?",
+            (delivery_id,),
+        ).fetchone()
+    )
+
+
+def test_a_reminder_that_failed_for_good_is_sent_again_as_the_same_row(db: Store) -> None:
+    """The same row (so the same key and Message-ID), its attempts from 0 (the retry policy
+    applies afresh), its last error kept until the next attempt replaces it, due now."""
+    first, second = plan_rows(db, [NOW - timedelta(days=3), NOW - timedelta(days=2)])
+    fail_for_good(db, [first, second], NOW - timedelta(days=2))
+    before = full_row(db, first)
+    count = db.conn.execute("SELECT count(*) FROM deliveries").fetchone()[0]
+    later = NOW + timedelta(days=5)
+    report = outbox_leases.retry_failed(db, later)
+    assert report.to_dict() == {"retried": 2, "closed": 0, "unconfigured": 0}
+    key, status, attempts, error, retry_ts, wake_ts, due_ts, owner, until = full_row(db, first)
+    assert (key, status, attempts, error) == (before[0], "planned", 0, REFUSED)
+    assert retry_ts == wake_ts == later.timestamp() and due_ts == before[6] and (owner, until) == (None, None)
+    assert db.conn.execute("SELECT count(*) FROM deliveries").fetchone()[0] == count  # no new row
+    # `reminder status` counts them as waiting for a retry, with the refusal as their error.
+    assert outbox.counts(db)["failed"] == 0
+    waiting = retrying(db)
+    assert waiting["count"] == 2 and waiting["error"] == REFUSED
+    # Asked again (a second command, or two at once): nothing is failed any more, nothing moves.
+    assert outbox_leases.retry_failed(db, later + timedelta(seconds=1)).retried == 0
+    assert full_row(db, first)[5] == later.timestamp()
+    # The daemon sends it; the policy counts its attempts afresh.
+    assert outbox_leases.claim(db, [first], later, owner=B) == {first}
+    assert outbox_leases.mark_sent(db, first, later, owner=B)
+    assert full_row(db, first)[:4] == (before[0], "sent", 1, None)
+
+
+def test_a_retried_reminder_is_sent_on_its_own_not_folded_as_missed(db: Store) -> None:
+    """The daemon runs all along: a reminder refused three days ago and retried now is current,
+    like the reminder of the same case that fell due a moment ago. Due at its own time it would
+    be folded into that one as "missed while reminder was not running"; due now with no retry
+    time, as "fell due while the case was closed". Neither is true."""
+    refused = NOW + timedelta(days=1)  # the case was added at NOW
+    later = refused + timedelta(days=3)
+    old, older, current = plan_rows(
+        db, [refused, refused + timedelta(minutes=1), later - timedelta(seconds=30)]
+    )
+    fail_for_good(db, [old, older], refused + timedelta(minutes=1))
+    assert outbox_leases.retry_failed(db, later).retried == 2
+    looked = later + timedelta(seconds=2)  # woken by the command
+    items = outbox.due_folded(db, looked)
+    assert sorted(d.id for d, *_ in items) == sorted([old, older, current])
+    assert not [folded for _d, *folded in items if any(folded)], items  # nothing folded, for any reason
+    # A daemon that looks only a day later finds all three missed while it did not run: one
+    # message for the case, its latest, which says so (as it would of any reminder due then).
+    ((latest, missed, *other_reasons),) = outbox.due_folded(db, later + timedelta(days=1))
+    assert latest.id == current and sorted(missed) == sorted([old, older]) and not any(other_reasons)
+
+
+def test_only_open_cases_reminders_are_sent_again_and_the_rest_are_counted(db: Store) -> None:
+    mine, email = plan_rows(db, [NOW - timedelta(days=1)], notifiers=("log", "email"))
+    other = add_one_case(db, "def456")
+    theirs = plan_rows(db, [NOW - timedelta(days=1), NOW], case_id="def456", notifiers=("log", "gone"))
+    fail_for_good(db, [mine, email, *theirs], NOW)
+    with db.atomic():
+        db.update_case(replace(other, status="closed", closed_at=NOW))
+    later = NOW + timedelta(hours=1)
+    # One notifier's: the configured e-mail's, in every case.
+    report = outbox_leases.retry_failed(db, later, notifier="email", labels=["log", "email"])
+    assert report.to_dict() == {"retried": 1, "closed": 0, "unconfigured": 0}
+    assert full_row(db, email)[1] == "planned" and full_row(db, mine)[1] == "failed"
+    # One case's, by a prefix of its id: the closed case's reminders are left, and counted.
+    assert outbox_leases.retry_failed(db, later, case_id="DEF4").to_dict() == {
+        "retried": 0, "closed": 4, "unconfigured": 0,
+    }  # fmt: skip
+    # Every one: a notifier no longer in the config is left too (the daemon could only fail it).
+    *_same, gone_open = plan_rows(db, [NOW - timedelta(days=1)], notifiers=("log", "email", "gone"))
+    fail_for_good(db, [gone_open], NOW)
+    report = outbox_leases.retry_failed(db, later, labels=["log", "email"])
+    assert report.to_dict() == {"retried": 1, "closed": 4, "unconfigured": 1}
+    assert [full_row(db, i)[1] for i in (mine, gone_open, *theirs)] == ["planned"] + ["failed"] * 5
+    # A row another daemon holds is not failed: it is never touched.
+    assert outbox_leases.claim(db, [mine], later, lease=LEASE, owner=B) == {mine}
+    assert outbox_leases.retry_failed(db, later).retried == 1  # the gone notifier's, with labels=None
+    assert full_row(db, mine)[1:2] + full_row(db, mine)[7:8] == ("sending", B)
+
+
+def test_an_unknown_case_or_notifier_is_refused(db: Store) -> None:
+    from reminder.errors import InputError, NotFound
+
+    (first,) = plan_rows(db, [NOW])
+    fail_for_good(db, [first], NOW)
+    with pytest.raises(NotFound, match="no case with id 'zzz999'"):
+        outbox_leases.retry_failed(db, NOW, case_id="zzz999")
+    with pytest.raises(InputError, match="unknown notifier 'emial'"):
+        outbox_leases.retry_failed(db, NOW, notifier="emial", labels=["log", "email"])
+    # A notifier the config has, though no reminder went through it yet: nothing to do.
+    assert outbox_leases.retry_failed(db, NOW, notifier="email", labels=["log", "email"]).retried == 0
+    assert full_row(db, first)[1] == "failed"
+
+
+def test_retrying_leaves_the_sqlite_file_whole(tmp_path: Path) -> None:
+    with Store(tmp_path / "reminder.db") as db:
+        add_one_case(db)
+        ids = plan_rows(db, [NOW - timedelta(days=i) for i in range(1, 40)])
+        fail_for_good(db, ids, NOW)
+        assert outbox_leases.retry_failed(db, NOW + timedelta(hours=1)).retried == 39
+    with Store(tmp_path / "reminder.db") as again:
+        assert outbox.counts(again)["planned"] == 39
+        assert again.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
