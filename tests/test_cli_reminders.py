@@ -266,3 +266,106 @@ def test_status_says_how_many_reminders_wait_for_a_retry_and_why(tmp_env: TmpEnv
     (line,) = [ln for ln in text.splitlines() if ln.startswith("retrying:")]
     assert line == f"retrying:  1 reminder waits for a retry; last error (mail): {failed['last_error']}"
     assert secret not in text + json.dumps(info)
+
+
+# --- notify retry: sending again what failed for good ------------------------------------------------
+
+REFUSED = "550 5.1.1 <me@example.org>: no such user"
+
+
+def fail_for_good(tmp_env: TmpEnv, case_id: str, n: int) -> list[str]:
+    """The case's first ``n`` planned reminders refused for good (an SMTP 5xx), as the daemon
+    records it; their keys."""
+    from datetime import UTC
+
+    from reminder import outbox, outbox_leases
+    from reminder.store import Store
+
+    with Store(tmp_env.db_path) as store:
+        rows = [d for d in outbox.list_deliveries(store, case_id) if d.status == "planned"][:n]
+        for d in rows:
+            failed = outbox_leases.record_failure(
+                store, d.id, REFUSED, datetime.now(UTC), outbox_leases.RetryPolicy(), retryable=False
+            )
+            assert failed == "failed"
+    return [d.key for d in rows]
+
+
+def test_notify_retry_sends_again_what_failed_for_good_in_open_cases(tmp_env: TmpEnv) -> None:
+    """A reminder refused for good stayed failed for ever: status counted it, and nothing could
+    send it again once the cause was fixed."""
+    nothing = cli(tmp_env, "notify", "retry")
+    assert (nothing.returncode, nothing.stdout) == (
+        0,
+        "No reminder has failed for good: there is nothing to send again.\n",
+    )
+    mine, theirs = _bahrain_case(tmp_env)["id"], _bahrain_case(tmp_env)["id"]
+    keys = fail_for_good(tmp_env, mine, 2)
+    fail_for_good(tmp_env, theirs, 1)
+    assert cli(tmp_env, "close", theirs).returncode == 0
+
+    # status says how to send them again; --json gives the counts and no prose.
+    text = cli(tmp_env, "status").stdout
+    assert text.splitlines()[-1] == (
+        "Some reminders failed for good; see `reminder show ID` and `reminder notify test`, "
+        "then `reminder notify retry` sends them again."
+    )
+    info = cli(tmp_env, "status", "--json").stdout
+    assert json.loads(info)["counts"]["failed"] == 3 and "notify retry" not in info
+
+    # One case's: the same reminders, planned again, attempts from 0, the refusal kept until the
+    # next attempt replaces it.
+    retried = cli(tmp_env, "notify", "retry", mine)
+    assert (retried.returncode, retried.stdout, retried.stderr) == (
+        0,
+        "2 reminders will be sent again.\n",
+        "",
+    )
+    rows = {r["key"]: r for r in ok_json(cli(tmp_env, "show", mine, "--json"))["reminders"]}
+    assert [(rows[k]["status"], rows[k]["attempts"], rows[k]["last_error"]) for k in keys] == [
+        ("planned", 0, REFUSED)
+    ] * 2
+    text = cli(tmp_env, "status").stdout
+    assert "retrying:  2 reminders wait for a retry; last error (log): " + REFUSED in text
+    assert "`reminder notify retry`" in text  # the closed case's one is still failed
+
+    # The closed case's stays failed, and is counted; one more of the open case goes again.
+    (again,) = fail_for_good(tmp_env, mine, 1)
+    assert ok_json(cli(tmp_env, "notify", "retry", "--json")) == {
+        "retried": 1,
+        "closed": 1,
+        "unconfigured": 0,
+    }
+    left = cli(tmp_env, "notify", "retry", "--notifier", "log")
+    assert (left.returncode, left.stdout) == (
+        0,
+        "No reminder will be sent again.\n"
+        "1 reminder of a closed case stays failed: a closed case's reminders no longer matter.\n",
+    )
+    assert {r["key"]: r["status"] for r in ok_json(cli(tmp_env, "show", mine, "--json"))["reminders"]}[
+        again
+    ] == ("planned")
+
+
+def test_notify_retry_refuses_an_unknown_case_or_notifier_in_one_line(tmp_env: TmpEnv) -> None:
+    case_id = _bahrain_case(tmp_env)["id"]
+    fail_for_good(tmp_env, case_id, 1)
+    unknown = cli(tmp_env, "notify", "retry", "zzz999")
+    assert (unknown.returncode, unknown.stdout) == (2, "")
+    assert (
+        unknown.stderr == "Error: no case with id 'zzz999' (see 'reminder list --status all' for the ids)\n"
+    )
+    named = cli(tmp_env, "notify", "retry", "--notifier", "emial", "--json")
+    assert (named.returncode, named.stdout) == (2, "")
+    assert json.loads(named.stderr) == {
+        "error": "unknown notifier 'emial': neither the config nor any reminder names it"
+    }
+    # A notifier taken out of the config: its reminder stays failed, as nothing could send it.
+    tmp_env.write_config('[notifiers.cmd]\ntype = "command"\nargv = ["/bin/true"]\n')
+    gone = cli(tmp_env, "notify", "retry")
+    assert (gone.returncode, gone.stdout) == (
+        0,
+        "No reminder will be sent again.\n"
+        "1 reminder of a notifier no longer in the config stays failed: nothing can send it.\n",
+    )
+    assert ok_json(cli(tmp_env, "status", "--json"))["counts"]["failed"] == 1

@@ -387,3 +387,37 @@ def test_an_entrys_notes_are_separated_as_chinese_writes_them(zh: RunCli, tmp_en
     tmp_env.write_config('[defaults]\ncountry = "BH"\n\n[notifiers.emial]\n')
     p = zh("config", "check")
     assert p.returncode == 2 and "可用的有：apprise、command、" in p.stderr, p.stderr  # type: ignore[attr-defined]
+
+
+def test_notify_retry_and_the_status_hint_in_chinese(zh: RunCli, tmp_env: TmpEnv) -> None:
+    from test_cli_reminders import fail_for_good
+
+    p = zh("notify", "retry")
+    assert (p.returncode, p.stdout) == (0, "没有最终发送失败的提醒，无需重新发送。\n")
+    case_id = _add(zh)
+    fail_for_good(tmp_env, case_id, 2)
+    status = zh("status").stdout
+    assert status.splitlines()[-1] == (
+        "有些提醒最终发送失败；请查看 `reminder show ID` 和 `reminder notify test`，"
+        "然后用 `reminder notify retry` 重新发送。"
+    )
+    p = zh("notify", "retry", case_id)
+    assert (p.returncode, p.stdout) == (0, "2 条提醒将重新发送。\n")
+    p = zh("notify", "retry", "--notifier", "emial")
+    assert p.returncode == 2
+    assert p.stderr == "错误：未知的通知渠道 'emial'：配置和提醒中都没有它\n"
+    fail_for_good(tmp_env, case_id, 1)
+    assert zh("close", case_id).returncode == 0
+    p = zh("notify", "retry")
+    assert (p.returncode, p.stdout) == (
+        0,
+        "没有要重新发送的提醒。\n1 条提醒属于已关闭的事项，仍为发送失败：事项已关闭，提醒不再需要。\n",
+    )
+    p = zh("notify", "retry", "--help")
+    assert p.returncode == 0, p.stderr
+    assert "重新发送最终发送失败的提醒。" in p.stdout
+    assert "reminder notify retry                    # 所有发送失败的提醒\n" in p.stdout
+    prose = p.stdout.split("  示例：")[0] + p.stdout.split("\n选项:\n")[1]
+    assert_chinese(
+        prose, "notify retry --help", allow={"reminders", "max", "attempts", "Message-ID", "LABEL"}
+    )

@@ -183,7 +183,12 @@ def status_command(ctx: cmdline.Context, as_json: bool) -> None:
             )
         )
     if counts.get("failed"):
-        cmdline.echo(_("Some reminders failed for good; see `reminder show ID` and `reminder notify test`."))
+        cmdline.echo(
+            _(
+                "Some reminders failed for good; see `reminder show ID` and `reminder notify test`, "
+                "then `reminder notify retry` sends them again."
+            )
+        )
 
 
 def _shared_daemons(here: list[int], connected: list[dict[str, object]] | None) -> None:

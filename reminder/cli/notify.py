@@ -1,4 +1,5 @@
-"""``reminder notifiers`` and ``reminder notify test``: which channels reach you."""
+"""``reminder notifiers``, ``reminder notify test`` and ``notify retry``: which channels reach you,
+and sending again what failed for good."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ from ..cli_help import TranslatedHelp
 from ..cli_labels import (
     delivery_problem,
 )
-from ..i18n import _, pgettext
+from ..i18n import _, ngettext, pgettext
 from ..terminal import escape_controls as _t
 from .common import (
     echo_json,
     json_option,
     pad,
     settings_from,
+    store_for,
+    utc_now,
 )
 from .group import ReminderGroup
 
@@ -97,11 +100,12 @@ def notifiers_command(ctx: cmdline.Context, as_json: bool) -> None:
 
 @cmdline.group("notify", cls=ReminderGroup)
 def notify_group() -> None:
-    """Check that reminders reach you.
+    """Check that reminders reach you, and send again those that failed.
 
     \b
     Example:
       reminder notify test
+      reminder notify retry
     """
 
 
@@ -147,3 +151,69 @@ def notify_test_command(ctx: cmdline.Context, name: str | None, as_json: bool) -
             cmdline.echo(_("No notifier is enabled: every [notifiers.*] table has enabled = false."))
     if not outcomes or not all(o.ok for o in outcomes):
         sys.exit(1)
+
+
+@notify_group.command("retry")
+@cmdline.argument("case_id", metavar="[ID]", required=False)
+@cmdline.option(
+    "--notifier", "label", metavar="LABEL", help="Only this notifier's reminders (its table name)."
+)
+@json_option
+@cmdline.pass_context
+def notify_retry_command(ctx: cmdline.Context, case_id: str | None, label: str | None, as_json: bool) -> None:
+    """Send again the reminders that failed for good.
+
+    A reminder is marked failed after its last attempt ([reminders] max_attempts),
+    or at once when a mail server refuses it for good (a wrong recipient, a policy,
+    a password). `reminder show ID` says why; fix it, check with `reminder notify
+    test`, then this hands them back to the running daemon, which it wakes. Each is
+    the same reminder, sent with the same key (the e-mail's Message-ID), its
+    attempts counted afresh. Only open cases' reminders are sent again: a closed
+    case's no longer matter. With ID, only that case's; with --notifier, only that
+    notifier's. --json gives the counts.
+
+    \b
+    Example:
+      reminder notify test --notifier email    # the fix works
+      reminder notify retry                    # every reminder that failed
+      reminder notify retry k7m2qx --notifier email
+    """
+    from .. import api
+
+    settings = settings_from(ctx)
+    labels = [name for name, _kinds in api.notifier_routes(settings)]
+    report = api.retry_failed(store_for(ctx), utc_now(), case_id=case_id, notifier=label, labels=labels)
+    if as_json:
+        echo_json(report.to_dict())
+        return
+    if report.retried:
+        cmdline.echo(
+            ngettext(
+                "%(n)d reminder will be sent again.",
+                "%(n)d reminders will be sent again.",
+                report.retried,
+                n=report.retried,
+            )
+        )
+    elif report.closed or report.unconfigured:
+        cmdline.echo(_("No reminder will be sent again."))
+    else:
+        cmdline.echo(_("No reminder has failed for good: there is nothing to send again."))
+    if report.closed:
+        cmdline.echo(
+            ngettext(
+                "%(n)d reminder of a closed case stays failed: a closed case's reminders no longer matter.",
+                "%(n)d reminders of closed cases stay failed: a closed case's reminders no longer matter.",
+                report.closed,
+                n=report.closed,
+            )
+        )
+    if report.unconfigured:
+        cmdline.echo(
+            ngettext(
+                "%(n)d reminder of a notifier no longer in the config stays failed: nothing can send it.",
+                "%(n)d reminders of notifiers no longer in the config stay failed: nothing can send them.",
+                report.unconfigured,
+                n=report.unconfigured,
+            )
+        )
