@@ -1388,3 +1388,72 @@ def test_a_corrected_submission_date_plans_the_moved_reminders_again(tmp_env: Tm
     write_config(tmp_env, "[defaults]\nhour = 17\n")
     cli(f"{deadline:%Y-%m-%d} 14:05:00", "daemon", "--once")
     assert len([line for line in sink_lines(sink) if line["case_id"] == case_id]) == 2
+
+
+class _RefusesTheFirst:
+    """An SMTP sink that refuses its first message for good (a 5xx to its DATA: a policy) and
+    accepts the rest; it keeps the Message-ID of each, refused and accepted."""
+
+    def __init__(self) -> None:
+        self.refused: list[str] = []
+        self.accepted: list[str] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        found = re.search(rb"^Message-ID: (<[^>]+>)", envelope.content, re.MULTILINE | re.IGNORECASE)
+        message_id = found.group(1).decode() if found else ""
+        if not self.refused:
+            self.refused.append(message_id)
+            return "554 5.7.1 message refused by policy"
+        self.accepted.append(message_id)
+        return "250 OK"
+
+
+@needs_faketime
+def test_notify_retry_sends_a_refused_reminder_again_with_the_same_message_id(tmp_env: TmpEnv) -> None:
+    """The mail server refuses a reminder with a 5xx: it is failed for good, and stayed so for
+    ever. `reminder notify retry`, run while the daemon runs, hands it back: the running daemon
+    (woken by the command, well before its one-minute sleep ends) sends the same message, with
+    the same Message-ID, once."""
+    from aiosmtpd.controller import Controller
+
+    from reminder.notifiers.email import message_id
+
+    sink = _RefusesTheFirst()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    write_config(
+        tmp_env,
+        f'[notifiers.email]\nsecurity = "none"\nhost = "127.0.0.1"\nport = {port}\n'
+        'sender = "reminder@example.org"\nrecipients = ["me@example.org"]\n',
+    )
+    (case_id,) = add_cases(tmp_env, 1, date(2026, 3, 1))
+
+    def opened() -> Any:
+        with Store(tmp_env.db_path) as store:
+            return next(d for d in outbox.list_deliveries(store, case_id) if d.kind == "opened")
+
+    first = opened()
+    # Ten seconds after the window opens: that reminder alone is due.
+    env = fake_env(tmp_env, f"{first.due.astimezone(UTC) + timedelta(seconds=10):%Y-%m-%d %H:%M:%S}")
+    proc = start_daemon(env, *daemon_cmd())
+    try:
+        assert wait_for(lambda: opened().status == "failed", 20), "the refused reminder was not marked failed"
+        assert opened().attempts == 1 and "554 5.7.1 message refused by policy" in str(opened().last_error)
+        retry = subprocess.run(
+            [sys.executable, "-m", "reminder", "notify", "retry"], env=env, capture_output=True, text=True
+        )
+        assert (retry.returncode, retry.stdout, retry.stderr) == (0, "1 reminder will be sent again.\n", "")
+        assert wait_for(lambda: opened().status == "sent", 20), opened()
+    finally:
+        code, err = stop(proc)
+        controller.stop()
+    assert code == 0, err
+    assert sink.refused == sink.accepted == [message_id(first.key)]
+    sent = opened()
+    assert (sent.id, sent.key, sent.attempts, sent.last_error) == (first.id, first.key, 1, None)
+    if tmp_env.db_path.exists():  # SQLite (the survey on PostgreSQL has no file)
+        with Store(tmp_env.db_path) as store:
+            assert store.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
