@@ -618,7 +618,9 @@ def test_fast_rendering_reads_back_like_build_mime(subject: str, sender: str, re
         assert a.get_content().replace("\r\n", "\n") == b.get_content().replace("\r\n", "\n")
 
 
-@given(st.text(min_size=1, max_size=200).filter(lambda v: not v.isascii()))
+# Not ASCII once on one line (as _one_line leaves it): a value of non-ASCII spaces alone (U+0085)
+# becomes ASCII, so is not encoded at all, and decode_header gives it back as str, not bytes.
+@given(st.text(min_size=1, max_size=200).filter(lambda v: not " ".join(v.split()).isascii()))
 def test_encoded_words_hold_whole_characters_and_decode_back(value: str) -> None:
     from email.header import decode_header
 
