@@ -56,7 +56,7 @@ from reminder import api, planning
 from reminder.config import Settings, load_settings
 from reminder.daemon import Daemon
 from reminder.models import Case
-from reminder.notifiers.email import LOOPBACK_CONNECTIONS
+from reminder.notifiers.email_options import LOOPBACK_CONNECTIONS
 from reminder.store import Store
 from reminder.window import compute_window
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from email_delivery import message  # beside this file: a realistic ~2 KB reminder
 
-from reminder.notifiers.email import render_bytes
+from reminder.notifiers.email_render import render_bytes
 
 SENDER = "reminder@example.org"
 RECIPIENTS = ["me@example.org"]

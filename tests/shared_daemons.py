@@ -344,7 +344,7 @@ class Outcome:
 def outcome(url: str, sink: Sink) -> Outcome:
     import psycopg
 
-    from reminder.notifiers.email import message_id
+    from reminder.notifiers.email_render import message_id
 
     out = Outcome()
     with psycopg.connect(url) as conn:

@@ -289,7 +289,7 @@ def _wait_until_nothing_due(db: Path, until: float) -> None:
 
 
 def _judge(report: SoakReport, db: Path, sink: _Sink, ids: list[str], end: float) -> None:
-    from reminder.notifiers.email import message_id
+    from reminder.notifiers.email_render import message_id
 
     with contextlib.closing(sqlite3.connect(db, timeout=30)) as conn:
         report.integrity = "; ".join(r[0] for r in conn.execute("PRAGMA integrity_check"))

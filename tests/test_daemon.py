@@ -248,7 +248,7 @@ def test_kill_9_during_an_smtp_catch_up_over_four_connections(tmp_env: TmpEnv) -
     connection, and the repeat carries the same Message-ID. A real aiosmtpd counts them."""
     from aiosmtpd.controller import Controller
 
-    from reminder.notifiers.email import message_id
+    from reminder.notifiers.email_render import message_id
 
     sink = _MessageIds()
     with socket.socket() as s:
@@ -723,7 +723,7 @@ def test_sigterm_while_an_smtp_server_trickles_its_answer_to_data(tmp_env: TmpEn
     10 s, the row is planned again, and the next start sends it with the same Message-ID."""
     from trickle_smtp import trickling_smtp
 
-    from reminder.notifiers.email import message_id
+    from reminder.notifiers.email_render import message_id
 
     with trickling_smtp("data", interval=2.0) as server:
         write_config(tmp_env, EMAIL_TABLE.format(port=server.port))

@@ -166,3 +166,23 @@ def test_a_configured_table_is_still_validated_by_its_class(tmp_env: TmpEnv) -> 
     modules = loaded(tmp_env, "notifiers")
     assert {"pydantic", "reminder.notifiers.email"} <= modules
     assert "reminder.notifiers.desktop" not in modules  # the others still come from the catalogue
+
+
+@pytest.mark.parametrize("command", [("notifiers",), ("config", "check")])
+def test_an_email_table_is_listed_and_checked_without_the_sending_side(
+    tmp_env: TmpEnv, command: tuple[str, ...]
+) -> None:
+    # Built, its password file read, described: smtplib, the e-mail's rendering and the SMTP
+    # transactions wait for a send.
+    tmp_env.write_config(
+        '[notifiers.email]\nhost = "mail.example.org"\nsender = "a@b.c"\nrecipients = ["d@e.f"]\n'
+        'username = "u"\npassword_file = "password"\n'
+    )
+    password = tmp_env.config_path.parent / "password"
+    password.write_text("s3cret\n", encoding="utf-8")
+    password.chmod(0o600)
+    reminder(tmp_env, "-m", "reminder", *command)
+    modules = loaded(tmp_env, *command)
+    assert {"reminder.notifiers.email", "reminder.notifiers.email_options"} <= modules
+    sending = {"smtplib", "reminder.notifiers.smtp", "reminder.notifiers.email_render"}
+    assert not sending & modules, sorted(sending & modules)

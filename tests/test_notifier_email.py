@@ -36,15 +36,9 @@ from reminder.errors import ConfigError
 from reminder.models import Message
 from reminder.notifiers import build_notifiers
 from reminder.notifiers.base import NotifierContext
-from reminder.notifiers.email import (
-    EmailNotifier,
-    EmailOptions,
-    build_mime,
-    classify_smtp_error,
-    is_loopback,
-    message_id,
-    render_bytes,
-)
+from reminder.notifiers.email import EmailNotifier, EmailOptions, classify_smtp_error
+from reminder.notifiers.email_options import is_loopback
+from reminder.notifiers.email_render import build_mime, message_id, render_bytes
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 PASSWORD = "s3cr3t-Pa55-xyzzy"
@@ -624,7 +618,7 @@ def test_fast_rendering_reads_back_like_build_mime(subject: str, sender: str, re
 def test_encoded_words_hold_whole_characters_and_decode_back(value: str) -> None:
     from email.header import decode_header
 
-    from reminder.notifiers.email import _header_text, _one_line
+    from reminder.notifiers.email_render import _header_text, _one_line
 
     encoded = _header_text(value)
     words = encoded.split("\r\n ")

@@ -1,23 +1,26 @@
-"""The ``email`` notifier: SMTP with STARTTLS (default), implicit TLS or, for loopback relays, none.
+"""The ``email`` notifier: sends reminders over SMTP, and says what went wrong when it cannot.
 
-``[notifiers.email]`` keys: ``host``, ``port``, ``security``, ``username``,
-``password_env`` / ``password_file``, ``sender``, ``recipients``, ``timeout``,
-``exchange_timeout``, ``tls_verify``, ``ca_file``, ``connections``. The password never appears in
-logs, ``describe()`` or results. ``password_env``'s is read once, when the notifier is built;
-``password_file`` is read again for every connection, so a file that a secret manager rotates, or
-that appears after the daemon started, is used without a reload. While that file cannot give a
-password, a send fails as a retryable failure naming the file and why (:class:`PasswordUnavailable`),
-and the outbox retries it: no reminder is lost to a file that comes back.
+Its options (``[notifiers.email]``: STARTTLS by default, implicit TLS or, for loopback relays,
+none) are :class:`~.email_options.EmailOptions`; the e-mail each reminder becomes is written by
+:mod:`.email_render`; the SMTP transactions over several connections are :mod:`.smtp`'s. This
+module holds the notifier itself: where its password comes from, the connection it opens (TLS,
+STARTTLS, AUTH), the sends (``send_stream``, ``send_raw``) and the classification of what they
+raise. Listing or checking the notifiers builds it without importing smtplib, ssl or the rest of
+the sending side, which the first send imports.
 
-Each message is sent as plain text with an HTML alternative and a Message-ID
-derived from the reminder's key, so a resend of the same reminder carries the
-same Message-ID and mail clients can recognise it. ``send_stream`` (how the outbox
-sends) drives up to ``connections`` SMTP connections at once from one thread (:mod:`.smtp`),
-so a catch-up after downtime overlaps the server's work on one with ours on another.
-A server that offers PIPELINING (RFC 2920; Postfix, Exim and the big providers do)
-gets MAIL, RCPT and DATA in one write: two round trips per message instead of four.
-Failures are classified (DNS, connection, timeout, TLS, authentication, recipient)
-so ``reminder notify test`` can name the problem.
+The password never appears in logs, ``describe()`` or results. ``password_env``'s is read once,
+when the notifier is built; ``password_file`` is read again for every connection, so a file that a
+secret manager rotates, or that appears after the daemon started, is used without a reload. While
+that file cannot give a password, a send fails as a retryable failure naming the file and why
+(:class:`PasswordUnavailable`), and the outbox retries it: no reminder is lost to a file that
+comes back.
+
+``send_stream`` (how the outbox sends) drives up to ``connections`` SMTP connections at once from
+one thread (:mod:`.smtp`), so a catch-up after downtime overlaps the server's work on one with ours
+on another. A server that offers PIPELINING (RFC 2920; Postfix, Exim and the big providers do)
+gets MAIL, RCPT and DATA in one write: two round trips per message instead of four. Failures are
+classified (DNS, connection, timeout, TLS, authentication, recipient) so ``reminder notify test``
+can name the problem.
 
 ``timeout`` bounds each wait for the server; ``exchange_timeout`` each exchange as a whole
 (opening a connection through AUTH, one message from MAIL to the reply to its end, QUIT),
@@ -27,32 +30,19 @@ of holding the sender for ever.
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import hashlib
-import ipaddress
 import logging
 import os
-import smtplib
-import socket
-import ssl
 import stat
 import threading
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
-from email.headerregistry import BaseHeader, HeaderRegistry
-from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
-from email.utils import format_datetime, getaddresses, parseaddr
-from functools import lru_cache
+from email.utils import getaddresses, parseaddr
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, cast
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import SecretStr
 
 from ..errors import ConfigError
-from ..i18n import N_, SOURCE_LANGUAGE, _
-from ..models import Message
+from ..i18n import N_, _
 from .base import (
     DELIVERY_FAILURE,
     Clock,
@@ -64,296 +54,27 @@ from .base import (
     Problem,
 )
 from .catalogue import EMAIL_SUMMARY
-from .messages import html_from_text
-from .smtp import ExchangeTimeout, Session, Sessions, Transaction, deadline, transaction
+from .email_options import EmailOptions
+
+if TYPE_CHECKING:
+    import smtplib
+    import ssl
+
+    from ..models import Message
+    from .smtp import Session, Transaction
 
 __all__ = [
-    "DEFAULT_PORTS",
     "EmailNotifier",
     "EmailOptions",
     "PasswordUnavailable",
-    "build_mime",
     "classify_smtp_error",
-    "is_loopback",
-    "message_id",
-    "render_bytes",
 ]
 
 log = logging.getLogger(__name__)
 
-Security = Literal["starttls", "tls", "none"]
-DEFAULT_PORTS: dict[str, int] = {"starttls": 587, "tls": 465, "none": 25}
-DEFAULT_TIMEOUT = 30.0
-# A whole exchange: generous for a slow server (a greylisting relay, a big message on a poor
-# line), short enough that a server trickling its answer costs a minute, then a retry.
-DEFAULT_EXCHANGE_TIMEOUT = 60.0
-# SMTP connections a large batch (a catch-up after downtime) may use at once. Each message costs
-# a few round trips that wait on the server; several connections overlap those waits. Small
-# enough for providers' limits on concurrent connections (Gmail allows ~10 per account).
-DEFAULT_CONNECTIONS = 4
-# A relay on this machine has no such limit, and with twice the connections the server always
-# has a command to work on: a catch-up of 10,000 to a loopback aiosmtpd took 12.6-13.5 s
-# instead of 13.6-14.7 s (benchmarks/daemon.py, alternating runs). 16 was slower than 8.
-LOOPBACK_CONNECTIONS = 8
 # A stream opens one more connection (up to ``connections``) for every this many messages: a
 # catch-up uses them all, a few reminders due at 09:00 go over one.
 MESSAGES_PER_CONNECTION = 25
-MAX_CONNECTIONS = 16
-
-
-class _HeaderClasses(HeaderRegistry):
-    """The standard registry, making each header class once.
-
-    The stdlib one builds a new class on every lookup (~20 µs, and garbage for the
-    cycle collector), some 40 times per e-mail: a third of the CPU of a catch-up of
-    10,000 reminders. The classes, and so the messages, are the same.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._made: dict[str, type[BaseHeader]] = {}
-
-    def __getitem__(self, name: str) -> type[BaseHeader]:
-        key = name.lower()
-        made = self._made.get(key)
-        if made is None:
-            made = self._made[key] = super().__getitem__(name)
-        return made
-
-
-_POLICY = SMTP_POLICY.clone(header_factory=_HeaderClasses())
-_ATEXT = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/?^_`{|}~-")
-# message_id's escaping for ASCII keys (all of ours) as one str.translate: a catch-up builds 10,000.
-_ESCAPE_ASCII = {c: f"={c:02X}" for c in range(128) if chr(c) not in _ATEXT}
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` names this machine (``localhost``, 127.0.0.0/8, ::1)."""
-    name = host.strip("[]").lower()
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
-def _address(value: str) -> str:
-    _name, addr = parseaddr(value)
-    if "@" not in addr or addr.startswith("@") or addr.endswith("@") or " " in addr:
-        raise ValueError(
-            _("%(value)s is not an e-mail address (expected name@example.com)", value=repr(value))
-        )
-    return value
-
-
-class EmailOptions(NotifierOptions):
-    """``[notifiers.email]``."""
-
-    host: str = Field(min_length=1)
-    port: int | None = Field(default=None, ge=1, le=65535)
-    security: Security = "starttls"
-    username: str | None = None
-    password_env: str | None = None
-    password_file: Path | None = None
-    sender: str
-    recipients: list[str] = Field(min_length=1)
-    timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0)
-    exchange_timeout: float = Field(default=DEFAULT_EXCHANGE_TIMEOUT, gt=0)
-    tls_verify: bool = True
-    ca_file: Path | None = None
-    connections: int | None = Field(default=None, ge=1, le=MAX_CONNECTIONS)
-
-    @field_validator("sender")
-    @classmethod
-    def _sender(cls, value: str) -> str:
-        return _address(value)
-
-    @field_validator("recipients")
-    @classmethod
-    def _recipients(cls, value: list[str]) -> list[str]:
-        return [_address(v) for v in value]
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_inline_password(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "password" in data:
-            raise ValueError(
-                _(
-                    "password: the password does not go in the config file; "
-                    "set password_env (an environment variable) or password_file (a chmod 600 file)"
-                )
-            )
-        return data
-
-    @model_validator(mode="after")
-    def _consistent(self) -> EmailOptions:
-        if self.security == "none" and not is_loopback(self.host):
-            raise ValueError(
-                _(
-                    'security = "none" sends mail unencrypted; it is only allowed for a loopback relay '
-                    "(localhost, 127.0.0.1, ::1), not %(host)s: use starttls or tls",
-                    host=repr(self.host),
-                )
-            )
-        if self.password_env and self.password_file:
-            raise ValueError(_("set password_env or password_file, not both"))
-        if (self.password_env or self.password_file) and not self.username:
-            raise ValueError(_("a password needs a username"))
-        return self
-
-    @property
-    def effective_port(self) -> int:
-        return self.port or DEFAULT_PORTS[self.security]
-
-    @property
-    def effective_connections(self) -> int:
-        if self.connections is not None:
-            return self.connections
-        return LOOPBACK_CONNECTIONS if is_loopback(self.host) else DEFAULT_CONNECTIONS
-
-
-def message_id(key: str) -> str:
-    """``<key@reminder>`` with the key made a valid RFC 5322 dot-atom; same key, same id, no collisions."""
-    # '=' escapes every other byte (and itself), so distinct keys never map to one id.
-    if key.isascii():
-        left = key.translate(_ESCAPE_ASCII)
-    else:
-        left = "".join(ch if ch in _ATEXT else "".join(f"={b:02X}" for b in ch.encode()) for ch in key)
-    return f"<{left or '=00'}@reminder>"
-
-
-def _language_tag(message: Message) -> str | None:
-    """The message's language as a BCP 47 tag (``zh-CN``); None for English, whose e-mails
-    have always gone out without one."""
-    return None if message.language == SOURCE_LANGUAGE else message.language.replace("_", "-")
-
-
-def _html_document(message: Message) -> str:
-    tag = _language_tag(message)
-    if message.html is None:
-        document = html_from_text(message.text, title=message.subject)
-        return document.replace("<html>", f'<html lang="{tag}">', 1) if tag else document
-    if "<html" in message.html[:200].lower():
-        return message.html
-    # The language lets a mail client pick a font for the script: Chinese text drawn with a
-    # Japanese font shows some characters in their Japanese forms.
-    html_tag = f'<html lang="{tag}">' if tag else "<html>"
-    head = f'<!DOCTYPE html>\n{html_tag}<head><meta charset="utf-8"></head>\n<body>\n'
-    return f"{head}{message.html}\n</body></html>\n"
-
-
-def _one_line(value: str) -> str:
-    # A header value may not contain line breaks (a case title pasted with one, say).
-    return " ".join(value.split())
-
-
-def build_mime(message: Message, *, sender: str, recipients: Sequence[str], now: datetime) -> EmailMessage:
-    """The e-mail for ``message``: plain text with an HTML alternative and a deterministic Message-ID."""
-    mime = EmailMessage(policy=_POLICY)
-    mime["Subject"] = _one_line(message.subject)
-    mime["From"] = sender
-    mime["To"] = ", ".join(recipients)
-    mime["Date"] = format_datetime(now)
-    mime["Message-ID"] = message_id(message.key)
-    # RFC 3834: keeps vacation responders from answering a reminder.
-    mime["Auto-Submitted"] = "auto-generated"
-    mime["X-Reminder-Key"] = _one_line(message.key)
-    mime["X-Reminder-Case"] = _one_line(message.case_id)
-    mime["X-Reminder-Kind"] = _one_line(message.kind)
-    if message.urgency == "critical":
-        mime["Importance"] = "high"
-        mime["X-Priority"] = "1"
-    tag = _language_tag(message)
-    if tag:
-        mime["Content-Language"] = tag  # RFC 3282
-    mime.set_content(message.text)
-    mime.add_alternative(_html_document(message), subtype="html")
-    return mime
-
-
-def _header_text(value: str) -> str:
-    """A header value on one line; RFC 2047 base64 encoded-words, folded, when it is not plain ASCII."""
-    value = _one_line(value)
-    if value.isascii():
-        return value
-    # Encoded-words of at most 45 bytes (60 base64 characters, 75 with the wrapper) that never
-    # split a character, as RFC 2047 section 5 requires: each cut is moved back off UTF-8
-    # continuation bytes (10xxxxxx) to the start of the character.
-    data = value.encode()
-    words: list[bytes] = []
-    start = 0
-    while start < len(data):
-        end = start + 45
-        while end < len(data) and data[end] & 0xC0 == 0x80:
-            end -= 1
-        words.append(data[start:end])
-        start = end
-    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w).decode()}?=" for w in words)
-
-
-@lru_cache(maxsize=8)
-def _date(second: datetime, _offset: timedelta | None) -> str:
-    # Keyed by the offset too: datetimes at one instant in two zones are equal, their headers not.
-    return format_datetime(second)
-
-
-def _date_header(now: datetime) -> str:
-    """``format_datetime(now)``, once per second rather than once per message of a catch-up."""
-    return _date(now.replace(microsecond=0), now.utcoffset())
-
-
-def _base64_body(text: str) -> str:
-    # Lines of 76 characters (RFC 2045), cut from one encoding of the whole: encodebytes
-    # encodes 57 bytes at a time in a loop of Python, twice as slow.
-    data = base64.b64encode(text.encode()).decode("ascii")
-    return "\r\n".join([data[i : i + 76] for i in range(0, len(data), 76)])
-
-
-def render_bytes(message: Message, *, sender: str, recipients: Sequence[str], now: datetime) -> bytes:
-    """The same e-mail as :func:`build_mime`, written out directly.
-
-    The standard library's e-mail objects cost ~2.5 ms to build and flatten per message, which made
-    catching up 10,000 reminders take over a minute; the shape of a reminder never varies, so it is
-    written here in ~0.1 ms. Addresses that are not plain ASCII go through :func:`build_mime`.
-    """
-    if not (sender.isascii() and all(r.isascii() for r in recipients)):
-        mime = build_mime(message, sender=sender, recipients=recipients, now=now)
-        return mime.as_bytes(policy=_POLICY)
-    # Deterministic per message; base64 lines can never contain "=_" so it cannot clash.
-    boundary = "=_reminder_" + hashlib.sha256(message.key.encode()).hexdigest()[:24]
-    headers = [
-        f"Subject: {_header_text(message.subject)}",
-        f"From: {_one_line(sender)}",
-        f"To: {_one_line(', '.join(recipients))}",
-        f"Date: {_date_header(now)}",
-        f"Message-ID: {message_id(message.key)}",
-        "Auto-Submitted: auto-generated",
-        f"X-Reminder-Key: {_header_text(message.key)}",
-        f"X-Reminder-Case: {_header_text(message.case_id)}",
-        f"X-Reminder-Kind: {_header_text(message.kind)}",
-    ]
-    if message.urgency == "critical":
-        headers += ["Importance: high", "X-Priority: 1"]
-    tag = _language_tag(message)
-    if tag:
-        headers.append(f"Content-Language: {tag}")
-    headers += ["MIME-Version: 1.0", f'Content-Type: multipart/alternative; boundary="{boundary}"']
-    parts = [
-        ("plain", message.text),
-        ("html", _html_document(message)),
-    ]
-    lines = [*headers, ""]
-    for subtype, body in parts:
-        lines += [
-            f"--{boundary}",
-            f'Content-Type: text/{subtype}; charset="utf-8"',
-            "Content-Transfer-Encoding: base64",
-            "",
-            _base64_body(body),
-        ]
-    lines += [f"--{boundary}--", ""]
-    return "\r\n".join(lines).encode("ascii")
 
 
 def _retryable_code(code: int) -> bool:
@@ -372,6 +93,12 @@ _REFUSED = N_("sent; refused %(parts)s")
 
 def classify_smtp_error(exc: BaseException, *, host: str, port: int) -> DeliveryResult:
     """Turn an exception from connecting or sending into a failure that names the problem."""
+    import smtplib
+    import socket
+    import ssl
+
+    from .smtp import ExchangeTimeout
+
     where = f"{host}:{port}"
     problem: Problem
     if isinstance(exc, PasswordUnavailable):
@@ -594,6 +321,8 @@ class EmailNotifier(Notifier):
         return [("password_file", problem.problem)] if problem is not None else []
 
     def _ssl_context(self) -> ssl.SSLContext:
+        import ssl
+
         opts = self.opts
         cafile = str(self.context.resolve(opts.ca_file)) if opts.ca_file else None
         context = ssl.create_default_context(cafile=cafile)
@@ -613,6 +342,10 @@ class EmailNotifier(Notifier):
         return True, ""
 
     def _connect(self) -> smtplib.SMTP:
+        import smtplib
+
+        from .smtp import deadline
+
         opts = self.opts
         port = opts.effective_port
         # Before any connection is made: without a password there is nothing to log in with.
@@ -635,6 +368,8 @@ class EmailNotifier(Notifier):
 
     def _open(self, smtp: smtplib.SMTP, port: int, password: SecretStr | None) -> None:
         """Connect, greet, STARTTLS and AUTH, as ``smtplib.SMTP(host, port)`` and the rest would."""
+        import smtplib
+
         opts = self.opts
         code, text = smtp.connect(opts.host, port)
         if code != 220:
@@ -684,8 +419,12 @@ class EmailNotifier(Notifier):
         same Message-ID. What ``on_result`` raises ends the stream: no new message starts,
         those in flight finish and are reported, then the first exception propagates.
         """
+        import smtplib
         from collections import deque
         from operator import length_hint
+
+        from .email_render import render_bytes
+        from .smtp import Session, Sessions, transaction
 
         if self._secret_problem:
             failed = DeliveryResult.failure(self._secret_problem, problem="config", retryable=False)
@@ -727,6 +466,22 @@ class EmailNotifier(Notifier):
             item = next(source, None)
             return None if item is None else (*item, False)
 
+        opts = self.opts
+
+        def begin(message: Message, session: Session) -> Transaction | DeliveryResult:
+            try:
+                data = render_bytes(message, sender=opts.sender, recipients=opts.recipients, now=self.clock())
+            except Exception as exc:  # a message that cannot be built fails alone
+                log.debug("email %s: cannot send %s", self.label, message.key, exc_info=True)
+                return DeliveryResult.failure(
+                    _("cannot build the e-mail: %(error)s", error=f"{type(exc).__name__}: {exc}"),
+                    retryable=False,
+                )
+            return transaction(
+                self._mail_from, self._rcpt_to, data,
+                pipelining=session.pipelining, size=session.size, smtputf8=session.smtputf8,
+            )  # fmt: skip
+
         sessions = Sessions(self.opts.timeout, finished, exchange_timeout=self.opts.exchange_timeout)
         try:
             while not raised:
@@ -752,7 +507,7 @@ class EmailNotifier(Notifier):
                                 item = take()
                             return
                         sessions.add(session)
-                    step = self._transaction(item[1], session)
+                    step = begin(item[1], session)
                     if isinstance(step, DeliveryResult):
                         report(item[0], step)
                     else:
@@ -774,6 +529,11 @@ class EmailNotifier(Notifier):
         The envelope sender is the configured ``sender``, the account the server knows; the
         message's own From: may differ (the person the letter is from).
         """
+        import contextlib
+        import smtplib
+
+        from .smtp import deadline
+
         if self._secret_problem:
             return DeliveryResult.failure(self._secret_problem, problem="config", retryable=False)
         rcpt = [addr for _name, addr in getaddresses(list(recipients))]
@@ -799,20 +559,6 @@ class EmailNotifier(Notifier):
         return DeliveryResult.success(
             _("sent to %(addresses)s via %(host)s", addresses=", ".join(rcpt), host=self.opts.host)
         )
-
-    def _transaction(self, message: Message, session: Session) -> Transaction | DeliveryResult:
-        opts = self.opts
-        try:
-            data = render_bytes(message, sender=opts.sender, recipients=opts.recipients, now=self.clock())
-        except Exception as exc:  # a message that cannot be built fails alone
-            log.debug("email %s: cannot send %s", self.label, message.key, exc_info=True)
-            return DeliveryResult.failure(
-                _("cannot build the e-mail: %(error)s", error=f"{type(exc).__name__}: {exc}"), retryable=False
-            )
-        return transaction(
-            self._mail_from, self._rcpt_to, data,
-            pipelining=session.pipelining, size=session.size, smtputf8=session.smtputf8,
-        )  # fmt: skip
 
     def _accepted(self, message: Message, refused: dict[str, tuple[int, bytes]]) -> DeliveryResult:
         if refused:
