@@ -1416,7 +1416,7 @@ def test_notify_retry_sends_a_refused_reminder_again_with_the_same_message_id(tm
     the same Message-ID, once."""
     from aiosmtpd.controller import Controller
 
-    from reminder.notifiers.email import message_id
+    from reminder.notifiers.email_render import message_id
 
     sink = _RefusesTheFirst()
     with socket.socket() as s:
