@@ -162,6 +162,9 @@ class Daemon:
         self._ending: int | None = None
         self._loop_thread: int | None = None
         self._scheduler: Any = None
+        # How far ahead the last pass was armed: further than max_sleep_seconds after a failed
+        # pass (30 s) or a refusal (up to 5 minutes), which is no sign of a clock gone back.
+        self._armed_ahead = 0.0
         self._last_housekeeping: datetime | None = None
         self._kept = KeptStore()
         self._lock: PidLock | None = None
@@ -325,8 +328,9 @@ class Daemon:
     def _check_clock(self) -> None:
         """Look now if the next pass is armed further ahead than any pass is ever armed.
 
-        A pass is armed at a wall-clock time at most ``max_sleep_seconds`` ahead, and
-        APScheduler waits for the wall clock to reach it. When the wall clock goes back (a
+        A pass is armed at a wall-clock time at most ``max_sleep_seconds`` ahead (or, after a pass
+        that failed or was refused, as far ahead as its retry: ``_armed_ahead``), and APScheduler
+        waits for the wall clock to reach it. When the wall clock goes back (a
         wrong time corrected, a VM restored), that time is suddenly months away, and the
         daemon would do nothing until then. The main thread checks on every quiet wait.
         """
@@ -335,7 +339,7 @@ class Daemon:
             return  # a pass is running; it re-arms from the clock as it is now
         now = self.clock()
         ahead = (job.next_run_time - now).total_seconds()
-        if ahead > self._watch_seconds() + CLOCK_SLACK_SECONDS:
+        if ahead > max(self._watch_seconds(), self._armed_ahead) + CLOCK_SLACK_SECONDS:
             log.warning("the wall clock went back (the next pass was armed %.0f s ahead); looking now", ahead)
             self._request_pass()
 
@@ -462,6 +466,7 @@ class Daemon:
     def _arm(self, when: datetime) -> None:
         from apscheduler.triggers.date import DateTrigger
 
+        self._armed_ahead = max(0.0, (when - self.clock()).total_seconds())
         self._scheduler.add_job(
             self._guarded_pass, trigger=DateTrigger(run_date=when), id="pass", replace_existing=True
         )

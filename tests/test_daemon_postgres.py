@@ -325,9 +325,16 @@ def test_a_login_refused_after_a_good_start_is_tried_again(tmp_path: Path, pg_ur
             daemon.proc.send_signal(signal.SIGUSR1)  # type: ignore[union-attr]
             time.sleep(0.25)
 
+        # Its next try is 30 s away, further than its capped sleep (5 s here): that is no sign of
+        # a wall clock that went back. Before, the daemon took it for one after each capped sleep,
+        # logged so, and tried again at once: every 5 s here, every minute by default instead of
+        # the 2, 4 and 5 minutes the README promises.
+        time.sleep(8)
+
     log = _runs_through(daemon, rotate_the_password)
     assert "the database refused this daemon, which had connected before" in log, log
     assert "trying again in 30 s" in log and "Traceback" not in log, log
+    assert "the wall clock went back" not in log and log.count("which had connected before") == 1, log
 
 
 def status(env: dict[str, str]) -> tuple[dict[str, Any], str]:
@@ -368,3 +375,69 @@ def test_status_says_which_daemons_run_on_a_shared_store(tmp_path: Path, pg_url:
         "daemon:    running, not on this machine" in text
         and "elsewhere.example pid 4242: last active" in text
     )
+
+
+def test_a_password_rotated_through_password_file_reaches_the_listening_connection_too(
+    tmp_path: Path, pg_url: str, pg_cluster: Any
+) -> None:
+    # Before, the daemon read the password once, at start, for the connection it listens on for
+    # other machines' changes: after a rotation through password_file (read again at every
+    # connection, the README says) and SIGHUP, its passes connected again, but the listener tried
+    # the old password every 2 s for as long as the daemon ran: a failed login in the server's log
+    # every 2 s, and other machines' changes waited for the capped sleep.
+    import psycopg
+
+    if not pg_cluster.can_restart:
+        pytest.skip("needs the tests' own server, to read its log")
+    dbname = pg_url.rsplit("/", 1)[1]
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(
+            f"DO $$ BEGIN CREATE ROLE {PASSWORD_ROLE} LOGIN; "
+            "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+        )
+        admin.execute(f"ALTER ROLE {PASSWORD_ROLE} PASSWORD 'before'")
+        admin.execute(f'GRANT ALL ON DATABASE "{dbname}" TO {PASSWORD_ROLE}')
+        admin.execute(f"GRANT ALL ON SCHEMA public TO {PASSWORD_ROLE}")
+    password_file = tmp_path / "db-password"
+    password_file.write_text("before\n", encoding="utf-8")
+    password_file.chmod(0o600)
+    daemon = DaemonProcess(tmp_path, pg_url.replace("postgres@", f"{PASSWORD_ROLE}@"), 25, lease=60)
+    daemon.config.write_text(
+        daemon.config.read_text(encoding="utf-8").replace(
+            "[daemon]", f'password_file = "{password_file}"\n\n[daemon]', 1
+        ),
+        encoding="utf-8",
+    )
+    failed_login = f'password authentication failed for user "{PASSWORD_ROLE}"'
+
+    def failed_logins() -> int:
+        return pg_cluster.logfile.read_text(errors="replace").count(failed_login)
+
+    def rotate() -> None:
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(f"ALTER ROLE {PASSWORD_ROLE} PASSWORD 'after'")  # the operator, on the server
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (PASSWORD_ROLE,)
+            )
+        assert wait_for(lambda: daemon.log_text().count("lost the connection listening") == 1, 30)
+        for _ in range(120):  # a pass at once, instead of the next one a few seconds away
+            if "which had connected before" in daemon.log_text():
+                break
+            daemon.proc.send_signal(signal.SIGUSR1)  # type: ignore[union-attr]
+            time.sleep(0.25)
+        # While the password is wrong, the listener too waits as the passes do (30 s at first)
+        # instead of trying every 2 s: over these 10 s the daemon's passes try once (their next
+        # try is 30 s away) and the listener once or twice.
+        before = failed_logins()
+        time.sleep(10)
+        assert failed_logins() - before <= 2, daemon.log_text()
+        # ... and, the operator's side changed too (the file rotated, then SIGHUP), listens again.
+        password_file.write_text("after\n", encoding="utf-8")
+        daemon.proc.send_signal(signal.SIGHUP)  # type: ignore[union-attr]
+        assert wait_for(lambda: "listening for outbox changes again" in daemon.log_text(), 30), (
+            daemon.log_text()
+        )
+
+    log = _runs_through(daemon, rotate)
+    assert "the database refused this daemon, which had connected before" in log, log
+    assert "before" not in log.replace("before:", "") and "Traceback" not in log, log
