@@ -491,10 +491,22 @@ class Daemon:
         from .backends.postgres import PostgresBackend
         from .wakeups import Listener
 
-        url = self.settings.store.url
-        assert url is not None
-        backend = PostgresBackend(url, self.settings.store.password())
-        return Listener(backend.raw_connect, self._request_pass, backend.describe)
+        last: list[PostgresBackend] = []
+
+        def connect() -> Any:
+            # The settings as they are now, the password read again: a password_file rotated (or a
+            # reload) reaches this connection too, as it reaches the passes'. Read once, the old
+            # password was tried every few seconds for as long as the daemon ran.
+            store = self.settings.store
+            assert store.url is not None
+            backend = PostgresBackend(store.url, store.password())
+            last[:] = [backend]
+            return backend.raw_connect()
+
+        def describe(exc: BaseException) -> str:
+            return last[0].describe(exc) if last else str(exc)
+
+        return Listener(connect, self._request_pass, describe)
 
     def _end_for_schema(self, exc: NewerSchema) -> None:
         """A newer reminder migrated the database: arm no other pass, and have the loop stop with
@@ -583,6 +595,8 @@ class Daemon:
                 if info.si_signo == signal.SIGHUP:
                     log.info("SIGHUP: reloading the config")
                     self._request_pass(reload=True)
+                    if listener is not None:
+                        listener.retry_now()
                 else:
                     self._request_pass()
         finally:

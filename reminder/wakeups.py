@@ -42,6 +42,10 @@ CHORES_LOCK = 0x72656D696E646573  # "remindes"
 POLL_SECONDS = 1.0
 # After the connection is lost: wait this long before connecting again.
 RECONNECT_SECONDS = 2.0
+# After the server refused the connection: wait this long, then twice as long each time (up to
+# store_refusal.REFUSED_RETRY_MAX_SECONDS), as the daemon's passes do (daemon_store.py's
+# STORE_RETRY_SECONDS, not imported: that module imports this one through outbox.py).
+REFUSED_FIRST_SECONDS = 30.0
 
 
 def notify(store: Store) -> None:
@@ -78,8 +82,14 @@ def _pause(seconds: float) -> None:
 class Listener:
     """A thread that calls ``wake()`` for every notification on :data:`CHANNEL`.
 
-    ``connect`` returns a new psycopg connection in autocommit mode (the store backend's);
-    ``describe`` words a driver's error for the log (the backend's: one line, no password).
+    ``connect`` returns a new psycopg connection in autocommit mode (the store backend's, made
+    from the settings as they are then: a ``password_file`` rotated, or a reload, takes effect at
+    the next connection, as for the daemon's passes); ``describe`` words a driver's error for the
+    log (the backend's: one line, no password). A server that refuses the connection
+    (``StoreRefused``: a password being changed) is tried again as the passes try it, 30 s after
+    the first refusal, then twice as long each time up to 5 minutes, not every
+    :data:`RECONNECT_SECONDS` (a failed login in the server's log each time); :meth:`retry_now`
+    (the daemon's SIGHUP) cuts that wait short.
     """
 
     def __init__(
@@ -94,6 +104,7 @@ class Listener:
         self._wake = wake
         self._describe = describe
         self._stop = threading.Event()
+        self._retry = threading.Event()
         self._thread = threading.Thread(target=self._run, name="reminder-listen", daemon=True)
 
     def start(self) -> None:
@@ -103,11 +114,46 @@ class Listener:
         self._stop.set()
         self._thread.join(timeout)
 
+    def retry_now(self) -> None:
+        """Connect at once if waiting after a refusal (the operator says the change is done)."""
+        self._retry.set()
+
+    def _wait(self, seconds: float) -> None:
+        """Wait ``seconds`` on the monotonic clock, less if asked to stop or to retry now."""
+        import time
+
+        until = time.monotonic() + seconds
+        while not self._stop.is_set() and not self._retry.is_set():
+            left = until - time.monotonic()
+            if left <= 0:
+                break
+            _pause(min(left, POLL_SECONDS))
+        self._retry.clear()
+
     def _run(self) -> None:
+        from .errors import StoreRefused
+
         lost = False
+        refusals = 0
         while not self._stop.is_set():
+            self._retry.clear()
             try:
                 conn = self._connect()
+            except StoreRefused as exc:  # an operator at work: as the passes, not every 2 s
+                from .store_refusal import refusal_delay
+
+                refusals += 1
+                delay = refusal_delay(refusals, REFUSED_FIRST_SECONDS)
+                if refusals == 1:
+                    log.warning(
+                        "the database refused the connection listening for outbox changes (%s); "
+                        "trying again in %.0f s, then less often (SIGHUP tries at once)",
+                        self._describe(exc),
+                        delay,
+                    )
+                lost = True
+                self._wait(delay)
+                continue
             except Exception as exc:  # the server is down: the capped sleep covers the gap
                 if not lost:
                     log.warning("cannot listen for outbox changes (%s); retrying", self._describe(exc))
@@ -115,6 +161,7 @@ class Listener:
                 _pause(RECONNECT_SECONDS)
                 continue
             try:
+                refusals = 0
                 conn.execute(f"LISTEN {CHANNEL}")
                 if lost:
                     log.info("listening for outbox changes again")

@@ -395,11 +395,11 @@ def test_a_password_rotated_through_password_file_reaches_the_listening_connecti
             f"DO $$ BEGIN CREATE ROLE {PASSWORD_ROLE} LOGIN; "
             "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
         )
-        admin.execute(f"ALTER ROLE {PASSWORD_ROLE} PASSWORD 'before'")
+        admin.execute(f"ALTER ROLE {PASSWORD_ROLE} PASSWORD 'pw-before-Q7'")
         admin.execute(f'GRANT ALL ON DATABASE "{dbname}" TO {PASSWORD_ROLE}')
         admin.execute(f"GRANT ALL ON SCHEMA public TO {PASSWORD_ROLE}")
     password_file = tmp_path / "db-password"
-    password_file.write_text("before\n", encoding="utf-8")
+    password_file.write_text("pw-before-Q7\n", encoding="utf-8")
     password_file.chmod(0o600)
     daemon = DaemonProcess(tmp_path, pg_url.replace("postgres@", f"{PASSWORD_ROLE}@"), 25, lease=60)
     daemon.config.write_text(
@@ -415,7 +415,7 @@ def test_a_password_rotated_through_password_file_reaches_the_listening_connecti
 
     def rotate() -> None:
         with psycopg.connect(pg_url, autocommit=True) as admin:
-            admin.execute(f"ALTER ROLE {PASSWORD_ROLE} PASSWORD 'after'")  # the operator, on the server
+            admin.execute(f"ALTER ROLE {PASSWORD_ROLE} PASSWORD 'pw-after-Q7'")  # the operator, on the server
             admin.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (PASSWORD_ROLE,)
             )
@@ -432,7 +432,7 @@ def test_a_password_rotated_through_password_file_reaches_the_listening_connecti
         time.sleep(10)
         assert failed_logins() - before <= 2, daemon.log_text()
         # ... and, the operator's side changed too (the file rotated, then SIGHUP), listens again.
-        password_file.write_text("after\n", encoding="utf-8")
+        password_file.write_text("pw-after-Q7\n", encoding="utf-8")
         daemon.proc.send_signal(signal.SIGHUP)  # type: ignore[union-attr]
         assert wait_for(lambda: "listening for outbox changes again" in daemon.log_text(), 30), (
             daemon.log_text()
@@ -440,4 +440,4 @@ def test_a_password_rotated_through_password_file_reaches_the_listening_connecti
 
     log = _runs_through(daemon, rotate)
     assert "the database refused this daemon, which had connected before" in log, log
-    assert "before" not in log.replace("before:", "") and "Traceback" not in log, log
+    assert "pw-before-Q7" not in log and "pw-after-Q7" not in log and "Traceback" not in log, log
