@@ -415,6 +415,7 @@ class Daemon:
                     report.superseded,
                 )
             wake = self.next_wake(self.clock())
+            self._kept.went_through()
         except StoreLost as exc:
             exit_lost(str(exc), self.store_path)
         except StoreRefused as exc:

@@ -58,7 +58,8 @@ class KeptStore:
     def __init__(self) -> None:
         self.store: Store | None = None
         # Whether a store was ever opened (a shared store's refusal is a config error until then),
-        # and the refusals in a row since the last one was.
+        # and the refusals in a row since the last pass that went through: not since the last
+        # connection, which a right revoked (42501 on a table) lets through before it refuses.
         self.connected = False
         self.refusals = 0
 
@@ -75,7 +76,7 @@ class KeptStore:
         kept = self.store is not None
         if self.store is None:
             self.store = open_store(settings.store, any_thread=True)  # its schema checked as it opens
-            self.connected, self.refusals = True, 0
+            self.connected = True
         lost = self.store.lost()
         if lost is not None:
             raise StoreLost(lost)
@@ -122,6 +123,10 @@ class KeptStore:
         except Exception:
             log.exception("cannot open the database; waiting: trying again every %.0f s", STORE_RETRY_SECONDS)
         return False
+
+    def went_through(self) -> None:
+        """A pass went through: the next refusal is the first in a row again."""
+        self.refusals = 0
 
     def refused_again(
         self, exc: StoreRefused, settings: Settings, clock: Callable[[], datetime], lock: PidLock | None

@@ -9,6 +9,7 @@ within the hour.
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -441,3 +442,37 @@ def test_a_password_rotated_through_password_file_reaches_the_listening_connecti
     log = _runs_through(daemon, rotate)
     assert "the database refused this daemon, which had connected before" in log, log
     assert "pw-before-Q7" not in log and "pw-after-Q7" not in log and "Traceback" not in log, log
+
+
+def test_a_right_revoked_after_a_good_start_is_tried_again_less_and_less_often(
+    tmp_path: Path, pg_url: str
+) -> None:
+    # Before, a right revoked from the daemon's role (42501 on the outbox, met in a pass after the
+    # connection itself succeeded) was tried again every 30 s for ever: the count of refusals in a
+    # row was reset by every connection that succeeded, while the README promises 30 s at first,
+    # doubling to 5 minutes, as for a refused login.
+    import psycopg
+
+    dbname = pg_url.rsplit("/", 1)[1]
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(
+            f"DO $$ BEGIN CREATE ROLE {PASSWORD_ROLE} LOGIN; "
+            "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+        )
+        admin.execute(f"ALTER ROLE {PASSWORD_ROLE} PASSWORD 'right'")
+        admin.execute(f'GRANT ALL ON DATABASE "{dbname}" TO {PASSWORD_ROLE}')
+        admin.execute(f"GRANT ALL ON SCHEMA public TO {PASSWORD_ROLE}")
+    daemon = DaemonProcess(tmp_path, pg_url.replace("postgres@", f"{PASSWORD_ROLE}:right@"), 25, lease=60)
+
+    def revoke_a_right() -> None:
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(f"REVOKE SELECT ON deliveries FROM {PASSWORD_ROLE}")  # the operator, at work
+        for tries in (1, 2, 3):  # SIGHUP tries at once; each try is refused again
+            daemon.proc.send_signal(signal.SIGHUP)  # type: ignore[union-attr]
+            refused = wait_for(lambda n=tries: daemon.log_text().count("which had connected before") >= n, 30)
+            assert refused, daemon.log_text()
+
+    log = _runs_through(daemon, revoke_a_right)
+    waits = re.findall(r"which had connected before: .*; trying again in (\d+) s \(its rights", log)
+    assert waits[:3] == ["30", "60", "120"], log
+    assert "right@" not in log and "Traceback" not in log, log
