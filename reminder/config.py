@@ -41,7 +41,7 @@ from .errors import ConfigError, UnknownCountry
 from .i18n import LANGUAGES, SOURCE_LANGUAGE, _, language_error, normalise_language
 from .lazylog import get_logger
 from .models import Unit
-from .paths import ENV_PREFIX, ConfigLocation, config_location, default_store_path, read_toml
+from .paths import ENV_PREFIX, ConfigLocation, beside_config, config_location, default_store_path, read_toml
 from .presets import DEFAULT_PRESETS, Preset
 from .settings_methods import ClosureMethods, MeMethods, SettingsMethods, StoreMethods
 from .shipped import SIM_CANCELLATION_ITEMS, SIM_CANCELLATION_TITLE, SIM_CANCELLATION_WARNING
@@ -399,6 +399,8 @@ def load_settings(path: Path | None = None) -> Settings:
     location = config_location(path)
     raw = read_toml(location)
     origin = str(location.path) if location.exists else _("embedded defaults")
+    if location.exists:
+        raw = _paths_beside(raw, location.path)
     try:
         settings = Settings(**raw)
     except ValidationError as exc:
@@ -411,6 +413,23 @@ def load_settings(path: Path | None = None) -> Settings:
     _check_country(settings, origin)
     log.debug("settings loaded from %s", origin)
     return settings
+
+
+# The file's paths, by table and key: a relative one is relative to the file's directory
+# (paths.beside_config). A value from the environment (REMINDER_STORE__PATH) is left as typed,
+# relative to the shell's directory.
+_FILE_PATHS = (("store", "path"), ("store", "password_file"), ("daemon", "log_file"), ("export", "ics_path"))
+
+
+def _paths_beside(raw: dict[str, Any], config_file: str | os.PathLike[str]) -> dict[str, Any]:
+    """``raw`` with the relative paths of :data:`_FILE_PATHS` made relative to ``config_file``'s directory."""
+    out = dict(raw)
+    for table, key in _FILE_PATHS:
+        section = out.get(table)
+        value = section.get(key) if isinstance(section, dict) else None
+        if isinstance(section, dict) and isinstance(value, str):
+            out[table] = {**section, key: beside_config(value, config_file)}
+    return out
 
 
 def _check_country(settings: Settings, origin: str) -> None:

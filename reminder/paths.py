@@ -171,6 +171,15 @@ def expand_path(path: str | os.PathLike[str]) -> str:
     return spelt(os.path.expanduser(os.fspath(path)))
 
 
+def beside_config(value: str, config_file: str | os.PathLike[str]) -> str:
+    """A path the config file gives: relative to the file's directory when it is relative (and
+    does not start with ``~``), as a notifier's password_file is, not to wherever a command runs
+    (a daemon systemd starts in / would open another, empty store)."""
+    if not value or value.startswith("~") or os.path.isabs(value):
+        return value
+    return os.path.join(os.path.dirname(os.path.abspath(config_file)), value)
+
+
 def config_location(explicit: str | os.PathLike[str] | None = None) -> ConfigLocation:
     """Resolve which config file applies: ``--config``, then ``$REMINDER_CONFIG``, then the user's."""
     source: ConfigSource
@@ -325,14 +334,15 @@ def store_path_fast(explicit: str | os.PathLike[str] | None = None) -> str | Non
     if os.environ.get(f"{ENV_PREFIX}STORE__URL"):
         return None
     env = os.environ.get(f"{ENV_PREFIX}STORE__PATH")
-    raw = read_toml(config_location(explicit))
+    location = config_location(explicit)
+    raw = read_toml(location)
     store = raw.get("store")
     if isinstance(store, dict) and store.get("url"):
         return None
     if env:
         return expand_path(env)
     if isinstance(store, dict) and isinstance(store.get("path"), str):
-        return expand_path(store["path"])
+        return expand_path(beside_config(store["path"], location.path))
     return default_store_file()
 
 

@@ -146,7 +146,9 @@ def _key(location: ConfigLocation, text: str | None) -> str | None:
                 add(entry.name, st.st_size, st.st_mtime_ns)
     except OSError:
         return None
-    add(location.path, location.source, text is not None, text or "")
+    # Absolute: a relative path in the file is made relative to the file's own directory
+    # (config.py), so one --config named from two directories is two sets of settings.
+    add(os.path.abspath(location.path), location.source, text is not None, text or "")
     for name in sorted(os.environ):
         if name.startswith(ENV_PREFIX) or name in _DEFAULTS_ENV:
             add(name, os.environ[name])

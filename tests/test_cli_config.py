@@ -279,3 +279,35 @@ def test_under_journald_stderr_is_left_to_the_journals_stamps(tmp_env: TmpEnv) -
     err = [line for line in stderr.read_text().splitlines() if line]
     assert err and not any(STAMP.match(line) for line in err), err
     assert all(STAMP.match(line) for line in log.read_text().splitlines())
+
+
+@pytest.mark.sqlite_only("the SQLite file a relative [store] path names")
+def test_a_relative_path_in_the_config_file_is_relative_to_the_file_not_to_the_working_directory(
+    run_cli: RunCli, tmp_env: TmpEnv
+) -> None:
+    # Before, `path = "cases/reminder.db"` was relative to wherever the command ran: a case added
+    # in one directory was not there for `list` in another (a new, empty store), nor for the
+    # daemon systemd starts in /. The notifiers' password_file was already relative to the file.
+    config = tmp_env.write_config('[store]\npath = "cases/reminder.db"\n\n[daemon]\nlog_file = "logs/daemon.log"\n')
+    added = run_cli("add", "--title", "Refund", "--org", "DB", "--submitted", "2026-02-20", "--json")
+    assert added.returncode == 0, added.stderr
+    elsewhere = tmp_env.root / "elsewhere"
+    elsewhere.mkdir()
+    listed = subprocess.run(
+        [sys.executable, "-m", "reminder", "list", "--json"],
+        capture_output=True,
+        text=True,
+        env=tmp_env.env,
+        cwd=elsewhere,
+        timeout=60,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert [c["id"] for c in json.loads(listed.stdout)] == [json.loads(added.stdout)["id"]]
+    assert (config.parent / "cases" / "reminder.db").is_file()
+    assert not (tmp_env.root / "cases").exists() and not (elsewhere / "cases").exists()
+    checked = run_cli("config", "check")
+    assert f'store.path = "{config.parent / "cases" / "reminder.db"}"' in checked.stdout, checked.stdout
+    assert f'daemon.log_file = "{config.parent / "logs" / "daemon.log"}"' in checked.stdout, checked.stdout
+    # The environment's value is the shell's: relative to where it was typed, as before.
+    from_env = run_cli("config", "check", env={"REMINDER_STORE__PATH": "mine.db"})
+    assert 'store.path = "mine.db"' in from_env.stdout, from_env.stdout
