@@ -577,7 +577,16 @@ class Daemon:
                 listener.start()
             self.state = DaemonState.RUNNING
             systemd.notify("READY=1")
-            log.info("reminder daemon running (pid %d, data in %s)", os.getpid(), self.data_dir)
+            if self.shared:  # the data is in the database; the directory holds this machine's files
+                from .backends import redact_url
+
+                assert self.settings.store.url is not None
+                where = (
+                    f"database {redact_url(self.settings.store.url)}, this machine's files in {self.data_dir}"
+                )
+            else:
+                where = f"data in {self.data_dir}"
+            log.info("reminder daemon running (pid %d, %s)", os.getpid(), where)
             while True:
                 info = signal.sigtimedwait(_SIGNALS, self._watch_seconds())
                 if self._ending is not None:  # a pass ended the daemon, and said why

@@ -288,7 +288,9 @@ def test_a_relative_path_in_the_config_file_is_relative_to_the_file_not_to_the_w
     # Before, `path = "cases/reminder.db"` was relative to wherever the command ran: a case added
     # in one directory was not there for `list` in another (a new, empty store), nor for the
     # daemon systemd starts in /. The notifiers' password_file was already relative to the file.
-    config = tmp_env.write_config('[store]\npath = "cases/reminder.db"\n\n[daemon]\nlog_file = "logs/daemon.log"\n')
+    config = tmp_env.write_config(
+        '[store]\npath = "cases/reminder.db"\n\n[daemon]\nlog_file = "logs/daemon.log"\n'
+    )
     added = run_cli("add", "--title", "Refund", "--org", "DB", "--submitted", "2026-02-20", "--json")
     assert added.returncode == 0, added.stderr
     elsewhere = tmp_env.root / "elsewhere"

@@ -297,6 +297,10 @@ def test_a_server_that_cannot_be_reached_is_waited_for(tmp_path: Path) -> None:
     log = _runs_through(daemon, lambda: time.sleep(2))
     assert "cannot reach the database yet" in log and "waiting for it" in log, log
     assert SECRET not in log and "Traceback" not in log, log
+    # Where its data is: the database (its password as ***), not the directory of this machine's files.
+    assert re.search(r"reminder daemon running \(pid \d+, database postgresql://postgres:\*\*\*@127", log), (
+        log
+    )
 
 
 def test_a_login_refused_after_a_good_start_is_tried_again(tmp_path: Path, pg_url: str) -> None:
