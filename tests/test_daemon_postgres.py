@@ -480,3 +480,37 @@ def test_a_right_revoked_after_a_good_start_is_tried_again_less_and_less_often(
     waits = re.findall(r"which had connected before: .*; trying again in (\d+) s \(its rights", log)
     assert waits[:3] == ["30", "60", "120"], log
     assert "right@" not in log and "Traceback" not in log, log
+
+
+def test_status_with_the_database_down_still_says_which_daemons_run_here(
+    tmp_path: Path, pg_cluster: Any, pg_url: str
+) -> None:
+    # Before, with the server down, `status` printed only the connection error: an operator could
+    # not tell whether the daemon on this machine still ran (it does, waiting for the server).
+    if not pg_cluster.can_restart:
+        pytest.skip("needs the tests' own server, to stop it")
+    daemon = DaemonProcess(tmp_path, pg_url, 25, lease=60)
+    cmd = [sys.executable, "-m", "reminder", "status"]
+    daemon.start()
+    try:
+        assert daemon.wait_ready(30), daemon.log_text()
+        pg_cluster.stop()
+        try:
+            down = subprocess.run(cmd, env=daemon.env, capture_output=True, text=True, timeout=60)
+        finally:
+            pg_cluster.start()
+        assert daemon.running(), daemon.log_text()
+    finally:
+        assert daemon.stop() == 0, daemon.log_text()
+    error = one_line_error(down, 1)
+    assert "cannot connect" in error, error
+    assert down.stdout.startswith(f"daemon:    running on this machine (pid {daemon.pid})\n"), down.stdout
+    assert "the database could not be asked" in down.stdout, down.stdout
+    # Once it has stopped, and the server is still down, it says so too.
+    pg_cluster.stop()
+    try:
+        down = subprocess.run(cmd, env=daemon.env, capture_output=True, text=True, timeout=60)
+    finally:
+        pg_cluster.start()
+    one_line_error(down, 1)
+    assert down.stdout.startswith("daemon:    not running on this machine; unknown elsewhere\n"), down.stdout

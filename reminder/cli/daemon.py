@@ -11,7 +11,7 @@ from ..cli_labels import (
     reminder_label,
     reminder_status,
 )
-from ..errors import ReminderError
+from ..errors import ReminderError, StoreError
 from ..i18n import _, format_date, joined_clauses, ngettext
 from ..terminal import escape_controls as _t
 from .common import (
@@ -112,8 +112,13 @@ def status_command(ctx: cmdline.Context, as_json: bool) -> None:
     from ..store import open_store
 
     settings = settings_from(ctx)
-    with open_store(settings.store) as store:
-        info = api.reminder_status(store, store.data_dir)
+    try:
+        with open_store(settings.store) as store:
+            info = api.reminder_status(store, store.data_dir)
+    except StoreError:
+        if settings.store.url is not None and not as_json:
+            _daemons_here_only(settings.store.path_text("path"))
+        raise  # its one line: why the database could not be asked
     tell_daemon_of_migration(store)
     if as_json:
         echo_json(info)
@@ -224,6 +229,22 @@ def _shared_daemons(here: list[int], connected: list[dict[str, object]] | None) 
     for pid in here:
         if pid not in seen:  # waiting for the server, or refused by it: its log says which
             cmdline.echo(_("           pid %(pid)s (this machine): not connected to the database", pid=pid))
+
+
+def _daemons_here_only(store_path: str | None) -> None:
+    """``status``'s daemon lines on a shared store that could not be asked (down, refusing): the
+    daemons running on this machine, which their lock files tell (waiting for the server: their
+    log says so), before the error says why nothing more is known."""
+    import os
+
+    from ..pidlock import running_pids
+
+    here = running_pids(os.path.dirname(os.path.abspath(store_path))) if store_path else []
+    if here:
+        cmdline.echo(_("daemon:    running on this machine (pid %(pid)s)", pid=", ".join(map(str, here))))
+    else:
+        cmdline.echo(_("daemon:    not running on this machine; unknown elsewhere"))
+    cmdline.echo(_("daemons:   unknown elsewhere: the database could not be asked (the error says why)"))
 
 
 def _ago(elapsed: timedelta) -> str:
