@@ -519,10 +519,11 @@ def _integrity_section(d: Dossier) -> Section:
     if v.ok:
         blocks.append(
             Para(
-                _(
-                    "Verified: %(entries)d entries and %(files)d files are intact.",
-                    entries=v.entries,
-                    files=v.attachments,
+                ngettext(
+                    "Verified: %(n)d entry and %(files)s are intact.",
+                    "Verified: %(n)d entries and %(files)s are intact.",
+                    v.entries,
+                    files=ngettext("%(n)d file", "%(n)d files", v.attachments),
                 ),
                 strong=True,
             )

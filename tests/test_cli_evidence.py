@@ -79,7 +79,7 @@ def test_add_list_show_verify(
 
     ok = run_cli("evidence", "verify", case_id)
     assert ok.returncode == 0, ok.stderr
-    assert ok.stdout.startswith("OK: 3 entries and 1 files are intact.")
+    assert ok.stdout.startswith("OK: 3 entries and 1 file are intact.")
 
 
 @pytest.mark.sqlite_only("reads or tampers with the attachment files (in the database on PostgreSQL)")

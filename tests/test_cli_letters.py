@@ -363,7 +363,7 @@ def test_send_delivers_it_and_records_it_as_evidence(
     kept = email.message_from_bytes(Path(eml["path"]).read_bytes(), policy=default_policy)
     assert kept["Message-ID"].strip() == message_id and "X-Unsent" not in kept
     verified = ok(run_cli("evidence", "verify", case_id))
-    assert verified.stdout.startswith("OK: 2 entries and 1 files are intact.")
+    assert verified.stdout.startswith("OK: 2 entries and 1 file are intact.")
     # The complaint to the regulator now cites that e-mail as the follow-up.
     r = ok(run_cli("letter", case_id, "--to", "regulator"))
     assert "(e-mail, entry 2 of my records): Letter to the organisation sent by e-mail" in r.stdout

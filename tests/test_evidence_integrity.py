@@ -389,7 +389,7 @@ def test_a_log_hashed_before_the_key_still_verifies_and_stays_guarded(
 
     r = run_cli("evidence", "verify", "lgcy23")
     assert r.returncode == 0, r.stderr
-    assert r.stdout.startswith("OK: 3 entries and 1 files are intact.")
+    assert r.stdout.startswith("OK: 3 entries and 1 file are intact.")
     assert run_cli("evidence", "verify", "empty2").returncode == 0
     assert not state_dir.exists()  # verifying creates no key
 

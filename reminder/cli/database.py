@@ -8,7 +8,7 @@ from pathlib import Path
 from .. import cmdline
 from ..cli_help import TranslatedHelp
 from ..errors import InputError
-from ..i18n import _, pgettext
+from ..i18n import _, ngettext, pgettext
 from .common import (
     echo_json,
     json_option,
@@ -61,8 +61,8 @@ def backup_command(ctx: cmdline.Context, path: Path | None, as_json: bool) -> No
     )
     cmdline.echo(
         _(
-            "  attachments/: %(files)d files, %(size)s bytes",
-            files=report.attachments,
+            "  attachments/: %(files)s, %(size)s bytes",
+            files=ngettext("%(n)d file", "%(n)d files", report.attachments),
             size=f"{report.attachment_bytes:,}",
         )
     )
@@ -167,8 +167,8 @@ def db_copy_command(
             cmdline.echo(f"  {table}: {count}")
         cmdline.echo(
             _(
-                "  attachments: %(files)d files, %(size)s bytes",
-                files=report.attachments,
+                "  attachments: %(files)s, %(size)s bytes",
+                files=ngettext("%(n)d file", "%(n)d files", report.attachments),
                 size=f"{report.attachment_bytes:,}",
             )
         )

@@ -341,10 +341,11 @@ def evidence_verify_command(ctx: cmdline.Context, case_id: str, head: str | None
         )
     elif report.ok:
         cmdline.echo(
-            _(
-                "OK: %(entries)d entries and %(files)d files are intact.",
-                entries=report.entries,
-                files=report.attachments,
+            ngettext(
+                "OK: %(n)d entry and %(files)s are intact.",
+                "OK: %(n)d entries and %(files)s are intact.",
+                report.entries,
+                files=ngettext("%(n)d file", "%(n)d files", report.attachments),
             )
         )
         if head is not None:
