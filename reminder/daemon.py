@@ -166,7 +166,7 @@ class Daemon:
         # pass (30 s) or a refusal (up to 5 minutes), which is no sign of a clock gone back.
         self._armed_ahead = 0.0
         self._last_housekeeping: datetime | None = None
-        self._kept = KeptStore()
+        self._kept = KeptStore(self.clock)
         self._lock: PidLock | None = None
         self.passes = 0
 

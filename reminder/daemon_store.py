@@ -50,12 +50,17 @@ log = logging.getLogger(__name__)
 
 # A failing store (disk full, locked too long) is retried after this long rather than spinning.
 STORE_RETRY_SECONDS = 30.0
+# A shared store's daemon whose clock differs from the server's by more than this says so: leases
+# are wall-clock times, read by every machine (NTP keeps clocks within milliseconds).
+CLOCK_SKEW_WARN_SECONDS = 5.0
 
 
 class KeptStore:
     """The store every pass shares, kept open between them (:meth:`use`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+        # The daemon's clock, compared with a shared store's server's at each connection.
+        self._clock = clock
         self.store: Store | None = None
         # Whether a store was ever opened (a shared store's refusal is a config error until then),
         # and the refusals in a row since the last pass that went through: not since the last
@@ -77,6 +82,8 @@ class KeptStore:
         if self.store is None:
             self.store = open_store(settings.store, any_thread=True)  # its schema checked as it opens
             self.connected = True
+            if self._clock is not None and self.store.dialect != "sqlite":
+                warn_of_clock_skew(self.store, self._clock)
         lost = self.store.lost()
         if lost is not None:
             raise StoreLost(lost)
@@ -151,6 +158,31 @@ class KeptStore:
             why,
         )
         return clock() + timedelta(seconds=delay)
+
+
+def warn_of_clock_skew(store: Store, clock: Callable[[], datetime]) -> float | None:
+    """Log a warning when ``clock`` and the database server's clock disagree by more than
+    :data:`CLOCK_SKEW_WARN_SECONDS`; the difference in seconds (positive: this machine is ahead),
+    None when the server could not be asked. Daemons on machines whose clocks disagree take each
+    other's reminders over before their leases end, and send them twice; the daemon whose rows
+    were taken only sees its lease gone ("held it too long"), so the one that is wrong says so."""
+    try:
+        before = clock()
+        (server,) = store.conn.execute("SELECT clock_timestamp()").fetchone()
+        after = clock()
+    except Exception:  # a check, not a pass: the pass meets any real failure itself
+        log.debug("cannot read the database server's clock", exc_info=True)
+        return None
+    skew: float = ((before + (after - before) / 2) - server).total_seconds()
+    if abs(skew) > CLOCK_SKEW_WARN_SECONDS:
+        log.warning(
+            "this machine's clock is %.0f s %s of the database server's: daemons whose clocks disagree "
+            "take each other's reminders over before their leases end ([daemon] lease_seconds) and send "
+            "them twice; set the clocks right (NTP)",
+            abs(skew),
+            "ahead" if skew > 0 else "behind",
+        )
+    return skew
 
 
 def refused(settings: Settings, exc: StoreRefused) -> ConfigError:

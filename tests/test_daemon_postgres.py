@@ -514,3 +514,22 @@ def test_status_with_the_database_down_still_says_which_daemons_run_here(
         pg_cluster.start()
     one_line_error(down, 1)
     assert down.stdout.startswith("daemon:    not running on this machine; unknown elsewhere\n"), down.stdout
+
+
+@needs_faketime
+def test_a_daemon_whose_clock_disagrees_with_the_servers_says_so(tmp_path: Path, pg_url: str) -> None:
+    # Leases are wall-clock times: a daemon whose clock runs ahead takes the others' reminders over
+    # before their lease ends, and both send them. Before, nothing said so: an operator walking
+    # through two daemons, one clock 74 s ahead, got 268 reminders twice and only "lease passed
+    # to …; this daemon held it too long" on the other machine, which blamed the wrong daemon.
+    daemon = DaemonProcess(tmp_path, pg_url, 25, lease=60)
+    daemon.env.update(
+        {"LD_PRELOAD": LIBFAKETIME[0], "FAKETIME": "+120s", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+    )
+    log = _runs_through(daemon, lambda: None)
+    said = re.search(r"this machine's clock is (\d+) s ahead of the database server's", log)
+    assert said is not None and 110 <= int(said.group(1)) <= 130, log
+    assert "NTP" in log and "Traceback" not in log, log
+    # A clock that agrees is not warned about.
+    agreeing = DaemonProcess(tmp_path / "agreeing", pg_url, 25, lease=60)
+    assert "clock is" not in _runs_through(agreeing, lambda: None)
