@@ -86,7 +86,7 @@ def test_markdown_dossier_in_chinese(run_cli: RunCli, case_id: str) -> None:
     assert "3 条证据，已发送 0 条提醒。时间均为 Asia/Bahrain 时区的时间。" in md
     assert "（UTC+0300）" in md
     assert "字节" in md and "可用 `sha256sum 文件` 核对。" in md
-    assert "已核对：3 条证据和 1 个文件均完好。" in md
+    assert "已核对：3 条证据和 1 个附件均完好。" in md
     assert f"可用 `reminder evidence verify {case_id}` 重新核对。" in md
     assert "- 节假日数据：holidays 0." in md and "- 本材料由 reminder 生成于 " in md
     assert "- 采用的官方停业日：BH 新增 2026-03-23..2026-03-24 开斋节补休日" in md
