@@ -16,7 +16,9 @@ Signals are taken synchronously by the main thread (blocked everywhere, read wit
 
 - SIGTERM / SIGINT: stop within ``STOP_DEADLINE_SECONDS`` (10 s), whatever a notifier
   does; exit 0 (how, and every exit status the daemon ends with: daemon_stop.py).
-- SIGHUP: reload the config file and re-plan every open case.
+- SIGHUP: reload the config file and re-plan every open case; a config naming another store moves
+  the daemon to it whole — passes, lock, listener — or, if it cannot be had, not at all
+  (daemon_store.py).
 - SIGUSR1: look now — the CLI sends it after it adds, edits or closes a case, so a
   running daemon picks the change up at once without polling the database.
 
@@ -73,7 +75,18 @@ from .daemon_stop import (
     schema_upgraded,
     stop_passes,
 )
-from .daemon_store import STORE_RETRY_SECONDS, KeptStore, refused
+from .daemon_store import (
+    STORE_RETRY_SECONDS,
+    KeptStore,
+    close_notifiers,
+    describe,
+    follow,
+    listener_for,
+    name_connections_for,
+    pid_lock_for,
+    refused,
+    store_where,
+)
 from .errors import ConfigError, NewerSchema, ReminderError, StoreLost, StoreRefused
 from .pidlock import LOCK_NAME, PidLock, poke, running_pid
 
@@ -168,6 +181,7 @@ class Daemon:
         self._last_housekeeping: datetime | None = None
         self._kept = KeptStore(self.clock)
         self._lock: PidLock | None = None
+        self._listening: Listener | None = None  # on a shared store, while run() runs
         self.passes = 0
 
     def _load_settings(self) -> tuple[Settings, list[Notifier] | None]:
@@ -225,11 +239,7 @@ class Daemon:
 
     def _close_notifiers(self) -> None:
         if self._notifiers is not None and not self._injected_notifiers:
-            for notifier in self._notifiers:
-                try:
-                    notifier.close()
-                except Exception:  # closing must never stop a reload or shutdown
-                    log.debug("closing %r failed", notifier, exc_info=True)
+            close_notifiers(self._notifiers)
             self._notifiers = None
 
     # --- one pass ------------------------------------------------------------------------------
@@ -351,11 +361,36 @@ class Daemon:
             # notifiers included: a table that cannot be used never replaces one that could).
             log.error("config reload failed, keeping the previous settings: %s", exc)
             return
+        if store_where(settings) != store_where(self.settings) and not self._move(settings):
+            close_notifiers(notifiers or ())  # built for nothing
+            return
         self.settings = settings
         self._close_notifiers()
         if not self._injected_notifiers:
             self._notifiers = notifiers
         log.info("config reloaded")
+
+    def _move(self, new: Settings) -> bool:
+        """Move the daemon to the store ``new`` names, whole: its store, its lock and, on a shared
+        store, the connection it listens on (daemon_store.py). False when the new store cannot be
+        had (logged): then the daemon keeps the old one, and its settings, whole."""
+        old = self.settings
+        try:
+            self._lock = self._kept.move(old, new, self._lock)
+        except (ReminderError, OSError) as exc:
+            log.error(
+                "config reload failed, keeping the previous settings: cannot move to %s: %s",
+                describe(new),
+                exc,
+            )
+            return False
+        self.settings = new  # what the listener connects with, from here on
+        running = self.state == DaemonState.RUNNING
+        self._listening = follow(self._listening, new, lambda: self.settings, self._request_pass, running)
+        self._sweep_locks()
+        self._last_housekeeping = None  # the new store's upkeep and this directory's leftovers: now
+        log.info("reminder daemon now works on %s (was %s)", describe(new), describe(old))
+        return True
 
     def next_wake(self, now: datetime) -> datetime:
         from . import outbox
@@ -366,19 +401,12 @@ class Daemon:
         return cap if due is None else max(now, min(due, cap))
 
     def _pid_lock(self) -> PidLock:
-        """The one-daemon lock for SQLite; on a shared store, where daemons run side by side, this
-        daemon's own (``daemons/<pid>.lock``), which only says that it runs here."""
-        return PidLock.shared(self.data_dir) if self.shared else PidLock(self.data_dir)
+        return pid_lock_for(self.settings)
 
     def _name_connections(self, named: bool = True) -> None:
         """While the daemon runs, this process's connections to a shared store carry its name
         (presence.py); ``named=False`` when it stops (a test runs daemons in its own process)."""
-        if self.shared:
-            from .backends import name_connections
-            from .outbox import process_owner
-            from .presence import name_for
-
-            name_connections(name_for(process_owner()) if named else None)
+        name_connections_for(self.settings if named else None)
 
     def run_once(self) -> DispatchReport:
         self._name_connections()
@@ -485,30 +513,6 @@ class Daemon:
             with contextlib.suppress(JobLookupError):
                 self._scheduler.modify_job("pass", next_run_time=self.clock())
 
-    def _listener(self) -> Listener | None:
-        """On a shared store: the thread that turns other processes' outbox changes into a pass."""
-        if not self.shared:
-            return None
-        from .backends.postgres import PostgresBackend
-        from .wakeups import Listener
-
-        last: list[PostgresBackend] = []
-
-        def connect() -> Any:
-            # The settings as they are now, the password read again: a password_file rotated (or a
-            # reload) reaches this connection too, as it reaches the passes'. Read once, the old
-            # password was tried every few seconds for as long as the daemon ran.
-            store = self.settings.store
-            assert store.url is not None
-            backend = PostgresBackend(store.url, store.password())
-            last[:] = [backend]
-            return backend.raw_connect()
-
-        def describe(exc: BaseException) -> str:
-            return last[0].describe(exc) if last else str(exc)
-
-        return Listener(connect, self._request_pass, describe)
-
     def _end_for_schema(self, exc: NewerSchema) -> None:
         """A newer reminder migrated the database: arm no other pass, and have the loop stop with
         :data:`EXIT_SCHEMA_UPGRADED` (daemon_stop.py says why, and what several daemons do)."""
@@ -550,13 +554,13 @@ class Daemon:
         signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
         self._loop_thread = threading.get_ident()
         self._name_connections()
-        lock = self._lock = self._pid_lock()
+        self._lock = self._pid_lock()
         try:
-            lock.acquire()
+            self._lock.acquire()
             self._sweep_locks()
             look_now = self._kept.connect_first(self.settings)
         except BaseException:
-            lock.release()
+            self._lock.release()
             self._name_connections(False)
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
             raise
@@ -569,24 +573,16 @@ class Daemon:
             # The single worker still runs passes one after the other.
             job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 2},
         )
-        listener = self._listener()
         try:
             self._scheduler.start()
             self._arm(self.clock() + timedelta(seconds=0 if look_now else STORE_RETRY_SECONDS))
-            if listener is not None:
-                listener.start()
+            if self.shared:  # no pass moves the daemon before the loop below reads a SIGHUP
+                self._listening = listener_for(lambda: self.settings, self._request_pass)
+                self._listening.start()
             self.state = DaemonState.RUNNING
             systemd.notify("READY=1")
-            if self.shared:  # the data is in the database; the directory holds this machine's files
-                from .backends import redact_url
-
-                assert self.settings.store.url is not None
-                where = (
-                    f"database {redact_url(self.settings.store.url)}, this machine's files in {self.data_dir}"
-                )
-            else:
-                where = f"data in {self.data_dir}"
-            log.info("reminder daemon running (pid %d, %s)", os.getpid(), where)
+            # On a shared store the data is in the database; the directory holds this machine's files.
+            log.info("reminder daemon running (pid %d, %s)", os.getpid(), describe(self.settings))
             while True:
                 info = signal.sigtimedwait(_SIGNALS, self._watch_seconds())
                 if self._ending is not None:  # a pass ended the daemon, and said why
@@ -605,22 +601,23 @@ class Daemon:
                 if info.si_signo == signal.SIGHUP:
                     log.info("SIGHUP: reloading the config")
                     self._request_pass(reload=True)
-                    if listener is not None:
-                        listener.retry_now()
+                    if self._listening is not None:
+                        self._listening.retry_now()
                 else:
                     self._request_pass()
         finally:
             self.state = DaemonState.STOPPING
             systemd.notify("STOPPING=1")
-            if listener is not None:
-                listener.stop()
+            if self._listening is not None:
+                self._listening.stop()
             if self._stop_scheduler():
                 self._close_store()
                 self._close_notifiers()
             else:
                 # The stuck pass may be using both: they end with the process.
                 self._abandon_pass()
-            lock.release()
+            if self._lock is not None:  # the one the last move took
+                self._lock.release()
             self._name_connections(False)
             drain_signals(_SIGNALS)
             if restore_signals:

@@ -25,26 +25,47 @@ the daemon, as above. At start the daemon opens its store
 before it says READY, on either backend (:meth:`KeptStore.connect_first`); a refusal met later by
 a daemon that never connected ends it from the pass (daemon_stop.py). SIGHUP tries at once (and
 ``password_file`` is read again, as for every connection).
+
+A SIGHUP whose config names another store (``[store] url``, or ``path``: its directory holds the
+daemon's lock) moves the daemon whole, or not at all (:meth:`KeptStore.move`): the new store is
+opened and its lock taken while the old ones are still held, and only then let go of; the
+connection the daemon listens on for other processes' changes follows (wakeups.py). Half a move
+left a daemon partly blind: its passes on the new store, but its listener on the old database, or
+its lock beside the old file, where neither the CLI's wake-up nor ``reminder status`` looks, and
+where a second daemon could start on the new file beside it. A store that cannot be opened, or
+whose lock another daemon holds, is refused as a broken edit is: the daemon keeps its settings.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .daemon_stop import exit_lost, exit_refused
-from .errors import ConfigError, ReminderError, StoreLost, StoreRefused
+from .errors import ConfigError, ReminderError, StoreError, StoreLost, StoreRefused
 
 if TYPE_CHECKING:
     from .config import Settings
+    from .notifiers import Notifier
     from .pidlock import PidLock
     from .store import Store
+    from .wakeups import Listener
 
-__all__ = ["STORE_RETRY_SECONDS", "KeptStore"]
+__all__ = [
+    "STORE_RETRY_SECONDS",
+    "KeptStore",
+    "close_notifiers",
+    "describe",
+    "follow",
+    "listener_for",
+    "name_connections_for",
+    "pid_lock_for",
+    "store_where",
+]
 
 log = logging.getLogger(__name__)
 
@@ -73,17 +94,13 @@ class KeptStore:
         """The open store, opened first if need be; checked before it is yielded (``Store.lost``;
         and a store kept open, ``Store.check_schema``), and dropped if that check or the block
         fails."""
-        from .store import open_store
-
-        where = (Path(settings.store.path).expanduser(), settings.store.url)
+        where = store_where(settings)
         if self.store is not None and (self.store.path, self.store.url) != where:
-            self.close(where[0])  # a reload moved the database
+            self.close(where[0])  # not the store the settings name (a move installs that one)
         kept = self.store is not None
         if self.store is None:
-            self.store = open_store(settings.store, any_thread=True)  # its schema checked as it opens
+            self.store = self._open(settings)
             self.connected = True
-            if self._clock is not None and self.store.dialect != "sqlite":
-                warn_of_clock_skew(self.store, self._clock)
         lost = self.store.lost()
         if lost is not None:
             raise StoreLost(lost)
@@ -94,6 +111,45 @@ class KeptStore:
         except BaseException:
             self.close(where[0])
             raise
+
+    def _open(self, settings: Settings) -> Store:
+        from .store import open_store
+
+        store = open_store(settings.store, any_thread=True)  # its schema checked as it opens
+        if self._clock is not None and store.dialect != "sqlite":
+            warn_of_clock_skew(store, self._clock)
+        return store
+
+    def move(self, old: Settings, new: Settings, lock: PidLock | None) -> PidLock:
+        """Move to the store ``new`` names, from ``old``'s, whose lock is ``lock``: open the new store
+        and take its lock first, then let go of the old ones. Returns the lock now held.
+
+        Raises the ReminderError that stopped it (the new store cannot be opened, or is refused;
+        another daemon holds its lock): then nothing changed, the old store and lock still held.
+        """
+        fresh = pid_lock_for(new)
+        keep = lock is not None and fresh.path == lock.path  # the same directory, the same backend
+        name_connections_for(new)  # before the new store's first connection
+        try:
+            if not keep:
+                fresh.acquire()
+            try:
+                store = self._open(new)
+            except BaseException:
+                if not keep:
+                    fresh.release()
+                raise
+        except BaseException:
+            name_connections_for(old)
+            raise
+        self.close(store_where(new)[0])  # a store lost meanwhile ends the daemon: the next opens this
+        self.store, self.connected, self.refusals = store, True, 0
+        if keep:
+            assert lock is not None
+            return lock
+        if lock is not None:
+            lock.release()
+        return fresh
 
     def close(self, path: Path) -> None:
         """Close the open store, if any; when it was lost, end the process instead (closing it could
@@ -183,6 +239,104 @@ def warn_of_clock_skew(store: Store, clock: Callable[[], datetime]) -> float | N
             "ahead" if skew > 0 else "behind",
         )
     return skew
+
+
+def store_where(settings: Settings) -> tuple[Path, str | None]:
+    """Which store ``settings`` name: the file's path (its directory holds the daemon's lock, on
+    either backend) and the database's URL (None: SQLite's file)."""
+    return Path(settings.store.path).expanduser(), settings.store.url
+
+
+def describe(settings: Settings) -> str:
+    """Where a daemon on ``settings`` works, for its log: the data's directory, or on a shared store
+    the database (its password as ``***``) and the directory of this machine's files."""
+    directory = store_where(settings)[0].parent
+    if settings.store.url is None:
+        return f"data in {directory}"
+    from .backends import redact_url
+
+    return f"database {redact_url(settings.store.url)}, this machine's files in {directory}"
+
+
+def pid_lock_for(settings: Settings) -> PidLock:
+    """The one-daemon lock for SQLite; on a shared store, where daemons run side by side, this
+    daemon's own (``daemons/<pid>.lock``), which only says that it runs here."""
+    from .pidlock import PidLock
+
+    directory = store_where(settings)[0].parent
+    return PidLock.shared(directory) if settings.store.url is not None else PidLock(directory)
+
+
+def name_connections_for(settings: Settings | None) -> None:
+    """Call this process's connections to a shared store after the daemon while it runs on one
+    (presence.py); None, or SQLite's settings: not named (a test runs daemons in its own process)."""
+    from .backends import name_connections
+
+    if settings is None or settings.store.url is None:
+        name_connections(None)
+        return
+    from .outbox import process_owner
+    from .presence import name_for
+
+    name_connections(name_for(process_owner()))
+
+
+def listener_for(settings: Callable[[], Settings], wake: Callable[[], None]) -> Listener:
+    """The thread that turns other processes' outbox changes on a shared store into ``wake()``.
+
+    Each connection is made from ``settings()`` as they are then, the password read again: a
+    password_file rotated, or a reload that moved the daemon to another database
+    (:meth:`Listener.reconnect`), reaches it as it reaches the passes'. Read once, the old password
+    was tried every few seconds for as long as the daemon ran, and the old database listened on.
+    """
+    from .backends.postgres import PostgresBackend
+    from .wakeups import Listener
+
+    last: list[PostgresBackend] = []
+
+    def connect() -> Any:
+        store = settings().store
+        if store.url is None:  # moved to SQLite's file: the daemon stops this listener
+            raise StoreError("no shared store to listen on")
+        backend = PostgresBackend(store.url, store.password())
+        last[:] = [backend]
+        return backend.raw_connect()
+
+    def describe_error(exc: BaseException) -> str:
+        return last[0].describe(exc) if last else str(exc)
+
+    return Listener(connect, wake, describe_error)
+
+
+def follow(
+    listening: Listener | None,
+    new: Settings,
+    settings: Callable[[], Settings],
+    wake: Callable[[], None],
+    running: bool,
+) -> Listener | None:
+    """The listener of a daemon just moved to the store ``new`` names: the one it had, made to
+    listen on the new database; stopped if the new store is SQLite's; started if the old one was
+    and the daemon ``running`` (not ``--once``). Returns the listener it has now."""
+    if listening is not None and new.store.url is None:
+        listening.stop()
+        return None
+    if listening is not None:
+        listening.reconnect()
+    elif new.store.url is not None and running:
+        listening = listener_for(settings, wake)
+        listening.start()
+    return listening
+
+
+def close_notifiers(notifiers: Iterable[Notifier]) -> None:
+    """Close each notifier; one that fails to is logged at debug level and the rest closed all
+    the same (closing must never stop a reload or a shutdown)."""
+    for notifier in notifiers:
+        try:
+            notifier.close()
+        except Exception:
+            log.debug("closing %r failed", notifier, exc_info=True)
 
 
 def refused(settings: Settings, exc: StoreRefused) -> ConfigError:

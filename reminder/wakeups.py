@@ -89,7 +89,9 @@ class Listener:
     (``StoreRefused``: a password being changed) is tried again as the passes try it, 30 s after
     the first refusal, then twice as long each time up to 5 minutes, not every
     :data:`RECONNECT_SECONDS` (a failed login in the server's log each time); :meth:`retry_now`
-    (the daemon's SIGHUP) cuts that wait short.
+    (the daemon's SIGHUP) cuts that wait short. :meth:`reconnect` (a reload that moved the daemon
+    to another database) drops the connection it listens on and connects again, from the settings
+    as they are now; once it listens there, it wakes the daemon for what changed meanwhile.
     """
 
     def __init__(
@@ -105,6 +107,7 @@ class Listener:
         self._describe = describe
         self._stop = threading.Event()
         self._retry = threading.Event()
+        self._moved = threading.Event()
         self._thread = threading.Thread(target=self._run, name="reminder-listen", daemon=True)
 
     def start(self) -> None:
@@ -116,6 +119,11 @@ class Listener:
 
     def retry_now(self) -> None:
         """Connect at once if waiting after a refusal (the operator says the change is done)."""
+        self._retry.set()
+
+    def reconnect(self) -> None:
+        """Listen on the database the settings name now: the daemon moved to another one."""
+        self._moved.set()
         self._retry.set()
 
     def _wait(self, seconds: float) -> None:
@@ -135,8 +143,12 @@ class Listener:
 
         lost = False
         refusals = 0
+        moved = False
         while not self._stop.is_set():
             self._retry.clear()
+            # Cleared before the settings are read: a move after this reconnects once more.
+            moved = self._moved.is_set() or moved
+            self._moved.clear()
             try:
                 conn = self._connect()
             except StoreRefused as exc:  # an operator at work: as the passes, not every 2 s
@@ -163,11 +175,14 @@ class Listener:
             try:
                 refusals = 0
                 conn.execute(f"LISTEN {CHANNEL}")
-                if lost:
+                if moved:
+                    log.info("listening for outbox changes on the database the config now names")
+                elif lost:
                     log.info("listening for outbox changes again")
+                if moved or lost:
                     self._wake()  # whatever changed while we were deaf
-                lost = False
-                while not self._stop.is_set():
+                lost = moved = False
+                while not self._stop.is_set() and not self._moved.is_set():
                     # One notification is enough to look: the pass sees every change committed.
                     for _ in conn.notifies(timeout=POLL_SECONDS, stop_after=1):
                         self._wake()
