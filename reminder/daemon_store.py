@@ -232,11 +232,11 @@ def warn_of_clock_skew(store: Store, clock: Callable[[], datetime]) -> float | N
     skew: float = ((before + (after - before) / 2) - server).total_seconds()
     if abs(skew) > CLOCK_SKEW_WARN_SECONDS:
         log.warning(
-            "this machine's clock is %.0f s %s of the database server's: daemons whose clocks disagree "
+            "this machine's clock is %.0f s %s the database server's: daemons whose clocks disagree "
             "take each other's reminders over before their leases end ([daemon] lease_seconds) and send "
             "them twice; set the clocks right (NTP)",
             abs(skew),
-            "ahead" if skew > 0 else "behind",
+            "ahead of" if skew > 0 else "behind",
         )
     return skew
 

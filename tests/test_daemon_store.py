@@ -205,6 +205,8 @@ def test_a_reload_naming_another_database_moves_the_listening_connection_too(
     )
     assert said is not None, log
     assert said.group(1).endswith(f"/{new_name}") and said.group(2).endswith(pg_url.rsplit("/", 1)[1]), log
+    # The daemon's clock (2026-03-20) is behind the server's, and its log says so in English.
+    assert re.search(r"this machine's clock is \d+ s behind the database server's: ", log), log
     assert "Traceback" not in log, log
 
 
