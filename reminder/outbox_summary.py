@@ -1,5 +1,5 @@
-"""The outbox in summary, for ``reminder status``: the next reminder due, the rows by status and
-those waiting for a retry.
+"""The outbox in summary, for ``reminder status``: the next reminder due, the rows by status, those
+waiting for a retry and who holds those being sent.
 
 Read in a few probes of an index and returned as plain values: a status bar polls ``reminder status``,
 and building the outbox's ``Delivery`` and the case's ``Case`` for five of their fields (and
@@ -14,7 +14,7 @@ TYPE_CHECKING = False  # not typing's: a status bar polls this command, and typi
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["NextReminder", "counts", "next_reminder", "retrying"]
+__all__ = ["NextReminder", "counts", "holders", "next_reminder", "retrying"]
 
 
 class NextReminder:
@@ -22,7 +22,19 @@ class NextReminder:
 
     (A plain class, not a NamedTuple: that needs typing, for a value read by attribute.)"""
 
-    __slots__ = ("at", "case_id", "key", "kind", "notifier", "preset", "status", "timezone", "title")
+    __slots__ = (
+        "at",
+        "case_id",
+        "key",
+        "kind",
+        "lease_owner",
+        "lease_until",
+        "notifier",
+        "preset",
+        "status",
+        "timezone",
+        "title",
+    )
 
     def __init__(
         self,
@@ -35,6 +47,8 @@ class NextReminder:
         timezone: str,
         key: str = "",
         preset: str | None = None,
+        lease_owner: str | None = None,
+        lease_until: float | None = None,
     ) -> None:
         self.at = at  # UTC
         self.case_id = case_id
@@ -45,6 +59,10 @@ class NextReminder:
         self.status = status  # "planned", or "sending": in flight, or left so by a crash
         self.title = title
         self.timezone = timezone
+        # A ``sending`` row's holder (host:pid:tag; None: none recorded) and when its lease ends
+        # (epoch seconds; None: no lease, as on SQLite, where one daemon runs per file).
+        self.lease_owner = lease_owner
+        self.lease_until = lease_until
 
 
 def next_reminder(store: Store) -> NextReminder | None:
@@ -67,20 +85,31 @@ def next_reminder(store: Store) -> NextReminder | None:
     first_id = min(firsts)[1]
     row = store.conn.execute(
         "SELECT d.wake_ts, d.due, d.case_id, d.kind, d.notifier, d.status, c.title, c.timezone, d.key,"
-        " c.preset"
+        " c.preset, d.lease_owner, d.lease_until"
         " FROM deliveries d JOIN cases c ON c.id = d.case_id WHERE d.id = ?",
         (first_id,),
     ).fetchone()
     if row is None:  # its case was removed between the two reads
         return None
-    wake_ts, due, case_id, kind, notifier, status, title, timezone, key, preset = row
+    wake_ts, due, case_id, kind, notifier, status, title, timezone, key, preset, owner, until = row
     at = (
         datetime.fromisoformat(str(due))
         if status == "sending"
         else datetime.fromtimestamp(float(wake_ts), UTC)
     )
+    sending = status == "sending"
     return NextReminder(
-        at, str(case_id), str(kind), str(notifier), str(status), str(title), str(timezone), str(key), preset
+        at,
+        str(case_id),
+        str(kind),
+        str(notifier),
+        str(status),
+        str(title),
+        str(timezone),
+        str(key),
+        preset,
+        str(owner) if sending and owner else None,
+        float(until) if sending and until is not None else None,
     )
 
 
@@ -91,6 +120,18 @@ def counts(store: Store) -> dict[str, int]:
     for status, n in store.conn.execute(store.backend.status_counts):
         out[str(status)] = int(n)
     return out
+
+
+def holders(store: Store) -> list[tuple[str, int, float | None]]:
+    """Who holds the ``sending`` rows: each holder (``host:pid:tag``, as on its leases), how many
+    it holds and when the last of its leases ends (epoch seconds; None: no lease, SQLite). Rows
+    with no holder recorded (left by a reminder before leases) are not counted. Sending rows are
+    few (a daemon's chunk each), read through the (status, wake_ts) index."""
+    rows = store.conn.execute(
+        "SELECT lease_owner, count(*), max(lease_until) FROM deliveries"
+        " WHERE status = 'sending' AND lease_owner IS NOT NULL GROUP BY lease_owner ORDER BY lease_owner"
+    ).fetchall()
+    return [(str(owner), int(n), None if until is None else float(until)) for owner, n, until in rows]
 
 
 def retrying(store: Store) -> dict[str, object]:

@@ -60,9 +60,9 @@ def _iso(value: object) -> str | None:
 
 def connected_daemons(store: Store) -> list[dict[str, object]] | None:
     """The daemons connected to ``store``'s database now, from any machine; None when the server
-    does not say (or the store is SQLite's). Each: ``host``, ``pid``, ``here`` (its host is this
-    machine's), ``since`` and ``last_active`` (ISO, UTC; None where the server hides them) and
-    ``sending`` (reminders it holds under its lease)."""
+    does not say (or the store is SQLite's). Each: ``host``, ``pid``, ``tag`` (the rest of its name
+    on its leases), ``here`` (its host is this machine's), ``since`` and ``last_active`` (ISO, UTC;
+    None where the server hides them) and ``sending`` (reminders it holds under its lease)."""
     if store.dialect == "sqlite":
         return None
     try:
@@ -89,6 +89,7 @@ def connected_daemons(store: Store) -> list[dict[str, object]] | None:
         {
             "host": host,
             "pid": pid,
+            "tag": tag,
             "here": not elsewhere,
             "since": _iso(since),
             "last_active": _iso(active),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 
-from .outbox_summary import counts, next_reminder, retrying
+from .outbox_summary import counts, holders, next_reminder, retrying
 from .pidlock import running_pid, running_pids
 from .store import Store
 from .tz import zone as _zone
@@ -26,11 +27,28 @@ def reminder_status(store: Store, data_dir: str | os.PathLike[str]) -> dict[str,
     has connected, from any machine (``connected``, presence.py; None when the server does not
     say). ``running`` is then whether any runs, None when that cannot be known; ``pid`` is one
     running on this machine.
+
+    ``held``: who holds the reminders being sent (``sending``), each ``host``, ``pid``, ``tag`` (the
+    rest of its name on its leases), ``running`` (whether it still runs: the pid lock on SQLite; on
+    a shared store, connected to the database or running here; None when that cannot be known),
+    ``sending`` (how many it holds) and ``until`` (when the last of its leases ends, ISO UTC; None:
+    no lease, as on SQLite, where the next daemon to start takes them at once). A daemon killed
+    mid-send leaves its rows ``sending``, and only the end of its lease hands them to another, so
+    ``status`` must not take them for rows being sent. ``next.held_by`` is the next reminder's
+    holder, with that row's own ``until``.
     """
     running, here, daemons = _daemons(store, data_dir)
+    counted = counts(store)
+    held = _holders(store, here, daemons["connected"]) if counted["sending"] else []
     upcoming = next_reminder(store)
     nxt: dict[str, object] | None = None
     if upcoming is not None:
+        held_by = None
+        if upcoming.lease_owner is not None:
+            held_by = _holder(
+                upcoming.lease_owner, 1, upcoming.lease_until, store, here, daemons["connected"]
+            )
+            del held_by["sending"]
         nxt = {
             "case": upcoming.case_id,
             "title": upcoming.title,
@@ -41,6 +59,7 @@ def reminder_status(store: Store, data_dir: str | os.PathLike[str]) -> dict[str,
             "at": upcoming.at.astimezone(_zone(upcoming.timezone)).isoformat(),
             "timezone": upcoming.timezone,
             "status": upcoming.status,  # "sending": in flight, or left so by a crash
+            "held_by": held_by,  # a sending row's holder: is it still running, and until when
         }
     return {
         "running": running,
@@ -48,9 +67,44 @@ def reminder_status(store: Store, data_dir: str | os.PathLike[str]) -> dict[str,
         "daemons": daemons,
         "next_due": upcoming.at.isoformat() if upcoming else None,
         "next": nxt,
-        "counts": counts(store),
+        "counts": counted,
         "retrying": retrying(store),
+        "held": held,
         "database": store.location,
+    }
+
+
+def _holders(store: Store, here: list[int], connected: object) -> list[dict[str, object]]:
+    return [_holder(owner, n, until, store, here, connected) for owner, n, until in holders(store)]
+
+
+def _holder(
+    owner: str, n: int, until: float | None, store: Store, here: list[int], connected: object
+) -> dict[str, object]:
+    """The daemon named ``owner`` on leases (``host:pid:tag``, outbox.process_owner) as ``held``
+    lists it: whether it still runs, from the daemons ``_daemons`` found."""
+    host, _, rest = owner.rpartition(":")
+    host, _, pid_text = host.rpartition(":")
+    pid = int(pid_text) if pid_text.isdigit() else None
+    ours = host == os.uname().nodename  # outbox.process_owner's host
+    running: bool | None
+    if ours and pid in here:
+        running = True  # its lock is held: the pid lock on SQLite, its own on a shared store
+    elif store.dialect == "sqlite":
+        # One daemon per file: the lock's holder, if any, is the one that runs. A holder named by
+        # another machine (a file on a shared disk) cannot be told from the lock here.
+        running = None if here and not ours else False
+    elif isinstance(connected, list):  # a daemon is connected under its leases' name, from any machine
+        running = any((d["pid"], d["tag"]) == (pid, rest) for d in connected)
+    else:
+        running = None  # the server does not say which daemons it has connected
+    return {
+        "host": host,
+        "pid": pid,
+        "tag": rest,
+        "running": running,
+        "sending": n,
+        "until": None if until is None else datetime.fromtimestamp(until, UTC).isoformat(),
     }
 
 

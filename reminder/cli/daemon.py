@@ -14,6 +14,7 @@ from ..cli_labels import (
 from ..errors import ReminderError, StoreError
 from ..i18n import _, format_date, joined_clauses, ngettext
 from ..terminal import escape_controls as _t
+from ..tz import zone as _zone
 from .common import (
     echo_json,
     fail,
@@ -145,14 +146,9 @@ def status_command(ctx: cmdline.Context, as_json: bool) -> None:
                 notifier=nxt["notifier"],
             )
         )
-        # On a shared store whose daemons cannot be known (running None), neither is said.
-        if nxt.get("status") == "sending" and info["running"] is not None:
-            cmdline.echo(
-                _("           being sent by the daemon")
-                if info["running"]
-                else _("           left sending when a daemon stopped: it goes again when the daemon starts")
-            )
-        elif nxt.get("status") != "sending" and info["running"] is False and at <= utc_now():
+        if nxt.get("status") == "sending":
+            _sending(nxt, info["running"])
+        elif info["running"] is False and at <= utc_now():
             # systemd where there is one; without it (a container, WSL) the daemon runs as it is.
             cmdline.echo(
                 _(
@@ -187,6 +183,9 @@ def status_command(ctx: cmdline.Context, as_json: bool) -> None:
                 )
             )
         )
+    held = info["held"]
+    assert isinstance(held, list)
+    _held(held)
     if counts.get("failed"):
         cmdline.echo(
             _(
@@ -194,6 +193,68 @@ def status_command(ctx: cmdline.Context, as_json: bool) -> None:
                 "then `reminder notify retry` sends them again."
             )
         )
+
+
+def _sending(nxt: dict[str, object], running: object) -> None:
+    """``status``'s line under a next reminder being sent: whether a running daemon holds it (one
+    killed mid-send leaves it ``sending``) and, if none does, when it goes again: once the lease
+    of the one that took it passes (a shared store), or at a daemon's next pass or start (SQLite
+    has no lease). ``running``: whether any daemon runs. Nothing is said where it is not known."""
+    held = nxt.get("held_by")
+    holder = held["running"] if isinstance(held, dict) else running
+    if holder is None or running is None:  # a shared store whose daemons cannot be known
+        return
+    if holder:
+        cmdline.echo(_("           being sent by the daemon"))
+        return
+    until = held.get("until") if isinstance(held, dict) else None
+    if isinstance(held, dict) and until is not None and datetime.fromisoformat(str(until)) > utc_now():
+        zone = str(nxt["timezone"])
+        at = format_date(datetime.fromisoformat(str(until)).astimezone(_zone(zone)), style="datetime")
+        said = _(
+            "           held by a daemon that is no longer running (pid %(pid)s on %(host)s): "
+            "it goes again after %(at)s %(timezone)s",
+            pid=held["pid"],
+            host=held["host"],
+            at=at,
+            timezone=zone,
+        )
+        cmdline.echo(_t(said))
+    elif running:
+        cmdline.echo(
+            _(
+                "           left sending by a daemon that is no longer running: "
+                "the daemon running now sends it again at its next pass"
+            )
+        )
+    else:
+        cmdline.echo(_("           left sending when a daemon stopped: it goes again when the daemon starts"))
+
+
+def _held(held: list[dict[str, object]]) -> None:
+    """``status``'s line for the reminders held under the lease of daemons no longer running (a
+    shared store): they go again when the last lease passes, not before."""
+    now = utc_now()
+    waiting = [
+        (int(str(h["sending"])), datetime.fromisoformat(str(h["until"])))
+        for h in held
+        if h["running"] is False and h["until"] is not None and datetime.fromisoformat(str(h["until"])) > now
+    ]
+    if not waiting:
+        return
+    n = sum(count for count, _until in waiting)
+    left = _within(max(until for _count, until in waiting) - now)
+    cmdline.echo(
+        ngettext(
+            "held:      %(n)d reminder is held by a daemon that is no longer running; "
+            "it goes again in %(left)s",
+            "held:      %(n)d reminders are held by daemons that are no longer running; "
+            "they go again within %(left)s",
+            n,
+            n=n,
+            left=left,
+        )
+    )
 
 
 def _shared_daemons(here: list[int], connected: list[dict[str, object]] | None) -> None:
@@ -245,6 +306,16 @@ def _daemons_here_only(store_path: str | None) -> None:
     else:
         cmdline.echo(_("daemon:    not running on this machine; unknown elsewhere"))
     cmdline.echo(_("daemons:   unknown elsewhere: the database could not be asked (the error says why)"))
+
+
+def _within(left: timedelta) -> str:
+    """A wait still to come, rounded up: "in 4 min" is never less than it will take."""
+    seconds = max(1, -int(-left.total_seconds() // 1))
+    if seconds < 120:
+        return _("%(n)d s", n=seconds)
+    if seconds < 120 * 60:
+        return _("%(n)d min", n=-(-seconds // 60))
+    return _("%(n)d h", n=-(-seconds // 3600))
 
 
 def _ago(elapsed: timedelta) -> str:
