@@ -203,7 +203,7 @@ def abandon_pass(settings: Settings, clock: Callable[[], datetime], *, shared: b
     )
     try:
         # A connection of its own: the pass's may be in the middle of anything.
-        with open_store(settings.store) as store:
+        with open_store(settings) as store:
             if store.dialect == "sqlite":
                 store.conn.execute(f"PRAGMA busy_timeout = {int(RELEASE_BUSY_SECONDS * 1000)}")
             # Shared: only this daemon's rows; the others' are theirs to send.

@@ -115,7 +115,7 @@ class KeptStore:
     def _open(self, settings: Settings) -> Store:
         from .store import open_store
 
-        store = open_store(settings.store, any_thread=True)  # its schema checked as it opens
+        store = open_store(settings, any_thread=True)  # its schema checked as it opens
         if self._clock is not None and store.dialect != "sqlite":
             warn_of_clock_skew(store, self._clock)
         return store
@@ -295,10 +295,11 @@ def listener_for(settings: Callable[[], Settings], wake: Callable[[], None]) -> 
     last: list[PostgresBackend] = []
 
     def connect() -> Any:
-        store = settings().store
+        now = settings()
+        store = now.store
         if store.url is None:  # moved to SQLite's file: the daemon stops this listener
             raise StoreError("no shared store to listen on")
-        backend = PostgresBackend(store.url, store.password())
+        backend = PostgresBackend(store.url, now.store_password())
         last[:] = [backend]
         return backend.raw_connect()
 

@@ -2,7 +2,7 @@
 
 A section is a pydantic model when the config is validated (``config.py``) and a plain
 object when it is restored from the cache (``settings_cache.py``), which must not import
-pydantic. Both take these mixins, so ``to_closure()``, ``person()``, ``password()`` and
+pydantic. Both take these mixins, so ``to_closure()``, ``person()``, ``store_password()`` and
 ``closure_list()`` are the same code whichever form a command got. The mixins declare their
 fields for the type checker only: at run time a pydantic model would take an annotation of a
 base class as a field of its own.
@@ -72,13 +72,6 @@ class StoreMethods:
         value = getattr(self, name)
         return None if value is None else os.fspath(value)
 
-    def password(self) -> str | None:
-        """The database password from ``password_env`` or ``password_file``; None leaves it to
-        libpq (``PGPASSWORD``, ``~/.pgpass``, or none). Raises ConfigError naming what is missing."""
-        from .backends import store_password
-
-        return store_password(self.password_env, self.password_file)
-
 
 class SettingsMethods:
     """The whole settings."""
@@ -89,6 +82,23 @@ class SettingsMethods:
 
         @property
         def closures(self) -> Sequence[ClosureMethods]: ...
+
+        @property
+        def store(self) -> StoreMethods: ...
+
+        @property
+        def source(self) -> Path | None: ...
+
+    def store_password(self) -> str | None:
+        """The database password from ``[store] password_env`` or ``password_file``; None leaves it
+        to libpq (``PGPASSWORD``, ``~/.pgpass``, or none). Raises ConfigError, one line naming the
+        config file, the key and what is wrong (backends.store_password)."""
+        from .backends import store_password
+
+        source = self.source
+        return store_password(
+            self.store.password_env, self.store.password_file, origin=None if source is None else str(source)
+        )
 
     def closure_list(self) -> tuple[Closure, ...]:
         """The ``[[closures]]`` as calendar closures, applied to every case's window."""

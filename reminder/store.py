@@ -63,7 +63,7 @@ if TYPE_CHECKING:
 
     from .backends.postgres_blobs import PgBlobs
     from .backends.seam import Backend, Connection
-    from .config import StoreSettings
+    from .config import Settings
     from .models import Case, ChecklistItem, ReviewWindow
 
 __all__ = [
@@ -688,10 +688,14 @@ class Store:
             self._refresh_doc(case_id)
 
 
-def open_store(settings: StoreSettings, *, any_thread: bool = False, migrate: bool = True) -> Store:
-    """The store ``[store]`` names: the PostgreSQL database at ``url``, else the SQLite file at ``path``."""
-    path = settings.path_text("path")
+def open_store(settings: Settings, *, any_thread: bool = False, migrate: bool = True) -> Store:
+    """The store ``[store]`` names: the PostgreSQL database at ``url``, else the SQLite file at
+    ``path``. The whole settings, not their ``[store]`` alone: a password that cannot be had is
+    told with the config file it was asked for in (``Settings.store_password``)."""
+    store = settings.store
+    path = store.path_text("path")
     assert path is not None  # the model's default
-    if settings.url is None:
+    if store.url is None:
         return Store(path, any_thread=any_thread, migrate=migrate)
-    return Store(path, url=settings.url, password=settings.password(), any_thread=any_thread, migrate=migrate)
+    password = settings.store_password()
+    return Store(path, url=store.url, password=password, any_thread=any_thread, migrate=migrate)

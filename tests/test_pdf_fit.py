@@ -94,7 +94,7 @@ def test_the_dossier_of_a_sent_letter_stays_on_the_page(run_cli: RunCli, tmp_env
 
     settings = load_settings()
     for lang in ("en", "zh_CN"):
-        with open_store(settings.store) as store:
+        with open_store(settings) as store:
             d = dossier_api.build_dossier(
                 store, settings, case_id, now=datetime(2026, 3, 26, tzinfo=UTC), lang=lang
             )

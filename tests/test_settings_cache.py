@@ -138,12 +138,12 @@ def test_restored_sections_answer_their_models_methods(
     assert restored.me.greeting() == validated.me.greeting() == "Dear Sara"  # type: ignore[attr-defined]
     assert restored.me.person() == validated.me.person()
     assert restored.closure_list() == validated.closure_list() and len(validated.closure_list()) == 2
-    assert restored.store.password() == validated.store.password() == "s3cret"
+    assert restored.store_password() == validated.store_password() == "s3cret"
     # One code for both forms (settings_methods.py), not a copy beside each.
     pairs = {
         "closure_list": (validated, restored),
         "person": (validated.me, restored.me),
-        "password": (validated.store, restored.store),
+        "store_password": (validated, restored),
         "to_closure": (validated.closures[0], restored.closures[0]),
     }
     for method, (model, kept) in pairs.items():

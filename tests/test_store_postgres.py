@@ -402,6 +402,63 @@ def test_the_password_comes_from_password_env_or_file_and_is_never_shown(
     assert "wrong-password" not in wrong.stdout + wrong.stderr
 
 
+# Every way [store] password_env / password_file can fail to give a password, and the problem as
+# said after the key (``{path}``: the password file).
+_PASSWORD_PROBLEMS = {
+    "variable unset": "password_env: the password variable $DB_PW_NOT_SET_HERE is not set",
+    "missing": "password_file: cannot read {path}: No such file or directory",
+    "a directory": "password_file: {path} is not a regular file",
+    "empty": "password_file: {path} is empty",
+    "open to others": "password_file: {path} is open to other users (mode 0640): chmod 600 {path}",
+    "not UTF-8": "password_file: cannot read {path}: not UTF-8 text",
+}
+
+
+def _broken_password(problem: str, path: Path) -> tuple[str, str]:
+    """Make ``problem`` at ``path``: the [store] key and its value, as TOML."""
+    if problem == "variable unset":
+        return "password_env", "DB_PW_NOT_SET_HERE"
+    if problem == "a directory":
+        path.mkdir()
+    elif problem != "missing":
+        content = {"empty": b"\n", "open to others": b"pw\n", "not UTF-8": b"\xffpw\n"}[problem]
+        path.write_bytes(content)
+        path.chmod(0o640 if problem == "open to others" else 0o600)
+    return "password_file", str(path)
+
+
+@pytest.mark.parametrize("problem", list(_PASSWORD_PROBLEMS))
+def test_a_store_password_that_cannot_be_had_is_one_line_naming_the_file_and_key(
+    run_cli: RunCli, tmp_env: TmpEnv, pg_url: str, problem: str
+) -> None:
+    # Found by an operator's walkthrough (failed before): the line said "[store] cannot read
+    # password_file …" or "[store] password_env: …", naming neither the config file nor the key as
+    # every other config error does; an empty file or one open to other users was used as it was;
+    # a file not UTF-8 was a traceback.
+    secret = tmp_env.config_path.parent / "db-password"
+    key, value = _broken_password(problem, secret)
+    said = _PASSWORD_PROBLEMS[problem].format(path=secret)
+    tmp_env.write_config(f'[store]\nurl = "{pg_url}"\n{key} = "{value}"\n')
+    expected = f"{tmp_env.config_path}: store.{said}"
+    commands = [
+        ["list"], ["list", "--json"], ["add", "--title", "t", "--org", "o", "--submitted", "2026-03-01"],
+        ["status"], ["status", "--json"], ["daemon", "--once"], ["daemon"], ["db", "migrate"],
+    ]  # fmt: skip
+    if problem != "variable unset":  # a variable may be set where the daemon runs, not in this shell
+        commands.append(["config", "check"])
+    for args in commands:
+        line = one_line_error(run_cli(*args, timeout=60), 2)
+        if "--json" in args:
+            assert json.loads(line) == {"error": expected}, args
+        else:
+            assert line == f"Error: {expected}", args
+    # Given in the environment, the line says so.
+    tmp_env.write_config("")
+    variable = f"REMINDER_STORE__{key.upper()}"
+    line = one_line_error(run_cli("list", env={"REMINDER_STORE__URL": pg_url, variable: value}), 2)
+    assert line == f"Error: {tmp_env.config_path}: store.{said} (from ${variable})"
+
+
 # --- the store itself -------------------------------------------------------------------------------------
 
 

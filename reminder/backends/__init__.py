@@ -24,9 +24,11 @@ import os
 __all__ = [
     "POSTGRES_SCHEMES",
     "RETRYING",
+    "PasswordFileError",
     "connection_name",
     "is_postgres_url",
     "name_connections",
+    "read_password_file",
     "redact_url",
     "store_password",
 ]
@@ -83,28 +85,96 @@ def redact_url(url: str) -> str:
     return text
 
 
-def store_password(password_env: str | None, password_file: str | os.PathLike[str] | None) -> str | None:
+class PasswordFileError(ValueError):
+    """A password file that gives no password; the message says why, after the key that names
+    the file (``cannot read …: …``, ``… is empty``), and never anything of its content."""
+
+
+def read_password_file(path: str | os.PathLike[str]) -> str:
+    """The password in the file at ``path``: its text without the line break that ends it.
+
+    The file must be a regular file that no other user can open (mode 0600 or less, as libpq asks
+    of ``~/.pgpass``), UTF-8 and not empty; else :class:`PasswordFileError` says which.
+    """
+    import stat
+
+    from ..i18n import _
+
+    try:
+        # Not blocking: a FIFO (or a device) named by mistake would hang the command at open.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise PasswordFileError(
+            _("cannot read %(path)s: %(why)s", path=path, why=exc.strerror or exc)
+        ) from None
+    try:
+        mode = os.fstat(fd).st_mode  # of the file opened, even if the path is replaced meanwhile
+        if not stat.S_ISREG(mode):
+            raise PasswordFileError(_("%(path)s is not a regular file", path=path))
+        if mode & 0o077:
+            octal = format(stat.S_IMODE(mode), "04o")
+            raise PasswordFileError(
+                _(
+                    "%(path)s is open to other users (mode %(mode)s): chmod 600 %(path)s",
+                    path=path,
+                    mode=octal,
+                )
+            )
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+    except OSError as exc:
+        raise PasswordFileError(
+            _("cannot read %(path)s: %(why)s", path=path, why=exc.strerror or exc)
+        ) from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    try:
+        value = data.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:  # its message would quote a byte of the password
+        raise PasswordFileError(
+            _("cannot read %(path)s: %(why)s", path=path, why=_("not UTF-8 text"))
+        ) from None
+    if not value:
+        raise PasswordFileError(_("%(path)s is empty", path=path))
+    return value
+
+
+def store_password(
+    password_env: str | None, password_file: str | os.PathLike[str] | None, *, origin: str | None
+) -> str | None:
     """The database password ``[store] password_env`` or ``password_file`` names; None leaves it
-    to libpq (``PGPASSWORD``, ``~/.pgpass``, or none). Raises ConfigError naming what is missing.
+    to libpq (``PGPASSWORD``, ``~/.pgpass``, or none). ``origin`` is the config file the settings
+    came from (None: the embedded defaults). Raises ConfigError, one line naming the file, the key,
+    its value and what is wrong (and the variable, when the key was set in the environment).
 
     Here, not on the settings model, so that settings restored without pydantic read it the same way.
     """
-    from ..errors import ConfigError
     from ..i18n import _
 
     if password_env:
         value = os.environ.get(password_env)
         if value is None:
             why = _("the password variable $%(name)s is not set", name=password_env)
-            raise ConfigError(f"[store] password_env: {why}")
+            raise _store_key_error(origin, "password_env", why)
         return value
     if password_file:
         try:
-            with open(password_file, encoding="utf-8") as f:
-                return f.read().rstrip("\r\n")
-        except OSError as exc:
-            why = _(
-                "cannot read password_file %(path)s: %(why)s", path=password_file, why=exc.strerror or exc
-            )
-            raise ConfigError(f"[store] {why}") from None
+            return read_password_file(password_file)
+        except PasswordFileError as exc:
+            raise _store_key_error(origin, "password_file", str(exc)) from None
     return None
+
+
+def _store_key_error(origin: str | None, key: str, problem: str) -> Exception:
+    """``problem`` with ``[store] key`` as a ConfigError: ``config.toml: store.password_file: …``."""
+    from ..errors import ConfigError
+    from ..i18n import _
+    from ..paths import ENV_PREFIX
+    from ..validation_text import at
+
+    variable = f"{ENV_PREFIX}STORE__{key.upper()}"
+    if variable in os.environ:  # the environment wins over the file, so the value came from there
+        problem = _("%(problem)s (from $%(variable)s)", problem=problem, variable=variable)
+    return ConfigError(at(origin or _("embedded defaults"), at(f"store.{key}", problem)))

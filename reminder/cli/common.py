@@ -202,7 +202,7 @@ def store_for(ctx: cmdline.Context, path: str | None = None) -> Store:
     """The store for this invocation, closed when the command ends."""
     from ..store import Store, open_store
 
-    store = Store(path) if path is not None else open_store(settings_from(ctx).store)
+    store = Store(path) if path is not None else open_store(settings_from(ctx))
     baseline = store.conn.total_changes
 
     def close() -> None:

@@ -124,6 +124,10 @@ def config_check_command(ctx: cmdline.Context, as_json: bool) -> None:
     settings = settings_from(ctx, model=True)
     # What the daemon and `add` refuse, refused here by the same code.
     check_notifiers(settings.notifiers, config_file=settings.source)
+    if settings.store.url is not None and settings.store.password_file is not None:
+        # As the notifiers' password_file: a file every command would refuse now is refused here.
+        # Not password_env: the variable may be set where the daemon runs (systemd's EnvironmentFile).
+        settings.store_password()
     data = settings_as_dict(settings)
     source = str(settings.source) if settings.source else "embedded defaults (no config file)"
     if as_json:

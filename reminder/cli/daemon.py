@@ -114,7 +114,7 @@ def status_command(ctx: cmdline.Context, as_json: bool) -> None:
 
     settings = settings_from(ctx)
     try:
-        with open_store(settings.store) as store:
+        with open_store(settings) as store:
             info = api.reminder_status(store, store.data_dir)
     except StoreError:
         if settings.store.url is not None and not as_json:

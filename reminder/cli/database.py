@@ -100,7 +100,7 @@ def db_migrate_command(ctx: cmdline.Context, as_json: bool) -> None:
     """
     from ..store import open_store
 
-    with open_store(settings_from(ctx).store, migrate=False) as store:
+    with open_store(settings_from(ctx), migrate=False) as store:
         before = store.migrate()
         after = store.schema_version
         where = store.location
@@ -155,7 +155,7 @@ def db_copy_command(
         if password is None:
             raise ConfigError(_("--password-env: the variable $%(name)s is not set", name=password_env))
     settings = settings_from(ctx)
-    with open_store(settings.store) as source, Store(source.path, url=target, password=password) as into:
+    with open_store(settings) as source, Store(source.path, url=target, password=password) as into:
         report = copy_store(source, into, data_dir=source.path.parent, keys=KeyDir.default(), force=force)
     if as_json:
         from dataclasses import asdict
