@@ -284,6 +284,52 @@ def test_db_copy_moves_everything_and_the_evidence_verifies_on_the_copy(
     assert again["rows"]["cases"] == 0 and again["verified"] == 2
 
 
+def _password_role_url(pg_url: str, password: str, pg_server: object) -> str:
+    """``pg_url`` as the tests' server's one role that must give a password (``password``), with
+    none in the URL; skips on a server that lets it in without one."""
+    import psycopg
+    from pg_cluster import PASSWORD_ROLE, ExternalServer
+
+    if isinstance(pg_server, ExternalServer):
+        pytest.skip("needs the tests' own server, whose pg_hba.conf asks PASSWORD_ROLE alone for a password")
+    dbname = pg_url.rsplit("/", 1)[1]
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(
+            f"DO $$ BEGIN CREATE ROLE {PASSWORD_ROLE} LOGIN; "
+            "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+        )
+        admin.execute(f"ALTER ROLE {PASSWORD_ROLE} PASSWORD '{password}'")
+        admin.execute(f'GRANT ALL ON DATABASE "{dbname}" TO {PASSWORD_ROLE}')
+        admin.execute(f"GRANT ALL ON SCHEMA public TO {PASSWORD_ROLE}")
+    return pg_url.replace("postgres@", f"{PASSWORD_ROLE}@")
+
+
+def test_db_copy_takes_the_targets_password_from_a_private_file(
+    run_cli: RunCli, tmp_env: TmpEnv, pg_url: str, pg_server: object
+) -> None:
+    # An operator's walkthrough (failed before: no such option): the target's password could only
+    # come from a variable (--password-env), PGPASSWORD or ~/.pgpass, where [store] takes a file.
+    url = _password_role_url(pg_url, "copy-pw-Q4x", pg_server)
+    ok(run_cli("add", "--title", "Cancel eSIM", "--org", "Batelco", "--submitted", "2026-03-01"))
+    secret = tmp_env.root / "target-password"
+    secret.write_text("copy-pw-Q4x\n")
+    secret.chmod(0o644)
+    line = one_line_error(run_cli("db", "copy", "--to", url, "--password-file", str(secret)), 2)
+    assert line == f"Error: --password-file: {secret} is open to other users (mode 0644): chmod 600 {secret}"
+    secret.chmod(0o600)
+    both = run_cli("db", "copy", "--to", url, "--password-file", str(secret), "--password-env", "PW")
+    assert "--password-env" in one_line_error(both, 2) and "--password-file" in one_line_error(both, 2)
+    copied = ok(run_cli("db", "copy", "--to", url, "--password-file", str(secret), "--json"))
+    assert json.loads(copied.stdout)["rows"]["cases"] == 1
+    assert "copy-pw-Q4x" not in copied.stdout + copied.stderr
+    assert str(secret) not in copied.stdout  # what it copied, not how it logged in
+    # A wrong one is refused by the server, and not shown.
+    secret.write_text("not-the-copy-pw\n")
+    wrong = run_cli("db", "copy", "--to", url, "--password-file", str(secret), "--force")
+    assert "password authentication failed" in one_line_error(wrong, 1)
+    assert "not-the-copy-pw" not in wrong.stdout + wrong.stderr
+
+
 # --- bad URLs, dead servers, passwords --------------------------------------------------------------------
 
 

@@ -117,6 +117,11 @@ def db_migrate_command(ctx: cmdline.Context, as_json: bool) -> None:
 @db_group.command("copy")
 @cmdline.option("--to", "target", required=True, metavar="URL", help="The PostgreSQL database to copy into.")
 @cmdline.option(
+    "--password-file",
+    metavar="PATH",
+    help="A file holding the target's password, only you may read (chmod 600), as [store] password_file.",
+)
+@cmdline.option(
     "--password-env",
     metavar="NAME",
     help="The environment variable holding the target's password (else PGPASSWORD or ~/.pgpass).",
@@ -127,7 +132,12 @@ def db_migrate_command(ctx: cmdline.Context, as_json: bool) -> None:
 @json_option
 @cmdline.pass_context
 def db_copy_command(
-    ctx: cmdline.Context, target: str, password_env: str | None, force: bool, as_json: bool
+    ctx: cmdline.Context,
+    target: str,
+    password_file: str | None,
+    password_env: str | None,
+    force: bool,
+    as_json: bool,
 ) -> None:
     """Copy the configured SQLite store into a PostgreSQL database: every case, checklist,
     outbox row, evidence entry and attachment. The evidence chains are verified on the copy
@@ -136,20 +146,30 @@ def db_copy_command(
     \b
     Example:
       reminder db copy --to postgresql://reminder@db.example:5432/reminder
+      reminder db copy --to postgresql://reminder@db.example/reminder --password-file ~/.reminder-db
     """
     import os
 
+    from ..backends import PasswordFileError, read_password_file
     from ..config import checked_store_url
     from ..dbcopy import copy_store
     from ..errors import ConfigError
     from ..evidence_key import KeyDir
     from ..store import Store, open_store
+    from ..validation_text import at
 
     try:
         target = checked_store_url(target)
     except ValueError as exc:  # the same checks as [store] url: exit 2, before any connection
         raise cmdline.BadParameter(str(exc), param_hint="'--to'") from None
+    if password_file and password_env:
+        raise InputError(_("give the target's password with --password-file or --password-env, not both"))
     password = None
+    if password_file:
+        try:  # read as [store] password_file is: a private regular file, UTF-8, not empty
+            password = read_password_file(os.path.expanduser(password_file))
+        except PasswordFileError as exc:
+            raise InputError(at("--password-file", str(exc))) from None
     if password_env:
         password = os.environ.get(password_env)
         if password is None:
