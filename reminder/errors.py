@@ -112,12 +112,14 @@ class StoreRefused(StoreError):
     tables). Unlike a server that is down, waiting does not fix it; an operator must.
 
     ``sqlstate`` says which (None: :class:`NewerSchema`); ``detail`` is the driver's words on one
-    line, without the password.
+    line, without the password; ``no_password``: the server asked for a password and none was
+    given (libpq's "no password supplied"), which ``store_refusal.hinted`` says how to give.
     """
 
-    def __init__(self, message: str, *, sqlstate: str | None, detail: str) -> None:
+    def __init__(self, message: str, *, sqlstate: str | None, detail: str, no_password: bool = False) -> None:
         self.sqlstate = sqlstate
         self.detail = detail
+        self.no_password = no_password
         super().__init__(message)
 
 

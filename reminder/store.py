@@ -50,7 +50,7 @@ from .backends.sqlite import (
     SqliteBackend,
 )
 from .case_ids import ID_RETRIES, MIN_ID_PREFIX, new_case_id, normalize_case_id, not_found
-from .errors import InputError, NewerSchema, NotFound, StoreError
+from .errors import InputError, NewerSchema, NotFound, StoreError, StoreRefused
 from .i18n import _
 from .lazylog import get_logger
 from .listing import code_stamp, status_filter
@@ -698,4 +698,11 @@ def open_store(settings: Settings, *, any_thread: bool = False, migrate: bool = 
     if store.url is None:
         return Store(path, any_thread=any_thread, migrate=migrate)
     password = settings.store_password()
-    return Store(path, url=store.url, password=password, any_thread=any_thread, migrate=migrate)
+    try:
+        return Store(path, url=store.url, password=password, any_thread=any_thread, migrate=migrate)
+    except StoreRefused as exc:
+        if not exc.no_password:
+            raise
+        from .store_refusal import hinted, no_password_hint
+
+        raise hinted(exc, no_password_hint()) from None

@@ -28,7 +28,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .config import Settings
 
-__all__ = ["REFUSED_RETRY_MAX_SECONDS", "refusal_delay", "refusal_error"]
+__all__ = ["REFUSED_RETRY_MAX_SECONDS", "hinted", "no_password_hint", "refusal_delay", "refusal_error"]
 
 # A shared store that refuses a daemon that had connected before is tried again after the
 # daemon's usual retry interval, then twice as long each time, up to this.
@@ -38,6 +38,24 @@ REFUSED_RETRY_MAX_SECONDS = 300.0
 def refusal_delay(refusals: int, first: float) -> float:
     """Seconds to wait after the ``refusals``-th refusal in a row (1, 2, …): ``first``, doubling."""
     return float(min(first * 2 ** (refusals - 1), REFUSED_RETRY_MAX_SECONDS))
+
+
+def hinted(exc: StoreRefused, hint: str) -> StoreRefused:
+    """The same refusal, its message followed by ``hint``: what to do."""
+    from .i18n import joined_clauses
+
+    message = joined_clauses([str(exc), hint], semicolons=True)
+    return StoreRefused(message, sqlstate=exc.sqlstate, detail=exc.detail, no_password=exc.no_password)
+
+
+def no_password_hint() -> str:
+    """What to do when the server asked ``[store]``'s database for a password and none was given."""
+    from .i18n import _
+
+    return _(
+        "the server asks for a password and was given none: set [store] password_file or password_env, "
+        "or use PGPASSWORD or ~/.pgpass"
+    )
 
 
 def refusal_error(settings: Settings, exc: StoreRefused) -> ConfigError:
@@ -61,7 +79,9 @@ def refusal_error(settings: Settings, exc: StoreRefused) -> ConfigError:
             known=exc.known,
         )
     else:
-        if exc.sqlstate == "28P01":
+        if exc.no_password:
+            problem = no_password_hint()
+        elif exc.sqlstate == "28P01":
             problem = _("the server refused the login: the password is wrong or missing")
         elif exc.sqlstate == "3D000":
             problem = _("the server has no database of that name")

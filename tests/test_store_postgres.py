@@ -330,6 +330,38 @@ def test_db_copy_takes_the_targets_password_from_a_private_file(
     assert "not-the-copy-pw" not in wrong.stdout + wrong.stderr
 
 
+def test_a_server_that_asks_for_a_password_none_was_given_for_says_how_to_give_one(
+    run_cli: RunCli, tmp_env: TmpEnv, pg_url: str, pg_server: object
+) -> None:
+    # An operator's walkthrough (failed before): libpq's "fe_sendauth: no password supplied" came
+    # alone, with nothing saying where reminder takes a password from.
+    url = _password_role_url(pg_url, "hint-pw-J2", pg_server)
+    ok(run_cli("add", "--title", "Cancel eSIM", "--org", "Batelco", "--submitted", "2026-03-01"))
+    line = one_line_error(run_cli("db", "copy", "--to", url), 1)
+    assert line.startswith("Error: ") and "no password supplied" in line, line
+    assert line.endswith(
+        "; the server asks for a password and was given none: pass --password-file PATH or "
+        "--password-env NAME, or use PGPASSWORD or ~/.pgpass"
+    ), line
+    tmp_env.write_config(f'[store]\nurl = "{url}"\n')
+    store_hint = (
+        "the server asks for a password and was given none: set [store] password_file or password_env, "
+        "or use PGPASSWORD or ~/.pgpass"
+    )
+    for args in (
+        ["list"],
+        ["list", "--json"],
+        ["status"],
+        ["add", "--title", "t", "--org", "o", "--submitted", "2026-03-01"],
+    ):
+        line = one_line_error(run_cli(*args), 1)
+        error = json.loads(line)["error"] if "--json" in args else line
+        assert "no password supplied" in error and error.endswith(store_hint), (args, line)
+    # The daemon, which stops for it (exit 2, naming the config file and store.url), says it too.
+    line = one_line_error(run_cli("daemon", "--once"), 2)
+    assert line.startswith(f"Error: {tmp_env.config_path}: store.url: ") and store_hint in line, line
+
+
 # --- bad URLs, dead servers, passwords --------------------------------------------------------------------
 
 

@@ -560,7 +560,8 @@ class PostgresBackend:
         message = _("%(path)s: %(doing)s%(error)s", path=self.location, doing=doing, error=text)
         state = refusal(exc)
         if state is not None:
-            return StoreRefused(message, sqlstate=state, detail=text)
+            no_password = bool(getattr(getattr(exc, "pgconn", None), "needs_password", False))
+            return StoreRefused(message, sqlstate=state, detail=text, no_password=no_password)
         return StoreError(message)
 
     def is_conflict(self, exc: BaseException | None) -> bool:

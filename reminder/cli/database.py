@@ -153,9 +153,10 @@ def db_copy_command(
     from ..backends import PasswordFileError, read_password_file
     from ..config import checked_store_url
     from ..dbcopy import copy_store
-    from ..errors import ConfigError
+    from ..errors import ConfigError, StoreRefused
     from ..evidence_key import KeyDir
     from ..store import Store, open_store
+    from ..store_refusal import hinted
     from ..validation_text import at
 
     try:
@@ -175,8 +176,19 @@ def db_copy_command(
         if password is None:
             raise ConfigError(_("--password-env: the variable $%(name)s is not set", name=password_env))
     settings = settings_from(ctx)
-    with open_store(settings) as source, Store(source.path, url=target, password=password) as into:
-        report = copy_store(source, into, data_dir=source.path.parent, keys=KeyDir.default(), force=force)
+    with open_store(settings) as source:
+        try:
+            into = Store(source.path, url=target, password=password)
+        except StoreRefused as exc:
+            if not exc.no_password:
+                raise
+            hint = _(
+                "the server asks for a password and was given none: pass --password-file PATH or "
+                "--password-env NAME, or use PGPASSWORD or ~/.pgpass"
+            )
+            raise hinted(exc, hint) from None
+        with into:
+            report = copy_store(source, into, data_dir=source.path.parent, keys=KeyDir.default(), force=force)
     if as_json:
         from dataclasses import asdict
 
