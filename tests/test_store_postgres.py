@@ -362,6 +362,37 @@ def test_a_server_that_asks_for_a_password_none_was_given_for_says_how_to_give_o
     assert line.startswith(f"Error: {tmp_env.config_path}: store.url: ") and store_hint in line, line
 
 
+def test_db_copy_refuses_a_store_that_is_not_sqlite_before_it_connects(
+    run_cli: RunCli, tmp_env: TmpEnv, pg_url: str
+) -> None:
+    # An operator's walkthrough (failed before): with [store] url set, db copy connected first (to
+    # the configured database, then the target), so a server down or a password missing there was
+    # the error, exit 1, and only a reachable one got "the configured store is not one".
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there once closed
+    configured = f"postgresql://reminder:hunter2@127.0.0.1:{port}/reminder"
+    tmp_env.write_config(f'[store]\nurl = "{configured}"\npassword_file = "no-such-file"\n')
+    said = (
+        f"store.url: db copy copies a SQLite store, and postgresql://reminder:***@127.0.0.1:{port}/reminder "
+        "is a PostgreSQL database: run db copy with the config whose [store] path names the SQLite "
+        "file, without url"
+    )
+    line = one_line_error(run_cli("db", "copy", "--to", pg_url), 2)
+    assert line == f"Error: {tmp_env.config_path}: {said}"
+    tmp_env.write_config("")
+    line = one_line_error(run_cli("db", "copy", "--to", pg_url, env={"REMINDER_STORE__URL": configured}), 2)
+    assert line == f"Error: {tmp_env.config_path}: {said} (from $REMINDER_STORE__URL)"
+    # No SQLite store to copy: said, and none made (it made an empty one and copied nothing).
+    line = one_line_error(run_cli("db", "copy", "--to", pg_url, "--json"), 2)
+    assert json.loads(line) == {
+        "error": f"{tmp_env.config_path}: store.path: there is no SQLite store to copy at {tmp_env.db_path}"
+    }
+    assert not tmp_env.db_path.exists()
+
+
 # --- bad URLs, dead servers, passwords --------------------------------------------------------------------
 
 

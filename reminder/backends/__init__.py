@@ -30,6 +30,7 @@ __all__ = [
     "name_connections",
     "read_password_file",
     "redact_url",
+    "store_key_error",
     "store_password",
 ]
 
@@ -157,18 +158,20 @@ def store_password(
         value = os.environ.get(password_env)
         if value is None:
             why = _("the password variable $%(name)s is not set", name=password_env)
-            raise _store_key_error(origin, "password_env", why)
+            raise store_key_error(origin, "password_env", why)
         return value
     if password_file:
         try:
             return read_password_file(password_file)
         except PasswordFileError as exc:
-            raise _store_key_error(origin, "password_file", str(exc)) from None
+            raise store_key_error(origin, "password_file", str(exc)) from None
     return None
 
 
-def _store_key_error(origin: str | None, key: str, problem: str) -> Exception:
-    """``problem`` with ``[store] key`` as a ConfigError: ``config.toml: store.password_file: …``."""
+def store_key_error(origin: str | None, key: str, problem: str) -> Exception:
+    """``problem`` with ``[store] key`` as a ConfigError: ``config.toml: store.password_file: …``
+    (``origin``: the config file; None, the embedded defaults), saying so when the environment set
+    the key (``(from $REMINDER_STORE__PASSWORD_FILE)``)."""
     from ..errors import ConfigError
     from ..i18n import _
     from ..paths import ENV_PREFIX

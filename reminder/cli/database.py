@@ -150,7 +150,7 @@ def db_copy_command(
     """
     import os
 
-    from ..backends import PasswordFileError, read_password_file
+    from ..backends import PasswordFileError, read_password_file, redact_url, store_key_error
     from ..config import checked_store_url
     from ..dbcopy import copy_store
     from ..errors import ConfigError, StoreRefused
@@ -176,6 +176,25 @@ def db_copy_command(
         if password is None:
             raise ConfigError(_("--password-env: the variable $%(name)s is not set", name=password_env))
     settings = settings_from(ctx)
+    # What the configured store is, before connecting anywhere: a PostgreSQL one (down, or with no
+    # password here) would otherwise be the error, and a missing SQLite file would be made, empty.
+    origin = None if settings.source is None else str(settings.source)
+    if settings.store.url is not None:
+        raise store_key_error(
+            origin,
+            "url",
+            _(
+                "db copy copies a SQLite store, and %(url)s is a PostgreSQL database: run db copy with "
+                "the config whose [store] path names the SQLite file, without url",
+                url=redact_url(settings.store.url),
+            ),
+        )
+    sqlite_path = settings.store.path_text("path")
+    assert sqlite_path is not None  # the model's default
+    if not os.path.exists(sqlite_path):
+        raise store_key_error(
+            origin, "path", _("there is no SQLite store to copy at %(path)s", path=sqlite_path)
+        )
     with open_store(settings) as source:
         try:
             into = Store(source.path, url=target, password=password)
