@@ -393,6 +393,47 @@ def test_db_copy_refuses_a_store_that_is_not_sqlite_before_it_connects(
     assert not tmp_env.db_path.exists()
 
 
+def test_db_copy_says_what_it_copied_and_what_comes_next(
+    run_cli: RunCli, tmp_env: TmpEnv, pg_url: str
+) -> None:
+    # An operator's walkthrough (failed before): the summary listed the tables by their names,
+    # "meta: 0" and "evidence_heads" among them, and said nothing of the SQLite file left behind
+    # nor that reminder would go on using it until the config names the new database.
+    case = json.loads(
+        ok(
+            run_cli(
+                "add", "--title", "Cancel eSIM", "--org", "Batelco", "--submitted", "2026-03-01", "--json"
+            )
+        ).stdout
+    )
+    ok(run_cli("evidence", "add", case["id"], "--kind", "call", "--summary", "Called 196"))
+    tmp_env.write_config("")
+    lines = ok(run_cli("db", "copy", "--to", pg_url)).stdout.splitlines()
+    shown = redact_url(pg_url)
+    assert lines[0] == f"Copied {tmp_env.db_path} into {shown}:"
+    counts = lines[1:6]
+    assert (
+        counts[0] == "  cases: 1"
+        and counts[1] == "  checklist items: 0"
+        and counts[3] == "  evidence entries: 1"
+    )
+    assert counts[2].startswith("  reminders: ") and int(counts[2].split(": ")[1]) > 0
+    assert counts[4] == "  attachments: 0 files, 0 bytes"
+    assert lines[6] == "  evidence logs verified on the copy: 1"
+    assert not any(word in line for line in lines for word in ("meta", "evidence_heads", "checklist_items"))
+    assert lines[7:] == [
+        f"The SQLite store is kept as it was: {tmp_env.db_path}. reminder goes on using it until the config "
+        "names the new database:",
+        f'stop the daemon, set [store] url = "{shown}" in {tmp_env.config_path} (on every machine that '
+        "shares it, with password_file or password_env if the server asks for a password), then start "
+        "the daemon again; keep the SQLite file as a backup.",
+    ]
+    with sqlite3.connect(tmp_env.db_path) as db:  # kept, whole, with the case
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert db.execute("SELECT count(*) FROM cases").fetchone() == (1,)
+    db.close()
+
+
 # --- bad URLs, dead servers, passwords --------------------------------------------------------------------
 
 

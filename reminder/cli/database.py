@@ -214,8 +214,14 @@ def db_copy_command(
         echo_json({"version": 1, **asdict(report)})
     else:
         cmdline.echo(_("Copied %(source)s into %(target)s:", source=report.source, target=report.target))
-        for table, count in report.rows.items():
-            cmdline.echo(f"  {table}: {count}")
+        # The tables a person knows, by what they hold (--json keeps every table, by name): not
+        # meta (reminder's own, which the target writes for itself: always 0) nor evidence_heads
+        # (one per evidence log, which the verified count below says).
+        rows = report.rows
+        cmdline.echo(_("  cases: %(n)d", n=rows.get("cases", 0)))
+        cmdline.echo(_("  checklist items: %(n)d", n=rows.get("checklist_items", 0)))
+        cmdline.echo(_("  reminders: %(n)d", n=rows.get("deliveries", 0)))
+        cmdline.echo(_("  evidence entries: %(n)d", n=rows.get("evidence", 0)))
         cmdline.echo(
             _(
                 "  attachments: %(files)s, %(size)s bytes",
@@ -226,5 +232,31 @@ def db_copy_command(
         cmdline.echo(_("  evidence logs verified on the copy: %(n)d", n=report.verified))
         for problem in report.problems:
             cmdline.echo(_("  problem: %(problem)s", problem=problem), err=True)
+        if not report.problems:
+            _after_copy(ctx, report.source, report.target)
     if report.problems:
         sys.exit(1)
+
+
+def _after_copy(ctx: cmdline.Context, sqlite_path: str, target: str) -> None:
+    """What a copy leaves to the person: the SQLite store is still the one in use (and kept, never
+    deleted: it is the way back), until the config names the new database."""
+    from ..paths import config_location
+
+    config = config_location(ctx.find_root().ensure_object(dict).get("config_path")).path
+    cmdline.echo(
+        _(
+            "The SQLite store is kept as it was: %(path)s. reminder goes on using it until the config "
+            "names the new database:",
+            path=sqlite_path,
+        )
+    )
+    cmdline.echo(
+        _(
+            'stop the daemon, set [store] url = "%(url)s" in %(config)s (on every machine that shares it, '
+            "with password_file or password_env if the server asks for a password), then start the "
+            "daemon again; keep the SQLite file as a backup.",
+            url=target,
+            config=config,
+        )
+    )
