@@ -473,6 +473,59 @@ def test_a_driver_error_is_one_line_without_the_url_or_password() -> None:
     assert said == 'bad URI: "postgresql://u:***@h/db" (***) This probably means it died'
 
 
+@pytest.mark.parametrize(
+    ("password", "said", "shown"),
+    [
+        # A password that is a word or a number of the message, as many are: the message is left
+        # whole (None; found by an operator's walkthrough, failed before: "the database" became
+        # "*** database")...
+        ("the", "connection to the server failed", None),
+        ("data", 'FATAL: database "data" does not exist', None),
+        ("password", 'FATAL: password authentication failed for user "u"', None),
+        ("5432", 'connection to server at "h", port 5432 failed', None),
+        # ...and it is still hidden where it stands as a password.
+        (
+            "password",
+            "invalid connection string: host=h password=password dbname=d",
+            "invalid connection string: host=h password=*** dbname=d",
+        ),
+        ("data", "missing \"=\" in 'password = data'", 'missing "=" in \'password = ***'),
+        ("the", 'bad URI: "postgresql://u:the@h/db"', 'bad URI: "postgresql://u:***@h/db"'),
+        # Any other password is hidden wherever it is, a part of a longer word too.
+        ("pw-from-env", "refused (pw-from-env)", "refused (***)"),
+        ("hunter2", "xhunter2y and hunter2", "x***y and ***"),
+        ("correct horse battery", "said correct horse battery here", "said *** here"),
+    ],
+)
+def test_a_password_is_hidden_where_it_can_be_one_and_the_words_around_it_are_kept(
+    password: str, said: str, shown: str | None
+) -> None:
+    from reminder.backends.postgres import PostgresBackend
+
+    backend = PostgresBackend("postgresql://u@h/db", password=password)
+    assert backend.describe(ValueError(said)) == (said if shown is None else shown)
+
+
+def test_a_common_word_for_a_password_leaves_the_servers_words_whole(
+    run_cli: RunCli, tmp_env: TmpEnv, pg_url: str, pg_server: object
+) -> None:
+    # An operator's walkthrough (failed before): with the password "password" (wrong here), the
+    # line said "FATAL: *** authentication failed for user …".
+    url = _password_role_url(pg_url, "right-pw-K7", pg_server)
+    secret = tmp_env.config_path.parent / "db-password"
+    secret.write_text("password\n")
+    secret.chmod(0o600)
+    tmp_env.write_config(f'[store]\nurl = "{url}"\npassword_file = "{secret}"\n')
+    line = one_line_error(run_cli("list"), 1)
+    assert 'failed: FATAL: password authentication failed for user "password_only"' in line, line
+    assert "***" not in line
+    # A real one, wrong: never shown (the server does not say it; this says the same of reminder).
+    secret.write_text("wrong-pw-K7\n")
+    result = run_cli("list")
+    assert "password authentication failed" in one_line_error(result, 1)
+    assert "wrong-pw-K7" not in result.stdout + result.stderr
+
+
 def test_an_unreachable_server_is_one_line_exit_1_without_the_password(run_cli: RunCli) -> None:
     import socket
 

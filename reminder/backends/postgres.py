@@ -544,11 +544,20 @@ class PostgresBackend:
 
     def describe(self, exc: BaseException) -> str:
         """The driver's error on one line (libpq's run over several, a log line must not), with
-        neither the password nor the URL that holds one: libpq quotes a URL it cannot parse."""
+        neither the password nor the URL that holds one: libpq quotes a URL it cannot parse.
+
+        The password is hidden where it stands as one (``password=…``, a URL's ``user:…@``:
+        :func:`redact_url`), and a password that could not be a word or a number of the message
+        wherever it is. One that could ("the", "data", "password", "5432": letters only, or digits
+        only) is left elsewhere: hidden there too, it took the message's own words with it ("FATAL:
+        *** authentication failed"), and libpq never says the password it was given but as a
+        conninfo or URL would.
+        """
         text = " ".join((str(exc).strip() or type(exc).__name__).split())
         text = text.replace(self.url, self.location)
-        if self._password:
-            text = text.replace(self._password, "***")
+        password = self._password
+        if password and not (password.isalpha() or password.isdigit()):
+            text = text.replace(password, "***")
         return redact_url(text)
 
     def wrap(self, exc: BaseException, doing: str = "") -> StoreError:
