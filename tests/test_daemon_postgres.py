@@ -25,6 +25,8 @@ from shared_daemons import DaemonProcess, daemon_config, environment, free_port,
 from test_cli_cases import ok, one_line_error
 from test_daemon import LIBFAKETIME, _set_clock, needs_faketime, wait_for
 
+from reminder.backends import redact_url
+
 pytestmark = pytest.mark.timeout(120)
 
 SECRET = "hunter2-not-it"
@@ -489,14 +491,20 @@ def test_status_with_the_database_down_still_says_which_daemons_run_here(
     # not tell whether the daemon on this machine still ran (it does, waiting for the server).
     if not pg_cluster.can_restart:
         pytest.skip("needs the tests' own server, to stop it")
+    # And `status --json` (failed before: only {"error": …}, on stderr) gives the same: what it knows,
+    # with the error, exit 1; the error on stderr as well, as every --json error is.
     daemon = DaemonProcess(tmp_path, pg_url, 25, lease=60)
     cmd = [sys.executable, "-m", "reminder", "status"]
+
+    def run(args: list[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(args, env=daemon.env, capture_output=True, text=True, timeout=60)
+
     daemon.start()
     try:
         assert daemon.wait_ready(30), daemon.log_text()
         pg_cluster.stop()
         try:
-            down = subprocess.run(cmd, env=daemon.env, capture_output=True, text=True, timeout=60)
+            down, down_json = (run(args) for args in (cmd, [*cmd, "--json"]))
         finally:
             pg_cluster.start()
         assert daemon.running(), daemon.log_text()
@@ -506,14 +514,24 @@ def test_status_with_the_database_down_still_says_which_daemons_run_here(
     assert "cannot connect" in error, error
     assert down.stdout.startswith(f"daemon:    running on this machine (pid {daemon.pid})\n"), down.stdout
     assert "the database could not be asked" in down.stdout, down.stdout
+    known = json.loads(down_json.stdout)
+    assert json.loads(one_line_error(down_json, 1)) == {"error": known["error"]}
+    assert known["error"] == error.removeprefix("Error: ")
+    assert known["running"] is True and known["pid"] == daemon.pid
+    assert known["daemons"] == {"shared": True, "here": [daemon.pid], "connected": None}
+    assert known["database"] == redact_url(pg_url) and known["config"] == daemon.env.get("REMINDER_CONFIG")
+    assert known["next_due"] is known["next"] is known["counts"] is known["retrying"] is known["held"] is None
     # Once it has stopped, and the server is still down, it says so too.
     pg_cluster.stop()
     try:
-        down = subprocess.run(cmd, env=daemon.env, capture_output=True, text=True, timeout=60)
+        down, down_json = (run(args) for args in (cmd, [*cmd, "--json"]))
     finally:
         pg_cluster.start()
     one_line_error(down, 1)
     assert down.stdout.startswith("daemon:    not running on this machine; unknown elsewhere\n"), down.stdout
+    known = json.loads(down_json.stdout)
+    assert known["running"] is None and known["pid"] is None and known["daemons"]["here"] == []
+    assert "cannot connect" in known["error"]
 
 
 @needs_faketime

@@ -113,16 +113,22 @@ def status_command(ctx: cmdline.Context, as_json: bool) -> None:
     from ..store import open_store
 
     settings = settings_from(ctx)
+    config = None if settings.source is None else str(settings.source)
     try:
         with open_store(settings) as store:
             info = api.reminder_status(store, store.data_dir)
-    except StoreError:
-        if settings.store.url is not None and not as_json:
-            _daemons_here_only(settings.store.path_text("path"))
-        raise  # its one line: why the database could not be asked
+    except StoreError as exc:
+        if settings.store.url is not None:
+            # What is known without the database: the daemons on this machine (their lock files).
+            here = _daemons_here(settings.store.path_text("path"))
+            if as_json:
+                echo_json(_status_without_database(settings.store.url, config, here, str(exc)))
+            else:
+                _daemons_here_only(here)
+        raise  # its one line: why the database could not be asked (with --json too, on stderr)
     tell_daemon_of_migration(store)
     if as_json:
-        echo_json(info)
+        echo_json({**info, "config": config})
         return
     daemons = info["daemons"]
     assert isinstance(daemons, dict)
@@ -292,15 +298,19 @@ def _shared_daemons(here: list[int], connected: list[dict[str, object]] | None) 
             cmdline.echo(_("           pid %(pid)s (this machine): not connected to the database", pid=pid))
 
 
-def _daemons_here_only(store_path: str | None) -> None:
-    """``status``'s daemon lines on a shared store that could not be asked (down, refusing): the
-    daemons running on this machine, which their lock files tell (waiting for the server: their
-    log says so), before the error says why nothing more is known."""
+def _daemons_here(store_path: str | None) -> list[int]:
+    """The daemons running on this machine, by their lock files in ``[store] path``'s directory."""
     import os
 
     from ..pidlock import running_pids
 
-    here = running_pids(os.path.dirname(os.path.abspath(store_path))) if store_path else []
+    return running_pids(os.path.dirname(os.path.abspath(store_path))) if store_path else []
+
+
+def _daemons_here_only(here: list[int]) -> None:
+    """``status``'s daemon lines on a shared store that could not be asked (down, refusing): the
+    daemons running on this machine, which their lock files tell (waiting for the server: their
+    log says so), before the error says why nothing more is known."""
     if here:
         cmdline.echo(_("daemon:    running on this machine (pid %(pid)s)", pid=", ".join(map(str, here))))
     else:
@@ -316,6 +326,26 @@ def _within(left: timedelta) -> str:
     if seconds < 120 * 60:
         return _("%(n)d min", n=-(-seconds // 60))
     return _("%(n)d h", n=-(-seconds // 3600))
+
+
+def _status_without_database(url: str, config: str | None, here: list[int], error: str) -> dict[str, object]:
+    """``status --json`` on a shared store that could not be asked: the same keys as when it can
+    be, what needs the database None (``running`` too, unless a daemon runs here), and ``error``."""
+    from ..backends import redact_url
+
+    return {
+        "running": True if here else None,
+        "pid": here[0] if here else None,
+        "daemons": {"shared": True, "here": here, "connected": None},
+        "next_due": None,
+        "next": None,
+        "counts": None,
+        "retrying": None,
+        "held": None,
+        "database": redact_url(url),
+        "config": config,
+        "error": error,
+    }
 
 
 def _ago(elapsed: timedelta) -> str:
