@@ -65,6 +65,67 @@ def test_config_check_refuses_the_notifier_tables_the_daemon_refuses(
     assert where in error and key in error
 
 
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        (
+            MAIL + 'host = "smtp.example.org"\nport = "8125x"\nrecipients = ["me@example.org"]\n',
+            "(got '8125x')",
+        ),
+        (MAIL + 'host = "smtp.example.org"\nport = 99999\nrecipients = ["me@example.org"]\n', "(got 99999)"),
+        (
+            MAIL + 'host = "smtp.example.org"\nsecurity = "ssl"\nrecipients = ["me@example.org"]\n',
+            "(got 'ssl')",
+        ),
+        ('[notifiers.hook]\ntype = "command"\nargv = ["true"]\ntimeout = "soon"\n', "(got 'soon')"),
+    ],
+)
+def test_a_notifier_key_with_a_bad_value_names_the_value_as_the_rest_of_the_config_does(
+    run_cli: RunCli, tmp_env: TmpEnv, table: str, expected: str
+) -> None:
+    """'notifiers.email.port: Input should be a valid integer' left the person to find which of
+    the file's values was meant; '[defaults] hour = 25' said '(got 25)'. In both languages, and
+    in the daemon's refusal too (it validates the tables with the same code)."""
+    tmp_env.write_config(table)
+    for args in (["config", "check"], ["daemon", "--once"]):
+        line = one_line_error(run_cli(*args))
+        assert line.endswith(expected), (args, line)
+    zh = one_line_error(run_cli("config", "check", env={"LANG": "zh_CN.UTF-8"}))
+    assert zh.endswith(f"（实际为 {expected[5:-1]}）"), zh
+
+
+@pytest.mark.parametrize(
+    ("table", "secret"),
+    [
+        (
+            MAIL + 'host = "smtp.example.org"\nrecipients = ["me@example.org"]\npassword = "hunter2"\n',
+            "hunter2",
+        ),
+        (
+            MAIL + 'host = "smtp.example.org"\nrecipients = ["me@example.org"]\npasword = "hunter2"\n',
+            "hunter2",
+        ),
+        (
+            MAIL + 'host = "smtp.example.org"\nrecipients = ["me@example.org"]\nusername = "me"\n'
+            "password_env = 12345678\n",
+            "12345678",
+        ),
+        (
+            '[notifiers.hook]\ntype = "command"\nargv = ["true"]\n[notifiers.hook.env]\nTOKEN = 31337\n',
+            "31337",
+        ),
+        ('[notifiers.push]\ntype = "apprise"\nurls = [424242]\n', "424242"),
+    ],
+)
+def test_a_bad_value_is_not_named_where_it_may_be_a_secret(
+    run_cli: RunCli, tmp_env: TmpEnv, table: str, secret: str
+) -> None:
+    tmp_env.write_config(table)
+    for args in (["config", "check"], ["config", "check", "--json"], ["daemon", "--once"]):
+        line = one_line_error(run_cli(*args))
+        assert secret not in line, (args, line)
+
+
 def test_config_check_suggests_the_key_a_typo_meant(run_cli: RunCli, tmp_env: TmpEnv) -> None:
     tmp_env.write_config(MAIL + 'hots = "smtp.example.org"\nrecipients = ["me@example.org"]\n')
     line = one_line_error(run_cli("config", "check"))

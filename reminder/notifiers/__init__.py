@@ -21,7 +21,7 @@ built-ins). The classes this package re-exports from ``base.py`` are loaded on f
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from ..errors import ConfigError
 from ..i18n import _, joined
@@ -118,11 +118,11 @@ def _where(config_file: Path | None) -> str:
     return at(str(config_file), "") if config_file is not None else ""
 
 
-def _format_validation(error: ValidationError, prefix: str, keys: Iterable[str] = ()) -> str:
+def _format_validation(error: ValidationError, prefix: str, fields: Mapping[str, Any] | None = None) -> str:
     """One line: ``notifiers.mail.port: Input should be …; notifiers.mail.hots: unknown key …``."""
     import difflib
 
-    from ..validation_text import at, join_problems, problem, unknown_key
+    from ..validation_text import at, got, join_problems, problem, unknown_key
 
     parts = []
     for item in error.errors(include_url=False):
@@ -130,10 +130,31 @@ def _format_validation(error: ValidationError, prefix: str, keys: Iterable[str] 
         message = problem(item)  # pydantic's wording in English, the reader's language otherwise
         if item["type"] == "extra_forbidden":
             # As for the rest of the config (config.py): a misspelt key gets its likely intent.
-            close = difflib.get_close_matches(str(item["loc"][-1]), list(keys), n=1)
+            close = difflib.get_close_matches(str(item["loc"][-1]), list(fields or ()), n=1)
             message = unknown_key(close[0] if close else None)
+        elif _may_show(item, fields or {}):
+            message = got(message, item["input"])  # as config.py says it: "… (got 'abc')"
         parts.append(at(f"{prefix}{'.' + loc if loc else ''}", message))
     return join_problems(parts)
+
+
+_SECRET_WORDS = ("password", "token", "secret", "key")
+
+
+def _may_show(item: Mapping[str, Any], fields: Mapping[str, Any]) -> bool:
+    """Whether the value of a failed key can be quoted back: a plain value of a key of the table
+    itself, which holds no secret. Never a value inside a list or table (an apprise URL, a
+    command's env), of a key whose name or type says secret (a password pasted into
+    ``password_env``), or of a key the table does not have (it may be a misspelt ``password``)."""
+    loc = item["loc"]
+    value = item.get("input")
+    if len(loc) != 1 or isinstance(value, dict | list) or value is None:
+        return False
+    name = str(loc[0]).lower()
+    field = fields.get(str(loc[0]))
+    if field is None or any(word in name for word in _SECRET_WORDS):
+        return False
+    return "Secret" not in repr(getattr(field, "annotation", None))
 
 
 class NotifierSpec:
