@@ -199,6 +199,36 @@ def test_reopening_revives_the_reminders_without_the_closings_note_and_sends_not
     assert "case closed" not in shown.stdout
 
 
+@needs_faketime
+def test_show_names_the_catch_up_a_reminder_was_folded_into_by_its_own_notifiers_time(
+    tmp_env: TmpEnv,
+) -> None:
+    """Each notifier folds its own missed reminders into its own catch-up. With the case's hour
+    changed in between, the two notifiers' catch-ups share a key but not a time, and show named
+    the other notifier's time for one of them: 'folded into the reminder of …T09:00' on a row
+    whose catch-up went out at 08:00."""
+    mine = '[notifiers.mine]\ntype = "log"\npath = "mine.jsonl"\n'
+    family = '[notifiers.family]\ntype = "log"\npath = "family.jsonl"\n'
+    tmp_env.write_config(mine)
+    add = ("add", "--title", "Cancel eSIM", "--org", "Batelco", "--submitted", "2026-03-01")
+    case = ok_json(cli(tmp_env, *add, "--remind", "hour=8", "--json"))
+    deadline = date.fromisoformat(case["window"]["deadline"])
+    after = f"{deadline + timedelta(days=1)} 12:00:00"
+    _daemon_once_at(tmp_env, after)  # mine: one catch-up at the deadline's 08:00, the rest folded into it
+    tmp_env.write_config(mine + family)
+    ok_json(cli(tmp_env, "edit", case["id"], "--remind", "reset", "--json"))  # 09:00 from now on
+    _daemon_once_at(tmp_env, after)  # family: its own catch-up, at the deadline's 09:00
+    reminders = ok_json(cli(tmp_env, "show", case["id"], "--json"))["reminders"]
+    sent = {r["notifier"]: r["due"][11:16] for r in reminders if r["status"] == "sent"}
+    assert sent == {"mine": "08:00", "family": "09:00"}, reminders
+    shown = cli(tmp_env, "show", case["id"])
+    assert shown.returncode == 0, shown.stderr
+    folded = [line.split() for line in shown.stdout.splitlines() if "folded into" in line]
+    assert {line[2] for line in folded} == {"mine", "family"}, shown.stdout
+    for line in folded:
+        assert line[-1] == f"{deadline}T{sent[line[2]]})", (line, shown.stdout)
+
+
 @pytest.mark.sqlite_only("takes rows out of the plan with the sqlite3 shell")
 def test_status_names_a_presets_step_as_show_does(tmp_env: TmpEnv) -> None:
     """`show` says "telecom step 1" for a preset's step; status called the same reminder

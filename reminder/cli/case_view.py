@@ -204,12 +204,20 @@ def print_case(view: CaseView, *, explain: bool = False) -> None:
     if view.reminders:
         cmdline.echo(_("  reminders:"))
         zone = case_zone(c)
-        due_of = {str(r["key"]): _minute(str(r["due"]), zone) for r in view.reminders}
+        # A notifier folds its missed reminders into its own catch-up, which shares its key with the
+        # other notifiers' but not always its time (an hour changed in between): looked up per notifier.
+        due_of: dict[str, dict[str, str]] = {}
+        for r in view.reminders:
+            due_of.setdefault(str(r["notifier"]), {})[str(r["key"])] = _minute(str(r["due"]), zone)
         for r in view.reminders:
             # Both times in the case's zone, as every time here: the due time is kept in it (as
             # it was when planned), the sent time in UTC.
             sent = _(" at %(time)s", time=_minute(str(r["sent_at"]), zone)) if r.get("sent_at") else ""
-            note = reminder_note(str(r["status"]), r.get("last_error"), due_of)  # type: ignore[arg-type]
+            note = reminder_note(
+                str(r["status"]),
+                r.get("last_error"),  # type: ignore[arg-type]
+                due_of.get(str(r["notifier"])),
+            )
             # A notifier's error can quote a remote server: shown, not obeyed.
             why = _(" (%(note)s)", note=_t(note)) if note else ""
             due = _minute(str(r["due"]), zone)
