@@ -220,9 +220,10 @@ def parse_config_text(text: str, location: ConfigLocation) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        # The message already carries "(at line L, column C)".
+        from .toml_errors import toml_error  # Python's English, said in the reader's language
+
         raise ConfigError(
-            _("%(path)s: TOML syntax error: %(error)s", path=location.path, error=_toml_error(exc))
+            _("%(path)s: TOML syntax error: %(error)s", path=location.path, error=toml_error(exc))
         ) from None
 
 
@@ -236,22 +237,6 @@ def _(msgid: str, /, **named: object) -> str:
 
 def N_(msgid: str) -> str:
     return msgid  # marked for extraction, translated where shown (as i18n.N_)
-
-
-def _toml_error(exc: Exception) -> str:
-    """tomllib's message (Python's own words), its "(at line L, column C)" in the reader's language."""
-    import re
-
-    text = str(exc)
-    m = re.fullmatch(r"(.*) \(at line (\d+), column (\d+)\)", text, re.DOTALL)
-    if m is None:
-        return text
-    return _(
-        "%(problem)s (at line %(line)s, column %(column)s)",
-        problem=m.group(1),
-        line=m.group(2),
-        column=m.group(3),
-    )
 
 
 class _NamedBy:

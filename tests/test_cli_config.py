@@ -126,6 +126,53 @@ def test_a_bad_value_is_not_named_where_it_may_be_a_secret(
         assert secret not in line, (args, line)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A table pasted in a second time (the example file already has an empty [me]).
+        (
+            '[me]\nname = "Li Lei"\n\n[me]\nemail = "li@example.com"\n',
+            "[me] is declared twice (at line 4, column 4)",
+        ),
+        (
+            MAIL + 'host = "a.example.org"\n' + MAIL,
+            "[notifiers.mail] is declared twice (at line 5, column 16)",
+        ),
+        ("[defaults]\nhour = 9\nhour = 10\n", "this key already has a value (at line 3, column 10)"),
+        (
+            "[defaults]\ncountry = BH\n",
+            'not a valid value: text goes in quotes, as in "BH" (at line 2, column 11)',
+        ),
+        (
+            '[templates.x]\nitems = ["a", "b"\n',
+            "a list is not closed: ']' is missing (at the end of the file)",
+        ),
+        (
+            '[store]\npath = "C:\\Users\\li\\reminder.db"\n',
+            "a backslash in a string in double quotes starts an escape: write it as \\\\, "
+            "or put the string in single quotes (at line 2, column 13)",
+        ),
+    ],
+)
+def test_a_toml_syntax_error_says_what_is_wrong_in_the_files_words(
+    run_cli: RunCli, tmp_env: TmpEnv, text: str, expected: str
+) -> None:
+    """tomllib said "Cannot declare ('me',) twice": a Python tuple for the [me] the file wrote, in
+    words no catalogue held, so a person reading Chinese read them in English."""
+    tmp_env.write_config(text)
+    line = one_line_error(run_cli("config", "check"))
+    assert line.startswith(f"Error: {tmp_env.config_path}: TOML syntax error: "), line
+    assert expected in line, line
+    assert "('" not in line, line  # no Python tuple
+
+
+def test_a_toml_syntax_errors_place_is_said_in_the_readers_language(run_cli: RunCli, tmp_env: TmpEnv) -> None:
+    tmp_env.write_config('[me]\nname = "Li Lei"\n\n[me]\n')
+    line = one_line_error(run_cli("config", "check", env={"LANG": "zh_CN.UTF-8"}))
+    assert line.endswith("（第 4 行，第 4 列）"), line
+    assert "('me',)" not in line, line
+
+
 def test_config_check_suggests_the_key_a_typo_meant(run_cli: RunCli, tmp_env: TmpEnv) -> None:
     tmp_env.write_config(MAIL + 'hots = "smtp.example.org"\nrecipients = ["me@example.org"]\n')
     line = one_line_error(run_cli("config", "check"))
