@@ -381,18 +381,31 @@ def edit_case(
     given.update(letter_fields(**{k: given[k] for k in LETTER_FIELDS if k in given}))
     with store.atomic():
         old = store.get_case(case_id)
+        moment = given.get("submitted") if isinstance(given.get("submitted"), Moment) else None
         if isinstance(given.get("submitted"), Moment):  # placed in the case's (new) zone
             zone_name = given.get("timezone") or old.timezone
             given["submitted"], at = _placed(given["submitted"], None, now, zone_name)
             if at is not None:  # a date alone keeps the time of day recorded before, as it always did
                 given["submitted_time"] = at
         case = replace(old, **given, updated_at=now)
-        if "submitted" in given and refuse_future:
-            check_not_future(case.submitted, now=now, zone=_zone(case.timezone))
         if "country" in given and "subdivision" not in given and case.country != old.country:
             case = replace(case, subdivision=None)  # a subdivision belongs to its country
         if set(given) & _WINDOW_FIELDS:
-            case, window = _with_window(settings, case)
+            case, window = _with_window(settings, case)  # the country as the calendar codes it
+            if (
+                "timezone" not in given
+                and case.country != old.country
+                and old.timezone == _default_timezone(settings, old.country)
+            ):
+                # The zone that came with the country goes with it (a wrong country corrected), as
+                # add gives a case its country's; one chosen with --timezone stays.
+                case = replace(case, timezone=_default_timezone(settings, case.country))
+                if moment is not None:  # "today" is the case's today, in its new zone
+                    day, at = _placed(moment, None, now, case.timezone)
+                    case = replace(case, submitted=day, submitted_time=at or case.submitted_time)
+                case, window = _with_window(settings, case)
+            if "submitted" in given and refuse_future:  # in the zone the case ends up in
+                check_not_future(case.submitted, now=now, zone=_zone(case.timezone))
             store.update_case(case, window)
         else:
             store.update_case(case)

@@ -120,6 +120,33 @@ def test_the_list_fits_80_columns_and_says_what_is_next(run_cli: RunCli) -> None
     assert "Opens" in wide and f"{date.fromisoformat(window['opens']):%a %Y-%m-%d}" in wide
 
 
+def test_correcting_the_country_moves_the_time_zone_that_came_with_it(
+    run_cli: RunCli, tmp_env: TmpEnv
+) -> None:
+    """A case added in the wrong country took that country's zone; corrected to Bahrain it kept
+    Dubai's, so its reminders came at 09:00 in Dubai (08:00 in Bahrain) and its 'today' was
+    Dubai's, while show said '(BH, Asia/Dubai)'. A zone chosen with --timezone stays chosen."""
+    import sqlite3
+
+    case = add_json(run_cli, "--submitted", "2026-03-01", "--country", "AE")
+    assert case["timezone"] == "Asia/Dubai"
+    edited = json.loads(ok(run_cli("edit", str(case["id"]), "--country", "BH", "--json")).stdout)
+    assert (edited["country"], edited["timezone"]) == ("BH", "Asia/Bahrain")
+    shown = json.loads(ok(run_cli("show", str(case["id"]), "--json")).stdout)
+    assert {r["due"][10:] for r in shown["reminders"]} == {"T09:00:00+03:00"}, shown["reminders"]
+
+    chosen = add_json(run_cli, "--submitted", "2026-03-01", "--country", "AE", "--timezone", "Europe/London")
+    kept = json.loads(ok(run_cli("edit", str(chosen["id"]), "--country", "BH", "--json")).stdout)
+    assert kept["timezone"] == "Europe/London"
+    both = json.loads(
+        ok(run_cli("edit", str(case["id"]), "--country", "DE", "--timezone", "Asia/Tokyo", "--json")).stdout
+    )
+    assert both["timezone"] == "Asia/Tokyo"
+    if tmp_env.db_path.exists():  # the SQLite store (not REMINDER_TEST_BACKEND=postgresql)
+        with sqlite3.connect(tmp_env.db_path) as db:
+            assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
 def test_edit_close_reopen_check_delete(run_cli: RunCli) -> None:
     case = add_json(run_cli, "--submitted", "2026-03-01", "--kind", "sim-cancellation", "--notes", "x")
     cid = str(case["id"])

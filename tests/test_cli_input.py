@@ -71,6 +71,22 @@ def test_submitted_today_and_yesterday_are_the_case_zones(run_cli: RunCli) -> No
 
 
 @needs_faketime
+def test_correcting_the_country_takes_today_and_the_future_in_the_new_countrys_zone(run_cli: RunCli) -> None:
+    """Added in New York's zone by mistake (country US), corrected to Bahrain with "today": the
+    case's today is Bahrain's, Friday, as it is for a case added there; and Friday is not refused
+    as the future although it is still Thursday in New York."""
+    env = at(THURSDAY_EVENING)
+    case = add(run_cli, "2026-03-05", "--country", "US", env=env)
+    assert case["timezone"] == "America/New_York"
+    moved = ok(run_cli("edit", str(case["id"]), "--country", "BH", "--submitted", "today", "--json", env=env))
+    assert json.loads(moved.stdout)["submitted"] == "2026-03-06"
+    assert json.loads(moved.stdout)["timezone"] == "Asia/Bahrain"
+    other = add(run_cli, "2026-03-05", "--country", "US", env=env)
+    friday = ok(run_cli("edit", str(other["id"]), "--country", "BH", "--submitted", "2026-03-06", env=env))
+    assert "Asia/Bahrain" in friday.stdout
+
+
+@needs_faketime
 def test_a_future_submission_needs_future(run_cli: RunCli) -> None:
     env = at(THURSDAY_EVENING)
     args = ("add", "--title", "t", "--org", "o", "--submitted")
