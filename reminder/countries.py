@@ -120,6 +120,26 @@ def _named_in_users_language(name: str, supported: Iterable[str]) -> str | None:
     return None
 
 
+def _named_in_part(name: str, supported: Iterable[str]) -> list[str]:
+    """The supported countries whose name, in the user's language or another one reminder writes,
+    holds ``name`` written in another script than English ("沙特" → SA, 沙特阿拉伯; "香港" → HK,
+    中国香港特别行政区): a short name a person knows a country by, offered, never taken for it."""
+    from .i18n import KNOWN_LANGUAGES
+    from .labels import country_name
+
+    if name.isascii() or len(name) < 2:
+        return []
+    codes = sorted(supported)
+    found: list[str] = []
+    for language in KNOWN_LANGUAGES:
+        if language == SOURCE_LANGUAGE:
+            continue
+        for code in codes:
+            if code not in found and name in country_name(code, "", language):
+                found.append(code)
+    return found[:5]
+
+
 def _validate(country: str, subdivision: str | None) -> tuple[str, str | None]:
     code = country.strip().upper()
     if subdivision is None and "-" in code:
@@ -133,7 +153,7 @@ def _validate(country: str, subdivision: str | None) -> tuple[str, str | None]:
         if named is not None:
             code = named
         else:
-            close = _closest(country, supported, names)
+            close = _closest(country, supported, names) or _named_in_part(country.strip(), supported)
             if close:
                 raise UnknownCountry(
                     _(

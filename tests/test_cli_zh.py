@@ -305,6 +305,18 @@ def test_a_country_named_in_chinese_is_the_country(zh: RunCli) -> None:
     assert unknown.returncode == 2 and unknown.stderr.startswith("错误：未知的国家/地区 '火星'")
 
 
+@pytest.mark.parametrize(("typed", "code"), [("沙特", "SA"), ("香港", "HK"), ("刚果", "CD")])
+def test_a_country_named_in_short_in_chinese_is_offered(zh: RunCli, typed: str, code: str) -> None:
+    """ "沙特" for 沙特阿拉伯, "香港" for 中国香港特别行政区: part of the name a Chinese user knows
+    the country by was 'unknown' with no country offered, as if it named none."""
+    p = zh("window", "--country", typed, "--submitted", "2026-03-15")
+    assert p.returncode == 2, p.stdout
+    line = p.stderr.strip()
+    assert line.startswith(f"错误：未知的国家/地区 '{typed}'（最接近的有："), line
+    offered = line.split("最接近的有：", 1)[1].split("；", 1)[0].split("、")
+    assert code in offered, line
+
+
 def test_a_country_named_in_arabic_is_the_country(zh: RunCli, run_cli: RunCli) -> None:
     # The letters to Bahrain's carrier and regulator are in Arabic: its name as they write it
     # ("البحرين") is the country too, in either language of the user; it was "unknown" before.
