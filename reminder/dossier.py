@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .cli_labels import case_kind, case_status, reminder_kind
+from .cli_labels import case_kind, case_status, reminder_label
 from .evidence import attachments_of, corrections_of, head_witness, summary_for_people
 from .evidence_verify import VerifyReport
 from .exhibits import Exhibit, Mail
@@ -376,8 +376,10 @@ def _entry_detail(e: EvidenceEntry, fixes: dict[int, list[int]]) -> str:
     return _("%(summary)s (%(notes)s)", summary=summary, notes=pgettext("note separator", "; ").join(notes))
 
 
-def _reminder_kind(kind: str) -> str:
-    said = reminder_kind(kind)
+def _reminder_kind(kind: str, key: str, preset: str | None) -> str:
+    """A reminder as show names it: a preset's step by its name and number ("telecom step 1"),
+    another by its kind."""
+    said = reminder_label(kind, key, preset)
     return kind.replace("_", " ") if said == kind else said
 
 
@@ -391,7 +393,7 @@ def _timeline_section(d: Dossier) -> Section:
     for r in d.deliveries:
         if r.status != "sent" or r.sent_at is None:
             continue
-        what = _("Reminder sent: %(kind)s", kind=_reminder_kind(r.kind))
+        what = _("Reminder sent: %(kind)s", kind=_reminder_kind(r.kind, r.key, d.case.preset))
         items.append(
             (r.sent_at, 1, (_when(r.sent_at, zone), what, _("via %(notifier)s", notifier=r.notifier)))
         )

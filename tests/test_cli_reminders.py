@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -227,6 +227,24 @@ def test_show_names_the_catch_up_a_reminder_was_folded_into_by_its_own_notifiers
     assert {line[2] for line in folded} == {"mine", "family"}, shown.stdout
     for line in folded:
         assert line[-1] == f"{deadline}T{sent[line[2]]})", (line, shown.stdout)
+
+
+@needs_faketime
+def test_the_dossiers_timeline_names_a_presets_step_as_show_does(tmp_env: TmpEnv) -> None:
+    """show says "telecom step 1" for the reminder the preset's step sent; the dossier's timeline,
+    which a regulator reads, called it one more "escalation", so the step the person was told to
+    take could not be told from the reminders around it."""
+    add = ("add", "--title", "Cancel eSIM", "--org", "Batelco", "--submitted", "2026-03-01")
+    case = ok_json(cli(tmp_env, *add, "--preset", "telecom", "--json"))
+    step = next(r for r in case["reminders"] if r["key"] == f"{case['id']}:preset:1")
+    due = datetime.fromisoformat(step["due"])
+    _daemon_once_at(tmp_env, f"{(due + timedelta(hours=1)).astimezone(UTC):%Y-%m-%d %H:%M:%S}")
+    shown = ok_json(cli(tmp_env, "show", case["id"], "--json"))["reminders"]
+    assert [r["key"] for r in shown if r["status"] == "sent"] == [step["key"]]
+    dossier = cli(tmp_env, "export", case["id"], "--format", "md", "-o", "-")
+    assert dossier.returncode == 0, dossier.stderr
+    (row,) = [line for line in dossier.stdout.splitlines() if "Reminder sent" in line]
+    assert "| Reminder sent: telecom step 1 | via log |" in row, row
 
 
 @pytest.mark.sqlite_only("takes rows out of the plan with the sqlite3 shell")
