@@ -57,6 +57,11 @@ def _fixed() -> dict[str, str]:
         "Unterminated string": _("a string is not closed: its closing quote is missing"),
         "Invalid date or datetime": _("not a valid date or time (as in 2026-03-01 or 2026-03-01T09:00)"),
         "Invalid value": _('not a valid value: text goes in quotes, as in "BH"'),
+        "Expected newline or end of document after a statement": _(
+            "expected the end of the line after the value"
+        ),
+        # A string in double quotes left open at the end of its line.
+        "Illegal character '\\n'": _("a string is not closed: its closing quote is missing"),
     }
 
 

@@ -140,6 +140,10 @@ def test_a_bad_value_is_not_named_where_it_may_be_a_secret(
         ),
         ("[defaults]\nhour = 9\nhour = 10\n", "this key already has a value (at line 3, column 10)"),
         (
+            '[me]\nname = "Li Lei\n',
+            "a string is not closed: its closing quote is missing (at line 2, column 15)",
+        ),
+        (
             "[defaults]\ncountry = BH\n",
             'not a valid value: text goes in quotes, as in "BH" (at line 2, column 11)',
         ),
