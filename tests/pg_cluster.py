@@ -48,6 +48,7 @@ __all__ = [
     "PgServer",
     "PgUnavailable",
     "find_bindir",
+    "grant_password_role",
     "start_cluster",
     "unavailable_reason",
 ]
@@ -386,3 +387,19 @@ def start_cluster() -> PgCluster:
         cluster.destroy()
         raise
     return cluster
+
+
+def grant_password_role(pg_url: str, password: str) -> None:
+    """Make :data:`PASSWORD_ROLE` (created once per server) log in with ``password`` and use the
+    database of ``pg_url`` as its owner would: the tests of refused and rotated passwords."""
+    import psycopg
+
+    dbname = pg_url.rsplit("/", 1)[1]
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(
+            f"DO $$ BEGIN CREATE ROLE {PASSWORD_ROLE} LOGIN; "
+            "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+        )
+        admin.execute(f"ALTER ROLE {PASSWORD_ROLE} PASSWORD '{password}'")
+        admin.execute(f'GRANT ALL ON DATABASE "{dbname}" TO {PASSWORD_ROLE}')
+        admin.execute(f"GRANT ALL ON SCHEMA public TO {PASSWORD_ROLE}")

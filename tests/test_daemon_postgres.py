@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pg_cluster import PASSWORD_ROLE
+from pg_cluster import PASSWORD_ROLE, grant_password_role
 from shared_daemons import DaemonProcess, daemon_config, environment, free_port, insert_cases, running_sink
 from test_cli_cases import ok, one_line_error
 from test_daemon import LIBFAKETIME, _set_clock, needs_faketime, wait_for
@@ -308,15 +308,7 @@ def test_a_server_that_cannot_be_reached_is_waited_for(tmp_path: Path) -> None:
 def test_a_login_refused_after_a_good_start_is_tried_again(tmp_path: Path, pg_url: str) -> None:
     import psycopg
 
-    dbname = pg_url.rsplit("/", 1)[1]
-    with psycopg.connect(pg_url, autocommit=True) as admin:
-        admin.execute(
-            f"DO $$ BEGIN CREATE ROLE {PASSWORD_ROLE} LOGIN; "
-            "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
-        )
-        admin.execute(f"ALTER ROLE {PASSWORD_ROLE} PASSWORD 'right'")
-        admin.execute(f'GRANT ALL ON DATABASE "{dbname}" TO {PASSWORD_ROLE}')
-        admin.execute(f"GRANT ALL ON SCHEMA public TO {PASSWORD_ROLE}")
+    grant_password_role(pg_url, "right")
     url = pg_url.replace("postgres@", f"{PASSWORD_ROLE}:right@")
     daemon = DaemonProcess(tmp_path, url, 25, lease=60)
 
@@ -396,15 +388,7 @@ def test_a_password_rotated_through_password_file_reaches_the_listening_connecti
 
     if not pg_cluster.can_restart:
         pytest.skip("needs the tests' own server, to read its log")
-    dbname = pg_url.rsplit("/", 1)[1]
-    with psycopg.connect(pg_url, autocommit=True) as admin:
-        admin.execute(
-            f"DO $$ BEGIN CREATE ROLE {PASSWORD_ROLE} LOGIN; "
-            "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
-        )
-        admin.execute(f"ALTER ROLE {PASSWORD_ROLE} PASSWORD 'pw-before-Q7'")
-        admin.execute(f'GRANT ALL ON DATABASE "{dbname}" TO {PASSWORD_ROLE}')
-        admin.execute(f"GRANT ALL ON SCHEMA public TO {PASSWORD_ROLE}")
+    grant_password_role(pg_url, "pw-before-Q7")
     password_file = tmp_path / "db-password"
     password_file.write_text("pw-before-Q7\n", encoding="utf-8")
     password_file.chmod(0o600)
@@ -459,15 +443,7 @@ def test_a_right_revoked_after_a_good_start_is_tried_again_less_and_less_often(
     # doubling to 5 minutes, as for a refused login.
     import psycopg
 
-    dbname = pg_url.rsplit("/", 1)[1]
-    with psycopg.connect(pg_url, autocommit=True) as admin:
-        admin.execute(
-            f"DO $$ BEGIN CREATE ROLE {PASSWORD_ROLE} LOGIN; "
-            "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
-        )
-        admin.execute(f"ALTER ROLE {PASSWORD_ROLE} PASSWORD 'right'")
-        admin.execute(f'GRANT ALL ON DATABASE "{dbname}" TO {PASSWORD_ROLE}')
-        admin.execute(f"GRANT ALL ON SCHEMA public TO {PASSWORD_ROLE}")
+    grant_password_role(pg_url, "right")
     daemon = DaemonProcess(tmp_path, pg_url.replace("postgres@", f"{PASSWORD_ROLE}:right@"), 25, lease=60)
 
     def revoke_a_right() -> None:

@@ -287,20 +287,11 @@ def test_db_copy_moves_everything_and_the_evidence_verifies_on_the_copy(
 def _password_role_url(pg_url: str, password: str, pg_server: object) -> str:
     """``pg_url`` as the tests' server's one role that must give a password (``password``), with
     none in the URL; skips on a server that lets it in without one."""
-    import psycopg
-    from pg_cluster import PASSWORD_ROLE, ExternalServer
+    from pg_cluster import PASSWORD_ROLE, ExternalServer, grant_password_role
 
     if isinstance(pg_server, ExternalServer):
         pytest.skip("needs the tests' own server, whose pg_hba.conf asks PASSWORD_ROLE alone for a password")
-    dbname = pg_url.rsplit("/", 1)[1]
-    with psycopg.connect(pg_url, autocommit=True) as admin:
-        admin.execute(
-            f"DO $$ BEGIN CREATE ROLE {PASSWORD_ROLE} LOGIN; "
-            "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
-        )
-        admin.execute(f"ALTER ROLE {PASSWORD_ROLE} PASSWORD '{password}'")
-        admin.execute(f'GRANT ALL ON DATABASE "{dbname}" TO {PASSWORD_ROLE}')
-        admin.execute(f"GRANT ALL ON SCHEMA public TO {PASSWORD_ROLE}")
+    grant_password_role(pg_url, password)
     return pg_url.replace("postgres@", f"{PASSWORD_ROLE}@")
 
 
