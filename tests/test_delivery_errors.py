@@ -96,7 +96,8 @@ def test_a_failed_delivery_is_kept_in_english_and_shown_in_the_users_language(
     assert f"{pager} 退出码 3：the pager is unreachable" in show.stdout, show.stdout
     status = run_cli("status", env=ZH)
     assert status.returncode == 0, status.stderr
-    assert f"最近的错误（command）：{pager} 退出码 3：the pager is unreachable" in status.stdout, status.stdout
+    shown = f"最近的错误（command）：{pager} 退出码 3：the pager is unreachable"
+    assert shown in status.stdout, status.stdout
 
     # --json, in Chinese too, gives what is stored.
     reminders = json.loads(run_cli("show", case_id, "--json", env=ZH).stdout)["reminders"]
