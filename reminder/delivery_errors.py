@@ -10,12 +10,13 @@ Where a person reads it (``show``, ``status``, ``notify test``, a letter not sen
 :func:`translated` finds the message the text was filled from, reads the values back out of it
 and fills the user's translation with them: a value that is itself one of the fragments below
 (``exit 3``) is translated too, the rest stay as they came. This keeps the column plain text —
-``--json`` and every row written before stay as they are — at the price of a parse: a message's
-placeholders are matched shortest first, so no message here may need a value that contains the
-text that follows that placeholder (``tests/test_delivery_errors.py`` fills each with values that
-do and checks the round trip). A text that is none of these messages (a row written by a
-version that stored the user's language, a plugin's own words, a library's exception) is shown
-as it is.
+``--json`` and every row written before stay as they are — at the price of a parse. A value is
+read shortest first (a host, a program: what follows it, ``: ``, is rarely in it), a ``path``
+longest first (a path may hold ``: ``; the OS's reason after it does not). A value that holds
+what follows it anyway is still shown whole: only where the translation's punctuation falls can
+move (``tests/test_delivery_errors.py`` reads back each message filled with awkward values). A
+text that is none of these messages (a row written by a version that stored the user's language,
+a plugin's own words, a library's exception) is shown as it is.
 
 Every message here is already in the catalogue or marked for it (``N_``); a notifier that adds a
 failure adds its message here, or its failure is shown in English.
@@ -175,7 +176,8 @@ _MAY_BE: dict[str, dict[str, tuple[str, ...]]] = {
     COMMAND_FAILED: {"why": (NO_STDERR,)},
     PASSWORD_FILE_UNREADABLE: {"why": (NOT_UTF8,)},
 }
-_FRAGMENTS = (EXIT_STATUS, KILLED_BY_SIGNAL, NO_STDERR, NOT_UTF8)
+# Placeholders read longest first (see the module's docstring).
+_LONGEST = frozenset({"path"})
 
 
 def english(msgid: str, /, **named: object) -> str:
@@ -251,6 +253,8 @@ def _regex(msgid: str, one_of: dict[str, tuple[str, ...]], *, groups: bool) -> s
             body = "|".join(f"(?:{_regex(f, {}, groups=False)})" for f in one_of[name])
         elif conversion in "diu":
             body = r"-?\d+"
+        elif name in _LONGEST:
+            body = ".*"
         else:
             body = ".*?"
         out.append(f"(?P<{name}>{body})" if groups else f"(?:{body})")

@@ -115,3 +115,159 @@ def test_a_failed_delivery_is_kept_in_english_and_shown_in_the_users_language(
     status = run_cli("status", env=EN)
     assert f"last error (command): {pager} exit 3: the pager is unreachable" in status.stdout, status.stdout
     assert not CJK.search(status.stdout), status.stdout
+
+
+# --- the messages, read back ----------------------------------------------------------------------
+
+# Values as the notifiers fill them, with what makes reading them back hard: spaces and colons
+# in a host or a path, ": " and line breaks in a server's reply, a program's words in Chinese.
+VALUES: dict[str, object] = {
+    "host": "'mail.example.org'",
+    "where": "mail.example.org:587",
+    "why": "[Errno 111] Connection refused: try again\n later",
+    "reply": "550 5.7.1 relaying denied: see https://example.org/policy",
+    "refused": "me@example.org: 550 5.1.1 mailbox unavailable; you@example.org: 450 busy",
+    "sender": "reminder@example.org",
+    "seconds": "2.5",
+    "error": "UnicodeEncodeError: 'ascii' codec can't encode",
+    "addresses": "bob, carol@",
+    "name": "'SMTP_PASSWORD'",
+    "path": "/home/a user/my: files/pw",
+    "program": "/opt/my tools/pager",
+    "status": "exit 3",
+    "address": "unix:path=/run/user/1000/bus",
+    "written": 10,
+    "size": 120,
+    "id": "k7m2qx",
+}
+
+
+def _sentences() -> tuple[str, ...]:
+    from reminder import delivery_errors
+
+    return delivery_errors._SENTENCES
+
+
+@pytest.mark.parametrize("msgid", _sentences())
+def test_each_failure_reads_back_into_its_translation(msgid: str) -> None:
+    from reminder.delivery_errors import english, translated
+    from reminder.i18n import gettext_for, using_language
+
+    zh = gettext_for("zh_CN")
+    values = dict(VALUES)
+    if "%(path)s" in msgid:
+        values["why"] = "Permission denied"  # after a path, the OS's reason: an strerror
+    stored = english(msgid, **values) if "%(" in msgid else msgid
+    expected = zh.gettext(msgid, **values) if "%(" in msgid else zh.gettext(msgid)
+    if msgid == "%(program)s %(status)s: %(why)s":  # its status is said in Chinese too
+        expected = zh.gettext(msgid, **{**values, "status": zh.gettext("exit %(n)d", n=3)})
+    assert expected != stored, "the catalogue translates it"
+    with using_language("zh_CN"):
+        assert translated(stored) == expected
+    with using_language("en"):
+        assert translated(stored) is stored
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        # A fragment as the value: translated too.
+        (
+            "/bin/pager killed by signal 9: (no output on stderr)",
+            "/bin/pager 被信号 9 终止：（标准错误输出中没有内容）",
+        ),
+        ("cannot read password_file /pw: not UTF-8 text", "无法读取 password_file /pw：不是 UTF-8 文本"),
+        # A program's own words that look like a fragment stay the program's.
+        ("/bin/pager exit 1: exit 3", "/bin/pager 退出码 1：exit 3"),
+        # Of two messages that match, the one with more words of its own.
+        ("connection: h:25 closed the connection: gone", "连接：h:25 关闭了连接：gone"),
+        # A path is read longest first: it may hold ": ", the OS's reason after it does not.
+        ("cannot write /a: b/c: No space left on device", "无法写入 /a: b/c：No space left on device"),
+    ],
+)
+def test_fragments_and_the_closest_message(stored: str, shown: str) -> None:
+    from reminder.delivery_errors import translated
+    from reminder.i18n import using_language
+
+    with using_language("zh_CN"):
+        assert translated(stored) == shown
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "收件人被拒：me@example.org: 550 5.1.1 mailbox unavailable",  # a row written in Chinese before
+        "urls[0] (ntfy://…): apprise reported a failure",  # apprise's own line
+        "mail.example.org:587: SMTPNotSupportedError: no password for AUTH",  # a library's exception
+        "RuntimeError: the plugin broke",  # a plugin's
+        "",
+    ],
+)
+def test_a_text_that_is_none_of_the_messages_is_shown_as_it_is(stored: str) -> None:
+    from reminder.delivery_errors import translated
+    from reminder.i18n import using_language
+
+    with using_language("zh_CN"):
+        assert translated(stored) == stored
+
+
+def test_no_notifier_fails_in_the_users_language() -> None:
+    """A failure's detail is filled by english(), never translated where it is made: it is kept
+    and logged. Read from the code: a DeliveryResult.failure whose text comes from _()."""
+    import ast
+
+    from conftest import REPO
+
+    found = []
+    for path in sorted((REPO / "reminder").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "failure"
+                and node.args
+                and isinstance(node.args[0], ast.Call)
+                and isinstance(node.args[0].func, ast.Name)
+                and node.args[0].func.id in ("_", "ngettext", "pgettext")
+            ):
+                found.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert not found, found
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        ConnectionRefusedError(111, "Connection refused"),
+        TimeoutError(),
+        socket.gaierror(-2, "Name or service not known"),
+        OSError(113, "No route to host"),
+    ],
+    ids=["refused", "timeout", "dns", "no-route"],
+)
+def test_the_email_notifiers_failures_are_english_in_a_chinese_process(exc: BaseException) -> None:
+    from reminder.delivery_errors import translated
+    from reminder.i18n import using_language
+    from reminder.notifiers.email import classify_smtp_error
+
+    with using_language("zh_CN"):
+        result = classify_smtp_error(exc, host="mail.example.org", port=587)
+        shown = translated(result.detail)
+    assert not CJK.search(result.detail), result.detail
+    assert CJK.search(shown) and shown != result.detail, shown
+
+
+def test_notify_test_says_a_failure_in_chinese_and_gives_it_in_english_with_json(
+    tmp_env: TmpEnv, run_cli: RunCli
+) -> None:
+    pager = tmp_env.root / "pager"
+    pager.write_text(PAGER)
+    pager.chmod(0o755)
+    tmp_env.write_config(f'[defaults]\nlanguage = "zh_CN"\n[notifiers.command]\nargv = ["{pager}"]\n')
+    p = run_cli("notify", "test", env=ZH)
+    assert p.returncode == 1, p.stderr
+    assert f"{pager} 退出码 3：the pager is unreachable" in p.stdout, p.stdout
+    p = run_cli("notify", "test", "--json", env=ZH)
+    (outcome,) = json.loads(p.stdout)
+    assert outcome["detail"] == f"{pager} exit 3: the pager is unreachable"
+    p = run_cli("notify", "test", env=EN)
+    assert f"{pager} exit 3: the pager is unreachable" in p.stdout and not CJK.search(p.stdout), p.stdout
