@@ -192,7 +192,7 @@ def translated(text: str) -> str:
 
     if current_language() == SOURCE_LANGUAGE or not text:
         return text
-    found = _parse(text, _sentences())
+    found = _parse(text, [(m, _pattern(m, _ONE_OF.get(m, {}))) for m in _candidates(text)])
     if found is None:
         return text
     msgid, values = found
@@ -207,23 +207,30 @@ def translated(text: str) -> str:
 
 # --- reading a text back into its message and values ---------------------------------------------
 
-_compiled: list[tuple[str, re.Pattern[str]]] = []
+# Each sentence with the words it starts and ends with, the most literal first: of two that
+# match (``connection: %(where)s: %(why)s`` and ``connection: %(where)s refused the connection``),
+# the one with more words of its own is the one the text was filled from.
+_ends: list[tuple[str, str, str]] = []
 
 
-def _sentences() -> list[tuple[str, re.Pattern[str]]]:
-    """Every sentence's pattern, the most literal first: of two that match (``connection: %(where)s:
-    %(why)s`` and ``connection: %(where)s refused the connection``), the one with more words of
-    its own is the one the text was filled from."""
-    if not _compiled:
-        ordered = sorted(_SENTENCES, key=lambda m: -len(_placeholders().sub("", m)))
-        _compiled.extend((m, _pattern(m, _ONE_OF.get(m, {}))) for m in ordered)
-    return _compiled
+def _candidates(text: str) -> list[str]:
+    """The sentences ``text`` starts and ends as: the few whose patterns are worth compiling
+    (all of them cost ``status`` 2 ms, each time a status bar polls it)."""
+    if not _ends:
+        for m in sorted(_SENTENCES, key=lambda m: -len(_placeholders().sub("", m))):
+            parts = _placeholders().split(m)  # literal text at every third place
+            _ends.append((m, parts[0], parts[-1]) if len(parts) > 1 else (m, m, ""))
+    return [
+        m
+        for m, head, tail in _ends
+        if len(text) >= len(head) + len(tail) and text.startswith(head) and text.endswith(tail)
+    ]
 
 
 def _placeholders() -> re.Pattern[str]:
     import re  # only to show a failure in another language: `show` and `status` import no re
 
-    return re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?([diouxXeEfFgGcrsa])|%%")
+    return re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?([diouxXeEfFgGcrsa])|%%")  # re caches it
 
 
 def _pattern(msgid: str, one_of: dict[str, tuple[str, ...]], *, groups: bool = True) -> re.Pattern[str]:
