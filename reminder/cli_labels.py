@@ -20,6 +20,7 @@ __all__ = [
     "case_kind",
     "case_status",
     "days_left_text",
+    "delivery_error",
     "delivery_problem",
     "evidence_kind",
     "reminder_kind",
@@ -76,19 +77,20 @@ def reminder_status(status: str) -> str:
 
 def reminder_note(status: str, note: str | None, due_of: Mapping[str, str] | None = None) -> str | None:
     """What ``show`` says after a reminder's status, from its stored ``last_error``: why it was
-    cancelled, in the user's language, or a failed send's error as the notifier gave it; None
-    when there is nothing to say (sent, or a cancellation's reason left on a row planned again).
+    cancelled, or why its send failed (``delivery_errors.translated``: the notifier's sentence in
+    the user's language, a server's or a program's words as they came), in the user's language;
+    None when there is nothing to say (sent, or a cancellation's reason left on a row planned again).
 
     ``due_of``: the case's reminders' due times by key, to name the reminder a superseded one
     was folded into by its time rather than its key. The store and ``--json`` keep the
-    English reason (outbox.py).
+    English text (outbox.py, delivery_errors.py).
     """
     if not note or status == "sent":
         return None
     from .outbox import CASE_CLOSED, NO_LONGER_PLANNED, SUPERSEDED, is_cancel_reason
 
     if not is_cancel_reason(note):
-        return note
+        return delivery_error(note)
     if status != "cancelled":
         return None
     if note == CASE_CLOSED:
@@ -99,6 +101,15 @@ def reminder_note(status: str, note: str | None, due_of: Mapping[str, str] | Non
     if due_of and key in due_of:
         return _("folded into the reminder of %(time)s", time=due_of[key])
     return _("folded into reminder %(key)s", key=key)
+
+
+def delivery_error(text: str) -> str:
+    """A failed send's error, as stored and logged in English, in the user's language."""
+    if current_language() == SOURCE_LANGUAGE:
+        return text
+    from .delivery_errors import translated
+
+    return translated(text)
 
 
 def case_status(status: str) -> str:

@@ -264,7 +264,7 @@ def _take_due(shared: _Pass, now: datetime, labels: set[str]) -> dict[str, list[
             unconfigured.append((latest, earlier))
     with store.atomic():  # one commit for the whole catch-up, not one per case
         report.superseded = outbox.supersede_all(store, folded, now)
-        from .i18n import _
+        from .delivery_errors import NOTIFIER_NOT_CONFIGURED, english
 
         for latest, earlier in unconfigured:
             # The notifier was removed from the config: nothing can send these.
@@ -272,7 +272,7 @@ def _take_due(shared: _Pass, now: datetime, labels: set[str]) -> dict[str, list[
                 outbox_leases.record_failure(
                     store,
                     delivery_id,
-                    _("notifier %(name)s is not configured", name=repr(latest.notifier)),
+                    english(NOTIFIER_NOT_CONFIGURED, name=repr(latest.notifier)),
                     now,
                     retry,
                     retryable=False,
@@ -450,9 +450,10 @@ def _case_for_message(store: Store, case_id: str) -> tuple[Case, ReviewWindow, l
     case = store.get_case(case_id)
     window = store.get_window(case.id)
     if window is None:
-        from .i18n import _
+        from .delivery_errors import NO_WINDOW, english
 
-        raise InputError(_("case %(id)s has no review window", id=case.id))
+        # In English, though rendered in a notifier's language: it becomes the row's last_error.
+        raise InputError(english(NO_WINDOW, id=case.id))
     from .evidence import list_entries
 
     return case, window, list_entries(store, case.id)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from .delivery_errors import translated
 from .errors import ConfigError, DeliveryError, InputError, StoreError
 from .evidence import SENT_LETTER_PREFIX, sent_letter_to
 from .i18n import N_, _
@@ -536,7 +537,7 @@ def send_letter(
         result = notifier.send_raw(data, [letter.recipient])
         if not result.ok:
             raise DeliveryError(
-                _("the letter was not sent: %(why)s", why=result.detail),
+                _("the letter was not sent: %(why)s", why=translated(result.detail)),
                 notifier=notifier.label,
                 case_id=letter.case.id,
             )

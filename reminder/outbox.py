@@ -62,7 +62,8 @@ __all__ = [
 
 
 # Why a row was cancelled, kept in its last_error (in English: logs and --json read it; the
-# command line words it in the user's language, cli_labels.reminder_note).
+# command line words it in the user's language, cli_labels.reminder_note). Why a send failed is
+# kept there in English too, and read back into the user's language by delivery_errors.py.
 SUPERSEDED = "superseded"  # "superseded by <key>": folded into that reminder, which went out
 CASE_CLOSED = "case closed"
 NO_LONGER_PLANNED = "no longer planned"

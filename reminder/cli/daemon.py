@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from .. import cmdline
 from ..cli_help import TranslatedHelp
 from ..cli_labels import (
+    delivery_error,
     reminder_label,
     reminder_status,
 )
@@ -173,8 +174,9 @@ def status_command(ctx: cmdline.Context, as_json: bool) -> None:
     retry = info["retrying"]
     assert isinstance(retry, dict)
     if retry["count"]:
-        # The notifier's own words (a server's reply can span lines): one line, cut short.
-        error = " ".join(str(retry["error"]).split())
+        # Stored in English, said in the user's language (a server's reply as it came, which can
+        # span lines): one line, cut short.
+        error = " ".join(delivery_error(str(retry["error"])).split())
         if len(error) > 200:
             error = error[:199] + "…"
         cmdline.echo(

@@ -424,12 +424,14 @@ def letter_command(
                 )
             )
         if sent.copy_problem is not None:
+            from ..cli_labels import delivery_error
+
             # The letter went and is recorded: a warning, not a failure of the command.
             cmdline.echo(
                 _(
                     "warning: the blind copy to %(address)s did not go: %(why)s",
                     address=sent.copy_to,
-                    why=sent.copy_problem,
+                    why=delivery_error(sent.copy_problem),
                 ),
                 err=True,
             )

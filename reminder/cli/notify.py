@@ -9,6 +9,7 @@ from datetime import datetime
 from .. import cmdline
 from ..cli_help import TranslatedHelp
 from ..cli_labels import (
+    delivery_error,
     delivery_problem,
 )
 from ..i18n import _, ngettext, pgettext
@@ -146,7 +147,8 @@ def notify_test_command(ctx: cmdline.Context, name: str | None, as_json: bool) -
                 status = _("FAILED (%(problem)s)", problem=delivery_problem(o.problem))
             else:
                 status = pgettext("notifier test", "FAILED")
-            cmdline.echo(_t(f"{o.name:<{width}}  {pad(status, 20)} {o.detail}".rstrip()))  # a server's words
+            detail = delivery_error(o.detail)  # a failure's in English, as the daemon logs it
+            cmdline.echo(_t(f"{o.name:<{width}}  {pad(status, 20)} {detail}".rstrip()))  # a server's words
         if not outcomes:
             cmdline.echo(_("No notifier is enabled: every [notifiers.*] table has enabled = false."))
     if not outcomes or not all(o.ok for o in outcomes):

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, SecretStr, field_validator
 
+from .. import delivery_errors as said
+from ..delivery_errors import english
 from ..i18n import _
 from ..models import Message
 from .base import (
@@ -151,7 +153,7 @@ class AppriseNotifier(Notifier):
         try:
             import apprise
         except ImportError:
-            return DeliveryResult.failure(_(INSTALL_HINT), problem="config", retryable=False)
+            return DeliveryResult.failure(english(INSTALL_HINT), problem="config", retryable=False)
         notify_type = {
             "low": apprise.NotifyType.INFO,
             "normal": apprise.NotifyType.WARNING,
@@ -194,7 +196,7 @@ class AppriseNotifier(Notifier):
             if ok:
                 self._remember(message.key, i)
                 continue
-            why = capture.messages[-1] if capture.messages else _("apprise reported a failure")
+            why = capture.messages[-1] if capture.messages else english(said.APPRISE_FAILED)
             failures.append((f"urls[{i}] ({redact_url(url)}): {why}", _problem(why), True))
         if not failures:
             return DeliveryResult.success(_("sent to %(n)d URL(s)", n=len(self.opts.urls)))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 
+from .. import delivery_errors as said
 from ..i18n import N_, _
 from ..paths import as_path, default_store_file, parent
 
@@ -62,7 +63,7 @@ _SUMMARIES = {
     "command": COMMAND_SUMMARY,
 }
 
-APPRISE_INSTALL_HINT = N_("apprise is not installed: pip install 'reminder[apprise]'")
+APPRISE_INSTALL_HINT = said.APPRISE_NOT_INSTALLED
 # The log notifier's `level` unless its table sets one.
 LOG_DEFAULT_LEVEL = "INFO"
 

@@ -28,7 +28,9 @@ from pathlib import Path
 
 from pydantic import Field
 
+from .. import delivery_errors as said
 from ..childenv import child_environ
+from ..delivery_errors import english
 from ..i18n import _
 from ..models import Message
 from .base import DELIVERY_FAILURE, Clock, DeliveryResult, Notifier, NotifierContext, NotifierOptions
@@ -114,7 +116,7 @@ class CommandNotifier(Notifier):
         program = self._program()
         if program is None:
             return DeliveryResult.failure(
-                _("command not found: %(program)s", program=repr(opts.argv[0])),
+                english(said.COMMAND_NOT_FOUND, program=repr(opts.argv[0])),
                 problem="config",
                 retryable=False,
             )
@@ -141,7 +143,7 @@ class CommandNotifier(Notifier):
             except (OSError, ValueError) as exc:  # ValueError: a NUL byte in an argument or variable
                 why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
                 return DeliveryResult.failure(
-                    _("cannot run %(program)s: %(why)s", program=repr(opts.argv[0]), why=why),
+                    english(said.CANNOT_RUN, program=repr(opts.argv[0]), why=why),
                     problem="config",
                     retryable=False,
                 )
@@ -173,26 +175,22 @@ class CommandNotifier(Notifier):
                 extra=DELIVERY_FAILURE,
             )
             return DeliveryResult.failure(
-                _(
-                    "timeout: %(program)s did not finish within %(seconds)ss",
-                    program=opts.argv[0],
-                    seconds=f"{opts.timeout:g}",
-                ),
+                english(said.COMMAND_TIMEOUT, program=opts.argv[0], seconds=f"{opts.timeout:g}"),
                 problem="timeout",
             )
         if self._cancelled and proc.returncode != 0:
             return _STOPPED
         if proc.returncode != 0:
-            why = _last_line(err) or _("(no output on stderr)")
+            why = _last_line(err) or english(said.NO_STDERR)
             if proc.returncode < 0:
-                status = _("killed by signal %(n)d", n=-proc.returncode)
+                status = english(said.KILLED_BY_SIGNAL, n=-proc.returncode)
             else:
-                status = _("exit %(n)d", n=proc.returncode)
+                status = english(said.EXIT_STATUS, n=proc.returncode)
             log.warning(
                 "command %s: %s %s: %s", self.label, opts.argv[0], status, why, extra=DELIVERY_FAILURE
             )
             return DeliveryResult.failure(
-                _("%(program)s %(status)s: %(why)s", program=opts.argv[0], status=status, why=why),
+                english(said.COMMAND_FAILED, program=opts.argv[0], status=status, why=why),
                 problem="error",
             )
         return DeliveryResult.success(_("%(program)s exit 0", program=opts.argv[0]))

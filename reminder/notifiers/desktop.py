@@ -21,6 +21,8 @@ from contextlib import contextmanager
 
 from pydantic import Field, field_validator
 
+from .. import delivery_errors as said
+from ..delivery_errors import english, translated
 from ..i18n import _, joined
 from ..models import REMINDER_KINDS, Message
 from .base import DELIVERY_FAILURE, DeliveryResult, Notifier, NotifierOptions, OnResult, Problem
@@ -96,19 +98,19 @@ class _Capture(logging.Handler):
 
 def _explain(record: logging.LogRecord | None, address: str) -> tuple[str, Problem]:
     if record is None:
-        return _("the notification server did not take the notification"), "error"
+        return english(said.NOT_TAKEN), "error"
     exc = record.exc_info[1] if record.exc_info else None
     if exc is None:
         return record.getMessage(), "error"
     name = getattr(exc, "type", None)  # dbus_fast.errors.DBusError carries the D-Bus error name
     if name in ("org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.NameHasNoOwner"):
-        return _(NO_SERVER, name=NOTIFICATIONS, address=address), "no-server"
+        return english(NO_SERVER, name=NOTIFICATIONS, address=address), "no-server"
     if isinstance(exc, OSError):
-        return _(NO_BUS, address=address, why=exc.strerror or exc), "no-bus"
+        return english(NO_BUS, address=address, why=exc.strerror or exc), "no-bus"
     if type(exc).__name__ == "InvalidAddressError":
-        return _("invalid D-Bus address %(address)s: %(why)s", address=repr(address), why=exc), "config"
+        return english(said.INVALID_BUS_ADDRESS, address=repr(address), why=exc), "config"
     if type(exc).__name__ == "AuthError":
-        return _("the session bus %(address)s refused us: %(why)s", address=address, why=exc), "no-bus"
+        return english(said.BUS_REFUSED, address=address, why=exc), "no-bus"
     return f"{type(exc).__name__}: {exc}", "error"
 
 
@@ -195,10 +197,7 @@ class DesktopNotifier(Notifier):
                     await asyncio.wait_for(backend.send_notification(notification), opts.timeout)
                 except TimeoutError:
                     # A server that hangs once will hang again: fail the rest now.
-                    detail = _(
-                        "timeout: the notification server did not answer within %(seconds)ss",
-                        seconds=f"{opts.timeout:g}",
-                    )
+                    detail = english(said.DESKTOP_TIMEOUT, seconds=f"{opts.timeout:g}")
                     log.warning("desktop %s: %s", self.label, detail, extra=DELIVERY_FAILURE)
                     results.extend(
                         DeliveryResult.failure(detail, problem="timeout") for _message in messages[i:]
@@ -221,4 +220,4 @@ class DesktopNotifier(Notifier):
 
     def describe(self) -> dict[str, object]:
         address, why = find_session_bus()
-        return {**super().describe(), "bus": address or why}
+        return {**super().describe(), "bus": address or translated(why)}

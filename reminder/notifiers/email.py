@@ -41,6 +41,8 @@ from typing import TYPE_CHECKING, cast
 
 from pydantic import SecretStr
 
+from .. import delivery_errors as said
+from ..delivery_errors import english
 from ..errors import ConfigError
 from ..i18n import N_, _
 from .base import (
@@ -87,7 +89,6 @@ def _reply(code: int, text: bytes | str) -> str:
     return f"{code} {' '.join(text.split())}".strip()
 
 
-_NO_ANSWER = N_("timeout: no answer from %(where)s")
 _REFUSED = N_("sent; refused %(parts)s")
 
 
@@ -103,35 +104,24 @@ def classify_smtp_error(exc: BaseException, *, host: str, port: int) -> Delivery
     problem: Problem
     if isinstance(exc, PasswordUnavailable):
         # Retryable: the file is read again at the next attempt, and may well be back by then.
-        return DeliveryResult.failure(exc.detail, problem="config")
+        return DeliveryResult.failure(exc.english, problem="config")
     if isinstance(exc, socket.gaierror):
         return DeliveryResult.failure(
-            _("DNS: cannot resolve %(host)s: %(why)s", host=repr(host), why=exc.strerror or exc),
+            english(said.DNS_FAILED, host=repr(host), why=exc.strerror or exc),
             problem="dns",
         )
     if isinstance(exc, ssl.SSLCertVerificationError):
         reason = exc.verify_message or getattr(exc, "reason", None) or str(exc)
         return DeliveryResult.failure(
-            _(
-                "TLS: certificate of %(where)s not trusted: %(why)s "
-                "(set ca_file, or fix the server's certificate)",
-                where=where,
-                why=reason,
-            ),
+            english(said.TLS_UNTRUSTED, where=where, why=reason),
             problem="tls",
         )
     if isinstance(exc, ssl.SSLError):
         why = getattr(exc, "reason", None) or exc
-        return DeliveryResult.failure(
-            _("TLS: handshake with %(where)s failed: %(why)s", where=where, why=why), problem="tls"
-        )
+        return DeliveryResult.failure(english(said.TLS_HANDSHAKE, where=where, why=why), problem="tls")
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return DeliveryResult.failure(
-            _(
-                "authentication: %(where)s refused the username or password: %(reply)s",
-                where=where,
-                reply=_reply(exc.smtp_code, exc.smtp_error),
-            ),
+            english(said.AUTH_REFUSED, where=where, reply=_reply(exc.smtp_code, exc.smtp_error)),
             problem="auth",
             retryable=False,
         )
@@ -143,54 +133,40 @@ def classify_smtp_error(exc: BaseException, *, host: str, port: int) -> Delivery
         refused = "; ".join(f"{rcpt}: {_reply(code, msg)}" for rcpt, (code, msg) in exc.recipients.items())
         retry = all(_retryable_code(code) for code, _text in exc.recipients.values())
         return DeliveryResult.failure(
-            _("recipient refused: %(refused)s", refused=refused), problem="recipient", retryable=retry
+            english(said.RECIPIENT_REFUSED, refused=refused), problem="recipient", retryable=retry
         )
     if isinstance(exc, smtplib.SMTPSenderRefused):
         return DeliveryResult.failure(
-            _(
-                "sender %(sender)s refused: %(reply)s",
-                sender=exc.sender,
-                reply=_reply(exc.smtp_code, exc.smtp_error),
-            ),
+            english(said.SENDER_REFUSED, sender=exc.sender, reply=_reply(exc.smtp_code, exc.smtp_error)),
             problem="rejected",
             retryable=_retryable_code(exc.smtp_code),
         )
     if isinstance(exc, ExchangeTimeout):
         return DeliveryResult.failure(
-            _(
-                "timeout: %(where)s did not finish an exchange within %(seconds)s s",
-                where=where,
-                seconds=f"{exc.seconds:g}",
-            ),
+            english(said.EXCHANGE_TIMEOUT, where=where, seconds=f"{exc.seconds:g}"),
             problem="timeout",
         )
     if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(exc.__context__, TimeoutError):
         # smtplib turns a read timeout into "connection unexpectedly closed".
-        return DeliveryResult.failure(_(_NO_ANSWER, where=where), problem="timeout")
+        return DeliveryResult.failure(english(said.NO_ANSWER, where=where), problem="timeout")
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return DeliveryResult.failure(
-            _("connection: %(where)s closed the connection: %(why)s", where=where, why=exc),
+            english(said.CONNECTION_CLOSED, where=where, why=exc),
             problem="connection",
         )
     if isinstance(exc, smtplib.SMTPResponseException):
         return DeliveryResult.failure(
-            _(
-                "%(where)s rejected the message: %(reply)s",
-                where=where,
-                reply=_reply(exc.smtp_code, exc.smtp_error),
-            ),
+            english(said.MESSAGE_REJECTED, where=where, reply=_reply(exc.smtp_code, exc.smtp_error)),
             problem="rejected",
             retryable=_retryable_code(exc.smtp_code),
         )
     if isinstance(exc, TimeoutError):
-        return DeliveryResult.failure(_(_NO_ANSWER, where=where), problem="timeout")
+        return DeliveryResult.failure(english(said.NO_ANSWER, where=where), problem="timeout")
     if isinstance(exc, ConnectionRefusedError):
-        return DeliveryResult.failure(
-            _("connection: %(where)s refused the connection", where=where), problem="connection"
-        )
+        return DeliveryResult.failure(english(said.CONNECTION_REFUSED, where=where), problem="connection")
     if isinstance(exc, OSError):
         return DeliveryResult.failure(
-            _("connection: %(where)s: %(why)s", where=where, why=exc.strerror or exc), problem="connection"
+            english(said.CONNECTION_FAILED, where=where, why=exc.strerror or exc), problem="connection"
         )
     return DeliveryResult.failure(f"{where}: {type(exc).__name__}: {exc}", problem="error")
 
@@ -206,18 +182,26 @@ class PasswordUnavailable(Exception):
         super().__init__(self.detail)
 
     @property
-    def detail(self) -> str:
-        """On its own (a failed send, ``notify test``): names the key, the file and why."""
+    def english(self) -> str:
+        """On its own, as a failed send keeps and logs it: names the key, the file and why."""
         if self.why is None:
-            return _("password_file %(path)s is empty", path=self.path)
-        return _("cannot read password_file %(path)s: %(why)s", path=self.path, why=self.why)
+            return english(said.PASSWORD_FILE_EMPTY, path=self.path)
+        return english(said.PASSWORD_FILE_UNREADABLE, path=self.path, why=self.why)
+
+    @property
+    def detail(self) -> str:
+        """:attr:`english` in the user's language (``reminder notifiers``)."""
+        from ..delivery_errors import translated
+
+        return translated(self.english)
 
     @property
     def problem(self) -> str:
         """After the key (``notifiers.mail.password_file: …``): the file and why."""
         if self.why is None:
             return _("%(path)s is empty", path=self.path)
-        return _("cannot read %(path)s: %(why)s", path=self.path, why=self.why)
+        why = _(said.NOT_UTF8) if self.why == said.NOT_UTF8 else self.why
+        return _("cannot read %(path)s: %(why)s", path=self.path, why=why)
 
 
 # What the "readable by other users" warning was last given for, per password_file: (device,
@@ -250,7 +234,7 @@ def _read_password_file(path: Path) -> SecretStr:
     except OSError as exc:
         raise PasswordUnavailable(path, str(exc.strerror or exc)) from None
     except UnicodeDecodeError:  # its message would quote a byte of the password
-        raise PasswordUnavailable(path, _("not UTF-8 text")) from None
+        raise PasswordUnavailable(path, said.NOT_UTF8) from None
     _warn_if_readable(path, st)
     if not value:
         raise PasswordUnavailable(path, None)
@@ -288,9 +272,7 @@ class EmailNotifier(Notifier):
             if value:
                 self._password = SecretStr(value)
             else:
-                self._secret_problem = _(
-                    "the password variable $%(name)s is not set", name=options.password_env
-                )
+                self._secret_problem = english(said.PASSWORD_VARIABLE_UNSET, name=options.password_env)
         if options.ca_file is not None:
             ca = self.context.resolve(options.ca_file)
             if not ca.is_file():
@@ -335,7 +317,7 @@ class EmailNotifier(Notifier):
 
     def availability(self) -> tuple[bool, str]:
         if self._secret_problem:
-            return False, self._secret_problem
+            return False, _(said.PASSWORD_VARIABLE_UNSET, name=self.opts.password_env)
         problem = self._password_file_problem()
         if problem is not None:
             return False, problem.detail
@@ -474,7 +456,7 @@ class EmailNotifier(Notifier):
             except Exception as exc:  # a message that cannot be built fails alone
                 log.debug("email %s: cannot send %s", self.label, message.key, exc_info=True)
                 return DeliveryResult.failure(
-                    _("cannot build the e-mail: %(error)s", error=f"{type(exc).__name__}: {exc}"),
+                    english(said.CANNOT_BUILD, error=f"{type(exc).__name__}: {exc}"),
                     retryable=False,
                 )
             return transaction(
@@ -539,7 +521,7 @@ class EmailNotifier(Notifier):
         rcpt = [addr for _name, addr in getaddresses(list(recipients))]
         if not rcpt or not all("@" in r.strip("@") for r in rcpt):
             return DeliveryResult.failure(
-                _("recipient: not an e-mail address: %(addresses)s", addresses=", ".join(recipients)),
+                english(said.NOT_AN_ADDRESS, addresses=", ".join(recipients)),
                 problem="recipient",
                 retryable=False,
             )

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from pydantic import field_validator
 
+from .. import delivery_errors as said
+from ..delivery_errors import english
 from ..files import open_private, private_dir
 from ..i18n import _, joined
 from ..models import Message
@@ -78,18 +80,11 @@ class LogNotifier(Notifier):
             written = os.write(fd, line)
             if written != len(line):
                 return DeliveryResult.failure(
-                    _(
-                        "short write to %(path)s (%(written)d/%(size)d bytes)",
-                        path=self.path,
-                        written=written,
-                        size=len(line),
-                    )
+                    english(said.SHORT_WRITE, path=self.path, written=written, size=len(line))
                 )
             os.fsync(fd)
         except OSError as exc:
-            return DeliveryResult.failure(
-                _("cannot write %(path)s: %(why)s", path=self.path, why=exc.strerror or exc)
-            )
+            return DeliveryResult.failure(english(said.CANNOT_WRITE, path=self.path, why=exc.strerror or exc))
         opts = self.options
         assert isinstance(opts, LogOptions)
         log.log(_LEVELS[opts.level], "reminder %s [%s] %s", message.case_id, message.kind, message.subject)
@@ -113,7 +108,7 @@ class LogNotifier(Notifier):
             fd = self._open()
         except OSError as exc:
             failed = DeliveryResult.failure(
-                _("cannot open %(path)s: %(why)s", path=self.path, why=exc.strerror or exc)
+                english(said.CANNOT_OPEN, path=self.path, why=exc.strerror or exc)
             )
             for i, _message in enumerate(messages):
                 results.append(failed)

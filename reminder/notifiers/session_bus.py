@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 import sys
 
-from ..i18n import N_, _
+from .. import delivery_errors as said
+from ..delivery_errors import english, translated
+from ..i18n import _
 from ..paths import spelt
 
 TYPE_CHECKING = False  # not typing's: this module is on `reminder notifiers`' start-up path
@@ -27,12 +29,13 @@ __all__ = ["DEFAULT_TIMEOUT", "NOTIFICATIONS", "NO_BUS", "NO_SERVER", "check", "
 NOTIFICATIONS = "org.freedesktop.Notifications"
 # Seconds to wait for the notification server (the desktop notifier's `timeout` by default).
 DEFAULT_TIMEOUT = 10.0
-NO_SERVER = N_("no notification server (%(name)s) on the session bus %(address)s")
-NO_BUS = N_("no D-Bus session bus: cannot connect to %(address)s: %(why)s")
+NO_SERVER = said.NO_SERVER
+NO_BUS = said.NO_BUS
 
 
 def find_session_bus(env: dict[str, str] | None = None) -> tuple[str | None, str]:
-    """The session bus address and where it came from, or (None, why not)."""
+    """The session bus address and where it came from, or (None, why not: in English, as a failed
+    send keeps it; ``delivery_errors.translated`` says it in the user's language)."""
     env = dict(os.environ) if env is None else env
     address = env.get("DBUS_SESSION_BUS_ADDRESS")
     if address:
@@ -40,21 +43,14 @@ def find_session_bus(env: dict[str, str] | None = None) -> tuple[str | None, str
         if path is not None and not os.path.exists(path):
             return (
                 None,
-                _(
-                    "no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS points to %(path)s, which does not exist",
-                    path=path,
-                ),
+                english(said.BUS_ADDRESS_MISSING, path=path),
             )
         return address, "DBUS_SESSION_BUS_ADDRESS"
     runtime = env.get("XDG_RUNTIME_DIR") or f"/run/user/{os.getuid()}"
     socket_path = spelt(os.path.join(runtime, "bus"))  # as pathlib spelt it: messages name it
     if os.path.exists(socket_path):
         return f"unix:path={socket_path}", socket_path
-    return None, _(
-        "no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is not set and %(path)s does not exist "
-        "(is a desktop session running for this user?)",
-        path=socket_path,
-    )
+    return None, english(said.BUS_NOT_FOUND, path=socket_path)
 
 
 def _unix_path(address: str) -> str | None:
@@ -87,7 +83,7 @@ def check(timeout: float) -> tuple[bool, str]:
         return True, ""
     address, why = find_session_bus()
     if address is None:
-        return False, why
+        return False, translated(why)
     import asyncio  # only with a bus to ask: asyncio costs a short command a tenth of its time
 
     try:
