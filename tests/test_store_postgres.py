@@ -308,6 +308,9 @@ def test_db_copy_takes_the_targets_password_from_a_private_file(
     line = one_line_error(run_cli("db", "copy", "--to", url, "--password-file", str(secret)), 2)
     assert line == f"Error: --password-file: {secret} is open to other users (mode 0644): chmod 600 {secret}"
     secret.chmod(0o600)
+    # A variable set to nothing is not an empty password (it was sent as one; failed before).
+    empty = run_cli("db", "copy", "--to", url, "--password-env", "COPY_PW", env={"COPY_PW": ""})
+    assert one_line_error(empty, 2) == "Error: --password-env: the variable $COPY_PW is empty"
     both = run_cli("db", "copy", "--to", url, "--password-file", str(secret), "--password-env", "PW")
     assert "--password-env" in one_line_error(both, 2) and "--password-file" in one_line_error(both, 2)
     copied = ok(run_cli("db", "copy", "--to", url, "--password-file", str(secret), "--json"))
@@ -600,6 +603,7 @@ def test_the_password_comes_from_password_env_or_file_and_is_never_shown(
 # said after the key (``{path}``: the password file).
 _PASSWORD_PROBLEMS = {
     "variable unset": "password_env: the password variable $DB_PW_NOT_SET_HERE is not set",
+    "variable empty": "password_env: the password variable $DB_PW_EMPTY_HERE is empty",
     "missing": "password_file: cannot read {path}: No such file or directory",
     "a directory": "password_file: {path} is not a regular file",
     "empty": "password_file: {path} is empty",
@@ -612,6 +616,8 @@ def _broken_password(problem: str, path: Path) -> tuple[str, str]:
     """Make ``problem`` at ``path``: the [store] key and its value, as TOML."""
     if problem == "variable unset":
         return "password_env", "DB_PW_NOT_SET_HERE"
+    if problem == "variable empty":
+        return "password_env", "DB_PW_EMPTY_HERE"  # set to "" where the commands run
     if problem == "a directory":
         path.mkdir()
     elif problem != "missing":
@@ -628,8 +634,10 @@ def test_a_store_password_that_cannot_be_had_is_one_line_naming_the_file_and_key
     # Found by an operator's walkthrough (failed before): the line said "[store] cannot read
     # password_file …" or "[store] password_env: …", naming neither the config file nor the key as
     # every other config error does; an empty file or one open to other users was used as it was;
-    # a file not UTF-8 was a traceback.
+    # a file not UTF-8 was a traceback. A variable set to nothing was sent as an empty password
+    # (the server's refusal, or a login with none, was the error; failed before).
     secret = tmp_env.config_path.parent / "db-password"
+    empty = {"DB_PW_EMPTY_HERE": ""}
     key, value = _broken_password(problem, secret)
     said = _PASSWORD_PROBLEMS[problem].format(path=secret)
     tmp_env.write_config(f'[store]\nurl = "{pg_url}"\n{key} = "{value}"\n')
@@ -638,10 +646,10 @@ def test_a_store_password_that_cannot_be_had_is_one_line_naming_the_file_and_key
         ["list"], ["list", "--json"], ["add", "--title", "t", "--org", "o", "--submitted", "2026-03-01"],
         ["status"], ["status", "--json"], ["daemon", "--once"], ["daemon"], ["db", "migrate"],
     ]  # fmt: skip
-    if problem != "variable unset":  # a variable may be set where the daemon runs, not in this shell
+    if not problem.startswith("variable"):  # a variable may be set where the daemon runs, not in this shell
         commands.append(["config", "check"])
     for args in commands:
-        line = one_line_error(run_cli(*args, timeout=60), 2)
+        line = one_line_error(run_cli(*args, timeout=60, env=empty), 2)
         if "--json" in args:
             assert json.loads(line) == {"error": expected}, args
         else:
@@ -649,7 +657,7 @@ def test_a_store_password_that_cannot_be_had_is_one_line_naming_the_file_and_key
     # Given in the environment, the line says so.
     tmp_env.write_config("")
     variable = f"REMINDER_STORE__{key.upper()}"
-    line = one_line_error(run_cli("list", env={"REMINDER_STORE__URL": pg_url, variable: value}), 2)
+    line = one_line_error(run_cli("list", env={"REMINDER_STORE__URL": pg_url, variable: value, **empty}), 2)
     assert line == f"Error: {tmp_env.config_path}: store.{said} (from ${variable})"
 
 

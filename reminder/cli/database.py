@@ -175,6 +175,8 @@ def db_copy_command(
         password = os.environ.get(password_env)
         if password is None:
             raise ConfigError(_("--password-env: the variable $%(name)s is not set", name=password_env))
+        if not password:  # never an empty password, as the store's password_env
+            raise ConfigError(_("--password-env: the variable $%(name)s is empty", name=password_env))
     settings = settings_from(ctx)
     # What the configured store is, before connecting anywhere: a PostgreSQL one (down, or with no
     # password here) would otherwise be the error, and a missing SQLite file would be made, empty.

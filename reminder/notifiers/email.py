@@ -287,9 +287,13 @@ class EmailNotifier(Notifier):
             value = os.environ.get(options.password_env)
             if value:
                 self._password = SecretStr(value)
-            else:
+            elif value is None:
                 self._secret_problem = _(
                     "the password variable $%(name)s is not set", name=options.password_env
+                )
+            else:  # set to nothing (`SMTP_PASSWORD=` in an EnvironmentFile): said as such
+                self._secret_problem = _(
+                    "the password variable $%(name)s is empty", name=options.password_env
                 )
         if options.ca_file is not None:
             ca = self.context.resolve(options.ca_file)
