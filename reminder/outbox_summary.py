@@ -14,7 +14,7 @@ TYPE_CHECKING = False  # not typing's: a status bar polls this command, and typi
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["NextReminder", "counts", "holders", "next_reminder", "retrying"]
+__all__ = ["NextReminder", "counts", "failed_open", "holders", "next_reminder", "retrying"]
 
 
 class NextReminder:
@@ -120,6 +120,17 @@ def counts(store: Store) -> dict[str, int]:
     for status, n in store.conn.execute(store.backend.status_counts):
         out[str(status)] = int(n)
     return out
+
+
+def failed_open(store: Store) -> int:
+    """How many reminders of open cases failed for good: those ``reminder notify retry`` sends
+    again. A closed case's failed rows stay failed, and nothing is to be done about them. Failed
+    rows are read through the (status, wake_ts) index, each case by its key."""
+    (n,) = store.conn.execute(
+        "SELECT count(*) FROM deliveries d JOIN cases c ON c.id = d.case_id"
+        " WHERE d.status = 'failed' AND c.status = 'open'"
+    ).fetchone()
+    return int(n)
 
 
 def holders(store: Store) -> list[tuple[str, int, float | None]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 
-from .outbox_summary import counts, holders, next_reminder, retrying
+from .outbox_summary import counts, failed_open, holders, next_reminder, retrying
 from .pidlock import running_pid, running_pids
 from .store import Store
 from .tz import zone as _zone
@@ -36,6 +36,9 @@ def reminder_status(store: Store, data_dir: str | os.PathLike[str]) -> dict[str,
     mid-send leaves its rows ``sending``, and only the end of its lease hands them to another, so
     ``status`` must not take them for rows being sent. ``next.held_by`` is the next reminder's
     holder, with that row's own ``until``.
+
+    ``failed_open``: how many of the ``failed`` rows (``counts``) are of open cases, those
+    ``reminder notify retry`` sends again; a closed case's stay failed, and need nothing.
     """
     running, here, daemons = _daemons(store, data_dir)
     counted = counts(store)
@@ -69,6 +72,7 @@ def reminder_status(store: Store, data_dir: str | os.PathLike[str]) -> dict[str,
         "next": nxt,
         "counts": counted,
         "retrying": retrying(store),
+        "failed_open": failed_open(store) if counted["failed"] else 0,
         "held": held,
         "database": store.location,
     }

@@ -192,7 +192,7 @@ def status_command(ctx: cmdline.Context, as_json: bool) -> None:
     held = info["held"]
     assert isinstance(held, list)
     _held(held)
-    if counts.get("failed"):
+    if info["failed_open"]:  # a closed case's failed reminders need nothing: no hint for them alone
         cmdline.echo(
             _(
                 "Some reminders failed for good; see `reminder show ID` and `reminder notify test`, "
@@ -341,6 +341,7 @@ def _status_without_database(url: str, config: str | None, here: list[int], erro
         "next": None,
         "counts": None,
         "retrying": None,
+        "failed_open": None,
         "held": None,
         "database": redact_url(url),
         "config": config,
