@@ -36,13 +36,14 @@ def backup_command(ctx: cmdline.Context, path: Path | None, as_json: bool) -> No
       reminder backup /media/usb/reminder-2026-03 --json
     """
     from ..backup import backup
+    from ..evidence_key import KeyDir
 
     settings = settings_from(ctx)
     if settings.store.url is not None:
         raise InputError(
             _("backup copies a SQLite store; a PostgreSQL store is backed up with pg_dump (see the README)")
         )
-    report = backup(settings.store.path, path, now=utc_now())
+    report = backup(settings.store.path, path, now=utc_now(), keys=KeyDir.default())
     if as_json:
         from dataclasses import asdict
 
@@ -72,6 +73,25 @@ def backup_command(ctx: cmdline.Context, path: Path | None, as_json: bool) -> No
     cmdline.echo(
         _("(or REMINDER_STORE__PATH), or copy reminder.db and attachments/ back into the data directory.")
     )
+    key = report.evidence_key
+    if key is not None and key.exists:
+        cmdline.echo(
+            _(
+                "The evidence key is not in the backup, on purpose: keep a copy of %(path)s apart from "
+                "it, like a password; without the key, the evidence log's seal cannot be verified after "
+                "a restore.",
+                path=key.path,
+            )
+        )
+    elif key is not None and report.evidence:
+        cmdline.echo(
+            _(
+                "The evidence key is not in the backup, and there is none at %(path)s: the evidence "
+                "log's seal can only be verified with the key it was made with; keep that key apart "
+                "from the backup.",
+                path=key.path,
+            )
+        )
 
 
 @cmdline.group("db", cls=ReminderGroup)
