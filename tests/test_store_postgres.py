@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -282,6 +283,71 @@ def test_db_copy_moves_everything_and_the_evidence_verifies_on_the_copy(
     assert "is not empty (4 cases" in one_line_error(refused, 2)
     again = json.loads(ok(run_cli("db", "copy", "--to", pg_url, "--force", "--json")).stdout)
     assert again["rows"]["cases"] == 0 and again["verified"] == 2
+
+
+def test_db_copy_refuses_while_a_daemon_runs_on_the_sqlite_store(
+    run_cli: RunCli, tmp_env: TmpEnv, pg_url: str
+) -> None:
+    # Failed before: the copy went ahead while the daemon went on sending from the SQLite file, and
+    # every reminder it sent after the copy was still due in the copy, sent again once the config
+    # named it. A real daemon holds the store's lock; the copy is refused, naming it, until it stops.
+    from test_daemon import wait_for
+
+    from reminder.pidlock import running_pid
+
+    ok(run_cli("add", "--title", "Cancel eSIM", "--org", "Batelco", "--submitted", "2026-03-01"))
+    with (tmp_env.root / "daemon.log").open("w") as log:
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "reminder", "daemon"],
+            env=tmp_env.env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,  # a file: a full pipe would stall the daemon
+        )
+    try:
+        assert wait_for(lambda: running_pid(tmp_env.db_path.parent) == daemon.pid, 30), (
+            tmp_env.root / "daemon.log"
+        ).read_text()
+        said = (
+            f"a reminder daemon is running on {tmp_env.db_path} (pid {daemon.pid}): what it sends after the "
+            "copy would be sent again from the copy; stop it first (`systemctl --user stop reminder`, or "
+            f"`kill {daemon.pid}`), then copy"
+        )
+        assert one_line_error(run_cli("db", "copy", "--to", pg_url), 1) == f"Error: {said}"
+        assert json.loads(one_line_error(run_cli("db", "copy", "--to", pg_url, "--json"), 1)) == {
+            "error": said
+        }
+        assert daemon.poll() is None  # refused, not stopped
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        code = daemon.wait(timeout=30)
+    assert code == 0, (tmp_env.root / "daemon.log").read_text()
+    # Stopped, the copy goes ahead, into a target the refusals left empty.
+    report = json.loads(ok(run_cli("db", "copy", "--to", pg_url, "--json")).stdout)
+    assert report["rows"]["cases"] == 1 and report["problems"] == []
+    with sqlite3.connect(tmp_env.db_path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    db.close()
+
+
+def test_db_copy_refuses_a_held_daemon_lock_whose_pid_is_not_written_yet(
+    run_cli: RunCli, tmp_env: TmpEnv, pg_url: str
+) -> None:
+    # A daemon that has just taken the lock writes its pid an instant later: held all the same.
+    import fcntl
+
+    ok(run_cli("add", "--title", "Cancel eSIM", "--org", "Batelco", "--submitted", "2026-03-01"))
+    fd = os.open(tmp_env.db_path.parent / "daemon.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        line = one_line_error(run_cli("db", "copy", "--to", pg_url), 1)
+    finally:
+        os.close(fd)
+    assert line == (
+        f"Error: a reminder daemon is running on {tmp_env.db_path}: what it sends after the copy would be "
+        "sent again from the copy; stop it first (`systemctl --user stop reminder`), then copy"
+    )
+    assert json.loads(ok(run_cli("db", "copy", "--to", pg_url, "--json")).stdout)["rows"]["cases"] == 1
 
 
 def _password_role_url(pg_url: str, password: str, pg_server: object) -> str:

@@ -217,6 +217,7 @@ def db_copy_command(
         raise store_key_error(
             origin, "path", _("there is no SQLite store to copy at %(path)s", path=sqlite_path)
         )
+    _refuse_a_running_daemon(sqlite_path)
     with open_store(settings) as source:
         try:
             into = Store(source.path, url=target, password=password)
@@ -258,6 +259,37 @@ def db_copy_command(
             _after_copy(ctx, report.source, report.target)
     if report.problems:
         sys.exit(1)
+
+
+def _refuse_a_running_daemon(sqlite_path: str) -> None:
+    """A daemon running on the SQLite store goes on sending from it after the copy, and each
+    reminder it sends then is still due in the copy, so it is sent again once the config names the
+    copy: the copy waits until the daemon is stopped. Its lock is beside the file (pidlock.py)."""
+    import os
+
+    from ..errors import StoreError
+    from ..pidlock import lock_holder
+
+    held, pid = lock_holder(os.path.dirname(os.path.abspath(os.path.expanduser(sqlite_path))))
+    if not held:
+        return
+    if pid is None:
+        raise StoreError(
+            _(
+                "a reminder daemon is running on %(path)s: what it sends after the copy would be sent "
+                "again from the copy; stop it first (`systemctl --user stop reminder`), then copy",
+                path=sqlite_path,
+            )
+        )
+    raise StoreError(
+        _(
+            "a reminder daemon is running on %(path)s (pid %(pid)d): what it sends after the copy would "
+            "be sent again from the copy; stop it first (`systemctl --user stop reminder`, or "
+            "`kill %(pid)d`), then copy",
+            path=sqlite_path,
+            pid=pid,
+        )
+    )
 
 
 def _after_copy(ctx: cmdline.Context, sqlite_path: str, target: str) -> None:
