@@ -14,7 +14,7 @@ TYPE_CHECKING = False  # not typing's: a status bar polls this command, and typi
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["NextReminder", "counts", "failed_open", "holders", "next_reminder", "retrying"]
+__all__ = ["NextReminder", "case_leases", "counts", "failed_open", "holders", "next_reminder", "retrying"]
 
 
 class NextReminder:
@@ -143,6 +143,20 @@ def holders(store: Store) -> list[tuple[str, int, float | None]]:
         " WHERE status = 'sending' AND lease_owner IS NOT NULL GROUP BY lease_owner ORDER BY lease_owner"
     ).fetchall()
     return [(str(owner), int(n), None if until is None else float(until)) for owner, n, until in rows]
+
+
+def case_leases(store: Store, case_id: str) -> list[tuple[str, str, str | None, float | None]]:
+    """The case's ``sending`` rows, for ``reminder show``: each one's key, notifier, holder
+    (``host:pid:tag``; None: none recorded) and lease end (epoch seconds; None: no lease, SQLite)."""
+    rows = store.conn.execute(
+        "SELECT key, notifier, lease_owner, lease_until FROM deliveries"
+        " WHERE case_id = ? AND status = 'sending'",
+        (case_id,),
+    ).fetchall()
+    return [
+        (str(key), str(notifier), str(owner) if owner else None, None if until is None else float(until))
+        for key, notifier, owner, until in rows
+    ]
 
 
 def retrying(store: Store) -> dict[str, object]:
