@@ -61,7 +61,7 @@ if TYPE_CHECKING:
         replan_all,
         replan_if_changed,
     )
-    from .status import reminder_status
+    from .status import reminder_status, sending_holders
 
 _HOMES = {
     "CaseColumns": "case_lines",
@@ -102,6 +102,7 @@ _HOMES = {
     "replan_if_changed": "planning",
     "retry_failed": "outbox_leases",
     "save_dossier": "dossier_api",
+    "sending_holders": "status",
     "sync_ics": "ics_api",
     "verify_evidence": "evidence_api",
     "write_ics": "ics_api",
@@ -180,6 +181,7 @@ __all__ = [
     "replan_if_changed",
     "retry_failed",
     "save_dossier",
+    "sending_holders",
     "sync_ics",
     "verify_evidence",
     "write_cases_json",

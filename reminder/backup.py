@@ -13,7 +13,9 @@ place at the end: it exists whole or not at all. Restore by pointing ``[store] p
 ``$REMINDER_STORE__PATH``) at its ``reminder.db``, or by copying both back.
 
 The evidence key (``evidence_key.py``, in the state directory) is left out on purpose: a copy
-of the data must not carry the key that makes its log's hashes unforgeable.
+of the data must not carry the key that makes its log's hashes unforgeable. The report says
+where it is (:class:`EvidenceKeyNote`; its path, never its bytes), so that the person keeps a
+copy of it apart: without it the restored log's seal cannot be verified.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import InputError, StoreError
 from .evidence_files import ATTACHMENTS_DIR
@@ -35,7 +38,10 @@ from .files import PRIVATE_DIR_MODE, open_private
 from .i18n import _
 from .lazylog import get_logger
 
-__all__ = ["BackupReport", "backup", "default_backup_path"]
+if TYPE_CHECKING:
+    from .evidence_key import KeyDir
+
+__all__ = ["BackupReport", "EvidenceKeyNote", "backup", "default_backup_path"]
 
 log = get_logger(__name__)
 
@@ -44,6 +50,15 @@ _DIR_MODE = PRIVATE_DIR_MODE  # os.mkdir here, not files.private_dir: a new dire
 _CHUNK = 1 << 20
 # How long the copy waits for a writer holding the database (a long catch-up commit).
 _BUSY_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceKeyNote:
+    """Where the evidence key is, which the backup leaves out (``--json``'s ``evidence_key``)."""
+
+    path: str  # the key file: to be kept apart from the backup, like a password
+    exists: bool  # False: none there (no evidence logged yet with this state directory)
+    in_backup: bool = False  # never: a copy of the data must not carry its key
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +73,7 @@ class BackupReport:
     attachment_bytes: int
     integrity: str  # PRAGMA integrity_check of the copy: "ok"
     skipped: tuple[str, ...] = ()  # attachment files that were not regular files
+    evidence_key: EvidenceKeyNote | None = None  # where the key left out is (None: not asked)
 
 
 def default_backup_path(now: datetime, cwd: Path | None = None) -> Path:
@@ -65,8 +81,9 @@ def default_backup_path(now: datetime, cwd: Path | None = None) -> Path:
     return (cwd or Path.cwd()) / f"reminder-backup-{now.astimezone():%Y%m%d-%H%M%S}"
 
 
-def backup(store_path: Path, dest: Path | None, *, now: datetime) -> BackupReport:
-    """Copy the database at ``store_path`` and its attachments into the new directory ``dest``."""
+def backup(store_path: Path, dest: Path | None, *, now: datetime, keys: KeyDir | None = None) -> BackupReport:
+    """Copy the database at ``store_path`` and its attachments into the new directory ``dest``.
+    ``keys``: where the evidence key is, which the report names (it is not copied)."""
     store_path = store_path.expanduser()
     dest = (dest or default_backup_path(now)).expanduser().absolute()
     if not store_path.is_file():
@@ -108,6 +125,7 @@ def backup(store_path: Path, dest: Path | None, *, now: datetime) -> BackupRepor
         attachment_bytes=size,
         integrity=integrity,
         skipped=tuple(skipped),
+        evidence_key=None if keys is None else EvidenceKeyNote(keys.key_file, os.path.isfile(keys.key_file)),
     )
 
 

@@ -65,6 +65,7 @@ __all__ = [
     "NO_WINDOW",
     "PASSWORD_FILE_EMPTY",
     "PASSWORD_FILE_UNREADABLE",
+    "PASSWORD_VARIABLE_EMPTY",
     "PASSWORD_VARIABLE_UNSET",
     "RECIPIENT_REFUSED",
     "SENDER_REFUSED",
@@ -93,6 +94,7 @@ CONNECTION_FAILED = N_("connection: %(where)s: %(why)s")
 CANNOT_BUILD = N_("cannot build the e-mail: %(error)s")
 NOT_AN_ADDRESS = N_("recipient: not an e-mail address: %(addresses)s")
 PASSWORD_VARIABLE_UNSET = N_("the password variable $%(name)s is not set")
+PASSWORD_VARIABLE_EMPTY = N_("the password variable $%(name)s is empty")
 PASSWORD_FILE_EMPTY = N_("password_file %(path)s is empty")
 PASSWORD_FILE_UNREADABLE = N_("cannot read password_file %(path)s: %(why)s")
 NOT_UTF8 = N_("not UTF-8 text")  # a fragment: why a password_file cannot be read
@@ -148,6 +150,7 @@ _SENTENCES = (
     CANNOT_BUILD,
     NOT_AN_ADDRESS,
     PASSWORD_VARIABLE_UNSET,
+    PASSWORD_VARIABLE_EMPTY,
     PASSWORD_FILE_EMPTY,
     PASSWORD_FILE_UNREADABLE,
     COMMAND_NOT_FOUND,

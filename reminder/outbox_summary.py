@@ -14,7 +14,7 @@ TYPE_CHECKING = False  # not typing's: a status bar polls this command, and typi
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["NextReminder", "counts", "holders", "next_reminder", "retrying"]
+__all__ = ["NextReminder", "case_leases", "counts", "failed_open", "holders", "next_reminder", "retrying"]
 
 
 class NextReminder:
@@ -122,6 +122,17 @@ def counts(store: Store) -> dict[str, int]:
     return out
 
 
+def failed_open(store: Store) -> int:
+    """How many reminders of open cases failed for good: those ``reminder notify retry`` sends
+    again. A closed case's failed rows stay failed, and nothing is to be done about them. Failed
+    rows are read through the (status, wake_ts) index, each case by its key."""
+    (n,) = store.conn.execute(
+        "SELECT count(*) FROM deliveries d JOIN cases c ON c.id = d.case_id"
+        " WHERE d.status = 'failed' AND c.status = 'open'"
+    ).fetchone()
+    return int(n)
+
+
 def holders(store: Store) -> list[tuple[str, int, float | None]]:
     """Who holds the ``sending`` rows: each holder (``host:pid:tag``, as on its leases), how many
     it holds and when the last of its leases ends (epoch seconds; None: no lease, SQLite). Rows
@@ -132,6 +143,20 @@ def holders(store: Store) -> list[tuple[str, int, float | None]]:
         " WHERE status = 'sending' AND lease_owner IS NOT NULL GROUP BY lease_owner ORDER BY lease_owner"
     ).fetchall()
     return [(str(owner), int(n), None if until is None else float(until)) for owner, n, until in rows]
+
+
+def case_leases(store: Store, case_id: str) -> list[tuple[str, str, str | None, float | None]]:
+    """The case's ``sending`` rows, for ``reminder show``: each one's key, notifier, holder
+    (``host:pid:tag``; None: none recorded) and lease end (epoch seconds; None: no lease, SQLite)."""
+    rows = store.conn.execute(
+        "SELECT key, notifier, lease_owner, lease_until FROM deliveries"
+        " WHERE case_id = ? AND status = 'sending'",
+        (case_id,),
+    ).fetchall()
+    return [
+        (str(key), str(notifier), str(owner) if owner else None, None if until is None else float(until))
+        for key, notifier, owner, until in rows
+    ]
 
 
 def retrying(store: Store) -> dict[str, object]:

@@ -44,6 +44,7 @@ __all__ = [
     "LOCK_PAUSE_SECONDS",
     "SHARED_LOCKS",
     "PidLock",
+    "lock_holder",
     "poke",
     "running_pid",
     "running_pids",
@@ -217,6 +218,13 @@ def running_pid(data_dir: str | os.PathLike[str]) -> int | None:
     return _holder(os.path.join(data_dir, LOCK_NAME))
 
 
+def lock_holder(data_dir: str | os.PathLike[str]) -> tuple[bool, int | None]:
+    """Whether a live process holds the daemon lock on ``data_dir``, and its pid (None: not known,
+    as while a daemon that has just taken the lock has yet to write it). ``reminder db copy``
+    refuses then, where :func:`running_pid` alone would take a daemon just starting for none."""
+    return _held(os.path.join(data_dir, LOCK_NAME))
+
+
 def running_pids(data_dir: str | os.PathLike[str]) -> list[int]:
     """The pids of the daemons running on ``data_dir`` with a shared store (:meth:`PidLock.shared`)."""
     directory = os.path.join(data_dir, SHARED_LOCKS)
@@ -230,17 +238,23 @@ def running_pids(data_dir: str | os.PathLike[str]) -> list[int]:
 
 def _holder(path: str) -> int | None:
     """The pid in the lock file at ``path`` while a daemon holds it; None if nobody does."""
+    return _held(path)[1]
+
+
+def _held(path: str) -> tuple[bool, int | None]:
+    """Whether a daemon holds the lock file at ``path`` (exclusively: ``reminder status``'s shared
+    instant is not one), and the pid in it then (None: not written yet, or unreadable)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
-        return None
+        return False, None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            return _read_pid(path)
+            return True, _read_pid(path)
         fcntl.flock(fd, fcntl.LOCK_UN)
-        return None
+        return False, None
     finally:
         os.close(fd)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 
-from .outbox_summary import counts, holders, next_reminder, retrying
+from .outbox_summary import case_leases, counts, failed_open, holders, next_reminder, retrying
 from .pidlock import running_pid, running_pids
 from .store import Store
 from .tz import zone as _zone
 
-__all__ = ["reminder_status"]
+__all__ = ["reminder_status", "sending_holders"]
 
 
 def reminder_status(store: Store, data_dir: str | os.PathLike[str]) -> dict[str, object]:
@@ -36,6 +36,9 @@ def reminder_status(store: Store, data_dir: str | os.PathLike[str]) -> dict[str,
     mid-send leaves its rows ``sending``, and only the end of its lease hands them to another, so
     ``status`` must not take them for rows being sent. ``next.held_by`` is the next reminder's
     holder, with that row's own ``until``.
+
+    ``failed_open``: how many of the ``failed`` rows (``counts``) are of open cases, those
+    ``reminder notify retry`` sends again; a closed case's stay failed, and need nothing.
     """
     running, here, daemons = _daemons(store, data_dir)
     counted = counts(store)
@@ -43,12 +46,7 @@ def reminder_status(store: Store, data_dir: str | os.PathLike[str]) -> dict[str,
     upcoming = next_reminder(store)
     nxt: dict[str, object] | None = None
     if upcoming is not None:
-        held_by = None
-        if upcoming.lease_owner is not None:
-            held_by = _holder(
-                upcoming.lease_owner, 1, upcoming.lease_until, store, here, daemons["connected"]
-            )
-            del held_by["sending"]
+        held_by = _held_by(upcoming.lease_owner, upcoming.lease_until, store, here, daemons["connected"])
         nxt = {
             "case": upcoming.case_id,
             "title": upcoming.title,
@@ -69,9 +67,37 @@ def reminder_status(store: Store, data_dir: str | os.PathLike[str]) -> dict[str,
         "next": nxt,
         "counts": counted,
         "retrying": retrying(store),
+        "failed_open": failed_open(store) if counted["failed"] else 0,
         "held": held,
         "database": store.location,
     }
+
+
+def sending_holders(
+    store: Store, data_dir: str | os.PathLike[str], case_id: str
+) -> tuple[bool | None, dict[tuple[str, str], dict[str, object] | None]]:
+    """For ``reminder show``: whether any daemon runs (as ``reminder_status``'s ``running``), and
+    who holds each of the case's ``sending`` rows, by (key, notifier), as ``next.held_by`` says it
+    (None: no holder recorded). Nothing is asked of the daemons when the case has no such row."""
+    leases = case_leases(store, case_id)
+    if not leases:
+        return None, {}
+    running, here, daemons = _daemons(store, data_dir)
+    return running, {
+        (key, notifier): _held_by(owner, until, store, here, daemons["connected"])
+        for key, notifier, owner, until in leases
+    }
+
+
+def _held_by(
+    owner: str | None, until: float | None, store: Store, here: list[int], connected: object
+) -> dict[str, object] | None:
+    """A ``sending`` row's holder, as ``next.held_by`` gives it (None: none recorded)."""
+    if owner is None:
+        return None
+    held_by = _holder(owner, 1, until, store, here, connected)
+    del held_by["sending"]
+    return held_by
 
 
 def _holders(store: Store, here: list[int], connected: object) -> list[dict[str, object]]:

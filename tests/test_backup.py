@@ -50,6 +50,27 @@ def test_a_backup_restores_by_pointing_the_store_at_it(run_cli: RunCli, tmp_env:
     assert report["path"] == str(target) and report["database"] == str(target / "reminder.db")
     assert (report["cases"], report["evidence"], report["attachments"]) == (2, 2, 1)
     assert report["integrity"] == "ok" == integrity(target / "reminder.db")
+    # The evidence key is left out, and the report says where it is (never what it is): without
+    # it the restored log's seal cannot be verified (nothing said so before; failed before).
+    key = tmp_env.root / "xdg-state" / "reminder" / "evidence.key"
+    assert report["evidence_key"] == {"path": str(key), "exists": True, "in_backup": False}
+    secret = key.read_text().strip()
+    told = ok(run_cli("backup", str(target.parent / "april")))
+    assert (
+        f"The evidence key is not in the backup, on purpose: keep a copy of {key} apart from it, like a "
+        "password; without the key, the evidence log's seal cannot be verified after a restore.\n"
+    ) in told.stdout
+    assert secret not in told.stdout + told.stderr + json.dumps(report)
+    assert not any(p.read_bytes() == key.read_bytes() for p in target.rglob("*") if p.is_file())
+    # Evidence, and no key where it is looked for (another machine, a lost state directory).
+    key.rename(key.with_name("elsewhere"))
+    try:
+        lost = ok(run_cli("backup", str(target.parent / "may"), "--json")).stdout
+        assert json.loads(lost)["evidence_key"] == {"path": str(key), "exists": False, "in_backup": False}
+        said = ok(run_cli("backup", str(target.parent / "june"))).stdout
+        assert f"The evidence key is not in the backup, and there is none at {key}: " in said
+    finally:
+        key.with_name("elsewhere").rename(key)
     assert sorted(p.name for p in target.iterdir()) == ["attachments", "reminder.db"]  # no -wal beside it
     for name, mode in modes(target).items():
         assert mode == (0o700 if (target / name).is_dir() else 0o600), name
@@ -85,6 +106,8 @@ def test_the_default_is_a_dated_directory_here(run_cli: RunCli, tmp_env: TmpEnv)
     (made,) = tmp_env.root.glob("reminder-backup-*")
     assert made.is_dir() and f"Backed up to {made}" in out
     assert "[store] path" in out and integrity(made / "reminder.db") == "ok"
+    # No evidence, no key yet: nothing to keep apart, and nothing said of it.
+    assert "evidence key" not in out
 
 
 def test_backups_while_the_daemon_runs_and_cases_are_added(run_cli: RunCli, tmp_env: TmpEnv) -> None:

@@ -360,6 +360,7 @@ def test_notify_retry_sends_again_what_failed_for_good_in_open_cases(tmp_env: Tm
     )
     info = cli(tmp_env, "status", "--json").stdout
     assert json.loads(info)["counts"]["failed"] == 3 and "notify retry" not in info
+    assert json.loads(info)["failed_open"] == 2  # the closed case's is not for notify retry
 
     # One case's: the same reminders, planned again, attempts from 0, the refusal kept until the
     # next attempt replaces it.
@@ -375,7 +376,11 @@ def test_notify_retry_sends_again_what_failed_for_good_in_open_cases(tmp_env: Tm
     ] * 2
     text = cli(tmp_env, "status").stdout
     assert "retrying:  2 reminders wait for a retry; last error (log): " + REFUSED in text
-    assert "`reminder notify retry`" in text  # the closed case's one is still failed
+    # The closed case's one is still failed, and nothing is to be done about it: no hint (it was
+    # given, sending the person to a command that says there is nothing to send; failed before).
+    assert "failed for good" not in text and "notify retry" not in text, text
+    info = ok_json(cli(tmp_env, "status", "--json"))
+    assert (info["counts"]["failed"], info["failed_open"]) == (1, 0)
 
     # The closed case's stays failed, and is counted; one more of the open case goes again.
     (again,) = fail_for_good(tmp_env, mine, 1)

@@ -359,6 +359,19 @@ def test_missing_password_variable_makes_it_unavailable(monkeypatch: pytest.Monk
     assert (result.ok, result.problem, result.retryable) == (False, "config", False)
 
 
+def test_an_empty_password_variable_is_said_to_be_empty(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `SMTP_PASSWORD=` in an EnvironmentFile: it was said to be "not set", which sent the person
+    # looking for a variable that is there (failed before).
+    monkeypatch.setenv("EMPTY_PASSWORD", "")
+    n = EmailNotifier(
+        EmailOptions(host="smtp.example.org", sender="a@b.cd", recipients=["x@y.zz"], username="u",
+                     password_env="EMPTY_PASSWORD")
+    )  # fmt: skip
+    assert n.availability() == (False, "the password variable $EMPTY_PASSWORD is empty")
+    result = n.send(msg(1))
+    assert (result.ok, result.problem, result.retryable) == (False, "config", False)
+
+
 @pytest.mark.parametrize("smtp_server", ["plain", "pipelining"], indirect=True)
 def test_refuses_then_accepts(smtp_server: Server) -> None:
     smtp_server.recorder.refuse_data = ["451 4.3.0 Try again later"]

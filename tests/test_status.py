@@ -69,9 +69,21 @@ def status(env: dict[str, str]) -> tuple[dict[str, Any], str]:
     return info, runs[1].stdout
 
 
-def killed_mid_send(tmp_path: Path, url: str | None) -> tuple[DaemonProcess, Path, Path, list[int]]:
+def show(env: dict[str, str], case_id: str) -> tuple[dict[str, Any], str]:
+    """``show ID``'s row being sent (its --json), and its text's line under that row."""
+    runs = [cli(env, "show", case_id, "--json"), cli(env, "show", case_id)]
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+    (row,) = [r for r in json.loads(runs[0].stdout)["reminders"] if r["status"] == "sending"]
+    lines = runs[1].stdout.splitlines()
+    (at,) = [i for i, line in enumerate(lines) if line.startswith("    ") and line.endswith(" sending")]
+    return row, lines[at + 1] if at + 1 < len(lines) else ""
+
+
+def killed_mid_send(tmp_path: Path, url: str | None) -> tuple[DaemonProcess, Path, Path, list[int], str]:
     """A case whose reminder is due, and a daemon killed with SIGKILL while its command notifier
-    sends it; that daemon, the clock's file, the sink file, and the notifier's pids (to kill)."""
+    sends it; that daemon, the clock's file, the sink file, the notifier's pids (to kill), and the
+    case's id."""
     stamp = tmp_path / "faketime.rc"
     _set_clock(stamp, NOW)
     script = tmp_path / "slow-notifier"
@@ -80,6 +92,7 @@ def killed_mid_send(tmp_path: Path, url: str | None) -> tuple[DaemonProcess, Pat
     killed = daemon(tmp_path / "killed", [str(script)], url, stamp)
     add = cli(killed.env, "add", "--title", "Refund", "--org", "Zain", "--submitted", "2026-03-01", "--json")
     assert add.returncode == 0, add.stderr
+    case_id = json.loads(add.stdout)["id"]
     killed.start()
     pids = Path(f"{script}.pids")
     assert wait_for(lambda: pids.exists() or not killed.running(), 30), killed.log_text()
@@ -88,9 +101,12 @@ def killed_mid_send(tmp_path: Path, url: str | None) -> tuple[DaemonProcess, Pat
     assert info["next"]["status"] == "sending", info
     assert info["next"]["held_by"]["pid"] == killed.pid and info["next"]["held_by"]["running"] is True, info
     assert "being sent by the daemon" in text, text
+    row, under = show(killed.env, case_id)  # show says it as status does
+    assert row["held_by"] == info["next"]["held_by"], (row, info)
+    assert under == "      being sent by the daemon", under
     killed.kill()
     sink = tmp_path / "sink.txt"
-    return killed, stamp, sink, [int(p) for p in pids.read_text().split()]
+    return killed, stamp, sink, [int(p) for p in pids.read_text().split()], case_id
 
 
 def sink_command(sink: Path) -> list[str]:
@@ -109,7 +125,7 @@ def test_status_on_a_shared_store_says_a_killed_daemons_reminder_waits_for_its_l
     # Before, with another daemon running, `status` said "being sent by the daemon" for as long as
     # the killed daemon's lease held (5 minutes by default); with none, "it goes again when the
     # daemon starts", which a daemon starting then does not do before the lease passes.
-    killed, stamp, sink, pids = killed_mid_send(tmp_path, pg_url)
+    killed, stamp, sink, pids, case_id = killed_mid_send(tmp_path, pg_url)
     try:
         info, text = status(killed.env)
         held = info["next"]["held_by"]
@@ -128,6 +144,10 @@ def test_status_on_a_shared_store_says_a_killed_daemons_reminder_waits_for_its_l
         )
         assert said in text and f"{local:%H:%M} {zone}\n" in text, text
         assert "when the daemon starts" not in text and "being sent" not in text, text
+        # show said "sending" and nothing more, as if it were being sent (failed before).
+        row, under = show(killed.env, case_id)
+        assert row["held_by"] == held, row
+        assert under.startswith("      " + said) and under.endswith(f"{local:%H:%M} {zone}"), under
         summary = (
             r"held:      1 reminder is held by a daemon that is no longer running; "
             r"it goes again in 1[01] min\n"
@@ -156,7 +176,7 @@ def test_status_on_a_shared_store_says_a_killed_daemons_reminder_waits_for_its_l
 
 
 def test_status_on_sqlite_says_a_killed_daemons_reminder_goes_when_a_daemon_starts(tmp_path: Path) -> None:
-    killed, stamp, sink, pids = killed_mid_send(tmp_path, None)
+    killed, stamp, sink, pids, case_id = killed_mid_send(tmp_path, None)
     try:
         info, text = status(killed.env)
         held = info["next"]["held_by"]
@@ -166,6 +186,12 @@ def test_status_on_sqlite_says_a_killed_daemons_reminder_goes_when_a_daemon_star
         )
         assert "left sending when a daemon stopped: it goes again when the daemon starts" in text, text
         assert "being sent" not in text and "held:" not in text, text
+        # show said "sending" and nothing more, as if it were being sent (failed before).
+        row, under = show(killed.env, case_id)
+        assert row["held_by"] == held, row
+        assert under == "      left sending when a daemon stopped: it goes again when the daemon starts", (
+            under
+        )
         # No lease on SQLite (one daemon per file): the next daemon sends it at once.
         nxt = daemon(tmp_path / "next", sink_command(sink), None, stamp)
         nxt.start()

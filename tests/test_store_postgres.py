@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -284,6 +285,71 @@ def test_db_copy_moves_everything_and_the_evidence_verifies_on_the_copy(
     assert again["rows"]["cases"] == 0 and again["verified"] == 2
 
 
+def test_db_copy_refuses_while_a_daemon_runs_on_the_sqlite_store(
+    run_cli: RunCli, tmp_env: TmpEnv, pg_url: str
+) -> None:
+    # Failed before: the copy went ahead while the daemon went on sending from the SQLite file, and
+    # every reminder it sent after the copy was still due in the copy, sent again once the config
+    # named it. A real daemon holds the store's lock; the copy is refused, naming it, until it stops.
+    from test_daemon import wait_for
+
+    from reminder.pidlock import running_pid
+
+    ok(run_cli("add", "--title", "Cancel eSIM", "--org", "Batelco", "--submitted", "2026-03-01"))
+    with (tmp_env.root / "daemon.log").open("w") as log:
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "reminder", "daemon"],
+            env=tmp_env.env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,  # a file: a full pipe would stall the daemon
+        )
+    try:
+        assert wait_for(lambda: running_pid(tmp_env.db_path.parent) == daemon.pid, 30), (
+            tmp_env.root / "daemon.log"
+        ).read_text()
+        said = (
+            f"a reminder daemon is running on {tmp_env.db_path} (pid {daemon.pid}): what it sends after the "
+            "copy would be sent again from the copy; stop it first (`systemctl --user stop reminder`, or "
+            f"`kill {daemon.pid}`), then copy"
+        )
+        assert one_line_error(run_cli("db", "copy", "--to", pg_url), 1) == f"Error: {said}"
+        assert json.loads(one_line_error(run_cli("db", "copy", "--to", pg_url, "--json"), 1)) == {
+            "error": said
+        }
+        assert daemon.poll() is None  # refused, not stopped
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        code = daemon.wait(timeout=30)
+    assert code == 0, (tmp_env.root / "daemon.log").read_text()
+    # Stopped, the copy goes ahead, into a target the refusals left empty.
+    report = json.loads(ok(run_cli("db", "copy", "--to", pg_url, "--json")).stdout)
+    assert report["rows"]["cases"] == 1 and report["problems"] == []
+    with sqlite3.connect(tmp_env.db_path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    db.close()
+
+
+def test_db_copy_refuses_a_held_daemon_lock_whose_pid_is_not_written_yet(
+    run_cli: RunCli, tmp_env: TmpEnv, pg_url: str
+) -> None:
+    # A daemon that has just taken the lock writes its pid an instant later: held all the same.
+    import fcntl
+
+    ok(run_cli("add", "--title", "Cancel eSIM", "--org", "Batelco", "--submitted", "2026-03-01"))
+    fd = os.open(tmp_env.db_path.parent / "daemon.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        line = one_line_error(run_cli("db", "copy", "--to", pg_url), 1)
+    finally:
+        os.close(fd)
+    assert line == (
+        f"Error: a reminder daemon is running on {tmp_env.db_path}: what it sends after the copy would be "
+        "sent again from the copy; stop it first (`systemctl --user stop reminder`), then copy"
+    )
+    assert json.loads(ok(run_cli("db", "copy", "--to", pg_url, "--json")).stdout)["rows"]["cases"] == 1
+
+
 def _password_role_url(pg_url: str, password: str, pg_server: object) -> str:
     """``pg_url`` as the tests' server's one role that must give a password (``password``), with
     none in the URL; skips on a server that lets it in without one."""
@@ -308,6 +374,9 @@ def test_db_copy_takes_the_targets_password_from_a_private_file(
     line = one_line_error(run_cli("db", "copy", "--to", url, "--password-file", str(secret)), 2)
     assert line == f"Error: --password-file: {secret} is open to other users (mode 0644): chmod 600 {secret}"
     secret.chmod(0o600)
+    # A variable set to nothing is not an empty password (it was sent as one; failed before).
+    empty = run_cli("db", "copy", "--to", url, "--password-env", "COPY_PW", env={"COPY_PW": ""})
+    assert one_line_error(empty, 2) == "Error: --password-env: the variable $COPY_PW is empty"
     both = run_cli("db", "copy", "--to", url, "--password-file", str(secret), "--password-env", "PW")
     assert "--password-env" in one_line_error(both, 2) and "--password-file" in one_line_error(both, 2)
     copied = ok(run_cli("db", "copy", "--to", url, "--password-file", str(secret), "--json"))
@@ -600,6 +669,7 @@ def test_the_password_comes_from_password_env_or_file_and_is_never_shown(
 # said after the key (``{path}``: the password file).
 _PASSWORD_PROBLEMS = {
     "variable unset": "password_env: the password variable $DB_PW_NOT_SET_HERE is not set",
+    "variable empty": "password_env: the password variable $DB_PW_EMPTY_HERE is empty",
     "missing": "password_file: cannot read {path}: No such file or directory",
     "a directory": "password_file: {path} is not a regular file",
     "empty": "password_file: {path} is empty",
@@ -612,6 +682,8 @@ def _broken_password(problem: str, path: Path) -> tuple[str, str]:
     """Make ``problem`` at ``path``: the [store] key and its value, as TOML."""
     if problem == "variable unset":
         return "password_env", "DB_PW_NOT_SET_HERE"
+    if problem == "variable empty":
+        return "password_env", "DB_PW_EMPTY_HERE"  # set to "" where the commands run
     if problem == "a directory":
         path.mkdir()
     elif problem != "missing":
@@ -628,8 +700,10 @@ def test_a_store_password_that_cannot_be_had_is_one_line_naming_the_file_and_key
     # Found by an operator's walkthrough (failed before): the line said "[store] cannot read
     # password_file …" or "[store] password_env: …", naming neither the config file nor the key as
     # every other config error does; an empty file or one open to other users was used as it was;
-    # a file not UTF-8 was a traceback.
+    # a file not UTF-8 was a traceback. A variable set to nothing was sent as an empty password
+    # (the server's refusal, or a login with none, was the error; failed before).
     secret = tmp_env.config_path.parent / "db-password"
+    empty = {"DB_PW_EMPTY_HERE": ""}
     key, value = _broken_password(problem, secret)
     said = _PASSWORD_PROBLEMS[problem].format(path=secret)
     tmp_env.write_config(f'[store]\nurl = "{pg_url}"\n{key} = "{value}"\n')
@@ -638,10 +712,10 @@ def test_a_store_password_that_cannot_be_had_is_one_line_naming_the_file_and_key
         ["list"], ["list", "--json"], ["add", "--title", "t", "--org", "o", "--submitted", "2026-03-01"],
         ["status"], ["status", "--json"], ["daemon", "--once"], ["daemon"], ["db", "migrate"],
     ]  # fmt: skip
-    if problem != "variable unset":  # a variable may be set where the daemon runs, not in this shell
+    if not problem.startswith("variable"):  # a variable may be set where the daemon runs, not in this shell
         commands.append(["config", "check"])
     for args in commands:
-        line = one_line_error(run_cli(*args, timeout=60), 2)
+        line = one_line_error(run_cli(*args, timeout=60, env=empty), 2)
         if "--json" in args:
             assert json.loads(line) == {"error": expected}, args
         else:
@@ -649,7 +723,7 @@ def test_a_store_password_that_cannot_be_had_is_one_line_naming_the_file_and_key
     # Given in the environment, the line says so.
     tmp_env.write_config("")
     variable = f"REMINDER_STORE__{key.upper()}"
-    line = one_line_error(run_cli("list", env={"REMINDER_STORE__URL": pg_url, variable: value}), 2)
+    line = one_line_error(run_cli("list", env={"REMINDER_STORE__URL": pg_url, variable: value, **empty}), 2)
     assert line == f"Error: {tmp_env.config_path}: store.{said} (from ${variable})"
 
 

@@ -159,6 +159,9 @@ def store_password(
         if value is None:
             why = _("the password variable $%(name)s is not set", name=password_env)
             raise store_key_error(origin, "password_env", why)
+        if not value:  # as an empty password_file is: never sent as an empty password
+            why = _("the password variable $%(name)s is empty", name=password_env)
+            raise store_key_error(origin, "password_env", why)
         return value
     if password_file:
         try:

@@ -25,6 +25,7 @@ from .common import (
 
 TYPE_CHECKING = False  # not typing's: importing typing costs every command its start
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import tzinfo
     from typing import Any
 
@@ -79,7 +80,14 @@ def case_json(view: CaseView) -> dict[str, Any]:
     return data
 
 
-def print_case(view: CaseView, *, explain: bool = False) -> None:
+def print_case(
+    view: CaseView,
+    *,
+    explain: bool = False,
+    sending: tuple[bool | None, Mapping[tuple[str, str], object]] | None = None,
+) -> None:
+    """``sending`` (``show``): whether a daemon runs, and who holds each reminder being sent (as
+    :func:`reminder.status.sending_holders` gives them), said under it as ``status`` says it."""
     # Each line is one message (label and value), so a translation aligns its own labels.
     # Every field the user typed goes through _t: its control characters are shown, not obeyed.
     c, w = view.case, view.window
@@ -224,6 +232,13 @@ def print_case(view: CaseView, *, explain: bool = False) -> None:
             kind_cell = pad(reminder_label(str(r["kind"]), str(r["key"]), c.preset), 15)
             status = reminder_status(str(r["status"]))
             cmdline.echo(f"    {due}  {kind_cell} {pad(str(r['notifier']), 8)} {status}{sent}{why}")
+            held = (str(r["key"]), str(r["notifier"]))
+            if sending is not None and r["status"] == "sending" and held in sending[1]:
+                from .daemon import sending_note  # status's words (only for a row being sent)
+
+                note = sending_note(sending[1][held], sending[0], c.timezone)
+                if note is not None:
+                    cmdline.echo("      " + note.lstrip())
     if explain and w is not None and w.days:
         from .window import window_table  # only with --explain
 

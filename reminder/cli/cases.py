@@ -260,16 +260,26 @@ def show_command(ctx: cmdline.Context, case_id: str, explain: bool, as_json: boo
 
     if explain:  # the window is worked out again, day by day: from the kept holiday data, as `window` does
         use_holiday_cache(ctx)
-    view = api.get_case_view(store_for(ctx), settings_from(ctx), case_id, now=utc_now(), explain=explain)
+    store = store_for(ctx)
+    view = api.get_case_view(store, settings_from(ctx), case_id, now=utc_now(), explain=explain)
+    # Who holds a reminder being sent, and whether it still runs, as status says it: a daemon
+    # killed mid-send leaves its rows `sending` (asked only when there is one).
+    sending = None
+    if view.reminders and any(r["status"] == "sending" for r in view.reminders):
+        sending = api.sending_holders(store, store.data_dir, view.case.id)
     if as_json:
         data = case_json(view)
+        if sending is not None:  # each row being sent gets status --json's next.held_by
+            for r in data["reminders"]:
+                if (r["key"], r["notifier"]) in sending[1]:
+                    r["held_by"] = sending[1][r["key"], r["notifier"]]
         if explain and view.window is not None:
             from ..window import window_to_dict
 
             data["window"]["days"] = window_to_dict(view.window).get("days", [])
         echo_json(data)
         return
-    print_case(view, explain=explain)
+    print_case(view, explain=explain, sending=sending)
 
 
 @cmdline.command("presets", cls=TranslatedHelp)

@@ -194,7 +194,7 @@ def status_command(ctx: cmdline.Context, as_json: bool) -> None:
     held = info["held"]
     assert isinstance(held, list)
     _held(held)
-    if counts.get("failed"):
+    if info["failed_open"]:  # a closed case's failed reminders need nothing: no hint for them alone
         cmdline.echo(
             _(
                 "Some reminders failed for good; see `reminder show ID` and `reminder notify test`, "
@@ -204,39 +204,42 @@ def status_command(ctx: cmdline.Context, as_json: bool) -> None:
 
 
 def _sending(nxt: dict[str, object], running: object) -> None:
-    """``status``'s line under a next reminder being sent: whether a running daemon holds it (one
-    killed mid-send leaves it ``sending``) and, if none does, when it goes again: once the lease
-    of the one that took it passes (a shared store), or at a daemon's next pass or start (SQLite
-    has no lease). ``running``: whether any daemon runs. Nothing is said where it is not known."""
-    held = nxt.get("held_by")
+    """``status``'s line under a next reminder being sent (:func:`sending_note`)."""
+    note = sending_note(nxt.get("held_by"), running, str(nxt["timezone"]))
+    if note is not None:
+        cmdline.echo(note)
+
+
+def sending_note(held: object, running: object, timezone: str) -> str | None:
+    """What ``status`` says under a reminder being sent, and ``show`` under each of a case's:
+    whether a running daemon holds it (one killed mid-send leaves it ``sending``) and, if none
+    does, when it goes again: once the lease of the one that took it passes (a shared store), or at
+    a daemon's next pass or start (SQLite has no lease). ``held``: its holder, as ``status --json``'s
+    ``next.held_by`` (None: none recorded); ``running``: whether any daemon runs; ``timezone``: the
+    case's, which the time is given in. None where nothing is known (a shared store's daemons)."""
     holder = held["running"] if isinstance(held, dict) else running
     if holder is None or running is None:  # a shared store whose daemons cannot be known
-        return
+        return None
     if holder:
-        cmdline.echo(_("           being sent by the daemon"))
-        return
+        return _("           being sent by the daemon")
     until = held.get("until") if isinstance(held, dict) else None
     if isinstance(held, dict) and until is not None and datetime.fromisoformat(str(until)) > utc_now():
-        zone = str(nxt["timezone"])
-        at = format_date(datetime.fromisoformat(str(until)).astimezone(_zone(zone)), style="datetime")
+        at = format_date(datetime.fromisoformat(str(until)).astimezone(_zone(timezone)), style="datetime")
         said = _(
             "           held by a daemon that is no longer running (pid %(pid)s on %(host)s): "
             "it goes again after %(at)s %(timezone)s",
             pid=held["pid"],
             host=held["host"],
             at=at,
-            timezone=zone,
+            timezone=timezone,
         )
-        cmdline.echo(_t(said))
-    elif running:
-        cmdline.echo(
-            _(
-                "           left sending by a daemon that is no longer running: "
-                "the daemon running now sends it again at its next pass"
-            )
+        return _t(said)
+    if running:
+        return _(
+            "           left sending by a daemon that is no longer running: "
+            "the daemon running now sends it again at its next pass"
         )
-    else:
-        cmdline.echo(_("           left sending when a daemon stopped: it goes again when the daemon starts"))
+    return _("           left sending when a daemon stopped: it goes again when the daemon starts")
 
 
 def _held(held: list[dict[str, object]]) -> None:
@@ -343,6 +346,7 @@ def _status_without_database(url: str, config: str | None, here: list[int], erro
         "next": None,
         "counts": None,
         "retrying": None,
+        "failed_open": None,
         "held": None,
         "database": redact_url(url),
         "config": config,

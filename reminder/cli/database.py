@@ -36,13 +36,14 @@ def backup_command(ctx: cmdline.Context, path: Path | None, as_json: bool) -> No
       reminder backup /media/usb/reminder-2026-03 --json
     """
     from ..backup import backup
+    from ..evidence_key import KeyDir
 
     settings = settings_from(ctx)
     if settings.store.url is not None:
         raise InputError(
             _("backup copies a SQLite store; a PostgreSQL store is backed up with pg_dump (see the README)")
         )
-    report = backup(settings.store.path, path, now=utc_now())
+    report = backup(settings.store.path, path, now=utc_now(), keys=KeyDir.default())
     if as_json:
         from dataclasses import asdict
 
@@ -72,6 +73,25 @@ def backup_command(ctx: cmdline.Context, path: Path | None, as_json: bool) -> No
     cmdline.echo(
         _("(or REMINDER_STORE__PATH), or copy reminder.db and attachments/ back into the data directory.")
     )
+    key = report.evidence_key
+    if key is not None and key.exists:
+        cmdline.echo(
+            _(
+                "The evidence key is not in the backup, on purpose: keep a copy of %(path)s apart from "
+                "it, like a password; without the key, the evidence log's seal cannot be verified after "
+                "a restore.",
+                path=key.path,
+            )
+        )
+    elif key is not None and report.evidence:
+        cmdline.echo(
+            _(
+                "The evidence key is not in the backup, and there is none at %(path)s: the evidence "
+                "log's seal can only be verified with the key it was made with; keep that key apart "
+                "from the backup.",
+                path=key.path,
+            )
+        )
 
 
 @cmdline.group("db", cls=ReminderGroup)
@@ -175,6 +195,8 @@ def db_copy_command(
         password = os.environ.get(password_env)
         if password is None:
             raise ConfigError(_("--password-env: the variable $%(name)s is not set", name=password_env))
+        if not password:  # never an empty password, as the store's password_env
+            raise ConfigError(_("--password-env: the variable $%(name)s is empty", name=password_env))
     settings = settings_from(ctx)
     # What the configured store is, before connecting anywhere: a PostgreSQL one (down, or with no
     # password here) would otherwise be the error, and a missing SQLite file would be made, empty.
@@ -195,6 +217,7 @@ def db_copy_command(
         raise store_key_error(
             origin, "path", _("there is no SQLite store to copy at %(path)s", path=sqlite_path)
         )
+    _refuse_a_running_daemon(sqlite_path)
     with open_store(settings) as source:
         try:
             into = Store(source.path, url=target, password=password)
@@ -236,6 +259,37 @@ def db_copy_command(
             _after_copy(ctx, report.source, report.target)
     if report.problems:
         sys.exit(1)
+
+
+def _refuse_a_running_daemon(sqlite_path: str) -> None:
+    """A daemon running on the SQLite store goes on sending from it after the copy, and each
+    reminder it sends then is still due in the copy, so it is sent again once the config names the
+    copy: the copy waits until the daemon is stopped. Its lock is beside the file (pidlock.py)."""
+    import os
+
+    from ..errors import StoreError
+    from ..pidlock import lock_holder
+
+    held, pid = lock_holder(os.path.dirname(os.path.abspath(os.path.expanduser(sqlite_path))))
+    if not held:
+        return
+    if pid is None:
+        raise StoreError(
+            _(
+                "a reminder daemon is running on %(path)s: what it sends after the copy would be sent "
+                "again from the copy; stop it first (`systemctl --user stop reminder`), then copy",
+                path=sqlite_path,
+            )
+        )
+    raise StoreError(
+        _(
+            "a reminder daemon is running on %(path)s (pid %(pid)d): what it sends after the copy would "
+            "be sent again from the copy; stop it first (`systemctl --user stop reminder`, or "
+            "`kill %(pid)d`), then copy",
+            path=sqlite_path,
+            pid=pid,
+        )
+    )
 
 
 def _after_copy(ctx: cmdline.Context, sqlite_path: str, target: str) -> None:

@@ -271,8 +271,10 @@ class EmailNotifier(Notifier):
             value = os.environ.get(options.password_env)
             if value:
                 self._password = SecretStr(value)
-            else:
+            elif value is None:
                 self._secret_problem = english(said.PASSWORD_VARIABLE_UNSET, name=options.password_env)
+            else:  # set to nothing (`SMTP_PASSWORD=` in an EnvironmentFile): said as such
+                self._secret_problem = english(said.PASSWORD_VARIABLE_EMPTY, name=options.password_env)
         if options.ca_file is not None:
             ca = self.context.resolve(options.ca_file)
             if not ca.is_file():
@@ -317,7 +319,7 @@ class EmailNotifier(Notifier):
 
     def availability(self) -> tuple[bool, str]:
         if self._secret_problem:
-            return False, _(said.PASSWORD_VARIABLE_UNSET, name=self.opts.password_env)
+            return False, said.translated(self._secret_problem)
         problem = self._password_file_problem()
         if problem is not None:
             return False, problem.detail
