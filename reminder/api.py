@@ -25,7 +25,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from types import ModuleType
 
-    from .case_config import case_today
+    from .case_config import case_today, submission_day
     from .case_lines import (
         CaseColumns,
         CaseLine,
@@ -102,6 +102,7 @@ _HOMES = {
     "replan_if_changed": "planning",
     "retry_failed": "outbox_leases",
     "save_dossier": "dossier_api",
+    "submission_day": "case_config",
     "sync_ics": "ics_api",
     "verify_evidence": "evidence_api",
     "write_ics": "ics_api",
@@ -180,6 +181,7 @@ __all__ = [
     "replan_if_changed",
     "retry_failed",
     "save_dossier",
+    "submission_day",
     "sync_ics",
     "verify_evidence",
     "write_cases_json",
