@@ -197,6 +197,7 @@ def window_command(
     \b
     Example:
       reminder window --country BH --submitted 2026-03-01
+      reminder window --country AE --submitted today
       reminder window --country CN --submitted 2026-09-15 --explain
       reminder window --country DE --subdivision BY --submitted 2026-05-06 --json
     """
