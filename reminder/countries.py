@@ -165,15 +165,12 @@ def _validate(country: str, subdivision: str | None) -> tuple[str, str | None]:
     if subdivision is None and "-" in code:
         code, subdivision = code.split("-", 1)
     canonical = _canonical_codes()
+    code = SHORT_NAMES.get(country.strip(), code)  # before every country's module is imported
     if code not in canonical:
         supported = _supported()
         names = {c: _country_name(c) for c in supported}
         by_name = {n.lower(): c for c, n in names.items()}
-        named = (
-            by_name.get(country.strip().lower())
-            or _named_in_users_language(country.strip(), supported)
-            or SHORT_NAMES.get(country.strip())
-        )
+        named = by_name.get(country.strip().lower()) or _named_in_users_language(country.strip(), supported)
         if named is not None:
             code = named
         else:
