@@ -25,7 +25,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from types import ModuleType
 
-    from .case_config import case_today
+    from .case_config import case_today, submission_day
     from .case_lines import (
         CaseColumns,
         CaseLine,
@@ -103,6 +103,7 @@ _HOMES = {
     "retry_failed": "outbox_leases",
     "save_dossier": "dossier_api",
     "sending_holders": "status",
+    "submission_day": "case_config",
     "sync_ics": "ics_api",
     "verify_evidence": "evidence_api",
     "write_ics": "ics_api",
@@ -182,6 +183,7 @@ __all__ = [
     "retry_failed",
     "save_dossier",
     "sending_holders",
+    "submission_day",
     "sync_ics",
     "verify_evidence",
     "write_cases_json",

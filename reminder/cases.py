@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
 
-from .case_config import case_today, template_for, window_for
+from .case_config import case_today, country_zone_name, template_for, window_for
 from .dates import Moment, check_not_future
 from .errors import InputError
 from .i18n import _, joined
@@ -23,7 +23,7 @@ from .models import CASE_KINDS, Case, ChecklistItem, Closure, EvidenceEntry, Rev
 from .planning import list_reminders, plan_case
 from .record import Record, replace, setfield
 from .store import Store
-from .tz import country_timezone, is_timezone
+from .tz import is_timezone
 from .tz import zone as _zone
 
 TYPE_CHECKING = False
@@ -183,11 +183,7 @@ def _check_timezone(name: str) -> str:
 
 
 def _default_timezone(settings: Settings, country: str) -> str:
-    # The configured zone belongs to the configured country; a case in another country
-    # gets that country's principal zone so its reminders go out in office hours there.
-    if country == settings.defaults.country:
-        return settings.defaults.timezone
-    return country_timezone(country) or settings.defaults.timezone
+    return country_zone_name(settings, country)  # window's "today" is taken in the same zone
 
 
 def _check_kind(settings: Settings, kind: str) -> str:

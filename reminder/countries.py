@@ -1,6 +1,6 @@
 """The countries reminder counts business days for: their codes, names and subdivisions.
 
-:func:`validated` turns what a person typed ("bh", "UK", "Bahrain", "DE-BY") into the
+:func:`validated` turns what a person typed ("bh", "UK", "Bahrain", "阿联酋", "DE-BY") into the
 ``holidays`` package's code and subdivision, or an error naming the closest valid ones;
 the answer for a valid pair is kept in the holiday cache, so an everyday command does not
 import the package to check a code it has seen. :func:`list_countries` is ``reminder
@@ -21,9 +21,28 @@ TYPE_CHECKING = False  # typing is for mypy: a window or an add does not import 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-__all__ = ["LIST_HINT", "CountryInfo", "list_countries", "validated"]
+__all__ = ["LIST_HINT", "SHORT_NAMES", "CountryInfo", "list_countries", "validated"]
 
 LIST_HINT = N_("run 'reminder countries' to list them all")
+
+# The short Chinese names people type for countries whose CLDR name is long ("阿联酋" for
+# 阿拉伯联合酋长国), each naming one country only; CLDR already gives 英国, 美国, 韩国, 朝鲜,
+# 新西兰, 南非… A name that could be more than one ("刚果", "马其顿") is not here: the
+# countries whose name holds it are offered instead (_named_in_part).
+SHORT_NAMES: Mapping[str, str] = {
+    "阿联酋": "AE",  # 阿拉伯联合酋长国
+    "澳洲": "AU",  # 澳大利亚
+    "波黑": "BA",  # 波斯尼亚和黑塞哥维那
+    "孟加拉": "BD",  # 孟加拉国
+    "刚果金": "CD",  # 刚果（金）
+    "刚果布": "CG",  # 刚果（布）
+    "香港": "HK",  # 中国香港特别行政区
+    "印尼": "ID",  # 印度尼西亚
+    "澳门": "MO",  # 中国澳门特别行政区
+    "巴新": "PG",  # 巴布亚新几内亚
+    "巴勒斯坦": "PS",  # 巴勒斯坦领土
+    "沙特": "SA",  # 沙特阿拉伯
+}
 
 
 class CountryInfo(Record):
@@ -122,8 +141,9 @@ def _named_in_users_language(name: str, supported: Iterable[str]) -> str | None:
 
 def _named_in_part(name: str, supported: Iterable[str]) -> list[str]:
     """The supported countries whose name, in the user's language or another one reminder writes,
-    holds ``name`` written in another script than English ("沙特" → SA, 沙特阿拉伯; "香港" → HK,
-    中国香港特别行政区): a short name a person knows a country by, offered, never taken for it."""
+    holds ``name`` written in another script than English ("刚果" → CD, 刚果（金）, and CG,
+    刚果（布）; "马其顿" → MK, 北马其顿): a short name a person knows a country by, offered, never
+    taken for it (the short names that are one country's are :data:`SHORT_NAMES`)."""
     from .i18n import KNOWN_LANGUAGES
     from .labels import country_name
 
@@ -145,6 +165,7 @@ def _validate(country: str, subdivision: str | None) -> tuple[str, str | None]:
     if subdivision is None and "-" in code:
         code, subdivision = code.split("-", 1)
     canonical = _canonical_codes()
+    code = SHORT_NAMES.get(country.strip(), code)  # before every country's module is imported
     if code not in canonical:
         supported = _supported()
         names = {c: _country_name(c) for c in supported}

@@ -14,7 +14,8 @@ them into a one-line message and an exit status (2 for bad input or config,
     │   ├── DatabaseLocked   another connection kept the write lock too long → exit 1
     │   ├── StoreLost        the open database file was deleted or replaced → exit 1
     │   └── StoreRefused     the server refused the login or a right, or has no such database → exit 1
-    │       │                (the daemon, which waits out a server that is down, exits 2)
+    │       │                (the daemon, which waits out a server that is down, exits 2; so does a
+    │       │                command for the login or the database of [store], cli/common.py)
     │       └── NewerSchema  the database's schema is newer than this reminder knows → exit 1 (daemon: 2)
     └── DeliveryError        a notifier could not deliver                   → exit 1
 

@@ -14,6 +14,13 @@ a grant being changed): the daemon keeps trying, from ``first`` seconds apart do
 cannot give a running daemon new code, so it stops for its service to restart it (daemon_stop.py),
 and a restarted daemon that is still the old code meets the refusal at start, exit 2.
 
+A command meets the same refusal when it opens the configured store. A login refused with the
+configured credentials (a wrong password, none where the server asks for one, no such role) or a
+database the URL names that the server does not have is the config's doing too
+(:func:`refused_by_config`): the command exits 2 with the daemon's line but for why the daemon
+stops (``refusal_error(..., daemon=False)``). A right the server denies (an operator's grant to
+make) and a newer schema stay a failed operation for a command, exit 1.
+
 Pure: the daemon does the connecting and the logging (daemon_store.py) and the exiting (daemon_stop.py).
 """
 
@@ -22,17 +29,35 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import ConfigError, StoreRefused
+from .errors import ConfigError, NewerSchema, StoreRefused
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .config import Settings
 
-__all__ = ["REFUSED_RETRY_MAX_SECONDS", "hinted", "no_password_hint", "refusal_delay", "refusal_error"]
+__all__ = [
+    "CONFIG_REFUSALS",
+    "REFUSED_RETRY_MAX_SECONDS",
+    "hinted",
+    "no_password_hint",
+    "refusal_delay",
+    "refusal_error",
+    "refused_by_config",
+]
 
 # A shared store that refuses a daemon that had connected before is tried again after the
 # daemon's usual retry interval, then twice as long each time, up to this.
 REFUSED_RETRY_MAX_SECONDS = 300.0
+
+# The refusals the config's [store] answers for: the login (28P01: the password; 28000: the role,
+# pg_hba.conf or another method) and the database its URL names (3D000: none of that name).
+CONFIG_REFUSALS = frozenset({"28P01", "28000", "3D000"})
+
+
+def refused_by_config(exc: StoreRefused) -> bool:
+    """Whether the configured ``[store]`` is what the server refused (:data:`CONFIG_REFUSALS`, or
+    no password where it asks for one), not a right or the schema."""
+    return not isinstance(exc, NewerSchema) and (exc.no_password or exc.sqlstate in CONFIG_REFUSALS)
 
 
 def refusal_delay(refusals: int, first: float) -> float:
@@ -58,11 +83,11 @@ def no_password_hint() -> str:
     )
 
 
-def refusal_error(settings: Settings, exc: StoreRefused) -> ConfigError:
+def refusal_error(settings: Settings, exc: StoreRefused, *, daemon: bool = True) -> ConfigError:
     """A refusal as the config error it is: one line naming the config file, ``store.url``
-    without its password (or ``store.path``), what is wrong and what to do."""
+    without its password (or ``store.path``), what is wrong and what to do; ``daemon``: and that
+    the daemon stops for it (a command says the rest of the line alone)."""
     from .backends import redact_url
-    from .errors import NewerSchema
     from .i18n import _
     from .paths import ENV_PREFIX
     from .validation_text import at
@@ -92,12 +117,15 @@ def refusal_error(settings: Settings, exc: StoreRefused) -> ConfigError:
             )
         else:
             problem = _("the server refused the login")
-        text = _(
-            "%(url)s: %(problem)s (%(error)s); waiting will not fix this, so the daemon stops",
-            url=where,
-            problem=problem,
-            error=exc.detail,
-        )
+        if daemon:
+            text = _(
+                "%(url)s: %(problem)s (%(error)s); waiting will not fix this, so the daemon stops",
+                url=where,
+                problem=problem,
+                error=exc.detail,
+            )
+        else:
+            text = _("%(url)s: %(problem)s (%(error)s)", url=where, problem=problem, error=exc.detail)
     key = "store.url" if url is not None else "store.path"
     variable = f"{ENV_PREFIX}{key.upper().replace('.', '__')}"
     if variable in os.environ:  # the environment wins over the file, so the value came from there

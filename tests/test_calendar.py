@@ -166,6 +166,40 @@ def test_aliases_and_names_are_accepted() -> None:
     assert get_calendar("DE", "Bayern").subdivision == "BY"
 
 
+def test_short_chinese_names_are_their_countries() -> None:
+    # "阿联酋" is what people type for the United Arab Emirates (CLDR: 阿拉伯联合酋长国); it was
+    # "unknown country", in either language of the user.
+    from reminder.countries import SHORT_NAMES
+
+    for name, code in {"阿联酋": "AE", "沙特": "SA", "香港": "HK", "澳洲": "AU", "印尼": "ID"}.items():
+        assert SHORT_NAMES[name] == code
+    for name, code in SHORT_NAMES.items():
+        assert get_calendar(name).country == code, name
+        assert get_calendar(f" {name} ").country == code, name
+
+
+def test_no_short_chinese_name_is_another_countrys_name() -> None:
+    # A short name is added only where CLDR's name is longer, and never one that is already a
+    # country's name or code in a language reminder speaks (it would shadow that country).
+    from babel import Locale
+
+    from reminder.countries import SHORT_NAMES, _canonical_codes, _country_name, _supported
+    from reminder.i18n import KNOWN_LANGUAGES, SOURCE_LANGUAGE
+
+    supported = _supported()
+    names: dict[str, set[str]] = {}
+    for code in supported:
+        names.setdefault(_country_name(code), set()).add(code)
+        for lang in KNOWN_LANGUAGES:
+            if lang != SOURCE_LANGUAGE:
+                names.setdefault(Locale.parse(lang).territories[code], set()).add(code)
+    assert 5 <= len(SHORT_NAMES) <= 30  # a curated table, not a second CLDR
+    for name, code in SHORT_NAMES.items():
+        assert code in supported, name
+        assert name not in names and name.upper() not in _canonical_codes(), (name, names.get(name))
+        assert Locale.parse("zh_CN").territories[code] != name, name
+
+
 def test_every_code_and_alias_resolves_as_holidays_does() -> None:
     # The registry table used for validation (no country imported) agrees with the holidays
     # package's own answer for every code and alias it lists.

@@ -115,6 +115,33 @@ def test_a_future_submission_needs_future(run_cli: RunCli) -> None:
 )
 def test_bad_submitted_is_one_line(run_cli: RunCli, text: str, expected: str) -> None:
     assert expected in one_line_error(run_cli("add", "--title", "t", "--org", "o", "--submitted", text))
+    assert expected in one_line_error(run_cli("window", "--submitted", text))  # the same parser
+
+
+def window(run_cli: RunCli, submitted: str, *extra: str, env: dict[str, str] | None = None) -> str:
+    """``reminder window``'s text output for ``--submitted submitted``."""
+    return ok(run_cli("window", "--submitted", submitted, *extra, env=env)).stdout
+
+
+@needs_faketime
+def test_window_takes_the_submission_date_as_add_does(run_cli: RunCli) -> None:
+    """ "today" was refused by window ("'today' is not a date") though add takes it: each form add
+    takes is the same day in window, today being the country's as a case there has it."""
+    env = at(THURSDAY_EVENING)
+    for typed in ("today", "YESTERDAY", "today 01:00", "2026/3/6", "2026-03-06T02:00+05:00"):
+        for country in ("BH", "US"):
+            added = add(run_cli, typed, "--country", country, "--future", env=env)["submitted"]
+            assert isinstance(added, str)
+            written = window(run_cli, added, "--country", country, "--json", env=env)
+            assert window(run_cli, typed, "--country", country, "--json", env=env) == written, typed
+    # Bahrain is already on Friday, New York still on Thursday, Auckland on Friday afternoon.
+    assert window(run_cli, "today", "--country", "BH", env=env) == window(run_cli, "2026-03-06", env=env)
+    assert window(run_cli, "today", env=env) == window(run_cli, "2026-03-06", env=env)  # the config's BH
+    assert window(run_cli, "today", "--country", "US", env=env).startswith("US · submitted Thu 2026-03-05")
+    auckland = window(run_cli, "yesterday", "--country", "NZ", env=env)  # 11:30 on Friday there
+    assert auckland.startswith("NZ · submitted Thu 2026-03-05")
+    help_text = " ".join(ok(run_cli("window", "--help")).stdout.split())
+    assert "today or yesterday" in help_text and "2026-03-01T14:30" in help_text
 
 
 # --- evidence add --at -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable
@@ -124,6 +125,23 @@ def test_countries(run: Run) -> None:
     assert by_code["DE"]["subdivisions"]["BY"] == "Bayern"
     text = run("countries", "GB")
     assert text.returncode == 0 and "United Kingdom" in text.stdout and "England" in text.stdout
+
+
+@pytest.mark.parametrize("command", ["window", "countries"])
+def test_the_examples_in_the_help_work_as_written(run: Run, command: str) -> None:
+    # What a new user copies from --help first: each example runs, says something, and the --json
+    # ones print JSON.
+    shown = run(command, "--help")
+    assert shown.returncode == 0, shown.stderr
+    examples = shown.stdout.split("Example:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    commands = [shlex.split(line.split("#", 1)[0]) for line in examples]
+    assert len(commands) >= 2 and all(c[:2] == ["reminder", command] for c in commands), examples
+    for argv in commands:
+        p = run(*argv[1:])
+        assert (p.returncode, p.stderr) == (0, ""), argv
+        assert p.stdout.strip(), argv
+        if "--json" in argv:
+            json.loads(p.stdout)
 
 
 def test_window_defaults_come_from_the_config(run: Run, tmp_path: Path) -> None:

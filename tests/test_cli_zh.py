@@ -305,16 +305,33 @@ def test_a_country_named_in_chinese_is_the_country(zh: RunCli) -> None:
     assert unknown.returncode == 2 and unknown.stderr.startswith("错误：未知的国家/地区 '火星'")
 
 
-@pytest.mark.parametrize(("typed", "code"), [("沙特", "SA"), ("香港", "HK"), ("刚果", "CD")])
+@pytest.mark.parametrize(
+    ("typed", "code"), [("刚果", "CD"), ("刚果", "CG"), ("马其顿", "MK"), ("圣马丁", "SX")]
+)
 def test_a_country_named_in_short_in_chinese_is_offered(zh: RunCli, typed: str, code: str) -> None:
-    """ "沙特" for 沙特阿拉伯, "香港" for 中国香港特别行政区: part of the name a Chinese user knows
-    the country by was 'unknown' with no country offered, as if it named none."""
+    """ "刚果" for 刚果（金） or 刚果（布）, "马其顿" for 北马其顿: part of the name a Chinese user knows
+    the country by was 'unknown' with no country offered, as if it named none. (A short name
+    that is one country's, such as "沙特", is that country: see the next test.)"""
     p = zh("window", "--country", typed, "--submitted", "2026-03-15")
     assert p.returncode == 2, p.stdout
     line = p.stderr.strip()
     assert line.startswith(f"错误：未知的国家/地区 '{typed}'（最接近的有："), line
     offered = line.split("最接近的有：", 1)[1].split("；", 1)[0].split("、")
     assert code in offered, line
+
+
+def test_a_country_named_in_short_in_chinese_is_the_country(zh: RunCli, run_cli: RunCli) -> None:
+    """ "阿联酋" (阿拉伯联合酋长国), "沙特" (沙特阿拉伯): the names people type were 'unknown
+    country' in window and in countries, or only offered; they are the country, in either
+    language of the user."""
+    args = ("--submitted", "2026-03-15", "--json")
+    for typed, code in (("阿联酋", "AE"), ("沙特", "SA"), ("香港", "HK")):
+        coded = json.loads(ok(run_cli("window", "--country", code, *args)).stdout)
+        for run in (zh, run_cli):
+            assert json.loads(ok(run("window", "--country", typed, *args)).stdout) == coded, typed
+        assert ok(run_cli("countries", typed)).stdout.startswith(f"{code}  "), typed
+        assert ok(zh("countries", typed)).stdout.startswith(f"{code}  "), typed
+    assert ok(zh("countries", "阿联酋", "沙特")).stdout == ok(zh("countries", "AE", "SA")).stdout
 
 
 def test_a_country_named_in_arabic_is_the_country(zh: RunCli, run_cli: RunCli) -> None:

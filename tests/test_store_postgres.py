@@ -414,10 +414,11 @@ def test_a_server_that_asks_for_a_password_none_was_given_for_says_how_to_give_o
         ["status"],
         ["add", "--title", "t", "--org", "o", "--submitted", "2026-03-01"],
     ):
-        line = one_line_error(run_cli(*args), 1)
-        error = json.loads(line)["error"] if "--json" in args else line
-        assert "no password supplied" in error and error.endswith(store_hint), (args, line)
-    # The daemon, which stops for it (exit 2, naming the config file and store.url), says it too.
+        # A config error (exit 2), naming the config file and store.url, as the daemon says it.
+        line = one_line_error(run_cli(*args), 2)
+        error = json.loads(line)["error"] if "--json" in args else line.removeprefix("Error: ")
+        assert error.startswith(f"{tmp_env.config_path}: store.url: "), (args, line)
+        assert "no password supplied" in error and store_hint in error, (args, line)
     line = one_line_error(run_cli("daemon", "--once"), 2)
     assert line.startswith(f"Error: {tmp_env.config_path}: store.url: ") and store_hint in line, line
 
@@ -576,14 +577,61 @@ def test_a_common_word_for_a_password_leaves_the_servers_words_whole(
     secret.write_text("password\n")
     secret.chmod(0o600)
     tmp_env.write_config(f'[store]\nurl = "{url}"\npassword_file = "{secret}"\n')
-    line = one_line_error(run_cli("list"), 1)
+    line = one_line_error(run_cli("list"), 2)  # the config's password: a config error
     assert 'failed: FATAL: password authentication failed for user "password_only"' in line, line
     assert "***" not in line
     # A real one, wrong: never shown (the server does not say it; this says the same of reminder).
     secret.write_text("wrong-pw-K7\n")
     result = run_cli("list")
-    assert "password authentication failed" in one_line_error(result, 1)
+    assert "password authentication failed" in one_line_error(result, 2)
     assert "wrong-pw-K7" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("given", ["wrong", "none", "database"])
+def test_a_login_refused_with_the_configured_password_is_a_config_error_everywhere(
+    run_cli: RunCli, tmp_env: TmpEnv, pg_url: str, pg_server: object, given: str
+) -> None:
+    """A wrong password in [store] password_file, none where the server asks for one
+    (fe_sendauth), or a database the server does not have: the commands exited 1 with the
+    driver's words, as if an operation had failed, the daemon 2 naming the config file and
+    store.url. Both exit 2 now, with the same line (the daemon's followed by why it stops),
+    naming the file and key, never the password."""
+    url = _password_role_url(pg_url, "right-pw-M3", pg_server)
+    if given == "database":
+        url = pg_url.rsplit("/", 1)[0] + "/no_such_database"
+    secret = tmp_env.config_path.parent / "db-password"
+    secret.write_text("wrong-pw-M3\n")
+    secret.chmod(0o600)
+    store = f'[store]\nurl = "{url}"\n'
+    tmp_env.write_config(store + (f'password_file = "{secret}"\n' if given == "wrong" else ""))
+    daemon = one_line_error(run_cli("daemon", "--once"), 2)
+    tail = "; waiting will not fix this, so the daemon stops"
+    assert daemon.endswith(tail), daemon
+    line = daemon.removesuffix(tail)
+    assert line.startswith(f"Error: {tmp_env.config_path}: store.url: {redact_url(url)}: "), line
+    if given == "wrong":
+        assert "the password is wrong or missing" in line and "password authentication failed" in line
+    elif given == "database":
+        assert "the server has no database of that name" in line and "no_such_database" in line
+    else:
+        assert "set [store] password_file or password_env" in line and "no password supplied" in line
+    for args in (
+        ["list"],
+        ["add", "--title", "t", "--org", "o", "--submitted", "2026-03-01"],
+        ["status"],
+        ["db", "migrate"],
+        ["evidence", "list", "k7m2qx"],
+    ):
+        result = run_cli(*args)
+        assert one_line_error(result, 2) == line, args
+        assert "wrong-pw-M3" not in result.stdout + result.stderr, args
+    for args in (["list", "--json"], ["status", "--json"]):
+        result = run_cli(*args)
+        assert json.loads(one_line_error(result, 2)) == {"error": line.removeprefix("Error: ")}, args
+    if given == "wrong":  # the right one: the same commands work
+        secret.write_text("right-pw-M3\n")
+        ok(run_cli("add", "--title", "t", "--org", "o", "--submitted", "2026-03-01"))
+        ok(run_cli("list"))
 
 
 def test_an_unreachable_server_is_one_line_exit_1_without_the_password(run_cli: RunCli) -> None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from typing import Any, NoReturn, TypeVar
 
     from ..config import Settings
+    from ..errors import ReminderError, StoreError
     from ..store import Store
 
     F = TypeVar("F", bound=Callable[..., Any])  # a command's function, decorated
@@ -37,7 +38,9 @@ __all__ = [
     "fail",
     "json_option",
     "load_settings_for",
+    "open_configured_store",
     "pad",
+    "refusal_for_command",
     "settings_from",
     "store_for",
     "tell_daemon_of_migration",
@@ -198,11 +201,37 @@ def config_arg(ctx: cmdline.Context) -> Path | None:
     return path
 
 
+def open_configured_store(settings: Settings, *, migrate: bool = True) -> Store:
+    """The store ``[store]`` names (``store.open_store``); a login or database the server refuses
+    is the config error it is (:func:`refusal_for_command`)."""
+    from ..errors import StoreRefused
+    from ..store import open_store
+
+    try:
+        return open_store(settings, migrate=migrate)
+    except StoreRefused as exc:
+        raise refusal_for_command(settings, exc) from None
+
+
+def refusal_for_command(settings: Settings, exc: StoreError) -> ReminderError:
+    """What a command says of ``exc``, met opening the configured store: a login refused with the
+    configured credentials, or no database of the URL's name, is a config error (exit 2) in the
+    daemon's words, naming the config file and store.url (store_refusal.py); the rest as it is."""
+    from ..errors import StoreRefused
+
+    if isinstance(exc, StoreRefused):
+        from ..store_refusal import refusal_error, refused_by_config
+
+        if refused_by_config(exc):
+            return refusal_error(settings, exc, daemon=False)
+    return exc
+
+
 def store_for(ctx: cmdline.Context, path: str | None = None) -> Store:
     """The store for this invocation, closed when the command ends."""
-    from ..store import Store, open_store
+    from ..store import Store
 
-    store = Store(path) if path is not None else open_store(settings_from(ctx))
+    store = Store(path) if path is not None else open_configured_store(settings_from(ctx))
     baseline = store.conn.total_changes
 
     def close() -> None:

@@ -21,6 +21,7 @@ from .common import (
     fail,
     json_option,
     load_settings_for,
+    refusal_for_command,
     settings_from,
     tell_daemon_of_migration,
     utc_now,
@@ -119,14 +120,17 @@ def status_command(ctx: cmdline.Context, as_json: bool) -> None:
         with open_store(settings) as store:
             info = api.reminder_status(store, store.data_dir)
     except StoreError as exc:
+        said = refusal_for_command(settings, exc)  # a refused login: the config's error, exit 2
         if settings.store.url is not None:
             # What is known without the database: the daemons on this machine (their lock files).
             here = _daemons_here(settings.store.path_text("path"))
             if as_json:
-                echo_json(_status_without_database(settings.store.url, config, here, str(exc)))
+                echo_json(_status_without_database(settings.store.url, config, here, str(said)))
             else:
                 _daemons_here_only(here)
-        raise  # its one line: why the database could not be asked (with --json too, on stderr)
+        if said is exc:
+            raise  # its one line: why the database could not be asked (with --json too, on stderr)
+        raise said from None
     tell_daemon_of_migration(store)
     if as_json:
         echo_json({**info, "config": config})

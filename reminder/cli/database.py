@@ -12,6 +12,7 @@ from ..i18n import _, ngettext, pgettext
 from .common import (
     echo_json,
     json_option,
+    open_configured_store,
     settings_from,
     tell_daemon_of_migration,
     utc_now,
@@ -118,9 +119,7 @@ def db_migrate_command(ctx: cmdline.Context, as_json: bool) -> None:
       reminder db migrate
       REMINDER_STORE__URL=postgresql://reminder@db/reminder reminder db migrate --json
     """
-    from ..store import open_store
-
-    with open_store(settings_from(ctx), migrate=False) as store:
+    with open_configured_store(settings_from(ctx), migrate=False) as store:
         before = store.migrate()
         after = store.schema_version
         where = store.location

@@ -11,11 +11,12 @@ from ..cli_help import TranslatedHelp
 from ..i18n import _, format_date, joined, joined_clauses, pgettext
 from ..terminal import escape_controls as _t
 from .common import (
-    ISO_DATE,
+    SUBMITTED,
     echo_json,
     json_option,
     settings_from,
     use_holiday_cache,
+    utc_now,
 )
 
 
@@ -29,6 +30,7 @@ def _weekday_short(name: str) -> str:
 
 TYPE_CHECKING = False  # not typing's: importing typing costs every command its start
 if TYPE_CHECKING:
+    from ..dates import Moment
     from ..fast_table import Justify
     from ..models import ReviewWindow
 
@@ -146,7 +148,14 @@ def _fast_table(headers: list[str], rows: list[tuple[str, str, str, str, str]]) 
     "--country", help="ISO 3166 country code, e.g. BH (default: [defaults] country in the config)."
 )
 @cmdline.option("--subdivision", help="State, province or nation within the country, e.g. BY for Bavaria.")
-@cmdline.option("--submitted", type=ISO_DATE, required=True, help="Day you submitted (day 0, never counted).")
+@cmdline.option(
+    "--submitted",
+    type=SUBMITTED,
+    required=True,
+    help="When you submitted (day 0, never counted): 2026-03-01, 2026-3-1, 2026/3/1, today or yesterday, "
+    "optionally with a time (2026-03-01T14:30), as for add: today, yesterday and a time with an offset "
+    "(T14:30+05:00) are taken in the country's time zone.",
+)
 @cmdline.option("--min-days", type=cmdline.IntRange(min=0), help="The window opens on this day (default 7).")
 @cmdline.option(
     "--max-days", type=cmdline.IntRange(min=0), help="The deadline falls on this day (default 15)."
@@ -170,7 +179,7 @@ def window_command(
     ctx: cmdline.Context,
     country: str | None,
     subdivision: str | None,
-    submitted: date,
+    submitted: Moment,
     min_days: int | None,
     max_days: int | None,
     unit: str | None,
@@ -188,10 +197,12 @@ def window_command(
     \b
     Example:
       reminder window --country BH --submitted 2026-03-01
+      reminder window --country AE --submitted today
       reminder window --country CN --submitted 2026-09-15 --explain
       reminder window --country DE --subdivision BY --submitted 2026-05-06 --json
     """
     use_holiday_cache(ctx)
+    from .. import api
     from ..calendar import parse_closure
     from ..window import compute_window, window_to_dict
 
@@ -200,8 +211,9 @@ def window_command(
     if country is None:
         country, subdivision = d.country, subdivision if subdivision is not None else d.subdivision
     extra = tuple(parse_closure(text) for text in closures)
+    day = api.submission_day(settings, submitted, country=country, subdivision=subdivision, now=utc_now())
     w = compute_window(
-        submitted,
+        day,
         country=country,
         subdivision=subdivision,
         min_days=d.min_days if min_days is None else min_days,
