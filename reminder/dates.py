@@ -9,6 +9,7 @@ another zone than the case. No clock is read here.
 Accepted, case-insensitive::
 
     2026-03-01   2026-3-1   2026/3/1   today   yesterday
+    2026年3月1日   今天 (今日)   昨天 (昨日)   前天   — as a Chinese reader writes them
     … then optionally T or a blank and a time:  14:30   9:05   14:30:15
     … and after the time optionally an offset:  Z   +05:00   +0500   -03
 """
@@ -29,12 +30,16 @@ FORMS = N_("YYYY-MM-DD (or 2026-3-1, 2026/3/1, today, yesterday)")
 # The nouns the command line names a date by (cli.MomentType), said in the reader's language.
 _NOUNS = frozenset({N_("a date"), N_("a date and time"), N_("submission date")})
 
-_DAY = r"(?:(?P<y>\d{4})(?P<sep>[-/])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})|(?P<word>today|yesterday))"
+_DAY = (
+    r"(?:(?P<y>\d{4})(?P<sep>[-/])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
+    r"|(?P<cy>\d{4})\s*年\s*(?P<cm>\d{1,2})\s*月\s*(?P<cd>\d{1,2})\s*[日号]?"
+    r"|(?P<word>today|yesterday|今天|今日|昨天|昨日|前天))"
+)
 _TIME = r"(?:[T ]\s*(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.(?P<f>\d{1,6}))?)?)"
 _OFFSET = r"(?:\s*(?P<z>Z)|\s*(?P<sign>[+-])(?P<oh>\d{2})(?::?(?P<om>\d{2}))?)"
 # Compiled when first matched (re keeps it), not at import: most commands parse no date.
 _MOMENT = rf"{_DAY}(?:{_TIME}{_OFFSET}?)?"
-_DAYS_BACK = {"today": 0, "yesterday": 1}
+_DAYS_BACK = {"today": 0, "yesterday": 1, "今天": 0, "今日": 0, "昨天": 1, "昨日": 1, "前天": 2}
 
 
 class Moment(Record):
@@ -106,7 +111,12 @@ def parse_moment(text: str, *, noun: str = "a date") -> Moment:
         raise bad
     g = match.groupdict()
     try:
-        day = date(int(g["y"]), int(g["m"]), int(g["d"])) if g["y"] else None
+        if g["y"]:
+            day: date | None = date(int(g["y"]), int(g["m"]), int(g["d"]))
+        elif g["cy"]:
+            day = date(int(g["cy"]), int(g["cm"]), int(g["cd"]))
+        else:
+            day = None
         at = None
         if g["H"] is not None:
             micro = int((g["f"] or "0").ljust(6, "0"))

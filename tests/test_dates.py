@@ -32,6 +32,15 @@ NOW = datetime(2026, 3, 5, 22, 30, tzinfo=UTC)
         ("2026-03-01T01:00+0500", date(2026, 2, 28), time(23, 0)),
         ("2026-03-01T09:00Z", date(2026, 3, 1), time(12, 0)),
         ("2026-03-01T22:00-03", date(2026, 3, 2), time(4, 0)),
+        # As a Chinese reader writes them (what `show` prints in Chinese, and the words).
+        ("2026年3月1日", date(2026, 3, 1), None),
+        ("2026 年 3 月 1 号", date(2026, 3, 1), None),
+        ("2026年3月1日 14:30", date(2026, 3, 1), time(14, 30)),
+        ("今天", date(2026, 3, 6), None),
+        ("今日 09:00", date(2026, 3, 6), time(9, 0)),
+        ("昨天", date(2026, 3, 5), None),
+        ("昨日", date(2026, 3, 5), None),
+        ("前天", date(2026, 3, 4), None),
     ],
 )
 def test_on_day_places_what_was_typed_in_the_case_zone(text: str, day: date, at: time | None) -> None:
@@ -41,7 +50,8 @@ def test_on_day_places_what_was_typed_in_the_case_zone(text: str, day: date, at:
 @pytest.mark.parametrize(
     "text",
     ["", "tomorrow", "2026-02-30", "2026-13-01", "2026-3/1", "26-03-01", "2026-03-01T24:00",
-     "2026-03-01+05:00", "2026-03-01T14:30+5", "2026-03-01T14:30 Asia/Bahrain", "last tuesday"],
+     "2026-03-01+05:00", "2026-03-01T14:30+5", "2026-03-01T14:30 Asia/Bahrain", "last tuesday",
+     "2026年2月30日", "2026年13月1日", "3月1日", "明天", "2026年3月"],
 )  # fmt: skip
 def test_what_is_not_a_date_is_refused(text: str) -> None:
     with pytest.raises(InputError, match="is not a date; use YYYY-MM-DD"):
