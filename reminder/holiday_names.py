@@ -233,7 +233,7 @@ def _compute_paired(
 
     # The calendar's own choices (its English, every estimated date labelled), so the
     # English side is exactly the names the calendar produced.
-    from .holiday_years import holiday_class, package_language, show_estimated_options
+    from .holiday_years import calendar_name, holiday_class, package_language, show_estimated_options
 
     try:
         cls = holiday_class(country)
@@ -254,5 +254,5 @@ def _compute_paired(
     for d in source:
         here, there = source.get_list(d), target.get_list(d)
         if len(here) == len(there):  # the same holidays in the same order; else do not guess
-            out.update({(d, a): b for a, b in zip(here, there, strict=True)})
+            out.update({(d, calendar_name(a, english)): b for a, b in zip(here, there, strict=True)})
     return out

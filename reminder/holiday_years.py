@@ -263,6 +263,16 @@ def _country_names(country: str, subdivision: str | None, year: int) -> frozense
     return frozenset(_norm_name(n) for d in obj for n in obj.get_list(d))
 
 
+def calendar_name(name: str, language: str | None) -> str:
+    """A holiday's name as the calendar keeps it, from the package's name in ``language``:
+    an en_US name with its dates written as every other date reminder prints (China's "Day off
+    (substituted from 09/20/2026)" → "… from 2026-09-20"; every en_US catalogue of the package
+    writes %m/%d/%Y)."""
+    if language != "en_US" or "/" not in name:
+        return name
+    return re.sub(r"\b(\d{2})/(\d{2})/(\d{4})\b", r"\3-\1-\2", name)
+
+
 def package_language(cls: type[Any]) -> str | None:
     langs = getattr(cls, "supported_languages", ())
     for lang in ("en_US", "en_GB", "en"):
@@ -334,11 +344,12 @@ def _compute_year(country: str, subdivision: str | None, year: int) -> YearDays:
     from .overrides import HolidayDay, entries_for_year, load_overrides  # tomllib and resources: here
 
     cls = holiday_class(country)
+    language = package_language(cls)
     obj = holidays_package().country_holidays(
         country,
         subdiv=subdivision,
         years=year,
-        language=package_language(cls),
+        language=language,
         **show_estimated_options(country),
     )
     patterns = [
@@ -361,7 +372,7 @@ def _compute_year(country: str, subdivision: str | None, year: int) -> YearDays:
         if d.year != year:
             continue
         for name in obj.get_list(d):
-            holiday_days.append(HolidayDay(d, name, is_estimated(name)))
+            holiday_days.append(HolidayDay(d, calendar_name(name, language), is_estimated(name)))
 
     def weekend_of(d: date) -> frozenset[int]:
         return frozenset(get_weekend(d) if get_weekend is not None else obj.weekend)

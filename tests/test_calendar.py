@@ -45,6 +45,13 @@ def test_china_make_up_working_days_count() -> None:
     assert not cn.is_business_day(date(2026, 1, 10))  # an ordinary Saturday
 
 
+def test_a_day_off_names_the_day_it_was_moved_from_as_iso() -> None:
+    # The holidays package's en_US text says 09/20/2026; every other date reminder prints is ISO.
+    cn = get_calendar("CN")
+    assert cn.day_reason(date(2026, 10, 6)) == "Day off (substituted from 2026-09-20)"
+    assert cn.day_reason(date(2026, 10, 7)) == "Day off (substituted from 2026-10-10)"
+
+
 def test_subdivision_holidays_apply_only_there() -> None:
     # Corpus Christi (4 June 2026) is a holiday in Bavaria, not in Berlin.
     assert not get_calendar("DE", "BY").is_business_day(date(2026, 6, 4))
