@@ -39,7 +39,11 @@ if TYPE_CHECKING:
 def _case_options(f: F) -> F:
     """Options shared by ``add`` and ``edit``: every field of a case but title/org/submitted."""
     options = [
-        cmdline.option("--country", help="ISO 3166 code of the country whose business days count."),
+        cmdline.option(
+            "--country",
+            help="The country whose business days count: its ISO 3166 code (BH) or its name in English,"
+            " Chinese or Arabic (Bahrain, 巴林).",
+        ),
         cmdline.option(
             "--subdivision", help="State or region whose holidays also apply, e.g. BY for Bavaria."
         ),

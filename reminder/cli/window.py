@@ -145,7 +145,9 @@ def _fast_table(headers: list[str], rows: list[tuple[str, str, str, str, str]]) 
 
 @cmdline.command("window", cls=TranslatedHelp)
 @cmdline.option(
-    "--country", help="ISO 3166 country code, e.g. BH (default: [defaults] country in the config)."
+    "--country",
+    help="ISO 3166 country code or name, e.g. BH, Bahrain or 巴林"
+    " (default: [defaults] country in the config).",
 )
 @cmdline.option("--subdivision", help="State, province or nation within the country, e.g. BY for Bavaria.")
 @cmdline.option(
