@@ -527,3 +527,40 @@ def test_a_daemon_whose_clock_disagrees_with_the_servers_says_so(tmp_path: Path,
     # A clock that agrees is not warned about.
     agreeing = DaemonProcess(tmp_path / "agreeing", pg_url, 25, lease=60)
     assert "clock is" not in _runs_through(agreeing, lambda: None)
+
+
+def test_a_change_from_the_command_line_reaches_every_daemons_calendar_file(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """Two machines' daemons keep an `[export] ics_path` each. A case added, renamed, then closed
+    from one machine's command line shows in both calendar files at once. Before, only a change
+    that planned outbox rows woke the daemons (NOTIFY) — the CLI's SIGUSR1 finds only a SQLite
+    daemon — so a renamed or closed case stayed as it was in the calendars until the hourly upkeep."""
+    daemons = [DaemonProcess(tmp_path / f"machine-{n}", pg_url, 25, lease=60) for n in range(2)]
+    calendars = [daemon.root / "calendar.ics" for daemon in daemons]
+    for daemon, calendar in zip(daemons, calendars, strict=True):
+        with daemon.config.open("a", encoding="utf-8") as config:
+            config.write(f'\n[export]\nics_path = "{calendar}"\n')
+        daemon.start()
+    reminder = [sys.executable, "-m", "reminder"]
+    env = daemons[0].env
+
+    def in_every_calendar(text: str, present: bool = True) -> bool:
+        return all(c.exists() and (text in c.read_text(encoding="utf-8")) == present for c in calendars)
+
+    try:
+        for daemon in daemons:
+            assert daemon.wait_ready(30), daemon.log_text()
+        add = ["add", "--title", "Cancel eSIM", "--org", "Batelco", "--submitted", "today", "--json"]
+        added = subprocess.run([*reminder, *add], env=env, capture_output=True, text=True)
+        case_id = json.loads(ok(added).stdout)["id"]
+        assert wait_for(lambda: in_every_calendar("Cancel eSIM"), 30), [d.log_text() for d in daemons]
+        ok(subprocess.run([*reminder, "edit", case_id, "--title", "Refund"], env=env, capture_output=True))
+        assert wait_for(lambda: in_every_calendar("Refund"), 30), [d.log_text() for d in daemons]
+        ok(subprocess.run([*reminder, "close", case_id], env=env, capture_output=True))
+        assert wait_for(lambda: in_every_calendar(case_id, present=False), 30), [
+            d.log_text() for d in daemons
+        ]
+    finally:
+        for daemon in daemons:
+            assert daemon.stop() == 0, daemon.log_text()
