@@ -283,7 +283,37 @@ def _take_due(shared: _Pass, now: datetime, labels: set[str]) -> dict[str, list[
                     retryable=False,
                 )
                 report.failed += 1
+    if unconfigured:
+        _say_unconfigured(store, unconfigured)
     return work
+
+
+def _say_unconfigured(store: Store, unconfigured: list[tuple[Delivery, list[int]]]) -> None:
+    """Log which notifiers' due reminders failed for good because this daemon's config lacks them.
+
+    On a shared store the likely cause is two machines' configs that differ — the rows were
+    planned by a command or a daemon whose config has the notifier — so the line says what to
+    do: the same [notifiers] tables everywhere, then ``notify retry``.
+    """
+    from collections import Counter
+
+    from . import outbox_leases
+
+    counts = Counter[str]()
+    for latest, earlier in unconfigured:
+        counts[latest.notifier] += 1 + len(earlier)
+    for name, n in sorted(counts.items()):
+        log.warning(
+            "%d due reminder(s) of notifier %r failed for good: this daemon's config has no such notifier%s;"
+            " once it has, `reminder notify retry --notifier %s` sends them",
+            n,
+            name,
+            " (every daemon and machine sharing this database needs the same [notifiers] tables: another"
+            " one's config has it)"
+            if outbox_leases.shared(store)
+            else "",
+            name,
+        )
 
 
 def _stream_to(shared: _Pass, label: str, notifier: Notifier, items: list[_Item]) -> None:

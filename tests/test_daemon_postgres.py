@@ -21,7 +21,15 @@ from typing import Any
 
 import pytest
 from pg_cluster import PASSWORD_ROLE, grant_password_role
-from shared_daemons import DaemonProcess, daemon_config, environment, free_port, insert_cases, running_sink
+from shared_daemons import (
+    DaemonProcess,
+    daemon_config,
+    environment,
+    free_port,
+    insert_cases,
+    running_sink,
+    seed,
+)
 from test_cli_cases import ok, one_line_error
 from test_daemon import LIBFAKETIME, _set_clock, needs_faketime, wait_for
 
@@ -564,3 +572,32 @@ def test_a_change_from_the_command_line_reaches_every_daemons_calendar_file(
     finally:
         for daemon in daemons:
             assert daemon.stop() == 0, daemon.log_text()
+
+
+def test_a_daemon_lacking_a_notifier_another_machines_config_has_says_so(tmp_path: Path, pg_url: str) -> None:
+    """The other machine's config has a [notifiers.log] table this one lacks, and planned reminders
+    for it, which this daemon can only fail. Before, its log said "21 failed" and nothing more;
+    now one line names the notifier, says why and what to do."""
+    with running_sink() as (_server, port):
+        daemon = DaemonProcess(tmp_path / "here", pg_url, port, lease=60)
+        daemon.start()
+        try:
+            assert daemon.wait_ready(30), daemon.log_text()
+            there = tmp_path / "there"
+            there.mkdir()
+            other = there / "reminder.toml"
+            other.write_text(
+                daemon_config(pg_url, there / "data", port, lease=60)
+                + f'\n[notifiers.log]\npath = "{there / "reminders.log"}"\n',
+                encoding="utf-8",
+            )
+            seed(pg_url, other, 3, now=datetime.now(UTC))  # NOTIFY: the daemon looks at once
+            assert wait_for(lambda: re.search(r"pass: .* [1-9]\d* failed", daemon.log_text()), 60)
+        finally:
+            assert daemon.stop() == 0, daemon.log_text()
+    assert re.search(
+        r"WARNING .*: \d+ due reminder\(s\) of notifier 'log' failed for good: this daemon's config has no"
+        r" such notifier \(every daemon and machine sharing this database needs the same \[notifiers\]"
+        r" tables: another one's config has it\); once it has, `reminder notify retry --notifier log`",
+        daemon.log_text(),
+    ), daemon.log_text()
