@@ -177,3 +177,22 @@ def test_backups_while_the_daemon_runs_and_cases_are_added(run_cli: RunCli, tmp_
         listed = json.loads(ok(run_cli("list", "--json", env={"REMINDER_STORE__PATH": str(db)})).stdout)
         assert len(listed) == counts[-1]
     assert counts == sorted(counts) and counts[0] > 5 and counts[-1] > counts[0]
+
+
+def test_on_a_postgresql_store_it_says_what_to_back_up_instead(
+    run_cli: RunCli, tmp_env: TmpEnv, pg_url: str
+) -> None:
+    """Before, it said only "use pg_dump": an operator who did so kept no copy of the evidence key,
+    which no dump holds. Now the one line names the database (password hidden) and the key's path."""
+    with_password = pg_url.replace("://postgres@", "://postgres:s3cret-pw@")
+    tmp_env.write_config(f'[store]\nurl = "{with_password}"\n')
+    result = run_cli("backup", str(tmp_env.root / "copy"))
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    key = Path(tmp_env.env["XDG_STATE_HOME"]) / "reminder" / "evidence.key"
+    assert "pg_dump" in line and pg_url.replace("://postgres@", "://postgres:***@") in line, line
+    assert f"evidence key {key} " in line and "s3cret-pw" not in line, line
+    assert not (tmp_env.root / "copy").exists()
+    as_json = run_cli("backup", "--json")
+    assert as_json.returncode == 2 and "s3cret-pw" not in as_json.stderr + as_json.stdout
+    assert str(key) in json.loads(as_json.stderr)["error"]
