@@ -203,8 +203,15 @@ class KeptStore:
 
         self.refusals += 1
         delay = refusal_delay(self.refusals, STORE_RETRY_SECONDS)
+        env = settings.store.password_env
         if exc.sqlstate == "42501":
             why = "its rights being changed? SIGHUP tries at once"
+        elif exc.sqlstate == "28P01" and env:
+            # The variable is this process's: neither a SIGHUP nor any wait gives it the new value.
+            why = (
+                f"a password being changed? [store] password_env {env} is read when the daemon starts:"
+                " restart it with the new password (a password_file is read again at each connection)"
+            )
         else:
             why = "a password being changed? SIGHUP tries at once"
         log.error(

@@ -601,3 +601,36 @@ def test_a_daemon_lacking_a_notifier_another_machines_config_has_says_so(tmp_pat
         r" tables: another one's config has it\); once it has, `reminder notify retry --notifier log`",
         daemon.log_text(),
     ), daemon.log_text()
+
+
+def test_a_password_rotated_under_a_daemon_that_reads_it_from_password_env_says_to_restart(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """The variable is the daemon's own: before, its log said "a password being changed? SIGHUP
+    tries at once", and a SIGHUP tried the old password again, as every later try would."""
+    import psycopg
+
+    grant_password_role(pg_url, "right")
+    url = pg_url.replace("postgres@", f"{PASSWORD_ROLE}@")
+    daemon = DaemonProcess(tmp_path, url, 25, lease=60)
+    config = daemon.config.read_text(encoding="utf-8")
+    daemon.config.write_text(config.replace("[store]\n", '[store]\npassword_env = "DESK_DB_PW"\n'), "utf-8")
+    daemon.env["DESK_DB_PW"] = "right"
+
+    def rotate_the_password() -> None:
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(f"ALTER ROLE {PASSWORD_ROLE} PASSWORD 'rotated'")
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (PASSWORD_ROLE,)
+            )
+        for _ in range(40):  # a pass at once
+            if "which had connected before" in daemon.log_text():
+                break
+            daemon.proc.send_signal(signal.SIGUSR1)  # type: ignore[union-attr]
+            time.sleep(0.25)
+
+    log = _runs_through(daemon, rotate_the_password)
+    assert "the database refused this daemon, which had connected before" in log, log
+    said = "[store] password_env DESK_DB_PW is read when the daemon starts: restart it with the new password"
+    assert said in log, log
+    assert "SIGHUP tries at once" not in log.split("which had connected before", 1)[1].splitlines()[0], log
