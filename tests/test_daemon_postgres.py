@@ -634,3 +634,25 @@ def test_a_password_rotated_under_a_daemon_that_reads_it_from_password_env_says_
     said = "[store] password_env DESK_DB_PW is read when the daemon starts: restart it with the new password"
     assert said in log, log
     assert "SIGHUP tries at once" not in log.split("which had connected before", 1)[1].splitlines()[0], log
+
+
+def test_after_a_server_restart_the_pass_that_finds_its_connection_dead_is_retried_at_once(
+    tmp_path: Path, pg_url: str, pg_cluster: Any
+) -> None:
+    """An idle daemon's connection dies with a server restart; its next pass fails on it. Before,
+    that pass was retried 30 s later, the server long back (and its listener too, whose wake-up
+    had started the very pass that failed): what fell due meanwhile waited. Now the first failure
+    in a row is retried in 2 s, on a fresh connection."""
+    with running_sink() as (server, port):
+        daemon = DaemonProcess(tmp_path / "here", pg_url, port, lease=60)
+        daemon.start()
+        try:
+            assert daemon.wait_ready(30), daemon.log_text()
+            pg_cluster.restart(down_for=1.0)
+            assert wait_for(lambda: "pass failed" in daemon.log_text(), 60), daemon.log_text()
+            seed(pg_url, daemon.config, 3, now=datetime.now(UTC))
+            assert wait_for(lambda: server.count() == 3, 60), daemon.log_text()
+        finally:
+            assert daemon.stop() == 0, daemon.log_text()
+    failed = [line for line in daemon.log_text().splitlines() if "pass failed" in line]
+    assert "pass failed, retrying in 2 s: " in failed[0], failed
