@@ -40,7 +40,8 @@ outbox's leases keep two of them from sending one row at once and let the others
 dead one's rows (outbox.py); re-plans and housekeeping run on one daemon at a time, under an
 advisory lock; and a daemon wakes when another process commits outbox changes, through
 LISTEN/NOTIFY (wakeups.py), as a hint on top of the capped sleep. A lost connection fails the
-pass, which is retried ``STORE_RETRY_SECONDS`` later on a fresh connection.
+pass, which is retried on a fresh connection ``FIRST_RETRY_SECONDS`` later (then, while passes
+keep failing, ``STORE_RETRY_SECONDS``).
 
 A daemon killed with SIGKILL leaves its ``daemons/<pid>.lock`` behind; the next one to start on
 the data directory removes such files, and every running one does in its hourly housekeeping,
@@ -76,6 +77,7 @@ from .daemon_stop import (
     stop_passes,
 )
 from .daemon_store import (
+    FIRST_RETRY_SECONDS,
     STORE_RETRY_SECONDS,
     KeptStore,
     close_notifiers,
@@ -180,6 +182,7 @@ class Daemon:
         self._armed_ahead = 0.0
         self._last_housekeeping: datetime | None = None
         self._kept = KeptStore(self.clock)
+        self._failed_passes = 0  # in a row
         self._lock: PidLock | None = None
         self._listening: Listener | None = None  # on a shared store, while run() runs
         self.passes = 0
@@ -444,6 +447,7 @@ class Daemon:
                 )
             wake = self.next_wake(self.clock())
             self._kept.went_through()
+            self._failed_passes = 0
         except StoreLost as exc:
             exit_lost(str(exc), self.store_path)
         except StoreRefused as exc:
@@ -452,8 +456,13 @@ class Daemon:
                 return
             wake = self._kept.refused_again(exc, self.settings, self.clock, self._lock)
         except ReminderError as exc:
-            log.error("pass failed, retrying in %.0f s: %s", STORE_RETRY_SECONDS, exc)
-            wake = self.clock() + timedelta(seconds=STORE_RETRY_SECONDS)
+            # On a shared store, most likely the connection kept since the last pass died with a
+            # server restart: the next pass connects again, so it comes soon, once.
+            first = self.shared and self._failed_passes == 0
+            self._failed_passes += 1
+            delay = FIRST_RETRY_SECONDS if first else STORE_RETRY_SECONDS
+            log.error("pass failed, retrying in %.0f s: %s", delay, exc)
+            wake = self.clock() + timedelta(seconds=delay)
         except Exception:
             # One bad case or notifier must never stop the daemon; the outbox keeps what is due.
             log.exception("pass failed, retrying in %.0f s", STORE_RETRY_SECONDS)

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from .wakeups import Listener
 
 __all__ = [
+    "FIRST_RETRY_SECONDS",
     "STORE_RETRY_SECONDS",
     "KeptStore",
     "close_notifiers",
@@ -71,6 +72,10 @@ log = logging.getLogger(__name__)
 
 # A failing store (disk full, locked too long) is retried after this long rather than spinning.
 STORE_RETRY_SECONDS = 30.0
+# A shared store's first failed pass in a row is retried this soon: after a server restart, the
+# pass that finds the connection it kept dead fails, and the next one, on a fresh connection, goes
+# through; waiting 30 s for it only held back what was due (the server coming back woke the daemon).
+FIRST_RETRY_SECONDS = 2.0
 # A shared store's daemon whose clock differs from the server's by more than this says so: leases
 # are wall-clock times, read by every machine (NTP keeps clocks within milliseconds).
 CLOCK_SKEW_WARN_SECONDS = 5.0
@@ -203,8 +208,15 @@ class KeptStore:
 
         self.refusals += 1
         delay = refusal_delay(self.refusals, STORE_RETRY_SECONDS)
+        env = settings.store.password_env
         if exc.sqlstate == "42501":
             why = "its rights being changed? SIGHUP tries at once"
+        elif exc.sqlstate == "28P01" and env:
+            # The variable is this process's: neither a SIGHUP nor any wait gives it the new value.
+            why = (
+                f"a password being changed? [store] password_env {env} is read when the daemon starts:"
+                " restart it with the new password (a password_file is read again at each connection)"
+            )
         else:
             why = "a password being changed? SIGHUP tries at once"
         log.error(

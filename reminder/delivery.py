@@ -99,6 +99,11 @@ class _Stopped(Exception):
     """Raised from a batch's ``on_result`` to end it early: the daemon was asked to stop."""
 
 
+class _LeaseRanOut(_Stopped):
+    """Raised from a batch's ``on_result`` to end it early: a send outlasted the lease, so
+    another daemon may be sending the rest of what the notifier took."""
+
+
 def deliver_due(
     store: Store,
     settings: Settings,
@@ -278,7 +283,37 @@ def _take_due(shared: _Pass, now: datetime, labels: set[str]) -> dict[str, list[
                     retryable=False,
                 )
                 report.failed += 1
+    if unconfigured:
+        _say_unconfigured(store, unconfigured)
     return work
+
+
+def _say_unconfigured(store: Store, unconfigured: list[tuple[Delivery, list[int]]]) -> None:
+    """Log which notifiers' due reminders failed for good because this daemon's config lacks them.
+
+    On a shared store the likely cause is two machines' configs that differ — the rows were
+    planned by a command or a daemon whose config has the notifier — so the line says what to
+    do: the same [notifiers] tables everywhere, then ``notify retry``.
+    """
+    from collections import Counter
+
+    from . import outbox_leases
+
+    counts = Counter[str]()
+    for latest, earlier in unconfigured:
+        counts[latest.notifier] += 1 + len(earlier)
+    for name, n in sorted(counts.items()):
+        log.warning(
+            "%d due reminder(s) of notifier %r failed for good: this daemon's config has no such notifier%s;"
+            " once it has, `reminder notify retry --notifier %s` sends them",
+            n,
+            name,
+            " (every daemon and machine sharing this database needs the same [notifiers] tables: another"
+            " one's config has it)"
+            if outbox_leases.shared(store)
+            else "",
+            name,
+        )
 
 
 def _stream_to(shared: _Pass, label: str, notifier: Notifier, items: list[_Item]) -> None:
@@ -308,6 +343,9 @@ class _Stream:
         self.again: deque[tuple[Delivery, Message]] = deque()  # taken by a notifier that then broke
         self.source = self.claimed()
         self.handover = _Handover(self.source, self.again, self._untaken)
+        # When this daemon last took or renewed its lease (None: no claim yet, or no lease).
+        self.held_at: datetime | None = None
+        self.lease_ran_out = False
 
     def _untaken(self) -> int:
         return self.untaken
@@ -327,6 +365,7 @@ class _Stream:
             claimed_at = shared.clock()
             with shared.writes:
                 live = outbox_leases.claim(own, [d.id for d, _ in chunk], claimed_at, lease=shared.lease)
+            self.held_at = claimed_at  # the claim renewed every lease this daemon holds
             # A row cancelled since it was read as due (its case closed meanwhile), or being sent
             # by another daemon, is not sent.
             self.untaken -= len(chunk) - len(live)
@@ -348,7 +387,7 @@ class _Stream:
             for n, item in enumerate(ready):
                 if shared.should_stop():
                     return
-                if shared.lease and shared.clock() >= claimed_at + shared.lease:
+                if shared.lease and shared.clock() >= (self.held_at or claimed_at) + shared.lease:
                     # This process was paused or held up past its lease: another daemon may be
                     # sending these rows now. Hand over no more of them (the next claim takes
                     # back whatever is still free), so the repeats stay the few in flight.
@@ -379,14 +418,51 @@ class _Stream:
         )
 
     def on_result(self, i: int, result: DeliveryResult) -> None:
-        """The notifier's report on the ``i``-th message it took; ends its batch on a stop."""
+        """The notifier's report on the ``i``-th message it took; ends its batch on a stop, or
+        when the lease ran out meanwhile."""
         try:
             self.shared.settle(self.own, self.label, self.handover.pending.pop(i)[0], result)
+            held = self._hold_lease()
         except BaseException as exc:
             self.own_error.append(exc)
             raise
-        if (self.untaken or self.handover.pending or self.again) and self.shared.should_stop():
-            raise _Stopped
+        if self.untaken or self.handover.pending or self.again:
+            if not held:
+                raise _LeaseRanOut
+            if self.shared.should_stop():
+                raise _Stopped
+
+    def _hold_lease(self) -> bool:
+        """Whether this daemon's lease on the rows it claimed still holds, by its own clock;
+        renewed once a quarter of it has passed since the claim or the last renewal.
+
+        A notifier takes several messages at a time (the default ``send_stream`` 25, e-mail one
+        per connection), so the check before each is handed over cannot stop one already taken:
+        a chunk that takes longer to send than the lease would have its last messages sent
+        here after another daemon took them over, and sent there too. Renewed as each message
+        goes, the lease runs out only when one send outlasts it (a program or an exchange that
+        hangs, this process paused); then the batch ends here and the rest is put back.
+        """
+        lease, held_at = self.shared.lease, self.held_at
+        if not lease or held_at is None or self.lease_ran_out:
+            return not self.lease_ran_out
+        now = self.shared.clock()
+        if now >= held_at + lease:
+            self.lease_ran_out = True
+            log.warning(
+                "%s: a send took longer than the lease (%d s): this daemon sends no more of the"
+                " reminders it claimed; any other daemon may take them over",
+                self.label,
+                lease.total_seconds(),
+            )
+            return False
+        if now >= held_at + lease / 4:
+            from . import outbox_leases
+
+            with self.shared.writes:
+                outbox_leases.renew(self.own, now, lease)
+            self.held_at = now
+        return True
 
     def run(self) -> None:
         from .notifiers.base import DeliveryResult

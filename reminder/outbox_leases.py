@@ -10,7 +10,8 @@ dead daemon's rows are sent. Only the owner records the outcome: :func:`mark_sen
 :func:`record_failure` and :func:`release` by anyone else (a daemon whose lease expired while
 it was still sending, and whose row was since taken over) change nothing and are logged. A
 repeat is the same row, so it carries the same key, hence the same e-mail Message-ID. Every
-claim also renews the claiming daemon's other leases (a heartbeat per chunk). On SQLite one
+claim also renews the claiming daemon's other leases (a heartbeat per chunk), and so does each
+message it sends once a quarter of the lease has passed (:func:`renew`). On SQLite one
 daemon runs per database (the pid lock), so :func:`lease_for` gives it a zero-length lease,
 recorded as none: a row left ``sending`` is due at once, as it always was, whatever the next
 daemon's clock reads. The guarantees and how to size the lease are in the README ("Several
@@ -58,6 +59,7 @@ __all__ = [
     "mark_sent",
     "record_failure",
     "release",
+    "renew",
     "retry_failed",
     "shared",
 ]
@@ -167,16 +169,30 @@ def claim(
                 )
             }
         if lease > timedelta(0):
-            store.conn.execute(
-                "UPDATE deliveries SET lease_until = ? WHERE status = 'sending' AND lease_owner = ?",
-                (until, owner),
-            )
+            _renew(store, _ts(now + lease), owner)
         store.conn.executemany(
             "UPDATE deliveries SET status = 'sending', lease_owner = ?, lease_until = ?, updated_at = ?"
             " WHERE id = ?",
             [(owner, until, stamp, i) for i in ids if i in live],
         )
     return live
+
+
+def renew(store: Store, now: datetime, lease: timedelta, *, owner: str | None = None) -> int:
+    """Extend to ``now + lease`` the lease on every row ``owner`` (this process) holds ``sending``;
+    returns how many. The daemon calls it as it sends, so that a chunk that takes longer to send
+    than one lease stays its own while every message goes through in less. A row another daemon
+    has taken over is not the owner's any more and stays as it is."""
+    owner = owner or process_owner()
+    with store.atomic():
+        return _renew(store, _ts(now + lease), owner)
+
+
+def _renew(store: Store, until: float, owner: str) -> int:
+    cur = store.conn.execute(
+        "UPDATE deliveries SET lease_until = ? WHERE status = 'sending' AND lease_owner = ?", (until, owner)
+    )
+    return max(int(cur.rowcount), 0)
 
 
 def _claim_shared(store: Store, ids: Sequence[int], now_ts: float, owner: str) -> set[int]:

@@ -3,9 +3,11 @@
 Wake-ups. Whoever plans or changes outbox rows on a shared store (the CLI adding a case on
 one machine, a daemon putting rows back) sends ``NOTIFY reminder_outbox`` in the same
 transaction (:func:`notify`); PostgreSQL delivers it at commit, to every daemon listening,
-on every machine. A notification is a hint only: it makes a daemon look sooner, never
-decides what is due (the outbox does), and a lost one costs at most the daemon's capped
-sleep (``[daemon] max_sleep_seconds``), which stays. :class:`Listener` runs on a thread of
+on every machine. A command that changed anything else (a case renamed or closed: each
+daemon's calendar file shows it) sends one when it ends (``cli/common.py``). A notification
+is a hint only: it makes a daemon look sooner, never decides what is due (the outbox does),
+and a lost one costs at most the daemon's capped sleep (``[daemon] max_sleep_seconds``),
+which stays. :class:`Listener` runs on a thread of
 its own with a connection of its own and reconnects after losing it (a server restart).
 
 Chores. Re-planning every open case and the hourly housekeeping need doing once, not once per

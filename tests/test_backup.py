@@ -37,6 +37,7 @@ def modes(root: Path) -> dict[str, int]:
     return {str(p.relative_to(root)): stat.S_IMODE(p.stat().st_mode) for p in [root, *root.rglob("*")]}
 
 
+@pytest.mark.sqlite_only("backup copies a SQLite store (a PostgreSQL one is refused: the last test)")
 def test_a_backup_restores_by_pointing_the_store_at_it(run_cli: RunCli, tmp_env: TmpEnv) -> None:
     first, second = add(run_cli, "Cancel roaming eSIM"), add(run_cli, "Refund")
     letter = tmp_env.root / "letter.pdf"
@@ -88,6 +89,7 @@ def test_a_backup_restores_by_pointing_the_store_at_it(run_cli: RunCli, tmp_env:
     assert Path(attached["path"]).is_relative_to(target)
 
 
+@pytest.mark.sqlite_only("backup copies a SQLite store (a PostgreSQL one is refused: the last test)")
 def test_a_backup_never_overwrites(run_cli: RunCli, tmp_env: TmpEnv) -> None:
     add(run_cli, "Cancel roaming eSIM")
     taken = tmp_env.root / "taken"
@@ -100,6 +102,7 @@ def test_a_backup_never_overwrites(run_cli: RunCli, tmp_env: TmpEnv) -> None:
     assert not [p for p in tmp_env.root.iterdir() if p.name.startswith(".taken")]  # nothing half-written
 
 
+@pytest.mark.sqlite_only("backup copies a SQLite store (a PostgreSQL one is refused: the last test)")
 def test_the_default_is_a_dated_directory_here(run_cli: RunCli, tmp_env: TmpEnv) -> None:
     add(run_cli, "Cancel roaming eSIM")
     out = ok(run_cli("backup")).stdout  # run_cli runs in tmp_env.root
@@ -110,6 +113,7 @@ def test_the_default_is_a_dated_directory_here(run_cli: RunCli, tmp_env: TmpEnv)
     assert "evidence key" not in out
 
 
+@pytest.mark.sqlite_only("backup copies a SQLite store (a PostgreSQL one is refused: the last test)")
 def test_backups_while_the_daemon_runs_and_cases_are_added(run_cli: RunCli, tmp_env: TmpEnv) -> None:
     sink = tmp_env.root / "sink.jsonl"
     tmp_env.write_config(f'[notifiers.log]\npath = "{sink}"\n')
@@ -177,3 +181,22 @@ def test_backups_while_the_daemon_runs_and_cases_are_added(run_cli: RunCli, tmp_
         listed = json.loads(ok(run_cli("list", "--json", env={"REMINDER_STORE__PATH": str(db)})).stdout)
         assert len(listed) == counts[-1]
     assert counts == sorted(counts) and counts[0] > 5 and counts[-1] > counts[0]
+
+
+def test_on_a_postgresql_store_it_says_what_to_back_up_instead(
+    run_cli: RunCli, tmp_env: TmpEnv, pg_url: str
+) -> None:
+    """Before, it said only "use pg_dump": an operator who did so kept no copy of the evidence key,
+    which no dump holds. Now the one line names the database (password hidden) and the key's path."""
+    with_password = pg_url.replace("://postgres@", "://postgres:s3cret-pw@")
+    env = {"REMINDER_STORE__URL": with_password}
+    result = run_cli("backup", str(tmp_env.root / "copy"), env=env)
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    key = Path(tmp_env.env["XDG_STATE_HOME"]) / "reminder" / "evidence.key"
+    assert "pg_dump" in line and pg_url.replace("://postgres@", "://postgres:***@") in line, line
+    assert f"evidence key {key} " in line and "s3cret-pw" not in line, line
+    assert not (tmp_env.root / "copy").exists()
+    as_json = run_cli("backup", "--json", env=env)
+    assert as_json.returncode == 2 and "s3cret-pw" not in as_json.stderr + as_json.stdout
+    assert str(key) in json.loads(as_json.stderr)["error"]

@@ -21,7 +21,15 @@ from typing import Any
 
 import pytest
 from pg_cluster import PASSWORD_ROLE, grant_password_role
-from shared_daemons import DaemonProcess, daemon_config, environment, free_port, insert_cases, running_sink
+from shared_daemons import (
+    DaemonProcess,
+    daemon_config,
+    environment,
+    free_port,
+    insert_cases,
+    running_sink,
+    seed,
+)
 from test_cli_cases import ok, one_line_error
 from test_daemon import LIBFAKETIME, _set_clock, needs_faketime, wait_for
 
@@ -527,3 +535,124 @@ def test_a_daemon_whose_clock_disagrees_with_the_servers_says_so(tmp_path: Path,
     # A clock that agrees is not warned about.
     agreeing = DaemonProcess(tmp_path / "agreeing", pg_url, 25, lease=60)
     assert "clock is" not in _runs_through(agreeing, lambda: None)
+
+
+def test_a_change_from_the_command_line_reaches_every_daemons_calendar_file(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """Two machines' daemons keep an `[export] ics_path` each. A case added, renamed, then closed
+    from one machine's command line shows in both calendar files at once. Before, only a change
+    that planned outbox rows woke the daemons (NOTIFY) — the CLI's SIGUSR1 finds only a SQLite
+    daemon — so a renamed or closed case stayed as it was in the calendars until the hourly upkeep."""
+    daemons = [DaemonProcess(tmp_path / f"machine-{n}", pg_url, 25, lease=60) for n in range(2)]
+    calendars = [daemon.root / "calendar.ics" for daemon in daemons]
+    for daemon, calendar in zip(daemons, calendars, strict=True):
+        with daemon.config.open("a", encoding="utf-8") as config:
+            config.write(f'\n[export]\nics_path = "{calendar}"\n')
+        daemon.start()
+    reminder = [sys.executable, "-m", "reminder"]
+    env = daemons[0].env
+
+    def in_every_calendar(text: str, present: bool = True) -> bool:
+        return all(c.exists() and (text in c.read_text(encoding="utf-8")) == present for c in calendars)
+
+    try:
+        for daemon in daemons:
+            assert daemon.wait_ready(30), daemon.log_text()
+        add = ["add", "--title", "Cancel eSIM", "--org", "Batelco", "--submitted", "today", "--json"]
+        added = subprocess.run([*reminder, *add], env=env, capture_output=True, text=True)
+        case_id = json.loads(ok(added).stdout)["id"]
+        assert wait_for(lambda: in_every_calendar("Cancel eSIM"), 30), [d.log_text() for d in daemons]
+        ok(subprocess.run([*reminder, "edit", case_id, "--title", "Refund"], env=env, capture_output=True))
+        assert wait_for(lambda: in_every_calendar("Refund"), 30), [d.log_text() for d in daemons]
+        ok(subprocess.run([*reminder, "close", case_id], env=env, capture_output=True))
+        assert wait_for(lambda: in_every_calendar(case_id, present=False), 30), [
+            d.log_text() for d in daemons
+        ]
+    finally:
+        for daemon in daemons:
+            assert daemon.stop() == 0, daemon.log_text()
+
+
+def test_a_daemon_lacking_a_notifier_another_machines_config_has_says_so(tmp_path: Path, pg_url: str) -> None:
+    """The other machine's config has a [notifiers.log] table this one lacks, and planned reminders
+    for it, which this daemon can only fail. Before, its log said "21 failed" and nothing more;
+    now one line names the notifier, says why and what to do."""
+    with running_sink() as (_server, port):
+        daemon = DaemonProcess(tmp_path / "here", pg_url, port, lease=60)
+        daemon.start()
+        try:
+            assert daemon.wait_ready(30), daemon.log_text()
+            there = tmp_path / "there"
+            there.mkdir()
+            other = there / "reminder.toml"
+            other.write_text(
+                daemon_config(pg_url, there / "data", port, lease=60)
+                + f'\n[notifiers.log]\npath = "{there / "reminders.log"}"\n',
+                encoding="utf-8",
+            )
+            seed(pg_url, other, 3, now=datetime.now(UTC))  # NOTIFY: the daemon looks at once
+            assert wait_for(lambda: re.search(r"pass: .* [1-9]\d* failed", daemon.log_text()), 60)
+        finally:
+            assert daemon.stop() == 0, daemon.log_text()
+    assert re.search(
+        r"WARNING .*: \d+ due reminder\(s\) of notifier 'log' failed for good: this daemon's config has no"
+        r" such notifier \(every daemon and machine sharing this database needs the same \[notifiers\]"
+        r" tables: another one's config has it\); once it has, `reminder notify retry --notifier log`",
+        daemon.log_text(),
+    ), daemon.log_text()
+
+
+def test_a_password_rotated_under_a_daemon_that_reads_it_from_password_env_says_to_restart(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """The variable is the daemon's own: before, its log said "a password being changed? SIGHUP
+    tries at once", and a SIGHUP tried the old password again, as every later try would."""
+    import psycopg
+
+    grant_password_role(pg_url, "right")
+    url = pg_url.replace("postgres@", f"{PASSWORD_ROLE}@")
+    daemon = DaemonProcess(tmp_path, url, 25, lease=60)
+    config = daemon.config.read_text(encoding="utf-8")
+    daemon.config.write_text(config.replace("[store]\n", '[store]\npassword_env = "DESK_DB_PW"\n'), "utf-8")
+    daemon.env["DESK_DB_PW"] = "right"
+
+    def rotate_the_password() -> None:
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(f"ALTER ROLE {PASSWORD_ROLE} PASSWORD 'rotated'")
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (PASSWORD_ROLE,)
+            )
+        for _ in range(40):  # a pass at once
+            if "which had connected before" in daemon.log_text():
+                break
+            daemon.proc.send_signal(signal.SIGUSR1)  # type: ignore[union-attr]
+            time.sleep(0.25)
+
+    log = _runs_through(daemon, rotate_the_password)
+    assert "the database refused this daemon, which had connected before" in log, log
+    said = "[store] password_env DESK_DB_PW is read when the daemon starts: restart it with the new password"
+    assert said in log, log
+    assert "SIGHUP tries at once" not in log.split("which had connected before", 1)[1].splitlines()[0], log
+
+
+def test_after_a_server_restart_the_pass_that_finds_its_connection_dead_is_retried_at_once(
+    tmp_path: Path, pg_url: str, pg_cluster: Any
+) -> None:
+    """An idle daemon's connection dies with a server restart; its next pass fails on it. Before,
+    that pass was retried 30 s later, the server long back (and its listener too, whose wake-up
+    had started the very pass that failed): what fell due meanwhile waited. Now the first failure
+    in a row is retried in 2 s, on a fresh connection."""
+    with running_sink() as (server, port):
+        daemon = DaemonProcess(tmp_path / "here", pg_url, port, lease=60)
+        daemon.start()
+        try:
+            assert daemon.wait_ready(30), daemon.log_text()
+            pg_cluster.restart(down_for=1.0)
+            assert wait_for(lambda: "pass failed" in daemon.log_text(), 60), daemon.log_text()
+            seed(pg_url, daemon.config, 3, now=datetime.now(UTC))
+            assert wait_for(lambda: server.count() == 3, 60), daemon.log_text()
+        finally:
+            assert daemon.stop() == 0, daemon.log_text()
+    failed = [line for line in daemon.log_text().splitlines() if "pass failed" in line]
+    assert "pass failed, retrying in 2 s: " in failed[0], failed

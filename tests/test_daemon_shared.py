@@ -16,6 +16,7 @@ import os
 import re
 import signal
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -207,3 +208,82 @@ def test_a_daemon_paused_past_its_lease_reports_only_what_is_still_its_own(
         assert found is not None and found[1] == found[2], line
     # It had claimed rows it never handed over, or a message in flight failed when it resumed.
     assert ran_out or "a failed attempt not recorded" in text, logs(daemons)
+
+
+# A notifier program that records each delivery (its key, and the daemon that ran it) and takes its
+# time: `slow` seconds each, or `stuck` seconds for the first message any daemon sends.
+SLOW_PROGRAM = """#!/bin/sh
+cat > /dev/null
+if [ -n "$STUCK" ] && mkdir "$SINK.first" 2>/dev/null; then sleep "$STUCK"; else sleep "$SLOW"; fi
+printf '%s %s\\n' "$REMINDER_KEY" "$PPID" >> "$SINK"
+"""
+
+
+def command_daemons(
+    root: Path, url: str, *, lease: float, slow: float, stuck: float = 0
+) -> tuple[list[DaemonProcess], Path]:
+    """Two daemons whose notifier is a slow program, on an empty database; the sink file it appends to."""
+    program, sink = root / "deliver", root / "delivered"
+    program.write_text(SLOW_PROGRAM, encoding="utf-8")
+    program.chmod(0o755)
+    daemons = []
+    for n in range(2):
+        daemon = DaemonProcess(root / f"machine-{n}", url, 0, lease=lease)
+        daemon.config.write_text(
+            f'[store]\nurl = "{url}"\npath = "{daemon.root / "data" / "reminder.db"}"\n\n'
+            f"[daemon]\nmax_sleep_seconds = 5\nlease_seconds = {lease}\n\n"
+            f'[notifiers.command]\nargv = ["{program}"]\ntimeout = {max(30.0, stuck * 2)}\n',
+            encoding="utf-8",
+        )
+        daemon.env.update(SINK=str(sink), SLOW=str(slow), STUCK=str(stuck or ""))
+        daemons.append(daemon)
+    for daemon in daemons:
+        daemon.start()
+    for daemon in daemons:
+        assert daemon.wait_ready(), daemon.log_text()
+    return daemons, sink
+
+
+def delivered(sink: Path) -> Counter[str]:
+    return Counter(line.split()[0] for line in sink.read_text().splitlines() if line.strip())
+
+
+def test_a_daemon_sending_longer_than_its_lease_keeps_its_rows(tmp_path: Path, pg_url: str) -> None:
+    """24 reminders to a program that takes 0.5 s each: 12 s of sending under a 3 s lease. The
+    daemon that claimed them renews its lease as it sends, so the other never takes them over:
+    each goes out once. (Before, the program was handed 25 messages at a time, the lease was
+    checked only when a batch was taken, and the other daemon sent most of them again.)"""
+    daemons, sink = command_daemons(tmp_path, pg_url, lease=3.0, slow=0.5)
+    try:
+        seed(pg_url, daemons[0].config, 24, now=utc_now())
+        done = wait_until_sent(pg_url, utc_now(), DONE_WITHIN)
+    finally:
+        exits = stop_all(daemons)
+    assert done and set(exits.values()) == {0}, logs(daemons)
+    got = delivered(sink)
+    assert len(got) == 24, logs(daemons)
+    assert got.most_common(1)[0][1] == 1, (got.most_common(3), logs(daemons))
+    assert "not recorded" not in logs(daemons)
+
+
+def test_a_daemon_stuck_past_its_lease_sends_no_more_of_what_it_had_taken(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """The first message's program hangs for 4 leases: the other daemon takes every row over and
+    sends it. When the hung one returns, its daemon hands its program none of the messages it had
+    taken with it: the only repeat is the one that hung."""
+    daemons, sink = command_daemons(tmp_path, pg_url, lease=2.0, slow=0.05, stuck=8.0)
+    try:
+        seed(pg_url, daemons[0].config, 20, now=utc_now())
+        done = wait_until_sent(pg_url, utc_now(), DONE_WITHIN)
+        # The hung program's daemon records nothing of it (taken over); wait until it has returned.
+        until = time.monotonic() + DONE_WITHIN
+        while sum(delivered(sink).values()) < 21 and time.monotonic() < until:
+            time.sleep(0.1)
+        time.sleep(2)  # what it would send after the hung one, if it did
+    finally:
+        exits = stop_all(daemons)
+    assert done and set(exits.values()) == {0}, logs(daemons)
+    got = delivered(sink)
+    assert len(got) == 20, logs(daemons)
+    assert sum(got.values()) - len(got) == 1, (got.most_common(3), logs(daemons))

@@ -100,10 +100,12 @@ def killed_mid_send(tmp_path: Path, url: str | None) -> tuple[DaemonProcess, Pat
     info, text = status(killed.env)
     assert info["next"]["status"] == "sending", info
     assert info["next"]["held_by"]["pid"] == killed.pid and info["next"]["held_by"]["running"] is True, info
-    assert "being sent by the daemon" in text, text
+    # Which daemon (before, "being sent by the daemon", whichever of several it was).
+    sender = f"being sent by the daemon with pid {killed.pid} on {os.uname().nodename}"
+    assert sender in text, text
     row, under = show(killed.env, case_id)  # show says it as status does
     assert row["held_by"] == info["next"]["held_by"], (row, info)
-    assert under == "      being sent by the daemon", under
+    assert under == "      " + sender, under
     killed.kill()
     sink = tmp_path / "sink.txt"
     return killed, stamp, sink, [int(p) for p in pids.read_text().split()], case_id

@@ -236,6 +236,11 @@ def store_for(ctx: cmdline.Context, path: str | None = None) -> Store:
 
     def close() -> None:
         changed = store.conn.total_changes != baseline
+        if changed and store.dialect != "sqlite":
+            # A shared store's daemons, on every machine, hear of it through NOTIFY (the pid
+            # lock's SIGUSR1 finds only a SQLite daemon): each rewrites its calendar file then,
+            # for a case renamed or closed too, which plans no outbox row (no NOTIFY of its own).
+            _notify_daemons(store)
         store.close()
         if changed or store.migrated:
             # After the commit, so the daemon re-reads what this command wrote (within 2 s,
@@ -247,6 +252,18 @@ def store_for(ctx: cmdline.Context, path: str | None = None) -> Store:
 
     ctx.call_on_close(close)
     return store
+
+
+def _notify_daemons(store: Store) -> None:
+    """NOTIFY a shared store's daemons, after the command's commits; a wake-up is only a hint, so
+    a connection lost meanwhile costs the command nothing (they look within a minute anyway)."""
+    import contextlib
+
+    from ..errors import StoreError
+    from ..wakeups import notify
+
+    with contextlib.suppress(StoreError):
+        notify(store)
 
 
 def tell_daemon_of_migration(store: Store) -> None:

@@ -225,6 +225,15 @@ def sending_note(held: object, running: object, timezone: str) -> str | None:
     if holder is None or running is None:  # a shared store whose daemons cannot be known
         return None
     if holder:
+        if isinstance(held, dict) and held.get("pid") is not None:
+            # Which one: with several daemons on a shared store, "the daemon" says nothing.
+            return _t(
+                _(
+                    "           being sent by the daemon with pid %(pid)s on %(host)s",
+                    pid=held["pid"],
+                    host=held["host"],
+                )
+            )
         return _("           being sent by the daemon")
     until = held.get("until") if isinstance(held, dict) else None
     if isinstance(held, dict) and until is not None and datetime.fromisoformat(str(until)) > utc_now():

@@ -41,8 +41,18 @@ def backup_command(ctx: cmdline.Context, path: Path | None, as_json: bool) -> No
 
     settings = settings_from(ctx)
     if settings.store.url is not None:
+        from ..backends import redact_url
+
+        # What to do instead, whole: the database with pg_dump, and the evidence key, which no
+        # dump of the database holds (the one thing pg_dump alone would leave out).
         raise InputError(
-            _("backup copies a SQLite store; a PostgreSQL store is backed up with pg_dump (see the README)")
+            _(
+                "backup copies a SQLite store: back up the PostgreSQL database %(url)s with pg_dump (its "
+                "attachments are in it), and keep a copy of the evidence key %(key)s apart from it, like a "
+                "password: the key is not in the database",
+                url=redact_url(settings.store.url),
+                key=KeyDir.default().key_path,
+            )
         )
     report = backup(settings.store.path, path, now=utc_now(), keys=KeyDir.default())
     if as_json:
