@@ -97,7 +97,8 @@ class ForeignText:
 def foreign_texts(facts: LetterFacts) -> list[ForeignText]:
     """The texts the letter ``facts`` describe quote from the case that its reader may not read.
 
-    An evidence entry corrected by a later one in the letter's script is not listed: the log
+    An evidence entry corrected by a later one in the letter's script (directly, or through a
+    correction that was corrected in turn) is not listed: the log
     keeps every entry as written, so such a correction is how a summary gets its version in
     the letter's language (both are in the letter). Nor is the record ``letter --send`` made of a
     letter it sent: its summary is reminder's words, quoting that letter's subject in that
@@ -117,9 +118,15 @@ def foreign_texts(facts: LetterFacts) -> list[ForeignText]:
         if script is not None:
             found.append(ForeignText(field, script))
     scripts = {e.seq: None if e.by_reminder else foreign_script(e.summary, lang) for e in facts.entries}
-    readable = {seq for seq, script in scripts.items() if script is None}
+    # Readable: in the letter's script, or corrected — directly or along a chain of corrections
+    # (1 ← 5 in Chinese ← 7 in English) — by an entry that is. A correction comes after what it
+    # corrects, so one pass from the newest entry back settles each entry after its correctors.
+    readable: set[int] = set()
+    for e in sorted(facts.entries, key=lambda e: e.seq, reverse=True):
+        if scripts[e.seq] is None or readable.intersection(e.corrected_by):
+            readable.add(e.seq)
     for e in facts.entries:
         script = scripts[e.seq]
-        if script is not None and not readable.intersection(e.corrected_by):
+        if script is not None and e.seq not in readable:
             found.append(ForeignText("evidence.summary", script, entry=e.seq, kind=e.kind))
     return found

@@ -105,6 +105,18 @@ def test_an_entry_corrected_in_the_letters_script_is_not_listed() -> None:
     assert [f.entry for f in foreign_texts(_facts("en", entries, filed=filed))] == [2]
 
 
+def test_an_entry_whose_correction_was_corrected_in_the_letters_script_is_not_listed() -> None:
+    # Entry 1 had the wrong date; 2 corrected it in Chinese again, 3 put 2 into English. Both 1
+    # and 2 now have their version in the letter's language: listing 1 asked for yet another
+    # correction of 1, which (taking 1's --at) would bring back the wrong date.
+    original = _entry(1, "打热线 196 提交注销申请")
+    redated = _entry(2, "打热线 196 提交注销申请", corrects=1)
+    in_english = _entry(3, "Called hotline 196 to file the cancellation", corrects=2)
+    filed = "cancellation of roaming eSIM"
+    assert foreign_texts(_facts("en", (original, redated, in_english), filed=filed)) == []
+    assert [f.entry for f in foreign_texts(_facts("en", (original, redated), filed=filed))] == [1, 2]
+
+
 def test_the_record_of_a_letter_reminder_sent_is_not_held_against_the_user() -> None:
     # What `letter --send` records quotes the letter's subject, in that letter's language (Arabic):
     # reminder's words, not the user's, so an English letter quoting it does not list it.
