@@ -19,6 +19,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .labels import channel_parts
+
 if TYPE_CHECKING:
     from .letters import LetterFacts
 
@@ -94,6 +96,12 @@ class ForeignText:
         return {"field": self.field, "entry": self.entry, "script": self.script}
 
 
+def _quoted_channel(text: str) -> str:
+    """What a letter quotes, as typed, of the channel ``text``."""
+    key, rest = channel_parts(text)
+    return text if key is None else rest
+
+
 def foreign_texts(facts: LetterFacts) -> list[ForeignText]:
     """The texts the letter ``facts`` describe quote from the case that its reader may not read.
 
@@ -112,7 +120,9 @@ def foreign_texts(facts: LetterFacts) -> list[ForeignText]:
         ("case.organisation", case.organisation),
         ("case.reference", case.reference),
         ("case.account", case.account),
-        ("case.channels", " ".join(case.channels)),
+        # A channel reminder knows is in the letter's words (热线 → "by telephone (hotline)"): only
+        # what follows its name (a number, an address) and a channel it does not know are quoted.
+        ("case.channels", " ".join(_quoted_channel(c) for c in case.channels)),
     ):
         script = foreign_script(value, lang) if isinstance(value, str) else None
         if script is not None:

@@ -85,9 +85,15 @@ def test_foreign_texts_of_a_letter() -> None:
     assert foreign_texts(_facts("en", (), filed="cancellation of roaming eSIM", organisation="巴林电信")) == [
         ForeignText("case.organisation", "Han")
     ]
-    assert [f.field for f in foreign_texts(_facts("ar", (), channels=("热线",), account="電話"))] == [
+    assert [f.field for f in foreign_texts(_facts("ar", (), channels=("微信",), account="電話"))] == [
         "case.request", "case.account", "case.channels",
     ]  # fmt: skip
+    # A channel reminder knows is in the letter's own words, typed in Chinese or not; only what
+    # follows its name is quoted.
+    assert foreign_texts(_facts("en", (), filed="roaming eSIM", channels=("热线", "网上表格"))) == []
+    assert foreign_texts(_facts("en", (), filed="roaming eSIM", channels=("热线 找王经理",))) == [
+        ForeignText("case.channels", "Han")
+    ]
     assert ForeignText("evidence.summary", "Han", entry=1, kind="code").as_dict() == {
         "field": "evidence.summary",
         "entry": 1,
