@@ -450,3 +450,14 @@ def test_notify_retry_and_the_status_hint_in_chinese(zh: RunCli, tmp_env: TmpEnv
     assert_chinese(
         prose, "notify retry --help", allow={"reminders", "max", "attempts", "Message-ID", "LABEL"}
     )
+
+
+def test_an_evidence_kind_typed_as_the_chinese_output_shows_it(zh: RunCli) -> None:
+    # `evidence list` shows 截图, 通话, 验证码…; a Chinese user types them back (refused before).
+    case_id = _add(zh)
+    for shown, kind in (("截图", "screenshot"), ("通话", "call"), ("验证码", "code"), ("电子邮件", "email")):
+        p = zh("evidence", "add", case_id, "--kind", shown, "--summary", "记一笔", "--json")
+        assert p.returncode == 0, p.stderr  # type: ignore[attr-defined]
+        assert json.loads(p.stdout)["entry"]["kind"] == kind  # type: ignore[attr-defined]
+    p = zh("evidence", "add", case_id, "--kind", "截", "--summary", "记一笔")
+    assert p.returncode == 2 and "'截' 不是 'call'" in p.stderr  # type: ignore[attr-defined]
