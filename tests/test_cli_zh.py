@@ -461,3 +461,10 @@ def test_an_evidence_kind_typed_as_the_chinese_output_shows_it(zh: RunCli) -> No
         assert json.loads(p.stdout)["entry"]["kind"] == kind  # type: ignore[attr-defined]
     p = zh("evidence", "add", case_id, "--kind", "截", "--summary", "记一笔")
     assert p.returncode == 2 and "'截' 不是 'call'" in p.stderr  # type: ignore[attr-defined]
+
+
+def test_an_option_typed_with_chinese_dashes_is_named_with_the_one_meant(zh: RunCli) -> None:
+    # A Chinese input mode types —— for --; the command said "多余的参数（——channel 热线）".
+    p = zh("add", "--title", TITLE, "--org", "Batelco", "--submitted", "今天", "——channel", "热线")
+    assert p.returncode == 2  # type: ignore[attr-defined]
+    assert "没有 '——channel' 这个选项。你要找的是不是 '--channel'？" in p.stderr  # type: ignore[attr-defined]
