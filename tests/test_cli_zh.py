@@ -468,3 +468,14 @@ def test_an_option_typed_with_chinese_dashes_is_named_with_the_one_meant(zh: Run
     p = zh("add", "--title", TITLE, "--org", "Batelco", "--submitted", "今天", "——channel", "热线")
     assert p.returncode == 2  # type: ignore[attr-defined]
     assert "没有 '——channel' 这个选项。你要找的是不是 '--channel'？" in p.stderr  # type: ignore[attr-defined]
+
+
+def test_a_case_kind_typed_as_the_chinese_output_shows_it(zh: RunCli) -> None:
+    # `show` says 类型：注销 for a cancellation; typed back, it was refused ("unknown kind '注销'").
+    p = zh("add", "--title", TITLE, "--org", "Batelco", "--submitted", "今天", "--kind", "注销", "--json")
+    assert p.returncode == 0, p.stderr  # type: ignore[attr-defined]
+    case_id = json.loads(p.stdout)["id"]  # type: ignore[attr-defined]
+    assert json.loads(p.stdout)["kind"] == "cancellation"  # type: ignore[attr-defined]
+    p = zh("edit", case_id, "--kind", "退款")
+    assert p.returncode == 0 and "  类型：退款\n" in p.stdout, p.stderr  # type: ignore[attr-defined]
+    assert json.loads(zh("show", case_id, "--json").stdout)["kind"] == "refund"  # type: ignore[attr-defined]
