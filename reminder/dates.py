@@ -9,8 +9,8 @@ another zone than the case. No clock is read here.
 Accepted, case-insensitive::
 
     2026-03-01   2026-3-1   2026/3/1   today   yesterday
-    2026年3月1日   今天 (今日)   昨天 (昨日)   前天   — as a Chinese reader writes them
-    … then optionally T or a blank and a time:  14:30   9:05   14:30:15
+    2026年3月1日   2026.3.1   今天 (今日)   昨天 (昨日)   前天   — as a Chinese reader writes them
+    … then optionally T or a blank and a time:  14:30   9:05   14:30:15   14：30 (a Chinese colon)
     … and after the time optionally an offset:  Z   +05:00   +0500   -03
 """
 
@@ -31,11 +31,12 @@ FORMS = N_("YYYY-MM-DD (or 2026-3-1, 2026/3/1, today, yesterday)")
 _NOUNS = frozenset({N_("a date"), N_("a date and time"), N_("submission date")})
 
 _DAY = (
-    r"(?:(?P<y>\d{4})(?P<sep>[-/])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
+    r"(?:(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
     r"|(?P<cy>\d{4})\s*年\s*(?P<cm>\d{1,2})\s*月\s*(?P<cd>\d{1,2})\s*[日号]?"
     r"|(?P<word>today|yesterday|今天|今日|昨天|昨日|前天))"
 )
-_TIME = r"(?:[T ]\s*(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.(?P<f>\d{1,6}))?)?)"
+# The colon also as a Chinese input mode types it (14：30).
+_TIME = r"(?:[T ]\s*(?P<H>\d{1,2})[:：](?P<M>\d{2})(?:[:：](?P<S>\d{2})(?:\.(?P<f>\d{1,6}))?)?)"
 _OFFSET = r"(?:\s*(?P<z>Z)|\s*(?P<sign>[+-])(?P<oh>\d{2})(?::?(?P<om>\d{2}))?)"
 # Compiled when first matched (re keeps it), not at import: most commands parse no date.
 _MOMENT = rf"{_DAY}(?:{_TIME}{_OFFSET}?)?"

@@ -11,7 +11,8 @@ command line, which imports the command modules and the store):
   summed sizes and modification times of the ``cli`` and ``cmdline`` packages and
   ``cli_help.py``, the help width and the language (with its catalogue's modification
   time) — a change to any of them re-renders it;
-- ``reminder --version``: the ``--version`` option's line;
+- ``reminder --version``: the ``--version`` option's line, in English (another language's is the
+  command line's);
 - ``reminder [--config PATH] list --json [--status S] [--due-before DATE]``: the stored
   case documents straight from SQLite (``listing.py``).
 
@@ -126,7 +127,10 @@ def _serve(argv: Sequence[str]) -> int | None:
         return _help()
     if list(argv) == ["--version"]:
         from . import __version__
+        from .paths import language_before_settings
 
+        if language_before_settings() != "en":
+            return None  # the command line's line in the user's language ("reminder，版本 0.1.0")
         sys.stdout.write(f"reminder, version {__version__}\n")
         return 0
     if any("\udc80" <= ch <= "\udcff" for arg in argv for ch in arg):

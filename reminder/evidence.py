@@ -197,6 +197,36 @@ class Attachment(Record):
         return {"sha256": self.sha256, "name": self.name, "size": str(self.size)}
 
 
+def _offset(moment: datetime) -> str:
+    """``moment``'s UTC offset as an ISO time writes it: ``+03:00``."""
+    minutes = round((moment.utcoffset() or timedelta(0)).total_seconds() / 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _future_at(at: datetime, now: datetime) -> str:
+    """Why ``at`` is refused: the time it is now where ``at`` is read, so that a person who typed
+    their own clock's time for a case in another zone (a Chinese user in Beijing, a case in
+    Bahrain) sees which clock reminder read it on, and how to give theirs."""
+    there = now.astimezone(at.tzinfo)
+    zone = getattr(at.tzinfo, "key", None)  # a ZoneInfo: the case's zone, no offset was typed
+    here = now.astimezone()  # this computer's zone, the clock the person may have read
+    values = {"at": f"{at:%Y-%m-%d %H:%M}", "now": f"{there:%Y-%m-%d %H:%M}"}
+    if zone is None or _offset(here) == _offset(there):
+        return _(
+            "--at %(at)s is in the future: it is now %(now)s in %(zone)s",
+            zone=zone or f"UTC{_offset(at)}",
+            **values,
+        )
+    return _(
+        "--at %(at)s is in the future: it is now %(now)s in %(zone)s, the case's time zone; "
+        "for this computer's time, add its offset: %(example)s",
+        zone=zone,
+        example=f"{at:%Y-%m-%dT%H:%M}{_offset(here)}",
+        **values,
+    )
+
+
 def attachments_of(entry: EvidenceEntry) -> list[Attachment]:
     return [Attachment(a["sha256"], a["name"], int(a["size"])) for a in entry.attachments]
 
@@ -444,7 +474,7 @@ def add_entry(
         raise InputError(_("times must carry a time zone"))
     at = at or now
     if at > now + FUTURE_TOLERANCE:
-        raise InputError(_("--at %(at)s is in the future", at=at.isoformat()))
+        raise InputError(_future_at(at, now))
     if at.year < EARLIEST_YEAR:  # a typo; year 1 would also crash showing it in a zone west of UTC
         raise InputError(
             _("--at %(at)s is before %(year)d: give when it happened", at=at.isoformat(), year=EARLIEST_YEAR)

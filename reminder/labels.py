@@ -6,8 +6,9 @@ them — a reminder, the calendar file, the command line — they go through her
 
 - :func:`evidence_kind`: ``call`` → 通话 (the kinds of :data:`~reminder.models.EVIDENCE_KINDS`);
 - :func:`channel`: the channels the ``--channel`` help suggests (``hotline``, ``e-mail``,
-  ``web form``, ``shop`` …: :data:`CHANNELS`, with the other names each goes by), also with a
-  number after them (``hotline 196`` → 热线 196); any other channel is the user's own text,
+  ``web form``, ``shop`` …: :data:`CHANNELS`, with the other names each goes by, and
+  :data:`CHANNELS_ZH`, the Chinese ones: 热线 → hotline in English), also with a number after
+  them (``hotline 196`` → 热线 196); any other channel is the user's own text,
   shown as written. :func:`channel_parts` tells which one a channel is, for the letters'
   own words (``letter_channels.py``);
 - :func:`country_name`: a country's name, CLDR's for its code (Babel's territories);
@@ -26,6 +27,7 @@ from .i18n import SOURCE_LANGUAGE, current_language, joined, pgettext, using_lan
 
 __all__ = [
     "CHANNELS",
+    "CHANNELS_ZH",
     "CHANNEL_NAMES",
     "channel",
     "channel_parts",
@@ -49,10 +51,30 @@ CHANNELS: dict[str, tuple[str, ...]] = {
     "in person": (),
     "letter": ("post",),
 }
+# The names a Chinese reader types for each channel: the label the Chinese output shows it by
+# (热线, 网页表单: tests/test_letter_channels.py holds them to the catalogue) and the other words
+# in use. Recognised in any language, so that a letter to Batelco says "by telephone (hotline)"
+# for a channel typed as 热线, as it does for one typed as hotline.
+CHANNELS_ZH: dict[str, tuple[str, ...]] = {
+    "hotline": ("热线", "客服热线", "热线电话"),
+    "phone": ("电话", "打电话"),
+    "call centre": ("客服中心", "呼叫中心"),
+    "e-mail": ("电子邮件", "邮件", "电邮", "邮箱"),
+    "web form": ("网页表单", "网上表单", "在线表单", "网页表格", "网上表格", "在线表格"),
+    "website": ("网站", "官网", "官方网站"),
+    "app": ("应用", "手机应用", "客户端"),
+    "chat": ("在线客服", "在线聊天"),
+    "shop": ("门店", "营业厅", "实体店"),
+    "in person": ("现场办理", "当面办理"),
+    "letter": ("信函", "信件", "邮寄"),
+}
 # Every name → the channel it means, the longest name first ("call centre" before a "call").
 CHANNEL_NAMES: dict[str, str] = dict(
     sorted(
-        ((name, key) for key, others in CHANNELS.items() for name in (key, *others)),
+        (
+            *((name, key) for key, others in CHANNELS.items() for name in (key, *others)),
+            *((name, key) for key, names in CHANNELS_ZH.items() for name in names),
+        ),
         key=lambda item: len(item[0]),
         reverse=True,
     )
@@ -113,8 +135,11 @@ def channel_parts(text: str) -> tuple[str | None, str]:
     for name, key in CHANNEL_NAMES.items():
         if lower == name:
             return key, ""
-        if lower.startswith(name) and lower[len(name)] in _AFTER_NAME:
-            return key, written[len(name) :].strip(_AFTER_NAME)
+        if lower.startswith(name):
+            after = lower[len(name)]
+            # Chinese writes a number or an address straight after the word: 热线196.
+            if after in _AFTER_NAME or (not name.isascii() and after.isascii() and after.isalnum()):
+                return key, written[len(name) :].strip(_AFTER_NAME)
     return None, written
 
 
@@ -123,7 +148,10 @@ def channel(text: str, lang: str | None = None) -> str:
     other as the user wrote it."""
     lang = lang or current_language()
     if lang == SOURCE_LANGUAGE:
-        return text
+        if text.isascii():  # as typed: "Hotline: 196" stays so
+            return text
+        key, rest = channel_parts(text)  # 热线 196 → hotline 196
+        return text if key is None else f"{key} {rest}" if rest else key
     key, rest = channel_parts(text)
     if key is None:
         return text
@@ -140,7 +168,7 @@ def channels(items: Iterable[str], lang: str | None = None) -> str:
     """A case's channels as a list in a sentence, each :func:`channel`."""
     lang = lang or current_language()
     if lang == SOURCE_LANGUAGE:
-        return ", ".join(items)
+        return ", ".join(channel(c, lang) for c in items)
     return join((channel(c, lang) for c in items), lang)
 
 

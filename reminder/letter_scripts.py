@@ -19,6 +19,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .labels import channel_parts
+
 if TYPE_CHECKING:
     from .letters import LetterFacts
 
@@ -94,10 +96,17 @@ class ForeignText:
         return {"field": self.field, "entry": self.entry, "script": self.script}
 
 
+def _quoted_channel(text: str) -> str:
+    """What a letter quotes, as typed, of the channel ``text``."""
+    key, rest = channel_parts(text)
+    return text if key is None else rest
+
+
 def foreign_texts(facts: LetterFacts) -> list[ForeignText]:
     """The texts the letter ``facts`` describe quote from the case that its reader may not read.
 
-    An evidence entry corrected by a later one in the letter's script is not listed: the log
+    An evidence entry corrected by a later one in the letter's script (directly, or through a
+    correction that was corrected in turn) is not listed: the log
     keeps every entry as written, so such a correction is how a summary gets its version in
     the letter's language (both are in the letter). Nor is the record ``letter --send`` made of a
     letter it sent: its summary is reminder's words, quoting that letter's subject in that
@@ -111,15 +120,23 @@ def foreign_texts(facts: LetterFacts) -> list[ForeignText]:
         ("case.organisation", case.organisation),
         ("case.reference", case.reference),
         ("case.account", case.account),
-        ("case.channels", " ".join(case.channels)),
+        # A channel reminder knows is in the letter's words (热线 → "by telephone (hotline)"): only
+        # what follows its name (a number, an address) and a channel it does not know are quoted.
+        ("case.channels", " ".join(_quoted_channel(c) for c in case.channels)),
     ):
         script = foreign_script(value, lang) if isinstance(value, str) else None
         if script is not None:
             found.append(ForeignText(field, script))
     scripts = {e.seq: None if e.by_reminder else foreign_script(e.summary, lang) for e in facts.entries}
-    readable = {seq for seq, script in scripts.items() if script is None}
+    # Readable: in the letter's script, or corrected — directly or along a chain of corrections
+    # (1 ← 5 in Chinese ← 7 in English) — by an entry that is. A correction comes after what it
+    # corrects, so one pass from the newest entry back settles each entry after its correctors.
+    readable: set[int] = set()
+    for e in sorted(facts.entries, key=lambda e: e.seq, reverse=True):
+        if scripts[e.seq] is None or readable.intersection(e.corrected_by):
+            readable.add(e.seq)
     for e in facts.entries:
         script = scripts[e.seq]
-        if script is not None and not readable.intersection(e.corrected_by):
+        if script is not None and e.seq not in readable:
             found.append(ForeignText("evidence.summary", script, entry=e.seq, kind=e.kind))
     return found

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .childenv import child_environ
 from .files import private_dir, write_file_atomic
+from .i18n import LOCALE_VARIABLES
 from .lazylog import get_logger
 from .paths import CONFIG_ENV, ENV_PREFIX, user_config_path
 
@@ -112,13 +113,14 @@ def _quote(arg: str) -> str:
 DIRECTORY_VARIABLES = ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")
 
 
-def _directories(environ: Mapping[str, str]) -> str:
-    """``Environment=`` lines for :data:`DIRECTORY_VARIABLES` set in ``environ`` ("" for none).
+def _directories(environ: Mapping[str, str], names: tuple[str, ...] = DIRECTORY_VARIABLES) -> str:
+    """``Environment=`` lines for :data:`DIRECTORY_VARIABLES` (or ``names``) set in ``environ``
+    ("" for none).
 
     A service does not see the shell's variables: without them its daemon would open another
     database, an empty one, and another evidence key, and nothing would say so."""
     lines = []
-    for name in DIRECTORY_VARIABLES:
+    for name in names:
         value = environ.get(name)
         if not value:
             continue
@@ -142,6 +144,10 @@ def render_unit(
         template.replace("@EXEC_START@", command)
         .replace("@ENVIRONMENT_FILE@", _specifiers(str(env_file or environment_file())))
         .replace("@DIRECTORIES@\n", _directories(os.environ if environ is None else environ))
+        # The language the installer reads reminder in, when [defaults] language does not say
+        # it: without these the daemon wrote the reminders in the user manager's language (often
+        # the system's English) to a person whose every command answered in Chinese.
+        .replace("@LANGUAGE@\n", _directories(os.environ if environ is None else environ, LOCALE_VARIABLES))
     )
 
 

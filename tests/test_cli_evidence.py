@@ -383,6 +383,57 @@ def test_evidence_times_are_the_cases_as_typed_whatever_the_computers_zone(
     assert [e["at"] for e in entries] == ["2026-03-02T10:15:00+03:00", "2026-03-02T06:00:00+00:00"]
 
 
+def test_a_time_in_the_future_in_the_cases_zone_says_which_clock_read_it(
+    run_cli: RunCli, case_id: str
+) -> None:
+    """A user in Shanghai typed the time on their own clock for a case in Bahrain (five hours
+    behind): refused as "--at 2026-12-03T10:00:00+03:00 is in the future", with nothing saying it
+    was read on Bahrain's clock nor how to give theirs (found by a new user's walkthrough)."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    shanghai = {"TZ": "Asia/Shanghai"}
+    typed = f"{datetime.now(ZoneInfo('Asia/Shanghai')) - timedelta(minutes=2):%Y-%m-%dT%H:%M}"
+    r = run_cli(
+        "evidence", "add", case_id, "--kind", "call", "--summary", "Called 196", "--at", typed, env=shanghai
+    )
+    assert r.returncode == 2
+    line = one_error_line(r)
+    assert f"--at {typed.replace('T', ' ')} is in the future: it is now " in line
+    assert (
+        f" in Asia/Bahrain, the case's time zone; for this computer's time, add its offset: {typed}+08:00"
+        in line
+    )
+    # Following the hint records it, shown on the case's clock.
+    r = run_cli(
+        "evidence", "add", case_id, "--kind", "call", "--summary", "Called 196", "--at", f"{typed}+08:00"
+    )
+    assert r.returncode == 0, r.stderr
+    entries = json.loads(run_cli("evidence", "list", case_id, "--json").stdout)["entries"]
+    recorded = datetime.fromisoformat(entries[0]["at"])
+    assert recorded == datetime.fromisoformat(f"{typed}+08:00")
+    # Where the computer keeps the case's time, or an offset was typed, the hint has nothing to add.
+    bahrain = {"TZ": "Asia/Bahrain"}
+    r = run_cli(
+        "evidence",
+        "add",
+        case_id,
+        "--kind",
+        "call",
+        "--summary",
+        "x",
+        "--at",
+        "2999-01-01T10:00",
+        env=bahrain,
+    )
+    assert one_error_line(r).startswith("Error: --at 2999-01-01 10:00 is in the future: it is now ")
+    assert r.stderr.endswith(" in Asia/Bahrain\n") and "offset" not in r.stderr
+    r = run_cli(
+        "evidence", "add", case_id, "--kind", "call", "--summary", "x", "--at", "2999-01-01T10:00+05:30"
+    )
+    assert "--at 2999-01-01 10:00 is in the future: it is now " in r.stderr and " in UTC+05:30\n" in r.stderr
+
+
 def test_show_marks_a_corrected_entry_as_evidence_list_does(
     invoke: RunCli, run_cli: RunCli, case_id: str
 ) -> None:

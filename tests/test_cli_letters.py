@@ -639,6 +639,48 @@ def test_text_typed_in_chinese_is_listed_for_an_english_letter_and_strict_refuse
     assert r.stderr == "" and "SMS code received; told nobody" in r.stdout
 
 
+def test_channels_and_corrections_typed_as_a_chinese_user_types_them(
+    run_cli: RunCli, invoke: RunCli, tmp_env: TmpEnv
+) -> None:
+    """The walk of a Chinese user: channels typed as the Chinese output shows them (热线) and an
+    entry whose wrong date was corrected in Chinese, then put into English. The letter to Batelco
+    said "I asked you, via 热线 and via 网上表格", and asked for yet another correction of the
+    wrong-dated entry (which takes its date back); both failed before."""
+    tmp_env.write_config(ME)
+    r = ok(invoke("add", "--title", "注销巴林远遊卡", "--org", "Batelco", "--submitted", "2026-03-01",
+                  "--filed", "cancellation of roaming eSIM", "--reference", "BT-48213",
+                  "--channel", "热线196", "--channel", "网上表格", "--account", "+973 3900 4242",
+                  "--org-email", "complaints@batelco.example", "--json"))  # fmt: skip
+    case_id = json.loads(r.stdout)["id"]
+    ok(
+        invoke(
+            "evidence",
+            "add",
+            case_id,
+            "--kind",
+            "call",
+            "--summary",
+            "打热线提交注销申请",
+            "--at",
+            "2026-02-27",
+        )
+    )
+    ok(invoke("evidence", "add", case_id, "--corrects", "1", "--at", "2026-03-01T10:00"))
+    ok(invoke("evidence", "add", case_id, "--corrects", "2", "--summary", "Called the hotline to file it"))
+    zh = {"LANG": "zh_CN.UTF-8"}
+    r = ok(run_cli("letter", case_id, "--to", "organisation", "--strict", env=zh))
+    assert (
+        "I asked you, by telephone (hotline 196) and through the online form, for the following" in r.stdout
+    )
+    assert r.stderr == ""
+    r = ok(run_cli("letter", case_id, "--to", "organisation", "--lang", "ar", "--json"))
+    assert json.loads(r.stdout)["foreign_script"] == []
+    # The Chinese user reads them by the labels shown everywhere; the English dossier in English.
+    assert "  渠道：热线 196、网页表单\n" in ok(run_cli("show", case_id, env=zh)).stdout
+    dossier = ok(run_cli("export", case_id, "--format", "md", "--lang", "en", "-o", "-", env=zh)).stdout
+    assert "| Channels used | hotline 196, web form |" in dossier, dossier
+
+
 def test_send_says_first_what_yes_cannot_fix(run_cli: RunCli, invoke: RunCli, tmp_env: TmpEnv) -> None:
     case_id = add_case(invoke)
     send = ("letter", case_id, "--to", "organisation", "--send")  # no --yes, and no terminal (input="")

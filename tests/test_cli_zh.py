@@ -450,3 +450,32 @@ def test_notify_retry_and_the_status_hint_in_chinese(zh: RunCli, tmp_env: TmpEnv
     assert_chinese(
         prose, "notify retry --help", allow={"reminders", "max", "attempts", "Message-ID", "LABEL"}
     )
+
+
+def test_an_evidence_kind_typed_as_the_chinese_output_shows_it(zh: RunCli) -> None:
+    # `evidence list` shows 截图, 通话, 验证码…; a Chinese user types them back (refused before).
+    case_id = _add(zh)
+    for shown, kind in (("截图", "screenshot"), ("通话", "call"), ("验证码", "code"), ("电子邮件", "email")):
+        p = zh("evidence", "add", case_id, "--kind", shown, "--summary", "记一笔", "--json")
+        assert p.returncode == 0, p.stderr  # type: ignore[attr-defined]
+        assert json.loads(p.stdout)["entry"]["kind"] == kind  # type: ignore[attr-defined]
+    p = zh("evidence", "add", case_id, "--kind", "截", "--summary", "记一笔")
+    assert p.returncode == 2 and "'截' 不是 'call'" in p.stderr  # type: ignore[attr-defined]
+
+
+def test_an_option_typed_with_chinese_dashes_is_named_with_the_one_meant(zh: RunCli) -> None:
+    # A Chinese input mode types —— for --; the command said "多余的参数（——channel 热线）".
+    p = zh("add", "--title", TITLE, "--org", "Batelco", "--submitted", "今天", "——channel", "热线")
+    assert p.returncode == 2  # type: ignore[attr-defined]
+    assert "没有 '——channel' 这个选项。你要找的是不是 '--channel'？" in p.stderr  # type: ignore[attr-defined]
+
+
+def test_a_case_kind_typed_as_the_chinese_output_shows_it(zh: RunCli) -> None:
+    # `show` says 类型：注销 for a cancellation; typed back, it was refused ("unknown kind '注销'").
+    p = zh("add", "--title", TITLE, "--org", "Batelco", "--submitted", "今天", "--kind", "注销", "--json")
+    assert p.returncode == 0, p.stderr  # type: ignore[attr-defined]
+    case_id = json.loads(p.stdout)["id"]  # type: ignore[attr-defined]
+    assert json.loads(p.stdout)["kind"] == "cancellation"  # type: ignore[attr-defined]
+    p = zh("edit", case_id, "--kind", "退款")
+    assert p.returncode == 0 and "  类型：退款\n" in p.stdout, p.stderr  # type: ignore[attr-defined]
+    assert json.loads(zh("show", case_id, "--json").stdout)["kind"] == "refund"  # type: ignore[attr-defined]

@@ -118,6 +118,13 @@ def test_errors_are_one_line_naming_what_is_wrong(argv: list[str], message: str)
         ("--jsn", "--json"),
         ("--Title", "--title"),
         ("--min-day", "--min-days"),
+        # Dashes a Chinese input mode or a document's autocorrect types: refused as an extra
+        # argument before ("Got unexpected extra arguments (—channel x)"), the dash unnamed.
+        ("—channel", "--channel"),
+        ("——channel", "--channel"),
+        ("－－title", "--title"),
+        ("–org", "--org"),
+        ("--kind＝other", "--kind"),
     ],
 )
 def test_a_mistyped_option_of_a_real_command_gets_the_closest_one(
@@ -126,6 +133,12 @@ def test_a_mistyped_option_of_a_real_command_gets_the_closest_one(
     got = invoke("add", typed, "x")
     assert got.returncode == 2
     assert f"No such option '{typed}'. Did you mean '{meant}'? (see 'reminder add --help')" in got.stderr
+
+
+def test_a_value_that_begins_with_a_dash_like_character_is_still_a_value(invoke: Any) -> None:
+    # Only a look-alike of one of the command's own options is taken for a mistyped option.
+    got = invoke("check", "nosuch", "—备份")
+    assert got.returncode == 2 and "no case with id 'nosuch'" in got.stderr, got.stderr
 
 
 @pytest.mark.parametrize(

@@ -41,6 +41,10 @@ NOW = datetime(2026, 3, 5, 22, 30, tzinfo=UTC)
         ("昨天", date(2026, 3, 5), None),
         ("昨日", date(2026, 3, 5), None),
         ("前天", date(2026, 3, 4), None),
+        # Dotted, and with the colon a Chinese input mode types (refused before).
+        ("2026.3.1", date(2026, 3, 1), None),
+        ("2026.03.01 14：30", date(2026, 3, 1), time(14, 30)),
+        ("2026年3月1日 9：05：07", date(2026, 3, 1), time(9, 5, 7)),
     ],
 )
 def test_on_day_places_what_was_typed_in_the_case_zone(text: str, day: date, at: time | None) -> None:
@@ -51,7 +55,7 @@ def test_on_day_places_what_was_typed_in_the_case_zone(text: str, day: date, at:
     "text",
     ["", "tomorrow", "2026-02-30", "2026-13-01", "2026-3/1", "26-03-01", "2026-03-01T24:00",
      "2026-03-01+05:00", "2026-03-01T14:30+5", "2026-03-01T14:30 Asia/Bahrain", "last tuesday",
-     "2026年2月30日", "2026年13月1日", "3月1日", "明天", "2026年3月"],
+     "2026年2月30日", "2026年13月1日", "3月1日", "明天", "2026年3月", "2026.3/1", "2026.13.1"],
 )  # fmt: skip
 def test_what_is_not_a_date_is_refused(text: str) -> None:
     with pytest.raises(InputError, match="is not a date; use YYYY-MM-DD"):

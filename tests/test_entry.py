@@ -264,6 +264,13 @@ def test_version_is_the_command_lines(tmp_env: TmpEnv) -> None:
     slow = run(tmp_env, "--version", cli_only=True)
     assert fast.stdout == slow.stdout and fast.stdout.startswith("reminder, version ")
     assert not imported_cli(fast)
+    # In Chinese the two said it differently: "reminder, version" and "reminder，版本" (the test
+    # failed before); [defaults] language decides as the locale does.
+    for env in ({"LANG": "zh_CN.UTF-8"}, {"REMINDER_DEFAULTS__LANGUAGE": "zh_CN"}):
+        fast, slow = run(tmp_env, "--version", env=env), run(tmp_env, "--version", cli_only=True, env=env)
+        assert fast.stdout == slow.stdout and fast.stdout.startswith("reminder，版本 "), (fast.stdout, env)
+    tmp_env.write_config('[defaults]\nlanguage = "zh_CN"\n')
+    assert run(tmp_env, "--version").stdout.startswith("reminder，版本 ")
 
 
 def test_the_fast_path_knows_the_stores_schema() -> None:

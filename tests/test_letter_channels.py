@@ -8,7 +8,7 @@ import re
 import pytest
 
 from reminder.i18n import KNOWN_LANGUAGES
-from reminder.labels import CHANNEL_NAMES, CHANNELS, channel_parts
+from reminder.labels import CHANNEL_NAMES, CHANNELS, CHANNELS_ZH, channel, channel_parts, channels
 from reminder.letter_channels import CHANNEL_WORDS, letter_channel, letter_channels
 
 LATIN = re.compile(r"[A-Za-z]")
@@ -53,3 +53,29 @@ def test_a_list_of_channels_as_each_language_writes_one() -> None:
     assert letter_channels(("WhatsApp",), "en") == "via WhatsApp"
     assert letter_channels(("WhatsApp",), "zh_CN") == "WhatsApp"
     assert letter_channels(("WhatsApp",), "ar") == "\u2068WhatsApp\u2069"
+
+
+def test_the_chinese_label_of_every_channel_is_a_name_it_is_known_by() -> None:
+    # The Chinese output shows a channel by its catalogue label; a person who read it there
+    # types it back: each label must be recognised as that channel.
+    assert set(CHANNELS_ZH) == set(CHANNELS)
+    for key in CHANNELS:
+        label = channel(key, "zh_CN")
+        assert label in CHANNELS_ZH[key], (key, label)
+        assert channel_parts(label) == (key, "")
+
+
+def test_a_channel_typed_in_chinese_is_said_in_the_letters_words() -> None:
+    # A Chinese user types 热线 and 网上表格; a letter to Batelco said "I asked you, via 热线
+    # and via 网上表格" (the test failed before).
+    typed = ("热线196", "网上表格")
+    assert letter_channels(typed, "en") == "by telephone (hotline 196) and through the online form"
+    assert letter_channels(typed, "ar") == "الهاتف (الخط الساخن \u2068196\u2069) والنموذج الإلكتروني"
+    assert letter_channels(typed, "zh_CN") == "热线 196、网页表单"
+    assert letter_channel("邮箱：care@batelco.example", "en") == "by e-mail (care@batelco.example)"
+    # In English output (the English dossier, a notifier in English) a known one is in English.
+    assert channels(typed, "en") == "hotline 196, web form"
+    assert channels(("Hotline: 196",), "en") == "Hotline: 196"  # typed in English: as typed
+    # A word that only begins like a channel's name is the user's own.
+    assert channel_parts("电话客服") == (None, "电话客服")
+    assert letter_channel("微信", "en") == "via 微信"

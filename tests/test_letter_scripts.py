@@ -85,9 +85,15 @@ def test_foreign_texts_of_a_letter() -> None:
     assert foreign_texts(_facts("en", (), filed="cancellation of roaming eSIM", organisation="巴林电信")) == [
         ForeignText("case.organisation", "Han")
     ]
-    assert [f.field for f in foreign_texts(_facts("ar", (), channels=("热线",), account="電話"))] == [
+    assert [f.field for f in foreign_texts(_facts("ar", (), channels=("微信",), account="電話"))] == [
         "case.request", "case.account", "case.channels",
     ]  # fmt: skip
+    # A channel reminder knows is in the letter's own words, typed in Chinese or not; only what
+    # follows its name is quoted.
+    assert foreign_texts(_facts("en", (), filed="roaming eSIM", channels=("热线", "网上表格"))) == []
+    assert foreign_texts(_facts("en", (), filed="roaming eSIM", channels=("热线 找王经理",))) == [
+        ForeignText("case.channels", "Han")
+    ]
     assert ForeignText("evidence.summary", "Han", entry=1, kind="code").as_dict() == {
         "field": "evidence.summary",
         "entry": 1,
@@ -103,6 +109,18 @@ def test_an_entry_corrected_in_the_letters_script_is_not_listed() -> None:
     in_english = _entry(3, "SMS verification code received; told nobody", corrects=1)
     entries = (original, in_chinese_again, in_english)
     assert [f.entry for f in foreign_texts(_facts("en", entries, filed=filed))] == [2]
+
+
+def test_an_entry_whose_correction_was_corrected_in_the_letters_script_is_not_listed() -> None:
+    # Entry 1 had the wrong date; 2 corrected it in Chinese again, 3 put 2 into English. Both 1
+    # and 2 now have their version in the letter's language: listing 1 asked for yet another
+    # correction of 1, which (taking 1's --at) would bring back the wrong date.
+    original = _entry(1, "打热线 196 提交注销申请")
+    redated = _entry(2, "打热线 196 提交注销申请", corrects=1)
+    in_english = _entry(3, "Called hotline 196 to file the cancellation", corrects=2)
+    filed = "cancellation of roaming eSIM"
+    assert foreign_texts(_facts("en", (original, redated, in_english), filed=filed)) == []
+    assert [f.entry for f in foreign_texts(_facts("en", (original, redated), filed=filed))] == [1, 2]
 
 
 def test_the_record_of_a_letter_reminder_sent_is_not_held_against_the_user() -> None:

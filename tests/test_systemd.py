@@ -161,7 +161,7 @@ def test_the_service_uses_the_data_directories_the_installer_saw(tmp_env: TmpEnv
         if line.startswith("Environment=") and "PYTHONUNBUFFERED" not in line
     )
     assert pinned == {
-        name: tmp_env.env[name] for name in ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")
+        name: tmp_env.env[name] for name in ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "LANG")
     }
     # The daemon's environment as systemd makes it: the unit's variables, a home of its own.
     service_env = {"PATH": os.environ["PATH"], "HOME": str(tmp_env.root / "service-home"), **pinned}
@@ -174,3 +174,43 @@ def test_the_service_uses_the_data_directories_the_installer_saw(tmp_env: TmpEnv
     )
     assert listed.returncode == 0, listed.stderr
     assert [c["id"] for c in json.loads(listed.stdout)] == [case_id]
+
+
+def test_the_service_speaks_the_language_the_installer_read(tmp_env: TmpEnv) -> None:
+    """A Chinese user with LANG set in the shell (not in the user manager) got every command in
+    Chinese and every reminder of the daemon in the system's language: the unit did not carry the
+    locale (found by a new user's walkthrough; the test failed before)."""
+    zh = {"LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN:zh", "LC_ALL": ""}
+    result = install(tmp_env, "--no-start", path=os.environ["PATH"], **zh)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("已写入单元文件：")
+    unit = unit_text(tmp_env).splitlines()
+    assert 'Environment="LANG=zh_CN.UTF-8"' in unit and 'Environment="LANGUAGE=zh_CN:zh"' in unit
+    assert not any(line.startswith('Environment="LC_ALL=') for line in unit)  # set empty: not carried
+    pinned = dict(
+        shlex.split(line.removeprefix("Environment="))[0].replace("%%", "%").split("=", 1)
+        for line in unit
+        if line.startswith("Environment=")
+    )
+    # The daemon's environment as systemd makes it (the manager's own LANG is English here).
+    service_env = {"PATH": os.environ["PATH"], "HOME": str(tmp_env.root / "service-home"), "LANG": "C.UTF-8"}
+    service_env.update(pinned)
+    argv = exec_start(tmp_env)
+    window = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "reminder",
+            *argv[1:-1],
+            "window",
+            "--country",
+            "BH",
+            "--submitted",
+            "2026-03-01",
+        ],
+        env=service_env,
+        capture_output=True,
+        text=True,
+    )
+    assert window.returncode == 0, window.stderr
+    assert window.stdout.startswith("BH · 提交于 2026年3月1日"), window.stdout

@@ -36,6 +36,18 @@ if TYPE_CHECKING:
     from .common import F
 
 
+class _CaseKind(cmdline.ParamType):
+    """A case's kind: its word (``cancellation``), or the word the output shows it by in the
+    user's language (注销): what ``show`` shows, typed back, is the kind it shows."""
+
+    def convert(self, value: object, param: cmdline.Parameter | None, ctx: cmdline.Context | None) -> object:
+        from ..cli_labels import case_kind
+        from ..models import CASE_KINDS
+
+        text = str(value)
+        return next((kind for kind in CASE_KINDS if case_kind(kind) == text.strip()), text)
+
+
 def _case_options(f: F) -> F:
     """Options shared by ``add`` and ``edit``: every field of a case but title/org/submitted."""
     options = [
@@ -52,6 +64,7 @@ def _case_options(f: F) -> F:
         ),
         cmdline.option(
             "--kind",
+            type=_CaseKind(),
             help="cancellation, refund, permit, visa, data-request, complaint, other — or a checklist "
             "template such as sim-cancellation.",
         ),

@@ -37,6 +37,17 @@ def _evidence_kinds() -> Sequence[str]:
     return EVIDENCE_KINDS
 
 
+class _EvidenceKind(cmdline.LazyChoice):
+    """An evidence kind: its word (``screenshot``), or the word the output shows it by in the
+    user's language (截图): what ``evidence list`` shows, typed back, is the kind it shows."""
+
+    def convert(self, value: object, param: cmdline.Parameter | None, ctx: cmdline.Context | None) -> object:
+        for kind in self.choices:
+            if value == evidence_kind(kind):
+                return kind
+        return super().convert(value, param, ctx)
+
+
 @cmdline.group("evidence", cls=ReminderGroup)
 def evidence_group() -> None:
     """Keep a tamper-evident log of what you did: calls, e-mails, letters, codes.
@@ -55,7 +66,7 @@ def evidence_group() -> None:
 @cmdline.argument("case_id", metavar="ID")
 @cmdline.option(
     "--kind",
-    type=cmdline.LazyChoice(_evidence_kinds),
+    type=_EvidenceKind(_evidence_kinds),
     help="What it was (code: a verification check). Required, except with --corrects: the corrected entry's.",
 )
 @cmdline.option(

@@ -10,7 +10,17 @@ handled first, then the others in the order they were typed.
 
 from __future__ import annotations
 
-from .errors import Abort, BadOptionUsage, Exit, NoArgsIsHelp, NoSuchCommand, NoSuchOption, UsageError
+from .errors import (
+    LOOKALIKE_DASHES,
+    Abort,
+    BadOptionUsage,
+    Exit,
+    NoArgsIsHelp,
+    NoSuchCommand,
+    NoSuchOption,
+    UsageError,
+    option_stem,
+)
 from .params import UNSET, Argument, Option, Parameter, prefix_length
 from .words import ntr, tr
 
@@ -124,12 +134,20 @@ class _Parser:
                 break
             if arg[:1] == "-" and len(arg) > 1:
                 self._option(arg, rest)
+            elif arg[:1] in LOOKALIKE_DASHES and self._names_an_option(arg):
+                # —channel, －－title: an option typed in a Chinese input mode or pasted from a
+                # document. Said as a mistyped option is, not taken as an extra argument.
+                raise NoSuchOption(arg.partition("=")[0], possibilities=self.long, ctx=self.ctx)
             elif self.interspersed:
                 positional.append(arg)
             else:
                 rest.insert(0, arg)
                 break
         return self._arguments(positional + rest)
+
+    def _names_an_option(self, arg: str) -> bool:
+        stem = option_stem(arg.partition("=")[0])
+        return any(option_stem(name) == stem for name in self.long)
 
     def _option(self, arg: str, rest: list[str]) -> None:
         name, eq, value = arg.partition("=")

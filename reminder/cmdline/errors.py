@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .params import Parameter
 
 __all__ = [
+    "LOOKALIKE_DASHES",
     "Abort",
     "BadOptionUsage",
     "BadParameter",
@@ -27,6 +28,7 @@ __all__ = [
     "NoSuchCommand",
     "NoSuchOption",
     "UsageError",
+    "option_stem",
 ]
 
 
@@ -126,15 +128,23 @@ class _Unknown(UsageError):
         )
 
 
+# What a keyboard or a document may put where "-" was meant: the dashes an input method in
+# Chinese mode or a word processor's autocorrect types (－ —— – …), and the full-width "＝".
+LOOKALIKE_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+
+
+def option_stem(text: str) -> str:
+    """An option's name as typed, bare: no dashes (nor look-alike dashes), no "＝value", no case."""
+    return text.lstrip("-" + LOOKALIKE_DASHES).partition("\uff1d")[0].casefold()
+
+
 def closest(name: str, known: Iterable[str]) -> list[str]:
     """The known names closest to a mistyped one, closest first: those as close as the closest
     (within 0.05 of difflib's ratio, at least 0.6). The names are compared without their dashes
     and case: "--" in every option made any option look 1/3 alike ('--submited' got '--unit')."""
     from difflib import SequenceMatcher
 
-    def bare(text: str) -> str:
-        return text.lstrip("-").casefold()
-
+    bare = option_stem
     typed = bare(name)
     matcher = SequenceMatcher()
     matcher.set_seq2(typed)
