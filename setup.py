@@ -44,7 +44,9 @@ class BuildPyWithCatalogues(build_py):
     def get_outputs(self, include_bytecode: bool = True) -> list[str]:
         outputs = list(super().get_outputs(include_bytecode))
         if not self.editable_mode:
-            outputs += [str(Path(self.build_lib) / po.with_suffix(".mo")) for po in LOCALE.glob("*/LC_MESSAGES/*.po")]
+            outputs += [
+                str(Path(self.build_lib) / po.with_suffix(".mo")) for po in LOCALE.glob("*/LC_MESSAGES/*.po")
+            ]
         return outputs
 
 
