@@ -376,7 +376,7 @@ def edit_case(
 
     given.update(letter_fields(**{k: given[k] for k in LETTER_FIELDS if k in given}))
     with store.atomic():
-        old = store.get_case(case_id)
+        old = store.get_case(case_id, lock=True)
         moment = given.get("submitted") if isinstance(given.get("submitted"), Moment) else None
         if isinstance(given.get("submitted"), Moment):  # placed in the case's (new) zone
             zone_name = given.get("timezone") or old.timezone
@@ -419,7 +419,7 @@ def close_case(
 ) -> Case:
     """Mark a case closed (the organisation decided, or you gave up), with what happened."""
     with store.atomic():
-        old = store.get_case(case_id)
+        old = store.get_case(case_id, lock=True)
         if old.status == "closed":
             closed = old.closed_at.astimezone(_zone(old.timezone)) if old.closed_at else None
             when = closed.date().isoformat() if closed else _("earlier")
@@ -441,7 +441,7 @@ def close_case(
 def reopen_case(store: Store, settings: Settings, case_id: str, *, now: datetime) -> Case:
     """Reopen a closed case: its reminders resume."""
     with store.atomic():
-        old = store.get_case(case_id)
+        old = store.get_case(case_id, lock=True)
         if old.status == "open":
             raise InputError(_("case %(id)s is already open", id=old.id))
         case = replace(old, status="open", resolution=None, closed_at=None, updated_at=now)

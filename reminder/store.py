@@ -475,15 +475,25 @@ class Store:
         ids = [row[0] for row in self.conn.execute("SELECT id FROM cases")]
         raise not_found(case_id, difflib.get_close_matches(case_id, ids, n=3))
 
-    def get_case(self, case_id: str) -> Case:
-        """The case with this id (or unique prefix, see :meth:`resolve_id`), or NotFound."""
+    def get_case(self, case_id: str, *, lock: bool = False) -> Case:
+        """The case with this id (or unique prefix, see :meth:`resolve_id`), or NotFound.
+
+        ``lock``: inside :meth:`atomic`, hold the case until the transaction ends, for a case read
+        to be written back (edit, close, reopen). On PostgreSQL a plain read takes no lock, so two
+        commands changing one case at once each wrote back what it had read, the later one undoing
+        the earlier (an edit reopened a case closed meanwhile); locked, the later one waits and
+        reads the case as the earlier left it. SQLite's BEGIN IMMEDIATE holds the database already.
+        """
         from .case_rows import CASE_COLUMNS, case_from_row
 
+        sql = f"SELECT {CASE_COLUMNS} FROM cases WHERE id = ?{self.backend.for_update if lock else ''}"
         case_id = normalize_case_id(case_id)
-        row = self.conn.execute(f"SELECT {CASE_COLUMNS} FROM cases WHERE id = ?", (case_id,)).fetchone()
+        row = self.conn.execute(sql, (case_id,)).fetchone()
         if row is None:
             case_id = self.resolve_id(case_id)
-            row = self.conn.execute(f"SELECT {CASE_COLUMNS} FROM cases WHERE id = ?", (case_id,)).fetchone()
+            row = self.conn.execute(sql, (case_id,)).fetchone()
+            if row is None:  # deleted since it was resolved
+                raise not_found(case_id)
         return case_from_row(row, self.get_checklist(case_id))
 
     def get_window(self, case_id: str) -> ReviewWindow | None:

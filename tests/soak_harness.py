@@ -119,14 +119,17 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def soak_env(root: Path, port: int) -> dict[str, str]:
-    """An isolated environment (config, data and state under ``root``) for every process."""
+def soak_env(root: Path, port: int, *, url: str | None = None, lease: float | None = None) -> dict[str, str]:
+    """An isolated environment (config, data and state under ``root``) for every process; ``url``:
+    a shared PostgreSQL store instead of the SQLite file, its daemons' leases ``lease`` seconds."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("REMINDER_")}
     for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
         env[name] = str(root / name.lower())
     config = root / "reminder.toml"
+    store = f'[store]\nurl = "{url}"\n' if url else ""
+    leases = f"lease_seconds = {lease}\n" if lease else ""
     config.write_text(
-        "[daemon]\nmax_sleep_seconds = 5\n"
+        f"{store}[daemon]\nmax_sleep_seconds = 5\n{leases}"
         "[notifiers.email]\n"
         f'security = "none"\nhost = "127.0.0.1"\nport = {port}\nconnections = {CONNECTIONS}\n'
         'sender = "reminder@example.org"\nrecipients = ["me@example.org"]\n',
@@ -215,6 +218,7 @@ class _Workload:
         self.rng = random.Random(seed)
         self.ids: list[str] = []
         self.closed: set[str] = set()
+        self.closed_ok: set[str] = set()  # closed by a `close` that exited 0
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.attachment = root / "receipt.txt"
@@ -264,7 +268,9 @@ class _Workload:
                     if case_id in self.closed:
                         continue
                     self.closed.add(case_id)
-                self._record("close", _cli(self.env, "close", case_id, "--resolution", "soak"))
+                if self._record("close", _cli(self.env, "close", case_id, "--resolution", "soak")):
+                    with self.lock:
+                        self.closed_ok.add(case_id)
             else:
                 self._record(
                     "evidence",

@@ -899,6 +899,81 @@ def test_concurrent_writers_to_one_case_are_serialised_by_its_row(tmp_env: TmpEn
     assert verify(db_store, tmp_env.db_path.parent, case.id, keys=KeyDir.default()).ok
 
 
+@pytest.mark.parametrize(
+    ("first", "second", "expected"),
+    [
+        (
+            ("close", "--resolution", "refunded"),
+            ("edit", "--notes", "called again"),
+            {"status": "closed", "resolution": "refunded", "notes": "called again"},
+        ),
+        (
+            ("edit", "--title", "Cancel the roaming eSIM"),
+            ("edit", "--notes", "called again"),
+            {"status": "open", "title": "Cancel the roaming eSIM", "notes": "called again"},
+        ),
+    ],
+    ids=["close-and-edit", "two-edits"],
+)
+def test_two_commands_changing_one_case_at_once_both_count(
+    run_cli: RunCli,
+    tmp_env: TmpEnv,
+    pg_url: str,
+    first: tuple[str, ...],
+    second: tuple[str, ...],
+    expected: dict[str, str],
+) -> None:
+    """Two processes change one case at once: each used to read the case, then write all of it
+    back, so the one that wrote last put back what it had read. A `close` followed by an `edit
+    --notes` left the case open, and the edit's re-plan brought back the reminders the close had
+    cancelled: a close acknowledged (exit 0) and undone. Here the test holds the case's row until
+    both commands wait for it, whatever the timing, then lets them through in the order they came."""
+    import psycopg
+
+    env = {"REMINDER_STORE__URL": pg_url}
+    today = datetime.now(UTC).date().isoformat()  # its reminders all to come: planned
+    added = ok(
+        run_cli(
+            "add", "--title", "Cancel roaming", "--org", "Batelco", "--submitted", today, "--json", env=env
+        )
+    )
+    case_id = json.loads(added.stdout)["id"]
+    waiting = (
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    deadline = time.monotonic() + 60
+    procs: list[subprocess.Popen[str]] = []
+    with psycopg.connect(pg_url) as holder, psycopg.connect(pg_url, autocommit=True) as watch:
+        holder.execute("SELECT 1 FROM cases WHERE id = %s FOR UPDATE", (case_id,))
+        for command, *rest in (first, second):
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "reminder", command, case_id, *rest],
+                    env={**tmp_env.env, **env},
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+            )
+            # Each has read the case and waits to write it (or, read under the lock, to read it).
+            while (row := watch.execute(waiting).fetchone()) is None or row[0] < len(procs):
+                assert all(p.poll() is None for p in procs) and time.monotonic() < deadline, "never waited"
+                time.sleep(0.01)
+        holder.rollback()
+    for p in procs:
+        _out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+    shown = json.loads(ok(run_cli("show", case_id, "--json", env=env)).stdout)
+    assert {k: shown.get(k) for k in expected} == expected, shown
+    with Store(tmp_env.db_path, url=pg_url) as s:
+        statuses = {
+            str(r[0]) for r in s.conn.execute("SELECT status FROM deliveries WHERE case_id = ?", (case_id,))
+        }
+    # Closed: every reminder cancelled. Open: none (a close undone brought them back as planned).
+    assert statuses == {"cancelled"} if expected["status"] == "closed" else statuses == {"planned"}, statuses
+
+
 def test_the_migrations_of_both_backends_go_in_step() -> None:
     from reminder import listing
     from reminder.backends import postgres
