@@ -17,7 +17,7 @@ from datetime import date, datetime, time
 from .case_config import case_today, country_zone_name, template_for, window_for
 from .dates import Moment, check_not_future
 from .errors import InputError
-from .i18n import _, joined
+from .i18n import _, alternatives, joined
 from .lazylog import get_logger
 from .models import CASE_KINDS, Case, ChecklistItem, Closure, EvidenceEntry, ReviewWindow, preset_step
 from .planning import list_reminders, plan_case
@@ -176,8 +176,13 @@ def _placed(
 
 def _check_timezone(name: str) -> str:
     if not is_timezone(name):
+        from .tz import zone_error
+
         raise InputError(
-            _("unknown time zone %(value)s; use an IANA name such as 'Asia/Bahrain'", value=repr(name))
+            zone_error(
+                name,
+                _("unknown time zone %(value)s; use an IANA name such as 'Asia/Bahrain'", value=repr(name)),
+            )
         )
     return name
 
@@ -190,7 +195,19 @@ def _check_kind(settings: Settings, kind: str) -> str:
     kind = kind.strip().lower()
     if kind in CASE_KINDS or kind in settings.templates:
         return kind
-    valid = joined([*CASE_KINDS, *sorted(settings.templates)])
+    from .lookalikes import closest
+
+    known = [*CASE_KINDS, *sorted(settings.templates)]
+    guesses = closest(kind, known)
+    if guesses:
+        raise InputError(
+            _(
+                "unknown kind %(kind)s; did you mean %(guesses)s?",
+                kind=repr(kind),
+                guesses=alternatives(guesses),
+            )
+        )
+    valid = joined(known)
     raise InputError(
         _(
             "unknown kind %(kind)s; use one of %(valid)s (or add [templates.%(name)s] to the config)",
@@ -206,6 +223,17 @@ def _check_preset(settings: Settings, name: str | None) -> str | None:
         return None
     # settings.presets already holds the shipped presets beside the config's own.
     if name not in settings.presets:
+        from .lookalikes import closest
+
+        guesses = closest(name, sorted(settings.presets))
+        if guesses:
+            raise InputError(
+                _(
+                    "unknown escalation preset %(name)s; did you mean %(guesses)s?",
+                    name=repr(name),
+                    guesses=alternatives(guesses),
+                )
+            )
         raise InputError(
             _(
                 "unknown escalation preset %(name)s; use one of %(valid)s",
