@@ -574,9 +574,10 @@ class Store:
         reference) ``(id, "title")`` for the same organisation, title and day of submission. The
         oldest of them; None when there is none. One lookup in an index of the open cases (m013)."""
         key = self.backend.keyed.format
+        rest_params: tuple[str, ...] = ()
         if case.reference is not None:
             why, texts = "reference", {"organisation": case.organisation, "reference": case.reference}
-            rest, rest_params = "reference IS NOT NULL", ()  # the index holds only the cases with one
+            rest = "reference IS NOT NULL"  # the index holds only the cases with one
         else:
             why, texts = "title", {"organisation": case.organisation, "title": case.title}
             rest, rest_params = "submitted = ?", (case.submitted.isoformat(),)
