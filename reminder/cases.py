@@ -368,7 +368,8 @@ def edit_case(
     **changes: Any,
 ) -> Case:
     """Change some fields of a case; the window is recomputed. ``None`` leaves a field as it is,
-    an empty string clears an optional text field. ``submitted`` as in :func:`add_case`."""
+    an empty string clears an optional text field. ``submitted`` as in :func:`add_case`: with it,
+    the time of day is the one it gives (``submitted_time``, or a Moment's), and a day alone has none."""
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise InputError(
@@ -406,11 +407,13 @@ def edit_case(
     with store.atomic():
         old = store.get_case(case_id)
         moment = given.get("submitted") if isinstance(given.get("submitted"), Moment) else None
-        if isinstance(given.get("submitted"), Moment):  # placed in the case's (new) zone
+        if moment is not None:  # placed in the case's (new) zone
             zone_name = given.get("timezone") or old.timezone
-            given["submitted"], at = _placed(given["submitted"], None, now, zone_name)
-            if at is not None:  # a date alone keeps the time of day recorded before, as it always did
-                given["submitted_time"] = at
+            given["submitted"], given["submitted_time"] = _placed(moment, None, now, zone_name)
+        elif "submitted" in given and "submitted_time" not in given:
+            # A day alone has no time of day, as in add: the one recorded for the day it replaces
+            # would be stated (in a letter to the regulator) as when the request was made.
+            given["submitted_time"] = None
         case = replace(old, **given, updated_at=now)
         if "country" in given and "subdivision" not in given and case.country != old.country:
             case = replace(case, subdivision=None)  # a subdivision belongs to its country
@@ -426,7 +429,7 @@ def edit_case(
                 case = replace(case, timezone=_default_timezone(settings, case.country))
                 if moment is not None:  # "today" is the case's today, in its new zone
                     day, at = _placed(moment, None, now, case.timezone)
-                    case = replace(case, submitted=day, submitted_time=at or case.submitted_time)
+                    case = replace(case, submitted=day, submitted_time=at)
                 case, window = _with_window(settings, case)
             if "submitted" in given and refuse_future:  # in the zone the case ends up in
                 check_not_future(case.submitted, now=now, zone=_zone(case.timezone))

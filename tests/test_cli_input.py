@@ -52,8 +52,24 @@ def test_submitted_with_an_offset_is_converted_to_the_case_zone(run_cli: RunCli)
     edit = ("edit", str(case["id"]), "--json", "--submitted")
     edited = json.loads(ok(run_cli(*edit, "2026-03-03T01:00+05:00")).stdout)
     assert (edited["submitted"], edited["submitted_time"]) == ("2026-03-02", "23:00:00")
-    edited = json.loads(ok(run_cli(*edit, "2026-3-1")).stdout)  # a date alone keeps the time
-    assert (edited["submitted"], edited["submitted_time"]) == ("2026-03-01", "23:00:00")
+    edited = json.loads(ok(run_cli(*edit, "2026-3-1")).stdout)  # a date alone: no time, as in add
+    assert (edited["submitted"], edited["submitted_time"]) == ("2026-03-01", None)
+
+
+@pytest.mark.parametrize(
+    "submitted", ["2026-3-5", "2026-03-05T10:15", "2026-03-05T23:30+05:00", "yesterday", "2026年3月5日"]
+)
+def test_edit_submitted_means_what_add_submitted_means(run_cli: RunCli, submitted: str) -> None:
+    """The same --submitted gives the same day, time of day and window in add and in edit. A date
+    alone kept the time of day of the submission it replaced (14:30 of another day, which the
+    complaint to the regulator then stated as when the request was made); add gives it none."""
+    added = add(run_cli, submitted)
+    case = add(run_cli, "2026-02-20T14:30")
+    edited = json.loads(ok(run_cli("edit", str(case["id"]), "--submitted", submitted, "--json")).stdout)
+    same = ("submitted", "submitted_time", "window")
+    assert {k: edited[k] for k in same} == {k: added[k] for k in same}
+    shown = ok(run_cli("show", str(case["id"]))).stdout
+    assert "14:30" not in shown
 
 
 def test_submitted_short_dates_are_accepted(run_cli: RunCli) -> None:
