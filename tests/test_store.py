@@ -605,3 +605,27 @@ def test_the_open_case_a_new_one_looks_like_is_one_lookup_in_an_index(store: Sto
             ):
                 plan = " ".join(str(r[0]) for r in store.conn.execute(f"EXPLAIN {sql}", params))
                 assert f"Index Scan using {index}" in plan or f"Bitmap Index Scan on {index}" in plan, plan
+
+
+def test_a_version_12_database_gains_the_open_case_indexes(
+    store: Store, tmp_env: TmpEnv, db_url: str | None
+) -> None:
+    """m013 on either backend: a database from before it has its open cases indexed for add's
+    lookup when it is next opened, with the cases it holds."""
+    window = make_window(make_case(), date(2026, 3, 10), date(2026, 3, 25))
+    old = store.add_case(make_case(reference="BT-1"), window)
+    with store.atomic():
+        for index in ("cases_open_by_reference", "cases_open_by_title"):
+            store.conn.execute(f"DROP INDEX {index}")
+        store.backend.set_schema_version(store.conn, 12)
+    store.close()
+    with Store(tmp_env.db_path, url=db_url) as again:
+        assert again.schema_version == len(MIGRATIONS) == 13
+        if again.dialect == "sqlite":
+            names = "SELECT name FROM sqlite_master WHERE type = 'index'"
+        else:
+            names = "SELECT indexname FROM pg_indexes WHERE tablename = 'cases'"
+        assert {"cases_open_by_reference", "cases_open_by_title"} <= {r[0] for r in again.conn.execute(names)}
+        assert again.open_lookalike(make_case(id="new", reference="BT-1")) == (old.id, "reference")
+        if again.dialect == "sqlite":
+            assert again.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
