@@ -37,7 +37,10 @@ def main() -> int:
     args = parser.parse_args()
 
     now = datetime.now(UTC)
-    data = [render_bytes(message(i), sender=SENDER, recipients=RECIPIENTS, now=now) for i in range(args.n)]
+    data = [
+        render_bytes(message(i), sender=SENDER, recipients=RECIPIENTS, now=now, notifier="email")
+        for i in range(args.n)
+    ]
     shares = [data[k :: args.connections] for k in range(args.connections)]
     errors: list[BaseException] = []
 

@@ -17,7 +17,7 @@ from datetime import date, datetime, time
 from .case_config import case_today, country_zone_name, template_for, window_for
 from .dates import Moment, check_not_future
 from .errors import InputError
-from .i18n import _, joined
+from .i18n import _, alternatives, joined
 from .lazylog import get_logger
 from .models import CASE_KINDS, Case, ChecklistItem, Closure, EvidenceEntry, ReviewWindow, preset_step
 from .planning import list_reminders, plan_case
@@ -176,8 +176,13 @@ def _placed(
 
 def _check_timezone(name: str) -> str:
     if not is_timezone(name):
+        from .tz import zone_error
+
         raise InputError(
-            _("unknown time zone %(value)s; use an IANA name such as 'Asia/Bahrain'", value=repr(name))
+            zone_error(
+                name,
+                _("unknown time zone %(value)s; use an IANA name such as 'Asia/Bahrain'", value=repr(name)),
+            )
         )
     return name
 
@@ -190,7 +195,19 @@ def _check_kind(settings: Settings, kind: str) -> str:
     kind = kind.strip().lower()
     if kind in CASE_KINDS or kind in settings.templates:
         return kind
-    valid = joined([*CASE_KINDS, *sorted(settings.templates)])
+    from .lookalikes import closest
+
+    known = [*CASE_KINDS, *sorted(settings.templates)]
+    guesses = closest(kind, known)
+    if guesses:
+        raise InputError(
+            _(
+                "unknown kind %(kind)s; did you mean %(guesses)s?",
+                kind=repr(kind),
+                guesses=alternatives(guesses),
+            )
+        )
+    valid = joined(known)
     raise InputError(
         _(
             "unknown kind %(kind)s; use one of %(valid)s (or add [templates.%(name)s] to the config)",
@@ -206,6 +223,17 @@ def _check_preset(settings: Settings, name: str | None) -> str | None:
         return None
     # settings.presets already holds the shipped presets beside the config's own.
     if name not in settings.presets:
+        from .lookalikes import closest
+
+        guesses = closest(name, sorted(settings.presets))
+        if guesses:
+            raise InputError(
+                _(
+                    "unknown escalation preset %(name)s; did you mean %(guesses)s?",
+                    name=repr(name),
+                    guesses=alternatives(guesses),
+                )
+            )
         raise InputError(
             _(
                 "unknown escalation preset %(name)s; use one of %(valid)s",
@@ -340,7 +368,8 @@ def edit_case(
     **changes: Any,
 ) -> Case:
     """Change some fields of a case; the window is recomputed. ``None`` leaves a field as it is,
-    an empty string clears an optional text field. ``submitted`` as in :func:`add_case`."""
+    an empty string clears an optional text field. ``submitted`` as in :func:`add_case`: with it,
+    the time of day is the one it gives (``submitted_time``, or a Moment's), and a day alone has none."""
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise InputError(
@@ -378,11 +407,13 @@ def edit_case(
     with store.atomic():
         old = store.get_case(case_id, lock=True)
         moment = given.get("submitted") if isinstance(given.get("submitted"), Moment) else None
-        if isinstance(given.get("submitted"), Moment):  # placed in the case's (new) zone
+        if moment is not None:  # placed in the case's (new) zone
             zone_name = given.get("timezone") or old.timezone
-            given["submitted"], at = _placed(given["submitted"], None, now, zone_name)
-            if at is not None:  # a date alone keeps the time of day recorded before, as it always did
-                given["submitted_time"] = at
+            given["submitted"], given["submitted_time"] = _placed(moment, None, now, zone_name)
+        elif "submitted" in given and "submitted_time" not in given:
+            # A day alone has no time of day, as in add: the one recorded for the day it replaces
+            # would be stated (in a letter to the regulator) as when the request was made.
+            given["submitted_time"] = None
         case = replace(old, **given, updated_at=now)
         if "country" in given and "subdivision" not in given and case.country != old.country:
             case = replace(case, subdivision=None)  # a subdivision belongs to its country
@@ -398,7 +429,7 @@ def edit_case(
                 case = replace(case, timezone=_default_timezone(settings, case.country))
                 if moment is not None:  # "today" is the case's today, in its new zone
                     day, at = _placed(moment, None, now, case.timezone)
-                    case = replace(case, submitted=day, submitted_time=at or case.submitted_time)
+                    case = replace(case, submitted=day, submitted_time=at)
                 case, window = _with_window(settings, case)
             if "submitted" in given and refuse_future:  # in the zone the case ends up in
                 check_not_future(case.submitted, now=now, zone=_zone(case.timezone))

@@ -150,9 +150,12 @@ class DefaultsSettings(_Section):
     @classmethod
     def _known_timezone(cls, value: str) -> str:
         if not is_timezone(value):
-            raise ValueError(
-                _("unknown time zone %(value)s (use an IANA name such as 'Asia/Bahrain')", value=repr(value))
+            from .tz import zone_error
+
+            said = _(
+                "unknown time zone %(value)s (use an IANA name such as 'Asia/Bahrain')", value=repr(value)
             )
+            raise ValueError(zone_error(value, said))
         return value
 
     @field_validator("language")

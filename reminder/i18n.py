@@ -48,6 +48,7 @@ __all__ = [
     "SOURCE_LANGUAGE",
     "Translator",
     "_",
+    "alternatives",
     "current_language",
     "format_date",
     "format_datetime",
@@ -201,7 +202,17 @@ class using_language:
 
 
 def language_error(value: object, allowed: tuple[str, ...] = LANGUAGES) -> str:
-    """The message for a language that is not one of ``allowed`` (config, notifiers, options)."""
+    """The message for a language that is not one of ``allowed`` (config, notifiers, options):
+    the one probably meant ('zh_CM': 'zh_CN'), else all of them."""
+    from .lookalikes import closest
+
+    guesses = closest(str(value), allowed)
+    if guesses:
+        return _(
+            "unknown language %(value)s; did you mean %(guesses)s?",
+            value=repr(value),
+            guesses=alternatives(guesses),
+        )
     return _(
         "unknown language %(value)s; use one of: %(choices)s", value=repr(value), choices=joined(allowed)
     )
@@ -339,6 +350,12 @@ def joined(items: Iterable[str], lang: str | None = None) -> str:
     """Names or words one after another, as ``lang`` (default: the current language) lists
     them ("en, zh_CN, ar"; Chinese "en、zh_CN、ar")."""
     return _pgettext(lang or current_language(), "list separator", ", ").join(items)
+
+
+def alternatives(words: Iterable[str]) -> str:
+    """Words a person may have meant, quoted as typed: ``'start' or 'state'`` (Chinese
+    ``'start' 或 'state'``)."""
+    return pgettext("alternatives", " or ").join(map(repr, words))
 
 
 def joined_clauses(parts: Iterable[str], *, semicolons: bool = False) -> str:

@@ -36,7 +36,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from .errors import InputError, StoreError
-from .i18n import _
+from .i18n import _, alternatives
 from .lazylog import get_logger
 from .outbox import CLAIMABLE, process_owner
 from .record import Record, setfield
@@ -399,6 +399,18 @@ def retry_failed(
     if notifier is not None:
         known = store.conn.execute("SELECT 1 FROM deliveries WHERE notifier = ? LIMIT 1", (notifier,))
         if known.fetchone() is None and (labels is None or notifier not in labels):
+            from .lookalikes import closest
+
+            named = [str(n) for (n,) in store.conn.execute("SELECT DISTINCT notifier FROM deliveries")]
+            guesses = closest(notifier, sorted({*named, *(labels or ())}))
+            if guesses:
+                raise InputError(
+                    _(
+                        "unknown notifier %(name)s; did you mean %(guesses)s?",
+                        name=repr(notifier),
+                        guesses=alternatives(guesses),
+                    )
+                )
             raise InputError(
                 _(
                     "unknown notifier %(name)s: neither the config nor any reminder names it",

@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from .errors import InputError
-from .i18n import _, joined
+from .i18n import _, alternatives, joined
 from .models import PRESET_STEP, Case, Reminder, ReviewWindow
 from .record import Record, replace, setfield
 
@@ -135,6 +135,16 @@ def parse_remind_overrides(items: Sequence[str]) -> dict[str, Any]:
     for item in items:
         name, sep, raw = item.partition("=")
         name = name.strip().replace("-", "_")
+        if sep and name not in defaults:
+            from .lookalikes import closest
+
+            guesses = closest(name, sorted(defaults))
+            if guesses:
+                # The whole item as it was meant: 'befor_deadline=3' → 'before_deadline=3'.
+                meant = alternatives(f"{guess}={raw}" for guess in guesses)
+                raise InputError(
+                    _("bad --remind %(item)s: did you mean %(meant)s?", item=repr(item), meant=meant)
+                )
         if not sep or name not in defaults:
             raise InputError(
                 _(

@@ -27,7 +27,7 @@ from importlib import resources
 from typing import Any
 
 from .errors import InputError
-from .i18n import KNOWN_LANGUAGES, _, joined, normalise_language
+from .i18n import KNOWN_LANGUAGES, _, alternatives, joined, normalise_language
 
 __all__ = [
     "FACT_FIELDS",
@@ -242,6 +242,17 @@ def choose(
     if regulator_id is not None:
         found = known.get(regulator_id.strip().lower())
         if found is None:
+            from .lookalikes import closest
+
+            guesses = closest(regulator_id.strip(), sorted(known))
+            if guesses:
+                raise InputError(
+                    _(
+                        "unknown regulator %(id)s; did you mean %(guesses)s?",
+                        id=repr(regulator_id),
+                        guesses=alternatives(guesses),
+                    )
+                )
             raise InputError(
                 _(
                     "unknown regulator %(id)s; known: %(ids)s",

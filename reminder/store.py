@@ -578,6 +578,29 @@ class Store:
                 out[row[0]] = (case_from_row(row, tuple(items.get(row[0], ()))), window_from_row(row))
         return out
 
+    def open_lookalike(self, case: Case) -> tuple[str, str] | None:
+        """The open case, other than ``case``, that ``case`` looks like a second record of, and
+        why: ``(id, "reference")`` for the same organisation and reference, else (``case`` has no
+        reference) ``(id, "title")`` for the same organisation, title and day of submission. The
+        oldest of them; None when there is none. One lookup in an index of the open cases (m013)."""
+        key = self.backend.keyed.format
+        rest_params: tuple[str, ...] = ()
+        if case.reference is not None:
+            why, texts = "reference", {"organisation": case.organisation, "reference": case.reference}
+            rest = "reference IS NOT NULL"  # the index holds only the cases with one
+        else:
+            why, texts = "title", {"organisation": case.organisation, "title": case.title}
+            rest, rest_params = "submitted = ?", (case.submitted.isoformat(),)
+        # Each text by the key its index holds (on PostgreSQL, its MD5), and as it is.
+        where = "".join(f"{key(column)} = {key('?')} AND {column} = ? AND " for column in texts)
+        params = [value for value in texts.values() for _twice in (1, 2)]
+        row = self.conn.execute(
+            f"SELECT id FROM cases WHERE status = 'open' AND {where}{rest} AND id <> ?"
+            " ORDER BY created_at, id LIMIT 1",
+            (*params, *rest_params, case.id),
+        ).fetchone()
+        return None if row is None else (str(row[0]), why)
+
     def count_cases(self, status: StatusFilter = "all") -> int:
         where, params = status_filter(status, None)
         count: int = self.conn.execute(f"SELECT count(*) FROM cases{where}", params).fetchone()[0]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["country_timezone", "is_timezone", "zone"]
+__all__ = ["country_timezone", "is_timezone", "zone", "zone_error"]
 
 
 @lru_cache(maxsize=64)
@@ -25,6 +25,24 @@ def is_timezone(name: str) -> bool:
     except (ZoneInfoNotFoundError, ValueError):
         return False
     return True
+
+
+def zone_error(name: str, otherwise: str) -> str:
+    """The message for a name that is no IANA time zone: the zone probably meant ('Asia/Bahrian':
+    'Asia/Bahrain'), else ``otherwise``."""
+    from zoneinfo import available_timezones
+
+    from .i18n import _, alternatives
+    from .lookalikes import closest
+
+    guesses = closest(name, sorted(available_timezones()))
+    if not guesses:
+        return otherwise
+    return _(
+        "unknown time zone %(value)s; did you mean %(guesses)s?",
+        value=repr(name),
+        guesses=alternatives(guesses),
+    )
 
 
 def country_timezone(country: str) -> str | None:

@@ -354,7 +354,7 @@ def outcome(url: str, sink: Sink) -> Outcome:
             out.sent_keys[str(key)] = str(owner or "")
     with sink.lock:
         out.received = Counter(sink.ids)
-    out.expected = {message_id(key) for key in out.sent_keys}
+    out.expected = {message_id(key, "email") for key in out.sent_keys}
     return out
 
 

@@ -308,8 +308,8 @@ def _judge(report: SoakReport, db: Path, sink: _Sink, ids: list[str], end: float
     report.cases_missing = sorted(set(ids) - present)
     received = Counter(sink.ids)
     report.received, report.distinct_received = len(sink.ids), len(received)
-    sent = {message_id(key) for key, _n, status, _d, _e in rows if status == "sent"}
-    recorded = sent | {message_id(key) for key, _n, status, _d, _e in rows if status == "cancelled"}
+    sent = {message_id(key, n) for key, n, status, _d, _e in rows if status == "sent"}
+    recorded = sent | {message_id(key, n) for key, n, status, _d, _e in rows if status == "cancelled"}
     report.sent_rows = len(sent)
     due = [r for r in rows if r[3] <= end]
     report.due_rows = len(due)

@@ -408,3 +408,64 @@ def test_a_blank_resolution_is_refused_and_the_case_stays_open(run_cli: RunCli) 
     error = one_line_error(run_cli("close", case_id, "--resolution", " "))
     assert "'--resolution'" in error and "must not be empty" in error, error
     assert json.loads(ok(run_cli("show", case_id, "--json")).stdout)["status"] == "open"
+
+
+def test_an_add_that_looks_like_an_open_case_is_kept_and_said_so(run_cli: RunCli) -> None:
+    """Re-running add after an unclear error made a second case, and double reminders, without a
+    word. The case is still added (nothing typed is refused or lost), and one line on stderr
+    (--json: a field) names the open case it looks like and how to remove it if it was a mistake."""
+    add = ("add", "--title", "Cancel roaming eSIM", "--org", "Batelco", "--submitted", "2026-03-01")
+    first = json.loads(ok(run_cli(*add, "--reference", "BT-48213", "--json")).stdout)
+    assert "possible_duplicate_of" not in first
+
+    # Same organisation and reference (a different title and day: the reference says it all).
+    again = ok(
+        run_cli(
+            "add",
+            "--title",
+            "eSIM",
+            "--org",
+            "Batelco",
+            "--submitted",
+            "2026-03-02",
+            "--reference",
+            "BT-48213",
+        )
+    )
+    second = again.stdout.split()[2].rstrip(".")  # "Added case <id>."
+    assert again.stdout.startswith(f"Added case {second}.") and second != first["id"]
+    (line,) = again.stderr.splitlines()
+    assert line == (
+        f"note: this looks like case {first['id']}, open with the same organisation and reference;"
+        f" if you added it twice by mistake: reminder delete {second} --yes"
+    )
+    listed = json.loads(ok(run_cli("list", "--json")).stdout)
+    assert sorted(c["id"] for c in listed) == sorted([first["id"], second])  # both kept
+
+    as_json = ok(run_cli(*add, "--reference", "BT-48213", "--json"))
+    assert as_json.stderr == ""
+    assert json.loads(as_json.stdout)["possible_duplicate_of"] == first["id"]  # the oldest of them
+
+    # No reference: the same organisation, title and day of submission.
+    plain = json.loads(ok(run_cli(*add, "--json")).stdout)
+    assert plain["possible_duplicate_of"] == first["id"]
+    repeat = ok(run_cli(*add))
+    assert (
+        f"this looks like case {first['id']}, open with the same organisation, title and day of submission;"
+        in (repeat.stderr)
+    )
+
+    # Not alike: another organisation, another reference, another day, or the case closed.
+    for other in (
+        ("add", "--title", "Cancel roaming eSIM", "--org", "Zain", "--submitted", "2026-03-01", "--reference",
+         "BT-48213"),
+        (*add, "--reference", "BT-99999"),
+        ("add", "--title", "Cancel roaming eSIM", "--org", "Batelco", "--submitted", "2026-03-05"),
+    ):  # fmt: skip
+        quiet = ok(run_cli(*other, "--json"))
+        assert "possible_duplicate_of" not in json.loads(quiet.stdout) and quiet.stderr == "", other
+    for case in json.loads(ok(run_cli("list", "--json")).stdout):
+        if case["organisation"] == "Batelco" and case["reference"] == "BT-48213":
+            ok(run_cli("close", case["id"]))
+    closed = ok(run_cli(*add, "--reference", "BT-48213"))
+    assert closed.stderr == ""

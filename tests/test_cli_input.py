@@ -52,8 +52,24 @@ def test_submitted_with_an_offset_is_converted_to_the_case_zone(run_cli: RunCli)
     edit = ("edit", str(case["id"]), "--json", "--submitted")
     edited = json.loads(ok(run_cli(*edit, "2026-03-03T01:00+05:00")).stdout)
     assert (edited["submitted"], edited["submitted_time"]) == ("2026-03-02", "23:00:00")
-    edited = json.loads(ok(run_cli(*edit, "2026-3-1")).stdout)  # a date alone keeps the time
-    assert (edited["submitted"], edited["submitted_time"]) == ("2026-03-01", "23:00:00")
+    edited = json.loads(ok(run_cli(*edit, "2026-3-1")).stdout)  # a date alone: no time, as in add
+    assert (edited["submitted"], edited["submitted_time"]) == ("2026-03-01", None)
+
+
+@pytest.mark.parametrize(
+    "submitted", ["2026-3-5", "2026-03-05T10:15", "2026-03-05T23:30+05:00", "yesterday", "2026年3月5日"]
+)
+def test_edit_submitted_means_what_add_submitted_means(run_cli: RunCli, submitted: str) -> None:
+    """The same --submitted gives the same day, time of day and window in add and in edit. A date
+    alone kept the time of day of the submission it replaced (14:30 of another day, which the
+    complaint to the regulator then stated as when the request was made); add gives it none."""
+    added = add(run_cli, submitted)
+    case = add(run_cli, "2026-02-20T14:30")
+    edited = json.loads(ok(run_cli("edit", str(case["id"]), "--submitted", submitted, "--json")).stdout)
+    same = ("submitted", "submitted_time", "window")
+    assert {k: edited[k] for k in same} == {k: added[k] for k in same}
+    shown = ok(run_cli("show", str(case["id"]))).stdout
+    assert "14:30" not in shown
 
 
 def test_submitted_short_dates_are_accepted(run_cli: RunCli) -> None:
@@ -298,3 +314,92 @@ def test_db_copy_to_something_else_names_the_option_and_the_value_quoted(run_cli
     assert result.returncode == 2 and result.stdout == ""
     (line,) = result.stderr.splitlines()
     assert "'--to'" in line and "'nonsense'" in line and "postgresql://" in line, line
+
+
+# --- a value from a fixed set, mistyped ------------------------------------------------------------
+
+# Each was refused with every word it could be (or click's generic "is not one of"), never the one
+# meant; a mistyped option or command was always answered with it ("Did you mean '--title'?").
+ADD = ("add", "--title", "t", "--org", "Batelco", "--submitted", "2026-03-01")
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (
+            ("letter", "{id}", "--to", "orgnisation"),
+            "Invalid value for '--to': 'orgnisation' is not one of 'organisation', 'regulator'."
+            " Did you mean 'organisation'? (see 'reminder letter --help')",
+        ),
+        (("letter", "{id}", "--to", "organisation", "--format", "pdff"), "Did you mean 'pdf'?"),
+        (("export", "{id}", "--format", "htm"), "Did you mean 'html'?"),
+        (("window", "--submitted", "2026-03-01", "--unit", "buisness"), "Did you mean 'business'?"),
+        (("list", "--status", "opne"), "Did you mean 'open'?"),
+        (("evidence", "add", "{id}", "--kind", "scrennshot", "--summary", "x"), "Did you mean 'screenshot'?"),
+        ((*ADD, "--kind", "refnd"), "Error: unknown kind 'refnd'; did you mean 'refund'?"),
+        (
+            ("edit", "{id}", "--kind", "complaitn"),
+            "Error: unknown kind 'complaitn'; did you mean 'complaint'?",
+        ),
+        ((*ADD, "--preset", "telcom"), "Error: unknown escalation preset 'telcom'; did you mean 'telecom'?"),
+        (("edit", "{id}", "--lang", "arr"), "Error: unknown language 'arr'; did you mean 'ar'?"),
+        (("export", "{id}", "--lang", "zn_CN"), "Error: unknown language 'zn_CN'; did you mean 'zh_CN'?"),
+        (
+            ("letter", "{id}", "--to", "regulator", "--regulator", "bh-tar"),
+            "Error: unknown regulator 'bh-tar'; did you mean 'bh-tra'?",
+        ),
+        (("notify", "test", "--notifier", "emial"), "Error: unknown notifier 'emial'; did you mean 'email'?"),
+        (("notify", "retry", "--notifier", "lgo"), "Error: unknown notifier 'lgo'; did you mean 'log'?"),
+        (
+            (*ADD, "--remind", "befor_deadline=3"),
+            "Error: bad --remind 'befor_deadline=3': did you mean 'before_deadline=3'?",
+        ),
+        (
+            (*ADD, "--timezone", "Asia/Bahrian"),
+            "Error: unknown time zone 'Asia/Bahrian'; did you mean 'Asia/Bahrain'?",
+        ),
+    ],
+)
+def test_a_mistyped_value_from_a_fixed_set_gets_the_one_meant(
+    run_cli: RunCli, argv: tuple[str, ...], said: str
+) -> None:
+    case_id = add(run_cli, "2025-01-05")["id"]
+    args = [str(a).format(id=case_id) for a in argv]
+    line = one_line_error(run_cli(*args))
+    assert said in line, line
+    assert line.startswith("Error: ") and "Traceback" not in line
+    # With --json the same sentence, as the error.
+    if args[0] not in ("window", "letter"):  # window --json is fine too; letter has no --json
+        got = run_cli(*args, "--json")
+        assert got.returncode == 2 and said.removeprefix("Error: ") in json.loads(got.stderr)["error"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (("list", "--status", "zzz"), "'zzz' is not one of 'open', 'closed', 'all'. (see"),
+        ((*ADD, "--kind", "xyzzy"), "unknown kind 'xyzzy'; use one of cancellation, refund,"),
+        (("edit", "{id}", "--lang", "fr"), "unknown language 'fr'; use one of: en, zh_CN, ar"),
+    ],
+)
+def test_a_value_like_none_of_them_still_gets_the_whole_list(
+    run_cli: RunCli, argv: tuple[str, ...], said: str
+) -> None:
+    case_id = add(run_cli, "2025-01-05")["id"]
+    line = one_line_error(run_cli(*[str(a).format(id=case_id) for a in argv]))
+    assert said in line and "did you mean" not in line.lower(), line
+
+
+def test_a_mistyped_value_is_answered_in_chinese(run_cli: RunCli) -> None:
+    case_id = add(run_cli, "2025-01-05")["id"]
+    zh = {"LANG": "zh_CN.UTF-8"}
+    got = run_cli("letter", str(case_id), "--to", "orgnisation", env=zh)
+    assert (got.returncode, got.stderr) == (
+        2,
+        "错误：'--to' 的值无效：'orgnisation' 不是 'organisation'、'regulator' 中的一个。"
+        "你要找的是不是 'organisation'？（参见 'reminder letter --help'）\n",
+    )
+    # The library's own refusals are one line in the user's language too (their words are in
+    # the catalogue; the names suggested stay as they are typed).
+    line = one_line_error(run_cli(*ADD, "--kind", "refnd", env=zh))
+    assert line.startswith("错误：") and "'refnd'" in line and "'refund'" in line, line

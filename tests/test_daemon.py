@@ -276,7 +276,7 @@ def test_kill_9_during_an_smtp_catch_up_over_four_connections(tmp_env: TmpEnv) -
 
     with Store(tmp_env.db_path) as store:
         rows = store.conn.execute("SELECT key, status FROM deliveries WHERE notifier = 'email'").fetchall()
-    sent = {message_id(key) for key, status in rows if status == "sent"}
+    sent = {message_id(key, "email") for key, status in rows if status == "sent"}
     assert len(sent) == len(ids), "one catch-up message per case, each recorded sent"
     assert not [key for key, status in rows if status == "sending"]
     # Every message the server accepted is one the outbox records sent: a repeat is the same
@@ -742,13 +742,13 @@ def test_sigterm_while_an_smtp_server_trickles_its_answer_to_data(tmp_env: TmpEn
         )
         key, status = rows.split("|")
         assert status == "planned", rows
-        assert server.message_ids(server.received) == [message_id(key)]
+        assert server.message_ids(server.received) == [message_id(key, "email")]
         assert sqlite3_cli(tmp_env.db_path, "PRAGMA integrity_check") == "ok"
         # The next start sends it again: the same Message-ID, so the receiver can tell a repeat.
         server.trickle = False
         again = subprocess.run(daemon_cmd("--once"), env=env, capture_output=True, text=True, timeout=60)
         assert again.returncode == 0, again.stderr
-    assert server.message_ids(server.accepted) == [message_id(key)]
+    assert server.message_ids(server.accepted) == [message_id(key, "email")]
     assert sqlite3_cli(tmp_env.db_path, f"SELECT status FROM deliveries WHERE key = '{key}'") == "sent"
 
 
@@ -1451,7 +1451,7 @@ def test_notify_retry_sends_a_refused_reminder_again_with_the_same_message_id(tm
         code, err = stop(proc)
         controller.stop()
     assert code == 0, err
-    assert sink.refused == sink.accepted == [message_id(first.key)]
+    assert sink.refused == sink.accepted == [message_id(first.key, "email")]
     sent = opened()
     assert (sent.id, sent.key, sent.attempts, sent.last_error) == (first.id, first.key, 1, None)
     if tmp_env.db_path.exists():  # SQLite (the survey on PostgreSQL has no file)

@@ -200,7 +200,7 @@ def test_plain_delivery_to_a_loopback_relay(smtp_server: Server) -> None:
     assert result.ok, result.detail
     (received,) = smtp_server.recorder.messages
     assert smtp_server.recorder.envelopes == [("reminder@example.org", ["me@example.org"])]
-    assert received["Message-ID"] == "<case-1=3Adeadline=3A0@reminder>"
+    assert received["Message-ID"] == "<case-1=3Adeadline=3A0.email@reminder>"
     assert received["Subject"] == "Cancel roaming eSIM 1: today is the deadline"
     assert received["From"] == "Reminder <reminder@example.org>"
     assert received["To"] == "me@example.org"
@@ -225,7 +225,7 @@ def test_plain_delivery_to_a_loopback_relay(smtp_server: Server) -> None:
     ],
 )
 def test_html_alternative(html: str | None, expected: str) -> None:
-    mime = build_mime(msg(1, html=html), sender="a@b.c", recipients=["x@y.z"], now=NOW)
+    mime = build_mime(msg(1, html=html), sender="a@b.c", recipients=["x@y.z"], now=NOW, notifier="email")
     body = mime.get_body(("html",))
     assert body is not None and expected in body.get_content()
 
@@ -343,7 +343,7 @@ def test_a_rotated_password_file_is_used_at_the_next_login_without_a_reload(
     assert result.ok, result.detail
     assert smtp_server.recorder.logins == [USER] * 3
     got = [str(m["Message-ID"]) for m in smtp_server.recorder.messages]
-    assert got == [message_id(msg(i).key) for i in (1, 2, 3)]
+    assert got == [message_id(msg(i).key, "email") for i in (1, 2, 3)]
     assert caplog.text.count("is readable by other users") == 1  # the new file is chmod 600
     assert PASSWORD not in caplog.text and rotated not in caplog.text + repr(n.describe())
 
@@ -383,7 +383,7 @@ def test_refuses_then_accepts(smtp_server: Server) -> None:
     assert second.ok, second.detail
     (received,) = smtp_server.recorder.messages
     # The resend carries the same Message-ID, so clients can recognise it.
-    assert received["Message-ID"] == message_id("case-1:deadline:0")
+    assert received["Message-ID"] == message_id("case-1:deadline:0", "email")
 
 
 @pytest.mark.parametrize("smtp_server", ["plain", "pipelining"], indirect=True)
@@ -468,21 +468,30 @@ def test_classify(exc: BaseException, problem: str, retryable: bool, detail: str
 
 
 @pytest.mark.parametrize(
-    ("key", "expected"),
+    ("key", "notifier", "expected"),
     [
-        ("case-1:deadline:0", "<case-1=3Adeadline=3A0@reminder>"),
-        ("a.b", "<a=2Eb@reminder>"),
-        ("a=3A", "<a=3D3A@reminder>"),  # '=' is escaped too: no collision with "a:"
-        ("a:", "<a=3A@reminder>"),
-        ("café 1", "<caf=C3=A9=201@reminder>"),
-        ("<x>@y", "<=3Cx=3E=40y@reminder>"),
-        ("", "<=00@reminder>"),
+        ("case-1:deadline:0", "email", "<case-1=3Adeadline=3A0.email@reminder>"),
+        ("case-1:deadline:0", "fallback", "<case-1=3Adeadline=3A0.fallback@reminder>"),
+        ("a.b", "email", "<a=2Eb.email@reminder>"),
+        ("a", "b.email", "<a.b=2Eemail@reminder>"),  # '.' is escaped: no collision with the one above
+        ("a=3A", "email", "<a=3D3A.email@reminder>"),  # '=' is escaped too: no collision with "a:"
+        ("a:", "email", "<a=3A.email@reminder>"),
+        ("café 1", "邮件", "<caf=C3=A9=201.=E9=82=AE=E4=BB=B6@reminder>"),
+        ("<x>@y", "email", "<=3Cx=3E=40y.email@reminder>"),
+        ("", "", "<=00.=00@reminder>"),
     ],
 )
-def test_message_id_is_deterministic_and_valid(key: str, expected: str) -> None:
-    assert message_id(key) == expected == message_id(key)
+def test_message_id_is_deterministic_and_valid(key: str, notifier: str, expected: str) -> None:
+    assert message_id(key, notifier) == expected == message_id(key, notifier)
     parsed = email.message_from_string(f"Message-ID: {expected}\n\n", policy=default_policy)
     assert parsed["Message-ID"] == expected
+
+
+@given(st.tuples(st.text(), st.text()), st.tuples(st.text(), st.text()))
+def test_distinct_keys_and_notifiers_never_share_a_message_id(
+    one: tuple[str, str], other: tuple[str, str]
+) -> None:
+    assert (message_id(*one) == message_id(*other)) == (one == other)
 
 
 @pytest.mark.parametrize(
@@ -600,10 +609,12 @@ def test_fast_rendering_reads_back_like_build_mime(subject: str, sender: str, re
     """render_bytes (what is sent) parses to the same e-mail as the standard library's build_mime."""
     m = replace_subject(msg(3), subject)
     fast = email.message_from_bytes(
-        render_bytes(m, sender=sender, recipients=recipients, now=NOW), policy=default_policy
+        render_bytes(m, sender=sender, recipients=recipients, now=NOW, notifier="email"),
+        policy=default_policy,
     )
     slow = email.message_from_bytes(
-        build_mime(m, sender=sender, recipients=recipients, now=NOW).as_bytes(), policy=default_policy
+        build_mime(m, sender=sender, recipients=recipients, now=NOW, notifier="email").as_bytes(),
+        policy=default_policy,
     )
     for name in (
         "Subject",
@@ -730,7 +741,7 @@ def test_catch_up_over_parallel_connections_delivers_each_message_once(tmp_env: 
     assert (report.sent, report.failed, report.retried) == (120, 0, 0)
     ids = [str(m["Message-ID"]) for m in handler.messages]
     assert len(ids) == len(set(ids)) == 120  # every case's catch-up message, none twice
-    assert set(ids) == {message_id(key) for key in sent}
+    assert set(ids) == {message_id(key, "log") for key in sent}
     assert set(sent.values()) == {"sent"} and not retry
     # Four connections, and they were open at the same time (no session waited out the others).
     assert len(handler.order) == 4 and handler.waited_out == 0
@@ -745,8 +756,8 @@ def test_a_failing_connection_loses_nothing_the_others_sent(tmp_env: Any) -> Non
     assert len(refused) + len(delivered) == 100
     assert (report.sent, report.retried, report.failed) == (len(delivered), len(refused), 0)
     # The others' results are committed; the refused ones wait for their retry, and only they.
-    assert {message_id(key) for key in sent} == delivered and set(sent.values()) == {"sent"}
-    assert {message_id(key) for key in retry} == refused
+    assert {message_id(key, "log") for key in sent} == delivered and set(sent.values()) == {"sent"}
+    assert {message_id(key, "log") for key in retry} == refused
     assert all(d.attempts == 1 and d.status == "planned" for d in retry.values())
 
 
@@ -830,7 +841,7 @@ def test_pipelining_server_gets_the_envelope_in_one_write(
     assert all(w.lower().endswith(b"rcpt to:<me@example.org>\r\ndata\r\n") for w in envelopes)
     received = smtp_server.recorder.messages
     assert [m["Message-ID"] for m in received] == [
-        message_id(k) for k in ("case-1:deadline:0", "case-9:deadline:0", "case-2:deadline:0")
+        message_id(k, "email") for k in ("case-1:deadline:0", "case-9:deadline:0", "case-2:deadline:0")
     ]
 
 
@@ -867,7 +878,7 @@ def test_pipelined_sender_refusal_resets_and_the_next_message_goes(
     assert (results[0].ok, results[0].retryable) == (False, True)
     assert "451 4.3.2" in results[0].detail
     assert results[1].ok, results[1].detail
-    assert [m["Message-ID"] for m in recorder.messages] == [message_id("case-2:deadline:0")]
+    assert [m["Message-ID"] for m in recorder.messages] == [message_id("case-2:deadline:0", "email")]
     assert len(recorder.sessions) == 1
 
 
@@ -888,7 +899,7 @@ def test_pipelined_data_accepted_after_every_recipient_was_refused(smtp_server: 
     assert (results[0].ok, results[0].problem) == (False, "recipient")
     assert results[1].ok, results[1].detail
     # The empty message that closed the first transaction, then the second reminder.
-    assert [m["Message-ID"] for m in recorder.messages] == [None, message_id("case-2:deadline:0")]
+    assert [m["Message-ID"] for m in recorder.messages] == [None, message_id("case-2:deadline:0", "email")]
     assert len(recorder.sessions) == 1
 
 
@@ -915,7 +926,7 @@ def test_a_server_that_ends_each_session_after_two_messages_gets_each_message_on
     results = notifier(smtp_server).send_batch([msg(i) for i in range(7)])
     assert [r.ok for r in results] == [True] * 7, [r.detail for r in results]
     ids = [str(m["Message-ID"]) for m in recorder.messages]
-    assert sorted(ids) == sorted(message_id(f"case-{i}:deadline:0") for i in range(7))
+    assert sorted(ids) == sorted(message_id(f"case-{i}:deadline:0", "email") for i in range(7))
     assert len(recorder.sessions) == 4  # 2 + 2 + 2 + 1
 
 
@@ -935,7 +946,7 @@ def test_what_on_result_raises_ends_the_stream_after_the_messages_in_flight(smtp
         n.send_stream([msg(i) for i in range(100)], on_result)
     received = sorted(str(m["Message-ID"]) for m in smtp_server.recorder.messages)
     assert 1 <= len(reported) <= 4 and len(set(reported)) == len(reported)
-    assert received == sorted(message_id(f"case-{i}:deadline:0") for i in reported)
+    assert received == sorted(message_id(f"case-{i}:deadline:0", "email") for i in reported)
 
 
 def test_a_second_connection_that_cannot_open_leaves_the_stream_on_the_first(
@@ -993,7 +1004,7 @@ def test_a_trickling_answer_to_quit_does_not_hold_a_message_that_was_sent() -> N
         result = bounded(lambda: n.send(msg(1)))
         assert server.trickling.is_set()
     assert result.ok, result.detail
-    assert server.message_ids(server.accepted) == [message_id("case-1:deadline:0")]
+    assert server.message_ids(server.accepted) == [message_id("case-1:deadline:0", "email")]
 
 
 def _one_case_due(tmp_env: Any) -> Any:
@@ -1051,8 +1062,8 @@ def test_a_trickling_server_leaves_the_row_for_a_retry_with_the_same_message_id(
         server.trickle = False
         report = bounded(lambda: deliver(server.port, row.next_attempt_at))
     assert (report.sent, report.retried, report.failed) == (1, 0, 0)
-    assert server.message_ids(server.received) == [message_id(row.key)] * 2
-    assert server.message_ids(server.accepted) == [message_id(row.key)]
+    assert server.message_ids(server.received) == [message_id(row.key, "log")] * 2
+    assert server.message_ids(server.accepted) == [message_id(row.key, "log")]
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
@@ -1097,7 +1108,7 @@ def test_a_password_file_missing_at_send_time_is_retried_and_sent_once_when_it_i
     report = deliver(row.next_attempt_at)
     assert (report.sent, report.retried, report.failed) == (1, 0, 0), report.errors
     assert deliver(row.next_attempt_at + timedelta(days=1)).sent == 0
-    assert [str(m["Message-ID"]) for m in smtp_server.recorder.messages] == [message_id(row.key)]
+    assert [str(m["Message-ID"]) for m in smtp_server.recorder.messages] == [message_id(row.key, "log")]
     assert smtp_server.recorder.logins == [USER]
     with Store(tmp_env.db_path) as store:
         assert [
@@ -1177,3 +1188,63 @@ def test_the_options_errors_are_in_the_users_language(table: dict[str, Any], mon
         else:
             model.model_validate(table)
     assert "译:" in str(info.value), info.value
+
+
+# --- two e-mail notifiers -----------------------------------------------------------------------------
+
+
+class _RefusesTheFirst(Recorder):
+    """Refuses its first DATA for good (a 5xx: a policy) and keeps that message's Message-ID."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused: list[str] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.lock:
+            if not self.refused:
+                parsed = email.message_from_bytes(envelope.content, policy=default_policy)
+                self.refused.append(str(parsed["Message-ID"]))
+                return "554 5.7.1 message refused by policy"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_two_email_notifiers_send_one_reminder_with_two_message_ids_each_kept_by_its_retry(
+    tmp_env: Any, run_cli: Any
+) -> None:
+    """A main and a fallback mailbox, both reaching one inbox: the same reminder went out under one
+    Message-ID from both, and a mail client dropped the second as a duplicate. Each notifier's copy
+    has its own id now, and a resend of a copy (a refused one, handed back by `notify retry`) keeps
+    the id it first had."""
+    from reminder import outbox
+    from reminder.store import Store
+
+    recorder = _RefusesTheFirst()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        table = (
+            f'type = "email"\nsecurity = "none"\nhost = "127.0.0.1"\nport = {controller.port}\n'
+            'sender = "reminder@example.org"\nrecipients = ["me@example.org"]\n'
+        )
+        tmp_env.write_config(f"[notifiers.main]\n{table}[notifiers.fallback]\n{table}")
+        added = run_cli("add", "--title", "Cancel eSIM", "--org", "Batelco", "--submitted", "2025-01-05")
+        assert added.returncode == 0, added.stderr
+        first = run_cli("daemon", "--once")  # exit 1: one copy was refused
+        assert (first.returncode, first.stdout.split(",")[0]) == (1, "1 sent"), first.stderr
+        retry = run_cli("notify", "retry")
+        assert (retry.returncode, retry.stdout) == (0, "1 reminder will be sent again.\n"), retry.stderr
+        again = run_cli("daemon", "--once")
+        assert again.returncode == 0, again.stderr
+    finally:
+        controller.stop()
+    with Store(tmp_env.db_path) as store:
+        case_id = store.conn.execute("SELECT id FROM cases").fetchone()[0]
+        sent = [d for d in outbox.list_deliveries(store, case_id) if d.status == "sent"]
+    # One catch-up message per notifier, for one reminder.
+    assert sorted(d.notifier for d in sent) == ["fallback", "main"] and len({d.key for d in sent}) == 1
+    accepted = [str(m["Message-ID"]) for m in recorder.messages]
+    assert {str(m["X-Reminder-Key"]) for m in recorder.messages} == {sent[0].key}
+    assert len(accepted) == len(set(accepted)) == 2  # the two copies: two ids
+    assert set(accepted) == {message_id(d.key, d.notifier) for d in sent}
+    assert len(recorder.refused) == 1 and recorder.refused[0] in accepted  # the retry: the same id

@@ -439,7 +439,7 @@ def test_a_version_6_database_gains_the_letter_fields_and_its_docs_are_redone(tm
     conn.execute("PRAGMA user_version = 6")
     conn.close()
     with Store(path) as s:
-        assert s.schema_version == len(MIGRATIONS) == listing.SCHEMA_VERSION == 12
+        assert s.schema_version == len(MIGRATIONS) == listing.SCHEMA_VERSION == 13
         assert s.get_case("abc234") == case and case.account is None
         assert listing.docs_current(s.conn)  # the fast path may serve them again
         today = {"Asia/Bahrain": date(2026, 3, 1)}
@@ -544,3 +544,88 @@ def test_the_listing_reads_one_index_and_no_case_row(tmp_path: Path) -> None:
     assert plans.count(zones) == 2, plans
     plans = [p for p in plans if p != zones]
     assert plans and all("COVERING INDEX cases_listing" in p and "TEMP B-TREE" not in p for p in plans), plans
+
+
+def test_the_open_case_a_new_one_looks_like_is_one_lookup_in_an_index(store: Store) -> None:
+    """What `add` says of a second record of one request: the oldest open case with the same
+    organisation and reference, else (no reference) the same organisation, title and day. One
+    query, answered from an index of the open cases however many there are; on PostgreSQL the
+    index keys long texts by their MD5, so a text past a btree entry's 2,700 bytes is still taken."""
+    window = make_window(make_case(), date(2026, 3, 10), date(2026, 3, 25))
+    for n in range(40):  # others, alike in part
+        store.add_case(make_case(organisation=f"Org {n}", reference="BT-1", title="Cancel"), window)
+        store.add_case(make_case(reference=f"BT-{n + 100}", title=f"Cancel {n}"), window)
+    long = "长" * 3000  # 9,000 bytes in UTF-8
+    first = store.add_case(make_case(reference="BT-1", title=long), window)
+    second = store.add_case(
+        make_case(reference="BT-1", created_at=first.created_at + timedelta(seconds=1)), window
+    )
+    plain = store.add_case(make_case(organisation=long, title=long), window)
+    closed = store.add_case(make_case(organisation="Closed Co", reference="X"), window)
+    store.update_case(replace(closed, status="closed"))
+
+    statements: list[tuple[str, tuple[object, ...]]] = []
+    execute = store.conn.execute
+
+    class Recording:
+        def __getattr__(self, name: str) -> object:
+            return getattr(real, name)
+
+        def execute(self, sql: str, params: tuple[object, ...] = ()) -> object:
+            statements.append((sql, tuple(params)))
+            return execute(sql, params)
+
+    real = store.conn
+    store.conn = Recording()  # type: ignore[assignment]
+    try:
+        assert store.open_lookalike(replace(second, id="new")) == (first.id, "reference")  # the oldest
+        assert store.open_lookalike(second) == (first.id, "reference")  # never itself
+        assert store.open_lookalike(first) == (second.id, "reference")
+        assert store.open_lookalike(replace(plain, id="new")) == (plain.id, "title")
+        assert store.open_lookalike(replace(plain, id="new", submitted=date(2026, 3, 2))) is None
+        assert store.open_lookalike(make_case(id="new", organisation="Closed Co", reference="X")) is None
+        assert store.open_lookalike(make_case(id="new", reference="BT-2")) is None
+    finally:
+        store.conn = real  # type: ignore[assignment]
+    assert len(statements) == 7  # one query each
+    by_reference, by_title = statements[0], statements[3]
+    if store.dialect == "sqlite":
+        for (sql, params), index in (
+            (by_reference, "cases_open_by_reference"),
+            (by_title, "cases_open_by_title"),
+        ):
+            plan = " ".join(str(r[-1]) for r in store.conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+            assert f"USING INDEX {index}" in plan and "SCAN" not in plan, plan
+    else:
+        with store.atomic():
+            store.conn.execute("SET LOCAL enable_seqscan = off")  # a table this small would be read whole
+            for (sql, params), index in (
+                (by_reference, "cases_open_by_reference"),
+                (by_title, "cases_open_by_title"),
+            ):
+                plan = " ".join(str(r[0]) for r in store.conn.execute(f"EXPLAIN {sql}", params))
+                assert f"Index Scan using {index}" in plan or f"Bitmap Index Scan on {index}" in plan, plan
+
+
+def test_a_version_12_database_gains_the_open_case_indexes(
+    store: Store, tmp_env: TmpEnv, db_url: str | None
+) -> None:
+    """m013 on either backend: a database from before it has its open cases indexed for add's
+    lookup when it is next opened, with the cases it holds."""
+    window = make_window(make_case(), date(2026, 3, 10), date(2026, 3, 25))
+    old = store.add_case(make_case(reference="BT-1"), window)
+    with store.atomic():
+        for index in ("cases_open_by_reference", "cases_open_by_title"):
+            store.conn.execute(f"DROP INDEX {index}")
+        store.backend.set_schema_version(store.conn, 12)
+    store.close()
+    with Store(tmp_env.db_path, url=db_url) as again:
+        assert again.schema_version == len(MIGRATIONS) == 13
+        if again.dialect == "sqlite":
+            names = "SELECT name FROM sqlite_master WHERE type = 'index'"
+        else:
+            names = "SELECT indexname FROM pg_indexes WHERE tablename = 'cases'"
+        assert {"cases_open_by_reference", "cases_open_by_title"} <= {r[0] for r in again.conn.execute(names)}
+        assert again.open_lookalike(make_case(id="new", reference="BT-1")) == (old.id, "reference")
+        if again.dialect == "sqlite":
+            assert again.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)

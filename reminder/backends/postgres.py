@@ -470,6 +470,20 @@ def m012_delivery_planned(conn: Any) -> None:
     conn.execute("ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS planned_ts DOUBLE PRECISION")
 
 
+def m013_open_case_lookalikes(conn: Any) -> None:
+    """As SQLite's m013, keyed by the texts' MD5: a btree entry holds at most about 2,700 bytes
+    (see m009), and a long organisation, reference or title must never make a case refused.
+    The lookup compares the texts themselves too (store.open_lookalike)."""
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS cases_open_by_reference ON cases (md5(organisation), md5(reference))"
+        " WHERE status = 'open' AND reference IS NOT NULL"
+    )
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS cases_open_by_title ON cases (md5(organisation), md5(title), submitted)"
+        " WHERE status = 'open'"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     m001_cases,
     m002_outbox,
@@ -483,6 +497,7 @@ MIGRATIONS: list[Migration] = [
     m010_delivery_counts,
     m011_retrying_index,
     m012_delivery_planned,
+    m013_open_case_lookalikes,
 ]
 
 
@@ -512,6 +527,7 @@ class PostgresBackend:
     # READ COMMITTED, the default, takes a new snapshot per statement; this one keeps the first.
     begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
     unindexed = ""
+    keyed = "md5({})"  # a text column as its index keys it: its MD5 (see m013)
     for_update = " FOR UPDATE"  # a row lock where SQLite's transaction holds the whole database
     status_counts = "SELECT status, COUNT(*) FROM deliveries GROUP BY status"  # no kept counts: see m010
     migrations = MIGRATIONS

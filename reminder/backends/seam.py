@@ -55,6 +55,7 @@ class Backend(Protocol):
     begin: str  # the statement that opens a transaction
     begin_read: str  # the one that opens a read-only transaction whose reads share one snapshot
     unindexed: str  # put before a column to keep the planner off its index ("+" on SQLite)
+    keyed: str  # a long text column (or a value for it) as an index keys it: "{}" or "md5({})"
     for_update: str  # appended to a SELECT that locks the rows it reads until the transaction ends
     status_counts: str  # the outbox's (status, rows) pairs, for `reminder status`
 

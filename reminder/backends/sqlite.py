@@ -42,6 +42,7 @@ __all__ = [
     "m006_evidence_keyed",
     "m007_case_letters",
     "m008_outbox_leases",
+    "m013_open_case_lookalikes",
 ]
 
 log = get_logger(__name__)
@@ -325,12 +326,28 @@ def m012_delivery_planned(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE deliveries ADD COLUMN planned_ts REAL")
 
 
+def m013_open_case_lookalikes(conn: sqlite3.Connection) -> None:
+    """The open cases by organisation and reference, and by organisation, title and day of
+    submission, so that ``add`` finds the open case a new one looks like (a second add of the
+    same request) in one lookup however many cases there are (store.open_lookalike). Only open
+    cases are in them. Written to run again over what it made (IF NOT EXISTS), as m009."""
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS cases_open_by_reference ON cases (organisation, reference)"
+        " WHERE status = 'open' AND reference IS NOT NULL"
+    )
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS cases_open_by_title ON cases (organisation, title, submitted)"
+        " WHERE status = 'open'"
+    )
+
+
 # Applied in order on open; PRAGMA user_version counts how many have run. Never edit or
 # reorder an entry that has shipped: append a new function instead. Reserved so far:
 # m002 — the outbox (outbox.py, the lead), m003 and m006 — the evidence log (evidence.py),
 # m007 — letters (letters.py), m008 — outbox leases (outbox_leases.py), m009 — the listing's index,
 # m010 — the outbox's counts per status (outbox_summary.py), m011 — the rows waiting for a retry
-# (outbox_summary.py), m012 — when each outbox row was planned (outbox.py).
+# (outbox_summary.py), m012 — when each outbox row was planned (outbox.py), m013 — the open cases
+# a new one may repeat (store.py).
 MIGRATIONS: list[Migration] = [
     m001_cases,
     m002_outbox,
@@ -344,6 +361,7 @@ MIGRATIONS: list[Migration] = [
     m010_delivery_counts,
     m011_retrying_index,
     m012_delivery_planned,
+    m013_open_case_lookalikes,
 ]
 
 
@@ -435,6 +453,7 @@ class SqliteBackend:
     begin = "BEGIN IMMEDIATE"  # takes the write lock up front: a read-then-write never fails half way
     begin_read = "BEGIN"  # a deferred transaction: its first read fixes the snapshot (WAL)
     unindexed = "+"  # a unary plus keeps SQLite's planner off a column's index
+    keyed = "{}"  # a text column as its index keys it: as it is (see m013)
     for_update = ""  # BEGIN IMMEDIATE holds the only write lock already
     status_counts = "SELECT status, n FROM delivery_counts"  # kept by m010's triggers
     migrations = MIGRATIONS

@@ -196,7 +196,35 @@ def add_command(
         unit=unit,  # type: ignore[arg-type]
         **fields,
     )
-    emit_case(view_after_write(ctx, store, case.id, now), as_json, _("Added case %(id)s.", id=case.id))
+    # Added all the same (nothing typed is refused or lost): a second add of one request, after
+    # an error that left it unclear whether the first went in, is said, not silently doubled.
+    lookalike = store.open_lookalike(case)
+    view = view_after_write(ctx, store, case.id, now)
+    if as_json:
+        data = case_json(view)
+        if lookalike is not None:
+            data["possible_duplicate_of"] = lookalike[0]
+        echo_json(data)
+        return
+    emit_case(view, as_json, _("Added case %(id)s.", id=case.id))
+    if lookalike is not None:
+        cmdline.echo(_lookalike_note(case.id, *lookalike), err=True)
+
+
+def _lookalike_note(case_id: str, other: str, why: str) -> str:
+    if why == "reference":
+        return _(
+            "note: this looks like case %(other)s, open with the same organisation and reference;"
+            " if you added it twice by mistake: reminder delete %(id)s --yes",
+            other=other,
+            id=case_id,
+        )
+    return _(
+        "note: this looks like case %(other)s, open with the same organisation, title and day of submission;"
+        " if you added it twice by mistake: reminder delete %(id)s --yes",
+        other=other,
+        id=case_id,
+    )
 
 
 @cmdline.command("list", cls=TranslatedHelp)

@@ -47,6 +47,10 @@ class _EvidenceKind(cmdline.LazyChoice):
                 return kind
         return super().convert(value, param, ctx)
 
+    def lookalikes(self) -> Sequence[str]:
+        # A word of the reader's language mistyped (验证马) is answered with that language's word.
+        return list(dict.fromkeys([*self.choices, *map(evidence_kind, self.choices)]))
+
 
 @cmdline.group("evidence", cls=ReminderGroup)
 def evidence_group() -> None:

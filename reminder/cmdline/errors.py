@@ -116,16 +116,7 @@ class _Unknown(UsageError):
         self.possibilities: list[str] = closest(name, known) if known else []
 
     def format_message(self) -> str:
-        if not self.possibilities:
-            return self.message
-        shown = joined(repr(p) for p in self.possibilities)
-        hint = ntr(
-            "Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)", len(self.possibilities)
-        )
-        # The space between two sentences is English's; Chinese puts none after "。".
-        return tr("{message} {hint}").format(
-            message=self.message, hint=hint.format(possibility=shown, possibilities=shown)
-        )
+        return did_you_mean(self.message, self.possibilities)
 
 
 # What a keyboard or a document may put where "-" was meant: the dashes an input method in
@@ -139,27 +130,24 @@ def option_stem(text: str) -> str:
 
 
 def closest(name: str, known: Iterable[str]) -> list[str]:
-    """The known names closest to a mistyped one, closest first: those as close as the closest
-    (within 0.05 of difflib's ratio, at least 0.6). The names are compared without their dashes
-    and case: "--" in every option made any option look 1/3 alike ('--submited' got '--unit')."""
-    from difflib import SequenceMatcher
+    """The known names closest to a mistyped one, closest first (:func:`reminder.lookalikes.closest`).
+    The names are compared without their dashes and case: "--" in every option made any option look
+    1/3 alike ('--submited' got '--unit')."""
+    from ..lookalikes import closest as lookalikes
 
-    bare = option_stem
-    typed = bare(name)
-    matcher = SequenceMatcher()
-    matcher.set_seq2(typed)
-    scored: list[tuple[float, str]] = []
-    for candidate in known:
-        matcher.set_seq1(bare(candidate))
-        if matcher.real_quick_ratio() >= 0.6 and matcher.quick_ratio() >= 0.6:
-            ratio = matcher.ratio()
-            if ratio >= 0.6:
-                scored.append((ratio, candidate))
-    if not scored:
-        return []
-    scored.sort(key=lambda pair: (-pair[0], pair[1]))
-    best = scored[0][0]
-    return [candidate for ratio, candidate in scored[:3] if ratio >= best - 0.05]
+    return lookalikes(name, known, bare=option_stem)
+
+
+def did_you_mean(message: str, possibilities: list[str]) -> str:
+    """``message``, then "Did you mean 'x'?" (or one of several) when there are ``possibilities``."""
+    if not possibilities:
+        return message
+    shown = joined(repr(p) for p in possibilities)
+    hint = ntr("Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)", len(possibilities))
+    # The space between two sentences is English's; Chinese puts none after "。".
+    return tr("{message} {hint}").format(
+        message=message, hint=hint.format(possibility=shown, possibilities=shown)
+    )
 
 
 class NoSuchOption(_Unknown):

@@ -135,9 +135,18 @@ class Choice(ParamType):
     def convert(self, value: Any, param: Parameter | None, ctx: Context | None) -> Any:
         if str(value) in self.choices:
             return str(value)
+        from ..lookalikes import closest
+        from .errors import did_you_mean
+
         shown = joined(map(repr, self.choices))
         message = ntr("{value!r} is not {choice}.", "{value!r} is not one of {choices}.", len(self.choices))
-        self.fail(message.format(value=value, choice=shown, choices=shown), param, ctx)
+        # Every word it could be, then the one probably meant ('orgnisation': 'organisation').
+        said = message.format(value=value, choice=shown, choices=shown)
+        self.fail(did_you_mean(said, closest(str(value), self.lookalikes())), param, ctx)
+
+    def lookalikes(self) -> Sequence[str]:
+        """The words a mistyped value is compared with: the choices."""
+        return self.choices
 
 
 class LazyChoice(Choice):

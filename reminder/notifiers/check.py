@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from ..errors import ConfigError, InputError
-from ..i18n import _, joined, using_language
+from ..i18n import _, alternatives, joined, using_language
 from ..lazylog import get_logger
 from ..record import Record, setfield
 from . import (
@@ -271,6 +271,17 @@ def _select(
     cls = notifier_class(only)
     if cls is None:
         known = sorted({*tables, *available_notifier_classes()})
+        from ..lookalikes import closest
+
+        guesses = closest(only, known)
+        if guesses:
+            raise InputError(
+                _(
+                    "unknown notifier %(name)s; did you mean %(guesses)s?",
+                    name=repr(only),
+                    guesses=alternatives(guesses),
+                )
+            )
         raise InputError(
             _("unknown notifier %(name)s; known: %(known)s", name=repr(only), known=joined(known))
         )

@@ -454,7 +454,13 @@ class EmailNotifier(Notifier):
 
         def begin(message: Message, session: Session) -> Transaction | DeliveryResult:
             try:
-                data = render_bytes(message, sender=opts.sender, recipients=opts.recipients, now=self.clock())
+                data = render_bytes(
+                    message,
+                    sender=opts.sender,
+                    recipients=opts.recipients,
+                    now=self.clock(),
+                    notifier=self.label,
+                )
             except Exception as exc:  # a message that cannot be built fails alone
                 log.debug("email %s: cannot send %s", self.label, message.key, exc_info=True)
                 return DeliveryResult.failure(

@@ -1,8 +1,10 @@
 """A reminder as the e-mail the ``email`` notifier sends: headers, plain text and HTML, as bytes.
 
 Each message is plain text with an HTML alternative, and carries a Message-ID derived from the
-reminder's key (:func:`message_id`), so a resend of the same reminder carries the same
-Message-ID and mail clients can recognise it; ``Auto-Submitted`` keeps vacation responders
+reminder's key and the notifier's label (:func:`message_id`), so a resend of the same reminder
+by the same notifier carries the same Message-ID and mail clients can recognise it, while two
+e-mail notifiers sending one reminder (a main and a fallback mailbox, which may end up in one
+inbox) send two messages a mail client keeps apart; ``Auto-Submitted`` keeps vacation responders
 quiet, and a critical reminder is marked important. :func:`render_bytes` writes what is sent;
 :func:`build_mime` builds the same e-mail with the standard library's objects, and is what
 :func:`render_bytes` falls back on for addresses that are not plain ASCII.
@@ -57,14 +59,24 @@ _ATEXT = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567
 _ESCAPE_ASCII = {c: f"={c:02X}" for c in range(128) if chr(c) not in _ATEXT}
 
 
-def message_id(key: str) -> str:
-    """``<key@reminder>`` with the key made a valid RFC 5322 dot-atom; same key, same id, no collisions."""
-    # '=' escapes every other byte (and itself), so distinct keys never map to one id.
-    if key.isascii():
-        left = key.translate(_ESCAPE_ASCII)
+def _atom(text: str) -> str:
+    """``text`` as one RFC 5322 atom: '=' escapes every other byte (and itself), '.' included,
+    so distinct texts never give one atom."""
+    if text.isascii():
+        atom = text.translate(_ESCAPE_ASCII)
     else:
-        left = "".join(ch if ch in _ATEXT else "".join(f"={b:02X}" for b in ch.encode()) for ch in key)
-    return f"<{left or '=00'}@reminder>"
+        atom = "".join(ch if ch in _ATEXT else "".join(f"={b:02X}" for b in ch.encode()) for ch in text)
+    return atom or "=00"
+
+
+def message_id(key: str, notifier: str) -> str:
+    """``<key.notifier@reminder>``: the reminder's key and the notifier's label, each an atom.
+
+    Same key and notifier, same id (a retry is recognised as the message it repeats); two
+    notifiers, two ids. No '.' survives in an atom, so the pair is read back unambiguously
+    and distinct pairs never share an id.
+    """
+    return f"<{_atom(key)}.{_atom(notifier)}@reminder>"
 
 
 def _language_tag(message: Message) -> str | None:
@@ -92,14 +104,17 @@ def _one_line(value: str) -> str:
     return " ".join(value.split())
 
 
-def build_mime(message: Message, *, sender: str, recipients: Sequence[str], now: datetime) -> EmailMessage:
-    """The e-mail for ``message``: plain text with an HTML alternative and a deterministic Message-ID."""
+def build_mime(
+    message: Message, *, sender: str, recipients: Sequence[str], now: datetime, notifier: str
+) -> EmailMessage:
+    """The e-mail for ``message`` sent by the notifier labelled ``notifier``: plain text with an
+    HTML alternative and a deterministic Message-ID."""
     mime = EmailMessage(policy=_POLICY)
     mime["Subject"] = _one_line(message.subject)
     mime["From"] = sender
     mime["To"] = ", ".join(recipients)
     mime["Date"] = format_datetime(now)
-    mime["Message-ID"] = message_id(message.key)
+    mime["Message-ID"] = message_id(message.key, notifier)
     # RFC 3834: keeps vacation responders from answering a reminder.
     mime["Auto-Submitted"] = "auto-generated"
     mime["X-Reminder-Key"] = _one_line(message.key)
@@ -154,7 +169,9 @@ def _base64_body(text: str) -> str:
     return "\r\n".join([data[i : i + 76] for i in range(0, len(data), 76)])
 
 
-def render_bytes(message: Message, *, sender: str, recipients: Sequence[str], now: datetime) -> bytes:
+def render_bytes(
+    message: Message, *, sender: str, recipients: Sequence[str], now: datetime, notifier: str
+) -> bytes:
     """The same e-mail as :func:`build_mime`, written out directly.
 
     The standard library's e-mail objects cost ~2.5 ms to build and flatten per message, which made
@@ -162,7 +179,7 @@ def render_bytes(message: Message, *, sender: str, recipients: Sequence[str], no
     written here in ~0.1 ms. Addresses that are not plain ASCII go through :func:`build_mime`.
     """
     if not (sender.isascii() and all(r.isascii() for r in recipients)):
-        mime = build_mime(message, sender=sender, recipients=recipients, now=now)
+        mime = build_mime(message, sender=sender, recipients=recipients, now=now, notifier=notifier)
         return mime.as_bytes(policy=_POLICY)
     # Deterministic per message; base64 lines can never contain "=_" so it cannot clash.
     boundary = "=_reminder_" + hashlib.sha256(message.key.encode()).hexdigest()[:24]
@@ -171,7 +188,7 @@ def render_bytes(message: Message, *, sender: str, recipients: Sequence[str], no
         f"From: {_one_line(sender)}",
         f"To: {_one_line(', '.join(recipients))}",
         f"Date: {_date_header(now)}",
-        f"Message-ID: {message_id(message.key)}",
+        f"Message-ID: {message_id(message.key, notifier)}",
         "Auto-Submitted: auto-generated",
         f"X-Reminder-Key: {_header_text(message.key)}",
         f"X-Reminder-Case: {_header_text(message.case_id)}",
