@@ -149,6 +149,8 @@ def sync_plan(
     that only moves to another hour of its day (:func:`_day_planned_again`). A day already past
     when it was planned (an edit moved the case's dates back, a notifier added for reminders
     whose day had passed) is what tells :func:`due_folded` that row was never missed either.
+    A row is written only if its status is still the one read: on a shared store a daemon may
+    claim it between this read and the write, and a row being sent is history.
     Rows that already match are not written at all, so re-planning 100,000 unchanged cases at
     start-up is reads only. The writes go as one ``executemany`` each (on PostgreSQL, one round
     trip for a case's inserts rather than one per row).
@@ -200,7 +202,7 @@ def sync_plan(
             again = status == "cancelled" or _day_planned_again(current[1], due_iso, now_ts)
             planned = now_ts if again else None
             updates.append(
-                (reminder.kind, due_iso, due_ts, wake_ts, reminder.note, error, planned, stamp, id_)
+                (reminder.kind, due_iso, due_ts, wake_ts, reminder.note, error, planned, stamp, id_, status)
             )
     cancels = [
         (stamp, id_)
@@ -217,13 +219,13 @@ def sync_plan(
         conn.executemany(
             "UPDATE deliveries SET kind = ?, due = ?, due_ts = ?, wake_ts = ?, note = ?, last_error = ?,"
             " status = 'planned', next_attempt_ts = NULL, planned_ts = COALESCE(?, planned_ts),"
-            " updated_at = ? WHERE id = ?",
+            " updated_at = ? WHERE id = ? AND status = ?",
             updates,
         )
     if cancels:
         conn.executemany(
             f"UPDATE deliveries SET status = 'cancelled', last_error = '{NO_LONGER_PLANNED}', updated_at = ?"
-            " WHERE id = ?",
+            " WHERE id = ? AND status = 'planned'",
             cancels,
         )
     if (inserts or updates) and wake_daemons:

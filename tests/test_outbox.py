@@ -743,3 +743,20 @@ def test_a_version_11_database_learns_when_its_rows_are_planned(
         assert planned == {"abc123:opened:1": None, "abc123:deadline:1": later.timestamp()}
         if again.dialect == "sqlite":
             assert again.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_a_replan_read_before_a_daemon_claimed_its_rows_leaves_them_being_sent(db: Store) -> None:
+    # On PostgreSQL an edit's re-plan reads the case's rows, and a daemon may claim one of them
+    # before the re-plan writes: moving it back to planned (or cancelling it) mid-send made another
+    # daemon send it again. The stale read is given here as the rows the re-plan read earlier.
+    with db.atomic():
+        outbox.sync_plan(db, "abc123", [(rem("opened", 10), "log"), (rem("deadline", 20), "log")], NOW)
+    stale = db.conn.execute(
+        f"SELECT {outbox._PLAN_COLUMNS} FROM deliveries WHERE case_id = ?", ("abc123",)
+    ).fetchall()
+    ids = [d.id for d in outbox.list_deliveries(db, "abc123")]
+    assert outbox_leases.claim(db, ids, NOW) == set(ids)
+    with db.atomic():
+        outbox.sync_plan(db, "abc123", [(rem("opened", 12), "log")], NOW, existing_rows=stale)
+    assert set(statuses(db).values()) == {"sending"}
+    assert {d.due.day for d in outbox.list_deliveries(db, "abc123")} == {10, 20}
