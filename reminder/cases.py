@@ -613,13 +613,20 @@ def refresh_windows(store: Store, settings: Settings, *, now: datetime) -> list[
     holiday data changed); returns the cases whose window moved."""
     moved: list[Case] = []
     with store.atomic():
-        for case, stored in store.list_cases_with_windows("open"):
-            _case, window = _with_window(settings, case)
+        for listed, stored in store.list_cases_with_windows("open"):
+            _case, window = _with_window(settings, listed)
             if stored is None or (stored.opens, stored.deadline, stored.tentative) != (
                 window.opens,
                 window.deadline,
                 window.tentative,
             ):
+                # Read again, locked, before writing it back: on PostgreSQL the list takes no lock,
+                # and a command may have closed or edited the case since (written back, the list's
+                # copy undid it). SQLite's transaction holds the database already.
+                case = store.get_case(listed.id, lock=True)
+                if case.status != "open":
+                    continue
+                _case, window = _with_window(settings, case)
                 store.update_case(case, window)
                 _after_case_change(store, settings, case, now)
                 moved.append(case)

@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -1039,3 +1039,50 @@ def _in_threads(work: Callable[[int], None], n: int) -> list[BaseException]:
     for t in threads:
         t.join()
     return errors
+
+
+def test_refresh_windows_does_not_undo_a_close_committed_while_it_ran(tmp_env: TmpEnv, pg_url: str) -> None:
+    """refresh_windows lists the open cases, then writes back each one whose window moved. A case
+    closed by another process between the two was written back open. Here the other process's
+    close (its row update, as `reminder close` makes it) holds the case's row while refresh_windows
+    runs in a thread, and commits once refresh waits for it."""
+
+    import psycopg
+
+    from reminder import api
+    from reminder.config import ClosureSettings, load_settings
+
+    plain = load_settings()
+    shut = plain.model_copy(
+        update={"closures": [ClosureSettings(start=date(2026, 3, 2), end=date(2026, 3, 4))]}
+    )
+    with Store(tmp_env.db_path, url=pg_url) as s:
+        case = api.add_case(
+            s, plain, now=NOW, title="Cancel roaming", organisation="Batelco", submitted=date(2026, 3, 1)
+        )
+    waiting = (
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    errors: list[BaseException] = []
+
+    def refresh() -> None:
+        try:
+            with Store(tmp_env.db_path, url=pg_url) as s:
+                api.refresh_windows(s, shut, now=NOW)
+        except BaseException as e:  # reported by the test, not lost in the thread
+            errors.append(e)
+
+    with psycopg.connect(pg_url) as closer, psycopg.connect(pg_url, autocommit=True) as watch:
+        closer.execute("UPDATE cases SET status = 'closed' WHERE id = %s", (case.id,))
+        thread = threading.Thread(target=refresh)
+        thread.start()
+        deadline = time.monotonic() + 60
+        while (row := watch.execute(waiting).fetchone()) is None or row[0] < 1:
+            assert thread.is_alive() and time.monotonic() < deadline, "refresh never waited for the case"
+            time.sleep(0.01)
+        closer.commit()
+    thread.join(60)
+    assert errors == []
+    with Store(tmp_env.db_path, url=pg_url) as s:
+        assert s.get_case(case.id).status == "closed"
