@@ -16,7 +16,7 @@ from datetime import date, datetime, time
 
 from .case_config import case_today, country_zone_name, template_for, window_for
 from .dates import Moment, check_not_future
-from .errors import InputError
+from .errors import InputError, NotFound
 from .i18n import _, alternatives, joined
 from .lazylog import get_logger
 from .models import CASE_KINDS, Case, ChecklistItem, Closure, EvidenceEntry, ReviewWindow, preset_step
@@ -622,8 +622,11 @@ def refresh_windows(store: Store, settings: Settings, *, now: datetime) -> list[
             ):
                 # Read again, locked, before writing it back: on PostgreSQL the list takes no lock,
                 # and a command may have closed or edited the case since (written back, the list's
-                # copy undid it). SQLite's transaction holds the database already.
-                case = store.get_case(listed.id, lock=True)
+                # copy undid it; one deleted is left out). SQLite's transaction holds the database already.
+                try:
+                    case = store.get_case(listed.id, lock=True)
+                except NotFound:
+                    continue
                 if case.status != "open":
                     continue
                 _case, window = _with_window(settings, case)

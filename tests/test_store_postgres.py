@@ -1041,11 +1041,19 @@ def _in_threads(work: Callable[[int], None], n: int) -> list[BaseException]:
     return errors
 
 
-def test_refresh_windows_does_not_undo_a_close_committed_while_it_ran(tmp_env: TmpEnv, pg_url: str) -> None:
+@pytest.mark.parametrize(
+    "change",
+    ["UPDATE cases SET status = 'closed' WHERE id = %s", "DELETE FROM cases WHERE id = %s"],
+    ids=["close", "delete"],
+)
+def test_refresh_windows_leaves_a_case_closed_or_deleted_while_it_ran(
+    tmp_env: TmpEnv, pg_url: str, change: str
+) -> None:
     """refresh_windows lists the open cases, then writes back each one whose window moved. A case
-    closed by another process between the two was written back open. Here the other process's
-    close (its row update, as `reminder close` makes it) holds the case's row while refresh_windows
-    runs in a thread, and commits once refresh waits for it."""
+    closed by another process between the two was written back open; one deleted ended the whole
+    refresh with NotFound. Here the other process's change (its row update or delete, as `reminder
+    close` and `delete` make it) holds the case's row while refresh_windows runs in a thread, and
+    commits once refresh waits for it; the case listed after it is refreshed all the same."""
 
     import psycopg
 
@@ -1057,9 +1065,11 @@ def test_refresh_windows_does_not_undo_a_close_committed_while_it_ran(tmp_env: T
         update={"closures": [ClosureSettings(start=date(2026, 3, 2), end=date(2026, 3, 4))]}
     )
     with Store(tmp_env.db_path, url=pg_url) as s:
-        case = api.add_case(
-            s, plain, now=NOW, title="Cancel roaming", organisation="Batelco", submitted=date(2026, 3, 1)
+        case, other = (
+            api.add_case(s, plain, now=NOW, title=title, organisation="Batelco", submitted=date(2026, 3, 1))
+            for title in ("Cancel roaming", "Refund the last bill")
         )
+        before = s.get_window(other.id)
     waiting = (
         "SELECT count(*) FROM pg_stat_activity"
         " WHERE datname = current_database() AND wait_event_type = 'Lock'"
@@ -1074,7 +1084,7 @@ def test_refresh_windows_does_not_undo_a_close_committed_while_it_ran(tmp_env: T
             errors.append(e)
 
     with psycopg.connect(pg_url) as closer, psycopg.connect(pg_url, autocommit=True) as watch:
-        closer.execute("UPDATE cases SET status = 'closed' WHERE id = %s", (case.id,))
+        closer.execute(change, (case.id,))
         thread = threading.Thread(target=refresh)
         thread.start()
         deadline = time.monotonic() + 60
@@ -1085,4 +1095,9 @@ def test_refresh_windows_does_not_undo_a_close_committed_while_it_ran(tmp_env: T
     thread.join(60)
     assert errors == []
     with Store(tmp_env.db_path, url=pg_url) as s:
-        assert s.get_case(case.id).status == "closed"
+        if change.startswith("UPDATE"):
+            assert s.get_case(case.id).status == "closed"
+        else:
+            assert s.count_cases() == 1
+        after = s.get_window(other.id)
+    assert before is not None and after is not None and after.opens > before.opens
