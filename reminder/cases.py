@@ -195,10 +195,14 @@ def _check_kind(settings: Settings, kind: str) -> str:
     kind = kind.strip().lower()
     if kind in CASE_KINDS or kind in settings.templates:
         return kind
+    from .cli_labels import case_kind
     from .lookalikes import closest
 
     known = [*CASE_KINDS, *sorted(settings.templates)]
-    guesses = closest(kind, known)
+    # A kind is typed by its word or by what show calls it in the user's language (注销SIM卡),
+    # so a mistyped one is matched against both, and suggested as the one it resembles.
+    shown = {case_kind(k): k for k in known}
+    guesses = closest(kind, dict.fromkeys([*known, *shown]))
     if guesses:
         raise InputError(
             _(

@@ -122,13 +122,15 @@ def case_status(status: str) -> str:
 
 
 def case_kind(kind: str) -> str:
-    """A case's kind: the built-in ones translated; a checklist template's name
-    (``sim-cancellation``) is what the user types on the command line, so it stays."""
+    """A case's kind: the built-in ones and the template reminder ships (``sim-cancellation``)
+    translated, and typed back in the user's language they are that kind (``--kind 注销SIM卡``);
+    a template of the user's own config is shown by its name."""
     if current_language() == SOURCE_LANGUAGE:
         return kind
     return _lookup(
         kind,
         {
+            "sim-cancellation": pgettext("case kind", "sim-cancellation"),
             "cancellation": pgettext("case kind", "cancellation"),
             "refund": pgettext("case kind", "refund"),
             "permit": pgettext("case kind", "permit"),

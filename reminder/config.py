@@ -40,7 +40,7 @@ from .childenv import SECRET_KEY_SUFFIX, note_secret_env, secret_env_names
 from .errors import ConfigError, UnknownCountry
 from .i18n import LANGUAGES, SOURCE_LANGUAGE, _, language_error, normalise_language
 from .lazylog import get_logger
-from .models import Unit
+from .models import SIM_CANCELLATION_KIND, Unit
 from .paths import ENV_PREFIX, ConfigLocation, beside_config, config_location, default_store_path, read_toml
 from .presets import DEFAULT_PRESETS, Preset
 from .settings_methods import ClosureMethods, MeMethods, SettingsMethods, StoreMethods
@@ -317,7 +317,7 @@ SIM_CANCELLATION = Template(
     warning=SIM_CANCELLATION_WARNING,
 )
 
-DEFAULT_TEMPLATES: Mapping[str, Template] = {"sim-cancellation": SIM_CANCELLATION}
+DEFAULT_TEMPLATES: Mapping[str, Template] = {SIM_CANCELLATION_KIND: SIM_CANCELLATION}
 
 
 def _default_templates() -> dict[str, Template]:

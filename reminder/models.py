@@ -36,6 +36,8 @@ __all__ = [
     "EVIDENCE_KINDS",
     "REASON_CODES",
     "REMINDER_KINDS",
+    "SHIPPED_TEMPLATE_KINDS",
+    "SIM_CANCELLATION_KIND",
     "UNITS",
     "Case",
     "ChecklistItem",
@@ -58,6 +60,9 @@ __all__ = [
 UNITS = ("business", "calendar")
 REASON_CODES = ("weekend", "holiday", "official_closure", "closure", "make_up")
 CASE_KINDS = ("cancellation", "refund", "permit", "visa", "data-request", "complaint", "other")
+# The checklist templates reminder ships (config.DEFAULT_TEMPLATES): kinds a case may have too.
+SIM_CANCELLATION_KIND = "sim-cancellation"
+SHIPPED_TEMPLATE_KINDS = (SIM_CANCELLATION_KIND,)
 CASE_STATUSES = ("open", "closed")
 REMINDER_KINDS = ("before_open", "opened", "before_deadline", "deadline", "escalation")
 DELIVERY_STATUSES = ("planned", "sending", "sent", "failed", "cancelled")

@@ -479,3 +479,25 @@ def test_a_case_kind_typed_as_the_chinese_output_shows_it(zh: RunCli) -> None:
     p = zh("edit", case_id, "--kind", "退款")
     assert p.returncode == 0 and "  类型：退款\n" in p.stdout, p.stderr  # type: ignore[attr-defined]
     assert json.loads(zh("show", case_id, "--json").stdout)["kind"] == "refund"  # type: ignore[attr-defined]
+
+
+def test_the_sim_cancellation_checklist_is_reached_in_chinese(zh: RunCli) -> None:
+    # The case this was built for is a SIM cancellation, and the checklist comes with the kind
+    # sim-cancellation: a Chinese user who typed 注销 (what the help showed in their language)
+    # got a plain cancellation, no checklist; and `show` said 类型：sim-cancellation.
+    p = zh(
+        "add", "--title", TITLE, "--org", "Batelco", "--submitted", "今天", "--kind", "注销 sim 卡", "--json"
+    )
+    assert p.returncode == 0, p.stderr  # type: ignore[attr-defined]
+    added = json.loads(p.stdout)  # type: ignore[attr-defined]
+    assert added["kind"] == "sim-cancellation" and len(added["checklist"]) == 4
+    p = zh("show", added["id"])
+    assert "  类型：注销SIM卡\n" in p.stdout, p.stdout  # type: ignore[attr-defined]
+    p = zh("edit", added["id"], "--kind", "注销SIM卡")  # what show says, typed back
+    assert p.returncode == 0 and "  类型：注销SIM卡\n" in p.stdout, p.stderr  # type: ignore[attr-defined]
+    # A near miss is named with the kind meant, in the words the user typed it in.
+    p = zh("add", "--title", TITLE, "--org", "Batelco", "--submitted", "今天", "--kind", "注销eSIM卡")
+    assert p.returncode == 2, p.stderr  # type: ignore[attr-defined]
+    assert "'注销SIM卡'" in p.stderr and "Traceback" not in p.stderr  # type: ignore[attr-defined]
+    p = zh("add", "--help")
+    assert "注销SIM卡" in p.stdout  # type: ignore[attr-defined]

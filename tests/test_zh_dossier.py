@@ -70,7 +70,7 @@ def test_markdown_dossier_in_chinese(run_cli: RunCli, case_id: str) -> None:
     assert [line[3:] for line in md.splitlines() if line.startswith("## ")] == list(HEADINGS)
     assert "| 项目 | 内容 |" in md and "| 投诉人 | 李华, li@example.org |" not in md
     assert "| 投诉人 | 李华、li@example.org |" in md
-    assert "| 联系渠道 | 热线 196 |" in md and "| 类型 | sim-cancellation |" in md
+    assert "| 联系渠道 | 热线 196 |" in md and "| 类型 | 注销SIM卡 |" in md
     assert "| 状态 | 进行中 |" in md
     # The sentence writes its dates as Chinese does; the tables keep ISO dates for forms.
     assert "**于 2026年3月15日 星期日 提交（第 0 天，不计入）。" in md

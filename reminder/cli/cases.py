@@ -38,14 +38,20 @@ if TYPE_CHECKING:
 
 class _CaseKind(cmdline.ParamType):
     """A case's kind: its word (``cancellation``), or the word the output shows it by in the
-    user's language (注销): what ``show`` shows, typed back, is the kind it shows."""
+    user's language (注销, 注销SIM卡): what ``show`` shows, typed back, is the kind it shows,
+    however an input method spaced or cased it (注销 sim 卡)."""
 
     def convert(self, value: object, param: cmdline.Parameter | None, ctx: cmdline.Context | None) -> object:
         from ..cli_labels import case_kind
-        from ..models import CASE_KINDS
+        from ..models import CASE_KINDS, SHIPPED_TEMPLATE_KINDS
+
+        def bare(text: str) -> str:
+            return "".join(text.split()).casefold()
 
         text = str(value)
-        return next((kind for kind in CASE_KINDS if case_kind(kind) == text.strip()), text)
+        typed = bare(text)
+        kinds = (*CASE_KINDS, *SHIPPED_TEMPLATE_KINDS)
+        return next((kind for kind in kinds if bare(case_kind(kind)) == typed), text)
 
 
 def _case_options(f: F) -> F:
