@@ -45,6 +45,7 @@ __all__ = [
     "LOCK_PAUSE_SECONDS",
     "SHARED_LOCKS",
     "PidLock",
+    "copier",
     "lock_holder",
     "poke",
     "running_pid",
@@ -281,25 +282,28 @@ def poke(data_dir: str | os.PathLike[str]) -> bool:
 
 def _already_running(path: Path) -> AlreadyRunning:
     pid = _read_pid(path)
-    copier = _copier(path)
-    if copier is not None:
+    copier_pid = copier(path)
+    if copier_pid is not None:
         return AlreadyRunning(
             None,
             _(
                 "reminder db copy (pid %(pid)d) is copying this store: no daemon may send from it "
                 "meanwhile; start again once the copy is done",
-                pid=copier,
+                pid=copier_pid,
             ),
             by_copy=True,
         )
     return AlreadyRunning(pid, _(ALREADY_RUNNING, pid=pid if pid is not None else "?"))
 
 
-def _copier(path: str | os.PathLike[str]) -> int | None:
-    """The pid of the ``reminder db copy`` whose mark the lock file holds, or None."""
+def copier(path: str | os.PathLike[str]) -> int | None:
+    """The pid of the ``reminder db copy`` holding the lock file at ``path`` (its mark), or None.
+    A copy clears its mark when it ends; one killed leaves it, in a file nobody holds."""
     try:
         with open(path, encoding="utf-8") as f:
             mark, _space, pid = f.read().strip().partition(" ")
     except (OSError, UnicodeDecodeError):
         return None
-    return int(pid) if mark == COPY_MARK and pid.isdigit() else None
+    if mark != COPY_MARK or not pid.isdigit() or not _held(os.fspath(path))[0]:
+        return None
+    return int(pid)
