@@ -77,12 +77,17 @@ def copy_store(
             )
         )
     report = CopyReport(source=source.location, target=target.location)
-    _copy_attachments(source, target, data_dir, report)
-    with target.atomic():
-        for table in TABLES:
-            report.rows[table] = _copy_table(source, target, table)
-        target.backend.ids_follow(target.conn, "deliveries", "id")
-    _verify(source, target, data_dir, keys, report)
+    # The source's write lock for the whole copy: each table read on its own saw the store as it
+    # was then, so a case added while the copy ran was in neither, or only some of its rows were,
+    # and it was lost once the config named the copy. A command that writes meanwhile waits, then
+    # fails saying the copy holds the store (nothing it was asked to write is half done).
+    with source.atomic():
+        _copy_attachments(source, target, data_dir, report)
+        with target.atomic():
+            for table in TABLES:
+                report.rows[table] = _copy_table(source, target, table)
+            target.backend.ids_follow(target.conn, "deliveries", "id")
+        _verify(source, target, data_dir, keys, report)
     log.info("copied %s into %s: %s", source.location, target.location, report.rows)
     return report
 

@@ -90,8 +90,9 @@ class StoreError(ReminderError):
 class AlreadyRunning(StoreError):
     """Another daemon holds the lock on this data directory."""
 
-    def __init__(self, pid: int | None, message: str | None = None) -> None:
+    def __init__(self, pid: int | None, message: str | None = None, *, by_copy: bool = False) -> None:
         self.pid = pid
+        self.by_copy = by_copy  # held by `reminder db copy` (pidlock.COPY_MARK), not by a daemon
         super().__init__(message or ALREADY_RUNNING % {"pid": pid if pid is not None else "?"})
 
 

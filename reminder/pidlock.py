@@ -39,11 +39,13 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 __all__ = [
+    "COPY_MARK",
     "LOCK_ATTEMPTS",
     "LOCK_NAME",
     "LOCK_PAUSE_SECONDS",
     "SHARED_LOCKS",
     "PidLock",
+    "copier",
     "lock_holder",
     "poke",
     "running_pid",
@@ -51,6 +53,10 @@ __all__ = [
 ]
 
 LOCK_NAME = "daemon.lock"
+# What ``reminder db copy`` writes before its pid in daemon.lock while it holds it: not a bare pid,
+# so no command pokes (signals) it as a daemon and ``reminder status`` counts no daemon, and a daemon
+# that starts meanwhile says what holds the lock rather than "already running".
+COPY_MARK = "db-copy"
 # On a shared store: the directory, in the data directory, of each daemon's own <pid>.lock.
 SHARED_LOCKS = "daemons"
 # Taking the pid lock while `reminder status` holds it shared: up to 40 tries 50 ms apart.
@@ -74,8 +80,9 @@ class PidLock:
         wants it (no two live processes share a pid), and it is removed on release."""
         return cls(data_dir, f"{SHARED_LOCKS}/{os.getpid()}.lock")
 
-    def acquire(self, attempts: int = LOCK_ATTEMPTS) -> None:
-        """Take the lock, or raise AlreadyRunning.
+    def acquire(self, attempts: int = LOCK_ATTEMPTS, *, copy: bool = False) -> None:
+        """Take the lock, or raise AlreadyRunning. ``copy``: for ``reminder db copy``, which holds
+        it so that no daemon starts sending from the file it copies (:data:`COPY_MARK`).
 
         Bounded in attempts, not in time: under libfaketime the monotonic clock may be
         faked, even frozen, so a deadline on it never came, and an ``Event.wait`` (an
@@ -111,7 +118,7 @@ class PidLock:
             raise _already_running(self.path)
         try:
             os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())
+            os.write(fd, f"{COPY_MARK + ' ' if copy else ''}{os.getpid()}\n".encode())
             os.fsync(fd)
         except OSError as exc:  # a full disk: say so, and leave no half-written pid behind
             with contextlib.suppress(OSError):
@@ -275,4 +282,28 @@ def poke(data_dir: str | os.PathLike[str]) -> bool:
 
 def _already_running(path: Path) -> AlreadyRunning:
     pid = _read_pid(path)
+    copier_pid = copier(path)
+    if copier_pid is not None:
+        return AlreadyRunning(
+            None,
+            _(
+                "reminder db copy (pid %(pid)d) is copying this store: no daemon may send from it "
+                "meanwhile; start again once the copy is done",
+                pid=copier_pid,
+            ),
+            by_copy=True,
+        )
     return AlreadyRunning(pid, _(ALREADY_RUNNING, pid=pid if pid is not None else "?"))
+
+
+def copier(path: str | os.PathLike[str]) -> int | None:
+    """The pid of the ``reminder db copy`` holding the lock file at ``path`` (its mark), or None.
+    A copy clears its mark when it ends; one killed leaves it, in a file nobody holds."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            mark, _space, pid = f.read().strip().partition(" ")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if mark != COPY_MARK or not pid.isdigit() or not _held(os.fspath(path))[0]:
+        return None
+    return int(pid)

@@ -350,6 +350,155 @@ def test_db_copy_refuses_a_held_daemon_lock_whose_pid_is_not_written_yet(
     assert json.loads(ok(run_cli("db", "copy", "--to", pg_url, "--json")).stdout)["rows"]["cases"] == 1
 
 
+def test_a_daemon_started_during_a_db_copy_is_refused_until_the_copy_is_done(
+    run_cli: RunCli, tmp_env: TmpEnv, pg_url: str
+) -> None:
+    # Failed before: the copy only looked for a daemon when it began, so one that started while it
+    # ran (systemd restarting it, a login) sent from the SQLite file, and each reminder it sent then
+    # was still due in the copy. Now the copy holds the daemon's lock until it is done. The copy is
+    # held in its migration of the target by the migration lock, taken here (a real second client).
+    import psycopg
+    from test_daemon import wait_for
+
+    from reminder.backends.postgres import MIGRATION_LOCK
+    from reminder.pidlock import running_pid
+
+    ok(run_cli("add", "--title", "Cancel eSIM", "--org", "Batelco", "--submitted", "2026-03-01"))
+    log_path = tmp_env.root / "copy.log"
+    with psycopg.connect(pg_url, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+        with log_path.open("w") as log:
+            copy = subprocess.Popen(
+                [sys.executable, "-m", "reminder", "db", "copy", "--to", pg_url, "--json"],
+                env=tmp_env.env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+            )
+        try:
+
+            def copy_waits() -> bool:
+                (waiting,) = holder.execute(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                ).fetchone()  # type: ignore[misc]
+                return bool(waiting)
+
+            assert wait_for(copy_waits, 30), log_path.read_text()
+            daemon = subprocess.run(
+                [sys.executable, "-m", "reminder", "daemon"],
+                env=tmp_env.env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert daemon.returncode == 1, daemon.stderr
+            assert (
+                f"reminder db copy (pid {copy.pid}) is copying this store: no daemon may send from it "
+                "meanwhile; start again once the copy is done"
+            ) in daemon.stderr
+            # A command that pokes the daemon takes the copy for none (a signal would end it), and
+            # `status` counts no daemon.
+            ok(run_cli("add", "--title", "Refund", "--org", "Zain", "--submitted", "2026-03-02"))
+            assert running_pid(tmp_env.db_path.parent) is None
+            assert copy.poll() is None, log_path.read_text()
+        finally:
+            holder.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+        out, _err = copy.communicate(timeout=60)
+    assert copy.returncode == 0, log_path.read_text()
+    assert json.loads(out)["rows"]["cases"] >= 1
+    # Done, the copy left the lock to the daemon: it starts (and stops on SIGTERM, exit 0).
+    with (tmp_env.root / "daemon.log").open("w") as log:
+        started = subprocess.Popen(
+            [sys.executable, "-m", "reminder", "daemon"],
+            env=tmp_env.env,
+            stdin=subprocess.DEVNULL,
+            stderr=log,
+        )
+    try:
+        assert wait_for(lambda: running_pid(tmp_env.db_path.parent) == started.pid, 30), (
+            tmp_env.root / "daemon.log"
+        ).read_text()
+    finally:
+        started.send_signal(signal.SIGTERM)
+        assert started.wait(timeout=30) == 0
+    with sqlite3.connect(tmp_env.db_path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert db.execute("SELECT count(*) FROM cases").fetchone() == (2,)
+    db.close()
+
+
+def test_a_case_added_during_a_db_copy_is_never_left_out_of_it(
+    run_cli: RunCli, tmp_env: TmpEnv, pg_url: str
+) -> None:
+    # Failed before: the copy read each table on its own, so a case added while it ran was in the
+    # SQLite file and not in the copy, lost once the config named the copy (the copy said nothing).
+    # Now the copy holds the file's write lock: the add waits, then fails saying why (exit 1), and
+    # the two stores hold the same cases. The copy is held up writing the attachment, by a lock on
+    # the target's attachments table taken here (a real second client of the server).
+    import psycopg
+    from test_daemon import wait_for
+
+    from reminder.store import Store
+
+    case_id = json.loads(
+        ok(
+            run_cli(
+                "add", "--title", "Cancel eSIM", "--org", "Batelco", "--submitted", "2026-03-01", "--json"
+            )
+        ).stdout
+    )["id"]
+    shot = tmp_env.root / "shot.png"
+    shot.write_bytes(os.urandom(1000))
+    ok(
+        run_cli(
+            "evidence", "add", case_id, "--kind", "screenshot", "--summary", "status", "--file", str(shot)
+        )
+    )
+    with Store(tmp_env.db_path, url=pg_url):
+        pass  # the target migrated, so the copy's own migration does not wait on the lock below
+    log_path = tmp_env.root / "copy.log"
+    with psycopg.connect(pg_url) as holder:
+        holder.execute("LOCK TABLE attachments IN ACCESS EXCLUSIVE MODE")
+        with log_path.open("w") as log:
+            copy = subprocess.Popen(
+                [sys.executable, "-m", "reminder", "db", "copy", "--to", pg_url, "--json"],
+                env=tmp_env.env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+            )
+        try:
+            with psycopg.connect(pg_url, autocommit=True) as watcher:
+
+                def copy_waits() -> bool:
+                    (waiting,) = watcher.execute(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'relation' AND NOT granted"
+                    ).fetchone()  # type: ignore[misc]
+                    return bool(waiting)
+
+                assert wait_for(copy_waits, 30), log_path.read_text()
+            added = run_cli("add", "--title", "Refund", "--org", "Zain", "--submitted", "2026-03-02")
+            assert copy.poll() is None, log_path.read_text()
+        finally:
+            holder.rollback()
+        out, _err = copy.communicate(timeout=60)
+    assert copy.returncode == 0, log_path.read_text()
+    assert one_line_error(added, 1) == (
+        f"Error: {tmp_env.db_path}: reminder db copy (pid {copy.pid}) is copying this store and holds it "
+        "until it is done; nothing was written: try again then"
+    )
+    assert json.loads(out)["rows"]["cases"] == 1
+    with sqlite3.connect(tmp_env.db_path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert db.execute("SELECT id FROM cases").fetchall() == [(case_id,)]
+    db.close()
+    with psycopg.connect(pg_url) as pg:
+        assert pg.execute("SELECT id FROM cases").fetchall() == [(case_id,)]
+
+
 def _password_role_url(pg_url: str, password: str, pg_server: object) -> str:
     """``pg_url`` as the tests' server's one role that must give a password (``password``), with
     none in the URL; skips on a server that lets it in without one."""

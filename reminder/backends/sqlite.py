@@ -373,8 +373,30 @@ def _store_error(path: str, exc: BaseException, doing: str = "") -> StoreError:
     timeout as a bare "database is locked", which tells the user neither who nor what to do."""
     if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
         waited = BUSY_TIMEOUT_MS / 1000
+        copier = _copier(path)
+        if copier is not None:
+            return DatabaseLocked(
+                path,
+                waited,
+                _(
+                    "%(path)s: reminder db copy (pid %(pid)d) is copying this store and holds it until "
+                    "it is done; nothing was written: try again then",
+                    path=path,
+                    pid=copier,
+                ),
+            )
         return DatabaseLocked(path, waited, _(DATABASE_LOCKED, path=path, seconds=f"{waited:g}"))
     return StoreError(_("%(path)s: %(doing)s%(error)s", path=path, doing=doing, error=exc))
+
+
+def _copier(path: str) -> int | None:
+    """The pid of a ``reminder db copy`` holding the store at ``path`` (its mark in the daemon's
+    lock beside the file), else None: a write lock held that long is most often a copy's."""
+    import os
+
+    from ..pidlock import LOCK_NAME, copier
+
+    return copier(os.path.join(os.path.dirname(os.path.abspath(path)), LOCK_NAME))
 
 
 def _enable_wal(conn: sqlite3.Connection) -> None:

@@ -19,6 +19,10 @@ from .common import (
 )
 from .group import ReminderGroup
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..pidlock import PidLock
+
 
 @cmdline.command("backup", cls=TranslatedHelp)
 @cmdline.argument("path", required=False, type=cmdline.Path())
@@ -226,20 +230,25 @@ def db_copy_command(
         raise store_key_error(
             origin, "path", _("there is no SQLite store to copy at %(path)s", path=sqlite_path)
         )
-    _refuse_a_running_daemon(sqlite_path)
-    with open_store(settings) as source:
-        try:
-            into = Store(source.path, url=target, password=password)
-        except StoreRefused as exc:
-            if not exc.no_password:
-                raise
-            hint = _(
-                "the server asks for a password and was given none: pass --password-file PATH or "
-                "--password-env NAME, or use PGPASSWORD or ~/.pgpass"
-            )
-            raise hinted(exc, hint) from None
-        with into:
-            report = copy_store(source, into, data_dir=source.path.parent, keys=KeyDir.default(), force=force)
+    lock = _daemon_lock_held(sqlite_path)
+    try:
+        with open_store(settings) as source:
+            try:
+                into = Store(source.path, url=target, password=password)
+            except StoreRefused as exc:
+                if not exc.no_password:
+                    raise
+                hint = _(
+                    "the server asks for a password and was given none: pass --password-file PATH or "
+                    "--password-env NAME, or use PGPASSWORD or ~/.pgpass"
+                )
+                raise hinted(exc, hint) from None
+            with into:
+                report = copy_store(
+                    source, into, data_dir=source.path.parent, keys=KeyDir.default(), force=force
+                )
+    finally:
+        lock.release()
     if as_json:
         from dataclasses import asdict
 
@@ -270,35 +279,41 @@ def db_copy_command(
         sys.exit(1)
 
 
-def _refuse_a_running_daemon(sqlite_path: str) -> None:
-    """A daemon running on the SQLite store goes on sending from it after the copy, and each
-    reminder it sends then is still due in the copy, so it is sent again once the config names the
-    copy: the copy waits until the daemon is stopped. Its lock is beside the file (pidlock.py)."""
+def _daemon_lock_held(sqlite_path: str) -> PidLock:
+    """The daemon's lock on the SQLite store, taken for the copy's length: a daemon running on it
+    goes on sending from it after the copy, and each reminder it sends then is still due in the copy,
+    so it is sent again once the config names the copy. So the copy waits until the daemon is
+    stopped, and a daemon that starts during the copy (systemd restarting it) is refused until the
+    copy is done. Its lock is beside the file (pidlock.py)."""
     import os
 
-    from ..errors import StoreError
-    from ..pidlock import lock_holder
+    from ..errors import AlreadyRunning, StoreError
+    from ..pidlock import PidLock
 
-    held, pid = lock_holder(os.path.dirname(os.path.abspath(os.path.expanduser(sqlite_path))))
-    if not held:
-        return
-    if pid is None:
+    lock = PidLock(os.path.dirname(os.path.abspath(os.path.expanduser(sqlite_path))))
+    try:
+        lock.acquire(copy=True)
+    except AlreadyRunning as exc:
+        if exc.by_copy:
+            raise  # another copy of this store, which it names
+        if exc.pid is None:
+            raise StoreError(
+                _(
+                    "a reminder daemon is running on %(path)s: what it sends after the copy would be "
+                    "sent again from the copy; stop it first (`systemctl --user stop reminder`), then copy",
+                    path=sqlite_path,
+                )
+            ) from None
         raise StoreError(
             _(
-                "a reminder daemon is running on %(path)s: what it sends after the copy would be sent "
-                "again from the copy; stop it first (`systemctl --user stop reminder`), then copy",
+                "a reminder daemon is running on %(path)s (pid %(pid)d): what it sends after the copy "
+                "would be sent again from the copy; stop it first (`systemctl --user stop reminder`, or "
+                "`kill %(pid)d`), then copy",
                 path=sqlite_path,
+                pid=exc.pid,
             )
-        )
-    raise StoreError(
-        _(
-            "a reminder daemon is running on %(path)s (pid %(pid)d): what it sends after the copy would "
-            "be sent again from the copy; stop it first (`systemctl --user stop reminder`, or "
-            "`kill %(pid)d`), then copy",
-            path=sqlite_path,
-            pid=pid,
-        )
-    )
+        ) from None
+    return lock
 
 
 def _after_copy(ctx: cmdline.Context, sqlite_path: str, target: str) -> None:
