@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, RunCli, TmpEnv
 from sample_cases import make_case
-from test_cli_cases import ok, one_line_error
+from test_cli_cases import add_json, ok, one_line_error
 
 from reminder.backends import redact_url
 from reminder.backends.postgres import translate
@@ -350,6 +350,34 @@ def test_db_copy_refuses_a_held_daemon_lock_whose_pid_is_not_written_yet(
     assert json.loads(ok(run_cli("db", "copy", "--to", pg_url, "--json")).stdout)["rows"]["cases"] == 1
 
 
+def _copy_held_up(tmp_env: TmpEnv, pg_url: str, log_path: Path, locktype: str) -> subprocess.Popen[str]:
+    """A real ``db copy --json`` into ``pg_url``, once it waits for a lock of ``locktype`` that the
+    caller holds on the server (its stdout a pipe, its stderr in ``log_path``)."""
+    import psycopg
+    from test_daemon import wait_for
+
+    with log_path.open("w") as log:
+        copy = subprocess.Popen(
+            [sys.executable, "-m", "reminder", "db", "copy", "--to", pg_url, "--json"],
+            env=tmp_env.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
+    with psycopg.connect(pg_url, autocommit=True) as watcher:
+
+        def waits() -> bool:
+            sql = "SELECT count(*) FROM pg_locks WHERE locktype = %s AND NOT granted"
+            (waiting,) = watcher.execute(sql, (locktype,)).fetchone()  # type: ignore[misc]
+            return bool(waiting)
+
+        if not wait_for(waits, 30):
+            copy.kill()
+            raise AssertionError(log_path.read_text())
+    return copy
+
+
 def test_a_daemon_started_during_a_db_copy_is_refused_until_the_copy_is_done(
     run_cli: RunCli, tmp_env: TmpEnv, pg_url: str
 ) -> None:
@@ -367,24 +395,8 @@ def test_a_daemon_started_during_a_db_copy_is_refused_until_the_copy_is_done(
     log_path = tmp_env.root / "copy.log"
     with psycopg.connect(pg_url, autocommit=True) as holder:
         holder.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
-        with log_path.open("w") as log:
-            copy = subprocess.Popen(
-                [sys.executable, "-m", "reminder", "db", "copy", "--to", pg_url, "--json"],
-                env=tmp_env.env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=log,
-                text=True,
-            )
+        copy = _copy_held_up(tmp_env, pg_url, log_path, "advisory")
         try:
-
-            def copy_waits() -> bool:
-                (waiting,) = holder.execute(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-                ).fetchone()  # type: ignore[misc]
-                return bool(waiting)
-
-            assert wait_for(copy_waits, 30), log_path.read_text()
             daemon = subprocess.run(
                 [sys.executable, "-m", "reminder", "daemon"],
                 env=tmp_env.env,
@@ -438,17 +450,10 @@ def test_a_case_added_during_a_db_copy_is_never_left_out_of_it(
     # the two stores hold the same cases. The copy is held up writing the attachment, by a lock on
     # the target's attachments table taken here (a real second client of the server).
     import psycopg
-    from test_daemon import wait_for
 
     from reminder.store import Store
 
-    case_id = json.loads(
-        ok(
-            run_cli(
-                "add", "--title", "Cancel eSIM", "--org", "Batelco", "--submitted", "2026-03-01", "--json"
-            )
-        ).stdout
-    )["id"]
+    case_id = str(add_json(run_cli, "--submitted", "2026-03-01")["id"])
     shot = tmp_env.root / "shot.png"
     shot.write_bytes(os.urandom(1000))
     ok(
@@ -461,25 +466,8 @@ def test_a_case_added_during_a_db_copy_is_never_left_out_of_it(
     log_path = tmp_env.root / "copy.log"
     with psycopg.connect(pg_url) as holder:
         holder.execute("LOCK TABLE attachments IN ACCESS EXCLUSIVE MODE")
-        with log_path.open("w") as log:
-            copy = subprocess.Popen(
-                [sys.executable, "-m", "reminder", "db", "copy", "--to", pg_url, "--json"],
-                env=tmp_env.env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=log,
-                text=True,
-            )
+        copy = _copy_held_up(tmp_env, pg_url, log_path, "relation")
         try:
-            with psycopg.connect(pg_url, autocommit=True) as watcher:
-
-                def copy_waits() -> bool:
-                    (waiting,) = watcher.execute(
-                        "SELECT count(*) FROM pg_locks WHERE locktype = 'relation' AND NOT granted"
-                    ).fetchone()  # type: ignore[misc]
-                    return bool(waiting)
-
-                assert wait_for(copy_waits, 30), log_path.read_text()
             added = run_cli("add", "--title", "Refund", "--org", "Zain", "--submitted", "2026-03-02")
             assert copy.poll() is None, log_path.read_text()
         finally:
