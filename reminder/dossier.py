@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .cli_labels import case_kind, case_status, reminder_label
-from .evidence import attachments_of, corrections_of, head_witness, summary_for_people
+from .evidence import attachments_of, corrections_of, current_versions, head_witness, summary_for_people
 from .evidence_verify import VerifyReport
 from .exhibits import Exhibit, Mail
 from .explain import closure_label, day_reason, override_text, tentative_name, warning_text
@@ -359,7 +359,7 @@ def _escalation_section(d: Dossier) -> Section:
     return Section("escalation", title, tuple(blocks))
 
 
-def _entry_detail(e: EvidenceEntry, fixes: dict[int, list[int]]) -> str:
+def _entry_detail(e: EvidenceEntry, fixes: dict[int, list[int]], versions: dict[int, int]) -> str:
     notes = []
     if e.corrects is not None:
         notes.append(pgettext("dossier", "corrects %(entry)s", entry=_entry(e.corrects)))
@@ -367,6 +367,11 @@ def _entry_detail(e: EvidenceEntry, fixes: dict[int, list[int]]) -> str:
         notes.append(
             pgettext("dossier", "corrected by %(entries)s", entries=join(_entry(n) for n in fixes[e.seq]))
         )
+    # The version the letters state (evidence.current_versions), where the entries correcting this
+    # one do not already say it: at the end of a chain (1 ← 3 ← 4), or the later of two corrections.
+    last = versions.get(e.seq, e.seq)
+    if last != e.seq and fixes.get(e.seq) != [last]:
+        notes.append(pgettext("dossier", "last version: %(entry)s", entry=_entry(last)))
     files = [a.name for a in attachments_of(e)]
     if files:
         notes.append(_("files: %(files)s", files=join(files)))
@@ -386,10 +391,11 @@ def _reminder_kind(kind: str, key: str, preset: str | None) -> str:
 def _timeline_section(d: Dossier) -> Section:
     zone = case_zone(d.case)
     fixes = corrections_of(d.entries)
+    versions = current_versions(d.entries)
     items: list[tuple[datetime, int, tuple[str, str, str]]] = []
     for e in d.entries:
         what = _("Evidence %(entry)s: %(kind)s", entry=_entry(e.seq), kind=evidence_kind(e.kind))
-        items.append((e.at, 0, (_when(e.at, zone), what, _entry_detail(e, fixes))))
+        items.append((e.at, 0, (_when(e.at, zone), what, _entry_detail(e, fixes, versions))))
     for r in d.deliveries:
         if r.status != "sent" or r.sent_at is None:
             continue

@@ -156,7 +156,7 @@ class Letter:
                 _(
                     "the log keeps every entry as written: add one in the letter's language with "
                     "'reminder evidence add %(id)s --kind %(kind)s --summary \"…\" --corrects %(seq)s' "
-                    "(the letter then shows both), or change the letter by hand",
+                    "(the letter then states it in place of this one), or change the letter by hand",
                     id=self.case.id,
                     kind=text.kind,
                     seq=text.entry,

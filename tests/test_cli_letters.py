@@ -614,7 +614,7 @@ def test_text_typed_in_chinese_is_listed_for_an_english_letter_and_strict_refuse
         f'  - the request as filed: reminder edit {case_id} --filed "…"',
         "  - evidence #1's summary: the log keeps every entry as written: add one in the letter's language "
         f"with 'reminder evidence add {case_id} --kind code --summary \"…\" --corrects 1' (the letter then "
-        "shows both), or change the letter by hand",
+        "states it in place of this one), or change the letter by hand",
     ]
     target = tmp_env.root / "strict.txt"
     r = run_cli("letter", case_id, "--to", "organisation", "--strict", "-o", str(target))
@@ -756,3 +756,80 @@ def test_the_record_of_a_letter_sent_in_arabic_is_not_the_users_text(
     assert json.loads(r.stdout)["foreign_script"] == [] and "not in its language" not in r.stderr
     text = (tmp_env.root / f"letter-{case_id}-regulator-en.txt").read_text(encoding="utf-8")
     assert "I took the matter to Batelco first and followed it up" in text
+
+
+# --- a corrected entry: the letters state its last version, the dossier keeps the chain ---------------
+
+
+def test_the_letters_state_the_last_version_of_a_corrected_entry_and_the_dossier_keeps_the_chain(
+    run_cli: RunCli, invoke: RunCli, tmp_env: TmpEnv
+) -> None:
+    """A Chinese user corrects entries as the log allows (new entries with --corrects): a call
+    put into English and then re-timed, a code corrected twice, a letter re-dated. The letters
+    listed every version as a fact of its own — the same call three times, two of them in
+    Chinese, and the follow-up on the day it was not sent; they now state each fact once, in its
+    last version, citing the entries it corrects, while the dossier still shows every entry."""
+    tmp_env.write_config(ME)
+    zh = {"LANG": "zh_CN.UTF-8"}
+    r = ok(run_cli("add", "--title", "注销巴林漫游卡", "--org", "Batelco", "--country", "BH",
+                   "--kind", "注销", "--filed", "cancellation of my roaming SIM", "--reference", "R-1",
+                   "--channel", "热线", "--submitted", "2026-03-01", "--account", "+973 3900 4242",
+                   "--org-email", "complaints@batelco.example", "--preset", "telecom", "--json",
+                   env=zh))  # fmt: skip
+    case_id = json.loads(r.stdout)["id"]
+    for args in (
+        ("--kind", "call", "--summary", "致电热线，客服说 7 到 15 个工作日", "--at", "2026-03-01T10:00"),  # 1
+        ("--kind", "code", "--summary", "收到短信验证码", "--at", "2026-03-02T09:00"),  # 2
+        ("--corrects", "1", "--summary", "Called hotline 80008000: agent said 7 to 15 business days"),  # 3
+        ("--corrects", "3", "--at", "2026-03-01T11:00"),  # 4: 3 as it should have been, an hour later
+        (
+            "--kind",
+            "letter",
+            "--summary",
+            "Wrote to Batelco asking for the decision",
+            "--at",
+            "2026-03-26T09:00",
+        ),  # 5
+        ("--corrects", "5", "--at", "2026-03-29T09:00"),  # 6: it went out on the 29th
+        ("--corrects", "2", "--summary", "SMS code received (first attempt)"),  # 7
+        ("--corrects", "2", "--summary", "SMS verification code received; told nobody"),  # 8
+    ):
+        ok(run_cli("evidence", "add", case_id, *args, env=zh))
+
+    org = ok(run_cli("letter", case_id, "--to", "organisation", "--strict", env=zh))
+    assert org.stderr == ""  # every fact has its version in English: nothing to put into it
+    since = org.stdout[org.stdout.index("What has happened since:") :]
+    assert [line for line in since.splitlines() if line.startswith("- ")] == [
+        "- Sun 2026-03-01: phone call: Called hotline 80008000: agent said 7 to 15 business days "
+        "(entry 4 of my records, correcting entries 1 and 3)",
+        "- Mon 2026-03-02: verification code: SMS verification code received; told nobody "
+        "(entry 8 of my records, correcting entries 2 and 7)",
+        "- Sun 2026-03-29: letter: Wrote to Batelco asking for the decision "
+        "(entry 6 of my records, correcting entry 5)",
+    ]
+
+    # Not --strict: the TRA's postal address is a blank.
+    reg = ok(run_cli("letter", case_id, "--to", "regulator", env=zh)).stdout
+    assert "On Sun 2026-03-29 I wrote to Batelco (letter, entry 6 of my records)" in reg
+    timeline = reg[reg.index("Timeline of my records") : reg.index("Head of the log")]
+    assert re.findall(r"^- (\d+)$", timeline, re.M) == ["4", "8", "6"]
+    assert "(corrects entries 1 and 3)" in timeline and "(corrects entries 2 and 7)" in timeline
+    assert "only the correction is listed" in timeline
+    for superseded in ("致电热线", "收到短信验证码", "first attempt", "2026-03-26"):
+        assert superseded not in org.stdout and superseded not in reg, superseded
+
+    ar = ok(run_cli("letter", case_id, "--to", "organisation", "--lang", "ar", "--strict")).stdout
+    assert "(القيد رقم 4 في سجل المستندات، وهو تصحيح للقيد رقم 1 والقيد رقم 3)" in ar
+    assert "first attempt" not in ar and "致电热线" not in ar
+    cn = ok(run_cli("letter", case_id, "--to", "organisation", "--lang", "zh_CN")).stdout
+    assert "（证据记录第 4 条，更正第 1、3 条）" in cn and "致电热线，" not in cn
+
+    # The dossier is the record: every entry, each correction with its chain and its last version.
+    md = ok(run_cli("export", case_id, "--lang", "en", "--format", "md", "-o", "-", env=zh)).stdout
+    rows = {m[0]: m[1] for m in re.findall(r"\| Evidence #(\d): \w+ \| (.*) \|$", md, re.M)}
+    assert sorted(rows) == [str(n) for n in range(1, 9)]
+    assert rows["1"].endswith("(corrected by #3; last version: #4)")
+    assert rows["3"].endswith("(corrects #1; corrected by #4)")
+    assert rows["4"].endswith("(corrects #3)")
+    assert rows["2"].endswith("(corrected by #7, #8; last version: #8)")
+    assert rows["7"].endswith("(corrects #2; last version: #8)")
