@@ -130,8 +130,11 @@ class EntryFacts:
 @dataclass(frozen=True, slots=True)
 class CaseFacts:
     id: str
-    title: str
-    request: str  # what was filed (the title when --filed was not given)
+    title: str  # the user's own name for the case: no template shipped prints it
+    # What was asked, as the letter names it: what was filed, else the title, in a script the
+    # letter's language uses; else the case's kind in the letter's words ("cancellation of a
+    # SIM/eSIM service"); else what was filed or the title, as typed.
+    request: str
     kind: str
     organisation: str
     org_email: Text
@@ -143,6 +146,7 @@ class CaseFacts:
     submitted_time: time | None
     country: str
     sector: str | None = None  # "telecom", "data-protection"; None: nothing says (a visa, a refund)
+    request_from: str = "filed"  # where ``request`` comes from: "filed", "title" or "kind"
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,6 +319,20 @@ def _record_in(e: EvidenceEntry, lang: str) -> str:
         return summary_for_people(e)
 
 
+def _request(case: Case, lang: str) -> tuple[str, str]:
+    """What a letter in ``lang`` calls the request, and where that comes from (CaseFacts.request)."""
+    from .letter_kinds import request_words
+    from .letter_scripts import foreign_script
+
+    for text, source in ((case.filed, "filed"), (case.title, "title")):
+        if text and foreign_script(text, lang) is None:
+            return text, source
+    words = request_words(case.kind, lang)
+    if words is not None:
+        return words, "kind"
+    return (case.filed, "filed") if case.filed else (case.title, "title")
+
+
 def _regulator(r: Regulator, lang: str, seen: list[str]) -> RegulatorFacts:
     return RegulatorFacts(
         id=r.id,
@@ -387,6 +405,7 @@ def build_facts(
         else Blank("follow_up", seen)
     )
     asks_address = to == "regulator" and regulator is not None and regulator.asks_address
+    request, request_from = _request(case, lang)
     person = PersonFacts(
         name=_text(me.name, "me.name", seen),
         email=_text(me.email, "me.email", seen),
@@ -403,7 +422,7 @@ def build_facts(
         case=CaseFacts(
             id=case.id,
             title=case.title,
-            request=case.filed or case.title,
+            request=request,
             kind=case.kind,
             organisation=case.organisation,
             org_email=_text(case.org_email, "case.org_email", seen),
@@ -416,6 +435,7 @@ def build_facts(
             submitted_time=case.submitted_time,
             country=case.country,
             sector=regulator.sector if regulator is not None else sector,
+            request_from=request_from,
         ),
         window=WindowFacts(
             min_days=window.min_days,

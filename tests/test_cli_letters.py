@@ -833,3 +833,85 @@ def test_the_letters_state_the_last_version_of_a_corrected_entry_and_the_dossier
     assert rows["4"].endswith("(corrects #3)")
     assert rows["2"].endswith("(corrected by #7, #8; last version: #8)")
     assert rows["7"].endswith("(corrects #2; last version: #8)")
+
+
+# --- the user's title is theirs: the letters name the request in the recipient's language ------------
+
+
+def han(text: str) -> list[str]:
+    """The Chinese in ``text`` but the writer's own name ([me] name 李雷: theirs to write as they do)."""
+    return re.findall(r"[\u3400-\u9fff\uf900-\ufaff]+", text.replace("李雷", ""))
+
+
+def test_a_title_in_chinese_is_not_the_request_an_english_or_arabic_letter_names(
+    run_cli: RunCli, tmp_env: TmpEnv, invoke: RunCli
+) -> None:
+    """A Chinese user adds the case in Chinese (the title is their own name for it, and --filed is
+    optional). The letters to Batelco and to the TRA, in English and Arabic, named the request by
+    that title — "Follow-up: 注销巴林漫游卡" — though neither reader reads it; they now name it by
+    the case's kind in their language, and say so to the user in theirs."""
+    tmp_env.write_config(ME)
+    zh = {"LANG": "zh_CN.UTF-8"}
+
+    def add(*extra: str) -> str:
+        r = ok(run_cli("add", "--title", "注销巴林漫游卡", "--org", "Batelco", "--country", "BH",
+                       "--reference", "R-1", "--channel", "热线", "--submitted", "2026-03-01",
+                       "--account", "+973 3900 4242", "--org-email", "complaints@batelco.example",
+                       *extra, "--json", env=zh))  # fmt: skip
+        return str(json.loads(r.stdout)["id"])
+
+    case_id = add("--kind", "sim-cancellation")
+    ok(run_cli("evidence", "add", case_id, "--kind", "call", "--summary", "Called the hotline to cancel",
+               "--at", "2026-03-01T10:00", env=zh))  # fmt: skip
+    r = ok(run_cli("letter", case_id, "--to", "organisation", "--strict", env=zh))
+    assert not han(r.stdout), r.stdout
+    assert "Subject: Follow-up: cancellation of a SIM/eSIM service (your reference R-1)" in r.stdout
+    assert "for the following: cancellation of a SIM/eSIM service." in r.stdout
+    assert r.stderr.startswith("注意：") and "cancellation of a SIM/eSIM service" in r.stderr, r.stderr
+    assert f'reminder edit {case_id} --filed "…"' in r.stderr
+    for fmt in ("html", "eml", "pdf"):
+        target = tmp_env.root / f"org.{fmt}"
+        ok(run_cli("letter", case_id, "--to", "organisation", "-o", str(target), env=zh))
+        if fmt == "pdf":
+            from test_pdf import pdftotext
+
+            _pdf_tools()
+            text = pdftotext(target)
+        elif fmt == "eml":
+            msg = email.message_from_bytes(target.read_bytes(), policy=default_policy)
+            assert isinstance(msg, EmailMessage) and msg["Subject"] == (
+                "Follow-up: cancellation of a SIM/eSIM service (your reference R-1)"
+            )
+            text = "".join(
+                str(part.get_content()) for part in msg.walk() if part.get_content_maintype() == "text"
+            )
+        else:
+            text = target.read_text(encoding="utf-8")
+        assert "cancellation of a SIM/eSIM service" in text and not han(text), fmt
+    reg = ok(run_cli("letter", case_id, "--to", "regulator", env=zh)).stdout
+    assert not han(reg) and "Request:                    cancellation of a SIM/eSIM service" in reg
+    assert "completes my request (cancellation of a SIM/eSIM service)" in reg
+    for to in ("organisation", "regulator"):
+        ar = ok(run_cli("letter", case_id, "--to", to, "--lang", "ar", "--json", env=zh))
+        ar_text = (tmp_env.root / f"letter-{case_id}-{to}-ar.txt").read_text(encoding="utf-8")
+        assert "إلغاء خدمة شريحة SIM/eSIM" in ar_text and not han(ar_text), to
+        assert json.loads(ar.stdout)["foreign_script"] == []
+    # A Chinese letter (to China's MIIT, say) reads the user's words.
+    assert (
+        "注销巴林漫游卡" in ok(run_cli("letter", case_id, "--to", "organisation", "--lang", "zh_CN")).stdout
+    )
+
+    # What was filed, typed in Chinese, is no better for Batelco; --kind 注销 is a cancellation.
+    other = add("--kind", "注销", "--filed", "注销漫游 eSIM")
+    r = ok(run_cli("letter", other, "--to", "organisation", "--strict", env=zh))
+    assert "Follow-up: cancellation of a service (your reference R-1)" in r.stdout and not han(r.stdout)
+    # Words the user gives in the letter's language are theirs to give, and are used.
+    ok(invoke("edit", other, "--filed", "cancellation of my roaming eSIM"))
+    r = ok(run_cli("letter", other, "--to", "organisation", "--strict", env=zh))
+    assert "Follow-up: cancellation of my roaming eSIM (your reference R-1)" in r.stdout and r.stderr == ""
+    # A kind with no words of its own: the title is quoted as typed, and listed, as before.
+    unknown = add("--kind", "other")
+    r = ok(run_cli("letter", unknown, "--to", "organisation", "--json"))
+    assert json.loads(r.stdout)["foreign_script"] == [
+        {"field": "case.request", "entry": None, "script": "Han"}
+    ]
