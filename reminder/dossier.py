@@ -15,7 +15,12 @@ The dossier's words — headings, labels, reasons, dates and weekdays — are in
 ``Dossier.lang`` (the user's language unless a caller chose another: the dossier a letter
 attaches is in the letter's); :func:`build_sections` and every writer run inside
 :func:`~reminder.i18n.using_language` for it, so the helpers below just call ``_``. What
-the user typed is quoted as typed.
+the user typed is quoted as typed — what was filed, the notes, the evidence summaries, the
+names of files and closures, and the case's title when its reader reads its script — and the
+case section says so when some of it is in a script the dossier's language does not use. The
+title is the user's own name for the case: in such a script the dossier names the request by
+its kind instead, in the letters' words (``letter_kinds.py``: "cancellation of a SIM/eSIM
+service"), as the letters do.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from datetime import UTC, date, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .cli_labels import case_kind, case_status, reminder_label
-from .evidence import attachments_of, corrections_of, head_witness, summary_for_people
+from .evidence import attachments_of, corrections_of, current_versions, head_witness, summary_for_people
 from .evidence_verify import VerifyReport
 from .exhibits import Exhibit, Mail
 from .explain import closure_label, day_reason, override_text, tentative_name, warning_text
@@ -189,8 +194,39 @@ def _with_code(text: str, code: str) -> tuple[str | Code, ...]:
 _CODE_MARK = "\x00"
 
 
+def _request(c: Case) -> str:
+    """The request as the dossier's reader reads it: the case's title in a script of the current
+    language, else its kind in that language's words, else the title as typed."""
+    from .letter_kinds import request_words
+    from .letter_scripts import foreign_script
+
+    lang = current_language()
+    if foreign_script(c.title, lang) is None:
+        return c.title
+    return request_words(c.kind, lang) or c.title
+
+
+def _quotes_another_script(d: Dossier, request: str) -> bool:
+    """Whether the dossier quotes text the user typed in a script its language does not use."""
+    from .letter_scripts import foreign_script
+
+    lang = current_language()
+    c = d.case
+    typed = (
+        request,
+        c.filed,
+        c.notes,
+        c.resolution,
+        *(closure.label for closure in c.closures),
+        *(e.summary for e in d.entries),
+        *(a.name for e in d.entries for a in attachments_of(e)),
+    )
+    return any(text and foreign_script(text, lang) for text in typed)
+
+
 def _case_section(d: Dossier) -> Section:
     c = d.case
+    request = _request(c)
     place = c.country + (f"-{c.subdivision}" if c.subdivision else "")
     me = d.complainant or Person()
     who = join(v for v in (me.name, me.email, me.phone) if v) or _("— (set [me] in the config)")
@@ -199,7 +235,7 @@ def _case_section(d: Dossier) -> Section:
     rows = [
         (pgettext("dossier field", "Complainant"), who + (f"\n{me.address}" if me.address else "")),
         (pgettext("dossier field", "Account"), c.account or "—"),
-        (pgettext("dossier field", "Request"), c.title),
+        (pgettext("dossier field", "Request"), request),
         (pgettext("dossier field", "Case id"), c.id),
         (
             pgettext("dossier field", "Organisation"),
@@ -224,7 +260,17 @@ def _case_section(d: Dossier) -> Section:
     if c.notes:
         rows.append((pgettext("dossier field", "Notes"), c.notes))
     headers = (pgettext("dossier column", "Field"), pgettext("dossier column", "Value"))
-    return Section("case", pgettext("dossier section", "Case"), (Table(headers, tuple(rows)),))
+    blocks: list[Block] = [Table(headers, tuple(rows))]
+    if _quotes_another_script(d, request):
+        blocks.append(
+            Para(
+                _(
+                    "What the complainant typed (what was filed, notes, evidence summaries, names of "
+                    "files and closures) is quoted as typed, in the language it was typed in."
+                )
+            )
+        )
+    return Section("case", pgettext("dossier section", "Case"), tuple(blocks))
 
 
 def _why(w: ReviewWindow, info: DayInfo) -> str:
@@ -359,7 +405,7 @@ def _escalation_section(d: Dossier) -> Section:
     return Section("escalation", title, tuple(blocks))
 
 
-def _entry_detail(e: EvidenceEntry, fixes: dict[int, list[int]]) -> str:
+def _entry_detail(e: EvidenceEntry, fixes: dict[int, list[int]], versions: dict[int, int]) -> str:
     notes = []
     if e.corrects is not None:
         notes.append(pgettext("dossier", "corrects %(entry)s", entry=_entry(e.corrects)))
@@ -367,6 +413,11 @@ def _entry_detail(e: EvidenceEntry, fixes: dict[int, list[int]]) -> str:
         notes.append(
             pgettext("dossier", "corrected by %(entries)s", entries=join(_entry(n) for n in fixes[e.seq]))
         )
+    # The version the letters state (evidence.current_versions), where the entries correcting this
+    # one do not already say it: at the end of a chain (1 ← 3 ← 4), or the later of two corrections.
+    last = versions.get(e.seq, e.seq)
+    if last != e.seq and fixes.get(e.seq) != [last]:
+        notes.append(pgettext("dossier", "last version: %(entry)s", entry=_entry(last)))
     files = [a.name for a in attachments_of(e)]
     if files:
         notes.append(_("files: %(files)s", files=join(files)))
@@ -386,10 +437,11 @@ def _reminder_kind(kind: str, key: str, preset: str | None) -> str:
 def _timeline_section(d: Dossier) -> Section:
     zone = case_zone(d.case)
     fixes = corrections_of(d.entries)
+    versions = current_versions(d.entries)
     items: list[tuple[datetime, int, tuple[str, str, str]]] = []
     for e in d.entries:
         what = _("Evidence %(entry)s: %(kind)s", entry=_entry(e.seq), kind=evidence_kind(e.kind))
-        items.append((e.at, 0, (_when(e.at, zone), what, _entry_detail(e, fixes))))
+        items.append((e.at, 0, (_when(e.at, zone), what, _entry_detail(e, fixes, versions))))
     for r in d.deliveries:
         if r.status != "sent" or r.sent_at is None:
             continue
@@ -584,8 +636,11 @@ def build_sections(d: Dossier) -> list[Section]:
 
 
 def dossier_title(d: Dossier) -> str:
-    """The dossier's title, in the current language: the writers' first line."""
-    return _("Dossier: %(title)s — %(organisation)s", title=d.case.title, organisation=d.case.organisation)
+    """The dossier's title, in the current language: the writers' first line. It names the request
+    as the case section does (a title in a script the reader does not read, by the case's kind)."""
+    return _(
+        "Dossier: %(title)s — %(organisation)s", title=_request(d.case), organisation=d.case.organisation
+    )
 
 
 def generated_on(d: Dossier) -> str:

@@ -98,6 +98,7 @@ __all__ = [
     "attachments_of",
     "canonical_json",
     "corrections_of",
+    "current_versions",
     "db_head",
     "entries_by_case",
     "entry_hash",
@@ -371,6 +372,25 @@ def corrections_of(entries: Iterable[EvidenceEntry]) -> dict[int, list[int]]:
         if e.corrects is not None:
             out.setdefault(e.corrects, []).append(e.seq)
     return out
+
+
+def current_versions(entries: Iterable[EvidenceEntry]) -> dict[int, int]:
+    """Entry number → the number of the entry that now states its fact: its last version.
+
+    A correction is the entry it corrects as it should have been (``evidence_api.log_evidence``),
+    so an entry, what it corrects and every entry correcting one of those state one fact, and
+    the newest of them is that fact as it stands: along a chain (1 ← 3 ← 4: 4) as among several
+    corrections of one entry (2 ← 7, 2 ← 8: 8, made after 7). An entry nothing corrects and that
+    corrects nothing is its own. The letters state each fact once, in this version; the dossier
+    lists every entry and names it.
+    """
+    root: dict[int, int] = {}
+    for e in sorted(entries, key=lambda e: e.seq):  # a correction comes after what it corrects
+        root[e.seq] = e.seq if e.corrects is None else root.get(e.corrects, e.corrects)
+    last: dict[int, int] = {}
+    for seq, first in root.items():
+        last[first] = max(last.get(first, seq), seq)
+    return {seq: last[first] for seq, first in root.items()}
 
 
 # --- adding ---------------------------------------------------------------------------------------

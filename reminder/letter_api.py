@@ -156,7 +156,7 @@ class Letter:
                 _(
                     "the log keeps every entry as written: add one in the letter's language with "
                     "'reminder evidence add %(id)s --kind %(kind)s --summary \"…\" --corrects %(seq)s' "
-                    "(the letter then shows both), or change the letter by hand",
+                    "(the letter then states it in place of this one), or change the letter by hand",
                     id=self.case.id,
                     kind=text.kind,
                     seq=text.entry,
@@ -387,6 +387,18 @@ def compose_letter(
     notes = _notes(to, regulator)
     if dossier is not None and dossier_lang != language:
         notes.append(_("the attached dossier is in English: there is none in %(lang)s", lang=language))
+    if facts.case.request_from == "kind":
+        # The title and what was filed are the user's words, in a script the reader does not read.
+        notes.insert(
+            0,
+            _(
+                "the letter names the request by its kind, as '%(words)s': what you typed for it is not "
+                'in the letter\'s language (%(lang)s); to word it yourself: reminder edit %(id)s --filed "…"',
+                words=facts.case.request,
+                lang=language,
+                id=case.id,
+            ),
+        )
     if not facts.window.passed:
         notes.insert(0, _("the deadline (%(day)s) has not passed yet", day=window.deadline.isoformat()))
     if to == "regulator":

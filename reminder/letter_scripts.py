@@ -105,10 +105,10 @@ def _quoted_channel(text: str) -> str:
 def foreign_texts(facts: LetterFacts) -> list[ForeignText]:
     """The texts the letter ``facts`` describe quote from the case that its reader may not read.
 
-    An evidence entry corrected by a later one in the letter's script (directly, or through a
-    correction that was corrected in turn) is not listed: the log
-    keeps every entry as written, so such a correction is how a summary gets its version in
-    the letter's language (both are in the letter). Nor is the record ``letter --send`` made of a
+    An evidence entry is listed by its last version only, the one the letter states
+    (``letters.build_facts``): the log keeps every entry as written, so a correction in the
+    letter's script is how a summary gets its version in the letter's language, and the letter
+    then states it in place of what it corrects. Nor is the record ``letter --send`` made of a
     letter it sent: its summary is reminder's words, quoting that letter's subject in that
     letter's language — nothing the user typed, and nothing a correcting entry should restate.
     """
@@ -127,16 +127,8 @@ def foreign_texts(facts: LetterFacts) -> list[ForeignText]:
         script = foreign_script(value, lang) if isinstance(value, str) else None
         if script is not None:
             found.append(ForeignText(field, script))
-    scripts = {e.seq: None if e.by_reminder else foreign_script(e.summary, lang) for e in facts.entries}
-    # Readable: in the letter's script, or corrected — directly or along a chain of corrections
-    # (1 ← 5 in Chinese ← 7 in English) — by an entry that is. A correction comes after what it
-    # corrects, so one pass from the newest entry back settles each entry after its correctors.
-    readable: set[int] = set()
-    for e in sorted(facts.entries, key=lambda e: e.seq, reverse=True):
-        if scripts[e.seq] is None or readable.intersection(e.corrected_by):
-            readable.add(e.seq)
     for e in facts.entries:
-        script = scripts[e.seq]
-        if script is not None and e.seq not in readable:
+        script = None if e.by_reminder else foreign_script(e.summary, lang)
+        if script is not None:
             found.append(ForeignText("evidence.summary", script, entry=e.seq, kind=e.kind))
     return found

@@ -193,7 +193,7 @@ def render(facts: LetterFacts, *, user_dir: Path | None = None) -> Rendered:
     if facts.lang == "zh_CN":
         body, subject = _space_cjk(body), _space_cjk(subject)
     return Rendered(
-        subject=subject or facts.case.title,
+        subject=subject or facts.case.request,
         body=body.strip() + "\n",
         lang=facts.lang,
         dir=facts.dir,

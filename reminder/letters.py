@@ -5,7 +5,9 @@ organisation** (the request as filed, the period it promised and the deadline th
 what happened since, what is asked now and by when, and that a complaint to the regulator
 follows otherwise) and a complaint **to the regulator** (the complainant, the operator, the
 account, the request and its dates, the evidence with each entry's date and hash, the
-follow-up sent, the prior complaint's reference, the attachments).
+follow-up sent, the prior complaint's reference, the attachments). Both state each fact of the
+evidence log once, in its last version (``evidence.current_versions``): a correction in place of
+what it corrects, naming those entries by their numbers; the dossier keeps every entry.
 
 :func:`build_facts` gathers those facts for a template (``letter_template.py`` fills it in).
 It never invents one: a fact reminder does not hold — an account number never given, a
@@ -25,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from .errors import InputError
-from .evidence import sent_letter_to
+from .evidence import current_versions, sent_letter_to
 from .i18n import RTL_LANGUAGES, _
 from .letter_channels import letter_channels
 from .letter_fields import LETTER_FIELDS, letter_fields, letter_language
@@ -116,16 +118,23 @@ class EntryFacts:
     date: date
     hash: str
     corrects: int | None
+    # Empty in a letter's lists, which hold each fact in its last version (kept for templates).
     corrected_by: tuple[int, ...]
-    files: tuple[FileFacts, ...]
+    files: tuple[FileFacts, ...]  # its own, and those of the entries it replaces (by their entry)
     by_reminder: bool = False  # the record of a letter reminder sent: its summary is reminder's words
+    # The earlier entries of the log whose fact this one states as it stands (evidence.current_versions):
+    # what it corrects, directly or along a chain, and any earlier correction of those. Oldest first.
+    replaces: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class CaseFacts:
     id: str
-    title: str
-    request: str  # what was filed (the title when --filed was not given)
+    title: str  # the user's own name for the case: no template shipped prints it
+    # What was asked, as the letter names it: what was filed, else the title, in a script the
+    # letter's language uses; else the case's kind in the letter's words ("cancellation of a
+    # SIM/eSIM service"); else what was filed or the title, as typed.
+    request: str
     kind: str
     organisation: str
     org_email: Text
@@ -137,6 +146,7 @@ class CaseFacts:
     submitted_time: time | None
     country: str
     sector: str | None = None  # "telecom", "data-protection"; None: nothing says (a visa, a refund)
+    request_from: str = "filed"  # where ``request`` comes from: "filed", "title" or "kind"
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +190,9 @@ class LetterFacts:
     me: PersonFacts
     case: CaseFacts
     window: WindowFacts
-    entries: tuple[EntryFacts, ...]  # every entry, in date order (as the dossier lists them)
+    # Each fact of the log once, in its last version (a correction in place of what it corrects),
+    # in date order as the dossier lists them; the dossier keeps every entry.
+    entries: tuple[EntryFacts, ...]
     earlier: tuple[EntryFacts, ...]  # those dated before the request was made
     since: tuple[EntryFacts, ...]  # the others: what happened since the request
     follow_up: EntryFacts | Blank
@@ -230,16 +242,19 @@ def follow_up_entry(
 ) -> EvidenceEntry | None:
     """The follow-up sent to the organisation: the latest entry after the day of the request (one on
     that day is the request itself) that is a ``letter`` logged by hand or reminder's record of a
-    letter ``--send`` sent to the organisation.
+    letter ``--send`` sent to the organisation. Each entry in its last version: a corrected one is
+    its correction (its date, its kind), as the letters state it.
 
     An ``email`` logged by hand is not one: the log does not say who wrote it, and the e-mails
     people keep are mostly the organisation's (its acknowledgement, its answer), which the
     complaint must not present as the user's follow-up. Nor is the complaint sent to the regulator.
     """
+    versions = current_versions(entries)
     sent = [
         e
         for e in entries
-        if (e.kind == "letter" or sent_letter_to(e) == "organisation")
+        if versions[e.seq] == e.seq
+        and (e.kind == "letter" or sent_letter_to(e) == "organisation")
         and e.at.astimezone(zone).date() > submitted
     ]
     return max(sent, key=lambda e: (e.at, e.seq)) if sent else None
@@ -264,9 +279,21 @@ def _corrections(entries: Sequence[EvidenceEntry]) -> dict[int, list[int]]:
     return fixes
 
 
-def _entry(e: EvidenceEntry, zone: ZoneInfo, fixes: Mapping[int, list[int]], lang: str) -> EntryFacts:
+def _entry(
+    e: EvidenceEntry,
+    zone: ZoneInfo,
+    fixes: Mapping[int, list[int]],
+    lang: str,
+    replaces: Sequence[EvidenceEntry] = (),
+) -> EntryFacts:
     at = e.at.astimezone(zone)
     by_reminder = sent_by_reminder(e)
+    # Its files, then those of the entries it replaces (newest first), each file once.
+    files: list[FileFacts] = []
+    for source in (e, *sorted(replaces, key=lambda r: r.seq, reverse=True)):
+        for a in source.attachments:
+            if all(f.sha256 != a["sha256"] for f in files):
+                files.append(FileFacts(a["name"], a["sha256"], int(a["size"]), source.seq))
     return EntryFacts(
         seq=e.seq,
         kind=e.kind,
@@ -278,8 +305,9 @@ def _entry(e: EvidenceEntry, zone: ZoneInfo, fixes: Mapping[int, list[int]], lan
         hash=e.hash,
         corrects=e.corrects,
         corrected_by=tuple(fixes.get(e.seq, ())),
-        files=tuple(FileFacts(a["name"], a["sha256"], int(a["size"]), e.seq) for a in e.attachments),
+        files=tuple(sorted(files, key=lambda f: f.entry)),
         by_reminder=by_reminder,
+        replaces=tuple(sorted(r.seq for r in replaces)),
     )
 
 
@@ -289,6 +317,20 @@ def _record_in(e: EvidenceEntry, lang: str) -> str:
 
     with using_language(lang):
         return summary_for_people(e)
+
+
+def _request(case: Case, lang: str) -> tuple[str, str]:
+    """What a letter in ``lang`` calls the request, and where that comes from (CaseFacts.request)."""
+    from .letter_kinds import request_words
+    from .letter_scripts import foreign_script
+
+    for text, source in ((case.filed, "filed"), (case.title, "title")):
+        if text and foreign_script(text, lang) is None:
+            return text, source
+    words = request_words(case.kind, lang)
+    if words is not None:
+        return words, "kind"
+    return (case.filed, "filed") if case.filed else (case.title, "title")
 
 
 def _regulator(r: Regulator, lang: str, seen: list[str]) -> RegulatorFacts:
@@ -340,8 +382,19 @@ def build_facts(
     zone = ZoneInfo(case.timezone)
     today = now.astimezone(zone).date()
     fixes = _corrections(entries)
+    # Each fact once, in its last version: a correction stands in place of what it corrects (the
+    # letters state facts; the log, and the dossier, keep every entry).
+    versions = current_versions(entries)
+    replaced: dict[int, list[EvidenceEntry]] = {}
+    for e in entries:
+        if versions[e.seq] != e.seq:
+            replaced.setdefault(versions[e.seq], []).append(e)
+    current = [e for e in entries if versions[e.seq] == e.seq]
     # In date order, as the dossier lists them: an entry added late (--at) takes its place.
-    facts_entries = tuple(_entry(e, zone, fixes, lang) for e in sorted(entries, key=lambda e: (e.at, e.seq)))
+    facts_entries = tuple(
+        _entry(e, zone, fixes, lang, replaced.get(e.seq, ()))
+        for e in sorted(current, key=lambda e: (e.at, e.seq))
+    )
     # By day, as the letters date the request: what was logged on its day belongs to it.
     earlier = tuple(f for f in facts_entries if f.date < case.submitted)
     since = tuple(f for f in facts_entries if f.date >= case.submitted)
@@ -352,6 +405,7 @@ def build_facts(
         else Blank("follow_up", seen)
     )
     asks_address = to == "regulator" and regulator is not None and regulator.asks_address
+    request, request_from = _request(case, lang)
     person = PersonFacts(
         name=_text(me.name, "me.name", seen),
         email=_text(me.email, "me.email", seen),
@@ -368,7 +422,7 @@ def build_facts(
         case=CaseFacts(
             id=case.id,
             title=case.title,
-            request=case.filed or case.title,
+            request=request,
             kind=case.kind,
             organisation=case.organisation,
             org_email=_text(case.org_email, "case.org_email", seen),
@@ -381,6 +435,7 @@ def build_facts(
             submitted_time=case.submitted_time,
             country=case.country,
             sector=regulator.sector if regulator is not None else sector,
+            request_from=request_from,
         ),
         window=WindowFacts(
             min_days=window.min_days,

@@ -614,7 +614,7 @@ def test_text_typed_in_chinese_is_listed_for_an_english_letter_and_strict_refuse
         f'  - the request as filed: reminder edit {case_id} --filed "…"',
         "  - evidence #1's summary: the log keeps every entry as written: add one in the letter's language "
         f"with 'reminder evidence add {case_id} --kind code --summary \"…\" --corrects 1' (the letter then "
-        "shows both), or change the letter by hand",
+        "states it in place of this one), or change the letter by hand",
     ]
     target = tmp_env.root / "strict.txt"
     r = run_cli("letter", case_id, "--to", "organisation", "--strict", "-o", str(target))
@@ -756,3 +756,162 @@ def test_the_record_of_a_letter_sent_in_arabic_is_not_the_users_text(
     assert json.loads(r.stdout)["foreign_script"] == [] and "not in its language" not in r.stderr
     text = (tmp_env.root / f"letter-{case_id}-regulator-en.txt").read_text(encoding="utf-8")
     assert "I took the matter to Batelco first and followed it up" in text
+
+
+# --- a corrected entry: the letters state its last version, the dossier keeps the chain ---------------
+
+
+def test_the_letters_state_the_last_version_of_a_corrected_entry_and_the_dossier_keeps_the_chain(
+    run_cli: RunCli, invoke: RunCli, tmp_env: TmpEnv
+) -> None:
+    """A Chinese user corrects entries as the log allows (new entries with --corrects): a call
+    put into English and then re-timed, a code corrected twice, a letter re-dated. The letters
+    listed every version as a fact of its own — the same call three times, two of them in
+    Chinese, and the follow-up on the day it was not sent; they now state each fact once, in its
+    last version, citing the entries it corrects, while the dossier still shows every entry."""
+    tmp_env.write_config(ME)
+    zh = {"LANG": "zh_CN.UTF-8"}
+    r = ok(run_cli("add", "--title", "注销巴林漫游卡", "--org", "Batelco", "--country", "BH",
+                   "--kind", "注销", "--filed", "cancellation of my roaming SIM", "--reference", "R-1",
+                   "--channel", "热线", "--submitted", "2026-03-01", "--account", "+973 3900 4242",
+                   "--org-email", "complaints@batelco.example", "--preset", "telecom", "--json",
+                   env=zh))  # fmt: skip
+    case_id = json.loads(r.stdout)["id"]
+    for args in (
+        ("--kind", "call", "--summary", "致电热线，客服说 7 到 15 个工作日", "--at", "2026-03-01T10:00"),  # 1
+        ("--kind", "code", "--summary", "收到短信验证码", "--at", "2026-03-02T09:00"),  # 2
+        ("--corrects", "1", "--summary", "Called hotline 80008000: agent said 7 to 15 business days"),  # 3
+        ("--corrects", "3", "--at", "2026-03-01T11:00"),  # 4: 3 as it should have been, an hour later
+        (
+            "--kind",
+            "letter",
+            "--summary",
+            "Wrote to Batelco asking for the decision",
+            "--at",
+            "2026-03-26T09:00",
+        ),  # 5
+        ("--corrects", "5", "--at", "2026-03-29T09:00"),  # 6: it went out on the 29th
+        ("--corrects", "2", "--summary", "SMS code received (first attempt)"),  # 7
+        ("--corrects", "2", "--summary", "SMS verification code received; told nobody"),  # 8
+    ):
+        ok(run_cli("evidence", "add", case_id, *args, env=zh))
+
+    org = ok(run_cli("letter", case_id, "--to", "organisation", "--strict", env=zh))
+    assert org.stderr == ""  # every fact has its version in English: nothing to put into it
+    since = org.stdout[org.stdout.index("What has happened since:") :]
+    assert [line for line in since.splitlines() if line.startswith("- ")] == [
+        "- Sun 2026-03-01: phone call: Called hotline 80008000: agent said 7 to 15 business days "
+        "(entry 4 of my records, correcting entries 1 and 3)",
+        "- Mon 2026-03-02: verification code: SMS verification code received; told nobody "
+        "(entry 8 of my records, correcting entries 2 and 7)",
+        "- Sun 2026-03-29: letter: Wrote to Batelco asking for the decision "
+        "(entry 6 of my records, correcting entry 5)",
+    ]
+
+    # Not --strict: the TRA's postal address is a blank.
+    reg = ok(run_cli("letter", case_id, "--to", "regulator", env=zh)).stdout
+    assert "On Sun 2026-03-29 I wrote to Batelco (letter, entry 6 of my records)" in reg
+    timeline = reg[reg.index("Timeline of my records") : reg.index("Head of the log")]
+    assert re.findall(r"^- (\d+)$", timeline, re.M) == ["4", "8", "6"]
+    assert "(corrects entries 1 and 3)" in timeline and "(corrects entries 2 and 7)" in timeline
+    assert "only the correction is listed" in timeline
+    for superseded in ("致电热线", "收到短信验证码", "first attempt", "2026-03-26"):
+        assert superseded not in org.stdout and superseded not in reg, superseded
+
+    ar = ok(run_cli("letter", case_id, "--to", "organisation", "--lang", "ar", "--strict")).stdout
+    assert "(القيد رقم 4 في سجل المستندات، وهو تصحيح للقيد رقم 1 والقيد رقم 3)" in ar
+    assert "first attempt" not in ar and "致电热线" not in ar
+    cn = ok(run_cli("letter", case_id, "--to", "organisation", "--lang", "zh_CN")).stdout
+    assert "（证据记录第 4 条，更正第 1、3 条）" in cn and "致电热线，" not in cn
+
+    # The dossier is the record: every entry, each correction with its chain and its last version.
+    md = ok(run_cli("export", case_id, "--lang", "en", "--format", "md", "-o", "-", env=zh)).stdout
+    rows = {m[0]: m[1] for m in re.findall(r"\| Evidence #(\d): \w+ \| (.*) \|$", md, re.M)}
+    assert sorted(rows) == [str(n) for n in range(1, 9)]
+    assert rows["1"].endswith("(corrected by #3; last version: #4)")
+    assert rows["3"].endswith("(corrects #1; corrected by #4)")
+    assert rows["4"].endswith("(corrects #3)")
+    assert rows["2"].endswith("(corrected by #7, #8; last version: #8)")
+    assert rows["7"].endswith("(corrects #2; last version: #8)")
+
+
+# --- the user's title is theirs: the letters name the request in the recipient's language ------------
+
+
+def han(text: str) -> list[str]:
+    """The Chinese in ``text`` but the writer's own name ([me] name 李雷: theirs to write as they do)."""
+    return re.findall(r"[\u3400-\u9fff\uf900-\ufaff]+", text.replace("李雷", ""))
+
+
+def test_a_title_in_chinese_is_not_the_request_an_english_or_arabic_letter_names(
+    run_cli: RunCli, tmp_env: TmpEnv, invoke: RunCli
+) -> None:
+    """A Chinese user adds the case in Chinese (the title is their own name for it, and --filed is
+    optional). The letters to Batelco and to the TRA, in English and Arabic, named the request by
+    that title — "Follow-up: 注销巴林漫游卡" — though neither reader reads it; they now name it by
+    the case's kind in their language, and say so to the user in theirs."""
+    tmp_env.write_config(ME)
+    zh = {"LANG": "zh_CN.UTF-8"}
+
+    def add(*extra: str) -> str:
+        r = ok(run_cli("add", "--title", "注销巴林漫游卡", "--org", "Batelco", "--country", "BH",
+                       "--reference", "R-1", "--channel", "热线", "--submitted", "2026-03-01",
+                       "--account", "+973 3900 4242", "--org-email", "complaints@batelco.example",
+                       *extra, "--json", env=zh))  # fmt: skip
+        return str(json.loads(r.stdout)["id"])
+
+    case_id = add("--kind", "sim-cancellation")
+    ok(run_cli("evidence", "add", case_id, "--kind", "call", "--summary", "Called the hotline to cancel",
+               "--at", "2026-03-01T10:00", env=zh))  # fmt: skip
+    r = ok(run_cli("letter", case_id, "--to", "organisation", "--strict", env=zh))
+    assert not han(r.stdout), r.stdout
+    assert "Subject: Follow-up: cancellation of a SIM/eSIM service (your reference R-1)" in r.stdout
+    assert "for the following: cancellation of a SIM/eSIM service." in r.stdout
+    assert r.stderr.startswith("注意：") and "cancellation of a SIM/eSIM service" in r.stderr, r.stderr
+    assert f'reminder edit {case_id} --filed "…"' in r.stderr
+    for fmt in ("html", "eml", "pdf"):
+        target = tmp_env.root / f"org.{fmt}"
+        ok(run_cli("letter", case_id, "--to", "organisation", "-o", str(target), env=zh))
+        if fmt == "pdf":
+            from test_pdf import pdftotext
+
+            _pdf_tools()
+            text = pdftotext(target)
+        elif fmt == "eml":
+            msg = email.message_from_bytes(target.read_bytes(), policy=default_policy)
+            assert isinstance(msg, EmailMessage) and msg["Subject"] == (
+                "Follow-up: cancellation of a SIM/eSIM service (your reference R-1)"
+            )
+            text = "".join(
+                str(part.get_content()) for part in msg.walk() if part.get_content_maintype() == "text"
+            )
+        else:
+            text = target.read_text(encoding="utf-8")
+        assert "cancellation of a SIM/eSIM service" in text and not han(text), fmt
+    reg = ok(run_cli("letter", case_id, "--to", "regulator", env=zh)).stdout
+    assert not han(reg) and "Request:                    cancellation of a SIM/eSIM service" in reg
+    assert "completes my request (cancellation of a SIM/eSIM service)" in reg
+    for to in ("organisation", "regulator"):
+        ar = ok(run_cli("letter", case_id, "--to", to, "--lang", "ar", "--json", env=zh))
+        ar_text = (tmp_env.root / f"letter-{case_id}-{to}-ar.txt").read_text(encoding="utf-8")
+        assert "إلغاء خدمة شريحة SIM/eSIM" in ar_text and not han(ar_text), to
+        assert json.loads(ar.stdout)["foreign_script"] == []
+    # A Chinese letter (to China's MIIT, say) reads the user's words.
+    assert (
+        "注销巴林漫游卡" in ok(run_cli("letter", case_id, "--to", "organisation", "--lang", "zh_CN")).stdout
+    )
+
+    # What was filed, typed in Chinese, is no better for Batelco; --kind 注销 is a cancellation.
+    other = add("--kind", "注销", "--filed", "注销漫游 eSIM")
+    r = ok(run_cli("letter", other, "--to", "organisation", "--strict", env=zh))
+    assert "Follow-up: cancellation of a service (your reference R-1)" in r.stdout and not han(r.stdout)
+    # Words the user gives in the letter's language are theirs to give, and are used.
+    ok(invoke("edit", other, "--filed", "cancellation of my roaming eSIM"))
+    r = ok(run_cli("letter", other, "--to", "organisation", "--strict", env=zh))
+    assert "Follow-up: cancellation of my roaming eSIM (your reference R-1)" in r.stdout and r.stderr == ""
+    # A kind with no words of its own: the title is quoted as typed, and listed, as before.
+    unknown = add("--kind", "other")
+    r = ok(run_cli("letter", unknown, "--to", "organisation", "--json"))
+    assert json.loads(r.stdout)["foreign_script"] == [
+        {"field": "case.request", "entry": None, "script": "Han"}
+    ]

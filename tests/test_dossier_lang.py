@@ -5,7 +5,9 @@ language when the dossier is written in it, else English.
 A Chinese user writes to Batelco and to Bahrain's TRA, who read English or Arabic: the
 dossier they attach must be one the TRA can read. Real processes, a real store; the
 attached dossier is read back out of the ``.eml`` with the ``email`` package. What the user
-typed (the title, the summaries) is quoted as typed, whatever the dossier's language.
+typed (the summaries) is quoted as typed, whatever the dossier's language; the case's title, the
+user's own name for it in Chinese, names the request in the Chinese dossier only: the English one
+names it by the case's kind.
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ ZH = {"LANG": "zh_CN.UTF-8"}
 EN = {"LANG": "C.UTF-8"}
 TITLE = "注销巴林漫游 eSIM"
 SUMMARY = "致电 196 热线，客服答应注销"
+BY_KIND = "cancellation of a SIM/eSIM service"  # --kind sim-cancellation, in English
 
 # What shows which language a dossier is in: its <html lang>, a heading, a weekday (the case
-# was submitted on Sunday 2026-03-15), a field's label, the channel, an evidence kind, a reason.
+# was submitted on Sunday 2026-03-15), a field's label, the channel, an evidence kind, a reason,
+# and the request (the title in Chinese, the case's kind in English).
 ENGLISH = {
     "html_lang": '<html lang="en" dir="ltr">',
     "heading": "Review window",
@@ -39,6 +43,7 @@ ENGLISH = {
     "channel": "hotline 196",
     "kind": "Evidence #1: call",
     "reason": "weekend (Friday)",
+    "request": f"| Request | {BY_KIND} |",
 }
 CHINESE = {
     "html_lang": '<html lang="zh-CN" dir="ltr">',
@@ -48,6 +53,7 @@ CHINESE = {
     "channel": "热线 196",
     "kind": "证据第 1 条：通话",
     "reason": "周末（星期五）",
+    "request": f"| 申请 | {TITLE} |",
 }
 
 
@@ -76,12 +82,20 @@ def case_id(run_cli: RunCli, tmp_env: TmpEnv) -> str:
 
 
 def assert_in_language(page: str, words: dict[str, str], other: dict[str, str]) -> None:
+    page = markdown_rows(page)
     for what, text in words.items():
         assert text in page, (what, text)
-    for what in ("heading", "weekday", "label", "kind", "reason"):
+    for what in ("heading", "weekday", "label", "kind", "reason", "request"):
         assert other[what] not in page, (what, other[what])
-    # The user's own words are quoted as typed, in any language.
-    assert TITLE in page and SUMMARY in page
+    # The user's own words are quoted as typed, in any language; the title only for its reader.
+    assert SUMMARY in page
+    assert (TITLE in page) == (words is CHINESE) and (BY_KIND in page) == (words is ENGLISH)
+
+
+def markdown_rows(page: str) -> str:
+    """``page`` with an HTML table's two-cell rows also written as Markdown's (``| a | b |``)."""
+    rows = re.findall(r"<tr><td>([^<]*)</td><td[^>]*>([^<]*)</td></tr>", page)
+    return page + "".join(f"\n| {a} | {b} |" for a, b in rows)
 
 
 def test_export_lang_en_gives_a_chinese_user_an_english_dossier(run_cli: RunCli, case_id: str) -> None:
@@ -89,7 +103,7 @@ def test_export_lang_en_gives_a_chinese_user_an_english_dossier(run_cli: RunCli,
     assert_in_language(page, ENGLISH, CHINESE)
     assert re.findall(r"<h2>(.*?)</h2>", page)[:2] == ["Case", "Review window"]
     md = ok(run_cli("export", case_id, "--lang", "en", "--format", "md", "-o", "-", env=ZH)).stdout
-    assert md.startswith(f"# Dossier: {TITLE} — Batelco\n")
+    assert md.startswith(f"# Dossier: {BY_KIND} — Batelco\n")
     assert "| 2026-03-27 (Fri) | — | weekend (Friday) |  |" in md
     # What the command itself says stays in the user's language.
     r = ok(run_cli("export", case_id, "--lang", "en", "--format", "html", env=ZH))
@@ -219,9 +233,9 @@ def test_export_pdf_lang_en_for_a_chinese_user(run_cli: RunCli, tmp_env: TmpEnv,
     out = tmp_env.root / "dossier-en.pdf"
     ok(run_cli("export", case_id, "--lang", "en", "--format", "pdf", "-o", str(out), env=ZH))
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
-    for needle in ("Review window", "Channels used", "2026-03-15 (Sun)", "weekend (Friday)", TITLE):
+    for needle in ("Review window", "Channels used", "2026-03-15 (Sun)", "weekend (Friday)", BY_KIND):
         assert needle in text, needle
-    assert "审核期" not in text and "联系渠道" not in text
+    assert "审核期" not in text and "联系渠道" not in text and TITLE not in text
 
 
 @pytest.mark.sqlite_only("tampers with the attachment files (in the database on PostgreSQL)")

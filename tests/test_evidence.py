@@ -17,6 +17,7 @@ from reminder.evidence import (
     attachment_path,
     canonical_json,
     corrections_of,
+    current_versions,
     entry_hash,
     entry_to_dict,
     get_entry,
@@ -302,6 +303,15 @@ def test_corrections_are_new_entries(store: Store, data_dir: Path) -> None:
         add_entry(store, data_dir, "abc234", kind="note", summary="x", now=NOW, corrects=5)
     with pytest.raises(InputError):
         add_entry(store, data_dir, "abc234", kind="note", summary="x", now=NOW, corrects=0)
+
+
+def test_each_fact_of_the_log_has_one_last_version(store: Store, data_dir: Path) -> None:
+    # 1 ← 3 ← 4: a chain ends at its last link; 2 ← 5, 2 ← 6: two corrections of one entry, the
+    # later stands; 7 stands alone. The version the letters state, as the dossier names it.
+    for seq, corrects in ((1, None), (2, None), (3, 1), (4, 3), (5, 2), (6, 2), (7, None)):
+        add_entry(store, data_dir, "abc234", kind="call", summary=f"entry {seq}", now=NOW, corrects=corrects)
+    assert current_versions(list_entries(store, "abc234")) == {1: 4, 2: 6, 3: 4, 4: 4, 5: 6, 6: 6, 7: 7}
+    assert current_versions([]) == {}
 
 
 @pytest.mark.parametrize(

@@ -164,10 +164,10 @@ def test_the_phone_number_reads_left_to_right_in_the_table_and_the_signature(
 
 
 def test_timestamps_and_iso_dates_keep_their_order(regulator: Page) -> None:
-    # 2026-03-02 07:00 UTC is 10:00 in Bahrain: the stamp shows the time and its offset from UTC.
+    # 2026-03-22 07:15 UTC is 10:15 in Bahrain: the stamp shows the time and its offset from UTC.
     stamps = [line for line in regulator.lines if "+03:00" in line or "03:00+" in line]
     assert stamps and all("+03:00" in line and "03:00+" not in line for line in stamps), stamps
-    assert "10:00 +03:00" in regulator.line_with("10:00")
+    assert "10:15 +03:00" in regulator.line_with("10:15")
     # The ISO date the letter adds after the Arabic one, in a sentence and in the table.
     for iso in ("2026-03-01", "2026-03-19"):
         assert iso in regulator.line_with(iso[:4], iso[-2:]), regulator.line_with(iso[:4], iso[-2:])

@@ -602,7 +602,7 @@ def test_the_follow_up_lists_what_happened_since_the_request_in_date_order() -> 
     assert order == sorted(order)
 
 
-def test_the_follow_up_shows_corrections_as_the_complaint_does() -> None:
+def test_a_corrected_entry_is_stated_once_in_its_last_version() -> None:
     wrong = entry(
         4, "call", "Agent promised a call back on Tuesday", datetime(2026, 3, 22, 7, 0, tzinfo=UTC), H1
     )
@@ -615,14 +615,31 @@ def test_the_follow_up_shows_corrections_as_the_complaint_does() -> None:
         corrects=4,
     )
     entries = (*ENTRIES, wrong, fixed)
+    # The letters state what happened: the correction, saying which entry of the log it corrects
+    # (the dossier lists both); the complaint's timeline likewise.
     text = to_text(rendered("organisation", "en", entries=entries))
-    assert "Tuesday (entry 4 of my records, corrected by entry 5)" in text
-    assert "Wednesday (entry 5 of my records, correcting entry 4)" in text
-    assert "(corrects entry 4)" in to_text(rendered("regulator", "en", entries=entries))
+    assert "Wednesday (entry 5 of my records, correcting entry 4)" in text and "Tuesday" not in text
+    reg = to_text(rendered("regulator", "en", entries=entries))
+    assert "(corrects entry 4)" in reg and "Tuesday" not in reg and "only the correction is listed" in reg
     ar = to_text(rendered("organisation", "ar", entries=entries))
-    assert "وهو تصحيح للقيد رقم 4" in ar and "وقد صُحّح بالقيد رقم 5" in ar
+    assert "وهو تصحيح للقيد رقم 4" in ar and "صُحّح" not in ar and "Tuesday" not in ar
     zh = to_text(rendered("organisation", "zh_CN", entries=entries))
-    assert "证据记录第 5 条，更正第 4 条" in zh and "已由第 5 条更正" in zh
+    assert "证据记录第 5 条，更正第 4 条" in zh and "已由" not in zh and "Tuesday" not in zh
+
+
+def test_the_files_of_a_corrected_entry_go_with_its_last_version() -> None:
+    # Entry 2 (the screenshot) corrected by 4, which attaches nothing: the file is still evidence of
+    # that fact, listed with the correction under its own entry's number, as the dossier lists it.
+    at = datetime(2026, 3, 10, 8, 30, tzinfo=UTC)
+    fixed = entry(4, "screenshot", "Status page: still pending", at, H2, corrects=2)
+    f = facts("regulator", "en", entries=(*ENTRIES, fixed))
+    shown = {e.seq: e for e in f.entries}
+    assert sorted(shown) == [1, 3, 4] and shown[4].replaces == (2,)
+    assert [(x.name, x.entry) for x in shown[4].files] == [("status.png", 2)]
+    assert [(x.name, x.entry) for x in f.files] == [("status.png", 2)]
+    text = to_text(render(f))
+    assert "Status page: still pending" in text and "Status page: pending" not in text
+    assert "Files: status.png" in text and "status.png (record 2)" in text
 
 
 # --- a closed case has no letter; a complaint claims no follow-up the log does not hold ---------------

@@ -112,16 +112,16 @@ def test_html_dossier_in_chinese(run_cli: RunCli, case_id: str) -> None:
 
 def test_the_english_dossier_stays_english(run_cli: RunCli, case_id: str) -> None:
     md = export(run_cli, case_id, "md", env=EN)
-    assert md.startswith(f"# Dossier: {TITLE} — Batelco\n")
+    # The title is the user's own name for the case, in Chinese: the request by its kind instead.
+    assert md.startswith("# Dossier: cancellation of a SIM/eSIM service — Batelco\n")
     assert "## Review window" in md and "| Channels used | hotline 196 |" in md
     assert "**Submitted on 2026-03-15 (Sun) (day 0, not counted)." in md
     assert "Evidence #1: call" in md and "corrected by #3" in md
-    # No Chinese but what the user wrote (the title, the summaries, a file's name, [me]).
+    # No Chinese but what the user wrote (the summaries, a file's name, [me]), and it says so.
     for line in md.splitlines():
         if re.search(r"[\u4e00-\u9fff]", line):
-            assert any(
-                mine in line for mine in (TITLE, "李华", "致电 196 热线", "客服给的工单号", "通话记录")
-            ), line
+            assert any(mine in line for mine in ("李华", "致电 196 热线", "客服给的工单号", "通话记录")), line
+    assert "is quoted as typed, in the language it was typed in." in md
     page = export(run_cli, case_id, "html", env=EN)
     assert '<html lang="en" dir="ltr">' in page and "<h2>Where the dates come from</h2>" in page
 

@@ -104,7 +104,8 @@ def export_command(
     explanation, the timeline of evidence and reminders sent, the files with
     their hashes, the holiday data used, and the escalation step that applies now.
     It is in your language; --lang writes it in the language of whoever reads it
-    (what you typed — the title, the summaries — stays as you typed it).
+    (what you typed — what was filed, the summaries — stays as you typed it; a
+    title in a script that reader does not read gives way to the case's kind).
 
     \b
     Example:
