@@ -532,12 +532,21 @@ class Store:
         return [(case_from_row(row, tuple(items.get(row[0], ()))), window_from_row(row)) for row in rows]
 
     def case_batch(
-        self, status: StatusFilter = "open", *, after: str = "", limit: int = 1000
+        self, status: StatusFilter = "open", *, after: str = "", limit: int = 1000, lock: bool = False
     ) -> list[tuple[Case, ReviewWindow | None]]:
         """The next ``limit`` cases in id order after the id ``after``, each with its stored window.
 
         For walking every case a batch at a time (the daemon re-plans 100,000 of them)
         without holding them all in memory: pass the last id of a batch as ``after``.
+
+        ``lock``: inside :meth:`atomic`, hold the batch's cases until the transaction ends, for
+        a batch whose cases are planned from what is read here (the re-plan of every case). On
+        PostgreSQL a plain read takes no lock: a ``close`` committed after it cancelled the
+        case's reminders, and the re-plan then wrote new ones, planned, for the closed case.
+        Locked (shared, in id order), a command changing one of them waits for the batch's
+        commit, and one that changed a case first is waited for: the case is read as it left it,
+        and one no longer open is left out of the batch. SQLite's BEGIN IMMEDIATE holds the
+        database already.
         """
         from .case_rows import CASE_COLUMNS, case_from_row, item_from_row, window_from_row
 
@@ -545,8 +554,9 @@ class Store:
         # index and sort every open case again for each batch (quadratic at 100,000 cases).
         where, params = status_filter(status, None, alias=self.backend.unindexed)
         where = f"{where} AND id > ?" if where else " WHERE id > ?"
+        locked = self.backend.for_share if lock else ""
         rows = self.conn.execute(
-            f"SELECT {CASE_COLUMNS} FROM cases{where} ORDER BY id LIMIT ?", (*params, after, limit)
+            f"SELECT {CASE_COLUMNS} FROM cases{where} ORDER BY id LIMIT ?{locked}", (*params, after, limit)
         ).fetchall()
         items: dict[str, list[ChecklistItem]] = {}
         if rows:

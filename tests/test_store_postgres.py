@@ -1101,3 +1101,81 @@ def test_refresh_windows_leaves_a_case_closed_or_deleted_while_it_ran(
             assert s.count_cases() == 1
         after = s.get_window(other.id)
     assert before is not None and after is not None and after.opens > before.opens
+
+
+@pytest.mark.parametrize("closed", ["after", "before"])
+def test_a_replan_under_way_plans_nothing_for_a_case_closed_meanwhile(
+    run_cli: RunCli, tmp_env: TmpEnv, pg_url: str, closed: str
+) -> None:
+    """A daemon started after a notifier was added re-plans every open case, a batch of them to a
+    transaction: it read the batch, then wrote each case's plan. A `reminder close` committed
+    after that read cancelled the case's reminders, and the re-plan then wrote the new notifier's
+    reminders for the closed case as planned: they went out for a closed case. Here the test holds
+    one case of the batch (as a command changing it would) until the starting daemon's re-plan
+    waits for it, closes the other case (listed after or before it) with the CLI, and lets the
+    re-plan through; every reminder of the closed case must be cancelled."""
+    import psycopg
+
+    env = {"REMINDER_STORE__URL": pg_url}
+    log = tmp_env.root / "daemon.log"
+    daemon = f'[daemon]\nlog_file = "{log}"\nmax_sleep_seconds = 60\n'
+    tmp_env.write_config(f"{daemon}[notifiers.log]\n")
+    today = datetime.now(UTC).date().isoformat()  # their reminders all to come: nothing is sent
+    ids = sorted(
+        json.loads(
+            ok(
+                run_cli("add", "--title", title, "--org", "Batelco", "--submitted", today, "--json", env=env)
+            ).stdout
+        )["id"]
+        for title in ("Cancel roaming", "Refund the last bill")
+    )
+    held, closing = ids if closed == "after" else ids[::-1]
+    second = tmp_env.root / "second.log"
+    tmp_env.write_config(f'{daemon}[notifiers.log]\n[notifiers.second]\ntype = "log"\npath = "{second}"\n')
+    waiting = (
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    deadline = time.monotonic() + 60
+    run_env = {**tmp_env.env, **env}
+    with psycopg.connect(pg_url) as holder, psycopg.connect(pg_url, autocommit=True) as watch:
+        holder.execute("SELECT 1 FROM cases WHERE id = %s FOR UPDATE", (held,))
+        started = subprocess.Popen(
+            [sys.executable, "-m", "reminder", "daemon", "-v"],
+            env=run_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            while (row := watch.execute(waiting).fetchone()) is None or row[0] < 1:
+                assert started.poll() is None and time.monotonic() < deadline, "the re-plan never waited"
+                time.sleep(0.01)
+            # The close goes through, or waits for the re-plan: either way it is let through below.
+            close = subprocess.Popen(
+                [sys.executable, "-m", "reminder", "close", closing],
+                env=run_env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            while close.poll() is None and ((row := watch.execute(waiting).fetchone()) is None or row[0] < 2):
+                assert started.poll() is None and time.monotonic() < deadline, "the re-plan stopped"
+                time.sleep(0.01)
+            holder.rollback()
+            _out, err = close.communicate(timeout=60)
+            assert close.returncode == 0, err
+            while "planned reminders for" not in (log.read_text() if log.exists() else ""):
+                assert started.poll() is None and time.monotonic() < deadline, "the re-plan never ended"
+                time.sleep(0.05)
+        finally:
+            started.terminate()
+            _out, err = started.communicate(timeout=60)
+    assert started.returncode == 0, err
+    assert "Traceback" not in err, err
+    with Store(tmp_env.db_path, url=pg_url) as s:
+        assert s.get_case(closing).status == "closed"
+        rows = s.conn.execute("SELECT case_id, notifier, status FROM deliveries").fetchall()
+    # The held case was re-planned (the new notifier's rows) and the closed one has nothing left to send.
+    assert {(n, st) for c, n, st in rows if c == held} == {("log", "planned"), ("second", "planned")}, rows
+    assert [(n, st) for c, n, st in rows if c == closing and st in ("planned", "sending")] == [], rows
