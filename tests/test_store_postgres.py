@@ -1179,3 +1179,59 @@ def test_a_replan_under_way_plans_nothing_for_a_case_closed_meanwhile(
     # The held case was re-planned (the new notifier's rows) and the closed one has nothing left to send.
     assert {(n, st) for c, n, st in rows if c == held} == {("log", "planned"), ("second", "planned")}, rows
     assert [(n, st) for c, n, st in rows if c == closing and st in ("planned", "sending")] == [], rows
+
+
+def test_a_replan_goes_on_past_a_batch_whose_cases_were_all_closed_meanwhile(
+    tmp_env: TmpEnv, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A re-plan batch locks its cases after reading which they are; when every one of them was
+    closed in between, the batch is empty of them, and the re-plan must go on to the next cases,
+    not take the empty batch for the end of the open cases. Here the first batch's cases are
+    closed by another connection that commits once the re-plan waits for them."""
+    import psycopg
+
+    from reminder import api, planning
+    from reminder.config import load_settings
+
+    settings = load_settings()
+    with Store(tmp_env.db_path, url=pg_url) as s:
+        ids = sorted(
+            api.add_case(
+                s, settings, now=NOW, title=f"case {i}", organisation="Batelco", submitted=date(2026, 3, 1)
+            ).id
+            for i in range(4)
+        )
+        s.conn.execute("DELETE FROM deliveries")  # everything is to be planned again
+    monkeypatch.setattr(planning, "REPLAN_BATCH", 2)
+    waiting = (
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    planned: list[int] = []
+    errors: list[BaseException] = []
+
+    def replan() -> None:
+        try:
+            with Store(tmp_env.db_path, url=pg_url) as s:
+                planned.append(api.replan_all(s, settings, now=NOW))
+        except BaseException as e:  # reported by the test, not lost in the thread
+            errors.append(e)
+
+    deadline = time.monotonic() + 60
+    with psycopg.connect(pg_url) as closer, psycopg.connect(pg_url, autocommit=True) as watch:
+        closer.execute("UPDATE cases SET status = 'closed' WHERE id IN (%s, %s)", ids[:2])
+        thread = threading.Thread(target=replan)
+        thread.start()
+        while (row := watch.execute(waiting).fetchone()) is None or row[0] < 1:
+            assert thread.is_alive() and time.monotonic() < deadline, "the re-plan never waited"
+            time.sleep(0.01)
+        closer.commit()
+    thread.join(60)
+    assert errors == []
+    assert planned == [2]
+    with Store(tmp_env.db_path, url=pg_url) as s:
+        rows = {
+            str(r[0])
+            for r in s.conn.execute("SELECT DISTINCT case_id FROM deliveries WHERE status = 'planned'")
+        }
+    assert rows == set(ids[2:])
