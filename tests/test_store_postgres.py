@@ -1235,3 +1235,74 @@ def test_a_replan_goes_on_past_a_batch_whose_cases_were_all_closed_meanwhile(
             for r in s.conn.execute("SELECT DISTINCT case_id FROM deliveries WHERE status = 'planned'")
         }
     assert rows == set(ids[2:])
+
+
+def test_refresh_windows_and_a_replan_under_way_lock_the_cases_in_one_order(
+    tmp_env: TmpEnv, pg_url: str
+) -> None:
+    """The re-plan of every case locks a batch of cases in id order; refresh_windows locked the
+    cases whose window moved in its list's order, by deadline. A case with the later id and the
+    earlier deadline was then held by refresh while the re-plan waited for it, and the re-plan
+    held the other, which refresh waited for: PostgreSQL ended one of them as a deadlock. Here
+    the test holds the case with the earlier id until the re-plan, then refresh, wait for it."""
+    import psycopg
+
+    from reminder import api
+    from reminder.config import ClosureSettings, load_settings
+
+    plain = load_settings()
+    shut = plain.model_copy(
+        update={"closures": [ClosureSettings(start=date(2026, 3, 2), end=date(2026, 4, 30))]}
+    )
+    with Store(tmp_env.db_path, url=pg_url) as s:
+        first, last = sorted(
+            (
+                api.add_case(
+                    s, plain, now=NOW, title=title, organisation="Batelco", submitted=date(2026, 3, 1)
+                )
+                for title in ("Cancel roaming", "Refund the last bill")
+            ),
+            key=lambda case: case.id,
+        )
+        # The later id has the earlier deadline.
+        api.edit_case(s, plain, first.id, now=NOW, submitted=date(2026, 3, 10))
+        windows = {case.id: s.get_window(case.id) for case in (first, last)}
+    assert all(windows.values())
+    assert windows[last.id].deadline < windows[first.id].deadline  # type: ignore[union-attr]
+    waiting = (
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    errors: list[BaseException] = []
+
+    def in_thread(work: Callable[[Store], object]) -> threading.Thread:
+        def run() -> None:
+            try:
+                with Store(tmp_env.db_path, url=pg_url) as s:
+                    work(s)
+            except BaseException as e:  # reported by the test, not lost in the thread
+                errors.append(e)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    threads: list[threading.Thread] = []
+    deadline = time.monotonic() + 60
+    with psycopg.connect(pg_url) as holder, psycopg.connect(pg_url, autocommit=True) as watch:
+        holder.execute("SELECT 1 FROM cases WHERE id = %s FOR UPDATE", (first.id,))
+        for work in (
+            lambda s: api.replan_all(s, plain, now=NOW),
+            lambda s: api.refresh_windows(s, shut, now=NOW),
+        ):
+            threads.append(in_thread(work))
+            while (row := watch.execute(waiting).fetchone()) is None or row[0] < len(threads):
+                assert all(t.is_alive() for t in threads) and time.monotonic() < deadline, "never waited"
+                time.sleep(0.01)
+        holder.rollback()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    with Store(tmp_env.db_path, url=pg_url) as s:
+        moved = {case.id: s.get_window(case.id) for case in (first, last)}
+    assert all(moved[i].opens > windows[i].opens for i in moved)  # type: ignore[union-attr]
