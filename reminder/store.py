@@ -377,7 +377,8 @@ class Store:
         with self.atomic():
             recorded = dict(self.conn.execute(query).fetchall())
             if recorded.get("case_doc_shape") != shape:
-                ids = [r[0] for r in self.conn.execute("SELECT id FROM cases")]
+                # In id order, as every writer of several cases locks them (see case_batch).
+                ids = [r[0] for r in self.conn.execute("SELECT id FROM cases ORDER BY id")]
                 for case_id in ids:
                     self._refresh_doc(case_id)
                 if ids:
@@ -543,10 +544,10 @@ class Store:
         a batch whose cases are planned from what is read here (the re-plan of every case). On
         PostgreSQL a plain read takes no lock: a ``close`` committed after it cancelled the
         case's reminders, and the re-plan then wrote new ones, planned, for the closed case.
-        Locked (shared, in id order), a command changing one of them waits for the batch's
-        commit, and one that changed a case first is waited for: the case is read as it left it,
-        and one no longer open is left out of the batch. SQLite's BEGIN IMMEDIATE holds the
-        database already.
+        Locked (shared, in id order, as every writer of several cases locks them), a command
+        changing one of them waits for the batch's commit, and one that changed a case first is
+        waited for: the case is read as it left it, and one no longer open is left out of the
+        batch. SQLite's BEGIN IMMEDIATE holds the database already.
         """
         from .case_rows import CASE_COLUMNS, case_from_row, item_from_row, window_from_row
 

@@ -1306,3 +1306,63 @@ def test_refresh_windows_and_a_replan_under_way_lock_the_cases_in_one_order(
     with Store(tmp_env.db_path, url=pg_url) as s:
         moved = {case.id: s.get_window(case.id) for case in (first, last)}
     assert all(moved[i].opens > windows[i].opens for i in moved)  # type: ignore[union-attr]
+
+
+def test_documents_re_rendered_at_open_and_a_replan_under_way_lock_the_cases_in_one_order(
+    tmp_env: TmpEnv, pg_url: str
+) -> None:
+    """A store opened by a reminder whose case documents look different re-renders every case's,
+    in one transaction; it took them in the table's order, not by id, the re-plan's order. With
+    the case of the later id stored first, it held that one while the re-plan waited for it, and
+    the re-plan held the other, which it waited for: PostgreSQL ended one of them as a deadlock.
+    Here the test holds the case with the earlier id until the re-plan, then the re-render, wait."""
+    import psycopg
+
+    from reminder import api
+    from reminder.config import load_settings
+    from reminder.window import compute_window
+
+    settings = load_settings()
+    with Store(tmp_env.db_path, url=pg_url) as s:
+        for case_id in ("zz0002", "zz0001"):  # the later id first in the table
+            case = make_case(id=case_id)
+            s.add_case(case, compute_window(case.submitted, country="BH"))
+        s.conn.execute("UPDATE meta SET value = 'older' WHERE key IN ('case_doc_shape', 'case_doc_code')")
+    waiting = (
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    errors: list[BaseException] = []
+
+    def in_thread(work: Callable[[], object]) -> threading.Thread:
+        def run() -> None:
+            try:
+                work()
+            except BaseException as e:  # reported by the test, not lost in the thread
+                errors.append(e)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    def replan() -> None:
+        with Store(tmp_env.db_path, url=pg_url, migrate=False) as s:
+            api.replan_all(s, settings, now=NOW)
+
+    threads: list[threading.Thread] = []
+    deadline = time.monotonic() + 60
+    with psycopg.connect(pg_url) as holder, psycopg.connect(pg_url, autocommit=True) as watch:
+        holder.execute("SELECT 1 FROM cases WHERE id = 'zz0001' FOR UPDATE")
+        for work in (replan, lambda: Store(tmp_env.db_path, url=pg_url).close()):
+            threads.append(in_thread(work))
+            while (row := watch.execute(waiting).fetchone()) is None or row[0] < len(threads):
+                assert all(t.is_alive() for t in threads) and time.monotonic() < deadline, "never waited"
+                time.sleep(0.01)
+        holder.rollback()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    with Store(tmp_env.db_path, url=pg_url) as s:
+        stamps = dict(s.conn.execute("SELECT key, value FROM meta WHERE key LIKE 'case_doc_%'").fetchall())
+        planned = {str(r[0]) for r in s.conn.execute("SELECT DISTINCT case_id FROM deliveries")}
+    assert "older" not in stamps.values() and planned == {"zz0001", "zz0002"}
