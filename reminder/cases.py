@@ -614,10 +614,14 @@ def _shorten(text: str, width: int) -> str:
 
 def refresh_windows(store: Store, settings: Settings, *, now: datetime) -> list[Case]:
     """Recompute the stored window of every open case (after the config's closures or the
-    holiday data changed); returns the cases whose window moved."""
+    holiday data changed); returns the cases whose window moved, in id order."""
     moved: list[Case] = []
     with store.atomic():
-        for listed, stored in store.list_cases_with_windows("open"):
+        # In id order, the order the re-plan of every case locks them in (Store.case_batch): in
+        # the list's (by deadline) this held a case the re-plan waited for while it waited for
+        # one the re-plan held, and PostgreSQL ended one of the two as a deadlock.
+        listed_cases = sorted(store.list_cases_with_windows("open"), key=lambda pair: pair[0].id)
+        for listed, stored in listed_cases:
             _case, window = _with_window(settings, listed)
             if stored is None or (stored.opens, stored.deadline, stored.tentative) != (
                 window.opens,

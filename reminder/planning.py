@@ -87,6 +87,11 @@ def plan_case(
 ) -> list[Reminder]:
     """Re-plan one case's reminders into the outbox (inside the caller's transaction).
 
+    ``case`` is as the caller read it in this transaction, under a lock (on PostgreSQL
+    ``Store.get_case(lock=True)`` or ``case_batch(lock=True)``; SQLite's transaction holds the
+    database): planned from a read that took none, a case closed meanwhile was given
+    reminders again, planned, after its close had cancelled them.
+
     ``window``: the case's stored window when the caller has already read it.
     ``wake_daemons``, ``existing_rows``: see :func:`outbox.sync_plan`.
     """
@@ -193,6 +198,8 @@ def replan_all(store: Store, settings: Settings, *, now: datetime) -> int:
     A batch of cases at a time, each batch in its own transaction: the daemon holds
     one batch in memory, not 100,000 cases, and never holds the write lock long
     enough for a CLI command to time out waiting. Each case's plan is written whole.
+    On PostgreSQL each batch holds its cases (shared) while it plans them: a command
+    changing one of them waits for the batch's commit, at most one batch's time.
     """
     from . import outbox
 
@@ -200,7 +207,9 @@ def replan_all(store: Store, settings: Settings, *, now: datetime) -> int:
     count, after = 0, ""
     while True:
         with store.atomic():
-            batch = store.case_batch("open", after=after, limit=REPLAN_BATCH)
+            # Locked: a case closed (or changed) while the batch is planned waits for it, or is
+            # read as the command left it, and a closed one is left out (see case_batch).
+            batch = store.case_batch("open", after=after, limit=REPLAN_BATCH, lock=True)
             # The batch's outbox rows in one read, not one per case (a round trip each on PostgreSQL).
             rows = outbox.rows_by_case(store, [case.id for case, _ in batch])
             for case, window in batch:

@@ -1238,3 +1238,268 @@ def test_refresh_windows_leaves_a_case_closed_or_deleted_while_it_ran(
             assert s.count_cases() == 1
         after = s.get_window(other.id)
     assert before is not None and after is not None and after.opens > before.opens
+
+
+@pytest.mark.parametrize("closed", ["after", "before"])
+def test_a_replan_under_way_plans_nothing_for_a_case_closed_meanwhile(
+    run_cli: RunCli, tmp_env: TmpEnv, pg_url: str, closed: str
+) -> None:
+    """A daemon started after a notifier was added re-plans every open case, a batch of them to a
+    transaction: it read the batch, then wrote each case's plan. A `reminder close` committed
+    after that read cancelled the case's reminders, and the re-plan then wrote the new notifier's
+    reminders for the closed case as planned: they went out for a closed case. Here the test holds
+    one case of the batch (as a command changing it would) until the starting daemon's re-plan
+    waits for it, closes the other case (listed after or before it) with the CLI, and lets the
+    re-plan through; every reminder of the closed case must be cancelled."""
+    import psycopg
+
+    env = {"REMINDER_STORE__URL": pg_url}
+    log = tmp_env.root / "daemon.log"
+    daemon = f'[daemon]\nlog_file = "{log}"\nmax_sleep_seconds = 60\n'
+    tmp_env.write_config(f"{daemon}[notifiers.log]\n")
+    today = datetime.now(UTC).date().isoformat()  # their reminders all to come: nothing is sent
+    ids = sorted(
+        json.loads(
+            ok(
+                run_cli("add", "--title", title, "--org", "Batelco", "--submitted", today, "--json", env=env)
+            ).stdout
+        )["id"]
+        for title in ("Cancel roaming", "Refund the last bill")
+    )
+    held, closing = ids if closed == "after" else ids[::-1]
+    second = tmp_env.root / "second.log"
+    tmp_env.write_config(f'{daemon}[notifiers.log]\n[notifiers.second]\ntype = "log"\npath = "{second}"\n')
+    waiting = (
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    deadline = time.monotonic() + 60
+    run_env = {**tmp_env.env, **env}
+    with psycopg.connect(pg_url) as holder, psycopg.connect(pg_url, autocommit=True) as watch:
+        holder.execute("SELECT 1 FROM cases WHERE id = %s FOR UPDATE", (held,))
+        started = subprocess.Popen(
+            [sys.executable, "-m", "reminder", "daemon", "-v"],
+            env=run_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            while (row := watch.execute(waiting).fetchone()) is None or row[0] < 1:
+                assert started.poll() is None and time.monotonic() < deadline, "the re-plan never waited"
+                time.sleep(0.01)
+            # The close goes through, or waits for the re-plan: either way it is let through below.
+            close = subprocess.Popen(
+                [sys.executable, "-m", "reminder", "close", closing],
+                env=run_env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            while close.poll() is None and ((row := watch.execute(waiting).fetchone()) is None or row[0] < 2):
+                assert started.poll() is None and time.monotonic() < deadline, "the re-plan stopped"
+                time.sleep(0.01)
+            holder.rollback()
+            _out, err = close.communicate(timeout=60)
+            assert close.returncode == 0, err
+            while "planned reminders for" not in (log.read_text() if log.exists() else ""):
+                assert started.poll() is None and time.monotonic() < deadline, "the re-plan never ended"
+                time.sleep(0.05)
+        finally:
+            started.terminate()
+            _out, err = started.communicate(timeout=60)
+    assert started.returncode == 0, err
+    assert "Traceback" not in err, err
+    with Store(tmp_env.db_path, url=pg_url) as s:
+        assert s.get_case(closing).status == "closed"
+        rows = s.conn.execute("SELECT case_id, notifier, status FROM deliveries").fetchall()
+    # The held case was re-planned (the new notifier's rows) and the closed one has nothing left to send.
+    assert {(n, st) for c, n, st in rows if c == held} == {("log", "planned"), ("second", "planned")}, rows
+    assert [(n, st) for c, n, st in rows if c == closing and st in ("planned", "sending")] == [], rows
+
+
+def test_a_replan_goes_on_past_a_batch_whose_cases_were_all_closed_meanwhile(
+    tmp_env: TmpEnv, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A re-plan batch locks its cases after reading which they are; when every one of them was
+    closed in between, the batch is empty of them, and the re-plan must go on to the next cases,
+    not take the empty batch for the end of the open cases. Here the first batch's cases are
+    closed by another connection that commits once the re-plan waits for them."""
+    import psycopg
+
+    from reminder import api, planning
+    from reminder.config import load_settings
+
+    settings = load_settings()
+    with Store(tmp_env.db_path, url=pg_url) as s:
+        ids = sorted(
+            api.add_case(
+                s, settings, now=NOW, title=f"case {i}", organisation="Batelco", submitted=date(2026, 3, 1)
+            ).id
+            for i in range(4)
+        )
+        s.conn.execute("DELETE FROM deliveries")  # everything is to be planned again
+    monkeypatch.setattr(planning, "REPLAN_BATCH", 2)
+    waiting = (
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    planned: list[int] = []
+    errors: list[BaseException] = []
+
+    def replan() -> None:
+        try:
+            with Store(tmp_env.db_path, url=pg_url) as s:
+                planned.append(api.replan_all(s, settings, now=NOW))
+        except BaseException as e:  # reported by the test, not lost in the thread
+            errors.append(e)
+
+    deadline = time.monotonic() + 60
+    with psycopg.connect(pg_url) as closer, psycopg.connect(pg_url, autocommit=True) as watch:
+        closer.execute("UPDATE cases SET status = 'closed' WHERE id IN (%s, %s)", ids[:2])
+        thread = threading.Thread(target=replan)
+        thread.start()
+        while (row := watch.execute(waiting).fetchone()) is None or row[0] < 1:
+            assert thread.is_alive() and time.monotonic() < deadline, "the re-plan never waited"
+            time.sleep(0.01)
+        closer.commit()
+    thread.join(60)
+    assert errors == []
+    assert planned == [2]
+    with Store(tmp_env.db_path, url=pg_url) as s:
+        rows = {
+            str(r[0])
+            for r in s.conn.execute("SELECT DISTINCT case_id FROM deliveries WHERE status = 'planned'")
+        }
+    assert rows == set(ids[2:])
+
+
+def test_refresh_windows_and_a_replan_under_way_lock_the_cases_in_one_order(
+    tmp_env: TmpEnv, pg_url: str
+) -> None:
+    """The re-plan of every case locks a batch of cases in id order; refresh_windows locked the
+    cases whose window moved in its list's order, by deadline. A case with the later id and the
+    earlier deadline was then held by refresh while the re-plan waited for it, and the re-plan
+    held the other, which refresh waited for: PostgreSQL ended one of them as a deadlock. Here
+    the test holds the case with the earlier id until the re-plan, then refresh, wait for it."""
+    import psycopg
+
+    from reminder import api
+    from reminder.config import ClosureSettings, load_settings
+
+    plain = load_settings()
+    shut = plain.model_copy(
+        update={"closures": [ClosureSettings(start=date(2026, 3, 2), end=date(2026, 4, 30))]}
+    )
+    with Store(tmp_env.db_path, url=pg_url) as s:
+        first, last = sorted(
+            (
+                api.add_case(
+                    s, plain, now=NOW, title=title, organisation="Batelco", submitted=date(2026, 3, 1)
+                )
+                for title in ("Cancel roaming", "Refund the last bill")
+            ),
+            key=lambda case: case.id,
+        )
+        # The later id has the earlier deadline.
+        api.edit_case(s, plain, first.id, now=NOW, submitted=date(2026, 3, 10))
+        windows = {case.id: s.get_window(case.id) for case in (first, last)}
+    assert all(windows.values())
+    assert windows[last.id].deadline < windows[first.id].deadline  # type: ignore[union-attr]
+    waiting = (
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    errors: list[BaseException] = []
+
+    def in_thread(work: Callable[[Store], object]) -> threading.Thread:
+        def run() -> None:
+            try:
+                with Store(tmp_env.db_path, url=pg_url) as s:
+                    work(s)
+            except BaseException as e:  # reported by the test, not lost in the thread
+                errors.append(e)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    threads: list[threading.Thread] = []
+    deadline = time.monotonic() + 60
+    with psycopg.connect(pg_url) as holder, psycopg.connect(pg_url, autocommit=True) as watch:
+        holder.execute("SELECT 1 FROM cases WHERE id = %s FOR UPDATE", (first.id,))
+        for work in (
+            lambda s: api.replan_all(s, plain, now=NOW),
+            lambda s: api.refresh_windows(s, shut, now=NOW),
+        ):
+            threads.append(in_thread(work))
+            while (row := watch.execute(waiting).fetchone()) is None or row[0] < len(threads):
+                assert all(t.is_alive() for t in threads) and time.monotonic() < deadline, "never waited"
+                time.sleep(0.01)
+        holder.rollback()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    with Store(tmp_env.db_path, url=pg_url) as s:
+        moved = {case.id: s.get_window(case.id) for case in (first, last)}
+    assert all(moved[i].opens > windows[i].opens for i in moved)  # type: ignore[union-attr]
+
+
+def test_documents_re_rendered_at_open_and_a_replan_under_way_lock_the_cases_in_one_order(
+    tmp_env: TmpEnv, pg_url: str
+) -> None:
+    """A store opened by a reminder whose case documents look different re-renders every case's,
+    in one transaction; it took them in the table's order, not by id, the re-plan's order. With
+    the case of the later id stored first, it held that one while the re-plan waited for it, and
+    the re-plan held the other, which it waited for: PostgreSQL ended one of them as a deadlock.
+    Here the test holds the case with the earlier id until the re-plan, then the re-render, wait."""
+    import psycopg
+
+    from reminder import api
+    from reminder.config import load_settings
+    from reminder.window import compute_window
+
+    settings = load_settings()
+    with Store(tmp_env.db_path, url=pg_url) as s:
+        for case_id in ("zz0002", "zz0001"):  # the later id first in the table
+            case = make_case(id=case_id)
+            s.add_case(case, compute_window(case.submitted, country="BH"))
+        s.conn.execute("UPDATE meta SET value = 'older' WHERE key IN ('case_doc_shape', 'case_doc_code')")
+    waiting = (
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    errors: list[BaseException] = []
+
+    def in_thread(work: Callable[[], object]) -> threading.Thread:
+        def run() -> None:
+            try:
+                work()
+            except BaseException as e:  # reported by the test, not lost in the thread
+                errors.append(e)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    def replan() -> None:
+        with Store(tmp_env.db_path, url=pg_url, migrate=False) as s:
+            api.replan_all(s, settings, now=NOW)
+
+    threads: list[threading.Thread] = []
+    deadline = time.monotonic() + 60
+    with psycopg.connect(pg_url) as holder, psycopg.connect(pg_url, autocommit=True) as watch:
+        holder.execute("SELECT 1 FROM cases WHERE id = 'zz0001' FOR UPDATE")
+        for work in (replan, lambda: Store(tmp_env.db_path, url=pg_url).close()):
+            threads.append(in_thread(work))
+            while (row := watch.execute(waiting).fetchone()) is None or row[0] < len(threads):
+                assert all(t.is_alive() for t in threads) and time.monotonic() < deadline, "never waited"
+                time.sleep(0.01)
+        holder.rollback()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    with Store(tmp_env.db_path, url=pg_url) as s:
+        stamps = dict(s.conn.execute("SELECT key, value FROM meta WHERE key LIKE 'case_doc_%'").fetchall())
+        planned = {str(r[0]) for r in s.conn.execute("SELECT DISTINCT case_id FROM deliveries")}
+    assert "older" not in stamps.values() and planned == {"zz0001", "zz0002"}

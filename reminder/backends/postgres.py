@@ -529,6 +529,7 @@ class PostgresBackend:
     unindexed = ""
     keyed = "md5({})"  # a text column as its index keys it: its MD5 (see m013)
     for_update = " FOR UPDATE"  # a row lock where SQLite's transaction holds the whole database
+    for_share = " FOR SHARE"  # the rows' writers wait; a row changed meanwhile is read as they left it
     status_counts = "SELECT status, COUNT(*) FROM deliveries GROUP BY status"  # no kept counts: see m010
     migrations = MIGRATIONS
 

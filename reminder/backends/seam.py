@@ -57,6 +57,7 @@ class Backend(Protocol):
     unindexed: str  # put before a column to keep the planner off its index ("+" on SQLite)
     keyed: str  # a long text column (or a value for it) as an index keys it: "{}" or "md5({})"
     for_update: str  # appended to a SELECT that locks the rows it reads until the transaction ends
+    for_share: str  # the same, a lock that other readers may share and no writer gets past
     status_counts: str  # the outbox's (status, rows) pairs, for `reminder status`
 
     @property

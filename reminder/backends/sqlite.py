@@ -477,6 +477,7 @@ class SqliteBackend:
     unindexed = "+"  # a unary plus keeps SQLite's planner off a column's index
     keyed = "{}"  # a text column as its index keys it: as it is (see m013)
     for_update = ""  # BEGIN IMMEDIATE holds the only write lock already
+    for_share = ""  # the same
     status_counts = "SELECT status, n FROM delivery_counts"  # kept by m010's triggers
     migrations = MIGRATIONS
 
