@@ -87,9 +87,23 @@ def copy_store(
             for table in TABLES:
                 report.rows[table] = _copy_table(source, target, table)
             target.backend.ids_follow(target.conn, "deliveries", "id")
+        _analyze(target)
         _verify(source, target, data_dir, keys, report)
     log.info("copied %s into %s: %s", source.location, target.location, report.rows)
     return report
+
+
+def _analyze(target: Store) -> None:
+    """Give the server's planner the copied tables' statistics now. Until autovacuum's first
+    ANALYZE it takes a table filled in one transaction for nearly empty, and the daemon starting
+    on the copy re-plans every case: the batches were found through the status index and each
+    sorted every open case left (100,000 cases: 13 s of reads against 0.4 s once analysed).
+    A role that may not analyse them (not their owner) leaves it to autovacuum."""
+    for table in TABLES:
+        try:
+            target.conn.execute(f"ANALYZE {table}")
+        except Exception as exc:  # an optimisation only: the copy is committed and stands
+            log.warning("after the copy, ANALYZE %s failed (%s): left to autovacuum", table, exc)
 
 
 def _copy_table(source: Store, target: Store, table: str) -> int:
