@@ -521,3 +521,50 @@ def test_an_add_alike_but_for_case_width_or_spaces_is_said_to_look_alike(run_cli
     add("--title", "Port out", "--org", "Viva", "--reference", "V-1")
     _other, said = add("--title", "port out", "--org", "viva", "--reference", "V-2")
     assert said == []
+
+
+def test_a_channel_that_is_a_slip_of_a_known_one_is_kept_and_the_known_one_named(run_cli: RunCli) -> None:
+    """`--channel emial` was taken without a word, and the letter to the organisation then said
+    "via emial" where it says "by e-mail" for a channel it knows (in Arabic too). A channel is free
+    text, so it is still kept as typed (exit 0), and a note names the channel probably meant."""
+    from english_leaks import assert_no_english
+
+    def add(title: str) -> tuple[str, ...]:  # each its own request: no look-alike note
+        return ("add", "--title", title, "--org", "Batelco", "--submitted", "2026-03-01")
+
+    channels = (
+        "--channel",
+        "emial",
+        "--channel",
+        "hotlne 196",
+        "--channel",
+        "WhatsApp",
+        "--channel",
+        "hotline",
+    )
+    done = ok(run_cli(*add("Cancel roaming eSIM"), *channels))
+    assert done.stdout.startswith("Added case ")
+    assert done.stderr.splitlines() == [
+        "note: channel 'emial' is not one reminder knows; did you mean 'email'?",
+        "note: channel 'hotlne 196' is not one reminder knows; did you mean 'hotline 196'?",
+    ]
+    case_id = done.stdout.split()[2].rstrip(".")
+    shown = json.loads(ok(run_cli("show", case_id, "--json")).stdout)
+    assert shown["channels"] == ["emial", "hotlne 196", "WhatsApp", "hotline"]  # as typed
+
+    zh = ok(run_cli(*add("注销漫游 eSIM"), "--channel", "emial", env={"LANG": "zh_CN.UTF-8"}))
+    assert zh.stderr.splitlines() == ["注意：reminder 不认识渠道 'emial'；你要找的是不是 'email'？"]
+    assert_no_english(zh.stderr, allow={"emial", "email"}, what="the note")
+
+    as_json = ok(run_cli(*add("Refund"), "--channel", "emial", "--json"))
+    assert as_json.stderr == ""
+    assert json.loads(as_json.stdout)["channel_suggestions"] == {"emial": ["email"]}
+
+    edited = ok(run_cli("edit", case_id, "--channel", "web from"))
+    assert edited.stderr.splitlines() == [
+        "note: channel 'web from' is not one reminder knows; did you mean 'web form'?"
+    ]
+    # Known (in any language), or the user's own and like none: nothing to say.
+    for quiet in (("--channel", "e-mail", "--channel", "热线196"), ("--channel", "Twitter")):
+        result = ok(run_cli("edit", case_id, *quiet, "--json"))
+        assert result.stderr == "" and "channel_suggestions" not in json.loads(result.stdout), quiet
