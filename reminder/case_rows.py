@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
 
+from .case_keys import folded
 from .errors import StoreError
 from .models import Case, ChecklistItem, Closure, ReviewWindow, TentativeDay
 
@@ -27,6 +28,7 @@ __all__ = [
     "case_values",
     "doc",
     "doc_shape",
+    "folded_values",
     "item_from_row",
     "letter_values",
     "parse_ts",
@@ -122,6 +124,11 @@ def case_values(case: Case) -> tuple[Any, ...]:
         json.dumps(dict(case.remind), sort_keys=True) if case.remind else "{}",
         closures_json(case.closures),
     )
+
+
+def folded_values(case: Case) -> tuple[Any, ...]:
+    """The values of :data:`~reminder.case_keys.FOLDED_COLUMNS`: what add compares (m014)."""
+    return folded(case.organisation, case.reference, case.title)
 
 
 def letter_values(case: Case) -> tuple[Any, ...]:

@@ -46,7 +46,7 @@ from .presets import DEFAULT_PRESETS, Preset
 from .settings_methods import ClosureMethods, MeMethods, SettingsMethods, StoreMethods
 from .shipped import SIM_CANCELLATION_ITEMS, SIM_CANCELLATION_TITLE, SIM_CANCELLATION_WARNING
 from .tz import country_timezone, is_timezone
-from .validation_text import at, got, join_problems, problem, unknown_key
+from .validation_text import at, got, join_problems, meant, problem, unknown_key
 
 __all__ = [
     "DEFAULT_COUNTRY",
@@ -188,6 +188,20 @@ def checked_store_url(value: str) -> str:
     except ValueError as exc:  # "Invalid IPv6 URL": one line, not a traceback quoting it
         raise ValueError(_("%(url)s is not a URL: %(why)s", url=shown, why=str(exc))) from None
     if parts.scheme not in POSTGRES_SCHEMES:
+        from .i18n import alternatives
+        from .lookalikes import closest
+
+        # 'postgersql://…': the URL with the scheme probably meant, its password hidden as above.
+        guesses = closest(parts.scheme, POSTGRES_SCHEMES) if parts.scheme else []
+        if guesses:
+            meant = (redact_url(g + value[len(parts.scheme) :]) for g in guesses)
+            raise ValueError(
+                _(
+                    "%(url)s is not a PostgreSQL URL; did you mean %(guesses)s?",
+                    url=shown,
+                    guesses=alternatives(meant),
+                )
+            )
         raise ValueError(
             _("%(url)s is not a PostgreSQL URL; use postgresql://user@host:5432/dbname", url=shown)
         )
@@ -471,6 +485,8 @@ def _describe(exc: ValidationError) -> str:
         msg = problem(err)
         if err["type"] == "extra_forbidden":
             msg = unknown_key(_suggest(loc))
+        elif (guess := meant(err)) is not None:  # 'buisness': the value probably meant
+            msg = guess
         elif "input" in err and not isinstance(err["input"], dict | list):
             shown = err["input"]
             if isinstance(shown, str) and (is_postgres_url(shown) or loc[-1:] == ("url",)):

@@ -30,6 +30,7 @@ __all__ = [
     "CHANNELS_ZH",
     "CHANNEL_NAMES",
     "channel",
+    "channel_lookalikes",
     "channel_parts",
     "channels",
     "country_name",
@@ -141,6 +142,25 @@ def channel_parts(text: str) -> tuple[str | None, str]:
             if after in _AFTER_NAME or (not name.isascii() and after.isascii() and after.isalnum()):
                 return key, written[len(name) :].strip(_AFTER_NAME)
     return None, written
+
+
+def channel_lookalikes(text: str) -> list[str]:
+    """For a channel none of :data:`CHANNEL_NAMES` names, the names it is probably a slip of
+    (``emial`` → ``email``, ``hotlne 196`` → ``hotline 196``, with what follows the name kept); []
+    for a known channel, and for the user's own (``WhatsApp``): it is taken as typed all the same,
+    but a letter says a known one in its own words ("by e-mail") and the other as typed."""
+    key, written = channel_parts(text)
+    if key is not None or not written:
+        return []
+    from .lookalikes import nearby
+
+    # The whole text, else what comes before a number or an address ("hotlne 196").
+    for end in [len(written), *(i for i in range(len(written) - 1, 0, -1) if written[i] in _AFTER_NAME)]:
+        head = written[:end].rstrip(_AFTER_NAME)
+        guesses = nearby(head, CHANNEL_NAMES) if head else []
+        if guesses:
+            return [guess + written[len(head) :] for guess in guesses]
+    return []
 
 
 def channel(text: str, lang: str | None = None) -> str:

@@ -37,7 +37,7 @@ __all__ = [
 STATUSES = ("open", "closed", "all")
 
 # The schema these queries are written for: len(store.MIGRATIONS) (a test holds them equal).
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 
 _JULIAN_OFFSET = 1721424.5  # julianday('0001-01-01') - date(1, 1, 1).toordinal()
 

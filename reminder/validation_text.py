@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .i18n import SOURCE_LANGUAGE, _, current_language, joined_clauses, pgettext
+from .i18n import SOURCE_LANGUAGE, _, alternatives, current_language, joined_clauses, pgettext
 
-__all__ = ["at", "got", "join_problems", "problem", "unknown_key"]
+__all__ = ["at", "got", "join_problems", "meant", "problem", "unknown_key"]
 
 _Say = Callable[[Mapping[str, Any]], str]
 
@@ -71,6 +71,29 @@ def problem(err: Mapping[str, Any]) -> str:
         return msg
     say = _table().get(str(err["type"]))
     return say(err.get("ctx") or {}) if say is not None else msg
+
+
+def meant(err: Mapping[str, Any]) -> str | None:
+    """For a value not among a fixed set (pydantic's ``literal_error``: ``defaults.unit``, an
+    e-mail notifier's ``security``, a preset step's ``unit``), the message naming the one
+    probably meant ("unknown value 'buisness'; did you mean 'business'?"); None when the value
+    is like none of them (:func:`problem` then lists them all). It quotes the value, so only for
+    a key whose value may be shown."""
+    typed = err.get("input")
+    if err["type"] not in ("literal_error", "enum") or not isinstance(typed, str):
+        return None
+    import re  # here: only a mistyped value needs these
+
+    from .lookalikes import closest
+
+    # pydantic lists the choices as their reprs: "'starttls', 'tls' or 'none'".
+    expected = str((err.get("ctx") or {}).get("expected", ""))
+    guesses = closest(typed, re.findall(r"'([^'\\]*)'", expected))
+    if not guesses:
+        return None
+    return _(
+        "unknown value %(value)s; did you mean %(guesses)s?", value=repr(typed), guesses=alternatives(guesses)
+    )
 
 
 def unknown_key(suggestion: str | None) -> str:

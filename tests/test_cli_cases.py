@@ -445,6 +445,9 @@ def test_an_add_that_looks_like_an_open_case_is_kept_and_said_so(run_cli: RunCli
     as_json = ok(run_cli(*add, "--reference", "BT-48213", "--json"))
     assert as_json.stderr == ""
     assert json.loads(as_json.stdout)["possible_duplicate_of"] == first["id"]  # the oldest of them
+    # Another reference, the same title and day: another request (two references that differ).
+    quiet = ok(run_cli(*add, "--reference", "BT-99999", "--json"))
+    assert "possible_duplicate_of" not in json.loads(quiet.stdout) and quiet.stderr == ""
 
     # No reference: the same organisation, title and day of submission.
     plain = json.loads(ok(run_cli(*add, "--json")).stdout)
@@ -459,13 +462,109 @@ def test_an_add_that_looks_like_an_open_case_is_kept_and_said_so(run_cli: RunCli
     for other in (
         ("add", "--title", "Cancel roaming eSIM", "--org", "Zain", "--submitted", "2026-03-01", "--reference",
          "BT-48213"),
-        (*add, "--reference", "BT-99999"),
         ("add", "--title", "Cancel roaming eSIM", "--org", "Batelco", "--submitted", "2026-03-05"),
     ):  # fmt: skip
         quiet = ok(run_cli(*other, "--json"))
         assert "possible_duplicate_of" not in json.loads(quiet.stdout) and quiet.stderr == "", other
+    # Every Batelco case closed: those without a reference would be alike too, by title and day.
     for case in json.loads(ok(run_cli("list", "--json")).stdout):
-        if case["organisation"] == "Batelco" and case["reference"] == "BT-48213":
+        if case["organisation"] == "Batelco":
             ok(run_cli("close", case["id"]))
     closed = ok(run_cli(*add, "--reference", "BT-48213"))
     assert closed.stderr == ""
+
+
+def test_an_add_alike_but_for_case_width_or_spaces_is_said_to_look_alike(run_cli: RunCli) -> None:
+    """ "batelco " and "r-1" were another request than "Batelco" and "R-1", and so was the
+    full-width "Ｒ－１" a Chinese input method types: added again without a word. A case first
+    added without a reference, then again with the one the organisation gave, went unsaid too."""
+    from english_leaks import assert_no_english
+
+    zh = {"LANG": "zh_CN.UTF-8"}
+
+    def add(*args: str, env: dict[str, str] | None = None) -> tuple[str, list[str]]:
+        done = ok(run_cli("add", "--submitted", "2026-03-01", *args, env=env))
+        return done.stdout.split()[1 if env else 2].rstrip(".。"), done.stderr.splitlines()
+
+    first, said = add("--title", "Cancel roaming eSIM", "--org", "Batelco", "--reference", "R-1")
+    assert said == []
+    second, said = add("--title", "eSIM", "--org", "batelco ", "--reference", "r-1")
+    assert said == [
+        f"note: this looks like case {first}, open with the same organisation and reference;"
+        f" if you added it twice by mistake: reminder delete {second} --yes"
+    ]
+    third, said = add("--title", "注销漫游 eSIM", "--org", "ＢＡＴＥＬＣＯ", "--reference", "Ｒ－１", env=zh)
+    assert said == [
+        f"注意：这看起来与进行中的事项 {first} 相同（机构和编号都一样）；"
+        f"如果是误添加了两次：reminder delete {third} --yes"
+    ]
+    assert_no_english(said[0], allow={first, third}, what="the note")
+
+    # Without a reference: the title too, as loosely.
+    plain, said = add("--title", "Refund  for roaming", "--org", "Zain")
+    again, said = add("--title", "refund for Roaming ", "--org", "ZAIN")
+    assert said == [
+        f"note: this looks like case {plain}, open with the same organisation, title and day of submission;"
+        f" if you added it twice by mistake: reminder delete {again} --yes"
+    ]
+    # First without a reference, then with the one the organisation gave: alike, and added.
+    ref, said = add("--title", "Refund for roaming", "--org", "Zain", "--reference", "Z-9", env=zh)
+    assert said == [
+        f"注意：这看起来与进行中的事项 {plain} 相同（机构、标题和提交日期都一样）；"
+        f"如果是误添加了两次：reminder delete {ref} --yes"
+    ]
+    assert_no_english(said[0], allow={plain, ref}, what="the note")
+    listed = {c["id"] for c in json.loads(ok(run_cli("list", "--json")).stdout)}
+    assert {first, second, third, plain, again, ref} <= listed  # every one added
+
+    # Two references that differ are two requests, whatever their title and day.
+    add("--title", "Port out", "--org", "Viva", "--reference", "V-1")
+    _other, said = add("--title", "port out", "--org", "viva", "--reference", "V-2")
+    assert said == []
+
+
+def test_a_channel_that_is_a_slip_of_a_known_one_is_kept_and_the_known_one_named(run_cli: RunCli) -> None:
+    """`--channel emial` was taken without a word, and the letter to the organisation then said
+    "via emial" where it says "by e-mail" for a channel it knows (in Arabic too). A channel is free
+    text, so it is still kept as typed (exit 0), and a note names the channel probably meant."""
+    from english_leaks import assert_no_english
+
+    def add(title: str) -> tuple[str, ...]:  # each its own request: no look-alike note
+        return ("add", "--title", title, "--org", "Batelco", "--submitted", "2026-03-01")
+
+    channels = (
+        "--channel",
+        "emial",
+        "--channel",
+        "hotlne 196",
+        "--channel",
+        "WhatsApp",
+        "--channel",
+        "hotline",
+    )
+    done = ok(run_cli(*add("Cancel roaming eSIM"), *channels))
+    assert done.stdout.startswith("Added case ")
+    assert done.stderr.splitlines() == [
+        "note: channel 'emial' is not one reminder knows; did you mean 'email'?",
+        "note: channel 'hotlne 196' is not one reminder knows; did you mean 'hotline 196'?",
+    ]
+    case_id = done.stdout.split()[2].rstrip(".")
+    shown = json.loads(ok(run_cli("show", case_id, "--json")).stdout)
+    assert shown["channels"] == ["emial", "hotlne 196", "WhatsApp", "hotline"]  # as typed
+
+    zh = ok(run_cli(*add("注销漫游 eSIM"), "--channel", "emial", env={"LANG": "zh_CN.UTF-8"}))
+    assert zh.stderr.splitlines() == ["注意：reminder 不认识渠道 'emial'；你要找的是不是 'email'？"]
+    assert_no_english(zh.stderr, allow={"emial", "email"}, what="the note")
+
+    as_json = ok(run_cli(*add("Refund"), "--channel", "emial", "--json"))
+    assert as_json.stderr == ""
+    assert json.loads(as_json.stdout)["channel_suggestions"] == {"emial": ["email"]}
+
+    edited = ok(run_cli("edit", case_id, "--channel", "web from"))
+    assert edited.stderr.splitlines() == [
+        "note: channel 'web from' is not one reminder knows; did you mean 'web form'?"
+    ]
+    # Known (in any language), or the user's own and like none: nothing to say.
+    for quiet in (("--channel", "e-mail", "--channel", "热线196"), ("--channel", "Twitter")):
+        result = ok(run_cli("edit", case_id, *quiet, "--json"))
+        assert result.stderr == "" and "channel_suggestions" not in json.loads(result.stdout), quiet

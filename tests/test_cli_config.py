@@ -183,6 +183,99 @@ def test_config_check_suggests_the_key_a_typo_meant(run_cli: RunCli, tmp_env: Tm
     assert "notifiers.mail.hots: unknown key (did you mean 'host'?)" in line
 
 
+MAIL_OK = MAIL + 'host = "smtp.example.org"\nrecipients = ["me@example.org"]\n'
+STEP = '[presets.mine]\nsteps = [{delay = 8, unit = "%s", anchor = "%s", step = "Ask the ombudsman"}]\n'
+
+
+@pytest.mark.parametrize(
+    ("table", "english", "chinese", "allow"),
+    [
+        # The notifier type, given by `type` or by the table's name.
+        (
+            '[notifiers.x]\ntype = "emial"\n',
+            "notifiers.x.type: unknown notifier 'emial'; did you mean 'email'?",
+            "notifiers.x.type：未知的通知渠道类型 'emial'；你要找的是不是 'email'？",
+            {"notifiers.x.type", "emial", "email"},
+        ),
+        (
+            "[notifiers.dekstop]\n",
+            "notifiers.dekstop: unknown notifier 'dekstop'; did you mean 'desktop'?",
+            "notifiers.dekstop：未知的通知渠道类型 'dekstop'；你要找的是不是 'desktop'？",
+            {"notifiers.dekstop", "dekstop", "desktop"},
+        ),
+        # The values of a fixed set pydantic checks: the file's own words, and a notifier's.
+        (
+            '[defaults]\nunit = "buisness"\n',
+            "defaults.unit: unknown value 'buisness'; did you mean 'business'?",
+            "defaults.unit：未知的取值 'buisness'；你要找的是不是 'business'？",
+            {"defaults.unit", "buisness", "business"},
+        ),
+        (
+            MAIL_OK + 'security = "starttsl"\n',
+            "notifiers.mail.security: unknown value 'starttsl'; did you mean 'starttls'?",
+            "notifiers.mail.security：未知的取值 'starttsl'；你要找的是不是 'starttls'？",
+            {"notifiers.mail.security", "starttsl", "starttls"},
+        ),
+        (
+            STEP % ("weeeks", "submitted"),
+            "presets.mine.steps[0].unit: unknown value 'weeeks'; did you mean 'weeks'?",
+            "presets.mine.steps[0].unit：未知的取值 'weeeks'；你要找的是不是 'weeks'？",
+            {"presets.mine.steps", "unit", "weeeks", "weeks"},
+        ),
+        (
+            STEP % ("weeks", "submited"),
+            "presets.mine.steps[0].anchor: unknown value 'submited'; did you mean 'submitted'?",
+            "presets.mine.steps[0].anchor：未知的取值 'submited'；你要找的是不是 'submitted'？",
+            {"presets.mine.steps", "anchor", "submited", "submitted"},
+        ),
+        # The sets reminder checks itself.
+        (
+            MAIL_OK + 'kinds = ["opened", "deadlin"]\n',
+            "notifiers.mail.kinds: unknown reminder kind 'deadlin'; did you mean 'deadline'?",
+            "notifiers.mail.kinds：未知的提醒类型 'deadlin'；你要找的是不是 'deadline'？",
+            {"notifiers.mail.kinds", "deadlin", "deadline"},
+        ),
+        (
+            '[notifiers.desktop]\ncritical_kinds = ["escalatoin"]\n',
+            "notifiers.desktop.critical_kinds: unknown reminder kind 'escalatoin';"
+            " did you mean 'escalation'?",
+            "notifiers.desktop.critical_kinds：未知的提醒类型 'escalatoin'；你要找的是不是 'escalation'？",
+            {"notifiers.desktop.critical_kinds", "escalatoin", "escalation"},
+        ),
+        (
+            '[notifiers.log]\nlevel = "warnnig"\n',
+            "notifiers.log.level: unknown level 'warnnig'; did you mean 'WARNING'?",
+            "notifiers.log.level：未知的日志级别 'warnnig'；你要找的是不是 'WARNING'？",
+            {"notifiers.log.level", "warnnig", "WARNING"},
+        ),
+        # The store's kind of database, in its URL's scheme; the password stays hidden.
+        (
+            '[store]\nurl = "postgersql://me:hunter2@db.example.org/reminder"\n',
+            "store.url: 'postgersql://me:***@db.example.org/reminder' is not a PostgreSQL URL;"
+            " did you mean 'postgresql://me:***@db.example.org/reminder'?",
+            "store.url：'postgersql://me:***@db.example.org/reminder' 不是 PostgreSQL 地址；"
+            "你要找的是不是 'postgresql://me:***@db.example.org/reminder'？",
+            {"store.url", "postgersql", "postgresql", "PostgreSQL"},
+        ),
+    ],
+    ids=["type", "table", "unit", "security", "step-unit", "anchor", "kinds", "critical-kinds", "level",
+         "url"],
+)  # fmt: skip
+def test_a_mistyped_value_of_a_fixed_set_gets_the_one_it_probably_meant(
+    run_cli: RunCli, tmp_env: TmpEnv, table: str, english: str, chinese: str, allow: set[str]
+) -> None:
+    """'notifiers.x.type: unknown notifier 'emial'; valid: apprise, command, …' left the person
+    to spot the typo, where --to, --kind, a language or a time zone say the value meant. One
+    line, exit 2, naming the file, the key and the value as typed, in English and Chinese."""
+    from english_leaks import english_leaks
+
+    path = tmp_env.write_config(table)
+    assert one_line_error(run_cli("config", "check")) == f"Error: {path}: {english}"
+    zh = one_line_error(run_cli("config", "check", env={"LANG": "zh_CN.UTF-8"}))
+    assert zh == f"错误：{path}：{chinese}", zh
+    assert english_leaks(zh.replace(str(path), ""), allow) == [], zh
+
+
 def test_config_check_passes_a_good_notifier_table(run_cli: RunCli, tmp_env: TmpEnv) -> None:
     tmp_env.write_config(
         MAIL + 'host = "smtp.example.org"\nrecipients = ["me@example.org"]\n'

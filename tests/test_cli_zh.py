@@ -412,8 +412,9 @@ def test_an_entrys_notes_are_separated_as_chinese_writes_them(zh: RunCli, tmp_en
     assert "短信验证码（1 个附件；已被 #2、#3 更正）" in shown, shown
     one = zh("evidence", "show", case_id, "1").stdout  # type: ignore[attr-defined]
     assert "#2、#3" in one and "#2, #3" not in one, one
-    # And a config error's list of the notifier types, as the other lists in Chinese are.
-    tmp_env.write_config('[defaults]\ncountry = "BH"\n\n[notifiers.emial]\n')
+    # And a config error's list of the notifier types (for one like none of them: "emial" is told
+    # "email"), as the other lists in Chinese are.
+    tmp_env.write_config('[defaults]\ncountry = "BH"\n\n[notifiers.pager]\n')
     p = zh("config", "check")
     assert p.returncode == 2 and "可用的有：apprise、command、" in p.stderr, p.stderr  # type: ignore[attr-defined]
 

@@ -8,7 +8,15 @@ import re
 import pytest
 
 from reminder.i18n import KNOWN_LANGUAGES
-from reminder.labels import CHANNEL_NAMES, CHANNELS, CHANNELS_ZH, channel, channel_parts, channels
+from reminder.labels import (
+    CHANNEL_NAMES,
+    CHANNELS,
+    CHANNELS_ZH,
+    channel,
+    channel_lookalikes,
+    channel_parts,
+    channels,
+)
 from reminder.letter_channels import CHANNEL_WORDS, letter_channel, letter_channels
 
 LATIN = re.compile(r"[A-Za-z]")
@@ -79,3 +87,32 @@ def test_a_channel_typed_in_chinese_is_said_in_the_letters_words() -> None:
     # A word that only begins like a channel's name is the user's own.
     assert channel_parts("电话客服") == (None, "电话客服")
     assert letter_channel("微信", "en") == "via 微信"
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("emial", ["email"]),
+        ("Emial", ["email"]),
+        ("e-mial", ["e-mail"]),
+        ("hotlne 196", ["hotline 196"]),  # what follows the name is kept
+        ("hotlin: 196", ["hotline: 196"]),
+        ("web from", ["web form"]),
+        ("wesbite", ["website"]),
+        ("in-person", ["in person"]),
+        ("客服热限", ["客服热线"]),
+        # Known, or the user's own: nothing to say.
+        ("email", []),
+        ("Hotline 196", []),
+        ("热线196", []),
+        ("WhatsApp", []),
+        ("Twitter", []),  # two thirds of 'letter', but three edits from it
+        ("sms", []),
+        ("wechat", []),  # two edits from 'chat'
+        ("apps", []),  # one edit from 'app': too short a name to guess from
+    ],
+)
+def test_a_channel_that_is_a_slip_of_a_known_one_is_told_which(typed: str, meant: list[str]) -> None:
+    assert channel_lookalikes(typed) == meant
+    if meant:  # as typed, it is the user's own: the letter quotes it
+        assert channel_parts(typed)[0] is None and letter_channel(typed, "en") == f"via {typed}"

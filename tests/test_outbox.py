@@ -734,7 +734,7 @@ def test_a_version_11_database_learns_when_its_rows_are_planned(
     db.close()
     later = NOW + timedelta(days=1)
     with Store(tmp_path / "reminder.db", url=db_url) as again:
-        assert again.schema_version == len(MIGRATIONS) == 13
+        assert again.schema_version == len(MIGRATIONS) == 14
         with again.atomic():
             outbox.sync_plan(
                 again, "abc123", [(rem("opened", 10), "log"), (rem("deadline", 20), "log")], later

@@ -184,7 +184,7 @@ def test_a_version_7_database_gains_the_lease_columns(tmp_path: Path) -> None:
     conn.execute("PRAGMA user_version = 7")
     conn.close()
     with Store(path) as s:
-        assert s.schema_version == len(MIGRATIONS) == 13
+        assert s.schema_version == len(MIGRATIONS) == 14
         columns = {r[1] for r in s.conn.execute("PRAGMA table_info(deliveries)")}
         assert {"lease_owner", "lease_until"} <= columns
         assert s.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -18,7 +18,7 @@ from pathlib import Path
 from time import sleep
 
 import pytest
-from conftest import REPO, TmpEnv
+from conftest import REPO, RunCli, TmpEnv
 from sample_cases import make_case
 
 import reminder.store as store_mod
@@ -439,7 +439,7 @@ def test_a_version_6_database_gains_the_letter_fields_and_its_docs_are_redone(tm
     conn.execute("PRAGMA user_version = 6")
     conn.close()
     with Store(path) as s:
-        assert s.schema_version == len(MIGRATIONS) == listing.SCHEMA_VERSION == 13
+        assert s.schema_version == len(MIGRATIONS) == listing.SCHEMA_VERSION == 14
         assert s.get_case("abc234") == case and case.account is None
         assert listing.docs_current(s.conn)  # the fast path may serve them again
         today = {"Asia/Bahrain": date(2026, 3, 1)}
@@ -548,9 +548,11 @@ def test_the_listing_reads_one_index_and_no_case_row(tmp_path: Path) -> None:
 
 def test_the_open_case_a_new_one_looks_like_is_one_lookup_in_an_index(store: Store) -> None:
     """What `add` says of a second record of one request: the oldest open case with the same
-    organisation and reference, else (no reference) the same organisation, title and day. One
-    query, answered from an index of the open cases however many there are; on PostgreSQL the
-    index keys long texts by their MD5, so a text past a btree entry's 2,700 bytes is still taken."""
+    organisation and reference, else the same organisation, title and day where one of the two
+    has no reference; the texts compared without case, width or spacing ("ＢＡＴＥＬＣＯ",
+    "bt-1"). One statement, answered from the indexes of the open cases however many there are;
+    on PostgreSQL they key long texts by their MD5, so a text past a btree entry's 2,700 bytes is
+    still taken."""
     window = make_window(make_case(), date(2026, 3, 10), date(2026, 3, 25))
     for n in range(40):  # others, alike in part
         store.add_case(make_case(organisation=f"Org {n}", reference="BT-1", title="Cancel"), window)
@@ -563,6 +565,8 @@ def test_the_open_case_a_new_one_looks_like_is_one_lookup_in_an_index(store: Sto
     plain = store.add_case(make_case(organisation=long, title=long), window)
     closed = store.add_case(make_case(organisation="Closed Co", reference="X"), window)
     store.update_case(replace(closed, status="closed"))
+    unreferenced = store.add_case(make_case(organisation="Zain", title="Refund  for Roaming"), window)
+    referenced = store.add_case(make_case(organisation="Viva", title="Port out", reference="V-1"), window)
 
     statements: list[tuple[str, tuple[object, ...]]] = []
     execute = store.conn.execute
@@ -585,26 +589,111 @@ def test_the_open_case_a_new_one_looks_like_is_one_lookup_in_an_index(store: Sto
         assert store.open_lookalike(replace(plain, id="new", submitted=date(2026, 3, 2))) is None
         assert store.open_lookalike(make_case(id="new", organisation="Closed Co", reference="X")) is None
         assert store.open_lookalike(make_case(id="new", reference="BT-2")) is None
+        # Folded: case, width (a Chinese input method's full-width letters), spaces.
+        alike = make_case(id="new", organisation=" ＢＡＴＥＬＣＯ", reference="bt－１")
+        assert store.open_lookalike(alike) == (first.id, "reference")
+        # With a reference, alike by title a case added without one, not one with another.
+        later = make_case(id="new", organisation="zain", title="refund for roaming", reference="Z-9")
+        assert store.open_lookalike(later) == (unreferenced.id, "title")
+        other = make_case(id="new", organisation="Viva", title="port out", reference="V-2")
+        assert store.open_lookalike(other) is None
+        assert store.open_lookalike(replace(other, reference=None)) == (referenced.id, "title")
     finally:
         store.conn = real  # type: ignore[assignment]
-    assert len(statements) == 7  # one query each
-    by_reference, by_title = statements[0], statements[3]
+    assert len(statements) == 11  # one statement each
+    both, by_title = statements[0], statements[3]
     if store.dialect == "sqlite":
-        for (sql, params), index in (
-            (by_reference, "cases_open_by_reference"),
-            (by_title, "cases_open_by_title"),
+        for (sql, params), indexes in (
+            (both, ("cases_open_by_reference", "cases_open_by_title")),
+            (by_title, ("cases_open_by_title",)),
         ):
             plan = " ".join(str(r[-1]) for r in store.conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
-            assert f"USING INDEX {index}" in plan and "SCAN" not in plan, plan
+            assert all(f"USING INDEX {i}" in plan for i in indexes) and "SCAN" not in plan, plan
     else:
         with store.atomic():
             store.conn.execute("SET LOCAL enable_seqscan = off")  # a table this small would be read whole
-            for (sql, params), index in (
-                (by_reference, "cases_open_by_reference"),
-                (by_title, "cases_open_by_title"),
+            for (sql, params), indexes in (
+                (both, ("cases_open_by_reference", "cases_open_by_title")),
+                (by_title, ("cases_open_by_title",)),
             ):
                 plan = " ".join(str(r[0]) for r in store.conn.execute(f"EXPLAIN {sql}", params))
-                assert f"Index Scan using {index}" in plan or f"Bitmap Index Scan on {index}" in plan, plan
+                for index in indexes:
+                    assert f"Index Scan using {index}" in plan or f"Bitmap Index Scan on {index}" in plan, (
+                        plan
+                    )
+
+
+def test_a_version_13_database_with_cases_gains_their_folded_texts(
+    tmp_env: TmpEnv, db_url: str | None, monkeypatch: pytest.MonkeyPatch, run_cli: RunCli
+) -> None:
+    """m014 on either backend, over a database m001-m013 made and cases written as they were
+    then (no folded columns): each case, closed too, gets its folded texts, the open cases'
+    indexes are over them, and `add` finds a case typed again in another case."""
+    from reminder.backends import postgres
+
+    monkeypatch.setattr(store_mod, "MIGRATIONS", MIGRATIONS[:13])
+    monkeypatch.setattr(postgres.PostgresBackend, "migrations", postgres.MIGRATIONS[:13])
+    window = make_window(make_case(), date(2026, 3, 10), date(2026, 3, 25))
+    cases = {
+        "bat001": make_case(id="bat001", reference="R-1"),
+        "zai001": make_case(id="zai001", organisation="Zain", title="Refund  for Roaming"),
+        "clo001": make_case(id="clo001", organisation="Closed Co", reference="X-1", status="closed"),
+    }
+    columns = case_rows.CASE_COLUMNS
+    with Store(tmp_env.db_path, url=db_url) as old:
+        assert old.schema_version == 13
+        with old.atomic():
+            for case in cases.values():
+                values = case_rows.case_values(case) + case_rows.window_values(window)
+                values += case_rows.letter_values(case)
+                old.conn.execute(f"INSERT INTO cases ({columns}) VALUES ({', '.join('?' * 31)})", values)
+    monkeypatch.undo()
+
+    with Store(tmp_env.db_path, url=db_url) as again:
+        assert again.schema_version == len(MIGRATIONS) == 14
+        rows = again.conn.execute(
+            "SELECT id, organisation_folded, reference_folded, title_folded FROM cases ORDER BY id"
+        ).fetchall()
+        assert [tuple(r) for r in rows] == [
+            ("bat001", "batelco", "r-1", "cancel roaming esim"),
+            ("clo001", "closed co", "x-1", "cancel roaming esim"),
+            ("zai001", "zain", None, "refund for roaming"),
+        ]
+        assert again.open_lookalike(make_case(id="new", organisation="BATELCO", reference="r-1")) == (
+            "bat001",
+            "reference",
+        )
+        assert again.open_lookalike(make_case(id="new", organisation="zain", title="refund for roaming")) == (
+            "zai001",
+            "title",
+        )
+        assert again.open_lookalike(make_case(id="new", organisation="closed co", reference="x-1")) is None
+        again.update_case(replace(cases["clo001"], status="open"))  # reopened: compared again
+        assert again.open_lookalike(make_case(id="new", organisation="closed co", reference="x-1")) == (
+            "clo001",
+            "reference",
+        )
+
+    env = {"REMINDER_STORE__URL": db_url} if db_url else {}
+    added = run_cli(
+        "add",
+        "--title",
+        "eSIM",
+        "--org",
+        "batelco",
+        "--reference",
+        "Ｒ－１",
+        "--submitted",
+        "2026-03-01",
+        env=env,
+    )
+    assert added.returncode == 0, added.stderr
+    assert added.stderr.startswith(
+        "note: this looks like case bat001, open with the same organisation and reference;"
+    )
+    if db_url is None:
+        with sqlite3.connect(tmp_env.db_path) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
 def test_a_version_12_database_gains_the_open_case_indexes(
@@ -620,7 +709,7 @@ def test_a_version_12_database_gains_the_open_case_indexes(
         store.backend.set_schema_version(store.conn, 12)
     store.close()
     with Store(tmp_env.db_path, url=db_url) as again:
-        assert again.schema_version == len(MIGRATIONS) == 13
+        assert again.schema_version == len(MIGRATIONS) == 14
         if again.dialect == "sqlite":
             names = "SELECT name FROM sqlite_master WHERE type = 'index'"
         else:

@@ -21,11 +21,16 @@ from __future__ import annotations
 
 import os
 
+TYPE_CHECKING = False  # not typing's: every command imports this module
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = [
     "POSTGRES_SCHEMES",
     "RETRYING",
     "PasswordFileError",
     "connection_name",
+    "fold_cases",
     "is_postgres_url",
     "name_connections",
     "read_password_file",
@@ -57,6 +62,22 @@ def name_connections(name: str | None) -> None:
 def connection_name() -> str | None:
     """The name :func:`name_connections` set, or None."""
     return _connection_name
+
+
+def fold_cases(conn: Any) -> int:
+    """Write the folded texts of every case that has none yet (both backends' m014: the cases
+    added before it); how many. All of them, the closed too: a case reopened is compared again."""
+    from ..case_keys import FOLDED_COLUMNS, folded
+
+    rows = conn.execute(
+        "SELECT id, organisation, reference, title FROM cases WHERE title_folded IS NULL"
+    ).fetchall()
+    sets = ", ".join(f"{column} = ?" for column in FOLDED_COLUMNS)
+    conn.executemany(
+        f"UPDATE cases SET {sets} WHERE id = ?",
+        [(*folded(org, ref, title), id_) for id_, org, ref, title in rows],
+    )
+    return len(rows)
 
 
 def is_postgres_url(text: str | None) -> bool:

@@ -484,6 +484,26 @@ def m013_open_case_lookalikes(conn: Any) -> None:
     )
 
 
+def m014_folded_lookalikes(conn: Any) -> None:
+    """As SQLite's m014: the folded texts in their own columns, m013's indexes over their MD5."""
+    from ..case_keys import FOLDED_COLUMNS
+    from . import fold_cases
+
+    for column in FOLDED_COLUMNS:
+        conn.execute(f"ALTER TABLE cases ADD COLUMN IF NOT EXISTS {column} {_T}")
+    fold_cases(conn)
+    conn.execute("DROP INDEX IF EXISTS cases_open_by_reference")
+    conn.execute("DROP INDEX IF EXISTS cases_open_by_title")
+    conn.execute(
+        "CREATE INDEX cases_open_by_reference ON cases (md5(organisation_folded), md5(reference_folded))"
+        " WHERE status = 'open' AND reference_folded IS NOT NULL"
+    )
+    conn.execute(
+        "CREATE INDEX cases_open_by_title ON cases (md5(organisation_folded), md5(title_folded), submitted)"
+        " WHERE status = 'open'"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     m001_cases,
     m002_outbox,
@@ -498,6 +518,7 @@ MIGRATIONS: list[Migration] = [
     m011_retrying_index,
     m012_delivery_planned,
     m013_open_case_lookalikes,
+    m014_folded_lookalikes,
 ]
 
 

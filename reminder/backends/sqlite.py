@@ -43,6 +43,7 @@ __all__ = [
     "m007_case_letters",
     "m008_outbox_leases",
     "m013_open_case_lookalikes",
+    "m014_folded_lookalikes",
 ]
 
 log = get_logger(__name__)
@@ -341,13 +342,38 @@ def m013_open_case_lookalikes(conn: sqlite3.Connection) -> None:
     )
 
 
+def m014_folded_lookalikes(conn: sqlite3.Connection) -> None:
+    """Each case's organisation, reference and title folded (case_keys.py), in columns of their
+    own written with the case, and m013's indexes of the open cases over them instead of the
+    texts as typed: ``add`` took "batelco" or "r-1" for another request than "Batelco", "R-1".
+    The cases already there get theirs here. Written to run again over what it made, as m009."""
+    from ..case_keys import FOLDED_COLUMNS
+    from . import fold_cases
+
+    have = {str(r[1]) for r in conn.execute("PRAGMA table_info(cases)")}
+    for column in FOLDED_COLUMNS:
+        if column not in have:
+            conn.execute(f"ALTER TABLE cases ADD COLUMN {column} TEXT")
+    fold_cases(conn)
+    conn.execute("DROP INDEX IF EXISTS cases_open_by_reference")
+    conn.execute("DROP INDEX IF EXISTS cases_open_by_title")
+    conn.execute(
+        "CREATE INDEX cases_open_by_reference ON cases (organisation_folded, reference_folded)"
+        " WHERE status = 'open' AND reference_folded IS NOT NULL"
+    )
+    conn.execute(
+        "CREATE INDEX cases_open_by_title ON cases (organisation_folded, title_folded, submitted)"
+        " WHERE status = 'open'"
+    )
+
+
 # Applied in order on open; PRAGMA user_version counts how many have run. Never edit or
 # reorder an entry that has shipped: append a new function instead. Reserved so far:
 # m002 — the outbox (outbox.py, the lead), m003 and m006 — the evidence log (evidence.py),
 # m007 — letters (letters.py), m008 — outbox leases (outbox_leases.py), m009 — the listing's index,
 # m010 — the outbox's counts per status (outbox_summary.py), m011 — the rows waiting for a retry
 # (outbox_summary.py), m012 — when each outbox row was planned (outbox.py), m013 — the open cases
-# a new one may repeat (store.py).
+# a new one may repeat (store.py), m014 — their texts folded (case_keys.py).
 MIGRATIONS: list[Migration] = [
     m001_cases,
     m002_outbox,
@@ -362,6 +388,7 @@ MIGRATIONS: list[Migration] = [
     m011_retrying_index,
     m012_delivery_planned,
     m013_open_case_lookalikes,
+    m014_folded_lookalikes,
 ]
 
 

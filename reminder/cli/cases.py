@@ -205,16 +205,42 @@ def add_command(
     # Added all the same (nothing typed is refused or lost): a second add of one request, after
     # an error that left it unclear whether the first went in, is said, not silently doubled.
     lookalike = store.open_lookalike(case)
+    meant = _channels_meant(case.channels)
     view = view_after_write(ctx, store, case.id, now)
     if as_json:
         data = case_json(view)
         if lookalike is not None:
             data["possible_duplicate_of"] = lookalike[0]
+        if meant:
+            data["channel_suggestions"] = meant
         echo_json(data)
         return
     emit_case(view, as_json, _("Added case %(id)s.", id=case.id))
     if lookalike is not None:
         cmdline.echo(_lookalike_note(case.id, *lookalike), err=True)
+    _say_channels_meant(meant)
+
+
+def _channels_meant(channels: Sequence[str]) -> dict[str, list[str]]:
+    """Each channel reminder does not know that is a slip of one it knows ('emial': ['email']).
+    Kept as typed all the same (a channel is free text), but a letter says a known one in its
+    own words ("by e-mail", in Arabic too) and any other as typed ("via emial")."""
+    from ..labels import channel_lookalikes
+
+    found = {c: channel_lookalikes(c) for c in channels}
+    return {c: guesses for c, guesses in found.items() if guesses}
+
+
+def _say_channels_meant(meant: dict[str, list[str]]) -> None:
+    from ..i18n import alternatives
+
+    for typed, guesses in meant.items():
+        note = _(
+            "note: channel %(channel)s is not one reminder knows; did you mean %(guesses)s?",
+            channel=repr(typed),
+            guesses=alternatives(guesses),
+        )
+        cmdline.echo(_t(note), err=True)
 
 
 def _lookalike_note(case_id: str, other: str, why: str) -> str:
@@ -416,7 +442,13 @@ def edit_command(
     now = utc_now()
     store = store_for(ctx)
     case = api.edit_case(store, settings_from(ctx), case_id, now=now, refuse_future=not future, **changes)
-    emit_case(view_after_write(ctx, store, case.id, now), as_json, _("Updated case %(id)s.", id=case.id))
+    meant = _channels_meant(case.channels) if channels else {}
+    view = view_after_write(ctx, store, case.id, now)
+    if as_json and meant:
+        echo_json({**case_json(view), "channel_suggestions": meant})
+        return
+    emit_case(view, as_json, _("Updated case %(id)s.", id=case.id))
+    _say_channels_meant(meant)
 
 
 @cmdline.command("close", cls=TranslatedHelp)

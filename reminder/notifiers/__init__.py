@@ -122,7 +122,7 @@ def _format_validation(error: ValidationError, prefix: str, fields: Mapping[str,
     """One line: ``notifiers.mail.port: Input should be …; notifiers.mail.hots: unknown key …``."""
     import difflib
 
-    from ..validation_text import at, got, join_problems, problem, unknown_key
+    from ..validation_text import at, got, join_problems, meant, problem, unknown_key
 
     parts = []
     for item in error.errors(include_url=False):
@@ -133,7 +133,8 @@ def _format_validation(error: ValidationError, prefix: str, fields: Mapping[str,
             close = difflib.get_close_matches(str(item["loc"][-1]), list(fields or ()), n=1)
             message = unknown_key(close[0] if close else None)
         elif _may_show(item, fields or {}):
-            message = got(message, item["input"])  # as config.py says it: "… (got 'abc')"
+            # As config.py says it: "… (got 'abc')", or the value probably meant ('starttsl').
+            message = meant(item) or got(message, item["input"])
         parts.append(at(f"{prefix}{'.' + loc if loc else ''}", message))
     return join_problems(parts)
 
@@ -155,6 +156,26 @@ def _may_show(item: Mapping[str, Any], fields: Mapping[str, Any]) -> bool:
     if field is None or any(word in name for word in _SECRET_WORDS):
         return False
     return "Secret" not in repr(getattr(field, "annotation", None))
+
+
+def _unknown_type(key: str, kind: str) -> str:
+    """``key`` names a notifier type there is none of: the one probably meant ('emial': 'email'),
+    else every one."""
+    from ..i18n import alternatives
+    from ..lookalikes import closest
+
+    known = sorted(available_notifier_classes())
+    guesses = closest(kind, known)
+    if guesses:
+        return _(
+            "%(key)s: unknown notifier %(kind)s; did you mean %(guesses)s?",
+            key=key,
+            kind=repr(kind),
+            guesses=alternatives(guesses),
+        )
+    return _(
+        "%(key)s: unknown notifier %(kind)s; valid: %(valid)s", key=key, kind=repr(kind), valid=joined(known)
+    )
 
 
 class NotifierSpec:
@@ -199,17 +220,8 @@ def parse_notifier_tables(
             raise ConfigError(where + _("notifiers.%(label)s.type: expected a notifier name", label=label))
         cls = notifier_class(kind)
         if cls is None:
-            valid = joined(sorted(available_notifier_classes()))
             key = f"notifiers.{label}.type" if "type" in table else f"notifiers.{label}"
-            raise ConfigError(
-                where
-                + _(
-                    "%(key)s: unknown notifier %(kind)s; valid: %(valid)s",
-                    key=key,
-                    kind=repr(kind),
-                    valid=valid,
-                )
-            )
+            raise ConfigError(where + _unknown_type(key, kind))
         try:
             options = cls.Options.model_validate(raw)
         except ValidationError as exc:

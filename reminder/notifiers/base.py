@@ -36,6 +36,7 @@ __all__ = [
     "NotifierOptions",
     "OnResult",
     "Problem",
+    "known_kinds",
     "utc_now",
 ]
 
@@ -128,16 +129,35 @@ class NotifierOptions(BaseModel):
     def _known_kinds(cls, value: list[str] | None) -> list[str] | None:
         if value is None:
             return None
-        unknown = [k for k in value if k not in REMINDER_KINDS]
-        if unknown:
-            raise ValueError(
-                _(
-                    "unknown reminder kind %(kind)s; valid: %(valid)s",
-                    kind=repr(unknown[0]),
-                    valid=joined(REMINDER_KINDS),
-                )
+        return known_kinds(value)
+
+
+def known_kinds(kinds: list[str]) -> list[str]:
+    """``kinds`` if each is one of :data:`~reminder.models.REMINDER_KINDS` (a notifier's ``kinds``,
+    the desktop notifier's ``critical_kinds``); ValueError naming the first that is not, and
+    the kind probably meant ('deadlin': 'deadline'), else every kind."""
+    unknown = [k for k in kinds if k not in REMINDER_KINDS]
+    if not unknown:
+        return kinds
+    from ..i18n import alternatives
+    from ..lookalikes import closest
+
+    guesses = closest(unknown[0], REMINDER_KINDS)
+    if guesses:
+        raise ValueError(
+            _(
+                "unknown reminder kind %(kind)s; did you mean %(guesses)s?",
+                kind=repr(unknown[0]),
+                guesses=alternatives(guesses),
             )
-        return value
+        )
+    raise ValueError(
+        _(
+            "unknown reminder kind %(kind)s; valid: %(valid)s",
+            kind=repr(unknown[0]),
+            valid=joined(REMINDER_KINDS),
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,9 +23,9 @@ from pydantic import Field, field_validator
 
 from .. import delivery_errors as said
 from ..delivery_errors import english, translated
-from ..i18n import _, joined
-from ..models import REMINDER_KINDS, Message
-from .base import DELIVERY_FAILURE, DeliveryResult, Notifier, NotifierOptions, OnResult, Problem
+from ..i18n import _
+from ..models import Message
+from .base import DELIVERY_FAILURE, DeliveryResult, Notifier, NotifierOptions, OnResult, Problem, known_kinds
 from .catalogue import DESKTOP_SUMMARY, desktop_environment
 from .session_bus import DEFAULT_TIMEOUT, NO_BUS, NO_SERVER, NOTIFICATIONS, check, find_session_bus, run
 
@@ -54,16 +54,7 @@ class DesktopOptions(NotifierOptions):
     @field_validator("critical_kinds")
     @classmethod
     def _known_critical_kinds(cls, value: list[str]) -> list[str]:
-        unknown = [k for k in value if k not in REMINDER_KINDS]
-        if unknown:
-            raise ValueError(
-                _(
-                    "unknown reminder kind %(kind)s; valid: %(valid)s",
-                    kind=repr(unknown[0]),
-                    valid=joined(REMINDER_KINDS),
-                )
-            )
-        return value
+        return known_kinds(value)
 
 
 @contextmanager

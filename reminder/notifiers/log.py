@@ -41,6 +41,18 @@ class LogOptions(NotifierOptions):
     @classmethod
     def _known_level(cls, value: str) -> str:
         if value.upper() not in _LEVELS:
+            from ..i18n import alternatives
+            from ..lookalikes import closest
+
+            guesses = closest(value, _LEVELS)  # 'warnnig': 'WARNING'
+            if guesses:
+                raise ValueError(
+                    _(
+                        "unknown level %(value)s; did you mean %(guesses)s?",
+                        value=repr(value),
+                        guesses=alternatives(guesses),
+                    )
+                )
             raise ValueError(_("level must be one of %(levels)s", levels=joined(_LEVELS)))
         return value.upper()
 
