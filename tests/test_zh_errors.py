@@ -72,11 +72,14 @@ def one_chinese_error(result: object, code: int = 2, allow: set[str] | None = No
          {"YYYY-MM-DD"}),
         ("", ("add", "--title", "x", "--org", "y", "--submitted", "2026-01-01", "--remind", "hour=30"),
          ["--remind 'hour=30' 有误：hour 必须在 0 到 23 之间"], {"hour"}),
-        ("", ("add", "--title", "x", "--org", "y", "--submitted", "2026-01-01", "--kind", "sim"),
+        # ('sim' alone is now answered with the kind it is close to: '注销SIM卡'.)
+        ("", ("add", "--title", "x", "--org", "y", "--submitted", "2026-01-01", "--kind", "qux"),
          # A list in a Chinese sentence is joined with 、 as the command line's own lists are.
-         ["未知的类型 'sim'；请使用以下之一：cancellation、refund、permit、",
-          "（或在配置文件中添加 [templates.sim]）"],
-         {"sim", "templates.sim", *KINDS}),
+         ["未知的类型 'qux'；请使用以下之一：cancellation、refund、permit、",
+          "（或在配置文件中添加 [templates.qux]）"],
+         {"qux", "templates.qux", *KINDS}),
+        ("", ("add", "--title", "x", "--org", "y", "--submitted", "2026-01-01", "--kind", "sim"),
+         ["未知的类型 'sim'；你要找的是不是 '注销SIM卡'？"], {"sim", "SIM"}),
         # Like none of them ('telco' is now answered with 'telecom' alone): every one is listed.
         ("", ("add", "--title", "x", "--org", "y", "--submitted", "2026-01-01", "--preset", "fast"),
          ["未知的升级处理预设 'fast'；请使用以下之一：gdpr、telecom、telecom-uk"],
