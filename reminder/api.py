@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     )
     from .delivery import DispatchReport, deliver_due
     from .dossier_api import build_dossier, export_dossier, export_dossier_checked, save_dossier
-    from .evidence_api import get_evidence, list_evidence, log_evidence, verify_evidence
+    from .evidence_api import correction_source, get_evidence, list_evidence, log_evidence, verify_evidence
     from .housekeeping import housekeeping
     from .ics_api import export_ics, sync_ics, write_ics
     from .outbox_leases import RetryReport, retry_failed
@@ -74,6 +74,7 @@ _HOMES = {
     "case_today": "case_config",
     "check_item": "cases",
     "close_case": "cases",
+    "correction_source": "evidence_api",
     "delete_case": "cases",
     "deliver_due": "delivery",
     "edit_case": "cases",
@@ -155,6 +156,7 @@ __all__ = [
     "case_today",
     "check_item",
     "close_case",
+    "correction_source",
     "delete_case",
     "deliver_due",
     "edit_case",

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from .evidence_verify import VerifyReport
 
-__all__ = ["get_evidence", "list_evidence", "log_evidence", "verify_evidence"]
+__all__ = ["correction_source", "get_evidence", "list_evidence", "log_evidence", "verify_evidence"]
 
 
 def log_evidence(
@@ -37,6 +37,7 @@ def log_evidence(
     files: Sequence[Path] = (),
     corrects: int | None = None,
     own_key: bool = False,
+    source: EvidenceEntry | None = None,
 ) -> EvidenceEntry:
     """Append an entry to the case's evidence log; attachments go under the store's directory,
     the key and the heads file under the user's state directory (see evidence.py; ``own_key``:
@@ -45,15 +46,18 @@ def log_evidence(
     ``at`` without an offset (a Moment or a naive datetime) is the case's wall clock.
 
     A correction (``corrects``) is the entry it corrects as it should have been: the ``kind``,
-    ``summary`` and ``at`` not given are that entry's. Its time above all: the letters and the
-    dossier list entries by it, and a summary put in the letter's language (the letter's own
-    hint) placed at the day it was typed would date the event weeks late.
+    ``summary`` and ``at`` not given are those of that entry's fact as it stands, its last version
+    (:func:`correction_source`, or ``source`` when the caller has looked it up to say which it
+    is). Its time above all: the letters and the dossier list entries by it, and a summary put in
+    the letter's language (the letter's own hint) placed at the day it was typed would date the
+    event weeks late; taken from entry N itself after N was re-dated, it brought the wrong date
+    back, in the version the letters state.
     """
     from .evidence import add_entry
     from .evidence_key import KeyDir
 
     if corrects is not None and (kind is None or summary is None or at is None):
-        fixed = _corrected(store, case_id, corrects)
+        fixed = source or correction_source(store, case_id, corrects)
         kind, summary = kind or fixed.kind, summary if summary is not None else fixed.summary
         at = at if at is not None else fixed.at
     if kind is None or summary is None:
@@ -79,17 +83,19 @@ def log_evidence(
     )
 
 
-def _corrected(store: Store, case_id: str, seq: int) -> EvidenceEntry:
-    """Entry ``seq`` of the case, which a new entry corrects; the error add_entry gives if none."""
-    from .evidence import get_entry
+def correction_source(store: Store, case_id: str, seq: int) -> EvidenceEntry:
+    """The entry a new correction of entry ``seq`` takes what it is not given from: the last
+    version of the fact ``seq`` states, as the letters resolve it (``evidence.current_versions``:
+    1 ← 2 is 2, and of two corrections of one entry the later), ``seq`` itself when nothing
+    corrects it. NotFound, as add_entry words it, when the case has no entry ``seq``."""
+    from .evidence import current_versions, list_entries
 
-    try:
-        return get_entry(store, case_id, seq)
-    except NotFound:
+    entries = list_entries(store, case_id)
+    by_seq = {e.seq: e for e in entries}
+    if seq not in by_seq:
         case_id = store.get_case(case_id).id
-        raise NotFound(
-            _("case %(id)s has no evidence entry %(seq)d to correct", id=case_id, seq=seq)
-        ) from None
+        raise NotFound(_("case %(id)s has no evidence entry %(seq)d to correct", id=case_id, seq=seq))
+    return by_seq[current_versions(entries)[seq]]
 
 
 def list_evidence(store: Store, case_id: str) -> list[EvidenceEntry]:

@@ -188,14 +188,16 @@ def test_a_correction_is_the_entry_it_corrects_but_for_what_is_given(invoke: Run
     assert r.returncode == 0, r.stderr
     r = invoke("evidence", "add", case_id, "--summary", "Batelco e-mail acknowledging it", "--corrects", "1")
     assert r.returncode == 0, r.stderr
-    # And the note's own advice for a wrong date, as printed: only --corrects and --at.
+    # And the note's own advice for a wrong date, as printed: only --corrects and --at. The summary
+    # is the fact's as it stands, #2's: entry 1's own (in Chinese) came back with it before.
     r = invoke("evidence", "add", case_id, "--corrects", "1", "--at", "2026-03-03T09:30")
     assert r.returncode == 0, r.stderr
+    assert "taken from #2" in r.stderr
     entries = json.loads(invoke("evidence", "list", case_id, "--json").stdout)["entries"]
     assert [(e["seq"], e["kind"], e["summary"], e["at"], e["corrects"]) for e in entries] == [
         (1, "email", "Batelco 邮件确认收到申请", "2026-03-02T11:00:00+03:00", None),
         (2, "email", "Batelco e-mail acknowledging it", "2026-03-02T11:00:00+03:00", 1),
-        (3, "email", "Batelco 邮件确认收到申请", "2026-03-03T09:30:00+03:00", 1),
+        (3, "email", "Batelco e-mail acknowledging it", "2026-03-03T09:30:00+03:00", 1),
     ]
     # Without --corrects, what happened and what it was are still asked for.
     for args, missing in ((["--summary", "x"], "--kind"), (["--kind", "call"], "--summary")):
@@ -446,3 +448,59 @@ def test_show_marks_a_corrected_entry_as_evidence_list_does(
     in_show = [ln.strip() for ln in shown.stdout.splitlines() if ln.startswith("    #")]
     assert in_show == listed[-len(in_show) :]  # the same lines, worded by the same code
     assert "Call was at 10:30  (corrected by #3)" in in_show[1] and "(corrects #2)" in in_show[2]
+
+
+@pytest.mark.parametrize("lang", ["en_GB.UTF-8", "zh_CN.UTF-8"])
+def test_correcting_a_corrected_entry_starts_from_its_last_version(
+    run_cli: RunCli, tmp_env: TmpEnv, lang: str
+) -> None:
+    """1 ← 2 re-dates a call; then --corrects 1 --summary puts it into better words. The new entry
+    took what was not given from entry 1 itself — its wrong date back — and, being the later
+    correction of 1, it is the version the letters state: the letter dated the call wrongly again.
+    What is not given now comes from the fact's last version (#2), and the command says so."""
+    tmp_env.write_config('[me]\nname = "Li Lei"\nemail = "li.lei@example.com"\nphone = "+973 3600 0000"\n')
+    env = {"LANG": lang}
+    r = run_cli("add", "--title", "Cancel roaming eSIM", "--org", "Batelco", "--submitted", "2026-11-01",
+                "--filed", "cancellation of roaming eSIM", "--reference", "BT-1", "--channel", "hotline",
+                "--org-email", "complaints@batelco.example", "--json", env=env)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    case_id = json.loads(r.stdout)["id"]
+    for args in (
+        ("--kind", "call", "--summary", "Called 196 to cancel", "--at", "2026-11-12T10:00"),  # 1: wrong day
+        ("--corrects", "1", "--at", "2026-11-02T10:00"),  # 2: the day it was
+    ):
+        r = run_cli("evidence", "add", case_id, *args, env=env)
+        assert r.returncode == 0 and r.stderr == "", r.stderr
+    r = run_cli("evidence", "add", case_id, "--corrects", "1", "--summary", "Called hotline 196 to cancel",
+                env=env)  # fmt: skip
+    assert r.returncode == 0 and "3" in r.stdout, r.stderr
+    said = r.stderr
+    entries = json.loads(run_cli("evidence", "list", case_id, "--json").stdout)["entries"]
+    assert [(e["seq"], e["kind"], e["at"], e["corrects"], e["corrected_by"]) for e in entries] == [
+        (1, "call", "2026-11-12T10:00:00+03:00", None, [2, 3]),
+        (2, "call", "2026-11-02T10:00:00+03:00", 1, []),
+        (3, "call", "2026-11-02T10:00:00+03:00", 1, []),
+    ]
+    assert entries[2]["summary"] == "Called hotline 196 to cancel"
+    # The letter states the call once, as #3 says it, on the day #2 gave it.
+    letter = run_cli("letter", case_id, "--to", "organisation", "--before-deadline", "--lang", "en", env=env)
+    assert letter.returncode == 0, letter.stderr
+    assert letter.stdout.count("Called") == 1, letter.stdout
+    line = next(s for s in letter.stdout.splitlines() if "Called" in s)
+    assert "2026-11-02" in line and "Called hotline 196 to cancel" in line and "entry 3" in line, line
+    assert "2026-11-12" not in letter.stdout
+    r = run_cli("evidence", "verify", case_id, "--json", env=env)
+    assert r.returncode == 0 and json.loads(r.stdout)["ok"], r.stdout
+    # The command said, in one line, where the fields came from.
+    assert said.count("\n") == 1 and "2" in said and "1" in said, said
+    if lang.startswith("en"):
+        assert said == "note: entry 1 was corrected by #2: the fields you did not give are taken from #2\n"
+        # #2 has no correction of its own; show names the version that replaced it.
+        shown = run_cli("evidence", "show", case_id, "2", env=env).stdout
+        assert "  corrects:  #1\n  last version: #3\n" in shown, shown
+    assert (
+        json.loads(run_cli("evidence", "show", case_id, "2", "--json").stdout)["entry"]["last_version"] == 3
+    )
+    # In --json, the entry the fields came from; none for a correction of an entry not corrected.
+    r = run_cli("evidence", "add", case_id, "--corrects", "2", "--summary", "x", "--json", env=env)
+    assert json.loads(r.stdout)["taken_from"] == 3 and r.stderr == "", r.stderr

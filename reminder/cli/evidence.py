@@ -96,7 +96,8 @@ def evidence_group() -> None:
 @cmdline.option(
     "--corrects",
     type=cmdline.IntRange(min=1),
-    help="This entry corrects entry N: what you do not give (--kind, --summary, --at) is entry N's.",
+    help="This entry corrects entry N: what you do not give (--kind, --summary, --at) is that of N's "
+    "last version (N, or its latest correction).",
 )
 @cmdline.option(
     "--own-key",
@@ -125,7 +126,7 @@ def evidence_add_command(
       reminder evidence add q7k2mp --kind code --summary "SMS code for identity check" --at 2026-03-02T10:15
       reminder evidence add q7k2mp --kind note --summary "The call was on Tuesday" --corrects 1
     """
-    from ..api import log_evidence
+    from ..api import correction_source, log_evidence
     from ..evidence import CODE_WARNING, entry_to_dict
 
     if corrects is None:  # a correction takes what is not given from the entry it corrects
@@ -133,6 +134,20 @@ def evidence_add_command(
             if value is None:
                 raise cmdline.MissingParameter(ctx, next(p for p in ctx.command.params if p.name == name))
     store = store_for(ctx)
+    # What a correction is not given comes from the last version of the fact N states: after
+    # 1 ← 2 re-dated it, entry 1's own date is the wrong one. Said when that is not N itself.
+    source = None
+    if corrects is not None and (kind is None or summary is None or at is None):
+        source = correction_source(store, case_id, corrects)
+    taken = (
+        _(
+            "entry %(n)d was corrected by #%(last)d: the fields you did not give are taken from #%(last)d",
+            n=corrects,
+            last=source.seq,
+        )
+        if source is not None and source.seq != corrects
+        else None
+    )
     entry = log_evidence(
         store,
         case_id,
@@ -143,12 +158,22 @@ def evidence_add_command(
         files=files,
         corrects=corrects,
         own_key=own_key,
+        source=source,
     )
     warning = CODE_WARNING if entry.kind == "code" else None
     early = _before_submission(store, entry) if at is not None else None
     if as_json:
         report = entry_to_dict(entry, store.attachments)
-        echo_json({"version": 1, "entry": report, "warning": warning and _(warning), "note": early})
+        echo_json(
+            {
+                "version": 1,
+                "entry": report,
+                "warning": warning and _(warning),
+                "note": early,
+                # The entry what was not given was taken from, when not the one --corrects named.
+                "taken_from": source.seq if taken and source else None,
+            }
+        )
         return
     kind_text = evidence_kind(entry.kind)
     if entry.attachments:
@@ -172,6 +197,8 @@ def evidence_add_command(
         )
     if warning:
         cmdline.echo(_("Warning: %(text)s", text=_(warning)))
+    if taken:
+        cmdline.echo(_("note: %(note)s", note=taken), err=True)
     if early:
         cmdline.echo(_("note: %(note)s", note=early), err=True)
 
@@ -253,13 +280,17 @@ def evidence_show_command(ctx: cmdline.Context, case_id: str, seq: int, as_json:
       reminder evidence show q7k2mp 2
     """
     from ..api import get_evidence, list_evidence
-    from ..evidence import corrections_of, entry_to_dict, summary_for_people
+    from ..evidence import corrections_of, current_versions, entry_to_dict, summary_for_people
 
     store = store_for(ctx)
     case = store.get_case(case_id)
     entry = get_evidence(store, case.id, seq)
-    fixed_by = corrections_of(list_evidence(store, case.id)).get(seq, [])
-    data = {**entry_to_dict(entry, store.attachments), "corrected_by": fixed_by}
+    entries = list_evidence(store, case.id)
+    fixed_by = corrections_of(entries).get(seq, [])
+    # The version the letters state, as the dossier names it: 1 ← 2 and 1 ← 3 leave #2 with no
+    # correction of its own, though #3 replaced it.
+    last = current_versions(entries).get(seq, seq)
+    data = {**entry_to_dict(entry, store.attachments), "corrected_by": fixed_by, "last_version": last}
     if as_json:
         echo_json({"version": 1, "entry": data})
         return
@@ -282,6 +313,8 @@ def evidence_show_command(ctx: cmdline.Context, case_id: str, seq: int, as_json:
         cmdline.echo(_("  corrects:  #%(n)d", n=entry.corrects))
     if fixed_by:
         cmdline.echo(_("  corrected by: %(entries)s", entries=joined(f"#{n}" for n in fixed_by)))
+    if last != seq and fixed_by != [last]:
+        cmdline.echo(_("  last version: #%(n)d", n=last))
     for a in data["attachments"]:
         cmdline.echo(_("  file:      %(name)s (%(size)d bytes)", name=_t(a["name"]), size=a["size"]))
         cmdline.echo(_("             sha256 %(hash)s", hash=a["sha256"]))
