@@ -498,6 +498,10 @@ def test_correcting_a_corrected_entry_starts_from_its_last_version(
         # #2 has no correction of its own; show names the version that replaced it.
         shown = run_cli("evidence", "show", case_id, "2", env=env).stdout
         assert "  corrects:  #1\n  last version: #3\n" in shown, shown
+    else:
+        assert said == "注意：第 1 条已被第 2 条更正：没有给出的内容取自第 2 条\n"
+        shown = run_cli("evidence", "show", case_id, "2", env=env).stdout
+        assert "  最新版本：第 3 条\n" in shown, shown
     assert (
         json.loads(run_cli("evidence", "show", case_id, "2", "--json").stdout)["entry"]["last_version"] == 3
     )
