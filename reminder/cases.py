@@ -1,6 +1,8 @@
 """The case use cases: add, edit, close, reopen, delete, list and show a case, tick its checklist.
 
-Every write runs in one ``store.atomic()`` and, for a case that still exists, ends by
+Every write runs in one transaction (``store.atomically``: on a shared store, run again when
+the server aborts it as a deadlock with another process's; it writes to the database and nothing
+else, so it can be) and, for a case that still exists, ends by
 calling :func:`_after_case_change` inside that same transaction — the one place
 where the reminder plan is brought up to date (``planning.py``), so a case and its
 reminders never disagree. Deleting calls :func:`_after_case_delete` instead.
@@ -356,10 +358,13 @@ def add_case(
             case, window = _with_window(settings, case)
     if refuse_future:
         check_not_future(case.submitted, now=now, zone=_zone(case.timezone))
-    with store.atomic():
+
+    def add() -> Case:
         stored = store.add_case(case, window)
         _after_case_change(store, settings, stored, now)
-    return stored
+        return stored
+
+    return store.atomically(add)
 
 
 def edit_case(
@@ -408,7 +413,10 @@ def edit_case(
     from .letter_fields import LETTER_FIELDS, letter_fields
 
     given.update(letter_fields(**{k: given[k] for k in LETTER_FIELDS if k in given}))
-    with store.atomic():
+    checked = given
+
+    def edit() -> Case:
+        given = dict(checked)  # a run again after a conflict starts from the same changes
         old = store.get_case(case_id, lock=True)
         moment = given.get("submitted") if isinstance(given.get("submitted"), Moment) else None
         if moment is not None:  # placed in the case's (new) zone
@@ -446,14 +454,17 @@ def edit_case(
                 store.add_checklist_items(case.id, list(items))
                 case = replace(case, checklist=store.get_checklist(case.id))
         _after_case_change(store, settings, case, now)
-    return case
+        return case
+
+    return store.atomically(edit)
 
 
 def close_case(
     store: Store, settings: Settings, case_id: str, *, now: datetime, resolution: str | None = None
 ) -> Case:
     """Mark a case closed (the organisation decided, or you gave up), with what happened."""
-    with store.atomic():
+
+    def close() -> Case:
         old = store.get_case(case_id, lock=True)
         if old.status == "closed":
             closed = old.closed_at.astimezone(_zone(old.timezone)) if old.closed_at else None
@@ -470,28 +481,36 @@ def close_case(
         )
         store.update_case(case)
         _after_case_change(store, settings, case, now)
-    return case
+        return case
+
+    return store.atomically(close)
 
 
 def reopen_case(store: Store, settings: Settings, case_id: str, *, now: datetime) -> Case:
     """Reopen a closed case: its reminders resume."""
-    with store.atomic():
+
+    def reopen() -> Case:
         old = store.get_case(case_id, lock=True)
         if old.status == "open":
             raise InputError(_("case %(id)s is already open", id=old.id))
         case = replace(old, status="open", resolution=None, closed_at=None, updated_at=now)
         store.update_case(case)
         _after_case_change(store, settings, case, now)
-    return case
+        return case
+
+    return store.atomically(reopen)
 
 
 def delete_case(store: Store, settings: Settings, case_id: str, *, now: datetime) -> Case:
     """Delete a case and everything stored with it; returns what was deleted."""
-    with store.atomic():
+
+    def delete() -> Case:
         case = store.get_case(case_id)
         store.delete_case(case.id)
         _after_case_delete(store, settings, case.id, now)
-    return case
+        return case
+
+    return store.atomically(delete)
 
 
 def list_cases(
@@ -539,7 +558,8 @@ def check_item(
     """Tick (or with ``undo`` untick) a checklist item given by its number or words from its text
     (see :func:`_find_item`). Returns the item as it now is and whether this changed it: an item
     already ticked is left as it was, so when it was ticked stays what it was."""
-    with store.atomic():
+
+    def tick() -> tuple[ChecklistItem, bool]:
         case = store.get_case(case_id)
         if not case.checklist:
             raise InputError(_("case %(id)s has no checklist", id=case.id))
@@ -549,7 +569,9 @@ def check_item(
             return found, False
         ticked = store.set_item_done(case.id, position, done=not undo, at=now)
         store.touch(case.id, now)
-    return ticked, True
+        return ticked, True
+
+    return store.atomically(tick)
 
 
 def _find_item(case: Case, item: str) -> int:
@@ -615,30 +637,33 @@ def _shorten(text: str, width: int) -> str:
 def refresh_windows(store: Store, settings: Settings, *, now: datetime) -> list[Case]:
     """Recompute the stored window of every open case (after the config's closures or the
     holiday data changed); returns the cases whose window moved, in id order."""
+    return store.atomically(lambda: _refresh_windows(store, settings, now))
+
+
+def _refresh_windows(store: Store, settings: Settings, now: datetime) -> list[Case]:
     moved: list[Case] = []
-    with store.atomic():
-        # In id order, the order the re-plan of every case locks them in (Store.case_batch): in
-        # the list's (by deadline) this held a case the re-plan waited for while it waited for
-        # one the re-plan held, and PostgreSQL ended one of the two as a deadlock.
-        listed_cases = sorted(store.list_cases_with_windows("open"), key=lambda pair: pair[0].id)
-        for listed, stored in listed_cases:
-            _case, window = _with_window(settings, listed)
-            if stored is None or (stored.opens, stored.deadline, stored.tentative) != (
-                window.opens,
-                window.deadline,
-                window.tentative,
-            ):
-                # Read again, locked, before writing it back: on PostgreSQL the list takes no lock,
-                # and a command may have closed or edited the case since (written back, the list's
-                # copy undid it; one deleted is left out). SQLite's transaction holds the database already.
-                try:
-                    case = store.get_case(listed.id, lock=True)
-                except NotFound:
-                    continue
-                if case.status != "open":
-                    continue
-                _case, window = _with_window(settings, case)
-                store.update_case(case, window)
-                _after_case_change(store, settings, case, now)
-                moved.append(case)
+    # In id order, the order the re-plan of every case locks them in (Store.case_batch): in
+    # the list's (by deadline) this held a case the re-plan waited for while it waited for
+    # one the re-plan held, and PostgreSQL ended one of the two as a deadlock.
+    listed_cases = sorted(store.list_cases_with_windows("open"), key=lambda pair: pair[0].id)
+    for listed, stored in listed_cases:
+        _case, window = _with_window(settings, listed)
+        if stored is None or (stored.opens, stored.deadline, stored.tentative) != (
+            window.opens,
+            window.deadline,
+            window.tentative,
+        ):
+            # Read again, locked, before writing it back: on PostgreSQL the list takes no lock,
+            # and a command may have closed or edited the case since (written back, the list's
+            # copy undid it; one deleted is left out). SQLite's transaction holds the database already.
+            try:
+                case = store.get_case(listed.id, lock=True)
+            except NotFound:
+                continue
+            if case.status != "open":
+                continue
+            _case, window = _with_window(settings, case)
+            store.update_case(case, window)
+            _after_case_change(store, settings, case, now)
+            moved.append(case)
     return moved

@@ -41,7 +41,9 @@ dead one's rows (outbox.py); re-plans and housekeeping run on one daemon at a ti
 advisory lock; and a daemon wakes when another process commits outbox changes, through
 LISTEN/NOTIFY (wakeups.py), as a hint on top of the capped sleep. A lost connection fails the
 pass, which is retried on a fresh connection ``FIRST_RETRY_SECONDS`` later (then, while passes
-keep failing, ``STORE_RETRY_SECONDS``).
+keep failing, ``STORE_RETRY_SECONDS``). A pass the server aborted as a deadlock or a serialization
+failure with another process's (``StoreConflict``) is neither: it is run again
+``CONFLICT_RETRY_SECONDS`` later, on the same connection, however many came before.
 
 A daemon killed with SIGKILL leaves its ``daemons/<pid>.lock`` behind; the next one to start on
 the data directory removes such files, and every running one does in its hourly housekeeping,
@@ -77,6 +79,7 @@ from .daemon_stop import (
     stop_passes,
 )
 from .daemon_store import (
+    CONFLICT_RETRY_SECONDS,
     FIRST_RETRY_SECONDS,
     STORE_RETRY_SECONDS,
     KeptStore,
@@ -89,7 +92,7 @@ from .daemon_store import (
     refused,
     store_where,
 )
-from .errors import ConfigError, NewerSchema, ReminderError, StoreLost, StoreRefused
+from .errors import ConfigError, NewerSchema, ReminderError, StoreConflict, StoreLost, StoreRefused
 from .pidlock import LOCK_NAME, PidLock, poke, running_pid
 
 if TYPE_CHECKING:
@@ -455,6 +458,18 @@ class Daemon:
                 self._end_for_schema(exc)
                 return
             wake = self._kept.refused_again(exc, self.settings, self.clock, self._lock)
+        except StoreConflict as exc:
+            # Not a lost connection, nor a failing store: the server aborted one of the pass's
+            # transactions for another process's at the same moment and rolled it back. Rows this
+            # daemon claimed and did not settle are its own still (outbox.CLAIMABLE): the pass run
+            # again takes them, long before their lease ends.
+            log.warning(
+                "pass rolled back: another process was changing the same rows at the same moment (%s);"
+                " running it again in %.0f s",
+                exc.detail,
+                CONFLICT_RETRY_SECONDS,
+            )
+            wake = self.clock() + timedelta(seconds=CONFLICT_RETRY_SECONDS)
         except ReminderError as exc:
             # On a shared store, most likely the connection kept since the last pass died with a
             # server restart: the next pass connects again, so it comes soon, once.

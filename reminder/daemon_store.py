@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .daemon_stop import exit_lost, exit_refused
-from .errors import ConfigError, ReminderError, StoreError, StoreLost, StoreRefused
+from .errors import ConfigError, ReminderError, StoreConflict, StoreError, StoreLost, StoreRefused
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from .wakeups import Listener
 
 __all__ = [
+    "CONFLICT_RETRY_SECONDS",
     "FIRST_RETRY_SECONDS",
     "STORE_RETRY_SECONDS",
     "KeptStore",
@@ -76,6 +77,10 @@ STORE_RETRY_SECONDS = 30.0
 # pass that finds the connection it kept dead fails, and the next one, on a fresh connection, goes
 # through; waiting 30 s for it only held back what was due (the server coming back woke the daemon).
 FIRST_RETRY_SECONDS = 2.0
+# A pass the server aborted as a deadlock or a serialization failure with another process's
+# (StoreConflict) is run again this soon, every time: the connection is fine and the other
+# transaction went through; nor is it counted as a failed pass (which would wait 30 s next time).
+CONFLICT_RETRY_SECONDS = FIRST_RETRY_SECONDS
 # A shared store's daemon whose clock differs from the server's by more than this says so: leases
 # are wall-clock times, read by every machine (NTP keeps clocks within milliseconds).
 CLOCK_SKEW_WARN_SECONDS = 5.0
@@ -98,7 +103,7 @@ class KeptStore:
     def use(self, settings: Settings) -> Iterator[Store]:
         """The open store, opened first if need be; checked before it is yielded (``Store.lost``;
         and a store kept open, ``Store.check_schema``), and dropped if that check or the block
-        fails."""
+        fails (but for a conflict, StoreConflict: the server's connection is as good as before)."""
         where = store_where(settings)
         if self.store is not None and (self.store.path, self.store.url) != where:
             self.close(where[0])  # not the store the settings name (a move installs that one)
@@ -113,6 +118,12 @@ class KeptStore:
             if kept:
                 self.store.check_schema()  # NewerSchema: a newer reminder migrated it meanwhile
             yield self.store
+        except StoreConflict:
+            # The server rolled the transaction back and the connection is fine: kept, unless
+            # the conflict left it inside a transaction (then a fresh one is surer).
+            if self.store is not None and self.store.conn.in_transaction:
+                self.close(where[0])
+            raise
         except BaseException:
             self.close(where[0])
             raise

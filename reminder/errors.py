@@ -13,6 +13,8 @@ them into a one-line message and an exit status (2 for bad input or config,
     │   ├── AlreadyRunning   a second daemon on the same data directory     → exit 1
     │   ├── DatabaseLocked   another connection kept the write lock too long → exit 1
     │   ├── StoreLost        the open database file was deleted or replaced → exit 1
+    │   ├── StoreConflict    the server aborted a transaction as a deadlock or serialization failure
+    │   │                    with another one (PostgreSQL): nothing of it was written → exit 1
     │   └── StoreRefused     the server refused the login or a right, or has no such database → exit 1
     │       │                (the daemon, which waits out a server that is down, exits 2; so does a
     │       │                command for the login or the database of [store], cli/common.py)
@@ -35,6 +37,7 @@ __all__ = [
     "NewerSchema",
     "NotFound",
     "ReminderError",
+    "StoreConflict",
     "StoreError",
     "StoreLost",
     "StoreRefused",
@@ -106,6 +109,19 @@ class DatabaseLocked(StoreError):
 
 class StoreLost(StoreError):
     """The database file an open store reads was deleted, moved or replaced (``Store.lost``)."""
+
+
+class StoreConflict(StoreError):
+    """The server aborted a transaction for what another one did at the same moment: a deadlock
+    (SQLSTATE 40P01) or a serialization failure (40001). The transaction was rolled back whole, and
+    the server is fine: run again, it most likely goes through (``Store.atomically`` does so for the
+    transactions that write only to the database). ``sqlstate`` says which; ``detail`` is the
+    server's words ("deadlock detected")."""
+
+    def __init__(self, message: str, *, sqlstate: str, detail: str) -> None:
+        self.sqlstate = sqlstate
+        self.detail = detail
+        super().__init__(message)
 
 
 class StoreRefused(StoreError):

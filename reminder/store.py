@@ -50,7 +50,7 @@ from .backends.sqlite import (
     SqliteBackend,
 )
 from .case_ids import ID_RETRIES, MIN_ID_PREFIX, new_case_id, normalize_case_id, not_found
-from .errors import InputError, NewerSchema, NotFound, StoreError, StoreRefused
+from .errors import InputError, NewerSchema, NotFound, StoreConflict, StoreError, StoreRefused
 from .i18n import _
 from .lazylog import get_logger
 from .listing import code_stamp, status_filter
@@ -59,7 +59,7 @@ from .paths import as_path, expand_path, parent
 TYPE_CHECKING = False  # not typing's: importing typing costs every command ~2 ms (status, list: see entry.py)
 if TYPE_CHECKING:
     from pathlib import Path
-    from typing import Any, Literal
+    from typing import Any, Literal, TypeVar
 
     from .backends.postgres_blobs import PgBlobs
     from .backends.seam import Backend, Connection
@@ -68,6 +68,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
+    "CONFLICT_RETRIES",
     "FILE_MODE",
     "MIGRATIONS",
     "WAL_AUTOCHECKPOINT",
@@ -80,6 +81,12 @@ log = get_logger(__name__)
 
 if TYPE_CHECKING:
     StatusFilter = Literal["open", "closed", "all"]
+    T = TypeVar("T")
+
+# How many more times :meth:`Store.atomically` runs a transaction the server aborted as a deadlock
+# or a serialization failure (StoreConflict): the other transaction goes through as this one is
+# aborted, so the next run most likely does too; a third conflict in a row is said as it is.
+CONFLICT_RETRIES = 2
 
 
 # --- the store -----------------------------------------------------------------------------------
@@ -265,6 +272,30 @@ class Store:
                 if depth == 0 and self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 raise self._error(exc, _("cannot commit: ")) from exc
+
+    def atomically(self, body: Callable[[], T]) -> T:
+        """``body()`` in :meth:`atomic`, run again (up to :data:`CONFLICT_RETRIES` more times) when
+        the server aborts the transaction as a deadlock or a serialization failure with another
+        process's (StoreConflict: PostgreSQL; SQLite's lock never aborts a transaction so).
+
+        Only for a body that writes to this database and nothing else, and reads no state of its
+        own that the first run changed: everything the aborted run did was rolled back with it,
+        and the run again must do the same. A body that sends, writes files or calls out must not
+        be run twice; it uses :meth:`atomic`, and its conflict is said to the user as it is.
+        Inside an enclosing transaction the body runs once: the conflict aborted that one, and
+        its owner decides.
+        """
+        attempt = 0
+        while True:
+            nested = self._depth > 0
+            try:
+                with self.atomic():
+                    return body()
+            except StoreConflict as exc:
+                if nested or attempt >= CONFLICT_RETRIES:
+                    raise
+                attempt += 1
+                log.info("%s: transaction aborted (%s); running it again", self.location, exc.detail)
 
     @contextmanager
     def read_snapshot(self) -> Iterator[Connection]:

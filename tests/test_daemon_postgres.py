@@ -656,3 +656,56 @@ def test_after_a_server_restart_the_pass_that_finds_its_connection_dead_is_retri
             assert daemon.stop() == 0, daemon.log_text()
     failed = [line for line in daemon.log_text().splitlines() if "pass failed" in line]
     assert "pass failed, retrying in 2 s: " in failed[0], failed
+
+
+def test_a_pass_the_server_rolls_back_for_a_conflict_is_said_so_and_run_again_soon(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """An operator's database runs every transaction REPEATABLE READ; the starting daemon's re-plan
+    reads a batch of cases, then waits to lock one that a command is changing. The command commits:
+    the server aborts the re-plan's transaction (40001, a serialization failure). That pass was
+    logged as "pass failed ... the database connection failed: could not serialize access", its
+    connection dropped, as if the server were down. It is a conflict: said so, the pass run again
+    2 s later, which re-plans and sends everything, and nothing is left claimed."""
+    import psycopg
+
+    with running_sink() as (server, port):
+        daemon = DaemonProcess(tmp_path / "here", pg_url, port, lease=60)
+        seed(pg_url, daemon.config, 3, now=datetime.now(UTC))
+        # Another notifier: the plans' fingerprint changes, and the daemon re-plans every case first.
+        second = tmp_path / "second.log"
+        with daemon.config.open("a", encoding="utf-8") as config:
+            config.write(f'\n[notifiers.second]\ntype = "log"\npath = "{second}"\n')
+        waiting = (
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            found = admin.execute("SELECT current_database()").fetchone()
+            assert found is not None
+            admin.execute(
+                f"ALTER DATABASE \"{found[0]}\" SET default_transaction_isolation = 'repeatable read'"
+            )
+        deadline = time.monotonic() + 60
+        with psycopg.connect(pg_url) as holder, psycopg.connect(pg_url, autocommit=True) as watch:
+            holder.execute("UPDATE cases SET notes = 'changed' WHERE id = (SELECT min(id) FROM cases)")
+            daemon.start()
+            try:
+                while (row := watch.execute(waiting).fetchone()) is None or row[0] < 1:
+                    assert daemon.running() and time.monotonic() < deadline, daemon.log_text()
+                    time.sleep(0.01)
+                holder.commit()  # the re-plan's snapshot is older than the change: 40001
+                assert wait_for(lambda: server.count() == 3, 60), daemon.log_text()
+                assert wait_for(lambda: "planned reminders for" in daemon.log_text(), 60), daemon.log_text()
+            finally:
+                assert daemon.stop() == 0, daemon.log_text()
+    log = daemon.log_text()
+    rolled_back = [line for line in log.splitlines() if "pass rolled back" in line]
+    assert len(rolled_back) == 1, log
+    assert "could not serialize access due to concurrent update" in rolled_back[0], rolled_back
+    assert "running it again in 2 s" in rolled_back[0], rolled_back
+    assert "pass failed" not in log and "connection failed" not in log and "Traceback" not in log, log
+    with psycopg.connect(pg_url) as conn:
+        rows = [(str(n), str(st)) for n, st in conn.execute("SELECT notifier, status FROM deliveries")]
+    assert [row for row in rows if row[1] == "sending"] == [], rows
+    assert sorted(n for n, st in rows if st == "sent") == ["email"] * 3 + ["second"] * 3, rows

@@ -25,7 +25,7 @@ from reminder.backends import redact_url
 from reminder.backends.postgres import translate
 from reminder.backends.postgres_blobs import CHUNK_SIZE
 from reminder.errors import StoreError
-from reminder.store import MIGRATIONS, Store
+from reminder.store import CONFLICT_RETRIES, MIGRATIONS, Store
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -1118,6 +1118,143 @@ def test_two_commands_changing_one_case_at_once_both_count(
         }
     # Closed: every reminder cancelled. Open: none (a close undone brought them back as planned).
     assert statuses == {"cancelled"} if expected["status"] == "closed" else statuses == {"planned"}, statuses
+
+
+def _superuser(pg_url: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(pg_url) as conn:
+        row = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+    return bool(row and row[0])
+
+
+def _close_in_deadlocks(
+    tmp_env: TmpEnv, pg_url: str, case_id: str, rounds: int
+) -> tuple[subprocess.Popen[str], int]:
+    """Run `reminder close case_id` and end each of its first ``rounds`` attempts in a real
+    deadlock; returns the process (still running, or ended) and the deadlocks it met.
+
+    Each round: a connection of the test holds the case's row; the command waits for it. Another
+    (the *taker*) shares the case's outbox rows, which the close will cancel, and asks for the case
+    too, queued behind the command. The holder lets go: the command gets the case and waits for the
+    outbox rows, the taker waits for the case. The command's server process looks for a deadlock
+    first (the taker's deadlock_timeout is an hour), finds the cycle and aborts the command's
+    transaction; the taker gets the case and holds it for the next round. Whatever the timing."""
+    import psycopg
+
+    if not _superuser(pg_url):
+        pytest.skip("setting deadlock_timeout needs a superuser on the test server")
+    waiting = (
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    deadline = time.monotonic() + 120
+    holder = psycopg.connect(pg_url)
+    holder.execute("SELECT 1 FROM cases WHERE id = %s FOR UPDATE", (case_id,))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reminder", "close", case_id],
+        env={**tmp_env.env, "REMINDER_STORE__URL": pg_url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    met = 0
+    try:
+        with psycopg.connect(pg_url, autocommit=True) as watch:
+
+            def wait_for(count: int) -> bool:
+                while (row := watch.execute(waiting).fetchone()) is None or row[0] < count:
+                    if proc.poll() is not None:
+                        return False
+                    assert time.monotonic() < deadline, "never waited"
+                    time.sleep(0.01)
+                return True
+
+            for _round in range(rounds):
+                if not wait_for(1):  # the command waits for the case
+                    break
+                taker = psycopg.connect(pg_url)
+                taker.execute("SET deadlock_timeout = '1h'")
+                taker.execute("SET lock_timeout = '60s'")  # a test gone wrong fails, never hangs
+                shared = taker.execute(
+                    "SELECT 1 FROM deliveries WHERE case_id = %s AND status = 'planned' FOR SHARE", (case_id,)
+                ).fetchall()
+                assert shared, "no planned reminder for the close to cancel"
+                took: list[BaseException | None] = []
+
+                def take(
+                    conn: psycopg.Connection[tuple[object, ...]] = taker,
+                    took: list[BaseException | None] = took,
+                ) -> None:
+                    try:
+                        conn.execute("SELECT 1 FROM cases WHERE id = %s FOR UPDATE", (case_id,))
+                        took.append(None)
+                    except BaseException as exc:  # reported below, not lost in the thread
+                        took.append(exc)
+
+                thread = threading.Thread(target=take)
+                thread.start()
+                assert wait_for(2), "the command ended before the taker queued behind it"
+                holder.rollback()  # the command gets the case; the deadlock follows
+                holder.close()
+                thread.join(90)
+                assert took == [None], took  # the server aborted the command, not the taker
+                holder = taker
+                met += 1
+    finally:
+        holder.rollback()
+        holder.close()
+    return proc, met
+
+
+def _planned_close(run_cli: RunCli, pg_url: str) -> str:
+    today = datetime.now(UTC).date().isoformat()  # its reminders all to come: planned
+    added = run_cli(
+        "add", "--title", "Cancel roaming", "--org", "Batelco", "--submitted", today, "--json",
+        env={"REMINDER_STORE__URL": pg_url},
+    )  # fmt: skip
+    return str(json.loads(ok(added).stdout)["id"])
+
+
+def _statuses(tmp_env: TmpEnv, pg_url: str, case_id: str) -> tuple[str, set[str]]:
+    with Store(tmp_env.db_path, url=pg_url) as s:
+        (status,) = s.conn.execute("SELECT status FROM cases WHERE id = ?", (case_id,)).fetchone()
+        rows = {
+            str(r[0]) for r in s.conn.execute("SELECT status FROM deliveries WHERE case_id = ?", (case_id,))
+        }
+    return str(status), rows
+
+
+def test_a_command_aborted_by_a_deadlock_runs_its_transaction_again(
+    run_cli: RunCli, tmp_env: TmpEnv, pg_url: str
+) -> None:
+    """A `close` that the server aborts as a deadlock with another transaction failed with "the
+    database connection failed: deadlock detected", as if the server were down. Its transaction
+    writes only to the database, so it is run again, and the close goes through."""
+    case_id = _planned_close(run_cli, pg_url)
+    proc, met = _close_in_deadlocks(tmp_env, pg_url, case_id, rounds=1)
+    _out, err = proc.communicate(timeout=60)
+    assert met == 1
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert _statuses(tmp_env, pg_url, case_id) == ("closed", {"cancelled"})
+
+
+def test_a_command_that_meets_deadlocks_again_and_again_says_so_and_writes_nothing(
+    run_cli: RunCli, tmp_env: TmpEnv, pg_url: str
+) -> None:
+    """Deadlocked on every attempt, the command gives up: one line that says what happened (not
+    a lost connection), that nothing was written, and to run it again; exit 1."""
+    case_id = _planned_close(run_cli, pg_url)
+    proc, met = _close_in_deadlocks(tmp_env, pg_url, case_id, rounds=10)
+    out, err = proc.communicate(timeout=60)
+    line = one_line_error(subprocess.CompletedProcess(proc.args, proc.returncode, out, err), code=1)
+    assert "connection failed" not in line
+    assert "another process was changing the same cases at the same moment (deadlock detected)" in line, line
+    assert line.endswith("nothing was written: run the command again"), line
+    assert redact_url(pg_url) in line
+    assert met == 1 + CONFLICT_RETRIES  # each run aborted, the last one said
+    assert _statuses(tmp_env, pg_url, case_id) == ("open", {"planned"})
 
 
 def test_the_migrations_of_both_backends_go_in_step() -> None:

@@ -13,6 +13,10 @@ Imported only when ``[store] url`` is a ``postgresql://`` URL, and it alone impo
   such database (3D000), or denies this role a right (42501: CONNECT on the database, at
   connecting; its tables, at any statement) — is a :class:`~reminder.errors.StoreRefused`
   (:func:`refusal`): waiting does not fix it, so the daemon does not wait for it at start (daemon_store.py).
+- **A conflict** — the server aborts a transaction as a deadlock (SQLSTATE 40P01) or a
+  serialization failure (40001) with another process's — is a :class:`~reminder.errors.StoreConflict`
+  saying so, not a failed connection (the connection is fine, the transaction rolled back whole):
+  ``Store.atomically`` runs again the transactions that write only to the database.
 - **A lost connection** (a server restart, a network cut) fails the operation in progress
   with a StoreError; the next operation connects again. A transaction cut short is rolled
   back by the server, so nothing half-written remains.
@@ -36,12 +40,13 @@ from typing import Any
 import psycopg
 import psycopg.errors
 
-from ..errors import StoreError, StoreRefused
+from ..errors import StoreConflict, StoreError, StoreRefused
 from ..i18n import _
 from ..lazylog import get_logger
 from . import RETRYING, connection_name, redact_url
 
 __all__ = [
+    "CONFLICT_STATES",
     "MIGRATIONS",
     "MIGRATION_LOCK",
     "REFUSED_STATES",
@@ -77,6 +82,10 @@ _REFUSALS = (
     ("42501", re.compile(r'FATAL:\s+permission denied for database ".*"')),
 )
 REFUSED_STATES = frozenset(state for state, _pattern in _REFUSALS)
+# What the server aborts a transaction for when another one did something at the same moment that
+# this one cannot go on after: a deadlock between the two, or (REPEATABLE READ, SERIALIZABLE: an
+# operator's default_transaction_isolation) a row changed since this one's snapshot.
+CONFLICT_STATES = frozenset({"40P01", "40001"})
 
 
 # --- the ? dialect ---------------------------------------------------------------------------------
@@ -580,7 +589,7 @@ class PostgresBackend:
         """The StoreError for a driver error; None for anything else."""
         return self.wrap(exc, doing) if isinstance(exc, psycopg.Error) else None
 
-    def describe(self, exc: BaseException) -> str:
+    def describe(self, exc: BaseException | str) -> str:
         """The driver's error on one line (libpq's run over several, a log line must not), with
         neither the password nor the URL that holds one: libpq quotes a URL it cannot parse.
 
@@ -599,8 +608,27 @@ class PostgresBackend:
         return redact_url(text)
 
     def wrap(self, exc: BaseException, doing: str = "") -> StoreError:
-        """The StoreError for a driver error: a StoreRefused for a refusal (:func:`refusal`), at
-        connecting or later (a statement on a table this role has no rights on)."""
+        """The StoreError for a driver error: a StoreConflict for a deadlock or a serialization
+        failure (:data:`CONFLICT_STATES`; ``doing`` left out: what happened says it all), a
+        StoreRefused for a refusal (:func:`refusal`), at connecting or later (a statement on a
+        table this role has no rights on)."""
+        state = getattr(exc, "sqlstate", None)
+        if state in CONFLICT_STATES:
+            # The server's first line alone ("deadlock detected"): its DETAIL names server processes
+            # and transaction numbers, and its CONTEXT the row; the server's log has them.
+            diag = getattr(exc, "diag", None)
+            primary = getattr(diag, "message_primary", None) or str(exc).strip().split("\n")[0]
+            detail = self.describe(primary)
+            return StoreConflict(
+                _(
+                    "%(path)s: another process was changing the same cases at the same moment (%(error)s);"
+                    " nothing was written: run the command again",
+                    path=self.location,
+                    error=detail,
+                ),
+                sqlstate=str(state),
+                detail=detail,
+            )
         text = self.describe(exc)
         if isinstance(exc, psycopg.OperationalError) and not doing:
             doing = _("the database connection failed: ")
