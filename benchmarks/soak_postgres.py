@@ -70,7 +70,7 @@ class Kill:
     daemon: int
     pid: int
     at: float
-    in_flight: list[str]
+    in_flight: list[str]  # the Message-IDs of the rows it held sending
 
 
 @dataclass
@@ -272,11 +272,15 @@ class _Machine:
 
 
 def _held_by(conn: psycopg.Connection[Any], pid: int) -> list[str]:
-    """Keys of the rows the daemon with this pid holds ``sending`` (its lease owner is host:pid:tag)."""
+    """The Message-IDs of the rows the daemon with this pid holds ``sending`` (its lease owner is
+    host:pid:tag): what the sink would receive again if one of them went out before the kill."""
+    from reminder.notifiers.email_render import message_id
+
     rows = conn.execute(
-        "SELECT key FROM deliveries WHERE status = 'sending' AND lease_owner LIKE %s", (f"%:{pid}:%",)
+        "SELECT key, notifier FROM deliveries WHERE status = 'sending' AND lease_owner LIKE %s",
+        (f"%:{pid}:%",),
     ).fetchall()
-    return sorted(str(r[0]) for r in rows)
+    return sorted(message_id(str(key), str(notifier)) for key, notifier in rows)
 
 
 def _wait_until_nothing_due(conn: psycopg.Connection[Any], until: float) -> None:
@@ -501,8 +505,8 @@ def judge(
     report.closes_undone = sorted(load.closed_ok & present - closed)
     received = Counter(sink.ids)
     report.received, report.distinct_received = len(sink.ids), len(received)
-    sent = {message_id(k) for k, _n, s, _d, _c in rows if s == "sent"}
-    recorded = sent | {message_id(k) for k, _n, s, _d, _c in rows if s == "cancelled"}
+    sent = {message_id(k, n) for k, n, s, _d, _c in rows if s == "sent"}
+    recorded = sent | {message_id(k, n) for k, n, s, _d, _c in rows if s == "cancelled"}
     report.sent_rows = len(sent)
     due = [r for r in rows if r[3] <= end]
     report.due_rows = len(due)
@@ -512,8 +516,8 @@ def judge(
     # Repeats: each must be of a row a kill left sending, at most CONNECTIONS per kill.
     kills_of: dict[str, list[Kill]] = {}
     for kill in report.kill_log:
-        for key in kill.in_flight:
-            kills_of.setdefault(message_id(key), []).append(kill)
+        for mid in kill.in_flight:
+            kills_of.setdefault(mid, []).append(kill)
     for mid, n in received.items():
         if n < 2:
             continue
@@ -522,7 +526,7 @@ def judge(
         else:
             report.repeats_unexplained.append(f"{mid} x{n}")
     for kill in report.kill_log:
-        repeated = [k for k in kill.in_flight if received[message_id(k)] > 1]
+        repeated = [mid for mid in kill.in_flight if received[mid] > 1]
         if len(repeated) > CONNECTIONS:
             report.kills_over_bound.append(
                 f"the kill of daemon {kill.daemon} (pid {kill.pid}) at {kill.at:.0f} s repeated "
