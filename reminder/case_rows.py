@@ -1,9 +1,10 @@
 """How a case is kept in the store's rows: the columns it is written to, and it read back.
 
-Apart from store.py, which imports this module only where a case is read or written: the
-store's other work — opening and migrating the database, ``reminder list``'s columns,
-``list --json``'s documents — needs no model, and building the models' dataclasses costs
-every command that imports them several milliseconds.
+Apart from the store (case_store.py, and store.py's check of the documents), which imports
+this module only where a case is read or written: the store's other work — opening and
+migrating the database, ``reminder list``'s columns, ``list --json``'s documents — needs no
+model, and building the models' dataclasses costs every command that imports them several
+milliseconds.
 """
 
 from __future__ import annotations

@@ -76,7 +76,7 @@ def code_stamp() -> str:
     here = os.path.dirname(__file__)
     parts = [__version__]
     try:
-        for name in ("models.py", "export.py", "store.py", "case_rows.py"):
+        for name in ("models.py", "export.py", "store.py", "case_store.py", "case_rows.py"):
             st = os.stat(os.path.join(here, name))
             parts.append(f"{st.st_size:x}.{st.st_mtime_ns:x}")
     except OSError:

@@ -1,9 +1,9 @@
 """The store's backends: SQLite (one file, the default) and PostgreSQL (a shared server).
 
 ``store.Store`` talks to either through a :class:`Backend`, and its callers (store.py,
-outbox.py, outbox_leases.py, evidence.py, listing.py) write their SQL once, in the dialect
-both accept: ``?`` placeholders, ``ON CONFLICT … DO UPDATE``, ``CAST(… AS DOUBLE
-PRECISION)``. What differs lives in one module per backend:
+case_store.py, outbox.py, outbox_leases.py, evidence.py, listing.py) write their SQL once,
+in the dialect both accept: ``?`` placeholders, ``ON CONFLICT … DO UPDATE``, ``CAST(… AS
+DOUBLE PRECISION)``. What differs lives in one module per backend:
 
 - ``sqlite.py`` — the file and its mode, the PRAGMAs, ``BEGIN IMMEDIATE``,
   ``PRAGMA user_version``, the migrations' DDL, WAL checkpoints, a file replaced under us;

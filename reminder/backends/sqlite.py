@@ -3,8 +3,8 @@
 What only SQLite has lives here: the file (mode 0600, created with its directories), the
 PRAGMAs, ``BEGIN IMMEDIATE``, ``PRAGMA user_version`` as the schema version, the
 migrations' DDL, noticing a database file deleted or replaced under an open connection,
-and the WAL checkpoints. The SQL every backend shares stays in store.py, outbox.py and
-evidence.py; see :mod:`reminder.backends` for the seam.
+and the WAL checkpoints. The SQL every backend shares stays in store.py, case_store.py,
+outbox.py and evidence.py; see :mod:`reminder.backends` for the seam.
 
 The rule for the store's files in store.py's docstring holds here above all: only SQLite
 opens, closes, renames, truncates or deletes the database, its ``-wal`` and its ``-shm``.
@@ -373,7 +373,7 @@ def m014_folded_lookalikes(conn: sqlite3.Connection) -> None:
 # m007 — letters (letters.py), m008 — outbox leases (outbox_leases.py), m009 — the listing's index,
 # m010 — the outbox's counts per status (outbox_summary.py), m011 — the rows waiting for a retry
 # (outbox_summary.py), m012 — when each outbox row was planned (outbox.py), m013 — the open cases
-# a new one may repeat (store.py), m014 — their texts folded (case_keys.py).
+# a new one may repeat (case_store.py), m014 — their texts folded (case_keys.py).
 MIGRATIONS: list[Migration] = [
     m001_cases,
     m002_outbox,
