@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -1520,6 +1520,46 @@ def test_a_replan_goes_on_past_a_batch_whose_cases_were_all_closed_meanwhile(
     assert rows == set(ids[2:])
 
 
+def _all_wait_on_a_held_case(
+    pg_url: str, case_id: str, works: Sequence[Callable[[], object]]
+) -> list[BaseException]:
+    """Hold the case's row (FOR UPDATE, from a real second client) while each of ``works`` starts
+    in a thread of its own, the next once the one before waits for a lock; then let go, and
+    return what they raised. Two that lock cases in different orders deadlock here."""
+    import psycopg
+
+    waiting = (
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    errors: list[BaseException] = []
+
+    def in_thread(work: Callable[[], object]) -> threading.Thread:
+        def run() -> None:
+            try:
+                work()
+            except BaseException as e:  # reported by the test, not lost in the thread
+                errors.append(e)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    threads: list[threading.Thread] = []
+    deadline = time.monotonic() + 60
+    with psycopg.connect(pg_url) as holder, psycopg.connect(pg_url, autocommit=True) as watch:
+        holder.execute("SELECT 1 FROM cases WHERE id = %s FOR UPDATE", (case_id,))
+        for work in works:
+            threads.append(in_thread(work))
+            while (row := watch.execute(waiting).fetchone()) is None or row[0] < len(threads):
+                assert all(t.is_alive() for t in threads) and time.monotonic() < deadline, "never waited"
+                time.sleep(0.01)
+        holder.rollback()
+    for thread in threads:
+        thread.join(60)
+    return errors
+
+
 def test_refresh_windows_and_a_replan_under_way_lock_the_cases_in_one_order(
     tmp_env: TmpEnv, pg_url: str
 ) -> None:
@@ -1528,7 +1568,6 @@ def test_refresh_windows_and_a_replan_under_way_lock_the_cases_in_one_order(
     earlier deadline was then held by refresh while the re-plan waited for it, and the re-plan
     held the other, which refresh waited for: PostgreSQL ended one of them as a deadlock. Here
     the test holds the case with the earlier id until the re-plan, then refresh, wait for it."""
-    import psycopg
 
     from reminder import api
     from reminder.config import ClosureSettings, load_settings
@@ -1552,39 +1591,19 @@ def test_refresh_windows_and_a_replan_under_way_lock_the_cases_in_one_order(
         windows = {case.id: s.get_window(case.id) for case in (first, last)}
     assert all(windows.values())
     assert windows[last.id].deadline < windows[first.id].deadline  # type: ignore[union-attr]
-    waiting = (
-        "SELECT count(*) FROM pg_stat_activity"
-        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    errors: list[BaseException] = []
 
-    def in_thread(work: Callable[[Store], object]) -> threading.Thread:
+    def in_a_store(work: Callable[[Store], object]) -> Callable[[], object]:
         def run() -> None:
-            try:
-                with Store(tmp_env.db_path, url=pg_url) as s:
-                    work(s)
-            except BaseException as e:  # reported by the test, not lost in the thread
-                errors.append(e)
+            with Store(tmp_env.db_path, url=pg_url) as s:
+                work(s)
 
-        thread = threading.Thread(target=run)
-        thread.start()
-        return thread
+        return run
 
-    threads: list[threading.Thread] = []
-    deadline = time.monotonic() + 60
-    with psycopg.connect(pg_url) as holder, psycopg.connect(pg_url, autocommit=True) as watch:
-        holder.execute("SELECT 1 FROM cases WHERE id = %s FOR UPDATE", (first.id,))
-        for work in (
-            lambda s: api.replan_all(s, plain, now=NOW),
-            lambda s: api.refresh_windows(s, shut, now=NOW),
-        ):
-            threads.append(in_thread(work))
-            while (row := watch.execute(waiting).fetchone()) is None or row[0] < len(threads):
-                assert all(t.is_alive() for t in threads) and time.monotonic() < deadline, "never waited"
-                time.sleep(0.01)
-        holder.rollback()
-    for thread in threads:
-        thread.join(60)
+    works = (
+        in_a_store(lambda s: api.replan_all(s, plain, now=NOW)),
+        in_a_store(lambda s: api.refresh_windows(s, shut, now=NOW)),
+    )
+    errors = _all_wait_on_a_held_case(pg_url, first.id, works)
     assert errors == []
     with Store(tmp_env.db_path, url=pg_url) as s:
         moved = {case.id: s.get_window(case.id) for case in (first, last)}
@@ -1599,7 +1618,6 @@ def test_documents_re_rendered_at_open_and_a_replan_under_way_lock_the_cases_in_
     the case of the later id stored first, it held that one while the re-plan waited for it, and
     the re-plan held the other, which it waited for: PostgreSQL ended one of them as a deadlock.
     Here the test holds the case with the earlier id until the re-plan, then the re-render, wait."""
-    import psycopg
 
     from reminder import api
     from reminder.config import load_settings
@@ -1611,39 +1629,13 @@ def test_documents_re_rendered_at_open_and_a_replan_under_way_lock_the_cases_in_
             case = make_case(id=case_id)
             s.add_case(case, compute_window(case.submitted, country="BH"))
         s.conn.execute("UPDATE meta SET value = 'older' WHERE key IN ('case_doc_shape', 'case_doc_code')")
-    waiting = (
-        "SELECT count(*) FROM pg_stat_activity"
-        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    errors: list[BaseException] = []
-
-    def in_thread(work: Callable[[], object]) -> threading.Thread:
-        def run() -> None:
-            try:
-                work()
-            except BaseException as e:  # reported by the test, not lost in the thread
-                errors.append(e)
-
-        thread = threading.Thread(target=run)
-        thread.start()
-        return thread
 
     def replan() -> None:
         with Store(tmp_env.db_path, url=pg_url, migrate=False) as s:
             api.replan_all(s, settings, now=NOW)
 
-    threads: list[threading.Thread] = []
-    deadline = time.monotonic() + 60
-    with psycopg.connect(pg_url) as holder, psycopg.connect(pg_url, autocommit=True) as watch:
-        holder.execute("SELECT 1 FROM cases WHERE id = 'zz0001' FOR UPDATE")
-        for work in (replan, lambda: Store(tmp_env.db_path, url=pg_url).close()):
-            threads.append(in_thread(work))
-            while (row := watch.execute(waiting).fetchone()) is None or row[0] < len(threads):
-                assert all(t.is_alive() for t in threads) and time.monotonic() < deadline, "never waited"
-                time.sleep(0.01)
-        holder.rollback()
-    for thread in threads:
-        thread.join(60)
+    opening = lambda: Store(tmp_env.db_path, url=pg_url).close()  # noqa: E731
+    errors = _all_wait_on_a_held_case(pg_url, "zz0001", (replan, opening))
     assert errors == []
     with Store(tmp_env.db_path, url=pg_url) as s:
         stamps = dict(s.conn.execute("SELECT key, value FROM meta WHERE key LIKE 'case_doc_%'").fetchall())
