@@ -300,7 +300,7 @@ def _letter_language(value: str) -> str:
     return found
 
 
-# A key of [me] name_in / address_in: en, ar or zh_CN, in any spelling ($REMINDER_ME__NAME_IN__ZH_CN: "zh_cn").
+# A key of [me] name_in / address_in: en, ar or zh_CN, any spelling ($REMINDER_ME__NAME_IN__ZH_CN: "zh_cn").
 LetterLanguage = Annotated[str, AfterValidator(_letter_language)]
 
 
