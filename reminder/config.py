@@ -19,10 +19,11 @@ from collections.abc import Mapping
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -38,7 +39,7 @@ from .addresses import check_email_address
 from .backends import is_postgres_url, redact_url
 from .childenv import SECRET_KEY_SUFFIX, note_secret_env, secret_env_names
 from .errors import ConfigError, UnknownCountry
-from .i18n import LANGUAGES, SOURCE_LANGUAGE, _, language_error, normalise_language
+from .i18n import KNOWN_LANGUAGES, LANGUAGES, SOURCE_LANGUAGE, _, language_error, normalise_language
 from .lazylog import get_logger
 from .models import SIM_CANCELLATION_KIND, Unit
 from .paths import ENV_PREFIX, ConfigLocation, beside_config, config_location, default_store_path, read_toml
@@ -291,19 +292,44 @@ class ExportSettings(_Section):
         return value.expanduser() if value is not None else None
 
 
+def _letter_language(value: str) -> str:
+    """A language letters are written in (a key of ``[me] name_in``), canonical ("zh-CN" → "zh_CN")."""
+    found = normalise_language(value, KNOWN_LANGUAGES)
+    if found is None:
+        raise ValueError(language_error(value, KNOWN_LANGUAGES))
+    return found
+
+
+# A key of [me] name_in / address_in: en, ar or zh_CN, any spelling ($REMINDER_ME__NAME_IN__ZH_CN: "zh_cn").
+LetterLanguage = Annotated[str, AfterValidator(_letter_language)]
+
+
 class MeSettings(MeMethods, _Section):
     """``[me]``: who writes the letters (``reminder letter``). Every key is optional: a letter
-    leaves a visible blank for what is not set, and says which."""
+    leaves a visible blank for what is not set, and says which.
+
+    ``name_in`` and ``address_in`` hold the name and the address as a letter in one language
+    writes them (``name_in.en = "LI Hua"`` beside ``name = "李华"``): a letter, and the dossier, in
+    that language use them in place of ``name`` and ``address`` (``MeMethods.person``).
+    """
 
     name: str | None = None
     email: str | None = None
     phone: str | None = None
     address: str | None = None  # postal, one string; "\n" or ", " between its lines
+    name_in: dict[LetterLanguage, str] = Field(default_factory=dict)
+    address_in: dict[LetterLanguage, str] = Field(default_factory=dict)
 
     @field_validator("name", "phone", "address")
     @classmethod
     def _text(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
+
+    @field_validator("name_in", "address_in")
+    @classmethod
+    def _texts(cls, value: dict[str, str]) -> dict[str, str]:
+        # A blank form is no form: the letter then uses name/address, as for a blank name.
+        return {lang: text.strip() for lang, text in value.items() if text.strip()}
 
     @field_validator("email")
     @classmethod
@@ -480,7 +506,8 @@ def _describe(exc: ValidationError) -> str:
     """All problems on one line: ``defaults.hour: Input should be ... (got 25); …``."""
     parts = []
     for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
+        # A dict's key that fails (me.name_in.fr) is named by itself, without pydantic's "[key]".
+        loc = tuple(p for p in err["loc"] if p != "[key]")
         key = _key(loc)
         msg = problem(err)
         if err["type"] == "extra_forbidden":

@@ -119,7 +119,7 @@ def build_dossier(
         current=current_step(steps, case_today(case, now)),
         verification=verification,
         exhibits=exhibits,
-        complainant=settings.me.person(),
+        complainant=settings.me.person(lang),  # [me] name_in.<lang> where given
         lang=lang,
     )
 

@@ -92,6 +92,10 @@ _FOREIGN_HINTS: dict[str, tuple[str, str]] = {
 }
 
 
+# The writer's texts given per language in the config: [me] name_in.<lang>, address_in.<lang>.
+_ME_FORMS: dict[str, str] = {"me.name": "name_in", "me.address": "address_in"}
+
+
 @dataclass(frozen=True, slots=True)
 class Letter:
     """A letter written from a case, in one format, and what the person must know about it."""
@@ -110,6 +114,7 @@ class Letter:
     notes: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()  # field keys, see field_hint()
     foreign: tuple[ForeignText, ...] = ()  # quoted texts its reader may not read, see foreign_hint()
+    config_file: Path | None = None  # where [me] is set (None: no config file, the defaults)
 
     @property
     def lang(self) -> str:
@@ -162,6 +167,18 @@ class Letter:
                     seq=text.entry,
                 ),
             )
+        if text.field in _ME_FORMS:
+            # The config line that gives it in the letter's language: [me] name_in.en = "…".
+            line = f'{_ME_FORMS[text.field]}.{self.lang} = "…"'
+            how = (
+                _("add this line under [me] in %(file)s: %(line)s", file=self.config_file, line=line)
+                if self.config_file is not None
+                else _(
+                    "add this line under [me] in a config file ('reminder config init' writes one): %(line)s",
+                    line=line,
+                )
+            )
+            return _(_FIELD_HINTS[text.field][0]), how
         what, how = _FOREIGN_HINTS.get(text.field, (text.field, N_("fill it in by hand")))
         return _(what), _(how, id=self.case.id) if "%(id)s" in how else _(how)
 
@@ -373,7 +390,7 @@ def compose_letter(
         case=case,
         window=window,
         entries=entries,
-        me=settings.me.person(),
+        me=settings.me.person(language),
         regulator=regulator,
         now=now,
         reply_by=reply_by,
@@ -403,7 +420,7 @@ def compose_letter(
         notes.insert(0, _("the deadline (%(day)s) has not passed yet", day=window.deadline.isoformat()))
     if to == "regulator":
         notes[:0] = _follow_up_pending(case, entries, today, reply_by_for)
-    me = settings.me
+    me = settings.me.person(language)  # as the letter names its writer (From: too)
     if to == "organisation":
         recipient_name, recipient = case.organisation, case.org_email
     else:
@@ -454,6 +471,7 @@ def compose_letter(
         notes=tuple(notes),
         missing=tuple(missing),
         foreign=tuple(foreign),
+        config_file=settings.source,
     )
 
 

@@ -82,8 +82,9 @@ class ForeignText:
     """A text the letter quotes from the case in a script its language does not use.
 
     ``field`` is what it is: ``case.request``, ``case.organisation``, ``case.reference``,
-    ``case.account``, ``case.channels`` or ``evidence.summary`` (then ``entry`` is its number
-    and ``kind`` its kind).
+    ``case.account``, ``case.channels``, the writer's ``me.name`` or ``me.address`` (the config's
+    ``[me]``, in the form given for the letter's language if one was), or ``evidence.summary``
+    (then ``entry`` is its number and ``kind`` its kind).
     """
 
     field: str
@@ -103,7 +104,8 @@ def _quoted_channel(text: str) -> str:
 
 
 def foreign_texts(facts: LetterFacts) -> list[ForeignText]:
-    """The texts the letter ``facts`` describe quote from the case that its reader may not read.
+    """The texts the letter ``facts`` describe quote from the case, or from ``[me]``, that its
+    reader may not read.
 
     An evidence entry is listed by its last version only, the one the letter states
     (``letters.build_facts``): the log keeps every entry as written, so a correction in the
@@ -123,6 +125,9 @@ def foreign_texts(facts: LetterFacts) -> list[ForeignText]:
         # A channel reminder knows is in the letter's words (热线 → "by telephone (hotline)"): only
         # what follows its name (a number, an address) and a channel it does not know are quoted.
         ("case.channels", " ".join(_quoted_channel(c) for c in case.channels)),
+        # Who writes: [me] name_in.<lang> / address_in.<lang> where given (a Blank is no text).
+        ("me.name", facts.me.name),
+        ("me.address", facts.me.address),
     ):
         script = foreign_script(value, lang) if isinstance(value, str) else None
         if script is not None:

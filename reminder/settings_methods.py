@@ -49,11 +49,19 @@ class MeMethods:
         email: str | None
         phone: str | None
         address: str | None
+        name_in: dict[str, str]
+        address_in: dict[str, str]
 
-    def person(self) -> Person:
+    def person(self, lang: str | None = None) -> Person:
+        """Who writes, as a letter (or the dossier) in ``lang`` names them: the name and the
+        address given for that language (``name_in``, ``address_in``), else ``name`` and ``address``."""
         from .models import Person
 
-        return Person(name=self.name, email=self.email, phone=self.phone, address=self.address)
+        name, address = self.name, self.address
+        if lang is not None:
+            name = self.name_in.get(lang, name)
+            address = self.address_in.get(lang, address)
+        return Person(name=name, email=self.email, phone=self.phone, address=address)
 
 
 class StoreMethods:

@@ -27,7 +27,11 @@ from english_leaks import assert_no_english
 from test_daemon import needs_faketime
 from test_notifier_email import Recorder, free_port
 
-ME = '[me]\nname = "李雷"\nemail = "li.lei@example.com"\nphone = "+973 3600 0000"\n'
+# The writer reads Chinese; the letters in English and Arabic name them as those write it ([me] name_in).
+ME = (
+    '[me]\nname = "李雷"\nemail = "li.lei@example.com"\nphone = "+973 3600 0000"\n'
+    'name_in.en = "Li Lei"\nname_in.ar = "لي لي"\n'
+)
 
 
 def ok(r: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
@@ -105,7 +109,7 @@ def test_bad_letter_fields_are_one_line_and_exit_2(
 def test_the_organisation_letter_in_english_is_complete_and_quiet(run_cli: RunCli, case_id: str) -> None:
     r = ok(run_cli("letter", case_id, "--to", "organisation"))
     assert r.stderr == ""  # nothing missing, nothing to note: the deadline has passed
-    for fact in ("李雷", "+973 3600 0000", "li.lei@example.com", "Batelco", "complaints@batelco.example",
+    for fact in ("Li Lei", "+973 3600 0000", "li.lei@example.com", "Batelco", "complaints@batelco.example",
                  "BT-48213", "+973 3900 4242", "cancellation of roaming eSIM", "Sun 2026-03-01",
                  "7 to 15 business days", "Wed 2026-03-25", "Called 196: agent says wait",
                  "the Telecommunications Regulatory Authority (TRA)"):  # fmt: skip
@@ -233,7 +237,7 @@ def test_the_eml_parses_back_as_a_draft_with_the_dossier(
     assert raw.isascii()  # every header encoded (RFC 2047), the bodies base64 or quoted-printable
     msg = email.message_from_bytes(raw, policy=default_policy)
     assert isinstance(msg, EmailMessage)
-    assert msg["From"].addresses[0].display_name == "李雷"
+    assert msg["From"].addresses[0].display_name == "Li Lei"
     assert msg["From"].addresses[0].addr_spec == "li.lei@example.com"
     assert str(msg["To"]) == "Batelco <complaints@batelco.example>"
     assert "BT-48213" in msg["Subject"] and msg["Date"] and msg["X-Unsent"] == "1"
@@ -241,12 +245,12 @@ def test_the_eml_parses_back_as_a_draft_with_the_dossier(
     assert msg["Message-ID"].strip().startswith("<") and msg["Message-ID"].endswith("@example.com>")
     plain = msg.get_body(("plain",))
     assert plain is not None and plain.get_content_charset() == "utf-8"
-    assert "李雷" in plain.get_content() and "+973 3900 4242" in plain.get_content()
+    assert "Li Lei" in plain.get_content() and "+973 3900 4242" in plain.get_content()
     html = msg.get_body(("html",))
     assert html is not None and "<bdi>" not in html.get_content() and 'lang="en"' in html.get_content()
     (dossier,) = list(msg.iter_attachments())
     assert dossier.get_filename() == f"dossier-{case_id}.html" and dossier.get_content_type() == "text/html"
-    assert case_id in dossier.get_content() and "李雷" in dossier.get_content()  # the complainant at its top
+    assert case_id in dossier.get_content() and "Li Lei" in dossier.get_content()  # its complainant
     r = run_cli("letter", case_id, "--to", "organisation", "--attach-dossier")
     assert "--attach-dossier attaches the dossier to the e-mail" in one_error_line(r)
 
@@ -600,7 +604,7 @@ def test_the_complaint_notes_a_follow_up_still_waiting_for_its_answer(
 def test_text_typed_in_chinese_is_listed_for_an_english_letter_and_strict_refuses(
     run_cli: RunCli, invoke: RunCli, tmp_env: TmpEnv
 ) -> None:
-    tmp_env.write_config(ME)  # [me] name 李雷: the writer's own name is never listed
+    tmp_env.write_config(ME)  # [me] name 李雷, with its English and Arabic forms: not listed
     r = ok(invoke("add", "--title", "注销巴林漫游eSIM卡", "--org", "Batelco", "--submitted", "2026-03-01",
                   "--reference", "BT-48213", "--channel", "hotline", "--preset", "telecom", "--account",
                   "+973 3900 4242", "--org-email", "complaints@batelco.example", "--json"))  # fmt: skip

@@ -69,7 +69,7 @@ def _facts(lang: str, entries: tuple[EvidenceEntry, ...], **case: object):  # ty
     )  # fmt: skip
     return build_facts(
         to="organisation", lang=lang, case=Case(**fields), window=window, entries=entries,  # type: ignore[arg-type]
-        me=Person(name="李雷"), regulator=None, now=datetime(2026, 3, 25, tzinfo=UTC),
+        me=Person(name="Li Lei"), regulator=None, now=datetime(2026, 3, 25, tzinfo=UTC),
         reply_by=date(2026, 4, 1),
     )  # fmt: skip
 
