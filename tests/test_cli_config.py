@@ -249,13 +249,15 @@ STEP = '[presets.mine]\nsteps = [{delay = 8, unit = "%s", anchor = "%s", step = 
             {"notifiers.log.level", "warnnig", "WARNING"},
         ),
         # The store's kind of database, in its URL's scheme; the password stays hidden.
-        (
+        pytest.param(
             '[store]\nurl = "postgersql://me:hunter2@db.example.org/reminder"\n',
             "store.url: 'postgersql://me:***@db.example.org/reminder' is not a PostgreSQL URL;"
             " did you mean 'postgresql://me:***@db.example.org/reminder'?",
             "store.url：'postgersql://me:***@db.example.org/reminder' 不是 PostgreSQL 地址；"
             "你要找的是不是 'postgresql://me:***@db.example.org/reminder'？",
             {"store.url", "postgersql", "postgresql", "PostgreSQL"},
+            # The PostgreSQL survey names its own database in $REMINDER_STORE__URL, which wins.
+            marks=pytest.mark.sqlite_only("the survey's $REMINDER_STORE__URL wins over the file's url"),
         ),
     ],
     ids=["type", "table", "unit", "security", "step-unit", "anchor", "kinds", "critical-kinds", "level",
