@@ -69,7 +69,7 @@ class CaseQueries:
                             + folded_values(stored),
                         )
                 except StoreError as exc:
-                    if not self.backend.is_conflict(exc.__cause__):
+                    if not self.backend.is_constraint_violation(exc.__cause__):
                         raise
                     if case.id:
                         raise InputError(

@@ -13,7 +13,6 @@ Nothing else in reminder reads the environment or the config file.
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Mapping
 from datetime import date
@@ -526,8 +525,8 @@ def _describe(exc: ValidationError) -> str:
     return join_problems(parts)
 
 
-def _suggest(loc: tuple[int | str, ...]) -> str | None:
-    """The key a misspelt one in a known section probably meant ("max_days"), if any."""
+def _suggest(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys a misspelt one in a known section probably meant ("max_days"), if any."""
     model: type[BaseModel] | None = Settings
     for part in loc[:-1]:
         if model is None or isinstance(part, int):
@@ -538,9 +537,10 @@ def _suggest(loc: tuple[int | str, ...]) -> str | None:
         if ann is not None and model is None and part == "closures":
             model = ClosureSettings
     if model is None:
-        return None
-    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
-    return close[0] if close else None
+        return []
+    from .lookalikes import closest  # here: only a misspelt key needs it
+
+    return closest(str(loc[-1]), model.model_fields)
 
 
 # --- presenting ----------------------------------------------------------------------------------

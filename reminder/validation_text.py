@@ -10,7 +10,7 @@ The key and the value a message names stay as written in the file.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .i18n import SOURCE_LANGUAGE, _, alternatives, current_language, joined_clauses, pgettext
@@ -96,10 +96,12 @@ def meant(err: Mapping[str, Any]) -> str | None:
     )
 
 
-def unknown_key(suggestion: str | None) -> str:
-    """The message for a key no section has, with the key it probably meant."""
-    if suggestion:
-        return _("unknown key (did you mean %(key)s?)", key=repr(suggestion))
+def unknown_key(suggestions: Sequence[str]) -> str:
+    """The message for a key no section has, with the keys it probably meant (lookalikes.py's
+    :func:`~reminder.lookalikes.closest`: all as close as the closest, 'retry_mase_seconds'
+    being as like 'retry_base_seconds' as 'retry_max_seconds')."""
+    if suggestions:
+        return _("unknown key (did you mean %(key)s?)", key=alternatives(suggestions))
     return _("unknown key")
 
 

@@ -183,6 +183,15 @@ def test_config_check_suggests_the_key_a_typo_meant(run_cli: RunCli, tmp_env: Tm
     assert "notifiers.mail.hots: unknown key (did you mean 'host'?)" in line
 
 
+def test_config_check_names_every_key_a_typo_is_as_like(run_cli: RunCli, tmp_env: TmpEnv) -> None:
+    # 'hort' is one letter from 'host' and one from 'port': it names both, in either language.
+    tmp_env.write_config(MAIL + 'host = "smtp.example.org"\nrecipients = ["me@example.org"]\nhort = 25\n')
+    line = one_line_error(run_cli("config", "check"))
+    assert "notifiers.mail.hort: unknown key (did you mean 'host' or 'port'?)" in line
+    line = one_line_error(run_cli("config", "check", env={"LANG": "zh_CN.UTF-8"}))
+    assert "notifiers.mail.hort：未知的设置项（你要找的是不是 'host' 或 'port'？）" in line
+
+
 MAIL_OK = MAIL + 'host = "smtp.example.org"\nrecipients = ["me@example.org"]\n'
 STEP = '[presets.mine]\nsteps = [{delay = 8, unit = "%s", anchor = "%s", step = "Ask the ombudsman"}]\n'
 

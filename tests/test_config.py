@@ -226,6 +226,13 @@ def test_store_path_fast_agrees_with_settings(tmp_env: TmpEnv) -> None:
         ("[defaults\nhour = 1\n", r"TOML syntax error: .*\(at line 1, column \d+\)"),
         ("[defaults]\nmax_dayz = 3\n", r"defaults\.max_dayz: unknown key \(did you mean 'max_days'\?\)"),
         ("[colsures]\n", r"colsures: unknown key"),
+        # As like one key as another: both, not whichever sorted last.
+        (
+            "[reminders]\nretry_mase_seconds = 3\n",
+            r"reminders\.retry_mase_seconds: unknown key"
+            r" \(did you mean 'retry_base_seconds' or 'retry_max_seconds'\?\)",
+        ),
+        ("[defaults]\nMAX_DAYS = 3\n", r"defaults\.MAX_DAYS: unknown key \(did you mean 'max_days'\?\)"),
         ("[defaults]\nhour = 25\n", r"defaults\.hour: Input should be less than or equal to 23 \(got 25\)"),
         (
             '[reminders]\nescalation_every = "often"\n',

@@ -225,6 +225,17 @@ def test_everyday_commands_leave_out_what_they_do_not_use(tmp_env: TmpEnv) -> No
         assert NOT_EVERYDAY & loaded == {"logging"}, (lang, sorted(NOT_EVERYDAY & loaded))
 
 
+def test_validating_the_settings_leaves_out_difflib(tmp_env: TmpEnv) -> None:
+    # The first command after the config file changes validates it (config.py): a misspelt key's
+    # suggestion (lookalikes.py) loads difflib on the way to the error, not at every load.
+    tmp_env.write_config('[defaults]\nhour = 10\n[notifiers.log]\ntype = "log"\n')
+    loaded = imports(tmp_env, "config", "check")
+    assert {"reminder.config", "reminder.notifiers"} <= loaded, sorted(loaded)
+    assert not {"difflib", "reminder.lookalikes"} & loaded, sorted(
+        {"difflib", "reminder.lookalikes"} & loaded
+    )
+
+
 def test_status_loads_only_what_it_reads(tmp_env: TmpEnv) -> None:
     # A status bar polls `reminder status`: it reads the pid lock and four outbox counts, and
     # needs neither typing (the backends' protocols are for mypy), threading (a lock for the

@@ -639,7 +639,9 @@ class PostgresBackend:
             return StoreRefused(message, sqlstate=state, detail=text, no_password=no_password)
         return StoreError(message)
 
-    def is_conflict(self, exc: BaseException | None) -> bool:
+    def is_constraint_violation(self, exc: BaseException | None) -> bool:
+        """Whether ``exc`` is a uniqueness (or other constraint) violation, such as an id already
+        taken; a deadlock or serialization failure is a StoreConflict (errors.py), not this."""
         return isinstance(exc, psycopg.errors.IntegrityError)
 
     def opened(self) -> None:

@@ -517,8 +517,9 @@ class SqliteBackend:
         """The StoreError for a driver error; None for anything else."""
         return _store_error(self.path, exc, doing) if isinstance(exc, sqlite3.Error) else None
 
-    def is_conflict(self, exc: BaseException | None) -> bool:
-        """Whether ``exc`` is a uniqueness (or other constraint) violation."""
+    def is_constraint_violation(self, exc: BaseException | None) -> bool:
+        """Whether ``exc`` is a uniqueness (or other constraint) violation, such as an id already
+        taken; a deadlock or serialization failure is a StoreConflict (errors.py), not this."""
         return isinstance(exc, sqlite3.IntegrityError)
 
     def opened(self) -> None:

@@ -120,8 +120,7 @@ def _where(config_file: Path | None) -> str:
 
 def _format_validation(error: ValidationError, prefix: str, fields: Mapping[str, Any] | None = None) -> str:
     """One line: ``notifiers.mail.port: Input should be …; notifiers.mail.hots: unknown key …``."""
-    import difflib
-
+    from ..lookalikes import closest
     from ..validation_text import at, got, join_problems, meant, problem, unknown_key
 
     parts = []
@@ -130,8 +129,7 @@ def _format_validation(error: ValidationError, prefix: str, fields: Mapping[str,
         message = problem(item)  # pydantic's wording in English, the reader's language otherwise
         if item["type"] == "extra_forbidden":
             # As for the rest of the config (config.py): a misspelt key gets its likely intent.
-            close = difflib.get_close_matches(str(item["loc"][-1]), list(fields or ()), n=1)
-            message = unknown_key(close[0] if close else None)
+            message = unknown_key(closest(str(item["loc"][-1]), fields or ()))
         elif _may_show(item, fields or {}):
             # As config.py says it: "… (got 'abc')", or the value probably meant ('starttsl').
             message = meant(item) or got(message, item["input"])
