@@ -59,14 +59,12 @@ class CaseQueries:
         with self.atomic():
             for _attempt in range(ID_RETRIES):
                 stored = case if case.id else replace(case, id=new_case_id())
+                values = case_values(stored) + window_values(window)
+                values += letter_values(stored) + folded_values(stored)
                 try:
                     with self.atomic():
                         self.conn.execute(
-                            f"INSERT INTO cases ({columns}) VALUES ({', '.join('?' * 34)})",
-                            case_values(stored)
-                            + window_values(window)
-                            + letter_values(stored)
-                            + folded_values(stored),
+                            f"INSERT INTO cases ({columns}) VALUES ({', '.join('?' * len(values))})", values
                         )
                 except StoreError as exc:
                     if not self.backend.is_constraint_violation(exc.__cause__):

@@ -2,6 +2,8 @@
 
 The daemon takes it for its lifetime (:class:`PidLock`); ``reminder status`` and the CLI's
 :func:`poke` only read it (:func:`running_pid`), so they need none of the daemon's code.
+``reminder db copy`` takes it for the copy's length, marked as its own (:data:`COPY_MARK`), so
+that no daemon sends from the file it copies.
 
 On a shared store (PostgreSQL) any number of daemons may run side by side, so none takes
 ``daemon.lock``: each holds a lock of its own, ``daemons/<pid>.lock`` in the data directory
@@ -46,7 +48,6 @@ __all__ = [
     "SHARED_LOCKS",
     "PidLock",
     "copier",
-    "lock_holder",
     "poke",
     "running_pid",
     "running_pids",
@@ -223,13 +224,6 @@ def _read_pid(path: str | os.PathLike[str]) -> int | None:
 def running_pid(data_dir: str | os.PathLike[str]) -> int | None:
     """The pid of the daemon running on ``data_dir``, or None."""
     return _holder(os.path.join(data_dir, LOCK_NAME))
-
-
-def lock_holder(data_dir: str | os.PathLike[str]) -> tuple[bool, int | None]:
-    """Whether a live process holds the daemon lock on ``data_dir``, and its pid (None: not known,
-    as while a daemon that has just taken the lock has yet to write it). ``reminder db copy``
-    refuses then, where :func:`running_pid` alone would take a daemon just starting for none."""
-    return _held(os.path.join(data_dir, LOCK_NAME))
 
 
 def running_pids(data_dir: str | os.PathLike[str]) -> list[int]:
