@@ -197,13 +197,9 @@ _CODE_MARK = "\x00"
 def _request(c: Case) -> str:
     """The request as the dossier's reader reads it: the case's title in a script of the current
     language, else its kind in that language's words, else the title as typed."""
-    from .letter_kinds import request_words
-    from .letter_scripts import foreign_script
+    from .letter_kinds import request_named
 
-    lang = current_language()
-    if foreign_script(c.title, lang) is None:
-        return c.title
-    return request_words(c.kind, lang) or c.title
+    return request_named(c.kind, current_language(), ((c.title, "title"),))[0]
 
 
 def _quotes_another_script(d: Dossier, request: str) -> bool:

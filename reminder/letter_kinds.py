@@ -18,7 +18,7 @@ Pure, and cheap: a table and a look-up.
 
 from __future__ import annotations
 
-__all__ = ["REQUEST_WORDS", "request_words"]
+__all__ = ["REQUEST_WORDS", "request_named", "request_words"]
 
 REQUEST_WORDS: dict[str, dict[str, str]] = {
     "en": {
@@ -45,3 +45,18 @@ REQUEST_WORDS: dict[str, dict[str, str]] = {
 def request_words(kind: str, lang: str) -> str | None:
     """The request of a case of ``kind`` named in ``lang`` (None: no words for it)."""
     return REQUEST_WORDS.get(lang, {}).get(kind)
+
+
+def request_named(kind: str, lang: str, typed: tuple[tuple[str | None, str], ...]) -> tuple[str, str]:
+    """What a document in ``lang`` calls the request, and where that comes from: the first of the
+    user's ``typed`` texts (each with its source: "filed", "title") in a script of ``lang``, else
+    the words for the case's ``kind`` ("kind"), else the first of them given, as typed."""
+    from .letter_scripts import foreign_script
+
+    for text, source in typed:
+        if text and foreign_script(text, lang) is None:
+            return text, source
+    words = request_words(kind, lang)
+    if words is not None:
+        return words, "kind"
+    return next(((text, source) for text, source in typed if text), ("", typed[-1][1]))

@@ -31,6 +31,7 @@ from .evidence import current_versions, sent_letter_to
 from .i18n import RTL_LANGUAGES, _
 from .letter_channels import letter_channels
 from .letter_fields import LETTER_FIELDS, letter_fields, letter_language
+from .letter_kinds import request_named
 from .models import Case, EvidenceEntry, Person, ReviewWindow
 
 if TYPE_CHECKING:  # regulators.py reads its data files: add and edit check a letter's fields without it
@@ -319,20 +320,6 @@ def _record_in(e: EvidenceEntry, lang: str) -> str:
         return summary_for_people(e)
 
 
-def _request(case: Case, lang: str) -> tuple[str, str]:
-    """What a letter in ``lang`` calls the request, and where that comes from (CaseFacts.request)."""
-    from .letter_kinds import request_words
-    from .letter_scripts import foreign_script
-
-    for text, source in ((case.filed, "filed"), (case.title, "title")):
-        if text and foreign_script(text, lang) is None:
-            return text, source
-    words = request_words(case.kind, lang)
-    if words is not None:
-        return words, "kind"
-    return (case.filed, "filed") if case.filed else (case.title, "title")
-
-
 def _regulator(r: Regulator, lang: str, seen: list[str]) -> RegulatorFacts:
     return RegulatorFacts(
         id=r.id,
@@ -405,7 +392,7 @@ def build_facts(
         else Blank("follow_up", seen)
     )
     asks_address = to == "regulator" and regulator is not None and regulator.asks_address
-    request, request_from = _request(case, lang)
+    request, request_from = request_named(case.kind, lang, ((case.filed, "filed"), (case.title, "title")))
     person = PersonFacts(
         name=_text(me.name, "me.name", seen),
         email=_text(me.email, "me.email", seen),
